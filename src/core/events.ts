@@ -1,0 +1,201 @@
+/**
+ * The kernel event bus (DESIGN invariant 4). Every lifecycle change, syscall, decision and error is a
+ * typed event. Subscribers filter by type (exact or `prefix.*`), agent and minimum severity; each has
+ * a bounded buffer drained asynchronously, so a slow subscriber only loses its own events (counted in
+ * `dropped`) and never blocks the kernel. Emitting with no interested subscriber costs one map
+ * look-up: callers ask `wants(type)` before building an event on hot paths.
+ *
+ * Modules add their own event types by augmenting EventDataMap:
+ *   declare module "../core/index.js" { interface EventDataMap { "model.token": { text: string } } }
+ */
+import type { AgentId } from "./ids.js";
+import type { SerializedError } from "./errors.js";
+
+export type Severity = "debug" | "info" | "warn" | "error" | "critical";
+const SEVERITY_RANK: Record<Severity, number> = { debug: 0, info: 1, warn: 2, error: 3, critical: 4 };
+
+export type AgentStatus = "pending" | "running" | "paused" | "completed" | "failed" | "killed";
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- augmented by other modules
+export interface EventDataMap {
+  "agent.spawned": { name: string; kind: string; parent?: AgentId; ephemeral: boolean; version: string };
+  "agent.transition": { op: string; from: AgentStatus | "none"; to: AgentStatus; reason?: string };
+  "agent.crashed": { error: SerializedError };
+  "agent.restarted": { supervisor: AgentId; attempt: number; newId: AgentId };
+  "agent.upgraded": { fromVersion: string; toVersion: string };
+  "agent.hog": { elapsedMs: number; thresholdMs: number };
+  "agent.op.vetoed": { op: string; reason: string };
+  "mailbox.full": { to: AgentId; capacity: number };
+  "supervisor.escalated": { strategy: string; restarts: number; periodMs: number; reason: string };
+  "supervisor.gave_up": { approvalId: string; reason: string };
+  "syscall.completed": { name: string; ok: boolean; durationUs: number; handle?: string; error?: SerializedError };
+  "syscall.denied": { name: string; reason: string; code: string };
+  "kernel.booted": { durable: boolean; dataDir?: string };
+  "kernel.shutdown": { reason: string };
+  "kernel.error": { error: SerializedError; where: string };
+}
+
+export type EventType = keyof EventDataMap;
+
+export interface KernelEvent<T extends EventType = EventType> {
+  readonly seq: number;
+  readonly ts: number;
+  readonly type: T;
+  readonly severity: Severity;
+  readonly agent?: AgentId;
+  readonly data: EventDataMap[T];
+}
+
+export type AnyKernelEvent = { [K in EventType]: KernelEvent<K> }[EventType];
+
+export interface EventFilter {
+  /** Exact types or `prefix.*` patterns; all types when absent. */
+  readonly types?: readonly string[];
+  readonly agent?: AgentId;
+  readonly minSeverity?: Severity;
+}
+
+export interface SubscribeOptions {
+  /** Events buffered for this subscriber before new ones are dropped (default 10,000). */
+  readonly bufferSize?: number;
+}
+
+export interface Subscription {
+  readonly dropped: number;
+  readonly delivered: number;
+  unsubscribe(): void;
+}
+
+type Listener = (e: AnyKernelEvent) => void | Promise<void>;
+
+class Subscriber implements Subscription {
+  dropped = 0;
+  delivered = 0;
+  private buf: AnyKernelEvent[] = [];
+  private head = 0;
+  private flushing = false;
+  private closed = false;
+  private readonly exact: Set<string> | null;
+  private readonly prefixes: string[];
+  private readonly minRank: number;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly filter: EventFilter,
+    private readonly fn: Listener,
+    private readonly capacity: number,
+  ) {
+    const types = filter.types ?? [];
+    this.exact = types.length === 0 ? null : new Set(types.filter((t) => !t.endsWith("*")));
+    this.prefixes = types.filter((t) => t.endsWith("*")).map((t) => t.slice(0, -1));
+    this.minRank = SEVERITY_RANK[filter.minSeverity ?? "debug"];
+  }
+
+  matchesType(type: string): boolean {
+    if (this.exact === null) return true;
+    if (this.exact.has(type)) return true;
+    for (const p of this.prefixes) if (type.startsWith(p)) return true;
+    return false;
+  }
+
+  offer(e: AnyKernelEvent): void {
+    if (this.closed) return;
+    if (SEVERITY_RANK[e.severity] < this.minRank) return;
+    if (this.filter.agent !== undefined && e.agent !== this.filter.agent) return;
+    if (!this.matchesType(e.type)) return;
+    if (this.buf.length - this.head >= this.capacity) {
+      this.dropped++;
+      return;
+    }
+    this.buf.push(e);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    while (this.head < this.buf.length && !this.closed) {
+      const e = this.buf[this.head++] as AnyKernelEvent;
+      try {
+        const r = this.fn(e);
+        if (r !== undefined) await r;
+      } catch (err) {
+        this.bus.reportListenerError(err);
+      }
+      this.delivered++;
+    }
+    this.buf = [];
+    this.head = 0;
+    this.flushing = false;
+  }
+
+  unsubscribe(): void {
+    this.closed = true;
+    this.bus.remove(this);
+  }
+}
+
+export class EventBus {
+  private subs: Subscriber[] = [];
+  private readonly wantCache = new Map<string, boolean>();
+  private seq = 0;
+  private listenerErrors = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** True when some subscriber could receive events of this type. */
+  wants(type: EventType): boolean {
+    if (this.subs.length === 0) return false;
+    let w = this.wantCache.get(type);
+    if (w === undefined) {
+      w = this.subs.some((s) => s.matchesType(type));
+      this.wantCache.set(type, w);
+    }
+    return w;
+  }
+
+  emit<T extends EventType>(type: T, data: EventDataMap[T], agent?: AgentId, severity: Severity = "info"): void {
+    if (!this.wants(type)) return;
+    const e = { seq: ++this.seq, ts: this.now(), type, severity, data, ...(agent === undefined ? {} : { agent }) } as AnyKernelEvent;
+    for (const s of this.subs) s.offer(e);
+  }
+
+  subscribe(filter: EventFilter, fn: Listener, options: SubscribeOptions = {}): Subscription {
+    const s = new Subscriber(this, filter, fn, options.bufferSize ?? 10_000);
+    this.subs = [...this.subs, s];
+    this.wantCache.clear();
+    return s;
+  }
+
+  /** Resolves with the next event matching the filter and predicate. */
+  once<T extends EventType>(type: T, predicate: (e: KernelEvent<T>) => boolean = () => true): Promise<KernelEvent<T>> {
+    return new Promise((resolve) => {
+      const sub = this.subscribe({ types: [type] }, (e) => {
+        const ev = e as KernelEvent<T>;
+        if (predicate(ev)) {
+          sub.unsubscribe();
+          resolve(ev);
+        }
+      });
+    });
+  }
+
+  /** @internal */
+  remove(s: Subscriber): void {
+    this.subs = this.subs.filter((x) => x !== s);
+    this.wantCache.clear();
+  }
+
+  /** @internal */
+  reportListenerError(_err: unknown): void {
+    this.listenerErrors++;
+  }
+
+  get errors(): number {
+    return this.listenerErrors;
+  }
+  get subscriberCount(): number {
+    return this.subs.length;
+  }
+}

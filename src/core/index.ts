@@ -1,0 +1,8 @@
+/** core/: ids, clock, errors, events, logging, randomness — the vocabulary every other module shares. */
+export * from "./errors.js";
+export * from "./ids.js";
+export * from "./clock.js";
+export * from "./events.js";
+export * from "./logger.js";
+export * from "./random.js";
+export * from "./ring.js";

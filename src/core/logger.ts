@@ -1,0 +1,25 @@
+/**
+ * Logging is injected: the kernel takes a Logger, tests pass a silent one. The default is pino,
+ * writing JSON to stderr so stdout stays free for command output.
+ */
+import { pino } from "pino";
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({ level: options.level ?? process.env["AIOS_LOG_LEVEL"] ?? "warn", name: options.name ?? "aios" }, pino.destination(2));
+}
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};

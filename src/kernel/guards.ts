@@ -1,0 +1,64 @@
+/**
+ * The stages a syscall passes on its way to its handler (DESIGN invariant 1: schema -> capability ->
+ * policy -> quota -> scheduler -> handler -> journal -> audit -> event). Each stage is a small
+ * interface with a default fit for one machine; the security, scheduling and store subsystems
+ * replace the defaults at boot.
+ */
+import type { SerializedError } from "../core/index.js";
+import type { Caller, CapabilityRequest, SyscallName } from "./syscalls.js";
+
+export type CapDecision =
+  | { readonly allowed: true; readonly by: string }
+  | { readonly allowed: false; readonly reason: string };
+
+export interface CapabilityChecker {
+  /** Synchronous: this is the hot path (target <= 1 us median with a warm cache). */
+  check(caller: Caller, req: CapabilityRequest): CapDecision;
+  /** Forget cached decisions for an agent (on exit, revocation). */
+  forget?(caller: Caller): void;
+}
+
+export type PolicyDecision =
+  | { readonly effect: "allow"; readonly rule?: string }
+  | { readonly effect: "deny"; readonly rule: string; readonly reason: string }
+  | { readonly effect: "approve"; readonly rule: string; readonly reason: string; readonly timeoutMs?: number };
+
+export interface PolicyEngine {
+  evaluate(caller: Caller, syscall: SyscallName, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision;
+  /** Resolves true when a person approves, false when denied or timed out. */
+  requestApproval?(caller: Caller, syscall: SyscallName, args: unknown, decision: PolicyDecision & { effect: "approve" }): Promise<boolean>;
+}
+
+export interface QuotaManager {
+  /** Throws E_QUOTA / E_RATE_LIMITED when the call would exceed a limit. */
+  charge(caller: Caller, syscall: SyscallName, args: unknown): void;
+}
+
+export interface ResourceScheduler {
+  /** Waits for a slot in `pool`; the returned function releases it. */
+  acquire(caller: Caller, pool: string, signal: AbortSignal): Promise<() => void>;
+}
+
+export interface AuditRecord {
+  readonly agent: string;
+  readonly syscall: SyscallName;
+  readonly decision: "allowed" | "denied" | "approved" | "error";
+  readonly by?: string;
+  readonly reason?: string;
+  readonly error?: SerializedError;
+}
+
+export interface AuditSink {
+  record(entry: AuditRecord): void;
+}
+
+/** Durable record of side-effecting syscalls (store issue): intent before, result after. */
+export interface SyscallJournal {
+  /** A previously journaled result for this (agent, sequence), replayed instead of re-running. */
+  lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean };
+  intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): void;
+  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void>;
+}
+
+/** Grants exactly the capability strings in the agent's spec (until signed tokens replace it). */
+export { SpecCapabilityChecker } from "./spec-capabilities.js";

@@ -1,0 +1,144 @@
+/**
+ * The agent spec: the one description of an agent (DESIGN "Agent spec"), parsed from YAML or JSON and
+ * validated with zod. A malformed spec is rejected with E_INVALID_SPEC naming the file, the field path
+ * and what was expected; parsing happens before anything is created, so nothing is half-created.
+ */
+import { readFile } from "node:fs/promises";
+import { isAbsolute, resolve, dirname } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { AiosError } from "../core/index.js";
+import type { AgentLogic } from "./logic.js";
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export const RestartType = z.enum(["permanent", "transient", "temporary"]);
+export const SupervisorStrategy = z.enum(["one_for_one", "one_for_all", "rest_for_one"]);
+
+const BudgetSchema = z.strictObject({
+  tokens: z.number().int().positive().optional(),
+  credits: z.number().positive().optional(),
+  wallTimeMs: z.number().int().positive().optional(),
+});
+
+const MemorySpecSchema = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  maxBytes: z.number().int().positive().optional(),
+  maxRecords: z.number().int().positive().optional(),
+});
+
+const MailboxSchema = z.strictObject({
+  capacity: z.number().int().min(1).max(10_000_000).default(1024),
+  onFull: z.enum(["wait", "fail"]).default("wait"),
+});
+
+const BackoffSchema = z.strictObject({
+  initialMs: z.number().int().min(0).default(100),
+  maxMs: z.number().int().min(0).default(30_000),
+  factor: z.number().min(1).default(2),
+});
+
+/** A supervisor's own settings. OTP defaults: intensity 1 restart per 5 s period. */
+const SupervisionSchema = z.strictObject({
+  strategy: SupervisorStrategy.default("one_for_one"),
+  intensity: z.number().int().min(0).default(1),
+  periodMs: z.number().int().positive().default(5_000),
+  backoff: BackoffSchema.optional(),
+});
+
+const LogicSchema = z.custom<AgentLogic>(
+  (v) => typeof v === "object" && v !== null && typeof (v as { receive?: unknown }).receive === "function",
+  { message: "expected an object with a receive(state, message, ctx) function" },
+);
+
+const BaseSpec = z.strictObject({
+  name: z.string().regex(NAME_RE, "expected 1-128 characters: letters, digits, '.', '_', '-'"),
+  kind: z.enum(["llm", "code", "supervisor"]),
+  version: z.string().min(1).max(64).default("1"),
+  description: z.string().max(4096).optional(),
+  model: z.string().min(1).optional(),
+  instructions: z.string().optional(),
+  goal: z.string().optional(),
+  tools: z.array(z.string().min(1)).default([]),
+  capabilities: z.array(z.string().min(1)).default([]),
+  memory: MemorySpecSchema.optional(),
+  restart: RestartType.default("permanent"),
+  priority: z.number().int().min(-20).max(20).default(0),
+  weight: z.number().positive().max(10_000).default(1),
+  budget: BudgetSchema.optional(),
+  tier: z.enum(["macro", "meso", "micro"]).default("meso"),
+  tenant: z.string().min(1).max(128).default("default"),
+  ephemeral: z.boolean().default(false),
+  durable: z.boolean().optional(),
+  mailbox: MailboxSchema.optional(),
+  /** A code agent's logic, given in-process. */
+  logic: LogicSchema.optional(),
+  /** A code agent's logic, as a module path (relative to the spec file) and export name. */
+  module: z.string().min(1).optional(),
+  export: z.string().min(1).optional(),
+  /** Free-form initial arguments handed to init(). */
+  args: z.unknown().optional(),
+  /** Time a single receive may take before it is reported as a hog. */
+  hogThresholdMs: z.number().positive().optional(),
+  /** Output schema (JSON Schema) for an LLM agent's structured final answer. */
+  output: z.record(z.string(), z.unknown()).optional(),
+  maxSteps: z.number().int().positive().optional(),
+  supervision: SupervisionSchema.optional(),
+  get children() {
+    return z.array(AgentSpecSchema).optional();
+  },
+});
+
+export const AgentSpecSchema = BaseSpec.superRefine((s, ctx) => {
+  if (s.kind === "code" && s.logic === undefined && s.module === undefined) {
+    ctx.addIssue({ code: "custom", path: ["logic"], message: "a code agent needs `logic` (an object) or `module` (a path)" });
+  }
+  if (s.kind === "llm" && s.model === undefined) {
+    ctx.addIssue({ code: "custom", path: ["model"], message: "an llm agent needs `model` (the name of a configured model)" });
+  }
+  if (s.kind !== "supervisor" && s.children !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["children"], message: "only kind: supervisor has children" });
+  }
+  if (s.ephemeral && s.durable === true) {
+    ctx.addIssue({ code: "custom", path: ["durable"], message: "an ephemeral agent cannot be durable" });
+  }
+});
+
+export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
+export type AgentSpec = z.output<typeof AgentSpecSchema>;
+
+/** Validates a spec object; `source` names where it came from in the error. */
+export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
+  const r = AgentSpecSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+  const first = issues[0];
+  const summary = first === undefined ? "invalid" : `${first.path}: ${first.message}`;
+  throw new AiosError("E_INVALID_SPEC", `${source}: ${summary}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`, {
+    details: { source, issues },
+  });
+}
+
+/** Reads a spec file (YAML or JSON by content), validates it and resolves `module` relative to the file. */
+export async function loadSpecFile(path: string): Promise<AgentSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new AiosError("E_INVALID_SPEC", `${path}: cannot read the spec file`, { cause: e, details: { source: path } });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text); // YAML is a superset of JSON
+  } catch (e) {
+    throw new AiosError("E_INVALID_SPEC", `${path}: not valid YAML or JSON: ${(e as Error).message}`, { cause: e, details: { source: path } });
+  }
+  const spec = parseSpec(raw, path);
+  return resolveModules(spec, dirname(resolve(path)));
+}
+
+function resolveModules(spec: AgentSpec, base: string): AgentSpec {
+  const module = spec.module !== undefined && !isAbsolute(spec.module) ? resolve(base, spec.module) : spec.module;
+  const children = spec.children?.map((c) => resolveModules(c, base));
+  return { ...spec, ...(module === undefined ? {} : { module }), ...(children === undefined ? {} : { children }) };
+}

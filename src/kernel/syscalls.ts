@@ -1,0 +1,83 @@
+/**
+ * The syscall table (DESIGN "Syscall table") and the contract a subsystem implements to add a syscall.
+ * Subsystems augment SyscallMap with their calls' argument and result types and register a
+ * SyscallDef in the composition root; agents reach them as `await ctx.sys.<Name>(args)`.
+ */
+import type { AgentId, HandleId, TenantId } from "../core/index.js";
+import type { AgentSpecInput } from "./spec.js";
+
+/** Argument and result types per syscall name. Subsystems add their own by declaration merging. */
+export interface SyscallMap {
+  AgentSpawn: { args: { spec: AgentSpecInput }; result: { id: AgentId } };
+  AgentKill: { args: { id: string; reason?: string }; result: { killed: boolean } };
+  AgentRegister: { args: { skills: { name: string; description: string }[] }; result: { registered: number } };
+  SemanticSend: { args: { to: string; payload: unknown; onFull?: "wait" | "fail" }; result: void };
+  SemanticRecv: { args: { timeoutMs?: number }; result: { from?: AgentId; payload: unknown } | null };
+  MemoryStore: { args: { type: string; content: unknown; scope?: string; tags?: string[] }; result: { id: string; version: string } };
+  MemoryQuery: { args: { text?: string; k?: number; filter?: Record<string, unknown> }; result: { hits: unknown[] } };
+  AgentMemAlloc: { args: { bytes: number }; result: { allocated: number } };
+  AgentMemFree: { args: { bytes: number }; result: { allocated: number } };
+  ToolCall: { args: { tool: string; args: unknown; idempotencyKey?: string }; result: unknown };
+  LlmInvoke: { args: { model?: string; messages: unknown[]; tools?: unknown[] }; result: unknown };
+  CapGrant: { args: { to: string; capability: string }; result: { granted: string } };
+  CapRevoke: { args: { token: string }; result: { revoked: number } };
+  PQCOperation: { args: { op: string; data: string }; result: unknown };
+  GetAsyncResult: { args: { handle: string; waitMs?: number }; result: AsyncResultState };
+  Noop: { args: Record<string, never>; result: null };
+}
+
+export type SyscallName = keyof SyscallMap;
+export type SyscallArgs<N extends SyscallName> = SyscallMap[N]["args"];
+export type SyscallResult<N extends SyscallName> = SyscallMap[N]["result"];
+
+/** What an agent sees: one async function per syscall. */
+export type SyscallApi = { [N in SyscallName]: (args: SyscallArgs<N>) => Promise<SyscallResult<N>> };
+
+export type AsyncResultState =
+  | { readonly status: "pending"; readonly handle: HandleId }
+  | { readonly status: "done"; readonly handle: HandleId; readonly result: unknown }
+  | { readonly status: "error"; readonly handle: HandleId; readonly error: { code: string; message: string } };
+
+/** Who is calling: the kernel's view of the agent, handed to guards and handlers. */
+export interface Caller {
+  readonly agent: AgentId;
+  readonly tenant: TenantId;
+  readonly name: string;
+  /** The capability strings from the agent's spec (the default checker grants exactly these). */
+  readonly capabilities: readonly string[];
+  /** Taint labels on the agent's context (security issue); empty when clean. */
+  readonly taint: ReadonlySet<string>;
+  readonly priority: number;
+}
+
+/** What a syscall needs to be allowed: a resource and an action, in DESIGN's capability terms. */
+export interface CapabilityRequest {
+  readonly resource: string;
+  readonly action: string;
+  /** Amount charged against a counted constraint (tokens, max), default 1. */
+  readonly amount?: number;
+}
+
+/** A validator for a syscall's arguments: returns the parsed value or throws E_INVALID_ARG. */
+export type ArgParser<A> = (raw: unknown) => A;
+
+export interface SyscallDef<N extends SyscallName = SyscallName> {
+  readonly name: N;
+  readonly parse: ArgParser<SyscallArgs<N>>;
+  /** Capabilities the call needs; an empty list means none (pure queries of the caller's own state). */
+  readonly requires: (args: SyscallArgs<N>, caller: Caller) => readonly CapabilityRequest[];
+  /** True when running it twice would be visible outside the kernel (journaled, never re-run). */
+  readonly sideEffect: boolean;
+  /** The scheduler pool it draws a slot from (inference, tool), if any. */
+  readonly pool?: (args: SyscallArgs<N>) => string | undefined;
+  /** Long calls: the caller gets a handle at once and polls GetAsyncResult. */
+  readonly async?: boolean;
+  readonly handler: (args: SyscallArgs<N>, call: SyscallCall) => SyscallResult<N> | Promise<SyscallResult<N>>;
+}
+
+/** Per-invocation facts handed to a handler. */
+export interface SyscallCall {
+  readonly caller: Caller;
+  readonly signal: AbortSignal;
+  readonly idempotencyKey?: string;
+}
