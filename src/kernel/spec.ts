@@ -71,8 +71,8 @@ const BaseSpec = z.strictObject({
   ephemeral: z.boolean().default(false),
   durable: z.boolean().optional(),
   mailbox: MailboxSchema.optional(),
-  /** A code agent's logic, given in-process. */
-  logic: LogicSchema.optional(),
+  /** A code agent's logic: an object given in-process, or the name of a logic registered at boot. */
+  logic: z.union([z.string().min(1), LogicSchema]).optional(),
   /** A code agent's logic, as a module path (relative to the spec file) and export name. */
   module: z.string().min(1).optional(),
   export: z.string().min(1).optional(),

@@ -1,0 +1,41 @@
+/**
+ * `npm run bench -- <suite...>`: runs the named suites (all when none is named) and prints one JSON
+ * line per figure. Each suite runs in its own child process with --expose-gc, so one suite's heap
+ * never skews another's memory figures.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { emitter, type Suite } from "./harness.js";
+
+const SUITES = ["kernel", "store", "sched", "security", "memory"] as const;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (process.env["AIOS_BENCH_CHILD"] === "1") {
+    const [suite, ...rest] = args;
+    const mod = (await import(`./${suite}.ts`)) as { default: Suite };
+    await mod.default(emitter(suite ?? "?"), rest);
+    return;
+  }
+  const asked = args.filter((a) => !a.startsWith("-"));
+  const extra = args.filter((a) => a.startsWith("-"));
+  const unknown = asked.filter((a) => !(SUITES as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown suite(s): ${unknown.join(", ")}; known: ${SUITES.join(", ")}\n`);
+    process.exit(2);
+  }
+  let failed = 0;
+  for (const suite of asked.length > 0 ? asked : SUITES) {
+    const r = spawnSync(process.execPath, ["--expose-gc", "--max-old-space-size=8192", "--import", "tsx", fileURLToPath(import.meta.url), suite, ...extra], {
+      stdio: "inherit",
+      env: { ...process.env, AIOS_BENCH_CHILD: "1" },
+    });
+    if (r.status !== 0) {
+      failed++;
+      process.stderr.write(`suite ${suite} exited with ${r.status ?? r.signal}\n`);
+    }
+  }
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+await main();

@@ -1,0 +1,50 @@
+/**
+ * What the kernel asks of a durable store (DESIGN invariant 2). The kernel calls these at the points
+ * where state changes; the store issue implements them over the journal. With no KernelJournal
+ * installed the kernel runs in memory only. Ephemeral agents are never journaled.
+ *
+ * Ordering contract: a send to a durable agent is acknowledged to its sender only after
+ * `enqueue` resolved; a message is `handled` (acked + checkpoint, atomically) after receive returned.
+ */
+import type { AgentId, MessageId, AgentStatus } from "../core/index.js";
+import type { AgentSpec } from "./spec.js";
+
+/** The serialisable part of an agent's spec (no in-process logic object). */
+export type StoredSpec = Omit<AgentSpec, "logic" | "children"> & { readonly logic?: string; readonly children?: readonly StoredSpec[] };
+
+export interface StoredAgent {
+  readonly id: AgentId;
+  readonly spec: StoredSpec;
+  readonly parent?: AgentId;
+  readonly status: AgentStatus;
+  /** The last checkpoint (the logic's snapshot), if any. */
+  readonly checkpoint?: unknown;
+  /** Count of syscalls issued so far (so replayed calls line up with their journaled results). */
+  readonly callSeq: number;
+}
+
+export interface StoredMessage {
+  readonly id: MessageId;
+  readonly to: AgentId;
+  readonly from?: AgentId;
+  readonly payload: unknown;
+}
+
+export interface RecoveredState {
+  readonly agents: readonly StoredAgent[];
+  /** Messages enqueued and not yet handled, in enqueue order. */
+  readonly mailboxes: ReadonlyMap<AgentId, readonly StoredMessage[]>;
+  /** Human-readable report of what recovery found (corruption, truncation). */
+  readonly report: readonly string[];
+}
+
+export interface KernelJournal {
+  spawned(agent: StoredAgent): Promise<void>;
+  transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
+  enqueue(msg: StoredMessage): Promise<void>;
+  /** Message handled: ack it and store the new checkpoint in one atomic record. */
+  handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void>;
+  recover(): Promise<RecoveredState>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
