@@ -1,0 +1,25 @@
+/**
+ * Token estimation for models whose tokenizer we do not hold (the HTTP providers). Documented
+ * estimate: ceil(characters / 4) per text (the usual English BPE ratio) plus 4 tokens of framing
+ * per message and 8 per tool call or tool definition. It errs high for code and low for CJK text;
+ * the context manager keeps a safety margin for that reason. Local models count exactly.
+ */
+import type { ChatMessage, ToolSchema } from "./types.js";
+
+export type TokenCounter = (text: string) => number;
+
+export const estimateTokens: TokenCounter = (text) => Math.ceil(text.length / 4);
+
+export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+  let n = 4 + count(m.content);
+  if (m.role === "assistant") for (const c of m.toolCalls ?? []) n += 8 + count(c.name) + count(JSON.stringify(c.args));
+  if (m.role === "tool") n += count(m.name);
+  return n;
+}
+
+export function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSchema[] | undefined, count: TokenCounter): number {
+  let n = 0;
+  for (const m of messages) n += messageTokens(m, count);
+  for (const t of tools ?? []) n += 8 + count(t.name) + count(t.description ?? "") + count(JSON.stringify(t.parameters));
+  return n;
+}
