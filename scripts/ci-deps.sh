@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tools/ module needs, idempotently:
+#   bubblewrap  - the shell.execute sandbox (bwrap)
+#   util-linux  - prlimit, the rlimit wrapper inside the sandbox
+#   chromium    - the browser that browser.navigate drives through playwright-core
+#   ca-certificates, fonts-liberation - TLS roots and a font so pages render headless
+# Safe to run repeatedly: packages already present are skipped without touching apt at all.
+set -euo pipefail
+
+PACKAGES=(bubblewrap util-linux chromium ca-certificates fonts-liberation)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "ci-deps: all present (${PACKAGES[*]})"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+echo "ci-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+
+# bwrap must be able to create a user namespace; say so clearly when the host forbids it.
+if ! bwrap --unshare-user --ro-bind / / true 2>/dev/null; then
+  echo "ci-deps: warning: bwrap cannot create a user namespace here (kernel.unprivileged_userns_clone=0 or a container without CAP_SYS_ADMIN)" >&2
+fi
+echo "ci-deps: done"

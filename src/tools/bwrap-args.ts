@@ -1,0 +1,89 @@
+/**
+ * The bubblewrap command line for one sandboxed command, as a pure function (so it is testable and
+ * reviewable in one place). The sandbox: a new user namespace with a non-zero uid and no
+ * capabilities, new pid/ipc/uts/cgroup (and, unless granted, net) namespaces, a new session (no
+ * TIOCSTI into the caller's terminal), cleared environment, the system directories read-only, a
+ * tmpfs work dir and /tmp, a private /proc and minimal /dev, and only the granted paths bound.
+ * rlimits are applied inside by util-linux `prlimit` just before the command runs.
+ */
+import { lstatSync, readlinkSync } from "node:fs";
+
+export interface SandboxMount {
+  readonly path: string;
+  readonly write: boolean;
+}
+
+export interface SandboxLimits {
+  /** RLIMIT_CPU, seconds of CPU time. */
+  readonly cpuSeconds: number;
+  /** RLIMIT_NPROC, processes (counted per host uid: see shell-sandbox.ts). */
+  readonly processes: number;
+  /** RLIMIT_FSIZE, the largest file the command may write, bytes. */
+  readonly fileSizeBytes: number;
+  /** RLIMIT_NOFILE, open file descriptors. */
+  readonly openFiles: number;
+}
+
+export interface BwrapPlan {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly mounts: readonly SandboxMount[];
+  readonly network: boolean;
+  readonly limits: SandboxLimits;
+  /** The uid (and gid) the command sees inside the sandbox; never 0. */
+  readonly uid: number;
+  readonly workDir: string;
+  readonly statusFd?: number;
+}
+
+export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
+const SYSTEM_DIRS = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+const ETC_MINIMAL = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf"];
+const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf"];
+
+export function bwrapArgs(plan: BwrapPlan): string[] {
+  if (plan.uid === 0) throw new Error("sandbox uid must be non-zero");
+  const a: string[] = [
+    "--unshare-user", "--uid", String(plan.uid), "--gid", String(plan.uid),
+    "--cap-drop", "ALL",
+    "--new-session", "--die-with-parent", "--clearenv",
+    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    ...(plan.network ? [] : ["--unshare-net"]),
+    "--hostname", "sandbox",
+    "--ro-bind", "/usr", "/usr",
+  ];
+  for (const dir of SYSTEM_DIRS) a.push(...systemDir(dir));
+  for (const f of ETC_MINIMAL) a.push("--ro-bind-try", f, f);
+  if (plan.network) for (const f of ETC_NETWORK) a.push("--ro-bind-try", f, f);
+  a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", plan.workDir);
+  for (const m of plan.mounts) a.push(m.write ? "--bind" : "--ro-bind", m.path, m.path);
+  a.push(
+    "--chdir", plan.workDir,
+    "--setenv", "PATH", SANDBOX_PATH,
+    "--setenv", "HOME", plan.workDir,
+    "--setenv", "LANG", "C.UTF-8",
+    ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
+    "--",
+    "/usr/bin/prlimit",
+    `--cpu=${plan.limits.cpuSeconds}`,
+    `--nproc=${plan.limits.processes}`,
+    `--fsize=${plan.limits.fileSizeBytes}`,
+    `--nofile=${plan.limits.openFiles}`,
+    "--",
+    plan.command,
+    ...plan.args,
+  );
+  return a;
+}
+
+/** Debian 12 has merged /usr: /bin is a symlink to usr/bin, so it is recreated as a symlink. */
+function systemDir(dir: string): string[] {
+  try {
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) return ["--symlink", readlinkSync(dir), dir];
+    if (st.isDirectory()) return ["--ro-bind", dir, dir];
+  } catch {
+    // absent on this host: nothing to bind
+  }
+  return [];
+}

@@ -1,0 +1,62 @@
+/**
+ * Building the ToolContext a tool runs with. `check` asks the kernel's current capability checker
+ * (read at call time: the security plugin may replace it after us), so a tool's execution-time
+ * re-checks (canonical paths, resolved addresses, redirect hops) obey exactly the same grants as the
+ * dispatcher's up-front check. Constraints are read from the caller's capability strings.
+ */
+import { AiosError, type Clock, type EventBus, type AgentId } from "../core/index.js";
+import {
+  capabilityAllows,
+  parseCapability,
+  type AgentSpecInput,
+  type Caller,
+  type CapabilityChecker,
+  type CapabilityRequest,
+  type ParsedCapability,
+} from "./kernel-seam.js";
+import type { ToolContext } from "./tool.js";
+
+export interface ContextParts {
+  readonly caller: Caller;
+  readonly checker: () => CapabilityChecker;
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+  readonly events?: EventBus;
+  readonly idempotencyKey?: string;
+  readonly spawn?: (spec: AgentSpecInput, parent: AgentId) => Promise<AgentId>;
+}
+
+export function makeToolContext(p: ContextParts): ToolContext {
+  const parsed = parsedCapabilities(p.caller.capabilities);
+  return {
+    caller: p.caller,
+    signal: p.signal ?? new AbortController().signal,
+    clock: p.clock,
+    events: p.events,
+    ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
+    ...(p.spawn === undefined ? {} : { spawn: p.spawn }),
+    check(req) {
+      const d = p.checker().check(p.caller, req);
+      if (!d.allowed) {
+        throw new AiosError("E_CAP_DENIED", `${req.resource}#${req.action} denied: ${d.reason}`, {
+          details: { resource: req.resource, action: req.action },
+        });
+      }
+    },
+    constraints(req: CapabilityRequest) {
+      return parsed.filter((c) => capabilityAllows(c, req)).map((c) => c.constraints);
+    },
+  };
+}
+
+const cache = new WeakMap<readonly string[], readonly ParsedCapability[]>();
+
+/** Parsed once per capability list (the kernel hands the same array for the agent's lifetime). */
+export function parsedCapabilities(caps: readonly string[]): readonly ParsedCapability[] {
+  let p = cache.get(caps);
+  if (p === undefined) {
+    p = caps.map(parseCapability).filter((c): c is ParsedCapability => typeof c !== "string");
+    cache.set(caps, p);
+  }
+  return p;
+}

@@ -1,0 +1,16 @@
+/**
+ * tools/: the tool registry, the builtin tools (file, http, shell under bubblewrap, agent spawn,
+ * browser), the QuickJS tier for user tools written in JavaScript, and the ToolCall syscall.
+ * Every tool call is checked twice: up front by the dispatcher (`tool:<name>#call` plus the tool's
+ * own requests) and again inside the tool on the canonical resource (realpath, resolved address,
+ * redirect hop), both through the kernel's capability checker. Public surface: this file only.
+ */
+export { defineTool, eraseTool, isValidToolName, type Tool, type AnyTool, type ToolContext } from "./tool.js";
+export { ToolRegistry, describeTool, type ToolInfo, type ParsedToolCall } from "./registry.js";
+export { makeToolContext, type ContextParts } from "./context.js";
+export { toolCallSyscall, type ToolCallOptions } from "./syscall.js";
+export type { ToolHost } from "./kernel-seam.js";
+export { fileTools, type FileToolOptions } from "./file-tools.js";
+export { shellTool, parseDuration, parseList, type ShellToolOptions } from "./shell-tool.js";
+export { runSandboxed, DEFAULT_BWRAP, type SandboxResult, type SandboxRunOptions } from "./shell-sandbox.js";
+export { bwrapArgs, SANDBOX_PATH, type BwrapPlan, type SandboxLimits, type SandboxMount } from "./bwrap-args.js";

@@ -1,0 +1,68 @@
+/**
+ * The ToolCall syscall. Parsing validates the tool's own input (so the dispatcher's capability stage
+ * sees the tool's real requirements: `tool:<name>#call` plus e.g. `file:/data/x#read`), the handler
+ * runs the tool with a ToolContext whose re-checks go through the kernel's current checker.
+ * `sideEffect` is true for the syscall as a whole because the kernel contract takes one boolean per
+ * syscall; each tool's own flag is exposed by the registry (ToolInfo.sideEffect).
+ * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
+ */
+import { z } from "zod";
+import type { SyscallDef } from "./kernel-seam.js";
+import type { ToolHost } from "./kernel-seam.js";
+import { makeToolContext } from "./context.js";
+import type { ToolRegistry } from "./registry.js";
+import { parseWith } from "./validation.js";
+
+const ToolCallArgs = z.strictObject({
+  tool: z.string().min(1).max(128),
+  args: z.unknown(),
+  idempotencyKey: z.string().min(1).max(256).optional(),
+});
+
+export interface ToolCallOptions {
+  /** How many idempotency keys are remembered (oldest forgotten first). */
+  readonly idempotencyKeys?: number;
+}
+
+export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options: ToolCallOptions = {}): SyscallDef<"ToolCall"> {
+  const remembered = new Map<string, Promise<unknown>>();
+  const capacity = options.idempotencyKeys ?? 10_000;
+
+  return {
+    name: "ToolCall",
+    parse(raw) {
+      const a = parseWith(ToolCallArgs, raw, "ToolCall");
+      const { args } = registry.parse(a.tool, a.args ?? {});
+      return { tool: a.tool, args, ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }) };
+    },
+    requires: (a, caller) => registry.requirements({ tool: registry.get(a.tool), args: a.args }, caller),
+    sideEffect: true,
+    pool: () => "tool",
+    handler(a, call) {
+      const ctx = makeToolContext({
+        caller: call.caller,
+        checker: () => host.guards.capabilities,
+        clock: host.clock,
+        events: host.events,
+        signal: call.signal,
+        ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }),
+        spawn: (spec, parent) => host.spawn(spec, { parent }),
+      });
+      const run = (): Promise<unknown> => registry.run({ tool: registry.get(a.tool), args: a.args }, ctx);
+      const key = a.idempotencyKey ?? call.idempotencyKey;
+      if (key === undefined) return run();
+      const k = `${call.caller.agent}\u0000${a.tool}\u0000${key}`;
+      const prior = remembered.get(k);
+      if (prior !== undefined) return prior;
+      const p = run();
+      // A failed call may be retried with the same key: only successes are remembered.
+      void p.catch(() => remembered.delete(k));
+      remembered.set(k, p);
+      if (remembered.size > capacity) {
+        const oldest = remembered.keys().next().value;
+        if (oldest !== undefined) remembered.delete(oldest);
+      }
+      return p;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * What a tool is: a name, zod schemas for input and output (exported as JSON Schema for models and
+ * MCP), the capabilities a call needs (computed from the validated input, so the dispatcher checks
+ * them before anything runs), whether a call has an effect outside the kernel, and the
+ * implementation. Implementations get a ToolContext and nothing else: no ambient authority.
+ */
+import type { z } from "zod";
+import type { Clock, EventBus } from "../core/index.js";
+import type { AgentSpecInput, Caller, CapabilityRequest } from "./kernel-seam.js";
+import type { AgentId } from "../core/index.js";
+
+export interface ToolContext {
+  readonly caller: Caller;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly events: EventBus | undefined;
+  readonly idempotencyKey?: string;
+  /**
+   * Re-checks a capability at execution time (after canonicalising a path, resolving DNS, following
+   * a redirect). Throws E_CAP_DENIED naming the resource when no capability allows it.
+   */
+  check(req: CapabilityRequest): void;
+  /** The constraints (`{allow=[ls,cat]}`) of every capability of the caller that allows `req`. */
+  constraints(req: CapabilityRequest): ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Spawns an agent through the kernel (agent.spawn); absent outside a kernel. */
+  readonly spawn?: (spec: AgentSpecInput, parent: AgentId) => Promise<AgentId>;
+}
+
+export interface Tool<I = unknown, O = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType<I>;
+  readonly output?: z.ZodType<O>;
+  /** True when running the call twice would be visible outside the kernel. */
+  readonly sideEffect: boolean;
+  /** Capabilities the call needs, beyond `tool:<name>#call`, from the validated input. */
+  readonly requires: (args: I, caller: Caller) => readonly CapabilityRequest[];
+  readonly execute: (args: I, ctx: ToolContext) => Promise<O>;
+}
+
+/** Erased form the registry stores (inputs are validated before they reach `execute`). */
+export type AnyTool = Tool<unknown, unknown>;
+
+const TOOL_NAME_RE = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
+
+export function isValidToolName(name: string): boolean {
+  return name.length <= 128 && TOOL_NAME_RE.test(name);
+}
+
+/** Identity helper that keeps I and O inferred from the schemas. */
+export function defineTool<I, O>(tool: Tool<I, O>): Tool<I, O> {
+  return tool;
+}
+
+export function eraseTool<I, O>(tool: Tool<I, O>): AnyTool {
+  // Sound because the registry only ever calls execute/requires with input parsed by `tool.input`.
+  return tool as unknown as AnyTool;
+}
