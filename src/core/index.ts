@@ -6,3 +6,4 @@ export * from "./events.js";
 export * from "./logger.js";
 export * from "./random.js";
 export * from "./ring.js";
+export * from "./coarse-clock.js";

@@ -56,7 +56,8 @@ export interface AuditSink {
 export interface SyscallJournal {
   /** A previously journaled result for this (agent, sequence), replayed instead of re-running. */
   lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean };
-  intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): void;
+  /** Durable before it resolves: the effect runs only after its intent is on disk. */
+  intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void>;
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void>;
 }
 

@@ -43,6 +43,10 @@ export interface AgentContext {
   readonly sys: SyscallApi;
   /** Sends a message (SemanticSend by address). Synchronous when the mailbox has room. */
   send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void>;
+  /** Aborted when the agent is killed or paused, so long model and tool calls stop early. */
+  readonly signal: AbortSignal;
+  /** Sends a request and resolves with the recipient's reply. */
+  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
   /** Answers the request being handled; a no-op for plain messages. */
   reply(value: unknown): void;
   /** Spawns a child agent (AgentSpawn). */

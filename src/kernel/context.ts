@@ -1,0 +1,98 @@
+/**
+ * The AgentContext an agent's logic receives: its only way out (DESIGN invariant 1). `sys` exposes
+ * every registered syscall by name; send, request, spawn and reply are shorthands over the same door.
+ * ctx.send takes the dispatcher's fast path: the argument check, the capability check (cached per
+ * agent until grants change) and, when a policy or quota stage is installed, the full door.
+ */
+import { AiosError, type AgentId, type MessageId } from "../core/index.js";
+import type { AgentContext, SendOptions } from "./logic.js";
+import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import type { SyscallApi } from "./syscalls.js";
+import type { Kernel } from "./kernel.js";
+import type { Proc } from "./proc.js";
+
+export class AgentCtx implements AgentContext {
+  private sysApi: SyscallApi | undefined;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly p: Proc,
+  ) {}
+
+  get self(): AgentId {
+    return this.p.id;
+  }
+  get spec(): AgentSpec {
+    return this.p.spec;
+  }
+  get sender(): AgentId | undefined {
+    return this.p.current?.from;
+  }
+  get messageId(): MessageId | undefined {
+    const cur = this.p.current;
+    if (cur === undefined) return undefined;
+    return (cur.id ??= `msg_local_${cur.seq.toString(36)}`) as MessageId;
+  }
+  /** Aborted when the agent is killed or paused (long model and tool calls stop early). */
+  get signal(): AbortSignal {
+    return (this.p.abort ??= new AbortController()).signal;
+  }
+
+  get sys(): SyscallApi {
+    if (this.sysApi === undefined) {
+      const d = this.k.dispatcher;
+      const p = this.p;
+      const cache: Record<string, (args: unknown) => Promise<unknown>> = {};
+      this.sysApi = new Proxy(cache, {
+        get: (t, name) => (typeof name === "string" ? (t[name] ??= (args: unknown) => d.invoke(p, name, args)) : undefined),
+      }) as unknown as SyscallApi;
+    }
+    return this.sysApi;
+  }
+
+  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
+    const k = this.k;
+    const p = this.p;
+    if (typeof to !== "string") throw new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } });
+    if (k.guards.policy !== undefined || k.guards.quota !== undefined) {
+      return this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) });
+    }
+    if (p.sendGen !== k.capGeneration) {
+      const d = k.guards.capabilities.check(p, { resource: "agent:*", action: "send" });
+      p.sendAny = d.allowed;
+      p.sendGen = k.capGeneration;
+      if (d.allowed) k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: d.by, reason: "grant covers every recipient; later sends under it are not audited one by one" });
+    }
+    if (!p.sendAny) {
+      const d = k.guards.capabilities.check(p, { resource: `agent:${to}`, action: "send" });
+      if (!d.allowed) {
+        const err = new AiosError("E_CAP_DENIED", d.reason, { details: { resource: `agent:${to}`, action: "send" } });
+        k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "denied", reason: d.reason, error: err.toJSON() });
+        if (k.events.wants("syscall.denied")) k.events.emit("syscall.denied", { name: "SemanticSend", reason: d.reason, code: err.code }, p.id, "warn");
+        throw err;
+      }
+    }
+    return k.deliver(p, to, payload, options?.onFull, undefined);
+  }
+
+  request(to: AgentId, payload: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    const k = this.k;
+    const p = this.p;
+    const d = k.guards.capabilities.check(p, { resource: `agent:${to}`, action: "send" });
+    if (!d.allowed) return Promise.reject(new AiosError("E_CAP_DENIED", d.reason, { details: { resource: `agent:${to}`, action: "send" } }));
+    return k.request(p, to, payload, options.timeoutMs);
+  }
+
+  reply(value: unknown): void {
+    const cur = this.p.current;
+    const r = cur?.reply;
+    if (cur === undefined || r === undefined) return;
+    cur.reply = undefined;
+    r(null, value);
+  }
+
+  async spawn(spec: AgentSpecInput): Promise<AgentId> {
+    const r = await this.sys.AgentSpawn({ spec });
+    return r.id;
+  }
+}

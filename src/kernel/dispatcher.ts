@@ -1,0 +1,188 @@
+/**
+ * The single door (DESIGN invariant 1). Every syscall an agent makes passes, in this order:
+ * schema -> capability -> policy -> quota -> durable replay check -> scheduler slot -> handler ->
+ * journal -> audit -> event. A call denied at any stage never reaches its handler. The stages are the
+ * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else.
+ */
+import { AiosError, toAiosError, type EventBus, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
+import type { AuditSink, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallJournal } from "./guards.js";
+import type { KernelJournal } from "./durability.js";
+import type { Caller, CapabilityRequest, SyscallCall, SyscallDef, SyscallName } from "./syscalls.js";
+import { AsyncResults } from "./async-results.js";
+
+export interface Guards {
+  capabilities: CapabilityChecker;
+  policy: PolicyEngine | undefined;
+  quota: QuotaManager | undefined;
+  scheduler: ResourceScheduler | undefined;
+  audit: AuditSink | undefined;
+  syscallJournal: SyscallJournal | undefined;
+  journal: KernelJournal | undefined;
+}
+
+/** A caller as the dispatcher needs it: the Caller facts plus a call counter and an abort signal. */
+export interface DispatchCaller extends Caller {
+  callSeq: number;
+  readonly durable: boolean;
+  readonly signal?: AbortSignal;
+}
+
+type AnyDef = SyscallDef<SyscallName>;
+
+export class SyscallRegistry {
+  private readonly defs = new Map<string, AnyDef>();
+
+  register<N extends SyscallName>(def: SyscallDef<N>): void {
+    if (this.defs.has(def.name)) throw new AiosError("E_CONFIG", `syscall ${def.name} is registered twice`);
+    this.defs.set(def.name, def as unknown as AnyDef);
+  }
+  get(name: string): AnyDef | undefined {
+    return this.defs.get(name);
+  }
+  names(): string[] {
+    return [...this.defs.keys()].sort();
+  }
+}
+
+const NEVER = new AbortController().signal;
+
+export class Dispatcher {
+  readonly results: AsyncResults;
+
+  constructor(
+    readonly registry: SyscallRegistry,
+    readonly guards: Guards,
+    private readonly events: EventBus,
+    private readonly clock: Clock,
+    ids: IdGenerator,
+  ) {
+    this.results = new AsyncResults(ids, clock);
+  }
+
+  async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
+    const def = this.registry.get(name);
+    if (def === undefined) throw new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } });
+    const t0 = this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
+    let args: unknown;
+    try {
+      args = def.parse(raw);
+    } catch (e) {
+      throw this.deny(caller, def.name, toAiosError(e, "E_INVALID_ARG"));
+    }
+    const reqs = def.requires(args as never, caller);
+    const by = this.checkCapabilities(caller, def.name, reqs);
+    const approved = await this.checkPolicy(caller, def.name, args, reqs);
+    if (this.guards.quota !== undefined) {
+      try {
+        this.guards.quota.charge(caller, def.name, args);
+      } catch (e) {
+        throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
+      }
+    }
+    this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by });
+    const call: SyscallCall = { caller, signal: caller.signal ?? NEVER, ...idempotency(args) };
+    if (def.async === true) {
+      const handle = this.results.start(caller.agent, () => this.execute(def, args, call));
+      this.completed(caller, def.name, t0, true, handle);
+      return { handle };
+    }
+    try {
+      const result = await this.execute(def, args, call);
+      this.completed(caller, def.name, t0, true);
+      return result;
+    } catch (e) {
+      const err = toAiosError(e, "E_TOOL");
+      this.completed(caller, def.name, t0, false, undefined, err);
+      throw err;
+    }
+  }
+
+  /** Capability stage: every request must be allowed; returns what allowed the first one. */
+  private checkCapabilities(caller: DispatchCaller, name: SyscallName, reqs: readonly CapabilityRequest[]): string {
+    let by = "none-required";
+    for (const req of reqs) {
+      const d = this.guards.capabilities.check(caller, req);
+      if (!d.allowed) {
+        throw this.deny(caller, name, new AiosError("E_CAP_DENIED", d.reason, { details: { resource: req.resource, action: req.action } }));
+      }
+      by = d.by;
+    }
+    return by;
+  }
+
+  private async checkPolicy(caller: DispatchCaller, name: SyscallName, args: unknown, reqs: readonly CapabilityRequest[]): Promise<boolean> {
+    const policy = this.guards.policy;
+    if (policy === undefined) return false;
+    const d = policy.evaluate(caller, name, args, reqs);
+    if (d.effect === "allow") return false;
+    if (d.effect === "deny") {
+      throw this.deny(caller, name, new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
+    }
+    const ok = policy.requestApproval === undefined ? false : await policy.requestApproval(caller, name, args, d);
+    if (!ok) {
+      throw this.deny(caller, name, new AiosError("E_APPROVAL_DENIED", `approval for ${name} was denied or timed out (rule ${d.rule})`, { details: { rule: d.rule } }));
+    }
+    return true;
+  }
+
+  /** Durable replay, scheduler slot, handler, journal. */
+  private async execute(def: AnyDef, args: unknown, call: SyscallCall): Promise<unknown> {
+    const caller = call.caller as DispatchCaller;
+    const journal = def.sideEffect && caller.durable ? this.guards.syscallJournal : undefined;
+    let seq = 0;
+    if (journal !== undefined) {
+      seq = ++caller.callSeq;
+      const prior = journal.lookup(caller, seq);
+      if (prior.found) {
+        if (prior.error !== undefined) throw new AiosError(prior.error.code, prior.error.message, { details: { replayed: true } });
+        return prior.result;
+      }
+      if (prior.inFlight && call.idempotencyKey === undefined) {
+        throw new AiosError("E_EFFECT_UNKNOWN", `${def.name} call #${seq} of ${caller.agent} was in flight at a crash and has no idempotency key; it was not retried`, {
+          details: { syscall: def.name, callSeq: seq },
+        });
+      }
+      await journal.intent(caller, seq, def.name, args, call.idempotencyKey);
+    }
+    const pool = def.pool?.(args as never);
+    const release = pool !== undefined && this.guards.scheduler !== undefined ? await this.guards.scheduler.acquire(caller, pool, call.signal) : undefined;
+    try {
+      const result = await def.handler(args as never, call);
+      if (journal !== undefined) await journal.result(caller, seq, result);
+      return result;
+    } catch (e) {
+      const err = toAiosError(e, "E_TOOL");
+      if (journal !== undefined) await journal.result(caller, seq, undefined, err.toJSON());
+      throw err;
+    } finally {
+      release?.();
+    }
+  }
+
+  private deny(caller: Caller, name: SyscallName, err: AiosError): AiosError {
+    this.guards.audit?.record({ agent: caller.agent, syscall: name, decision: "denied", reason: err.message, error: err.toJSON() });
+    if (this.events.wants("syscall.denied")) {
+      this.events.emit("syscall.denied", { name, reason: err.message, code: err.code }, caller.agent, "warn");
+    }
+    return err;
+  }
+
+  private completed(caller: Caller, name: SyscallName, t0: number, ok: boolean, handle?: HandleId, err?: AiosError): void {
+    if (!this.events.wants("syscall.completed")) return;
+    const durationUs = Math.round((this.clock.monotonic() - t0) * 1000);
+    this.events.emit(
+      "syscall.completed",
+      { name, ok, durationUs, ...(handle === undefined ? {} : { handle }), ...(err === undefined ? {} : { error: err.toJSON() }) },
+      caller.agent,
+      ok ? "debug" : "warn",
+    );
+  }
+}
+
+function idempotency(args: unknown): { idempotencyKey?: string } {
+  if (typeof args === "object" && args !== null) {
+    const k = (args as { idempotencyKey?: unknown }).idempotencyKey;
+    if (typeof k === "string") return { idempotencyKey: k };
+  }
+  return {};
+}

@@ -1,0 +1,181 @@
+/**
+ * Lifecycle operations on running agents: pause, resume, kill, clone, upgrade (hot swap of logic or
+ * spec, state kept, with a migration hook), merge (two into one), split (one into two) and specialize
+ * (a child with a narrowed spec). Every operation runs its pre-hooks first (any may veto, and then
+ * nothing changes), waits for the agent's in-flight receive so state is never torn, and ends with
+ * its post-hooks. Status changes go through Kernel.transition, the one table.
+ */
+import { AiosError, toAiosError, type AgentId } from "../core/index.js";
+import { isTerminal } from "./lifecycle.js";
+import type { Kernel } from "./kernel.js";
+import type { Proc } from "./proc.js";
+import type { AgentLogic } from "./logic.js";
+import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import type { Operation } from "./hooks.js";
+import type { Letter } from "./mailbox.js";
+import { checkSubset } from "./builtin-syscalls.js";
+
+export interface UpgradeOptions {
+  /** Spec fields to change; `version` should change too. */
+  readonly spec?: Partial<AgentSpecInput>;
+  readonly logic?: AgentLogic;
+  /** Migrates the state; defaults to the new logic's migrate(), else the state unchanged. */
+  readonly migrate?: (state: unknown, fromVersion: string) => unknown;
+}
+
+export interface MergeOptions {
+  readonly combine: (a: unknown, b: unknown) => unknown;
+  readonly spec?: AgentSpecInput;
+}
+
+export interface SplitOptions {
+  readonly split: (state: unknown) => readonly [unknown, unknown];
+  readonly specs?: readonly [AgentSpecInput?, AgentSpecInput?];
+}
+
+export class Operations {
+  constructor(private readonly k: Kernel) {}
+
+  async pause(id: string): Promise<void> {
+    await this.run("pause", [id], {}, async ([p]) => {
+      await this.k.whenIdle(p);
+      this.k.transition(p, "paused", "pause");
+      p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} was paused`));
+      p.abort = null;
+    });
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.run("resume", [id], {}, async ([p]) => {
+      this.k.transition(p, "running", "resume");
+      if (p.mailbox !== null && p.mailbox.length > 0) this.k.schedule(p);
+    });
+  }
+
+  /** Kills an agent on purpose (an operator's kill is a shutdown: its supervisor does not restart it). */
+  async kill(id: string, reason = "killed"): Promise<boolean> {
+    const p = this.k.get(id);
+    if (isTerminal(p.status)) return false;
+    await this.run("kill", [id], { reason }, async ([q]) => {
+      this.k.exit(q, "killed", reason, "shutdown");
+    });
+    return true;
+  }
+
+  async clone(id: string, overrides: Partial<AgentSpecInput> = {}): Promise<AgentId> {
+    return this.run("clone", [id], { overrides }, async ([p]) => {
+      await this.k.whenIdle(p);
+      const spec = this.k.parse({ ...p.spec, ...overrides } as AgentSpecInput);
+      return this.k.spawn(spec, { state: copyState(p), ...(p.parent ? { parent: p.parent.id } : {}) });
+    });
+  }
+
+  async upgrade(id: string, opts: UpgradeOptions): Promise<void> {
+    await this.run("upgrade", [id], { version: opts.spec?.version }, async ([p]) => {
+      await this.k.whenIdle(p);
+      const fromVersion = p.spec.version;
+      const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic ? { logic: opts.logic } : {}) } as AgentSpecInput);
+      if (spec.name !== p.spec.name || spec.kind !== p.spec.kind) {
+        throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name or kind", { details: { path: "spec" } });
+      }
+      const logic = opts.logic ?? p.logic;
+      const migrate = opts.migrate ?? (logic.migrate ? (s: unknown, v: string) => (logic.migrate as (s: unknown, v: string) => unknown)(s, v) : undefined);
+      let state: unknown;
+      try {
+        state = migrate === undefined ? p.state : migrate(p.state, fromVersion);
+      } catch (e) {
+        throw new AiosError("E_INVALID_ARG", `upgrade of ${p.id} failed in migrate: ${toAiosError(e).message}; the agent keeps version ${fromVersion}`, { cause: e });
+      }
+      p.spec = spec;
+      p.logic = logic;
+      p.state = state;
+      if (this.k.events.wants("agent.upgraded")) this.k.events.emit("agent.upgraded", { fromVersion, toVersion: spec.version }, p.id);
+    });
+  }
+
+  async merge(a: string, b: string, opts: MergeOptions): Promise<AgentId> {
+    return this.run("merge", [a, b], {}, async ([pa, pb]) => {
+      if (pa === pb) throw new AiosError("E_INVALID_ARG", "merge needs two different agents", { details: { path: "b" } });
+      await Promise.all([this.k.whenIdle(pa), this.k.whenIdle(pb)]);
+      const state = opts.combine(copyState(pa), copyState(pb));
+      const spec = opts.spec === undefined ? pa.spec : this.k.parse(opts.spec);
+      const mail = [...takeMail(pa), ...takeMail(pb)];
+      const id = await this.k.spawn(spec, { state, ...(pa.parent ? { parent: pa.parent.id } : {}) });
+      this.k.exit(pa, "killed", `merged into ${id}`, "shutdown");
+      this.k.exit(pb, "killed", `merged into ${id}`, "shutdown");
+      this.forward(id, mail);
+      return id;
+    });
+  }
+
+  async split(id: string, opts: SplitOptions): Promise<[AgentId, AgentId]> {
+    return this.run("split", [id], {}, async ([p]) => {
+      await this.k.whenIdle(p);
+      const [s1, s2] = opts.split(copyState(p));
+      const spec1 = opts.specs?.[0] === undefined ? p.spec : this.k.parse(opts.specs[0]);
+      const spec2 = opts.specs?.[1] === undefined ? p.spec : this.k.parse(opts.specs[1]);
+      const mail = takeMail(p);
+      const parent = p.parent ? { parent: p.parent.id } : {};
+      const first = await this.k.spawn(spec1, { state: s1, ...parent });
+      const second = await this.k.spawn(spec2, { state: s2, ...parent });
+      this.k.exit(p, "killed", `split into ${first} and ${second}`, "shutdown");
+      this.forward(first, mail);
+      return [first, second] as [AgentId, AgentId];
+    });
+  }
+
+  /** A child of `id` with a narrower spec: capabilities and tools must be subsets of the parent's. */
+  async specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
+    return this.run("specialize", [id], { narrow }, async ([p]) => {
+      const spec = this.k.parse({ ...p.spec, ...narrow, name: narrow.name ?? `${p.spec.name}.special` } as AgentSpecInput);
+      checkSubset(this.k, p, spec.capabilities);
+      const extraTools = spec.tools.filter((t) => !p.spec.tools.includes(t));
+      if (extraTools.length > 0) {
+        throw new AiosError("E_CAP_DENIED", `specialize may only narrow: tools ${extraTools.join(", ")} are not the parent's`, { details: { path: "tools" } });
+      }
+      await this.k.whenIdle(p);
+      return this.k.spawn(spec, { parent: p.id, state: copyState(p) });
+    });
+  }
+
+  private async run<T, const I extends readonly string[]>(op: Operation, ids: I, details: Record<string, unknown>, body: (ps: { [K in keyof I]: Proc }) => Promise<T>): Promise<T> {
+    const ps = ids.map((i) => this.k.get(i)) as { [K in keyof I]: Proc };
+    const agents = ps.map((p) => p.id);
+    const hooked = this.k.hooks.has(op);
+    if (hooked) {
+      try {
+        await this.k.hooks.runPre({ op, agents, details });
+      } catch (e) {
+        const err = toAiosError(e);
+        if (this.k.events.wants("agent.op.vetoed")) {
+          for (const a of agents) this.k.events.emit("agent.op.vetoed", { op, reason: err.message }, a, "warn");
+        }
+        throw err;
+      }
+    }
+    const result = await body(ps);
+    if (hooked) await this.k.hooks.runPost({ op, agents, details }, result);
+    return result;
+  }
+
+  private forward(to: AgentId, letters: readonly Letter[]): void {
+    const p = this.k.get(to);
+    for (const l of letters) {
+      const r = this.k.enqueue(p, l, "wait");
+      if (r instanceof Promise) r.catch((e: unknown) => this.k.kernelError(e, `forwarding mail to ${to}`));
+    }
+  }
+}
+
+function takeMail(p: Proc): Letter[] {
+  return p.mailbox === null ? [] : p.mailbox.moveAll();
+}
+
+/** A deep copy of an agent's state through its snapshot/restore pair (structuredClone otherwise). */
+export function copyState(p: Proc): unknown {
+  const snap = p.logic.snapshot ? p.logic.snapshot(p.state) : p.state;
+  const copy = structuredClone(snap);
+  return p.logic.restore ? p.logic.restore(copy) : copy;
+}
+
+export type { AgentSpec };

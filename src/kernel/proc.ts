@@ -1,0 +1,75 @@
+/**
+ * One entry of the process table: an agent incarnation. Kept deliberately small — a million idle
+ * ephemeral agents must fit in under 1 KB each — so the mailbox, children list, context and abort
+ * controller are created on first use. Only the kernel mutates a Proc.
+ */
+import type { AgentId, AgentStatus, TenantId } from "../core/index.js";
+import type { AgentLogic } from "./logic.js";
+import type { Mailbox, Letter } from "./mailbox.js";
+import type { AgentSpec } from "./spec.js";
+import type { Caller } from "./syscalls.js";
+import type { SupervisorState } from "./supervisor-state.js";
+
+export class Proc implements Caller {
+  status: AgentStatus = "pending";
+  state: unknown = undefined;
+  mailbox: Mailbox | null = null;
+  /** In the run queue. */
+  queued = false;
+  /** A receive (or init) is in progress (async). */
+  busy = false;
+  /** The letter being handled. */
+  current: Letter | undefined = undefined;
+  children: Proc[] | null = null;
+  /** Set when this agent is a supervisor. */
+  sup: SupervisorState | null = null;
+  ctx: object | null = null;
+  abort: AbortController | null = null;
+  /** Syscalls issued so far (durable replay lines calls up with journaled results). */
+  callSeq = 0;
+  incarnation = 0;
+  /** Why it ended, once terminal. */
+  exitReason: string | undefined = undefined;
+  result: unknown = undefined;
+  /** Resolvers waiting for the in-flight receive to finish. */
+  idleWaiters: (() => void)[] | null = null;
+  /** Capability-check generation at which `sendAny` was computed. */
+  sendGen = -1;
+  sendAny = false;
+  taint: ReadonlySet<string> = EMPTY;
+  readonly createdAt: number;
+
+  constructor(
+    readonly id: AgentId,
+    public spec: AgentSpec,
+    public logic: AgentLogic,
+    public parent: Proc | null,
+    createdAt: number,
+  ) {
+    this.createdAt = createdAt;
+  }
+
+  get agent(): AgentId {
+    return this.id;
+  }
+  get name(): string {
+    return this.spec.name;
+  }
+  get tenant(): TenantId {
+    return this.spec.tenant as TenantId;
+  }
+  get capabilities(): readonly string[] {
+    return this.spec.capabilities;
+  }
+  get priority(): number {
+    return this.spec.priority;
+  }
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+  get durable(): boolean {
+    return this.spec.durable === true && !this.spec.ephemeral;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
