@@ -1,0 +1,348 @@
+/**
+ * One backend's slot pool: `capacity` slots, a queue ordered by the pool's policy, cancellation by
+ * AbortSignal, preemption requests for preemptible holders, and an event for every decision.
+ *
+ * Invariants: inUse <= capacity at all times; every request is granted at most once per queueing and
+ * ends exactly once (released, cancelled, rejected or dropped at close); a free slot never sits idle
+ * while a request waits (dispatch runs after every release, yield and capacity change).
+ */
+import { AiosError, type Clock, type EventBus } from "../core/index.js";
+import type { Lease, Usage } from "./lease.js";
+import { createPolicy, type SchedPolicy } from "./policy.js";
+import { PreemptionFlag } from "./preemption.js";
+import type { PolicyName, SchedRequest, Waiter } from "./waiter.js";
+import "./events.js";
+
+export interface PoolOptions {
+  readonly capacity: number;
+  readonly policy: PolicyName;
+  /** Priority policy: one level gained per agingMs waited (default: no aging). */
+  readonly agingMs?: number;
+  /** Waiting requests beyond this are rejected with E_RATE_LIMITED (default: unbounded). */
+  readonly maxQueue?: number;
+  /** Token estimate for requests that carry none (WFQ charge), default 256. */
+  readonly defaultTokens?: number;
+  readonly tenantWeight?: (tenant: string) => number;
+}
+
+export interface PoolStats {
+  readonly name: string;
+  readonly policy: PolicyName;
+  readonly capacity: number;
+  readonly inUse: number;
+  readonly queued: number;
+  readonly granted: number;
+  readonly released: number;
+  readonly cancelled: number;
+  readonly rejected: number;
+  readonly preempted: number;
+}
+
+export class SlotPool {
+  private readonly policy: SchedPolicy;
+  private cap: number;
+  private inUse = 0;
+  private seq = 0;
+  private readonly running = new Set<PoolLease>();
+  private readonly waitingByAgent = new Map<string, Set<Waiter>>();
+  private readonly counts = { granted: 0, released: 0, cancelled: 0, rejected: 0, preempted: 0 };
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly options: PoolOptions,
+    private readonly clock: Clock,
+    private readonly bus: EventBus | undefined,
+    private readonly boostOf: (agent: string) => number = () => -Infinity,
+  ) {
+    this.cap = options.capacity;
+    this.policy = createPolicy(options.policy, {
+      ...(options.agingMs === undefined ? {} : { agingMs: options.agingMs }),
+      ...(options.tenantWeight === undefined ? {} : { tenantWeight: options.tenantWeight }),
+      epoch: clock.now(),
+    });
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Waits for a slot under the pool's policy. */
+  acquire(req: SchedRequest): Promise<Lease> {
+    if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", `pool ${this.name} is closed`));
+    const signal = req.signal;
+    if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal));
+    const w = this.makeWaiter(req);
+    const max = this.options.maxQueue;
+    if (max !== undefined && this.policy.size >= max && !(this.inUse < this.cap && this.policy.size === 0)) {
+      this.counts.rejected++;
+      const reason = `pool ${this.name} has ${this.policy.size} requests waiting (maxQueue ${max})`;
+      if (this.bus?.wants("sched.rejected") === true) {
+        this.bus.emit("sched.rejected", { pool: this.name, request: w.id, stage: "queue", code: "E_RATE_LIMITED", reason }, undefined, "warn");
+      }
+      return Promise.reject(new AiosError("E_RATE_LIMITED", reason, { details: { pool: this.name, retryAfterMs: 0 } }));
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      const lease = new PoolLease(this, w);
+      let onAbort: (() => void) | undefined;
+      if (signal !== undefined) {
+        onAbort = () => this.cancel(w, signal);
+        signal.addEventListener("abort", onAbort, { once: true });
+        lease.detach = () => signal.removeEventListener("abort", onAbort as () => void);
+      }
+      w.onGrant = () => resolve(lease);
+      w.onDrop = (e) => {
+        lease.finish();
+        reject(e);
+      };
+      this.enqueue(w, false);
+      this.dispatch();
+    });
+  }
+
+  stats(): PoolStats {
+    return { name: this.name, policy: this.policy.name, capacity: this.cap, inUse: this.inUse, queued: this.policy.size, ...this.counts };
+  }
+
+  setCapacity(n: number): void {
+    this.cap = n;
+    this.dispatch();
+  }
+
+  /** Re-ranks an agent's queued and running requests after its inherited priority changed. */
+  reprioritize(agent: string): void {
+    const boost = this.boostOf(agent);
+    for (const w of this.waitingByAgent.get(agent) ?? []) {
+      const p = Math.max(w.basePriority, w.onBehalfOf, boost);
+      if (p === w.priority) continue;
+      w.priority = p;
+      w.gen++;
+      this.policy.rekey(w);
+    }
+    for (const l of this.running) {
+      if (l.agent === agent) l.waiter.priority = Math.max(l.waiter.basePriority, l.waiter.onBehalfOf, boost);
+    }
+  }
+
+  /** Rejects every waiter with E_SHUTDOWN; running leases finish normally. */
+  close(): void {
+    this.closed = true;
+    for (let w = this.policy.pop(); w !== undefined; w = this.policy.pop()) this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
+  }
+
+  /** @internal */
+  release(lease: PoolLease, usage: Usage | undefined): void {
+    const w = lease.waiter;
+    if (w.state === "waiting") {
+      // Released while re-queued after a yield: it leaves the queue and its pending yield() rejects.
+      this.policy.remove(w);
+      this.counts.cancelled++;
+      this.drop(w, new AiosError("E_CANCELLED", `request ${w.id} released while re-queued`));
+      return;
+    }
+    if (!this.running.delete(lease)) return;
+    this.inUse--;
+    w.state = "done";
+    this.counts.released++;
+    const tokens = usage?.tokens ?? w.tokens;
+    this.policy.settle?.(w, tokens);
+    if (this.bus?.wants("sched.released") === true) {
+      this.bus.emit("sched.released", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt, tokens });
+    }
+    this.dispatch();
+  }
+
+  /** @internal */
+  yieldSlot(lease: PoolLease): Promise<void> {
+    const w = lease.waiter;
+    if (!lease.flag.requested || !this.running.has(lease)) return Promise.resolve();
+    this.running.delete(lease);
+    this.inUse--;
+    if (this.bus?.wants("sched.yielded") === true) {
+      this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt });
+    }
+    return new Promise<void>((resolve, reject) => {
+      w.onGrant = () => resolve();
+      w.onDrop = (e) => {
+        lease.finish();
+        reject(e);
+      };
+      w.gen++;
+      this.enqueue(w, true);
+      this.dispatch();
+    });
+  }
+
+  private makeWaiter(req: SchedRequest): Waiter {
+    if (typeof req.agent !== "string" || req.agent.length === 0) throw badArg("agent", "a non-empty agent id");
+    const base = req.priority ?? 0;
+    const behalf = req.onBehalfOf ?? -Infinity;
+    const weight = req.weight ?? 1;
+    const tokens = req.tokens ?? this.options.defaultTokens ?? 256;
+    if (!Number.isFinite(base)) throw badArg("priority", "a finite number");
+    if (!(weight > 0 && Number.isFinite(weight))) throw badArg("weight", "a positive number");
+    if (!(tokens >= 0 && Number.isFinite(tokens))) throw badArg("tokens", "a non-negative number");
+    if (req.deadline !== undefined && !Number.isFinite(req.deadline)) throw badArg("deadline", "a finite time in ms");
+    return {
+      id: `${this.name}#${++this.seq}`,
+      agent: req.agent,
+      tenant: req.tenant ?? "default",
+      basePriority: base,
+      priority: Math.max(base, behalf, this.boostOf(req.agent)),
+      onBehalfOf: behalf,
+      weight,
+      tokens,
+      deadline: req.deadline,
+      enqueuedAt: this.clock.now(),
+      seq: this.seq,
+      preemptible: req.preemptible === true,
+      state: "waiting",
+      gen: 0,
+      onGrant: noop,
+      onDrop: noop,
+      grantedAt: 0,
+    };
+  }
+
+  private enqueue(w: Waiter, resumed: boolean): void {
+    w.state = "waiting";
+    this.policy.push(w);
+    let set = this.waitingByAgent.get(w.agent);
+    if (set === undefined) this.waitingByAgent.set(w.agent, (set = new Set<Waiter>()));
+    set.add(w);
+    if (this.bus?.wants("sched.enqueued") === true) {
+      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed });
+    }
+    if (this.inUse >= this.cap) this.maybePreempt(w);
+  }
+
+  private dispatch(): void {
+    while (this.inUse < this.cap) {
+      const w = this.policy.pop();
+      if (w === undefined) return;
+      this.unindex(w);
+      this.grant(w);
+    }
+  }
+
+  private grant(w: Waiter): void {
+    const lease = leaseOf(w);
+    w.state = "running";
+    w.grantedAt = this.clock.now();
+    lease.flag.reset();
+    this.inUse++;
+    this.running.add(lease);
+    this.counts.granted++;
+    if (this.bus?.wants("sched.granted") === true) {
+      this.bus.emit("sched.granted", { pool: this.name, request: w.id, waitedMs: w.grantedAt - w.enqueuedAt, inUse: this.inUse, priority: w.priority });
+    }
+    w.onGrant();
+  }
+
+  /** Asks the lowest-ranked preemptible holder that `w` outranks to yield; at most one per arrival. */
+  private maybePreempt(w: Waiter): void {
+    const outranks = this.policy.outranks?.bind(this.policy);
+    if (outranks === undefined) return;
+    let victim: PoolLease | undefined;
+    for (const l of this.running) {
+      if (!l.waiter.preemptible || l.flag.requested || !outranks(w, l.waiter)) continue;
+      if (victim === undefined || outranks(victim.waiter, l.waiter)) victim = l;
+    }
+    if (victim === undefined) return;
+    this.counts.preempted++;
+    if (this.bus?.wants("sched.preempted") === true) this.bus.emit("sched.preempted", { pool: this.name, request: victim.waiter.id, by: w.id });
+    victim.flag.request(w.id);
+  }
+
+  private cancel(w: Waiter, signal: AbortSignal): void {
+    if (w.state !== "waiting") return;
+    this.policy.remove(w);
+    this.counts.cancelled++;
+    if (this.bus?.wants("sched.cancelled") === true) {
+      this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt });
+    }
+    this.drop(w, cancelled(this.name, signal));
+  }
+
+  private drop(w: Waiter, e: Error): void {
+    w.state = "cancelled";
+    this.unindex(w);
+    w.onDrop(e);
+  }
+
+  private unindex(w: Waiter): void {
+    const set = this.waitingByAgent.get(w.agent);
+    if (set === undefined) return;
+    set.delete(w);
+    if (set.size === 0) this.waitingByAgent.delete(w.agent);
+  }
+}
+
+const leases = new WeakMap<Waiter, PoolLease>();
+function leaseOf(w: Waiter): PoolLease {
+  const l = leases.get(w);
+  if (l === undefined) throw new AiosError("E_INTERNAL", `request ${w.id} has no lease`);
+  return l;
+}
+
+class PoolLease implements Lease {
+  readonly flag = new PreemptionFlag();
+  detach: (() => void) | undefined;
+  private finished = false;
+  private w: Waiter | undefined;
+
+  constructor(
+    private readonly owner: SlotPool,
+    w: Waiter,
+  ) {
+    this.waiter = w;
+  }
+
+  get waiter(): Waiter {
+    return this.w as Waiter;
+  }
+  set waiter(w: Waiter) {
+    this.w = w;
+    leases.set(w, this);
+  }
+  get request(): string {
+    return this.waiter.id;
+  }
+  get pool(): string {
+    return this.owner.name;
+  }
+  get agent(): string {
+    return this.waiter.agent;
+  }
+  get waitedMs(): number {
+    return this.waiter.grantedAt - this.waiter.enqueuedAt;
+  }
+  get preemption(): PreemptionFlag {
+    return this.flag;
+  }
+  release(usage?: Usage): void {
+    if (this.finished) return;
+    this.finish();
+    this.owner.release(this, usage);
+  }
+  yield(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return this.owner.yieldSlot(this);
+  }
+  /** @internal no further release/yield; the abort listener is removed. */
+  finish(): void {
+    this.finished = true;
+    this.detach?.();
+    this.detach = undefined;
+  }
+}
+
+function noop(): void {}
+
+function badArg(field: string, expected: string): AiosError {
+  return new AiosError("E_INVALID_ARG", `scheduler request: ${field} must be ${expected}`, { details: { path: field } });
+}
+
+function cancelled(pool: string, signal: AbortSignal): AiosError {
+  return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: signal.reason, details: { pool } });
+}
