@@ -14,3 +14,6 @@ export { fileTools, type FileToolOptions } from "./file-tools.js";
 export { shellTool, parseDuration, parseList, type ShellToolOptions } from "./shell-tool.js";
 export { runSandboxed, DEFAULT_BWRAP, type SandboxResult, type SandboxRunOptions } from "./shell-sandbox.js";
 export { bwrapArgs, SANDBOX_PATH, type BwrapPlan, type SandboxLimits, type SandboxMount } from "./bwrap-args.js";
+export { httpTool, type HttpToolOptions } from "./http-tool.js";
+export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch.js";
+export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
