@@ -19,7 +19,7 @@ export interface SyscallMap {
   AgentMemFree: { args: { bytes: number }; result: { allocated: number } };
   ToolCall: { args: { tool: string; args: unknown; idempotencyKey?: string }; result: unknown };
   LlmInvoke: { args: { model?: string; messages: unknown[]; tools?: unknown[] }; result: unknown };
-  CapGrant: { args: { to: string; capability: string }; result: { granted: string } };
+  CapGrant: { args: { to: string; capability: string; ttlMs?: number }; result: { granted: string } };
   CapRevoke: { args: { token: string }; result: { revoked: number } };
   PQCOperation: { args: { op: string; data: string }; result: unknown };
   GetAsyncResult: { args: { handle: string; waitMs?: number }; result: AsyncResultState };

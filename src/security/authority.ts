@@ -1,0 +1,198 @@
+/**
+ * The token authority mints, delegates and verifies capability tokens. Invariants:
+ * - block 0 is signed by a kernel root key (active or retired: retired keys still verify);
+ * - block i is signed by block i-1's holder key, with the scheme that key supports;
+ * - a block never claims more than its parent: each capability is covered by a parent capability,
+ *   nbf is not earlier and exp not later — refused when minting AND when verifying;
+ * - non-HMAC blocks that live longer than `longLivedMs` (or forever) must be hybrid signed;
+ * - the effective capability set is the intersection along the chain (checked per request).
+ * Failures are AiosError E_AUTH with `details.reason` (bad_signature, expired, not_yet_valid, widened,
+ * revoked, wrong_issuer, long_lived, replay) or E_INVALID_ARG for malformed input.
+ */
+import { randomBytes } from "node:crypto";
+import { AiosError, type Clock } from "../core/index.js";
+import { coveredBy, parseCapability, type Capability } from "./capability.js";
+import { macEqual, macWith, publicRef, signWith, verifyWith, type KeyRecord, type PublicKeyRef, type Signature } from "./keys.js";
+import type { Identities } from "./keystore.js";
+import type { RevocationList } from "./revocation.js";
+import { signedBytes, tokenId, type Block, type Holder, type Scheme, type SignedBlock, type Token } from "./token.js";
+
+export interface VerifiedToken {
+  readonly id: string;
+  readonly chain: readonly string[];
+  readonly holder: Holder;
+  /** Capabilities per block; a request is allowed only when every block allows it. */
+  readonly blocks: readonly (readonly Capability[])[];
+  readonly nbf: number;
+  readonly exp: number;
+  readonly scheme: Scheme;
+  readonly token: Token;
+}
+
+export interface AuthorityOptions {
+  readonly identities: Identities;
+  readonly revocations: RevocationList;
+  readonly clock: Clock;
+  /** Owner name of the root keys (default "kernel"). */
+  readonly rootOwner?: string;
+  /** Root signing key algorithm (default hybrid: Ed25519 + ML-DSA-65). */
+  readonly rootAlg?: "ed25519" | "hybrid";
+  /** Lifetime above which Ed25519-only blocks are refused (default 30 days). */
+  readonly longLivedMs?: number;
+}
+
+export interface MintOptions {
+  readonly holder: string;
+  readonly caps: readonly string[];
+  readonly scheme?: Scheme;
+  readonly nbf?: number;
+  readonly exp?: number;
+}
+
+export const authError = (reason: string, message: string): AiosError => new AiosError("E_AUTH", message, { details: { reason } });
+
+export class TokenAuthority {
+  readonly rootOwner: string;
+  private readonly longLivedMs: number;
+
+  constructor(private readonly o: AuthorityOptions) {
+    this.rootOwner = o.rootOwner ?? "kernel";
+    this.longLivedMs = o.longLivedMs ?? 30 * 86_400_000;
+    o.identities.ensure(this.rootOwner, o.rootAlg ?? "hybrid");
+    o.identities.ensure(this.rootOwner + "#hmac", "hmac");
+  }
+
+  get identities(): Identities {
+    return this.o.identities;
+  }
+  get revocations(): RevocationList {
+    return this.o.revocations;
+  }
+
+  /** A root token for `holder`, signed by the kernel root key. */
+  mint(m: MintOptions): Token {
+    const scheme = m.scheme ?? "ed25519";
+    const caps = m.caps.map((c, i) => parseCapability(c, `caps[${i}]`).source);
+    const signer = this.o.identities.ensure(scheme === "hmac" ? this.rootOwner + "#hmac" : this.rootOwner);
+    const block = this.block(undefined, signer.id, m.holder, caps, scheme, m.nbf, m.exp);
+    const sig = scheme === "hmac" ? { mac: macWith(signer.secret, signedBytes(block, undefined)) } : signWith(signer, signedBytes(block, undefined), scheme);
+    const t: Token = { blocks: [{ block, sig }] };
+    this.o.revocations.track(block.id, [block.id]);
+    return t;
+  }
+
+  /** Delegates from `parent` (held by its holder's active or retired key) to another agent, attenuated. */
+  delegate(parent: Token, d: { holder: string; caps: readonly string[]; nbf?: number; exp?: number }): Token {
+    const pv = this.verify(parent);
+    const signer = this.o.identities.store.get(pv.holder.keyId);
+    if (signer === undefined) throw authError("wrong_issuer", `no private key for holder key ${pv.holder.keyId}`);
+    // A retired key still proves what it signed, but signs nothing new (rotation means "stop using it").
+    if (signer.status === "retired") throw authError("retired_key", `holder key ${signer.id} of token ${pv.id} is retired; delegate from a token bound to the current key`);
+    const parentCaps = pv.blocks[pv.blocks.length - 1] ?? [];
+    const caps = d.caps.map((c, i) => {
+      const cap = parseCapability(c, `caps[${i}]`);
+      if (!coveredBy(parentCaps, cap)) throw authError("widened", `caps[${i}] "${cap.source}" is not covered by token ${pv.id}; delegation may only attenuate`);
+      return cap.source;
+    });
+    const nbf = Math.max(d.nbf ?? pv.nbf, pv.nbf);
+    if (d.exp !== undefined && d.exp > pv.exp) throw authError("widened", `exp ${d.exp} is later than the parent's ${pv.exp}`);
+    const exp = d.exp ?? (Number.isFinite(pv.exp) ? pv.exp : undefined);
+    const scheme: Scheme = pv.scheme === "hmac" ? "hmac" : signer.alg === "hybrid" ? "hybrid" : "ed25519";
+    const last = parent.blocks[parent.blocks.length - 1] as SignedBlock;
+    const block = this.block(last.block.id, signer.id, d.holder, caps, scheme, nbf > 0 ? nbf : undefined, exp);
+    const bytes = signedBytes(block, last.sig);
+    const sig: Signature = scheme === "hmac" ? { mac: macWith(requireMac(last.sig), bytes) } : signWith(signer, bytes, scheme);
+    const t: Token = { blocks: [...parent.blocks, { block, sig }] };
+    this.o.revocations.track(block.id, [...pv.chain, block.id]);
+    return t;
+  }
+
+  private block(parent: string | undefined, issuer: string, holderAgent: string, caps: readonly string[], alg: Scheme, nbf?: number, exp?: number): Block {
+    const holderKey = this.o.identities.ensure(holderAgent, "ed25519");
+    const iat = this.o.clock.now();
+    const holder: Holder = alg === "hmac" ? { agent: holderAgent, keyId: holderKey.id } : { agent: holderAgent, keyId: holderKey.id, key: publicRef(holderKey) };
+    const block: Block = {
+      v: 1,
+      id: "cap_" + randomBytes(12).toString("base64url"),
+      ...(parent === undefined ? {} : { parent }),
+      issuer,
+      holder,
+      caps: [...caps],
+      iat,
+      ...(nbf === undefined ? {} : { nbf }),
+      ...(exp === undefined ? {} : { exp }),
+      nonce: randomBytes(12).toString("base64url"),
+      alg,
+    };
+    this.checkLifetime(block);
+    return block;
+  }
+
+  private checkLifetime(b: Block): void {
+    if (b.alg !== "ed25519") return;
+    if (b.exp === undefined || b.exp - b.iat > this.longLivedMs) {
+      throw authError("long_lived", `block ${b.id} lives longer than ${this.longLivedMs} ms and must be hybrid signed (Ed25519 + ML-DSA-65)`);
+    }
+  }
+
+  /** Verifies signatures, issuers, attenuation, time window and revocation. Cold path. */
+  verify(t: Token, now = this.o.clock.now()): VerifiedToken {
+    const blocks: Capability[][] = [];
+    const chain: string[] = [];
+    let nbf = -Infinity;
+    let exp = Infinity;
+    let prev: SignedBlock | undefined;
+    let prevMac: string | undefined;
+    for (const [i, sb] of t.blocks.entries()) {
+      const b = sb.block;
+      const where = `block ${i} (${b.id})`;
+      if (prev !== undefined && (b.parent !== prev.block.id || b.issuer !== prev.block.holder.keyId)) {
+        throw authError("wrong_issuer", `${where} is not issued by the holder of block ${i - 1}`);
+      }
+      if (prev !== undefined && prev.block.alg === "hmac" !== (b.alg === "hmac")) throw authError("bad_signature", `${where} mixes HMAC and public-key schemes`);
+      const bytes = signedBytes(b, prev?.sig);
+      if (b.alg === "hmac") {
+        const key = prev === undefined ? this.rootKey(b.issuer, "hmac").secret : prevMac;
+        if (key === undefined || sb.sig.mac === undefined || !macEqual(macWith(key, bytes), sb.sig.mac)) throw authError("bad_signature", `${where}: HMAC does not verify`);
+        prevMac = sb.sig.mac;
+      } else {
+        const pub: PublicKeyRef | undefined = prev === undefined ? publicRef(this.rootKey(b.issuer, b.alg)) : prev.block.holder.key;
+        if (pub === undefined || pub.id !== b.issuer) throw authError("wrong_issuer", `${where}: signer key ${b.issuer} unknown`);
+        if (b.alg === "hybrid" && pub.alg !== "hybrid") throw authError("bad_signature", `${where}: hybrid block signed by a non-hybrid key`);
+        if (!verifyWith(pub, bytes, sb.sig, b.alg)) throw authError("bad_signature", `${where}: ${b.alg} signature does not verify`);
+        this.checkLifetime(b);
+      }
+      const caps = b.caps.map((c, j) => parseCapability(c, `blocks[${i}].caps[${j}]`));
+      const parentCaps = blocks[blocks.length - 1];
+      if (parentCaps !== undefined) {
+        const wide = caps.find((c) => !coveredBy(parentCaps, c));
+        if (wide !== undefined) throw authError("widened", `${where} claims "${wide.source}", wider than its parent`);
+        if ((b.exp ?? Infinity) > exp || (b.nbf ?? -Infinity) < nbf) throw authError("widened", `${where} widens the validity window of its parent`);
+      }
+      nbf = Math.max(nbf, b.nbf ?? -Infinity);
+      exp = Math.min(exp, b.exp ?? Infinity);
+      blocks.push(caps);
+      chain.push(b.id);
+      prev = sb;
+    }
+    const last = prev as SignedBlock;
+    if (now < nbf) throw authError("not_yet_valid", `token ${last.block.id} is not valid before ${new Date(nbf).toISOString()}`);
+    if (now >= exp) throw authError("expired", `token ${last.block.id} expired at ${new Date(exp).toISOString()}`);
+    const revoked = this.o.revocations.firstRevoked(chain);
+    if (revoked !== undefined) throw authError("revoked", `token ${last.block.id} is revoked (block ${revoked})`);
+    this.o.revocations.track(tokenId(t), chain);
+    return { id: last.block.id, chain, holder: last.block.holder, blocks, nbf, exp, scheme: last.block.alg, token: t };
+  }
+
+  private rootKey(id: string, alg: Scheme): KeyRecord {
+    const k = this.o.identities.store.get(id);
+    const owner = alg === "hmac" ? this.rootOwner + "#hmac" : this.rootOwner;
+    if (k === undefined || k.owner !== owner) throw authError("wrong_issuer", `block 0 is signed by ${id}, which is not a root key`);
+    return k;
+  }
+}
+
+function requireMac(sig: Signature): string {
+  if (sig.mac === undefined) throw authError("bad_signature", "HMAC chain block lacks a MAC");
+  return sig.mac;
+}

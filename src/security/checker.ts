@@ -1,0 +1,166 @@
+/**
+ * TokenCapabilityChecker: the kernel's capability stage backed by signed tokens. Every agent holds a
+ * wallet of verified tokens; its spec's `capabilities` become a root token minted on first use (short
+ * lived, renewed on expiry, never renewed once revoked). Checks are served from the wallet's decision
+ * cache; quota constraints are charged on every allowed check, atomically across the whole chain,
+ * trying the next allowing token when one is exhausted — and throw E_QUOTA / E_RATE_LIMITED when all
+ * are (a denial that is not "no capability" keeps its own code).
+ */
+import type { Clock } from "../core/index.js";
+import { AiosError } from "../core/index.js";
+import type { CapabilityChecker, CapDecision } from "../kernel/guards.js";
+import type { Caller, CapabilityRequest } from "../kernel/syscalls.js";
+import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
+import { parseCapability } from "./capability.js";
+import { QuotaLedger } from "./quota.js";
+import type { Scheme, Token } from "./token.js";
+import { Wallet, type CachedDecision } from "./wallet.js";
+
+export interface CheckerOptions {
+  readonly authority: TokenAuthority;
+  readonly clock: Clock;
+  /** Mint a root token from each agent's spec capabilities (default true). */
+  readonly specGrants?: boolean;
+  /** Scheme of spec-grant tokens (default hmac: they never leave this process). */
+  readonly specScheme?: Scheme;
+  /** Lifetime of spec-grant tokens before they are re-minted (default 1 h). */
+  readonly specTtlMs?: number;
+}
+
+/** The minimal view of a caller the checker needs. */
+export type CheckCaller = Pick<Caller, "agent" | "name" | "capabilities">;
+
+export class TokenCapabilityChecker implements CapabilityChecker {
+  readonly quotas = new QuotaLedger();
+  private readonly wallets = new Map<string, Wallet>();
+  private readonly specGrants: boolean;
+  private readonly specScheme: Scheme;
+  private readonly specTtlMs: number;
+
+  constructor(private readonly o: CheckerOptions) {
+    this.specGrants = o.specGrants ?? true;
+    this.specScheme = o.specScheme ?? "hmac";
+    this.specTtlMs = o.specTtlMs ?? 3_600_000;
+  }
+
+  check(caller: CheckCaller, req: CapabilityRequest): CapDecision {
+    const now = this.o.clock.now();
+    const w = this.wallet(caller, now);
+    const key = req.action + "\u0000" + req.resource;
+    let c = w.cache.get(key);
+    if (c === undefined || now >= c.until || now < c.from) {
+      c = this.refresh(caller, w, req, now);
+      if (w.cache.size >= 4096) w.cache.clear();
+      w.cache.set(key, c);
+    }
+    if (!c.hasQuota || !c.decision.allowed) return c.decision;
+    return this.charge(c, req.amount ?? 1, now);
+  }
+
+  private charge(c: CachedDecision, amount: number, now: number): CapDecision {
+    let firstError: unknown;
+    for (const cand of c.candidates) {
+      try {
+        this.quotas.charge(cand.slots, amount, now);
+        return { allowed: true, by: `token:${cand.token.id} ${cand.caps[cand.caps.length - 1]?.source ?? ""}` };
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    throw firstError instanceof AiosError ? firstError : new AiosError("E_QUOTA", "quota exhausted", { cause: firstError });
+  }
+
+  forget(caller: Pick<Caller, "agent">): void {
+    this.wallets.delete(caller.agent);
+  }
+
+  /** Verified tokens an agent holds right now (for `aios cap ls`). */
+  tokens(caller: CheckCaller): readonly VerifiedToken[] {
+    return this.wallet(caller, this.o.clock.now()).tokens;
+  }
+
+  /** Adds a token minted or delegated inside the kernel to `agent`'s wallet (bound to its key). */
+  adopt(caller: CheckCaller, token: Token): VerifiedToken {
+    const now = this.o.clock.now();
+    const v = this.o.authority.verify(token, now);
+    if (v.holder.agent !== caller.agent) throw authError("wrong_holder", `token ${v.id} is bound to ${v.holder.agent}, not ${caller.agent}`);
+    const key = this.o.authority.identities.store.get(v.holder.keyId);
+    if (key === undefined || key.owner !== caller.agent) throw authError("wrong_holder", `token ${v.id} is bound to key ${v.holder.keyId}, which ${caller.agent} does not own`);
+    this.wallet(caller, now).add(v);
+    return v;
+  }
+
+  /** Delegates `capability` from one of `from`'s tokens to agent `to` (attenuation only). */
+  grant(from: CheckCaller, to: CheckCaller, capability: string, opts: { exp?: number } = {}): VerifiedToken {
+    const cap = parseCapability(capability, "capability");
+    const now = this.o.clock.now();
+    const w = this.wallet(from, now);
+    let lastError: unknown;
+    for (const t of w.tokens) {
+      if (now >= t.exp || now < t.nbf) continue;
+      try {
+        const child = this.o.authority.delegate(t.token, { holder: to.agent, caps: [cap.source], ...(opts.exp === undefined ? {} : { exp: opts.exp }) });
+        return this.adopt(to, child);
+      } catch (e) {
+        if (!(e instanceof AiosError && e.code === "E_AUTH")) throw e;
+        lastError = e;
+      }
+    }
+    throw new AiosError("E_CAP_DENIED", `${from.name} holds no token that covers "${cap.source}"; delegation may only attenuate`, { cause: lastError, details: { path: "capability" } });
+  }
+
+  /** Revokes a token and everything delegated from it; `by` must hold or have issued a block of it. */
+  revoke(by: Pick<Caller, "agent"> | "operator", tokenId: string): number {
+    const known = [...this.wallets.values()].flatMap((w) => w.tokens).find((t) => t.chain.includes(tokenId));
+    if (known === undefined) throw new AiosError("E_NOT_FOUND", `token: no live token ${tokenId}`, { details: { path: "token" } });
+    if (by !== "operator") {
+      const idx = known.chain.indexOf(tokenId);
+      const blocks = known.token.blocks.slice(0, idx + 1);
+      // Allowed for the token's own holder and for anyone who issued a block at or above it.
+      const mine = blocks.some((b) => b.block.holder.agent === by.agent);
+      if (!mine) throw new AiosError("E_CAP_DENIED", `${by.agent} neither holds nor issued token ${tokenId}`, { details: { path: "token" } });
+    }
+    return this.o.authority.revocations.revoke(tokenId);
+  }
+
+  private wallet(caller: CheckCaller, now: number): Wallet {
+    const rl = this.o.authority.revocations;
+    let w = this.wallets.get(caller.agent);
+    if (w === undefined) {
+      w = new Wallet(rl.epoch);
+      this.wallets.set(caller.agent, w);
+      this.mintSpec(caller, w, now);
+    } else if (w.epoch !== rl.epoch) {
+      w.epoch = rl.epoch;
+      const before = w.tokens.length;
+      w.tokens = w.tokens.filter((t) => rl.firstRevoked(t.chain) === undefined);
+      if (w.specTokenId !== undefined && rl.firstRevoked([w.specTokenId]) !== undefined) w.specRevoked = true;
+      if (before !== w.tokens.length) w.cache.clear();
+    }
+    return w;
+  }
+
+  private refresh(caller: CheckCaller, w: Wallet, req: CapabilityRequest, now: number): CachedDecision {
+    const expiredSpec = w.tokens.some((t) => t.id === w.specTokenId && now >= t.exp);
+    w.tokens = w.tokens.filter((t) => now < t.exp);
+    if (expiredSpec && !w.specRevoked) this.mintSpec(caller, w, now);
+    return w.decide(caller.name, req, now);
+  }
+
+  private mintSpec(caller: CheckCaller, w: Wallet, now: number): void {
+    if (!this.specGrants || caller.capabilities.length === 0) return;
+    const caps = caller.capabilities.filter((c) => {
+      try {
+        parseCapability(c);
+        return true;
+      } catch {
+        return false; // the spec schema validated it already; an unparsable string grants nothing
+      }
+    });
+    const t = this.o.authority.mint({ holder: caller.agent, caps, scheme: this.specScheme, exp: now + this.specTtlMs });
+    const v = this.o.authority.verify(t, now);
+    w.add(v);
+    w.specTokenId = v.id;
+  }
+}
+

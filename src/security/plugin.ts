@@ -1,0 +1,59 @@
+/**
+ * securityPlugin: joins the security subsystem to the kernel through the Plugin seam, using only the
+ * kernel's public API — it installs the token checker and the policy engine into kernel.guards,
+ * registers CapGrant/CapRevoke, denies waiting approvals at shutdown, and exposes the Security object
+ * (keys, tokens, approvals, secrets, redactor, taint) for the API, CLI and other subsystems.
+ */
+import type { AgentId, Clock, EventBus, Logger } from "../core/index.js";
+import type { CapabilityChecker, PolicyEngine } from "../kernel/guards.js";
+import type { Caller, SyscallDef, SyscallName } from "../kernel/syscalls.js";
+import { redactingLogger } from "./redact.js";
+import { Security, type SecurityOptions } from "./security.js";
+import { capSyscalls } from "./syscalls.js";
+
+/** The part of the kernel this plugin touches (structurally satisfied by class Kernel). */
+export interface SecurityKernelPort {
+  readonly events: EventBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly syscalls: { register<N extends SyscallName>(def: SyscallDef<N>): void };
+  readonly guards: { capabilities: CapabilityChecker; policy?: PolicyEngine };
+  caller(id: AgentId): Caller;
+  onShutdown(fn: () => void | Promise<void>): void;
+}
+
+export interface SecurityPlugin {
+  readonly name: "security";
+  install(kernel: SecurityKernelPort): void;
+  /** The installed subsystem; throws E_CONFIG before install(). */
+  readonly security: Security;
+  /** A logger that redacts secrets (set after install; wrap other loggers with redactingLogger). */
+  readonly logger: Logger;
+}
+
+export function securityPlugin(options: SecurityOptions & { readonly security?: Security } = {}): SecurityPlugin {
+  let sec: Security | undefined = options.security;
+  let logger: Logger | undefined;
+  return {
+    name: "security",
+    install(kernel) {
+      sec ??= new Security({ ...options, clock: kernel.clock, events: kernel.events });
+      const s = sec;
+      logger = redactingLogger(kernel.logger, s.redactor);
+      kernel.guards.capabilities = s.checker;
+      kernel.guards.policy = s.policy;
+      const [grant, revoke] = capSyscalls(s, (id) => kernel.caller(id as AgentId));
+      kernel.syscalls.register(grant);
+      kernel.syscalls.register(revoke);
+      kernel.onShutdown(() => s.approvals.denyAll());
+    },
+    get security(): Security {
+      if (sec === undefined) throw new Error("securityPlugin: not installed yet");
+      return sec;
+    },
+    get logger(): Logger {
+      if (logger === undefined) throw new Error("securityPlugin: not installed yet");
+      return logger;
+    },
+  };
+}

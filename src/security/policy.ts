@@ -1,0 +1,77 @@
+/**
+ * RulePolicyEngine implements the kernel's PolicyEngine over compiled rules (policy-rules.ts).
+ * Combining, documented because it decides security outcomes:
+ * - first-match: rules are tried in file order; the first matching rule decides.
+ * - deny-overrides: every matching rule is considered; any deny wins, else any approve (the shortest
+ *   timeout among them), else allow.
+ * With no matching rule the document's `default` applies (allow unless stated). Approvals go to the
+ * ApprovalQueue; the syscall waits until a person decides or the timeout denies it.
+ */
+import type { Caller, CapabilityRequest, SyscallName } from "../kernel/syscalls.js";
+import type { PolicyDecision, PolicyEngine } from "../kernel/guards.js";
+import type { ApprovalQueue } from "./approvals.js";
+import { compilePolicy, type CompiledRule, type PolicyDoc, type PolicySubject } from "./policy-rules.js";
+
+export type PolicyCaller = Pick<Caller, "agent" | "name" | "tenant" | "taint">;
+
+export class RulePolicyEngine implements PolicyEngine {
+  private combine: PolicyDoc["combine"] = "first-match";
+  private fallback: PolicyDoc["default"] = "allow";
+  private rules: CompiledRule[] = [];
+
+  constructor(
+    policy: string | unknown,
+    private readonly approvals?: ApprovalQueue,
+  ) {
+    this.load(policy);
+  }
+
+  /** Replaces the rule set atomically (a bad document leaves the old one in force). */
+  load(policy: string | unknown): void {
+    const c = compilePolicy(policy);
+    this.combine = c.combine;
+    this.fallback = c.default;
+    this.rules = c.rules;
+  }
+
+  get ruleIds(): string[] {
+    return this.rules.map((r) => r.id);
+  }
+
+  evaluate(caller: PolicyCaller, syscall: SyscallName | string, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision {
+    if (this.rules.length === 0) return this.none();
+    const s: PolicySubject = { agent: caller.agent, name: caller.name, tenant: caller.tenant, syscall, args, resources: reqs, taint: caller.taint };
+    if (this.combine === "first-match") {
+      const r = this.rules.find((x) => x.matches(s));
+      return r === undefined ? this.none() : toDecision(r);
+    }
+    const hits = this.rules.filter((x) => x.matches(s));
+    const deny = hits.find((r) => r.effect === "deny");
+    if (deny !== undefined) return toDecision(deny);
+    const approvals = hits.filter((r) => r.effect === "approve");
+    if (approvals.length > 0) {
+      const strictest = approvals.reduce((a, b) => ((b.timeoutMs ?? Infinity) < (a.timeoutMs ?? Infinity) ? b : a));
+      return toDecision(strictest);
+    }
+    const allow = hits[0];
+    return allow === undefined ? this.none() : toDecision(allow);
+  }
+
+  async requestApproval(caller: Caller, syscall: SyscallName, args: unknown, d: PolicyDecision & { effect: "approve" }): Promise<boolean> {
+    if (this.approvals === undefined) return false; // no one to ask: an approval rule denies
+    return this.approvals.request(
+      { agent: caller.agent, agentName: caller.name, tenant: caller.tenant, syscall, args, rule: d.rule, reason: d.reason },
+      d.timeoutMs ?? this.approvals.defaultTimeoutMs,
+    );
+  }
+
+  private none(): PolicyDecision {
+    return this.fallback === "allow" ? { effect: "allow" } : { effect: "deny", rule: "default", reason: "no policy rule allows this call (default: deny)" };
+  }
+}
+
+function toDecision(r: CompiledRule): PolicyDecision {
+  if (r.effect === "allow") return { effect: "allow", rule: r.id };
+  if (r.effect === "deny") return { effect: "deny", rule: r.id, reason: r.reason };
+  return { effect: "approve", rule: r.id, reason: r.reason, ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }) };
+}

@@ -1,0 +1,67 @@
+/**
+ * Quotas that capabilities carry as constraints: `max=N` and `tokens=N` cap the running total of
+ * request amounts (a spawn counts 1, an LLM call its tokens), `rate=N/period` is a token bucket of N
+ * refilled over the period. A request charges EVERY block of the chain whose capability allows it, so
+ * a parent's quota bounds the sum over all tokens delegated from it. Charging is atomic: all limits
+ * are checked first and only then all are debited (single-threaded, no await in between), so a
+ * refused request leaves every counter unchanged.
+ */
+import { AiosError } from "../core/index.js";
+import { parseRate, type Capability } from "./capability.js";
+
+export interface QuotaSlot {
+  /** Stable key: `<blockId>/<capability source>`. */
+  readonly key: string;
+  readonly cap: Capability;
+}
+
+interface Bucket {
+  level: number;
+  at: number;
+}
+
+export class QuotaLedger {
+  private readonly used = new Map<string, number>();
+  private readonly buckets = new Map<string, Bucket>();
+
+  static hasQuota(cap: Capability): boolean {
+    const c = cap.constraints;
+    return c["max"] !== undefined || c["tokens"] !== undefined || c["rate"] !== undefined;
+  }
+
+  /** Debits `amount` from every slot or from none; throws E_QUOTA / E_RATE_LIMITED naming the slot. */
+  charge(slots: readonly QuotaSlot[], amount: number, now: number): void {
+    const bucketUpdates: [string, Bucket][] = [];
+    for (const s of slots) {
+      for (const k of ["max", "tokens"] as const) {
+        const limit = s.cap.constraints[k];
+        if (limit === undefined) continue;
+        const used = this.used.get(`${s.key}:${k}`) ?? 0;
+        if (used + amount > Number(limit)) {
+          throw new AiosError("E_QUOTA", `quota ${k}=${limit} of ${s.cap.source} exhausted (${used} used, ${amount} asked)`, { details: { slot: s.key, constraint: k, limit: Number(limit), used } });
+        }
+      }
+      const rate = s.cap.constraints["rate"];
+      const r = rate === undefined ? undefined : parseRate(rate);
+      if (r !== undefined) {
+        const b = this.buckets.get(s.key) ?? { level: r.n, at: now };
+        const level = Math.min(r.n, b.level + ((now - b.at) * r.n) / r.periodMs);
+        if (level < amount) {
+          const waitMs = Math.ceil(((amount - level) * r.periodMs) / r.n);
+          throw new AiosError("E_RATE_LIMITED", `rate ${rate} of ${s.cap.source} exceeded; retry in ${waitMs} ms`, { details: { slot: s.key, retryAfterMs: waitMs } });
+        }
+        bucketUpdates.push([s.key, { level: level - amount, at: now }]);
+      }
+    }
+    for (const s of slots) {
+      for (const k of ["max", "tokens"] as const) {
+        if (s.cap.constraints[k] !== undefined) this.used.set(`${s.key}:${k}`, (this.used.get(`${s.key}:${k}`) ?? 0) + amount);
+      }
+    }
+    for (const [k, b] of bucketUpdates) this.buckets.set(k, b);
+  }
+
+  usage(key: string, constraint: "max" | "tokens"): number {
+    return this.used.get(`${key}:${constraint}`) ?? 0;
+  }
+}

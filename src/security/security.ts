@@ -1,0 +1,110 @@
+/**
+ * The security subsystem as one object: identities (key store), token authority, capability checker,
+ * policy engine with its approval queue, secrets with their redactor, and taint tracking. With a data
+ * dir everything persistent lives under it (keys/, revoked.log, secrets/), all 0600; without one,
+ * everything is in memory (tests, ephemeral kernels).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import type { Caller, CapabilityRequest } from "../kernel/syscalls.js";
+import { ApprovalQueue } from "./approvals.js";
+import { TokenAuthority } from "./authority.js";
+import { TokenCapabilityChecker, type CheckCaller } from "./checker.js";
+import { explainDecision, judgeTokens, type Explanation } from "./explain.js";
+import { FileKeyStore, Identities, MemoryKeyStore, type KeyStore } from "./keystore.js";
+import { RulePolicyEngine, type PolicyCaller } from "./policy.js";
+import { RevocationList } from "./revocation.js";
+import { SecretStore } from "./secrets.js";
+import { TaintTracker } from "./taint.js";
+import type { Scheme } from "./token.js";
+
+export interface SecurityOptions {
+  /** Persist keys, revocations and secrets here; in memory when absent. */
+  readonly dataDir?: string;
+  /** Policy document (YAML text or object); `policyFile` reads one from disk. Default: allow all. */
+  readonly policy?: string | object;
+  readonly policyFile?: string;
+  readonly rootAlg?: "ed25519" | "hybrid";
+  readonly specGrants?: boolean;
+  readonly specScheme?: Scheme;
+  readonly specTtlMs?: number;
+  readonly longLivedMs?: number;
+  readonly trustedRoots?: readonly string[];
+  readonly approvalTimeoutMs?: number;
+  readonly keyStore?: KeyStore;
+}
+
+export class Security {
+  readonly identities: Identities;
+  readonly authority: TokenAuthority;
+  readonly checker: TokenCapabilityChecker;
+  readonly approvals: ApprovalQueue;
+  readonly policy: RulePolicyEngine;
+  readonly secrets: SecretStore;
+  readonly taint: TaintTracker;
+  readonly clock: Clock;
+
+  constructor(
+    o: SecurityOptions & { readonly clock: Clock; readonly events?: EventBus },
+  ) {
+    this.clock = o.clock;
+    const store = o.keyStore ?? (o.dataDir === undefined ? new MemoryKeyStore() : new FileKeyStore(o.dataDir));
+    this.identities = new Identities(store, o.clock);
+    const revocations = new RevocationList(o.dataDir === undefined ? undefined : join(o.dataDir, "revoked.log"));
+    this.authority = new TokenAuthority({
+      identities: this.identities,
+      revocations,
+      clock: o.clock,
+      ...(o.rootAlg === undefined ? {} : { rootAlg: o.rootAlg }),
+      ...(o.longLivedMs === undefined ? {} : { longLivedMs: o.longLivedMs }),
+    });
+    this.checker = new TokenCapabilityChecker({
+      authority: this.authority,
+      clock: o.clock,
+      ...(o.specGrants === undefined ? {} : { specGrants: o.specGrants }),
+      ...(o.specScheme === undefined ? {} : { specScheme: o.specScheme }),
+      ...(o.specTtlMs === undefined ? {} : { specTtlMs: o.specTtlMs }),
+    });
+    this.secrets = new SecretStore(o.dataDir === undefined ? {} : { dataDir: o.dataDir });
+    const redact = (v: unknown): unknown => this.secrets.redactor.redact(v);
+    this.approvals = new ApprovalQueue({ clock: o.clock, redact, ...(o.events === undefined ? {} : { events: o.events }), ...(o.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: o.approvalTimeoutMs }) });
+    this.policy = new RulePolicyEngine(loadPolicy(o), this.approvals);
+    const events = o.events;
+    this.taint = new TaintTracker({
+      ...(o.trustedRoots === undefined ? {} : { trustedRoots: o.trustedRoots }),
+      ...(events === undefined ? {} : { onTaint: (agent: AgentId, labels: string[], source: string) => events.emit("security.tainted", { labels, source }, agent, "warn") }),
+    });
+  }
+
+  get redactor(): SecretStore["redactor"] {
+    return this.secrets.redactor;
+  }
+
+  /** Capability and policy verdict for a request, naming the deciding token or rule. */
+  explain(caller: CheckCaller & PolicyCaller, req: CapabilityRequest, syscall = "ToolCall", args: unknown = {}): Explanation {
+    const verdicts = judgeTokens(this.checker.tokens(caller), req, this.clock.now());
+    const policy = this.policy.evaluate(caller, syscall, args, [req]);
+    return explainDecision(caller.name, req, verdicts, policy);
+  }
+
+  /**
+   * Substitutes `{{secret:NAME}}` in tool arguments at execution time; each name needs the caller to
+   * hold `secret:NAME#use`. The result must go straight to the tool, never back to the agent.
+   */
+  substituteSecrets<T>(caller: Caller, args: T): T {
+    return this.secrets.substitute(args, (name) => this.checker.check(caller, { resource: `secret:${name}`, action: "use" }).allowed);
+  }
+
+}
+
+function loadPolicy(o: SecurityOptions): string | object {
+  if (o.policyFile !== undefined) {
+    try {
+      return readFileSync(o.policyFile, "utf8");
+    } catch (e) {
+      throw new AiosError("E_CONFIG", `policyFile: cannot read ${o.policyFile}`, { cause: e, details: { path: "policyFile" } });
+    }
+  }
+  return o.policy ?? {};
+}

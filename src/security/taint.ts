@@ -1,0 +1,140 @@
+/**
+ * Taint: labels on data from untrusted sources, following the data into the agent's context.
+ * Labels are strings `source:detail`: `web:<host>` (http.fetch, browser), `file:<path>` (files outside
+ * the trusted roots), `tenant:<id>` (messages from agents of another tenant), plus whatever labels a
+ * memory record or message carried. Invariants: an agent's taint set only grows until a person (or the
+ * operator API) clears it; `view(agent)` returns the live set, so a Caller built once keeps seeing
+ * new labels; data written by a tainted agent (memory, messages) carries the writer's labels.
+ */
+import { isAbsolute, normalize, relative } from "node:path";
+import type { AgentId } from "../core/index.js";
+import { getPath } from "./policy-rules.js";
+
+declare module "../core/index.js" {
+  interface EventDataMap {
+    "security.tainted": { labels: string[]; source: string };
+  }
+}
+
+export interface TaintOptions {
+  /** File paths under these roots are trusted (no taint on read). */
+  readonly trustedRoots?: readonly string[];
+  /** Tool-name prefixes whose results are untrusted web content. */
+  readonly webTools?: readonly string[];
+  /** Called when an agent gains labels (e.g. to emit `security.tainted`). */
+  readonly onTaint?: (agent: AgentId, labels: string[], source: string) => void;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+export class TaintTracker {
+  private readonly sets = new Map<string, Set<string>>();
+  private readonly trustedRoots: readonly string[];
+  private readonly webTools: readonly string[];
+
+  constructor(private readonly o: TaintOptions = {}) {
+    this.trustedRoots = (o.trustedRoots ?? []).map((r) => normalize(r));
+    this.webTools = o.webTools ?? ["http.", "browser."];
+  }
+
+  /** The agent's live taint set (the kernel hands it to Caller.taint). */
+  view(agent: string): ReadonlySet<string> {
+    let s = this.sets.get(agent);
+    if (s === undefined) {
+      s = new Set();
+      this.sets.set(agent, s);
+    }
+    return s;
+  }
+
+  peek(agent: string): ReadonlySet<string> {
+    return this.sets.get(agent) ?? EMPTY;
+  }
+
+  /** Adds labels to an agent's context; returns the ones that were new. */
+  add(agent: string, labels: Iterable<string>, source = "explicit"): string[] {
+    const s = this.view(agent) as Set<string>;
+    const fresh: string[] = [];
+    for (const l of labels) {
+      if (!s.has(l)) {
+        s.add(l);
+        fresh.push(l);
+      }
+    }
+    if (fresh.length > 0) this.o.onTaint?.(agent as AgentId, fresh, source);
+    return fresh;
+  }
+
+  /** A person cleared the context (e.g. after review); the live set is emptied in place. */
+  clear(agent: string): void {
+    (this.view(agent) as Set<string>).clear();
+  }
+
+  forget(agent: string): void {
+    this.sets.delete(agent);
+  }
+
+  isTrustedPath(path: string): boolean {
+    if (!isAbsolute(path)) return false;
+    const p = normalize(path);
+    return this.trustedRoots.some((root) => {
+      const rel = relative(root, p);
+      return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+    });
+  }
+
+  /** Labels that a syscall's result carries into the caller's context (pure; see observe()). */
+  labelsFor(syscall: string, args: unknown, result: unknown, caller: { tenant: string }): string[] {
+    const out = new Set<string>();
+    if (syscall === "ToolCall") {
+      const tool = getPath(args, "tool");
+      if (typeof tool === "string") {
+        if (this.webTools.some((p) => tool.startsWith(p))) {
+          const url = getPath(args, "args.url");
+          out.add(`web:${typeof url === "string" ? hostOf(url) : tool}`);
+        }
+        if (tool === "file.read" || tool === "file.list") {
+          const path = getPath(args, "args.path");
+          if (typeof path !== "string" || !this.isTrustedPath(path)) out.add(`file:${typeof path === "string" ? path : "?"}`);
+        }
+      }
+    }
+    if (syscall === "SemanticRecv" && result !== null && typeof result === "object") {
+      const tenant = getPath(result, "tenant");
+      if (typeof tenant === "string" && tenant !== caller.tenant) out.add(`tenant:${tenant}`);
+    }
+    // Anything that already carries labels (memory hits, messages, tool results) passes them on.
+    collectTaint(result, out, 0);
+    return [...out];
+  }
+
+  /** Applies labelsFor() to the caller's context; call after every successful syscall. */
+  observe(caller: { agent: string; tenant: string }, syscall: string, args: unknown, result: unknown): string[] {
+    const labels = this.labelsFor(syscall, args, result, caller);
+    return labels.length === 0 ? [] : this.add(caller.agent, labels, syscall);
+  }
+
+  /** Labels a write by `agent` must carry (memory records, messages it sends). */
+  labelsForWrite(agent: string): string[] {
+    return [...this.peek(agent)];
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "invalid-url";
+  }
+}
+
+function collectTaint(v: unknown, out: Set<string>, depth: number): void {
+  if (v === null || typeof v !== "object" || depth > 8) return;
+  if (Array.isArray(v)) {
+    for (const x of v.slice(0, 1000)) collectTaint(x, out, depth + 1);
+    return;
+  }
+  const t = (v as { taint?: unknown }).taint;
+  if (Array.isArray(t)) for (const l of t) if (typeof l === "string") out.add(l);
+  for (const [k, x] of Object.entries(v)) if (k !== "taint" && typeof x === "object") collectTaint(x, out, depth + 1);
+}

@@ -1,0 +1,74 @@
+/**
+ * An agent's wallet: the verified tokens it holds and a decision cache per (action, resource).
+ * A cached decision stays valid until the earliest time any token involved could change it (an
+ * expiry or a not-before) and until the revocation epoch moves; the hot path is two map look-ups,
+ * a clock read and two comparisons.
+ */
+import type { CapDecision } from "../kernel/guards.js";
+import type { VerifiedToken } from "./authority.js";
+import { allows, type Capability, type CapRequest } from "./capability.js";
+import { QuotaLedger, type QuotaSlot } from "./quota.js";
+
+export interface Candidate {
+  readonly token: VerifiedToken;
+  /** The allowing capability in each block, last block's last. */
+  readonly caps: readonly Capability[];
+  readonly slots: readonly QuotaSlot[];
+}
+
+export interface CachedDecision {
+  readonly decision: CapDecision;
+  readonly from: number;
+  readonly until: number;
+  /** Allowing tokens in preference order; empty on denial. */
+  readonly candidates: readonly Candidate[];
+  readonly hasQuota: boolean;
+}
+
+export class Wallet {
+  tokens: VerifiedToken[] = [];
+  epoch: number;
+  specTokenId: string | undefined;
+  specRevoked = false;
+  readonly cache = new Map<string, CachedDecision>();
+
+  constructor(epoch: number) {
+    this.epoch = epoch;
+  }
+
+  add(t: VerifiedToken): void {
+    this.tokens = [...this.tokens.filter((x) => x.id !== t.id), t];
+    this.cache.clear();
+  }
+
+  /** Computes the decision for a request from the tokens valid at `now`. */
+  decide(agentName: string, req: CapRequest, now: number): CachedDecision {
+    const candidates: Candidate[] = [];
+    let from = -Infinity;
+    let until = Infinity;
+    for (const t of this.tokens) {
+      if (now < t.nbf) {
+        until = Math.min(until, t.nbf);
+        continue;
+      }
+      if (now >= t.exp) continue;
+      const caps: Capability[] = [];
+      for (const block of t.blocks) {
+        const c = block.find((x) => allows(x, req));
+        if (c === undefined) break;
+        caps.push(c);
+      }
+      if (caps.length !== t.blocks.length) continue;
+      const slots = caps.flatMap((cap, i) => (QuotaLedger.hasQuota(cap) ? [{ key: `${t.chain[i] ?? "?"}/${cap.source}`, cap }] : []));
+      candidates.push({ token: t, caps, slots });
+      from = Math.max(from, t.nbf);
+      until = Math.min(until, t.exp);
+    }
+    const first = candidates[0];
+    const decision: CapDecision =
+      first === undefined
+        ? { allowed: false, reason: `no capability token of ${agentName} allows ${req.resource}#${req.action}` }
+        : { allowed: true, by: `token:${first.token.id} ${first.caps[first.caps.length - 1]?.source ?? ""}` };
+    return { decision, from, until, candidates, hasQuota: candidates.some((c) => c.slots.length > 0) };
+  }
+}
