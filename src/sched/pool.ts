@@ -72,7 +72,12 @@ export class SlotPool {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", `pool ${this.name} is closed`));
     const signal = req.signal;
     if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal));
-    const w = this.makeWaiter(req);
+    let w: Waiter;
+    try {
+      w = this.makeWaiter(req);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     const max = this.options.maxQueue;
     if (max !== undefined && this.policy.size >= max && !(this.inUse < this.cap && this.policy.size === 0)) {
       this.counts.rejected++;
