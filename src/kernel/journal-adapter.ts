@@ -1,0 +1,165 @@
+/**
+ * The kernel's durable store: KernelJournal and SyscallJournal (durability.ts, guards.ts) over the
+ * store's checksummed, group-committed Journal. kernel/ imports store/, never the reverse.
+ *
+ * `createSqliteJournal(dataDir)` opens the SQLite store synchronously — so a locked data directory
+ * or a newer schema fails at boot with a clear error — and starts recovery at once. Every write and
+ * `recover()` wait for that recovery; `lookup` (synchronous, on the syscall hot path) is answered
+ * from the journal's in-memory fold and is only valid after `recover()` resolved.
+ *
+ * Replay contract: a journaled result is returned by `lookup` and never re-run; an intent without a
+ * result is reported `inFlight` (the dispatcher then retries only with an idempotency key).
+ */
+import { z } from "zod";
+import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
+import { Journal, SqliteDriver, type JournalOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import type { KernelJournal, RecoveredState, StoredAgent, StoredMessage, StoredSpec } from "./durability.js";
+import type { SyscallJournal } from "./guards.js";
+import { AgentSpecSchema, type AgentSpec } from "./spec.js";
+import type { Caller, SyscallName } from "./syscalls.js";
+
+export type DurableJournalOptions = JournalOptions;
+
+const SerializedErrorSchema = z.object({
+  code: z.string().refine((c) => c in ERROR_CODES, "unknown error code"),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  cause: z.string().optional(),
+});
+
+function toSerializedError(raw: unknown): SerializedError {
+  const r = SerializedErrorSchema.safeParse(raw);
+  if (!r.success) return { code: "E_INTERNAL", message: "a journaled error could not be read back", retryable: false };
+  const { code, message, retryable, details, cause } = r.data;
+  return { code: code as SerializedError["code"], message, retryable, ...(details ? { details } : {}), ...(cause === undefined ? {} : { cause }) };
+}
+
+function toStored(spec: AgentSpec): StoredSpec {
+  const { logic, children, ...rest } = spec;
+  return { ...rest, ...(typeof logic === "string" ? { logic } : {}), ...(children ? { children: children.map(toStored) } : {}) };
+}
+
+/** Journaled specs are re-validated: a spec this build no longer accepts is reported, not guessed. */
+function parseStoredSpec(raw: unknown): StoredSpec | string {
+  const r = AgentSpecSchema.safeParse(raw);
+  if (!r.success) return r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+  return toStored(r.data);
+}
+
+export class DurableJournal implements KernelJournal, SyscallJournal {
+  private journal: Journal | undefined;
+  private readonly opening: Promise<Journal>;
+
+  constructor(driver: StorageDriver, options: DurableJournalOptions = {}) {
+    this.opening = Journal.open(driver, options).then(
+      (j) => (this.journal = j),
+      async (e: unknown) => {
+        // Recovery refused or failed: release the data directory so a person can inspect it.
+        await driver.close().catch(() => undefined);
+        throw e;
+      },
+    );
+    // The failure is reported by recover() and every write; keep it from being an unhandled rejection.
+    this.opening.catch(() => undefined);
+  }
+
+  /** The recovery report, once recovery ran. */
+  get report(): RecoveryReport | undefined {
+    return this.journal?.recovery;
+  }
+
+  /** The underlying journal (compaction, statistics). */
+  async store(): Promise<Journal> {
+    return this.opening;
+  }
+
+  private async append(rec: JournalRecord): Promise<void> {
+    await (this.journal ?? (await this.opening)).append(rec);
+  }
+
+  async spawned(a: StoredAgent): Promise<void> {
+    await this.append({
+      t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq,
+      ...(a.parent === undefined ? {} : { parent: a.parent }),
+      ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
+    });
+  }
+
+  async transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
+    await this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  async enqueue(m: StoredMessage): Promise<void> {
+    await this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }) });
+  }
+
+  async handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
+    await this.append({ t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
+  }
+
+  async recover(): Promise<RecoveredState> {
+    const j = await this.opening;
+    const report = [...j.recovery.messages];
+    const agents: StoredAgent[] = [];
+    const mailboxes = new Map<AgentId, StoredMessage[]>();
+    for (const a of j.state.agents.values()) {
+      const spec = parseStoredSpec(a.spec);
+      if (typeof spec === "string") {
+        report.push(`agent ${a.agent} not recovered: its journaled spec is invalid (${spec})`);
+        continue;
+      }
+      const id = a.agent as AgentId;
+      agents.push({
+        id, spec, status: a.status, callSeq: a.callSeq,
+        ...(a.parent === undefined ? {} : { parent: a.parent as AgentId }),
+        ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
+      });
+      const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
+        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }),
+      }));
+      if (mail.length > 0) mailboxes.set(id, mail);
+    }
+    return { agents, mailboxes, report };
+  }
+
+  lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean } {
+    if (this.journal === undefined) {
+      throw new AiosError("E_INTERNAL", "SyscallJournal.lookup called before the journal finished recovery (await recover() at boot)");
+    }
+    const r = this.journal.state.lookup(caller.agent, callSeq);
+    if (!r.found) return r;
+    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: toSerializedError(r.error) }) };
+  }
+
+  async intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
+    await this.append({ t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
+  }
+
+  async result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
+    await this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
+  }
+
+  async flush(): Promise<void> {
+    await (await this.opening).flush();
+  }
+
+  async close(): Promise<void> {
+    let j: Journal;
+    try {
+      j = await this.opening;
+    } catch {
+      return; // recovery failed: the driver was never handed to a journal; nothing to flush
+    }
+    await j.close();
+  }
+}
+
+/**
+ * Opens (creating if needed) the SQLite store in `dataDir` and returns the kernel's journal over it.
+ * Throws at once E_CONFLICT (another process holds the directory, naming its pid),
+ * E_SCHEMA_VERSION (written by a newer build) or E_CORRUPT (the database cannot be opened).
+ */
+export function createSqliteJournal(dataDir: string, options: DurableJournalOptions = {}): DurableJournal {
+  return new DurableJournal(SqliteDriver.open(dataDir), options);
+}

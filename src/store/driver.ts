@@ -1,0 +1,59 @@
+/**
+ * The StorageDriver contract (DESIGN invariant 3): the small surface the journal needs from a durable
+ * store. SQLite (embedded, the default) implements it here; a PostgreSQL driver implements the same
+ * interface and passes the same contract suite (tests/store/driver-contract.ts).
+ *
+ * Invariants every driver keeps:
+ * - `write(batch)` is atomic and durable when its promise resolves: all of the batch's rows, deletes
+ *   and meta updates are on stable storage, or none is (a failed write leaves nothing half-written).
+ * - `read` returns rows in ascending seq order exactly as written (the driver never interprets a row).
+ * - A full disk is reported as AiosError E_STORAGE_FULL (retryable); a damaged store as E_CORRUPT;
+ *   anything else as E_STORAGE. The driver stays usable after E_STORAGE_FULL once space returns.
+ */
+
+/** One journal row as stored: the journal encodes and checksums, the driver just keeps it. */
+export interface JournalRow {
+  readonly seq: number;
+  readonly kind: string;
+  readonly body: string;
+  readonly crc: number;
+}
+
+/** One atomic write: rows appended, rows below a seq deleted, meta keys set. */
+export interface WriteBatch {
+  readonly append?: readonly JournalRow[];
+  /** Delete every row with seq < deleteBelow (compaction). */
+  readonly deleteBelow?: number;
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+export interface JournalBounds {
+  /** Lowest and highest stored seq, or null when the journal is empty. */
+  readonly first: number | null;
+  readonly last: number | null;
+  readonly count: number;
+}
+
+export interface StorageDriver {
+  /** "sqlite", "postgres", ... */
+  readonly name: string;
+  /** Where the data lives (a file path, a connection string without password). */
+  readonly location: string;
+  /** The schema version the store is at after migrations. */
+  readonly schemaVersion: number;
+  write(batch: WriteBatch): Promise<void>;
+  /** Up to `limit` rows with seq >= fromSeq, ascending. */
+  read(fromSeq: number, limit: number): Promise<JournalRow[]>;
+  bounds(): Promise<JournalBounds>;
+  getMeta(key: string): Promise<string | undefined>;
+  /**
+   * After recovery found damage at `keepBelow`: keep rows with seq < keepBelow, set the damaged
+   * rest aside (a copy for a person to inspect, where the driver can) and return where it went.
+   * Must work even when the damaged part can no longer be read.
+   */
+  salvage(keepBelow: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Opens a driver on a fresh or existing location; used by the contract suite and by benchmarks. */
+export type DriverFactory = () => Promise<StorageDriver>;

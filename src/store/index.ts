@@ -1,0 +1,15 @@
+/**
+ * store/: durable state below the kernel — the StorageDriver contract and its SQLite driver,
+ * versioned migrations, the data-directory lock, and the checksummed, group-committed journal with
+ * verified recovery and compaction. The store never imports kernel/; kernel/journal-adapter.ts
+ * maps the kernel's KernelJournal / SyscallJournal onto it.
+ */
+export type { StorageDriver, JournalRow, WriteBatch, JournalBounds, DriverFactory } from "./driver.js";
+export { SqliteDriver, type SqliteDriverOptions } from "./sqlite-driver.js";
+export { MIGRATIONS, LATEST_SCHEMA, migrate, type Migration } from "./migrations.js";
+export { acquireDirLock, type DirLock } from "./dir-lock.js";
+export { JournalRecordSchema, TERMINAL, type JournalRecord, type RecordType, type RecordStatus } from "./records.js";
+export { checksum, decode, serialise, toRow, type Decoded } from "./codec.js";
+export { JournalState, type AgentEntry, type CallEntry, type CallLookup } from "./state.js";
+export { scanJournal, describeLoss, META_BASE, META_HIGH, type LostRange, type ScanResult } from "./recovery.js";
+export { Journal, type JournalOptions, type RecoveryReport } from "./journal.js";

@@ -1,0 +1,45 @@
+/**
+ * The journal's typed records (DESIGN invariant 2) and their schemas. Records name agents and
+ * messages by plain string ids: the store sits below the kernel and never interprets a spec, a
+ * payload or a checkpoint — they are opaque JSON values it keeps and hands back.
+ *
+ * - spawn / transition: lifecycle. A transition to completed | failed | killed ends the agent.
+ * - enqueue: a message accepted for a durable agent (acknowledged to its sender once durable).
+ * - handled: the message was processed; acks it and stores the new checkpoint in ONE record, so
+ *   "acked without its checkpoint" cannot exist on disk.
+ * - intent / result: a side-effecting syscall before it runs and after; a result is replayed, an
+ *   intent without a result is "in flight" at a crash.
+ * - checkpoint: an agent's full state, written by compaction in place of the records it supersedes.
+ */
+import { z } from "zod";
+
+const Status = z.enum(["pending", "running", "paused", "completed", "failed", "killed"]);
+export type RecordStatus = z.infer<typeof Status>;
+export const TERMINAL: ReadonlySet<RecordStatus> = new Set(["completed", "failed", "killed"]);
+
+const Id = z.string().min(1);
+const CallSeq = z.number().int().min(0);
+
+const AgentState = {
+  agent: Id,
+  spec: z.unknown(),
+  parent: Id.optional(),
+  status: Status,
+  checkpoint: z.unknown().optional(),
+  callSeq: CallSeq,
+};
+
+export const JournalRecordSchema = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("spawn"), ...AgentState }),
+  z.object({ t: z.literal("checkpoint"), ...AgentState }),
+  z.object({ t: z.literal("transition"), agent: Id, to: Status, op: z.string(), reason: z.string().optional() }),
+  z.object({ t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown() }),
+  z.object({ t: z.literal("handled"), agent: Id, msg: Id.optional(), checkpoint: z.unknown().optional(), callSeq: CallSeq }),
+  z.object({ t: z.literal("intent"), agent: Id, callSeq: CallSeq, syscall: z.string(), args: z.unknown(), key: z.string().optional() }),
+  z.object({ t: z.literal("result"), agent: Id, callSeq: CallSeq, result: z.unknown().optional(), error: z.unknown().optional() }),
+]);
+
+export type JournalRecord = z.infer<typeof JournalRecordSchema>;
+export type RecordType = JournalRecord["t"];
+export type SpawnRecord = Extract<JournalRecord, { t: "spawn" }>;
+export type EnqueueRecord = Extract<JournalRecord, { t: "enqueue" }>;

@@ -1,0 +1,134 @@
+/**
+ * The state a journal folds to: every live (non-terminal) agent with its last checkpoint, its callSeq,
+ * its unacknowledged mailbox in enqueue order, and the side-effecting calls made since its last
+ * checkpoint. Recovery builds it by applying records in seq order; the journal keeps it current as
+ * batches commit, so compaction and syscall look-ups never scan the disk.
+ *
+ * Invariant (property-tested): applying `toRecords()` to an empty state gives an equal state, which
+ * is what makes compaction safe.
+ */
+import type { JournalRecord, RecordStatus } from "./records.js";
+import { TERMINAL } from "./records.js";
+
+type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
+type Intent = Extract<JournalRecord, { t: "intent" }>;
+type Result = Extract<JournalRecord, { t: "result" }>;
+
+export interface CallEntry {
+  intent?: Intent;
+  result?: Result;
+}
+
+export interface AgentEntry {
+  readonly agent: string;
+  spec: unknown;
+  parent?: string;
+  status: RecordStatus;
+  checkpoint?: unknown;
+  callSeq: number;
+  /** Unacknowledged messages by id; Map iteration order is enqueue order. */
+  readonly mailbox: Map<string, Enqueue>;
+  readonly calls: Map<number, CallEntry>;
+}
+
+export type CallLookup =
+  | { readonly found: true; readonly result: unknown; readonly error?: unknown }
+  | { readonly found: false; readonly inFlight: boolean };
+
+export class JournalState {
+  readonly agents = new Map<string, AgentEntry>();
+
+  apply(rec: JournalRecord): void {
+    switch (rec.t) {
+      case "spawn":
+      case "checkpoint": {
+        const prev = this.agents.get(rec.agent);
+        const entry: AgentEntry = {
+          agent: rec.agent,
+          spec: rec.spec,
+          status: rec.status,
+          callSeq: rec.callSeq,
+          mailbox: prev?.mailbox ?? new Map<string, Enqueue>(),
+          calls: prev?.calls ?? new Map<number, CallEntry>(),
+        };
+        if (rec.parent !== undefined) entry.parent = rec.parent;
+        if ("checkpoint" in rec) entry.checkpoint = rec.checkpoint;
+        if (TERMINAL.has(rec.status)) this.agents.delete(rec.agent);
+        else this.agents.set(rec.agent, entry);
+        return;
+      }
+      case "transition": {
+        const a = this.agents.get(rec.agent);
+        if (a === undefined) return;
+        if (TERMINAL.has(rec.to)) this.agents.delete(rec.agent);
+        else a.status = rec.to;
+        return;
+      }
+      case "enqueue":
+        // A message for an agent that already ended (or was never durable) has no one to wait for it.
+        this.agents.get(rec.to)?.mailbox.set(rec.id, rec);
+        return;
+      case "handled": {
+        const a = this.agents.get(rec.agent);
+        if (a === undefined) return;
+        if (rec.msg !== undefined) a.mailbox.delete(rec.msg);
+        a.checkpoint = rec.checkpoint;
+        a.callSeq = rec.callSeq;
+        // Calls up to the checkpoint's callSeq are folded into the checkpoint: never replayed again.
+        for (const seq of a.calls.keys()) if (seq <= rec.callSeq) a.calls.delete(seq);
+        return;
+      }
+      case "intent":
+      case "result": {
+        const a = this.agents.get(rec.agent);
+        if (a === undefined) return;
+        const c = a.calls.get(rec.callSeq) ?? {};
+        if (rec.t === "intent") c.intent = rec;
+        else c.result = rec;
+        a.calls.set(rec.callSeq, c);
+        return;
+      }
+    }
+  }
+
+  lookup(agent: string, callSeq: number): CallLookup {
+    const c = this.agents.get(agent)?.calls.get(callSeq);
+    if (c?.result !== undefined) {
+      return { found: true, result: c.result.result, ...(c.result.error === undefined ? {} : { error: c.result.error }) };
+    }
+    return { found: false, inFlight: c?.intent !== undefined };
+  }
+
+  /** How many records `toRecords()` would write (cheap; drives the compaction decision). */
+  size(): number {
+    let n = 0;
+    for (const a of this.agents.values()) {
+      n += 1 + a.mailbox.size;
+      for (const c of a.calls.values()) n += (c.intent ? 1 : 0) + (c.result ? 1 : 0);
+    }
+    return n;
+  }
+
+  /** The fewest records that rebuild this state: one checkpoint per agent, then what is still open. */
+  toRecords(): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    for (const a of this.agents.values()) {
+      out.push({
+        t: "checkpoint",
+        agent: a.agent,
+        spec: a.spec,
+        status: a.status,
+        callSeq: a.callSeq,
+        ...(a.parent === undefined ? {} : { parent: a.parent }),
+        ...("checkpoint" in a && a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
+      });
+      for (const m of a.mailbox.values()) out.push(m);
+      for (const seq of [...a.calls.keys()].sort((x, y) => x - y)) {
+        const c = a.calls.get(seq);
+        if (c?.intent) out.push(c.intent);
+        if (c?.result) out.push(c.result);
+      }
+    }
+    return out;
+  }
+}
