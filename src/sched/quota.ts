@@ -26,7 +26,7 @@ export interface QuotaSubject {
 interface Account {
   readonly kind: "agent" | "tenant";
   readonly key: string;
-  readonly limits: Limits;
+  limits: Limits;
   used: number;
   readonly rpm: TokenBucket | undefined;
   readonly tpm: TokenBucket | undefined;
@@ -99,8 +99,10 @@ export class Quotas implements QuotaManager {
   private accountsOf(who: QuotaSubject): [Account, Account] {
     const tenant = who.tenant ?? "default";
     const agentLimits = this.cfg.agents[who.agent] ?? (who.name === undefined ? undefined : this.cfg.agents[who.name]) ?? this.cfg.agent;
-    const limits = who.budget === undefined ? agentLimits : { ...agentLimits, tokens: who.budget };
-    return [this.account("agent", who.agent, limits), this.account("tenant", tenant, this.cfg.tenants[tenant] ?? this.cfg.tenant)];
+    const agent = this.account("agent", who.agent, agentLimits);
+    // The agent's own budget (from its spec) wins over the configured one, whenever it is known.
+    if (who.budget !== undefined && agent.limits.tokens !== who.budget) agent.limits = { ...agent.limits, tokens: who.budget };
+    return [agent, this.account("tenant", tenant, this.cfg.tenants[tenant] ?? this.cfg.tenant)];
   }
 
   private account(kind: "agent" | "tenant", key: string, limits: Limits): Account {
