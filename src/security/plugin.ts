@@ -18,7 +18,9 @@ export interface SecurityKernelPort {
   readonly logger: Logger;
   readonly syscalls: { register<N extends SyscallName>(def: SyscallDef<N>): void };
   readonly guards: { capabilities: CapabilityChecker; policy?: PolicyEngine };
-  caller(id: AgentId): Caller;
+  /** The agent's process (a Caller whose taint set the plugin replaces); throws E_NO_AGENT. */
+  get(id: string): Caller & { taint: ReadonlySet<string> };
+  find(id: string): (Caller & { taint: ReadonlySet<string> }) | undefined;
   onShutdown(fn: () => void | Promise<void>): void;
 }
 
@@ -37,12 +39,19 @@ export function securityPlugin(options: SecurityOptions & { readonly security?: 
   return {
     name: "security",
     install(kernel) {
-      sec ??= new Security({ ...options, clock: kernel.clock, events: kernel.events });
+      // When an agent gains its first label, its process starts exposing the tracker's live set,
+      // so every later Caller (and policy evaluation) sees labels as soon as they are added.
+      const onTaint = (agent: AgentId, labels: string[], source: string): void => {
+        kernel.events.emit("security.tainted", { labels, source }, agent, "warn");
+        const p = kernel.find(agent);
+        if (p !== undefined && sec !== undefined) p.taint = sec.taint.view(agent);
+      };
+      sec ??= new Security({ ...options, clock: kernel.clock, events: kernel.events, onTaint });
       const s = sec;
       logger = redactingLogger(kernel.logger, s.redactor);
       kernel.guards.capabilities = s.checker;
       kernel.guards.policy = s.policy;
-      const [grant, revoke] = capSyscalls(s, (id) => kernel.caller(id as AgentId));
+      const [grant, revoke] = capSyscalls(s, (id) => kernel.get(id));
       kernel.syscalls.register(grant);
       kernel.syscalls.register(revoke);
       kernel.onShutdown(() => s.approvals.denyAll());

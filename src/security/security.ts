@@ -33,6 +33,8 @@ export interface SecurityOptions {
   readonly trustedRoots?: readonly string[];
   readonly approvalTimeoutMs?: number;
   readonly keyStore?: KeyStore;
+  /** Called when an agent gains taint labels (default: emit `security.tainted` on `events`). */
+  readonly onTaint?: (agent: AgentId, labels: string[], source: string) => void;
 }
 
 export class Security {
@@ -71,9 +73,10 @@ export class Security {
     this.approvals = new ApprovalQueue({ clock: o.clock, redact, ...(o.events === undefined ? {} : { events: o.events }), ...(o.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: o.approvalTimeoutMs }) });
     this.policy = new RulePolicyEngine(loadPolicy(o), this.approvals);
     const events = o.events;
+    const onTaint = o.onTaint ?? (events === undefined ? undefined : (agent: AgentId, labels: string[], source: string) => events.emit("security.tainted", { labels, source }, agent, "warn"));
     this.taint = new TaintTracker({
       ...(o.trustedRoots === undefined ? {} : { trustedRoots: o.trustedRoots }),
-      ...(events === undefined ? {} : { onTaint: (agent: AgentId, labels: string[], source: string) => events.emit("security.tainted", { labels, source }, agent, "warn") }),
+      ...(onTaint === undefined ? {} : { onTaint }),
     });
   }
 
