@@ -55,5 +55,12 @@ export interface StorageDriver {
   close(): Promise<void>;
 }
 
-/** Opens a driver on a fresh or existing location; used by the contract suite and by benchmarks. */
-export type DriverFactory = () => Promise<StorageDriver>;
+/**
+ * A fresh location for the driver contract suite: `open()` may be called again after `close()` to
+ * reopen the same store (durability across restarts); `dispose()` removes the location.
+ */
+export interface DriverHarness {
+  open(): Promise<StorageDriver>;
+  dispose(): Promise<void>;
+}
+export type DriverFactory = () => Promise<DriverHarness>;

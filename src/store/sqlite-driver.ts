@@ -100,6 +100,11 @@ export class SqliteDriver implements StorageDriver {
     };
   }
 
+  /** The durability settings of this connection (synchronous: 2 = FULL). */
+  pragmas(): { journal_mode: unknown; synchronous: unknown } {
+    return { journal_mode: this.db.pragma("journal_mode", { simple: true }), synchronous: this.db.pragma("synchronous", { simple: true }) };
+  }
+
   private live(): void {
     if (this.closed) throw new AiosError("E_STORAGE", `the store ${this.location} is closed`);
   }

@@ -1,0 +1,58 @@
+/** Shared helpers for the store tests: temp data directories and a write-counting driver wrapper. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Journal, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
+
+const dirs: string[] = [];
+
+export function tempDir(prefix = "aios-journal-"): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+export function cleanupDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Wraps a real driver and counts its write transactions (group-commit assertions). */
+export class CountingDriver implements StorageDriver {
+  writes = 0;
+  rowsWritten = 0;
+  constructor(private readonly inner: StorageDriver) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  get location(): string {
+    return this.inner.location;
+  }
+  get schemaVersion(): number {
+    return this.inner.schemaVersion;
+  }
+  async write(b: WriteBatch): Promise<void> {
+    await this.inner.write(b);
+    this.writes++;
+    this.rowsWritten += b.append?.length ?? 0;
+  }
+  read(from: number, limit: number): Promise<JournalRow[]> {
+    return this.inner.read(from, limit);
+  }
+  bounds() {
+    return this.inner.bounds();
+  }
+  getMeta(key: string) {
+    return this.inner.getMeta(key);
+  }
+  salvage(keepBelow: number) {
+    return this.inner.salvage(keepBelow);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+export async function openJournal(dir: string, options: JournalOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
+  const driver = new CountingDriver(SqliteDriver.open(dir));
+  return { journal: await Journal.open(driver, options), driver };
+}

@@ -1,0 +1,113 @@
+/** The journal: group commit, dense seqs, recovery into state, compaction. Real SQLite files. */
+import { afterEach, describe, expect, it } from "vitest";
+import { isAiosError } from "../../src/core/index.js";
+import type { JournalRecord } from "../../src/store/index.js";
+import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
+
+afterEach(cleanupDirs);
+
+const spawnRec = (agent: string): JournalRecord => ({ t: "spawn", agent, spec: { name: agent, kind: "code", logic: "echo" }, status: "running", callSeq: 0 });
+const msg = (id: string, to: string, payload: unknown = id): JournalRecord => ({ t: "enqueue", id, to, payload });
+
+describe("Journal", () => {
+  it("batches the appends of one tick into one durable transaction and numbers them densely", async () => {
+    const dir = tempDir();
+    const { journal, driver } = await openJournal(dir);
+    const seqs = await Promise.all([spawnRec("a"), ...Array.from({ length: 500 }, (_, i) => msg(`m${i}`, "a"))].map((r) => journal.append(r)));
+    expect(seqs).toEqual(Array.from({ length: 501 }, (_, i) => i + 1));
+    expect(driver.writes).toBe(1);
+    await journal.append(msg("late", "a"));
+    expect(driver.writes).toBe(2);
+    await journal.close();
+  });
+
+  it("splits a batch larger than maxBatch into several transactions, keeping order", async () => {
+    const { journal, driver } = await openJournal(tempDir(), { maxBatch: 100 });
+    const seqs = await Promise.all(Array.from({ length: 250 }, (_, i) => journal.append(msg(`m${i}`, "x"))));
+    expect(seqs).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(driver.writes).toBe(3);
+    await journal.close();
+  });
+
+  it("rejects only the record that cannot be serialised", async () => {
+    const { journal } = await openJournal(tempDir());
+    const good = journal.append(spawnRec("a"));
+    const bad = journal.append(msg("m1", "a", { n: 1n }));
+    await expect(bad).rejects.toSatisfy((e) => isAiosError(e, "E_INVALID_ARG"));
+    expect(await good).toBe(1);
+    expect(await journal.append(msg("m2", "a"))).toBe(2);
+    await journal.close();
+  });
+
+  it("recovers agents, checkpoints, callSeq and the unacknowledged mailbox in order", async () => {
+    const dir = tempDir();
+    const first = await openJournal(dir);
+    const j = first.journal;
+    await j.append(spawnRec("a"));
+    await j.append(spawnRec("b"));
+    for (const id of ["m1", "m2", "m3", "m4"]) await j.append(msg(id, "a"));
+    await j.append({ t: "handled", agent: "a", msg: "m2", checkpoint: { count: 1 }, callSeq: 3 });
+    await j.append({ t: "intent", agent: "a", callSeq: 4, syscall: "ToolCall", args: { x: 1 } });
+    await j.append({ t: "result", agent: "a", callSeq: 4, result: { ok: true } });
+    await j.append({ t: "intent", agent: "a", callSeq: 5, syscall: "ToolCall", args: { x: 2 } });
+    await j.append({ t: "transition", agent: "b", to: "completed", op: "exit" });
+    await j.close();
+
+    const { journal } = await openJournal(dir);
+    expect(journal.recovery.records).toBe(11);
+    expect(journal.recovery.lost).toBeUndefined();
+    expect([...journal.state.agents.keys()]).toEqual(["a"]);
+    const a = journal.state.agents.get("a")!;
+    expect(a.checkpoint).toEqual({ count: 1 });
+    expect(a.callSeq).toBe(3);
+    expect([...a.mailbox.keys()]).toEqual(["m1", "m3", "m4"]);
+    expect(journal.state.lookup("a", 4)).toEqual({ found: true, result: { ok: true } });
+    expect(journal.state.lookup("a", 5)).toEqual({ found: false, inFlight: true });
+    expect(journal.state.lookup("a", 6)).toEqual({ found: false, inFlight: false });
+    expect(await journal.append(msg("m5", "a"))).toBe(12);
+    await journal.close();
+  });
+
+  it("compaction drops superseded records, keeps the state, and recovery after it agrees", async () => {
+    const dir = tempDir();
+    const { journal } = await openJournal(dir, { compactMinRows: Number.MAX_SAFE_INTEGER });
+    await journal.append(spawnRec("a"));
+    for (let i = 0; i < 200; i++) {
+      await Promise.all([journal.append(msg(`m${i}`, "a", { i })), journal.append({ t: "handled", agent: "a", msg: `m${i}`, checkpoint: { i }, callSeq: i })]);
+    }
+    await journal.append(msg("open", "a"));
+    await journal.append({ t: "intent", agent: "a", callSeq: 200, syscall: "ToolCall", args: {} });
+    const before = journal.storedRows();
+    const r = await journal.compact();
+    expect(r.removed).toBe(before);
+    expect(r.written).toBe(3); // checkpoint, the open message, the in-flight intent
+    expect(journal.storedRows()).toBe(3);
+    await journal.append(msg("after", "a"));
+    await journal.close();
+
+    const again = await openJournal(dir);
+    expect(again.journal.recovery.records).toBe(4);
+    const a = again.journal.state.agents.get("a")!;
+    expect(a.checkpoint).toEqual({ i: 199 });
+    expect(a.callSeq).toBe(199);
+    expect([...a.mailbox.keys()]).toEqual(["open", "after"]);
+    expect(again.journal.state.lookup("a", 200)).toEqual({ found: false, inFlight: true });
+    await again.journal.close();
+  });
+
+  it("compacts on its own once the store holds far more rows than the live state needs", async () => {
+    const { journal } = await openJournal(tempDir(), { compactMinRows: 50, compactRatio: 4 });
+    await journal.append(spawnRec("a"));
+    for (let i = 0; i < 80; i++) await journal.append({ t: "handled", agent: "a", checkpoint: { i }, callSeq: i });
+    await journal.flush();
+    expect(journal.storedRows()).toBeLessThan(50);
+    expect(journal.state.agents.get("a")?.checkpoint).toEqual({ i: 79 });
+    await journal.close();
+  });
+
+  it("refuses appends after close", async () => {
+    const { journal } = await openJournal(tempDir());
+    await journal.close();
+    await expect(journal.append(spawnRec("a"))).rejects.toSatisfy((e) => isAiosError(e, "E_SHUTDOWN"));
+  });
+});
