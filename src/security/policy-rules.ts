@@ -17,7 +17,7 @@
  *
  * Matchers (all given ones must hold): agent (id or name), tenant, syscall, tool (ToolCall's
  * `args.tool`), resource (capability glob against any requested resource), action, args (dotted path
- * -> pattern, or {regex}), tainted (boolean) and taint (label patterns; any label matching any).
+ *  -> pattern, or {regex}; for ToolCall also looked up inside the tool's args), tainted (boolean) and taint (label patterns; any label matching any).
  */
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -113,7 +113,9 @@ function compileRule(r: z.infer<typeof RuleSchema>, i: number): CompiledRule {
   for (const [path, pat] of Object.entries(w.args ?? {})) {
     const re = typeof pat === "object" ? compileRegex(pat.regex, `rules[${i}].when.args.${path}`) : typeof pat === "string" ? wildcard(pat) : undefined;
     tests.push((s) => {
-      const v = getPath(s.args, path);
+      // For ToolCall a path also resolves inside the tool's own arguments (`command` = `args.command`).
+      const direct = getPath(s.args, path);
+      const v = direct === undefined && s.syscall === "ToolCall" ? getPath(getPath(s.args, "args"), path) : direct;
       if (re === undefined) return v === pat;
       return v !== undefined && re.test(typeof v === "string" ? v : JSON.stringify(v));
     });
