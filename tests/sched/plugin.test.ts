@@ -1,0 +1,104 @@
+/**
+ * Integration through boot(): schedPlugin installs the scheduler and quotas into the kernel's guards;
+ * a syscall that names a pool waits for a slot there, and LlmInvoke-style calls are rate limited.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { AnyKernelEvent } from "../../src/core/index.js";
+import { boot, zodArgs, type Aios, type AgentLogic, type Plugin } from "../../src/kernel/index.js";
+import { schedPlugin } from "../../src/sched/index.js";
+
+declare module "../../src/kernel/index.js" {
+  interface SyscallMap {
+    SchedProbe: { args: { tag: string }; result: string };
+  }
+}
+
+/** A test-only syscall in pool "probe" whose handler holds its slot until the test lets it go. */
+function probePlugin(gates: Map<string, () => void>): Plugin {
+  return {
+    name: "probe",
+    install(kernel) {
+      kernel.syscalls.register({
+        name: "SchedProbe",
+        parse: zodArgs("SchedProbe", z.object({ tag: z.string() })),
+        requires: () => [],
+        sideEffect: false,
+        pool: () => "probe",
+        handler: ({ tag }) => new Promise<string>((resolve) => gates.set(tag, () => resolve(tag))),
+      });
+    },
+  };
+}
+
+const caller: AgentLogic<null, { tag: string }> = {
+  init: () => null,
+  async receive(state, msg, ctx) {
+    try {
+      ctx.reply(await ctx.sys.SchedProbe({ tag: msg.tag }));
+    } catch (e) {
+      ctx.reply({ error: (e as { code?: string }).code });
+    }
+    return state;
+  },
+};
+
+let os: Aios | undefined;
+afterEach(async () => {
+  await os?.shutdown();
+  os = undefined;
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+}
+
+describe("schedPlugin through boot()", () => {
+  it("queues syscalls for a pool by priority and emits the decisions", async () => {
+    const gates = new Map<string, () => void>();
+    const sched = schedPlugin({ pools: { probe: { capacity: 1, policy: "priority" } } });
+    os = await boot({ plugins: [sched, probePlugin(gates)], logics: { caller } });
+    const events: AnyKernelEvent[] = [];
+    os.kernel.events.subscribe({ types: ["sched.granted"] }, (e) => void events.push(e));
+    const [a, low, high] = await Promise.all([
+      os.spawn({ name: "a", kind: "code", logic: "caller" }),
+      os.spawn({ name: "low", kind: "code", logic: "caller", priority: -5 }),
+      os.spawn({ name: "high", kind: "code", logic: "caller", priority: 5 }),
+    ]);
+    const rA = os.request(a, { tag: "a" });
+    await until(() => gates.has("a"));
+    const rLow = os.request(low, { tag: "low" });
+    await until(() => sched.scheduler.stats()[0]?.queued === 1);
+    const rHigh = os.request(high, { tag: "high" });
+    await until(() => sched.scheduler.stats()[0]?.queued === 2);
+    gates.get("a")?.();
+    await until(() => gates.has("high"));
+    expect(gates.has("low")).toBe(false);
+    gates.get("high")?.();
+    await until(() => gates.has("low"));
+    gates.get("low")?.();
+    expect(await Promise.all([rA, rLow, rHigh])).toEqual(["a", "low", "high"]);
+    await until(() => events.length === 3);
+    expect(events.map((e) => e.data)).toEqual([
+      expect.objectContaining({ pool: "probe", priority: 0 }),
+      expect.objectContaining({ pool: "probe", priority: 5 }),
+      expect.objectContaining({ pool: "probe", priority: -5 }),
+    ]);
+    expect(sched.scheduler.stats()[0]).toMatchObject({ granted: 3, released: 3, inUse: 0 });
+  });
+
+  it("rate limits the configured syscalls with E_RATE_LIMITED before they take a slot", async () => {
+    const gates = new Map<string, () => void>();
+    const sched = schedPlugin({ pools: { probe: { capacity: 4, policy: "wfq" } }, quotas: { agent: { rpm: 1 }, syscalls: ["SchedProbe"] } });
+    os = await boot({ plugins: [sched, probePlugin(gates)], logics: { caller } });
+    const a = await os.spawn({ name: "a", kind: "code", logic: "caller" });
+    const first = os.request(a, { tag: "one" });
+    await until(() => gates.has("one"));
+    gates.get("one")?.();
+    expect(await first).toBe("one");
+    expect(await os.request(a, { tag: "two" })).toEqual({ error: "E_RATE_LIMITED" });
+    expect(gates.has("two")).toBe(false);
+    expect(sched.scheduler.stats()[0]).toMatchObject({ granted: 1 });
+  });
+});
