@@ -73,6 +73,8 @@ export class Kernel {
   private readonly orphanMail = new Map<AgentId, Letter[]>();
   private readonly coarse = new CoarseClock();
   private readonly hogMs: number;
+  /** The smallest hog threshold any spec may set, so the common case never reads the spec. */
+  private readonly minHogMs = 0;
   private readonly sliceMs: number;
   private tickPending = false;
   private draining = false;
@@ -134,10 +136,12 @@ export class Kernel {
     const spec = this.parse(input);
     const parent = options.parent === undefined ? null : this.get(options.parent);
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
-    const logic = await this.resolveLogic(spec);
+    const resolved = this.resolveLogic(spec);
+    const logic = resolved instanceof Promise ? await resolved : resolved;
     const p = this.createProc(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
-    await this.start(p, options.state !== undefined);
+    const started = this.start(p, options.state !== undefined);
+    if (started !== undefined) await started;
     if (this.hooks.has("spawn")) await this.hooks.runPost({ op: "spawn", agents: [p.id], details: { spec } }, p.id);
     return p.id;
   }
@@ -159,29 +163,67 @@ export class Kernel {
     return p;
   }
 
-  /** @internal runs init and moves the agent to running. */
-  async start(p: Proc, restored = false): Promise<void> {
+  /**
+   * @internal runs init and moves the agent to running. Synchronous for the common case (no journal,
+   * synchronous init, not a supervisor), so spawning a micro agent costs no promise turns.
+   */
+  start(p: Proc, restored = false): void | Promise<void> {
+    if (p.durable || p.spec.kind === "supervisor") return this.startAsync(p, restored);
+    if (restored || p.logic.init === undefined) return this.running(p);
+    let s: unknown;
+    try {
+      s = p.logic.init(this.ctxOf(p), p.spec.args);
+    } catch (e) {
+      this.initFailed(p, e);
+    }
+    if (s instanceof Promise) return this.finishAsyncInit(p, s);
+    p.state = s;
+    return this.running(p);
+  }
+
+  private async startAsync(p: Proc, restored: boolean): Promise<void> {
     if (p.durable) await this.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
     if (!restored && p.logic.init !== undefined) {
+      let s: unknown;
       try {
-        p.busy = true;
-        const s = p.logic.init(this.ctxOf(p), p.spec.args);
-        p.state = s instanceof Promise ? await s : s;
+        s = p.logic.init(this.ctxOf(p), p.spec.args);
       } catch (e) {
-        p.busy = false;
-        this.exit(p, "failed", `init failed: ${toAiosError(e).message}`, "abnormal");
-        throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${toAiosError(e).message}`, { cause: e });
+        this.initFailed(p, e);
       }
-      p.busy = false;
+      if (s instanceof Promise) return this.finishAsyncInit(p, s);
+      p.state = s;
     }
+    this.running(p);
+    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
+  }
+
+  private async finishAsyncInit(p: Proc, s: Promise<unknown>): Promise<void> {
+    p.busy = true;
+    try {
+      p.state = await s;
+    } catch (e) {
+      p.busy = false;
+      this.initFailed(p, e);
+    }
+    p.busy = false;
+    this.running(p);
+    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
+  }
+
+  private initFailed(p: Proc, e: unknown): never {
+    const msg = toAiosError(e).message;
+    this.exit(p, "failed", `init failed: ${msg}`, "abnormal");
+    throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${msg}`, { cause: e });
+  }
+
+  private running(p: Proc): void {
     if (isTerminal(p.status)) return; // killed during an async init
     this.transition(p, "running", "start");
     this.releaseIdle(p);
-    if (p.spec.kind === "supervisor") await this.onSupervisorStart?.(p);
     if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
   }
 
-  private async resolveLogic(spec: AgentSpec): Promise<AgentLogic> {
+  private resolveLogic(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
     if (spec.kind === "code") {
       if (typeof spec.logic === "object") return spec.logic;
       if (typeof spec.logic === "string") {
@@ -323,7 +365,7 @@ export class Kernel {
           const t0 = coarse.now();
           this.handle(p, letter);
           const dt = coarse.now() - t0;
-          if (dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
+          if (dt > this.minHogMs && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
         } else this.handle(p, letter);
         if (!p.busy && p.mailbox.length > 0 && p.status === "running") {
           p.queued = true;

@@ -23,7 +23,10 @@ interface Parked {
 }
 
 export class Mailbox {
-  private q: Ring<Letter> | null = null;
+  // The queue is an inline power-of-two ring (not a Ring object): one less pointer to chase per message.
+  private buf: (Letter | undefined)[] = new Array<Letter | undefined>(4);
+  private head = 0;
+  private n = 0;
   private parked: Ring<Parked> | null = null;
 
   constructor(
@@ -32,7 +35,7 @@ export class Mailbox {
   ) {}
 
   get length(): number {
-    return this.q === null ? 0 : this.q.length;
+    return this.n;
   }
   get waiting(): number {
     return this.parked === null ? 0 : this.parked.length;
@@ -40,16 +43,28 @@ export class Mailbox {
 
   /** True when the letter went in; false when the mailbox is full. */
   offer(letter: Letter): boolean {
-    if (this.q === null) this.q = new Ring<Letter>(4);
-    else if (this.q.length >= this.capacity) return false;
-    this.q.push(letter);
+    if (this.n >= this.capacity) return false;
+    this.push(letter);
     return true;
   }
 
   /** Puts a letter in the mailbox regardless of capacity (recovery, moves between agents). */
   force(letter: Letter): void {
-    if (this.q === null) this.q = new Ring<Letter>(4);
-    this.q.push(letter);
+    this.push(letter);
+  }
+
+  private push(letter: Letter): void {
+    const buf = this.buf;
+    if (this.n === buf.length) {
+      const next = new Array<Letter | undefined>(buf.length * 2);
+      for (let i = 0; i < this.n; i++) next[i] = buf[(this.head + i) & (buf.length - 1)];
+      this.buf = next;
+      this.head = 0;
+      next[this.n++] = letter;
+      return;
+    }
+    buf[(this.head + this.n) & (buf.length - 1)] = letter;
+    this.n++;
   }
 
   /** Parks a letter until there is room; the promise settles when it is admitted or refused. */
@@ -62,20 +77,38 @@ export class Mailbox {
   }
 
   take(): Letter | undefined {
-    if (this.q === null) return undefined;
-    const l = this.q.shift();
-    if (this.parked !== null && this.parked.length > 0 && this.q.length < this.capacity) {
+    if (this.n === 0) return undefined;
+    const buf = this.buf;
+    const l = buf[this.head];
+    buf[this.head] = undefined;
+    this.head = (this.head + 1) & (buf.length - 1);
+    this.n--;
+    if (this.parked !== null && this.parked.length > 0 && this.n < this.capacity) {
       const p = this.parked.shift() as Parked;
-      this.q.push(p.letter);
+      this.push(p.letter);
       p.admit();
     }
     return l;
   }
 
+  /** Queued letters in order (a copy), for status and durable moves. */
+  peekAll(): Letter[] {
+    const out: Letter[] = [];
+    for (let i = 0; i < this.n; i++) out.push(this.buf[(this.head + i) & (this.buf.length - 1)] as Letter);
+    return out;
+  }
+
+  private clear(): Letter[] {
+    const out = this.peekAll();
+    this.buf = new Array<Letter | undefined>(4);
+    this.head = 0;
+    this.n = 0;
+    return out;
+  }
+
   /** Empties the mailbox and refuses every parked sender; returns what was queued and parked. */
   drainAll(reason: Error): Letter[] {
-    const out = this.q === null ? [] : this.q.toArray();
-    this.q = null;
+    const out = this.clear();
     if (this.parked !== null) {
       for (const p of this.parked.toArray()) {
         out.push(p.letter);
@@ -88,8 +121,7 @@ export class Mailbox {
 
   /** Takes every letter, queued then parked, admitting the parked senders: the letters move elsewhere. */
   moveAll(): Letter[] {
-    const out = this.q === null ? [] : this.q.toArray();
-    this.q = null;
+    const out = this.clear();
     if (this.parked !== null) {
       for (const p of this.parked.toArray()) {
         out.push(p.letter);
@@ -98,10 +130,5 @@ export class Mailbox {
       this.parked = null;
     }
     return out;
-  }
-
-  /** Queued letters in order (a copy), for status and durable moves. */
-  peekAll(): Letter[] {
-    return this.q === null ? [] : this.q.toArray();
   }
 }

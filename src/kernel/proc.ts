@@ -38,6 +38,8 @@ export class Proc implements Caller {
   sendAny = false;
   taint: ReadonlySet<string> = EMPTY;
   readonly createdAt: number;
+  /** Cached from the spec: the hot path must not touch the spec object per message. */
+  readonly durable: boolean;
 
   constructor(
     readonly id: AgentId,
@@ -47,6 +49,7 @@ export class Proc implements Caller {
     createdAt: number,
   ) {
     this.createdAt = createdAt;
+    this.durable = spec.durable === true && !spec.ephemeral;
   }
 
   get agent(): AgentId {
@@ -66,9 +69,6 @@ export class Proc implements Caller {
   }
   get signal(): AbortSignal {
     return (this.abort ??= new AbortController()).signal;
-  }
-  get durable(): boolean {
-    return this.spec.durable === true && !this.spec.ephemeral;
   }
 }
 
