@@ -1,0 +1,74 @@
+/**
+ * Where the audit log lives in the data dir and its SQLite schema. The log has its own database
+ * file (audit.db) so its WAL and locks never contend with the kernel journal's group commit.
+ *
+ *   audit_entries(seq PK, ts, kind, agent, body, hash)  one row per entry; body is the canonical
+ *                                                       JSON that is hashed, hash is chain_seq
+ *   audit_checkpoints(size PK, line)                    the signed checkpoints, as written to the file
+ *   audit_meta(key PK, value)                           schema version, checkpoint interval, the
+ *                                                       Merkle accumulator (so reopening is O(1))
+ */
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { AiosError } from "../core/index.js";
+
+export const SCHEMA_VERSION = 1;
+
+export interface AuditPaths {
+  readonly db: string;
+  readonly checkpoints: string;
+  /** SPKI PEM of the signing key, pinned when the log is created. */
+  readonly publicKey: string;
+}
+
+export function auditPaths(dataDir: string): AuditPaths {
+  return { db: join(dataDir, "audit.db"), checkpoints: join(dataDir, "audit.checkpoints"), publicKey: join(dataDir, "audit.pub") };
+}
+
+export type Db = Database.Database;
+export type Stmt = Database.Statement;
+
+export function openWriterDb(path: string): Db {
+  let db: Db;
+  try {
+    db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    // FULL: a committed batch must not roll back on power loss, or the fsynced checkpoint file
+    // would name entries the database no longer has and verification would cry wolf.
+    db.pragma("synchronous = FULL");
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      CREATE TABLE IF NOT EXISTS audit_entries (
+        seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, agent TEXT,
+        body TEXT NOT NULL, hash BLOB NOT NULL) STRICT;
+      CREATE INDEX IF NOT EXISTS audit_entries_agent ON audit_entries(agent, seq);
+      CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, line TEXT NOT NULL) STRICT;
+    `);
+  } catch (e) {
+    throw new AiosError("E_STORAGE", `cannot open the audit database ${path}`, { cause: e });
+  }
+  const v = getMeta(db, "schema");
+  if (v === undefined) setMeta(db, "schema", String(SCHEMA_VERSION));
+  else if (Number(v) > SCHEMA_VERSION) {
+    db.close();
+    throw new AiosError("E_SCHEMA_VERSION", `audit database schema ${v} is newer than this build's ${SCHEMA_VERSION}`);
+  }
+  return db;
+}
+
+export function openReaderDb(path: string): Db {
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new AiosError("E_NOT_FOUND", `no audit database at ${path}`, { cause: e });
+  }
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  const row: unknown = db.prepare("SELECT value FROM audit_meta WHERE key = ?").pluck().get(key);
+  return typeof row === "string" ? row : undefined;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare("INSERT INTO audit_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+}

@@ -1,0 +1,65 @@
+/**
+ * What an audit entry is. The log stores one canonical JSON body per entry:
+ *   {v: 1, seq, ts, kind, agent, data}
+ * `seq` is 1-based and equals the entry's position (Merkle leaf index = seq - 1); `kind` is
+ * "syscall" for a dispatcher decision, "lifecycle" for an agent lifecycle event and "audit" for the
+ * log's own notes (e.g. a gap after dropped entries). The columns beside the body in SQLite are an
+ * index for queries, not evidence: the verifier checks them against the hashed body.
+ */
+import { z } from "zod";
+import type { AnyKernelEvent } from "../core/index.js";
+import type { AuditRecord } from "../kernel/index.js";
+
+export type AuditKind = "syscall" | "lifecycle" | "audit";
+
+/** The part of an entry a producer supplies; the log adds seq and ts. */
+export interface AuditContent {
+  readonly kind: AuditKind;
+  readonly agent: string | null;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry extends AuditContent {
+  readonly v: 1;
+  readonly seq: number;
+  readonly ts: number;
+}
+
+export const auditContentSchema = z.object({
+  kind: z.enum(["syscall", "lifecycle", "audit"]),
+  agent: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const auditEntrySchema = z.object({
+  v: z.literal(1),
+  seq: z.number().int().positive(),
+  ts: z.number().int(),
+  kind: z.enum(["syscall", "lifecycle", "audit"]),
+  agent: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/** A dispatcher decision: allowed, denied, approved or error, and by which token or rule. */
+export function syscallContent(r: AuditRecord): AuditContent {
+  return {
+    kind: "syscall",
+    agent: r.agent,
+    data: {
+      syscall: r.syscall,
+      decision: r.decision,
+      ...(r.by === undefined ? {} : { by: r.by }),
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      ...(r.error === undefined ? {} : { error: r.error }),
+    },
+  };
+}
+
+/** A lifecycle event from the kernel bus; the event's own sequence number and time travel along. */
+export function lifecycleContent(e: AnyKernelEvent): AuditContent {
+  return {
+    kind: "lifecycle",
+    agent: e.agent ?? null,
+    data: { event: e.type, eventSeq: e.seq, eventTs: e.ts, severity: e.severity, ...e.data },
+  };
+}

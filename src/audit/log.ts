@@ -1,0 +1,208 @@
+/**
+ * AuditLog: the writer. `append()` is synchronous and only buffers (the dispatcher calls it on the
+ * hot path); batches are written in one SQLite transaction each — when the buffer reaches
+ * `maxBatch`, when `flushIntervalMs` passes on the injected clock, or on `flush()` / `close()`.
+ * Per entry: redact, canonicalise, leaf hash, chain hash, insert; every `checkpointEvery` entries a
+ * signed checkpoint goes into the same transaction and, after commit, into the checkpoint file.
+ *
+ * Invariants: seq is dense from 1; chain_seq = SHA-256(chain_{seq-1} || leaf_seq); a failed batch
+ * leaves both SQLite and the in-memory state as before it (entries stay buffered for the next
+ * try); entries that could not be kept (buffer overflow) are recorded as a gap entry, never lost
+ * silently. One writer per data dir.
+ */
+import { writeFileSync, existsSync } from "node:fs";
+import type { KeyObject } from "node:crypto";
+import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
+import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Stmt } from "./db.js";
+import { CheckpointFile } from "./checkpoint-file.js";
+import { chainHash, leafHash } from "./hashing.js";
+import type { MerkleAccumulator } from "./merkle.js";
+import { signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
+import type { AuditContent } from "./entry.js";
+import { encodeContent, type Pending } from "./encode.js";
+import { loadState, reconcileCheckpointFile } from "./recover.js";
+import { AuditReader } from "./reader.js";
+
+export interface AuditLogOptions {
+  readonly dataDir: string;
+  /** Ed25519 private KeyObject, or any signer (security/ owns the keys). */
+  readonly signer: CheckpointSigner | KeyObject;
+  /** A signed checkpoint every N entries (default 1000); fixed when the log is created. */
+  readonly checkpointEvery?: number;
+  readonly maxBatch?: number;
+  readonly flushIntervalMs?: number;
+  /** Entries held while SQLite refuses writes before new ones are counted as a gap (default 1,000,000). */
+  readonly maxBuffered?: number;
+  readonly clock?: Clock;
+  /** Applied to every entry's content before it is hashed (secrets never reach the chain). */
+  readonly redact?: (value: unknown) => unknown;
+  readonly logger?: Logger;
+}
+
+export class AuditLog extends AuditReader {
+  readonly paths: AuditPaths;
+  readonly checkpointEvery: number;
+  private readonly signer: CheckpointSigner;
+  private readonly file: CheckpointFile;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly redact: ((value: unknown) => unknown) | undefined;
+  private readonly maxBatch: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxBuffered: number;
+  private readonly insert: Stmt;
+  private readonly insertCp: Stmt;
+  private buffer: Pending[] = [];
+  private seq: number;
+  private chain: Buffer;
+  private acc: MerkleAccumulator;
+  private lastCheckpoint: Checkpoint | null;
+  private timer: ReturnType<Clock["setTimeout"]> | null = null;
+  private droppedSinceFlush = 0;
+  private closed = false;
+  /** Entries that never reached the log (counted; recorded as a gap entry when writing resumes). */
+  dropped = 0;
+
+  constructor(options: AuditLogOptions) {
+    const n = positiveInt(options.checkpointEvery ?? 1000, "checkpointEvery");
+    const paths = auditPaths(options.dataDir);
+    const db = openWriterDb(paths.db);
+    super(db);
+    this.paths = paths;
+    this.signer = toSigner(options.signer);
+    this.clock = options.clock ?? new RealClock();
+    this.logger = options.logger ?? silentLogger;
+    this.redact = options.redact;
+    this.maxBatch = positiveInt(options.maxBatch ?? 1000, "maxBatch");
+    this.flushIntervalMs = positiveInt(options.flushIntervalMs ?? 20, "flushIntervalMs");
+    this.maxBuffered = positiveInt(options.maxBuffered ?? 1_000_000, "maxBuffered");
+    const stored = getMeta(db, "checkpointEvery");
+    if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
+    else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
+    this.checkpointEvery = Number(stored ?? n);
+    if (this.signer.publicKeyPem !== undefined && !existsSync(paths.publicKey)) writeFileSync(paths.publicKey, this.signer.publicKeyPem, { mode: 0o644 });
+    const state = loadState(db);
+    this.seq = state.seq;
+    this.chain = state.chain;
+    this.acc = state.acc;
+    this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
+    this.file = new CheckpointFile(paths.checkpoints);
+    this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
+    this.insertCp = db.prepare("INSERT INTO audit_checkpoints(size, line) VALUES (?, ?)");
+  }
+
+  /** Committed entries. */
+  override get size(): number {
+    return this.seq;
+  }
+  get buffered(): number {
+    return this.buffer.length;
+  }
+  get latestCheckpoint(): Checkpoint | null {
+    return this.lastCheckpoint;
+  }
+
+  /** Buffers one entry; never throws for bad content (it is recorded as unencodable instead). */
+  append(content: AuditContent): void {
+    if (this.closed) throw new AiosError("E_SHUTDOWN", "the audit log is closed");
+    if (this.buffer.length >= this.maxBuffered) {
+      this.dropped++;
+      this.droppedSinceFlush++;
+      return;
+    }
+    this.buffer.push(encodeContent(content, this.clock.now(), this.redact));
+    if (this.buffer.length >= this.maxBatch) this.tryFlush();
+    else if (this.timer === null) this.timer = this.clock.setTimeout(() => this.tryFlush(), this.flushIntervalMs);
+  }
+
+  /** Writes everything buffered; returns how many entries were committed. Throws E_STORAGE on failure. */
+  flush(): number {
+    if (this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.droppedSinceFlush > 0) {
+      const gap = encodeContent({ kind: "audit", agent: null, data: { event: "gap", dropped: this.droppedSinceFlush } }, this.clock.now(), undefined);
+      this.buffer.unshift(gap);
+      this.droppedSinceFlush = 0;
+    }
+    if (this.buffer.length === 0) return 0;
+    const batch = this.buffer;
+    this.buffer = [];
+    const before = { seq: this.seq, chain: this.chain, acc: this.acc.clone(), last: this.lastCheckpoint };
+    const cps: Checkpoint[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) {
+          const seq = this.seq + 1;
+          // Keys in canonical (sorted) order: agent, data, kind, seq, ts, v — equal to canonicalize(entry).
+          const body = `{"agent":${p.agentJson},"data":${p.dataJson},"kind":"${p.kind}","seq":${seq},"ts":${p.ts},"v":1}`;
+          const leaf = leafHash(body);
+          this.chain = chainHash(this.chain, leaf);
+          this.acc.push(leaf);
+          this.seq = seq;
+          this.insert.run(seq, p.ts, p.kind, p.agent, body, this.chain);
+          if (seq % this.checkpointEvery === 0) cps.push(this.makeCheckpoint());
+        }
+        for (const cp of cps) this.insertCp.run(cp.size, JSON.stringify(cp));
+        setMeta(this.db, "merkle", this.acc.serialize());
+      })();
+    } catch (e) {
+      this.seq = before.seq;
+      this.chain = before.chain;
+      this.acc = before.acc;
+      this.lastCheckpoint = before.last;
+      this.buffer = batch.concat(this.buffer);
+      throw new AiosError("E_STORAGE", "audit batch could not be written; entries kept in memory", { cause: e });
+    }
+    try {
+      this.file.append(cps);
+    } catch (e) {
+      // The entries and their checkpoints are committed; the file catches up from audit_checkpoints
+      // when the log is next opened (reconcileCheckpointFile), so this is reported, not thrown.
+      this.logger.error({ err: toAiosError(e, "E_STORAGE").toJSON() }, "audit: checkpoint file append failed");
+    }
+    return batch.length;
+  }
+
+  /** Signs a checkpoint at the current size unless the latest one already covers it. */
+  checkpoint(): Checkpoint | null {
+    this.flush();
+    if (this.seq === 0 || this.lastCheckpoint?.size === this.seq) return this.lastCheckpoint;
+    const cp = this.makeCheckpoint();
+    this.insertCp.run(cp.size, JSON.stringify(cp));
+    this.file.append([cp]);
+    return cp;
+  }
+
+  /** Flushes, signs a final checkpoint over the tail (so truncating it is detectable) and closes. */
+  override close(): void {
+    if (this.closed) return;
+    try {
+      this.checkpoint();
+    } finally {
+      this.closed = true;
+      this.file.close();
+      this.db.close();
+    }
+  }
+
+  private makeCheckpoint(): Checkpoint {
+    const cp = signCheckpoint(this.signer, { size: this.seq, chain: this.chain.toString("hex"), root: this.acc.root().toString("hex"), ts: this.clock.now() });
+    this.lastCheckpoint = cp;
+    return cp;
+  }
+
+  private tryFlush(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.logger.error({ err: toAiosError(e).toJSON(), buffered: this.buffer.length }, "audit flush failed");
+    }
+  }
+}
+
+function positiveInt(v: number, field: string): number {
+  if (!Number.isInteger(v) || v <= 0) throw new AiosError("E_INVALID_ARG", `audit option ${field} must be a positive integer, got ${v}`, { details: { path: field } });
+  return v;
+}

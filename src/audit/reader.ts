@@ -1,0 +1,92 @@
+/**
+ * Reading a log: entries by range or agent, tree heads, and RFC 9162 inclusion and consistency
+ * proofs. Proofs come from an in-memory MerkleTree over the committed leaves, built on first use and
+ * extended as the log grows (64 bytes per entry; the log is append-only, so it never goes stale
+ * under a well-behaved writer). This reads what is stored and trusts it — `verifyAudit` is what
+ * checks it.
+ */
+import { AiosError } from "../core/index.js";
+import { openReaderDb, auditPaths, type Db } from "./db.js";
+import { auditEntrySchema, type AuditEntry } from "./entry.js";
+import { leafHash } from "./hashing.js";
+import { MerkleTree, type TreeHead } from "./merkle.js";
+
+export interface InclusionProof {
+  readonly seq: number;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leaf: Buffer;
+  readonly path: Buffer[];
+  readonly root: Buffer;
+}
+
+export interface ConsistencyProof {
+  readonly fromSize: number;
+  readonly toSize: number;
+  readonly fromRoot: Buffer;
+  readonly toRoot: Buffer;
+  readonly path: Buffer[];
+}
+
+export interface EntryQuery {
+  readonly fromSeq?: number;
+  readonly agent?: string;
+  readonly limit?: number;
+}
+
+export class AuditReader {
+  private tree: MerkleTree | null = null;
+
+  constructor(protected readonly db: Db) {}
+
+  static open(dataDir: string): AuditReader {
+    return new AuditReader(openReaderDb(auditPaths(dataDir).db));
+  }
+
+  get size(): number {
+    const n: unknown = this.db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck().get();
+    return typeof n === "number" ? n : 0;
+  }
+
+  entries(q: EntryQuery = {}): AuditEntry[] {
+    const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 1000)), 100_000);
+    const from = Math.max(1, Math.trunc(q.fromSeq ?? 1));
+    const rows = (q.agent === undefined
+      ? this.db.prepare("SELECT body FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?").pluck().all(from, limit)
+      : this.db.prepare("SELECT body FROM audit_entries WHERE agent = ? AND seq >= ? ORDER BY seq LIMIT ?").pluck().all(q.agent, from, limit)) as string[];
+    return rows.map((b) => auditEntrySchema.parse(JSON.parse(b)));
+  }
+
+  treeHead(size: number = this.size): TreeHead {
+    return this.treeFor(size).head(size);
+  }
+
+  /** Proof that entry `seq` is in the tree of `treeSize` entries (default: the whole log). */
+  inclusionProof(seq: number, treeSize: number = this.size): InclusionProof {
+    const t = this.treeFor(treeSize);
+    if (!Number.isInteger(seq) || seq < 1 || seq > treeSize) throw new AiosError("E_INVALID_ARG", `seq ${seq} is not within 1..${treeSize}`, { details: { path: "seq" } });
+    return { seq, leafIndex: seq - 1, treeSize, leaf: t.leaf(seq - 1), path: t.inclusionProof(seq - 1, treeSize), root: t.hash(0, treeSize) };
+  }
+
+  /** Proof that the log at `toSize` extends the log at `fromSize` without rewriting it. */
+  consistencyProof(fromSize: number, toSize: number = this.size): ConsistencyProof {
+    const t = this.treeFor(toSize);
+    if (!Number.isInteger(fromSize) || fromSize < 0 || fromSize > toSize) throw new AiosError("E_INVALID_ARG", `fromSize ${fromSize} is not within 0..${toSize}`, { details: { path: "fromSize" } });
+    return { fromSize, toSize, fromRoot: t.hash(0, fromSize), toRoot: t.hash(0, toSize), path: t.consistencyProof(fromSize, toSize) };
+  }
+
+  private treeFor(size: number): MerkleTree {
+    const have = this.size;
+    if (!Number.isInteger(size) || size < 0 || size > have) throw new AiosError("E_INVALID_ARG", `tree size ${size} is not within 0..${have}`, { details: { path: "treeSize" } });
+    const t = this.tree ?? (this.tree = new MerkleTree());
+    if (t.size < size) {
+      const it = this.db.prepare("SELECT body FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq").pluck().iterate(t.size, size);
+      for (const body of it) t.push(leafHash(String(body)));
+    }
+    return t;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Signed checkpoints. A checkpoint is a tree head (size, Merkle root) plus the chain hash at that
+ * size, signed with Ed25519 over a domain-separated canonical encoding. The key is injected: the
+ * security module owns identities, and audit/ (its sibling) only needs "sign these bytes" and
+ * "does this signature verify", so it takes a KeyObject or a signer/verifier pair and never reads
+ * key files of its own.
+ */
+import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { z } from "zod";
+import { AiosError } from "../core/index.js";
+import { canonicalize } from "./canonical.js";
+
+export interface CheckpointSigner {
+  /** Names the key in each checkpoint, so a verifier can tell "wrong key" from "bad signature". */
+  readonly keyId: string;
+  sign(data: Uint8Array): Uint8Array;
+  /** SPKI PEM of the public key, pinned beside the log when it is created (optional). */
+  readonly publicKeyPem?: string;
+}
+
+export interface CheckpointVerifier {
+  verify(data: Uint8Array, signature: Uint8Array, keyId: string): boolean;
+  /** The key id this verifier expects (to tell a wrong key from a forged signature). */
+  readonly keyId?: string;
+}
+
+export const checkpointSchema = z.object({
+  size: z.number().int().positive(),
+  chain: z.string().regex(/^[0-9a-f]{64}$/),
+  root: z.string().regex(/^[0-9a-f]{64}$/),
+  ts: z.number().int(),
+  keyId: z.string().min(1),
+  sig: z.string().min(1),
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+const DOMAIN = "aios-audit-checkpoint/v1\n";
+
+/** The bytes a checkpoint's signature covers: everything but the signature itself. */
+export function checkpointSigningBytes(cp: Omit<Checkpoint, "sig">): Buffer {
+  return Buffer.from(DOMAIN + canonicalize({ size: cp.size, chain: cp.chain, root: cp.root, ts: cp.ts, keyId: cp.keyId }));
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: "spki", format: "der" });
+  return `ed25519:${createHash("sha256").update(der).digest("hex").slice(0, 16)}`;
+}
+
+export function ed25519Signer(privateKey: KeyObject): CheckpointSigner {
+  if (privateKey.type !== "private" || privateKey.asymmetricKeyType !== "ed25519") {
+    throw new AiosError("E_INVALID_ARG", "audit signer: an Ed25519 private KeyObject is required", { details: { path: "signer" } });
+  }
+  const pub = createPublicKey(privateKey);
+  return {
+    keyId: keyIdOf(pub),
+    publicKeyPem: pub.export({ type: "spki", format: "pem" }).toString(),
+    sign: (data) => cryptoSign(null, data, privateKey),
+  };
+}
+
+/** Accepts a public KeyObject or SPKI PEM text. */
+export function ed25519Verifier(publicKey: KeyObject | string): CheckpointVerifier {
+  let key: KeyObject;
+  try {
+    key = typeof publicKey === "string" ? createPublicKey(publicKey) : publicKey.type === "private" ? createPublicKey(publicKey) : publicKey;
+  } catch (e) {
+    throw new AiosError("E_INVALID_ARG", "audit verifier: the public key could not be parsed", { cause: e, details: { path: "publicKey" } });
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    throw new AiosError("E_INVALID_ARG", `audit verifier: an Ed25519 key is required, got ${key.asymmetricKeyType ?? "unknown"}`, { details: { path: "publicKey" } });
+  }
+  return {
+    keyId: keyIdOf(key),
+    verify: (data, signature) => {
+      try {
+        return cryptoVerify(null, data, key, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export function toSigner(s: CheckpointSigner | KeyObject): CheckpointSigner {
+  return isKeyObject(s) ? ed25519Signer(s) : s;
+}
+
+export function toVerifier(v: CheckpointVerifier | KeyObject | string): CheckpointVerifier {
+  return typeof v === "string" || isKeyObject(v) ? ed25519Verifier(v) : v;
+}
+
+function isKeyObject(x: unknown): x is KeyObject {
+  return typeof x === "object" && x !== null && "asymmetricKeyType" in x && "export" in x && typeof (x as { export: unknown }).export === "function";
+}
+
+export function signCheckpoint(signer: CheckpointSigner, body: Omit<Checkpoint, "sig" | "keyId">): Checkpoint {
+  const unsigned = { ...body, keyId: signer.keyId };
+  const sig = Buffer.from(signer.sign(checkpointSigningBytes(unsigned))).toString("base64");
+  return { ...unsigned, sig };
+}
+
+export function checkpointVerifies(verifier: CheckpointVerifier, cp: Checkpoint): boolean {
+  return verifier.verify(checkpointSigningBytes(cp), Buffer.from(cp.sig, "base64"), cp.keyId);
+}

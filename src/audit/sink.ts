@@ -1,0 +1,76 @@
+/**
+ * The kernel's side of the log: an AuditSink for dispatcher decisions and a subscription to
+ * lifecycle events on the kernel bus. Both only buffer (the log batches the writes); neither ever
+ * throws into the kernel — a failure is counted and logged, and an event the bus had to drop is
+ * recorded as a gap entry so the log says it is incomplete rather than looking whole.
+ */
+import type { EventBus, Logger, Subscription } from "../core/index.js";
+import { silentLogger, toAiosError } from "../core/index.js";
+import type { AuditRecord, AuditSink } from "../kernel/index.js";
+import { lifecycleContent, syscallContent } from "./entry.js";
+import type { AuditLog } from "./log.js";
+
+/** Lifecycle events audited by default: every transition and the operations around it. */
+export const DEFAULT_LIFECYCLE_EVENTS: readonly string[] = ["agent.transition", "agent.upgraded", "agent.restarted", "agent.op.vetoed", "supervisor.escalated", "supervisor.gave_up"];
+
+export class LogAuditSink implements AuditSink {
+  /** record() calls that could not be buffered (log closed). */
+  failures = 0;
+
+  constructor(
+    private readonly log: AuditLog,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  record(entry: AuditRecord): void {
+    try {
+      this.log.append(syscallContent(entry));
+    } catch (e) {
+      this.failures++;
+      this.logger.warn({ err: toAiosError(e).toJSON(), syscall: entry.syscall }, "audit record lost");
+    }
+  }
+
+  /** Writes buffered entries now; returns how many were committed. */
+  flush(): number {
+    return this.log.flush();
+  }
+}
+
+export class LifecycleRecorder {
+  private readonly sub: Subscription;
+  private reportedDrops = 0;
+
+  constructor(
+    events: EventBus,
+    private readonly log: AuditLog,
+    types: readonly string[] = DEFAULT_LIFECYCLE_EVENTS,
+    bufferSize = 100_000,
+  ) {
+    this.sub = events.subscribe(
+      { types },
+      (e) => {
+        this.noteDrops();
+        this.log.append(lifecycleContent(e));
+      },
+      { bufferSize },
+    );
+  }
+
+  get delivered(): number {
+    return this.sub.delivered;
+  }
+
+  /** Records any events the bus dropped for us since the last note, as one gap entry. */
+  noteDrops(): void {
+    const d = this.sub.dropped - this.reportedDrops;
+    if (d <= 0) return;
+    this.reportedDrops += d;
+    this.log.append({ kind: "audit", agent: null, data: { event: "gap", source: "events", dropped: d } });
+  }
+
+  stop(): void {
+    this.noteDrops();
+    this.sub.unsubscribe();
+  }
+}

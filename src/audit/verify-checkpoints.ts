@@ -1,0 +1,99 @@
+/**
+ * The checkpoint half of verification: gather the signed checkpoints from the file and the
+ * database, check each signature with the trusted key, and cross-check the two copies (the file is
+ * the witness for the database's tail; the database rows are the witness for the file's). Produces
+ * the trusted tree heads the entry scan compares against, and the problems found so far.
+ */
+import { readCheckpointFile } from "./checkpoint-file.js";
+import type { Db } from "./db.js";
+import { checkpointSchema, checkpointVerifies, type Checkpoint, type CheckpointVerifier } from "./signing.js";
+import type { AuditProblem } from "./verify-types.js";
+
+export interface CheckpointAudit {
+  /** Signature-valid checkpoints, one per size, ascending. */
+  readonly trusted: Checkpoint[];
+  readonly total: number;
+  readonly verified: number;
+  readonly problems: AuditProblem[];
+  readonly wrongKey: boolean;
+  readonly fileSizes: ReadonlySet<number>;
+  readonly dbSizes: ReadonlySet<number>;
+}
+
+export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointVerifier): CheckpointAudit {
+  const problems: AuditProblem[] = [];
+  const file = readCheckpointFile(filePath);
+  const fromDb: Checkpoint[] = [];
+  for (const [size, line] of db.prepare("SELECT size, line FROM audit_checkpoints ORDER BY size").raw().all() as [number, string][]) {
+    const parsed = safeJson(line);
+    const cp = checkpointSchema.safeParse(parsed);
+    if (cp.success && cp.data.size === size) fromDb.push(cp.data);
+    else problems.push({ seq: 1, kind: "checkpoint-mismatch", message: `the database's checkpoint row for size ${size} is not a valid checkpoint (edited)` });
+  }
+  const all = [...file.checkpoints, ...fromDb].sort((a, b) => a.size - b.size);
+  const rangeStart = (size: number): number => {
+    let prev = 0;
+    for (const c of all) if (c.size < size) prev = Math.max(prev, c.size);
+    return prev + 1;
+  };
+
+  const trustedBySize = new Map<number, Checkpoint>();
+  let verified = 0;
+  let foreignKey = 0;
+  const seen = new Set<string>();
+  for (const cp of all) {
+    const id = `${cp.size}|${cp.sig}|${cp.chain}|${cp.root}|${cp.ts}|${cp.keyId}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (!checkpointVerifies(verifier, cp)) {
+      const otherKey = verifier.keyId !== undefined && cp.keyId !== verifier.keyId;
+      if (otherKey) foreignKey++;
+      problems.push({
+        seq: rangeStart(cp.size),
+        kind: "signature",
+        message: otherKey
+          ? `checkpoint at size ${cp.size} is signed by key ${cp.keyId}, and does not verify with the given key ${verifier.keyId ?? "?"} (wrong key?)`
+          : `checkpoint at size ${cp.size} has a bad signature (forged or edited)`,
+      });
+      continue;
+    }
+    verified++;
+    const prior = trustedBySize.get(cp.size);
+    if (prior !== undefined && (prior.chain !== cp.chain || prior.root !== cp.root)) {
+      problems.push({ seq: rangeStart(cp.size), kind: "checkpoint-mismatch", message: `two validly signed checkpoints disagree about the first ${cp.size} entries (the log was forked)` });
+    } else if (prior === undefined) trustedBySize.set(cp.size, cp);
+  }
+
+  const fileSizes = new Set(file.checkpoints.map((c) => c.size));
+  const dbSizes = new Set(fromDb.map((c) => c.size));
+  for (const s of dbSizes) {
+    if (!fileSizes.has(s)) problems.push({ seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the database but missing from the checkpoint file (file truncated or edited)` });
+  }
+  for (const s of fileSizes) {
+    if (!dbSizes.has(s)) problems.push({ seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the checkpoint file but was deleted from the database` });
+  }
+  let goodBefore = 0;
+  const fileOrder = file.checkpoints.map((c) => c.size);
+  for (const b of file.bad) {
+    goodBefore = fileOrder.slice(0, Math.max(0, b.line - 1)).reduce((m, s) => Math.max(m, s), goodBefore);
+    problems.push({ seq: goodBefore + 1, kind: "checkpoint-file", message: `line ${b.line} of the checkpoint file: ${b.problem}` });
+  }
+  const distinct = seen.size;
+  return {
+    trusted: [...trustedBySize.values()].sort((a, b) => a.size - b.size),
+    total: distinct,
+    verified,
+    problems,
+    wrongKey: distinct > 0 && verified === 0 && foreignKey > 0,
+    fileSizes,
+    dbSizes,
+  };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
