@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, FinishReason, ModelProvider, ToolSchema } from "./types.js";
-import { cancelled, finalizeToolCalls, httpError, malformed, post, readSse } from "./wire.js";
+import { cancelled, finalizeToolCalls, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
 
 export interface AnthropicOptions {
   readonly name: string;
@@ -58,7 +58,7 @@ function toWire(messages: readonly ChatMessage[]): { system: string; messages: W
     else if (m.role === "tool") push("user", { type: "tool_result", tool_use_id: m.toolCallId, content: m.content });
     else {
       if (m.content !== "") push("assistant", { type: "text", text: m.content });
-      for (const c of m.toolCalls ?? []) push("assistant", { type: "tool_use", id: c.id, name: c.name, input: c.args });
+      for (const c of m.toolCalls ?? []) push("assistant", { type: "tool_use", id: c.id, name: toWireName(c.name), input: c.args });
     }
   }
   return { system: system.join("\n\n"), messages: out };
@@ -97,7 +97,7 @@ export class AnthropicProvider implements ModelProvider {
       max_tokens: opts.maxTokens ?? 1024,
       messages,
       ...(system + outputHint !== "" ? { system: system + outputHint } : {}),
-      ...(tools.length > 0 ? { tools: tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters })) } : {}),
+      ...(tools.length > 0 ? { tools: tools.map((t) => ({ name: toWireName(t.name), ...(t.description ? { description: t.description } : {}), input_schema: t.parameters })) } : {}),
       ...(forced ? { tool_choice: { type: "tool", name: OUTPUT_TOOL } } : {}),
       ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
       ...(stream ? { stream: true } : {}),
@@ -138,7 +138,7 @@ export class AnthropicProvider implements ModelProvider {
       if (b.type === "text") text += b.text;
       else if (b.type === "tool_use") {
         const input = b.input;
-        raw.push({ id: b.id, name: b.name, arguments: typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : JSON.stringify(input) });
+        raw.push({ id: b.id, name: fromWireName(b.name), arguments: typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : JSON.stringify(input) });
       }
     }
     const usage = { promptTokens: p.data.usage.input_tokens, completionTokens: p.data.usage.output_tokens };
@@ -177,7 +177,7 @@ export class AnthropicProvider implements ModelProvider {
           promptTokens = e.message?.usage?.input_tokens ?? 0;
           completionTokens = e.message?.usage?.output_tokens ?? 0;
         } else if (e.type === "content_block_start" && e.content_block?.type === "tool_use") {
-          blocks.set(index, { id: e.content_block.id ?? "", name: e.content_block.name ?? "", arguments: "" });
+          blocks.set(index, { id: e.content_block.id ?? "", name: fromWireName(e.content_block.name ?? ""), arguments: "" });
           if (!forced) yield { type: "tool_call", index, ...(e.content_block.id ? { id: e.content_block.id } : {}), ...(e.content_block.name ? { name: e.content_block.name } : {}), argsDelta: "" };
         } else if (e.type === "content_block_delta" && e.delta?.type === "text_delta" && e.delta.text !== undefined) {
           text += e.delta.text;

@@ -120,7 +120,7 @@ export class LocalProvider implements ModelProvider {
     for (const e of this.sessions) if (!e[1].busy && (victim === undefined || e[1].lastUsed < victim[1].lastUsed)) victim = e;
     if (victim === undefined) return;
     this.sessions.delete(victim[0]);
-    victim[1].seq.dispose();
+    disposeQuietly(victim[1].seq);
     this.stats.evictions++;
   }
 
@@ -128,7 +128,7 @@ export class LocalProvider implements ModelProvider {
     s.busy = false;
     if (drop) {
       this.sessions.delete(key);
-      s.seq.dispose();
+      disposeQuietly(s.seq);
     }
     // Wake every waiter: each re-checks for its own session, in arrival order.
     for (const w of this.waiters.splice(0)) w();
@@ -197,4 +197,9 @@ export class LocalProvider implements ModelProvider {
     this.sessions.clear();
     if (l !== undefined) await l.llama.dispose();
   }
+}
+
+/** Disposing a sequence only frees its cells; a failure there must not fail the caller's turn. */
+function disposeQuietly(seq: LlamaContextSequence): void {
+  seq.dispose().catch(() => undefined);
 }

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, FinishReason, ModelProvider } from "./types.js";
-import { cancelled, finalizeToolCalls, httpError, malformed, post, readSse } from "./wire.js";
+import { cancelled, finalizeToolCalls, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
 
 export interface OpenAIOptions {
   readonly name: string;
@@ -51,7 +51,7 @@ function toWire(m: ChatMessage): Record<string, unknown> {
   switch (m.role) {
     case "assistant":
       return m.toolCalls !== undefined && m.toolCalls.length > 0
-        ? { role: "assistant", content: m.content === "" ? null : m.content, tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: JSON.stringify(c.args) } })) }
+        ? { role: "assistant", content: m.content === "" ? null : m.content, tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: toWireName(c.name), arguments: JSON.stringify(c.args) } })) }
         : { role: "assistant", content: m.content };
     case "tool":
       return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
@@ -82,7 +82,7 @@ export class OpenAIProvider implements ModelProvider {
       model: this.o.model,
       messages: req.messages.map(toWire),
       ...(req.tools !== undefined && req.tools.length > 0
-        ? { tools: req.tools.map((t) => ({ type: "function", function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters } })) }
+        ? { tools: req.tools.map((t) => ({ type: "function", function: { name: toWireName(t.name), ...(t.description ? { description: t.description } : {}), parameters: t.parameters } })) }
         : {}),
       ...(req.output ? { response_format: { type: "json_schema", json_schema: { name: req.output.name ?? "output", schema: req.output.schema, strict: false } } } : {}),
       ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
@@ -112,7 +112,7 @@ export class OpenAIProvider implements ModelProvider {
     if (!p.success) throw malformed(this.name, `unexpected response shape: ${p.error.issues[0]?.message ?? ""}`);
     const choice = p.data.choices[0];
     if (choice === undefined) throw malformed(this.name, "the response has no choices");
-    const raw = (choice.message.tool_calls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, name: c.function.name ?? "", arguments: c.function.arguments ?? "" }));
+    const raw = (choice.message.tool_calls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, name: fromWireName(c.function.name ?? ""), arguments: c.function.arguments ?? "" }));
     const toolCalls = finalizeToolCalls(this.name, raw, req.tools);
     return {
       text: choice.message.content ?? "",
@@ -176,7 +176,7 @@ export class OpenAIProvider implements ModelProvider {
     }
     if (!done) throw malformed(this.name, "the stream was truncated (no [DONE])");
     if (!sawChoice) throw malformed(this.name, "the stream carried no choices");
-    const toolCalls = finalizeToolCalls(this.name, calls.filter((c) => c !== undefined), req.tools);
+    const toolCalls = finalizeToolCalls(this.name, calls.filter((c) => c !== undefined).map((c) => ({ ...c, name: fromWireName(c.name) })), req.tools);
     yield { type: "done", result: { text, toolCalls, usage, finishReason: finish(reason, toolCalls.length > 0), model } };
   }
 }

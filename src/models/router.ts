@@ -194,6 +194,6 @@ export class ModelRouter {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.backends.values()].map((b) => b.provider.close?.()));
+    await Promise.all([...this.backends.values()].map((b) => b.provider.close?.() ?? Promise.resolve()));
   }
 }

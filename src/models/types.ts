@@ -16,7 +16,7 @@ export interface ToolCallRequest {
 export type ChatMessage =
   | { readonly role: "system"; readonly content: string }
   | { readonly role: "user"; readonly content: string }
-  | { readonly role: "assistant"; readonly content: string; readonly toolCalls?: readonly ToolCallRequest[] }
+  | { readonly role: "assistant"; readonly content: string; readonly toolCalls?: readonly ToolCallRequest[] | undefined }
   | { readonly role: "tool"; readonly toolCallId: string; readonly name: string; readonly content: string };
 
 export const ToolCallSchema = z.strictObject({
@@ -35,7 +35,7 @@ export const ChatMessageSchema = z.discriminatedUnion("role", [
 /** A tool offered to the model: its parameters are a JSON Schema object. */
 export interface ToolSchema {
   readonly name: string;
-  readonly description?: string;
+  readonly description?: string | undefined;
   readonly parameters: Record<string, unknown>;
 }
 

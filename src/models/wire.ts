@@ -117,3 +117,11 @@ export function finalizeToolCalls(
     return { id: c.id || `call_${i}`, name: c.name, args: args as Record<string, unknown> };
   });
 }
+
+/** Tool names on the wire: both APIs allow only [A-Za-z0-9_-], ours are dotted ("fs.read"). */
+export function toWireName(name: string): string {
+  return name.replace(/\./g, "__");
+}
+export function fromWireName(name: string): string {
+  return name.replace(/__/g, ".");
+}

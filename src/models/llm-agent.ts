@@ -1,0 +1,192 @@
+/**
+ * The LLM agent program (`kind: llm`): a built-in AgentLogic running the tool-calling loop. Each
+ * model turn is `ctx.sys.LlmInvoke`, each tool call `ctx.sys.ToolCall` — the agent has no other door.
+ * Per user turn (the goal, or a later request): fit the conversation to the window, ask the model,
+ * run its tool calls, repeat until it answers without tool calls; validate a structured answer
+ * against spec.output with at most `maxRepairs` repair turns. Budgets (spec.maxSteps, budget.tokens,
+ * budget.credits, budget.wallTimeMs) are checked before every model turn and end the agent with
+ * E_QUOTA. An identical tool call repeated `loopLimit` times is not run again; the model is told so,
+ * and two more repeats end the agent. Cancellation (kill, pause) arrives as the syscalls' AbortSignal.
+ * The whole state is the conversation (llm-state.ts), so a paused or crashed agent resumes from its
+ * checkpoint; a turn interrupted mid-way is re-run from its last completed step.
+ */
+import { z } from "zod";
+import { AiosError, isAiosError, type Clock, type EventBus } from "../core/index.js";
+import type { AgentContext, AgentLogic, AgentSpec } from "../kernel/index.js";
+import "./events.js";
+import { fitContext, summaryPrompt, type OverflowStrategy } from "./context.js";
+import type { LlmInvokeArgs, LlmInvokeResult } from "./llm-syscall.js";
+import { restoreState, snapshotState, type LlmState } from "./llm-state.js";
+import { compileOutputSchema } from "./output-schema.js";
+import type { TokenCounter } from "./tokens.js";
+import type { ChatMessage, ToolSchema } from "./types.js";
+
+export interface LlmAgentDeps {
+  readonly clock: Clock;
+  readonly events: EventBus;
+  /** The window and token counter of a model (or route) name. */
+  window(model: string): { contextSize: number; count: TokenCounter };
+  /** The JSON Schema description of a tool named in spec.tools. */
+  toolSchema(name: string): ToolSchema;
+  readonly strategy: OverflowStrategy;
+  readonly summarizer?: string;
+  readonly reserveTokens: number;
+  readonly maxRepairs: number;
+  readonly loopLimit: number;
+  readonly defaultMaxSteps: number;
+  readonly maxTokens?: number;
+}
+
+/** What the agent answers a request with. */
+export interface LlmAnswer {
+  readonly output: unknown;
+  readonly text: string;
+  readonly steps: number;
+  readonly usage: { readonly promptTokens: number; readonly completionTokens: number; readonly cost: number };
+}
+
+const Input = z.union([
+  z.string(),
+  z.looseObject({ goal: z.string() }),
+  z.looseObject({ text: z.string() }),
+  z.looseObject({ type: z.literal("start") }),
+]);
+
+function quota(spec: AgentSpec, what: string, limit: number, used: number): AiosError {
+  return new AiosError("E_QUOTA", `agent ${spec.name}: ${what} budget exhausted (${used} of ${limit})`, { details: { budget: what, limit, used } });
+}
+
+export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<LlmState, unknown> {
+  const model = spec.model;
+  if (model === undefined) throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: an llm agent needs a model`, { details: { path: "model" } });
+  const check = spec.output === undefined ? undefined : compileOutputSchema(spec.output, spec.name);
+  const tools = spec.tools.map((t) => deps.toolSchema(t));
+  const maxSteps = spec.maxSteps ?? deps.defaultMaxSteps;
+  const win = deps.window(model);
+
+  const invoke = (ctx: AgentContext, messages: readonly ChatMessage[], withTools: boolean, maxTokens: number | undefined): Promise<LlmInvokeResult> => {
+    const args: LlmInvokeArgs = {
+      model,
+      messages,
+      ...(withTools && tools.length > 0 ? { tools } : {}),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(withTools && spec.output !== undefined ? { output: { schema: spec.output } } : {}),
+    };
+    // The kernel's SyscallMap types LlmInvoke loosely; this module's parse/handler give it these types.
+    return ctx.sys.LlmInvoke(args as { model: string; messages: unknown[] }) as Promise<LlmInvokeResult>;
+  };
+
+  const checkBudgets = (s: LlmState): void => {
+    if (s.steps >= maxSteps) throw quota(spec, "steps", maxSteps, s.steps);
+    const b = spec.budget;
+    const used = s.promptTokens + s.completionTokens;
+    if (b?.tokens !== undefined && used >= b.tokens) throw quota(spec, "tokens", b.tokens, used);
+    if (b?.credits !== undefined && s.cost >= b.credits) throw quota(spec, "credits", b.credits, s.cost);
+    const elapsed = deps.clock.now() - s.startedAt;
+    if (b?.wallTimeMs !== undefined && elapsed >= b.wallTimeMs) throw quota(spec, "wallTimeMs", b.wallTimeMs, elapsed);
+  };
+
+  const fit = async (s: LlmState, ctx: AgentContext, reserve: number): Promise<void> => {
+    const fitted = await fitContext(s.messages, tools, {
+      contextSize: win.contextSize,
+      reserveTokens: reserve,
+      count: win.count,
+      strategy: deps.strategy,
+      summarize: async (turns) => {
+        const r = await ctx.sys.LlmInvoke({ model: deps.summarizer ?? model, messages: summaryPrompt(turns) }) as LlmInvokeResult;
+        s.promptTokens += r.usage.promptTokens;
+        s.completionTokens += r.usage.completionTokens;
+        s.cost += r.cost;
+        return r.text;
+      },
+    });
+    if (fitted.strategy === "none") return;
+    s.messages.splice(0, s.messages.length, ...fitted.messages);
+    deps.events.emit("llm.context", { strategy: fitted.strategy, dropped: fitted.dropped, tokensBefore: fitted.tokensBefore, tokensAfter: fitted.tokensAfter }, ctx.self);
+  };
+
+  const runTool = async (s: LlmState, ctx: AgentContext, name: string, args: Record<string, unknown>): Promise<string> => {
+    const fp = name + "\u0000" + JSON.stringify(args);
+    s.repeats = fp === s.lastCall ? s.repeats + 1 : 1;
+    s.lastCall = fp;
+    if (s.repeats >= deps.loopLimit) {
+      deps.events.emit("llm.loop", { tool: name, repeats: s.repeats }, ctx.self, "warn");
+      if (s.repeats >= deps.loopLimit + 2) {
+        throw new AiosError("E_MODEL_OUTPUT", `agent ${spec.name}: loop: ${name} called ${s.repeats} times in a row with the same arguments`, { retryable: false, details: { tool: name, repeats: s.repeats } });
+      }
+      return JSON.stringify({ error: { code: "E_LOOP", message: `identical call repeated ${s.repeats} times; not run again. Use the earlier result or change approach.` } });
+    }
+    try {
+      const r = await ctx.sys.ToolCall({ tool: name, args });
+      return typeof r === "string" ? r : JSON.stringify(r ?? null);
+    } catch (e) {
+      // The model can recover from a failed tool; it cannot from cancellation or exhausted quotas.
+      if (!isAiosError(e) || e.code === "E_CANCELLED" || e.code === "E_SHUTDOWN" || e.code === "E_QUOTA") throw e;
+      return JSON.stringify({ error: { code: e.code, message: e.message } });
+    }
+  };
+
+  const turn = async (s: LlmState, ctx: AgentContext): Promise<LlmAnswer> => {
+    let repairs = 0;
+    for (;;) {
+      checkBudgets(s);
+      const left = spec.budget?.tokens === undefined ? undefined : spec.budget.tokens - s.promptTokens - s.completionTokens;
+      const maxTokens = left === undefined ? deps.maxTokens : Math.max(1, Math.min(left, deps.maxTokens ?? left));
+      await fit(s, ctx, maxTokens ?? deps.reserveTokens);
+      const r = await invoke(ctx, s.messages, true, maxTokens);
+      s.steps++;
+      s.promptTokens += r.usage.promptTokens;
+      s.completionTokens += r.usage.completionTokens;
+      s.cost += r.cost;
+      if (deps.events.wants("llm.step")) deps.events.emit("llm.step", { step: s.steps, toolCalls: r.toolCalls.map((c) => c.name), finishReason: r.finishReason }, ctx.self);
+      if (r.toolCalls.length > 0) {
+        s.messages.push({ role: "assistant", content: r.text, toolCalls: r.toolCalls });
+        for (const c of r.toolCalls) s.messages.push({ role: "tool", toolCallId: c.id, name: c.name, content: await runTool(s, ctx, c.name, c.args) });
+        continue;
+      }
+      s.messages.push({ role: "assistant", content: r.text });
+      let output: unknown = r.text;
+      if (check !== undefined) {
+        const v = check(r.text);
+        if (!v.ok) {
+          if (repairs >= deps.maxRepairs) {
+            throw new AiosError("E_MODEL_OUTPUT", `agent ${spec.name}: the final answer failed its schema after ${repairs} repairs: ${v.reason}`, { retryable: false, details: { reason: v.reason } });
+          }
+          repairs++;
+          deps.events.emit("llm.repair", { attempt: repairs, reason: v.reason }, ctx.self, "warn");
+          s.messages.push({ role: "user", content: `Your answer was rejected: ${v.reason}. Reply with only the corrected JSON.` });
+          continue;
+        }
+        output = v.value;
+      }
+      return { output, text: r.text, steps: s.steps, usage: { promptTokens: s.promptTokens, completionTokens: s.completionTokens, cost: s.cost } };
+    }
+  };
+
+  return {
+    init(_ctx, args) {
+      const goalArg = typeof args === "object" && args !== null && typeof (args as { goal?: unknown }).goal === "string" ? (args as { goal: string }).goal : undefined;
+      const goal = goalArg ?? spec.goal;
+      const messages: ChatMessage[] = [];
+      if (spec.instructions !== undefined && spec.instructions !== "") messages.push({ role: "system", content: spec.instructions });
+      if (goal !== undefined) messages.push({ role: "user", content: goal });
+      return { messages, steps: 0, promptTokens: 0, completionTokens: 0, cost: 0, startedAt: deps.clock.now(), pending: goal !== undefined, lastCall: "", repeats: 0 };
+    },
+    async receive(state, message, ctx) {
+      const p = Input.safeParse(message);
+      if (!p.success) throw new AiosError("E_INVALID_ARG", `agent ${spec.name}: expected a string, {goal}, {text} or {type:"start"} message`, { details: { path: "message" } });
+      const m = p.data;
+      const text = typeof m === "string" ? m : typeof m["goal"] === "string" ? m["goal"] : typeof m["text"] === "string" ? m["text"] : undefined;
+      // Work on a copy: a turn that throws leaves the checkpointed state as it was before the turn.
+      const s: LlmState = { ...state, messages: [...state.messages] };
+      if (text !== undefined) s.messages.push({ role: "user", content: text });
+      else if (!s.pending) throw new AiosError("E_INVALID_ARG", `agent ${spec.name}: start: there is no goal to work on`, { details: { path: "message" } });
+      s.pending = false;
+      const answer = await turn(s, ctx);
+      ctx.reply(answer);
+      return s;
+    },
+    snapshot: snapshotState,
+    restore: restoreState,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The LlmInvoke syscall: an agent's one door to a model. It needs `llm:<model>#invoke` with the
+ * estimated tokens as the amount (so a `tokens=` constraint can count), draws a slot from the
+ * scheduler pool `inference:<model>`, and is journaled as a side effect: a model call costs money and
+ * is not deterministic, so after a crash the journaled answer is replayed instead of asking again.
+ * The kernel's SyscallMap types LlmInvoke's args as {model?, messages, tools?}; the extra fields
+ * (maxTokens, temperature, output) are parsed here and carried to the handler.
+ */
+import { z } from "zod";
+import { AiosError } from "../core/index.js";
+import type { SyscallArgs, SyscallDef } from "../kernel/index.js";
+import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ToolSchema } from "./types.js";
+import type { ModelRouter, RoutedResult } from "./router.js";
+import { estimateTokens, promptTokens } from "./tokens.js";
+
+const ArgsSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+  messages: z.array(ChatMessageSchema).min(1),
+  tools: z.array(ToolSchemaSchema).optional(),
+  maxTokens: z.number().int().min(1).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  output: z.strictObject({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()) }).optional(),
+});
+
+/** What an agent passes to LlmInvoke (the kernel's type plus this module's options). */
+export interface LlmInvokeArgs {
+  readonly model?: string;
+  readonly messages: readonly ChatMessage[];
+  readonly tools?: readonly ToolSchema[];
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly output?: { readonly name?: string; readonly schema: Record<string, unknown> };
+}
+
+export type LlmInvokeResult = RoutedResult;
+
+interface Parsed {
+  readonly model: string;
+  readonly full: z.output<typeof ArgsSchema>;
+  readonly estimate: number;
+}
+
+export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | undefined): SyscallDef<"LlmInvoke"> {
+  // parse() and handler() see the same object; the full parse rides along without a second parse.
+  const parsed = new WeakMap<object, Parsed>();
+  const parse = (raw: unknown): Parsed => {
+    const r = ArgsSchema.safeParse(raw);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      const path = i?.path.map(String).join(".") ?? "";
+      throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path || "(args)"}: ${i?.message ?? "invalid"}`, { details: { path } });
+    }
+    const model = r.data.model ?? defaultModel;
+    if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
+    if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
+    const estimate = promptTokens(r.data.messages, r.data.tools, estimateTokens) + (r.data.maxTokens ?? 0);
+    return { model, full: r.data, estimate };
+  };
+  const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => parsed.get(args) ?? parse(args);
+  return {
+    name: "LlmInvoke",
+    sideEffect: true,
+    parse(raw) {
+      const p = parse(raw);
+      const args: SyscallArgs<"LlmInvoke"> = { model: p.model, messages: p.full.messages, ...(p.full.tools === undefined ? {} : { tools: p.full.tools }) };
+      parsed.set(args, p);
+      return args;
+    },
+    requires: (args) => {
+      const p = lookup(args);
+      return [{ resource: `llm:${p.model}`, action: "invoke", amount: p.estimate }];
+    },
+    pool: (args) => `inference:${lookup(args).model}`,
+    handler: async (args, call) => {
+      const p = lookup(args);
+      const f = p.full;
+      return router.chat(
+        {
+          agent: call.caller.agent,
+          tenant: call.caller.tenant,
+          model: p.model,
+          signal: call.signal,
+          ...(f.maxTokens === undefined ? {} : { maxTokens: f.maxTokens }),
+          ...(f.temperature === undefined ? {} : { temperature: f.temperature }),
+        },
+        {
+          messages: f.messages,
+          ...(f.tools === undefined ? {} : { tools: f.tools }),
+          ...(f.output === undefined ? {} : { output: { schema: f.output.schema, ...(f.output.name === undefined ? {} : { name: f.output.name }) } }),
+        },
+      );
+    },
+  };
+}

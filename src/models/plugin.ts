@@ -1,0 +1,130 @@
+/**
+ * How models/ joins the kernel: `modelsPlugin(options)` builds the router on the kernel's clock and
+ * event bus, registers the LlmInvoke syscall and the `llm` agent kind, releases an agent's provider
+ * sessions (local KV sequences, replay cursors) when it ends, and closes providers at shutdown.
+ * Configuration errors (bad entry, missing key, missing model file) fail install(), i.e. boot.
+ */
+import { AiosError, type AgentId } from "../core/index.js";
+import type { AgentSpec, AgentSpecInput, Kernel, Plugin } from "../kernel/index.js";
+import type { BreakerOptions } from "./breaker.js";
+import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
+import type { OverflowStrategy } from "./context.js";
+import { llmAgentLogic, type LlmAgentDeps, type LlmAnswer } from "./llm-agent.js";
+import { llmInvokeSyscall } from "./llm-syscall.js";
+import { LocalProvider } from "./local.js";
+import { ModelRouter, type BackoffOptions } from "./router.js";
+import { estimateTokens } from "./tokens.js";
+import type { ModelProvider, ToolSchema } from "./types.js";
+
+/** The slice of a tool registry the agent program needs (tools/ ToolRegistry fits). */
+export interface ToolCatalog {
+  list(): readonly { readonly name: string; readonly description?: string; readonly inputSchema: unknown }[];
+}
+
+export interface ModelsPluginOptions {
+  readonly models: ModelsConfigInput;
+  readonly routes?: unknown;
+  /** Providers built in code (scripted replay, test doubles of a remote), by entry name. */
+  readonly providers?: Readonly<Record<string, ModelProvider>>;
+  /** The model LlmInvoke uses when the call names none (default: the first entry). */
+  readonly defaultModel?: string;
+  readonly tools?: ToolCatalog;
+  readonly context?: { readonly strategy?: OverflowStrategy; readonly summarizer?: string; readonly reserveTokens?: number };
+  readonly maxRepairs?: number;
+  readonly loopLimit?: number;
+  readonly maxSteps?: number;
+  readonly maxTokens?: number;
+  readonly breaker?: BreakerOptions;
+  readonly backoff?: BackoffOptions;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Load local models during boot so a broken file fails boot, not the first call (default true). */
+  readonly preload?: boolean;
+}
+
+export interface ModelsPlugin extends Plugin {
+  /** The router (accounting, breakers); available after install. */
+  readonly router: ModelRouter;
+}
+
+export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
+  const { models, routes } = parseModelsConfig(options.models, options.routes ?? {});
+  let router: ModelRouter | undefined;
+  return {
+    name: "models",
+    get router(): ModelRouter {
+      if (router === undefined) throw new AiosError("E_INTERNAL", "modelsPlugin: the router exists once the plugin is installed");
+      return router;
+    },
+    async install(kernel: Kernel) {
+      const r = new ModelRouter({
+        clock: kernel.clock, events: kernel.events, models, routes,
+        ...(options.providers === undefined ? {} : { providers: options.providers }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+        ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
+        ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+      });
+      router = r;
+      if (options.preload !== false) {
+        for (const name of Object.keys(models)) {
+          const p = r.provider(name);
+          if (p instanceof LocalProvider) await p.load();
+        }
+      }
+      const defaultModel = options.defaultModel ?? Object.keys(models)[0] ?? Object.keys(options.providers ?? {})[0];
+      kernel.syscalls.register(llmInvokeSyscall(r, defaultModel));
+      const deps: LlmAgentDeps = {
+        clock: kernel.clock,
+        events: kernel.events,
+        window(model) {
+          const p = r.provider(r.candidates(model)[0] ?? model);
+          return { contextSize: p?.contextSize ?? 128_000, count: p?.countTokens?.bind(p) ?? estimateTokens };
+        },
+        toolSchema: (name) => toolSchema(options.tools, name),
+        strategy: options.context?.strategy ?? "drop_oldest",
+        ...(options.context?.summarizer === undefined ? {} : { summarizer: options.context.summarizer }),
+        reserveTokens: options.context?.reserveTokens ?? 1024,
+        maxRepairs: options.maxRepairs ?? 2,
+        loopLimit: options.loopLimit ?? 3,
+        defaultMaxSteps: options.maxSteps ?? 32,
+        ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+      };
+      kernel.registerKind("llm", (spec: AgentSpec) => {
+        if (spec.model !== undefined && !r.has(spec.model)) {
+          throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: "${spec.model}" is not a configured model`, { details: { path: "model" } });
+        }
+        return llmAgentLogic(spec, deps);
+      });
+      kernel.events.subscribe({ types: ["agent.transition"] }, (e) => {
+        if (e.type === "agent.transition" && e.agent !== undefined && ["completed", "failed", "killed"].includes(e.data.to)) r.release(e.agent);
+      });
+      kernel.onShutdown(() => r.close());
+    },
+  };
+}
+
+function toolSchema(catalog: ToolCatalog | undefined, name: string): ToolSchema {
+  if (catalog === undefined) return { name, parameters: { type: "object" } };
+  const t = catalog.list().find((x) => x.name === name);
+  if (t === undefined) throw new AiosError("E_INVALID_SPEC", `tools: "${name}" is not a registered tool`, { details: { path: "tools", tool: name } });
+  const params = typeof t.inputSchema === "object" && t.inputSchema !== null && !Array.isArray(t.inputSchema) ? (t.inputSchema as Record<string, unknown>) : { type: "object" };
+  return { name, ...(t.description === undefined ? {} : { description: t.description }), parameters: params };
+}
+
+/** The SDK shape runLlm needs (Aios fits). */
+export interface AgentHost {
+  spawn(spec: AgentSpecInput): Promise<AgentId>;
+  request(id: string, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+  kill(id: string, reason?: string): Promise<boolean>;
+}
+
+/** `os.run(spec, { goal })`: spawns an LLM agent, runs the goal to its answer, ends the agent. */
+export async function runLlm(os: AgentHost, spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
+  const goal = options.goal ?? spec.goal;
+  if (goal === undefined) throw new AiosError("E_INVALID_ARG", "run: goal: give a goal (option or spec)", { details: { path: "goal" } });
+  const id = await os.spawn({ ...spec, kind: "llm", goal });
+  try {
+    return (await os.request(id, { type: "start" }, { timeoutMs: options.timeoutMs ?? 600_000 })) as LlmAnswer;
+  } finally {
+    await os.kill(id, "run finished").catch(() => false);
+  }
+}
