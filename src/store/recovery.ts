@@ -61,13 +61,22 @@ export async function scanJournal(driver: StorageDriver, now: () => number = () 
   let records = 0;
   let failure: { seq: number; reason: string } | undefined;
 
+  // After a page fails to read, rows are read one at a time so the loss starts at the exact first
+  // unreadable record rather than at the start of the failed page of rows.
+  let careful = 0;
   scan: for (;;) {
     let rows;
+    const limit = careful > 0 ? 1 : PAGE;
     try {
-      rows = await driver.read(expected, PAGE);
+      rows = await driver.read(expected, limit);
+      if (careful > 0) careful--;
     } catch (e) {
       if (!isAiosError(e, "E_CORRUPT")) throw e;
-      failure = { seq: expected, reason: `unreadable: ${e.message}` };
+      if (careful === 0) {
+        careful = PAGE;
+        continue;
+      }
+      failure = { seq: expected, reason: `record ${expected} is unreadable (${e.message})` };
       break;
     }
     if (rows.length === 0) break;
@@ -85,7 +94,7 @@ export async function scanJournal(driver: StorageDriver, now: () => number = () 
       records++;
       expected++;
     }
-    if (rows.length < PAGE) break;
+    if (rows.length < limit) break;
   }
 
   if (failure === undefined && high !== undefined && high >= expected) {

@@ -10,9 +10,9 @@
  * needs them) and cost one resolved promise.
  */
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { AiosError } from "../core/index.js";
+import { AiosError, isAiosError } from "../core/index.js";
 import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
@@ -41,6 +41,44 @@ function openDb(file: string, dir: string): Database.Database {
   }
 }
 
+/** The meta rows of a damaged store, or none when its meta table is unreadable too. */
+function readMeta(db: Database.Database): { key: string; value: string }[] {
+  try {
+    return db.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta").all();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A file cut short (lost tail pages) makes SQLite refuse the whole database, because the page count
+ * in its header exceeds the file. Keep a copy of the file as it was, then set the header's page count
+ * to what is really there, so recovery can read the intact prefix and report the rest as lost.
+ * Returns the copy's path, or undefined when the damage is something else.
+ */
+function repairTruncation(file: string): string | undefined {
+  const size = statSync(file).size;
+  if (size < 100) return undefined;
+  const header = Buffer.alloc(100);
+  const fd = openSync(file, "r+");
+  try {
+    readSync(fd, header, 0, 100, 0);
+    const raw = header.readUInt16BE(16);
+    const pageSize = raw === 1 ? 65_536 : raw;
+    const pages = header.readUInt32BE(28);
+    if (pageSize < 512 || size % pageSize !== 0 || pages * pageSize <= size) return undefined;
+    const copy = `${file}.truncated-${Date.now()}`;
+    copyFileSync(file, copy);
+    const fixed = Buffer.alloc(4);
+    fixed.writeUInt32BE(size / pageSize);
+    writeSync(fd, fixed, 0, 4, 28);
+    fsyncSync(fd);
+    return copy;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class SqliteDriver implements StorageDriver {
   readonly name = "sqlite";
   readonly location: string;
@@ -49,6 +87,8 @@ export class SqliteDriver implements StorageDriver {
   private stmts: ReturnType<SqliteDriver["prepare"]>;
   private readonly lock: DirLock;
   private closed = false;
+  /** Set when the file was found cut short and its header repaired: the untouched copy. */
+  repairedFrom: string | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -63,7 +103,14 @@ export class SqliteDriver implements StorageDriver {
           details: { dataDir: dir },
         });
       }
-      this.db = openDb(this.location, dir);
+      try {
+        this.db = openDb(this.location, dir);
+      } catch (e) {
+        const copy = isAiosError(e, "E_CORRUPT") && existsSync(this.location) ? repairTruncation(this.location) : undefined;
+        if (copy === undefined) throw e;
+        this.repairedFrom = copy;
+        this.db = openDb(this.location, dir);
+      }
       this.schemaVersion = migrate(this.db, this.location, migrations);
       if (!existsSync(join(dir, MARKER))) writeFileSync(join(dir, MARKER), JSON.stringify({ driver: "sqlite", file: DB_FILE }) + "\n");
       this.stmts = this.prepare();
@@ -164,17 +211,16 @@ export class SqliteDriver implements StorageDriver {
     this.stmts = this.prepare();
     const old = new Database(aside, { readonly: true, fileMustExist: true });
     try {
-      const rows = old.prepare<[number], JournalRow>("SELECT seq, kind, body, crc FROM journal WHERE seq < ? ORDER BY seq");
-      const meta = old.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta").all();
-      let batch: JournalRow[] = [];
-      for (const r of rows.iterate(keepBelow)) {
-        batch.push(r);
-        if (batch.length >= 10_000) {
-          this.stmts.write({ append: batch });
-          batch = [];
-        }
+      // Exact LIMITs: a cursor that stepped past the last kept row could land on the damaged page.
+      const rows = old.prepare<[number, number], JournalRow>("SELECT seq, kind, body, crc FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?");
+      const first = old.prepare<[], { first: number | null }>("SELECT min(seq) AS first FROM journal").get()?.first ?? keepBelow;
+      for (let from = first; from < keepBelow; ) {
+        const batch = rows.all(from, Math.min(10_000, keepBelow - from)).filter((r) => r.seq < keepBelow);
+        if (batch.length === 0) break;
+        this.stmts.write({ append: batch });
+        from = (batch.at(-1)?.seq ?? keepBelow) + 1;
       }
-      this.stmts.write({ append: batch, meta: Object.fromEntries(meta.map((m) => [m.key, m.value])) });
+      this.stmts.write({ meta: Object.fromEntries(readMeta(old).map((m) => [m.key, m.value])) });
     } catch (e) {
       throw toStoreError(e, `salvaging the journal below seq ${keepBelow} from ${aside}`, this.dir);
     } finally {

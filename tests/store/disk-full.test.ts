@@ -1,0 +1,92 @@
+/**
+ * Disk full, for real: the store lives on a 2 MiB tmpfs. Writes past the end are refused with
+ * E_STORAGE_FULL, nothing of a refused batch is stored, and writing resumes once space returns.
+ * Needs root to mount; skipped with a message otherwise.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AiosError, isAiosError } from "../../src/core/index.js";
+import type { Journal, JournalRecord } from "../../src/store/index.js";
+import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
+
+let mnt = "";
+let mounted = false;
+let whyNot = "";
+let open: Journal | undefined;
+
+beforeAll(() => {
+  mnt = join(tempDir("aios-full-"), "mnt");
+  mkdirSync(mnt);
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], { stdio: "pipe" });
+    mounted = true;
+  } catch (e) {
+    whyNot = `cannot mount a tmpfs (${(e as Error).message.split("\n")[0]}); the disk-full test needs root`;
+    console.warn(`SKIPPED disk-full test: ${whyNot}`);
+  }
+});
+
+afterAll(async () => {
+  await open?.close().catch(() => undefined);
+  if (mounted) {
+    try {
+      execFileSync("umount", [mnt]);
+    } catch {
+      execFileSync("umount", ["-l", mnt]); // something still holds a file: detach lazily, never leave it mounted
+    }
+  }
+  cleanupDirs();
+});
+
+const big = (i: number): JournalRecord => ({ t: "enqueue", id: `m${i}`, to: "a", payload: `${i}:`.padEnd(2000, "x") });
+
+describe("disk full", () => {
+  it("refuses with E_STORAGE_FULL, half-writes nothing, and resumes when space returns", async (ctx) => {
+    if (!mounted) ctx.skip(whyNot);
+    const data = join(mnt, "data");
+    const filler = join(mnt, "filler");
+    writeFileSync(filler, Buffer.alloc(600 * 1024, 1));
+    const { journal } = await openJournal(data, { compactMinRows: Number.MAX_SAFE_INTEGER });
+    open = journal;
+    await journal.append({ t: "spawn", agent: "a", spec: { name: "a" }, status: "running", callSeq: 0 });
+
+    let acked = 1;
+    let refused: AiosError | undefined;
+    for (let i = 0; i < 10_000 && refused === undefined; i++) {
+      // Batches of 10: a refused batch must leave none of its 10 records behind.
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, k) => journal.append(big(i * 10 + k))));
+      const ok = results.filter((r) => r.status === "fulfilled").length;
+      if (ok === 10) acked += 10;
+      else {
+        expect(ok).toBe(0);
+        const reason: unknown = (results[0] as PromiseRejectedResult).reason;
+        expect(isAiosError(reason)).toBe(true);
+        refused = reason as AiosError;
+      }
+    }
+    expect(refused?.code).toBe("E_STORAGE_FULL");
+    expect(refused?.retryable).toBe(true);
+    expect(refused?.message).toContain("nothing was written");
+    expect(journal.state.agents.get("a")?.mailbox.size).toBe(acked - 1);
+    // Still full: still refused, still nothing stored.
+    const again10 = await Promise.allSettled(Array.from({ length: 10 }, (_, k) => journal.append(big(900_000 + k))));
+    expect(again10.every((r) => r.status === "rejected" && isAiosError(r.reason, "E_STORAGE_FULL"))).toBe(true);
+
+    unlinkSync(filler);
+    const seq = await journal.append(big(1_000_000));
+    expect(seq).toBe(acked + 1); // the refused batches took no seq numbers
+    await journal.close();
+
+    const again = await openJournal(data);
+    open = again.journal;
+    expect(again.journal.recovery.lost).toBeUndefined();
+    expect(again.journal.recovery.records).toBe(acked + 1);
+    const mail = [...(again.journal.state.agents.get("a")?.mailbox.keys() ?? [])];
+    expect(mail).toHaveLength(acked);
+    expect(mail.at(-1)).toBe("m1000000");
+    await again.journal.close();
+    rmSync(data, { recursive: true, force: true });
+  });
+});
