@@ -7,23 +7,31 @@
 import { Worker } from "node:worker_threads";
 
 const WORKER_SRC = `
-const { workerData } = require("node:worker_threads");
+const { workerData, parentPort } = require("node:worker_threads");
 const cell = new Float64Array(workerData);
 const tick = () => { cell[0] = performance.timeOrigin + performance.now(); };
 tick();
 setInterval(tick, 1);
+parentPort.postMessage("ticking");
 `;
 
 export class CoarseClock {
   private readonly cell: Float64Array;
   private worker: Worker | null;
+  /** Resolves once the worker ticks; until then readings do not move (boot() awaits it). */
+  readonly ready: Promise<void>;
 
   constructor() {
     const sab = new SharedArrayBuffer(8);
     this.cell = new Float64Array(sab);
     this.cell[0] = Date.now();
-    this.worker = new Worker(WORKER_SRC, { eval: true, workerData: sab });
-    this.worker.unref();
+    const worker = new Worker(WORKER_SRC, { eval: true, workerData: sab });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", reject);
+    });
+    worker.unref();
   }
 
   /** Epoch milliseconds, at most ~1-2 ms stale. */

@@ -42,6 +42,7 @@ export async function boot(options: BootOptions = {}): Promise<Aios> {
     ...(options.hogThresholdMs !== undefined ? { hogThresholdMs: options.hogThresholdMs } : {}),
     ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}),
   });
+  await kernel.ready;
   for (const [name, logic] of Object.entries(options.logics ?? {})) kernel.registerLogic(name, logic);
   const plugins: Plugin[] = [
     // Built-in subsystems are installed here as they land (store, security, audit, tools, models, sched, memory).

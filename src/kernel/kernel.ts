@@ -72,6 +72,10 @@ export class Kernel {
   /** Mail of supervised agents that exited and may be restarted, keyed by agent id. */
   private readonly orphanMail = new Map<AgentId, Letter[]>();
   private readonly coarse = new CoarseClock();
+  /** Resolves when the kernel's helpers (the hog-detection clock) are up. */
+  get ready(): Promise<void> {
+    return this.coarse.ready;
+  }
   private readonly hogMs: number;
   /** The smallest hog threshold any spec may set, so the common case never reads the spec. */
   private readonly minHogMs = 0;
@@ -367,7 +371,7 @@ export class Kernel {
           const dt = coarse.now() - t0;
           if (dt > this.minHogMs && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
         } else this.handle(p, letter);
-        if (!p.busy && p.mailbox.length > 0 && p.status === "running") {
+        if (!p.queued && !p.busy && p.mailbox.length > 0 && p.status === "running") {
           p.queued = true;
           q.push(p);
         }
