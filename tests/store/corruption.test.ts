@@ -7,7 +7,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, trun
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { AiosError, isAiosError } from "../../src/core/index.js";
+import type { AiosError} from "../../src/core/index.js";
+import { isAiosError } from "../../src/core/index.js";
 import { Journal, SqliteDriver } from "../../src/store/index.js";
 import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
 

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AiosError, isAiosError } from "../../src/core/index.js";
+import type { AiosError} from "../../src/core/index.js";
+import { isAiosError } from "../../src/core/index.js";
 import type { Journal, JournalRecord } from "../../src/store/index.js";
 import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
 
