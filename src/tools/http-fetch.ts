@@ -104,7 +104,7 @@ function oneHop(p: Pinned, method: string, headers: Record<string, string>, body
         timeout: timeoutMs,
         ...(p.url.protocol === "https:" ? { servername: p.host } : {}),
       },
-      (res) => readCapped(res, maxBytes).then(resolve, reject),
+      (res) => void readCapped(res, maxBytes).then(resolve, reject),
     );
     r.on("timeout", () => r.destroy(new Error("socket timeout")));
     r.on("error", (e) => reject(signal.aborted ? e : new AiosError("E_TOOL", `${method} ${p.url.toString()} failed: ${e.message}`, { cause: e, details: { address: p.address } })));

@@ -17,3 +17,4 @@ export { bwrapArgs, SANDBOX_PATH, type BwrapPlan, type SandboxLimits, type Sandb
 export { httpTool, type HttpToolOptions } from "./http-tool.js";
 export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch.js";
 export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
+export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";
