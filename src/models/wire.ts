@@ -15,7 +15,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>, entry: string):
   const reader = body.getReader();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // The connection died mid-stream: a truncated stream (cancellation is told apart by callers).
+        throw new AiosError("E_MODEL_OUTPUT", `model "${entry}": the stream was truncated: ${(e as Error).message}`, { cause: e, details: { model: entry } });
+      }
+      const { value, done } = chunk;
       if (done) break;
       buf += decoder.decode(value, { stream: true });
       let nl: number;
