@@ -139,6 +139,9 @@ export class Kernel {
     if (this.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     const spec = this.parse(input);
     const parent = options.parent === undefined ? null : this.get(options.parent);
+    if (parent !== null && isTerminal(parent.status)) {
+      throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
+    }
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
     const resolved = this.resolveLogic(spec);
     const logic = resolved instanceof Promise ? await resolved : resolved;

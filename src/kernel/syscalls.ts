@@ -13,10 +13,15 @@ export interface SyscallMap {
   AgentRegister: { args: { skills: { name: string; description: string }[] }; result: { registered: number } };
   SemanticSend: { args: { to: string; payload: unknown; onFull?: "wait" | "fail" }; result: void };
   SemanticRecv: { args: { timeoutMs?: number }; result: { from?: AgentId; payload: unknown } | null };
-  MemoryStore: { args: { type: string; content: unknown; scope?: string; tags?: string[] }; result: { id: string; version: string } };
-  MemoryQuery: { args: { text?: string; k?: number; filter?: Record<string, unknown> }; result: { hits: unknown[] } };
+  MemoryStore: { args: { type: string; content: unknown; scope?: string; tags?: string[]; embedding?: number[]; ttlMs?: number }; result: { id: string; version: string } };
+  MemoryQuery: { args: { text?: string; vector?: number[]; k?: number; filter?: Record<string, unknown>; mode?: "hybrid" | "lexical" | "vector" }; result: { hits: unknown[] } };
   AgentMemAlloc: { args: { bytes: number }; result: { allocated: number } };
   AgentMemFree: { args: { bytes: number }; result: { allocated: number } };
+  MemoryGet: { args: { id: string }; result: unknown };
+  MemoryUpdate: { args: { id: string; content?: unknown; tags?: string[]; base?: string; embedding?: number[] }; result: { id: string; version: string; conflicts?: readonly string[] } };
+  MemoryHistory: { args: { id: string }; result: { versions: unknown[]; heads: readonly string[] } };
+  MemoryLink: { args: { from: string; to: string; type: string }; result: { created: boolean } };
+  MemoryNeighbors: { args: { id: string; types?: string[]; direction?: "out" | "in" | "both"; depth?: number; limit?: number }; result: { nodes: unknown[] } };
   ToolCall: { args: { tool: string; args: unknown; idempotencyKey?: string }; result: unknown };
   LlmInvoke: { args: { model?: string; messages: unknown[]; tools?: unknown[] }; result: unknown };
   CapGrant: { args: { to: string; capability: string; ttlMs?: number }; result: { granted: string } };
