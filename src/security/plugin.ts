@@ -17,7 +17,7 @@ export interface SecurityKernelPort {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syscalls: { register<N extends SyscallName>(def: SyscallDef<N>): void };
-  readonly guards: { capabilities: CapabilityChecker; policy?: PolicyEngine };
+  readonly guards: { capabilities: CapabilityChecker; policy: PolicyEngine | undefined };
   /** The agent's process (a Caller whose taint set the plugin replaces); throws E_NO_AGENT. */
   get(id: string): Caller & { taint: ReadonlySet<string> };
   find(id: string): (Caller & { taint: ReadonlySet<string> }) | undefined;

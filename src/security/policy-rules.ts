@@ -146,7 +146,7 @@ function compileRegex(src: string, path: string): RegExp {
 }
 
 /** Parses a YAML/JSON policy document (text or object) into compiled rules; E_CONFIG names the field. */
-export function compilePolicy(input: string | unknown): { combine: PolicyDoc["combine"]; default: PolicyDoc["default"]; rules: CompiledRule[] } {
+export function compilePolicy(input: unknown): { combine: PolicyDoc["combine"]; default: PolicyDoc["default"]; rules: CompiledRule[] } {
   let raw: unknown = input;
   if (typeof input === "string") {
     try {

@@ -20,14 +20,14 @@ export class RulePolicyEngine implements PolicyEngine {
   private rules: CompiledRule[] = [];
 
   constructor(
-    policy: string | unknown,
+    policy: unknown,
     private readonly approvals?: ApprovalQueue,
   ) {
     this.load(policy);
   }
 
   /** Replaces the rule set atomically (a bad document leaves the old one in force). */
-  load(policy: string | unknown): void {
+  load(policy: unknown): void {
     const c = compilePolicy(policy);
     this.combine = c.combine;
     this.fallback = c.default;
@@ -38,7 +38,7 @@ export class RulePolicyEngine implements PolicyEngine {
     return this.rules.map((r) => r.id);
   }
 
-  evaluate(caller: PolicyCaller, syscall: SyscallName | string, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision {
+  evaluate(caller: PolicyCaller, syscall: string, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision {
     if (this.rules.length === 0) return this.none();
     const s: PolicySubject = { agent: caller.agent, name: caller.name, tenant: caller.tenant, syscall, args, resources: reqs, taint: caller.taint };
     if (this.combine === "first-match") {

@@ -3,7 +3,7 @@ import { AiosError, silentLogger, SimulatedClock, flushMicrotasks } from "../../
 import { boot, type AgentLogic } from "../../src/kernel/index.js";
 import { securityPlugin } from "../../src/security/index.js";
 
-const idle: AgentLogic = { init: () => ({}), receive: (s: unknown) => s } as unknown as AgentLogic;
+const idle: AgentLogic = { init: () => ({}), receive: (s: unknown) => s };
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -33,7 +33,7 @@ describe("securityPlugin through boot()", () => {
       expect(await codeOf(os.syscall(helper, "SemanticSend", { to: boss, payload: 1 }))).toBe("ok");
       expect(await codeOf(os.syscall(helper, "CapGrant", { to: boss, capability: "agent:*#send" }))).toBe("E_CAP_DENIED");
       expect(await codeOf(os.syscall(boss, "CapGrant", { to: helper, capability: "file:/**#write" }))).toBe("E_CAP_DENIED");
-      expect(await codeOf(os.syscall(boss, "CapGrant", { to: helper, capability: "nonsense" } as never))).toBe("E_INVALID_ARG");
+      expect(await codeOf(os.syscall(boss, "CapGrant", { to: helper, capability: "nonsense" }))).toBe("E_INVALID_ARG");
       expect(await codeOf(os.syscall(boss, "CapGrant", { to: "ag_nobody", capability: "kernel#noop" }))).toBe("E_NO_AGENT");
 
       // approval: helper gets kernel#noop, policy asks a person

@@ -20,7 +20,8 @@ function reason(fn: () => unknown): string {
   } catch (e) {
     expect(e).toBeInstanceOf(AiosError);
     const err = e as AiosError;
-    return `${err.code}:${String(err.details["reason"] ?? err.details["path"] ?? "")}`;
+    const r = err.details["reason"] ?? err.details["path"];
+    return `${err.code}:${typeof r === "string" ? r : ""}`;
   }
   throw new Error("expected a failure");
 }
