@@ -1,0 +1,105 @@
+/**
+ * The in-RAM catalog of records: metadata only (no content), indexed by rowid, by id and by
+ * namespace. Search filters, graph node predicates and quota accounting all read it, so none of
+ * them touch disk. Invariants: it mirrors what storage acknowledged (the fabric updates it only
+ * after a write succeeds); a deleted record leaves its namespace set; heads[0] is the winning head.
+ */
+import { z } from "zod";
+import type { AccessControl, Actor } from "./access.js";
+import { nsKey, type RecordMeta } from "./record.js";
+
+export const MemoryFilterSchema = z.object({
+  types: z.array(z.string()).max(64).optional(),
+  /** Every one of these tags. */
+  tags: z.array(z.string()).max(64).optional(),
+  /** At least one of these tags. */
+  anyTags: z.array(z.string()).max(64).optional(),
+  /** "agent" | "global" | "shared" (any shared namespace) | "shared/<ns>" */
+  scope: z.string().optional(),
+  owner: z.string().optional(),
+  /** Created at or after (ms since epoch). */
+  since: z.number().optional(),
+  /** Created before (ms since epoch). */
+  until: z.number().optional(),
+}).strict();
+export type MemoryFilter = z.infer<typeof MemoryFilterSchema>;
+
+export class Catalog {
+  private readonly rows: (RecordMeta | undefined)[] = [];
+  private readonly byId = new Map<string, RecordMeta>();
+  private readonly byNs = new Map<string, Set<number>>();
+  private next = 1;
+
+  allocRow(): number {
+    return this.next++;
+  }
+
+  get(rowid: number): RecordMeta | undefined {
+    return this.rows[rowid];
+  }
+  byRecordId(id: string): RecordMeta | undefined {
+    return this.byId.get(id);
+  }
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Inserts or replaces a record's metadata (keeps namespace sets in step with `deleted`). */
+  put(m: RecordMeta): void {
+    this.rows[m.rowid] = m;
+    this.byId.set(m.id, m);
+    if (m.rowid >= this.next) this.next = m.rowid + 1;
+    const key = nsKey(m.tenant, m.scope, m.namespace);
+    let set = this.byNs.get(key);
+    if (set === undefined) this.byNs.set(key, (set = new Set()));
+    if (m.deleted) set.delete(m.rowid);
+    else set.add(m.rowid);
+  }
+
+  *live(): Generator<RecordMeta> {
+    for (const m of this.byId.values()) if (!m.deleted) yield m;
+  }
+
+  /** Live rowids of the namespaces `actor` can read that the filter's scope admits. */
+  candidateRows(actor: Actor, access: AccessControl, filter: MemoryFilter): { count: number; sets: Set<number>[] } {
+    const sets: Set<number>[] = [];
+    let count = 0;
+    for (const [key, set] of this.byNs) {
+      if (set.size === 0) continue;
+      const [tenant, scope, namespace] = key.split("\u0000") as [string, RecordMeta["scope"], string];
+      if (tenant !== actor.tenant || !scopeMatches(filter.scope, scope, namespace)) continue;
+      if (!access.can(actor, tenant, { kind: scope, namespace }, "read")) continue;
+      sets.push(set);
+      count += set.size;
+    }
+    return { count, sets };
+  }
+
+  /** A predicate over rowids: visible to `actor`, alive at `now`, and matching the filter. */
+  compile(actor: Actor, access: AccessControl, filter: MemoryFilter, now: number): (rowid: number) => boolean {
+    const types = filter.types === undefined ? undefined : new Set(filter.types);
+    const readable = new Map<string, boolean>();
+    return (rowid) => {
+      const m = this.rows[rowid];
+      if (m === undefined || m.deleted || m.tenant !== actor.tenant) return false;
+      if (m.expiresAt !== null && m.expiresAt <= now) return false;
+      if (types !== undefined && !types.has(m.type)) return false;
+      if (filter.owner !== undefined && m.owner !== filter.owner) return false;
+      if (filter.since !== undefined && m.createdAt < filter.since) return false;
+      if (filter.until !== undefined && m.createdAt >= filter.until) return false;
+      if (filter.tags !== undefined && !filter.tags.every((t) => m.tags.includes(t))) return false;
+      if (filter.anyTags !== undefined && !filter.anyTags.some((t) => m.tags.includes(t))) return false;
+      if (!scopeMatches(filter.scope, m.scope, m.namespace)) return false;
+      const key = nsKey(m.tenant, m.scope, m.namespace);
+      let ok = readable.get(key);
+      if (ok === undefined) readable.set(key, (ok = access.canRead(actor, m)));
+      return ok;
+    };
+  }
+}
+
+function scopeMatches(want: string | undefined, scope: RecordMeta["scope"], namespace: string): boolean {
+  if (want === undefined) return true;
+  if (want === scope) return true;
+  return scope === "shared" && want === `shared/${namespace}`;
+}

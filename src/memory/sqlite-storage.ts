@@ -1,0 +1,214 @@
+/**
+ * The SQLite driver of MemoryStorage (better-sqlite3, its own file `<dataDir>/memory.db`, WAL).
+ * synchronous=FULL: an acknowledged memory write must survive power loss (DESIGN "durable by
+ * default"); batching many records into one `write` keeps that affordable. Full-text search is an
+ * FTS5 table keyed by the catalog's rowid (contentless: the text is derived from content, so it is
+ * not stored twice).
+ */
+import Database from "better-sqlite3";
+import { AiosError } from "../core/index.js";
+import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
+import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS mem_records (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, scope TEXT NOT NULL,
+  namespace TEXT NOT NULL, owner TEXT NOT NULL, type TEXT NOT NULL, tags TEXT NOT NULL, heads TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, expires_at INTEGER, deleted INTEGER NOT NULL, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mem_versions (hash TEXT PRIMARY KEY, record_id TEXT NOT NULL, parents TEXT NOT NULL, type TEXT NOT NULL,
+  content TEXT NOT NULL, tags TEXT NOT NULL, agent TEXT NOT NULL, ts INTEGER NOT NULL, op TEXT NOT NULL, deleted INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS mem_versions_record ON mem_versions(record_id, ts);
+CREATE TABLE IF NOT EXISTS mem_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS mem_edges (src INTEGER NOT NULL, dst INTEGER NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (src, dst, type)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mem_grants (tenant TEXT NOT NULL, namespace TEXT NOT NULL, agent TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (tenant, namespace, agent));
+CREATE TABLE IF NOT EXISTS mem_vtags (record_id TEXT NOT NULL, label TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (record_id, label));
+CREATE TABLE IF NOT EXISTS mem_reserved (agent TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mem_snapshots (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, scope TEXT NOT NULL, namespace TEXT NOT NULL, ts INTEGER NOT NULL, label TEXT, entries TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS mem_fts USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
+`;
+
+interface RecordRowDb {
+  rowid: number; id: string; tenant: string; scope: string; namespace: string; owner: string; type: string; tags: string; heads: string;
+  created_at: number; updated_at: number; expires_at: number | null; deleted: number; bytes: number;
+}
+interface VersionRowDb {
+  hash: string; record_id: string; parents: string; type: string; content: string; tags: string; agent: string; ts: number; op: string; deleted: number;
+}
+interface SnapshotRowDb { id: string; tenant: string; scope: string; namespace: string; ts: number; label: string | null; entries: string }
+
+export class SqliteMemoryStorage implements MemoryStorage {
+  private readonly db: Database.Database;
+  private readonly st;
+  private readonly tx: (ops: readonly WriteOp[]) => void;
+
+  constructor(file: string) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw new AiosError("E_STORAGE", `cannot open memory store ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      upsertRecord: p(`INSERT INTO mem_records VALUES (@rowid,@id,@tenant,@scope,@namespace,@owner,@type,@tags,@heads,@created_at,@updated_at,@expires_at,@deleted,@bytes)
+        ON CONFLICT(rowid) DO UPDATE SET type=excluded.type, tags=excluded.tags, heads=excluded.heads, updated_at=excluded.updated_at,
+        expires_at=excluded.expires_at, deleted=excluded.deleted, bytes=excluded.bytes`),
+      insertVersion: p(`INSERT OR IGNORE INTO mem_versions VALUES (?,?,?,?,?,?,?,?,?,?)`),
+      delText: p(`DELETE FROM mem_fts WHERE rowid = ?`),
+      insText: p(`INSERT INTO mem_fts(rowid, text) VALUES (?, ?)`),
+      putVec: p(`INSERT OR REPLACE INTO mem_vectors VALUES (?, ?)`),
+      delVec: p(`DELETE FROM mem_vectors WHERE rowid = ?`),
+      addEdge: p(`INSERT OR REPLACE INTO mem_edges VALUES (?,?,?,?)`),
+      delEdge: p(`DELETE FROM mem_edges WHERE src=? AND dst=? AND type=?`),
+      putGrant: p(`INSERT OR REPLACE INTO mem_grants VALUES (?,?,?,?)`),
+      delGrant: p(`DELETE FROM mem_grants WHERE tenant=? AND namespace=? AND agent=?`),
+      putVtag: p(`INSERT OR REPLACE INTO mem_vtags VALUES (?,?,?)`),
+      putReserve: p(`INSERT OR REPLACE INTO mem_reserved VALUES (?,?)`),
+      putSnapshot: p(`INSERT INTO mem_snapshots VALUES (?,?,?,?,?,?,?)`),
+      getVersion: p(`SELECT * FROM mem_versions WHERE hash = ?`),
+      versionsOf: p(`SELECT * FROM mem_versions WHERE record_id = ? ORDER BY ts, rowid`),
+      vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
+      lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
+      getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
+      listSnapshots: p(`SELECT * FROM mem_snapshots WHERE tenant=? AND scope=? AND namespace=? ORDER BY ts`),
+    };
+    this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
+      for (const op of ops) this.apply(op);
+    });
+  }
+
+  private apply(op: WriteOp): void {
+    const s = this.st;
+    switch (op.kind) {
+      case "record": {
+        const m = op.meta;
+        s.upsertRecord.run({
+          rowid: m.rowid, id: m.id, tenant: m.tenant, scope: m.scope, namespace: m.namespace, owner: m.owner, type: m.type,
+          tags: JSON.stringify(m.tags), heads: JSON.stringify(m.heads), created_at: m.createdAt, updated_at: m.updatedAt,
+          expires_at: m.expiresAt, deleted: m.deleted ? 1 : 0, bytes: m.bytes,
+        });
+        return;
+      }
+      case "version": {
+        const v = op.version;
+        s.insertVersion.run(v.hash, v.recordId, JSON.stringify(v.parents), v.type, JSON.stringify(v.content), JSON.stringify(v.tags), v.agent, v.ts, v.op, v.deleted ? 1 : 0);
+        return;
+      }
+      case "text":
+        s.delText.run(op.rowid);
+        if (op.text !== null) s.insText.run(op.rowid, op.text);
+        return;
+      case "vector":
+        if (op.vector === null) s.delVec.run(op.rowid);
+        else s.putVec.run(op.rowid, Buffer.from(op.vector.buffer, op.vector.byteOffset, op.vector.byteLength));
+        return;
+      case "edge":
+        if (op.remove) s.delEdge.run(op.from, op.to, op.type);
+        else s.addEdge.run(op.from, op.to, op.type, op.ts);
+        return;
+      case "grant":
+        if (op.access === null) s.delGrant.run(op.tenant, op.namespace, op.agent);
+        else s.putGrant.run(op.tenant, op.namespace, op.agent, op.access);
+        return;
+      case "vtag":
+        s.putVtag.run(op.recordId, op.label, op.hash);
+        return;
+      case "reserve":
+        s.putReserve.run(op.agent, op.bytes);
+        return;
+      case "snapshot": {
+        const x = op.snapshot;
+        s.putSnapshot.run(x.id, x.tenant, x.scope, x.namespace, x.ts, x.label, JSON.stringify(x.entries));
+        return;
+      }
+    }
+  }
+
+  async write(ops: readonly WriteOp[]): Promise<void> {
+    try {
+      this.tx(ops);
+    } catch (e) {
+      const full = e instanceof Error && /SQLITE_FULL/.test(`${(e as { code?: string }).code ?? ""} ${e.message}`);
+      throw new AiosError(full ? "E_STORAGE_FULL" : "E_STORAGE", `memory write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  async loadRecords(): Promise<RecordMeta[]> {
+    const rows = this.db.prepare(`SELECT * FROM mem_records ORDER BY rowid`).all() as RecordRowDb[];
+    return rows.map((r) => ({
+      rowid: r.rowid, id: r.id, tenant: r.tenant, scope: r.scope as ScopeKind, namespace: r.namespace, owner: r.owner, type: r.type,
+      tags: JSON.parse(r.tags) as string[], heads: JSON.parse(r.heads) as string[], createdAt: r.created_at, updatedAt: r.updated_at,
+      expiresAt: r.expires_at, deleted: r.deleted === 1, bytes: r.bytes,
+    }));
+  }
+
+  async loadVectors(each: (rowid: number, vector: Float32Array) => void): Promise<void> {
+    for (const row of this.db.prepare(`SELECT rowid, vec FROM mem_vectors ORDER BY rowid`).iterate() as Iterable<{ rowid: number; vec: Buffer }>) {
+      const copy = new Float32Array(row.vec.byteLength / 4);
+      new Uint8Array(copy.buffer).set(row.vec);
+      each(row.rowid, copy);
+    }
+  }
+
+  async loadEdges(each: (from: number, to: number, type: string) => void): Promise<void> {
+    for (const e of this.db.prepare(`SELECT src, dst, type FROM mem_edges`).iterate() as Iterable<{ src: number; dst: number; type: string }>) {
+      each(e.src, e.dst, e.type);
+    }
+  }
+
+  async loadGrants(): Promise<GrantRow[]> {
+    return this.db.prepare(`SELECT * FROM mem_grants`).all() as GrantRow[];
+  }
+
+  async loadReservations(): Promise<Map<string, number>> {
+    const rows = this.db.prepare(`SELECT agent, bytes FROM mem_reserved`).all() as { agent: string; bytes: number }[];
+    return new Map(rows.map((r) => [r.agent, r.bytes]));
+  }
+
+  async getVersion(hash: string): Promise<MemoryVersion | undefined> {
+    const r = this.st.getVersion.get(hash) as VersionRowDb | undefined;
+    return r === undefined ? undefined : toVersion(r);
+  }
+
+  async versionsOf(recordId: string): Promise<MemoryVersion[]> {
+    return (this.st.versionsOf.all(recordId) as VersionRowDb[]).map(toVersion);
+  }
+
+  async versionTags(recordId: string): Promise<Record<string, string>> {
+    const rows = this.st.vtags.all(recordId) as { label: string; hash: string }[];
+    return Object.fromEntries(rows.map((r) => [r.label, r.hash]));
+  }
+
+  async lexical(query: string, limit: number): Promise<{ rowid: number; score: number }[]> {
+    const terms = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+    if (terms.length === 0) return [];
+    // Each term quoted: user text never reaches FTS5's query syntax (NEAR, column filters, ...).
+    const match = terms.slice(0, 64).map((t) => `"${t}"`).join(" OR ");
+    return this.st.lexical.all(match, limit) as { rowid: number; score: number }[];
+  }
+
+  async getSnapshot(id: string): Promise<SnapshotRow | undefined> {
+    const r = this.st.getSnapshot.get(id) as SnapshotRowDb | undefined;
+    return r === undefined ? undefined : toSnapshot(r);
+  }
+
+  async listSnapshots(tenant: string, scope: string, namespace: string): Promise<SnapshotRow[]> {
+    return (this.st.listSnapshots.all(tenant, scope, namespace) as SnapshotRowDb[]).map(toSnapshot);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toVersion(r: VersionRowDb): MemoryVersion {
+  return {
+    hash: r.hash, recordId: r.record_id, parents: JSON.parse(r.parents) as string[], type: r.type, content: JSON.parse(r.content) as unknown,
+    tags: JSON.parse(r.tags) as string[], agent: r.agent, ts: r.ts, op: r.op as VersionOp, deleted: r.deleted === 1,
+  };
+}
+
+function toSnapshot(r: SnapshotRowDb): SnapshotRow {
+  return { id: r.id, tenant: r.tenant, scope: r.scope, namespace: r.namespace, ts: r.ts, label: r.label, entries: JSON.parse(r.entries) as Record<string, string> };
+}

@@ -1,0 +1,54 @@
+/**
+ * The storage seam of the memory fabric. Everything durable goes through this small interface so a
+ * PostgreSQL driver can sit beside the SQLite one: one atomic `write` per logical operation (a
+ * batch of row changes), bulk loads at open (the catalog, vectors and edges live in RAM), and the
+ * few reads that stay on disk (version bodies, full-text search, snapshots). Async throughout,
+ * because a network database is.
+ */
+import type { MemoryVersion, RecordMeta } from "./record.js";
+
+export type WriteOp =
+  | { readonly kind: "record"; readonly meta: RecordMeta }
+  | { readonly kind: "version"; readonly version: MemoryVersion }
+  | { readonly kind: "text"; readonly rowid: number; readonly text: string | null }
+  | { readonly kind: "vector"; readonly rowid: number; readonly vector: Float32Array | null }
+  | { readonly kind: "edge"; readonly from: number; readonly to: number; readonly type: string; readonly ts: number; readonly remove: boolean }
+  | { readonly kind: "grant"; readonly tenant: string; readonly namespace: string; readonly agent: string; readonly access: "read" | "write" | null }
+  | { readonly kind: "vtag"; readonly recordId: string; readonly label: string; readonly hash: string }
+  | { readonly kind: "reserve"; readonly agent: string; readonly bytes: number }
+  | { readonly kind: "snapshot"; readonly snapshot: SnapshotRow };
+
+export interface SnapshotRow {
+  readonly id: string;
+  readonly tenant: string;
+  readonly scope: string;
+  readonly namespace: string;
+  readonly ts: number;
+  readonly label: string | null;
+  /** record id -> head version hash at snapshot time. */
+  readonly entries: Readonly<Record<string, string>>;
+}
+
+export interface GrantRow {
+  readonly tenant: string;
+  readonly namespace: string;
+  readonly agent: string;
+  readonly access: "read" | "write";
+}
+
+export interface MemoryStorage {
+  write(ops: readonly WriteOp[]): Promise<void>;
+  loadRecords(): Promise<RecordMeta[]>;
+  loadVectors(each: (rowid: number, vector: Float32Array) => void): Promise<void>;
+  loadEdges(each: (from: number, to: number, type: string) => void): Promise<void>;
+  loadGrants(): Promise<GrantRow[]>;
+  loadReservations(): Promise<Map<string, number>>;
+  getVersion(hash: string): Promise<MemoryVersion | undefined>;
+  versionsOf(recordId: string): Promise<MemoryVersion[]>;
+  versionTags(recordId: string): Promise<Record<string, string>>;
+  /** BM25 full-text search; lower score is better (SQLite's convention), best first. */
+  lexical(query: string, limit: number): Promise<{ rowid: number; score: number }[]>;
+  getSnapshot(id: string): Promise<SnapshotRow | undefined>;
+  listSnapshots(tenant: string, scope: string, namespace: string): Promise<SnapshotRow[]>;
+  close(): Promise<void>;
+}
