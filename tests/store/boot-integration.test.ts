@@ -1,0 +1,76 @@
+/**
+ * The store wired into a real kernel through boot(): a durable agent's spawn, its messages, its
+ * side-effecting syscall (intent before, result after) and its checkpoints reach the journal in the
+ * order the durability contract promises.
+ */
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { silentLogger, type AgentId } from "../../src/core/index.js";
+import { boot, type AgentLogic, type Plugin } from "../../src/kernel/index.js";
+import { durableStorePlugin } from "../../src/kernel/journal-adapter-plugin.js";
+import { cleanupDirs, tempDir } from "./helpers.js";
+
+afterEach(cleanupDirs);
+
+const ToolArgs = z.object({ tool: z.string(), args: z.unknown() });
+
+/** A side-effecting test tool: every execution appends a line to its own file. */
+function effectTool(file: string): Plugin {
+  return {
+    name: "effect-tool",
+    install(kernel) {
+      kernel.syscalls.register({
+        name: "ToolCall",
+        parse: (raw) => ToolArgs.parse(raw),
+        requires: () => [],
+        sideEffect: true,
+        handler: (args) => {
+          appendFileSync(file, JSON.stringify(args.args) + "\n");
+          return { done: true };
+        },
+      });
+    },
+  };
+}
+
+const counter: AgentLogic<number, { n: number }> = {
+  init: () => 0,
+  async receive(state, msg, ctx) {
+    await ctx.sys.ToolCall({ tool: "effect", args: { n: msg.n } });
+    ctx.reply(state + 1);
+    return state + 1;
+  },
+};
+
+describe("store plugin through boot()", () => {
+  it("journals spawn, enqueue, intent, result and handled in order", async () => {
+    const dir = tempDir();
+    const effects = join(dir, "effects.log");
+    const os = await boot({
+      dataDir: dir, durable: true, logger: silentLogger,
+      logics: { counter },
+      plugins: [durableStorePlugin({ dataDir: dir }), effectTool(effects)],
+    });
+    const id: AgentId = await os.spawn({ name: "c", kind: "code", logic: "counter", durable: true });
+    for (let n = 1; n <= 3; n++) expect(await os.request(id, { n }, { timeoutMs: 5_000 })).toBe(n);
+    await os.shutdown("test");
+
+    expect(readFileSync(effects, "utf8").trim().split("\n")).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    const db = new Database(join(dir, "aios.db"), { readonly: true });
+    const rows = db.prepare("SELECT kind, body FROM journal ORDER BY seq").all() as { kind: string; body: string }[];
+    db.close();
+    const kinds = rows.map((r) => r.kind);
+    expect(kinds.slice(0, 2)).toEqual(["spawn", "transition"]);
+    // The reply reaches the requester before the checkpoint is durable, so the next enqueue may
+    // share a batch with the previous handled; per message the order is fixed.
+    const body = kinds.slice(2).filter((k) => k !== "transition");
+    expect(body.filter((k) => k !== "enqueue")).toEqual(["intent", "result", "handled", "intent", "result", "handled", "intent", "result", "handled"]);
+    const at = (kind: string, i: number): number => body.reduce<number[]>((acc, k, idx) => (k === kind ? [...acc, idx] : acc), [])[i]!;
+    for (let i = 0; i < 3; i++) expect(at("enqueue", i)).toBeLessThan(at("intent", i));
+    const handled = rows.filter((r) => r.kind === "handled").map((r) => JSON.parse(r.body) as { checkpoint: number; callSeq: number });
+    expect(handled.map((h) => [h.checkpoint, h.callSeq])).toEqual([[1, 1], [2, 2], [3, 3]]);
+  });
+});
