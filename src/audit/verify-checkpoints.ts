@@ -70,7 +70,8 @@ export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointV
     if (!fileSizes.has(s)) problems.push({ seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the database but missing from the checkpoint file (file truncated or edited)` });
   }
   for (const s of fileSizes) {
-    if (!dbSizes.has(s)) problems.push({ seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the checkpoint file but was deleted from the database` });
+    // The entries stay witnessed by the file, so this names the checkpoint's own size, not its range.
+    if (!dbSizes.has(s)) problems.push({ seq: s, kind: "checkpoint-file", message: `checkpoint at size ${s} is in the checkpoint file but was deleted from the database` });
   }
   let goodBefore = 0;
   const fileOrder = file.checkpoints.map((c) => c.size);

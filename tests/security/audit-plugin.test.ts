@@ -1,0 +1,66 @@
+/**
+ * The audit plugin in a real kernel booted with boot(): dispatcher decisions (allowed by which
+ * capability, denied with the reason) and lifecycle transitions land in the log, secrets are
+ * redacted by security/'s Redactor before hashing, and on shutdown the log is flushed, signed and
+ * closed, so `aios audit verify` passes on it.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { SimulatedClock, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
+import { AuditReader, auditPaths, auditPlugin, auditVerifyCommand } from "../../src/audit/index.js";
+import { Redactor } from "../../src/security/index.js";
+import { keys, tempDir } from "./audit-helpers.js";
+
+const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
+
+describe("auditPlugin through boot()", () => {
+  it("records decisions and lifecycle changes, redacted, and leaves a log that verifies", async () => {
+    const dataDir = tempDir();
+    const { privateKey, publicKey } = keys();
+    const redactor = new Redactor();
+    redactor.add("API_KEY", "sk-test-9f8e7d6c5b4a");
+    const plugin = auditPlugin({ dataDir, signer: privateKey, checkpointEvery: 4, redact: (v) => redactor.redact(v) });
+    const clock = new SimulatedClock();
+    const os = await boot({ dataDir, clock, logger: silentLogger, plugins: [plugin] });
+    expect(os.kernel.guards.audit).toBe(plugin.sink);
+
+    const id = await os.spawn({ name: "worker", kind: "code", logic: idle, capabilities: ["kernel#noop"] });
+    await os.syscall(id, "Noop", {});
+    let denied: unknown;
+    try {
+      await os.syscall(id, "AgentSpawn", { spec: { name: "child sk-test-9f8e7d6c5b4a", kind: "code", logic: "nope" } });
+    } catch (e) {
+      denied = e;
+    }
+    expect(isAiosError(denied, "E_CAP_DENIED")).toBe(true);
+    // A denial whose reason carries a secret: redacted before it is hashed.
+    os.kernel.guards.audit?.record({ agent: id, syscall: "ToolCall", decision: "denied", reason: "upstream said: bad key sk-test-9f8e7d6c5b4a" });
+    await os.kill(id, "test over");
+    await flushMicrotasks(5);
+    await os.shutdown("test");
+
+    expect(readFileSync(auditPaths(dataDir).db).includes("sk-test-9f8e7d6c5b4a")).toBe(false);
+    const reader = AuditReader.open(dataDir);
+    const entries = reader.entries();
+    reader.close();
+    const syscalls = entries.filter((e) => e.kind === "syscall").map((e) => e.data);
+    expect(syscalls).toContainEqual(expect.objectContaining({ syscall: "Noop", decision: "allowed", by: expect.stringContaining("kernel#noop") }));
+    expect(syscalls).toContainEqual(expect.objectContaining({ syscall: "AgentSpawn", decision: "denied" }));
+    expect(syscalls).toContainEqual({ syscall: "ToolCall", decision: "denied", reason: "upstream said: bad key [REDACTED:API_KEY]" });
+    const transitions = entries.filter((e) => e.kind === "lifecycle" && e.agent === id).map((e) => `${String(e.data["from"])}->${String(e.data["to"])}`);
+    expect(transitions).toEqual(["none->pending", "pending->running", "running->killed"]);
+
+    const cmd = auditVerifyCommand(dataDir, { publicKey });
+    expect(cmd.report).toMatch(/OK: intact$/);
+    expect(cmd.exitCode).toBe(0);
+  });
+
+  it("a record after shutdown is counted, not thrown into the kernel", async () => {
+    const dataDir = tempDir();
+    const plugin = auditPlugin({ dataDir, signer: keys().privateKey });
+    const os = await boot({ dataDir, clock: new SimulatedClock(), logger: silentLogger, plugins: [plugin] });
+    await os.shutdown();
+    expect(() => plugin.sink?.record({ agent: "ag_x", syscall: "Noop", decision: "allowed", by: "spec" })).not.toThrow();
+    expect(plugin.sink?.failures).toBe(1);
+  });
+});
