@@ -15,7 +15,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>, entry: string):
   const reader = body.getReader();
   try {
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch (e) {

@@ -56,7 +56,7 @@ describe("Anthropic Messages provider", () => {
     expect(sent.body.system).toBe("be brief");
     expect(sent.body.max_tokens).toBe(99);
     expect(sent.body.tools[0]).toEqual({ name: "math__add", input_schema: tools[0]!.parameters });
-    expect(sent.body.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect((sent.body.messages as { role: string }[]).map((m) => m.role)).toEqual(["user", "assistant", "user"]);
     expect(sent.body.messages[2].content).toEqual([{ type: "tool_result", tool_use_id: "tu_0", content: "2" }, { type: "tool_result", tool_use_id: "tu_1", content: "4" }]);
   });
 

@@ -9,6 +9,7 @@ export interface Received {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingMessage["headers"];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies are inspected ad hoc by the wire-format tests
   readonly body: any;
 }
 
