@@ -27,11 +27,14 @@ export class CoarseClock {
     this.cell[0] = Date.now();
     const worker = new Worker(WORKER_SRC, { eval: true, workerData: sab });
     this.worker = worker;
+    // Referenced until it ticks (so awaiting `ready` keeps the process alive), then unreferenced.
     this.ready = new Promise<void>((resolve, reject) => {
-      worker.once("message", () => resolve());
+      worker.once("message", () => {
+        worker.unref();
+        resolve();
+      });
       worker.once("error", reject);
     });
-    worker.unref();
   }
 
   /** Epoch milliseconds, at most ~1-2 ms stale. */

@@ -32,6 +32,7 @@ export interface EventDataMap {
   "syscall.denied": { name: string; reason: string; code: string };
   "kernel.booted": { durable: boolean; dataDir?: string };
   "kernel.shutdown": { reason: string };
+  "kernel.recovered": { restored: number; failed: number; messages: number };
   "kernel.error": { error: SerializedError; where: string };
 }
 

@@ -10,6 +10,7 @@ import { Kernel } from "./kernel.js";
 import type { AgentLogic } from "./logic.js";
 import type { Plugin } from "./plugin.js";
 import { Aios } from "./sdk.js";
+import { restoreAgents } from "./recovery.js";
 
 export interface BootOptions {
   /** Where state lives (default `$AIOS_HOME` or `./.aios`). Created if missing. */
@@ -49,6 +50,13 @@ export async function boot(options: BootOptions = {}): Promise<Aios> {
     ...(options.plugins ?? []),
   ];
   for (const plugin of plugins) await plugin.install(kernel);
+  const journal = kernel.guards.journal;
+  if (journal !== undefined) {
+    // Durable agents come back after every plugin is in, so their logics and syscalls exist.
+    const outcome = await restoreAgents(kernel, await journal.recover());
+    for (const f of outcome.failed) kernel.kernelError(new Error(f.reason), `recovery of ${f.id}`);
+    kernel.events.emit("kernel.recovered", { restored: outcome.restored.length, failed: outcome.failed.length, messages: outcome.messages });
+  }
   kernel.events.emit("kernel.booted", { durable: options.durable ?? false, ...(dataDir ? { dataDir } : {}) });
   return new Aios(kernel, dataDir);
 }

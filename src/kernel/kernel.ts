@@ -135,7 +135,7 @@ export class Kernel {
     return spec;
   }
 
-  async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: AgentId; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
+  async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
     if (this.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     const spec = this.parse(input);
     const parent = options.parent === undefined ? null : this.get(options.parent);
@@ -228,6 +228,24 @@ export class Kernel {
     this.transition(p, "running", "start");
     this.releaseIdle(p);
     if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
+  }
+
+  /** @internal the logic a spec names (recovery re-resolves journaled specs). */
+  resolveLogicFor(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
+    return this.resolveLogic(spec);
+  }
+
+  /** @internal puts a recovered (already journaled) message back in a mailbox. */
+  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string }): void {
+    const mb = (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
+    mb.force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
+  }
+
+  /** @internal a recovered agent resumes: running (and paused again if it was paused). */
+  resumeRestored(p: Proc, paused: boolean): void {
+    this.transition(p, "running", "recover");
+    if (paused) this.transition(p, "paused", "recover");
+    else if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
   }
 
   private resolveLogic(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
