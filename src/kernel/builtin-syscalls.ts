@@ -54,7 +54,9 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
     requires: ({ to }) => [{ resource: `agent:${to}`, action: "send" }],
     sideEffect: false,
     handler: async ({ to, payload, onFull }, call) => {
+      if (to === undefined) throw new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id", { details: { path: "to" } });
       await k.deliver(k.find(call.caller.agent), to, payload, onFull, undefined);
+      return undefined;
     },
   };
   const getResult: SyscallDef<"GetAsyncResult"> = {

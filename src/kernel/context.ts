@@ -11,6 +11,8 @@ import type { SyscallApi } from "./syscalls.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
 
+const discard = (): void => undefined;
+
 export class AgentCtx implements AgentContext {
   private sysApi: SyscallApi | undefined;
 
@@ -55,7 +57,7 @@ export class AgentCtx implements AgentContext {
     const p = this.p;
     if (typeof to !== "string") throw new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } });
     if (k.guards.policy !== undefined || k.guards.quota !== undefined) {
-      return this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) });
+      return this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard);
     }
     if (p.sendGen !== k.capGeneration) {
       const d = k.guards.capabilities.check(p, { resource: "agent:*", action: "send" });

@@ -5,7 +5,7 @@
  * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else.
  */
 import { AiosError, toAiosError, type EventBus, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
-import type { AuditSink, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallJournal } from "./guards.js";
+import type { AuditSink, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./guards.js";
 import type { KernelJournal } from "./durability.js";
 import type { Caller, CapabilityRequest, SyscallCall, SyscallDef, SyscallName } from "./syscalls.js";
 import { AsyncResults } from "./async-results.js";
@@ -18,6 +18,7 @@ export interface Guards {
   audit: AuditSink | undefined;
   syscallJournal: SyscallJournal | undefined;
   journal: KernelJournal | undefined;
+  effects: SyscallEffects | undefined;
 }
 
 /** A caller as the dispatcher needs it: the Caller facts plus a call counter and an abort signal. */
@@ -34,6 +35,10 @@ export class SyscallRegistry {
 
   register<N extends SyscallName>(def: SyscallDef<N>): void {
     if (this.defs.has(def.name)) throw new AiosError("E_CONFIG", `syscall ${def.name} is registered twice`);
+    this.defs.set(def.name, def as unknown as AnyDef);
+  }
+  /** Replaces a registered syscall (a subsystem taking over a kernel default, e.g. ipc/'s SemanticSend). */
+  replace<N extends SyscallName>(def: SyscallDef<N>): void {
     this.defs.set(def.name, def as unknown as AnyDef);
   }
   get(name: string): AnyDef | undefined {
@@ -101,7 +106,13 @@ export class Dispatcher {
   private checkCapabilities(caller: DispatchCaller, name: SyscallName, reqs: readonly CapabilityRequest[]): string {
     let by = "none-required";
     for (const req of reqs) {
-      const d = this.guards.capabilities.check(caller, req);
+      let d;
+      try {
+        d = this.guards.capabilities.check(caller, req);
+      } catch (e) {
+        // A token's counted constraint ran out (E_QUOTA / E_RATE_LIMITED): a denial like any other.
+        throw this.deny(caller, name, toAiosError(e, "E_CAP_DENIED"));
+      }
       if (!d.allowed) {
         throw this.deny(caller, name, new AiosError("E_CAP_DENIED", d.reason, { details: { resource: req.resource, action: req.action } }));
       }
@@ -146,12 +157,17 @@ export class Dispatcher {
     }
     const pool = def.pool?.(args as never);
     const release = pool !== undefined && this.guards.scheduler !== undefined ? await this.guards.scheduler.acquire(caller, pool, call.signal) : undefined;
+    const effects = this.guards.effects;
     try {
-      const result = await def.handler(args as never, call);
+      const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
+      const raw = await def.handler(prepared as never, call);
+      const result = effects?.redact === undefined ? raw : effects.redact(raw);
       if (journal !== undefined) await journal.result(caller, seq, result);
+      effects?.observe?.(caller, def.name, args, result);
       return result;
     } catch (e) {
-      const err = toAiosError(e, "E_TOOL");
+      let err = toAiosError(e, "E_TOOL");
+      if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
       if (journal !== undefined) await journal.result(caller, seq, undefined, err.toJSON());
       throw err;
     } finally {

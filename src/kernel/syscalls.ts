@@ -10,9 +10,10 @@ import type { AgentSpecInput } from "./spec.js";
 export interface SyscallMap {
   AgentSpawn: { args: { spec: AgentSpecInput }; result: { id: AgentId } };
   AgentKill: { args: { id: string; reason?: string }; result: { killed: boolean } };
-  AgentRegister: { args: { skills: { name: string; description: string }[] }; result: { registered: number } };
-  SemanticSend: { args: { to: string; payload: unknown; onFull?: "wait" | "fail" }; result: void };
-  SemanticRecv: { args: { timeoutMs?: number }; result: { from?: AgentId; payload: unknown } | null };
+  AgentRegister: { args: { skills: { name: string; description: string; input?: string; output?: string }[]; input?: string; output?: string }; result: { registered: number } };
+  SemanticSend: { args: SemanticSendArgs; result: SemanticSendResult | undefined };
+  SemanticRecv: { args: { timeoutMs?: number; stream?: string }; result: SemanticRecvResult | null };
+  SemanticSubscribe: { args: { pattern: string; mode?: "push" | "pull"; unsubscribe?: boolean }; result: { subscriptions: number } };
   MemoryStore: { args: { type: string; content: unknown; scope?: string; tags?: string[]; embedding?: number[]; ttlMs?: number }; result: { id: string; version: string } };
   MemoryQuery: { args: { text?: string; vector?: number[]; k?: number; filter?: Record<string, unknown>; mode?: "hybrid" | "lexical" | "vector" }; result: { hits: unknown[] } };
   AgentMemAlloc: { args: { bytes: number }; result: { allocated: number } };
@@ -29,6 +30,43 @@ export interface SyscallMap {
   PQCOperation: { args: { op: string; data: string }; result: unknown };
   GetAsyncResult: { args: { handle: string; waitMs?: number }; result: AsyncResultState };
   Noop: { args: Record<string, never>; result: null };
+}
+
+/**
+ * SemanticSend (ipc/ issue #6): exactly one of `to` (an agent id; "*" broadcasts), `topic` or
+ * `intent`. Without ipc/ installed only `to` + `payload` + `onFull` are understood (plain letters,
+ * what ctx.send sends); the envelope fields are ipc/'s.
+ */
+export interface SemanticSendArgs {
+  to?: string;
+  topic?: string;
+  intent?: string;
+  payload: unknown;
+  onFull?: "wait" | "fail";
+  performative?: string;
+  schema?: string;
+  conversation?: string;
+  replyTo?: string;
+  taint?: string[];
+  id?: string;
+  /** Write a chunk to this open stream (the caller is its producer); `end` closes it. */
+  stream?: string;
+  end?: boolean;
+}
+export interface SemanticSendResult {
+  readonly id: string;
+  readonly delivered: readonly string[];
+  readonly deadLettered: readonly string[];
+}
+export interface SemanticRecvResult {
+  readonly from?: AgentId;
+  /** The sender's tenant (security/ taints cross-tenant reads). */
+  readonly tenant?: string;
+  readonly payload: unknown;
+  readonly envelope?: unknown;
+  readonly taint?: readonly string[];
+  /** Stream reads: true once the stream has ended (payload undefined). */
+  readonly done?: boolean;
 }
 
 export type SyscallName = keyof SyscallMap;
