@@ -18,3 +18,6 @@ export { httpTool, type HttpToolOptions } from "./http-tool.js";
 export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch.js";
 export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
 export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";
+export { spawnTool } from "./spawn-tool.js";
+export { globSubset, capabilityCovers, firstUncovered } from "./cap-subset.js";
+export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";

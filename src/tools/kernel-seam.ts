@@ -1,18 +1,14 @@
 /**
- * The one place tools/ reaches into the kernel's contracts. Everything tools/ needs from kernel/ is
- * re-exported here, so the import path (a deep one until kernel/index.ts lands) lives in one file.
+ * The one place tools/ reaches into the kernel's contracts (through kernel/index.js only).
  * `ToolHost` is the slice of the kernel API the tools need: a capability checker to re-check
- * canonical resources at execution time, a clock, the event bus and spawn.
+ * canonical resources at execution time, a clock, the event bus and spawn. The Kernel class
+ * satisfies it structurally; unit tests build the tools without a kernel.
  */
 import type { AgentId, Clock, EventBus } from "../core/index.js";
-import type { CapabilityChecker } from "../kernel/guards.js";
-import type { AgentSpecInput } from "../kernel/spec.js";
+import type { AgentSpecInput, CapabilityChecker } from "../kernel/index.js";
 
-export type { Caller, CapabilityRequest, SyscallDef, SyscallCall } from "../kernel/syscalls.js";
-export type { CapabilityChecker } from "../kernel/guards.js";
-export type { AgentSpecInput } from "../kernel/spec.js";
-export type { Plugin } from "../kernel/plugin.js";
-export { parseCapability, capabilityAllows, type ParsedCapability } from "../kernel/spec-capabilities.js";
+export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, CapabilityChecker, AgentSpecInput, Plugin, ParsedCapability } from "../kernel/index.js";
+export { parseCapability, capabilityAllows, parseSpec } from "../kernel/index.js";
 
 export interface ToolHost {
   readonly guards: { readonly capabilities: CapabilityChecker };
