@@ -52,6 +52,17 @@ export interface AuditSink {
   record(entry: AuditRecord): void;
 }
 
+/**
+ * What happens to a call's data around its handler (security: secrets and taint). The arguments are
+ * journaled as the agent gave them; secrets are substituted only in the copy the handler sees, and
+ * results are redacted before they are journaled or returned.
+ */
+export interface SyscallEffects {
+  prepare?(caller: Caller, syscall: SyscallName, args: unknown): unknown;
+  redact?(value: unknown): unknown;
+  observe?(caller: Caller, syscall: SyscallName, args: unknown, result: unknown): void;
+}
+
 /** Durable record of side-effecting syscalls (store issue): intent before, result after. */
 export interface SyscallJournal {
   /** A previously journaled result for this (agent, sequence), replayed instead of re-running. */

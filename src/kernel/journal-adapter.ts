@@ -51,7 +51,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   private journal: Journal | undefined;
   private readonly opening: Promise<Journal>;
 
-  constructor(driver: StorageDriver, options: DurableJournalOptions = {}) {
+  /** `notes`: what opening the driver already had to do (e.g. a repaired header), for the report. */
+  constructor(driver: StorageDriver, options: DurableJournalOptions = {}, private readonly notes: readonly string[] = []) {
     this.opening = Journal.open(driver, options).then(
       (j) => (this.journal = j),
       async (e: unknown) => {
@@ -100,7 +101,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
 
   async recover(): Promise<RecoveredState> {
     const j = await this.opening;
-    const report = [...j.recovery.messages];
+    const report = [...this.notes, ...j.recovery.messages];
     const agents: StoredAgent[] = [];
     const mailboxes = new Map<AgentId, StoredMessage[]>();
     for (const a of j.state.agents.values()) {
@@ -161,5 +162,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
  * E_SCHEMA_VERSION (written by a newer build) or E_CORRUPT (the database cannot be opened).
  */
 export function createSqliteJournal(dataDir: string, options: DurableJournalOptions = {}): DurableJournal {
-  return new DurableJournal(SqliteDriver.open(dataDir), options);
+  const driver = SqliteDriver.open(dataDir);
+  const notes = driver.repairedFrom === undefined ? [] : [`the database file was cut short; its header was repaired to read what remains (original kept at ${driver.repairedFrom})`];
+  return new DurableJournal(driver, options, notes);
 }

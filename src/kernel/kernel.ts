@@ -56,7 +56,7 @@ export class Kernel {
   readonly hooks = new Hooks();
   readonly guards: Guards = {
     capabilities: new SpecCapabilityChecker(),
-    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined,
+    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined,
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;

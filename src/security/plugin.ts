@@ -5,7 +5,7 @@
  * (keys, tokens, approvals, secrets, redactor, taint) for the API, CLI and other subsystems.
  */
 import type { AgentId, Clock, EventBus, Logger } from "../core/index.js";
-import type { CapabilityChecker, PolicyEngine } from "../kernel/guards.js";
+import type { CapabilityChecker, PolicyEngine, SyscallEffects } from "../kernel/guards.js";
 import type { Caller, SyscallDef, SyscallName } from "../kernel/syscalls.js";
 import { redactingLogger } from "./redact.js";
 import { Security, type SecurityOptions } from "./security.js";
@@ -17,7 +17,7 @@ export interface SecurityKernelPort {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syscalls: { register<N extends SyscallName>(def: SyscallDef<N>): void };
-  readonly guards: { capabilities: CapabilityChecker; policy: PolicyEngine | undefined };
+  readonly guards: { capabilities: CapabilityChecker; policy: PolicyEngine | undefined; effects: SyscallEffects | undefined };
   /** The agent's process (a Caller whose taint set the plugin replaces); throws E_NO_AGENT. */
   get(id: string): Caller & { taint: ReadonlySet<string> };
   find(id: string): (Caller & { taint: ReadonlySet<string> }) | undefined;
@@ -51,6 +51,13 @@ export function securityPlugin(options: SecurityOptions & { readonly security?: 
       logger = redactingLogger(kernel.logger, s.redactor);
       kernel.guards.capabilities = s.checker;
       kernel.guards.policy = s.policy;
+      // Around every handler: secrets substituted in the copy the handler sees, results (and errors)
+      // redacted before they are journaled or returned, and the result's taint carried to the caller.
+      kernel.guards.effects = {
+        prepare: (caller, _syscall, args) => s.substituteSecrets(caller, args),
+        redact: (value) => s.redactor.redact(value),
+        observe: (caller, syscall, args, result) => void s.taint.observe(caller, syscall, args, result),
+      };
       const [grant, revoke] = capSyscalls(s, (id) => kernel.get(id));
       kernel.syscalls.register(grant);
       kernel.syscalls.register(revoke);
