@@ -47,7 +47,7 @@ export class AccessControl {
   setGrant(tenant: string, namespace: string, agent: string, access: Access | null): void {
     const key = `${tenant}\u0000${namespace}`;
     let m = this.grants.get(key);
-    if (m === undefined) this.grants.set(key, (m = new Map()));
+    if (m === undefined) this.grants.set(key, (m = new Map<string, Access>()));
     if (access === null) m.delete(agent);
     else m.set(agent, access);
   }

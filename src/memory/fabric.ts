@@ -112,7 +112,7 @@ export class MemoryFabric {
     await this.storage.loadEdges((a, b, t) => void this.graph.add(a, b, t));
     const saved = this.hnswFile === undefined ? undefined : Hnsw.load(this.hnswFile, { ...this.o.hnsw, dim: this.dim });
     let vectors = 0;
-    await this.storage.loadVectors((rowid) => void vectors++);
+    await this.storage.loadVectors(() => void vectors++);
     if (saved !== undefined && saved.size === vectors) {
       (this as { hnsw: Hnsw }).hnsw = saved;
     } else {

@@ -48,7 +48,7 @@ export function memoryPlugin(options: MemoryPluginOptions): MemoryPlugin {
         },
       });
       fabric = f;
-      const w = new WorkingMemory(f, kernel.clock, options.workingFlushMs);
+      const w = new WorkingMemory(f, kernel.clock, options.workingFlushMs, (e) => kernel.logger.warn({ err: e }, "working-memory flush failed"));
       working = w;
       for (const def of memorySyscalls(f)) kernel.syscalls.register(def);
       if (options.sweepIntervalMs !== undefined) {
@@ -63,8 +63,11 @@ export function memoryPlugin(options: MemoryPluginOptions): MemoryPlugin {
         kernel.onShutdown(() => void (stopped = true));
       }
       kernel.onShutdown(async () => {
-        await w.flush();
-        await f.close();
+        try {
+          await w.flush();
+        } finally {
+          await f.close();
+        }
       });
     },
     get fabric(): MemoryFabric {

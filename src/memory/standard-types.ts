@@ -13,7 +13,7 @@ const ts = z.number().int().nonnegative();
 const unit = z.number().min(0).max(1);
 
 function def<S extends z.ZodType>(name: string, doc: string, schema: S, textOf?: (c: z.infer<S>) => string): MemoryTypeDef {
-  return { name, doc, schema, ...(textOf === undefined ? {} : { text: textOf as (c: unknown) => string }) } as MemoryTypeDef;
+  return { name, doc, schema, ...(textOf === undefined ? {} : { text: textOf as (c: unknown) => string }) };
 }
 
 export const STANDARD_TYPES: readonly MemoryTypeDef[] = [

@@ -4,7 +4,7 @@
  * type here; a type name is registered once (re-registering is a conflict, so a plugin cannot
  * silently change what existing records mean).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { AiosError } from "../core/index.js";
 import { STANDARD_TYPES } from "./standard-types.js";
 

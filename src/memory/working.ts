@@ -20,7 +20,13 @@ export class WorkingMemory {
   private timer: TimerHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly fabric: MemoryFabric, private readonly clock: Clock, private readonly flushDelayMs = 1000) {}
+  constructor(
+    private readonly fabric: MemoryFabric,
+    private readonly clock: Clock,
+    private readonly flushDelayMs = 1000,
+    /** Where a failed timed flush is reported (the entry stays dirty and is retried next flush). */
+    private readonly onError: (e: unknown) => void = () => undefined,
+  ) {}
 
   private slots(agent: string): Map<string, Slot> {
     let m = this.agents.get(agent);
@@ -75,7 +81,7 @@ export class WorkingMemory {
     if (this.timer !== undefined) return;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.flush().catch(() => undefined);
+      void this.flush().catch(this.onError);
     }, this.flushDelayMs);
   }
 
@@ -94,13 +100,18 @@ export class WorkingMemory {
       for (const [key, s] of [...m]) {
         if (!s.dirty) continue;
         s.dirty = false;
-        if (s.deleted) {
-          if (s.recordId !== undefined) await this.fabric.delete(s.recordId, { agent });
-          m.delete(key);
-        } else if (s.recordId === undefined) {
-          s.recordId = (await this.fabric.store({ type: "working", content: { key, value: s.value }, agent })).id;
-        } else {
-          await this.fabric.update(s.recordId, { content: { key, value: s.value }, agent });
+        try {
+          if (s.deleted) {
+            if (s.recordId !== undefined) await this.fabric.delete(s.recordId, { agent });
+            m.delete(key);
+          } else if (s.recordId === undefined) {
+            s.recordId = (await this.fabric.store({ type: "working", content: { key, value: s.value }, agent })).id;
+          } else {
+            await this.fabric.update(s.recordId, { content: { key, value: s.value }, agent });
+          }
+        } catch (e) {
+          s.dirty = true; // kept for the next flush (e.g. after the agent frees quota)
+          throw e;
         }
       }
     }

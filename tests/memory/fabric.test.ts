@@ -3,6 +3,7 @@ import { STANDARD_TYPES, versionHash } from "../../src/memory/index.js";
 import { code, tempEnv, type Env } from "./helpers.js";
 
 let env: Env | undefined;
+const e = (): Env => env as Env;
 afterEach(() => {
   env?.cleanup();
   env = undefined;
@@ -16,11 +17,11 @@ describe("typed memory", () => {
 
   it("stores, gets and survives reopening", async () => {
     env = tempEnv();
-    const f = await env!.open();
+    const f = await e().open();
     const r = await f.store({ type: "semantic_fact", content: { subject: "Paris", predicate: "is capital of", object: "France" }, tags: ["geo"], agent: "a1" });
     expect(r.version).toMatch(/^[0-9a-f]{64}$/);
     await f.close();
-    const g = await env!.open();
+    const g = await e().open();
     const rec = await g.get(r.id, { agent: "a1" });
     expect(rec.content).toEqual({ subject: "Paris", predicate: "is capital of", object: "France" });
     expect(rec.tags).toEqual(["geo"]);
@@ -29,7 +30,7 @@ describe("typed memory", () => {
 
   it("gives clear E_INVALID_ARG errors naming the field", async () => {
     env = tempEnv();
-    const f = await env!.open({ maxContentBytes: 200 });
+    const f = await e().open({ maxContentBytes: 200 });
     expect(await code(f.store({ type: "nope", content: {} }))).toMatchObject({ code: "E_INVALID_ARG", path: "type" });
     expect(await code(f.store({ type: "goal", content: { description: "x", status: "sleeping" } }))).toMatchObject({ code: "E_INVALID_ARG", path: "content.status" });
     expect(await code(f.store({ type: "note", content: { text: "x" }, embedding: [1, 2] }))).toMatchObject({ code: "E_INVALID_ARG", path: "embedding" });
@@ -44,14 +45,14 @@ describe("typed memory", () => {
 describe("versioning", () => {
   it("hashes match content, history, diff, rollback and tags", async () => {
     env = tempEnv();
-    const f = await env!.open();
+    const f = await e().open();
     const a = await f.store({ type: "note", content: { text: "v1" }, agent: "a" });
-    env!.clock.advance(10);
+    e().clock.advance(10);
     const b = await f.update(a.id, { content: { text: "v2", title: "t" }, agent: "a" });
     await f.tagVersion(a.id, "first", a.version, { agent: "a" });
     const d = await f.diff(a.id, undefined, undefined, { agent: "a" });
     expect(d.changes).toEqual([{ path: "/text", op: "replace", from: "v1", to: "v2" }, { path: "/title", op: "add", to: "t" }]);
-    env!.clock.advance(10);
+    e().clock.advance(10);
     const c = await f.rollback(a.id, a.version, { agent: "a" });
     expect((await f.get(a.id, { agent: "a" })).content).toEqual({ text: "v1" });
     const h = await f.history(a.id, { agent: "a" });
@@ -65,13 +66,13 @@ describe("versioning", () => {
 
   it("concurrent writers from the same base branch and merge last-writer-wins", async () => {
     env = tempEnv();
-    const f = await env!.open();
+    const f = await e().open();
     await f.grant("team", "a", "write");
     await f.grant("team", "b", "write");
     const r = await f.store({ type: "note", content: { text: "base" }, scope: "shared/team", agent: "a" });
     // Both read r.version, then write: b's write lands later and on a stale base.
     const x = await f.update(r.id, { content: { text: "from a" }, base: r.version, agent: "a" });
-    env!.clock.advance(5);
+    e().clock.advance(5);
     const y = await f.update(r.id, { content: { text: "from b" }, base: r.version, agent: "b" });
     expect(x.conflicts).toBeUndefined();
     const rec = await f.get(r.id, { agent: "b" });
@@ -86,7 +87,7 @@ describe("versioning", () => {
 
   it("keep-both leaves branches visible; a merge function folds them", async () => {
     env = tempEnv();
-    const f = await env!.open({ merge: "keep-both" });
+    const f = await e().open({ merge: "keep-both" });
     const r = await f.store({ type: "plan", content: { steps: [{ description: "start" }] } });
     await f.update(r.id, { content: { steps: [{ description: "start" }, { description: "a" }] }, base: r.version });
     const kb = await f.update(r.id, { content: { steps: [{ description: "start" }, { description: "b" }] }, base: r.version });
@@ -104,14 +105,14 @@ describe("versioning", () => {
 
   it("TTL regions expire on the injected clock and sweep frees quota", async () => {
     env = tempEnv();
-    const f = await env!.open({ regions: { "shared/scratch": 1000 } });
+    const f = await e().open({ regions: { "shared/scratch": 1000 } });
     await f.grant("scratch", "a", "write");
     const r = await f.store({ type: "observation", content: { text: "ephemeral" }, scope: "shared/scratch", agent: "a" });
     const keep = await f.store({ type: "observation", content: { text: "forever" }, agent: "a" });
     expect(f.usage("a").records).toBe(2);
-    env!.clock.advance(999);
+    e().clock.advance(999);
     expect((await f.get(r.id, { agent: "a" })).id).toBe(r.id);
-    env!.clock.advance(1);
+    e().clock.advance(1);
     expect(await code(f.get(r.id, { agent: "a" }))).toMatchObject({ code: "E_NOT_FOUND" });
     expect(await f.sweep()).toBe(1);
     expect(f.usage("a").records).toBe(1);
@@ -123,7 +124,7 @@ describe("versioning", () => {
 describe("scopes, snapshots and quotas", () => {
   it("private records are invisible to other agents; shared needs a grant; global is per tenant", async () => {
     env = tempEnv();
-    const f = await env!.open();
+    const f = await e().open();
     const p = await f.store({ type: "note", content: { text: "secret plan" }, agent: "a" });
     const g = await f.store({ type: "note", content: { text: "global plan" }, scope: "global", agent: "a" });
     expect(await code(f.get(p.id, { agent: "b" }))).toMatchObject({ code: "E_NOT_FOUND" });
@@ -139,7 +140,7 @@ describe("scopes, snapshots and quotas", () => {
 
   it("snapshot and restore a namespace", async () => {
     env = tempEnv();
-    const f = await env!.open();
+    const f = await e().open();
     const a = await f.store({ type: "note", content: { text: "one" }, scope: "global" });
     const b = await f.store({ type: "note", content: { text: "two" }, scope: "global" });
     const snap = await f.snapshot("global");
@@ -156,7 +157,7 @@ describe("scopes, snapshots and quotas", () => {
 
   it("enforces byte and record quotas with E_QUOTA, and alloc/free reservations", async () => {
     env = tempEnv();
-    const f = await env!.open({ quotas: { default: { maxRecords: 2, maxBytes: 200 } } });
+    const f = await e().open({ quotas: { default: { maxRecords: 2, maxBytes: 200 } } });
     await f.store({ type: "note", content: { text: "a" }, agent: "q" });
     await f.store({ type: "note", content: { text: "b" }, agent: "q" });
     expect(await code(f.store({ type: "note", content: { text: "c" }, agent: "q" }))).toMatchObject({ code: "E_QUOTA", path: "records" });
@@ -167,7 +168,7 @@ describe("scopes, snapshots and quotas", () => {
     expect(await f.free("r", 100)).toBe(50);
     await f.store({ type: "note", content: { text: "x".repeat(60) }, agent: "r" });
     await f.close();
-    const g = await env!.open({ quotas: { default: { maxRecords: 2, maxBytes: 200 } } });
+    const g = await e().open({ quotas: { default: { maxRecords: 2, maxBytes: 200 } } });
     expect(g.usage("r").reserved).toBe(50);
     expect(g.usage("q").records).toBe(2);
     await g.close();
