@@ -1,7 +1,8 @@
 /**
- * Record <-> row encoding and the per-record checksum. The checksum is CRC-32 over the seq, the
- * kind and the JSON body, so a flipped bit anywhere in a row, or a row moved to another seq, fails
- * verification. CRC-32 detects every burst error up to 32 bits; this guards against media and
+ * Record <-> row encoding and the per-record checksum. The checksum is CRC-32 of the JSON body with
+ * the seq as the CRC's initial value (CRC is affine in it, so the same body at another seq gives
+ * another checksum); the kind column is checked against the body's `t`. A flipped bit anywhere in a
+ * row, or a row moved to another seq, fails verification. CRC-32 detects every burst error up to 32 bits; this guards against media and
  * software damage, not against an adversary (the audit chain does that).
  */
 import { crc32 } from "node:zlib";
@@ -9,8 +10,8 @@ import { AiosError } from "../core/index.js";
 import type { JournalRow } from "./driver.js";
 import { JournalRecordSchema, type JournalRecord } from "./records.js";
 
-export function checksum(seq: number, kind: string, body: string): number {
-  return crc32(body, crc32(`${seq}\u0000${kind}\u0000`));
+export function checksum(seq: number, body: string): number {
+  return crc32(body, seq % 0x1_0000_0000);
 }
 
 /** Serialises a record; a value JSON cannot hold is E_INVALID_ARG naming the record type. */
@@ -26,14 +27,14 @@ export function serialise(rec: JournalRecord): string {
 }
 
 export function toRow(seq: number, rec: JournalRecord, body: string = serialise(rec)): JournalRow {
-  return { seq, kind: rec.t, body, crc: checksum(seq, rec.t, body) };
+  return { seq, kind: rec.t, body, crc: checksum(seq, body) };
 }
 
 export type Decoded = { readonly ok: true; readonly record: JournalRecord } | { readonly ok: false; readonly why: string };
 
 /** Verifies a row and parses its record; never throws. */
 export function decode(row: JournalRow): Decoded {
-  if (checksum(row.seq, row.kind, row.body) !== row.crc) return { ok: false, why: "checksum mismatch" };
+  if (checksum(row.seq, row.body) !== row.crc) return { ok: false, why: "checksum mismatch" };
   let raw: unknown;
   try {
     raw = JSON.parse(row.body);
