@@ -1,0 +1,85 @@
+/**
+ * The embedded default stack (the composition root's wiring): with a data directory, boot() installs
+ * the store (journal), security (keys, tokens, policy, secrets, taint), the audit log, the tools,
+ * the inference scheduler, the models (when configured) and the memory fabric, in that order, each
+ * keeping its files in the one data directory. Without a data directory boot() gives a bare kernel
+ * (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
+ */
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { auditPlugin, type AuditPlugin, type CheckpointSigner } from "../audit/index.js";
+import { memoryPlugin, type MemoryPlugin, type MemoryPluginOptions } from "../memory/index.js";
+import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
+import { schedPlugin } from "../sched/index.js";
+import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
+import { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
+import { durableStorePlugin, type Plugin } from "../kernel/index.js";
+
+type SchedOptions = Parameters<typeof schedPlugin>[0];
+
+export interface SubsystemOptions {
+  readonly security?: Omit<SecurityOptions, "dataDir">;
+  readonly tools?: ToolsPluginOptions;
+  readonly sched?: SchedOptions;
+  /** Model entries by name; the models subsystem is installed only when some are configured. */
+  readonly models?: Omit<ModelsPluginOptions, "tools">;
+  readonly memory?: Omit<MemoryPluginOptions, "dataDir"> | false;
+  readonly audit?: { readonly checkpointEvery?: number } | false;
+}
+
+/** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
+export interface Subsystems {
+  readonly security?: SecurityPlugin;
+  readonly audit?: AuditPlugin;
+  readonly tools?: ToolsPlugin;
+  readonly memory?: MemoryPlugin;
+}
+
+export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
+  // One data directory, one folder per subsystem (DESIGN "Where the state lives").
+  for (const sub of ["journal", "security", "audit", "memory"]) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
+  const security = securityPlugin({ ...(o.security ?? {}), dataDir: join(dataDir, "security") });
+  const tools = toolsPlugin(o.tools ?? {});
+  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal") }), security as unknown as Plugin];
+  let audit: AuditPlugin | undefined;
+  if (o.audit !== false) {
+    audit = auditPlugin({
+      dataDir: join(dataDir, "audit"),
+      signer: kernelKeySigner(security, "kernel.audit"),
+      redact: (v) => security.security.redactor.redact(v),
+      ...(o.audit?.checkpointEvery === undefined ? {} : { checkpointEvery: o.audit.checkpointEvery }),
+    });
+    plugins.push(audit);
+  }
+  plugins.push(tools as unknown as Plugin, schedPlugin(o.sched ?? {}) as unknown as Plugin);
+  if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }) as unknown as Plugin);
+  let memory: MemoryPlugin | undefined;
+  if (o.memory !== false) {
+    memory = memoryPlugin({ ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });
+    plugins.push(memory);
+  }
+  return { plugins, subsystems: { security, tools, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}) } };
+}
+
+/**
+ * Signs audit checkpoints with an Ed25519 key from the security key store, created on first use
+ * (security is installed before audit, so the store is open by the time anything is signed).
+ */
+function kernelKeySigner(security: SecurityPlugin, owner: string): CheckpointSigner {
+  let cached: { id: string; key: KeyObject } | undefined;
+  const current = (): { id: string; key: KeyObject } => {
+    const rec = security.security.identities.ensure(owner, "ed25519");
+    if (cached?.id !== rec.id) cached = { id: rec.id, key: createPrivateKey({ key: Buffer.from(rec.secret, "base64url"), format: "der", type: "pkcs8" }) };
+    return cached;
+  };
+  return {
+    get keyId(): string {
+      return current().id;
+    },
+    get publicKeyPem(): string {
+      return createPublicKey(current().key).export({ type: "spki", format: "pem" }).toString();
+    },
+    sign: (data) => new Uint8Array(sign(null, data, current().key)),
+  };
+}

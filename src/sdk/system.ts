@@ -1,0 +1,48 @@
+/**
+ * The full SDK facade: the kernel's Aios plus the subsystems of the embedded default stack, as DESIGN
+ * names them — os.memory, os.tools, os.caps, os.audit — and os.run for LLM agents.
+ */
+import { AiosError } from "../core/index.js";
+import { Aios, type AgentSpecInput, type Kernel } from "../kernel/index.js";
+import type { AuditLog } from "../audit/index.js";
+import type { MemoryFabric } from "../memory/index.js";
+import { runLlm, type LlmAnswer } from "../models/index.js";
+import type { Security } from "../security/index.js";
+import type { ToolRegistry } from "../tools/index.js";
+import type { Subsystems } from "./subsystems.js";
+
+export class AiosSystem extends Aios {
+  constructor(
+    kernel: Kernel,
+    dataDir: string | undefined,
+    /** The installed subsystems (empty on a bare kernel). */
+    readonly subsystems: Subsystems,
+  ) {
+    super(kernel, dataDir);
+  }
+
+  /** The memory fabric (`os.memory.store / query / get / history / link / neighbors`). */
+  get memory(): MemoryFabric {
+    return need(this.subsystems.memory?.fabric, "memory");
+  }
+  /** The tool registry (`os.tools.list()`, `register`). */
+  get tools(): ToolRegistry {
+    return need(this.subsystems.tools?.registry, "tools");
+  }
+  /** Capabilities, policy, approvals, secrets and keys. */
+  get caps(): Security {
+    return need(this.subsystems.security?.security, "security");
+  }
+  get audit(): AuditLog {
+    return need(this.subsystems.audit?.log ?? undefined, "audit");
+  }
+  /** Spawns an LLM agent, runs it to completion on `goal` and returns its answer. */
+  run(spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
+    return runLlm(this, spec, options);
+  }
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new AiosError("E_CONFIG", `the ${what} subsystem is not installed (boot with a dataDir, or add its plugin)`);
+  return v;
+}
