@@ -21,3 +21,4 @@ export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./scri
 export { spawnTool } from "./spawn-tool.js";
 export { globSubset, capabilityCovers, firstUncovered } from "./cap-subset.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
+export { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions, type ToolsKernel } from "./plugin.js";

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import { firstUncovered } from "./cap-subset.js";
-import { parseSpec, type AgentSpecInput } from "./kernel-seam.js";
+import { parseSpec } from "./kernel-seam.js";
 import { defineTool, eraseTool, type AnyTool } from "./tool.js";
 
 const Input = z.strictObject({ spec: z.record(z.string(), z.unknown()) });
@@ -44,7 +44,7 @@ export function spawnTool(): AnyTool {
             });
           }
         }
-        return { id: await ctx.spawn(spec as AgentSpecInput, ctx.caller.agent) };
+        return { id: await ctx.spawn(spec, ctx.caller.agent) };
       },
     }),
   );

@@ -1,0 +1,69 @@
+/**
+ * The registry contract: register / get / list / execute, JSON Schema export, duplicate and invalid
+ * names, input validation naming the field, output validation, capability checks before execution,
+ * and the ToolCall SyscallDef's parse and requires.
+ */
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { RealClock } from "../../src/core/index.js";
+import { SpecCapabilityChecker } from "../../src/kernel/index.js";
+import { ToolRegistry, defineTool, toolCallSyscall, type ToolHost } from "../../src/tools/index.js";
+import { EventBus } from "../../src/core/index.js";
+import { caller, ctxFor } from "./helpers.js";
+
+function echo(calls: unknown[]) {
+  return defineTool({
+    name: "test.echo",
+    description: "echoes",
+    input: z.strictObject({ text: z.string().max(10), times: z.number().int().min(1).default(1) }),
+    output: z.object({ out: z.string() }),
+    sideEffect: false,
+    requires: (a) => [{ resource: `echo:${a.text}`, action: "say" }],
+    async execute(a) {
+      calls.push(a);
+      return { out: a.text.repeat(a.times) };
+    },
+  });
+}
+
+describe("ToolRegistry", () => {
+  it("registers, lists with JSON Schema, and refuses duplicates and bad names", () => {
+    const r = new ToolRegistry();
+    r.register(echo([]));
+    expect(() => r.register(echo([]))).toThrow(/already registered/);
+    expect(() => r.register({ ...echo([]), name: "Bad Name" })).toThrow(/not a valid tool name/);
+    const [info] = r.list();
+    expect(info).toMatchObject({ name: "test.echo", sideEffect: false });
+    expect(info?.inputSchema).toMatchObject({ type: "object", properties: { text: { type: "string", maxLength: 10 } } });
+    expect(() => r.get("nope")).toThrow(/no tool named "nope"/);
+  });
+
+  it("validates input (naming the field), checks capabilities before running, validates output", async () => {
+    const calls: unknown[] = [];
+    const r = new ToolRegistry();
+    r.register(echo(calls));
+    r.register(defineTool({ name: "test.liar", description: "", input: z.object({}), output: z.object({ n: z.number() }), sideEffect: false, requires: () => [], execute: async () => ({ n: "x" }) as unknown as { n: number } }));
+    const caps = ["tool:test.*#call", "echo:*#say"];
+    await expect(r.execute("test.echo", { text: "ab", times: 2 }, ctxFor(caps))).resolves.toEqual({ out: "abab" });
+    await expect(r.execute("test.echo", { text: "much too long text" }, ctxFor(caps))).rejects.toMatchObject({ code: "E_INVALID_ARG", message: expect.stringMatching(/^args.text:/) });
+    await expect(r.execute("test.echo", { text: "a", extra: 1 }, ctxFor(caps))).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+    await expect(r.execute("test.echo", { text: "a" }, ctxFor(["tool:test.*#call"]))).rejects.toMatchObject({ code: "E_CAP_DENIED", message: expect.stringMatching(/echo:a#say/) });
+    await expect(r.execute("test.echo", { text: "a" }, ctxFor(["echo:*#say"]))).rejects.toMatchObject({ code: "E_CAP_DENIED", message: expect.stringMatching(/tool:test.echo#call/) });
+    expect(calls).toHaveLength(1);
+    await expect(r.execute("test.liar", {}, ctxFor(caps))).rejects.toMatchObject({ code: "E_TOOL", message: expect.stringMatching(/test.liar.output.n/) });
+  });
+
+  it("the ToolCall syscall parses tool input up front and requires tool:<name>#call plus the tool's requests", () => {
+    const r = new ToolRegistry();
+    r.register(echo([]));
+    const host: ToolHost = { guards: { capabilities: new SpecCapabilityChecker() }, clock: new RealClock(), events: new EventBus(), spawn: () => Promise.reject(new Error("no kernel")) };
+    const def = toolCallSyscall(r, host);
+    const args = def.parse({ tool: "test.echo", args: { text: "hi" } });
+    expect(args).toEqual({ tool: "test.echo", args: { text: "hi", times: 1 } });
+    expect(def.requires(args, caller([]))).toEqual([{ resource: "tool:test.echo", action: "call" }, { resource: "echo:hi", action: "say" }]);
+    expect(def.pool?.(args)).toBe("tool");
+    expect(() => def.parse({ tool: "test.echo", args: { text: 5 } })).toThrow(/args.text/);
+    expect(() => def.parse({ tool: "nope", args: {} })).toThrow(/no tool named "nope"/);
+    expect(() => def.parse({ args: {} })).toThrow(/ToolCall.tool/);
+  });
+});
