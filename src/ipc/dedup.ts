@@ -1,0 +1,49 @@
+/**
+ * De-duplication for at-least-once delivery: per recipient, a bounded window of recently accepted
+ * message ids. A sender that retries (same envelope id) after a lost acknowledgement, or a replayed
+ * dead letter that had in fact arrived, is dropped at the door instead of handled twice. Bounded:
+ * the window keeps the last `window` ids per agent (FIFO), so memory per agent is O(window).
+ */
+export class SeenWindow {
+  private readonly byAgent = new Map<string, { set: Set<string>; ring: string[]; head: number }>();
+  duplicates = 0;
+
+  constructor(readonly window = 4096) {}
+
+  /** True the first time `id` is seen for `agent` within the window; false for a duplicate. */
+  admit(agent: string, id: string): boolean {
+    let w = this.byAgent.get(agent);
+    if (w === undefined) this.byAgent.set(agent, (w = { set: new Set(), ring: [], head: 0 }));
+    if (w.set.has(id)) {
+      this.duplicates++;
+      return false;
+    }
+    if (w.ring.length < this.window) w.ring.push(id);
+    else {
+      w.set.delete(w.ring[w.head] as string);
+      w.ring[w.head] = id;
+      w.head = (w.head + 1) % this.window;
+    }
+    w.set.add(id);
+    return true;
+  }
+
+  /** Forgets an id (its delivery failed, so a retry must not be taken for a duplicate). */
+  forget(agent: string, id: string): void {
+    this.byAgent.get(agent)?.set.delete(id);
+  }
+
+  /** The window, oldest first (for an agent checkpoint) and its restore. */
+  export(agent: string): string[] {
+    const w = this.byAgent.get(agent);
+    if (w === undefined) return [];
+    return [...w.ring.slice(w.head), ...w.ring.slice(0, w.head)].filter((id) => w.set.has(id));
+  }
+  import(agent: string, ids: readonly string[]): void {
+    for (const id of ids.slice(-this.window)) this.admit(agent, id);
+  }
+
+  drop(agent: string): void {
+    this.byAgent.delete(agent);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The IPC service: builds envelopes (send-side validation, size limit, signing), routes them by
+ * address, topic (fan-out to subscribers; pull subscribers get them through SemanticRecv) or intent
+ * (IntentRouter), and admits each copy at the recipient's door (receive-side signature, schema and
+ * de-duplication checks) before it reaches the kernel mailbox. Every copy that cannot be delivered is
+ * dead-lettered with its reason; a direct or intent send also fails for its sender with the matching
+ * error code and the dead letter's id. Streams, pipelines and the syscalls build on this class.
+ */
+import { AiosError, isAiosError, type ErrorCode } from "../core/index.js";
+import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
+import { SeenWindow } from "./dedup.js";
+import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, PERFORMATIVES, type Envelope, type Performative } from "./envelope.js";
+import { Inboxes } from "./inbox.js";
+import { IntentRouter, type IntentEmbedder, type IntentRouterOptions, type Skill } from "./intents.js";
+import { isLive, type AgentFacts, type IpcPort, type Reply } from "./port.js";
+import { SchemaRegistry } from "./schemas.js";
+import { checkSignature, SignaturePolicy, signEnvelope, type MessageKeys, type SignaturePolicyConfig } from "./signing.js";
+import { StreamTable } from "./stream-table.js";
+import { TopicIndex } from "./topics.js";
+import "./events.js";
+
+export interface IpcOptions {
+  /** Payload limit in bytes of canonical JSON (default 64 KB). */
+  readonly maxPayloadBytes?: number;
+  /** Where agents' Ed25519 keys come from (security/ identities). Without keys nothing is signed. */
+  readonly keys?: MessageKeys;
+  readonly signatures?: SignaturePolicyConfig;
+  /** Sign envelopes sent by agents when keys are available (default true). */
+  readonly sign?: boolean;
+  /** Enables intent routing. */
+  readonly embedder?: IntentEmbedder;
+  readonly intents?: IntentRouterOptions;
+  /** Seen-id window per agent (default 4096); applied to durable agents, or to all with dedupAll. */
+  readonly dedupWindow?: number;
+  readonly dedupAll?: boolean;
+  readonly deadLetterCapacity?: number;
+  readonly inboxCapacity?: number;
+}
+
+export interface SendSpec {
+  /** An agent id, or "*" for a broadcast to every live agent of the sender's tenant. */
+  readonly to?: string;
+  readonly topic?: string;
+  readonly intent?: string;
+  readonly performative?: Performative;
+  readonly payload: unknown;
+  readonly schema?: string;
+  readonly conversation?: string;
+  readonly replyTo?: string;
+  readonly taint?: readonly string[];
+  /** Reuse an id when retrying, so the receiver's de-duplication drops a copy that did arrive. */
+  readonly id?: string;
+  readonly onFull?: "wait" | "fail";
+  /** Stream chunks only (stream-table.ts): the stream id and the chunk's sequence number. */
+  readonly stream?: string;
+  readonly seq?: number;
+}
+
+export interface SendResult {
+  readonly id: string;
+  readonly delivered: readonly string[];
+  readonly deadLettered: readonly string[];
+  readonly duplicates: number;
+}
+
+interface Sub {
+  readonly agent: string;
+  readonly pattern: string;
+  readonly mode: "push" | "pull";
+}
+
+export interface Contract {
+  readonly name: string;
+  readonly input?: string;
+  readonly output?: string;
+}
+
+const REASON_CODE: Record<DeadLetterReason, ErrorCode> = {
+  unknown_agent: "E_NO_AGENT", agent_ended: "E_NO_AGENT", schema: "E_INVALID_ARG", bad_signature: "E_AUTH",
+  unsigned: "E_AUTH", mailbox_full: "E_MAILBOX_FULL", no_route: "E_NO_AGENT", too_large: "E_INVALID_ARG",
+};
+
+type Outcome = "delivered" | "duplicate" | DeadLetter;
+
+export class Ipc {
+  readonly schemas = new SchemaRegistry();
+  readonly deadLetters: DeadLetterQueue;
+  readonly seen: SeenWindow;
+  readonly signatures: SignaturePolicy;
+  readonly router: IntentRouter | undefined;
+  readonly inboxes: Inboxes;
+  readonly maxPayloadBytes: number;
+  /** Input/output schema contracts agents declared with AgentRegister (pipelines check these). */
+  readonly contracts = new Map<string, Contract>();
+  readonly streams: StreamTable = new StreamTable(this);
+  private readonly topics = new TopicIndex<Sub>();
+  private readonly subsOf = new Map<string, Sub[]>();
+  private readonly keys: MessageKeys | undefined;
+  private readonly signing: boolean;
+  private readonly dedupAll: boolean;
+
+  constructor(
+    readonly port: IpcPort,
+    o: IpcOptions = {},
+  ) {
+    this.maxPayloadBytes = o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.deadLetters = new DeadLetterQueue(port.clock, o.deadLetterCapacity);
+    this.seen = new SeenWindow(o.dedupWindow);
+    this.signatures = new SignaturePolicy(o.signatures);
+    this.router = o.embedder === undefined ? undefined : new IntentRouter(o.embedder, o.intents);
+    this.inboxes = new Inboxes(port.clock, o.inboxCapacity);
+    this.keys = o.keys;
+    this.signing = (o.sign ?? true) && o.keys !== undefined;
+    this.dedupAll = o.dedupAll ?? false;
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  /** Send-side checks and signing; returns the envelope and its payload's canonical JSON. */
+  build(from: AgentFacts | undefined, s: SendSpec): { env: Envelope; json: string } {
+    checkAddress(s);
+    const performative = s.performative ?? "inform";
+    if (!PERFORMATIVES.includes(performative)) throw new AiosError("E_INVALID_ARG", `performative: expected one of ${PERFORMATIVES.join(", ")}`, { details: { path: "performative" } });
+    const json = encodePayload(s.payload, this.maxPayloadBytes);
+    if (s.schema !== undefined) this.schemas.validate(s.schema, s.payload, "send");
+    const taint = from === undefined || from.taint.size === 0 ? (s.taint ?? []) : [...new Set([...(s.taint ?? []), ...from.taint])];
+    const id = s.id ?? this.port.ids.message();
+    const env: Envelope = {
+      id, performative, payload: s.payload, taint, ts: this.port.clock.now(),
+      conversation: s.conversation ?? id,
+      ...(from === undefined ? {} : { from: from.id }),
+      ...(s.to === undefined ? {} : { to: s.to }),
+      ...(s.topic === undefined ? {} : { topic: s.topic }),
+      ...(s.intent === undefined ? {} : { intent: s.intent }),
+      ...(s.replyTo === undefined ? {} : { replyTo: s.replyTo }),
+      ...(s.schema === undefined ? {} : { schema: s.schema }),
+      ...(s.stream === undefined ? {} : { stream: s.stream }),
+      ...(s.seq === undefined ? {} : { seq: s.seq }),
+    };
+    return { env: this.sealed(env, json), json };
+  }
+
+  /** Signs when signing is on and the sender is an agent. */
+  sealed(env: Envelope, json: string): Envelope {
+    if (!this.signing || env.from === undefined || this.keys === undefined) return env;
+    return { ...env, signature: signEnvelope(this.keys, env, json) };
+  }
+
+  async send(from: AgentFacts | undefined, s: SendSpec): Promise<SendResult> {
+    const { env, json } = this.build(from, s);
+    return this.dispatch(env, json, s.onFull);
+  }
+
+  /** Routes a built envelope to its recipients. `reply` makes it a request (one recipient only). */
+  async dispatch(env: Envelope, json: string, onFull: "wait" | "fail" | undefined, reply?: Reply): Promise<SendResult> {
+    const delivered: string[] = [];
+    const dead: string[] = [];
+    let duplicates = 0;
+    const tally = (agent: string, o: Outcome): void => {
+      if (o === "delivered") delivered.push(agent);
+      else if (o === "duplicate") duplicates++;
+      else dead.push(o.id);
+    };
+    if (env.to === "*") {
+      if (reply !== undefined) throw new AiosError("E_INVALID_ARG", "to: a request goes to one agent, not a broadcast", { details: { path: "to" } });
+      const tenant = env.from === undefined ? undefined : this.port.agent(env.from)?.tenant;
+      const targets = [...this.port.agents()].filter((a) => isLive(a) && a.id !== env.from && (tenant === undefined || a.tenant === tenant));
+      for (const a of targets) tally(a.id, await this.admit(env, json, a.id, onFull, undefined, false));
+    } else if (env.to !== undefined) {
+      tally(env.to, await this.admit(env, json, env.to, onFull, reply, true));
+    } else if (env.topic !== undefined) {
+      if (reply !== undefined) throw new AiosError("E_INVALID_ARG", "topic: a request goes to one agent; use to or intent", { details: { path: "topic" } });
+      for (const sub of this.topics.match(env.topic)) {
+        tally(sub.agent, sub.mode === "pull" ? this.admitPull(env, json, sub.agent) : await this.admit(env, json, sub.agent, onFull, undefined, false));
+      }
+    } else if (env.intent !== undefined) {
+      const router = this.router;
+      if (router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcPlugin was installed without an embedder", { details: { path: "intent" } });
+      const d = await router.route(env.intent, this.loadOf);
+      if (this.port.events.wants("ipc.intent.routed")) {
+        this.port.events.emit("ipc.intent.routed", { message: env.id, to: d.agent, skill: d.skill.name, score: d.score, tied: d.tied }, env.from as never);
+      }
+      tally(d.agent, await this.admit(env, json, d.agent, onFull, reply, true));
+    }
+    return { id: env.id, delivered, deadLettered: dead, duplicates };
+  }
+
+  /** Load for intent tie-breaking: mailbox length; undefined when the agent cannot take mail. */
+  readonly loadOf = (agent: string): number | undefined => {
+    const a = this.port.agent(agent);
+    return a === undefined || !isLive(a) ? undefined : (a.mailbox?.length ?? 0);
+  };
+
+  // ---- receiving ----------------------------------------------------------------------------
+
+  /** The receive-side checks: null when the copy may enter `recipient`'s mailbox. */
+  private refuse(env: Envelope, json: string, a: AgentFacts | undefined, recipient: string): [DeadLetterReason, string] | null {
+    if (a === undefined) return ["unknown_agent", `no agent ${recipient}`];
+    if (!isLive(a)) return ["agent_ended", `agent ${recipient} is ${a.status}`];
+    if (env.signature !== undefined) {
+      if (this.keys === undefined) return ["bad_signature", "signed message but no key store to verify it"];
+      const why = checkSignature(this.keys, env, json);
+      if (why !== null) return ["bad_signature", why];
+    } else if (this.signatures.requires(a.id, a.tenant)) {
+      return ["unsigned", `${recipient} requires signed messages`];
+    }
+    if (env.schema !== undefined) {
+      try {
+        this.schemas.validate(env.schema, env.payload, "receive");
+      } catch (e) {
+        return ["schema", isAiosError(e) ? e.message : String(e)];
+      }
+    }
+    return null;
+  }
+
+  private async admit(env: Envelope, json: string, recipient: string, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, strict: boolean): Promise<Outcome> {
+    const a = this.port.agent(recipient);
+    const no = this.refuse(env, json, a, recipient);
+    if (no !== null) return this.deadLetter(env, no[0], no[1], recipient, strict);
+    const dedup = this.dedupAll || a?.durable === true;
+    if (dedup && !this.seen.admit(recipient, env.id)) {
+      if (this.port.events.wants("ipc.duplicate")) this.port.events.emit("ipc.duplicate", { message: env.id, recipient }, env.from as never);
+      reply?.(null, undefined);
+      return "duplicate";
+    }
+    // One-way copies carry a refusal catcher, so mail the kernel refuses when the agent ends before
+    // handling it (kernel.exit) lands in the dead-letter queue instead of vanishing. `settled` keeps
+    // one copy from being dead-lettered twice (a parked letter is both refused and drained).
+    let settled = false;
+    const r = reply ?? ((err: Error | null) => {
+      if (err === null || settled || !isAiosError(err, "E_AGENT_STOPPED")) return;
+      settled = true;
+      this.deadLetter(env, "agent_ended", err.message, recipient, false);
+    });
+    try {
+      const p = this.port.deliver(env.from, recipient, env, onFull, r);
+      if (p !== undefined) await p;
+      return "delivered";
+    } catch (e) {
+      if (dedup) this.seen.forget(recipient, env.id);
+      let reason: DeadLetterReason;
+      if (isAiosError(e, "E_MAILBOX_FULL")) reason = "mailbox_full";
+      else if (isAiosError(e, "E_NO_AGENT") || isAiosError(e, "E_AGENT_STOPPED")) reason = "agent_ended";
+      else throw e;
+      if (settled) throw e;
+      settled = true;
+      return this.deadLetter(env, reason, e.message, recipient, strict);
+    }
+  }
+
+  /** Receive-side checks for a stream chunk; dead-letters it and returns why when refused. */
+  checkChunk(env: Envelope, json: string, recipient: string): string | null {
+    const no = this.refuse(env, json, this.port.agent(recipient), recipient);
+    if (no === null) return null;
+    this.deadLetter(env, no[0], no[1], recipient, false);
+    return `${no[0]}: ${no[1]}`;
+  }
+
+  private admitPull(env: Envelope, json: string, recipient: string): Outcome {
+    const no = this.refuse(env, json, this.port.agent(recipient), recipient);
+    if (no !== null) return this.deadLetter(env, no[0], no[1], recipient, false);
+    if (this.inboxes.put(recipient, env)) return "delivered";
+    return this.deadLetter(env, "mailbox_full", `the pull inbox of ${recipient} is full (${this.inboxes.capacity})`, recipient, false);
+  }
+
+  /** Records a dead letter; throws the matching error for a strict (direct or intent) send. */
+  deadLetter(env: Envelope, reason: DeadLetterReason, detail: string, recipient: string | undefined, strict: boolean): DeadLetter {
+    const dl = this.deadLetters.add(env, reason, detail, recipient);
+    if (this.port.events.wants("ipc.dead_letter")) {
+      this.port.events.emit("ipc.dead_letter", { id: dl.id, message: env.id, reason, detail, ...(recipient === undefined ? {} : { recipient }) }, env.from as never, "warn");
+    }
+    if (strict) throw new AiosError(REASON_CODE[reason], `message ${env.id} was not delivered (${reason}): ${detail}`, { details: { deadLetter: dl.id, reason, ...(recipient === undefined ? {} : { agent: recipient }) } });
+    return dl;
+  }
+
+  /** Re-sends a dead letter as it was (same id, same signature); it leaves the queue on success. */
+  replay(id: string): Promise<void> {
+    return this.deadLetters.replay(id, async (dl) => {
+      const env = dl.envelope;
+      const json = encodePayload(env.payload, Number.MAX_SAFE_INTEGER);
+      const target = dl.recipient ?? env.to;
+      if (target === undefined) throw new AiosError("E_INVALID_ARG", `dead letter ${id} has no recipient to replay to`);
+      await this.admit(env, json, target, undefined, undefined, true);
+    });
+  }
+
+  // ---- topics, skills, contracts ------------------------------------------------------------
+
+  subscribe(agent: string, pattern: string, mode: "push" | "pull" = "push"): void {
+    const list = this.subsOf.get(agent) ?? [];
+    if (list.some((s) => s.pattern === pattern && s.mode === mode)) return;
+    const sub: Sub = { agent, pattern, mode };
+    this.topics.add(pattern, sub);
+    list.push(sub);
+    this.subsOf.set(agent, list);
+  }
+
+  unsubscribe(agent: string, pattern: string): number {
+    const list = this.subsOf.get(agent) ?? [];
+    const gone = list.filter((s) => s.pattern === pattern);
+    for (const s of gone) this.topics.remove(s.pattern, s);
+    this.subsOf.set(agent, list.filter((s) => s.pattern !== pattern));
+    return gone.length;
+  }
+
+  subscriptionsOf(agent: string): number {
+    return this.subsOf.get(agent)?.length ?? 0;
+  }
+
+  async register(agent: AgentFacts, skills: readonly Skill[], contract: { input?: string; output?: string } = {}): Promise<number> {
+    for (const [k, id] of Object.entries(contract)) {
+      if (id !== undefined && !this.schemas.has(id)) throw new AiosError("E_INVALID_ARG", `${k}: "${id}" is not a registered payload schema`, { details: { path: k } });
+    }
+    if (skills.length > 0 && this.router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcPlugin was installed without an embedder", { details: { path: "skills" } });
+    const n = this.router === undefined ? 0 : await this.router.register(agent.id, skills);
+    this.contracts.set(agent.id, { name: agent.name, ...(contract.input === undefined ? {} : { input: contract.input }), ...(contract.output === undefined ? {} : { output: contract.output }) });
+    return n;
+  }
+
+  /** Forgets an ended agent's subscriptions, skills, contract and inbox (durable ones keep their seen window). */
+  forget(agent: string, durable: boolean): void {
+    for (const s of this.subsOf.get(agent) ?? []) this.topics.remove(s.pattern, s);
+    this.subsOf.delete(agent);
+    this.router?.unregister(agent);
+    this.contracts.delete(agent);
+    this.inboxes.drop(agent);
+    this.streams.forget(agent);
+    if (!durable) this.seen.drop(agent);
+  }
+}

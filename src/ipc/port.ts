@@ -1,0 +1,31 @@
+/**
+ * What ipc/ needs from the kernel, as a small structural port: the injected clock, ids and event
+ * bus, mailbox delivery (kernel.deliver) and live facts about agents. ipcPlugin builds it from the
+ * Kernel; class Proc satisfies AgentFacts as it is, so looking an agent up allocates nothing.
+ */
+import type { Clock, EventBus, IdGenerator } from "../core/index.js";
+
+export type Reply = (err: Error | null, value?: unknown) => void;
+
+export interface AgentFacts {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly tenant: string;
+  readonly durable: boolean;
+  readonly taint: ReadonlySet<string>;
+  readonly mailbox: { readonly length: number } | null;
+}
+
+export interface IpcPort {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly events: EventBus;
+  /** Puts a payload in the agent's mailbox; a promise when the sender must wait (full, durable). */
+  deliver(from: string | undefined, to: string, payload: unknown, onFull: "wait" | "fail" | undefined, reply: Reply | undefined): void | Promise<void>;
+  agent(id: string): AgentFacts | undefined;
+  agents(): Iterable<AgentFacts>;
+}
+
+const TERMINAL = new Set(["completed", "failed", "killed"]);
+export const isLive = (a: AgentFacts): boolean => !TERMINAL.has(a.status);

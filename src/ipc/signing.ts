@@ -1,0 +1,73 @@
+/**
+ * Message signatures: the sender's Ed25519 key (security/ identities, one per agent id) signs the
+ * canonical encoding (envelope.ts signingBytes); the receiver looks the key up by id, checks that
+ * its owner is the envelope's `from`, and verifies. Invariants: a present signature that does not
+ * verify is always rejected, whatever the policy; a missing one is rejected only where the
+ * signature policy requires signatures for the recipient (agent setting, else tenant, else default).
+ */
+import { AiosError } from "../core/index.js";
+import { publicRef, signWith, verifyWith, type Identities, type KeyRecord } from "../security/index.js";
+import { signingBytes, type Envelope, type MessageSignature } from "./envelope.js";
+
+export interface MessageKeys {
+  /** The owner's active signing key, created on first use. */
+  signingKey(owner: string): KeyRecord;
+  /** Any key by id (retired keys still verify what they signed). */
+  key(id: string): KeyRecord | undefined;
+}
+
+export function keysFromIdentities(ids: Identities): MessageKeys {
+  return { signingKey: (owner) => ids.ensure(owner, "ed25519"), key: (id) => ids.store.get(id) };
+}
+
+export type SignatureMode = "required" | "optional";
+
+export interface SignaturePolicyConfig {
+  readonly default?: SignatureMode;
+  /** Per recipient tenant. */
+  readonly tenants?: Readonly<Record<string, SignatureMode>>;
+  /** Per recipient agent id (wins over its tenant). */
+  readonly agents?: Readonly<Record<string, SignatureMode>>;
+}
+
+export class SignaturePolicy {
+  private readonly agents: Map<string, SignatureMode>;
+  private readonly tenants: Map<string, SignatureMode>;
+  private readonly fallback: SignatureMode;
+
+  constructor(c: SignaturePolicyConfig = {}) {
+    this.agents = new Map(Object.entries(c.agents ?? {}));
+    this.tenants = new Map(Object.entries(c.tenants ?? {}));
+    this.fallback = c.default ?? "optional";
+  }
+
+  setAgent(agent: string, mode: SignatureMode): void {
+    this.agents.set(agent, mode);
+  }
+  setTenant(tenant: string, mode: SignatureMode): void {
+    this.tenants.set(tenant, mode);
+  }
+
+  requires(agent: string, tenant: string): boolean {
+    return (this.agents.get(agent) ?? this.tenants.get(tenant) ?? this.fallback) === "required";
+  }
+}
+
+export function signEnvelope(keys: MessageKeys, e: Envelope, payloadJson: string): MessageSignature {
+  if (e.from === undefined) throw new AiosError("E_INVALID_ARG", "signature: an envelope without a sender cannot be signed", { details: { path: "from" } });
+  const rec = keys.signingKey(e.from);
+  const sig = signWith(rec, signingBytes(e, payloadJson), "ed25519").ed;
+  if (sig === undefined) throw new AiosError("E_INTERNAL", `key ${rec.id} produced no Ed25519 signature`);
+  return { key: rec.id, sig };
+}
+
+/** Null when the signature is good; otherwise the reason it is not. Never throws. */
+export function checkSignature(keys: MessageKeys, e: Envelope, payloadJson: string): string | null {
+  const s = e.signature;
+  if (s === undefined) return "unsigned";
+  const rec = keys.key(s.key);
+  if (rec === undefined) return `unknown signing key ${s.key}`;
+  if (rec.owner !== e.from) return `key ${s.key} belongs to ${rec.owner}, not the sender ${e.from ?? "(none)"}`;
+  if (rec.alg === "hmac") return `key ${s.key} is not a signing key`;
+  return verifyWith(publicRef(rec), signingBytes(e, payloadJson), { ed: s.sig }, "ed25519") ? null : "signature does not verify";
+}
