@@ -13,10 +13,41 @@ import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ToolSchema 
 import type { ModelRouter, RoutedResult } from "./router.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
 
+/**
+ * Messages and tool schemas are validated once per object: after validation they are deep-frozen and
+ * remembered, so an agent re-sending its (growing) conversation each turn pays only for new messages.
+ * Freezing makes the cache sound — a validated object can no longer change under it.
+ */
+const validated = new WeakSet<object>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/** Validates each element once; valid originals are frozen and remembered, then used as they are. */
+function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field: string): T[] {
+  return items.map((item, i) => {
+    if (typeof item === "object" && item !== null && validated.has(item)) return item as T;
+    const r = schema.safeParse(item);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const path = [field, String(i), ...(issue?.path.map(String) ?? [])].join(".");
+      throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path}: ${issue?.message ?? "invalid"}`, { details: { path } });
+    }
+    // A strict schema passed, so the original holds exactly the validated data; freeze and keep it.
+    validated.add(deepFreeze(item as object));
+    return item as T;
+  });
+}
+
 const ArgsSchema = z.strictObject({
   model: z.string().min(1).optional(),
-  messages: z.array(ChatMessageSchema).min(1),
-  tools: z.array(ToolSchemaSchema).optional(),
+  messages: z.array(z.unknown()).min(1),
+  tools: z.array(z.unknown()).optional(),
   maxTokens: z.number().int().min(1).optional(),
   temperature: z.number().min(0).max(2).optional(),
   output: z.strictObject({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()) }).optional(),
@@ -36,7 +67,7 @@ export type LlmInvokeResult = RoutedResult;
 
 interface Parsed {
   readonly model: string;
-  readonly full: z.output<typeof ArgsSchema>;
+  readonly full: Omit<z.output<typeof ArgsSchema>, "messages" | "tools"> & { readonly messages: ChatMessage[]; readonly tools?: ToolSchema[] };
   readonly estimate: number;
 }
 
@@ -50,11 +81,14 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
       const path = i?.path.map(String).join(".") ?? "";
       throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path || "(args)"}: ${i?.message ?? "invalid"}`, { details: { path } });
     }
+    const messages = validateEach<ChatMessage>(r.data.messages, ChatMessageSchema, "messages");
+    const tools = r.data.tools === undefined ? undefined : validateEach<ToolSchema>(r.data.tools, ToolSchemaSchema, "tools");
     const model = r.data.model ?? defaultModel;
     if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
     if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
-    const estimate = promptTokens(r.data.messages, r.data.tools, estimateTokens) + (r.data.maxTokens ?? 0);
-    return { model, full: r.data, estimate };
+    const estimate = promptTokens(messages, tools, estimateTokens) + (r.data.maxTokens ?? 0);
+    const { tools: _raw, ...rest } = r.data;
+    return { model, full: { ...rest, messages, ...(tools === undefined ? {} : { tools }) }, estimate };
   };
   const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => parsed.get(args) ?? parse(args);
   return {

@@ -10,7 +10,20 @@ export type TokenCounter = (text: string) => number;
 
 export const estimateTokens: TokenCounter = (text) => Math.ceil(text.length / 4);
 
+/** Counts per (counter, message object): conversations are re-counted every turn, messages rarely change. */
+const memo = new WeakMap<TokenCounter, WeakMap<ChatMessage, number>>();
+
 export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+  let byMsg = memo.get(count);
+  if (byMsg === undefined) memo.set(count, (byMsg = new WeakMap()));
+  const hit = byMsg.get(m);
+  if (hit !== undefined && Object.isFrozen(m)) return hit;
+  const n = countMessage(m, count);
+  byMsg.set(m, n);
+  return n;
+}
+
+function countMessage(m: ChatMessage, count: TokenCounter): number {
   let n = 4 + count(m.content);
   if (m.role === "assistant") for (const c of m.toolCalls ?? []) n += 8 + count(c.name) + count(JSON.stringify(c.args));
   if (m.role === "tool") n += count(m.name);
