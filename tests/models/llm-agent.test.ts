@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { boot, type Aios, type Plugin } from "../../src/index.js";
+import { boot, SimulatedClock, type Aios, type Plugin } from "../../src/index.js";
 import { ToolRegistry, defineTool, toolCallSyscall } from "../../src/tools/index.js";
 import { ReplayProvider, modelsPlugin, runLlm, type ChatRequest, type LlmAnswer, type ModelsPluginOptions, type ReplayTurnInput } from "../../src/models/index.js";
 import { Loopback } from "./http-fixture.js";
@@ -83,6 +83,19 @@ describe("the LLM agent program (kind: llm) through boot()", () => {
     const { os } = await start(fiveAdds);
     await expect(runLlm(os, { ...spec, budget: { tokens: 60 } }, { goal: "count" })).rejects.toThrow(/tokens budget exhausted/);
     await expect(runLlm(os, { ...spec, maxSteps: 3 }, { goal: "count" })).rejects.toThrow(/steps budget exhausted \(3 of 3\)/);
+  });
+
+  it("enforces the wall-time budget on the kernel's clock and the credits budget from the price table", async () => {
+    const clock = new SimulatedClock();
+    const scripted = new ReplayProvider({ name: "scripted", respond: (req) => {
+      clock.advance(1_000); // each model turn takes a simulated second
+      return fiveAdds(req);
+    } });
+    os = await boot({ clock, plugins: [toolsPlugin, modelsPlugin({ models: {}, providers: { scripted }, tools: registry })] });
+    await expect(runLlm(os, { ...spec, budget: { wallTimeMs: 2_500 } }, { goal: "count" })).rejects.toThrow(/wallTimeMs budget exhausted \(3000 of 2500\)/);
+    await os.shutdown();
+    os = await boot({ plugins: [toolsPlugin, modelsPlugin({ models: { priced: { provider: "replay", model: "p", loop: true, price: { promptPer1k: 1000, completionPer1k: 1000 }, turns: [{ toolCalls: [{ name: "math.add", args: { a: 1, b: 2 } }], usage: { promptTokens: 1, completionTokens: 1 } }] } }, tools: registry })] });
+    await expect(runLlm(os, { ...spec, model: "priced", budget: { credits: 5 } }, { goal: "spend" })).rejects.toThrow(/credits budget exhausted \(6 of 5\)/); // 2 credits per turn
   });
 
   it("needs the llm:<model>#invoke capability for every model call", async () => {
