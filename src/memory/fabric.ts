@@ -133,13 +133,14 @@ export class MemoryFabric {
     return run;
   }
 
-  private checkContent(type: string, content: unknown): { content: unknown; bytes: number } {
+  private checkContent(type: string, content: unknown): { content: unknown; bytes: number; canon: string } {
     const parsed = this.types.validate(type, content);
-    const bytes = Buffer.byteLength(canonicalJson(parsed));
+    const canon = canonicalJson(parsed);
+    const bytes = Buffer.byteLength(canon);
     if (bytes > this.maxBytes) {
       throw new AiosError("E_INVALID_ARG", `content: ${bytes} bytes exceeds the ${this.maxBytes}-byte limit (store large data elsewhere and keep a reference)`, { details: { path: "content", bytes, limit: this.maxBytes } });
     }
-    return { content: parsed, bytes };
+    return { content: parsed, bytes, canon };
   }
 
   private checkVector(v: readonly number[] | undefined, path = "embedding"): Float32Array | undefined {
@@ -153,9 +154,9 @@ export class MemoryFabric {
     return this.o.embedder !== undefined && (this.o.autoEmbed ?? true);
   }
 
-  private newVersion(meta: RecordMeta, b: { type: string; content: unknown; tags: readonly string[]; parents: readonly string[]; op: VersionOp; agent: string; deleted?: boolean }): MemoryVersion {
+  private newVersion(meta: RecordMeta, b: { type: string; content: unknown; tags: readonly string[]; parents: readonly string[]; op: VersionOp; agent: string; deleted?: boolean }, canon?: string): MemoryVersion {
     const deleted = b.deleted ?? false;
-    const hash = versionHash({ recordId: meta.id, type: b.type, content: b.content, tags: b.tags, parents: b.parents, deleted });
+    const hash = versionHash({ recordId: meta.id, type: b.type, content: b.content, tags: b.tags, parents: b.parents, deleted }, canon);
     return { hash, recordId: meta.id, parents: [...b.parents], type: b.type, content: b.content, tags: [...b.tags], agent: b.agent, ts: this.clock.now(), op: b.op, deleted };
   }
 
@@ -173,8 +174,8 @@ export class MemoryFabric {
       const actor = this.actor(inp);
       const scope = parseScope(inp.scope, actor);
       this.access.require(actor, scope, "write");
-      const { content, bytes } = this.checkContent(inp.type, inp.content);
-      return { inp, actor, scope, content, bytes, vector: this.checkVector(inp.embedding) };
+      const { content, bytes, canon } = this.checkContent(inp.type, inp.content);
+      return { inp, actor, scope, content, bytes, canon, vector: this.checkVector(inp.embedding) };
     });
     const need = prepared.filter((p) => p.vector === undefined);
     if (this.autoEmbed() && need.length > 0 && this.o.embedder !== undefined) {
@@ -198,9 +199,9 @@ export class MemoryFabric {
           owner: p.actor.agent, createdAt: now, type: p.inp.type, tags: dedupe(p.inp.tags ?? []), heads: [], updatedAt: now,
           expiresAt: ttl === undefined ? null : now + ttl, deleted: false, bytes: p.bytes,
         };
-        const v = this.newVersion(meta, { type: meta.type, content: p.content, tags: meta.tags, parents: [], op: "create", agent: p.actor.agent });
+        const v = this.newVersion(meta, { type: meta.type, content: p.content, tags: meta.tags, parents: [], op: "create", agent: p.actor.agent }, p.canon);
         meta.heads = [v.hash];
-        ops.push({ kind: "version", version: v }, { kind: "record", meta }, { kind: "text", rowid: meta.rowid, text: this.types.text(meta.type, p.content) });
+        ops.push({ kind: "version", version: v }, { kind: "record", meta }, { kind: "text", rowid: meta.rowid, text: this.types.text(meta.type, p.content), fresh: true });
         if (p.vector !== undefined) ops.push({ kind: "vector", rowid: meta.rowid, vector: p.vector });
         metas.push({ meta, vector: p.vector });
       }

@@ -96,7 +96,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
         return;
       }
       case "text":
-        s.delText.run(op.rowid);
+        if (op.fresh !== true) s.delText.run(op.rowid);
         if (op.text !== null) s.insText.run(op.rowid, op.text);
         return;
       case "vector":

@@ -10,7 +10,8 @@ import type { MemoryVersion, RecordMeta } from "./record.js";
 export type WriteOp =
   | { readonly kind: "record"; readonly meta: RecordMeta }
   | { readonly kind: "version"; readonly version: MemoryVersion }
-  | { readonly kind: "text"; readonly rowid: number; readonly text: string | null }
+  /** `fresh`: the rowid never had text (skips the delete, which is costly on a contentless FTS table). */
+  | { readonly kind: "text"; readonly rowid: number; readonly text: string | null; readonly fresh?: boolean }
   | { readonly kind: "vector"; readonly rowid: number; readonly vector: Float32Array | null }
   | { readonly kind: "edge"; readonly from: number; readonly to: number; readonly type: string; readonly ts: number; readonly remove: boolean }
   | { readonly kind: "grant"; readonly tenant: string; readonly namespace: string; readonly agent: string; readonly access: "read" | "write" | null }
