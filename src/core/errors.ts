@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   E_INTERNAL: { retryable: false, summary: "an internal invariant failed" },
   E_NOT_FOUND: { retryable: false, summary: "the requested item does not exist" },
   E_CONFLICT: { retryable: true, summary: "a concurrent change conflicted" },
+  E_UNAVAILABLE: { retryable: true, summary: "the daemon or service cannot be reached" },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
