@@ -8,8 +8,8 @@
  */
 import type { Clock } from "../core/index.js";
 import { AiosError } from "../core/index.js";
-import type { CapabilityChecker, CapDecision } from "../kernel/guards.js";
-import type { Caller, CapabilityRequest } from "../kernel/syscalls.js";
+import type { CapabilityChecker, CapDecision } from "../kernel/index.js";
+import type { Caller, CapabilityRequest } from "../kernel/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
 import { parseCapability } from "./capability.js";
 import { QuotaLedger } from "./quota.js";

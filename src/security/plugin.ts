@@ -5,8 +5,8 @@
  * (keys, tokens, approvals, secrets, redactor, taint) for the API, CLI and other subsystems.
  */
 import type { AgentId, Clock, EventBus, Logger } from "../core/index.js";
-import type { CapabilityChecker, PolicyEngine, SyscallEffects } from "../kernel/guards.js";
-import type { Caller, SyscallDef, SyscallName } from "../kernel/syscalls.js";
+import type { CapabilityChecker, PolicyEngine, SyscallEffects } from "../kernel/index.js";
+import type { Caller, SyscallDef, SyscallName } from "../kernel/index.js";
 import { redactingLogger } from "./redact.js";
 import { Security, type SecurityOptions } from "./security.js";
 import { capSyscalls } from "./syscalls.js";

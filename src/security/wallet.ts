@@ -4,7 +4,7 @@
  * expiry or a not-before) and until the revocation epoch moves; the hot path is two map look-ups,
  * a clock read and two comparisons.
  */
-import type { CapDecision } from "../kernel/guards.js";
+import type { CapDecision } from "../kernel/index.js";
 import type { VerifiedToken } from "./authority.js";
 import { allows, type Capability, type CapRequest } from "./capability.js";
 import { QuotaLedger, type QuotaSlot } from "./quota.js";
