@@ -3,8 +3,10 @@
  * WebAssembly, quickjs-emscripten). The script defines `function run(args, host)` and returns a
  * JSON-serialisable value. Invariants:
  * - a fresh runtime and context per call (no state leaks between calls or agents), disposed after;
- * - each call gets its own WebAssembly instance (the compiled module is shared; instantiating costs
- *   a few ms), so its linear memory measures that call alone. Memory is capped by watching that
+ * - each call gets its own QuickJS runtime and context on a WebAssembly instance whose linear memory
+ *   is at its initial size: an instance is reused only if the previous call never grew its memory,
+ *   otherwise it is dropped and a fresh one instantiated (the compiled module is shared). So a call
+ *   can use at most the initial memory plus its limit, whatever ran before it. Memory is capped by watching that
  *   memory's growth from the interrupt handler: QuickJS's own setMemoryLimit under Emscripten counts
  *   8 bytes per allocation (malloc_usable_size is unavailable there; quickjs-emscripten issues
  *   #206/#271), so it only bounds single allocations — it is kept for that. The cap is enforced at
@@ -51,7 +53,27 @@ export interface ScriptToolDefinition {
 
 let variant: Promise<QuickJSSyncVariant> | undefined;
 
-/** A fresh instance per call; the wasm is compiled once (falls back to the stock variant's loader). */
+/** An idle instance whose memory never grew, if any (see the header). */
+let idle: { qjs: QuickJSWASMModule; size: number } | undefined;
+
+async function acquireModule(): Promise<{ qjs: QuickJSWASMModule; size: number }> {
+  const reuse = idle;
+  idle = undefined;
+  if (reuse !== undefined) return reuse;
+  const qjs = await freshModule();
+  return { qjs, size: wasmBytes(qjs) };
+}
+
+function releaseModule(m: { qjs: QuickJSWASMModule; size: number }): void {
+  if (wasmBytes(m.qjs) === m.size) idle = m;
+}
+
+function wasmBytes(qjs: QuickJSWASMModule): number {
+  // Only byteLength is read; typed structurally because this tsconfig's lib has no DOM/wasm types.
+  return (qjs.getWasmMemory() as unknown as { readonly buffer: { readonly byteLength: number } }).buffer.byteLength;
+}
+
+/** A new instance; the wasm is compiled once (falls back to the stock variant's loader). */
 async function freshModule(): Promise<QuickJSWASMModule> {
   variant ??= (async () => {
     try {
@@ -86,7 +108,19 @@ export function scriptTool(def: ScriptToolDefinition): AnyTool {
       sideEffect: def.sideEffect ?? false,
       requires: () => def.requires ?? [],
       async execute(args, ctx) {
-        return runScript(await freshModule(), def, args, ctx);
+        const m = await acquireModule();
+        let healthy = false;
+        try {
+          const out = runScript(m.qjs, def, args, ctx);
+          healthy = true;
+          return out;
+        } catch (e) {
+          // A script's own exception leaves the instance sound; a wasm trap or a limit hit does not count.
+          healthy = e instanceof AiosError && e.code === "E_TOOL";
+          throw e;
+        } finally {
+          if (healthy) releaseModule(m);
+        }
       },
     }),
   );
@@ -103,16 +137,14 @@ function fromJsonSchema(schema: Record<string, unknown>): z.ZodType {
 function runScript(qjs: QuickJSWASMModule, def: ScriptToolDefinition, args: unknown, ctx: ToolContext): unknown {
   const timeoutMs = def.timeoutMs ?? 1000;
   const memoryLimit = def.memoryLimitBytes ?? 32 << 20;
-  // Only byteLength is read; typed structurally because this tsconfig's lib has no DOM/wasm types.
-  const memory = qjs.getWasmMemory() as unknown as { readonly buffer: { readonly byteLength: number } };
-  const baseline = memory.buffer.byteLength;
+  const baseline = wasmBytes(qjs);
   const rt = qjs.newRuntime();
   rt.setMemoryLimit(memoryLimit);
   rt.setMaxStackSize(Math.min(def.stackLimitBytes ?? 128 << 10, MAX_STACK));
   const deadline = performance.now() + timeoutMs;
   let interrupted: "time" | "memory" | undefined;
   rt.setInterruptHandler(() => {
-    if (memory.buffer.byteLength - baseline > memoryLimit) interrupted = "memory";
+    if (wasmBytes(qjs) - baseline > memoryLimit) interrupted = "memory";
     else if (performance.now() > deadline) interrupted = "time";
     return interrupted !== undefined;
   });
