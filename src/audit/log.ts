@@ -52,6 +52,7 @@ export class AuditLog extends AuditReader {
   private readonly maxBuffered: number;
   private readonly insert: Stmt;
   private readonly insertCp: Stmt;
+  private readonly lastSeqStmt: Stmt;
   private buffer: Pending[] = [];
   private seq: number;
   private chain: Buffer;
@@ -89,6 +90,7 @@ export class AuditLog extends AuditReader {
     this.file = new CheckpointFile(paths.checkpoints);
     this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
     this.insertCp = db.prepare("INSERT INTO audit_checkpoints(size, line) VALUES (?, ?)");
+    this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
   }
 
   /** Committed entries. */
@@ -133,6 +135,10 @@ export class AuditLog extends AuditReader {
     const cps: Checkpoint[] = [];
     try {
       this.db.transaction(() => {
+        // Single writer: a second AuditLog on the same file would fork the chain. IMMEDIATE takes
+        // the write lock before this check, so the check and the inserts see the same log.
+        const last: unknown = this.lastSeqStmt.get();
+        if (last !== this.seq) throw new AiosError("E_CONFLICT", `another writer appended to this audit log (it ends at seq ${String(last)}, this writer at ${this.seq})`, { retryable: false });
         for (const p of batch) {
           const seq = this.seq + 1;
           // Keys in canonical (sorted) order: agent, data, kind, seq, ts, v — equal to canonicalize(entry).
@@ -146,13 +152,14 @@ export class AuditLog extends AuditReader {
         }
         for (const cp of cps) this.insertCp.run(cp.size, JSON.stringify(cp));
         setMeta(this.db, "merkle", this.acc.serialize());
-      })();
+      }).immediate();
     } catch (e) {
       this.seq = before.seq;
       this.chain = before.chain;
       this.acc = before.acc;
       this.lastCheckpoint = before.last;
       this.buffer = batch.concat(this.buffer);
+      if (e instanceof AiosError) throw e;
       throw new AiosError("E_STORAGE", "audit batch could not be written; entries kept in memory", { cause: e });
     }
     try {

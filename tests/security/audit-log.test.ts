@@ -85,6 +85,27 @@ describe("appending", () => {
     expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
   });
 
+  it("a second writer on the same log is refused instead of forking the chain", () => {
+    const dir = tempDir();
+    const { privateKey } = keys();
+    const a = openLog(dir, privateKey).log;
+    const b = openLog(dir, privateKey).log;
+    a.append({ kind: "audit", agent: null, data: { from: "a" } });
+    a.flush();
+    b.append({ kind: "audit", agent: null, data: { from: "b" } });
+    let caught: unknown;
+    try {
+      b.flush();
+    } catch (e) {
+      caught = e;
+    }
+    expect(isAiosError(caught, "E_CONFLICT")).toBe(true);
+    expect(b.buffered).toBe(1); // kept, not lost
+    expect(() => b.close()).toThrow(/another writer/);
+    a.close();
+    expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
+  });
+
   it("refuses bad options with the field named", () => {
     const dir = tempDir();
     const k = keys().privateKey;
