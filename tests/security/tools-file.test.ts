@@ -130,3 +130,33 @@ describe("file tools: scope", () => {
     await refused("file.read", { path: join(root, "nope.txt") }, "E_NOT_FOUND");
   });
 });
+
+describe("file tools: a symlink swapped in after the check", () => {
+  // These drive fs-scope's last line of defence directly: the path was checked, then the attacker
+  // swaps something in before the open. The tool must notice at open time.
+  it("refuses when the final component became a symlink (O_NOFOLLOW)", async () => {
+    const { openVerified } = await import("../../src/tools/fs-scope.js");
+    const { constants, renameSync, unlinkSync } = await import("node:fs");
+    const target = join(root, "swap.txt");
+    writeFileSync(target, "checked");
+    unlinkSync(target);
+    symlinkSync(join(outside, "secret.txt"), join(root, "swap.tmp"));
+    renameSync(join(root, "swap.tmp"), target);
+    await expect(openVerified(target, constants.O_RDONLY)).rejects.toMatchObject({ code: "E_CAP_DENIED", message: expect.stringMatching(/became a symlink/) });
+    unlinkSync(target);
+  });
+
+  it("refuses when a parent directory became a symlink (the opened fd's real path is re-checked)", async () => {
+    const { openVerified } = await import("../../src/tools/fs-scope.js");
+    const { constants, renameSync } = await import("node:fs");
+    mkdirSync(join(root, "swapdir"));
+    writeFileSync(join(root, "swapdir", "secret.txt"), "inside");
+    const checked = join(root, "swapdir", "secret.txt");
+    renameSync(join(root, "swapdir"), join(root, "swapdir.old"));
+    symlinkSync(outside, join(root, "swapdir"));
+    await expect(openVerified(checked, constants.O_RDONLY)).rejects.toMatchObject({
+      code: "E_CAP_DENIED",
+      message: expect.stringContaining(`resolved to ${join(outside, "secret.txt")}`),
+    });
+  });
+});
