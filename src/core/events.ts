@@ -16,7 +16,7 @@ const SEVERITY_RANK: Record<Severity, number> = { debug: 0, info: 1, warn: 2, er
 
 export type AgentStatus = "pending" | "running" | "paused" | "completed" | "failed" | "killed";
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- augmented by other modules
+ 
 export interface EventDataMap {
   "agent.spawned": { name: string; kind: string; parent?: AgentId; ephemeral: boolean; version: string };
   "agent.transition": { op: string; from: AgentStatus | "none"; to: AgentStatus; reason?: string };

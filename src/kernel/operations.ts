@@ -65,7 +65,7 @@ export class Operations {
   async clone(id: string, overrides: Partial<AgentSpecInput> = {}): Promise<AgentId> {
     return this.run("clone", [id], { overrides }, async ([p]) => {
       await this.k.whenIdle(p);
-      const spec = this.k.parse({ ...p.spec, ...overrides } as AgentSpecInput);
+      const spec = this.k.parse({ ...p.spec, ...overrides });
       return this.k.spawn(spec, { state: copyState(p), ...(p.parent ? { parent: p.parent.id } : {}) });
     });
   }
@@ -74,7 +74,7 @@ export class Operations {
     await this.run("upgrade", [id], { version: opts.spec?.version }, async ([p]) => {
       await this.k.whenIdle(p);
       const fromVersion = p.spec.version;
-      const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic ? { logic: opts.logic } : {}) } as AgentSpecInput);
+      const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic ? { logic: opts.logic } : {}) });
       if (spec.name !== p.spec.name || spec.kind !== p.spec.kind) {
         throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name or kind", { details: { path: "spec" } });
       }
@@ -127,7 +127,7 @@ export class Operations {
   /** A child of `id` with a narrower spec: capabilities and tools must be subsets of the parent's. */
   async specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
     return this.run("specialize", [id], { narrow }, async ([p]) => {
-      const spec = this.k.parse({ ...p.spec, ...narrow, name: narrow.name ?? `${p.spec.name}.special` } as AgentSpecInput);
+      const spec = this.k.parse({ ...p.spec, ...narrow, name: narrow.name ?? `${p.spec.name}.special` });
       checkSubset(this.k, p, spec.capabilities);
       const extraTools = spec.tools.filter((t) => !p.spec.tools.includes(t));
       if (extraTools.length > 0) {

@@ -47,7 +47,7 @@ export class Aios {
   }
   /** Invokes a syscall as the given agent (through the same door its own code uses). */
   syscall<N extends SyscallName>(as: string, name: N, args: SyscallArgs<N>): Promise<SyscallResult<N>> {
-    return this.kernel.dispatcher.invoke(this.kernel.get(as), name, args) as Promise<SyscallResult<N>>;
+    return this.kernel.dispatcher.invoke(this.kernel.get(as), name, args);
   }
   pause(id: string): Promise<void> {
     return this.kernel.ops.pause(id);

@@ -41,7 +41,7 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   for (const sub of ["journal", "security", "audit", "memory"]) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   const security = securityPlugin({ ...(o.security ?? {}), dataDir: join(dataDir, "security") });
   const tools = toolsPlugin(o.tools ?? {});
-  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal") }), security as unknown as Plugin];
+  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal") }), security];
   let audit: AuditPlugin | undefined;
   if (o.audit !== false) {
     audit = auditPlugin({
@@ -52,8 +52,8 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
     });
     plugins.push(audit);
   }
-  plugins.push(tools as unknown as Plugin, schedPlugin(o.sched ?? {}) as unknown as Plugin);
-  if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }) as unknown as Plugin);
+  plugins.push(tools, schedPlugin(o.sched ?? {}));
+  if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
   let memory: MemoryPlugin | undefined;
   if (o.memory !== false) {
     memory = memoryPlugin({ ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });

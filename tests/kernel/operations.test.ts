@@ -43,7 +43,7 @@ describe("clone, upgrade, merge, split, specialize", () => {
         return m === "get" ? s : { items: [...s.items, (m as number) * 10] };
       },
     };
-    await os.upgrade(id, { logic: v2 as AgentLogic, spec: { version: "2" } });
+    await os.upgrade(id, { logic: v2, spec: { version: "2" } });
     await os.send(id, 3);
     await settle();
     expect(await os.request(id, "get")).toEqual({ v: 2, items: [1, 2, 30] });
