@@ -42,6 +42,7 @@ export interface LocalStats {
   reusedTokens: number;
   generatedTokens: number;
   evictions: number;
+  preemptions: number;
 }
 
 export function renderPrompt(messages: readonly ChatMessage[]): string {
@@ -50,7 +51,7 @@ export function renderPrompt(messages: readonly ChatMessage[]): string {
 
 export class LocalProvider implements ModelProvider {
   readonly name: string;
-  readonly stats: LocalStats = { evaluatedTokens: 0, reusedTokens: 0, generatedTokens: 0, evictions: 0 };
+  readonly stats: LocalStats = { evaluatedTokens: 0, reusedTokens: 0, generatedTokens: 0, evictions: 0, preemptions: 0 };
   private loading: Promise<Loaded> | undefined;
   private loaded: Loaded | undefined;
   private readonly sessions = new Map<string, Session>();
@@ -173,6 +174,12 @@ export class LocalProvider implements ModelProvider {
           finishReason = "length";
           break;
         }
+        if (opts.preemption?.requested === true) {
+          // Pausing the generator pauses only this sequence; the others keep decoding in the batch.
+          this.stats.preemptions++;
+          await opts.preemption.yield();
+          if (aborted(opts.signal)) throw cancelled(this.name);
+        }
       }
       this.stats.generatedTokens += out.length;
       yield { type: "done", result: { text, toolCalls: [], usage: { promptTokens: tokens.length, completionTokens: out.length }, finishReason, model: this.name } };
@@ -202,4 +209,9 @@ export class LocalProvider implements ModelProvider {
 /** Disposing a sequence only frees its cells; a failure there must not fail the caller's turn. */
 function disposeQuietly(seq: LlamaContextSequence): void {
   seq.dispose().catch(() => undefined);
+}
+
+/** A function, not an inline read: TypeScript would otherwise keep an earlier narrowing across awaits. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }

@@ -58,6 +58,13 @@ export interface ChatOptions {
   readonly temperature?: number;
   /** A stable key (usually the agent id) so stateful providers reuse per-conversation state (KV cache). */
   readonly session?: string;
+  /**
+   * Preemption at token boundaries (sched's PreemptionToken + lease.yield fit): a provider that
+   * supports it checks `requested` after each token and awaits `yield()` — giving its slot away —
+   * before continuing; the local provider keeps the sequence's KV cache meanwhile, so it resumes
+   * without re-evaluating anything.
+   */
+  readonly preemption?: { readonly requested: boolean; yield(): Promise<void> };
 }
 
 export interface Usage {

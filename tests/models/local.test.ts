@@ -76,6 +76,26 @@ describe("local GGUF provider (stories260K)", () => {
     await expect(p.chat(story(long))).rejects.toMatchObject({ code: "E_CONTEXT_OVERFLOW" });
   });
 
+  it("yields at a token boundary when preemption is requested and resumes with the same text", async () => {
+    const plain = await p.chat(story("Ben found a shiny"), { maxTokens: 20 });
+    let asks = 2;
+    let yields = 0;
+    const preemption = {
+      get requested() {
+        return asks > 0;
+      },
+      yield: async () => {
+        asks--;
+        yields++;
+      },
+    };
+    const before = p.stats.preemptions;
+    const r = await p.chat(story("Ben found a shiny"), { maxTokens: 20, preemption });
+    expect(yields).toBe(2);
+    expect(p.stats.preemptions - before).toBe(2);
+    expect(r.text).toBe(plain.text);
+  });
+
   it("names the entry when the model file is missing", () => {
     expect(() => createProvider("tiny", { provider: "local", model: "x", modelPath: "/nope/missing.gguf" })).toThrow(/model "tiny": model file not found/);
   });
