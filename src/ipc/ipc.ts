@@ -9,7 +9,7 @@
 import { AiosError, isAiosError, type ErrorCode } from "../core/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
 import { SeenWindow } from "./dedup.js";
-import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, PERFORMATIVES, type Envelope, type Performative } from "./envelope.js";
+import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope, type Performative } from "./envelope.js";
 import { Inboxes } from "./inbox.js";
 import { IntentRouter, type IntentEmbedder, type IntentRouterOptions, type Skill } from "./intents.js";
 import { isLive, type AgentFacts, type IpcPort, type Reply } from "./port.js";
@@ -149,6 +149,22 @@ export class Ipc {
   async send(from: AgentFacts | undefined, s: SendSpec): Promise<SendResult> {
     const { env, json } = this.build(from, s);
     return this.dispatch(env, json, s.onFull);
+  }
+
+  /**
+   * The door for envelopes from outside this process (gateway, cluster transport): parsed, not
+   * trusted — no send-side checks ran, so its signature, schema and size decide here.
+   */
+  async receive(raw: unknown, onFull?: "wait" | "fail"): Promise<SendResult> {
+    const env = parseEnvelope(raw);
+    let json: string;
+    try {
+      json = encodePayload(env.payload, this.maxPayloadBytes);
+    } catch (e) {
+      this.deadLetter(env, "too_large", isAiosError(e) ? e.message : String(e), env.to, false);
+      throw e;
+    }
+    return this.dispatch(env, json, onFull);
   }
 
   /** Routes a built envelope to its recipients. `reply` makes it a request (one recipient only). */

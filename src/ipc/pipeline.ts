@@ -47,7 +47,9 @@ export function parsePipeline(text: string): string[] {
 function resolve(ipc: Ipc, ref: string, i: number): string {
   const byId = ipc.port.agent(ref);
   if (byId !== undefined && isLive(byId)) return byId.id;
-  const named = [...ipc.contracts.entries()].filter(([id, c]) => c.name === ref && ipc.loadOf(id) !== undefined).map(([id]) => id);
+  let named = [...ipc.contracts.entries()].filter(([id, c]) => c.name === ref && ipc.loadOf(id) !== undefined).map(([id]) => id);
+  // Agents that declared nothing are still found by name (the contract check then names them).
+  if (named.length === 0) named = [...ipc.port.agents()].filter((a) => a.name === ref && isLive(a)).map((a) => a.id);
   if (named.length === 1) return named[0] as string;
   const why = named.length === 0 ? "no live agent with that id or registered name" : `${named.length} registered agents share that name`;
   throw new AiosError("E_NO_AGENT", `pipeline stage ${i + 1} "${ref}": ${why}`, { details: { path: `stages.${i}` } });
