@@ -3,9 +3,8 @@
  * prints `report`, exiting with `exitCode` — 0 intact, 1 tampering found, 2 could not verify
  * (no log, no key, unreadable).
  */
-import type { KeyObject } from "node:crypto";
 import { toAiosError } from "../core/index.js";
-import type { CheckpointVerifier } from "./signing.js";
+import type { VerifierInput } from "./signing.js";
 import { verifyAudit } from "./verify.js";
 import type { AuditVerifyResult } from "./verify-types.js";
 
@@ -18,7 +17,7 @@ export interface AuditVerifyCommandResult {
   readonly result?: AuditVerifyResult;
 }
 
-export function auditVerifyCommand(dataDir: string, options: { publicKey?: KeyObject | string | CheckpointVerifier; maxProblems?: number } = {}): AuditVerifyCommandResult {
+export function auditVerifyCommand(dataDir: string, options: { publicKey?: VerifierInput; maxProblems?: number } = {}): AuditVerifyCommandResult {
   let r: AuditVerifyResult;
   try {
     r = verifyAudit({ dataDir, ...options });

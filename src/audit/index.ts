@@ -20,11 +20,13 @@ export { syscallContent, lifecycleContent, type AuditContent, type AuditEntry, t
 export {
   ed25519Signer,
   ed25519Verifier,
+  multiKeyVerifier,
   keyIdOf,
   checkpointVerifies,
   type Checkpoint,
   type CheckpointSigner,
   type CheckpointVerifier,
+  type VerifierInput,
 } from "./signing.js";
 export { MerkleTree, MerkleAccumulator, verifyInclusion, verifyConsistency, splitPoint, type TreeHead } from "./merkle.js";
 export { leafHash, nodeHash, chainHash, EMPTY_ROOT, GENESIS } from "./hashing.js";

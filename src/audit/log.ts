@@ -10,14 +10,14 @@
  * try); entries that could not be kept (buffer overflow) are recorded as a gap entry, never lost
  * silently. One writer per data dir.
  */
-import { writeFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
 import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Stmt } from "./db.js";
 import { CheckpointFile } from "./checkpoint-file.js";
 import { chainHash, leafHash } from "./hashing.js";
 import type { MerkleAccumulator } from "./merkle.js";
-import { signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
+import { signCheckpoint, splitPem, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
 import type { AuditContent } from "./entry.js";
 import { encodeContent, type Pending } from "./encode.js";
 import { loadState, reconcileCheckpointFile } from "./recover.js";
@@ -81,7 +81,7 @@ export class AuditLog extends AuditReader {
     if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
     else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
     this.checkpointEvery = Number(stored ?? n);
-    if (this.signer.publicKeyPem !== undefined && !existsSync(paths.publicKey)) writeFileSync(paths.publicKey, this.signer.publicKeyPem, { mode: 0o644 });
+    pinPublicKey(paths.publicKey, this.signer.publicKeyPem);
     const state = loadState(db);
     this.seq = state.seq;
     this.chain = state.chain;
@@ -207,6 +207,18 @@ export class AuditLog extends AuditReader {
       this.logger.error({ err: toAiosError(e).toJSON(), buffered: this.buffer.length }, "audit flush failed");
     }
   }
+}
+
+/**
+ * Trust on first use: the first key is pinned in audit.pub; a rotated key is appended (the file
+ * then holds every key that ever signed, so old checkpoints still verify). An attacker who can
+ * write the data dir can replace this file too — pass the key from security/ to verify for real.
+ */
+function pinPublicKey(path: string, pem: string | undefined): void {
+  if (pem === undefined) return;
+  const have = existsSync(path) ? readFileSync(path, "utf8") : "";
+  if (splitPem(have).some((k) => k.trim() === pem.trim())) return;
+  appendFileSync(path, (have === "" || have.endsWith("\n") ? "" : "\n") + pem.trim() + "\n", { mode: 0o644 });
 }
 
 function positiveInt(v: number, field: string): number {

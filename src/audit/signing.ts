@@ -20,8 +20,10 @@ export interface CheckpointSigner {
 
 export interface CheckpointVerifier {
   verify(data: Uint8Array, signature: Uint8Array, keyId: string): boolean;
-  /** The key id this verifier expects (to tell a wrong key from a forged signature). */
+  /** The key id(s) this verifier expects, comma-separated (to tell a wrong key from a forged signature). */
   readonly keyId?: string;
+  /** Whether a checkpoint naming this key id is one this verifier holds a key for. */
+  knows?(keyId: string): boolean;
 }
 
 export const checkpointSchema = z.object({
@@ -85,8 +87,38 @@ export function toSigner(s: CheckpointSigner | KeyObject): CheckpointSigner {
   return isKeyObject(s) ? ed25519Signer(s) : s;
 }
 
-export function toVerifier(v: CheckpointVerifier | KeyObject | string): CheckpointVerifier {
-  return typeof v === "string" || isKeyObject(v) ? ed25519Verifier(v) : v;
+/**
+ * Several trusted keys (a rotated signing key: old checkpoints stay signed by the retired key).
+ * Each checkpoint is checked with the key its keyId names.
+ */
+export function multiKeyVerifier(keys: readonly (KeyObject | string)[]): CheckpointVerifier {
+  const byId = new Map<string, CheckpointVerifier>();
+  for (const k of keys) {
+    const v = ed25519Verifier(k);
+    byId.set(v.keyId ?? "", v);
+  }
+  if (byId.size === 0) throw new AiosError("E_INVALID_ARG", "audit verifier: no public key given", { details: { path: "publicKey" } });
+  return {
+    keyId: [...byId.keys()].join(","),
+    knows: (keyId) => byId.has(keyId),
+    verify: (data, sig, keyId) => byId.get(keyId)?.verify(data, sig, keyId) ?? false,
+  };
+}
+
+/** Splits a file holding one or more PEM public keys (audit.pub after a key rotation). */
+export function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+}
+
+export type VerifierInput = CheckpointVerifier | KeyObject | string | readonly (KeyObject | string)[];
+
+export function toVerifier(v: VerifierInput): CheckpointVerifier {
+  if (Array.isArray(v)) return multiKeyVerifier(v as readonly (KeyObject | string)[]);
+  if (typeof v === "string") {
+    const pems = splitPem(v);
+    return pems.length > 1 ? multiKeyVerifier(pems) : ed25519Verifier(v);
+  }
+  return isKeyObject(v) ? ed25519Verifier(v) : (v as CheckpointVerifier);
 }
 
 function isKeyObject(x: unknown): x is KeyObject {

@@ -46,7 +46,7 @@ export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointV
     if (seen.has(id)) continue;
     seen.add(id);
     if (!checkpointVerifies(verifier, cp)) {
-      const otherKey = verifier.keyId !== undefined && cp.keyId !== verifier.keyId;
+      const otherKey = verifier.knows !== undefined ? !verifier.knows(cp.keyId) : verifier.keyId !== undefined && cp.keyId !== verifier.keyId;
       if (otherKey) foreignKey++;
       problems.push({
         seq: rangeStart(cp.size),

@@ -13,20 +13,19 @@
  * adjacent entries was edited when an attacker also rewrote the first one's stored hash.
  */
 import { readFileSync, existsSync } from "node:fs";
-import type { KeyObject } from "node:crypto";
 import { AiosError } from "../core/index.js";
 import { auditPaths, getMeta, openReaderDb, type Db } from "./db.js";
 import { auditEntrySchema } from "./entry.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { MerkleAccumulator } from "./merkle.js";
-import { toVerifier, type CheckpointVerifier } from "./signing.js";
+import { toVerifier, type CheckpointVerifier, type VerifierInput } from "./signing.js";
 import { auditCheckpoints } from "./verify-checkpoints.js";
 import type { AuditProblem, AuditVerifyResult } from "./verify-types.js";
 
 export interface AuditVerifyOptions {
   readonly dataDir: string;
-  /** The trusted key (KeyObject, SPKI PEM, or a verifier). Default: the key pinned in audit.pub. */
-  readonly publicKey?: KeyObject | string | CheckpointVerifier;
+  /** The trusted key(s): KeyObject, SPKI PEM (one or more), a list, or a verifier. Default: audit.pub. */
+  readonly publicKey?: VerifierInput;
   readonly maxProblems?: number;
 }
 

@@ -146,6 +146,23 @@ describe("checkpoints", () => {
     expect(r.checkpoints.verified).toBe(5);
   });
 
+  it("survives a key rotation: both keys are pinned and each checkpoint is checked with its own key", () => {
+    const dir = tempDir();
+    const [a, b] = [keys(), keys()];
+    const first = openLog(dir, a.privateKey);
+    for (let i = 0; i < 150; i++) first.log.append({ kind: "audit", agent: null, data: { i } });
+    first.log.close();
+    const second = openLog(dir, b.privateKey);
+    for (let i = 150; i < 300; i++) second.log.append({ kind: "audit", agent: null, data: { i } });
+    second.log.close();
+    expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
+    expect(verifyAudit({ dataDir: dir, publicKey: [a.publicKey, b.publicKey] }).ok).toBe(true);
+    const onlyOld = verifyAudit({ dataDir: dir, publicKey: a.publicKey });
+    expect(onlyOld.ok).toBe(false);
+    expect(onlyOld.wrongKey).toBe(false);
+    expect(onlyOld.firstBad).toMatchObject({ seq: 151, kind: "signature" });
+  });
+
   it("brings a checkpoint file that fell behind level again when reopened", () => {
     const dir = tempDir();
     const { privateKey } = keys();
