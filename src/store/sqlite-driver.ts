@@ -10,13 +10,14 @@
  * needs them) and cost one resolved promise.
  */
 import Database from "better-sqlite3";
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, isAiosError } from "../core/index.js";
 import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
+import { copyPrefix, repairTruncation } from "./sqlite-repair.js";
 
 export interface SqliteDriverOptions {
   /** Migrations to apply (tests pass a longer list to simulate a newer build). */
@@ -38,44 +39,6 @@ function openDb(file: string, dir: string): Database.Database {
   } catch (e) {
     db?.close();
     throw toStoreError(e, `opening ${file}`, dir);
-  }
-}
-
-/** The meta rows of a damaged store, or none when its meta table is unreadable too. */
-function readMeta(db: Database.Database): { key: string; value: string }[] {
-  try {
-    return db.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta").all();
-  } catch {
-    return [];
-  }
-}
-
-/**
- * A file cut short (lost tail pages) makes SQLite refuse the whole database, because the page count
- * in its header exceeds the file. Keep a copy of the file as it was, then set the header's page count
- * to what is really there, so recovery can read the intact prefix and report the rest as lost.
- * Returns the copy's path, or undefined when the damage is something else.
- */
-function repairTruncation(file: string): string | undefined {
-  const size = statSync(file).size;
-  if (size < 100) return undefined;
-  const header = Buffer.alloc(100);
-  const fd = openSync(file, "r+");
-  try {
-    readSync(fd, header, 0, 100, 0);
-    const raw = header.readUInt16BE(16);
-    const pageSize = raw === 1 ? 65_536 : raw;
-    const pages = header.readUInt32BE(28);
-    if (pageSize < 512 || size % pageSize !== 0 || pages * pageSize <= size) return undefined;
-    const copy = `${file}.truncated-${Date.now()}`;
-    copyFileSync(file, copy);
-    const fixed = Buffer.alloc(4);
-    fixed.writeUInt32BE(size / pageSize);
-    writeSync(fd, fixed, 0, 4, 28);
-    fsyncSync(fd);
-    return copy;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -201,30 +164,41 @@ export class SqliteDriver implements StorageDriver {
   async salvage(keepBelow: number): Promise<string> {
     this.live();
     const aside = `${this.location}.damaged-${Date.now()}`;
+    const fresh = `${this.location}.salvage`;
     this.db.close();
-    // The WAL belongs to its database file: move both, or the fresh file would adopt the old WAL.
-    for (const suffix of ["", "-wal", "-shm"]) {
-      if (existsSync(this.location + suffix)) renameSync(this.location + suffix, aside + suffix);
-    }
-    this.db = openDb(this.location, this.dir);
-    migrate(this.db, this.location, this.migrations);
-    this.stmts = this.prepare();
-    const old = new Database(aside, { readonly: true, fileMustExist: true });
+    // Build the salvaged store beside the damaged one and swap it in by rename, so a crash during
+    // salvage leaves either the damaged store or (db missing, marker present) a refusal — never a
+    // silently shortened journal.
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(fresh + suffix, { force: true });
     try {
-      // Exact LIMITs: a cursor that stepped past the last kept row could land on the damaged page.
-      const rows = old.prepare<[number, number], JournalRow>("SELECT seq, kind, body, crc FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?");
-      const first = old.prepare<[], { first: number | null }>("SELECT min(seq) AS first FROM journal").get()?.first ?? keepBelow;
-      for (let from = first; from < keepBelow; ) {
-        const batch = rows.all(from, Math.min(10_000, keepBelow - from)).filter((r) => r.seq < keepBelow);
-        if (batch.length === 0) break;
-        this.stmts.write({ append: batch });
-        from = (batch.at(-1)?.seq ?? keepBelow) + 1;
+      const target = openDb(fresh, this.dir);
+      try {
+        migrate(target, fresh, this.migrations);
+        const write = target.prepare("INSERT INTO journal (seq, kind, body, crc) VALUES (?, ?, ?, ?)");
+        const setMeta = target.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+        copyPrefix(this.location, keepBelow, target.transaction((rows: JournalRow[], meta?: Record<string, string>) => {
+          for (const r of rows) write.run(r.seq, r.kind, r.body, r.crc);
+          for (const [k, v] of Object.entries(meta ?? {})) setMeta.run(k, v);
+        }));
+      } finally {
+        target.close(); // checkpoints its WAL into the file
       }
-      this.stmts.write({ meta: Object.fromEntries(readMeta(old).map((m) => [m.key, m.value])) });
+      // The WAL belongs to its database file: move both, or the fresh file would adopt the old WAL.
+      for (const suffix of ["", "-wal", "-shm"]) {
+        if (existsSync(this.location + suffix)) renameSync(this.location + suffix, aside + suffix);
+      }
+      renameSync(fresh, this.location);
     } catch (e) {
       throw toStoreError(e, `salvaging the journal below seq ${keepBelow} from ${aside}`, this.dir);
     } finally {
-      old.close();
+      // Never let a failed swap reopen as a new, empty database: stay closed and refuse instead.
+      if (existsSync(this.location)) {
+        this.db = openDb(this.location, this.dir);
+        this.stmts = this.prepare();
+      } else {
+        this.closed = true;
+        this.lock.release();
+      }
     }
     return aside;
   }
