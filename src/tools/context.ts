@@ -44,9 +44,23 @@ export function makeToolContext(p: ContextParts): ToolContext {
       }
     },
     constraints(req: CapabilityRequest) {
-      return parsed.filter((c) => capabilityAllows(c, req)).map((c) => c.constraints);
+      const out = parsed.filter((c) => capabilityAllows(c, req)).map((c) => c.constraints);
+      const d = p.checker().check(p.caller, { ...req, amount: 0 });
+      if (d.allowed) {
+        const named = capabilityNamedBy(d.by);
+        if (named !== undefined) out.push(named.constraints);
+      }
+      return out;
     },
   };
+}
+
+/** The capability a decision's `by` names: `spec:<cap>` (spec checker) or `token:<id> <cap>` (tokens). */
+function capabilityNamedBy(by: string): ParsedCapability | undefined {
+  const m = /^(?:spec:|token:\S+ )(.+)$/.exec(by);
+  if (m?.[1] === undefined) return undefined;
+  const c = parseCapability(m[1]);
+  return typeof c === "string" ? undefined : c;
 }
 
 const cache = new WeakMap<readonly string[], readonly ParsedCapability[]>();

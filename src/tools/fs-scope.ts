@@ -50,7 +50,8 @@ export async function canonicalForCreate(lexical: string): Promise<string> {
 export function checkCanonical(ctx: ToolContext, lexical: string, canonical: string, action: FileAction | "list"): void {
   const capAction = action === "list" ? "read" : action;
   try {
-    ctx.check({ resource: fileResource(canonical), action: capAction });
+    // amount 0 when it is the very resource the dispatcher checked (and charged) already.
+    ctx.check({ resource: fileResource(canonical), action: capAction, ...(canonical === lexical ? { amount: 0 } : {}) });
   } catch (e) {
     if (canonical !== lexical && e instanceof AiosError) {
       throw new AiosError("E_CAP_DENIED", `${lexical} resolves to ${canonical} (through a symlink), which is outside the granted paths`, {

@@ -20,6 +20,8 @@ export interface FetchRequest {
   readonly maxBytes: number;
   readonly timeoutMs: number;
   readonly maxRedirects: number;
+  /** The first URL already passed the dispatcher's check (http.fetch); the browser's sub-requests did not. */
+  readonly checkedByDispatcher?: boolean;
 }
 
 export interface FetchResponse {
@@ -48,7 +50,7 @@ export async function egressFetch(ctx: ToolContext, req: FetchRequest, resolve: 
     const redirects: string[] = [];
     for (;;) {
       const target = targetOf(url, redirects.length === 0 ? "args.url" : "redirect location");
-      const pinned = await checkEgress(ctx, target, resolve);
+      const pinned = await checkEgress(ctx, target, resolve, redirects.length === 0 && req.checkedByDispatcher === true);
       const res = await oneHop(pinned, method, headers, body, req.maxBytes, deadline.signal, req.timeoutMs);
       const location = res.headers["location"];
       if (!REDIRECTS.has(res.status) || location === undefined) return { ...res, url, redirects, address: pinned.address };

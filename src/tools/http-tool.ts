@@ -62,6 +62,7 @@ export function httpTool(options: HttpToolOptions = {}): AnyTool {
             maxBytes: Math.min(a.maxBytes ?? maxBytes, maxBytes),
             timeoutMs: Math.min(a.timeoutMs ?? timeoutMs, timeoutMs),
             maxRedirects: options.maxRedirects ?? 5,
+            checkedByDispatcher: true,
           },
           resolve,
         );

@@ -60,9 +60,12 @@ export function netResource(t: Target): string {
   return `net:${t.host}:${t.port}`;
 }
 
-/** Host/port grant, then one DNS resolution, then the address-class grant. */
-export async function checkEgress(ctx: ToolContext, t: Target, resolve: Resolver): Promise<Pinned> {
-  ctx.check({ resource: netResource(t), action: "fetch" });
+/**
+ * Host/port grant, then one DNS resolution, then the address-class grant. `recheck` marks the first
+ * hop, which the dispatcher already checked and charged: it is re-checked with amount 0.
+ */
+export async function checkEgress(ctx: ToolContext, t: Target, resolve: Resolver, recheck = false): Promise<Pinned> {
+  ctx.check({ resource: netResource(t), action: "fetch", ...(recheck ? { amount: 0 } : {}) });
   let addrs: readonly ResolvedAddress[];
   const literal = isIP(t.host);
   if (literal !== 0) addrs = [{ address: t.host, family: literal === 6 ? 6 : 4 }];

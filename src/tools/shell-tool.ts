@@ -105,8 +105,10 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
  */
 function allowedTimeout(ctx: ToolContext, command: string): number | undefined {
   const caps = ctx.constraints({ resource: "shell", action: "exec" });
-  // A checker other than the spec one (signed tokens) may allow exec with no spec string to read.
-  if (caps.length === 0) return undefined;
+  // Fail closed: a checker that allowed exec without naming a readable capability gives no allow-list.
+  if (caps.length === 0) {
+    throw new AiosError("E_CAP_DENIED", "shell#exec: the grant that allows it has no readable constraints; refused", { details: { resource: "shell", action: "exec" } });
+  }
   const admitting = caps.filter((c) => c["allow"] === undefined || parseList(c["allow"]).includes(command));
   if (admitting.length === 0) {
     const lists = caps.map((c) => c["allow"] ?? "*").join(" | ");

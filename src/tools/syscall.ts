@@ -2,8 +2,8 @@
  * The ToolCall syscall. Parsing validates the tool's own input (so the dispatcher's capability stage
  * sees the tool's real requirements: `tool:<name>#call` plus e.g. `file:/data/x#read`), the handler
  * runs the tool with a ToolContext whose re-checks go through the kernel's current checker.
- * `sideEffect` is true for the syscall as a whole because the kernel contract takes one boolean per
- * syscall; each tool's own flag is exposed by the registry (ToolInfo.sideEffect).
+ * `sideEffect` follows the tool: a durable caller's file.write is journaled before it runs, while a
+ * pure tool's result is only journaled for replay (ToolInfo.sideEffect says which).
  * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
  */
 import { z } from "zod";
@@ -36,7 +36,8 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
       return { tool: a.tool, args, ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }) };
     },
     requires: (a, caller) => registry.requirements({ tool: registry.get(a.tool), args: a.args }, caller),
-    sideEffect: true,
+    sideEffect: (a) => registry.get(a.tool).sideEffect,
+    replay: true,
     pool: () => "tool",
     handler(a, call) {
       const ctx = makeToolContext({
