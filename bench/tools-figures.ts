@@ -2,7 +2,7 @@
  * Tool figures (issue #5, section 10): the start overhead of a sandboxed shell.execute over a bare
  * exec of the same command (goal <= 15 ms), median of N runs each, measured through the registry
  * exactly as an agent's ToolCall runs it (bwrap + namespaces + prlimit). Also the per-call cost of
- * a QuickJS script tool (fresh wasm instance per call). `toolFigures(emit)` is what the security
+ * a QuickJS script tool (fresh runtime and context per call on a pooled, never-grown wasm instance). `toolFigures(emit)` is what the security
  * suite calls; `npx tsx bench/tools-figures.ts` runs it on its own.
  */
 import { spawn } from "node:child_process";
