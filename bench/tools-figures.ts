@@ -56,7 +56,7 @@ export async function toolFigures(emit: Emit, runs = 50): Promise<void> {
 
   await reg.execute("bench.add", { x: 1 }, ctx);
   const js = await timeRuns(runs, () => reg.execute("bench.add", { x: 1 }, ctx));
-  emit({ metric: "QuickJS script tool call (median)", value: round(percentile(js, 50)), unit: "ms", workload: `trivial run(a) => a.x + 1, ${runs} sequential calls, fresh wasm instance per call` });
+  emit({ metric: "QuickJS script tool call (median)", value: round(percentile(js, 50)), unit: "ms", workload: `trivial run(a) => a.x + 1, ${runs} sequential calls, fresh QuickJS runtime + context per call` });
 }
 
 function round(n: number): number {
