@@ -52,6 +52,7 @@ export class Journal {
   private readonly maxBatch: number;
   private readonly compactMinRows: number;
   private readonly compactRatio: number;
+  private compactRetryAt = 0;
 
   private constructor(
     private readonly driver: StorageDriver,
@@ -167,9 +168,12 @@ export class Journal {
       this.state.apply(p.rec);
       p.resolve(start + i);
     });
-    if (this.rows >= this.compactMinRows && this.rows > this.compactRatio * this.state.size()) {
-      // Fire and forget on the exclusive chain; a failed compaction leaves the journal as it was.
-      this.compact().catch(() => undefined);
+    if (this.rows >= Math.max(this.compactMinRows, this.compactRetryAt) && this.rows > this.compactRatio * this.state.size()) {
+      // Fire and forget on the exclusive chain; a failed compaction (e.g. disk full) leaves the
+      // journal as it was and is retried only after the journal doubled, not after every batch.
+      this.compact().catch(() => {
+        this.compactRetryAt = this.rows * 2;
+      });
     }
   }
 }
