@@ -4,7 +4,7 @@
  * the witness for the database's tail; the database rows are the witness for the file's). Produces
  * the trusted tree heads the entry scan compares against, and the problems found so far.
  */
-import { readCheckpointFile } from "./checkpoint-file.js";
+import type { CheckpointFileRead } from "./checkpoint-file.js";
 import type { Db } from "./db.js";
 import { checkpointSchema, checkpointVerifies, type Checkpoint, type CheckpointVerifier } from "./signing.js";
 import type { AuditProblem } from "./verify-types.js";
@@ -18,11 +18,19 @@ export interface CheckpointAudit {
   readonly wrongKey: boolean;
   readonly fileSizes: ReadonlySet<number>;
   readonly dbSizes: ReadonlySet<number>;
+  /** Database checkpoints absent from the file, by size (the caller re-reads the file once). */
+  readonly missingFromFile: ReadonlyMap<number, AuditProblem>;
 }
 
-export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointVerifier): CheckpointAudit {
+/**
+ * `file` must be read before the database snapshot begins: a live writer commits a checkpoint row
+ * before appending it to the file, so every checkpoint in a file read earlier is in the snapshot,
+ * and a live writer's progress is never mistaken for a truncated database. The opposite race (a
+ * row committed, its line not yet appended) is what `missingFromFile` lets the caller re-check.
+ */
+export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: CheckpointVerifier): CheckpointAudit {
   const problems: AuditProblem[] = [];
-  const file = readCheckpointFile(filePath);
+  const missingFromFile = new Map<number, AuditProblem>();
   const fromDb: Checkpoint[] = [];
   for (const [size, line] of db.prepare("SELECT size, line FROM audit_checkpoints ORDER BY size").raw().all() as [number, string][]) {
     const parsed = safeJson(line);
@@ -67,7 +75,7 @@ export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointV
   const fileSizes = new Set(file.checkpoints.map((c) => c.size));
   const dbSizes = new Set(fromDb.map((c) => c.size));
   for (const s of dbSizes) {
-    if (!fileSizes.has(s)) problems.push({ seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the database but missing from the checkpoint file (file truncated or edited)` });
+    if (!fileSizes.has(s)) missingFromFile.set(s, { seq: rangeStart(s), kind: "checkpoint-file", message: `checkpoint at size ${s} is in the database but missing from the checkpoint file (file truncated or edited)` });
   }
   for (const s of fileSizes) {
     // The entries stay witnessed by the file, so this names the checkpoint's own size, not its range.
@@ -88,6 +96,7 @@ export function auditCheckpoints(db: Db, filePath: string, verifier: CheckpointV
     wrongKey: distinct > 0 && verified === 0 && foreignKey > 0,
     fileSizes,
     dbSizes,
+    missingFromFile,
   };
 }
 

@@ -146,6 +146,20 @@ describe("checkpoints", () => {
     expect(r.checkpoints.verified).toBe(5);
   });
 
+  it("verifies while the writer is still open, the unsigned tail reported as such", () => {
+    const dir = tempDir();
+    const { log } = openLog(dir, keys().privateKey);
+    for (let i = 0; i < 250; i++) log.append({ kind: "audit", agent: null, data: { i } });
+    log.flush();
+    const mid = verifyAudit({ dataDir: dir });
+    expect(mid.problems).toEqual([]);
+    expect(mid.checkpoints.lastSignedSize).toBe(200);
+    for (let i = 250; i < 420; i++) log.append({ kind: "audit", agent: null, data: { i } });
+    log.flush();
+    expect(verifyAudit({ dataDir: dir })).toMatchObject({ ok: true, lastSeq: 420, checkpoints: { lastSignedSize: 400 } });
+    log.close();
+  });
+
   it("survives a key rotation: both keys are pinned and each checkpoint is checked with its own key", () => {
     const dir = tempDir();
     const [a, b] = [keys(), keys()];
