@@ -30,6 +30,8 @@ export interface EventDataMap {
   "supervisor.gave_up": { approvalId: string; reason: string };
   "syscall.completed": { name: string; ok: boolean; durationUs: number; handle?: string; error?: SerializedError };
   "syscall.denied": { name: string; reason: string; code: string };
+  /** A side effect was in flight at a crash and was not retried: a person should check it. */
+  "syscall.effect_unknown": { name: string; callSeq: number };
   "kernel.booted": { durable: boolean; dataDir?: string };
   "kernel.shutdown": { reason: string };
   "kernel.recovered": { restored: number; failed: number; messages: number };
@@ -43,8 +45,21 @@ export interface KernelEvent<T extends EventType = EventType> {
   readonly ts: number;
   readonly type: T;
   readonly severity: Severity;
-  readonly agent?: AgentId;
+  /** The agent the event is about; undefined for kernel-wide events. */
+  readonly agent: AgentId | undefined;
   readonly data: EventDataMap[T];
+}
+
+/** One fixed shape for every event, so emitting stays monomorphic and allocation-light. */
+class Ev {
+  constructor(
+    readonly seq: number,
+    readonly ts: number,
+    readonly type: string,
+    readonly severity: Severity,
+    readonly agent: AgentId | undefined,
+    readonly data: unknown,
+  ) {}
 }
 
 export type AnyKernelEvent = { [K in EventType]: KernelEvent<K> }[EventType];
@@ -158,8 +173,9 @@ export class EventBus {
 
   emit<T extends EventType>(type: T, data: EventDataMap[T], agent?: AgentId, severity: Severity = "info"): void {
     if (!this.wants(type)) return;
-    const e = { seq: ++this.seq, ts: this.now(), type, severity, data, ...(agent === undefined ? {} : { agent }) } as AnyKernelEvent;
-    for (const s of this.subs) s.offer(e);
+    const e = new Ev(++this.seq, this.now(), type, severity, agent, data) as AnyKernelEvent;
+    const subs = this.subs;
+    for (let i = 0; i < subs.length; i++) (subs[i] as Subscriber).offer(e);
   }
 
   subscribe(filter: EventFilter, fn: Listener, options: SubscribeOptions = {}): Subscription {

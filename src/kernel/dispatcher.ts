@@ -4,10 +4,10 @@
  * journal -> audit -> event. A call denied at any stage never reaches its handler. The stages are the
  * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else.
  */
-import { AiosError, toAiosError, type EventBus, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
+import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import type { AuditSink, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./guards.js";
 import type { KernelJournal } from "./durability.js";
-import type { Caller, CapabilityRequest, SyscallCall, SyscallDef, SyscallName } from "./syscalls.js";
+import type { Caller, CapabilityRequest, SlotGrant, SyscallCall, SyscallDef, SyscallName } from "./syscalls.js";
 import { AsyncResults } from "./async-results.js";
 
 export interface Guards {
@@ -136,10 +136,16 @@ export class Dispatcher {
     return true;
   }
 
-  /** Durable replay, scheduler slot, handler, journal. */
+  /**
+   * Durable replay, scheduler slot, handler, journal. For a durable caller, a side-effecting call's
+   * intent is on disk before it runs (one group-committed write); its result, and the result of a
+   * replay-only call, are appended without waiting: the journal is ordered, so any later durable
+   * write (the next intent, a checkpoint) carries them to disk first.
+   */
   private async execute(def: AnyDef, args: unknown, call: SyscallCall): Promise<unknown> {
     const caller = call.caller as DispatchCaller;
-    const journal = def.sideEffect && caller.durable ? this.guards.syscallJournal : undefined;
+    const effect = typeof def.sideEffect === "function" ? def.sideEffect(args as never) : def.sideEffect;
+    const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
     let seq = 0;
     if (journal !== undefined) {
       seq = ++caller.callSeq;
@@ -148,31 +154,46 @@ export class Dispatcher {
         if (prior.error !== undefined) throw new AiosError(prior.error.code, prior.error.message, { details: { replayed: true } });
         return prior.result;
       }
-      if (prior.inFlight && call.idempotencyKey === undefined) {
+      if (prior.inFlight && effect && call.idempotencyKey === undefined) {
+        this.events.emit("syscall.effect_unknown", { name: def.name, callSeq: seq }, caller.agent, "critical");
         throw new AiosError("E_EFFECT_UNKNOWN", `${def.name} call #${seq} of ${caller.agent} was in flight at a crash and has no idempotency key; it was not retried`, {
           details: { syscall: def.name, callSeq: seq },
         });
       }
-      await journal.intent(caller, seq, def.name, args, call.idempotencyKey);
+      const intent = journal.intent(caller, seq, def.name, args, call.idempotencyKey);
+      if (effect) await intent;
+      else intent.catch((e: unknown) => this.journalFailed(e));
     }
-    const pool = def.pool?.(args as never);
-    const release = pool !== undefined && this.guards.scheduler !== undefined ? await this.guards.scheduler.acquire(caller, pool, call.signal) : undefined;
+    const slot = await this.slot(def, args, caller, call.signal);
     const effects = this.guards.effects;
     try {
       const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
-      const raw = await def.handler(prepared as never, call);
+      const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
       const result = effects?.redact === undefined ? raw : effects.redact(raw);
-      if (journal !== undefined) await journal.result(caller, seq, result);
+      if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
       effects?.observe?.(caller, def.name, args, result);
       return result;
     } catch (e) {
       let err = toAiosError(e, "E_TOOL");
       if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
-      if (journal !== undefined) await journal.result(caller, seq, undefined, err.toJSON());
+      if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
       throw err;
     } finally {
-      release?.();
+      slot?.release();
     }
+  }
+
+  private async slot(def: AnyDef, args: unknown, caller: DispatchCaller, signal: AbortSignal): Promise<SlotGrant | undefined> {
+    const pool = def.pool?.(args as never);
+    if (pool === undefined || this.guards.scheduler === undefined) return undefined;
+    const g = await this.guards.scheduler.acquire(caller, pool, signal, { preemptible: def.preemptible === true });
+    return typeof g === "function" ? { release: g } : g;
+  }
+
+  /** A journal write that failed after the call went ahead: reported, never silent. */
+  onJournalError: ((e: unknown) => void) | undefined;
+  private journalFailed(e: unknown): void {
+    this.onJournalError?.(e);
   }
 
   private deny(caller: Caller, name: SyscallName, err: AiosError): AiosError {
@@ -186,12 +207,10 @@ export class Dispatcher {
   private completed(caller: Caller, name: SyscallName, t0: number, ok: boolean, handle?: HandleId, err?: AiosError): void {
     if (!this.events.wants("syscall.completed")) return;
     const durationUs = Math.round((this.clock.monotonic() - t0) * 1000);
-    this.events.emit(
-      "syscall.completed",
-      { name, ok, durationUs, ...(handle === undefined ? {} : { handle }), ...(err === undefined ? {} : { error: err.toJSON() }) },
-      caller.agent,
-      ok ? "debug" : "warn",
-    );
+    const data: EventDataMap["syscall.completed"] = { name, ok, durationUs };
+    if (handle !== undefined) data.handle = handle;
+    if (err !== undefined) data.error = err.toJSON();
+    this.events.emit("syscall.completed", data, caller.agent, ok ? "debug" : "warn");
   }
 }
 

@@ -5,7 +5,7 @@
  * replace the defaults at boot.
  */
 import type { SerializedError } from "../core/index.js";
-import type { Caller, CapabilityRequest, SyscallName } from "./syscalls.js";
+import type { Caller, CapabilityRequest, SlotGrant, SyscallName } from "./syscalls.js";
 
 export type CapDecision =
   | { readonly allowed: true; readonly by: string }
@@ -35,8 +35,8 @@ export interface QuotaManager {
 }
 
 export interface ResourceScheduler {
-  /** Waits for a slot in `pool`; the returned function releases it. */
-  acquire(caller: Caller, pool: string, signal: AbortSignal): Promise<() => void>;
+  /** Waits for a slot in `pool`; a plain function result is the release of a simple slot. */
+  acquire(caller: Caller, pool: string, signal: AbortSignal, options?: { readonly preemptible?: boolean }): Promise<SlotGrant | (() => void)>;
 }
 
 export interface AuditRecord {

@@ -5,7 +5,7 @@ export { Aios, type Unsubscribe } from "./sdk.js";
 export { parseSpec, loadSpecFile, AgentSpecSchema, type AgentSpec, type AgentSpecInput } from "./spec.js";
 export { stop, fail, isStop, STOP, type AgentLogic, type AgentContext, type StopSignal, type SendOptions } from "./logic.js";
 export { TRANSITIONS, ALL_STATUSES, canTransition, isTerminal, checkTransition, type AgentStatus } from "./lifecycle.js";
-export type { SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, Caller, CapabilityRequest, ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult } from "./syscalls.js";
+export type { SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, SlotGrant, Caller, CapabilityRequest, ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult } from "./syscalls.js";
 export type { CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord, SyscallJournal, SyscallEffects } from "./guards.js";
 export { SpecCapabilityChecker, parseCapability, globToRegExp, capabilityAllows, type ParsedCapability } from "./spec-capabilities.js";
 export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredState } from "./durability.js";

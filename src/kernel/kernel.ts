@@ -102,6 +102,7 @@ export class Kernel {
     this.hogMs = options.hogThresholdMs ?? 50;
     this.sliceMs = options.sliceMs ?? 5;
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
+    this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
     this.ops = new Operations(this);
     this.supervision = new Supervision(this);
     for (const def of builtinSyscalls(this)) this.syscalls.register(def);
@@ -466,7 +467,10 @@ export class Kernel {
   private crash(p: Proc, letter: Letter, e: unknown): void {
     p.current = undefined;
     const err = toAiosError(e, "E_AGENT_CRASHED");
-    if (letter.reply !== undefined) letter.reply(new AiosError("E_AGENT_CRASHED", `${p.spec.name} (${p.id}) crashed handling the request: ${err.message}`, { cause: e }));
+    if (letter.reply !== undefined) {
+      // The requester learns why: a typed failure (E_QUOTA, E_MODEL, ...) keeps its code.
+      letter.reply(new AiosError(err.code, `${p.spec.name} (${p.id}) crashed handling the request: ${err.message}`, { cause: e, retryable: err.retryable, details: err.details }));
+    }
     if (this.events.wants("agent.crashed")) this.events.emit("agent.crashed", { error: err.toJSON() }, p.id, "error");
     if (isTerminal(p.status)) return;
     this.exit(p, "failed", `crashed: ${err.message}`, "abnormal");

@@ -49,9 +49,6 @@ export interface SemanticSendArgs {
   replyTo?: string;
   taint?: string[];
   id?: string;
-  /** Write a chunk to this open stream (the caller is its producer); `end` closes it. */
-  stream?: string;
-  end?: boolean;
 }
 export interface SemanticSendResult {
   readonly id: string;
@@ -109,8 +106,19 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
   readonly parse: ArgParser<SyscallArgs<N>>;
   /** Capabilities the call needs; an empty list means none (pure queries of the caller's own state). */
   readonly requires: (args: SyscallArgs<N>, caller: Caller) => readonly CapabilityRequest[];
-  /** True when running it twice would be visible outside the kernel (journaled, never re-run). */
-  readonly sideEffect: boolean;
+  /**
+   * True when running it twice would be visible outside the kernel: for a durable caller its intent
+   * is on disk before it runs, its result is replayed after a crash, and a call in flight at a crash
+   * is not re-run without an idempotency key. May depend on the arguments (ToolCall: per tool).
+   */
+  readonly sideEffect: boolean | ((args: SyscallArgs<N>) => boolean);
+  /**
+   * Pure but not deterministic (a model's answer): for a durable caller the result is journaled,
+   * without waiting for the disk, so a replay after a crash sees the same answer. Implied by sideEffect.
+   */
+  readonly replay?: boolean;
+  /** The slot may be reclaimed for a higher-priority request; the handler yields at a safe point. */
+  readonly preemptible?: boolean;
   /** The scheduler pool it draws a slot from (inference, tool), if any. */
   readonly pool?: (args: SyscallArgs<N>) => string | undefined;
   /** Long calls: the caller gets a handle at once and polls GetAsyncResult. */
@@ -123,4 +131,15 @@ export interface SyscallCall {
   readonly caller: Caller;
   readonly signal: AbortSignal;
   readonly idempotencyKey?: string;
+  /** The scheduler slot the call holds, when its syscall names a pool. */
+  readonly slot?: SlotGrant;
+}
+
+/** A scheduler slot held for one call. */
+export interface SlotGrant {
+  release(): void;
+  /** Reports the tokens the call really used (charged when the slot is released). */
+  usage?(tokens: number): void;
+  /** Present on preemptible slots: when `requested`, give the slot up at a safe point with yield(). */
+  readonly preemption?: { readonly requested: boolean; yield(): Promise<void> };
 }

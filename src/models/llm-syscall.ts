@@ -1,8 +1,9 @@
 /**
  * The LlmInvoke syscall: an agent's one door to a model. It needs `llm:<model>#invoke` with the
  * estimated tokens as the amount (so a `tokens=` constraint can count), draws a slot from the
- * scheduler pool `inference:<model>`, and is journaled as a side effect: a model call costs money and
- * is not deterministic, so after a crash the journaled answer is replayed instead of asking again.
+ * scheduler pool `inference:<model>` (preemptible: the local backend yields at a token boundary), and
+ * for durable callers its answer is journaled (replay): a model call is not deterministic, so after a
+ * crash the journaled answer is replayed instead of asking again.
  * The kernel's SyscallMap types LlmInvoke's args as {model?, messages, tools?}; the extra fields
  * (maxTokens, temperature, output) are parsed here and carried to the handler.
  */
@@ -93,7 +94,12 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
   const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => parsed.get(args) ?? parse(args);
   return {
     name: "LlmInvoke",
-    sideEffect: true,
+    // A model call changes nothing outside the kernel, but its answer is not deterministic: durable
+    // callers journal it (without waiting for the disk) so a replay after a crash sees the same answer.
+    sideEffect: false,
+    replay: true,
+    // The local backend can give its slot up at a token boundary for a higher-priority request.
+    preemptible: true,
     parse(raw) {
       const p = parse(raw);
       const args: SyscallArgs<"LlmInvoke"> = { model: p.model, messages: p.full.messages, ...(p.full.tools === undefined ? {} : { tools: p.full.tools }) };
@@ -114,6 +120,7 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
           tenant: call.caller.tenant,
           model: p.model,
           signal: call.signal,
+          ...(call.slot?.preemption === undefined ? {} : { preemption: call.slot.preemption }),
           ...(f.maxTokens === undefined ? {} : { maxTokens: f.maxTokens }),
           ...(f.temperature === undefined ? {} : { temperature: f.temperature }),
         },

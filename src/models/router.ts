@@ -37,6 +37,8 @@ export interface RouteCall {
   readonly signal?: AbortSignal;
   readonly maxTokens?: number;
   readonly temperature?: number;
+  /** The scheduler slot's preemption request, handed to providers that can yield (local). */
+  readonly preemption?: { readonly requested: boolean; yield(): Promise<void> };
 }
 
 export interface RoutedResult extends ChatResult {
@@ -166,6 +168,7 @@ export class ModelRouter {
     const opts = {
       session: call.agent,
       ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.preemption ? { preemption: call.preemption } : {}),
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
     };

@@ -9,7 +9,7 @@
  * charges that instead of the estimate.
  */
 import { AiosError, type Clock, type EventBus } from "../core/index.js";
-import type { Caller, ResourceScheduler } from "../kernel/index.js";
+import type { Caller, ResourceScheduler, SlotGrant } from "../kernel/index.js";
 import { parseConfig, PoolConfigSchema, type PoolConfig, type PoolConfigInput } from "./config.js";
 import { Inheritance } from "./inheritance.js";
 import type { Lease } from "./lease.js";
@@ -85,13 +85,22 @@ export class InferenceScheduler implements ResourceScheduler {
   }
 
   /** ResourceScheduler: the kernel's dispatcher calls this for syscalls that name a pool. */
-  async acquire(caller: Caller, pool: string, signal: AbortSignal): Promise<() => void> {
-    const lease = await this.pool(pool).acquire({ agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal });
+  async acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean } = {}): Promise<SlotGrant> {
+    const lease = await this.pool(pool).acquire({
+      agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal,
+      ...(options.preemptible === true ? { preemptible: true } : {}),
+    });
     const key = usageKey(pool, caller.agent);
-    return () => {
-      const tokens = this.pendingUsage.get(key);
-      if (tokens !== undefined) this.pendingUsage.delete(key);
-      lease.release(tokens === undefined ? undefined : { tokens });
+    return {
+      release: () => {
+        const tokens = this.pendingUsage.get(key);
+        if (tokens !== undefined) this.pendingUsage.delete(key);
+        lease.release(tokens === undefined ? undefined : { tokens });
+      },
+      usage: (tokens) => this.account(caller.agent, pool, tokens),
+      ...(options.preemptible === true
+        ? { preemption: { get requested(): boolean { return lease.preemption.requested; }, yield: () => lease.yield() } }
+        : {}),
     };
   }
 

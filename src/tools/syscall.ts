@@ -5,8 +5,12 @@
  * `sideEffect` follows the tool: a durable caller's file.write is journaled before it runs, while a
  * pure tool's result is only journaled for replay (ToolInfo.sideEffect says which).
  * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
+ * The dispatcher audits its own decision before the handler runs; what the tool's execution-time
+ * re-checks refuse (a symlink out of scope, a redirect to a forbidden host) is audited here as a
+ * second, `denied` entry for the same call, and emitted as `tool.denied`.
  */
 import { z } from "zod";
+import { isAiosError } from "../core/index.js";
 import type { SyscallDef } from "./kernel-seam.js";
 import type { ToolHost } from "./kernel-seam.js";
 import { makeToolContext } from "./context.js";
@@ -49,7 +53,16 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }),
         spawn: (spec, parent) => host.spawn(spec, { parent }),
       });
-      const run = (): Promise<unknown> => registry.run({ tool: registry.get(a.tool), args: a.args }, ctx);
+      const run = (): Promise<unknown> =>
+        registry.run({ tool: registry.get(a.tool), args: a.args }, ctx).catch((e: unknown) => {
+          if (isAiosError(e, "E_CAP_DENIED")) {
+            const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
+            const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
+            host.guards.audit?.record({ agent: call.caller.agent, syscall: "ToolCall", decision: "denied", by: `tool:${a.tool}`, reason: e.message, error: e.toJSON() });
+            host.events.emit("tool.denied", { tool: a.tool, resource, action, reason: e.message }, call.caller.agent, "warn");
+          }
+          throw e;
+        });
       const key = a.idempotencyKey ?? call.idempotencyKey;
       if (key === undefined) return run();
       const k = `${call.caller.agent}\u0000${a.tool}\u0000${key}`;
