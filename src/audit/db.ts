@@ -34,7 +34,9 @@ export type Stmt = Database.Statement;
 export function openWriterDb(path: string): Db {
   let db: Db;
   try {
-    db = new Database(path);
+    // A short busy timeout: the only other writer would be a bug (see AuditLog), and flush runs on
+    // the kernel's thread, so waiting 5 s (the driver's default) for a lock is worse than retrying.
+    db = new Database(path, { timeout: 100 });
     db.pragma("journal_mode = WAL");
     // FULL: a committed batch must not roll back on power loss, or the fsynced checkpoint file
     // would name entries the database no longer has and verification would cry wolf.

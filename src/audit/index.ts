@@ -28,6 +28,7 @@ export {
   type CheckpointVerifier,
   type VerifierInput,
 } from "./signing.js";
-export { MerkleTree, MerkleAccumulator, verifyInclusion, verifyConsistency, splitPoint, type TreeHead } from "./merkle.js";
+export { MerkleTree, MerkleAccumulator, splitPoint, type TreeHead } from "./merkle.js";
+export { verifyInclusion, verifyConsistency } from "./merkle-verify.js";
 export { leafHash, nodeHash, chainHash, EMPTY_ROOT, GENESIS } from "./hashing.js";
 export { canonicalize } from "./canonical.js";

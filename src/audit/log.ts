@@ -10,14 +10,13 @@
  * try); entries that could not be kept (buffer overflow) are recorded as a gap entry, never lost
  * silently. One writer per data dir.
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
 import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Stmt } from "./db.js";
 import { CheckpointFile } from "./checkpoint-file.js";
 import { chainHash, leafHash } from "./hashing.js";
 import type { MerkleAccumulator } from "./merkle.js";
-import { signCheckpoint, splitPem, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
+import { pinPublicKey, signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
 import type { AuditContent } from "./entry.js";
 import { encodeContent, type Pending } from "./encode.js";
 import { loadState, reconcileCheckpointFile } from "./recover.js";
@@ -60,6 +59,8 @@ export class AuditLog extends AuditReader {
   private lastCheckpoint: Checkpoint | null;
   private timer: ReturnType<Clock["setTimeout"]> | null = null;
   private droppedSinceFlush = 0;
+  /** Consecutive failed background flushes (drives the retry backoff). */
+  private failures = 0;
   private closed = false;
   /** Entries that never reached the log (counted; recorded as a gap entry when writing resumes). */
   dropped = 0;
@@ -113,7 +114,9 @@ export class AuditLog extends AuditReader {
       return;
     }
     this.buffer.push(encodeContent(content, this.clock.now(), this.redact));
-    if (this.buffer.length >= this.maxBatch) this.tryFlush();
+    // While writes are failing, a full batch waits for the backoff timer instead of retrying a
+    // failing transaction on every append.
+    if (this.buffer.length >= this.maxBatch && this.failures === 0) this.tryFlush();
     else if (this.timer === null) this.timer = this.clock.setTimeout(() => this.tryFlush(), this.flushIntervalMs);
   }
 
@@ -176,8 +179,14 @@ export class AuditLog extends AuditReader {
   checkpoint(): Checkpoint | null {
     this.flush();
     if (this.seq === 0 || this.lastCheckpoint?.size === this.seq) return this.lastCheckpoint;
+    const prior = this.lastCheckpoint;
     const cp = this.makeCheckpoint();
-    this.insertCp.run(cp.size, JSON.stringify(cp));
+    try {
+      this.insertCp.run(cp.size, JSON.stringify(cp));
+    } catch (e) {
+      this.lastCheckpoint = prior;
+      throw new AiosError("E_STORAGE", "audit checkpoint could not be written", { cause: e });
+    }
     this.file.append([cp]);
     return cp;
   }
@@ -195,7 +204,7 @@ export class AuditLog extends AuditReader {
   }
 
   private makeCheckpoint(): Checkpoint {
-    const cp = signCheckpoint(this.signer, { size: this.seq, chain: this.chain.toString("hex"), root: this.acc.root().toString("hex"), ts: this.clock.now() });
+    const cp = signCheckpoint(this.signer, { size: this.seq, chain: this.chain.toString("hex"), root: this.acc.root().toString("hex"), ts: Math.trunc(this.clock.now()) });
     this.lastCheckpoint = cp;
     return cp;
   }
@@ -203,22 +212,15 @@ export class AuditLog extends AuditReader {
   private tryFlush(): void {
     try {
       this.flush();
+      this.failures = 0;
     } catch (e) {
-      this.logger.error({ err: toAiosError(e).toJSON(), buffered: this.buffer.length }, "audit flush failed");
+      this.failures++;
+      // Retry on the clock with exponential backoff (capped at 5 s); entries stay buffered.
+      const delay = Math.min(5000, this.flushIntervalMs * 2 ** Math.min(this.failures, 16));
+      if (this.failures === 1 || this.failures % 10 === 0) this.logger.error({ err: toAiosError(e).toJSON(), buffered: this.buffer.length, failures: this.failures }, "audit flush failed");
+      if (this.timer === null && !this.closed) this.timer = this.clock.setTimeout(() => this.tryFlush(), delay);
     }
   }
-}
-
-/**
- * Trust on first use: the first key is pinned in audit.pub; a rotated key is appended (the file
- * then holds every key that ever signed, so old checkpoints still verify). An attacker who can
- * write the data dir can replace this file too — pass the key from security/ to verify for real.
- */
-function pinPublicKey(path: string, pem: string | undefined): void {
-  if (pem === undefined) return;
-  const have = existsSync(path) ? readFileSync(path, "utf8") : "";
-  if (splitPem(have).some((k) => k.trim() === pem.trim())) return;
-  appendFileSync(path, (have === "" || have.endsWith("\n") ? "" : "\n") + pem.trim() + "\n", { mode: 0o644 });
 }
 
 function positiveInt(v: number, field: string): number {

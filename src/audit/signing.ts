@@ -5,6 +5,7 @@
  * "does this signature verify", so it takes a KeyObject or a signer/verifier pair and never reads
  * key files of its own.
  */
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
@@ -133,4 +134,16 @@ export function signCheckpoint(signer: CheckpointSigner, body: Omit<Checkpoint, 
 
 export function checkpointVerifies(verifier: CheckpointVerifier, cp: Checkpoint): boolean {
   return verifier.verify(checkpointSigningBytes(cp), Buffer.from(cp.sig, "base64"), cp.keyId);
+}
+
+/**
+ * Trust on first use: the first key is pinned in audit.pub; a rotated key is appended (the file
+ * then holds every key that ever signed, so old checkpoints still verify). An attacker who can
+ * write the data dir can replace this file too — pass the key from security/ to verify for real.
+ */
+export function pinPublicKey(path: string, pem: string | undefined): void {
+  if (pem === undefined) return;
+  const have = existsSync(path) ? readFileSync(path, "utf8") : "";
+  if (splitPem(have).some((k) => k.trim() === pem.trim())) return;
+  appendFileSync(path, (have === "" || have.endsWith("\n") ? "" : "\n") + pem.trim() + "\n", { mode: 0o644 });
 }

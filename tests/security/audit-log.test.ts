@@ -85,6 +85,25 @@ describe("appending", () => {
     expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
   });
 
+  it("keeps entries buffered while the database refuses writes and retries on the clock with backoff", () => {
+    const dir = tempDir();
+    const { log, clock } = openLog(dir, keys().privateKey, { flushIntervalMs: 20 });
+    const blocker = new Database(auditPaths(dir).db);
+    blocker.exec("BEGIN IMMEDIATE"); // holds the write lock, as a stuck process would
+    for (let i = 0; i < 3; i++) log.append({ kind: "audit", agent: null, data: { i } });
+    clock.advance(20);
+    expect(log.size).toBe(0);
+    expect(log.buffered).toBe(3);
+    blocker.exec("COMMIT");
+    blocker.close();
+    clock.advance(39);
+    expect(log.size).toBe(0); // backoff: the retry is due 40 ms after the failure
+    clock.advance(1);
+    expect(log.size).toBe(3);
+    log.close();
+    expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
+  });
+
   it("a second writer on the same log is refused instead of forking the chain", () => {
     const dir = tempDir();
     const { privateKey } = keys();
