@@ -34,6 +34,11 @@ export type Decoded = { readonly ok: true; readonly record: JournalRecord } | { 
 
 /** Verifies a row and parses its record; never throws. */
 export function decode(row: JournalRow): Decoded {
+  // A damaged page can make SQLite hand back a column with another type (a flipped serial type).
+  const cols: readonly unknown[] = [row.kind, row.body, row.crc];
+  if (typeof cols[0] !== "string" || typeof cols[1] !== "string" || typeof cols[2] !== "number") {
+    return { ok: false, why: "row columns have the wrong types" };
+  }
   if (checksum(row.seq, row.body) !== row.crc) return { ok: false, why: "checksum mismatch" };
   let raw: unknown;
   try {
