@@ -15,7 +15,7 @@ import { Catalog } from "./catalog.js";
 import type { Embedder } from "./embedder.js";
 import { EdgeGraph } from "./graph.js";
 import { Hnsw, type HnswOptions } from "./hnsw.js";
-import { parseInput, QueryInputSchema, StoreInputSchema, UpdateInputSchema, type QueryInput, type StoreInput, type UpdateInput } from "./inputs.js";
+import { parseInput, parseStoreInput, QueryInputSchema, UpdateInputSchema, type QueryInput, type StoreInput, type UpdateInput } from "./inputs.js";
 import { MemoryQuotas, type QuotaLimits, type QuotaUsage } from "./quota.js";
 import type { MemoryRecord, MemoryVersion, RecordMeta, Scope, VersionOp } from "./record.js";
 import { search, type MemoryHit, type RerankHook } from "./search.js";
@@ -112,7 +112,8 @@ export class MemoryFabric {
     await this.storage.loadEdges((a, b, t) => void this.graph.add(a, b, t));
     const saved = this.hnswFile === undefined ? undefined : Hnsw.load(this.hnswFile, { ...this.o.hnsw, dim: this.dim });
     let vectors = 0;
-    await this.storage.loadVectors(() => void vectors++);
+    if (this.storage.countVectors !== undefined) vectors = await this.storage.countVectors();
+    else await this.storage.loadVectors(() => void vectors++);
     if (saved !== undefined && saved.size === vectors) {
       (this as { hnsw: Hnsw }).hnsw = saved;
     } else {
@@ -170,7 +171,7 @@ export class MemoryFabric {
   /** Stores many records in one durable batch (all or none). */
   async storeMany(inputs: readonly StoreInput[]): Promise<WriteResult[]> {
     const prepared = inputs.map((raw, i) => {
-      const inp = parseInput(StoreInputSchema, raw, inputs.length > 1 ? `[${i}]` : "");
+      const inp = parseStoreInput(raw, inputs.length > 1 ? `[${i}]` : "");
       const actor = this.actor(inp);
       const scope = parseScope(inp.scope, actor);
       this.access.require(actor, scope, "write");
@@ -201,7 +202,8 @@ export class MemoryFabric {
         };
         const v = this.newVersion(meta, { type: meta.type, content: p.content, tags: meta.tags, parents: [], op: "create", agent: p.actor.agent }, p.canon);
         meta.heads = [v.hash];
-        ops.push({ kind: "version", version: v }, { kind: "record", meta }, { kind: "text", rowid: meta.rowid, text: this.types.text(meta.type, p.content), fresh: true });
+        ops.push({ kind: "version", version: v, rec: meta.rowid, fresh: true, contentJson: p.canon }, { kind: "record", meta, fresh: true },
+          { kind: "text", rowid: meta.rowid, text: this.types.text(meta.type, p.content), fresh: true });
         if (p.vector !== undefined) ops.push({ kind: "vector", rowid: meta.rowid, vector: p.vector });
         metas.push({ meta, vector: p.vector });
       }
@@ -292,7 +294,7 @@ export class MemoryFabric {
     const bytes = Buffer.byteLength(canonicalJson(win.content));
     this.quotas.check(m.owner, bytes - m.bytes, 0);
     const next: RecordMeta = { ...m, heads: ordered.map((h) => h.hash), tags: win.tags, updatedAt: this.clock.now(), bytes };
-    const ops: WriteOp[] = [...fresh.map((version) => ({ kind: "version" as const, version })), { kind: "record", meta: next }, { kind: "text", rowid: m.rowid, text: this.types.text(m.type, win.content) }];
+    const ops: WriteOp[] = [...fresh.map((version) => ({ kind: "version" as const, version, rec: m.rowid })), { kind: "record", meta: next }, { kind: "text", rowid: m.rowid, text: this.types.text(m.type, win.content) }];
     if (vector !== undefined) ops.push({ kind: "vector", rowid: m.rowid, vector });
     await this.storage.write(ops);
     this.catalog.put(next);
@@ -342,7 +344,7 @@ export class MemoryFabric {
     const next: RecordMeta = { ...m, heads: [v.hash], deleted: true, updatedAt: this.clock.now(), bytes: 0 };
     const gone = this.graph.incident(m.rowid);
     await this.storage.write([
-      { kind: "version", version: v }, { kind: "record", meta: next }, { kind: "text", rowid: m.rowid, text: null }, { kind: "vector", rowid: m.rowid, vector: null },
+      { kind: "version", version: v, rec: m.rowid }, { kind: "record", meta: next }, { kind: "text", rowid: m.rowid, text: null }, { kind: "vector", rowid: m.rowid, vector: null },
       ...gone.map((e) => ({ kind: "edge" as const, from: e.from, to: e.to, type: e.type, ts: 0, remove: true })),
     ]);
     this.graph.detach(m.rowid);

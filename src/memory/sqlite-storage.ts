@@ -4,19 +4,24 @@
  * default"); batching many records into one `write` keeps that affordable. Full-text search is an
  * FTS5 table keyed by the catalog's rowid (contentless: the text is derived from content, so it is
  * not stored twice).
+ *
+ * Write cost (issue #6 item 11): one transaction per `write` with statements prepared once; new
+ * rows append to integer keys (records by catalog rowid, versions by their own rowid) and the
+ * only random-order index is the versions' 52-bit hash-prefix integer index. A version that is new
+ * by construction (`fresh`: first version of a new record id) skips the existence probe.
  */
 import Database from "better-sqlite3";
 import { AiosError } from "../core/index.js";
+import { hashKey, migrate, VERSIONS_TABLE } from "./migrate.js";
 import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
 import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
 
+// The versions table and the schema version live in migrate.ts, which upgrades older files first.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS mem_records (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, scope TEXT NOT NULL,
   namespace TEXT NOT NULL, owner TEXT NOT NULL, type TEXT NOT NULL, tags TEXT NOT NULL, heads TEXT NOT NULL, created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL, expires_at INTEGER, deleted INTEGER NOT NULL, bytes INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS mem_versions (hash TEXT PRIMARY KEY, record_id TEXT NOT NULL, parents TEXT NOT NULL, type TEXT NOT NULL,
-  content TEXT NOT NULL, tags TEXT NOT NULL, agent TEXT NOT NULL, ts INTEGER NOT NULL, op TEXT NOT NULL, deleted INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS mem_versions_record ON mem_versions(record_id, ts);
+${VERSIONS_TABLE}
 CREATE TABLE IF NOT EXISTS mem_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS mem_edges (src INTEGER NOT NULL, dst INTEGER NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (src, dst, type)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mem_grants (tenant TEXT NOT NULL, namespace TEXT NOT NULL, agent TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (tenant, namespace, agent));
@@ -45,16 +50,20 @@ export class SqliteMemoryStorage implements MemoryStorage {
       this.db = new Database(file);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
+      migrate(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
       throw new AiosError("E_STORAGE", `cannot open memory store ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
-      upsertRecord: p(`INSERT INTO mem_records VALUES (@rowid,@id,@tenant,@scope,@namespace,@owner,@type,@tags,@heads,@created_at,@updated_at,@expires_at,@deleted,@bytes)
+      // Positional parameters: binding from an object costs a property lookup per column per row.
+      insertRecord: p(`INSERT INTO mem_records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      upsertRecord: p(`INSERT INTO mem_records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         ON CONFLICT(rowid) DO UPDATE SET type=excluded.type, tags=excluded.tags, heads=excluded.heads, updated_at=excluded.updated_at,
         expires_at=excluded.expires_at, deleted=excluded.deleted, bytes=excluded.bytes`),
-      insertVersion: p(`INSERT OR IGNORE INTO mem_versions VALUES (?,?,?,?,?,?,?,?,?,?)`),
+      insertVersion: p(`INSERT INTO mem_versions (hkey, hash, rec, record_id, parents, type, content, tags, agent, ts, op, deleted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`),
+      hasVersion: p(`SELECT 1 FROM mem_versions WHERE hkey = ? AND hash = ?`).pluck(),
       delText: p(`DELETE FROM mem_fts WHERE rowid = ?`),
       insText: p(`INSERT INTO mem_fts(rowid, text) VALUES (?, ?)`),
       putVec: p(`INSERT OR REPLACE INTO mem_vectors VALUES (?, ?)`),
@@ -66,8 +75,9 @@ export class SqliteMemoryStorage implements MemoryStorage {
       putVtag: p(`INSERT OR REPLACE INTO mem_vtags VALUES (?,?,?)`),
       putReserve: p(`INSERT OR REPLACE INTO mem_reserved VALUES (?,?)`),
       putSnapshot: p(`INSERT INTO mem_snapshots VALUES (?,?,?,?,?,?,?)`),
-      getVersion: p(`SELECT * FROM mem_versions WHERE hash = ?`),
-      versionsOf: p(`SELECT * FROM mem_versions WHERE record_id = ? ORDER BY ts, rowid`),
+      getVersion: p(`SELECT * FROM mem_versions WHERE hkey = ? AND hash = ?`),
+      versionsOf: p(`SELECT * FROM mem_versions WHERE rec = (SELECT rowid FROM mem_records WHERE id = ?) ORDER BY ts, vid`),
+      countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
       vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
       lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
       getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
@@ -83,16 +93,18 @@ export class SqliteMemoryStorage implements MemoryStorage {
     switch (op.kind) {
       case "record": {
         const m = op.meta;
-        s.upsertRecord.run({
-          rowid: m.rowid, id: m.id, tenant: m.tenant, scope: m.scope, namespace: m.namespace, owner: m.owner, type: m.type,
-          tags: JSON.stringify(m.tags), heads: JSON.stringify(m.heads), created_at: m.createdAt, updated_at: m.updatedAt,
-          expires_at: m.expiresAt, deleted: m.deleted ? 1 : 0, bytes: m.bytes,
-        });
+        (op.fresh === true ? s.insertRecord : s.upsertRecord).run(m.rowid, m.id, m.tenant, m.scope, m.namespace, m.owner, m.type,
+          JSON.stringify(m.tags), JSON.stringify(m.heads), m.createdAt, m.updatedAt, m.expiresAt, m.deleted ? 1 : 0, m.bytes);
         return;
       }
       case "version": {
         const v = op.version;
-        s.insertVersion.run(v.hash, v.recordId, JSON.stringify(v.parents), v.type, JSON.stringify(v.content), JSON.stringify(v.tags), v.agent, v.ts, v.op, v.deleted ? 1 : 0);
+        const key = hashKey(v.hash);
+        // Content addresses make a rewrite of an existing version a no-op (e.g. two writers making
+        // the same change to the same base); only a fresh version can skip the probe.
+        if (op.fresh !== true && s.hasVersion.get(key, v.hash) !== undefined) return;
+        s.insertVersion.run(key, v.hash, op.rec, v.recordId, JSON.stringify(v.parents), v.type, op.contentJson ?? JSON.stringify(v.content),
+          JSON.stringify(v.tags), v.agent, v.ts, v.op, v.deleted ? 1 : 0);
         return;
       }
       case "text":
@@ -167,8 +179,13 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async getVersion(hash: string): Promise<MemoryVersion | undefined> {
-    const r = this.st.getVersion.get(hash) as VersionRowDb | undefined;
+    if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+    const r = this.st.getVersion.get(hashKey(hash), hash) as VersionRowDb | undefined;
     return r === undefined ? undefined : toVersion(r);
+  }
+
+  async countVectors(): Promise<number> {
+    return this.st.countVectors.get() as number;
   }
 
   async versionsOf(recordId: string): Promise<MemoryVersion[]> {

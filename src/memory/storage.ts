@@ -8,8 +8,13 @@
 import type { MemoryVersion, RecordMeta } from "./record.js";
 
 export type WriteOp =
-  | { readonly kind: "record"; readonly meta: RecordMeta }
-  | { readonly kind: "version"; readonly version: MemoryVersion }
+  /** `fresh`: a record id never written before (a plain insert, no upsert). */
+  | { readonly kind: "record"; readonly meta: RecordMeta; readonly fresh?: boolean }
+  /**
+   * `rec`: the record's rowid. `fresh`: the version cannot exist yet (skips the duplicate probe).
+   * `contentJson`: the content's canonical JSON when the caller already has it (saves a re-encode).
+   */
+  | { readonly kind: "version"; readonly version: MemoryVersion; readonly rec: number; readonly fresh?: boolean; readonly contentJson?: string }
   /** `fresh`: the rowid never had text (skips the delete, which is costly on a contentless FTS table). */
   | { readonly kind: "text"; readonly rowid: number; readonly text: string | null; readonly fresh?: boolean }
   | { readonly kind: "vector"; readonly rowid: number; readonly vector: Float32Array | null }
@@ -41,6 +46,8 @@ export interface MemoryStorage {
   write(ops: readonly WriteOp[]): Promise<void>;
   loadRecords(): Promise<RecordMeta[]>;
   loadVectors(each: (rowid: number, vector: Float32Array) => void): Promise<void>;
+  /** How many vectors are stored (checks a saved HNSW file without reading every vector). */
+  countVectors?(): Promise<number>;
   loadEdges(each: (from: number, to: number, type: string) => void): Promise<void>;
   loadGrants(): Promise<GrantRow[]>;
   loadReservations(): Promise<Map<string, number>>;
