@@ -2,7 +2,7 @@
  * The SDK facade other programs use (`import { boot } from "aios"`): spawn, message, operate on and
  * observe agents. It adds no behaviour of its own; every call goes to the kernel.
  */
-import type { AgentId, EventFilter, AnyKernelEvent, Subscription, SubscribeOptions } from "../core/index.js";
+import type { AgentId, EventFilter, AnyKernelEvent, EventType, KernelEvent, Subscription, SubscribeOptions } from "../core/index.js";
 import type { Kernel, ExitInfo } from "./kernel.js";
 import type { AgentSpec, AgentSpecInput } from "./spec.js";
 import type { MergeOptions, SplitOptions, UpgradeOptions } from "./operations.js";
@@ -16,6 +16,8 @@ export type Unsubscribe = (() => void) & { readonly subscription: Subscription }
 export class Aios {
   readonly events: {
     subscribe(filter: EventFilter, fn: (e: AnyKernelEvent) => void | Promise<void>, options?: SubscribeOptions): Unsubscribe;
+    /** Resolves with the next event of `type` that satisfies `predicate`. */
+    once<T extends EventType>(type: T, predicate?: (e: KernelEvent<T>) => boolean): Promise<KernelEvent<T>>;
   };
   readonly hooks: {
     before(op: Operation, fn: PreHook): () => void;
@@ -31,6 +33,7 @@ export class Aios {
         const sub = kernel.events.subscribe(filter, fn, options);
         return Object.assign(() => sub.unsubscribe(), { subscription: sub });
       },
+      once: (type, predicate) => kernel.events.once(type, predicate),
     };
     this.hooks = { before: (op, fn) => kernel.hooks.before(op, fn), after: (op, fn) => kernel.hooks.after(op, fn) };
   }

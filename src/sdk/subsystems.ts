@@ -1,7 +1,7 @@
 /**
  * The embedded default stack (the composition root's wiring): with a data directory, boot() installs
  * the store (journal), security (keys, tokens, policy, secrets, taint), the audit log, the tools,
- * the inference scheduler, the models (when configured) and the memory fabric, in that order, each
+ * the inference scheduler, the models (when configured), the memory fabric and semantic IPC, in that order, each
  * keeping its files in the one data directory. Without a data directory boot() gives a bare kernel
  * (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
  */
@@ -9,7 +9,8 @@ import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:cr
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { auditPlugin, type AuditPlugin, type CheckpointSigner } from "../audit/index.js";
-import { memoryPlugin, type MemoryPlugin, type MemoryPluginOptions } from "../memory/index.js";
+import { memoryPlugin, UseLiteEmbedder, type Embedder, type MemoryPlugin, type MemoryPluginOptions } from "../memory/index.js";
+import { ipcPlugin, type IpcPlugin, type IpcPluginOptions } from "../ipc/index.js";
 import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
 import { schedPlugin } from "../sched/index.js";
 import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
@@ -26,6 +27,9 @@ export interface SubsystemOptions {
   readonly models?: Omit<ModelsPluginOptions, "tools">;
   readonly memory?: Omit<MemoryPluginOptions, "dataDir"> | false;
   readonly audit?: { readonly checkpointEvery?: number } | false;
+  readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
+  /** The embedder memory search and intent routing share (default: USE Lite, offline, loaded on first use). */
+  readonly embedder?: Embedder | false;
 }
 
 /** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
@@ -34,6 +38,7 @@ export interface Subsystems {
   readonly audit?: AuditPlugin;
   readonly tools?: ToolsPlugin;
   readonly memory?: MemoryPlugin;
+  readonly ipc?: IpcPlugin;
 }
 
 export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
@@ -54,12 +59,15 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   }
   plugins.push(tools, schedPlugin(o.sched ?? {}));
   if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
+  const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
   let memory: MemoryPlugin | undefined;
   if (o.memory !== false) {
-    memory = memoryPlugin({ ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });
+    memory = memoryPlugin({ ...(embedder ? { embedder } : {}), ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });
     plugins.push(memory);
   }
-  return { plugins, subsystems: { security, tools, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}) } };
+  const ipc = ipcPlugin({ ...(o.ipc ?? {}), identities: () => security.security.identities, ...(embedder ? { embedder } : {}) });
+  plugins.push(ipc);
+  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}) } };
 }
 
 /**
