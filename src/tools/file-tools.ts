@@ -135,7 +135,7 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
       }
       // The directory itself may have been swapped for a symlink while we read it.
       const after = await canonicalExisting(canonical);
-      if (after !== canonical) throw new AiosError("E_CAP_DENIED", `${canonical} changed to ${after} while listing; refused`, { details: { path: canonical } });
+      if (after !== canonical) throw new AiosError("E_CAP_DENIED", `${canonical} changed to ${after} while listing; refused`, { details: { path: canonical, resource: fileResource(after), action: "read" } });
       entries.sort((x, y) => x.name.localeCompare(y.name));
       return { path: canonical, entries, truncated };
     },

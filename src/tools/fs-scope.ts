@@ -72,7 +72,7 @@ export async function openVerified(canonical: string, flags: number, mode = 0o64
     fh = await open(canonical, flags | constants.O_NOFOLLOW, mode);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ELOOP") {
-      throw new AiosError("E_CAP_DENIED", `${canonical} became a symlink after it was checked; refused`, { details: { path: canonical } });
+      throw new AiosError("E_CAP_DENIED", `${canonical} became a symlink after it was checked; refused`, { details: { path: canonical, resource: fileResource(canonical), action: "open" } });
     }
     throw fsError(e, canonical);
   }
@@ -80,7 +80,7 @@ export async function openVerified(canonical: string, flags: number, mode = 0o64
     const actual = await openedPath(fh, canonical);
     if (actual !== canonical) {
       throw new AiosError("E_CAP_DENIED", `${canonical} resolved to ${actual} when opened (a path component was swapped); refused`, {
-        details: { path: canonical, actual },
+        details: { path: canonical, actual, resource: fileResource(actual), action: "open" },
       });
     }
     return fh;

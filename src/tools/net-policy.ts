@@ -46,7 +46,7 @@ export function targetOf(raw: string, field = "args.url"): Target {
     throw new AiosError("E_INVALID_ARG", `${field}: "${raw}" is not a valid URL`, { details: { path: field } });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new AiosError("E_CAP_DENIED", `${field}: scheme ${url.protocol} is not allowed (http and https only)`, { details: { path: field, url: raw } });
+    throw new AiosError("E_CAP_DENIED", `${field}: scheme ${url.protocol} is not allowed (http and https only)`, { details: { path: field, url: raw, resource: raw, action: "fetch" } });
   }
   if (url.username !== "" || url.password !== "") {
     throw new AiosError("E_INVALID_ARG", `${field}: credentials in the URL are not allowed`, { details: { path: field } });

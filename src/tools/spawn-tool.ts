@@ -40,7 +40,7 @@ export function spawnTool(): AnyTool {
           const extra = firstUncovered(ctx.caller.capabilities, [cap]);
           if (extra !== undefined) {
             throw new AiosError("E_CAP_DENIED", `agent.spawn: ${name} cannot get "${extra}": ${ctx.caller.name} holds no capability that covers it`, {
-              details: { capability: extra, child: name, path: "args.spec.capabilities" },
+              details: { capability: extra, child: name, path: "args.spec.capabilities", resource: extra, action: "delegate" },
             });
           }
         }
