@@ -128,7 +128,8 @@ export class AuditLog extends AuditReader {
     }
     if (this.droppedSinceFlush > 0) {
       const gap = encodeContent({ kind: "audit", agent: null, data: { event: "gap", dropped: this.droppedSinceFlush } }, this.clock.now(), undefined);
-      this.buffer.unshift(gap);
+      // Dropped entries all arrived after the buffered ones (the buffer was full), so the gap goes last.
+      this.buffer.push(gap);
       this.droppedSinceFlush = 0;
     }
     if (this.buffer.length === 0) return 0;

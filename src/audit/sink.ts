@@ -50,8 +50,10 @@ export class LifecycleRecorder {
     this.sub = events.subscribe(
       { types },
       (e) => {
-        this.noteDrops();
         this.log.append(lifecycleContent(e));
+        // The bus drops the newest events when our buffer is full, so a gap is noted after a
+        // delivered event; its position among neighbouring entries is approximate, its count exact.
+        this.noteDrops();
       },
       { bufferSize },
     );

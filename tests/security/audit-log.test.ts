@@ -104,6 +104,21 @@ describe("appending", () => {
     expect(verifyAudit({ dataDir: dir }).ok).toBe(true);
   });
 
+  it("when the buffer overflows, the entries that could not be kept are recorded as a gap", () => {
+    const dir = tempDir();
+    const { log } = openLog(dir, keys().privateKey, { maxBuffered: 5 });
+    const blocker = new Database(auditPaths(dir).db);
+    blocker.exec("BEGIN IMMEDIATE");
+    for (let i = 0; i < 8; i++) log.append({ kind: "audit", agent: null, data: { i } });
+    expect(log.buffered).toBe(5);
+    expect(log.dropped).toBe(3);
+    blocker.exec("COMMIT");
+    blocker.close();
+    log.flush();
+    expect(log.entries().map((e) => e.data)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }, { i: 4 }, { event: "gap", dropped: 3 }]);
+    log.close();
+  });
+
   it("a second writer on the same log is refused instead of forking the chain", () => {
     const dir = tempDir();
     const { privateKey } = keys();

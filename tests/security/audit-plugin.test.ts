@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SimulatedClock, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
-import { AuditReader, auditPaths, auditPlugin, auditVerifyCommand } from "../../src/audit/index.js";
+import { EventBus, SimulatedClock, asAgentId, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
+import { AuditLog, AuditReader, LifecycleRecorder, auditPaths, auditPlugin, auditVerifyCommand } from "../../src/audit/index.js";
 import { Redactor } from "../../src/security/index.js";
 import { keys, tempDir } from "./audit-helpers.js";
 
@@ -62,5 +62,21 @@ describe("auditPlugin through boot()", () => {
     await os.shutdown();
     expect(() => plugin.sink?.record({ agent: "ag_x", syscall: "Noop", decision: "allowed", by: "spec" })).not.toThrow();
     expect(plugin.sink?.failures).toBe(1);
+  });
+
+  it("lifecycle events the bus had to drop are recorded as a gap, not silently missing", async () => {
+    const dataDir = tempDir();
+    const log = new AuditLog({ dataDir, signer: keys().privateKey, clock: new SimulatedClock() });
+    const bus = new EventBus();
+    const rec = new LifecycleRecorder(bus, log, ["agent.transition"], 2);
+    for (let i = 0; i < 10; i++) bus.emit("agent.transition", { op: "spawn", from: "none", to: "pending" }, asAgentId(`ag_${i}`));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    rec.stop();
+    log.close();
+    const reader = AuditReader.open(dataDir);
+    const entries = reader.entries();
+    reader.close();
+    expect(entries.filter((e) => e.kind === "lifecycle").map((e) => e.agent)).toEqual(["ag_0", "ag_1"]);
+    expect(entries.filter((e) => e.kind === "audit").map((e) => e.data)).toEqual([{ event: "gap", source: "events", dropped: 8 }]);
   });
 });
