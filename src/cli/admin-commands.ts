@@ -1,0 +1,75 @@
+/**
+ * The operator's security commands: `cap grant|revoke|ls|explain`, `audit verify`, `approvals` and
+ * `escalations`. `audit verify` needs no daemon: with none running it verifies the files directly.
+ */
+import { AiosError } from "../core/index.js";
+import { verifyAuditDir } from "../gateway/index.js";
+import type { CliContext } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { approvalTable, escalationTable, explanationText, tokenTable } from "./render.js";
+
+export async function capLs(ctx: CliContext, agent: string): Promise<number> {
+  const tokens = await ctx.connect().caps(agent);
+  ctx.out.result(tokens, () => ctx.out.line(tokenTable(tokens)));
+  return 0;
+}
+
+export async function capGrant(ctx: CliContext, agent: string, capability: string, ttlMs?: number): Promise<number> {
+  const t = await ctx.connect().grant(agent, capability, ttlMs);
+  ctx.out.result(t, () => ctx.out.line(`granted ${capability} to ${agent}: token ${t.id} (expires ${new Date(t.exp).toISOString()})`));
+  return 0;
+}
+
+export async function capRevoke(ctx: CliContext, token: string): Promise<number> {
+  const r = await ctx.connect().revoke(token);
+  ctx.out.result(r, () => ctx.out.line(`revoked ${token} (${r.revoked} token(s) including delegations)`));
+  return 0;
+}
+
+/** Exit 0 when allowed, 1 when denied: scripts can test a permission. */
+export async function capExplain(ctx: CliContext, agent: string, action: string, syscall?: string): Promise<number> {
+  const x = await ctx.connect().explain(agent, action, syscall);
+  ctx.out.result(x, () => ctx.out.line(explanationText(x)));
+  return x.allowed ? 0 : 1;
+}
+
+export async function auditVerify(ctx: CliContext): Promise<number> {
+  const live = ctx.daemon() !== undefined;
+  ctx.out.note(live ? `verifying through the daemon for ${ctx.dataDir}` : `no daemon: verifying the files in ${ctx.dataDir}/audit`);
+  const r = await ctx.out.progress("verifying the audit log", live ? ctx.connect().auditVerify() : Promise.resolve().then(() => verifyAuditDir(ctx.dataDir)));
+  ctx.out.result(r, () => ctx.out.line(r.report));
+  return r.ok ? 0 : EXIT.AUDIT_FAILED;
+}
+
+export async function approvals(ctx: CliContext, status?: string): Promise<number> {
+  const s = status === undefined ? undefined : parseStatus(status);
+  const rs = await ctx.connect().approvals(s);
+  ctx.out.result(rs, () => ctx.out.line(approvalTable(rs)));
+  return 0;
+}
+
+function parseStatus(s: string): "pending" | "approved" | "denied" | "expired" {
+  if (s === "pending" || s === "approved" || s === "denied" || s === "expired") return s;
+  throw new AiosError("E_INVALID_ARG", `--status: expected pending, approved, denied or expired, got "${s}"`, { details: { path: "status" } });
+}
+
+export async function decideApproval(ctx: CliContext, id: string, decision: "approve" | "deny", note?: string): Promise<number> {
+  const r = await ctx.connect().decideApproval(id, decision, process.env["USER"] ?? "operator", note);
+  ctx.out.result(r, () => ctx.out.line(`${r.id} ${r.status} (${r.agentName} ${r.syscall})`));
+  return 0;
+}
+
+export async function escalations(ctx: CliContext): Promise<number> {
+  const es = await ctx.connect().escalations();
+  ctx.out.result(es, () => ctx.out.line(escalationTable(es)));
+  return 0;
+}
+
+export async function decideEscalation(ctx: CliContext, id: string, decision: string): Promise<number> {
+  if (decision !== "restart" && decision !== "abandon") {
+    throw new AiosError("E_INVALID_ARG", `decision: expected restart or abandon, got "${decision}"`, { details: { path: "decision" } });
+  }
+  const r = await ctx.connect().decideEscalation(id, decision);
+  ctx.out.result(r, () => ctx.out.line(r.restarted === undefined ? `${id} abandoned` : `${id}: restarted as ${r.restarted}`));
+  return 0;
+}

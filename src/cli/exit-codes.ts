@@ -1,0 +1,24 @@
+/**
+ * The CLI's exit codes — a documented contract for scripts (also in `aios --help` and the README):
+ *   0 ok · 1 the operation failed · 2 usage or bad input · 3 cannot reach the daemon · 4 audit
+ *   verification failed. An error maps to its code by its AiosError code.
+ */
+import type { ErrorCode } from "../core/index.js";
+
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3, AUDIT_FAILED: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export const EXIT_TABLE = `Exit codes:
+  0  ok
+  1  the operation failed (the error's code says why: E_NO_AGENT, E_CAP_DENIED, ...)
+  2  usage error or bad input (unknown option, invalid spec or argument: E_INVALID_ARG, E_INVALID_SPEC)
+  3  cannot reach the daemon (none is running for this data dir, or it does not answer: E_UNAVAILABLE)
+  4  audit verification failed (the log was tampered with or cannot be verified)`;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["E_INVALID_ARG", "E_INVALID_SPEC"]);
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  if (USAGE_CODES.has(code)) return EXIT.USAGE;
+  if (code === "E_UNAVAILABLE") return EXIT.UNREACHABLE;
+  return EXIT.FAILED;
+}

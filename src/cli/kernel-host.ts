@@ -1,0 +1,60 @@
+/**
+ * Booting and stopping a kernel inside the CLI process (for `aios up` and for `aios run` without a
+ * daemon). drainKernel is the orderly stop: wait for every running step to finish, flush the
+ * journal so every checkpoint is on disk, then detach the journal before the kernel ends its agents
+ * — Kernel.shutdown() records each agent it stops as killed, which would make a graceful restart
+ * lose every durable agent; detached, they come back at the next boot from their checkpoints, just
+ * as after a crash.
+ */
+import { createLogger, type Logger } from "../core/index.js";
+import { parseModelsConfig } from "../models/index.js";
+import { boot, type AiosSystem, type BootOptions } from "../sdk/index.js";
+import { readConfigFile } from "./context.js";
+
+export interface HostOptions {
+  readonly dataDir: string;
+  /** A models config file (YAML/JSON: entries by name, see src/models/config.ts). */
+  readonly modelsFile?: string;
+  /** A policy file (YAML, see src/security/policy-rules.ts). */
+  readonly policyFile?: string;
+  readonly logger?: Logger;
+}
+
+export async function bootHost(o: HostOptions): Promise<AiosSystem> {
+  // Validated here too, so a bad file is a usage error naming --models before anything boots.
+  const models = o.modelsFile === undefined ? undefined : parseModelsConfig(readConfigFile(o.modelsFile, "--models")).models;
+  const options: BootOptions = {
+    dataDir: o.dataDir,
+    durable: true,
+    // Kernel logs go to stderr at warn and above: stdout belongs to the command's output.
+    logger: o.logger ?? createLogger(),
+    ...(models === undefined ? {} : { models }),
+    subsystems: {
+      ...(o.policyFile === undefined ? {} : { security: { policyFile: o.policyFile } }),
+      ...(models === undefined ? {} : { sched: { pools: inferencePools(models) } }),
+    },
+  };
+  return boot(options);
+}
+
+/**
+ * LlmInvoke draws a slot from the scheduler pool `inference:<model>`; the default stack creates none,
+ * so each configured model gets one, as wide as the entry's maxConcurrency (default 1).
+ */
+export function inferencePools(models: Readonly<Record<string, { readonly model: string; readonly maxConcurrency?: number | undefined }>>): Record<string, { capacity: number }> {
+  return Object.fromEntries(Object.entries(models).map(([name, e]) => [`inference:${name}`, { capacity: e.maxConcurrency ?? 1 }]));
+}
+
+export async function drainKernel(os: AiosSystem, reason = "drain"): Promise<void> {
+  const k = os.kernel;
+  for (const a of os.ps({ status: ["running", "paused"] })) {
+    const p = k.find(a.id);
+    if (p !== undefined) await k.whenIdle(p);
+  }
+  const journal = k.guards.journal;
+  if (journal !== undefined) {
+    await journal.flush();
+    k.guards.journal = undefined;
+  }
+  await os.shutdown(reason);
+}

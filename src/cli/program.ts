@@ -1,0 +1,142 @@
+/**
+ * The `aios` command tree (commander). Global options: --data-dir, --json, --verbose. Every command
+ * has --help; the exit-code table is in `aios --help`. Each action returns its exit code; main.ts
+ * turns thrown errors into `error: <code>: <message>` and their exit code.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { CliContext, resolveDataDir, type GlobalOptions } from "./context.js";
+import { EXIT_TABLE } from "./exit-codes.js";
+import { Output } from "./output.js";
+import * as agents from "./agent-commands.js";
+import * as admin from "./admin-commands.js";
+import { run } from "./run.js";
+import { up, VERSION } from "./up.js";
+import { demo } from "./demo/demo.js";
+
+function int(name: string, min = 0): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command("aios")
+    .description("AIOS — an operating system for AI agents")
+    .version(VERSION)
+    .option("--data-dir <dir>", "the data directory (default: $AIOS_HOME or ./.aios)")
+    .option("--json", "machine-readable JSON output")
+    .option("--verbose", "stack traces with errors")
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.startsWith("error: ") ? `error: E_INVALID_ARG: ${str.slice(7)}` : str) })
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", `\n${EXIT_TABLE}\n\nErrors print "error: <code>: <message>" on stderr.`);
+
+  const ctxOf = (cmd: Command): CliContext => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    return new CliContext(new Output({ json: g.json === true, verbose: g.verbose === true }), resolveDataDir(g.dataDir));
+  };
+  const act =
+    <A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      setExit(await fn(ctxOf(cmd), ...(args.slice(0, -1) as A)));
+    };
+
+  program
+    .command("up")
+    .description("run the kernel as a daemon with the HTTP API (SIGTERM/SIGINT drain and exit 0)")
+    .addOption(new Option("--port <port>", "API port on the host (0 = any free port)").default(7878).argParser(int("--port")))
+    .option("--host <host>", "address to bind (loopback by default)", "127.0.0.1")
+    .option("--models <file>", "models config (YAML/JSON, entries by name)")
+    .option("--policy <file>", "policy rules (YAML)")
+    .action(act((ctx, o: { port: number; host: string; models?: string; policy?: string }) => up(ctx, o)));
+
+  program
+    .command("run <spec>")
+    .description("spawn an agent from a spec file (on the daemon if one is up, else in this process)")
+    .option("--goal <text>", "the task: an llm agent's goal, or a request to a code agent")
+    .option("-f, --follow", "print the agent's events while it runs")
+    .option("--timeout <ms>", "how long to wait for the answer to --goal", int("--timeout", 1))
+    .option("--models <file>", "models config for an in-process run")
+    .action(act((ctx, spec: string, o: { goal?: string; follow?: boolean; timeout?: number; models?: string }) => run(ctx, spec, o)));
+
+  program
+    .command("ps")
+    .description("list agents")
+    .option("--status <list>", "comma-separated statuses (running,paused,...)")
+    .option("--name <glob>", "name or glob (worker-*)")
+    .option("--kind <kind>", "code, llm or supervisor")
+    .option("--parent <id>", "children of this agent")
+    .option("--limit <n>", "at most n rows", int("--limit", 1))
+    .action(act((ctx, o: agents.PsOptions) => agents.ps(ctx, o)));
+
+  program.command("status <id>").description("one agent's status").action(act((ctx, id: string) => agents.status(ctx, id)));
+  program
+    .command("logs <id>")
+    .description("an agent's recent events; -f follows live")
+    .option("-f, --follow", "keep streaming new events (Ctrl-C stops)")
+    .option("--types <list>", "comma-separated event types or prefixes (agent.*)")
+    .option("--limit <n>", "at most n past events", int("--limit", 1))
+    .action(act((ctx, id: string, o: { follow?: boolean; types?: string; limit?: number }) => agents.logs(ctx, id, o)));
+  program.command("pause <id>").description("pause an agent (its mail queues)").action(act((ctx, id: string) => agents.lifecycle(ctx, "pause", id)));
+  program.command("resume <id>").description("resume a paused agent").action(act((ctx, id: string) => agents.lifecycle(ctx, "resume", id)));
+  program
+    .command("kill <id>")
+    .description("kill an agent (its supervisor does not restart it)")
+    .option("--reason <text>", "recorded with the kill")
+    .action(act((ctx, id: string, o: { reason?: string }) => agents.lifecycle(ctx, "kill", id, o.reason)));
+  program.command("tree").description("the supervision tree").action(act((ctx) => agents.tree(ctx)));
+  program
+    .command("send <id> <payload>")
+    .description("send a message (JSON, or text); --request waits for the reply")
+    .option("--request", "wait for and print the reply")
+    .option("--timeout <ms>", "reply timeout", int("--timeout", 1))
+    .action(act((ctx, id: string, payload: string, o: { request?: boolean; timeout?: number }) => agents.send(ctx, id, payload, o.request === true, o.timeout)));
+
+  const cap = program.command("cap").description("capabilities: grant, revoke, ls, explain");
+  cap
+    .command("grant <agent> <capability>")
+    .description("grant a capability (e.g. 'file:/data/**#read') to an agent")
+    .option("--ttl <ms>", "expire after ms", int("--ttl", 1))
+    .action(act((ctx, agent: string, capability: string, o: { ttl?: number }) => admin.capGrant(ctx, agent, capability, o.ttl)));
+  cap.command("revoke <token>").description("revoke a token and its delegations").action(act((ctx, token: string) => admin.capRevoke(ctx, token)));
+  cap.command("ls <agent>").description("tokens an agent holds").action(act((ctx, agent: string) => admin.capLs(ctx, agent)));
+  cap
+    .command("explain <agent> <action>")
+    .description("why resource#action (e.g. 'tool:file.read#call') is allowed or denied; exit 1 when denied")
+    .option("--syscall <name>", "the syscall policy is evaluated for", "ToolCall")
+    .action(act((ctx, agent: string, action: string, o: { syscall: string }) => admin.capExplain(ctx, agent, action, o.syscall)));
+
+  const audit = program.command("audit").description("the tamper-evident audit log");
+  audit.command("verify").description("verify the hash chain, Merkle heads and signed checkpoints (exit 4 when it fails)").action(act((ctx) => admin.auditVerify(ctx)));
+
+  const appr = program
+    .command("approvals")
+    .description("approval requests parked by policy; approve or deny one")
+    .option("--status <status>", "pending, approved, denied or expired")
+    .action(act((ctx, o: { status?: string }) => admin.approvals(ctx, o.status)));
+  appr.command("approve <id>").description("approve a pending request").option("--note <text>", "recorded with the decision").action(act((ctx, id: string, o: { note?: string }) => admin.decideApproval(ctx, id, "approve", o.note)));
+  appr.command("deny <id>").description("deny a pending request").option("--note <text>", "recorded with the decision").action(act((ctx, id: string, o: { note?: string }) => admin.decideApproval(ctx, id, "deny", o.note)));
+
+  const esc = program
+    .command("escalations")
+    .description("supervisor trees that gave up and wait for a person")
+    .action(act((ctx) => admin.escalations(ctx)));
+  esc.command("decide <id> <decision>").description("restart (afresh) or abandon an escalated tree").action(act((ctx, id: string, decision: string) => admin.decideEscalation(ctx, id, decision)));
+
+  program
+    .command("demo")
+    .description("a narrated tour on a fresh data dir: supervision, messaging, a crash, pause/resume, a durable agent surviving kill -9, a denied capability, audit, a local model")
+    .option("--keep", "keep the temporary data dir")
+    .action(act((ctx, o: { keep?: boolean }) => demo(ctx, { keep: o.keep === true, explicitDataDir: ctxOfExplicit(program) })));
+
+  return program;
+}
+
+/** The data dir the user named (the demo uses a fresh temporary one otherwise). */
+function ctxOfExplicit(program: Command): string | undefined {
+  const d = program.opts<GlobalOptions>().dataDir;
+  return d === undefined ? undefined : resolveDataDir(d);
+}

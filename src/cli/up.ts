@@ -1,0 +1,95 @@
+/**
+ * `aios up`: the kernel as a long-lived daemon with the HTTP API. Order: refuse when a live daemon
+ * already serves the data dir; make sure the port is free (before booting, so a taken port costs
+ * nothing); boot (the store's directory lock refuses a second kernel, naming the holder's pid); serve;
+ * write daemon.json. SIGTERM or SIGINT drains: new requests get 503, running steps finish, the
+ * journal is flushed, the kernel shuts down, daemon.json is removed, and the process exits 0.
+ */
+import { createServer } from "node:net";
+import { AiosError } from "../core/index.js";
+import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, removeDaemonInfo, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
+import type { AiosSystem } from "../sdk/index.js";
+import type { CliContext } from "./context.js";
+import { bootHost, drainKernel } from "./kernel-host.js";
+
+export const VERSION = "0.1.0";
+
+export interface UpOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly models?: string;
+  readonly policy?: string;
+}
+
+function portFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", (e: NodeJS.ErrnoException) => {
+      const msg = e.code === "EADDRINUSE" ? `port ${port} on ${host} is already in use (another daemon or program); choose another with --port` : `cannot listen on ${host}:${port}: ${e.message}`;
+      reject(new AiosError("E_CONFIG", msg, { cause: e, details: { path: "port", port, host } }));
+    });
+    s.listen(port, host, () => s.close(() => resolve()));
+  });
+}
+
+/** Runs until a signal; resolves with the exit code once drained. */
+export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
+  const { dataDir, out } = ctx;
+  const host = o.host ?? DEFAULT_HOST;
+  const port = o.port ?? DEFAULT_PORT;
+  const live = findLiveDaemon(dataDir);
+  if (live !== undefined) {
+    throw new AiosError("E_CONFLICT", `a daemon (pid ${live.pid}) already serves ${dataDir} on ${live.host}:${live.port}`, { retryable: false, details: { holderPid: live.pid } });
+  }
+  await portFree(host, port);
+  const token = ensureApiToken(dataDir);
+  const os = await out.progress("booting the kernel", bootHost({ dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }), ...(o.policy === undefined ? {} : { policyFile: o.policy }) }));
+  const plane = new ControlPlane(os);
+  let gw: Gateway;
+  try {
+    gw = await startGateway(plane, { token, host, port, version: VERSION });
+  } catch (e) {
+    plane.close();
+    await drainKernel(os, "the API could not start");
+    throw e;
+  }
+  writeDaemonInfo(dataDir, { pid: process.pid, host: gw.host, port: gw.port, dataDir, startedAt: Date.now(), version: VERSION });
+  const agents = os.ps({ status: ["running", "paused"] }).length;
+  out.note(`aios daemon ${process.pid}: data dir ${dataDir}; ${agents} agent(s) recovered; API token in ${tokenPath(dataDir)}`);
+  // The one stdout line: scripts and tests wait for it rather than polling.
+  if (out.json) out.line(JSON.stringify({ listening: gw.url, pid: process.pid, port: gw.port }));
+  else out.line(`listening on ${gw.url} (pid ${process.pid}); Ctrl-C or SIGTERM drains and stops`);
+  return waitForSignal(ctx, os, plane, gw);
+}
+
+function waitForSignal(ctx: CliContext, os: AiosSystem, plane: ControlPlane, gw: Gateway): Promise<number> {
+  return new Promise((resolve) => {
+    let draining = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (draining) {
+        ctx.out.note(`${sig}: already draining`);
+        return;
+      }
+      draining = true;
+      ctx.out.note(`${sig}: draining — no new work admitted, running steps finish, the journal is flushed`);
+      gw.drain();
+      drainKernel(os, `daemon ${sig}`)
+        .then(async () => {
+          plane.close();
+          await gw.close();
+          removeDaemonInfo(ctx.dataDir);
+          ctx.out.note("drained; bye");
+          resolve(0);
+        })
+        .catch(async (e: unknown) => {
+          ctx.out.error(e);
+          await gw.close().catch(() => undefined);
+          removeDaemonInfo(ctx.dataDir);
+          resolve(1);
+        });
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * The control API as one TypeScript interface. Two implementations: ControlPlane (in-process, over
+ * an AiosSystem — what the HTTP routes call and what `aios run` uses when no daemon is up) and the
+ * CLI's HTTP client (the same calls over the wire). Everything crossing it is plain JSON data.
+ */
+import type { AgentId, AnyKernelEvent, EventFilter } from "../core/index.js";
+import type { AgentInfo, Escalation, TreeNode } from "../kernel/index.js";
+import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
+import type { PsInput, SpawnInput } from "./schemas.js";
+
+export interface TokenSummary {
+  readonly id: string;
+  readonly chain: readonly string[];
+  readonly holder: string;
+  readonly scheme: string;
+  /** The capabilities the token's last block grants (the effective set is the intersection along the chain). */
+  readonly capabilities: readonly string[];
+  readonly nbf: number;
+  readonly exp: number;
+}
+
+export interface AuditVerifyReport {
+  readonly ok: boolean;
+  /** 0 intact, 1 tampering found, 2 could not verify. */
+  readonly exitCode: 0 | 1 | 2;
+  readonly report: string;
+  readonly entries?: number;
+}
+
+export interface EventsFilter extends EventFilter {
+  readonly limit?: number;
+}
+
+export interface ControlApi {
+  spawn(input: SpawnInput): Promise<{ id: AgentId; name: string }>;
+  ps(filter?: PsInput): Promise<AgentInfo[]>;
+  status(id: string): Promise<AgentInfo>;
+  send(id: string, payload: unknown): Promise<void>;
+  request(id: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  kill(id: string, reason?: string): Promise<{ killed: boolean }>;
+  tree(): Promise<TreeNode[]>;
+  /** Recent events (the daemon keeps a bounded history of lifecycle-level events). */
+  events(filter?: EventsFilter): Promise<AnyKernelEvent[]>;
+  /** Recent then live events until `signal` aborts (or the connection ends). */
+  follow(filter: EventsFilter, onEvent: (e: AnyKernelEvent) => void, signal: AbortSignal): Promise<void>;
+  approvals(status?: ApprovalStatus): Promise<ApprovalRequest[]>;
+  decideApproval(id: string, decision: "approve" | "deny", by?: string, note?: string): Promise<ApprovalRequest>;
+  escalations(): Promise<Escalation[]>;
+  decideEscalation(id: string, decision: "restart" | "abandon"): Promise<{ restarted?: AgentId }>;
+  caps(agent: string): Promise<TokenSummary[]>;
+  grant(agent: string, capability: string, ttlMs?: number): Promise<TokenSummary>;
+  revoke(token: string): Promise<{ revoked: number }>;
+  explain(agent: string, action: string, syscall?: string): Promise<Explanation>;
+  auditVerify(): Promise<AuditVerifyReport>;
+}

@@ -1,0 +1,138 @@
+/**
+ * ControlPlane: the control API implemented in-process over an AiosSystem. The HTTP routes are thin
+ * wrappers around it, and the CLI uses it directly when it boots a kernel of its own. Operator
+ * actions act with the operator's authority: a grant is a root token minted by the kernel's
+ * authority (not a delegation), a revoke needs no holder. Token bytes never leave this object; only
+ * their ids and capabilities do.
+ */
+import { join } from "node:path";
+import { AiosError, type AgentId, type AnyKernelEvent } from "../core/index.js";
+import { loadSpecFile, parseSpec, type AgentInfo, type AgentSpec, type Escalation, type TreeNode } from "../kernel/index.js";
+import { auditVerifyCommand } from "../audit/index.js";
+import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
+import type { AiosSystem } from "../sdk/index.js";
+import type { AuditVerifyReport, ControlApi, EventsFilter, TokenSummary } from "./api.js";
+import { EventHistory } from "./event-history.js";
+import type { PsInput, SpawnInput } from "./schemas.js";
+
+export function summarizeToken(t: VerifiedToken): TokenSummary {
+  return {
+    id: t.id,
+    chain: t.chain,
+    holder: t.holder.agent,
+    scheme: t.scheme,
+    capabilities: (t.blocks[t.blocks.length - 1] ?? []).map((c) => c.source),
+    nbf: t.nbf,
+    exp: t.exp,
+  };
+}
+
+/** `resource#action` split at the last `#` (resources may contain `#` only before it). */
+export function splitAction(action: string): { resource: string; action: string } {
+  const i = action.lastIndexOf("#");
+  if (i <= 0 || i === action.length - 1) throw new AiosError("E_INVALID_ARG", `action: expected resource#action, got "${action}"`, { details: { path: "action" } });
+  return { resource: action.slice(0, i), action: action.slice(i + 1) };
+}
+
+export class ControlPlane implements ControlApi {
+  readonly history: EventHistory;
+
+  constructor(readonly os: AiosSystem) {
+    this.history = new EventHistory(os.kernel.events);
+  }
+
+  async spawn(input: SpawnInput): Promise<{ id: AgentId; name: string }> {
+    let spec: AgentSpec = input.specPath !== undefined ? await loadSpecFile(input.specPath) : parseSpec(input.spec, "body.spec");
+    if (input.goal !== undefined) spec = parseSpec({ ...spec, goal: input.goal }, "body.spec");
+    const id = await this.os.spawn(spec);
+    return { id, name: spec.name };
+  }
+
+  async ps(filter: PsInput = {}): Promise<AgentInfo[]> {
+    return this.os.ps(compact(filter));
+  }
+  async status(id: string): Promise<AgentInfo> {
+    return this.os.status(id);
+  }
+  async send(id: string, payload: unknown): Promise<void> {
+    await this.os.send(id, payload);
+  }
+  request(id: string, payload: unknown, timeoutMs = 30_000): Promise<unknown> {
+    return this.os.request(id, payload, { timeoutMs });
+  }
+  pause(id: string): Promise<void> {
+    return this.os.pause(id);
+  }
+  resume(id: string): Promise<void> {
+    return this.os.resume(id);
+  }
+  async kill(id: string, reason = "killed by the operator"): Promise<{ killed: boolean }> {
+    return { killed: await this.os.kill(id, reason) };
+  }
+  async tree(): Promise<TreeNode[]> {
+    return this.os.tree();
+  }
+  async events(filter: EventsFilter = {}): Promise<AnyKernelEvent[]> {
+    return this.history.recent(filter);
+  }
+  follow(filter: EventsFilter, onEvent: (e: AnyKernelEvent) => void, signal: AbortSignal): Promise<void> {
+    return this.history.follow(filter, onEvent, signal);
+  }
+
+  async approvals(status?: ApprovalStatus): Promise<ApprovalRequest[]> {
+    return this.os.caps.approvals.list(status === undefined ? {} : { status });
+  }
+  async decideApproval(id: string, decision: "approve" | "deny", by = "operator", note?: string): Promise<ApprovalRequest> {
+    const q = this.os.caps.approvals;
+    return decision === "approve" ? q.approve(id, by, note) : q.deny(id, by, note);
+  }
+  async escalations(): Promise<Escalation[]> {
+    return this.os.escalations();
+  }
+  async decideEscalation(id: string, decision: "restart" | "abandon"): Promise<{ restarted?: AgentId }> {
+    const r = await this.os.decide(id, decision);
+    return r === undefined ? {} : { restarted: r };
+  }
+
+  async caps(agent: string): Promise<TokenSummary[]> {
+    return this.os.caps.checker.tokens(this.os.kernel.get(agent)).map(summarizeToken);
+  }
+  async grant(agent: string, capability: string, ttlMs?: number): Promise<TokenSummary> {
+    const sec = this.os.caps;
+    const holder = this.os.kernel.get(agent);
+    const token = sec.authority.mint({ holder: holder.id, caps: [capability], ...(ttlMs === undefined ? {} : { exp: sec.clock.now() + ttlMs }) });
+    const v = sec.checker.adopt(holder, token);
+    this.os.kernel.invalidateCapabilities();
+    return summarizeToken(v);
+  }
+  async revoke(token: string): Promise<{ revoked: number }> {
+    const revoked = this.os.caps.checker.revoke("operator", token);
+    this.os.kernel.invalidateCapabilities();
+    return { revoked };
+  }
+  async explain(agent: string, action: string, syscall = "ToolCall"): Promise<Explanation> {
+    return this.os.caps.explain(this.os.kernel.get(agent), splitAction(action), syscall);
+  }
+
+  async auditVerify(): Promise<AuditVerifyReport> {
+    if (this.os.dataDir === undefined) throw new AiosError("E_CONFIG", "audit verify needs a kernel booted with a data directory");
+    // Commit and sign what is buffered, so the verification covers everything up to now.
+    this.os.audit.checkpoint();
+    return verifyAuditDir(this.os.dataDir);
+  }
+
+  close(): void {
+    this.history.close();
+  }
+}
+
+/** Drops undefined properties (optional fields under exactOptionalPropertyTypes). */
+export function compact<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** `aios audit verify` on a data directory (no kernel needed: it reads the files). */
+export function verifyAuditDir(dataDir: string): AuditVerifyReport {
+  const r = auditVerifyCommand(join(dataDir, "audit"));
+  return { ok: r.ok, exitCode: r.exitCode, report: r.report, ...(r.result === undefined ? {} : { entries: r.result.entries }) };
+}

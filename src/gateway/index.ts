@@ -1,0 +1,18 @@
+/**
+ * gateway/: the daemon's HTTP + SSE control API (Hono on 127.0.0.1, bearer token from
+ * `<dataDir>/api-token`, OpenAPI at /openapi.json), the in-process ControlPlane it serves, and the
+ * daemon.json that tells the CLI where a running daemon listens.
+ *
+ * Wiring (what `aios up` does): `const os = await boot({ dataDir, durable: true });
+ * const plane = new ControlPlane(os); const gw = await startGateway(plane, { token: ensureApiToken(dataDir), port });`
+ */
+export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter } from "./api.js";
+export { ControlPlane, verifyAuditDir, splitAction, summarizeToken } from "./control.js";
+export { EventHistory, matchesFilter, HISTORY_TYPES } from "./event-history.js";
+export { startGateway, buildApp, DEFAULT_PORT, DEFAULT_HOST, type Gateway, type GatewayOptions } from "./server.js";
+export { ROUTES, type RouteDef } from "./routes.js";
+export { openApiDocument } from "./openapi.js";
+export { httpStatusOf, errorBody } from "./http-errors.js";
+export { ensureApiToken, readApiToken, tokenMatches, bearerToken, tokenPath, TOKEN_FILE } from "./token.js";
+export { writeDaemonInfo, readDaemonInfo, removeDaemonInfo, findLiveDaemon, isProcessAlive, daemonFilePath, DaemonInfoSchema, DAEMON_FILE, type DaemonInfo } from "./daemon-file.js";
+export { SpawnBody, SendBody, RequestBody, KillBody, PsQuery, EventsQuery, CapGrantBody, CapRevokeBody, CapExplainBody, parseInput, type SpawnInput, type PsInput, type EventsInput } from "./schemas.js";

@@ -1,0 +1,127 @@
+/**
+ * The route table of the control API: method, path, what it does, the schemas of its body and query,
+ * and the ControlApi call it makes. server.ts mounts it and openapi.ts describes it — one table, so
+ * the document and the server agree by construction. Paths use Hono's `:param` syntax.
+ */
+import type { z } from "zod";
+import type { ControlApi } from "./api.js";
+import {
+  ApprovalsQuery, CapExplainBody, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
+  SendBody, SpawnBody, parseInput,
+} from "./schemas.js";
+
+export interface RouteInput {
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface RouteDef {
+  readonly method: "get" | "post";
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit";
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodType;
+  /** The answer's JSON (undefined answers `{ "ok": true }`). */
+  readonly run: (api: ControlApi, input: RouteInput) => Promise<unknown>;
+}
+
+const param = (input: RouteInput, name: string): string => input.params[name] ?? "";
+
+export const ROUTES: readonly RouteDef[] = [
+  {
+    method: "post", path: "/v1/agents", operationId: "spawn", tag: "agents", body: SpawnBody,
+    summary: "Spawn an agent from a spec object or a spec file path; answers its id",
+    run: (api, i) => api.spawn(parseInput(SpawnBody, i.body, "body")),
+  },
+  {
+    method: "get", path: "/v1/agents", operationId: "ps", tag: "agents", query: PsQuery,
+    summary: "List agents (filters: status list, name glob, kind, tenant, parent, tier, limit)",
+    run: (api, i) => api.ps(parseInput(PsQuery, i.query, "query")),
+  },
+  {
+    method: "get", path: "/v1/agents/:id", operationId: "status", tag: "agents",
+    summary: "Status of one agent", run: (api, i) => api.status(param(i, "id")),
+  },
+  {
+    method: "post", path: "/v1/agents/:id/send", operationId: "send", tag: "agents", body: SendBody,
+    summary: "Send a message; answers once it is in the mailbox (journaled for a durable agent)",
+    run: (api, i) => api.send(param(i, "id"), parseInput(SendBody, i.body, "body").payload),
+  },
+  {
+    method: "post", path: "/v1/agents/:id/request", operationId: "request", tag: "agents", body: RequestBody,
+    summary: "Send a request and answer with the agent's reply",
+    run: async (api, i) => {
+      const b = parseInput(RequestBody, i.body, "body");
+      return { reply: await api.request(param(i, "id"), b.payload, b.timeoutMs) };
+    },
+  },
+  { method: "post", path: "/v1/agents/:id/pause", operationId: "pause", tag: "agents", summary: "Pause an agent (its mail queues)", run: (api, i) => api.pause(param(i, "id")) },
+  { method: "post", path: "/v1/agents/:id/resume", operationId: "resume", tag: "agents", summary: "Resume a paused agent (its queued mail drains)", run: (api, i) => api.resume(param(i, "id")) },
+  {
+    method: "post", path: "/v1/agents/:id/kill", operationId: "kill", tag: "agents", body: KillBody,
+    summary: "Kill an agent (its supervisor does not restart it)",
+    run: (api, i) => api.kill(param(i, "id"), parseInput(KillBody, i.body ?? {}, "body").reason),
+  },
+  { method: "get", path: "/v1/tree", operationId: "tree", tag: "agents", summary: "The supervision tree", run: (api) => api.tree() },
+  {
+    method: "get", path: "/v1/events", operationId: "events", tag: "events", query: EventsQuery,
+    summary: "Recent kernel events (JSON); with follow=1 a text/event-stream of recent then live events",
+    run: (api, i) => {
+      const q = parseInput(EventsQuery, i.query, "query");
+      return api.events({ ...(q.agent ? { agent: q.agent as never } : {}), ...(q.types ? { types: q.types } : {}), ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}), ...(q.limit ? { limit: q.limit } : {}) });
+    },
+  },
+  {
+    method: "get", path: "/v1/approvals", operationId: "approvals", tag: "approvals", query: ApprovalsQuery,
+    summary: "Approval requests parked by policy (filter by status)",
+    run: (api, i) => api.approvals(parseInput(ApprovalsQuery, i.query, "query").status),
+  },
+  {
+    method: "post", path: "/v1/approvals/:id/approve", operationId: "approve", tag: "approvals", body: DecideApprovalBody,
+    summary: "Approve a pending request (the waiting syscall proceeds)",
+    run: (api, i) => {
+      const b = parseInput(DecideApprovalBody, i.body ?? {}, "body");
+      return api.decideApproval(param(i, "id"), "approve", b.by, b.note);
+    },
+  },
+  {
+    method: "post", path: "/v1/approvals/:id/deny", operationId: "deny", tag: "approvals", body: DecideApprovalBody,
+    summary: "Deny a pending request (the waiting syscall fails with E_APPROVAL_DENIED)",
+    run: (api, i) => {
+      const b = parseInput(DecideApprovalBody, i.body ?? {}, "body");
+      return api.decideApproval(param(i, "id"), "deny", b.by, b.note);
+    },
+  },
+  { method: "get", path: "/v1/escalations", operationId: "escalations", tag: "escalations", summary: "Supervisor escalations waiting for a person", run: (api) => api.escalations() },
+  {
+    method: "post", path: "/v1/escalations/:id/decide", operationId: "decideEscalation", tag: "escalations", body: DecideEscalationBody,
+    summary: "Restart the escalated tree afresh, or abandon it",
+    run: (api, i) => api.decideEscalation(param(i, "id"), parseInput(DecideEscalationBody, i.body, "body").decision),
+  },
+  { method: "get", path: "/v1/caps/:agent", operationId: "capsList", tag: "caps", summary: "Capability tokens an agent holds (ids and capabilities, never token bytes)", run: (api, i) => api.caps(param(i, "agent")) },
+  {
+    method: "post", path: "/v1/caps/grant", operationId: "capGrant", tag: "caps", body: CapGrantBody,
+    summary: "Grant a capability to an agent (a root token minted with the operator's authority)",
+    run: (api, i) => {
+      const b = parseInput(CapGrantBody, i.body, "body");
+      return api.grant(b.agent, b.capability, b.ttlMs);
+    },
+  },
+  {
+    method: "post", path: "/v1/caps/revoke", operationId: "capRevoke", tag: "caps", body: CapRevokeBody,
+    summary: "Revoke a token and everything delegated from it",
+    run: (api, i) => api.revoke(parseInput(CapRevokeBody, i.body, "body").token),
+  },
+  {
+    method: "post", path: "/v1/caps/explain", operationId: "capExplain", tag: "caps", body: CapExplainBody,
+    summary: "Why an action would be allowed or denied, naming the token or policy rule",
+    run: (api, i) => {
+      const b = parseInput(CapExplainBody, i.body, "body");
+      return api.explain(b.agent, b.action, b.syscall);
+    },
+  },
+  { method: "post", path: "/v1/audit/verify", operationId: "auditVerify", tag: "audit", summary: "Verify the audit log's hash chain, Merkle heads and signed checkpoints", run: (api) => api.auditVerify() },
+];

@@ -1,0 +1,142 @@
+/**
+ * The HTTP API server: Hono on @hono/node-server, bound to loopback. Every request — /openapi.json
+ * included — must carry the bearer token (401 otherwise); while the daemon drains, every request gets
+ * 503 E_SHUTDOWN and open event streams are ended. Errors are `{ error }` with the AiosError code
+ * mapped to a status (http-errors.ts). A taken port is E_CONFIG naming host and port.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { AiosError } from "../core/index.js";
+import type { ControlApi } from "./api.js";
+import { errorBody } from "./http-errors.js";
+import { openApiDocument } from "./openapi.js";
+import { ROUTES, type RouteDef } from "./routes.js";
+import { EventsQuery, parseInput } from "./schemas.js";
+import { bearerToken, tokenMatches } from "./token.js";
+
+export const DEFAULT_PORT = 7878;
+export const DEFAULT_HOST = "127.0.0.1";
+
+export interface GatewayOptions {
+  readonly token: string;
+  /** Default 7878; 0 picks a free port (tests). */
+  readonly port?: number;
+  /** Default 127.0.0.1. The API is meant for loopback; anything else is the operator's decision. */
+  readonly host?: string;
+  readonly version?: string;
+  readonly maxBodyBytes?: number;
+}
+
+export interface Gateway {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly draining: boolean;
+  /** Stop admitting work: new requests get 503, open event streams end. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
+async function readBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AiosError("E_INVALID_ARG", "body: not valid JSON", { details: { path: "body" } });
+  }
+}
+
+export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController> }): Hono {
+  const app = new Hono();
+  const fail = (e: unknown, headers: Record<string, string> = {}): Response => {
+    const { status, body } = errorBody(e);
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=UTF-8", ...headers } });
+  };
+  app.onError((e) => fail(e));
+  app.notFound((c) => fail(new AiosError("E_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
+  app.use("*", async (c, next) => {
+    if (!tokenMatches(o.token, bearerToken(c.req.header("authorization")))) {
+      return fail(new AiosError("E_AUTH", "a bearer token is required (Authorization: Bearer <contents of <dataDir>/api-token>)"), { "www-authenticate": 'Bearer realm="aios"' });
+    }
+    if (state.draining) return fail(new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted"));
+    await next();
+    return undefined;
+  });
+  app.use("*", bodyLimit({ maxSize: o.maxBodyBytes ?? 1 << 20, onError: () => fail(new AiosError("E_INVALID_ARG", "body: larger than the limit", { details: { path: "body" } })) }));
+  const doc = openApiDocument(o.version ?? "0.0.0");
+  app.get("/openapi.json", (c) => c.json(doc));
+  for (const r of ROUTES) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r));
+
+  async function handle(c: Context, r: RouteDef): Promise<Response> {
+    const query = c.req.query();
+    if (r.operationId === "events" && (query["follow"] === "1" || query["follow"] === "true")) return follow(c, query);
+    const input = { params: c.req.param() as Record<string, string>, query, body: r.method === "post" ? await readBody(c) : undefined };
+    const out = await r.run(api, input);
+    return c.json((out === undefined ? { ok: true } : out) as object);
+  }
+
+  function follow(c: Context, query: Record<string, string>): Response {
+    const q = parseInput(EventsQuery, query, "query");
+    return streamSSE(c, async (stream) => {
+      const ac = new AbortController();
+      state.streams.add(ac);
+      stream.onAbort(() => ac.abort());
+      try {
+        await api.follow(
+          { ...(q.agent ? { agent: q.agent as never } : {}), ...(q.types ? { types: q.types } : {}), ...(q.minSeverity ? { minSeverity: q.minSeverity } : {}), ...(q.limit ? { limit: q.limit } : {}) },
+          (e) => void stream.writeSSE({ event: "kernel", id: String(e.seq), data: JSON.stringify(e) }).catch(() => ac.abort()),
+          ac.signal,
+        );
+      } finally {
+        state.streams.delete(ac);
+      }
+    });
+  }
+  return app;
+}
+
+export async function startGateway(api: ControlApi, o: GatewayOptions): Promise<Gateway> {
+  const host = o.host ?? DEFAULT_HOST;
+  const wanted = o.port ?? DEFAULT_PORT;
+  const state = { draining: false, streams: new Set<AbortController>() };
+  const app = buildApp(api, o, state);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => {
+      const msg = e.code === "EADDRINUSE" ? `port ${wanted} on ${host} is already in use (another daemon or program); choose another with --port` : `cannot listen on ${host}:${wanted}: ${e.message}`;
+      reject(new AiosError("E_CONFIG", msg, { cause: e, details: { path: "port", port: wanted, host } }));
+    };
+    server.once("error", onError);
+    server.listen(wanted, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const endStreams = (): void => {
+    for (const ac of state.streams) ac.abort();
+  };
+  return {
+    host,
+    port,
+    url: `http://${host}:${port}`,
+    get draining() {
+      return state.draining;
+    },
+    drain() {
+      state.draining = true;
+      endStreams();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        endStreams();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
