@@ -86,6 +86,8 @@ export class Kernel {
   /** Bumped when grants change, so per-agent cached send decisions are recomputed. */
   capGeneration = 0;
   closing = false;
+  /** Set while shutdown stops the agents: those exits are not journaled (durable agents come back). */
+  private stoppingForShutdown = false;
   /** Called after an agent exits (supervision.ts hooks in here). */
   onExit: ((p: Proc, kind: ExitKind) => void) | undefined;
   /** Starts a supervisor's children (supervision.ts). */
@@ -489,7 +491,8 @@ export class Kernel {
     const from = p.status;
     p.status = checkTransition(from, to, op, p.id);
     this.emitTransition(p, op, from, to, reason);
-    if (p.durable) this.guards.journal?.transitioned(p.id, to, op, reason).catch((e: unknown) => this.kernelError(e, `journal transition of ${p.id}`));
+    // A kernel shutdown stops durable agents without ending them: they resume at the next boot.
+    if (p.durable && !this.stoppingForShutdown) this.guards.journal?.transitioned(p.id, to, op, reason).catch((e: unknown) => this.kernelError(e, `journal transition of ${p.id}`));
   }
 
   private emitTransition(p: Proc, op: string, from: AgentStatus | "none", to: AgentStatus, reason?: string): void {
@@ -594,7 +597,12 @@ export class Kernel {
     this.closing = true;
     for (const p of [...this.table.values()].filter((x) => x.parent === null)) {
       await this.whenIdle(p);
-      this.stopTree(p, reason);
+      this.stoppingForShutdown = true;
+      try {
+        this.stopTree(p, reason);
+      } finally {
+        this.stoppingForShutdown = false;
+      }
     }
     for (const fn of [...this.shutdownFns].reverse()) {
       try {

@@ -4,7 +4,9 @@
  * kernel module importing them would be a cycle (docs/adr/0002). kernel/boot.ts boots a bare kernel
  * with the plugins it is given; this boot() adds the embedded default stack when there is a data dir.
  */
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { readConfigFile, type ConfigFile } from "./config-file.js";
 import { boot as bootKernel, type BootOptions as KernelBootOptions, type Plugin } from "../kernel/index.js";
 import { defaultPlugins, type SubsystemOptions, type Subsystems } from "./subsystems.js";
 import { AiosSystem } from "./system.js";
@@ -23,17 +25,42 @@ export async function boot(options: BootOptions = {}): Promise<AiosSystem> {
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   let plugins: Plugin[] = [];
   let subsystems: Subsystems = {};
+  let fromFile: ConfigFile = {};
   if (dataDir !== undefined && options.subsystems !== false) {
-    const stack = defaultPlugins(dataDir, subsystemOptions(options));
+    mkdirSync(dataDir, { recursive: true });
+    fromFile = readConfigFile(dataDir);
+    const stack = defaultPlugins(dataDir, subsystemOptions(options, fromFile));
     plugins = stack.plugins;
     subsystems = stack.subsystems;
   }
-  const os = await bootKernel({ ...options, plugins: [...plugins, ...(options.plugins ?? [])] });
+  const os = await bootKernel({
+    ...(fromFile.durable === undefined ? {} : { durable: fromFile.durable }),
+    ...(fromFile.hogThresholdMs === undefined ? {} : { hogThresholdMs: fromFile.hogThresholdMs }),
+    ...options,
+    plugins: [...plugins, ...(options.plugins ?? [])],
+  });
   return new AiosSystem(os.kernel, os.dataDir, subsystems);
 }
 
-function subsystemOptions(options: BootOptions): SubsystemOptions {
+/** boot()'s options over the data dir's config file, section by section. */
+function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOptions {
   const sub = options.subsystems === false ? {} : (options.subsystems ?? {});
-  if (options.models === undefined) return sub;
-  return { ...sub, models: { ...(sub.models ?? {}), models: options.models } };
+  const models = options.models ?? sub.models?.models ?? file.models;
+  const security = sub.security ?? (file.policy === undefined ? undefined : { policy: file.policy });
+  const sched = sub.sched ?? (file.sched as SubsystemOptions["sched"]);
+  return {
+    ...sub,
+    ...(security === undefined ? {} : { security }),
+    ...(sched === undefined ? {} : { sched }),
+    ...(models === undefined
+      ? {}
+      : {
+          models: {
+            ...(file.routes === undefined ? {} : { routes: file.routes }),
+            ...(file.defaultModel === undefined ? {} : { defaultModel: file.defaultModel }),
+            ...(sub.models ?? {}),
+            models: models as NonNullable<SubsystemOptions["models"]>["models"],
+          },
+        }),
+  };
 }

@@ -1,0 +1,52 @@
+/**
+ * The data directory's own configuration, `<dataDir>/config.yaml` (or `config.json`): model entries
+ * and routes, scheduler pools, the policy document and kernel settings, so a daemon can be configured
+ * without code. Options given to boot() win over the file. The file is validated with its own schema
+ * (the subsystems validate their sections again); an error names the file and the field.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { AiosError } from "../core/index.js";
+
+const ConfigFileSchema = z.strictObject({
+  durable: z.boolean().optional(),
+  hogThresholdMs: z.number().positive().optional(),
+  models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  routes: z.record(z.string(), z.unknown()).optional(),
+  defaultModel: z.string().min(1).optional(),
+  sched: z.record(z.string(), z.unknown()).optional(),
+  /** A policy document inline, or a path relative to the data directory. */
+  policy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+});
+
+export type ConfigFile = z.output<typeof ConfigFileSchema>;
+
+/** Reads the data directory's config file; an absent file is an empty configuration. */
+export function readConfigFile(dataDir: string): ConfigFile & { readonly path?: string } {
+  const path = ["config.yaml", "config.yml", "config.json"].map((f) => join(dataDir, f)).find((p) => existsSync(p));
+  if (path === undefined) return {};
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new AiosError("E_CONFIG", `${path}: not valid YAML or JSON: ${(e as Error).message}`, { cause: e, details: { path } });
+  }
+  const r = ConfigFileSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const field = i?.path.map(String).join(".") || "(root)";
+    throw new AiosError("E_CONFIG", `${path}: ${field}: ${i?.message ?? "invalid"}`, { details: { path, field } });
+  }
+  const policy = typeof r.data.policy === "string" && !r.data.policy.includes("\n") ? readPolicy(join(dataDir, r.data.policy), path) : r.data.policy;
+  return { ...r.data, ...(policy === undefined ? {} : { policy }), path };
+}
+
+function readPolicy(file: string, configPath: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new AiosError("E_CONFIG", `${configPath}: policy: cannot read ${file}`, { cause: e, details: { path: configPath, field: "policy" } });
+  }
+}

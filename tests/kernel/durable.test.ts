@@ -1,0 +1,85 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { boot as bootKernel, durableStorePlugin, type AgentLogic } from "../../src/kernel/index.js";
+import { settle } from "./helpers.js";
+
+const counter: AgentLogic<number> = {
+  init: () => 0,
+  receive: (n, m, ctx) => {
+    if (m === "boom") throw new Error("boom");
+    ctx.reply(n + 1);
+    return n + 1;
+  },
+};
+
+async function bootAt(dataDir: string) {
+  return bootKernel({ dataDir, durable: true, logics: { counter }, plugins: [durableStorePlugin({ dataDir })] });
+}
+
+describe("durable agents across restarts", () => {
+  it("a clean shutdown keeps durable agents: they resume with their state, status and mail", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
+    let os = await bootAt(dir);
+    const a = await os.spawn({ name: "a", kind: "code", logic: "counter" });
+    const b = await os.spawn({ name: "b", kind: "code", logic: "counter" });
+    for (let i = 0; i < 3; i++) await os.send(a, i);
+    await os.pause(b);
+    await os.send(b, "queued");
+    await settle();
+    const gone = await os.spawn({ name: "gone", kind: "code", logic: "counter" });
+    await os.kill(gone);
+    await os.shutdown();
+
+    os = await bootAt(dir);
+    expect(os.status(a)).toMatchObject({ status: "running", durable: true });
+    expect(await os.request(a, "x")).toBe(4); // three handled before the shutdown
+    expect(os.status(b)).toMatchObject({ status: "paused", mailbox: 1 });
+    await os.resume(b);
+    expect(await os.request(b, "x")).toBe(2); // the queued message was kept, then this one
+    expect(os.ps({ name: "gone" })).toEqual([]); // a killed agent stays ended
+    await os.shutdown();
+  });
+
+  it("an ephemeral agent is never journaled and a non-durable one does not come back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
+    let os = await bootAt(dir);
+    await os.spawn({ name: "e", kind: "code", logic: "counter", ephemeral: true });
+    await os.spawn({ name: "m", kind: "code", logic: counter, durable: false });
+    await os.shutdown();
+    os = await bootAt(dir);
+    expect(os.ps()).toEqual([]);
+    await os.shutdown();
+  });
+
+  it("a supervised durable tree comes back with its supervisor's bookkeeping", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
+    let os = await bootAt(dir);
+    const sup = await os.spawn({ name: "sup", kind: "supervisor", supervision: { intensity: 5 }, children: [{ name: "w", kind: "code", logic: "counter" }] });
+    const w = os.ps({ name: "w" })[0]!.id;
+    await os.send(w, 1);
+    await settle();
+    await os.shutdown();
+    os = await bootAt(dir);
+    expect(os.status(sup).status).toBe("running");
+    expect(os.status(w)).toMatchObject({ status: "running", parent: sup });
+    expect(await os.request(w, "x")).toBe(2);
+    await os.send(w, "boom"); // still supervised after recovery
+    await settle();
+    expect(os.status(w)).toMatchObject({ status: "running", incarnation: 1 });
+    await os.shutdown();
+  });
+
+  it("an agent whose logic is no longer known is reported, and the others still recover", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
+    let os = await bootAt(dir);
+    await os.spawn({ name: "ok", kind: "code", logic: "counter" });
+    os.kernel.registerLogic("temp", counter);
+    await os.spawn({ name: "lost", kind: "code", logic: "temp" });
+    await os.shutdown();
+    os = await bootAt(dir);
+    expect(os.ps().map((p) => p.name)).toEqual(["ok"]);
+    await os.shutdown();
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { boot, isAiosError } from "../../src/index.js";
+
+function dir(): string {
+  return mkdtempSync(join(tmpdir(), "aios-sdk-"));
+}
+
+describe("boot() with a data directory", () => {
+  it("installs the embedded default stack and exposes it on the SDK", async () => {
+    const d = dir();
+    const os = await boot({ dataDir: d, subsystems: { embedder: false } });
+    expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "memory", "security", "tools"]);
+    expect(os.tools.list().map((t) => t.name)).toContain("file.read");
+    const { id } = await os.memory.store({ type: "semantic_fact", content: { subject: "sky", predicate: "is", object: "blue" } } as never);
+    expect(id).toMatch(/^mem_/);
+    // capabilities are enforced by signed tokens: an agent without a grant is refused
+    const a = await os.spawn({ name: "a", kind: "code", logic: { receive: (s: null) => s } });
+    await expect(os.syscall(a, "ToolCall", { tool: "file.read", args: { path: join(d, "x") } })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
+    await os.shutdown();
+  });
+
+  it("reads models and kernel settings from the data dir's config.yaml; boot options win", async () => {
+    const d = dir();
+    writeFileSync(join(d, "config.yaml"), [
+      "durable: true",
+      "models:",
+      "  scripted:",
+      "    provider: replay",
+      "    model: scripted",
+      "    loop: true",
+      "    turns:",
+      "      - text: hello from the config file",
+    ].join("\n"));
+    const os = await boot({ dataDir: d, subsystems: { embedder: false, memory: false } });
+    expect(os.kernel.durableDefault).toBe(true);
+    await expect(os.run({ name: "helper", kind: "llm", model: "scripted" }, { goal: "say hello" })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
+    const out = await os.run({ name: "helper", kind: "llm", model: "scripted", capabilities: ["llm:scripted#invoke"] }, { goal: "say hello" });
+    expect(out.text).toBe("hello from the config file");
+    await os.shutdown();
+  });
+
+  it("names the file and the field when the config is wrong", async () => {
+    const d = dir();
+    writeFileSync(join(d, "config.yaml"), "durable: maybe\n");
+    await expect(boot({ dataDir: d })).rejects.toThrow(/config\.yaml: durable: /);
+    writeFileSync(join(d, "config.yaml"), "models: [unclosed\n");
+    await expect(boot({ dataDir: d })).rejects.toSatisfy((e) => isAiosError(e, "E_CONFIG") && /not valid YAML/.test((e as Error).message));
+  });
+
+  it("without a data directory gives a bare kernel", async () => {
+    const os = await boot({});
+    expect(os.subsystems).toEqual({});
+    expect(() => os.memory).toThrow(/memory subsystem is not installed/);
+    await os.shutdown();
+  });
+});
