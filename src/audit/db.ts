@@ -11,6 +11,7 @@
  * No index on agent: it halved append throughput (random B-tree inserts, ~2 us of ~4 us per row),
  * and the hot paths are append and the sequential verify scan; a per-agent query scans instead.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { AiosError } from "../core/index.js";
@@ -41,13 +42,7 @@ export function openWriterDb(path: string): Db {
     // FULL: a committed batch must not roll back on power loss, or the fsynced checkpoint file
     // would name entries the database no longer has and verification would cry wolf.
     db.pragma("synchronous = FULL");
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-      CREATE TABLE IF NOT EXISTS audit_entries (
-        seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, agent TEXT,
-        body TEXT NOT NULL, hash BLOB NOT NULL) STRICT;
-      CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, line TEXT NOT NULL) STRICT;
-    `);
+    db.exec(SCHEMA_SQL);
   } catch (e) {
     throw new AiosError("E_STORAGE", `cannot open the audit database ${path}`, { cause: e });
   }
@@ -57,6 +52,40 @@ export function openWriterDb(path: string): Db {
     db.close();
     throw new AiosError("E_SCHEMA_VERSION", `audit database schema ${v} is newer than this build's ${SCHEMA_VERSION}`);
   }
+  return db;
+}
+
+const TABLES = ["audit_meta", "audit_entries", "audit_checkpoints"] as const;
+const SCHEMA_SQL = `
+  CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS audit_entries (
+    seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, agent TEXT,
+    body TEXT NOT NULL, hash BLOB NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS audit_checkpoints (size INTEGER PRIMARY KEY, line TEXT NOT NULL) STRICT;
+`;
+
+/**
+ * The database as the verifier sees it. A deleted database file or dropped tables are tampering
+ * too, not "nothing to check": they read as an empty log (so the checkpoint file names what was
+ * lost) plus a note saying which. Only when there is no checkpoint file either is there nothing to
+ * verify (E_NOT_FOUND).
+ */
+export function openForVerify(paths: AuditPaths): { db: Db; missing?: string } {
+  if (!existsSync(paths.db)) {
+    if (!existsSync(paths.checkpoints)) throw new AiosError("E_NOT_FOUND", `no audit database at ${paths.db}`);
+    return { db: emptyDb(), missing: `the audit database ${paths.db} is missing` };
+  }
+  const db = openReaderDb(paths.db);
+  const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  const absent = TABLES.filter((t) => !present.has(t));
+  if (absent.length === 0) return { db };
+  db.close();
+  return { db: emptyDb(), missing: `the audit database lacks table(s) ${absent.join(", ")} (dropped?)` };
+}
+
+function emptyDb(): Db {
+  const db = new Database(":memory:");
+  db.exec(SCHEMA_SQL);
   return db;
 }
 

@@ -14,7 +14,7 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { AiosError } from "../core/index.js";
-import { auditPaths, getMeta, openReaderDb, type Db } from "./db.js";
+import { auditPaths, getMeta, openForVerify, type Db } from "./db.js";
 import { auditEntrySchema } from "./entry.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { MerkleAccumulator } from "./merkle.js";
@@ -34,7 +34,7 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
   const paths = auditPaths(options.dataDir);
   const verifier = resolveVerifier(options.publicKey, paths.publicKey);
   const maxProblems = Math.max(1, Math.trunc(options.maxProblems ?? 100));
-  const db = openReaderDb(paths.db);
+  const { db, missing } = openForVerify(paths);
   try {
     const file = readCheckpointFile(paths.checkpoints);
     // One read transaction (a WAL snapshot), begun after the file read: see auditCheckpoints.
@@ -48,6 +48,7 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
       if (rowProblems.length < maxProblems) rowProblems.push(p);
     };
     const cpProblems: AuditProblem[] = [...cps.problems];
+    if (missing !== undefined) cpProblems.push({ seq: 1, kind: "truncated", message: missing });
     const acc = new MerkleAccumulator();
     let chain = GENESIS;
     let storedPrev = GENESIS;

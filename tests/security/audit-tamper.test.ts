@@ -134,6 +134,19 @@ describe("tampering with entries", () => {
     expectTampered(r, 601, "checkpoint-mismatch");
     expect(r.firstBad?.message).toMatch(/entries 601\.\.700 do not match the checkpoint/);
   });
+  it("a deleted database or a dropped table is tampering, named from entry 1", () => {
+    const one = writeLog(300);
+    rmSync(auditPaths(one.dataDir).db);
+    const r1 = verifyAudit({ dataDir: one.dataDir });
+    expectTampered(r1, 1, "truncated");
+    expect(r1.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/entries 1\.\.300 were deleted/));
+    expect(auditVerifyCommand(one.dataDir).exitCode).toBe(1);
+    const two = writeLog(300);
+    sql(two.dataDir, (db) => db.exec("DROP TABLE audit_entries"));
+    const r2 = verifyAudit({ dataDir: two.dataDir });
+    expectTampered(r2, 1, "truncated");
+    expect(r2.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/lacks table\(s\) audit_entries/));
+  });
 });
 
 describe("tampering with checkpoints and keys", () => {
