@@ -14,7 +14,7 @@ import { chromium, type Browser, type Route } from "playwright-core";
 import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
 import { egressFetch } from "./http-fetch.js";
-import { netResource, systemResolver, targetOf, type Resolver } from "./net-policy.js";
+import { FetchUrl, netResource, systemResolver, targetOf, type Resolver } from "./net-policy.js";
 import { defineTool, eraseTool, type AnyTool, type ToolContext } from "./tool.js";
 
 export interface BrowserToolOptions {
@@ -31,7 +31,7 @@ export const CHROMIUM_ARGS = [
   "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
 ];
 
-const Input = z.strictObject({ url: z.string().min(1).max(8192), timeoutMs: z.number().int().positive().optional() });
+const Input = z.strictObject({ url: FetchUrl, timeoutMs: z.number().int().positive().optional() });
 const Output = z.object({ url: z.string(), status: z.number().nullable(), title: z.string(), text: z.string(), truncated: z.boolean(), blocked: z.array(z.string()) });
 
 export interface BrowserTool {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import {
+  AbsolutePath,
   canonicalExisting,
   canonicalForCreate,
   checkCanonical,
@@ -28,7 +29,7 @@ export interface FileToolOptions {
   readonly maxEntries?: number;
 }
 
-const PathArg = z.string().min(1).max(4096);
+const PathArg = AbsolutePath;
 const Encoding = z.enum(["utf8", "base64"]).default("utf8");
 
 export function fileTools(options: FileToolOptions = {}): AnyTool[] {

@@ -12,10 +12,22 @@
 import { constants, type Stats } from "node:fs";
 import { lstat, open, readlink, realpath, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ToolContext } from "./tool.js";
 
 export type FileAction = "read" | "write" | "delete";
+
+/**
+ * An absolute path without NUL bytes, as a schema: tool inputs are refused at parse time (before the
+ * dispatcher computes the capability requests) rather than while computing them.
+ */
+export const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes("\u0000"), "contains a NUL byte")
+  .refine((p) => isAbsolute(p), "must be an absolute path");
 
 /** The lexical, normalised absolute path; rejects relative paths and NUL bytes. */
 export function lexicalPath(raw: string, field = "args.path"): string {

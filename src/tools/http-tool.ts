@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { egressFetch } from "./http-fetch.js";
-import { netResource, systemResolver, targetOf, type Resolver } from "./net-policy.js";
+import { FetchUrl, netResource, systemResolver, targetOf, type Resolver } from "./net-policy.js";
 import { defineTool, eraseTool, type AnyTool } from "./tool.js";
 
 export interface HttpToolOptions {
@@ -18,7 +18,7 @@ export interface HttpToolOptions {
 }
 
 const Input = z.strictObject({
-  url: z.string().min(1).max(8192),
+  url: FetchUrl,
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
   headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "not a valid header name"), z.string().max(8192).refine((v) => !/[\r\n]/.test(v), "contains a line break")).default({}),
   body: z.string().max(1 << 20).optional(),

@@ -8,6 +8,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ToolContext } from "./tool.js";
 
@@ -36,6 +37,15 @@ export interface Pinned extends Target {
   readonly family: 4 | 6;
   readonly addressClass: AddressClass;
 }
+
+/** An http(s) URL without credentials, as a schema (see AbsolutePath for why at parse time). */
+export const FetchUrl = z
+  .string()
+  .min(1)
+  .max(8192)
+  .refine((u) => URL.canParse(u), "not a valid URL")
+  .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), "only http and https URLs are allowed")
+  .refine((u) => !URL.canParse(u) || (new URL(u).username === "" && new URL(u).password === ""), "credentials in the URL are not allowed");
 
 /** Parses and normalises a URL; only http and https are allowed. */
 export function targetOf(raw: string, field = "args.url"): Target {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { SandboxLimits } from "./bwrap-args.js";
-import { canonicalExisting, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
+import { AbsolutePath, canonicalExisting, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
 import { runSandboxed } from "./shell-sandbox.js";
 import { defineTool, eraseTool, type AnyTool, type ToolContext } from "./tool.js";
 
@@ -35,7 +35,7 @@ const Input = z.strictObject({
   stdin: z.string().max(1 << 20).optional(),
   timeoutMs: z.number().int().positive().optional(),
   network: z.boolean().default(false),
-  mounts: z.array(z.strictObject({ path: z.string().min(1), write: z.boolean().default(false) })).max(16).default([]),
+  mounts: z.array(z.strictObject({ path: AbsolutePath, write: z.boolean().default(false) })).max(16).default([]),
 });
 
 const Output = z.object({

@@ -127,7 +127,8 @@ describe("http.fetch egress", () => {
 
   it("refuses non-http schemes and malformed URLs with clear errors", async () => {
     const reg = registry();
-    await expect(reg.execute("http.fetch", { url: "file:///etc/passwd" }, ctxFor([CALL, "net:*:*#fetch"]))).rejects.toMatchObject({ code: "E_CAP_DENIED" });
+    await expect(reg.execute("http.fetch", { url: "file:///etc/passwd" }, ctxFor([CALL, "net:*:*#fetch"]))).rejects.toMatchObject({ code: "E_INVALID_ARG", message: expect.stringMatching(/args.url: only http and https/) });
+    await expect(reg.execute("http.fetch", { url: "http://user:pw@127.0.0.1/" }, ctxFor([CALL, "net:*:*#fetch"]))).rejects.toMatchObject({ code: "E_INVALID_ARG" });
     await expect(reg.execute("http.fetch", { url: "not a url" }, ctxFor([CALL]))).rejects.toMatchObject({ code: "E_INVALID_ARG" });
     await expect(reg.execute("http.fetch", { url: `http://127.0.0.1:${port}/ok`, headers: { "x-a": "b\r\nInjected: 1" } }, ctxFor(LOOP()))).rejects.toThrow(/args.headers.x-a/);
   });
