@@ -59,6 +59,11 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
     let rangeStart = 1;
     for (const [seq, ts, kind, agent, body, hash] of pagedRows(db)) {
       entries++;
+      if (seq < 1) {
+        // Rows come in ascending seq, so this can only precede entry 1: a row the writer never made.
+        report({ seq: 1, kind: "edited", message: `a row with seq ${seq} was inserted (the log starts at seq 1)` });
+        continue;
+      }
       const gap = seq > pos + 1;
       if (gap) report({ seq: pos + 1, kind: "deleted", message: seq === pos + 2 ? `entry ${pos + 1} was deleted` : `entries ${pos + 1}..${seq - 1} were deleted` });
       pos = seq;

@@ -78,6 +78,15 @@ describe("tampering with entries", () => {
     expect(r.problems.filter((p) => p.kind !== "checkpoint-mismatch").map((p) => p.seq)).toEqual([500]);
   });
 
+  it("a row inserted before entry 1 is named", () => {
+    const { dataDir } = writeLog(200);
+    sql(dataDir, (db) => db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (0, 0, 'audit', NULL, '{}', zeroblob(32))").run());
+    const r = verifyAudit({ dataDir });
+    expectTampered(r, 1, "edited");
+    expect(r.firstBad?.message).toMatch(/row with seq 0 was inserted/);
+    expect(r.problems).toHaveLength(1);
+  });
+
   it("two swapped rows are named as reordered", () => {
     const { dataDir } = writeLog(1000);
     sql(dataDir, (db) => {
