@@ -117,11 +117,33 @@ export interface AgentHost {
   kill(id: string, reason?: string): Promise<boolean>;
 }
 
+/**
+ * The spec a run spawns, one object per (input spec, goal). The kernel parses a spec once per input
+ * object, and its capability checkers cache per parsed capability list, so handing it the same object
+ * for repeated runs of one spec skips the spec parse and the capability compilation on every run.
+ * Like the kernel's own cache, this assumes a spec object is not mutated after it was first run.
+ */
+const runSpecs = new WeakMap<object, Map<string, AgentSpecInput>>();
+const RUN_SPECS_PER_INPUT = 64;
+
+function runSpec(spec: AgentSpecInput, goal: string): AgentSpecInput {
+  let byGoal = runSpecs.get(spec);
+  if (byGoal === undefined) runSpecs.set(spec, (byGoal = new Map<string, AgentSpecInput>()));
+  let s = byGoal.get(goal);
+  if (s === undefined) {
+    s = Object.freeze({ ...spec, kind: "llm" as const, goal });
+    // Bounded: a service running one spec with ever-new goals must not keep every goal alive.
+    if (byGoal.size >= RUN_SPECS_PER_INPUT) byGoal.delete(byGoal.keys().next().value as string);
+    byGoal.set(goal, s);
+  }
+  return s;
+}
+
 /** `os.run(spec, { goal })`: spawns an LLM agent, runs the goal to its answer, ends the agent. */
 export async function runLlm(os: AgentHost, spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
   const goal = options.goal ?? spec.goal;
   if (goal === undefined) throw new AiosError("E_INVALID_ARG", "run: goal: give a goal (option or spec)", { details: { path: "goal" } });
-  const id = await os.spawn({ ...spec, kind: "llm", goal });
+  const id = await os.spawn(runSpec(spec, goal));
   try {
     return (await os.request(id, { type: "start" }, { timeoutMs: options.timeoutMs ?? 600_000 })) as LlmAnswer;
   } finally {
