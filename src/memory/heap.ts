@@ -1,73 +1,94 @@
 /**
- * A binary heap of (id, distance) pairs in parallel arrays — the priority queues HNSW search needs
- * (a min-heap of candidates, a max-heap of results). Parallel number arrays, not objects, because
- * search pushes thousands of entries per query.
+ * A binary heap of (id, distance) pairs in growable typed arrays — the priority queues HNSW search
+ * needs (a min-heap of candidates, a max-heap of results). HNSW keeps one of each per index and
+ * clears it per search, so a search allocates nothing once the arrays have grown to the beam
+ * width. A max-heap stores negated keys, so both kinds share one min-heap sift with no branch on
+ * the kind inside the loop.
  */
 export class DistHeap {
-  ids: number[] = [];
-  ds: number[] = [];
+  private ids = new Int32Array(64);
+  private keys = new Float64Array(64);
+  private n = 0;
+  private readonly sign: number;
 
   /** `max`: the top is the largest distance (results); otherwise the smallest (candidates). */
-  constructor(private readonly max: boolean) {}
+  constructor(max: boolean) {
+    this.sign = max ? -1 : 1;
+  }
 
   get size(): number {
-    return this.ids.length;
+    return this.n;
+  }
+  clear(): void {
+    this.n = 0;
   }
   topId(): number {
-    return this.ids[0] ?? -1;
+    return this.n > 0 ? (this.ids[0] as number) : -1;
   }
   topDist(): number {
-    return this.ds[0] ?? Infinity;
-  }
-
-  private before(a: number, b: number): boolean {
-    const da = this.ds[a] as number;
-    const db = this.ds[b] as number;
-    return this.max ? da > db : da < db;
-  }
-
-  private swap(a: number, b: number): void {
-    const ti = this.ids[a] as number;
-    this.ids[a] = this.ids[b] as number;
-    this.ids[b] = ti;
-    const td = this.ds[a] as number;
-    this.ds[a] = this.ds[b] as number;
-    this.ds[b] = td;
+    return this.n > 0 ? (this.keys[0] as number) * this.sign : Infinity;
   }
 
   push(id: number, d: number): void {
-    this.ids.push(id);
-    this.ds.push(d);
-    let i = this.ids.length - 1;
+    if (this.n === this.ids.length) {
+      const ids = new Int32Array(this.n * 2);
+      ids.set(this.ids);
+      const keys = new Float64Array(this.n * 2);
+      keys.set(this.keys);
+      this.ids = ids;
+      this.keys = keys;
+    }
+    const ids = this.ids, keys = this.keys, key = d * this.sign;
+    let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(i, p)) break;
-      this.swap(i, p);
+      const pk = keys[p] as number;
+      if (pk <= key) break;
+      keys[i] = pk;
+      ids[i] = ids[p] as number;
       i = p;
     }
+    keys[i] = key;
+    ids[i] = id;
   }
 
   pop(): void {
-    const n = this.ids.length - 1;
-    if (n < 0) return;
-    this.swap(0, n);
-    this.ids.pop();
-    this.ds.pop();
+    if (this.n === 0) return;
+    const n = --this.n;
+    if (n === 0) return;
+    const ids = this.ids, keys = this.keys;
+    const key = keys[n] as number, id = ids[n] as number;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && this.before(l, m)) m = l;
-      if (r < n && this.before(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && (keys[c + 1] as number) < (keys[c] as number)) c++;
+      if ((keys[c] as number) >= key) break;
+      keys[i] = keys[c] as number;
+      ids[i] = ids[c] as number;
+      i = c;
     }
+    keys[i] = key;
+    ids[i] = id;
   }
 
-  /** Entries sorted by ascending distance (drains nothing; copies). */
+  /** Empties the heap into `ids`/`ds` in ascending distance; returns how many. */
+  drainAscending(ids: Int32Array, ds: Float64Array): number {
+    const count = this.n;
+    // A max-heap pops largest first, a min-heap smallest first: fill from the matching end.
+    for (let k = 0; k < count; k++) {
+      const at = this.sign < 0 ? count - 1 - k : k;
+      ids[at] = this.topId();
+      ds[at] = this.topDist();
+      this.pop();
+    }
+    return count;
+  }
+
+  /** Entries sorted by ascending distance (copies; the heap is unchanged). */
   sorted(): { id: number; d: number }[] {
-    return this.ids.map((id, i) => ({ id, d: this.ds[i] as number })).sort((a, b) => a.d - b.d);
+    const out: { id: number; d: number }[] = [];
+    for (let i = 0; i < this.n; i++) out.push({ id: this.ids[i] as number, d: (this.keys[i] as number) * this.sign });
+    return out.sort((a, b) => a.d - b.d);
   }
 }

@@ -1,19 +1,24 @@
 /**
  * The on-disk form of an HNSW index, so a large index is loaded instead of rebuilt on open.
- * Layout: magic "AIOSHNS1", u32 header length, JSON header {dim, M, count, entry, maxLevel},
- * then vectors (f32), levels (u8), labels (i32), deleted (u8), layer 0 (i32), upper layers (i32,
- * node order). Written to a temp file and renamed, so a crash leaves the old file or the new one.
- * The catalog, not this file, is the truth: the caller checks the labels against it and rebuilds
- * when they disagree.
+ * Layout: magic "AIOSHNS2", u32 header length, JSON header {dim, M, stride, count, entry, maxLevel},
+ * then vectors (f32, `stride` per node, zero-padded: the memory image), levels (u8), labels (i32),
+ * deleted (u8), layer 0 (i32), upper layers (i32, node order). Written to a temp file, fsynced and
+ * renamed, so a crash leaves the old file or the new one. Read and written in chunks straight
+ * between the file and the index's memory (a 1M x 512-d index is over 2 GiB, past what one
+ * readFileSync returns). A file of another format or other parameters is ignored (the caller
+ * rebuilds from the durable vectors). The catalog, not this file, is the truth: the caller checks
+ * the file against it and rebuilds when they disagree.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync, fsyncSync } from "node:fs";
-import type { Hnsw } from "./hnsw.js";
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from "node:fs";
+import type { Hnsw, HnswOptions } from "./hnsw.js";
 
-const MAGIC = "AIOSHNS1";
+const MAGIC = "AIOSHNS2";
+const CHUNK = 1 << 24;
 
 interface Header {
   dim: number;
   M: number;
+  stride: number;
   count: number;
   entry: number;
   maxLevel: number;
@@ -23,23 +28,37 @@ function bytes(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let at = 0; at < b.length;) at += writeSync(fd, b, at, Math.min(CHUNK, b.length - at));
+}
+
+/** Fills `b` from the file at `pos`; false on a short file. */
+function readAll(fd: number, b: Uint8Array, pos: number): boolean {
+  for (let at = 0; at < b.length;) {
+    const n = readSync(fd, b, at, Math.min(CHUNK, b.length - at), pos + at);
+    if (n === 0) return false;
+    at += n;
+  }
+  return true;
+}
+
 export function writeHnsw(file: string, h: Hnsw): void {
   const s = h.s;
   const n = s.count;
-  const header: Header = { dim: h.dim, M: h.M, count: n, entry: s.entry, maxLevel: s.maxLevel };
+  const header: Header = { dim: h.dim, M: h.M, stride: h.vs.stride, count: n, entry: s.entry, maxLevel: s.maxLevel };
   const hb = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(hb.length);
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, "w");
   try {
-    const parts: Uint8Array[] = [Buffer.from(MAGIC), len, hb, bytes(s.vectors.subarray(0, n * h.dim)), bytes(s.levels.subarray(0, n)),
+    const parts: Uint8Array[] = [Buffer.from(MAGIC), len, hb, h.vs.bytes(1, n + 1), bytes(s.levels.subarray(0, n)),
       bytes(s.labels.subarray(0, n)), bytes(s.deleted.subarray(0, n)), bytes(s.layer0.subarray(0, n * (h.M0 + 1)))];
     for (let i = 0; i < n; i++) {
       const u = s.upper[i];
       if (u !== undefined) parts.push(bytes(u));
     }
-    for (const p of parts) writeSync(fd, p);
+    for (const p of parts) writeAll(fd, p);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -47,47 +66,52 @@ export function writeHnsw(file: string, h: Hnsw): void {
   renameSync(tmp, file);
 }
 
-/** Fills `h` from `file`; false when absent, foreign or built with other parameters. */
-export function readHnsw(file: string, h: Hnsw): boolean {
-  if (!existsSync(file)) return false;
-  const buf = readFileSync(file);
-  if (buf.length < 12 || buf.subarray(0, 8).toString() !== MAGIC) return false;
-  const hl = buf.readUInt32LE(8);
-  let header: Header;
+/** An index read from `file` (made by `make` for `count` nodes); undefined when absent, foreign, short or built with other parameters. */
+export function readHnsw(file: string, o: HnswOptions, make: (count: number) => Hnsw): Hnsw | undefined {
+  if (!existsSync(file)) return undefined;
+  const fd = openSync(file, "r");
   try {
-    header = JSON.parse(buf.subarray(12, 12 + hl).toString()) as Header;
-  } catch {
-    return false;
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(12);
+    if (size < 12 || !readAll(fd, head, 0) || head.subarray(0, 8).toString() !== MAGIC) return undefined;
+    const hl = head.readUInt32LE(8);
+    const hb = Buffer.alloc(hl);
+    if (!readAll(fd, hb, 12)) return undefined;
+    let header: Header;
+    try {
+      header = JSON.parse(hb.toString()) as Header;
+    } catch {
+      return undefined;
+    }
+    if (header.dim !== o.dim || header.M !== (o.M ?? 16) || !Number.isSafeInteger(header.count) || header.count < 0 || header.entry >= header.count) return undefined;
+    const h = make(header.count);
+    if (header.stride !== h.vs.stride) return undefined;
+    const n = header.count;
+    h.grow(n);
+    let at = 12 + hl;
+    const fill = (b: Uint8Array): boolean => {
+      const ok = readAll(fd, b, at);
+      at += b.length;
+      return ok;
+    };
+    const s = h.s;
+    if (!fill(h.vs.bytes(1, n + 1)) || !fill(bytes(s.levels.subarray(0, n))) || !fill(bytes(s.labels.subarray(0, n))) ||
+      !fill(bytes(s.deleted.subarray(0, n))) || !fill(bytes(s.layer0.subarray(0, n * (h.M0 + 1))))) return undefined;
+    s.upper = [];
+    for (let i = 0; i < n; i++) {
+      const lv = s.levels[i] as number;
+      if (lv === 0) continue;
+      const u = new Int32Array(lv * (h.M + 1));
+      if (!fill(bytes(u))) return undefined;
+      s.upper[i] = u;
+    }
+    if (at !== size) return undefined;
+    s.count = n;
+    s.entry = header.entry;
+    s.maxLevel = header.maxLevel;
+    h.reindex();
+    return h;
+  } finally {
+    closeSync(fd);
   }
-  if (header.dim !== h.dim || header.M !== h.M) return false;
-  let at = 12 + hl;
-  const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n);
-    out.set(buf.subarray(at, at + n));
-    at += n;
-    return out;
-  };
-  const n = header.count;
-  const cap = Math.max(1024, n);
-  const s = h.s;
-  s.capacity = cap;
-  s.count = n;
-  s.entry = header.entry;
-  s.maxLevel = header.maxLevel;
-  s.vectors = new Float32Array(cap * h.dim);
-  s.vectors.set(new Float32Array(take(n * h.dim * 4).buffer));
-  s.levels = new Uint8Array(cap);
-  s.levels.set(take(n));
-  s.labels = new Int32Array(cap);
-  s.labels.set(new Int32Array(take(n * 4).buffer));
-  s.deleted = new Uint8Array(cap);
-  s.deleted.set(take(n));
-  s.layer0 = new Int32Array(cap * (h.M0 + 1));
-  s.layer0.set(new Int32Array(take(n * (h.M0 + 1) * 4).buffer));
-  s.upper = [];
-  for (let i = 0; i < n; i++) {
-    const lv = s.levels[i] as number;
-    if (lv > 0) s.upper[i] = new Int32Array(take(lv * (h.M + 1) * 4).buffer);
-  }
-  return at === buf.length;
 }

@@ -1,15 +1,18 @@
 /**
  * The dense-vector index: Hierarchical Navigable Small World graphs (Malkov & Yashunin), written
  * here because it is the product's index. Cosine similarity: vectors are normalised on insert, so
- * distance is 1 - dot. Storage is flat typed arrays (vectors in one Float32Array, layer-0 adjacency
- * in one Int32Array with a count slot per node); upper layers, which hold ~1/M of the nodes, are
- * per-node arrays. Invariants: a node's label (the catalog rowid) maps to one live node; replacing a
- * label's vector tombstones the old node (still traversed, never returned). Search takes a
- * predicate, so filters apply inside the graph walk instead of after a fixed-size fetch.
+ * distance is 1 - dot, computed by a WebAssembly SIMD kernel over one flat memory (vector-space.ts).
+ * Layer-0 adjacency is one Int32Array with a count slot per node; upper layers, which hold ~1/M of
+ * the nodes, are per-node arrays. The hot loops allocate nothing: a generation-stamped visited
+ * array, two reusable typed heaps and scratch buffers for candidate lists.
+ * Invariants: a node's label (the catalog rowid) maps to one live node; replacing a label's vector
+ * tombstones the old node (still traversed, never returned). Search takes a predicate, so filters
+ * apply inside the graph walk instead of after a fixed-size fetch.
  */
 import { AiosError } from "../core/index.js";
 import { DistHeap } from "./heap.js";
 import { readHnsw, writeHnsw } from "./hnsw-file.js";
+import { VectorSpace } from "./vector-space.js";
 
 export interface HnswOptions {
   readonly dim: number;
@@ -26,23 +29,33 @@ export interface HnswHit {
   readonly score: number;
 }
 
+const QUERY = 0;
+
 export class Hnsw {
   readonly dim: number;
   readonly M: number;
   readonly M0: number;
   readonly efConstruction: number;
   efSearch: number;
-  /** @internal flat state, exposed to the file codec */
-  s = { count: 0, capacity: 0, entry: -1, maxLevel: -1, vectors: new Float32Array(0), levels: new Uint8Array(0), labels: new Int32Array(0),
+  /** @internal flat state, exposed to the file codec; node i's vector is `vs` slot i + 1 */
+  s = { count: 0, capacity: 0, entry: -1, maxLevel: -1, levels: new Uint8Array(0), labels: new Int32Array(0),
     deleted: new Uint8Array(0), layer0: new Int32Array(0), upper: [] as (Int32Array | undefined)[] };
+  /** @internal */ readonly vs: VectorSpace;
   private readonly byLabel = new Map<number, number>();
   private visited = new Uint32Array(0);
   private epoch = 0;
   private rng: number;
   private readonly mL: number;
   private live = 0;
+  private readonly cands = new DistHeap(false);
+  private readonly res = new DistHeap(true);
+  private wIds = new Int32Array(0);
+  private wDs = new Float64Array(0);
+  private readonly sel: Int32Array;
+  private readonly cIds: Int32Array;
+  private readonly cDs: Float64Array;
 
-  constructor(o: HnswOptions) {
+  constructor(o: HnswOptions, initialCapacity = 1024) {
     if (!Number.isInteger(o.dim) || o.dim < 1) throw new AiosError("E_INVALID_ARG", "hnsw.dim: must be a positive integer", { details: { path: "hnsw.dim" } });
     this.dim = o.dim;
     this.M = o.M ?? 16;
@@ -51,7 +64,11 @@ export class Hnsw {
     this.efSearch = o.efSearch ?? 64;
     this.rng = (o.seed ?? 42) >>> 0 || 1;
     this.mL = 1 / Math.log(this.M);
-    this.grow(1024);
+    this.vs = new VectorSpace(this.dim, initialCapacity + 1);
+    this.sel = new Int32Array(this.M0 + 1);
+    this.cIds = new Int32Array(this.M0 + 1);
+    this.cDs = new Float64Array(this.M0 + 1);
+    this.grow(initialCapacity);
   }
 
   get size(): number {
@@ -71,12 +88,12 @@ export class Hnsw {
     return (this.rng + 1) / 4294967297;
   }
 
-  private grow(min: number): void {
+  /** @internal grows the per-node arrays to at least `min` nodes (the file codec calls it too). */
+  grow(min: number): void {
     const s = this.s;
     if (s.capacity >= min) return;
     const cap = Math.max(min, s.capacity * 2);
-    const v = new Float32Array(cap * this.dim);
-    v.set(s.vectors);
+    this.vs.ensure(cap + 1);
     const lv = new Uint8Array(cap);
     lv.set(s.levels);
     const lb = new Int32Array(cap);
@@ -85,41 +102,37 @@ export class Hnsw {
     del.set(s.deleted);
     const l0 = new Int32Array(cap * (this.M0 + 1));
     l0.set(s.layer0);
-    Object.assign(s, { capacity: cap, vectors: v, levels: lv, labels: lb, deleted: del, layer0: l0 });
+    Object.assign(s, { capacity: cap, levels: lv, labels: lb, deleted: del, layer0: l0 });
     this.visited = new Uint32Array(cap);
     this.epoch = 0;
   }
 
-  private dot(q: Float32Array, node: number): number {
-    const v = this.s.vectors;
-    const dim = this.dim;
-    let o = node * dim;
-    let a = 0, b = 0, c = 0, d = 0;
-    let i = 0;
-    for (; i + 3 < dim; i += 4, o += 4) {
-      a += (q[i] as number) * (v[o] as number);
-      b += (q[i + 1] as number) * (v[o + 1] as number);
-      c += (q[i + 2] as number) * (v[o + 2] as number);
-      d += (q[i + 3] as number) * (v[o + 3] as number);
+  /** @internal rebuilds the label map after the codec filled `s` */
+  reindex(): void {
+    this.byLabel.clear();
+    this.live = 0;
+    for (let node = 0; node < this.s.count; node++) {
+      if (this.s.deleted[node] === 0) {
+        this.byLabel.set(this.s.labels[node] as number, node);
+        this.live++;
+      }
     }
-    for (; i < dim; i++, o++) a += (q[i] as number) * (v[o] as number);
-    return a + b + c + d;
   }
 
-  private dist(q: Float32Array, node: number): number {
-    return 1 - this.dot(q, node);
+  /** Distance between two nodes, or (a = -1) between the query scratch and a node. */
+  private dist(a: number, b: number): number {
+    return 1 - this.vs.dot(a + 1, b + 1);
   }
 
-  private vec(node: number): Float32Array {
-    return this.s.vectors.subarray(node * this.dim, (node + 1) * this.dim);
-  }
-
-  /** Neighbour list of `node` at `level`: [array, offset of the count slot]. */
-  private links(node: number, level: number): [Int32Array, number] {
-    if (level === 0) return [this.s.layer0, node * (this.M0 + 1)];
+  /** Neighbour list of `node` at `level`: the array, and the offset of its count slot. */
+  private arr(node: number, level: number): Int32Array {
+    if (level === 0) return this.s.layer0;
     const u = this.s.upper[node];
     if (u === undefined) throw new AiosError("E_INTERNAL", `hnsw: node ${node} has no level ${level}`);
-    return [u, (level - 1) * (this.M + 1)];
+    return u;
+  }
+  private off(node: number, level: number): number {
+    return level === 0 ? node * (this.M0 + 1) : (level - 1) * (this.M + 1);
   }
 
   normalise(v: ArrayLike<number>): Float32Array {
@@ -152,7 +165,7 @@ export class Hnsw {
     const s = this.s;
     this.grow(s.count + 1);
     const node = s.count++;
-    s.vectors.set(q, node * this.dim);
+    this.vs.put(node + 1, q);
     s.labels[node] = label;
     s.deleted[node] = 0;
     this.byLabel.set(label, node);
@@ -167,17 +180,20 @@ export class Hnsw {
       return;
     }
     let cur = s.entry;
-    let curD = this.dist(q, cur);
-    for (let l = s.maxLevel; l > level; l--) [cur, curD] = this.greedy(q, cur, curD, l);
+    for (let l = s.maxLevel; l > level; l--) cur = this.greedy(node, cur, l);
+    if (this.wIds.length < this.efConstruction) {
+      this.wIds = new Int32Array(this.efConstruction);
+      this.wDs = new Float64Array(this.efConstruction);
+    }
     for (let l = Math.min(level, s.maxLevel); l >= 0; l--) {
-      const w = this.searchLayer(q, cur, this.efConstruction, l, undefined).sorted();
-      const chosen = this.selectNeighbours(w, this.M);
-      const [arr, off] = this.links(node, l);
-      arr[off] = chosen.length;
-      chosen.forEach((n, i) => (arr[off + 1 + i] = n));
-      for (const n of chosen) this.connect(n, node, l);
-      const best = w[0];
-      if (best !== undefined) [cur, curD] = [best.id, best.d];
+      this.searchLayer(node, cur, this.efConstruction, l, undefined);
+      const wn = this.res.drainAscending(this.wIds, this.wDs);
+      const k = this.selectNeighbours(this.wIds, this.wDs, wn, this.M, this.sel);
+      const a = this.arr(node, l), o = this.off(node, l);
+      a[o] = k;
+      for (let i = 0; i < k; i++) a[o + 1 + i] = this.sel[i] as number;
+      for (let i = 0; i < k; i++) this.connect(a[o + 1 + i] as number, node, l);
+      if (wn > 0) cur = this.wIds[0] as number;
     }
     if (level > s.maxLevel) {
       s.entry = node;
@@ -185,81 +201,99 @@ export class Hnsw {
     }
   }
 
-  private greedy(q: Float32Array, start: number, startD: number, level: number): [number, number] {
-    let cur = start, curD = startD, changed = true;
+  /** Greedy descent on an upper layer from `start` toward node `q` (-1: the query scratch). */
+  private greedy(q: number, start: number, level: number): number {
+    let cur = start, curD = this.dist(q, cur), changed = true;
     while (changed) {
       changed = false;
-      const [arr, off] = this.links(cur, level);
-      const n = arr[off] as number;
+      const a = this.arr(cur, level), o = this.off(cur, level);
+      const n = a[o] as number;
       for (let i = 1; i <= n; i++) {
-        const c = arr[off + i] as number;
+        const c = a[o + i] as number;
         const d = this.dist(q, c);
-        if (d < curD) [cur, curD, changed] = [c, d, true];
+        if (d < curD) {
+          cur = c;
+          curD = d;
+          changed = true;
+        }
       }
     }
-    return [cur, curD];
+    return cur;
   }
 
-  /** hnswlib's heuristic: keep a candidate only if it is closer to the base than to any kept one. */
-  private selectNeighbours(sortedCands: readonly { id: number; d: number }[], m: number): number[] {
-    const out: number[] = [];
-    for (const c of sortedCands) {
-      if (out.length >= m) break;
-      const cv = this.vec(c.id);
+  /**
+   * hnswlib's heuristic over candidates sorted by distance to the base: keep one only if it is
+   * closer to the base than to every one kept. Writes up to `m` ids into `out`; returns how many.
+   */
+  private selectNeighbours(ids: Int32Array, ds: Float64Array, n: number, m: number, out: Int32Array): number {
+    let k = 0;
+    for (let i = 0; i < n && k < m; i++) {
+      const c = ids[i] as number, cd = ds[i] as number;
       let good = true;
-      for (const r of out) {
-        if (this.dist(cv, r) < c.d) {
+      for (let j = 0; j < k; j++) {
+        if (this.dist(c, out[j] as number) < cd) {
           good = false;
           break;
         }
       }
-      if (good) out.push(c.id);
+      if (good) out[k++] = c;
     }
-    return out;
+    return k;
   }
 
   private connect(from: number, to: number, level: number): void {
     const max = level === 0 ? this.M0 : this.M;
-    const [arr, off] = this.links(from, level);
-    const n = arr[off] as number;
+    const a = this.arr(from, level), o = this.off(from, level);
+    const n = a[o] as number;
     if (n < max) {
-      arr[off + 1 + n] = to;
-      arr[off] = n + 1;
+      a[o + 1 + n] = to;
+      a[o] = n + 1;
       return;
     }
-    const base = this.vec(from);
-    const cands = [{ id: to, d: this.dist(base, to) }];
-    for (let i = 1; i <= n; i++) {
-      const id = arr[off + i] as number;
-      cands.push({ id, d: this.dist(base, id) });
+    // Full: re-select among the old links plus the new one (insertion sort; at most M0 + 1).
+    const ids = this.cIds, ds = this.cDs;
+    let c = 0;
+    for (let i = 0; i <= n; i++) {
+      const id = i === n ? to : (a[o + 1 + i] as number);
+      const d = this.dist(from, id);
+      let j = c++;
+      while (j > 0 && (ds[j - 1] as number) > d) {
+        ds[j] = ds[j - 1] as number;
+        ids[j] = ids[j - 1] as number;
+        j--;
+      }
+      ds[j] = d;
+      ids[j] = id;
     }
-    cands.sort((a, b) => a.d - b.d);
-    const kept = this.selectNeighbours(cands, max);
-    arr[off] = kept.length;
-    kept.forEach((id, i) => (arr[off + 1 + i] = id));
+    const k = this.selectNeighbours(ids, ds, c, max, this.sel);
+    a[o] = k;
+    for (let i = 0; i < k; i++) a[o + 1 + i] = this.sel[i] as number;
   }
 
-  private searchLayer(q: Float32Array, ep: number, ef: number, level: number, accept: ((node: number) => boolean) | undefined): DistHeap {
+  /** Beam search of width `ef` at `level` toward node `q` (-1: the query); results in `this.res`. */
+  private searchLayer(q: number, ep: number, ef: number, level: number, accept: ((node: number) => boolean) | undefined): void {
     if (++this.epoch === 0xffffffff) {
       this.visited.fill(0);
       this.epoch = 1;
     }
     const vis = this.visited, epoch = this.epoch;
-    const cands = new DistHeap(false);
-    const res = new DistHeap(true);
+    const cands = this.cands, res = this.res;
+    cands.clear();
+    res.clear();
     const d0 = this.dist(q, ep);
     vis[ep] = epoch;
     cands.push(ep, d0);
     if (accept === undefined || accept(ep)) res.push(ep, d0);
     let bound = res.size > 0 ? res.topDist() : Infinity;
+    const l0 = level === 0 ? this.s.layer0 : undefined, stride = this.M0 + 1;
     while (cands.size > 0) {
       const c = cands.topId(), cd = cands.topDist();
       if (cd > bound && res.size >= ef) break;
       cands.pop();
-      const [arr, off] = this.links(c, level);
-      const n = arr[off] as number;
+      const a = l0 ?? this.arr(c, level), o = l0 !== undefined ? c * stride : this.off(c, level);
+      const n = a[o] as number;
       for (let i = 1; i <= n; i++) {
-        const e = arr[off + i] as number;
+        const e = a[o + i] as number;
         if (vis[e] === epoch) continue;
         vis[e] = epoch;
         const d = this.dist(q, e);
@@ -273,58 +307,59 @@ export class Hnsw {
         }
       }
     }
-    return res;
   }
 
   /** Approximate k nearest labels by cosine similarity, best first, among labels `accept` admits. */
   search(query: ArrayLike<number>, k: number, opts: { ef?: number; accept?: (label: number) => boolean } = {}): HnswHit[] {
     const s = this.s;
     if (s.entry < 0 || k <= 0) return [];
-    const q = this.normalise(query);
+    this.vs.put(QUERY, this.normalise(query));
     let cur = s.entry;
-    let curD = this.dist(q, cur);
-    for (let l = s.maxLevel; l > 0; l--) [cur, curD] = this.greedy(q, cur, curD, l);
+    for (let l = s.maxLevel; l > 0; l--) cur = this.greedy(-1, cur, l);
     const accept = opts.accept;
     const labels = s.labels, deleted = s.deleted;
     const ok = (node: number): boolean => deleted[node] === 0 && (accept === undefined || accept(labels[node] as number));
-    const res = this.searchLayer(q, cur, Math.max(k, opts.ef ?? this.efSearch), 0, ok).sorted();
-    return res.slice(0, k).map((r) => ({ label: labels[r.id] as number, score: 1 - r.d }));
+    const ef = Math.max(k, opts.ef ?? this.efSearch);
+    this.searchLayer(-1, cur, ef, 0, ok);
+    const ids = new Int32Array(this.res.size), ds = new Float64Array(this.res.size);
+    const n = Math.min(k, this.res.drainAscending(ids, ds));
+    const out: HnswHit[] = [];
+    for (let i = 0; i < n; i++) out.push({ label: labels[ids[i] as number] as number, score: 1 - (ds[i] as number) });
+    return out;
   }
 
   /** Exact k nearest by brute force (for small filtered sets and for measuring recall). */
   exact(query: ArrayLike<number>, k: number, accept?: (label: number) => boolean): HnswHit[] {
-    const q = this.normalise(query);
-    const heap = new DistHeap(true);
     const s = this.s;
+    this.vs.put(QUERY, this.normalise(query));
+    const heap = new DistHeap(true);
     for (let node = 0; node < s.count; node++) {
       if (s.deleted[node] === 1) continue;
-      const label = s.labels[node] as number;
-      if (accept !== undefined && !accept(label)) continue;
-      const d = this.dist(q, node);
-      if (heap.size < k) heap.push(node, d);
-      else if (d < heap.topDist()) {
-        heap.pop();
-        heap.push(node, d);
-      }
+      if (accept !== undefined && !accept(s.labels[node] as number)) continue;
+      this.keep(heap, k, node);
     }
     return heap.sorted().map((r) => ({ label: s.labels[r.id] as number, score: 1 - r.d }));
   }
 
   /** Exact k nearest among the given labels only (a filter that admits few records). */
   exactAmong(query: ArrayLike<number>, labels: Iterable<number>, k: number, accept?: (label: number) => boolean): HnswHit[] {
-    const q = this.normalise(query);
+    this.vs.put(QUERY, this.normalise(query));
     const heap = new DistHeap(true);
     for (const label of labels) {
       const node = this.byLabel.get(label);
       if (node === undefined || (accept !== undefined && !accept(label))) continue;
-      const d = this.dist(q, node);
-      if (heap.size < k) heap.push(node, d);
-      else if (d < heap.topDist()) {
-        heap.pop();
-        heap.push(node, d);
-      }
+      this.keep(heap, k, node);
     }
     return heap.sorted().map((r) => ({ label: this.s.labels[r.id] as number, score: 1 - r.d }));
+  }
+
+  private keep(heap: DistHeap, k: number, node: number): void {
+    const d = this.dist(-1, node);
+    if (heap.size < k) heap.push(node, d);
+    else if (d < heap.topDist()) {
+      heap.pop();
+      heap.push(node, d);
+    }
   }
 
   save(file: string): void {
@@ -333,15 +368,6 @@ export class Hnsw {
 
   /** Loads a saved index; returns undefined when the file is missing or was written with other parameters. */
   static load(file: string, o: HnswOptions): Hnsw | undefined {
-    const h = new Hnsw(o);
-    if (!readHnsw(file, h)) return undefined;
-    for (let node = 0; node < h.s.count; node++) {
-      if (h.s.deleted[node] === 0) {
-        h.byLabel.set(h.s.labels[node] as number, node);
-        h.live++;
-      }
-    }
-    h.visited = new Uint32Array(h.s.capacity);
-    return h;
+    return readHnsw(file, o, (count) => new Hnsw(o, Math.max(1024, count)));
   }
 }
