@@ -3,10 +3,10 @@
  * subsystems register theirs (ToolCall, LlmInvoke, MemoryStore, CapGrant, ...) through plugins.
  */
 import { z } from "zod";
-import { AiosError } from "../core/index.js";
+import { AiosError, toAiosError } from "../core/index.js";
 import type { Kernel } from "./kernel.js";
 import type { ArgParser, Caller, SyscallDef } from "./syscalls.js";
-import { parseCapability } from "./spec-capabilities.js";
+import { coveredBy, parseCapability, type Capability } from "../security/index.js";
 
 /** Wraps a zod schema as an ArgParser that throws E_INVALID_ARG naming the field. */
 export function zodArgs<T>(syscall: string, schema: z.ZodType<T>): ArgParser<T> {
@@ -79,16 +79,26 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
   return [spawn, kill, send, getResult, noop] as unknown as SyscallDef[];
 }
 
-/** A child never gets more than its parent: every capability it asks for must be allowed to the parent. */
+/**
+ * A child never gets more than its parent: every capability it asks for must be covered by one the
+ * parent holds — a resource glob at least as wide, a superset of actions, and every constraint of the
+ * parent's kept at least as strict (security's attenuation rule). The parent's holdings are its spec's
+ * capabilities, plus whatever the installed checker says it holds beyond them (granted tokens).
+ */
 export function checkSubset(k: Kernel, parent: Caller, caps: readonly string[]): void {
+  const held = parent.capabilities.map((c) => parseCap(c, "parent capability"));
   for (const c of caps) {
-    const parsed = parseCapability(c);
-    if (typeof parsed === "string") throw new AiosError("E_INVALID_SPEC", parsed, { details: { path: "capabilities" } });
-    for (const action of parsed.actions) {
-      const d = k.guards.capabilities.check(parent, { resource: parsed.resource, action });
-      if (!d.allowed) {
-        throw new AiosError("E_CAP_DENIED", `a child cannot get ${c}: its parent ${parent.name} does not hold it`, { details: { capability: c } });
-      }
-    }
+    const child = parseCap(c, "capabilities");
+    if (coveredBy(held, child)) continue;
+    if (k.guards.capabilities.covers?.(parent, c) === true) continue;
+    throw new AiosError("E_CAP_DENIED", `a child cannot get ${c}: its parent ${parent.name} holds nothing that covers it`, { details: { capability: c } });
+  }
+}
+
+function parseCap(c: string, field: string): Capability {
+  try {
+    return parseCapability(c, field);
+  } catch (e) {
+    throw new AiosError("E_INVALID_SPEC", toAiosError(e).message, { details: { path: field } });
   }
 }

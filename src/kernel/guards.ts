@@ -16,6 +16,8 @@ export interface CapabilityChecker {
   check(caller: Caller, req: CapabilityRequest): CapDecision;
   /** Forget cached decisions for an agent (on exit, revocation). */
   forget?(caller: Caller): void;
+  /** True when the caller holds something (beyond its spec) that covers this capability string. */
+  covers?(caller: Caller, capability: string): boolean;
 }
 
 export type PolicyDecision =

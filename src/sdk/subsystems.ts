@@ -57,7 +57,7 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
     });
     plugins.push(audit);
   }
-  plugins.push(tools, schedPlugin(o.sched ?? {}));
+  plugins.push(tools, schedPlugin(schedOptions(o)));
   if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
   const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
   let memory: MemoryPlugin | undefined;
@@ -90,4 +90,19 @@ function kernelKeySigner(security: SecurityPlugin, owner: string): CheckpointSig
     },
     sign: (data) => new Uint8Array(sign(null, data, current().key)),
   };
+}
+
+/**
+ * Scheduler pools for the stack: one `inference:<model>` pool per configured model (weighted fair
+ * queueing; capacity from the entry's maxConcurrency, else 4 for a local model and 16 for a remote
+ * one), a `tool` pool, and a default for pools first named at run time. Explicit settings win.
+ */
+function schedOptions(o: SubsystemOptions): NonNullable<SchedOptions> {
+  const given = o.sched ?? {};
+  const pools: Record<string, { capacity: number; policy: "wfq" | "fifo" }> = { tool: { capacity: 16, policy: "fifo" } };
+  for (const [name, entry] of Object.entries(o.models?.models ?? {})) {
+    const e = entry as { provider?: string; maxConcurrency?: number };
+    pools[`inference:${name}`] = { capacity: e.maxConcurrency ?? (e.provider === "local" ? 4 : 16), policy: "wfq" };
+  }
+  return { defaultPool: { capacity: 8, policy: "fifo" }, ...given, pools: { ...pools, ...(given.pools ?? {}) } };
 }

@@ -95,6 +95,20 @@ describe("clone, upgrade, merge, split, specialize", () => {
   });
 });
 
+describe("attenuation when narrowing", () => {
+  it("compares capabilities as sets, not as text: a wider glob or a dropped constraint is refused", async () => {
+    const { os } = await bootSim();
+    const id = await os.spawn({ name: "p", kind: "code", logic: list, capabilities: ["file:/data/*#read", "shell#exec{allow=[ls,cat]}"] });
+    await expect(os.specialize(id, { capabilities: ["file:/data/**#read"] })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
+    await expect(os.specialize(id, { capabilities: ["shell#exec"] })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
+    await expect(os.specialize(id, { capabilities: ["file:/data/*#read,write"] })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
+    const ok = await os.specialize(id, { capabilities: ["file:/data/x.txt#read", "shell#exec{allow=[ls]}"] });
+    expect(os.status(ok).parent).toBe(id);
+    await expect(os.specialize(id, { capabilities: ["not a capability"] })).rejects.toSatisfy((e) => isAiosError(e, "E_INVALID_SPEC"));
+    await os.shutdown();
+  });
+});
+
 describe("operation hooks", () => {
   it("a pre-hook vetoes with a reason and nothing changes", async () => {
     const { os, id } = await withList([1]);
