@@ -91,7 +91,10 @@ function emptyDb(): Db {
 
 export function openReaderDb(path: string): Db {
   try {
-    return new Database(path, { readonly: true, fileMustExist: true });
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    // The verifier reads the whole file once, in order: mapping it saves a read() and a copy per page.
+    db.pragma("mmap_size = 1073741824");
+    return db;
   } catch (e) {
     throw new AiosError("E_NOT_FOUND", `no audit database at ${path}`, { cause: e });
   }

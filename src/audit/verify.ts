@@ -145,10 +145,22 @@ function checkRow(seq: number, ts: number, kind: string, agent: string | null, b
   // and hashes right is byte-for-byte what was written. Anything else is parsed to say what is wrong.
   const intact =
     Buffer.isBuffer(hash) &&
-    body.startsWith(`{"agent":${JSON.stringify(agent)},"data":`) &&
+    body.startsWith(agentPrefix(agent)) &&
     body.endsWith(`},"kind":"${kind}","seq":${seq},"ts":${ts},"v":1}`) &&
     (storedPrev === null || chainHash(storedPrev, leaf).equals(hash));
   return intact ? null : diagnose(seq, ts, kind, agent, body, storedPrev !== null);
+}
+
+// Agents repeat across entries; building each one's body prefix once saves a stringify per row.
+const prefixes = new Map<string | null, string>();
+function agentPrefix(agent: string | null): string {
+  let p = prefixes.get(agent);
+  if (p === undefined) {
+    p = `{"agent":${JSON.stringify(agent)},"data":`;
+    if (prefixes.size > 10_000) prefixes.clear();
+    prefixes.set(agent, p);
+  }
+  return p;
 }
 
 function diagnose(seq: number, ts: number, kind: string, agent: string | null, body: string, linkChecked: boolean): AuditProblem {
