@@ -513,14 +513,19 @@ export class Kernel {
       this.kernelError(e, `terminate of ${p.id}`);
     }
     p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`));
-    const refusal = new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
-    if (p.current?.reply !== undefined) p.current.reply(refusal);
-    const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
-    if (restartable && p.mailbox !== null && p.mailbox.length + p.mailbox.waiting > 0) {
-      // A supervised agent that may come back keeps its queued mail for its next incarnation.
-      this.orphanMail.set(p.id, p.mailbox.moveAll());
-    } else {
-      for (const l of p.mailbox?.drainAll(refusal) ?? []) l.reply?.(refusal);
+    // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
+    const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
+    if (p.current?.reply !== undefined) p.current.reply(refusal());
+    const mb = p.mailbox;
+    if (mb !== null && mb.length + mb.waiting > 0) {
+      const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
+      if (restartable) {
+        // A supervised agent that may come back keeps its queued mail for its next incarnation.
+        this.orphanMail.set(p.id, mb.moveAll());
+      } else {
+        const err = refusal();
+        for (const l of mb.drainAll(err)) l.reply?.(err);
+      }
     }
     if (p.sup !== null) p.sup.stopping = true;
     for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) this.exit(c, "killed", `parent ${p.id} ended`, "shutdown");
