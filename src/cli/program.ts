@@ -9,9 +9,16 @@ import { EXIT_TABLE } from "./exit-codes.js";
 import { Output } from "./output.js";
 import * as agents from "./agent-commands.js";
 import * as admin from "./admin-commands.js";
-import { run } from "./run.js";
-import { up, VERSION } from "./up.js";
-import { demo } from "./demo/demo.js";
+import { VERSION } from "./version.js";
+import type { up as upFn } from "./up.js";
+import type { run as runFn } from "./run.js";
+import type { demo as demoFn } from "./demo/demo.js";
+
+// up, run and demo boot a kernel: they load the whole stack (tools, models, memory — seconds of
+// module loading), so they are imported only when chosen; ps, status and the rest stay quick.
+const up: typeof upFn = async (...a) => (await import("./up.js")).up(...a);
+const run: typeof runFn = async (...a) => (await import("./run.js")).run(...a);
+const demo: typeof demoFn = async (...a) => (await import("./demo/demo.js")).demo(...a);
 
 function int(name: string, min = 0): (v: string) => number {
   return (v) => {

@@ -12,7 +12,7 @@ import type { AiosSystem } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.js";
 
 export interface UpOptions {
   readonly port?: number;

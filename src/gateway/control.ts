@@ -15,6 +15,8 @@ import type { AuditVerifyReport, ControlApi, EventsFilter, TokenSummary } from "
 import { EventHistory } from "./event-history.js";
 import type { PsInput, SpawnInput } from "./schemas.js";
 
+export const DEFAULT_GRANT_TTL_MS = 7 * 24 * 3_600_000;
+
 export function summarizeToken(t: VerifiedToken): TokenSummary {
   return {
     id: t.id,
@@ -100,7 +102,8 @@ export class ControlPlane implements ControlApi {
   async grant(agent: string, capability: string, ttlMs?: number): Promise<TokenSummary> {
     const sec = this.os.caps;
     const holder = this.os.kernel.get(agent);
-    const token = sec.authority.mint({ holder: holder.id, caps: [capability], ...(ttlMs === undefined ? {} : { exp: sec.clock.now() + ttlMs }) });
+    // Ed25519 root tokens may live at most 30 days (longer ones must be hybrid-signed): default a week.
+    const token = sec.authority.mint({ holder: holder.id, caps: [capability], exp: sec.clock.now() + (ttlMs ?? DEFAULT_GRANT_TTL_MS) });
     const v = sec.checker.adopt(holder, token);
     this.os.kernel.invalidateCapabilities();
     return summarizeToken(v);
