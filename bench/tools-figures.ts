@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { RealClock, type AgentId, type TenantId } from "../src/core/index.js";
 import { SpecCapabilityChecker } from "../src/kernel/index.js";
 import { ToolRegistry, makeToolContext, scriptTool, shellTool } from "../src/tools/index.js";
@@ -42,10 +43,16 @@ export async function toolFigures(emit: Emit, runs = 50): Promise<void> {
     // Warm both paths (page cache, first fork) before measuring.
     await timeRuns(5, () => bareExec("/usr/bin/true", []));
     await timeRuns(5, () => reg.execute("shell.execute", { command: "true" }, ctx));
-    const bare = await timeRuns(runs, () => bareExec("/usr/bin/true", []));
-    const boxed = await timeRuns(runs, () => reg.execute("shell.execute", { command: "true" }, ctx));
+    // Interleaved (bare, sandboxed, bare, ...) so that load from other processes drifting during
+    // the run biases both samples alike instead of whichever ran second.
+    const bare: number[] = [];
+    const boxed: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      bare.push(...(await timeRuns(1, () => bareExec("/usr/bin/true", []))));
+      boxed.push(...(await timeRuns(1, () => reg.execute("shell.execute", { command: "true" }, ctx))));
+    }
     const overhead = percentile(boxed, 50) - percentile(bare, 50);
-    const workload = `/usr/bin/true, ${runs} sequential runs each; bare = child_process.spawn; sandboxed = shell.execute via the registry (bwrap user/pid/net/ipc/uts/cgroup namespaces, ro /usr, tmpfs work dir, prlimit)`;
+    const workload = `/usr/bin/true, ${runs} sequential runs each, bare and sandboxed interleaved; bare = child_process.spawn; sandboxed = shell.execute via the registry (${SANDBOX_DESCRIPTION}); load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cpus`;
     emit({ metric: "shell.execute start overhead (median)", value: round(overhead), unit: "ms", workload, target: "<= 15 ms over bare exec", pass: overhead <= 15 });
     emit({ metric: "bare exec (median)", value: round(percentile(bare, 50)), unit: "ms", workload });
     emit({ metric: "shell.execute sandboxed (median)", value: round(percentile(boxed, 50)), unit: "ms", workload });
@@ -58,6 +65,8 @@ export async function toolFigures(emit: Emit, runs = 50): Promise<void> {
   const js = await timeRuns(runs, () => reg.execute("bench.add", { x: 1 }, ctx));
   emit({ metric: "QuickJS script tool call (median)", value: round(percentile(js, 50)), unit: "ms", workload: `trivial run(a) => a.x + 1, ${runs} sequential calls, fresh QuickJS runtime + context per call` });
 }
+
+const SANDBOX_DESCRIPTION = "bwrap user/pid/net/ipc/uts/cgroup namespaces, ro /usr, tmpfs work dir, prlimit";
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
