@@ -1,7 +1,7 @@
 /**
  * Tool figures (issue #5, section 10): the start overhead of a sandboxed shell.execute over a bare
  * exec of the same command (goal <= 15 ms), median of N runs each, measured through the registry
- * exactly as an agent's ToolCall runs it (bwrap + namespaces + prlimit). Also the per-call cost of
+ * exactly as an agent's ToolCall runs it (bwrap + namespaces + rlimits). Also the per-call cost of
  * a QuickJS script tool (fresh runtime and context per call on a pooled, never-grown wasm instance). `toolFigures(emit)` is what the security
  * suite calls; `npx tsx bench/tools-figures.ts` runs it on its own.
  */
@@ -66,7 +66,7 @@ export async function toolFigures(emit: Emit, runs = 50): Promise<void> {
   emit({ metric: "QuickJS script tool call (median)", value: round(percentile(js, 50)), unit: "ms", workload: `trivial run(a) => a.x + 1, ${runs} sequential calls, fresh QuickJS runtime + context per call` });
 }
 
-const SANDBOX_DESCRIPTION = "bwrap user/pid/net/ipc/uts/cgroup namespaces, ro /usr, tmpfs work dir, prlimit";
+const SANDBOX_DESCRIPTION = "bwrap user/pid/net/ipc/uts/cgroup namespaces, ro /usr, tmpfs work dir, rlimits by dash ulimit";
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;

@@ -4,7 +4,10 @@
  * capabilities, new pid/ipc/uts/cgroup (and, unless granted, net) namespaces, a new session (no
  * TIOCSTI into the caller's terminal), cleared environment, the system directories read-only, a
  * tmpfs work dir and /tmp, a private /proc and minimal /dev, and only the granted paths bound.
- * rlimits are applied inside by util-linux `prlimit` just before the command runs.
+ * rlimits are applied inside, just before the command runs, by `ulimit` builtins of dash followed by
+ * `exec "$@"`: dash links only libc, so this costs a third of util-linux `prlimit` (which loads
+ * libsmartcols and the locale: ~6 ms against ~1.5 ms an exec on the loaded 2-cpu host). The script is
+ * a constant and the command reaches it as positional parameters, so nothing is parsed as shell.
  */
 import { lstatSync, readlinkSync } from "node:fs";
 
@@ -64,16 +67,36 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     "--setenv", "LANG", "C.UTF-8",
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
     "--",
-    "/usr/bin/prlimit",
-    `--cpu=${plan.limits.cpuSeconds}`,
-    `--nproc=${plan.limits.processes}`,
-    `--fsize=${plan.limits.fileSizeBytes}`,
-    `--nofile=${plan.limits.openFiles}`,
-    "--",
+    ...limitArgv(plan.limits),
     plan.command,
     ...plan.args,
   );
   return a;
+}
+
+/** The shell that applies the rlimits; Debian's /bin/sh (dash, essential, so always installed). */
+export const LIMIT_SHELL = "/usr/bin/dash";
+
+/**
+ * `ulimit` in dash sets soft and hard limits together (so the command cannot raise them again);
+ * its -f counts 512-byte blocks (rounded down, never above the byte limit) and -p is RLIMIT_NPROC.
+ */
+export function ulimitScript(l: SandboxLimits): string {
+  const n = (v: number, field: string): string => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`sandbox limit ${field} must be a non-negative integer`);
+    return String(v);
+  };
+  return [
+    `ulimit -t ${n(l.cpuSeconds, "cpuSeconds")}`,
+    `ulimit -p ${n(l.processes, "processes")}`,
+    `ulimit -f ${n(Math.floor(l.fileSizeBytes / 512), "fileSizeBytes")}`,
+    `ulimit -n ${n(l.openFiles, "openFiles")}`,
+    "unset PWD", // dash exports PWD; the command gets only the environment set with --setenv
+  ].join("; ");
+}
+
+function limitArgv(l: SandboxLimits): string[] {
+  return [LIMIT_SHELL, "-c", `${ulimitScript(l)}; exec "$@"`, "sh"];
 }
 
 /** Debian 12 has merged /usr: /bin is a symlink to usr/bin, so it is recreated as a symlink. */
