@@ -9,9 +9,11 @@
  * rows append to integer keys (records by catalog rowid, versions by their own rowid) and the
  * only random-order index is the versions' 52-bit hash-prefix integer index. A version that is new
  * by construction (`fresh`: first version of a new record id) skips the existence probe.
+ * Lexical search drops very common terms beside rarer ones in a large store (lexical-plan.ts).
  */
 import Database from "better-sqlite3";
 import { AiosError } from "../core/index.js";
+import { CommonTerms, type CommonTermOptions } from "./lexical-plan.js";
 import { hashKey, migrate, VERSIONS_TABLE } from "./migrate.js";
 import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
 import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
@@ -45,7 +47,11 @@ export class SqliteMemoryStorage implements MemoryStorage {
   private readonly st;
   private readonly tx: (ops: readonly WriteOp[]) => void;
 
-  constructor(file: string) {
+  private readonly common: CommonTerms;
+  /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
+  private docs: number;
+
+  constructor(file: string, o: { readonly lexical?: CommonTermOptions } = {}) {
     try {
       this.db = new Database(file);
       this.db.pragma("journal_mode = WAL");
@@ -78,11 +84,14 @@ export class SqliteMemoryStorage implements MemoryStorage {
       getVersion: p(`SELECT * FROM mem_versions WHERE hkey = ? AND hash = ?`),
       versionsOf: p(`SELECT * FROM mem_versions WHERE rec = (SELECT rowid FROM mem_records WHERE id = ?) ORDER BY ts, vid`),
       countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
+      termCount: p(`SELECT count(*) FROM mem_fts WHERE mem_fts MATCH ?`).pluck(),
       vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
       lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
       getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
       listSnapshots: p(`SELECT * FROM mem_snapshots WHERE tenant=? AND scope=? AND namespace=? ORDER BY ts`),
     };
+    this.docs = this.db.prepare(`SELECT coalesce(max(rowid), 0) FROM mem_records`).pluck().get() as number;
+    this.common = new CommonTerms(o.lexical ?? {}, (t) => this.st.termCount.get(`"${t}"`) as number);
     this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
       for (const op of ops) this.apply(op);
     });
@@ -93,6 +102,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
     switch (op.kind) {
       case "record": {
         const m = op.meta;
+        if (m.rowid > this.docs) this.docs = m.rowid;
         (op.fresh === true ? s.insertRecord : s.upsertRecord).run(m.rowid, m.id, m.tenant, m.scope, m.namespace, m.owner, m.type,
           JSON.stringify(m.tags), JSON.stringify(m.heads), m.createdAt, m.updatedAt, m.expiresAt, m.deleted ? 1 : 0, m.bytes);
         return;
@@ -198,10 +208,10 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async lexical(query: string, limit: number): Promise<{ rowid: number; score: number }[]> {
-    const terms = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+    const terms = (query.match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 64);
     if (terms.length === 0) return [];
     // Each term quoted: user text never reaches FTS5's query syntax (NEAR, column filters, ...).
-    const match = terms.slice(0, 64).map((t) => `"${t}"`).join(" OR ");
+    const match = this.common.select(terms, this.docs).map((t) => `"${t}"`).join(" OR ");
     return this.st.lexical.all(match, limit) as { rowid: number; score: number }[];
   }
 

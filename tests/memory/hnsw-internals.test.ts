@@ -1,0 +1,99 @@
+import fc from "fast-check";
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { DistHeap } from "../../src/memory/heap.js";
+import { VectorSpace } from "../../src/memory/vector-space.js";
+import { Hnsw } from "../../src/memory/index.js";
+import { tempEnv, type Env } from "./helpers.js";
+
+const finite = fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true });
+
+describe("vector space (flat WebAssembly memory, SIMD dot)", () => {
+  it("the SIMD dot agrees with the JavaScript dot for any dimension (padding is zero)", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 70 }).chain((dim) => fc.tuple(fc.constant(dim), fc.array(finite, { minLength: dim, maxLength: dim }), fc.array(finite, { minLength: dim, maxLength: dim }))),
+      ([dim, a, b]) => {
+        const simd = new VectorSpace(dim, 4);
+        const js = new VectorSpace(dim, 4, false);
+        expect(simd.simd).toBe(true);
+        expect(js.simd).toBe(false);
+        let want = 0;
+        for (let i = 0; i < dim; i++) want += (Math.fround(a[i] as number)) * (Math.fround(b[i] as number));
+        for (const v of [simd, js]) {
+          v.put(1, Float32Array.from(a));
+          v.put(2, Float32Array.from(b));
+          expect(Math.abs(v.dot(1, 2) - want)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want)) * dim);
+        }
+      }), { numRuns: 300 });
+  });
+
+  it("keeps every vector across growth (the memory's buffer is replaced when it grows)", () => {
+    const v = new VectorSpace(33, 2);
+    const rows = Array.from({ length: 3000 }, (_, i) => Float32Array.from({ length: 33 }, (_, j) => ((i * 31 + j) % 17) - 8));
+    rows.forEach((r, i) => {
+      v.ensure(i + 2);
+      v.put(i + 1, r);
+    });
+    const one = Float32Array.from({ length: 33 }, () => 1);
+    v.put(0, one);
+    rows.forEach((r, i) => expect(v.dot(0, i + 1)).toBeCloseTo(r.reduce((s, x) => s + x, 0), 3));
+  });
+});
+
+describe("DistHeap", () => {
+  it("drains in ascending distance, as a min-heap and as a max-heap, across growth", () => {
+    fc.assert(fc.property(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { maxLength: 300 }), fc.boolean(), (ds, max) => {
+      const h = new DistHeap(max);
+      ds.forEach((d, i) => h.push(i, d));
+      expect(h.size).toBe(ds.length);
+      const want = [...ds].sort((a, b) => a - b);
+      if (ds.length > 0) expect(h.topDist()).toBe(max ? want[want.length - 1] : want[0]);
+      const ids = new Int32Array(ds.length);
+      const out = new Float64Array(ds.length);
+      expect(h.drainAscending(ids, out)).toBe(ds.length);
+      expect([...out]).toEqual(want);
+      ids.forEach((id, i) => expect(ds[id]).toBe(out[i]));
+      expect(h.size).toBe(0);
+    }));
+  });
+});
+
+describe("HNSW file", () => {
+  let env: Env;
+  afterEach(() => env.cleanup());
+
+  it("round-trips an index of an odd dimension past its first capacity; refuses short, foreign and old-format files", () => {
+    env = tempEnv();
+    const r = ((s: number) => () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff))(5);
+    const h = new Hnsw({ dim: 13, M: 8, efConstruction: 60 });
+    const vs = Array.from({ length: 2500 }, () => Array.from({ length: 13 }, () => r() - 0.5));
+    vs.forEach((v, i) => h.add(i + 1, v));
+    h.remove(7);
+    const file = `${env.dir}/x.hnsw`;
+    h.save(file);
+    const back = Hnsw.load(file, { dim: 13, M: 8 });
+    expect(back?.size).toBe(2499);
+    for (const v of vs.slice(0, 20)) expect(back?.search(v, 5)).toEqual(h.search(v, 5));
+    expect(back?.has(7)).toBe(false);
+    expect(Hnsw.load(file, { dim: 12, M: 8 })).toBeUndefined();
+    expect(Hnsw.load(file, { dim: 13, M: 16 })).toBeUndefined();
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 9));
+    expect(Hnsw.load(file, { dim: 13, M: 8 })).toBeUndefined();
+    writeFileSync(file, Buffer.concat([Buffer.from("AIOSHNS1"), bytes.subarray(8)]));
+    expect(Hnsw.load(file, { dim: 13, M: 8 })).toBeUndefined();
+  });
+
+  it("a fabric whose saved index is of an older format rebuilds it from the durable vectors", async () => {
+    env = tempEnv();
+    let f = await env.open();
+    const a = await f.store({ type: "note", content: { text: "a" }, embedding: [1, 0, 0, 0] });
+    await f.store({ type: "note", content: { text: "b" }, embedding: [0, 1, 0, 0] });
+    await f.close();
+    const file = `${env.dir}/memory.hnsw`;
+    writeFileSync(file, Buffer.concat([Buffer.from("AIOSHNS1"), readFileSync(file).subarray(8)]));
+    f = await env.open();
+    expect(f.hnsw.size).toBe(2);
+    expect((await f.query({ vector: [0.9, 0.1, 0, 0], k: 1, mode: "vector" }))[0]?.id).toBe(a.id);
+    await f.close();
+  });
+});

@@ -1,0 +1,45 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryFabric, SqliteMemoryStorage } from "../../src/memory/index.js";
+import { CommonTerms } from "../../src/memory/lexical-plan.js";
+import { tempEnv, type Env } from "./helpers.js";
+
+describe("lexical plan: common terms in a large store", () => {
+  let env: Env | undefined;
+  afterEach(() => env?.cleanup());
+
+  it("drops a term beside rarer ones once the store is large, keeps the rarest when all are common, and runs every term in a small store", () => {
+    const df: Record<string, number> = { the: 900, of: 500, zebra: 3, okapi: 1 };
+    let counted = 0;
+    const plan = new CommonTerms({ commonFraction: 0.01, minDocs: 100 }, (t) => (counted++, df[t] ?? 0));
+    expect(plan.select(["the", "zebra", "of", "okapi"], 1000)).toEqual(["zebra", "okapi"]);
+    expect(plan.select(["the", "of"], 1000)).toEqual(["of"]);
+    expect(plan.select(["the", "zebra"], 50)).toEqual(["the", "zebra"]);
+    expect(plan.select(["zebra", "zebra"], 1000)).toEqual(["zebra"]);
+    // Frequencies are cached until the store has grown by a tenth.
+    const before = counted;
+    plan.select(["the", "zebra"], 1050);
+    expect(counted).toBe(before);
+    df["the"] = 5;
+    expect(plan.select(["the", "zebra"], 2000)).toEqual(["the", "zebra"]);
+    expect(counted).toBe(before + 2);
+  });
+
+  it("through the fabric: a word in every record no longer floods the BM25 candidates", async () => {
+    const e = (env = tempEnv());
+    const storage = new SqliteMemoryStorage(join(e.dir, "memory.db"), { lexical: { commonFraction: 0.2, minDocs: 50 } });
+    const f = await MemoryFabric.open({ storage, clock: e.clock, dim: 4 });
+    const inputs = Array.from({ length: 120 }, (_, i) => ({ type: "note", content: { text: i % 40 === 0 ? `report zebra ${i}` : `report filler ${i}` } }));
+    const ids = (await f.storeMany(inputs)).map((r) => r.id);
+    const hits = await f.query({ text: "report zebra", mode: "lexical", k: 50 });
+    expect(hits.map((h) => h.id).sort()).toEqual([ids[0], ids[40], ids[80]].sort());
+    // A query of common words only still answers (with its rarest word).
+    expect((await f.query({ text: "report", mode: "lexical", k: 200 })).length).toBe(120);
+    await f.close();
+    // The same store below minDocs keeps every term: OR semantics, every record matches "report".
+    const small = new SqliteMemoryStorage(join(e.dir, "memory.db"), { lexical: { minDocs: 10_000 } });
+    const g = await MemoryFabric.open({ storage: small, clock: e.clock, dim: 4 });
+    expect((await g.query({ text: "report zebra", mode: "lexical", k: 200 })).length).toBe(120);
+    await g.close();
+  });
+});
