@@ -31,18 +31,9 @@ export async function bootHost(o: HostOptions): Promise<AiosSystem> {
     ...(models === undefined ? {} : { models }),
     subsystems: {
       ...(o.policyFile === undefined ? {} : { security: { policyFile: o.policyFile } }),
-      ...(models === undefined ? {} : { sched: { pools: inferencePools(models) } }),
     },
   };
   return boot(options);
-}
-
-/**
- * LlmInvoke draws a slot from the scheduler pool `inference:<model>`; the default stack creates none,
- * so each configured model gets one, as wide as the entry's maxConcurrency (default 1).
- */
-export function inferencePools(models: Readonly<Record<string, { readonly model: string; readonly maxConcurrency?: number | undefined }>>): Record<string, { capacity: number }> {
-  return Object.fromEntries(Object.entries(models).map(([name, e]) => [`inference:${name}`, { capacity: e.maxConcurrency ?? 1 }]));
 }
 
 export async function drainKernel(os: AiosSystem, reason = "drain"): Promise<void> {

@@ -11,7 +11,6 @@ import { AiosError } from "../../core/index.js";
 import { ControlPlane } from "../../gateway/index.js";
 import { boot } from "../../sdk/index.js";
 import type { CliContext } from "../context.js";
-import { inferencePools } from "../kernel-host.js";
 import { Narrator } from "./narrator.js";
 import { sectionDurable } from "./section-durable.js";
 import { localModelConfig, sectionModel } from "./section-model.js";
@@ -38,7 +37,7 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   ctx.out.line("AIOS demo: agents are processes, tools are syscalls, every effect is checked, journaled and audited.");
   ctx.out.line(`data dir ${dataDir} (embedded default: SQLite journal, keys, audit log; no network)`);
   const model = localModelConfig();
-  const os = await ctx.out.progress("booting the kernel", boot({ dataDir, ...(model === undefined ? {} : { models: model, subsystems: { sched: { pools: inferencePools(model) } } }) }));
+  const os = await ctx.out.progress("booting the kernel", boot({ dataDir, ...(model === undefined ? {} : { models: model }) }));
   const plane = new ControlPlane(os);
   let ok = true;
   try {
