@@ -38,6 +38,17 @@ export function driverContract(name: string, factory: DriverFactory): void {
       expect(await d.bounds()).toEqual({ first: 1, last: 10, count: 10 });
     });
 
+    it("round-trips a large batch (several multi-row chunks plus a remainder) exactly, and fails it whole", async () => {
+      const d = await start();
+      const written = rows(1, 257);
+      await d.write({ append: written });
+      expect(await d.read(1, 1000)).toEqual(written);
+      // A duplicate in the second chunk fails the batch: none of its 300 rows is kept.
+      const bad = [...rows(258, 150), ...rows(100, 1), ...rows(408, 149)];
+      await expect(d.write({ append: bad })).rejects.toSatisfy((e) => isAiosError(e));
+      expect(await d.bounds()).toEqual({ first: 1, last: 257, count: 257 });
+    });
+
     it("keeps rows and meta across close and reopen", async () => {
       const d = await start();
       await d.write({ append: rows(1, 5), meta: { "journal.high": "5", other: "x" } });
