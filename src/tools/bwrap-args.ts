@@ -41,8 +41,12 @@ export interface BwrapPlan {
 
 export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
 const SYSTEM_DIRS = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
-const ETC_MINIMAL = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf"];
-const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf"];
+// Each bind costs bwrap a mount, a re-read of mountinfo and a remount, so only what programs read at
+// run time: the loader's cache (ld.so.conf* only matter to ldconfig), the alternatives the /usr/bin
+// symlinks point into (awk, editor, ...), the time zone. nsswitch.conf only matters for name lookups
+// (there is no passwd or group inside), i.e. with network.
+const ETC_MINIMAL = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
+const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf"];
 
 export function bwrapArgs(plan: BwrapPlan): string[] {
   if (plan.uid === 0) throw new Error("sandbox uid must be non-zero");
