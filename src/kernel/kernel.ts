@@ -6,23 +6,27 @@
  * can starve the others or the kernel's I/O.
  */
 import {
-  AiosError, CoarseClock, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
-  type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus, type MessageId,
+  AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
+  type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "./lifecycle.js";
 import { Mailbox, type Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
-import { isStop, type AgentLogic, type SendOptions } from "./logic.js";
+import type { AgentLogic, SendOptions } from "./logic.js";
 import { AgentCtx } from "./context.js";
 import { Dispatcher, SyscallRegistry, type Guards } from "./dispatcher.js";
 import { SpecCapabilityChecker } from "./spec-capabilities.js";
 import { Hooks } from "./hooks.js";
-import { Ring } from "../core/index.js";
 import type { ExitKind } from "./supervisor-state.js";
 import { Operations } from "./operations.js";
 import { Supervision } from "./supervision.js";
 import { builtinSyscalls } from "./builtin-syscalls.js";
+import { RunLoop } from "./run-loop.js";
+import { requestReply } from "./request.js";
+import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
+
+export type { LogicFactory };
 import type { StoredSpec } from "./durability.js";
 
 export interface KernelOptions {
@@ -38,7 +42,6 @@ export interface KernelOptions {
   readonly sliceMs?: number;
 }
 
-export type LogicFactory = (spec: AgentSpec, kernel: Kernel) => AgentLogic;
 
 export interface ExitInfo {
   readonly id: AgentId;
@@ -62,26 +65,17 @@ export class Kernel {
   readonly durableDefault: boolean;
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
-  private readonly logics = new Map<string, AgentLogic>();
-  private readonly kinds = new Map<string, LogicFactory>();
-  private readonly moduleCache = new Map<string, AgentLogic>();
+  private readonly logics = new LogicResolver();
   private readonly specCache = new WeakMap<object, AgentSpec>();
   private readonly exitWaiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
-  private readonly runq = new Ring<Proc>(1024);
   /** Mail of supervised agents that exited and may be restarted, keyed by agent id. */
   private readonly orphanMail = new Map<AgentId, Letter[]>();
-  private readonly coarse = new CoarseClock();
   /** Resolves when the kernel's helpers (the hog-detection clock) are up. */
   get ready(): Promise<void> {
-    return this.coarse.ready;
+    return this.loop.ready;
   }
-  private readonly hogMs: number;
-  /** The smallest hog threshold any spec may set, so the common case never reads the spec. */
-  private readonly minHogMs = 0;
-  private readonly sliceMs: number;
-  private tickPending = false;
-  private draining = false;
+  private readonly loop: RunLoop;
   private letterSeq = 0;
   /** Bumped when grants change, so per-agent cached send decisions are recomputed. */
   capGeneration = 0;
@@ -101,8 +95,7 @@ export class Kernel {
     this.logger = options.logger ?? silentLogger;
     this.events = options.events ?? new EventBus(() => this.clock.now());
     this.durableDefault = options.durable ?? false;
-    this.hogMs = options.hogThresholdMs ?? 50;
-    this.sliceMs = options.sliceMs ?? 5;
+    this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
     this.ops = new Operations(this);
@@ -113,10 +106,10 @@ export class Kernel {
   // ---- registration -------------------------------------------------------------------------
 
   registerLogic(name: string, logic: AgentLogic): void {
-    this.logics.set(name, logic);
+    this.logics.register(name, logic);
   }
   registerKind(kind: string, factory: LogicFactory): void {
-    this.kinds.set(kind, factory);
+    this.logics.registerKind(kind, factory);
   }
   onShutdown(fn: () => void | Promise<void>): void {
     this.shutdownFns.push(fn);
@@ -146,7 +139,7 @@ export class Kernel {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
     }
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
-    const resolved = this.resolveLogic(spec);
+    const resolved = this.logics.resolve(spec, this);
     const logic = resolved instanceof Promise ? await resolved : resolved;
     const p = this.createProc(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
@@ -235,7 +228,7 @@ export class Kernel {
 
   /** @internal the logic a spec names (recovery re-resolves journaled specs). */
   resolveLogicFor(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
-    return this.resolveLogic(spec);
+    return this.logics.resolve(spec, this);
   }
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */
@@ -249,39 +242,6 @@ export class Kernel {
     this.transition(p, "running", "recover");
     if (paused) this.transition(p, "paused", "recover");
     else if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
-  }
-
-  private resolveLogic(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
-    if (spec.kind === "code") {
-      if (typeof spec.logic === "object") return spec.logic;
-      if (typeof spec.logic === "string") {
-        const l = this.logics.get(spec.logic);
-        if (l === undefined) throw new AiosError("E_INVALID_SPEC", `logic "${spec.logic}" is not registered (known: ${[...this.logics.keys()].join(", ") || "none"})`, { details: { path: "logic" } });
-        return l;
-      }
-      return this.loadModule(spec.module as string, spec.export ?? "default");
-    }
-    const factory = this.kinds.get(spec.kind);
-    if (factory === undefined) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
-    return factory(spec, this);
-  }
-
-  private async loadModule(path: string, name: string): Promise<AgentLogic> {
-    const key = `${path}#${name}`;
-    const hit = this.moduleCache.get(key);
-    if (hit !== undefined) return hit;
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(path)) as Record<string, unknown>;
-    } catch (e) {
-      throw new AiosError("E_INVALID_SPEC", `cannot load agent module ${path}: ${toAiosError(e).message}`, { cause: e, details: { path: "module" } });
-    }
-    const logic = mod[name];
-    if (typeof logic !== "object" || logic === null || typeof (logic as { receive?: unknown }).receive !== "function") {
-      throw new AiosError("E_INVALID_SPEC", `module ${path} has no export "${name}" with a receive() function`, { details: { path: "export" } });
-    }
-    this.moduleCache.set(key, logic as AgentLogic);
-    return logic as AgentLogic;
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -338,150 +298,12 @@ export class Kernel {
 
   /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
   request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      let done = false;
-      const timer = this.clock.setTimeout(() => {
-        if (done) return;
-        done = true;
-        reject(new AiosError("E_TIMEOUT", `request to ${to} got no reply within ${timeoutMs} ms`, { details: { agent: to, timeoutMs } }));
-      }, timeoutMs);
-      const reply = (err: Error | null, value?: unknown): void => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(timer);
-        if (err !== null) reject(err);
-        else resolve(value);
-      };
-      try {
-        const r = this.deliver(from, to, payload, undefined, reply);
-        if (r instanceof Promise) r.catch((e: unknown) => reply(toAiosError(e)));
-      } catch (e) {
-        reply(toAiosError(e));
-      }
-    });
+    return requestReply(this, from, to, payload, timeoutMs);
   }
-
-  // ---- the run loop -------------------------------------------------------------------------
 
   /** @internal puts a running agent with mail on the run queue. */
   schedule(p: Proc): void {
-    if (p.queued || p.busy || p.status !== "running") return;
-    p.queued = true;
-    this.runq.push(p);
-    if (!this.tickPending && !this.draining) {
-      this.tickPending = true;
-      setImmediate(this.drain);
-    }
-  }
-
-  private readonly drain = (): void => {
-    this.tickPending = false;
-    this.draining = true;
-    const coarse = this.coarse;
-    const sliceEnd = coarse.now() + this.sliceMs;
-    const hogMs = this.hogMs;
-    const q = this.runq;
-    try {
-      for (;;) {
-        const p = q.shift();
-        if (p === undefined) break;
-        p.queued = false;
-        if (p.status !== "running" || p.busy || p.mailbox === null) continue;
-        const letter = p.mailbox.take();
-        if (letter === undefined) continue;
-        if (hogMs > 0) {
-          const t0 = coarse.now();
-          this.handle(p, letter);
-          const dt = coarse.now() - t0;
-          if (dt > this.minHogMs && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
-        } else this.handle(p, letter);
-        if (!p.queued && !p.busy && p.mailbox.length > 0 && p.status === "running") {
-          p.queued = true;
-          q.push(p);
-        }
-        if (coarse.now() > sliceEnd) break;
-      }
-    } finally {
-      this.draining = false;
-    }
-    if (q.length > 0 && !this.tickPending) {
-      this.tickPending = true;
-      setImmediate(this.drain);
-    }
-  };
-
-  /** One quantum: the agent's receive for one letter. */
-  private handle(p: Proc, letter: Letter): void {
-    p.current = letter;
-    let r: unknown;
-    try {
-      r = p.logic.receive(p.state, letter.payload, p.ctx === null ? this.ctxOf(p) : (p.ctx as AgentCtx));
-    } catch (e) {
-      this.crash(p, letter, e);
-      return;
-    }
-    if (r instanceof Promise) {
-      p.busy = true;
-      r.then(
-        (v: unknown) => {
-          p.busy = false;
-          this.handled(p, letter, v);
-          this.releaseIdle(p);
-          if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
-        },
-        (e: unknown) => {
-          p.busy = false;
-          this.crash(p, letter, e);
-          this.releaseIdle(p);
-        },
-      );
-      return;
-    }
-    this.handled(p, letter, r);
-  }
-
-  private handled(p: Proc, letter: Letter, r: unknown): void {
-    p.current = undefined;
-    if (isTerminal(p.status)) return; // killed while an async receive ran
-    if (isStop(r)) {
-      if (letter.reply !== undefined) letter.reply(null, r.result);
-      this.checkpoint(p, letter);
-      this.exit(p, r.outcome, r.reason ?? "stopped", r.outcome === "completed" ? "normal" : "abnormal", r.result);
-      return;
-    }
-    p.state = r;
-    if (p.durable) this.checkpoint(p, letter);
-  }
-
-  private checkpoint(p: Proc, letter: Letter): void {
-    const j = this.guards.journal;
-    if (j === undefined || !p.durable) return;
-    let snap: unknown;
-    try {
-      snap = p.logic.snapshot !== undefined ? p.logic.snapshot(p.state) : p.state;
-    } catch (e) {
-      this.kernelError(e, `snapshot of ${p.id}`);
-      return;
-    }
-    j.handled(p.id, letter.id as MessageId | undefined, snap, p.callSeq).catch((e: unknown) => this.kernelError(e, `checkpoint of ${p.id}`));
-  }
-
-  private crash(p: Proc, letter: Letter, e: unknown): void {
-    p.current = undefined;
-    const err = toAiosError(e, "E_AGENT_CRASHED");
-    if (letter.reply !== undefined) {
-      // The requester learns why: a typed failure (E_QUOTA, E_MODEL, ...) keeps its code.
-      letter.reply(new AiosError(err.code, `${p.spec.name} (${p.id}) crashed handling the request: ${err.message}`, { cause: e, retryable: err.retryable, details: err.details }));
-    }
-    if (this.events.wants("agent.crashed")) this.events.emit("agent.crashed", { error: err.toJSON() }, p.id, "error");
-    if (isTerminal(p.status)) return;
-    this.exit(p, "failed", `crashed: ${err.message}`, "abnormal");
-  }
-
-  private reportHog(p: Proc, elapsedMs: number): void {
-    if (this.events.wants("agent.hog")) {
-      this.events.emit("agent.hog", { elapsedMs, thresholdMs: p.spec.hogThresholdMs ?? this.hogMs }, p.id, "warn");
-    }
+    this.loop.schedule(p);
   }
 
   // ---- transitions and exits ----------------------------------------------------------------
@@ -583,7 +405,8 @@ export class Kernel {
     if (!p.busy) return Promise.resolve();
     return new Promise((r) => (p.idleWaiters ??= []).push(r));
   }
-  private releaseIdle(p: Proc): void {
+  /** @internal wakes whoever waits for the agent's in-flight receive to finish. */
+  releaseIdle(p: Proc): void {
     const w = p.idleWaiters;
     if (w === null) return;
     p.idleWaiters = null;
@@ -617,7 +440,7 @@ export class Kernel {
       }
     }
     if (this.events.wants("kernel.shutdown")) this.events.emit("kernel.shutdown", { reason });
-    await this.coarse.close();
+    await this.loop.close();
   }
 
   private stopTree(p: Proc, reason: string): void {

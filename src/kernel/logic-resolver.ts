@@ -1,0 +1,58 @@
+/**
+ * Which logic runs an agent: an object given in the spec, a name registered at boot (durable agents
+ * use one, so they can be recovered), a module path with an export name (loaded once and cached), or,
+ * for `kind: llm` and `kind: supervisor`, the factory a subsystem registered for that kind.
+ */
+import { AiosError, toAiosError } from "../core/index.js";
+import type { Kernel } from "./kernel.js";
+import type { AgentLogic } from "./logic.js";
+import type { AgentSpec } from "./spec.js";
+
+export type LogicFactory = (spec: AgentSpec, kernel: Kernel) => AgentLogic;
+
+export class LogicResolver {
+  private readonly named = new Map<string, AgentLogic>();
+  private readonly kinds = new Map<string, LogicFactory>();
+  private readonly modules = new Map<string, AgentLogic>();
+
+  register(name: string, logic: AgentLogic): void {
+    this.named.set(name, logic);
+  }
+  registerKind(kind: string, factory: LogicFactory): void {
+    this.kinds.set(kind, factory);
+  }
+
+  /** Synchronous unless a module must be loaded. */
+  resolve(spec: AgentSpec, kernel: Kernel): AgentLogic | Promise<AgentLogic> {
+    if (spec.kind === "code") {
+      if (typeof spec.logic === "object") return spec.logic;
+      if (typeof spec.logic === "string") {
+        const l = this.named.get(spec.logic);
+        if (l === undefined) throw new AiosError("E_INVALID_SPEC", `logic "${spec.logic}" is not registered (known: ${[...this.named.keys()].join(", ") || "none"})`, { details: { path: "logic" } });
+        return l;
+      }
+      return this.load(spec.module as string, spec.export ?? "default");
+    }
+    const factory = this.kinds.get(spec.kind);
+    if (factory === undefined) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
+    return factory(spec, kernel);
+  }
+
+  private async load(path: string, name: string): Promise<AgentLogic> {
+    const key = `${path}#${name}`;
+    const hit = this.modules.get(key);
+    if (hit !== undefined) return hit;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(path)) as Record<string, unknown>;
+    } catch (e) {
+      throw new AiosError("E_INVALID_SPEC", `cannot load agent module ${path}: ${toAiosError(e).message}`, { cause: e, details: { path: "module" } });
+    }
+    const logic = mod[name];
+    if (typeof logic !== "object" || logic === null || typeof (logic as { receive?: unknown }).receive !== "function") {
+      throw new AiosError("E_INVALID_SPEC", `module ${path} has no export "${name}" with a receive() function`, { details: { path: "export" } });
+    }
+    this.modules.set(key, logic as AgentLogic);
+    return logic as AgentLogic;
+  }
+}

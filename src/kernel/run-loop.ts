@@ -1,0 +1,159 @@
+/**
+ * The run loop: a round-robin run queue of agents with mail, where one agent's receive for one letter
+ * is one quantum. After each quantum a still-busy agent goes to the back of the queue, so no agent can
+ * starve the others; the loop yields to the event loop every `sliceMs` so the kernel's I/O runs. A
+ * receive slower than the hog threshold is reported (agent.hog), timed by the coarse clock (ADR 0004).
+ * After each handled message a durable agent's state is checkpointed through its logic's snapshot.
+ */
+import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../core/index.js";
+import { isTerminal } from "./lifecycle.js";
+import { isStop } from "./logic.js";
+import type { AgentCtx } from "./context.js";
+import type { Kernel } from "./kernel.js";
+import type { Letter } from "./mailbox.js";
+import type { Proc } from "./proc.js";
+
+export class RunLoop {
+  private readonly runq = new Ring<Proc>(1024);
+  private readonly coarse = new CoarseClock();
+  private tickPending = false;
+  private draining = false;
+
+  constructor(
+    private readonly k: Kernel,
+    /** Receives slower than this are reported (0 disables). */
+    readonly hogMs: number,
+    private readonly sliceMs: number,
+  ) {}
+
+  /** Resolves when the hog-detection clock ticks. */
+  get ready(): Promise<void> {
+    return this.coarse.ready;
+  }
+
+  close(): Promise<void> {
+    return this.coarse.close();
+  }
+
+  /** Puts a running agent with mail on the run queue. */
+  schedule(p: Proc): void {
+    if (p.queued || p.busy || p.status !== "running") return;
+    p.queued = true;
+    this.runq.push(p);
+    if (!this.tickPending && !this.draining) {
+      this.tickPending = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  private readonly drain = (): void => {
+    this.tickPending = false;
+    this.draining = true;
+    const coarse = this.coarse;
+    const sliceEnd = coarse.now() + this.sliceMs;
+    const hogMs = this.hogMs;
+    const q = this.runq;
+    try {
+      for (;;) {
+        const p = q.shift();
+        if (p === undefined) break;
+        p.queued = false;
+        if (p.status !== "running" || p.busy || p.mailbox === null) continue;
+        const letter = p.mailbox.take();
+        if (letter === undefined) continue;
+        if (hogMs > 0) {
+          const t0 = coarse.now();
+          this.handle(p, letter);
+          const dt = coarse.now() - t0;
+          if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
+        } else this.handle(p, letter);
+        if (!p.queued && !p.busy && p.mailbox.length > 0 && p.status === "running") {
+          p.queued = true;
+          q.push(p);
+        }
+        if (coarse.now() > sliceEnd) break;
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (q.length > 0 && !this.tickPending) {
+      this.tickPending = true;
+      setImmediate(this.drain);
+    }
+  };
+
+  /** One quantum: the agent's receive for one letter. */
+  private handle(p: Proc, letter: Letter): void {
+    p.current = letter;
+    let r: unknown;
+    try {
+      r = p.logic.receive(p.state, letter.payload, p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx));
+    } catch (e) {
+      this.crash(p, letter, e);
+      return;
+    }
+    if (r instanceof Promise) {
+      p.busy = true;
+      r.then(
+        (v: unknown) => {
+          p.busy = false;
+          this.handled(p, letter, v);
+          this.k.releaseIdle(p);
+          if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
+        },
+        (e: unknown) => {
+          p.busy = false;
+          this.crash(p, letter, e);
+          this.k.releaseIdle(p);
+        },
+      );
+      return;
+    }
+    this.handled(p, letter, r);
+  }
+
+  private handled(p: Proc, letter: Letter, r: unknown): void {
+    p.current = undefined;
+    if (isTerminal(p.status)) return; // killed while an async receive ran
+    if (isStop(r)) {
+      if (letter.reply !== undefined) letter.reply(null, r.result);
+      this.checkpoint(p, letter);
+      this.k.exit(p, r.outcome, r.reason ?? "stopped", r.outcome === "completed" ? "normal" : "abnormal", r.result);
+      return;
+    }
+    p.state = r;
+    if (p.durable) this.checkpoint(p, letter);
+  }
+
+  private checkpoint(p: Proc, letter: Letter): void {
+    const j = this.k.guards.journal;
+    if (j === undefined || !p.durable) return;
+    let snap: unknown;
+    try {
+      snap = p.logic.snapshot !== undefined ? p.logic.snapshot(p.state) : p.state;
+    } catch (e) {
+      this.k.kernelError(e, `snapshot of ${p.id}`);
+      return;
+    }
+    j.handled(p.id, letter.id as MessageId | undefined, snap, p.callSeq).catch((e: unknown) => this.k.kernelError(e, `checkpoint of ${p.id}`));
+  }
+
+  private crash(p: Proc, letter: Letter, e: unknown): void {
+    p.current = undefined;
+    const err = toAiosError(e, "E_AGENT_CRASHED");
+    if (letter.reply !== undefined) {
+      // The requester learns why: a typed failure (E_QUOTA, E_MODEL, ...) keeps its code.
+      letter.reply(new AiosError(err.code, `${p.spec.name} (${p.id}) crashed handling the request: ${err.message}`, { cause: e, retryable: err.retryable, details: err.details }));
+    }
+    if (this.k.events.wants("agent.crashed")) this.k.events.emit("agent.crashed", { error: err.toJSON() }, p.id, "error");
+    if (isTerminal(p.status)) return;
+    this.k.exit(p, "failed", `crashed: ${err.message}`, "abnormal");
+  }
+
+  private reportHog(p: Proc, elapsedMs: number): void {
+    if (this.k.events.wants("agent.hog")) {
+      this.k.events.emit("agent.hog", { elapsedMs, thresholdMs: p.spec.hogThresholdMs ?? this.hogMs }, p.id, "warn");
+    }
+  }
+
+}
