@@ -78,7 +78,9 @@ export class Catalog {
   /** A predicate over rowids: visible to `actor`, alive at `now`, and matching the filter. */
   compile(actor: Actor, access: AccessControl, filter: MemoryFilter, now: number): (rowid: number) => boolean {
     const types = filter.types === undefined ? undefined : new Set(filter.types);
-    const readable = new Map<string, boolean>();
+    // Readability per (scope, namespace), cached without building a key string: HNSW calls this
+    // predicate for every node its beam admits, thousands of times per query.
+    const readable: Record<RecordMeta["scope"], Map<string, boolean>> = { agent: new Map(), shared: new Map(), global: new Map() };
     return (rowid) => {
       const m = this.rows[rowid];
       if (m === undefined || m.deleted || m.tenant !== actor.tenant) return false;
@@ -90,9 +92,9 @@ export class Catalog {
       if (filter.tags !== undefined && !filter.tags.every((t) => m.tags.includes(t))) return false;
       if (filter.anyTags !== undefined && !filter.anyTags.some((t) => m.tags.includes(t))) return false;
       if (!scopeMatches(filter.scope, m.scope, m.namespace)) return false;
-      const key = nsKey(m.tenant, m.scope, m.namespace);
-      let ok = readable.get(key);
-      if (ok === undefined) readable.set(key, (ok = access.canRead(actor, m)));
+      const seen = readable[m.scope];
+      let ok = seen.get(m.namespace);
+      if (ok === undefined) seen.set(m.namespace, (ok = access.canRead(actor, m)));
       return ok;
     };
   }

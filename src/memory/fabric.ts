@@ -6,7 +6,7 @@
  * whose base is stale becomes a branch that the merge strategy folds back. Reads and searches run
  * against the RAM indexes plus version bodies from storage.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, CounterIds, RealClock, type Clock, type EventBus, type IdGenerator } from "../core/index.js";
 import { AccessControl, parseScope, type Access, type Actor, type ScopeAccessHook } from "./access.js";
@@ -516,7 +516,8 @@ export class MemoryFabric {
     if (this.closed) return;
     await this.chain;
     this.closed = true;
-    if (this.hnswFile !== undefined) this.hnsw.save(this.hnswFile);
+    // An unchanged index loaded from its file is not rewritten (at 1M x 512-d that is 2 GiB).
+    if (this.hnswFile !== undefined && (this.hnsw.dirty || !existsSync(this.hnswFile))) this.hnsw.save(this.hnswFile);
     await this.storage.close();
   }
 }

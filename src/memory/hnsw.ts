@@ -47,6 +47,8 @@ export class Hnsw {
   private rng: number;
   private readonly mL: number;
   private live = 0;
+  /** Changed since it was loaded or saved (closing an unchanged index skips rewriting its file). */
+  dirty = false;
   private readonly cands = new DistHeap(false);
   private readonly res = new DistHeap(true);
   private wIds = new Int32Array(0);
@@ -157,11 +159,13 @@ export class Hnsw {
     this.s.deleted[node] = 1;
     this.byLabel.delete(label);
     this.live--;
+    this.dirty = true;
   }
 
   add(label: number, vector: ArrayLike<number>): void {
     const q = this.normalise(vector);
     this.remove(label);
+    this.dirty = true;
     const s = this.s;
     this.grow(s.count + 1);
     const node = s.count++;
@@ -364,6 +368,7 @@ export class Hnsw {
 
   save(file: string): void {
     writeHnsw(file, this);
+    this.dirty = false;
   }
 
   /** Loads a saved index; returns undefined when the file is missing or was written with other parameters. */
