@@ -1,10 +1,8 @@
 /**
  * Booting and stopping a kernel inside the CLI process (for `aios up` and for `aios run` without a
- * daemon). drainKernel is the orderly stop: wait for every running step to finish, flush the
- * journal so every checkpoint is on disk, then detach the journal before the kernel ends its agents
- * — Kernel.shutdown() records each agent it stops as killed, which would make a graceful restart
- * lose every durable agent; detached, they come back at the next boot from their checkpoints, just
- * as after a crash.
+ * daemon). drainKernel is the orderly stop: the kernel lets every running step finish, stops its
+ * agents without ending durable ones in the journal (they come back at the next boot from their
+ * checkpoints), and its shutdown hooks flush and close the journal.
  */
 import { createLogger, type Logger } from "../core/index.js";
 import { parseModelsConfig } from "../models/index.js";
@@ -37,15 +35,7 @@ export async function bootHost(o: HostOptions): Promise<AiosSystem> {
 }
 
 export async function drainKernel(os: AiosSystem, reason = "drain"): Promise<void> {
-  const k = os.kernel;
-  for (const a of os.ps({ status: ["running", "paused"] })) {
-    const p = k.find(a.id);
-    if (p !== undefined) await k.whenIdle(p);
-  }
-  const journal = k.guards.journal;
-  if (journal !== undefined) {
-    await journal.flush();
-    k.guards.journal = undefined;
-  }
+  // The kernel drains running steps, stops agents without ending durable ones in the journal, and
+  // its shutdown hooks flush and close the journal (docs/adr/0006, Kernel.shutdown).
   await os.shutdown(reason);
 }

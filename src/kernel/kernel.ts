@@ -423,6 +423,8 @@ export class Kernel {
   async shutdown(reason = "shutdown"): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Drain: running steps finish (their checkpoints are journaled) before anything is stopped.
+    for (const p of [...this.table.values()]) if (p.busy) await this.whenIdle(p);
     for (const p of [...this.table.values()].filter((x) => x.parent === null)) {
       await this.whenIdle(p);
       this.stoppingForShutdown = true;
