@@ -13,7 +13,7 @@
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import { serialise, toRow } from "./codec.js";
-import type { StorageDriver } from "./driver.js";
+import type { JournalRow, StorageDriver } from "./driver.js";
 import type { JournalRecord } from "./records.js";
 import { describeLoss, META_BASE, META_HIGH, scanJournal, type LostRange, type ScanResult } from "./recovery.js";
 import type { JournalState } from "./state.js";
@@ -36,15 +36,18 @@ export interface RecoveryReport {
   readonly messages: readonly string[];
 }
 
-interface Pending {
-  readonly rec: JournalRecord;
-  readonly body: string;
-  readonly resolve: (seq: number) => void;
-  readonly reject: (e: unknown) => void;
+/** Appends waiting for the next batch, as parallel arrays (no per-append wrapper object). */
+interface Queue {
+  recs: JournalRecord[];
+  bodies: string[];
+  resolves: ((seq: number) => void)[];
+  rejects: ((e: unknown) => void)[];
 }
 
+const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [] });
+
 export class Journal {
-  private pending: Pending[] = [];
+  private queue: Queue = emptyQueue();
   private scheduled = false;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -91,19 +94,25 @@ export class Journal {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
     let body: string;
     try {
+      // The record is encoded once, here; the batch checksums and stores exactly these characters.
       body = serialise(rec);
     } catch (e) {
       return Promise.reject(toAiosError(e, "E_INVALID_ARG"));
     }
-    return new Promise<number>((resolve, reject) => {
-      this.pending.push({ rec, body, resolve, reject });
-      this.schedule();
+    const q = this.queue;
+    q.recs.push(rec);
+    q.bodies.push(body);
+    const done = new Promise<number>((resolve, reject) => {
+      q.resolves.push(resolve);
+      q.rejects.push(reject);
     });
+    this.schedule();
+    return done;
   }
 
   /** Resolves when everything appended before the call is durable (or has failed). */
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.scheduled) {
+    while (this.queue.recs.length > 0 || this.scheduled) {
       this.scheduled = true;
       await this.exclusive(() => this.writeBatch());
     }
@@ -149,26 +158,41 @@ export class Journal {
     return run;
   }
 
+  /** Takes up to maxBatch queued appends, leaving the rest queued in order. */
+  private take(): Queue {
+    const q = this.queue;
+    if (q.recs.length <= this.maxBatch) {
+      this.queue = emptyQueue();
+      return q;
+    }
+    const n = this.maxBatch;
+    return { recs: q.recs.splice(0, n), bodies: q.bodies.splice(0, n), resolves: q.resolves.splice(0, n), rejects: q.rejects.splice(0, n) };
+  }
+
   private async writeBatch(): Promise<void> {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) this.schedule();
+    if (this.queue.recs.length === 0) return;
+    const batch = this.take();
+    if (this.queue.recs.length > 0) this.schedule();
+    const { recs, bodies, resolves, rejects } = batch;
+    const n = recs.length;
     const start = this.nextSeq;
-    const rows = batch.map((p, i) => toRow(start + i, p.rec, p.body));
+    const rows = new Array<JournalRow>(n);
+    for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
     try {
-      await this.driver.write({ append: rows, meta: { [META_HIGH]: String(start + rows.length - 1) } });
+      await this.driver.write({ append: rows, meta: { [META_HIGH]: String(start + n - 1) } });
     } catch (e) {
-      for (const p of batch) p.reject(e);
+      for (const reject of rejects) reject(e);
       return;
     }
-    this.nextSeq = start + rows.length;
-    this.rows += rows.length;
-    batch.forEach((p, i) => {
-      this.state.apply(p.rec);
-      p.resolve(start + i);
-    });
-    if (this.rows >= Math.max(this.compactMinRows, this.compactRetryAt) && this.rows > this.compactRatio * this.state.size()) {
+    this.nextSeq = start + n;
+    this.rows += n;
+    const state = this.state;
+    for (let i = 0; i < n; i++) {
+      state.apply(recs[i] as JournalRecord);
+      (resolves[i] as (seq: number) => void)(start + i);
+    }
+    if (this.rows >= Math.max(this.compactMinRows, this.compactRetryAt) && this.rows > this.compactRatio * state.size()) {
       // Fire and forget on the exclusive chain; a failed compaction (e.g. disk full) leaves the
       // journal as it was and is retried only after the journal doubled, not after every batch.
       this.compact().catch(() => {

@@ -35,14 +35,26 @@ export type CallLookup =
   | { readonly found: true; readonly result: unknown; readonly error?: unknown }
   | { readonly found: false; readonly inFlight: boolean };
 
+function callRecords(calls: ReadonlyMap<number, CallEntry>): number {
+  let n = 0;
+  for (const c of calls.values()) n += (c.intent ? 1 : 0) + (c.result ? 1 : 0);
+  return n;
+}
+
 export class JournalState {
   readonly agents = new Map<string, AgentEntry>();
+  /** Records `toRecords()` would write, kept current by `apply` (checked against a recount in tests). */
+  private count = 0;
 
   apply(rec: JournalRecord): void {
     switch (rec.t) {
       case "spawn":
       case "checkpoint": {
         const prev = this.agents.get(rec.agent);
+        if (TERMINAL.has(rec.status)) {
+          if (prev !== undefined) this.remove(prev);
+          return;
+        }
         const entry: AgentEntry = {
           agent: rec.agent,
           spec: rec.spec,
@@ -53,42 +65,66 @@ export class JournalState {
         };
         if (rec.parent !== undefined) entry.parent = rec.parent;
         if ("checkpoint" in rec) entry.checkpoint = rec.checkpoint;
-        if (TERMINAL.has(rec.status)) this.agents.delete(rec.agent);
-        else this.agents.set(rec.agent, entry);
+        if (prev === undefined) this.count++;
+        this.agents.set(rec.agent, entry);
         return;
       }
       case "transition": {
         const a = this.agents.get(rec.agent);
         if (a === undefined) return;
-        if (TERMINAL.has(rec.to)) this.agents.delete(rec.agent);
+        if (TERMINAL.has(rec.to)) this.remove(a);
         else a.status = rec.to;
         return;
       }
-      case "enqueue":
+      case "enqueue": {
         // A message for an agent that already ended (or was never durable) has no one to wait for it.
-        this.agents.get(rec.to)?.mailbox.set(rec.id, rec);
+        const mailbox = this.agents.get(rec.to)?.mailbox;
+        if (mailbox === undefined) return;
+        const before = mailbox.size;
+        mailbox.set(rec.id, rec);
+        this.count += mailbox.size - before;
         return;
+      }
       case "handled": {
         const a = this.agents.get(rec.agent);
         if (a === undefined) return;
-        if (rec.msg !== undefined) a.mailbox.delete(rec.msg);
+        if (rec.msg !== undefined && a.mailbox.delete(rec.msg)) this.count--;
         a.checkpoint = rec.checkpoint;
         a.callSeq = rec.callSeq;
         // Calls up to the checkpoint's callSeq are folded into the checkpoint: never replayed again.
-        for (const seq of a.calls.keys()) if (seq <= rec.callSeq) a.calls.delete(seq);
+        if (a.calls.size > 0) {
+          for (const [seq, c] of a.calls) {
+            if (seq > rec.callSeq) continue;
+            this.count -= (c.intent ? 1 : 0) + (c.result ? 1 : 0);
+            a.calls.delete(seq);
+          }
+        }
         return;
       }
       case "intent":
       case "result": {
         const a = this.agents.get(rec.agent);
         if (a === undefined) return;
-        const c = a.calls.get(rec.callSeq) ?? {};
-        if (rec.t === "intent") c.intent = rec;
-        else c.result = rec;
-        a.calls.set(rec.callSeq, c);
+        let c = a.calls.get(rec.callSeq);
+        if (c === undefined) {
+          c = {};
+          a.calls.set(rec.callSeq, c);
+        }
+        if (rec.t === "intent") {
+          if (c.intent === undefined) this.count++;
+          c.intent = rec;
+        } else {
+          if (c.result === undefined) this.count++;
+          c.result = rec;
+        }
         return;
       }
     }
+  }
+
+  private remove(a: AgentEntry): void {
+    this.count -= 1 + a.mailbox.size + callRecords(a.calls);
+    this.agents.delete(a.agent);
   }
 
   lookup(agent: string, callSeq: number): CallLookup {
@@ -99,14 +135,9 @@ export class JournalState {
     return { found: false, inFlight: c?.intent !== undefined };
   }
 
-  /** How many records `toRecords()` would write (cheap; drives the compaction decision). */
+  /** How many records `toRecords()` would write (O(1); drives the compaction decision per batch). */
   size(): number {
-    let n = 0;
-    for (const a of this.agents.values()) {
-      n += 1 + a.mailbox.size;
-      for (const c of a.calls.values()) n += (c.intent ? 1 : 0) + (c.result ? 1 : 0);
-    }
-    return n;
+    return this.count;
   }
 
   /** The fewest records that rebuild this state: one checkpoint per agent, then what is still open. */

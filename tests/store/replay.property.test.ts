@@ -48,11 +48,13 @@ function fold(records: readonly JournalRecord[]): JournalState {
 const viaJson = (r: JournalRecord): JournalRecord => JSON.parse(JSON.stringify(r)) as JournalRecord;
 
 describe("journal properties", () => {
-  it("compaction is lossless: fold(toRecords(state)) equals state", () => {
+  it("compaction is lossless: fold(toRecords(state)) equals state, and size() counts toRecords()", () => {
     fc.assert(
       fc.property(fc.array(record, { maxLength: 80 }), (records) => {
         const s = fold(records.map(viaJson));
         expect(picture(fold(s.toRecords()))).toEqual(picture(s));
+        // The incrementally kept size (the compaction trigger) equals a recount.
+        expect(s.size()).toBe(s.toRecords().length);
       }),
       { numRuns: 500 },
     );
