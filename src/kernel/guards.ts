@@ -63,6 +63,8 @@ export interface SyscallEffects {
   prepare?(caller: Caller, syscall: SyscallName, args: unknown): unknown;
   redact?(value: unknown): unknown;
   observe?(caller: Caller, syscall: SyscallName, args: unknown, result: unknown): void;
+  /** A message crossed from one agent to another of another tenant, or from a tainted one. */
+  message?(from: Caller, to: Caller): void;
 }
 
 /** Durable record of side-effecting syscalls (store issue): intent before, result after. */

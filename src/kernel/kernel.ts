@@ -270,6 +270,7 @@ export class Kernel {
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
+    if (from !== undefined && (from.taint.size > 0 || from.spec.tenant !== p.spec.tenant)) this.guards.effects?.message?.(from, p);
     const letter: Letter = { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined };
     if (p.durable && this.guards.journal !== undefined) return this.deliverDurable(p, letter, onFull);
     return this.enqueue(p, letter, onFull);

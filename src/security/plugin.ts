@@ -57,6 +57,12 @@ export function securityPlugin(options: SecurityOptions & { readonly security?: 
         prepare: (caller, _syscall, args) => s.substituteSecrets(caller, args),
         redact: (value) => s.redactor.redact(value),
         observe: (caller, syscall, args, result) => void s.taint.observe(caller, syscall, args, result),
+        // A message carries its sender's labels, and another tenant's origin, into the recipient.
+        message: (from, to) => {
+          const labels = [...s.taint.peek(from.agent)];
+          if (from.tenant !== to.tenant) labels.push(`tenant:${from.tenant}`);
+          if (labels.length > 0) s.taint.add(to.agent, labels, `message from ${from.agent}`);
+        },
       };
       const [grant, revoke] = capSyscalls(s, (id) => kernel.get(id));
       kernel.syscalls.register(grant);
