@@ -111,15 +111,22 @@ export class MemoryFabric {
     this.access.load(await this.storage.loadGrants());
     await this.storage.loadEdges((a, b, t) => void this.graph.add(a, b, t));
     const saved = this.hnswFile === undefined ? undefined : Hnsw.load(this.hnswFile, { ...this.o.hnsw, dim: this.dim });
-    let vectors = 0;
-    if (this.storage.countVectors !== undefined) vectors = await this.storage.countVectors();
-    else await this.storage.loadVectors(() => void vectors++);
-    if (saved !== undefined && saved.size === vectors) {
+    if (saved !== undefined && (await this.current(saved))) {
       (this as { hnsw: Hnsw }).hnsw = saved;
     } else {
       // The saved graph is missing or stale (crash before close): rebuild from the durable vectors.
       await this.storage.loadVectors((rowid, v) => this.hnsw.add(rowid, v));
     }
+  }
+
+  /** Whether a saved index holds exactly the durable vectors: by stamp, else (older files) by count. */
+  private async current(saved: Hnsw): Promise<boolean> {
+    const stamp = await this.storage.vectorStamp?.();
+    if (stamp !== undefined && saved.stamp !== undefined) return stamp === saved.stamp;
+    let vectors = 0;
+    if (this.storage.countVectors !== undefined) vectors = await this.storage.countVectors();
+    else await this.storage.loadVectors(() => void vectors++);
+    return saved.size === vectors;
   }
 
   actor(who: { agent?: string | undefined; tenant?: string | undefined } = {}): Actor {
@@ -517,7 +524,8 @@ export class MemoryFabric {
     await this.chain;
     this.closed = true;
     // An unchanged index loaded from its file is not rewritten (at 1M x 512-d that is 2 GiB).
-    if (this.hnswFile !== undefined && (this.hnsw.dirty || !existsSync(this.hnswFile))) this.hnsw.save(this.hnswFile);
+    const stamp = await this.storage.vectorStamp?.();
+    if (this.hnswFile !== undefined && (this.hnsw.dirty || this.hnsw.stamp !== stamp || !existsSync(this.hnswFile))) this.hnsw.save(this.hnswFile, stamp);
     await this.storage.close();
   }
 }

@@ -22,6 +22,8 @@ interface Header {
   count: number;
   entry: number;
   maxLevel: number;
+  /** The storage's vector stamp at save time. */
+  stamp?: number;
 }
 
 function bytes(a: ArrayBufferView): Uint8Array {
@@ -42,10 +44,10 @@ function readAll(fd: number, b: Uint8Array, pos: number): boolean {
   return true;
 }
 
-export function writeHnsw(file: string, h: Hnsw): void {
+export function writeHnsw(file: string, h: Hnsw, stamp: number | undefined): void {
   const s = h.s;
   const n = s.count;
-  const header: Header = { dim: h.dim, M: h.M, stride: h.vs.stride, count: n, entry: s.entry, maxLevel: s.maxLevel };
+  const header: Header = { dim: h.dim, M: h.M, stride: h.vs.stride, count: n, entry: s.entry, maxLevel: s.maxLevel, ...(stamp === undefined ? {} : { stamp }) };
   const hb = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(hb.length);
@@ -110,6 +112,7 @@ export function readHnsw(file: string, o: HnswOptions, make: (count: number) => 
     s.entry = header.entry;
     s.maxLevel = header.maxLevel;
     h.reindex();
+    h.stamp = typeof header.stamp === "number" ? header.stamp : undefined;
     return h;
   } finally {
     closeSync(fd);

@@ -49,6 +49,8 @@ export class Hnsw {
   private live = 0;
   /** Changed since it was loaded or saved (closing an unchanged index skips rewriting its file). */
   dirty = false;
+  /** The storage's vector stamp this index was saved with (undefined: a file written without one). */
+  stamp: number | undefined;
   private readonly cands = new DistHeap(false);
   private readonly res = new DistHeap(true);
   private wIds = new Int32Array(0);
@@ -366,8 +368,9 @@ export class Hnsw {
     }
   }
 
-  save(file: string): void {
-    writeHnsw(file, this);
+  save(file: string, stamp?: number): void {
+    writeHnsw(file, this, stamp);
+    this.stamp = stamp;
     this.dirty = false;
   }
 

@@ -12,6 +12,7 @@
  * Lexical search drops very common terms beside rarer ones in a large store (lexical-plan.ts).
  */
 import Database from "better-sqlite3";
+import { randomInt } from "node:crypto";
 import { AiosError } from "../core/index.js";
 import { CommonTerms, type CommonTermOptions } from "./lexical-plan.js";
 import { hashKey, migrate, VERSIONS_TABLE } from "./migrate.js";
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS mem_grants (tenant TEXT NOT NULL, namespace TEXT NOT 
 CREATE TABLE IF NOT EXISTS mem_vtags (record_id TEXT NOT NULL, label TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (record_id, label));
 CREATE TABLE IF NOT EXISTS mem_reserved (agent TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS mem_snapshots (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, scope TEXT NOT NULL, namespace TEXT NOT NULL, ts INTEGER NOT NULL, label TEXT, entries TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mem_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS mem_fts USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
 `;
 
@@ -84,16 +86,25 @@ export class SqliteMemoryStorage implements MemoryStorage {
       getVersion: p(`SELECT * FROM mem_versions WHERE hkey = ? AND hash = ?`),
       versionsOf: p(`SELECT * FROM mem_versions WHERE rec = (SELECT rowid FROM mem_records WHERE id = ?) ORDER BY ts, vid`),
       countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
+      stamp: p(`SELECT value FROM mem_meta WHERE key = 'vector_stamp'`).pluck(),
+      bumpStamp: p(`UPDATE mem_meta SET value = value + 1 WHERE key = 'vector_stamp'`),
       termCount: p(`SELECT count(*) FROM mem_fts WHERE mem_fts MATCH ?`).pluck(),
       vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
       lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
       getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
       listSnapshots: p(`SELECT * FROM mem_snapshots WHERE tenant=? AND scope=? AND namespace=? ORDER BY ts`),
     };
+    // A random start, so two stores never share a stamp (an index file copied between them is stale).
+    this.db.prepare(`INSERT OR IGNORE INTO mem_meta VALUES ('vector_stamp', ?)`).run(randomInt(2 ** 47));
     this.docs = this.db.prepare(`SELECT coalesce(max(rowid), 0) FROM mem_records`).pluck().get() as number;
     this.common = new CommonTerms(o.lexical ?? {}, (t) => this.st.termCount.get(`"${t}"`) as number);
     this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
-      for (const op of ops) this.apply(op);
+      let vectors = false;
+      for (const op of ops) {
+        this.apply(op);
+        if (op.kind === "vector") vectors = true;
+      }
+      if (vectors) this.st.bumpStamp.run();
     });
   }
 
@@ -192,6 +203,10 @@ export class SqliteMemoryStorage implements MemoryStorage {
     if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
     const r = this.st.getVersion.get(hashKey(hash), hash) as VersionRowDb | undefined;
     return r === undefined ? undefined : toVersion(r);
+  }
+
+  async vectorStamp(): Promise<number> {
+    return this.st.stamp.get() as number;
   }
 
   async countVectors(): Promise<number> {

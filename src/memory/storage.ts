@@ -48,6 +48,11 @@ export interface MemoryStorage {
   loadVectors(each: (rowid: number, vector: Float32Array) => void): Promise<void>;
   /** How many vectors are stored (checks a saved HNSW file without reading every vector). */
   countVectors?(): Promise<number>;
+  /**
+   * A number that changes with every committed write adding, replacing or removing a vector (and
+   * differs between stores): a saved HNSW file stamped with it is current exactly when they match.
+   */
+  vectorStamp?(): Promise<number>;
   loadEdges(each: (from: number, to: number, type: string) => void): Promise<void>;
   loadGrants(): Promise<GrantRow[]>;
   loadReservations(): Promise<Map<string, number>>;

@@ -97,3 +97,29 @@ describe("HNSW file", () => {
     await f.close();
   });
 });
+
+describe("saved index freshness (vector stamp)", () => {
+  let env: Env;
+  afterEach(() => env.cleanup());
+
+  it("an index file left from before a vector was replaced is detected as stale (same count) and rebuilt; a current one is loaded as is", async () => {
+    env = tempEnv();
+    const file = `${env.dir}/memory.hnsw`;
+    let f = await env.open();
+    const a = await f.store({ type: "note", content: { text: "a" }, embedding: [1, 0, 0, 0] });
+    await f.store({ type: "note", content: { text: "b" }, embedding: [0, 0, 1, 0] });
+    await f.close();
+    const old = readFileSync(file);
+    f = await env.open();
+    expect(f.hnsw.dirty).toBe(false); // loaded from its file, not rebuilt
+    await f.update(a.id, { embedding: [0, 1, 0, 0] });
+    await f.close();
+    writeFileSync(file, old); // as if the process died before close saved the new index
+    f = await env.open();
+    expect(f.hnsw.size).toBe(2);
+    const hit = (await f.query({ vector: [0, 1, 0, 0], k: 1, mode: "vector" }))[0];
+    expect(hit?.id).toBe(a.id);
+    expect(hit?.similarity).toBeCloseTo(1, 5);
+    await f.close();
+  });
+});
