@@ -8,7 +8,8 @@
 import { crc32 } from "node:zlib";
 import { AiosError } from "../core/index.js";
 import type { JournalRow } from "./driver.js";
-import { JournalRecordSchema, type JournalRecord } from "./records.js";
+import { checkRecord } from "./record-check.js";
+import type { JournalRecord } from "./records.js";
 
 export function checksum(seq: number, body: string): number {
   return crc32(body, seq % 0x1_0000_0000);
@@ -46,8 +47,8 @@ export function decode(row: JournalRow): Decoded {
   } catch {
     return { ok: false, why: "body is not JSON" };
   }
-  const r = JournalRecordSchema.safeParse(raw);
-  if (!r.success) return { ok: false, why: `invalid record: ${r.error.issues[0]?.message ?? "schema mismatch"}` };
-  if (r.data.t !== row.kind) return { ok: false, why: `kind column ${row.kind} does not match record type ${r.data.t}` };
-  return { ok: true, record: r.data };
+  const r = checkRecord(raw);
+  if (!r.ok) return r;
+  if (r.record.t !== row.kind) return { ok: false, why: `kind column ${row.kind} does not match record type ${r.record.t}` };
+  return r;
 }

@@ -105,6 +105,22 @@ describe("Journal", () => {
     await journal.close();
   });
 
+  it("keeps a message without payload and a call without args across a reopen (JSON drops undefined)", async () => {
+    const dir = tempDir();
+    const first = await openJournal(dir);
+    await first.journal.append(spawnRec("a"));
+    await first.journal.append({ t: "enqueue", id: "m1", to: "a", payload: undefined });
+    await first.journal.append({ t: "intent", agent: "a", callSeq: 1, syscall: "ToolCall", args: undefined });
+    await first.journal.append(msg("m2", "a"));
+    await first.journal.close();
+    const { journal } = await openJournal(dir);
+    expect(journal.recovery.lost).toBeUndefined();
+    expect(journal.recovery.records).toBe(4);
+    expect([...journal.state.agents.get("a")!.mailbox.keys()]).toEqual(["m1", "m2"]);
+    expect(journal.state.lookup("a", 1)).toEqual({ found: false, inFlight: true });
+    await journal.close();
+  });
+
   it("refuses appends after close", async () => {
     const { journal } = await openJournal(tempDir());
     await journal.close();
