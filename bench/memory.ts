@@ -143,22 +143,30 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
   const queries = arg(args, "queries", 200);
   const cache = sarg(args, "cache", join(tmpdir(), "aios-bench-cache"));
   const f = await hybridStore(emit, { cache, kind, records, dim, efc, ef, rebuild: args.includes("--rebuild") });
-  const point = vectors(kind, dim, 7)(2);
-  const sentence = texts(9);
-  const qs = Array.from({ length: queries }, () => ({ v: point(), text: sentence(3) }));
-  for (const q of qs.slice(0, 10)) await f.query({ text: q.text, vector: q.v, k: 10 }); // warm caches and JIT
-  const lat: number[] = [], vlat: number[] = [], llat: number[] = [];
-  for (const q of qs) {
-    let t = performance.now();
-    await f.query({ text: q.text, vector: q.v, k: 10 });
-    lat.push(performance.now() - t);
-    t = performance.now();
-    await f.query({ vector: q.v, k: 10, mode: "vector" });
-    vlat.push(performance.now() - t);
-    t = performance.now();
-    await f.query({ text: q.text, k: 10, mode: "lexical" });
-    llat.push(performance.now() - t);
-  }
+  // Separate query sets per pass, so no pass runs on pages and graph regions the previous one
+  // just pulled into the caches (the hybrid pass would otherwise look slower than its parts).
+  const querySet = (stream: number): { v: number[]; text: string }[] => {
+    const point = vectors(kind, dim, 7)(stream);
+    const sentence = texts(stream * 13);
+    return Array.from({ length: queries }, () => ({ v: point(), text: sentence(3) }));
+  };
+  const [qs, qv, ql] = [querySet(2), querySet(3), querySet(4)];
+  for (const q of querySet(5).slice(0, 20)) await f.query({ text: q.text, vector: q.v, k: 10 }); // JIT warm-up
+  const pass = async (set: typeof qs, run: (q: (typeof qs)[number]) => Promise<unknown>): Promise<{ lat: number[]; cpuMs: number }> => {
+    const lat: number[] = [];
+    const c0 = process.cpuUsage();
+    for (const q of set) {
+      const t = performance.now();
+      await run(q);
+      lat.push(performance.now() - t);
+    }
+    const c = process.cpuUsage(c0);
+    return { lat, cpuMs: (c.user + c.system) / 1000 / set.length };
+  };
+  const hy = await pass(qs, (q) => f.query({ text: q.text, vector: q.v, k: 10 }));
+  const ve = await pass(qv, (q) => f.query({ vector: q.v, k: 10, mode: "vector" }));
+  const le = await pass(ql, (q) => f.query({ text: q.text, k: 10, mode: "lexical" }));
+  const lat = hy.lat;
   let hit = 0;
   const rq = qs.slice(0, Math.min(queries, 100));
   for (const q of rq) {
@@ -172,8 +180,9 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
   const full = records >= 1_000_000;
   emit({ metric: "memory.hybrid_search_p50", value: Number(p50.toFixed(3)), unit: "ms", workload: `k=10 hybrid (BM25 over 3 Zipf words + HNSW efSearch=${ef}, RRF, 10 bodies read) over ${over}${full ? "" : "; the issue asks 1,000,000"}; ${load()}`, target: "<= 5 ms at 1,000,000 records", pass: p50 <= 5 && full });
   emit({ metric: "memory.hybrid_search_p99", value: Number(percentile(lat, 99).toFixed(3)), unit: "ms", workload: "as hybrid_search_p50" });
-  emit({ metric: "memory.vector_search_p50", value: Number(percentile(vlat, 50).toFixed(3)), unit: "ms", workload: `k=10 vector-only query through the fabric over ${over}` });
-  emit({ metric: "memory.lexical_search_p50", value: Number(percentile(llat, 50).toFixed(3)), unit: "ms", workload: `k=10 BM25-only query (3 Zipf words) through the fabric over ${over}` });
+  emit({ metric: "memory.hybrid_search_cpu", value: Number(hy.cpuMs.toFixed(3)), unit: "CPU-ms/query", workload: `mean process CPU time per hybrid query, as hybrid_search_p50 (what a free core would take)` });
+  emit({ metric: "memory.vector_search_p50", value: Number(percentile(ve.lat, 50).toFixed(3)), unit: "ms", workload: `k=10 vector-only query through the fabric over ${over} (${ve.cpuMs.toFixed(2)} CPU-ms/query)` });
+  emit({ metric: "memory.lexical_search_p50", value: Number(percentile(le.lat, 50).toFixed(3)), unit: "ms", workload: `k=10 BM25-only query (3 Zipf words) through the fabric over ${over} (${le.cpuMs.toFixed(2)} CPU-ms/query)` });
   emit({ metric: "memory.vector_recall_at_10", value: Number(recall.toFixed(4)), unit: "ratio", workload: `HNSW efSearch=${ef} vs exact search, ${rq.length} queries, ${over}`, target: ">= 0.95", pass: recall >= 0.95 });
   await f.close();
 }
