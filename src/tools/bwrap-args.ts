@@ -4,12 +4,11 @@
  * capabilities, new pid/ipc/uts/cgroup (and, unless granted, net) namespaces, a new session (no
  * TIOCSTI into the caller's terminal), cleared environment, the system directories read-only, a
  * tmpfs work dir and /tmp, a private /proc and minimal /dev, and only the granted paths bound.
- * rlimits are applied inside, just before the command runs, by `ulimit` builtins of dash followed by
- * `exec "$@"`: dash links only libc, so this costs a third of util-linux `prlimit` (which loads
- * libsmartcols and the locale: ~6 ms against ~1.5 ms an exec on the loaded 2-cpu host). The script is
- * a constant and the command reaches it as positional parameters, so nothing is parsed as shell.
+ * rlimits are applied inside, just before the command runs, by the launcher (sandbox-launcher.ts).
+ * `bwrapArgs` names the command; `preparedBwrapArgs` starts a sandbox whose command comes later.
  */
 import { lstatSync, readlinkSync } from "node:fs";
+import { directLauncher, preparedLauncher } from "./sandbox-launcher.js";
 
 export interface SandboxMount {
   readonly path: string;
@@ -27,9 +26,8 @@ export interface SandboxLimits {
   readonly openFiles: number;
 }
 
-export interface BwrapPlan {
-  readonly command: string;
-  readonly args: readonly string[];
+/** Everything about a sandbox except the command it runs. */
+export interface SandboxShape {
   readonly mounts: readonly SandboxMount[];
   readonly network: boolean;
   readonly limits: SandboxLimits;
@@ -37,6 +35,13 @@ export interface BwrapPlan {
   readonly uid: number;
   readonly workDir: string;
   readonly statusFd?: number;
+  /** A socket the launcher writes "R" to once the sandbox is set up and limited. */
+  readonly controlFd?: number;
+}
+
+export interface BwrapPlan extends SandboxShape {
+  readonly command: string;
+  readonly args: readonly string[];
 }
 
 export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -49,6 +54,15 @@ const ETC_MINIMAL = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
 const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf"];
 
 export function bwrapArgs(plan: BwrapPlan): string[] {
+  return [...sandboxArgs(plan), "--", ...directLauncher(plan.limits, plan.controlFd), plan.command, ...plan.args];
+}
+
+/** A sandbox that waits on `controlFd` for its command (an `argvScript`). */
+export function preparedBwrapArgs(shape: SandboxShape & { readonly controlFd: number }): string[] {
+  return [...sandboxArgs(shape), "--", ...preparedLauncher(shape.limits, shape.controlFd)];
+}
+
+function sandboxArgs(plan: SandboxShape): string[] {
   if (plan.uid === 0) throw new Error("sandbox uid must be non-zero");
   const a: string[] = [
     "--unshare-user", "--uid", String(plan.uid), "--gid", String(plan.uid),
@@ -70,37 +84,8 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     "--setenv", "HOME", plan.workDir,
     "--setenv", "LANG", "C.UTF-8",
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
-    "--",
-    ...limitArgv(plan.limits),
-    plan.command,
-    ...plan.args,
   );
   return a;
-}
-
-/** The shell that applies the rlimits; Debian's /bin/sh (dash, essential, so always installed). */
-export const LIMIT_SHELL = "/usr/bin/dash";
-
-/**
- * `ulimit` in dash sets soft and hard limits together (so the command cannot raise them again);
- * its -f counts 512-byte blocks (rounded down, never above the byte limit) and -p is RLIMIT_NPROC.
- */
-export function ulimitScript(l: SandboxLimits): string {
-  const n = (v: number, field: string): string => {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`sandbox limit ${field} must be a non-negative integer`);
-    return String(v);
-  };
-  return [
-    `ulimit -t ${n(l.cpuSeconds, "cpuSeconds")}`,
-    `ulimit -p ${n(l.processes, "processes")}`,
-    `ulimit -f ${n(Math.floor(l.fileSizeBytes / 512), "fileSizeBytes")}`,
-    `ulimit -n ${n(l.openFiles, "openFiles")}`,
-    "unset PWD", // dash exports PWD; the command gets only the environment set with --setenv
-  ].join("; ");
-}
-
-function limitArgv(l: SandboxLimits): string[] {
-  return [LIMIT_SHELL, "-c", `${ulimitScript(l)}; exec "$@"`, "sh"];
 }
 
 /** Debian 12 has merged /usr: /bin is a symlink to usr/bin, so it is recreated as a symlink. */

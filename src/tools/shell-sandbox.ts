@@ -1,20 +1,22 @@
 /**
  * Runs one command under bubblewrap and collects its result. Invariants:
- * - the wall-clock timeout (on the injected Clock) and the abort signal SIGKILL bwrap's whole process
- *   group; --die-with-parent and the pid namespace take everything inside down with it;
- * - stdout and stderr are each capped at `maxOutputBytes` (the rest is drained and dropped, so a
- *   chatty command can neither block on a full pipe nor fill our memory);
- * - when this process is root, bwrap itself runs as an unprivileged host uid (65534 by default):
- *   Linux exempts the root user from RLIMIT_NPROC, so a fork bomb is only bounded if the sandbox's
- *   host uid is not 0. Granted paths must therefore be accessible to that uid;
- * - a sandbox that fails to start (bwrap missing, namespaces forbidden) is E_SANDBOX, never a
- *   command result: bwrap reports the child's pid on --json-status-fd only once setup succeeded.
+ * - the wall-clock timeout (on the injected Clock) runs from the call, whether the sandbox was
+ *   prepared earlier or is still being set up; it and the abort signal SIGKILL bwrap's process group
+ *   (sandbox-process.ts), and --die-with-parent and the pid namespace take everything inside down;
+ * - a sandbox that fails to start (bwrap missing, namespaces forbidden, a mount refused, a limit
+ *   that cannot be set) is E_SANDBOX, never a command result: the command runs only after the
+ *   launcher reported the sandbox set up and limited (sandbox-launcher.ts);
+ * - with a PreparedSandboxes cache, a call without mounts takes a sandbox set up ahead of it and
+ *   leaves a new one of its shape behind for the next call (prepared-sandboxes.ts); each sandbox
+ *   runs one command. Calls with mounts, or with argv too long for the control socket, start a
+ *   sandbox that names the command on bwrap's command line.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { Readable } from "node:stream";
 import { AiosError, type Clock } from "../core/index.js";
-import { bwrapArgs, type BwrapPlan } from "./bwrap-args.js";
+import { bwrapArgs, preparedBwrapArgs, type BwrapPlan } from "./bwrap-args.js";
+import type { PreparedSandboxes } from "./prepared-sandboxes.js";
+import { argvScript, MAX_PREPARED_ARGV } from "./sandbox-launcher.js";
+import { CONTROL_FD, SandboxProcess } from "./sandbox-process.js";
 
 export interface SandboxRunOptions {
   readonly clock: Clock;
@@ -25,6 +27,8 @@ export interface SandboxRunOptions {
   /** Host uid/gid bwrap runs as when we are root (default 65534, "nobody"). */
   readonly hostUid?: number;
   readonly bwrapPath?: string;
+  /** Sandboxes set up ahead of calls; without it every call sets one up. */
+  readonly prepared?: PreparedSandboxes;
 }
 
 export interface SandboxResult {
@@ -40,89 +44,76 @@ export interface SandboxResult {
 
 export const DEFAULT_BWRAP = "/usr/bin/bwrap";
 
-export function runSandboxed(plan: Omit<BwrapPlan, "statusFd">, o: SandboxRunOptions): Promise<SandboxResult> {
+type Plan = Omit<BwrapPlan, "statusFd" | "controlFd">;
+
+export function runSandboxed(plan: Plan, o: SandboxRunOptions): Promise<SandboxResult> {
   const bwrap = o.bwrapPath ?? DEFAULT_BWRAP;
   if (!existsSync(bwrap)) {
     return Promise.reject(new AiosError("E_SANDBOX", `bubblewrap not found at ${bwrap}; install it with scripts/ci-deps.sh`, { details: { bwrap } }));
   }
-  const asRoot = process.getuid?.() === 0;
-  const hostUid = o.hostUid ?? 65534;
   const started = o.clock.monotonic();
+  const hostUid = o.hostUid ?? 65534;
+  const spawnArgs = (args: string[]): SandboxProcess => new SandboxProcess({ bwrap, args, maxOutputBytes: o.maxOutputBytes, hostUid });
+  const shape = o.prepared !== undefined && plan.mounts.length === 0 ? shapeKey(plan, bwrap, hostUid, o.maxOutputBytes) : undefined;
+  const prepare = (): SandboxProcess => spawnArgs(preparedBwrapArgs({ ...plan, controlFd: CONTROL_FD }));
+  let script: string | undefined;
+  let sandbox: SandboxProcess;
+  try {
+    script = shape === undefined ? undefined : argvScript(plan.command, plan.args);
+    if (script !== undefined && Buffer.byteLength(script) > MAX_PREPARED_ARGV) script = undefined;
+    sandbox = shape !== undefined && script !== undefined ? (o.prepared?.take(shape) ?? prepare()) : spawnArgs(bwrapArgs({ ...plan, controlFd: CONTROL_FD }));
+  } catch (e) {
+    return Promise.reject(e instanceof AiosError ? e : new AiosError("E_INVALID_ARG", e instanceof Error ? e.message : String(e), { cause: e }));
+  }
+
   return new Promise<SandboxResult>((resolve, reject) => {
-    const child = spawn(bwrap, bwrapArgs({ ...plan, statusFd: 3 }), {
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
-      detached: true, // its own process group, so the timeout can kill the group
-      env: {},
-      ...(asRoot ? { uid: hostUid, gid: hostUid } : {}),
-    });
-    const out = capture(child.stdout, o.maxOutputBytes);
-    const err = capture(child.stderr, o.maxOutputBytes);
-    const status = capture(child.stdio[3] as Readable, 4096);
     let timedOut = false;
+    let aborted = false;
     let settled = false;
-    const killGroup = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    };
     const timer = o.clock.setTimeout(() => {
       timedOut = true;
-      killGroup();
+      sandbox.killGroup();
     }, o.timeoutMs);
-    const onAbort = (): void => killGroup();
+    const onAbort = (): void => {
+      aborted = true;
+      sandbox.killGroup();
+    };
     o.signal?.addEventListener("abort", onAbort, { once: true });
-    const finish = (fn: () => void): void => {
-      if (settled) return;
+    if (o.signal?.aborted === true) onAbort();
+
+    void sandbox.ready.then((ok) => {
+      if (ok && !settled && !timedOut && !aborted) sandbox.start(script, o.stdin ?? "");
+      // The next call of this shape finds its sandbox set up (or on the way); not after a failure.
+      if (ok && shape !== undefined && o.prepared?.has(shape) === false) o.prepared.put(shape, prepare(), o.clock);
+    });
+    void Promise.all([sandbox.ready, sandbox.exited]).then(([ok, exit]) => {
       settled = true;
       o.clock.clearTimeout(timer);
       o.signal?.removeEventListener("abort", onAbort);
-      fn();
-    };
-    child.on("error", (e) => finish(() => reject(new AiosError("E_SANDBOX", `cannot start bubblewrap: ${e.message}`, { cause: e }))));
-    child.stdin.on("error", () => undefined); // the command may exit without reading its input
-    child.stdin.end(o.stdin ?? "");
-    child.on("close", (code, sig) => {
-      finish(() => {
-        const started_ok = status.text().includes("child-pid");
-        if (!started_ok && !timedOut) {
-          reject(new AiosError("E_SANDBOX", `the sandbox failed to start: ${err.text().trim() || `bwrap exited with ${code ?? sig}`}`, {
-            details: { exitCode: code, stderr: err.text().slice(0, 1000) },
-          }));
-          return;
-        }
+      const stderr = sandbox.stderr.text();
+      if (exit.spawnError !== undefined) {
+        reject(new AiosError("E_SANDBOX", `cannot start bubblewrap: ${exit.spawnError.message}`, { cause: exit.spawnError }));
+      } else if (!ok && !timedOut && !aborted) {
+        reject(new AiosError("E_SANDBOX", `the sandbox failed to start: ${stderr.trim() || `bwrap exited with ${exit.code ?? exit.signal}`}`, {
+          details: { exitCode: exit.code, stderr: stderr.slice(0, 1000) },
+        }));
+      } else {
         resolve({
-          exitCode: code,
-          signal: sig,
-          stdout: out.text(),
-          stderr: err.text(),
-          stdoutTruncated: out.truncated(),
-          stderrTruncated: err.truncated(),
+          exitCode: exit.code,
+          signal: exit.signal,
+          stdout: sandbox.stdout.text(),
+          stderr,
+          stdoutTruncated: sandbox.stdout.truncated(),
+          stderrTruncated: sandbox.stderr.truncated(),
           timedOut,
           durationMs: o.clock.monotonic() - started,
         });
-      });
+      }
     });
-    if (o.signal?.aborted === true) killGroup();
   });
 }
 
-function capture(stream: Readable, cap: number): { text(): string; truncated(): boolean } {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let dropped = false;
-  stream.on("data", (b: Buffer) => {
-    if (size >= cap) {
-      dropped = true;
-      return;
-    }
-    const keep = b.length <= cap - size ? b : b.subarray(0, cap - size);
-    if (keep.length < b.length) dropped = true;
-    chunks.push(keep);
-    size += keep.length;
-  });
-  stream.on("error", () => undefined);
-  return { text: () => Buffer.concat(chunks).toString("utf8"), truncated: () => dropped };
+/** Everything that makes two sandboxes interchangeable before their command is known. */
+function shapeKey(plan: Plan, bwrap: string, hostUid: number, maxOutputBytes: number): string {
+  return JSON.stringify([bwrap, hostUid, maxOutputBytes, plan.network, plan.uid, plan.workDir, plan.limits]);
 }

@@ -6,13 +6,15 @@
  *   `shell#network` — the command keeps the host's network (otherwise it gets an empty net ns);
  *   `file:<dir>/#read` (or `#write`) for each path in `mounts`, bound at the same place inside.
  * The command sees only /usr (read-only), a few /etc files, a private /proc and /dev, and a tmpfs
- * work dir; its rlimits come from the tool options and cannot be raised by the caller.
+ * work dir; its rlimits come from the tool options and cannot be raised by the caller. Each tool
+ * instance keeps its prepared sandboxes (shell-sandbox.ts) unless `prepare: false`.
  */
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { SandboxLimits } from "./bwrap-args.js";
 import { AbsolutePath, canonicalExisting, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
+import { PreparedSandboxes } from "./prepared-sandboxes.js";
 import { runSandboxed } from "./shell-sandbox.js";
 import { defineTool, eraseTool, type AnyTool, type ToolContext } from "./tool.js";
 
@@ -24,6 +26,12 @@ export interface ShellToolOptions {
   readonly sandboxUid?: number;
   readonly hostUid?: number;
   readonly bwrapPath?: string;
+  /**
+   * Keep a sandbox set up ahead of the next call without mounts (default true): the call then only
+   * hands it its argv, which takes bwrap's setup off the call's latency. Costs one waiting bwrap
+   * (three processes) per shape for up to a minute after the last call.
+   */
+  readonly prepare?: boolean;
 }
 
 const COMMAND_RE = /^(\/[A-Za-z0-9._+\-/]+|[A-Za-z0-9._+-]+)$/;
@@ -57,6 +65,7 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
     openFiles: options.limits?.openFiles ?? 256,
   };
   const maxTimeout = options.maxTimeoutMs ?? 60_000;
+  const prepared = options.prepare === false ? undefined : new PreparedSandboxes();
   return eraseTool(
     defineTool({
       name: "shell.execute",
@@ -92,6 +101,7 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
             ...(a.stdin === undefined ? {} : { stdin: a.stdin }),
             ...(options.hostUid === undefined ? {} : { hostUid: options.hostUid }),
             ...(options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath }),
+            ...(prepared === undefined ? {} : { prepared }),
           },
         );
       },

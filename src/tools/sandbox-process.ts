@@ -1,0 +1,123 @@
+/**
+ * One bubblewrap process and its pipes. Invariants:
+ * - it runs in its own process group (detached), so `killGroup` takes bwrap down with SIGKILL;
+ *   --die-with-parent and the pid namespace take everything inside down with it;
+ * - stdout and stderr are each captured up to `maxOutputBytes` from the start (the rest is drained
+ *   and dropped, so a chatty command can neither block on a full pipe nor fill our memory);
+ * - `ready` resolves true once the launcher said "R" on the control socket (fd 3: the sandbox is
+ *   set up and its rlimits applied), false if bwrap ended or failed to spawn before that;
+ * - when this process is root, bwrap itself runs as an unprivileged host uid: Linux exempts the root
+ *   user from RLIMIT_NPROC, so a fork bomb is only bounded if the sandbox's host uid is not 0;
+ * - while `idle` it holds no reference on the event loop: a prepared sandbox nobody claims never
+ *   keeps the daemon alive, and dies with it (--die-with-parent).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { Socket } from "node:net";
+import type { Readable } from "node:stream";
+
+export const CONTROL_FD = 3;
+
+export interface SandboxSpawn {
+  readonly bwrap: string;
+  readonly args: readonly string[];
+  readonly maxOutputBytes: number;
+  /** Host uid/gid bwrap runs as when this process is root. */
+  readonly hostUid: number;
+}
+
+export interface SandboxExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The spawn itself failed (ENOENT, EACCES): no sandbox ever ran. */
+  readonly spawnError?: Error;
+}
+
+export interface Capture {
+  text(): string;
+  truncated(): boolean;
+}
+
+export class SandboxProcess {
+  readonly ready: Promise<boolean>;
+  readonly exited: Promise<SandboxExit>;
+  readonly stdout: Capture;
+  readonly stderr: Capture;
+  private readonly child: ChildProcess;
+  private readonly control: Socket | undefined;
+
+  constructor(s: SandboxSpawn) {
+    const asRoot = process.getuid?.() === 0;
+    this.child = spawn(s.bwrap, s.args, {
+      stdio: ["pipe", "pipe", "pipe", "pipe"], // libuv makes these socketpairs: fd 3 is two-way
+      detached: true, // its own process group, so the timeout can kill the group
+      env: {},
+      ...(asRoot ? { uid: s.hostUid, gid: s.hostUid } : {}),
+    });
+    const control = this.child.stdio[CONTROL_FD];
+    this.control = control instanceof Socket ? control : undefined;
+    this.control?.on("error", () => undefined);
+    this.child.stdin?.on("error", () => undefined); // the command may exit without reading its input
+    this.stdout = capture(this.child.stdout, s.maxOutputBytes);
+    this.stderr = capture(this.child.stderr, s.maxOutputBytes);
+    // "close" (not "exit"): the pipes have drained too, so the captures are complete.
+    this.exited = new Promise((resolve) => {
+      this.child.on("error", (e) => resolve({ code: null, signal: null, spawnError: e }));
+      this.child.on("close", (code, signal) => resolve({ code, signal }));
+    });
+    this.ready = new Promise((resolve) => {
+      if (this.control === undefined) return resolve(false);
+      this.control.once("data", (b: Buffer) => resolve(b.includes(0x52)));
+      this.control.once("close", () => resolve(false));
+      void this.exited.then(() => resolve(false));
+    });
+  }
+
+  /** Sends the command (an argvScript) to a prepared launcher, then stdin, then EOF on stdin. */
+  start(argvScript: string | undefined, stdin: string): void {
+    if (argvScript !== undefined) this.control?.end(argvScript);
+    else this.control?.end();
+    this.child.stdin?.end(stdin);
+  }
+
+  get hasExited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  killGroup(): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Idle (prepared, unclaimed): hold no reference on the event loop. */
+  idle(): void {
+    this.child.unref();
+    for (const s of this.child.stdio) if (s instanceof Socket) s.unref();
+  }
+
+  claim(): void {
+    this.child.ref();
+    for (const s of this.child.stdio) if (s instanceof Socket) s.ref();
+  }
+}
+
+function capture(stream: Readable | null, cap: number): Capture {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let dropped = false;
+  stream?.on("data", (b: Buffer) => {
+    if (size >= cap) {
+      dropped = true;
+      return;
+    }
+    const keep = b.length <= cap - size ? b : b.subarray(0, cap - size);
+    if (keep.length < b.length) dropped = true;
+    chunks.push(keep);
+    size += keep.length;
+  });
+  stream?.on("error", () => undefined);
+  return { text: () => Buffer.concat(chunks).toString("utf8"), truncated: () => dropped };
+}
