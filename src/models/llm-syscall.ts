@@ -13,6 +13,7 @@ import type { SyscallArgs, SyscallDef } from "../kernel/index.js";
 import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ToolSchema } from "./types.js";
 import type { ModelRouter, RoutedResult } from "./router.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
+import { invokeFields, isChatMessage, isToolSchema, type InvokeFields } from "./fast-checks.js";
 
 /**
  * Messages and tool schemas are validated once per object: after validation they are deep-frozen and
@@ -29,10 +30,18 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** Validates each element once; valid originals are frozen and remembered, then used as they are. */
-function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field: string): T[] {
+/**
+ * Validates each element once; valid originals are frozen and remembered, then used as they are.
+ * `accepts` is a hand-written check that answers true only for input the schema accepts (fast-checks.ts),
+ * so only the unusual element pays for zod.
+ */
+function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field: string, accepts?: (v: unknown) => v is T): T[] {
   return items.map((item, i) => {
     if (typeof item === "object" && item !== null && validated.has(item)) return item as T;
+    if (accepts?.(item) === true) {
+      validated.add(deepFreeze(item as object));
+      return item;
+    }
     const r = schema.safeParse(item);
     if (!r.success) {
       const issue = r.error.issues[0];
@@ -45,7 +54,8 @@ function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field:
   });
 }
 
-const ArgsSchema = z.strictObject({
+/** The authority on LlmInvoke's arguments (exported for the fast path's equivalence test). */
+export const ArgsSchema = z.strictObject({
   model: z.string().min(1).optional(),
   messages: z.array(z.unknown()).min(1),
   tools: z.array(z.unknown()).optional(),
@@ -76,19 +86,24 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
   // parse() and handler() see the same object; the full parse rides along without a second parse.
   const parsed = new WeakMap<object, Parsed>();
   const parse = (raw: unknown): Parsed => {
-    const r = ArgsSchema.safeParse(raw);
-    if (!r.success) {
-      const i = r.error.issues[0];
-      const path = i?.path.map(String).join(".") ?? "";
-      throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path || "(args)"}: ${i?.message ?? "invalid"}`, { details: { path } });
+    // The common shape is checked by hand (fast-checks.ts); zod decides, and words the error, otherwise.
+    let data: z.output<typeof ArgsSchema> | InvokeFields | undefined = invokeFields(raw);
+    if (data === undefined) {
+      const r = ArgsSchema.safeParse(raw);
+      if (!r.success) {
+        const i = r.error.issues[0];
+        const path = i?.path.map(String).join(".") ?? "";
+        throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path || "(args)"}: ${i?.message ?? "invalid"}`, { details: { path } });
+      }
+      data = r.data;
     }
-    const messages = validateEach<ChatMessage>(r.data.messages, ChatMessageSchema, "messages");
-    const tools = r.data.tools === undefined ? undefined : validateEach<ToolSchema>(r.data.tools, ToolSchemaSchema, "tools");
-    const model = r.data.model ?? defaultModel;
+    const messages = validateEach<ChatMessage>(data.messages, ChatMessageSchema, "messages", isChatMessage);
+    const tools = data.tools === undefined ? undefined : validateEach<ToolSchema>(data.tools, ToolSchemaSchema, "tools", isToolSchema);
+    const model = data.model ?? defaultModel;
     if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
     if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
-    const estimate = promptTokens(messages, tools, estimateTokens) + (r.data.maxTokens ?? 0);
-    const { tools: _raw, ...rest } = r.data;
+    const estimate = promptTokens(messages, tools, estimateTokens) + (data.maxTokens ?? 0);
+    const { tools: _raw, messages: _msgs, ...rest } = data;
     return { model, full: { ...rest, messages, ...(tools === undefined ? {} : { tools }) }, estimate };
   };
   const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => parsed.get(args) ?? parse(args);

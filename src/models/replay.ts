@@ -9,6 +9,7 @@ import { AiosError, ERROR_CODES, type ErrorCode } from "../core/index.js";
 import type { ChatDelta, ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 import { cancelled, finalizeToolCalls, malformed } from "./wire.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
+import { replayTurn } from "./fast-checks.js";
 
 export const ReplayTurnSchema = z.strictObject({
   text: z.string().default(""),
@@ -52,7 +53,11 @@ export class ReplayProvider implements ModelProvider {
   private next(req: ChatRequest, session: string): ReplayTurn {
     const i = this.cursors.get(session) ?? 0;
     this.cursors.set(session, i + 1);
-    if (this.o.respond !== undefined) return ReplayTurnSchema.parse(this.o.respond(req, i));
+    if (this.o.respond !== undefined) {
+      const t = this.o.respond(req, i);
+      // A plain turn is checked by hand (fast-checks.ts); zod decides anything else (errors included).
+      return replayTurn(t) ?? ReplayTurnSchema.parse(t);
+    }
     if (this.turns.length === 0) throw malformed(this.name, "the replay transcript is empty");
     const turn = this.o.loop === true ? this.turns[i % this.turns.length] : this.turns[i];
     if (turn === undefined) throw malformed(this.name, `the replay transcript has no turn ${i} (it has ${this.turns.length})`);
