@@ -75,7 +75,14 @@ const PAGE = 65_536;
 
 /** A WebAssembly memory, or where the runtime has none, an ArrayBuffer that grows by copying. */
 export function newMemory(initialPages: number, maximumPages: number): WasmMemory {
-  if (WASM !== undefined) return new WASM.Memory({ initial: initialPages, maximum: maximumPages });
+  if (WASM !== undefined) {
+    try {
+      return new WASM.Memory({ initial: initialPages, maximum: maximumPages });
+    } catch {
+      // V8 reserves address space per memory and caps the total; past it, fall back to a plain
+      // buffer (the JavaScript dot, slower but correct) rather than fail the index.
+    }
+  }
   const m = {
     buffer: new ArrayBuffer(initialPages * PAGE),
     grow(pages: number): number {
@@ -103,6 +110,10 @@ export function simdDot(memory: WasmMemory): DotFn | undefined {
     }
   }
   if (compiled === null) return undefined;
-  const dot = new WASM.Instance(compiled, { m: { mem: memory } }).exports["dot"];
-  return typeof dot === "function" ? (dot as DotFn) : undefined;
+  try {
+    const dot = new WASM.Instance(compiled, { m: { mem: memory } }).exports["dot"];
+    return typeof dot === "function" ? (dot as DotFn) : undefined;
+  } catch {
+    return undefined; // a plain-buffer memory (see newMemory) cannot be linked
+  }
 }
