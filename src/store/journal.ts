@@ -7,6 +7,18 @@
  * promise: a resolved append is on disk. A failed batch (e.g. E_STORAGE_FULL) rejects every append
  * in it, takes no seq numbers and changes no state, so later appends continue densely.
  *
+ * What a commit guarantees: `append` resolves only after the driver's `write` of its batch
+ * returned, i.e. (SQLite) the batch's transaction committed in WAL mode at synchronous=FULL, which
+ * fsyncs the WAL before COMMIT returns. A resolved append therefore survives `kill -9` and a power
+ * cut (given a disk that honours fsync); an append whose promise has not resolved may or may not be
+ * there after a crash, but never half of a batch.
+ *
+ * Cost model (why the hot path looks as it does): a record is JSON-encoded once in `append`; the
+ * batch computes one CRC over those characters per record, hands the rows to the driver (a
+ * multi-row INSERT inside one transaction) and only then folds the records into the state and
+ * resolves. Nothing on the append path parses or validates with zod — the kernel builds its
+ * records itself; recovery checks every record (record-check.ts) when it reads them back.
+ *
  * All driver writes (batches, compaction, salvage) run one at a time on `exclusive`, so a
  * compaction never interleaves with a batch. Opening always runs recovery first: nothing is
  * appended after a record that has not been verified.
