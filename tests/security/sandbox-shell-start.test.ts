@@ -5,8 +5,12 @@
  * signals come back as they are. Run several times in a row so that calls starting from a
  * prepared sandbox and calls starting a fresh one are both covered.
  */
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, createReadStream, existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RealClock } from "../../src/core/index.js";
 import { ToolRegistry, shellTool, type SandboxResult } from "../../src/tools/index.js";
 import { ctxFor } from "../tools/helpers.js";
 
@@ -82,5 +86,32 @@ describe.skipIf(!hasBwrap)("shell.execute start", () => {
     const missing = await run(reg, "sh", ["-c", "exec no-such-program"]);
     expect(missing.exitCode).toBe(127);
     expect((await run(reg, "cat", [], { stdin: "from stdin\n" })).stdout).toBe("from stdin\n");
+  });
+
+  it("kills the sandbox when the call is aborted, while it starts or while the command runs", async () => {
+    const reg = registry();
+    await run(reg, "false", []); // leaves a prepared sandbox for the next call
+    // Starting: the tool spawns (or takes) its sandbox synchronously, so an abort right after the
+    // call comes before the sandbox reported ready.
+    const ac1 = new AbortController();
+    const starting = reg.execute("shell.execute", { command: "sh", args: ["-c", "sleep 30"] }, ctxFor(CAPS, new RealClock(), ac1.signal)) as Promise<SandboxResult>;
+    ac1.abort();
+    expect(await starting).toMatchObject({ signal: "SIGKILL", timedOut: false });
+    // Running: the command says so through a FIFO in a granted directory, then blocks.
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "aios-abort-")));
+    try {
+      chmodSync(dir, 0o777);
+      execFileSync("mkfifo", ["-m", "666", join(dir, "fifo")]);
+      const caps = [...CAPS, `file:${dir}/**#read`, `file:${dir}/**#write`];
+      const ac2 = new AbortController();
+      const running = reg.execute("shell.execute", { command: "sh", args: ["-c", `echo up > ${dir}/fifo; sleep 30`], mounts: [{ path: dir, write: true }] }, ctxFor(caps, new RealClock(), ac2.signal)) as Promise<SandboxResult>;
+      const fifo = createReadStream(join(dir, "fifo"));
+      await new Promise<void>((resolve) => fifo.once("data", () => resolve()));
+      ac2.abort();
+      expect(await running).toMatchObject({ signal: "SIGKILL", timedOut: false });
+      fifo.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
