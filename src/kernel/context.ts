@@ -7,6 +7,7 @@
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
 import type { AgentContext, SendOptions } from "./logic.js";
 import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import { isLetter, senderOf } from "./mailbox.js";
 import type { SyscallApi } from "./syscalls.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
@@ -28,12 +29,15 @@ export class AgentCtx implements AgentContext {
     return this.p.spec;
   }
   get sender(): AgentId | undefined {
-    return this.p.current?.from;
+    return senderOf(this.p.current);
   }
   get messageId(): MessageId | undefined {
-    const cur = this.p.current;
-    if (cur === undefined) return undefined;
-    return (cur.id ??= `msg_local_${cur.seq.toString(36)}`) as MessageId;
+    const p = this.p;
+    if (!p.handling) return undefined;
+    let cur = p.current;
+    // A plain send carries no letter; one is made the first time its id is asked for, so it is stable.
+    if (!isLetter(cur)) p.current = cur = { payload: undefined, from: cur, seq: 0, reply: undefined, id: undefined };
+    return (cur.id ??= this.k.ids.message()) as MessageId;
   }
   /** Aborted when the agent is killed or paused (long model and tool calls stop early). */
   get signal(): AbortSignal {
@@ -87,8 +91,8 @@ export class AgentCtx implements AgentContext {
 
   reply(value: unknown): void {
     const cur = this.p.current;
-    const r = cur?.reply;
-    if (cur === undefined || r === undefined) return;
+    if (!isLetter(cur) || cur.reply === undefined) return;
+    const r = cur.reply;
     cur.reply = undefined;
     r(null, value);
   }

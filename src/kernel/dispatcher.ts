@@ -139,8 +139,8 @@ export class Dispatcher {
   /**
    * Durable replay, scheduler slot, handler, journal. For a durable caller, a side-effecting call's
    * intent is on disk before it runs (one group-committed write); its result, and the result of a
-   * replay-only call, are appended without waiting: the journal is ordered, so any later durable
-   * write (the next intent, a checkpoint) carries them to disk first.
+   * replay-only call (which journals no intent), are appended without waiting: the journal is
+   * ordered, so any later durable write (the next intent, a checkpoint) carries them to disk first.
    */
   private async execute(def: AnyDef, args: unknown, call: SyscallCall): Promise<unknown> {
     const caller = call.caller as DispatchCaller;
@@ -160,9 +160,10 @@ export class Dispatcher {
           details: { syscall: def.name, callSeq: seq },
         });
       }
-      const intent = journal.intent(caller, seq, def.name, args, call.idempotencyKey);
-      if (effect) await intent;
-      else intent.catch((e: unknown) => this.journalFailed(e));
+      // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
+      // intent without a result would only say "ask again", which a missing result says already;
+      // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
+      if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey);
     }
     const slot = await this.slot(def, args, caller, call.signal);
     const effects = this.guards.effects;

@@ -47,6 +47,8 @@ function parseStoredSpec(raw: unknown): StoredSpec | string {
   return toStored(r.data);
 }
 
+const ignore = (): void => undefined;
+
 export class DurableJournal implements KernelJournal, SyscallJournal {
   private journal: Journal | undefined;
   private readonly opening: Promise<Journal>;
@@ -75,28 +77,34 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     return this.opening;
   }
 
-  private async append(rec: JournalRecord): Promise<void> {
-    await (this.journal ?? (await this.opening)).append(rec);
+  /**
+   * Plain promise chaining, not async functions: on the durable hot path each async layer cost
+   * another promise and microtask per record.
+   */
+  private append(rec: JournalRecord): Promise<void> {
+    const j = this.journal;
+    if (j !== undefined) return j.append(rec).then(ignore);
+    return this.opening.then((o) => o.append(rec)).then(ignore);
   }
 
-  async spawned(a: StoredAgent): Promise<void> {
-    await this.append({
+  spawned(a: StoredAgent): Promise<void> {
+    return this.append({
       t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq,
       ...(a.parent === undefined ? {} : { parent: a.parent }),
       ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
     });
   }
 
-  async transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
-    await this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
+  transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
+    return this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
   }
 
-  async enqueue(m: StoredMessage): Promise<void> {
-    await this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }) });
+  enqueue(m: StoredMessage): Promise<void> {
+    return this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }) });
   }
 
-  async handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    await this.append({ t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
+  handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
+    return this.append({ t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
   }
 
   async recover(): Promise<RecoveredState> {
@@ -133,12 +141,12 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: toSerializedError(r.error) }) };
   }
 
-  async intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
-    await this.append({ t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
+  intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
+    return this.append({ t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
   }
 
-  async result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
-    await this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
+  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
+    return this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
   }
 
   async flush(): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "./lifecycle.js";
-import { Mailbox, type Letter } from "./mailbox.js";
+import { isLetter, Mailbox, type Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
 import type { AgentLogic, SendOptions } from "./logic.js";
@@ -233,8 +233,7 @@ export class Kernel {
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */
   adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string }): void {
-    const mb = (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
-    mb.force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
+    this.mailboxOf(p).force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
   }
 
   /** @internal a recovered agent resumes: running (and paused again if it was paused). */
@@ -270,10 +269,18 @@ export class Kernel {
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
-    if (from !== undefined && (from.taint.size > 0 || from.spec.tenant !== p.spec.tenant)) this.guards.effects?.message?.(from, p);
-    const letter: Letter = { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined };
-    if (p.durable && this.guards.journal !== undefined) return this.deliverDurable(p, letter, onFull);
-    return this.enqueue(p, letter, onFull);
+    if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
+    if (p.durable && this.guards.journal !== undefined) {
+      return this.deliverDurable(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
+    }
+    if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
+    // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
+    const mb = p.mailbox ?? this.mailboxOf(p);
+    if (mb.offer(payload, from?.id)) {
+      if (!p.queued) this.loop.schedule(p);
+      return;
+    }
+    return this.full(p, mb, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
   }
 
   private async deliverDurable(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
@@ -285,16 +292,25 @@ export class Kernel {
 
   /** @internal puts a letter in the mailbox, or parks/refuses it when full. */
   enqueue(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): void | Promise<void> {
-    const mb = (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
-    if (mb.offer(letter)) {
-      if (!p.queued) this.schedule(p);
+    const mb = p.mailbox ?? this.mailboxOf(p);
+    if (mb.offer(letter.payload, letter)) {
+      if (!p.queued) this.loop.schedule(p);
       return;
     }
+    return this.full(p, mb, letter, onFull);
+  }
+
+  private full(p: Proc, mb: Mailbox, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
     if ((onFull ?? mb.onFull) === "fail") {
       if (this.events.wants("mailbox.full")) this.events.emit("mailbox.full", { to: p.id, capacity: mb.capacity }, letter.from, "warn");
       throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full (${mb.capacity} messages)`, { details: { agent: p.id, capacity: mb.capacity } });
     }
     return mb.park(letter);
+  }
+
+  /** @internal the agent's mailbox, created on its first message. */
+  mailboxOf(p: Proc): Mailbox {
+    return (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
   }
 
   /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
@@ -338,7 +354,8 @@ export class Kernel {
     p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`));
     // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
     const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
-    if (p.current?.reply !== undefined) p.current.reply(refusal());
+    const cur = p.current;
+    if (isLetter(cur) && cur.reply !== undefined) cur.reply(refusal());
     const mb = p.mailbox;
     if (mb !== null && mb.length + mb.waiting > 0) {
       const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
@@ -379,7 +396,7 @@ export class Kernel {
     const mail = this.orphanMail.get(p.id);
     if (mail === undefined) return;
     this.orphanMail.delete(p.id);
-    const mb = (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
+    const mb = this.mailboxOf(p);
     for (const l of mail) mb.force(l);
   }
 

@@ -6,7 +6,7 @@
  */
 import { Ring, type AgentId } from "../core/index.js";
 
-/** One message in flight. `reply` is set for requests. */
+/** A message with more than a payload and a sender: a request (reply), or a journaled one (id). */
 export interface Letter {
   readonly payload: unknown;
   readonly from: AgentId | undefined;
@@ -16,6 +16,20 @@ export interface Letter {
   id: string | undefined;
 }
 
+/**
+ * What rides beside a payload in the mailbox: a Letter, or for a plain send just the sender's id
+ * (undefined from outside the kernel). Plain sends, the hot path, allocate nothing of their own.
+ */
+export type Meta = Letter | AgentId | undefined;
+
+export function isLetter(m: Meta): m is Letter {
+  return typeof m === "object";
+}
+
+export function senderOf(m: Meta): AgentId | undefined {
+  return typeof m === "object" ? m.from : m;
+}
+
 interface Parked {
   readonly letter: Letter;
   readonly admit: () => void;
@@ -23,11 +37,15 @@ interface Parked {
 }
 
 export class Mailbox {
-  // The queue is an inline power-of-two ring (not a Ring object): one less pointer to chase per message.
-  private buf: (Letter | undefined)[] = new Array<Letter | undefined>(4);
+  // An inline power-of-two ring of (payload, meta) pairs: no Letter object per plain message and one
+  // less pointer to chase per delivery. `n` counts messages; slot 2i holds a payload, 2i+1 its meta.
+  private buf: unknown[] = new Array<unknown>(8);
   private head = 0;
   private n = 0;
   private parked: Ring<Parked> | null = null;
+  /** Written by take(): the message taken. */
+  outPayload: unknown = undefined;
+  outMeta: Meta = undefined;
 
   constructor(
     readonly capacity: number,
@@ -41,29 +59,34 @@ export class Mailbox {
     return this.parked === null ? 0 : this.parked.length;
   }
 
-  /** True when the letter went in; false when the mailbox is full. */
-  offer(letter: Letter): boolean {
+  /** True when the message went in; false when the mailbox is full. */
+  offer(payload: unknown, meta: Meta): boolean {
     if (this.n >= this.capacity) return false;
-    this.push(letter);
+    this.push(payload, meta);
     return true;
   }
 
   /** Puts a letter in the mailbox regardless of capacity (recovery, moves between agents). */
   force(letter: Letter): void {
-    this.push(letter);
+    this.push(letter.payload, letter);
   }
 
-  private push(letter: Letter): void {
-    const buf = this.buf;
-    if (this.n === buf.length) {
-      const next = new Array<Letter | undefined>(buf.length * 2);
-      for (let i = 0; i < this.n; i++) next[i] = buf[(this.head + i) & (buf.length - 1)];
-      this.buf = next;
+  private push(payload: unknown, meta: Meta): void {
+    let buf = this.buf;
+    const slots = buf.length >> 1;
+    if (this.n === slots) {
+      const next = new Array<unknown>(buf.length * 2);
+      for (let i = 0; i < this.n; i++) {
+        const at = ((this.head + i) & (slots - 1)) << 1;
+        next[i << 1] = buf[at];
+        next[(i << 1) + 1] = buf[at + 1];
+      }
+      this.buf = buf = next;
       this.head = 0;
-      next[this.n++] = letter;
-      return;
     }
-    buf[(this.head + this.n) & (buf.length - 1)] = letter;
+    const at = ((this.head + this.n) & ((buf.length >> 1) - 1)) << 1;
+    buf[at] = payload;
+    buf[at + 1] = meta;
     this.n++;
   }
 
@@ -76,31 +99,40 @@ export class Mailbox {
     });
   }
 
-  take(): Letter | undefined {
-    if (this.n === 0) return undefined;
+  /** Takes the oldest message into outPayload/outMeta; false when empty. */
+  take(): boolean {
+    if (this.n === 0) return false;
     const buf = this.buf;
-    const l = buf[this.head];
-    buf[this.head] = undefined;
-    this.head = (this.head + 1) & (buf.length - 1);
+    const at = this.head << 1;
+    this.outPayload = buf[at];
+    this.outMeta = buf[at + 1] as Meta;
+    buf[at] = undefined;
+    buf[at + 1] = undefined;
+    this.head = (this.head + 1) & ((buf.length >> 1) - 1);
     this.n--;
     if (this.parked !== null && this.parked.length > 0 && this.n < this.capacity) {
       const p = this.parked.shift() as Parked;
-      this.push(p.letter);
+      this.push(p.letter.payload, p.letter);
       p.admit();
     }
-    return l;
+    return true;
   }
 
-  /** Queued letters in order (a copy), for status and durable moves. */
+  /** Queued messages in order, as letters (a copy), for status and moves. */
   peekAll(): Letter[] {
     const out: Letter[] = [];
-    for (let i = 0; i < this.n; i++) out.push(this.buf[(this.head + i) & (this.buf.length - 1)] as Letter);
+    const slots = this.buf.length >> 1;
+    for (let i = 0; i < this.n; i++) {
+      const at = ((this.head + i) & (slots - 1)) << 1;
+      const meta = this.buf[at + 1] as Meta;
+      out.push(isLetter(meta) ? meta : { payload: this.buf[at], from: meta, seq: 0, reply: undefined, id: undefined });
+    }
     return out;
   }
 
   private clear(): Letter[] {
     const out = this.peekAll();
-    this.buf = new Array<Letter | undefined>(4);
+    this.buf = new Array<unknown>(8);
     this.head = 0;
     this.n = 0;
     return out;

@@ -5,7 +5,7 @@
  */
 import type { AgentId, AgentStatus, TenantId } from "../core/index.js";
 import type { AgentLogic } from "./logic.js";
-import type { Mailbox, Letter } from "./mailbox.js";
+import type { Mailbox, Meta } from "./mailbox.js";
 import type { AgentSpec } from "./spec.js";
 import type { Caller } from "./syscalls.js";
 import type { SupervisorState } from "./supervisor-state.js";
@@ -18,8 +18,10 @@ export class Proc implements Caller {
   queued = false;
   /** A receive (or init) is in progress (async). */
   busy = false;
-  /** The letter being handled. */
-  current: Letter | undefined = undefined;
+  /** The message being handled: its letter, or for a plain send its sender (see Meta). */
+  current: Meta = undefined;
+  /** True while a receive is in progress (current may be undefined for a plain send from outside). */
+  handling = false;
   children: Proc[] | null = null;
   /** Set when this agent is a supervisor. */
   sup: SupervisorState | null = null;
@@ -50,6 +52,7 @@ export class Proc implements Caller {
   ) {
     this.createdAt = createdAt;
     this.durable = spec.durable === true && !spec.ephemeral;
+    this.tenant = spec.tenant as TenantId;
   }
 
   get agent(): AgentId {
@@ -58,9 +61,8 @@ export class Proc implements Caller {
   get name(): string {
     return this.spec.name;
   }
-  get tenant(): TenantId {
-    return this.spec.tenant as TenantId;
-  }
+  /** Cached from the spec (read on every cross-agent delivery). */
+  readonly tenant: TenantId;
   get capabilities(): readonly string[] {
     return this.spec.capabilities;
   }

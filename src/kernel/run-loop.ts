@@ -10,7 +10,7 @@ import { isTerminal } from "./lifecycle.js";
 import { isStop } from "./logic.js";
 import type { AgentCtx } from "./context.js";
 import type { Kernel } from "./kernel.js";
-import type { Letter } from "./mailbox.js";
+import { isLetter, type Meta } from "./mailbox.js";
 import type { Proc } from "./proc.js";
 
 export class RunLoop {
@@ -58,16 +58,17 @@ export class RunLoop {
         const p = q.shift();
         if (p === undefined) break;
         p.queued = false;
-        if (p.status !== "running" || p.busy || p.mailbox === null) continue;
-        const letter = p.mailbox.take();
-        if (letter === undefined) continue;
+        const mb = p.mailbox;
+        if (p.status !== "running" || p.busy || mb === null || !mb.take()) continue;
         if (hogMs > 0) {
           const t0 = coarse.now();
-          this.handle(p, letter);
+          this.handle(p, mb.outPayload, mb.outMeta);
           const dt = coarse.now() - t0;
           if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
-        } else this.handle(p, letter);
-        if (!p.queued && !p.busy && p.mailbox.length > 0 && p.status === "running") {
+        } else this.handle(p, mb.outPayload, mb.outMeta);
+        mb.outPayload = undefined;
+        mb.outMeta = undefined;
+        if (!p.queued && !p.busy && mb.length > 0 && p.status === "running") {
           p.queued = true;
           q.push(p);
         }
@@ -82,12 +83,13 @@ export class RunLoop {
     }
   };
 
-  /** One quantum: the agent's receive for one letter. */
-  private handle(p: Proc, letter: Letter): void {
+  /** One quantum: the agent's receive for one message. */
+  private handle(p: Proc, payload: unknown, letter: Meta): void {
     p.current = letter;
+    p.handling = true;
     let r: unknown;
     try {
-      r = p.logic.receive(p.state, letter.payload, p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx));
+      r = p.logic.receive(p.state, payload, p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx));
     } catch (e) {
       this.crash(p, letter, e);
       return;
@@ -112,11 +114,12 @@ export class RunLoop {
     this.handled(p, letter, r);
   }
 
-  private handled(p: Proc, letter: Letter, r: unknown): void {
+  private handled(p: Proc, letter: Meta, r: unknown): void {
     p.current = undefined;
+    p.handling = false;
     if (isTerminal(p.status)) return; // killed while an async receive ran
     if (isStop(r)) {
-      if (letter.reply !== undefined) letter.reply(null, r.result);
+      if (isLetter(letter) && letter.reply !== undefined) letter.reply(null, r.result);
       this.checkpoint(p, letter);
       this.k.exit(p, r.outcome, r.reason ?? "stopped", r.outcome === "completed" ? "normal" : "abnormal", r.result);
       return;
@@ -125,7 +128,7 @@ export class RunLoop {
     if (p.durable) this.checkpoint(p, letter);
   }
 
-  private checkpoint(p: Proc, letter: Letter): void {
+  private checkpoint(p: Proc, letter: Meta): void {
     const j = this.k.guards.journal;
     if (j === undefined || !p.durable) return;
     let snap: unknown;
@@ -135,13 +138,14 @@ export class RunLoop {
       this.k.kernelError(e, `snapshot of ${p.id}`);
       return;
     }
-    j.handled(p.id, letter.id as MessageId | undefined, snap, p.callSeq).catch((e: unknown) => this.k.kernelError(e, `checkpoint of ${p.id}`));
+    j.handled(p.id, (isLetter(letter) ? letter.id : undefined) as MessageId | undefined, snap, p.callSeq).catch((e: unknown) => this.k.kernelError(e, `checkpoint of ${p.id}`));
   }
 
-  private crash(p: Proc, letter: Letter, e: unknown): void {
+  private crash(p: Proc, letter: Meta, e: unknown): void {
     p.current = undefined;
+    p.handling = false;
     const err = toAiosError(e, "E_AGENT_CRASHED");
-    if (letter.reply !== undefined) {
+    if (isLetter(letter) && letter.reply !== undefined) {
       // The requester learns why: a typed failure (E_QUOTA, E_MODEL, ...) keeps its code.
       letter.reply(new AiosError(err.code, `${p.spec.name} (${p.id}) crashed handling the request: ${err.message}`, { cause: e, retryable: err.retryable, details: err.details }));
     }
