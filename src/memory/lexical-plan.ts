@@ -43,8 +43,9 @@ export class CommonTerms {
 
   /** The terms to search with, given the store's (approximate) record count. */
   select(terms: readonly string[], docs: number): string[] {
+    if (docs < this.minDocs) return [...terms];
     const unique = [...new Set(terms)];
-    if (unique.length < 2 || docs < this.minDocs) return unique;
+    if (unique.length < 2) return unique;
     const limit = this.fraction * docs;
     const withDf = unique.map((t) => ({ t, n: this.frequency(t, docs) }));
     const kept = withDf.filter((x) => x.n <= limit).map((x) => x.t);

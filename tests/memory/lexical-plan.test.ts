@@ -16,6 +16,8 @@ describe("lexical plan: common terms in a large store", () => {
     expect(plan.select(["the", "of"], 1000)).toEqual(["of"]);
     expect(plan.select(["the", "zebra"], 50)).toEqual(["the", "zebra"]);
     expect(plan.select(["zebra", "zebra"], 1000)).toEqual(["zebra"]);
+    // A small store's query runs exactly as written (a repeated word keeps its extra weight).
+    expect(plan.select(["the", "the", "zebra"], 50)).toEqual(["the", "the", "zebra"]);
     // Frequencies are cached until the store has grown by a tenth.
     const before = counted;
     plan.select(["the", "zebra"], 1050);
