@@ -1,7 +1,8 @@
 /**
  * One bubblewrap process and its pipes. Invariants:
  * - it runs in its own process group (detached), so `killGroup` takes bwrap down with SIGKILL;
- *   --die-with-parent and the pid namespace take everything inside down with it;
+ *   --die-with-parent and the pid namespace take everything inside down with it, and closing the
+ *   control socket stops a sandbox that was still being set up (see killGroup);
  * - stdout and stderr are each captured up to `maxOutputBytes` from the start (the rest is drained
  *   and dropped, so a chatty command can neither block on a full pipe nor fill our memory);
  * - `ready` resolves true once the launcher said "R" on the control socket (fd 3: the sandbox is
@@ -84,12 +85,19 @@ export class SandboxProcess {
   }
 
   killGroup(): void {
-    if (this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, "SIGKILL");
-    } catch {
-      // already gone
+    if (this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
+    // bwrap's sandbox child sets its parent-death signal only at the end of its setup, so one
+    // killed mid-setup would live on as an orphan (and a prepared one would wait for argv forever).
+    // With our end of the control socket gone it cannot pass the launcher's "R": the write fails
+    // (EPIPE, set -e) and it exits. After "R" the parent-death signals are in place.
+    this.control?.destroy();
+    this.child.stdin?.destroy();
   }
 
   /** Idle (prepared, unclaimed): hold no reference on the event loop. */

@@ -111,4 +111,17 @@ describe.skipIf(!hasBwrap)("shell.execute prepared sandboxes", () => {
     }
     expect(bwrapChildren().filter((p) => !before.includes(p))).toHaveLength(0);
   });
+
+  it("ends a call killed at any point of its sandbox's setup (no orphan holds it open)", async () => {
+    const reg = registry();
+    for (let ms = 0; ms <= 60; ms++) {
+      const clock = new SimulatedClock();
+      const p = reg.execute("shell.execute", { command: "sh", args: ["-c", "sleep 30 & sleep 30"], timeoutMs: 1000 }, ctxFor(CAPS, clock)) as Promise<SandboxResult>;
+      // Not a wait for an outcome: real time only places the kill at a different point of bwrap's
+      // setup (clone, mounts, pivot_root, launcher) each round.
+      await new Promise((r) => setTimeout(r, ms));
+      clock.advance(1000);
+      expect(await p).toMatchObject({ timedOut: true, signal: "SIGKILL" });
+    }
+  }, 20_000);
 });
