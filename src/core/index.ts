@@ -7,3 +7,4 @@ export * from "./logger.js";
 export * from "./random.js";
 export * from "./ring.js";
 export * from "./coarse-clock.js";
+export * from "./canonical.js";
