@@ -172,45 +172,42 @@ export class Kernel {
    */
   start(p: Proc, restored = false): void | Promise<void> {
     if (p.durable || p.spec.kind === "supervisor") return this.startAsync(p, restored);
-    if (restored || p.logic.init === undefined) return this.running(p);
+    const init = restored ? undefined : this.init(p);
+    return init === undefined ? this.running(p) : init.then(() => this.running(p));
+  }
+
+  private async startAsync(p: Proc, restored: boolean): Promise<void> {
+    if (p.durable) await this.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
+    const init = restored ? undefined : this.init(p);
+    if (init !== undefined) await init;
+    this.running(p);
+    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
+  }
+
+  /** Runs the logic's init into p.state: synchronously when it is, else a promise (busy meanwhile). */
+  private init(p: Proc): Promise<void> | undefined {
+    if (p.logic.init === undefined) return undefined;
     let s: unknown;
     try {
       s = p.logic.init(this.ctxOf(p), p.spec.args);
     } catch (e) {
       this.initFailed(p, e);
     }
-    if (s instanceof Promise) return this.finishAsyncInit(p, s);
-    p.state = s;
-    return this.running(p);
-  }
-
-  private async startAsync(p: Proc, restored: boolean): Promise<void> {
-    if (p.durable) await this.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
-    if (!restored && p.logic.init !== undefined) {
-      let s: unknown;
-      try {
-        s = p.logic.init(this.ctxOf(p), p.spec.args);
-      } catch (e) {
-        this.initFailed(p, e);
-      }
-      if (s instanceof Promise) return this.finishAsyncInit(p, s);
+    if (!(s instanceof Promise)) {
       p.state = s;
+      return undefined;
     }
-    this.running(p);
-    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
-  }
-
-  private async finishAsyncInit(p: Proc, s: Promise<unknown>): Promise<void> {
     p.busy = true;
-    try {
-      p.state = await s;
-    } catch (e) {
-      p.busy = false;
-      this.initFailed(p, e);
-    }
-    p.busy = false;
-    this.running(p);
-    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
+    return s.then(
+      (state: unknown) => {
+        p.busy = false;
+        p.state = state;
+      },
+      (e: unknown) => {
+        p.busy = false;
+        this.initFailed(p, e);
+      },
+    );
   }
 
   private initFailed(p: Proc, e: unknown): never {

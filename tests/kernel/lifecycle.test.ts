@@ -84,6 +84,17 @@ describe("lifecycle operations on agents", () => {
     await os.shutdown();
   });
 
+  it("waits for an async init, and fails an agent whose async init rejects", async () => {
+    const { os } = await bootSim();
+    const id = await os.spawn({ name: "slow-init", kind: "code", logic: { init: async () => 41, receive: (n: number, _m: unknown, ctx) => (ctx.reply(n + 1), n + 1) } });
+    expect(os.status(id).status).toBe("running");
+    expect(await os.request(id, "x")).toBe(42);
+    await expect(os.spawn({ name: "bad-async", kind: "code", logic: { init: async () => { throw new Error("no db"); }, receive: (s: unknown) => s } }))
+      .rejects.toThrow(/failed in init: no db/);
+    expect(os.ps({ name: "bad-async" })[0]?.status).toBe("failed");
+    await os.shutdown();
+  });
+
   it("fails an agent whose init throws, and spawn reports it", async () => {
     const { os } = await bootSim();
     await expect(os.spawn({ name: "bad", kind: "code", logic: { init: () => { throw new Error("no config"); }, receive: (s: unknown) => s } }))
