@@ -17,6 +17,8 @@ import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 
 export const CONTROL_FD = 3;
+/** bwrap's --json-status-fd: it names the sandbox's init (host pid) right after clone. */
+export const STATUS_FD = 4;
 
 export interface SandboxSpawn {
   readonly bwrap: string;
@@ -45,11 +47,14 @@ export class SandboxProcess {
   readonly stderr: Capture;
   private readonly child: ChildProcess;
   private readonly control: Socket | undefined;
+  /** Host pid of the sandbox's pid-namespace init, once bwrap has reported it. */
+  private initPid: number | undefined;
+  private killed = false;
 
   constructor(s: SandboxSpawn) {
     const asRoot = process.getuid?.() === 0;
     this.child = spawn(s.bwrap, s.args, {
-      stdio: ["pipe", "pipe", "pipe", "pipe"], // libuv makes these socketpairs: fd 3 is two-way
+      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"], // libuv makes these socketpairs: fd 3 is two-way
       detached: true, // its own process group, so the timeout can kill the group
       env: {},
       ...(asRoot ? { uid: s.hostUid, gid: s.hostUid } : {}),
@@ -58,6 +63,19 @@ export class SandboxProcess {
     this.control = control instanceof Socket ? control : undefined;
     this.control?.on("error", () => undefined);
     this.child.stdin?.on("error", () => undefined); // the command may exit without reading its input
+    const status = this.child.stdio[STATUS_FD];
+    if (status instanceof Socket) {
+      let text = "";
+      status.on("error", () => undefined);
+      status.on("data", (b: Buffer) => {
+        if (this.initPid !== undefined || text.length > 4096) return;
+        text += b.toString("utf8");
+        const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+        if (m === null) return;
+        this.initPid = Number(m[1]);
+        if (this.killed) this.killInit();
+      });
+    }
     this.stdout = capture(this.child.stdout, s.maxOutputBytes);
     this.stderr = capture(this.child.stderr, s.maxOutputBytes);
     // "close" (not "exit"): the pipes have drained too, so the captures are complete.
@@ -92,12 +110,26 @@ export class SandboxProcess {
         // already gone
       }
     }
-    // bwrap's sandbox child sets its parent-death signal only at the end of its setup, so one
-    // killed mid-setup would live on as an orphan (and a prepared one would wait for argv forever).
-    // With our end of the control socket gone it cannot pass the launcher's "R": the write fails
-    // (EPIPE, set -e) and it exits. After "R" the parent-death signals are in place.
+    // bwrap's sandbox child leaves our process group (setsid) a moment before it sets its
+    // parent-death signal, so one killed in between would live on as an orphan. Two locks: SIGKILL
+    // to the pid namespace's init ends everything in the namespace; and without our end of the
+    // control socket the launcher cannot pass its "R" (EPIPE, set -e), so no command starts.
+    this.killed = true;
+    this.killInit();
     this.control?.destroy();
     this.child.stdin?.destroy();
+  }
+
+  private killInit(): void {
+    // Only while bwrap, the init's parent, has not been seen to exit: until bwrap exits nobody
+    // else can reap the init, so its pid is not free for reuse (after that, reuse would need the
+    // pid space to wrap within the moment before node notices).
+    if (this.initPid === undefined || this.hasExited) return;
+    try {
+      process.kill(this.initPid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   }
 
   /** Idle (prepared, unclaimed): hold no reference on the event loop. */

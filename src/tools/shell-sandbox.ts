@@ -16,7 +16,7 @@ import { AiosError, type Clock } from "../core/index.js";
 import { bwrapArgs, preparedBwrapArgs, type BwrapPlan } from "./bwrap-args.js";
 import type { PreparedSandboxes } from "./prepared-sandboxes.js";
 import { argvScript, MAX_PREPARED_ARGV } from "./sandbox-launcher.js";
-import { CONTROL_FD, SandboxProcess } from "./sandbox-process.js";
+import { CONTROL_FD, SandboxProcess, STATUS_FD } from "./sandbox-process.js";
 
 export interface SandboxRunOptions {
   readonly clock: Clock;
@@ -55,13 +55,13 @@ export function runSandboxed(plan: Plan, o: SandboxRunOptions): Promise<SandboxR
   const hostUid = o.hostUid ?? 65534;
   const spawnArgs = (args: string[]): SandboxProcess => new SandboxProcess({ bwrap, args, maxOutputBytes: o.maxOutputBytes, hostUid });
   const shape = o.prepared !== undefined && plan.mounts.length === 0 ? shapeKey(plan, bwrap, hostUid, o.maxOutputBytes) : undefined;
-  const prepare = (): SandboxProcess => spawnArgs(preparedBwrapArgs({ ...plan, controlFd: CONTROL_FD }));
+  const prepare = (): SandboxProcess => spawnArgs(preparedBwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
   let script: string | undefined;
   let sandbox: SandboxProcess;
   try {
     script = shape === undefined ? undefined : argvScript(plan.command, plan.args);
     if (script !== undefined && Buffer.byteLength(script) > MAX_PREPARED_ARGV) script = undefined;
-    sandbox = shape !== undefined && script !== undefined ? (o.prepared?.take(shape) ?? prepare()) : spawnArgs(bwrapArgs({ ...plan, controlFd: CONTROL_FD }));
+    sandbox = shape !== undefined && script !== undefined ? (o.prepared?.take(shape) ?? prepare()) : spawnArgs(bwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
   } catch (e) {
     return Promise.reject(e instanceof AiosError ? e : new AiosError("E_INVALID_ARG", e instanceof Error ? e.message : String(e), { cause: e }));
   }
