@@ -65,7 +65,10 @@ export function preparedLauncher(l: SandboxLimits, controlFd: number): string[] 
 /** The message a prepared launcher reads: line count, then `exec 'command' 'arg' ...`. */
 export function argvScript(command: string, args: readonly string[]): string {
   const words = [command, ...args].map((w, i) => {
-    if (w.includes("\u0000")) throw new AiosError("E_INVALID_ARG", `args[${i - 1}] contains a NUL byte`, { details: { path: i === 0 ? "command" : `args.${i - 1}` } });
+    if (w.includes("\u0000")) {
+      const path = i === 0 ? "command" : `args.${i - 1}`;
+      throw new AiosError("E_INVALID_ARG", `${path} contains a NUL byte`, { details: { path } });
+    }
     return `'${w.replaceAll("'", "'\\''")}'`;
   });
   const body = `exec ${words.join(" ")}`;
