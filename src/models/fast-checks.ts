@@ -95,13 +95,13 @@ export function invokeFields(raw: unknown): InvokeFields | undefined {
   if (tools !== undefined && !Array.isArray(tools)) return undefined;
   if (maxTokens !== undefined && !(Number.isSafeInteger(maxTokens) && (maxTokens as number) >= 1)) return undefined;
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2)) return undefined;
-  return {
-    messages: messages as unknown[],
-    ...(model === undefined ? {} : { model }),
-    ...(tools === undefined ? {} : { tools: tools as unknown[] }),
-    ...(maxTokens === undefined ? {} : { maxTokens: maxTokens as number }),
-    ...(temperature === undefined ? {} : { temperature }),
-  };
+  // Field by field, not by conditional spreads: this runs on every model call.
+  const out: { -readonly [K in keyof InvokeFields]: InvokeFields[K] } = { messages: messages as unknown[] };
+  if (model !== undefined) out.model = model;
+  if (tools !== undefined) out.tools = tools as unknown[];
+  if (maxTokens !== undefined) out.maxTokens = maxTokens as number;
+  if (temperature !== undefined) out.temperature = temperature;
+  return out;
 }
 
 const TURN_KEYS = ["text", "toolCalls", "usage", "error"];

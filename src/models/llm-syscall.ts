@@ -82,9 +82,38 @@ interface Parsed {
   readonly estimate: number;
 }
 
+/**
+ * The arguments the dispatcher sees after parse(): every parsed field (so a stage that copies them —
+ * the security plugin's secret substitution — keeps maxTokens, temperature and output), with the
+ * whole parse riding along in a private field (invisible to policy, audit and the journal), so
+ * requires(), pool() and the handler read it without a second parse or a per-call WeakMap entry.
+ */
+class ParsedArgs {
+  readonly model: string;
+  readonly messages: ChatMessage[];
+  // `declare`: an absent field stays absent (no own property set to undefined first).
+  declare readonly tools?: ToolSchema[];
+  declare readonly maxTokens?: number;
+  declare readonly temperature?: number;
+  declare readonly output?: Parsed["full"]["output"];
+  readonly #parsed: Parsed;
+  constructor(p: Parsed) {
+    const f = p.full;
+    this.model = p.model;
+    this.messages = f.messages;
+    const self = this as { -readonly [K in keyof ParsedArgs]: ParsedArgs[K] };
+    if (f.tools !== undefined) self.tools = f.tools;
+    if (f.maxTokens !== undefined) self.maxTokens = f.maxTokens;
+    if (f.temperature !== undefined) self.temperature = f.temperature;
+    if (f.output !== undefined) self.output = f.output;
+    this.#parsed = p;
+  }
+  static of(args: unknown): Parsed | undefined {
+    return args instanceof ParsedArgs ? args.#parsed : undefined;
+  }
+}
+
 export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | undefined): SyscallDef<"LlmInvoke"> {
-  // parse() and handler() see the same object; the full parse rides along without a second parse.
-  const parsed = new WeakMap<object, Parsed>();
   const parse = (raw: unknown): Parsed => {
     // The common shape is checked by hand (fast-checks.ts); zod decides, and words the error, otherwise.
     let data: z.output<typeof ArgsSchema> | InvokeFields | undefined = invokeFields(raw);
@@ -103,10 +132,17 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
     if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
     if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
     const estimate = promptTokens(messages, tools, estimateTokens) + (data.maxTokens ?? 0);
-    const { tools: _raw, messages: _msgs, ...rest } = data;
-    return { model, full: { ...rest, messages, ...(tools === undefined ? {} : { tools }) }, estimate };
+    // Built field by field: object rest/spread takes a slow generic path on this per-call object.
+    const full: { -readonly [K in keyof Parsed["full"]]: Parsed["full"][K] } = { messages };
+    if (tools !== undefined) full.tools = tools;
+    if (data.maxTokens !== undefined) full.maxTokens = data.maxTokens;
+    if (data.temperature !== undefined) full.temperature = data.temperature;
+    if ("output" in data && data.output !== undefined) full.output = data.output;
+    if (data.model !== undefined) full.model = data.model;
+    return { model, full, estimate };
   };
-  const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => parsed.get(args) ?? parse(args);
+  // A stage that replaced the arguments (e.g. an effects.prepare) hands over a plain object: parse it.
+  const lookup = (args: SyscallArgs<"LlmInvoke">): Parsed => ParsedArgs.of(args) ?? parse(args);
   return {
     name: "LlmInvoke",
     // A model call changes nothing outside the kernel, but its answer is not deterministic: durable
@@ -116,10 +152,7 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
     // The local backend can give its slot up at a token boundary for a higher-priority request.
     preemptible: true,
     parse(raw) {
-      const p = parse(raw);
-      const args: SyscallArgs<"LlmInvoke"> = { model: p.model, messages: p.full.messages, ...(p.full.tools === undefined ? {} : { tools: p.full.tools }) };
-      parsed.set(args, p);
-      return args;
+      return new ParsedArgs(parse(raw));
     },
     requires: (args) => {
       const p = lookup(args);
