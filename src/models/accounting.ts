@@ -29,14 +29,8 @@ export class Accounting {
   /** Records one call; returns its cost. */
   record(agent: string, tenant: string, usage: Usage, price: Price | undefined): number {
     const cost = costOf(usage, price);
-    for (const [map, key] of [[this.agents, agent], [this.tenants, tenant]] as const) {
-      let t = map.get(key);
-      if (t === undefined) map.set(key, (t = { promptTokens: 0, completionTokens: 0, cost: 0, calls: 0 }));
-      t.promptTokens += usage.promptTokens;
-      t.completionTokens += usage.completionTokens;
-      t.cost += cost;
-      t.calls++;
-    }
+    add(this.agents, agent, usage, cost);
+    add(this.tenants, tenant, usage, cost);
     return cost;
   }
 
@@ -50,4 +44,13 @@ export class Accounting {
   forgetAgent(id: string): void {
     this.agents.delete(id);
   }
+}
+
+function add(map: Map<string, UsageTotals>, key: string, usage: Usage, cost: number): void {
+  let t = map.get(key);
+  if (t === undefined) map.set(key, (t = { promptTokens: 0, completionTokens: 0, cost: 0, calls: 0 }));
+  t.promptTokens += usage.promptTokens;
+  t.completionTokens += usage.completionTokens;
+  t.cost += cost;
+  t.calls++;
 }

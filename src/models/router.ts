@@ -10,7 +10,7 @@ import "./events.js";
 import { Accounting, type Price } from "./accounting.js";
 import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./breaker.js";
 import { createProvider, type ModelsConfig, type Route } from "./config.js";
-import type { ChatRequest, ChatResult, ModelProvider } from "./types.js";
+import type { ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 
 export interface BackoffOptions {
   readonly initialMs?: number;
@@ -91,7 +91,12 @@ export class ModelRouter {
   candidates(name: string): string[] {
     const route = this.routes[name];
     let first: string[];
-    if (route === undefined) first = [name];
+    if (route === undefined) {
+      // The common case, a plain entry without fallbacks, allocates one small array and no closure.
+      const b = this.backends.get(name);
+      if (b !== undefined && b.fallback.length === 0) return [name];
+      first = [name];
+    }
     else if (route.policy === "fixed") first = [...route.models];
     else if (route.policy === "cheapest") first = [...route.models].sort((a, b) => this.unitPrice(a) - this.unitPrice(b));
     else if (route.policy === "fastest") first = [...route.models].sort((a, b) => (this.backends.get(a)?.latencyMs ?? 0) - (this.backends.get(b)?.latencyMs ?? 0));
@@ -165,13 +170,11 @@ export class ModelRouter {
   private async once(b: Backend, call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
     const t0 = this.o.clock.monotonic();
     const maxTokens = call.maxTokens ?? b.maxTokens;
-    const opts = {
-      session: call.agent,
-      ...(call.signal ? { signal: call.signal } : {}),
-      ...(call.preemption ? { preemption: call.preemption } : {}),
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
-    };
+    const opts: { -readonly [K in keyof ChatOptions]: ChatOptions[K] } = { session: call.agent };
+    if (call.signal) opts.signal = call.signal;
+    if (call.preemption) opts.preemption = call.preemption;
+    if (maxTokens !== undefined) opts.maxTokens = maxTokens;
+    if (call.temperature !== undefined) opts.temperature = call.temperature;
     let result: ChatResult | undefined;
     const ev = this.o.events;
     if (ev?.wants("model.token") === true) {
@@ -189,7 +192,8 @@ export class ModelRouter {
     if (ev?.wants("model.call") === true) {
       ev.emit("model.call", { model: call.model, backend: b.name, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, cost, durationMs }, call.agent);
     }
-    return { ...result, backend: b.name, cost };
+    // Field by field: a spread of the provider's result takes a slow generic path on every call.
+    return { text: result.text, toolCalls: result.toolCalls, usage: result.usage, finishReason: result.finishReason, model: result.model, backend: b.name, cost };
   }
 
   release(session: string): void {

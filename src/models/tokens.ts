@@ -13,14 +13,22 @@ export const estimateTokens: TokenCounter = (text) => Math.ceil(text.length / 4)
 /** Counts per (counter, message object): conversations are re-counted every turn, messages rarely change. */
 const memo = new WeakMap<TokenCounter, WeakMap<ChatMessage, number>>();
 
-export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+function counts(count: TokenCounter): WeakMap<ChatMessage, number> {
   let byMsg = memo.get(count);
   if (byMsg === undefined) memo.set(count, (byMsg = new WeakMap()));
+  return byMsg;
+}
+
+function memoised(m: ChatMessage, count: TokenCounter, byMsg: WeakMap<ChatMessage, number>): number {
   const hit = byMsg.get(m);
   if (hit !== undefined && Object.isFrozen(m)) return hit;
   const n = countMessage(m, count);
   byMsg.set(m, n);
   return n;
+}
+
+export function messageTokens(m: ChatMessage, count: TokenCounter): number {
+  return memoised(m, count, counts(count));
 }
 
 function countMessage(m: ChatMessage, count: TokenCounter): number {
@@ -32,7 +40,8 @@ function countMessage(m: ChatMessage, count: TokenCounter): number {
 
 export function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSchema[] | undefined, count: TokenCounter): number {
   let n = 0;
-  for (const m of messages) n += messageTokens(m, count);
+  const byMsg = counts(count); // once per conversation, not per message
+  for (const m of messages) n += memoised(m, count, byMsg);
   for (const t of tools ?? []) n += 8 + count(t.name) + count(t.description ?? "") + count(JSON.stringify(t.parameters));
   return n;
 }
