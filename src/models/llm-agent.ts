@@ -18,7 +18,7 @@ import { fitContext, summaryPrompt, type OverflowStrategy } from "./context.js";
 import type { LlmInvokeArgs, LlmInvokeResult } from "./llm-syscall.js";
 import { restoreState, snapshotState, type LlmState } from "./llm-state.js";
 import { compileOutputSchema } from "./output-schema.js";
-import type { TokenCounter } from "./tokens.js";
+import { promptTokens, type TokenCounter } from "./tokens.js";
 import type { ChatMessage, ToolSchema } from "./types.js";
 
 export interface LlmAgentDeps {
@@ -64,14 +64,13 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
   const maxSteps = spec.maxSteps ?? deps.defaultMaxSteps;
   const win = deps.window(model);
 
-  const invoke = (ctx: AgentContext, messages: readonly ChatMessage[], withTools: boolean, maxTokens: number | undefined): Promise<LlmInvokeResult> => {
-    const args: LlmInvokeArgs = {
-      model,
-      messages,
-      ...(withTools && tools.length > 0 ? { tools } : {}),
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      ...(withTools && spec.output !== undefined ? { output: { schema: spec.output } } : {}),
-    };
+  // The structured-output request is the same every turn: built once.
+  const output = spec.output === undefined ? undefined : { schema: spec.output };
+  const invoke = (ctx: AgentContext, messages: readonly ChatMessage[], maxTokens: number | undefined): Promise<LlmInvokeResult> => {
+    const args: { -readonly [K in keyof LlmInvokeArgs]: LlmInvokeArgs[K] } = { model, messages };
+    if (tools.length > 0) args.tools = tools;
+    if (maxTokens !== undefined) args.maxTokens = maxTokens;
+    if (output !== undefined) args.output = output;
     // The kernel's SyscallMap types LlmInvoke loosely; this module's parse/handler give it these types.
     return ctx.sys.LlmInvoke(args as { model: string; messages: unknown[] }) as Promise<LlmInvokeResult>;
   };
@@ -86,7 +85,12 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     if (b?.wallTimeMs !== undefined && elapsed >= b.wallTimeMs) throw quota(spec, "wallTimeMs", b.wallTimeMs, elapsed);
   };
 
-  const fit = async (s: LlmState, ctx: AgentContext, reserve: number): Promise<void> => {
+  /** Fits the conversation into the window; synchronous (no promise) when it fits as it is. */
+  const fit = (s: LlmState, ctx: AgentContext, reserve: number): Promise<void> | undefined => {
+    if (promptTokens(s.messages, tools, win.count) <= win.contextSize - reserve) return undefined;
+    return refit(s, ctx, reserve);
+  };
+  const refit = async (s: LlmState, ctx: AgentContext, reserve: number): Promise<void> => {
     const fitted = await fitContext(s.messages, tools, {
       contextSize: win.contextSize,
       reserveTokens: reserve,
@@ -132,8 +136,9 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
       checkBudgets(s);
       const left = spec.budget?.tokens === undefined ? undefined : spec.budget.tokens - s.promptTokens - s.completionTokens;
       const maxTokens = left === undefined ? deps.maxTokens : Math.max(1, Math.min(left, deps.maxTokens ?? left));
-      await fit(s, ctx, maxTokens ?? deps.reserveTokens);
-      const r = await invoke(ctx, s.messages, true, maxTokens);
+      const fitting = fit(s, ctx, maxTokens ?? deps.reserveTokens);
+      if (fitting !== undefined) await fitting;
+      const r = await invoke(ctx, s.messages, maxTokens);
       s.steps++;
       s.promptTokens += r.usage.promptTokens;
       s.completionTokens += r.usage.completionTokens;
