@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tools/ module needs, idempotently:
 #   bubblewrap  - the shell.execute sandbox (bwrap)
-#   util-linux  - prlimit, the rlimit wrapper inside the sandbox
+#   util-linux  - mount, setsid and friends the sandbox tests rely on (rlimits are set by dash `ulimit`)
 #   chromium    - the browser that browser.navigate drives through playwright-core
 #   ca-certificates, fonts-liberation - TLS roots and a font so pages render headless
 # Safe to run repeatedly: packages already present are skipped without touching apt at all.

@@ -50,6 +50,7 @@ export function toolsPlugin(options: ToolsPluginOptions = {}): ToolsPlugin {
     install(kernel: ToolsKernel) {
       kernel.syscalls.register(toolCallSyscall(registry, kernel, options.toolCall));
       if (browser !== undefined) kernel.onShutdown(() => browser.close());
+      kernel.onShutdown(() => registry.dispose());
     },
   };
 }

@@ -46,6 +46,11 @@ export class ToolRegistry {
     return this.tools.has(name);
   }
 
+  /** Releases every tool's held resources (the kernel calls this at shutdown). */
+  async dispose(): Promise<void> {
+    for (const t of this.tools.values()) await t.dispose?.();
+  }
+
   get(name: string): AnyTool {
     const t = this.tools.get(name);
     if (t === undefined) throw new AiosError("E_NO_TOOL", `no tool named "${name}"`, { details: { tool: name } });

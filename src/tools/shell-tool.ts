@@ -105,6 +105,8 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
           },
         );
       },
+      // Sandboxes started ahead of the next call are killed at shutdown, not left to expire.
+      dispose: () => prepared?.dispose(),
     }),
   );
 }

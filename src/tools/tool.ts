@@ -36,6 +36,8 @@ export interface Tool<I = unknown, O = unknown> {
   /** Capabilities the call needs, beyond `tool:<name>#call`, from the validated input. */
   readonly requires: (args: I, caller: Caller) => readonly CapabilityRequest[];
   readonly execute: (args: I, ctx: ToolContext) => Promise<O>;
+  /** Releases what the tool holds between calls (prepared sandboxes, a browser); run at shutdown. */
+  readonly dispose?: () => void | Promise<void>;
 }
 
 /** Erased form the registry stores (inputs are validated before they reach `execute`). */

@@ -67,3 +67,27 @@ describe("ToolRegistry", () => {
     expect(() => def.parse({ args: {} })).toThrow(/ToolCall.tool/);
   });
 });
+
+describe("tool disposal", () => {
+  it("releases every tool's held resources once, at the kernel's shutdown", async () => {
+    const { boot } = await import("../../src/kernel/index.js");
+    const { toolsPlugin } = await import("../../src/tools/index.js");
+    const disposed: string[] = [];
+    const registry = new ToolRegistry();
+    registry.register(
+      defineTool({
+        name: "test.holder",
+        description: "holds something between calls",
+        input: z.object({}),
+        sideEffect: false,
+        requires: () => [],
+        execute: async () => ({}),
+        dispose: () => void disposed.push("test.holder"),
+      }) as never,
+    );
+    const os = await boot({ plugins: [toolsPlugin({ registry, file: false, http: false, shell: false, browser: false, spawn: false })] });
+    expect(disposed).toEqual([]);
+    await os.shutdown();
+    expect(disposed).toEqual(["test.holder"]);
+  });
+});
