@@ -31,27 +31,46 @@ function deepFreeze<T>(v: T): T {
 }
 
 /**
+ * What each array was when it was last validated (a copy of its elements). An agent re-sends the
+ * same, growing conversation array every turn: the elements it still shares with that copy, by
+ * identity, are validated and frozen already, so only the new tail is looked at — no per-message
+ * WeakSet probe for the whole conversation on every call.
+ */
+const lastValidated = new WeakMap<readonly unknown[], readonly unknown[]>();
+
+/**
  * Validates each element once; valid originals are frozen and remembered, then used as they are.
  * `accepts` is a hand-written check that answers true only for input the schema accepts (fast-checks.ts),
- * so only the unusual element pays for zod.
+ * so only the unusual element pays for zod. Returns a copy of the array (the caller may grow its own).
  */
 function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field: string, accepts?: (v: unknown) => v is T): T[] {
-  return items.map((item, i) => {
-    if (typeof item === "object" && item !== null && validated.has(item)) return item as T;
-    if (accepts?.(item) === true) {
-      validated.add(deepFreeze(item as object));
-      return item;
-    }
-    const r = schema.safeParse(item);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      const path = [field, String(i), ...(issue?.path.map(String) ?? [])].join(".");
-      throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path}: ${issue?.message ?? "invalid"}`, { details: { path } });
-    }
-    // A strict schema passed, so the original holds exactly the validated data; freeze and keep it.
+  const out = new Array<T>(items.length);
+  const prev = lastValidated.get(items);
+  let i = 0;
+  if (prev !== undefined) {
+    const n = Math.min(prev.length, items.length);
+    for (; i < n && items[i] === prev[i]; i++) out[i] = items[i] as T;
+  }
+  for (; i < items.length; i++) out[i] = validateOne(items[i], i, schema, field, accepts);
+  lastValidated.set(items, out);
+  return out;
+}
+
+function validateOne<T>(item: unknown, i: number, schema: z.ZodType<T>, field: string, accepts?: (v: unknown) => v is T): T {
+  if (typeof item === "object" && item !== null && validated.has(item)) return item as T;
+  if (accepts?.(item) === true) {
     validated.add(deepFreeze(item as object));
-    return item as T;
-  });
+    return item;
+  }
+  const r = schema.safeParse(item);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = [field, String(i), ...(issue?.path.map(String) ?? [])].join(".");
+    throw new AiosError("E_INVALID_ARG", `LlmInvoke: ${path}: ${issue?.message ?? "invalid"}`, { details: { path } });
+  }
+  // A strict schema passed, so the original holds exactly the validated data; freeze and keep it.
+  validated.add(deepFreeze(item as object));
+  return item as T;
 }
 
 /** The authority on LlmInvoke's arguments (exported for the fast path's equivalence test). */
@@ -131,7 +150,9 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
     const model = data.model ?? defaultModel;
     if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
     if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
-    const estimate = promptTokens(messages, tools, estimateTokens) + (data.maxTokens ?? 0);
+    // Counted on the caller's own array (now validated and frozen): the same array the agent's window
+    // check counted, so the conversation token cache (tokens.ts) is shared and only new messages count.
+    const estimate = promptTokens(data.messages as readonly ChatMessage[], tools, estimateTokens) + (data.maxTokens ?? 0);
     // Built field by field: object rest/spread takes a slow generic path on this per-call object.
     const full: { -readonly [K in keyof Parsed["full"]]: Parsed["full"][K] } = { messages };
     if (tools !== undefined) full.tools = tools;

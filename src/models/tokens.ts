@@ -38,10 +38,44 @@ function countMessage(m: ChatMessage, count: TokenCounter): number {
   return n;
 }
 
+/**
+ * Per conversation array: its frozen prefix as last counted (by identity) and the running sums, so a
+ * conversation re-sent every turn is counted from where it changed (one look-up, not one per message).
+ * Only frozen messages join the prefix: a mutable one may change under the same identity.
+ */
+interface Counted {
+  readonly count: TokenCounter;
+  readonly refs: ChatMessage[];
+  /** sums[k]: tokens of refs[0..k). */
+  readonly sums: number[];
+}
+const conversations = new WeakMap<readonly ChatMessage[], Counted>();
+
+function messagesTokens(messages: readonly ChatMessage[], count: TokenCounter): number {
+  let c = conversations.get(messages);
+  if (c === undefined || c.count !== count) conversations.set(messages, (c = { count, refs: [], sums: [0] }));
+  const { refs, sums } = c;
+  const n = Math.min(refs.length, messages.length);
+  let i = 0;
+  while (i < n && messages[i] === refs[i]) i++;
+  refs.length = i;
+  sums.length = i + 1;
+  let total = sums[i] as number;
+  const byMsg = counts(count);
+  let extend = true;
+  for (let j = i; j < messages.length; j++) {
+    const m = messages[j] as ChatMessage;
+    total += memoised(m, count, byMsg);
+    if (extend && Object.isFrozen(m)) {
+      refs.push(m);
+      sums.push(total);
+    } else extend = false;
+  }
+  return total;
+}
+
 export function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSchema[] | undefined, count: TokenCounter): number {
-  let n = 0;
-  const byMsg = counts(count); // once per conversation, not per message
-  for (const m of messages) n += memoised(m, count, byMsg);
+  let n = messagesTokens(messages, count);
   for (const t of tools ?? []) n += 8 + count(t.name) + count(t.description ?? "") + count(JSON.stringify(t.parameters));
   return n;
 }
