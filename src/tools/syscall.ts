@@ -23,6 +23,24 @@ const ToolCallArgs = z.strictObject({
   idempotencyKey: z.string().min(1).max(256).optional(),
 });
 
+type ToolCallArgsT = z.output<typeof ToolCallArgs>;
+
+/**
+ * The common call shape checked by hand (this runs on every tool call): true only for what
+ * ToolCallArgs certainly accepts — a plain object with just its keys and in-range strings. Anything
+ * else goes to zod, which decides and names the field (tests/tools/syscall-fast-path.test.ts).
+ */
+export function isPlainToolCall(raw: unknown): raw is ToolCallArgsT {
+  if (typeof raw !== "object" || raw === null) return false;
+  const proto: unknown = Object.getPrototypeOf(raw);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in raw) if (k !== "tool" && k !== "args" && k !== "idempotencyKey") return false;
+  const { tool, idempotencyKey } = raw as Record<string, unknown>;
+  // zod requires the `args` key itself (its value may be undefined).
+  return Object.hasOwn(raw, "args") && typeof tool === "string" && tool.length >= 1 && tool.length <= 128
+    && (idempotencyKey === undefined || (typeof idempotencyKey === "string" && idempotencyKey.length >= 1 && idempotencyKey.length <= 256));
+}
+
 export interface ToolCallOptions {
   /** How many idempotency keys are remembered (oldest forgotten first). */
   readonly idempotencyKeys?: number;
@@ -35,7 +53,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
   return {
     name: "ToolCall",
     parse(raw) {
-      const a = parseWith(ToolCallArgs, raw, "ToolCall");
+      const a = isPlainToolCall(raw) ? raw : parseWith(ToolCallArgs, raw, "ToolCall");
       const { args } = registry.parse(a.tool, a.args ?? {});
       return { tool: a.tool, args, ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }) };
     },
