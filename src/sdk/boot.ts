@@ -47,7 +47,7 @@ function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOpti
   const sub = options.subsystems === false ? {} : (options.subsystems ?? {});
   const models = options.models ?? sub.models?.models ?? file.models;
   const security = sub.security ?? (file.policy === undefined ? undefined : { policy: file.policy });
-  const sched = sub.sched ?? (file.sched as SubsystemOptions["sched"]);
+  const sched = sub.sched ?? (file.sched);
   return {
     ...sub,
     ...(security === undefined ? {} : { security }),

@@ -14,7 +14,7 @@ describe("boot() with a data directory", () => {
     const os = await boot({ dataDir: d, subsystems: { embedder: false } });
     expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "memory", "security", "tools"]);
     expect(os.tools.list().map((t) => t.name)).toContain("file.read");
-    const { id } = await os.memory.store({ type: "semantic_fact", content: { subject: "sky", predicate: "is", object: "blue" } } as never);
+    const { id } = await os.memory.store({ type: "semantic_fact", content: { subject: "sky", predicate: "is", object: "blue" } });
     expect(id).toMatch(/^mem_/);
     // capabilities are enforced by signed tokens: an agent without a grant is refused
     const a = await os.spawn({ name: "a", kind: "code", logic: { receive: (s: null) => s } });
