@@ -34,8 +34,13 @@ export const LlmStateSchema = z.strictObject({
   repeats: z.number().int().min(0),
 });
 
+/**
+ * The checkpoint is the state itself, not a copy: the agent program never changes a state after
+ * receive() returned it (each receive works on a fresh copy of the state and its message array, and
+ * message objects are never modified once pushed), so the journal may keep and serialise it as is.
+ */
 export function snapshotState(s: LlmState): unknown {
-  return { ...s, messages: s.messages.map((m) => ({ ...m })) };
+  return s;
 }
 
 export function restoreState(data: unknown): LlmState {
