@@ -60,7 +60,8 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
   const model = spec.model;
   if (model === undefined) throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: an llm agent needs a model`, { details: { path: "model" } });
   const check = spec.output === undefined ? undefined : compileOutputSchema(spec.output, spec.name);
-  const tools = spec.tools.map((t) => deps.toolSchema(t));
+  // Frozen: the same list goes out every turn, so its token count is cached once (tokens.ts).
+  const tools: readonly ToolSchema[] = Object.freeze(spec.tools.map((t) => deps.toolSchema(t)));
   const maxSteps = spec.maxSteps ?? deps.defaultMaxSteps;
   const win = deps.window(model);
 

@@ -22,6 +22,19 @@ import { invokeFields, isChatMessage, isToolSchema, type InvokeFields } from "./
  */
 const validated = new WeakSet<object>();
 
+/** Freezes a validated message along its known shape (its tool calls' args deeply). */
+function freezeMessage(m: ChatMessage): ChatMessage {
+  Object.freeze(m);
+  if (m.role === "assistant" && m.toolCalls !== undefined) {
+    Object.freeze(m.toolCalls);
+    for (const c of m.toolCalls) {
+      Object.freeze(c);
+      deepFreeze(c.args);
+    }
+  }
+  return m;
+}
+
 function deepFreeze<T>(v: T): T {
   if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
     Object.freeze(v);
@@ -59,7 +72,8 @@ function validateEach<T>(items: readonly unknown[], schema: z.ZodType<T>, field:
 function validateOne<T>(item: unknown, i: number, schema: z.ZodType<T>, field: string, accepts?: (v: unknown) => v is T): T {
   if (typeof item === "object" && item !== null && validated.has(item)) return item as T;
   if (accepts?.(item) === true) {
-    validated.add(deepFreeze(item as object));
+    // The fast check passed, so a message has exactly its known shape: freeze along it.
+    validated.add(accepts === isChatMessage ? freezeMessage(item as ChatMessage) : deepFreeze(item as object));
     return item;
   }
   const r = schema.safeParse(item);
@@ -150,9 +164,9 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
     const model = data.model ?? defaultModel;
     if (model === undefined) throw new AiosError("E_INVALID_ARG", "LlmInvoke: model: no model named and no default model configured", { details: { path: "model" } });
     if (!router.has(model)) throw new AiosError("E_INVALID_ARG", `LlmInvoke: model: "${model}" is not a configured model`, { details: { path: "model", model } });
-    // Counted on the caller's own array (now validated and frozen): the same array the agent's window
-    // check counted, so the conversation token cache (tokens.ts) is shared and only new messages count.
-    const estimate = promptTokens(data.messages as readonly ChatMessage[], tools, estimateTokens) + (data.maxTokens ?? 0);
+    // Counted on the caller's own arrays (now validated and frozen): the same arrays the agent's window
+    // check counted, so the token caches (tokens.ts) are shared and only new messages count.
+    const estimate = promptTokens(data.messages as readonly ChatMessage[], data.tools as readonly ToolSchema[] | undefined, estimateTokens) + (data.maxTokens ?? 0);
     // Built field by field: object rest/spread takes a slow generic path on this per-call object.
     const full: { -readonly [K in keyof Parsed["full"]]: Parsed["full"][K] } = { messages };
     if (tools !== undefined) full.tools = tools;

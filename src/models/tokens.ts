@@ -74,8 +74,22 @@ function messagesTokens(messages: readonly ChatMessage[], count: TokenCounter): 
   return total;
 }
 
-export function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSchema[] | undefined, count: TokenCounter): number {
-  let n = messagesTokens(messages, count);
-  for (const t of tools ?? []) n += 8 + count(t.name) + count(t.description ?? "") + count(JSON.stringify(t.parameters));
+/** Tool-list counts, per list and counter, kept only for lists whose every tool is frozen (unchangeable). */
+const toolLists = new WeakMap<readonly ToolSchema[], { readonly count: TokenCounter; readonly n: number }>();
+
+function toolsTokens(tools: readonly ToolSchema[], count: TokenCounter): number {
+  const hit = toolLists.get(tools);
+  if (hit !== undefined && hit.count === count) return hit.n;
+  let n = 0;
+  let frozen = Object.isFrozen(tools);
+  for (const t of tools) {
+    n += 8 + count(t.name) + count(t.description ?? "") + count(JSON.stringify(t.parameters));
+    frozen &&= Object.isFrozen(t) && Object.isFrozen(t.parameters);
+  }
+  if (frozen) toolLists.set(tools, { count, n });
   return n;
+}
+
+export function promptTokens(messages: readonly ChatMessage[], tools: readonly ToolSchema[] | undefined, count: TokenCounter): number {
+  return messagesTokens(messages, count) + (tools === undefined ? 0 : toolsTokens(tools, count));
 }
