@@ -76,7 +76,8 @@ export class Dispatcher {
     }
     const reqs = def.requires(args as never, caller);
     const by = this.checkCapabilities(caller, def.name, reqs);
-    const approved = await this.checkPolicy(caller, def.name, args, reqs);
+    // No policy engine: no promise to wait for (every syscall pays this stage).
+    const approved = this.guards.policy === undefined ? false : await this.checkPolicy(caller, def.name, args, reqs);
     if (this.guards.quota !== undefined) {
       try {
         this.guards.quota.charge(caller, def.name, args);
@@ -85,7 +86,9 @@ export class Dispatcher {
       }
     }
     this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by });
-    const call: SyscallCall = { caller, signal: caller.signal ?? NEVER, ...idempotency(args) };
+    const key = idempotencyKey(args);
+    const signal = caller.signal ?? NEVER;
+    const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
       const handle = this.results.start(caller.agent, () => this.execute(def, args, call));
       this.completed(caller, def.name, t0, true, handle);
@@ -165,7 +168,8 @@ export class Dispatcher {
       // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
       if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey);
     }
-    const slot = await this.slot(def, args, caller, call.signal);
+    // Only a call that names a pool, under a scheduler, waits for a slot (no promise otherwise).
+    const slot = this.guards.scheduler === undefined || def.pool === undefined ? undefined : await this.slot(def, args, caller, call.signal);
     const effects = this.guards.effects;
     try {
       const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
@@ -215,10 +219,10 @@ export class Dispatcher {
   }
 }
 
-function idempotency(args: unknown): { idempotencyKey?: string } {
+function idempotencyKey(args: unknown): string | undefined {
   if (typeof args === "object" && args !== null) {
     const k = (args as { idempotencyKey?: unknown }).idempotencyKey;
-    if (typeof k === "string") return { idempotencyKey: k };
+    if (typeof k === "string") return k;
   }
-  return {};
+  return undefined;
 }
