@@ -1,74 +1,15 @@
 /**
  * Canonical encoding and content addresses. A version's hash is sha256 over the canonical JSON of
  * what the version *is* (record id, type, content, tags, parents), so the same logical write always
- * gets the same address and a tampered row no longer matches its hash. Canonical JSON: object keys
- * sorted, no whitespace, `undefined` members dropped; numbers as JSON prints them.
+ * gets the same address and a tampered row no longer matches its hash. Canonical JSON is core's:
+ * object keys sorted, no whitespace, `undefined` members dropped; numbers as JSON prints them.
  */
 import { hash } from "node:crypto";
-import { AiosError } from "../core/index.js";
+import { canonicalJson as encode } from "../core/index.js";
 
+/** The canonical JSON of a record's content (core's encoding); errors name the field under `content`. */
 export function canonicalJson(value: unknown): string {
-  try {
-    return fast(value);
-  } catch {
-    // Slow path only to name the offending field in the error.
-    return encode(value, "content");
-  }
-}
-
-/** The hot path: no path bookkeeping; throws a bare error on anything that is not JSON data. */
-function fast(v: unknown): string {
-  if (v === null) return "null";
-  switch (typeof v) {
-    case "string":
-      return JSON.stringify(v);
-    case "boolean":
-      return v ? "true" : "false";
-    case "number":
-      if (!Number.isFinite(v)) throw new Error("non-finite");
-      return JSON.stringify(v);
-    case "object": {
-      if (Array.isArray(v)) {
-        let out = "[";
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : ",") + fast(v[i]);
-        return out + "]";
-      }
-      const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
-      let out = "{";
-      let first = true;
-      for (const k of keys) {
-        const x = obj[k];
-        if (x === undefined) continue;
-        out += (first ? "" : ",") + JSON.stringify(k) + ":" + fast(x);
-        first = false;
-      }
-      return out + "}";
-    }
-    default:
-      throw new Error("not JSON");
-  }
-}
-
-function encode(v: unknown, path: string): string {
-  if (v === null) return "null";
-  switch (typeof v) {
-    case "string":
-      return JSON.stringify(v);
-    case "boolean":
-      return v ? "true" : "false";
-    case "number":
-      if (!Number.isFinite(v)) throw new AiosError("E_INVALID_ARG", `${path}: numbers must be finite`, { details: { path } });
-      return JSON.stringify(v);
-    case "object": {
-      if (Array.isArray(v)) return "[" + v.map((x, i) => encode(x, `${path}[${i}]`)).join(",") + "]";
-      const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-      return "{" + keys.map((k) => JSON.stringify(k) + ":" + encode(obj[k], `${path}.${k}`)).join(",") + "}";
-    }
-    default:
-      throw new AiosError("E_INVALID_ARG", `${path}: ${typeof v} is not JSON data`, { details: { path } });
-  }
+  return encode(value, "content");
 }
 
 export interface VersionBody {
