@@ -220,7 +220,7 @@ export class Kernel {
     if (isTerminal(p.status)) return; // killed during an async init
     this.transition(p, "running", "start");
     this.releaseIdle(p);
-    if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
+    if (p.mailbox.length > 0) this.schedule(p);
   }
 
   /** @internal the logic a spec names (recovery re-resolves journaled specs). */
@@ -230,14 +230,14 @@ export class Kernel {
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */
   adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string }): void {
-    this.mailboxOf(p).force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
+    p.mailbox.force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
   }
 
   /** @internal a recovered agent resumes: running (and paused again if it was paused). */
   resumeRestored(p: Proc, paused: boolean): void {
     this.transition(p, "running", "recover");
     if (paused) this.transition(p, "paused", "recover");
-    else if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
+    else if (p.mailbox.length > 0) this.schedule(p);
   }
 
   // ---- lookup -------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ export class Kernel {
     }
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
-    const mb = p.mailbox ?? this.mailboxOf(p);
+    const mb = p.mailbox;
     if (mb.offer(payload, from?.id)) {
       if (!p.queued) this.loop.schedule(p);
       return;
@@ -289,7 +289,7 @@ export class Kernel {
 
   /** @internal puts a letter in the mailbox, or parks/refuses it when full. */
   enqueue(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): void | Promise<void> {
-    const mb = p.mailbox ?? this.mailboxOf(p);
+    const mb = p.mailbox;
     if (mb.offer(letter.payload, letter)) {
       if (!p.queued) this.loop.schedule(p);
       return;
@@ -303,11 +303,6 @@ export class Kernel {
       throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full (${mb.capacity} messages)`, { details: { agent: p.id, capacity: mb.capacity } });
     }
     return mb.park(letter);
-  }
-
-  /** @internal the agent's mailbox, created on its first message. */
-  mailboxOf(p: Proc): Mailbox {
-    return (p.mailbox ??= new Mailbox(p.spec.mailbox?.capacity ?? 1024, p.spec.mailbox?.onFull ?? "wait"));
   }
 
   /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
@@ -354,7 +349,7 @@ export class Kernel {
     const cur = p.current;
     if (isLetter(cur) && cur.reply !== undefined) cur.reply(refusal());
     const mb = p.mailbox;
-    if (mb !== null && mb.length + mb.waiting > 0) {
+    if (mb.length + mb.waiting > 0) {
       const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
       if (restartable) {
         // A supervised agent that may come back keeps its queued mail for its next incarnation.
@@ -393,7 +388,7 @@ export class Kernel {
     const mail = this.orphanMail.get(p.id);
     if (mail === undefined) return;
     this.orphanMail.delete(p.id);
-    const mb = this.mailboxOf(p);
+    const mb = p.mailbox;
     for (const l of mail) mb.force(l);
   }
 

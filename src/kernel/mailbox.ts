@@ -37,9 +37,10 @@ interface Parked {
 }
 
 export class Mailbox {
-  // An inline power-of-two ring of (payload, meta) pairs: no Letter object per plain message and one
-  // less pointer to chase per delivery. `n` counts messages; slot 2i holds a payload, 2i+1 its meta.
-  private buf: unknown[] = new Array<unknown>(8);
+  // An inline power-of-two ring of (payload, meta) pairs: no Letter object per plain message. `n`
+  // counts messages; slot 2i holds a payload, 2i+1 its meta. Allocated on the first message, so an
+  // idle agent holds no ring. Proc extends Mailbox, so delivery chases no pointer to a mailbox object.
+  private buf: unknown[] | null = null;
   private head = 0;
   private n = 0;
   private parked: Ring<Parked> | null = null;
@@ -72,7 +73,7 @@ export class Mailbox {
   }
 
   private push(payload: unknown, meta: Meta): void {
-    let buf = this.buf;
+    let buf = this.buf ?? (this.buf = new Array<unknown>(8));
     const slots = buf.length >> 1;
     if (this.n === slots) {
       const next = new Array<unknown>(buf.length * 2);
@@ -102,7 +103,7 @@ export class Mailbox {
   /** Takes the oldest message into outPayload/outMeta; false when empty. */
   take(): boolean {
     if (this.n === 0) return false;
-    const buf = this.buf;
+    const buf = this.buf as unknown[];
     const at = this.head << 1;
     this.outPayload = buf[at];
     this.outMeta = buf[at + 1] as Meta;
@@ -121,18 +122,20 @@ export class Mailbox {
   /** Queued messages in order, as letters (a copy), for status and moves. */
   peekAll(): Letter[] {
     const out: Letter[] = [];
-    const slots = this.buf.length >> 1;
+    const buf = this.buf;
+    if (buf === null) return out;
+    const slots = buf.length >> 1;
     for (let i = 0; i < this.n; i++) {
       const at = ((this.head + i) & (slots - 1)) << 1;
-      const meta = this.buf[at + 1] as Meta;
-      out.push(isLetter(meta) ? meta : { payload: this.buf[at], from: meta, seq: 0, reply: undefined, id: undefined });
+      const meta = buf[at + 1] as Meta;
+      out.push(isLetter(meta) ? meta : { payload: buf[at], from: meta, seq: 0, reply: undefined, id: undefined });
     }
     return out;
   }
 
   private clear(): Letter[] {
     const out = this.peekAll();
-    this.buf = new Array<unknown>(8);
+    this.buf = null;
     this.head = 0;
     this.n = 0;
     return out;

@@ -48,7 +48,7 @@ export class Operations {
   async resume(id: string): Promise<void> {
     await this.run("resume", [id], {}, async ([p]) => {
       this.k.transition(p, "running", "resume");
-      if (p.mailbox !== null && p.mailbox.length > 0) this.k.schedule(p);
+      if (p.mailbox.length > 0) this.k.schedule(p);
     });
   }
 
@@ -168,7 +168,7 @@ export class Operations {
 }
 
 function takeMail(p: Proc): Letter[] {
-  return p.mailbox === null ? [] : p.mailbox.moveAll();
+  return p.mailbox.moveAll();
 }
 
 /** A deep copy of an agent's state through its snapshot/restore pair (structuredClone otherwise). */

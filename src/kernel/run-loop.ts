@@ -10,7 +10,7 @@ import { isTerminal } from "./lifecycle.js";
 import { isStop } from "./logic.js";
 import type { AgentCtx } from "./context.js";
 import type { Kernel } from "./kernel.js";
-import { isLetter, type Meta } from "./mailbox.js";
+import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
 import type { Proc } from "./proc.js";
 
 export class RunLoop {
@@ -58,8 +58,9 @@ export class RunLoop {
         const p = q.shift();
         if (p === undefined) break;
         p.queued = false;
-        const mb = p.mailbox;
-        if (p.status !== "running" || p.busy || mb === null || !mb.take()) continue;
+        // The process is its own mailbox (Proc extends Mailbox): no second object to load per message.
+        if (p.status !== "running" || p.busy || !p.take()) continue;
+        const mb: Mailbox = p;
         if (hogMs > 0) {
           const t0 = coarse.now();
           this.handle(p, mb.outPayload, mb.outMeta);
@@ -101,7 +102,7 @@ export class RunLoop {
           p.busy = false;
           this.handled(p, letter, v);
           this.k.releaseIdle(p);
-          if (p.mailbox !== null && p.mailbox.length > 0) this.schedule(p);
+          if (p.mailbox.length > 0) this.schedule(p);
         },
         (e: unknown) => {
           p.busy = false;

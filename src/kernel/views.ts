@@ -56,7 +56,7 @@ export function info(p: Proc): AgentInfo {
     tenant: p.spec.tenant,
     parent: p.parent?.id,
     children: (p.children ?? []).map((c) => c.id),
-    mailbox: p.mailbox?.length ?? 0,
+    mailbox: p.mailbox.length,
     incarnation: p.incarnation,
     durable: p.durable,
     ephemeral: p.spec.ephemeral,
