@@ -10,7 +10,8 @@ import {
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "./lifecycle.js";
-import { isLetter, Mailbox, type Letter } from "./mailbox.js";
+import type { Mailbox} from "./mailbox.js";
+import { isLetter, type Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
 import type { AgentLogic, SendOptions } from "./logic.js";
