@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { SimulatedClock } from "../src/core/index.js";
 import { EdgeGraph, MemoryFabric, type StoreInput } from "../src/memory/index.js";
 import { gc, percentile, type Emit, type Suite } from "./harness.js";
+import { ipcFigures } from "./ipc-figures.js";
 
 function arg(args: readonly string[], name: string, dflt: number): number {
   // `--name=value` (bench/index.ts passes only dash-prefixed arguments through to the suite).
@@ -222,6 +223,9 @@ const suite: Suite = async (emit, args) => {
     if (!skip.includes("hybrid")) await hybrid(emit, args);
     gc();
     if (!skip.includes("bfs")) bfs(emit, arg(args, "edges", 1_000_000), arg(args, "queries", 200));
+    gc();
+    // The issue's memory suite also carries the IPC figures: intent routing and signed/unsigned envelopes.
+    if (!skip.includes("ipc")) await ipcFigures(emit);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
