@@ -1,7 +1,7 @@
 /**
  * The API bearer token: 32 random bytes (base64url) kept in `<dataDir>/api-token` with mode 0600,
  * created at the first `aios up` and reused after. Anyone who can read that file may drive the
- * daemon, exactly as anyone who can read the data directory could; nobody else can. Comparison is
+ * daemon, just like anyone who can read the data directory could; nobody else can. Comparison is
  * constant-time over SHA-256 digests, so neither the content nor the length of the expected token
  * leaks through response timing.
  */
