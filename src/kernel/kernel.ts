@@ -11,7 +11,7 @@ import {
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "./lifecycle.js";
 import type { Mailbox} from "./mailbox.js";
-import { isLetter, type Letter } from "./mailbox.js";
+import type { Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
 import type { AgentLogic, SendOptions } from "./logic.js";
@@ -24,6 +24,7 @@ import { Operations } from "./operations.js";
 import { Supervision } from "./supervision.js";
 import { builtinSyscalls } from "./builtin-syscalls.js";
 import { RunLoop } from "./run-loop.js";
+import { endProcess, OrphanMail } from "./exits.js";
 import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 
@@ -68,10 +69,11 @@ export class Kernel {
   readonly table = new Map<AgentId, Proc>();
   private readonly logics = new LogicResolver();
   private readonly specCache = new WeakMap<object, AgentSpec>();
-  private readonly exitWaiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
+  /** @internal who waits for which agent to end (wait()). */
+  readonly exitWaiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
-  /** Mail of supervised agents that exited and may be restarted, keyed by agent id. */
-  private readonly orphanMail = new Map<AgentId, Letter[]>();
+  /** @internal mail of supervised agents that exited and may be restarted. */
+  readonly orphanMail = new OrphanMail();
   /** Resolves when the kernel's helpers (the hog-detection clock) are up. */
   get ready(): Promise<void> {
     return this.loop.ready;
@@ -335,71 +337,17 @@ export class Kernel {
 
   /** @internal ends an agent: transition, terminate hook, refuse its mail, end its children, tell its supervisor. */
   exit(p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
-    if (isTerminal(p.status)) return;
-    this.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
-    p.exitReason = reason;
-    p.result = result;
-    try {
-      p.logic.terminate?.(p.state, reason);
-    } catch (e) {
-      this.kernelError(e, `terminate of ${p.id}`);
-    }
-    p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`));
-    // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
-    const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
-    const cur = p.current;
-    if (isLetter(cur) && cur.reply !== undefined) cur.reply(refusal());
-    const mb = p.mailbox;
-    if (mb.length + mb.waiting > 0) {
-      const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
-      if (restartable) {
-        // A supervised agent that may come back keeps its queued mail for its next incarnation.
-        this.orphanMail.set(p.id, mb.moveAll());
-      } else {
-        const err = refusal();
-        for (const l of mb.drainAll(err)) l.reply?.(err);
-      }
-    }
-    if (p.sup !== null) p.sup.stopping = true;
-    for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) this.exit(c, "killed", `parent ${p.id} ended`, "shutdown");
-    if (p.spec.ephemeral) {
-      // Ephemeral agents leave no trace: out of the table and out of their parent's child list.
-      this.table.delete(p.id);
-      const siblings = p.parent?.children;
-      if (siblings != null && p.parent?.sup === null) {
-        const i = siblings.lastIndexOf(p);
-        if (i >= 0) {
-          siblings[i] = siblings[siblings.length - 1] as Proc;
-          siblings.pop();
-        }
-      }
-    }
-    this.guards.capabilities.forget?.(p);
-    this.releaseIdle(p);
-    const waiters = this.exitWaiters.get(p.id);
-    if (waiters !== undefined) {
-      this.exitWaiters.delete(p.id);
-      for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
-    }
-    this.onExit?.(p, kind);
+    endProcess(this, p, to, reason, kind, result);
   }
 
   /** @internal hands an exited agent's kept mail to its new incarnation. */
   adoptMail(p: Proc): void {
-    const mail = this.orphanMail.get(p.id);
-    if (mail === undefined) return;
-    this.orphanMail.delete(p.id);
-    const mb = p.mailbox;
-    for (const l of mail) mb.force(l);
+    this.orphanMail.adopt(p);
   }
 
   /** @internal refuses the kept mail of an agent that will not come back. */
   refuseMail(id: AgentId, reason: string): void {
-    const mail = this.orphanMail.get(id);
-    if (mail === undefined) return;
-    this.orphanMail.delete(id);
-    const err = new AiosError("E_AGENT_STOPPED", `agent ${id} will not be restarted: ${reason}`);
-    for (const l of mail) l.reply?.(err);
+    this.orphanMail.refuse(id, reason);
   }
 
   /** Resolves when the agent reaches a terminal state. */

@@ -1,0 +1,90 @@
+/**
+ * How an agent ends: the terminal transition, its logic's terminate hook, the abort of its in-flight
+ * calls, refusal (or keeping, for a supervised agent that will come back) of its mail, the end of its
+ * children, its removal from the table when ephemeral, and word to whoever waits for it and to its
+ * supervisor. Nothing here runs for an agent that already ended.
+ */
+import { AiosError, type AgentId } from "../core/index.js";
+import { isTerminal } from "./lifecycle.js";
+import { isLetter, type Letter } from "./mailbox.js";
+import type { Kernel } from "./kernel.js";
+import type { Proc } from "./proc.js";
+import type { ExitKind } from "./supervisor-state.js";
+
+export function endProcess(k: Kernel, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
+  if (isTerminal(p.status)) return;
+  k.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
+  p.exitReason = reason;
+  p.result = result;
+  try {
+    p.logic.terminate?.(p.state, reason);
+  } catch (e) {
+    k.kernelError(e, `terminate of ${p.id}`);
+  }
+  p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`));
+  // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
+  const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
+  const cur = p.current;
+  if (isLetter(cur) && cur.reply !== undefined) cur.reply(refusal());
+  const mb = p.mailbox;
+  if (mb.length + mb.waiting > 0) {
+    const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
+    if (restartable) {
+      // A supervised agent that may come back keeps its queued mail for its next incarnation.
+      k.orphanMail.keep(p.id, mb.moveAll());
+    } else {
+      const err = refusal();
+      for (const l of mb.drainAll(err)) l.reply?.(err);
+    }
+  }
+  if (p.sup !== null) p.sup.stopping = true;
+  for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) endProcess(k, c, "killed", `parent ${p.id} ended`, "shutdown");
+  if (p.spec.ephemeral) forget(k, p);
+  k.guards.capabilities.forget?.(p);
+  k.releaseIdle(p);
+  const waiters = k.exitWaiters.get(p.id);
+  if (waiters !== undefined) {
+    k.exitWaiters.delete(p.id);
+    for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
+  }
+  k.onExit?.(p, kind);
+}
+
+/** Ephemeral agents leave no trace: out of the table and out of their parent's child list. */
+function forget(k: Kernel, p: Proc): void {
+  k.table.delete(p.id);
+  const siblings = p.parent?.children;
+  if (siblings != null && p.parent?.sup === null) {
+    const i = siblings.lastIndexOf(p);
+    if (i >= 0) {
+      siblings[i] = siblings[siblings.length - 1] as Proc;
+      siblings.pop();
+    }
+  }
+}
+
+/** Mail of supervised agents that exited and may come back, keyed by agent id. */
+export class OrphanMail {
+  private readonly kept = new Map<AgentId, Letter[]>();
+
+  keep(id: AgentId, letters: Letter[]): void {
+    this.kept.set(id, letters);
+  }
+
+  /** Hands the kept mail to the agent's new incarnation. */
+  adopt(p: Proc): void {
+    const mail = this.kept.get(p.id);
+    if (mail === undefined) return;
+    this.kept.delete(p.id);
+    for (const l of mail) p.mailbox.force(l);
+  }
+
+  /** Refuses the kept mail of an agent that will not come back. */
+  refuse(id: AgentId, reason: string): void {
+    const mail = this.kept.get(id);
+    if (mail === undefined) return;
+    this.kept.delete(id);
+    const err = new AiosError("E_AGENT_STOPPED", `agent ${id} will not be restarted: ${reason}`);
+    for (const l of mail) l.reply?.(err);
+  }
+}
