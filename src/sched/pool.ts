@@ -6,7 +6,7 @@
  * ends exactly once (released, cancelled, rejected or dropped at close); a free slot never sits idle
  * while a request waits (dispatch runs after every release, yield and capacity change).
  */
-import { AiosError, type Clock, type EventBus } from "../core/index.js";
+import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
 import type { Lease, Usage } from "./lease.js";
 import { createPolicy, type SchedPolicy } from "./policy.js";
 import { PreemptionFlag } from "./preemption.js";
@@ -83,7 +83,7 @@ export class SlotPool {
       this.counts.rejected++;
       const reason = `pool ${this.name} has ${this.policy.size} requests waiting (maxQueue ${max})`;
       if (this.bus?.wants("sched.rejected") === true) {
-        this.bus.emit("sched.rejected", { pool: this.name, request: w.id, stage: "queue", code: "E_RATE_LIMITED", reason }, undefined, "warn");
+        this.bus.emit("sched.rejected", { pool: this.name, request: w.id, stage: "queue", code: "E_RATE_LIMITED", reason }, w.agent as AgentId, "warn");
       }
       return Promise.reject(new AiosError("E_RATE_LIMITED", reason, { details: { pool: this.name, retryAfterMs: 0 } }));
     }
@@ -152,7 +152,7 @@ export class SlotPool {
     const tokens = usage?.tokens ?? w.tokens;
     this.policy.settle?.(w, tokens);
     if (this.bus?.wants("sched.released") === true) {
-      this.bus.emit("sched.released", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt, tokens });
+      this.bus.emit("sched.released", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt, tokens }, w.agent as AgentId);
     }
     this.dispatch();
   }
@@ -164,7 +164,7 @@ export class SlotPool {
     this.running.delete(lease);
     this.inUse--;
     if (this.bus?.wants("sched.yielded") === true) {
-      this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt });
+      this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
     return new Promise<void>((resolve, reject) => {
       w.onGrant = () => resolve();
@@ -216,7 +216,7 @@ export class SlotPool {
     if (set === undefined) this.waitingByAgent.set(w.agent, (set = new Set<Waiter>()));
     set.add(w);
     if (this.bus?.wants("sched.enqueued") === true) {
-      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed });
+      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed }, w.agent as AgentId);
     }
     if (this.inUse >= this.cap) this.maybePreempt(w);
   }
@@ -239,7 +239,7 @@ export class SlotPool {
     this.running.add(lease);
     this.counts.granted++;
     if (this.bus?.wants("sched.granted") === true) {
-      this.bus.emit("sched.granted", { pool: this.name, request: w.id, waitedMs: w.grantedAt - w.enqueuedAt, inUse: this.inUse, priority: w.priority });
+      this.bus.emit("sched.granted", { pool: this.name, request: w.id, waitedMs: w.grantedAt - w.enqueuedAt, inUse: this.inUse, priority: w.priority }, w.agent as AgentId);
     }
     w.onGrant();
   }
@@ -255,7 +255,7 @@ export class SlotPool {
     }
     if (victim === undefined) return;
     this.counts.preempted++;
-    if (this.bus?.wants("sched.preempted") === true) this.bus.emit("sched.preempted", { pool: this.name, request: victim.waiter.id, by: w.id });
+    if (this.bus?.wants("sched.preempted") === true) this.bus.emit("sched.preempted", { pool: this.name, request: victim.waiter.id, by: w.id }, victim.waiter.agent as AgentId);
     victim.flag.request(w.id);
   }
 
@@ -264,7 +264,7 @@ export class SlotPool {
     this.policy.remove(w);
     this.counts.cancelled++;
     if (this.bus?.wants("sched.cancelled") === true) {
-      this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt });
+      this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt }, w.agent as AgentId);
     }
     this.drop(w, cancelled(this.name, signal));
   }
