@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, FinishReason, ModelProvider, ToolSchema } from "./types.js";
-import { cancelled, finalizeToolCalls, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
+import { cancelled, finalizeToolCalls, readJson, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
 
 export interface AnthropicOptions {
   readonly name: string;
@@ -122,27 +122,19 @@ export class AnthropicProvider implements ModelProvider {
 
   async chat(req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
     const res = await this.send(req, opts, false);
-    let json: unknown;
-    try {
-      json = await res.json();
-    } catch (e) {
-      if (opts.signal?.aborted === true) throw cancelled(this.name, e);
-      throw malformed(this.name, "the response body is not JSON", e);
-    }
-    const p = Message.safeParse(json);
-    if (!p.success) throw malformed(this.name, `unexpected response shape: ${p.error.issues[0]?.message ?? ""}`);
-    if (p.data.content.length === 0 && p.data.stop_reason !== "end_turn") throw malformed(this.name, "the response has no content");
+    const body = await readJson(this.name, res, Message, opts.signal);
+    if (body.content.length === 0 && body.stop_reason !== "end_turn") throw malformed(this.name, "the response has no content");
     let text = "";
     const raw: { id: string; name: string; arguments: Record<string, unknown> | string }[] = [];
-    for (const b of p.data.content) {
+    for (const b of body.content) {
       if (b.type === "text") text += b.text;
       else if (b.type === "tool_use") {
         const input = b.input;
         raw.push({ id: b.id, name: fromWireName(b.name), arguments: typeof input === "object" && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : JSON.stringify(input) });
       }
     }
-    const usage = { promptTokens: p.data.usage.input_tokens, completionTokens: p.data.usage.output_tokens };
-    return this.result(req, text, raw, p.data.stop_reason, usage, p.data.model ?? this.o.model);
+    const usage = { promptTokens: body.usage.input_tokens, completionTokens: body.usage.output_tokens };
+    return this.result(req, text, raw, body.stop_reason, usage, body.model ?? this.o.model);
   }
 
   async *stream(req: ChatRequest, opts: ChatOptions = {}): AsyncGenerator<ChatDelta> {

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, FinishReason, ModelProvider } from "./types.js";
-import { cancelled, finalizeToolCalls, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
+import { cancelled, finalizeToolCalls, readJson, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
 
 export interface OpenAIOptions {
   readonly name: string;
@@ -101,25 +101,17 @@ export class OpenAIProvider implements ModelProvider {
 
   async chat(req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
     const res = await this.send(req, opts, false);
-    let json: unknown;
-    try {
-      json = await res.json();
-    } catch (e) {
-      if (opts.signal?.aborted === true) throw cancelled(this.name, e);
-      throw malformed(this.name, "the response body is not JSON", e);
-    }
-    const p = Completion.safeParse(json);
-    if (!p.success) throw malformed(this.name, `unexpected response shape: ${p.error.issues[0]?.message ?? ""}`);
-    const choice = p.data.choices[0];
+    const body = await readJson(this.name, res, Completion, opts.signal);
+    const choice = body.choices[0];
     if (choice === undefined) throw malformed(this.name, "the response has no choices");
     const raw = (choice.message.tool_calls ?? []).map((c, i) => ({ id: c.id ?? `call_${i}`, name: fromWireName(c.function.name ?? ""), arguments: c.function.arguments ?? "" }));
     const toolCalls = finalizeToolCalls(this.name, raw, req.tools);
     return {
       text: choice.message.content ?? "",
       toolCalls,
-      usage: { promptTokens: p.data.usage?.prompt_tokens ?? 0, completionTokens: p.data.usage?.completion_tokens ?? 0 },
+      usage: { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0 },
       finishReason: finish(choice.finish_reason, toolCalls.length > 0),
-      model: p.data.model ?? this.o.model,
+      model: body.model ?? this.o.model,
     };
   }
 

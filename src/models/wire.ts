@@ -3,6 +3,7 @@
  * fetch with cancellation, and tool-call finalisation (argument JSON parsed, names checked against
  * the request's tools). Every failure leaves here as an AiosError naming the model entry.
  */
+import type { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ToolCallRequest, ToolSchema } from "./types.js";
 
@@ -102,6 +103,20 @@ export function malformed(entry: string, what: string, cause?: unknown): AiosErr
 }
 
 /** Parses raw tool calls: arguments must be a JSON object, the name one of the offered tools. */
+/** Reads a whole JSON response and checks its shape: a body that is not JSON or not that shape is E_MODEL_OUTPUT. */
+export async function readJson<T>(entry: string, res: Response, schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T> {
+  let json: unknown;
+  try {
+    json = await res.json();
+  } catch (e) {
+    if (signal?.aborted === true) throw cancelled(entry, e);
+    throw malformed(entry, "the response body is not JSON", e);
+  }
+  const p = schema.safeParse(json);
+  if (!p.success) throw malformed(entry, `unexpected response shape: ${p.error.issues[0]?.message ?? ""}`);
+  return p.data;
+}
+
 export function finalizeToolCalls(
   entry: string,
   raw: readonly { id: string; name: string; arguments: string | Record<string, unknown> }[],
