@@ -4,6 +4,7 @@
  * children, its removal from the table when ephemeral, and word to whoever waits for it and to its
  * supervisor. Nothing here runs for an agent that already ended.
  */
+import { getEventListeners } from "node:events";
 import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "./lifecycle.js";
 import { isLetter, type Letter } from "./mailbox.js";
@@ -21,7 +22,7 @@ export function endProcess(k: Kernel, p: Proc, to: "completed" | "failed" | "kil
   } catch (e) {
     k.kernelError(e, `terminate of ${p.id}`);
   }
-  p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`));
+  cancelCalls(p, reason);
   // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
   const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
   const cur = p.current;
@@ -48,6 +49,28 @@ export function endProcess(k: Kernel, p: Proc, to: "completed" | "failed" | "kil
     for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
   }
   k.onExit?.(p, kind);
+}
+
+/**
+ * The reason every call of an agent that ended with nothing in flight is cancelled with. The signal
+ * is still aborted (a call parked where it only polls `signal.aborted`, e.g. awaiting an approval,
+ * must not start for an agent that is gone), but an agent that made one syscall and then idled must
+ * not cost an Error with a stack trace when it ends: a million ended micro agents would build a
+ * million. Read only as a cause or by such a poller, so one shared, frozen instance will do.
+ */
+const ENDED_IDLE: AiosError = Object.freeze(new AiosError("E_CANCELLED", "the calling agent ended"));
+
+/**
+ * Aborts the agent's calls. A per-agent reason (naming the agent and why it ended) is built only
+ * when a call is in flight: a receive in progress (it may be awaiting a syscall) or something
+ * listening on the signal (a model request, a tool process, a pool wait, a sleep). Signals derived
+ * with AbortSignal.any() do not show up as listeners; such a call gets the shared reason.
+ */
+function cancelCalls(p: Proc, reason: string): void {
+  const ctl = p.abort;
+  if (ctl === null || ctl.signal.aborted) return;
+  const inFlight = p.busy || getEventListeners(ctl.signal, "abort").length > 0;
+  ctl.abort(inFlight ? new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`) : ENDED_IDLE);
 }
 
 /** Ephemeral agents leave no trace: out of the table and out of their parent's child list. */
