@@ -23,7 +23,7 @@ export interface SyscallMap {
   MemoryHistory: { args: { id: string }; result: { versions: unknown[]; heads: readonly string[] } };
   MemoryLink: { args: { from: string; to: string; type: string }; result: { created: boolean } };
   MemoryNeighbors: { args: { id: string; types?: string[]; direction?: "out" | "in" | "both"; depth?: number; limit?: number }; result: { nodes: unknown[] } };
-  ToolCall: { args: { tool: string; args: unknown; idempotencyKey?: string }; result: unknown };
+  ToolCall: { args: { tool: string; args?: unknown; idempotencyKey?: string }; result: unknown };
   LlmInvoke: { args: { model?: string; messages: unknown[]; tools?: unknown[] }; result: unknown };
   CapGrant: { args: { to: string; capability: string; ttlMs?: number }; result: { granted: string } };
   CapRevoke: { args: { token: string }; result: { revoked: number } };

@@ -4,6 +4,8 @@
  * runs the tool with a ToolContext whose re-checks go through the kernel's current checker.
  * `sideEffect` follows the tool: a durable caller's file.write is journaled before it runs, while a
  * pure tool's result is only journaled for replay (ToolInfo.sideEffect says which).
+ * A call without `args` (`ctx.sys.ToolCall({ tool: "clock.now" })`) hands the tool `{}`: a tool whose
+ * schema accepts the empty object runs, any other is refused naming its missing field.
  * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
  * The dispatcher audits its own decision before the handler runs; what the tool's execution-time
  * re-checks refuse (a symlink out of scope, a redirect to a forbidden host) is audited here as a
@@ -17,9 +19,10 @@ import { makeToolContext } from "./context.js";
 import type { ToolRegistry } from "./registry.js";
 import { parseWith } from "./validation.js";
 
-const ToolCallArgs = z.strictObject({
+/** Exported for the fast-path property test. A call without `args` means `{}` (a tool taking no input). */
+export const ToolCallArgs = z.strictObject({
   tool: z.string().min(1).max(128),
-  args: z.unknown(),
+  args: z.unknown().optional(),
   idempotencyKey: z.string().min(1).max(256).optional(),
 });
 
@@ -36,8 +39,7 @@ export function isPlainToolCall(raw: unknown): raw is ToolCallArgsT {
   if (proto !== Object.prototype && proto !== null) return false;
   for (const k in raw) if (k !== "tool" && k !== "args" && k !== "idempotencyKey") return false;
   const { tool, idempotencyKey } = raw as Record<string, unknown>;
-  // zod requires the `args` key itself (its value may be undefined).
-  return Object.hasOwn(raw, "args") && typeof tool === "string" && tool.length >= 1 && tool.length <= 128
+  return typeof tool === "string" && tool.length >= 1 && tool.length <= 128
     && (idempotencyKey === undefined || (typeof idempotencyKey === "string" && idempotencyKey.length >= 1 && idempotencyKey.length <= 256));
 }
 
@@ -54,6 +56,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
     name: "ToolCall",
     parse(raw) {
       const a = isPlainToolCall(raw) ? raw : parseWith(ToolCallArgs, raw, "ToolCall");
+      // No args (absent or undefined) is the empty input; the tool's own schema still decides on it.
       const { args } = registry.parse(a.tool, a.args ?? {});
       return { tool: a.tool, args, ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }) };
     },

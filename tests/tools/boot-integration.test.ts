@@ -2,14 +2,16 @@
  * tools/ through the real kernel: boot() with toolsPlugin, agents calling ToolCall through the one
  * syscall door. Covers the dispatcher's up-front check (`tool:<name>#call` plus the tool's own
  * requests), the handler's execution-time re-check, argument errors naming the field, unknown tools,
- * idempotency keys, agent.spawn attenuation, and an agent's own logic calling a tool via ctx.sys.
+ * idempotency keys, agent.spawn attenuation, an agent's own logic calling a tool via ctx.sys, and a
+ * call without `args` (the tool gets `{}`).
  */
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, symlinkSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { boot, silentLogger, type Aios, type AgentLogic } from "../../src/index.js";
-import { toolsPlugin } from "../../src/tools/index.js";
+import { z } from "zod";
+import { defineTool, toolsPlugin } from "../../src/tools/index.js";
 
 let dir: string;
 let os: Aios;
@@ -94,5 +96,43 @@ describe("ToolCall through boot()", () => {
     const id = await os.spawn({ name: "reader", kind: "code", logic: reader, capabilities: ["tool:file.read#call", `file:${dir}/data/**#read`] });
     await expect(os.request(id, join(dir, "data", "note.txt"))).resolves.toBe("from disk");
     await expect(os.request(id, join(dir, "secret.txt"))).resolves.toBe("refused: E_CAP_DENIED");
+  });
+  it("a call without args hands the tool {}: runs a tool that takes no input, refuses one that needs some", async () => {
+    const plugin = toolsPlugin({ browser: false });
+    const seen: unknown[] = [];
+    plugin.registry.register(defineTool({
+      name: "test.ping",
+      description: "takes no input",
+      input: z.strictObject({}),
+      sideEffect: false,
+      requires: () => [],
+      execute: async (args) => {
+        seen.push(args);
+        return "pong";
+      },
+    }));
+    os = await boot({ logger: silentLogger, plugins: [plugin] });
+    const pinger: AgentLogic<null, string> = {
+      init: () => null,
+      async receive(s, tool, ctx) {
+        try {
+          ctx.reply(String(await ctx.sys.ToolCall({ tool })));
+        } catch (e) {
+          ctx.reply(`${(e as { code?: string }).code ?? "?"}: ${(e as Error).message}`);
+        }
+        return s;
+      },
+    };
+    const id = await os.spawn({ name: "pinger", kind: "code", logic: pinger, capabilities: ["tool:*#call", `file:${dir}/**#read`] });
+    await expect(os.request(id, "test.ping")).resolves.toBe("pong");
+    expect(seen).toEqual([{}]);
+    // Missing args is the empty input, not a pass: file.read still needs its path.
+    await expect(os.request(id, "file.read")).resolves.toMatch(/^E_INVALID_ARG: .*args\.path/);
+    // Hostile args are still refused naming the field, and the tool never runs.
+    await expect(os.syscall(id, "ToolCall", { tool: "test.ping", args: { extra: 1 } })).rejects.toMatchObject({ code: "E_INVALID_ARG", message: expect.stringMatching(/args/) });
+    await expect(os.syscall(id, "ToolCall", { tool: "test.ping", args: "x" })).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+    await expect(os.syscall(id, "ToolCall", { tool: "test.ping", args: [1] })).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+    await expect(os.syscall(id, "ToolCall", { tool: "test.ping", arg: {} } as never)).rejects.toMatchObject({ code: "E_INVALID_ARG", message: expect.stringMatching(/arg/) });
+    expect(seen).toEqual([{}]);
   });
 });
