@@ -1,11 +1,12 @@
 /**
  * How models/ joins the kernel: `modelsPlugin(options)` builds the router on the kernel's clock and
  * event bus, registers the LlmInvoke syscall and the `llm` agent kind, releases an agent's provider
- * sessions (local KV sequences, replay cursors) when it ends, and closes providers at shutdown.
+ * sessions (local KV sequences, replay cursors) and prunes its per-agent accounting row when it ends,
+ * and closes providers at shutdown.
  * Configuration errors (bad entry, missing key, missing model file) fail install(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
-import type { AgentSpec, AgentSpecInput, Kernel, Plugin } from "../kernel/index.js";
+import { isTerminal, type AgentSpec, type AgentSpecInput, type Kernel, type Plugin } from "../kernel/index.js";
 import type { BreakerOptions } from "./breaker.js";
 import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
 import type { OverflowStrategy } from "./context.js";
@@ -94,8 +95,22 @@ export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
         }
         return llmAgentLogic(spec, deps);
       });
-      kernel.events.subscribe({ types: ["agent.transition"] }, (e) => {
-        if (e.type === "agent.transition" && e.agent !== undefined && ["completed", "failed", "killed"].includes(e.data.to)) r.release(e.agent);
+      const acc = r.accounting;
+      acc.isLive = (id) => {
+        const p = kernel.find(id);
+        return p !== undefined && !isTerminal(p.status);
+      };
+      let dropped = 0;
+      const ends = kernel.events.subscribe({ types: ["agent.transition"] }, (e) => {
+        if (e.type === "agent.transition" && e.agent !== undefined && isTerminal(e.data.to)) {
+          r.release(e.agent);
+          acc.prune(e.agent);
+        }
+        // A burst of ends can overflow this subscriber's buffer: the rows of the lost ones go by a sweep.
+        if (ends.dropped !== dropped) {
+          dropped = ends.dropped;
+          acc.sweep();
+        }
       });
       kernel.onShutdown(() => r.close());
     },
