@@ -21,6 +21,8 @@ export interface StoredAgent {
   readonly checkpoint?: unknown;
   /** Count of syscalls issued so far (so replayed calls line up with their journaled results). */
   readonly callSeq: number;
+  /** De-duplication keys of the last handled keyed messages, oldest first (ipc/ restores its window). */
+  readonly seen?: readonly string[];
 }
 
 export interface StoredMessage {
@@ -28,6 +30,8 @@ export interface StoredMessage {
   readonly to: AgentId;
   readonly from?: AgentId;
   readonly payload: unknown;
+  /** ipc/'s message id when the sender de-duplicates: journaled in the same record as the message. */
+  readonly key?: string;
 }
 
 export interface RecoveredState {

@@ -100,7 +100,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage): Promise<void> {
-    return this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }) });
+    return this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }) });
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
@@ -123,9 +123,10 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
         id, spec, status: a.status, callSeq: a.callSeq,
         ...(a.parent === undefined ? {} : { parent: a.parent as AgentId }),
         ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
+        ...(a.seen === undefined ? {} : { seen: [...a.seen] }),
       });
       const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
-        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }),
+        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }), ...(m.key === undefined ? {} : { key: m.key }),
       }));
       if (mail.length > 0) mailboxes.set(id, mail);
     }

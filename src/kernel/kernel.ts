@@ -262,16 +262,17 @@ export class Kernel {
 
   /**
    * Delivers a message. Returns synchronously when the mailbox had room; a promise when the sender
-   * must wait for room or for the journal (durable recipient).
+   * must wait for room or for the journal (durable recipient). `key` (ipc/'s message id) is
+   * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
-  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"]): void | Promise<void> {
+  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
     const p = this.table.get(to as AgentId);
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
     if (p.durable && this.guards.journal !== undefined) {
-      return this.deliverDurable(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
+      return this.deliverDurable(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
     }
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
@@ -283,10 +284,10 @@ export class Kernel {
     return this.full(p, mb, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
   }
 
-  private async deliverDurable(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
+  private async deliverDurable(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
     const id = this.ids.message();
     letter.id = id;
-    await this.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}) });
+    await this.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
     await this.enqueue(p, letter, onFull);
   }
 

@@ -11,6 +11,6 @@ export { acquireDirLock, type DirLock } from "./dir-lock.js";
 export { JournalRecordSchema, TERMINAL, type JournalRecord, type RecordType, type RecordStatus } from "./records.js";
 export { checkRecord, type Checked } from "./record-check.js";
 export { checksum, decode, serialise, toRow, type Decoded } from "./codec.js";
-export { JournalState, type AgentEntry, type CallEntry, type CallLookup } from "./state.js";
+export { JournalState, SEEN_WINDOW, type AgentEntry, type CallEntry, type CallLookup } from "./state.js";
 export { scanJournal, describeLoss, META_BASE, META_HIGH, type LostRange, type ScanResult } from "./recovery.js";
 export { Journal, type JournalOptions, type RecoveryReport } from "./journal.js";

@@ -18,9 +18,9 @@ const STATUSES: ReadonlySet<unknown> = new Set<RecordStatus>(["pending", "runnin
 /** The keys each record type may carry; anything else is stripped, as zod's object() does. */
 const KEYS: Readonly<Record<JournalRecord["t"], ReadonlySet<string>>> = {
   spawn: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq"]),
-  checkpoint: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq"]),
+  checkpoint: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq", "seen"]),
   transition: new Set(["t", "agent", "to", "op", "reason"]),
-  enqueue: new Set(["t", "id", "to", "from", "payload"]),
+  enqueue: new Set(["t", "id", "to", "from", "payload", "key"]),
   handled: new Set(["t", "agent", "msg", "checkpoint", "callSeq"]),
   intent: new Set(["t", "agent", "callSeq", "syscall", "args", "key"]),
   result: new Set(["t", "agent", "callSeq", "result", "error"]),
@@ -29,6 +29,7 @@ const KEYS: Readonly<Record<JournalRecord["t"], ReadonlySet<string>>> = {
 const isId = (v: unknown): boolean => typeof v === "string" && v.length > 0;
 const isOptId = (v: unknown): boolean => v === undefined || isId(v);
 const isOptString = (v: unknown): boolean => v === undefined || typeof v === "string";
+const isOptIds = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every(isId));
 const isCallSeq = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 /** The first field of `o` (of record type `t`) that fails its type, or undefined when all pass. */
@@ -41,7 +42,8 @@ function badField(t: JournalRecord["t"], o: Obj): string | undefined {
       if (o["spec"] === undefined && !("spec" in o)) return "spec";
       if (!isOptId(o["parent"])) return "parent";
       if (!STATUSES.has(o["status"])) return "status";
-      return isCallSeq(o["callSeq"]) ? undefined : "callSeq";
+      if (!isCallSeq(o["callSeq"])) return "callSeq";
+      return t === "spawn" || isOptIds(o["seen"]) ? undefined : "seen";
     case "transition":
       if (!isId(o["agent"])) return "agent";
       if (!STATUSES.has(o["to"])) return "to";
@@ -50,7 +52,8 @@ function badField(t: JournalRecord["t"], o: Obj): string | undefined {
     case "enqueue":
       if (!isId(o["id"])) return "id";
       if (!isId(o["to"])) return "to";
-      return isOptId(o["from"]) ? undefined : "from";
+      if (!isOptId(o["from"])) return "from";
+      return isOptId(o["key"]) ? undefined : "key";
     case "handled":
       if (!isId(o["agent"])) return "agent";
       if (!isOptId(o["msg"])) return "msg";

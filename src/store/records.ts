@@ -4,12 +4,16 @@
  * payload or a checkpoint — they are opaque JSON values it keeps and hands back.
  *
  * - spawn / transition: lifecycle. A transition to completed | failed | killed ends the agent.
- * - enqueue: a message accepted for a durable agent (acknowledged to its sender once durable).
+ * - enqueue: a message accepted for a durable agent (acknowledged to its sender once durable). An
+ *   optional `key` (ipc/'s envelope id) is the message's de-duplication key, stored in the same
+ *   record so "accepted" and "seen" can never disagree on disk.
  * - handled: the message was processed; acks it and stores the new checkpoint in ONE record, so
- *   "acked without its checkpoint" cannot exist on disk.
+ *   "acked without its checkpoint" cannot exist on disk. The acked message's key joins the agent's
+ *   bounded window of seen keys (state.ts).
  * - intent / result: a side-effecting syscall before it runs and after; a result is replayed, an
  *   intent without a result is "in flight" at a crash.
- * - checkpoint: an agent's full state, written by compaction in place of the records it supersedes.
+ * - checkpoint: an agent's full state, written by compaction in place of the records it supersedes
+ *   (with `seen`, the agent's window of handled message keys, oldest first).
  *
  * This schema is the definition; recovery checks records with record-check.ts, a hand-written
  * equivalent (property-tested against it) that costs a fraction of a microsecond per record.
@@ -34,11 +38,11 @@ const AgentState = {
 
 export const JournalRecordSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("spawn"), ...AgentState }),
-  z.object({ t: z.literal("checkpoint"), ...AgentState }),
+  z.object({ t: z.literal("checkpoint"), ...AgentState, seen: z.array(Id).optional() }),
   z.object({ t: z.literal("transition"), agent: Id, to: Status, op: z.string(), reason: z.string().optional() }),
   // payload and args may be undefined (a send with no payload): JSON then drops the key, and the
   // record must still verify when it is read back.
-  z.object({ t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional() }),
+  z.object({ t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional(), key: Id.optional() }),
   z.object({ t: z.literal("handled"), agent: Id, msg: Id.optional(), checkpoint: z.unknown().optional(), callSeq: CallSeq }),
   z.object({ t: z.literal("intent"), agent: Id, callSeq: CallSeq, syscall: z.string(), args: z.unknown().optional(), key: z.string().optional() }),
   z.object({ t: z.literal("result"), agent: Id, callSeq: CallSeq, result: z.unknown().optional(), error: z.unknown().optional() }),

@@ -6,6 +6,12 @@
  *
  * Invariant (property-tested): applying `toRecords()` to an empty state gives an equal state, which
  * is what makes compaction safe.
+ *
+ * De-duplication window: an enqueue may carry a `key` (ipc/'s message id). While the message waits
+ * its key lives in the mailbox record; when it is handled the key moves to the agent's `seen` set,
+ * which keeps the last `seenWindow` keys (oldest evicted first). So the keys of a durable agent that
+ * survive a restart are: every unacknowledged message's, plus the last `seenWindow` handled ones.
+ * Compaction writes `seen` into the checkpoint record, so the window outlives the records it came from.
  */
 import type { JournalRecord, RecordStatus } from "./records.js";
 import { TERMINAL } from "./records.js";
@@ -19,6 +25,9 @@ export interface CallEntry {
   result?: Result;
 }
 
+/** Handled-message keys kept per durable agent (the durable half of ipc/'s de-duplication window). */
+export const SEEN_WINDOW = 4096;
+
 export interface AgentEntry {
   readonly agent: string;
   spec: unknown;
@@ -29,6 +38,8 @@ export interface AgentEntry {
   /** Unacknowledged messages by id; Map iteration order is enqueue order. */
   readonly mailbox: Map<string, Enqueue>;
   readonly calls: Map<number, CallEntry>;
+  /** Keys of the last handled keyed messages, oldest first; absent until one is handled. */
+  seen: Set<string> | undefined;
 }
 
 export type CallLookup =
@@ -46,6 +57,8 @@ export class JournalState {
   /** Records `toRecords()` would write, kept current by `apply` (checked against a recount in tests). */
   private count = 0;
 
+  constructor(readonly seenWindow = SEEN_WINDOW) {}
+
   apply(rec: JournalRecord): void {
     switch (rec.t) {
       case "spawn":
@@ -62,6 +75,7 @@ export class JournalState {
           callSeq: rec.callSeq,
           mailbox: prev?.mailbox ?? new Map<string, Enqueue>(),
           calls: prev?.calls ?? new Map<number, CallEntry>(),
+          seen: rec.t === "checkpoint" && rec.seen !== undefined ? new Set(rec.seen.slice(-this.seenWindow)) : prev?.seen,
         };
         if (rec.parent !== undefined) entry.parent = rec.parent;
         if ("checkpoint" in rec) entry.checkpoint = rec.checkpoint;
@@ -88,7 +102,14 @@ export class JournalState {
       case "handled": {
         const a = this.agents.get(rec.agent);
         if (a === undefined) return;
-        if (rec.msg !== undefined && a.mailbox.delete(rec.msg)) this.count--;
+        if (rec.msg !== undefined) {
+          const m = a.mailbox.get(rec.msg);
+          if (m !== undefined) {
+            a.mailbox.delete(rec.msg);
+            this.count--;
+            if (m.key !== undefined) this.remember(a, m.key);
+          }
+        }
         a.checkpoint = rec.checkpoint;
         a.callSeq = rec.callSeq;
         // Calls up to the checkpoint's callSeq are folded into the checkpoint: never replayed again.
@@ -122,6 +143,14 @@ export class JournalState {
     }
   }
 
+  /** Adds a handled key to the agent's window (newest last), evicting the oldest beyond the bound. */
+  private remember(a: AgentEntry, key: string): void {
+    const seen = (a.seen ??= new Set());
+    seen.delete(key);
+    seen.add(key);
+    if (seen.size > this.seenWindow) seen.delete(seen.values().next().value as string);
+  }
+
   private remove(a: AgentEntry): void {
     this.count -= 1 + a.mailbox.size + callRecords(a.calls);
     this.agents.delete(a.agent);
@@ -152,6 +181,7 @@ export class JournalState {
         callSeq: a.callSeq,
         ...(a.parent === undefined ? {} : { parent: a.parent }),
         ...("checkpoint" in a && a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
+        ...(a.seen === undefined || a.seen.size === 0 ? {} : { seen: [...a.seen] }),
       });
       for (const m of a.mailbox.values()) out.push(m);
       for (const seq of [...a.calls.keys()].sort((x, y) => x - y)) {
