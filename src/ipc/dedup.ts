@@ -3,6 +3,11 @@
  * message ids. A sender that retries (same envelope id) after a lost acknowledgement, or a replayed
  * dead letter that had in fact arrived, is dropped at the door instead of handled twice. Bounded:
  * the window keeps the last `window` ids per agent (FIFO), so memory per agent is O(window).
+ *
+ * This is the in-memory half. For a durable agent the window also survives a restart: each accepted
+ * id is journaled in the same record as the message (kernel deliver `key` -> store enqueue `key`),
+ * the store keeps the ids of unacknowledged mail plus the last SEEN_WINDOW (4096) handled ones, and
+ * ipcPlugin re-imports them at boot (plugin.ts). Ephemeral and non-durable agents stay in memory.
  */
 export class SeenWindow {
   private readonly byAgent = new Map<string, { set: Set<string>; ring: string[]; head: number }>();
@@ -39,8 +44,11 @@ export class SeenWindow {
     if (w === undefined) return [];
     return [...w.ring.slice(w.head), ...w.ring.slice(0, w.head)].filter((id) => w.set.has(id));
   }
+  /** Re-seeds an agent's window (oldest first; the last `window` ids are kept); counts no duplicates. */
   import(agent: string, ids: readonly string[]): void {
+    const before = this.duplicates;
     for (const id of ids.slice(-this.window)) this.admit(agent, id);
+    this.duplicates = before;
   }
 
   drop(agent: string): void {

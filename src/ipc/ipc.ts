@@ -250,7 +250,8 @@ export class Ipc {
       this.deadLetter(env, "agent_ended", err.message, recipient, false);
     });
     try {
-      const p = this.port.deliver(env.from, recipient, env, onFull, r);
+      // A durable recipient's copy carries its id into the journal record that accepts it.
+      const p = this.port.deliver(env.from, recipient, env, onFull, r, a?.durable === true ? env.id : undefined);
       if (p !== undefined) await p;
       return "delivered";
     } catch (e) {

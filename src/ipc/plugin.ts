@@ -5,6 +5,9 @@
  * still a plain letter), registers SemanticRecv, SemanticSubscribe and AgentRegister, the
  * "ipc.pipeline" logic (spec syntax for pipelines), and forgets ended agents' subscriptions, skills
  * and inboxes. Keys come from security/ identities when given, else from a private in-memory store.
+ * With a journal installed before it (the store plugin), install re-seeds each durable agent's
+ * de-duplication window from what the journal kept: the ids of its unacknowledged mail and of the
+ * last handled messages (store SEEN_WINDOW), so a redelivered message is still dropped after a restart.
  */
 import { Identities, MemoryKeyStore } from "../security/index.js";
 import { isTerminal, type Kernel, type Plugin } from "../kernel/index.js";
@@ -31,6 +34,18 @@ export interface IpcPlugin extends Plugin {
 
 const installed = new WeakMap<Kernel, Ipc>();
 
+/** The journal's recovered state, read once at install (before agents are restored and run). */
+async function restoreSeenWindows(kernel: Kernel, ipc: Ipc): Promise<void> {
+  const journal = kernel.guards.journal;
+  if (journal === undefined) return;
+  const state = await journal.recover();
+  for (const a of state.agents) {
+    const pending: string[] = [];
+    for (const m of state.mailboxes.get(a.id) ?? []) if (m.key !== undefined) pending.push(m.key);
+    if ((a.seen?.length ?? 0) + pending.length > 0) ipc.seen.import(a.id, [...(a.seen ?? []), ...pending]);
+  }
+}
+
 /** The Ipc service installed on a kernel (E_CONFIG when ipcPlugin is not installed). */
 export function ipcOfKernel(k: Kernel): Ipc | undefined {
   return installed.get(k);
@@ -40,12 +55,12 @@ export function ipcPlugin(o: IpcPluginOptions = {}): IpcPlugin {
   let ipc: Ipc | undefined;
   return {
     name: "ipc",
-    install(kernel: Kernel) {
+    async install(kernel: Kernel) {
       const port: IpcPort = {
         clock: kernel.clock,
         ids: kernel.ids,
         events: kernel.events,
-        deliver: (from, to, payload, onFull, reply) => kernel.deliver(from === undefined ? undefined : kernel.find(from), to, payload, onFull, reply),
+        deliver: (from, to, payload, onFull, reply, key) => kernel.deliver(from === undefined ? undefined : kernel.find(from), to, payload, onFull, reply, key),
         agent: (id) => kernel.find(id),
         agents: () => kernel.table.values(),
       };
@@ -57,6 +72,7 @@ export function ipcPlugin(o: IpcPluginOptions = {}): IpcPlugin {
       installed.set(kernel, svc);
       for (const def of ipcSyscalls(kernel, svc)) kernel.syscalls.replace(def);
       kernel.registerLogic("ipc.pipeline", pipelineLogic(svc));
+      await restoreSeenWindows(kernel, svc);
       // Lifecycle events arrive asynchronously; until then routing skips ended agents by status.
       const sub = kernel.events.subscribe({ types: ["agent.transition"] }, (e) => {
         if (e.type !== "agent.transition" || e.agent === undefined || !isTerminal(e.data.to)) return;

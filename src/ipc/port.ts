@@ -21,8 +21,11 @@ export interface IpcPort {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly events: EventBus;
-  /** Puts a payload in the agent's mailbox; a promise when the sender must wait (full, durable). */
-  deliver(from: string | undefined, to: string, payload: unknown, onFull: "wait" | "fail" | undefined, reply: Reply | undefined): void | Promise<void>;
+  /**
+   * Puts a payload in the agent's mailbox; a promise when the sender must wait (full, durable).
+   * `key`: the message id, journaled with a durable recipient's copy (its de-duplication key).
+   */
+  deliver(from: string | undefined, to: string, payload: unknown, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, key?: string): void | Promise<void>;
   agent(id: string): AgentFacts | undefined;
   agents(): Iterable<AgentFacts>;
 }
