@@ -41,10 +41,16 @@ export class MessageStream {
     return this.inFlight;
   }
 
-  /** Reserves the next sequence number (writes keep the order they were called in). */
-  takeSeq(): number {
+  /** The sequence number the next write will take; throws when the stream takes no more chunks. */
+  peekSeq(): number {
     if (this.endSeq !== undefined) throw new AiosError("E_INVALID_ARG", `stream ${this.id} has ended; no more chunks`, { details: { path: "stream" } });
     if (this.failure !== undefined) throw this.failure;
+    return this.nextSeq;
+  }
+
+  /** Reserves the next sequence number (writes keep the order they were called in). */
+  takeSeq(): number {
+    this.peekSeq();
     return this.nextSeq++;
   }
 

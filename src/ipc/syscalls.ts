@@ -4,6 +4,7 @@
  * it), SemanticSubscribe and AgentRegister (skills for intent routing, input/output contracts for
  * pipelines). Capabilities: `agent:<id>#send` (and `agent:*#send` for a broadcast),
  * `topic:<topic>#publish`, `topic:<pattern>#subscribe`, `intent#send`, `intent#register`.
+ * The stream syscalls (StreamOpen/Write/End/Cancel, `agent:<to>#stream`) are in stream-syscalls.ts.
  * A SemanticSend with only to/payload/onFull is a plain letter — exactly what ctx.send sends —
  * so agents that never heard of envelopes keep receiving bare payloads.
  */
@@ -12,6 +13,7 @@ import { AiosError, isAiosError } from "../core/index.js";
 import { zodArgs, type ArgParser, type Kernel, type SemanticRecvResult, type SemanticSendArgs, type SyscallDef } from "../kernel/index.js";
 import { PERFORMATIVES, type Envelope } from "./envelope.js";
 import type { Ipc, SendSpec } from "./ipc.js";
+import { streamSyscalls } from "./stream-syscalls.js";
 import { parsePattern } from "./topics.js";
 
 const Send = z.object({
@@ -80,9 +82,13 @@ export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
       }
       try {
         const r = await ipc.streams.reader(call.caller.agent, stream).read(timeoutMs);
-        return r.done === true ? { payload: undefined, done: true } : recvResult(k, r.value);
+        if (r.done !== true) return recvResult(k, r.value);
+        ipc.streams.finished(stream);
+        return { payload: undefined, done: true };
       } catch (e) {
         if (isAiosError(e, "E_TIMEOUT")) return null;
+        // The reader saw the stream fail (cancelled, aborted): it leaves the table.
+        if (!isAiosError(e, "E_NOT_FOUND") && !isAiosError(e, "E_CAP_DENIED")) ipc.streams.finished(stream, e);
         throw e;
       }
     },
@@ -113,5 +119,5 @@ export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
       return { registered };
     },
   };
-  return [send, recv, subscribe, register] as unknown as SyscallDef[];
+  return [send, recv, subscribe, register, ...streamSyscalls(k, ipc)] as unknown as SyscallDef[];
 }
