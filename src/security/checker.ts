@@ -4,7 +4,9 @@
  * lived, renewed on expiry, never renewed once revoked). Checks are served from the wallet's decision
  * cache; quota constraints are charged on every allowed check, atomically across the whole chain,
  * trying the next allowing token when one is exhausted — and throw E_QUOTA / E_RATE_LIMITED when all
- * are (a denial that is not "no capability" keeps its own code).
+ * are (a denial that is not "no capability" keeps its own code). Tokens adopted from outside (operator
+ * grants) are kept by OperatorGrants as well, so every new wallet of their agent gets them back, and
+ * with a GrantStore they outlive the process; tokens delegated by CapGrant live in the wallet only.
  */
 import type { Clock } from "../core/index.js";
 import { AiosError } from "../core/index.js";
@@ -12,6 +14,8 @@ import type { CapabilityChecker, CapDecision } from "../kernel/index.js";
 import type { Caller, CapabilityRequest } from "../kernel/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
 import { parseCapability } from "./capability.js";
+import type { GrantStore } from "./grant-store.js";
+import { OperatorGrants } from "./grants.js";
 import { QuotaLedger } from "./quota.js";
 import type { Scheme, Token } from "./token.js";
 import { Wallet, type CachedDecision } from "./wallet.js";
@@ -25,6 +29,8 @@ export interface CheckerOptions {
   readonly specScheme?: Scheme;
   /** Lifetime of spec-grant tokens before they are re-minted (default 1 h). */
   readonly specTtlMs?: number;
+  /** Where operator grants persist (in memory only when absent). */
+  readonly grantStore?: GrantStore;
 }
 
 /** The minimal view of a caller the checker needs. */
@@ -32,6 +38,7 @@ export type CheckCaller = Pick<Caller, "agent" | "name" | "capabilities">;
 
 export class TokenCapabilityChecker implements CapabilityChecker {
   readonly quotas = new QuotaLedger();
+  readonly grants: OperatorGrants;
   private readonly wallets = new Map<string, Wallet>();
   private readonly specGrants: boolean;
   private readonly specScheme: Scheme;
@@ -41,6 +48,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     this.specGrants = o.specGrants ?? true;
     this.specScheme = o.specScheme ?? "hmac";
     this.specTtlMs = o.specTtlMs ?? 3_600_000;
+    this.grants = new OperatorGrants(o.authority, o.clock, o.grantStore);
   }
 
   check(caller: CheckCaller, req: CapabilityRequest): CapDecision {
@@ -79,14 +87,23 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     return this.wallet(caller, this.o.clock.now()).tokens;
   }
 
-  /** Adds a token minted or delegated inside the kernel to `agent`'s wallet (bound to its key). */
+  /**
+   * The operator's door: adds a token minted or delegated inside the kernel to `agent`'s wallet
+   * (bound to its key) and keeps it as a grant — persisted, when there is a store, before it counts.
+   */
   adopt(caller: CheckCaller, token: Token): VerifiedToken {
+    const v = this.verifyFor(caller, token);
+    this.grants.add(v);
+    this.wallet(caller, this.o.clock.now()).add(v);
+    return v;
+  }
+
+  private verifyFor(caller: CheckCaller, token: Token): VerifiedToken {
     const now = this.o.clock.now();
     const v = this.o.authority.verify(token, now);
     if (v.holder.agent !== caller.agent) throw authError("wrong_holder", `token ${v.id} is bound to ${v.holder.agent}, not ${caller.agent}`);
     const key = this.o.authority.identities.store.get(v.holder.keyId);
     if (key === undefined || key.owner !== caller.agent) throw authError("wrong_holder", `token ${v.id} is bound to key ${v.holder.keyId}, which ${caller.agent} does not own`);
-    this.wallet(caller, now).add(v);
     return v;
   }
 
@@ -100,7 +117,9 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       if (now >= t.exp || now < t.nbf) continue;
       try {
         const child = this.o.authority.delegate(t.token, { holder: to.agent, caps: [cap.source], ...(opts.exp === undefined ? {} : { exp: opts.exp }) });
-        return this.adopt(to, child);
+        const v = this.verifyFor(to, child);
+        this.wallet(to, now).add(v);
+        return v;
       } catch (e) {
         if (!(e instanceof AiosError && e.code === "E_AUTH")) throw e;
         lastError = e;
@@ -111,7 +130,8 @@ export class TokenCapabilityChecker implements CapabilityChecker {
 
   /** Revokes a token and everything delegated from it; `by` must hold or have issued a block of it. */
   revoke(by: Pick<Caller, "agent"> | "operator", tokenId: string): number {
-    const known = [...this.wallets.values()].flatMap((w) => w.tokens).find((t) => t.chain.includes(tokenId));
+    // An operator grant whose agent has not run since the restart is in no wallet yet.
+    const known = [...this.wallets.values()].flatMap((w) => w.tokens).find((t) => t.chain.includes(tokenId)) ?? this.grants.find(tokenId);
     if (known === undefined) throw new AiosError("E_NOT_FOUND", `token: no live token ${tokenId}`, { details: { path: "token" } });
     if (by !== "operator") {
       const idx = known.chain.indexOf(tokenId);
@@ -120,7 +140,9 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       const mine = blocks.some((b) => b.block.holder.agent === by.agent);
       if (!mine) throw new AiosError("E_CAP_DENIED", `${by.agent} neither holds nor issued token ${tokenId}`, { details: { path: "token" } });
     }
-    return this.o.authority.revocations.revoke(tokenId);
+    const n = this.o.authority.revocations.revoke(tokenId);
+    this.grants.revoked(tokenId);
+    return n;
   }
 
   private wallet(caller: CheckCaller, now: number): Wallet {
@@ -130,6 +152,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       w = new Wallet(rl.epoch);
       this.wallets.set(caller.agent, w);
       this.mintSpec(caller, w, now);
+      for (const g of this.grants.of(caller.agent)) w.add(g);
     } else if (w.epoch !== rl.epoch) {
       w.epoch = rl.epoch;
       const before = w.tokens.length;

@@ -1,7 +1,9 @@
 /**
  * securityPlugin: joins the security subsystem to the kernel through the Plugin seam, using only the
  * kernel's public API — it installs the token checker and the policy engine into kernel.guards,
- * registers CapGrant/CapRevoke, denies waiting approvals at shutdown, and exposes the Security object
+ * registers CapGrant/CapRevoke, reports stored operator grants it could not load (a warning each,
+ * naming the row and field), denies waiting approvals and closes the grants database at shutdown,
+ * and exposes the Security object
  * (keys, tokens, approvals, secrets, redactor, taint) for the API, CLI and other subsystems.
  */
 import type { AgentId, Clock, EventBus, Logger } from "../core/index.js";
@@ -67,7 +69,11 @@ export function securityPlugin(options: SecurityOptions & { readonly security?: 
       const [grant, revoke] = capSyscalls(s, (id) => kernel.get(id));
       kernel.syscalls.register(grant);
       kernel.syscalls.register(revoke);
-      kernel.onShutdown(() => s.approvals.denyAll());
+      for (const p of s.grantProblems) logger.warn({ err: p.toJSON() }, p.message);
+      kernel.onShutdown(() => {
+        s.approvals.denyAll();
+        s.close();
+      });
     },
     get security(): Security {
       if (sec === undefined) throw new Error("securityPlugin: not installed yet");

@@ -1,16 +1,17 @@
 /**
  * The security subsystem as one object: identities (key store), token authority, capability checker,
  * policy engine with its approval queue, secrets with their redactor, and taint tracking. With a data
- * dir everything persistent lives under it (keys/, revoked.log, secrets/), all 0600; without one,
- * everything is in memory (tests, ephemeral kernels).
+ * dir everything persistent lives under it (keys/, revoked.log, grants.db, secrets/), all 0600;
+ * without one, everything is in memory (tests, ephemeral kernels).
  */
-import { readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
 import type { Caller, CapabilityRequest } from "../kernel/index.js";
 import { ApprovalQueue } from "./approvals.js";
 import { TokenAuthority } from "./authority.js";
 import { TokenCapabilityChecker, type CheckCaller } from "./checker.js";
+import { GrantStore } from "./grant-store.js";
 import { explainDecision, judgeTokens, type Explanation } from "./explain.js";
 import { FileKeyStore, Identities, MemoryKeyStore, type KeyStore } from "./keystore.js";
 import { RulePolicyEngine, type PolicyCaller } from "./policy.js";
@@ -20,7 +21,7 @@ import { TaintTracker } from "./taint.js";
 import type { Scheme } from "./token.js";
 
 export interface SecurityOptions {
-  /** Persist keys, revocations and secrets here; in memory when absent. */
+  /** Persist keys, revocations, operator grants and secrets here; in memory when absent. */
   readonly dataDir?: string;
   /** Policy document (YAML text or object); `policyFile` reads one from disk. Default: allow all. */
   readonly policy?: string | object;
@@ -64,6 +65,7 @@ export class Security {
     this.checker = new TokenCapabilityChecker({
       authority: this.authority,
       clock: o.clock,
+      ...(o.dataDir === undefined ? {} : { grantStore: openGrantStore(o.dataDir) }),
       ...(o.specGrants === undefined ? {} : { specGrants: o.specGrants }),
       ...(o.specScheme === undefined ? {} : { specScheme: o.specScheme }),
       ...(o.specTtlMs === undefined ? {} : { specTtlMs: o.specTtlMs }),
@@ -78,6 +80,16 @@ export class Security {
       ...(o.trustedRoots === undefined ? {} : { trustedRoots: o.trustedRoots }),
       ...(onTaint === undefined ? {} : { onTaint }),
     });
+  }
+
+  /** Stored operator grants that could not be loaded at start (each names its row and field). */
+  get grantProblems(): readonly AiosError[] {
+    return this.checker.grants.problems;
+  }
+
+  /** Closes the grants database (the kernel's shutdown does this through the plugin). */
+  close(): void {
+    this.checker.grants.close();
   }
 
   get redactor(): SecretStore["redactor"] {
@@ -99,6 +111,15 @@ export class Security {
     return this.secrets.substitute(args, (name) => this.checker.check(caller, { resource: `secret:${name}`, action: "use" }).allowed);
   }
 
+}
+
+function openGrantStore(dataDir: string): GrantStore {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, "grants.db");
+  const store = new GrantStore(path);
+  // The database, its WAL and shared-memory files hold tokens: owner-only, like the key files.
+  for (const f of [path, path + "-wal", path + "-shm"]) if (existsSync(f)) chmodSync(f, 0o600);
+  return store;
 }
 
 function loadPolicy(o: SecurityOptions): string | object {
