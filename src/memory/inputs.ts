@@ -102,3 +102,11 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, prefix 
   const path = [prefix, ...(issue?.path ?? []).map(String)].filter((x) => x !== "").join(".") || "(input)";
   throw new AiosError("E_INVALID_ARG", `${path}: ${issue?.message ?? "invalid"}`, { details: { path } });
 }
+
+/** An embedding or query vector of `dim` finite numbers as a Float32Array (undefined stays undefined). */
+export function checkVector(v: readonly number[] | undefined, dim: number, path = "embedding"): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  if (v.length !== dim) throw new AiosError("E_INVALID_ARG", `${path}: expected ${dim} dimensions, got ${v.length}`, { details: { path, expected: dim, got: v.length } });
+  if (!v.every(Number.isFinite)) throw new AiosError("E_INVALID_ARG", `${path}: every element must be a finite number`, { details: { path } });
+  return Float32Array.from(v);
+}
