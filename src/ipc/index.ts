@@ -2,12 +2,19 @@
  * ipc/: semantic IPC — envelopes (performatives, conversations, schema ids, 64 KB limit, Ed25519
  * signatures), routing by address, topic (NATS-style wildcards) and intent (embedding similarity
  * with threshold and load-aware ties), request/response with timeouts and cancellation, streams
- * with backpressure, broadcast, a replayable dead-letter queue, de-duplication for at-least-once
- * delivery, and pipelines with contracts checked at composition. Joined to the kernel by ipcPlugin.
+ * with backpressure (produced by SDK code or by agents through the Stream* syscalls), broadcast, a
+ * replayable dead-letter queue, de-duplication for at-least-once delivery, and pipelines with
+ * contracts checked at composition. Joined to the kernel by ipcPlugin.
+ *
+ * De-duplication guarantee: a durable agent drops a message id it has already accepted while that
+ * message is unacknowledged and while it is among its last 4096 handled ids — across restarts, crashes
+ * and journal compaction (the id is journaled with the message; ADR 0008). Other agents: in memory
+ * only (`dedupAll`), for the life of the process.
  */
 export { Ipc, type IpcOptions, type SendSpec, type SendResult, type Contract } from "./ipc.js";
 export { ipcPlugin, ipcOfKernel, type IpcPlugin, type IpcPluginOptions } from "./plugin.js";
 export { ipcSyscalls } from "./syscalls.js";
+export { streamSyscalls } from "./stream-syscalls.js";
 export { PERFORMATIVES, DEFAULT_MAX_PAYLOAD_BYTES, EnvelopeSchema, parseEnvelope, encodePayload, signingBytes, type Envelope, type Performative, type MessageSignature } from "./envelope.js";
 export { canonicalJson } from "./canonical.js";
 export { SchemaRegistry } from "./schemas.js";
