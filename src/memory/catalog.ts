@@ -1,12 +1,14 @@
 /**
- * The in-RAM catalog of records: metadata only (no content), indexed by rowid, by id and by
- * namespace. Search filters, graph node predicates and quota accounting all read it, so none of
- * them touch disk. Invariants: it mirrors what storage acknowledged (the fabric updates it only
- * after a write succeeds); a deleted record leaves its namespace set; heads[0] is the winning head.
+ * The in-RAM catalog of records: metadata only (no content), indexed by rowid, by id, by
+ * namespace and by head version hash. Search filters, graph node predicates and quota accounting
+ * all read it, so none of them touch disk; the head index tells storage which record a head
+ * version belongs to (versions are stored under their record). Invariants: it mirrors what storage
+ * acknowledged (the fabric updates it only after a write succeeds); a deleted record leaves its
+ * namespace set; heads[0] is the winning head; every current head hash maps to its record's rowid.
  */
 import { z } from "zod";
 import type { AccessControl, Actor } from "./access.js";
-import { nsKey, type RecordMeta } from "./record.js";
+import type { RecordMeta, ScopeKind } from "./record.js";
 
 export const MemoryFilterSchema = z.object({
   types: z.array(z.string()).max(64).optional(),
@@ -27,7 +29,7 @@ export type MemoryFilter = z.infer<typeof MemoryFilterSchema>;
 export class Catalog {
   private readonly rows: (RecordMeta | undefined)[] = [];
   private readonly byId = new Map<string, RecordMeta>();
-  private readonly byNs = new Map<string, Set<number>>();
+  private readonly byHead = new Map<string, number>();
   private next = 1;
   // Per-rowid columns the unfiltered search predicate reads instead of the RecordMeta object: HNSW
   // asks about thousands of scattered rows per query, and a 4-byte column is far kinder to the
@@ -35,8 +37,9 @@ export class Catalog {
   private rowNs = new Int32Array(1024);
   private rowLive = new Uint8Array(1024);
   private rowExp = new Float64Array(1024);
-  private readonly nsIds = new Map<string, number>();
-  private readonly nsList: { tenant: string; scope: RecordMeta["scope"]; namespace: string }[] = [];
+  // Namespace ids by tenant, scope and name: found without building a key string per put.
+  private readonly nsIds = new Map<string, Record<ScopeKind, Map<string, number>>>();
+  private readonly nsList: { tenant: string; scope: ScopeKind; namespace: string; rows: Set<number> }[] = [];
 
   allocRow(): number {
     return this.next++;
@@ -48,29 +51,41 @@ export class Catalog {
   byRecordId(id: string): RecordMeta | undefined {
     return this.byId.get(id);
   }
+  /** The rowid of the record whose current head `hash` is. */
+  rowOfHead(hash: string): number | undefined {
+    return this.byHead.get(hash);
+  }
   get size(): number {
     return this.byId.size;
   }
 
-  /** Inserts or replaces a record's metadata (keeps namespace sets in step with `deleted`). */
+  /** Inserts or replaces a record's metadata (keeps namespace sets and the head index in step). */
   put(m: RecordMeta): void {
+    const prev = this.rows[m.rowid];
+    if (prev !== undefined && prev.heads !== m.heads) for (const h of prev.heads) if (this.byHead.get(h) === m.rowid) this.byHead.delete(h);
+    for (const h of m.heads) this.byHead.set(h, m.rowid);
     this.rows[m.rowid] = m;
     this.byId.set(m.id, m);
     if (m.rowid >= this.next) this.next = m.rowid + 1;
-    const key = nsKey(m.tenant, m.scope, m.namespace);
-    let set = this.byNs.get(key);
-    if (set === undefined) this.byNs.set(key, (set = new Set()));
+    const ns = this.namespaceId(m.tenant, m.scope, m.namespace);
+    const set = (this.nsList[ns] as { rows: Set<number> }).rows;
     if (m.deleted) set.delete(m.rowid);
     else set.add(m.rowid);
     if (m.rowid >= this.rowNs.length) this.growColumns(m.rowid + 1);
-    let ns = this.nsIds.get(key);
-    if (ns === undefined) {
-      this.nsIds.set(key, (ns = this.nsList.length));
-      this.nsList.push({ tenant: m.tenant, scope: m.scope, namespace: m.namespace });
-    }
     this.rowNs[m.rowid] = ns + 1;
     this.rowLive[m.rowid] = m.deleted ? 0 : 1;
     this.rowExp[m.rowid] = m.expiresAt ?? Infinity;
+  }
+
+  private namespaceId(tenant: string, scope: ScopeKind, namespace: string): number {
+    let byScope = this.nsIds.get(tenant);
+    if (byScope === undefined) this.nsIds.set(tenant, (byScope = { agent: new Map(), shared: new Map(), global: new Map() }));
+    let ns = byScope[scope].get(namespace);
+    if (ns === undefined) {
+      byScope[scope].set(namespace, (ns = this.nsList.length));
+      this.nsList.push({ tenant, scope, namespace, rows: new Set() });
+    }
+    return ns;
   }
 
   private growColumns(min: number): void {
@@ -111,13 +126,12 @@ export class Catalog {
   candidateRows(actor: Actor, access: AccessControl, filter: MemoryFilter): { count: number; sets: Set<number>[] } {
     const sets: Set<number>[] = [];
     let count = 0;
-    for (const [key, set] of this.byNs) {
-      if (set.size === 0) continue;
-      const [tenant, scope, namespace] = key.split("\u0000") as [string, RecordMeta["scope"], string];
+    for (const { tenant, scope, namespace, rows } of this.nsList) {
+      if (rows.size === 0) continue;
       if (tenant !== actor.tenant || !scopeMatches(filter.scope, scope, namespace)) continue;
       if (!access.can(actor, tenant, { kind: scope, namespace }, "read")) continue;
-      sets.push(set);
-      count += set.size;
+      sets.push(rows);
+      count += rows.size;
     }
     return { count, sets };
   }

@@ -77,6 +77,8 @@ export class MemoryFabric {
     this.access = new AccessControl(o.scopeAccess);
     this.quotas = new MemoryQuotas(o.quotas?.default, o.quotas?.agents, o.quotas?.lookup);
     this.tenant = o.tenant ?? "default";
+    // Storage finds versions through their record; for a head asked for by hash alone, the catalog knows it.
+    storage.resolveRecords?.((hash) => this.catalog.rowOfHead(hash));
     const embed = o.embedder !== undefined && (o.autoEmbed ?? true);
     this.writes = new WritePath(this, {
       ids: o.ids ?? new CounterIds(), maxBytes: o.maxContentBytes ?? 65_536, embedder: embed ? o.embedder : undefined,

@@ -43,7 +43,7 @@ export function writable(c: ReadContext, id: string, actor: Actor): RecordMeta {
 export async function headsOf(storage: MemoryStorage, m: RecordMeta): Promise<MemoryVersion[]> {
   const out: MemoryVersion[] = [];
   for (const h of m.heads) {
-    const v = await storage.getVersion(h);
+    const v = await storage.getVersion(h, m.rowid);
     if (v === undefined) throw new AiosError("E_CORRUPT", `memory record ${m.id}: head ${h} is missing`);
     out.push(v);
   }
@@ -52,7 +52,7 @@ export async function headsOf(storage: MemoryStorage, m: RecordMeta): Promise<Me
 
 /** Version `hash` of record `m`; E_INVALID_ARG naming `path` when it is not one of m's versions. */
 export async function versionOf(storage: MemoryStorage, m: RecordMeta, hash: string, path: string): Promise<MemoryVersion> {
-  const v = await storage.getVersion(hash);
+  const v = await storage.getVersion(hash, m.rowid);
   if (v === undefined || v.recordId !== m.id) throw new AiosError("E_INVALID_ARG", `${path}: ${hash} is not a version of ${m.id}`, { details: { path } });
   return v;
 }

@@ -68,7 +68,3 @@ export interface Edge {
   readonly to: string;
   readonly type: string;
 }
-
-export function nsKey(tenant: string, scope: ScopeKind, namespace: string): string {
-  return `${tenant}\u0000${scope}\u0000${namespace}`;
-}

@@ -39,7 +39,7 @@ export async function restore(f: MemoryFabric, snapshotId: string, who: Who = {}
         await f.remove(m, actor);
         removed++;
       } else if (m.heads.length !== 1 || m.heads[0] !== want) {
-        const v = await f.storage.getVersion(want);
+        const v = await f.storage.getVersion(want, m.rowid);
         if (v === undefined) throw new AiosError("E_CORRUPT", `snapshot ${snapshotId}: version ${want} is missing`);
         await f.revert(m, v, actor);
         reverted++;
@@ -48,7 +48,7 @@ export async function restore(f: MemoryFabric, snapshotId: string, who: Who = {}
     for (const [id, hash] of Object.entries(snap.entries)) {
       const m = f.catalog.byRecordId(id);
       if (m === undefined || !m.deleted) continue;
-      const v = await f.storage.getVersion(hash);
+      const v = await f.storage.getVersion(hash, m.rowid);
       if (v === undefined) throw new AiosError("E_CORRUPT", `snapshot ${snapshotId}: version ${hash} is missing`);
       await f.revert(m, v, actor);
       revived++;

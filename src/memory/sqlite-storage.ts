@@ -6,34 +6,21 @@
  * not stored twice).
  *
  * Write cost (issue #6 item 11): one transaction per `write` with statements prepared once; new
- * rows append to integer keys (records by catalog rowid, versions by their own rowid) and the
- * only random-order index is the versions' 52-bit hash-prefix integer index. A version that is new
- * by construction (`fresh`: first version of a new record id) skips the existence probe.
+ * rows append to integer keys (records by catalog rowid, versions by their own rowid, and versions'
+ * (record rowid, hash prefix) index), so a batch dirties few pages besides the ones it fills: no
+ * index is keyed by a hash alone. So a version is found through its record: callers pass its rowid,
+ * else the fabric's `recordOf` resolver names a head's; only a non-head version asked for without
+ * its record costs a table scan. A version that is new by construction (`fresh`: first version of
+ * a new record id) skips the existence probe. Schema and migrations: migrate.ts.
  * Lexical search drops very common terms beside rarer ones in a large store (lexical-plan.ts).
  */
 import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
 import { AiosError } from "../core/index.js";
 import { CommonTerms, type CommonTermOptions } from "./lexical-plan.js";
-import { hashKey, migrate, VERSIONS_TABLE } from "./migrate.js";
+import { hashKey, migrate, SCHEMA } from "./migrate.js";
 import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
 import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
-
-// The versions table and the schema version live in migrate.ts, which upgrades older files first.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS mem_records (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, scope TEXT NOT NULL,
-  namespace TEXT NOT NULL, owner TEXT NOT NULL, type TEXT NOT NULL, tags TEXT NOT NULL, heads TEXT NOT NULL, created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL, expires_at INTEGER, deleted INTEGER NOT NULL, bytes INTEGER NOT NULL);
-${VERSIONS_TABLE}
-CREATE TABLE IF NOT EXISTS mem_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS mem_edges (src INTEGER NOT NULL, dst INTEGER NOT NULL, type TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (src, dst, type)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS mem_grants (tenant TEXT NOT NULL, namespace TEXT NOT NULL, agent TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (tenant, namespace, agent));
-CREATE TABLE IF NOT EXISTS mem_vtags (record_id TEXT NOT NULL, label TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (record_id, label));
-CREATE TABLE IF NOT EXISTS mem_reserved (agent TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS mem_snapshots (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, scope TEXT NOT NULL, namespace TEXT NOT NULL, ts INTEGER NOT NULL, label TEXT, entries TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS mem_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS mem_fts USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2');
-`;
 
 interface RecordRowDb {
   rowid: number; id: string; tenant: string; scope: string; namespace: string; owner: string; type: string; tags: string; heads: string;
@@ -50,6 +37,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
   private readonly tx: (ops: readonly WriteOp[]) => void;
 
   private readonly common: CommonTerms;
+  private recordOf: ((hash: string) => number | undefined) | undefined;
   /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
   private docs: number;
 
@@ -71,7 +59,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
         ON CONFLICT(rowid) DO UPDATE SET type=excluded.type, tags=excluded.tags, heads=excluded.heads, updated_at=excluded.updated_at,
         expires_at=excluded.expires_at, deleted=excluded.deleted, bytes=excluded.bytes`),
       insertVersion: p(`INSERT INTO mem_versions (hkey, hash, rec, record_id, parents, type, content, tags, agent, ts, op, deleted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`),
-      hasVersion: p(`SELECT 1 FROM mem_versions WHERE hkey = ? AND hash = ?`).pluck(),
+      hasVersion: p(`SELECT 1 FROM mem_versions WHERE rec = ? AND hkey = ? AND hash = ?`).pluck(),
       delText: p(`DELETE FROM mem_fts WHERE rowid = ?`),
       insText: p(`INSERT INTO mem_fts(rowid, text) VALUES (?, ?)`),
       putVec: p(`INSERT OR REPLACE INTO mem_vectors VALUES (?, ?)`),
@@ -83,7 +71,8 @@ export class SqliteMemoryStorage implements MemoryStorage {
       putVtag: p(`INSERT OR REPLACE INTO mem_vtags VALUES (?,?,?)`),
       putReserve: p(`INSERT OR REPLACE INTO mem_reserved VALUES (?,?)`),
       putSnapshot: p(`INSERT INTO mem_snapshots VALUES (?,?,?,?,?,?,?)`),
-      getVersion: p(`SELECT * FROM mem_versions WHERE hkey = ? AND hash = ?`),
+      getVersion: p(`SELECT * FROM mem_versions WHERE rec = ? AND hkey = ? AND hash = ?`),
+      scanVersion: p(`SELECT * FROM mem_versions WHERE hkey = ? AND hash = ?`),
       versionsOf: p(`SELECT * FROM mem_versions WHERE rec = (SELECT rowid FROM mem_records WHERE id = ?) ORDER BY ts, vid`),
       countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
       stamp: p(`SELECT value FROM mem_meta WHERE key = 'vector_stamp'`).pluck(),
@@ -123,7 +112,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
         const key = hashKey(v.hash);
         // Content addresses make a rewrite of an existing version a no-op (e.g. two writers making
         // the same change to the same base); only a fresh version can skip the probe.
-        if (op.fresh !== true && s.hasVersion.get(key, v.hash) !== undefined) return;
+        if (op.fresh !== true && s.hasVersion.get(op.rec, key, v.hash) !== undefined) return;
         s.insertVersion.run(key, v.hash, op.rec, v.recordId, JSON.stringify(v.parents), v.type, op.contentJson ?? JSON.stringify(v.content),
           JSON.stringify(v.tags), v.agent, v.ts, v.op, v.deleted ? 1 : 0);
         return;
@@ -199,9 +188,14 @@ export class SqliteMemoryStorage implements MemoryStorage {
     return new Map(rows.map((r) => [r.agent, r.bytes]));
   }
 
-  async getVersion(hash: string): Promise<MemoryVersion | undefined> {
+  resolveRecords(recordOf: (hash: string) => number | undefined): void {
+    this.recordOf = recordOf;
+  }
+
+  async getVersion(hash: string, rec?: number): Promise<MemoryVersion | undefined> {
     if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
-    const r = this.st.getVersion.get(hashKey(hash), hash) as VersionRowDb | undefined;
+    const at = rec ?? this.recordOf?.(hash);
+    const r = (at === undefined ? this.st.scanVersion.get(hashKey(hash), hash) : this.st.getVersion.get(at, hashKey(hash), hash)) as VersionRowDb | undefined;
     return r === undefined ? undefined : toVersion(r);
   }
 

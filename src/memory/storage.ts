@@ -56,7 +56,14 @@ export interface MemoryStorage {
   loadEdges(each: (from: number, to: number, type: string) => void): Promise<void>;
   loadGrants(): Promise<GrantRow[]>;
   loadReservations(): Promise<Map<string, number>>;
-  getVersion(hash: string): Promise<MemoryVersion | undefined>;
+  /**
+   * A version by its content address. `rec`: the rowid of its record, when the caller knows it (a
+   * driver may find versions through their record, as the SQLite one does); a version of another
+   * record is not found.
+   */
+  getVersion(hash: string, rec?: number): Promise<MemoryVersion | undefined>;
+  /** Installs how to name the record of a head version when getVersion gets no `rec` (the fabric's catalog). */
+  resolveRecords?(recordOf: (hash: string) => number | undefined): void;
   versionsOf(recordId: string): Promise<MemoryVersion[]>;
   versionTags(recordId: string): Promise<Record<string, string>>;
   /** BM25 full-text search; lower score is better (SQLite's convention), best first. */

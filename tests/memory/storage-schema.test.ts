@@ -25,7 +25,7 @@ describe("memory store schema", () => {
 
     // Rewrite the file into the version-1 layout (what an older build left on disk).
     const db = new Database(join(env.dir, "memory.db"));
-    db.exec(`ALTER TABLE mem_versions RENAME TO v2; DROP INDEX mem_versions_hkey; DROP INDEX mem_versions_rec; ${V1_VERSIONS}
+    db.exec(`ALTER TABLE mem_versions RENAME TO v2; DROP INDEX mem_versions_rec_hkey; ${V1_VERSIONS}
       INSERT INTO mem_versions SELECT hash, record_id, parents, type, content, tags, agent, ts, op, deleted FROM v2 ORDER BY vid; DROP TABLE v2;`);
     db.pragma("user_version = 0");
     db.close();
@@ -41,9 +41,59 @@ describe("memory store schema", () => {
     expect((await f.history(a.id, { agent: "a1" })).versions.map((v) => v.hash)).toEqual([a.version, a2.version, a3.version]);
     await f.close();
     const check = new Database(join(env.dir, "memory.db"), { readonly: true });
-    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.pragma("user_version", { simple: true })).toBe(3);
     expect(check.prepare("SELECT count(*) FROM mem_versions").pluck().get()).toBe(4);
     check.close();
+  });
+
+  it("migrates a version-2 file: the hash-only index gives way to one on (record, hash prefix), and every lookup still works", async () => {
+    env = tempEnv();
+    let f = await env.open();
+    const a = await f.store({ type: "note", content: { text: "gamma one" }, agent: "a1", tags: ["x"] });
+    const a2 = await f.update(a.id, { content: { text: "gamma two" }, agent: "a1" });
+    await f.tagVersion(a.id, "first", a.version, { agent: "a1" });
+    await f.close();
+
+    // The version-2 layout: the same table with an index on hkey and one on rec.
+    const db = new Database(join(env.dir, "memory.db"));
+    db.exec(`DROP INDEX mem_versions_rec_hkey; CREATE INDEX mem_versions_hkey ON mem_versions(hkey); CREATE INDEX mem_versions_rec ON mem_versions(rec);`);
+    db.pragma("user_version = 2");
+    db.close();
+
+    f = await env.open();
+    expect((await f.get(a.id, { agent: "a1" })).version).toBe(a2.version);
+    expect((await f.version(a.id, a.version, { agent: "a1" })).content).toEqual({ text: "gamma one" });
+    expect((await f.diff(a.id, undefined, undefined, { agent: "a1" })).from).toBe(a.version);
+    const hits = await f.query({ text: "gamma", agent: "a1" });
+    expect(hits.map((h) => [h.id, h.version, h.content])).toEqual([[a.id, a2.version, { text: "gamma two" }]]);
+    await f.rollback(a.id, a.version, { agent: "a1" });
+    expect((await f.history(a.id, { agent: "a1" })).versions).toHaveLength(3);
+    await f.close();
+    const check = new Database(join(env.dir, "memory.db"), { readonly: true });
+    expect(check.pragma("user_version", { simple: true })).toBe(3);
+    const indexes = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'mem_versions'`).pluck().all();
+    expect(indexes).toEqual(["mem_versions_rec_hkey"]);
+    check.close();
+  });
+
+  it("finds a version through its record: a head by hash alone (catalog), any version with its record, none of another record's", async () => {
+    env = tempEnv();
+    const f = await env.open();
+    const a = await f.store({ type: "note", content: { text: "one" } });
+    const a2 = await f.update(a.id, { content: { text: "two" } });
+    const b = await f.store({ type: "note", content: { text: "other" } });
+    const rowA = f.catalog.byRecordId(a.id)?.rowid as number;
+    const rowB = f.catalog.byRecordId(b.id)?.rowid as number;
+    expect(f.catalog.rowOfHead(a2.version)).toBe(rowA);
+    expect(f.catalog.rowOfHead(a.version)).toBeUndefined(); // no longer a head
+    expect((await f.storage.getVersion(a2.version))?.content).toEqual({ text: "two" });
+    expect((await f.storage.getVersion(a.version, rowA))?.content).toEqual({ text: "one" });
+    expect(await f.storage.getVersion(a.version, rowB)).toBeUndefined();
+    // Not a head and no record given: still found (a scan), never wrongly missing.
+    expect((await f.storage.getVersion(a.version))?.content).toEqual({ text: "one" });
+    await f.delete(b.id);
+    expect(f.catalog.rowOfHead(b.version)).toBeUndefined();
+    await f.close();
   });
 
   it("refuses a file written by a newer schema instead of misreading it", async () => {
