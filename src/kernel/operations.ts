@@ -86,7 +86,7 @@ export class Operations {
       } catch (e) {
         throw new AiosError("E_INVALID_ARG", `upgrade of ${p.id} failed in migrate: ${toAiosError(e).message}; the agent keeps version ${fromVersion}`, { cause: e });
       }
-      p.spec = spec;
+      p.setSpec(spec);
       p.logic = logic;
       p.state = state;
       if (this.k.events.wants("agent.upgraded")) this.k.events.emit("agent.upgraded", { fromVersion, toVersion: spec.version }, p.id);

@@ -11,24 +11,30 @@ import type { Caller } from "./syscalls.js";
 import type { SupervisorState } from "./supervisor-state.js";
 
 export class Proc extends Mailbox implements Caller {
-  // Field order is memory order: what every delivery and every receive touches comes first, right
-  // after the mailbox's own fields, so one message costs as few cache lines as possible.
+  // Field order is memory order (ES2022 class fields are defined in declaration order, after the
+  // mailbox's): what every delivery and every receive touches comes first, right after the mailbox's
+  // own fields, so one message costs as few cache lines as possible.
   status: AgentStatus = "pending";
   /** In the run queue. */
   queued = false;
+  /** Cached from the spec: the hot path must not touch the spec object per message. */
+  readonly durable: boolean;
+  /** Cached from the spec (read on every cross-agent delivery). */
+  readonly tenant: TenantId;
+  // Delivery reads up to here; a receive also reads what follows.
   /** A receive (or init) is in progress (async). */
   busy = false;
   /** True while a receive is in progress (current may be undefined for a plain send from outside). */
   handling = false;
+  /** Unspent quanta carried to the next visit while mail is waiting (never banked when idle). */
+  credit = 0;
+  /** Quanta per run-queue visit (deficit round robin): weight scaled by priority; see shareOf. */
+  share: number;
   /** The message being handled: its letter, or for a plain send its sender (see Meta). */
   current: Meta = undefined;
   state: unknown = undefined;
   logic: AgentLogic;
   ctx: object | null = null;
-  /** Cached from the spec: the hot path must not touch the spec object per message. */
-  readonly durable: boolean;
-  /** Cached from the spec (read on every cross-agent delivery). */
-  readonly tenant: TenantId;
   taint: ReadonlySet<string> = EMPTY;
   /** Capability-check generation at which `sendAny` was computed. */
   sendGen = -1;
@@ -53,12 +59,19 @@ export class Proc extends Mailbox implements Caller {
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
     super(spec.mailbox?.capacity ?? 1024, spec.mailbox?.onFull ?? "wait");
     this.logic = logic;
+    this.share = shareOf(spec);
     this.durable = spec.durable === true && !spec.ephemeral;
     this.tenant = spec.tenant as TenantId;
     this.id = id;
     this.spec = spec;
     this.parent = parent;
     this.createdAt = createdAt;
+  }
+
+  /** Replaces the spec (upgrade): the cached share follows it. */
+  setSpec(spec: AgentSpec): void {
+    this.spec = spec;
+    this.share = shareOf(spec);
   }
 
   /** The agent's mailbox is the process itself (one object: no pointer to chase per delivery). */
@@ -83,3 +96,12 @@ export class Proc extends Mailbox implements Caller {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * An agent's CPU share in the run queue: `weight` quanta per visit, times 1.25 per step of `priority`
+ * (as nice levels scale CFS weights: +5 is about 3x, -5 about a third). An agent with a share below 1
+ * is visited and skipped until its credit adds up to one receive, so every agent with mail still runs.
+ */
+export function shareOf(spec: AgentSpec): number {
+  return spec.weight * 1.25 ** spec.priority;
+}

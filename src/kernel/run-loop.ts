@@ -1,8 +1,10 @@
 /**
  * The run loop: a round-robin run queue of agents with mail, where one agent's receive for one letter
- * is one quantum. After each quantum a still-busy agent goes to the back of the queue, so no agent can
- * starve the others; the loop yields to the event loop every `sliceMs` so the kernel's I/O runs. A
- * receive slower than the hog threshold is reported (agent.hog), timed by the coarse clock (ADR 0004).
+ * is one quantum. A visit grants an agent `share` quanta (deficit round robin: its spec's weight,
+ * scaled 1.25x per priority step; 1 by default), after which an agent with mail left goes to the back
+ * of the queue, so no agent can starve the others and a heavier one gets proportionally more turns.
+ * The loop yields to the event loop every `sliceMs` so the kernel's I/O runs. A receive slower than
+ * the hog threshold is reported (agent.hog), timed by the coarse clock (ADR 0004).
  * After each handled message a durable agent's state is checkpointed through its logic's snapshot.
  */
 import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../core/index.js";
@@ -58,17 +60,25 @@ export class RunLoop {
         const p = q.shift();
         if (p === undefined) break;
         p.queued = false;
+        if (p.status !== "running" || p.busy) continue;
+        // Deficit round robin: a visit grants `share` quanta (1 by default: one receive per turn).
+        let credit = p.credit + p.share;
         // The process is its own mailbox (Proc extends Mailbox): no second object to load per message.
-        if (p.status !== "running" || p.busy || !p.take()) continue;
         const mb: Mailbox = p;
-        if (hogMs > 0) {
-          const t0 = coarse.now();
-          this.handle(p, mb.outPayload, mb.outMeta);
-          const dt = coarse.now() - t0;
-          if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
-        } else this.handle(p, mb.outPayload, mb.outMeta);
-        mb.outPayload = undefined;
-        mb.outMeta = undefined;
+        while (credit >= 1 && mb.take()) {
+          credit -= 1;
+          if (hogMs > 0) {
+            const t0 = coarse.now();
+            this.handle(p, mb.outPayload, mb.outMeta);
+            const dt = coarse.now() - t0;
+            if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
+          } else this.handle(p, mb.outPayload, mb.outMeta);
+          mb.outPayload = undefined;
+          mb.outMeta = undefined;
+          if (p.busy || p.status !== "running" || coarse.now() > sliceEnd) break;
+        }
+        // Credit left over carries to the next visit only while mail waits: an idle agent banks none.
+        p.credit = mb.length > 0 ? credit : 0;
         if (!p.queued && !p.busy && mb.length > 0 && p.status === "running") {
           p.queued = true;
           q.push(p);

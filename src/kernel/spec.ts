@@ -63,6 +63,8 @@ const BaseSpec = z.strictObject({
   capabilities: z.array(z.string().min(1)).default([]),
   memory: MemorySpecSchema.optional(),
   restart: RestartType.default("permanent"),
+  // CPU share in the kernel's run queue: `weight` receives per round, x1.25 per priority step (see
+  // run-loop.ts); the inference scheduler's pools use them too (priority and WFQ policies).
   priority: z.number().int().min(-20).max(20).default(0),
   weight: z.number().positive().max(10_000).default(1),
   budget: BudgetSchema.optional(),
