@@ -65,6 +65,8 @@ export class Kernel {
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
+  /** Durable letters being journaled for fail-fast senders, per recipient (their mailbox places). */
+  private readonly reserved = new Map<Proc, number>();
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   private readonly logics = new LogicResolver();
@@ -284,11 +286,33 @@ export class Kernel {
     return this.full(p, mb, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
   }
 
+  /**
+   * A durable recipient's letter is journaled before it enters the mailbox. A fail-fast sender must
+   * never see E_MAILBOX_FULL for a letter the journal already holds (a restart would deliver it), so
+   * its place is reserved before the write: refused up front when the mailbox and the writes in flight
+   * fill it, and once journaled it goes in (over capacity only if a move raced in meanwhile).
+   */
   private async deliverDurable(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
+    const failFast = (onFull ?? p.onFull) === "fail";
+    if (failFast) {
+      const inFlight = this.reserved.get(p) ?? 0;
+      if (p.length + inFlight >= p.capacity) return this.full(p, p, letter, "fail");
+      this.reserved.set(p, inFlight + 1);
+    }
     const id = this.ids.message();
     letter.id = id;
-    await this.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
-    await this.enqueue(p, letter, onFull);
+    try {
+      await this.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
+    } finally {
+      if (failFast) {
+        const left = (this.reserved.get(p) ?? 1) - 1;
+        if (left > 0) this.reserved.set(p, left);
+        else this.reserved.delete(p);
+      }
+    }
+    if (!failFast) return this.enqueue(p, letter, onFull);
+    if (!p.offer(letter.payload, letter)) p.force(letter);
+    if (!p.queued) this.loop.schedule(p);
   }
 
   /** @internal puts a letter in the mailbox, or parks/refuses it when full. */

@@ -42,6 +42,26 @@ describe("durable agents across restarts", () => {
     await os.shutdown();
   });
 
+  it("a durable mailbox that refuses a fail-fast send never delivers it later, even after a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
+    let os = await bootAt(dir);
+    const a = await os.spawn({ name: "a", kind: "code", logic: "counter", mailbox: { capacity: 2, onFull: "fail" } });
+    await os.pause(a);
+    // Three sends at once: the third finds the two places taken (one still being journaled).
+    const sends = await Promise.allSettled([os.send(a, 1), os.send(a, 2), os.send(a, 3)]);
+    expect(sends.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    expect((sends[2] as PromiseRejectedResult).reason).toMatchObject({ code: "E_MAILBOX_FULL" });
+    expect(os.status(a)).toMatchObject({ mailbox: 2 });
+    await os.shutdown();
+
+    os = await bootAt(dir);
+    expect(os.status(a)).toMatchObject({ status: "paused", mailbox: 2 }); // the refused one was never journaled
+    await os.resume(a);
+    await settle();
+    expect(await os.request(a, "x")).toBe(3);
+    await os.shutdown();
+  });
+
   it("an ephemeral agent is never journaled and a non-durable one does not come back", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aios-durable-"));
     let os = await bootAt(dir);
