@@ -90,7 +90,7 @@ export async function search(d: SearchDeps, req: SearchRequest, actor: Actor): P
     const m = d.catalog.get(rowid);
     const head = m?.heads[0];
     if (m === undefined || head === undefined) continue;
-    const v = await d.storage.getVersion(head);
+    const v = await d.storage.getVersion(head, rowid); // by its record: the store's index is (record, hash)
     hits.push({ id: m.id, score: f.score, type: m.type, scope: m.scope, namespace: m.namespace, tags: m.tags, version: head, content: v?.content ?? null, ...pick(f) });
   }
   if (req.rerank === undefined) return hits;

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { CodeSpace } from "../../src/memory/code-space.js";
 import { DistHeap } from "../../src/memory/heap.js";
 import { VectorSpace } from "../../src/memory/vector-space.js";
 import { Hnsw } from "../../src/memory/index.js";
@@ -36,6 +37,84 @@ describe("vector space (flat WebAssembly memory, SIMD dot)", () => {
     const one = Float32Array.from({ length: 33 }, () => 1);
     v.put(0, one);
     rows.forEach((r, i) => expect(v.dot(0, i + 1)).toBeCloseTo(r.reduce((s, x) => s + x, 0), 3));
+  });
+});
+
+describe("int8 codes (a search's first pass)", () => {
+  const unit = (v: number[]): number[] => {
+    const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+    return v.map((x) => x / n);
+  };
+  const cosine = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * (b[i] as number), 0);
+
+  it("the SIMD kernel's integer dot equals the JavaScript one, and a distance is within 0.01 of the float cosine distance", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 80 }).chain((dim) => fc.tuple(fc.constant(dim), fc.array(fc.array(finite, { minLength: dim, maxLength: dim }), { minLength: 2, maxLength: 6 }))),
+      ([dim, rows]) => {
+        const vs = rows.map(unit);
+        const simd = new CodeSpace(dim, 8, 4);
+        const js = new CodeSpace(dim, 8, 4, false);
+        expect(simd.simd).toBe(true);
+        expect(js.simd).toBe(false);
+        const got = [new Float64Array(8), new Float64Array(8)];
+        [simd, js].forEach((c, k) => {
+          vs.forEach((v, i) => c.put(i, v));
+          c.setQuery(vs[0] as number[]);
+          vs.forEach((_, i) => (c.batch[i] = vs.length - 1 - i));
+          c.measure(vs.length, got[k] as Float64Array);
+        });
+        expect([...(got[0] as Float64Array)]).toEqual([...(got[1] as Float64Array)]);
+        vs.forEach((_, i) => {
+          const want = 1 - cosine(vs[0] as number[], vs[vs.length - 1 - i] as number[]);
+          expect(Math.abs((got[0] as Float64Array)[i] as number - want)).toBeLessThanOrEqual(0.01);
+        });
+      }), { numRuns: 200 });
+  });
+
+  it("keeps every code and its scale across growth (the memory is replaced, and grows past what was asked)", () => {
+    const dim = 37;
+    const grown = new CodeSpace(dim, 4, 1);
+    const sized = new CodeSpace(dim, 4, 5000);
+    const r = ((s: number) => () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff - 0.5))(9);
+    const rows = Array.from({ length: 5000 }, () => unit(Array.from({ length: dim }, r)));
+    rows.forEach((v, i) => {
+      grown.ensure(i + 1);
+      grown.put(i, v);
+      sized.put(i, v);
+    });
+    const a = new Float64Array(4), b = new Float64Array(4);
+    for (let i = 0; i < 5000; i += 4) {
+      for (const c of [grown, sized]) {
+        c.setQuery(rows[(i * 7) % 5000] as number[]);
+        for (let j = 0; j < 4; j++) c.batch[j] = i + j;
+      }
+      grown.measure(4, a);
+      sized.measure(4, b);
+      expect([...a]).toEqual([...b]);
+    }
+  });
+
+  it("a search re-ranks in float32: its scores are the exact cosines, and recall@10 stays >= 0.95 with or without WebAssembly SIMD", () => {
+    const r = ((s: number) => () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff))(21);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+    const centers = Array.from({ length: 10 }, () => Array.from({ length: 48 }, gauss));
+    const point = (): number[] => (centers[Math.floor(r() * 10)] as number[]).map((c) => c + gauss() * 0.7);
+    const data = Array.from({ length: 2000 }, point);
+    for (const simd of [true, false]) {
+      const h = new Hnsw({ dim: 48, M: 8, efConstruction: 80, efSearch: 48, simd });
+      expect(h.cs.simd).toBe(simd);
+      data.forEach((v, i) => h.add(i, v));
+      let hit = 0;
+      for (let q = 0; q < 40; q++) {
+        const v = point();
+        const exact = h.exact(v, 10);
+        const byLabel = new Map(h.exact(v, 2000).map((x) => [x.label, x.score]));
+        const got = h.search(v, 10);
+        for (const g of got) expect(g.score).toBe(byLabel.get(g.label));
+        const want = new Set(exact.map((x) => x.label));
+        hit += got.filter((x) => want.has(x.label)).length;
+      }
+      expect(hit / 400).toBeGreaterThanOrEqual(0.95);
+    }
   });
 });
 
