@@ -10,8 +10,7 @@ import {
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "./lifecycle.js";
-import type { Mailbox} from "./mailbox.js";
-import type { Letter } from "./mailbox.js";
+import type { Letter, Mailbox } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
 import type { AgentLogic, SendOptions } from "./logic.js";
@@ -27,9 +26,11 @@ import { RunLoop } from "./run-loop.js";
 import { endProcess, OrphanMail } from "./exits.js";
 import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
+import { startProc } from "./startup.js";
+import { DurableDelivery } from "./durable-delivery.js";
 
 export type { LogicFactory };
-import type { StoredSpec } from "./durability.js";
+export { storedSpec } from "./stored-spec.js";
 
 export interface KernelOptions {
   readonly clock?: Clock;
@@ -65,8 +66,6 @@ export class Kernel {
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
-  /** Durable letters being journaled for fail-fast senders, per recipient (their mailbox places). */
-  private readonly reserved = new Map<Proc, number>();
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   private readonly logics = new LogicResolver();
@@ -93,6 +92,7 @@ export class Kernel {
   onSupervisorStart: ((p: Proc) => Promise<void>) | undefined;
   readonly ops: Operations;
   readonly supervision: Supervision;
+  private readonly durableDelivery = new DurableDelivery(this);
 
   constructor(options: KernelOptions = {}) {
     this.clock = options.clock ?? new RealClock();
@@ -171,61 +171,9 @@ export class Kernel {
     return p;
   }
 
-  /**
-   * @internal runs init and moves the agent to running. Synchronous for the common case (no journal,
-   * synchronous init, not a supervisor), so spawning a micro agent costs no promise turns.
-   */
+  /** @internal runs init and moves the agent to running (startup.ts). */
   start(p: Proc, restored = false): void | Promise<void> {
-    if (p.durable || p.spec.kind === "supervisor") return this.startAsync(p, restored);
-    const init = restored ? undefined : this.init(p);
-    return init === undefined ? this.running(p) : init.then(() => this.running(p));
-  }
-
-  private async startAsync(p: Proc, restored: boolean): Promise<void> {
-    if (p.durable) await this.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
-    const init = restored ? undefined : this.init(p);
-    if (init !== undefined) await init;
-    this.running(p);
-    if (p.spec.kind === "supervisor" && p.status === "running") await this.onSupervisorStart?.(p);
-  }
-
-  /** Runs the logic's init into p.state: synchronously when it is, else a promise (busy meanwhile). */
-  private init(p: Proc): Promise<void> | undefined {
-    if (p.logic.init === undefined) return undefined;
-    let s: unknown;
-    try {
-      s = p.logic.init(this.ctxOf(p), p.spec.args);
-    } catch (e) {
-      this.initFailed(p, e);
-    }
-    if (!(s instanceof Promise)) {
-      p.state = s;
-      return undefined;
-    }
-    p.busy = true;
-    return s.then(
-      (state: unknown) => {
-        p.busy = false;
-        p.state = state;
-      },
-      (e: unknown) => {
-        p.busy = false;
-        this.initFailed(p, e);
-      },
-    );
-  }
-
-  private initFailed(p: Proc, e: unknown): never {
-    const msg = toAiosError(e).message;
-    this.exit(p, "failed", `init failed: ${msg}`, "abnormal");
-    throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${msg}`, { cause: e });
-  }
-
-  private running(p: Proc): void {
-    if (isTerminal(p.status)) return; // killed during an async init
-    this.transition(p, "running", "start");
-    this.releaseIdle(p);
-    if (p.mailbox.length > 0) this.schedule(p);
+    return startProc(this, p, restored);
   }
 
   /** @internal the logic a spec names (recovery re-resolves journaled specs). */
@@ -274,7 +222,7 @@ export class Kernel {
     }
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
     if (p.durable && this.guards.journal !== undefined) {
-      return this.deliverDurable(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
+      return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
     }
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
@@ -283,36 +231,7 @@ export class Kernel {
       if (!p.queued) this.loop.schedule(p);
       return;
     }
-    return this.full(p, mb, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
-  }
-
-  /**
-   * A durable recipient's letter is journaled before it enters the mailbox. A fail-fast sender must
-   * never see E_MAILBOX_FULL for a letter the journal already holds (a restart would deliver it), so
-   * its place is reserved before the write: refused up front when the mailbox and the writes in flight
-   * fill it, and once journaled it goes in (over capacity only if a move raced in meanwhile).
-   */
-  private async deliverDurable(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
-    const failFast = (onFull ?? p.onFull) === "fail";
-    if (failFast) {
-      const inFlight = this.reserved.get(p) ?? 0;
-      if (p.length + inFlight >= p.capacity) return this.full(p, p, letter, "fail");
-      this.reserved.set(p, inFlight + 1);
-    }
-    const id = this.ids.message();
-    letter.id = id;
-    try {
-      await this.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
-    } finally {
-      if (failFast) {
-        const left = (this.reserved.get(p) ?? 1) - 1;
-        if (left > 0) this.reserved.set(p, left);
-        else this.reserved.delete(p);
-      }
-    }
-    if (!failFast) return this.enqueue(p, letter, onFull);
-    if (!p.offer(letter.payload, letter)) p.force(letter);
-    if (!p.queued) this.loop.schedule(p);
+    return this.refuseOrPark(p, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
   }
 
   /** @internal puts a letter in the mailbox, or parks/refuses it when full. */
@@ -322,10 +241,12 @@ export class Kernel {
       if (!p.queued) this.loop.schedule(p);
       return;
     }
-    return this.full(p, mb, letter, onFull);
+    return this.refuseOrPark(p, letter, onFull);
   }
 
-  private full(p: Proc, mb: Mailbox, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
+  /** @internal a full mailbox: refuses the letter (E_MAILBOX_FULL) or parks its sender until there is room. */
+  refuseOrPark(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
+    const mb: Mailbox = p;
     if ((onFull ?? mb.onFull) === "fail") {
       if (this.events.wants("mailbox.full")) this.events.emit("mailbox.full", { to: p.id, capacity: mb.capacity }, letter.from, "warn");
       throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full (${mb.capacity} messages)`, { details: { agent: p.id, capacity: mb.capacity } });
@@ -434,14 +355,4 @@ export class Kernel {
     for (const c of [...(p.children ?? [])].reverse()) this.stopTree(c, reason);
     if (!isTerminal(p.status)) this.exit(p, "killed", reason, "shutdown");
   }
-}
-
-/** The serialisable part of a spec, for the journal. */
-export function storedSpec(spec: AgentSpec): StoredSpec {
-  const { logic, children, ...rest } = spec;
-  return {
-    ...rest,
-    ...(typeof logic === "string" ? { logic } : {}),
-    ...(children === undefined ? {} : { children: children.map(storedSpec) }),
-  };
 }

@@ -1,0 +1,45 @@
+/**
+ * Delivery to a durable recipient: the letter is journaled before it enters the mailbox, so an
+ * acknowledged send survives a crash. A fail-fast sender must never see E_MAILBOX_FULL for a letter
+ * the journal already holds (a restart would deliver it), so its place is reserved before the write:
+ * refused up front when the mailbox and the writes in flight fill it; once journaled it goes in (over
+ * capacity only if a move between agents raced in meanwhile). Waiting senders are journaled, then
+ * parked until there is room, as for any mailbox.
+ */
+import type { SendOptions } from "./logic.js";
+import type { Kernel } from "./kernel.js";
+import type { Letter } from "./mailbox.js";
+import type { Proc } from "./proc.js";
+
+export class DurableDelivery {
+  /** Letters being journaled for fail-fast senders, per recipient: mailbox places they hold. */
+  private readonly reserved = new Map<Proc, number>();
+
+  constructor(private readonly k: Kernel) {}
+
+  async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
+    const k = this.k;
+    const failFast = (onFull ?? p.onFull) === "fail";
+    if (failFast) {
+      const inFlight = this.reserved.get(p) ?? 0;
+      if (p.length + inFlight >= p.capacity) return k.refuseOrPark(p, letter, "fail");
+      this.reserved.set(p, inFlight + 1);
+    }
+    const id = k.ids.message();
+    letter.id = id;
+    try {
+      await k.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
+    } finally {
+      if (failFast) this.release(p);
+    }
+    if (!failFast) return k.enqueue(p, letter, onFull);
+    if (!p.offer(letter.payload, letter)) p.force(letter);
+    if (!p.queued) k.schedule(p);
+  }
+
+  private release(p: Proc): void {
+    const left = (this.reserved.get(p) ?? 1) - 1;
+    if (left > 0) this.reserved.set(p, left);
+    else this.reserved.delete(p);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * How a new agent starts: its logic's init runs into its state, then it moves to `running` and its
+ * queued mail is scheduled. The common case (no journal, a synchronous init, not a supervisor) is
+ * synchronous, so spawning a micro agent costs no promise turns. An init that throws or rejects ends
+ * the agent `failed` and the spawn fails with E_AGENT_CRASHED.
+ */
+import { AiosError, toAiosError } from "../core/index.js";
+import { isTerminal } from "./lifecycle.js";
+import type { Kernel } from "./kernel.js";
+import { storedSpec } from "./stored-spec.js";
+import type { Proc } from "./proc.js";
+
+/** Runs init (unless the agent was restored with its state) and moves the agent to running. */
+export function startProc(k: Kernel, p: Proc, restored: boolean): void | Promise<void> {
+  if (p.durable || p.spec.kind === "supervisor") return startAsync(k, p, restored);
+  const init = restored ? undefined : runInit(k, p);
+  return init === undefined ? markRunning(k, p) : init.then(() => markRunning(k, p));
+}
+
+async function startAsync(k: Kernel, p: Proc, restored: boolean): Promise<void> {
+  if (p.durable) await k.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
+  const init = restored ? undefined : runInit(k, p);
+  if (init !== undefined) await init;
+  markRunning(k, p);
+  if (p.spec.kind === "supervisor" && p.status === "running") await k.onSupervisorStart?.(p);
+}
+
+/** Runs the logic's init into p.state: synchronously when it is, else a promise (busy meanwhile). */
+function runInit(k: Kernel, p: Proc): Promise<void> | undefined {
+  if (p.logic.init === undefined) return undefined;
+  let s: unknown;
+  try {
+    s = p.logic.init(k.ctxOf(p), p.spec.args);
+  } catch (e) {
+    initFailed(k, p, e);
+  }
+  if (!(s instanceof Promise)) {
+    p.state = s;
+    return undefined;
+  }
+  p.busy = true;
+  return s.then(
+    (state: unknown) => {
+      p.busy = false;
+      p.state = state;
+    },
+    (e: unknown) => {
+      p.busy = false;
+      initFailed(k, p, e);
+    },
+  );
+}
+
+function initFailed(k: Kernel, p: Proc, e: unknown): never {
+  const msg = toAiosError(e).message;
+  k.exit(p, "failed", `init failed: ${msg}`, "abnormal");
+  throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${msg}`, { cause: e });
+}
+
+function markRunning(k: Kernel, p: Proc): void {
+  if (isTerminal(p.status)) return; // killed during an async init
+  k.transition(p, "running", "start");
+  k.releaseIdle(p);
+  if (p.mailbox.length > 0) k.schedule(p);
+}

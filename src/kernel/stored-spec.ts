@@ -1,0 +1,12 @@
+/** The serialisable part of an agent spec, as the journal keeps it (no in-process logic object). */
+import type { StoredSpec } from "./durability.js";
+import type { AgentSpec } from "./spec.js";
+
+export function storedSpec(spec: AgentSpec): StoredSpec {
+  const { logic, children, ...rest } = spec;
+  return {
+    ...rest,
+    ...(typeof logic === "string" ? { logic } : {}),
+    ...(children === undefined ? {} : { children: children.map(storedSpec) }),
+  };
+}
