@@ -29,7 +29,12 @@ export interface VersionBody {
 export function versionHash(body: VersionBody, contentCanon?: string): string {
   const canon =
     `{"c":${contentCanon ?? canonicalJson(body.content)},"d":${body.deleted ? "true" : "false"},` +
-    `"g":${JSON.stringify([...body.tags].sort())},"p":${JSON.stringify([...body.parents].sort())},` +
+    `"g":${JSON.stringify(sorted(body.tags))},"p":${JSON.stringify(sorted(body.parents))},` +
     `"r":${JSON.stringify(body.recordId)},"t":${JSON.stringify(body.type)}}`;
   return hash("sha256", canon, "hex");
+}
+
+/** A sorted copy (the list itself when it has under two items: nothing to sort, nothing mutated). */
+function sorted(xs: readonly string[]): readonly string[] {
+  return xs.length < 2 ? xs : [...xs].sort();
 }

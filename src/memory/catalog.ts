@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { AccessControl, Actor } from "./access.js";
+import { HeadIndex } from "./head-index.js";
 import type { RecordMeta, ScopeKind } from "./record.js";
 
 export const MemoryFilterSchema = z.object({
@@ -29,7 +30,7 @@ export type MemoryFilter = z.infer<typeof MemoryFilterSchema>;
 export class Catalog {
   private readonly rows: (RecordMeta | undefined)[] = [];
   private readonly byId = new Map<string, RecordMeta>();
-  private readonly byHead = new Map<string, number>();
+  private readonly byHead = new HeadIndex((rowid) => this.rows[rowid]?.heads);
   private next = 1;
   // Per-rowid columns the unfiltered search predicate reads instead of the RecordMeta object: HNSW
   // asks about thousands of scattered rows per query, and a 4-byte column is far kinder to the
@@ -62,9 +63,11 @@ export class Catalog {
   /** Inserts or replaces a record's metadata (keeps namespace sets and the head index in step). */
   put(m: RecordMeta): void {
     const prev = this.rows[m.rowid];
-    if (prev !== undefined && prev.heads !== m.heads) for (const h of prev.heads) if (this.byHead.get(h) === m.rowid) this.byHead.delete(h);
-    for (const h of m.heads) this.byHead.set(h, m.rowid);
     this.rows[m.rowid] = m;
+    if (prev?.heads !== m.heads) {
+      for (const h of prev?.heads ?? []) this.byHead.remove(h, m.rowid);
+      for (const h of m.heads) this.byHead.add(h, m.rowid);
+    }
     this.byId.set(m.id, m);
     if (m.rowid >= this.next) this.next = m.rowid + 1;
     const ns = this.namespaceId(m.tenant, m.scope, m.namespace);

@@ -30,8 +30,12 @@ export async function storeMany(w: WritePath, f: MemoryFabric, s: WriteSettings,
   return w.serial(async () => {
     const perAgent = new Map<string, { bytes: number; records: number }>();
     for (const p of prepared) {
-      const u = perAgent.get(p.actor.agent) ?? { bytes: 0, records: 0 };
-      perAgent.set(p.actor.agent, { bytes: u.bytes + p.bytes, records: u.records + 1 });
+      const u = perAgent.get(p.actor.agent);
+      if (u === undefined) perAgent.set(p.actor.agent, { bytes: p.bytes, records: 1 });
+      else {
+        u.bytes += p.bytes;
+        u.records++;
+      }
     }
     for (const [agent, u] of perAgent) f.quotas.check(agent, u.bytes, u.records);
     const now = f.clock.now();
@@ -54,9 +58,9 @@ export async function storeMany(w: WritePath, f: MemoryFabric, s: WriteSettings,
     await f.storage.write(ops);
     for (const { meta, vector } of metas) {
       f.catalog.put(meta);
-      f.quotas.apply(meta.owner, meta.bytes, 1);
       if (vector !== undefined) f.hnsw.add(meta.rowid, vector);
     }
+    for (const [agent, u] of perAgent) f.quotas.apply(agent, u.bytes, u.records);
     if (s.events?.wants("memory.stored") === true) {
       for (const { meta } of metas) s.events.emit("memory.stored", { id: meta.id, version: meta.heads[0] ?? "", type: meta.type, scope: meta.scope, namespace: meta.namespace, op: "create" });
     }
@@ -70,5 +74,5 @@ function scopeString(s: Scope): string {
 
 /** Tags as stored: each once, sorted. */
 export function dedupe(tags: readonly string[]): string[] {
-  return [...new Set(tags)].sort();
+  return tags.length < 2 ? [...tags] : [...new Set(tags)].sort();
 }

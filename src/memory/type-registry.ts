@@ -69,12 +69,14 @@ export class TypeRegistry {
 
 /** Every string in a JSON value, depth first, space-joined: the default searchable text. */
 export function allStrings(v: unknown): string {
+  // A plain top-level walker, not a closure per call: this runs for every record stored.
   const out: string[] = [];
-  const walk = (x: unknown): void => {
-    if (typeof x === "string") out.push(x);
-    else if (Array.isArray(x)) x.forEach(walk);
-    else if (typeof x === "object" && x !== null) Object.values(x).forEach(walk);
-  };
-  walk(v);
+  collectStrings(v, out);
   return out.join(" ");
+}
+
+function collectStrings(x: unknown, out: string[]): void {
+  if (typeof x === "string") out.push(x);
+  else if (Array.isArray(x)) for (const y of x) collectStrings(y, out);
+  else if (typeof x === "object" && x !== null) for (const y of Object.values(x)) collectStrings(y, out);
 }
