@@ -27,6 +27,17 @@ describe("lexical plan: common terms in a large store", () => {
     expect(counted).toBe(before + 2);
   });
 
+  it("bounds the rows BM25 scores: terms run rarest first while their document frequencies sum within the budget; the rarest always runs", () => {
+    const df: Record<string, number> = { a: 10, b: 300, c: 600, d: 1500 };
+    const plan = (budget: number): CommonTerms => new CommonTerms({ commonFraction: 0.9, minDocs: 100, budget }, (t) => df[t] ?? 0);
+    expect(plan(1000).select(["d", "c", "b", "a"], 10_000)).toEqual(["c", "b", "a"]);
+    expect(plan(500).select(["d", "c", "b", "a"], 10_000)).toEqual(["b", "a"]);
+    expect(plan(100).select(["d", "c"], 10_000)).toEqual(["c"]);
+    expect(plan(1e9).select(["d", "c", "b", "a"], 10_000)).toEqual(["d", "c", "b", "a"]);
+    // A small store is not planned at all.
+    expect(plan(100).select(["d", "c"], 50)).toEqual(["d", "c"]);
+  });
+
   it("through the fabric: a word in every record no longer floods the BM25 candidates", async () => {
     const e = (env = tempEnv());
     const storage = new SqliteMemoryStorage(join(e.dir, "memory.db"), { lexical: { commonFraction: 0.2, minDocs: 50 } });
