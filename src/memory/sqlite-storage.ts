@@ -77,7 +77,8 @@ export class SqliteMemoryStorage implements MemoryStorage {
       countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
       stamp: p(`SELECT value FROM mem_meta WHERE key = 'vector_stamp'`).pluck(),
       bumpStamp: p(`UPDATE mem_meta SET value = value + 1 WHERE key = 'vector_stamp'`),
-      termCount: p(`SELECT count(*) FROM mem_fts WHERE mem_fts MATCH ?`).pluck(),
+      // Counts up to a cap (LIMIT -1: all): the lexical planner only needs to know "at least this many".
+      termCount: p(`SELECT count(*) FROM (SELECT 1 FROM mem_fts WHERE mem_fts MATCH ? LIMIT ?)`).pluck(),
       vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
       lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
       getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
@@ -86,7 +87,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
     // A random start, so two stores never share a stamp (an index file copied between them is stale).
     this.db.prepare(`INSERT OR IGNORE INTO mem_meta VALUES ('vector_stamp', ?)`).run(randomInt(2 ** 47));
     this.docs = this.db.prepare(`SELECT coalesce(max(rowid), 0) FROM mem_records`).pluck().get() as number;
-    this.common = new CommonTerms(o.lexical ?? {}, (t) => this.st.termCount.get(`"${t}"`) as number);
+    this.common = new CommonTerms(o.lexical ?? {}, (t, atMost) => this.st.termCount.get(`"${t}"`, Number.isFinite(atMost) ? atMost : -1) as number);
     this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
       let vectors = false;
       for (const op of ops) {

@@ -38,6 +38,21 @@ describe("lexical plan: common terms in a large store", () => {
     expect(plan(100).select(["d", "c"], 50)).toEqual(["d", "c"]);
   });
 
+  it("counts a term only as far as the plan needs: up to past the common limit and the budget, in full only when every term is past it", () => {
+    const df: Record<string, number> = { rare: 40, common: 900_000, commoner: 950_000 };
+    const asked: [string, number][] = [];
+    const plan = new CommonTerms({ commonFraction: 0.005, minDocs: 100, budget: 2000 }, (t, atMost) => (asked.push([t, atMost]), Math.min(df[t] ?? 0, atMost)));
+    expect(plan.select(["common", "rare"], 1_000_000)).toEqual(["rare"]);
+    expect(asked).toEqual([["common", 5001], ["rare", 5001]]);
+    asked.length = 0;
+    // Every term past the cap: counted in full to find the rarest (the capped count of "common" is not reused).
+    expect(plan.select(["commoner", "common"], 1_000_000)).toEqual(["common"]);
+    expect(asked).toEqual([["commoner", 5001], ["commoner", Infinity], ["common", Infinity]]);
+    asked.length = 0;
+    expect(plan.select(["common", "rare"], 1_000_000)).toEqual(["rare"]);
+    expect(asked).toEqual([]); // both cached: a full count serves a capped question too
+  });
+
   it("through the fabric: a word in every record no longer floods the BM25 candidates", async () => {
     const e = (env = tempEnv());
     const storage = new SqliteMemoryStorage(join(e.dir, "memory.db"), { lexical: { commonFraction: 0.2, minDocs: 50 } });
