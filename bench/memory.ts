@@ -14,9 +14,16 @@
  *     M=16 efConstruction=100 plus SQLite), so 1,000,000 needs roughly 15 CPU-minutes — run it
  *     once with --records=1000000 on a quiet machine; later runs only open the cached store.
  *     Uniform random 512-d directions need efSearch in the hundreds for recall@10 >= 0.95 (their
- *     nearest neighbours are barely nearer than the rest). Clustered data: efSearch 96 gave
- *     recall 0.985 at 200,000 records but 0.902 at 500,000, and 200 gave 0.964 there — hence the
- *     default --ef=200.
+ *     nearest neighbours are barely nearer than the rest). A search walks the graph on int8 codes
+ *     and re-ranks its best 2k in float32 (hnsw.ts, code-space.ts); recall is always measured
+ *     against exact float32 search. Clustered data at 1,000,000 records (M=16, efConstruction=100):
+ *     float32 efSearch=200 gave recall 0.932 at ~2.2 ms; on int8 codes efSearch 300 gives 0.964 on
+ *     the bench's queries and 0.976 on a held-out query stream (9) at ~1.1-1.2 ms, 400 gives
+ *     0.972 / 0.981 at ~1.25-1.6 ms — hence the default --ef=300. BM25 runs the bounded plan of
+ *     lexical-plan.ts (rarest terms within 2,000 matching rows). Measured (2026-11-22, taskset -c 1,
+ *     nice 10, load ~1.5): hybrid p50 5.1 ms / 5.1 CPU-ms per query, recall 0.964 — a miss by a
+ *     little; a run right before it gave 8.5 ms (7.8 CPU-ms) with most of memory.db evicted from the
+ *     page cache (BM25 and the 10 body reads then go to disk). Figures here vary by +-50% run to run.
  *   - 3-hop BFS p50 over a graph of --edges typed edges (default 1,000,000) with a node predicate.
  * Args: --inserts=N --records=N --edges=N --ef=N --efc=N --queries=N --data=clustered|uniform
  *       --cache=DIR --rebuild --skip=inserts,hybrid,bfs
@@ -146,7 +153,7 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
   const records = arg(args, "records", 200_000);
   const kind = sarg(args, "data", "clustered");
   const dim = 512;
-  const ef = arg(args, "ef", 200);
+  const ef = arg(args, "ef", 300);
   const efc = arg(args, "efc", 100);
   const queries = arg(args, "queries", 200);
   const cache = sarg(args, "cache", join(tmpdir(), "aios-bench-cache"));
@@ -186,7 +193,7 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
   const p50 = percentile(lat, 50);
   const over = `${records} records x ${dim}-d ${kind}`;
   const full = records >= 1_000_000;
-  emit({ metric: "memory.hybrid_search_p50", value: Number(p50.toFixed(3)), unit: "ms", workload: `k=10 hybrid (BM25 over 3 Zipf words + HNSW efSearch=${ef}, RRF, 10 bodies read) over ${over}${full ? "" : "; the issue asks 1,000,000"}; ${load()}`, target: "<= 5 ms at 1,000,000 records", pass: p50 <= 5 && full });
+  emit({ metric: "memory.hybrid_search_p50", value: Number(p50.toFixed(3)), unit: "ms", workload: `k=10 hybrid (BM25 over 3 Zipf words, bounded plan + HNSW efSearch=${ef} on int8 codes, float32 re-rank, RRF, 10 bodies read) over ${over}${full ? "" : "; the issue asks 1,000,000"}; ${load()}`, target: "<= 5 ms at 1,000,000 records", pass: p50 <= 5 && full });
   emit({ metric: "memory.hybrid_search_p99", value: Number(percentile(lat, 99).toFixed(3)), unit: "ms", workload: "as hybrid_search_p50" });
   emit({ metric: "memory.hybrid_search_cpu", value: Number(hy.cpuMs.toFixed(3)), unit: "CPU-ms/query", workload: `mean process CPU time per hybrid query, as hybrid_search_p50 (what a free core would take)` });
   emit({ metric: "memory.vector_search_p50", value: Number(percentile(ve.lat, 50).toFixed(3)), unit: "ms", workload: `k=10 vector-only query through the fabric over ${over} (${ve.cpuMs.toFixed(2)} CPU-ms/query)` });

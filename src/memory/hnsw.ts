@@ -2,6 +2,9 @@
  * The dense-vector index: Hierarchical Navigable Small World graphs (Malkov & Yashunin), written
  * here because it is the product's index. Cosine similarity: vectors are normalised on insert, so
  * distance is 1 - dot, computed by a WebAssembly SIMD kernel over one flat memory (vector-space.ts).
+ * The graph is built on float32 distances; a search walks it on int8 codes of the same vectors
+ * (code-space.ts: a quarter of the memory traffic, which is what a search at 1,000,000 records is
+ * bound by) and re-ranks its best candidates in float32, so returned scores are exact cosines.
  * Layer-0 adjacency is one Int32Array with a count slot per node; upper layers, which hold ~1/M of
  * the nodes, are per-node arrays. The hot loops allocate nothing: a generation-stamped visited
  * array, two reusable typed heaps and scratch buffers for candidate lists.
