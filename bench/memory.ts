@@ -21,9 +21,10 @@
  *     the bench's queries and 0.976 on a held-out query stream (9) at ~1.1-1.2 ms, 400 gives
  *     0.972 / 0.981 at ~1.25-1.6 ms — hence the default --ef=300. BM25 runs the bounded plan of
  *     lexical-plan.ts (rarest terms within 2,000 matching rows). Measured (2026-11-22, taskset -c 1,
- *     nice 10, load ~1.5): hybrid p50 5.1 ms / 5.1 CPU-ms per query, recall 0.964 — a miss by a
- *     little; a run right before it gave 8.5 ms (7.8 CPU-ms) with most of memory.db evicted from the
- *     page cache (BM25 and the 10 body reads then go to disk). Figures here vary by +-50% run to run.
+ *     nice 10, load ~1.5, three runs): hybrid p50 5.1 / 7.6 / 8.5 ms (5.1 / 7.1 / 7.8 CPU-ms per
+ *     query), recall 0.964 — a miss. The page cache held only ~2.5 GB of the 4.5 GB memory.db (the
+ *     kernel reclaims cold pages), so BM25 and the 10 body reads often go to disk; the HNSW side
+ *     alone is ~1.1-1.5 CPU-ms. Figures here vary by +-50% run to run.
  *   - 3-hop BFS p50 over a graph of --edges typed edges (default 1,000,000) with a node predicate.
  * Args: --inserts=N --records=N --edges=N --ef=N --efc=N --queries=N --data=clustered|uniform
  *       --cache=DIR --rebuild --skip=inserts,hybrid,bfs
