@@ -54,6 +54,12 @@ export interface MemoryFabricOptions {
   readonly scopeAccess?: ScopeAccessHook;
   readonly rerank?: RerankHook;
   readonly tenant?: string;
+  /**
+   * BM25 on a worker thread in parallel with the vector leg of a hybrid query (file-backed stores
+   * only; ignored with `storage`): true (default) from 50,000 records on, `{ minRecords }` from that
+   * many, false never. A failed worker falls back to the in-process read.
+   */
+  readonly lexicalWorker?: boolean | { readonly minRecords: number };
 }
 
 export class MemoryFabric {
@@ -92,7 +98,7 @@ export class MemoryFabric {
     if (storage === undefined) {
       if (o.dataDir === undefined) throw new AiosError("E_CONFIG", "memory: give dataDir or storage");
       mkdirSync(o.dataDir, { recursive: true });
-      storage = new SqliteMemoryStorage(join(o.dataDir, "memory.db"));
+      storage = new SqliteMemoryStorage(join(o.dataDir, "memory.db"), o.lexicalWorker === undefined ? {} : { lexicalWorker: o.lexicalWorker });
       hnswFile = join(o.dataDir, "memory.hnsw");
     }
     const f = new MemoryFabric(storage, o, hnswFile);

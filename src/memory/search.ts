@@ -55,34 +55,46 @@ export async function search(d: SearchDeps, req: SearchRequest, actor: Actor): P
   const pool = Math.max(req.k * 4, 40);
   const fused = new Map<number, { score: number; lexicalRank?: number; vectorRank?: number; similarity?: number }>();
 
-  if (req.mode !== "vector" && req.text !== undefined && req.text.trim() !== "") {
-    let limit = pool * 4;
-    let ranked: number[] = [];
-    // Widen the BM25 window until enough visible matches are found or the matches run out.
-    for (;;) {
-      const rows = await d.storage.lexical(req.text, limit);
-      ranked = rows.filter((r) => accept(r.rowid)).map((r) => r.rowid);
-      if (ranked.length >= pool || rows.length < limit || limit >= 100_000) break;
-      limit *= 8;
-    }
-    ranked.slice(0, pool).forEach((rowid, i) => fused.set(rowid, { score: 1 / (RRF_K + i + 1), lexicalRank: i + 1 }));
-  }
+  // The lexical leg starts first: with a worker-backed store it runs on the other core while this
+  // thread walks the HNSW graph (storage.lexical returns a pending promise); in-process it has
+  // already run by the time the call returns. Either way the fusion below is the same.
+  const lexical = req.mode !== "vector" && req.text !== undefined && req.text.trim() !== "";
+  const vectorLeg = req.mode !== "lexical" && d.hnsw.size > 0 && (req.vector !== undefined || (lexical && d.embedder !== undefined));
+  let limit = pool * 4;
+  const firstRows = lexical && req.text !== undefined ? d.storage.lexical(req.text, limit, { overlap: vectorLeg }) : undefined;
+  // Handled where it is awaited; this only keeps a rejection during the embedder's await from
+  // being reported as unhandled.
+  firstRows?.catch(() => undefined);
 
   let vector = req.vector;
   if (vector === undefined && req.mode !== "lexical" && req.text !== undefined && req.text.trim() !== "" && d.embedder !== undefined) {
     vector = Array.from((await d.embedder.embed([req.text]))[0] ?? []);
   }
+  let vectorHits: readonly { label: number; score: number }[] = [];
   if (req.mode !== "lexical" && vector !== undefined && d.hnsw.size > 0) {
     const cands = d.catalog.candidateRows(actor, d.access, req.filter);
-    const hits = cands.count <= EXACT_BELOW
+    vectorHits = cands.count <= EXACT_BELOW
       ? d.hnsw.exactAmong(vector, iterSets(cands.sets), pool, accept)
       : d.hnsw.search(vector, pool, { ef: Math.max(req.ef ?? d.hnsw.efSearch, pool), accept });
-    hits.forEach((h, i) => {
-      const prev = fused.get(h.label);
-      const s = 1 / (RRF_K + i + 1);
-      fused.set(h.label, { ...prev, score: (prev?.score ?? 0) + s, vectorRank: i + 1, similarity: h.score });
-    });
   }
+
+  if (firstRows !== undefined && req.text !== undefined) {
+    let rows = await firstRows;
+    let ranked: number[] = [];
+    // Widen the BM25 window until enough visible matches are found or the matches run out.
+    for (;;) {
+      ranked = rows.filter((r) => accept(r.rowid)).map((r) => r.rowid);
+      if (ranked.length >= pool || rows.length < limit || limit >= 100_000) break;
+      limit *= 8;
+      rows = await d.storage.lexical(req.text, limit);
+    }
+    ranked.slice(0, pool).forEach((rowid, i) => fused.set(rowid, { score: 1 / (RRF_K + i + 1), lexicalRank: i + 1 }));
+  }
+  vectorHits.forEach((h, i) => {
+    const prev = fused.get(h.label);
+    const s = 1 / (RRF_K + i + 1);
+    fused.set(h.label, { ...prev, score: (prev?.score ?? 0) + s, vectorRank: i + 1, similarity: h.score });
+  });
 
   const top = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, req.rerank === undefined ? req.k : pool);
   const hits: MemoryHit[] = [];

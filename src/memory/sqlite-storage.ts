@@ -13,11 +13,19 @@
  * its record costs a table scan. A version that is new by construction (`fresh`: first version of
  * a new record id) skips the existence probe. Schema and migrations: migrate.ts.
  * Lexical search drops very common terms beside rarer ones in a large store (lexical-plan.ts).
+ * In a file-backed store of at least `lexicalWorker.minRecords` records, a BM25 read that has work
+ * to overlap (`overlap`: a hybrid query's vector leg) runs on a worker thread with its own
+ * read-only connection (lexical-worker.ts), so the two legs run in parallel; `lexical` then
+ * returns a pending promise at once, and any worker failure falls back
+ * to the same read in-process (fts-lexical.ts). Below the threshold, in memory, or with
+ * `lexicalWorker: false`, the read runs in-process, synchronously inside the call.
  */
 import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
 import { AiosError } from "../core/index.js";
-import { CommonTerms, type CommonTermOptions } from "./lexical-plan.js";
+import { FtsLexical } from "./fts-lexical.js";
+import type { CommonTermOptions } from "./lexical-plan.js";
+import { LexicalWorker } from "./lexical-worker.js";
 import { hashKey, migrate, SCHEMA } from "./migrate.js";
 import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
 import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
@@ -29,6 +37,19 @@ interface RecordRowDb {
 interface VersionRowDb {
   hash: string; record_id: string; parents: string; type: string; content: string; tags: string; agent: string; ts: number; op: string; deleted: number;
 }
+/** Default record count from which BM25 goes to the worker thread (see `lexicalWorker`). */
+export const WORKER_MIN_RECORDS = 50_000;
+
+export interface SqliteStorageOptions {
+  readonly lexical?: CommonTermOptions;
+  /**
+   * Run BM25 on a worker thread (its own read-only connection) in parallel with the vector leg:
+   * true (default) from WORKER_MIN_RECORDS records on, `{ minRecords }` from that many, false never.
+   * Ignored for an in-memory database (a second connection would see another database).
+   */
+  readonly lexicalWorker?: boolean | { readonly minRecords: number };
+}
+
 interface SnapshotRowDb { id: string; tenant: string; scope: string; namespace: string; ts: number; label: string | null; entries: string }
 
 export class SqliteMemoryStorage implements MemoryStorage {
@@ -36,12 +57,18 @@ export class SqliteMemoryStorage implements MemoryStorage {
   private readonly st;
   private readonly tx: (ops: readonly WriteOp[]) => void;
 
-  private readonly common: CommonTerms;
+  private readonly fts: FtsLexical;
+  private worker: LexicalWorker | undefined;
+  /** Record count from which BM25 goes to the worker (Infinity: never). */
+  private workerFrom: number;
+  private readonly lexicalOptions: CommonTermOptions;
   private recordOf: ((hash: string) => number | undefined) | undefined;
   /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
   private docs: number;
 
-  constructor(file: string, o: { readonly lexical?: CommonTermOptions } = {}) {
+  private readonly file: string;
+
+  constructor(file: string, o: SqliteStorageOptions = {}) {
     try {
       this.db = new Database(file);
       this.db.pragma("journal_mode = WAL");
@@ -77,17 +104,22 @@ export class SqliteMemoryStorage implements MemoryStorage {
       countVectors: p(`SELECT count(*) FROM mem_vectors`).pluck(),
       stamp: p(`SELECT value FROM mem_meta WHERE key = 'vector_stamp'`).pluck(),
       bumpStamp: p(`UPDATE mem_meta SET value = value + 1 WHERE key = 'vector_stamp'`),
-      // Counts up to a cap (LIMIT -1: all): the lexical planner only needs to know "at least this many".
-      termCount: p(`SELECT count(*) FROM (SELECT 1 FROM mem_fts WHERE mem_fts MATCH ? LIMIT ?)`).pluck(),
       vtags: p(`SELECT label, hash FROM mem_vtags WHERE record_id = ?`),
-      lexical: p(`SELECT rowid, bm25(mem_fts) AS score FROM mem_fts WHERE mem_fts MATCH ? ORDER BY score LIMIT ?`),
       getSnapshot: p(`SELECT * FROM mem_snapshots WHERE id = ?`),
       listSnapshots: p(`SELECT * FROM mem_snapshots WHERE tenant=? AND scope=? AND namespace=? ORDER BY ts`),
     };
     // A random start, so two stores never share a stamp (an index file copied between them is stale).
     this.db.prepare(`INSERT OR IGNORE INTO mem_meta VALUES ('vector_stamp', ?)`).run(randomInt(2 ** 47));
     this.docs = this.db.prepare(`SELECT coalesce(max(rowid), 0) FROM mem_records`).pluck().get() as number;
-    this.common = new CommonTerms(o.lexical ?? {}, (t, atMost) => this.st.termCount.get(`"${t}"`, Number.isFinite(atMost) ? atMost : -1) as number);
+    this.fts = new FtsLexical(this.db, o.lexical);
+    const w = o.lexicalWorker ?? true;
+    const inMemory = file === "" || file === ":memory:" || file.startsWith("file::memory:");
+    this.workerFrom = w === false || inMemory ? Infinity : typeof w === "object" ? w.minRecords : WORKER_MIN_RECORDS;
+    this.lexicalOptions = o.lexical ?? {};
+    this.file = file;
+    // Started once the store is big enough (here, or when a query finds it has grown past the
+    // threshold): a small store never pays for a thread it would not use.
+    if (this.docs >= this.workerFrom) this.worker = new LexicalWorker(file, this.lexicalOptions);
     this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
       let vectors = false;
       for (const op of ops) {
@@ -217,12 +249,24 @@ export class SqliteMemoryStorage implements MemoryStorage {
     return Object.fromEntries(rows.map((r) => [r.label, r.hash]));
   }
 
-  async lexical(query: string, limit: number): Promise<{ rowid: number; score: number }[]> {
-    const terms = (query.match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 64);
-    if (terms.length === 0) return [];
-    // Each term quoted: user text never reaches FTS5's query syntax (NEAR, column filters, ...).
-    const match = this.common.select(terms, this.docs).map((t) => `"${t}"`).join(" OR ");
-    return this.st.lexical.all(match, limit) as { rowid: number; score: number }[];
+  async lexical(query: string, limit: number, o: { readonly overlap?: boolean } = {}): Promise<{ rowid: number; score: number }[]> {
+    // Only a read with work to overlap goes to the worker: alone, the round trip (~0.1-0.2 ms) is pure cost.
+    if (o.overlap !== true) return this.fts.run(query, limit, this.docs);
+    if (this.docs >= this.workerFrom && this.worker === undefined && this.db.open) this.worker = new LexicalWorker(this.file, this.lexicalOptions);
+    const w = this.worker;
+    if (w !== undefined && w.usable) {
+      try {
+        return await w.query(query, limit, this.docs);
+      } catch {
+        // The worker failed, crashed or was closed: the same read in-process loses no query.
+      }
+    }
+    return this.fts.run(query, limit, this.docs);
+  }
+
+  /** @internal (tests): the BM25 worker thread, once this store has started one. */
+  get lexicalWorker(): LexicalWorker | undefined {
+    return this.worker;
   }
 
   async getSnapshot(id: string): Promise<SnapshotRow | undefined> {
@@ -235,6 +279,8 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async close(): Promise<void> {
+    this.workerFrom = Infinity; // no worker starts after close
+    await this.worker?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -66,8 +66,12 @@ export interface MemoryStorage {
   resolveRecords?(recordOf: (hash: string) => number | undefined): void;
   versionsOf(recordId: string): Promise<MemoryVersion[]>;
   versionTags(recordId: string): Promise<Record<string, string>>;
-  /** BM25 full-text search; lower score is better (SQLite's convention), best first. */
-  lexical(query: string, limit: number): Promise<{ rowid: number; score: number }[]>;
+  /**
+   * BM25 full-text search; lower score is better (SQLite's convention), best first. `overlap`: the
+   * caller has other work (a vector search) to do before it awaits the answer, so a driver may run
+   * the read elsewhere (the SQLite driver's worker thread) rather than inside the call.
+   */
+  lexical(query: string, limit: number, o?: { readonly overlap?: boolean }): Promise<{ rowid: number; score: number }[]>;
   getSnapshot(id: string): Promise<SnapshotRow | undefined>;
   listSnapshots(tenant: string, scope: string, namespace: string): Promise<SnapshotRow[]>;
   close(): Promise<void>;
