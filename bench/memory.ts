@@ -33,7 +33,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimulatedClock } from "../src/core/index.js";
-import { EdgeGraph, MemoryFabric, type StoreInput } from "../src/memory/index.js";
+import { EdgeGraph, MemoryFabric, SqliteMemoryStorage, type StoreInput } from "../src/memory/index.js";
 import { gc, percentile, type Emit, type Suite } from "./harness.js";
 import { ipcFigures } from "./ipc-figures.js";
 
@@ -179,7 +179,27 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
     const c = process.cpuUsage(c0);
     return { lat, cpuMs: (c.user + c.system) / 1000 / set.length };
   };
-  const hy = await pass(qs, (q) => f.query({ text: q.text, vector: q.v, k: 10 }));
+  // Hybrid queries alternate between the lexical worker (BM25 on the other core, in parallel with
+  // HNSW here) and the in-process read (BM25 after HNSW on this thread), on one query set, the
+  // starting arm alternating per pair, so both arms see the same caches and the same load.
+  const worker = f.storage instanceof SqliteMemoryStorage ? f.storage.lexicalWorker : undefined;
+  const before = worker?.answered ?? 0;
+  const arms = { worker: { lat: [] as number[], cpuUs: 0 }, inproc: { lat: [] as number[], cpuUs: 0 } };
+  for (const [i, q] of qs.entries()) {
+    for (const arm of i % 2 === 0 ? (["worker", "inproc"] as const) : (["inproc", "worker"] as const)) {
+      if (worker !== undefined) worker.suspended = arm === "inproc";
+      const c0 = process.cpuUsage();
+      const t = performance.now();
+      await f.query({ text: q.text, vector: q.v, k: 10 });
+      arms[arm].lat.push(performance.now() - t);
+      const c = process.cpuUsage(c0);
+      arms[arm].cpuUs += c.user + c.system;
+    }
+  }
+  if (worker !== undefined) worker.suspended = false;
+  const answered = (worker?.answered ?? 0) - before;
+  const hy = { lat: arms.worker.lat, cpuMs: arms.worker.cpuUs / 1000 / qs.length };
+  const hyIn = { lat: arms.inproc.lat, cpuMs: arms.inproc.cpuUs / 1000 / qs.length };
   const ve = await pass(qv, (q) => f.query({ vector: q.v, k: 10, mode: "vector" }));
   const le = await pass(ql, (q) => f.query({ text: q.text, k: 10, mode: "lexical" }));
   const lat = hy.lat;
@@ -194,9 +214,10 @@ async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
   const p50 = percentile(lat, 50);
   const over = `${records} records x ${dim}-d ${kind}`;
   const full = records >= 1_000_000;
-  emit({ metric: "memory.hybrid_search_p50", value: Number(p50.toFixed(3)), unit: "ms", workload: `k=10 hybrid (BM25 over 3 Zipf words, bounded plan + HNSW efSearch=${ef} on int8 codes, float32 re-rank, RRF, 10 bodies read) over ${over}${full ? "" : "; the issue asks 1,000,000"}; ${load()}`, target: "<= 5 ms at 1,000,000 records", pass: p50 <= 5 && full });
+  emit({ metric: "memory.hybrid_search_p50", value: Number(p50.toFixed(3)), unit: "ms", workload: `k=10 hybrid (BM25 over 3 Zipf words, bounded plan, on the lexical worker thread (${answered} of ${qs.length} answered there) in parallel with HNSW efSearch=${ef} on int8 codes, float32 re-rank; RRF, 10 bodies read) over ${over}${full ? "" : "; the issue asks 1,000,000"}; ${load()}`, target: "<= 5 ms at 1,000,000 records", pass: p50 <= 5 && full });
   emit({ metric: "memory.hybrid_search_p99", value: Number(percentile(lat, 99).toFixed(3)), unit: "ms", workload: "as hybrid_search_p50" });
-  emit({ metric: "memory.hybrid_search_cpu", value: Number(hy.cpuMs.toFixed(3)), unit: "CPU-ms/query", workload: `mean process CPU time per hybrid query, as hybrid_search_p50 (what a free core would take)` });
+  emit({ metric: "memory.hybrid_search_cpu", value: Number(hy.cpuMs.toFixed(3)), unit: "CPU-ms/query", workload: `mean process CPU time per hybrid query (both threads), as hybrid_search_p50` });
+  emit({ metric: "memory.hybrid_search_inprocess_p50", value: Number(percentile(hyIn.lat, 50).toFixed(3)), unit: "ms", workload: `as hybrid_search_p50 with BM25 in-process after the vector leg (the lexical worker suspended), interleaved query by query with it on the same queries; p99 ${percentile(hyIn.lat, 99).toFixed(3)} ms, ${hyIn.cpuMs.toFixed(2)} CPU-ms/query` });
   emit({ metric: "memory.vector_search_p50", value: Number(percentile(ve.lat, 50).toFixed(3)), unit: "ms", workload: `k=10 vector-only query through the fabric over ${over} (${ve.cpuMs.toFixed(2)} CPU-ms/query)` });
   emit({ metric: "memory.lexical_search_p50", value: Number(percentile(le.lat, 50).toFixed(3)), unit: "ms", workload: `k=10 BM25-only query (3 Zipf words) through the fabric over ${over} (${le.cpuMs.toFixed(2)} CPU-ms/query)` });
   emit({ metric: "memory.vector_recall_at_10", value: Number(recall.toFixed(4)), unit: "ratio", workload: `HNSW efSearch=${ef} vs exact search, ${rq.length} queries, ${over}`, target: ">= 0.95", pass: recall >= 0.95 });

@@ -46,6 +46,8 @@ export class LexicalWorker {
   readonly opened = new Promise<boolean>((resolve) => (this.markOpened = resolve));
   /** How many queries the worker answered (tests tell the worker path from the fallback by it). */
   answered = 0;
+  /** @internal (bench A/B): while true, `usable` is false and reads stay in-process; the thread lives on. */
+  suspended = false;
 
   constructor(file: string, lexical: CommonTermOptions = {}) {
     this.worker = spawn({ file, lexical, state: this.state });
@@ -57,7 +59,7 @@ export class LexicalWorker {
 
   /** Whether a query would go to the worker now (opened, not crashed or closed). */
   get usable(): boolean {
-    return Atomics.load(this.state, 0) === 1 && this.dead === undefined;
+    return Atomics.load(this.state, 0) === 1 && this.dead === undefined && !this.suspended;
   }
 
   /** The worker's BM25 rows for `text`; rejects (E_UNAVAILABLE) when the worker cannot answer. */
