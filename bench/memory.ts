@@ -21,10 +21,18 @@
  *     the bench's queries and 0.976 on a held-out query stream (9) at ~1.1-1.2 ms, 400 gives
  *     0.972 / 0.981 at ~1.25-1.6 ms — hence the default --ef=300. BM25 runs the bounded plan of
  *     lexical-plan.ts (rarest terms within 2,000 matching rows). Measured (2026-11-22, taskset -c 1,
- *     nice 10, load ~1.5, three runs): hybrid p50 5.1 / 7.6 / 8.5 ms (5.1 / 7.1 / 7.8 CPU-ms per
- *     query), recall 0.964 — a miss. The page cache held only ~2.5 GB of the 4.5 GB memory.db (the
- *     kernel reclaims cold pages), so BM25 and the 10 body reads often go to disk; the HNSW side
- *     alone is ~1.1-1.5 CPU-ms. Figures here vary by +-50% run to run.
+ *     nice 10, load ~1.5, three runs, BM25 after HNSW on one thread): hybrid p50 5.1 / 7.6 / 8.5 ms
+ *     (5.1 / 7.1 / 7.8 CPU-ms per query), recall 0.964 — a miss. The page cache held only ~2.5 GB of
+ *     the 4.5 GB memory.db (the kernel reclaims cold pages), so BM25 and the 10 body reads often go
+ *     to disk; the HNSW side alone is ~1.1-1.5 CPU-ms. Figures here vary by +-50% run to run.
+ *     Since then BM25 runs on the lexical worker thread (lexical-worker.ts) in parallel with HNSW;
+ *     hybrid_search_p50 is that path and hybrid_search_inprocess_p50 the old one, interleaved query
+ *     by query (run without taskset: the point is the second core). Measured 2026-11-22, nice 10,
+ *     load ~1.3, one run each: 1,000,000 records p50 4.55 vs 5.42 ms, p99 11.7 vs 10.7 ms, 6.1 vs
+ *     5.5 CPU-ms/query (the worker adds ~0.6 CPU-ms: message passing plus a second SQLite
+ *     connection with its own cache); 200,000 records 2.64 vs 3.02 ms, 3.6 vs 3.3 CPU-ms. The 10
+ *     body reads cost ~0.9-1.5 ms at 1,000,000 (scattered pages): one `rec IN (...)` statement
+ *     measured the same as ten lookups (page reads dominate), so they stay ten.
  *   - 3-hop BFS p50 over a graph of --edges typed edges (default 1,000,000) with a node predicate.
  * Args: --inserts=N --records=N --edges=N --ef=N --efc=N --queries=N --data=clustered|uniform
  *       --cache=DIR --rebuild --skip=inserts,hybrid,bfs

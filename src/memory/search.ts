@@ -4,6 +4,13 @@
  * filter, then an optional rerank hook. Small candidate sets (a private namespace inside a big
  * store) are searched exactly instead of through the graph, because a filtered graph walk that
  * admits few nodes degrades to a slow full walk with poor recall.
+ * The lexical leg is issued before the vector leg and awaited after it: a file-backed store of
+ * 50,000+ records answers it on a worker thread (sqlite-storage.ts, lexical-worker.ts), so both
+ * legs run at once on the two cores; the fused answer is the same either way (tested). Measured at
+ * 1,000,000 records (bench/memory.ts, interleaved A/B, one run, load ~1.3): p50 4.55 ms with the
+ * worker vs 5.42 ms in-process, at ~0.6 more CPU-ms per query; 200,000 records 2.64 vs 3.02 ms.
+ * Lexical-only queries stay in-process: with nothing to overlap, the round trip (+0.1-0.2 ms at
+ * 5,000-50,000 records) is pure cost.
  */
 import type { AccessControl, Actor } from "./access.js";
 import type { Catalog, MemoryFilter } from "./catalog.js";

@@ -13,19 +13,15 @@
  * its record costs a table scan. A version that is new by construction (`fresh`: first version of
  * a new record id) skips the existence probe. Schema and migrations: migrate.ts.
  * Lexical search drops very common terms beside rarer ones in a large store (lexical-plan.ts).
- * In a file-backed store of at least `lexicalWorker.minRecords` records, a BM25 read that has work
- * to overlap (`overlap`: a hybrid query's vector leg) runs on a worker thread with its own
- * read-only connection (lexical-worker.ts), so the two legs run in parallel; `lexical` then
- * returns a pending promise at once, and any worker failure falls back
- * to the same read in-process (fts-lexical.ts). Below the threshold, in memory, or with
- * `lexicalWorker: false`, the read runs in-process, synchronously inside the call.
+ * A hybrid query's BM25 read may run on a worker thread with its own read-only connection, in
+ * parallel with the vector leg (lexical-reads.ts decides; `lexicalWorker` option).
  */
 import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
 import { AiosError } from "../core/index.js";
-import { FtsLexical } from "./fts-lexical.js";
 import type { CommonTermOptions } from "./lexical-plan.js";
-import { LexicalWorker } from "./lexical-worker.js";
+import { LexicalReads, type LexicalWorkerOption } from "./lexical-reads.js";
+import type { LexicalWorker } from "./lexical-worker.js";
 import { hashKey, migrate, SCHEMA } from "./migrate.js";
 import type { MemoryVersion, RecordMeta, ScopeKind, VersionOp } from "./record.js";
 import type { GrantRow, MemoryStorage, SnapshotRow, WriteOp } from "./storage.js";
@@ -37,17 +33,10 @@ interface RecordRowDb {
 interface VersionRowDb {
   hash: string; record_id: string; parents: string; type: string; content: string; tags: string; agent: string; ts: number; op: string; deleted: number;
 }
-/** Default record count from which BM25 goes to the worker thread (see `lexicalWorker`). */
-export const WORKER_MIN_RECORDS = 50_000;
-
 export interface SqliteStorageOptions {
   readonly lexical?: CommonTermOptions;
-  /**
-   * Run BM25 on a worker thread (its own read-only connection) in parallel with the vector leg:
-   * true (default) from WORKER_MIN_RECORDS records on, `{ minRecords }` from that many, false never.
-   * Ignored for an in-memory database (a second connection would see another database).
-   */
-  readonly lexicalWorker?: boolean | { readonly minRecords: number };
+  /** BM25 on a worker thread in parallel with the vector leg (lexical-reads.ts; default true, from 50,000 records). */
+  readonly lexicalWorker?: LexicalWorkerOption;
 }
 
 interface SnapshotRowDb { id: string; tenant: string; scope: string; namespace: string; ts: number; label: string | null; entries: string }
@@ -57,16 +46,10 @@ export class SqliteMemoryStorage implements MemoryStorage {
   private readonly st;
   private readonly tx: (ops: readonly WriteOp[]) => void;
 
-  private readonly fts: FtsLexical;
-  private worker: LexicalWorker | undefined;
-  /** Record count from which BM25 goes to the worker (Infinity: never). */
-  private workerFrom: number;
-  private readonly lexicalOptions: CommonTermOptions;
+  private readonly reads: LexicalReads;
   private recordOf: ((hash: string) => number | undefined) | undefined;
   /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
   private docs: number;
-
-  private readonly file: string;
 
   constructor(file: string, o: SqliteStorageOptions = {}) {
     try {
@@ -111,15 +94,8 @@ export class SqliteMemoryStorage implements MemoryStorage {
     // A random start, so two stores never share a stamp (an index file copied between them is stale).
     this.db.prepare(`INSERT OR IGNORE INTO mem_meta VALUES ('vector_stamp', ?)`).run(randomInt(2 ** 47));
     this.docs = this.db.prepare(`SELECT coalesce(max(rowid), 0) FROM mem_records`).pluck().get() as number;
-    this.fts = new FtsLexical(this.db, o.lexical);
-    const w = o.lexicalWorker ?? true;
-    const inMemory = file === "" || file === ":memory:" || file.startsWith("file::memory:");
-    this.workerFrom = w === false || inMemory ? Infinity : typeof w === "object" ? w.minRecords : WORKER_MIN_RECORDS;
-    this.lexicalOptions = o.lexical ?? {};
-    this.file = file;
-    // Started once the store is big enough (here, or when a query finds it has grown past the
-    // threshold): a small store never pays for a thread it would not use.
-    if (this.docs >= this.workerFrom) this.worker = new LexicalWorker(file, this.lexicalOptions);
+    this.reads = new LexicalReads(this.db, file, o.lexical, o.lexicalWorker);
+    this.reads.grown(this.docs); // a big store starts its worker now, so it is ready by the first query
     this.tx = this.db.transaction((ops: readonly WriteOp[]) => {
       let vectors = false;
       for (const op of ops) {
@@ -250,23 +226,12 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async lexical(query: string, limit: number, o: { readonly overlap?: boolean } = {}): Promise<{ rowid: number; score: number }[]> {
-    // Only a read with work to overlap goes to the worker: alone, the round trip (~0.1-0.2 ms) is pure cost.
-    if (o.overlap !== true) return this.fts.run(query, limit, this.docs);
-    if (this.docs >= this.workerFrom && this.worker === undefined && this.db.open) this.worker = new LexicalWorker(this.file, this.lexicalOptions);
-    const w = this.worker;
-    if (w !== undefined && w.usable) {
-      try {
-        return await w.query(query, limit, this.docs);
-      } catch {
-        // The worker failed, crashed or was closed: the same read in-process loses no query.
-      }
-    }
-    return this.fts.run(query, limit, this.docs);
+    return this.reads.run(query, limit, this.docs, o.overlap === true);
   }
 
-  /** @internal (tests): the BM25 worker thread, once this store has started one. */
+  /** @internal (tests, bench): the BM25 worker thread, once this store has started one. */
   get lexicalWorker(): LexicalWorker | undefined {
-    return this.worker;
+    return this.reads.lexicalWorker;
   }
 
   async getSnapshot(id: string): Promise<SnapshotRow | undefined> {
@@ -279,8 +244,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async close(): Promise<void> {
-    this.workerFrom = Infinity; // no worker starts after close
-    await this.worker?.close();
+    await this.reads.close();
     if (this.db.open) this.db.close();
   }
 }
