@@ -1,13 +1,14 @@
 /**
  * `npm run bench -- <suite...>`: runs the named suites (all when none is named) and prints one JSON
  * line per figure. Each suite runs in its own child process with --expose-gc, so one suite's heap
- * never skews another's figures; a suite that names `SECTIONS` (kernel) runs each section in a child
+ * never skews another's figures; a suite listed in sections.ts (kernel) runs each section in a child
  * of its own too, unless `--only=` picks some: after a million spawned agents the same heap delivered
  * 10k-agent messages ~35 % slower and its major GCs landed in the latency run.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { emitter, type Suite } from "./harness.js";
+import { SECTIONS } from "./sections.js";
 
 const SUITES = ["kernel", "store", "sched", "security", "memory"] as const;
 /** Suites that run only when named (the sched suite already includes models-local). */
@@ -40,9 +41,9 @@ async function main(): Promise<void> {
     }
   };
   for (const suite of asked.length > 0 ? asked : SUITES) {
-    const mod = (await import(`./${suite}.ts`)) as { SECTIONS?: readonly string[] };
-    if (mod.SECTIONS !== undefined && !extra.some((a) => a.startsWith("--only="))) {
-      for (const section of mod.SECTIONS) run(suite, [...extra, `--only=${section}`]);
+    const sections = SECTIONS[suite];
+    if (sections !== undefined && !extra.some((a) => a.startsWith("--only="))) {
+      for (const section of sections) run(suite, [...extra, `--only=${section}`]);
     } else run(suite, extra);
   }
   process.exit(failed > 0 ? 1 : 0);

@@ -109,9 +109,6 @@ function round(v: number, d: number): number {
   return Math.round(v * f) / f;
 }
 
-/** Run one child process each by bench/index.ts, so no section inherits another's heap. */
-export const SECTIONS = ["spawn", "msg", "latency", "syscall"] as const;
-
 const suite: Suite = async (emit, args) => {
   const only = args.find((a) => a.startsWith("--only="))?.slice(7);
   const want = (name: string): boolean => only === undefined || only.split(",").includes(name);

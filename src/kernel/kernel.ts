@@ -1,9 +1,10 @@
 /**
- * The kernel core: the process table, spawning, the run queue and message delivery, and exits.
- * Lifecycle operations (operations.ts), supervision (supervision.ts), status views (views.ts) and the
- * syscall door (dispatcher.ts) build on it. Agents are in-process actors: one receive is one quantum,
- * the run queue is round robin, and the loop yields to the event loop every `sliceMs`, so no agent
- * can starve the others or the kernel's I/O.
+ * The kernel core: the process table, spawning (with startup.ts), message delivery (durable
+ * recipients through durable-delivery.ts), and exits. Lifecycle operations (operations.ts),
+ * supervision (supervision.ts), status views (views.ts) and the syscall door (dispatcher.ts) build on
+ * it. Agents are in-process actors: one receive is one quantum, the run queue (run-loop.ts) is a
+ * weighted round robin, and the loop yields to the event loop every `sliceMs`, so no agent can
+ * starve the others or the kernel's I/O.
  */
 import {
   AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
