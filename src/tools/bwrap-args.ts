@@ -13,7 +13,16 @@ import { directLauncher, preparedLauncher } from "./sandbox-launcher.js";
 export interface SandboxMount {
   readonly path: string;
   readonly write: boolean;
+  /**
+   * An open descriptor (in this process) of what to bind at `path`. bwrap binds the object the
+   * descriptor holds (--bind-fd), so a path swapped after it was checked cannot redirect the mount;
+   * without it bwrap resolves `path` by name itself (only for paths no agent can write).
+   */
+  readonly fd?: number;
 }
+
+/** The sandbox's view of the i-th mount's descriptor: bwrap's fds from 5 up (0-2 stdio, 3 control, 4 status). */
+export const MOUNT_FD_BASE = 5;
 
 export interface SandboxLimits {
   /** RLIMIT_CPU, seconds of CPU time. */
@@ -53,6 +62,11 @@ const SYSTEM_DIRS = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 const ETC_MINIMAL = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
 const ETC_NETWORK = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl", "/etc/ca-certificates", "/etc/gai.conf"];
 
+/** The descriptors to hand bwrap, in the order `bwrapArgs` numbers them from MOUNT_FD_BASE. */
+export function mountFds(mounts: readonly SandboxMount[]): number[] {
+  return mounts.flatMap((m) => (m.fd === undefined ? [] : [m.fd]));
+}
+
 export function bwrapArgs(plan: BwrapPlan): string[] {
   return [...sandboxArgs(plan), "--", ...directLauncher(plan.limits, plan.controlFd), plan.command, ...plan.args];
 }
@@ -77,7 +91,11 @@ function sandboxArgs(plan: SandboxShape): string[] {
   for (const f of ETC_MINIMAL) a.push("--ro-bind-try", f, f);
   if (plan.network) for (const f of ETC_NETWORK) a.push("--ro-bind-try", f, f);
   a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", plan.workDir);
-  for (const m of plan.mounts) a.push(m.write ? "--bind" : "--ro-bind", m.path, m.path);
+  let passed = 0; // the k-th mount with a descriptor is bwrap's fd MOUNT_FD_BASE + k (mountFds' order)
+  for (const m of plan.mounts) {
+    if (m.fd === undefined) a.push(m.write ? "--bind" : "--ro-bind", m.path, m.path);
+    else a.push(m.write ? "--bind-fd" : "--ro-bind-fd", String(MOUNT_FD_BASE + passed++), m.path);
+  }
   a.push(
     "--chdir", plan.workDir,
     "--setenv", "PATH", SANDBOX_PATH,

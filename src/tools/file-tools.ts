@@ -1,7 +1,9 @@
 /**
  * file.read / file.write / file.list / file.delete. Capabilities: `file:<abs path>#read` (read and
  * list), `#write`, `#delete`; grant a tree with `file:/data/**#read,write`. Every path goes through
- * fs-scope (lexical check in the dispatcher, realpath check and O_NOFOLLOW + fd re-check here).
+ * fs-scope (lexical check in the dispatcher) and fd-path (a descriptor walk that yields the canonical
+ * path and the open parent; the check is on that path and the operation goes through that parent).
+ * FIFOs, sockets and devices are refused, never opened for a read that blocks forever.
  * Size limits: reads return at most `maxReadBytes` (with `truncated`), writes above `maxWriteBytes`
  * are refused before anything is opened, listings stop at `maxEntries`.
  */
@@ -10,17 +12,8 @@ import { opendir, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import {
-  AbsolutePath,
-  canonicalExisting,
-  canonicalForCreate,
-  checkCanonical,
-  fileResource,
-  fsError,
-  lexicalPath,
-  lstatOrNull,
-  openVerified,
-} from "./fs-scope.js";
+import { fdPath, fsError, lstatOrNull, openLeaf, walk, type Walked } from "./fd-path.js";
+import { AbsolutePath, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
 import { defineTool, eraseTool, type AnyTool } from "./tool.js";
 
 export interface FileToolOptions {
@@ -46,12 +39,17 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
     requires: (a) => [{ resource: fileResource(lexicalPath(a.path)), action: "read" }],
     async execute(a, ctx) {
       const lexical = lexicalPath(a.path);
-      const canonical = await canonicalExisting(lexical);
-      checkCanonical(ctx, lexical, canonical, "read");
-      const fh = await openVerified(canonical, constants.O_RDONLY);
+      const w = await walk(lexical, true);
+      const canonical = w.path;
+      let fh;
+      try {
+        checkCanonical(ctx, lexical, canonical, "read");
+        fh = await openLeaf(w, constants.O_RDONLY, "file");
+      } finally {
+        await w.close();
+      }
       try {
         const st = await fh.stat();
-        if (!st.isFile()) throw new AiosError("E_INVALID_ARG", `args.path: ${canonical} is not a regular file`, { details: { path: "args.path" } });
         const limit = Math.min(a.maxBytes ?? maxRead, maxRead);
         const buf = Buffer.alloc(Math.min(limit, st.size));
         const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -76,18 +74,25 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
         throw new AiosError("E_INVALID_ARG", `args.content: ${data.length} bytes exceeds the ${maxWrite}-byte write limit`, { details: { path: "args.content" } });
       }
       const lexical = lexicalPath(a.path);
-      const canonical = await canonicalForCreate(lexical);
-      checkCanonical(ctx, lexical, canonical, "write");
-      const existing = await lstatOrNull(canonical);
-      if (existing !== null && !existing.isFile()) {
-        throw new AiosError("E_CAP_DENIED", `${canonical} is not a regular file (${existing.isSymbolicLink() ? "a symlink" : "a directory or device"}); refused`, {
-          details: { path: canonical },
-        });
+      const w = await walkToName(lexical);
+      const canonical = w.path;
+      let fh;
+      let existing;
+      try {
+        checkCanonical(ctx, lexical, canonical, "write");
+        existing = await lstatOrNull(w.at);
+        if (existing !== null && !existing.isFile()) {
+          throw new AiosError("E_CAP_DENIED", `${canonical} is not a regular file (${existing.isSymbolicLink() ? "a symlink" : "a directory, FIFO or device"}); refused`, {
+            details: { path: canonical },
+          });
+        }
+        // O_EXCL for a new file: also refuses a symlink (even a dangling one) planted at the name.
+        // No O_TRUNC on open: truncate only after the opened file has been verified.
+        const flags = existing === null ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL : constants.O_WRONLY;
+        fh = await openLeaf(w, flags, "file");
+      } finally {
+        await w.close();
       }
-      // O_EXCL for a new file: also refuses a symlink (even a dangling one) planted at the name.
-      // No O_TRUNC on open: truncate only after the opened file has been verified.
-      const flags = existing === null ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL : constants.O_WRONLY;
-      const fh = await openVerified(canonical, flags);
       try {
         if (a.append) {
           const st = await fh.stat();
@@ -118,12 +123,20 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
     requires: (a) => [{ resource: fileResource(withSlash(lexicalPath(a.path))), action: "read" }],
     async execute(a, ctx) {
       const lexical = lexicalPath(a.path);
-      const canonical = await canonicalExisting(lexical);
-      checkCanonical(ctx, withSlash(lexical), withSlash(canonical), "list");
+      const w = await walk(lexical, true);
+      const canonical = w.path;
+      let dirFh;
+      try {
+        checkCanonical(ctx, withSlash(lexical), withSlash(canonical), "list");
+        dirFh = await openLeaf(w, constants.O_RDONLY | constants.O_DIRECTORY, "dir");
+      } finally {
+        await w.close();
+      }
       const entries: { name: string; type: "file" | "dir" | "symlink" | "other" }[] = [];
       let truncated = false;
       try {
-        const dir = await opendir(canonical);
+        // The open directory itself (its magic link), not its name: a swap cannot change what is read.
+        const dir = await opendir(fdPath(dirFh.fd));
         for await (const d of dir) {
           if (entries.length >= maxEntries) {
             truncated = true;
@@ -133,10 +146,9 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
         }
       } catch (e) {
         throw fsError(e, canonical);
+      } finally {
+        await dirFh.close();
       }
-      // The directory itself may have been swapped for a symlink while we read it.
-      const after = await canonicalExisting(canonical);
-      if (after !== canonical) throw new AiosError("E_CAP_DENIED", `${canonical} changed to ${after} while listing; refused`, { details: { path: canonical, resource: fileResource(after), action: "read" } });
       entries.sort((x, y) => x.name.localeCompare(y.name));
       return { path: canonical, entries, truncated };
     },
@@ -152,21 +164,35 @@ export function fileTools(options: FileToolOptions = {}): AnyTool[] {
     async execute(a, ctx) {
       const lexical = lexicalPath(a.path);
       // The final component is not followed: deleting a symlink removes the link, never its target.
-      const canonical = await canonicalForCreate(lexical);
-      checkCanonical(ctx, lexical, canonical, "delete");
-      const st = await lstatOrNull(canonical);
-      if (st === null) return { path: canonical, deleted: false };
+      const w = await walkToName(lexical);
+      const canonical = w.path;
       try {
-        if (st.isDirectory()) await rmdir(canonical);
-        else await unlink(canonical);
+        checkCanonical(ctx, lexical, canonical, "delete");
+        const st = await lstatOrNull(w.at);
+        if (st === null) return { path: canonical, deleted: false };
+        // unlink/rmdir of the name inside the held parent: neither follows the name itself.
+        if (st.isDirectory()) await rmdir(w.at);
+        else await unlink(w.at);
       } catch (e) {
-        throw fsError(e, canonical);
+        throw e instanceof AiosError ? e : fsError(e, canonical);
+      } finally {
+        await w.close();
       }
       return { path: canonical, deleted: true };
     },
   });
 
   return [eraseTool(read), eraseTool(write), eraseTool(list), eraseTool(del)];
+}
+
+/** The walk for write and delete: the parent resolved, the final name left as it is. */
+async function walkToName(lexical: string): Promise<Walked> {
+  const w = await walk(lexical, false);
+  if (w.leaf === ".") {
+    await w.close();
+    throw new AiosError("E_INVALID_ARG", `args.path: "${lexical}" does not name a file`, { details: { path: "args.path" } });
+  }
+  return w;
 }
 
 function withSlash(p: string): string {

@@ -2,7 +2,7 @@
  * tools/: the tool registry, the builtin tools (file, http, shell under bubblewrap, agent spawn,
  * browser), the QuickJS tier for user tools written in JavaScript, and the ToolCall syscall.
  * Every tool call is checked twice: up front by the dispatcher (`tool:<name>#call` plus the tool's
- * own requests) and again inside the tool on the canonical resource (realpath, resolved address,
+ * own requests) and again inside the tool on the canonical resource (descriptor-walked path, resolved address,
  * redirect hop), both through the kernel's capability checker. Public surface: this file only.
  */
 export { defineTool, eraseTool, isValidToolName, type Tool, type AnyTool, type ToolContext } from "./tool.js";

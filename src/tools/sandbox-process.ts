@@ -26,6 +26,8 @@ export interface SandboxSpawn {
   readonly maxOutputBytes: number;
   /** Host uid/gid bwrap runs as when this process is root. */
   readonly hostUid: number;
+  /** Descriptors handed to bwrap as its fds MOUNT_FD_BASE, MOUNT_FD_BASE+1, ... (bind sources). */
+  readonly passFds?: readonly number[];
 }
 
 export interface SandboxExit {
@@ -54,7 +56,8 @@ export class SandboxProcess {
   constructor(s: SandboxSpawn) {
     const asRoot = process.getuid?.() === 0;
     this.child = spawn(s.bwrap, s.args, {
-      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"], // libuv makes these socketpairs: fd 3 is two-way
+      // libuv makes these socketpairs: fd 3 is two-way. Mount sources follow from MOUNT_FD_BASE.
+      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", ...(s.passFds ?? [])],
       detached: true, // its own process group, so the timeout can kill the group
       env: {},
       ...(asRoot ? { uid: s.hostUid, gid: s.hostUid } : {}),

@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { SandboxLimits } from "./bwrap-args.js";
-import { AbsolutePath, canonicalExisting, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
+import { O_PATH, openLeaf, walk } from "./fd-path.js";
+import type { FileHandle } from "node:fs/promises";
+import { AbsolutePath, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
 import { PreparedSandboxes } from "./prepared-sandboxes.js";
 import { runSandboxed } from "./shell-sandbox.js";
 import { defineTool, eraseTool, type AnyTool, type ToolContext } from "./tool.js";
@@ -81,29 +83,43 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
       async execute(a, ctx) {
         const grantedTimeout = allowedTimeout(ctx, a.command);
         const timeoutMs = Math.min(a.timeoutMs ?? options.defaultTimeoutMs ?? 30_000, grantedTimeout ?? maxTimeout, maxTimeout);
-        const mounts = [];
-        for (const m of a.mounts) {
-          const lexical = lexicalPath(m.path, "args.mounts.path");
-          const canonical = await canonicalExisting(lexical);
-          if (FORBIDDEN_MOUNTS.includes(canonical)) {
-            throw new AiosError("E_INVALID_ARG", `args.mounts.path: ${canonical} cannot be mounted into the sandbox`, { details: { path: "args.mounts.path" } });
+        // Each mount is walked descriptor by descriptor and bound from the descriptor (--bind-fd):
+        // a swap of any component after the check cannot change what bwrap mounts.
+        const held: FileHandle[] = [];
+        try {
+          const mounts = [];
+          for (const m of a.mounts) {
+            const lexical = lexicalPath(m.path, "args.mounts.path");
+            const w = await walk(lexical, true);
+            try {
+              const canonical = w.path;
+              if (FORBIDDEN_MOUNTS.includes(canonical)) {
+                throw new AiosError("E_INVALID_ARG", `args.mounts.path: ${canonical} cannot be mounted into the sandbox`, { details: { path: "args.mounts.path" } });
+              }
+              checkCanonical(ctx, dirPath(lexical), dirPath(canonical), m.write ? "write" : "list");
+              const fh = await openLeaf(w, O_PATH, "file-or-dir");
+              held.push(fh);
+              mounts.push({ path: canonical, write: m.write, fd: fh.fd });
+            } finally {
+              await w.close();
+            }
           }
-          checkCanonical(ctx, dirPath(lexical), dirPath(canonical), m.write ? "write" : "list");
-          mounts.push({ path: canonical, write: m.write });
+          return await runSandboxed(
+            { command: a.command, args: a.args, mounts, network: a.network, limits, uid: options.sandboxUid ?? 1000, workDir: "/work" },
+            {
+              clock: ctx.clock,
+              signal: ctx.signal,
+              timeoutMs,
+              maxOutputBytes: options.maxOutputBytes ?? 64 << 10,
+              ...(a.stdin === undefined ? {} : { stdin: a.stdin }),
+              ...(options.hostUid === undefined ? {} : { hostUid: options.hostUid }),
+              ...(options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath }),
+              ...(prepared === undefined ? {} : { prepared }),
+            },
+          );
+        } finally {
+          for (const fh of held) await fh.close();
         }
-        return runSandboxed(
-          { command: a.command, args: a.args, mounts, network: a.network, limits, uid: options.sandboxUid ?? 1000, workDir: "/work" },
-          {
-            clock: ctx.clock,
-            signal: ctx.signal,
-            timeoutMs,
-            maxOutputBytes: options.maxOutputBytes ?? 64 << 10,
-            ...(a.stdin === undefined ? {} : { stdin: a.stdin }),
-            ...(options.hostUid === undefined ? {} : { hostUid: options.hostUid }),
-            ...(options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath }),
-            ...(prepared === undefined ? {} : { prepared }),
-          },
-        );
       },
       // Sandboxes started ahead of the next call are killed at shutdown, not left to expire.
       dispose: () => prepared?.dispose(),

@@ -132,31 +132,47 @@ describe("file tools: scope", () => {
 });
 
 describe("file tools: a symlink swapped in after the check", () => {
-  // These drive fs-scope's last line of defence directly: the path was checked, then the attacker
-  // swaps something in before the open. The tool must notice at open time.
-  it("refuses when the final component became a symlink (O_NOFOLLOW)", async () => {
-    const { openVerified } = await import("../../src/tools/fs-scope.js");
+  // These drive fd-path's walk directly: the path was walked and checked, then the attacker swaps
+  // something in before the open. The open goes through the held parent, never the name again.
+  it("refuses when the final component became a symlink (O_NOFOLLOW on the held parent)", async () => {
+    const { walk, openLeaf } = await import("../../src/tools/fd-path.js");
     const { constants, renameSync, unlinkSync } = await import("node:fs");
     const target = join(root, "swap.txt");
     writeFileSync(target, "checked");
-    unlinkSync(target);
+    const w = await walk(target, true);
     symlinkSync(join(outside, "secret.txt"), join(root, "swap.tmp"));
     renameSync(join(root, "swap.tmp"), target);
-    await expect(openVerified(target, constants.O_RDONLY)).rejects.toMatchObject({ code: "E_CAP_DENIED", message: expect.stringMatching(/became a symlink/) });
+    await expect(openLeaf(w, constants.O_RDONLY, "file")).rejects.toMatchObject({ code: "E_CAP_DENIED", message: expect.stringMatching(/became a symlink/) });
+    await w.close();
     unlinkSync(target);
   });
 
-  it("refuses when a parent directory became a symlink (the opened fd's real path is re-checked)", async () => {
-    const { openVerified } = await import("../../src/tools/fs-scope.js");
+  it("reads the checked directory's file when a parent directory became a symlink", async () => {
+    const { walk, openLeaf } = await import("../../src/tools/fd-path.js");
     const { constants, renameSync } = await import("node:fs");
     mkdirSync(join(root, "swapdir"));
     writeFileSync(join(root, "swapdir", "secret.txt"), "inside");
     const checked = join(root, "swapdir", "secret.txt");
+    const w = await walk(checked, true);
+    expect(w.path).toBe(checked);
     renameSync(join(root, "swapdir"), join(root, "swapdir.old"));
     symlinkSync(outside, join(root, "swapdir"));
-    await expect(openVerified(checked, constants.O_RDONLY)).rejects.toMatchObject({
-      code: "E_CAP_DENIED",
-      message: expect.stringContaining(`resolved to ${join(outside, "secret.txt")}`),
-    });
+    const fh = await openLeaf(w, constants.O_RDONLY, "file");
+    expect((await fh.readFile()).toString()).toBe("inside");
+    await fh.close();
+    await w.close();
+  });
+
+  it("refuses a FIFO at once instead of blocking on it", async () => {
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("mkfifo", [join(root, "pipe")]);
+    const msg = await refused("file.read", { path: join(root, "pipe") }, "E_INVALID_ARG");
+    expect(msg).toMatch(/FIFO/);
+    await refused("file.write", { path: join(root, "pipe"), content: "x" });
+  });
+
+  it("refuses a device even where reading it is granted", async () => {
+    const ctx = ctxFor(["tool:file.*#call", "file:/dev/**#read"]);
+    await expect(reg.execute("file.read", { path: "/dev/zero" }, ctx)).rejects.toMatchObject({ code: "E_INVALID_ARG", message: expect.stringMatching(/device/) });
   });
 });
