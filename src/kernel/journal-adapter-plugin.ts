@@ -11,8 +11,16 @@ import type { Plugin } from "./plugin.js";
 
 declare module "../core/index.js" {
   interface EventDataMap {
-    /** The journal was opened and verified; `lost` is set when damage cost records. */
-    "store.recovered": { records: number; durationMs: number; lost?: { fromSeq: number; toSeq: number; count: number; reason: string; aside?: string } };
+    /**
+     * The journal was opened and verified. `lost`: the last loss an operator accepted
+     * (`aios recover --accept-loss`); `findings`: damage repaired at this open that cost nothing.
+     */
+    "store.recovered": {
+      records: number;
+      durationMs: number;
+      lost?: { fromSeq: number; toSeq: number; count: number; reason: string; aside?: string; acceptedAt: number };
+      findings?: string[];
+    };
   }
 }
 
@@ -30,11 +38,18 @@ export function durableStorePlugin(options: DurableStorePluginOptions): Plugin {
       const journal = createSqliteJournal(dataDir, journalOptions);
       const state = await journal.recover();
       const report = journal.report;
+      const damaged = report !== undefined && (report.findings.length > 0 || report.loss !== undefined);
       if (report !== undefined) {
-        const severity: Severity = report.lost === undefined ? "info" : "critical";
-        kernel.events.emit("store.recovered", { records: report.records, durationMs: report.durationMs, ...(report.lost ? { lost: { ...report.lost } } : {}) }, undefined, severity);
+        const severity: Severity = report.loss !== undefined ? "critical" : damaged ? "error" : "info";
+        const l = report.acceptedLoss;
+        const lost = l === undefined ? {} : { lost: { fromSeq: l.fromSeq, toSeq: l.toSeq, count: l.count, reason: l.summary, acceptedAt: l.acceptedAt, ...(l.aside === undefined ? {} : { aside: l.aside }) } };
+        kernel.events.emit("store.recovered", { records: report.records, durationMs: report.durationMs, ...lost, ...(report.findings.length > 0 ? { findings: [...report.findings] } : {}) }, undefined, severity);
       }
-      for (const line of state.report) kernel.logger.info({ dataDir }, line);
+      // Damage is an error-level line (the default level shows it); a clean open is info.
+      for (const line of state.report) {
+        if (damaged && !line.startsWith("journal: ")) kernel.logger.error({ dataDir }, line);
+        else kernel.logger.info({ dataDir }, line);
+      }
       kernel.guards.journal = journal;
       kernel.guards.syscallJournal = journal;
       kernel.onShutdown(() => journal.close());

@@ -10,9 +10,10 @@
  * Replay contract: a journaled result is returned by `lookup` and never re-run; an intent without a
  * result is reported `inFlight` (the dispatcher then retries only with an idempotency key).
  */
+import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { Journal, SqliteDriver, type JournalOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, SqliteDriver, type JournalOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { KernelJournal, RecoveredState, StoredAgent, StoredMessage, StoredSpec } from "./durability.js";
 import type { SyscallJournal } from "./guards.js";
 import { AgentSpecSchema, type AgentSpec } from "./spec.js";
@@ -172,6 +173,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
  */
 export function createSqliteJournal(dataDir: string, options: DurableJournalOptions = {}): DurableJournal {
   const driver = SqliteDriver.open(dataDir);
+  // The acknowledgement mark lives beside the database, outside it (store/ack-mark.ts).
+  options = { ack: new FileAckMark(join(dataDir, "journal.ack")), ...options };
   const notes = driver.repairedFrom === undefined ? [] : [`the database file was cut short; its header was repaired to read what remains (original kept at ${driver.repairedFrom})`];
   return new DurableJournal(driver, options, notes);
 }

@@ -47,11 +47,12 @@ export interface StorageDriver {
   bounds(): Promise<JournalBounds>;
   getMeta(key: string): Promise<string | undefined>;
   /**
-   * After recovery found damage at `keepBelow`: keep rows with seq < keepBelow, set the damaged
-   * rest aside (a copy for a person to inspect, where the driver can) and return where it went.
-   * Must work even when the damaged part can no longer be read.
+   * After an accepted loss: replace the whole store by exactly `rows` and `meta`, setting the damaged
+   * store aside at `aside` (a copy for a person to inspect, where the driver can).
+   * Must not read the damaged store (it may be unreadable); atomic: a crash leaves the old store or
+   * the new one, never an empty one.
    */
-  salvage(keepBelow: number): Promise<string>;
+  replaceAll(rows: readonly JournalRow[], meta: Readonly<Record<string, string>>, aside: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -24,10 +24,12 @@
  * appended after a record that has not been verified.
  */
 import { AiosError, toAiosError } from "../core/index.js";
+import { chainNext, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
+import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_LOSS } from "./meta.js";
 import type { JournalRecord } from "./records.js";
-import { describeLoss, META_BASE, META_HIGH, scanJournal, type LostRange, type ScanResult } from "./recovery.js";
+import { describeLoss, scanJournal, type Loss, type ScanResult } from "./recovery.js";
 import type { JournalState } from "./state.js";
 
 export interface JournalOptions {
@@ -37,15 +39,58 @@ export interface JournalOptions {
   readonly compactMinRows?: number;
   /** ... and more than this many times the rows the live state needs (default 4). */
   readonly compactRatio?: number;
-  /** On damage: keep the verified prefix and continue ("salvage", default) or refuse to open. */
-  readonly onCorruption?: "salvage" | "refuse";
+  /**
+   * When acknowledged records are lost (damaged, missing, cut off, or behind the mark): refuse to
+   * open with E_CORRUPT naming the loss (default), or accept it — keep every record that verifies,
+   * set the damaged store aside and continue (`aios recover --accept-loss`).
+   */
+  readonly onLoss?: "refuse" | "accept";
+  /** The independent acknowledgement mark (ack-mark.ts), written once per commit batch. */
+  readonly ack?: AckMark;
+  /** Wall clock for the accepted-loss record (injected in tests). */
+  readonly now?: () => number;
+}
+
+/** A loss an operator accepted, as kept in the store's meta (META_LOSS) for status and the API. */
+export interface AcceptedLoss {
+  readonly acceptedAt: number;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly count: number;
+  readonly summary: string;
+  readonly aside?: string;
 }
 
 export interface RecoveryReport {
   readonly records: number;
   readonly durationMs: number;
-  readonly lost?: LostRange;
+  /** Acknowledged records lost, when the loss was accepted. */
+  readonly loss?: Loss;
+  /** Damage found and repaired at open that cost nothing acknowledged. */
+  readonly findings: readonly string[];
+  /** The last loss an operator accepted on this store (this open's, or an earlier one). */
+  readonly acceptedLoss?: AcceptedLoss;
   readonly messages: readonly string[];
+}
+
+async function readAcceptedLoss(driver: StorageDriver): Promise<AcceptedLoss | undefined> {
+  try {
+    const raw = await driver.getMeta(META_LOSS);
+    if (raw === undefined) return undefined;
+    const d = decodeMeta(META_LOSS, raw);
+    if (!d.ok) return undefined;
+    const v: unknown = JSON.parse(d.value);
+    if (typeof v !== "object" || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    const num = (k: string): number => (typeof o[k] === "number" ? o[k] : 0);
+    return {
+      acceptedAt: num("acceptedAt"), fromSeq: num("fromSeq"), toSeq: num("toSeq"), count: num("count"),
+      summary: typeof o["summary"] === "string" ? o["summary"] : "",
+      ...(typeof o["aside"] === "string" ? { aside: o["aside"] } : {}),
+    };
+  } catch {
+    return undefined; // a damaged history note is not worth refusing a verified journal for
+  }
 }
 
 /** Appends waiting for the next batch, as parallel arrays (no per-append wrapper object). */
@@ -68,14 +113,19 @@ export class Journal {
   private readonly compactMinRows: number;
   private readonly compactRatio: number;
   private compactRetryAt = 0;
+  /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
+  markFailures = 0;
 
   private constructor(
     private readonly driver: StorageDriver,
     readonly state: JournalState,
     private nextSeq: number,
+    /** The running hash after seq nextSeq-1. */
+    private hash: number,
     readonly recovery: RecoveryReport,
     rows: number,
     options: JournalOptions,
+    private readonly ack: AckMark | undefined,
   ) {
     this.rows = rows;
     this.maxBatch = options.maxBatch ?? 50_000;
@@ -83,22 +133,48 @@ export class Journal {
     this.compactRatio = options.compactRatio ?? 4;
   }
 
-  /** Opens the journal: verifies every record, salvages or refuses on damage, folds the state. */
+  /**
+   * Opens the journal: verifies every record against its meta and the acknowledgement mark,
+   * repairs damage that cost nothing, and on a loss refuses (default) or accepts it.
+   */
   static async open(driver: StorageDriver, options: JournalOptions = {}): Promise<Journal> {
-    const scan: ScanResult = await scanJournal(driver);
+    const scan: ScanResult = await scanJournal(driver, options.ack);
     const messages: string[] = [`journal: ${scan.records} record(s) verified in ${scan.durationMs.toFixed(0)} ms`];
-    let lost = scan.lost;
-    if (lost !== undefined) {
-      if (options.onCorruption === "refuse") {
-        throw new AiosError("E_CORRUPT", describeLoss(lost), { details: { ...lost } });
+    for (const f of scan.findings) messages.push(`journal damage repaired, nothing acknowledged lost: ${f}`);
+    let loss = scan.loss;
+    let { base, nextSeq, chain } = { base: scan.base, nextSeq: scan.nextSeq, chain: scan.chain };
+    let rows = scan.records;
+    let accepted = await readAcceptedLoss(driver);
+    if (loss !== undefined) {
+      if (options.onLoss !== "accept") {
+        throw new AiosError("E_CORRUPT", `${describeLoss(loss)}. The store ${driver.location} was not changed; to continue without the lost records run \`aios recover --accept-loss\``, {
+          details: { file: driver.location, ...(options.ack ? { mark: options.ack.location } : {}), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, ranges: loss.ranges, agents: loss.agents, messages: loss.messages },
+        });
       }
-      const aside = await driver.salvage(lost.fromSeq);
-      lost = { ...lost, aside };
-      await driver.write({ meta: { [META_HIGH]: String(scan.nextSeq - 1), [META_BASE]: String(scan.base) } });
-      messages.push(describeLoss(lost));
+      // Keep every verified record (as the state they fold to), past every seq ever used, so a seq
+      // is never reused and the mark only moves forward.
+      const fresh = scan.state.toRecords().map((r, i) => toRow(nextSeq + i, r));
+      base = nextSeq;
+      chain = 0;
+      for (const r of fresh) chain = chainNext(chain, r.crc);
+      const aside = `${driver.location}.damaged-${(options.now ?? Date.now)()}`;
+      loss = { ...loss, aside };
+      accepted = { acceptedAt: (options.now ?? Date.now)(), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, summary: describeLoss(loss), aside };
+      const meta = { [META_BASE]: String(base), [META_HIGH]: String(base + fresh.length - 1), [META_CHAIN]: "0", [META_LOSS]: JSON.stringify(accepted) };
+      await driver.replaceAll(fresh, encodeMetas(meta), aside);
+      nextSeq = base + fresh.length;
+      rows = fresh.length;
+      messages.push(`${describeLoss(loss)}; loss accepted, ${fresh.length} record(s) rewritten from every record that verified`);
+    } else if (scan.repair.meta || scan.repair.strayRows) {
+      await driver.write({
+        ...(scan.repair.strayRows ? { deleteBelow: base } : {}),
+        meta: encodeMetas({ [META_BASE]: String(base), [META_HIGH]: String(nextSeq - 1), [META_CHAIN]: String(scan.chainAtBase) }),
+      });
     }
-    const report: RecoveryReport = { records: scan.records, durationMs: scan.durationMs, messages, ...(lost ? { lost } : {}) };
-    return new Journal(driver, scan.state, scan.nextSeq, report, scan.records, options);
+    // The mark is brought up to the verified journal once per open (it may be missing, stale or new).
+    options.ack?.write({ seq: nextSeq - 1, chain });
+    const report: RecoveryReport = { records: scan.records, durationMs: scan.durationMs, findings: scan.findings, messages, ...(loss ? { loss } : {}), ...(accepted ? { acceptedLoss: accepted } : {}) };
+    return new Journal(driver, scan.state, nextSeq, chain, report, rows, options, options.ack);
   }
 
   /** Queues a record; resolves with its seq once it is durable. */
@@ -143,11 +219,37 @@ export class Journal {
       const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
       const before = this.rows;
       const end = start + rows.length - 1;
-      await this.driver.write({ append: rows, deleteBelow: start, meta: { [META_BASE]: String(start), [META_HIGH]: String(end) } });
+      // The running hash at start-1 goes into the meta, so recovery can check the mark after the
+      // records it was computed over are gone.
+      const meta = encodeMetas({ [META_BASE]: String(start), [META_HIGH]: String(end), [META_CHAIN]: String(this.hash) });
+      await this.driver.write({ append: rows, deleteBelow: start, meta });
       this.nextSeq = start + rows.length;
       this.rows = rows.length;
+      this.hash = this.advance(rows);
+      this.mark();
       return { removed: before, written: rows.length };
     });
+  }
+
+  /** The running hash after `rows` (which follow nextSeq-1 densely). */
+  private advance(rows: readonly JournalRow[]): number {
+    let h = this.hash;
+    for (let i = 0; i < rows.length; i++) h = chainNext(h, (rows[i] as JournalRow).crc);
+    return h;
+  }
+
+  /**
+   * Moves the acknowledgement mark to nextSeq-1. Called after the batch committed and before its
+   * appends resolve. A failed mark write leaves the mark behind the journal (safe: recovery reports
+   * a mark behind the journal as nothing lost) and is retried by the next batch.
+   */
+  private mark(): void {
+    if (this.ack === undefined) return;
+    try {
+      this.ack.write({ seq: this.nextSeq - 1, chain: this.hash });
+    } catch {
+      this.markFailures++;
+    }
   }
 
   async close(): Promise<void> {
@@ -155,6 +257,7 @@ export class Journal {
     await this.flush();
     this.closed = true;
     await this.exclusive(() => this.driver.close());
+    this.ack?.close();
   }
 
   private schedule(): void {
@@ -192,13 +295,15 @@ export class Journal {
     const rows = new Array<JournalRow>(n);
     for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
     try {
-      await this.driver.write({ append: rows, meta: { [META_HIGH]: String(start + n - 1) } });
+      await this.driver.write({ append: rows, meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }) });
     } catch (e) {
       for (const reject of rejects) reject(e);
       return;
     }
     this.nextSeq = start + n;
     this.rows += n;
+    this.hash = this.advance(rows);
+    this.mark();
     const state = this.state;
     for (let i = 0; i < n; i++) {
       state.apply(recs[i] as JournalRecord);

@@ -7,11 +7,14 @@
  */
 import type Database from "better-sqlite3";
 import { AiosError } from "../core/index.js";
+import { encodeMeta } from "./meta.js";
 
 export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /** A step SQL cannot express, run after `sql` in the same transaction. */
+  readonly run?: (db: Database.Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -31,6 +34,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: "meta values carry checksums (meta.ts)",
+    sql: "",
+    run: (db) => {
+      const rows = db.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta").all();
+      const set = db.prepare("UPDATE meta SET value = ? WHERE key = ?");
+      for (const r of rows) set.run(encodeMeta(r.key, r.value), r.key);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
@@ -49,7 +62,8 @@ export function migrate(db: Database.Database, location: string, migrations: rea
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      if (m.sql.length > 0) db.exec(m.sql);
+      m.run?.(db);
       // PRAGMA cannot take a bound parameter; the version is our own integer.
       db.pragma(`user_version = ${m.version}`);
     })();

@@ -1,17 +1,28 @@
 /**
- * Recovery: read the journal in seq order from its base, verify every record (dense seq, checksum,
- * schema) and fold it into a JournalState. It stops at the first record that fails and reports
- * exactly what is lost: the seq range from that record to the highest seq the store knows of, and
- * the count. An empty result is only ever returned for a journal that really is empty; a store that
- * says it held records (meta `high`) but yields none is reported as a loss, never as a fresh start.
+ * Recovery: read the journal in seq order from its base, verify every record (checksum, schema,
+ * dense seq) and fold every record that verifies into a JournalState — a bad record costs that
+ * record, never the ones after it. A page that cannot be read is stepped over (read-probe.ts), so a
+ * zeroed page costs the records on it and nothing else.
+ *
+ * What is checked besides the rows:
+ * - the meta values carry checksums (meta.ts); a damaged one is a repairable finding, not believed;
+ * - rows below `journal.base` are damage (compaction deletes them in the same transaction);
+ * - the acknowledgement mark (ack-mark.ts), kept outside SQLite: records up to its seq were
+ *   acknowledged, so any of them missing is a loss, and the running hash at its seq must match.
+ *
+ * The result separates LOSS (acknowledged records that are gone or fail verification: ranges,
+ * count, the agents and messages named where a damaged body still says whom it concerned) from
+ * FINDINGS (damage that cost nothing: a bad meta value, stray rows, a missing or stale mark).
  */
 import { isAiosError } from "../core/index.js";
+import type { AckMark, AckPoint } from "./ack-mark.js";
+import { chainNext } from "./ack-mark.js";
 import { decode } from "./codec.js";
-import type { StorageDriver } from "./driver.js";
+import type { JournalRow, StorageDriver } from "./driver.js";
+import { decodeMetaNumber, META_BASE, META_CHAIN, META_HIGH } from "./meta.js";
+import { firstReadable } from "./read-probe.js";
 import { JournalState } from "./state.js";
 
-export const META_BASE = "journal.base";
-export const META_HIGH = "journal.high";
 const PAGE = 8_192;
 
 export interface LostRange {
@@ -19,7 +30,18 @@ export interface LostRange {
   readonly toSeq: number;
   readonly count: number;
   readonly reason: string;
-  /** Where the damaged store was set aside, when it was salvaged. */
+}
+
+export interface Loss {
+  readonly ranges: readonly LostRange[];
+  /** Records lost in total. */
+  readonly count: number;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  /** Agents and message ids named by damaged records whose body could still be read. */
+  readonly agents: readonly string[];
+  readonly messages: readonly string[];
+  /** Where the damaged store was set aside, once the loss was accepted. */
   aside?: string;
 }
 
@@ -27,45 +49,132 @@ export interface ScanResult {
   readonly state: JournalState;
   /** Records verified and applied. */
   readonly records: number;
-  /** The seq the next append takes. */
+  /** The seq the next append takes (past every seq the store or the mark knows of). */
   readonly nextSeq: number;
   readonly base: number;
-  readonly lost?: LostRange;
+  /** The running hash after the last verified record (valid when nothing was lost). */
+  readonly chain: number;
+  /** The running hash at seq base-1 the scan started from (0 when unknown or fresh). */
+  readonly chainAtBase: number;
+  readonly loss?: Loss;
+  /** Damage that cost no acknowledged record; `repair` says what makes the store consistent again. */
+  readonly findings: readonly string[];
+  readonly repair: { readonly meta: boolean; readonly strayRows: boolean; readonly mark: boolean };
   readonly durationMs: number;
 }
 
-async function metaNumber(driver: StorageDriver, key: string): Promise<number | undefined> {
-  const v = await driver.getMeta(key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : undefined;
+interface MetaRead {
+  value?: number;
+  damaged?: string;
 }
 
-async function highestKnown(driver: StorageDriver, high: number | undefined, from: number): Promise<number> {
-  let last: number | null = null;
+async function readMetaNumber(driver: StorageDriver, key: string): Promise<MetaRead> {
+  let raw: string | undefined;
   try {
-    last = (await driver.bounds()).last;
-  } catch {
-    /* the index itself may be damaged; fall back to the recorded high-water mark */
+    raw = await driver.getMeta(key);
+  } catch (e) {
+    if (!isAiosError(e, "E_CORRUPT")) throw e;
+    return { damaged: `meta ${key} is unreadable (${e.message})` };
   }
-  return Math.max(last ?? from, high ?? from, from);
+  if (raw === undefined) return {};
+  const d = decodeMetaNumber(key, raw);
+  return d.ok ? { value: d.value } : { damaged: d.why };
 }
 
-/** Scans and verifies the whole journal; `now` measures the duration. */
-export async function scanJournal(driver: StorageDriver, now: () => number = () => performance.now()): Promise<ScanResult> {
+async function storedBounds(driver: StorageDriver): Promise<{ first: number | null; last: number | null }> {
+  try {
+    return await driver.bounds();
+  } catch (e) {
+    if (!isAiosError(e, "E_CORRUPT")) throw e;
+    return { first: null, last: null };
+  }
+}
+
+/** Best effort: whom a damaged record concerned, when its body still parses. */
+function nameIn(row: JournalRow, agents: Set<string>, messages: Set<string>): void {
+  try {
+    const o: unknown = JSON.parse(row.body);
+    if (typeof o !== "object" || o === null) return;
+    const r = o as Record<string, unknown>;
+    for (const k of ["agent", "to", "from"]) if (typeof r[k] === "string") agents.add(r[k]);
+    if (r["t"] === "enqueue" && typeof r["id"] === "string") messages.add(r["id"]);
+    if (r["t"] === "handled" && typeof r["msg"] === "string") messages.add(r["msg"]);
+  } catch {
+    /* unreadable body: only its seq is known */
+  }
+}
+
+class LossBuilder {
+  readonly ranges: LostRange[] = [];
+  readonly agents = new Set<string>();
+  readonly messages = new Set<string>();
+
+  add(fromSeq: number, toSeq: number, reason: string): void {
+    if (toSeq < fromSeq) return;
+    const prev = this.ranges.at(-1);
+    // Consecutive bad records with the same reason read as one range.
+    if (prev !== undefined && prev.toSeq + 1 === fromSeq && prev.reason === reason) {
+      this.ranges[this.ranges.length - 1] = { ...prev, toSeq, count: toSeq - prev.fromSeq + 1 };
+      return;
+    }
+    this.ranges.push({ fromSeq, toSeq, count: toSeq - fromSeq + 1, reason });
+  }
+
+  build(): Loss | undefined {
+    if (this.ranges.length === 0) return undefined;
+    const count = this.ranges.reduce((n, r) => n + r.count, 0);
+    return {
+      ranges: this.ranges,
+      count,
+      fromSeq: Math.min(...this.ranges.map((r) => r.fromSeq)),
+      toSeq: Math.max(...this.ranges.map((r) => r.toSeq)),
+      agents: [...this.agents].sort(),
+      messages: [...this.messages].sort(),
+    };
+  }
+}
+
+/** Scans and verifies the whole journal against its meta and the acknowledgement mark. */
+export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: () => number = () => performance.now()): Promise<ScanResult> {
   const started = now();
-  const base = (await metaNumber(driver, META_BASE)) ?? 1;
-  const high = await metaNumber(driver, META_HIGH);
+  const findings: string[] = [];
+  const repair = { meta: false, strayRows: false, mark: false };
+  const baseMeta = await readMetaNumber(driver, META_BASE);
+  const highMeta = await readMetaNumber(driver, META_HIGH);
+  const chainMeta = await readMetaNumber(driver, META_CHAIN);
+  for (const m of [baseMeta, highMeta, chainMeta]) {
+    if (m.damaged === undefined) continue;
+    findings.push(m.damaged);
+    repair.meta = true;
+  }
+  const bounds = await storedBounds(driver);
+  const ack = mark?.read() ?? { state: "missing" as const };
+  const acked: AckPoint | undefined = ack.state === "ok" ? ack.point : undefined;
+
+  let base = baseMeta.value ?? 1;
+  if (baseMeta.value === undefined && bounds.first !== null) base = bounds.first;
+  if (baseMeta.value === undefined && baseMeta.damaged !== undefined && bounds.first === null && acked !== undefined) base = acked.seq + 1;
+  if (bounds.first !== null && bounds.first < base) {
+    findings.push(`rows from seq ${bounds.first} lie below journal.base ${base} (left behind by a compaction; ignored and removed)`);
+    repair.strayRows = true;
+  }
+  // The chain at base-1: recorded at compaction; a fresh journal starts at 0.
+  let chain = chainMeta.value ?? 0;
+  const chainAtBase = chain;
+  const chainKnown = chainMeta.value !== undefined || (base === 1 && chainMeta.damaged === undefined);
+
   const state = new JournalState();
+  const loss = new LossBuilder();
   let expected = base;
   let records = 0;
-  let failure: { seq: number; reason: string } | undefined;
+  let chainBroken = !chainKnown;
+  let chainAtMark: number | undefined = acked !== undefined && acked.seq === base - 1 && chainKnown ? chain : undefined;
+  const ceiling = Math.max(bounds.last ?? 0, highMeta.value ?? 0, acked?.seq ?? 0, base);
 
-  // After a page fails to read, rows are read one at a time so the loss starts at the exact first
-  // unreadable record rather than at the start of the failed page of rows.
+  // Bulk reads of PAGE rows; after a failed read, single rows until past the damage.
   let careful = 0;
-  scan: for (;;) {
-    let rows;
+  for (;;) {
+    let rows: JournalRow[];
     const limit = careful > 0 ? 1 : PAGE;
     try {
       rows = await driver.read(expected, limit);
@@ -76,40 +185,84 @@ export async function scanJournal(driver: StorageDriver, now: () => number = () 
         careful = PAGE;
         continue;
       }
-      failure = { seq: expected, reason: `record ${expected} is unreadable (${e.message})` };
-      break;
+      const next = await firstReadable(driver, expected, ceiling + 1);
+      loss.add(expected, (next ?? ceiling + 1) - 1, `unreadable (${e.message})`);
+      chainBroken = true;
+      if (next === undefined) {
+        expected = ceiling + 1;
+        break;
+      }
+      expected = next;
+      continue;
     }
     if (rows.length === 0) break;
     for (const row of rows) {
-      if (row.seq !== expected) {
-        failure = { seq: expected, reason: `record ${expected} is missing (next stored record is ${row.seq})` };
-        break scan;
+      if (row.seq < expected) {
+        // Only a damaged index hands a seq back twice or out of order.
+        loss.add(row.seq, row.seq, "stored out of order (a damaged index)");
+        chainBroken = true;
+        continue;
+      }
+      if (row.seq > expected) {
+        loss.add(expected, row.seq - 1, "missing from the store");
+        chainBroken = true;
       }
       const d = decode(row);
-      if (!d.ok) {
-        failure = { seq: expected, reason: `record ${expected} failed verification: ${d.why}` };
-        break scan;
+      if (d.ok) {
+        state.apply(d.record);
+        records++;
+        chain = chainNext(chain, row.crc);
+      } else {
+        loss.add(row.seq, row.seq, `failed verification: ${d.why}`);
+        nameIn(row, loss.agents, loss.messages);
+        chainBroken = true;
       }
-      state.apply(d.record);
-      records++;
-      expected++;
+      if (acked !== undefined && row.seq === acked.seq && !chainBroken) chainAtMark = chain;
+      expected = row.seq + 1;
     }
-    if (rows.length < limit) break;
+    if (rows.length < limit && careful === 0) break;
   }
 
-  if (failure === undefined && high !== undefined && high >= expected) {
-    failure = { seq: expected, reason: `the store recorded writes up to ${high} but only ${expected - 1} are present (tail truncated)` };
+  const present = expected - 1;
+  if (highMeta.value !== undefined && highMeta.value > present) {
+    loss.add(present + 1, highMeta.value, `the store recorded writes up to ${highMeta.value} but holds records only up to ${present} (tail cut off)`);
   }
-  const result = { state, records, nextSeq: expected, base };
-  if (failure === undefined) return { ...result, durationMs: now() - started };
-  const toSeq = await highestKnown(driver, high, failure.seq);
-  const lost: LostRange = { fromSeq: failure.seq, toSeq, count: toSeq - failure.seq + 1, reason: failure.reason };
-  return { ...result, lost, durationMs: now() - started };
+  const lastKnown = Math.max(present, highMeta.value ?? 0);
+  if (acked !== undefined && acked.seq > lastKnown) {
+    loss.add(lastKnown + 1, acked.seq, `acknowledged up to ${acked.seq} (${mark?.location ?? "mark"}) but the store ends at ${lastKnown}`);
+  }
+  const built = loss.build();
+  if (built === undefined && mark !== undefined) {
+    if (ack.state === "missing" && (present > 0 || base > 1)) {
+      findings.push(`the acknowledgement mark ${mark.location} is missing; written afresh from the verified journal`);
+      repair.mark = true;
+    } else if (ack.state === "damaged") {
+      findings.push(`the acknowledgement mark is damaged (${ack.why}); written afresh from the verified journal`);
+      repair.mark = true;
+    } else if (acked !== undefined && acked.seq < base - 1) {
+      findings.push(`the acknowledgement mark (seq ${acked.seq}) is older than the journal (base ${base}); written afresh`);
+      repair.mark = true;
+    }
+  }
+  const result = { state, records, chainAtBase, nextSeq: Math.max(expected, (acked?.seq ?? 0) + 1, (highMeta.value ?? 0) + 1), base, chain, findings, repair };
+  if (built === undefined && acked !== undefined && chainAtMark !== undefined && chainAtMark !== acked.chain) {
+    // Same length, other content: an older or foreign copy of the store, or records rewritten.
+    const l = new LossBuilder();
+    l.add(base, acked.seq, `the journal's running hash at seq ${acked.seq} (${chainAtMark.toString(16)}) differs from the acknowledged one (${acked.chain.toString(16)}): this is not the history that was acknowledged`);
+    return { ...result, loss: l.build() as Loss, durationMs: now() - started };
+  }
+  return { ...result, ...(built === undefined ? {} : { loss: built }), durationMs: now() - started };
 }
 
-export function describeLoss(lost: LostRange): string {
+export function describeLoss(loss: Loss): string {
+  const ranges = loss.ranges.map((r) => `seq ${r.fromSeq}..${r.toSeq} (${r.count}): ${r.reason}`).join("; ");
+  const named =
+    (loss.agents.length > 0 ? `; agents named by damaged records: ${loss.agents.slice(0, 20).join(", ")}${loss.agents.length > 20 ? ", ..." : ""}` : "") +
+    (loss.messages.length > 0 ? `; messages: ${loss.messages.slice(0, 20).join(", ")}${loss.messages.length > 20 ? ", ..." : ""}` : "");
   return (
-    `journal damaged: ${lost.reason}; lost ${lost.count} record(s), seq ${lost.fromSeq}..${lost.toSeq}` +
-    (lost.aside === undefined ? "" : `; the damaged store was kept at ${lost.aside}`)
+    `journal damaged: lost ${loss.count} acknowledged record(s), seq ${loss.fromSeq}..${loss.toSeq} — ${ranges}${named}` +
+    (loss.aside === undefined ? "" : `; the damaged store was kept at ${loss.aside}`)
   );
 }
+
+export { META_BASE, META_HIGH, META_CHAIN };

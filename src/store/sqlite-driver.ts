@@ -21,7 +21,7 @@ import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./dri
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
-import { copyPrefix, repairTruncation } from "./sqlite-repair.js";
+import { fsyncDir, repairTruncation } from "./sqlite-repair.js";
 
 export interface SqliteDriverOptions {
   /** Migrations to apply (tests pass a longer list to simulate a newer build). */
@@ -186,14 +186,13 @@ export class SqliteDriver implements StorageDriver {
     }
   }
 
-  async salvage(keepBelow: number): Promise<string> {
+  async replaceAll(rows: readonly JournalRow[], meta: Readonly<Record<string, string>>, aside: string): Promise<void> {
     this.live();
-    const aside = `${this.location}.damaged-${Date.now()}`;
     const fresh = `${this.location}.salvage`;
     this.db.close();
-    // Build the salvaged store beside the damaged one and swap it in by rename, so a crash during
-    // salvage leaves either the damaged store or (db missing, marker present) a refusal — never a
-    // silently shortened journal.
+    // Build the new store beside the damaged one and swap it in by rename, so a crash during the
+    // swap leaves either the damaged store or (db missing, marker present) a refusal — never a
+    // silently shortened journal. The damaged file is never read again.
     for (const suffix of ["", "-wal", "-shm"]) rmSync(fresh + suffix, { force: true });
     try {
       const target = openDb(fresh, this.dir);
@@ -201,10 +200,10 @@ export class SqliteDriver implements StorageDriver {
         migrate(target, fresh, this.migrations);
         const write = target.prepare("INSERT INTO journal (seq, kind, body, crc) VALUES (?, ?, ?, ?)");
         const setMeta = target.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
-        copyPrefix(this.location, keepBelow, target.transaction((rows: JournalRow[], meta?: Record<string, string>) => {
+        target.transaction(() => {
           for (const r of rows) write.run(r.seq, r.kind, r.body, r.crc);
-          for (const [k, v] of Object.entries(meta ?? {})) setMeta.run(k, v);
-        }));
+          for (const [k, v] of Object.entries(meta)) setMeta.run(k, v);
+        })();
       } finally {
         target.close(); // checkpoints its WAL into the file
       }
@@ -213,8 +212,9 @@ export class SqliteDriver implements StorageDriver {
         if (existsSync(this.location + suffix)) renameSync(this.location + suffix, aside + suffix);
       }
       renameSync(fresh, this.location);
+      fsyncDir(this.dir);
     } catch (e) {
-      throw toStoreError(e, `salvaging the journal below seq ${keepBelow} from ${aside}`, this.dir);
+      throw toStoreError(e, `replacing the damaged journal ${this.location} (kept at ${aside})`, this.dir);
     } finally {
       // Never let a failed swap reopen as a new, empty database: stay closed and refuse instead.
       if (existsSync(this.location)) {
@@ -225,7 +225,6 @@ export class SqliteDriver implements StorageDriver {
         this.lock.release();
       }
     }
-    return aside;
   }
 
   async close(): Promise<void> {

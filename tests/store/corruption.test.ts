@@ -1,7 +1,8 @@
 /**
  * Damage to the journal, done for real to the SQLite file and its rows: flipped bits, a missing row,
- * a truncated tail, a truncated file, a zeroed page. Each is detected, the loss is reported exactly
- * (seq range and count), the verified prefix is kept, and the journal continues after it.
+ * a truncated tail, a truncated file, a zeroed page, damaged meta values. Each is detected; a loss
+ * refuses to open (E_CORRUPT naming the seq ranges) until accepted, and accepting it keeps EVERY
+ * record that verifies (not only those before the first bad one); the journal continues after it.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -44,27 +45,49 @@ function sql(dir: string, statement: string): void {
   db.close();
 }
 
-/** Recovers and checks the loss is exactly [fromSeq, N], the prefix intact and appends continue. */
-async function expectLoss(dir: string, fromSeq: number, reason: RegExp): Promise<void> {
-  const { journal } = await openJournal(dir);
-  const lost = journal.recovery.lost;
-  expect(lost).toBeDefined();
-  expect(lost).toMatchObject({ fromSeq, toSeq: N, count: N - fromSeq + 1 });
-  expect(lost?.reason).toMatch(reason);
-  expect(existsSync(lost?.aside ?? "/nonexistent")).toBe(true);
-  expect(journal.recovery.records).toBe(fromSeq - 1);
-  expect(journal.recovery.messages.join("\n")).toContain(`lost ${N - fromSeq + 1} record(s), seq ${fromSeq}..${N}`);
-  const mail = [...(journal.state.agents.get("a")?.mailbox.keys() ?? [])];
-  expect(mail).toHaveLength(fromSeq - 2);
-  expect(mail.at(-1)).toBe(fromSeq > 2 ? `m${fromSeq - 1}` : undefined);
-  expect(await journal.append({ t: "enqueue", id: "new", to: "a", payload: 1 })).toBe(fromSeq);
+/** The ids of the messages m2..mN not in `lostSeqs`. */
+function survivors(lostSeqs: ReadonlySet<number>): string[] {
+  const out: string[] = [];
+  for (let seq = 2; seq <= N; seq++) if (!lostSeqs.has(seq)) out.push(`m${seq}`);
+  return out;
+}
+
+/**
+ * Opening refuses with the loss named; accepting it loses exactly `lostSeqs` (all records around
+ * them kept), appends continue past every seq ever used, and a reopen is clean.
+ */
+async function expectLoss(dir: string, lostSeqs: ReadonlySet<number>, reason: RegExp): Promise<void> {
+  const driver = SqliteDriver.open(dir);
+  const refused = await Journal.open(driver).catch((x: unknown) => x);
+  await driver.close();
+  expect(isAiosError(refused, "E_CORRUPT")).toBe(true);
+  expect((refused as AiosError).message).toMatch(reason);
+  expect((refused as AiosError).message).toContain("aios recover --accept-loss");
+  expect((refused as AiosError).details).toMatchObject({ count: lostSeqs.size, file: dbFile(dir) });
+
+  const { journal } = await openJournal(dir, { onLoss: "accept" });
+  const loss = journal.recovery.loss;
+  expect(loss).toBeDefined();
+  const named = new Set<number>();
+  for (const r of loss?.ranges ?? []) for (let s = r.fromSeq; s <= r.toSeq; s++) named.add(s);
+  expect([...named].sort((a, b) => a - b)).toEqual([...lostSeqs].sort((a, b) => a - b));
+  expect(loss?.count).toBe(lostSeqs.size);
+  expect(existsSync(loss?.aside ?? "/nonexistent")).toBe(true);
+  expect(journal.recovery.records).toBe(N - lostSeqs.size);
+  expect([...(journal.state.agents.get("a")?.mailbox.keys() ?? [])]).toEqual(survivors(lostSeqs));
+  const seq = await journal.append({ t: "enqueue", id: "new", to: "a", payload: 1 });
+  expect(seq).toBeGreaterThan(N);
   await journal.close();
-  // The salvaged store is clean from now on.
+  // The rewritten store is clean from now on, and remembers the accepted loss.
   const again = await openJournal(dir);
-  expect(again.journal.recovery.lost).toBeUndefined();
-  expect(again.journal.recovery.records).toBe(fromSeq);
+  expect(again.journal.recovery.loss).toBeUndefined();
+  expect(again.journal.recovery.findings).toEqual([]);
+  expect(again.journal.recovery.acceptedLoss).toMatchObject({ count: lostSeqs.size });
+  expect([...(again.journal.state.agents.get("a")?.mailbox.keys() ?? [])]).toEqual([...survivors(lostSeqs), "new"]);
   await again.journal.close();
 }
+
+const range = (from: number, to: number): Set<number> => new Set(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 
 describe("journal corruption", () => {
   it("detects a flipped bit inside a record in the database file", async () => {
@@ -73,28 +96,28 @@ describe("journal corruption", () => {
     const at = file.indexOf("MARK001234");
     expect(at).toBeGreaterThan(0);
     patchFile(dbFile(dir), at + 9, Buffer.from([file[at + 9]! ^ 0x01])); // '4' -> '5'
-    await expectLoss(dir, 1234, /checksum mismatch/);
+    await expectLoss(dir, new Set([1234]), /checksum mismatch/);
   });
 
   it("detects a row altered in place", async () => {
     const dir = await buildJournal();
     sql(dir, "UPDATE journal SET body = replace(body, 'MARK', 'MARX') WHERE seq = 2000");
-    await expectLoss(dir, 2000, /checksum mismatch/);
+    await expectLoss(dir, new Set([2000]), /checksum mismatch/);
   });
 
   it("detects a missing row in the middle", async () => {
     const dir = await buildJournal();
     sql(dir, "DELETE FROM journal WHERE seq = 700");
-    await expectLoss(dir, 700, /record 700 is missing/);
+    await expectLoss(dir, new Set([700]), /seq 700\.\.700 \(1\): missing/);
   });
 
   it("detects rows cut off the tail using the store's high-water mark", async () => {
     const dir = await buildJournal();
     sql(dir, "DELETE FROM journal WHERE seq > 2900");
-    await expectLoss(dir, 2901, /tail truncated/);
+    await expectLoss(dir, range(2901, N), /tail cut off/);
   });
 
-  it("detects a zeroed page and reports the loss from the first record on it", async () => {
+  it("steps over a zeroed page: loses exactly the records on it and keeps every record after it", async () => {
     const dir = await buildJournal();
     const file = readFileSync(dbFile(dir));
     const pageSize = file.readUInt16BE(16);
@@ -103,7 +126,7 @@ describe("journal corruption", () => {
     const seqs = [...content.matchAll(/MARK(\d{6})/g)].map((m) => Number(m[1]));
     expect(seqs.length).toBeGreaterThan(0);
     patchFile(dbFile(dir), page * pageSize, Buffer.alloc(pageSize));
-    await expectLoss(dir, Math.min(...seqs), /unreadable/);
+    await expectLoss(dir, range(Math.min(...seqs), Math.max(...seqs)), /unreadable/);
   });
 
   it("detects a database file truncated mid-way", async () => {
@@ -118,22 +141,84 @@ describe("journal corruption", () => {
     closeSync(fd);
     const seqs = [...buf.toString("latin1").matchAll(/MARK(\d{6})/g)].map((m) => Number(m[1]));
     truncateSync(dbFile(dir), keepPages * pageSize);
-    const { journal } = await openJournal(dir);
-    const lost = journal.recovery.lost!;
-    expect(lost.toSeq).toBe(N);
-    expect(lost.count).toBe(N - lost.fromSeq + 1);
-    expect(lost.fromSeq).toBeLessThanOrEqual(Math.min(...seqs));
-    expect(journal.recovery.records).toBe(lost.fromSeq - 1);
+    const { journal } = await openJournal(dir, { onLoss: "accept" });
+    const loss = journal.recovery.loss!;
+    expect(loss.toSeq).toBe(N);
+    expect(loss.fromSeq).toBeLessThanOrEqual(Math.min(...seqs));
+    expect(journal.recovery.records + loss.count).toBe(N);
     await journal.close();
   });
 
-  it("refuses to open a damaged journal when told to, with the loss in the error", async () => {
+  it("keeps every verified record when several records far apart are damaged", async () => {
     const dir = await buildJournal();
-    sql(dir, "DELETE FROM journal WHERE seq = 10");
+    sql(dir, "UPDATE journal SET body = replace(body, 'MARK', 'MARX') WHERE seq IN (100, 1500, 2999)");
+    sql(dir, "DELETE FROM journal WHERE seq IN (101, 102)");
+    await expectLoss(dir, new Set([100, 101, 102, 1500, 2999]), /checksum mismatch/);
+  });
+
+  it("names the agents and messages of damaged records whose body still reads", async () => {
+    const dir = await buildJournal();
+    sql(dir, "UPDATE journal SET crc = crc + 1 WHERE seq = 42");
     const driver = SqliteDriver.open(dir);
-    const e = await Journal.open(driver, { onCorruption: "refuse" }).catch((x: unknown) => x);
+    const e = await Journal.open(driver).catch((x: unknown) => x);
     await driver.close();
-    expect(isAiosError(e, "E_CORRUPT")).toBe(true);
-    expect((e as AiosError).details).toMatchObject({ fromSeq: 10, toSeq: N, count: N - 9 });
+    expect((e as AiosError).details).toMatchObject({ fromSeq: 42, toSeq: 42, count: 1, agents: ["a"], messages: ["m42"] });
+    expect((e as AiosError).message).toContain("messages: m42");
+  });
+});
+
+describe("journal metadata", () => {
+  const meta = (dir: string, key: string): string => {
+    const db = new Database(dbFile(dir), { readonly: true });
+    const v = db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? "";
+    db.close();
+    return v;
+  };
+
+  it("carries checksums: a base set to 9 or 2000 skips nothing and is reported and repaired", async () => {
+    for (const forged of ["9", "2000", "9~00000000"]) {
+      const dir = await buildJournal();
+      sql(dir, `INSERT OR REPLACE INTO meta (key, value) VALUES ('journal.base', '${forged}')`);
+      const { journal } = await openJournal(dir);
+      expect(journal.recovery.loss).toBeUndefined();
+      expect(journal.recovery.records).toBe(N);
+      expect(journal.state.agents.get("a")?.mailbox.size).toBe(N - 1);
+      expect(journal.recovery.findings.join("\n")).toMatch(/meta journal\.base (failed its checksum|carries no checksum)/);
+      await journal.close();
+      expect(meta(dir, "journal.base")).toMatch(/^1~[0-9a-f]{8}$/);
+      const again = await openJournal(dir);
+      expect(again.journal.recovery.findings).toEqual([]);
+      await again.journal.close();
+    }
+  });
+
+  it("a bit flip in journal.high is reported as damaged meta, not as a false loss", async () => {
+    const dir = await buildJournal();
+    const v = meta(dir, "journal.high");
+    expect(v.startsWith(`${N}~`)).toBe(true);
+    // '3000' -> '3001' (bit 0 of the last digit), the checksum left as it was.
+    sql(dir, `UPDATE meta SET value = '3001' || substr(value, 5) WHERE key = 'journal.high'`);
+    const { journal } = await openJournal(dir);
+    expect(journal.recovery.loss).toBeUndefined();
+    expect(journal.recovery.records).toBe(N);
+    expect(journal.recovery.findings.join("\n")).toMatch(/meta journal\.high failed its checksum/);
+    await journal.close();
+  });
+
+  it("treats rows below the base as damage: reported, ignored and removed", async () => {
+    const dir = await buildJournal();
+    const { journal } = await openJournal(dir);
+    await journal.compact();
+    await journal.close();
+    // Put back a row below the new base, as a compaction that did not delete would have left it.
+    sql(dir, "INSERT INTO journal (seq, kind, body, crc) VALUES (5, 'enqueue', '{}', 0)");
+    const { journal: j2 } = await openJournal(dir);
+    expect(j2.recovery.loss).toBeUndefined();
+    expect(j2.recovery.findings.join("\n")).toMatch(/rows from seq 5 lie below journal\.base/);
+    expect(j2.state.agents.get("a")?.mailbox.size).toBe(N - 1);
+    await j2.close();
+    const db = new Database(dbFile(dir), { readonly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM journal WHERE seq = 5").get()).toEqual({ n: 0 });
+    db.close();
   });
 });

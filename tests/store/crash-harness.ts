@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { z } from "zod";
-import { Journal, SqliteDriver } from "../../src/store/index.js";
+import { FileAckMark, Journal, SqliteDriver } from "../../src/store/index.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = resolve(HERE, "../..");
@@ -82,7 +82,7 @@ const CheckpointSchema = z.object({ name: z.string(), count: z.number() });
 
 /** Opens the journal of a dead child, verifies it, and returns each agent's durable count. */
 async function durableCounts(dataDir: string): Promise<Record<string, number>> {
-  const journal = await Journal.open(SqliteDriver.open(dataDir), { onCorruption: "refuse" });
+  const journal = await Journal.open(SqliteDriver.open(dataDir), { ack: new FileAckMark(join(dataDir, "journal.ack")) });
   try {
     const counts: Record<string, number> = {};
     for (const a of journal.state.agents.values()) {

@@ -82,7 +82,7 @@ describe("disk full", () => {
 
     const again = await openJournal(data);
     open = again.journal;
-    expect(again.journal.recovery.lost).toBeUndefined();
+    expect(again.journal.recovery.loss).toBeUndefined();
     expect(again.journal.recovery.records).toBe(acked + 1);
     const mail = [...(again.journal.state.agents.get("a")?.mailbox.keys() ?? [])];
     expect(mail).toHaveLength(acked);

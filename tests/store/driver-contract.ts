@@ -81,15 +81,14 @@ export function driverContract(name: string, factory: DriverFactory): void {
       expect((await d.read(1, 100)).map((r) => r.seq)).toEqual([11, 12]);
     });
 
-    it("salvage keeps the rows below a seq and sets the rest aside", async () => {
+    it("replaceAll swaps in exactly the given rows and meta and keeps working after it", async () => {
       const d = await start();
       await d.write({ append: rows(1, 20), meta: { "journal.base": "1" } });
-      const aside = await d.salvage(8);
-      expect(typeof aside).toBe("string");
-      expect(await d.bounds()).toEqual({ first: 1, last: 7, count: 7 });
-      expect(await d.getMeta("journal.base")).toBe("1");
-      await d.write({ append: rows(8, 1) });
-      expect((await d.bounds()).last).toBe(8);
+      await d.replaceAll(rows(30, 3), { "journal.base": "30" }, `${d.location}.aside-test`);
+      expect(await d.bounds()).toEqual({ first: 30, last: 32, count: 3 });
+      expect(await d.getMeta("journal.base")).toBe("30");
+      await d.write({ append: rows(33, 1) });
+      expect((await d.bounds()).last).toBe(33);
     });
   });
 }

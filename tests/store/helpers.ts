@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Journal, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
+import { FileAckMark, Journal, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
 
 const dirs: string[] = [];
 
@@ -44,15 +44,16 @@ export class CountingDriver implements StorageDriver {
   getMeta(key: string) {
     return this.inner.getMeta(key);
   }
-  salvage(keepBelow: number) {
-    return this.inner.salvage(keepBelow);
+  replaceAll(rows: readonly JournalRow[], meta: Readonly<Record<string, string>>, aside: string) {
+    return this.inner.replaceAll(rows, meta, aside);
   }
   close() {
     return this.inner.close();
   }
 }
 
+/** Opens the journal in `dir` with its acknowledgement mark `journal.ack`, as the kernel does. */
 export async function openJournal(dir: string, options: JournalOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
   const driver = new CountingDriver(SqliteDriver.open(dir));
-  return { journal: await Journal.open(driver, options), driver };
+  return { journal: await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")), ...options }), driver };
 }

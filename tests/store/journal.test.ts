@@ -55,7 +55,7 @@ describe("Journal", () => {
 
     const { journal } = await openJournal(dir);
     expect(journal.recovery.records).toBe(11);
-    expect(journal.recovery.lost).toBeUndefined();
+    expect(journal.recovery.loss).toBeUndefined();
     expect([...journal.state.agents.keys()]).toEqual(["a"]);
     const a = journal.state.agents.get("a")!;
     expect(a.checkpoint).toEqual({ count: 1 });
@@ -114,7 +114,7 @@ describe("Journal", () => {
     await first.journal.append(msg("m2", "a"));
     await first.journal.close();
     const { journal } = await openJournal(dir);
-    expect(journal.recovery.lost).toBeUndefined();
+    expect(journal.recovery.loss).toBeUndefined();
     expect(journal.recovery.records).toBe(4);
     expect([...journal.state.agents.get("a")!.mailbox.keys()]).toEqual(["m1", "m2"]);
     expect(journal.state.lookup("a", 1)).toEqual({ found: false, inFlight: true });

@@ -76,7 +76,7 @@ describe("journal properties", () => {
           expect(before).toEqual(picture(fold(batches.flat().map(viaJson))));
           await journal.close();
           const again = await openJournal(dir);
-          expect(again.journal.recovery.lost).toBeUndefined();
+          expect(again.journal.recovery.loss).toBeUndefined();
           expect(picture(again.journal.state)).toEqual(before);
           await again.journal.close();
         },

@@ -1,0 +1,124 @@
+/**
+ * The acknowledgement mark: an independent, fsynced record of the last journal seq whose append was
+ * acknowledged and the running hash of every record up to it, kept OUTSIDE the SQLite files. SQLite
+ * by design stops reading a WAL at the first frame whose checksum fails, and a deleted WAL, a
+ * deleted database or an older copy all open cleanly; only a record kept elsewhere can tell that
+ * acknowledged writes are gone. Recovery compares the journal with the mark (recovery.ts).
+ *
+ * Format (docs/adr/0010-acknowledgement-marks.md): a 64-byte file of two 32-byte slots, written
+ * alternately in place with pwrite + fdatasync. A slot is magic "ACK1", generation (u32), seq
+ * (float64, an integer), chain (u32), kind tag (u32), CRC-32 of the preceding 24 bytes, padding.
+ * A torn write damages at most the slot being written; the other still holds the previous mark.
+ * One small write and one fdatasync per commit batch (never per record); no rename, no directory
+ * fsync on the hot path.
+ */
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { crc32 } from "node:zlib";
+import { AiosError } from "../core/index.js";
+import { fsyncDir } from "./sqlite-repair.js";
+
+export interface AckPoint {
+  /** The last acknowledged sequence number (0: nothing yet). */
+  readonly seq: number;
+  /** The running hash (chain) of every record up to and including `seq`. */
+  readonly chain: number;
+}
+
+export type AckRead = { readonly state: "missing" } | { readonly state: "damaged"; readonly why: string } | { readonly state: "ok"; readonly point: AckPoint };
+
+/** Where acknowledgement points are kept; the journal writes one per commit batch. */
+export interface AckMark {
+  readonly location: string;
+  read(): AckRead;
+  write(point: AckPoint): void;
+  close(): void;
+}
+
+const MAGIC = 0x41434b31; // "ACK1"
+const SLOT = 32;
+
+/** The next running hash: CRC-32 of the record's checksum, seeded with the previous hash. */
+const word = Buffer.alloc(4);
+export function chainNext(chain: number, rowCrc: number): number {
+  word.writeUInt32LE(rowCrc >>> 0, 0);
+  return crc32(word, chain);
+}
+
+function encodeSlot(buf: Buffer, gen: number, p: AckPoint, tag: number): void {
+  buf.fill(0);
+  buf.writeUInt32BE(MAGIC, 0);
+  buf.writeUInt32BE(gen >>> 0, 4);
+  buf.writeDoubleBE(p.seq, 8);
+  buf.writeUInt32BE(p.chain >>> 0, 16);
+  buf.writeUInt32BE(tag >>> 0, 20);
+  buf.writeUInt32BE(crc32(buf.subarray(0, 24)), 24);
+}
+
+function decodeSlot(buf: Buffer, tag: number): { gen: number; point: AckPoint } | undefined {
+  if (buf.length < 28 || buf.readUInt32BE(0) !== MAGIC) return undefined;
+  if (buf.readUInt32BE(24) !== crc32(buf.subarray(0, 24))) return undefined;
+  if (buf.readUInt32BE(20) !== tag) return undefined;
+  const seq = buf.readDoubleBE(8);
+  if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+  return { gen: buf.readUInt32BE(4), point: { seq, chain: buf.readUInt32BE(16) } };
+}
+
+/** Tags keep the journal's and the memory store's marks from being swapped for one another. */
+export const ACK_TAG = { journal: 1, memory: 2, audit: 3 } as const;
+
+export class FileAckMark implements AckMark {
+  private fd: number | undefined;
+  private gen = 0;
+  private readonly buf = Buffer.alloc(SLOT);
+
+  constructor(
+    readonly location: string,
+    private readonly tag: number = ACK_TAG.journal,
+  ) {}
+
+  read(): AckRead {
+    if (!existsSync(this.location)) return { state: "missing" };
+    let raw: Buffer;
+    try {
+      raw = readFileSync(this.location);
+    } catch (e) {
+      return { state: "damaged", why: `cannot read ${this.location}: ${(e as Error).message}` };
+    }
+    const slots = [decodeSlot(raw.subarray(0, SLOT), this.tag), decodeSlot(raw.subarray(SLOT, 2 * SLOT), this.tag)].filter((s) => s !== undefined);
+    if (slots.length === 0) return { state: "damaged", why: `${this.location} holds no valid mark (${raw.length} bytes)` };
+    const best = slots.reduce((a, b) => (b.gen > a.gen || (b.gen === a.gen && b.point.seq > a.point.seq) ? b : a));
+    this.gen = best.gen;
+    return { state: "ok", point: best.point };
+  }
+
+  write(point: AckPoint): void {
+    try {
+      if (this.fd === undefined) {
+        const created = !existsSync(this.location);
+        this.fd = openSync(this.location, created ? "w+" : "r+", 0o600);
+        if (created) {
+          // Both slots valid from the start, and the new directory entry durable.
+          encodeSlot(this.buf, this.gen, point, this.tag);
+          writeSync(this.fd, this.buf, 0, SLOT, SLOT);
+          fsyncDir(dirname(this.location));
+        }
+      }
+      this.gen = (this.gen + 1) >>> 0;
+      encodeSlot(this.buf, this.gen, point, this.tag);
+      writeSync(this.fd, this.buf, 0, SLOT, (this.gen % 2) * SLOT);
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new AiosError(code === "ENOSPC" ? "E_STORAGE_FULL" : "E_STORAGE", `writing the acknowledgement mark ${this.location}: ${(e as Error).message}`, {
+        cause: e,
+        details: { file: this.location },
+      });
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
