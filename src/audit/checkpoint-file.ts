@@ -4,9 +4,10 @@
  * so deleting the tail of the database (entries and their checkpoint rows together) still leaves
  * signed tree heads that name more entries than remain.
  *
- * Invariant: lines only ever get appended; sizes strictly increase.
+ * Invariant: lines only ever get appended; sizes never decrease (an "open" or "seal" checkpoint may
+ * repeat the size of the one before it).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { AiosError } from "../core/index.js";
 import { checkpointSchema, type Checkpoint } from "./signing.js";
 
@@ -68,4 +69,30 @@ export class CheckpointFile {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** Replaces the head file with one checkpoint, atomically: a reader sees the old head or the new one. */
+export function writeHeadFile(path: string, cp: Checkpoint): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(cp) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** A pinned head: one checkpoint as JSON (what `writeHeadFile` writes). */
+export function parseHead(text: string, origin: string): Checkpoint {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.trim());
+  } catch (e) {
+    throw new AiosError("E_INVALID_ARG", `${origin}: the pinned head is not JSON`, { cause: e, details: { path: "head" } });
+  }
+  const parsed = checkpointSchema.safeParse(raw);
+  if (!parsed.success) throw new AiosError("E_INVALID_ARG", `${origin}: not a signed checkpoint (${parsed.error.issues[0]?.path.join(".") ?? "?"})`, { details: { path: "head" } });
+  return parsed.data;
 }

@@ -17,7 +17,7 @@ export interface AuditVerifyCommandResult {
   readonly result?: AuditVerifyResult;
 }
 
-export function auditVerifyCommand(dataDir: string, options: { publicKey?: VerifierInput; maxProblems?: number } = {}): AuditVerifyCommandResult {
+export function auditVerifyCommand(dataDir: string, options: { publicKey?: VerifierInput; head?: string; maxProblems?: number } = {}): AuditVerifyCommandResult {
   let r: AuditVerifyResult;
   try {
     r = verifyAudit({ dataDir, ...options });
@@ -26,6 +26,9 @@ export function auditVerifyCommand(dataDir: string, options: { publicKey?: Verif
     return { ok: false, exitCode: 2, report: `audit verify: cannot verify ${dataDir}: ${err.code} ${err.message}` };
   }
   const lines: string[] = [];
+  if (!r.pinned) {
+    lines.push("UNPINNED: the key was read from audit.pub in the data dir; whoever can rewrite the log can rewrite that file too. Pass --pubkey (and --head) from outside the data dir.");
+  }
   lines.push(
     `audit log ${dataDir}: ${r.entries} entries (last seq ${r.lastSeq}), tree head size ${r.head.size} root ${r.head.root.toString("hex")}`,
     `checkpoints: ${r.checkpoints.verified} of ${r.checkpoints.total} verify with key ${r.keyId ?? "(custom verifier)"}; last signed size ${r.checkpoints.lastSignedSize}`,

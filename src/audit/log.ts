@@ -4,6 +4,11 @@
  * `maxBatch`, when `flushIntervalMs` passes on the injected clock, or on `flush()` / `close()`.
  * Per entry: redact, canonicalise, leaf hash, chain hash, insert; every `checkpointEvery` entries a
  * signed checkpoint goes into the same transaction and, after commit, into the checkpoint file.
+ * Signed heads beyond the count (issue 15 item 8): the first flush of a new log, a flush at least
+ * `headEveryMs` after the last checkpoint, an "open" checkpoint when a log is reopened and a "seal"
+ * at close. Each checkpoint names the interval (`every`), so the metadata row is never trusted, and
+ * each is also written to `headPath` (a file the operator keeps outside the data dir, the pin for
+ * `aios audit verify --head`).
  *
  * Invariants: seq is dense from 1; chain_seq = SHA-256(chain_{seq-1} || leaf_seq); a failed batch
  * leaves both SQLite and the in-memory state as before it (entries stay buffered for the next
@@ -13,7 +18,7 @@
 import type { KeyObject } from "node:crypto";
 import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
 import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Stmt } from "./db.js";
-import { CheckpointFile } from "./checkpoint-file.js";
+import { CheckpointFile, writeHeadFile } from "./checkpoint-file.js";
 import { chainHash, leafHash } from "./hashing.js";
 import type { MerkleAccumulator } from "./merkle.js";
 import { pinPublicKey, signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
@@ -33,6 +38,13 @@ export interface AuditLogOptions {
   /** Entries held while SQLite refuses writes before new ones are counted as a gap (default 1,000,000). */
   readonly maxBuffered?: number;
   readonly clock?: Clock;
+  /** Sign a head at a flush once this long has passed since the last checkpoint (default 5000 ms). */
+  readonly headEveryMs?: number;
+  /**
+   * Where the latest signed checkpoint is also written (replaced atomically) after each one: put it
+   * outside the data dir, where whoever can rewrite the log cannot, and verify with `--head` it.
+   */
+  readonly headPath?: string;
   /** Applied to every entry's content before it is hashed (secrets never reach the chain). */
   readonly redact?: (value: unknown) => unknown;
   readonly logger?: Logger;
@@ -49,6 +61,8 @@ export class AuditLog extends AuditReader {
   private readonly maxBatch: number;
   private readonly flushIntervalMs: number;
   private readonly maxBuffered: number;
+  private readonly headEveryMs: number;
+  private readonly headPath: string | undefined;
   private readonly insert: Stmt;
   private readonly insertCp: Stmt;
   private readonly lastSeqStmt: Stmt;
@@ -62,6 +76,8 @@ export class AuditLog extends AuditReader {
   /** Consecutive failed background flushes (drives the retry backoff). */
   private failures = 0;
   private closed = false;
+  /** The signer's key id last written to audit.pub (a key rotated while open is pinned at its first use). */
+  private pinnedKeyId: string;
   /** Entries that never reached the log (counted; recorded as a gap entry when writing resumes). */
   dropped = 0;
 
@@ -78,11 +94,14 @@ export class AuditLog extends AuditReader {
     this.maxBatch = positiveInt(options.maxBatch ?? 1000, "maxBatch");
     this.flushIntervalMs = positiveInt(options.flushIntervalMs ?? 20, "flushIntervalMs");
     this.maxBuffered = positiveInt(options.maxBuffered ?? 1_000_000, "maxBuffered");
+    this.headEveryMs = positiveInt(options.headEveryMs ?? 5000, "headEveryMs");
+    this.headPath = options.headPath;
     const stored = getMeta(db, "checkpointEvery");
     if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
     else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
     this.checkpointEvery = Number(stored ?? n);
     pinPublicKey(paths.publicKey, this.signer.publicKeyPem);
+    this.pinnedKeyId = this.signer.keyId;
     const state = loadState(db);
     this.seq = state.seq;
     this.chain = state.chain;
@@ -90,8 +109,12 @@ export class AuditLog extends AuditReader {
     this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
     this.file = new CheckpointFile(paths.checkpoints);
     this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
-    this.insertCp = db.prepare("INSERT INTO audit_checkpoints(size, line) VALUES (?, ?)");
+    // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
+    this.insertCp = db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)");
     this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
+    // Reopening signs what is there before anything new is appended: after a "seal" at size S, the
+    // verifier accepts more entries only behind an "open" at exactly S.
+    if (this.seq > 0) this.signNow("open");
   }
 
   /** Committed entries. */
@@ -154,6 +177,8 @@ export class AuditLog extends AuditReader {
           this.insert.run(seq, p.ts, p.kind, p.agent, body, this.chain);
           if (seq % this.checkpointEvery === 0) cps.push(this.makeCheckpoint());
         }
+        const head = this.lastCheckpoint;
+        if (this.seq > (head?.size ?? 0) && (head === null || this.clock.now() - head.ts >= this.headEveryMs)) cps.push(this.makeCheckpoint());
         for (const cp of cps) this.insertCp.run(cp.size, JSON.stringify(cp));
         setMeta(this.db, "merkle", this.acc.serialize());
       }).immediate();
@@ -173,6 +198,7 @@ export class AuditLog extends AuditReader {
       // when the log is next opened (reconcileCheckpointFile), so this is reported, not thrown.
       this.logger.error({ err: toAiosError(e, "E_STORAGE").toJSON() }, "audit: checkpoint file append failed");
     }
+    this.writeHead(cps.at(-1));
     return batch.length;
   }
 
@@ -180,23 +206,15 @@ export class AuditLog extends AuditReader {
   checkpoint(): Checkpoint | null {
     this.flush();
     if (this.seq === 0 || this.lastCheckpoint?.size === this.seq) return this.lastCheckpoint;
-    const prior = this.lastCheckpoint;
-    const cp = this.makeCheckpoint();
-    try {
-      this.insertCp.run(cp.size, JSON.stringify(cp));
-    } catch (e) {
-      this.lastCheckpoint = prior;
-      throw new AiosError("E_STORAGE", "audit checkpoint could not be written", { cause: e });
-    }
-    this.file.append([cp]);
-    return cp;
+    return this.signNow(undefined);
   }
 
-  /** Flushes, signs a final checkpoint over the tail (so truncating it is detectable) and closes. */
+  /** Flushes, seals the log with a final checkpoint over every entry and closes. */
   override close(): void {
     if (this.closed) return;
     try {
-      this.checkpoint();
+      this.flush();
+      if (this.seq > 0) this.signNow("seal");
     } finally {
       this.closed = true;
       this.file.close();
@@ -204,10 +222,45 @@ export class AuditLog extends AuditReader {
     }
   }
 
-  private makeCheckpoint(): Checkpoint {
-    const cp = signCheckpoint(this.signer, { size: this.seq, chain: this.chain.toString("hex"), root: this.acc.root().toString("hex"), ts: Math.trunc(this.clock.now()) });
+  private signNow(event: "open" | "seal" | undefined): Checkpoint {
+    const prior = this.lastCheckpoint;
+    const cp = this.makeCheckpoint(event);
+    try {
+      this.insertCp.run(cp.size, JSON.stringify(cp));
+    } catch (e) {
+      this.lastCheckpoint = prior;
+      throw new AiosError("E_STORAGE", "audit checkpoint could not be written", { cause: e });
+    }
+    this.file.append([cp]);
+    this.writeHead(cp);
+    return cp;
+  }
+
+  private makeCheckpoint(event?: "open" | "seal"): Checkpoint {
+    if (this.signer.keyId !== this.pinnedKeyId) {
+      pinPublicKey(this.paths.publicKey, this.signer.publicKeyPem);
+      this.pinnedKeyId = this.signer.keyId;
+    }
+    const cp = signCheckpoint(this.signer, {
+      size: this.seq,
+      chain: this.chain.toString("hex"),
+      root: this.acc.root().toString("hex"),
+      ts: Math.trunc(this.clock.now()),
+      every: this.checkpointEvery,
+      ...(event === undefined ? {} : { event }),
+    });
     this.lastCheckpoint = cp;
     return cp;
+  }
+
+  /** The latest head, replaced atomically (write + fsync a temp file, rename) at `headPath`. */
+  private writeHead(cp: Checkpoint | undefined): void {
+    if (cp === undefined || this.headPath === undefined) return;
+    try {
+      writeHeadFile(this.headPath, cp);
+    } catch (e) {
+      this.logger.error({ err: toAiosError(e, "E_STORAGE").toJSON(), headPath: this.headPath }, "audit: the pinned head could not be written");
+    }
   }
 
   private tryFlush(): void {

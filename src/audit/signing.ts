@@ -33,6 +33,13 @@ export const checkpointSchema = z.object({
   root: z.string().regex(/^[0-9a-f]{64}$/),
   ts: z.number().int(),
   keyId: z.string().min(1),
+  /** The checkpoint interval the writer was created with: signed, so the metadata row is not trusted. */
+  every: z.number().int().positive().optional(),
+  /**
+   * "seal": signed at close over every entry (nothing may follow it but an "open" at the same size);
+   * "open": signed when the log is reopened, before anything new is appended.
+   */
+  event: z.enum(["seal", "open"]).optional(),
   sig: z.string().min(1),
 });
 export type Checkpoint = z.infer<typeof checkpointSchema>;
@@ -41,7 +48,9 @@ const DOMAIN = "aios-audit-checkpoint/v1\n";
 
 /** The bytes a checkpoint's signature covers: everything but the signature itself. */
 export function checkpointSigningBytes(cp: Omit<Checkpoint, "sig">): Buffer {
-  return Buffer.from(DOMAIN + canonicalize({ size: cp.size, chain: cp.chain, root: cp.root, ts: cp.ts, keyId: cp.keyId }));
+  // Fields added later are signed only when present, so checkpoints written before them still verify.
+  const extra = { ...(cp.every === undefined ? {} : { every: cp.every }), ...(cp.event === undefined ? {} : { event: cp.event }) };
+  return Buffer.from(DOMAIN + canonicalize({ size: cp.size, chain: cp.chain, root: cp.root, ts: cp.ts, keyId: cp.keyId, ...extra }));
 }
 
 export function keyIdOf(publicKey: KeyObject): string {
@@ -102,7 +111,14 @@ export function multiKeyVerifier(keys: readonly (KeyObject | string)[]): Checkpo
   return {
     keyId: [...byId.keys()].join(","),
     knows: (keyId) => byId.has(keyId),
-    verify: (data, sig, keyId) => byId.get(keyId)?.verify(data, sig, keyId) ?? false,
+    // A signer may name its key its own way (the SDK's key store ids): then every trusted key is
+    // tried. Any trusted key's valid signature is as good as the named one's.
+    verify: (data, sig, keyId) => {
+      const named = byId.get(keyId);
+      if (named !== undefined) return named.verify(data, sig, keyId);
+      for (const v of byId.values()) if (v.verify(data, sig, keyId)) return true;
+      return false;
+    },
   };
 }
 
@@ -127,7 +143,7 @@ function isKeyObject(x: unknown): x is KeyObject {
 }
 
 export function signCheckpoint(signer: CheckpointSigner, body: Omit<Checkpoint, "sig" | "keyId">): Checkpoint {
-  const unsigned = { ...body, keyId: signer.keyId };
+  const unsigned: Omit<Checkpoint, "sig"> = { ...body, keyId: signer.keyId };
   const sig = Buffer.from(signer.sign(checkpointSigningBytes(unsigned))).toString("base64");
   return { ...unsigned, sig };
 }

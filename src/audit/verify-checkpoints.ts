@@ -10,8 +10,10 @@ import { checkpointSchema, checkpointVerifies, type Checkpoint, type CheckpointV
 import type { AuditProblem } from "./verify-types.js";
 
 export interface CheckpointAudit {
-  /** Signature-valid checkpoints, one per size, ascending. */
+  /** Signature-valid checkpoints (and the pinned head), one per size, ascending. */
   readonly trusted: Checkpoint[];
+  /** Every signature-valid checkpoint, several per size possible (open, seal). */
+  readonly valid: readonly Checkpoint[];
   readonly total: number;
   readonly verified: number;
   readonly problems: AuditProblem[];
@@ -28,7 +30,7 @@ export interface CheckpointAudit {
  * and a live writer's progress is never mistaken for a truncated database. The opposite race (a
  * row committed, its line not yet appended) is what `missingFromFile` lets the caller re-check.
  */
-export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: CheckpointVerifier): CheckpointAudit {
+export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: CheckpointVerifier, pinned?: { head: Checkpoint; checkSignature: boolean }): CheckpointAudit {
   const problems: AuditProblem[] = [];
   const missingFromFile = new Map<number, AuditProblem>();
   const fromDb: Checkpoint[] = [];
@@ -46,6 +48,17 @@ export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: Che
   };
 
   const trustedBySize = new Map<number, Checkpoint>();
+  /** Every signature-valid checkpoint (an "open" or "seal" may share a size with another). */
+  const valid: Checkpoint[] = [];
+  if (pinned !== undefined) {
+    // The operator's pin is trusted as data; its signature is checked when a key was pinned too.
+    if (pinned.checkSignature && !checkpointVerifies(verifier, pinned.head)) {
+      problems.push({ seq: 1, kind: "signature", message: `the pinned head (size ${pinned.head.size}) does not verify with the given key` });
+    } else {
+      trustedBySize.set(pinned.head.size, pinned.head);
+      valid.push(pinned.head);
+    }
+  }
   let verified = 0;
   let foreignKey = 0;
   const seen = new Set<string>();
@@ -66,6 +79,7 @@ export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: Che
       continue;
     }
     verified++;
+    valid.push(cp);
     const prior = trustedBySize.get(cp.size);
     if (prior !== undefined && (prior.chain !== cp.chain || prior.root !== cp.root)) {
       problems.push({ seq: rangeStart(cp.size), kind: "checkpoint-mismatch", message: `two validly signed checkpoints disagree about the first ${cp.size} entries (the log was forked)` });
@@ -90,6 +104,7 @@ export function auditCheckpoints(db: Db, file: CheckpointFileRead, verifier: Che
   const distinct = seen.size;
   return {
     trusted: [...trustedBySize.values()].sort((a, b) => a.size - b.size),
+    valid,
     total: distinct,
     verified,
     problems,

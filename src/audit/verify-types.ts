@@ -15,7 +15,13 @@ export type AuditProblemKind =
   /** a validly signed checkpoint disagrees with the entries as stored */
   | "checkpoint-mismatch"
   /** the checkpoint file and the database disagree, or a due checkpoint is absent */
-  | "checkpoint-file";
+  | "checkpoint-file"
+  /** entries follow a "seal" checkpoint without an "open" at its size: appended without the key */
+  | "appended"
+  /** entries that no trusted checkpoint covers although one must (or the pinned head) */
+  | "unsigned"
+  /** the metadata (checkpoint interval) disagrees with what the checkpoints signed */
+  | "metadata";
 
 export interface AuditProblem {
   /** The first entry the problem concerns (1-based). */
@@ -34,6 +40,12 @@ export interface AuditVerifyResult {
   readonly head: TreeHead;
   readonly checkpoints: { readonly total: number; readonly verified: number; readonly lastSignedSize: number };
   readonly keyId: string | null;
+  /**
+   * True when the trust root came from outside the data dir (a public key or a signed head passed
+   * in). False: the key was read from audit.pub beside the log, which whoever can rewrite the log
+   * can rewrite too, so "ok" then only means "consistent".
+   */
+  readonly pinned: boolean;
   readonly wrongKey: boolean;
   readonly firstBad: AuditProblem | null;
   /** Sorted by seq; at most `maxProblems` of them (problemCount says how many there were). */

@@ -8,9 +8,16 @@
  * What it finds: edited entries (content, columns), deleted entries (a gap), reordered entries
  * (an entry at another's position), a truncated tail (a signed checkpoint names more entries than
  * remain), a truncated or edited checkpoint file, a wrong key. It names the first bad entry.
- * What it cannot find: entries appended after the last signed checkpoint and then deleted together
- * with nothing else (that is what close() signing a final checkpoint narrows), and which of two
- * adjacent entries was edited when an attacker also rewrote the first one's stored hash.
+ * Since issue 15 item 8 it also finds: entries appended after the log was sealed at close (no
+ * "open" checkpoint at the seal's size), a log no checkpoint covers, metadata (the interval) that
+ * disagrees with the interval the checkpoints signed, and — given a head pinned outside the data
+ * dir (`head`) — a tail cut past the last checkpoint with the seal dropped, and history rewritten
+ * and re-signed with the log's own key (stolen from the key store).
+ * Trust: with `publicKey` or `head` nothing is read from the data dir as a trust root; without, the
+ * key comes from audit.pub beside the log and the result says `pinned: false`.
+ * What it cannot find without a pinned head: a tail cut back to a genuine checkpoint with every
+ * later checkpoint removed (it reads as a writer that crashed there), and which of two adjacent
+ * entries was edited when an attacker also rewrote the first one's stored hash.
  */
 import { readFileSync, existsSync } from "node:fs";
 import { AiosError } from "../core/index.js";
@@ -18,9 +25,9 @@ import { auditPaths, getMeta, openForVerify, type Db } from "./db.js";
 import { auditEntrySchema } from "./entry.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { MerkleAccumulator } from "./merkle.js";
-import { toVerifier, type CheckpointVerifier, type VerifierInput } from "./signing.js";
+import { toVerifier, type Checkpoint, type CheckpointVerifier, type VerifierInput } from "./signing.js";
 import { auditCheckpoints } from "./verify-checkpoints.js";
-import { readCheckpointFile } from "./checkpoint-file.js";
+import { parseHead, readCheckpointFile } from "./checkpoint-file.js";
 import type { AuditProblem, AuditVerifyResult } from "./verify-types.js";
 
 export interface AuditVerifyOptions {
@@ -28,19 +35,25 @@ export interface AuditVerifyOptions {
   /** The trusted key(s): KeyObject, SPKI PEM (one or more), a list, or a verifier. Default: audit.pub. */
   readonly publicKey?: VerifierInput;
   readonly maxProblems?: number;
+  /** A signed head kept outside the data dir (a Checkpoint, or the JSON `headPath` holds). */
+  readonly head?: Checkpoint | string;
 }
 
 export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
   const paths = auditPaths(options.dataDir);
   const verifier = resolveVerifier(options.publicKey, paths.publicKey);
+  const head = typeof options.head === "string" ? parseHead(options.head, "head") : options.head;
   const maxProblems = Math.max(1, Math.trunc(options.maxProblems ?? 100));
   const { db, missing } = openForVerify(paths);
   try {
     const file = readCheckpointFile(paths.checkpoints);
     // One read transaction (a WAL snapshot), begun after the file read: see auditCheckpoints.
     db.exec("BEGIN");
-    const every = Number(getMeta(db, "checkpointEvery") ?? "0");
-    const cps = auditCheckpoints(db, file, verifier);
+    const cps = auditCheckpoints(db, file, verifier, head === undefined ? undefined : { head, checkSignature: options.publicKey !== undefined });
+    // The interval the checkpoints signed; the metadata row only for logs older than that field.
+    const metaEvery = Number(getMeta(db, "checkpointEvery") ?? "0");
+    const signedEvery = cps.valid.find((c) => c.every !== undefined)?.every;
+    const every = signedEvery ?? metaEvery;
     const rowProblems: AuditProblem[] = [];
     let rowProblemCount = 0;
     const report = (p: AuditProblem): void => {
@@ -91,6 +104,13 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
       }
     }
     const lastSigned = cps.trusted.reduce((m, c) => Math.max(m, c.size), 0);
+    if (signedEvery !== undefined && metaEvery !== signedEvery) {
+      cpProblems.push({ seq: 1, kind: "metadata", message: `the metadata says a checkpoint every ${metaEvery} entries, the checkpoints signed ${signedEvery} (metadata edited)` });
+    }
+    cpProblems.push(...sealProblems(cps.valid, pos));
+    if (pos > 0 && cps.trusted.length === 0) {
+      cpProblems.push({ seq: 1, kind: "unsigned", message: `no trusted checkpoint covers any of the ${pos} entries (a writer signs one at its first flush): checkpoints deleted, or signed by another key` });
+    }
     if (lastSigned > pos) {
       cpProblems.push({ seq: pos + 1, kind: "truncated", message: `the log ends at seq ${pos}, but a signed checkpoint covers ${lastSigned} entries: entries ${pos + 1}..${lastSigned} were deleted` });
     }
@@ -114,6 +134,7 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
       head: { size: acc.size, root: acc.root() },
       checkpoints: { total: cps.total, verified: cps.verified, lastSignedSize: lastSigned },
       keyId: verifier.keyId ?? null,
+      pinned: options.publicKey !== undefined || head !== undefined,
       wrongKey: cps.wrongKey,
       firstBad: all[0] ?? null,
       problems: all.slice(0, maxProblems),
@@ -185,6 +206,20 @@ function resolveVerifier(given: AuditVerifyOptions["publicKey"], pinnedPath: str
   if (given !== undefined) return toVerifier(given);
   if (!existsSync(pinnedPath)) throw new AiosError("E_CONFIG", `no public key given and none pinned at ${pinnedPath}`, { details: { path: "publicKey" } });
   return toVerifier(readFileSync(pinnedPath, "utf8"));
+}
+
+/**
+ * A "seal" at size S is the writer's last word before it closed; the next writer starts with an
+ * "open" at S. Entries past S with no "open" at S were written by someone without the key.
+ */
+function sealProblems(valid: readonly Checkpoint[], end: number): AuditProblem[] {
+  const opened = new Set(valid.filter((c) => c.event === "open").map((c) => c.size));
+  const sealed = new Set(valid.filter((c) => c.event === "seal").map((c) => c.size));
+  const out: AuditProblem[] = [];
+  for (const s of sealed) {
+    if (end > s && !opened.has(s)) out.push({ seq: s + 1, kind: "appended", message: `entries ${s + 1}..${end} follow the checkpoint that sealed the log at close (size ${s}) with no signed reopening: appended without the key` });
+  }
+  return out;
 }
 
 function dedupe(ps: AuditProblem[]): AuditProblem[] {

@@ -2,6 +2,7 @@
  * The operator's security commands: `cap grant|revoke|ls|explain`, `audit verify`, `approvals` and
  * `escalations`. `audit verify` needs no daemon: with none running it verifies the files directly.
  */
+import { readFileSync } from "node:fs";
 import { AiosError } from "../core/index.js";
 import { verifyAuditDir } from "../gateway/index.js";
 import type { CliContext } from "./context.js";
@@ -33,12 +34,27 @@ export async function capExplain(ctx: CliContext, agent: string, action: string,
   return x.allowed ? 0 : 1;
 }
 
-export async function auditVerify(ctx: CliContext): Promise<number> {
+export async function auditVerify(ctx: CliContext, o: { pubkey?: string; head?: string } = {}): Promise<number> {
+  // With pins the files are verified here, by this process, against what the operator kept elsewhere.
+  if (o.pubkey !== undefined || o.head !== undefined) {
+    const pins = { ...(o.pubkey === undefined ? {} : { pubkey: readPin(o.pubkey, "--pubkey") }), ...(o.head === undefined ? {} : { head: readPin(o.head, "--head") }) };
+    const r = await ctx.out.progress("verifying the audit log", Promise.resolve().then(() => verifyAuditDir(ctx.dataDir, pins)));
+    ctx.out.result(r, () => ctx.out.line(r.report));
+    return r.ok ? 0 : EXIT.AUDIT_FAILED;
+  }
   const live = ctx.daemon() !== undefined;
   ctx.out.note(live ? `verifying through the daemon for ${ctx.dataDir}` : `no daemon: verifying the files in ${ctx.dataDir}/audit`);
   const r = await ctx.out.progress("verifying the audit log", live ? ctx.connect().auditVerify() : Promise.resolve().then(() => verifyAuditDir(ctx.dataDir)));
   ctx.out.result(r, () => ctx.out.line(r.report));
   return r.ok ? 0 : EXIT.AUDIT_FAILED;
+}
+
+function readPin(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new AiosError("E_NOT_FOUND", `${flag}: cannot read ${path}`, { cause: e, details: { path: flag } });
+  }
 }
 
 export async function approvals(ctx: CliContext, status?: string): Promise<number> {

@@ -117,7 +117,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act((ctx, agent: string, action: string, o: { syscall: string }) => admin.capExplain(ctx, agent, action, o.syscall)));
 
   const audit = program.command("audit").description("the tamper-evident audit log");
-  audit.command("verify").description("verify the hash chain, Merkle heads and signed checkpoints (exit 4 when it fails)").action(act((ctx) => admin.auditVerify(ctx)));
+  audit
+    .command("verify")
+    .description("verify the hash chain, Merkle heads and signed checkpoints (exit 4 when it fails)")
+    .option("--pubkey <file>", "the trusted public key(s), PEM, kept outside the data dir (else audit.pub is used, unpinned)")
+    .option("--head <file>", "a signed head kept outside the data dir (the audit headPath): the log must extend it")
+    .action(act((ctx, o: { pubkey?: string; head?: string }) => admin.auditVerify(ctx, o)));
 
   const appr = program
     .command("approvals")

@@ -134,8 +134,12 @@ export function compact<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K]
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
-/** `aios audit verify` on a data directory (no kernel needed: it reads the files). */
-export function verifyAuditDir(dataDir: string): AuditVerifyReport {
-  const r = auditVerifyCommand(join(dataDir, "audit"));
+/**
+ * `aios audit verify` on a data directory (no kernel needed: it reads the files). `pubkey` and
+ * `head` are texts the operator keeps outside the data dir (PEM keys, a signed head): with either,
+ * nothing in the data dir is trusted as a root.
+ */
+export function verifyAuditDir(dataDir: string, pins: { pubkey?: string; head?: string } = {}): AuditVerifyReport {
+  const r = auditVerifyCommand(join(dataDir, "audit"), { ...(pins.pubkey === undefined ? {} : { publicKey: pins.pubkey }), ...(pins.head === undefined ? {} : { head: pins.head }) });
   return { ok: r.ok, exitCode: r.exitCode, report: r.report, ...(r.result === undefined ? {} : { entries: r.result.entries }) };
 }

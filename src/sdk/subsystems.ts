@@ -26,7 +26,8 @@ export interface SubsystemOptions {
   /** Model entries by name; the models subsystem is installed only when some are configured. */
   readonly models?: Omit<ModelsPluginOptions, "tools">;
   readonly memory?: Omit<MemoryPluginOptions, "dataDir"> | false;
-  readonly audit?: { readonly checkpointEvery?: number } | false;
+  /** headPath: where the latest signed audit head is also written; keep it outside the data dir. */
+  readonly audit?: { readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number } | false;
   readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
   /** The embedder memory search and intent routing share (default: USE Lite, offline, loaded on first use). */
   readonly embedder?: Embedder | false;
@@ -54,6 +55,8 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
       signer: kernelKeySigner(security, "kernel.audit"),
       redact: (v) => security.security.redactor.redact(v),
       ...(o.audit?.checkpointEvery === undefined ? {} : { checkpointEvery: o.audit.checkpointEvery }),
+      ...(o.audit?.headPath === undefined ? {} : { headPath: o.audit.headPath }),
+      ...(o.audit?.headEveryMs === undefined ? {} : { headEveryMs: o.audit.headEveryMs }),
     });
     plugins.push(audit);
   }

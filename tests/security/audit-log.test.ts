@@ -152,7 +152,9 @@ describe("checkpoints", () => {
   it("signs one every N entries, in the database and the file, and one over the tail on close", () => {
     const { dataDir, publicKey } = writeLog(250);
     const lines = readFileSync(auditPaths(dataDir).checkpoints, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { size: number });
-    expect(lines.map((c) => c.size)).toEqual([100, 200, 250]);
+    // 20: the first flush of a new log signs a head at once; 250 twice: the head at the last flush
+    // and the seal at close.
+    expect(lines.map((c) => c.size)).toEqual([20, 100, 200, 250]);
     const v = ed25519Verifier(publicKey);
     const reader = AuditReader.open(dataDir);
     for (const cp of lines as Parameters<typeof checkpointVerifies>[1][]) {
@@ -176,8 +178,8 @@ describe("checkpoints", () => {
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.lastSeq).toBe(320);
-    // 100, 150 (close), 200, 300, 320 (close)
-    expect(r.checkpoints.verified).toBe(5);
+    // 100, 150 (seal), 150 (open), 200, 300, 320 (seal)
+    expect(r.checkpoints.verified).toBe(6);
   });
 
   it("verifies while the writer is still open, the unsigned tail reported as such", () => {
@@ -208,7 +210,8 @@ describe("checkpoints", () => {
     const onlyOld = verifyAudit({ dataDir: dir, publicKey: a.publicKey });
     expect(onlyOld.ok).toBe(false);
     expect(onlyOld.wrongKey).toBe(false);
-    expect(onlyOld.firstBad).toMatchObject({ seq: 151, kind: "signature" });
+    // The first checkpoint b signed is the "open" at size 150, covering 101..150.
+    expect(onlyOld.firstBad).toMatchObject({ seq: 101, kind: "signature" });
   });
 
   it("brings a checkpoint file that fell behind level again when reopened", () => {

@@ -39,7 +39,8 @@ describe("an intact log", () => {
     const r = verifyAudit({ dataDir, publicKey });
     expect(r.problems).toEqual([]);
     expect(r).toMatchObject({ ok: true, entries: 1000, lastSeq: 1000, wrongKey: false, firstBad: null });
-    expect(r.checkpoints).toEqual({ total: 10, verified: 10, lastSignedSize: 1000 });
+    // the head at the first flush (size 20), one per 100 entries, the seal at close (size 1000 again)
+    expect(r.checkpoints).toEqual({ total: 12, verified: 12, lastSignedSize: 1000 });
     const cmd = auditVerifyCommand(dataDir);
     expect(cmd.exitCode).toBe(0);
     expect(cmd.report).toMatch(/OK: intact/);
@@ -163,7 +164,7 @@ describe("tampering with checkpoints and keys", () => {
     const { dataDir } = writeLog(1000);
     const path = auditPaths(dataDir).checkpoints;
     const lines = readFileSync(path, "utf8").trimEnd().split("\n");
-    writeFileSync(path, lines.slice(0, 7).join("\n") + "\n");
+    writeFileSync(path, lines.filter((l) => (JSON.parse(l) as { size: number }).size <= 700).join("\n") + "\n");
     const r = verifyAudit({ dataDir });
     expectTampered(r, 701, "checkpoint-file");
     expect(r.firstBad?.message).toMatch(/checkpoint at size 800 is in the database but missing from the checkpoint file/);
@@ -176,7 +177,8 @@ describe("tampering with checkpoints and keys", () => {
     const r = verifyAudit({ dataDir });
     expect(r.ok).toBe(false);
     expect(r.problems.some((p) => p.kind === "checkpoint-file" && /incomplete/.test(p.message))).toBe(true);
-    expect(r.firstBad?.seq).toBe(901);
+    // The cut line is the seal over 1000; the count checkpoint at 1000 before it still witnesses 1..1000.
+    expect(r.firstBad?.seq).toBe(1001);
   });
 
   it("both copies of a due checkpoint deleted is detected", () => {
