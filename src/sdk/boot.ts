@@ -48,8 +48,10 @@ function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOpti
   const models = options.models ?? sub.models?.models ?? file.models;
   const security = sub.security ?? (file.policy === undefined ? undefined : { policy: file.policy });
   const sched = sub.sched ?? (file.sched);
+  const mcp = sub.mcp === false ? false : { ...(sub.mcp ?? {}), servers: { ...(file.mcp?.servers ?? {}), ...(sub.mcp?.servers ?? {}) } };
   return {
     ...sub,
+    mcp,
     ...(security === undefined ? {} : { security }),
     ...(sched === undefined ? {} : { sched }),
     ...(models === undefined

@@ -19,6 +19,8 @@ const ConfigFileSchema = z.strictObject({
   sched: z.record(z.string(), z.unknown()).optional(),
   /** A policy document inline, or a path relative to the data directory. */
   policy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** MCP servers by name (tools/mcp/config.ts validates each entry when the client starts). */
+  mcp: z.strictObject({ servers: z.record(z.string(), z.unknown()).default({}) }).optional(),
 });
 
 export type ConfigFile = z.output<typeof ConfigFileSchema>;

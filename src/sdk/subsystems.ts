@@ -1,7 +1,7 @@
 /**
  * The embedded default stack (the composition root's wiring): with a data directory, boot() installs
  * the store (journal), security (keys, tokens, policy, secrets, taint), the audit log, the tools,
- * the inference scheduler, the models (when configured), the memory fabric and semantic IPC, in that order, each
+ * the inference scheduler, the MCP client, the models (when configured), the memory fabric and semantic IPC, in that order, each
  * keeping its files in the one data directory. Without a data directory boot() gives a bare kernel
  * (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
  */
@@ -14,7 +14,7 @@ import { ipcPlugin, type IpcPlugin, type IpcPluginOptions } from "../ipc/index.j
 import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
 import { schedPlugin } from "../sched/index.js";
 import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
-import { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
+import { mcpPlugin, toolsPlugin, type McpPlugin, type McpPluginOptions, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
 import { durableStorePlugin, type Plugin } from "../kernel/index.js";
 
 type SchedOptions = Parameters<typeof schedPlugin>[0];
@@ -31,6 +31,8 @@ export interface SubsystemOptions {
   readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
   /** The embedder memory search and intent routing share (default: USE Lite, offline, loaded on first use). */
   readonly embedder?: Embedder | false;
+  /** MCP servers whose tools join the registry (`mcp.<server>.<tool>`); `false` leaves the MCP client out. */
+  readonly mcp?: Omit<McpPluginOptions, "registry"> | false;
 }
 
 /** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
@@ -40,6 +42,7 @@ export interface Subsystems {
   readonly tools?: ToolsPlugin;
   readonly memory?: MemoryPlugin;
   readonly ipc?: IpcPlugin;
+  readonly mcp?: McpPlugin;
 }
 
 export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
@@ -61,6 +64,8 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
     plugins.push(audit);
   }
   plugins.push(tools, schedPlugin(schedOptions(o)));
+  const mcp = o.mcp === false ? undefined : mcpPlugin({ ...(o.mcp ?? {}), registry: tools.registry });
+  if (mcp !== undefined) plugins.push(mcp);
   if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
   const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
   let memory: MemoryPlugin | undefined;
@@ -70,7 +75,7 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   }
   const ipc = ipcPlugin({ ...(o.ipc ?? {}), identities: () => security.security.identities, ...(embedder ? { embedder } : {}) });
   plugins.push(ipc);
-  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}) } };
+  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}) } };
 }
 
 /**

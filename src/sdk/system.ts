@@ -8,7 +8,7 @@ import type { AuditLog } from "../audit/index.js";
 import type { MemoryFabric } from "../memory/index.js";
 import { runLlm, type LlmAnswer } from "../models/index.js";
 import type { Security } from "../security/index.js";
-import type { ToolRegistry } from "../tools/index.js";
+import type { McpHub, ToolRegistry } from "../tools/index.js";
 import type { Subsystems } from "./subsystems.js";
 
 export class AiosSystem extends Aios {
@@ -32,6 +32,10 @@ export class AiosSystem extends Aios {
   /** Capabilities, policy, approvals, secrets and keys. */
   get caps(): Security {
     return need(this.subsystems.security?.security, "security");
+  }
+  /** The MCP client: registered servers (`os.mcp.add / remove / list`). */
+  get mcp(): McpHub {
+    return need(this.subsystems.mcp?.hub, "mcp");
   }
   get audit(): AuditLog {
     return need(this.subsystems.audit?.log ?? undefined, "audit");

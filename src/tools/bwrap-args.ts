@@ -46,6 +46,8 @@ export interface SandboxShape {
   readonly statusFd?: number;
   /** A socket the launcher writes "R" to once the sandbox is set up and limited. */
   readonly controlFd?: number;
+  /** Variables set on top of PATH, HOME and LANG (the environment is cleared otherwise). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface BwrapPlan extends SandboxShape {
@@ -101,6 +103,7 @@ function sandboxArgs(plan: SandboxShape): string[] {
     "--setenv", "PATH", SANDBOX_PATH,
     "--setenv", "HOME", plan.workDir,
     "--setenv", "LANG", "C.UTF-8",
+    ...Object.entries(plan.env ?? {}).flatMap(([k, v]) => ["--setenv", k, v]),
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
   );
   return a;

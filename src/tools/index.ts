@@ -22,3 +22,4 @@ export { spawnTool } from "./spawn-tool.js";
 export { globSubset, capabilityCovers, firstUncovered } from "./cap-subset.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
 export { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions, type ToolsKernel } from "./plugin.js";
+export { mcpPlugin, McpHub, parseServerConfig, McpServerConfigSchema, type McpPlugin, type McpPluginOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";

@@ -8,8 +8,8 @@
 import type { AgentId, Clock, EventBus } from "../core/index.js";
 import type { AgentSpecInput, AuditSink, CapabilityChecker } from "../kernel/index.js";
 
-export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, CapabilityChecker, AgentSpecInput, AuditSink, Plugin, ParsedCapability } from "../kernel/index.js";
-export { parseCapability, capabilityAllows, parseSpec } from "../kernel/index.js";
+export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, Plugin, ParsedCapability, ArgParser } from "../kernel/index.js";
+export { parseCapability, capabilityAllows, parseSpec, zodArgs } from "../kernel/index.js";
 
 export interface ToolHost {
   readonly guards: { readonly capabilities: CapabilityChecker; readonly audit?: AuditSink | undefined };

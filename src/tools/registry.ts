@@ -97,8 +97,8 @@ export function describeTool(t: AnyTool): ToolInfo {
     name: t.name,
     description: t.description,
     sideEffect: t.sideEffect,
-    inputSchema: jsonSchemaOf(t.input),
-    ...(t.output === undefined ? {} : { outputSchema: jsonSchemaOf(t.output) }),
+    inputSchema: t.jsonSchema?.input ?? jsonSchemaOf(t.input),
+    ...(t.jsonSchema?.output !== undefined ? { outputSchema: t.jsonSchema.output } : t.output === undefined ? {} : { outputSchema: jsonSchemaOf(t.output) }),
   };
 }
 

@@ -115,5 +115,5 @@ export function runSandboxed(plan: Plan, o: SandboxRunOptions): Promise<SandboxR
 
 /** Everything that makes two sandboxes interchangeable before their command is known. */
 function shapeKey(plan: Plan, bwrap: string, hostUid: number, maxOutputBytes: number): string {
-  return JSON.stringify([bwrap, hostUid, maxOutputBytes, plan.network, plan.uid, plan.workDir, plan.limits]);
+  return JSON.stringify([bwrap, hostUid, maxOutputBytes, plan.network, plan.uid, plan.workDir, plan.limits, plan.env ?? {}]);
 }

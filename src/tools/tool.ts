@@ -36,6 +36,11 @@ export interface Tool<I = unknown, O = unknown> {
   /** Capabilities the call needs, beyond `tool:<name>#call`, from the validated input. */
   readonly requires: (args: I, caller: Caller) => readonly CapabilityRequest[];
   readonly execute: (args: I, ctx: ToolContext) => Promise<O>;
+  /**
+   * The JSON Schemas models and MCP clients see, when the tool's schemas are JSON Schema to begin
+   * with (an MCP server's tools): then `input` validates against exactly this document.
+   */
+  readonly jsonSchema?: { readonly input: unknown; readonly output?: unknown };
   /** Releases what the tool holds between calls (prepared sandboxes, a browser); run at shutdown. */
   readonly dispose?: () => void | Promise<void>;
 }

@@ -1,0 +1,131 @@
+/**
+ * An MCP stdio transport whose server runs inside the same bubblewrap sandbox as shell.execute
+ * (bwrap-args.ts): a user namespace with a non-zero uid and no capabilities, new pid/ipc/uts/net
+ * namespaces (net kept only when the entry grants `network`), a new session, --die-with-parent, a
+ * cleared environment, /usr read-only, and only the entry's mounts bound. When this process is root,
+ * bwrap itself runs as an unprivileged host uid (as sandbox-process.ts does), so RLIMIT_NPROC binds
+ * and nothing the server writes is owned by root. The SDK's StdioClientTransport cannot set a uid or
+ * kill a process group, hence this small Transport (start/send/close/onmessage/onerror/onclose) over
+ * the SDK's own line framing.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { AiosError } from "../../core/index.js";
+import { bwrapArgs, type SandboxLimits, type SandboxMount } from "../bwrap-args.js";
+
+export interface SandboxedServer {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly mounts: readonly SandboxMount[];
+  readonly network: boolean;
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: SandboxLimits;
+  /** uid inside the sandbox (never 0). */
+  readonly uid: number;
+  /** Host uid bwrap runs as when we are root. */
+  readonly hostUid: number;
+  readonly bwrapPath: string;
+}
+
+/** A long-running server: CPU is bounded per call by the timeout, not by RLIMIT_CPU over its life. */
+export const SERVER_LIMITS: SandboxLimits = { cpuSeconds: 86_400, processes: 256, fileSizeBytes: 64 << 20, openFiles: 1024 };
+const STDERR_KEEP = 4096;
+
+export class SandboxedStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private child: ChildProcess | undefined;
+  private readonly buffer = new ReadBuffer();
+  private stderrTail = "";
+  private closed = false;
+
+  constructor(private readonly s: SandboxedServer) {}
+
+  /** The last few KB the server wrote to stderr (for error messages when it dies). */
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): Promise<void> {
+    if (this.child !== undefined) return Promise.reject(new Error("SandboxedStdioTransport already started"));
+    if (!existsSync(this.s.bwrapPath)) {
+      return Promise.reject(new AiosError("E_SANDBOX", `bubblewrap not found at ${this.s.bwrapPath}; install it with scripts/ci-deps.sh`));
+    }
+    const args = bwrapArgs({ command: this.s.command, args: this.s.args, mounts: this.s.mounts, network: this.s.network, env: this.s.env, limits: this.s.limits, uid: this.s.uid, workDir: "/sandbox" });
+    const asRoot = process.getuid?.() === 0;
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.s.bwrapPath, args, {
+        stdio: ["pipe", "pipe", "pipe"],
+        detached: true, // own process group: close() takes bwrap and everything in it down
+        env: {},
+        ...(asRoot ? { uid: this.s.hostUid, gid: this.s.hostUid } : {}),
+      });
+      this.child = child;
+      child.once("error", (e) => {
+        reject(new AiosError("E_SANDBOX", `cannot start bubblewrap: ${e.message}`, { cause: e }));
+        this.onerror?.(e);
+      });
+      child.once("spawn", () => resolve());
+      child.once("close", () => this.finish());
+      child.stdin?.on("error", (e) => this.onerror?.(e));
+      child.stdout?.on("data", (chunk: Buffer) => {
+        this.buffer.append(chunk);
+        this.drain();
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-STDERR_KEEP);
+      });
+    });
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (stdin == null || this.closed) return Promise.reject(new AiosError("E_UNAVAILABLE", "the MCP server process is not running"));
+    return new Promise((resolve) => {
+      if (stdin.write(serializeMessage(message))) resolve();
+      else stdin.once("drain", () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || this.closed) return;
+    const gone = new Promise<void>((r) => child.once("close", () => r()));
+    child.stdin?.end();
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await gone;
+  }
+
+  private drain(): void {
+    for (;;) {
+      let msg: JSONRPCMessage | null;
+      try {
+        msg = this.buffer.readMessage();
+      } catch (e) {
+        this.onerror?.(e as Error);
+        continue;
+      }
+      if (msg === null) return;
+      this.onmessage?.(msg);
+    }
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer.clear();
+    this.onclose?.();
+  }
+}
