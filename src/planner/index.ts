@@ -1,7 +1,12 @@
 /**
- * planner/: plans as task graphs, the market where agents bid for tasks (order book, call auction,
- * Contract Net), the ledger with escrow that pays for them, reputation and the critic.
+ * planner/: plans as validated, versioned task graphs run by a parallel executor (graph/), the
+ * market where agents bid for tasks (order book, call auction, Contract Net), the ledger with escrow
+ * that pays for them, reputation that resists gaming (reputation/) and the critic with veto
+ * (critic/). The module's one public door.
  */
 // ledger + market (planner-ledger)
 export * from "./ledger/index.js";
 // end ledger + market
+// --- planner-rep: graph, reputation, critic ---
+export * from "./graph/index.js";
+// --- end planner-rep ---

@@ -1,0 +1,47 @@
+/**
+ * Planners turn a goal into a raw task graph (validated afterwards by Plans — a planner is never
+ * trusted). The contract is small: `plan(goal, context)` and, for replanning, `replan(view, reason)`.
+ * RulePlanner is the deterministic one for tests and fixed workflows: the first rule whose pattern
+ * matches the goal builds the graph; its default replan re-issues the current graph unchanged (a
+ * retry of what failed: finished tasks are carried over by the executor, so only failures re-run).
+ */
+import { AiosError } from "../../core/index.js";
+import type { JoinView } from "./joiner.js";
+import { toWire, type TaskGraphWire } from "./schema.js";
+import type { Submitter } from "./validate.js";
+
+export interface PlanContext {
+  readonly submitter: Submitter;
+}
+
+export interface Planner {
+  plan(goal: string, ctx: PlanContext): Promise<unknown>;
+  replan(view: JoinView, reason: string): Promise<unknown>;
+}
+
+export interface PlanRule {
+  readonly name: string;
+  readonly match: RegExp;
+  readonly build: (goal: string, m: RegExpExecArray, ctx: PlanContext) => TaskGraphWire;
+  /** A different graph after a failure; default: the same graph again. */
+  readonly replan?: (view: JoinView, reason: string) => TaskGraphWire;
+}
+
+export class RulePlanner implements Planner {
+  constructor(private readonly rules: readonly PlanRule[]) {}
+
+  plan(goal: string, ctx: PlanContext): Promise<unknown> {
+    for (const r of this.rules) {
+      const m = r.match.exec(goal);
+      if (m !== null) return Promise.resolve(r.build(goal, m, ctx));
+    }
+    return Promise.reject(new AiosError("E_INVALID_ARG", `goal: no planning rule matches "${goal.slice(0, 80)}"`, { details: { path: "goal" } }));
+  }
+
+  replan(view: JoinView, reason: string): Promise<unknown> {
+    const goal = view.snapshot.graph.goal;
+    const rule = this.rules.find((r) => r.match.test(goal));
+    if (rule?.replan !== undefined) return Promise.resolve(rule.replan(view, reason));
+    return Promise.resolve(toWire(view.snapshot.graph));
+  }
+}
