@@ -66,7 +66,7 @@ export class Dispatcher {
 
   async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
     const def = this.registry.get(name);
-    if (def === undefined) throw new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } });
+    if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
     const t0 = this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
     let args: unknown;
     try {
@@ -181,6 +181,9 @@ export class Dispatcher {
     } catch (e) {
       let err = toAiosError(e, "E_TOOL");
       if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
+      // A refusal decided inside the handler (spawn attenuation, CapGrant/CapRevoke, a tool's
+      // re-check) is a refusal: audited as denied after the door's "allowed".
+      if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
       if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
       throw err;
     } finally {
@@ -201,7 +204,7 @@ export class Dispatcher {
     this.onJournalError?.(e);
   }
 
-  private deny(caller: Caller, name: SyscallName, err: AiosError): AiosError {
+  private deny(caller: Caller, name: string, err: AiosError): AiosError {
     this.guards.audit?.record({ agent: caller.agent, syscall: name, decision: "denied", reason: err.message, error: err.toJSON() });
     if (this.events.wants("syscall.denied")) {
       this.events.emit("syscall.denied", { name, reason: err.message, code: err.code }, caller.agent, "warn");
@@ -218,6 +221,9 @@ export class Dispatcher {
     this.events.emit("syscall.completed", data, caller.agent, ok ? "debug" : "warn");
   }
 }
+
+/** Error codes that mean "not allowed" rather than "failed". */
+const REFUSALS: ReadonlySet<string> = new Set(["E_CAP_DENIED", "E_POLICY", "E_QUOTA", "E_RATE_LIMITED", "E_APPROVAL_DENIED"]);
 
 function idempotencyKey(args: unknown): string | undefined {
   if (typeof args === "object" && args !== null) {

@@ -43,7 +43,8 @@ export interface ResourceScheduler {
 
 export interface AuditRecord {
   readonly agent: string;
-  readonly syscall: SyscallName;
+  /** A SyscallName, or the name an agent asked for when no such syscall exists (audited too). */
+  readonly syscall: string;
   readonly decision: "allowed" | "denied" | "approved" | "error";
   readonly by?: string;
   readonly reason?: string;
