@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AiosError, fromSerialized, type AgentId, type AnyKernelEvent, type SerializedError } from "../core/index.js";
 import type { AgentInfo, Escalation, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
-import type { AuditVerifyReport, ControlApi, EventsFilter, PsInput, SpawnInput, TokenSummary } from "../gateway/index.js";
+import type { AuditVerifyReport, ControlApi, EventsFilter, MetricsText, PsInput, SpawnInput, TokenSummary } from "../gateway/index.js";
 
 const ErrorEnvelope = z.object({ error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()).optional() }) });
 
@@ -149,5 +149,21 @@ export class HttpControl implements ControlApi {
   }
   auditVerify(): Promise<AuditVerifyReport> {
     return this.call("POST", "/v1/audit/verify");
+  }
+  async metrics(): Promise<MetricsText> {
+    const res = await this.fetch("GET", "/metrics");
+    const text = await res.text();
+    if (!res.ok) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const env = ErrorEnvelope.safeParse(json);
+      if (env.success) throw fromSerialized(env.data.error as SerializedError);
+      throw new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
+    }
+    return { contentType: res.headers.get("content-type") ?? "text/plain", text };
   }
 }

@@ -54,4 +54,11 @@ export interface ControlApi {
   revoke(token: string): Promise<{ revoked: number }>;
   explain(agent: string, action: string, syscall?: string): Promise<Explanation>;
   auditVerify(): Promise<AuditVerifyReport>;
+  /** This instance's metrics in the Prometheus text format (E_CONFIG when observe/ is not installed). */
+  metrics(): Promise<MetricsText>;
+}
+
+export interface MetricsText {
+  readonly contentType: string;
+  readonly text: string;
 }

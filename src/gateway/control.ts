@@ -11,7 +11,7 @@ import { loadSpecFile, parseSpec, type AgentInfo, type AgentSpec, type Escalatio
 import { auditVerifyCommand } from "../audit/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
 import type { AiosSystem } from "../sdk/index.js";
-import type { AuditVerifyReport, ControlApi, EventsFilter, TokenSummary } from "./api.js";
+import type { AuditVerifyReport, ControlApi, EventsFilter, MetricsText, TokenSummary } from "./api.js";
 import { EventHistory } from "./event-history.js";
 import type { PsInput, SpawnInput } from "./schemas.js";
 
@@ -121,7 +121,16 @@ export class ControlPlane implements ControlApi {
     if (this.os.dataDir === undefined) throw new AiosError("E_CONFIG", "audit verify needs a kernel booted with a data directory");
     // Commit and sign what is buffered, so the verification covers everything up to now.
     this.os.audit.checkpoint();
-    return verifyAuditDir(this.os.dataDir);
+    const r = verifyAuditDir(this.os.dataDir);
+    // exitCode 2 is "could not verify", not evidence of tampering: only 1 counts as a failure.
+    this.os.subsystems.observe?.metrics.auditVerifications.inc({ result: r.exitCode === 1 ? "failed" : r.ok ? "ok" : "error" });
+    return r;
+  }
+
+  async metrics(): Promise<MetricsText> {
+    const m = this.os.subsystems.observe?.metrics;
+    if (m === undefined) throw new AiosError("E_CONFIG", "metrics need the observe subsystem (boot with a data directory)");
+    return { contentType: m.contentType, text: await m.text() };
   }
 
   close(): void {

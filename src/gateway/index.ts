@@ -6,7 +6,7 @@
  * Wiring (what `aios up` does): `const os = await boot({ dataDir, durable: true });
  * const plane = new ControlPlane(os); const gw = await startGateway(plane, { token: ensureApiToken(dataDir), port });`
  */
-export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter } from "./api.js";
+export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter, MetricsText } from "./api.js";
 export { ControlPlane, verifyAuditDir, splitAction, summarizeToken } from "./control.js";
 export { EventHistory, matchesFilter, HISTORY_TYPES } from "./event-history.js";
 export { startGateway, buildApp, DEFAULT_PORT, DEFAULT_HOST, type Gateway, type GatewayOptions } from "./server.js";

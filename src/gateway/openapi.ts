@@ -56,6 +56,17 @@ export function openApiDocument(version: string): Json {
     const p = r.path.replace(/:([A-Za-z]+)/g, "{$1}");
     paths[p] = { ...(paths[p] ?? {}), [r.method]: operation(r) };
   }
+  paths["/metrics"] = {
+    get: {
+      operationId: "metrics",
+      summary: "This instance's metrics in the Prometheus text exposition format",
+      tags: ["observe"],
+      responses: {
+        "200": { description: "OK", content: { "text/plain": { schema: { type: "string" } } } },
+        "401": { description: "Missing or wrong bearer token", content: { "application/json": { schema: ERROR_REF } } },
+      },
+    },
+  };
   return {
     openapi: "3.1.0",
     info: { title: "AIOS control API", version, description: "The daemon's API (`aios up`): agents, events, approvals, escalations, capabilities, audit. Loopback only; every request needs `Authorization: Bearer <token>` from <dataDir>/api-token." },

@@ -70,6 +70,12 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   app.use("*", bodyLimit({ maxSize: o.maxBodyBytes ?? 1 << 20, onError: () => fail(new AiosError("E_INVALID_ARG", "body: larger than the limit", { details: { path: "body" } })) }));
   const doc = openApiDocument(o.version ?? "0.0.0");
   app.get("/openapi.json", (c) => c.json(doc));
+  // Prometheus text, not JSON, so it sits beside the route table; the bearer token applies as above
+  // (a Prometheus scrape config sets it with `authorization: { credentials_file: <dataDir>/api-token }`).
+  app.get("/metrics", async () => {
+    const m = await api.metrics();
+    return new Response(m.text, { headers: { "content-type": m.contentType } });
+  });
   for (const r of ROUTES) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r));
 
   async function handle(c: Context, r: RouteDef): Promise<Response> {

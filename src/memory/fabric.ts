@@ -133,6 +133,11 @@ export class MemoryFabric {
     return saved.size === vectors;
   }
 
+  /** Records currently held (live heads in the catalog); observe/ exports it as a gauge. */
+  get records(): number {
+    return this.catalog.size;
+  }
+
   actor(who: { agent?: string | undefined; tenant?: string | undefined } = {}): Actor {
     return { agent: who.agent ?? "system", tenant: who.tenant ?? this.tenant };
   }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, FinishReason, ModelProvider } from "./types.js";
 import { cancelled, finalizeToolCalls, readJson, fromWireName, toWireName, httpError, malformed, post, readSse } from "./wire.js";
+import { traceHeaders } from "../observe/index.js";
 
 export interface OpenAIOptions {
   readonly name: string;
@@ -93,7 +94,8 @@ export class OpenAIProvider implements ModelProvider {
 
   private async send(req: ChatRequest, opts: ChatOptions, stream: boolean): Promise<Response> {
     const url = this.o.baseURL.replace(/\/+$/, "") + "/chat/completions";
-    const headers: Record<string, string> = this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {};
+    // W3C trace context of the LlmInvoke span this call runs under (empty while tracing is off).
+    const headers: Record<string, string> = { ...traceHeaders(), ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) };
     const res = await post(this.name, url, headers, this.body(req, opts, stream), opts.signal);
     if (!res.ok) throw await httpError(this.name, res, overflow);
     return res;

@@ -15,7 +15,9 @@ import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
 import { schedPlugin } from "../sched/index.js";
 import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
 import { mcpPlugin, toolsPlugin, type McpPlugin, type McpPluginOptions, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
-import { durableStorePlugin, type Plugin } from "../kernel/index.js";
+import { Aios, durableStorePlugin, type Plugin } from "../kernel/index.js";
+import { observePlugin, type ObserveOptions, type ObservePlugin } from "../observe/index.js";
+import { dataDirDisk, mailboxStats } from "./observe-sources.js";
 
 type SchedOptions = Parameters<typeof schedPlugin>[0];
 
@@ -29,6 +31,8 @@ export interface SubsystemOptions {
   /** headPath: where the latest signed audit head is also written; keep it outside the data dir. */
   readonly audit?: { readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number } | false;
   readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
+  /** Metrics (always) and traces (when `tracing` is given) of this instance; `false` leaves them out. */
+  readonly observe?: Pick<ObserveOptions, "tracing" | "limits"> | false;
   /** The embedder memory search and intent routing share (default: USE Lite, offline, loaded on first use). */
   readonly embedder?: Embedder | false;
   /** MCP servers whose tools join the registry (`mcp.<server>.<tool>`); `false` leaves the MCP client out. */
@@ -43,6 +47,7 @@ export interface Subsystems {
   readonly memory?: MemoryPlugin;
   readonly ipc?: IpcPlugin;
   readonly mcp?: McpPlugin;
+  readonly observe?: ObservePlugin;
 }
 
 export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
@@ -50,8 +55,21 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   for (const sub of ["journal", "security", "audit", "memory"]) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   const security = securityPlugin({ ...(o.security ?? {}), dataDir: join(dataDir, "security") });
   const tools = toolsPlugin(o.tools ?? {});
-  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal") }), security];
+  const sched = schedPlugin(schedOptions(o));
   let audit: AuditPlugin | undefined;
+  let memory: MemoryPlugin | undefined;
+  const observe = o.observe === false ? undefined : observePlugin({
+    ...(o.observe ?? {}),
+    sources: (kernel) => ({
+      mailboxes: () => mailboxStats(new Aios(kernel, dataDir).ps()),
+      pools: () => sched.scheduler.stats(),
+      disk: () => dataDirDisk(dataDir),
+      ...(o.audit === false ? {} : { auditEntries: () => audit?.log?.size ?? 0 }),
+      ...(o.memory === false ? {} : { memoryRecords: () => memory?.fabric.records ?? 0 }),
+    }),
+  });
+  const journalCommit = observe === undefined ? {} : { onCommit: (n: number, s: number) => observe.metrics.journalCommitted(n, s) };
+  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal"), ...journalCommit }), security];
   if (o.audit !== false) {
     audit = auditPlugin({
       dataDir: join(dataDir, "audit"),
@@ -63,19 +81,20 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
     });
     plugins.push(audit);
   }
-  plugins.push(tools, schedPlugin(schedOptions(o)));
+  plugins.push(tools, sched);
   const mcp = o.mcp === false ? undefined : mcpPlugin({ ...(o.mcp ?? {}), registry: tools.registry });
   if (mcp !== undefined) plugins.push(mcp);
   if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
   const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
-  let memory: MemoryPlugin | undefined;
   if (o.memory !== false) {
     memory = memoryPlugin({ ...(embedder ? { embedder } : {}), ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });
     plugins.push(memory);
   }
   const ipc = ipcPlugin({ ...(o.ipc ?? {}), identities: () => security.security.identities, ...(embedder ? { embedder } : {}) });
   plugins.push(ipc);
-  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}) } };
+  // Last: it decorates handlers the plugins before it registered.
+  if (observe !== undefined) plugins.push(observe);
+  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}) } };
 }
 
 /**

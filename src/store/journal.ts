@@ -49,6 +49,8 @@ export interface JournalOptions {
   readonly ack?: AckMark;
   /** Wall clock for the accepted-loss record (injected in tests). */
   readonly now?: () => number;
+  /** Told after each durable batch: how many records it held and how long its write took (observe/). */
+  readonly onCommit?: (records: number, seconds: number) => void;
 }
 
 /** A loss an operator accepted, as kept in the store's meta (META_LOSS) for status and the API. */
@@ -115,6 +117,7 @@ export class Journal {
   private compactRetryAt = 0;
   /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
   markFailures = 0;
+  private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
 
   private constructor(
     private readonly driver: StorageDriver,
@@ -131,6 +134,7 @@ export class Journal {
     this.maxBatch = options.maxBatch ?? 50_000;
     this.compactMinRows = options.compactMinRows ?? 100_000;
     this.compactRatio = options.compactRatio ?? 4;
+    this.onCommit = options.onCommit;
   }
 
   /**
@@ -294,12 +298,14 @@ export class Journal {
     const start = this.nextSeq;
     const rows = new Array<JournalRow>(n);
     for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
+    const t0 = this.onCommit === undefined ? 0 : performance.now();
     try {
       await this.driver.write({ append: rows, meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }) });
     } catch (e) {
       for (const reject of rejects) reject(e);
       return;
     }
+    this.onCommit?.(n, (performance.now() - t0) / 1000);
     this.nextSeq = start + n;
     this.rows += n;
     this.hash = this.advance(rows);

@@ -1,0 +1,87 @@
+/**
+ * Feeds an instance's metrics from the kernel event bus (DESIGN invariant 4: metrics read the bus).
+ * One subscription with a large buffer; if it ever overflows, the drop count is exported
+ * (aios_observe_events_dropped) rather than hidden. Tenants come from a look-up the composition root
+ * passes in (events name the agent; the agent's tenant is a bounded label, the agent id is not).
+ */
+import type { AgentId, AnyKernelEvent, EventBus, Subscription } from "../core/index.js";
+import type { AiosMetrics } from "./metrics.js";
+
+/** The event types the metrics read. */
+export const METRIC_EVENT_TYPES = [
+  "agent.spawned", "agent.transition", "agent.restarted", "agent.crashed",
+  "syscall.completed", "syscall.denied",
+  "model.call", "sched.granted", "memory.stored",
+] as const;
+
+const TERMINAL = new Set(["completed", "failed", "killed"]);
+
+export interface FeedOptions {
+  /** The tenant of an agent, for per-tenant model figures ("unknown" when the agent is gone). */
+  readonly tenantOf?: (agent: AgentId) => string | undefined;
+  /** Events buffered for the metrics subscriber (default 100,000). */
+  readonly bufferSize?: number;
+}
+
+export function feedMetrics(bus: EventBus, m: AiosMetrics, o: FeedOptions = {}): Subscription {
+  const tenantOf = o.tenantOf ?? (() => undefined);
+  const sub = bus.subscribe({ types: METRIC_EVENT_TYPES }, (e) => apply(m, e, tenantOf), { bufferSize: o.bufferSize ?? 100_000 });
+  m.dropSources.push(sub);
+  return sub;
+}
+
+/** Records one syscall outcome (the door's record stage calls this through the Observer, too). */
+export function recordSyscall(m: AiosMetrics, name: string, outcome: "ok" | "error" | "denied", durationUs: number): void {
+  const labels = { syscall: m.labels.syscall.of(name), outcome };
+  m.syscalls.inc(labels);
+  m.syscallSeconds.observe(labels, durationUs / 1e6);
+  if (name === "MemoryQuery" && outcome === "ok") m.memoryQuerySeconds.observe(durationUs / 1e6);
+}
+
+function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => string | undefined): void {
+  switch (e.type) {
+    case "agent.spawned":
+      m.spawns.inc({ kind: e.data.kind === "llm" || e.data.kind === "code" ? e.data.kind : "other" });
+      return;
+    case "agent.transition": {
+      const { from, to } = e.data;
+      if (from !== "none") m.byState.set(from, Math.max(0, (m.byState.get(from) ?? 0) - 1));
+      m.byState.set(to, (m.byState.get(to) ?? 0) + 1);
+      if (TERMINAL.has(to)) m.exits.inc({ status: to });
+      return;
+    }
+    case "agent.restarted":
+      m.restarts.inc();
+      return;
+    case "agent.crashed":
+      m.crashes.inc();
+      return;
+    case "syscall.completed":
+      // An async syscall reports its start (handle) here; its end is not a door latency.
+      recordSyscall(m, e.data.name, e.data.ok ? "ok" : "error", e.data.durationUs);
+      return;
+    case "syscall.denied":
+      m.syscalls.inc({ syscall: m.labels.syscall.of(e.data.name), outcome: "denied" });
+      m.denials.inc({ syscall: m.labels.syscall.of(e.data.name), code: e.data.code });
+      return;
+    case "model.call": {
+      const d = e.data;
+      const model = m.labels.model.of(d.model);
+      const tenant = m.labels.tenant.of((e.agent === undefined ? undefined : tenantOf(e.agent)) ?? "unknown");
+      m.modelCalls.inc({ model, tenant });
+      m.modelTokens.inc({ model, tenant, type: "input" }, d.promptTokens);
+      m.modelTokens.inc({ model, tenant, type: "output" }, d.completionTokens);
+      if (d.cost > 0) m.modelCost.inc({ model, tenant }, d.cost);
+      m.modelSeconds.observe({ model }, d.durationMs / 1000);
+      return;
+    }
+    case "sched.granted":
+      m.queueWait.observe({ pool: m.labels.pool.of(e.data.pool) }, e.data.waitedMs / 1000);
+      return;
+    case "memory.stored":
+      m.memoryWrites.inc({ op: m.labels.op.of(e.data.op) });
+      return;
+    default:
+      return;
+  }
+}

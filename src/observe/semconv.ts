@@ -1,0 +1,61 @@
+/**
+ * Every span attribute name AIOS writes, in one module. The `gen_ai.*`, `error.*` and `server.*`
+ * names follow the OpenTelemetry semantic conventions (GenAI spans, incubating); a unit test checks
+ * them against a vendored copy of the registry entries (tests/observe/fixtures/semconv-registry.json,
+ * taken from @opentelemetry/semantic-conventions 1.45.0's incubating exports). Names of our own are
+ * under `aios.` and are exempt. Kept as plain strings (the incubating entry point is large and its
+ * names may change between minor versions: the OTel docs recommend copying the ones you use).
+ */
+export const ATTR = {
+  OPERATION_NAME: "gen_ai.operation.name",
+  PROVIDER_NAME: "gen_ai.provider.name",
+  AGENT_ID: "gen_ai.agent.id",
+  AGENT_NAME: "gen_ai.agent.name",
+  AGENT_VERSION: "gen_ai.agent.version",
+  CONVERSATION_ID: "gen_ai.conversation.id",
+  REQUEST_MODEL: "gen_ai.request.model",
+  REQUEST_MAX_TOKENS: "gen_ai.request.max_tokens",
+  REQUEST_TEMPERATURE: "gen_ai.request.temperature",
+  RESPONSE_MODEL: "gen_ai.response.model",
+  RESPONSE_FINISH_REASONS: "gen_ai.response.finish_reasons",
+  RESPONSE_TIME_TO_FIRST_CHUNK: "gen_ai.response.time_to_first_chunk",
+  USAGE_INPUT_TOKENS: "gen_ai.usage.input_tokens",
+  USAGE_OUTPUT_TOKENS: "gen_ai.usage.output_tokens",
+  TOOL_NAME: "gen_ai.tool.name",
+  TOOL_TYPE: "gen_ai.tool.type",
+  TOOL_CALL_ID: "gen_ai.tool.call.id",
+  DATA_SOURCE_ID: "gen_ai.data_source.id",
+  ERROR_TYPE: "error.type",
+} as const;
+
+/** The `gen_ai.operation.name` values we use (well-known values of the registry). */
+export const OPERATION = {
+  CHAT: "chat",
+  EXECUTE_TOOL: "execute_tool",
+  INVOKE_AGENT: "invoke_agent",
+  CREATE_AGENT: "create_agent",
+  RETRIEVAL: "retrieval",
+} as const;
+
+/** AIOS's own attributes. */
+export const AIOS_ATTR = {
+  TENANT: "aios.tenant",
+  SYSCALL: "aios.syscall",
+  DECISION: "aios.decision",
+  SANDBOX: "aios.tool.sandbox",
+  COST: "aios.cost.credits",
+  BACKEND: "aios.model.backend",
+  MEMORY_OP: "aios.memory.op",
+  MEMORY_HITS: "aios.memory.hits",
+  MEMORY_TYPE: "aios.memory.type",
+  CHILD_AGENT_ID: "aios.agent.child_id",
+  STATUS: "aios.agent.status",
+} as const;
+
+export const SPAN = {
+  invokeAgent: (name: string): string => `${OPERATION.INVOKE_AGENT} ${name}`,
+  chat: (model: string): string => `${OPERATION.CHAT} ${model}`,
+  executeTool: (tool: string): string => `${OPERATION.EXECUTE_TOOL} ${tool}`,
+  createAgent: (name: string): string => `${OPERATION.CREATE_AGENT} ${name}`,
+  memory: (op: string): string => `memory ${op}`,
+} as const;

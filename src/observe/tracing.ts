@@ -1,0 +1,209 @@
+/**
+ * Traces of one OS instance, by hand, after the OpenTelemetry GenAI conventions: `invoke_agent {name}`
+ * for an agent's run, and under it `chat {model}` per model call, `execute_tool {tool}` per tool call,
+ * `memory {op}` per memory operation and `create_agent {name}` per spawn. The provider is the
+ * instance's own (never registered globally); spans go to an OTLP/HTTP endpoint when one is
+ * configured, or to the exporter a test hands in.
+ *
+ * Parenting without the door's hooks: a syscall's span is a child of its caller's `invoke_agent`
+ * span, which is opened at the agent's first traced call and closed when the agent ends; an agent
+ * spawned through AgentSpawn gets the spawning call's span as its parent, so a delegation tree is one
+ * trace. A request's span becoming the parent of the recipient's handling needs the trace context to
+ * ride with the message: that is the kernel hook proposed in the module's README section.
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { AgentId } from "../core/index.js";
+import type { Caller } from "./kernel-types.js";
+import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
+import { withSpan } from "./trace-context.js";
+
+export interface TracingOptions {
+  /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  readonly endpoint?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** An exporter of your own (tests: InMemorySpanExporter), exported span by span. */
+  readonly exporter?: SpanExporter;
+  readonly serviceName?: string;
+}
+
+/** What tracing needs from the rest of the system (the observe plugin wires them to the kernel). */
+export interface TracingPorts {
+  /** Calls `cb` once when the agent ends. */
+  readonly onExit?: (agent: AgentId, cb: (status: string) => void) => void;
+  /** The sandbox a tool runs in, when known. */
+  readonly sandboxOf?: (tool: string) => string | undefined;
+}
+
+/** The syscalls that get spans (the rest are bookkeeping with no work of their own to show). */
+export const TRACED_SYSCALLS = [
+  "LlmInvoke", "ToolCall", "AgentSpawn",
+  "MemoryStore", "MemoryQuery", "MemoryGet", "MemoryUpdate", "MemoryHistory", "MemoryLink", "MemoryNeighbors",
+] as const;
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Obj) : {});
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+export class Tracing {
+  readonly provider: BasicTracerProvider;
+  private readonly tracer: Tracer;
+  /** Each live agent's `invoke_agent` span. */
+  private readonly agents = new Map<AgentId, Span>();
+  /** Agents spawned by a traced AgentSpawn: the spawning call's span context, until their first call. */
+  private readonly spawnedBy = new Map<AgentId, SpanContext>();
+
+  constructor(
+    o: TracingOptions,
+    private readonly ports: TracingPorts = {},
+  ) {
+    const processors: SpanProcessor[] = [];
+    if (o.exporter !== undefined) processors.push(new SimpleSpanProcessor(o.exporter));
+    if (o.endpoint !== undefined) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));
+    this.provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ "service.name": o.serviceName ?? "aios" }),
+      spanProcessors: processors,
+    });
+    this.tracer = this.provider.getTracer("aios");
+  }
+
+  /** The caller's `invoke_agent` span, opened at its first traced call. */
+  agentSpan(caller: Caller): Span {
+    const open = this.agents.get(caller.agent);
+    if (open !== undefined) return open;
+    const parent = this.spawnedBy.get(caller.agent);
+    this.spawnedBy.delete(caller.agent);
+    const span = this.tracer.startSpan(
+      SPAN.invokeAgent(caller.name),
+      { kind: SpanKind.INTERNAL, attributes: { [ATTR.OPERATION_NAME]: OPERATION.INVOKE_AGENT, [ATTR.AGENT_ID]: caller.agent, [ATTR.AGENT_NAME]: caller.name, [AIOS_ATTR.TENANT]: caller.tenant } },
+      parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent),
+    );
+    this.agents.set(caller.agent, span);
+    this.ports.onExit?.(caller.agent, (status) => this.endAgent(caller.agent, status));
+    return span;
+  }
+
+  /** Closes an agent's run span (its status: completed, failed, killed). */
+  endAgent(agent: AgentId, status: string): void {
+    const span = this.agents.get(agent);
+    this.spawnedBy.delete(agent);
+    if (span === undefined) return;
+    this.agents.delete(agent);
+    span.setAttribute(AIOS_ATTR.STATUS, status);
+    if (status === "failed") span.setStatus({ code: SpanStatusCode.ERROR, message: "agent failed" });
+    span.end();
+  }
+
+  /** The door's run stage with tracing on: runs a traced syscall's handler inside its span. */
+  readonly around = async <T>(caller: Caller, name: string, args: unknown, run: () => Promise<T>): Promise<T> => {
+    const start = describe(name, args, this.ports.sandboxOf);
+    if (start === undefined) return run();
+    const parent = this.agentSpan(caller);
+    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, trace.setSpan(ROOT_CONTEXT, parent));
+    try {
+      const result = await withSpan(span, run);
+      span.setAttributes(outcome(name, result));
+      if (name === "AgentSpawn") {
+        const child = str(obj(result)["id"]);
+        if (child !== undefined) {
+          span.setAttribute(AIOS_ATTR.CHILD_AGENT_ID, child);
+          this.spawnedBy.set(child as AgentId, span.spanContext());
+        }
+      }
+      return result;
+    } catch (e) {
+      const code = str(obj(e)["code"]) ?? "E_INTERNAL";
+      span.setAttribute(ATTR.ERROR_TYPE, code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      span.end();
+    }
+  };
+
+  /** Ends the open agent spans and flushes every processor. */
+  async shutdown(): Promise<void> {
+    for (const agent of [...this.agents.keys()]) this.endAgent(agent, "running");
+    await this.provider.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+}
+
+interface SpanStart {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly attributes: Attributes;
+}
+
+/** A traced syscall's span name and request attributes; undefined for untraced syscalls. */
+function describe(name: string, args: unknown, sandboxOf: TracingPorts["sandboxOf"]): SpanStart | undefined {
+  const a = obj(args);
+  switch (name) {
+    case "LlmInvoke": {
+      const model = str(a["model"]) ?? "default";
+      const attributes: Attributes = { [ATTR.OPERATION_NAME]: OPERATION.CHAT, [ATTR.REQUEST_MODEL]: model };
+      const maxTokens = num(a["maxTokens"]);
+      const temperature = num(a["temperature"]);
+      if (maxTokens !== undefined) attributes[ATTR.REQUEST_MAX_TOKENS] = maxTokens;
+      if (temperature !== undefined) attributes[ATTR.REQUEST_TEMPERATURE] = temperature;
+      return { name: SPAN.chat(model), kind: SpanKind.CLIENT, attributes };
+    }
+    case "ToolCall": {
+      const tool = str(a["tool"]) ?? "unknown";
+      const sandbox = sandboxOf?.(tool);
+      return {
+        name: SPAN.executeTool(tool),
+        kind: SpanKind.INTERNAL,
+        attributes: { [ATTR.OPERATION_NAME]: OPERATION.EXECUTE_TOOL, [ATTR.TOOL_NAME]: tool, [ATTR.TOOL_TYPE]: "function", ...(sandbox === undefined ? {} : { [AIOS_ATTR.SANDBOX]: sandbox }) },
+      };
+    }
+    case "AgentSpawn": {
+      const spec = obj(a["spec"]);
+      const child = str(spec["name"]) ?? "agent";
+      return { name: SPAN.createAgent(child), kind: SpanKind.INTERNAL, attributes: { [ATTR.OPERATION_NAME]: OPERATION.CREATE_AGENT, [ATTR.AGENT_NAME]: child } };
+    }
+    default: {
+      if (!name.startsWith("Memory")) return undefined;
+      const op = name.slice("Memory".length).toLowerCase();
+      const type = str(a["type"]);
+      return {
+        name: SPAN.memory(op),
+        kind: SpanKind.INTERNAL,
+        attributes: { [AIOS_ATTR.MEMORY_OP]: op, ...(op === "query" ? { [ATTR.OPERATION_NAME]: OPERATION.RETRIEVAL } : {}), ...(type === undefined ? {} : { [AIOS_ATTR.MEMORY_TYPE]: type }) },
+      };
+    }
+  }
+}
+
+/** Attributes read from a traced syscall's result. */
+function outcome(name: string, result: unknown): Attributes {
+  const r = obj(result);
+  if (name === "LlmInvoke") {
+    const usage = obj(r["usage"]);
+    const out: Attributes = {};
+    const model = str(r["model"]);
+    const finish = str(r["finishReason"]);
+    const input = num(usage["promptTokens"]);
+    const output = num(usage["completionTokens"]);
+    const cost = num(r["cost"]);
+    const backend = str(r["backend"]);
+    if (model !== undefined) out[ATTR.RESPONSE_MODEL] = model;
+    if (finish !== undefined) out[ATTR.RESPONSE_FINISH_REASONS] = [finish];
+    if (input !== undefined) out[ATTR.USAGE_INPUT_TOKENS] = input;
+    if (output !== undefined) out[ATTR.USAGE_OUTPUT_TOKENS] = output;
+    if (cost !== undefined) out[AIOS_ATTR.COST] = cost;
+    if (backend !== undefined) out[AIOS_ATTR.BACKEND] = backend;
+    return out;
+  }
+  if (name === "MemoryQuery") {
+    const hits = r["hits"];
+    return Array.isArray(hits) ? { [AIOS_ATTR.MEMORY_HITS]: hits.length } : {};
+  }
+  return {};
+}

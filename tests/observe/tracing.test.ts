@@ -1,0 +1,160 @@
+/**
+ * One LLM agent run traced end to end on a real booted OS (SDK boot with a data directory): the
+ * model is the OpenAI-compatible provider talking to a scripted server on loopback (five calls of the
+ * tool `add`, then a final answer), spans are collected by an in-memory exporter. The run is one
+ * connected tree — `invoke_agent adder` with six `chat scripted` and five `execute_tool add` children
+ * — each model request carried a W3C traceparent naming its own chat span, the GenAI attributes are
+ * set, and an agent spawned by another agent's AgentSpawn joins the spawner's trace. With tracing off
+ * no span is made and no traceparent is sent.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { silentLogger } from "../../src/core/index.js";
+import type { AgentLogic } from "../../src/kernel/index.js";
+import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { defineTool } from "../../src/tools/index.js";
+import { Loopback, json, type Received } from "../models/http-fixture.js";
+
+const server = new Loopback();
+let dir: string;
+let os: AiosSystem | undefined;
+
+/** The OpenAI wire format: five tool calls to `add` (running sum), then the answer. */
+function answer(req: Received): unknown {
+  const toolResults = (req.body.messages as { role: string; content: string }[]).filter((m) => m.role === "tool").map((m) => Number(m.content));
+  const base = { id: `cmpl-${server.received.length}`, object: "chat.completion", model: "scripted-1", usage: { prompt_tokens: 20 + toolResults.length, completion_tokens: 7 } };
+  if (toolResults.length < 5) {
+    const args = JSON.stringify({ a: toolResults.at(-1) ?? 0, b: 1 });
+    return { ...base, choices: [{ index: 0, finish_reason: "tool_calls", message: { role: "assistant", content: null, tool_calls: [{ id: `call_${toolResults.length}`, type: "function", function: { name: "add", arguments: args } }] } }] };
+  }
+  return { ...base, choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: `the sum is ${toolResults.at(-1)}` } }] };
+}
+
+const addTool = defineTool({
+  name: "add",
+  description: "adds two numbers",
+  input: z.strictObject({ a: z.number(), b: z.number() }),
+  sideEffect: false,
+  requires: () => [],
+  execute: async ({ a, b }) => a + b,
+});
+
+const spec = { name: "adder", kind: "llm" as const, model: "scripted", instructions: "Add.", tools: ["add"], capabilities: ["tool:add#call", "llm:*#invoke"] };
+
+/** Spawns an adder through AgentSpawn, asks it to start and replies with its id once it answered. */
+const parent: AgentLogic<null, unknown> = {
+  init: () => null,
+  async receive(state, _msg, ctx) {
+    const { id } = await ctx.sys.AgentSpawn({ spec: { ...spec, name: "child-adder", goal: "add" } });
+    await ctx.request(id, { type: "start" });
+    ctx.reply(id);
+    return state;
+  },
+};
+
+async function start(tracing: boolean): Promise<{ os: AiosSystem; exporter: InMemorySpanExporter }> {
+  const exporter = new InMemorySpanExporter();
+  os = await boot({
+    dataDir: join(dir, `data-${tracing ? "on" : "off"}-${Date.now()}`),
+    logger: silentLogger,
+    logics: { parent },
+    models: { scripted: { provider: "openai", baseURL: `${server.url}/v1`, apiKey: "sk-test", model: "scripted-1" } },
+    subsystems: { embedder: false, ...(tracing ? { observe: { tracing: { exporter } } } : {}) },
+  });
+  os.tools.register(addTool);
+  return { os, exporter };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "aios-trace-"));
+  await server.start();
+  server.handle = (req, res) => json(res, 200, answer(req));
+});
+afterEach(async () => {
+  await os?.shutdown();
+  os = undefined;
+  server.received.length = 0;
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The exporter is read before shutdown (an in-memory exporter forgets its spans when shut down). */
+async function flushed(os: AiosSystem): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await os.subsystems.observe?.tracing?.forceFlush();
+}
+
+const byName = (spans: readonly ReadableSpan[], prefix: string): ReadableSpan[] => spans.filter((s) => s.name.startsWith(prefix));
+
+describe("observe: traces of an LLM agent run", () => {
+  it("makes one connected tree: invoke_agent over six chat and five execute_tool spans, traceparent on every model request", async () => {
+    const { os, exporter } = await start(true);
+    const result = await os.run(spec, { goal: "count to five" });
+    expect(result.text).toBe("the sum is 5");
+    await flushed(os);
+    const spans = exporter.getFinishedSpans();
+    const roots = byName(spans, "invoke_agent ");
+    expect(roots.map((s) => s.name)).toEqual(["invoke_agent adder"]);
+    const root = roots[0] as ReadableSpan;
+    const chats = byName(spans, "chat ");
+    const tools = byName(spans, "execute_tool ");
+    expect(chats).toHaveLength(6);
+    expect(tools).toHaveLength(5);
+    for (const s of [...chats, ...tools]) {
+      expect(s.spanContext().traceId).toBe(root.spanContext().traceId);
+      expect(s.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+      expect(s.startTime[0] * 1e9 + s.startTime[1]).toBeGreaterThanOrEqual(root.startTime[0] * 1e9 + root.startTime[1]);
+    }
+    expect(root.parentSpanContext).toBeUndefined();
+    expect(root.attributes["gen_ai.operation.name"]).toBe("invoke_agent");
+    expect(root.attributes["gen_ai.agent.name"]).toBe("adder");
+    expect(root.attributes["aios.agent.status"]).toBe("killed"); // os.run ends its agent once it answered
+
+    const chat = chats[0] as ReadableSpan;
+    expect(chat.name).toBe("chat scripted");
+    expect(chat.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat", "gen_ai.request.model": "scripted", "gen_ai.response.model": "scripted-1",
+      "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 7, "gen_ai.response.finish_reasons": ["tool_calls"],
+    });
+    expect((chats[5] as ReadableSpan).attributes["gen_ai.response.finish_reasons"]).toEqual(["stop"]);
+    expect((tools[0] as ReadableSpan).attributes).toMatchObject({ "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "add", "aios.decision": "allowed" });
+
+    // Every model request carried the traceparent of the chat span it ran under.
+    expect(server.received).toHaveLength(6);
+    const sent = server.received.map((r) => r.headers["traceparent"]);
+    expect(sent).toEqual(chats.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`));
+  });
+
+  it("puts an agent spawned through AgentSpawn under the spawning call's span", async () => {
+    const { os, exporter } = await start(true);
+    const p = await os.spawn({ name: "parent", kind: "code", logic: "parent", capabilities: ["agent#spawn", "agent:*#send", "tool:add#call", "llm:*#invoke"] });
+    const child = (await os.request(p, "go")) as string;
+    await os.kill(child);
+    await os.kill(p);
+    await flushed(os);
+    const spans = exporter.getFinishedSpans();
+    const create = byName(spans, "create_agent ")[0];
+    const childRun = spans.find((s) => s.name === "invoke_agent child-adder");
+    const parentRun = spans.find((s) => s.name === "invoke_agent parent");
+    expect(create?.parentSpanContext?.spanId).toBe(parentRun?.spanContext().spanId);
+    expect(childRun?.parentSpanContext?.spanId).toBe(create?.spanContext().spanId);
+    expect(childRun?.spanContext().traceId).toBe(parentRun?.spanContext().traceId);
+    expect(spans.filter((s) => s.parentSpanContext?.spanId === childRun?.spanContext().spanId)).toHaveLength(11);
+  });
+
+  it("makes no spans and sends no traceparent when tracing is off", async () => {
+    const { os, exporter } = await start(false);
+    expect(os.subsystems.observe?.tracing).toBeUndefined();
+    expect(os.subsystems.observe?.observer.around).toBeUndefined();
+    await os.run(spec, { goal: "count to five" });
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(server.received).toHaveLength(6);
+    for (const r of server.received) expect(r.headers["traceparent"]).toBeUndefined();
+  });
+});
