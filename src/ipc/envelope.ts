@@ -10,7 +10,17 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import { canonicalJson } from "./canonical.js";
 
-export const PERFORMATIVES = ["request", "inform", "query", "propose", "accept", "reject", "failure", "event", "stream"] as const;
+/**
+ * FIPA-style performatives. The Contract Net protocol (planner/market) uses `cfp` (call for
+ * proposals) -> `propose` | `refuse` -> `accept-proposal` | `reject-proposal` -> `inform-done` |
+ * `failure`; `propose` and `failure` are shared with the general set.
+ */
+export const PERFORMATIVES = [
+  "request", "inform", "query", "propose", "accept", "reject", "failure", "event", "stream",
+  "cfp", "refuse", "accept-proposal", "reject-proposal", "inform-done",
+] as const;
+/** The Contract Net performatives, in protocol order. */
+export const CONTRACT_NET_PERFORMATIVES = ["cfp", "propose", "refuse", "accept-proposal", "reject-proposal", "inform-done", "failure"] as const satisfies readonly (typeof PERFORMATIVES)[number][];
 export type Performative = (typeof PERFORMATIVES)[number];
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;

@@ -15,7 +15,7 @@ export { Ipc, type IpcOptions, type SendSpec, type SendResult, type Contract } f
 export { ipcPlugin, ipcOfKernel, type IpcPlugin, type IpcPluginOptions } from "./plugin.js";
 export { ipcSyscalls } from "./syscalls.js";
 export { streamSyscalls } from "./stream-syscalls.js";
-export { PERFORMATIVES, DEFAULT_MAX_PAYLOAD_BYTES, EnvelopeSchema, parseEnvelope, encodePayload, signingBytes, type Envelope, type Performative, type MessageSignature } from "./envelope.js";
+export { PERFORMATIVES, CONTRACT_NET_PERFORMATIVES, DEFAULT_MAX_PAYLOAD_BYTES, EnvelopeSchema, parseEnvelope, encodePayload, signingBytes, type Envelope, type Performative, type MessageSignature } from "./envelope.js";
 export { canonicalJson } from "./canonical.js";
 export { SchemaRegistry } from "./schemas.js";
 export { SignaturePolicy, keysFromIdentities, signEnvelope, checkSignature, type MessageKeys, type SignatureMode, type SignaturePolicyConfig } from "./signing.js";

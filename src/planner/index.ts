@@ -6,6 +6,7 @@
  */
 // ledger + market (planner-ledger)
 export * from "./ledger/index.js";
+export * from "./market/index.js";
 // end ledger + market
 // --- planner-rep: graph, reputation, critic ---
 export * from "./graph/index.js";

@@ -95,22 +95,24 @@ export class LedgerStore {
   private readonly s;
 
   constructor(path: string) {
+    let db: Database.Database | undefined;
     try {
-      this.db = new Database(path, { timeout: 1000 });
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = FULL");
-      this.db.defaultSafeIntegers(true);
-      this.db.exec(SCHEMA_SQL);
+      db = new Database(path, { timeout: 1000 });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      db.defaultSafeIntegers(true);
+      // One transaction for the schema and its version row: one fsync, not one per statement.
+      db.exec(`BEGIN IMMEDIATE; ${SCHEMA_SQL} INSERT OR IGNORE INTO ledger_meta (key, value) VALUES ('schema', '${SCHEMA_VERSION}'); COMMIT;`);
+      this.db = db;
     } catch (e) {
+      if (db?.open === true) db.close();
       throw new AiosError("E_STORAGE", `cannot open the ledger database ${path}`, { cause: e, details: { path } });
     }
     const v = (this.db.prepare("SELECT value FROM ledger_meta WHERE key = 'schema'").get() as { value: string } | undefined)?.value;
-    if (v === undefined) this.db.prepare("INSERT INTO ledger_meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-    else if (Number(v) > SCHEMA_VERSION) {
+    if (Number(v) > SCHEMA_VERSION) {
       this.db.close();
       throw new AiosError("E_SCHEMA_VERSION", `ledger database schema ${v} is newer than this build's ${SCHEMA_VERSION}`, { details: { path } });
     }
-    const db = this.db;
     this.s = {
       account: db.prepare("SELECT * FROM ledger_accounts WHERE id = ?"),
       accounts: db.prepare("SELECT * FROM ledger_accounts ORDER BY id"),
