@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AiosError, SimulatedClock, type AgentId, type TenantId } from "../../src/core/index.js";
+import { SimulatedClock, type AgentId, type AiosError, type TenantId } from "../../src/core/index.js";
 import type { Caller, SyscallCall, SyscallDef } from "../../src/kernel/index.js";
 import { Escrow, Ledger, Market, escrowAccountId, marketSyscalls, reputationScore, type ContractNetMessage } from "../../src/planner/index.js";
 
@@ -150,7 +150,7 @@ describe("market syscalls", () => {
   const run = async (name: string, raw: unknown, agent: string): Promise<unknown> => {
     const d = def(name);
     const args = d.parse(raw);
-    return d.handler(args as never, caller(agent));
+    return d.handler(args, caller(agent));
   };
 
   it("name the bad field, ask for the documented capabilities and run end to end", async () => {
@@ -168,7 +168,7 @@ describe("market syscalls", () => {
       { resource: "market:t1", action: "post" },
       { resource: "ledger:boss", action: "debit" },
     ]);
-    expect(def("LedgerBalance").requires({ account: "boss" } as never, caller("x").caller)).toEqual([{ resource: "ledger:boss", action: "read" }]);
+    expect(def("LedgerBalance").requires({ account: "boss" }, caller("x").caller)).toEqual([{ resource: "ledger:boss", action: "read" }]);
     await run("MarketPost", postArgs, "boss-agent");
     await run("MarketBid", { taskId: "t1", account: "acct-w1", price: "1500000", quality: 0.8, timeMs: 100 }, "w1");
     expect(await run("MarketAward", { taskId: "t1" }, "boss-agent")).toEqual({ awards: { t1: { worker: "w1", account: "acct-w1", price: "1500000", reservation: "task:t1" } } });

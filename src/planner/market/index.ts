@@ -6,6 +6,6 @@
 export { OrderBook, type OrderBookOptions, type OrderView } from "./order-book.js";
 export { CallAuction, type AuctionFill, type AuctionResult } from "./call-auction.js";
 export type { Fill, OrderInput, PlaceResult, PlaceStatus, Side, StpMode, TimeInForce } from "./types.js";
-export { Market, type MarketOptions, type TaskPost, type BidInput, type TaskView, type TaskStatus, type Award, type ContractNetMessage, type ContractNetPerformative } from "./market.js";
+export { Market, type MarketOptions, type MarketTaskPost, type BidInput, type MarketTaskView, type MarketTaskStatus, type Award, type ContractNetMessage, type ContractNetPerformative } from "./market.js";
 export { priceScore, reputationScore, type ScoreFn, type BidView } from "./scoring.js";
-export { marketSyscalls, taskJson, balanceJson, type TaskJson, type AwardJson, type BalanceJson, type TransferJson } from "./syscalls.js";
+export { marketSyscalls, marketTaskJson, balanceJson, type MarketTaskJson, type AwardJson, type BalanceJson, type TransferJson } from "./syscalls.js";

@@ -35,7 +35,7 @@ export interface ContractNetMessage {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-export interface TaskPost {
+export interface MarketTaskPost {
   readonly taskId: string;
   /** The posting agent (it cannot bid on its own task). */
   readonly poster: string;
@@ -56,9 +56,9 @@ export interface BidInput extends BidView {
   readonly account: string;
 }
 
-export type TaskStatus = "open" | "awarded" | "done" | "settled" | "refunded" | "expired" | "failed";
+export type MarketTaskStatus = "open" | "awarded" | "done" | "settled" | "refunded" | "expired" | "failed";
 
-const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+const TRANSITIONS: Readonly<Record<MarketTaskStatus, readonly MarketTaskStatus[]>> = {
   open: ["awarded"],
   awarded: ["done", "failed", "refunded", "expired"],
   done: ["settled", "refunded", "expired"],
@@ -76,8 +76,8 @@ export interface Award {
   readonly reservation: string;
 }
 
-export interface TaskView extends TaskPost {
-  readonly status: TaskStatus;
+export interface MarketTaskView extends MarketTaskPost {
+  readonly status: MarketTaskStatus;
   readonly bids: readonly BidInput[];
   readonly refusals: readonly string[];
   readonly award?: Award;
@@ -87,8 +87,8 @@ export interface TaskView extends TaskPost {
 }
 
 interface Task {
-  readonly post: TaskPost;
-  status: TaskStatus;
+  readonly post: MarketTaskPost;
+  status: MarketTaskStatus;
   readonly bids: BidInput[];
   readonly refusals: string[];
   award?: Award;
@@ -126,7 +126,7 @@ export class Market {
     });
   }
 
-  post(p: TaskPost): TaskView {
+  post(p: MarketTaskPost): MarketTaskView {
     const bad = (path: string, why: string): never => {
       throw new AiosError("E_INVALID_ARG", `market post: ${path}: ${why}`, { details: { path } });
     };
@@ -142,7 +142,7 @@ export class Market {
     return this.view(t);
   }
 
-  bid(b: BidInput): TaskView {
+  bid(b: BidInput): MarketTaskView {
     const t = this.open(b.taskId, "bid");
     const bad = (code: "E_INVALID_ARG" | "E_QUOTA" | "E_TIMEOUT" | "E_CONFLICT" | "E_POLICY", path: string, why: string): never => {
       throw new AiosError(code, `market bid on ${b.taskId}: ${path}: ${why}`, { retryable: false, details: { path, task: b.taskId } });
@@ -213,7 +213,7 @@ export class Market {
   }
 
   /** The awarded worker reports the work done (inform-done). */
-  done(taskId: string, worker: string, result?: unknown): TaskView {
+  done(taskId: string, worker: string, result?: unknown): MarketTaskView {
     const t = this.awarded(taskId, worker);
     this.move(t, "done");
     t.result = result;
@@ -222,7 +222,7 @@ export class Market {
   }
 
   /** The awarded worker gives up (failure): the reservation is voided. */
-  fail(taskId: string, worker: string, reason: string): TaskView {
+  fail(taskId: string, worker: string, reason: string): MarketTaskView {
     const t = this.awarded(taskId, worker);
     this.opts.escrow.refund(reservationId(taskId));
     this.move(t, "failed");
@@ -231,7 +231,7 @@ export class Market {
   }
 
   /** The poster's verdict: accept posts `amount` (default all) to the worker, reject voids. */
-  verdict(taskId: string, v: { accept: boolean; amount?: bigint }): TaskView {
+  verdict(taskId: string, v: { accept: boolean; amount?: bigint }): MarketTaskView {
     const t = this.get(taskId);
     if (t.award === undefined || (t.status !== "done" && (v.accept || t.status !== "awarded"))) {
       throw new AiosError("E_ILLEGAL_TRANSITION", `market verdict on ${taskId}: taskId: the task is ${t.status}${v.accept ? "; only a done task can be accepted" : ""}`, { details: { path: "taskId", status: t.status } });
@@ -242,11 +242,11 @@ export class Market {
     return this.view(t);
   }
 
-  task(taskId: string): TaskView | undefined {
+  task(taskId: string): MarketTaskView | undefined {
     const t = this.tasks.get(taskId);
     return t === undefined ? undefined : this.view(t);
   }
-  list(): TaskView[] {
+  list(): MarketTaskView[] {
     return [...this.tasks.values()].map((t) => this.view(t));
   }
   close(): void {
@@ -281,14 +281,14 @@ export class Market {
     if (t.award?.worker !== worker) throw new AiosError("E_CAP_DENIED", `market: worker: ${worker} was not awarded task ${taskId}`, { details: { path: "worker" } });
     return t;
   }
-  private move(t: Task, to: TaskStatus): void {
+  private move(t: Task, to: MarketTaskStatus): void {
     if (!TRANSITIONS[t.status].includes(to)) throw new AiosError("E_ILLEGAL_TRANSITION", `market: task ${t.post.taskId} cannot go from ${t.status} to ${to}`, { details: { path: "taskId" } });
     t.status = to;
   }
   private send(t: Task, performative: ContractNetPerformative, from: string, to: string | undefined, payload: Record<string, unknown>): void {
     this.opts.notify?.({ performative, taskId: t.post.taskId, from, ...(to === undefined ? {} : { to }), payload });
   }
-  private view(t: Task): TaskView {
+  private view(t: Task): MarketTaskView {
     return {
       ...t.post, status: t.status, bids: [...t.bids], refusals: [...t.refusals],
       ...(t.award === undefined ? {} : { award: t.award }), ...(t.result === undefined ? {} : { result: t.result }), ...(t.paid === undefined ? {} : { paid: t.paid }),

@@ -19,24 +19,24 @@ import { z } from "zod";
 import { AiosError, type Clock } from "../../core/index.js";
 import type { SyscallArgs, SyscallDef, SyscallName } from "../../kernel/index.js";
 import type { Account, Ledger, Transfer } from "../ledger/index.js";
-import type { Award, Market, TaskView } from "./market.js";
+import type { Award, Market, MarketTaskView } from "./market.js";
 
 /** JSON shapes: bigints as decimal strings. */
 export interface AwardJson { worker: string; account: string; price: string; reservation: string }
-export interface TaskJson { taskId: string; poster: string; status: string; budget: string; deadline: number; bids: { worker: string; price: string; quality: number; timeMs: number }[]; award?: AwardJson; paid?: string }
+export interface MarketTaskJson { taskId: string; poster: string; status: string; budget: string; deadline: number; bids: { worker: string; price: string; quality: number; timeMs: number }[]; award?: AwardJson; paid?: string }
 export interface BalanceJson { account: string; ledger: string; debitsPending: string; debitsPosted: string; creditsPending: string; creditsPosted: string; available: string }
 export interface TransferJson { id: string; debitAccountId: string; creditAccountId: string; amount: string; pendingId?: string; flags: string[]; timestamp: number; seq: number }
 
 declare module "../../kernel/syscalls.js" {
   interface SyscallMap {
-    MarketPost: { args: { taskId: string; payer: string; ledger: string; budget: string; deadlineMs: number; workTimeoutMs: number; description?: string }; result: TaskJson };
-    MarketBid: { args: { taskId: string; account: string; price: string; quality: number; timeMs: number }; result: TaskJson };
+    MarketPost: { args: { taskId: string; payer: string; ledger: string; budget: string; deadlineMs: number; workTimeoutMs: number; description?: string }; result: MarketTaskJson };
+    MarketBid: { args: { taskId: string; account: string; price: string; quality: number; timeMs: number }; result: MarketTaskJson };
     MarketRefuse: { args: { taskId: string; reason?: string }; result: { refused: true } };
     MarketAward: { args: { taskId?: string; taskIds?: string[] }; result: { awards: Record<string, AwardJson> } };
-    MarketDone: { args: { taskId: string; result?: unknown }; result: TaskJson };
-    MarketFail: { args: { taskId: string; reason: string }; result: TaskJson };
-    MarketVerdict: { args: { taskId: string; accept: boolean; amount?: string }; result: TaskJson };
-    MarketTask: { args: { taskId: string }; result: TaskJson };
+    MarketDone: { args: { taskId: string; result?: unknown }; result: MarketTaskJson };
+    MarketFail: { args: { taskId: string; reason: string }; result: MarketTaskJson };
+    MarketVerdict: { args: { taskId: string; accept: boolean; amount?: string }; result: MarketTaskJson };
+    MarketTask: { args: { taskId: string }; result: MarketTaskJson };
     LedgerBalance: { args: { account: string }; result: BalanceJson };
     LedgerTransfers: { args: { account: string; after?: number; limit?: number }; result: { transfers: TransferJson[] } };
   }
@@ -62,7 +62,7 @@ function parser<N extends SyscallName & keyof typeof schemas>(name: N): (raw: un
     const r = schemas[name].safeParse(raw);
     if (r.success) {
       // zod marks absent optionals `| undefined`; SyscallMap's shapes omit them — same data.
-      return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined)) as SyscallArgs<N>;
+      return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined));
     }
     const i = r.error.issues[0];
     const path = i?.path.map(String).join(".") || "(args)";
@@ -71,7 +71,7 @@ function parser<N extends SyscallName & keyof typeof schemas>(name: N): (raw: un
 }
 
 const awardJson = (a: Award): AwardJson => ({ worker: a.worker, account: a.account, price: a.price.toString(), reservation: a.reservation });
-export function taskJson(t: TaskView): TaskJson {
+export function marketTaskJson(t: MarketTaskView): MarketTaskJson {
   return {
     taskId: t.taskId, poster: t.poster, status: t.status, budget: t.budget.toString(), deadline: t.deadline,
     bids: t.bids.map((b) => ({ worker: b.worker, price: b.price.toString(), quality: b.quality, timeMs: b.timeMs })),
@@ -99,7 +99,7 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
     requires: (a) => [cap(a.taskId, "post"), { resource: `ledger:${a.payer}`, action: "debit" }],
     sideEffect: true,
     handler: (a, call) =>
-      taskJson(market.post({
+      marketTaskJson(market.post({
         taskId: a.taskId, poster: call.caller.agent, payer: a.payer, ledger: a.ledger, budget: BigInt(a.budget), deadline: clock.now() + a.deadlineMs,
         workTimeoutMs: a.workTimeoutMs, ...(a.description === undefined ? {} : { description: a.description }),
       })),
@@ -109,7 +109,7 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
     parse: parser("MarketBid"),
     requires: (a) => [cap(a.taskId, "bid")],
     sideEffect: true,
-    handler: (a, call) => taskJson(market.bid({ taskId: a.taskId, worker: call.caller.agent, account: a.account, price: BigInt(a.price), quality: a.quality, timeMs: a.timeMs })),
+    handler: (a, call) => marketTaskJson(market.bid({ taskId: a.taskId, worker: call.caller.agent, account: a.account, price: BigInt(a.price), quality: a.quality, timeMs: a.timeMs })),
   };
   const refuse: SyscallDef<"MarketRefuse"> = {
     name: "MarketRefuse",
@@ -137,21 +137,21 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
     parse: parser("MarketDone"),
     requires: (a) => [cap(a.taskId, "bid")],
     sideEffect: true,
-    handler: (a, call) => taskJson(market.done(a.taskId, call.caller.agent, a.result)),
+    handler: (a, call) => marketTaskJson(market.done(a.taskId, call.caller.agent, a.result)),
   };
   const fail: SyscallDef<"MarketFail"> = {
     name: "MarketFail",
     parse: parser("MarketFail"),
     requires: (a) => [cap(a.taskId, "bid")],
     sideEffect: true,
-    handler: (a, call) => taskJson(market.fail(a.taskId, call.caller.agent, a.reason)),
+    handler: (a, call) => marketTaskJson(market.fail(a.taskId, call.caller.agent, a.reason)),
   };
   const verdict: SyscallDef<"MarketVerdict"> = {
     name: "MarketVerdict",
     parse: parser("MarketVerdict"),
     requires: (a) => [cap(a.taskId, "verdict")],
     sideEffect: true,
-    handler: (a) => taskJson(market.verdict(a.taskId, { accept: a.accept, ...(a.amount === undefined ? {} : { amount: BigInt(a.amount) }) })),
+    handler: (a) => marketTaskJson(market.verdict(a.taskId, { accept: a.accept, ...(a.amount === undefined ? {} : { amount: BigInt(a.amount) }) })),
   };
   const task: SyscallDef<"MarketTask"> = {
     name: "MarketTask",
@@ -161,7 +161,7 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
     handler: (a) => {
       const t = market.task(a.taskId);
       if (t === undefined) throw new AiosError("E_NOT_FOUND", `MarketTask: taskId: no task ${a.taskId}`, { details: { path: "taskId" } });
-      return taskJson(t);
+      return marketTaskJson(t);
     },
   };
   const balance: SyscallDef<"LedgerBalance"> = {
