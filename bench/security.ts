@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RealClock, type AgentId, type TenantId } from "../src/core/index.js";
-import type { Caller } from "../src/kernel/index.js";
+import type { Caller } from "../src/abi/index.js";
 import { Security, type Scheme } from "../src/security/index.js";
 import { percentile, type Emit, type Suite } from "./harness.js";
 

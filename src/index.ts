@@ -3,6 +3,8 @@
  *   import { boot } from "aios";
  *   const os = await boot({ dataDir: ".aios" });
  */
+export * from "./abi/index.js";
+export * from "./capability/index.js";
 export * from "./kernel/index.js";
 export * from "./core/index.js";
 // The full boot (with the embedded default stack) shadows the kernel's bare one.

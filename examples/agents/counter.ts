@@ -6,7 +6,7 @@
  * the state. The logic is a module (not an object) so a new kernel can find it after a crash.
  */
 import { z } from "zod";
-import type { AgentLogic } from "../../src/kernel/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
 
 export const CounterStateSchema = z.object({
   count: z.number().int(),

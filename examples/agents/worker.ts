@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { isAiosError, type AgentId } from "../../src/core/index.js";
-import type { AgentLogic } from "../../src/kernel/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
 
 const Msg = z.discriminatedUnion("type", [
   z.object({ type: z.literal("square"), n: z.number() }),

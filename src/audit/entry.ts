@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type { AnyKernelEvent } from "../core/index.js";
-import type { AuditRecord } from "../kernel/index.js";
+import type { AuditRecord } from "../abi/index.js";
 
 export type AuditKind = "syscall" | "lifecycle" | "audit";
 

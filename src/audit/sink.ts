@@ -6,7 +6,7 @@
  */
 import type { EventBus, Logger, Subscription } from "../core/index.js";
 import { silentLogger, toAiosError } from "../core/index.js";
-import type { AuditRecord, AuditSink } from "../kernel/index.js";
+import type { AuditRecord, AuditSink } from "../abi/index.js";
 import { lifecycleContent, syscallContent } from "./entry.js";
 import type { AuditLog } from "./log.js";
 

@@ -7,7 +7,7 @@
  * answer is printed; without one, a daemon run prints the id and an in-process run waits for the
  * agent to end. --follow prints the agent's events meanwhile.
  */
-import { isTerminal, loadSpecFile, type AgentSpec } from "../kernel/index.js";
+import { isTerminal, loadSpecFile, type AgentSpec } from "../abi/index.js";
 import { ControlPlane, type ControlApi } from "../gateway/index.js";
 import type { AnyKernelEvent } from "../core/index.js";
 import type { CliContext } from "./context.js";

@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { AiosError, type AgentId, type AnyKernelEvent } from "../core/index.js";
-import { loadSpecFile, parseSpec, type AgentInfo, type AgentSpec, type Escalation, type TreeNode } from "../kernel/index.js";
+import { loadSpecFile, parseSpec, type AgentSpec } from "../abi/index.js";
+import { type AgentInfo, type Escalation, type TreeNode } from "../kernel/index.js";
 import { auditVerifyCommand } from "../audit/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
 import type { AiosSystem } from "../sdk/index.js";

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { AgentLogic } from "../kernel/index.js";
+import type { AgentLogic } from "../abi/index.js";
 import type { Ipc } from "./ipc.js";
 import { composePipeline, type Pipeline } from "./pipeline.js";
 

@@ -10,7 +10,8 @@
  * last handled messages (store SEEN_WINDOW), so a redelivered message is still dropped after a restart.
  */
 import { Identities, MemoryKeyStore } from "../security/index.js";
-import { isTerminal, type Kernel, type Plugin } from "../kernel/index.js";
+import { isTerminal } from "../abi/index.js";
+import { type Kernel, type Plugin } from "../kernel/index.js";
 import { adaptEmbedder, type IntentEmbedder } from "./intents.js";
 import { Ipc, type IpcOptions } from "./ipc.js";
 import { pipelineLogic } from "./pipeline-agent.js";

@@ -15,11 +15,12 @@
  */
 import { z } from "zod";
 import { AiosError, isAiosError } from "../core/index.js";
-import { zodArgs, type ArgParser, type CapabilityRequest, type Kernel, type SyscallDef } from "../kernel/index.js";
+import { zodArgs, type ArgParser, type CapabilityRequest, type SyscallDef } from "../abi/index.js";
+import { type Kernel } from "../kernel/index.js";
 import type { Ipc } from "./ipc.js";
 
 // SyscallMap is augmented where it is declared (kernel/index.ts re-exports it as a type, which cannot be merged into).
-declare module "../kernel/syscalls.js" {
+declare module "../abi/syscalls.js" {
   interface SyscallMap {
     StreamOpen: { args: { to: string; window?: number; schema?: string }; result: { stream: string } };
     StreamWrite: { args: { stream: string; chunk: unknown }; result: { seq: number } };

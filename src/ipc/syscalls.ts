@@ -10,7 +10,8 @@
  */
 import { z } from "zod";
 import { AiosError, isAiosError } from "../core/index.js";
-import { zodArgs, type ArgParser, type Kernel, type SemanticRecvResult, type SemanticSendArgs, type SyscallDef } from "../kernel/index.js";
+import { zodArgs, type ArgParser, type SemanticRecvResult, type SemanticSendArgs, type SyscallDef } from "../abi/index.js";
+import { type Kernel } from "../kernel/index.js";
 import { PERFORMATIVES, type Envelope } from "./envelope.js";
 import type { Ipc, SendSpec } from "./ipc.js";
 import { streamSyscalls } from "./stream-syscalls.js";

@@ -4,7 +4,7 @@
  * `retainMs` passes, so an abandoned handle does not leak.
  */
 import { AiosError, toAiosError, type AgentId, type Clock, type HandleId, type IdGenerator } from "../core/index.js";
-import type { AsyncResultState } from "./syscalls.js";
+import type { AsyncResultState } from "../abi/index.js";
 
 interface Entry {
   readonly owner: AgentId;

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { createLogger, type Clock, type IdGenerator, type Logger } from "../core/index.js";
 import { Kernel } from "./kernel.js";
-import type { AgentLogic } from "./logic.js";
+import type { AgentLogic } from "../abi/index.js";
 import type { Plugin } from "./plugin.js";
 import { Aios } from "./sdk.js";
 import { restoreAgents } from "./recovery.js";

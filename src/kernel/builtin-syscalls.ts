@@ -3,21 +3,9 @@
  * subsystems register theirs (ToolCall, LlmInvoke, MemoryStore, CapGrant, ...) through plugins.
  */
 import { z } from "zod";
-import { AiosError, toAiosError } from "../core/index.js";
+import { AiosError } from "../core/index.js";
 import type { Kernel } from "./kernel.js";
-import type { ArgParser, Caller, SyscallDef } from "./syscalls.js";
-import { coveredBy, parseCapability, type Capability } from "../security/index.js";
-
-/** Wraps a zod schema as an ArgParser that throws E_INVALID_ARG naming the field. */
-export function zodArgs<T>(syscall: string, schema: z.ZodType<T>): ArgParser<T> {
-  return (raw) => {
-    const r = schema.safeParse(raw);
-    if (r.success) return r.data;
-    const i = r.error.issues[0];
-    const path = i?.path.map(String).join(".") || "(args)";
-    throw new AiosError("E_INVALID_ARG", `${syscall}: ${path}: ${i?.message ?? "invalid"}`, { details: { syscall, path, issues: r.error.issues } });
-  };
-}
+import { zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
 
 const Spawn = z.object({ spec: z.record(z.string(), z.unknown()) });
 const Kill = z.object({ id: z.string().min(1), reason: z.string().optional() });
@@ -30,9 +18,8 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
     requires: () => [{ resource: "agent", action: "spawn" }],
     sideEffect: false,
     handler: async ({ spec }, call) => {
-      const parsed = k.parse(spec, "AgentSpawn.spec");
-      checkSubset(k, call.caller, parsed.capabilities);
-      return { id: await k.spawn(parsed, { parent: call.caller.agent }) };
+      // The kernel checks the whole tree against the caller (spawn-rule.ts): one rule for every route.
+      return { id: await k.spawnAs(call.caller, k.parse(spec, "AgentSpawn.spec")) };
     },
   };
   const kill: SyscallDef<"AgentKill"> = {
@@ -77,28 +64,4 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
     handler: () => null,
   };
   return [spawn, kill, send, getResult, noop] as unknown as SyscallDef[];
-}
-
-/**
- * A child never gets more than its parent: every capability it asks for must be covered by one the
- * parent holds — a resource glob at least as wide, a superset of actions, and every constraint of the
- * parent's kept at least as strict (security's attenuation rule). The parent's holdings are its spec's
- * capabilities, plus whatever the installed checker says it holds beyond them (granted tokens).
- */
-export function checkSubset(k: Kernel, parent: Caller, caps: readonly string[]): void {
-  const held = parent.capabilities.map((c) => parseCap(c, "parent capability"));
-  for (const c of caps) {
-    const child = parseCap(c, "capabilities");
-    if (coveredBy(held, child)) continue;
-    if (k.guards.capabilities.covers?.(parent, c) === true) continue;
-    throw new AiosError("E_CAP_DENIED", `a child cannot get ${c}: its parent ${parent.name} holds nothing that covers it`, { details: { capability: c } });
-  }
-}
-
-function parseCap(c: string, field: string): Capability {
-  try {
-    return parseCapability(c, field);
-  } catch (e) {
-    throw new AiosError("E_INVALID_SPEC", toAiosError(e).message, { details: { path: field } });
-  }
 }

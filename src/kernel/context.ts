@@ -5,10 +5,10 @@
  * agent until grants change) and, when a policy or quota stage is installed, the full door.
  */
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
-import type { AgentContext, SendOptions } from "./logic.js";
-import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import { grantText, type AgentContext, type SendOptions } from "../abi/index.js";
+import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
-import type { SyscallApi } from "./syscalls.js";
+import type { SyscallApi } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
 
@@ -67,7 +67,7 @@ export class AgentCtx implements AgentContext {
       const d = k.guards.capabilities.check(p, { resource: "agent:*", action: "send" });
       p.sendAny = d.allowed;
       p.sendGen = k.capGeneration;
-      if (d.allowed) k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: d.by, reason: "grant covers every recipient; later sends under it are not audited one by one" });
+      if (d.allowed) k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by), reason: "grant covers every recipient; later sends under it are not audited one by one" });
     }
     if (!p.sendAny) {
       const d = k.guards.capabilities.check(p, { resource: `agent:${to}`, action: "send" });

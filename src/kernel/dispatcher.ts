@@ -5,9 +5,11 @@
  * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else.
  */
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
-import type { AuditSink, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./guards.js";
-import type { KernelJournal } from "./durability.js";
-import type { Caller, CapabilityRequest, SlotGrant, SyscallCall, SyscallDef, SyscallName } from "./syscalls.js";
+import {
+  grantText,
+  type AuditSink, type CapabilityChecker, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
+  type KernelJournal, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
+} from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
 
 export interface Guards {
@@ -50,6 +52,7 @@ export class SyscallRegistry {
 }
 
 const NEVER = new AbortController().signal;
+const NONE_REQUIRED: Grant = { kind: "none-required" };
 
 export class Dispatcher {
   readonly results: AsyncResults;
@@ -85,7 +88,7 @@ export class Dispatcher {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
     }
-    this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by });
+    this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by: grantText(by) });
     const key = idempotencyKey(args);
     const signal = caller.signal ?? NEVER;
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
@@ -106,8 +109,8 @@ export class Dispatcher {
   }
 
   /** Capability stage: every request must be allowed; returns what allowed the first one. */
-  private checkCapabilities(caller: DispatchCaller, name: SyscallName, reqs: readonly CapabilityRequest[]): string {
-    let by = "none-required";
+  private checkCapabilities(caller: DispatchCaller, name: SyscallName, reqs: readonly CapabilityRequest[]): Grant {
+    let by: Grant = NONE_REQUIRED;
     for (const req of reqs) {
       let d;
       try {

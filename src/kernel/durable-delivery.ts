@@ -6,7 +6,7 @@
  * capacity only if a move between agents raced in meanwhile). Waiting senders are journaled, then
  * parked until there is room, as for any mailbox.
  */
-import type { SendOptions } from "./logic.js";
+import type { SendOptions } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";

@@ -6,7 +6,7 @@
  */
 import { getEventListeners } from "node:events";
 import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
+import { isTerminal } from "../abi/index.js";
 import { isLetter, type Letter } from "./mailbox.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";

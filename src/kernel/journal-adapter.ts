@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
 import { FileAckMark, Journal, SqliteDriver, type JournalOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
-import type { KernelJournal, RecoveredState, StoredAgent, StoredMessage, StoredSpec } from "./durability.js";
-import type { SyscallJournal } from "./guards.js";
-import { AgentSpecSchema, type AgentSpec } from "./spec.js";
-import type { Caller, SyscallName } from "./syscalls.js";
+import {
+  AgentSpecSchema,
+  type AgentSpec, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type StoredSpec, type SyscallJournal, type SyscallName,
+} from "../abi/index.js";
 
 export type DurableJournalOptions = JournalOptions;
 

@@ -10,14 +10,14 @@ import {
   AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
-import { checkTransition, isTerminal } from "./lifecycle.js";
+import { checkTransition, isTerminal } from "../abi/index.js";
 import type { Letter, Mailbox } from "./mailbox.js";
 import { Proc } from "./proc.js";
-import { parseSpec, type AgentSpec, type AgentSpecInput } from "./spec.js";
-import type { AgentLogic, SendOptions } from "./logic.js";
+import { parseSpec, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
+import type { AgentLogic, Caller, SendOptions } from "../abi/index.js";
 import { AgentCtx } from "./context.js";
 import { Dispatcher, SyscallRegistry, type Guards } from "./dispatcher.js";
-import { SpecCapabilityChecker } from "./spec-capabilities.js";
+import { SpecCapabilityChecker } from "./spec-checker.js";
 import { Hooks } from "./hooks.js";
 import type { ExitKind } from "./supervisor-state.js";
 import { Operations } from "./operations.js";
@@ -29,6 +29,7 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
+import { checkCreate } from "./spawn-rule.js";
 
 export type { LogicFactory };
 export { storedSpec } from "./stored-spec.js";
@@ -137,6 +138,11 @@ export class Kernel {
     return spec;
   }
 
+  /**
+   * Creates and starts an agent. Under a `parent`, the whole spec tree is checked up front against
+   * the parent's creator (spawn-rule.ts) and each node again as it is created, so nothing is
+   * half-created and no route widens authority.
+   */
   async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
     if (this.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     const spec = this.parse(input);
@@ -144,6 +150,7 @@ export class Kernel {
     if (parent !== null && isTerminal(parent.status)) {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
     }
+    checkCreate(parent, spec, this.guards.capabilities, true);
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
     const resolved = this.logics.resolve(spec, this);
     const logic = resolved instanceof Promise ? await resolved : resolved;
@@ -155,21 +162,45 @@ export class Kernel {
     return p.id;
   }
 
-  /** @internal creates and registers a Proc in `pending`. */
-  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0): Proc {
+  /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
+  spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
+    return this.spawn(spec, { parent: creator.agent });
+  }
+
+  /**
+   * @internal the process table's one way in: checks the node against its creator (spawn-rule.ts),
+   * then creates and registers a Proc in `pending` under `parent` (`slot`: at that place among the
+   * parent's children, for a restarted child). `commit: false` builds it without registering it
+   * (recovery registers it with commitProc once its state is restored, so a failed restore leaves
+   * nothing behind).
+   */
+  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, options: { commit?: boolean; slot?: Proc } = {}): Proc {
+    checkCreate(parent, spec, this.guards.capabilities, false);
     const durable = !spec.ephemeral && (spec.durable ?? this.durableDefault) && this.guards.journal !== undefined;
     const s = durable === (spec.durable === true) ? spec : this.parse({ ...spec, durable });
     const p = new Proc(id ?? this.ids.agent(), s, logic, parent, this.clock.now());
     p.incarnation = incarnation;
+    if (options.commit !== false) this.commitProc(p, options.slot);
+    return p;
+  }
+
+  /** @internal registers a built Proc in the table and under its parent; emits its spawn. */
+  commitProc(p: Proc, slot?: Proc): void {
     this.table.set(p.id, p);
-    if (parent !== null) (parent.children ??= []).push(p);
+    const parent = p.parent;
+    if (parent !== null) {
+      const kids = (parent.children ??= []);
+      const at = slot === undefined ? -1 : kids.indexOf(slot);
+      if (at >= 0) kids[at] = p;
+      else kids.push(p);
+    }
     if (this.events.wants("agent.spawned")) {
+      const s = p.spec;
       this.events.emit("agent.spawned", {
         name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(parent === null ? {} : { parent: parent.id }),
       }, p.id);
     }
     this.emitTransition(p, "spawn", "none", "pending");
-    return p;
   }
 
   /** @internal runs init and moves the agent to running (startup.ts). */

@@ -5,8 +5,8 @@
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import type { Kernel } from "./kernel.js";
-import type { AgentLogic } from "./logic.js";
-import type { AgentSpec } from "./spec.js";
+import type { AgentLogic } from "../abi/index.js";
+import type { AgentSpec } from "../abi/index.js";
 
 export type LogicFactory = (spec: AgentSpec, kernel: Kernel) => AgentLogic;
 

@@ -6,14 +6,13 @@
  * its post-hooks. Status changes go through Kernel.transition, the one table.
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
+import { isTerminal } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
-import type { AgentLogic } from "./logic.js";
-import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import type { AgentLogic } from "../abi/index.js";
+import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import type { Operation } from "./hooks.js";
 import type { Letter } from "./mailbox.js";
-import { checkSubset } from "./builtin-syscalls.js";
 
 export interface UpgradeOptions {
   /** Spec fields to change; `version` should change too. */
@@ -128,7 +127,6 @@ export class Operations {
   async specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
     return this.run("specialize", [id], { narrow }, async ([p]) => {
       const spec = this.k.parse({ ...p.spec, ...narrow, name: narrow.name ?? `${p.spec.name}.special` });
-      checkSubset(this.k, p, spec.capabilities);
       const extraTools = spec.tools.filter((t) => !p.spec.tools.includes(t));
       if (extraTools.length > 0) {
         throw new AiosError("E_CAP_DENIED", `specialize may only narrow: tools ${extraTools.join(", ")} are not the parent's`, { details: { path: "tools" } });

@@ -4,10 +4,10 @@
  * controller are created on first use. Only the kernel mutates a Proc.
  */
 import type { AgentId, AgentStatus, TenantId } from "../core/index.js";
-import type { AgentLogic } from "./logic.js";
+import type { AgentLogic } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
-import type { AgentSpec } from "./spec.js";
-import type { Caller } from "./syscalls.js";
+import type { AgentSpec } from "../abi/index.js";
+import type { Caller } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
 
 export class Proc extends Mailbox implements Caller {
@@ -54,6 +54,8 @@ export class Proc extends Mailbox implements Caller {
   result: unknown = undefined;
   /** Resolvers waiting for the in-flight receive to finish. */
   idleWaiters: (() => void)[] | null = null;
+  /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
+  usage: Usage = NO_USAGE;
   readonly createdAt: number;
 
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
@@ -96,6 +98,14 @@ export class Proc extends Mailbox implements Caller {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** Real usage charged to an agent's budget (tokens, credits, wall time). */
+export interface Usage {
+  tokens: number;
+  credits: number;
+  wallTimeMs: number;
+}
+export const NO_USAGE: Readonly<Usage> = Object.freeze({ tokens: 0, credits: 0, wallTimeMs: 0 });
 
 /**
  * An agent's CPU share in the run queue: `weight` quanta per visit, times 1.25 per step of `priority`

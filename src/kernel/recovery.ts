@@ -8,9 +8,9 @@
  * rest still recover.
  */
 import { toAiosError, type AgentId } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
+import { isTerminal } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
-import type { RecoveredState, StoredAgent } from "./durability.js";
+import type { RecoveredState, StoredAgent } from "../abi/index.js";
 import type { Proc } from "./proc.js";
 import { newSupervisorState } from "./supervisor-state.js";
 
@@ -36,11 +36,13 @@ export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<R
     try {
       const spec = k.parse(a.spec as never, `journal:${a.id}`);
       const logic = await k.resolveLogicFor(spec);
-      const p = k.createProc(spec, logic, parent, a.id);
+      // Built, restored, then registered: a restore that throws leaves nothing in the table.
+      const p = k.createProc(spec, logic, parent, a.id, 0, { commit: false });
       if (!p.durable) throw new Error("its spec is no longer durable");
       p.callSeq = a.callSeq;
       if (a.checkpoint !== undefined) p.state = logic.restore ? logic.restore(a.checkpoint) : a.checkpoint;
       else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
+      k.commitProc(p);
       for (const m of state.mailboxes.get(a.id) ?? []) {
         k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id });
         messages++;

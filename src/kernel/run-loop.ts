@@ -8,8 +8,8 @@
  * After each handled message a durable agent's state is checkpointed through its logic's snapshot.
  */
 import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
-import { isStop } from "./logic.js";
+import { isTerminal } from "../abi/index.js";
+import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
 import type { Kernel } from "./kernel.js";
 import { isLetter, type Mailbox, type Meta } from "./mailbox.js";

@@ -4,10 +4,10 @@
  */
 import type { AgentId, EventFilter, AnyKernelEvent, EventType, KernelEvent, Subscription, SubscribeOptions } from "../core/index.js";
 import type { Kernel, ExitInfo } from "./kernel.js";
-import type { AgentSpec, AgentSpecInput } from "./spec.js";
+import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import type { MergeOptions, SplitOptions, UpgradeOptions } from "./operations.js";
 import type { Operation, PostHook, PreHook } from "./hooks.js";
-import type { SyscallArgs, SyscallName, SyscallResult } from "./syscalls.js";
+import type { SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
 import { info, ps, tree, type AgentInfo, type PsFilter, type TreeNode } from "./views.js";
 import type { Escalation } from "./supervision.js";
 

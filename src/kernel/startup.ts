@@ -5,7 +5,7 @@
  * the agent `failed` and the spawn fails with E_AGENT_CRASHED.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
+import { isTerminal } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import { storedSpec } from "./stored-spec.js";
 import type { Proc } from "./proc.js";

@@ -1,6 +1,6 @@
 /** The serialisable part of an agent spec, as the journal keeps it (no in-process logic object). */
-import type { StoredSpec } from "./durability.js";
-import type { AgentSpec } from "./spec.js";
+import type { StoredSpec } from "../abi/index.js";
+import type { AgentSpec } from "../abi/index.js";
 
 export function storedSpec(spec: AgentSpec): StoredSpec {
   const { logic, children, ...rest } = spec;

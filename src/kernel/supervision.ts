@@ -7,11 +7,11 @@
  * Restarted children keep their agent id (a new incarnation), so messages keep reaching them.
  */
 import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal } from "./lifecycle.js";
+import { isTerminal } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
-import type { AgentLogic } from "./logic.js";
-import type { AgentSpec } from "./spec.js";
+import type { AgentLogic } from "../abi/index.js";
+import type { AgentSpec } from "../abi/index.js";
 import { admitRestart, backoffDelay, newSupervisorState, restartSet, shouldRestart, type ExitKind } from "./supervisor-state.js";
 
 export interface Escalation {
@@ -92,12 +92,7 @@ export class Supervision {
   }
 
   private async respawn(sup: Proc, old: Proc, spec: AgentSpec): Promise<void> {
-    const p = this.k.createProc(spec, old.logic, null, old.id, old.incarnation + 1);
-    p.parent = sup;
-    const kids = sup.children ?? [];
-    const at = kids.indexOf(old);
-    if (at >= 0) kids[at] = p;
-    else kids.push(p);
+    const p = this.k.createProc(spec, old.logic, sup, old.id, old.incarnation + 1, { slot: old });
     if (this.k.events.wants("agent.restarted")) {
       this.k.events.emit("agent.restarted", { supervisor: sup.id, attempt: sup.sup?.restarts.length ?? 0, newId: p.id }, p.id, "warn");
     }

@@ -5,7 +5,7 @@
  * intensity (at most `intensity` restarts within `periodMs`) is exceeded.
  */
 import type { AgentId } from "../core/index.js";
-import type { AgentSpec } from "./spec.js";
+import type { AgentSpec } from "../abi/index.js";
 
 export type Strategy = "one_for_one" | "one_for_all" | "rest_for_one";
 export type RestartType = "permanent" | "transient" | "temporary";

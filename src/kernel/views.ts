@@ -3,7 +3,7 @@
  * tree. These are what the SDK, CLI, API and dashboard show; they never mutate a Proc.
  */
 import type { AgentId, AgentStatus } from "../core/index.js";
-import { globToRegExp } from "./spec-capabilities.js";
+import { globToRegExp } from "../capability/index.js";
 import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
 

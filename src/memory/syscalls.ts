@@ -6,7 +6,7 @@
  * the fabric's scope hook (the same checker) when it is only known from the record or the results.
  */
 import { z } from "zod";
-import type { Caller, CapabilityRequest, SyscallArgs, SyscallDef, SyscallName } from "../kernel/index.js";
+import type { Caller, CapabilityRequest, SyscallArgs, SyscallDef, SyscallName } from "../abi/index.js";
 import type { MemoryFilter } from "./catalog.js";
 import { parseScope, scopeResource } from "./access.js";
 import type { MemoryFabric } from "./fabric.js";

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { AiosError, isAiosError, type Clock, type EventBus } from "../core/index.js";
-import type { AgentContext, AgentLogic, AgentSpec } from "../kernel/index.js";
+import type { AgentContext, AgentLogic, AgentSpec } from "../abi/index.js";
 import "./events.js";
 import { fitContext, summaryPrompt, type OverflowStrategy } from "./context.js";
 import type { LlmInvokeArgs, LlmInvokeResult } from "./llm-syscall.js";

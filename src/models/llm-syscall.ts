@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { SyscallArgs, SyscallDef } from "../kernel/index.js";
+import type { SyscallArgs, SyscallDef } from "../abi/index.js";
 import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ToolSchema } from "./types.js";
 import type { ModelRouter, RoutedResult } from "./router.js";
 import { estimateTokens, promptTokens } from "./tokens.js";

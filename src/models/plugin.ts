@@ -6,7 +6,8 @@
  * Configuration errors (bad entry, missing key, missing model file) fail install(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal, type AgentSpec, type AgentSpecInput, type Kernel, type Plugin } from "../kernel/index.js";
+import { isTerminal, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
+import { type Kernel, type Plugin } from "../kernel/index.js";
 import type { BreakerOptions } from "./breaker.js";
 import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
 import type { OverflowStrategy } from "./context.js";

@@ -9,7 +9,7 @@
  * E_QUOTA (budget exhausted; not retryable) and E_RATE_LIMITED with `details.retryAfterMs`.
  */
 import { AiosError, type Clock, type EventBus } from "../core/index.js";
-import type { Caller, QuotaManager, SyscallName } from "../kernel/index.js";
+import type { Caller, QuotaManager, SyscallName } from "../abi/index.js";
 import { parseConfig, QuotaConfigSchema, type Limits, type QuotaConfig, type QuotaConfigInput } from "./config.js";
 import { TokenBucket } from "./token-bucket.js";
 import "./events.js";

@@ -9,7 +9,7 @@
  * charges that instead of the estimate.
  */
 import { AiosError, type Clock, type EventBus } from "../core/index.js";
-import type { Caller, ResourceScheduler, SlotGrant } from "../kernel/index.js";
+import type { Caller, ResourceScheduler, SlotGrant } from "../abi/index.js";
 import { parseConfig, PoolConfigSchema, type PoolConfig, type PoolConfigInput } from "./config.js";
 import { Inheritance } from "./inheritance.js";
 import type { Lease } from "./lease.js";

@@ -3,7 +3,8 @@
  * names them — os.memory, os.tools, os.caps, os.audit — and os.run for LLM agents.
  */
 import { AiosError } from "../core/index.js";
-import { Aios, type AgentSpecInput, type Kernel } from "../kernel/index.js";
+import { Aios, type Kernel } from "../kernel/index.js";
+import { type AgentSpecInput } from "../abi/index.js";
 import type { AuditLog } from "../audit/index.js";
 import type { MemoryFabric } from "../memory/index.js";
 import { runLlm, type LlmAnswer } from "../models/index.js";

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { AiosError, type Clock } from "../core/index.js";
-import { coveredBy, parseCapability, type Capability } from "./capability.js";
+import { coveredBy, parseCapability, type Capability } from "../capability/index.js";
 import { macEqual, macWith, publicRef, signWith, verifyWith, type KeyRecord, type PublicKeyRef, type Signature } from "./keys.js";
 import type { Identities } from "./keystore.js";
 import type { RevocationList } from "./revocation.js";

@@ -10,10 +10,10 @@
  */
 import type { Clock } from "../core/index.js";
 import { AiosError } from "../core/index.js";
-import type { CapabilityChecker, CapDecision } from "../kernel/index.js";
-import type { Caller, CapabilityRequest } from "../kernel/index.js";
+import type { CapabilityChecker, CapDecision } from "../abi/index.js";
+import type { Caller, CapabilityRequest } from "../abi/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
-import { parseCapability } from "./capability.js";
+import { parseCapability } from "../capability/index.js";
 import type { GrantStore } from "./grant-store.js";
 import { OperatorGrants } from "./grants.js";
 import { QuotaLedger } from "./quota.js";
@@ -70,7 +70,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     for (const cand of c.candidates) {
       try {
         this.quotas.charge(cand.slots, amount, now);
-        return { allowed: true, by: `token:${cand.token.id} ${cand.caps[cand.caps.length - 1]?.source ?? ""}` };
+        return { allowed: true, by: { kind: "token", token: cand.token.id, capability: cand.caps[cand.caps.length - 1]?.source ?? "" } };
       } catch (e) {
         firstError ??= e;
       }

@@ -3,9 +3,9 @@
  * the capability in it) or the policy rule that decides. Read-only: it consults the same wallet and
  * rules as the hot path but charges no quota and parks no approval.
  */
-import type { PolicyDecision } from "../kernel/index.js";
+import type { PolicyDecision } from "../abi/index.js";
 import type { VerifiedToken } from "./authority.js";
-import { allows, type CapRequest } from "./capability.js";
+import { allows, type CapRequest } from "../capability/index.js";
 
 export interface TokenVerdict {
   readonly token: string;

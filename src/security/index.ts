@@ -3,8 +3,6 @@
  * attenuating delegation, revocation and quotas, the token capability checker, the YAML policy
  * engine with approvals, encrypted secrets with a redactor, and taint tracking. The one public door.
  */
-export { globCovers, globMatch, globToRegExp } from "./glob.js";
-export { allows, covers, coveredBy, formatCapability, parseCapability, parseDuration, parseRate, type Capability, type CapRequest } from "./capability.js";
 export { generateKey, publicRef, signWith, verifyWith, type KeyAlg, type KeyRecord, type PublicKeyRef, type Signature } from "./keys.js";
 export { FileKeyStore, Identities, MemoryKeyStore, type KeyStore } from "./keystore.js";
 export { decodeToken, encodeToken, tokenId, type Block, type Holder, type Scheme, type SignedBlock, type Token } from "./token.js";

@@ -7,8 +7,8 @@
  * (keys, tokens, approvals, secrets, redactor, taint) for the API, CLI and other subsystems.
  */
 import type { AgentId, Clock, EventBus, Logger } from "../core/index.js";
-import type { CapabilityChecker, PolicyEngine, SyscallEffects } from "../kernel/index.js";
-import type { Caller, SyscallDef, SyscallName } from "../kernel/index.js";
+import type { CapabilityChecker, PolicyEngine, SyscallEffects } from "../abi/index.js";
+import type { Caller, SyscallDef, SyscallName } from "../abi/index.js";
 import { redactingLogger } from "./redact.js";
 import { Security, type SecurityOptions } from "./security.js";
 import { capSyscalls } from "./syscalls.js";

@@ -22,8 +22,8 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import { parseDuration } from "./capability.js";
-import { globToRegExp } from "./glob.js";
+import { parseDuration } from "../capability/index.js";
+import { globToRegExp } from "../capability/index.js";
 
 const Patterns = z.union([z.string(), z.array(z.string()).min(1)]);
 const ArgPattern = z.union([z.string(), z.number(), z.boolean(), z.object({ regex: z.string() })]);

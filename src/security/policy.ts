@@ -7,8 +7,8 @@
  * With no matching rule the document's `default` applies (allow unless stated). Approvals go to the
  * ApprovalQueue; the syscall waits until a person decides or the timeout denies it.
  */
-import type { Caller, CapabilityRequest, SyscallName } from "../kernel/index.js";
-import type { PolicyDecision, PolicyEngine } from "../kernel/index.js";
+import type { Caller, CapabilityRequest, SyscallName } from "../abi/index.js";
+import type { PolicyDecision, PolicyEngine } from "../abi/index.js";
 import type { ApprovalQueue } from "./approvals.js";
 import { compilePolicy, type CompiledRule, type PolicyDoc, type PolicySubject } from "./policy-rules.js";
 

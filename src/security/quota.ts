@@ -7,7 +7,7 @@
  * refused request leaves every counter unchanged.
  */
 import { AiosError } from "../core/index.js";
-import { parseRate, type Capability } from "./capability.js";
+import { parseRate, type Capability } from "../capability/index.js";
 
 export interface QuotaSlot {
   /** Stable key: `<blockId>/<capability source>`. */

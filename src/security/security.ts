@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
-import type { Caller, CapabilityRequest } from "../kernel/index.js";
+import type { Caller, CapabilityRequest } from "../abi/index.js";
 import { ApprovalQueue } from "./approvals.js";
 import { TokenAuthority } from "./authority.js";
 import { TokenCapabilityChecker, type CheckCaller } from "./checker.js";

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { SyscallDef } from "../kernel/index.js";
+import type { SyscallDef } from "../abi/index.js";
 import type { CheckCaller } from "./checker.js";
 import type { Security } from "./security.js";
 

@@ -4,9 +4,9 @@
  * expiry or a not-before) and until the revocation epoch moves; the hot path is two map look-ups,
  * a clock read and two comparisons.
  */
-import type { CapDecision } from "../kernel/index.js";
+import type { CapDecision } from "../abi/index.js";
 import type { VerifiedToken } from "./authority.js";
-import { allows, type Capability, type CapRequest } from "./capability.js";
+import { allows, type Capability, type CapRequest } from "../capability/index.js";
 import { QuotaLedger, type QuotaSlot } from "./quota.js";
 
 export interface Candidate {
@@ -68,7 +68,7 @@ export class Wallet {
     const decision: CapDecision =
       first === undefined
         ? { allowed: false, reason: `no capability token of ${agentName} allows ${req.resource}#${req.action}` }
-        : { allowed: true, by: `token:${first.token.id} ${first.caps[first.caps.length - 1]?.source ?? ""}` };
+        : { allowed: true, by: { kind: "token", token: first.token.id, capability: first.caps[first.caps.length - 1]?.source ?? "" } };
     return { decision, from, until, candidates, hasQuota: candidates.some((c) => c.slots.length > 0) };
   }
 }

@@ -6,13 +6,14 @@
  */
 import { AiosError, type Clock, type EventBus, type AgentId } from "../core/index.js";
 import {
-  capabilityAllows,
+  allows,
   parseCapability,
   type AgentSpecInput,
   type Caller,
   type CapabilityChecker,
   type CapabilityRequest,
-  type ParsedCapability,
+  type Grant,
+  type Capability,
 } from "./kernel-seam.js";
 import type { ToolContext } from "./tool.js";
 
@@ -23,7 +24,7 @@ export interface ContextParts {
   readonly signal?: AbortSignal;
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
-  readonly spawn?: (spec: AgentSpecInput, parent: AgentId) => Promise<AgentId>;
+  readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
 }
 
 export function makeToolContext(p: ContextParts): ToolContext {
@@ -44,7 +45,7 @@ export function makeToolContext(p: ContextParts): ToolContext {
       }
     },
     constraints(req: CapabilityRequest) {
-      const out = parsed.filter((c) => capabilityAllows(c, req)).map((c) => c.constraints);
+      const out = parsed.filter((c) => allows(c, req)).map((c) => c.constraints);
       const d = p.checker().check(p.caller, { ...req, amount: 0 });
       if (d.allowed) {
         const named = capabilityNamedBy(d.by);
@@ -55,21 +56,29 @@ export function makeToolContext(p: ContextParts): ToolContext {
   };
 }
 
-/** The capability a decision's `by` names: `spec:<cap>` (spec checker) or `token:<id> <cap>` (tokens). */
-function capabilityNamedBy(by: string): ParsedCapability | undefined {
-  const m = /^(?:spec:|token:\S+ )(.+)$/.exec(by);
-  if (m?.[1] === undefined) return undefined;
-  const c = parseCapability(m[1]);
-  return typeof c === "string" ? undefined : c;
+/** The capability that allowed a decision (spec or token), parsed; undefined for operator/none. */
+function capabilityNamedBy(by: Grant): Capability | undefined {
+  if (by.kind !== "spec" && by.kind !== "token") return undefined;
+  try {
+    return parseCapability(by.capability);
+  } catch {
+    return undefined;
+  }
 }
 
-const cache = new WeakMap<readonly string[], readonly ParsedCapability[]>();
+const cache = new WeakMap<readonly string[], readonly Capability[]>();
 
 /** Parsed once per capability list (the kernel hands the same array for the agent's lifetime). */
-export function parsedCapabilities(caps: readonly string[]): readonly ParsedCapability[] {
+export function parsedCapabilities(caps: readonly string[]): readonly Capability[] {
   let p = cache.get(caps);
   if (p === undefined) {
-    p = caps.map(parseCapability).filter((c): c is ParsedCapability => typeof c !== "string");
+    p = caps.flatMap((c) => {
+      try {
+        return [parseCapability(c)];
+      } catch {
+        return [];
+      }
+    });
     cache.set(caps, p);
   }
   return p;

@@ -19,7 +19,6 @@ export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch
 export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
 export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";
 export { spawnTool } from "./spawn-tool.js";
-export { globSubset, capabilityCovers, firstUncovered } from "./cap-subset.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
 export { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions, type ToolsKernel } from "./plugin.js";
 export { mcpPlugin, McpHub, parseServerConfig, McpServerConfigSchema, type McpPlugin, type McpPluginOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";

@@ -1,21 +1,24 @@
 /**
- * The one place tools/ reaches into the kernel's contracts (through kernel/index.js only).
+ * The one place tools/ names the kernel's contracts (abi/) and the capability grammar (capability/).
  * `ToolHost` is the slice of the kernel API the tools need: a capability checker to re-check
  * canonical resources at execution time (and the audit sink, to record what those re-checks refuse),
- * a clock, the event bus and spawn. The Kernel class
- * satisfies it structurally; unit tests build the tools without a kernel.
+ * a clock, the event bus and spawn (which applies the one attenuation rule to the whole spec tree).
+ * Unit tests build the tools without a kernel.
  */
 import type { AgentId, Clock, EventBus } from "../core/index.js";
-import type { AgentSpecInput, AuditSink, CapabilityChecker } from "../kernel/index.js";
+import type { AgentSpecInput, AuditSink, Caller, CapabilityChecker } from "../abi/index.js";
 
-export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, Plugin, ParsedCapability, ArgParser } from "../kernel/index.js";
-export { parseCapability, capabilityAllows, parseSpec, zodArgs } from "../kernel/index.js";
+export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
+export type { Plugin } from "../kernel/index.js";
+export { parseSpec, zodArgs } from "../abi/index.js";
+export { allows, allows as capabilityAllows, parseCapability, type Capability, type Capability as ParsedCapability } from "../capability/index.js";
 
 export interface ToolHost {
   readonly guards: { readonly capabilities: CapabilityChecker; readonly audit?: AuditSink | undefined };
   readonly clock: Clock;
   readonly events: EventBus;
-  spawn(spec: AgentSpecInput, options?: { parent?: AgentId }): Promise<AgentId>;
+  /** Spawns `spec` as a child of `creator`, checked against the creator's live authority. */
+  spawnAs(creator: Caller, spec: AgentSpecInput): Promise<AgentId>;
 }
 
 declare module "../core/index.js" {

@@ -7,7 +7,8 @@
 import { browserTool, type BrowserToolOptions } from "./browser-tool.js";
 import { fileTools, type FileToolOptions } from "./file-tools.js";
 import { httpTool, type HttpToolOptions } from "./http-tool.js";
-import type { Plugin, ToolHost, SyscallDef } from "./kernel-seam.js";
+import type { ToolHost, SyscallDef } from "./kernel-seam.js";
+import type { Plugin } from "../kernel/index.js";
 import { ToolRegistry } from "./registry.js";
 import { scriptTool, type ScriptToolDefinition } from "./script-tool.js";
 import { shellTool, type ShellToolOptions } from "./shell-tool.js";

@@ -72,7 +72,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         events: host.events,
         signal: call.signal,
         ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }),
-        spawn: (spec, parent) => host.spawn(spec, { parent }),
+        spawn: (spec) => host.spawnAs(call.caller, spec),
       });
       const run = (): Promise<unknown> =>
         registry.run({ tool: registry.get(a.tool), args: a.args }, ctx).catch((e: unknown) => {

@@ -23,7 +23,7 @@ export interface ToolContext {
   /** The constraints (`{allow=[ls,cat]}`) of every capability of the caller that allows `req`. */
   constraints(req: CapabilityRequest): ReadonlyArray<Readonly<Record<string, string>>>;
   /** Spawns an agent through the kernel (agent.spawn); absent outside a kernel. */
-  readonly spawn?: (spec: AgentSpecInput, parent: AgentId) => Promise<AgentId>;
+  readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
 }
 
 export interface Tool<I = unknown, O = unknown> {

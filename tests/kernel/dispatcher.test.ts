@@ -3,7 +3,7 @@ import { z } from "zod";
 import { isAiosError, zodArgs, type AgentLogic, type SyscallDef } from "../../src/index.js";
 import { bootSim, record, settle } from "./helpers.js";
 
-declare module "../../src/kernel/syscalls.js" {
+declare module "../../src/abi/syscalls.js" {
   interface SyscallMap {
     TestEffect: { args: { n: number }; result: { doubled: number } };
     TestSlow: { args: { ms: number }; result: string };

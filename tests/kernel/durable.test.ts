@@ -2,7 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { boot as bootKernel, durableStorePlugin, type AgentLogic } from "../../src/kernel/index.js";
+import { boot as bootKernel, durableStorePlugin } from "../../src/kernel/index.js";
+import { type AgentLogic } from "../../src/abi/index.js";
 import { settle } from "./helpers.js";
 
 const counter: AgentLogic<number> = {

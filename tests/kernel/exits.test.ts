@@ -3,7 +3,7 @@ import { z } from "zod";
 import { isAiosError, zodArgs, type AgentLogic, type SyscallDef } from "../../src/index.js";
 import { bootSim, settle } from "./helpers.js";
 
-declare module "../../src/kernel/syscalls.js" {
+declare module "../../src/abi/syscalls.js" {
   interface SyscallMap {
     TestSignal: { args: { wait: boolean }; result: string };
   }

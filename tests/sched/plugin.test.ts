@@ -5,10 +5,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AnyKernelEvent } from "../../src/core/index.js";
-import { boot, zodArgs, type Aios, type AgentLogic, type Plugin } from "../../src/kernel/index.js";
+import { boot, type Aios, type Plugin } from "../../src/kernel/index.js";
+import { zodArgs, type AgentLogic } from "../../src/abi/index.js";
 import { schedPlugin } from "../../src/sched/index.js";
 
-declare module "../../src/kernel/index.js" {
+declare module "../../src/abi/syscalls.js" {
   interface SyscallMap {
     SchedProbe: { args: { tag: string }; result: string };
   }

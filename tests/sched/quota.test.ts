@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SimulatedClock, type AgentId, type TenantId } from "../../src/core/index.js";
-import type { Caller } from "../../src/kernel/index.js";
+import type { Caller } from "../../src/abi/index.js";
 import { Quotas, TokenBucket } from "../../src/sched/index.js";
 
 function thrown(fn: () => void): unknown {

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AiosError, SimulatedClock } from "../../src/core/index.js";
-import { allows, covers, globCovers, globMatch, Identities, MemoryKeyStore, parseCapability, RevocationList, TokenAuthority } from "../../src/security/index.js";
+import { allows, covers, globCovers, globMatch, parseCapability } from "../../src/capability/index.js";
+import { Identities, MemoryKeyStore, RevocationList, TokenAuthority } from "../../src/security/index.js";
 
 // Small alphabets make containment and matching collide often enough to be interesting.
 const seg = fc.constantFrom("a", "b", "ab", "*", "**", "?", "a*");

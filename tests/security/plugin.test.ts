@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AiosError, silentLogger, SimulatedClock, flushMicrotasks } from "../../src/core/index.js";
-import { boot, type AgentLogic } from "../../src/kernel/index.js";
+import { boot } from "../../src/kernel/index.js";
+import { type AgentLogic } from "../../src/abi/index.js";
 import { securityPlugin } from "../../src/security/index.js";
 
 const idle: AgentLogic = { init: () => ({}), receive: (s: unknown) => s };

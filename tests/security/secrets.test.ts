@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AiosError, SimulatedClock, type AgentId, type Logger, type TenantId } from "../../src/core/index.js";
-import type { Caller } from "../../src/kernel/index.js";
+import type { Caller } from "../../src/abi/index.js";
 import { redactingLogger, SecretStore, Security } from "../../src/security/index.js";
 
 const VALUE = "sk-live-9f8e7d6c5b4a3210";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EventBus, flushMicrotasks, SimulatedClock, type AgentId, type AnyKernelEvent, type TenantId } from "../../src/core/index.js";
-import type { Caller } from "../../src/kernel/index.js";
+import type { Caller } from "../../src/abi/index.js";
 import { Security, TaintTracker } from "../../src/security/index.js";
 
 describe("taint", () => {

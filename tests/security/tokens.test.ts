@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AiosError, SimulatedClock } from "../../src/core/index.js";
-import {
-  decodeToken, encodeToken, generateKey, Identities, MemoryKeyStore, NonceCache, proveHolder, publicRef, RevocationList, signWith,
-  TokenAuthority, verifyPresentation, type Block, type Token,
-} from "../../src/security/index.js";
+import { decodeToken, encodeToken, generateKey, Identities, MemoryKeyStore, NonceCache, proveHolder, publicRef, RevocationList, signWith, TokenAuthority, verifyPresentation, type Block, type Token } from "../../src/security/index.js";
 import { signedBytes } from "../../src/security/token.js";
 
 function setup(rootAlg: "hybrid" | "ed25519" = "ed25519") {

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AiosError, asAgentId, isAiosError, type AgentId, type MessageId, type TenantId } from "../../src/core/index.js";
 import { createSqliteJournal } from "../../src/kernel/journal-adapter.js";
-import type { Caller, StoredSpec } from "../../src/kernel/index.js";
+import type { Caller, StoredSpec } from "../../src/abi/index.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterEach(cleanupDirs);

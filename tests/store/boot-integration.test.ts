@@ -9,7 +9,8 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
-import { boot, type AgentLogic, type Plugin } from "../../src/kernel/index.js";
+import { boot, type Plugin } from "../../src/kernel/index.js";
+import { type AgentLogic } from "../../src/abi/index.js";
 import { durableStorePlugin } from "../../src/kernel/journal-adapter-plugin.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 

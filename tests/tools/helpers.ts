@@ -1,7 +1,7 @@
 /** Test helpers: a Caller with given capability strings and a ToolContext over the real spec checker. */
 import { RealClock, type AgentId, type Clock, type TenantId } from "../../src/core/index.js";
-import { SpecCapabilityChecker } from "../../src/kernel/spec-capabilities.js";
-import type { Caller } from "../../src/kernel/syscalls.js";
+import { SpecCapabilityChecker } from "../../src/kernel/index.js";
+import type { Caller } from "../../src/abi/index.js";
 import { makeToolContext, type ToolContext } from "../../src/tools/index.js";
 
 export function caller(capabilities: string[], name = "tester"): Caller {

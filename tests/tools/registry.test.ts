@@ -56,7 +56,7 @@ describe("ToolRegistry", () => {
   it("the ToolCall syscall parses tool input up front and requires tool:<name>#call plus the tool's requests", () => {
     const r = new ToolRegistry();
     r.register(echo([]));
-    const host: ToolHost = { guards: { capabilities: new SpecCapabilityChecker() }, clock: new RealClock(), events: new EventBus(), spawn: () => Promise.reject(new Error("no kernel")) };
+    const host: ToolHost = { guards: { capabilities: new SpecCapabilityChecker() }, clock: new RealClock(), events: new EventBus(), spawnAs: () => Promise.reject(new Error("no kernel")) };
     const def = toolCallSyscall(r, host);
     const args = def.parse({ tool: "test.echo", args: { text: "hi" } });
     expect(args).toEqual({ tool: "test.echo", args: { text: "hi", times: 1 } });

@@ -6,10 +6,10 @@
  * It needs `planner#plan`; PlanStatus needs `planner#read`.
  */
 import { z } from "zod";
-import { zodArgs, type Caller, type SyscallDef } from "../../kernel/index.js";
+import { zodArgs, type Caller, type SyscallDef } from "../../abi/index.js";
 import type { PlanEngine, PlanStatusView } from "./engine.js";
 
-declare module "../../kernel/syscalls.js" {
+declare module "../../abi/syscalls.js" {
   interface SyscallMap {
     PlanCreate: { args: { goal: string }; result: { planId: string; version: number } };
     PlanStatus: { args: { planId: string }; result: PlanStatusView };

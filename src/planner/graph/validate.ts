@@ -10,7 +10,7 @@
  * A graph that passes is returned frozen, in the order given (topological order is `topoOrder`).
  */
 import { AiosError } from "../../core/index.js";
-import { coveredBy, parseCapability, type Capability } from "../../security/index.js";
+import { coveredBy, parseCapability, type Capability } from "../../capability/index.js";
 import { compileJsonSchema } from "./json-check.js";
 import { dependenciesOf, TaskGraphSchema, type TaskGraph } from "./schema.js";
 

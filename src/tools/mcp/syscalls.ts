@@ -8,7 +8,7 @@ import { z } from "zod";
 import { zodArgs, type ArgParser, type SyscallDef } from "../kernel-seam.js";
 import type { McpHub } from "./hub.js";
 
-declare module "../../kernel/syscalls.js" {
+declare module "../../abi/syscalls.js" {
   interface SyscallMap {
     McpResourceList: { args: { server: string }; result: { resources: unknown[]; taint: string[] } };
     McpResourceRead: { args: { server: string; uri: string }; result: { contents: unknown[]; taint: string[] } };

@@ -7,7 +7,7 @@
  * `enqueue` resolved; a message is `handled` (acked + checkpoint, atomically) after receive returned.
  */
 import type { AgentId, MessageId, AgentStatus } from "../core/index.js";
-import type { AgentSpec } from "./spec.js";
+import type { AgentSpec } from "./agent.js";
 
 /** The serialisable part of an agent's spec (no in-process logic object). */
 export type StoredSpec = Omit<AgentSpec, "logic" | "children"> & { readonly logic?: string; readonly children?: readonly StoredSpec[] };

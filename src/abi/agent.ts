@@ -1,4 +1,8 @@
 /**
+ * What an agent is, as a contract: its spec (DESIGN "Agent spec") and the logic a code agent runs
+ * (DESIGN "Agent logic"). They live in one file because each names the other (a spec carries a
+ * logic; a logic's context carries the spec).
+ *
  * The agent spec: the one description of an agent (DESIGN "Agent spec"), parsed from YAML or JSON and
  * validated with zod. A malformed spec is rejected with E_INVALID_SPEC naming the file, the field path
  * and what was expected; parsing happens before anything is created, so nothing is half-created.
@@ -7,8 +11,8 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve, dirname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { AiosError } from "../core/index.js";
-import type { AgentLogic } from "./logic.js";
+import { AiosError, type AgentId, type MessageId } from "../core/index.js";
+import type { SyscallApi } from "./syscalls.js";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -143,4 +147,70 @@ function resolveModules(spec: AgentSpec, base: string): AgentSpec {
   const module = spec.module !== undefined && !isAbsolute(spec.module) ? resolve(base, spec.module) : spec.module;
   const children = spec.children?.map((c) => resolveModules(c, base));
   return { ...spec, ...(module === undefined ? {} : { module }), ...(children === undefined ? {} : { children }) };
+}
+
+// ---- the agent-logic contract ----------------------------------------------------------------
+
+export const STOP: unique symbol = Symbol.for("aios.stop");
+
+/** Returned by receive to end the agent: `completed` by default, `failed` with a reason. */
+export interface StopSignal {
+  readonly [STOP]: true;
+  readonly outcome: "completed" | "failed";
+  readonly result?: unknown;
+  readonly reason?: string;
+}
+
+export function stop(result?: unknown): StopSignal {
+  return { [STOP]: true, outcome: "completed", ...(result === undefined ? {} : { result }) };
+}
+export function fail(reason: string): StopSignal {
+  return { [STOP]: true, outcome: "failed", reason };
+}
+export function isStop(v: unknown): v is StopSignal {
+  return typeof v === "object" && v !== null && (v as Partial<StopSignal>)[STOP] === true;
+}
+
+export interface SendOptions {
+  /** When the recipient's mailbox is full: wait for room (default: the recipient's setting) or fail. */
+  readonly onFull?: "wait" | "fail";
+}
+
+export interface AgentContext {
+  readonly self: AgentId;
+  readonly spec: AgentSpec;
+  /** The sender of the message being handled (undefined for messages from outside the kernel). */
+  readonly sender: AgentId | undefined;
+  /** The id of the message being handled. */
+  readonly messageId: MessageId | undefined;
+  /** Every syscall, by its table name: `await ctx.sys.ToolCall({ tool, args })`. */
+  readonly sys: SyscallApi;
+  /** Sends a message (SemanticSend by address). Synchronous when the mailbox has room. */
+  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void>;
+  /** Aborted when the agent is killed or paused, so long model and tool calls stop early. */
+  readonly signal: AbortSignal;
+  /** Sends a request and resolves with the recipient's reply. */
+  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+  /** Answers the request being handled; a no-op for plain messages. */
+  reply(value: unknown): void;
+  /** Spawns a child agent (AgentSpawn). */
+  spawn(spec: AgentSpecInput): Promise<AgentId>;
+}
+
+export interface AgentLogic<S = unknown, M = unknown> {
+  init?(ctx: AgentContext, args: unknown): S | Promise<S>;
+  receive(state: S, message: M, ctx: AgentContext): S | StopSignal | Promise<S | StopSignal>;
+  /** Serialisable form of the state, for checkpoints (default: the state itself, JSON-cloned). */
+  snapshot?(state: S): unknown;
+  restore?(data: unknown): S;
+  /** Migrates state across an upgrade from `fromVersion`. */
+  migrate?(state: S, fromVersion: string): S;
+  /** Called once when the agent ends, whatever the reason. */
+  terminate?(state: S, reason: string): void;
+}
+
+declare module "./syscalls.js" {
+  interface SyscallMap {
+    AgentSpawn: { args: { spec: AgentSpecInput }; result: { id: AgentId } };
+  }
 }

@@ -7,9 +7,31 @@
 import type { SerializedError } from "../core/index.js";
 import type { Caller, CapabilityRequest, SlotGrant, SyscallName } from "./syscalls.js";
 
+/**
+ * What allowed a request, as data (never a string parsed back): the spec capability, the signed token
+ * and the capability in it, the operator, or nothing because nothing was required.
+ */
+export type Grant =
+  | { readonly kind: "spec"; readonly capability: string }
+  | { readonly kind: "token"; readonly token: string; readonly capability: string }
+  | { readonly kind: "operator" }
+  | { readonly kind: "none-required" };
+
 export type CapDecision =
-  | { readonly allowed: true; readonly by: string }
+  | { readonly allowed: true; readonly by: Grant }
   | { readonly allowed: false; readonly reason: string };
+
+/** A grant as one line of text, for audit entries and explanations. */
+export function grantText(g: Grant): string {
+  switch (g.kind) {
+    case "spec":
+      return `spec:${g.capability}`;
+    case "token":
+      return `token:${g.token} ${g.capability}`;
+    default:
+      return g.kind;
+  }
+}
 
 export interface CapabilityChecker {
   /** Synchronous: this is the hot path (target <= 1 us median with a warm cache). */
@@ -77,5 +99,3 @@ export interface SyscallJournal {
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void>;
 }
 
-/** Grants exactly the capability strings in the agent's spec (until signed tokens replace it). */
-export { SpecCapabilityChecker } from "./spec-capabilities.js";

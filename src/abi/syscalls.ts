@@ -4,11 +4,10 @@
  * SyscallDef in the composition root; agents reach them as `await ctx.sys.<Name>(args)`.
  */
 import type { AgentId, HandleId, TenantId } from "../core/index.js";
-import type { AgentSpecInput } from "./spec.js";
 
 /** Argument and result types per syscall name. Subsystems add their own by declaration merging. */
 export interface SyscallMap {
-  AgentSpawn: { args: { spec: AgentSpecInput }; result: { id: AgentId } };
+  // AgentSpawn is declared beside the spec it takes (agent.ts).
   AgentKill: { args: { id: string; reason?: string }; result: { killed: boolean } };
   AgentRegister: { args: { skills: { name: string; description: string; input?: string; output?: string }[]; input?: string; output?: string }; result: { registered: number } };
   SemanticSend: { args: SemanticSendArgs; result: SemanticSendResult | undefined };

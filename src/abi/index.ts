@@ -1,0 +1,20 @@
+/**
+ * abi/: the kernel's contracts, below the kernel — types and schemas only. Who calls (Caller), what a
+ * call needs (CapabilityRequest) and what allowed it (a structured Grant), the syscall table and the
+ * definition a subsystem implements, the stage interfaces of the door, the agent spec and the logic
+ * contract, the lifecycle table, and the journal's records. Subsystems import these, never kernel/.
+ */
+export { AgentSpecSchema, RestartType, SupervisorStrategy, parseSpec, loadSpecFile, stop, fail, isStop, STOP } from "./agent.js";
+export type { AgentSpec, AgentSpecInput, AgentLogic, AgentContext, StopSignal, SendOptions } from "./agent.js";
+export { TRANSITIONS, TERMINAL, ALL_STATUSES, canTransition, isTerminal, checkTransition, type AgentStatus } from "./lifecycle.js";
+export type {
+  SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, SlotGrant, Caller, CapabilityRequest,
+  ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult,
+} from "./syscalls.js";
+export { grantText } from "./stages.js";
+export type {
+  Grant, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
+  SyscallJournal, SyscallEffects,
+} from "./stages.js";
+export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredState } from "./journal.js";
+export { zodArgs } from "./args.js";
