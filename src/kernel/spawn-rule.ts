@@ -33,12 +33,11 @@ export function remainingBudget(p: Proc): Budget | undefined {
 }
 
 export function asCreator(p: Proc, checker: CapabilityChecker): Creator {
-  const covers = checker.covers;
   return {
     name: `${p.spec.name} (${p.id})`,
     tenant: p.tenant,
     capabilities: p.spec.capabilities,
-    ...(covers === undefined ? {} : { alsoCovers: (cap: string) => covers.call(checker, p, cap) }),
+    ...(checker.covers === undefined ? {} : { alsoCovers: (cap: string) => checker.covers?.(p, cap) === true }),
     remaining: remainingBudget(p),
   };
 }
