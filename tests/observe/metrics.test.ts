@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
-import type { AgentLogic } from "../../src/kernel/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
 import { boot, type AiosSystem } from "../../src/sdk/index.js";
 import { ControlPlane, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
 import type { AiosMetrics } from "../../src/observe/index.js";

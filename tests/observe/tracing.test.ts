@@ -14,7 +14,7 @@ import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trac
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger } from "../../src/core/index.js";
-import type { AgentLogic } from "../../src/kernel/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
 import { boot, type AiosSystem } from "../../src/sdk/index.js";
 import { defineTool } from "../../src/tools/index.js";
 import { Loopback, json, type Received } from "../models/http-fixture.js";

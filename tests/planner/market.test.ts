@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SimulatedClock, type AgentId, type AiosError, type TenantId } from "../../src/core/index.js";
-import type { Caller, SyscallCall, SyscallDef } from "../../src/kernel/index.js";
+import type { Caller, SyscallCall, SyscallDef } from "../../src/abi/index.js";
 import { Escrow, Ledger, Market, escrowAccountId, marketSyscalls, reputationScore, type ContractNetMessage } from "../../src/planner/index.js";
 
 let dir: string;

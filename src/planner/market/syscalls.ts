@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import { AiosError, type Clock } from "../../core/index.js";
-import type { SyscallArgs, SyscallDef, SyscallName } from "../../kernel/index.js";
+import type { SyscallArgs, SyscallDef, SyscallName } from "../../abi/index.js";
 import type { Account, Ledger, Transfer } from "../ledger/index.js";
 import type { Award, Market, MarketTaskView } from "./market.js";
 
@@ -27,7 +27,7 @@ export interface MarketTaskJson { taskId: string; poster: string; status: string
 export interface BalanceJson { account: string; ledger: string; debitsPending: string; debitsPosted: string; creditsPending: string; creditsPosted: string; available: string }
 export interface TransferJson { id: string; debitAccountId: string; creditAccountId: string; amount: string; pendingId?: string; flags: string[]; timestamp: number; seq: number }
 
-declare module "../../kernel/syscalls.js" {
+declare module "../../abi/syscalls.js" {
   interface SyscallMap {
     MarketPost: { args: { taskId: string; payer: string; ledger: string; budget: string; deadlineMs: number; workTimeoutMs: number; description?: string }; result: MarketTaskJson };
     MarketBid: { args: { taskId: string; account: string; price: string; quality: number; timeMs: number }; result: MarketTaskJson };
