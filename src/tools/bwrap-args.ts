@@ -33,6 +33,13 @@ export interface SandboxLimits {
   readonly fileSizeBytes: number;
   /** RLIMIT_NOFILE, open file descriptors. */
   readonly openFiles: number;
+  /**
+   * RLIMIT_AS, bytes of address space per process (absent: not limited; V8-based programs such as
+   * an MCP server under node reserve far more address space than they use, so they go without).
+   */
+  readonly memoryBytes?: number;
+  /** Size of each tmpfs (/tmp and the work dir), bytes (absent: the kernel's default, half of RAM). */
+  readonly tmpfsBytes?: number;
 }
 
 /** Everything about a sandbox except the command it runs. */
@@ -81,7 +88,9 @@ export function preparedBwrapArgs(shape: SandboxShape & { readonly controlFd: nu
 function sandboxArgs(plan: SandboxShape): string[] {
   if (plan.uid === 0) throw new Error("sandbox uid must be non-zero");
   const a: string[] = [
-    "--unshare-user", "--uid", String(plan.uid), "--gid", String(plan.uid),
+    // --disable-userns: no nested user namespace inside (a second one would hand the command a
+    // full capability set over its own namespaces, the usual first step of a kernel exploit).
+    "--unshare-user", "--disable-userns", "--uid", String(plan.uid), "--gid", String(plan.uid),
     "--cap-drop", "ALL",
     "--new-session", "--die-with-parent", "--clearenv",
     "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -92,7 +101,8 @@ function sandboxArgs(plan: SandboxShape): string[] {
   for (const dir of SYSTEM_DIRS) a.push(...systemDir(dir));
   for (const f of ETC_MINIMAL) a.push("--ro-bind-try", f, f);
   if (plan.network) for (const f of ETC_NETWORK) a.push("--ro-bind-try", f, f);
-  a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", plan.workDir);
+  const size = plan.limits.tmpfsBytes === undefined ? [] : ["--size", String(plan.limits.tmpfsBytes)];
+  a.push("--proc", "/proc", "--dev", "/dev", ...size, "--tmpfs", "/tmp", ...size, "--tmpfs", plan.workDir);
   let passed = 0; // the k-th mount with a descriptor is bwrap's fd MOUNT_FD_BASE + k (mountFds' order)
   for (const m of plan.mounts) {
     if (m.fd === undefined) a.push(m.write ? "--bind" : "--ro-bind", m.path, m.path);

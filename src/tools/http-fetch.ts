@@ -35,7 +35,12 @@ export interface FetchResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+/**
+ * Headers that may follow a redirect to another origin. Everything else is dropped there: not only
+ * Authorization and Cookie but X-Api-Key and any other header a caller may have put a credential in
+ * (an allow-list, because a deny-list of credential names is never complete).
+ */
+const CROSS_ORIGIN_SAFE = new Set(["accept", "accept-encoding", "accept-language", "user-agent", "cache-control", "content-type", "content-language"]);
 
 export async function egressFetch(ctx: ToolContext, req: FetchRequest, resolve: Resolver): Promise<FetchResponse> {
   const deadline = new AbortController();
@@ -59,7 +64,7 @@ export async function egressFetch(ctx: ToolContext, req: FetchRequest, resolve: 
       }
       const next = new URL(location, url);
       if (next.origin !== new URL(url).origin) {
-        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())));
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => CROSS_ORIGIN_SAFE.has(k.toLowerCase())));
       }
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
         method = "GET";

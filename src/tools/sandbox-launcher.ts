@@ -37,6 +37,8 @@ export function ulimitScript(l: SandboxLimits): string {
     `ulimit -p ${n(l.processes, "processes")}`,
     `ulimit -f ${n(Math.floor(l.fileSizeBytes / 512), "fileSizeBytes")}`,
     `ulimit -n ${n(l.openFiles, "openFiles")}`,
+    // -v counts KiB (rounded down, never above the byte limit): RLIMIT_AS.
+    ...(l.memoryBytes === undefined ? [] : [`ulimit -v ${n(Math.floor(l.memoryBytes / 1024), "memoryBytes")}`]),
     "unset PWD", // dash exports PWD; the command gets only the environment set with --setenv
   ].join("; ");
 }

@@ -10,9 +10,14 @@
  * - when this process is root, bwrap itself runs as an unprivileged host uid: Linux exempts the root
  *   user from RLIMIT_NPROC, so a fork bomb is only bounded if the sandbox's host uid is not 0;
  * - while `idle` it holds no reference on the event loop: a prepared sandbox nobody claims never
- *   keeps the daemon alive, and dies with it (--die-with-parent).
+ *   keeps the daemon alive, and dies with it (--die-with-parent);
+ * - no descriptor of ours reaches the sandbox but its pipes and the mount sources: Node opens its
+ *   own with close-on-exec, but descriptors this process inherited without it (from whoever
+ *   started the daemon) would pass through bwrap into the command, which could read them through
+ *   /proc/self/fd/N. Each is overwritten with /dev/null in bwrap's copy (inheritedFds).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { openSync, readdirSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 
@@ -56,8 +61,7 @@ export class SandboxProcess {
   constructor(s: SandboxSpawn) {
     const asRoot = process.getuid?.() === 0;
     this.child = spawn(s.bwrap, s.args, {
-      // libuv makes these socketpairs: fd 3 is two-way. Mount sources follow from MOUNT_FD_BASE.
-      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", ...(s.passFds ?? [])],
+      stdio: stdioFor(s.passFds ?? []),
       detached: true, // its own process group, so the timeout can kill the group
       env: {},
       ...(asRoot ? { uid: s.hostUid, gid: s.hostUid } : {}),
@@ -145,6 +149,53 @@ export class SandboxProcess {
     this.child.ref();
     for (const s of this.child.stdio) if (s instanceof Socket) s.ref();
   }
+}
+
+/**
+ * bwrap's descriptors: 0-4 pipes (libuv makes them socketpairs: fd 3 is two-way), the mount sources
+ * from MOUNT_FD_BASE, and /dev/null over every inherited descriptor without close-on-exec.
+ */
+function stdioFor(passFds: readonly number[]): StdioOptions {
+  const own: (number | "pipe")[] = ["pipe", "pipe", "pipe", "pipe", "pipe", ...passFds];
+  const leaks = inheritedFds().filter((fd) => fd >= own.length);
+  if (leaks.length === 0) return own;
+  const stdio: (number | "pipe" | "ignore")[] = [...own];
+  const nul = devNull();
+  for (const fd of leaks) {
+    while (stdio.length <= fd) stdio.push("ignore"); // "ignore" above 2 leaves a descriptor as it is
+    stdio[fd] = nul;
+  }
+  return stdio;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/** Descriptors of this process without close-on-exec (Linux /proc/self/fdinfo; none elsewhere). */
+export function inheritedFds(): number[] {
+  let names: string[];
+  try {
+    names = readdirSync("/proc/self/fd");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of names) {
+    const fd = Number(name);
+    if (fd <= 2) continue;
+    try {
+      const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"));
+      if (m?.[1] !== undefined && (parseInt(m[1], 8) & O_CLOEXEC) === 0) out.push(fd);
+    } catch {
+      // closed meanwhile (the directory's own descriptor among them)
+    }
+  }
+  return out;
+}
+
+let nullFd: number | undefined;
+function devNull(): number {
+  nullFd ??= openSync("/dev/null", "r"); // opened close-on-exec by Node; kept for the process's life
+  return nullFd;
 }
 
 function capture(stream: Readable | null, cap: number): Capture {

@@ -65,6 +65,11 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
     processes: options.limits?.processes ?? 64,
     fileSizeBytes: options.limits?.fileSizeBytes ?? 16 << 20,
     openFiles: options.limits?.openFiles ?? 256,
+    // Defaults documented in the README's shell section: 1 GiB of address space per process and a
+    // 64 MiB /tmp and work dir, so a command can neither grow resident without bound nor fill RAM
+    // through tmpfs (the host had no cgroup v2 to bound the sandbox as a whole: see threat model).
+    memoryBytes: options.limits?.memoryBytes ?? 1 << 30,
+    tmpfsBytes: options.limits?.tmpfsBytes ?? 64 << 20,
   };
   const maxTimeout = options.maxTimeoutMs ?? 60_000;
   const prepared = options.prepare === false ? undefined : new PreparedSandboxes();
