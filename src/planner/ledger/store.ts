@@ -19,6 +19,7 @@ const SCHEMA_SQL = `
     credits_pending INTEGER NOT NULL CHECK (credits_pending >= 0), credits_posted INTEGER NOT NULL CHECK (credits_posted >= 0),
     user_data TEXT, ts INTEGER NOT NULL
   ) STRICT;
+  CREATE INDEX IF NOT EXISTS ledger_accounts_ledger ON ledger_accounts (ledger, id);
   CREATE TABLE IF NOT EXISTS ledger_transfers (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
     debit_account_id TEXT NOT NULL, credit_account_id TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0),
