@@ -10,4 +10,5 @@ export * from "./market/index.js";
 // end ledger + market
 // --- planner-rep: graph, reputation, critic ---
 export * from "./graph/index.js";
+export * from "./reputation/index.js";
 // --- end planner-rep ---
