@@ -15,6 +15,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { AiosError } from "../core/index.js";
+import { auditStoreError } from "./store-errors.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -44,11 +45,17 @@ export function openWriterDb(path: string): Db {
     db.pragma("synchronous = FULL");
     db.exec(SCHEMA_SQL);
   } catch (e) {
-    throw new AiosError("E_STORAGE", `cannot open the audit database ${path}`, { cause: e });
+    throw auditStoreError(e, path, "opening the audit database");
   }
-  const v = getMeta(db, "schema");
-  if (v === undefined) setMeta(db, "schema", String(SCHEMA_VERSION));
-  else if (Number(v) > SCHEMA_VERSION) {
+  let v: string | undefined;
+  try {
+    v = getMeta(db, "schema");
+    if (v === undefined) setMeta(db, "schema", String(SCHEMA_VERSION));
+  } catch (e) {
+    db.close();
+    throw auditStoreError(e, path, "reading the audit schema version");
+  }
+  if (v !== undefined && Number(v) > SCHEMA_VERSION) {
     db.close();
     throw new AiosError("E_SCHEMA_VERSION", `audit database schema ${v} is newer than this build's ${SCHEMA_VERSION}`);
   }

@@ -26,6 +26,7 @@ import type { AuditContent } from "./entry.js";
 import { encodeContent, type Pending } from "./encode.js";
 import { loadState, reconcileCheckpointFile } from "./recover.js";
 import { AuditReader } from "./reader.js";
+import { auditStoreError } from "./store-errors.js";
 
 export interface AuditLogOptions {
   readonly dataDir: string;
@@ -96,25 +97,31 @@ export class AuditLog extends AuditReader {
     this.maxBuffered = positiveInt(options.maxBuffered ?? 1_000_000, "maxBuffered");
     this.headEveryMs = positiveInt(options.headEveryMs ?? 5000, "headEveryMs");
     this.headPath = options.headPath;
-    const stored = getMeta(db, "checkpointEvery");
-    if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
-    else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
-    this.checkpointEvery = Number(stored ?? n);
-    pinPublicKey(paths.publicKey, this.signer.publicKeyPem);
-    this.pinnedKeyId = this.signer.keyId;
-    const state = loadState(db);
-    this.seq = state.seq;
-    this.chain = state.chain;
-    this.acc = state.acc;
-    this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
-    this.file = new CheckpointFile(paths.checkpoints);
-    this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
-    // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
-    this.insertCp = db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)");
-    this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
-    // Reopening signs what is there before anything new is appended: after a "seal" at size S, the
-    // verifier accepts more entries only behind an "open" at exactly S.
-    if (this.seq > 0) this.signNow("open");
+    try {
+      const stored = getMeta(db, "checkpointEvery");
+      if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
+      else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
+      this.checkpointEvery = Number(stored ?? n);
+      pinPublicKey(paths.publicKey, this.signer.publicKeyPem);
+      this.pinnedKeyId = this.signer.keyId;
+      const state = loadState(db);
+      this.seq = state.seq;
+      this.chain = state.chain;
+      this.acc = state.acc;
+      this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
+      this.file = new CheckpointFile(paths.checkpoints);
+      this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
+      // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
+      this.insertCp = db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)");
+      this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
+      // Reopening signs what is there before anything new is appended: after a "seal" at size S, the
+      // verifier accepts more entries only behind an "open" at exactly S.
+      if (this.seq > 0) this.signNow("open");
+    } catch (e) {
+      // Reopening reads state a damaged file may not give back: report it as data, naming the file.
+      db.close();
+      throw auditStoreError(e, paths.db, "reopening the audit log");
+    }
   }
 
   /** Committed entries. */

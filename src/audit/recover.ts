@@ -42,7 +42,7 @@ export function reconcileCheckpointFile(db: Db, path: string, seq: number): Chec
     throw new AiosError("E_CORRUPT", `the audit checkpoint file signs ${fileMax} entries but the database holds ${seq}; entries were deleted — run aios audit verify`);
   }
   const rows = db.prepare("SELECT size, line FROM audit_checkpoints ORDER BY size").raw().all() as [number, string][];
-  const missing = rows.filter(([size]) => size > fileMax).map(([, line]) => checkpointSchema.parse(JSON.parse(line)));
+  const missing = rows.filter(([size]) => size > fileMax).map(([size, line]) => storedCheckpoint(size, line));
   if (missing.length > 0) {
     const f = new CheckpointFile(path);
     try {
@@ -52,5 +52,18 @@ export function reconcileCheckpointFile(db: Db, path: string, seq: number): Chec
     }
   }
   const lastRow = rows[rows.length - 1];
-  return lastRow === undefined ? null : checkpointSchema.parse(JSON.parse(lastRow[1]));
+  return lastRow === undefined ? null : storedCheckpoint(lastRow[0], lastRow[1]);
+}
+
+/** A checkpoint row read back; a row that no longer parses is E_CORRUPT naming it, never a SyntaxError. */
+function storedCheckpoint(size: number, line: string): Checkpoint {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new AiosError("E_CORRUPT", `the stored audit checkpoint at size ${size} is not JSON (damaged); run aios audit verify`, { details: { size } });
+  }
+  const r = checkpointSchema.safeParse(raw);
+  if (!r.success) throw new AiosError("E_CORRUPT", `the stored audit checkpoint at size ${size} is not a checkpoint (${r.error.issues[0]?.path.join(".") ?? "?"}); run aios audit verify`, { details: { size } });
+  return r.data;
 }

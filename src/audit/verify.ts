@@ -28,6 +28,7 @@ import { MerkleAccumulator } from "./merkle.js";
 import { toVerifier, type Checkpoint, type CheckpointVerifier, type VerifierInput } from "./signing.js";
 import { auditCheckpoints } from "./verify-checkpoints.js";
 import { parseHead, readCheckpointFile } from "./checkpoint-file.js";
+import { auditStoreError } from "./store-errors.js";
 import type { AuditProblem, AuditVerifyResult } from "./verify-types.js";
 
 export interface AuditVerifyOptions {
@@ -40,6 +41,16 @@ export interface AuditVerifyOptions {
 }
 
 export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
+  try {
+    return verifyFiles(options);
+  } catch (e) {
+    // A file SQLite cannot read at all (header, schema, checkpoint table): an error naming it.
+    if (e instanceof AiosError) throw e;
+    throw auditStoreError(e, auditPaths(options.dataDir).db, "verifying the audit log");
+  }
+}
+
+function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
   const paths = auditPaths(options.dataDir);
   const verifier = resolveVerifier(options.publicKey, paths.publicKey);
   const head = typeof options.head === "string" ? parseHead(options.head, "head") : options.head;
@@ -66,12 +77,24 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
     let chain = GENESIS;
     let storedPrev = GENESIS;
     let inSync = true;
+    let inSyncBreak = false;
     let pos = 0;
     let entries = 0;
     let nextCp = 0;
     let rangeStart = 1;
-    for (const [seq, ts, kind, agent, body, hash] of pagedRows(db)) {
+    const damaged = (after: number, e: unknown): void => {
+      const err = auditStoreError(e, paths.db, "reading the audit entries");
+      report({ seq: Math.max(1, after + 1), kind: "edited", message: `the entries after seq ${Math.max(0, after)} cannot be read (${err.code}: ${err.message})` });
+    };
+    for (const [seq, ts, kind, agent, body, hash] of pagedRows(db, damaged)) {
       entries++;
+      if (typeof seq !== "number" || typeof body !== "string" || !Buffer.isBuffer(hash) || typeof ts !== "number" || typeof kind !== "string") {
+        // A damaged page can hand back a column of another type; hashing it would throw.
+        report({ seq: typeof seq === "number" ? seq : pos + 1, kind: "edited", message: `entry ${typeof seq === "number" ? seq : pos + 1}: a stored column has the wrong type (damaged row)` });
+        if (typeof seq === "number") pos = Math.max(pos, seq);
+        inSyncBreak = true;
+        continue;
+      }
       if (seq < 1) {
         // Rows come in ascending seq, so this can only precede entry 1: a row the writer never made.
         report({ seq: 1, kind: "edited", message: `a row with seq ${seq} was inserted (the log starts at seq 1)` });
@@ -87,7 +110,7 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
       if (problem !== null) report(problem);
       // The recomputed chain: while it agrees with the stored one and the row checked out, the
       // stored hash *is* SHA-256(chain || leaf), so one hash per entry serves both checks.
-      inSync = inSync && problem === null && !gap;
+      inSync = inSync && problem === null && !gap && !inSyncBreak;
       chain = inSync ? hash : chainHash(chain, leaf);
       storedPrev = hash;
       // Compare every signed checkpoint due at this position with what the entries recompute to.
@@ -147,12 +170,21 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
 
 type Row = [seq: number, ts: number, kind: string, agent: string | null, body: string, hash: Buffer];
 
-/** Rows in seq order, a page per query: one native call per page is cheaper than one per row. */
-function* pagedRows(db: Db): Generator<Row> {
+/**
+ * Rows in seq order, a page per query: one native call per page is cheaper than one per row. A page
+ * SQLite cannot read ends the scan with `onDamage` (reported as a problem, never thrown).
+ */
+function* pagedRows(db: Db, onDamage: (after: number, e: unknown) => void): Generator<Row> {
   const page = db.prepare("SELECT seq, ts, kind, agent, body, hash FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT 4096").raw();
   let after = Number.MIN_SAFE_INTEGER;
   for (;;) {
-    const rows = page.all(after) as Row[];
+    let rows: Row[];
+    try {
+      rows = page.all(after) as Row[];
+    } catch (e) {
+      onDamage(after, e);
+      return;
+    }
     yield* rows;
     const last = rows[rows.length - 1];
     if (last === undefined || rows.length < 4096) return;

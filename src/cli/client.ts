@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { AiosError, fromSerialized, type AgentId, type AnyKernelEvent, type SerializedError } from "../core/index.js";
-import type { AgentInfo, Escalation, TreeNode } from "../kernel/index.js";
+import type { AgentInfo, Escalation, StoreHealth, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
 import type { AuditVerifyReport, ControlApi, EventsFilter, MetricsText, PsInput, SpawnInput, TokenSummary } from "../gateway/index.js";
 
@@ -165,5 +165,8 @@ export class HttpControl implements ControlApi {
       throw new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
     }
     return { contentType: res.headers.get("content-type") ?? "text/plain", text };
+  }
+  store(): Promise<StoreHealth> {
+    return this.call("GET", "/v1/store");
   }
 }

@@ -16,6 +16,8 @@ export interface HostOptions {
   /** A policy file (YAML, see src/security/policy-rules.ts). */
   readonly policyFile?: string;
   readonly logger?: Logger;
+  /** `aios recover --accept-loss`: open a journal that lost acknowledged records (ADR 0012). */
+  readonly acceptLoss?: boolean;
 }
 
 export async function bootHost(o: HostOptions): Promise<AiosSystem> {
@@ -29,6 +31,7 @@ export async function bootHost(o: HostOptions): Promise<AiosSystem> {
     ...(models === undefined ? {} : { models }),
     subsystems: {
       ...(o.policyFile === undefined ? {} : { security: { policyFile: o.policyFile } }),
+      ...(o.acceptLoss === true ? { store: { onLoss: "accept" } } : {}),
     },
   };
   return boot(options);

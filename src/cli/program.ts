@@ -13,12 +13,15 @@ import { VERSION } from "./version.js";
 import type { up as upFn } from "./up.js";
 import type { run as runFn } from "./run.js";
 import type { demo as demoFn } from "./demo/demo.js";
+import type { recover as recoverFn } from "./recover.js";
+import { storeStatus } from "./store-commands.js";
 
 // up, run and demo boot a kernel: they load the whole stack (tools, models, memory — seconds of
 // module loading), so they are imported only when chosen; ps, status and the rest stay quick.
 const up: typeof upFn = async (...a) => (await import("./up.js")).up(...a);
 const run: typeof runFn = async (...a) => (await import("./run.js")).run(...a);
 const demo: typeof demoFn = async (...a) => (await import("./demo/demo.js")).demo(...a);
+const recover: typeof recoverFn = async (...a) => (await import("./recover.js")).recover(...a);
 
 function int(name: string, min = 0): (v: string) => number {
   return (v) => {
@@ -79,7 +82,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--limit <n>", "at most n rows", int("--limit", 1))
     .action(act((ctx, o: agents.PsOptions) => agents.ps(ctx, o)));
 
-  program.command("status <id>").description("one agent's status").action(act((ctx, id: string) => agents.status(ctx, id)));
+  program
+    .command("status [id]")
+    .description("one agent's status; without an id, the store's health (damage repaired, an accepted loss)")
+    .action(act((ctx, id?: string) => (id === undefined ? storeStatus(ctx) : agents.status(ctx, id))));
+  program
+    .command("recover")
+    .description("inspect a journal `aios up` refused; --accept-loss continues without the lost records (audited)")
+    .option("--accept-loss", "keep every record that verifies, set the damaged files aside, and record the acceptance in the audit log")
+    .action(act((ctx, o: { acceptLoss?: boolean }) => recover(ctx, o)));
   program
     .command("logs <id>")
     .description("an agent's recent events; -f follows live")

@@ -11,6 +11,7 @@ import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemo
 import type { AiosSystem } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
+import { storeLines } from "./store-commands.js";
 
 import { VERSION } from "./version.js";
 
@@ -57,6 +58,9 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   writeDaemonInfo(dataDir, { pid: process.pid, host: gw.host, port: gw.port, dataDir, startedAt: Date.now(), version: VERSION });
   const agents = os.ps({ status: ["running", "paused"] }).length;
   out.note(`aios daemon ${process.pid}: data dir ${dataDir}; ${agents} agent(s) recovered; API token in ${tokenPath(dataDir)}`);
+  // Damage repaired at this boot, or a loss an operator accepted, is said on every start.
+  const health = os.storeHealth;
+  if (health !== undefined && storeLines(health).damaged) for (const l of storeLines(health).lines) out.note(`store: ${l}`);
   // The one stdout line: scripts and tests wait for it rather than polling.
   if (out.json) out.line(JSON.stringify({ listening: gw.url, pid: process.pid, port: gw.port }));
   else out.line(`listening on ${gw.url} (pid ${process.pid}); Ctrl-C or SIGTERM drains and stops`);

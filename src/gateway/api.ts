@@ -4,7 +4,7 @@
  * CLI's HTTP client (the same calls over the wire). Everything crossing it is plain JSON data.
  */
 import type { AgentId, AnyKernelEvent, EventFilter } from "../core/index.js";
-import type { AgentInfo, Escalation, TreeNode } from "../kernel/index.js";
+import type { AgentInfo, Escalation, StoreHealth, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
 import type { PsInput, SpawnInput } from "./schemas.js";
 
@@ -54,6 +54,8 @@ export interface ControlApi {
   revoke(token: string): Promise<{ revoked: number }>;
   explain(agent: string, action: string, syscall?: string): Promise<Explanation>;
   auditVerify(): Promise<AuditVerifyReport>;
+  /** What opening the journal found: records, damage repaired, an accepted loss (ADR 0012). */
+  store(): Promise<StoreHealth>;
   /** This instance's metrics in the Prometheus text format (E_CONFIG when observe/ is not installed). */
   metrics(): Promise<MetricsText>;
 }

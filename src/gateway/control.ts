@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { AiosError, type AgentId, type AnyKernelEvent } from "../core/index.js";
 import { loadSpecFile, parseSpec, type AgentSpec } from "../abi/index.js";
-import { type AgentInfo, type Escalation, type TreeNode } from "../kernel/index.js";
+import { type AgentInfo, type Escalation, type StoreHealth, type TreeNode } from "../kernel/index.js";
 import { auditVerifyCommand } from "../audit/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
 import type { AiosSystem } from "../sdk/index.js";
@@ -42,6 +42,10 @@ export class ControlPlane implements ControlApi {
 
   constructor(readonly os: AiosSystem) {
     this.history = new EventHistory(os.kernel.events);
+    // The journal's report was emitted during boot, before anyone listened (the bus drops events
+    // nobody wants); emit it again now so the event history and `logs` hold it.
+    const h = os.storeHealth;
+    if (h !== undefined) os.kernel.events.emit("store.recovered", h, undefined, h.acceptedNow ? "critical" : h.findings.length > 0 ? "error" : h.lost !== undefined ? "warn" : "info");
   }
 
   async spawn(input: SpawnInput): Promise<{ id: AgentId; name: string }> {
@@ -132,6 +136,12 @@ export class ControlPlane implements ControlApi {
     const m = this.os.subsystems.observe?.metrics;
     if (m === undefined) throw new AiosError("E_CONFIG", "metrics need the observe subsystem (boot with a data directory)");
     return { contentType: m.contentType, text: await m.text() };
+  }
+
+  async store(): Promise<StoreHealth> {
+    const h = this.os.storeHealth;
+    if (h === undefined) throw new AiosError("E_CONFIG", "no durable store: the kernel was booted without a data directory");
+    return h;
   }
 
   close(): void {

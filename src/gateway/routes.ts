@@ -21,7 +21,7 @@ export interface RouteDef {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit";
+  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store";
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
   /** The answer's JSON (undefined answers `{ "ok": true }`). */
@@ -124,4 +124,5 @@ export const ROUTES: readonly RouteDef[] = [
     },
   },
   { method: "post", path: "/v1/audit/verify", operationId: "auditVerify", tag: "audit", summary: "Verify the audit log's hash chain, Merkle heads and signed checkpoints", run: (api) => api.auditVerify() },
+  { method: "get", path: "/v1/store", operationId: "store", tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
 ];

@@ -14,6 +14,6 @@ export type { UpgradeOptions, MergeOptions, SplitOptions } from "./operations.js
 export type { AgentInfo, PsFilter, TreeNode } from "./views.js";
 export type { Escalation } from "./supervision.js";
 export type { Proc } from "./proc.js";
-export { durableStorePlugin, type DurableStorePluginOptions } from "./journal-adapter-plugin.js";
+export { durableStorePlugin, type DurableStorePluginOptions, type StorePlugin, type StoreHealth } from "./journal-adapter-plugin.js";
 export { createSqliteJournal, DurableJournal } from "./journal-adapter.js";
 export { restoreAgents, type RecoveryOutcome } from "./recovery.js";

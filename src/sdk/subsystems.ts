@@ -15,7 +15,7 @@ import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
 import { schedPlugin } from "../sched/index.js";
 import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
 import { mcpPlugin, toolsPlugin, type McpPlugin, type McpPluginOptions, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
-import { Aios, durableStorePlugin, type Plugin } from "../kernel/index.js";
+import { Aios, durableStorePlugin, type Plugin, type StorePlugin } from "../kernel/index.js";
 import { observePlugin, type ObserveOptions, type ObservePlugin } from "../observe/index.js";
 import { dataDirDisk, mailboxStats } from "./observe-sources.js";
 
@@ -37,10 +37,13 @@ export interface SubsystemOptions {
   readonly embedder?: Embedder | false;
   /** MCP servers whose tools join the registry (`mcp.<server>.<tool>`); `false` leaves the MCP client out. */
   readonly mcp?: Omit<McpPluginOptions, "registry"> | false;
+  /** The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012). */
+  readonly store?: { readonly onLoss?: "refuse" | "accept" };
 }
 
 /** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
 export interface Subsystems {
+  readonly store?: StorePlugin;
   readonly security?: SecurityPlugin;
   readonly audit?: AuditPlugin;
   readonly tools?: ToolsPlugin;
@@ -69,7 +72,8 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
     }),
   });
   const journalCommit = observe === undefined ? {} : { onCommit: (n: number, s: number) => observe.metrics.journalCommitted(n, s) };
-  const plugins: Plugin[] = [durableStorePlugin({ dataDir: join(dataDir, "journal"), ...journalCommit }), security];
+  const store = durableStorePlugin({ dataDir: join(dataDir, "journal"), ...journalCommit, ...(o.store ?? {}) });
+  const plugins: Plugin[] = [store, security];
   if (o.audit !== false) {
     audit = auditPlugin({
       dataDir: join(dataDir, "audit"),
@@ -94,7 +98,7 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   plugins.push(ipc);
   // Last: it decorates handlers the plugins before it registered.
   if (observe !== undefined) plugins.push(observe);
-  return { plugins, subsystems: { security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}) } };
+  return { plugins, subsystems: { store, security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}) } };
 }
 
 /**

@@ -3,7 +3,7 @@
  * names them — os.memory, os.tools, os.caps, os.audit — and os.run for LLM agents.
  */
 import { AiosError } from "../core/index.js";
-import { Aios, type Kernel } from "../kernel/index.js";
+import { Aios, type Kernel, type StoreHealth } from "../kernel/index.js";
 import { type AgentSpecInput } from "../abi/index.js";
 import type { AuditLog } from "../audit/index.js";
 import type { MemoryFabric } from "../memory/index.js";
@@ -40,6 +40,10 @@ export class AiosSystem extends Aios {
   }
   get audit(): AuditLog {
     return need(this.subsystems.audit?.log ?? undefined, "audit");
+  }
+  /** What opening the journal found (records, repaired damage, an accepted loss); undefined without a store. */
+  get storeHealth(): StoreHealth | undefined {
+    return this.subsystems.store?.health;
   }
   /** Spawns an LLM agent, runs it to completion on `goal` and returns its answer. */
   run(spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {

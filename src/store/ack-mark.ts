@@ -9,10 +9,11 @@
  * alternately in place with pwrite + fdatasync. A slot is magic "ACK1", generation (u32), seq
  * (float64, an integer), chain (u32), kind tag (u32), CRC-32 of the preceding 24 bytes, padding.
  * A torn write damages at most the slot being written; the other still holds the previous mark.
- * One small write and one fdatasync per commit batch (never per record); no rename, no directory
- * fsync on the hot path.
+ * At most one small write and fdatasync in flight at a time, covering every batch committed before
+ * it (never one per record); it runs on libuv's pool, overlapping the next batch's SQLite commit.
+ * No rename and no directory fsync on the hot path.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, write as fsWrite, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { AiosError } from "../core/index.js";
@@ -31,7 +32,13 @@ export type AckRead = { readonly state: "missing" } | { readonly state: "damaged
 export interface AckMark {
   readonly location: string;
   read(): AckRead;
+  /** Writes and syncs the point before returning (open, compaction, recovery). */
   write(point: AckPoint): void;
+  /**
+   * The same off the main thread (libuv's pool), so the sync overlaps the next batch's commit.
+   * The caller keeps at most one in flight: two writes racing for one slot could land out of order.
+   */
+  writeAsync(point: AckPoint): Promise<void>;
   close(): void;
 }
 
@@ -90,6 +97,30 @@ export class FileAckMark implements AckMark {
     const best = slots.reduce((a, b) => (b.gen > a.gen || (b.gen === a.gen && b.point.seq > a.point.seq) ? b : a));
     this.gen = best.gen;
     return { state: "ok", point: best.point };
+  }
+
+  writeAsync(point: AckPoint): Promise<void> {
+    if (this.fd === undefined) {
+      try {
+        this.write(point);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new AiosError("E_STORAGE", String(e)));
+      }
+    }
+    const fd = this.fd;
+    this.gen = (this.gen + 1) >>> 0;
+    // Its own buffer: the synchronous path's may be rewritten while this write is in the pool.
+    const buf = Buffer.alloc(SLOT);
+    encodeSlot(buf, this.gen, point, this.tag);
+    return new Promise<void>((resolve, reject) => {
+      const fail = (e: NodeJS.ErrnoException): void =>
+        reject(new AiosError(e.code === "ENOSPC" ? "E_STORAGE_FULL" : "E_STORAGE", `writing the acknowledgement mark ${this.location}: ${e.message}`, { cause: e, details: { file: this.location } }));
+      fsWrite(fd, buf, 0, SLOT, (this.gen % 2) * SLOT, (e) => {
+        if (e) return fail(e);
+        fdatasync(fd, (e2) => (e2 ? fail(e2) : resolve()));
+      });
+    });
   }
 
   write(point: AckPoint): void {

@@ -118,6 +118,9 @@ export class Journal {
   /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
   markFailures = 0;
   private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
+  /** Batches committed to the store whose appends wait for the mark to cover them, in seq order. */
+  private unmarked: { readonly seq: number; readonly resolve: () => void }[] = [];
+  private markInFlight: Promise<void> | undefined;
 
   private constructor(
     private readonly driver: StorageDriver,
@@ -209,6 +212,7 @@ export class Journal {
       await this.exclusive(() => this.writeBatch());
     }
     await this.exclusive(async () => undefined);
+    await this.markSettled();
   }
 
   /** Rows currently stored (verified at open, plus appended, minus compacted away). */
@@ -243,10 +247,34 @@ export class Journal {
   }
 
   /**
-   * Moves the acknowledgement mark to nextSeq-1. Called after the batch committed and before its
-   * appends resolve. A failed mark write leaves the mark behind the journal (safe: recovery reports
-   * a mark behind the journal as nothing lost) and is retried by the next batch.
+   * Group commit for the mark: one write in flight, covering every batch committed before it was
+   * issued; when it is durable those batches' appends resolve and the next write covers whatever
+   * committed meanwhile. A failed write still resolves them (their records ARE in the store; the
+   * mark lags, which recovery reads as nothing lost) and is counted in markFailures.
    */
+  private pumpMark(): void {
+    if (this.markInFlight !== undefined || this.unmarked.length === 0 || this.ack === undefined) return;
+    const seq = this.nextSeq - 1;
+    this.markInFlight = this.ack
+      .writeAsync({ seq, chain: this.hash })
+      .catch(() => {
+        this.markFailures++;
+      })
+      .then(() => {
+        this.markInFlight = undefined;
+        let k = 0;
+        while (k < this.unmarked.length && (this.unmarked[k]?.seq ?? Infinity) <= seq) k++;
+        for (const b of this.unmarked.splice(0, k)) b.resolve();
+        this.pumpMark();
+      });
+  }
+
+  /** Resolves once every committed batch is covered by a durable mark. */
+  private async markSettled(): Promise<void> {
+    while (this.markInFlight !== undefined) await this.markInFlight;
+  }
+
+  /** Moves the mark to nextSeq-1 synchronously (compaction, which holds the write chain). */
   private mark(): void {
     if (this.ack === undefined) return;
     try {
@@ -260,6 +288,7 @@ export class Journal {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+    await this.markSettled();
     await this.exclusive(() => this.driver.close());
     this.ack?.close();
   }
@@ -309,11 +338,16 @@ export class Journal {
     this.nextSeq = start + n;
     this.rows += n;
     this.hash = this.advance(rows);
-    this.mark();
     const state = this.state;
-    for (let i = 0; i < n; i++) {
-      state.apply(recs[i] as JournalRecord);
-      (resolves[i] as (seq: number) => void)(start + i);
+    for (let i = 0; i < n; i++) state.apply(recs[i] as JournalRecord);
+    const ack = (): void => {
+      for (let i = 0; i < n; i++) (resolves[i] as (seq: number) => void)(start + i);
+    };
+    if (this.ack === undefined) ack();
+    else {
+      // Acknowledged only once the mark covers the batch: the mark never trails an acknowledgement.
+      this.unmarked.push({ seq: start + n - 1, resolve: ack });
+      this.pumpMark();
     }
     if (this.rows >= Math.max(this.compactMinRows, this.compactRetryAt) && this.rows > this.compactRatio * state.size()) {
       // Fire and forget on the exclusive chain; a failed compaction (e.g. disk full) leaves the

@@ -15,6 +15,11 @@ export interface Migration {
   readonly sql: string;
   /** A step SQL cannot express, run after `sql` in the same transaction. */
   readonly run?: (db: Database.Database) => void;
+  /**
+   * A step that cannot run inside a transaction (VACUUM), run before the transaction that records
+   * the version; it must be idempotent, since a crash before that commit runs it again.
+   */
+  readonly before?: (db: Database.Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -44,6 +49,17 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const r of rows) set.run(encodeMeta(r.key, r.value), r.key);
     },
   },
+  {
+    version: 3,
+    description: "incremental auto-vacuum, so pages freed by compaction return to the file system",
+    sql: "",
+    // auto_vacuum changes on an existing file only through a VACUUM, which rewrites the file once.
+    before: (db) => {
+      if (Number(db.pragma("auto_vacuum", { simple: true })) === 2) return;
+      db.pragma("auto_vacuum = INCREMENTAL");
+      db.exec("VACUUM");
+    },
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
@@ -61,6 +77,7 @@ export function migrate(db: Database.Database, location: string, migrations: rea
   }
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
+    m.before?.(db);
     db.transaction(() => {
       if (m.sql.length > 0) db.exec(m.sql);
       m.run?.(db);

@@ -14,7 +14,7 @@
  * reading the string, and the CRC is the same either way (node's crc32 hashes a string's UTF-8).
  */
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, isAiosError } from "../core/index.js";
 import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
@@ -32,13 +32,22 @@ const DB_FILE = "aios.db";
 /** Rows per multi-row INSERT (400 bound parameters, far below SQLite's limit of 32,766). */
 const MULTI_ROWS = 100;
 const MARKER = "store.json";
+/** Bytes a reset WAL is truncated to (journal_size_limit). */
+const WAL_LIMIT = 16 * 1024 * 1024;
 
 function openDb(file: string, dir: string): Database.Database {
   let db: Database.Database | undefined;
   try {
+    const fresh = !existsSync(file);
     db = new Database(file);
+    // Takes effect only on a file with no tables yet (a new store); older files get it from the
+    // VACUUM of migration v3. Pages freed by compaction then go back to the file system.
+    if (fresh) db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
+    // A checkpoint that resets the WAL truncates it to this size, so one burst does not leave a
+    // WAL of its own size behind for ever.
+    db.pragma(`journal_size_limit = ${WAL_LIMIT}`);
     // Reading the schema forces SQLite to parse page 1 now, so a damaged header fails here.
     db.prepare("SELECT count(*) FROM sqlite_master").get();
     return db;
@@ -156,6 +165,34 @@ export class SqliteDriver implements StorageDriver {
     } catch (e) {
       throw toStoreError(e, "writing to the journal", this.dir);
     }
+    if (batch.deleteBelow !== undefined) this.shrink();
+  }
+
+  /**
+   * After a compaction: return the freed pages to the file system (incremental vacuum) and fold the
+   * WAL into the file and truncate it. The compaction itself is already durable, so a failure here
+   * (e.g. a reader holding the WAL) costs only space and is retried at the next compaction.
+   */
+  private shrink(): void {
+    try {
+      this.db.pragma("incremental_vacuum");
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      /* space only: nothing acknowledged depends on it */
+    }
+  }
+
+  /** Bytes the store occupies on disk: the database file, its WAL and its shared-memory index. */
+  diskBytes(): number {
+    let n = 0;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        n += statSync(this.location + suffix).size;
+      } catch {
+        /* absent */
+      }
+    }
+    return n;
   }
 
   async read(fromSeq: number, limit: number): Promise<JournalRow[]> {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { AiosError } from "../../src/core/index.js";
-import { MIGRATIONS, SqliteDriver } from "../../src/store/index.js";
+import { LATEST_SCHEMA, MIGRATIONS, SqliteDriver } from "../../src/store/index.js";
 import { driverContract } from "./driver-contract.js";
 
 const dirs: string[] = [];
@@ -71,9 +71,9 @@ describe("SqliteDriver", () => {
     const d = SqliteDriver.open(dir);
     await d.write({ meta: { keep: "me" } });
     await d.close();
-    const newer = [...MIGRATIONS, { version: 2, description: "add a table", sql: "CREATE TABLE extra (x)" }];
+    const newer = [...MIGRATIONS, { version: LATEST_SCHEMA + 1, description: "add a table", sql: "CREATE TABLE extra (x)" }];
     const d2 = SqliteDriver.open(dir, { migrations: newer });
-    expect(d2.schemaVersion).toBe(2);
+    expect(d2.schemaVersion).toBe(LATEST_SCHEMA + 1);
     expect(await d2.getMeta("keep")).toBe("me");
     await d2.close();
   });
