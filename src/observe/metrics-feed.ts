@@ -19,12 +19,16 @@ const TERMINAL = new Set(["completed", "failed", "killed"]);
 export interface FeedOptions {
   /** The tenant of an agent, for per-tenant model figures ("unknown" when the agent is gone). */
   readonly tenantOf?: (agent: AgentId) => string | undefined;
+  /** True for a registered syscall; other names (a call to no syscall is a denial) count as "unknown". */
+  readonly isSyscall?: (name: string) => boolean;
   /** Events buffered for the metrics subscriber (default 100,000). */
   readonly bufferSize?: number;
 }
 
 export function feedMetrics(bus: EventBus, m: AiosMetrics, o: FeedOptions = {}): Subscription {
   const tenantOf = o.tenantOf ?? (() => undefined);
+  const isSyscall = o.isSyscall;
+  if (isSyscall !== undefined) m.knownSyscall = isSyscall;
   const sub = bus.subscribe({ types: METRIC_EVENT_TYPES }, (e) => apply(m, e, tenantOf), { bufferSize: o.bufferSize ?? 100_000 });
   m.dropSources.push(sub);
   return sub;
@@ -32,10 +36,14 @@ export function feedMetrics(bus: EventBus, m: AiosMetrics, o: FeedOptions = {}):
 
 /** Records one syscall outcome (the door's record stage calls this through the Observer, too). */
 export function recordSyscall(m: AiosMetrics, name: string, outcome: "ok" | "error" | "denied", durationUs: number): void {
-  const labels = { syscall: m.labels.syscall.of(name), outcome };
+  const labels = { syscall: syscallLabel(m, name), outcome };
   m.syscalls.inc(labels);
   m.syscallSeconds.observe(labels, durationUs / 1e6);
   if (name === "MemoryQuery" && outcome === "ok") m.memoryQuerySeconds.observe(durationUs / 1e6);
+}
+
+function syscallLabel(m: AiosMetrics, name: string): string {
+  return m.knownSyscall(name) ? m.labels.syscall.of(name) : "unknown";
 }
 
 function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => string | undefined): void {
@@ -61,8 +69,8 @@ function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => stri
       recordSyscall(m, e.data.name, e.data.ok ? "ok" : "error", e.data.durationUs);
       return;
     case "syscall.denied":
-      m.syscalls.inc({ syscall: m.labels.syscall.of(e.data.name), outcome: "denied" });
-      m.denials.inc({ syscall: m.labels.syscall.of(e.data.name), code: e.data.code });
+      m.syscalls.inc({ syscall: syscallLabel(m, e.data.name), outcome: "denied" });
+      m.denials.inc({ syscall: syscallLabel(m, e.data.name), code: m.labels.code.of(e.data.code) });
       return;
     case "model.call": {
       const d = e.data;

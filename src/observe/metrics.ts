@@ -58,7 +58,10 @@ export class AiosMetrics {
     readonly tool: BoundedLabel;
     readonly pool: BoundedLabel;
     readonly op: BoundedLabel;
+    readonly code: BoundedLabel;
   };
+  /** Whether a name is a registered syscall (set by the feed from the kernel's registry). */
+  knownSyscall: (name: string) => boolean = () => true;
 
   readonly agents: Gauge<"state">;
   readonly spawns: Counter<"kind">;
@@ -100,6 +103,7 @@ export class AiosMetrics {
       tool: new BoundedLabel(limits.tools ?? 64),
       pool: new BoundedLabel(limits.pools ?? 32),
       op: new BoundedLabel(16),
+      code: new BoundedLabel(64),
     };
     const byState = this.byState;
     this.agents = new Gauge({

@@ -9,6 +9,8 @@ import type { Kernel, Plugin } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
 import { instrumentSyscalls, metricsObserver, recordTool, toolName, type Observer } from "./observer.js";
+import { AnomalyDetector, type AnomalyOptions } from "./anomaly.js";
+import { SloEvaluator } from "./slo.js";
 // Types only: the tracing SDK is loaded (dynamic import) only when tracing is configured.
 import type { Tracing, TracingOptions, TracingPorts } from "./tracing.js";
 
@@ -18,6 +20,10 @@ export interface ObserveOptions {
   /** Sources sampled at scrape time; a function receives the kernel once it is installed. */
   readonly sources?: MetricsSources | ((kernel: Kernel) => MetricsSources);
   readonly limits?: MetricsLimits;
+  /** In-process SLO rules, evaluated every `intervalMs` of kernel time (default 15 s); `false`: off. */
+  readonly slo?: { readonly intervalMs?: number } | false;
+  /** Per-agent behavioural anomaly detection (default on); `false`: off. */
+  readonly anomaly?: AnomalyOptions | false;
 }
 
 export interface ObservePlugin extends Plugin {
@@ -26,6 +32,8 @@ export interface ObservePlugin extends Plugin {
   readonly observer: Observer;
   /** The instance's tracing, when configured. */
   readonly tracing: Tracing | undefined;
+  readonly slo: SloEvaluator | undefined;
+  readonly anomaly: AnomalyDetector | undefined;
 }
 
 export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
@@ -33,6 +41,8 @@ export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
   const subs: Subscription[] = [];
   let tracing: Tracing | undefined;
   let observer = metricsObserver(m);
+  let slo: SloEvaluator | undefined;
+  let anomaly: AnomalyDetector | undefined;
   return {
     name: "observe",
     metrics: m,
@@ -42,9 +52,18 @@ export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
     get tracing(): Tracing | undefined {
       return tracing;
     },
+    get slo(): SloEvaluator | undefined {
+      return slo;
+    },
+    get anomaly(): AnomalyDetector | undefined {
+      return anomaly;
+    },
     async install(kernel: Kernel): Promise<void> {
       m.sample(typeof o.sources === "function" ? o.sources(kernel) : (o.sources ?? {}));
-      subs.push(feedMetrics(kernel.events, m, { tenantOf: (id: AgentId) => kernel.find(id)?.spec.tenant }));
+      subs.push(feedMetrics(kernel.events, m, { tenantOf: (id: AgentId) => kernel.find(id)?.spec.tenant, isSyscall: (name) => kernel.syscalls.get(name) !== undefined }));
+      const timers = watch(kernel, m, o, subs);
+      slo = timers.slo;
+      anomaly = timers.anomaly;
       let traced: readonly string[] = ["ToolCall"];
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
@@ -64,9 +83,49 @@ export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
         ...(tracing === undefined ? {} : { around: tracing.around }),
       });
       kernel.onShutdown(async () => {
+        timers.stop();
         for (const s of subs) s.unsubscribe();
         await tracing?.shutdown();
       });
+    },
+  };
+}
+
+/**
+ * Starts the SLO evaluator and the anomaly detector on the kernel's clock: one timer that evaluates
+ * the rules and closes idle anomaly windows every interval.
+ */
+function watch(kernel: Kernel, m: AiosMetrics, o: ObserveOptions, subs: Subscription[]): { slo: SloEvaluator | undefined; anomaly: AnomalyDetector | undefined; stop(): void } {
+  const slo = o.slo === false ? undefined : new SloEvaluator(m, kernel.events);
+  let anomaly: AnomalyDetector | undefined;
+  if (o.anomaly !== false) {
+    const a = new AnomalyDetector(kernel.events, o.anomaly ?? {});
+    a.onAnomaly = (kind) => m.anomalies.inc({ kind });
+    subs.push(kernel.events.subscribe({ types: AnomalyDetector.TYPES }, (e) => a.observe(e), { bufferSize: 100_000 }));
+    m.dropSources.push(subs[subs.length - 1] as Subscription);
+    anomaly = a;
+  }
+  const every = o.slo === false ? 15_000 : (o.slo?.intervalMs ?? 15_000);
+  let timer: ReturnType<Kernel["clock"]["setTimeout"]> | undefined;
+  let stopped = false;
+  const round = async (): Promise<void> => {
+    const now = kernel.clock.now();
+    anomaly?.tick(now);
+    if (slo !== undefined) await slo.evaluate(now);
+  };
+  const arm = (): void => {
+    if (stopped) return;
+    timer = kernel.clock.setTimeout(() => {
+      round().catch((e: unknown) => kernel.kernelError(e, "observe: SLO evaluation")).finally(arm);
+    }, every);
+  };
+  if (slo !== undefined || anomaly !== undefined) arm();
+  return {
+    slo,
+    anomaly,
+    stop() {
+      stopped = true;
+      if (timer !== undefined) kernel.clock.clearTimeout(timer);
     },
   };
 }

@@ -85,6 +85,16 @@ describe("observe: metrics on a booted OS", () => {
     expect(await value("aios_journal_records_total")).toBeGreaterThanOrEqual(0);
   });
 
+  it("evaluates the SLO rules in process on the live metrics", async () => {
+    const slo = os.subsystems.observe?.slo;
+    expect(slo).toBeDefined();
+    const states = await slo!.evaluate(os.kernel.clock.now());
+    expect(states.map((s) => s.alert)).toHaveLength(6);
+    const disk = states.find((s) => s.alert === "AiosDataDirDiskLow");
+    expect(disk?.value).toBeGreaterThan(0);
+    expect(disk?.value).toBeLessThan(1);
+  });
+
   it("passes promtool check metrics with no warnings", async () => {
     const text = await metrics.text();
     const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
@@ -103,6 +113,9 @@ describe("observe: metrics on a booted OS", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/plain");
       expect(await res.text()).toContain('aios_agents{state="running"} 900');
+      // An audit verification through the API is counted (and feeds the SLO rule on failures).
+      expect((await plane.auditVerify()).ok).toBe(true);
+      expect((await metrics.auditVerifications.get()).values.find((v) => v.labels["result"] === "ok")?.value).toBe(1);
     } finally {
       await gw.close();
       plane.close();
