@@ -12,6 +12,8 @@ export const PoolConfigSchema = z.strictObject({
   agingMs: z.number().positive().optional(),
   maxQueue: z.number().int().min(0).optional(),
   defaultTokens: z.number().int().min(0).optional(),
+  /** Slots one agent may hold at once (fair share; default: the whole capacity). */
+  maxPerAgent: z.number().int().min(1).optional(),
 });
 export type PoolConfig = z.output<typeof PoolConfigSchema>;
 export type PoolConfigInput = z.input<typeof PoolConfigSchema>;

@@ -2,7 +2,11 @@
  * One backend's slot pool: `capacity` slots, a queue ordered by the pool's policy, cancellation by
  * AbortSignal, preemption requests for preemptible holders, and an event for every decision.
  *
- * Invariants: inUse <= capacity at all times; every request is granted at most once per queueing and
+ * Fair share (issue 15 item 9): with `maxPerAgent`, an agent holding that many slots waits for one
+ * of its own to end before it gets another (its extra requests are parked outside the policy's
+ * queue), so one agent flooding the pool cannot take every slot from the rest.
+ *
+ * Invariants: inUse <= capacity at all times; held(agent) <= maxPerAgent; every request is granted at most once per queueing and
  * ends exactly once (released, cancelled, rejected or dropped at close); a free slot never sits idle
  * while a request waits (dispatch runs after every release, yield and capacity change).
  */
@@ -23,6 +27,8 @@ export interface PoolOptions {
   /** Token estimate for requests that carry none (WFQ charge), default 256. */
   readonly defaultTokens?: number;
   readonly tenantWeight?: (tenant: string) => number;
+  /** Slots one agent may hold at once (default: all of them). */
+  readonly maxPerAgent?: number;
 }
 
 export interface PoolStats {
@@ -45,6 +51,10 @@ export class SlotPool {
   private seq = 0;
   private readonly running = new Set<PoolLease>();
   private readonly waitingByAgent = new Map<string, Set<Waiter>>();
+  /** Running leases per agent, and each agent's requests parked at its maxPerAgent (FIFO). */
+  private readonly held = new Map<string, number>();
+  private readonly parked = new Map<string, Waiter[]>();
+  private readonly parkedSet = new Set<Waiter>();
   private readonly counts = { granted: 0, released: 0, cancelled: 0, rejected: 0, preempted: 0 };
   private closed = false;
 
@@ -106,7 +116,7 @@ export class SlotPool {
   }
 
   stats(): PoolStats {
-    return { name: this.name, policy: this.policy.name, capacity: this.cap, inUse: this.inUse, queued: this.policy.size, ...this.counts };
+    return { name: this.name, policy: this.policy.name, capacity: this.cap, inUse: this.inUse, queued: this.policy.size + this.parkedSet.size, ...this.counts };
   }
 
   setCapacity(n: number): void {
@@ -133,6 +143,10 @@ export class SlotPool {
   close(): void {
     this.closed = true;
     for (let w = this.policy.pop(); w !== undefined; w = this.policy.pop()) this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
+    for (const w of [...this.parkedSet]) {
+      this.unpark(w);
+      this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
+    }
   }
 
   /** @internal */
@@ -140,13 +154,14 @@ export class SlotPool {
     const w = lease.waiter;
     if (w.state === "waiting") {
       // Released while re-queued after a yield: it leaves the queue and its pending yield() rejects.
-      this.policy.remove(w);
+      if (!this.unpark(w)) this.policy.remove(w);
       this.counts.cancelled++;
       this.drop(w, new AiosError("E_CANCELLED", `request ${w.id} released while re-queued`));
       return;
     }
     if (!this.running.delete(lease)) return;
     this.inUse--;
+    this.releaseHeld(w.agent);
     w.state = "done";
     this.counts.released++;
     const tokens = usage?.tokens ?? w.tokens;
@@ -163,6 +178,7 @@ export class SlotPool {
     if (!lease.flag.requested || !this.running.has(lease)) return Promise.resolve();
     this.running.delete(lease);
     this.inUse--;
+    this.releaseHeld(w.agent);
     if (this.bus?.wants("sched.yielded") === true) {
       this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
@@ -222,11 +238,46 @@ export class SlotPool {
   }
 
   private dispatch(): void {
+    const max = this.options.maxPerAgent;
     while (this.inUse < this.cap) {
       const w = this.policy.pop();
       if (w === undefined) return;
+      if (max !== undefined && (this.held.get(w.agent) ?? 0) >= max) {
+        this.park(w); // still waiting (indexed): it returns to the queue when the agent frees a slot
+        continue;
+      }
       this.unindex(w);
       this.grant(w);
+    }
+  }
+
+  private park(w: Waiter): void {
+    let q = this.parked.get(w.agent);
+    if (q === undefined) this.parked.set(w.agent, (q = []));
+    q.push(w);
+    this.parkedSet.add(w);
+  }
+
+  /** Takes `w` out of its agent's parked list; false when it was not parked. */
+  private unpark(w: Waiter): boolean {
+    if (!this.parkedSet.delete(w)) return false;
+    const q = this.parked.get(w.agent) ?? [];
+    const i = q.indexOf(w);
+    if (i >= 0) q.splice(i, 1);
+    if (q.length === 0) this.parked.delete(w.agent);
+    return true;
+  }
+
+  /** One slot of `agent` ended: its oldest parked request goes back into the queue. */
+  private releaseHeld(agent: string): void {
+    const n = (this.held.get(agent) ?? 1) - 1;
+    if (n <= 0) this.held.delete(agent);
+    else this.held.set(agent, n);
+    const next = this.parked.get(agent)?.[0];
+    if (next !== undefined) {
+      this.unpark(next);
+      next.gen++;
+      this.policy.push(next);
     }
   }
 
@@ -236,6 +287,7 @@ export class SlotPool {
     w.grantedAt = this.clock.now();
     lease.flag.reset();
     this.inUse++;
+    this.held.set(w.agent, (this.held.get(w.agent) ?? 0) + 1);
     this.running.add(lease);
     this.counts.granted++;
     if (this.bus?.wants("sched.granted") === true) {
@@ -261,7 +313,7 @@ export class SlotPool {
 
   private cancel(w: Waiter, signal: AbortSignal): void {
     if (w.state !== "waiting") return;
-    this.policy.remove(w);
+    if (!this.unpark(w)) this.policy.remove(w);
     this.counts.cancelled++;
     if (this.bus?.wants("sched.cancelled") === true) {
       this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt }, w.agent as AgentId);

@@ -52,6 +52,7 @@ export class InferenceScheduler implements ResourceScheduler {
         policy: c.policy,
         ...(c.agingMs === undefined ? {} : { agingMs: c.agingMs }),
         ...(c.maxQueue === undefined ? {} : { maxQueue: c.maxQueue }),
+        ...(c.maxPerAgent === undefined ? {} : { maxPerAgent: c.maxPerAgent }),
         defaultTokens: c.defaultTokens ?? this.options.estimateTokens ?? 256,
         tenantWeight: (t) => weights[t] ?? 1,
       },

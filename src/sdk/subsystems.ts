@@ -130,7 +130,9 @@ function kernelKeySigner(security: SecurityPlugin, owner: string): CheckpointSig
  */
 function schedOptions(o: SubsystemOptions): NonNullable<SchedOptions> {
   const given = o.sched ?? {};
-  const pools: Record<string, { capacity: number; policy: "wfq" | "fifo" }> = { tool: { capacity: 16, policy: "fifo" } };
+  // The tool pool is shared by every agent: round robin between agents, and no agent holds more than
+  // half of it, so one flooding it with slow calls (32 x sleep 4) leaves 8 slots to everyone else.
+  const pools: Record<string, { capacity: number; policy: "wfq" | "fifo" | "round-robin"; maxPerAgent?: number }> = { tool: { capacity: 16, policy: "round-robin", maxPerAgent: 8 } };
   for (const [name, entry] of Object.entries(o.models?.models ?? {})) {
     const e = entry as { provider?: string; maxConcurrency?: number };
     pools[`inference:${name}`] = { capacity: e.maxConcurrency ?? (e.provider === "local" ? 4 : 16), policy: "wfq" };
