@@ -18,7 +18,10 @@
  */
 import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
+import { dirname } from "node:path";
 import { AiosError } from "../core/index.js";
+import { toStoreError } from "../store/index.js";
+import { versionHash } from "./canonical.js";
 import type { CommonTermOptions } from "./lexical-plan.js";
 import { LexicalReads, type LexicalWorkerOption } from "./lexical-reads.js";
 import type { LexicalWorker } from "./lexical-worker.js";
@@ -51,7 +54,10 @@ export class SqliteMemoryStorage implements MemoryStorage {
   /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
   private docs: number;
 
-  constructor(file: string, o: SqliteStorageOptions = {}) {
+  constructor(
+    private readonly file: string,
+    o: SqliteStorageOptions = {},
+  ) {
     try {
       this.db = new Database(file);
       this.db.pragma("journal_mode = WAL");
@@ -59,7 +65,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
       migrate(this.db);
       this.db.exec(SCHEMA);
     } catch (e) {
-      throw new AiosError("E_STORAGE", `cannot open memory store ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw memoryStoreError(e, `opening the memory store ${file}`, file);
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
@@ -160,41 +166,60 @@ export class SqliteMemoryStorage implements MemoryStorage {
     try {
       this.tx(ops);
     } catch (e) {
-      const full = e instanceof Error && /SQLITE_FULL/.test(`${(e as { code?: string }).code ?? ""} ${e.message}`);
-      throw new AiosError(full ? "E_STORAGE_FULL" : "E_STORAGE", `memory write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw memoryStoreError(e, "memory write failed", this.file);
     }
   }
 
   async loadRecords(): Promise<RecordMeta[]> {
-    const rows = this.db.prepare(`SELECT * FROM mem_records ORDER BY rowid`).all() as RecordRowDb[];
-    return rows.map((r) => ({
-      rowid: r.rowid, id: r.id, tenant: r.tenant, scope: r.scope as ScopeKind, namespace: r.namespace, owner: r.owner, type: r.type,
-      tags: JSON.parse(r.tags) as string[], heads: JSON.parse(r.heads) as string[], createdAt: r.created_at, updatedAt: r.updated_at,
-      expiresAt: r.expires_at, deleted: r.deleted === 1, bytes: r.bytes,
-    }));
+    try {
+      const rows = this.db.prepare(`SELECT * FROM mem_records ORDER BY rowid`).all() as RecordRowDb[];
+      return rows.map((r) => ({
+        rowid: r.rowid, id: r.id, tenant: r.tenant, scope: r.scope as ScopeKind, namespace: r.namespace, owner: r.owner, type: r.type,
+        tags: JSON.parse(r.tags) as string[], heads: JSON.parse(r.heads) as string[], createdAt: r.created_at, updatedAt: r.updated_at,
+        expiresAt: r.expires_at, deleted: r.deleted === 1, bytes: r.bytes,
+      }));
+    } catch (e) {
+      throw memoryStoreError(e, "reading the memory records", this.file);
+    }
   }
 
   async loadVectors(each: (rowid: number, vector: Float32Array) => void): Promise<void> {
-    for (const row of this.db.prepare(`SELECT rowid, vec FROM mem_vectors ORDER BY rowid`).iterate() as Iterable<{ rowid: number; vec: Buffer }>) {
-      const copy = new Float32Array(row.vec.byteLength / 4);
-      new Uint8Array(copy.buffer).set(row.vec);
-      each(row.rowid, copy);
+    try {
+      for (const row of this.db.prepare(`SELECT rowid, vec FROM mem_vectors ORDER BY rowid`).iterate() as Iterable<{ rowid: number; vec: Buffer }>) {
+        const copy = new Float32Array(row.vec.byteLength / 4);
+        new Uint8Array(copy.buffer).set(row.vec);
+        each(row.rowid, copy);
+      }
+    } catch (e) {
+      throw memoryStoreError(e, "reading the memory vectors", this.file);
     }
   }
 
   async loadEdges(each: (from: number, to: number, type: string) => void): Promise<void> {
-    for (const e of this.db.prepare(`SELECT src, dst, type FROM mem_edges`).iterate() as Iterable<{ src: number; dst: number; type: string }>) {
-      each(e.src, e.dst, e.type);
+    try {
+      for (const e of this.db.prepare(`SELECT src, dst, type FROM mem_edges`).iterate() as Iterable<{ src: number; dst: number; type: string }>) {
+        each(e.src, e.dst, e.type);
+      }
+    } catch (e) {
+      throw memoryStoreError(e, "reading the memory graph", this.file);
     }
   }
 
   async loadGrants(): Promise<GrantRow[]> {
-    return this.db.prepare(`SELECT * FROM mem_grants`).all() as GrantRow[];
+    try {
+      return this.db.prepare(`SELECT * FROM mem_grants`).all() as GrantRow[];
+    } catch (e) {
+      throw memoryStoreError(e, "reading the memory grants", this.file);
+    }
   }
 
   async loadReservations(): Promise<Map<string, number>> {
-    const rows = this.db.prepare(`SELECT agent, bytes FROM mem_reserved`).all() as { agent: string; bytes: number }[];
-    return new Map(rows.map((r) => [r.agent, r.bytes]));
+    try {
+      const rows = this.db.prepare(`SELECT agent, bytes FROM mem_reserved`).all() as { agent: string; bytes: number }[];
+      return new Map(rows.map((r) => [r.agent, r.bytes]));
+    } catch (e) {
+      throw memoryStoreError(e, "reading the memory reservations", this.file);
+    }
   }
 
   resolveRecords(recordOf: (hash: string) => number | undefined): void {
@@ -202,10 +227,14 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async getVersion(hash: string, rec?: number): Promise<MemoryVersion | undefined> {
-    if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
-    const at = rec ?? this.recordOf?.(hash);
-    const r = (at === undefined ? this.st.scanVersion.get(hashKey(hash), hash) : this.st.getVersion.get(at, hashKey(hash), hash)) as VersionRowDb | undefined;
-    return r === undefined ? undefined : toVersion(r);
+    try {
+      if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
+      const at = rec ?? this.recordOf?.(hash);
+      const r = (at === undefined ? this.st.scanVersion.get(hashKey(hash), hash) : this.st.getVersion.get(at, hashKey(hash), hash)) as VersionRowDb | undefined;
+      return r === undefined ? undefined : toVersion(r, this.file);
+    } catch (e) {
+      throw memoryStoreError(e, `reading memory version ${hash.slice(0, 12)}`, this.file);
+    }
   }
 
   async vectorStamp(): Promise<number> {
@@ -217,7 +246,11 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async versionsOf(recordId: string): Promise<MemoryVersion[]> {
-    return (this.st.versionsOf.all(recordId) as VersionRowDb[]).map(toVersion);
+    try {
+      return (this.st.versionsOf.all(recordId) as VersionRowDb[]).map((r) => toVersion(r, this.file));
+    } catch (e) {
+      throw memoryStoreError(e, `reading the history of memory record ${recordId}`, this.file);
+    }
   }
 
   async versionTags(recordId: string): Promise<Record<string, string>> {
@@ -235,8 +268,12 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 
   async getSnapshot(id: string): Promise<SnapshotRow | undefined> {
-    const r = this.st.getSnapshot.get(id) as SnapshotRowDb | undefined;
-    return r === undefined ? undefined : toSnapshot(r);
+    try {
+      const r = this.st.getSnapshot.get(id) as SnapshotRowDb | undefined;
+      return r === undefined ? undefined : toSnapshot(r);
+    } catch (e) {
+      throw memoryStoreError(e, `reading memory snapshot ${id}`, this.file);
+    }
   }
 
   async listSnapshots(tenant: string, scope: string, namespace: string): Promise<SnapshotRow[]> {
@@ -249,11 +286,43 @@ export class SqliteMemoryStorage implements MemoryStorage {
   }
 }
 
-function toVersion(r: VersionRowDb): MemoryVersion {
-  return {
-    hash: r.hash, recordId: r.record_id, parents: JSON.parse(r.parents) as string[], type: r.type, content: JSON.parse(r.content) as unknown,
-    tags: JSON.parse(r.tags) as string[], agent: r.agent, ts: r.ts, op: r.op as VersionOp, deleted: r.deleted === 1,
-  };
+/**
+ * A version row read back, verified against its content address (issue #17.4): a flipped bit in
+ * its content, tags, parents or type no longer hashes to the stored hash, and is E_CORRUPT naming
+ * the record and the file — never a silently changed text. Costs one canonical encoding and one
+ * SHA-256 per version read (search reads ~10 bodies per query).
+ */
+function toVersion(r: VersionRowDb, file: string): MemoryVersion {
+  const bad = (why: string): AiosError =>
+    new AiosError("E_CORRUPT", `memory record ${String(r.record_id)}: version ${String(r.hash).slice(0, 16)} in ${file} ${why} (the row was damaged or altered)`, {
+      details: { record: r.record_id, hash: r.hash, file },
+    });
+  let v: MemoryVersion;
+  try {
+    v = {
+      hash: r.hash, recordId: r.record_id, parents: JSON.parse(r.parents) as string[], type: r.type, content: JSON.parse(r.content) as unknown,
+      tags: JSON.parse(r.tags) as string[], agent: r.agent, ts: r.ts, op: r.op as VersionOp, deleted: r.deleted === 1,
+    };
+  } catch {
+    throw bad("does not parse");
+  }
+  if (typeof v.hash !== "string" || typeof v.recordId !== "string" || typeof v.type !== "string" || !Array.isArray(v.tags) || !Array.isArray(v.parents)) throw bad("has a column of the wrong type");
+  let h: string;
+  try {
+    h = versionHash({ recordId: v.recordId, type: v.type, content: v.content, tags: v.tags, parents: v.parents, deleted: v.deleted });
+  } catch {
+    throw bad("cannot be re-encoded");
+  }
+  if (h !== v.hash) throw bad("does not match its content hash");
+  return v;
+}
+
+/** SQLite failures of memory.db as AiosErrors naming the file: damage E_CORRUPT, a full disk E_STORAGE_FULL. */
+function memoryStoreError(e: unknown, what: string, file: string): AiosError {
+  if (e instanceof AiosError) return e;
+  if (e instanceof SyntaxError) return new AiosError("E_CORRUPT", `${what}: a value stored in ${file} does not parse (${e.message})`, { cause: e, details: { file } });
+  const m = toStoreError(e, `${what} (${file})`, dirname(file));
+  return new AiosError(m.code, m.message, { cause: e, retryable: m.retryable, details: { ...m.details, file } });
 }
 
 function toSnapshot(r: SnapshotRowDb): SnapshotRow {

@@ -16,7 +16,9 @@
  */
 import Database from "better-sqlite3";
 import { z } from "zod";
+import { dirname } from "node:path";
 import { AiosError } from "../core/index.js";
+import { toStoreError } from "../store/index.js";
 
 export const GRANTS_SCHEMA_VERSION = 1;
 
@@ -59,7 +61,7 @@ export class GrantStore {
       this.db.pragma("synchronous = FULL");
       this.db.exec(SCHEMA_SQL);
     } catch (e) {
-      throw new AiosError("E_STORAGE", `cannot open the grants database ${path}`, { cause: e, details: { path } });
+      throw grantsError(e, `cannot open the grants database ${path}`, path);
     }
     const v = this.db.prepare("SELECT value FROM grants_meta WHERE key = 'schema'").pluck().get() as string | undefined;
     if (v === undefined) this.db.prepare("INSERT INTO grants_meta (key, value) VALUES ('schema', ?)").run(String(GRANTS_SCHEMA_VERSION));
@@ -122,9 +124,15 @@ export class GrantStore {
     try {
       fn();
     } catch (e) {
-      throw new AiosError("E_STORAGE", `grants database ${this.path}: cannot ${what}`, { cause: e, details: { path: this.path } });
+      throw grantsError(e, `grants database ${this.path}: cannot ${what}`, this.path);
     }
   }
+}
+
+/** A full disk is E_STORAGE_FULL (retryable), a damaged file E_CORRUPT, anything else E_STORAGE; each names the file. */
+function grantsError(e: unknown, what: string, path: string): AiosError {
+  const mapped = toStoreError(e, what, dirname(path));
+  return new AiosError(mapped.code, mapped.message, { cause: e, retryable: mapped.retryable, details: { ...mapped.details, path } });
 }
 
 /** A stored grant that cannot be used: names the database, the row and the field. */

@@ -37,7 +37,14 @@ export function acquireDirLock(dir: string): DirLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } catch (e) {
+        // Created but not written (a full disk): an empty lock would read as stale to everyone.
+        closeSync(fd);
+        unlinkSync(path);
+        throw e;
+      }
       closeSync(fd);
       let released = false;
       return {
@@ -49,8 +56,12 @@ export function acquireDirLock(dir: string): DirLock {
         },
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new AiosError("E_STORAGE", `cannot create the lock file ${path}: ${(e as Error).message}`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EDQUOT") {
+        throw new AiosError("E_STORAGE_FULL", `cannot create the lock file ${path}: the disk is full (${code}); nothing was written`, { cause: e, details: { lockFile: path } });
+      }
+      if (code !== "EEXIST") {
+        throw new AiosError("E_STORAGE", `cannot create the lock file ${path}: ${(e as Error).message}`, { cause: e, details: { lockFile: path } });
       }
       const holder = readHolder(path);
       if (holder !== undefined && alive(holder)) {
