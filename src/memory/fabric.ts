@@ -12,6 +12,7 @@ import { AiosError, CounterIds, RealClock, type Clock, type EventBus, type IdGen
 import { AccessControl, type Access, type Actor, type ScopeAccessHook } from "./access.js";
 import { Catalog } from "./catalog.js";
 import type { Embedder } from "./embedder.js";
+import type { FabricCore } from "./fabric-core.js";
 import { EdgeGraph } from "./graph.js";
 import { Hnsw, type HnswOptions } from "./hnsw.js";
 import type { QueryInput, StoreInput, TraverseInput, UpdateInput } from "./inputs.js";
@@ -62,7 +63,7 @@ export interface MemoryFabricOptions {
   readonly lexicalWorker?: boolean | { readonly minRecords: number };
 }
 
-export class MemoryFabric {
+export class MemoryFabric implements FabricCore {
   readonly types: TypeRegistry;
   readonly clock: Clock;
   readonly dim: number;

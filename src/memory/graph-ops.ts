@@ -4,7 +4,7 @@
  * target; traversal walks only through records the caller can read and that pass the filter.
  */
 import { AiosError } from "../core/index.js";
-import type { MemoryFabric } from "./fabric.js";
+import type { FabricCore } from "./fabric-core.js";
 import { EdgeTypeSchema, parseInput, TraverseInputSchema, type TraverseInput } from "./inputs.js";
 
 export interface Neighbour {
@@ -18,7 +18,7 @@ export interface Neighbour {
 
 type Who = { agent?: string; tenant?: string };
 
-export async function link(f: MemoryFabric, from: string, to: string, type: string, who: Who = {}): Promise<{ created: boolean }> {
+export async function link(f: FabricCore, from: string, to: string, type: string, who: Who = {}): Promise<{ created: boolean }> {
   const t = parseInput(EdgeTypeSchema, type, "type");
   const actor = f.actor(who);
   return f.run(async () => {
@@ -35,7 +35,7 @@ export async function link(f: MemoryFabric, from: string, to: string, type: stri
   });
 }
 
-export async function unlink(f: MemoryFabric, from: string, to: string, type: string, who: Who = {}): Promise<{ removed: boolean }> {
+export async function unlink(f: FabricCore, from: string, to: string, type: string, who: Who = {}): Promise<{ removed: boolean }> {
   const actor = f.actor(who);
   return f.run(async () => {
     const a = f.mustWrite(from, actor);
@@ -49,7 +49,7 @@ export async function unlink(f: MemoryFabric, from: string, to: string, type: st
 }
 
 /** Records within `depth` hops of `id` (default 1), nearest first. */
-export function neighbors(f: MemoryFabric, id: string, raw: TraverseInput = {}): Neighbour[] {
+export function neighbors(f: FabricCore, id: string, raw: TraverseInput = {}): Neighbour[] {
   const o = parseInput(TraverseInputSchema, raw);
   const actor = f.actor(o);
   const start = f.mustRead(id, actor);
@@ -64,7 +64,7 @@ export function neighbors(f: MemoryFabric, id: string, raw: TraverseInput = {}):
 }
 
 /** The fewest-hop path between two records as [{id, via}] (via: edge type into that record), or null. */
-export function shortestPath(f: MemoryFabric, from: string, to: string, raw: Omit<TraverseInput, "limit"> = {}): { id: string; via: string | null }[] | null {
+export function shortestPath(f: FabricCore, from: string, to: string, raw: Omit<TraverseInput, "limit"> = {}): { id: string; via: string | null }[] | null {
   const o = parseInput(TraverseInputSchema, raw);
   const actor = f.actor(o);
   const a = f.mustRead(from, actor);

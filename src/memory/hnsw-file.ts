@@ -10,7 +10,7 @@
  * the file against it and rebuilds when they disagree.
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from "node:fs";
-import type { Hnsw, HnswOptions } from "./hnsw.js";
+import type { HnswImage, HnswOptions } from "./hnsw-image.js";
 
 const MAGIC = "AIOSHNS2";
 const CHUNK = 1 << 24;
@@ -44,7 +44,7 @@ function readAll(fd: number, b: Uint8Array, pos: number): boolean {
   return true;
 }
 
-export function writeHnsw(file: string, h: Hnsw, stamp: number | undefined): void {
+export function writeHnsw(file: string, h: HnswImage, stamp: number | undefined): void {
   const s = h.s;
   const n = s.count;
   const header: Header = { dim: h.dim, M: h.M, stride: h.vs.stride, count: n, entry: s.entry, maxLevel: s.maxLevel, ...(stamp === undefined ? {} : { stamp }) };
@@ -69,7 +69,7 @@ export function writeHnsw(file: string, h: Hnsw, stamp: number | undefined): voi
 }
 
 /** An index read from `file` (made by `make` for `count` nodes); undefined when absent, foreign, short or built with other parameters. */
-export function readHnsw(file: string, o: HnswOptions, make: (count: number) => Hnsw): Hnsw | undefined {
+export function readHnsw<H extends HnswImage>(file: string, o: HnswOptions, make: (count: number) => H): H | undefined {
   if (!existsSync(file)) return undefined;
   const fd = openSync(file, "r");
   try {

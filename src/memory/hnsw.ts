@@ -16,18 +16,10 @@ import { AiosError } from "../core/index.js";
 import { CodeSpace } from "./code-space.js";
 import { DistHeap } from "./heap.js";
 import { readHnsw, writeHnsw } from "./hnsw-file.js";
+import type { HnswImage, HnswOptions } from "./hnsw-image.js";
 import { VectorSpace } from "./vector-space.js";
 
-export interface HnswOptions {
-  readonly dim: number;
-  /** Links per node on upper layers (layer 0 keeps 2*M). */
-  readonly M?: number;
-  readonly efConstruction?: number;
-  readonly efSearch?: number;
-  readonly seed?: number;
-  /** false: JavaScript distances instead of WebAssembly SIMD (the fallback; tests compare the two). */
-  readonly simd?: boolean;
-}
+export type { HnswOptions } from "./hnsw-image.js";
 
 export interface HnswHit {
   readonly label: number;
@@ -37,7 +29,7 @@ export interface HnswHit {
 
 const QUERY = 0;
 
-export class Hnsw {
+export class Hnsw implements HnswImage {
   readonly dim: number;
   readonly M: number;
   readonly M0: number;

@@ -6,14 +6,14 @@
  * only after storage acknowledged the batch.
  */
 import { parseScope } from "./access.js";
-import type { MemoryFabric } from "./fabric.js";
+import type { FabricCore } from "./fabric-core.js";
 import { checkVector, parseStoreInput, type StoreInput } from "./inputs.js";
 import type { RecordMeta, Scope } from "./record.js";
 import type { WriteOp } from "./storage.js";
-import type { WritePath, WriteResult, WriteSettings } from "./write-path.js";
+import type { BatchWriter, WriteResult, WriteSettings } from "./write-types.js";
 
 /** Stores many records in one durable batch (all or none). */
-export async function storeMany(w: WritePath, f: MemoryFabric, s: WriteSettings, inputs: readonly StoreInput[]): Promise<WriteResult[]> {
+export async function storeMany(w: BatchWriter, f: FabricCore, s: WriteSettings, inputs: readonly StoreInput[]): Promise<WriteResult[]> {
   const prepared = inputs.map((raw, i) => {
     const inp = parseStoreInput(raw, inputs.length > 1 ? `[${i}]` : "");
     const actor = f.actor(inp);

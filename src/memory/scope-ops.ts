@@ -5,10 +5,10 @@
  */
 import { AiosError } from "../core/index.js";
 import { parseScope, type Access } from "./access.js";
-import type { MemoryFabric } from "./fabric.js";
+import type { FabricCore } from "./fabric-core.js";
 
 /** Grants (or with null, revokes) an agent access to a shared namespace. */
-export async function grant(f: MemoryFabric, namespace: string, agent: string, access: Access | null, tenant: string): Promise<void> {
+export async function grant(f: FabricCore, namespace: string, agent: string, access: Access | null, tenant: string): Promise<void> {
   parseScope(`shared/${namespace}`, f.actor(), "namespace");
   await f.run(async () => {
     await f.storage.write([{ kind: "grant", tenant, namespace, agent, access }]);
@@ -17,7 +17,7 @@ export async function grant(f: MemoryFabric, namespace: string, agent: string, a
 }
 
 /** Reserves (alloc) or releases (free) bytes of an agent's quota; returns its reservation after. */
-export async function reserve(f: MemoryFabric, agent: string, bytes: number, how: "alloc" | "free"): Promise<number> {
+export async function reserve(f: FabricCore, agent: string, bytes: number, how: "alloc" | "free"): Promise<number> {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new AiosError("E_INVALID_ARG", "bytes: must be a non-negative integer", { details: { path: "bytes" } });
   return f.run(async () => {
     const total = how === "alloc" ? f.quotas.afterAlloc(agent, bytes) : f.quotas.afterFree(agent, bytes);

@@ -7,12 +7,12 @@
  */
 import { AiosError } from "../core/index.js";
 import { parseScope } from "./access.js";
-import type { MemoryFabric } from "./fabric.js";
+import type { FabricCore } from "./fabric-core.js";
 import type { RecordMeta } from "./record.js";
 
 type Who = { agent?: string; tenant?: string };
 
-export async function snapshot(f: MemoryFabric, scopeRaw: string | undefined, label?: string, who: Who = {}): Promise<{ id: string; records: number }> {
+export async function snapshot(f: FabricCore, scopeRaw: string | undefined, label?: string, who: Who = {}): Promise<{ id: string; records: number }> {
   const actor = f.actor(who);
   const scope = parseScope(scopeRaw, actor);
   f.access.require(actor, scope, "read");
@@ -25,7 +25,7 @@ export async function snapshot(f: MemoryFabric, scopeRaw: string | undefined, la
   });
 }
 
-export async function restore(f: MemoryFabric, snapshotId: string, who: Who = {}): Promise<{ reverted: number; removed: number; revived: number }> {
+export async function restore(f: FabricCore, snapshotId: string, who: Who = {}): Promise<{ reverted: number; removed: number; revived: number }> {
   const actor = f.actor(who);
   const snap = await f.storage.getSnapshot(snapshotId);
   if (snap === undefined || snap.tenant !== actor.tenant) throw new AiosError("E_NOT_FOUND", `no snapshot ${snapshotId}`, { details: { path: "snapshot" } });
@@ -57,6 +57,6 @@ export async function restore(f: MemoryFabric, snapshotId: string, who: Who = {}
   });
 }
 
-function* inNamespace(f: MemoryFabric, tenant: string, kind: string, namespace: string): Generator<RecordMeta> {
+function* inNamespace(f: FabricCore, tenant: string, kind: string, namespace: string): Generator<RecordMeta> {
   for (const m of f.catalog.live()) if (m.tenant === tenant && m.scope === kind && m.namespace === namespace) yield m;
 }

@@ -5,7 +5,7 @@
  * content is exactly what the schema describes.
  */
 import { z } from "zod";
-import type { MemoryTypeDef } from "./type-registry.js";
+import type { MemoryTypeDef } from "./memory-type-def.js";
 
 const text = z.string().min(1).max(65_536);
 const json = z.json();

@@ -4,17 +4,11 @@
  * type here; a type name is registered once (re-registering is a conflict, so a plugin cannot
  * silently change what existing records mean).
  */
-import type { z } from "zod";
 import { AiosError } from "../core/index.js";
+import type { MemoryTypeDef } from "./memory-type-def.js";
 import { STANDARD_TYPES } from "./standard-types.js";
 
-export interface MemoryTypeDef<C = unknown> {
-  readonly name: string;
-  readonly doc: string;
-  readonly schema: z.ZodType<C>;
-  /** The searchable text of a content value (defaults to all its strings, joined). */
-  readonly text?: (content: C) => string;
-}
+export type { MemoryTypeDef } from "./memory-type-def.js";
 
 const NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 

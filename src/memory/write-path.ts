@@ -7,46 +7,27 @@
  * one at a time through one chain, so the head bookkeeping of concurrent writers is decided in
  * arrival order; a write whose base is stale becomes a branch that the merge strategy folds back.
  */
-import { AiosError, type EventBus, type IdGenerator } from "../core/index.js";
+import { AiosError } from "../core/index.js";
 import type { Actor } from "./access.js";
 import { canonicalJson, versionHash } from "./canonical.js";
-import type { Embedder } from "./embedder.js";
-import type { MemoryFabric } from "./fabric.js";
+import type { FabricCore } from "./fabric-core.js";
 import { checkVector, parseInput, UpdateInputSchema, type StoreInput, type UpdateInput } from "./inputs.js";
 import { dedupe, storeMany } from "./insert-batch.js";
 import type { MemoryVersion, RecordMeta, VersionOp } from "./record.js";
 import { headsOf, versionOf, writable } from "./record-reads.js";
 import type { WriteOp } from "./storage.js";
 import { winner, type MergeStrategy } from "./versioning.js";
+import type { BatchWriter, Body, WriteResult, WriteSettings } from "./write-types.js";
 
-export interface WriteResult {
-  readonly id: string;
-  readonly version: string;
-  /** Heads left unmerged (keep-both), besides `version`. */
-  readonly conflicts?: readonly string[];
-}
+export type { Body, WriteResult, WriteSettings } from "./write-types.js";
 
-/** The fabric's write settings (MemoryFabricOptions resolved). */
-export interface WriteSettings {
-  readonly ids: IdGenerator;
-  /** Largest canonical content size of one record. */
-  readonly maxBytes: number;
-  /** Set when records stored without an embedding are embedded. */
-  readonly embedder: Embedder | undefined;
-  readonly merge: MergeStrategy | undefined;
-  readonly regions: Readonly<Record<string, number>> | undefined;
-  readonly events: EventBus | undefined;
-}
-
-export type Body = { type: string; content: unknown; tags: readonly string[]; parents: readonly string[]; op: VersionOp; agent: string; deleted?: boolean };
-
-export class WritePath {
+export class WritePath implements BatchWriter {
   private chain: Promise<unknown> = Promise.resolve();
   /** Set once close has drained the chain; later writes get E_SHUTDOWN. */
   closed = false;
 
   /** `f`'s indexes are read through it on every write (open may swap in a saved HNSW index). */
-  constructor(private readonly f: MemoryFabric, private readonly s: WriteSettings) {}
+  constructor(private readonly f: FabricCore, private readonly s: WriteSettings) {}
 
   /** Runs writes one at a time, in arrival order. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
