@@ -9,15 +9,18 @@
 import { AiosError, isAiosError, type ErrorCode } from "../core/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
 import { SeenWindow } from "./dedup.js";
-import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope, type Performative } from "./envelope.js";
+import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope } from "./envelope.js";
 import { Inboxes } from "./inbox.js";
 import { IntentRouter, type IntentEmbedder, type IntentRouterOptions, type Skill } from "./intents.js";
 import { isLive, type AgentFacts, type IpcPort, type Reply } from "./port.js";
 import { SchemaRegistry } from "./schemas.js";
 import { checkSignature, SignaturePolicy, signEnvelope, type MessageKeys, type SignaturePolicyConfig } from "./signing.js";
+import type { SendResult, SendSpec } from "./send-spec.js";
 import { StreamTable } from "./stream-table.js";
 import { TopicIndex } from "./topics.js";
 import "./events.js";
+
+export type { SendResult, SendSpec } from "./send-spec.js";
 
 export interface IpcOptions {
   /** Payload limit in bytes of canonical JSON (default 64 KB). */
@@ -35,32 +38,6 @@ export interface IpcOptions {
   readonly dedupAll?: boolean;
   readonly deadLetterCapacity?: number;
   readonly inboxCapacity?: number;
-}
-
-export interface SendSpec {
-  /** An agent id, or "*" for a broadcast to every live agent of the sender's tenant. */
-  readonly to?: string;
-  readonly topic?: string;
-  readonly intent?: string;
-  readonly performative?: Performative;
-  readonly payload: unknown;
-  readonly schema?: string;
-  readonly conversation?: string;
-  readonly replyTo?: string;
-  readonly taint?: readonly string[];
-  /** Reuse an id when retrying, so the receiver's de-duplication drops a copy that did arrive. */
-  readonly id?: string;
-  readonly onFull?: "wait" | "fail";
-  /** Stream chunks only (stream-table.ts): the stream id and the chunk's sequence number. */
-  readonly stream?: string;
-  readonly seq?: number;
-}
-
-export interface SendResult {
-  readonly id: string;
-  readonly delivered: readonly string[];
-  readonly deadLettered: readonly string[];
-  readonly duplicates: number;
 }
 
 interface Sub {

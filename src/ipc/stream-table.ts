@@ -13,8 +13,10 @@
  * "unknown". Streams live in memory: they do not survive a restart.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import type { Ipc } from "./ipc.js";
-import type { AgentFacts } from "./port.js";
+import type { Envelope } from "./envelope.js";
+import type { AgentFacts, IpcPort } from "./port.js";
+import type { SchemaRegistry } from "./schemas.js";
+import type { SendSpec } from "./send-spec.js";
 import { MessageStream } from "./streams.js";
 
 export interface StreamWriter {
@@ -23,6 +25,17 @@ export interface StreamWriter {
   write(payload: unknown): Promise<number>;
   end(): void;
   abort(reason: string): void;
+}
+
+/** What the stream table uses of the IPC service (ipc.ts, which owns the table). */
+export interface StreamHost {
+  readonly port: Pick<IpcPort, "ids" | "clock">;
+  readonly schemas: Pick<SchemaRegistry, "has">;
+  /** Builds and send-side checks one envelope (size, schema, signature). */
+  build(from: AgentFacts | undefined, s: SendSpec): { env: Envelope; json: string };
+  /** Receive-side checks for a chunk; dead-letters it and returns why when refused. */
+  checkChunk(env: Envelope, json: string, recipient: string): string | null;
+  send(from: AgentFacts | undefined, s: SendSpec): Promise<unknown>;
 }
 
 interface Entry {
@@ -37,7 +50,7 @@ export class StreamTable {
   private readonly open = new Map<string, Entry>();
   private readonly gone = new Map<string, AiosError>();
 
-  constructor(private readonly ipc: Ipc) {}
+  constructor(private readonly ipc: StreamHost) {}
 
   async openStream(from: AgentFacts | undefined, to: string, o: { window?: number; schema?: string } = {}): Promise<StreamWriter> {
     const ipc = this.ipc;

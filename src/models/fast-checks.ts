@@ -8,7 +8,7 @@
  * Invariant (fast-check property in tests/models/fast-checks.test.ts): check(x) => schema accepts x,
  * and where a check also builds the output, that output deep-equals the schema's.
  */
-import type { ReplayTurn } from "./replay.js";
+import type { ReplayTurn } from "./replay-turn.js";
 import type { ChatMessage, ToolSchema } from "./types.js";
 
 /** An object with Object.prototype or a null prototype (no class instance, no array). */

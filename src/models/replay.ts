@@ -4,25 +4,14 @@
  * see the transcript from the start. A turn may be an error, to replay failures. Tool calls in a
  * turn go through the same validation as a real provider's (unknown tool -> E_MODEL_OUTPUT).
  */
-import { z } from "zod";
-import { AiosError, ERROR_CODES, type ErrorCode } from "../core/index.js";
+import { AiosError, type ErrorCode } from "../core/index.js";
 import type { ChatDelta, ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 import { cancelled, finalizeToolCalls, malformed } from "./wire.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
 import { replayTurn } from "./fast-checks.js";
+import { ReplayTurnSchema, type ReplayTurn, type ReplayTurnInput } from "./replay-turn.js";
 
-export const ReplayTurnSchema = z.strictObject({
-  text: z.string().default(""),
-  toolCalls: z.array(z.strictObject({ id: z.string().optional(), name: z.string().min(1), args: z.record(z.string(), z.unknown()).default({}) })).default([]),
-  usage: z.strictObject({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) }).optional(),
-  error: z.strictObject({
-    code: z.string().refine((c) => c in ERROR_CODES, "expected an error code of the taxonomy"),
-    message: z.string(),
-    retryAfterMs: z.number().min(0).optional(),
-  }).optional(),
-});
-export type ReplayTurnInput = z.input<typeof ReplayTurnSchema>;
-export type ReplayTurn = z.output<typeof ReplayTurnSchema>;
+export { ReplayTurnSchema, type ReplayTurn, type ReplayTurnInput } from "./replay-turn.js";
 
 export interface ReplayOptions {
   readonly name: string;

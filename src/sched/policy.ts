@@ -1,8 +1,7 @@
 /**
- * The one interface every queueing policy implements, and the factory that picks one by name per pool.
- * A policy only orders waiting requests; the pool owns slots, states and events. Policies use lazy
- * deletion: `remove` only adjusts counts, and `pop`/`peek` skip entries whose waiter is no longer
- * waiting or whose `gen` is stale.
+ * The factory that picks a queueing policy by name per pool, and the options it passes on. The
+ * interface the policies implement lives in sched-policy.ts, so policies/* import it without
+ * importing this factory (which imports them).
  */
 import { AiosError } from "../core/index.js";
 import { EdfPolicy } from "./policies/edf.js";
@@ -10,26 +9,10 @@ import { FifoPolicy } from "./policies/fifo.js";
 import { PriorityPolicy } from "./policies/priority.js";
 import { RoundRobinPolicy } from "./policies/round-robin.js";
 import { WfqPolicy } from "./policies/wfq.js";
-import { POLICY_NAMES, type PolicyName, type Waiter } from "./waiter.js";
+import type { SchedPolicy } from "./sched-policy.js";
+import { POLICY_NAMES, type PolicyName } from "./waiter.js";
 
-export interface SchedPolicy {
-  readonly name: PolicyName;
-  /** Requests waiting (live, not cancelled). */
-  readonly size: number;
-  push(w: Waiter): void;
-  /** Removes and returns the request to grant next. */
-  pop(): Waiter | undefined;
-  /** The request `pop` would return, without removing it. */
-  peek(): Waiter | undefined;
-  /** `w` left the queue (cancelled); its state is already not "waiting". */
-  remove(w: Waiter): void;
-  /** `w`'s effective priority changed while waiting. */
-  rekey(w: Waiter): void;
-  /** A granted request finished having used `actual` tokens (it was charged `w.tokens` at grant). */
-  settle?(w: Waiter, actual: number): void;
-  /** True when waiting `a` should preempt running `b`; absent for non-preemptive policies. */
-  outranks?(a: Waiter, b: Waiter): boolean;
-}
+export type { SchedPolicy } from "./sched-policy.js";
 
 export interface PolicyOptions {
   /** Priority policy: one priority level gained per `agingMs` waited (Infinity: strict, no aging). */

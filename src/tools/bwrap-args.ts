@@ -9,6 +9,9 @@
  */
 import { lstatSync, readlinkSync } from "node:fs";
 import { directLauncher, preparedLauncher } from "./sandbox-launcher.js";
+import type { SandboxLimits } from "./sandbox-limits.js";
+
+export type { SandboxLimits } from "./sandbox-limits.js";
 
 export interface SandboxMount {
   readonly path: string;
@@ -23,24 +26,6 @@ export interface SandboxMount {
 
 /** The sandbox's view of the i-th mount's descriptor: bwrap's fds from 5 up (0-2 stdio, 3 control, 4 status). */
 export const MOUNT_FD_BASE = 5;
-
-export interface SandboxLimits {
-  /** RLIMIT_CPU, seconds of CPU time. */
-  readonly cpuSeconds: number;
-  /** RLIMIT_NPROC, processes (counted per host uid: see shell-sandbox.ts). */
-  readonly processes: number;
-  /** RLIMIT_FSIZE, the largest file the command may write, bytes. */
-  readonly fileSizeBytes: number;
-  /** RLIMIT_NOFILE, open file descriptors. */
-  readonly openFiles: number;
-  /**
-   * RLIMIT_AS, bytes of address space per process (absent: not limited; V8-based programs such as
-   * an MCP server under node reserve far more address space than they use, so they go without).
-   */
-  readonly memoryBytes?: number;
-  /** Size of each tmpfs (/tmp and the work dir), bytes (absent: the kernel's default, half of RAM). */
-  readonly tmpfsBytes?: number;
-}
 
 /** Everything about a sandbox except the command it runs. */
 export interface SandboxShape {

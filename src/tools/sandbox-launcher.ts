@@ -15,7 +15,7 @@
  * "R", so the sandbox reports failing to start instead of running the command unlimited.
  */
 import { AiosError } from "../core/index.js";
-import type { SandboxLimits } from "./bwrap-args.js";
+import type { SandboxLimits } from "./sandbox-limits.js";
 
 /** Debian's /bin/sh (dash is essential, so always installed). */
 export const LIMIT_SHELL = "/usr/bin/dash";

@@ -4,7 +4,7 @@
  * deadline is earlier than its own.
  */
 import { MinHeap } from "../heap.js";
-import type { SchedPolicy } from "../policy.js";
+import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
 const deadlineOf = (w: Waiter): number => w.deadline ?? Infinity;

@@ -1,6 +1,6 @@
 /** First come, first served: one ring in arrival order; cancelled entries are skipped lazily. */
 import { Ring } from "../../core/index.js";
-import type { SchedPolicy } from "../policy.js";
+import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
 export class FifoPolicy implements SchedPolicy {

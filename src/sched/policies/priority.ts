@@ -9,7 +9,7 @@
  * running high-priority request; aging only decides who is next.
  */
 import { MinHeap } from "../heap.js";
-import type { SchedPolicy } from "../policy.js";
+import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
 interface Entry {

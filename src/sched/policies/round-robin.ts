@@ -3,7 +3,7 @@
  * one grant each, so an agent that floods the queue cannot starve one that asks once.
  */
 import { Ring } from "../../core/index.js";
-import type { SchedPolicy } from "../policy.js";
+import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
 interface AgentQueue {

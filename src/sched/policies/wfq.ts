@@ -9,7 +9,7 @@
  */
 import { MinHeap } from "../heap.js";
 import { Ring } from "../../core/index.js";
-import type { SchedPolicy } from "../policy.js";
+import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
 interface Flow {
