@@ -11,4 +11,5 @@ export * from "./market/index.js";
 // --- planner-rep: graph, reputation, critic ---
 export * from "./graph/index.js";
 export * from "./reputation/index.js";
+export * from "./critic/index.js";
 // --- end planner-rep ---
