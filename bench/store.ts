@@ -3,10 +3,12 @@
  * - journal appends/s with group commit at synchronous=FULL (many concurrent producers), with the
  *   acknowledgement mark the kernel writes (one fdatasync per batch, ADR 0012) and, interleaved in
  *   the same process, without it — the mark's cost
- * - on-disk size (db + WAL + SHM) after 1,000,000 appends with compaction at its defaults
+ * - on-disk size (db + WAL + SHM) after 1,000,000 appends (500,000 sends: enqueue + handled) with
+ *   compaction at its defaults
  * - recovery time of a 1,000,000-record journal (verify every checksum, fold the state)
  * - durable message round trip p50/p99 and durable spawn rate, through boot() with the store plugin
- * Args: --records=<n> for the recovery journal size (default 1,000,000).
+ * Args: --records=<n> for the recovery journal size (default 1,000,000); --size-only runs only the
+ * on-disk size figure.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -61,7 +63,19 @@ async function appendRate(dir: string, n: number, producers: number, withMark: b
   return { perSec: n / dt, cpuUsPerRecord: (cpu.user + cpu.system) / n };
 }
 
-/** Appends `n` records with compaction at its defaults; the store's size on disk afterwards. */
+/**
+ * The records of durable sends that are delivered and handled: even k enqueues message k/2 to
+ * agent (k/2) mod 1,000, odd k is that agent's `handled` record with its new checkpoint — what the
+ * kernel journals for a send between durable agents.
+ */
+function sendRecord(k: number): JournalRecord {
+  const m = k >> 1;
+  const agent = `ag_bench_${m % 1000}`;
+  if ((k & 1) === 0) return { t: "enqueue", id: `msg_${m}`, to: agent, payload: { text: "hello from the benchmark", n: m } };
+  return { t: "handled", agent, msg: `msg_${m}`, checkpoint: { count: m }, callSeq: 0 };
+}
+
+/** Appends `n` send records with compaction at its defaults; the store's size on disk afterwards. */
 async function sizeAfter(dir: string, n: number): Promise<{ bytes: number; rows: number; live: number; compactions: number; written: number }> {
   const driver = SqliteDriver.open(dir);
   const journal = await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")) });
@@ -72,7 +86,7 @@ async function sizeAfter(dir: string, n: number): Promise<{ bytes: number; rows:
   for (let i = 0; i < n; i += 10_000) {
     const batch: Promise<number>[] = [];
     for (let k = i; k < Math.min(n, i + 10_000); k++) {
-      const rec = record(k);
+      const rec = sendRecord(k);
       written += JSON.stringify(rec).length;
       batch.push(journal.append(rec));
     }
@@ -100,8 +114,10 @@ const echo: AgentLogic<number, unknown> = {
 const suite: Suite = async (emit, args) => {
   const root = mkdtempSync(join(tmpdir(), "aios-bench-store-"));
   try {
+    const sizeOnly = args.includes("--size-only");
     const n = arg(args, "appends", 500_000);
     const producers = 1000;
+    if (!sizeOnly) {
     // Interleaved A/B (with mark, without, twice each, alternating order): on a shared machine the
     // load moves between runs, so each arm gets its median of two.
     const rates: Record<"with" | "without", { perSec: number; cpuUsPerRecord: number }[]> = { with: [], without: [] };
@@ -127,14 +143,16 @@ const suite: Suite = async (emit, args) => {
       workload: `the same workload without the acknowledgement mark (the journal before ADR 0012); mean of 2 interleaved runs (${rates.without.map((x) => Math.round(x.perSec)).join(", ")})`,
     });
     emit({ metric: "journal_append_cpu_us_per_record", value: +r.cpuUsPerRecord.toFixed(2), unit: "us", workload: `CPU time per durable append in the run above (encode, checksum, insert, promise, mark); without the mark ${r0.cpuUsPerRecord.toFixed(2)} us` });
+    }
 
     const sizeN = arg(args, "size-appends", 1_000_000);
     const s = await sizeAfter(join(root, "size"), sizeN);
     emit({
       metric: "journal_disk_bytes_after_1m_appends", value: s.bytes, unit: "bytes",
-      workload: `${sizeN} appends (enqueue/intent/result/handled to 1,000 agents, every message handled) with compaction at its defaults (>= 100,000 rows and > 4x the live state); aios.db + WAL + SHM after the last batch; ${s.rows} rows stored, ${s.live} records of live state, ${s.compactions} compaction(s); ${(s.written / 1e6).toFixed(0)} MB of record bodies written in total`,
+      workload: `${sizeN} journal appends = ${sizeN / 2} durable sends (enqueue + handled with a checkpoint, 1,000 agents, every message handled) with compaction at its defaults (>= 100,000 rows and > 4x the live state); aios.db + WAL + SHM after the last batch; ${s.rows} rows stored, ${s.live} records of live state, ${s.compactions} compaction(s); ${(s.written / 1e6).toFixed(0)} MB of record bodies written in total`,
     });
 
+    if (sizeOnly) return;
     const records = arg(args, "records", 1_000_000);
     const dir = join(root, "recovery");
     const writer = await Journal.open(SqliteDriver.open(dir), { compactMinRows: Number.MAX_SAFE_INTEGER, maxBatch: 100_000 });

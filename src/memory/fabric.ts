@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, CounterIds, RealClock, type Clock, type EventBus, type IdGenerator } from "../core/index.js";
+import { ACK_TAG, FileAckMark } from "../store/index.js";
 import { AccessControl, type Access, type Actor, type ScopeAccessHook } from "./access.js";
 import { Catalog } from "./catalog.js";
 import type { Embedder } from "./embedder.js";
@@ -99,7 +100,10 @@ export class MemoryFabric implements FabricCore {
     if (storage === undefined) {
       if (o.dataDir === undefined) throw new AiosError("E_CONFIG", "memory: give dataDir or storage");
       mkdirSync(o.dataDir, { recursive: true });
-      storage = new SqliteMemoryStorage(join(o.dataDir, "memory.db"), o.lexicalWorker === undefined ? {} : { lexicalWorker: o.lexicalWorker });
+      storage = new SqliteMemoryStorage(join(o.dataDir, "memory.db"), {
+        ack: new FileAckMark(join(o.dataDir, "memory.ack"), ACK_TAG.memory),
+        ...(o.lexicalWorker === undefined ? {} : { lexicalWorker: o.lexicalWorker }),
+      });
       hnswFile = join(o.dataDir, "memory.hnsw");
     }
     const f = new MemoryFabric(storage, o, hnswFile);

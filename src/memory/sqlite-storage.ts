@@ -20,7 +20,7 @@ import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
 import { dirname } from "node:path";
 import { AiosError } from "../core/index.js";
-import { toStoreError } from "../store/index.js";
+import { toStoreError, type AckMark } from "../store/index.js";
 import { versionHash } from "./canonical.js";
 import type { CommonTermOptions } from "./lexical-plan.js";
 import { LexicalReads, type LexicalWorkerOption } from "./lexical-reads.js";
@@ -40,6 +40,12 @@ export interface SqliteStorageOptions {
   readonly lexical?: CommonTermOptions;
   /** BM25 on a worker thread in parallel with the vector leg (lexical-reads.ts; default true, from 50,000 records). */
   readonly lexicalWorker?: LexicalWorkerOption;
+  /**
+   * The acknowledgement mark (store/ack-mark.ts, ADR 0012): the highest version rowid acknowledged,
+   * kept outside memory.db. Versions are never deleted, so at open a store holding fewer than the
+   * mark lost acknowledged writes (deleted or older memory.db, lost WAL) and is refused.
+   */
+  readonly ack?: AckMark;
 }
 
 interface SnapshotRowDb { id: string; tenant: string; scope: string; namespace: string; ts: number; label: string | null; entries: string }
@@ -50,6 +56,10 @@ export class SqliteMemoryStorage implements MemoryStorage {
   private readonly tx: (ops: readonly WriteOp[]) => void;
 
   private readonly reads: LexicalReads;
+  private readonly maxVersion: Database.Statement;
+  private readonly ack: AckMark | undefined;
+  /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
+  markFailures = 0;
   private recordOf: ((hash: string) => number | undefined) | undefined;
   /** Highest record rowid written: the store's size as the lexical planner sees it (deletions not subtracted). */
   private docs: number;
@@ -66,6 +76,11 @@ export class SqliteMemoryStorage implements MemoryStorage {
       this.db.exec(SCHEMA);
     } catch (e) {
       throw memoryStoreError(e, `opening the memory store ${file}`, file);
+    }
+    this.maxVersion = this.db.prepare("SELECT max(rowid) AS m FROM mem_versions");
+    if (o.ack !== undefined) {
+      this.checkMark(o.ack);
+      this.ack = o.ack;
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
@@ -167,6 +182,15 @@ export class SqliteMemoryStorage implements MemoryStorage {
       this.tx(ops);
     } catch (e) {
       throw memoryStoreError(e, "memory write failed", this.file);
+    }
+    // Acknowledged only once the mark covers the new versions. Synchronous like the commit itself
+    // (better-sqlite3): one more small fdatasync per write batch, and callers see no new await.
+    if (this.ack !== undefined && ops.some((op) => op.kind === "version")) {
+      try {
+        this.ack.write({ seq: this.highestVersion(), chain: 0 });
+      } catch {
+        this.markFailures++; // the versions are committed; a lagging mark reads as nothing lost
+      }
     }
   }
 
@@ -280,7 +304,36 @@ export class SqliteMemoryStorage implements MemoryStorage {
     return (this.st.listSnapshots.all(tenant, scope, namespace) as SnapshotRowDb[]).map(toSnapshot);
   }
 
+  /** The highest version rowid stored (0 for an empty store). */
+  private highestVersion(): number {
+    const m = (this.maxVersion.get() as { m: number | null } | undefined)?.m;
+    return m ?? 0;
+  }
+
+  /** Refuses a store holding fewer versions than were acknowledged; brings a missing mark up. */
+  private checkMark(ack: AckMark): void {
+    let have: number;
+    try {
+      have = this.highestVersion();
+    } catch (e) {
+      this.db.close();
+      throw memoryStoreError(e, "reading the memory versions", this.file);
+    }
+    const r = ack.read();
+    if (r.state === "ok" && r.point.seq > have) {
+      this.db.close();
+      throw new AiosError(
+        "E_CORRUPT",
+        `memory store damaged: ${r.point.seq - have} acknowledged version(s) are missing — ${this.file} holds versions up to rowid ${have} but ${ack.location} ` +
+          `acknowledged up to ${r.point.seq} (the database was deleted, replaced by an older copy, or lost its WAL); the store was not changed`,
+        { details: { file: this.file, mark: ack.location, fromSeq: have + 1, toSeq: r.point.seq, count: r.point.seq - have } },
+      );
+    }
+    if (r.state !== "ok" || r.point.seq < have) ack.write({ seq: have, chain: 0 });
+  }
+
   async close(): Promise<void> {
+    this.ack?.close();
     await this.reads.close();
     if (this.db.open) this.db.close();
   }

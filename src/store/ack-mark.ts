@@ -153,3 +153,4 @@ export class FileAckMark implements AckMark {
     this.fd = undefined;
   }
 }
+
