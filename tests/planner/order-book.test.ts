@@ -109,6 +109,49 @@ describe("order book", () => {
   });
 });
 
+describe("order book invariants (property)", () => {
+  it("never rests a crossed book, conserves quantity and never trades an owner with itself", () => {
+    const order = fc.record({
+      side: fc.constantFrom("buy" as const, "sell" as const), price: fc.integer({ min: 1, max: 20 }), quantity: fc.integer({ min: 1, max: 9 }),
+      owner: fc.integer({ min: 0, max: 4 }), tif: fc.constantFrom("GTC" as const, "IOC" as const, "FOK" as const), cancel: fc.option(fc.nat(), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom("cancel-newest" as const, "cancel-oldest" as const, "cancel-both" as const), fc.array(order, { maxLength: 60 }), (stp, orders) => {
+        const b = new OrderBook({ stp });
+        const resting = new Map<string, number>();
+        orders.forEach((x, i) => {
+          if (x.cancel !== undefined && resting.size > 0) {
+            const id = [...resting.keys()][x.cancel % resting.size] as string;
+            expect(b.cancel(id)).toBe(true);
+            resting.delete(id);
+            return;
+          }
+          const r = b.place({ id: `o${i}`, owner: `u${x.owner}`, side: x.side, price: x.price, quantity: x.quantity, tif: x.tif });
+          expect(r.filled + r.resting).toBeLessThanOrEqual(x.quantity);
+          if (r.status === "filled") expect(r.filled).toBe(x.quantity);
+          if (r.status === "killed") expect(r.fills).toEqual([]);
+          for (const f of r.fills) {
+            expect(f.makerOwner).not.toBe(f.takerOwner);
+            expect(x.side === "buy" ? f.price <= x.price : f.price >= x.price).toBe(true);
+            const left = (resting.get(f.maker) ?? 0) - f.quantity;
+            expect(left).toBeGreaterThanOrEqual(0);
+            if (left === 0) resting.delete(f.maker);
+            else resting.set(f.maker, left);
+          }
+          for (const id of r.stpCancelled) resting.delete(id);
+          if (r.resting > 0) resting.set(`o${i}`, r.resting);
+          const bid = b.bestBid();
+          const ask = b.bestAsk();
+          if (bid !== undefined && ask !== undefined) expect(bid).toBeLessThan(ask);
+          expect(b.size).toBe(resting.size);
+          for (const [id, q] of resting) expect(b.order(id)?.remaining).toBe(q);
+        });
+      }),
+      { numRuns: 300, seed: 15 },
+    );
+  });
+});
+
 describe("call auction", () => {
   it("clears at the volume-maximizing price, allocating by price then time", () => {
     const a = new CallAuction();
