@@ -4,4 +4,5 @@
  */
 export const SECTIONS: Readonly<Record<string, readonly string[]>> = {
   kernel: ["spawn", "msg", "latency", "syscall"],
+  "sdk-path": ["spawn", "send"],
 };

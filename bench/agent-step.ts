@@ -1,0 +1,169 @@
+/**
+ * `npm run bench -- agent-step`: the agent-step workload (issue #10 item 8) through the stack users
+ * run — `boot({ dataDir })` from the SDK, which installs the journal store, security, audit, tools,
+ * the scheduler, models, memory and semantic IPC — not the bare kernel (bench/models-local.ts measures
+ * the same agent on the bare kernel). The program is what a user writes: one tool `add(a, b)` defined
+ * with `defineTool` and registered on `os.tools`, a scripted in-process model (`ReplayProvider` with a
+ * `respond` function, given to boot as a provider) that answers each run with five tool calls, one
+ * per turn, each adding 1 to the last result, then a final text ("5"); each run is `os.run(spec,
+ * { goal })`, which spawns one LLM agent, asks it and ends it. A run is 6 model turns (steps) and 5
+ * tool calls. Figures, ephemeral (`ephemeral: true`) and durable (`durable: true`, SQLite journal):
+ * median and p99 ms per run one after another, us per step (median run / 6), CPU per step, and for
+ * 1,000 runs started at once the total time and the peak heap per run.
+ * Flags: --ephemeral / --durable (one mode only), --quick (fewer runs).
+ */
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { boot, type AiosSystem } from "../src/index.js";
+import { ReplayProvider, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
+import { defineTool } from "../src/tools/index.js";
+import { gc, percentile, type Emit, type Suite } from "./harness.js";
+
+/** Model turns per run: five tool-call turns and the final answer. */
+const TURNS = 6;
+const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, models, memory, ipc";
+
+/** The scripted model: reads the conversation, asks for add(last, 1) until five calls were made. */
+function fiveAdds(req: ChatRequest): ReplayTurnInput {
+  let calls = 0;
+  let last = 0;
+  for (const m of req.messages) {
+    if (m.role === "tool") {
+      calls++;
+      last = Number(m.content);
+    }
+  }
+  return calls < 5
+    ? { toolCalls: [{ name: "add", args: { a: last, b: 1 } }], usage: { promptTokens: 10, completionTokens: 5 } }
+    : { text: String(last), usage: { promptTokens: 10, completionTokens: 1 } };
+}
+
+const addTool = defineTool({
+  name: "add",
+  description: "adds two numbers",
+  input: z.strictObject({ a: z.number(), b: z.number() }),
+  sideEffect: false,
+  requires: () => [],
+  execute: async ({ a, b }) => a + b,
+});
+
+export async function bootDefaultStack(dataDir: string): Promise<AiosSystem> {
+  const os = await boot({
+    dataDir,
+    subsystems: { models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: fiveAdds }) } } },
+  });
+  os.tools.register(addTool);
+  return os;
+}
+
+export function agentSpec(durable: boolean): { name: string; kind: "llm"; model: string; tools: string[]; capabilities: string[]; ephemeral?: boolean; durable?: boolean } {
+  return {
+    name: "adder", kind: "llm", model: "scripted", tools: ["add"],
+    capabilities: ["tool:add#call", "llm:scripted#invoke"],
+    ...(durable ? { durable: true } : { ephemeral: true }),
+  };
+}
+
+/** CPU seconds (user + system) of this process since `c0`: the shared machine's noise left out. */
+function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+}
+
+/** fdatasync latency (p50, ms) of a small write in `dir`: the floor under every acknowledged durable write. */
+function fsyncP50Ms(dir: string): number {
+  const fd = openSync(join(dir, "fsync-probe"), "w");
+  const t: number[] = [];
+  try {
+    for (let i = 0; i < 30; i++) {
+      writeSync(fd, "x".repeat(128));
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      t.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return percentile(t, 50);
+}
+
+const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
+
+async function mode(emit: Emit, durable: boolean, quick: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "aios-agent-step-"));
+  const os = await bootDefaultStack(dir);
+  const spec = agentSpec(durable);
+  const name = durable ? "durable" : "ephemeral";
+  const how = durable
+    ? `durable agents (spec durable: true; SQLite journal, WAL synchronous=FULL group commit; fdatasync on this disk p50 ${fsyncP50Ms(dir).toFixed(2)} ms)`
+    : "ephemeral agents (spec ephemeral: true)";
+  const workload = `${STACK}; ${how}; per run os.run(spec, { goal }) spawns one LLM agent, the scripted in-process model answers 5 add(a, b) tool calls one per turn then the final text, the agent ends: ${TURNS} model turns + 5 tool calls per run`;
+  const run = async (): Promise<void> => {
+    const a = await os.run(spec, { goal: "count to five" });
+    if (a.text !== "5") throw new Error(`unexpected answer ${a.text}`);
+  };
+  // Steady state: the JIT has compiled the step and the heap has grown (a service runs warm).
+  for (let i = 0; i < (durable ? 100 : 500); i++) await run();
+  await Promise.all(Array.from({ length: 1000 }, run));
+
+  const runs = durable ? (quick ? 100 : 400) : quick ? 500 : 3000;
+  const times = new Array<number>(runs);
+  gc();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run();
+    times[i] = performance.now() - t0;
+  }
+  const cpuPerRunMs = (cpuSeconds(c0) * 1000) / runs;
+  const med = percentile(times, 50);
+  const p99 = percentile(times, 99);
+  const seqW = `${workload}; ${runs.toLocaleString("en")} runs one after another, each timed`;
+  const stepTarget = durable ? 150 : 60;
+  const stepUs = (med * 1000) / TURNS;
+  emit({ metric: `run_ms_p50_${name}`, value: round(med, 3), unit: "ms", workload: seqW, ...(durable ? {} : { target: "<= 0.36 ms", pass: med <= 0.36 }) });
+  emit({ metric: `run_ms_p99_${name}`, value: round(p99, 3), unit: "ms", workload: seqW });
+  emit({ metric: `step_us_${name}`, value: round(stepUs, 1), unit: "us/step", workload: `${seqW}; median run / ${TURNS} model turns`, target: `<= ${stepTarget} us`, pass: stepUs <= stepTarget });
+  emit({ metric: `step_cpu_us_${name}`, value: round((cpuPerRunMs * 1000) / TURNS, 1), unit: "cpu-us/step", workload: `${seqW}; CPU time of this process (user+sys) per run / ${TURNS}: what an idle core would take` });
+
+  const batches = quick ? 2 : 5;
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const peaks: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    let peak = base;
+    // Sampled as each run starts and ends: the heap is largest while all 1,000 agents are alive.
+    const sampled = async (): Promise<void> => {
+      const p = run();
+      const h = process.memoryUsage().heapUsed;
+      if (h > peak) peak = h;
+      await p;
+      const h2 = process.memoryUsage().heapUsed;
+      if (h2 > peak) peak = h2;
+    };
+    const c1 = process.cpuUsage();
+    const t1 = performance.now();
+    await Promise.all(Array.from({ length: 1000 }, sampled));
+    walls.push((performance.now() - t1) / 1000);
+    cpus.push(cpuSeconds(c1));
+    peaks.push((peak - base) / 1000);
+  }
+  const secs = percentile(walls, 50);
+  const concW = `${workload}; 1,000 runs started at once (Promise.all of os.run), median of ${batches} batches, a full GC before each`;
+  emit({ metric: `runs_1000_concurrent_s_${name}`, value: round(secs, 3), unit: "s", workload: `${concW}; all batches: ${walls.map((w) => w.toFixed(3)).join(", ")} s`, target: "<= 0.3 s", pass: secs <= 0.3 });
+  emit({ metric: `runs_1000_concurrent_cpu_s_${name}`, value: round(percentile(cpus, 50), 3), unit: "cpu-s", workload: `${concW}; CPU time of this process (user+sys)` });
+  emit({ metric: `runs_1000_concurrent_peak_heap_per_run_${name}`, value: Math.round(percentile(peaks, 50)), unit: "bytes", workload: `${concW}; (highest heapUsed sampled at each run's start and end) - heapUsed after the GC, / 1,000` });
+  await os.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const suite: Suite = async (emit, args) => {
+  const quick = args.includes("--quick");
+  const modes = args.includes("--ephemeral") ? [false] : args.includes("--durable") ? [true] : [false, true];
+  for (const durable of modes) await mode(emit, durable, quick);
+};
+export default suite;
