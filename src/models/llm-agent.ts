@@ -26,8 +26,12 @@ export interface LlmAgentDeps {
   readonly events: EventBus;
   /** The window and token counter of a model (or route) name. */
   window(model: string): { contextSize: number; count: TokenCounter };
-  /** The JSON Schema description of a tool named in spec.tools. */
-  toolSchema(name: string): ToolSchema;
+  /**
+   * The JSON Schema descriptions of the tools named in spec.tools, frozen. The same list object comes
+   * back for the same names while the catalog is unchanged, so every agent of a spec shares it (and
+   * the validation and token-count caches keyed by it).
+   */
+  toolSchemas(names: readonly string[]): readonly ToolSchema[];
   readonly strategy: OverflowStrategy;
   readonly summarizer?: string;
   readonly reserveTokens: number;
@@ -61,7 +65,7 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
   if (model === undefined) throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: an llm agent needs a model`, { details: { path: "model" } });
   const check = spec.output === undefined ? undefined : compileOutputSchema(spec.output, spec.name);
   // Frozen: the same list goes out every turn, so its token count is cached once (tokens.ts).
-  const tools: readonly ToolSchema[] = Object.freeze(spec.tools.map((t) => deps.toolSchema(t)));
+  const tools = deps.toolSchemas(spec.tools);
   const maxSteps = spec.maxSteps ?? deps.defaultMaxSteps;
   const win = deps.window(model);
 

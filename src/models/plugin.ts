@@ -81,7 +81,7 @@ export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
           const p = r.provider(r.candidates(model)[0] ?? model);
           return { contextSize: p?.contextSize ?? 128_000, count: p?.countTokens?.bind(p) ?? estimateTokens };
         },
-        toolSchema: (name) => toolSchema(options.tools, name),
+        toolSchemas: toolSchemas(options.tools),
         strategy: options.context?.strategy ?? "drop_oldest",
         ...(options.context?.summarizer === undefined ? {} : { summarizer: options.context.summarizer }),
         reserveTokens: options.context?.reserveTokens ?? 1024,
@@ -118,13 +118,46 @@ export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
   };
 }
 
-function toolSchema(catalog: ToolCatalog | undefined, name: string): ToolSchema {
-  if (catalog === undefined) return { name, parameters: { type: "object" } };
-  const t = catalog.list().find((x) => x.name === name);
-  if (t === undefined) throw new AiosError("E_INVALID_SPEC", `tools: "${name}" is not a registered tool`, { details: { path: "tools", tool: name } });
-  const params = typeof t.inputSchema === "object" && t.inputSchema !== null && !Array.isArray(t.inputSchema) ? (t.inputSchema as Record<string, unknown>) : { type: "object" };
-  return { name, ...(t.description === undefined ? {} : { description: t.description }), parameters: params };
+/**
+ * spec.tools -> the frozen ToolSchema list an agent sends every turn. An LLM agent starts per run,
+ * so this is on the run path: lists are kept per names array (a parsed spec's, shared by every
+ * agent of the spec) and per schema object, and all of it is dropped when the catalog lists a
+ * different array (a tool was registered or removed; tools/ ToolRegistry keeps its list until then).
+ */
+function toolSchemas(catalog: ToolCatalog | undefined): (names: readonly string[]) => readonly ToolSchema[] {
+  let listed: readonly ToolInfoLike[] | undefined;
+  let byNames = new WeakMap<readonly string[], { readonly names: readonly string[]; readonly list: readonly ToolSchema[] }>();
+  let byInfo = new WeakMap<ToolInfoLike, ToolSchema>();
+  const one = (infos: readonly ToolInfoLike[], name: string): ToolSchema => {
+    if (catalog === undefined) return Object.freeze({ name, parameters: Object.freeze({ type: "object" }) });
+    const t = infos.find((x) => x.name === name);
+    if (t === undefined) throw new AiosError("E_INVALID_SPEC", `tools: "${name}" is not a registered tool`, { details: { path: "tools", tool: name } });
+    let s = byInfo.get(t);
+    if (s === undefined) {
+      const params = typeof t.inputSchema === "object" && t.inputSchema !== null && !Array.isArray(t.inputSchema) ? (t.inputSchema as Record<string, unknown>) : { type: "object" };
+      s = Object.freeze({ name, ...(t.description === undefined ? {} : { description: t.description }), parameters: params });
+      byInfo.set(t, s);
+    }
+    return s;
+  };
+  return (names) => {
+    const infos = catalog?.list() ?? NO_TOOLS;
+    if (infos !== listed) {
+      listed = infos;
+      byNames = new WeakMap();
+      byInfo = new WeakMap();
+    }
+    const hit = byNames.get(names);
+    // The array's names as they were when it was kept: an array changed since then is listed afresh.
+    if (hit !== undefined && hit.names.length === names.length && hit.names.every((n, i) => n === names[i])) return hit.list;
+    const list = Object.freeze(names.map((n) => one(infos, n)));
+    byNames.set(names, { names: [...names], list });
+    return list;
+  };
 }
+
+type ToolInfoLike = ReturnType<ToolCatalog["list"]>[number];
+const NO_TOOLS: readonly ToolInfoLike[] = Object.freeze([]);
 
 /** The SDK shape runLlm needs (Aios fits). */
 export interface AgentHost {

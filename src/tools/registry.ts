@@ -3,6 +3,10 @@
  * error unless `replace` is asked for, so a plugin cannot silently shadow a builtin. `execute` is the
  * full path for callers outside the dispatcher (validate -> check every capability -> run -> validate
  * output); the ToolCall syscall uses `parse` and `run` because the dispatcher does the checking.
+ * `list()` is read on every LLM agent's start (its tool schemas): each tool's JSON Schema is built
+ * once, when it is first listed (z.toJSONSchema took a third of a default-stack agent run when it
+ * ran on every list), and the sorted list is kept until a tool is registered or removed. The infos
+ * handed out are deep-frozen, so no caller can change what the next one reads.
  */
 import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
@@ -25,6 +29,8 @@ export interface ParsedToolCall {
 
 export class ToolRegistry {
   private readonly tools = new Map<string, AnyTool>();
+  /** The sorted, frozen answer of list() until the set of tools changes. */
+  private listed: readonly ToolInfo[] | undefined;
 
   register<I, O>(tool: Tool<I, O>, options: { replace?: boolean } = {}): void {
     if (!isValidToolName(tool.name)) {
@@ -36,9 +42,11 @@ export class ToolRegistry {
       throw new AiosError("E_CONFLICT", `tool ${tool.name} is already registered`, { retryable: false, details: { tool: tool.name } });
     }
     this.tools.set(tool.name, eraseTool(tool));
+    this.listed = undefined;
   }
 
   unregister(name: string): boolean {
+    this.listed = undefined;
     return this.tools.delete(name);
   }
 
@@ -57,8 +65,10 @@ export class ToolRegistry {
     return t;
   }
 
-  list(): ToolInfo[] {
-    return [...this.tools.values()].map(describeTool).sort((a, b) => a.name.localeCompare(b.name));
+  /** Every tool's description, by name (frozen; the same array until a tool is added or removed). */
+  list(): readonly ToolInfo[] {
+    this.listed ??= Object.freeze([...this.tools.values()].map(describeTool).sort((a, b) => a.name.localeCompare(b.name)));
+    return this.listed;
   }
 
   /** Looks the tool up and validates its input (E_NO_TOOL, E_INVALID_ARG naming `args.<field>`). */
@@ -92,14 +102,32 @@ export class ToolRegistry {
   }
 }
 
+/** Descriptions by tool object: a tool's schemas do not change after it is defined. */
+const described = new WeakMap<AnyTool, ToolInfo>();
+
+/** The tool's name, description and JSON Schemas, built once per tool object and deep-frozen. */
 export function describeTool(t: AnyTool): ToolInfo {
-  return {
-    name: t.name,
-    description: t.description,
-    sideEffect: t.sideEffect,
-    inputSchema: t.jsonSchema?.input ?? jsonSchemaOf(t.input),
-    ...(t.jsonSchema?.output !== undefined ? { outputSchema: t.jsonSchema.output } : t.output === undefined ? {} : { outputSchema: jsonSchemaOf(t.output) }),
-  };
+  let info = described.get(t);
+  if (info === undefined) {
+    info = deepFreeze({
+      name: t.name,
+      description: t.description,
+      sideEffect: t.sideEffect,
+      // A schema the tool brings (an MCP server's) is copied: freezing must not reach into its object.
+      inputSchema: t.jsonSchema?.input === undefined ? jsonSchemaOf(t.input) : structuredClone(t.jsonSchema.input),
+      ...(t.jsonSchema?.output !== undefined ? { outputSchema: structuredClone(t.jsonSchema.output) } : t.output === undefined ? {} : { outputSchema: jsonSchemaOf(t.output) }),
+    });
+    described.set(t, info);
+  }
+  return info;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 function jsonSchemaOf(schema: z.ZodType): unknown {

@@ -1,10 +1,13 @@
 /**
  * Behaviours the agent-step fast paths must keep (bench/models-local agentStepOverhead measures them):
- * runLlm's reused spec objects, LlmInvoke's parsed arguments surviving a stage that copies them, and
- * the context manager still stepping in when a conversation outgrows its window.
+ * runLlm's reused spec objects, LlmInvoke's parsed arguments surviving a stage that copies them, the
+ * context manager still stepping in when a conversation outgrows its window, and the tool schemas an
+ * agent sends: one shared list per spec, rebuilt when the registry changes.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { boot, type Aios, type Plugin } from "../../src/index.js";
+import { ToolRegistry, defineTool, toolsPlugin } from "../../src/tools/index.js";
 import {
   ReplayProvider, modelsPlugin, runLlm,
   type ChatDelta, type ChatOptions, type ChatRequest, type ChatResult, type ModelProvider, type ReplayTurnInput,
@@ -85,5 +88,28 @@ describe("the agent step's fast paths keep their behaviour", () => {
     expect(rec.calls.map((c) => c.req.messages.length)).toEqual([1, 3, 5, 5, 5, 5, 5]);
     // Every request the model saw fitted its window.
     for (const c of rec.calls) expect(c.req.messages.filter((m) => m.role === "tool").length).toBeLessThanOrEqual(2);
+  });
+
+  it("agents of one spec send the same tool list; a tool registered again is described afresh", async () => {
+    const rec = new Recording((req) => (req.messages.some((m) => m.role === "tool") ? { text: "done" } : { toolCalls: [{ name: "add", args: { a: 1, b: 2 } }] }));
+    const registry = new ToolRegistry();
+    const add = (description: string) => defineTool({
+      name: "add", description, input: z.strictObject({ a: z.number(), b: z.number() }), sideEffect: false, requires: () => [], execute: async ({ a, b }: { a: number; b: number }) => a + b,
+    });
+    registry.register(add("adds two numbers"));
+    const tools = toolsPlugin({ registry, file: false, http: false, shell: false, browser: false, spawn: false });
+    os = await boot({ plugins: [tools, modelsPlugin({ models: {}, providers: { rec }, tools: registry })] });
+    const spec = { name: "adder", kind: "llm" as const, model: "rec", tools: ["add"], capabilities: ["llm:rec#invoke", "tool:add#call"] };
+    await runLlm(os, spec, { goal: "one" });
+    await runLlm(os, spec, { goal: "two" });
+    // Every turn of both agents carries the same (frozen) schema object: built once, validated once.
+    const schemas = rec.calls.map((c) => c.req.tools?.[0]);
+    expect(schemas).toHaveLength(4);
+    for (const t of schemas) expect(t).toBe(schemas[0]);
+    expect(Object.isFrozen(schemas[0])).toBe(true);
+    expect(schemas[0]).toEqual({ name: "add", description: "adds two numbers", parameters: expect.objectContaining({ type: "object", required: ["a", "b"] }) });
+    registry.register(add("adds, again"), { replace: true });
+    await runLlm(os, spec, { goal: "three" });
+    expect(rec.calls[4]?.req.tools?.[0]?.description).toBe("adds, again");
   });
 });

@@ -38,6 +38,28 @@ describe("ToolRegistry", () => {
     expect(() => r.get("nope")).toThrow(/no tool named "nope"/);
   });
 
+  it("builds each tool's JSON Schema once: list() is the same frozen array until a tool is added or removed", () => {
+    const r = new ToolRegistry();
+    r.register(echo([]));
+    const first = r.list();
+    expect(r.list()).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const info = first[0]!;
+    expect(Object.isFrozen(info)).toBe(true);
+    expect(Object.isFrozen(info.inputSchema)).toBe(true);
+    expect(() => ((info.inputSchema as { type: string }).type = "string")).toThrow(TypeError);
+    r.register(defineTool({ name: "test.add", description: "adds", input: z.strictObject({ a: z.number(), b: z.number() }), sideEffect: false, requires: () => [], execute: async ({ a, b }) => a + b }));
+    const second = r.list();
+    expect(second).not.toBe(first);
+    expect(second.map((t) => t.name)).toEqual(["test.add", "test.echo"]);
+    // The unchanged tool's description is the same object: its schema was not converted again.
+    expect(second[1]).toBe(info);
+    r.register({ ...echo([]), description: "echoes twice" }, { replace: true });
+    expect(r.list().find((t) => t.name === "test.echo")?.description).toBe("echoes twice");
+    expect(r.unregister("test.add")).toBe(true);
+    expect(r.list().map((t) => t.name)).toEqual(["test.echo"]);
+  });
+
   it("validates input (naming the field), checks capabilities before running, validates output", async () => {
     const calls: unknown[] = [];
     const r = new ToolRegistry();
