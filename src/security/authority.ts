@@ -108,7 +108,9 @@ export class TokenAuthority {
   }
 
   private block(parent: string | undefined, issuer: string, holderAgent: string, caps: readonly string[], alg: Scheme, nbf?: number, exp?: number): Block {
-    const holderKey = this.o.identities.ensure(holderAgent, "ed25519");
+    // An HMAC block never leaves this process and its key is only named (the MAC chains on the
+    // parent's MAC), so the holder's key may stay in memory; a public-key block embeds it: on disk.
+    const holderKey = this.o.identities.ensure(holderAgent, "ed25519", { volatile: alg === "hmac" });
     const iat = this.o.clock.now();
     const holder: Holder = alg === "hmac" ? { agent: holderAgent, keyId: holderKey.id } : { agent: holderAgent, keyId: holderKey.id, key: publicRef(holderKey) };
     const block: Block = {

@@ -78,8 +78,10 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     throw firstError instanceof AiosError ? firstError : new AiosError("E_QUOTA", "quota exhausted", { cause: firstError });
   }
 
+  /** The agent ended: its wallet goes, and its key too when nothing on disk is bound to it. */
   forget(caller: Pick<Caller, "agent">): void {
     this.wallets.delete(caller.agent);
+    this.o.authority.identities.release(caller.agent);
   }
 
   /** Verified tokens an agent holds right now (for `aios cap ls`). */
@@ -93,6 +95,8 @@ export class TokenCapabilityChecker implements CapabilityChecker {
    */
   adopt(caller: CheckCaller, token: Token): VerifiedToken {
     const v = this.verifyFor(caller, token);
+    // A grant outlives the process (GrantStore), so the key it is bound to must too.
+    this.o.authority.identities.persist(v.holder.keyId);
     this.grants.add(v);
     this.wallet(caller, this.o.clock.now()).add(v);
     return v;

@@ -3,6 +3,12 @@
  * root). FileKeyStore keeps one JSON file per owner under `<dataDir>/keys/` (dir 0700, files 0600,
  * written to a temp file and renamed so a crash never leaves half a key). Rotation makes a new active
  * key and marks the old one retired: retired keys still verify what they signed, but sign nothing new.
+ * A key may be put `volatile`: held in memory only, written the first time anything asks for it
+ * without that flag (a persisted grant, a signed message, a public-key token) and dropped with
+ * `release(owner)` while it is still volatile. Spec-grant tokens are HMAC tokens that never leave the
+ * process, so an agent whose key only binds those needs no key file: writing one (temp file, chmod,
+ * rename) per spawned agent was a fifth of a default-stack LLM run, and the files and the in-memory
+ * index grew by one key per agent ever spawned.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,8 +20,14 @@ export interface KeyStore {
   get(id: string): KeyRecord | undefined;
   /** All keys of an owner, oldest first. */
   list(owner: string): readonly KeyRecord[];
-  /** Adds or replaces a key (by id) and persists it before returning. */
-  put(rec: KeyRecord): void;
+  /** Adds or replaces a key (by id) and persists it before returning, unless `volatile`. */
+  put(rec: KeyRecord, options?: { readonly volatile?: boolean }): void;
+  /** True when the key is held in memory only (put volatile and not persisted since). */
+  isVolatile?(id: string): boolean;
+  /** Writes the owner's volatile keys (a no-op when it has none). */
+  persist?(owner: string): void;
+  /** Forgets the owner's keys when every one of them is volatile; persisted keys are kept. */
+  release?(owner: string): void;
 }
 
 export class MemoryKeyStore implements KeyStore {
@@ -28,8 +40,18 @@ export class MemoryKeyStore implements KeyStore {
   list(owner: string): readonly KeyRecord[] {
     return this.byOwner.get(owner) ?? [];
   }
-  put(rec: KeyRecord): void {
+  put(rec: KeyRecord, _options?: { readonly volatile?: boolean }): void {
     this.index(rec);
+  }
+  release(owner: string): void {
+    const list = this.byOwner.get(owner);
+    if (list === undefined || !list.every((k) => this.isVolatile(k.id))) return;
+    for (const k of list) this.byId.delete(k.id);
+    this.byOwner.delete(owner);
+  }
+  /** A memory store keeps nothing on disk; only FileKeyStore tells volatile keys apart. */
+  isVolatile(_id: string): boolean {
+    return false;
   }
   protected index(rec: KeyRecord): void {
     this.byId.set(rec.id, rec);
@@ -75,13 +97,35 @@ export class FileKeyStore extends MemoryKeyStore {
     }
   }
 
-  override put(rec: KeyRecord): void {
+  /** Ids of keys held in memory only. */
+  private readonly volatile = new Set<string>();
+
+  override put(rec: KeyRecord, options: { readonly volatile?: boolean } = {}): void {
     this.index(rec);
-    const path = join(this.dir, fileName(rec.owner));
+    if (options.volatile === true && this.list(rec.owner).every((k) => k.id === rec.id || this.volatile.has(k.id))) {
+      this.volatile.add(rec.id);
+      return;
+    }
+    this.write(rec.owner);
+  }
+
+  override isVolatile(id: string): boolean {
+    return this.volatile.has(id);
+  }
+
+  persist(owner: string): void {
+    if (this.list(owner).some((k) => this.volatile.has(k.id))) this.write(owner);
+  }
+
+  /** Writes every key of the owner (temp file, 0600, rename): all of them are persisted after. */
+  private write(owner: string): void {
+    const keys = this.list(owner);
+    const path = join(this.dir, fileName(owner));
     const tmp = path + ".tmp";
-    writeFileSync(tmp, JSON.stringify({ v: 1, keys: this.list(rec.owner) }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ v: 1, keys }), { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, path);
+    for (const k of keys) this.volatile.delete(k.id);
   }
 
   fileOf(owner: string): string | undefined {
@@ -105,13 +149,30 @@ export class Identities {
     private readonly clock: Clock,
   ) {}
 
-  /** The owner's active key, created with `alg` on first use. */
-  ensure(owner: string, alg: KeyAlg = "ed25519"): KeyRecord {
+  /**
+   * The owner's active key, created with `alg` on first use. `volatile`: a new key is held in memory
+   * only (see KeyStore); without it, a volatile key asked for is persisted first.
+   */
+  ensure(owner: string, alg: KeyAlg = "ed25519", options: { readonly volatile?: boolean } = {}): KeyRecord {
     const cur = this.current(owner);
-    if (cur !== undefined) return cur;
+    if (cur !== undefined) {
+      if (options.volatile !== true && this.store.isVolatile?.(cur.id) === true) this.store.persist?.(owner);
+      return cur;
+    }
     const rec = generateKey(owner, alg, this.clock.now());
-    this.store.put(rec);
+    this.store.put(rec, options.volatile === true ? { volatile: true } : {});
     return rec;
+  }
+
+  /** Persists the key `id` (and its owner's other keys) when it is held in memory only. */
+  persist(id: string): void {
+    const rec = this.store.get(id);
+    if (rec !== undefined && this.store.isVolatile?.(id) === true) this.store.persist?.(rec.owner);
+  }
+
+  /** Forgets an owner whose keys are all volatile (an ended agent that never needed a key on disk). */
+  release(owner: string): void {
+    this.store.release?.(owner);
   }
 
   current(owner: string): KeyRecord | undefined {
