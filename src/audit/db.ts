@@ -40,9 +40,11 @@ export function openWriterDb(path: string): Db {
     // the kernel's thread, so waiting 5 s (the driver's default) for a lock is worse than retrying.
     db = new Database(path, { timeout: 100 });
     db.pragma("journal_mode = WAL");
-    // FULL: a committed batch must not roll back on power loss, or the fsynced checkpoint file
-    // would name entries the database no longer has and verification would cry wolf.
-    db.pragma("synchronous = FULL");
+    // NORMAL between checkpoints: a batch commit writes the WAL without an fsync (it survives a
+    // killed process, not a power loss). The writer switches to FULL for every commit that carries a
+    // checkpoint (AuditLog.durably), and that fsync of the WAL makes every earlier batch durable too,
+    // so the fsynced checkpoint file never names entries the database could lose.
+    db.pragma("synchronous = NORMAL");
     db.exec(SCHEMA_SQL);
   } catch (e) {
     throw auditStoreError(e, path, "opening the audit database");

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { isAiosError } from "../../src/core/index.js";
 import {
@@ -162,6 +162,37 @@ describe("checkpoints", () => {
       expect(cp.root).toBe(reader.treeHead(cp.size).root.toString("hex"));
     }
     reader.close();
+  });
+
+  it("commits plain batches without an fsync and every batch carrying a checkpoint with synchronous=FULL", () => {
+    const dir = tempDir();
+    const { log, clock } = openLog(dir, keys().privateKey, { checkpointEvery: 100, headEveryMs: 5000 });
+    const pragmas = vi.spyOn(Database.prototype, "pragma");
+    const flushed = (n: number): unknown[] => {
+      pragmas.mockClear();
+      for (let i = 0; i < n; i++) log.append({ kind: "syscall", agent: "ag_1", data: { syscall: "Noop", decision: "allowed" } });
+      log.flush();
+      return pragmas.mock.calls.map((c) => c[0]);
+    };
+    const durable = ["synchronous = FULL", "synchronous = NORMAL"];
+    try {
+      expect(flushed(60)).toEqual(durable); // a new log's first flush signs a head
+      expect(flushed(30)).toEqual([]); // 61..90: no checkpoint, no fsync
+      expect(flushed(30)).toEqual(durable); // 91..120 crosses 100
+      expect(log.latestCheckpoint?.size).toBe(100);
+      expect(flushed(5)).toEqual([]);
+      clock.advance(5000);
+      expect(flushed(5)).toEqual(durable); // a signed head due by time
+      expect(log.latestCheckpoint?.size).toBe(130);
+      pragmas.mockClear();
+      log.close(); // the seal over the tail is written durably too
+      expect(pragmas.mock.calls.map((c) => c[0])).toEqual(durable);
+    } finally {
+      pragmas.mockRestore();
+    }
+    const db = new Database(auditPaths(dir).db, { readonly: true });
+    expect(db.prepare("SELECT COUNT(*) FROM audit_entries").pluck().get()).toBe(130);
+    db.close();
   });
 
   it("reopens and continues the same chain and tree", () => {
