@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SimulatedClock, type AgentId, type TenantId } from "../../src/core/index.js";
-import type { Caller } from "../../src/kernel/index.js";
+import type { Caller } from "../../src/abi/index.js";
 import { FileKeyStore, Identities, Security } from "../../src/security/index.js";
 
 const caller = (agent: string, capabilities: string[] = []): Caller => ({
