@@ -5,6 +5,9 @@
  * must be DETECTED: either it opens with nothing acknowledged lost (checked against what the child
  * printed as acknowledged), or it refuses with the loss named (seq ranges), and accepting that loss
  * keeps every acknowledged record outside the named ranges. A summary line prints detected/total.
+ * Stores: the journal (fixtures/ack-child.ts) and memory (fixtures/memory-child.ts; a damaged
+ * record may also be refused on read with E_CORRUPT naming it). The audit store is not in this
+ * matrix: its damage is covered by tests/security/audit-tamper.test.ts and audit-damage.test.ts.
  */
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
@@ -14,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { isAiosError } from "../../src/core/index.js";
+import { MemoryFabric } from "../../src/memory/index.js";
 import { FileAckMark, Journal, SqliteDriver, type Loss } from "../../src/store/index.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -21,10 +25,10 @@ const ROOT = resolve(HERE, "../..");
 const root = mkdtempSync(join(tmpdir(), "aios-damage-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Runs the child until it acknowledged `count` records, then SIGKILLs it; returns seq -> id acknowledged. */
-async function runChild(fixture: string, args: readonly string[]): Promise<Map<number, string>> {
+/** Runs the child until it printed "done", then SIGKILLs it; returns its "ack" lines' two fields. */
+async function runLines(fixture: string, args: readonly string[]): Promise<[string, string][]> {
   const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "fixtures", fixture), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const acked = new Map<number, string>();
+  const acked: [string, string][] = [];
   let err = "";
   let buf = "";
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
@@ -35,13 +39,18 @@ async function runChild(fixture: string, args: readonly string[]): Promise<Map<n
       buf = lines.pop() ?? "";
       for (const l of lines) {
         const [word, seq, id] = l.split(" ");
-        if (word === "ack" && seq !== undefined && id !== undefined) acked.set(Number(seq), id);
+        if (word === "ack" && seq !== undefined && id !== undefined) acked.push([seq, id]);
         if (word === "done") child.kill("SIGKILL");
       }
     });
     child.on("exit", (code, signal) => (signal === "SIGKILL" ? done() : fail(new Error(`child exited ${code ?? signal}: ${err}`))));
   });
   return acked;
+}
+
+/** The journal child: seq -> message id acknowledged. */
+async function runChild(fixture: string, args: readonly string[]): Promise<Map<number, string>> {
+  return new Map((await runLines(fixture, args)).map(([seq, id]) => [Number(seq), id]));
 }
 
 interface Outcome {
@@ -175,6 +184,94 @@ describe("damage matrix", () => {
       results.push({ store: "journal", damage, outcome: await judgeJournal(dir, f.acked) });
     }
     report("journal");
+  }, 180_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The memory store: memory.db + WAL + memory.ack, written by fixtures/memory-child.ts.
+
+interface MemoryFixture {
+  readonly pristine: string;
+  readonly older: string;
+  /** record id -> text acknowledged */
+  readonly acked: Map<string, string>;
+}
+
+async function memoryFixture(): Promise<MemoryFixture> {
+  const pristine = join(root, "memory-pristine");
+  const older = join(root, "memory-older");
+  const acked = new Map(await runLines("memory-child.ts", [pristine, "r1", "150"]));
+  const db = new Database(join(pristine, "memory.db"));
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  db.close();
+  cpSync(pristine, older, { recursive: true });
+  for (const [id, text] of await runLines("memory-child.ts", [pristine, "r2", "150"])) acked.set(id, text);
+  expect(statSync(join(pristine, "memory.db-wal")).size).toBeGreaterThan(0);
+  return { pristine, older, acked };
+}
+
+async function judgeMemory(dir: string, acked: Map<string, string>): Promise<Outcome> {
+  let f: MemoryFabric;
+  try {
+    f = await MemoryFabric.open({ dataDir: dir, dim: 4 });
+  } catch (e) {
+    if (!isAiosError(e, "E_CORRUPT")) return { detected: false, how: `failed without naming damage: ${String(e)}` };
+    return { detected: true, how: `refused: ${e.message.slice(0, 140)}` };
+  }
+  let named = 0;
+  let silent = 0;
+  try {
+    for (const [id, text] of acked) {
+      try {
+        const r = await f.get(id, { agent: "a1" });
+        if (!JSON.stringify(r).includes(`"${text}"`)) silent++;
+      } catch (e) {
+        if (isAiosError(e, "E_CORRUPT")) named++;
+        else silent++;
+      }
+    }
+  } finally {
+    await f.close().catch(() => undefined);
+  }
+  if (silent > 0) return { detected: false, how: `SILENT: ${silent} acknowledged record(s) missing or changed` };
+  return { detected: true, how: named > 0 ? `opened; ${named} damaged record(s) refused with E_CORRUPT naming them` : "recovered, nothing acknowledged lost" };
+}
+
+const STORE_FILE_CASES = (file: string, older: string): Record<string, (dir: string) => void> => ({
+  [`delete ${file}`]: (d) => unlinkSync(join(d, file)),
+  [`delete the ${file} WAL`]: (d) => unlinkSync(join(d, `${file}-wal`)),
+  [`delete the ${file} WAL and SHM`]: (d) => {
+    unlinkSync(join(d, `${file}-wal`));
+    rmSync(join(d, `${file}-shm`), { force: true });
+  },
+  [`roll ${file} back to an older copy`]: (d) => {
+    for (const s of ["", "-wal", "-shm"]) rmSync(join(d, file + s), { force: true });
+    for (const s of ["", "-wal"]) if (existsSync(join(older, file + s))) cpSync(join(older, file + s), join(d, file + s));
+  },
+  [`truncate the ${file} WAL to half`]: (d) => truncateSync(join(d, `${file}-wal`), Math.floor(statSync(join(d, `${file}-wal`)).size / 2)),
+  [`truncate ${file} to half`]: (d) => {
+    const size = statSync(join(d, file)).size;
+    truncateSync(join(d, file), Math.floor(size / 2 / 4096) * 4096);
+  },
+  [`flip a bit in a ${file} WAL frame`]: (d) => {
+    const wal = join(d, `${file}-wal`);
+    const frames = Math.floor((statSync(wal).size - 32) / (24 + readFileSync(wal).readUInt32BE(8)));
+    flipBit(wal, walFrame(wal, Math.floor(frames / 2)) + 24 + 1000);
+  },
+  [`flip a bit in ${file}`]: (d) => flipBit(join(d, file), Math.floor(statSync(join(d, file)).size / 2) + 777),
+  [`zero a page of ${file}`]: (d) => zeroPage(join(d, file), Math.floor(statSync(join(d, file)).size / 4096 / 2)),
+});
+
+describe("damage matrix", () => {
+  it("memory: every damage case is detected (recovered intact, refused, or the damaged record named)", async () => {
+    const f = await memoryFixture();
+    for (const [damage, apply] of Object.entries(STORE_FILE_CASES("memory.db", f.older))) {
+      const dir = join(root, `memory-${damage.replace(/\W+/g, "-")}`);
+      cpSync(f.pristine, dir, { recursive: true });
+      apply(dir);
+      results.push({ store: "memory", damage, outcome: await judgeMemory(dir, f.acked) });
+    }
+    report("memory");
   }, 180_000);
 });
 
