@@ -14,7 +14,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller } from "./kernel-types.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
@@ -24,7 +24,7 @@ export interface TracingOptions {
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
   readonly endpoint?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** An exporter of your own (tests: InMemorySpanExporter), exported span by span. */
+  /** An exporter of your own (tests: InMemorySpanExporter), fed in batches (`forceFlush` to drain). */
   readonly exporter?: SpanExporter;
   readonly serviceName?: string;
 }
@@ -61,7 +61,8 @@ export class Tracing {
     private readonly ports: TracingPorts = {},
   ) {
     const processors: SpanProcessor[] = [];
-    if (o.exporter !== undefined) processors.push(new SimpleSpanProcessor(o.exporter));
+    // Batched for any exporter: a simple processor exports (and allocates a promise chain) per span.
+    if (o.exporter !== undefined) processors.push(new BatchSpanProcessor(o.exporter));
     if (o.endpoint !== undefined) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": o.serviceName ?? "aios" }),
