@@ -7,7 +7,7 @@
  */
 import { createServer } from "node:net";
 import { AiosError } from "../core/index.js";
-import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, removeDaemonInfo, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
+import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
 import type { AiosSystem } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
@@ -49,7 +49,10 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   const plane = new ControlPlane(os);
   let gw: Gateway;
   try {
-    gw = await startGateway(plane, { token, host, port, version: VERSION });
+    // MCP over Streamable HTTP at /mcp: sessions act through the same dispatcher as agents.
+    const mcp = mcpEndpointFor(os, { apiToken: token, version: VERSION });
+    os.kernel.onShutdown(() => mcp.close());
+    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp });
   } catch (e) {
     plane.close();
     await drainKernel(os, "the API could not start");

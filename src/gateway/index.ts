@@ -16,3 +16,4 @@ export { httpStatusOf, errorBody } from "./http-errors.js";
 export { ensureApiToken, readApiToken, tokenMatches, bearerToken, tokenPath, TOKEN_FILE } from "./token.js";
 export { writeDaemonInfo, readDaemonInfo, removeDaemonInfo, findLiveDaemon, isProcessAlive, daemonFilePath, DaemonInfoSchema, DAEMON_FILE, type DaemonInfo } from "./daemon-file.js";
 export { SpawnBody, SendBody, RequestBody, KillBody, PsQuery, EventsQuery, CapGrantBody, CapRevokeBody, CapExplainBody, parseInput, type SpawnInput, type PsInput, type EventsInput } from "./schemas.js";
+export { mcpEndpointFor, systemSurface, McpEndpoint, aiosSurface, mcpAuthenticator, McpSession, StatelessRouter, DEFAULT_OPERATOR_CAPABILITIES, type McpSurface, type McpPrincipal, type McpRequestContext, type McpServeOptions } from "./mcp/index.js";

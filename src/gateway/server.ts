@@ -1,6 +1,6 @@
 /**
  * The HTTP API server: Hono on @hono/node-server, bound to loopback. Every request — /openapi.json
- * included — must carry the bearer token (401 otherwise); while the daemon drains, every request gets
+ * included — must carry the bearer token (401 otherwise; /mcp checks its own, see gateway/mcp/); while the daemon drains, every request gets
  * 503 E_SHUTDOWN and open event streams are ended. Errors are `{ error }` with the AiosError code
  * mapped to a status (http-errors.ts). A taken port is E_CONFIG naming host and port.
  */
@@ -29,6 +29,8 @@ export interface GatewayOptions {
   readonly host?: string;
   readonly version?: string;
   readonly maxBodyBytes?: number;
+  /** The MCP endpoint served at /mcp (gateway/mcp/); it authenticates its own requests. */
+  readonly mcp?: { handle(req: Request): Promise<Response> };
 }
 
 export interface Gateway {
@@ -59,6 +61,9 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   };
   app.onError((e) => fail(e));
   app.notFound((c) => fail(new AiosError("E_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
+  // /mcp takes the API token or an operator-issued capability token, so it authenticates itself.
+  const mcp = o.mcp;
+  if (mcp !== undefined) app.all("/mcp", (c) => (state.draining ? fail(new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted")) : mcp.handle(c.req.raw)));
   app.use("*", async (c, next) => {
     if (!tokenMatches(o.token, bearerToken(c.req.header("authorization")))) {
       return fail(new AiosError("E_AUTH", "a bearer token is required (Authorization: Bearer <contents of <dataDir>/api-token>)"), { "www-authenticate": 'Bearer realm="aios"' });
