@@ -14,7 +14,8 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CallToolResult, Prompt, Resource, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, isAiosError, toAiosError, type AgentId, type EventBus, type TenantId } from "../../core/index.js";
-import { loadSpecFile, type AgentSpec, type CapabilityRequest, type DispatchCaller } from "../../kernel/index.js";
+import { loadSpecFile, type AgentSpec, type CapabilityRequest } from "../../abi/index.js";
+import type { DispatchCaller } from "../../kernel/index.js";
 import type { ToolInfo } from "../../tools/index.js";
 import type { McpPrincipal, McpRequestContext, McpSurface } from "./surface.js";
 

@@ -5,20 +5,19 @@
  * registered, so a call reaches its connection and fails with a retryable E_UNAVAILABLE instead of an
  * E_NO_TOOL that would read as "this tool never existed".
  * Stdio servers: the program's own files (absolute-path arguments that are files) are bound
- * read-only into the sandbox, at the outermost node_modules they sit in when they sit in one (so the
+ * read-only into the sandbox, at the outermost node_modules on their path when there is one (so the
  * server's dependencies resolve); directories and anything else need an explicit mount in the entry.
  */
 import { existsSync, realpathSync, statSync } from "node:fs";
-import { sep } from "node:path";
+import { normalize, sep } from "node:path";
 import type { Tool as McpToolDef } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, type Clock, type EventBus } from "../../core/index.js";
-import type { SandboxMount } from "../bwrap-args.js";
 import { DEFAULT_BWRAP } from "../shell-sandbox.js";
 import type { ToolRegistry } from "../registry.js";
 import { parseServerConfig, type McpServerConfig } from "./config.js";
 import { httpTransport, McpConnection, type Backoff, type ConnectionState } from "./connection.js";
 import { mcpTool, toolSegment } from "./mcp-tool.js";
-import { SandboxedStdioTransport, SERVER_LIMITS } from "./sandboxed-stdio.js";
+import { SandboxedStdioTransport, SERVER_LIMITS, type ServerMount } from "./sandboxed-stdio.js";
 
 declare module "../../core/index.js" {
   interface EventDataMap {
@@ -146,7 +145,7 @@ export class McpHub {
   private stdio(name: string, config: McpServerConfig): () => SandboxedStdioTransport {
     const [command, ...args] = config.command ?? [];
     if (command === undefined) throw new AiosError("E_INVALID_ARG", `mcp.servers.${name}.command: empty`, { details: { path: `mcp.servers.${name}.command` } });
-    const mounts = new Map<string, SandboxMount>();
+    const mounts = new Map<string, ServerMount>();
     for (const a of [command, ...args]) {
       const m = impliedMount(a);
       if (m !== undefined) mounts.set(m.path, m);
@@ -154,8 +153,9 @@ export class McpHub {
     config.mounts.forEach((m, i) => {
       const where = `mcp.servers.${name}.mounts.${i}.path`;
       if (!existsSync(m.path)) throw new AiosError("E_INVALID_ARG", `${where}: ${m.path} does not exist`, { details: { path: where } });
-      const real = realpathSync(m.path);
-      mounts.set(real, { path: real, write: m.write });
+      // Bound at the path the entry names (a symlinked node_modules resolves where node looks for it).
+      const path = normalize(m.path);
+      mounts.set(path, { source: realpathSync(m.path), path, write: m.write });
     });
     const plan = {
       command,
@@ -172,11 +172,15 @@ export class McpHub {
   }
 }
 
-/** The read-only bind a program file needs: its outermost node_modules, else the file itself. */
-function impliedMount(arg: string): SandboxMount | undefined {
+/**
+ * The read-only bind a program file needs: the outermost node_modules on the path as given (bound
+ * there, from wherever it really is), else the file itself.
+ */
+function impliedMount(arg: string): ServerMount | undefined {
   if (!arg.startsWith("/") || !existsSync(arg)) return undefined;
-  const real = realpathSync(arg);
-  if (!statSync(real).isFile() || real.startsWith("/usr/")) return undefined;
-  const i = real.indexOf(`${sep}node_modules${sep}`);
-  return { path: i < 0 ? real : real.slice(0, i + "/node_modules".length), write: false };
+  if (!statSync(realpathSync(arg)).isFile() || arg.startsWith("/usr/")) return undefined;
+  const lexical = normalize(arg);
+  const i = lexical.indexOf(`${sep}node_modules${sep}`);
+  const path = i < 0 ? lexical : lexical.slice(0, i + "/node_modules".length);
+  return { source: realpathSync(path), path, write: false };
 }

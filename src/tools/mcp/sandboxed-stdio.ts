@@ -9,17 +9,24 @@
  * the SDK's own line framing.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError } from "../../core/index.js";
-import { bwrapArgs, type SandboxLimits, type SandboxMount } from "../bwrap-args.js";
+import { bwrapArgs, MOUNT_FD_BASE, type SandboxLimits } from "../bwrap-args.js";
+
+/** A bind: `source` (a canonical host path, opened at each start and bound by descriptor) at `path`. */
+export interface ServerMount {
+  readonly source: string;
+  readonly path: string;
+  readonly write: boolean;
+}
 
 export interface SandboxedServer {
   readonly command: string;
   readonly args: readonly string[];
-  readonly mounts: readonly SandboxMount[];
+  readonly mounts: readonly ServerMount[];
   readonly network: boolean;
   readonly env: Readonly<Record<string, string>>;
   readonly limits: SandboxLimits;
@@ -59,21 +66,36 @@ export class SandboxedStdioTransport implements Transport {
     if (!existsSync(this.s.bwrapPath)) {
       return Promise.reject(new AiosError("E_SANDBOX", `bubblewrap not found at ${this.s.bwrapPath}; install it with scripts/ci-deps.sh`));
     }
-    const args = bwrapArgs({ command: this.s.command, args: this.s.args, mounts: this.s.mounts, network: this.s.network, env: this.s.env, limits: this.s.limits, uid: this.s.uid, workDir: "/sandbox" });
+    // Each mount is bound from a descriptor opened here (bwrap --bind-fd): the object checked is the
+    // one bound, and a source reached through a symlink still appears at the path the entry names.
+    let fds: number[];
+    try {
+      fds = this.s.mounts.map((m) => openSync(m.source, "r"));
+    } catch (e) {
+      return Promise.reject(new AiosError("E_SANDBOX", `cannot open a mount source: ${(e as Error).message}`, { cause: e }));
+    }
+    const mounts = this.s.mounts.map((m, i) => ({ path: m.path, write: m.write, fd: MOUNT_FD_BASE + i }));
+    const args = bwrapArgs({ command: this.s.command, args: this.s.args, mounts, network: this.s.network, env: this.s.env, limits: this.s.limits, uid: this.s.uid, workDir: "/sandbox" });
     const asRoot = process.getuid?.() === 0;
     return new Promise((resolve, reject) => {
       const child = spawn(this.s.bwrapPath, args, {
-        stdio: ["pipe", "pipe", "pipe"],
+        // fds 3 and 4 are bwrap's control and status slots elsewhere; mounts start at MOUNT_FD_BASE.
+        stdio: ["pipe", "pipe", "pipe", "ignore", "ignore", ...fds],
         detached: true, // own process group: close() takes bwrap and everything in it down
         env: {},
         ...(asRoot ? { uid: this.s.hostUid, gid: this.s.hostUid } : {}),
       });
       this.child = child;
       child.once("error", (e) => {
+        if (child.pid === undefined) fds.forEach((fd) => closeSync(fd));
         reject(new AiosError("E_SANDBOX", `cannot start bubblewrap: ${e.message}`, { cause: e }));
         this.onerror?.(e);
       });
-      child.once("spawn", () => resolve());
+      const release = (): void => fds.forEach((fd) => closeSync(fd));
+      child.once("spawn", () => {
+        release();
+        resolve();
+      });
       child.once("close", () => this.finish());
       child.stdin?.on("error", (e) => this.onerror?.(e));
       child.stdout?.on("data", (chunk: Buffer) => {
