@@ -3,6 +3,7 @@
  * Its contracts (spec, logic, syscalls, stages, journal records) are in abi/; subsystems import those.
  */
 export { Kernel, storedSpec, type KernelOptions, type LogicFactory, type ExitInfo } from "./kernel.js";
+export { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 export { boot, defaultDataDir, type BootOptions } from "./boot.js";
 export { Aios, type Unsubscribe } from "./sdk.js";
 export { SpecCapabilityChecker } from "./spec-checker.js";

@@ -11,6 +11,7 @@ import {
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "../abi/index.js";
+import { checkPayloadSize, DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import type { Letter, Mailbox } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
@@ -45,6 +46,8 @@ export interface KernelOptions {
   readonly hogThresholdMs?: number;
   /** The run loop yields to the event loop after this long (default 5 ms). */
   readonly sliceMs?: number;
+  /** Message size, parked senders and children limits (limits.ts; defaults DEFAULT_LIMITS). */
+  readonly limits?: Partial<KernelLimits>;
 }
 
 
@@ -68,6 +71,7 @@ export class Kernel {
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
+  readonly limits: KernelLimits;
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   private readonly logics = new LogicResolver();
@@ -102,6 +106,7 @@ export class Kernel {
     this.logger = options.logger ?? silentLogger;
     this.events = options.events ?? new EventBus(() => this.clock.now());
     this.durableDefault = options.durable ?? false;
+    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
@@ -164,6 +169,10 @@ export class Kernel {
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
+    const alive = this.table.get(creator.agent)?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
+    if (alive >= this.limits.maxChildren) {
+      return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${this.limits.maxChildren})`, { details: { limit: this.limits.maxChildren } }));
+    }
     return this.spawn(spec, { parent: creator.agent });
   }
 
@@ -252,6 +261,7 @@ export class Kernel {
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
+    checkPayloadSize(payload, this.limits.maxMessageBytes);
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
     if (p.durable && this.guards.journal !== undefined) {
       return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
@@ -282,6 +292,11 @@ export class Kernel {
     if ((onFull ?? mb.onFull) === "fail") {
       if (this.events.wants("mailbox.full")) this.events.emit("mailbox.full", { to: p.id, capacity: mb.capacity }, letter.from, "warn");
       throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full (${mb.capacity} messages)`, { details: { agent: p.id, capacity: mb.capacity } });
+    }
+    if (mb.waiting >= this.limits.maxParkedSenders) {
+      throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full and ${mb.waiting} senders already wait for room`, {
+        details: { agent: p.id, capacity: mb.capacity, waiting: mb.waiting },
+      });
     }
     return mb.park(letter);
   }

@@ -2,7 +2,9 @@
  * shell.execute: one program with an argv (never a shell string, so there is nothing to inject into)
  * run under bubblewrap (shell-sandbox.ts). Capabilities:
  *   `shell#exec{allow=[ls,cat],timeout=30s}` — which programs, and the longest wall-clock time;
- *     a `shell#exec` capability without `allow` allows every program on the sandbox's PATH;
+ *     a `shell#exec` capability without `allow` allows every program on the sandbox's PATH. The
+ *     list names the program started, not what it starts: allowing `find`, `xargs`, `env`,
+ *     `timeout`, a shell or an interpreter allows everything (`find -exec sh`);
  *   `shell#network` — the command keeps the host's network (otherwise it gets an empty net ns);
  *   `file:<dir>/#read` (or `#write`) for each path in `mounts`, bound at the same place inside.
  * The command sees only /usr (read-only), a few /etc files, a private /proc and /dev, and a tmpfs
@@ -65,9 +67,9 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
     processes: options.limits?.processes ?? 64,
     fileSizeBytes: options.limits?.fileSizeBytes ?? 16 << 20,
     openFiles: options.limits?.openFiles ?? 256,
-    // Defaults documented in the README's shell section: 1 GiB of address space per process and a
-    // 64 MiB /tmp and work dir, so a command can neither grow resident without bound nor fill RAM
-    // through tmpfs (the host had no cgroup v2 to bound the sandbox as a whole: see threat model).
+    // Defaults (docs/threat-model.md): 1 GiB of address space per process and a 64 MiB /tmp and
+    // work dir, so a command can neither grow resident without bound nor fill RAM through tmpfs
+    // (no cgroup bounds the sandbox as a whole: see the threat model's residual risks).
     memoryBytes: options.limits?.memoryBytes ?? 1 << 30,
     tmpfsBytes: options.limits?.tmpfsBytes ?? 64 << 20,
   };

@@ -1,0 +1,63 @@
+/**
+ * The kernel's starvation limits (issue 15 item 9), with their documented defaults:
+ * - a message is refused at the send door when its payload is larger than `maxMessageBytes`
+ *   (DESIGN's IPC limit, 64 KB), measured as an approximate JSON size that stops counting as soon as
+ *   the limit is passed (a number, boolean or short string costs a typeof check);
+ * - a full mailbox parks at most `maxParkedSenders` senders; the next is refused E_MAILBOX_FULL;
+ * - an agent may have at most `maxChildren` children alive that it spawned itself.
+ */
+import { AiosError } from "../core/index.js";
+
+export interface KernelLimits {
+  /** Largest message payload, bytes of JSON (default 65,536). */
+  readonly maxMessageBytes: number;
+  /** Senders waiting on one full mailbox (default 4,096: a burst of twice a default mailbox still parks). */
+  readonly maxParkedSenders: number;
+  /** Children alive per agent, spawned by the agent itself (default 1,024). */
+  readonly maxChildren: number;
+}
+
+export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024 };
+
+/** Throws E_INVALID_ARG when `payload` is larger than `limit` bytes as JSON (approximately, from below). */
+export function checkPayloadSize(payload: unknown, limit: number): void {
+  const t = typeof payload;
+  if (t !== "object" && t !== "string") return; // numbers, booleans, undefined: a few bytes
+  if (t === "string" && (payload as string).length * 3 <= limit) return;
+  const size = approxSize(payload, limit);
+  if (size > limit) {
+    throw new AiosError("E_INVALID_ARG", `payload: the message is larger than the ${limit}-byte message limit (at least ${size} bytes); send a reference (a memory record, a file) instead`, {
+      details: { path: "payload", limit },
+    });
+  }
+}
+
+/** JSON-ish size, counted until it passes `limit` (then returned as is). Cycles count once. */
+function approxSize(root: unknown, limit: number): number {
+  let size = 0;
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && size <= limit) {
+    const v = stack.pop();
+    if (typeof v === "string") size += Buffer.byteLength(v) + 2;
+    else if (typeof v === "number" || typeof v === "bigint") size += 8;
+    else if (typeof v === "boolean" || v === null || v === undefined) size += 4;
+    else if (typeof v === "object") {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (ArrayBuffer.isView(v)) size += v.byteLength;
+      else if (v instanceof ArrayBuffer) size += v.byteLength;
+      else if (Array.isArray(v)) {
+        size += 2 + v.length;
+        for (const x of v as unknown[]) stack.push(x);
+      } else {
+        size += 2;
+        for (const [k, x] of Object.entries(v)) {
+          size += k.length + 4;
+          stack.push(x);
+        }
+      }
+    }
+  }
+  return size;
+}

@@ -1,0 +1,61 @@
+/**
+ * Attacker's side of issue 15 item 9 (kernel limits, defaults): a 64 MiB message, thousands of
+ * senders parked on one full mailbox, and an agent spawning children without end. Each is refused
+ * at its documented limit with a clear error; below the limits everything works as before.
+ */
+import { describe, expect, it } from "vitest";
+import { boot, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
+import { DEFAULT_LIMITS } from "../../src/kernel/index.js";
+
+const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    return isAiosError(e) ? e.code : String(e);
+  }
+}
+
+describe("kernel limits against one agent starving the rest", () => {
+  it("refuses a message over 64 KB at the send door, naming the limit; 60 KB passes", async () => {
+    const os = await boot({ logger: silentLogger });
+    const to = await os.spawn({ name: "inbox", kind: "code", logic: idle });
+    const err = await os.send(to, { blob: "x".repeat(64 << 20) }).catch((e: unknown) => e);
+    expect(isAiosError(err, "E_INVALID_ARG")).toBe(true);
+    expect((err as Error).message).toMatch(/65536-byte message limit/);
+    expect(await codeOf(os.send(to, { blob: "y".repeat(60_000) }))).toBe("ok");
+    expect(await codeOf(os.send(to, ["z".repeat(70_000)]))).toBe("E_INVALID_ARG");
+    await os.shutdown();
+  });
+
+  it("parks at most 4,096 senders on a full mailbox; the rest are refused E_MAILBOX_FULL", async () => {
+    const os = await boot({ logger: silentLogger });
+    const to = await os.spawn({ name: "slow", kind: "code", logic: idle, mailbox: { capacity: 4, onFull: "wait" } });
+    await os.pause(to);
+    const total = 4 + DEFAULT_LIMITS.maxParkedSenders + 500;
+    const sends = Array.from({ length: total }, (_, i) => codeOf(os.send(to, i)));
+    await new Promise((r) => setImmediate(r));
+    await os.kill(to); // refuses every parked sender
+    const codes = await Promise.all(sends);
+    const full = codes.filter((c) => c === "E_MAILBOX_FULL").length;
+    expect(DEFAULT_LIMITS.maxParkedSenders).toBe(4096);
+    expect(full).toBe(500);
+    await os.shutdown();
+  });
+
+  it("an agent may have at most 1,024 children alive; the next spawn is E_QUOTA", async () => {
+    const os = await boot({ logger: silentLogger });
+    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
+    const spec = { name: "kid", kind: "code" as const, logic: "idle-kid", ephemeral: true };
+    os.kernel.registerLogic("idle-kid", idle);
+    for (let i = 0; i < DEFAULT_LIMITS.maxChildren; i++) await os.syscall(mallory, "AgentSpawn", { spec });
+    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec }))).toBe("E_QUOTA");
+    // A child that ends makes room again.
+    const first = os.kernel.get(mallory).children?.[0]?.id;
+    if (first !== undefined) await os.kill(first);
+    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec }))).toBe("ok");
+    await os.shutdown();
+  }, 60_000);
+});
