@@ -15,6 +15,7 @@ import type { run as runFn } from "./run.js";
 import type { demo as demoFn } from "./demo/demo.js";
 import type { recover as recoverFn } from "./recover.js";
 import { storeStatus } from "./store-commands.js";
+import type * as McpCommands from "./mcp-commands.js";
 
 // up, run and demo boot a kernel: they load the whole stack (tools, models, memory — seconds of
 // module loading), so they are imported only when chosen; ps, status and the rest stay quick.
@@ -22,6 +23,8 @@ const up: typeof upFn = async (...a) => (await import("./up.js")).up(...a);
 const run: typeof runFn = async (...a) => (await import("./run.js")).run(...a);
 const demo: typeof demoFn = async (...a) => (await import("./demo/demo.js")).demo(...a);
 const recover: typeof recoverFn = async (...a) => (await import("./recover.js")).recover(...a);
+// `aios mcp` reads the MCP client's config schema (tools/) and may boot a kernel: loaded when chosen.
+const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
 
 function int(name: string, min = 0): (v: string) => number {
   return (v) => {
@@ -148,6 +151,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description("supervisor trees that gave up and wait for a person")
     .action(act((ctx) => admin.escalations(ctx)));
   esc.command("decide <id> <decision>").description("restart (afresh) or abandon an escalated tree").action(act((ctx, id: string, decision: string) => admin.decideEscalation(ctx, id, decision)));
+
+  const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+  const mcpCmd = program.command("mcp").description("MCP: servers whose tools agents may call, and AIOS as an MCP server");
+  mcpCmd
+    .command("add <name> [command...]")
+    .description("add a server: `aios mcp add fs -- node /path/server.js /data` (stdio, sandboxed) or `--url http://host/mcp`")
+    .option("--url <url>", "a Streamable HTTP server")
+    .option("--mount <path[:rw]>", "bind a host path into a stdio server's sandbox (repeatable; :rw for writable)", collect)
+    .option("--network", "keep the host network in a stdio server's sandbox")
+    .option("--env <NAME=value>", "an environment variable for a stdio server (repeatable)", collect)
+    .action(act(async (ctx, name: string, command: string[], o: McpCommands.AddOptions) => (await mcp()).mcpAdd(ctx, name, command, o)));
+  mcpCmd.command("ls").description("the configured MCP servers").action(act(async (ctx) => (await mcp()).mcpList(ctx)));
+  mcpCmd.command("rm <name>").description("remove a configured MCP server").action(act(async (ctx, name: string) => (await mcp()).mcpRemove(ctx, name)));
+  mcpCmd
+    .command("serve")
+    .description("serve this data dir's tools, memory and agent specs as an MCP server")
+    .requiredOption("--stdio", "over stdin/stdout (for desktop clients); HTTP is /mcp on `aios up`")
+    .action(act(async (ctx) => (await mcp()).mcpServeStdio(ctx)));
 
   program
     .command("demo")
