@@ -13,7 +13,7 @@ export type {
 } from "./syscalls.js";
 export { grantText } from "./stages.js";
 export type {
-  Grant, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
+  Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
   SyscallJournal, SyscallEffects,
 } from "./stages.js";
 export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredState } from "./journal.js";

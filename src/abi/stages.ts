@@ -53,9 +53,17 @@ export interface PolicyEngine {
   requestApproval?(caller: Caller, syscall: SyscallName, args: unknown, decision: PolicyDecision & { effect: "approve" }): Promise<boolean>;
 }
 
+/** What a call really used, as its definition reads it from the result (the door's settle stage). */
+export interface CallUsage {
+  readonly tokens: number;
+  readonly credits: number;
+}
+
 export interface QuotaManager {
   /** Throws E_QUOTA / E_RATE_LIMITED when the call would exceed a limit. */
   charge(caller: Caller, syscall: SyscallName, args: unknown): void;
+  /** Settle: the call's real usage, charged to the limits `charge` admitted it under. */
+  settle?(caller: Caller, syscall: SyscallName, usage: CallUsage): void;
 }
 
 export interface ResourceScheduler {

@@ -11,6 +11,8 @@ export interface SyscallMap {
   AgentKill: { args: { id: string; reason?: string }; result: { killed: boolean } };
   AgentRegister: { args: { skills: { name: string; description: string; input?: string; output?: string }[]; input?: string; output?: string }; result: { registered: number } };
   SemanticSend: { args: SemanticSendArgs; result: SemanticSendResult | undefined };
+  /** A request to one agent; resolves with its reply (ctx.request). */
+  AgentRequest: { args: { to: string; payload: unknown; timeoutMs?: number }; result: unknown };
   SemanticRecv: { args: { timeoutMs?: number; stream?: string }; result: SemanticRecvResult | null };
   SemanticSubscribe: { args: { pattern: string; mode?: "push" | "pull"; unsubscribe?: boolean }; result: { subscriptions: number } };
   MemoryStore: { args: { type: string; content: unknown; scope?: string; tags?: string[]; embedding?: number[]; ttlMs?: number }; result: { id: string; version: string } };
@@ -122,6 +124,11 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
   readonly pool?: (args: SyscallArgs<N>) => string | undefined;
   /** Long calls: the caller gets a handle at once and polls GetAsyncResult. */
   readonly async?: boolean;
+  /**
+   * A counted call: the real usage its result reports (tokens, credits). The door admits it only
+   * within the caller's budgets and settles this usage onto budgets, quotas and the scheduler.
+   */
+  readonly usage?: (result: SyscallResult<N>) => { readonly tokens: number; readonly credits: number } | undefined;
   readonly handler: (args: SyscallArgs<N>, call: SyscallCall) => SyscallResult<N> | Promise<SyscallResult<N>>;
 }
 

@@ -71,6 +71,9 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
 }
 
 function waitForSignal(ctx: CliContext, os: AiosSystem, plane: ControlPlane, gw: Gateway): Promise<number> {
+  // A daemon never dies of a stray rejection (agent code, a library): it is a kernel error event,
+  // logged and visible on the event stream, and the daemon keeps serving.
+  process.on("unhandledRejection", (e: unknown) => os.kernel.kernelError(e, "unhandled rejection"));
   return new Promise((resolve) => {
     let draining = false;
     const onSignal = (sig: NodeJS.Signals): void => {

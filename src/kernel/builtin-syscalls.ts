@@ -1,5 +1,5 @@
 /**
- * The kernel's own syscalls: AgentSpawn, AgentKill, SemanticSend, GetAsyncResult and Noop. Other
+ * The kernel's own syscalls: AgentSpawn, AgentKill, SemanticSend, AgentRequest, GetAsyncResult and Noop. Other
  * subsystems register theirs (ToolCall, LlmInvoke, MemoryStore, CapGrant, ...) through plugins.
  */
 import { z } from "zod";
@@ -9,6 +9,7 @@ import { zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
 
 const Spawn = z.object({ spec: z.record(z.string(), z.unknown()) });
 const Kill = z.object({ id: z.string().min(1), reason: z.string().optional() });
+const Request = z.object({ to: z.string().min(1), payload: z.unknown(), timeoutMs: z.number().int().positive().max(86_400_000).optional() });
 const GetResult = z.object({ handle: z.string().min(1), waitMs: z.number().int().min(0).max(600_000).optional() });
 
 export function builtinSyscalls(k: Kernel): SyscallDef[] {
@@ -46,6 +47,14 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
       return undefined;
     },
   };
+  // ctx.request: the same door as a send (capability agent:<to>#send, policy, quota, audit, event).
+  const request: SyscallDef<"AgentRequest"> = {
+    name: "AgentRequest",
+    parse: zodArgs("AgentRequest", Request) as ArgParser<{ to: string; payload: unknown; timeoutMs?: number }>,
+    requires: ({ to }) => [{ resource: `agent:${to}`, action: "send" }],
+    sideEffect: false,
+    handler: ({ to, payload, timeoutMs }, call) => k.request(k.find(call.caller.agent), to, payload, timeoutMs),
+  };
   const getResult: SyscallDef<"GetAsyncResult"> = {
     name: "GetAsyncResult",
     parse: zodArgs("GetAsyncResult", GetResult) as ArgParser<{ handle: string; waitMs?: number }>,
@@ -63,5 +72,5 @@ export function builtinSyscalls(k: Kernel): SyscallDef[] {
     sideEffect: false,
     handler: () => null,
   };
-  return [spawn, kill, send, getResult, noop] as unknown as SyscallDef[];
+  return [spawn, kill, send, request, getResult, noop] as unknown as SyscallDef[];
 }

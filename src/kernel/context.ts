@@ -13,6 +13,18 @@ import type { Kernel } from "./kernel.js";
 import type { Proc } from "./proc.js";
 
 const discard = (): void => undefined;
+const ignore = (): void => undefined;
+
+/**
+ * The door's promise is the kernel's (DESIGN "The door"): a rejection the agent never awaits must not
+ * become the process's unhandled rejection. The refusal or failure itself is already data — the door
+ * audited it and emitted `syscall.denied` / `syscall.completed` — so the kernel's own handler only
+ * marks the promise observed; an agent that awaits it still gets the error.
+ */
+function own<T>(r: Promise<T>): Promise<T> {
+  r.catch(ignore);
+  return r;
+}
 
 export class AgentCtx implements AgentContext {
   private sysApi: SyscallApi | undefined;
@@ -50,7 +62,7 @@ export class AgentCtx implements AgentContext {
       const p = this.p;
       const cache: Record<string, (args: unknown) => Promise<unknown>> = {};
       this.sysApi = new Proxy(cache, {
-        get: (t, name) => (typeof name === "string" ? (t[name] ??= (args: unknown) => d.invoke(p, name, args)) : undefined),
+        get: (t, name) => (typeof name === "string" ? (t[name] ??= (args: unknown) => own(d.invoke(p, name, args))) : undefined),
       }) as unknown as SyscallApi;
     }
     return this.sysApi;
@@ -60,8 +72,10 @@ export class AgentCtx implements AgentContext {
     const k = this.k;
     const p = this.p;
     if (typeof to !== "string") throw new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } });
-    if (k.guards.policy !== undefined || k.guards.quota !== undefined) {
-      return this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard);
+    // The door derives whether a send may skip to the capability check (no policy, quota or other
+    // stage that could decide it differently); otherwise the send is a full SemanticSend.
+    if (!k.dispatcher.capabilityOnly("SemanticSend")) {
+      return own(this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard));
     }
     if (p.sendGen !== k.capGeneration) {
       const d = k.guards.capabilities.check(p, { resource: "agent:*", action: "send" });
@@ -78,15 +92,13 @@ export class AgentCtx implements AgentContext {
         throw err;
       }
     }
-    return k.deliver(p, to, payload, options?.onFull, undefined);
+    const r = k.deliver(p, to, payload, options?.onFull, undefined);
+    return r === undefined ? r : own(r);
   }
 
+  /** A request passes the whole door (AgentRequest): capability, policy, quota, audit, event. */
   request(to: AgentId, payload: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
-    const k = this.k;
-    const p = this.p;
-    const d = k.guards.capabilities.check(p, { resource: `agent:${to}`, action: "send" });
-    if (!d.allowed) return Promise.reject(new AiosError("E_CAP_DENIED", d.reason, { details: { resource: `agent:${to}`, action: "send" } }));
-    return k.request(p, to, payload, options.timeoutMs);
+    return this.sys.AgentRequest({ to, payload, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   }
 
   reply(value: unknown): void {
@@ -97,8 +109,7 @@ export class AgentCtx implements AgentContext {
     r(null, value);
   }
 
-  async spawn(spec: AgentSpecInput): Promise<AgentId> {
-    const r = await this.sys.AgentSpawn({ spec });
-    return r.id;
+  spawn(spec: AgentSpecInput): Promise<AgentId> {
+    return own(this.sys.AgentSpawn({ spec }).then((r) => r.id));
   }
 }

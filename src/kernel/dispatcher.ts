@@ -8,7 +8,7 @@ import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId
 import {
   grantText,
   type AuditSink, type CapabilityChecker, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
-  type KernelJournal, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
+  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
 
@@ -21,6 +21,12 @@ export interface Guards {
   syscallJournal: SyscallJournal | undefined;
   journal: KernelJournal | undefined;
   effects: SyscallEffects | undefined;
+}
+
+/** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
+export interface BudgetPort {
+  admit(caller: Caller): unknown;
+  settle(caller: Caller, holders: unknown, usage: CallUsage | undefined): void;
 }
 
 /** A caller as the dispatcher needs it: the Caller facts plus a call counter and an abort signal. */
@@ -56,6 +62,8 @@ const NONE_REQUIRED: Grant = { kind: "none-required" };
 
 export class Dispatcher {
   readonly results: AsyncResults;
+  /** Admit/settle of spec budgets (the kernel's; absent in unit tests of the door alone). */
+  budgets: BudgetPort | undefined;
 
   constructor(
     readonly registry: SyscallRegistry,
@@ -65,6 +73,17 @@ export class Dispatcher {
     ids: IdGenerator,
   ) {
     this.results = new AsyncResults(ids, clock);
+  }
+
+  /**
+   * A fast path derived from the installed stages: true when the capability check is the only stage
+   * that could decide or record anything about `name` (no policy, no quota, no scheduler pool, no
+   * usage to settle). ctx.send then checks the capability (cached per grant generation) and delivers.
+   */
+  capabilityOnly(name: SyscallName): boolean {
+    const def = this.registry.get(name);
+    if (def === undefined) return false;
+    return this.guards.policy === undefined && this.guards.quota === undefined && def.usage === undefined && (def.pool === undefined || this.guards.scheduler === undefined);
   }
 
   async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
@@ -88,17 +107,27 @@ export class Dispatcher {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
     }
+    // Admit: a counted call waits for, and must fit, the budgets of its agent and its creators.
+    let holders: unknown;
+    if (def.usage !== undefined && this.budgets !== undefined) {
+      try {
+        const h = this.budgets.admit(caller);
+        holders = h instanceof Promise ? await h : h;
+      } catch (e) {
+        throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
+      }
+    }
     this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by: grantText(by) });
     const key = idempotencyKey(args);
     const signal = caller.signal ?? NEVER;
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
-      const handle = this.results.start(caller.agent, () => this.execute(def, args, call));
+      const handle = this.results.start(caller.agent, () => this.execute(def, args, call, holders));
       this.completed(caller, def.name, t0, true, handle);
       return { handle };
     }
     try {
-      const result = await this.execute(def, args, call);
+      const result = await this.execute(def, args, call, holders);
       this.completed(caller, def.name, t0, true);
       return result;
     } catch (e) {
@@ -148,7 +177,28 @@ export class Dispatcher {
    * replay-only call (which journals no intent), are appended without waiting: the journal is
    * ordered, so any later durable write (the next intent, a checkpoint) carries them to disk first.
    */
-  private async execute(def: AnyDef, args: unknown, call: SyscallCall): Promise<unknown> {
+  private async execute(def: AnyDef, args: unknown, call: SyscallCall, holders?: unknown): Promise<unknown> {
+    let usage: CallUsage | undefined;
+    try {
+      const result = await this.run(def, args, call, (u) => (usage = u));
+      return result;
+    } finally {
+      this.settle(def, call.caller, holders, usage);
+    }
+  }
+
+  /**
+   * Settle: the real usage of a counted call goes to the budgets (kernel), the quotas (sched) and,
+   * through the slot before it is released, the scheduler's fair share. A failed call settles nothing
+   * but still opens the budget gate.
+   */
+  private settle(def: AnyDef, caller: Caller, holders: unknown, usage: CallUsage | undefined): void {
+    if (def.usage === undefined) return;
+    this.budgets?.settle(caller, holders, usage);
+    if (usage !== undefined) this.guards.quota?.settle?.(caller, def.name, usage);
+  }
+
+  private async run(def: AnyDef, args: unknown, call: SyscallCall, used: (u: CallUsage | undefined) => void): Promise<unknown> {
     const caller = call.caller as DispatchCaller;
     const effect = typeof def.sideEffect === "function" ? def.sideEffect(args as never) : def.sideEffect;
     const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
@@ -177,6 +227,11 @@ export class Dispatcher {
     try {
       const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
       const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
+      if (def.usage !== undefined) {
+        const u = def.usage(raw as never);
+        used(u);
+        if (u !== undefined) slot?.usage?.(u.tokens);
+      }
       const result = effects?.redact === undefined ? raw : effects.redact(raw);
       if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
       effects?.observe?.(caller, def.name, args, result);

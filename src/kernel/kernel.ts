@@ -31,6 +31,9 @@ import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import { checkCreate } from "./spawn-rule.js";
+import { admitBudget, settleBudget } from "./budgets.js";
+
+const NO_HOLDERS: readonly Proc[] = [];
 
 export type { LogicFactory };
 export { storedSpec } from "./stored-spec.js";
@@ -110,6 +113,12 @@ export class Kernel {
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
+    this.dispatcher.budgets = {
+      admit: (c) => (c instanceof Proc ? admitBudget(c) : NO_HOLDERS),
+      settle: (c, holders, usage) => {
+        if (c instanceof Proc) settleBudget(c, holders as Proc[], usage);
+      },
+    };
     this.ops = new Operations(this);
     this.supervision = new Supervision(this);
     for (const def of builtinSyscalls(this)) this.syscalls.register(def);

@@ -5,6 +5,8 @@
  * nothing changes), waits for the agent's in-flight receive so state is never torn, and ends with
  * its post-hooks. Status changes go through Kernel.transition, the one table.
  */
+import { checkCreate } from "./spawn-rule.js";
+import { storedSpec } from "./stored-spec.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
@@ -73,17 +75,31 @@ export class Operations {
     await this.run("upgrade", [id], { version: opts.spec?.version }, async ([p]) => {
       await this.k.whenIdle(p);
       const fromVersion = p.spec.version;
-      const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic ? { logic: opts.logic } : {}) });
+      // A spec that names a registered logic keeps the name (so a durable agent's journal can find it
+      // again after a restart); an in-process logic object is used as given.
+      const named = typeof opts.spec?.logic === "string";
+      const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic !== undefined && !named ? { logic: opts.logic } : {}) });
       if (spec.name !== p.spec.name || spec.kind !== p.spec.kind) {
         throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name or kind", { details: { path: "spec" } });
       }
-      const logic = opts.logic ?? p.logic;
+      const logic = opts.logic ?? (named ? await this.k.resolveLogicFor(spec) : p.logic);
       const migrate = opts.migrate ?? (logic.migrate ? (s: unknown, v: string) => (logic.migrate as (s: unknown, v: string) => unknown)(s, v) : undefined);
       let state: unknown;
       try {
         state = migrate === undefined ? p.state : migrate(p.state, fromVersion);
       } catch (e) {
         throw new AiosError("E_INVALID_ARG", `upgrade of ${p.id} failed in migrate: ${toAiosError(e).message}; the agent keeps version ${fromVersion}`, { cause: e });
+      }
+      // A new spec may not give the agent more than its creator could (spawn-rule.ts).
+      checkCreate(p.parent, spec, this.k.guards.capabilities, true);
+      if (p.durable) {
+        // Journaled before it takes effect: after a restart the agent is at the new version with the
+        // migrated state (a spawn record for a known agent replaces its spec and checkpoint and keeps
+        // its mailbox and call log).
+        const snap = logic.snapshot !== undefined ? logic.snapshot(state) : state;
+        await this.k.guards.journal?.spawned({
+          id: p.id, spec: storedSpec(spec), status: p.status, callSeq: p.callSeq, checkpoint: snap, ...(p.parent === null ? {} : { parent: p.parent.id }),
+        });
       }
       p.setSpec(spec);
       p.logic = logic;

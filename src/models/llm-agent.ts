@@ -80,12 +80,11 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     return ctx.sys.LlmInvoke(args as { model: string; messages: unknown[] }) as Promise<LlmInvokeResult>;
   };
 
+  // Token and credit budgets are the door's (every LlmInvoke is admitted within them and settled
+  // onto them); the loop keeps only what is its own: steps and wall time.
   const checkBudgets = (s: LlmState): void => {
     if (s.steps >= maxSteps) throw quota(spec, "steps", maxSteps, s.steps);
     const b = spec.budget;
-    const used = s.promptTokens + s.completionTokens;
-    if (b?.tokens !== undefined && used >= b.tokens) throw quota(spec, "tokens", b.tokens, used);
-    if (b?.credits !== undefined && s.cost >= b.credits) throw quota(spec, "credits", b.credits, s.cost);
     const elapsed = deps.clock.now() - s.startedAt;
     if (b?.wallTimeMs !== undefined && elapsed >= b.wallTimeMs) throw quota(spec, "wallTimeMs", b.wallTimeMs, elapsed);
   };

@@ -194,6 +194,11 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
       return [{ resource: `llm:${p.model}`, action: "invoke", amount: p.estimate }];
     },
     pool: (args) => `inference:${lookup(args).model}`,
+    // Settled by the door onto the caller's budgets, the quotas and the scheduler's fair share.
+    usage: (r) => {
+      const x = r as LlmInvokeResult;
+      return { tokens: x.usage.promptTokens + x.usage.completionTokens, credits: x.cost };
+    },
     handler: async (args, call) => {
       const p = lookup(args);
       const f = p.full;

@@ -10,7 +10,7 @@ export type { Lease, Usage } from "./lease.js";
 export type { PreemptionToken } from "./preemption.js";
 export { createPolicy, type SchedPolicy, type PolicyOptions } from "./policy.js";
 export { POLICY_NAMES, type PolicyName, type SchedRequest, type Waiter } from "./waiter.js";
-export { Quotas, specBudget, type QuotaOptions, type QuotaSubject } from "./quota.js";
+export { Quotas, type QuotaOptions, type QuotaSubject } from "./quota.js";
 export { TokenBucket } from "./token-bucket.js";
 export {
   PoolConfigSchema,

@@ -49,7 +49,8 @@ export class Quotas implements QuotaManager {
   constructor(private readonly options: QuotaOptions) {
     this.cfg = parseConfig(QuotaConfigSchema, options.config ?? {}, "quotas");
     this.counted = new Set(this.cfg.syscalls);
-    this.budgetOf = options.budgetOf ?? specBudget;
+    // A spec's own budget is the kernel's door to enforce (kernel/budgets.ts), not a second copy here.
+    this.budgetOf = options.budgetOf ?? noBudget;
   }
 
   /** QuotaManager: called by the dispatcher before the scheduler; counts the configured syscalls. */
@@ -57,6 +58,12 @@ export class Quotas implements QuotaManager {
     if (!this.counted.has(syscall)) return;
     const budget = this.budgetOf(caller);
     this.admit({ agent: caller.agent, tenant: caller.tenant, name: caller.name, ...(budget === undefined ? {} : { budget }) });
+  }
+
+  /** QuotaManager settle: the call's real tokens, charged to the accounts `charge` admitted it under. */
+  settle(caller: Caller, syscall: SyscallName, usage: { readonly tokens: number }): void {
+    if (!this.counted.has(syscall)) return;
+    this.record({ agent: caller.agent, tenant: caller.tenant, name: caller.name }, usage.tokens);
   }
 
   /** Admits one request (throws E_QUOTA / E_RATE_LIMITED); `estimate` tokens must fit the budgets. */
@@ -130,12 +137,4 @@ export class Quotas implements QuotaManager {
   }
 }
 
-/** The kernel's Caller is its process record; when it carries a spec, use the spec's token budget. */
-export function specBudget(caller: Caller): number | undefined {
-  const spec: unknown = (caller as { spec?: unknown }).spec;
-  if (typeof spec !== "object" || spec === null) return undefined;
-  const budget: unknown = (spec as { budget?: unknown }).budget;
-  if (typeof budget !== "object" || budget === null) return undefined;
-  const t: unknown = (budget as { tokens?: unknown }).tokens;
-  return typeof t === "number" && t > 0 ? t : undefined;
-}
+const noBudget = (): undefined => undefined;

@@ -1,0 +1,29 @@
+/**
+ * Issue #10 defect 4: one agent's refused fire-and-forget effect used to be an unhandled rejection
+ * that ended the whole process with exit code 1. Run as a real child process on the default stack.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+describe("a refused fire-and-forget effect", () => {
+  it("is an audited denial, never the process's unhandled rejection", () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-faf-"));
+    try {
+      const script = fileURLToPath(new URL("./fixtures/fire-and-forget.ts", import.meta.url));
+      const r = spawnSync(process.execPath, ["--import", "tsx", script, dir], { encoding: "utf8", timeout: 60_000 });
+      expect(r.stderr).not.toMatch(/Unhandled|unhandled/);
+      expect(r.status).toBe(0);
+      const m = /^survived (\d+) (\S+)$/m.exec(r.stdout);
+      expect(m).not.toBeNull();
+      // Three rounds, each refused at the door: send, request, spawn, the no-op syscall and the tool.
+      expect(Number(m?.[1])).toBeGreaterThanOrEqual(15);
+      expect(m?.[2]).toBe("AgentRequest,AgentSpawn,Noop,SemanticSend,ToolCall");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
