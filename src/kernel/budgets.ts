@@ -30,10 +30,10 @@ function spent(h: Proc): AiosError | undefined {
   const b = h.spec.budget;
   const u = h.usage;
   if (b?.tokens !== undefined && u.tokens >= b.tokens) {
-    return new AiosError("E_QUOTA", `agent ${h.spec.name} (${h.id}): token budget exhausted (${u.tokens} of ${b.tokens})`, { details: { agent: h.id, budget: "tokens", limit: b.tokens, used: u.tokens } });
+    return new AiosError("E_QUOTA", `agent ${h.spec.name} (${h.id}): tokens budget exhausted (${u.tokens} of ${b.tokens})`, { details: { agent: h.id, budget: "tokens", limit: b.tokens, used: u.tokens } });
   }
   if (b?.credits !== undefined && u.credits >= b.credits) {
-    return new AiosError("E_QUOTA", `agent ${h.spec.name} (${h.id}): credit budget exhausted (${u.credits} of ${b.credits})`, { details: { agent: h.id, budget: "credits", limit: b.credits, used: u.credits } });
+    return new AiosError("E_QUOTA", `agent ${h.spec.name} (${h.id}): credits budget exhausted (${u.credits} of ${b.credits})`, { details: { agent: h.id, budget: "credits", limit: b.credits, used: u.credits } });
   }
   return undefined;
 }

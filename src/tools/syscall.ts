@@ -8,7 +8,7 @@
  * schema accepts the empty object runs, any other is refused naming its missing field.
  * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
  * The dispatcher audits its own decision before the handler runs; what the tool's execution-time
- * re-checks refuse (a symlink out of scope, a redirect to a forbidden host) is audited here as a
+ * re-checks refuse (a symlink out of scope, a redirect to a forbidden host) is audited by the door as a
  * second, `denied` entry for the same call, and emitted as `tool.denied`.
  */
 import { z } from "zod";
@@ -79,7 +79,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
           if (isAiosError(e, "E_CAP_DENIED")) {
             const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
             const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
-            host.guards.audit?.record({ agent: call.caller.agent, syscall: "ToolCall", decision: "denied", by: `tool:${a.tool}`, reason: e.message, error: e.toJSON() });
+            // The door audits this refusal (it is decided inside the handler); the event names the tool.
             host.events.emit("tool.denied", { tool: a.tool, resource, action, reason: e.message }, call.caller.agent, "warn");
           }
           throw e;

@@ -44,7 +44,7 @@ describe("ToolCall through boot()", () => {
     const denied = os.kernel.events.once("tool.denied");
     await expect(os.syscall(id, "ToolCall", { tool: "file.read", args: { path: join(dir, "data", "escape") } })).rejects.toThrow(/through a symlink/);
     expect(audit.map((e) => e.decision)).toEqual(["allowed", "denied"]);
-    expect(audit[1]).toMatchObject({ by: "tool:file.read", reason: expect.stringMatching(/through a symlink/) });
+    expect(audit[1]).toMatchObject({ syscall: "ToolCall", reason: expect.stringMatching(/through a symlink/) });
     expect((await denied).data).toMatchObject({ tool: "file.read", resource: `file:${join(dir, "secret.txt")}`, action: "read" });
   });
 
