@@ -228,7 +228,7 @@ export class Dispatcher {
       const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
       const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
       if (def.usage !== undefined) {
-        const u = def.usage(raw as never);
+        const u = def.usage(raw);
         used(u);
         if (u !== undefined) slot?.usage?.(u.tokens);
       }
