@@ -86,8 +86,15 @@ describe("durable agents across restarts", () => {
     expect(os.status(sup).status).toBe("running");
     expect(os.status(w)).toMatchObject({ status: "running", parent: sup });
     expect(await os.request(w, "x")).toBe(2);
+    // The new incarnation starts once its spawn is journaled (real disk I/O, so no microtask count
+    // can stand for it): wait for its transition to running.
+    const restarted = new Promise<void>((resolve) => {
+      os.events.subscribe({ types: ["agent.transition"], agent: w }, (e) => {
+        if ((e.data as { to: string }).to === "running") resolve();
+      });
+    });
     await os.send(w, "boom"); // still supervised after recovery
-    await settle();
+    await restarted;
     expect(os.status(w)).toMatchObject({ status: "running", incarnation: 1 });
     await os.shutdown();
   });
