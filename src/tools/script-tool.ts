@@ -79,7 +79,8 @@ async function freshModule(): Promise<QuickJSWASMModule> {
     try {
       const path = createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
       // The WebAssembly global is there at run time; this tsconfig's lib (no DOM) only types it.
-      const wasm = (globalThis as { WebAssembly?: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+      type WasmModule = NonNullable<Parameters<typeof newVariant>[1]["wasmModule"]>;
+      const wasm = (globalThis as { WebAssembly?: { compile(bytes: Uint8Array): Promise<WasmModule> } }).WebAssembly;
       if (wasm === undefined) return RELEASE_SYNC;
       const wasmModule = await wasm.compile(readFileSync(path));
       return newVariant(RELEASE_SYNC, { wasmModule });
