@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import { zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
 
 const Spawn = z.object({ spec: z.record(z.string(), z.unknown()) });
@@ -12,7 +12,7 @@ const Kill = z.object({ id: z.string().min(1), reason: z.string().optional() });
 const Request = z.object({ to: z.string().min(1), payload: z.unknown(), timeoutMs: z.number().int().positive().max(86_400_000).optional() });
 const GetResult = z.object({ handle: z.string().min(1), waitMs: z.number().int().min(0).max(600_000).optional() });
 
-export function builtinSyscalls(k: Kernel): SyscallDef[] {
+export function builtinSyscalls(k: KernelPort): SyscallDef[] {
   const spawn: SyscallDef<"AgentSpawn"> = {
     name: "AgentSpawn",
     parse: zodArgs("AgentSpawn", Spawn) as ArgParser<{ spec: never }>,

@@ -9,7 +9,7 @@ import { grantText, type AgentContext, type SendOptions } from "../abi/index.js"
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
 import type { SyscallApi } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 
 const discard = (): void => undefined;
@@ -30,7 +30,7 @@ export class AgentCtx implements AgentContext {
   private sysApi: SyscallApi | undefined;
 
   constructor(
-    private readonly k: Kernel,
+    private readonly k: KernelPort,
     private readonly p: Proc,
   ) {}
 

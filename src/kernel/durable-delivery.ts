@@ -7,7 +7,7 @@
  * parked until there is room, as for any mailbox.
  */
 import type { SendOptions } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";
 
@@ -15,7 +15,7 @@ export class DurableDelivery {
   /** Letters being journaled for fail-fast senders, per recipient: mailbox places they hold. */
   private readonly reserved = new Map<Proc, number>();
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KernelPort) {}
 
   async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
     const k = this.k;

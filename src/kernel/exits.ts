@@ -5,14 +5,14 @@
  * supervisor. Nothing here runs for an agent that already ended.
  */
 import { getEventListeners } from "node:events";
-import { AiosError, type AgentId } from "../core/index.js";
+import { AiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import { isLetter, type Letter } from "./mailbox.js";
-import type { Kernel } from "./kernel.js";
+import { isLetter } from "./mailbox.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { ExitKind } from "./supervisor-state.js";
 
-export function endProcess(k: Kernel, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
+export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
   if (isTerminal(p.status)) return;
   k.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
   p.exitReason = reason;
@@ -74,7 +74,7 @@ function cancelCalls(p: Proc, reason: string): void {
 }
 
 /** Ephemeral agents leave no trace: out of the table and out of their parent's child list. */
-function forget(k: Kernel, p: Proc): void {
+function forget(k: KernelPort, p: Proc): void {
   k.table.delete(p.id);
   const siblings = p.parent?.children;
   if (siblings != null && p.parent?.sup === null) {
@@ -86,28 +86,3 @@ function forget(k: Kernel, p: Proc): void {
   }
 }
 
-/** Mail of supervised agents that exited and may come back, keyed by agent id. */
-export class OrphanMail {
-  private readonly kept = new Map<AgentId, Letter[]>();
-
-  keep(id: AgentId, letters: Letter[]): void {
-    this.kept.set(id, letters);
-  }
-
-  /** Hands the kept mail to the agent's new incarnation. */
-  adopt(p: Proc): void {
-    const mail = this.kept.get(p.id);
-    if (mail === undefined) return;
-    this.kept.delete(p.id);
-    for (const l of mail) p.mailbox.force(l);
-  }
-
-  /** Refuses the kept mail of an agent that will not come back. */
-  refuse(id: AgentId, reason: string): void {
-    const mail = this.kept.get(id);
-    if (mail === undefined) return;
-    this.kept.delete(id);
-    const err = new AiosError("E_AGENT_STOPPED", `agent ${id} will not be restarted: ${reason}`);
-    for (const l of mail) l.reply?.(err);
-  }
-}

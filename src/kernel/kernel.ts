@@ -25,7 +25,9 @@ import { Operations } from "./operations.js";
 import { Supervision } from "./supervision.js";
 import { builtinSyscalls } from "./builtin-syscalls.js";
 import { RunLoop } from "./run-loop.js";
-import { endProcess, OrphanMail } from "./exits.js";
+import { endProcess } from "./exits.js";
+import { OrphanMail } from "./orphan-mail.js";
+import type { ExitInfo, KernelPort } from "./kernel-port.js";
 import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
@@ -54,14 +56,9 @@ export interface KernelOptions {
 }
 
 
-export interface ExitInfo {
-  readonly id: AgentId;
-  readonly status: AgentStatus;
-  readonly reason: string | undefined;
-  readonly result: unknown;
-}
+export type { ExitInfo };
 
-export class Kernel {
+export class Kernel implements KernelPort {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
@@ -166,7 +163,7 @@ export class Kernel {
     }
     checkCreate(parent, spec, this.guards.capabilities, true);
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
-    const resolved = this.logics.resolve(spec, this);
+    const resolved = this.logics.resolve(spec);
     const logic = resolved instanceof Promise ? await resolved : resolved;
     const p = this.createProc(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
@@ -228,7 +225,7 @@ export class Kernel {
 
   /** @internal the logic a spec names (recovery re-resolves journaled specs). */
   resolveLogicFor(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
-    return this.logics.resolve(spec, this);
+    return this.logics.resolve(spec);
   }
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */

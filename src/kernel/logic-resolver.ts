@@ -4,11 +4,10 @@
  * for `kind: llm` and `kind: supervisor`, the factory a subsystem registered for that kind.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import type { Kernel } from "./kernel.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec } from "../abi/index.js";
 
-export type LogicFactory = (spec: AgentSpec, kernel: Kernel) => AgentLogic;
+export type LogicFactory = (spec: AgentSpec) => AgentLogic;
 
 export class LogicResolver {
   private readonly named = new Map<string, AgentLogic>();
@@ -23,7 +22,7 @@ export class LogicResolver {
   }
 
   /** Synchronous unless a module must be loaded. */
-  resolve(spec: AgentSpec, kernel: Kernel): AgentLogic | Promise<AgentLogic> {
+  resolve(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
     if (spec.kind === "code") {
       if (typeof spec.logic === "object") return spec.logic;
       if (typeof spec.logic === "string") {
@@ -35,7 +34,7 @@ export class LogicResolver {
     }
     const factory = this.kinds.get(spec.kind);
     if (factory === undefined) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
-    return factory(spec, kernel);
+    return factory(spec);
   }
 
   private async load(path: string, name: string): Promise<AgentLogic> {

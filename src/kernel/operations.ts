@@ -9,7 +9,7 @@ import { checkCreate } from "./spawn-rule.js";
 import { storedSpec } from "./stored-spec.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
@@ -35,7 +35,7 @@ export interface SplitOptions {
 }
 
 export class Operations {
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KernelPort) {}
 
   async pause(id: string): Promise<void> {
     await this.run("pause", [id], {}, async ([p]) => {

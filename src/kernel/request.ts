@@ -4,10 +4,10 @@
  * failed with, a refusal when it ends first, or E_TIMEOUT on the kernel's clock.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 
-export function requestReply(k: Kernel, from: Proc | undefined, to: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+export function requestReply(k: KernelPort, from: Proc | undefined, to: string, payload: unknown, timeoutMs: number): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
     let done = false;
     const timer = k.clock.setTimeout(() => {

@@ -11,7 +11,7 @@ import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../co
 import { isTerminal } from "../abi/index.js";
 import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
 import type { Proc } from "./proc.js";
 
@@ -22,7 +22,7 @@ export class RunLoop {
   private draining = false;
 
   constructor(
-    private readonly k: Kernel,
+    private readonly k: KernelPort,
     /** Receives slower than this are reported (0 disables). */
     readonly hogMs: number,
     private readonly sliceMs: number,

@@ -6,18 +6,18 @@
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import { storedSpec } from "./stored-spec.js";
 import type { Proc } from "./proc.js";
 
 /** Runs init (unless the agent was restored with its state) and moves the agent to running. */
-export function startProc(k: Kernel, p: Proc, restored: boolean): void | Promise<void> {
+export function startProc(k: KernelPort, p: Proc, restored: boolean): void | Promise<void> {
   if (p.durable || p.spec.kind === "supervisor") return startAsync(k, p, restored);
   const init = restored ? undefined : runInit(k, p);
   return init === undefined ? markRunning(k, p) : init.then(() => markRunning(k, p));
 }
 
-async function startAsync(k: Kernel, p: Proc, restored: boolean): Promise<void> {
+async function startAsync(k: KernelPort, p: Proc, restored: boolean): Promise<void> {
   if (p.durable) await k.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
   const init = restored ? undefined : runInit(k, p);
   if (init !== undefined) await init;
@@ -26,7 +26,7 @@ async function startAsync(k: Kernel, p: Proc, restored: boolean): Promise<void> 
 }
 
 /** Runs the logic's init into p.state: synchronously when it is, else a promise (busy meanwhile). */
-function runInit(k: Kernel, p: Proc): Promise<void> | undefined {
+function runInit(k: KernelPort, p: Proc): Promise<void> | undefined {
   if (p.logic.init === undefined) return undefined;
   let s: unknown;
   try {
@@ -51,13 +51,13 @@ function runInit(k: Kernel, p: Proc): Promise<void> | undefined {
   );
 }
 
-function initFailed(k: Kernel, p: Proc, e: unknown): never {
+function initFailed(k: KernelPort, p: Proc, e: unknown): never {
   const msg = toAiosError(e).message;
   k.exit(p, "failed", `init failed: ${msg}`, "abnormal");
   throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${msg}`, { cause: e });
 }
 
-function markRunning(k: Kernel, p: Proc): void {
+function markRunning(k: KernelPort, p: Proc): void {
   if (isTerminal(p.status)) return; // killed during an async init
   k.transition(p, "running", "start");
   k.releaseIdle(p);

@@ -8,7 +8,7 @@
  */
 import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
+import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec } from "../abi/index.js";
@@ -31,7 +31,7 @@ export const supervisorLogic: AgentLogic = {
 export class Supervision {
   readonly escalations = new Map<string, Escalation>();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: KernelPort) {
     k.registerKind("supervisor", () => supervisorLogic);
     k.onExit = (p, kind) => this.childExited(p, kind);
     k.onSupervisorStart = (p) => this.startChildren(p);
