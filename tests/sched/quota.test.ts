@@ -47,10 +47,15 @@ describe("token budgets", () => {
     expect(() => q.admit({ agent: "id-1", name: "big" })).toThrow(/token budget/);
   });
 
-  it("on the kernel path, only configured syscalls count and the spec's budget.tokens applies", () => {
-    const q = new Quotas({ clock: new SimulatedClock() });
-    const c = caller("a", { spec: { budget: { tokens: 5 } } });
-    q.record({ agent: "a" }, 5);
+  it("on the kernel path, only configured syscalls count; settle charges the real tokens", () => {
+    const q = new Quotas({ clock: new SimulatedClock(), config: { agent: { tokens: 5 } } });
+    // A spec's own budget is the door's (kernel/budgets.ts, tests/kernel/one-door.test.ts), not sched's.
+    const c = caller("a", { spec: { budget: { tokens: 1 } } });
+    q.charge(c, "LlmInvoke", {});
+    q.settle(c, "ToolCall", { tokens: 100, credits: 0 }); // not counted
+    expect(q.used("agent", "a")).toBe(0);
+    q.settle(c, "LlmInvoke", { tokens: 5, credits: 0 });
+    expect(q.used("agent", "a")).toBe(5);
     expect(thrown(() => q.charge(c, "LlmInvoke", {}))).toMatchObject({ code: "E_QUOTA" });
     q.charge(c, "ToolCall", {}); // not counted
   });
