@@ -52,9 +52,9 @@ describe("token budgets", () => {
     // A spec's own budget is the door's (kernel/budgets.ts, tests/kernel/one-door.test.ts), not sched's.
     const c = caller("a", { spec: { budget: { tokens: 1 } } });
     q.charge(c, "LlmInvoke", {});
-    q.settle(c, "ToolCall", { tokens: 100, credits: 0 }); // not counted
+    q.settle(c, "ToolCall", { tokens: 100 }); // not counted
     expect(q.used("agent", "a")).toBe(0);
-    q.settle(c, "LlmInvoke", { tokens: 5, credits: 0 });
+    q.settle(c, "LlmInvoke", { tokens: 5 });
     expect(q.used("agent", "a")).toBe(5);
     expect(thrown(() => q.charge(c, "LlmInvoke", {}))).toMatchObject({ code: "E_QUOTA" });
     q.charge(c, "ToolCall", {}); // not counted
