@@ -19,5 +19,5 @@ export { estimateTokens, promptTokens, type TokenCounter } from "./tokens.js";
 export { llmInvokeSyscall, type LlmInvokeArgs, type LlmInvokeResult } from "./llm-syscall.js";
 export { llmAgentLogic, type LlmAgentDeps, type LlmAnswer } from "./llm-agent.js";
 export { LlmStateSchema, restoreState, snapshotState, type LlmState } from "./llm-state.js";
-export { compileOutputSchema } from "./output-schema.js";
+export { compileOutputSchema, parseJsonAnswer } from "./output-schema.js";
 export { modelsPlugin, runLlm, type ModelsPlugin, type ModelsPluginOptions, type ToolCatalog, type AgentHost } from "./plugin.js";

@@ -6,7 +6,7 @@
  * structured output; deeper rules (cycles, capabilities, budget) are Plans' validation, after this.
  */
 import { AiosError } from "../../core/index.js";
-import type { ChatMessage, ChatRequest, ChatResult } from "../../models/index.js";
+import { parseJsonAnswer, type ChatMessage, type ChatRequest, type ChatResult } from "../../models/index.js";
 import type { JoinView } from "./joiner.js";
 import type { PlanContext, Planner } from "./planners.js";
 import { TASK_GRAPH_JSON_SCHEMA, TaskGraphSchema, toWire } from "./schema.js";
@@ -80,13 +80,9 @@ export class LlmPlanner implements Planner {
 
 /** Parses a model's answer into a wire graph (a ```json fence is tolerated) or says why not. */
 export function parsePlannerAnswer(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  const body = /```(?:json)?\s*([\s\S]*?)```/.exec(text)?.[1] ?? text;
-  let value: unknown;
-  try {
-    value = JSON.parse(body.trim());
-  } catch {
-    return { ok: false, reason: "the answer is not valid JSON" };
-  }
+  const parsed = parseJsonAnswer(text);
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   const r = TaskGraphSchema.safeParse(value);
   if (r.success) return { ok: true, value };
   const issue = r.error.issues[0];
