@@ -56,5 +56,23 @@ for (;;) {
     const i = open.indexOf(r.id);
     if (i >= 0) open.splice(i, 1);
   }
-  writeSync(1, `${JSON.stringify(acked)}\n`);
+  ack(`${JSON.stringify(acked)}\n`);
+}
+
+/**
+ * Writes an acknowledgement synchronously (it must be out before the next batch starts, or a kill
+ * could lose an ack the ledger already holds). stdout is a non-blocking pipe: when the parent is
+ * slow to read, the write fails with EAGAIN or writes part of the line, so wait briefly and go on.
+ */
+function ack(line: string): void {
+  let rest = Buffer.from(line);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }
