@@ -32,6 +32,9 @@ export interface StoredMessage {
   readonly payload: unknown;
   /** ipc/'s message id when the sender de-duplicates: journaled in the same record as the message. */
   readonly key?: string;
+  /** A replayable send (ADR 0016): the letter the durable sender was handling, and the send's place in it. */
+  readonly cause?: MessageId;
+  readonly nth?: number;
 }
 
 export interface RecoveredState {
@@ -48,6 +51,11 @@ export interface KernelJournal {
   enqueue(msg: StoredMessage): Promise<void>;
   /** Message handled: ack it and store the new checkpoint in one atomic record. */
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void>;
+  /**
+   * True when `from`'s send #`nth` while handling letter `cause` is already journaled (a replayable
+   * send made before a crash); synchronous, valid after `recover()`. A store without it re-sends.
+   */
+  sent?(from: AgentId, cause: MessageId, nth: number): boolean;
   recover(): Promise<RecoveredState>;
   flush(): Promise<void>;
   close(): Promise<void>;

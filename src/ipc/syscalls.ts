@@ -67,7 +67,10 @@ export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
         await k.deliver(from, a.to as string, a.payload, a.onFull, undefined);
         return undefined;
       }
-      const r = await ipc.send(from, a as SendSpec);
+      // A durable agent's envelope sent while it handles a journaled letter gets a deterministic id
+      // (ADR 0016): handled again after a crash, the copy is dropped by the recipient's window.
+      const id = a.id ?? k.replayableSendId(call.caller.agent);
+      const r = await ipc.send(from, (id === undefined ? a : { ...a, id }) as SendSpec);
       return { id: r.id, delivered: r.delivered, deadLettered: r.deadLettered };
     },
   };

@@ -6,6 +6,7 @@
  * capacity only if a move between agents raced in meanwhile). Waiting senders are journaled, then
  * parked until there is room, as for any mailbox.
  */
+import type { MessageId } from "../core/index.js";
 import type { SendOptions } from "../abi/index.js";
 import type { KernelPort } from "./kernel-port.js";
 import type { Letter } from "./mailbox.js";
@@ -17,7 +18,8 @@ export class DurableDelivery {
 
   constructor(private readonly k: KernelPort) {}
 
-  async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined): Promise<void> {
+  /** `origin`: a replayable send's letter being handled and place in it (ADR 0016), journaled with the copy. */
+  async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
     const k = this.k;
     const failFast = (onFull ?? p.onFull) === "fail";
     if (failFast) {
@@ -28,7 +30,9 @@ export class DurableDelivery {
     const id = k.ids.message();
     letter.id = id;
     try {
-      await k.guards.journal?.enqueue({ id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }) });
+      await k.guards.journal?.enqueue({
+        id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }), ...(origin === undefined ? {} : origin),
+      });
     } finally {
       if (failFast) this.release(p);
     }

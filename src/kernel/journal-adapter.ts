@@ -101,7 +101,14 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage): Promise<void> {
-    return this.append({ t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }) });
+    return this.append({
+      t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
+      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }),
+    });
+  }
+
+  sent(from: AgentId, cause: MessageId, nth: number): boolean {
+    return this.journal?.state.wasSent(from, cause, nth) === true;
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {

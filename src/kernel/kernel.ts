@@ -8,11 +8,11 @@
  */
 import {
   AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
-  type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus,
+  type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus, type MessageId,
 } from "../core/index.js";
 import { checkTransition, isTerminal } from "../abi/index.js";
 import { checkPayloadSize, DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
-import type { Letter, Mailbox } from "./mailbox.js";
+import { isLetter, type Letter, type Mailbox } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { parseSpec, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
 import type { AgentLogic, Caller, SendOptions } from "../abi/index.js";
@@ -36,6 +36,12 @@ import { checkCreate } from "./spawn-rule.js";
 import { admitBudget, settleBudget } from "./budgets.js";
 
 const NO_HOLDERS: readonly Proc[] = [];
+
+/** The journaled letter a durable agent is handling, if any (its sends are then replayable). */
+function letterId(p: Proc): MessageId | undefined {
+  const cur = p.current;
+  return isLetter(cur) && cur.id !== undefined ? (cur.id as MessageId) : undefined;
+}
 
 export type { LogicFactory };
 export { storedSpec } from "./stored-spec.js";
@@ -263,13 +269,23 @@ export class Kernel implements KernelPort {
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
   deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
+    // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
+    // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
+    const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
+    const nth = cause === undefined ? 0 : ++(from as Proc).sends;
     const p = this.table.get(to as AgentId);
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
     checkPayloadSize(payload, this.limits.maxMessageBytes);
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
-    if (p.durable && this.guards.journal !== undefined) {
+    const j = this.guards.journal;
+    if (p.durable && j !== undefined) {
+      if (cause !== undefined) {
+        // Journaled before a crash: the recipient has (or already handled) that copy.
+        if (j.sent?.(from?.id as AgentId, cause, nth) === true) return;
+        return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key, { cause, nth });
+      }
       return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
     }
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
@@ -280,6 +296,19 @@ export class Kernel implements KernelPort {
       return;
     }
     return this.refuseOrPark(p, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
+  }
+
+  /**
+   * A deterministic message id for an envelope a durable agent sends while it handles a journaled
+   * letter (ADR 0016): the letter's id and the send's place in that handling, numbered with its
+   * plain sends. Handled again after a crash, the agent sends the same id and the recipient's
+   * de-duplication window drops the copy. Undefined for any other sender.
+   */
+  replayableSendId(agent: string): string | undefined {
+    const p = this.table.get(agent as AgentId);
+    if (p === undefined || !p.durable || !p.handling) return undefined;
+    const cause = letterId(p);
+    return cause === undefined ? undefined : `${cause}.${++p.sends}`;
   }
 
   /** @internal puts a letter in the mailbox, or parks/refuses it when full. */

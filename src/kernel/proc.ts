@@ -48,6 +48,8 @@ export class Proc extends Mailbox implements Caller {
   abort: AbortController | null = null;
   /** Syscalls issued so far (durable replay lines calls up with journaled results). */
   callSeq = 0;
+  /** Plain sends made in the current receive: a durable sender's replayable send number (ADR 0016). */
+  sends = 0;
   incarnation = 0;
   /** Why it ended, once terminal. */
   exitReason: string | undefined = undefined;

@@ -98,6 +98,7 @@ export class RunLoop {
   private handle(p: Proc, payload: unknown, letter: Meta): void {
     p.current = letter;
     p.handling = true;
+    p.sends = 0;
     let r: unknown;
     try {
       r = p.logic.receive(p.state, payload, p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx));

@@ -20,7 +20,7 @@ const KEYS: Readonly<Record<JournalRecord["t"], ReadonlySet<string>>> = {
   spawn: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq"]),
   checkpoint: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq", "seen"]),
   transition: new Set(["t", "agent", "to", "op", "reason"]),
-  enqueue: new Set(["t", "id", "to", "from", "payload", "key"]),
+  enqueue: new Set(["t", "id", "to", "from", "payload", "key", "cause", "nth", "sent"]),
   handled: new Set(["t", "agent", "msg", "checkpoint", "callSeq"]),
   intent: new Set(["t", "agent", "callSeq", "syscall", "args", "key"]),
   result: new Set(["t", "agent", "callSeq", "result", "error"]),
@@ -53,7 +53,10 @@ function badField(t: JournalRecord["t"], o: Obj): string | undefined {
       if (!isId(o["id"])) return "id";
       if (!isId(o["to"])) return "to";
       if (!isOptId(o["from"])) return "from";
-      return isOptId(o["key"]) ? undefined : "key";
+      if (!isOptId(o["key"])) return "key";
+      if (!isOptId(o["cause"])) return "cause";
+      if (o["nth"] !== undefined && !isCallSeq(o["nth"])) return "nth";
+      return o["sent"] === undefined || (Array.isArray(o["sent"]) && o["sent"].every(isCallSeq)) ? undefined : "sent";
     case "handled":
       if (!isId(o["agent"])) return "agent";
       if (!isOptId(o["msg"])) return "msg";

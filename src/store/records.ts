@@ -6,7 +6,10 @@
  * - spawn / transition: lifecycle. A transition to completed | failed | killed ends the agent.
  * - enqueue: a message accepted for a durable agent (acknowledged to its sender once durable). An
  *   optional `key` (ipc/'s envelope id) is the message's de-duplication key, stored in the same
- *   record so "accepted" and "seen" can never disagree on disk.
+ *   record so "accepted" and "seen" can never disagree on disk. A send made by a durable agent while
+ *   it handles a letter carries `cause` (that letter's id) and `nth` (the send's place in that
+ *   handling): the record is both the recipient's letter and the sender's "send #nth done", so a
+ *   sender that handles the letter again after a crash skips that send (ADR 0016).
  * - handled: the message was processed; acks it and stores the new checkpoint in ONE record, so
  *   "acked without its checkpoint" cannot exist on disk. The acked message's key joins the agent's
  *   bounded window of seen keys (state.ts).
@@ -42,7 +45,13 @@ export const JournalRecordSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("transition"), agent: Id, to: Status, op: z.string(), reason: z.string().optional() }),
   // payload and args may be undefined (a send with no payload): JSON then drops the key, and the
   // record must still verify when it is read back.
-  z.object({ t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional(), key: Id.optional() }),
+  // cause/nth: the sender's letter being handled and the sender's send count within that handling
+  // (a replayable send, state.ts); sent: on a letter still to be handled, the counts of the sends
+  // already journaled while handling it (written by compaction only).
+  z.object({
+    t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional(), key: Id.optional(),
+    cause: Id.optional(), nth: CallSeq.optional(), sent: z.array(CallSeq).optional(),
+  }),
   z.object({ t: z.literal("handled"), agent: Id, msg: Id.optional(), checkpoint: z.unknown().optional(), callSeq: CallSeq }),
   z.object({ t: z.literal("intent"), agent: Id, callSeq: CallSeq, syscall: z.string(), args: z.unknown().optional(), key: z.string().optional() }),
   z.object({ t: z.literal("result"), agent: Id, callSeq: CallSeq, result: z.unknown().optional(), error: z.unknown().optional() }),

@@ -12,6 +12,12 @@
  * which keeps the last `seenWindow` keys (oldest evicted first). So the keys of a durable agent that
  * survive a restart are: every unacknowledged message's, plus the last `seenWindow` handled ones.
  * Compaction writes `seen` into the checkpoint record, so the window outlives the records it came from.
+ *
+ * Replayable sends (ADR 0016): an enqueue with `cause`/`nth` is also the sender's note "while handling
+ * letter `cause` I made send #nth". It is kept on the sender (`sent`) while that letter is still in the
+ * sender's mailbox, i.e. while a crash could make the sender handle it again; the sender's `handled`
+ * record drops it. Compaction writes it on the letter's own enqueue record (`sent`), because the
+ * recipient may have handled the copy (so its enqueue is gone) while the sender has not.
  */
 import type { JournalRecord, RecordStatus } from "./records.js";
 import { TERMINAL } from "./records.js";
@@ -40,6 +46,8 @@ export interface AgentEntry {
   readonly calls: Map<number, CallEntry>;
   /** Keys of the last handled keyed messages, oldest first; absent until one is handled. */
   seen: Set<string> | undefined;
+  /** Per unhandled letter id: the sends (their `nth`) already journaled while handling it. */
+  sent: Map<string, Set<number>> | undefined;
 }
 
 export type CallLookup =
@@ -76,6 +84,7 @@ export class JournalState {
           mailbox: prev?.mailbox ?? new Map<string, Enqueue>(),
           calls: prev?.calls ?? new Map<number, CallEntry>(),
           seen: rec.t === "checkpoint" && rec.seen !== undefined ? new Set(rec.seen.slice(-this.seenWindow)) : prev?.seen,
+          sent: prev?.sent,
         };
         if (rec.parent !== undefined) entry.parent = rec.parent;
         if ("checkpoint" in rec) entry.checkpoint = rec.checkpoint;
@@ -92,10 +101,20 @@ export class JournalState {
       }
       case "enqueue": {
         // A message for an agent that already ended (or was never durable) has no one to wait for it.
-        const mailbox = this.agents.get(rec.to)?.mailbox;
-        if (mailbox === undefined) return;
+        const to = this.agents.get(rec.to);
+        if (rec.cause !== undefined && rec.nth !== undefined && rec.from !== undefined) {
+          const sender = this.agents.get(rec.from);
+          if (sender !== undefined && sender.mailbox.has(rec.cause)) markSent(sender, rec.cause, rec.nth);
+        }
+        if (to === undefined) return;
+        const mailbox = to.mailbox;
         const before = mailbox.size;
-        mailbox.set(rec.id, rec);
+        if (rec.sent === undefined) mailbox.set(rec.id, rec);
+        else {
+          const { sent, ...letter } = rec;
+          mailbox.set(rec.id, letter);
+          for (const n of sent) markSent(to, rec.id, n);
+        }
         this.count += mailbox.size - before;
         return;
       }
@@ -108,6 +127,7 @@ export class JournalState {
             a.mailbox.delete(rec.msg);
             this.count--;
             if (m.key !== undefined) this.remember(a, m.key);
+            if (a.sent !== undefined && a.sent.delete(rec.msg) && a.sent.size === 0) a.sent = undefined;
           }
         }
         a.checkpoint = rec.checkpoint;
@@ -156,6 +176,11 @@ export class JournalState {
     this.agents.delete(a.agent);
   }
 
+  /** True when `agent`, handling letter `cause`, already had its send #`nth` journaled. */
+  wasSent(agent: string, cause: string, nth: number): boolean {
+    return this.agents.get(agent)?.sent?.get(cause)?.has(nth) === true;
+  }
+
   lookup(agent: string, callSeq: number): CallLookup {
     const c = this.agents.get(agent)?.calls.get(callSeq);
     if (c?.result !== undefined) {
@@ -183,7 +208,10 @@ export class JournalState {
         ...("checkpoint" in a && a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
         ...(a.seen === undefined || a.seen.size === 0 ? {} : { seen: [...a.seen] }),
       });
-      for (const m of a.mailbox.values()) out.push(m);
+      for (const m of a.mailbox.values()) {
+        const sent = a.sent?.get(m.id);
+        out.push(sent === undefined ? m : { ...m, sent: [...sent].sort((x, y) => x - y) });
+      }
       for (const seq of [...a.calls.keys()].sort((x, y) => x - y)) {
         const c = a.calls.get(seq);
         if (c?.intent) out.push(c.intent);
@@ -192,4 +220,11 @@ export class JournalState {
     }
     return out;
   }
+}
+
+function markSent(a: AgentEntry, cause: string, nth: number): void {
+  const sent = (a.sent ??= new Map<string, Set<number>>());
+  let s = sent.get(cause);
+  if (s === undefined) sent.set(cause, (s = new Set<number>()));
+  s.add(nth);
 }

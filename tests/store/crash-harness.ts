@@ -5,6 +5,9 @@
  * - no acknowledged message lost: every key in acks.log was handled by A and by B;
  * - no duplicated side effect: no (agent, message) pair appears twice in effects.log — a journaled
  *   result is replayed, an in-flight call without an idempotency key is E_EFFECT_UNKNOWN, never re-run;
+ * - no message handled twice (issue #19.1): each key reaches each agent as ONE message — handling the
+ *   same message again after a crash is allowed (its receive is replayed), a second copy with another
+ *   message id (A's forward re-sent after a crash) is not;
  * - every agent at or after its pre-crash state: durable checkpoint counts never go down across
  *   kills, and each restart restored exactly the count the journal held;
  * - the journal verifies after every kill (recovery in "refuse" mode reports no loss).
@@ -22,21 +25,25 @@ import { FileAckMark, Journal, SqliteDriver } from "../../src/store/index.js";
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = resolve(HERE, "../..");
 
+export type CrashLane = "plain" | "keyed";
+
 export interface CrashReport {
   readonly iterations: number;
   readonly seed: number;
   readonly acked: number;
   readonly effects: number;
   readonly effectUnknown: number;
+  /** The lane: how A forwards to B (ctx.send, or SemanticSend with an explicit message id). */
+  readonly lane: CrashLane;
   /** Durable checkpoint counts per agent after the last kill. */
   readonly checkpoints: Readonly<Record<string, number>>;
 }
 
 /** Bundles the child once; the bundle lives under node_modules so it resolves the same packages. */
-export async function bundleChild(): Promise<string> {
-  const out = join(ROOT, "node_modules", ".cache", "aios-crash", `child-${process.pid}.mjs`);
+export async function bundleChild(tag = "", fixture = "crash-child.ts"): Promise<string> {
+  const out = join(ROOT, "node_modules", ".cache", "aios-crash", `child-${process.pid}${tag}.mjs`);
   await build({
-    entryPoints: [join(HERE, "fixtures", "crash-child.ts")],
+    entryPoints: [join(HERE, "fixtures", fixture)],
     bundle: true, platform: "node", format: "esm", packages: "external", target: "node20", outfile: out, logLevel: "warning",
   });
   return out;
@@ -95,23 +102,24 @@ async function durableCounts(dataDir: string): Promise<Record<string, number>> {
   }
 }
 
-export async function runCrashHarness(options: { iterations: number; seed?: number; maxDelayMs?: number; log?: (s: string) => void }): Promise<CrashReport> {
+export async function runCrashHarness(options: { iterations: number; seed?: number; maxDelayMs?: number; lane?: CrashLane; log?: (s: string) => void }): Promise<CrashReport> {
   const seed = options.seed ?? Date.now() % 2 ** 31;
+  const lane = options.lane ?? "plain";
   const rand = prng(seed);
   const log = options.log ?? (() => undefined);
-  const bundle = await bundleChild();
+  const bundle = await bundleChild(`-${lane}`);
   const root = mkdtempSync(join(tmpdir(), "aios-crash-"));
   const dataDir = join(root, "data");
   const work = join(root, "work");
   mkdirSync(work);
   const fail = (msg: string): never => {
-    throw new Error(`crash harness (seed ${seed}): ${msg}; files kept in ${root}`);
+    throw new Error(`crash harness (${lane} lane, seed ${seed}): ${msg}; files kept in ${root}`);
   };
   let ok = false;
   let last: Record<string, number> = {};
   try {
     for (let i = 0; i < options.iterations; i++) {
-      const child = startChild(bundle, [dataDir, work, `r${i}`, "run"]);
+      const child = startChild(bundle, [dataDir, work, `r${i}`, "run", lane]);
       const early = child.exited.then((x) => fail(`child r${i} exited before it was killed (code ${x.code}): ${x.stderr.slice(0, 2000)}`));
       await Promise.race([child.ready, early]);
       // The crash moment: a random real-time point in the child's work (this wait IS the test input).
@@ -134,7 +142,7 @@ export async function runCrashHarness(options: { iterations: number; seed?: numb
       log(`kill ${i + 1}/${options.iterations} after ${delay} ms: checkpoints ${JSON.stringify(counts)}`);
     }
 
-    const drain = startChild(bundle, [dataDir, work, "drain", "drain"]);
+    const drain = startChild(bundle, [dataDir, work, "drain", "drain", lane]);
     const d = await drain.exited;
     if (d.code !== 0 || !d.stdout.includes("drained")) fail(`drain failed (${d.code ?? d.signal}): ${d.stderr.slice(0, 2000)}`);
 
@@ -145,6 +153,14 @@ export async function runCrashHarness(options: { iterations: number; seed?: numb
       const lost = acked.filter((k) => !seen.has(k));
       if (lost.length > 0) fail(`${lost.length} acknowledged message(s) never handled by ${agent}: ${lost.slice(0, 5).join(", ")}`);
     }
+    // Copies: a key handled under more than one message id reached the agent twice.
+    const ids = new Map<string, Set<string>>();
+    for (const [agent, k, , id] of handled) {
+      const key = `${agent} ${k}`;
+      ids.set(key, (ids.get(key) ?? new Set()).add(id ?? ""));
+    }
+    const twice = [...ids].filter(([, s]) => s.size > 1);
+    if (twice.length > 0) fail(`${twice.length} message(s) handled twice as different copies: ${twice.slice(0, 5).map(([k, s]) => `${k} (${[...s].join(", ")})`).join("; ")}`);
     const effects = lines(join(work, "effects.log"));
     const pairs = new Map<string, number>();
     for (const e of effects) {
@@ -156,7 +172,7 @@ export async function runCrashHarness(options: { iterations: number; seed?: numb
     if (dup.length > 0) fail(`${dup.length} side effect(s) ran twice: ${dup.slice(0, 5).map(([k]) => k).join(", ")}`);
     ok = true;
     return {
-      iterations: options.iterations, seed, acked: acked.length, effects: effects.length,
+      iterations: options.iterations, seed, lane, acked: acked.length, effects: effects.length,
       effectUnknown: handled.filter((h) => h[2] === "E_EFFECT_UNKNOWN").length, checkpoints: last,
     };
   } finally {

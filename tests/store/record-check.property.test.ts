@@ -18,6 +18,7 @@ const candidate = fc.oneof(
   fc.record({ t: fc.constantFrom("spawn", "checkpoint"), agent: id, spec: any, parent: opt(id), status, checkpoint: any, callSeq: seq }, { requiredKeys: ["t", "agent", "status", "callSeq"] }),
   fc.record({ t: fc.constant("transition"), agent: id, to: status, op: fc.oneof(fc.string({ maxLength: 3 }), fc.nat()), reason: opt(fc.oneof(fc.string(), fc.nat())) }, { requiredKeys: ["t", "agent", "to"] }),
   fc.record({ t: fc.constant("enqueue"), id, to: id, from: opt(id), payload: any }, { requiredKeys: ["t", "id", "to"] }),
+  fc.record({ t: fc.constant("enqueue"), id, to: id, from: opt(id), payload: any, key: opt(id), cause: opt(id), nth: opt(seq), sent: opt(fc.oneof(fc.array(seq, { maxLength: 3 }), seq)) }, { requiredKeys: ["t", "id", "to"] }),
   fc.record({ t: fc.constant("handled"), agent: id, msg: opt(id), checkpoint: any, callSeq: seq }, { requiredKeys: ["t", "agent"] }),
   fc.record({ t: fc.constant("intent"), agent: id, callSeq: seq, syscall: fc.oneof(fc.string({ maxLength: 3 }), fc.nat()), args: any, key: opt(fc.oneof(fc.string(), fc.nat())) }, { requiredKeys: ["t", "agent", "callSeq"] }),
   fc.record({ t: fc.constant("result"), agent: id, callSeq: seq, result: any, error: any }, { requiredKeys: ["t", "agent", "callSeq"] }),

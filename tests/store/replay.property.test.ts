@@ -19,6 +19,11 @@ const record: fc.Arbitrary<JournalRecord> = fc.oneof(
   fc.record({ t: fc.constant("spawn" as const), agent, spec: json, status: fc.constantFrom("pending", "running" as const), callSeq: fc.nat(20) }),
   fc.record({ t: fc.constant("transition" as const), agent, to: status, op: fc.constantFrom("pause", "resume", "exit") }),
   fc.record({ t: fc.constant("enqueue" as const), id: fc.constantFrom("m1", "m2", "m3", "m4", "m5"), to: agent, payload: json }),
+  // A replayable send (ADR 0016): the sender's note rides the recipient's letter.
+  fc.record({
+    t: fc.constant("enqueue" as const), id: fc.constantFrom("m1", "m2", "m3", "m4", "m5", "m6"), to: agent, from: agent, payload: json,
+    cause: fc.constantFrom("m1", "m2", "m3", "m4", "m5"), nth: fc.integer({ min: 1, max: 3 }),
+  }),
   fc.record({ t: fc.constant("handled" as const), agent, msg: fc.constantFrom("m1", "m2", "m3", "m4", "m5"), checkpoint: json, callSeq: fc.nat(20) }),
   fc.record({ t: fc.constant("intent" as const), agent, callSeq: fc.nat(20), syscall: fc.constant("ToolCall"), args: json }),
   fc.record({ t: fc.constant("result" as const), agent, callSeq: fc.nat(20), result: json }),
@@ -35,6 +40,7 @@ function picture(s: JournalState): unknown {
     callSeq: a.callSeq,
     mailbox: [...a.mailbox.entries()],
     calls: [...a.calls.entries()].sort((x, y) => x[0] - y[0]),
+    sent: [...(a.sent ?? new Map<string, Set<number>>())].map(([m, n]) => [m, [...n].sort()]).sort(),
   }));
 }
 
