@@ -25,8 +25,26 @@ export interface CapRequest {
 
 const CAP_RE = /^([^#{}\s]+)#([A-Za-z0-9_.*,-]+)(?:\{(.*)\})?$/s;
 
+/**
+ * Parsed capabilities by source text. A spec's capability strings are parsed for every agent spawned
+ * from it (its spec-grant token), and each parse compiles a glob into a RegExp; the result is frozen
+ * (its matcher has no `g` flag, so it keeps no state), so one parse serves every later caller.
+ * Bounded: cleared when full, so arbitrary strings cannot grow it without limit.
+ */
+const parsedCache = new Map<string, Capability>();
+const PARSED_CACHE_MAX = 4096;
+
 /** Parses one capability string or throws E_INVALID_ARG naming `field`. */
 export function parseCapability(source: string, field = "capability"): Capability {
+  const hit = parsedCache.get(source);
+  if (hit !== undefined) return hit;
+  const cap = parseUncached(source, field);
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.clear();
+  parsedCache.set(source, cap);
+  return cap;
+}
+
+function parseUncached(source: string, field: string): Capability {
   const m = CAP_RE.exec(source.trim());
   if (m === null) throw new AiosError("E_INVALID_ARG", `${field} "${source}": expected resource#action[,action]{key=value,...}`, { details: { path: field } });
   const [, resource = "", actionList = "", body] = m;
@@ -44,7 +62,7 @@ export function parseCapability(source: string, field = "capability"): Capabilit
   }
   const actions = [...new Set(actionList.split(",").filter((a) => a !== ""))].sort();
   if (actions.length === 0) throw new AiosError("E_INVALID_ARG", `${field} "${source}": no actions`, { details: { path: field } });
-  return { source: source.trim(), resource, actions, constraints, matcher: globToRegExp(resource) };
+  return Object.freeze({ source: source.trim(), resource, actions: Object.freeze(actions), constraints: Object.freeze(constraints), matcher: globToRegExp(resource) });
 }
 
 export function formatCapability(c: Omit<Capability, "matcher" | "source">): string {

@@ -184,8 +184,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
         return false; // the spec schema validated it already; an unparsable string grants nothing
       }
     });
-    const t = this.o.authority.mint({ holder: caller.agent, caps, scheme: this.specScheme, exp: now + this.specTtlMs });
-    const v = this.o.authority.verify(t, now);
+    const v = this.o.authority.mintVerified({ holder: caller.agent, caps, scheme: this.specScheme, exp: now + this.specTtlMs }, now);
     w.add(v);
     w.specTokenId = v.id;
   }

@@ -58,6 +58,29 @@ export function generateKey(owner: string, alg: KeyAlg, now: number): KeyRecord 
   return { id: "k_" + idHash.digest("hex").slice(0, 20), ...base, pqPublic: b64(pq.publicKey), pqSecret: b64(pq.secretKey) };
 }
 
+/**
+ * An Ed25519 key whose material is made the first time anything reads it (`edPublic`, `secret`, a
+ * spread, JSON.stringify when the store writes it). An HMAC spec-grant block only names its holder's
+ * key, so most agents never sign anything: generating and exporting a pair per spawned agent was a
+ * tenth of a default-stack LLM run (ADR 0016). Its id cannot be the hash of a public half that does
+ * not exist yet, so it is random (80 bits, as unique as the hash prefix); nothing derives an id back
+ * from a key. The accessors are own and enumerable, so copies and the key file see the material.
+ */
+export function lazyEd25519Key(owner: string, now: number): KeyRecord {
+  let made: { readonly edPublic: string; readonly secret: string } | undefined;
+  const material = (): { readonly edPublic: string; readonly secret: string } => {
+    if (made === undefined) {
+      const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+      made = { edPublic: b64(publicKey.export({ type: "spki", format: "der" })), secret: b64(privateKey.export({ type: "pkcs8", format: "der" })) };
+    }
+    return made;
+  };
+  const rec = { id: "k_" + randomBytes(10).toString("hex"), owner, alg: "ed25519" as const, createdAt: now, status: "active" as const };
+  Object.defineProperty(rec, "edPublic", { enumerable: true, get: () => material().edPublic });
+  Object.defineProperty(rec, "secret", { enumerable: true, get: () => material().secret });
+  return rec as KeyRecord;
+}
+
 export function publicRef(rec: KeyRecord): PublicKeyRef {
   if (rec.alg === "hmac" || rec.edPublic === undefined) throw new Error(`key ${rec.id} is symmetric and has no public half`);
   return rec.alg === "hybrid" && rec.pqPublic !== undefined

@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, type Clock } from "../core/index.js";
-import { generateKey, type KeyAlg, type KeyRecord } from "./keys.js";
+import { generateKey, lazyEd25519Key, type KeyAlg, type KeyRecord } from "./keys.js";
 
 export interface KeyStore {
   get(id: string): KeyRecord | undefined;
@@ -159,7 +159,8 @@ export class Identities {
       if (options.volatile !== true && this.store.isVolatile?.(cur.id) === true) this.store.persist?.(owner);
       return cur;
     }
-    const rec = generateKey(owner, alg, this.clock.now());
+    // A volatile Ed25519 key may never be used for more than a name: its material waits until read.
+    const rec = options.volatile === true && alg === "ed25519" ? lazyEd25519Key(owner, this.clock.now()) : generateKey(owner, alg, this.clock.now());
     this.store.put(rec, options.volatile === true ? { volatile: true } : {});
     return rec;
   }

@@ -19,6 +19,21 @@ export const SECRET_REF = /\{\{secret:([A-Za-z_][A-Za-z0-9_.-]{0,127})\}\}/g;
 const FileSchema = z.object({ v: z.literal(1), secrets: z.record(z.string(), z.object({ iv: z.string(), ct: z.string(), tag: z.string() })) });
 type Sealed = { iv: string; ct: string; tag: string };
 
+const REF_START = "{{secret:";
+
+/** True when some string in `x` (to the depth substitute() walks) contains the start of a reference. */
+function mentionsSecret(x: unknown, d: number): boolean {
+  if (typeof x === "string") return x.includes(REF_START);
+  // The same shape as substitute's walk: arrays at any depth, objects below depth 64.
+  if (Array.isArray(x)) {
+    for (const y of x) if (mentionsSecret(y, d + 1)) return true;
+    return false;
+  }
+  if (x === null || typeof x !== "object" || d >= 64) return false;
+  for (const k in x) if (Object.hasOwn(x, k) && mentionsSecret((x as Record<string, unknown>)[k], d + 1)) return true;
+  return false;
+}
+
 export class SecretStore {
   readonly redactor: Redactor;
   private readonly plain = new Map<string, string>();
@@ -95,6 +110,9 @@ export class SecretStore {
    * per name; an unknown or refused name fails the call with E_CAP_DENIED / E_NOT_FOUND naming it.
    */
   substitute<T>(args: T, mayUse: (name: string) => boolean): T {
+    // Most calls name no secret (an LlmInvoke carries the whole conversation): a scan that allocates
+    // nothing hands those args on as they are instead of deep-copying every string of them.
+    if (!mentionsSecret(args, 0)) return args;
     const walk = (x: unknown, d: number): unknown => {
       if (typeof x === "string") {
         return x.replace(SECRET_REF, (_m, name: string) => {
