@@ -9,11 +9,11 @@
  * Failures are AiosError E_AUTH with `details.reason` (bad_signature, expired, not_yet_valid, widened,
  * revoked, wrong_issuer, long_lived, replay) or E_INVALID_ARG for malformed input.
  */
-import { randomBytes } from "node:crypto";
 import { AiosError, type Clock } from "../core/index.js";
 import { coveredBy, parseCapability, type Capability } from "../capability/index.js";
 import { macEqual, macWith, publicRef, signWith, verifyWith, type KeyRecord, type PublicKeyRef, type Signature } from "./keys.js";
 import type { Identities } from "./keystore.js";
+import { randomBase64url } from "./random-pool.js";
 import type { RevocationList } from "./revocation.js";
 import { signedBytes, tokenId, type Block, type Holder, type Scheme, type SignedBlock, type Token } from "./token.js";
 
@@ -136,7 +136,7 @@ export class TokenAuthority {
     const holder: Holder = alg === "hmac" ? { agent: holderAgent, keyId: holderKey.id } : { agent: holderAgent, keyId: holderKey.id, key: publicRef(holderKey) };
     const block: Block = {
       v: 1,
-      id: "cap_" + randomBytes(12).toString("base64url"),
+      id: "cap_" + randomBase64url(12),
       ...(parent === undefined ? {} : { parent }),
       issuer,
       holder,
@@ -144,7 +144,7 @@ export class TokenAuthority {
       iat,
       ...(nbf === undefined ? {} : { nbf }),
       ...(exp === undefined ? {} : { exp }),
-      nonce: randomBytes(12).toString("base64url"),
+      nonce: randomBase64url(12),
       alg,
     };
     this.checkLifetime(block);

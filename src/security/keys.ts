@@ -6,6 +6,7 @@
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from "node:crypto";
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
+import { randomHex } from "./random-pool.js";
 
 export type KeyAlg = "ed25519" | "hybrid" | "hmac";
 
@@ -75,7 +76,7 @@ export function lazyEd25519Key(owner: string, now: number): KeyRecord {
     }
     return made;
   };
-  const rec = { id: "k_" + randomBytes(10).toString("hex"), owner, alg: "ed25519" as const, createdAt: now, status: "active" as const };
+  const rec = { id: "k_" + randomHex(10), owner, alg: "ed25519" as const, createdAt: now, status: "active" as const };
   Object.defineProperty(rec, "edPublic", { enumerable: true, get: () => material().edPublic });
   Object.defineProperty(rec, "secret", { enumerable: true, get: () => material().secret });
   return rec as KeyRecord;

@@ -1,0 +1,69 @@
+/**
+ * The audit encoder's hand check (isPlainContent) against its reference, auditContentSchema: whatever
+ * the hand check accepts, zod accepts too, and the entry hashed from the original is the one hashed
+ * from zod's copy. Input includes the odd shapes a redactor could hand back: arrays, class
+ * instances, null-prototype objects, symbol and non-enumerable keys, an own "__proto__" key.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { auditContentSchema } from "../../src/audit/entry.js";
+import { encodeContent, isPlainContent } from "../../src/audit/encode.js";
+import { canonicalize } from "../../src/audit/canonical.js";
+
+class Box {
+  constructor(readonly x: number) {}
+}
+
+const oddData = fc.oneof(
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constant(new Box(1)),
+  fc.constant(Object.assign(Object.create(null) as object, { a: 1, b: "two" })),
+  fc.constant({ [Symbol("s")]: 1, a: 2 }),
+  fc.constant(Object.defineProperty({ a: 1 }, "hidden", { value: 2, enumerable: false })),
+  fc.constant(JSON.parse('{"__proto__": {"x": 1}, "a": 1}') as object),
+  fc.constant([1, 2]),
+  fc.constant(null),
+);
+
+const content = fc.record({
+  kind: fc.oneof(fc.constantFrom("syscall", "lifecycle", "audit"), fc.string({ maxLength: 6 })),
+  agent: fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null), fc.integer()),
+  data: oddData,
+});
+
+describe("audit content: the hand check agrees with the schema", () => {
+  it("accepts only what zod accepts, and the canonical data is the same", () => {
+    fc.assert(
+      fc.property(content, (c) => {
+        if (!isPlainContent(c)) return;
+        const r = auditContentSchema.safeParse(c);
+        expect(r.success).toBe(true);
+        if (r.success) expect(canonicalize(c.data)).toBe(canonicalize(r.data.data));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("an entry encoded through the hand check equals the entry built from zod's parse", () => {
+    fc.assert(
+      fc.property(content, (c) => {
+        const got = encodeContent(c as never, 5, (v) => v);
+        const r = auditContentSchema.safeParse(c);
+        if (!r.success) {
+          expect(isPlainContent(c)).toBe(false);
+          expect(got.dataJson).toContain("auditError");
+          return;
+        }
+        let dataJson: string;
+        try {
+          dataJson = canonicalize(r.data.data);
+        } catch {
+          return; // not encodable either way: both record an auditError note
+        }
+        expect(got).toEqual({ ts: 5, kind: r.data.kind, agent: r.data.agent, agentJson: JSON.stringify(r.data.agent), dataJson });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
