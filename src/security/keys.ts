@@ -63,7 +63,7 @@ export function generateKey(owner: string, alg: KeyAlg, now: number): KeyRecord 
  * An Ed25519 key whose material is made the first time anything reads it (`edPublic`, `secret`, a
  * spread, JSON.stringify when the store writes it). An HMAC spec-grant block only names its holder's
  * key, so most agents never sign anything: generating and exporting a pair per spawned agent was a
- * tenth of a default-stack LLM run (ADR 0016). Its id cannot be the hash of a public half that does
+ * tenth of a default-stack LLM run (ADR 0017). Its id cannot be the hash of a public half that does
  * not exist yet, so it is random (80 bits, as unique as the hash prefix); nothing derives an id back
  * from a key. The accessors are own and enumerable, so copies and the key file see the material.
  */
