@@ -1,12 +1,14 @@
 /**
  * `npm run bench -- kernel`: spawn rate and idle heap per agent, message throughput one-to-one and
  * spread over 10,000 agents, send-to-receive latency at half load (open loop, kernel-latency.ts), and the dispatch
- * overhead of a no-op syscall. Targets are the issue's (an Erlang/OTP 25 node on this machine:
+ * overhead of a no-op syscall; sections "stack" and "stack-latency" run the messaging workloads on the
+ * default stack (bench/kernel-stack.ts) beside these bare-kernel ones. Targets are the issue's (an Erlang/OTP 25 node on this machine:
  * 1 M spawns in 7.6 s at 2,681 B each, 4.4 M msgs/s one-to-one).
  */
 import { boot, type AgentContext, type AgentId, type AgentLogic } from "../src/index.js";
 import { gc, percentile, type Emit, type Suite } from "./harness.js";
 import { latencyAt, machineJitter } from "./kernel-latency.js";
+import { stackBench, stackLatency, stackThroughput } from "./kernel-stack.js";
 
 const N_SPAWN = 1_000_000;
 
@@ -109,6 +111,11 @@ function round(v: number, d: number): number {
   return Math.round(v * f) / f;
 }
 
+/** The default stack's 10,000-agent rate, measured again for its latency run (own child process). */
+async function stackThroughput10k(): Promise<number> {
+  return (await stackThroughput({ agents: 10_000, tokens: 20_000, seconds: 2, durable: false, awaited: false })).rate;
+}
+
 const suite: Suite = async (emit, args) => {
   const only = args.find((a) => a.startsWith("--only="))?.slice(7);
   const want = (name: string): boolean => only === undefined || only.split(",").includes(name);
@@ -147,6 +154,12 @@ const suite: Suite = async (emit, args) => {
     emit({ metric: "machine_stolen_share", value: round(j.stolenShare, 4), unit: "ratio", workload: jw });
     emit({ metric: "machine_gaps_over_50us_per_s", value: Math.round(j.gapsOver50usPerS), unit: "1/s", workload: jw });
     emit({ metric: "machine_longest_gap_us", value: Math.round(j.maxGapUs), unit: "us", workload: jw });
+  }
+  // The same workloads on the default stack (boot({ dataDir }): security, audit, sched, tools, ipc).
+  if (want("stack")) await stackBench(emit, 3);
+  if (want("stack-latency")) {
+    const s = await stackThroughput10k();
+    await stackLatency(emit, s);
   }
   if (want("syscall")) {
     await syscallBench(emit, false);

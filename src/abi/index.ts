@@ -14,7 +14,7 @@ export type {
 export { grantText } from "./stages.js";
 export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
-  SyscallJournal, SyscallEffects,
+  SyscallJournal, SyscallEffects, CapLease, CompiledPolicy, AuditTally,
 } from "./stages.js";
 export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredState } from "./journal.js";
 export { zodArgs } from "./args.js";

@@ -40,6 +40,18 @@ export interface CapabilityChecker {
   forget?(caller: Caller): void;
   /** True when the caller holds something (beyond its spec) that covers this capability string. */
   covers?(caller: Caller, capability: string): boolean;
+  /**
+   * The decision `check` would return, as a lease the caller may reuse without asking again while
+   * `valid` stays true (the checker clears it when a grant, revocation or expiry could change the
+   * decision). Undefined when every use must be checked (a counted constraint to charge).
+   */
+  lease?(caller: Caller, req: CapabilityRequest): CapLease | undefined;
+}
+
+/** A reusable capability decision (see CapabilityChecker.lease). */
+export interface CapLease {
+  readonly decision: CapDecision;
+  readonly valid: boolean;
 }
 
 export type PolicyDecision =
@@ -51,7 +63,21 @@ export interface PolicyEngine {
   evaluate(caller: Caller, syscall: SyscallName, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision;
   /** Resolves true when a person approves, false when denied or timed out. */
   requestApproval?(caller: Caller, syscall: SyscallName, args: unknown, decision: PolicyDecision & { effect: "approve" }): Promise<boolean>;
+  /** Bumped whenever the rules change (a compiled predicate from an older generation is stale). */
+  readonly generation?: number;
+  /**
+   * `evaluate` for `syscall` specialised to the rules that can match it, when none of them reads the
+   * call's arguments: a predicate over the caller and the requested resources (equal to `evaluate`
+   * for every call of that syscall, never "approve"), or a constant decision when no rule can match
+   * it. Undefined when some rule reads the arguments or asks for an approval (the full door then
+   * evaluates every call).
+   */
+  compile?(syscall: SyscallName): CompiledPolicy | undefined;
 }
+
+export type CompiledPolicy =
+  | { readonly constant: PolicyDecision }
+  | { readonly constant?: undefined; evaluate(caller: Caller, reqs: readonly CapabilityRequest[]): PolicyDecision };
 
 /** What a call really used, as its definition reads it from the result (the door's settle stage). */
 export interface CallUsage {
@@ -64,6 +90,8 @@ export interface QuotaManager {
   charge(caller: Caller, syscall: SyscallName, args: unknown): void;
   /** Settle: the call's real usage, charged to the limits `charge` admitted it under. */
   settle?(caller: Caller, syscall: SyscallName, usage: CallUsage): void;
+  /** False when `charge` never limits `syscall` (the door may then skip this stage for it). */
+  counts?(syscall: SyscallName): boolean;
 }
 
 export interface ResourceScheduler {
@@ -83,6 +111,17 @@ export interface AuditRecord {
 
 export interface AuditSink {
   record(entry: AuditRecord): void;
+  /**
+   * A counter for high-frequency allowed calls of `agent` under an already-verified grant (`by`):
+   * each `hit` is one allowed call, recorded in a signed per-interval aggregate (count, first and last
+   * sequence number, a digest of the targets) instead of an entry of its own. Denials never go here.
+   */
+  tally?(agent: string, syscall: SyscallName, by: string): AuditTally;
+}
+
+/** One agent's allowed calls under one grant, aggregated by the audit log (see AuditSink.tally). */
+export interface AuditTally {
+  hit(target: string): void;
 }
 
 /**

@@ -16,7 +16,7 @@ export interface Pending {
   readonly dataJson: string;
 }
 
-const KINDS: ReadonlySet<string> = new Set<AuditKind>(["syscall", "lifecycle", "audit"]);
+const KINDS: ReadonlySet<string> = new Set<AuditKind>(["syscall", "lifecycle", "audit", "aggregate"]);
 
 export function encodeContent(content: AuditContent, now: number, redact: ((value: unknown) => unknown) | undefined): Pending {
   const ts = Math.trunc(now);

@@ -2,7 +2,8 @@
  * What an audit entry is. The log stores one canonical JSON body per entry:
  *   {v: 1, seq, ts, kind, agent, data}
  * `seq` is 1-based and equals the entry's position (Merkle leaf index = seq - 1); `kind` is
- * "syscall" for a dispatcher decision, "lifecycle" for an agent lifecycle event and "audit" for the
+ * "syscall" for a dispatcher decision, "lifecycle" for an agent lifecycle event, "aggregate" for the
+ * allowed calls of one agent under one grant in one interval (aggregate.ts) and "audit" for the
  * log's own notes (e.g. a gap after dropped entries). The columns beside the body in SQLite are an
  * index for queries, not evidence: the verifier checks them against the hashed body.
  */
@@ -10,7 +11,7 @@ import { z } from "zod";
 import type { AnyKernelEvent } from "../core/index.js";
 import type { AuditRecord } from "../abi/index.js";
 
-export type AuditKind = "syscall" | "lifecycle" | "audit";
+export type AuditKind = "syscall" | "lifecycle" | "audit" | "aggregate";
 
 /** The part of an entry a producer supplies; the log adds seq and ts. */
 export interface AuditContent {
@@ -26,7 +27,7 @@ export interface AuditEntry extends AuditContent {
 }
 
 export const auditContentSchema = z.object({
-  kind: z.enum(["syscall", "lifecycle", "audit"]),
+  kind: z.enum(["syscall", "lifecycle", "audit", "aggregate"]),
   agent: z.string().nullable(),
   data: z.record(z.string(), z.unknown()),
 });
@@ -35,7 +36,7 @@ export const auditEntrySchema = z.object({
   v: z.literal(1),
   seq: z.number().int().positive(),
   ts: z.number().int(),
-  kind: z.enum(["syscall", "lifecycle", "audit"]),
+  kind: z.enum(["syscall", "lifecycle", "audit", "aggregate"]),
   agent: z.string().nullable(),
   data: z.record(z.string(), z.unknown()),
 });

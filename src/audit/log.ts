@@ -81,6 +81,8 @@ export class AuditLog extends AuditReader {
   private lastCheckpoint: Checkpoint | null;
   private timer: ReturnType<Clock["setTimeout"]> | null = null;
   private droppedSinceFlush = 0;
+  /** Metadata written with the next committed batch (note()). */
+  private notes = new Map<string, string>();
   /** Consecutive failed background flushes (drives the retry backoff). */
   private failures = 0;
   private closed = false;
@@ -157,6 +159,25 @@ export class AuditLog extends AuditReader {
     else if (this.timer === null) this.timer = this.clock.setTimeout(() => this.tryFlush(), this.flushIntervalMs);
   }
 
+  /** Writes the current interval's aggregates (set by the plugin) — drain() runs it first. */
+  aggregates: (() => void) | undefined;
+
+  /** Writes the aggregates counted so far in this interval and everything buffered; returns entries committed. */
+  drain(): number {
+    this.aggregates?.();
+    return this.flush();
+  }
+
+  /** Metadata to commit with the next batch, in its transaction (the aggregate sequence's mark). */
+  note(key: string, value: string): void {
+    this.notes.set(key, value);
+  }
+
+  /** A metadata value as committed. */
+  meta(key: string): string | undefined {
+    return getMeta(this.db, key);
+  }
+
   /** Writes everything buffered; returns how many entries were committed. Throws E_STORAGE on failure. */
   flush(): number {
     if (this.timer !== null) {
@@ -172,6 +193,8 @@ export class AuditLog extends AuditReader {
     if (this.buffer.length === 0) return 0;
     const batch = this.buffer;
     this.buffer = [];
+    const notes = this.notes;
+    this.notes = new Map();
     const before = { seq: this.seq, chain: this.chain, acc: this.acc.clone(), last: this.lastCheckpoint };
     const cps: Checkpoint[] = [];
     try {
@@ -195,6 +218,7 @@ export class AuditLog extends AuditReader {
         if (this.seq > (head?.size ?? 0) && (head === null || this.clock.now() - head.ts >= this.headEveryMs)) cps.push(this.makeCheckpoint());
         for (const cp of cps) this.insertCp.run(cp.size, JSON.stringify(cp));
         setMeta(this.db, "merkle", this.acc.serialize());
+        for (const [k, v] of notes) setMeta(this.db, k, v);
       });
       // Whether the commit will carry a checkpoint is known before it: seq crosses a multiple of
       // checkpointEvery, or a signed head is due by time (the same test as in the transaction).
@@ -210,6 +234,8 @@ export class AuditLog extends AuditReader {
       this.acc = before.acc;
       this.lastCheckpoint = before.last;
       this.buffer = batch.concat(this.buffer);
+      for (const [k, v] of this.notes) notes.set(k, v);
+      this.notes = notes;
       if (e instanceof AiosError) throw e;
       throw new AiosError("E_STORAGE", "audit batch could not be written; entries kept in memory", { cause: e });
     }

@@ -7,10 +7,13 @@
 import type { Kernel, Plugin } from "../kernel/index.js";
 import { AuditLog, type AuditLogOptions } from "./log.js";
 import { LifecycleRecorder, LogAuditSink } from "./sink.js";
+import { AGGREGATE_META, Aggregator, parseMark } from "./aggregate.js";
 
 export interface AuditPluginOptions extends Omit<AuditLogOptions, "clock" | "logger"> {
   /** Event types recorded as lifecycle entries (default: DEFAULT_LIFECYCLE_EVENTS). */
   readonly eventTypes?: readonly string[];
+  /** Allowed sends under a verified grant are written as one aggregate per agent this often (default 1000 ms). */
+  readonly aggregateMs?: number;
 }
 
 export interface AuditPlugin extends Plugin {
@@ -34,13 +37,33 @@ export function auditPlugin(options: AuditPluginOptions): AuditPlugin {
       const logger = kernel.logger.child({ module: "audit" });
       const opened = new AuditLog({ ...options, clock: kernel.clock, logger });
       log = opened;
-      sink = new LogAuditSink(opened, logger);
+      const aggregator = new Aggregator(
+        {
+          append: (c) => opened.append(c),
+          note: (k, v) => opened.note(k, v),
+          // The interval's aggregates and the mark that ends them commit together, now.
+          commit: () => {
+            try {
+              opened.flush();
+            } catch (e) {
+              logger.warn({ err: e instanceof Error ? e.message : String(e) }, "audit: aggregates stay buffered until the log can write");
+            }
+          },
+        },
+        kernel.clock,
+        options.aggregateMs ?? 1000,
+        parseMark(opened.meta(AGGREGATE_META)),
+        kernel.events,
+      );
+      sink = new LogAuditSink(opened, logger, aggregator);
+      opened.aggregates = () => void aggregator.flush();
       kernel.guards.audit = sink;
       const lifecycle = new LifecycleRecorder(kernel.events, opened, options.eventTypes);
       kernel.onShutdown(async () => {
         // The bus delivers on setImmediate: one turn lets events emitted before shutdown arrive.
         await new Promise<void>((resolve) => setImmediate(resolve));
         lifecycle.stop();
+        aggregator.flush();
         opened.close();
       });
     },

@@ -6,7 +6,8 @@
  */
 import type { EventBus, Logger, Subscription } from "../core/index.js";
 import { silentLogger, toAiosError } from "../core/index.js";
-import type { AuditRecord, AuditSink } from "../abi/index.js";
+import type { AuditRecord, AuditSink, AuditTally, SyscallName } from "../abi/index.js";
+import type { Aggregator } from "./aggregate.js";
 import { lifecycleContent, syscallContent } from "./entry.js";
 import type { AuditLog } from "./log.js";
 
@@ -20,7 +21,15 @@ export class LogAuditSink implements AuditSink {
   constructor(
     private readonly log: AuditLog,
     private readonly logger: Logger = silentLogger,
+    private readonly aggregator?: Aggregator,
   ) {}
+
+  /** Allowed calls under a verified grant, counted into per-interval aggregates (aggregate.ts). */
+  tally(agent: string, syscall: SyscallName, by: string): AuditTally {
+    if (this.aggregator !== undefined) return this.aggregator.tally(agent, syscall, by);
+    // Without an aggregator every allowed call is its own entry, as through the door.
+    return { hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
+  }
 
   record(entry: AuditRecord): void {
     try {
@@ -31,8 +40,9 @@ export class LogAuditSink implements AuditSink {
     }
   }
 
-  /** Writes buffered entries now; returns how many were committed. */
+  /** Writes buffered entries (and the aggregates of the interval so far) now; returns how many were committed. */
   flush(): number {
+    this.aggregator?.flush();
     return this.log.flush();
   }
 }

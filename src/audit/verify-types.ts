@@ -21,7 +21,9 @@ export type AuditProblemKind =
   /** entries that no trusted checkpoint covers although one must (or the pinned head) */
   | "unsigned"
   /** the metadata (checkpoint interval) disagrees with what the checkpoints signed */
-  | "metadata";
+  | "metadata"
+  /** aggregates of allowed calls do not account for every call (one removed, a count edited) */
+  | "aggregate";
 
 export interface AuditProblem {
   /** The first entry the problem concerns (1-based). */

@@ -23,6 +23,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { AiosError } from "../core/index.js";
 import { auditPaths, getMeta, openForVerify, type Db } from "./db.js";
 import { auditEntrySchema } from "./entry.js";
+import { AggregateAccounting } from "./verify-aggregates.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { MerkleAccumulator } from "./merkle.js";
 import { toVerifier, type Checkpoint, type CheckpointVerifier, type VerifierInput } from "./signing.js";
@@ -74,6 +75,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
     const cpProblems: AuditProblem[] = [...cps.problems];
     if (missing !== undefined) cpProblems.push({ seq: 1, kind: "truncated", message: missing });
     const acc = new MerkleAccumulator();
+    const aggregates = new AggregateAccounting(report);
     let chain = GENESIS;
     let storedPrev = GENESIS;
     let inSync = true;
@@ -108,6 +110,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
       // After a gap the chain link is broken by the deletion already reported, not by this entry.
       const problem = checkRow(seq, ts, kind, agent, body, hash, gap ? null : storedPrev, leaf);
       if (problem !== null) report(problem);
+      else if (kind === "aggregate") aggregates.add(seq, (JSON.parse(body) as { data?: unknown }).data);
       // The recomputed chain: while it agrees with the stored one and the row checked out, the
       // stored hash *is* SHA-256(chain || leaf), so one hash per entry serves both checks.
       inSync = inSync && problem === null && !gap && !inSyncBreak;
@@ -126,6 +129,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
         rangeStart = cp.size + 1;
       }
     }
+    aggregates.close();
     const lastSigned = cps.trusted.reduce((m, c) => Math.max(m, c.size), 0);
     if (signedEvery !== undefined && metaEvery !== signedEvery) {
       cpProblems.push({ seq: 1, kind: "metadata", message: `the metadata says a checkpoint every ${metaEvery} entries, the checkpoints signed ${signedEvery} (metadata edited)` });

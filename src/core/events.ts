@@ -30,6 +30,8 @@ export interface EventDataMap {
   "supervisor.gave_up": { approvalId: string; reason: string };
   "syscall.completed": { name: string; ok: boolean; durationUs: number; handle?: string; error?: SerializedError };
   "syscall.denied": { name: string; reason: string; code: string };
+  /** Calls of one agent allowed on a fast path in one interval, counted instead of one event each. */
+  "syscall.batch": { name: string; count: number };
   /** A side effect was in flight at a crash and was not retried: a person should check it. */
   "syscall.effect_unknown": { name: string; callSeq: number };
   "kernel.booted": { durable: boolean; dataDir?: string };

@@ -8,3 +8,4 @@ export * from "./random.js";
 export * from "./ring.js";
 export * from "./coarse-clock.js";
 export * from "./canonical.js";
+export * from "./bounded.js";

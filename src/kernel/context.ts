@@ -1,11 +1,15 @@
 /**
  * The AgentContext an agent's logic receives: its only way out (DESIGN invariant 1). `sys` exposes
  * every registered syscall by name; send, request, spawn and reply are shorthands over the same door.
- * ctx.send takes the dispatcher's fast path: the argument check, the capability check (cached per
- * agent until grants change) and, when a policy or quota stage is installed, the full door.
+ * ctx.send takes the fast path the dispatcher derives from the installed stages (sendPlan): the
+ * argument check, the capability check (a lease on `agent:*#send` reused until the checker clears
+ * it), the policy compiled for sends, and an audit tally; refusals are audited one by one. When a
+ * stage could decide a send differently (a quota on it, a rule reading its payload, an approval),
+ * the send takes the full door.
  */
-import { AiosError, type AgentId, type MessageId } from "../core/index.js";
-import { grantText, type AgentContext, type SendOptions } from "../abi/index.js";
+import { AiosError, toAiosError, type AgentId, type MessageId } from "../core/index.js";
+import { grantText, type AgentContext, type CapLease, type SendOptions } from "../abi/index.js";
+import type { SendPlan } from "./dispatcher.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
 import type { SyscallApi } from "../abi/index.js";
@@ -13,6 +17,10 @@ import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 
 const discard = (): void => undefined;
+/** Agent ids are at most this long (SemanticSend's schema). */
+const MAX_ID = 256;
+/** No reusable decision: every send is checked (and a counted constraint charged). */
+const PER_SEND: CapLease = { decision: { allowed: false, reason: "checked per send" }, valid: false };
 const ignore = (): void => undefined;
 
 /**
@@ -72,28 +80,56 @@ export class AgentCtx implements AgentContext {
     const k = this.k;
     const p = this.p;
     if (typeof to !== "string") throw new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } });
-    // The door derives whether a send may skip to the capability check (no policy, quota or other
-    // stage that could decide it differently); otherwise the send is a full SemanticSend.
-    if (!k.dispatcher.capabilityOnly("SemanticSend")) {
+    // The door derives whether a send may skip to its capability check (dispatcher.sendPlan);
+    // otherwise the send is a full SemanticSend.
+    const plan = k.dispatcher.sendPlan("SemanticSend");
+    if (plan === undefined) {
       return own(this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard));
     }
-    if (p.sendGen !== k.capGeneration) {
-      const d = k.guards.capabilities.check(p, { resource: "agent:*", action: "send" });
-      p.sendAny = d.allowed;
-      p.sendGen = k.capGeneration;
-      if (d.allowed) k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by), reason: "grant covers every recipient; later sends under it are not audited one by one" });
-    }
-    if (!p.sendAny) {
-      const d = k.guards.capabilities.check(p, { resource: `agent:${to}`, action: "send" });
-      if (!d.allowed) {
-        const err = new AiosError("E_CAP_DENIED", d.reason, { details: { resource: `agent:${to}`, action: "send" } });
-        k.guards.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "denied", reason: d.reason, error: err.toJSON() });
-        if (k.events.wants("syscall.denied")) k.events.emit("syscall.denied", { name: "SemanticSend", reason: d.reason, code: err.code }, p.id, "warn");
-        throw err;
+    if (to.length === 0 || to.length > MAX_ID) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } }));
+    // Capability: `agent:*#send` decided once and reused while the checker's lease holds.
+    let lease = p.sendLease;
+    if (lease === null || !lease.valid || p.sendGen !== k.capGeneration) lease = this.leaseSend(plan);
+    let tally = p.sendTally;
+    if (!lease.decision.allowed) {
+      // No lease for every recipient: this recipient is checked (and a counted constraint charged).
+      const resource = `agent:${to}`;
+      let d;
+      try {
+        d = k.guards.capabilities.check(p, { resource, action: "send" });
+      } catch (e) {
+        throw k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED"));
       }
+      if (!d.allowed) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_CAP_DENIED", d.reason, { details: { resource, action: "send" } }));
+      tally = plan.audit?.tally?.(p.id, "SemanticSend", grantText(d.by));
+      if (tally === undefined) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
     }
+    const policy = plan.policy;
+    if (policy !== undefined) {
+      const d = policy.constant ?? policy.evaluate(p, [{ resource: `agent:${to}`, action: "send" }]);
+      // compile() never yields "approve" (that waits for a person: the full door's).
+      if (d.effect !== "allow") throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
+    }
+    // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
+    if (tally !== undefined) tally.hit(to);
+    else if (lease.decision.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(lease.decision.by) });
     const r = k.deliver(p, to, payload, options?.onFull, undefined);
     return r === undefined ? r : own(r);
+  }
+
+  /** Takes the checker's lease on `agent:*#send` and the audit counter for sends under it. */
+  private leaseSend(plan: SendPlan): CapLease {
+    const k = this.k;
+    const p = this.p;
+    const checker = k.guards.capabilities;
+    const req = { resource: "agent:*", action: "send" };
+    // A checker that hands out no leases decides once per kernel generation; a counted constraint
+    // (no lease from a leasing checker) is checked, and charged, on every send.
+    const lease = checker.lease === undefined ? { decision: checker.check(p, req), valid: true } : (checker.lease(p, req) ?? PER_SEND);
+    p.sendLease = lease;
+    p.sendGen = k.capGeneration;
+    p.sendTally = lease.decision.allowed ? plan.audit?.tally?.(p.id, "SemanticSend", grantText(lease.decision.by)) : undefined;
+    return lease;
   }
 
   /** A request passes the whole door (AgentRequest): capability, policy, quota, audit, event. */

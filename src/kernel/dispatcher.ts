@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditSink, type CapabilityChecker, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
+  type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -57,6 +57,23 @@ export class SyscallRegistry {
   }
 }
 
+/** A send's fast path (Dispatcher.sendPlan): the compiled policy to apply, the audit to tally in. */
+export interface SendPlan {
+  /** Undefined when the policy allows every such call (or there is none). */
+  readonly policy: CompiledPolicy | undefined;
+  readonly audit: AuditSink | undefined;
+}
+
+interface CachedPlan {
+  readonly name: SyscallName;
+  readonly policy: PolicyEngine | undefined;
+  readonly policyGen: number;
+  readonly quota: QuotaManager | undefined;
+  readonly scheduler: ResourceScheduler | undefined;
+  readonly audit: AuditSink | undefined;
+  readonly plan: SendPlan | undefined;
+}
+
 const NEVER = new AbortController().signal;
 const NONE_REQUIRED: Grant = { kind: "none-required" };
 
@@ -64,6 +81,7 @@ export class Dispatcher {
   readonly results: AsyncResults;
   /** Admit/settle of spec budgets (the kernel's; absent in unit tests of the door alone). */
   budgets: BudgetPort | undefined;
+  private plan: CachedPlan | null = null;
 
   constructor(
     readonly registry: SyscallRegistry,
@@ -76,14 +94,44 @@ export class Dispatcher {
   }
 
   /**
-   * A fast path derived from the installed stages: true when the capability check is the only stage
-   * that could decide or record anything about `name` (no policy, no quota, no scheduler pool, no
-   * usage to settle). ctx.send then checks the capability (cached per grant generation) and delivers.
+   * The fast path for a plain send derived from the installed stages (DESIGN "The door": fast paths
+   * are derived, never written beside it), or undefined when the full door must run. A send may
+   * skip to its capability check when no stage between it and the handler could decide or record
+   * anything the check does not: no quota counts the syscall, it uses no scheduler pool, no usage to
+   * settle, nothing to journal, and the policy either has no rule that can match it (a constant) or
+   * none that reads its arguments (a predicate over the caller and the target, evaluated per send).
+   * An approval rule needs the full door (a person's answer is awaited). The plan is recomputed when
+   * a stage is replaced or the policy's rules change.
    */
-  capabilityOnly(name: SyscallName): boolean {
+  sendPlan(name: SyscallName): SendPlan | undefined {
+    const g = this.guards;
+    const c = this.plan;
+    if (c !== null && c.name === name && c.policy === g.policy && c.policyGen === (g.policy?.generation ?? 0) && c.quota === g.quota && c.scheduler === g.scheduler && c.audit === g.audit) return c.plan;
+    const plan = this.derivePlan(name);
+    this.plan = { name, policy: g.policy, policyGen: g.policy?.generation ?? 0, quota: g.quota, scheduler: g.scheduler, audit: g.audit, plan };
+    return plan;
+  }
+
+  private derivePlan(name: SyscallName): SendPlan | undefined {
     const def = this.registry.get(name);
-    if (def === undefined) return false;
-    return this.guards.policy === undefined && this.guards.quota === undefined && def.usage === undefined && (def.pool === undefined || this.guards.scheduler === undefined);
+    const g = this.guards;
+    if (def === undefined || def.usage !== undefined || def.replay === true || def.sideEffect !== false) return undefined;
+    if (def.pool !== undefined && g.scheduler !== undefined) return undefined;
+    if (g.quota !== undefined && g.quota.counts?.(name) !== false) return undefined;
+    if (g.policy === undefined) return { policy: undefined, audit: g.audit };
+    const compiled = g.policy.compile?.(name);
+    if (compiled === undefined) return undefined;
+    if (compiled.constant !== undefined) {
+      const d = compiled.constant;
+      if (d.effect === "approve") return undefined;
+      return { policy: d.effect === "allow" ? undefined : compiled, audit: g.audit };
+    }
+    return { policy: compiled, audit: g.audit };
+  }
+
+  /** A refusal decided on a fast path: audited on its own and emitted, like the door's. */
+  refuse(caller: Caller, name: string, err: AiosError): AiosError {
+    return this.deny(caller, name, err);
   }
 
   async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {

@@ -7,7 +7,7 @@ import type { AgentId, AgentStatus, TenantId } from "../core/index.js";
 import type { AgentLogic } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
-import type { Caller } from "../abi/index.js";
+import type { AuditTally, Caller, CapLease } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
 
 export class Proc extends Mailbox implements Caller {
@@ -36,9 +36,12 @@ export class Proc extends Mailbox implements Caller {
   logic: AgentLogic;
   ctx: object | null = null;
   taint: ReadonlySet<string> = EMPTY;
-  /** Capability-check generation at which `sendAny` was computed. */
+  /** Kernel capability generation at which `sendLease` was taken. */
   sendGen = -1;
-  sendAny = false;
+  /** The checker's decision for `agent:*#send`, reused while valid (context.ts). */
+  sendLease: CapLease | null = null;
+  /** The audit's counter for sends allowed under that lease. */
+  sendTally: AuditTally | undefined = undefined;
   readonly id: AgentId;
   spec: AgentSpec;
   parent: Proc | null;

@@ -5,7 +5,7 @@
  * checker with signed tokens.
  */
 import { allows, parseCapability, type Capability } from "../capability/index.js";
-import type { Caller, CapabilityChecker, CapabilityRequest, CapDecision } from "../abi/index.js";
+import type { Caller, CapabilityChecker, CapabilityRequest, CapDecision, CapLease } from "../abi/index.js";
 
 interface CallerGrants {
   readonly caps: readonly Capability[];
@@ -41,5 +41,10 @@ export class SpecCapabilityChecker implements CapabilityChecker {
       if (g.cache.size < CACHE_PER_AGENT) g.cache.set(key, d);
     }
     return d;
+  }
+
+  /** A spec never changes under a running agent: its decision holds (the kernel's generation aside). */
+  lease(caller: Caller, req: CapabilityRequest): CapLease {
+    return { decision: this.check(caller, req), valid: true };
   }
 }

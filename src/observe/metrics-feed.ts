@@ -10,7 +10,7 @@ import type { AiosMetrics } from "./metrics.js";
 /** The event types the metrics read. */
 export const METRIC_EVENT_TYPES = [
   "agent.spawned", "agent.transition", "agent.restarted", "agent.crashed",
-  "syscall.completed", "syscall.denied",
+  "syscall.completed", "syscall.denied", "syscall.batch",
   "model.call", "sched.granted", "memory.stored",
 ] as const;
 
@@ -67,6 +67,10 @@ function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => stri
     case "syscall.completed":
       // An async syscall reports its start (handle) here; its end is not a door latency.
       recordSyscall(m, e.data.name, e.data.ok ? "ok" : "error", e.data.durationUs);
+      return;
+    case "syscall.batch":
+      // Sends allowed on the fast path, counted per agent and interval (no per-call latency).
+      m.syscalls.inc({ syscall: syscallLabel(m, e.data.name), outcome: "ok" }, e.data.count);
       return;
     case "syscall.denied":
       m.syscalls.inc({ syscall: syscallLabel(m, e.data.name), outcome: "denied" });

@@ -60,6 +60,11 @@ export class Quotas implements QuotaManager {
     this.admit({ agent: caller.agent, tenant: caller.tenant, name: caller.name, ...(budget === undefined ? {} : { budget }) });
   }
 
+  /** QuotaManager: whether `charge` limits this syscall at all (the door skips the stage when not). */
+  counts(syscall: SyscallName): boolean {
+    return this.counted.has(syscall);
+  }
+
   /** QuotaManager settle: the call's real tokens, charged to the accounts `charge` admitted it under. */
   settle(caller: Caller, syscall: SyscallName, usage: { readonly tokens: number }): void {
     if (!this.counted.has(syscall)) return;

@@ -10,7 +10,8 @@
  */
 import type { Clock } from "../core/index.js";
 import { AiosError } from "../core/index.js";
-import type { CapabilityChecker, CapDecision } from "../abi/index.js";
+import type { CapabilityChecker, CapDecision, CapLease } from "../abi/index.js";
+import { Lease, LeaseClock } from "./leases.js";
 import type { Caller, CapabilityRequest } from "../abi/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
 import { parseCapability } from "../capability/index.js";
@@ -43,12 +44,41 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   private readonly specGrants: boolean;
   private readonly specScheme: Scheme;
   private readonly specTtlMs: number;
+  private readonly leaseClock: LeaseClock;
 
   constructor(private readonly o: CheckerOptions) {
     this.specGrants = o.specGrants ?? true;
     this.specScheme = o.specScheme ?? "hmac";
     this.specTtlMs = o.specTtlMs ?? 3_600_000;
     this.grants = new OperatorGrants(o.authority, o.clock, o.grantStore);
+    this.leaseClock = new LeaseClock(o.clock, () => [...this.wallets.values()].map((w) => w.leases));
+    // A revocation may end any wallet's decisions: every lease goes at once (revocations are rare).
+    o.authority.revocations.onRevoke(() => {
+      for (const w of this.wallets.values()) w.leases.clear();
+    });
+  }
+
+  /**
+   * check() as a reusable decision: the same answer, valid until the wallet changes, a revocation,
+   * or the clock reaching the first expiry or not-before among the tokens involved. A decision
+   * under a counted constraint is not leased (each use must be charged).
+   */
+  lease(caller: CheckCaller, req: CapabilityRequest): CapLease | undefined {
+    const now = this.o.clock.now();
+    const w = this.wallet(caller, now);
+    const key = req.action + "\u0000" + req.resource;
+    const held = w.leases.get(key);
+    if (held !== undefined) return held;
+    let c = w.cache.get(key);
+    if (c === undefined || now >= c.until || now < c.from) {
+      c = this.refresh(caller, w, req, now);
+      w.cache.set(key, c);
+    }
+    if (c.hasQuota) return undefined;
+    const l = new Lease(c.decision, c.until);
+    w.leases.put(key, l);
+    this.leaseClock.watch(c.until);
+    return l;
   }
 
   check(caller: CheckCaller, req: CapabilityRequest): CapDecision {
@@ -58,7 +88,6 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     let c = w.cache.get(key);
     if (c === undefined || now >= c.until || now < c.from) {
       c = this.refresh(caller, w, req, now);
-      if (w.cache.size >= 4096) w.cache.clear();
       w.cache.set(key, c);
     }
     if (!c.hasQuota || !c.decision.allowed) return c.decision;
@@ -80,8 +109,16 @@ export class TokenCapabilityChecker implements CapabilityChecker {
 
   /** The agent ended: its wallet goes, and its key too when nothing on disk is bound to it. */
   forget(caller: Pick<Caller, "agent">): void {
+    this.wallets.get(caller.agent)?.leases.clear();
     this.wallets.delete(caller.agent);
     this.o.authority.identities.release(caller.agent);
+  }
+
+  /** Wallets held and decisions cached across them (each bounded: the leak tests read these). */
+  cacheStats(): { wallets: number; decisions: number } {
+    let decisions = 0;
+    for (const w of this.wallets.values()) decisions += w.cache.size;
+    return { wallets: this.wallets.size, decisions };
   }
 
   /** Verified tokens an agent holds right now (for `aios cap ls`). */
@@ -162,14 +199,17 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       const before = w.tokens.length;
       w.tokens = w.tokens.filter((t) => rl.firstRevoked(t.chain) === undefined);
       if (w.specTokenId !== undefined && rl.firstRevoked([w.specTokenId]) !== undefined) w.specRevoked = true;
-      if (before !== w.tokens.length) w.cache.clear();
+      if (before !== w.tokens.length) w.invalidate();
     }
     return w;
   }
 
   private refresh(caller: CheckCaller, w: Wallet, req: CapabilityRequest, now: number): CachedDecision {
     const expiredSpec = w.tokens.some((t) => t.id === w.specTokenId && now >= t.exp);
+    const before = w.tokens.length;
     w.tokens = w.tokens.filter((t) => now < t.exp);
+    // An expired token leaves: decisions it took part in (cached or leased) go with it.
+    if (w.tokens.length !== before) w.invalidate();
     if (expiredSpec && !w.specRevoked) this.mintSpec(caller, w, now);
     return w.decide(caller.name, req, now);
   }

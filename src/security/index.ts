@@ -8,7 +8,9 @@ export { FileKeyStore, Identities, MemoryKeyStore, type KeyStore } from "./keyst
 export { decodeToken, encodeToken, tokenId, type Block, type Holder, type Scheme, type SignedBlock, type Token } from "./token.js";
 export { TokenAuthority, type AuthorityOptions, type MintOptions, type VerifiedToken } from "./authority.js";
 export { NonceCache, proveHolder, verifyPresentation, type Proof } from "./presentation.js";
-export { RevocationList } from "./revocation.js";
+export { RevocationList, TRACKED_CHAINS } from "./revocation.js";
+export { WALLET_CACHE_ENTRIES } from "./wallet.js";
+export { LEASES_PER_WALLET } from "./leases.js";
 export { QuotaLedger } from "./quota.js";
 export { TokenCapabilityChecker, type CheckCaller, type CheckerOptions } from "./checker.js";
 export { explainDecision, judgeTokens, type Explanation, type TokenVerdict } from "./explain.js";

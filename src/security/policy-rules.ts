@@ -74,6 +74,10 @@ export interface CompiledRule {
   readonly reason: string;
   readonly timeoutMs?: number;
   readonly matches: (s: PolicySubject) => boolean;
+  /** Whether this rule can match a call of `syscall` at all (its syscall and tool matchers). */
+  readonly canMatch: (syscall: string) => boolean;
+  /** The rule reads the call's arguments (an `args` or `tool` matcher). */
+  readonly readsArgs: boolean;
 }
 
 function wildcard(p: string): RegExp {
@@ -134,6 +138,8 @@ function compileRule(r: z.infer<typeof RuleSchema>, i: number): CompiledRule {
     reason: r.reason ?? `policy rule ${r.id}`,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     matches: (s) => tests.every((t) => t(s)),
+    canMatch: (name) => (syscall === undefined || syscall(name)) && (tool === undefined || name === "ToolCall"),
+    readsArgs: tool !== undefined || Object.keys(w.args ?? {}).length > 0,
   };
 }
 

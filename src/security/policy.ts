@@ -8,7 +8,7 @@
  * ApprovalQueue; the syscall waits until a person decides or the timeout denies it.
  */
 import type { Caller, CapabilityRequest, SyscallName } from "../abi/index.js";
-import type { PolicyDecision, PolicyEngine } from "../abi/index.js";
+import type { CompiledPolicy, PolicyDecision, PolicyEngine } from "../abi/index.js";
 import type { ApprovalQueue } from "./approvals.js";
 import { compilePolicy, type CompiledRule, type PolicyDoc, type PolicySubject } from "./policy-rules.js";
 
@@ -18,6 +18,7 @@ export class RulePolicyEngine implements PolicyEngine {
   private combine: PolicyDoc["combine"] = "first-match";
   private fallback: PolicyDoc["default"] = "allow";
   private rules: CompiledRule[] = [];
+  private gen = 0;
 
   constructor(
     policy: unknown,
@@ -32,6 +33,27 @@ export class RulePolicyEngine implements PolicyEngine {
     this.combine = c.combine;
     this.fallback = c.default;
     this.rules = c.rules;
+    this.gen++;
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * evaluate() specialised to one syscall: only the rules that can match it are kept, in order, so
+   * with none the decision is the document's default whatever the call. Undefined when one of them
+   * reads the arguments (a message's payload, a tool's name) or asks for an approval: then every
+   * call is evaluated in full.
+   */
+  compile(syscall: SyscallName): CompiledPolicy | undefined {
+    const rules = this.rules.filter((r) => r.canMatch(syscall));
+    // An approval waits for a person: only the full door can do that.
+    if (rules.some((r) => r.readsArgs || r.effect === "approve")) return undefined;
+    if (rules.length === 0) return { constant: this.none() };
+    const sub = new RulePolicyEngine({ combine: this.combine, default: this.fallback, rules: [] });
+    sub.rules = rules;
+    return { evaluate: (caller, reqs) => sub.evaluate(caller, syscall, undefined, reqs) };
   }
 
   get ruleIds(): string[] {

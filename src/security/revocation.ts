@@ -7,12 +7,18 @@
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { BoundedCache } from "../core/index.js";
+
+/** Token chains remembered for counting descendants (every spawned agent mints one token). */
+export const TRACKED_CHAINS = 100_000;
 
 export class RevocationList {
   private readonly revoked = new Set<string>();
   /** Token id -> its chain of block ids, for every token the authority minted or verified. */
-  private readonly chains = new Map<string, readonly string[]>();
+  private readonly chains = new BoundedCache<string, readonly string[]>(TRACKED_CHAINS);
   private ep = 0;
+  /** Called after every revocation (capability leases are cleared from here). */
+  private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly file?: string) {
     if (file !== undefined && existsSync(file)) {
@@ -24,9 +30,20 @@ export class RevocationList {
     return this.ep;
   }
 
+  /** Token chains remembered (bounded by TRACKED_CHAINS). */
+  get tracked(): number {
+    return this.chains.size;
+  }
+
+  onRevoke(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
   /** Remembers a token's chain so revocation can count its descendants. */
   track(tokenId: string, chain: readonly string[]): void {
-    if (this.chains.size < 1_000_000) this.chains.set(tokenId, chain);
+    // Bounded: the newest tokens are kept. A forgotten chain only makes `revoke`'s count and
+    // `descendants` smaller; revocation itself checks each token's own chain (firstRevoked).
+    this.chains.set(tokenId, chain);
   }
 
   isRevoked(blockId: string): boolean {
@@ -46,7 +63,7 @@ export class RevocationList {
   revoke(id: string): number {
     if (this.revoked.has(id)) return 0;
     let n = 0;
-    for (const chain of this.chains.values()) if (chain.includes(id) && this.firstRevoked(chain) === undefined) n++;
+    for (const [, chain] of this.chains.entries()) if (chain.includes(id) && this.firstRevoked(chain) === undefined) n++;
     this.revoked.add(id);
     if (this.file !== undefined) {
       mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
@@ -54,13 +71,14 @@ export class RevocationList {
       chmodSync(this.file, 0o600);
     }
     this.ep++;
+    for (const fn of this.listeners) fn();
     return Math.max(n, 1);
   }
 
   /** Known token ids whose chain includes `id` (the token and its descendants). */
   descendants(id: string): string[] {
     const out: string[] = [];
-    for (const [tid, chain] of this.chains) if (chain.includes(id)) out.push(tid);
+    for (const [tid, chain] of this.chains.entries()) if (chain.includes(id)) out.push(tid);
     return out;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * An agent's wallet: the verified tokens it holds and a decision cache per (action, resource).
+ * An agent's wallet: the verified tokens it holds and a bounded decision cache per (action, resource).
  * A cached decision stays valid until the earliest time any token involved could change it (an
  * expiry or a not-before) and until the revocation epoch moves; the hot path is two map look-ups,
  * a clock read and two comparisons.
@@ -7,7 +7,17 @@
 import type { CapDecision } from "../abi/index.js";
 import type { VerifiedToken } from "./authority.js";
 import { allows, type Capability, type CapRequest } from "../capability/index.js";
+import { BoundedCache } from "../core/index.js";
 import { QuotaLedger, type QuotaSlot } from "./quota.js";
+import { WalletLeases } from "./leases.js";
+
+/**
+ * Decisions kept per wallet. An agent that sends to many distinct targets without a wildcard grant
+ * would otherwise add one entry per target (issue #17: one entry per message handled); the kernel's
+ * send path caches a covering grant (`agent:*#send`) per agent itself, so this only has to hold the
+ * working set of exact requests.
+ */
+export const WALLET_CACHE_ENTRIES = 128;
 
 export interface Candidate {
   readonly token: VerifiedToken;
@@ -30,7 +40,9 @@ export class Wallet {
   epoch: number;
   specTokenId: string | undefined;
   specRevoked = false;
-  readonly cache = new Map<string, CachedDecision>();
+  readonly cache = new BoundedCache<string, CachedDecision>(WALLET_CACHE_ENTRIES);
+  /** Decisions handed out for reuse (CapabilityChecker.lease); cleared with the cache. */
+  readonly leases = new WalletLeases();
 
   constructor(epoch: number) {
     this.epoch = epoch;
@@ -38,7 +50,13 @@ export class Wallet {
 
   add(t: VerifiedToken): void {
     this.tokens = [...this.tokens.filter((x) => x.id !== t.id), t];
+    this.invalidate();
+  }
+
+  /** Every cached and leased decision goes (the set of tokens changed). */
+  invalidate(): void {
     this.cache.clear();
+    this.leases.clear();
   }
 
   /** Computes the decision for a request from the tokens valid at `now`. */

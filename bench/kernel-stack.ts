@@ -1,0 +1,177 @@
+/**
+ * The kernel suite's messaging workloads on the default stack (issue #18): `boot({ dataDir })` with
+ * the journal store, security (tokens, policy, taint), audit, tools, sched, memory and semantic IPC —
+ * what users run — beside the bare-kernel figures of bench/kernel.ts. Workloads:
+ *  - one-to-one: 2 agents bounce 1,000 tokens with `void ctx.send(peer, 1)`;
+ *  - spread: 10,000 agents, 20,000 tokens, each receive forwards to a random agent;
+ *  - relay: 2,000 code agents `await ctx.send(peer, msg)` to random peers under `agent:*#send`
+ *    (the workload of the issue), ephemeral and durable (`durable: true`, group-committed journal).
+ * Each reports messages/s, messages per CPU second, heap growth per message (after a full GC, from
+ * the end of the warm-up to the end of the run) and audit bytes per message (audit.db + WAL growth
+ * over the run, measured after a flush).
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { boot, type AgentContext, type AgentId, type AgentLogic, type AiosSystem } from "../src/index.js";
+import { gc, type Emit } from "./harness.js";
+import { latencyAt } from "./kernel-latency.js";
+
+export const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, memory, ipc";
+
+export interface StackRun {
+  readonly rate: number;
+  readonly perCpu: number;
+  readonly heapPerMsg: number;
+  readonly auditBytesPerMsg: number;
+  readonly delivered: number;
+  /** Seconds until every agent had sent (the first send of each mints its token). */
+  readonly warmupS: number;
+}
+
+export interface StackWorkload {
+  readonly agents: number;
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly durable: boolean;
+  /** `await ctx.send` (the relay) instead of `void ctx.send`. */
+  readonly awaited: boolean;
+}
+
+function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+}
+
+/** Bytes of the audit store (database and WAL, every segment) under the data dir. */
+export function auditBytes(dataDir: string): number {
+  let n = 0;
+  const dir = join(dataDir, "audit");
+  for (const f of ["audit.db", "audit.db-wal"]) {
+    try {
+      n += statSync(join(dir, f)).size;
+    } catch {
+      // absent: nothing written yet
+    }
+  }
+  return n;
+}
+
+export async function bootStack(dataDir: string): Promise<AiosSystem> {
+  return boot({ dataDir, subsystems: { embedder: false, memory: false, mcp: false } });
+}
+
+export async function stackThroughput(w: StackWorkload): Promise<StackRun> {
+  const dir = mkdtempSync(join(tmpdir(), "aios-stack-bench-"));
+  const os = await bootStack(dir);
+  try {
+    const ids: AgentId[] = [];
+    let delivered = 0;
+    let running = true;
+    let seed = 0x9e3779b9;
+    const n = w.agents;
+    const next = (self: number): number => {
+      if (n === 2) return 1 - self;
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const logic: AgentLogic<number> = w.awaited
+      ? {
+          init: (_ctx, args) => args as number,
+          receive: async (self, _m, ctx: AgentContext) => {
+            delivered++;
+            if (running) await ctx.send(ids[next(self)] as AgentId, 1);
+            return self;
+          },
+        }
+      : {
+          init: (_ctx, args) => args as number,
+          receive: (self, _m, ctx: AgentContext) => {
+            delivered++;
+            if (running) void ctx.send(ids[next(self)] as AgentId, 1);
+            return self;
+          },
+        };
+    const mode = w.durable ? { durable: true } : { ephemeral: true };
+    // Spawned and seeded 500 at a time: a durable spawn or send waits for its journal commit, and
+    // concurrent ones share a group commit.
+    for (let i = 0; i < n; i += 500) {
+      const batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, j) =>
+        os.spawn({ name: `n${i + j}`, kind: "code", ...mode, logic, args: i + j, capabilities: ["agent:*#send"], mailbox: { capacity: 1 + w.tokens, onFull: "fail" } })));
+      ids.push(...batch);
+    }
+    for (let t = 0; t < w.tokens; t += 500) await Promise.all(Array.from({ length: Math.min(500, w.tokens - t) }, (_, j) => os.send(ids[(t + j) % n] as AgentId, 1)));
+    // Warm up: at least 1 s and until every agent could have sent a few times (an agent's first send
+    // mints its spec token and key: a one-off cost per agent, not per message).
+    const w0 = performance.now();
+    while (performance.now() - w0 < 1000 || (delivered < 5 * n && performance.now() - w0 < 120_000)) await new Promise((r) => setTimeout(r, 100));
+    const warmupS = (performance.now() - w0) / 1000;
+    os.audit.drain();
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const audit0 = auditBytes(dir);
+    const hooks = (globalThis as { __benchHooks?: { start(): Promise<void>; stop(): Promise<void> } }).__benchHooks;
+    await hooks?.start();
+    const d0 = delivered;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, w.seconds * 1000));
+    const got = delivered - d0;
+    const secs = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(c0);
+    await hooks?.stop();
+    os.audit.drain();
+    const audit1 = auditBytes(dir);
+    gc();
+    const heap1 = process.memoryUsage().heapUsed;
+    running = false;
+    await new Promise((r) => setTimeout(r, 100));
+    return { rate: got / secs, perCpu: got / cpu, heapPerMsg: (heap1 - heap0) / Math.max(1, got), auditBytesPerMsg: (audit1 - audit0) / Math.max(1, got), delivered: got, warmupS };
+  } finally {
+    await os.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
+
+/** The default-stack section of the kernel suite; returns the 10,000-agent rate (for the latency run). */
+export async function stackBench(emit: Emit, seconds: number): Promise<number> {
+  const runs: [string, string, StackWorkload, string | undefined, number | undefined][] = [
+    ["one_to_one", "2 agents, 1,000 tokens in flight, each receive forwards the token to the other with void ctx.send (agent:*#send)", { agents: 2, tokens: 1000, seconds, durable: false, awaited: false }, ">= 5,000,000", 5e6],
+    ["10k_agents", "10,000 agents, 20,000 tokens in flight, each receive forwards to a random agent with void ctx.send", { agents: 10_000, tokens: 20_000, seconds, durable: false, awaited: false }, ">= 2,000,000", 2e6],
+    ["relay_ephemeral", "2,000 ephemeral code agents, 4,000 tokens, each receive does await ctx.send(random peer, 1) under agent:*#send", { agents: 2000, tokens: 4000, seconds, durable: false, awaited: true }, undefined, undefined],
+    ["relay_durable", "2,000 durable code agents (journaled, group commit), 4,000 tokens, each receive does await ctx.send(random peer, 1) under agent:*#send", { agents: 2000, tokens: 4000, seconds, durable: true, awaited: true }, ">= 200,000", 2e5],
+  ];
+  let spread = NaN;
+  for (const [name, what, w, target, min] of runs) {
+    const r = await stackThroughput(w);
+    if (name === "10k_agents") spread = r.rate;
+    const workload = `${STACK}; ${what}; ${seconds} s after a 1 s warm-up`;
+    emit({ metric: `stack_msgs_per_s_${name}`, value: Math.round(r.rate), unit: "msgs/s", workload, ...(target === undefined || min === undefined ? {} : { target, pass: r.rate >= min }) });
+    emit({ metric: `stack_msgs_per_cpu_s_${name}`, value: Math.round(r.perCpu), unit: "msgs/cpu-s", workload: `${workload}; per CPU second of this process` });
+    emit({ metric: `stack_heap_bytes_per_msg_${name}`, value: round(r.heapPerMsg, 3), unit: "bytes/msg", workload: `${workload}; heap after a full GC, end of run minus end of warm-up, over ${r.delivered.toLocaleString("en")} messages`, target: "~0 (flat)", pass: r.heapPerMsg < 1 });
+    emit({ metric: `stack_audit_bytes_per_msg_${name}`, value: round(r.auditBytesPerMsg, 3), unit: "bytes/msg", workload: `${workload}; audit.db + WAL growth over the run` });
+    emit({ metric: `stack_warmup_seconds_${name}`, value: round(r.warmupS, 2), unit: "s", workload: `${workload}; until every agent had sent 5 times on average (each agent's first send mints its spec token and key)` });
+  }
+  return spread;
+}
+
+/** Send-to-receive latency on the default stack at half the 2 M/s target and at half the rate measured. */
+export async function stackLatency(emit: Emit, spread: number): Promise<void> {
+  const runs: [string, number, boolean][] = [["", 1e6, true], ["_half_measured", spread / 2, false]];
+  for (const [suffix, rate, targeted] of runs) {
+    if (!(rate > 0)) continue;
+    const dir = mkdtempSync(join(tmpdir(), "aios-stack-latency-"));
+    try {
+      const l = await latencyAt(10_000, rate, 3, 1000, () => bootStack(dir));
+      const why = targeted ? "half the 2 M/s default-stack target" : `half the ${Math.round(spread).toLocaleString("en")} msgs/s measured on this stack`;
+      const workload = `${STACK}; open loop: a pacer agent (agent:*#send) sends ${Math.round(rate).toLocaleString("en")} msgs/s (${why}) to random agents among 10,000 ephemeral ones; latency from scheduled send time to receive, every 32nd message over 3 s after a 1 s warm-up (bench/kernel-latency.ts)`;
+      emit({ metric: `stack_latency_p50_us${suffix}`, value: round(l.p50, 2), unit: "us", workload });
+      emit({ metric: `stack_latency_p99_us${suffix}`, value: round(l.p99, 2), unit: "us", workload, ...(targeted ? { target: "<= 100 us", pass: l.p99 <= 100 } : {}) });
+      emit({ metric: `stack_latency_achieved_rate${suffix}`, value: Math.round(l.achieved), unit: "msgs/s", workload });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
