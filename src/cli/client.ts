@@ -53,9 +53,11 @@ export class HttpControl implements ControlApi {
     } catch {
       throw new AiosError("E_UNAVAILABLE", `the daemon at ${this.url} answered ${res.status} with something that is not JSON`);
     }
-    if (!res.ok) {
+    // 202 E_DEFERRED: accepted (journaled) but answered without its reply; still an error to a caller awaiting one.
+    if (!res.ok || res.status === 202) {
       const env = ErrorEnvelope.safeParse(json);
       if (env.success) throw fromSerialized(env.data.error as SerializedError);
+      if (res.ok) return json as T;
       throw new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
     }
     return json as T;

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   E_EFFECT_UNKNOWN: { retryable: false, summary: "a side effect was in flight at a crash; whether it ran is unknown" },
   E_CONFIG: { retryable: false, summary: "the configuration is invalid" },
   E_SHUTDOWN: { retryable: false, summary: "the kernel is shutting down" },
+  E_DEFERRED: { retryable: false, summary: "accepted and journaled; it will be handled after the kernel restarts, but no reply will come" },
   E_INTERNAL: { retryable: false, summary: "an internal invariant failed" },
   E_NOT_FOUND: { retryable: false, summary: "the requested item does not exist" },
   E_CONFLICT: { retryable: true, summary: "a concurrent change conflicted" },

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   E_VETOED: 409,
   E_AGENT_CRASHED: 422,
   E_AGENT_STOPPED: 422,
+  // Not a refusal: the request was journaled and will be handled after a restart (issue #19.3).
+  E_DEFERRED: 202,
   E_QUOTA: 429,
   E_RATE_LIMITED: 429,
   E_MAILBOX_FULL: 429,

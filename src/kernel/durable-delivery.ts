@@ -4,10 +4,13 @@
  * the journal already holds (a restart would deliver it), so its place is reserved before the write:
  * refused up front when the mailbox and the writes in flight fill it; once journaled it goes in (over
  * capacity only if a move between agents raced in meanwhile). Waiting senders are journaled, then
- * parked until there is room, as for any mailbox.
+ * parked until there is room, as for any mailbox. At a kernel shutdown a journaled letter is accepted,
+ * never refused: it is handled after the restart (exits.ts).
  */
 import type { MessageId } from "../core/index.js";
 import type { SendOptions } from "../abi/index.js";
+import { isTerminal } from "../abi/index.js";
+import { deferred } from "./exits.js";
 import type { KernelPort } from "./kernel-port.js";
 import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";
@@ -35,6 +38,11 @@ export class DurableDelivery {
       });
     } finally {
       if (failFast) this.release(p);
+    }
+    // Journaled while a shutdown stopped the agent: the letter is handled after the restart (issue #19.3).
+    if (k.closing && isTerminal(p.status)) {
+      letter.reply?.(deferred(p, id));
+      return;
     }
     if (!failFast) return k.enqueue(p, letter, onFull);
     if (!p.offer(letter.payload, letter)) p.force(letter);

@@ -7,7 +7,7 @@
 import { getEventListeners } from "node:events";
 import { AiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import { isLetter } from "./mailbox.js";
+import { isLetter, type Letter } from "./mailbox.js";
 import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { ExitKind } from "./supervisor-state.js";
@@ -25,8 +25,16 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
   cancelCalls(p, reason);
   // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
   const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
+  // A kernel shutdown stops a durable agent without ending it: its journaled letters stay in the
+  // journal and are handled after the restart, so their senders are answered "accepted", never
+  // refused (issue #19.3) — a client that retried a refusal would create a duplicate.
+  const keeps = k.closing && p.durable && k.guards.journal !== undefined;
+  const answer = (l: Letter, err: () => AiosError): void => {
+    if (l.reply === undefined) return;
+    l.reply(keeps && l.id !== undefined ? deferred(p, l.id) : err());
+  };
   const cur = p.current;
-  if (isLetter(cur) && cur.reply !== undefined) cur.reply(refusal());
+  if (isLetter(cur)) answer(cur, refusal);
   const mb = p.mailbox;
   if (mb.length + mb.waiting > 0) {
     const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
@@ -35,7 +43,7 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
       k.orphanMail.keep(p.id, mb.moveAll());
     } else {
       const err = refusal();
-      for (const l of mb.drainAll(err)) l.reply?.(err);
+      for (const l of mb.drainAll(err, keeps ? isJournaled : undefined)) answer(l, () => err);
     }
   }
   if (p.sup !== null) p.sup.stopping = true;
@@ -49,6 +57,15 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
     for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
   }
   k.onExit?.(p, kind);
+}
+
+const isJournaled = (l: Letter): boolean => l.id !== undefined;
+
+/** The answer to a request journaled for a durable agent the kernel stopped: it will be handled, unanswered. */
+export function deferred(p: Proc, message: string): AiosError {
+  return new AiosError("E_DEFERRED", `the request to ${p.spec.name} (${p.id}) is journaled and will be handled after the kernel restarts; its reply will not come (the kernel shut down first)`, {
+    details: { agent: p.id, message },
+  });
 }
 
 /**

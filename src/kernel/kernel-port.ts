@@ -33,6 +33,8 @@ export interface KernelPort {
   readonly orphanMail: OrphanMail;
   readonly ops: { kill(id: string, reason?: string): Promise<boolean> };
   readonly capGeneration: number;
+  /** The kernel is shutting down (durable agents stop without ending; their letters stay journaled). */
+  readonly closing: boolean;
   onExit: ((p: Proc, kind: ExitKind) => void) | undefined;
   onSupervisorStart: ((p: Proc) => Promise<void>) | undefined;
   registerKind(kind: string, factory: LogicFactory): void;

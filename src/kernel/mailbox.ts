@@ -141,13 +141,17 @@ export class Mailbox {
     return out;
   }
 
-  /** Empties the mailbox and refuses every parked sender; returns what was queued and parked. */
-  drainAll(reason: Error): Letter[] {
+  /**
+   * Empties the mailbox and refuses every parked sender — except those whose letter `accepted` says
+   * is already safe elsewhere (journaled at a shutdown), who are admitted. Returns what was queued and parked.
+   */
+  drainAll(reason: Error, accepted?: (l: Letter) => boolean): Letter[] {
     const out = this.clear();
     if (this.parked !== null) {
       for (const p of this.parked.toArray()) {
         out.push(p.letter);
-        p.refuse(reason);
+        if (accepted?.(p.letter) === true) p.admit();
+        else p.refuse(reason);
       }
       this.parked = null;
     }

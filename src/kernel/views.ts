@@ -18,6 +18,8 @@ export interface AgentInfo {
   readonly parent: AgentId | undefined;
   readonly children: readonly AgentId[];
   readonly mailbox: number;
+  /** Senders parked on the full mailbox, waiting for room. */
+  readonly waiting: number;
   readonly incarnation: number;
   readonly durable: boolean;
   readonly ephemeral: boolean;
@@ -57,6 +59,7 @@ export function info(p: Proc): AgentInfo {
     parent: p.parent?.id,
     children: (p.children ?? []).map((c) => c.id),
     mailbox: p.mailbox.length,
+    waiting: p.mailbox.waiting,
     incarnation: p.incarnation,
     durable: p.durable,
     ephemeral: p.spec.ephemeral,
