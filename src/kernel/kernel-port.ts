@@ -4,7 +4,7 @@
  * handed. The Kernel class implements it; none of those files imports the class, so the kernel has
  * no import cycle (type imports counted) and each component names exactly what it uses.
  */
-import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator } from "../core/index.js";
+import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentContext, AgentLogic, AgentSpec, AgentSpecInput, Caller, SendOptions } from "../abi/index.js";
 import type { Dispatcher, Guards } from "./dispatcher.js";
 import type { Hooks } from "./hooks.js";
@@ -25,6 +25,7 @@ export interface KernelPort {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly events: EventBus;
+  readonly logger: Logger;
   readonly guards: Guards;
   readonly hooks: Hooks;
   readonly dispatcher: Dispatcher;

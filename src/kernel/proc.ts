@@ -3,7 +3,7 @@
  * ephemeral agents must fit in under 1 KB each — so the mailbox, children list, context and abort
  * controller are created on first use. Only the kernel mutates a Proc.
  */
-import type { AgentId, AgentStatus, TenantId } from "../core/index.js";
+import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
 import type { AgentLogic } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
@@ -51,6 +51,8 @@ export class Proc extends Mailbox implements Caller {
   abort: AbortController | null = null;
   /** Syscalls issued so far (durable replay lines calls up with journaled results). */
   callSeq = 0;
+  /** Set while a full disk refused its checkpoint: the refused acks, retried (held-checkpoints.ts); no receive runs meanwhile. */
+  held: (MessageId | undefined)[] | null = null;
   /** Plain sends made in the current receive: a durable sender's replayable send number (ADR 0016). */
   sends = 0;
   incarnation = 0;

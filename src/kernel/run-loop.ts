@@ -5,7 +5,8 @@
  * of the queue, so no agent can starve the others and a heavier one gets proportionally more turns.
  * The loop yields to the event loop every `sliceMs` so the kernel's I/O runs. A receive slower than
  * the hog threshold is reported (agent.hog), timed by the coarse clock (ADR 0004).
- * After each handled message a durable agent's state is checkpointed through its logic's snapshot.
+ * After each handled message a durable agent's state is checkpointed through its logic's snapshot;
+ * a checkpoint a full disk refused holds the agent until it is stored (held-checkpoints.ts).
  */
 import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
@@ -14,9 +15,12 @@ import type { AgentCtx } from "./context.js";
 import type { KernelPort } from "./kernel-port.js";
 import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
 import type { Proc } from "./proc.js";
+import { HeldCheckpoints, snapshotOf } from "./held-checkpoints.js";
 
 export class RunLoop {
   private readonly runq = new Ring<Proc>(1024);
+  /** Durable agents whose checkpoint a full disk refused: held and retried. */
+  private readonly held: HeldCheckpoints;
   private readonly coarse = new CoarseClock();
   private tickPending = false;
   private draining = false;
@@ -26,7 +30,11 @@ export class RunLoop {
     /** Receives slower than this are reported (0 disables). */
     readonly hogMs: number,
     private readonly sliceMs: number,
-  ) {}
+  ) {
+    this.held = new HeldCheckpoints(k, (p) => {
+      if (p.mailbox.length > 0) this.schedule(p);
+    });
+  }
 
   /** Resolves when the hog-detection clock ticks. */
   get ready(): Promise<void> {
@@ -39,7 +47,7 @@ export class RunLoop {
 
   /** Puts a running agent with mail on the run queue. */
   schedule(p: Proc): void {
-    if (p.queued || p.busy || p.status !== "running") return;
+    if (p.queued || p.busy || p.held !== null || p.status !== "running") return;
     p.queued = true;
     this.runq.push(p);
     if (!this.tickPending && !this.draining) {
@@ -60,7 +68,7 @@ export class RunLoop {
         const p = q.shift();
         if (p === undefined) break;
         p.queued = false;
-        if (p.status !== "running" || p.busy) continue;
+        if (p.status !== "running" || p.busy || p.held !== null) continue;
         // Deficit round robin: a visit grants `share` quanta (1 by default: one receive per turn).
         let credit = p.credit + p.share;
         // The process is its own mailbox (Proc extends Mailbox): no second object to load per message.
@@ -79,7 +87,7 @@ export class RunLoop {
         }
         // Credit left over carries to the next visit only while mail waits: an idle agent banks none.
         p.credit = mb.length > 0 ? credit : 0;
-        if (!p.queued && !p.busy && mb.length > 0 && p.status === "running") {
+        if (!p.queued && !p.busy && p.held === null && mb.length > 0 && p.status === "running") {
           p.queued = true;
           q.push(p);
         }
@@ -145,12 +153,13 @@ export class RunLoop {
     if (j === undefined || !p.durable) return;
     let snap: unknown;
     try {
-      snap = p.logic.snapshot !== undefined ? p.logic.snapshot(p.state) : p.state;
+      snap = snapshotOf(p);
     } catch (e) {
       this.k.kernelError(e, `snapshot of ${p.id}`);
       return;
     }
-    j.handled(p.id, (isLetter(letter) ? letter.id : undefined) as MessageId | undefined, snap, p.callSeq).catch((e: unknown) => this.k.kernelError(e, `checkpoint of ${p.id}`));
+    const msg = (isLetter(letter) ? letter.id : undefined) as MessageId | undefined;
+    j.handled(p.id, msg, snap, p.callSeq).catch((e: unknown) => this.held.failed(p, msg, e));
   }
 
   private crash(p: Proc, letter: Meta, e: unknown): void {

@@ -21,6 +21,9 @@ import type { BatchWriter, Body, WriteResult, WriteSettings } from "./write-type
 
 export type { Body, WriteResult, WriteSettings } from "./write-types.js";
 
+/** Back-to-back writes allowed before the event loop gets a turn (the kernel's run loop slices at 5 ms too). */
+const YIELD_MS = 5;
+
 export class WritePath implements BatchWriter {
   private chain: Promise<unknown> = Promise.resolve();
   /** Set once close has drained the chain; later writes get E_SHUTDOWN. */
@@ -29,12 +32,35 @@ export class WritePath implements BatchWriter {
   /** `f`'s indexes are read through it on every write (open may swap in a saved HNSW index). */
   constructor(private readonly f: FabricCore, private readonly s: WriteSettings) {}
 
-  /** Runs writes one at a time, in arrival order. */
+  /** When the current run of back-to-back writes began (-1: the event loop had a turn since). */
+  private runStart = -1;
+
+  /**
+   * Runs writes one at a time, in arrival order. A write commits synchronously and resolves through
+   * microtasks only, so a loop of awaited writes would never let timers, I/O or the kernel journal's
+   * group commit run (issue #19.2: a 3 s freeze). After YIELD_MS of writes with no event-loop turn
+   * in between, the next write first waits for one (setImmediate); a write after a turn pays nothing.
+   */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "memory fabric is closed"));
-    const run = this.chain.then(fn, fn);
+    const turn = this.pace();
+    const go = turn === undefined ? fn : (): Promise<T> => turn.then(fn);
+    const run = this.chain.then(go, go);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  private pace(): Promise<void> | undefined {
+    const now = performance.now();
+    if (this.runStart < 0) {
+      this.runStart = now;
+      // Runs at the event loop's next turn: the run of writes ends there.
+      setImmediate(() => (this.runStart = -1));
+      return undefined;
+    }
+    if (now - this.runStart < YIELD_MS) return undefined;
+    // setImmediate callbacks run in order: the reset above runs before this write resumes.
+    return new Promise<void>((r) => setImmediate(r));
   }
 
   /** Waits for queued writes and refuses new ones. */
