@@ -12,7 +12,7 @@ import { AGGREGATE_META, Aggregator, parseMark } from "./aggregate.js";
 export interface AuditPluginOptions extends Omit<AuditLogOptions, "clock" | "logger"> {
   /** Event types recorded as lifecycle entries (default: DEFAULT_LIFECYCLE_EVENTS). */
   readonly eventTypes?: readonly string[];
-  /** Allowed sends under a verified grant are written as one aggregate per agent this often (default 1000 ms). */
+  /** Allowed sends under a verified grant are written as one aggregate per agent this often (default 10 s). */
   readonly aggregateMs?: number;
 }
 
@@ -51,7 +51,7 @@ export function auditPlugin(options: AuditPluginOptions): AuditPlugin {
           },
         },
         kernel.clock,
-        options.aggregateMs ?? 1000,
+        options.aggregateMs ?? 10_000,
         parseMark(opened.meta(AGGREGATE_META)),
         kernel.events,
       );
