@@ -13,3 +13,5 @@ export * from "./graph/index.js";
 export * from "./reputation/index.js";
 export * from "./critic/index.js";
 // --- end planner-rep ---
+// wiring: the plugin the default stack installs, and the surface of os.plan / market / ledger
+export * from "./wiring/index.js";

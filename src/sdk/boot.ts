@@ -39,6 +39,8 @@ export async function boot(options: BootOptions = {}): Promise<AiosSystem> {
     ...options,
     plugins: [...plugins, ...(options.plugins ?? [])],
   });
+  // Agents are restored by now: plans the journal holds open continue (a plan survives kill -9).
+  subsystems.planner?.resume();
   return new AiosSystem(os.kernel, os.dataDir, subsystems);
 }
 

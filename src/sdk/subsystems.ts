@@ -8,7 +8,7 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { auditPlugin, type AuditPlugin, type CheckpointSigner } from "../audit/index.js";
+import { auditPlugin, DEFAULT_LIFECYCLE_EVENTS, type AuditPlugin, type CheckpointSigner } from "../audit/index.js";
 import { memoryPlugin, UseLiteEmbedder, type Embedder, type MemoryPlugin, type MemoryPluginOptions } from "../memory/index.js";
 import { ipcPlugin, type IpcPlugin, type IpcPluginOptions } from "../ipc/index.js";
 import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
@@ -17,6 +17,7 @@ import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../se
 import { mcpPlugin, toolsPlugin, type McpPlugin, type McpPluginOptions, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
 import { Aios, durableStorePlugin, type Plugin, type StorePlugin } from "../kernel/index.js";
 import { observePlugin, type ObserveOptions, type ObservePlugin } from "../observe/index.js";
+import { plannerPlugin, type EscalationRequest, type PlannerPlugin, type PlannerPluginOptions } from "../planner/index.js";
 import { dataDirDisk, mailboxStats } from "./observe-sources.js";
 
 type SchedOptions = Parameters<typeof schedPlugin>[0];
@@ -39,6 +40,8 @@ export interface SubsystemOptions {
   readonly mcp?: Omit<McpPluginOptions, "registry"> | false;
   /** The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012). */
   readonly store?: { readonly onLoss?: "refuse" | "accept" };
+  /** The planner, market, ledger, reputation and critic (issue #14); `false` leaves them out. */
+  readonly planner?: Omit<PlannerPluginOptions, "dataDir" | "escalate"> | false;
 }
 
 /** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
@@ -51,6 +54,7 @@ export interface Subsystems {
   readonly ipc?: IpcPlugin;
   readonly mcp?: McpPlugin;
   readonly observe?: ObservePlugin;
+  readonly planner?: PlannerPlugin;
 }
 
 export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
@@ -82,6 +86,8 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
       ...(o.audit?.checkpointEvery === undefined ? {} : { checkpointEvery: o.audit.checkpointEvery }),
       ...(o.audit?.headPath === undefined ? {} : { headPath: o.audit.headPath }),
       ...(o.audit?.headEveryMs === undefined ? {} : { headEveryMs: o.audit.headEveryMs }),
+      // A critic's verdict is an audit entry as well as an event (issue #14).
+      ...(o.planner === false ? {} : { eventTypes: [...DEFAULT_LIFECYCLE_EVENTS, "critic.verdict", "plan.escalated"] }),
     });
     plugins.push(audit);
   }
@@ -96,9 +102,21 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
   }
   const ipc = ipcPlugin({ ...(o.ipc ?? {}), identities: () => security.security.identities, ...(embedder ? { embedder } : {}) });
   plugins.push(ipc);
+  const planner = o.planner === false ? undefined : plannerPlugin({ ...(o.planner ?? {}), dataDir, escalate: (r) => escalateVeto(security, r) });
+  if (planner !== undefined) plugins.push(planner);
   // Last: it decorates handlers the plugins before it registered.
   if (observe !== undefined) plugins.push(observe);
-  return { plugins, subsystems: { store, security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}) } };
+  return { plugins, subsystems: { store, security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}), ...(planner ? { planner } : {}) } };
+}
+
+/** A vetoed last attempt goes to a person: an approval request on the API, CLI and dashboard. */
+function escalateVeto(security: SecurityPlugin, r: EscalationRequest): Promise<boolean> {
+  return security.security.approvals.request({
+    agent: `plan:${r.planId}`, agentName: `plan ${r.planId}`, tenant: "default", syscall: "CriticVerdict",
+    args: { planId: r.planId, taskId: r.taskId, marketTask: r.marketTaskId, worker: r.worker, score: r.verdict.score, reasons: r.verdict.reasons },
+    rule: "critic.veto",
+    reason: `the critic vetoed task "${r.taskId}" of plan ${r.planId} (score ${r.verdict.score} < ${r.verdict.threshold}); approve to accept the result and pay ${r.worker}, deny to fail the task`,
+  });
 }
 
 /**

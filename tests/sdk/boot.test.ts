@@ -12,7 +12,7 @@ describe("boot() with a data directory", () => {
   it("installs the embedded default stack and exposes it on the SDK", async () => {
     const d = dir();
     const os = await boot({ dataDir: d, subsystems: { embedder: false } });
-    expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "mcp", "memory", "observe", "security", "store", "tools"]);
+    expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "mcp", "memory", "observe", "planner", "security", "store", "tools"]);
     expect(os.tools.list().map((t) => t.name)).toContain("file.read");
     expect(os.mcp.list()).toEqual([]);
     const { id } = await os.memory.store({ type: "semantic_fact", content: { subject: "sky", predicate: "is", object: "blue" } });

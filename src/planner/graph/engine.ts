@@ -5,10 +5,10 @@
  * of plans started here are kept in memory for `outcome()` until read by the caller (the lead's
  * surface: PlanCreate/PlanStatus, os.plan, `aios plan`).
  */
-import { AiosError, type Clock } from "../../core/index.js";
+import { AiosError, type Clock, type SerializedError } from "../../core/index.js";
 import { Executor, type Dispatch, type PlanOutcome } from "./executor.js";
 import type { Joiner } from "./joiner.js";
-import type { PlanJournal } from "./journal.js";
+import type { PlanJournal, TaskRecord } from "./journal.js";
 import type { Planner } from "./planners.js";
 import { Plans, type PlanSnapshot } from "./plans.js";
 import { rebuild, type TaskStatus } from "./run-state.js";
@@ -23,6 +23,10 @@ export interface PlanEngineOptions {
   readonly joiner?: Joiner;
   readonly maxReplans?: number;
   readonly concurrency?: number;
+  /** Called after every journaled task record (events for the market view). */
+  readonly onRecord?: (rec: TaskRecord) => void;
+  /** Called when a run started here ends (answered or failed). */
+  readonly onOutcome?: (outcome: PlanOutcome) => void;
 }
 
 export interface PlanStatusView {
@@ -31,6 +35,7 @@ export interface PlanStatusView {
   readonly status: "running" | "answered" | "failed";
   readonly tasks: Readonly<Record<string, TaskStatus>>;
   readonly answer?: unknown;
+  readonly error?: SerializedError;
 }
 
 export class PlanEngine {
@@ -45,6 +50,7 @@ export class PlanEngine {
       ...(o.joiner === undefined ? {} : { joiner: o.joiner }),
       ...(o.maxReplans === undefined ? {} : { maxReplans: o.maxReplans }),
       ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
+      ...(o.onRecord === undefined ? {} : { onRecord: o.onRecord }),
     });
   }
 
@@ -59,6 +65,10 @@ export class PlanEngine {
     const hit = this.inFlight.get(planId);
     if (hit !== undefined) return hit;
     const p = this.executor.run(planId).finally(() => this.inFlight.delete(planId));
+    if (this.o.onOutcome !== undefined) {
+      const report = this.o.onOutcome;
+      p.then(report, () => undefined);
+    }
     this.inFlight.set(planId, p);
     return p;
   }
@@ -80,6 +90,9 @@ export class PlanEngine {
     const tasks: Record<string, TaskStatus> = {};
     for (const [id, s] of r.states) tasks[id] = s.status;
     const status = r.end === undefined ? "running" : r.end.outcome;
-    return { planId, version: r.snapshot.version, status, tasks, ...(r.end?.answer === undefined ? {} : { answer: r.end.answer }) };
+    return {
+      planId, version: r.snapshot.version, status, tasks,
+      ...(r.end?.answer === undefined ? {} : { answer: r.end.answer }), ...(r.end?.error === undefined ? {} : { error: r.end.error }),
+    };
   }
 }

@@ -11,4 +11,4 @@ export { Executor, assemble, type Dispatch, type DispatchContext, type ExecutorO
 export { RulePlanner, type Planner, type PlanRule, type PlanContext } from "./planners.js";
 export { LlmPlanner, parsePlannerAnswer, type LlmPlannerOptions, type PlannerModel } from "./llm-planner.js";
 export { PlanEngine, type PlanEngineOptions, type PlanStatusView } from "./engine.js";
-export { planSyscalls } from "./syscalls.js";
+export { planSyscalls, type PlanCreated } from "./syscalls.js";

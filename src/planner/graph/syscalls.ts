@@ -3,30 +3,42 @@
  * PlanCreate plans a goal for the calling agent — its capabilities bound what the graph may ask for,
  * its credit budget (`budgetOf`, micro-credits) bounds the tasks' total — commits version 1 and
  * starts the run; it returns at once with the plan id (the run continues; PlanStatus reads it).
- * It needs `planner#plan`; PlanStatus needs `planner#read`.
+ * It needs `planner#plan`; PlanStatus needs `planner#read`. Optional `payer` (a ledger account the
+ * caller may debit: `ledger:<payer>#debit` is required too) and `budget` (micro-credits, capped by
+ * `budgetOf`) are handed to `onCreated` before the run starts, so the wiring can record who pays.
  */
 import { z } from "zod";
-import { zodArgs, type Caller, type SyscallDef } from "../../abi/index.js";
+import { zodArgs, type Caller, type SyscallArgs, type SyscallDef } from "../../abi/index.js";
 import type { PlanEngine, PlanStatusView } from "./engine.js";
+import type { PlanSnapshot } from "./plans.js";
 
 declare module "../../abi/syscalls.js" {
   interface SyscallMap {
-    PlanCreate: { args: { goal: string }; result: { planId: string; version: number } };
+    PlanCreate: { args: { goal: string; payer?: string; budget?: string }; result: { planId: string; version: number } };
     PlanStatus: { args: { planId: string }; result: PlanStatusView };
   }
 }
 
-const CreateArgs = z.strictObject({ goal: z.string().min(1).max(16_384) });
+const CreateArgs = z.strictObject({
+  goal: z.string().min(1).max(16_384),
+  payer: z.string().min(1).max(100).optional(),
+  budget: z.string().regex(/^[0-9]{1,19}$/, "a decimal count of micro-credits").optional(),
+}).transform(({ goal, payer, budget }) => ({ goal, ...(payer === undefined ? {} : { payer }), ...(budget === undefined ? {} : { budget }) }));
 const StatusArgs = z.strictObject({ planId: z.string().min(1).max(256) });
 
-export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller) => bigint): [SyscallDef<"PlanCreate">, SyscallDef<"PlanStatus">] {
+export type PlanCreated = (snap: PlanSnapshot, caller: Caller, args: SyscallArgs<"PlanCreate">) => void;
+
+export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args: SyscallArgs<"PlanCreate">) => bigint, onCreated?: PlanCreated): [SyscallDef<"PlanCreate">, SyscallDef<"PlanStatus">] {
   const create: SyscallDef<"PlanCreate"> = {
     name: "PlanCreate",
     parse: zodArgs("PlanCreate", CreateArgs),
-    requires: () => [{ resource: "planner", action: "plan" }],
+    requires: (a) => [{ resource: "planner", action: "plan" }, ...(a.payer === undefined ? [] : [{ resource: `ledger:${a.payer}`, action: "debit" }])],
     sideEffect: true,
-    handler: async ({ goal }, call) => {
-      const snap = await engine.create(goal, { capabilities: call.caller.capabilities, budget: budgetOf(call.caller) });
+    handler: async (args, call) => {
+      const cap = budgetOf(call.caller, args);
+      const asked = args.budget === undefined ? cap : BigInt(args.budget);
+      const snap = await engine.create(args.goal, { capabilities: call.caller.capabilities, budget: asked < cap ? asked : cap });
+      onCreated?.(snap, call.caller, args);
       // The run's outcome is journaled and read through PlanStatus; nothing awaits it here.
       engine.start(snap.planId).catch(() => undefined);
       return { planId: snap.planId, version: snap.version };

@@ -36,6 +36,7 @@ export class Ledger {
   private readonly clock: Clock;
   private timer: { handle: TimerHandle; at: number } | undefined;
   private readonly expiryListeners = new Set<(ids: readonly string[]) => void>();
+  private readonly commitListeners = new Set<(created: readonly Transfer[]) => void>();
   private closed = false;
 
   constructor(opts: LedgerOptions) {
@@ -117,6 +118,10 @@ export class Ledger {
     }
     this.arm();
     if (expired.length > 0) this.notifyExpired(expired);
+    if (this.commitListeners.size > 0) {
+      const created = results.flatMap((r) => (r.status === "created" ? [r.transfer] : []));
+      if (created.length > 0) for (const fn of this.commitListeners) fn(created);
+    }
     return results;
   }
 
@@ -169,6 +174,12 @@ export class Ledger {
   onExpired(fn: (ids: readonly string[]) => void): () => void {
     this.expiryListeners.add(fn);
     return () => this.expiryListeners.delete(fn);
+  }
+
+  /** Called with the transfers a batch created (not the `exists` replays), after it committed. */
+  onTransfers(fn: (created: readonly Transfer[]) => void): () => void {
+    this.commitListeners.add(fn);
+    return () => this.commitListeners.delete(fn);
   }
 
   account(id: string): Account | undefined {

@@ -49,6 +49,8 @@ export interface MarketTaskPost {
   /** How long an award's reservation holds before it voids itself, ms. */
   readonly workTimeoutMs: number;
   readonly description?: string;
+  /** Workers that may not bid (a re-post after the critic vetoed their result: reassignment). */
+  readonly exclude?: readonly string[];
 }
 
 export interface BidInput extends BidView {
@@ -149,6 +151,7 @@ export class Market {
     };
     if (this.opts.clock.now() > t.post.deadline) bad("E_TIMEOUT", "taskId", "the call for proposals has closed");
     if (b.worker === t.post.poster) bad("E_POLICY", "worker", "the poster cannot bid on its own task (self-trade prevention)");
+    if (t.post.exclude?.includes(b.worker) === true) bad("E_POLICY", "worker", "this worker is excluded from the task (its earlier result was vetoed)");
     if (b.price <= 0n) bad("E_INVALID_ARG", "price", "must be >= 1 micro-credit");
     if (b.price > t.post.budget) bad("E_QUOTA", "price", `above the budget cap ${t.post.budget}`);
     if (!(b.quality >= 0 && b.quality <= 1)) bad("E_INVALID_ARG", "quality", "must be in 0..1");

@@ -29,7 +29,7 @@ export interface TransferJson { id: string; debitAccountId: string; creditAccoun
 
 declare module "../../abi/syscalls.js" {
   interface SyscallMap {
-    MarketPost: { args: { taskId: string; payer: string; ledger: string; budget: string; deadlineMs: number; workTimeoutMs: number; description?: string }; result: MarketTaskJson };
+    MarketPost: { args: { taskId: string; payer: string; ledger: string; budget: string; deadlineMs: number; workTimeoutMs: number; description?: string; exclude?: string[] }; result: MarketTaskJson };
     MarketBid: { args: { taskId: string; account: string; price: string; quality: number; timeMs: number }; result: MarketTaskJson };
     MarketRefuse: { args: { taskId: string; reason?: string }; result: { refused: true } };
     MarketAward: { args: { taskId?: string; taskIds?: string[] }; result: { awards: Record<string, AwardJson> } };
@@ -38,14 +38,15 @@ declare module "../../abi/syscalls.js" {
     MarketVerdict: { args: { taskId: string; accept: boolean; amount?: string }; result: MarketTaskJson };
     MarketTask: { args: { taskId: string }; result: MarketTaskJson };
     LedgerBalance: { args: { account: string }; result: BalanceJson };
-    LedgerTransfers: { args: { account: string; after?: number; limit?: number }; result: { transfers: TransferJson[] } };
+    /** Without `account`: every transfer (needs `ledger:**#read`). */
+    LedgerTransfers: { args: { account?: string; after?: number; limit?: number }; result: { transfers: TransferJson[] } };
   }
 }
 
 const Id = z.string().min(1).max(100);
 const Micro = z.string().regex(/^[0-9]{1,19}$/, "a decimal count of micro-credits");
 const schemas = {
-  MarketPost: z.object({ taskId: Id, payer: Id, ledger: Id, budget: Micro, deadlineMs: z.number().int().min(0).max(2_147_483_647), workTimeoutMs: z.number().int().min(1).max(2_147_483_647), description: z.string().max(4096).optional() }).strict(),
+  MarketPost: z.object({ taskId: Id, payer: Id, ledger: Id, budget: Micro, deadlineMs: z.number().int().min(0).max(2_147_483_647), workTimeoutMs: z.number().int().min(1).max(2_147_483_647), description: z.string().max(4096).optional(), exclude: z.array(Id).max(1000).optional() }).strict(),
   MarketBid: z.object({ taskId: Id, account: Id, price: Micro, quality: z.number().min(0).max(1), timeMs: z.number().int().min(0).max(2_147_483_647) }).strict(),
   MarketRefuse: z.object({ taskId: Id, reason: z.string().max(1024).optional() }).strict(),
   MarketAward: z.object({ taskId: Id.optional(), taskIds: z.array(Id).min(1).max(1000).optional() }).strict().refine((a) => (a.taskId === undefined) !== (a.taskIds === undefined), { message: "exactly one of taskId or taskIds", path: ["taskId"] }),
@@ -54,7 +55,7 @@ const schemas = {
   MarketVerdict: z.object({ taskId: Id, accept: z.boolean(), amount: Micro.optional() }).strict(),
   MarketTask: z.object({ taskId: Id }).strict(),
   LedgerBalance: z.object({ account: z.string().min(1).max(128) }).strict(),
-  LedgerTransfers: z.object({ account: z.string().min(1).max(128), after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  LedgerTransfers: z.object({ account: z.string().min(1).max(128).optional(), after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
 };
 
 function parser<N extends SyscallName & keyof typeof schemas>(name: N): (raw: unknown) => SyscallArgs<N> {
@@ -85,7 +86,7 @@ export function balanceJson(a: Account): BalanceJson {
     creditsPending: a.creditsPending.toString(), creditsPosted: a.creditsPosted.toString(), available: available.toString(),
   };
 }
-function transferJson(t: Transfer, seq: number): TransferJson {
+export function transferJson(t: Transfer, seq: number): TransferJson {
   const flags = (["linked", "pending", "postPending", "voidPending"] as const).filter((f) => t.flags[f]);
   return { id: t.id, debitAccountId: t.debitAccountId, creditAccountId: t.creditAccountId, amount: t.amount.toString(), ...(t.pendingId === undefined ? {} : { pendingId: t.pendingId }), flags, timestamp: t.timestamp, seq };
 }
@@ -101,7 +102,7 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
     handler: (a, call) =>
       marketTaskJson(market.post({
         taskId: a.taskId, poster: call.caller.agent, payer: a.payer, ledger: a.ledger, budget: BigInt(a.budget), deadline: clock.now() + a.deadlineMs,
-        workTimeoutMs: a.workTimeoutMs, ...(a.description === undefined ? {} : { description: a.description }),
+        workTimeoutMs: a.workTimeoutMs, ...(a.description === undefined ? {} : { description: a.description }), ...(a.exclude === undefined ? {} : { exclude: a.exclude }),
       })),
   };
   const bid: SyscallDef<"MarketBid"> = {
@@ -178,9 +179,9 @@ export function marketSyscalls(market: Market, ledger: Ledger, clock: Clock): Sy
   const transfers: SyscallDef<"LedgerTransfers"> = {
     name: "LedgerTransfers",
     parse: parser("LedgerTransfers"),
-    requires: (a) => [{ resource: `ledger:${a.account}`, action: "read" }],
+    requires: (a) => [{ resource: a.account === undefined ? "ledger:**" : `ledger:${a.account}`, action: "read" }],
     sideEffect: false,
-    handler: (a) => ({ transfers: ledger.transfers({ account: a.account, after: a.after ?? 0, limit: a.limit ?? 100 }).map((t) => transferJson(t.transfer, t.seq)) }),
+    handler: (a) => ({ transfers: ledger.transfers({ ...(a.account === undefined ? {} : { account: a.account }), after: a.after ?? 0, limit: a.limit ?? 100 }).map((t) => transferJson(t.transfer, t.seq)) }),
   };
   return [post, bid, refuse, award, done, fail, verdict, task, balance, transfers] as SyscallDef[];
 }
