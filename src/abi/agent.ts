@@ -12,6 +12,7 @@ import { isAbsolute, resolve, dirname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
+import { checkCommonSpec } from "./spec-check.js";
 import type { SyscallApi } from "./syscalls.js";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -115,6 +116,9 @@ export type AgentSpec = z.output<typeof AgentSpecSchema>;
 
 /** Validates a spec object; `source` names where it came from in the error. */
 export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
+  // The common shape is checked by hand (spec-check.ts, equal to the schema's output); zod decides the rest.
+  const common = checkCommonSpec(input);
+  if (common !== undefined) return common as AgentSpec;
   const r = AgentSpecSchema.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));

@@ -64,6 +64,16 @@ export interface KernelOptions {
 
 export type { ExitInfo };
 
+/**
+ * Brands specs parse() produced (module-private: nothing else can mint it). Own and frozen: an
+ * object inheriting from a parsed spec has no own brand, and a Proxy can only report a brand on a
+ * frozen object when its target really is such a spec, whose frozen values it must then report.
+ */
+const PARSED_SPEC = Symbol("aios.parsedSpec");
+function isParsedSpec(v: unknown): v is AgentSpec {
+  return typeof v === "object" && v !== null && Object.hasOwn(v, PARSED_SPEC) && Object.isFrozen(v);
+}
+
 export class Kernel implements KernelPort {
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -81,7 +91,9 @@ export class Kernel implements KernelPort {
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   private readonly logics = new LogicResolver();
-  private readonly specCache = new WeakMap<object, AgentSpec>();
+  /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
+  private lastSpecInput: object | undefined;
+  private lastSpec: AgentSpec | undefined;
   /** @internal who waits for which agent to end (wait()). */
   readonly exitWaiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
@@ -145,13 +157,21 @@ export class Kernel implements KernelPort {
 
   // ---- spawning -----------------------------------------------------------------------------
 
-  /** Parses a spec once per input object (specs are frozen after parsing). */
+  /**
+   * Parses a spec (frozen after parsing). A spec this kernel parsed carries a private, non-enumerable
+   * brand and is returned as it is (a spread copy is not branded, so a changed copy is parsed); the
+   * last input object is remembered, so one spec object spawned over and over is parsed once, as it
+   * was with a WeakMap per input — whose two entries per spawned spec cost more, in the GC's
+   * ephemeron work, than the parse of a distinct spec (abi/spec-check.ts) now does.
+   */
   parse(input: AgentSpecInput | AgentSpec, source?: string): AgentSpec {
-    const cached = this.specCache.get(input);
-    if (cached !== undefined) return cached;
-    const spec = Object.freeze(parseSpec(input, source));
-    this.specCache.set(input, spec);
-    this.specCache.set(spec, spec);
+    if (isParsedSpec(input)) return input;
+    if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
+    const spec = parseSpec(input, source);
+    Object.defineProperty(spec, PARSED_SPEC, { value: true });
+    Object.freeze(spec);
+    this.lastSpecInput = input;
+    this.lastSpec = spec;
     return spec;
   }
 
