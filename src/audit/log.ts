@@ -58,6 +58,10 @@ export interface AuditLogOptions {
   readonly logger?: Logger;
 }
 
+/** Rows per multi-row INSERT, and the columns each binds (well under SQLite's 32,766 parameters). */
+const ROWS_PER_INSERT = 32;
+const COLUMNS = 6;
+
 export class AuditLog extends AuditReader {
   readonly paths: AuditPaths;
   readonly checkpointEvery: number;
@@ -72,6 +76,8 @@ export class AuditLog extends AuditReader {
   private readonly headEveryMs: number;
   private readonly headPath: string | undefined;
   private readonly insert: Stmt;
+  /** ROWS_PER_INSERT rows in one statement: a batch pays the statement's fixed cost per 32 rows, not per row. */
+  private readonly insertMany: Stmt;
   private readonly insertCp: Stmt;
   private readonly lastSeqStmt: Stmt;
   private buffer: Pending[] = [];
@@ -120,6 +126,7 @@ export class AuditLog extends AuditReader {
       this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
       this.file = new CheckpointFile(paths.checkpoints);
       this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
+      this.insertMany = db.prepare(`INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => "(?, ?, ?, ?, ?, ?)").join(", ")}`);
       // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
       this.insertCp = db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)");
       this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
@@ -203,6 +210,8 @@ export class AuditLog extends AuditReader {
         // the write lock before this check, so the check and the inserts see the same log.
         const last: unknown = this.lastSeqStmt.get();
         if (last !== this.seq) throw new AiosError("E_CONFLICT", `another writer appended to this audit log (it ends at seq ${String(last)}, this writer at ${this.seq})`, { retryable: false });
+        // Rows are bound ROWS_PER_INSERT at a time (the rest one by one), in seq order.
+        const params: unknown[] = [];
         for (const p of batch) {
           const seq = this.seq + 1;
           // Keys in canonical (sorted) order: agent, data, kind, seq, ts, v — equal to canonicalize(entry).
@@ -211,9 +220,14 @@ export class AuditLog extends AuditReader {
           this.chain = chainHash(this.chain, leaf);
           this.acc.push(leaf);
           this.seq = seq;
-          this.insert.run(seq, p.ts, p.kind, p.agent, body, this.chain);
+          params.push(seq, p.ts, p.kind, p.agent, body, this.chain);
+          if (params.length === ROWS_PER_INSERT * COLUMNS) {
+            this.insertMany.run(params);
+            params.length = 0;
+          }
           if (seq % this.checkpointEvery === 0) cps.push(this.makeCheckpoint());
         }
+        for (let i = 0; i < params.length; i += COLUMNS) this.insert.run(params.slice(i, i + COLUMNS));
         const head = this.lastCheckpoint;
         if (this.seq > (head?.size ?? 0) && (head === null || this.clock.now() - head.ts >= this.headEveryMs)) cps.push(this.makeCheckpoint());
         for (const cp of cps) this.insertCp.run(cp.size, JSON.stringify(cp));

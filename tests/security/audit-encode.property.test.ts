@@ -3,12 +3,15 @@
  * the hand check accepts, zod accepts too, and the entry hashed from the original is the one hashed
  * from zod's copy. Input includes the odd shapes a redactor could hand back: arrays, class
  * instances, null-prototype objects, symbol and non-enumerable keys, an own "__proto__" key.
+ * And a batch written several rows per INSERT stores every entry in seq order and verifies.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { auditContentSchema } from "../../src/audit/entry.js";
 import { encodeContent, isPlainContent } from "../../src/audit/encode.js";
 import { canonicalize } from "../../src/audit/canonical.js";
+import { verifyAudit } from "../../src/audit/index.js";
+import { keys, openLog, tempDir } from "./audit-helpers.js";
 
 class Box {
   constructor(readonly x: number) {}
@@ -65,5 +68,21 @@ describe("audit content: the hand check agrees with the schema", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("audit batches written many rows per statement", () => {
+  it.each([1, 31, 32, 33, 64, 65, 250])("a flush of %i entries stores every one, in order, and verifies", (n) => {
+    const dataDir = tempDir();
+    const { privateKey } = keys();
+    // The simulated clock stands still, so nothing flushes before flush(): one batch of n.
+    const { log } = openLog(dataDir, privateKey);
+    for (let i = 0; i < n; i++) {
+      log.append({ kind: "syscall", agent: `ag_${i % 5}`, data: { syscall: "ToolCall", decision: "allowed", i } });
+    }
+    expect(log.flush()).toBe(n);
+    expect(log.entries().map((e) => [e.seq, e.data["i"]])).toEqual(Array.from({ length: n }, (_, i) => [i + 1, i]));
+    log.close();
+    expect(verifyAudit({ dataDir }).ok).toBe(true);
   });
 });
