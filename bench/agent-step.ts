@@ -123,7 +123,9 @@ async function mode(emit: Emit, durable: boolean, quick: boolean): Promise<void>
   const seqW = `${workload}; ${runs.toLocaleString("en")} runs one after another, each timed`;
   const stepTarget = durable ? 150 : 60;
   const stepUs = (med * 1000) / TURNS;
-  emit({ metric: `run_ms_p50_${name}`, value: round(med, 3), unit: "ms", workload: seqW, ...(durable ? {} : { target: "<= 0.36 ms", pass: med <= 0.36 }) });
+  // The issue's per-step targets times the 6 model turns of a run: 0.36 ms ephemeral, 0.9 ms durable.
+  const runTarget = (stepTarget * TURNS) / 1000;
+  emit({ metric: `run_ms_p50_${name}`, value: round(med, 3), unit: "ms", workload: seqW, target: `<= ${runTarget} ms`, pass: med <= runTarget });
   emit({ metric: `run_ms_p99_${name}`, value: round(p99, 3), unit: "ms", workload: seqW });
   emit({ metric: `step_us_${name}`, value: round(stepUs, 1), unit: "us/step", workload: `${seqW}; median run / ${TURNS} model turns`, target: `<= ${stepTarget} us`, pass: stepUs <= stepTarget });
   emit({ metric: `step_cpu_us_${name}`, value: round((cpuPerRunMs * 1000) / TURNS, 1), unit: "cpu-us/step", workload: `${seqW}; CPU time of this process (user+sys) per run / ${TURNS}: what an idle core would take` });
