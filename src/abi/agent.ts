@@ -114,6 +114,20 @@ export const AgentSpecSchema = BaseSpec.superRefine((s, ctx) => {
 export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 export type AgentSpec = z.output<typeof AgentSpecSchema>;
 
+/**
+ * A spec tree as an agent gave it, with every node that names no tenant placed in `tenant` (its
+ * creator's): a child an agent spawns lives in its creator's tenant unless it asks for another,
+ * which the spawn rule then checks. (Without this, a missing tenant meant "default", and an agent of
+ * any other tenant could not spawn a child without naming its own tenant.) Anything that is not a
+ * plain object is returned as it is, for parseSpec to reject.
+ */
+export function inheritTenant<T>(input: T, tenant: string): T {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  const node = input as Record<string, unknown>;
+  const children = Array.isArray(node["children"]) ? { children: (node["children"] as unknown[]).map((c) => inheritTenant(c, typeof node["tenant"] === "string" ? node["tenant"] : tenant)) } : {};
+  return { ...node, ...(node["tenant"] === undefined ? { tenant } : {}), ...children } as T;
+}
+
 /** Validates a spec object; `source` names where it came from in the error. */
 export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
   // The common shape is checked by hand (spec-check.ts, equal to the schema's output); zod decides the rest.

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { KernelPort } from "./kernel-port.js";
-import { zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
+import { inheritTenant, zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
 
 const Spawn = z.object({ spec: z.record(z.string(), z.unknown()) });
 const Kill = z.object({ id: z.string().min(1), reason: z.string().optional() });
@@ -20,7 +20,8 @@ export function builtinSyscalls(k: KernelPort): SyscallDef[] {
     sideEffect: false,
     handler: async ({ spec }, call) => {
       // The kernel checks the whole tree against the caller (spawn-rule.ts): one rule for every route.
-      return { id: await k.spawnAs(call.caller, k.parse(spec, "AgentSpawn.spec")) };
+      // A node that names no tenant is in the caller's.
+      return { id: await k.spawnAs(call.caller, k.parse(inheritTenant(spec, call.caller.tenant), "AgentSpawn.spec")) };
     },
   };
   const kill: SyscallDef<"AgentKill"> = {

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
+  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -165,17 +165,17 @@ export class Dispatcher {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
     }
-    this.guards.audit?.record({ agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by: grantText(by) });
+    const allowed: AuditRecord = { agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by: grantText(by) };
     const key = idempotencyKey(args);
     const signal = caller.signal ?? NEVER;
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
-      const handle = this.results.start(caller.agent, () => this.execute(def, args, call, holders));
+      const handle = this.results.start(caller.agent, () => this.execute(def, args, call, allowed, holders));
       this.completed(caller, def.name, t0, true, handle);
       return { handle };
     }
     try {
-      const result = await this.execute(def, args, call, holders);
+      const result = await this.execute(def, args, call, allowed, holders);
       this.completed(caller, def.name, t0, true);
       return result;
     } catch (e) {
@@ -225,11 +225,20 @@ export class Dispatcher {
    * replay-only call (which journals no intent), are appended without waiting: the journal is
    * ordered, so any later durable write (the next intent, a checkpoint) carries them to disk first.
    */
-  private async execute(def: AnyDef, args: unknown, call: SyscallCall, holders?: unknown): Promise<unknown> {
+  private async execute(def: AnyDef, args: unknown, call: SyscallCall, allowed: AuditRecord, holders?: unknown): Promise<unknown> {
     let usage: CallUsage | undefined;
     try {
       const result = await this.run(def, args, call, (u) => (usage = u));
+      this.guards.audit?.record(allowed);
       return result;
+    } catch (e) {
+      // Record: one entry per call. A refusal decided after the door (a scheduler slot refused,
+      // spawn attenuation, CapGrant/CapRevoke, a tool's re-check) is that call's entry, as denied;
+      // any other failure is the allowed call's entry, with its error.
+      const err = toAiosError(e, "E_TOOL");
+      if (REFUSALS.has(err.code)) this.deny(call.caller, def.name, err);
+      else this.guards.audit?.record({ ...allowed, error: err.toJSON() });
+      throw err;
     } finally {
       this.settle(def, call.caller, holders, usage);
     }
@@ -287,9 +296,6 @@ export class Dispatcher {
     } catch (e) {
       let err = toAiosError(e, "E_TOOL");
       if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
-      // A refusal decided inside the handler (spawn attenuation, CapGrant/CapRevoke, a tool's
-      // re-check) is a refusal: audited as denied after the door's "allowed".
-      if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
       if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
       throw err;
     } finally {

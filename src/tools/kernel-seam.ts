@@ -10,7 +10,7 @@ import type { AgentSpecInput, AuditSink, Caller, CapabilityChecker } from "../ab
 
 export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
 export type { Plugin } from "../kernel/index.js";
-export { parseSpec, zodArgs } from "../abi/index.js";
+export { inheritTenant, parseSpec, zodArgs } from "../abi/index.js";
 export { allows, allows as capabilityAllows, parseCapability, type Capability, type Capability as ParsedCapability } from "../capability/index.js";
 
 export interface ToolHost {

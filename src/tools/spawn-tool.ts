@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import { parseSpec } from "./kernel-seam.js";
+import { inheritTenant, parseSpec } from "./kernel-seam.js";
 import { defineTool, eraseTool, type AnyTool } from "./tool.js";
 
 const Input = z.strictObject({ spec: z.record(z.string(), z.unknown()) });
@@ -22,7 +22,7 @@ export function spawnTool(): AnyTool {
       requires: () => [{ resource: "agent", action: "spawn" }],
       async execute(a, ctx) {
         if (ctx.spawn === undefined) throw new AiosError("E_TOOL", "agent.spawn needs a kernel (install toolsPlugin)");
-        return { id: await ctx.spawn(parseSpec(a.spec, "args.spec")) };
+        return { id: await ctx.spawn(parseSpec(inheritTenant(a.spec, ctx.caller.tenant), "args.spec")) };
       },
     }),
   );
