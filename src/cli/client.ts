@@ -7,7 +7,10 @@ import { z } from "zod";
 import { AiosError, fromSerialized, type AgentId, type AnyKernelEvent, type SerializedError } from "../core/index.js";
 import type { AgentInfo, Escalation, StoreHealth, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
-import type { AuditVerifyReport, ControlApi, EventsFilter, MetricsText, PsInput, SpawnInput, TokenSummary } from "../gateway/index.js";
+import type {
+  AuditVerifyReport, ControlApi, DepositInput, EventsFilter, LedgerBalances, LedgerTransfersInput, MetricsText, PlanInput, PlanView, PsInput, SpawnInput, TokenSummary,
+} from "../gateway/index.js";
+import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
 
 const ErrorEnvelope = z.object({ error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()).optional() }) });
 
@@ -170,5 +173,26 @@ export class HttpControl implements ControlApi {
   }
   store(): Promise<StoreHealth> {
     return this.call("GET", "/v1/store");
+  }
+  plan(input: PlanInput): Promise<PlanView> {
+    return this.call("POST", "/v1/plans", input);
+  }
+  planStatus(id: string): Promise<PlanStatusView> {
+    return this.call("GET", `/v1/plans/${encodeURIComponent(id)}`);
+  }
+  marketBook(status?: string): Promise<MarketTaskJson[]> {
+    return this.call("GET", `/v1/market/book${queryString({ status })}`);
+  }
+  ledgerBalances(ledger?: string): Promise<LedgerBalances> {
+    return this.call("GET", `/v1/ledger/balances${queryString({ ledger })}`);
+  }
+  ledgerTransfers(q: LedgerTransfersInput = {}): Promise<TransferJson[]> {
+    return this.call("GET", `/v1/ledger/transfers${queryString({ ...q })}`);
+  }
+  ledgerDeposit(input: DepositInput): Promise<BalanceJson> {
+    return this.call("POST", "/v1/ledger/deposit", input);
+  }
+  reputation(agent?: string): Promise<Profile[]> {
+    return this.call("GET", `/v1/reputation${queryString({ agent })}`);
   }
 }

@@ -9,6 +9,7 @@ import { EXIT_TABLE } from "./exit-codes.js";
 import { Output } from "./output.js";
 import * as agents from "./agent-commands.js";
 import * as admin from "./admin-commands.js";
+import * as planner from "./planner-commands.js";
 import { VERSION } from "./version.js";
 import type { up as upFn } from "./up.js";
 import type { run as runFn } from "./run.js";
@@ -153,6 +154,32 @@ export function buildProgram(setExit: (code: number) => void): Command {
   esc.command("decide <id> <decision>").description("restart (afresh) or abandon an escalated tree").action(act((ctx, id: string, decision: string) => admin.decideEscalation(ctx, id, decision)));
 
   const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+  program
+    .command("plan <goal>")
+    .description("plan a goal into a task graph and run it through the market (on the daemon); parts separated by ';' run in parallel")
+    .option("--payer <account>", "the ledger account that pays (default: the operator's wallet)")
+    .option("--budget <credits>", "most credits the plan may spend (default: the payer's balance)")
+    .option("--no-wait", "answer once the plan runs, without waiting for its end")
+    .action(act((ctx, goal: string, o: planner.PlanOptions) => planner.plan(ctx, goal, o)));
+  program.command("plan-status <id>").description("a plan's version, task states and answer").action(act((ctx, id: string) => planner.planStatus(ctx, id)));
+  const market = program.command("market").description("the market where agents bid for tasks");
+  market
+    .command("book")
+    .description("tasks on the market with their bids, winners and payments")
+    .option("--status <status>", "open, awarded, done, settled, refunded, expired or failed")
+    .action(act((ctx, o: { status?: string }) => planner.marketBook(ctx, o)));
+  const ledger = program.command("ledger").description("the double-entry ledger (credits) with escrow");
+  ledger.command("balances").description("every account's balances and the double-entry check (exit 1 if unbalanced)").option("--ledger <name>", "one ledger (tenant)").action(act((ctx, o: { ledger?: string }) => planner.ledgerBalances(ctx, o)));
+  ledger
+    .command("transfers")
+    .description("transfers in commit order")
+    .option("--account <id>", "only transfers touching this account")
+    .option("--after <seq>", "after this sequence number", int("--after"))
+    .option("--limit <n>", "at most n transfers", int("--limit", 1))
+    .action(act((ctx, o: { account?: string; after?: number; limit?: number }) => planner.ledgerTransfers(ctx, o)));
+  ledger.command("deposit <account> <credits>").description("issue credits from the mint to an account").option("--id <id>", "idempotency id (a repeat is a no-op)").action(act((ctx, account: string, amount: string, o: { id?: string }) => planner.ledgerDeposit(ctx, account, amount, o)));
+  program.command("reputation [agent]").description("reputation: six dimensions and trust per agent").action(act((ctx, agent?: string) => planner.reputation(ctx, agent)));
+
   const mcpCmd = program.command("mcp").description("MCP: servers whose tools agents may call, and AIOS as an MCP server");
   mcpCmd
     .command("add <name> [command...]")

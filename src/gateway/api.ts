@@ -6,7 +6,8 @@
 import type { AgentId, AnyKernelEvent, EventFilter } from "../core/index.js";
 import type { AgentInfo, Escalation, StoreHealth, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
-import type { PsInput, SpawnInput } from "./schemas.js";
+import type { BalanceJson, LedgerTotals, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
+import type { DepositInput, LedgerTransfersInput, PlanInput, PsInput, SpawnInput } from "./schemas.js";
 
 export interface TokenSummary {
   readonly id: string;
@@ -56,6 +57,17 @@ export interface ControlApi {
   auditVerify(): Promise<AuditVerifyReport>;
   /** What opening the journal found: records, damage repaired, an accepted loss (ADR 0012). */
   store(): Promise<StoreHealth>;
+  /** Plans a goal and runs it through the market (waits for the end unless `wait: false`). */
+  plan(input: PlanInput): Promise<PlanView>;
+  planStatus(id: string): Promise<PlanStatusView>;
+  /** Tasks on the market with their bids, optionally of one status. */
+  marketBook(status?: string): Promise<MarketTaskJson[]>;
+  /** Every account's balances and the double-entry totals. */
+  ledgerBalances(ledger?: string): Promise<LedgerBalances>;
+  ledgerTransfers(q?: LedgerTransfersInput): Promise<TransferJson[]>;
+  /** Issues credits from the ledger's mint to an account (the operator funding a wallet). */
+  ledgerDeposit(input: DepositInput): Promise<BalanceJson>;
+  reputation(agent?: string): Promise<Profile[]>;
   /** This instance's metrics in the Prometheus text format (E_CONFIG when observe/ is not installed). */
   metrics(): Promise<MetricsText>;
 }
@@ -63,4 +75,12 @@ export interface ControlApi {
 export interface MetricsText {
   readonly contentType: string;
   readonly text: string;
+}
+
+/** A plan as the API answers it: running (created with wait: false) or its status at the end. */
+export type PlanView = Omit<PlanStatusView, "tasks"> & { readonly tasks?: PlanStatusView["tasks"] };
+
+export interface LedgerBalances {
+  readonly accounts: readonly BalanceJson[];
+  readonly totals: LedgerTotals;
 }

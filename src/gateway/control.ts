@@ -12,9 +12,10 @@ import { type AgentInfo, type Escalation, type StoreHealth, type TreeNode } from
 import { auditVerifyCommand } from "../audit/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
 import type { AiosSystem } from "../sdk/index.js";
-import type { AuditVerifyReport, ControlApi, EventsFilter, MetricsText, TokenSummary } from "./api.js";
+import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
+import type { AuditVerifyReport, ControlApi, EventsFilter, LedgerBalances, MetricsText, PlanView, TokenSummary } from "./api.js";
 import { EventHistory } from "./event-history.js";
-import type { PsInput, SpawnInput } from "./schemas.js";
+import type { DepositInput, LedgerTransfersInput, PlanInput, PsInput, SpawnInput } from "./schemas.js";
 
 export const DEFAULT_GRANT_TTL_MS = 7 * 24 * 3_600_000;
 
@@ -142,6 +143,28 @@ export class ControlPlane implements ControlApi {
     const h = this.os.storeHealth;
     if (h === undefined) throw new AiosError("E_CONFIG", "no durable store: the kernel was booted without a data directory");
     return h;
+  }
+
+  async plan(input: PlanInput): Promise<PlanView> {
+    return this.os.plan(input.goal, compact({ payer: input.payer, budget: input.budget, wait: input.wait }));
+  }
+  planStatus(id: string): Promise<PlanStatusView> {
+    return this.os.planner.status(id);
+  }
+  marketBook(status?: string): Promise<MarketTaskJson[]> {
+    return this.os.market.book(status);
+  }
+  async ledgerBalances(ledger?: string): Promise<LedgerBalances> {
+    return { accounts: await this.os.ledger.balances(ledger), totals: await this.os.ledger.totals(ledger) };
+  }
+  ledgerTransfers(q: LedgerTransfersInput = {}): Promise<TransferJson[]> {
+    return this.os.ledger.transfers(compact(q));
+  }
+  ledgerDeposit(input: DepositInput): Promise<BalanceJson> {
+    return this.os.ledger.deposit(input.account, input.amount, compact({ ledger: input.ledger, id: input.id }));
+  }
+  reputation(agent?: string): Promise<Profile[]> {
+    return this.os.reputation(agent);
   }
 
   close(): void {

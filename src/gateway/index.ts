@@ -6,7 +6,7 @@
  * Wiring (what `aios up` does): `const os = await boot({ dataDir, durable: true });
  * const plane = new ControlPlane(os); const gw = await startGateway(plane, { token: ensureApiToken(dataDir), port });`
  */
-export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter, MetricsText } from "./api.js";
+export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter, MetricsText, PlanView, LedgerBalances } from "./api.js";
 export { ControlPlane, verifyAuditDir, splitAction, summarizeToken } from "./control.js";
 export { EventHistory, matchesFilter, HISTORY_TYPES } from "./event-history.js";
 export { startGateway, buildApp, DEFAULT_PORT, DEFAULT_HOST, type Gateway, type GatewayOptions } from "./server.js";
@@ -15,5 +15,8 @@ export { openApiDocument } from "./openapi.js";
 export { httpStatusOf, errorBody } from "./http-errors.js";
 export { ensureApiToken, readApiToken, tokenMatches, bearerToken, tokenPath, TOKEN_FILE } from "./token.js";
 export { writeDaemonInfo, readDaemonInfo, removeDaemonInfo, findLiveDaemon, isProcessAlive, daemonFilePath, DaemonInfoSchema, DAEMON_FILE, type DaemonInfo } from "./daemon-file.js";
-export { SpawnBody, SendBody, RequestBody, KillBody, PsQuery, EventsQuery, CapGrantBody, CapRevokeBody, CapExplainBody, parseInput, type SpawnInput, type PsInput, type EventsInput } from "./schemas.js";
+export {
+  SpawnBody, SendBody, RequestBody, KillBody, PsQuery, EventsQuery, CapGrantBody, CapRevokeBody, CapExplainBody, PlanBody, DepositBody, parseInput,
+  type SpawnInput, type PsInput, type EventsInput, type PlanInput, type DepositInput, type LedgerTransfersInput,
+} from "./schemas.js";
 export { mcpEndpointFor, systemSurface, McpEndpoint, aiosSurface, mcpAuthenticator, McpSession, StatelessRouter, DEFAULT_OPERATOR_CAPABILITIES, type McpSurface, type McpPrincipal, type McpRequestContext, type McpServeOptions } from "./mcp/index.js";

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { ControlApi } from "./api.js";
 import {
-  ApprovalsQuery, CapExplainBody, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
+  ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
   SendBody, SpawnBody, parseInput,
 } from "./schemas.js";
 
@@ -21,7 +21,7 @@ export interface RouteDef {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store";
+  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger";
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
   /** The answer's JSON (undefined answers `{ "ok": true }`). */
@@ -124,5 +124,36 @@ export const ROUTES: readonly RouteDef[] = [
     },
   },
   { method: "post", path: "/v1/audit/verify", operationId: "auditVerify", tag: "audit", summary: "Verify the audit log's hash chain, Merkle heads and signed checkpoints", run: (api) => api.auditVerify() },
+  {
+    method: "post", path: "/v1/plans", operationId: "planCreate", tag: "planner", body: PlanBody,
+    summary: "Plan a goal into a validated task graph and run it through the market; answers its end (or at once with wait: false)",
+    run: (api, i) => api.plan(parseInput(PlanBody, i.body, "body")),
+  },
+  { method: "get", path: "/v1/plans/:id", operationId: "planStatus", tag: "planner", summary: "A plan's version, status, task states and answer", run: (api, i) => api.planStatus(param(i, "id")) },
+  {
+    method: "get", path: "/v1/market/book", operationId: "marketBook", tag: "market", query: MarketBookQuery,
+    summary: "Tasks on the market with their bids, awards and payments (filter by status)",
+    run: (api, i) => api.marketBook(parseInput(MarketBookQuery, i.query, "query").status),
+  },
+  {
+    method: "get", path: "/v1/ledger/balances", operationId: "ledgerBalances", tag: "ledger", query: LedgerBalancesQuery,
+    summary: "Every account's posted and pending balances (micro-credits) and the double-entry totals",
+    run: (api, i) => api.ledgerBalances(parseInput(LedgerBalancesQuery, i.query, "query").ledger),
+  },
+  {
+    method: "get", path: "/v1/ledger/transfers", operationId: "ledgerTransfers", tag: "ledger", query: LedgerTransfersQuery,
+    summary: "Transfers in commit order (optionally touching one account), paged by sequence number",
+    run: (api, i) => api.ledgerTransfers(parseInput(LedgerTransfersQuery, i.query, "query")),
+  },
+  {
+    method: "post", path: "/v1/ledger/deposit", operationId: "ledgerDeposit", tag: "ledger", body: DepositBody,
+    summary: "Issue credits from the ledger's mint to an account (idempotent by id)",
+    run: (api, i) => api.ledgerDeposit(parseInput(DepositBody, i.body, "body")),
+  },
+  {
+    method: "get", path: "/v1/reputation", operationId: "reputation", tag: "market", query: ReputationQuery,
+    summary: "Reputation profiles: six Beta dimensions and seed-anchored trust per agent",
+    run: (api, i) => api.reputation(parseInput(ReputationQuery, i.query, "query").agent),
+  },
   { method: "get", path: "/v1/store", operationId: "store", tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
 ];

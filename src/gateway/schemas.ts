@@ -58,6 +58,31 @@ export const EventsQuery = z.strictObject({
 
 export const ApprovalsQuery = z.strictObject({ status: z.enum(["pending", "approved", "denied", "expired"]).optional() });
 
+const Micro = z.string().regex(/^[0-9]{1,19}$/, "a decimal count of micro-credits (1 credit = 1000000)");
+const Account = z.string().min(1).max(100);
+
+export const PlanBody = z.strictObject({
+  goal: z.string().min(1).max(16_384),
+  /** The ledger account that pays (default: the operator's wallet). */
+  payer: Account.optional(),
+  /** Most micro-credits the plan may spend (default: the payer's available balance). */
+  budget: Micro.optional(),
+  /** false: answer once the plan is created and running (default: wait for its end). */
+  wait: z.boolean().optional(),
+});
+export const MarketBookQuery = z.strictObject({ status: z.enum(["open", "awarded", "done", "settled", "refunded", "expired", "failed"]).optional() });
+export const LedgerBalancesQuery = z.strictObject({ ledger: Account.optional() });
+export const LedgerTransfersQuery = z.strictObject({
+  account: Account.optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+export const DepositBody = z.strictObject({ account: Account, amount: Micro, ledger: Account.optional(), id: Account.optional() });
+export const ReputationQuery = z.strictObject({ agent: z.string().min(1).max(256).optional() });
+
+export type PlanInput = z.infer<typeof PlanBody>;
+export type LedgerTransfersInput = z.infer<typeof LedgerTransfersQuery>;
+export type DepositInput = z.infer<typeof DepositBody>;
 export type SpawnInput = z.infer<typeof SpawnBody>;
 export type PsInput = z.infer<typeof PsQuery>;
 export type EventsInput = z.infer<typeof EventsQuery>;
