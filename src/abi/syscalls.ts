@@ -118,6 +118,12 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
    * without waiting for the disk, so a replay after a crash sees the same answer. Implied by sideEffect.
    */
   readonly replay?: boolean;
+  /**
+   * The handler dedupes on `SyscallCall.idempotencyKey` (a second call with the same key has no second
+   * effect): a durable caller's call in flight at a crash is then re-run under its derived key instead
+   * of failing E_EFFECT_UNKNOWN. May depend on the arguments (ToolCall: per tool).
+   */
+  readonly honoursKeys?: boolean | ((args: SyscallArgs<N>) => boolean);
   /** The slot may be reclaimed for a higher-priority request; the handler yields at a safe point. */
   readonly preemptible?: boolean;
   /** The scheduler pool it draws a slot from (inference, tool), if any. */
@@ -136,6 +142,7 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
 export interface SyscallCall {
   readonly caller: Caller;
   readonly signal: AbortSignal;
+  /** The agent's key, or for an effect or replayable call one derived from (agent, call sequence). */
   readonly idempotencyKey?: string;
   /** The scheduler slot the call holds, when its syscall names a pool. */
   readonly slot?: SlotGrant;

@@ -267,7 +267,9 @@ export class Dispatcher {
         if (prior.error !== undefined) throw new AiosError(prior.error.code, prior.error.message, { details: { replayed: true } });
         return prior.result;
       }
-      if (prior.inFlight && effect && call.idempotencyKey === undefined) {
+      // In flight at a crash: re-run only under a key the tool dedupes on (the agent's own, or the
+      // derived one when the syscall honours keys); otherwise the agent is told, never re-run silently.
+      if (prior.inFlight && effect && call.idempotencyKey === undefined && !honoursKeys(def, args)) {
         this.events.emit("syscall.effect_unknown", { name: def.name, callSeq: seq }, caller.agent, "critical");
         throw new AiosError("E_EFFECT_UNKNOWN", `${def.name} call #${seq} of ${caller.agent} was in flight at a crash and has no idempotency key; it was not retried`, {
           details: { syscall: def.name, callSeq: seq },
@@ -276,8 +278,12 @@ export class Dispatcher {
       // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
       // intent without a result would only say "ask again", which a missing result says already;
       // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
-      if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey);
-    }
+      if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
+    } else if (effect || def.replay === true) seq = ++caller.callSeq;
+    // Every effect or replayable call hands its handler an idempotency key (issue #17.5): the agent's
+    // own, or one derived from (agent, call sequence) — the same when a durable agent makes the call
+    // again after a crash, so a tool that honours keys never runs an effect twice.
+    if (seq > 0 && call.idempotencyKey === undefined) call = { ...call, idempotencyKey: derivedKey(caller, seq) };
     // Only a call that names a pool, under a scheduler, waits for a slot (no promise otherwise).
     const slot = this.guards.scheduler === undefined || def.pool === undefined ? undefined : await this.slot(def, args, caller, call.signal);
     const effects = this.guards.effects;
@@ -343,4 +349,14 @@ function idempotencyKey(args: unknown): string | undefined {
     if (typeof k === "string") return k;
   }
   return undefined;
+}
+
+/** The idempotency key of call #`seq` of `caller` when the agent gave none: stable across a restart. */
+function derivedKey(caller: Caller, seq: number): string {
+  return `${caller.agent}:${seq}`;
+}
+
+function honoursKeys(def: AnyDef, args: unknown): boolean {
+  const h = def.honoursKeys;
+  return typeof h === "function" ? h(args as never) : h === true;
 }

@@ -62,6 +62,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
     },
     requires: (a, caller) => registry.requirements({ tool: registry.get(a.tool), args: a.args }, caller),
     sideEffect: (a) => registry.get(a.tool).sideEffect,
+    honoursKeys: (a) => registry.get(a.tool).honoursKeys === true,
     replay: true,
     pool: () => "tool",
     handler(a, call) {
@@ -71,7 +72,8 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         clock: host.clock,
         events: host.events,
         signal: call.signal,
-        ...(a.idempotencyKey === undefined ? {} : { idempotencyKey: a.idempotencyKey }),
+        // The agent's key, else the door's (derived from agent and call sequence).
+        ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
         spawn: (spec) => host.spawnAs(call.caller, spec),
       });
       const run = (): Promise<unknown> =>
@@ -84,7 +86,8 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
           }
           throw e;
         });
-      const key = a.idempotencyKey ?? call.idempotencyKey;
+      // Only the agent's own key is remembered here: a derived key is unique per call already.
+      const key = a.idempotencyKey;
       if (key === undefined) return run();
       const k = `${call.caller.agent}\u0000${a.tool}\u0000${key}`;
       const prior = remembered.get(k);

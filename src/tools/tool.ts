@@ -14,6 +14,7 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly events: EventBus | undefined;
+  /** The agent's key, or one derived from (agent, call sequence): the same when a call is re-run after a crash. */
   readonly idempotencyKey?: string;
   /**
    * Re-checks a capability at execution time (after canonicalising a path, resolving DNS, following
@@ -33,6 +34,12 @@ export interface Tool<I = unknown, O = unknown> {
   readonly output?: z.ZodType<O>;
   /** True when running the call twice would be visible outside the kernel. */
   readonly sideEffect: boolean;
+  /**
+   * True when `execute` dedupes on `ctx.idempotencyKey` (e.g. passes it as an HTTP Idempotency-Key):
+   * a durable agent's call in flight at a crash is then run again under the same key instead of
+   * being reported E_EFFECT_UNKNOWN.
+   */
+  readonly honoursKeys?: boolean;
   /** Capabilities the call needs, beyond `tool:<name>#call`, from the validated input. */
   readonly requires: (args: I, caller: Caller) => readonly CapabilityRequest[];
   readonly execute: (args: I, ctx: ToolContext) => Promise<O>;

@@ -3,8 +3,9 @@
  * once with esbuild so each restart costs a Node start, not a TypeScript compile), kills it with
  * SIGKILL at random moments, verifies the journal after every kill, then drains and checks:
  * - no acknowledged message lost: every key in acks.log was handled by A and by B;
- * - no duplicated side effect: no (agent, message) pair appears twice in effects.log — a journaled
- *   result is replayed, an in-flight call without an idempotency key is E_EFFECT_UNKNOWN, never re-run;
+ * - no duplicated side effect: no (agent, key) pair appears twice in effects.log — a journaled
+ *   result is replayed, an in-flight call without an idempotency key is E_EFFECT_UNKNOWN, never re-run —
+ *   and every effect ran under its own idempotency key derived from (agent, call sequence) (#17.5);
  * - no message handled twice (issue #19.1): each key reaches each agent as ONE message — handling the
  *   same message again after a crash is allowed (its receive is replayed), a second copy with another
  *   message id (A's forward re-sent after a crash) is not;
@@ -162,11 +163,17 @@ export async function runCrashHarness(options: { iterations: number; seed?: numb
     const twice = [...ids].filter(([, s]) => s.size > 1);
     if (twice.length > 0) fail(`${twice.length} message(s) handled twice as different copies: ${twice.slice(0, 5).map(([k, s]) => `${k} (${[...s].join(", ")})`).join("; ")}`);
     const effects = lines(join(work, "effects.log"));
+    // Per logical message (agent, key k): a copy under another message id would count too.
     const pairs = new Map<string, number>();
+    const keys = new Set<string>();
     for (const e of effects) {
-      const [agent, msg] = e.split(" ");
-      const key = `${agent} ${msg}`;
-      pairs.set(key, (pairs.get(key) ?? 0) + 1);
+      const [agent, , k, key] = e.split(" ");
+      const pair = `${agent} ${k}`;
+      pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
+      // Issue #17.5: every effect runs under a key derived from (agent, call sequence), never one twice.
+      if (key === undefined || !/^ag_[^:]+:\d+$/.test(key)) fail(`effect ${e} ran without a derived idempotency key`);
+      if (keys.has(key as string)) fail(`idempotency key ${key} handed to two runs of an effect`);
+      keys.add(key as string);
     }
     const dup = [...pairs].filter(([, n]) => n > 1);
     if (dup.length > 0) fail(`${dup.length} side effect(s) ran twice: ${dup.slice(0, 5).map(([k]) => k).join(", ")}`);

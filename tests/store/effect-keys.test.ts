@@ -1,0 +1,67 @@
+/**
+ * Issue #17.5 with a real process killed while a side-effecting tool call is in flight (its intent
+ * journaled, its result not). After the restart the door never re-runs it silently: a tool that does
+ * not honour keys is reported to the agent as E_EFFECT_UNKNOWN (the effect ran once); a tool that
+ * declares it dedupes on its key is run again under the SAME key it got before the crash, derived
+ * from (agent, call sequence), so it can tell the retry from a new call. Before this change no key
+ * was handed to a call without one, and every in-flight call was E_EFFECT_UNKNOWN.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleChild } from "./crash-harness.js";
+import { cleanupDirs, tempDir } from "./helpers.js";
+
+let bundle = "";
+beforeAll(async () => {
+  bundle = await bundleChild("-effect", "effect-child.ts");
+});
+afterAll(() => {
+  rmSync(bundle, { force: true });
+  cleanupDirs();
+});
+
+function run(args: string[], killOn?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    if (killOn !== undefined && stdout.includes(killOn)) p.kill("SIGKILL");
+  });
+  p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+async function crashMidCall(lane: "honours" | "plain"): Promise<{ effects: string[][]; outcomes: string[]; stdout: string }> {
+  const dir = tempDir(`aios-effect-${lane}-`);
+  const data = join(dir, "data");
+  const work = join(dir, "work");
+  mkdirSync(work);
+  const stalled = await run([data, work, "stall", lane], "running\n");
+  expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
+  const done = await run([data, work, "finish", lane]);
+  expect(done.code, done.stderr).toBe(0);
+  const read = (f: string): string[] => readFileSync(join(work, f), "utf8").trim().split("\n");
+  return { effects: read("effects.log").map((l) => l.split(" ")), outcomes: read("outcomes.log"), stdout: done.stdout };
+}
+
+describe("a side-effecting tool call in flight at kill -9 (issue #17.5)", () => {
+  it("is reported E_EFFECT_UNKNOWN, not re-run, when the tool does not honour keys", async () => {
+    const r = await crashMidCall("plain");
+    expect(r.effects).toHaveLength(1);
+    expect(r.effects[0]?.[1]).toMatch(/^ag_[^:]+:1$/);
+    expect(r.outcomes).toEqual(["E_EFFECT_UNKNOWN"]);
+    expect(r.stdout).toContain("handled 1");
+  }, 60_000);
+
+  it("is run again under the same derived key when the tool honours keys", async () => {
+    const r = await crashMidCall("honours");
+    expect(r.effects).toHaveLength(2);
+    const [first, second] = r.effects;
+    expect(first?.[1]).toMatch(/^ag_[^:]+:1$/);
+    expect(second?.[1]).toBe(first?.[1]);
+    expect(r.outcomes).toEqual(["ok"]);
+  }, 60_000);
+});
