@@ -24,10 +24,11 @@
  */
 import type { KeyObject } from "node:crypto";
 import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
-import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Stmt } from "./db.js";
+import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Db, type Stmt } from "./db.js";
+import { archiveSegment, linkContent, retirements, type SegmentPolicy } from "./segments.js";
+import { MerkleAccumulator } from "./merkle.js";
 import { CheckpointFile, writeHeadFile } from "./checkpoint-file.js";
-import { chainHash, leafHash } from "./hashing.js";
-import type { MerkleAccumulator } from "./merkle.js";
+import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { pinPublicKey, signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
 import type { AuditContent } from "./entry.js";
 import { encodeContent, type Pending } from "./encode.js";
@@ -53,6 +54,10 @@ export interface AuditLogOptions {
    * outside the data dir, where whoever can rewrite the log cannot, and verify with `--head` it.
    */
   readonly headPath?: string;
+  /** Rotate into a new segment once the live log holds this many entries (default 1,000,000). */
+  readonly segmentEntries?: number;
+  /** Archived segments kept; older ones are retired (recorded, then deleted). Default 8. */
+  readonly keepSegments?: number;
   /** Applied to every entry's content before it is hashed (secrets never reach the chain). */
   readonly redact?: (value: unknown) => unknown;
   readonly logger?: Logger;
@@ -66,7 +71,7 @@ export class AuditLog extends AuditReader {
   readonly paths: AuditPaths;
   readonly checkpointEvery: number;
   private readonly signer: CheckpointSigner;
-  private readonly file: CheckpointFile;
+  private file: CheckpointFile;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly redact: ((value: unknown) => unknown) | undefined;
@@ -75,11 +80,14 @@ export class AuditLog extends AuditReader {
   private readonly maxBuffered: number;
   private readonly headEveryMs: number;
   private readonly headPath: string | undefined;
-  private readonly insert: Stmt;
+  private insert: Stmt;
   /** ROWS_PER_INSERT rows in one statement: a batch pays the statement's fixed cost per 32 rows, not per row. */
-  private readonly insertMany: Stmt;
-  private readonly insertCp: Stmt;
-  private readonly lastSeqStmt: Stmt;
+  private insertMany: Stmt;
+  private insertCp: Stmt;
+  private lastSeqStmt: Stmt;
+  private readonly segments: SegmentPolicy;
+  /** This database's place in the sequence of segments (1 for a log that never rotated). */
+  private segment: number;
   private buffer: Pending[] = [];
   private seq: number;
   private chain: Buffer;
@@ -112,7 +120,12 @@ export class AuditLog extends AuditReader {
     this.maxBuffered = positiveInt(options.maxBuffered ?? 1_000_000, "maxBuffered");
     this.headEveryMs = positiveInt(options.headEveryMs ?? 5000, "headEveryMs");
     this.headPath = options.headPath;
+    this.segments = {
+      entries: positiveInt(options.segmentEntries ?? 1_000_000, "segmentEntries"),
+      keep: positiveInt(options.keepSegments ?? 8, "keepSegments"),
+    };
     try {
+      this.segment = Number(getMeta(db, "segment") ?? "1");
       const stored = getMeta(db, "checkpointEvery");
       if (stored === undefined) setMeta(db, "checkpointEvery", String(n));
       else if (Number(stored) !== n) this.logger.warn({ stored, asked: n }, "audit: keeping the checkpoint interval the log was created with");
@@ -125,11 +138,7 @@ export class AuditLog extends AuditReader {
       this.acc = state.acc;
       this.lastCheckpoint = reconcileCheckpointFile(db, paths.checkpoints, state.seq);
       this.file = new CheckpointFile(paths.checkpoints);
-      this.insert = db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
-      this.insertMany = db.prepare(`INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => "(?, ?, ?, ?, ?, ?)").join(", ")}`);
-      // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
-      this.insertCp = db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)");
-      this.lastSeqStmt = db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck();
+      [this.insert, this.insertMany, this.insertCp, this.lastSeqStmt] = statements(db);
       // Reopening signs what is there before anything new is appended: after a "seal" at size S, the
       // verifier accepts more entries only behind an "open" at exactly S.
       if (this.seq > 0) this.signNow("open");
@@ -261,7 +270,46 @@ export class AuditLog extends AuditReader {
       this.logger.error({ err: toAiosError(e, "E_STORAGE").toJSON() }, "audit: checkpoint file append failed");
     }
     this.writeHead(cps.at(-1));
+    if (this.seq >= this.segments.entries) this.rotate();
     return batch.length;
+  }
+
+  /** The segment the live database is (segments.ts). */
+  get segmentNumber(): number {
+    return this.segment;
+  }
+
+  /**
+   * Seals the live database, moves it (with its checkpoint file and the pinned key) into
+   * `segments/NNNNNN/`, and starts a new one whose first entry links the seal into the new chain;
+   * then retires the oldest segments beyond `keepSegments` (segments.ts).
+   */
+  private rotate(): void {
+    const seal = this.signNow("seal");
+    const mark = getMeta(this.db, "aggregates");
+    this.file.close();
+    this.db.close();
+    const next = archiveSegment(this.paths, this.segment);
+    const db = openWriterDb(this.paths.db);
+    this.db = db;
+    this.resetTree();
+    setMeta(db, "checkpointEvery", String(this.checkpointEvery));
+    setMeta(db, "segment", String(next));
+    if (mark !== undefined) setMeta(db, "aggregates", mark);
+    this.segment = next;
+    this.seq = 0;
+    this.chain = GENESIS;
+    this.acc = new MerkleAccumulator();
+    this.lastCheckpoint = null;
+    this.file = new CheckpointFile(this.paths.checkpoints);
+    [this.insert, this.insertMany, this.insertCp, this.lastSeqStmt] = statements(db);
+    const now = this.clock.now();
+    const notes = [linkContent(next, seal), ...retirements(this.paths, this.segments.keep)];
+    this.buffer = [...notes.map((c) => encodeContent(c.content, now, undefined)), ...this.buffer];
+    // The new log's first flush is durable (a head is due), so the retirements are on disk before
+    // the segments they name are deleted.
+    this.flush();
+    for (const c of notes) c.after?.();
   }
 
   /** Signs a checkpoint at the current size unless the latest one already covers it. */
@@ -347,6 +395,16 @@ export class AuditLog extends AuditReader {
       if (this.timer === null && !this.closed) this.timer = this.clock.setTimeout(() => this.tryFlush(), delay);
     }
   }
+}
+
+function statements(db: Db): [Stmt, Stmt, Stmt, Stmt] {
+  return [
+    db.prepare("INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES (?, ?, ?, ?, ?, ?)"),
+    db.prepare(`INSERT INTO audit_entries(seq, ts, kind, agent, body, hash) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => "(?, ?, ?, ?, ?, ?)").join(", ")}`),
+    // REPLACE: an "open" or "seal" may share its size with the checkpoint before it (the file keeps both).
+    db.prepare("INSERT OR REPLACE INTO audit_checkpoints(size, line) VALUES (?, ?)"),
+    db.prepare("SELECT COALESCE(MAX(seq), 0) FROM audit_entries").pluck(),
+  ];
 }
 
 function positiveInt(v: number, field: string): number {

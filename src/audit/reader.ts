@@ -37,7 +37,12 @@ export interface EntryQuery {
 export class AuditReader {
   private tree: MerkleTree | null = null;
 
-  constructor(protected readonly db: Db) {}
+  constructor(protected db: Db) {}
+
+  /** The log moved to a new database (rotation): proofs are rebuilt from it on next use. */
+  protected resetTree(): void {
+    this.tree = null;
+  }
 
   static open(dataDir: string): AuditReader {
     return new AuditReader(openReaderDb(auditPaths(dataDir).db));

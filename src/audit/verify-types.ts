@@ -23,7 +23,9 @@ export type AuditProblemKind =
   /** the metadata (checkpoint interval) disagrees with what the checkpoints signed */
   | "metadata"
   /** aggregates of allowed calls do not account for every call (one removed, a count edited) */
-  | "aggregate";
+  | "aggregate"
+  /** an archived segment is missing (not retired), replaced or out of place */
+  | "segment";
 
 export interface AuditProblem {
   /** The first entry the problem concerns (1-based). */

@@ -24,6 +24,7 @@ import { AiosError } from "../core/index.js";
 import { auditPaths, getMeta, openForVerify, type Db } from "./db.js";
 import { auditEntrySchema } from "./entry.js";
 import { AggregateAccounting } from "./verify-aggregates.js";
+import { SegmentNotes, verifySegments, type ScannedLog } from "./verify-segments.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
 import { MerkleAccumulator } from "./merkle.js";
 import { toVerifier, type Checkpoint, type CheckpointVerifier, type VerifierInput } from "./signing.js";
@@ -43,7 +44,13 @@ export interface AuditVerifyOptions {
 
 export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
   try {
-    return verifyFiles(options);
+    const live = verifyFiles(options);
+    // The segments behind the live log (segments.ts): each verified as a log, linked by its seal.
+    const extra = verifySegments(options, live, (o) => verifyFiles(o));
+    if (extra.length === 0) return live.result;
+    const r = live.result;
+    const problems = [...r.problems, ...extra].slice(0, Math.max(1, Math.trunc(options.maxProblems ?? 100)));
+    return { ...r, ok: false, problems, problemCount: r.problemCount + extra.length, firstBad: r.firstBad ?? extra[0] ?? null };
   } catch (e) {
     // A file SQLite cannot read at all (header, schema, checkpoint table): an error naming it.
     if (e instanceof AiosError) throw e;
@@ -51,7 +58,7 @@ export function verifyAudit(options: AuditVerifyOptions): AuditVerifyResult {
   }
 }
 
-function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
+function verifyFiles(options: AuditVerifyOptions): ScannedLog {
   const paths = auditPaths(options.dataDir);
   const verifier = resolveVerifier(options.publicKey, paths.publicKey);
   const head = typeof options.head === "string" ? parseHead(options.head, "head") : options.head;
@@ -76,6 +83,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
     if (missing !== undefined) cpProblems.push({ seq: 1, kind: "truncated", message: missing });
     const acc = new MerkleAccumulator();
     const aggregates = new AggregateAccounting(report);
+    const notes = new SegmentNotes();
     let chain = GENESIS;
     let storedPrev = GENESIS;
     let inSync = true;
@@ -111,6 +119,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
       const problem = checkRow(seq, ts, kind, agent, body, hash, gap ? null : storedPrev, leaf);
       if (problem !== null) report(problem);
       else if (kind === "aggregate") aggregates.add(seq, (JSON.parse(body) as { data?: unknown }).data);
+      else if (kind === "audit") notes.add(seq, (JSON.parse(body) as { data?: unknown }).data);
       // The recomputed chain: while it agrees with the stored one and the row checked out, the
       // stored hash *is* SHA-256(chain || leaf), so one hash per entry serves both checks.
       inSync = inSync && problem === null && !gap && !inSyncBreak;
@@ -154,7 +163,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
     }
     const all = dedupe([...rowProblems, ...cpProblems]).sort((a, b) => a.seq - b.seq);
     const problemCount = rowProblemCount + (all.length - rowProblems.length);
-    return {
+    const result: AuditVerifyResult = {
       ok: problemCount === 0,
       entries,
       lastSeq: pos,
@@ -167,6 +176,7 @@ function verifyFiles(options: AuditVerifyOptions): AuditVerifyResult {
       problems: all.slice(0, maxProblems),
       problemCount,
     };
+    return { result, link: notes.link, retired: notes.retired, segment: Number(getMeta(db, "segment") ?? "1") };
   } finally {
     db.close();
   }

@@ -30,7 +30,13 @@ export interface SubsystemOptions {
   readonly models?: Omit<ModelsPluginOptions, "tools">;
   readonly memory?: Omit<MemoryPluginOptions, "dataDir"> | false;
   /** headPath: where the latest signed audit head is also written; keep it outside the data dir. */
-  readonly audit?: { readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number } | false;
+  readonly audit?: {
+    readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number;
+    /** Rotation and retention (ADR 0018): entries per segment (default 1,000,000), archived segments kept (default 8). */
+    readonly segmentEntries?: number; readonly keepSegments?: number;
+    /** Allowed sends are aggregated per agent this often (default 10 s). */
+    readonly aggregateMs?: number;
+  } | false;
   readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
   /** Metrics (always) and traces (when `tracing` is given) of this instance; `false` leaves them out. */
   readonly observe?: Pick<ObserveOptions, "tracing" | "limits"> | false;
@@ -88,6 +94,9 @@ export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins:
       ...(o.audit?.headEveryMs === undefined ? {} : { headEveryMs: o.audit.headEveryMs }),
       // A critic's verdict is an audit entry as well as an event (issue #14).
       ...(o.planner === false ? {} : { eventTypes: [...DEFAULT_LIFECYCLE_EVENTS, "critic.verdict", "plan.escalated"] }),
+      ...(o.audit?.segmentEntries === undefined ? {} : { segmentEntries: o.audit.segmentEntries }),
+      ...(o.audit?.keepSegments === undefined ? {} : { keepSegments: o.audit.keepSegments }),
+      ...(o.audit?.aggregateMs === undefined ? {} : { aggregateMs: o.audit.aggregateMs }),
     });
     plugins.push(audit);
   }
