@@ -1,5 +1,5 @@
 /**
- * Segments and retention (issue #17 item 2, ADR 0018). The live log is `audit.db` with its
+ * Segments and retention (issue #17 item 2, ADR 0019). The live log is `audit.db` with its
  * checkpoint file; when it holds `segmentEntries` entries the writer seals it, moves it with its
  * checkpoint file and pinned key into `segments/NNNNNN/` (a complete log that verifies on its own)
  * and starts a new one whose first entry is a link:

@@ -32,7 +32,7 @@ export interface SubsystemOptions {
   /** headPath: where the latest signed audit head is also written; keep it outside the data dir. */
   readonly audit?: {
     readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number;
-    /** Rotation and retention (ADR 0018): entries per segment (default 1,000,000), archived segments kept (default 8). */
+    /** Rotation and retention (ADR 0019): entries per segment (default 1,000,000), archived segments kept (default 8). */
     readonly segmentEntries?: number; readonly keepSegments?: number;
     /** Allowed sends are aggregated per agent this often (default 10 s). */
     readonly aggregateMs?: number;
