@@ -279,10 +279,12 @@ export class Dispatcher {
       // intent without a result would only say "ask again", which a missing result says already;
       // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
       if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
-    } else if (effect || def.replay === true) seq = ++caller.callSeq;
-    // Every effect or replayable call hands its handler an idempotency key (issue #17.5): the agent's
-    // own, or one derived from (agent, call sequence) — the same when a durable agent makes the call
-    // again after a crash, so a tool that honours keys never runs an effect twice.
+    }
+    // A durable caller's effect or replayable call hands its handler an idempotency key (issue #17.5):
+    // the agent's own, or one derived from (agent, call sequence) — the same when the agent makes the
+    // call again after a crash, so a tool that honours keys never runs an effect twice. Only durable
+    // callers: their call sequence is journaled and never restarts (a restarted incarnation continues
+    // it); a synthetic or in-memory caller's would repeat after a restart and collide.
     if (seq > 0 && call.idempotencyKey === undefined) call = { ...call, idempotencyKey: derivedKey(caller, seq) };
     // Only a call that names a pool, under a scheduler, waits for a slot (no promise otherwise).
     const slot = this.guards.scheduler === undefined || def.pool === undefined ? undefined : await this.slot(def, args, caller, call.signal);

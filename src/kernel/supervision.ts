@@ -93,6 +93,8 @@ export class Supervision {
 
   private async respawn(sup: Proc, old: Proc, spec: AgentSpec): Promise<void> {
     const p = this.k.createProc(spec, old.logic, sup, old.id, old.incarnation + 1, { slot: old });
+    // The call sequence goes on: idempotency keys derived from (agent, call sequence) never repeat.
+    p.callSeq = old.callSeq;
     if (this.k.events.wants("agent.restarted")) {
       this.k.events.emit("agent.restarted", { supervisor: sup.id, attempt: sup.sup?.restarts.length ?? 0, newId: p.id }, p.id, "warn");
     }
