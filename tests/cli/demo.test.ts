@@ -16,7 +16,7 @@ describe("aios demo", () => {
     expect(r.stderr).not.toMatch(/^error:/m);
     expect(r.code).toBe(0);
     const out = r.stdout;
-    const sections = ["1. A supervision tree", "2. Messaging: requests and replies", "3. A crash and its supervised restart", "4. Pause and resume", "5. A durable agent survives kill -9", "6. A capability denial, and the audit log", "7. A local model"];
+    const sections = ["1. A supervision tree", "2. Messaging: requests and replies", "3. A crash and its supervised restart", "4. Pause and resume", "5. A durable agent survives kill -9", "6. A capability denial, and the audit log", "7. A local model", "8. A plan through the market"];
     let at = -1;
     for (const s of sections) {
       const i = out.indexOf(s);
@@ -36,6 +36,11 @@ describe("aios demo", () => {
     expect(out).toContain("OK: intact");
     if (hasModel) expect(out).toMatch(/tokens generated locally/);
     else expect(out).toMatch(/skipped: .*stories260K\.gguf/);
+    expect(out).toMatch(/market join\/0\s+bids bob@0\.1 ann@0\.2 cy@0\.15\s+-> bob refunded/);
+    expect(out).toMatch(/market join\/0\/r1\s+bids ann@0\.2 cy@0\.15\s+-> cy settled \(paid 0\.15\)/);
+    expect(out).toMatch(/critic vetoed bob's join\/0: score 0\.\d+ < 0\.85/);
+    expect(out).toMatch(/ledger: \d+ transfers; debits posted [\d.]+ = credits posted [\d.]+, pending 0: balanced/);
+    expect(out).toContain("one result vetoed and redone by another worker");
     expect(out).toMatch(/demo finished in [\d.]+ s; temporary data dir removed/);
   }, 120_000);
 });

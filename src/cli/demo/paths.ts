@@ -6,3 +6,4 @@ export const COUNTER_MODULE = fileURLToPath(new URL("../../../examples/agents/co
 export const DURABLE_CHILD = fileURLToPath(new URL("./durable-child.ts", import.meta.url));
 export const MODEL_FILE = fileURLToPath(new URL("../../../../shared/models/stories260K.gguf", import.meta.url));
 export const MODEL_SHA256 = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d";
+export const MARKET_WORKER_MODULE = fileURLToPath(new URL("../../../examples/agents/market-worker.ts", import.meta.url));
