@@ -1,5 +1,5 @@
 /**
- * Aggregates for high-frequency allowed calls (issue #17 item 2, ADR 0016). A decision that matters
+ * Aggregates for high-frequency allowed calls (issue #17 item 2, ADR 0019). A decision that matters
  * — a denial, a tool or model call, a spawn, a grant, an operator action — is its own entry. A send
  * allowed under a grant already verified (the kernel's lease on `agent:*#send`) is instead counted
  * by a Tally the kernel holds per agent and grant, and written once per interval as one "aggregate"
