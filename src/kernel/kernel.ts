@@ -165,8 +165,8 @@ export class Kernel implements KernelPort {
    * ephemeron work, than the parse of a distinct spec (abi/spec-check.ts) now does.
    */
   parse(input: AgentSpecInput | AgentSpec, source?: string): AgentSpec {
-    if (isParsedSpec(input)) return input;
     if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
+    if (isParsedSpec(input)) return input;
     const spec = parseSpec(input, source);
     Object.defineProperty(spec, PARSED_SPEC, { value: true });
     Object.freeze(spec);
