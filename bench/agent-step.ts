@@ -16,7 +16,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { boot, type AiosSystem } from "../src/index.js";
+import { boot, type Aios } from "../src/index.js";
 import { ReplayProvider, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
 import { defineTool } from "../src/tools/index.js";
 import { gc, percentile, type Emit, type Suite } from "./harness.js";
@@ -49,7 +49,7 @@ const addTool = defineTool({
   execute: async ({ a, b }) => a + b,
 });
 
-export async function bootDefaultStack(dataDir: string): Promise<AiosSystem> {
+export async function bootDefaultStack(dataDir: string): Promise<Aios> {
   const os = await boot({
     dataDir,
     subsystems: { models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: fiveAdds }) } } },

@@ -17,7 +17,7 @@
  * messages per turn (~0.1 ms of work, far under the hog threshold).
  */
 import { PerformanceObserver } from "node:perf_hooks";
-import { boot, stop, type AgentId, type AgentLogic, type AiosSystem } from "../src/index.js";
+import { boot, stop, type AgentId, type AgentLogic, type Aios } from "../src/index.js";
 import { gc, percentile } from "./harness.js";
 
 export interface LatencyResult {
@@ -29,7 +29,7 @@ export interface LatencyResult {
   readonly lateShare: number;
 }
 
-export async function latencyAt(agents: number, rate: number, seconds: number, warmMs = 1000, bootOs: () => Promise<AiosSystem> = () => boot({})): Promise<LatencyResult> {
+export async function latencyAt(agents: number, rate: number, seconds: number, warmMs = 1000, bootOs: () => Promise<Aios> = () => boot({})): Promise<LatencyResult> {
   const os = await bootOs();
   const ids: AgentId[] = [];
   const perMs = rate / 1000;

@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { boot, type AgentContext, type AgentId, type AgentLogic, type AiosSystem } from "../src/index.js";
+import { boot, type AgentContext, type AgentId, type AgentLogic, type Aios } from "../src/index.js";
 import { gc, type Emit } from "./harness.js";
 import { latencyAt } from "./kernel-latency.js";
 
@@ -57,7 +57,7 @@ export function auditBytes(dataDir: string): number {
   return n;
 }
 
-export async function bootStack(dataDir: string): Promise<AiosSystem> {
+export async function bootStack(dataDir: string): Promise<Aios> {
   return boot({ dataDir, subsystems: { embedder: false, memory: false, mcp: false } });
 }
 

@@ -20,8 +20,8 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { gc, type Emit, type Suite } from "./harness.js";
 // The kernel's bare boot: exactly the plugins named here (the SDK boot adds the whole default stack).
-import { boot, durableStorePlugin, type Plugin } from "../src/kernel/index.js";
-import { LocalProvider, ReplayProvider, modelsPlugin, runLlm, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
+import { boot, storeSubsystem, type Subsystem } from "../src/index.js";
+import { LocalProvider, ReplayProvider, modelsSubsystem, runLlm, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
 import { ToolRegistry, defineTool, toolCallSyscall } from "../src/tools/index.js";
 
 export async function localInference(emit: Emit, args: readonly string[] = []): Promise<void> {
@@ -45,13 +45,13 @@ export async function localInference(emit: Emit, args: readonly string[] = []): 
   }
 }
 
-function addTool(): Plugin {
+function addTool(): Subsystem<"bench-tools", undefined> {
   const registry = new ToolRegistry();
   registry.register(defineTool({
     name: "math.add", description: "adds two numbers", input: z.strictObject({ a: z.number(), b: z.number() }),
     sideEffect: false, requires: () => [], execute: async ({ a, b }) => a + b,
   }));
-  return { name: "bench-tools", install: (k) => k.syscalls.register(toolCallSyscall(registry, k)) };
+  return { name: "bench-tools", needs: [], build: (host) => ({ service: undefined, syscalls: [toolCallSyscall(registry, host)] }) };
 }
 
 function fiveAdds(req: ChatRequest): ReplayTurnInput {
@@ -104,16 +104,16 @@ export async function agentStepOverhead(emit: Emit, args: readonly string[] = []
     const batches = quick ? 2 : 5;
     const dir = mkdtempSync(join(tmpdir(), "aios-models-bench-"));
     const tools = addTool();
-    const models = modelsPlugin({ models: {}, providers: { replay: new ReplayProvider({ name: "replay", respond: fiveAdds }) } });
+    const models = modelsSubsystem({ models: {}, providers: { replay: new ReplayProvider({ name: "replay", respond: fiveAdds }) } });
     const os = await boot({
-      ...(durable ? { dataDir: dir, durable: true } : {}),
-      plugins: [...(durable ? [durableStorePlugin({ dataDir: dir })] : []), tools, models],
+      ...(durable ? { dataDir: dir, stack: "bare" as const, durable: true } : {}),
+      add: [...(durable ? [storeSubsystem({ dataDir: dir })] : []), tools, models],
     });
     const spec = { name: "adder", kind: "llm" as const, model: "replay", tools: ["math.add"], capabilities: ["tool:math.add#call", "llm:replay#invoke"], ephemeral: !durable, ...(durable ? { durable: true } : {}) };
     const mode = durable
       ? `durable (SQLite journal, WAL synchronous=FULL group commit; fdatasync on this disk p50 ${fsyncP50Ms(dir).toFixed(2)} ms)`
       : "ephemeral (in memory)";
-    const workload = `llm agent, replay model answering 5 add(a,b) tool calls one per turn then a final answer: ${STEPS} steps per run (6 LlmInvoke + 5 ToolCall), ${mode}; a run includes spawn and kill; through the bare kernel boot() with durableStorePlugin/tools/models only`;
+    const workload = `llm agent, replay model answering 5 add(a,b) tool calls one per turn then a final answer: ${STEPS} steps per run (6 LlmInvoke + 5 ToolCall), ${mode}; a run includes spawn and kill; through the bare kernel boot() with storeSubsystem/tools/models only`;
     const run = async (): Promise<void> => {
       const a = await runLlm(os, spec, { goal: "count" });
       if (a.text !== "5") throw new Error(`unexpected answer ${a.text}`);

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { z } from "zod";
 import { silentLogger } from "../src/core/index.js";
-import { boot, type AiosSystem } from "../src/sdk/index.js";
+import { boot, type Aios } from "../src/sdk/index.js";
 import { defineTool } from "../src/tools/index.js";
 import { gc, percentile, type Suite } from "./harness.js";
 
@@ -62,7 +62,7 @@ const suite: Suite = async (emit, args) => {
   const batch = flag(args, "batch", 20);
   const dir = mkdtempSync(join(tmpdir(), "aios-bench-observe-"));
   const sink = new DropExporter();
-  const systems = new Map<Arm, AiosSystem>();
+  const systems = new Map<Arm, Aios>();
   try {
     for (const arm of ARMS) {
       const os = await boot({
@@ -78,7 +78,7 @@ const suite: Suite = async (emit, args) => {
     // this shared 2-core VM is dominated by waits (fsync of the SQLite WAL, other engineers' load)
     // that have nothing to do with tracing; wall time is reported beside it.
     const wall = new Map<Arm, number[]>(ARMS.map((a) => [a, []]));
-    const step = async (os: AiosSystem, arm?: Arm): Promise<number> => {
+    const step = async (os: Aios, arm?: Arm): Promise<number> => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await os.run(spec, { goal: "add" });
@@ -89,7 +89,7 @@ const suite: Suite = async (emit, args) => {
       return (c.user + c.system) / 1000;
     };
     // Warm-up: every arm's code paths compiled and caches filled before anything is timed.
-    for (const arm of ARMS) for (let i = 0; i < batch; i++) await step(systems.get(arm) as AiosSystem);
+    for (const arm of ARMS) for (let i = 0; i < batch; i++) await step(systems.get(arm) as Aios);
     const samples = new Map<Arm, number[]>(ARMS.map((a) => [a, []]));
     const ratioOn: number[] = [];
     const ratioOff: number[] = [];
@@ -98,7 +98,7 @@ const suite: Suite = async (emit, args) => {
       const medians = new Map<Arm, number>();
       for (let k = 0; k < ARMS.length; k++) {
         const arm = ARMS[(round + k) % ARMS.length] as Arm;
-        const os = systems.get(arm) as AiosSystem;
+        const os = systems.get(arm) as Aios;
         const times: number[] = [];
         for (let i = 0; i < batch; i++) times.push(await step(os, arm));
         (samples.get(arm) as number[]).push(...times);

@@ -6,7 +6,7 @@
  * - on-disk size (db + WAL + SHM) after 1,000,000 appends (500,000 sends: enqueue + handled) with
  *   compaction at its defaults
  * - recovery time of a 1,000,000-record journal (verify every checksum, fold the state)
- * - durable message round trip p50/p99 and durable spawn rate, through boot() with the store plugin
+ * - durable message round trip p50/p99 and durable spawn rate, through boot() with the store subsystem
  * Args: --records=<n> for the recovery journal size (default 1,000,000); --size-only runs only the
  * on-disk size figure.
  */
@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger, type AgentId } from "../src/core/index.js";
-import { boot } from "../src/kernel/index.js";
+import { boot } from "../src/index.js";
 import { type AgentLogic } from "../src/abi/index.js";
-import { durableStorePlugin } from "../src/kernel/journal-adapter-plugin.js";
+import { storeSubsystem } from "../src/kernel/index.js";
 import { FileAckMark, Journal, SqliteDriver, type JournalRecord } from "../src/store/index.js";
 import { gc, percentile, type Suite } from "./harness.js";
 
@@ -181,7 +181,7 @@ const suite: Suite = async (emit, args) => {
     });
 
     const kdir = join(root, "kernel");
-    const os = await boot({ dataDir: kdir, durable: true, logger: silentLogger, logics: { echo }, plugins: [durableStorePlugin({ dataDir: kdir })] });
+    const os = await boot({ dataDir: kdir, stack: "bare", durable: true, logger: silentLogger, logics: { echo }, add: [storeSubsystem({ dataDir: kdir })] });
     const id: AgentId = await os.spawn({ name: "echo", kind: "code", logic: "echo", durable: true });
     const lat: number[] = [];
     const trips = arg(args, "trips", 2000);

@@ -3,7 +3,9 @@
  * The layer rule of DESIGN.md ("Layers"), checked on every `src/**\/*.ts` file:
  *   (a) a file imports another module only through that module's `index.ts` (no deep imports);
  *   (b) a module imports only modules below it in LAYERS, or a module of its own rank when the pair is
- *       listed in SAME_RANK_ALLOWED (each with the reason it exists).
+ *       listed in SAME_RANK_ALLOWED (each with the reason it exists);
+ *   (c) only the kernel itself and the composition root (KERNEL_CLASS_ALLOWED) name the `Kernel`
+ *       class: a subsystem is a factory handed the narrow SubsystemHost (docs/adr/0021).
  * Imports counted: `import ... from`, `import type`, side-effect `import "x"`, `export ... from`,
  * dynamic `import("x")` and type-level `import("x").T`, all with a string literal. A module
  * augmentation (`declare module "../abi/syscalls.js" { ... }`) adds to another module's types and
@@ -44,6 +46,9 @@ export const LAYERS = [
  */
 export const SAME_RANK_ALLOWED = new Map([]);
 
+/** Modules that may import the name `Kernel` from kernel/: the composition root, which creates and holds it. */
+export const KERNEL_CLASS_ALLOWED = new Set(["sdk"]);
+
 const RANK = new Map(LAYERS.flatMap((group, rank) => group.map((m) => [m, rank])));
 
 function tsFiles(dir) {
@@ -60,11 +65,18 @@ function tsFiles(dir) {
 export function importsOf(fileName, text) {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found = [];
-  const add = (lit) => {
-    if (ts.isStringLiteralLike(lit)) found.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(lit.getStart(sf)).line + 1 });
+  const add = (lit, names = []) => {
+    if (ts.isStringLiteralLike(lit)) found.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(lit.getStart(sf)).line + 1, names });
+  };
+  /** The names an import or export declaration takes from its module (`import { A as B }`: A). */
+  const namesOf = (node) => {
+    const bindings = ts.isImportDeclaration(node) ? node.importClause?.namedBindings : node.exportClause;
+    if (bindings === undefined || !(ts.isNamedImports(bindings) || ts.isNamedExports(bindings))) return [];
+    return bindings.elements.map((e) => (e.propertyName ?? e.name).text);
   };
   const visit = (node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) add(node.moduleSpecifier);
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) add(node.moduleSpecifier, namesOf(node));
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && node.qualifier !== undefined && ts.isIdentifier(node.qualifier)) add(node.argument.literal, [node.qualifier.text]);
     else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
     else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] !== undefined) add(node.arguments[0]);
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
@@ -94,13 +106,16 @@ export function checkLayers(root) {
       problems.push({ file: where, line: 1, spec: "", rule: `module "${from}" is not in the layer order (add it to LAYERS in scripts/check-layers.mjs and DESIGN.md)` });
       continue;
     }
-    for (const { spec, line } of importsOf(file, readFileSync(file, "utf8"))) {
+    for (const { spec, line, names } of importsOf(file, readFileSync(file, "utf8"))) {
       if (!spec.startsWith("./") && !spec.startsWith("../")) continue; // packages and node: builtins
       const target = posix.normalize(posix.join(posix.dirname(rel), spec));
       if (target.startsWith("../")) continue; // outside src/ (e.g. ../shared): not a module of ours
       const to = moduleOf(target);
       if (to === from) continue;
       const report = (rule) => problems.push({ file: where, line, spec, rule });
+      if (to === "kernel" && names.includes("Kernel") && !KERNEL_CLASS_ALLOWED.has(from)) {
+        report(`${from} names the Kernel class; only ${[...KERNEL_CLASS_ALLOWED].join(", ")} may (a subsystem takes the SubsystemHost of abi/)`);
+      }
       if (to !== "<root>" && target !== `${to}/index.js` && target !== `${to}/index.ts`) {
         report(`deep import into ${to}/ (import ${to}/index.ts, the module's only door)`);
       }

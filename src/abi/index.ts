@@ -18,3 +18,6 @@ export type {
 } from "./stages.js";
 export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredState } from "./journal.js";
 export { zodArgs } from "./args.js";
+export type {
+  Subsystem, AnySubsystem, SubsystemHost, Provision, DoorCaller, DoorStages, StageName, AgentView, AnySyscallDef, SyscallTable, LetterReply,
+} from "./subsystem.js";

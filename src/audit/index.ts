@@ -6,11 +6,11 @@
  * `auditVerifyCommand` for `aios audit verify`) finds edited, deleted, reordered and truncated
  * entries and a wrong key, naming the first bad entry.
  *
- * Wiring: `boot({ plugins: [auditPlugin({ dataDir, signer: rootPrivateKey, redact })] })`.
+ * Wiring: `boot({ add: [auditSubsystem({ dataDir, signer: rootPrivateKey, redact })] })`.
  */
 export { AuditLog, type AuditLogOptions } from "./log.js";
 export { AuditReader, type InclusionProof, type ConsistencyProof, type EntryQuery } from "./reader.js";
-export { auditPlugin, type AuditPlugin, type AuditPluginOptions } from "./plugin.js";
+export { auditSubsystem, type AuditService, type AuditSubsystemOptions } from "./subsystem.js";
 export { LogAuditSink, LifecycleRecorder, DEFAULT_LIFECYCLE_EVENTS } from "./sink.js";
 export { verifyAudit, type AuditVerifyOptions } from "./verify.js";
 export type { AuditProblem, AuditProblemKind, AuditVerifyResult } from "./verify-types.js";

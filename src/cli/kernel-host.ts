@@ -6,7 +6,7 @@
  */
 import { createLogger, type Logger } from "../core/index.js";
 import { parseModelsConfig } from "../models/index.js";
-import { boot, type AiosSystem, type BootOptions } from "../sdk/index.js";
+import { boot, type Aios, type BootOptions } from "../sdk/index.js";
 import { readConfigFile } from "./context.js";
 
 export interface HostOptions {
@@ -20,7 +20,7 @@ export interface HostOptions {
   readonly acceptLoss?: boolean;
 }
 
-export async function bootHost(o: HostOptions): Promise<AiosSystem> {
+export async function bootHost(o: HostOptions): Promise<Aios> {
   // Validated here too, so a bad file is a usage error naming --models before anything boots.
   const models = o.modelsFile === undefined ? undefined : parseModelsConfig(readConfigFile(o.modelsFile, "--models")).models;
   const options: BootOptions = {
@@ -37,7 +37,7 @@ export async function bootHost(o: HostOptions): Promise<AiosSystem> {
   return boot(options);
 }
 
-export async function drainKernel(os: AiosSystem, reason = "drain"): Promise<void> {
+export async function drainKernel(os: Aios, reason = "drain"): Promise<void> {
   // The kernel drains running steps, stops agents without ending durable ones in the journal, and
   // its shutdown hooks flush and close the journal (docs/adr/0006, Kernel.shutdown).
   await os.shutdown(reason);

@@ -8,7 +8,7 @@
 import { createServer } from "node:net";
 import { AiosError } from "../core/index.js";
 import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
-import type { AiosSystem } from "../sdk/index.js";
+import type { Aios } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
 import { storeLines } from "./store-commands.js";
@@ -70,7 +70,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   return waitForSignal(ctx, os, plane, gw);
 }
 
-function waitForSignal(ctx: CliContext, os: AiosSystem, plane: ControlPlane, gw: Gateway): Promise<number> {
+function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gateway): Promise<number> {
   // A daemon never dies of a stray rejection (agent code, a library): it is a kernel error event,
   // logged and visible on the event stream, and the daemon keeps serving.
   process.on("unhandledRejection", (e: unknown) => os.kernel.kernelError(e, "unhandled rejection"));

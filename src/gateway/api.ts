@@ -1,6 +1,6 @@
 /**
  * The control API as one TypeScript interface. Two implementations: ControlPlane (in-process, over
- * an AiosSystem — what the HTTP routes call and what `aios run` uses when no daemon is up) and the
+ * an Aios — what the HTTP routes call and what `aios run` uses when no daemon is up) and the
  * CLI's HTTP client (the same calls over the wire). Everything crossing it is plain JSON data.
  */
 import type { AgentId, AnyKernelEvent, EventFilter } from "../core/index.js";

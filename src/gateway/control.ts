@@ -1,5 +1,5 @@
 /**
- * ControlPlane: the control API implemented in-process over an AiosSystem. The HTTP routes are thin
+ * ControlPlane: the control API implemented in-process over an Aios. The HTTP routes are thin
  * wrappers around it, and the CLI uses it directly when it boots a kernel of its own. Operator
  * actions act with the operator's authority: a grant is a root token minted by the kernel's
  * authority (not a delegation), a revoke needs no holder. Token bytes never leave this object; only
@@ -11,7 +11,7 @@ import { loadSpecFile, parseSpec, type AgentSpec } from "../abi/index.js";
 import { type AgentInfo, type Escalation, type StoreHealth, type TreeNode } from "../kernel/index.js";
 import { auditVerifyCommand } from "../audit/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
-import type { AiosSystem } from "../sdk/index.js";
+import type { Aios } from "../sdk/index.js";
 import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
 import type { AuditVerifyReport, ControlApi, EventsFilter, LedgerBalances, MetricsText, PlanView, TokenSummary } from "./api.js";
 import { EventHistory } from "./event-history.js";
@@ -41,7 +41,7 @@ export function splitAction(action: string): { resource: string; action: string 
 export class ControlPlane implements ControlApi {
   readonly history: EventHistory;
 
-  constructor(readonly os: AiosSystem) {
+  constructor(readonly os: Aios) {
     this.history = new EventHistory(os.kernel.events);
     // The journal's report was emitted during boot, before anyone listened (the bus drops events
     // nobody wants); emit it again now so the event history and `logs` hold it.

@@ -7,7 +7,7 @@
  * This is the in-memory half. For a durable agent the window also survives a restart: each accepted
  * id is journaled in the same record as the message (kernel deliver `key` -> store enqueue `key`),
  * the store keeps the ids of unacknowledged mail plus the last SEEN_WINDOW (4096) handled ones, and
- * ipcPlugin re-imports them at boot (plugin.ts). Ephemeral and non-durable agents stay in memory.
+ * ipcSubsystem re-imports them at boot (subsystem.ts). Ephemeral and non-durable agents stay in memory.
  */
 export class SeenWindow {
   private readonly byAgent = new Map<string, { set: Set<string>; ring: string[]; head: number }>();

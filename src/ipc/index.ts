@@ -4,7 +4,7 @@
  * with threshold and load-aware ties), request/response with timeouts and cancellation, streams
  * with backpressure (produced by SDK code or by agents through the Stream* syscalls), broadcast, a
  * replayable dead-letter queue, de-duplication for at-least-once delivery, and pipelines with
- * contracts checked at composition. Joined to the kernel by ipcPlugin.
+ * contracts checked at composition. Joined to the kernel by ipcSubsystem.
  *
  * De-duplication guarantee: a durable agent drops a message id it has already accepted while that
  * message is unacknowledged and while it is among its last 4096 handled ids — across restarts, crashes
@@ -12,7 +12,7 @@
  * only (`dedupAll`), for the life of the process.
  */
 export { Ipc, type IpcOptions, type SendSpec, type SendResult, type Contract } from "./ipc.js";
-export { ipcPlugin, ipcOfKernel, type IpcPlugin, type IpcPluginOptions } from "./plugin.js";
+export { ipcSubsystem, type IpcSubsystemOptions, type IpcUses } from "./subsystem.js";
 export { ipcSyscalls } from "./syscalls.js";
 export { streamSyscalls } from "./stream-syscalls.js";
 export { PERFORMATIVES, CONTRACT_NET_PERFORMATIVES, DEFAULT_MAX_PAYLOAD_BYTES, EnvelopeSchema, parseEnvelope, encodePayload, signingBytes, type Envelope, type Performative, type MessageSignature } from "./envelope.js";

@@ -168,7 +168,7 @@ export class Ipc {
       }
     } else if (env.intent !== undefined) {
       const router = this.router;
-      if (router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcPlugin was installed without an embedder", { details: { path: "intent" } });
+      if (router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcSubsystem was built without an embedder", { details: { path: "intent" } });
       const d = await router.route(env.intent, this.loadOf);
       if (this.port.events.wants("ipc.intent.routed")) {
         this.port.events.emit("ipc.intent.routed", { message: env.id, to: d.agent, skill: d.skill.name, score: d.score, tied: d.tied }, env.from as never);
@@ -306,7 +306,7 @@ export class Ipc {
     for (const [k, id] of Object.entries(contract)) {
       if (id !== undefined && !this.schemas.has(id)) throw new AiosError("E_INVALID_ARG", `${k}: "${id}" is not a registered payload schema`, { details: { path: k } });
     }
-    if (skills.length > 0 && this.router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcPlugin was installed without an embedder", { details: { path: "skills" } });
+    if (skills.length > 0 && this.router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcSubsystem was built without an embedder", { details: { path: "skills" } });
     const n = this.router === undefined ? 0 : await this.router.register(agent.id, skills);
     this.contracts.set(agent.id, { name: agent.name, ...(contract.input === undefined ? {} : { input: contract.input }), ...(contract.output === undefined ? {} : { output: contract.output }) });
     return n;

@@ -1,7 +1,7 @@
 /**
  * What ipc/ needs from the kernel, as a small structural port: the injected clock, ids and event
- * bus, mailbox delivery (kernel.deliver) and live facts about agents. ipcPlugin builds it from the
- * Kernel; class Proc satisfies AgentFacts as it is, so looking an agent up allocates nothing.
+ * bus, mailbox delivery (kernel.deliver) and live facts about agents. ipcSubsystem builds it from the
+ * SubsystemHost; the kernel hands its process entries as they are, so looking an agent up allocates nothing.
  */
 import type { Clock, EventBus, IdGenerator } from "../core/index.js";
 
@@ -27,6 +27,8 @@ export interface IpcPort {
    */
   deliver(from: string | undefined, to: string, payload: unknown, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, key?: string): void | Promise<void>;
   agent(id: string): AgentFacts | undefined;
+  /** The kernel's deterministic id for a durable agent's send while it handles a journaled letter. */
+  replayableSendId(agent: string): string | undefined;
   agents(): Iterable<AgentFacts>;
 }
 

@@ -1,26 +1,25 @@
 /**
- * SDK helpers over a booted system (`const os = await boot({ plugins: [ipcPlugin()] })`): send,
+ * SDK helpers over a booted system (`const os = await boot({ add: [ipcSubsystem()] })`): send,
  * publish and request envelopes from outside the kernel (or on behalf of an agent id, signed with
  * its key), compose pipelines, open streams, and read the dead-letter queue. They add no behaviour:
  * each goes to the installed Ipc service.
  */
 import { AiosError } from "../core/index.js";
-import type { Kernel } from "../kernel/index.js";
 import type { DeadLetter, DeadLetterReason } from "./dead-letters.js";
 import type { Envelope } from "./envelope.js";
 import type { Ipc, SendResult, SendSpec } from "./ipc.js";
 import { composePipeline, type ComposeOptions, type Pipeline } from "./pipeline.js";
-import { ipcOfKernel } from "./plugin.js";
 import type { AgentFacts } from "./port.js";
 import { request, type RequestOptions } from "./requests.js";
 import type { StreamWriter } from "./stream-table.js";
 import type { MessageStream } from "./streams.js";
 
-type Os = { readonly kernel: Kernel };
+/** The SDK facade as these helpers see it: the services of its subsystems. */
+type Os = { readonly subsystems: { readonly ipc?: Ipc | undefined } };
 
 export function ipcOf(os: Os): Ipc {
-  const ipc = ipcOfKernel(os.kernel);
-  if (ipc === undefined) throw new AiosError("E_CONFIG", "ipc/ is not installed: boot with plugins: [ipcPlugin(...)]");
+  const ipc = os.subsystems.ipc;
+  if (ipc === undefined) throw new AiosError("E_CONFIG", "ipc/ is not in this system: boot with a dataDir (the default stack) or add: [ipcSubsystem(...)]");
   return ipc;
 }
 

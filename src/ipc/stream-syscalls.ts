@@ -15,8 +15,7 @@
  */
 import { z } from "zod";
 import { AiosError, isAiosError } from "../core/index.js";
-import { zodArgs, type ArgParser, type CapabilityRequest, type SyscallDef } from "../abi/index.js";
-import { type Kernel } from "../kernel/index.js";
+import { zodArgs, type AnySyscallDef, type ArgParser, type CapabilityRequest, type SyscallDef } from "../abi/index.js";
 import type { Ipc } from "./ipc.js";
 
 // SyscallMap is augmented where it is declared (kernel/index.ts re-exports it as a type, which cannot be merged into).
@@ -45,7 +44,7 @@ function asChunkError(e: unknown, stream: string): unknown {
   return new AiosError("E_INVALID_ARG", `StreamWrite: chunk: ${e.message.replace(/^payload:?\s*/, "")}`, { cause: e, details: { ...e.details, path: path.replace(/^payload/, "chunk"), stream } });
 }
 
-export function streamSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
+export function streamSyscalls(ipc: Ipc): AnySyscallDef[] {
   const table = ipc.streams;
   /** The producer's capability, re-asked on every call; none for an unknown stream (the handler says why). */
   const producerCaps = (stream: string, caller: string): CapabilityRequest[] => {
@@ -58,7 +57,7 @@ export function streamSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
     requires: ({ to }) => [streamCap(to)],
     sideEffect: false,
     handler: async ({ to, window, schema }, call) => {
-      const w = await table.openStream(k.find(call.caller.agent), to, { ...(window === undefined ? {} : { window }), ...(schema === undefined ? {} : { schema }) });
+      const w = await table.openStream(ipc.port.agent(call.caller.agent), to, { ...(window === undefined ? {} : { window }), ...(schema === undefined ? {} : { schema }) });
       return { stream: w.id };
     },
   };
@@ -104,5 +103,5 @@ export function streamSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
       return { cancelled: true };
     },
   };
-  return [open, write, end, cancel] as unknown as SyscallDef[];
+  return [open, write, end, cancel];
 }

@@ -10,10 +10,10 @@
  */
 import { z } from "zod";
 import { AiosError, isAiosError } from "../core/index.js";
-import { zodArgs, type ArgParser, type SemanticRecvResult, type SemanticSendArgs, type SyscallDef } from "../abi/index.js";
-import { type Kernel } from "../kernel/index.js";
+import { zodArgs, type AnySyscallDef, type ArgParser, type SemanticRecvResult, type SemanticSendArgs, type SyscallDef } from "../abi/index.js";
 import { PERFORMATIVES, type Envelope } from "./envelope.js";
 import type { Ipc, SendSpec } from "./ipc.js";
+import type { IpcPort } from "./port.js";
 import { streamSyscalls } from "./stream-syscalls.js";
 import { parsePattern } from "./topics.js";
 
@@ -43,12 +43,13 @@ const isPlain = (a: SemanticSendArgs): boolean =>
   a.to !== undefined && a.to !== "*" && a.topic === undefined && a.intent === undefined && a.performative === undefined && a.schema === undefined &&
   a.conversation === undefined && a.replyTo === undefined && a.taint === undefined && a.id === undefined;
 
-function recvResult(k: Kernel, e: Envelope): SemanticRecvResult {
-  const tenant = e.from === undefined ? undefined : k.find(e.from)?.tenant;
+function recvResult(k: IpcPort, e: Envelope): SemanticRecvResult {
+  const tenant = e.from === undefined ? undefined : k.agent(e.from)?.tenant;
   return { payload: e.payload, envelope: e, taint: e.taint, ...(e.from === undefined ? {} : { from: e.from as never }), ...(tenant === undefined ? {} : { tenant }) };
 }
 
-export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
+export function ipcSyscalls(ipc: Ipc): AnySyscallDef[] {
+  const k = ipc.port;
   const send: SyscallDef<"SemanticSend"> = {
     name: "SemanticSend",
     parse: (raw) => {
@@ -62,9 +63,9 @@ export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
       a.to !== undefined ? [{ resource: `agent:${a.to}`, action: "send" }] : a.topic !== undefined ? [{ resource: `topic:${a.topic}`, action: "publish" }] : [{ resource: "intent", action: "send" }],
     sideEffect: false,
     handler: async (a, call) => {
-      const from = k.find(call.caller.agent);
+      const from = k.agent(call.caller.agent);
       if (isPlain(a)) {
-        await k.deliver(from, a.to as string, a.payload, a.onFull, undefined);
+        await k.deliver(from?.id, a.to as string, a.payload, a.onFull, undefined);
         return undefined;
       }
       // A durable agent's envelope sent while it handles a journaled letter gets a deterministic id
@@ -118,10 +119,11 @@ export function ipcSyscalls(k: Kernel, ipc: Ipc): SyscallDef[] {
     requires: ({ skills }) => (skills.length > 0 ? [{ resource: "intent", action: "register" }] : []),
     sideEffect: false,
     handler: async ({ skills, input, output }, call) => {
-      const me = k.get(call.caller.agent);
+      const me = k.agent(call.caller.agent);
+      if (me === undefined) throw new AiosError("E_NO_AGENT", `no agent ${call.caller.agent}`, { details: { agent: call.caller.agent } });
       const registered = await ipc.register(me, skills.map((s) => strip(s)), { ...(input === undefined ? {} : { input }), ...(output === undefined ? {} : { output }) });
       return { registered };
     },
   };
-  return [send, recv, subscribe, register, ...streamSyscalls(k, ipc)] as unknown as SyscallDef[];
+  return [send, recv, subscribe, register, ...streamSyscalls(ipc)];
 }

@@ -8,7 +8,7 @@ import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId
 import {
   grantText,
   type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
-  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName,
+  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
 
@@ -47,6 +47,11 @@ export class SyscallRegistry {
   }
   /** Replaces a registered syscall (a subsystem taking over a kernel default, e.g. ipc/'s SemanticSend). */
   replace<N extends SyscallName>(def: SyscallDef<N>): void {
+    this.defs.set(def.name, def as unknown as AnyDef);
+  }
+  /** A subsystem's definition (a member of the table's union): registered, or replacing a default. */
+  provide(def: AnySyscallDef, replace: boolean): void {
+    if (!replace && this.defs.has(def.name)) throw new AiosError("E_CONFIG", `syscall ${def.name} is registered twice`);
     this.defs.set(def.name, def as unknown as AnyDef);
   }
   get(name: string): AnyDef | undefined {

@@ -3,10 +3,10 @@
  * (content-addressed versions in a causal graph, branches and merges, history, diff, rollback,
  * tags, TTL), scoped (agent / shared / global per tenant, snapshots), searchable (FTS5 BM25, HNSW
  * dense vectors, reciprocal-rank fusion, rerank hook, typed-edge graph traversal), quota'd, on
- * SQLite behind a storage seam; joined to the kernel by memoryPlugin.
+ * SQLite behind a storage seam; joined to the kernel by memorySubsystem.
  */
 export { MemoryFabric, type MemoryFabricOptions, type WriteResult } from "./fabric.js";
-export { memoryPlugin, type MemoryPlugin, type MemoryPluginOptions } from "./plugin.js";
+export { memorySubsystem, type MemoryService, type MemorySubsystemOptions } from "./subsystem.js";
 export { memorySyscalls } from "./syscalls.js";
 export { TypeRegistry, allStrings, type MemoryTypeDef } from "./type-registry.js";
 export { STANDARD_TYPES } from "./standard-types.js";

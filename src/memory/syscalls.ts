@@ -6,7 +6,7 @@
  * the fabric's scope hook (the same checker) when it is only known from the record or the results.
  */
 import { z } from "zod";
-import type { Caller, CapabilityRequest, SyscallArgs, SyscallDef, SyscallName } from "../abi/index.js";
+import type { AnySyscallDef, Caller, CapabilityRequest, SyscallArgs, SyscallDef, SyscallName } from "../abi/index.js";
 import type { MemoryFilter } from "./catalog.js";
 import { parseScope, scopeResource } from "./access.js";
 import type { MemoryFabric } from "./fabric.js";
@@ -32,7 +32,7 @@ function args<N extends SyscallName>(schema: z.ZodType, raw: unknown): SyscallAr
   return parseInput(schema, raw) as SyscallArgs<N>;
 }
 
-export function memorySyscalls(f: MemoryFabric): SyscallDef[] {
+export function memorySyscalls(f: MemoryFabric): AnySyscallDef[] {
   const store: SyscallDef<"MemoryStore"> = {
     name: "MemoryStore",
     parse: (raw) => args<"MemoryStore">(StoreArgs, raw),
@@ -106,5 +106,5 @@ export function memorySyscalls(f: MemoryFabric): SyscallDef[] {
     sideEffect: false,
     handler: async (a, call) => ({ allocated: await f.free(call.caller.agent, a.bytes) }),
   };
-  return [store, query, get, update, history, linkDef, neighborsDef, alloc, free] as unknown as SyscallDef[];
+  return [store, query, get, update, history, linkDef, neighborsDef, alloc, free];
 }

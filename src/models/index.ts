@@ -20,4 +20,4 @@ export { llmInvokeSyscall, type LlmInvokeArgs, type LlmInvokeResult } from "./ll
 export { llmAgentLogic, type LlmAgentDeps, type LlmAnswer } from "./llm-agent.js";
 export { LlmStateSchema, restoreState, snapshotState, type LlmState } from "./llm-state.js";
 export { compileOutputSchema, parseJsonAnswer } from "./output-schema.js";
-export { modelsPlugin, runLlm, type ModelsPlugin, type ModelsPluginOptions, type ToolCatalog, type AgentHost } from "./plugin.js";
+export { modelsSubsystem, runLlm, type ModelsService, type ModelsSubsystemOptions, type ToolCatalog, type AgentHost } from "./subsystem.js";

@@ -17,4 +17,4 @@ export { ATTR, AIOS_ATTR, OPERATION, SPAN } from "./semconv.js";
 export { SloEvaluator, type AlertState } from "./slo.js";
 export { SLO_RULES, prometheusRules, quantile, type SloRule, type SloSample } from "./slo-rules.js";
 export { AnomalyDetector, type AnomalyOptions } from "./anomaly.js";
-export { observePlugin, type ObservePlugin, type ObserveOptions } from "./plugin.js";
+export { observeSubsystem, type ObserveService, type ObserveOptions } from "./subsystem.js";

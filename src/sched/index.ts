@@ -1,7 +1,7 @@
 /**
  * sched/: the inference scheduler (slot pools per backend with FIFO, round-robin, WFQ, priority with
  * aging, EDF policies; priority inheritance; preemption at token boundaries), quotas and rate limits,
- * and the kernel plugin that installs them. Sits above kernel/ and below models/ (never imports it).
+ * and the subsystem factory that provides them. Sits above kernel/ and below models/ (never imports it).
  */
 import "./events.js";
 export { InferenceScheduler, specWeight, type SchedulerOptions } from "./scheduler.js";
@@ -25,4 +25,4 @@ export {
   type SchedConfigInput,
   type Limits,
 } from "./config.js";
-export { schedPlugin, type SchedPlugin } from "./plugin.js";
+export { schedSubsystem, type SchedService } from "./subsystem.js";

@@ -1,52 +1,80 @@
 /**
- * The composition root (DESIGN: "the one place that wires concrete drivers and subsystems"). It lives
- * here, above every subsystem, rather than in kernel/boot.ts: the subsystems import the kernel, so a
- * kernel module importing them would be a cycle (docs/adr/0002). kernel/boot.ts boots a bare kernel
- * with the plugins it is given; this boot() adds the embedded default stack when there is a data dir.
+ * The one boot (DESIGN "Layers": the composition root lives in sdk/, above every subsystem; the
+ * kernel never imports one). It picks the subsystems — the embedded default stack (subsystems.ts)
+ * when there is a data directory, none on a bare kernel — plus those the caller adds, hands them to
+ * the kernel's createKernel (declarations checked, factories built in order, the door assembled
+ * once, durable agents recovered) and returns the one SDK facade, Aios. docs/adr/0021.
  */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { AiosError, createLogger, type Clock, type IdGenerator, type Logger } from "../core/index.js";
+import type { AgentLogic, AnySubsystem } from "../abi/index.js";
+import { createKernel, type KernelLimits } from "../kernel/index.js";
+import { Aios, type Subsystems } from "./aios.js";
 import { readConfigFile, type ConfigFile } from "./config-file.js";
-import { boot as bootKernel, type BootOptions as KernelBootOptions, type Plugin } from "../kernel/index.js";
-import { defaultPlugins, type SubsystemOptions, type Subsystems } from "./subsystems.js";
-import { AiosSystem } from "./system.js";
+import { defaultStack, type SubsystemOptions } from "./subsystems.js";
 
-export interface BootOptions extends KernelBootOptions {
+export interface BootOptions {
+  /** Where state lives; created if missing. With one, the default stack is built (see `stack`). */
+  readonly dataDir?: string;
   /**
-   * The embedded default stack (store, security, audit, tools, sched, models, memory), installed when
-   * a data directory is given; `false` boots a bare kernel even with one.
+   * "default": the embedded default stack (store, security, audit, tools, sched, MCP, models when
+   * configured, memory, ipc, observe) in `dataDir` — the default when a dataDir is given, and an
+   * error without one. "bare": the kernel core and only the subsystems in `add` — the default
+   * without a dataDir (in memory, spec-granted capabilities; kernel tests and benchmarks).
    */
-  readonly subsystems?: SubsystemOptions | false;
+  readonly stack?: "default" | "bare";
+  /** Options of the default stack's subsystems, section by section (over the data dir's config file). */
+  readonly subsystems?: SubsystemOptions;
   /** Shorthand for `subsystems.models.models`: model entries by name. */
   readonly models?: NonNullable<SubsystemOptions["models"]>["models"];
+  /** More subsystems, built after the stack's, in order (each after those it needs). */
+  readonly add?: readonly AnySubsystem[];
+  /** Journal agents so they survive a crash (needs the store; default false, or the config file's). */
+  readonly durable?: boolean;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly logger?: Logger;
+  /** Logics that specs can name with `logic: "<name>"` (durable agents must use one, or `module`). */
+  readonly logics?: Readonly<Record<string, AgentLogic>>;
+  readonly hogThresholdMs?: number;
+  readonly sliceMs?: number;
+  readonly limits?: Partial<KernelLimits>;
 }
 
-export async function boot(options: BootOptions = {}): Promise<AiosSystem> {
+export async function boot(options: BootOptions = {}): Promise<Aios> {
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
-  let plugins: Plugin[] = [];
-  let subsystems: Subsystems = {};
+  const kind = options.stack ?? (dataDir === undefined ? "bare" : "default");
+  let stack: readonly AnySubsystem[] = [];
   let fromFile: ConfigFile = {};
-  if (dataDir !== undefined && options.subsystems !== false) {
-    mkdirSync(dataDir, { recursive: true });
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  if (kind === "default") {
+    if (dataDir === undefined) throw new AiosError("E_CONFIG", `stack: "default" keeps its state in a data directory: give dataDir`, { details: { path: "dataDir" } });
     fromFile = readConfigFile(dataDir);
-    const stack = defaultPlugins(dataDir, subsystemOptions(options, fromFile));
-    plugins = stack.plugins;
-    subsystems = stack.subsystems;
+    stack = defaultStack(dataDir, subsystemOptions(options, fromFile));
   }
-  const os = await bootKernel({
-    ...(fromFile.durable === undefined ? {} : { durable: fromFile.durable }),
-    ...(fromFile.hogThresholdMs === undefined ? {} : { hogThresholdMs: fromFile.hogThresholdMs }),
-    ...options,
-    plugins: [...plugins, ...(options.plugins ?? [])],
+  const durable = options.durable ?? fromFile.durable ?? false;
+  const hog = options.hogThresholdMs ?? fromFile.hogThresholdMs;
+  const { kernel, services } = await createKernel({
+    durable,
+    logger: options.logger ?? createLogger(),
+    subsystems: [...stack, ...(options.add ?? [])],
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.ids === undefined ? {} : { ids: options.ids }),
+    ...(options.logics === undefined ? {} : { logics: options.logics }),
+    ...(hog === undefined ? {} : { hogThresholdMs: hog }),
+    ...(options.sliceMs === undefined ? {} : { sliceMs: options.sliceMs }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(dataDir === undefined ? {} : { dataDir }),
   });
-  // Agents are restored by now: plans the journal holds open continue (a plan survives kill -9).
-  subsystems.planner?.resume();
-  return new AiosSystem(os.kernel, os.dataDir, subsystems);
+  // Each service under its subsystem's name: the names Subsystems types are the stack's own.
+  const subsystems: Subsystems = Object.fromEntries(services);
+  return new Aios(kernel, dataDir, subsystems);
 }
 
 /** boot()'s options over the data dir's config file, section by section. */
 function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOptions {
-  const sub = options.subsystems === false ? {} : (options.subsystems ?? {});
+  const sub = options.subsystems ?? {};
   const models = options.models ?? sub.models?.models ?? file.models;
   const security = sub.security ?? (file.policy === undefined ? undefined : { policy: file.policy });
   const sched = sub.sched ?? (file.sched);

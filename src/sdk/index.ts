@@ -1,4 +1,5 @@
-/** sdk/: the composition root and the full SDK facade (boot with the embedded default stack). */
+/** sdk/: the composition root (the one boot, the default stack) and the one SDK facade. */
 export { boot, type BootOptions } from "./boot.js";
-export { AiosSystem } from "./system.js";
-export { defaultPlugins, type SubsystemOptions, type Subsystems } from "./subsystems.js";
+export { Aios, type Subsystems, type Unsubscribe } from "./aios.js";
+export { defaultStack, type SubsystemOptions } from "./subsystems.js";
+export { stack, wired, Stack } from "./stack.js";

@@ -4,14 +4,15 @@
  * never per event, so they cost nothing between scrapes.
  */
 import { statfsSync } from "node:fs";
-import type { AgentInfo } from "../kernel/index.js";
+import type { AgentView } from "../abi/index.js";
 
-export function mailboxStats(agents: readonly AgentInfo[]): { total: number; max: number } {
+export function mailboxStats(agents: Iterable<AgentView>): { total: number; max: number } {
   let total = 0;
   let max = 0;
   for (const a of agents) {
-    total += a.mailbox;
-    if (a.mailbox > max) max = a.mailbox;
+    const n = a.mailbox?.length ?? 0;
+    total += n;
+    if (n > max) max = n;
   }
   return { total, max };
 }

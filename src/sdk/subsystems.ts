@@ -1,34 +1,37 @@
 /**
- * The embedded default stack (the composition root's wiring): with a data directory, boot() installs
+ * The embedded default stack (the composition root's wiring): with a data directory, boot() builds
  * the store (journal), security (keys, tokens, policy, secrets, taint), the audit log, the tools,
- * the inference scheduler, the MCP client, the models (when configured), the memory fabric and semantic IPC, in that order, each
- * keeping its files in the one data directory. Without a data directory boot() gives a bare kernel
- * (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
+ * the inference scheduler, the MCP client, the models (when configured), the memory fabric, semantic
+ * IPC, the planner (plans, market, ledger, reputation, critic) and observability, in that order, each keeping its files in the one data directory. The order
+ * is checked by the compiler (stack.ts) and again by boot. Without a data directory boot() gives a
+ * bare kernel (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
  */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { auditPlugin, DEFAULT_LIFECYCLE_EVENTS, type AuditPlugin, type CheckpointSigner } from "../audit/index.js";
-import { memoryPlugin, UseLiteEmbedder, type Embedder, type MemoryPlugin, type MemoryPluginOptions } from "../memory/index.js";
-import { ipcPlugin, type IpcPlugin, type IpcPluginOptions } from "../ipc/index.js";
-import { modelsPlugin, type ModelsPluginOptions } from "../models/index.js";
-import { schedPlugin } from "../sched/index.js";
-import { securityPlugin, type SecurityOptions, type SecurityPlugin } from "../security/index.js";
-import { mcpPlugin, toolsPlugin, type McpPlugin, type McpPluginOptions, type ToolsPlugin, type ToolsPluginOptions } from "../tools/index.js";
-import { Aios, durableStorePlugin, type Plugin, type StorePlugin } from "../kernel/index.js";
-import { observePlugin, type ObserveOptions, type ObservePlugin } from "../observe/index.js";
-import { plannerPlugin, type EscalationRequest, type PlannerPlugin, type PlannerPluginOptions } from "../planner/index.js";
+import type { AnySubsystem, SubsystemHost } from "../abi/index.js";
+import { auditSubsystem, DEFAULT_LIFECYCLE_EVENTS, type AuditService, type CheckpointSigner } from "../audit/index.js";
+import { memorySubsystem, UseLiteEmbedder, type Embedder, type MemoryService, type MemorySubsystemOptions } from "../memory/index.js";
+import { ipcSubsystem, type IpcSubsystemOptions } from "../ipc/index.js";
+import { modelsSubsystem, type ModelsSubsystemOptions } from "../models/index.js";
+import { schedSubsystem, type SchedService } from "../sched/index.js";
+import { securitySubsystem, type Security, type SecurityOptions } from "../security/index.js";
+import { mcpSubsystem, toolsSubsystem, type McpSubsystemOptions, type ToolsSubsystemOptions } from "../tools/index.js";
+import { storeSubsystem } from "../kernel/index.js";
+import { AiosMetrics, observeSubsystem, type ObserveOptions } from "../observe/index.js";
+import { plannerSubsystem, type EscalationRequest, type PlannerSubsystemOptions } from "../planner/index.js";
 import { dataDirDisk, mailboxStats } from "./observe-sources.js";
+import { stack, wired } from "./stack.js";
 
-type SchedOptions = Parameters<typeof schedPlugin>[0];
+type SchedOptions = Parameters<typeof schedSubsystem>[0];
 
 export interface SubsystemOptions {
   readonly security?: Omit<SecurityOptions, "dataDir">;
-  readonly tools?: ToolsPluginOptions;
+  readonly tools?: ToolsSubsystemOptions;
   readonly sched?: SchedOptions;
   /** Model entries by name; the models subsystem is installed only when some are configured. */
-  readonly models?: Omit<ModelsPluginOptions, "tools">;
-  readonly memory?: Omit<MemoryPluginOptions, "dataDir"> | false;
+  readonly models?: Omit<ModelsSubsystemOptions, "tools">;
+  readonly memory?: Omit<MemorySubsystemOptions, "dataDir"> | false;
   /** headPath: where the latest signed audit head is also written; keep it outside the data dir. */
   readonly audit?: {
     readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number;
@@ -37,90 +40,84 @@ export interface SubsystemOptions {
     /** Allowed sends are aggregated per agent this often (default 10 s). */
     readonly aggregateMs?: number;
   } | false;
-  readonly ipc?: Omit<IpcPluginOptions, "identities" | "embedder">;
+  readonly ipc?: Omit<IpcSubsystemOptions, "embedder">;
   /** Metrics (always) and traces (when `tracing` is given) of this instance; `false` leaves them out. */
   readonly observe?: Pick<ObserveOptions, "tracing" | "limits"> | false;
   /** The embedder memory search and intent routing share (default: USE Lite, offline, loaded on first use). */
   readonly embedder?: Embedder | false;
   /** MCP servers whose tools join the registry (`mcp.<server>.<tool>`); `false` leaves the MCP client out. */
-  readonly mcp?: Omit<McpPluginOptions, "registry"> | false;
+  readonly mcp?: McpSubsystemOptions | false;
   /** The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012). */
   readonly store?: { readonly onLoss?: "refuse" | "accept" };
   /** The planner, market, ledger, reputation and critic (issue #14); `false` leaves them out. */
-  readonly planner?: Omit<PlannerPluginOptions, "dataDir" | "escalate"> | false;
+  readonly planner?: Omit<PlannerSubsystemOptions, "dataDir" | "escalate"> | false;
 }
 
-/** The installed subsystems, for the SDK facade (os.memory, os.tools, os.caps, os.audit). */
-export interface Subsystems {
-  readonly store?: StorePlugin;
-  readonly security?: SecurityPlugin;
-  readonly audit?: AuditPlugin;
-  readonly tools?: ToolsPlugin;
-  readonly memory?: MemoryPlugin;
-  readonly ipc?: IpcPlugin;
-  readonly mcp?: McpPlugin;
-  readonly observe?: ObservePlugin;
-  readonly planner?: PlannerPlugin;
-}
-
-export function defaultPlugins(dataDir: string, o: SubsystemOptions): { plugins: Plugin[]; subsystems: Subsystems } {
+/** The default stack's subsystems for a data directory, in build order. */
+export function defaultStack(dataDir: string, o: SubsystemOptions): readonly AnySubsystem[] {
   // One data directory, one folder per subsystem (DESIGN "Where the state lives").
   for (const sub of ["journal", "security", "audit", "memory"]) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
-  const security = securityPlugin({ ...(o.security ?? {}), dataDir: join(dataDir, "security") });
-  const tools = toolsPlugin(o.tools ?? {});
-  const sched = schedPlugin(schedOptions(o));
-  let audit: AuditPlugin | undefined;
-  let memory: MemoryPlugin | undefined;
-  const observe = o.observe === false ? undefined : observePlugin({
-    ...(o.observe ?? {}),
-    sources: (kernel) => ({
-      mailboxes: () => mailboxStats(new Aios(kernel, dataDir).ps()),
-      pools: () => sched.scheduler.stats(),
-      disk: () => dataDirDisk(dataDir),
-      ...(o.audit === false ? {} : { auditEntries: () => audit?.log?.size ?? 0 }),
-      ...(o.memory === false ? {} : { memoryRecords: () => memory?.fabric.records ?? 0 }),
-    }),
-  });
-  const journalCommit = observe === undefined ? {} : { onCommit: (n: number, s: number) => observe.metrics.journalCommitted(n, s) };
-  const store = durableStorePlugin({ dataDir: join(dataDir, "journal"), ...journalCommit, ...(o.store ?? {}) });
-  const plugins: Plugin[] = [store, security];
-  if (o.audit !== false) {
-    audit = auditPlugin({
-      dataDir: join(dataDir, "audit"),
-      signer: kernelKeySigner(security, "kernel.audit"),
-      redact: (v) => security.security.redactor.redact(v),
-      ...(o.audit?.checkpointEvery === undefined ? {} : { checkpointEvery: o.audit.checkpointEvery }),
-      ...(o.audit?.headPath === undefined ? {} : { headPath: o.audit.headPath }),
-      ...(o.audit?.headEveryMs === undefined ? {} : { headEveryMs: o.audit.headEveryMs }),
-      // A critic's verdict is an audit entry as well as an event (issue #14).
-      ...(o.planner === false ? {} : { eventTypes: [...DEFAULT_LIFECYCLE_EVENTS, "critic.verdict", "plan.escalated"] }),
-      ...(o.audit?.segmentEntries === undefined ? {} : { segmentEntries: o.audit.segmentEntries }),
-      ...(o.audit?.keepSegments === undefined ? {} : { keepSegments: o.audit.keepSegments }),
-      ...(o.audit?.aggregateMs === undefined ? {} : { aggregateMs: o.audit.aggregateMs }),
-    });
-    plugins.push(audit);
-  }
-  plugins.push(tools, sched);
-  const mcp = o.mcp === false ? undefined : mcpPlugin({ ...(o.mcp ?? {}), registry: tools.registry });
-  if (mcp !== undefined) plugins.push(mcp);
-  if (o.models !== undefined) plugins.push(modelsPlugin({ ...o.models, tools: tools.registry }));
+  // Made first: the journal reports its commits into them, observe feeds the rest.
+  const metrics = o.observe === false ? undefined : new AiosMetrics(o.observe?.limits);
+  const journalCommit = metrics === undefined ? {} : { onCommit: (n: number, s: number) => metrics.journalCommitted(n, s) };
   const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
-  if (o.memory !== false) {
-    memory = memoryPlugin({ ...(embedder ? { embedder } : {}), ...(o.memory ?? {}), dataDir: join(dataDir, "memory") });
-    plugins.push(memory);
-  }
-  const ipc = ipcPlugin({ ...(o.ipc ?? {}), identities: () => security.security.identities, ...(embedder ? { embedder } : {}) });
-  plugins.push(ipc);
-  const planner = o.planner === false ? undefined : plannerPlugin({ ...(o.planner ?? {}), dataDir, escalate: (r) => escalateVeto(security, r) });
-  if (planner !== undefined) plugins.push(planner);
-  // Last: it decorates handlers the plugins before it registered.
-  if (observe !== undefined) plugins.push(observe);
-  return { plugins, subsystems: { store, security, tools, ipc, ...(audit ? { audit } : {}), ...(memory ? { memory } : {}), ...(mcp ? { mcp } : {}), ...(observe ? { observe } : {}), ...(planner ? { planner } : {}) } };
+  const audit = o.audit;
+  const memory = o.memory;
+  const observe = o.observe;
+  const planner = o.planner;
+  return stack()
+    .add(storeSubsystem({ dataDir: join(dataDir, "journal"), ...journalCommit, ...(o.store ?? {}) }))
+    .add(securitySubsystem({ ...(o.security ?? {}), dataDir: join(dataDir, "security") }))
+    .maybe(audit === false ? undefined : wired({
+      name: "audit",
+      needs: ["security"],
+      make: ({ security }: { security: Security }) => auditSubsystem({
+        dataDir: join(dataDir, "audit"),
+        signer: kernelKeySigner(security, "kernel.audit"),
+        redact: (v) => security.redactor.redact(v),
+        ...(audit?.checkpointEvery === undefined ? {} : { checkpointEvery: audit.checkpointEvery }),
+        ...(audit?.headPath === undefined ? {} : { headPath: audit.headPath }),
+        ...(audit?.headEveryMs === undefined ? {} : { headEveryMs: audit.headEveryMs }),
+        // A critic's verdict is an audit entry as well as an event (issue #14).
+        ...(o.planner === false ? {} : { eventTypes: [...DEFAULT_LIFECYCLE_EVENTS, "critic.verdict", "plan.escalated"] }),
+        ...(audit?.segmentEntries === undefined ? {} : { segmentEntries: audit.segmentEntries }),
+        ...(audit?.keepSegments === undefined ? {} : { keepSegments: audit.keepSegments }),
+        ...(audit?.aggregateMs === undefined ? {} : { aggregateMs: audit.aggregateMs }),
+      }),
+    }))
+    .add(toolsSubsystem(o.tools ?? {}))
+    .add(schedSubsystem(schedOptions(o)))
+    .maybe(o.mcp === false ? undefined : mcpSubsystem(o.mcp ?? {}))
+    .maybe(o.models === undefined ? undefined : modelsSubsystem(o.models))
+    .maybe(memory === false ? undefined : memorySubsystem({ ...(embedder ? { embedder } : {}), ...(memory ?? {}), dataDir: join(dataDir, "memory") }))
+    .add(ipcSubsystem({ ...(o.ipc ?? {}), ...(embedder ? { embedder } : {}) }))
+    .maybe(planner === false ? undefined : wired({
+      name: "planner",
+      needs: ["security"],
+      make: ({ security }: { security: Security }) => plannerSubsystem({ ...(planner ?? {}), dataDir, escalate: (r) => escalateVeto(security, r) }),
+    }))
+    // Last: its instrument step wraps the handlers of every subsystem before it.
+    .maybe(observe === false || metrics === undefined ? undefined : wired({
+      name: "observe",
+      needs: ["sched"],
+      uses: ["audit", "memory"],
+      make: (s: { sched: SchedService; audit?: AuditService; memory?: MemoryService }) => observeSubsystem({
+        ...(observe ?? {}),
+        metrics,
+        sources: (host: SubsystemHost) => ({
+          mailboxes: () => mailboxStats(host.agents()),
+          pools: () => s.sched.scheduler.stats(),
+          disk: () => dataDirDisk(dataDir),
+          ...(s.audit === undefined ? {} : { auditEntries: () => s.audit?.log.size ?? 0 }),
+          ...(s.memory === undefined ? {} : { memoryRecords: () => s.memory?.fabric.records ?? 0 }),
+        }),
+      }),
+    })).list;
 }
 
 /** A vetoed last attempt goes to a person: an approval request on the API, CLI and dashboard. */
-function escalateVeto(security: SecurityPlugin, r: EscalationRequest): Promise<boolean> {
-  return security.security.approvals.request({
+function escalateVeto(security: Security, r: EscalationRequest): Promise<boolean> {
+  return security.approvals.request({
     agent: `plan:${r.planId}`, agentName: `plan ${r.planId}`, tenant: "default", syscall: "CriticVerdict",
     args: { planId: r.planId, taskId: r.taskId, marketTask: r.marketTaskId, worker: r.worker, score: r.verdict.score, reasons: r.verdict.reasons },
     rule: "critic.veto",
@@ -130,12 +127,12 @@ function escalateVeto(security: SecurityPlugin, r: EscalationRequest): Promise<b
 
 /**
  * Signs audit checkpoints with an Ed25519 key from the security key store, created on first use
- * (security is installed before audit, so the store is open by the time anything is signed).
+ * (audit needs security, so the store is open by the time anything is signed).
  */
-function kernelKeySigner(security: SecurityPlugin, owner: string): CheckpointSigner {
+function kernelKeySigner(security: Security, owner: string): CheckpointSigner {
   let cached: { id: string; key: KeyObject } | undefined;
   const current = (): { id: string; key: KeyObject } => {
-    const rec = security.security.identities.ensure(owner, "ed25519");
+    const rec = security.identities.ensure(owner, "ed25519");
     if (cached?.id !== rec.id) cached = { id: rec.id, key: createPrivateKey({ key: Buffer.from(rec.secret, "base64url"), format: "der", type: "pkcs8" }) };
     return cached;
   };

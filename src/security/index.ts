@@ -22,4 +22,4 @@ export { SecretStore, SECRET_REF } from "./secrets.js";
 export { TaintTracker, type TaintOptions } from "./taint.js";
 export { capSyscalls } from "./syscalls.js";
 export { Security, type SecurityOptions } from "./security.js";
-export { securityPlugin, type SecurityKernelPort, type SecurityPlugin } from "./plugin.js";
+export { securitySubsystem } from "./subsystem.js";

@@ -20,5 +20,5 @@ export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressCla
 export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";
 export { spawnTool } from "./spawn-tool.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
-export { toolsPlugin, type ToolsPlugin, type ToolsPluginOptions, type ToolsKernel } from "./plugin.js";
-export { mcpPlugin, McpHub, parseServerConfig, McpServerConfigSchema, type McpPlugin, type McpPluginOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";
+export { toolsSubsystem, type ToolsSubsystemOptions } from "./subsystem.js";
+export { mcpSubsystem, McpHub, parseServerConfig, McpServerConfigSchema, type McpSubsystemOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";

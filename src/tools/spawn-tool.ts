@@ -21,7 +21,7 @@ export function spawnTool(): AnyTool {
       sideEffect: true,
       requires: () => [{ resource: "agent", action: "spawn" }],
       async execute(a, ctx) {
-        if (ctx.spawn === undefined) throw new AiosError("E_TOOL", "agent.spawn needs a kernel (install toolsPlugin)");
+        if (ctx.spawn === undefined) throw new AiosError("E_TOOL", "agent.spawn needs a kernel (build toolsSubsystem into it)");
         return { id: await ctx.spawn(parseSpec(inheritTenant(a.spec, ctx.caller.tenant), "args.spec")) };
       },
     }),

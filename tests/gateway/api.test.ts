@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnyKernelEvent } from "../../src/core/index.js";
 import { silentLogger } from "../../src/core/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 import { ControlPlane, ROUTES, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
 import { HttpControl } from "../../src/cli/client.js";
 
 const WORKER = join(process.cwd(), "examples/agents/worker.ts");
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 let plane: ControlPlane;
 let gw: Gateway;
 let token: string;

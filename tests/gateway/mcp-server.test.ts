@@ -15,13 +15,13 @@ import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ControlPlane, mcpEndpointFor, startGateway, type Gateway, type McpEndpoint } from "../../src/gateway/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 import { encodeToken } from "../../src/security/index.js";
 import { defineTool } from "../../src/tools/index.js";
 import { silentLogger, type AnyKernelEvent } from "../../src/index.js";
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 let gw: Gateway;
 let endpoint: McpEndpoint;
 const TOKEN = "test-api-token-0123456789";

@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 import { ControlPlane, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 let plane: ControlPlane;
 let gw: Gateway;
 let token: string;

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { boot, type AiosSystem } from "../../src/index.js";
+import { boot, type Aios } from "../../src/index.js";
 import { ipcOf, send } from "../../src/ipc/index.js";
 import { DurableJournal } from "../../src/kernel/index.js";
 import { Journal, SEEN_WINDOW, SqliteDriver } from "../../src/store/index.js";
@@ -30,10 +30,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const handled = async (os: AiosSystem, id: string): Promise<string[]> => (await os.request(id, { get: true })) as string[];
+const handled = async (os: Aios, id: string): Promise<string[]> => (await os.request(id, { get: true })) as string[];
 
 /** Collects ipc.duplicate events (the bus delivers them asynchronously). */
-function duplicates(os: AiosSystem): string[] {
+function duplicates(os: Aios): string[] {
   const out: string[] = [];
   os.events.subscribe({ types: ["ipc.duplicate"] }, (e) => {
     if (e.type === "ipc.duplicate") out.push(e.data.message);

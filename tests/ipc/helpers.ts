@@ -1,5 +1,5 @@
 import { SimulatedClock, boot, flushMicrotasks, type Aios, type AgentLogic } from "../../src/index.js";
-import { ipcPlugin, type IntentEmbedder, type IpcPlugin, type IpcPluginOptions } from "../../src/ipc/index.js";
+import { ipcSubsystem, type Ipc, type IntentEmbedder, type IpcSubsystemOptions } from "../../src/ipc/index.js";
 
 /** A deterministic bag-of-words embedder: each word hashes to one of `dimensions` buckets. */
 export function wordEmbedder(dimensions = 64): IntentEmbedder {
@@ -19,11 +19,10 @@ export function wordEmbedder(dimensions = 64): IntentEmbedder {
   };
 }
 
-export async function bootIpc(options: IpcPluginOptions = {}): Promise<{ os: Aios; clock: SimulatedClock; plugin: IpcPlugin }> {
+export async function bootIpc(options: IpcSubsystemOptions = {}): Promise<{ os: Aios; clock: SimulatedClock; plugin: { ipc: Ipc } }> {
   const clock = new SimulatedClock();
-  const plugin = ipcPlugin(options);
-  const os = await boot({ clock, plugins: [plugin], hogThresholdMs: 0 });
-  return { os, clock, plugin };
+  const os = await boot({ clock, add: [ipcSubsystem(options)], hogThresholdMs: 0 });
+  return { os, clock, plugin: { ipc: os.subsystems.ipc! } };
 }
 
 export const settle = (rounds = 5): Promise<void> => flushMicrotasks(rounds);

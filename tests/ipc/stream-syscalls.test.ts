@@ -1,6 +1,6 @@
 /**
  * Agents produce streams through syscalls (StreamOpen / StreamWrite / StreamEnd / StreamCancel),
- * end to end through boot() with ipcPlugin: a producer agent streams ordered chunks to a consumer
+ * end to end through boot() with ipcSubsystem: a producer agent streams ordered chunks to a consumer
  * agent that reads them with SemanticRecv({ stream }) one at a time; with a window of 2 the producer
  * is held (its receive does not return, later mail waits) until the consumer reads; a denied
  * capability never reaches the handler; bad input, foreign and closed streams get clear errors.

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { boot as bootKernel, durableStorePlugin } from "../../src/kernel/index.js";
+import { boot as bootKernel, storeSubsystem } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
 import { settle } from "./helpers.js";
 
@@ -16,7 +16,7 @@ const counter: AgentLogic<number> = {
 };
 
 async function bootAt(dataDir: string) {
-  return bootKernel({ dataDir, durable: true, logics: { counter }, plugins: [durableStorePlugin({ dataDir })] });
+  return bootKernel({ dataDir, stack: "bare", durable: true, logics: { counter }, add: [storeSubsystem({ dataDir })] });
 }
 
 describe("durable agents across restarts", () => {

@@ -13,9 +13,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { boot, silentLogger, type AgentLogic, type AuditRecord, type Plugin } from "../../src/index.js";
-import { ReplayProvider, modelsPlugin } from "../../src/models/index.js";
-import { schedPlugin } from "../../src/sched/index.js";
+import { boot, silentLogger, type AgentLogic, type AuditRecord, type Aios } from "../../src/index.js";
+import { ReplayProvider, modelsSubsystem } from "../../src/models/index.js";
+import { schedSubsystem } from "../../src/sched/index.js";
 
 const dirs: string[] = [];
 const systems: { shutdown(): Promise<void> }[] = [];
@@ -31,15 +31,10 @@ function tempDir(): string {
 
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
-/** A plugin that keeps a copy of every audit record the door writes (after the audit subsystem). */
-function auditTap(into: AuditRecord[]): Plugin {
-  return {
-    name: "audit-tap",
-    install(k) {
-      const inner = k.guards.audit;
-      k.guards.audit = { record: (e) => (into.push(e), inner?.record(e)) };
-    },
-  };
+/** Keeps a copy of every audit record the door writes, in front of the audit stage boot assembled. */
+function auditTap(os: Aios, into: AuditRecord[]): void {
+  const inner = os.kernel.guards.audit;
+  os.kernel.guards.audit = { record: (e) => (into.push(e), inner?.record(e)) };
 }
 
 describe("spawn is one rule (defects 1 and 2)", () => {
@@ -106,8 +101,9 @@ describe("ctx.request passes the door (defect 3)", () => {
     const dataDir = tempDir();
     const records: AuditRecord[] = [];
     const policy = "default: allow\nrules:\n  - { id: no-mail, effect: deny, reason: no messages, when: { resource: 'agent:*', action: send } }\n";
-    const os = await boot({ dataDir, logger: silentLogger, subsystems: { embedder: false, security: { policy } }, plugins: [auditTap(records)] });
+    const os = await boot({ dataDir, logger: silentLogger, subsystems: { embedder: false, security: { policy } } });
     systems.push(os);
+    auditTap(os, records);
     const target = await os.spawn({ name: "target", kind: "code", logic: { init: () => 0, receive: (n: number, _m, ctx) => (ctx.reply(n + 1), n + 1) } });
     const outcomes: string[] = [];
     const caller = await os.spawn({
@@ -137,12 +133,12 @@ describe("ctx.request passes the door (defect 3)", () => {
 });
 
 describe("budgets are charged (defect 5)", () => {
-  const model = (tokensPerCall: number): Plugin =>
-    modelsPlugin({ models: {}, providers: { m: new ReplayProvider({ name: "m", loop: true, respond: () => ({ text: "ok", usage: { promptTokens: tokensPerCall / 2, completionTokens: tokensPerCall / 2 } }) }) } });
+  const model = (tokensPerCall: number) =>
+    modelsSubsystem({ models: {}, providers: { m: new ReplayProvider({ name: "m", loop: true, respond: () => ({ text: "ok", usage: { promptTokens: tokensPerCall / 2, completionTokens: tokensPerCall / 2 } }) }) } });
   const ask = { model: "m", messages: [{ role: "user", content: "hi" }] };
 
   it("stops a configured agent quota of 150 tokens after the calls that used it", async () => {
-    const os = await boot({ logger: silentLogger, plugins: [model(100), schedPlugin({ pools: { "inference:m": { capacity: 4, policy: "fifo" } }, quotas: { agent: { tokens: 150 } } })] });
+    const os = await boot({ logger: silentLogger, add: [model(100), schedSubsystem({ pools: { "inference:m": { capacity: 4, policy: "fifo" } }, quotas: { agent: { tokens: 150 } } })] });
     systems.push(os);
     const id = await os.spawn({ name: "spender", kind: "code", logic: idle, capabilities: ["llm:m#invoke"] });
     const results: string[] = [];
@@ -151,7 +147,7 @@ describe("budgets are charged (defect 5)", () => {
   });
 
   it("stops an agent at its spec budget, charging its children's use to it too", async () => {
-    const os = await boot({ logger: silentLogger, plugins: [model(100)] });
+    const os = await boot({ logger: silentLogger, add: [model(100)] });
     systems.push(os);
     os.kernel.registerLogic("idle", idle);
     const parent = await os.spawn({ name: "parent", kind: "code", logic: idle, capabilities: ["llm:m#invoke", "agent#spawn"], budget: { tokens: 250 } });
@@ -165,7 +161,7 @@ describe("budgets are charged (defect 5)", () => {
 
   it("never exceeds a budget by more than one call's usage under concurrency", async () => {
     for (const [budget, perCall, calls] of [[150, 100, 8], [1000, 30, 64], [5, 10, 20]] as const) {
-      const os = await boot({ logger: silentLogger, plugins: [model(perCall)] });
+      const os = await boot({ logger: silentLogger, add: [model(perCall)] });
       systems.push(os);
       const id = await os.spawn({ name: "burst", kind: "code", logic: idle, capabilities: ["llm:m#invoke"], budget: { tokens: budget } });
       const settled = await Promise.allSettled(Array.from({ length: calls }, () => os.syscall(id, "LlmInvoke", ask)));

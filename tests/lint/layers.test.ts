@@ -75,6 +75,22 @@ describe("check-layers", () => {
     ]);
   }, 120_000);
 
+  it("reports a subsystem that names the Kernel class; the composition root may", () => {
+    const root = fixture({
+      "src/kernel/index.ts": "export class Kernel {}\nexport const createKernel = (): Kernel => new Kernel();\n",
+      // line 2: a subsystem importing the class (type-only counts), line 3: a type-level import of it
+      "src/audit/index.ts": 'import { createKernel } from "../kernel/index.js";\nimport type { Kernel as K } from "../kernel/index.js";\nexport type T = import("../kernel/index.js").Kernel;\nexport const make = (): K => createKernel();\n',
+      "src/sdk/index.ts": 'import type { Kernel } from "../kernel/index.js";\nexport type Held = Kernel;\n',
+    });
+    const r = run(root);
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("check-layers:"));
+    expect(lines).toEqual([
+      'src/audit/index.ts:2: import "../kernel/index.js": audit names the Kernel class; only sdk may (a subsystem takes the SubsystemHost of abi/)',
+      'src/audit/index.ts:3: import "../kernel/index.js": audit names the Kernel class; only sdk may (a subsystem takes the SubsystemHost of abi/)',
+    ]);
+  }, 120_000);
+
   it("passes on the real tree", () => {
     const r = run(repo);
     expect(r.stderr).toBe("");

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SimulatedClock, silentLogger } from "../../src/core/index.js";
-import { boot } from "../../src/kernel/index.js";
-import { memoryPlugin } from "../../src/memory/index.js";
+import { boot } from "../../src/index.js";
+import { memorySubsystem } from "../../src/memory/index.js";
 import { tempEnv, type Env } from "./helpers.js";
 
 let env: Env | undefined;
@@ -12,12 +12,13 @@ afterEach(() => {
 
 const idle = { receive: (s: null) => s };
 
-describe("memoryPlugin through boot()", () => {
+describe("memorySubsystem through boot()", () => {
   it("serves the memory syscalls to agents under capabilities, spec quotas and scope isolation", async () => {
     env = tempEnv();
     const clock = new SimulatedClock();
-    const plugin = memoryPlugin({ dataDir: env.dir, dim: 4, sweepIntervalMs: 1000 });
-    const os = await boot({ clock, logger: silentLogger, plugins: [plugin] });
+    const plugin = memorySubsystem({ dataDir: env.dir, dim: 4, sweepIntervalMs: 1000 });
+    const os = await boot({ clock, logger: silentLogger, add: [plugin] });
+    const mem = os.subsystems.memory!;
     const a = await os.spawn({ name: "a", kind: "code", logic: idle, capabilities: ["memory:shared/team#read,write"], memory: { maxRecords: 2 } });
     const b = await os.spawn({ name: "b", kind: "code", logic: idle, capabilities: ["memory:shared/team#read"] });
     const c = await os.spawn({ name: "c", kind: "code", logic: idle });
@@ -45,19 +46,19 @@ describe("memoryPlugin through boot()", () => {
 
     expect(await os.syscall(c, "AgentMemAlloc", { bytes: 1000 })).toEqual({ allocated: 1000 });
     expect(await os.syscall(c, "AgentMemFree", { bytes: 400 })).toEqual({ allocated: 600 });
-    expect(plugin.fabric.usage(c).reserved).toBe(600);
+    expect(mem.fabric.usage(c).reserved).toBe(600);
 
     // Working memory: RAM first, written behind on the kernel clock.
-    await plugin.working.set(c, "step", 3);
-    expect(await plugin.working.get(c, "step")).toBe(3);
-    expect(plugin.fabric.usage(c).records).toBe(0);
+    await mem.working.set(c, "step", 3);
+    expect(await mem.working.get(c, "step")).toBe(3);
+    expect(mem.fabric.usage(c).records).toBe(0);
     await clock.advanceAsync(1000);
-    expect(plugin.fabric.usage(c).records).toBe(1);
+    expect(mem.fabric.usage(c).records).toBe(1);
     // a is at its record quota: the flush fails loudly and the entry stays dirty.
-    await plugin.working.set(a, "step", 1);
-    await expect(plugin.working.flush()).rejects.toMatchObject({ code: "E_QUOTA" });
+    await mem.working.set(a, "step", 1);
+    await expect(mem.working.flush()).rejects.toMatchObject({ code: "E_QUOTA" });
     await os.shutdown().catch(() => undefined);
-    const again = await boot({ clock, logger: silentLogger, plugins: [memoryPlugin({ dataDir: env.dir, dim: 4 })] });
+    const again = await boot({ clock, logger: silentLogger, add: [memorySubsystem({ dataDir: env.dir, dim: 4 })] });
     await again.shutdown();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { boot, flushMicrotasks, type Aios } from "../../src/index.js";
-import { Accounting, ReplayProvider, modelsPlugin, runLlm, type ChatResult, type ModelProvider, type ModelsPlugin } from "../../src/models/index.js";
+import { Accounting, ReplayProvider, modelsSubsystem, runLlm, type ChatResult, type ModelProvider, type ModelsService } from "../../src/models/index.js";
 
 const caps = ["llm:*#invoke"];
 const usage = { promptTokens: 10, completionTokens: 5 };
@@ -17,10 +17,9 @@ afterEach(async () => {
   os = undefined;
 });
 
-async function start(provider: ModelProvider): Promise<{ os: Aios; plugin: ModelsPlugin }> {
-  const plugin = modelsPlugin({ models: {}, providers: { scripted: provider } });
-  os = await boot({ plugins: [plugin] });
-  return { os, plugin };
+async function start(provider: ModelProvider): Promise<{ os: Aios; plugin: ModelsService }> {
+  os = await boot({ add: [modelsSubsystem({ models: {}, providers: { scripted: provider } })] });
+  return { os, plugin: os.subsystems.models! };
 }
 
 /** Lets the event bus deliver the agent's end to the plugin (deliveries run on setImmediate). */

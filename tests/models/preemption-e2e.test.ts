@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { boot } from "../../src/kernel/index.js";
-import { modelsPlugin } from "../../src/models/index.js";
-import { schedPlugin } from "../../src/sched/index.js";
+import { boot } from "../../src/index.js";
+import { modelsSubsystem } from "../../src/models/index.js";
+import { schedSubsystem } from "../../src/sched/index.js";
 
 const MODEL = resolve("../shared/models/stories260K.gguf");
 const SHA = "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d";
@@ -13,9 +13,9 @@ describe("preemption through the whole path (dispatcher -> sched slot -> LlmInvo
   it("a high-priority model call takes the only slot from a low-priority one at a token boundary; both finish", async () => {
     expect(createHash("sha256").update(readFileSync(MODEL)).digest("hex")).toBe(SHA);
     const os = await boot({
-      plugins: [
-        schedPlugin({ pools: { "inference:tiny": { capacity: 1, policy: "priority" } } }),
-        modelsPlugin({ models: { tiny: { provider: "local", model: "stories260K", modelPath: MODEL, threads: 1, contextSize: 512, maxConcurrency: 2 } } }),
+      add: [
+        schedSubsystem({ pools: { "inference:tiny": { capacity: 1, policy: "priority" } } }),
+        modelsSubsystem({ models: { tiny: { provider: "local", model: "stories260K", modelPath: MODEL, threads: 1, contextSize: 512, maxConcurrency: 2 } } }),
       ],
     });
     const preempted: unknown[] = [];

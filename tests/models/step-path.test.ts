@@ -6,10 +6,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { boot, type Aios, type Plugin } from "../../src/index.js";
-import { ToolRegistry, defineTool, toolsPlugin } from "../../src/tools/index.js";
+import { boot, type Aios, type Subsystem } from "../../src/index.js";
+import { ToolRegistry, defineTool, toolsSubsystem } from "../../src/tools/index.js";
 import {
-  ReplayProvider, modelsPlugin, runLlm,
+  ReplayProvider, modelsSubsystem, runLlm,
   type ChatDelta, type ChatOptions, type ChatRequest, type ChatResult, type ModelProvider, type ReplayTurnInput,
 } from "../../src/models/index.js";
 
@@ -42,7 +42,7 @@ const lastUser = (req: ChatRequest): string => [...req.messages].reverse().find(
 
 describe("the agent step's fast paths keep their behaviour", () => {
   it("runLlm runs the same spec object with different goals, each run answering its own goal", async () => {
-    os = await boot({ plugins: [modelsPlugin({ models: {}, providers: { rec: new Recording((req) => ({ text: `re: ${lastUser(req)}` })) } })] });
+    os = await boot({ add: [modelsSubsystem({ models: {}, providers: { rec: new Recording((req) => ({ text: `re: ${lastUser(req)}` })) } })] });
     const spec = { name: "echo", kind: "llm" as const, model: "rec", capabilities: ["llm:rec#invoke"] };
     const answers: string[] = [];
     for (const goal of ["a", "b", "a", "c", "b"]) answers.push((await runLlm(os, spec, { goal })).text);
@@ -56,13 +56,12 @@ describe("the agent step's fast paths keep their behaviour", () => {
     const rec = new Recording(() => ({ text: "{\"ok\":true}" }));
     let copied = 0;
     // Like the security plugin's secret substitution: the handler receives a plain copy of the arguments.
-    const copying: Plugin = {
+    const copying: Subsystem<"copying", undefined> = {
       name: "copying",
-      install: (k) => {
-        k.guards.effects = { prepare: (_c, _n, args) => (copied++, JSON.parse(JSON.stringify(args)) as unknown) };
-      },
+      needs: [],
+      build: () => ({ service: undefined, stages: { effects: { prepare: (_c, _n, args) => (copied++, JSON.parse(JSON.stringify(args)) as unknown) } } }),
     };
-    os = await boot({ plugins: [copying, modelsPlugin({ models: {}, providers: { rec } })] });
+    os = await boot({ add: [copying, modelsSubsystem({ models: {}, providers: { rec } })] });
     const id = await os.spawn({ name: "raw", kind: "code", logic: { receive: (s: unknown) => s }, capabilities: ["llm:rec#invoke"] });
     const args = { model: "rec", messages: [{ role: "user", content: "hi" }], maxTokens: 7, temperature: 0.5, output: { schema: { type: "object" } } };
     await os.syscall(id, "LlmInvoke", args);
@@ -73,14 +72,18 @@ describe("the agent step's fast paths keep their behaviour", () => {
 
   it("a conversation that outgrows the window still goes through the context manager", async () => {
     const rec = new Recording((_req, turn) => (turn < 6 ? { toolCalls: [{ name: "pad", args: { n: turn } }] } : { text: "done" }), 400);
-    const tools: Plugin = {
+    const tools: Subsystem<"pad-tool", undefined> = {
       name: "pad-tool",
-      install: (k) => k.syscalls.register({
-        name: "ToolCall", sideEffect: false, parse: (raw) => raw as never, requires: () => [],
-        handler: () => Promise.resolve("x".repeat(400)), // ~100 tokens per result: six do not fit in 400
+      needs: [],
+      build: () => ({
+        service: undefined,
+        syscalls: [{
+          name: "ToolCall", sideEffect: false, parse: (raw) => raw as never, requires: () => [],
+          handler: () => Promise.resolve("x".repeat(400)), // ~100 tokens per result: six do not fit in 400
+        }],
       }),
     };
-    os = await boot({ plugins: [tools, modelsPlugin({ models: {}, providers: { rec }, context: { reserveTokens: 50 } })] });
+    os = await boot({ add: [tools, modelsSubsystem({ models: {}, providers: { rec }, context: { reserveTokens: 50 } })] });
     const contextEvent = os.events.once("llm.context"); // events reach subscribers asynchronously
     const a = await runLlm(os, { name: "long", kind: "llm", model: "rec", tools: ["pad"], capabilities: ["llm:rec#invoke"] }, { goal: "pad" });
     expect(a.text).toBe("done");
@@ -97,8 +100,8 @@ describe("the agent step's fast paths keep their behaviour", () => {
       name: "add", description, input: z.strictObject({ a: z.number(), b: z.number() }), sideEffect: false, requires: () => [], execute: async ({ a, b }: { a: number; b: number }) => a + b,
     });
     registry.register(add("adds two numbers"));
-    const tools = toolsPlugin({ registry, file: false, http: false, shell: false, browser: false, spawn: false });
-    os = await boot({ plugins: [tools, modelsPlugin({ models: {}, providers: { rec }, tools: registry })] });
+    const tools = toolsSubsystem({ registry, file: false, http: false, shell: false, browser: false, spawn: false });
+    os = await boot({ add: [tools, modelsSubsystem({ models: {}, providers: { rec }, tools: registry })] });
     const spec = { name: "adder", kind: "llm" as const, model: "rec", tools: ["add"], capabilities: ["llm:rec#invoke", "tool:add#call"] };
     await runLlm(os, spec, { goal: "one" });
     await runLlm(os, spec, { goal: "two" });

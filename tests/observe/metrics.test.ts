@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 import { ControlPlane, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
 import type { AiosMetrics } from "../../src/observe/index.js";
 
@@ -28,7 +28,7 @@ const caller: AgentLogic<null, string> = {
 };
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 let metrics: AiosMetrics;
 const ids: AgentId[] = [];
 

@@ -15,13 +15,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 import { defineTool } from "../../src/tools/index.js";
 import { Loopback, json, type Received } from "../models/http-fixture.js";
 
 const server = new Loopback();
 let dir: string;
-let os: AiosSystem | undefined;
+let os: Aios | undefined;
 
 /** The OpenAI wire format: five tool calls to `add` (running sum), then the answer. */
 function answer(req: Received): unknown {
@@ -56,7 +56,7 @@ const parent: AgentLogic<null, unknown> = {
   },
 };
 
-async function start(tracing: boolean): Promise<{ os: AiosSystem; exporter: InMemorySpanExporter }> {
+async function start(tracing: boolean): Promise<{ os: Aios; exporter: InMemorySpanExporter }> {
   const exporter = new InMemorySpanExporter();
   os = await boot({
     dataDir: join(dir, `data-${tracing ? "on" : "off"}-${Date.now()}`),
@@ -85,7 +85,7 @@ afterAll(async () => {
 });
 
 /** The exporter is read before shutdown (an in-memory exporter forgets its spans when shut down). */
-async function flushed(os: AiosSystem): Promise<void> {
+async function flushed(os: Aios): Promise<void> {
   await new Promise((r) => setImmediate(r));
   await os.subsystems.observe?.tracing?.forceFlush();
 }

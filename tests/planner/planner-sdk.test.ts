@@ -13,14 +13,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnyKernelEvent } from "../../src/core/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 
 const WORKER = resolve("examples/agents/market-worker.ts");
 const CAPS = ["market#join", "market:**#bid"];
 const worker = (name: string, price: number, sloppyOn: string[] = []) => ({ name, kind: "code" as const, module: WORKER, export: "marketWorker", capabilities: CAPS, args: { price, sloppyOn } });
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 const events: AnyKernelEvent[] = [];
 const ids = { bob: "", ann: "", cy: "" };
 

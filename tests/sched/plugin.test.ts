@@ -1,13 +1,13 @@
 /**
- * Integration through boot(): schedPlugin installs the scheduler and quotas into the kernel's guards;
+ * Integration through boot(): schedSubsystem installs the scheduler and quotas into the kernel's guards;
  * a syscall that names a pool waits for a slot there, and LlmInvoke-style calls are rate limited.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AnyKernelEvent } from "../../src/core/index.js";
-import { boot, type Aios, type Plugin } from "../../src/kernel/index.js";
+import { boot, type Aios, type Subsystem } from "../../src/index.js";
 import { zodArgs, type AgentLogic } from "../../src/abi/index.js";
-import { schedPlugin } from "../../src/sched/index.js";
+import { schedSubsystem } from "../../src/sched/index.js";
 
 declare module "../../src/abi/syscalls.js" {
   interface SyscallMap {
@@ -16,19 +16,21 @@ declare module "../../src/abi/syscalls.js" {
 }
 
 /** A test-only syscall in pool "probe" whose handler holds its slot until the test lets it go. */
-function probePlugin(gates: Map<string, () => void>): Plugin {
+function probePlugin(gates: Map<string, () => void>): Subsystem<"probe", undefined> {
   return {
     name: "probe",
-    install(kernel) {
-      kernel.syscalls.register({
+    needs: [],
+    build: () => ({
+      service: undefined,
+      syscalls: [{
         name: "SchedProbe",
         parse: zodArgs("SchedProbe", z.object({ tag: z.string() })),
         requires: () => [],
         sideEffect: false,
         pool: () => "probe",
         handler: ({ tag }) => new Promise<string>((resolve) => gates.set(tag, () => resolve(tag))),
-      });
-    },
+      }],
+    }),
   };
 }
 
@@ -55,11 +57,12 @@ async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
-describe("schedPlugin through boot()", () => {
+describe("schedSubsystem through boot()", () => {
   it("queues syscalls for a pool by priority and emits the decisions", async () => {
     const gates = new Map<string, () => void>();
-    const sched = schedPlugin({ pools: { probe: { capacity: 1, policy: "priority" } } });
-    os = await boot({ plugins: [sched, probePlugin(gates)], logics: { caller } });
+    const sched = schedSubsystem({ pools: { probe: { capacity: 1, policy: "priority" } } });
+    os = await boot({ add: [sched, probePlugin(gates)], logics: { caller } });
+    const scheduler = os.subsystems.sched!.scheduler;
     const events: AnyKernelEvent[] = [];
     os.kernel.events.subscribe({ types: ["sched.granted"] }, (e) => void events.push(e));
     const [a, low, high] = await Promise.all([
@@ -70,9 +73,9 @@ describe("schedPlugin through boot()", () => {
     const rA = os.request(a, { tag: "a" });
     await until(() => gates.has("a"));
     const rLow = os.request(low, { tag: "low" });
-    await until(() => sched.scheduler.stats()[0]?.queued === 1);
+    await until(() => scheduler.stats()[0]?.queued === 1);
     const rHigh = os.request(high, { tag: "high" });
-    await until(() => sched.scheduler.stats()[0]?.queued === 2);
+    await until(() => scheduler.stats()[0]?.queued === 2);
     gates.get("a")?.();
     await until(() => gates.has("high"));
     expect(gates.has("low")).toBe(false);
@@ -86,13 +89,13 @@ describe("schedPlugin through boot()", () => {
       expect.objectContaining({ pool: "probe", priority: 5 }),
       expect.objectContaining({ pool: "probe", priority: -5 }),
     ]);
-    expect(sched.scheduler.stats()[0]).toMatchObject({ granted: 3, released: 3, inUse: 0 });
+    expect(os.subsystems.sched!.scheduler.stats()[0]).toMatchObject({ granted: 3, released: 3, inUse: 0 });
   });
 
   it("rate limits the configured syscalls with E_RATE_LIMITED before they take a slot", async () => {
     const gates = new Map<string, () => void>();
-    const sched = schedPlugin({ pools: { probe: { capacity: 4, policy: "wfq" } }, quotas: { agent: { rpm: 1 }, syscalls: ["SchedProbe"] } });
-    os = await boot({ plugins: [sched, probePlugin(gates)], logics: { caller } });
+    const sched = schedSubsystem({ pools: { probe: { capacity: 4, policy: "wfq" } }, quotas: { agent: { rpm: 1 }, syscalls: ["SchedProbe"] } });
+    os = await boot({ add: [sched, probePlugin(gates)], logics: { caller } });
     const a = await os.spawn({ name: "a", kind: "code", logic: "caller" });
     const first = os.request(a, { tag: "one" });
     await until(() => gates.has("one"));
@@ -100,6 +103,6 @@ describe("schedPlugin through boot()", () => {
     expect(await first).toBe("one");
     expect(await os.request(a, { tag: "two" })).toEqual({ error: "E_RATE_LIMITED" });
     expect(gates.has("two")).toBe(false);
-    expect(sched.scheduler.stats()[0]).toMatchObject({ granted: 1 });
+    expect(os.subsystems.sched!.scheduler.stats()[0]).toMatchObject({ granted: 1 });
   });
 });

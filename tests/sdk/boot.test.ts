@@ -12,7 +12,7 @@ describe("boot() with a data directory", () => {
   it("installs the embedded default stack and exposes it on the SDK", async () => {
     const d = dir();
     const os = await boot({ dataDir: d, subsystems: { embedder: false } });
-    expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "mcp", "memory", "observe", "planner", "security", "store", "tools"]);
+    expect(Object.keys(os.subsystems).sort()).toEqual(["audit", "ipc", "mcp", "memory", "observe", "planner", "sched", "security", "store", "tools"]);
     expect(os.tools.list().map((t) => t.name)).toContain("file.read");
     expect(os.mcp.list()).toEqual([]);
     const { id } = await os.memory.store({ type: "semantic_fact", content: { subject: "sky", predicate: "is", object: "blue" } });
@@ -54,7 +54,7 @@ describe("boot() with a data directory", () => {
   it("without a data directory gives a bare kernel", async () => {
     const os = await boot({});
     expect(os.subsystems).toEqual({});
-    expect(() => os.memory).toThrow(/memory subsystem is not installed/);
+    expect(() => os.memory).toThrow(/this system has no memory subsystem/);
     await os.shutdown();
   });
 });

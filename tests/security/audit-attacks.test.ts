@@ -160,7 +160,7 @@ describe("key rotation through boot()", () => {
     const clock = new SimulatedClock();
     const run = async (rotate: boolean): Promise<void> => {
       const os = await boot({ dataDir, clock, logger: silentLogger, subsystems: { embedder: false, memory: false, audit: { checkpointEvery: 3 } } });
-      if (rotate) os.subsystems.security?.security.identities.rotate("kernel.audit");
+      if (rotate) os.subsystems.security?.identities.rotate("kernel.audit");
       for (let i = 0; i < 4; i++) {
         const a = await os.spawn({ name: `a${i}`, kind: "code", logic: { receive: (s: null) => s } });
         await os.kill(a);

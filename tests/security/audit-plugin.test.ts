@@ -7,22 +7,22 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EventBus, SimulatedClock, asAgentId, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
-import { AuditLog, AuditReader, LifecycleRecorder, auditPaths, auditPlugin, auditVerifyCommand } from "../../src/audit/index.js";
+import { AuditLog, AuditReader, LifecycleRecorder, auditPaths, auditSubsystem, auditVerifyCommand } from "../../src/audit/index.js";
 import { Redactor } from "../../src/security/index.js";
 import { keys, tempDir } from "./audit-helpers.js";
 
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
-describe("auditPlugin through boot()", () => {
+describe("auditSubsystem through boot()", () => {
   it("records decisions and lifecycle changes, redacted, and leaves a log that verifies", async () => {
     const dataDir = tempDir();
     const { privateKey, publicKey } = keys();
     const redactor = new Redactor();
     redactor.add("API_KEY", "sk-test-9f8e7d6c5b4a");
-    const plugin = auditPlugin({ dataDir, signer: privateKey, checkpointEvery: 4, redact: (v) => redactor.redact(v) });
+    const plugin = auditSubsystem({ dataDir, signer: privateKey, checkpointEvery: 4, redact: (v) => redactor.redact(v) });
     const clock = new SimulatedClock();
-    const os = await boot({ dataDir, clock, logger: silentLogger, plugins: [plugin] });
-    expect(os.kernel.guards.audit).toBe(plugin.sink);
+    const os = await boot({ dataDir, stack: "bare", clock, logger: silentLogger, add: [plugin] });
+    expect(os.kernel.guards.audit).toBe(os.subsystems.audit?.sink);
 
     const id = await os.spawn({ name: "worker", kind: "code", logic: idle, capabilities: ["kernel#noop"] });
     await os.syscall(id, "Noop", {});
@@ -57,11 +57,12 @@ describe("auditPlugin through boot()", () => {
 
   it("a record after shutdown is counted, not thrown into the kernel", async () => {
     const dataDir = tempDir();
-    const plugin = auditPlugin({ dataDir, signer: keys().privateKey });
-    const os = await boot({ dataDir, clock: new SimulatedClock(), logger: silentLogger, plugins: [plugin] });
+    const plugin = auditSubsystem({ dataDir, signer: keys().privateKey });
+    const os = await boot({ dataDir, stack: "bare", clock: new SimulatedClock(), logger: silentLogger, add: [plugin] });
+    const sink = os.subsystems.audit?.sink;
     await os.shutdown();
-    expect(() => plugin.sink?.record({ agent: "ag_x", syscall: "Noop", decision: "allowed", by: "spec" })).not.toThrow();
-    expect(plugin.sink?.failures).toBe(1);
+    expect(() => sink?.record({ agent: "ag_x", syscall: "Noop", decision: "allowed", by: "spec" })).not.toThrow();
+    expect(sink?.failures).toBe(1);
   });
 
   it("lifecycle events the bus had to drop are recorded as a gap, not silently missing", async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { boot, isAiosError, SimulatedClock, silentLogger, type AgentLogic, type AiosSystem } from "../../src/index.js";
+import { boot, isAiosError, SimulatedClock, silentLogger, type AgentLogic, type Aios } from "../../src/index.js";
 import { ControlPlane } from "../../src/gateway/index.js";
 
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
@@ -23,11 +23,11 @@ function dataDir(): string {
   return d;
 }
 
-function start(d: string, clock?: SimulatedClock): Promise<AiosSystem> {
+function start(d: string, clock?: SimulatedClock): Promise<Aios> {
   return boot({ dataDir: join(d, "aios"), durable: true, logger: silentLogger, logics: { idle }, subsystems: { embedder: false, memory: false }, ...(clock ? { clock } : {}) });
 }
 
-async function reads(os: AiosSystem, agent: string, d: string, sub: string): Promise<boolean> {
+async function reads(os: Aios, agent: string, d: string, sub: string): Promise<boolean> {
   try {
     await os.syscall(agent, "ToolCall", { tool: "file.read", args: { path: join(d, sub, "f.txt") } });
     return true;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AiosError, silentLogger, SimulatedClock, flushMicrotasks } from "../../src/core/index.js";
-import { boot } from "../../src/kernel/index.js";
+import { boot } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
-import { securityPlugin } from "../../src/security/index.js";
+import { securitySubsystem } from "../../src/security/index.js";
 
 const idle: AgentLogic = { init: () => ({}), receive: (s: unknown) => s };
 
@@ -16,13 +16,13 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe("securityPlugin through boot()", () => {
+describe("securitySubsystem through boot()", () => {
   it("enforces tokens, delegates with CapGrant, cascades CapRevoke and parks approvals", async () => {
     const clock = new SimulatedClock();
-    const plugin = securityPlugin({
+    const plugin = securitySubsystem({
       policy: "rules:\n  - { id: ask-noop, effect: approve, timeout: 30s, when: { syscall: Noop, agent: 'helper*' } }\n",
     });
-    const os = await boot({ clock, logger: silentLogger, plugins: [plugin] });
+    const os = await boot({ clock, logger: silentLogger, add: [plugin] });
     try {
       const boss = await os.spawn({ name: "boss", kind: "code", logic: idle, capabilities: ["agent:*#send", "kernel#noop"] });
       const helper = await os.spawn({ name: "helper", kind: "code", logic: idle, capabilities: [] });
@@ -39,7 +39,7 @@ describe("securityPlugin through boot()", () => {
 
       // approval: helper gets kernel#noop, policy asks a person
       await os.syscall(boss, "CapGrant", { to: helper, capability: "kernel#noop" });
-      const sec = plugin.security;
+      const sec = os.caps;
       const waiting = os.syscall(helper, "Noop", {});
       await flushMicrotasks();
       const [req] = sec.approvals.list({ status: "pending" });

@@ -8,9 +8,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AiosError, silentLogger, SimulatedClock, type AgentId } from "../../src/core/index.js";
-import { boot, type Aios } from "../../src/kernel/index.js";
+import { boot, type Aios } from "../../src/index.js";
 import type { AgentLogic, AuditRecord } from "../../src/abi/index.js";
-import { securityPlugin, type SecurityPlugin } from "../../src/security/index.js";
+import { securitySubsystem, type Security } from "../../src/security/index.js";
 
 const idle: AgentLogic = { init: () => ({}), receive: (s: unknown) => s };
 const TARGETS = ["ag_t0", "ag_t1", "ag_t2", "ag_missing"] as const;
@@ -48,7 +48,7 @@ const policyArb = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 3
 interface World {
   readonly os: Aios;
   readonly clock: SimulatedClock;
-  readonly sec: SecurityPlugin;
+  readonly sec: Security;
   readonly sender: AgentId;
   readonly grants: string[];
   readonly denials: AuditRecord[];
@@ -56,8 +56,8 @@ interface World {
 
 async function world(specCaps: readonly string[], policy: number): Promise<World> {
   const clock = new SimulatedClock(1_000_000);
-  const sec = securityPlugin({ policy: POLICIES[policy] as string });
-  const os = await boot({ clock, logger: silentLogger, plugins: [sec] });
+  const os = await boot({ clock, logger: silentLogger, add: [securitySubsystem({ policy: POLICIES[policy] as string })] });
+  const sec = os.caps;
   const denials: AuditRecord[] = [];
   // The audit stage as a recorder: refusals must reach it one by one on both paths.
   os.kernel.guards.audit = { record: (r) => void (r.decision === "denied" && denials.push(r)) };
@@ -85,7 +85,7 @@ async function apply(w: World, op: Op, fast: boolean): Promise<string> {
       return outcome(() => (fast ? k.ctxOf(p).send(to, payload) : k.dispatcher.invoke(p, "SemanticSend", { to, payload })));
     }
     case "grant": {
-      const sec = w.sec.security;
+      const sec = w.sec;
       const caller = k.get(w.sender);
       const now = w.clock.now();
       const t = sec.authority.mint({ holder: w.sender, caps: [CAPS[op.cap] as string], scheme: "hmac", ...(op.ttl === null ? {} : { exp: now + op.ttl }) });
@@ -95,13 +95,13 @@ async function apply(w: World, op: Op, fast: boolean): Promise<string> {
     case "revoke": {
       const id = w.grants[op.which % Math.max(1, w.grants.length)];
       if (id === undefined) return "nothing";
-      return outcome(() => w.sec.security.checker.revoke("operator", id));
+      return outcome(() => w.sec.checker.revoke("operator", id));
     }
     case "advance":
       w.clock.advance(op.ms);
       return "advanced";
     case "policy":
-      w.sec.security.policy.load(POLICIES[op.doc]);
+      w.sec.policy.load(POLICIES[op.doc]);
       return "loaded";
   }
 }

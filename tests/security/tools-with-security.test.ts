@@ -1,6 +1,6 @@
 /**
- * tools/ under the real security subsystem: boot() with securityPlugin (signed tokens minted from
- * the spec, policy engine) and toolsPlugin. The tools' execution-time re-checks and constraint
+ * tools/ under the real security subsystem: boot() with securitySubsystem (signed tokens minted from
+ * the spec, policy engine) and toolsSubsystem. The tools' execution-time re-checks and constraint
  * reading (shell allow-list) must work through tokens exactly as through spec strings, and a grant
  * that arrives by CapGrant (no spec string to read) must constrain as tightly as a spec string.
  */
@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { boot, silentLogger, type Aios, type AgentLogic } from "../../src/index.js";
-import { securityPlugin } from "../../src/security/index.js";
-import { toolsPlugin } from "../../src/tools/index.js";
+import { securitySubsystem } from "../../src/security/index.js";
+import { toolsSubsystem } from "../../src/tools/index.js";
 
 let dir: string;
 let os: Aios;
@@ -27,9 +27,9 @@ afterAll(() => {
 });
 afterEach(async () => os.shutdown());
 
-async function start(capabilities: string[]): Promise<{ id: string; sec: ReturnType<typeof securityPlugin> }> {
-  const sec = securityPlugin({});
-  os = await boot({ logger: silentLogger, plugins: [sec, toolsPlugin({ browser: false })] });
+async function start(capabilities: string[]): Promise<{ id: string; sec: ReturnType<typeof securitySubsystem> }> {
+  const sec = securitySubsystem({});
+  os = await boot({ logger: silentLogger, add: [sec, toolsSubsystem({ browser: false })] });
   return { id: await os.spawn({ name: "worker", kind: "code", logic: idle, capabilities }), sec };
 }
 

@@ -9,9 +9,8 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
-import { boot, type Plugin } from "../../src/kernel/index.js";
+import { boot, storeSubsystem, type Subsystem } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
-import { durableStorePlugin } from "../../src/kernel/journal-adapter-plugin.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterEach(cleanupDirs);
@@ -19,11 +18,13 @@ afterEach(cleanupDirs);
 const ToolArgs = z.object({ tool: z.string(), args: z.unknown() });
 
 /** A side-effecting test tool: every execution appends a line to its own file. */
-function effectTool(file: string): Plugin {
+function effectTool(file: string): Subsystem<"effect-tool", undefined> {
   return {
     name: "effect-tool",
-    install(kernel) {
-      kernel.syscalls.register({
+    needs: [],
+    build: () => ({
+      service: undefined,
+      syscalls: [{
         name: "ToolCall",
         parse: (raw) => ToolArgs.parse(raw),
         requires: () => [],
@@ -32,8 +33,8 @@ function effectTool(file: string): Plugin {
           appendFileSync(file, JSON.stringify(args.args) + "\n");
           return { done: true };
         },
-      });
-    },
+      }],
+    }),
   };
 }
 
@@ -51,9 +52,9 @@ describe("store plugin through boot()", () => {
     const dir = tempDir();
     const effects = join(dir, "effects.log");
     const os = await boot({
-      dataDir: dir, durable: true, logger: silentLogger,
+      dataDir: dir, stack: "bare", durable: true, logger: silentLogger,
       logics: { counter },
-      plugins: [durableStorePlugin({ dataDir: dir }), effectTool(effects)],
+      add: [storeSubsystem({ dataDir: dir }), effectTool(effects)],
     });
     const id: AgentId = await os.spawn({ name: "c", kind: "code", logic: "counter", durable: true });
     for (let n = 1; n <= 3; n++) expect(await os.request(id, { n }, { timeoutMs: 5_000 })).toBe(n);

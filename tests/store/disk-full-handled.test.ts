@@ -13,9 +13,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger, SimulatedClock, type AgentId } from "../../src/core/index.js";
-import { boot } from "../../src/kernel/index.js";
+import { boot, storeSubsystem } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
-import { durableStorePlugin } from "../../src/kernel/journal-adapter-plugin.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 let mnt = "";
@@ -89,7 +88,7 @@ describe("a handled record refused by a full disk (issue #19.2)", () => {
     if (!mounted) ctx.skip(whyNot);
     const data = join(mnt, "data");
     const clock = new SimulatedClock();
-    const os = await boot({ dataDir: data, durable: true, clock, logger: silentLogger, logics: { tally }, plugins: [durableStorePlugin({ dataDir: data })] });
+    const os = await boot({ dataDir: data, stack: "bare", durable: true, clock, logger: silentLogger, logics: { tally }, add: [storeSubsystem({ dataDir: data })] });
     const id: AgentId = await os.spawn({ name: "tally", kind: "code", logic: "tally", durable: true });
     let open: () => void = () => undefined;
     gate = new Promise((r) => (open = r));
@@ -110,7 +109,7 @@ describe("a handled record refused by a full disk (issue #19.2)", () => {
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     await os.shutdown("test");
 
-    const again = await boot({ dataDir: data, durable: true, clock: new SimulatedClock(), logger: silentLogger, logics: { tally }, plugins: [durableStorePlugin({ dataDir: data })] });
+    const again = await boot({ dataDir: data, stack: "bare", durable: true, clock: new SimulatedClock(), logger: silentLogger, logics: { tally }, add: [storeSubsystem({ dataDir: data })] });
     try {
       expect(await again.request(id, { get: true })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       // Each letter handled once across both boots: none came back after the restart.

@@ -1,5 +1,5 @@
 /**
- * tools/ through the real kernel: boot() with toolsPlugin, agents calling ToolCall through the one
+ * tools/ through the real kernel: boot() with toolsSubsystem, agents calling ToolCall through the one
  * syscall door. Covers the dispatcher's up-front check (`tool:<name>#call` plus the tool's own
  * requests), the handler's execution-time re-check, argument errors naming the field, unknown tools,
  * idempotency keys, agent.spawn attenuation, an agent's own logic calling a tool via ctx.sys, and a
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { boot, silentLogger, type Aios, type AgentLogic } from "../../src/index.js";
 import { z } from "zod";
-import { defineTool, toolsPlugin } from "../../src/tools/index.js";
+import { ToolRegistry, defineTool, toolsSubsystem } from "../../src/tools/index.js";
 
 let dir: string;
 let os: Aios;
@@ -28,7 +28,7 @@ afterEach(async () => os.shutdown());
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
 async function start(capabilities: string[]): Promise<string> {
-  os = await boot({ logger: silentLogger, plugins: [toolsPlugin({ browser: false })] });
+  os = await boot({ logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
   return os.spawn({ name: "worker", kind: "code", logic: idle, capabilities });
 }
 
@@ -81,7 +81,7 @@ describe("ToolCall through boot()", () => {
   });
 
   it("an agent's own logic reaches tools only through ctx.sys", async () => {
-    os = await boot({ logger: silentLogger, plugins: [toolsPlugin({ browser: false })] });
+    os = await boot({ logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
     const reader: AgentLogic<null, string> = {
       init: () => null,
       async receive(s, path, ctx) {
@@ -99,9 +99,10 @@ describe("ToolCall through boot()", () => {
     await expect(os.request(id, join(dir, "secret.txt"))).resolves.toBe("refused: E_CAP_DENIED");
   });
   it("a call without args hands the tool {}: runs a tool that takes no input, refuses one that needs some", async () => {
-    const plugin = toolsPlugin({ browser: false });
+    const registry = new ToolRegistry();
+    const plugin = toolsSubsystem({ browser: false, registry });
     const seen: unknown[] = [];
-    plugin.registry.register(defineTool({
+    registry.register(defineTool({
       name: "test.ping",
       description: "takes no input",
       input: z.strictObject({}),
@@ -112,7 +113,7 @@ describe("ToolCall through boot()", () => {
         return "pong";
       },
     }));
-    os = await boot({ logger: silentLogger, plugins: [plugin] });
+    os = await boot({ logger: silentLogger, add: [plugin] });
     const pinger: AgentLogic<null, string> = {
       init: () => null,
       async receive(s, tool, ctx) {

@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boot, silentLogger, type AgentLogic } from "../../src/index.js";
-import type { AiosSystem } from "../../src/sdk/index.js";
+import type { Aios } from "../../src/sdk/index.js";
 
 const NM = resolve("node_modules/@modelcontextprotocol");
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 let http: ChildProcess;
 let httpUrl: string;
 

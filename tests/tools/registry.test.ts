@@ -92,8 +92,8 @@ describe("ToolRegistry", () => {
 
 describe("tool disposal", () => {
   it("releases every tool's held resources once, at the kernel's shutdown", async () => {
-    const { boot } = await import("../../src/kernel/index.js");
-    const { toolsPlugin } = await import("../../src/tools/index.js");
+    const { boot } = await import("../../src/index.js");
+    const { toolsSubsystem } = await import("../../src/tools/index.js");
     const disposed: string[] = [];
     const registry = new ToolRegistry();
     registry.register(
@@ -107,7 +107,7 @@ describe("tool disposal", () => {
         dispose: () => void disposed.push("test.holder"),
       }) as never,
     );
-    const os = await boot({ plugins: [toolsPlugin({ registry, file: false, http: false, shell: false, browser: false, spawn: false })] });
+    const os = await boot({ add: [toolsSubsystem({ registry, file: false, http: false, shell: false, browser: false, spawn: false })] });
     expect(disposed).toEqual([]);
     await os.shutdown();
     expect(disposed).toEqual(["test.holder"]);

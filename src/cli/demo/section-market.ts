@@ -7,7 +7,7 @@
  * verdict and balance printed is the real one.
  */
 import type { AnyKernelEvent } from "../../core/index.js";
-import type { AiosSystem } from "../../sdk/index.js";
+import type { Aios } from "../../sdk/index.js";
 import { credits } from "../planner-render.js";
 import type { Narrator } from "./narrator.js";
 import { MARKET_WORKER_MODULE } from "./paths.js";
@@ -19,7 +19,7 @@ const WORKERS = [
 ] as const;
 const GOAL = "Granite forms from cooling magma; Basalt forms from fast-cooling lava; Marble forms from heated limestone";
 
-export async function sectionMarket(os: AiosSystem, say: Narrator): Promise<boolean> {
+export async function sectionMarket(os: Aios, say: Narrator): Promise<boolean> {
   say.section("A plan through the market: bids, a veto, a balanced ledger", "`os.plan(goal)` (or `aios plan`) turns a goal into a validated task graph. Each task is posted to the market; registered workers bid, the order book clears at the best price and escrow reserves it on the double-entry ledger. The critic scores every result on five dimensions: below 0.85 it is vetoed — escrow voided, the result kept inside — and the task is re-posted without that worker.");
   const seen: AnyKernelEvent[] = [];
   const sub = os.events.subscribe({ types: ["critic.verdict", "ledger.transfer"] }, (e) => void seen.push(e));

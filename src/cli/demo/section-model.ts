@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import type { AiosSystem } from "../../sdk/index.js";
+import type { Aios } from "../../sdk/index.js";
 import type { Narrator } from "./narrator.js";
 import { MODEL_FILE, MODEL_SHA256, WORKER_MODULE } from "./paths.js";
 
@@ -18,7 +18,7 @@ export function localModelConfig(): { tiny: { provider: "local"; model: string; 
   return { tiny: { provider: "local", model: "stories260K", modelPath: MODEL_FILE, threads: 1, contextSize: 256, maxTokens: 24 } };
 }
 
-export async function sectionModel(os: AiosSystem | undefined, say: Narrator, available: boolean): Promise<void> {
+export async function sectionModel(os: Aios | undefined, say: Narrator, available: boolean): Promise<void> {
   say.section("A local model", "Model calls are syscalls too (LlmInvoke): capability-checked, scheduled on an inference slot, journaled and audited.");
   if (!available || os === undefined) {
     say.say(`skipped: ${MODEL_FILE} is absent or not the expected file (sha256 ${MODEL_SHA256.slice(0, 12)}...)`);

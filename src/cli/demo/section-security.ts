@@ -4,11 +4,11 @@
  * hash-chained audit log, `cap explain` says why, and `audit verify` checks the whole chain.
  */
 import type { ControlPlane } from "../../gateway/index.js";
-import type { AiosSystem } from "../../sdk/index.js";
+import type { Aios } from "../../sdk/index.js";
 import type { Narrator } from "./narrator.js";
 import { WORKER_MODULE } from "./paths.js";
 
-export async function sectionSecurity(os: AiosSystem, plane: ControlPlane, say: Narrator): Promise<boolean> {
+export async function sectionSecurity(os: Aios, plane: ControlPlane, say: Narrator): Promise<boolean> {
   say.section("A capability denial, and the audit log", "Every effect is a syscall checked against capability tokens. `snoop` holds none for file.read, so its ToolCall is refused before the tool runs; the refusal is an entry in the tamper-evident audit log, which `aios audit verify` checks end to end.");
   const snoop = await os.spawn({ name: "snoop", kind: "code", module: WORKER_MODULE, export: "worker" });
   const r = (await os.request(snoop, { type: "read", path: "/etc/passwd" })) as { ok: boolean; error?: { code: string; message: string } };

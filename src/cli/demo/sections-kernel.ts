@@ -4,7 +4,7 @@
  * Every id, reply and event printed is the real one.
  */
 import type { AgentId, AnyKernelEvent } from "../../core/index.js";
-import type { AiosSystem } from "../../sdk/index.js";
+import type { Aios } from "../../sdk/index.js";
 import { treeText } from "../render.js";
 import type { Narrator } from "./narrator.js";
 import { WORKER_MODULE } from "./paths.js";
@@ -17,7 +17,7 @@ export interface Team {
 // Sending to another agent is a syscall like any other: the workers hold the capability to do it.
 const worker = (name: string) => ({ name, kind: "code" as const, module: WORKER_MODULE, export: "worker", capabilities: ["agent:*#send"] });
 
-export async function sectionTree(os: AiosSystem, say: Narrator): Promise<Team> {
+export async function sectionTree(os: Aios, say: Narrator): Promise<Team> {
   say.section("A supervision tree", "Agents are processes. A supervisor (OTP one_for_one) starts three code workers; each is an actor that handles one message at a time. `aios tree` shows the same picture.");
   const supervisor = await os.spawn({
     name: "team",
@@ -30,7 +30,7 @@ export async function sectionTree(os: AiosSystem, say: Narrator): Promise<Team> 
   return { supervisor, workers };
 }
 
-export async function sectionMessaging(os: AiosSystem, say: Narrator, team: Team): Promise<void> {
+export async function sectionMessaging(os: Aios, say: Narrator, team: Team): Promise<void> {
   const [w1, w2] = team.workers;
   if (w1 === undefined || w2 === undefined) return;
   say.section("Messaging: requests and replies", "Messages go into bounded mailboxes. A request waits for the recipient's reply; agents can ask each other too (worker-1 asks worker-2, then relays the answer) — sending is a syscall, allowed by the capability agent:*#send in their specs.");
@@ -39,7 +39,7 @@ export async function sectionMessaging(os: AiosSystem, say: Narrator, team: Team
   say.ok("worker-1 sent its own request to worker-2 and relayed the reply");
 }
 
-export async function sectionCrash(os: AiosSystem, say: Narrator, team: Team): Promise<void> {
+export async function sectionCrash(os: Aios, say: Narrator, team: Team): Promise<void> {
   const w3 = team.workers[2];
   if (w3 === undefined) return;
   say.section("A crash and its supervised restart", "worker-3 gets a poison message and throws. The kernel contains the crash; the supervisor restarts the worker under the same id (a new incarnation), so messages keep reaching it.");
@@ -63,7 +63,7 @@ export async function sectionCrash(os: AiosSystem, say: Narrator, team: Team): P
   say.ok("the restarted worker answers under the same id");
 }
 
-export async function sectionPause(os: AiosSystem, say: Narrator, team: Team): Promise<void> {
+export async function sectionPause(os: Aios, say: Narrator, team: Team): Promise<void> {
   const w2 = team.workers[1];
   if (w2 === undefined) return;
   say.section("Pause and resume", "A paused agent handles nothing: its mail queues in its mailbox. On resume the queue drains, in order.");

@@ -4,7 +4,7 @@
  * the API token or an operator-issued capability token (auth.ts).
  */
 import { join } from "node:path";
-import type { AiosSystem } from "../../sdk/index.js";
+import type { Aios } from "../../sdk/index.js";
 import { aiosSurface } from "./aios-surface.js";
 import { mcpAuthenticator } from "./auth.js";
 import { McpEndpoint } from "./endpoint.js";
@@ -21,7 +21,7 @@ export interface McpServeOptions {
   readonly allowedHosts?: readonly string[];
 }
 
-export function systemSurface(os: AiosSystem, o: { version: string; specsDir?: string }): McpSurface {
+export function systemSurface(os: Aios, o: { version: string; specsDir?: string }): McpSurface {
   const specsDir = o.specsDir ?? (os.dataDir === undefined ? undefined : join(os.dataDir, "specs"));
   return aiosSurface({
     version: o.version,
@@ -33,8 +33,8 @@ export function systemSurface(os: AiosSystem, o: { version: string; specsDir?: s
   });
 }
 
-export function mcpEndpointFor(os: AiosSystem, o: McpServeOptions): McpEndpoint {
-  const authority = os.subsystems.security?.security.authority;
+export function mcpEndpointFor(os: Aios, o: McpServeOptions): McpEndpoint {
+  const authority = os.subsystems.security?.authority;
   return new McpEndpoint({
     surface: systemSurface(os, o),
     authenticate: mcpAuthenticator({ apiToken: o.apiToken, ...(o.operatorCapabilities === undefined ? {} : { operatorCapabilities: o.operatorCapabilities }), ...(authority === undefined ? {} : { authority }) }),

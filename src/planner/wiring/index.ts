@@ -1,6 +1,6 @@
 /** planner/wiring: the planner joined to a kernel (plugin, market dispatch, syscalls, events, surface). */
 import "./events.js";
-export { plannerPlugin, OPERATOR, type PlannerPlugin, type PlannerPluginOptions, type PlannerParts } from "./plugin.js";
+export { plannerSubsystem, OPERATOR, type PlannerSubsystemOptions, type PlannerParts } from "./subsystem.js";
 export { marketDispatch, answerText, type MarketDispatchPorts, type WorkOrder, type EscalationRequest, type Invoke } from "./market-dispatch.js";
 export { PlannerStore, type WorkerInfo, type PlanPayer } from "./planner-store.js";
 export { splitPlanner, splitGoal, type SplitPlannerOptions } from "./split-planner.js";

@@ -8,7 +8,7 @@ import type { SerializedError } from "../../core/index.js";
 import type { PlanStatusView } from "../graph/index.js";
 import type { BalanceJson, MarketTaskJson, TransferJson } from "../market/index.js";
 import type { Profile } from "../reputation/index.js";
-import type { PlannerParts } from "./plugin.js";
+import type { PlannerParts } from "./subsystem.js";
 
 export interface PlanOptions {
   /** The ledger account that pays (default: the operator's wallet `operator`). */

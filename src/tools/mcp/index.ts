@@ -4,7 +4,7 @@
  * tool registry as `mcp.<server>.<tool>`, called through the ToolCall syscall like every tool, and
  * their resources and prompts through the McpResource* / McpPrompt* syscalls. Public surface: here.
  */
-export { mcpPlugin, type McpPlugin, type McpPluginOptions, type McpKernel } from "./plugin.js";
+export { mcpSubsystem, type McpSubsystemOptions } from "./subsystem.js";
 export { McpHub, type McpHubOptions, type McpServerInfo } from "./hub.js";
 export { McpConnection, DEFAULT_BACKOFF, type Backoff, type ConnectionState } from "./connection.js";
 export { parseServerConfig, McpServerConfigSchema, SERVER_NAME_RE, type McpServerConfig, type McpServerConfigInput } from "./config.js";

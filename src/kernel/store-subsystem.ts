@@ -1,13 +1,13 @@
 /**
- * The store as a kernel plugin: opens the SQLite journal in the data directory, waits for its
- * recovery (so syscall look-ups are answerable before any agent runs), installs it as the kernel's
- * KernelJournal and SyscallJournal, reports what recovery found as an event, and flushes and closes
- * it at shutdown. `boot({ dataDir, durable: true, plugins: [durableStorePlugin({ dataDir })] })`.
+ * The store as a subsystem: opens the SQLite journal in the data directory, waits for its recovery
+ * (so syscall look-ups are answerable before any agent runs), provides it as the door's KernelJournal
+ * and SyscallJournal stages, reports what recovery found as an event, and flushes and closes it at
+ * shutdown. Its service (`store`) is the journal and its health; ipc/ uses the recovered state.
+ * `boot({ dataDir, durable: true, stack: "bare", add: [storeSubsystem({ dataDir })] })`.
  */
 import type { Severity } from "../core/index.js";
+import type { RecoveredState, Subsystem } from "../abi/index.js";
 import { createSqliteJournal, type DurableJournal, type DurableJournalOptions } from "./journal-adapter.js";
-import type { Kernel } from "./kernel.js";
-import type { Plugin } from "./plugin.js";
 
 /** What opening the journal found, for `aios up`, `aios status` and `GET /v1/store`. */
 export interface StoreHealth {
@@ -28,29 +28,30 @@ declare module "../core/index.js" {
   }
 }
 
-export interface DurableStorePluginOptions extends DurableJournalOptions {
+export interface StoreSubsystemOptions extends DurableJournalOptions {
   readonly dataDir: string;
   /** Receives the opened journal (tests, the CLI's `audit verify`, benchmarks). */
   readonly onOpen?: (journal: DurableJournal) => void;
 }
 
-export interface StorePlugin extends Plugin {
-  /** What opening the journal found; undefined before install. */
+/** The store's service: the open journal, what it recovered, and what opening it found. */
+export interface StoreService {
+  readonly journal: DurableJournal;
+  readonly recovered: RecoveredState;
+  /** Undefined when the journal gives no report (a fresh in-memory one). */
   readonly health: StoreHealth | undefined;
 }
 
-export function durableStorePlugin(options: DurableStorePluginOptions): StorePlugin {
-  let health: StoreHealth | undefined;
+export function storeSubsystem(options: StoreSubsystemOptions): Subsystem<"store", StoreService> {
   return {
     name: "store",
-    get health() {
-      return health;
-    },
-    async install(kernel: Kernel): Promise<void> {
+    needs: [],
+    async build(host) {
       const { dataDir, onOpen, ...journalOptions } = options;
       const journal = createSqliteJournal(dataDir, journalOptions);
       const state = await journal.recover();
       const report = journal.report;
+      let health: StoreHealth | undefined;
       if (report !== undefined) {
         const l = report.acceptedLoss;
         health = {
@@ -61,18 +62,20 @@ export function durableStorePlugin(options: DurableStorePluginOptions): StorePlu
           ...(l === undefined ? {} : { lost: { fromSeq: l.fromSeq, toSeq: l.toSeq, count: l.count, reason: l.summary, acceptedAt: l.acceptedAt, ...(l.aside === undefined ? {} : { aside: l.aside }) } }),
         };
         const severity: Severity = health.acceptedNow ? "critical" : health.findings.length > 0 ? "error" : health.lost !== undefined ? "warn" : "info";
-        kernel.events.emit("store.recovered", health, undefined, severity);
+        host.events.emit("store.recovered", health, undefined, severity);
       }
       // Damage is an error-level line (the default level shows it); a clean open is info.
       const damaged = health !== undefined && (health.acceptedNow || health.findings.length > 0);
       for (const line of state.report) {
-        if (damaged && !line.startsWith("journal: ")) kernel.logger.error({ dataDir }, line);
-        else kernel.logger.info({ dataDir }, line);
+        if (damaged && !line.startsWith("journal: ")) host.logger.error({ dataDir }, line);
+        else host.logger.info({ dataDir }, line);
       }
-      kernel.guards.journal = journal;
-      kernel.guards.syscallJournal = journal;
-      kernel.onShutdown(() => journal.close());
       onOpen?.(journal);
+      return {
+        service: { journal, recovered: state, health },
+        stages: { journal, syscallJournal: journal },
+        stop: () => journal.close(),
+      };
     },
   };
 }

@@ -1,25 +1,24 @@
 /**
- * plannerPlugin: the planner, market, ledger, reputation and critic joined to a kernel (issue #14
- * item 8). With a data directory the default stack installs it (sdk/subsystems.ts); it owns
+ * plannerSubsystem: the planner, market, ledger, reputation and critic as a factory (issue #14 item
+ * 8; abi/subsystem.ts). With a data directory the default stack builds it (sdk/subsystems.ts); it owns
  *   <dir>/ledger/ledger.db    the double-entry ledger with escrow (ADR 0011)
  *   <dir>/planner/plans.db    the plan journal (versions, task records, ends)
  *   <dir>/planner/market.db   registered workers and who pays for each plan
- * and registers every planner syscall: PlanCreate/PlanStatus, the market's (MarketPost ... MarketTask,
+ * and provides every planner syscall: PlanCreate/PlanStatus, the market's (MarketPost ... MarketTask,
  * LedgerBalance, LedgerTransfers) and the wired ones (MarketJoin, MarketBook, LedgerAccounts,
  * LedgerDeposit, ReputationRead, CriticVerdict). Plans run through the market (market-dispatch.ts),
  * every bid, award, transfer and verdict a syscall through the door. Events: every Contract Net
  * message (`market.message`), committed transfer (`ledger.transfer`), expiry, verdict and plan step.
  * Settle: when a call's real usage reports credits, they are charged to the agent's ledger wallet
  * (`agent:<id>` -> `costs:<ledger>`), so model and tool costs of plan workers land in the ledger.
- * `resume()` (called by boot once agents are restored) continues every plan the journal holds open:
- * a plan in flight survives kill -9 of the daemon. Shutdown: runs in flight stop journaling (their
+ * Its `start` step (run by boot once agents are restored) continues every plan the journal holds
+ * open: a plan in flight survives kill -9 of the daemon. Its service (`planner`) is the PlannerParts. Shutdown: runs in flight stop journaling (their
  * tasks are re-dispatched after the restart) before the stores close.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, type AgentId, type TenantId } from "../../core/index.js";
-import type { Caller, CallUsage, SyscallArgs, SyscallDef, SyscallName, SyscallResult } from "../../abi/index.js";
-import type { DispatchCaller, Kernel, Plugin } from "../../kernel/index.js";
+import type { AnySyscallDef, Caller, CallUsage, DoorCaller, Subsystem, SubsystemHost, SyscallArgs, SyscallName, SyscallResult } from "../../abi/index.js";
 import { Critic, ScriptedJudge, type CriticWeights, type JudgeModel } from "../critic/index.js";
 import { PlanEngine, planSyscalls, SqlitePlanJournal, type Dispatch, type Planner } from "../graph/index.js";
 import { Escrow, Ledger } from "../ledger/index.js";
@@ -31,7 +30,7 @@ import { splitPlanner } from "./split-planner.js";
 import { DEFAULT_LEDGER, openWallet, wiredSyscalls, workerAccount } from "./syscalls.js";
 import "./events.js";
 
-export interface PlannerPluginOptions {
+export interface PlannerSubsystemOptions {
   /** Where the planner keeps its files (the data dir; subfolders ledger/ and planner/). */
   readonly dataDir: string;
   /** Goal -> task graph (default: splitPlanner, rule-based and offline). */
@@ -57,12 +56,6 @@ export interface PlannerPluginOptions {
   readonly escalate?: (r: EscalationRequest) => Promise<boolean>;
 }
 
-export interface PlannerPlugin extends Plugin {
-  readonly parts: PlannerParts;
-  /** Continues every open plan (boot calls it once the kernel restored its agents). */
-  resume(): void;
-}
-
 export interface PlannerParts {
   readonly engine: PlanEngine;
   readonly market: Market;
@@ -74,7 +67,7 @@ export interface PlannerParts {
   /** Invokes a syscall through the kernel's door as the operator. */
   operator<N extends SyscallName>(name: N, args: SyscallArgs<N>): Promise<SyscallResult<N>>;
   readonly invoke: Invoke;
-  readonly operatorCaller: DispatchCaller;
+  readonly operatorCaller: DoorCaller;
 }
 
 export const OPERATOR = "operator";
@@ -82,25 +75,16 @@ const DEFAULT_OPERATOR_CAPS = ["**#*"];
 /** Account code of the `costs:<ledger>` sink that model and tool credits are paid into. */
 const COSTS_CODE = 4;
 
-function syntheticCaller(agent: string, capabilities: readonly string[]): DispatchCaller {
+function syntheticCaller(agent: string, capabilities: readonly string[]): DoorCaller {
   return { agent: agent as AgentId, tenant: "default" as TenantId, name: agent, capabilities, taint: new Set<string>(), priority: 0, callSeq: 0, durable: false };
 }
 
-export function plannerPlugin(o: PlannerPluginOptions): PlannerPlugin {
-  let parts: PlannerParts | undefined;
-  let stopping = false;
+export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner", PlannerParts> {
   return {
     name: "planner",
-    get parts(): PlannerParts {
-      if (parts === undefined) throw new AiosError("E_INTERNAL", "plannerPlugin: not installed yet");
-      return parts;
-    },
-    resume() {
-      if (parts === undefined || stopping) return;
-      // Each run reports its own end (plan.ended); a failing one does not stop the others.
-      parts.engine.resumeOpen().catch(() => undefined);
-    },
-    install(kernel: Kernel) {
+    needs: [],
+    build(kernel: SubsystemHost) {
+      let stopping = false;
       mkdirSync(join(o.dataDir, "ledger"), { recursive: true, mode: 0o700 });
       mkdirSync(join(o.dataDir, "planner"), { recursive: true, mode: 0o700 });
       const clock = kernel.clock;
@@ -128,11 +112,11 @@ export function plannerPlugin(o: PlannerPluginOptions): PlannerPlugin {
       });
       ledger.onExpired((ids) => kernel.events.emit("ledger.expired", { ids: [...ids] }, undefined, "warn"));
 
-      const invoke: Invoke = (caller, name, args) => kernel.dispatcher.invoke(caller, name, args);
+      const invoke: Invoke = (caller, name, args) => kernel.invoke(caller, name, args);
       const operatorCaller = syntheticCaller(OPERATOR, o.operatorCapabilities ?? DEFAULT_OPERATOR_CAPS);
       const critCaller = syntheticCaller("critic", ["critic#judge"]);
-      const posters = new Map<string, DispatchCaller>();
-      const poster = (planId: string, payer: string): DispatchCaller => {
+      const posters = new Map<string, DoorCaller>();
+      const poster = (planId: string, payer: string): DoorCaller => {
         let c = posters.get(planId);
         if (c === undefined) {
           c = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
@@ -141,12 +125,12 @@ export function plannerPlugin(o: PlannerPluginOptions): PlannerPlugin {
         return c;
       };
       const alive = (w: WorkerInfo): boolean => {
-        const p = kernel.find(w.agent);
+        const p = kernel.agent(w.agent);
         return p !== undefined && (p.status === "running" || p.status === "pending");
       };
       const inner = marketDispatch({
         invoke,
-        request: (agent, payload, timeoutMs) => kernel.request(undefined, agent, payload, timeoutMs),
+        request: (agent, payload, timeoutMs) => kernel.request(agent, payload, timeoutMs),
         workers: () => store.workers().filter(alive),
         payer: (planId) => store.payer(planId) ?? noPayer(planId),
         poster, critic: critCaller, market, ledger, escrow, reputation, events: kernel.events, clock,
@@ -184,26 +168,35 @@ export function plannerPlugin(o: PlannerPluginOptions): PlannerPlugin {
         kernel.events.emit("plan.created", { planId: snap.planId, version: snap.version, goal: snap.graph.goal, tasks: snap.graph.tasks.length, payer }, undefined);
       });
       let n = 0;
-      const defs: SyscallDef[] = [
-        ...(planDefs as SyscallDef[]),
+      // The planner's builders return the table's general SyscallDef; each is one of the table's entries.
+      const defs = [
+        ...planDefs,
         ...marketSyscalls(market, ledger, clock),
         ...wiredSyscalls({ market, ledger, reputation, critic, store, events: kernel.events, newTransferId: () => `${kernel.ids.next("dep")}_${++n}` }),
-      ];
-      for (const d of defs) kernel.syscalls.register(d);
-      chargeCreditsToWallets(kernel, ledger, store);
+      ] as unknown as AnySyscallDef[];
       // The operator's own wallet exists from the start (it pays for the operator's plans).
       openWallet(ledger, OPERATOR, DEFAULT_LEDGER);
-      parts = {
+      const parts: PlannerParts = {
         engine, market, ledger, escrow, reputation, critic, store, invoke, operatorCaller,
         operator: (name, args) => invoke(operatorCaller, name, args),
       };
-      kernel.onShutdown(() => {
-        stopping = true;
-        market.close();
-        ledger.close();
-        journal.close();
-        store.close();
-      });
+      return {
+        service: parts,
+        syscalls: defs,
+        settle: creditsToWallets(kernel, ledger, store),
+        start: () => {
+          if (stopping) return;
+          // Each run reports its own end (plan.ended); a failing one does not stop the others.
+          engine.resumeOpen().catch(() => undefined);
+        },
+        stop: () => {
+          stopping = true;
+          market.close();
+          ledger.close();
+          journal.close();
+          store.close();
+        },
+      };
     },
   };
 }
@@ -218,9 +211,7 @@ function noPayer(planId: string): never {
  * cover it is a `ledger.transfer` that did not happen: reported as a kernel error, never thrown
  * into the call that already ran.
  */
-function chargeCreditsToWallets(kernel: Kernel, ledger: Ledger, store: PlannerStore): void {
-  const budgets = kernel.dispatcher.budgets;
-  if (budgets === undefined) return;
+function creditsToWallets(kernel: SubsystemHost, ledger: Ledger, store: PlannerStore): (caller: Caller, usage: CallUsage) => void {
   let seq = 0;
   const charge = (caller: Caller, usage: CallUsage): void => {
     if (!(usage.credits > 0)) return;
@@ -237,13 +228,5 @@ function chargeCreditsToWallets(kernel: Kernel, ledger: Ledger, store: PlannerSt
       kernel.kernelError(e, `charging ${micro} micro-credits of ${caller.agent} to its wallet`);
     }
   };
-  // Wraps the budget stage (not the quota guard): the door calls it on every counted call, and the
-  // capability-only fast path of ctx.send stays intact.
-  kernel.dispatcher.budgets = {
-    admit: (c) => budgets.admit(c),
-    settle: (c, holders, usage) => {
-      budgets.settle(c, holders, usage);
-      if (usage !== undefined) charge(c, usage);
-    },
-  };
+  return charge;
 }

@@ -1,11 +1,12 @@
 /**
- * How observe/ joins the kernel: a plugin that feeds the instance's metrics from the event bus,
- * decorates the ToolCall handler for per-tool figures (the door's record stage will replace that),
- * and, when tracing is configured, wraps the traced syscalls in spans. Install it after every plugin
- * that registers syscalls (the composition root puts it last) so the handlers it decorates exist.
+ * observeSubsystem: observe/ as a factory (abi/subsystem.ts). It feeds the instance's metrics from
+ * the event bus, runs the SLO evaluator and the anomaly detector on the kernel clock, and, in its
+ * `instrument` step (which boot runs once every subsystem's syscalls are registered), decorates the
+ * ToolCall handler for per-tool figures and, when tracing is configured, wraps the traced syscalls
+ * in spans. Its service (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
  */
 import type { AgentId, Subscription } from "../core/index.js";
-import type { Kernel, Plugin } from "./kernel-types.js";
+import type { Subsystem, SubsystemHost } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
 import { instrumentSyscalls, metricsObserver, recordTool, toolName, type Observer } from "./observer.js";
@@ -17,16 +18,18 @@ import type { Tracing, TracingOptions, TracingPorts } from "./tracing.js";
 export interface ObserveOptions {
   /** Traces: off unless given (then spans go to `tracing.endpoint` by OTLP/HTTP, or `tracing.exporter`). */
   readonly tracing?: TracingOptions & Pick<TracingPorts, "sandboxOf">;
-  /** Sources sampled at scrape time; a function receives the kernel once it is installed. */
-  readonly sources?: MetricsSources | ((kernel: Kernel) => MetricsSources);
+  /** Sources sampled at scrape time; a function receives the host port at build. */
+  readonly sources?: MetricsSources | ((host: SubsystemHost) => MetricsSources);
   readonly limits?: MetricsLimits;
+  /** The metrics to feed (default: new ones with `limits`); the composition root makes them first so the journal can report commits into them. */
+  readonly metrics?: AiosMetrics;
   /** In-process SLO rules, evaluated every `intervalMs` of kernel time (default 15 s); `false`: off. */
   readonly slo?: { readonly intervalMs?: number } | false;
   /** Per-agent behavioural anomaly detection (default on); `false`: off. */
   readonly anomaly?: AnomalyOptions | false;
 }
 
-export interface ObservePlugin extends Plugin {
+export interface ObserveService {
   readonly metrics: AiosMetrics;
   /** The port the door's record and run stages call (`around` only while tracing is on). */
   readonly observer: Observer;
@@ -36,57 +39,46 @@ export interface ObservePlugin extends Plugin {
   readonly anomaly: AnomalyDetector | undefined;
 }
 
-export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
-  const m = new AiosMetrics(o.limits);
-  const subs: Subscription[] = [];
-  let tracing: Tracing | undefined;
-  let observer = metricsObserver(m);
-  let slo: SloEvaluator | undefined;
-  let anomaly: AnomalyDetector | undefined;
+export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", ObserveService> {
   return {
     name: "observe",
-    metrics: m,
-    get observer(): Observer {
-      return observer;
-    },
-    get tracing(): Tracing | undefined {
-      return tracing;
-    },
-    get slo(): SloEvaluator | undefined {
-      return slo;
-    },
-    get anomaly(): AnomalyDetector | undefined {
-      return anomaly;
-    },
-    async install(kernel: Kernel): Promise<void> {
-      m.sample(typeof o.sources === "function" ? o.sources(kernel) : (o.sources ?? {}));
-      subs.push(feedMetrics(kernel.events, m, { tenantOf: (id: AgentId) => kernel.find(id)?.spec.tenant, isSyscall: (name) => kernel.syscalls.get(name) !== undefined }));
-      const timers = watch(kernel, m, o, subs);
-      slo = timers.slo;
-      anomaly = timers.anomaly;
+    needs: [],
+    async build(host) {
+      const m = o.metrics ?? new AiosMetrics(o.limits);
+      const subs: Subscription[] = [];
+      m.sample(typeof o.sources === "function" ? o.sources(host) : (o.sources ?? {}));
+      subs.push(feedMetrics(host.events, m, { tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name) }));
+      const timers = watch(host, m, o, subs);
       let traced: readonly string[] = ["ToolCall"];
+      let tracing: Tracing | undefined;
+      let observer = metricsObserver(m);
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
         traced = mod.TRACED_SYSCALLS;
         const t = new mod.Tracing(o.tracing, {
-          onExit: (id, cb) => void kernel.wait(id).then((info) => cb(info.status), () => cb("gone")),
+          onExit: (id, cb) => void host.wait(id).then((info) => cb(info.status), () => cb("gone")),
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;
         observer = metricsObserver(m, t.around);
       }
-      instrumentSyscalls(kernel.syscalls, {
-        names: traced,
-        onHandled: (_caller, name, args, ok, us) => {
-          if (name === "ToolCall") recordTool(m, toolName(args), ok ? "ok" : "error", us);
+      const around = tracing?.around;
+      return {
+        service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },
+        instrument: (table) =>
+          instrumentSyscalls(table, {
+            names: traced,
+            onHandled: (_caller, name, args, ok, us) => {
+              if (name === "ToolCall") recordTool(m, toolName(args), ok ? "ok" : "error", us);
+            },
+            ...(around === undefined ? {} : { around }),
+          }),
+        stop: async () => {
+          timers.stop();
+          for (const s of subs) s.unsubscribe();
+          await tracing?.shutdown();
         },
-        ...(tracing === undefined ? {} : { around: tracing.around }),
-      });
-      kernel.onShutdown(async () => {
-        timers.stop();
-        for (const s of subs) s.unsubscribe();
-        await tracing?.shutdown();
-      });
+      };
     },
   };
 }
@@ -95,7 +87,7 @@ export function observePlugin(o: ObserveOptions = {}): ObservePlugin {
  * Starts the SLO evaluator and the anomaly detector on the kernel's clock: one timer that evaluates
  * the rules and closes idle anomaly windows every interval.
  */
-function watch(kernel: Kernel, m: AiosMetrics, o: ObserveOptions, subs: Subscription[]): { slo: SloEvaluator | undefined; anomaly: AnomalyDetector | undefined; stop(): void } {
+function watch(kernel: SubsystemHost, m: AiosMetrics, o: ObserveOptions, subs: Subscription[]): { slo: SloEvaluator | undefined; anomaly: AnomalyDetector | undefined; stop(): void } {
   const slo = o.slo === false ? undefined : new SloEvaluator(m, kernel.events);
   let anomaly: AnomalyDetector | undefined;
   if (o.anomaly !== false) {
@@ -106,7 +98,7 @@ function watch(kernel: Kernel, m: AiosMetrics, o: ObserveOptions, subs: Subscrip
     anomaly = a;
   }
   const every = o.slo === false ? 15_000 : (o.slo?.intervalMs ?? 15_000);
-  let timer: ReturnType<Kernel["clock"]["setTimeout"]> | undefined;
+  let timer: ReturnType<SubsystemHost["clock"]["setTimeout"]> | undefined;
   let stopped = false;
   const round = async (): Promise<void> => {
     const now = kernel.clock.now();

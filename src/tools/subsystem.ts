@@ -1,21 +1,21 @@
 /**
- * toolsPlugin: installs the registry's ToolCall syscall into a kernel and registers the builtin
- * tools chosen by the options (all on by default; `false` leaves one out). The browser process is
- * closed on kernel shutdown. The registry is exposed on the plugin so the SDK (`os.tools`), the
- * gateway's MCP server and tests can list tools and register user ones after boot.
+ * toolsSubsystem: tools/ as a factory (abi/subsystem.ts). It provides the ToolCall syscall over a
+ * registry holding the builtin tools chosen by the options (all on by default; `false` leaves one
+ * out), and the registry as its service (`tools`) so the SDK (`os.tools`), the MCP client, the
+ * models and the gateway's MCP server can list tools and register user ones after boot. The browser
+ * process is closed at shutdown.
  */
 import { browserTool, type BrowserToolOptions } from "./browser-tool.js";
 import { fileTools, type FileToolOptions } from "./file-tools.js";
 import { httpTool, type HttpToolOptions } from "./http-tool.js";
-import type { ToolHost, SyscallDef } from "./kernel-seam.js";
-import type { Plugin } from "../kernel/index.js";
+import type { Subsystem } from "./kernel-seam.js";
 import { ToolRegistry } from "./registry.js";
 import { scriptTool, type ScriptToolDefinition } from "./script-tool.js";
 import { shellTool, type ShellToolOptions } from "./shell-tool.js";
 import { spawnTool } from "./spawn-tool.js";
 import { toolCallSyscall, type ToolCallOptions } from "./syscall.js";
 
-export interface ToolsPluginOptions {
+export interface ToolsSubsystemOptions {
   /** The registry to fill (default: a new one). */
   readonly registry?: ToolRegistry;
   readonly file?: FileToolOptions | false;
@@ -28,15 +28,7 @@ export interface ToolsPluginOptions {
   readonly toolCall?: ToolCallOptions;
 }
 
-/** What install() needs from the kernel (the Kernel class satisfies it). */
-export interface ToolsKernel extends ToolHost {
-  readonly syscalls: { register(def: SyscallDef<"ToolCall">): void };
-  onShutdown(fn: () => void | Promise<void>): void;
-}
-
-export type ToolsPlugin = Plugin & { readonly registry: ToolRegistry };
-
-export function toolsPlugin(options: ToolsPluginOptions = {}): ToolsPlugin {
+export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"tools", ToolRegistry> {
   const registry = options.registry ?? new ToolRegistry();
   if (options.file !== false) for (const t of fileTools(options.file ?? {})) registry.register(t);
   if (options.http !== false) registry.register(httpTool(options.http ?? {}));
@@ -47,11 +39,19 @@ export function toolsPlugin(options: ToolsPluginOptions = {}): ToolsPlugin {
   for (const s of options.scripts ?? []) registry.register(scriptTool(s));
   return {
     name: "tools",
-    registry,
-    install(kernel: ToolsKernel) {
-      kernel.syscalls.register(toolCallSyscall(registry, kernel, options.toolCall));
-      if (browser !== undefined) kernel.onShutdown(() => browser.close());
-      kernel.onShutdown(() => registry.dispose());
+    needs: [],
+    build(host) {
+      return {
+        service: registry,
+        syscalls: [toolCallSyscall(registry, host, options.toolCall)],
+        stop: async () => {
+          try {
+            await registry.dispose();
+          } finally {
+            if (browser !== undefined) await browser.close();
+          }
+        },
+      };
     },
   };
 }

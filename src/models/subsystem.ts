@@ -1,13 +1,14 @@
 /**
- * How models/ joins the kernel: `modelsPlugin(options)` builds the router on the kernel's clock and
- * event bus, registers the LlmInvoke syscall and the `llm` agent kind, releases an agent's provider
+ * modelsSubsystem: models/ as a factory (abi/subsystem.ts). It builds the router on the host's clock
+ * and event bus, provides the LlmInvoke syscall and the `llm` agent kind, releases an agent's provider
  * sessions (local KV sequences, replay cursors) and prunes its per-agent accounting row when it ends,
- * and closes providers at shutdown.
- * Configuration errors (bad entry, missing key, missing model file) fail install(), i.e. boot.
+ * and closes providers at shutdown. Its service (`models`) is the router. The tool schemas LLM agents
+ * see come from `options.tools`, else from the `tools` service when one is built before it.
+ * Configuration errors (bad entry, missing key, missing model file) fail build(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
-import { type Kernel, type Plugin } from "../kernel/index.js";
+import type { Subsystem } from "../abi/index.js";
 import type { BreakerOptions } from "./breaker.js";
 import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
 import type { OverflowStrategy } from "./context.js";
@@ -23,7 +24,7 @@ export interface ToolCatalog {
   list(): readonly { readonly name: string; readonly description?: string; readonly inputSchema: unknown }[];
 }
 
-export interface ModelsPluginOptions {
+export interface ModelsSubsystemOptions {
   readonly models: ModelsConfigInput;
   readonly routes?: unknown;
   /** Providers built in code (scripted replay, test doubles of a remote), by entry name. */
@@ -43,45 +44,45 @@ export interface ModelsPluginOptions {
   readonly preload?: boolean;
 }
 
-export interface ModelsPlugin extends Plugin {
-  /** The router (accounting, breakers); available after install. */
+export interface ModelsService {
+  /** The router (accounting, breakers). */
   readonly router: ModelRouter;
 }
 
-export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
+export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"models", ModelsService, { tools?: ToolCatalog }> {
   const { models, routes } = parseModelsConfig(options.models, options.routes ?? {});
-  let router: ModelRouter | undefined;
   return {
     name: "models",
-    get router(): ModelRouter {
-      if (router === undefined) throw new AiosError("E_INTERNAL", "modelsPlugin: the router exists once the plugin is installed");
-      return router;
-    },
-    async install(kernel: Kernel) {
+    needs: [],
+    uses: ["tools"],
+    async build(host, uses) {
       const r = new ModelRouter({
-        clock: kernel.clock, events: kernel.events, models, routes,
+        clock: host.clock, events: host.events, models, routes,
         ...(options.providers === undefined ? {} : { providers: options.providers }),
         ...(options.env === undefined ? {} : { env: options.env }),
         ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
         ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       });
-      router = r;
-      if (options.preload !== false) {
-        for (const name of Object.keys(models)) {
-          const p = r.provider(name);
-          if (p instanceof LocalProvider) await p.load();
+      try {
+        if (options.preload !== false) {
+          for (const name of Object.keys(models)) {
+            const p = r.provider(name);
+            if (p instanceof LocalProvider) await p.load();
+          }
         }
+      } catch (e) {
+        await r.close();
+        throw e;
       }
       const defaultModel = options.defaultModel ?? Object.keys(models)[0] ?? Object.keys(options.providers ?? {})[0];
-      kernel.syscalls.register(llmInvokeSyscall(r, defaultModel));
       const deps: LlmAgentDeps = {
-        clock: kernel.clock,
-        events: kernel.events,
+        clock: host.clock,
+        events: host.events,
         window(model) {
           const p = r.provider(r.candidates(model)[0] ?? model);
           return { contextSize: p?.contextSize ?? 128_000, count: p?.countTokens?.bind(p) ?? estimateTokens };
         },
-        toolSchemas: toolSchemas(options.tools),
+        toolSchemas: toolSchemas(options.tools ?? uses.tools),
         strategy: options.context?.strategy ?? "drop_oldest",
         ...(options.context?.summarizer === undefined ? {} : { summarizer: options.context.summarizer }),
         reserveTokens: options.context?.reserveTokens ?? 1024,
@@ -90,19 +91,13 @@ export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
         defaultMaxSteps: options.maxSteps ?? 32,
         ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
       };
-      kernel.registerKind("llm", (spec: AgentSpec) => {
-        if (spec.model !== undefined && !r.has(spec.model)) {
-          throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: "${spec.model}" is not a configured model`, { details: { path: "model" } });
-        }
-        return llmAgentLogic(spec, deps);
-      });
       const acc = r.accounting;
       acc.isLive = (id) => {
-        const p = kernel.find(id);
+        const p = host.agent(id);
         return p !== undefined && !isTerminal(p.status);
       };
       let dropped = 0;
-      const ends = kernel.events.subscribe({ types: ["agent.transition"] }, (e) => {
+      const ends = host.events.subscribe({ types: ["agent.transition"] }, (e) => {
         if (e.type === "agent.transition" && e.agent !== undefined && isTerminal(e.data.to)) {
           r.release(e.agent);
           acc.prune(e.agent);
@@ -113,7 +108,22 @@ export function modelsPlugin(options: ModelsPluginOptions): ModelsPlugin {
           acc.sweep();
         }
       });
-      kernel.onShutdown(() => r.close());
+      return {
+        service: { router: r },
+        syscalls: [llmInvokeSyscall(r, defaultModel)],
+        kinds: {
+          llm: (spec: AgentSpec) => {
+            if (spec.model !== undefined && !r.has(spec.model)) {
+              throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: "${spec.model}" is not a configured model`, { details: { path: "model" } });
+            }
+            return llmAgentLogic(spec, deps);
+          },
+        },
+        stop: async () => {
+          ends.unsubscribe();
+          await r.close();
+        },
+      };
     },
   };
 }

@@ -1,0 +1,187 @@
+/**
+ * The SDK facade (`import { boot } from "aios"`; DESIGN "Public surface"), one class whatever boot
+ * built: spawn, message, operate on and observe agents, and the services of the subsystems —
+ * os.memory, os.tools, os.caps, os.mcp, os.audit, os.storeHealth — and os.run for LLM agents. It
+ * adds no behaviour of its own: every call goes to the kernel or to a service. A service the system
+ * was built without is an E_CONFIG naming it, never a getter that waits for an install.
+ */
+import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
+import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
+import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
+import type { AuditLog, AuditService } from "../audit/index.js";
+import type { Ipc } from "../ipc/index.js";
+import type { MemoryFabric, MemoryService } from "../memory/index.js";
+import { runLlm, type LlmAnswer, type ModelsService } from "../models/index.js";
+import type { ObserveService } from "../observe/index.js";
+import { PlannerSurface, type LedgerSurface, type MarketSurface, type PlannerParts, type PlanOptions, type PlanResult, type PlanStatusView, type Profile } from "../planner/index.js";
+import type { SchedService } from "../sched/index.js";
+import type { Security } from "../security/index.js";
+import type { McpHub, ToolRegistry } from "../tools/index.js";
+
+/** The services of the subsystems boot built, by name (absent: not in this system). */
+export interface Subsystems {
+  readonly store?: StoreService;
+  readonly security?: Security;
+  readonly audit?: AuditService;
+  readonly tools?: ToolRegistry;
+  readonly sched?: SchedService;
+  readonly mcp?: McpHub;
+  readonly models?: ModelsService;
+  readonly memory?: MemoryService;
+  readonly ipc?: Ipc;
+  readonly observe?: ObserveService;
+  readonly planner?: PlannerParts;
+  /** Services of subsystems added by the caller, under their names. */
+  readonly [name: string]: unknown;
+}
+
+export type Unsubscribe = (() => void) & { readonly subscription: Subscription };
+
+export class Aios {
+  private plannerSurface: PlannerSurface | undefined;
+  readonly events: {
+    subscribe(filter: EventFilter, fn: (e: AnyKernelEvent) => void | Promise<void>, options?: SubscribeOptions): Unsubscribe;
+    /** Resolves with the next event of `type` that satisfies `predicate`. */
+    once<T extends EventType>(type: T, predicate?: (e: KernelEvent<T>) => boolean): Promise<KernelEvent<T>>;
+  };
+  readonly hooks: {
+    before(op: Operation, fn: PreHook): () => void;
+    after(op: Operation, fn: PostHook): () => void;
+  };
+
+  constructor(
+    /** The kernel core (for the gateway, the CLI and tests; subsystems never see it). */
+    readonly kernel: Kernel,
+    readonly dataDir: string | undefined,
+    /** The subsystems' services (empty on a bare kernel). */
+    readonly subsystems: Subsystems = {},
+  ) {
+    this.plannerSurface = undefined;
+    this.events = {
+      subscribe: (filter, fn, options) => {
+        const sub = kernel.events.subscribe(filter, fn, options);
+        return Object.assign(() => sub.unsubscribe(), { subscription: sub });
+      },
+      once: (type, predicate) => kernel.events.once(type, predicate),
+    };
+    this.hooks = { before: (op, fn) => kernel.hooks.before(op, fn), after: (op, fn) => kernel.hooks.after(op, fn) };
+  }
+
+  spawn(spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
+    return this.kernel.spawn(spec);
+  }
+  /** Sends a message from outside the kernel; resolves once it is in the mailbox (or journaled). */
+  async send(id: string, payload: unknown): Promise<void> {
+    await this.kernel.deliver(undefined, id, payload, undefined, undefined);
+  }
+  request(id: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    return this.kernel.request(undefined, id, payload, options.timeoutMs);
+  }
+  /** Invokes a syscall as the given agent (through the same door its own code uses). */
+  syscall<N extends SyscallName>(as: string, name: N, args: SyscallArgs<N>): Promise<SyscallResult<N>> {
+    return this.kernel.dispatcher.invoke(this.kernel.get(as), name, args);
+  }
+  pause(id: string): Promise<void> {
+    return this.kernel.ops.pause(id);
+  }
+  resume(id: string): Promise<void> {
+    return this.kernel.ops.resume(id);
+  }
+  kill(id: string, reason?: string): Promise<boolean> {
+    return this.kernel.ops.kill(id, reason);
+  }
+  clone(id: string, overrides?: Partial<AgentSpecInput>): Promise<AgentId> {
+    return this.kernel.ops.clone(id, overrides);
+  }
+  upgrade(id: string, options: UpgradeOptions): Promise<void> {
+    return this.kernel.ops.upgrade(id, options);
+  }
+  merge(a: string, b: string, options: MergeOptions): Promise<AgentId> {
+    return this.kernel.ops.merge(a, b, options);
+  }
+  split(id: string, options: SplitOptions): Promise<[AgentId, AgentId]> {
+    return this.kernel.ops.split(id, options);
+  }
+  specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
+    return this.kernel.ops.specialize(id, narrow);
+  }
+  status(id: string): AgentInfo {
+    return info(this.kernel.get(id));
+  }
+  ps(filter?: PsFilter): AgentInfo[] {
+    return ps(this.kernel, filter);
+  }
+  tree(): TreeNode[] {
+    return tree(this.kernel);
+  }
+  /** Resolves when the agent ends, with how it ended. */
+  wait(id: AgentId): Promise<ExitInfo> {
+    return this.kernel.wait(id);
+  }
+  /** Open escalations from supervisors that gave up, for a person to decide. */
+  escalations(): Escalation[] {
+    return [...this.kernel.supervision.escalations.values()];
+  }
+  decide(escalationId: string, decision: "restart" | "abandon"): Promise<AgentId | undefined> {
+    return this.kernel.supervision.decide(escalationId, decision);
+  }
+  shutdown(reason?: string): Promise<void> {
+    return this.kernel.shutdown(reason);
+  }
+
+  // ---- the subsystems' services --------------------------------------------------------------
+
+  /** The memory fabric (`os.memory.store / query / get / history / link / neighbors`). */
+  get memory(): MemoryFabric {
+    return need(this.subsystems.memory?.fabric, "memory");
+  }
+  /** The tool registry (`os.tools.list()`, `register`). */
+  get tools(): ToolRegistry {
+    return need(this.subsystems.tools, "tools");
+  }
+  /** Capabilities, policy, approvals, secrets and keys. */
+  get caps(): Security {
+    return need(this.subsystems.security, "security");
+  }
+  /** The MCP client: registered servers (`os.mcp.add / remove / list`). */
+  get mcp(): McpHub {
+    return need(this.subsystems.mcp, "mcp");
+  }
+  get audit(): AuditLog {
+    return need(this.subsystems.audit?.log, "audit");
+  }
+  /** What opening the journal found (records, repaired damage, an accepted loss); undefined without a store. */
+  get storeHealth(): StoreService["health"] {
+    return this.subsystems.store?.health;
+  }
+  /** Plans, markets, ledger and reputation through the door as the operator. */
+  get planner(): PlannerSurface {
+    this.plannerSurface ??= new PlannerSurface(need(this.subsystems.planner, "planner"));
+    return this.plannerSurface;
+  }
+  /** Plans `goal` into a validated task graph, runs it through the market and waits for the answer. */
+  plan(goal: string, options: PlanOptions = {}): Promise<PlanResult | PlanStatusView> {
+    return this.planner.plan(goal, options);
+  }
+  /** The market: `os.market.book()`, `task(id)`, `workers()`. */
+  get market(): MarketSurface {
+    return this.planner.market;
+  }
+  /** The ledger: `os.ledger.balances()`, `balance(account)`, `transfers()`, `deposit()`, `totals()`. */
+  get ledger(): LedgerSurface {
+    return this.planner.ledger;
+  }
+  /** Reputation profiles (six dimensions and trust) of every known agent, or one. */
+  reputation(agent?: string): Promise<Profile[]> {
+    return this.planner.reputation(agent);
+  }
+  /** Spawns an LLM agent, runs it to completion on `goal` and returns its answer. */
+  run(spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
+    return runLlm(this, spec, options);
+  }
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new AiosError("E_CONFIG", `this system has no ${what} subsystem (boot with a dataDir for the default stack, or add its subsystem)`, { details: { subsystem: what } });
+  return v;
+}
