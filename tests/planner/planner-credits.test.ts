@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type AiosSystem } from "../../src/sdk/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
 
 declare module "../../src/abi/syscalls.js" {
   interface SyscallMap {
@@ -18,7 +18,7 @@ declare module "../../src/abi/syscalls.js" {
 }
 
 let dir: string;
-let os: AiosSystem;
+let os: Aios;
 
 const caller: AgentLogic<null, unknown> = {
   init: () => null,
