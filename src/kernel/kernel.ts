@@ -10,7 +10,7 @@ import {
   AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
   type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus, type MessageId,
 } from "../core/index.js";
-import { checkTransition, isTerminal } from "../abi/index.js";
+import { isTerminal } from "../abi/index.js";
 import { checkPayloadSize, DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import { isLetter, type Letter, type Mailbox } from "./mailbox.js";
 import { Proc } from "./proc.js";
@@ -25,6 +25,7 @@ import { Operations } from "./operations.js";
 import { Supervision } from "./supervision.js";
 import { builtinSyscalls } from "./builtin-syscalls.js";
 import { RunLoop } from "./run-loop.js";
+import { Lifecycle } from "./lifecycle.js";
 import { endProcess } from "./exits.js";
 import { OrphanMail } from "./orphan-mail.js";
 import type { ExitInfo, KernelPort } from "./kernel-port.js";
@@ -108,8 +109,8 @@ export class Kernel implements KernelPort {
   /** Bumped when grants change, so per-agent cached send decisions are recomputed. */
   capGeneration = 0;
   closing = false;
-  /** Set while shutdown stops the agents: those exits are not journaled (durable agents come back). */
-  private stoppingForShutdown = false;
+  /** The only writer of a status (lifecycle.ts). */
+  readonly lifecycle: Lifecycle;
   /** Called after an agent exits (supervision.ts hooks in here). */
   onExit: ((p: Proc, kind: ExitKind) => void) | undefined;
   /** Starts a supervisor's children (supervision.ts). */
@@ -125,6 +126,7 @@ export class Kernel implements KernelPort {
     this.events = options.events ?? new EventBus(() => this.clock.now());
     this.durableDefault = options.durable ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.lifecycle = new Lifecycle(this.events, () => this.guards.journal, (e, where) => this.kernelError(e, where));
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
@@ -241,7 +243,7 @@ export class Kernel implements KernelPort {
         name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(parent === null ? {} : { parent: parent.id }),
       }, p.id);
     }
-    this.emitTransition(p, "spawn", "none", "pending");
+    this.lifecycle.created(p);
   }
 
   /** @internal runs init and moves the agent to running (startup.ts). */
@@ -368,19 +370,9 @@ export class Kernel implements KernelPort {
 
   // ---- transitions and exits ----------------------------------------------------------------
 
-  /** @internal the one place a status changes. */
+  /** @internal a status change, through the lifecycle component (its only writer). */
   transition(p: Proc, to: AgentStatus, op: string, reason?: string): void {
-    const from = p.status;
-    p.status = checkTransition(from, to, op, p.id);
-    this.emitTransition(p, op, from, to, reason);
-    // A kernel shutdown stops durable agents without ending them: they resume at the next boot.
-    if (p.durable && !this.stoppingForShutdown) this.guards.journal?.transitioned(p.id, to, op, reason).catch((e: unknown) => this.kernelError(e, `journal transition of ${p.id}`));
-  }
-
-  private emitTransition(p: Proc, op: string, from: AgentStatus | "none", to: AgentStatus, reason?: string): void {
-    if (this.events.wants("agent.transition")) {
-      this.events.emit("agent.transition", { op, from, to, ...(reason === undefined ? {} : { reason }) }, p.id, to === "failed" ? "error" : "info");
-    }
+    this.lifecycle.transition(p, to, op, reason);
   }
 
   /** @internal ends an agent: transition, terminate hook, refuse its mail, end its children, tell its supervisor. */
@@ -434,12 +426,8 @@ export class Kernel implements KernelPort {
     for (const p of [...this.table.values()]) if (p.busy) await this.whenIdle(p);
     for (const p of [...this.table.values()].filter((x) => x.parent === null)) {
       await this.whenIdle(p);
-      this.stoppingForShutdown = true;
-      try {
-        this.stopTree(p, reason);
-      } finally {
-        this.stoppingForShutdown = false;
-      }
+      // A kernel shutdown stops durable agents without ending them: they resume at the next boot.
+      this.lifecycle.duringShutdown(() => this.stopTree(p, reason));
     }
     for (const fn of [...this.shutdownFns].reverse()) {
       try {
