@@ -61,7 +61,8 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   /**
    * check() as a reusable decision: the same answer, valid until the wallet changes, a revocation,
    * or the clock reaching the first expiry or not-before among the tokens involved. A decision
-   * under a counted constraint is not leased (each use must be charged).
+   * under a counted constraint is not leased (each use must be charged), nor one for a pattern when
+   * a counted capability covers part of it.
    */
   lease(caller: CheckCaller, req: CapabilityRequest): CapLease | undefined {
     const now = this.o.clock.now();
@@ -74,7 +75,10 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       c = this.refresh(caller, w, req, now);
       w.cache.set(key, c);
     }
-    if (c.hasQuota) return undefined;
+    // Counted decisions are charged per use; and a counted capability on some resources of the
+    // pattern (agent:ag_x#send{max=3} beside a granted agent:*#send) decides those one by one.
+    const colon = req.resource.indexOf(":");
+    if (c.hasQuota || w.holdsCounted(req.action, colon < 0 ? req.resource : req.resource.slice(0, colon + 1), now)) return undefined;
     const l = new Lease(c.decision, c.until);
     w.leases.put(key, l);
     this.leaseClock.watch(c.until);

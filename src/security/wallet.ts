@@ -60,6 +60,17 @@ export class Wallet {
   }
 
   /** Computes the decision for a request from the tokens valid at `now`. */
+  /**
+   * True when a live token holds a counted capability (max, tokens, rate) for `action` on a resource
+   * that may begin with `prefix` (e.g. "agent:"), or on a wildcard resource. A decision for a whole
+   * pattern (agent:*) then stands for no single resource: check() of one that the counted capability
+   * matches decides by it, and charges it.
+   */
+  holdsCounted(action: string, prefix: string, now: number): boolean {
+    return this.tokens.some((t) => now >= t.nbf && now < t.exp && t.blocks.some((b) => b.some((c) =>
+      QuotaLedger.hasQuota(c) && (c.resource.startsWith(prefix) || c.resource.startsWith("*")) && (c.actions.includes(action) || c.actions.includes("*")))));
+  }
+
   decide(agentName: string, req: CapRequest, now: number): CachedDecision {
     const candidates: Candidate[] = [];
     let from = -Infinity;
