@@ -60,7 +60,7 @@ async function messagingFigure(emit: Emit, signed: boolean): Promise<void> {
   const count = signed ? 5000 : 20000;
   const probes = 1000;
   const ids = new Identities(new MemoryKeyStore(), new RealClock());
-  const os = await boot({ add: [ipcSubsystem({ keys: keysFromIdentities(ids), sign: signed })], hogThresholdMs: 0 });
+  const os = await boot({ stack: "bare", add: [ipcSubsystem({ keys: keysFromIdentities(ids), sign: signed })], hogThresholdMs: 0 });
   const ipc = os.subsystems.ipc!;
   ipc.schemas.register("tick.v1", z.object({ n: z.number(), note: z.string() }));
   let received = 0;

@@ -29,7 +29,7 @@ export interface LatencyResult {
   readonly lateShare: number;
 }
 
-export async function latencyAt(agents: number, rate: number, seconds: number, warmMs = 1000, bootOs: () => Promise<Aios> = () => boot({})): Promise<LatencyResult> {
+export async function latencyAt(agents: number, rate: number, seconds: number, warmMs = 1000, bootOs: () => Promise<Aios> = () => boot({ stack: "bare" })): Promise<LatencyResult> {
   const os = await bootOs();
   const ids: AgentId[] = [];
   const perMs = rate / 1000;

@@ -13,7 +13,7 @@ import { stackBench, stackLatency, stackThroughput } from "./kernel-stack.js";
 const N_SPAWN = 1_000_000;
 
 async function spawnBench(emit: Emit): Promise<void> {
-  const os = await boot({});
+  const os = await boot({ stack: "bare" });
   const logic: AgentLogic<number> = { init: () => 0, receive: (s) => s + 1 };
   const spec = { name: "micro", kind: "code" as const, ephemeral: true, tier: "micro" as const, logic };
   for (let i = 0; i < 1000; i++) await os.spawn(spec); // warm up
@@ -37,7 +37,7 @@ async function spawnBench(emit: Emit): Promise<void> {
 
 /** Tokens bounce between agents; every receive forwards the token to its next hop. */
 async function throughput(agents: number, tokens: number, seconds: number, topology: "random" | "ring" = "random"): Promise<{ rate: number; perCpu: number }> {
-  const os = await boot({});
+  const os = await boot({ stack: "bare" });
   const ids: AgentId[] = [];
   let delivered = 0;
   let running = true;
@@ -81,7 +81,7 @@ function cpuSeconds(c0: NodeJS.CpuUsage): number {
 }
 
 async function syscallBench(emit: Emit, withSubscriber: boolean): Promise<void> {
-  const os = await boot({});
+  const os = await boot({ stack: "bare" });
   const id = await os.spawn({ name: "caller", kind: "code", logic: { receive: (s: unknown) => s }, capabilities: ["kernel#noop"] });
   const k = os.kernel;
   const p = k.get(id);

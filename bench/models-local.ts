@@ -106,7 +106,8 @@ export async function agentStepOverhead(emit: Emit, args: readonly string[] = []
     const tools = addTool();
     const models = modelsSubsystem({ models: {}, providers: { replay: new ReplayProvider({ name: "replay", respond: fiveAdds }) } });
     const os = await boot({
-      ...(durable ? { dataDir: dir, stack: "bare" as const, durable: true } : {}),
+      stack: "bare",
+      ...(durable ? { dataDir: dir, durable: true } : {}),
       add: [...(durable ? [storeSubsystem({ dataDir: dir })] : []), tools, models],
     });
     const spec = { name: "adder", kind: "llm" as const, model: "replay", tools: ["math.add"], capabilities: ["tool:math.add#call", "llm:replay#invoke"], ephemeral: !durable, ...(durable ? { durable: true } : {}) };

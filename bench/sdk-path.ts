@@ -17,7 +17,7 @@ import { boot, type AgentLogic } from "../src/index.js";
 import { gc, type Emit, type Suite } from "./harness.js";
 
 const ERL = fileURLToPath(new URL("./erlang-node.erl", import.meta.url));
-const STACK = "bare kernel: SDK boot() without a data directory";
+const STACK = "bare kernel: SDK boot({ stack: \"bare\" })";
 
 interface ErlangResult {
   readonly [k: string]: number | string;
@@ -46,7 +46,7 @@ function cpuSeconds(c0: NodeJS.CpuUsage): number {
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
 async function sdkSpawn(n: number): Promise<{ secs: number; cpu: number; bytes: number }> {
-  const os = await boot({});
+  const os = await boot({ stack: "bare" });
   const logic: AgentLogic<number> = { init: () => 0, receive: (s) => s + 1 };
   for (let i = 0; i < 1000; i++) await os.spawn({ name: `warm${i}`, kind: "code", ephemeral: true, tier: "micro", logic });
   gc();
@@ -65,7 +65,7 @@ async function sdkSpawn(n: number): Promise<{ secs: number; cpu: number; bytes: 
 }
 
 async function sdkSend(n: number): Promise<{ secs: number; cpu: number }> {
-  const os = await boot({});
+  const os = await boot({ stack: "bare" });
   let got = 0;
   let done: () => void = () => undefined;
   const all = new Promise<void>((r) => (done = r));

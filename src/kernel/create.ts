@@ -38,15 +38,22 @@ export async function createKernel(options: CreateKernelOptions = {}): Promise<C
     await kernel.shutdown("boot failed");
     throw e;
   }
-  const journal = kernel.guards.journal;
-  if (journal !== undefined) {
-    // Durable agents come back after every subsystem is built, so their logics and syscalls exist.
-    const outcome = await restoreAgents(kernel, await journal.recover());
-    for (const f of outcome.failed) kernel.kernelError(new Error(f.reason), `recovery of ${f.id}`);
-    kernel.events.emit("kernel.recovered", { restored: outcome.restored.length, failed: outcome.failed.length, messages: outcome.messages });
+  try {
+    const journal = kernel.guards.journal;
+    if (journal !== undefined) {
+      // Durable agents come back after every subsystem is built, so their logics and syscalls exist.
+      const outcome = await restoreAgents(kernel, await journal.recover());
+      for (const f of outcome.failed) kernel.kernelError(new Error(f.reason), `recovery of ${f.id}`);
+      kernel.events.emit("kernel.recovered", { restored: outcome.restored.length, failed: outcome.failed.length, messages: outcome.messages });
+    }
+    // Agents are back: subsystems resume what their own journals hold open (a plan survives kill -9).
+    assembled.start();
+  } catch (e) {
+    // A boot that fails gives back everything it took (the data-dir lock first of all, issue #11.8):
+    // the kernel's shutdown runs the subsystems' stops.
+    await kernel.shutdown("boot failed");
+    throw e;
   }
-  // Agents are back: subsystems resume what their own journals hold open (a plan survives kill -9).
-  assembled.start();
   kernel.events.emit("kernel.booted", { durable: options.durable ?? false, ...(dataDir === undefined ? {} : { dataDir }) });
   return { kernel, services: assembled.services };
 }

@@ -219,7 +219,9 @@ export class Kernel implements KernelPort {
    */
   createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, options: { commit?: boolean; slot?: Proc } = {}): Proc {
     checkCreate(parent, spec, this.guards.capabilities, false);
-    const durable = !spec.ephemeral && (spec.durable ?? this.durableDefault) && this.guards.journal !== undefined;
+    // The default covers only agents a restart can bring back: an in-process logic object is not in
+    // the journal, so such an agent is durable only when its spec asks (and then fails recovery loudly).
+    const durable = !spec.ephemeral && (spec.durable ?? (this.durableDefault && recoverable(spec))) && this.guards.journal !== undefined;
     const s = durable === (spec.durable === true) ? spec : this.parse({ ...spec, durable });
     const p = new Proc(id ?? this.ids.agent(), s, logic, parent, this.clock.now());
     p.incarnation = incarnation;
@@ -445,4 +447,9 @@ export class Kernel implements KernelPort {
     for (const c of [...(p.children ?? [])].reverse()) this.stopTree(c, reason);
     if (!isTerminal(p.status)) this.exit(p, "killed", reason, "shutdown");
   }
+}
+
+/** A spec the journal can respawn: its logic is named (registered, a module, or a subsystem's kind). */
+function recoverable(spec: AgentSpec): boolean {
+  return spec.kind !== "code" || typeof spec.logic !== "object";
 }

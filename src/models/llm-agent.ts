@@ -68,6 +68,7 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
   const tools = deps.toolSchemas(spec.tools);
   const maxSteps = spec.maxSteps ?? deps.defaultMaxSteps;
   const win = deps.window(model);
+  const roomCap = Math.max(1, Math.floor(win.contextSize / 4));
 
   // The structured-output request is the same every turn: built once.
   const output = spec.output === undefined ? undefined : { schema: spec.output };
@@ -139,8 +140,11 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     for (;;) {
       checkBudgets(s);
       const left = spec.budget?.tokens === undefined ? undefined : spec.budget.tokens - s.promptTokens - s.completionTokens;
-      const maxTokens = left === undefined ? deps.maxTokens : Math.max(1, Math.min(left, deps.maxTokens ?? left));
-      const fitting = fit(s, ctx, maxTokens ?? deps.reserveTokens);
+      const wanted = left === undefined ? deps.maxTokens : Math.max(1, Math.min(left, deps.maxTokens ?? left));
+      // Room for the answer fits the model: never more than a quarter of its window (a 1,024-token
+      // default reserve on a 512-token model left no room for any prompt: issue #11.1).
+      const maxTokens = wanted === undefined ? undefined : Math.min(wanted, roomCap);
+      const fitting = fit(s, ctx, Math.min(maxTokens ?? deps.reserveTokens, roomCap));
       if (fitting !== undefined) await fitting;
       const r = await invoke(ctx, s.messages, maxTokens);
       s.steps++;

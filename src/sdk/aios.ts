@@ -5,6 +5,7 @@
  * adds no behaviour of its own: every call goes to the kernel or to a service. A service the system
  * was built without is an E_CONFIG naming it, never a getter that waits for an install.
  */
+import { rmSync } from "node:fs";
 import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
@@ -55,6 +56,7 @@ export class Aios {
     readonly dataDir: string | undefined,
     /** The subsystems' services (empty on a bare kernel). */
     readonly subsystems: Subsystems = {},
+    private readonly lifetime: { readonly temporary?: boolean } = {},
   ) {
     this.plannerSurface = undefined;
     this.events = {
@@ -125,8 +127,13 @@ export class Aios {
   decide(escalationId: string, decision: "restart" | "abandon"): Promise<AgentId | undefined> {
     return this.kernel.supervision.decide(escalationId, decision);
   }
-  shutdown(reason?: string): Promise<void> {
-    return this.kernel.shutdown(reason);
+  /** True when boot made the data directory for this run: shutdown removes it. */
+  get temporary(): boolean {
+    return this.lifetime.temporary === true;
+  }
+  async shutdown(reason?: string): Promise<void> {
+    await this.kernel.shutdown(reason);
+    if (this.temporary && this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   // ---- the subsystems' services --------------------------------------------------------------
@@ -182,6 +189,6 @@ export class Aios {
 }
 
 function need<T>(v: T | undefined, what: string): T {
-  if (v === undefined) throw new AiosError("E_CONFIG", `this system has no ${what} subsystem (boot with a dataDir for the default stack, or add its subsystem)`, { details: { subsystem: what } });
+  if (v === undefined) throw new AiosError("E_CONFIG", `this system has no ${what} subsystem (boot without stack: "bare" for the default stack, or add its subsystem)`, { details: { subsystem: what } });
   return v;
 }

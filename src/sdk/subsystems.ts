@@ -1,10 +1,10 @@
 /**
- * The embedded default stack (the composition root's wiring): with a data directory, boot() builds
+ * The embedded default stack (the composition root's wiring): boot() builds
  * the store (journal), security (keys, tokens, policy, secrets, taint), the audit log, the tools,
  * the inference scheduler, the MCP client, the models (when configured), the memory fabric, semantic
  * IPC, the planner (plans, market, ledger, reputation, critic) and observability, in that order, each keeping its files in the one data directory. The order
- * is checked by the compiler (stack.ts) and again by boot. Without a data directory boot() gives a
- * bare kernel (in memory, spec-granted capabilities) — what tests and the kernel benchmarks use.
+ * is checked by the compiler (stack.ts) and again by boot. Without a data directory boot() builds it
+ * in a temporary one; `stack: "bare"` gives the kernel core alone (tests, kernel benchmarks).
  */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from "node:crypto";
 import { mkdirSync } from "node:fs";

@@ -21,7 +21,7 @@ export function wordEmbedder(dimensions = 64): IntentEmbedder {
 
 export async function bootIpc(options: IpcSubsystemOptions = {}): Promise<{ os: Aios; clock: SimulatedClock; plugin: { ipc: Ipc } }> {
   const clock = new SimulatedClock();
-  const os = await boot({ clock, add: [ipcSubsystem(options)], hogThresholdMs: 0 });
+  const os = await boot({ stack: "bare", clock, add: [ipcSubsystem(options)], hogThresholdMs: 0 });
   return { os, clock, plugin: { ipc: os.subsystems.ipc! } };
 }
 

@@ -2,7 +2,7 @@ import { SimulatedClock, flushMicrotasks, boot, type Aios, type AgentLogic, type
 
 export async function bootSim(options: Parameters<typeof boot>[0] = {}): Promise<{ os: Aios; clock: SimulatedClock }> {
   const clock = new SimulatedClock();
-  const os = await boot({ clock, ...options });
+  const os = await boot({ stack: "bare", clock, ...options });
   return { os, clock };
 }
 

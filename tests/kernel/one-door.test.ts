@@ -84,7 +84,7 @@ describe("spawn is one rule (defects 1 and 2)", () => {
   });
 
   it("refuses a child whose budget is larger than what its creator has left", async () => {
-    const os = await boot({ logger: silentLogger });
+    const os = await boot({ stack: "bare", logger: silentLogger });
     systems.push(os);
     os.kernel.registerLogic("idle", idle);
     const p = await os.spawn({ name: "capped", kind: "code", logic: idle, capabilities: ["agent#spawn"], budget: { tokens: 100 } });
@@ -138,7 +138,7 @@ describe("budgets are charged (defect 5)", () => {
   const ask = { model: "m", messages: [{ role: "user", content: "hi" }] };
 
   it("stops a configured agent quota of 150 tokens after the calls that used it", async () => {
-    const os = await boot({ logger: silentLogger, add: [model(100), schedSubsystem({ pools: { "inference:m": { capacity: 4, policy: "fifo" } }, quotas: { agent: { tokens: 150 } } })] });
+    const os = await boot({ stack: "bare", logger: silentLogger, add: [model(100), schedSubsystem({ pools: { "inference:m": { capacity: 4, policy: "fifo" } }, quotas: { agent: { tokens: 150 } } })] });
     systems.push(os);
     const id = await os.spawn({ name: "spender", kind: "code", logic: idle, capabilities: ["llm:m#invoke"] });
     const results: string[] = [];
@@ -147,7 +147,7 @@ describe("budgets are charged (defect 5)", () => {
   });
 
   it("stops an agent at its spec budget, charging its children's use to it too", async () => {
-    const os = await boot({ logger: silentLogger, add: [model(100)] });
+    const os = await boot({ stack: "bare", logger: silentLogger, add: [model(100)] });
     systems.push(os);
     os.kernel.registerLogic("idle", idle);
     const parent = await os.spawn({ name: "parent", kind: "code", logic: idle, capabilities: ["llm:m#invoke", "agent#spawn"], budget: { tokens: 250 } });
@@ -161,7 +161,7 @@ describe("budgets are charged (defect 5)", () => {
 
   it("never exceeds a budget by more than one call's usage under concurrency", async () => {
     for (const [budget, perCall, calls] of [[150, 100, 8], [1000, 30, 64], [5, 10, 20]] as const) {
-      const os = await boot({ logger: silentLogger, add: [model(perCall)] });
+      const os = await boot({ stack: "bare", logger: silentLogger, add: [model(perCall)] });
       systems.push(os);
       const id = await os.spawn({ name: "burst", kind: "code", logic: idle, capabilities: ["llm:m#invoke"], budget: { tokens: budget } });
       const settled = await Promise.allSettled(Array.from({ length: calls }, () => os.syscall(id, "LlmInvoke", ask)));

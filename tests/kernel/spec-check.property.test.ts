@@ -107,7 +107,7 @@ describe("the common-spec hand check agrees with AgentSpecSchema", () => {
 
 describe("the kernel's parse of a spec", () => {
   it("parses one input object once, takes its own parsed specs as they are, and parses a changed copy", async () => {
-    const os = await boot({});
+    const os = await boot({ stack: "bare" });
     const k = os.kernel;
     const input = { name: "same", kind: "code" as const, logic, ephemeral: true };
     const a = k.parse(input);

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function start(provider: ModelProvider): Promise<{ os: Aios; plugin: ModelsService }> {
-  os = await boot({ add: [modelsSubsystem({ models: {}, providers: { scripted: provider } })] });
+  os = await boot({ stack: "bare", add: [modelsSubsystem({ models: {}, providers: { scripted: provider } })] });
   return { os, plugin: os.subsystems.models! };
 }
 

@@ -41,7 +41,7 @@ afterEach(async () => {
 
 async function start(turns: ReplayTurnInput[] | ((r: ChatRequest, i: number) => ReplayTurnInput), extra: Partial<ModelsSubsystemOptions> = {}) {
   const scripted = new ReplayProvider({ name: "scripted", ...(typeof turns === "function" ? { respond: turns } : { turns }) });
-  os = await boot({ add: [testTools, modelsSubsystem({ models: {}, providers: { scripted }, tools: registry, ...extra })] });
+  os = await boot({ stack: "bare", add: [testTools, modelsSubsystem({ models: {}, providers: { scripted }, tools: registry, ...extra })] });
   return { os, plugin: os.subsystems.models! };
 }
 
@@ -90,10 +90,10 @@ describe("the LLM agent program (kind: llm) through boot()", () => {
       clock.advance(1_000); // each model turn takes a simulated second
       return fiveAdds(req);
     } });
-    os = await boot({ clock, add: [testTools, modelsSubsystem({ models: {}, providers: { scripted }, tools: registry })] });
+    os = await boot({ stack: "bare", clock, add: [testTools, modelsSubsystem({ models: {}, providers: { scripted }, tools: registry })] });
     await expect(runLlm(os, { ...spec, budget: { wallTimeMs: 2_500 } }, { goal: "count" })).rejects.toThrow(/wallTimeMs budget exhausted \(3000 of 2500\)/);
     await os.shutdown();
-    os = await boot({ add: [testTools, modelsSubsystem({ models: { priced: { provider: "replay", model: "p", loop: true, price: { promptPer1k: 1000, completionPer1k: 1000 }, turns: [{ toolCalls: [{ name: "math.add", args: { a: 1, b: 2 } }], usage: { promptTokens: 1, completionTokens: 1 } }] } }, tools: registry })] });
+    os = await boot({ stack: "bare", add: [testTools, modelsSubsystem({ models: { priced: { provider: "replay", model: "p", loop: true, price: { promptPer1k: 1000, completionPer1k: 1000 }, turns: [{ toolCalls: [{ name: "math.add", args: { a: 1, b: 2 } }], usage: { promptTokens: 1, completionTokens: 1 } }] } }, tools: registry })] });
     await expect(runLlm(os, { ...spec, model: "priced", budget: { credits: 5 } }, { goal: "spend" })).rejects.toThrow(/credits budget exhausted \(6 of 5\)/); // 2 credits per turn
   });
 
@@ -130,7 +130,7 @@ describe("the LLM agent program (kind: llm) through boot()", () => {
     const aborted = new Promise<void>((r) => (closed = r));
     server.handle = (req, res) => res.on("close", () => closed()); // never answers
     try {
-      os = await boot({ add: [testTools, modelsSubsystem({ models: { remote: { provider: "openai", baseURL: server.url, model: "m" } } })] });
+      os = await boot({ stack: "bare", add: [testTools, modelsSubsystem({ models: { remote: { provider: "openai", baseURL: server.url, model: "m" } } })] });
       const id = await os.spawn({ name: "slow", kind: "llm", model: "remote", capabilities: caps, goal: "wait" });
       const pending = os.request(id, { type: "start" });
       while (server.received.length === 0) await new Promise((r) => setImmediate(r));
@@ -143,7 +143,7 @@ describe("the LLM agent program (kind: llm) through boot()", () => {
   });
 
   it("fails boot with a clear error naming a broken model entry", async () => {
-    await expect(boot({ add: [modelsSubsystem({ models: { tiny: { provider: "local", model: "x", modelPath: "/missing.gguf" } } })] })).rejects.toThrow(/model "tiny": model file not found/);
+    await expect(boot({ stack: "bare", add: [modelsSubsystem({ models: { tiny: { provider: "local", model: "x", modelPath: "/missing.gguf" } } })] })).rejects.toThrow(/model "tiny": model file not found/);
     expect(() => modelsSubsystem({ models: { a: { provider: "replay", model: "a", maxConcurrency: 0 } } })).toThrow(/entry "a" field maxConcurrency/);
   });
 });

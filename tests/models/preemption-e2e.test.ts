@@ -13,6 +13,7 @@ describe("preemption through the whole path (dispatcher -> sched slot -> LlmInvo
   it("a high-priority model call takes the only slot from a low-priority one at a token boundary; both finish", async () => {
     expect(createHash("sha256").update(readFileSync(MODEL)).digest("hex")).toBe(SHA);
     const os = await boot({
+      stack: "bare",
       add: [
         schedSubsystem({ pools: { "inference:tiny": { capacity: 1, policy: "priority" } } }),
         modelsSubsystem({ models: { tiny: { provider: "local", model: "stories260K", modelPath: MODEL, threads: 1, contextSize: 512, maxConcurrency: 2 } } }),

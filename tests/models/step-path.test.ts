@@ -42,7 +42,7 @@ const lastUser = (req: ChatRequest): string => [...req.messages].reverse().find(
 
 describe("the agent step's fast paths keep their behaviour", () => {
   it("runLlm runs the same spec object with different goals, each run answering its own goal", async () => {
-    os = await boot({ add: [modelsSubsystem({ models: {}, providers: { rec: new Recording((req) => ({ text: `re: ${lastUser(req)}` })) } })] });
+    os = await boot({ stack: "bare", add: [modelsSubsystem({ models: {}, providers: { rec: new Recording((req) => ({ text: `re: ${lastUser(req)}` })) } })] });
     const spec = { name: "echo", kind: "llm" as const, model: "rec", capabilities: ["llm:rec#invoke"] };
     const answers: string[] = [];
     for (const goal of ["a", "b", "a", "c", "b"]) answers.push((await runLlm(os, spec, { goal })).text);
@@ -61,7 +61,7 @@ describe("the agent step's fast paths keep their behaviour", () => {
       needs: [],
       build: () => ({ service: undefined, stages: { effects: { prepare: (_c, _n, args) => (copied++, JSON.parse(JSON.stringify(args)) as unknown) } } }),
     };
-    os = await boot({ add: [copying, modelsSubsystem({ models: {}, providers: { rec } })] });
+    os = await boot({ stack: "bare", add: [copying, modelsSubsystem({ models: {}, providers: { rec } })] });
     const id = await os.spawn({ name: "raw", kind: "code", logic: { receive: (s: unknown) => s }, capabilities: ["llm:rec#invoke"] });
     const args = { model: "rec", messages: [{ role: "user", content: "hi" }], maxTokens: 7, temperature: 0.5, output: { schema: { type: "object" } } };
     await os.syscall(id, "LlmInvoke", args);
@@ -83,7 +83,7 @@ describe("the agent step's fast paths keep their behaviour", () => {
         }],
       }),
     };
-    os = await boot({ add: [tools, modelsSubsystem({ models: {}, providers: { rec }, context: { reserveTokens: 50 } })] });
+    os = await boot({ stack: "bare", add: [tools, modelsSubsystem({ models: {}, providers: { rec }, context: { reserveTokens: 50 } })] });
     const contextEvent = os.events.once("llm.context"); // events reach subscribers asynchronously
     const a = await runLlm(os, { name: "long", kind: "llm", model: "rec", tools: ["pad"], capabilities: ["llm:rec#invoke"] }, { goal: "pad" });
     expect(a.text).toBe("done");
@@ -101,7 +101,7 @@ describe("the agent step's fast paths keep their behaviour", () => {
     });
     registry.register(add("adds two numbers"));
     const tools = toolsSubsystem({ registry, file: false, http: false, shell: false, browser: false, spawn: false });
-    os = await boot({ add: [tools, modelsSubsystem({ models: {}, providers: { rec }, tools: registry })] });
+    os = await boot({ stack: "bare", add: [tools, modelsSubsystem({ models: {}, providers: { rec }, tools: registry })] });
     const spec = { name: "adder", kind: "llm" as const, model: "rec", tools: ["add"], capabilities: ["llm:rec#invoke", "tool:add#call"] };
     await runLlm(os, spec, { goal: "one" });
     await runLlm(os, spec, { goal: "two" });

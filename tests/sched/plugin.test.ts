@@ -61,7 +61,7 @@ describe("schedSubsystem through boot()", () => {
   it("queues syscalls for a pool by priority and emits the decisions", async () => {
     const gates = new Map<string, () => void>();
     const sched = schedSubsystem({ pools: { probe: { capacity: 1, policy: "priority" } } });
-    os = await boot({ add: [sched, probePlugin(gates)], logics: { caller } });
+    os = await boot({ stack: "bare", add: [sched, probePlugin(gates)], logics: { caller } });
     const scheduler = os.subsystems.sched!.scheduler;
     const events: AnyKernelEvent[] = [];
     os.kernel.events.subscribe({ types: ["sched.granted"] }, (e) => void events.push(e));
@@ -95,7 +95,7 @@ describe("schedSubsystem through boot()", () => {
   it("rate limits the configured syscalls with E_RATE_LIMITED before they take a slot", async () => {
     const gates = new Map<string, () => void>();
     const sched = schedSubsystem({ pools: { probe: { capacity: 4, policy: "wfq" } }, quotas: { agent: { rpm: 1 }, syscalls: ["SchedProbe"] } });
-    os = await boot({ add: [sched, probePlugin(gates)], logics: { caller } });
+    os = await boot({ stack: "bare", add: [sched, probePlugin(gates)], logics: { caller } });
     const a = await os.spawn({ name: "a", kind: "code", logic: "caller" });
     const first = os.request(a, { tag: "one" });
     await until(() => gates.has("one"));

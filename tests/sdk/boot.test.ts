@@ -51,8 +51,8 @@ describe("boot() with a data directory", () => {
     await expect(boot({ dataDir: d })).rejects.toSatisfy((e) => isAiosError(e, "E_CONFIG") && /not valid YAML/.test((e as Error).message));
   });
 
-  it("without a data directory gives a bare kernel", async () => {
-    const os = await boot({});
+  it("stack: bare gives the kernel core alone", async () => {
+    const os = await boot({ stack: "bare" });
     expect(os.subsystems).toEqual({});
     expect(() => os.memory).toThrow(/this system has no memory subsystem/);
     await os.shutdown();

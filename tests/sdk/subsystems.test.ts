@@ -44,7 +44,7 @@ async function configError(p: Promise<unknown>): Promise<{ message: string; deta
 describe("boot checks what subsystems declare", () => {
   it("names the missing provider and builds nothing", async () => {
     const log: string[] = [];
-    const e = await configError(boot({ logger: silentLogger, add: [sub("a", [], log), sub("b", ["ledger"], log)] }));
+    const e = await configError(boot({ stack: "bare", logger: silentLogger, add: [sub("a", [], log), sub("b", ["ledger"], log)] }));
     expect(e.message).toMatch(/subsystem "b" needs "ledger", which no subsystem provides/);
     expect(e.details).toEqual({ subsystem: "b", missing: "ledger" });
     expect(log).toEqual([]);
@@ -52,15 +52,15 @@ describe("boot checks what subsystems declare", () => {
 
   it("refuses a need or a use provided only after its consumer, and a name given twice", async () => {
     const log: string[] = [];
-    expect((await configError(boot({ add: [sub("b", ["a"], log), sub("a", [], log)] }))).message).toMatch(/needs "a", which is provided only after it \(put a before b\)/);
-    expect((await configError(boot({ add: [sub("b", [], log, { uses: ["a"] }), sub("a", [], log)] }))).message).toMatch(/uses "a", which is provided only after it/);
-    expect((await configError(boot({ add: [sub("a", [], log), sub("a", [], log)] }))).message).toMatch(/subsystem "a" is given twice/);
+    expect((await configError(boot({ stack: "bare", add: [sub("b", ["a"], log), sub("a", [], log)] }))).message).toMatch(/needs "a", which is provided only after it \(put a before b\)/);
+    expect((await configError(boot({ stack: "bare", add: [sub("b", [], log, { uses: ["a"] }), sub("a", [], log)] }))).message).toMatch(/uses "a", which is provided only after it/);
+    expect((await configError(boot({ stack: "bare", add: [sub("a", [], log), sub("a", [], log)] }))).message).toMatch(/subsystem "a" is given twice/);
     expect(log).toEqual([]);
   });
 
   it("hands each subsystem the services it declared, in order, and stops them in reverse", async () => {
     const log: string[] = [];
-    const os = await boot({ logger: silentLogger, add: [sub("a", [], log), sub("b", ["a"], log), sub("c", ["b"], log, { uses: ["a", "absent"] })] });
+    const os = await boot({ stack: "bare", logger: silentLogger, add: [sub("a", [], log), sub("b", ["a"], log), sub("c", ["b"], log, { uses: ["a", "absent"] })] });
     expect(os.subsystems["c"]).toBe("c-service");
     await os.shutdown();
     expect(log).toEqual(["build a()", "build b(a)", "build c(a,b)", "stop c", "stop b", "stop a"]);
@@ -68,13 +68,13 @@ describe("boot checks what subsystems declare", () => {
 
   it("stops what was built when a later build throws, and boot rejects with that error", async () => {
     const log: string[] = [];
-    await expect(boot({ logger: silentLogger, add: [sub("a", [], log), sub("b", ["a"], log), sub("c", [], log, { fail: true })] })).rejects.toThrow(/c cannot start/);
+    await expect(boot({ stack: "bare", logger: silentLogger, add: [sub("a", [], log), sub("b", ["a"], log), sub("c", [], log, { fail: true })] })).rejects.toThrow(/c cannot start/);
     expect(log).toEqual(["build a()", "build b(a)", "build c()", "stop b", "stop a"]);
   });
 
   it("refuses two providers of one door stage, naming both", async () => {
     const tap = (name: string): Subsystem<string, undefined> => ({ name, needs: [], build: () => ({ service: undefined, stages: { audit: { record: () => undefined } } }) });
-    const e = await configError(boot({ logger: silentLogger, add: [tap("one"), tap("two")] }));
+    const e = await configError(boot({ stack: "bare", logger: silentLogger, add: [tap("one"), tap("two")] }));
     expect(e.message).toBe(`the door's audit stage is provided by both "one" and "two"`);
   });
 
@@ -99,7 +99,7 @@ describe("boot checks what subsystems declare", () => {
         instrument: (table) => void seen.push(table.names().filter((n) => n.startsWith("Test"))),
       }),
     };
-    const os = await boot({ logger: silentLogger, add: [recorder, echo] });
+    const os = await boot({ stack: "bare", logger: silentLogger, add: [recorder, echo] });
     expect(seen).toEqual([["TestEcho"]]);
     const yes = await os.spawn({ name: "yes", kind: "code", logic: idle, capabilities: ["echo#call"] });
     const no = await os.spawn({ name: "no", kind: "code", logic: idle });
@@ -109,8 +109,7 @@ describe("boot checks what subsystems declare", () => {
     await os.shutdown();
   });
 
-  it("stack: default needs a data directory; stack: bare with one builds only what is added", async () => {
-    await expect(boot({ stack: "default" })).rejects.toSatisfy((e) => isAiosError(e, "E_CONFIG") && /give dataDir/.test((e as Error).message));
+  it("stack: bare with a data directory builds only what is added", async () => {
     const os = await boot({ dataDir: mkdtempSync(join(tmpdir(), "aios-bare-")), stack: "bare", logger: silentLogger });
     expect(os.subsystems).toEqual({});
     expect(() => os.caps).toThrow(/this system has no security subsystem/);

@@ -20,7 +20,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 describe("kernel limits against one agent starving the rest", () => {
   it("refuses a message over 64 KB at the send door, naming the limit; 60 KB passes", async () => {
-    const os = await boot({ logger: silentLogger });
+    const os = await boot({ stack: "bare", logger: silentLogger });
     const to = await os.spawn({ name: "inbox", kind: "code", logic: idle });
     const err = await os.send(to, { blob: "x".repeat(64 << 20) }).catch((e: unknown) => e);
     expect(isAiosError(err, "E_INVALID_ARG")).toBe(true);
@@ -31,7 +31,7 @@ describe("kernel limits against one agent starving the rest", () => {
   });
 
   it("parks at most 4,096 senders on a full mailbox; the rest are refused E_MAILBOX_FULL", async () => {
-    const os = await boot({ logger: silentLogger });
+    const os = await boot({ stack: "bare", logger: silentLogger });
     const to = await os.spawn({ name: "slow", kind: "code", logic: idle, mailbox: { capacity: 4, onFull: "wait" } });
     await os.pause(to);
     const total = 4 + DEFAULT_LIMITS.maxParkedSenders + 500;
@@ -46,7 +46,7 @@ describe("kernel limits against one agent starving the rest", () => {
   });
 
   it("an agent may have at most 1,024 children alive; the next spawn is E_QUOTA", async () => {
-    const os = await boot({ logger: silentLogger });
+    const os = await boot({ stack: "bare", logger: silentLogger });
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
     const spec = { name: "kid", kind: "code" as const, logic: "idle-kid", ephemeral: true };
     os.kernel.registerLogic("idle-kid", idle);

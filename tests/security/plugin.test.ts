@@ -22,7 +22,7 @@ describe("securitySubsystem through boot()", () => {
     const plugin = securitySubsystem({
       policy: "rules:\n  - { id: ask-noop, effect: approve, timeout: 30s, when: { syscall: Noop, agent: 'helper*' } }\n",
     });
-    const os = await boot({ clock, logger: silentLogger, add: [plugin] });
+    const os = await boot({ stack: "bare", clock, logger: silentLogger, add: [plugin] });
     try {
       const boss = await os.spawn({ name: "boss", kind: "code", logic: idle, capabilities: ["agent:*#send", "kernel#noop"] });
       const helper = await os.spawn({ name: "helper", kind: "code", logic: idle, capabilities: [] });

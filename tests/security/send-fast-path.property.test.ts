@@ -56,7 +56,7 @@ interface World {
 
 async function world(specCaps: readonly string[], policy: number): Promise<World> {
   const clock = new SimulatedClock(1_000_000);
-  const os = await boot({ clock, logger: silentLogger, add: [securitySubsystem({ policy: POLICIES[policy] as string })] });
+  const os = await boot({ stack: "bare", clock, logger: silentLogger, add: [securitySubsystem({ policy: POLICIES[policy] as string })] });
   const sec = os.caps;
   const denials: AuditRecord[] = [];
   // The audit stage as a recorder: refusals must reach it one by one on both paths.

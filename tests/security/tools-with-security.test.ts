@@ -29,7 +29,7 @@ afterEach(async () => os.shutdown());
 
 async function start(capabilities: string[]): Promise<{ id: string; sec: ReturnType<typeof securitySubsystem> }> {
   const sec = securitySubsystem({});
-  os = await boot({ logger: silentLogger, add: [sec, toolsSubsystem({ browser: false })] });
+  os = await boot({ stack: "bare", logger: silentLogger, add: [sec, toolsSubsystem({ browser: false })] });
   return { id: await os.spawn({ name: "worker", kind: "code", logic: idle, capabilities }), sec };
 }
 

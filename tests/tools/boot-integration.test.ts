@@ -28,7 +28,7 @@ afterEach(async () => os.shutdown());
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
 async function start(capabilities: string[]): Promise<string> {
-  os = await boot({ logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
+  os = await boot({ stack: "bare", logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
   return os.spawn({ name: "worker", kind: "code", logic: idle, capabilities });
 }
 
@@ -81,7 +81,7 @@ describe("ToolCall through boot()", () => {
   });
 
   it("an agent's own logic reaches tools only through ctx.sys", async () => {
-    os = await boot({ logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
+    os = await boot({ stack: "bare", logger: silentLogger, add: [toolsSubsystem({ browser: false })] });
     const reader: AgentLogic<null, string> = {
       init: () => null,
       async receive(s, path, ctx) {
@@ -113,7 +113,7 @@ describe("ToolCall through boot()", () => {
         return "pong";
       },
     }));
-    os = await boot({ logger: silentLogger, add: [plugin] });
+    os = await boot({ stack: "bare", logger: silentLogger, add: [plugin] });
     const pinger: AgentLogic<null, string> = {
       init: () => null,
       async receive(s, tool, ctx) {

@@ -107,7 +107,7 @@ describe("tool disposal", () => {
         dispose: () => void disposed.push("test.holder"),
       }) as never,
     );
-    const os = await boot({ add: [toolsSubsystem({ registry, file: false, http: false, shell: false, browser: false, spawn: false })] });
+    const os = await boot({ stack: "bare", add: [toolsSubsystem({ registry, file: false, http: false, shell: false, browser: false, spawn: false })] });
     expect(disposed).toEqual([]);
     await os.shutdown();
     expect(disposed).toEqual(["test.holder"]);
