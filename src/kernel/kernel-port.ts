@@ -44,7 +44,7 @@ export interface KernelPort {
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId>;
   createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation?: number, options?: { commit?: boolean; slot?: Proc }): Proc;
   start(p: Proc, restored?: boolean): void | Promise<void>;
-  resolveLogicFor(spec: AgentSpec): AgentLogic | Promise<AgentLogic>;
+  resolveLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): AgentLogic | Promise<AgentLogic>;
   get(id: string): Proc;
   find(id: string): Proc | undefined;
   ctxOf(p: Proc): AgentContext;

@@ -33,7 +33,8 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
-import { checkCreate } from "./spawn-rule.js";
+import { checkCreate, originOf } from "./spawn-rule.js";
+import { ModuleRoots, namesModule } from "./module-roots.js";
 import { admitBudget, settleBudget } from "./budgets.js";
 
 const NO_HOLDERS: readonly Proc[] = [];
@@ -60,6 +61,11 @@ export interface KernelOptions {
   readonly sliceMs?: number;
   /** Message size, parked senders and children limits (limits.ts; defaults DEFAULT_LIMITS). */
   readonly limits?: Partial<KernelLimits>;
+  /**
+   * Directories a spec's `module` may name code in (module-roots.ts, docs/adr/0022). Unset: the
+   * operator's spawns may load from the working directory, agents' from nowhere.
+   */
+  readonly moduleRoots?: readonly string[];
 }
 
 
@@ -91,7 +97,8 @@ export class Kernel implements KernelPort {
   readonly limits: KernelLimits;
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
-  private readonly logics = new LogicResolver();
+  readonly moduleRoots: ModuleRoots;
+  private readonly logics: LogicResolver;
   /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
   private lastSpecInput: object | undefined;
   private lastSpec: AgentSpec | undefined;
@@ -126,6 +133,8 @@ export class Kernel implements KernelPort {
     this.events = options.events ?? new EventBus(() => this.clock.now());
     this.durableDefault = options.durable ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.moduleRoots = new ModuleRoots(options.moduleRoots);
+    this.logics = new LogicResolver(this.moduleRoots);
     this.lifecycle = new Lifecycle(this.events, () => this.guards.journal, (e, where) => this.kernelError(e, where));
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
@@ -190,8 +199,11 @@ export class Kernel implements KernelPort {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
     }
     checkCreate(parent, spec, this.guards.capabilities, true);
+    const origin = originOf(parent);
+    // Only the operator names code: every module in the tree, checked before anything is created.
+    if (spec.children !== undefined && namesModule(spec)) this.moduleRoots.checkTree(spec, origin);
     if (this.hooks.has("spawn")) await this.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
-    const resolved = this.logics.resolve(spec);
+    const resolved = this.logics.resolve(spec, origin);
     const logic = resolved instanceof Promise ? await resolved : resolved;
     const p = this.createProc(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
@@ -253,9 +265,15 @@ export class Kernel implements KernelPort {
     return startProc(this, p, restored);
   }
 
-  /** @internal the logic a spec names (recovery re-resolves journaled specs). */
-  resolveLogicFor(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
-    return this.logics.resolve(spec);
+  /**
+   * @internal the logic a spec names for an agent under `parent` (recovery re-resolves journaled
+   * specs, upgrade a new one): a module is checked against the roots of whoever that agent's creator
+   * is; "agent" when the creator is not known (a journaled parent that did not come back).
+   */
+  resolveLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): AgentLogic | Promise<AgentLogic> {
+    const origin = parent === "agent" ? "agent" : originOf(parent);
+    if (namesModule(spec)) this.moduleRoots.checkTree(spec, origin);
+    return this.logics.resolve(spec, origin);
   }
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */

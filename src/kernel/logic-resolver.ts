@@ -2,10 +2,15 @@
  * Which logic runs an agent: an object given in the spec, a name registered at boot (durable agents
  * use one, so they can be recovered), a module path with an export name (loaded once and cached), or,
  * for `kind: llm` and `kind: supervisor`, the factory a subsystem registered for that kind.
+ *
+ * A module is imported only by the real path module-roots.ts returns for it, and only after the check
+ * for who asked (the operator or an agent) passed: nothing an agent names reaches import() unchecked.
  */
+import { pathToFileURL } from "node:url";
 import { AiosError, toAiosError } from "../core/index.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec } from "../abi/index.js";
+import type { CodeOrigin, ModuleRoots } from "./module-roots.js";
 
 export type LogicFactory = (spec: AgentSpec) => AgentLogic;
 
@@ -13,6 +18,8 @@ export class LogicResolver {
   private readonly named = new Map<string, AgentLogic>();
   private readonly kinds = new Map<string, LogicFactory>();
   private readonly modules = new Map<string, AgentLogic>();
+
+  constructor(private readonly roots: ModuleRoots) {}
 
   register(name: string, logic: AgentLogic): void {
     this.named.set(name, logic);
@@ -22,7 +29,7 @@ export class LogicResolver {
   }
 
   /** Synchronous unless a module must be loaded. */
-  resolve(spec: AgentSpec): AgentLogic | Promise<AgentLogic> {
+  resolve(spec: AgentSpec, origin: CodeOrigin): AgentLogic | Promise<AgentLogic> {
     if (spec.kind === "code") {
       if (typeof spec.logic === "object") return spec.logic;
       if (typeof spec.logic === "string") {
@@ -30,7 +37,8 @@ export class LogicResolver {
         if (l === undefined) throw new AiosError("E_INVALID_SPEC", `logic "${spec.logic}" is not registered (known: ${[...this.named.keys()].join(", ") || "none"})`, { details: { path: "logic" } });
         return l;
       }
-      return this.load(spec.module as string, spec.export ?? "default");
+      if (spec.module === undefined) throw new AiosError("E_INVALID_SPEC", "a code agent needs `logic` or `module`", { details: { path: "logic" } });
+      return this.load(this.roots.check(spec.module, origin), spec.export ?? "default");
     }
     const factory = this.kinds.get(spec.kind);
     if (factory === undefined) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
@@ -38,12 +46,13 @@ export class LogicResolver {
   }
 
   private async load(path: string, name: string): Promise<AgentLogic> {
+    // `path` is a real path inside a module root (module-roots.ts), never a URL.
     const key = `${path}#${name}`;
     const hit = this.modules.get(key);
     if (hit !== undefined) return hit;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(path)) as Record<string, unknown>;
+      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
     } catch (e) {
       throw new AiosError("E_INVALID_SPEC", `cannot load agent module ${path}: ${toAiosError(e).message}`, { cause: e, details: { path: "module" } });
     }

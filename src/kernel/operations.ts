@@ -82,7 +82,11 @@ export class Operations {
       if (spec.name !== p.spec.name || spec.kind !== p.spec.kind) {
         throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name or kind", { details: { path: "spec" } });
       }
-      const logic = opts.logic ?? (named ? await this.k.resolveLogicFor(spec) : p.logic);
+      // A new spec naming a module is checked against the roots of the agent's creator even when the
+      // logic object is given: the journaled spec is what recovery loads.
+      const moduleChanged = spec.module !== undefined && spec.module !== p.spec.module;
+      const resolved = (opts.logic === undefined && named) || moduleChanged ? await this.k.resolveLogicFor(spec, p.parent) : undefined;
+      const logic = opts.logic ?? resolved ?? p.logic;
       const migrate = opts.migrate ?? (logic.migrate ? (s: unknown, v: string) => (logic.migrate as (s: unknown, v: string) => unknown)(s, v) : undefined);
       let state: unknown;
       try {

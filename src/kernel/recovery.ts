@@ -35,7 +35,9 @@ export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<R
     const parent = parentStored === undefined ? null : (await restoreOne(parentStored)) ?? null;
     try {
       const spec = k.parse(a.spec as never, `journal:${a.id}`);
-      const logic = await k.resolveLogicFor(spec);
+      // A module is checked again against today's roots; an agent whose journaled parent did not come
+      // back is held to an agent's roots (its creator cannot be shown to be the operator).
+      const logic = await k.resolveLogicFor(spec, parent === null && a.parent !== undefined ? "agent" : parent);
       // Built, restored, then registered: a restore that throws leaves nothing in the table.
       const p = k.createProc(spec, logic, parent, a.id, 0, { commit: false });
       if (!p.durable) throw new Error("its spec is no longer durable");

@@ -20,6 +20,11 @@ export function creatorOf(parent: Proc | null): Proc | null {
   return p;
 }
 
+/** Who names the code of a process created under `parent` (module-roots.ts): the operator or an agent. */
+export function originOf(parent: Proc | null): "operator" | "agent" {
+  return creatorOf(parent) === null ? "operator" : "agent";
+}
+
 /** What is left of an agent's budget (undefined where it has none). */
 export function remainingBudget(p: Proc): Budget | undefined {
   const b = p.spec.budget;

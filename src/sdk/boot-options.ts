@@ -42,11 +42,17 @@ export interface BootOptions {
   readonly hogThresholdMs?: number;
   readonly sliceMs?: number;
   readonly limits?: Partial<KernelLimits>;
+  /**
+   * Directories whose files a spec's `module` may name (docs/adr/0022); over the config file's
+   * `moduleRoots`. Unset in both: the operator's spawns load from the working directory, agents name
+   * no module at all (registered logics and LLM specs only).
+   */
+  readonly moduleRoots?: readonly string[];
 }
 
 /** Every option boot() reads; anything else is refused by name. */
 const KNOWN: ReadonlySet<string> = new Set([
-  "dataDir", "stack", "subsystems", "models", "add", "durable", "clock", "ids", "logger", "logics", "hogThresholdMs", "sliceMs", "limits",
+  "dataDir", "stack", "subsystems", "models", "add", "durable", "clock", "ids", "logger", "logics", "hogThresholdMs", "sliceMs", "limits", "moduleRoots",
 ] satisfies (keyof BootOptions)[]);
 
 function refuse(option: string, why: string): never {
@@ -66,6 +72,8 @@ export function checkBootOptions(options: unknown): asserts options is BootOptio
   if (o["stack"] !== undefined && o["stack"] !== "default" && o["stack"] !== "bare") refuse("stack", `must be "default" or "bare" (got ${JSON.stringify(o["stack"])})`);
   if (o["durable"] !== undefined && typeof o["durable"] !== "boolean") refuse("durable", "must be true or false");
   if (o["add"] !== undefined && !Array.isArray(o["add"])) refuse("add", "must be a list of subsystems");
+  const roots = o["moduleRoots"];
+  if (roots !== undefined && !(Array.isArray(roots) && roots.every((r) => typeof r === "string" && r !== ""))) refuse("moduleRoots", "must be a list of directory paths");
   if (o["stack"] === "bare") {
     // Sections of the default stack have no subsystem to go to on a bare kernel.
     for (const key of ["subsystems", "models"]) {

@@ -49,6 +49,7 @@ async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: s
   // A temporary directory goes at shutdown: journaling into it would promise what it cannot keep.
   const durable = options.durable ?? fromFile.durable ?? (kind === "default" && !temporary);
   const hog = options.hogThresholdMs ?? fromFile.hogThresholdMs;
+  const moduleRoots = options.moduleRoots ?? fromFile.moduleRoots;
   const { kernel, services } = await createKernel({
     durable,
     logger: options.logger ?? createLogger(),
@@ -59,6 +60,7 @@ async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: s
     ...(hog === undefined ? {} : { hogThresholdMs: hog }),
     ...(options.sliceMs === undefined ? {} : { sliceMs: options.sliceMs }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(moduleRoots === undefined ? {} : { moduleRoots }),
     ...(dataDir === undefined ? {} : { dataDir }),
   });
   // Each service under its subsystem's name: the names Subsystems types are the stack's own.

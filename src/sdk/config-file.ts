@@ -5,7 +5,7 @@
  * (the subsystems validate their sections again); an error names the file and the field.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
@@ -13,6 +13,8 @@ import { AiosError } from "../core/index.js";
 const ConfigFileSchema = z.strictObject({
   durable: z.boolean().optional(),
   hogThresholdMs: z.number().positive().optional(),
+  /** Directories a spec's `module` may name code in, relative to the data directory (docs/adr/0022). */
+  moduleRoots: z.array(z.string().min(1)).optional(),
   models: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   routes: z.record(z.string(), z.unknown()).optional(),
   defaultModel: z.string().min(1).optional(),
@@ -42,7 +44,8 @@ export function readConfigFile(dataDir: string): ConfigFile & { readonly path?: 
     throw new AiosError("E_CONFIG", `${path}: ${field}: ${i?.message ?? "invalid"}`, { details: { path, field } });
   }
   const policy = typeof r.data.policy === "string" && !r.data.policy.includes("\n") ? readPolicy(join(dataDir, r.data.policy), path) : r.data.policy;
-  return { ...r.data, ...(policy === undefined ? {} : { policy }), path };
+  const moduleRoots = r.data.moduleRoots?.map((m) => resolve(dataDir, m));
+  return { ...r.data, ...(policy === undefined ? {} : { policy }), ...(moduleRoots === undefined ? {} : { moduleRoots }), path };
 }
 
 function readPolicy(file: string, configPath: string): string {

@@ -70,7 +70,8 @@ describe("agent specs", () => {
   it("spawns code agents from a module path and from a registered logic name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aios-mod-"));
     writeFileSync(join(dir, "echo.mjs"), "export const echo = { receive(s, m, ctx) { ctx.reply(['echo', m]); return s; } };\n");
-    const { os } = await bootSim({ logics: { counter } });
+    // The module's directory is a configured root (docs/adr/0022); a temp dir is outside the default (cwd).
+    const { os } = await bootSim({ logics: { counter }, moduleRoots: [dir] });
     const a = await os.spawn({ name: "m", kind: "code", module: join(dir, "echo.mjs"), export: "echo" });
     expect(await os.request(a, 7)).toEqual(["echo", 7]);
     const b = await os.spawn({ name: "n", kind: "code", logic: "counter" });

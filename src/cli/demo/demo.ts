@@ -12,6 +12,7 @@ import { ControlPlane } from "../../gateway/index.js";
 import { boot } from "../../sdk/index.js";
 import type { CliContext } from "../context.js";
 import { Narrator } from "./narrator.js";
+import { EXAMPLE_AGENTS } from "./paths.js";
 import { sectionDurable } from "./section-durable.js";
 import { localModelConfig, sectionModel } from "./section-model.js";
 import { sectionMarket } from "./section-market.js";
@@ -38,7 +39,7 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   ctx.out.line("AIOS demo: agents are processes, tools are syscalls, every effect is checked, journaled and audited.");
   ctx.out.line(`data dir ${dataDir} (embedded default: SQLite journal, keys, audit log; no network)`);
   const model = localModelConfig();
-  const os = await ctx.out.progress("booting the kernel", boot({ dataDir, ...(model === undefined ? {} : { models: model }) }));
+  const os = await ctx.out.progress("booting the kernel", boot({ dataDir, moduleRoots: [EXAMPLE_AGENTS], ...(model === undefined ? {} : { models: model }) }));
   const plane = new ControlPlane(os);
   let ok = true;
   try {

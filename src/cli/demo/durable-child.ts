@@ -9,6 +9,7 @@
  */
 import { silentLogger } from "../../core/index.js";
 import { boot } from "../../sdk/index.js";
+import { EXAMPLE_AGENTS } from "./paths.js";
 
 const [mode, dataDir, module] = process.argv.slice(2);
 const emit = (v: unknown): void => void process.stdout.write(JSON.stringify(v) + "\n");
@@ -19,7 +20,9 @@ if (dataDir === undefined || (mode !== "work" && mode !== "recover")) {
 }
 
 // Only the store: this part of the demo is about the journal, and a lean boot keeps it quick.
-const os = await boot({ dataDir, durable: true, logger: silentLogger, subsystems: { memory: false, audit: false } });
+// The example agents are the module root (docs/adr/0022): the demo runs from any working directory,
+// and recovery loads the counter's module again.
+const os = await boot({ dataDir, durable: true, logger: silentLogger, subsystems: { memory: false, audit: false }, moduleRoots: [EXAMPLE_AGENTS] });
 
 if (mode === "work") {
   if (module === undefined) process.exit(2);

@@ -1,6 +1,8 @@
 /** Where the demo's example agents and its child-process script live (found from this file, not the cwd). */
 import { fileURLToPath } from "node:url";
 
+/** The demo's module root (docs/adr/0022): its example agents, wherever the demo is run from. */
+export const EXAMPLE_AGENTS = fileURLToPath(new URL("../../../examples/agents/", import.meta.url));
 export const WORKER_MODULE = fileURLToPath(new URL("../../../examples/agents/worker.ts", import.meta.url));
 export const COUNTER_MODULE = fileURLToPath(new URL("../../../examples/agents/counter.ts", import.meta.url));
 export const DURABLE_CHILD = fileURLToPath(new URL("./durable-child.ts", import.meta.url));
