@@ -52,7 +52,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
     // MCP over Streamable HTTP at /mcp: sessions act through the same dispatcher as agents.
     const mcp = mcpEndpointFor(os, { apiToken: token, version: VERSION });
     os.kernel.onShutdown(() => mcp.close());
-    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp });
+    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, dashboard: { os } });
   } catch (e) {
     plane.close();
     await drainKernel(os, "the API could not start");
@@ -66,7 +66,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   if (health !== undefined && storeLines(health).damaged) for (const l of storeLines(health).lines) out.note(`store: ${l}`);
   // The one stdout line: scripts and tests wait for it rather than polling.
   if (out.json) out.line(JSON.stringify({ listening: gw.url, pid: process.pid, port: gw.port }));
-  else out.line(`listening on ${gw.url} (pid ${process.pid}); Ctrl-C or SIGTERM drains and stops`);
+  else out.line(`listening on ${gw.url} (pid ${process.pid}); dashboard at ${gw.url}/ (log in with the API token); Ctrl-C or SIGTERM drains and stops`);
   return waitForSignal(ctx, os, plane, gw);
 }
 

@@ -17,6 +17,7 @@ import { openApiDocument } from "./openapi.js";
 import { ROUTES, type RouteDef } from "./routes.js";
 import { EventsQuery, parseInput } from "./schemas.js";
 import { bearerToken, tokenMatches } from "./token.js";
+import { mountDashboard, type DashboardOptions } from "./web/mount.js";
 
 export const DEFAULT_PORT = 7878;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** The MCP endpoint served at /mcp (gateway/mcp/); it authenticates its own requests. */
   readonly mcp?: { handle(req: Request): Promise<Response> };
+  /** The web dashboard at / (gateway/web/), behind the same token through a login cookie. */
+  readonly dashboard?: DashboardOptions;
 }
 
 export interface Gateway {
@@ -53,7 +56,7 @@ async function readBody(c: Context): Promise<unknown> {
   }
 }
 
-export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController> }): Hono {
+export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController>; closers?: (() => void)[] }): Hono {
   const app = new Hono();
   const fail = (e: unknown, headers: Record<string, string> = {}): Response => {
     const { status, body } = errorBody(e);
@@ -64,6 +67,11 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   // /mcp takes the API token or an operator-issued capability token, so it authenticates itself.
   const mcp = o.mcp;
   if (mcp !== undefined) app.all("/mcp", (c) => (state.draining ? fail(new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted")) : mcp.handle(c.req.raw)));
+  // The dashboard authenticates by its session cookie, so it is mounted before the bearer check.
+  if (o.dashboard !== undefined) {
+    const dashboard = mountDashboard(app, api, o.token, o.dashboard, state);
+    state.closers?.push(() => dashboard.close());
+  }
   app.use("*", async (c, next) => {
     if (!tokenMatches(o.token, bearerToken(c.req.header("authorization")))) {
       return fail(new AiosError("E_AUTH", "a bearer token is required (Authorization: Bearer <contents of <dataDir>/api-token>)"), { "www-authenticate": 'Bearer realm="aios"' });
@@ -114,7 +122,7 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
 export async function startGateway(api: ControlApi, o: GatewayOptions): Promise<Gateway> {
   const host = o.host ?? DEFAULT_HOST;
   const wanted = o.port ?? DEFAULT_PORT;
-  const state = { draining: false, streams: new Set<AbortController>() };
+  const state = { draining: false, streams: new Set<AbortController>(), closers: [] as (() => void)[] };
   const app = buildApp(api, o, state);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
@@ -146,6 +154,7 @@ export async function startGateway(api: ControlApi, o: GatewayOptions): Promise<
     close: () =>
       new Promise<void>((resolve) => {
         endStreams();
+        for (const close of state.closers) close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

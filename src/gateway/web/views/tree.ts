@@ -1,0 +1,76 @@
+/**
+ * The process tree: every agent in supervision order, one table row each — status, supervision
+ * (strategy, restart intensity and the restarts inside its window), incarnation, mailbox depth and
+ * senders waiting — with pause, resume and kill buttons that ask before acting. The <tbody> is a
+ * live region the island refreshes from /ui/fragment/tree when lifecycle events arrive.
+ */
+import type { TreeNode } from "../../../kernel/index.js";
+import type { Aios } from "../../../sdk/index.js";
+import { h, type Html } from "../html.js";
+import { actionForm } from "../layout.js";
+
+export interface TreeRow {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly depth: number;
+  readonly supervision: string | undefined;
+  readonly incarnation: number;
+  readonly mailbox: number;
+  readonly waiting: number;
+}
+
+/** The tree flattened depth-first, with what each row shows read from the process table. */
+export function treeRows(os: Aios, now: number): TreeRow[] {
+  const out: TreeRow[] = [];
+  const walk = (n: TreeNode, depth: number): void => {
+    const p = os.kernel.find(n.id);
+    const sup = p?.sup ?? null;
+    const recent = sup === null ? 0 : sup.restarts.filter((t) => t > now - sup.periodMs).length;
+    out.push({
+      id: n.id,
+      name: n.name,
+      kind: n.kind,
+      status: n.status,
+      depth,
+      supervision: sup === null ? undefined : `${sup.strategy}, ${recent} of ${sup.intensity} restarts in ${sup.periodMs / 1000} s`,
+      incarnation: p?.incarnation ?? 0,
+      mailbox: p?.mailbox.length ?? 0,
+      waiting: p?.mailbox.waiting ?? 0,
+    });
+    for (const c of n.children) walk(c, depth + 1);
+  };
+  for (const root of os.tree()) walk(root, 0);
+  return out;
+}
+
+const LIVE = new Set(["running", "paused", "pending"]);
+
+export function agentActions(r: { id: string; name: string; status: string }, csrf: string): Html {
+  if (!LIVE.has(r.status)) return h``;
+  const base = `/ui/agents/${encodeURIComponent(r.id)}`;
+  return h`${r.status === "paused"
+    ? actionForm(`${base}/resume`, "Resume", csrf, { id: `resume-${r.id}`, confirm: `Resume agent ${r.name}?` })
+    : actionForm(`${base}/pause`, "Pause", csrf, { id: `pause-${r.id}`, confirm: `Pause agent ${r.name}? Its mail will queue.` })}
+${actionForm(`${base}/kill`, "Kill", csrf, { id: `kill-${r.id}`, danger: true, confirm: `Kill agent ${r.name}? Its supervisor will not restart it.` })}`;
+}
+
+export function treeBody(rows: readonly TreeRow[], csrf: string): Html {
+  if (rows.length === 0) return h`<tr><td colspan="7">No agents yet. Spawn one with <code>aios run &lt;spec&gt;</code>.</td></tr>`;
+  return h`${rows.map((r) => h`<tr data-agent="${r.id}" data-status="${r.status}">
+<th scope="row" class="depth-${Math.min(r.depth, 9)}">${r.depth > 0 ? h`<span aria-hidden="true">└ </span>` : ""}<a href="/ui/agents/${encodeURIComponent(r.id)}">${r.name}</a> <span class="muted">${r.id}</span></th>
+<td>${r.kind}</td><td><span class="status s-${r.status}">${r.status}</span></td><td>${r.supervision ?? "—"}</td>
+<td class="num">${r.incarnation}</td><td class="num">${r.mailbox}${r.waiting > 0 ? ` (+${r.waiting} waiting)` : ""}</td>
+<td class="actions">${agentActions(r, csrf)}</td></tr>`)}`;
+}
+
+export function treeView(rows: readonly TreeRow[], csrf: string): Html {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
+  return h`<p id="tree-summary">${rows.length} agents${summary === "" ? "" : `: ${summary}`}. Updates live.</p>
+<table class="grid"><caption>Supervision tree (children indented under their supervisor)</caption>
+<thead><tr><th scope="col">Agent</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Supervision</th><th scope="col">Incarnation</th><th scope="col">Mailbox</th><th scope="col">Actions</th></tr></thead>
+<tbody id="tree-body" data-live="agent.*,supervisor.*,mailbox.*" data-src="/ui/fragment/tree">${treeBody(rows, csrf)}</tbody></table>`;
+}
