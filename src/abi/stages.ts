@@ -125,9 +125,10 @@ export interface AuditTally {
 }
 
 /**
- * What happens to a call's data around its handler (security: secrets and taint). The arguments are
- * journaled as the agent gave them; secrets are substituted only in the copy the handler sees, and
- * results are redacted before they are journaled or returned.
+ * What happens to a call's data around its handler (security: redaction and taint). The arguments are
+ * journaled as the agent gave them; results are redacted before they are journaled or returned.
+ * Secrets are not substituted here: only a tool's declared secret slots receive a value, inside the
+ * tool (tools/secret-slots.ts). `prepare` may rewrite the copy of the arguments the handler sees.
  */
 export interface SyscallEffects {
   prepare?(caller: Caller, syscall: SyscallName, args: unknown): unknown;

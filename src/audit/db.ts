@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { AiosError } from "../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../core/index.js";
 import { auditStoreError } from "./store-errors.js";
 
 export const SCHEMA_VERSION = 1;
@@ -38,6 +38,7 @@ export function openWriterDb(path: string): Db {
   try {
     // A short busy timeout: the only other writer would be a bug (see AuditLog), and flush runs on
     // the kernel's thread, so waiting 5 s (the driver's default) for a lock is worse than retrying.
+    ownerOnlyDatabase(path);
     db = new Database(path, { timeout: 100 });
     db.pragma("journal_mode = WAL");
     // NORMAL between checkpoints: a batch commit writes the WAL without an fsync (it survives a

@@ -161,5 +161,5 @@ export function pinPublicKey(path: string, pem: string | undefined): void {
   if (pem === undefined) return;
   const have = existsSync(path) ? readFileSync(path, "utf8") : "";
   if (splitPem(have).some((k) => k.trim() === pem.trim())) return;
-  appendFileSync(path, (have === "" || have.endsWith("\n") ? "" : "\n") + pem.trim() + "\n", { mode: 0o644 });
+  appendFileSync(path, (have === "" || have.endsWith("\n") ? "" : "\n") + pem.trim() + "\n", { mode: 0o600 });
 }

@@ -9,3 +9,4 @@ export * from "./ring.js";
 export * from "./coarse-clock.js";
 export * from "./canonical.js";
 export * from "./bounded.js";
+export * from "./private-files.js";

@@ -6,9 +6,9 @@
  * record-reads.ts, graph, snapshot and admin operations through graph-ops.ts, snapshots.ts and
  * scope-ops.ts.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { AiosError, CounterIds, RealClock, type Clock, type EventBus, type IdGenerator } from "../core/index.js";
+import { AiosError, CounterIds, ownerOnlyDir, RealClock, type Clock, type EventBus, type IdGenerator } from "../core/index.js";
 import { ACK_TAG, FileAckMark } from "../store/index.js";
 import { AccessControl, type Access, type Actor, type ScopeAccessHook } from "./access.js";
 import { Catalog } from "./catalog.js";
@@ -99,7 +99,7 @@ export class MemoryFabric implements FabricCore {
     let hnswFile: string | undefined;
     if (storage === undefined) {
       if (o.dataDir === undefined) throw new AiosError("E_CONFIG", "memory: give dataDir or storage");
-      mkdirSync(o.dataDir, { recursive: true });
+      ownerOnlyDir(o.dataDir);
       storage = new SqliteMemoryStorage(join(o.dataDir, "memory.db"), {
         ack: new FileAckMark(join(o.dataDir, "memory.ack"), ACK_TAG.memory),
         ...(o.lexicalWorker === undefined ? {} : { lexicalWorker: o.lexicalWorker }),

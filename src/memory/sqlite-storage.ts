@@ -19,7 +19,7 @@
 import Database from "better-sqlite3";
 import { randomInt } from "node:crypto";
 import { dirname } from "node:path";
-import { AiosError } from "../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../core/index.js";
 import { toStoreError, type AckMark } from "../store/index.js";
 import { versionHash } from "./canonical.js";
 import type { CommonTermOptions } from "./lexical-plan.js";
@@ -69,6 +69,7 @@ export class SqliteMemoryStorage implements MemoryStorage {
     o: SqliteStorageOptions = {},
   ) {
     try {
+      ownerOnlyDatabase(file);
       this.db = new Database(file);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");

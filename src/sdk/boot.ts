@@ -10,10 +10,10 @@
  * agent a restart can bring back unless its spec says `ephemeral: true` or `durable: false`. An
  * option boot would ignore is an E_CONFIG naming it (boot-options.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createLogger } from "../core/index.js";
+import { createLogger, ownerOnlyDir } from "../core/index.js";
 import type { AnySubsystem } from "../abi/index.js";
 import { createKernel } from "../kernel/index.js";
 import { Aios, type Subsystems } from "./aios.js";
@@ -41,7 +41,8 @@ export async function boot(options: BootOptions = {}): Promise<Aios> {
 async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: string | undefined, temporary: boolean): Promise<Aios> {
   let stack: readonly AnySubsystem[] = [];
   let fromFile: ConfigFile = {};
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the journal, audit log, memory and key stores are nobody else's (issue #15.4).
+  if (dataDir !== undefined) ownerOnlyDir(dataDir);
   if (kind === "default" && dataDir !== undefined) {
     fromFile = readConfigFile(dataDir);
     stack = defaultStack(dataDir, subsystemOptions(options, fromFile));

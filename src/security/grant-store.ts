@@ -17,7 +17,7 @@
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { dirname } from "node:path";
-import { AiosError } from "../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../core/index.js";
 import { toStoreError } from "../store/index.js";
 
 export const GRANTS_SCHEMA_VERSION = 1;
@@ -56,6 +56,7 @@ export class GrantStore {
 
   constructor(readonly path: string) {
     try {
+      ownerOnlyDatabase(path);
       this.db = new Database(path, { timeout: 1000 });
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");

@@ -1,8 +1,9 @@
 /**
  * The redactor removes secret values from anything on its way out: syscall results, events, journal
  * records, audit entries, log lines and error messages. It replaces each occurrence of a registered
- * value — and its base64, base64url, URL-encoded and hex forms, since tools echo data in those — with
- * `[REDACTED:NAME]`. Values shorter than 4 characters are refused at registration: redacting "a"
+ * value — and its base64 (at any byte offset), base64url, URL-encoded, hex and reversed forms, and any
+ * run of REDACT_WINDOW of its characters — with `[REDACTED:NAME]`. It is the last net: secrets reach
+ * tools only through their secret slots and never the agent (tools/secret-slots.ts). Values shorter than 4 characters are refused at registration: redacting "a"
  * everywhere would destroy output and protect nothing.
  */
 import type { Logger } from "../core/index.js";
@@ -64,10 +65,40 @@ export class Redactor {
   }
 }
 
+/** Characters of a partial leak that are redacted: any run this long of the value (values >= 12). */
+export const REDACT_WINDOW = 8;
+/** Encoded fragments shorter than this are not redacted (they would match unrelated text). */
+const MIN_FORM = 6;
+
+/**
+ * Every form of `value` the redactor replaces. Base64 of a value embedded in a longer byte stream
+ * depends on the value's offset modulo 3, so for each offset the characters that depend only on the
+ * value's bytes are a form (in base64 and base64url). Also: URL-encoded, hex (both cases), reversed,
+ * and every window of REDACT_WINDOW characters of the value and of its reverse (a partial read).
+ * What this cannot catch — a program that transforms the value some other way (od, rot13, xor) —
+ * is why the defence is never handing the value to the agent (tools/secret-slots.ts).
+ */
 function forms(value: string): string[] {
   const b = Buffer.from(value);
-  // Unpadded base64 too: it appears when the value is embedded mid-stream.
-  return [value, b.toString("base64"), b.toString("base64").replace(/=+$/, ""), b.toString("base64url"), encodeURIComponent(value), b.toString("hex")];
+  const reversed = [...value].reverse().join("");
+  const out = new Set<string>([value, reversed, encodeURIComponent(value), b.toString("hex"), b.toString("hex").toUpperCase()]);
+  for (const shift of [0, 1, 2]) {
+    for (const enc of ["base64", "base64url"] as const) {
+      const s = Buffer.concat([Buffer.alloc(shift), b]).toString(enc).replace(/=+$/, "");
+      // Leading characters mix in the `shift` bytes before the value; trailing ones the bytes after.
+      const skip = shift === 0 ? 0 : shift + 1;
+      const whole = Math.floor((shift + b.length) / 3) * 4;
+      out.add(s.slice(skip, whole));
+      if (shift === 0) {
+        out.add(s); // the whole encoding, unpadded, when the value ends the stream
+        out.add(Buffer.from(b).toString(enc)); // and padded
+      }
+    }
+  }
+  if (value.length >= 12) {
+    for (const v of [value, reversed]) for (let i = 0; i + REDACT_WINDOW <= v.length; i++) out.add(v.slice(i, i + REDACT_WINDOW));
+  }
+  return [...out].filter((f) => f === value || f.length >= MIN_FORM);
 }
 
 /** A Logger that redacts every object and message before the wrapped logger sees it. */

@@ -3,8 +3,10 @@
  * (fresh 12-byte IV per write, the secret's name as associated data so ciphertexts cannot be swapped
  * between names); the 32-byte key is `<dataDir>/secrets/master.key`, mode 0600, dir 0700. Without a
  * data dir secrets live in memory only. Agents never read a value: there is no syscall that returns
- * one; the kernel substitutes `{{secret:NAME}}` in tool arguments at execution time (after the caller
- * passed a `secret:NAME#use` capability check) and every value is registered with the Redactor.
+ * one. A reference `{{secret:NAME}}` is replaced only inside a tool that declared the field a secret
+ * slot, in the copy the tool executes with (tools/secret-slots.ts, after a `secret:NAME#use` check at
+ * the slot); the journal, audit log and events keep the reference. Every value is registered with the
+ * Redactor, the last net for a value a tool's output echoes back.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
@@ -18,21 +20,6 @@ export const SECRET_REF = /\{\{secret:([A-Za-z_][A-Za-z0-9_.-]{0,127})\}\}/g;
 
 const FileSchema = z.object({ v: z.literal(1), secrets: z.record(z.string(), z.object({ iv: z.string(), ct: z.string(), tag: z.string() })) });
 type Sealed = { iv: string; ct: string; tag: string };
-
-const REF_START = "{{secret:";
-
-/** True when some string in `x` (to the depth substitute() walks) contains the start of a reference. */
-function mentionsSecret(x: unknown, d: number): boolean {
-  if (typeof x === "string") return x.includes(REF_START);
-  // The same shape as substitute's walk: arrays at any depth, objects below depth 64.
-  if (Array.isArray(x)) {
-    for (const y of x) if (mentionsSecret(y, d + 1)) return true;
-    return false;
-  }
-  if (x === null || typeof x !== "object" || d >= 64) return false;
-  for (const k in x) if (Object.hasOwn(x, k) && mentionsSecret((x as Record<string, unknown>)[k], d + 1)) return true;
-  return false;
-}
 
 export class SecretStore {
   readonly redactor: Redactor;
@@ -106,27 +93,12 @@ export class SecretStore {
   }
 
   /**
-   * Replaces `{{secret:NAME}}` in every string of `args` (deep copy) for execution. `mayUse` is asked
-   * per name; an unknown or refused name fails the call with E_CAP_DENIED / E_NOT_FOUND naming it.
+   * A secret's plaintext, for a tool's secret slot only (tools/secret-slots.ts fills the copy of the
+   * arguments the tool executes with, after the `secret:NAME#use` check at the slot). No syscall
+   * returns it; nothing else in the kernel calls this.
    */
-  substitute<T>(args: T, mayUse: (name: string) => boolean): T {
-    // Most calls name no secret (an LlmInvoke carries the whole conversation): a scan that allocates
-    // nothing hands those args on as they are instead of deep-copying every string of them.
-    if (!mentionsSecret(args, 0)) return args;
-    const walk = (x: unknown, d: number): unknown => {
-      if (typeof x === "string") {
-        return x.replace(SECRET_REF, (_m, name: string) => {
-          const v = this.plain.get(name);
-          if (v === undefined) throw new AiosError("E_NOT_FOUND", `secret ${name} does not exist`, { details: { path: "args", secret: name } });
-          if (!mayUse(name)) throw new AiosError("E_CAP_DENIED", `no capability allows using secret ${name} (need secret:${name}#use)`, { details: { secret: name } });
-          return v;
-        });
-      }
-      if (Array.isArray(x)) return x.map((y) => walk(y, d + 1));
-      if (x !== null && typeof x === "object" && d < 64) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y, d + 1)]));
-      return x;
-    };
-    return walk(args, 0) as T;
+  reveal(name: string): string | undefined {
+    return this.plain.get(name);
   }
 
   private seal(name: string, value: string): Sealed {

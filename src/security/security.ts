@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
-import type { Caller, CapabilityRequest } from "../abi/index.js";
+import type { CapabilityRequest } from "../abi/index.js";
 import { ApprovalQueue } from "./approvals.js";
 import { TokenAuthority } from "./authority.js";
 import { TokenCapabilityChecker, type CheckCaller } from "./checker.js";
@@ -102,15 +102,6 @@ export class Security {
     const policy = this.policy.evaluate(caller, syscall, args, [req]);
     return explainDecision(caller.name, req, verdicts, policy);
   }
-
-  /**
-   * Substitutes `{{secret:NAME}}` in tool arguments at execution time; each name needs the caller to
-   * hold `secret:NAME#use`. The result must go straight to the tool, never back to the agent.
-   */
-  substituteSecrets<T>(caller: Caller, args: T): T {
-    return this.secrets.substitute(args, (name) => this.checker.check(caller, { resource: `secret:${name}`, action: "use" }).allowed);
-  }
-
 }
 
 function openGrantStore(dataDir: string): GrantStore {

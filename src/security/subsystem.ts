@@ -37,10 +37,10 @@ export function securitySubsystem(options: SecurityOptions & { readonly security
         stages: {
           capabilities: s.checker,
           policy: s.policy,
-          // Around every handler: secrets substituted in the copy the handler sees, results (and errors)
-          // redacted before they are journaled or returned, and the result's taint carried to the caller.
+          // Around every handler: results (and errors) redacted before they are journaled or returned,
+          // and the result's taint carried to the caller. Nothing is substituted here: secrets enter
+          // only a tool's declared secret slots, inside the tool (tools/secret-slots.ts).
           effects: {
-            prepare: (c, _syscall, args) => s.substituteSecrets(c, args),
             redact: (value) => s.redactor.redact(value),
             observe: (c, syscall, args, result) => void s.taint.observe(c, syscall, args, result),
             // A message carries its sender's labels, and another tenant's origin, into the recipient.

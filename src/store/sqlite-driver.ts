@@ -14,9 +14,9 @@
  * reading the string, and the CRC is the same either way (node's crc32 hashes a string's UTF-8).
  */
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AiosError, isAiosError } from "../core/index.js";
+import { AiosError, isAiosError, ownerOnlyDatabase, ownerOnlyDir } from "../core/index.js";
 import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
@@ -39,6 +39,7 @@ function openDb(file: string, dir: string): Database.Database {
   let db: Database.Database | undefined;
   try {
     const fresh = !existsSync(file);
+    ownerOnlyDatabase(file);
     db = new Database(file);
     // Takes effect only on a file with no tables yet (a new store); older files get it from the
     // VACUUM of migration v3. Pages freed by compaction then go back to the file system.
@@ -90,7 +91,7 @@ export class SqliteDriver implements StorageDriver {
         this.db = openDb(this.location, dir);
       }
       this.schemaVersion = migrate(this.db, this.location, migrations);
-      if (!existsSync(join(dir, MARKER))) writeFileSync(join(dir, MARKER), JSON.stringify({ driver: "sqlite", file: DB_FILE }) + "\n");
+      if (!existsSync(join(dir, MARKER))) writeFileSync(join(dir, MARKER), JSON.stringify({ driver: "sqlite", file: DB_FILE }) + "\n", { mode: 0o600 });
       this.stmts = this.prepare();
     } catch (e) {
       lock.release();
@@ -100,7 +101,7 @@ export class SqliteDriver implements StorageDriver {
 
   /** Opens (creating if needed) the store in `dir`; takes the directory lock. */
   static open(dir: string, options: SqliteDriverOptions = {}): SqliteDriver {
-    mkdirSync(dir, { recursive: true });
+    ownerOnlyDir(dir);
     const lock = acquireDirLock(dir);
     return new SqliteDriver(dir, lock, options.migrations ?? MIGRATIONS);
   }

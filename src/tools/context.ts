@@ -15,6 +15,7 @@ import {
   type Grant,
   type Capability,
 } from "./kernel-seam.js";
+import type { SecretSource } from "./secret-slots.js";
 import type { ToolContext } from "./tool.js";
 
 export interface ContextParts {
@@ -25,10 +26,20 @@ export interface ContextParts {
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
   readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
+  /** Where secret slots get their values (security/'s store); absent: no secret can be used. */
+  readonly secrets?: SecretSource;
 }
 
 export function makeToolContext(p: ContextParts): ToolContext {
   const parsed = parsedCapabilities(p.caller.capabilities);
+  const check = (req: CapabilityRequest): void => {
+    const d = p.checker().check(p.caller, req);
+    if (!d.allowed) {
+      throw new AiosError("E_CAP_DENIED", `${req.resource}#${req.action} denied: ${d.reason}`, {
+        details: { resource: req.resource, action: req.action },
+      });
+    }
+  };
   return {
     caller: p.caller,
     signal: p.signal ?? new AbortController().signal,
@@ -36,13 +47,15 @@ export function makeToolContext(p: ContextParts): ToolContext {
     events: p.events,
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
     ...(p.spawn === undefined ? {} : { spawn: p.spawn }),
-    check(req) {
-      const d = p.checker().check(p.caller, req);
-      if (!d.allowed) {
-        throw new AiosError("E_CAP_DENIED", `${req.resource}#${req.action} denied: ${d.reason}`, {
-          details: { resource: req.resource, action: req.action },
-        });
+    check,
+    revealSecret(name) {
+      // Checked at the slot, at execution time: a grant revoked since the door's check stops it here.
+      check({ resource: `secret:${name}`, action: "use" });
+      const v = p.secrets?.reveal(name);
+      if (v === undefined) {
+        throw new AiosError("E_NOT_FOUND", p.secrets === undefined ? `secret ${name}: this kernel has no secret store` : `secret ${name} does not exist`, { details: { secret: name } });
       }
+      return v;
     },
     constraints(req: CapabilityRequest) {
       const out = parsed.filter((c) => allows(c, req)).map((c) => c.constraints);

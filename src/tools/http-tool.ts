@@ -2,7 +2,9 @@
  * http.fetch: one HTTP(S) request under the egress rules (net-policy.ts): `net:<host>:<port>#fetch`
  * for the URL and for every redirect hop, address-class grants for non-public addresses, DNS
  * resolved once and pinned. Size and time limits are the tool's options; a call may ask for less,
- * never more.
+ * never more. `headers` is the tool's secret slot (secret-slots.ts): a header may carry
+ * `{{secret:NAME}}`, replaced at execution with `secret:NAME#use`; on a redirect to another origin
+ * every header but a few harmless ones is dropped (http-fetch.ts), so the value never follows it.
  */
 import { z } from "zod";
 import { egressFetch } from "./http-fetch.js";
@@ -50,6 +52,8 @@ export function httpTool(options: HttpToolOptions = {}): AnyTool {
       output: Output,
       // GET and HEAD are not meant to change anything, but a server may still act on them.
       sideEffect: true,
+      // `Authorization: Bearer {{secret:API_TOKEN}}`: the value is put in only here, at execution.
+      secretSlots: ["headers.*"],
       requires: (a) => [{ resource: netResource(targetOf(a.url)), action: "fetch" }],
       async execute(a, ctx) {
         const res = await egressFetch(

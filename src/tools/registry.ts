@@ -12,6 +12,7 @@ import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
 import type { Caller, CapabilityRequest } from "./kernel-seam.js";
 import { eraseTool, isValidToolName, type AnyTool, type Tool, type ToolContext } from "./tool.js";
+import { checkSecretRefs, fillSecretSlots, secretRequests } from "./secret-slots.js";
 import { parseWith } from "./validation.js";
 
 export interface ToolInfo {
@@ -74,12 +75,14 @@ export class ToolRegistry {
   /** Looks the tool up and validates its input (E_NO_TOOL, E_INVALID_ARG naming `args.<field>`). */
   parse(name: string, rawArgs: unknown): ParsedToolCall {
     const tool = this.get(name);
-    return { tool, args: parseWith(tool.input, rawArgs, "args") };
+    const args = parseWith(tool.input, rawArgs, "args");
+    checkSecretRefs(tool, args); // a reference outside the tool's secret slots is refused here
+    return { tool, args };
   }
 
   /** Every capability the call needs: `tool:<name>#call` first, then the tool's own. */
   requirements(call: ParsedToolCall, caller: Caller): CapabilityRequest[] {
-    return [{ resource: `tool:${call.tool.name}`, action: "call" }, ...call.tool.requires(call.args, caller)];
+    return [{ resource: `tool:${call.tool.name}`, action: "call" }, ...call.tool.requires(call.args, caller), ...secretRequests(call.tool, call.args)];
   }
 
   /** Runs an already parsed and checked call; validates the output against the tool's schema. */
@@ -87,7 +90,9 @@ export class ToolRegistry {
     if (ctx.signal.aborted) throw new AiosError("E_CANCELLED", `tool ${call.tool.name} cancelled before it started`);
     let out: unknown;
     try {
-      out = await call.tool.execute(call.args, ctx);
+      // Secrets enter the arguments here and nowhere else: the copy goes to execute only.
+      const args = fillSecretSlots(call.tool, call.args, (n) => ctx.revealSecret(n));
+      out = await call.tool.execute(args, ctx);
     } catch (e) {
       throw toAiosError(e, "E_TOOL");
     }

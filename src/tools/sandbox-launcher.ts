@@ -64,16 +64,25 @@ export function preparedLauncher(l: SandboxLimits, controlFd: number): string[] 
   return [LIMIT_SHELL, "-c", script, "sh"];
 }
 
-/** The message a prepared launcher reads: line count, then `exec 'command' 'arg' ...`. */
-export function argvScript(command: string, args: readonly string[]): string {
-  const words = [command, ...args].map((w, i) => {
-    if (w.includes("\u0000")) {
-      const path = i === 0 ? "command" : `args.${i - 1}`;
-      throw new AiosError("E_INVALID_ARG", `${path} contains a NUL byte`, { details: { path } });
-    }
+/** A shell variable name a call may set (never the launcher's own PATH, HOME, LANG, IFS or LD_*). */
+export const ENV_NAME = /^(?!(?:PATH|HOME|LANG|IFS|PS4|ENV|LD_[A-Z0-9_]*)$)[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * The message a prepared launcher reads: line count, then `export NAME='value'` for each call
+ * variable and `exec 'command' 'arg' ...`. Variables travel this way, over the control socket, and
+ * never on bwrap's command line, which any local user can read in /proc (they may be secrets).
+ */
+export function argvScript(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): string {
+  const quote = (w: string, path: string): string => {
+    if (w.includes("\u0000")) throw new AiosError("E_INVALID_ARG", `${path} contains a NUL byte`, { details: { path } });
     return `'${w.replaceAll("'", "'\\''")}'`;
+  };
+  const words = [command, ...args].map((w, i) => quote(w, i === 0 ? "command" : `args.${i - 1}`));
+  const exports = Object.entries(env).map(([k, v]) => {
+    if (!ENV_NAME.test(k)) throw new AiosError("E_INVALID_ARG", `env.${k}: not a variable name a call may set`, { details: { path: `env.${k}` } });
+    return `export ${k}=${quote(v, `env.${k}`)}; `;
   });
-  const body = `exec ${words.join(" ")}`;
+  const body = `${exports.join("")}exec ${words.join(" ")}`;
   return `${body.split("\n").length}\n${body}\n`;
 }
 

@@ -29,6 +29,11 @@ export interface SandboxRunOptions {
   readonly bwrapPath?: string;
   /** Sandboxes set up ahead of calls; without it every call sets one up. */
   readonly prepared?: PreparedSandboxes;
+  /**
+   * Variables for this call's command (they may hold secrets): always sent over the control socket
+   * in the launcher's script, never on bwrap's command line (readable by any local user in /proc).
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SandboxResult {
@@ -56,12 +61,20 @@ export function runSandboxed(plan: Plan, o: SandboxRunOptions): Promise<SandboxR
   const spawnArgs = (args: string[]): SandboxProcess => new SandboxProcess({ bwrap, args, maxOutputBytes: o.maxOutputBytes, hostUid, passFds: mountFds(plan.mounts) });
   const shape = o.prepared !== undefined && plan.mounts.length === 0 ? shapeKey(plan, bwrap, hostUid, o.maxOutputBytes) : undefined;
   const prepare = (): SandboxProcess => spawnArgs(preparedBwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
+  const env = o.env ?? {};
+  const withEnv = Object.keys(env).length > 0;
   let script: string | undefined;
   let sandbox: SandboxProcess;
   try {
-    script = shape === undefined ? undefined : argvScript(plan.command, plan.args);
-    if (script !== undefined && Buffer.byteLength(script) > MAX_PREPARED_ARGV) script = undefined;
-    sandbox = shape !== undefined && script !== undefined ? (o.prepared?.take(shape) ?? prepare()) : spawnArgs(bwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
+    script = shape === undefined && !withEnv ? undefined : argvScript(plan.command, plan.args, env);
+    if (script !== undefined && Buffer.byteLength(script) > MAX_PREPARED_ARGV) {
+      if (withEnv) throw new AiosError("E_INVALID_ARG", `args and env: more than ${MAX_PREPARED_ARGV} bytes together (a call with env sends them over the control socket)`, { details: { path: "env" } });
+      script = undefined;
+    }
+    if (shape !== undefined && script !== undefined) sandbox = o.prepared?.take(shape) ?? prepare();
+    // With mounts and env: a sandbox of this call's own shape that waits for its script.
+    else if (script !== undefined) sandbox = prepare();
+    else sandbox = spawnArgs(bwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
   } catch (e) {
     return Promise.reject(e instanceof AiosError ? e : new AiosError("E_INVALID_ARG", e instanceof Error ? e.message : String(e), { cause: e }));
   }

@@ -6,7 +6,9 @@
  *     list names the program started, not what it starts: allowing `find`, `xargs`, `env`,
  *     `timeout`, a shell or an interpreter allows everything (`find -exec sh`);
  *   `shell#network` — the command keeps the host's network (otherwise it gets an empty net ns);
- *   `file:<dir>/#read` (or `#write`) for each path in `mounts`, bound at the same place inside.
+ *   `file:<dir>/#read` (or `#write`) for each path in `mounts`, bound at the same place inside;
+ *   `secret:NAME#use` for each `{{secret:NAME}}` in `env` (its one secret slot, secret-slots.ts):
+ *     the command gets the value in its environment, sent over the control socket, never argv.
  * The command sees only /usr (read-only), a few /etc files, a private /proc and /dev, and a tmpfs
  * work dir; its rlimits come from the tool options and cannot be raised by the caller. Each tool
  * instance keeps its prepared sandboxes (shell-sandbox.ts) unless `prepare: false`.
@@ -19,6 +21,7 @@ import { O_PATH, openLeaf, walk } from "./fd-path.js";
 import type { FileHandle } from "node:fs/promises";
 import { AbsolutePath, checkCanonical, fileResource, lexicalPath } from "./fs-scope.js";
 import { PreparedSandboxes } from "./prepared-sandboxes.js";
+import { ENV_NAME } from "./sandbox-launcher.js";
 import { runSandboxed } from "./shell-sandbox.js";
 import { defineTool, eraseTool, type AnyTool, type ToolContext } from "./tool.js";
 
@@ -48,6 +51,8 @@ const Input = z.strictObject({
   timeoutMs: z.number().int().positive().optional(),
   network: z.boolean().default(false),
   mounts: z.array(z.strictObject({ path: AbsolutePath, write: z.boolean().default(false) })).max(16).default([]),
+  // A secret slot: `{"TOKEN": "{{secret:GITHUB_TOKEN}}"}` gives the command the value, never the agent.
+  env: z.record(z.string().regex(ENV_NAME, "not a variable name a call may set"), z.string().max(8192)).default({}),
 });
 
 const Output = z.object({
@@ -82,6 +87,7 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
       input: Input,
       output: Output,
       sideEffect: true,
+      secretSlots: ["env.*"],
       requires: (a) => [
         { resource: "shell", action: "exec" },
         ...(a.network ? [{ resource: "shell", action: "network" }] : []),
@@ -122,6 +128,7 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
               ...(options.hostUid === undefined ? {} : { hostUid: options.hostUid }),
               ...(options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath }),
               ...(prepared === undefined ? {} : { prepared }),
+              ...(Object.keys(a.env).length === 0 ? {} : { env: a.env }),
             },
           );
         } finally {

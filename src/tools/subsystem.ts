@@ -3,12 +3,14 @@
  * registry holding the builtin tools chosen by the options (all on by default; `false` leaves one
  * out), and the registry as its service (`tools`) so the SDK (`os.tools`), the MCP client, the
  * models and the gateway's MCP server can list tools and register user ones after boot. The browser
- * process is closed at shutdown.
+ * process is closed at shutdown. With the security subsystem before it, tools' secret slots take
+ * their values from its secret store (secret-slots.ts); without it no secret can be used.
  */
 import { browserTool, type BrowserToolOptions } from "./browser-tool.js";
 import { fileTools, type FileToolOptions } from "./file-tools.js";
 import { httpTool, type HttpToolOptions } from "./http-tool.js";
 import type { Subsystem } from "./kernel-seam.js";
+import type { SecretSource } from "./secret-slots.js";
 import { ToolRegistry } from "./registry.js";
 import { scriptTool, type ScriptToolDefinition } from "./script-tool.js";
 import { shellTool, type ShellToolOptions } from "./shell-tool.js";
@@ -28,7 +30,12 @@ export interface ToolsSubsystemOptions {
   readonly toolCall?: ToolCallOptions;
 }
 
-export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"tools", ToolRegistry> {
+/** What the tools use of the security subsystem when it is installed before them: the secret store. */
+interface ToolsNeeds {
+  readonly security?: { readonly secrets: SecretSource };
+}
+
+export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"tools", ToolRegistry, ToolsNeeds> {
   const registry = options.registry ?? new ToolRegistry();
   if (options.file !== false) for (const t of fileTools(options.file ?? {})) registry.register(t);
   if (options.http !== false) registry.register(httpTool(options.http ?? {}));
@@ -40,10 +47,12 @@ export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"
   return {
     name: "tools",
     needs: [],
-    build(host) {
+    uses: ["security"],
+    build(host, needs) {
+      const secrets = needs.security?.secrets;
       return {
         service: registry,
-        syscalls: [toolCallSyscall(registry, host, options.toolCall)],
+        syscalls: [toolCallSyscall(registry, host, { ...options.toolCall, ...(secrets === undefined ? {} : { secrets }) })],
         stop: async () => {
           try {
             await registry.dispose();

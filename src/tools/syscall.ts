@@ -17,6 +17,7 @@ import type { SyscallDef } from "./kernel-seam.js";
 import type { ToolHost } from "./kernel-seam.js";
 import { makeToolContext } from "./context.js";
 import type { ToolRegistry } from "./registry.js";
+import type { SecretSource } from "./secret-slots.js";
 import { parseWith } from "./validation.js";
 
 /** Exported for the fast-path property test. A call without `args` means `{}` (a tool taking no input). */
@@ -46,6 +47,8 @@ export function isPlainToolCall(raw: unknown): raw is ToolCallArgsT {
 export interface ToolCallOptions {
   /** How many idempotency keys are remembered (oldest forgotten first). */
   readonly idempotencyKeys?: number;
+  /** Where tools' secret slots get their values (the security subsystem's store). */
+  readonly secrets?: SecretSource;
 }
 
 export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options: ToolCallOptions = {}): SyscallDef<"ToolCall"> {
@@ -75,6 +78,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         // The agent's key, else the door's (derived from agent and call sequence).
         ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
         spawn: (spec) => host.spawnAs(call.caller, spec),
+        ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       });
       const run = (): Promise<unknown> =>
         registry.run({ tool: registry.get(a.tool), args: a.args }, ctx).catch((e: unknown) => {

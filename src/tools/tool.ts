@@ -23,6 +23,12 @@ export interface ToolContext {
   check(req: CapabilityRequest): void;
   /** The constraints (`{allow=[ls,cat]}`) of every capability of the caller that allows `req`. */
   constraints(req: CapabilityRequest): ReadonlyArray<Readonly<Record<string, string>>>;
+  /**
+   * A secret's value for one of the tool's secret slots (secret-slots.ts): checks
+   * `secret:NAME#use` first (E_CAP_DENIED), E_NOT_FOUND when no such secret exists. Only the
+   * registry calls it, while it fills the slots of the copy of the arguments `execute` receives.
+   */
+  revealSecret(name: string): string;
   /** Spawns an agent through the kernel (agent.spawn); absent outside a kernel. */
   readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
 }
@@ -42,6 +48,12 @@ export interface Tool<I = unknown, O = unknown> {
   readonly honoursKeys?: boolean;
   /** Capabilities the call needs, beyond `tool:<name>#call`, from the validated input. */
   readonly requires: (args: I, caller: Caller) => readonly CapabilityRequest[];
+  /**
+   * Dotted paths into the input (`*` = any key or index) whose strings may hold `{{secret:NAME}}`
+   * references, replaced by the value only in what `execute` receives (secret-slots.ts). A reference
+   * in any other field is refused.
+   */
+  readonly secretSlots?: readonly string[];
   readonly execute: (args: I, ctx: ToolContext) => Promise<O>;
   /**
    * The JSON Schemas models and MCP clients see, when the tool's schemas are JSON Schema to begin

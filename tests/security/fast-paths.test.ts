@@ -2,7 +2,7 @@
  * The security fast paths of the default stack (issue #10 item 8) say exactly what the slow paths
  * said: a lazily made agent key is a real, stable Ed25519 key once anything reads it; a spec grant
  * minted without re-verification equals what verify() returns for it; a cached capability parse is
- * the parse; and secret substitution that skips args naming no secret returns what the deep copy
+ * the parse; and secret-slot filling that skips args naming no secret returns what the deep walk
  * returned. Each is checked against the reference (the slow path) on generated input.
  */
 import fc from "fast-check";
@@ -10,9 +10,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { AiosError, SimulatedClock } from "../../src/core/index.js";
 import { parseCapability } from "../../src/capability/index.js";
 import { FileKeyStore, Identities, MemoryKeyStore, publicRef, RevocationList, SecretStore, signWith, TokenAuthority, verifyWith } from "../../src/security/index.js";
+import { defineTool, eraseTool } from "../../src/tools/index.js";
+import { checkSecretRefs, fillSecretSlots } from "../../src/tools/secret-slots.js";
 
 const HOUR = 3_600_000;
 
@@ -107,48 +110,41 @@ describe("capability parse cache", () => {
   });
 });
 
-/** The substitution as it was before the scan: always a deep copy (the reference). */
-function referenceSubstitute(store: SecretStore, args: unknown, mayUse: (n: string) => boolean): unknown {
-  const walk = (x: unknown, d: number): unknown => {
-    if (typeof x === "string") {
-      return x.replace(/\{\{secret:([A-Za-z_][A-Za-z0-9_.-]{0,127})\}\}/g, (_m, name: string) => {
-        if (!store.names().includes(name)) throw new AiosError("E_NOT_FOUND", `secret ${name} does not exist`);
-        if (!mayUse(name)) throw new AiosError("E_CAP_DENIED", `no capability allows using secret ${name}`);
-        return store.substitute(`{{secret:${name}}}`, () => true);
-      });
-    }
-    if (Array.isArray(x)) return x.map((y) => walk(y, d + 1));
-    if (x !== null && typeof x === "object" && d < 64) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y, d + 1)]));
-    return x;
-  };
-  return walk(args, 0);
+/** The substitution of one slot string as a plain deep walk would do it (the reference). */
+function referenceFill(store: SecretStore, s: string, mayUse: (n: string) => boolean): string {
+  return s.replace(/\{\{secret:([A-Za-z_][A-Za-z0-9_.-]{0,127})\}\}/g, (_m, name: string) => {
+    if (!mayUse(name)) throw new AiosError("E_CAP_DENIED", `no capability allows using secret ${name}`);
+    const v = store.reveal(name);
+    if (v === undefined) throw new AiosError("E_NOT_FOUND", `secret ${name} does not exist`);
+    return v;
+  });
 }
 
-describe("secret substitution skips args that name no secret", () => {
+describe("secret slots: the scan that skips args naming no secret changes nothing", () => {
   const store = new SecretStore();
   store.set("API_KEY", "sk-live-123456");
   store.set("OTHER", "other-value-99");
   const mayUse = (n: string): boolean => n === "API_KEY";
+  const reveal = (n: string): string => referenceFill(store, `{{secret:${n}}}`, mayUse);
+  const tool = eraseTool(defineTool({ name: "t.slots", description: "", input: z.unknown(), sideEffect: false, secretSlots: ["headers.*"], requires: () => [], execute: () => Promise.resolve(null) }));
   const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("{{secret:API_KEY}}", "{{secret:OTHER}}", "{{secret:MISSING}}", "{{secret:", "}}"));
   const str = fc.array(piece, { maxLength: 4 }).map((p) => p.join(""));
-  const value = fc.letrec((tie) => ({
-    v: fc.oneof({ depthSize: "small" }, str, fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie("v"), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 6 }), tie("v"), { maxKeys: 4 })),
-  })).v;
+  const headers = fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !k.includes("{")), str, { maxKeys: 4 });
 
-  it("equals the deep-copying walk: same value, same error", () => {
+  it("fills exactly the slot strings, with the same value or the same error as the reference", () => {
     fc.assert(
-      fc.property(value, (v) => {
+      fc.property(headers, (h) => {
         let want: unknown;
         let wantErr: string | undefined;
         try {
-          want = referenceSubstitute(store, v, mayUse);
+          want = { headers: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, referenceFill(store, v, mayUse)])) };
         } catch (e) {
           wantErr = (e as AiosError).code;
         }
         let got: unknown;
         let gotErr: string | undefined;
         try {
-          got = store.substitute(v, mayUse);
+          got = fillSecretSlots(tool, { headers: h }, reveal);
         } catch (e) {
           gotErr = (e as AiosError).code;
         }
@@ -159,13 +155,15 @@ describe("secret substitution skips args that name no secret", () => {
     );
   });
 
-  it("hands args with no reference on as they are, and copies args with one", () => {
-    const plain = { messages: [{ role: "user", content: "hello" }], n: 1 };
-    expect(store.substitute(plain, mayUse)).toBe(plain);
-    const deep = { a: [{ b: ["x {{secret:API_KEY}} y"] }] };
-    const out = store.substitute(deep, mayUse);
-    expect(out).toEqual({ a: [{ b: ["x sk-live-123456 y"] }] });
-    expect(deep.a[0]?.b[0]).toBe("x {{secret:API_KEY}} y");
-    expect(() => store.substitute({ x: "{{secret:OTHER}}" }, mayUse)).toThrow(/secret:OTHER#use/);
+  it("hands args with no reference on as they are, and refuses a reference outside a slot", () => {
+    const plain = { headers: { accept: "text/html" }, body: "hello" };
+    expect(fillSecretSlots(tool, plain, reveal)).toBe(plain);
+    expect(checkSecretRefs(tool, plain)).toEqual([]);
+    const out = fillSecretSlots(tool, { headers: { a: "x {{secret:API_KEY}} y" } }, reveal);
+    expect(out).toEqual({ headers: { a: "x sk-live-123456 y" } });
+    expect(() => fillSecretSlots(tool, { headers: { a: "{{secret:OTHER}}" } }, reveal)).toThrow(/secret OTHER/);
+    expect(() => checkSecretRefs(tool, { body: "{{secret:API_KEY}}" })).toThrow(/args\.body: a secret reference may only appear in a secret slot/);
+    expect(() => checkSecretRefs(tool, { headers: { "{{secret:API_KEY}}": "v" } })).toThrow(/object key/);
+    expect(checkSecretRefs(tool, { headers: { a: "{{secret:API_KEY}}", b: "{{secret:OTHER}}" } })).toEqual(["API_KEY", "OTHER"]);
   });
 });

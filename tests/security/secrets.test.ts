@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { AiosError, SimulatedClock, type AgentId, type Logger, type TenantId } from "../../src/core/index.js";
 import type { Caller } from "../../src/abi/index.js";
 import { redactingLogger, SecretStore, Security } from "../../src/security/index.js";
+import { makeToolContext } from "../../src/tools/index.js";
 
 const VALUE = "sk-live-9f8e7d6c5b4a3210";
 let n = 0;
@@ -24,7 +25,7 @@ describe("secrets", () => {
     expect(statSync(join(dir, "secrets")).mode & 0o777).toBe(0o700);
     const again = new SecretStore({ dataDir: dir });
     expect(again.names()).toEqual(["OPENAI_KEY"]);
-    expect(again.substitute("Bearer {{secret:OPENAI_KEY}}", () => true)).toBe(`Bearer ${VALUE}`);
+    expect(again.reveal("OPENAI_KEY")).toBe(VALUE);
     // Swap ciphertext under another name: the name is authenticated data, so it fails.
     const doc = JSON.parse(raw) as { v: 1; secrets: Record<string, unknown> };
     doc.secrets["OTHER"] = doc.secrets["OPENAI_KEY"];
@@ -32,14 +33,15 @@ describe("secrets", () => {
     expect(() => new SecretStore({ dataDir: dir })).toThrow(expect.objectContaining({ code: "E_CORRUPT" }) as Error);
   });
 
-  it("substitutes only with a secret:NAME#use capability and names the missing piece", () => {
-    const sec = new Security({ clock: new SimulatedClock() });
+  it("reveals a value to a tool's slot only with a secret:NAME#use capability and names the missing piece", () => {
+    const clock = new SimulatedClock();
+    const sec = new Security({ clock });
     sec.secrets.set("API_TOKEN", VALUE);
+    const ctx = (caps: string[]) => makeToolContext({ caller: caller(caps), checker: () => sec.checker, clock, secrets: sec.secrets });
+    expect(ctx(["secret:API_TOKEN#use"]).revealSecret("API_TOKEN")).toBe(VALUE);
+    expect(() => ctx([]).revealSecret("API_TOKEN")).toThrow(expect.objectContaining({ code: "E_CAP_DENIED" }) as Error);
+    expect(() => ctx(["secret:*#use"]).revealSecret("NOPE")).toThrow(expect.objectContaining({ code: "E_NOT_FOUND" }) as Error);
     const args = { tool: "http.fetch", args: { url: "https://api.example.com", headers: { authorization: "Bearer {{secret:API_TOKEN}}" } } };
-    expect(sec.substituteSecrets(caller(["secret:API_TOKEN#use"]), args).args.headers.authorization).toBe(`Bearer ${VALUE}`);
-    expect(args.args.headers.authorization).toBe("Bearer {{secret:API_TOKEN}}");
-    expect(() => sec.substituteSecrets(caller([]), args)).toThrow(expect.objectContaining({ code: "E_CAP_DENIED" }) as Error);
-    expect(() => sec.substituteSecrets(caller(["secret:*#use"]), { x: "{{secret:NOPE}}" })).toThrow(expect.objectContaining({ code: "E_NOT_FOUND" }) as Error);
     expect(SecretStore.references(args)).toEqual(["API_TOKEN"]);
     expect(() => sec.secrets.set("bad name", "xxxxxx")).toThrow(expect.objectContaining({ code: "E_INVALID_ARG" }) as Error);
     expect(() => sec.secrets.set("SHORT", "ab")).toThrow(/too short/);

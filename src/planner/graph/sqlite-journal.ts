@@ -6,7 +6,7 @@
  * `appendVersion` reads the head and inserts inside one IMMEDIATE transaction (the CAS).
  */
 import Database from "better-sqlite3";
-import { AiosError } from "../../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../../core/index.js";
 import { conflict, type EndRecord, type PlanJournal, type PlanRecord, type TaskRecord, type VersionRecord } from "./journal.js";
 
 const SCHEMA = `
@@ -29,6 +29,7 @@ export class SqlitePlanJournal implements PlanJournal {
 
   constructor(readonly path: string) {
     try {
+      ownerOnlyDatabase(path);
       this.db = new Database(path);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");

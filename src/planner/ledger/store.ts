@@ -6,7 +6,7 @@
  * may roll back an acknowledged commit on power loss.
  */
 import Database from "better-sqlite3";
-import { AiosError } from "../../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../../core/index.js";
 import type { Account, AccountFlags, PendingState, PendingStatus, Transfer, TransferFlags } from "./types.js";
 
 const SCHEMA_VERSION = 1;
@@ -98,6 +98,7 @@ export class LedgerStore {
   constructor(path: string) {
     let db: Database.Database | undefined;
     try {
+      ownerOnlyDatabase(path);
       db = new Database(path, { timeout: 1000 });
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");

@@ -7,7 +7,7 @@
  * acknowledged registration must not roll back on power loss).
  */
 import Database from "better-sqlite3";
-import { AiosError } from "../../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../../core/index.js";
 
 export interface WorkerInfo {
   readonly agent: string;
@@ -42,6 +42,7 @@ export class PlannerStore {
 
   constructor(readonly path: string) {
     try {
+      ownerOnlyDatabase(path);
       this.db = new Database(path);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
