@@ -5,6 +5,7 @@
  * replace the defaults at boot.
  */
 import type { SerializedError } from "../core/index.js";
+import type { Capability } from "../capability/index.js";
 import type { Caller, CapabilityRequest, SlotGrant, SyscallName } from "./syscalls.js";
 
 /**
@@ -38,8 +39,19 @@ export interface CapabilityChecker {
   check(caller: Caller, req: CapabilityRequest): CapDecision;
   /** Forget cached decisions for an agent (on exit, revocation). */
   forget?(caller: Caller): void;
-  /** True when the caller holds something (beyond its spec) that covers this capability string. */
-  covers?(caller: Caller, capability: string): boolean;
+  /**
+   * True when the caller's LIVE authority (tokens it holds now: not revoked, not expired) covers
+   * `capability`. A checker that has it is asked instead of the caller's spec strings when the caller
+   * creates a process, so an agent whose token was revoked cannot hand the same rights to a child.
+   */
+  holds?(caller: Caller, capability: Capability): boolean;
+  /**
+   * Agent `creator` created `child` (the operator creates no lineage): the child's authority is carved
+   * from the creator's live authority, so revoking the creator's token ends the child's too and a
+   * counted capability (max, tokens, rate) shares the creator's counter. Throws E_CAP_DENIED when the
+   * creator's live authority does not cover the child's capabilities.
+   */
+  derive?(creator: Caller, child: Caller): void;
   /**
    * The decision `check` would return, as a lease the caller may reuse without asking again while
    * `valid` stays true (the checker clears it when a grant, revocation or expiry could change the

@@ -3,8 +3,8 @@
  * spec tree against its creator"). A spec tree — an agent and, for a supervisor, its children at any
  * depth — may be created by a creator only when, for every node:
  *   - every capability string parses (else E_INVALID_SPEC naming the node's path and the string);
- *   - every capability is covered by one the creator holds (grammar.ts `covers`), or by authority the
- *     creator holds beyond its spec (signed tokens: the `alsoCovers` port) — else E_CAP_DENIED;
+ *   - every capability is covered by one the creator holds (grammar.ts `covers`): its live tokens when
+ *     the checker knows them (the `holds` port), else its spec strings — else E_CAP_DENIED;
  *   - its tenant is the creator's, unless the creator holds `tenant:<that tenant>#assume`;
  *   - each budget dimension the creator is limited in is set on the node, no larger than what the
  *     creator has left (a missing one is carved to exactly that, so a child never has more than its
@@ -35,8 +35,12 @@ export interface Creator {
   readonly name: string;
   readonly tenant: string;
   readonly capabilities: readonly string[];
-  /** Authority held beyond the spec strings (granted tokens): true when it covers `capability`. */
-  readonly alsoCovers?: (capability: string) => boolean;
+  /**
+   * The creator's live authority (its tokens: held, unrevoked, unexpired): true when it covers the
+   * capability. When given it decides alone and the spec strings are not read (a revoked token's
+   * rights must not come back through the spec that once granted them).
+   */
+  readonly holds?: (capability: Capability) => boolean;
   /** What is left of the creator's budget; undefined: not limited. */
   readonly remaining?: Budget | undefined;
 }
@@ -63,7 +67,7 @@ function held(caps: readonly string[]): readonly Capability[] {
 
 /** True when the creator may hand `capability` (already parsed) to something it creates. */
 export function creatorCovers(creator: Creator, child: Capability): boolean {
-  return coveredBy(held(creator.capabilities), child) || creator.alsoCovers?.(child.source) === true;
+  return creator.holds !== undefined ? creator.holds(child) : coveredBy(held(creator.capabilities), child);
 }
 
 /**

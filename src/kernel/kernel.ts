@@ -33,7 +33,7 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
-import { checkCreate, originOf } from "./spawn-rule.js";
+import { checkCreate, deriveAuthority, originOf } from "./spawn-rule.js";
 import { ModuleRoots, namesModule } from "./module-roots.js";
 import { admitBudget, settleBudget } from "./budgets.js";
 
@@ -236,6 +236,7 @@ export class Kernel implements KernelPort {
     const durable = !spec.ephemeral && (spec.durable ?? (this.durableDefault && recoverable(spec))) && this.guards.journal !== undefined;
     const s = durable === (spec.durable === true) ? spec : this.parse({ ...spec, durable });
     const p = new Proc(id ?? this.ids.agent(), s, logic, parent, this.clock.now());
+    deriveAuthority(parent, p, this.guards.capabilities);
     p.incarnation = incarnation;
     if (options.commit !== false) this.commitProc(p, options.slot);
     return p;

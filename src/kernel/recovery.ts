@@ -33,13 +33,14 @@ export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<R
     if (done !== undefined) return done;
     const parentStored = a.parent === undefined ? undefined : byId.get(a.parent);
     const parent = parentStored === undefined ? null : (await restoreOne(parentStored)) ?? null;
+    let built: Proc | undefined;
     try {
       const spec = k.parse(a.spec as never, `journal:${a.id}`);
       // A module is checked again against today's roots; an agent whose journaled parent did not come
       // back is held to an agent's roots (its creator cannot be shown to be the operator).
       const logic = await k.resolveLogicFor(spec, parent === null && a.parent !== undefined ? "agent" : parent);
       // Built, restored, then registered: a restore that throws leaves nothing in the table.
-      const p = k.createProc(spec, logic, parent, a.id, 0, { commit: false });
+      const p = (built = k.createProc(spec, logic, parent, a.id, 0, { commit: false }));
       if (!p.durable) throw new Error("its spec is no longer durable");
       p.callSeq = a.callSeq;
       if (a.checkpoint !== undefined) p.state = logic.restore ? logic.restore(a.checkpoint) : a.checkpoint;
@@ -52,6 +53,8 @@ export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<R
       procs.set(a.id, p);
       return p;
     } catch (e) {
+      // Nor anything in the capability checker (an agent created by an agent had its authority derived).
+      if (built !== undefined) k.guards.capabilities.forget?.(built);
       failed.push({ id: a.id, reason: toAiosError(e).message });
       return undefined;
     }

@@ -6,10 +6,11 @@
  *
  * The creator of a process is derived, not chosen: the first ancestor that is not a supervisor (a
  * supervisor acts for whoever created it), or the operator when there is none. The operator is not
- * limited. An agent's authority is its spec's capabilities plus what the installed checker says it
- * holds beyond them (granted tokens), and its remaining budget.
+ * limited. An agent's authority is what the installed checker says it holds NOW (live tokens: a revoked
+ * or expired one counts for nothing), or its spec's capabilities under the spec checker, and its
+ * remaining budget. Once created, the child's authority is derived from the creator's (`derive`).
  */
-import { checkSpecTree, type Budget, type Creator, type SpecNode } from "../capability/index.js";
+import { checkSpecTree, type Budget, type Capability, type Creator, type SpecNode } from "../capability/index.js";
 import type { CapabilityChecker } from "../abi/index.js";
 import type { Proc } from "./proc.js";
 
@@ -42,7 +43,7 @@ export function asCreator(p: Proc, checker: CapabilityChecker): Creator {
     name: `${p.spec.name} (${p.id})`,
     tenant: p.tenant,
     capabilities: p.spec.capabilities,
-    ...(checker.covers === undefined ? {} : { alsoCovers: (cap: string) => checker.covers?.(p, cap) === true }),
+    ...(checker.holds === undefined ? {} : { holds: (cap: Capability) => checker.holds?.(p, cap) === true }),
     remaining: remainingBudget(p),
   };
 }
@@ -52,4 +53,14 @@ export function checkCreate(parent: Proc | null, spec: SpecNode, checker: Capabi
   const creator = creatorOf(parent);
   if (creator === null) return;
   checkSpecTree(asCreator(creator, checker), tree ? spec : { ...spec, children: undefined });
+}
+
+/**
+ * After a process is built under an agent: its authority is derived from that agent's live authority
+ * (CapabilityChecker.derive). Nothing to derive for the operator's processes or an empty spec.
+ */
+export function deriveAuthority(parent: Proc | null, child: Proc, checker: CapabilityChecker): void {
+  if (checker.derive === undefined || child.spec.capabilities.length === 0) return;
+  const creator = creatorOf(parent);
+  if (creator !== null) checker.derive(creator, child);
 }

@@ -14,10 +14,11 @@ import type { CapabilityChecker, CapDecision, CapLease } from "../abi/index.js";
 import { Lease, LeaseClock } from "./leases.js";
 import type { Caller, CapabilityRequest } from "../abi/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
-import { parseCapability } from "../capability/index.js";
+import { parseCapability, type Capability } from "../capability/index.js";
 import type { GrantStore } from "./grant-store.js";
 import { OperatorGrants } from "./grants.js";
 import { QuotaLedger } from "./quota.js";
+import { SpecGrants } from "./spec-grants.js";
 import type { Scheme, Token } from "./token.js";
 import { Wallet, type CachedDecision } from "./wallet.js";
 
@@ -45,6 +46,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   private readonly specScheme: Scheme;
   private readonly specTtlMs: number;
   private readonly leaseClock: LeaseClock;
+  private readonly spec: SpecGrants;
 
   constructor(private readonly o: CheckerOptions) {
     this.specGrants = o.specGrants ?? true;
@@ -52,6 +54,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     this.specTtlMs = o.specTtlMs ?? 3_600_000;
     this.grants = new OperatorGrants(o.authority, o.clock, o.grantStore);
     this.leaseClock = new LeaseClock(o.clock, () => [...this.wallets.values()].map((w) => w.leases));
+    this.spec = new SpecGrants(o.authority, this.specScheme, this.specTtlMs);
     // A revocation may end any wallet's decisions: every lease goes at once (revocations are rare).
     o.authority.revocations.onRevoke(() => {
       for (const w of this.wallets.values()) w.leases.clear();
@@ -98,6 +101,40 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     return this.charge(c, req.amount ?? 1, now);
   }
 
+  /** The caller's live authority covers `cap` (spawn-rule: what a creator may hand a child). */
+  holds(caller: CheckCaller, cap: Capability): boolean {
+    const now = this.o.clock.now();
+    const w = this.wallet(caller, now);
+    this.renew(caller, w, now);
+    return w.covering(cap, now) !== undefined;
+  }
+
+  /**
+   * `child` was created by agent `creator`: its spec capabilities become tokens delegated from the
+   * creator's live tokens (spec-grants.ts), built now, while the creator's authority is what the spawn
+   * rule just checked. The creator's wallet stays while such children live (they renew from it).
+   */
+  derive(creator: CheckCaller, child: CheckCaller): void {
+    if (!this.specGrants) return;
+    const now = this.o.clock.now();
+    const cw = this.wallet(creator, now);
+    this.renew(creator, cw, now);
+    const old = this.wallets.get(child.agent);
+    if (old !== undefined) this.drop(child.agent, old);
+    const w = new Wallet(this.o.authority.revocations.epoch);
+    w.caller = child;
+    w.creator = cw;
+    cw.children++;
+    this.wallets.set(child.agent, w);
+    try {
+      this.spec.grant(w, now, true);
+    } catch (e) {
+      this.drop(child.agent, w);
+      throw e;
+    }
+    for (const g of this.grants.of(child.agent)) w.add(g);
+  }
+
   private charge(c: CachedDecision, amount: number, now: number): CapDecision {
     let firstError: unknown;
     for (const cand of c.candidates) {
@@ -111,11 +148,28 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     throw firstError instanceof AiosError ? firstError : new AiosError("E_QUOTA", "quota exhausted", { cause: firstError });
   }
 
-  /** The agent ended: its wallet goes, and its key too when nothing on disk is bound to it. */
+  /**
+   * The agent ended: its wallet goes, and its key too when nothing on disk is bound to it — unless
+   * children derived from it still live: they renew their spec tokens from it, so it stays (ended)
+   * until the last of them is forgotten.
+   */
   forget(caller: Pick<Caller, "agent">): void {
-    this.wallets.get(caller.agent)?.leases.clear();
-    this.wallets.delete(caller.agent);
-    this.o.authority.identities.release(caller.agent);
+    const w = this.wallets.get(caller.agent);
+    if (w === undefined) return;
+    w.leases.clear();
+    if (w.children > 0) w.ended = true;
+    else this.drop(caller.agent, w);
+  }
+
+  private drop(agent: string, w: Wallet): void {
+    w.leases.clear();
+    if (this.wallets.get(agent) === w) {
+      this.wallets.delete(agent);
+      this.o.authority.identities.release(agent);
+    }
+    const cw = w.creator;
+    w.creator = undefined;
+    if (cw !== undefined && --cw.children === 0 && cw.ended && cw.caller !== undefined) this.drop(cw.caller.agent, cw);
   }
 
   /** Wallets held and decisions cached across them (each bounded: the leak tests read these). */
@@ -185,7 +239,16 @@ export class TokenCapabilityChecker implements CapabilityChecker {
       const mine = blocks.some((b) => b.block.holder.agent === by.agent);
       if (!mine) throw new AiosError("E_CAP_DENIED", `${by.agent} neither holds nor issued token ${tokenId}`, { details: { path: "token" } });
     }
-    const n = this.o.authority.revocations.revoke(tokenId);
+    // A spec token is minted again under a new id when its wallet is rebuilt: record its agent (and
+    // every agent whose spec tokens derive from it) first, so the revocation sticks across restarts.
+    const rl = this.o.authority.revocations;
+    for (const [agent, w] of this.wallets) {
+      if (w.tokens.some((t) => w.specIds.includes(t.id) && t.chain.includes(tokenId))) {
+        rl.revokeAgent(agent);
+        w.specRevoked = true;
+      }
+    }
+    const n = rl.revoke(tokenId);
     this.grants.revoked(tokenId);
     return n;
   }
@@ -195,42 +258,42 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     let w = this.wallets.get(caller.agent);
     if (w === undefined) {
       w = new Wallet(rl.epoch);
+      w.caller = caller;
       this.wallets.set(caller.agent, w);
-      this.mintSpec(caller, w, now);
+      if (this.specGrants) this.spec.grant(w, now);
       for (const g of this.grants.of(caller.agent)) w.add(g);
     } else if (w.epoch !== rl.epoch) {
       w.epoch = rl.epoch;
-      const before = w.tokens.length;
-      w.tokens = w.tokens.filter((t) => rl.firstRevoked(t.chain) === undefined);
-      if (w.specTokenId !== undefined && rl.firstRevoked([w.specTokenId]) !== undefined) w.specRevoked = true;
-      if (before !== w.tokens.length) w.invalidate();
+      const lost = w.tokens.filter((t) => rl.firstRevoked(t.chain) !== undefined);
+      if (lost.length > 0) {
+        const spec = w.specIds;
+        w.tokens = w.tokens.filter((t) => !lost.includes(t));
+        if (lost.some((t) => spec.includes(t.id))) w.specRevoked = true;
+        w.invalidate();
+      }
     }
     return w;
   }
 
   private refresh(caller: CheckCaller, w: Wallet, req: CapabilityRequest, now: number): CachedDecision {
-    const expiredSpec = w.tokens.some((t) => t.id === w.specTokenId && now >= t.exp);
-    const before = w.tokens.length;
-    w.tokens = w.tokens.filter((t) => now < t.exp);
-    // An expired token leaves: decisions it took part in (cached or leased) go with it.
-    if (w.tokens.length !== before) w.invalidate();
-    if (expiredSpec && !w.specRevoked) this.mintSpec(caller, w, now);
-    return w.decide(caller.name, req, now);
+    this.renew(caller, w, now);
+    return w.decide(caller.name, req, now, this.spec.slotOf);
   }
 
-  private mintSpec(caller: CheckCaller, w: Wallet, now: number): void {
-    if (!this.specGrants || caller.capabilities.length === 0) return;
-    const caps = caller.capabilities.filter((c) => {
-      try {
-        parseCapability(c);
-        return true;
-      } catch {
-        return false; // the spec schema validated it already; an unparsable string grants nothing
-      }
-    });
-    const v = this.o.authority.mintVerified({ holder: caller.agent, caps, scheme: this.specScheme, exp: now + this.specTtlMs }, now);
-    w.add(v);
-    w.specTokenId = v.id;
+  /** Drops expired tokens; renews the spec tokens when they expired (never once revoked). */
+  private renew(caller: CheckCaller, w: Wallet, now: number): void {
+    if (w.tokens.every((t) => now < t.exp)) return;
+    const expiredSpec = w.tokens.some((t) => now >= t.exp && w.specIds.includes(t.id));
+    w.tokens = w.tokens.filter((t) => now < t.exp);
+    // An expired token leaves: decisions it took part in (cached or leased) go with it.
+    w.invalidate();
+    if (expiredSpec && !w.specRevoked && this.specGrants) {
+      w.caller ??= caller;
+      // A derived wallet renews from its creator's, which must be current itself first.
+      const cw = w.creator;
+      if (cw?.caller !== undefined) this.renew(cw.caller, cw, now);
+      this.spec.grant(w, now);
+    }
   }
 }
 

@@ -4,9 +4,9 @@
  * expiry or a not-before) and until the revocation epoch moves; the hot path is two map look-ups,
  * a clock read and two comparisons.
  */
-import type { CapDecision } from "../abi/index.js";
+import type { Caller, CapDecision } from "../abi/index.js";
 import type { VerifiedToken } from "./authority.js";
-import { allows, type Capability, type CapRequest } from "../capability/index.js";
+import { allows, coveredBy, type Capability, type CapRequest } from "../capability/index.js";
 import { BoundedCache } from "../core/index.js";
 import { QuotaLedger, type QuotaSlot } from "./quota.js";
 import { WalletLeases } from "./leases.js";
@@ -18,6 +18,8 @@ import { WalletLeases } from "./leases.js";
  * working set of exact requests.
  */
 export const WALLET_CACHE_ENTRIES = 128;
+
+const same = (id: string): string => id;
 
 export interface Candidate {
   readonly token: VerifiedToken;
@@ -38,8 +40,17 @@ export interface CachedDecision {
 export class Wallet {
   tokens: VerifiedToken[] = [];
   epoch: number;
-  specTokenId: string | undefined;
+  /** Tokens that carry the agent's spec capabilities: a root mint, or delegations from its creator. */
+  specIds: readonly string[] = [];
+  /** The spec authority was revoked (now or, persisted, in an earlier run): never granted again. */
   specRevoked = false;
+  /** Set for an agent an agent created: its spec tokens are delegated from this wallet's tokens. */
+  creator: Wallet | undefined = undefined;
+  /** The caller this wallet is for (renewing spec tokens needs its capabilities). */
+  caller: Pick<Caller, "agent" | "name" | "capabilities"> | undefined = undefined;
+  /** Live wallets derived from this one; an ended agent's wallet stays while they renew from it. */
+  children = 0;
+  ended = false;
   readonly cache = new BoundedCache<string, CachedDecision>(WALLET_CACHE_ENTRIES);
   /** Decisions handed out for reuse (CapabilityChecker.lease); cleared with the cache. */
   readonly leases = new WalletLeases();
@@ -59,7 +70,6 @@ export class Wallet {
     this.leases.clear();
   }
 
-  /** Computes the decision for a request from the tokens valid at `now`. */
   /**
    * True when a live token holds a counted capability (max, tokens, rate) for `action` on a resource
    * that may begin with `prefix` (e.g. "agent:"), or on a wildcard resource. A decision for a whole
@@ -71,7 +81,19 @@ export class Wallet {
       QuotaLedger.hasQuota(c) && (c.resource.startsWith(prefix) || c.resource.startsWith("*")) && (c.actions.includes(action) || c.actions.includes("*")))));
   }
 
-  decide(agentName: string, req: CapRequest, now: number): CachedDecision {
+  /**
+   * True when a token valid at `now` covers `cap` in every block (the effective set of a chain is the
+   * intersection of its blocks): the agent's live authority over `cap`.
+   */
+  covering(cap: Capability, now: number): VerifiedToken | undefined {
+    return this.tokens.find((t) => now >= t.nbf && now < t.exp && t.blocks.every((b) => coveredBy(b, cap)));
+  }
+
+  /**
+   * `slotOf` names the counter a block's counted capability charges: a stable name for spec blocks
+   * (`spec:<agent>`, so a renewed spec token keeps counting where the old one stopped), else the block id.
+   */
+  decide(agentName: string, req: CapRequest, now: number, slotOf: (blockId: string) => string = same): CachedDecision {
     const candidates: Candidate[] = [];
     let from = -Infinity;
     let until = Infinity;
@@ -88,7 +110,7 @@ export class Wallet {
         caps.push(c);
       }
       if (caps.length !== t.blocks.length) continue;
-      const slots = caps.flatMap((cap, i) => (QuotaLedger.hasQuota(cap) ? [{ key: `${t.chain[i] ?? "?"}/${cap.source}`, cap }] : []));
+      const slots = caps.flatMap((cap, i) => (QuotaLedger.hasQuota(cap) ? [{ key: `${slotOf(t.chain[i] ?? "?")}/${cap.source}`, cap }] : []));
       candidates.push({ token: t, caps, slots });
       from = Math.max(from, t.nbf);
       until = Math.min(until, t.exp);
