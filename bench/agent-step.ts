@@ -12,49 +12,24 @@
  * 1,000 runs started at once the total time and the peak heap per run.
  * Flags: --ephemeral / --durable (one mode only), --quick (fewer runs).
  */
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
 import { boot, type Aios } from "../src/index.js";
-import { ReplayProvider, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
-import { defineTool } from "../src/tools/index.js";
-import { gc, percentile, type Emit, type Suite } from "./harness.js";
+import { ReplayProvider } from "../src/models/index.js";
+import { addTool, fiveAdds } from "./fixtures.js";
+import { gc, percentile, type Emit, type Suite, cpuSeconds, fsyncP50Ms } from "./harness.js";
 
 /** Model turns per run: five tool-call turns and the final answer. */
 const TURNS = 6;
 const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, models, memory, ipc";
 
-/** The scripted model: reads the conversation, asks for add(last, 1) until five calls were made. */
-function fiveAdds(req: ChatRequest): ReplayTurnInput {
-  let calls = 0;
-  let last = 0;
-  for (const m of req.messages) {
-    if (m.role === "tool") {
-      calls++;
-      last = Number(m.content);
-    }
-  }
-  return calls < 5
-    ? { toolCalls: [{ name: "add", args: { a: last, b: 1 } }], usage: { promptTokens: 10, completionTokens: 5 } }
-    : { text: String(last), usage: { promptTokens: 10, completionTokens: 1 } };
-}
-
-const addTool = defineTool({
-  name: "add",
-  description: "adds two numbers",
-  input: z.strictObject({ a: z.number(), b: z.number() }),
-  sideEffect: false,
-  requires: () => [],
-  execute: async ({ a, b }) => a + b,
-});
-
 export async function bootDefaultStack(dataDir: string): Promise<Aios> {
   const os = await boot({
     dataDir,
-    subsystems: { models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: fiveAdds }) } } },
+    subsystems: { models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: (req) => fiveAdds("add", req) }) } } },
   });
-  os.tools.register(addTool);
+  os.tools.register(addTool());
   return os;
 }
 
@@ -64,29 +39,6 @@ export function agentSpec(durable: boolean): { name: string; kind: "llm"; model:
     capabilities: ["tool:add#call", "llm:scripted#invoke"],
     ...(durable ? { durable: true } : { ephemeral: true }),
   };
-}
-
-/** CPU seconds (user + system) of this process since `c0`: the shared machine's noise left out. */
-function cpuSeconds(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1e6;
-}
-
-/** fdatasync latency (p50, ms) of a small write in `dir`: the floor under every acknowledged durable write. */
-function fsyncP50Ms(dir: string): number {
-  const fd = openSync(join(dir, "fsync-probe"), "w");
-  const t: number[] = [];
-  try {
-    for (let i = 0; i < 30; i++) {
-      writeSync(fd, "x".repeat(128));
-      const t0 = performance.now();
-      fdatasyncSync(fd);
-      t.push(performance.now() - t0);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return percentile(t, 50);
 }
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AuditLog, auditPaths, verifyAudit, type AuditContent } from "../src/audit/index.js";
-import { emitter, gc, type Emit } from "./harness.js";
+import { emitter, gc, type Emit, cpuSeconds } from "./harness.js";
 
 const SYSCALLS = ["ToolCall", "LlmInvoke", "MemoryStore", "MemoryQuery", "SemanticSend", "AgentSpawn"] as const;
 
@@ -91,11 +91,6 @@ export async function auditFigures(emit: Emit, entries = Number(process.env["AIO
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function cpuSeconds(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return (d.user + d.system) / 1e6;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

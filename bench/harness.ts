@@ -2,7 +2,9 @@
  * Benchmark plumbing: every figure is one JSON line {suite, metric, value, unit, workload, machine}
  * on stdout. Suites live in bench/<suite>.ts and default-export a Suite.
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 
 export interface Figure {
   readonly metric: string;
@@ -42,4 +44,27 @@ export function percentile(sample: readonly number[], p: number): number {
 export function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g !== undefined) g();
+}
+
+/** CPU seconds (user + system) of this process since `c0`: the shared machine's noise left out. */
+export function cpuSeconds(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+}
+
+/** fdatasync latency (p50, ms) of a small write in `dir`: the floor under every acknowledged durable write. */
+export function fsyncP50Ms(dir: string): number {
+  const fd = openSync(join(dir, "fsync-probe"), "w");
+  const t: number[] = [];
+  try {
+    for (let i = 0; i < 30; i++) {
+      writeSync(fd, "x".repeat(128));
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      t.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return percentile(t, 50);
 }

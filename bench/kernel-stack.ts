@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { boot, type AgentContext, type AgentId, type AgentLogic, type Aios } from "../src/index.js";
-import { gc, type Emit } from "./harness.js";
+import { gc, type Emit, cpuSeconds } from "./harness.js";
 import { latencyAt } from "./kernel-latency.js";
 
 export const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, memory, ipc";
@@ -36,11 +36,6 @@ export interface StackWorkload {
   readonly durable: boolean;
   /** `await ctx.send` (the relay) instead of `void ctx.send`. */
   readonly awaited: boolean;
-}
-
-function cpuSeconds(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1e6;
 }
 
 /** Bytes of the audit store (database and WAL, every segment) under the data dir. */

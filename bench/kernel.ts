@@ -6,7 +6,7 @@
  * 1 M spawns in 7.6 s at 2,681 B each, 4.4 M msgs/s one-to-one).
  */
 import { boot, type AgentContext, type AgentId, type AgentLogic } from "../src/index.js";
-import { gc, percentile, type Emit, type Suite } from "./harness.js";
+import { gc, percentile, type Emit, type Suite, cpuSeconds } from "./harness.js";
 import { latencyAt, machineJitter } from "./kernel-latency.js";
 import { stackBench, stackLatency, stackThroughput } from "./kernel-stack.js";
 
@@ -72,12 +72,6 @@ async function throughput(agents: number, tokens: number, seconds: number, topol
   await new Promise((r) => setTimeout(r, 50));
   await os.shutdown();
   return { rate, perCpu };
-}
-
-/** CPU seconds (user + system) this process used since `c0`: the busy machine's noise left out. */
-function cpuSeconds(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1e6;
 }
 
 async function syscallBench(emit: Emit, withSubscriber: boolean): Promise<void> {

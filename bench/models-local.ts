@@ -14,15 +14,15 @@
  * Exported separately so bench/sched.ts can call them; also a Suite on its own (`models-local`).
  * Model path: $AIOS_MODEL_PATH or ../shared/models/stories260K.gguf (from the repo root).
  */
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { z } from "zod";
-import { gc, type Emit, type Suite } from "./harness.js";
+import { cpuSeconds, fsyncP50Ms, gc, percentile, type Emit, type Suite } from "./harness.js";
 // The kernel's bare boot: exactly the plugins named here (the SDK boot adds the whole default stack).
 import { boot, storeSubsystem, type Subsystem } from "../src/index.js";
-import { LocalProvider, ReplayProvider, modelsSubsystem, runLlm, type ChatRequest, type ReplayTurnInput } from "../src/models/index.js";
-import { ToolRegistry, defineTool, toolCallSyscall } from "../src/tools/index.js";
+import { LocalProvider, ReplayProvider, modelsSubsystem, runLlm } from "../src/models/index.js";
+import { ToolRegistry, toolCallSyscall } from "../src/tools/index.js";
+import { addTool as addDefinition, fiveAdds } from "./fixtures.js";
 
 export async function localInference(emit: Emit, args: readonly string[] = []): Promise<void> {
   const modelPath = resolve(process.env["AIOS_MODEL_PATH"] ?? "../shared/models/stories260K.gguf");
@@ -47,49 +47,8 @@ export async function localInference(emit: Emit, args: readonly string[] = []): 
 
 function addTool(): Subsystem<"bench-tools", undefined> {
   const registry = new ToolRegistry();
-  registry.register(defineTool({
-    name: "math.add", description: "adds two numbers", input: z.strictObject({ a: z.number(), b: z.number() }),
-    sideEffect: false, requires: () => [], execute: async ({ a, b }) => a + b,
-  }));
+  registry.register(addDefinition("math.add"));
   return { name: "bench-tools", needs: [], build: (host) => ({ service: undefined, syscalls: [toolCallSyscall(registry, host)] }) };
-}
-
-function fiveAdds(req: ChatRequest): ReplayTurnInput {
-  let calls = 0;
-  let last = 0;
-  for (const m of req.messages) if (m.role === "tool") {
-    calls++;
-    last = Number(m.content);
-  }
-  return calls < 5 ? { toolCalls: [{ name: "math.add", args: { a: last, b: 1 } }], usage: { promptTokens: 10, completionTokens: 5 } } : { text: String(last), usage: { promptTokens: 10, completionTokens: 1 } };
-}
-
-/** CPU seconds (user + system) of this process since `c0`: the shared machine's noise left out. */
-function cpuSeconds(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1e6;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
-
-/** fdatasync latency (p50, ms) of a small write in `dir`: the floor under every acknowledged durable write. */
-function fsyncP50Ms(dir: string): number {
-  const fd = openSync(join(dir, "fsync-probe"), "w");
-  const t: number[] = [];
-  try {
-    for (let i = 0; i < 30; i++) {
-      writeSync(fd, "x".repeat(128));
-      const t0 = performance.now();
-      fdatasyncSync(fd);
-      t.push(performance.now() - t0);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return median(t);
 }
 
 const STEPS = 11;
@@ -104,7 +63,7 @@ export async function agentStepOverhead(emit: Emit, args: readonly string[] = []
     const batches = quick ? 2 : 5;
     const dir = mkdtempSync(join(tmpdir(), "aios-models-bench-"));
     const tools = addTool();
-    const models = modelsSubsystem({ models: {}, providers: { replay: new ReplayProvider({ name: "replay", respond: fiveAdds }) } });
+    const models = modelsSubsystem({ models: {}, providers: { replay: new ReplayProvider({ name: "replay", respond: (req) => fiveAdds("math.add", req) }) } });
     const os = await boot({
       stack: "bare",
       ...(durable ? { dataDir: dir, durable: true } : {}),
@@ -146,13 +105,13 @@ export async function agentStepOverhead(emit: Emit, args: readonly string[] = []
       walls.push((performance.now() - t1) / 1000);
       cpus.push(cpuSeconds(c1));
     }
-    const seconds = median(walls);
+    const seconds = percentile(walls, 50);
     const gcNote = process.env["AIOS_BENCH_GC_BEFORE_BATCH"] === "1"
       ? "each after a forced full GC (V8 then shrinks the heap and the batch pays to grow it again)"
       : "back to back, no forced GC between (each batch pays for collecting its predecessor's garbage); AIOS_BENCH_GC_BEFORE_BATCH=1 forces a full GC before each";
     const concW = `${workload}; 1,000 runs started at once, median of ${batches} batches, ${gcNote}`;
     emit({ metric: `agent_runs_1000_concurrent_${name}`, value: Math.round(seconds * 1000) / 1000, unit: "s", workload: `${concW}; all batches: ${walls.map((w) => w.toFixed(3)).join(", ")} s`, target: "<= 0.3 s", pass: seconds <= 0.3 });
-    emit({ metric: `agent_runs_1000_concurrent_${name}_cpu`, value: Math.round(median(cpus) * 1000) / 1000, unit: "cpu-s", workload: `${concW}; CPU time of this process (user+sys)` });
+    emit({ metric: `agent_runs_1000_concurrent_${name}_cpu`, value: Math.round(percentile(cpus, 50) * 1000) / 1000, unit: "cpu-s", workload: `${concW}; CPU time of this process (user+sys)` });
     emit({ metric: `agent_step_${name}_concurrent`, value: round1((seconds * 1e6) / (1000 * STEPS)), unit: "us/step", workload: `${concW}; wall time / ${(1000 * STEPS).toLocaleString("en")} steps` });
     await os.shutdown();
     rmSync(dir, { recursive: true, force: true });

@@ -17,10 +17,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { z } from "zod";
 import { silentLogger } from "../src/core/index.js";
 import { boot, type Aios } from "../src/sdk/index.js";
-import { defineTool } from "../src/tools/index.js";
+import { addTool } from "./fixtures.js";
 import { gc, percentile, type Suite } from "./harness.js";
 
 const turns = [
@@ -28,14 +27,6 @@ const turns = [
   { text: "done" },
 ];
 const spec = { name: "adder", kind: "llm" as const, model: "scripted", instructions: "Add.", tools: ["add"], capabilities: ["tool:add#call", "llm:*#invoke"] };
-const add = defineTool({
-  name: "add",
-  description: "adds two numbers",
-  input: z.strictObject({ a: z.number(), b: z.number() }),
-  sideEffect: false,
-  requires: () => [],
-  execute: async ({ a, b }) => a + b,
-});
 
 /** Takes every span the SDK finished and drops it: the cost measured is making them, not shipping them. */
 class DropExporter implements SpanExporter {
@@ -71,7 +62,7 @@ const suite: Suite = async (emit, args) => {
         models: { scripted: { provider: "replay", model: "scripted", turns } },
         subsystems: { embedder: false, ...(arm === "none" ? { observe: false } : arm === "on" ? { observe: { tracing: { exporter: sink } } } : {}) },
       });
-      os.tools.register(add);
+      os.tools.register(addTool());
       systems.set(arm, os);
     }
     // CPU time (user + system, whole process) per step is the primary figure: a step's wall time on

@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { boot, type AgentLogic } from "../src/index.js";
-import { gc, type Emit, type Suite } from "./harness.js";
+import { gc, type Emit, type Suite, cpuSeconds } from "./harness.js";
 
 const ERL = fileURLToPath(new URL("./erlang-node.erl", import.meta.url));
 const STACK = "bare kernel: SDK boot({ stack: \"bare\" })";
@@ -36,11 +36,6 @@ function num(r: ErlangResult, k: string): number {
   const v = r[k];
   if (typeof v !== "number") throw new Error(`erlang-node.erl printed no ${k}`);
   return v;
-}
-
-function cpuSeconds(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1e6;
 }
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;

@@ -42,12 +42,11 @@ export class SyscallRegistry {
   private readonly defs = new Map<string, AnyDef>();
 
   register<N extends SyscallName>(def: SyscallDef<N>): void {
-    if (this.defs.has(def.name)) throw new AiosError("E_CONFIG", `syscall ${def.name} is registered twice`);
-    this.defs.set(def.name, def as unknown as AnyDef);
+    this.provide(def as unknown as AnySyscallDef, false);
   }
   /** Replaces a registered syscall (a subsystem taking over a kernel default, e.g. ipc/'s SemanticSend). */
   replace<N extends SyscallName>(def: SyscallDef<N>): void {
-    this.defs.set(def.name, def as unknown as AnyDef);
+    this.provide(def as unknown as AnySyscallDef, true);
   }
   /** A subsystem's definition (a member of the table's union): registered, or replacing a default. */
   provide(def: AnySyscallDef, replace: boolean): void {

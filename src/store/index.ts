@@ -9,6 +9,7 @@ export { SqliteDriver, type SqliteDriverOptions } from "./sqlite-driver.js";
 export { MIGRATIONS, LATEST_SCHEMA, migrate, type Migration } from "./migrations.js";
 export { acquireDirLock, type DirLock } from "./dir-lock.js";
 export { toStoreError, isCorruption, freeBytes } from "./sqlite-errors.js";
+export { openWalDb, type WalDbOptions } from "./wal-db.js";
 export { JournalRecordSchema, TERMINAL, type JournalRecord, type RecordType, type RecordStatus } from "./records.js";
 export { checkRecord, type Checked } from "./record-check.js";
 export { checksum, decode, serialise, toRow, type Decoded } from "./codec.js";

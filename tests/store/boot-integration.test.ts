@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { testToolCall } from "./fixtures/tool-call.js";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
 import { boot, storeSubsystem, type Subsystem } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
@@ -19,23 +20,10 @@ const ToolArgs = z.object({ tool: z.string(), args: z.unknown() });
 
 /** A side-effecting test tool: every execution appends a line to its own file. */
 function effectTool(file: string): Subsystem<"effect-tool", undefined> {
-  return {
-    name: "effect-tool",
-    needs: [],
-    build: () => ({
-      service: undefined,
-      syscalls: [{
-        name: "ToolCall",
-        parse: (raw) => ToolArgs.parse(raw),
-        requires: () => [],
-        sideEffect: true,
-        handler: (args) => {
-          appendFileSync(file, JSON.stringify(args.args) + "\n");
-          return { done: true };
-        },
-      }],
-    }),
-  };
+  return testToolCall("effect-tool", ToolArgs, (args) => {
+    appendFileSync(file, JSON.stringify(args) + "\n");
+    return { done: true };
+  });
 }
 
 const counter: AgentLogic<number, { n: number }> = {

@@ -5,59 +5,18 @@
  * and the failed records are appended again, with its current checkpoint, once space returns. After a
  * restart no message is handled twice. Before the fix the failed records were only reported: the next
  * checkpoint that did commit included the effects while the messages stayed unacknowledged, and the
- * restart delivered all 8 again (16 handled). Needs root to mount; skipped with a message otherwise.
+ * restart delivered all 8 again (16 handled).  Needs root to mount (CI has it).
  */
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { silentLogger, SimulatedClock, type AgentId } from "../../src/core/index.js";
 import { boot, storeSubsystem } from "../../src/index.js";
 import { type AgentLogic } from "../../src/abi/index.js";
-import { cleanupDirs, tempDir } from "./helpers.js";
+import { fillDisk, useSmallDisk } from "./small-disk.js";
 
-let mnt = "";
-let mounted = false;
-let whyNot = "";
-
-beforeAll(() => {
-  mnt = join(tempDir("aios-full-handled-"), "mnt");
-  mkdirSync(mnt);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt], { stdio: "pipe" });
-    mounted = true;
-  } catch (e) {
-    whyNot = `cannot mount a tmpfs (${(e as Error).message.split("\n")[0]}); the disk-full test needs root`;
-    console.warn(`SKIPPED disk-full handled test: ${whyNot}`);
-  }
-});
-
-afterAll(() => {
-  if (mounted) {
-    try {
-      execFileSync("umount", [mnt]);
-    } catch {
-      execFileSync("umount", ["-l", mnt]);
-    }
-  }
-  cleanupDirs();
-});
-
-/** Fills the file system with a file until ENOSPC; returns its path (unlink it to give space back). */
-function fill(dir: string): string {
-  const path = join(dir, "filler");
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(16 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
+const disk = useSmallDisk("3m");
 
 const State = z.object({ seqs: z.array(z.number().int()), pad: z.string() });
 type TallyState = z.infer<typeof State>;
@@ -84,9 +43,8 @@ const tally: AgentLogic<TallyState, unknown> = {
 };
 
 describe("a handled record refused by a full disk (issue #19.2)", () => {
-  it("holds the agent, appends the record again when space returns, and handles nothing twice", async (ctx) => {
-    if (!mounted) ctx.skip(whyNot);
-    const data = join(mnt, "data");
+  it("holds the agent, appends the record again when space returns, and handles nothing twice", async () => {
+    const data = join(disk.path, "data");
     const clock = new SimulatedClock();
     const os = await boot({ dataDir: data, stack: "bare", durable: true, clock, logger: silentLogger, logics: { tally }, add: [storeSubsystem({ dataDir: data })] });
     const id: AgentId = await os.spawn({ name: "tally", kind: "code", logic: "tally", durable: true });
@@ -99,7 +57,7 @@ describe("a handled record refused by a full disk (issue #19.2)", () => {
         if (e.type === "kernel.error" && e.data.error.code === "E_STORAGE_FULL") resolve();
       });
     });
-    const filler = fill(mnt);
+    const filler = fillDisk(disk.path);
     open();
     await full;
     unlinkSync(filler);

@@ -1,53 +1,28 @@
 /**
  * Disk full, for real: the store lives on a 2 MiB tmpfs. Writes past the end are refused with
  * E_STORAGE_FULL, nothing of a refused batch is stored, and writing resumes once space returns.
- * Needs root to mount; skipped with a message otherwise.
+ * Needs root to mount (CI has it).
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AiosError} from "../../src/core/index.js";
 import { isAiosError } from "../../src/core/index.js";
 import type { Journal, JournalRecord } from "../../src/store/index.js";
-import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
+import { openJournal } from "./helpers.js";
+import { useSmallDisk } from "./small-disk.js";
 
-let mnt = "";
-let mounted = false;
-let whyNot = "";
 let open: Journal | undefined;
-
-beforeAll(() => {
-  mnt = join(tempDir("aios-full-"), "mnt");
-  mkdirSync(mnt);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], { stdio: "pipe" });
-    mounted = true;
-  } catch (e) {
-    whyNot = `cannot mount a tmpfs (${(e as Error).message.split("\n")[0]}); the disk-full test needs root`;
-    console.warn(`SKIPPED disk-full test: ${whyNot}`);
-  }
-});
-
-afterAll(async () => {
+const disk = useSmallDisk("2m", async () => {
   await open?.close().catch(() => undefined);
-  if (mounted) {
-    try {
-      execFileSync("umount", [mnt]);
-    } catch {
-      execFileSync("umount", ["-l", mnt]); // something still holds a file: detach lazily, never leave it mounted
-    }
-  }
-  cleanupDirs();
 });
 
 const big = (i: number): JournalRecord => ({ t: "enqueue", id: `m${i}`, to: "a", payload: `${i}:`.padEnd(2000, "x") });
 
 describe("disk full", () => {
-  it("refuses with E_STORAGE_FULL, half-writes nothing, and resumes when space returns", async (ctx) => {
-    if (!mounted) ctx.skip(whyNot);
-    const data = join(mnt, "data");
-    const filler = join(mnt, "filler");
+  it("refuses with E_STORAGE_FULL, half-writes nothing, and resumes when space returns", async () => {
+    const data = join(disk.path, "data");
+    const filler = join(disk.path, "filler");
     writeFileSync(filler, Buffer.alloc(600 * 1024, 1));
     const { journal } = await openJournal(data, { compactMinRows: Number.MAX_SAFE_INTEGER });
     open = journal;

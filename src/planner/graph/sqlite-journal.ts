@@ -5,8 +5,9 @@
  * acknowledged task result must never run twice after a crash. Each append (or batch: the executor's group commit) is one transaction;
  * `appendVersion` reads the head and inserts inside one IMMEDIATE transaction (the CAS).
  */
-import Database from "better-sqlite3";
-import { AiosError, ownerOnlyDatabase } from "../../core/index.js";
+import type Database from "better-sqlite3";
+import { openWalDb } from "../../store/index.js";
+import { AiosError } from "../../core/index.js";
 import { conflict, type EndRecord, type PlanJournal, type PlanRecord, type TaskRecord, type VersionRecord } from "./journal.js";
 
 const SCHEMA = `
@@ -28,16 +29,7 @@ export class SqlitePlanJournal implements PlanJournal {
   private readonly appendTx: (recs: readonly (TaskRecord | EndRecord)[]) => void;
 
   constructor(readonly path: string) {
-    try {
-      ownerOnlyDatabase(path);
-      this.db = new Database(path);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = FULL");
-      this.db.pragma("busy_timeout = 5000");
-      this.db.exec(SCHEMA);
-    } catch (e) {
-      throw new AiosError("E_STORAGE", `plan journal ${path}: cannot open: ${(e as Error).message}`, { cause: e, details: { path: "dataDir" } });
-    }
+    this.db = openWalDb(path, { schema: SCHEMA, what: "plan journal" });
     this.insertRecord = this.db.prepare("INSERT INTO plan_records (plan_id, type, body) VALUES (?, ?, ?)");
     const head = this.db.prepare<[string], { h: number | null }>("SELECT MAX(version) AS h FROM plan_versions WHERE plan_id = ?");
     const insertVersion = this.db.prepare<[string, number, number | null]>("INSERT INTO plan_versions (plan_id, version, parent) VALUES (?, ?, ?)");

@@ -6,8 +6,8 @@
  * same payer, and finds a result it already accepted instead of buying it again. WAL + synchronous=FULL like the other stores (an
  * acknowledged registration must not roll back on power loss).
  */
-import Database from "better-sqlite3";
-import { AiosError, ownerOnlyDatabase } from "../../core/index.js";
+import type Database from "better-sqlite3";
+import { openWalDb } from "../../store/index.js";
 
 export interface WorkerInfo {
   readonly agent: string;
@@ -41,16 +41,7 @@ export class PlannerStore {
   private readonly db: Database.Database;
 
   constructor(readonly path: string) {
-    try {
-      ownerOnlyDatabase(path);
-      this.db = new Database(path);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = FULL");
-      this.db.pragma("busy_timeout = 5000");
-      this.db.exec(SCHEMA);
-    } catch (e) {
-      throw new AiosError("E_STORAGE", `planner store ${path}: cannot open: ${(e as Error).message}`, { cause: e, details: { path: "dataDir" } });
-    }
+    this.db = openWalDb(path, { schema: SCHEMA, what: "planner store" });
   }
 
   putWorker(w: WorkerInfo): void {
