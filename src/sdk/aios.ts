@@ -6,6 +6,8 @@
  * was built without is an E_CONFIG naming it, never a getter that waits for an install.
  */
 import { rmSync } from "node:fs";
+import { agentRef, invalid, keepAlive, millis, record, rejecting, text } from "./facade-args.js";
+import { callTool, explain, type CallToolOptions } from "./operator.js";
 import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
@@ -16,7 +18,7 @@ import { runLlm, type LlmAnswer, type ModelsService } from "../models/index.js";
 import type { ObserveService } from "../observe/index.js";
 import { PlannerSurface, type LedgerSurface, type MarketSurface, type PlannerParts, type PlanOptions, type PlanResult, type PlanStatusView, type Profile } from "../planner/index.js";
 import type { SchedService } from "../sched/index.js";
-import type { Security } from "../security/index.js";
+import type { Explanation, Security } from "../security/index.js";
 import type { McpHub, ToolRegistry } from "../tools/index.js";
 
 /** The services of the subsystems boot built, by name (absent: not in this system). */
@@ -61,7 +63,8 @@ export class Aios {
     this.plannerSurface = undefined;
     this.events = {
       subscribe: (filter, fn, options) => {
-        const sub = kernel.events.subscribe(filter, fn, options);
+        if (typeof fn !== "function") throw invalid("os.events.subscribe", "fn", "a function", fn);
+        const sub = kernel.events.subscribe(record("os.events.subscribe", "filter", filter), fn, record("os.events.subscribe", "options", options, true));
         return Object.assign(() => sub.unsubscribe(), { subscription: sub });
       },
       once: (type, predicate) => kernel.events.once(type, predicate),
@@ -70,62 +73,85 @@ export class Aios {
   }
 
   spawn(spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
-    return this.kernel.spawn(spec);
+    return rejecting(() => this.kernel.spawn(record("os.spawn", "spec", spec)));
   }
   /** Sends a message from outside the kernel; resolves once it is in the mailbox (or journaled). */
   async send(id: string, payload: unknown): Promise<void> {
-    await this.kernel.deliver(undefined, id, payload, undefined, undefined);
+    await this.kernel.deliver(undefined, this.ref("os.send", id), payload, undefined, undefined);
   }
+  /** Asks an agent (id or name) and waits for its reply; E_TIMEOUT after `timeoutMs` (default 30 s). */
   request(id: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
-    return this.kernel.request(undefined, id, payload, options.timeoutMs);
+    return rejecting(() => {
+      const to = this.ref("os.request", id);
+      const timeoutMs = millis("os.request", "options.timeoutMs", record<{ timeoutMs?: unknown }>("os.request", "options", options).timeoutMs);
+      return keepAlive(this.kernel.request(undefined, to, payload, timeoutMs));
+    });
   }
   /** Invokes a syscall as the given agent (through the same door its own code uses). */
   syscall<N extends SyscallName>(as: string, name: N, args: SyscallArgs<N>): Promise<SyscallResult<N>> {
-    return this.kernel.dispatcher.invoke(this.kernel.get(as), name, args);
+    return rejecting(() => keepAlive(this.kernel.dispatcher.invoke(this.kernel.get(this.ref("os.syscall", as, "as")), text("os.syscall", "name", name) as N, args)));
   }
   pause(id: string): Promise<void> {
-    return this.kernel.ops.pause(id);
+    return rejecting(() => this.kernel.ops.pause(this.ref("os.pause", id)));
   }
   resume(id: string): Promise<void> {
-    return this.kernel.ops.resume(id);
+    return rejecting(() => this.kernel.ops.resume(this.ref("os.resume", id)));
   }
   kill(id: string, reason?: string): Promise<boolean> {
-    return this.kernel.ops.kill(id, reason);
+    return rejecting(() => this.kernel.ops.kill(this.ref("os.kill", id), reason === undefined ? undefined : text("os.kill", "reason", reason)));
   }
   clone(id: string, overrides?: Partial<AgentSpecInput>): Promise<AgentId> {
-    return this.kernel.ops.clone(id, overrides);
+    return rejecting(() => this.kernel.ops.clone(this.ref("os.clone", id), record("os.clone", "overrides", overrides, true)));
   }
   upgrade(id: string, options: UpgradeOptions): Promise<void> {
-    return this.kernel.ops.upgrade(id, options);
+    return rejecting(() => this.kernel.ops.upgrade(this.ref("os.upgrade", id), record("os.upgrade", "options", options)));
   }
   merge(a: string, b: string, options: MergeOptions): Promise<AgentId> {
-    return this.kernel.ops.merge(a, b, options);
+    return rejecting(() => this.kernel.ops.merge(this.ref("os.merge", a, "a"), this.ref("os.merge", b, "b"), record("os.merge", "options", options)));
   }
   split(id: string, options: SplitOptions): Promise<[AgentId, AgentId]> {
-    return this.kernel.ops.split(id, options);
+    return rejecting(() => this.kernel.ops.split(this.ref("os.split", id), record("os.split", "options", options)));
   }
   specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
-    return this.kernel.ops.specialize(id, narrow);
+    return rejecting(() => this.kernel.ops.specialize(this.ref("os.specialize", id), record("os.specialize", "narrow", narrow)));
   }
   status(id: string): AgentInfo {
-    return info(this.kernel.get(id));
+    return info(this.kernel.get(this.ref("os.status", id)));
   }
   ps(filter?: PsFilter): AgentInfo[] {
-    return ps(this.kernel, filter);
+    return ps(this.kernel, record("os.ps", "filter", filter, true));
   }
   tree(): TreeNode[] {
     return tree(this.kernel);
   }
-  /** Resolves when the agent ends, with how it ended. */
-  wait(id: AgentId): Promise<ExitInfo> {
-    return this.kernel.wait(id);
+  /** Resolves when the agent ends, with how it ended (and keeps the process alive until then). */
+  wait(id: string): Promise<ExitInfo> {
+    return rejecting(() => keepAlive(this.kernel.wait(this.ref("os.wait", id))));
   }
   /** Open escalations from supervisors that gave up, for a person to decide. */
   escalations(): Escalation[] {
     return [...this.kernel.supervision.escalations.values()];
   }
   decide(escalationId: string, decision: "restart" | "abandon"): Promise<AgentId | undefined> {
-    return this.kernel.supervision.decide(escalationId, decision);
+    return rejecting(() => {
+      if (decision !== "restart" && decision !== "abandon") throw invalid("os.decide", "decision", `"restart" or "abandon"`, decision);
+      return this.kernel.supervision.decide(text("os.decide", "escalationId", escalationId), decision);
+    });
+  }
+  /**
+   * Runs a tool through the door as the operator (or, with `{ as }`, as that agent): the same
+   * validation, capability and policy checks, scheduling and audit as an agent's ToolCall.
+   */
+  callTool(name: string, args: Record<string, unknown> = {}, options: CallToolOptions = {}): Promise<unknown> {
+    return rejecting(() => callTool(this.kernel, name, args, options));
+  }
+  /** Explains whether `agent` (id or name) may do `capability` ("resource#action"), naming the deciding token or rule. */
+  explain(agent: string, capability: string, syscall?: string): Explanation {
+    return explain(this.kernel, this.caps, agent, capability, syscall);
+  }
+  /** An agent id, or the name one agent bears; E_INVALID_ARG / E_NO_AGENT naming `param` otherwise. */
+  private ref(fn: string, v: unknown, param = "id"): AgentId {
+    return agentRef(this.kernel, fn, param, v);
   }
   /** True when boot made the data directory for this run: shutdown removes it. */
   get temporary(): boolean {

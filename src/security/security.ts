@@ -98,6 +98,7 @@ export class Security {
 
   /** Capability and policy verdict for a request, naming the deciding token or rule. */
   explain(caller: CheckCaller & PolicyCaller, req: CapabilityRequest, syscall = "ToolCall", args: unknown = {}): Explanation {
+    checkExplainArgs(caller, req);
     const verdicts = judgeTokens(this.checker.tokens(caller), req, this.clock.now());
     const policy = this.policy.evaluate(caller, syscall, args, [req]);
     return explainDecision(caller.name, req, verdicts, policy);
@@ -122,4 +123,16 @@ function loadPolicy(o: SecurityOptions): string | object {
     }
   }
   return o.policy ?? {};
+}
+
+/** explain() is reached from the SDK (`os.caps.explain`): a wrong shape is an error naming it. */
+function checkExplainArgs(caller: unknown, req: unknown): void {
+  const c = caller as Partial<CheckCaller & PolicyCaller> | null | undefined;
+  if (typeof c !== "object" || c === null || typeof c.agent !== "string" || !Array.isArray(c.capabilities) || !(c.taint instanceof Set)) {
+    throw new AiosError("E_INVALID_ARG", "caps.explain: caller: expected a door caller (agent, name, capabilities, taint), not an agent id or an info view; from the SDK use os.explain(agent, \"resource#action\")", { details: { path: "caller" } });
+  }
+  const r = req as Partial<CapabilityRequest> | null | undefined;
+  if (typeof r !== "object" || r === null || typeof r.resource !== "string" || typeof r.action !== "string") {
+    throw new AiosError("E_INVALID_ARG", "caps.explain: req: expected { resource, action } (e.g. { resource: \"file:/data/a\", action: \"read\" })", { details: { path: "req" } });
+  }
 }

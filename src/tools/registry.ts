@@ -99,8 +99,17 @@ export class ToolRegistry {
     return call.tool.output === undefined ? out : parseWith(call.tool.output, out, `${call.tool.name}.output`, "E_TOOL");
   }
 
-  /** Validate, check every capability through ctx.check, run, validate output. */
+  /**
+   * Validate, check every capability through ctx.check, run, validate output. For callers that hold
+   * a ToolContext (the kernel's door built it); from the SDK, `os.callTool(name, args)` runs a tool
+   * as the operator through the door.
+   */
   async execute(name: string, rawArgs: unknown, ctx: ToolContext): Promise<unknown> {
+    if (typeof name !== "string") throw new AiosError("E_INVALID_ARG", `tools.execute: name: expected a tool name, got ${typeof name}`, { details: { path: "name" } });
+    const c = ctx as Partial<ToolContext> | undefined;
+    if (typeof c !== "object" || c === null || typeof c.check !== "function" || typeof c.caller !== "object" || c.signal === undefined) {
+      throw new AiosError("E_INVALID_ARG", `tools.execute: ctx: expected the ToolContext the door builds (caller, check, signal), got ${c === undefined ? "none" : "another object"}; from the SDK call a tool with os.callTool("${name}", args)`, { details: { path: "ctx" } });
+    }
     const call = this.parse(name, rawArgs);
     for (const req of this.requirements(call, ctx.caller)) ctx.check(req);
     return this.run(call, ctx);
