@@ -2,7 +2,8 @@
  * `npm run bench -- security`: the capability hot path (cached check) and cold token verification
  * per scheme; then the audit figures (bench/audit-figures.ts `auditFigures(emit)`) and the sandbox
  * start overhead (bench/tools-figures.ts `toolFigures(emit)`) when those helpers exist — they are
- * owned by the audit and tools engineers and loaded by path so this suite runs without them.
+ * owned by the audit and tools engineers and loaded by path so this suite runs without them; and the
+ * cost of isolated code agents beside trusted ones (bench/isolation-figures.ts).
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ import { RealClock, type AgentId, type TenantId } from "../src/core/index.js";
 import type { Caller } from "../src/abi/index.js";
 import { Security, type Scheme } from "../src/security/index.js";
 import { percentile, type Emit, type Suite } from "./harness.js";
+import { isolationFigures } from "./isolation-figures.js";
 
 function hotPath(emit: Emit): void {
   const sec = new Security({ clock: new RealClock(), rootAlg: "ed25519" });
@@ -72,6 +74,7 @@ async function helper(emit: Emit, file: string, exportName: string): Promise<voi
 const suite: Suite = async (emit, args) => {
   hotPath(emit);
   coldVerify(emit);
+  await isolationFigures(emit);
   if (!args.includes("--no-helpers")) {
     await helper(emit, "./audit-figures.ts", "auditFigures");
     await helper(emit, "./tools-figures.ts", "toolFigures");

@@ -83,6 +83,12 @@ const BaseSpec = z.strictObject({
   /** A code agent's logic, as a module path (relative to the spec file) and export name. */
   module: z.string().min(1).optional(),
   export: z.string().min(1).optional(),
+  /**
+   * How a `module` runs (docs/adr/0023): "trusted" in the kernel's thread (the operator's code, no
+   * isolation), "isolated" in a worker thread inside QuickJS (no Node, memory and CPU limits, killable).
+   * Default: trusted when the operator spawns it, isolated when an agent does (which may not ask for trusted).
+   */
+  isolation: z.enum(["trusted", "isolated"]).optional(),
   /** Free-form initial arguments handed to init(). */
   args: z.unknown().optional(),
   /** Time a single receive may take before it is reported as a hog. */
@@ -99,6 +105,9 @@ const BaseSpec = z.strictObject({
 export const AgentSpecSchema = BaseSpec.superRefine((s, ctx) => {
   if (s.kind === "code" && s.logic === undefined && s.module === undefined) {
     ctx.addIssue({ code: "custom", path: ["logic"], message: "a code agent needs `logic` (an object) or `module` (a path)" });
+  }
+  if (s.isolation === "isolated" && (s.module === undefined || s.logic !== undefined)) {
+    ctx.addIssue({ code: "custom", path: ["isolation"], message: "isolation: isolated runs a `module` (a logic object or registered name runs in-process)" });
   }
   if (s.kind === "llm" && s.model === undefined) {
     ctx.addIssue({ code: "custom", path: ["model"], message: "an llm agent needs `model` (the name of a configured model)" });

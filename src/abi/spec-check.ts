@@ -16,7 +16,7 @@ const TIER: ReadonlySet<unknown> = new Set(["macro", "meso", "micro"]);
 /** Keys this check understands; any other key (or none of these rules met) leaves it to zod. */
 const KNOWN: ReadonlySet<string> = new Set([
   "name", "kind", "version", "description", "model", "instructions", "goal", "tools", "capabilities", "restart", "priority", "weight",
-  "budget", "tier", "tenant", "ephemeral", "durable", "logic", "module", "export", "args", "hogThresholdMs", "maxSteps",
+  "budget", "tier", "tenant", "ephemeral", "durable", "logic", "module", "export", "isolation", "args", "hogThresholdMs", "maxSteps",
 ]);
 
 const str = (v: unknown, min: number, max = Infinity): v is string => typeof v === "string" && v.length >= min && v.length <= max;
@@ -151,6 +151,11 @@ export function checkCommonSpec(input: unknown): Record<string, unknown> | undef
   if (o["export"] !== undefined) {
     if (!str(o["export"], 1)) return undefined;
     s["export"] = o["export"];
+  }
+  if (o["isolation"] !== undefined) {
+    if (o["isolation"] !== "trusted" && o["isolation"] !== "isolated") return undefined;
+    if (o["isolation"] === "isolated" && (s["module"] === undefined || s["logic"] !== undefined)) return undefined;
+    s["isolation"] = o["isolation"];
   }
   if (o["args"] !== undefined) s["args"] = o["args"];
   if (o["hogThresholdMs"] !== undefined) {

@@ -35,6 +35,9 @@ import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import { checkCreate, deriveAuthority, originOf } from "./spawn-rule.js";
 import { ModuleRoots, namesModule } from "./module-roots.js";
+import { stampIsolated } from "./isolation.js";
+import { IsolatePool } from "./isolate-pool.js";
+import { DEFAULT_ISOLATE_LIMITS, type IsolateLimits } from "./isolate-protocol.js";
 import { admitBudget, settleBudget } from "./budgets.js";
 
 const NO_HOLDERS: readonly Proc[] = [];
@@ -66,6 +69,8 @@ export interface KernelOptions {
    * operator's spawns may load from the working directory, agents' from nowhere.
    */
   readonly moduleRoots?: readonly string[];
+  /** Limits of isolated agents (isolate-protocol.ts; defaults DEFAULT_ISOLATE_LIMITS). */
+  readonly isolation?: Partial<IsolateLimits>;
 }
 
 
@@ -99,6 +104,8 @@ export class Kernel implements KernelPort {
   readonly table = new Map<AgentId, Proc>();
   readonly moduleRoots: ModuleRoots;
   private readonly logics: LogicResolver;
+  /** Threads of isolated agents, made on the first one. */
+  private isolates: IsolatePool | undefined;
   /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
   private lastSpecInput: object | undefined;
   private lastSpec: AgentSpec | undefined;
@@ -134,7 +141,8 @@ export class Kernel implements KernelPort {
     this.durableDefault = options.durable ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.moduleRoots = new ModuleRoots(options.moduleRoots);
-    this.logics = new LogicResolver(this.moduleRoots);
+    const isolateLimits = { ...DEFAULT_ISOLATE_LIMITS, ...(options.isolation ?? {}) };
+    this.logics = new LogicResolver(this.moduleRoots, () => (this.isolates ??= new IsolatePool(isolateLimits)));
     this.lifecycle = new Lifecycle(this.events, () => this.guards.journal, (e, where) => this.kernelError(e, where));
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
@@ -193,8 +201,13 @@ export class Kernel implements KernelPort {
    */
   async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
     if (this.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
-    const spec = this.parse(input);
+    let spec = this.parse(input);
     const parent = options.parent === undefined ? null : this.get(options.parent);
+    // Code an agent names runs isolated; the spec says so from here on (journal, clones, restarts).
+    if (parent !== null && (spec.module !== undefined || spec.children !== undefined) && originOf(parent) === "agent") {
+      const stamped = stampIsolated(spec);
+      if (stamped !== undefined) spec = this.parse(stamped);
+    }
     if (parent !== null && isTerminal(parent.status)) {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
     }
@@ -458,6 +471,7 @@ export class Kernel implements KernelPort {
       }
     }
     if (this.events.wants("kernel.shutdown")) this.events.emit("kernel.shutdown", { reason });
+    await this.isolates?.close();
     await this.loop.close();
   }
 

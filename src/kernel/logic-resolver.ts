@@ -6,11 +6,16 @@
  * A module is imported only by the real path module-roots.ts returns for it, and only after the check
  * for who asked (the operator or an agent) passed: nothing an agent names reaches import() unchecked.
  */
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { AiosError, toAiosError } from "../core/index.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { CodeOrigin, ModuleRoots } from "./module-roots.js";
+import { isolationOf } from "./isolation.js";
+import { IsolatedLogic } from "./isolated-logic.js";
+import type { IsolatePool } from "./isolate-pool.js";
+import { storedSpec } from "./stored-spec.js";
 
 export type LogicFactory = (spec: AgentSpec) => AgentLogic;
 
@@ -19,7 +24,11 @@ export class LogicResolver {
   private readonly kinds = new Map<string, LogicFactory>();
   private readonly modules = new Map<string, AgentLogic>();
 
-  constructor(private readonly roots: ModuleRoots) {}
+  constructor(
+    private readonly roots: ModuleRoots,
+    /** The threads isolated agents run in (created on the first isolated spawn). */
+    private readonly isolates: () => IsolatePool,
+  ) {}
 
   register(name: string, logic: AgentLogic): void {
     this.named.set(name, logic);
@@ -38,11 +47,29 @@ export class LogicResolver {
         return l;
       }
       if (spec.module === undefined) throw new AiosError("E_INVALID_SPEC", "a code agent needs `logic` or `module`", { details: { path: "logic" } });
-      return this.load(this.roots.check(spec.module, origin), spec.export ?? "default");
+      const path = this.roots.check(spec.module, origin);
+      if (isolationOf(spec, origin) === "isolated") return this.isolated(path, spec);
+      return this.load(path, spec.export ?? "default");
     }
     const factory = this.kinds.get(spec.kind);
     if (factory === undefined) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
     return factory(spec);
+  }
+
+  /** A fresh logic per agent: its own thread, the module's source loaded into it (docs/adr/0023). */
+  private async isolated(path: string, spec: AgentSpec): Promise<AgentLogic> {
+    if (!/\.m?js$/.test(path)) {
+      throw new AiosError("E_INVALID_SPEC", `module ${path}: isolated code is JavaScript (.js or .mjs); compile it first`, { details: { path: "module" } });
+    }
+    let source: string;
+    try {
+      source = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new AiosError("E_INVALID_SPEC", `cannot read agent module ${path}: ${toAiosError(e).message}`, { cause: e, details: { path: "module" } });
+    }
+    const logic = new IsolatedLogic(this.isolates(), { source, file: path, exportName: spec.export ?? "default", spec: JSON.stringify(storedSpec(spec)) });
+    await logic.open();
+    return logic;
   }
 
   private async load(path: string, name: string): Promise<AgentLogic> {

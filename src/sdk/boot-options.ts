@@ -6,7 +6,7 @@
  */
 import { AiosError, type Clock, type IdGenerator, type Logger } from "../core/index.js";
 import type { AgentLogic, AnySubsystem } from "../abi/index.js";
-import type { KernelLimits } from "../kernel/index.js";
+import type { IsolateLimits, KernelLimits } from "../kernel/index.js";
 import type { SubsystemOptions } from "./subsystems.js";
 
 export interface BootOptions {
@@ -48,11 +48,13 @@ export interface BootOptions {
    * no module at all (registered logics and LLM specs only).
    */
   readonly moduleRoots?: readonly string[];
+  /** Limits of isolated agents: guest heap bytes, stack bytes, longest run without yielding (docs/adr/0023). */
+  readonly isolation?: Partial<IsolateLimits>;
 }
 
 /** Every option boot() reads; anything else is refused by name. */
 const KNOWN: ReadonlySet<string> = new Set([
-  "dataDir", "stack", "subsystems", "models", "add", "durable", "clock", "ids", "logger", "logics", "hogThresholdMs", "sliceMs", "limits", "moduleRoots",
+  "dataDir", "stack", "subsystems", "models", "add", "durable", "clock", "ids", "logger", "logics", "hogThresholdMs", "sliceMs", "limits", "moduleRoots", "isolation",
 ] satisfies (keyof BootOptions)[]);
 
 function refuse(option: string, why: string): never {

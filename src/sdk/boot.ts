@@ -62,6 +62,7 @@ async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: s
     ...(options.sliceMs === undefined ? {} : { sliceMs: options.sliceMs }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(moduleRoots === undefined ? {} : { moduleRoots }),
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(dataDir === undefined ? {} : { dataDir }),
   });
   // Each service under its subsystem's name: the names Subsystems types are the stack's own.

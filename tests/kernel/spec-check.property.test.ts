@@ -40,6 +40,7 @@ const fields = {
   logic: some(fc.oneof(fc.constant(logic), fc.string({ maxLength: 4 })), fc.oneof(anyBad, fc.constant({ receive: 1 }), fc.constant(() => 1))),
   module: some(fc.string({ maxLength: 4 }), anyBad),
   export: some(fc.string({ maxLength: 4 }), anyBad),
+  isolation: some(fc.constantFrom("trusted", "isolated"), fc.oneof(anyBad, fc.constant("sandboxed"))),
   args: fc.oneof({ weight: 9, arbitrary: fc.jsonValue({ maxDepth: 2 }) }, { weight: 1, arbitrary: fc.constant(undefined) }),
   hogThresholdMs: some(fc.double({ min: Number.MIN_VALUE, max: 100, noNaN: true }), fc.oneof(anyBad, fc.constant(0))),
   maxSteps: some(fc.integer({ min: 1, max: 50 }), fc.oneof(anyBad, fc.double(), fc.constant(0))),

@@ -7,7 +7,7 @@
  * attacker names writes a marker file when imported (or restored); none may exist afterwards, and each
  * attempt made through the door is in the audit log as denied. docs/adr/0022.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -181,15 +181,8 @@ describe("recovery re-checks a journaled module against today's roots", () => {
     const dataDir = join(l.base, "data");
     const other = join(l.base, "other");
     mkdirSync(other);
-    const marker = join(l.markers, "restored");
-    // The child's logic writes the marker only when recovery restores it from a checkpoint.
-    writeFileSync(join(l.root, "durable.mjs"), `import { writeFileSync } from "node:fs";
-export default {
-  init: () => ({ n: 0 }),
-  receive(s, m, ctx) { ctx.reply(s.n + 1); return { n: s.n + 1 }; },
-  restore(d) { writeFileSync(${JSON.stringify(marker)}, "restored"); return d; },
-};
-`);
+    // Spawned by an agent, the child runs isolated (ADR 0023): it counts, and its count is its checkpoint.
+    writeFileSync(join(l.root, "durable.mjs"), "export default { init: () => ({ n: 0 }), receive(s, m, ctx) { ctx.reply(s.n + 1); return { n: s.n + 1 }; } };\n");
     const opts = { dataDir, durable: true, logger: silentLogger, subsystems: { embedder: false, memory: false }, logics: { idle } } as const;
     const os1 = await boot({ ...opts, moduleRoots: [l.root] });
     const mallory = await os1.spawn({ name: "mallory", kind: "code", logic: "idle", capabilities: ["agent#spawn"] });
@@ -201,12 +194,12 @@ export default {
     expect(os2.ps().map((a) => a.name)).toEqual(["mallory"]);
     expect(os2.kernel.find(id)).toBeUndefined();
     await os2.shutdown("test");
-    expect(existsSync(marker)).toBe(false);
 
-    // Control: the same journal with the root configured again brings the child back (restore runs).
+    // Control: the same journal with the root configured again brings the child back with its state.
     const os3 = await boot({ ...opts, moduleRoots: [l.root] });
     expect(os3.ps().map((a) => a.name).sort()).toEqual(["kid", "mallory"]);
-    expect(existsSync(marker)).toBe(true);
+    expect(os3.kernel.get(id).spec.isolation).toBe("isolated");
+    expect(await os3.request(id, "tick")).toBe(2);
     await os3.shutdown("test");
   });
 });
