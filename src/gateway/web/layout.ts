@@ -45,10 +45,20 @@ export function page(o: PageOptions): Html {
 <header><span class="brand">AIOS</span><nav aria-label="Views"><ul>${nav}</ul></nav>
 <form method="post" action="/logout">${csrfInput(o.csrf)}<button type="submit">Log out</button></form></header>
 <main id="main" tabindex="-1"><h1>${o.title}</h1>${o.body}</main>
+<form id="ops" method="post" action="/ui/tree" hidden>${csrfInput(o.csrf)}</form>
 <div id="announce" class="sr-only" role="status" aria-live="polite"></div>
 <dialog id="confirm" aria-labelledby="confirm-text"><form method="dialog"><p id="confirm-text"></p>
 <div class="row"><button value="yes" id="confirm-yes" class="danger">Confirm</button><button value="no" id="confirm-no">Cancel</button></div></form></dialog>
 </body></html>`;
+}
+
+/**
+ * A button posting the page-wide #ops form (which holds the CSRF field) to `action`: one small
+ * element per row, so a 10,000-agent tree stays light. `confirm` text makes the island ask in the
+ * dialog; without JavaScript the server answers with a confirmation page instead.
+ */
+export function opButton(action: string, label: string, o: { confirm: string; id: string; danger?: boolean }): Html {
+  return h`<button type="submit" form="ops" formaction="${action}" data-confirm="${o.confirm}" id="${o.id}"${o.danger === true ? h` class="danger"` : ""}>${label}</button>`;
 }
 
 /** A state-changing button: a POST form with the CSRF field; `confirm` text makes the island ask first. */

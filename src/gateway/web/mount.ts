@@ -117,7 +117,7 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
   app.use("/ui/*", bodyLimit({ maxSize: 64 * 1024 }));
 
   app.get("/ui/tree", guard((c) => pages.tree(c, csrf)));
-  app.get("/ui/fragment/tree", guard((c) => pages.treeFragment(c, csrf)));
+  app.get("/ui/fragment/tree", guard((c) => pages.treeFragment(c)));
   app.get("/ui/agents/:id", guard((c) => pages.agent(c, csrf, c.req.param("id") ?? "")));
   app.get("/ui/events", guard((c) => pages.events(c, csrf)));
   app.get("/ui/memory", guard((c) => pages.memory(c, csrf)));

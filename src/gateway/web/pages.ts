@@ -18,7 +18,7 @@ import { costsView } from "./views/costs.js";
 import { eventsView } from "./views/events.js";
 import { memoryView, recordView, type MemoryForm } from "./views/memory.js";
 import { schedulerBody, schedulerView } from "./views/scheduler.js";
-import { treeBody, treeRows, treeView } from "./views/tree.js";
+import { treeBody, treePage, treeRows, treeView } from "./views/tree.js";
 import type { AuditVerifyReport } from "../api.js";
 
 /** The event types the dashboard streams and shows (low volume; never every syscall). */
@@ -30,6 +30,12 @@ export interface PageDeps {
   readonly feed: DashboardFeed;
 }
 
+/** The first row of a tree page (?from=N), 0 when absent or not a count. */
+function fromOf(c: Context): number {
+  const n = Number(c.req.query("from") ?? "0");
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 export class Pages {
   constructor(private readonly d: PageDeps) {}
 
@@ -38,17 +44,17 @@ export class Pages {
   }
 
   tree(c: Context, csrf: string): Response {
-    return this.doc(c, "Processes", "/ui/tree", csrf, treeView(treeRows(this.d.os, Date.now()), csrf));
+    return this.doc(c, "Processes", "/ui/tree", csrf, treeView(treeRows(this.d.os, Date.now()), fromOf(c)));
   }
-  treeFragment(c: Context, csrf: string): Response {
-    return c.html(treeBody(treeRows(this.d.os, Date.now()), csrf).text);
+  treeFragment(c: Context): Response {
+    return c.html(treeBody(treePage(treeRows(this.d.os, Date.now()), fromOf(c))).text);
   }
 
   async agent(c: Context, csrf: string, id: string): Promise<Response> {
     const info = await this.d.api.status(id);
     const [tokens, events] = await Promise.all([this.d.api.caps(id).catch(() => []), this.d.api.events({ agent: info.id, limit: 50 })]);
     const spec = this.d.os.kernel.find(id)?.spec;
-    return this.doc(c, `Agent ${info.name}`, "/ui/tree", csrf, agentView({ info, spec, tokens, events }, csrf));
+    return this.doc(c, `Agent ${info.name}`, "/ui/tree", csrf, agentView({ info, spec, tokens, events }));
   }
 
   async events(c: Context, csrf: string): Promise<Response> {

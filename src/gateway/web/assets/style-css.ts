@@ -49,6 +49,10 @@ dl.facts dd { margin: 0; }
 ul.plain { margin: 0; padding-left: 1rem; }
 .actions-bar { margin-bottom: .5rem; }
 .row { display: flex; gap: .5rem; }
+.pager { display: flex; gap: 1rem; margin: .25rem 0; }
+/* Event logs grow at up to 1,000 rows/s: a fixed layout does not re-measure every row on insert. */
+table.log { table-layout: fixed; }
+table.log th:nth-child(1) { width: 11.5rem; } table.log th:nth-child(2) { width: 12rem; } table.log th:nth-child(3) { width: 6rem; } table.log th:nth-child(4) { width: 11rem; }
 dialog { border: 2px solid var(--fg); border-radius: 6px; padding: 1rem 1.25rem; }
 dialog::backdrop { background: rgba(0, 0, 0, .45); }
 svg.chart text { font-size: 13px; fill: var(--fg); }

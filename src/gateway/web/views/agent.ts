@@ -19,7 +19,7 @@ export interface AgentPage {
 
 const link = (id: string | undefined): Html => (id === undefined ? h`—` : h`<a href="/ui/agents/${encodeURIComponent(id)}">${id}</a>`);
 
-export function agentView(a: AgentPage, csrf: string): Html {
+export function agentView(a: AgentPage): Html {
   const i = a.info;
   const facts: [string, Html | string | number][] = [
     ["Id", i.id], ["Status", h`<span class="status s-${i.status}">${i.status}</span>`], ["Kind", i.kind], ["Version", i.version], ["Tier", i.tier], ["Tenant", i.tenant],
@@ -31,11 +31,11 @@ export function agentView(a: AgentPage, csrf: string): Html {
     ? h`<p>This agent holds no capability tokens.</p>`
     : h`<table class="grid"><caption>Capability tokens</caption><thead><tr><th scope="col">Token</th><th scope="col">Grants</th><th scope="col">Chain length</th><th scope="col">Expires</th></tr></thead>
 <tbody>${a.tokens.map((t) => h`<tr><th scope="row"><code>${t.id}</code></th><td><ul class="plain">${t.capabilities.map((c) => h`<li><code>${c}</code></li>`)}</ul></td><td class="num">${t.chain.length}</td><td>${isoTime(t.exp)}</td></tr>`)}</tbody></table>`;
-  return h`<div class="actions-bar">${agentActions({ id: i.id, name: i.name, status: i.status }, csrf)}</div>
+  return h`<div class="actions-bar">${agentActions({ id: i.id, name: i.name, status: i.status })}</div>
 <section aria-labelledby="facts-h"><h2 id="facts-h">Process</h2><dl class="facts">${facts.map(([k, v]) => h`<dt>${k}</dt><dd>${v}</dd>`)}</dl></section>
 <section aria-labelledby="caps-h"><h2 id="caps-h">Capabilities</h2>${tokens}</section>
 <section aria-labelledby="spec-h"><h2 id="spec-h">Spec</h2><pre tabindex="0" aria-label="Agent spec as JSON">${jsonText(a.spec)}</pre></section>
 <section aria-labelledby="ev-h"><h2 id="ev-h">Recent events</h2>
-<table class="grid"><caption>Events of this agent, newest last (live)</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
+<table class="grid log"><caption>Events of this agent, newest last (live)</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
 <tbody data-stream="" data-agent="${i.id}">${eventRows(a.events)}</tbody></table></section>`;
 }

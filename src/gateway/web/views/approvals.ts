@@ -6,7 +6,7 @@
 import type { Escalation } from "../../../kernel/index.js";
 import type { ApprovalRequest } from "../../../security/index.js";
 import { h, isoTime, jsonText, type Html } from "../html.js";
-import { actionForm } from "../layout.js";
+import { actionForm, opButton } from "../layout.js";
 
 export function approvalsBody(pending: readonly ApprovalRequest[], decided: readonly ApprovalRequest[], escalations: readonly Escalation[], csrf: string): Html {
   const open = escalations.filter((e) => e.status === "open");
@@ -21,7 +21,7 @@ export function approvalsBody(pending: readonly ApprovalRequest[], decided: read
     ? h`<p>No supervisor is waiting for a person.</p>`
     : h`<table class="grid"><caption>Supervisors that gave up</caption><thead><tr><th scope="col">Escalation</th><th scope="col">Supervisor</th><th scope="col">Reason</th><th scope="col">At</th><th scope="col">Decide</th></tr></thead>
 <tbody>${open.map((e) => h`<tr><th scope="row">${e.id}</th><td>${e.name}</td><td>${e.reason}</td><td>${isoTime(e.at)}</td>
-<td class="actions">${actionForm(`/ui/escalations/${encodeURIComponent(e.id)}/restart`, "Restart tree", csrf, { confirm: `Restart the tree of ${e.name} afresh?` })}${actionForm(`/ui/escalations/${encodeURIComponent(e.id)}/abandon`, "Abandon", csrf, { danger: true, confirm: `Abandon the tree of ${e.name}?` })}</td></tr>`)}</tbody></table>`;
+<td class="actions">${opButton(`/ui/escalations/${encodeURIComponent(e.id)}/restart`, "Restart tree", { id: `restart-${e.id}`, confirm: `Restart the tree of ${e.name} afresh?` })} ${opButton(`/ui/escalations/${encodeURIComponent(e.id)}/abandon`, "Abandon", { id: `abandon-${e.id}`, danger: true, confirm: `Abandon the tree of ${e.name}?` })}</td></tr>`)}</tbody></table>`;
   return h`<h2 id="apr-h">Approval requests</h2>${pend}${done}<h2 id="esc-h">Escalations</h2>${esc}`;
 }
 

@@ -26,6 +26,6 @@ export function eventsView(events: readonly AnyKernelEvent[], f: EventsFilterFor
 <label>Agent id <input name="agent" value="${f.agent}"></label>
 <label>Minimum severity <select name="severity">${SEVERITIES.map((s) => h`<option value="${s}"${s === f.severity ? h` selected` : ""}>${s === "" ? "any" : s}</option>`)}</select></label>
 <button type="submit">Filter</button></form>
-<table class="grid"><caption>Recent and live events, newest last</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
+<table class="grid log"><caption>Recent and live events, newest last</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
 <tbody id="event-body" data-stream="" data-types="${f.types}" data-agent="${f.agent}" data-severity="${f.severity}">${eventRows(events)}</tbody></table>`;
 }
