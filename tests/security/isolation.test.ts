@@ -62,6 +62,11 @@ beforeAll(() => {
   writeFileSync(mod("static-import"), `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "pwned");\nexport default { receive(s) { return s; } };\n`);
   writeFileSync(mod("spin"), `export default { receive(s, m, ctx) { if (m === "spin") { for (;;) {} } ctx.reply("pong"); return s; } };\n`);
   writeFileSync(mod("sender"), `export default { async receive(s, m, ctx) { for (;;) { await ctx.send(m.peer, 1); } } };\n`);
+  writeFileSync(mod("crashy"), `export default {
+  init: () => ({ n: 0 }),
+  receive(s, m, ctx) { if (m === "boom") throw new Error("boom"); ctx.reply(s.n + 1); return { n: s.n + 1 }; },
+};
+`);
   writeFileSync(mod("bomb"), `export default { receive(s, m) { const a = []; for (;;) a.push(new Array(100000).fill(m)); } };\n`);
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -127,6 +132,21 @@ describe("code an agent spawns runs isolated and reaches the kernel only through
     expect(os.status(id).status).toBe("running");
     await os.shutdown();
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("an isolated agent under a supervisor", () => {
+  it("crashes alone and comes back in a fresh thread with a fresh state", async () => {
+    const os = await bootIso();
+    const sup = await os.spawn({ name: "sup", kind: "supervisor", supervision: { intensity: 5, periodMs: 60_000 }, children: [{ name: "c", kind: "code", module: mod("crashy"), isolation: "isolated" }] });
+    const child = os.kernel.get(sup).children?.[0]?.id;
+    if (child === undefined) throw new Error("no child");
+    expect(await os.request(child, "a")).toBe(1);
+    expect(await os.request(child, "b")).toBe(2);
+    expect(await codeOf(os.request(child, "boom"))).toMatch(/^E_AGENT_CRASHED: .*boom/);
+    await until(() => os.kernel.find(child)?.status === "running" && (os.kernel.find(child)?.incarnation ?? 0) > 0, "the restart");
+    expect(await os.request(child, "c")).toBe(1);
+    await os.shutdown();
   });
 });
 
