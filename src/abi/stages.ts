@@ -146,6 +146,8 @@ export interface SyscallEffects {
   prepare?(caller: Caller, syscall: SyscallName, args: unknown): unknown;
   redact?(value: unknown): unknown;
   observe?(caller: Caller, syscall: SyscallName, args: unknown, result: unknown): void;
+  /** A failed call: its error reaches the caller's context too (the error's details are passed). */
+  observeError?(caller: Caller, syscall: SyscallName, args: unknown, details: unknown): void;
   /** A message crossed from one agent to another of another tenant, or from a tainted one. */
   message?(from: Caller, to: Caller): void;
 }

@@ -308,6 +308,7 @@ export class Dispatcher {
     } catch (e) {
       let err = toAiosError(e, "E_TOOL");
       if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
+      effects?.observeError?.(caller, def.name, args, err.details);
       if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
       throw err;
     } finally {

@@ -6,6 +6,8 @@
  * the fabric's scope hook (the same checker) when it is only known from the record or the results.
  */
 import { z } from "zod";
+import { AiosError } from "../core/index.js";
+import { TAINT_TAG } from "../security/index.js";
 import type { AnySyscallDef, Caller, CapabilityRequest, SyscallArgs, SyscallDef, SyscallName } from "../abi/index.js";
 import type { MemoryFilter } from "./catalog.js";
 import { parseScope, scopeResource } from "./access.js";
@@ -27,6 +29,27 @@ function recordWrite(f: MemoryFabric, id: string): CapabilityRequest[] {
   return m === undefined || m.scope === "agent" ? [] : [{ resource: scopeResource({ kind: m.scope, namespace: m.namespace }), action: "write" }];
 }
 
+const MAX_TAGS = 64;
+const MAX_LABELS = 16;
+
+/**
+ * A write's tags with its taint labels (issue #15.5): the writer's live taint and the labels the
+ * record already had, each as a `taint:<label>` tag (security/'s TaintTracker reads them back on every
+ * read, so a reader of a tainted record is tainted). Nothing to add: the tags as given.
+ */
+function taintTags(tags: readonly string[] | undefined, before: readonly string[], caller: Caller): { tags?: string[] } {
+  const labels = new Set<string>(before.filter((t) => t.startsWith(TAINT_TAG)));
+  for (const l of caller.taint) labels.add((TAINT_TAG + l).slice(0, 128));
+  if (labels.size === 0) return tags === undefined ? {} : { tags: [...tags] };
+  const own = (tags ?? []).filter((t) => !t.startsWith(TAINT_TAG));
+  let marks = [...labels].sort();
+  if (marks.length > MAX_LABELS) marks = [...marks.slice(0, MAX_LABELS - 1), `${TAINT_TAG}more`];
+  if (own.length + marks.length > MAX_TAGS) {
+    throw new AiosError("E_INVALID_ARG", `tags: ${own.length} tags and ${marks.length} taint labels exceed ${MAX_TAGS}`, { details: { path: "tags" } });
+  }
+  return { tags: [...new Set([...own, ...marks])] };
+}
+
 /** zod's output marks absent optionals `| undefined`; the SyscallMap's shapes omit them — same data. */
 function args<N extends SyscallName>(schema: z.ZodType, raw: unknown): SyscallArgs<N> {
   return parseInput(schema, raw) as SyscallArgs<N>;
@@ -41,7 +64,7 @@ export function memorySyscalls(f: MemoryFabric): AnySyscallDef[] {
       return scope.kind === "agent" ? [] : [{ resource: scopeResource(scope), action: "write" }];
     },
     sideEffect: false,
-    handler: (a, call) => f.store({ ...a, ...who(call.caller) }),
+    handler: (a, call) => f.store({ ...a, ...who(call.caller), ...taintTags(a.tags, [], call.caller) }),
   };
   const query: SyscallDef<"MemoryQuery"> = {
     name: "MemoryQuery",
@@ -66,7 +89,11 @@ export function memorySyscalls(f: MemoryFabric): AnySyscallDef[] {
     parse: (raw) => args<"MemoryUpdate">(UpdateArgs, raw),
     requires: (a) => recordWrite(f, a.id),
     sideEffect: false,
-    handler: ({ id, ...rest }, call) => f.update(id, { ...rest, ...who(call.caller) }),
+    // The record keeps the labels it had: a clean writer's update does not launder tainted content.
+    handler: ({ id, ...rest }, call) => {
+      const before = f.catalog.byRecordId(id)?.tags ?? [];
+      return f.update(id, { ...rest, ...who(call.caller), ...taintTags(rest.tags ?? (before.length > 0 ? before : undefined), before, call.caller) });
+    },
   };
   const history: SyscallDef<"MemoryHistory"> = {
     name: "MemoryHistory",

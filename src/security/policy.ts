@@ -5,12 +5,14 @@
  * - deny-overrides: every matching rule is considered; any deny wins, else any approve (the shortest
  *   timeout among them), else allow.
  * With no matching rule the document's `default` applies (allow unless stated). Approvals go to the
- * ApprovalQueue; the syscall waits until a person decides or the timeout denies it.
+ * ApprovalQueue; the syscall waits until a person decides or the timeout denies it. The taint guard
+ * (taint-guard.ts) is combined with the rules' decision as deny-overrides, whatever `combine` says.
  */
 import type { Caller, CapabilityRequest, SyscallName } from "../abi/index.js";
 import type { CompiledPolicy, PolicyDecision, PolicyEngine } from "../abi/index.js";
 import type { ApprovalQueue } from "./approvals.js";
 import { compilePolicy, type CompiledRule, type PolicyDoc, type PolicySubject } from "./policy-rules.js";
+import { TaintGuard } from "./taint-guard.js";
 
 export type PolicyCaller = Pick<Caller, "agent" | "name" | "tenant" | "taint">;
 
@@ -23,6 +25,8 @@ export class RulePolicyEngine implements PolicyEngine {
   constructor(
     policy: unknown,
     private readonly approvals?: ApprovalQueue,
+    /** The default policy for tainted agents (taint-guard.ts); "off" only when the operator says so. */
+    readonly guard: TaintGuard = new TaintGuard(),
   ) {
     this.load(policy);
   }
@@ -47,6 +51,8 @@ export class RulePolicyEngine implements PolicyEngine {
    * call is evaluated in full.
    */
   compile(syscall: SyscallName): CompiledPolicy | undefined {
+    // The guard reads the caller's live taint: a syscall it judges gets the full evaluation.
+    if (this.guard.judges(syscall)) return undefined;
     const rules = this.rules.filter((r) => r.canMatch(syscall));
     // An approval waits for a person: only the full door can do that.
     if (rules.some((r) => r.readsArgs || r.effect === "approve")) return undefined;
@@ -61,6 +67,15 @@ export class RulePolicyEngine implements PolicyEngine {
   }
 
   evaluate(caller: PolicyCaller, syscall: string, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision {
+    const d = this.evaluateRules(caller, syscall, args, reqs);
+    if (d.effect === "deny") return d;
+    // Deny-overrides with the taint guard: its deny wins, an approval by the rules is kept.
+    const g = this.guard.decide(caller.taint, syscall, reqs);
+    if (g === undefined || (g.effect === "approve" && d.effect === "approve")) return d;
+    return g;
+  }
+
+  private evaluateRules(caller: PolicyCaller, syscall: string, args: unknown, reqs: readonly CapabilityRequest[]): PolicyDecision {
     if (this.rules.length === 0) return this.none();
     const s: PolicySubject = { agent: caller.agent, name: caller.name, tenant: caller.tenant, syscall, args, resources: reqs, taint: caller.taint };
     if (this.combine === "first-match") {

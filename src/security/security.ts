@@ -18,6 +18,7 @@ import { RulePolicyEngine, type PolicyCaller } from "./policy.js";
 import { RevocationList } from "./revocation.js";
 import { SecretStore } from "./secrets.js";
 import { TaintTracker } from "./taint.js";
+import { TaintGuard, type TaintGuardOptions } from "./taint-guard.js";
 import type { Scheme } from "./token.js";
 
 export interface SecurityOptions {
@@ -34,6 +35,14 @@ export interface SecurityOptions {
   readonly trustedRoots?: readonly string[];
   readonly approvalTimeoutMs?: number;
   readonly keyStore?: KeyStore;
+  /**
+   * The default policy while an agent is tainted (taint-guard.ts): egress to a host not in
+   * `allowHosts`, shell, spawn and secret slots are denied (`mode: "deny"`, the default), parked for
+   * approval (`"approve"`) or left to the rules (`"off"`).
+   */
+  readonly taintGuard?: TaintGuardOptions;
+  /** Tool-name prefixes whose results (and errors) taint with `mcp:<server>` (default ["mcp."]). */
+  readonly mcpTools?: readonly string[];
   /** Called when an agent gains taint labels (default: emit `security.tainted` on `events`). */
   readonly onTaint?: (agent: AgentId, labels: string[], source: string) => void;
 }
@@ -73,11 +82,12 @@ export class Security {
     this.secrets = new SecretStore(o.dataDir === undefined ? {} : { dataDir: o.dataDir });
     const redact = (v: unknown): unknown => this.secrets.redactor.redact(v);
     this.approvals = new ApprovalQueue({ clock: o.clock, redact, ...(o.events === undefined ? {} : { events: o.events }), ...(o.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: o.approvalTimeoutMs }) });
-    this.policy = new RulePolicyEngine(loadPolicy(o), this.approvals);
+    this.policy = new RulePolicyEngine(loadPolicy(o), this.approvals, new TaintGuard(o.taintGuard));
     const events = o.events;
     const onTaint = o.onTaint ?? (events === undefined ? undefined : (agent: AgentId, labels: string[], source: string) => events.emit("security.tainted", { labels, source }, agent, "warn"));
     this.taint = new TaintTracker({
       ...(o.trustedRoots === undefined ? {} : { trustedRoots: o.trustedRoots }),
+      ...(o.mcpTools === undefined ? {} : { mcpTools: o.mcpTools }),
       ...(onTaint === undefined ? {} : { onTaint }),
     });
   }

@@ -43,6 +43,8 @@ export function securitySubsystem(options: SecurityOptions & { readonly security
           effects: {
             redact: (value) => s.redactor.redact(value),
             observe: (c, syscall, args, result) => void s.taint.observe(c, syscall, args, result),
+            // An error is text in the agent's context too: a redirect's Location, an error body.
+            observeError: (c, syscall, args, details) => void s.taint.observeError(c, syscall, args, details),
             // A message carries its sender's labels, and another tenant's origin, into the recipient.
             message: (from, to) => {
               const labels = [...s.taint.peek(from.agent)];

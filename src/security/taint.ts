@@ -1,10 +1,13 @@
 /**
  * Taint: labels on data from untrusted sources, following the data into the agent's context.
  * Labels are strings `source:detail`: `web:<host>` (http.fetch, browser), `file:<path>` (files outside
- * the trusted roots), `tenant:<id>` (messages from agents of another tenant), plus whatever labels a
- * memory record or message carried. Invariants: an agent's taint set only grows until a person (or the
- * operator API) clears it; `view(agent)` returns the live set, so a Caller built once keeps seeing
- * new labels; data written by a tainted agent (memory, messages) carries the writer's labels.
+ * the trusted roots), `mcp:<server>` (an MCP server's tools), `tenant:<id>` (messages from agents of
+ * another tenant), plus whatever labels a message, a stream chunk or a memory record carried (a
+ * `taint` array anywhere in a result, or a record's `taint:<label>` tags). A tool's error taints like
+ * its result would (a redirect's Location or an error body is the server's text too). Invariants: an
+ * agent's taint set only grows until a person (or the operator API) clears it; `view(agent)` returns
+ * the live set, so a Caller built once keeps seeing new labels; data written by a tainted agent
+ * (memory records, messages, stream chunks) carries the writer's labels.
  */
 import { isAbsolute, normalize, relative } from "node:path";
 import type { AgentId } from "../core/index.js";
@@ -21,20 +24,26 @@ export interface TaintOptions {
   readonly trustedRoots?: readonly string[];
   /** Tool-name prefixes whose results are untrusted web content. */
   readonly webTools?: readonly string[];
+  /** Tool-name prefixes of MCP server tools (`mcp.<server>.<tool>`): results labelled `mcp:<server>`. */
+  readonly mcpTools?: readonly string[];
   /** Called when an agent gains labels (e.g. to emit `security.tainted`). */
   readonly onTaint?: (agent: AgentId, labels: string[], source: string) => void;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+/** The tag prefix a memory record's taint labels are stored under. */
+export const TAINT_TAG = "taint:";
 
 export class TaintTracker {
   private readonly sets = new Map<string, Set<string>>();
   private readonly trustedRoots: readonly string[];
   private readonly webTools: readonly string[];
+  private readonly mcpTools: readonly string[];
 
   constructor(private readonly o: TaintOptions = {}) {
     this.trustedRoots = (o.trustedRoots ?? []).map((r) => normalize(r));
     this.webTools = o.webTools ?? ["http.", "browser."];
+    this.mcpTools = o.mcpTools ?? ["mcp."];
   }
 
   /** The agent's live taint set (the kernel hands it to Caller.taint). */
@@ -93,6 +102,8 @@ export class TaintTracker {
           const url = getPath(args, "args.url");
           out.add(`web:${typeof url === "string" ? hostOf(url) : tool}`);
         }
+        const mcp = this.mcpTools.find((p) => tool.startsWith(p));
+        if (mcp !== undefined) out.add(`mcp:${tool.slice(mcp.length).split(".")[0] ?? tool}`);
         if (tool === "file.read" || tool === "file.list") {
           const path = getPath(args, "args.path");
           if (typeof path !== "string" || !this.isTrustedPath(path)) out.add(`file:${typeof path === "string" ? path : "?"}`);
@@ -112,6 +123,15 @@ export class TaintTracker {
   observe(caller: { agent: string; tenant: string }, syscall: string, args: unknown, result: unknown): string[] {
     const labels = this.labelsFor(syscall, args, result, caller);
     return labels.length === 0 ? [] : this.add(caller.agent, labels, syscall);
+  }
+
+  /**
+   * A failed syscall: its error reaches the agent's context as text, so it taints as the result would
+   * have (labels from the call itself) plus any labels the error's details carry.
+   */
+  observeError(caller: { agent: string; tenant: string }, syscall: string, args: unknown, details: unknown): string[] {
+    const labels = this.labelsFor(syscall, args, details, caller);
+    return labels.length === 0 ? [] : this.add(caller.agent, labels, `${syscall} error`);
   }
 
   /** Labels a write by `agent` must carry (memory records, messages it sends). */
@@ -136,5 +156,8 @@ function collectTaint(v: unknown, out: Set<string>, depth: number): void {
   }
   const t = (v as { taint?: unknown }).taint;
   if (Array.isArray(t)) for (const l of t) if (typeof l === "string") out.add(l);
+  // A memory record's labels are tags (memory/syscalls.ts writes the writer's taint as `taint:<label>`).
+  const tags = (v as { tags?: unknown }).tags;
+  if (Array.isArray(tags)) for (const l of tags) if (typeof l === "string" && l.startsWith(TAINT_TAG)) out.add(l.slice(TAINT_TAG.length));
   for (const [k, x] of Object.entries(v)) if (k !== "taint" && typeof x === "object") collectTaint(x, out, depth + 1);
 }
