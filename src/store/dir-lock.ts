@@ -11,7 +11,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { AiosError } from "../core/index.js";
+import { AiosError, ownerOnlyDatabase } from "../core/index.js";
 
 export interface DirLock {
   readonly path: string;
@@ -50,6 +50,7 @@ export function acquireDirLock(dir: string): DirLock {
   let db: Database.Database;
   try {
     // timeout 0: a held lock is an answer now, not after the default 5 s busy wait.
+    ownerOnlyDatabase(path); // 0600, like every database in the data dir
     db = new Database(path, { timeout: 0 });
   } catch (e) {
     throw storageError(e, path);
