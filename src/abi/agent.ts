@@ -12,10 +12,9 @@ import { isAbsolute, resolve, dirname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
-import { checkCommonSpec } from "./spec-check.js";
+import { AGENT_NAME_MAX, AGENT_NAME_RE, checkCommonSpec } from "./spec-check.js";
 import type { SyscallApi } from "./syscalls.js";
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const RestartType = z.enum(["permanent", "transient", "temporary"]);
 export const SupervisorStrategy = z.enum(["one_for_one", "one_for_all", "rest_for_one"]);
@@ -57,7 +56,7 @@ const LogicSchema = z.custom<AgentLogic>(
 );
 
 const BaseSpec = z.strictObject({
-  name: z.string().regex(NAME_RE, "expected 1-128 characters: letters, digits, '.', '_', '-'"),
+  name: z.string().max(AGENT_NAME_MAX).regex(AGENT_NAME_RE, "expected 1-128 characters: letters, digits, '.', '_', '-' (a '/' separates a creator's name)"),
   kind: z.enum(["llm", "code", "supervisor"]),
   version: z.string().min(1).max(64).default("1"),
   description: z.string().max(4096).optional(),

@@ -9,7 +9,14 @@
  * spawn: most of the SDK spawn path's time. tests/kernel/spec-check.property.test.ts checks this
  * against the schema on generated specs, valid and not.
  */
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * An agent's name: segments of 1-128 letters, digits, '.', '_', '-' joined by '/', at most
+ * AGENT_NAME_MAX characters. The kernel writes '/': a process an agent creates is named under its
+ * creator (`creator/child`, kernel/names.ts), so a name says who created it.
+ */
+export const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(?:\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})*$/;
+export const AGENT_NAME_MAX = 1024;
+const NAME_RE = AGENT_NAME_RE;
 const RESTART: ReadonlySet<unknown> = new Set(["permanent", "transient", "temporary"]);
 const TIER: ReadonlySet<unknown> = new Set(["macro", "meso", "micro"]);
 
@@ -83,7 +90,7 @@ export function checkCommonSpec(input: unknown): Record<string, unknown> | undef
   const o = input;
   const kind = o["kind"];
   if (kind !== "llm" && kind !== "code") return undefined;
-  if (typeof o["name"] !== "string" || !NAME_RE.test(o["name"])) return undefined;
+  if (typeof o["name"] !== "string" || o["name"].length > AGENT_NAME_MAX || !NAME_RE.test(o["name"])) return undefined;
   // Built in the schema's field order, as zod builds its output.
   const s: Record<string, unknown> = { name: o["name"], kind };
   const version = dflt(o["version"], "1");

@@ -33,7 +33,8 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
-import { checkCreate, deriveAuthority, originOf } from "./spawn-rule.js";
+import { checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
+import { attestedName } from "./names.js";
 import { ModuleRoots, namesModule } from "./module-roots.js";
 import { stampIsolated } from "./isolation.js";
 import { IsolatePool } from "./isolate-pool.js";
@@ -247,7 +248,8 @@ export class Kernel implements KernelPort {
     // The default covers only agents a restart can bring back: an in-process logic object is not in
     // the journal, so such an agent is durable only when its spec asks (and then fails recovery loudly).
     const durable = !spec.ephemeral && (spec.durable ?? (this.durableDefault && recoverable(spec))) && this.guards.journal !== undefined;
-    const s = durable === (spec.durable === true) ? spec : this.parse({ ...spec, durable });
+    const name = parent === null ? spec.name : attestedName(spec.name, creatorOf(parent));
+    const s = durable === (spec.durable === true) && name === spec.name ? spec : this.parse({ ...spec, ...(durable === (spec.durable === true) ? {} : { durable }), name });
     const p = new Proc(id ?? this.ids.agent(), s, logic, parent, this.clock.now());
     deriveAuthority(parent, p, this.guards.capabilities);
     p.incarnation = incarnation;

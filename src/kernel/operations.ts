@@ -79,8 +79,9 @@ export class Operations {
       // again after a restart); an in-process logic object is used as given.
       const named = typeof opts.spec?.logic === "string";
       const spec = this.k.parse({ ...p.spec, ...(opts.spec ?? {}), ...(opts.logic !== undefined && !named ? { logic: opts.logic } : {}) });
-      if (spec.name !== p.spec.name || spec.kind !== p.spec.kind) {
-        throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name or kind", { details: { path: "spec" } });
+      // Name and tenant are identities policy and quotas match (a Proc caches its tenant for every call).
+      if (spec.name !== p.spec.name || spec.kind !== p.spec.kind || spec.tenant !== p.spec.tenant) {
+        throw new AiosError("E_INVALID_ARG", "upgrade cannot change an agent's name, kind or tenant", { details: { path: "spec" } });
       }
       // A new spec naming a module is checked against the roots of the agent's creator even when the
       // logic object is given: the journaled spec is what recovery loads.

@@ -15,7 +15,8 @@
  *       timeout: 10m
  *       when: { syscall: LlmInvoke, agent: "research-*", args: { model: "gpt-*" } }
  *
- * Matchers (all given ones must hold): agent (id or name), tenant, syscall, tool (ToolCall's
+ * Matchers (all given ones must hold): agent (id or attested name: an agent's child is named
+ * `creator/child`, and in this pattern `*` matches within one '/'-segment, `**` across), tenant, syscall, tool (ToolCall's
  * `args.tool`), resource (capability glob against any requested resource), action, args (dotted path
  *  -> pattern, or {regex}; for ToolCall also looked up inside the tool's args), tainted (boolean) and taint (label patterns; any label matching any).
  */
@@ -102,7 +103,9 @@ export function getPath(v: unknown, path: string): unknown {
 function compileRule(r: z.infer<typeof RuleSchema>, i: number): CompiledRule {
   const w = r.when;
   const tests: ((s: PolicySubject) => boolean)[] = [];
-  const agent = anyOf(w.agent, wildcard);
+  // Agent names are attested (kernel/names.ts): `creator/child`. `*` stays within one segment, so
+  // `trusted-*` matches only what the operator named so, and `trusted-a/**` the tree trusted-a created.
+  const agent = anyOf(w.agent, globToRegExp);
   if (agent) tests.push((s) => agent(s.agent) || agent(s.name));
   const tenant = anyOf(w.tenant, wildcard);
   if (tenant) tests.push((s) => tenant(s.tenant));

@@ -87,7 +87,8 @@ describe("clone, upgrade, merge, split, specialize", () => {
   it("specialize makes a child with a narrower spec, and refuses to widen", async () => {
     const { os, id } = await withList([7]);
     const kid = await os.specialize(id, { name: "narrow", capabilities: ["effect:1#run"], tools: ["a"] });
-    expect(os.status(kid)).toMatchObject({ name: "narrow", parent: id });
+    // A process made under an agent is named under it (kernel/names.ts).
+    expect(os.status(kid)).toMatchObject({ name: `${os.status(id).name}/narrow`, parent: id });
     expect(await os.request(kid, "get")).toEqual([7]);
     await expect(os.specialize(id, { capabilities: ["file:/**#write"] })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
     await expect(os.specialize(id, { tools: ["a", "shell"] })).rejects.toThrow(/tools shell/);

@@ -140,7 +140,7 @@ describe("observe: traces of an LLM agent run", () => {
     await flushed(os);
     const spans = exporter.getFinishedSpans();
     const create = byName(spans, "create_agent ")[0];
-    const childRun = spans.find((s) => s.name === "invoke_agent child-adder");
+    const childRun = spans.find((s) => s.name === "invoke_agent parent/child-adder");
     const parentRun = spans.find((s) => s.name === "invoke_agent parent");
     expect(create?.parentSpanContext?.spanId).toBe(parentRun?.spanContext().spanId);
     expect(childRun?.parentSpanContext?.spanId).toBe(create?.spanContext().spanId);

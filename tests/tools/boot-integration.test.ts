@@ -77,7 +77,7 @@ describe("ToolCall through boot()", () => {
     await expect(os.syscall(id, "ToolCall", { tool: "agent.spawn", args: { spec: looser } })).rejects.toThrow(/cannot get "shell#exec"/);
     const ok = { name: "child", kind: "code", logic: "idle", capabilities: [`file:${dir}/data/note.txt#read`, "shell#exec{allow=[ls]}"] };
     const r = (await os.syscall(id, "ToolCall", { tool: "agent.spawn", args: { spec: ok } })) as { id: string };
-    expect(os.status(r.id)).toMatchObject({ name: "child" });
+    expect(os.status(r.id)).toMatchObject({ name: `${os.status(id).name}/child` });
   });
 
   it("an agent's own logic reaches tools only through ctx.sys", async () => {
