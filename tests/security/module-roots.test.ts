@@ -197,7 +197,7 @@ describe("recovery re-checks a journaled module against today's roots", () => {
 
     // Control: the same journal with the root configured again brings the child back with its state.
     const os3 = await boot({ ...opts, moduleRoots: [l.root] });
-    expect(os3.ps().map((a) => a.name).sort()).toEqual(["mallory", "mallory/kid"]); // named under its creator (ADR 0023)
+    expect(os3.ps().map((a) => a.name).sort()).toEqual(["mallory", "mallory/kid"]); // named under its creator (ADR 0024)
     expect(os3.kernel.get(id).spec.isolation).toBe("isolated");
     expect(await os3.request(id, "tick")).toBe(2);
     await os3.shutdown("test");
