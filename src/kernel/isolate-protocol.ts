@@ -15,9 +15,14 @@ export interface IsolateLimits {
   readonly stackBytes: number;
   /** Longest the guest may run without yielding (awaiting a call or returning), ms; then E_TIMEOUT. */
   readonly sliceMs: number;
+  /**
+   * Largest text the guest may hand the kernel at once (a state, a call's arguments), in UTF-16
+   * units: the kernel parses it on its own thread, so a guest must not make it parse megabytes.
+   */
+  readonly crossingChars: number;
 }
 
-export const DEFAULT_ISOLATE_LIMITS: IsolateLimits = { memoryBytes: 32 << 20, stackBytes: 192 << 10, sliceMs: 2_000 };
+export const DEFAULT_ISOLATE_LIMITS: IsolateLimits = { memoryBytes: 32 << 20, stackBytes: 192 << 10, sliceMs: 2_000, crossingChars: 1 << 20 };
 
 /** What the worker is started with (workerData). `wasm` is the compiled QuickJS module, shared. */
 export interface IsolateBoot {

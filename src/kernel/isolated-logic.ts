@@ -53,7 +53,11 @@ class Thread {
   ctx: AgentContext | undefined;
   ended = false;
 
-  constructor(private readonly w: Worker) {
+  constructor(
+    private readonly w: Worker,
+    /** Longest text accepted from the guest (IsolateLimits.crossingChars). */
+    private readonly maxChars: number,
+  ) {
     w.on("message", (m: FromWorker) => this.onMessage(m));
     w.on("error", (e: Error) => this.lost(/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(`${e.message} ${(e as { code?: string }).code ?? ""}`)
       ? new AiosError("E_SANDBOX", `isolated agent exceeded its thread's memory limit: ${e.message}`, { cause: e })
@@ -92,6 +96,12 @@ class Thread {
 
   private onMessage(m: FromWorker): void {
     if (this.ended) return;
+    const size = m.t === "done" ? (m.value?.length ?? 0) : m.args.length;
+    if (size > this.maxChars) {
+      // Refused before the kernel's thread parses it; the guest is ended like any limit hit.
+      this.lost(new AiosError("E_SANDBOX", `isolated agent handed the kernel ${size} characters at once (limit ${this.maxChars})`, { details: { limit: this.maxChars } }));
+      return;
+    }
     if (m.t === "done") {
       const op = this.op;
       if (op === undefined || op.id !== m.id) return;
@@ -155,7 +165,7 @@ export class IsolatedLogic implements AgentLogic {
   /** Starts a thread and loads the module into it (the spawn fails here on a bad module). */
   async open(): Promise<void> {
     this.thread?.end();
-    const t = new Thread(await this.pool.take());
+    const t = new Thread(await this.pool.take(), this.pool.limits.crossingChars);
     this.thread = t;
     const c = this.code;
     try {

@@ -67,6 +67,7 @@ beforeAll(() => {
   receive(s, m, ctx) { if (m === "boom") throw new Error("boom"); ctx.reply(s.n + 1); return { n: s.n + 1 }; },
 };
 `);
+  writeFileSync(mod("fat"), `export default { receive(s, m, ctx) { if (m === "fat") return { blob: "x".repeat(2 << 20) }; if (m === "fatcall") { ctx.send("nobody", "y".repeat(2 << 20)); return s; } ctx.reply("ok"); return s; } };\n`);
   writeFileSync(mod("bomb"), `export default { receive(s, m) { const a = []; for (;;) a.push(new Array(100000).fill(m)); } };\n`);
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -191,6 +192,19 @@ describe("an isolated agent cannot stall the kernel", () => {
     await new Promise((r) => setTimeout(r, 200));
     // At most the sends already in the kernel's queue when the thread was ended.
     expect(got - after).toBeLessThanOrEqual(1);
+    await os.shutdown();
+  });
+
+  it("a guest cannot make the kernel's thread parse megabytes: a state or call over the crossing limit ends it", async () => {
+    const os = await bootIso();
+    for (const msg of ["fat", "fatcall"]) {
+      const fat = await os.spawn({ name: `fat-${msg}`, kind: "code", module: mod("fat"), isolation: "isolated", capabilities: ["agent:*#send"] });
+      expect(await os.request(fat, "hi")).toBe("ok");
+      await os.send(fat, msg);
+      const exit = await os.wait(fat);
+      expect(exit.status, msg).toBe("failed");
+      expect(exit.reason, msg).toMatch(/handed the kernel \d+ characters at once \(limit 1048576\)/);
+    }
     await os.shutdown();
   });
 
