@@ -47,9 +47,21 @@ export class LogAuditSink implements AuditSink {
   }
 }
 
+/**
+ * Transitions a restart makes for every durable agent it brings back (op "recover"): recorded
+ * as one entry per bus flush listing each (agent, from, to, event seq), not one entry each, so that
+ * bringing 10,000 agents back writes one entry, not 20,000. Nothing is left out: every transition is
+ * in the list, in order, under the log's hash chain.
+ */
+const BATCHED_OP = "recover";
+
+type Transition = readonly [agent: string, from: unknown, to: unknown, eventSeq: number];
+
 export class LifecycleRecorder {
   private readonly sub: Subscription;
   private reportedDrops = 0;
+  private batch: Transition[] = [];
+  private batchScheduled = false;
 
   constructor(
     events: EventBus,
@@ -60,13 +72,32 @@ export class LifecycleRecorder {
     this.sub = events.subscribe(
       { types },
       (e) => {
-        this.log.append(lifecycleContent(e));
+        const d = e.data as { readonly op?: unknown; readonly from?: unknown; readonly to?: unknown };
+        if (e.type === "agent.transition" && d.op === BATCHED_OP && e.agent !== undefined) {
+          this.batch.push([e.agent, d.from, d.to, e.seq]);
+          if (!this.batchScheduled) {
+            this.batchScheduled = true;
+            queueMicrotask(() => this.flushBatch());
+          }
+        } else {
+          this.flushBatch();
+          this.log.append(lifecycleContent(e));
+        }
         // The bus drops the newest events when our buffer is full, so a gap is noted after a
         // delivered event; its position among neighbouring entries is approximate, its count exact.
         this.noteDrops();
       },
       { bufferSize },
     );
+  }
+
+  /** Appends the pending recovery transitions as one entry (before anything recorded after them). */
+  private flushBatch(): void {
+    this.batchScheduled = false;
+    if (this.batch.length === 0) return;
+    const transitions = this.batch;
+    this.batch = [];
+    this.log.append({ kind: "lifecycle", agent: null, data: { event: "agent.transition", op: BATCHED_OP, count: transitions.length, transitions } });
   }
 
   get delivered(): number {
@@ -82,6 +113,7 @@ export class LifecycleRecorder {
   }
 
   stop(): void {
+    this.flushBatch();
     this.noteDrops();
     this.sub.unsubscribe();
   }

@@ -10,7 +10,9 @@
  * cache or storage shared between calls); the browser process is shared and closed on shutdown.
  */
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type Route } from "playwright-core";
+// Types only: playwright-core (about a second of module loading) is imported on the first launch,
+// so a stack that never browses never pays for it.
+import type { Browser, Route } from "playwright-core";
 import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
 import { egressFetch } from "./http-fetch.js";
@@ -45,7 +47,7 @@ export function browserTool(options: BrowserToolOptions = {}): BrowserTool {
   const maxText = options.maxTextBytes ?? 64 << 10;
   let browser: Promise<Browser> | undefined;
   const launch = (): Promise<Browser> => {
-    browser ??= chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 }).catch((e: unknown) => {
+    browser ??= import("playwright-core").then(({ chromium }) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 })).catch((e: unknown) => {
       browser = undefined;
       throw new AiosError("E_TOOL", `cannot launch chromium at ${executablePath}: ${(e as Error).message.split("\n")[0] ?? ""}`, { cause: e });
     });
