@@ -7,18 +7,21 @@
  *   compaction at its defaults
  * - recovery time of a 1,000,000-record journal (verify every checksum, fold the state)
  * - durable message round trip p50/p99 and durable spawn rate, through boot() with the store subsystem
+ * - restart of the default stack with 10,000 durable agents: process start to the first answer
+ *   (bench/store-restart.ts)
  * Args: --records=<n> for the recovery journal size (default 1,000,000); --size-only runs only the
- * on-disk size figure.
+ * on-disk size figure; --restart-only only the restart figures (--restart-agents, --restart-messages).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger, type AgentId } from "../src/core/index.js";
 import { boot } from "../src/index.js";
-import { type AgentLogic } from "../src/abi/index.js";
 import { storeSubsystem } from "../src/kernel/index.js";
 import { FileAckMark, Journal, SqliteDriver, type JournalRecord } from "../src/store/index.js";
+import { echo } from "./children/echo.js";
 import { gc, percentile, type Suite } from "./harness.js";
+import { restartFigures } from "./store-restart.js";
 
 function arg(args: readonly string[], name: string, dflt: number): number {
   const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -103,18 +106,14 @@ async function sizeAfter(dir: string, n: number): Promise<{ bytes: number; rows:
   return out;
 }
 
-const echo: AgentLogic<number, unknown> = {
-  init: () => 0,
-  receive(state, msg, ctx) {
-    ctx.reply(msg);
-    return state + 1;
-  },
-};
-
 const suite: Suite = async (emit, args) => {
   const root = mkdtempSync(join(tmpdir(), "aios-bench-store-"));
   try {
     const sizeOnly = args.includes("--size-only");
+    if (args.includes("--restart-only")) {
+      await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000));
+      return;
+    }
     const n = arg(args, "appends", 500_000);
     const producers = 1000;
     if (!sizeOnly) {
@@ -199,6 +198,7 @@ const suite: Suite = async (emit, args) => {
     const rate = spawns / ((performance.now() - ts) / 1000);
     emit({ metric: "durable_spawns_per_sec", value: Math.round(rate), unit: "agents/s", workload: `${spawns} durable code agents spawned concurrently (spawn + running records journaled, group commit)` });
     await os.shutdown("bench");
+    await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

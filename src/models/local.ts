@@ -8,7 +8,9 @@
  * conversation is rendered as plain text and tools are not offered to it.
  */
 import { existsSync } from "node:fs";
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+// Types only: node-llama-cpp and what it pulls in are imported when a model is first loaded, so a
+// stack that never runs a local model never pays for loading them.
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { AiosError } from "../core/index.js";
 import type { ChatDelta, ChatMessage, ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 import { cancelled } from "./wire.js";
@@ -72,6 +74,7 @@ export class LocalProvider implements ModelProvider {
     this.loading ??= (async () => {
       if (!existsSync(this.o.modelPath)) throw new AiosError("E_CONFIG", `model "${this.name}": model file not found: ${this.o.modelPath}`, { details: { model: this.name, path: this.o.modelPath } });
       try {
+        const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
         const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
         const model = await llama.loadModel({ modelPath: this.o.modelPath });
         const context = await model.createContext({ sequences: this.o.maxSequences ?? 8, contextSize: this.contextSize, threads: this.o.threads ?? 1 });
