@@ -6,6 +6,7 @@
  * Successful calls are charged to the agent and its tenant. Cancellation is never retried.
  */
 import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import { ATTR, activeSpan } from "../observe/index.js";
 import "./events.js";
 import { Accounting, type Price } from "./accounting.js";
 import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./breaker.js";
@@ -178,10 +179,17 @@ export class ModelRouter {
     let result: ChatResult | undefined;
     const ev = this.o.events;
     if (ev?.wants("model.token") === true) {
-      // Someone listens: stream, forwarding each text piece as it arrives.
+      // Someone listens: stream, forwarding each text piece as it arrives. The first piece (text or
+      // a tool call's) is the time to first chunk, set on the chat span when the call is traced.
+      const span = activeSpan();
+      let first = true;
       for await (const d of b.provider.stream(req, opts)) {
-        if (d.type === "text") ev.emit("model.token", { model: b.name, text: d.text }, call.agent, "debug");
-        else if (d.type === "done") result = d.result;
+        if (d.type === "done") result = d.result;
+        else {
+          if (first && span !== undefined) span.setAttribute(ATTR.RESPONSE_TIME_TO_FIRST_CHUNK, (this.o.clock.monotonic() - t0) / 1000);
+          first = false;
+          if (d.type === "text") ev.emit("model.token", { model: b.name, text: d.text }, call.agent, "debug");
+        }
       }
       if (result === undefined) throw new AiosError("E_MODEL_OUTPUT", `model "${b.name}": the stream ended without a result`);
     } else result = await b.provider.chat(req, opts);

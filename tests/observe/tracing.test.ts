@@ -4,7 +4,8 @@
  * tool `add`, then a final answer), spans are collected by an in-memory exporter. The run is one
  * connected tree — `invoke_agent adder` with six `chat scripted` and five `execute_tool add` children
  * — each model request carried a W3C traceparent naming its own chat span, the GenAI attributes are
- * set, and an agent spawned by another agent's AgentSpawn joins the spawner's trace. With tracing off
+ * set, a streamed call records its time to first chunk, and an agent spawned by another agent's
+ * AgentSpawn joins the spawner's trace. With tracing off
  * no span is made and no traceparent is sent.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +18,7 @@ import { silentLogger } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
 import { defineTool } from "../../src/tools/index.js";
-import { Loopback, json, type Received } from "../models/http-fixture.js";
+import { Loopback, json, sse, type Received } from "../models/http-fixture.js";
 
 const server = new Loopback();
 let dir: string;
@@ -129,6 +130,33 @@ describe("observe: traces of an LLM agent run", () => {
     expect(server.received).toHaveLength(6);
     const sent = server.received.map((r) => r.headers["traceparent"]);
     expect(sent).toEqual(chats.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`));
+  });
+
+  it("records the time to first chunk on a chat span when the call streams (someone watches the tokens)", async () => {
+    const { os, exporter } = await start(true);
+    const chunk = (delta: object, finish: string | null = null): { data: unknown } => ({ data: { id: "c1", object: "chat.completion.chunk", model: "scripted-1", choices: [{ index: 0, delta, finish_reason: finish }] } });
+    server.handle = (req, res) => {
+      expect(req.body.stream).toBe(true);
+      sse(res, [chunk({ role: "assistant", content: "hello " }), chunk({ content: "world" }, "stop"), { data: { id: "c1", object: "chat.completion.chunk", model: "scripted-1", choices: [], usage: { prompt_tokens: 9, completion_tokens: 2 } } }, { data: "[DONE]" }]);
+    };
+    const tokens: string[] = [];
+    const watch = os.events.subscribe({ types: ["model.token"] }, (e) => void tokens.push(e.type === "model.token" ? e.data.text : ""));
+    try {
+      const result = await os.run({ name: "talker", kind: "llm", model: "scripted", instructions: "Say hello.", capabilities: ["llm:*#invoke"] }, { goal: "greet" });
+      expect(result.text).toBe("hello world");
+      await flushed(os); // subscribers are called asynchronously
+    } finally {
+      watch();
+      server.handle = (req, res) => json(res, 200, answer(req));
+    }
+    expect(tokens).toEqual(["hello ", "world"]);
+    const chat = byName(exporter.getFinishedSpans(), "chat ")[0] as ReadableSpan;
+    const ttft = chat.attributes["gen_ai.response.time_to_first_chunk"];
+    expect(typeof ttft).toBe("number");
+    const seconds = chat.duration[0] + chat.duration[1] / 1e9;
+    expect(ttft as number).toBeGreaterThanOrEqual(0);
+    expect(ttft as number).toBeLessThanOrEqual(seconds);
+    expect(chat.attributes).toMatchObject({ "gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 2, "gen_ai.response.finish_reasons": ["stop"] });
   });
 
   it("puts an agent spawned through AgentSpawn under the spawning call's span", async () => {
