@@ -162,7 +162,7 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     expect(readdirSync(l.markers)).toEqual([]);
   });
 
-  it("an upgrade of an agent-created agent to a module outside the roots is refused", async () => {
+  it("an upgrade, clone or specialize of an agent-created agent to a module outside the roots is refused", async () => {
     const l = layout();
     const os = await boot({ clock: new SimulatedClock(), logger: silentLogger, moduleRoots: [l.root] });
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
@@ -170,6 +170,12 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     const { id } = await os.syscall(mallory, "AgentSpawn", { spec: { name: "kid", kind: "code", module: join(l.root, "v1.mjs") } });
     expect(await codeOf(os.upgrade(id, { spec: { version: "2", module: evil(l, "upgrade") } }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
     expect(os.status(id).version).toBe("1");
+    // clone and specialize create under the agent: the same check, whoever calls them.
+    expect(await codeOf(os.clone(id, { name: "kid2", module: evil(l, "clone") }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await codeOf(os.specialize(id, { name: "kid3", module: `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "spec-data")))}` }))).toMatch(/^E_CAP_DENIED: module .*data: URL/);
+    // A clone inside the roots runs isolated, as its original does.
+    const twin = await os.clone(id, { name: "twin" });
+    expect(os.kernel.get(twin).spec.isolation).toBe("isolated");
     await os.shutdown("test");
     expect(readdirSync(l.markers)).toEqual([]);
   });
