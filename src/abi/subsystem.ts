@@ -38,6 +38,8 @@ export interface AgentView extends Caller {
   readonly durable: boolean;
   readonly spec: AgentSpec;
   readonly mailbox: { readonly length: number } | null;
+  /** The process it was created under (a supervisor acts for whoever created it); null: the operator's. */
+  readonly parent: AgentView | null;
 }
 
 /** The reply callback a request's letter carries. */

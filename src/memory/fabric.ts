@@ -49,7 +49,13 @@ export interface MemoryFabricOptions {
   readonly hnsw?: Omit<HnswOptions, "dim">;
   /** Largest canonical content size of one record (default 64 KiB). */
   readonly maxContentBytes?: number;
-  readonly quotas?: { readonly default?: QuotaLimits; readonly agents?: Readonly<Record<string, QuotaLimits>>; readonly lookup?: (agent: string) => QuotaLimits | undefined };
+  readonly quotas?: {
+    readonly default?: QuotaLimits;
+    readonly agents?: Readonly<Record<string, QuotaLimits>>;
+    readonly lookup?: (agent: string) => QuotaLimits | undefined;
+    /** The agents that created `agent`, nearest first: its writes count against their limits too. */
+    readonly creators?: (agent: string) => readonly string[];
+  };
   readonly merge?: MergeStrategy;
   /** Default TTL (ms) per scope string ("agent", "global", "shared/<ns>"): ephemeral regions. */
   readonly regions?: Readonly<Record<string, number>>;
@@ -83,7 +89,7 @@ export class MemoryFabric implements FabricCore {
     if (o.embedder !== undefined && o.embedder.dim !== this.dim) throw new AiosError("E_CONFIG", `memory.dim ${this.dim} differs from the embedder's ${o.embedder.dim}`);
     this.hnsw = new Hnsw({ ...o.hnsw, dim: this.dim });
     this.access = new AccessControl(o.scopeAccess);
-    this.quotas = new MemoryQuotas(o.quotas?.default, o.quotas?.agents, o.quotas?.lookup);
+    this.quotas = new MemoryQuotas(o.quotas?.default, o.quotas?.agents, o.quotas?.lookup, o.quotas?.creators);
     this.tenant = o.tenant ?? "default";
     // Storage finds versions through their record; for a head asked for by hash alone, the catalog knows it.
     storage.resolveRecords?.((hash) => this.catalog.rowOfHead(hash));

@@ -3,6 +3,11 @@
  * it owns (their count, and the canonical size of each record's current content) plus the bytes it
  * reserved explicitly with alloc. Old versions are history and are not charged. Invariant: a write
  * is refused with E_QUOTA *before* anything is stored, so a refused write changes nothing.
+ *
+ * A write is charged to its owner AND to every agent above it that created it (`creators`, nearest
+ * first; issue #15 item 7): an agent's limit bounds its whole spawn tree, so `maxRecords=10` cannot
+ * be escaped by spawning children that write 10 each. The tree is the live process table's: records
+ * counted at open (before agents are back) are charged to their owner only.
  */
 import { AiosError } from "../core/index.js";
 
@@ -28,6 +33,8 @@ export class MemoryQuotas {
     private readonly perAgent: Readonly<Record<string, QuotaLimits>> = {},
     /** Limits from elsewhere (an agent spec's `memory`), after the explicit per-agent table. */
     private readonly lookup?: (agent: string) => QuotaLimits | undefined,
+    /** The agents that created `agent`, nearest first (each is charged what `agent` writes). */
+    private readonly creators?: (agent: string) => readonly string[],
   ) {}
 
   limits(agent: string): { maxBytes: number; maxRecords: number } {
@@ -40,8 +47,13 @@ export class MemoryQuotas {
     return { ...u, reserved: this.reserved.get(agent) ?? 0, ...this.limits(agent) };
   }
 
-  /** Throws E_QUOTA if adding dBytes / dRecords would exceed the agent's limits. */
+  /** Throws E_QUOTA if adding dBytes / dRecords would exceed the limits of the agent or a creator above it. */
   check(agent: string, dBytes: number, dRecords: number): void {
+    this.checkOne(agent, dBytes, dRecords);
+    if (this.creators !== undefined && (dBytes > 0 || dRecords > 0)) for (const c of this.creators(agent)) this.checkOne(c, dBytes, dRecords);
+  }
+
+  private checkOne(agent: string, dBytes: number, dRecords: number): void {
     const u = this.usage(agent);
     if (dRecords > 0 && u.records + dRecords > u.maxRecords) {
       throw new AiosError("E_QUOTA", `agent ${agent} would hold ${u.records + dRecords} memory records; its limit is ${u.maxRecords}`, {
@@ -56,8 +68,14 @@ export class MemoryQuotas {
   }
 
   apply(agent: string, dBytes: number, dRecords: number): void {
+    this.applyOne(agent, dBytes, dRecords);
+    if (this.creators !== undefined) for (const c of this.creators(agent)) this.applyOne(c, dBytes, dRecords);
+  }
+
+  private applyOne(agent: string, dBytes: number, dRecords: number): void {
     const u = this.used.get(agent) ?? { bytes: 0, records: 0 };
-    this.used.set(agent, { bytes: u.bytes + dBytes, records: u.records + dRecords });
+    // Never below zero: a creator that was not charged (records counted at open) is not refunded either.
+    this.used.set(agent, { bytes: Math.max(0, u.bytes + dBytes), records: Math.max(0, u.records + dRecords) });
   }
 
   setReserved(agent: string, bytes: number): void {

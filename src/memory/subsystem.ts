@@ -44,6 +44,13 @@ export function memorySubsystem(options: MemorySubsystemOptions): Subsystem<"mem
             const m = host.agent(agent)?.spec.memory;
             return m === undefined ? undefined : { ...(m.maxBytes === undefined ? {} : { maxBytes: m.maxBytes }), ...(m.maxRecords === undefined ? {} : { maxRecords: m.maxRecords }) };
           },
+          // A child's records count against every agent above it that created it (a supervisor acts
+          // for its creator and is skipped): a limit bounds the whole spawn tree.
+          creators: (agent) => {
+            const out: string[] = [];
+            for (let p = host.agent(agent)?.parent ?? null; p !== null; p = p.parent) if (p.spec.kind !== "supervisor") out.push(p.id);
+            return out;
+          },
         },
       });
       const w = new WorkingMemory(f, host.clock, options.workingFlushMs, (e) => host.logger.warn({ err: e }, "working-memory flush failed"));
