@@ -74,7 +74,12 @@ async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: s
 function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOptions {
   const sub = options.subsystems ?? {};
   const models = options.models ?? sub.models?.models ?? file.models;
-  const security = sub.security ?? (file.policy === undefined ? undefined : { policy: file.policy });
+  const fromFile = {
+    ...(file.policy === undefined ? {} : { policy: file.policy }),
+    ...(file.taintGuard === undefined ? {} : { taintGuard: file.taintGuard }),
+    ...(file.trustedRoots === undefined ? {} : { trustedRoots: file.trustedRoots }),
+  };
+  const security = sub.security ?? (Object.keys(fromFile).length === 0 ? undefined : fromFile);
   const sched = sub.sched ?? (file.sched);
   const mcp = sub.mcp === false ? false : { ...(sub.mcp ?? {}), servers: { ...(file.mcp?.servers ?? {}), ...(sub.mcp?.servers ?? {}) } };
   return {

@@ -21,6 +21,10 @@ const ConfigFileSchema = z.strictObject({
   sched: z.record(z.string(), z.unknown()).optional(),
   /** A policy document inline, or a path relative to the data directory. */
   policy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** The default policy for tainted agents (security/'s TaintGuardSchema validates it at boot). */
+  taintGuard: z.record(z.string(), z.unknown()).optional(),
+  /** Absolute directories whose files do not taint the agents that read them. */
+  trustedRoots: z.array(z.string().startsWith("/")).optional(),
   /** MCP servers by name (tools/mcp/config.ts validates each entry when the client starts). */
   mcp: z.strictObject({ servers: z.record(z.string(), z.unknown()).default({}) }).optional(),
 });

@@ -8,7 +8,7 @@
  * allowed and secret slots — audited as denied; `mode: "approve"` parks the call for a person
  * instead, `mode: "off"` leaves it to the rules.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -162,5 +162,17 @@ describe("the taint guard's modes", () => {
     await off.os.syscall(b, "ToolCall", { tool: "http.fetch", args: { url: `${off.web.url}/page` } });
     expect(off.os.kernel.get(b).taint.size).toBe(1);
     expect(await codeOf(off.os.syscall(b, "ToolCall", { tool: "shell.execute", args: { command: "echo", args: ["ok"] } }))).toBe("ran");
+  });
+
+  it("an operator sets it in the data dir's config.yaml; a bad setting fails boot naming the field", async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), "aios-taint-cfg-")), "data");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, "config.yaml"), "taintGuard:\n  mode: sideways\n");
+    await expect(boot({ dataDir, logger: silentLogger, subsystems: { embedder: false, memory: false } })).rejects.toMatchObject({ code: "E_CONFIG", message: expect.stringContaining("taintGuard.mode") });
+    writeFileSync(join(dataDir, "config.yaml"), `taintGuard:\n  mode: "off"\ntrustedRoots: ["${dataDir}"]\n`);
+    const os = await boot({ dataDir, logger: silentLogger, subsystems: { embedder: false, memory: false } });
+    cleanup.push(() => os.shutdown("test"));
+    expect(os.caps.policy.guard.mode).toBe("off");
+    expect(os.caps.taint.isTrustedPath(join(dataDir, "x"))).toBe(true);
   });
 });
