@@ -106,6 +106,16 @@ describe("dashboard over HTTP", () => {
     expect(second).toContain('data-src="/ui/fragment/tree?from=500"');
   });
 
+  it("shows a memory record's last change and its graph neighbours", async () => {
+    const a = await os.memory.store({ type: "semantic_fact", scope: "global", content: { subject: "sky", predicate: "is", object: "blue" } });
+    const b = await os.memory.store({ type: "semantic_fact", scope: "global", content: { subject: "sea", predicate: "is", object: "blue" } });
+    await os.memory.update(a.id, { content: { subject: "sky", predicate: "is", object: "grey" } });
+    await os.memory.link(a.id, b.id, "similar_to");
+    const html = await (await fetch(`${gw.url}/ui/memory/${a.id}?agent=system`, { headers: { cookie: `aios_session=${token}` } })).text();
+    expect(html).toMatch(/<caption>Changes in the last version<\/caption>.*<code>\/object<\/code><\/th><td>replace<\/td><td><code class="data">&quot;blue&quot;<\/code><\/td><td><code class="data">&quot;grey&quot;<\/code>/s);
+    expect(html).toMatch(new RegExp(`<caption>Graph neighbours.*${b.id}</a></th><td>semantic_fact</td><td>${a.id}</td><td>similar_to</td>`, "s"));
+  });
+
   it("ships at most 60 kB of gzipped JavaScript", () => {
     const js = ASSETS["dashboard.js"];
     expect(js).toBeDefined();

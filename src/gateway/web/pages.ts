@@ -86,7 +86,9 @@ export class Pages {
     const agent = c.req.query("agent") ?? "system";
     const fabric = this.d.os.memory;
     const [r, hist] = await Promise.all([fabric.get(id, { agent }), fabric.history(id, { agent })]);
-    return this.doc(c, `Memory record ${r.id}`, "/ui/memory", csrf, recordView(r, hist.versions, agent));
+    const diff = hist.versions.length < 2 ? undefined : (await fabric.diff(id, undefined, undefined, { agent })).changes;
+    const neighbours = fabric.neighbors(id, { direction: "both", depth: 2, limit: 50, agent });
+    return this.doc(c, `Memory record ${r.id}`, "/ui/memory", csrf, recordView(r, hist.versions, agent, { diff, neighbours }));
   }
 
   private async approvalsHtml(csrf: string): Promise<Html> {

@@ -2,9 +2,9 @@
  * The memory browser: hybrid search (BM25 and vector legs fused by reciprocal rank, each rank shown
  * beside the fused score) read as a chosen agent — memory is scoped, so the operator picks whose
  * view to take ("system" reads the tenant's global scope) — and one record with its version
- * history. A read the agent could not make is "not found", exactly as for the agent itself.
+ * history, the changes its last version made, and its graph neighbours. A read the agent could not make is "not found", exactly as for the agent itself.
  */
-import type { MemoryHit, MemoryRecord, MemoryVersion } from "../../../memory/index.js";
+import type { Change, MemoryHit, MemoryRecord, MemoryVersion, Neighbour } from "../../../memory/index.js";
 import { h, isoTime, jsonText, type Html } from "../html.js";
 
 export interface MemoryForm {
@@ -33,11 +33,32 @@ export function memoryView(total: number, f: MemoryForm, agents: readonly { id: 
 ${error === undefined ? "" : h`<p class="error" role="alert">${error}</p>`}${results}`;
 }
 
-export function recordView(r: MemoryRecord, versions: readonly MemoryVersion[], agent: string): Html {
+export interface RecordExtras {
+  /** Changes from the previous version to the current one (absent for a first version). */
+  readonly diff: readonly Change[] | undefined;
+  readonly neighbours: readonly Neighbour[];
+}
+
+function extras(x: RecordExtras, agent: string): Html {
+  const diff = x.diff === undefined
+    ? h`<p>This is the record's first version.</p>`
+    : x.diff.length === 0
+      ? h`<p>The content did not change in the last version.</p>`
+      : h`<table class="grid"><caption>Changes in the last version</caption><thead><tr><th scope="col">Path</th><th scope="col">Change</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+<tbody>${x.diff.map((c) => h`<tr><th scope="row"><code>${c.path || "/"}</code></th><td>${c.op}</td><td><code class="data">${c.from === undefined ? "—" : jsonText(c.from, 300)}</code></td><td><code class="data">${c.to === undefined ? "—" : jsonText(c.to, 300)}</code></td></tr>`)}</tbody></table>`;
+  const graph = x.neighbours.length === 0
+    ? h`<p>No linked records visible to ${agent}.</p>`
+    : h`<table class="grid"><caption>Graph neighbours (two hops, both directions)</caption><thead><tr><th scope="col">Record</th><th scope="col">Type</th><th scope="col">Reached from</th><th scope="col">Edge</th><th scope="col">Hops</th></tr></thead>
+<tbody>${x.neighbours.map((n) => h`<tr><th scope="row"><a href="/ui/memory/${encodeURIComponent(n.id)}?agent=${encodeURIComponent(agent)}">${n.id}</a></th><td>${n.type}</td><td>${n.from}</td><td>${n.via}</td><td class="num">${n.depth}</td></tr>`)}</tbody></table>`;
+  return h`<h2>Last change</h2>${diff}<h2>Graph</h2>${graph}`;
+}
+
+export function recordView(r: MemoryRecord, versions: readonly MemoryVersion[], agent: string, x: RecordExtras): Html {
   return h`<p><a href="/ui/memory?agent=${encodeURIComponent(agent)}">Back to search</a></p>
 <dl class="facts"><dt>Id</dt><dd>${r.id}</dd><dt>Type</dt><dd>${r.type}</dd><dt>Scope</dt><dd>${r.scope}/${r.namespace}</dd><dt>Owner</dt><dd>${r.owner}</dd>
 <dt>Tags</dt><dd>${r.tags.join(", ") || "—"}</dd><dt>Version</dt><dd><code>${r.version}</code></dd><dt>Updated</dt><dd>${isoTime(r.updatedAt)}</dd><dt>Expires</dt><dd>${r.expiresAt === null ? "never" : isoTime(r.expiresAt)}</dd></dl>
 <h2>Content</h2><pre tabindex="0" aria-label="Record content as JSON">${jsonText(r.content)}</pre>
 <table class="grid"><caption>Versions, oldest first</caption><thead><tr><th scope="col">Version</th><th scope="col">Operation</th><th scope="col">By</th><th scope="col">Time</th><th scope="col">Parents</th></tr></thead>
-<tbody>${versions.map((v) => h`<tr><th scope="row"><code>${v.hash.slice(0, 16)}</code></th><td>${v.op}</td><td>${v.agent}</td><td>${isoTime(v.ts)}</td><td>${v.parents.map((p) => p.slice(0, 12)).join(", ") || "—"}</td></tr>`)}</tbody></table>`;
+<tbody>${versions.map((v) => h`<tr><th scope="row"><code>${v.hash.slice(0, 16)}</code></th><td>${v.op}</td><td>${v.agent}</td><td>${isoTime(v.ts)}</td><td>${v.parents.map((p) => p.slice(0, 12)).join(", ") || "—"}</td></tr>`)}</tbody></table>
+${extras(x, agent)}`;
 }
