@@ -13,6 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
 import { AGENT_NAME_MAX, AGENT_NAME_RE, checkCommonSpec } from "./spec-check.js";
+import { canonicalCapabilities } from "./spec-capabilities.js";
 import type { SyscallApi } from "./syscalls.js";
 
 
@@ -140,9 +141,9 @@ export function inheritTenant<T>(input: T, tenant: string): T {
 export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
   // The common shape is checked by hand (spec-check.ts, equal to the schema's output); zod decides the rest.
   const common = checkCommonSpec(input);
-  if (common !== undefined) return common as AgentSpec;
+  if (common !== undefined) return canonicalCapabilities(common as AgentSpec, source);
   const r = AgentSpecSchema.safeParse(input);
-  if (r.success) return r.data;
+  if (r.success) return canonicalCapabilities(r.data, source);
   const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
   const first = issues[0];
   const summary = first === undefined ? "invalid" : `${first.path}: ${first.message}`;

@@ -8,3 +8,4 @@
 export { globCovers, globMatch, globToRegExp } from "./glob.js";
 export { allows, covers, coveredBy, formatCapability, parseCapability, parseDuration, parseRate, type Capability, type CapRequest } from "./grammar.js";
 export { BUDGET_KEYS, carveBudget, checkSpecTree, creatorCovers, firstUncovered, type Budget, type Creator, type SpecNode } from "./attenuate.js";
+export { toGrammar } from "./seed-formats.js";

@@ -33,8 +33,9 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { DurableDelivery } from "./durable-delivery.js";
-import { checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
+import { asCreator, checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
 import { attestedName } from "./names.js";
+import { withImplied } from "./implied-caps.js";
 import { ModuleRoots, namesModule } from "./module-roots.js";
 import { stampIsolated } from "./isolation.js";
 import { IsolatePool } from "./isolate-pool.js";
@@ -212,6 +213,7 @@ export class Kernel implements KernelPort {
     if (parent !== null && isTerminal(parent.status)) {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
     }
+    spec = this.withImplied(spec, parent);
     checkCreate(parent, spec, this.guards.capabilities, true);
     const origin = originOf(parent);
     // Only the operator names code: every module in the tree, checked before anything is created.
@@ -225,6 +227,13 @@ export class Kernel implements KernelPort {
     if (started !== undefined) await started;
     if (this.hooks.has("spawn")) await this.hooks.runPost({ op: "spawn", agents: [p.id], details: { spec } }, p.id);
     return p.id;
+  }
+
+  /** The spec with what its model and tools imply, as far as its creator can give it (implied-caps.ts). */
+  private withImplied(spec: AgentSpec, parent: Proc | null): AgentSpec {
+    if (spec.kind === "code" && spec.tools.length === 0) return spec;
+    const creator = creatorOf(parent);
+    return withImplied(spec, creator === null ? null : asCreator(creator, this.guards.capabilities), (s) => this.parse(s));
   }
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */

@@ -97,9 +97,12 @@ describe("the LLM agent program (kind: llm) through boot()", () => {
     await expect(runLlm(os, { ...spec, model: "priced", budget: { credits: 5 } }, { goal: "spend" })).rejects.toThrow(/credits budget exhausted \(6 of 5\)/); // 2 credits per turn
   });
 
-  it("needs the llm:<model>#invoke capability for every model call", async () => {
+  it("needs the llm:<model>#invoke capability: a creator that cannot give it is refused at spawn", async () => {
     const { os } = await start(fiveAdds);
-    await expect(runLlm(os, { ...spec, capabilities: ["tool:math.add#call", "llm:other#invoke"] }, { goal: "x" })).rejects.toThrow(/llm:scripted#invoke/);
+    // The operator holds everything, so its spec's model implies the capability (kernel/implied-caps.ts);
+    // an agent without it cannot spawn an llm child on that model.
+    const parent = await os.spawn({ name: "parent", kind: "code", logic: { receive: (s: null) => s }, capabilities: ["agent#spawn", "tool:math.add#call", "llm:other#invoke"] });
+    await expect(os.syscall(parent, "AgentSpawn", { spec: { ...spec, capabilities: ["tool:math.add#call", "llm:other#invoke"] } })).rejects.toThrow(/model: "scripted" needs llm:scripted#invoke/);
   });
 
   it("breaks a loop of identical tool calls", async () => {

@@ -37,8 +37,8 @@ describe("boot() with a data directory", () => {
     ].join("\n"));
     const os = await boot({ dataDir: d, subsystems: { embedder: false, memory: false } });
     expect(os.kernel.durableDefault).toBe(true);
-    await expect(os.run({ name: "helper", kind: "llm", model: "scripted" }, { goal: "say hello" })).rejects.toSatisfy((e) => isAiosError(e, "E_CAP_DENIED"));
-    const out = await os.run({ name: "helper", kind: "llm", model: "scripted", capabilities: ["llm:scripted#invoke"] }, { goal: "say hello" });
+    // The operator's spec names the model: llm:scripted#invoke is implied (kernel/implied-caps.ts).
+    const out = await os.run({ name: "helper", kind: "llm", model: "scripted" }, { goal: "say hello" });
     expect(out.text).toBe("hello from the config file");
     await os.shutdown();
   });
