@@ -23,13 +23,15 @@
  * silently. One writer per data dir.
  */
 import type { KeyObject } from "node:crypto";
+import { dirname } from "node:path";
 import { AiosError, RealClock, silentLogger, toAiosError, type Clock, type Logger } from "../core/index.js";
 import { auditPaths, getMeta, openWriterDb, setMeta, type AuditPaths, type Db, type Stmt } from "./db.js";
 import { archiveSegment, linkContent, retirements, type SegmentPolicy } from "./segments.js";
 import { MerkleAccumulator } from "./merkle.js";
 import { CheckpointFile, writeHeadFile } from "./checkpoint-file.js";
 import { chainHash, GENESIS, leafHash } from "./hashing.js";
-import { pinPublicKey, signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner } from "./signing.js";
+import { pinPublicKey, signCheckpoint, toSigner, type Checkpoint, type CheckpointSigner, type VerifierInput } from "./signing.js";
+import { auditVerifyCommand, type AuditVerifyCommandResult } from "./command.js";
 import type { AuditContent } from "./entry.js";
 import { encodeContent, type Pending } from "./encode.js";
 import { loadState, reconcileCheckpointFile } from "./recover.js";
@@ -317,6 +319,17 @@ export class AuditLog extends AuditReader {
     this.flush();
     if (this.seq === 0 || this.lastCheckpoint?.size === this.seq) return this.lastCheckpoint;
     return this.signNow(undefined);
+  }
+
+  /**
+   * `os.audit.verify()`: commits and signs what is buffered, then verifies the whole log on disk —
+   * chain, Merkle tree, signed checkpoints, segments — as `aios audit verify` does (command.ts).
+   * `ok` false with exitCode 1 is tampering; 2 is "could not verify". Pin `publicKey` (and `head`)
+   * from outside the data dir for a verification that trusts nothing in it.
+   */
+  verify(options: { publicKey?: VerifierInput; head?: string; maxProblems?: number } = {}): AuditVerifyCommandResult {
+    this.checkpoint();
+    return auditVerifyCommand(dirname(this.paths.db), options);
   }
 
   /** Flushes, seals the log with a final checkpoint over every entry and closes. */

@@ -7,7 +7,7 @@
  */
 import { rmSync } from "node:fs";
 import { agentRef, invalid, keepAlive, millis, record, rejecting, text } from "./facade-args.js";
-import { callTool, explain, type CallToolOptions } from "./operator.js";
+import { callTool, explain, grant, revoke, secretsFacade, type CallToolOptions, type GrantedToken, type SecretsFacade } from "./operator.js";
 import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
@@ -148,6 +148,18 @@ export class Aios {
   /** Explains whether `agent` (id or name) may do `capability` ("resource#action"), naming the deciding token or rule. */
   explain(agent: string, capability: string, syscall?: string): Explanation {
     return explain(this.kernel, this.caps, agent, capability, syscall);
+  }
+  /** Grants a capability to an agent (id or name) as a signed token, a week unless `ttlMs` says otherwise. */
+  grant(agent: string, capability: string, options: { ttlMs?: number } = {}): GrantedToken {
+    return grant(this.kernel, this.caps, agent, capability, options);
+  }
+  /** Revokes a token and everything delegated from it; answers how many tokens ended. */
+  revoke(token: string): number {
+    return revoke(this.kernel, this.caps, token);
+  }
+  /** Secrets for tools (`{{secret:NAME}}` in their arguments): set, list names, delete; never read back. */
+  get secrets(): SecretsFacade {
+    return secretsFacade(this.caps);
   }
   /** An agent id, or the name one agent bears; E_INVALID_ARG / E_NO_AGENT naming `param` otherwise. */
   private ref(fn: string, v: unknown, param = "id"): AgentId {

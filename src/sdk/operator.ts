@@ -8,7 +8,8 @@ import { AiosError, type AgentId, type TenantId } from "../core/index.js";
 import type { DoorCaller } from "../abi/index.js";
 import type { Kernel } from "../kernel/index.js";
 import type { Explanation, Security } from "../security/index.js";
-import { agentRef, keepAlive, record, text } from "./facade-args.js";
+import { parseCapability, toGrammar } from "../capability/index.js";
+import { agentRef, keepAlive, millis, record, text } from "./facade-args.js";
 
 export const OPERATOR = "operator";
 
@@ -44,4 +45,55 @@ export function explain(kernel: Kernel, security: Security, agent: unknown, capa
   const id = agentRef(kernel, "os.explain", "agent", agent);
   const req = splitCapability("os.explain", "capability", capability);
   return security.explain(kernel.get(id), req, syscall === undefined ? "ToolCall" : text("os.explain", "syscall", syscall));
+}
+
+/** A capability token the operator granted: what `os.grant` answers and `os.revoke` takes. */
+export interface GrantedToken {
+  readonly id: string;
+  readonly holder: string;
+  readonly capabilities: readonly string[];
+  readonly exp: number;
+}
+
+/** Ed25519 root tokens may live at most 30 days (longer ones must be hybrid-signed): default a week. */
+const DEFAULT_GRANT_TTL_MS = 7 * 24 * 3_600_000;
+
+/** Grants `capability` (grammar or seed form) to an agent as a signed token; revocable with os.revoke. */
+export function grant(kernel: Kernel, security: Security, agent: unknown, capability: unknown, options: unknown): GrantedToken {
+  const holder = kernel.get(agentRef(kernel, "os.grant", "agent", agent));
+  const cap = toGrammar(text("os.grant", "capability", capability));
+  try {
+    parseCapability(cap, "capability");
+  } catch (e) {
+    throw new AiosError("E_INVALID_ARG", `os.grant: capability: "${String(capability)}" is not a capability (resource#action{key=value})`, { cause: e, details: { path: "capability" } });
+  }
+  const o = record<{ ttlMs?: unknown }>("os.grant", "options", options ?? {});
+  const ttl = millis("os.grant", "options.ttlMs", o.ttlMs) ?? DEFAULT_GRANT_TTL_MS;
+  const token = security.authority.mint({ holder: holder.id, caps: [cap], exp: security.clock.now() + ttl });
+  const v = security.checker.adopt(holder, token);
+  kernel.invalidateCapabilities();
+  return { id: v.id, holder: holder.id, capabilities: (v.blocks[v.blocks.length - 1] ?? []).map((c) => c.source), exp: v.exp };
+}
+
+/** Revokes a token (and what was delegated from it); answers how many tokens it ended. */
+export function revoke(kernel: Kernel, security: Security, token: unknown): number {
+  const n = security.checker.revoke(OPERATOR, text("os.revoke", "token", token));
+  kernel.invalidateCapabilities();
+  return n;
+}
+
+/** Secrets as the operator sees them: set, list names, delete — a value is never read back. */
+export interface SecretsFacade {
+  set(name: string, value: string): void;
+  names(): string[];
+  delete(name: string): boolean;
+}
+
+export function secretsFacade(security: Security): SecretsFacade {
+  const s = security.secrets;
+  return {
+    set: (name, value) => s.set(text("os.secrets.set", "name", name), text("os.secrets.set", "value", value)),
+    names: () => s.names(),
+    delete: (name) => s.delete(text("os.secrets.delete", "name", name)),
+  };
 }
