@@ -104,17 +104,29 @@ export class TokenAuthority {
 
   /** Delegates from `parent` (held by its holder's active or retired key) to another agent, attenuated. */
   delegate(parent: Token, d: { holder: string; caps: readonly string[]; nbf?: number; exp?: number }): Token {
-    const pv = this.verify(parent);
+    return this.delegateVerified(this.verify(parent), d).token;
+  }
+
+  /**
+   * delegate() from a parent verify() already returned (a wallet's token, re-checked for revocation
+   * and time by its holder), returned as verify() would return the new token: the new block was
+   * signed here a moment ago over capabilities checked against the parent's, so verifying the whole
+   * chain again would only redo this work (spawn-time delegation of a child's spec tokens).
+   */
+  delegateVerified(pv: VerifiedToken, d: { holder: string; caps: readonly string[]; nbf?: number; exp?: number }): VerifiedToken {
+    if (this.o.revocations.firstRevoked(pv.chain) !== undefined) throw authError("revoked", `token ${pv.id} is revoked`);
+    const parent = pv.token;
     const signer = this.o.identities.store.get(pv.holder.keyId);
     if (signer === undefined) throw authError("wrong_issuer", `no private key for holder key ${pv.holder.keyId}`);
     // A retired key still proves what it signed, but signs nothing new (rotation means "stop using it").
     if (signer.status === "retired") throw authError("retired_key", `holder key ${signer.id} of token ${pv.id} is retired; delegate from a token bound to the current key`);
     const parentCaps = pv.blocks[pv.blocks.length - 1] ?? [];
-    const caps = d.caps.map((c, i) => {
+    const parsed = d.caps.map((c, i) => {
       const cap = parseCapability(c, `caps[${i}]`);
       if (!coveredBy(parentCaps, cap)) throw authError("widened", `caps[${i}] "${cap.source}" is not covered by token ${pv.id}; delegation may only attenuate`);
-      return cap.source;
+      return cap;
     });
+    const caps = parsed.map((c) => c.source);
     const nbf = Math.max(d.nbf ?? pv.nbf, pv.nbf);
     if (d.exp !== undefined && d.exp > pv.exp) throw authError("widened", `exp ${d.exp} is later than the parent's ${pv.exp}`);
     const exp = d.exp ?? (Number.isFinite(pv.exp) ? pv.exp : undefined);
@@ -124,8 +136,9 @@ export class TokenAuthority {
     const bytes = signedBytes(block, last.sig);
     const sig: Signature = scheme === "hmac" ? { mac: macWith(requireMac(last.sig), bytes) } : signWith(signer, bytes, scheme);
     const t: Token = { blocks: [...parent.blocks, { block, sig }] };
-    this.o.revocations.track(block.id, [...pv.chain, block.id]);
-    return t;
+    const chain = [...pv.chain, block.id];
+    this.o.revocations.track(block.id, chain);
+    return { id: block.id, chain, holder: block.holder, blocks: [...pv.blocks, parsed], nbf: Math.max(pv.nbf, block.nbf ?? -Infinity), exp: Math.min(pv.exp, block.exp ?? Infinity), scheme: block.alg, token: t };
   }
 
   private block(parent: string | undefined, issuer: string, holderAgent: string, caps: readonly string[], alg: Scheme, nbf?: number, exp?: number): Block {

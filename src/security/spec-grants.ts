@@ -67,8 +67,7 @@ export class SpecGrants {
     const out: VerifiedToken[] = [];
     for (const [parent, list] of groups) {
       // As short-lived as a minted spec token (renewed the same way), never outliving its parent.
-      const token = this.authority.delegate(parent.token, { holder: caller.agent, caps: list, exp: Math.min(parent.exp, now + this.ttlMs) });
-      out.push(this.authority.verify(token, now));
+      out.push(this.authority.delegateVerified(parent, { holder: caller.agent, caps: list, exp: Math.min(parent.exp, now + this.ttlMs) }));
     }
     this.adopt(w, out, caller.agent);
   }

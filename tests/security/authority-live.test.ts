@@ -178,3 +178,18 @@ describe("(c) a counted capability is one budget for a whole spawn tree", () => 
     expect(ok).toBe(3);
   });
 });
+
+describe("spawn-time delegation without a second verification", () => {
+  it("delegateVerified returns what verify() returns for the same token, and refuses a revoked parent", async () => {
+    const os = await inMemory();
+    const a = os.caps.authority;
+    for (const scheme of ["hmac", "ed25519", "hybrid"] as const) {
+      const root = a.mintVerified({ holder: "ag_p", caps: ["kernel#noop{max=3}", "file:/data/**#read"], scheme, exp: os.kernel.clock.now() + 60_000 });
+      const v = a.delegateVerified(root, { holder: "ag_c", caps: ["kernel#noop{max=2}"], exp: os.kernel.clock.now() + 30_000 });
+      const again = a.verify(v.token);
+      expect({ ...v, blocks: v.blocks.map((b) => b.map((c) => c.source)) }).toEqual({ ...again, blocks: again.blocks.map((b) => b.map((c) => c.source)) });
+      a.revocations.revoke(root.id);
+      expect(() => a.delegateVerified(root, { holder: "ag_c", caps: ["kernel#noop{max=1}"] })).toThrow(/revoked/);
+    }
+  });
+});
