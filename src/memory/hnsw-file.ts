@@ -52,7 +52,7 @@ export function writeHnsw(file: string, h: HnswImage, stamp: number | undefined)
   const len = Buffer.alloc(4);
   len.writeUInt32LE(hb.length);
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, "w");
+  const fd = openSync(tmp, "w", 0o600); // owner-only, like every file in the data dir
   try {
     const parts: Uint8Array[] = [Buffer.from(MAGIC), len, hb, h.vs.bytes(1, n + 1), bytes(s.levels.subarray(0, n)),
       bytes(s.labels.subarray(0, n)), bytes(s.deleted.subarray(0, n)), bytes(s.layer0.subarray(0, n * (h.M0 + 1)))];
