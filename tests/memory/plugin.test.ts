@@ -58,7 +58,7 @@ describe("memorySubsystem through boot()", () => {
     await mem.working.set(a, "step", 1);
     await expect(mem.working.flush()).rejects.toMatchObject({ code: "E_QUOTA" });
     await os.shutdown().catch(() => undefined);
-    const again = await boot({ clock, logger: silentLogger, add: [memorySubsystem({ dataDir: env.dir, dim: 4 })] });
+    const again = await boot({ stack: "bare", clock, logger: silentLogger, add: [memorySubsystem({ dataDir: env.dir, dim: 4 })] });
     await again.shutdown();
   });
 });
