@@ -8,3 +8,5 @@ export * from "./capability/index.js";
 export * from "./kernel/index.js";
 export * from "./core/index.js";
 export * from "./sdk/index.js";
+// Defining a tool is the first thing a user extends the OS with: at the top level too (issue #11.3).
+export { defineTool, type Tool, type ToolContext } from "./tools/index.js";

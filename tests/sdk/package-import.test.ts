@@ -1,0 +1,66 @@
+/**
+ * The package as a TypeScript user gets it (issue #11.3): `npm run build`'s compiler run emits dist/,
+ * and a scratch project in a temp dir that depends on the package (a `file:` dependency is a symlink
+ * in node_modules) imports `aios`, `defineTool` from the top level and the public subpaths, typechecks
+ * against the shipped .d.ts with NodeNext resolution, and boots the OS. The one slow test of the
+ * suite: a full compile of src/ (about a minute on a loaded 2-core machine).
+ */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+const work = mkdtempSync(join(tmpdir(), "aios-package-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const USER_CODE = `
+import { boot, defineTool, type Aios } from "aios";
+import { ToolRegistry } from "aios/tools";
+import { parseModelsConfig } from "aios/models";
+import { MemoryFabric } from "aios/memory";
+import { parseEnvelope } from "aios/ipc";
+import { Security } from "aios/security";
+import { z } from "zod";
+
+const shout = defineTool({
+  name: "text.shout",
+  description: "upper-cases its input",
+  input: z.object({ text: z.string() }),
+  sideEffect: false,
+  requires: () => [],
+  execute: async ({ text }) => text.toUpperCase(),
+});
+const os: Aios = await boot();
+os.tools.register(shout);
+const out = await os.callTool("text.shout", { text: "hello" });
+const kinds = [typeof ToolRegistry, typeof parseModelsConfig, typeof MemoryFabric, typeof parseEnvelope, typeof Security].join(",");
+await os.shutdown();
+console.log(JSON.stringify({ out, kinds }));
+`;
+
+describe("the built package, imported from a scratch project", () => {
+  it("exposes boot, defineTool and the subpaths, with types", () => {
+    const pkg = join(work, "node_modules", "aios");
+    mkdirSync(pkg, { recursive: true });
+    execFileSync(process.execPath, [TSC, "-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(pkg, "dist")], { cwd: ROOT, stdio: "pipe" });
+    copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+    // The package's own dependencies, as npm would have installed them beside it.
+    symlinkSync(join(ROOT, "node_modules"), join(pkg, "node_modules"), "dir");
+    symlinkSync(join(ROOT, "node_modules", "zod"), join(work, "node_modules", "zod"), "dir");
+    symlinkSync(join(ROOT, "node_modules", "@types"), join(work, "node_modules", "@types"), "dir");
+    writeFileSync(join(work, "package.json"), JSON.stringify({ name: "scratch", type: "module", private: true, dependencies: { aios: "file:./node_modules/aios" } }));
+    writeFileSync(join(work, "main.ts"), USER_CODE);
+    writeFileSync(join(work, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, outDir: "out", types: ["node"] }, include: ["main.ts"] }));
+    try {
+      execFileSync(process.execPath, [TSC, "-p", join(work, "tsconfig.json")], { cwd: work, encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      throw new Error(`the scratch project does not typecheck against the shipped types:\n${String((e as { stdout?: unknown }).stdout)}`);
+    }
+    const stdout = execFileSync(process.execPath, [join(work, "out", "main.js")], { cwd: work, encoding: "utf8" });
+    expect(JSON.parse(stdout.trim().split("\n").pop() ?? "{}")).toEqual({ out: "HELLO", kinds: "function,function,function,function,function" });
+  }, 240_000);
+});
