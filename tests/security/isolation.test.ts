@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { boot, isAiosError, silentLogger, type AgentLogic, type Aios } from "../../src/index.js";
+import { boot, silentLogger, type AgentLogic, type Aios } from "../../src/index.js";
+import { refusalOf } from "./refusal.js";
 
 let base: string;
 let root: string;
@@ -75,16 +76,6 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 const doubler: AgentLogic<null, number> = { receive: (s, m, ctx) => (ctx.reply(m * 2), s) };
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAiosError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return "allowed";
-}
-
 async function bootIso(isolation: { sliceMs?: number; memoryBytes?: number } = {}): Promise<Aios> {
   return boot({ stack: "bare", logger: silentLogger, moduleRoots: [root], isolation });
 }
@@ -112,7 +103,7 @@ describe("code an agent spawns runs isolated and reaches the kernel only through
     expect(await os.request(id, { spawn: { name: "x", kind: "code", module: "data:text/javascript,export default 1" } })).toEqual(["refused", "E_CAP_DENIED", expect.stringMatching(/data: URL/)]);
     expect(await os.request(id, { sys: "KernelBackdoor", args: {} })).toEqual(["refused", "E_NO_SYSCALL", expect.any(String)]);
     // An agent may not ask for trusted; the operator's module is trusted unless it says isolated.
-    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "t", kind: "code", module: mod("echo"), isolation: "trusted" } }))).toMatch(/^E_CAP_DENIED: isolation: "trusted" is the operator's/);
+    expect(await refusalOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "t", kind: "code", module: mod("echo"), isolation: "trusted" } }))).toMatch(/^E_CAP_DENIED: isolation: "trusted" is the operator's/);
     const op = await os.spawn({ name: "op", kind: "code", module: mod("echo") });
     expect(os.kernel.get(op).spec.isolation).toBeUndefined();
     expect(await os.request(op, "z")).toEqual(["echo", "z", 1, op, undefined]);
@@ -129,7 +120,7 @@ describe("code an agent spawns runs isolated and reaches the kernel only through
     for (const [what, outcome] of Object.entries(r.out)) expect(outcome, what).toMatch(/^refused: /);
     for (const g of ["process", "require", "fetch", "setTimeout", "__aios_post", "__aios_logic", "WebAssembly"]) expect(r.globals).not.toContain(g);
     // A module importing node:fs does not even load.
-    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "s", kind: "code", module: mod("static-import") } }))).toMatch(/^E_INVALID_SPEC: module .*cannot run isolated/);
+    expect(await refusalOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "s", kind: "code", module: mod("static-import") } }))).toMatch(/^E_INVALID_SPEC: module .*cannot run isolated/);
     expect(os.status(id).status).toBe("running");
     await os.shutdown();
     expect(existsSync(marker)).toBe(false);
@@ -144,7 +135,7 @@ describe("an isolated agent under a supervisor", () => {
     if (child === undefined) throw new Error("no child");
     expect(await os.request(child, "a")).toBe(1);
     expect(await os.request(child, "b")).toBe(2);
-    expect(await codeOf(os.request(child, "boom"))).toMatch(/^E_AGENT_CRASHED: .*boom/);
+    expect(await refusalOf(os.request(child, "boom"))).toMatch(/^E_AGENT_CRASHED: .*boom/);
     await until(() => os.kernel.find(child)?.status === "running" && (os.kernel.find(child)?.incarnation ?? 0) > 0, "the restart");
     expect(await os.request(child, "c")).toBe(1);
     await os.shutdown();
@@ -212,7 +203,7 @@ describe("an isolated agent cannot stall the kernel", () => {
     const os = await bootIso({ memoryBytes: 16 << 20 });
     const bomb = await os.spawn({ name: "bomb", kind: "code", module: mod("bomb"), isolation: "isolated" });
     const peer = await os.spawn({ name: "peer", kind: "code", logic: doubler });
-    const reply = codeOf(os.request(bomb, 7));
+    const reply = refusalOf(os.request(bomb, 7));
     const exit = await os.wait(bomb);
     expect(exit.status).toBe("failed");
     expect(exit.reason).toMatch(/memory limit/);

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditReader } from "../../src/audit/index.js";
-import { SimulatedClock, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic, type AgentSpecInput, type Aios } from "../../src/index.js";
+import { SimulatedClock, boot, flushMicrotasks, silentLogger, type AgentLogic, type AgentSpecInput, type Aios } from "../../src/index.js";
+import { refusalOf } from "./refusal.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,23 +48,13 @@ function evil(l: Layout, name: string): string {
   return path;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAiosError(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return "allowed";
-}
-
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
 
 /** An agent that spawns whatever spec it is sent, from inside its receive (ctx.spawn), and replies how it went. */
 const spawner: AgentLogic<null, { spec: Record<string, unknown> }> = {
   init: () => null,
   async receive(s, m, ctx) {
-    ctx.reply(await codeOf(ctx.spawn(m.spec as never)));
+    ctx.reply(await refusalOf(ctx.spawn(m.spec as never)));
     return s;
   },
 };
@@ -85,7 +76,7 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     symlinkSync(l.outside, join(l.root, "dirlink"));
     const os = await boot({ dataDir, clock: new SimulatedClock(), logger: silentLogger, subsystems: { embedder: false, memory: false }, moduleRoots: [l.root], logics: { spawner } });
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn", "tool:agent.spawn#call"] });
-    const attempt = (module: string): Promise<string> => codeOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "child", kind: "code", module } }));
+    const attempt = (module: string): Promise<string> => refusalOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "child", kind: "code", module } }));
 
     const dataUrl = `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "data-url")))}`;
     const attempts: [string, string, RegExp][] = [
@@ -108,9 +99,9 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     }
     // A supervisor whose second child names an outside module: nothing of the tree is created.
     const tree: AgentSpecInput = { name: "sup", kind: "supervisor", children: [{ name: "fine", kind: "code", logic: "spawner" }, { name: "bad", kind: "code", module: evil(l, "sup-child") }] };
-    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: tree }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await refusalOf(os.syscall(mallory, "AgentSpawn", { spec: tree }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
     // The spawn tool (what an LLM agent uses) goes through the same check.
-    const viaTool = await codeOf(os.syscall(mallory, "ToolCall", { tool: "agent.spawn", args: { spec: { name: "t", kind: "code", module: evil(l, "via-tool") } } }));
+    const viaTool = await refusalOf(os.syscall(mallory, "ToolCall", { tool: "agent.spawn", args: { spec: { name: "t", kind: "code", module: evil(l, "via-tool") } } }));
     expect(viaTool).toMatch(/^E_CAP_DENIED: .*outside the module roots/);
     // ctx.spawn from inside a running agent's receive.
     const inner = await os.spawn({ name: "inner", kind: "code", logic: "spawner", capabilities: ["agent#spawn"] });
@@ -137,12 +128,12 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     const os: Aios = await boot({ clock: new SimulatedClock(), logger: silentLogger });
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
     const inCwd = join(process.cwd(), "examples/agents/worker.ts");
-    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "w", kind: "code", module: inCwd, export: "worker" } }))).toMatch(/^E_CAP_DENIED: module .*an agent may name no module: no module roots are configured/);
+    expect(await refusalOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "w", kind: "code", module: inCwd, export: "worker" } }))).toMatch(/^E_CAP_DENIED: module .*an agent may name no module: no module roots are configured/);
     // The operator: its working directory by default, never a URL or a file elsewhere.
     const w = await os.spawn({ name: "w", kind: "code", module: inCwd, export: "worker" });
     expect(os.status(w).status).toBe("running");
-    expect(await codeOf(os.spawn({ name: "x", kind: "code", module: evil(l, "operator-tmp") }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
-    expect(await codeOf(os.spawn({ name: "y", kind: "code", module: `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "op-data")))}` }))).toMatch(/^E_CAP_DENIED: .*data: URL/);
+    expect(await refusalOf(os.spawn({ name: "x", kind: "code", module: evil(l, "operator-tmp") }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await refusalOf(os.spawn({ name: "y", kind: "code", module: `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "op-data")))}` }))).toMatch(/^E_CAP_DENIED: .*data: URL/);
     await os.shutdown("test");
     expect(readdirSync(l.markers)).toEqual([]);
   });
@@ -157,7 +148,7 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
     const { id } = await os.syscall(mallory, "AgentSpawn", { spec: { name: "ok", kind: "code", module: join(l.root, "ok.mjs") } });
     expect(await os.request(id, 1)).toBe(2);
-    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "no", kind: "code", module: evil(l, "cfg") } }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await refusalOf(os.syscall(mallory, "AgentSpawn", { spec: { name: "no", kind: "code", module: evil(l, "cfg") } }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
     await os.shutdown("test");
     expect(readdirSync(l.markers)).toEqual([]);
   });
@@ -168,11 +159,11 @@ describe("an agent with agent#spawn cannot make the kernel import code of its ch
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
     writeFileSync(join(l.root, "v1.mjs"), "export default { receive(s) { return s; } };\n");
     const { id } = await os.syscall(mallory, "AgentSpawn", { spec: { name: "kid", kind: "code", module: join(l.root, "v1.mjs") } });
-    expect(await codeOf(os.upgrade(id, { spec: { version: "2", module: evil(l, "upgrade") } }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await refusalOf(os.upgrade(id, { spec: { version: "2", module: evil(l, "upgrade") } }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
     expect(os.status(id).version).toBe("1");
     // clone and specialize create under the agent: the same check, whoever calls them.
-    expect(await codeOf(os.clone(id, { name: "kid2", module: evil(l, "clone") }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
-    expect(await codeOf(os.specialize(id, { name: "kid3", module: `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "spec-data")))}` }))).toMatch(/^E_CAP_DENIED: module .*data: URL/);
+    expect(await refusalOf(os.clone(id, { name: "kid2", module: evil(l, "clone") }))).toMatch(/^E_CAP_DENIED: module .*outside the module roots/);
+    expect(await refusalOf(os.specialize(id, { name: "kid3", module: `data:text/javascript,${encodeURIComponent(evilSource(join(l.markers, "spec-data")))}` }))).toMatch(/^E_CAP_DENIED: module .*data: URL/);
     // A clone inside the roots runs isolated, as its original does.
     const twin = await os.clone(id, { name: "twin" });
     expect(os.kernel.get(twin).spec.isolation).toBe("isolated");
