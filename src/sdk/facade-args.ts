@@ -58,7 +58,7 @@ export function agentRef(kernel: Kernel, fn: string, param: string, v: unknown):
   if (pick.length > 1) {
     throw new AiosError("E_INVALID_ARG", `${fn}: ${param}: the name "${ref}" is borne by ${pick.length} agents (${pick.map((p) => p.id).join(", ")}); give an id`, { details: { path: param, function: fn, candidates: pick.map((p) => p.id) } });
   }
-  throw new AiosError("E_NO_AGENT", `${fn}: ${param}: no agent with the id or name "${ref}"`, { details: { path: param, function: fn, agent: ref } });
+  throw new AiosError("E_NO_AGENT", `no agent ${ref} (${fn}: ${param}: no agent has that id or name)`, { details: { path: param, function: fn, agent: ref } });
 }
 
 let pending = 0;
