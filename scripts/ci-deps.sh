@@ -2,13 +2,14 @@
 # Installs the Debian packages the tests need, idempotently:
 #   bubblewrap  - the shell.execute sandbox (bwrap)
 #   util-linux  - mount, setsid and friends the sandbox tests rely on (rlimits are set by dash `ulimit`)
+#   python3     - what the sandbox and injection tests run inside the sandbox (ctypes, urllib)
 #   chromium    - the browser that browser.navigate drives through playwright-core
 #   ca-certificates, fonts-liberation - TLS roots and a font so pages render headless
 #   prometheus  - promtool, which checks the /metrics output and the exported alert rules (observe/)
 # Safe to run repeatedly: packages already present are skipped without touching apt at all.
 set -euo pipefail
 
-PACKAGES=(bubblewrap util-linux chromium ca-certificates fonts-liberation prometheus)
+PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,11 +4,13 @@
  * capabilities, new pid/ipc/uts/cgroup (and, unless granted, net) namespaces, a new session (no
  * TIOCSTI into the caller's terminal), cleared environment, the system directories read-only, a
  * tmpfs work dir and /tmp, a private /proc and minimal /dev, and only the granted paths bound.
- * rlimits are applied inside, just before the command runs, by the launcher (sandbox-launcher.ts).
+ * rlimits are applied inside, just before the command runs, by the launcher (sandbox-launcher.ts);
+ * the command runs under a seccomp filter (seccomp-filter.ts).
  * `bwrapArgs` names the command; `preparedBwrapArgs` starts a sandbox whose command comes later.
  */
 import { lstatSync, readlinkSync } from "node:fs";
 import { directLauncher, preparedLauncher } from "./sandbox-launcher.js";
+import { SECCOMP_SUPPORTED } from "./seccomp-filter.js";
 import type { SandboxLimits } from "./sandbox-limits.js";
 
 export type { SandboxLimits } from "./sandbox-limits.js";
@@ -61,6 +63,11 @@ export function mountFds(mounts: readonly SandboxMount[]): number[] {
   return mounts.flatMap((m) => (m.fd === undefined ? [] : [m.fd]));
 }
 
+/** Every descriptor bwrap gets from MOUNT_FD_BASE up: the mounts', then the seccomp program's. */
+export function passedFds(mounts: readonly SandboxMount[], seccompFd: number | undefined): number[] {
+  return [...mountFds(mounts), ...(seccompFd === undefined ? [] : [seccompFd])];
+}
+
 export function bwrapArgs(plan: BwrapPlan): string[] {
   return [...sandboxArgs(plan), "--", ...directLauncher(plan.limits, plan.controlFd), plan.command, ...plan.args];
 }
@@ -100,6 +107,9 @@ function sandboxArgs(plan: SandboxShape): string[] {
     "--setenv", "LANG", "C.UTF-8",
     ...Object.entries(plan.env ?? {}).flatMap(([k, v]) => ["--setenv", k, v]),
     ...(plan.statusFd === undefined ? [] : ["--json-status-fd", String(plan.statusFd)]),
+    // The seccomp program is the descriptor after the mounts' (the spawner passes it last, fresh
+    // for each sandbox: seccomp-filter.ts). A spawner that forgets it makes bwrap fail: closed.
+    ...(SECCOMP_SUPPORTED ? ["--seccomp", String(MOUNT_FD_BASE + passed)] : []),
   );
   return a;
 }

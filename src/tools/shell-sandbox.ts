@@ -13,7 +13,8 @@
  */
 import { existsSync } from "node:fs";
 import { AiosError, type Clock } from "../core/index.js";
-import { bwrapArgs, mountFds, preparedBwrapArgs, type BwrapPlan } from "./bwrap-args.js";
+import { bwrapArgs, passedFds, preparedBwrapArgs, type BwrapPlan } from "./bwrap-args.js";
+import { withSeccompFd } from "./seccomp-filter.js";
 import type { PreparedSandboxes } from "./prepared-sandboxes.js";
 import { argvScript, MAX_PREPARED_ARGV } from "./sandbox-launcher.js";
 import { CONTROL_FD, SandboxProcess, STATUS_FD } from "./sandbox-process.js";
@@ -58,7 +59,8 @@ export function runSandboxed(plan: Plan, o: SandboxRunOptions): Promise<SandboxR
   }
   const started = o.clock.monotonic();
   const hostUid = o.hostUid ?? 65534;
-  const spawnArgs = (args: string[]): SandboxProcess => new SandboxProcess({ bwrap, args, maxOutputBytes: o.maxOutputBytes, hostUid, passFds: mountFds(plan.mounts) });
+  const spawnArgs = (args: string[]): SandboxProcess =>
+    withSeccompFd((seccomp) => new SandboxProcess({ bwrap, args, maxOutputBytes: o.maxOutputBytes, hostUid, passFds: passedFds(plan.mounts, seccomp) }));
   const shape = o.prepared !== undefined && plan.mounts.length === 0 ? shapeKey(plan, bwrap, hostUid, o.maxOutputBytes) : undefined;
   const prepare = (): SandboxProcess => spawnArgs(preparedBwrapArgs({ ...plan, controlFd: CONTROL_FD, statusFd: STATUS_FD }));
   const env = o.env ?? {};

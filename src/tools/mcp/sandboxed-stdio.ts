@@ -15,6 +15,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError } from "../../core/index.js";
 import { bwrapArgs, MOUNT_FD_BASE, type SandboxLimits } from "../bwrap-args.js";
+import { openSeccompFd, SECCOMP_SUPPORTED } from "../seccomp-filter.js";
 
 /** A bind: `source` (a canonical host path, opened at each start and bound by descriptor) at `path`. */
 export interface ServerMount {
@@ -71,6 +72,8 @@ export class SandboxedStdioTransport implements Transport {
     let fds: number[];
     try {
       fds = this.s.mounts.map((m) => openSync(m.source, "r"));
+      // The seccomp program, the descriptor after the mounts' (bwrap-args.ts); closed with them.
+      if (SECCOMP_SUPPORTED) fds.push(openSeccompFd());
     } catch (e) {
       return Promise.reject(new AiosError("E_SANDBOX", `cannot open a mount source: ${(e as Error).message}`, { cause: e }));
     }
