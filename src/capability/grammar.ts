@@ -115,7 +115,11 @@ function parseList(v: string): string[] | undefined {
   return (m[1] ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
 }
 
+/** Constraints whose list names what is refused: a narrower capability refuses at least as much. */
+const DENY_LISTS = new Set(["denyargs"]);
+
 function validateConstraint(key: string, value: string): string | undefined {
+  if (DENY_LISTS.has(key) && parseList(value) === undefined) return `constraint ${key}=${value} must be a list like [-exec,-delete]`;
   if (COUNTED.has(key) && !/^\d+$/.test(value)) return `constraint ${key}=${value} must be a non-negative integer`;
   if (key === "rate" && parseRate(value) === undefined) return `constraint rate=${value} must look like 100/min`;
   if (key === "timeout" && parseDuration(value) === undefined) return `constraint timeout=${value} must be a duration like 30s`;
@@ -136,6 +140,11 @@ function constraintCovers(key: string, parent: string, child: string | undefined
     const p = parseDuration(parent);
     const c = parseDuration(child);
     return p !== undefined && c !== undefined && c <= p;
+  }
+  if (DENY_LISTS.has(key)) {
+    const pl = parseList(parent) ?? [];
+    const cl = parseList(child);
+    return cl !== undefined && pl.every((x) => cl.includes(x));
   }
   const pl = parseList(parent);
   if (pl !== undefined) {

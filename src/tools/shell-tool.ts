@@ -4,7 +4,9 @@
  *   `shell#exec{allow=[ls,cat],timeout=30s}` — which programs, and the longest wall-clock time;
  *     a `shell#exec` capability without `allow` allows every program on the sandbox's PATH. The
  *     list names the program started, not what it starts: allowing `find`, `xargs`, `env`,
- *     `timeout`, a shell or an interpreter allows everything (`find -exec sh`);
+ *     `timeout`, a shell or an interpreter allows everything (`find -exec sh`) unless
+ *     `denyargs=[-exec,-execdir,-ok,-okdir]` refuses the arguments that make it run another
+ *     program (an argument equal to an entry, or `entry=value`, is refused);
  *   `shell#network` — the command keeps the host's network (otherwise it gets an empty net ns);
  *   `file:<dir>/#read` (or `#write`) for each path in `mounts`, bound at the same place inside;
  *   `secret:NAME#use` for each `{{secret:NAME}}` in `env` (its one secret slot, secret-slots.ts):
@@ -94,7 +96,7 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
         ...a.mounts.map((m) => ({ resource: fileResource(dirPath(lexicalPath(m.path, "args.mounts.path"))), action: m.write ? "write" : "read" })),
       ],
       async execute(a, ctx) {
-        const grantedTimeout = allowedTimeout(ctx, a.command);
+        const grantedTimeout = allowedTimeout(ctx, a.command, a.args);
         const timeoutMs = Math.min(a.timeoutMs ?? options.defaultTimeoutMs ?? 30_000, grantedTimeout ?? maxTimeout, maxTimeout);
         // Each mount is walked descriptor by descriptor and bound from the descriptor (--bind-fd):
         // a swap of any component after the check cannot change what bwrap mounts.
@@ -141,17 +143,30 @@ export function shellTool(options: ShellToolOptions = {}): AnyTool {
   );
 }
 
+/** The first argument a `denyargs` list refuses: equal to an entry, or `entry=value`. */
+function deniedArg(denied: readonly string[], args: readonly string[]): string | undefined {
+  return args.find((arg) => denied.some((d) => arg === d || arg.startsWith(`${d}=`)));
+}
+
 /**
- * The capabilities that allow `shell#exec` and admit this command; the longest `timeout` among them
- * (undefined: no constraint). E_CAP_DENIED naming the allow lists when none admits the command.
+ * The capabilities that allow `shell#exec` and admit this command with these arguments; the longest
+ * `timeout` among them (undefined: no constraint). E_CAP_DENIED naming the allow lists when none
+ * admits the program, or the argument a `denyargs` list refuses when that is what stopped it.
  */
-function allowedTimeout(ctx: ToolContext, command: string): number | undefined {
+function allowedTimeout(ctx: ToolContext, command: string, args: readonly string[]): number | undefined {
   const caps = ctx.constraints({ resource: "shell", action: "exec" });
   // Fail closed: a checker that allowed exec without naming a readable capability gives no allow-list.
   if (caps.length === 0) {
     throw new AiosError("E_CAP_DENIED", "shell#exec: the grant that allows it has no readable constraints; refused", { details: { resource: "shell", action: "exec" } });
   }
-  const admitting = caps.filter((c) => c["allow"] === undefined || parseList(c["allow"]).includes(command));
+  const programOk = caps.filter((c) => c["allow"] === undefined || parseList(c["allow"]).includes(command));
+  const admitting = programOk.filter((c) => c["denyargs"] === undefined || deniedArg(parseList(c["denyargs"]), args) === undefined);
+  if (programOk.length > 0 && admitting.length === 0) {
+    const arg = programOk.map((c) => deniedArg(parseList(c["denyargs"] ?? "[]"), args)).find((x) => x !== undefined) ?? "";
+    throw new AiosError("E_CAP_DENIED", `shell#exec: argument "${arg}" of ${command} is refused by the grant's denyargs`, {
+      details: { resource: "shell", action: "exec", command, arg },
+    });
+  }
   if (admitting.length === 0) {
     const lists = caps.map((c) => c["allow"] ?? "*").join(" | ");
     throw new AiosError("E_CAP_DENIED", `shell#exec: command "${command}" is not in the allowed commands ${lists}`, {
