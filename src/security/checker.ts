@@ -39,7 +39,7 @@ export interface CheckerOptions {
 export type CheckCaller = Pick<Caller, "agent" | "name" | "capabilities">;
 
 export class TokenCapabilityChecker implements CapabilityChecker {
-  readonly quotas = new QuotaLedger();
+  readonly quotas: QuotaLedger;
   readonly grants: OperatorGrants;
   private readonly wallets = new Map<string, Wallet>();
   private readonly specGrants: boolean;
@@ -53,6 +53,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     this.specScheme = o.specScheme ?? "hmac";
     this.specTtlMs = o.specTtlMs ?? 3_600_000;
     this.grants = new OperatorGrants(o.authority, o.clock, o.grantStore);
+    this.quotas = new QuotaLedger(o.grantStore);
     this.leaseClock = new LeaseClock(o.clock, () => [...this.wallets.values()].map((w) => w.leases));
     this.spec = new SpecGrants(o.authority, this.specScheme, this.specTtlMs);
     // A revocation may end any wallet's decisions: every lease goes at once (revocations are rare).

@@ -46,6 +46,7 @@ const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS grants (
     id TEXT PRIMARY KEY, agent TEXT NOT NULL, token TEXT NOT NULL, exp INTEGER,
     granted_at INTEGER NOT NULL, revoked_at INTEGER) STRICT;
+  CREATE TABLE IF NOT EXISTS quota_used (key TEXT PRIMARY KEY, used REAL NOT NULL) STRICT;
 `;
 
 export class GrantStore {
@@ -53,6 +54,7 @@ export class GrantStore {
   private readonly insert: Database.Statement;
   private readonly revoke: Database.Statement;
   private readonly remove: Database.Statement;
+  private readonly putUsed: Database.Statement;
 
   constructor(readonly path: string) {
     try {
@@ -73,6 +75,24 @@ export class GrantStore {
     this.insert = this.db.prepare("INSERT OR REPLACE INTO grants (id, agent, token, exp, granted_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)");
     this.revoke = this.db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
     this.remove = this.db.prepare("DELETE FROM grants WHERE id = ?");
+    this.putUsed = this.db.prepare("INSERT INTO quota_used (key, used) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET used = excluded.used");
+  }
+
+  /** What counted quotas (`max`, `tokens`) have used, by slot key: they survive a restart. */
+  quotaUsed(): Map<string, number> {
+    const rows = this.db.prepare("SELECT key, used FROM quota_used").all() as { key: string; used: number }[];
+    return new Map(rows.map((r) => [r.key, r.used]));
+  }
+
+  /** Records new totals in one transaction, committed (synchronous=FULL) before the use goes ahead. */
+  saveQuotaUsed(entries: readonly (readonly [string, number])[]): void {
+    try {
+      this.db.transaction(() => {
+        for (const [k, v] of entries) this.putUsed.run(k, v);
+      })();
+    } catch (e) {
+      throw grantsError(e, `cannot record quota use in ${this.path}`, this.path);
+    }
   }
 
   /** Every row that parses, and one E_CORRUPT per row that does not (naming the row and field). */

@@ -4,7 +4,9 @@
  * refilled over the period. A request charges EVERY block of the chain whose capability allows it, so
  * a parent's quota bounds the sum over all tokens delegated from it. Charging is atomic: all limits
  * are checked first and only then all are debited (single-threaded, no await in between), so a
- * refused request leaves every counter unchanged.
+ * refused request leaves every counter unchanged. With a store, the running totals of `max` and
+ * `tokens` are committed before the request goes ahead, so a restart does not give a counted
+ * capability its uses back (issue #15 item 7); rate buckets refill anyway and stay in memory.
  */
 import { AiosError } from "../core/index.js";
 import { parseRate, type Capability } from "../capability/index.js";
@@ -20,9 +22,19 @@ interface Bucket {
   at: number;
 }
 
+/** Where counted totals persist (the grants database: grant-store.ts). */
+export interface QuotaStore {
+  quotaUsed(): Map<string, number>;
+  saveQuotaUsed(entries: readonly (readonly [string, number])[]): void;
+}
+
 export class QuotaLedger {
-  private readonly used = new Map<string, number>();
+  private readonly used: Map<string, number>;
   private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly store?: QuotaStore) {
+    this.used = store?.quotaUsed() ?? new Map<string, number>();
+  }
 
   static hasQuota(cap: Capability): boolean {
     const c = cap.constraints;
@@ -53,11 +65,15 @@ export class QuotaLedger {
         bucketUpdates.push([s.key, { level: level - amount, at: now }]);
       }
     }
+    const totals: [string, number][] = [];
     for (const s of slots) {
       for (const k of ["max", "tokens"] as const) {
-        if (s.cap.constraints[k] !== undefined) this.used.set(`${s.key}:${k}`, (this.used.get(`${s.key}:${k}`) ?? 0) + amount);
+        if (s.cap.constraints[k] !== undefined) totals.push([`${s.key}:${k}`, (this.used.get(`${s.key}:${k}`) ?? 0) + amount]);
       }
     }
+    // Durable first: a failed commit refuses the request and leaves every counter as it was.
+    if (totals.length > 0) this.store?.saveQuotaUsed(totals);
+    for (const [k, v] of totals) this.used.set(k, v);
     for (const [k, b] of bucketUpdates) this.buckets.set(k, b);
   }
 
