@@ -13,9 +13,17 @@ export function ownerOnlyDir(dir: string): void {
   if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
-/** Creates `file` empty if it does not exist, and makes it 0600 (an existing file keeps its content). */
+/**
+ * Creates `file` empty if it does not exist, and makes it 0600 (an existing file keeps its content).
+ * An existing file is never opened here: closing any descriptor of a file drops every POSIX (fcntl)
+ * lock this process holds on it, SQLite's and the data-directory lock's included.
+ */
 export function ownerOnlyFile(file: string): void {
-  closeSync(openSync(file, "a", 0o600));
+  try {
+    closeSync(openSync(file, "wx", 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
 }
 
