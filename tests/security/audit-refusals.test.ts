@@ -31,7 +31,7 @@ describe("refusals inside handlers and unknown syscalls are audited as denied", 
     const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn", "kernel#noop"] });
 
     // A child wider than its parent: refused by the spawn handler's attenuation check.
-    expect(await refusedWith(os.syscall(mallory, "AgentSpawn", { spec: { name: "wide", kind: "llm", model: "x", capabilities: ["file:/**#write"] } }))).toBe("E_CAP_DENIED");
+    expect(await refusedWith(os.syscall(mallory, "AgentSpawn", { spec: { name: "wide", kind: "llm", model: "x", capabilities: ["llm:x#invoke", "file:/**#write"] } }))).toBe("E_CAP_DENIED");
     // Delegating what it does not hold.
     expect(await refusedWith(os.syscall(mallory, "CapGrant", { to: boss, capability: "shell#exec" }))).toBe("E_CAP_DENIED");
     // Revoking the boss's own token, which mallory neither holds nor issued.
