@@ -154,10 +154,14 @@ describe("spawn is one rule, over every route (property)", () => {
             };
             const withCaps = (caps: readonly string[] | undefined, tenant?: string): Partial<AgentSpecInput> => ({ ...(caps === undefined ? {} : { capabilities: [...caps] }), ...(tenant === undefined ? {} : { tenant }) });
             // Two plain agents first (a worker and a supervised one), so that every later route has
-            // something to copy, split, merge or restart.
+            // something to copy, split, merge or restart; then a plain clone and specialize of the
+            // worker, so that both routes' success side is exercised in every run (random steps
+            // alone left specialize without a success in 15 runs, failing the coverage check).
             const seeds: Step[] = [
               { route: "AgentSpawn", spec: { name: "seed-worker", kind: "code", logic: "idle", capabilities: [], durable: true } },
               { route: "AgentSpawn", spec: { name: "seed-sup", kind: "supervisor", capabilities: [], durable: true, children: [{ name: "seed-kid", kind: "code", logic: "crashy", capabilities: [], durable: true }] } },
+              { route: "clone", pick: 0, caps: undefined, tenant: undefined },
+              { route: "specialize", pick: 0, caps: undefined, tenant: undefined },
             ];
             for (const [i, step] of [...seeds, ...steps].entries()) {
               const target = "pick" in step ? pickOf(step.pick) : undefined;
