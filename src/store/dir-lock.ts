@@ -7,6 +7,10 @@
  * SQLite also serialises connections inside one process, so a second boot in the same process is
  * refused like another process. `aios.lock` beside it holds the holder's pid for the error message
  * only; it decides nothing.
+ *
+ * The open connection is kept reachable here until `release()`: better-sqlite3 closes a connection
+ * it garbage-collects, so a caller that dropped its handle would otherwise lose the lock at the next
+ * GC while another process could take it.
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +21,9 @@ export interface DirLock {
   readonly path: string;
   release(): void;
 }
+
+/** Connections holding a directory lock, so no GC can close one before `release()`. */
+const held = new Set<Database.Database>();
 
 const FULL = new Set(["ENOSPC", "EDQUOT", "SQLITE_FULL"]);
 const BUSY = new Set(["SQLITE_BUSY", "SQLITE_LOCKED"]);
@@ -83,6 +90,7 @@ export function acquireDirLock(dir: string): DirLock {
   } catch {
     // The pid file only names the holder in an error; the lock is held without it.
   }
+  held.add(db);
   let released = false;
   return {
     path,
@@ -90,6 +98,7 @@ export function acquireDirLock(dir: string): DirLock {
       if (released) return;
       released = true;
       if (readHolder(pidFile) === process.pid) rmSync(pidFile, { force: true });
+      held.delete(db);
       db.close();
     },
   };

@@ -29,7 +29,7 @@ function dir(): string {
 
 /** Starts a process that holds `d`'s lock; resolves with it once it says so. */
 function holder(d: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "fixtures", "lock-holder.ts"), d], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(HERE, "fixtures", "lock-holder.ts"), d], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let err = "";
@@ -80,7 +80,7 @@ describe("the data-directory lock", () => {
     const lock = acquireDirLock(d);
     expect(conflict(d).details).toMatchObject({ holderPid: process.pid });
     // Another process still finds it held after this process's refused attempt closed its handle.
-    const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "fixtures", "lock-holder.ts"), d], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(HERE, "fixtures", "lock-holder.ts"), d], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     const code = await new Promise<number | null>((r) => child.once("exit", r));
     expect(code).not.toBe(0);
