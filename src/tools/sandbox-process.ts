@@ -156,9 +156,13 @@ export class SandboxProcess {
  * from MOUNT_FD_BASE, and /dev/null over every inherited descriptor without close-on-exec.
  */
 function stdioFor(passFds: readonly number[]): StdioOptions {
-  const own: (number | "pipe")[] = ["pipe", "pipe", "pipe", "pipe", "pipe", ...passFds];
+  return bwrapStdio(["pipe", "pipe", "pipe", "pipe", "pipe", ...passFds]);
+}
+
+/** `own` (bwrap's slots from 0) with /dev/null over every inherited descriptor above them. */
+export function bwrapStdio(own: readonly (number | "pipe" | "ignore")[]): StdioOptions {
   const leaks = inheritedFds().filter((fd) => fd >= own.length);
-  if (leaks.length === 0) return own;
+  if (leaks.length === 0) return [...own];
   const stdio: (number | "pipe" | "ignore")[] = [...own];
   const nul = devNull();
   for (const fd of leaks) {

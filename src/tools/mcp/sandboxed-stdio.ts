@@ -15,6 +15,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError } from "../../core/index.js";
 import { bwrapArgs, MOUNT_FD_BASE, type SandboxLimits } from "../bwrap-args.js";
+import { bwrapStdio } from "../sandbox-process.js";
 import { openSeccompFd, SECCOMP_SUPPORTED } from "../seccomp-filter.js";
 
 /** A bind: `source` (a canonical host path, opened at each start and bound by descriptor) at `path`. */
@@ -69,13 +70,15 @@ export class SandboxedStdioTransport implements Transport {
     }
     // Each mount is bound from a descriptor opened here (bwrap --bind-fd): the object checked is the
     // one bound, and a source reached through a symlink still appears at the path the entry names.
-    let fds: number[];
+    const fds: number[] = [];
     try {
-      fds = this.s.mounts.map((m) => openSync(m.source, "r"));
+      for (const m of this.s.mounts) fds.push(openSync(m.source, "r"));
       // The seccomp program, the descriptor after the mounts' (bwrap-args.ts); closed with them.
       if (SECCOMP_SUPPORTED) fds.push(openSeccompFd());
     } catch (e) {
-      return Promise.reject(new AiosError("E_SANDBOX", `cannot open a mount source: ${(e as Error).message}`, { cause: e }));
+      // Whatever was opened before the failure is closed: a refused start leaks no descriptor.
+      fds.forEach((fd) => closeSync(fd));
+      return Promise.reject(new AiosError("E_SANDBOX", `cannot open a mount source or the seccomp filter: ${(e as Error).message}`, { cause: e }));
     }
     const mounts = this.s.mounts.map((m, i) => ({ path: m.path, write: m.write, fd: MOUNT_FD_BASE + i }));
     const args = bwrapArgs({ command: this.s.command, args: this.s.args, mounts, network: this.s.network, env: this.s.env, limits: this.s.limits, uid: this.s.uid, workDir: "/sandbox" });
@@ -83,7 +86,7 @@ export class SandboxedStdioTransport implements Transport {
     return new Promise((resolve, reject) => {
       const child = spawn(this.s.bwrapPath, args, {
         // fds 3 and 4 are bwrap's control and status slots elsewhere; mounts start at MOUNT_FD_BASE.
-        stdio: ["pipe", "pipe", "pipe", "ignore", "ignore", ...fds],
+        stdio: bwrapStdio(["pipe", "pipe", "pipe", "ignore", "ignore", ...fds]),
         detached: true, // own process group: close() takes bwrap and everything in it down
         env: {},
         ...(asRoot ? { uid: this.s.hostUid, gid: this.s.hostUid } : {}),
