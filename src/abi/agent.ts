@@ -152,7 +152,13 @@ export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
   });
 }
 
-/** Reads a spec file (YAML or JSON by content), validates it and resolves `module` relative to the file. */
+/**
+ * Reads a spec file (YAML or JSON by content), validates it and resolves what it names relative to
+ * the file: `module`, and a `file:` capability whose path starts with `./` or `../`
+ * (`file:../fixtures/repo/**#read`), so a spec shipped beside its fixtures grants exactly them
+ * wherever the folder is checked out. Only a file gets this: a spec given as an object (SDK, HTTP)
+ * has no directory to be relative to, and its relative paths match no absolute path a tool checks.
+ */
 export async function loadSpecFile(path: string): Promise<AgentSpec> {
   let text: string;
   try {
@@ -173,7 +179,19 @@ export async function loadSpecFile(path: string): Promise<AgentSpec> {
 function resolveModules(spec: AgentSpec, base: string): AgentSpec {
   const module = spec.module !== undefined && !isAbsolute(spec.module) ? resolve(base, spec.module) : spec.module;
   const children = spec.children?.map((c) => resolveModules(c, base));
-  return { ...spec, ...(module === undefined ? {} : { module }), ...(children === undefined ? {} : { children }) };
+  const capabilities = spec.capabilities.map((c) => resolveFileCapability(c, base));
+  return { ...spec, capabilities, ...(module === undefined ? {} : { module }), ...(children === undefined ? {} : { children }) };
+}
+
+const RELATIVE_FILE = /^file:(\.{1,2}(?:\/[^#{]*)?)(#.*)$/;
+
+/** `file:../x/**#read` -> `file:/abs/x/**#read` (a trailing `/` kept: it means the directory itself). */
+function resolveFileCapability(cap: string, base: string): string {
+  const m = RELATIVE_FILE.exec(cap);
+  if (m === null) return cap;
+  const rel = m[1] as string;
+  const abs = resolve(base, rel);
+  return `file:${abs}${rel.endsWith("/") && abs !== "/" ? "/" : ""}${m[2] as string}`;
 }
 
 // ---- the agent-logic contract ----------------------------------------------------------------

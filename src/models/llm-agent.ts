@@ -17,6 +17,7 @@ import "./events.js";
 import { fitContext, summaryPrompt, type OverflowStrategy } from "./context.js";
 import type { LlmInvokeArgs, LlmInvokeResult } from "./llm-syscall.js";
 import { restoreState, snapshotState, type LlmState } from "./llm-state.js";
+import { runMemoryTool } from "./memory-tools.js";
 import { compileOutputSchema } from "./output-schema.js";
 import { promptTokens, type TokenCounter } from "./tokens.js";
 import type { ChatMessage, ToolSchema } from "./types.js";
@@ -126,7 +127,8 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
       return JSON.stringify({ error: { code: "E_LOOP", message: `identical call repeated ${s.repeats} times; not run again. Use the earlier result or change approach.` } });
     }
     try {
-      const r = await ctx.sys.ToolCall({ tool: name, args });
+      // memory.* are the memory syscalls offered as tools (memory-tools.ts); the rest are ToolCalls.
+      const r = await (runMemoryTool(ctx, name, args) ?? ctx.sys.ToolCall({ tool: name, args }));
       return typeof r === "string" ? r : JSON.stringify(r ?? null);
     } catch (e) {
       // The model can recover from a failed tool; it cannot from cancellation or exhausted quotas.

@@ -3,7 +3,8 @@
  * and event bus, provides the LlmInvoke syscall and the `llm` agent kind, releases an agent's provider
  * sessions (local KV sequences, replay cursors) and prunes its per-agent accounting row when it ends,
  * and closes providers at shutdown. Its service (`models`) is the router. The tool schemas LLM agents
- * see come from `options.tools`, else from the `tools` service when one is built before it.
+ * see come from `options.tools`, else from the `tools` service when one is built before it, plus the
+ * memory tools (memory-tools.ts) when the memory syscalls are installed.
  * Configuration errors (bad entry, missing key, missing model file) fail build(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
@@ -15,6 +16,7 @@ import type { OverflowStrategy } from "./context.js";
 import { llmAgentLogic, type LlmAgentDeps, type LlmAnswer } from "./llm-agent.js";
 import { llmInvokeSyscall } from "./llm-syscall.js";
 import { LocalProvider } from "./local.js";
+import { memoryToolSchema, memoryToolSyscall } from "./memory-tools.js";
 import { ModelRouter, type BackoffOptions } from "./router.js";
 import { estimateTokens } from "./tokens.js";
 import type { ModelProvider, ToolSchema } from "./types.js";
@@ -82,7 +84,7 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
           const p = r.provider(r.candidates(model)[0] ?? model);
           return { contextSize: p?.contextSize ?? 128_000, count: p?.countTokens?.bind(p) ?? estimateTokens };
         },
-        toolSchemas: toolSchemas(options.tools ?? uses.tools),
+        toolSchemas: toolSchemas(options.tools ?? uses.tools, (name) => host.hasSyscall(name)),
         strategy: options.context?.strategy ?? "drop_oldest",
         ...(options.context?.summarizer === undefined ? {} : { summarizer: options.context.summarizer }),
         reserveTokens: options.context?.reserveTokens ?? 1024,
@@ -134,11 +136,17 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
  * agent of the spec) and per schema object, and all of it is dropped when the catalog lists a
  * different array (a tool was registered or removed; tools/ ToolRegistry keeps its list until then).
  */
-function toolSchemas(catalog: ToolCatalog | undefined): (names: readonly string[]) => readonly ToolSchema[] {
+function toolSchemas(catalog: ToolCatalog | undefined, hasSyscall: (name: string) => boolean): (names: readonly string[]) => readonly ToolSchema[] {
   let listed: readonly ToolInfoLike[] | undefined;
   let byNames = new WeakMap<readonly string[], { readonly names: readonly string[]; readonly list: readonly ToolSchema[] }>();
   let byInfo = new WeakMap<ToolInfoLike, ToolSchema>();
   const one = (infos: readonly ToolInfoLike[], name: string): ToolSchema => {
+    const memory = memoryToolSchema(name);
+    if (memory !== undefined) {
+      const syscall = memoryToolSyscall(name) ?? "";
+      if (!hasSyscall(syscall)) throw new AiosError("E_INVALID_SPEC", `tools: "${name}" needs the memory subsystem (no ${syscall} syscall is installed)`, { details: { path: "tools", tool: name } });
+      return memory;
+    }
     if (catalog === undefined) return Object.freeze({ name, parameters: Object.freeze({ type: "object" }) });
     const t = infos.find((x) => x.name === name);
     if (t === undefined) throw new AiosError("E_INVALID_SPEC", `tools: "${name}" is not a registered tool`, { details: { path: "tools", tool: name } });
