@@ -52,6 +52,8 @@ const wireName = (name: string): string => name.replace(/\./g, "__");
 
 export class FakeOpenAI {
   readonly requests: { readonly body: { model: string; messages: WireMessage[]; tools?: { function: { name: string } }[]; stream?: boolean }; readonly auth: string }[] = [];
+  /** Exceptions the script threw (each answered with HTTP 400). */
+  readonly errors: unknown[] = [];
   private server: Server | undefined;
   url = "";
   private calls = 0;
@@ -85,7 +87,14 @@ export class FakeOpenAI {
     if (auth !== `Bearer ${this.key}`) return send(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as FakeOpenAI["requests"][number]["body"];
     this.requests.push({ body, auth });
-    const turn = this.script(conversation(body));
+    let turn: ScriptTurn;
+    try {
+      turn = this.script(conversation(body));
+    } catch (e) {
+      // A broken script fails the run at once (400 is not retried), not after the test's timeout.
+      this.errors.push(e);
+      return send(res, 400, { error: { message: `script error: ${(e as Error).message}`, type: "invalid_request_error" } });
+    }
     if (turn.status !== undefined) return send(res, turn.status, { error: { message: turn.text ?? "scripted failure", type: "invalid_request_error" } });
     const offered = new Set((body.tools ?? []).map((t) => t.function.name));
     const calls = (turn.toolCalls ?? []).map((c) => {

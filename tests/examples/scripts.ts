@@ -96,7 +96,8 @@ export function coder(c: Conversation): ScriptTurn {
   }
   const diff = oneLineDiff("src/slugify.js", source, at, fixed);
   if (writes.length === 1) return { toolCalls: [{ name: "file.write", args: { path: `${scratch}/slugify.patch`, content: diff } }] };
-  const run = parse(tests) as { exitCode: number | null; stdout: string };
+  const run = parse(tests) as { exitCode?: number | null; stdout?: string; error?: { code: string; message: string } };
+  if (run.stdout === undefined) return { text: `I could not run the tests: ${JSON.stringify(run.error)}` };
   const failing = run.stdout.split("\n").filter((l) => l.startsWith("not ok")).map((l) => l.replace(/^not ok \d+ - /, ""));
   return {
     text:
