@@ -35,6 +35,8 @@ export interface StoredMessage {
   /** A replayable send (ADR 0016): the letter the durable sender was handling, and the send's place in it. */
   readonly cause?: MessageId;
   readonly nth?: number;
+  /** The W3C traceparent the message carried (tracing on): its handling after a restart stays in the sender's trace. */
+  readonly trace?: string;
 }
 
 export interface RecoveredState {

@@ -152,6 +152,20 @@ export interface SyscallEffects {
   message?(from: Caller, to: Caller): void;
 }
 
+/**
+ * Trace context riding with messages (observe/ provides it while tracing is on; absent, the kernel
+ * pays one property read per message). The kernel asks for `context` when it puts a letter in a
+ * mailbox — the W3C traceparent of the span the sending call runs under (an AgentRequest's own span)
+ * — keeps it on the letter (and in the journal for a durable recipient), and runs the recipient's
+ * receive of that letter through `handle`, which opens the handling span as the sender's child.
+ */
+export interface MessageTracer {
+  /** The traceparent a message sent now by `from` carries (undefined: none). */
+  context(from: Caller | undefined): string | undefined;
+  /** Runs `to`'s receive of a letter that carried `traceparent` (or none) inside its handling span. */
+  handle<T>(to: Caller, traceparent: string | undefined, request: boolean, run: () => T): T;
+}
+
 /** Durable record of side-effecting syscalls (store issue): intent before, result after. */
 export interface SyscallJournal {
   /** A previously journaled result for this (agent, sequence), replayed instead of re-running. */

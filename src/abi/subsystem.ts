@@ -14,7 +14,7 @@
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal } from "./journal.js";
-import type { AuditSink, CallUsage, CapabilityChecker, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
+import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
@@ -27,6 +27,8 @@ export interface DoorStages {
   readonly syscallJournal?: SyscallJournal;
   readonly journal?: KernelJournal;
   readonly effects?: SyscallEffects;
+  /** Trace context on messages (observe/, while tracing is on). */
+  readonly trace?: MessageTracer;
 }
 
 export type StageName = keyof DoorStages;
@@ -83,8 +85,11 @@ export interface SubsystemHost {
   replayableSendId(agent: string): string | undefined;
   /** Invokes a syscall through the whole door as `caller`. */
   invoke(caller: DoorCaller, name: string, args: unknown): Promise<unknown>;
-  /** Sends a request from outside any agent; resolves with the agent's reply. */
-  request(to: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
+  /**
+   * Sends a request from outside any agent, or as agent `from` (a tool acting for its caller, the
+   * door having checked `agent:<to>#send` on the tool call); resolves with the agent's reply.
+   */
+  request(to: string, payload: unknown, timeoutMs?: number, from?: string): Promise<unknown>;
   /** Spawns `spec` as a child of `creator`, checked against the creator (the one spawn rule). */
   spawnAs(creator: Caller, spec: AgentSpecInput): Promise<AgentId>;
   /** Resolves when the agent ends. */

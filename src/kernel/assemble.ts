@@ -126,6 +126,7 @@ function installStages(kernel: Kernel, s: DoorStages): void {
   g.syscallJournal = s.syscallJournal;
   g.journal = s.journal;
   g.effects = s.effects;
+  g.trace = s.trace;
 }
 
 export type { SubsystemHost };

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal,
+  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -21,6 +21,7 @@ export interface Guards {
   syscallJournal: SyscallJournal | undefined;
   journal: KernelJournal | undefined;
   effects: SyscallEffects | undefined;
+  trace: MessageTracer | undefined;
 }
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */

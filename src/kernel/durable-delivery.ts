@@ -35,6 +35,7 @@ export class DurableDelivery {
     try {
       await k.guards.journal?.enqueue({
         id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }), ...(origin === undefined ? {} : origin),
+        ...(letter.trace === undefined ? {} : { trace: letter.trace }),
       });
     } finally {
       if (failFast) this.release(p);

@@ -103,7 +103,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   enqueue(m: StoredMessage): Promise<void> {
     return this.append({
       t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
-      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }),
+      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
     });
   }
 
@@ -135,6 +135,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
       });
       const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
         id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }), ...(m.key === undefined ? {} : { key: m.key }),
+        ...(m.trace === undefined ? {} : { trace: m.trace }),
       }));
       if (mail.length > 0) mailboxes.set(id, mail);
     }

@@ -97,7 +97,7 @@ export class Kernel implements KernelPort {
   readonly hooks = new Hooks();
   readonly guards: Guards = {
     capabilities: new SpecCapabilityChecker(),
-    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined,
+    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined, trace: undefined,
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
@@ -302,8 +302,9 @@ export class Kernel implements KernelPort {
   }
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */
-  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string }): void {
-    p.mailbox.force({ payload: m.payload, from: m.from, seq: ++this.letterSeq, reply: undefined, id: m.id });
+  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void {
+    const seq = ++this.letterSeq;
+    p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id } : { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id, trace: m.trace });
   }
 
   /** @internal a recovered agent resumes: running (and paused again if it was paused). */
@@ -346,15 +347,19 @@ export class Kernel implements KernelPort {
     }
     checkPayloadSize(payload, this.limits.maxMessageBytes);
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) this.guards.effects?.message?.(from, p);
+    // Tracing on: the letter carries the sending call's trace context (off: one property read).
+    const trace = this.guards.trace?.context(from);
     const j = this.guards.journal;
     if (p.durable && j !== undefined) {
+      const letter: Letter = trace === undefined ? { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined } : { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace };
       if (cause !== undefined) {
         // Journaled before a crash: the recipient has (or already handled) that copy.
         if (j.sent?.(from?.id as AgentId, cause, nth) === true) return;
-        return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key, { cause, nth });
+        return this.durableDelivery.deliver(p, letter, onFull, key, { cause, nth });
       }
-      return this.durableDelivery.deliver(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull, key);
+      return this.durableDelivery.deliver(p, letter, onFull, key);
     }
+    if (trace !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace }, onFull);
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
     const mb = p.mailbox;

@@ -14,6 +14,8 @@ export interface Letter {
   reply: ((err: Error | null, value?: unknown) => void) | undefined;
   /** Set on letters that were journaled (durable recipient). */
   id: string | undefined;
+  /** The sender's W3C traceparent (only while tracing is on): the recipient's handling span is its child. */
+  readonly trace?: string;
 }
 
 /**

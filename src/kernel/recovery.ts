@@ -47,7 +47,7 @@ export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<R
       else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
       k.commitProc(p);
       for (const m of state.mailboxes.get(a.id) ?? []) {
-        k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id });
+        k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
         messages++;
       }
       procs.set(a.id, p);

@@ -108,8 +108,12 @@ export class RunLoop {
     p.handling = true;
     p.sends = 0;
     let r: unknown;
+    const ctx = p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx);
+    const tracer = this.k.guards.trace;
     try {
-      r = p.logic.receive(p.state, payload, p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx));
+      // Tracing on: the receive runs in its handling span, a child of the letter's sender's (if any).
+      r = tracer === undefined ? p.logic.receive(p.state, payload, ctx)
+        : tracer.handle(p, isLetter(letter) ? letter.trace : undefined, isLetter(letter) && letter.reply !== undefined, () => p.logic.receive(p.state, payload, ctx));
     } catch (e) {
       this.crash(p, letter, e);
       return;

@@ -50,6 +50,8 @@ export const AIOS_ATTR = {
   MEMORY_TYPE: "aios.memory.type",
   CHILD_AGENT_ID: "aios.agent.child_id",
   STATUS: "aios.agent.status",
+  /** On a message's handling span: "request" (the sender awaits a reply) or "send". */
+  MESSAGE_KIND: "aios.message.kind",
 } as const;
 
 export const SPAN = {
@@ -58,4 +60,6 @@ export const SPAN = {
   executeTool: (tool: string): string => `${OPERATION.EXECUTE_TOOL} ${tool}`,
   createAgent: (name: string): string => `${OPERATION.CREATE_AGENT} ${name}`,
   memory: (op: string): string => `memory ${op}`,
+  /** A recipient's handling of one message that carried trace context. */
+  handle: (agent: string): string => `handle ${agent}`,
 } as const;

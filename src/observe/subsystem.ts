@@ -57,6 +57,7 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
         traced = mod.TRACED_SYSCALLS;
         const t = new mod.Tracing(o.tracing, {
           onExit: (id, cb) => void host.wait(id).then((info) => cb(info.status), () => cb("gone")),
+          nameOf: (id) => host.agent(id)?.spec.name,
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;
@@ -65,6 +66,8 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       const around = tracing?.around;
       return {
         service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },
+        // Tracing on: messages carry the trace context (the kernel's letter field, journaled for a durable recipient).
+        ...(tracing === undefined ? {} : { stages: { trace: tracing } }),
         instrument: (table) =>
           instrumentSyscalls(table, {
             names: traced,

@@ -1,24 +1,27 @@
 /**
  * Traces of one OS instance, by hand, after the OpenTelemetry GenAI conventions: `invoke_agent {name}`
  * for an agent's run, and under it `chat {model}` per model call, `execute_tool {tool}` per tool call,
- * `memory {op}` per memory operation and `create_agent {name}` per spawn. The provider is the
- * instance's own (never registered globally); spans go to an OTLP/HTTP endpoint when one is
- * configured, or to the exporter a test hands in.
+ * `memory {op}` per memory operation, `create_agent {name}` per spawn and `invoke_agent {recipient}`
+ * (kind CLIENT) per AgentRequest. The provider is the instance's own (never registered globally);
+ * spans go to an OTLP/HTTP endpoint when one is configured, or to the exporter a test hands in.
  *
- * Parenting without the door's hooks: a syscall's span is a child of its caller's `invoke_agent`
- * span, which is opened at the agent's first traced call and closed when the agent ends; an agent
- * spawned through AgentSpawn gets the spawning call's span as its parent, so a delegation tree is one
- * trace. A request's span becoming the parent of the recipient's handling needs the trace context to
- * ride with the message: that is the kernel hook proposed in the module's README section.
+ * Parenting: a syscall's span is a child of the span current in its caller's async context (the
+ * handling span of the message it is receiving, or a syscall it runs inside — an AgentRequest made by
+ * a tool), else of the caller's `invoke_agent` span, which is opened at the agent's first traced call
+ * and closed when the agent ends. An agent spawned through AgentSpawn gets the spawning call's span as
+ * its run's parent, so a delegation tree is one trace. Messages carry the context (MessageTracer, the
+ * kernel's `trace` stage): the kernel asks `context` for the traceparent a letter carries and runs the
+ * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
+ * CONSUMER for a plain send) as the sender's child, linked to the recipient's own run span.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
-import type { Caller } from "./kernel-types.js";
+import type { Caller, MessageTracer } from "./kernel-types.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
-import { withSpan } from "./trace-context.js";
+import { currentSpan, formatTraceparent, parseTraceparent, withSpan, withoutSpan } from "./trace-context.js";
 
 export interface TracingOptions {
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -35,11 +38,13 @@ export interface TracingPorts {
   readonly onExit?: (agent: AgentId, cb: (status: string) => void) => void;
   /** The sandbox a tool runs in, when known. */
   readonly sandboxOf?: (tool: string) => string | undefined;
+  /** An agent's spec name (an AgentRequest's span names its recipient). */
+  readonly nameOf?: (agent: string) => string | undefined;
 }
 
 /** The syscalls that get spans (the rest are bookkeeping with no work of their own to show). */
 export const TRACED_SYSCALLS = [
-  "LlmInvoke", "ToolCall", "AgentSpawn",
+  "LlmInvoke", "ToolCall", "AgentSpawn", "AgentRequest",
   "MemoryStore", "MemoryQuery", "MemoryGet", "MemoryUpdate", "MemoryHistory", "MemoryLink", "MemoryNeighbors",
 ] as const;
 
@@ -48,7 +53,7 @@ const obj = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Ob
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
-export class Tracing {
+export class Tracing implements MessageTracer {
   readonly provider: BasicTracerProvider;
   private readonly tracer: Tracer;
   /** Each live agent's `invoke_agent` span. */
@@ -100,12 +105,11 @@ export class Tracing {
 
   /** The door's run stage with tracing on: runs a traced syscall's handler inside its span. */
   readonly around = async <T>(caller: Caller, name: string, args: unknown, run: () => Promise<T>): Promise<T> => {
-    const start = describe(name, args, this.ports.sandboxOf);
+    const start = describe(name, args, this.ports);
     if (start === undefined) return run();
-    const parent = this.agentSpan(caller);
-    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, trace.setSpan(ROOT_CONTEXT, parent));
+    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, trace.setSpan(ROOT_CONTEXT, this.parentOf(caller)));
     try {
-      const result = await withSpan(span, run);
+      const result = await withSpan(caller.agent, span, run);
       span.setAttributes(outcome(name, result));
       if (name === "AgentSpawn") {
         const child = str(obj(result)["id"]);
@@ -116,14 +120,64 @@ export class Tracing {
       }
       return result;
     } catch (e) {
-      const code = str(obj(e)["code"]) ?? "E_INTERNAL";
-      span.setAttribute(ATTR.ERROR_TYPE, code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+      failed(span, e);
       throw e;
     } finally {
       span.end();
     }
   };
+
+  /**
+   * The span a call of `caller` made now belongs under: the current one of its async context when it
+   * is the caller's own (or a remote parent), else the caller's run span.
+   */
+  private parentOf(caller: Caller): Span {
+    const cur = currentSpan();
+    if (cur !== undefined && (cur.agent === undefined || cur.agent === caller.agent)) return cur.span;
+    return this.agentSpan(caller);
+  }
+
+  /** MessageTracer: the traceparent a letter `from` sends now carries (from outside an agent: the current call's, if any). */
+  context(from: Caller | undefined): string | undefined {
+    if (from !== undefined) return formatTraceparent(this.parentOf(from).spanContext());
+    const cur = currentSpan();
+    return cur === undefined ? undefined : formatTraceparent(cur.span.spanContext());
+  }
+
+  /** MessageTracer: `to`'s receive of a letter, in a handling span under the letter's context. */
+  handle<T>(to: Caller, traceparent: string | undefined, request: boolean, run: () => T): T {
+    const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
+    // No context: the receive must not inherit the context of whatever scheduled the run loop.
+    if (parent === undefined) return withoutSpan(run);
+    const own = this.agentSpan(to);
+    const span = this.tracer.startSpan(
+      SPAN.handle(to.name),
+      {
+        kind: request ? SpanKind.SERVER : SpanKind.CONSUMER,
+        attributes: { [ATTR.AGENT_ID]: to.agent, [ATTR.AGENT_NAME]: to.name, [AIOS_ATTR.TENANT]: to.tenant, [AIOS_ATTR.MESSAGE_KIND]: request ? "request" : "send" },
+        links: [{ context: own.spanContext() }],
+      },
+      trace.setSpanContext(ROOT_CONTEXT, parent),
+    );
+    let r: T;
+    try {
+      r = withSpan(to.agent, span, run);
+    } catch (e) {
+      failed(span, e);
+      span.end();
+      throw e;
+    }
+    if (r instanceof Promise) {
+      r.then(
+        () => span.end(),
+        (e: unknown) => {
+          failed(span, e);
+          span.end();
+        },
+      );
+    } else span.end();
+    return r;
+  }
 
   /** Ends the open agent spans and flushes every processor. */
   async shutdown(): Promise<void> {
@@ -136,6 +190,12 @@ export class Tracing {
   }
 }
 
+/** Marks a span failed with the error's code. */
+function failed(span: Span, e: unknown): void {
+  span.setAttribute(ATTR.ERROR_TYPE, str(obj(e)["code"]) ?? "E_INTERNAL");
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+}
+
 interface SpanStart {
   readonly name: string;
   readonly kind: SpanKind;
@@ -143,9 +203,14 @@ interface SpanStart {
 }
 
 /** A traced syscall's span name and request attributes; undefined for untraced syscalls. */
-function describe(name: string, args: unknown, sandboxOf: TracingPorts["sandboxOf"]): SpanStart | undefined {
+function describe(name: string, args: unknown, ports: TracingPorts): SpanStart | undefined {
   const a = obj(args);
   switch (name) {
+    case "AgentRequest": {
+      const to = str(a["to"]) ?? "unknown";
+      const recipient = ports.nameOf?.(to) ?? to;
+      return { name: SPAN.invokeAgent(recipient), kind: SpanKind.CLIENT, attributes: { [ATTR.OPERATION_NAME]: OPERATION.INVOKE_AGENT, [ATTR.AGENT_ID]: to, [ATTR.AGENT_NAME]: recipient } };
+    }
     case "LlmInvoke": {
       const model = str(a["model"]) ?? "default";
       const attributes: Attributes = { [ATTR.OPERATION_NAME]: OPERATION.CHAT, [ATTR.REQUEST_MODEL]: model };
@@ -157,7 +222,7 @@ function describe(name: string, args: unknown, sandboxOf: TracingPorts["sandboxO
     }
     case "ToolCall": {
       const tool = str(a["tool"]) ?? "unknown";
-      const sandbox = sandboxOf?.(tool);
+      const sandbox = ports.sandboxOf?.(tool);
       return {
         name: SPAN.executeTool(tool),
         kind: SpanKind.INTERNAL,

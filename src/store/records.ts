@@ -47,10 +47,11 @@ export const JournalRecordSchema = z.discriminatedUnion("t", [
   // record must still verify when it is read back.
   // cause/nth: the sender's letter being handled and the sender's send count within that handling
   // (a replayable send, state.ts); sent: on a letter still to be handled, the counts of the sends
-  // already journaled while handling it (written by compaction only).
+  // already journaled while handling it (written by compaction only); trace: the W3C traceparent the
+  // message carried while tracing was on.
   z.object({
     t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional(), key: Id.optional(),
-    cause: Id.optional(), nth: CallSeq.optional(), sent: z.array(CallSeq).optional(),
+    cause: Id.optional(), nth: CallSeq.optional(), sent: z.array(CallSeq).optional(), trace: z.string().max(512).optional(),
   }),
   z.object({ t: z.literal("handled"), agent: Id, msg: Id.optional(), checkpoint: z.unknown().optional(), callSeq: CallSeq }),
   z.object({ t: z.literal("intent"), agent: Id, callSeq: CallSeq, syscall: z.string(), args: z.unknown().optional(), key: z.string().optional() }),

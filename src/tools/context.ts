@@ -26,6 +26,7 @@ export interface ContextParts {
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
   readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
+  readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
   /** Where secret slots get their values (security/'s store); absent: no secret can be used. */
   readonly secrets?: SecretSource;
 }
@@ -47,6 +48,7 @@ export function makeToolContext(p: ContextParts): ToolContext {
     events: p.events,
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
     ...(p.spawn === undefined ? {} : { spawn: p.spawn }),
+    ...(p.request === undefined ? {} : { request: p.request }),
     check,
     revealSecret(name) {
       // Checked at the slot, at execution time: a grant revoked since the door's check stops it here.

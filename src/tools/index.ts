@@ -19,6 +19,7 @@ export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch
 export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
 export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";
 export { spawnTool } from "./spawn-tool.js";
+export { requestTool } from "./request-tool.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
 export { toolsSubsystem, type ToolsSubsystemOptions } from "./subsystem.js";
 export { mcpSubsystem, McpHub, parseServerConfig, McpServerConfigSchema, type McpSubsystemOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";

@@ -2,7 +2,8 @@
  * The one place tools/ names the kernel's contracts (abi/) and the capability grammar (capability/).
  * `ToolHost` is the slice of the kernel API the tools need: a capability checker to re-check
  * canonical resources at execution time (and the audit sink, to record what those re-checks refuse),
- * a clock, the event bus and spawn (which applies the one attenuation rule to the whole spec tree).
+ * a clock, the event bus, spawn (which applies the one attenuation rule to the whole spec tree) and
+ * request (agent.request: a request to another agent as the calling agent).
  * Unit tests build the tools without a kernel.
  */
 import type { AgentId, Clock, EventBus } from "../core/index.js";
@@ -19,6 +20,8 @@ export interface ToolHost {
   readonly events: EventBus;
   /** Spawns `spec` as a child of `creator`, checked against the creator's live authority. */
   spawnAs(creator: Caller, spec: AgentSpecInput): Promise<AgentId>;
+  /** Sends a request as agent `from` and resolves with the reply (agent.request); absent outside a kernel. */
+  readonly request?: (to: string, payload: unknown, timeoutMs?: number, from?: string) => Promise<unknown>;
 }
 
 declare module "../core/index.js" {

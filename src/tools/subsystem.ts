@@ -14,6 +14,7 @@ import type { SecretSource } from "./secret-slots.js";
 import { ToolRegistry } from "./registry.js";
 import { scriptTool, type ScriptToolDefinition } from "./script-tool.js";
 import { shellTool, type ShellToolOptions } from "./shell-tool.js";
+import { requestTool } from "./request-tool.js";
 import { spawnTool } from "./spawn-tool.js";
 import { toolCallSyscall, type ToolCallOptions } from "./syscall.js";
 
@@ -25,6 +26,8 @@ export interface ToolsSubsystemOptions {
   readonly shell?: ShellToolOptions | false;
   readonly browser?: BrowserToolOptions | false;
   readonly spawn?: boolean;
+  /** agent.request: a request to another agent, awaiting its reply (default on). */
+  readonly request?: boolean;
   /** User tools written in JavaScript, run in QuickJS. */
   readonly scripts?: readonly ScriptToolDefinition[];
   readonly toolCall?: ToolCallOptions;
@@ -41,6 +44,7 @@ export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"
   if (options.http !== false) registry.register(httpTool(options.http ?? {}));
   if (options.shell !== false) registry.register(shellTool(options.shell ?? {}));
   if (options.spawn !== false) registry.register(spawnTool());
+  if (options.request !== false) registry.register(requestTool());
   const browser = options.browser === false ? undefined : browserTool(options.browser ?? {});
   if (browser !== undefined) registry.register(browser.tool);
   for (const s of options.scripts ?? []) registry.register(scriptTool(s));

@@ -78,6 +78,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         // The agent's key, else the door's (derived from agent and call sequence).
         ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
         spawn: (spec) => host.spawnAs(call.caller, spec),
+        ...(host.request === undefined ? {} : { request: (to: string, payload: unknown, timeoutMs?: number) => (host.request as NonNullable<ToolHost["request"]>)(to, payload, timeoutMs, call.caller.agent) }),
         ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       });
       const run = (): Promise<unknown> =>

@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -168,12 +169,18 @@ describe("observe: traces of an LLM agent run", () => {
     await flushed(os);
     const spans = exporter.getFinishedSpans();
     const create = byName(spans, "create_agent ")[0];
-    const childRun = spans.find((s) => s.name === "invoke_agent parent/child-adder");
+    const childRun = spans.find((s) => s.name === "invoke_agent parent/child-adder" && s.kind === SpanKind.INTERNAL);
     const parentRun = spans.find((s) => s.name === "invoke_agent parent");
     expect(create?.parentSpanContext?.spanId).toBe(parentRun?.spanContext().spanId);
     expect(childRun?.parentSpanContext?.spanId).toBe(create?.spanContext().spanId);
     expect(childRun?.spanContext().traceId).toBe(parentRun?.spanContext().traceId);
-    expect(spans.filter((s) => s.parentSpanContext?.spanId === childRun?.spanContext().spanId)).toHaveLength(11);
+    // The parent's request carried its span to the child: the child's handling (and its 11 calls) sit under it.
+    const ask = spans.find((s) => s.name === "invoke_agent parent/child-adder" && s.kind === SpanKind.CLIENT);
+    const handling = spans.find((s) => s.name === "handle parent/child-adder");
+    expect(ask?.parentSpanContext?.spanId).toBe(parentRun?.spanContext().spanId);
+    expect(handling?.parentSpanContext?.spanId).toBe(ask?.spanContext().spanId);
+    expect(handling?.links.map((l) => l.context.spanId)).toEqual([childRun?.spanContext().spanId]);
+    expect(spans.filter((s) => s.parentSpanContext?.spanId === handling?.spanContext().spanId)).toHaveLength(11);
   });
 
   it("makes no spans and sends no traceparent when tracing is off", async () => {

@@ -20,6 +20,7 @@ import {
   type Tool as McpToolDef,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, type Clock, type TimerHandle } from "../../core/index.js";
+import { traceMeta } from "../../observe/index.js";
 
 export type ConnectionState =
   | { readonly status: "connecting"; readonly attempt: number }
@@ -91,7 +92,9 @@ export class McpConnection {
 
   async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
     const c = this.ready();
-    const r = await this.request(() => c.callTool({ name, arguments: args }, undefined, { signal, timeout: this.o.timeoutMs }));
+    // Tracing on: the call's span rides in `_meta` (traceparent/tracestate), so the server's work joins our trace.
+    const meta = traceMeta();
+    const r = await this.request(() => c.callTool(meta === undefined ? { name, arguments: args } : { name, arguments: args, _meta: meta }, undefined, { signal, timeout: this.o.timeoutMs }));
     return r as CallToolResult;
   }
 
