@@ -57,6 +57,7 @@ export class FakeOpenAI {
   private server: Server | undefined;
   url = "";
   private calls = 0;
+  private failures: number[] = [];
 
   constructor(private readonly script: Script, private readonly key = "sk-test-key") {}
 
@@ -65,6 +66,11 @@ export class FakeOpenAI {
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
     return this;
+  }
+
+  /** The next request is answered with this HTTP status (an endpoint's outage or refusal). */
+  failNext(status: number): void {
+    this.failures.push(status);
   }
 
   /** The conversation of the last request (what the model saw last: every tool result so far). */
@@ -87,6 +93,8 @@ export class FakeOpenAI {
     if (auth !== `Bearer ${this.key}`) return send(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as FakeOpenAI["requests"][number]["body"];
     this.requests.push({ body, auth });
+    const failure = this.failures.shift();
+    if (failure !== undefined) return send(res, failure, { error: { message: "the model is overloaded (scripted failure)", type: "invalid_request_error" } });
     let turn: ScriptTurn;
     try {
       turn = this.script(conversation(body));
