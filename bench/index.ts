@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { emitter, type Suite } from "./harness.js";
 import { SECTIONS } from "./sections.js";
 
-const SUITES = ["kernel", "agent-step", "sdk-path", "store", "sched", "security", "memory", "planner", "market", "observe"] as const;
+const SUITES = ["kernel", "agent-step", "sdk-path", "store", "sched", "security", "memory", "planner", "market", "observe", "cli"] as const;
 /** Suites that run only when named (the sched suite already includes models-local; dashboard drives chromium). */
 const EXTRA = ["models-local", "dashboard"] as const;
 

@@ -1,10 +1,11 @@
 /**
  * The operator's security commands: `cap grant|revoke|ls|explain`, `audit verify`, `approvals` and
- * `escalations`. `audit verify` needs no daemon: with none running it verifies the files directly.
+ * `escalations`. `audit verify` needs no daemon: with none running it verifies the files directly
+ * (gateway's verifier, imported only then: it loads the audit stack).
  */
 import { readFileSync } from "node:fs";
 import { AiosError } from "../core/index.js";
-import { verifyAuditDir } from "../gateway/index.js";
+import type { AuditVerifyReport } from "../gateway/index.js";
 import type { CliContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { approvalTable, escalationTable, explanationText, tokenTable } from "./render.js";
@@ -32,6 +33,10 @@ export async function capExplain(ctx: CliContext, agent: string, action: string,
   const x = await ctx.connect().explain(agent, action, syscall);
   ctx.out.result(x, () => ctx.out.line(explanationText(x)));
   return x.allowed ? 0 : 1;
+}
+
+async function verifyAuditDir(dataDir: string, pins?: { pubkey?: string; head?: string }): Promise<AuditVerifyReport> {
+  return (await import("../gateway/index.js")).verifyAuditDir(dataDir, pins);
 }
 
 export async function auditVerify(ctx: CliContext, o: { pubkey?: string; head?: string } = {}): Promise<number> {

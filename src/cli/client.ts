@@ -1,22 +1,34 @@
 /**
  * The control API over HTTP: the CLI's client for a running daemon. Same interface as the in-process
  * ControlPlane, so every command is written once. Errors come back as the daemon's AiosError (code
- * and message intact); a daemon that does not answer is E_UNAVAILABLE (the CLI's exit code 3).
+ * and message intact); a daemon that does not answer is E_UNAVAILABLE (the CLI's exit code 3); a
+ * token the daemon refuses is E_AUTH saying which file it came from (a missing token file is caught
+ * before any request, in context.ts, with a message of its own). No zod here: this is on every quick
+ * command's path (docs/adr/0025), so the error envelope is checked by hand.
  */
-import { z } from "zod";
-import { AiosError, fromSerialized, type AgentId, type AnyKernelEvent, type SerializedError } from "../core/index.js";
+import { AiosError, fromSerialized, type AgentId, type AnyKernelEvent, type ErrorCode, type SerializedError } from "../core/index.js";
 import type { AgentInfo, Escalation, StoreHealth, TreeNode } from "../kernel/index.js";
 import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
 import type {
   AuditVerifyReport, ControlApi, DepositInput, EventsFilter, LedgerBalances, LedgerTransfersInput, MetricsText, PlanInput, PlanView, PsInput, SpawnInput, TokenSummary,
 } from "../gateway/index.js";
 import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
+import { httpRequest, type HttpReply } from "./http-request.js";
 
-const ErrorEnvelope = z.object({ error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()).optional() }) });
+/** `{error: {code, message, retryable, details?}}`, the daemon's error body, or undefined. */
+export function errorEnvelope(json: unknown): SerializedError | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const e = (json as { error?: unknown }).error;
+  if (typeof e !== "object" || e === null) return undefined;
+  const { code, message, retryable, details } = e as Record<string, unknown>;
+  if (typeof code !== "string" || typeof message !== "string" || typeof retryable !== "boolean") return undefined;
+  const d = typeof details === "object" && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : undefined;
+  return { code: code as ErrorCode, message, retryable, ...(d === undefined ? {} : { details: d }) };
+}
 
 type Query = Record<string, string | number | undefined>;
 
-function queryString(q: Query): string {
+export function queryString(q: Query): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, String(v));
   const s = p.toString();
@@ -31,11 +43,23 @@ export class HttpControl implements ControlApi {
   constructor(
     readonly url: string,
     private readonly token: string,
+    /** Where the token came from, for the message when the daemon refuses it. */
+    private readonly tokenSource = "the API token",
   ) {}
 
-  private async fetch(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  /** The daemon's error as an AiosError; a refused token says where it came from. */
+  private failure(res: HttpReply, json: unknown): AiosError {
+    const env = errorEnvelope(json);
+    if (res.status === 401) {
+      return new AiosError("E_AUTH", `the daemon at ${this.url} refused the token in ${this.tokenSource}: it is not the token this daemon was started with (was the file replaced after \`aios up\`? restart the daemon or use its data dir)`, { details: { path: this.tokenSource } });
+    }
+    if (env !== undefined) return fromSerialized(env);
+    return new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
+  }
+
+  private async fetch(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<HttpReply> {
     try {
-      return await fetch(this.url + path, {
+      return await httpRequest(this.url + path, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -57,12 +81,8 @@ export class HttpControl implements ControlApi {
       throw new AiosError("E_UNAVAILABLE", `the daemon at ${this.url} answered ${res.status} with something that is not JSON`);
     }
     // 202 E_DEFERRED: accepted (journaled) but answered without its reply; still an error to a caller awaiting one.
-    if (!res.ok || res.status === 202) {
-      const env = ErrorEnvelope.safeParse(json);
-      if (env.success) throw fromSerialized(env.data.error as SerializedError);
-      if (res.ok) return json as T;
-      throw new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
-    }
+    if (res.status === 202 && errorEnvelope(json) !== undefined) throw this.failure(res, json);
+    if (!res.ok) throw this.failure(res, json);
     return json as T;
   }
 
@@ -100,22 +120,19 @@ export class HttpControl implements ControlApi {
 
   /** Reads the SSE stream line by line until the signal aborts or the daemon ends the stream. */
   async follow(filter: EventsFilter, onEvent: (e: AnyKernelEvent) => void, signal: AbortSignal): Promise<void> {
-    let res: Response;
+    let res: HttpReply;
     try {
       res = await this.fetch("GET", `/v1/events${queryString({ ...eventsQuery(filter), follow: 1 })}`, undefined, signal);
     } catch (e) {
       if (signal.aborted) return;
       throw e;
     }
-    if (!res.ok || res.body === null) {
-      const env = ErrorEnvelope.safeParse(await res.json().catch(() => undefined));
-      throw env.success ? fromSerialized(env.data.error as SerializedError) : new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
-    }
+    if (!res.ok) throw this.failure(res, await res.text().then((t) => JSON.parse(t) as unknown).catch(() => undefined));
     const decoder = new TextDecoder();
     let buf = "";
     try {
       for await (const chunk of res.body) {
-        buf += decoder.decode(chunk as Uint8Array, { stream: true });
+        buf += decoder.decode(chunk, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf("\n")) >= 0) {
           const line = buf.slice(0, nl).replace(/\r$/, "");
@@ -165,11 +182,9 @@ export class HttpControl implements ControlApi {
       } catch {
         json = undefined;
       }
-      const env = ErrorEnvelope.safeParse(json);
-      if (env.success) throw fromSerialized(env.data.error as SerializedError);
-      throw new AiosError("E_INTERNAL", `the daemon answered HTTP ${res.status}`);
+      throw this.failure(res, json);
     }
-    return { contentType: res.headers.get("content-type") ?? "text/plain", text };
+    return { contentType: res.header("content-type") ?? "text/plain", text };
   }
   store(): Promise<StoreHealth> {
     return this.call("GET", "/v1/store");

@@ -7,7 +7,8 @@
 import { createLogger, type Logger } from "../core/index.js";
 import { parseModelsConfig } from "../models/index.js";
 import { boot, type Aios, type BootOptions } from "../sdk/index.js";
-import { readConfigFile } from "./context.js";
+import { readConfigFile } from "./config-file.js";
+import { ensureTsLoader } from "./ts-loader.js";
 
 export interface HostOptions {
   readonly dataDir: string;
@@ -21,6 +22,7 @@ export interface HostOptions {
 }
 
 export async function bootHost(o: HostOptions): Promise<Aios> {
+  await ensureTsLoader();
   // Validated here too, so a bad file is a usage error naming --models before anything boots.
   const models = o.modelsFile === undefined ? undefined : parseModelsConfig(readConfigFile(o.modelsFile, "--models")).models;
   const options: BootOptions = {

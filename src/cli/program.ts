@@ -7,24 +7,20 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { CliContext, resolveDataDir, type GlobalOptions } from "./context.js";
 import { EXIT_TABLE } from "./exit-codes.js";
 import { Output } from "./output.js";
-import * as agents from "./agent-commands.js";
-import * as admin from "./admin-commands.js";
-import * as planner from "./planner-commands.js";
 import { VERSION } from "./version.js";
-import type { up as upFn } from "./up.js";
-import type { run as runFn } from "./run.js";
-import type { demo as demoFn } from "./demo/demo.js";
-import type { recover as recoverFn } from "./recover.js";
-import { storeStatus } from "./store-commands.js";
+import type * as Agents from "./agent-commands.js";
+import type * as Planner from "./planner-commands.js";
 import type * as McpCommands from "./mcp-commands.js";
+import type * as Admin from "./admin-commands.js";
+import type * as Store from "./store-commands.js";
 
-// up, run and demo boot a kernel: they load the whole stack (tools, models, memory — seconds of
-// module loading), so they are imported only when chosen; ps, status and the rest stay quick.
-const up: typeof upFn = async (...a) => (await import("./up.js")).up(...a);
-const run: typeof runFn = async (...a) => (await import("./run.js")).run(...a);
-const demo: typeof demoFn = async (...a) => (await import("./demo/demo.js")).demo(...a);
-const recover: typeof recoverFn = async (...a) => (await import("./recover.js")).recover(...a);
-// `aios mcp` reads the MCP client's config schema (tools/) and may boot a kernel: loaded when chosen.
+// Every command's module is imported when the command is chosen, never at start: `aios --version`
+// and `aios ps` load commander, this file and the HTTP client only (docs/adr/0025). up, run, demo,
+// recover and mcp boot a kernel and load the whole stack (seconds); the rest talk to the daemon.
+const agents = (): Promise<typeof Agents> => import("./agent-commands.js");
+const admin = (): Promise<typeof Admin> => import("./admin-commands.js");
+const planner = (): Promise<typeof Planner> => import("./planner-commands.js");
+const store = (): Promise<typeof Store> => import("./store-commands.js");
 const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
 
 function int(name: string, min = 0): (v: string) => number {
@@ -65,7 +61,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--host <host>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--models <file>", "models config (YAML/JSON, entries by name)")
     .option("--policy <file>", "policy rules (YAML)")
-    .action(act((ctx, o: { port: number; host: string; models?: string; policy?: string }) => up(ctx, o)));
+    .action(act(async (ctx, o: { port: number; host: string; models?: string; policy?: string }) => (await import("./up.js")).up(ctx, o)));
 
   program
     .command("run <spec>")
@@ -74,7 +70,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("-f, --follow", "print the agent's events while it runs")
     .option("--timeout <ms>", "how long to wait for the answer to --goal", int("--timeout", 1))
     .option("--models <file>", "models config for an in-process run")
-    .action(act((ctx, spec: string, o: { goal?: string; follow?: boolean; timeout?: number; models?: string }) => run(ctx, spec, o)));
+    .action(act(async (ctx, spec: string, o: { goal?: string; follow?: boolean; timeout?: number; models?: string }) => (await import("./run.js")).run(ctx, spec, o)));
 
   program
     .command("ps")
@@ -84,52 +80,52 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--kind <kind>", "code, llm or supervisor")
     .option("--parent <id>", "children of this agent")
     .option("--limit <n>", "at most n rows", int("--limit", 1))
-    .action(act((ctx, o: agents.PsOptions) => agents.ps(ctx, o)));
+    .action(act(async (ctx, o: Agents.PsOptions) => (await agents()).ps(ctx, o)));
 
   program
     .command("status [id]")
     .description("one agent's status; without an id, the store's health (damage repaired, an accepted loss)")
-    .action(act((ctx, id?: string) => (id === undefined ? storeStatus(ctx) : agents.status(ctx, id))));
+    .action(act(async (ctx, id?: string) => (id === undefined ? (await store()).storeStatus(ctx) : (await agents()).status(ctx, id))));
   program
     .command("recover")
     .description("inspect a journal `aios up` refused; --accept-loss continues without the lost records (audited)")
     .option("--accept-loss", "keep every record that verifies, set the damaged files aside, and record the acceptance in the audit log")
-    .action(act((ctx, o: { acceptLoss?: boolean }) => recover(ctx, o)));
+    .action(act(async (ctx, o: { acceptLoss?: boolean }) => (await import("./recover.js")).recover(ctx, o)));
   program
     .command("logs <id>")
     .description("an agent's recent events; -f follows live")
     .option("-f, --follow", "keep streaming new events (Ctrl-C stops)")
     .option("--types <list>", "comma-separated event types or prefixes (agent.*)")
     .option("--limit <n>", "at most n past events", int("--limit", 1))
-    .action(act((ctx, id: string, o: { follow?: boolean; types?: string; limit?: number }) => agents.logs(ctx, id, o)));
-  program.command("pause <id>").description("pause an agent (its mail queues)").action(act((ctx, id: string) => agents.lifecycle(ctx, "pause", id)));
-  program.command("resume <id>").description("resume a paused agent").action(act((ctx, id: string) => agents.lifecycle(ctx, "resume", id)));
+    .action(act(async (ctx, id: string, o: { follow?: boolean; types?: string; limit?: number }) => (await agents()).logs(ctx, id, o)));
+  program.command("pause <id>").description("pause an agent (its mail queues)").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "pause", id)));
+  program.command("resume <id>").description("resume a paused agent").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "resume", id)));
   program
     .command("kill <id>")
     .description("kill an agent (its supervisor does not restart it)")
     .option("--reason <text>", "recorded with the kill")
-    .action(act((ctx, id: string, o: { reason?: string }) => agents.lifecycle(ctx, "kill", id, o.reason)));
-  program.command("tree").description("the supervision tree").action(act((ctx) => agents.tree(ctx)));
+    .action(act(async (ctx, id: string, o: { reason?: string }) => (await agents()).lifecycle(ctx, "kill", id, o.reason)));
+  program.command("tree").description("the supervision tree").action(act(async (ctx) => (await agents()).tree(ctx)));
   program
     .command("send <id> <payload>")
     .description("send a message (JSON, or text); --request waits for the reply")
     .option("--request", "wait for and print the reply")
     .option("--timeout <ms>", "reply timeout", int("--timeout", 1))
-    .action(act((ctx, id: string, payload: string, o: { request?: boolean; timeout?: number }) => agents.send(ctx, id, payload, o.request === true, o.timeout)));
+    .action(act(async (ctx, id: string, payload: string, o: { request?: boolean; timeout?: number }) => (await agents()).send(ctx, id, payload, o.request === true, o.timeout)));
 
   const cap = program.command("cap").description("capabilities: grant, revoke, ls, explain");
   cap
     .command("grant <agent> <capability>")
     .description("grant a capability (e.g. 'file:/data/**#read') to an agent")
     .option("--ttl <ms>", "expire after ms", int("--ttl", 1))
-    .action(act((ctx, agent: string, capability: string, o: { ttl?: number }) => admin.capGrant(ctx, agent, capability, o.ttl)));
-  cap.command("revoke <token>").description("revoke a token and its delegations").action(act((ctx, token: string) => admin.capRevoke(ctx, token)));
-  cap.command("ls <agent>").description("tokens an agent holds").action(act((ctx, agent: string) => admin.capLs(ctx, agent)));
+    .action(act(async (ctx, agent: string, capability: string, o: { ttl?: number }) => (await admin()).capGrant(ctx, agent, capability, o.ttl)));
+  cap.command("revoke <token>").description("revoke a token and its delegations").action(act(async (ctx, token: string) => (await admin()).capRevoke(ctx, token)));
+  cap.command("ls <agent>").description("tokens an agent holds").action(act(async (ctx, agent: string) => (await admin()).capLs(ctx, agent)));
   cap
     .command("explain <agent> <action>")
     .description("why resource#action (e.g. 'tool:file.read#call') is allowed or denied; exit 1 when denied")
     .option("--syscall <name>", "the syscall policy is evaluated for", "ToolCall")
-    .action(act((ctx, agent: string, action: string, o: { syscall: string }) => admin.capExplain(ctx, agent, action, o.syscall)));
+    .action(act(async (ctx, agent: string, action: string, o: { syscall: string }) => (await admin()).capExplain(ctx, agent, action, o.syscall)));
 
   const audit = program.command("audit").description("the tamper-evident audit log");
   audit
@@ -137,21 +133,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description("verify the hash chain, Merkle heads and signed checkpoints (exit 4 when it fails)")
     .option("--pubkey <file>", "the trusted public key(s), PEM, kept outside the data dir (else audit.pub is used, unpinned)")
     .option("--head <file>", "a signed head kept outside the data dir (the audit headPath): the log must extend it")
-    .action(act((ctx, o: { pubkey?: string; head?: string }) => admin.auditVerify(ctx, o)));
+    .action(act(async (ctx, o: { pubkey?: string; head?: string }) => (await admin()).auditVerify(ctx, o)));
 
   const appr = program
     .command("approvals")
     .description("approval requests parked by policy; approve or deny one")
     .option("--status <status>", "pending, approved, denied or expired")
-    .action(act((ctx, o: { status?: string }) => admin.approvals(ctx, o.status)));
-  appr.command("approve <id>").description("approve a pending request").option("--note <text>", "recorded with the decision").action(act((ctx, id: string, o: { note?: string }) => admin.decideApproval(ctx, id, "approve", o.note)));
-  appr.command("deny <id>").description("deny a pending request").option("--note <text>", "recorded with the decision").action(act((ctx, id: string, o: { note?: string }) => admin.decideApproval(ctx, id, "deny", o.note)));
+    .action(act(async (ctx, o: { status?: string }) => (await admin()).approvals(ctx, o.status)));
+  appr.command("approve <id>").description("approve a pending request").option("--note <text>", "recorded with the decision").action(act(async (ctx, id: string, o: { note?: string }) => (await admin()).decideApproval(ctx, id, "approve", o.note)));
+  appr.command("deny <id>").description("deny a pending request").option("--note <text>", "recorded with the decision").action(act(async (ctx, id: string, o: { note?: string }) => (await admin()).decideApproval(ctx, id, "deny", o.note)));
 
   const esc = program
     .command("escalations")
     .description("supervisor trees that gave up and wait for a person")
-    .action(act((ctx) => admin.escalations(ctx)));
-  esc.command("decide <id> <decision>").description("restart (afresh) or abandon an escalated tree").action(act((ctx, id: string, decision: string) => admin.decideEscalation(ctx, id, decision)));
+    .action(act(async (ctx) => (await admin()).escalations(ctx)));
+  esc.command("decide <id> <decision>").description("restart (afresh) or abandon an escalated tree").action(act(async (ctx, id: string, decision: string) => (await admin()).decideEscalation(ctx, id, decision)));
 
   const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
   program
@@ -160,25 +156,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--payer <account>", "the ledger account that pays (default: the operator's wallet)")
     .option("--budget <credits>", "most credits the plan may spend (default: the payer's balance)")
     .option("--no-wait", "answer once the plan runs, without waiting for its end")
-    .action(act((ctx, goal: string, o: planner.PlanOptions) => planner.plan(ctx, goal, o)));
-  program.command("plan-status <id>").description("a plan's version, task states and answer").action(act((ctx, id: string) => planner.planStatus(ctx, id)));
+    .action(act(async (ctx, goal: string, o: Planner.PlanOptions) => (await planner()).plan(ctx, goal, o)));
+  program.command("plan-status <id>").description("a plan's version, task states and answer").action(act(async (ctx, id: string) => (await planner()).planStatus(ctx, id)));
   const market = program.command("market").description("the market where agents bid for tasks");
   market
     .command("book")
     .description("tasks on the market with their bids, winners and payments")
     .option("--status <status>", "open, awarded, done, settled, refunded, expired or failed")
-    .action(act((ctx, o: { status?: string }) => planner.marketBook(ctx, o)));
+    .action(act(async (ctx, o: { status?: string }) => (await planner()).marketBook(ctx, o)));
   const ledger = program.command("ledger").description("the double-entry ledger (credits) with escrow");
-  ledger.command("balances").description("every account's balances and the double-entry check (exit 1 if unbalanced)").option("--ledger <name>", "one ledger (tenant)").action(act((ctx, o: { ledger?: string }) => planner.ledgerBalances(ctx, o)));
+  ledger.command("balances").description("every account's balances and the double-entry check (exit 1 if unbalanced)").option("--ledger <name>", "one ledger (tenant)").action(act(async (ctx, o: { ledger?: string }) => (await planner()).ledgerBalances(ctx, o)));
   ledger
     .command("transfers")
     .description("transfers in commit order")
     .option("--account <id>", "only transfers touching this account")
     .option("--after <seq>", "after this sequence number", int("--after"))
     .option("--limit <n>", "at most n transfers", int("--limit", 1))
-    .action(act((ctx, o: { account?: string; after?: number; limit?: number }) => planner.ledgerTransfers(ctx, o)));
-  ledger.command("deposit <account> <credits>").description("issue credits from the mint to an account").option("--id <id>", "idempotency id (a repeat is a no-op)").action(act((ctx, account: string, amount: string, o: { id?: string }) => planner.ledgerDeposit(ctx, account, amount, o)));
-  program.command("reputation [agent]").description("reputation: six dimensions and trust per agent").action(act((ctx, agent?: string) => planner.reputation(ctx, agent)));
+    .action(act(async (ctx, o: { account?: string; after?: number; limit?: number }) => (await planner()).ledgerTransfers(ctx, o)));
+  ledger.command("deposit <account> <credits>").description("issue credits from the mint to an account").option("--id <id>", "idempotency id (a repeat is a no-op)").action(act(async (ctx, account: string, amount: string, o: { id?: string }) => (await planner()).ledgerDeposit(ctx, account, amount, o)));
+  program.command("reputation [agent]").description("reputation: six dimensions and trust per agent").action(act(async (ctx, agent?: string) => (await planner()).reputation(ctx, agent)));
 
   const mcpCmd = program.command("mcp").description("MCP: servers whose tools agents may call, and AIOS as an MCP server");
   mcpCmd
@@ -201,7 +197,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command("demo")
     .description("a narrated tour on a fresh data dir: supervision, messaging, a crash, pause/resume, a durable agent surviving kill -9, a denied capability, audit, a local model")
     .option("--keep", "keep the temporary data dir")
-    .action(act((ctx, o: { keep?: boolean }) => demo(ctx, { keep: o.keep === true, explicitDataDir: ctxOfExplicit(program) })));
+    .action(act(async (ctx, o: { keep?: boolean }) => (await import("./demo/demo.js")).demo(ctx, { keep: o.keep === true, explicitDataDir: ctxOfExplicit(program) })));
 
   return program;
 }

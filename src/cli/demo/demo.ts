@@ -11,6 +11,7 @@ import { AiosError } from "../../core/index.js";
 import { ControlPlane } from "../../gateway/index.js";
 import { boot } from "../../sdk/index.js";
 import type { CliContext } from "../context.js";
+import { ensureTsLoader } from "../ts-loader.js";
 import { Narrator } from "./narrator.js";
 import { EXAMPLE_AGENTS } from "./paths.js";
 import { sectionDurable } from "./section-durable.js";
@@ -39,6 +40,7 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   ctx.out.line("AIOS demo: agents are processes, tools are syscalls, every effect is checked, journaled and audited.");
   ctx.out.line(`data dir ${dataDir} (embedded default: SQLite journal, keys, audit log; no network)`);
   const model = localModelConfig();
+  await ensureTsLoader(); // the example agents are TypeScript
   const os = await ctx.out.progress("booting the kernel", boot({ dataDir, moduleRoots: [EXAMPLE_AGENTS], ...(model === undefined ? {} : { models: model }) }));
   const plane = new ControlPlane(os);
   let ok = true;
