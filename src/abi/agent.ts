@@ -51,6 +51,24 @@ const SupervisionSchema = z.strictObject({
   backoff: BackoffSchema.optional(),
 });
 
+/**
+ * Exposure over A2A (gateway/a2a/): `a2a: true`, or an object overriding what the agent's card
+ * says (description, skills). Only agents that answer requests qualify: not supervisors, and not
+ * ephemeral agents (gone once their work is done, while an A2A task may outlive a daemon restart).
+ */
+const A2aSkillSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  name: z.string().min(1).max(256),
+  description: z.string().min(1).max(4096),
+  tags: z.array(z.string().min(1).max(64)).min(1).max(32),
+  examples: z.array(z.string().max(4096)).max(32).optional(),
+});
+export const A2aExposureSchema = z.union([
+  z.boolean(),
+  z.strictObject({ description: z.string().min(1).max(4096).optional(), skills: z.array(A2aSkillSchema).min(1).max(64).optional() }),
+]);
+export type A2aExposure = z.output<typeof A2aExposureSchema>;
+
 const LogicSchema = z.custom<AgentLogic>(
   (v) => typeof v === "object" && v !== null && typeof (v as { receive?: unknown }).receive === "function",
   { message: "expected an object with a receive(state, message, ctx) function" },
@@ -91,6 +109,8 @@ const BaseSpec = z.strictObject({
   isolation: z.enum(["trusted", "isolated"]).optional(),
   /** Free-form initial arguments handed to init(). */
   args: z.unknown().optional(),
+  /** Reachable as an A2A agent through the daemon (see A2aExposureSchema). */
+  a2a: A2aExposureSchema.optional(),
   /** Time a single receive may take before it is reported as a hog. */
   hogThresholdMs: z.number().positive().optional(),
   /** Output schema (JSON Schema) for an LLM agent's structured final answer. */
@@ -117,6 +137,10 @@ export const AgentSpecSchema = BaseSpec.superRefine((s, ctx) => {
   }
   if (s.ephemeral && s.durable === true) {
     ctx.addIssue({ code: "custom", path: ["durable"], message: "an ephemeral agent cannot be durable" });
+  }
+  if (s.a2a !== undefined && s.a2a !== false) {
+    if (s.kind === "supervisor") ctx.addIssue({ code: "custom", path: ["a2a"], message: "a supervisor answers no requests, so it cannot be exposed over A2A (expose its children)" });
+    if (s.ephemeral) ctx.addIssue({ code: "custom", path: ["a2a"], message: "an ephemeral agent cannot be exposed over A2A (its tasks may outlive it)" });
   }
 });
 

@@ -7,7 +7,7 @@
  */
 import { createServer } from "node:net";
 import { AiosError } from "../core/index.js";
-import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
+import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startA2a, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
 import type { Aios } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
@@ -52,7 +52,10 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
     // MCP over Streamable HTTP at /mcp: sessions act through the same dispatcher as agents.
     const mcp = mcpEndpointFor(os, { apiToken: token, version: VERSION });
     os.kernel.onShutdown(() => mcp.close());
-    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, dashboard: { os } });
+    // A2A at /.well-known/agent-card.json and /a2a/*: tasks in <dataDir>/a2a.db, every operation through the door.
+    const a2a = startA2a(os, { apiToken: token, version: VERSION });
+    os.kernel.onShutdown(() => a2a.close());
+    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, a2a: a2a.endpoint, dashboard: { os } });
   } catch (e) {
     plane.close();
     await drainKernel(os, "the API could not start");

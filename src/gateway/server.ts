@@ -32,6 +32,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** The MCP endpoint served at /mcp (gateway/mcp/); it authenticates its own requests. */
   readonly mcp?: { handle(req: Request): Promise<Response> };
+  /** The A2A server (gateway/a2a/) at /.well-known/agent-card.json and /a2a/*; it authenticates its own requests. */
+  readonly a2a?: { handle(req: Request): Promise<Response> };
   /** The web dashboard at / (gateway/web/), behind the same token through a login cookie. */
   readonly dashboard?: DashboardOptions;
 }
@@ -67,6 +69,13 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   // /mcp takes the API token or an operator-issued capability token, so it authenticates itself.
   const mcp = o.mcp;
   if (mcp !== undefined) app.all("/mcp", (c) => (state.draining ? fail(new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted")) : mcp.handle(c.req.raw)));
+  // A2A takes the API token or a capability token, and its cards are public: it authenticates itself.
+  const a2a = o.a2a;
+  if (a2a !== undefined) {
+    const serveA2a = (c: Context): Promise<Response> | Response => (state.draining ? fail(new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted")) : a2a.handle(c.req.raw));
+    app.all("/.well-known/agent-card.json", serveA2a);
+    app.all("/a2a/*", serveA2a);
+  }
   // The dashboard authenticates by its session cookie, so it is mounted before the bearer check.
   if (o.dashboard !== undefined) {
     const dashboard = mountDashboard(app, api, o.token, o.dashboard, state);
