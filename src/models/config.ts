@@ -74,13 +74,19 @@ export function parseModelsConfig(raw: unknown, routesRaw: unknown = {}): { mode
   return { models: p.data, routes: r.data };
 }
 
+/** An environment variable's value; an empty one (`export OPENAI_BASE_URL=`) counts as unset. */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
 /** Builds the provider for one entry; E_CONFIG naming the entry when something required is missing. */
 export function createProvider(name: string, e: ModelEntry, env: NodeJS.ProcessEnv = process.env): ModelProvider {
   const ctx = e.contextSize === undefined ? {} : { contextSize: e.contextSize };
   switch (e.provider) {
     case "openai": {
-      const apiKey = e.apiKey ?? env[e.apiKeyEnv ?? "OPENAI_API_KEY"];
-      const baseURL = e.baseURL ?? env["OPENAI_BASE_URL"] ?? "https://api.openai.com/v1";
+      const apiKey = e.apiKey ?? fromEnv(env, e.apiKeyEnv ?? "OPENAI_API_KEY");
+      const baseURL = e.baseURL ?? fromEnv(env, "OPENAI_BASE_URL") ?? "https://api.openai.com/v1";
       // Local OpenAI-compatible servers (vLLM, llama.cpp, Ollama) often need no key; OpenAI itself does.
       if (apiKey === undefined && /api\.openai\.com/.test(baseURL)) {
         throw configError(`model "${name}": no API key (set apiKey or ${e.apiKeyEnv ?? "OPENAI_API_KEY"})`, { model: name, path: `${name}.apiKey` });
@@ -88,7 +94,7 @@ export function createProvider(name: string, e: ModelEntry, env: NodeJS.ProcessE
       return new OpenAIProvider({ name, baseURL, model: e.model, ...(apiKey === undefined ? {} : { apiKey }), ...ctx });
     }
     case "anthropic": {
-      const apiKey = e.apiKey ?? env[e.apiKeyEnv ?? "ANTHROPIC_API_KEY"];
+      const apiKey = e.apiKey ?? fromEnv(env, e.apiKeyEnv ?? "ANTHROPIC_API_KEY");
       if (apiKey === undefined) throw configError(`model "${name}": no API key (set apiKey or ${e.apiKeyEnv ?? "ANTHROPIC_API_KEY"})`, { model: name, path: `${name}.apiKey` });
       return new AnthropicProvider({ name, baseURL: e.baseURL ?? "https://api.anthropic.com", apiKey, model: e.model, ...ctx });
     }
