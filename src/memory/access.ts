@@ -52,6 +52,17 @@ export class AccessControl {
     else m.set(agent, access);
   }
 
+  /** The explicit grants on a tenant's shared namespaces (one namespace, or all), sorted. */
+  list(tenant: string, namespace?: string): GrantRow[] {
+    const out: GrantRow[] = [];
+    for (const [key, m] of this.grants) {
+      const [t, ns] = key.split("\u0000") as [string, string];
+      if (t !== tenant || (namespace !== undefined && ns !== namespace)) continue;
+      for (const [agent, access] of m) out.push({ tenant: t, namespace: ns, agent, access });
+    }
+    return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.agent.localeCompare(b.agent));
+  }
+
   shared(actor: Actor, namespace: string, action: Access): boolean {
     const g = this.grants.get(`${actor.tenant}\u0000${namespace}`)?.get(actor.agent);
     if (g === "write" || (g === "read" && action === "read")) return true;

@@ -22,13 +22,13 @@ import type { MemoryRecord, MemoryVersion, RecordMeta } from "./record.js";
 import { diff, getRecord, history, query, readable, versionOf, writable } from "./record-reads.js";
 import type { MemoryHit, RerankHook } from "./search.js";
 import { SqliteMemoryStorage } from "./sqlite-storage.js";
-import type { MemoryStorage } from "./storage.js";
+import type { GrantRow, MemoryStorage } from "./storage.js";
 import { TypeRegistry } from "./type-registry.js";
 import type { Change, MergeStrategy } from "./versioning.js";
 import { WritePath, type WriteResult } from "./write-path.js";
 import { link, neighbors, shortestPath, unlink, type Neighbour } from "./graph-ops.js";
 import { grant, reserve } from "./scope-ops.js";
-import { restore, snapshot } from "./snapshots.js";
+import { listSnapshots, restore, snapshot, type SnapshotInfo } from "./snapshots.js";
 import "./events.js";
 
 export type { WriteResult } from "./write-path.js";
@@ -223,12 +223,20 @@ export class MemoryFabric implements FabricCore {
   snapshot(scope?: string, label?: string, who: Who = {}): Promise<{ id: string; records: number }> {
     return snapshot(this, scope, label, who);
   }
+  /** The snapshots of a scope (default the actor's own), oldest first. */
+  snapshots(scope?: string, who: Who = {}): Promise<SnapshotInfo[]> {
+    return listSnapshots(this, scope, who);
+  }
   restore(snapshotId: string, who: Who = {}): Promise<{ reverted: number; removed: number; revived: number }> {
     return restore(this, snapshotId, who);
   }
 
   // ---- scopes and quotas ----------------------------------------------------------------------
 
+  /** Explicit grants on shared namespaces of a tenant (one namespace, or all). */
+  grants(namespace?: string, tenant = this.tenant): GrantRow[] {
+    return this.access.list(tenant, namespace);
+  }
   /** Grants (or with null, revokes) an agent access to a shared namespace. An administrative call. */
   grant(namespace: string, agent: string, access: Access | null, tenant = this.tenant): Promise<void> {
     return grant(this, namespace, agent, access, tenant);

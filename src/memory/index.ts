@@ -8,6 +8,8 @@
 export { MemoryFabric, type MemoryFabricOptions, type WriteResult } from "./fabric.js";
 export { memorySubsystem, type MemoryService, type MemorySubsystemOptions } from "./subsystem.js";
 export { memorySyscalls } from "./syscalls.js";
+export { memoryAdminSyscalls } from "./admin-syscalls.js";
+export type { SnapshotInfo } from "./snapshots.js";
 export { TypeRegistry, allStrings, type MemoryTypeDef } from "./type-registry.js";
 export { STANDARD_TYPES } from "./standard-types.js";
 export { Hnsw, type HnswOptions, type HnswHit } from "./hnsw.js";
@@ -20,6 +22,7 @@ export { parseScope, scopeResource, type Actor, type Access, type ScopeAccessHoo
 export { canonicalJson, versionHash } from "./canonical.js";
 export { diffJson, winner, type Change, type MergeFn, type MergeInput, type MergeStrategy } from "./versioning.js";
 export { MemoryFilterSchema, type MemoryFilter } from "./catalog.js";
+export { StoreInputSchema, UpdateInputSchema, QueryInputSchema, TraverseInputSchema } from "./inputs.js";
 export { RRF_K, type MemoryHit, type RerankHook } from "./search.js";
 export type { Neighbour } from "./graph-ops.js";
 export type { QuotaLimits, QuotaUsage } from "./quota.js";

@@ -25,6 +25,25 @@ export async function snapshot(f: FabricCore, scopeRaw: string | undefined, labe
   });
 }
 
+/** A snapshot as listed: what it covers and how many records, not its entries. */
+export interface SnapshotInfo {
+  readonly id: string;
+  readonly scope: string;
+  readonly label: string | null;
+  readonly ts: number;
+  readonly records: number;
+}
+
+/** The snapshots of one scope the actor may read, oldest first. */
+export async function listSnapshots(f: FabricCore, scopeRaw: string | undefined, who: Who = {}): Promise<SnapshotInfo[]> {
+  const actor = f.actor(who);
+  const scope = parseScope(scopeRaw, actor);
+  f.access.require(actor, scope, "read");
+  const label = scope.kind === "shared" ? `shared/${scope.namespace}` : scope.kind;
+  const rows = await f.storage.listSnapshots(actor.tenant, scope.kind, scope.namespace);
+  return rows.map((r) => ({ id: r.id, scope: label, label: r.label, ts: r.ts, records: Object.keys(r.entries).length }));
+}
+
 export async function restore(f: FabricCore, snapshotId: string, who: Who = {}): Promise<{ reverted: number; removed: number; revived: number }> {
   const actor = f.actor(who);
   const snap = await f.storage.getSnapshot(snapshotId);

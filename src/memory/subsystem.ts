@@ -9,6 +9,7 @@
 import type { Subsystem } from "../abi/index.js";
 import { scopeResource } from "./access.js";
 import { MemoryFabric, type MemoryFabricOptions } from "./fabric.js";
+import { memoryAdminSyscalls } from "./admin-syscalls.js";
 import { memorySyscalls } from "./syscalls.js";
 import { WorkingMemory } from "./working.js";
 
@@ -66,7 +67,7 @@ export function memorySubsystem(options: MemorySubsystemOptions): Subsystem<"mem
       }
       return {
         service: { fabric: f, working: w },
-        syscalls: memorySyscalls(f),
+        syscalls: [...memorySyscalls(f), ...memoryAdminSyscalls(f)],
         stop: async () => {
           stopped = true;
           try {

@@ -7,7 +7,7 @@
  */
 import { rmSync } from "node:fs";
 import { agentRef, invalid, keepAlive, millis, record, rejecting, text } from "./facade-args.js";
-import { callTool, explain, grant, revoke, secretsFacade, type CallToolOptions, type GrantedToken, type SecretsFacade } from "./operator.js";
+import { callTool, explain, operatorCall, grant, revoke, secretsFacade, type CallToolOptions, type GrantedToken, type SecretsFacade } from "./operator.js";
 import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
@@ -144,6 +144,14 @@ export class Aios {
    */
   callTool(name: string, args: Record<string, unknown> = {}, options: CallToolOptions = {}): Promise<unknown> {
     return rejecting(() => callTool(this.kernel, name, args, options));
+  }
+  /**
+   * Invokes syscall `name` through the door as the operator (or, with `{ as }`, as that agent) —
+   * e.g. `os.call("MemoryStore", { type: "note", content: { text: "hi" } })`: parsed, checked
+   * against capabilities and policy, audited, like the same call made by an agent.
+   */
+  call<N extends SyscallName>(name: N, args: SyscallArgs<N>, options: CallToolOptions = {}): Promise<SyscallResult<N>> {
+    return rejecting(() => operatorCall(this.kernel, name, args, options) as Promise<SyscallResult<N>>);
   }
   /** Explains whether `agent` (id or name) may do `capability` ("resource#action"), naming the deciding token or rule. */
   explain(agent: string, capability: string, syscall?: string): Explanation {

@@ -27,9 +27,22 @@ export interface CallToolOptions {
 export function callTool(kernel: Kernel, name: unknown, args: unknown, options: unknown): Promise<unknown> {
   const tool = text("os.callTool", "name", name);
   const input = record<Record<string, unknown>>("os.callTool", "args", args ?? {});
-  const o = record<CallToolOptions>("os.callTool", "options", options ?? {});
-  const caller = o.as === undefined ? operatorCaller() : kernel.get(agentRef(kernel, "os.callTool", "options.as", o.as));
-  return keepAlive(kernel.dispatcher.invoke(caller, "ToolCall", { tool, args: input }));
+  return invokeAs(kernel, "os.callTool", "ToolCall", { tool, args: input }, options);
+}
+
+/**
+ * Invokes syscall `name` through the door as the operator (or, with `{ as }`, as that agent): the
+ * operator's memory writes, snapshots, grants and secrets from the HTTP API and the CLI are
+ * effects like any agent's — parsed, capability- and policy-checked, audited.
+ */
+export function operatorCall(kernel: Kernel, name: unknown, args: unknown, options: unknown): Promise<unknown> {
+  return invokeAs(kernel, "os.call", text("os.call", "name", name), record<Record<string, unknown>>("os.call", "args", args ?? {}), options);
+}
+
+function invokeAs(kernel: Kernel, fn: string, name: string, args: Record<string, unknown>, options: unknown): Promise<unknown> {
+  const o = record<CallToolOptions>(fn, "options", options ?? {});
+  const caller = o.as === undefined ? operatorCaller() : kernel.get(agentRef(kernel, fn, "options.as", o.as));
+  return keepAlive(kernel.dispatcher.invoke(caller, name, args));
 }
 
 /** Parses "resource#action" (the action is what follows the last #). */

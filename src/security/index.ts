@@ -22,5 +22,6 @@ export { SecretStore, SECRET_REF } from "./secrets.js";
 export { TaintTracker, TAINT_TAG, type TaintOptions } from "./taint.js";
 export { TaintGuard, TaintGuardSchema, TAINT_GUARD_CATEGORIES, type TaintGuardCategory, type TaintGuardOptions } from "./taint-guard.js";
 export { capSyscalls } from "./syscalls.js";
+export { secretSyscalls, SecretName, SecretValue } from "./secret-syscalls.js";
 export { Security, type SecurityOptions } from "./security.js";
 export { securitySubsystem } from "./subsystem.js";

@@ -10,6 +10,7 @@ import type { Subsystem } from "../abi/index.js";
 import { redactingLogger } from "./redact.js";
 import { Security, type SecurityOptions } from "./security.js";
 import { capSyscalls } from "./syscalls.js";
+import { secretSyscalls } from "./secret-syscalls.js";
 
 export function securitySubsystem(options: SecurityOptions & { readonly security?: Security } = {}): Subsystem<"security", Security> {
   return {
@@ -53,7 +54,7 @@ export function securitySubsystem(options: SecurityOptions & { readonly security
             },
           },
         },
-        syscalls: capSyscalls(s, caller),
+        syscalls: [...capSyscalls(s, caller), ...secretSyscalls(s)],
         stop: () => {
           s.approvals.denyAll();
           s.close();
