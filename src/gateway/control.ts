@@ -15,6 +15,8 @@ import type { Aios } from "../sdk/index.js";
 import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
 import type { AuditVerifyReport, ControlApi, EventsFilter, LedgerBalances, MetricsText, PlanView, TokenSummary } from "./api.js";
 import { EventHistory } from "./event-history.js";
+import type { OsApi } from "./os-api.js";
+import { MemoryPlane, SecretsPlane, ToolsPlane } from "./os-plane.js";
 import type { DepositInput, LedgerTransfersInput, PlanInput, PsInput, SpawnInput } from "./schemas.js";
 
 export const DEFAULT_GRANT_TTL_MS = 7 * 24 * 3_600_000;
@@ -38,11 +40,17 @@ export function splitAction(action: string): { resource: string; action: string 
   return { resource: action.slice(0, i), action: action.slice(i + 1) };
 }
 
-export class ControlPlane implements ControlApi {
+export class ControlPlane implements ControlApi, OsApi {
   readonly history: EventHistory;
+  readonly memory: MemoryPlane;
+  readonly tools: ToolsPlane;
+  readonly secrets: SecretsPlane;
 
   constructor(readonly os: Aios) {
     this.history = new EventHistory(os.kernel.events);
+    this.memory = new MemoryPlane(os);
+    this.tools = new ToolsPlane(os);
+    this.secrets = new SecretsPlane(os);
     // The journal's report was emitted during boot, before anyone listened (the bus drops events
     // nobody wants); emit it again now so the event history and `logs` hold it.
     const h = os.storeHealth;

@@ -1,5 +1,5 @@
 /**
- * gateway/: the daemon's HTTP + SSE control API (Hono on 127.0.0.1, bearer token from
+ * gateway/: the daemon's HTTP + SSE control API (agents, memory, tools, secrets, capabilities, audit, ...) (Hono on 127.0.0.1, bearer token from
  * `<dataDir>/api-token`, OpenAPI at /openapi.json), the in-process ControlPlane it serves, and the
  * daemon.json that tells the CLI where a running daemon listens.
  *
@@ -10,7 +10,13 @@ export type { ControlApi, TokenSummary, AuditVerifyReport, EventsFilter, Metrics
 export { ControlPlane, verifyAuditDir, splitAction, summarizeToken } from "./control.js";
 export { EventHistory, matchesFilter, HISTORY_TYPES } from "./event-history.js";
 export { startGateway, buildApp, DEFAULT_PORT, DEFAULT_HOST, type Gateway, type GatewayOptions } from "./server.js";
-export { ROUTES, type RouteDef } from "./routes.js";
+export { ROUTES, type RouteDef, type RouteInput, type GatewayApi } from "./routes.js";
+export type { OsApi, MemoryApi, ToolsApi, SecretsApi, ToolSummary, ToolDescription } from "./os-api.js";
+export { MemoryPlane, ToolsPlane, SecretsPlane } from "./os-plane.js";
+export {
+  MemPutBody, MemUpdateBody, MemQueryBody, MemLinkBody, MemNeighboursQuery, MemSnapshotBody, MemSnapshotsQuery, MemGrantBody, MemGrantsQuery, AsQuery, ToolCallBody, SecretPutBody,
+  type MemPutInput, type MemUpdateInput, type MemQueryInput, type MemLinkInput, type MemNeighboursInput, type MemSnapshotInput, type MemGrantInput, type ToolCallInput,
+} from "./schemas-os.js";
 export { openApiDocument } from "./openapi.js";
 export { httpStatusOf, errorBody } from "./http-errors.js";
 export { ensureApiToken, readApiToken, tokenMatches, bearerToken, tokenPath, TOKEN_FILE } from "./token.js";

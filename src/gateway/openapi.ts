@@ -32,7 +32,8 @@ function operation(r: RouteDef): Json {
     summary: r.summary,
     tags: [r.tag],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(r.body ? { requestBody: { required: r.method === "post" && r.operationId !== "kill", content: { "application/json": { schema: jsonSchema(r.body) } } } } : {}),
+    // A body is optional exactly when the route accepts an empty object (it reads a missing body as {}).
+    ...(r.body ? { requestBody: { required: !r.body.safeParse({}).success, content: { "application/json": { schema: jsonSchema(r.body) } } } } : {}),
     responses: {
       "200": {
         description: "OK",

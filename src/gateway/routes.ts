@@ -3,34 +3,18 @@
  * and the ControlApi call it makes. server.ts mounts it and openapi.ts describes it — one table, so
  * the document and the server agree by construction. Paths use Hono's `:param` syntax.
  */
-import type { z } from "zod";
-import type { ControlApi } from "./api.js";
+import type { RouteDef, RouteInput } from "./route-def.js";
+import { OS_ROUTES } from "./routes-os.js";
 import {
   ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
   SendBody, SpawnBody, parseInput,
 } from "./schemas.js";
 
-export interface RouteInput {
-  readonly params: Readonly<Record<string, string>>;
-  readonly body: unknown;
-  readonly query: Readonly<Record<string, string>>;
-}
-
-export interface RouteDef {
-  readonly method: "get" | "post";
-  readonly path: string;
-  readonly operationId: string;
-  readonly summary: string;
-  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger";
-  readonly body?: z.ZodType;
-  readonly query?: z.ZodType;
-  /** The answer's JSON (undefined answers `{ "ok": true }`). */
-  readonly run: (api: ControlApi, input: RouteInput) => Promise<unknown>;
-}
-
 const param = (input: RouteInput, name: string): string => input.params[name] ?? "";
 
-export const ROUTES: readonly RouteDef[] = [
+export type { RouteDef, RouteInput, GatewayApi } from "./route-def.js";
+
+const CONTROL_ROUTES: readonly RouteDef[] = [
   {
     method: "post", path: "/v1/agents", operationId: "spawn", tag: "agents", body: SpawnBody,
     summary: "Spawn an agent from a spec object or a spec file path; answers its id",
@@ -157,3 +141,5 @@ export const ROUTES: readonly RouteDef[] = [
   },
   { method: "get", path: "/v1/store", operationId: "store", tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
 ];
+
+export const ROUTES: readonly RouteDef[] = [...CONTROL_ROUTES, ...OS_ROUTES];

@@ -88,7 +88,7 @@ export type PsInput = z.infer<typeof PsQuery>;
 export type EventsInput = z.infer<typeof EventsQuery>;
 
 /** Parses untrusted input; the error names the first bad field (`body.spec`, `query.limit`). */
-export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, where: "body" | "query" | "args"): z.output<S> {
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown, where: "body" | "query" | "params" | "args"): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

@@ -11,10 +11,9 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { AiosError } from "../core/index.js";
-import type { ControlApi } from "./api.js";
 import { errorBody } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
-import { ROUTES, type RouteDef } from "./routes.js";
+import { ROUTES, type GatewayApi, type RouteDef } from "./routes.js";
 import { EventsQuery, parseInput } from "./schemas.js";
 import { bearerToken, tokenMatches } from "./token.js";
 import { mountDashboard, type DashboardOptions } from "./web/mount.js";
@@ -58,7 +57,7 @@ async function readBody(c: Context): Promise<unknown> {
   }
 }
 
-export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController>; closers?: (() => void)[] }): Hono {
+export function buildApp(api: GatewayApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController>; closers?: (() => void)[] }): Hono {
   const app = new Hono();
   const fail = (e: unknown, headers: Record<string, string> = {}): Response => {
     const { status, body } = errorBody(e);
@@ -103,7 +102,7 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   async function handle(c: Context, r: RouteDef): Promise<Response> {
     const query = c.req.query();
     if (r.operationId === "events" && (query["follow"] === "1" || query["follow"] === "true")) return follow(c, query);
-    const input = { params: c.req.param() as Record<string, string>, query, body: r.method === "post" ? await readBody(c) : undefined };
+    const input = { params: c.req.param() as Record<string, string>, query, body: r.method === "get" ? undefined : await readBody(c) };
     const out = await r.run(api, input);
     return c.json((out === undefined ? { ok: true } : out) as object);
   }
@@ -128,7 +127,7 @@ export function buildApp(api: ControlApi, o: GatewayOptions, state: { draining: 
   return app;
 }
 
-export async function startGateway(api: ControlApi, o: GatewayOptions): Promise<Gateway> {
+export async function startGateway(api: GatewayApi, o: GatewayOptions): Promise<Gateway> {
   const host = o.host ?? DEFAULT_HOST;
   const wanted = o.port ?? DEFAULT_PORT;
   const state = { draining: false, streams: new Set<AbortController>(), closers: [] as (() => void)[] };

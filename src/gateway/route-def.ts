@@ -1,0 +1,29 @@
+/**
+ * What one row of the route table is (routes.ts): method, path, the zod schemas of its body and
+ * query, and the call it makes on the gateway's API. Its own file so the table's parts (routes.ts,
+ * routes-os.ts) can share it without importing each other.
+ */
+import type { z } from "zod";
+import type { ControlApi } from "./api.js";
+import type { OsApi } from "./os-api.js";
+
+/** What the routes call: process control (ControlApi) and the operator services (OsApi). */
+export type GatewayApi = ControlApi & OsApi;
+
+export interface RouteInput {
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface RouteDef {
+  readonly method: "get" | "post" | "put" | "delete";
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger" | "memory" | "tools" | "secrets";
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodType;
+  /** The answer's JSON (undefined answers `{ "ok": true }`). */
+  readonly run: (api: GatewayApi, input: RouteInput) => Promise<unknown>;
+}

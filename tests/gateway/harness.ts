@@ -1,0 +1,65 @@
+/**
+ * A real gateway for the route tests: a kernel with the default stack in a temp data dir, the
+ * control plane over it and the HTTP server on a free loopback port, plus a small JSON client
+ * that answers the status and the parsed body (no client of our own between test and wire).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "../../src/core/index.js";
+import { boot, type Aios, type BootOptions } from "../../src/sdk/index.js";
+import { ControlPlane, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
+
+export interface TestGateway {
+  readonly dir: string;
+  readonly os: Aios;
+  readonly plane: ControlPlane;
+  readonly gw: Gateway;
+  readonly token: string;
+  /** A request with the bearer token (unless `token` says otherwise); the body is sent as JSON. */
+  call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; json: unknown; text: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: Omit<BootOptions, "dataDir" | "logger"> = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), "aios-gwt-"));
+  const dataDir = join(dir, "data");
+  const os = await boot({ ...options, dataDir, logger: silentLogger });
+  const plane = new ControlPlane(os);
+  const token = ensureApiToken(dataDir);
+  const gw = await startGateway(plane, { token, port: 0 });
+  return {
+    dir,
+    os,
+    plane,
+    gw,
+    token,
+    async call(method, path, body, auth) {
+      const t = auth === undefined ? token : auth;
+      const res = await fetch(gw.url + path, {
+        method,
+        headers: { ...(t === null ? {} : { authorization: `Bearer ${t}` }), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    },
+    async close() {
+      await gw.close();
+      plane.close();
+      await os.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A route's path with every `:param` filled in. */
+export function fillPath(path: string, value = "x"): string {
+  return path.replace(/:([A-Za-z]+)/g, value);
+}
