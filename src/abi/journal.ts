@@ -39,8 +39,15 @@ export interface StoredMessage {
   readonly trace?: string;
 }
 
+/**
+ * An agent as recovery reads it back: its spec exactly as journaled, not yet validated — the kernel
+ * parses it (kernel/recovery.ts) once, with today's schema, so a spec this build no longer accepts is
+ * reported there, and nothing parses it twice.
+ */
+export type RecoveredAgent = Omit<StoredAgent, "spec"> & { readonly spec: unknown };
+
 export interface RecoveredState {
-  readonly agents: readonly StoredAgent[];
+  readonly agents: readonly RecoveredAgent[];
   /** Messages enqueued and not yet handled, in enqueue order. */
   readonly mailboxes: ReadonlyMap<AgentId, readonly StoredMessage[]>;
   /** Human-readable report of what recovery found (corruption, truncation). */

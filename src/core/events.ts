@@ -36,7 +36,8 @@ export interface EventDataMap {
   "syscall.effect_unknown": { name: string; callSeq: number };
   "kernel.booted": { durable: boolean; dataDir?: string };
   "kernel.shutdown": { reason: string };
-  "kernel.recovered": { restored: number; failed: number; messages: number };
+  /** `restored`: agents back in the table; `dormant`: of those, still to be restored on first use. */
+  "kernel.recovered": { restored: number; dormant: number; failed: number; messages: number };
   "kernel.error": { error: SerializedError; where: string };
 }
 

@@ -8,7 +8,6 @@
 import type { AgentLogic, AnySubsystem } from "../abi/index.js";
 import { Kernel, type KernelOptions } from "./kernel.js";
 import { assemble } from "./assemble.js";
-import { restoreAgents } from "./recovery.js";
 
 export interface CreateKernelOptions extends KernelOptions {
   /** Logics that specs can name with `logic: "<name>"` (durable agents must use one, or `module`). */
@@ -41,10 +40,11 @@ export async function createKernel(options: CreateKernelOptions = {}): Promise<C
   try {
     const journal = kernel.guards.journal;
     if (journal !== undefined) {
-      // Durable agents come back after every subsystem is built, so their logics and syscalls exist.
-      const outcome = await restoreAgents(kernel, await journal.recover());
+      // Durable agents come back after every subsystem is built, so their logics and syscalls exist:
+      // all of them into the table, dormant; each is restored on first use (recovery.ts).
+      const outcome = await kernel.recovery.adopt(await journal.recover());
       for (const f of outcome.failed) kernel.kernelError(new Error(f.reason), `recovery of ${f.id}`);
-      kernel.events.emit("kernel.recovered", { restored: outcome.restored.length, failed: outcome.failed.length, messages: outcome.messages });
+      kernel.events.emit("kernel.recovered", { restored: outcome.known, dormant: kernel.recovery.dormant, failed: outcome.failed.length, messages: outcome.messages });
     }
     // Agents are back: subsystems resume what their own journals hold open (a plan survives kill -9).
     assembled.start();

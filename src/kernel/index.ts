@@ -17,4 +17,4 @@ export type { Escalation } from "./supervision.js";
 export type { Proc } from "./proc.js";
 export { storeSubsystem, type StoreSubsystemOptions, type StoreService, type StoreHealth } from "./store-subsystem.js";
 export { createSqliteJournal, DurableJournal } from "./journal-adapter.js";
-export { restoreAgents, type RecoveryOutcome } from "./recovery.js";
+export { Recovery, type RecoveryOutcome } from "./recovery.js";

@@ -39,13 +39,15 @@ export interface KernelPort {
   onExit: ((p: Proc, kind: ExitKind) => void) | undefined;
   onSupervisorStart: ((p: Proc) => Promise<void>) | undefined;
   registerKind(kind: string, factory: LogicFactory): void;
-  parse(input: AgentSpecInput | AgentSpec, source?: string): AgentSpec;
+  parse(input: unknown, source?: string): AgentSpec;
   spawn(input: AgentSpecInput | AgentSpec, options?: { parent?: string; id?: AgentId; state?: unknown }): Promise<AgentId>;
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId>;
   createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation?: number, options?: { commit?: boolean; slot?: Proc }): Proc;
   start(p: Proc, restored?: boolean): void | Promise<void>;
   resolveLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): AgentLogic | Promise<AgentLogic>;
   get(id: string): Proc;
+  /** Restores a dormant agent (after a restart) before its first use; resolves at once for any other. */
+  wake(p: Proc): Promise<void>;
   find(id: string): Proc | undefined;
   ctxOf(p: Proc): AgentContext;
   deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void>;

@@ -32,6 +32,7 @@ import type { ExitInfo, KernelPort } from "./kernel-port.js";
 import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
+import { Recovery } from "./recovery.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import { asCreator, checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
 import { attestedName } from "./names.js";
@@ -102,6 +103,11 @@ export class Kernel implements KernelPort {
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
   readonly limits: KernelLimits;
+  /** @internal restores a dormant agent (and its tree) before its first use (recovery.ts). */
+  wake(p: Proc): Promise<void> {
+    return p.dormant === null ? Promise.resolve() : this.recovery.wake(p);
+  }
+
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   readonly moduleRoots: ModuleRoots;
@@ -109,7 +115,7 @@ export class Kernel implements KernelPort {
   /** Threads of isolated agents, made on the first one. */
   private isolates: IsolatePool | undefined;
   /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
-  private lastSpecInput: object | undefined;
+  private lastSpecInput: unknown;
   private lastSpec: AgentSpec | undefined;
   /** @internal who waits for which agent to end (wait()). */
   readonly exitWaiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
@@ -134,6 +140,8 @@ export class Kernel implements KernelPort {
   readonly ops: Operations;
   readonly supervision: Supervision;
   private readonly durableDelivery = new DurableDelivery(this);
+  /** Durable agents brought back after a restart, on first use (recovery.ts). */
+  readonly recovery: Recovery = new Recovery(this);
 
   constructor(options: KernelOptions = {}) {
     this.clock = options.clock ?? new RealClock();
@@ -185,7 +193,7 @@ export class Kernel implements KernelPort {
    * was with a WeakMap per input — whose two entries per spawned spec cost more, in the GC's
    * ephemeron work, than the parse of a distinct spec (abi/spec-check.ts) now does.
    */
-  parse(input: AgentSpecInput | AgentSpec, source?: string): AgentSpec {
+  parse(input: unknown, source?: string): AgentSpec {
     if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
     if (isParsedSpec(input)) return input;
     const spec = parseSpec(input, source);
@@ -205,6 +213,7 @@ export class Kernel implements KernelPort {
     if (this.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     let spec = this.parse(input);
     const parent = options.parent === undefined ? null : this.get(options.parent);
+    if (parent !== null && parent.dormant !== null) await this.recovery.wake(parent);
     // Code an agent names runs isolated; the spec says so from here on (journal, clones, restarts).
     if (parent !== null && (spec.module !== undefined || spec.children !== undefined) && originOf(parent) === "agent") {
       const stamped = stampIsolated(spec);
@@ -266,8 +275,11 @@ export class Kernel implements KernelPort {
     return p;
   }
 
-  /** @internal registers a built Proc in the table and under its parent; emits its spawn. */
-  commitProc(p: Proc, slot?: Proc): void {
+  /**
+   * @internal registers a built Proc in the table and under its parent; emits its spawn unless
+   * `announce` is false (a dormant agent after a restart is announced when it is restored).
+   */
+  commitProc(p: Proc, slot?: Proc, announce = true): void {
     this.table.set(p.id, p);
     const parent = p.parent;
     if (parent !== null) {
@@ -276,13 +288,29 @@ export class Kernel implements KernelPort {
       if (at >= 0) kids[at] = p;
       else kids.push(p);
     }
+    if (announce) this.announce(p);
+  }
+
+  /** @internal the events of a process entering the table: spawned, and its `pending` status. */
+  announce(p: Proc): void {
     if (this.events.wants("agent.spawned")) {
       const s = p.spec;
       this.events.emit("agent.spawned", {
-        name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(parent === null ? {} : { parent: parent.id }),
+        name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(p.parent === null ? {} : { parent: p.parent.id }),
       }, p.id);
     }
     this.lifecycle.created(p);
+  }
+
+  /** @internal takes a process that never ran out of the table and its parent's list (a failed restore). */
+  removeProc(p: Proc): void {
+    if (this.table.get(p.id) === p) this.table.delete(p.id);
+    const siblings = p.parent?.children;
+    if (siblings != null) {
+      const i = siblings.indexOf(p);
+      if (i >= 0) siblings.splice(i, 1);
+    }
+    this.guards.capabilities.forget?.(p);
   }
 
   /** @internal runs init and moves the agent to running (startup.ts). */
@@ -299,6 +327,16 @@ export class Kernel implements KernelPort {
     const origin = parent === "agent" ? "agent" : originOf(parent);
     if (namesModule(spec)) this.moduleRoots.checkTree(spec, origin);
     return this.logics.resolve(spec, origin);
+  }
+
+  /**
+   * @internal what resolveLogicFor would refuse, found without loading or running anything: every
+   * module of the tree against the roots of the agent's creator, the logic name or kind known.
+   */
+  checkLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): void {
+    const origin = parent === "agent" ? "agent" : originOf(parent);
+    if (namesModule(spec)) this.moduleRoots.checkTree(spec, origin);
+    this.logics.check(spec, origin);
   }
 
   /** @internal puts a recovered (already journaled) message back in a mailbox. */
@@ -337,11 +375,13 @@ export class Kernel implements KernelPort {
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
   deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
+    const p = this.table.get(to as AgentId);
+    // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
+    if (p !== undefined && p.dormant !== null) return this.recovery.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key));
     // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
     // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
     const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
     const nth = cause === undefined ? 0 : ++(from as Proc).sends;
-    const p = this.table.get(to as AgentId);
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
@@ -491,7 +531,18 @@ export class Kernel implements KernelPort {
     await this.loop.close();
   }
 
+  private stopDormant(p: Proc, reason: string): void {
+    for (const c of p.children ?? []) this.stopTree(c, reason);
+    const waiters = this.exitWaiters.get(p.id);
+    if (waiters === undefined) return;
+    this.exitWaiters.delete(p.id);
+    for (const w of waiters) w({ id: p.id, status: "killed", reason, result: undefined });
+  }
+
   private stopTree(p: Proc, reason: string): void {
+    // A dormant agent never started in this process: nothing of it runs or ends; it stays as the
+    // journal holds it (its tree is dormant with it). Only whoever waits for it hears of the stop.
+    if (p.dormant !== null) return this.stopDormant(p, reason);
     if (p.sup !== null) p.sup.stopping = true;
     for (const c of [...(p.children ?? [])].reverse()) this.stopTree(c, reason);
     if (!isTerminal(p.status)) this.exit(p, "killed", reason, "shutdown");

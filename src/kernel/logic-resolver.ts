@@ -37,6 +37,28 @@ export class LogicResolver {
     this.kinds.set(kind, factory);
   }
 
+  /**
+   * Throws what `resolve` would for a logic that cannot be had — a name not registered, a kind with
+   * no runtime, a module outside the roots for `origin`, isolated code that is not JavaScript —
+   * without loading or running anything (recovery checks this at boot, then resolves on first use).
+   */
+  check(spec: AgentSpec, origin: CodeOrigin): void {
+    if (spec.kind !== "code") {
+      if (!this.kinds.has(spec.kind)) throw new AiosError("E_CONFIG", `no runtime is installed for agents of kind "${spec.kind}"`, { details: { kind: spec.kind } });
+      return;
+    }
+    if (typeof spec.logic === "object") return;
+    if (typeof spec.logic === "string") {
+      if (!this.named.has(spec.logic)) throw new AiosError("E_INVALID_SPEC", `logic "${spec.logic}" is not registered (known: ${[...this.named.keys()].join(", ") || "none"})`, { details: { path: "logic" } });
+      return;
+    }
+    if (spec.module === undefined) throw new AiosError("E_INVALID_SPEC", "a code agent needs `logic` or `module`", { details: { path: "logic" } });
+    const path = this.roots.check(spec.module, origin);
+    if (isolationOf(spec, origin) === "isolated" && !/\.m?js$/.test(path)) {
+      throw new AiosError("E_INVALID_SPEC", `module ${path}: isolated code is JavaScript (.js or .mjs); compile it first`, { details: { path: "module" } });
+    }
+  }
+
   /** Synchronous unless a module must be loaded. */
   resolve(spec: AgentSpec, origin: CodeOrigin): AgentLogic | Promise<AgentLogic> {
     if (spec.kind === "code") {

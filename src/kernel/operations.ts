@@ -159,6 +159,8 @@ export class Operations {
 
   private async run<T, const I extends readonly string[]>(op: Operation, ids: I, details: Record<string, unknown>, body: (ps: { [K in keyof I]: Proc }) => Promise<T>): Promise<T> {
     const ps = ids.map((i) => this.k.get(i)) as { [K in keyof I]: Proc };
+    // An operation is a use: a dormant agent is restored first (recovery.ts).
+    for (const p of ps) if (p.dormant !== null) await this.k.wake(p);
     const agents = ps.map((p) => p.id);
     const hooked = this.k.hooks.has(op);
     if (hooked) {

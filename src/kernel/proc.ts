@@ -4,7 +4,7 @@
  * controller are created on first use. Only the kernel mutates a Proc.
  */
 import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
-import type { AgentLogic } from "../abi/index.js";
+import type { AgentLogic, StoredMessage } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { AuditTally, Caller, CapLease } from "../abi/index.js";
@@ -61,6 +61,8 @@ export class Proc extends Mailbox implements Caller {
   result: unknown = undefined;
   /** Resolvers waiting for the in-flight receive to finish. */
   idleWaiters: (() => void)[] | null = null;
+  /** Set while the agent waits, after a restart, to be restored on first use (recovery.ts). */
+  dormant: Dormant | null = null;
   /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
   usage: Usage = NO_USAGE;
   readonly createdAt: number;
@@ -105,6 +107,18 @@ export class Proc extends Mailbox implements Caller {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** What a dormant agent still needs to come back (recovery.ts); held on its Proc until it wakes. */
+export interface Dormant {
+  /** The status the journal holds: the agent resumes to it, and views show it meanwhile. */
+  readonly status: AgentStatus;
+  readonly checkpoint: unknown;
+  readonly hasCheckpoint: boolean;
+  /** Its journaled, unacknowledged mail, in order. */
+  readonly mail: readonly StoredMessage[];
+  /** The journaled parent did not come back: its module is held to an agent's roots. */
+  orphan: boolean;
+}
 
 /** Real usage charged to an agent's budget (tokens, credits, wall time). */
 export interface Usage {

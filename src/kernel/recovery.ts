@@ -1,81 +1,221 @@
 /**
- * Bringing durable agents back after a restart (DESIGN invariant 2). Every journaled agent that had
- * not ended is recreated under its own id, parents before children, with the state of its last
- * checkpoint (through the logic's restore), its syscall counter (so replayed calls line up with their
- * journaled results) and its unacknowledged mail, in order. It resumes as it was: running or paused.
- * A supervisor gets its bookkeeping back for the children that were recovered; it does not start
- * fresh ones. An agent that cannot come back (unknown logic, a failing restore) is reported, and the
- * rest still recover.
+ * Bringing durable agents back after a restart (DESIGN invariant 2), lazily (issue #17 item 6).
+ *
+ * At boot every journaled agent that had not ended enters the process table under its own id, with
+ * its parent, its validated spec and its syscall counter, but *dormant*: no logic resolved, no module
+ * loaded, no state restored, no event emitted. Names, ids, the tree and `ps` are all known at boot;
+ * what costs (resolving and loading code, restoring state, the events and audit of a restore) is paid
+ * on first use — a message or request to the agent, or any operation on it (pause, resume, kill,
+ * clone, upgrade, merge, split, specialize, a spawn under it) — see `wake`. Agents with journaled
+ * mail are woken at boot, since they have work to do.
+ *
+ * The unit of waking is a tree: waking any agent wakes the whole tree it belongs to (root first,
+ * parents before children), so a supervisor always has every child, a parent's children list is
+ * whole, and an awake agent never has a dormant parent or child.
+ *
+ * Waking one agent: its module is checked against today's module roots (ADR 0022) — against its
+ * creator's, or an agent's when the journaled parent did not come back — before any of its code runs;
+ * then the state of its last checkpoint is restored (through the logic's restore) or, without one,
+ * init runs; then its unacknowledged mail goes back in its mailbox, in order. A supervisor gets its
+ * bookkeeping back for its children; it does not start fresh ones. The agent then resumes as it was,
+ * running or paused (a journaled `recover` transition, as an eager restore made). An agent that
+ * cannot come back (unknown logic, a module outside the roots, a failing restore) is removed from the
+ * table and reported; whoever asked gets E_NO_AGENT naming why; nothing was delivered to it.
+ *
+ * Nothing acknowledged is lost by waiting: a dormant agent's journal records are untouched until it
+ * wakes, its callSeq is restored at boot, so replayed syscalls still line up with their journaled
+ * results and an in-flight call without one is still reported effect-unknown (dispatcher.ts).
  */
-import { toAiosError, type AgentId } from "../core/index.js";
+import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Kernel } from "./kernel.js";
-import type { RecoveredState, StoredAgent } from "../abi/index.js";
-import type { Proc } from "./proc.js";
+import type { AgentLogic, AgentSpec, RecoveredAgent, RecoveredState } from "../abi/index.js";
+import type { KernelPort } from "./kernel-port.js";
+import type { Dormant, Proc } from "./proc.js";
 import { newSupervisorState } from "./supervisor-state.js";
 
+/** Stands in for a dormant agent's logic: never run (a dormant agent is `pending`, never scheduled). */
+const DORMANT: AgentLogic = Object.freeze({
+  receive(): never {
+    throw new AiosError("E_INTERNAL", "a dormant agent was run before it was restored");
+  },
+});
+
 export interface RecoveryOutcome {
-  readonly restored: readonly AgentId[];
+  /** Agents known at boot (in the table, dormant or woken). */
+  readonly known: number;
+  /** Agents woken at boot (they had journaled mail). */
+  readonly woken: number;
   readonly failed: readonly { readonly id: AgentId; readonly reason: string }[];
   readonly messages: number;
 }
 
-export async function restoreAgents(k: Kernel, state: RecoveredState): Promise<RecoveryOutcome> {
-  const live = state.agents.filter((a) => !isTerminal(a.status));
-  const byId = new Map(live.map((a) => [a.id, a]));
-  const restored: AgentId[] = [];
-  const failed: { id: AgentId; reason: string }[] = [];
-  const procs = new Map<AgentId, Proc>();
-  let messages = 0;
+/** The kernel as recovery uses it: its port plus the process table's registering and removal. */
+export interface RecoveryPort extends KernelPort {
+  checkLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): void;
+  commitProc(p: Proc, slot?: Proc, announce?: boolean): void;
+  announce(p: Proc): void;
+  removeProc(p: Proc): void;
+  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void;
+  resumeRestored(p: Proc, paused: boolean): void;
+}
 
-  const restoreOne = async (a: StoredAgent): Promise<Proc | undefined> => {
-    const done = procs.get(a.id);
-    if (done !== undefined) return done;
-    const parentStored = a.parent === undefined ? undefined : byId.get(a.parent);
-    const parent = parentStored === undefined ? null : (await restoreOne(parentStored)) ?? null;
-    let built: Proc | undefined;
-    try {
-      const spec = k.parse(a.spec as never, `journal:${a.id}`);
-      // A module is checked again against today's roots; an agent whose journaled parent did not come
-      // back is held to an agent's roots (its creator cannot be shown to be the operator).
-      const logic = await k.resolveLogicFor(spec, parent === null && a.parent !== undefined ? "agent" : parent);
-      // Built, restored, then registered: a restore that throws leaves nothing in the table.
-      const p = (built = k.createProc(spec, logic, parent, a.id, 0, { commit: false }));
-      if (!p.durable) throw new Error("its spec is no longer durable");
-      p.callSeq = a.callSeq;
-      if (a.checkpoint !== undefined) p.state = logic.restore ? logic.restore(a.checkpoint) : a.checkpoint;
-      else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
-      k.commitProc(p);
-      for (const m of state.mailboxes.get(a.id) ?? []) {
-        k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
-        messages++;
+export class Recovery {
+  /** Trees being woken, by root: a second use while one wakes waits for the same wake. */
+  private readonly waking = new Map<Proc, Promise<void>>();
+  private dormantCount = 0;
+
+  constructor(private readonly k: RecoveryPort) {}
+
+  /** Agents still dormant. */
+  get dormant(): number {
+    return this.dormantCount;
+  }
+
+  /** Trees being woken right now (bounded by the trees in the table; empty when idle). */
+  get wakingTrees(): number {
+    return this.waking.size;
+  }
+
+  /**
+   * Enters every live journaled agent in the table, dormant, parents before children; wakes the
+   * trees of those with journaled mail. A spec this build no longer accepts is reported, not guessed.
+   */
+  async adopt(state: RecoveredState): Promise<RecoveryOutcome> {
+    const k = this.k;
+    const live = state.agents.filter((a) => !isTerminal(a.status));
+    const byId = new Map(live.map((a) => [a.id, a]));
+    const procs = new Map<AgentId, Proc | null>();
+    const failed: { id: AgentId; reason: string }[] = [];
+    let messages = 0;
+
+    const enter = (a: RecoveredAgent): Proc | null => {
+      const done = procs.get(a.id);
+      if (done !== undefined) return done;
+      procs.set(a.id, null); // a journaled cycle of parents ends here
+      const parentStored = a.parent === undefined ? undefined : byId.get(a.parent);
+      const parent = parentStored === undefined ? null : enter(parentStored);
+      let built: Proc | undefined;
+      try {
+        const spec = k.parse(a.spec, `journal:${a.id}`);
+        // Today's module roots and logics, checked now without loading anything (again on waking,
+        // right before the code is loaded): an agent that could not come back is not in the table.
+        const orphan = parent === null && a.parent !== undefined;
+        k.checkLogicFor(spec, orphan ? "agent" : parent);
+        const p = (built = k.createProc(spec, DORMANT, parent, a.id, 0, { commit: false }));
+        if (!p.durable) throw new Error("its spec is no longer durable");
+        p.callSeq = a.callSeq;
+        const mail = state.mailboxes.get(a.id) ?? [];
+        messages += mail.length;
+        p.dormant = { status: a.status, checkpoint: a.checkpoint, hasCheckpoint: a.checkpoint !== undefined, mail, orphan };
+        k.commitProc(p, undefined, false);
+        this.dormantCount++;
+        procs.set(a.id, p);
+        return p;
+      } catch (e) {
+        // Nothing in the capability checker either (an agent created by an agent had its authority derived).
+        if (built !== undefined) k.guards.capabilities.forget?.(built);
+        failed.push({ id: a.id, reason: toAiosError(e).message });
+        return null;
       }
-      procs.set(a.id, p);
-      return p;
-    } catch (e) {
-      // Nor anything in the capability checker (an agent created by an agent had its authority derived).
-      if (built !== undefined) k.guards.capabilities.forget?.(built);
-      failed.push({ id: a.id, reason: toAiosError(e).message });
-      return undefined;
+    };
+    for (const a of live) enter(a);
+
+    // Agents with mail have work to do: their trees come back now.
+    let woken = 0;
+    for (const a of live) {
+      const p = procs.get(a.id);
+      if (p == null || p.dormant === null || !state.mailboxes.has(a.id)) continue;
+      const before = this.dormantCount;
+      try {
+        await this.wake(p);
+      } catch {
+        // Reported by the wake (kernel.error); the rest still come back.
+      }
+      woken += before - this.dormantCount;
     }
-  };
+    return { known: k.table.size, woken, failed, messages };
+  }
 
-  for (const a of live) await restoreOne(a);
+  /**
+   * Brings `p`'s tree back if `p` is dormant. Resolves once `p` is restored; rejects with E_NO_AGENT
+   * when `p` could not be (it is no longer in the table; kernel.error says why).
+   */
+  wake(p: Proc): Promise<void> {
+    let root = p;
+    while (root.parent !== null && root.parent.dormant !== null) root = root.parent;
+    let w = this.waking.get(root);
+    if (w === undefined) {
+      w = this.wakeTree(root).finally(() => this.waking.delete(root));
+      this.waking.set(root, w);
+    }
+    return w.then(() => {
+      if (this.k.find(p.id) !== p) {
+        throw new AiosError("E_NO_AGENT", `no agent ${p.id}: it could not be restored after the restart (see the kernel.error event)`, { details: { agent: p.id } });
+      }
+    });
+  }
 
-  // Supervisors get their bookkeeping back for the children that came back, in spawn order.
-  for (const p of procs.values()) {
-    if (p.spec.kind !== "supervisor") continue;
-    const st = (p.sup = newSupervisorState(p.spec));
+  private async wakeTree(root: Proc): Promise<void> {
+    const order: Proc[] = [];
+    const walk = (p: Proc): void => {
+      if (p.dormant === null) return;
+      order.push(p);
+      for (const c of p.children ?? []) walk(c);
+    };
+    walk(root);
+    const back: { p: Proc; paused: boolean }[] = [];
+    for (const p of order) {
+      const d = p.dormant;
+      if (d === null) continue;
+      try {
+        await this.restoreOne(p, d);
+        back.push({ p, paused: d.status === "paused" });
+      } catch (e) {
+        this.failed(p, e);
+      }
+    }
+    // Supervisors get their bookkeeping back for the children that came back, in spawn order.
+    for (const { p } of back) {
+      if (p.spec.kind !== "supervisor") continue;
+      const st = (p.sup = newSupervisorState(p.spec));
+      for (const c of p.children ?? []) {
+        st.order.push(c.id);
+        st.specs.set(c.id, c.spec);
+      }
+    }
+    for (const { p, paused } of back) if (this.k.find(p.id) === p) this.k.resumeRestored(p, paused);
+  }
+
+  /** Code checked, then loaded; state restored (or init run); mail put back. */
+  private async restoreOne(p: Proc, d: Dormant): Promise<void> {
+    const k = this.k;
+    const spec: AgentSpec = p.spec;
+    // A module is checked again against today's roots before anything of it runs; an agent whose
+    // journaled parent did not come back is held to an agent's roots (its creator cannot be shown to
+    // be the operator).
+    const resolved = k.resolveLogicFor(spec, d.orphan ? "agent" : p.parent);
+    const logic = resolved instanceof Promise ? await resolved : resolved;
+    p.logic = logic;
+    if (d.hasCheckpoint) p.state = logic.restore ? logic.restore(d.checkpoint) : d.checkpoint;
+    else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
+    p.dormant = null;
+    this.dormantCount--;
+    k.announce(p);
+    for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
+  }
+
+  /** A restore that failed leaves nothing behind: out of the table; its children become roots. */
+  private failed(p: Proc, e: unknown): void {
+    if (p.dormant !== null) {
+      this.dormantCount--;
+      p.dormant = null;
+    }
     for (const c of p.children ?? []) {
-      st.order.push(c.id);
-      st.specs.set(c.id, c.spec);
+      c.parent = null;
+      if (c.dormant !== null) c.dormant.orphan = true;
     }
+    p.children = null;
+    this.k.removeProc(p);
+    this.k.kernelError(new AiosError("E_AGENT_CRASHED", `agent ${p.id} could not be restored: ${toAiosError(e).message}`, { cause: e, details: { agent: p.id } }), `recovery of ${p.id}`);
   }
-  for (const a of live) {
-    const p = procs.get(a.id);
-    if (p === undefined) continue;
-    k.resumeRestored(p, a.status === "paused");
-    restored.push(p.id);
-  }
-  return { restored, failed, messages };
 }

@@ -47,18 +47,26 @@ export interface TreeNode {
   readonly children: readonly TreeNode[];
 }
 
+/**
+ * The status a user sees: a dormant agent (after a restart, not used yet: recovery.ts) shows the
+ * status the journal holds, which it resumes to when it is restored.
+ */
+export function statusOf(p: Proc): AgentStatus {
+  return p.dormant === null ? p.status : p.dormant.status;
+}
+
 export function info(p: Proc): AgentInfo {
   return {
     id: p.id,
     name: p.spec.name,
     kind: p.spec.kind,
-    status: p.status,
+    status: statusOf(p),
     version: p.spec.version,
     tier: p.spec.tier,
     tenant: p.spec.tenant,
     parent: p.parent?.id,
     children: (p.children ?? []).map((c) => c.id),
-    mailbox: p.mailbox.length,
+    mailbox: p.dormant === null ? p.mailbox.length : p.dormant.mail.length,
     waiting: p.mailbox.waiting,
     incarnation: p.incarnation,
     durable: p.durable,
@@ -73,7 +81,7 @@ export function ps(k: Kernel, filter: PsFilter = {}): AgentInfo[] {
   const name = filter.name === undefined ? undefined : globToRegExp(filter.name);
   const out: AgentInfo[] = [];
   for (const p of k.table.values()) {
-    if (statuses !== undefined && !statuses.has(p.status)) continue;
+    if (statuses !== undefined && !statuses.has(statusOf(p))) continue;
     if (name !== undefined && !name.test(p.spec.name)) continue;
     if (filter.kind !== undefined && p.spec.kind !== filter.kind) continue;
     if (filter.tenant !== undefined && p.spec.tenant !== filter.tenant) continue;
@@ -91,7 +99,7 @@ export function tree(k: Kernel): TreeNode[] {
     id: p.id,
     name: p.spec.name,
     kind: p.spec.kind,
-    status: p.status,
+    status: statusOf(p),
     ...(p.sup !== null ? { strategy: p.sup.strategy } : {}),
     children: (p.children ?? []).map(node),
   });

@@ -191,8 +191,11 @@ describe("durable agents across a restart (defects 6 and 7)", () => {
     throwOnRestore = true;
     const second = await boot({ dataDir, logger: silentLogger, subsystems: { embedder: false }, durable: true, logics: { fragile } });
     systems.push(second);
-    expect(second.ps().map((a) => a.id)).not.toContain(id);
+    // Restored lazily (issue #17.6): known at boot, restored on first use; the restore that throws
+    // then leaves nothing behind, and the message is refused, not accepted.
     await expect(second.send(id, "hello")).rejects.toMatchObject({ code: "E_NO_AGENT" });
+    expect(second.ps().map((a) => a.id)).not.toContain(id);
+    await expect(second.send(id, "again")).rejects.toMatchObject({ code: "E_NO_AGENT" });
   });
 
   it("an upgrade is journaled: after a restart the agent is at the new version with the migrated state", async () => {

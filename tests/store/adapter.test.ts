@@ -74,7 +74,7 @@ describe("DurableJournal (kernel adapter)", () => {
     await j.close();
   });
 
-  it("answers look-ups only after recovery and reports agents whose spec no longer parses", async () => {
+  it("answers look-ups only after recovery and hands specs back as journaled, for the kernel to validate", async () => {
     const dir = tempDir();
     const j = createSqliteJournal(dir);
     expect(() => j.lookup(caller(asAgentId("x")), 1)).toThrow(/before the journal finished recovery/);
@@ -82,8 +82,9 @@ describe("DurableJournal (kernel adapter)", () => {
     const bad = { ...spec("a"), kind: "nonsense" } as unknown as StoredSpec;
     await j.spawned({ id: asAgentId("ag_bad"), spec: bad, status: "running", callSeq: 0 });
     const state = await j.recover();
-    expect(state.agents).toEqual([]);
-    expect(state.report.some((l) => l.includes("ag_bad not recovered") && l.includes("kind"))).toBe(true);
+    // Not parsed here (the kernel parses each journaled spec once: tests/kernel/lazy-restore.test.ts
+    // shows it reports this one and restores the rest).
+    expect(state.agents).toEqual([{ id: "ag_bad", spec: bad, status: "running", callSeq: 0 }]);
     await j.close();
   });
 });
