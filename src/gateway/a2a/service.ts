@@ -77,6 +77,13 @@ export interface ServicePorts {
   readonly inputModes: readonly string[];
 }
 
+/**
+ * Each streamed object carries its event seq in `metadata["aios.seq"]` as well as in the SSE id,
+ * because SDK clients hand the caller the objects, not the SSE frames: that value is the cursor a
+ * client passes back as `Last-Event-ID` to resume.
+ */
+export const SEQ = "aios.seq";
+
 export interface StreamItem {
   readonly seq: number;
   readonly resp: StreamResponse;
@@ -196,7 +203,7 @@ export class A2aService {
   }
 
   private async *withSnapshot(taskId: string, seq: number, task: Task, until: ReadonlySet<TaskState>, signal: AbortSignal): AsyncIterable<StreamItem> {
-    yield { seq, resp: { task: view(task, {}) } };
+    yield { seq, resp: { task: { ...view(task, {}), metadata: { ...task.metadata, [SEQ]: seq } } } };
     yield* this.follow(taskId, seq, until, signal);
   }
 
@@ -211,9 +218,9 @@ export class A2aService {
         for (const { seq, ev } of evs) {
           last = seq;
           if (ev.kind === "status") {
-            yield { seq, resp: { statusUpdate: ev.body } };
+            yield { seq, resp: { statusUpdate: { ...ev.body, metadata: { ...ev.body.metadata, [SEQ]: seq } } } };
             if (until.has(ev.body.status.state)) return;
-          } else if (ev.kind === "artifact") yield { seq, resp: { artifactUpdate: ev.body } };
+          } else if (ev.kind === "artifact") yield { seq, resp: { artifactUpdate: { ...ev.body, metadata: { [SEQ]: seq } } } };
         }
         if (evs.length === 0) await f.next();
       }

@@ -135,6 +135,7 @@ export interface ArtifactUpdate {
   readonly artifact: Artifact;
   readonly append?: boolean;
   readonly lastChunk?: boolean;
+  readonly metadata?: Record<string, unknown>;
 }
 
 /** StreamResponse: exactly one member set (PUSH-DELIVER-003). */
