@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { cli } from "./helpers.js";
 
 const hasModel = existsSync(resolve("../shared/models/stories260K.gguf"));
+const hasBwrap = existsSync("/usr/bin/bwrap");
 
 describe("aios demo", () => {
   it("runs every section and exits 0", async () => {
@@ -16,7 +17,7 @@ describe("aios demo", () => {
     expect(r.stderr).not.toMatch(/^error:/m);
     expect(r.code).toBe(0);
     const out = r.stdout;
-    const sections = ["1. A supervision tree", "2. Messaging: requests and replies", "3. A crash and its supervised restart", "4. Pause and resume", "5. A durable agent survives kill -9", "6. A capability denial, and the audit log", "7. A local model", "8. A plan through the market"];
+    const sections = ["1. A supervision tree", "2. Messaging: requests and replies", "3. A crash and its supervised restart", "4. Pause and resume", "5. A durable agent survives kill -9", "6. A capability denial, and the audit log", "7. A local model", "8. A plan through the market", "9. Memory search and a sandboxed tool"];
     let at = -1;
     for (const s of sections) {
       const i = out.indexOf(s);
@@ -41,6 +42,12 @@ describe("aios demo", () => {
     expect(out).toMatch(/critic vetoed bob's join\/0: score 0\.\d+ < 0\.85/);
     expect(out).toMatch(/ledger: \d+ transfers; debits posted [\d.]+ = credits posted [\d.]+, pending 0: balanced/);
     expect(out).toContain("one result vetoed and redone by another worker");
+    expect(out).toMatch(/hybrid search: .*\n\s+mem_\S+ \[bm25 #\d+, vector #1 \(cosine [\d.]+\)\] Many lichen species die where sulphur dioxide is high/);
+    if (hasBwrap) {
+      expect(out).toMatch(/runs ls \/ in the sandbox: .*\busr\b.*\bwork\b/);
+      expect(out).toMatch(/journal\/aios\.db: exit 1: .*No such file or directory/);
+      expect(out).toMatch(/sh -c 'echo hi': E_CAP_DENIED: shell#exec: command "sh" is not in the allowed commands/);
+    } else expect(out).toMatch(/sandbox skipped: bubblewrap/);
     expect(out).toMatch(/demo finished in [\d.]+ s; temporary data dir removed/);
   }, 120_000);
 });

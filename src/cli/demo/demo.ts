@@ -1,6 +1,6 @@
 /**
  * `aios demo` (and `npm run demo`): a narrated tour on a fresh data dir with the embedded default
- * stack and no network. Sections 1-4 and 6-8 run on a kernel in this process; section 5 runs kernels
+ * stack and no network. Sections 1-4 and 6-9 run on a kernel in this process; section 5 runs kernels
  * in child processes so one can be SIGKILLed. A temporary data dir is removed afterwards unless
  * --keep; a --data-dir the user names must be empty (the demo's claims are about a fresh start).
  */
@@ -17,6 +17,7 @@ import { EXAMPLE_AGENTS } from "./paths.js";
 import { sectionDurable } from "./section-durable.js";
 import { localModelConfig, sectionModel } from "./section-model.js";
 import { sectionMarket } from "./section-market.js";
+import { sectionMemory } from "./section-memory.js";
 import { sectionSecurity } from "./section-security.js";
 import { sectionCrash, sectionMessaging, sectionPause, sectionTree } from "./sections-kernel.js";
 
@@ -53,6 +54,7 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
     ok = (await sectionSecurity(os, plane, say)) && ok;
     await sectionModel(os, say, model !== undefined);
     ok = (await sectionMarket(os, say)) && ok;
+    ok = (await sectionMemory(os, say, dataDir)) && ok;
   } finally {
     plane.close();
     await os.shutdown("demo finished");
