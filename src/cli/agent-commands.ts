@@ -1,11 +1,12 @@
 /**
  * The process commands over the control API: ps, status, logs [-f], pause, resume, kill, tree,
- * send and request. Each needs a running daemon (exit 3 otherwise): an agent lives in a kernel, and
- * without a daemon there is no kernel to ask.
+ * send and request. Each takes an agent's id or name and needs a running daemon (exit 3 otherwise):
+ * an agent lives in a kernel, and without a daemon there is no kernel to ask — except `logs`, which
+ * reads an agent's past from the audit log when no daemon runs.
  */
-import { AiosError } from "../core/index.js";
+import { AiosError, type AgentId } from "../core/index.js";
 import type { CliContext } from "./context.js";
-import { agentTable, eventLine, statusCard, treeText } from "./render.js";
+import { agentTable, eventLine, statusCard, treeText, type LogEvent } from "./render.js";
 
 export interface PsOptions {
   readonly status?: string;
@@ -55,23 +56,60 @@ export async function lifecycle(ctx: CliContext, op: "pause" | "resume" | "kill"
   return 0;
 }
 
-export async function logs(ctx: CliContext, id: string, o: { follow?: boolean; types?: string; limit?: number }): Promise<number> {
-  const api = ctx.connect();
-  const filter = { agent: id as never, ...(o.types === undefined ? {} : { types: o.types.split(",") }), ...(o.limit === undefined ? {} : { limit: o.limit }) };
-  const print = (e: Parameters<typeof eventLine>[0]): void => (ctx.out.json ? ctx.out.line(JSON.stringify(e)) : ctx.out.line(eventLine(e)));
-  if (o.follow !== true) {
-    const events = await api.events(filter);
-    if (ctx.out.json) ctx.out.data(events);
-    else for (const e of events) print(e);
+export interface LogsOptions {
+  readonly follow?: boolean;
+  readonly types?: string;
+  readonly limit?: number;
+  readonly messages?: boolean;
+}
+
+const matches = (e: LogEvent, types: readonly string[] | undefined): boolean =>
+  types === undefined || types.some((t) => (t.endsWith("*") ? e.type.startsWith(t.slice(0, -1)) : e.type === t));
+
+/**
+ * An agent's events: its past from the audit log (it survives daemon restarts, and is read without a
+ * daemon too) merged with the daemon's in-memory history (the types the audit log does not keep),
+ * then -f follows live. The agent is found by id or name through the daemon; without one, by id in
+ * the audit log. An agent nobody knows is E_NO_AGENT, never an empty answer.
+ */
+export async function logs(ctx: CliContext, idOrName: string, o: LogsOptions): Promise<number> {
+  const { auditHistory, isMessaging, AUDITED_TYPES } = await import("./audit-history.js");
+  const types = o.types?.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const live = ctx.daemon() !== undefined;
+  const api = live ? ctx.connect() : undefined;
+  const id = api === undefined ? idOrName : (await api.status(idOrName)).id;
+  const { events: durable, kept } = auditHistory(ctx.dataDir, id);
+  if (api === undefined && durable.length === 0) {
+    throw new AiosError("E_NO_AGENT", `no agent ${idOrName} in the audit log of ${ctx.dataDir} (no daemon is running: give an agent id, names are resolved by the daemon)`, { details: { path: "id" } });
+  }
+  const recent: LogEvent[] = api === undefined ? [] : (await api.events({ agent: id as AgentId, ...(types === undefined ? {} : { types }) })).map((e) => ({ ...e, source: "live" as const }));
+  // What the audit log keeps reaches both: keep the audit log's copy.
+  let past = [...durable, ...recent.filter((e) => !kept || !AUDITED_TYPES.has(e.type))]
+    .filter((e) => matches(e, types))
+    .filter((e) => (o.messages === true ? isMessaging(e) : !e.type.startsWith("syscall.") || e.type === "syscall.denied" || o.types !== undefined))
+    .sort((a, b) => a.ts - b.ts);
+  if (o.limit !== undefined) past = past.slice(Math.max(0, past.length - o.limit));
+  const print = (e: LogEvent): void => (ctx.out.json ? ctx.out.line(JSON.stringify(e)) : ctx.out.line(eventLine(e)));
+  if (o.follow !== true || api === undefined) {
+    if (o.follow === true) ctx.out.note("no daemon is running: showing the audit log's record only (nothing to follow)");
+    if (ctx.out.json) ctx.out.data(past);
+    else if (past.length === 0) ctx.out.note(`no events for ${idOrName}${types === undefined ? "" : ` of type ${types.join(",")}`}`);
+    else for (const e of past) print(e);
     return 0;
   }
-  // -f: one JSON object per line with --json (a stream, not one document), until Ctrl-C.
+  // -f: the past, then one JSON object per line with --json (a stream, not one document), until Ctrl-C.
+  for (const e of past) print(e);
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // The live stream starts with the daemon's history: skip what was printed already.
+  const last = past.at(-1)?.ts ?? 0;
+  const printed = new Set(past.map((e) => `${e.type}@${e.ts}`));
   try {
-    await api.follow(filter, print, ac.signal);
+    await api.follow({ agent: id as AgentId, ...(types === undefined ? {} : { types }) }, (e) => {
+      if (e.ts >= last && !printed.has(`${e.type}@${e.ts}`)) print(e);
+    }, ac.signal);
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

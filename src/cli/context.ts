@@ -42,7 +42,7 @@ export class CliContext {
     }
     const t = readToken(this.dataDir);
     if (t.token === undefined) {
-      throw new AiosError("E_AUTH", `no API token: ${t.path} ${t.why ?? "cannot be read"}; the daemon (pid ${d.pid}) writes it at \`aios up\` — run this as the user who started it`, { details: { path: t.path } });
+      throw new AiosError("E_AUTH", `no API token: ${t.path}: ${t.why ?? "it cannot be read"}; the daemon (pid ${d.pid}) writes it at \`aios up\` — run this as the user who started it`, { details: { path: t.path } });
     }
     return new HttpControl(`http://${d.host}:${d.port}`, t.token, t.path);
   }

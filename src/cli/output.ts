@@ -1,16 +1,24 @@
 /**
  * How the CLI writes: readable tables by default, one JSON document with `--json` (for scripts), errors
- * as `error: <code>: <message>` on stderr (the stack only with --verbose), and a spinner for long
- * operations that is drawn only when stderr is a TTY, so pipes and logs stay clean.
+ * as `error: <code>: <message>` on stderr (the stack only with --verbose; with --json the error is
+ * also the JSON document on stdout), and progress for anything that takes over a second, always on
+ * stderr: a spinner when stderr is a TTY, else one line once the second has passed, so stdout —
+ * and --json output — never holds progress.
  */
 import { toAiosError } from "../core/index.js";
 
-export interface OutputOptions {
-  readonly json: boolean;
-  readonly verbose: boolean;
+export interface OutputStreams {
   readonly out?: NodeJS.WritableStream;
   readonly err?: NodeJS.WritableStream & { isTTY?: boolean };
 }
+
+export interface OutputOptions extends OutputStreams {
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+/** How long work runs before progress is shown. */
+export const PROGRESS_AFTER_MS = 1000;
 
 export class Output {
   readonly json: boolean;
@@ -47,22 +55,40 @@ export class Output {
     const err = toAiosError(e);
     this.err.write(`error: ${err.code}: ${err.message}\n`);
     if (this.verbose && e instanceof Error && e.stack !== undefined) this.err.write(e.stack + "\n");
+    if (this.json) this.data({ error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.details === undefined || Object.keys(err.details).length === 0 ? {} : { details: err.details }) } });
   }
 
-  /** Runs `work` with a spinner on a TTY (nothing otherwise). */
+  /**
+   * Runs `work`, showing progress on stderr once it took PROGRESS_AFTER_MS: a spinner with the
+   * elapsed time on a TTY, else a single `<label>...` line (logs and pipes get one line, not frames).
+   */
   async progress<T>(label: string, work: Promise<T>): Promise<T> {
-    if (this.err.isTTY !== true || this.json) return work;
     const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    const tty = this.err.isTTY === true;
     let i = 0;
+    let drawn = false;
     const t0 = Date.now();
-    const draw = (): void => void this.err.write(`\r${frames[i++ % frames.length] ?? ""} ${label} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    draw();
-    const timer = setInterval(draw, 100);
+    let spin: NodeJS.Timeout | undefined;
+    const draw = (): void => {
+      drawn = true;
+      this.err.write(`\r${frames[i++ % frames.length] ?? ""} ${label} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    };
+    const start = setTimeout(() => {
+      if (!tty) {
+        this.err.write(`${label}...\n`);
+        return;
+      }
+      draw();
+      spin = setInterval(draw, 100);
+      spin.unref();
+    }, PROGRESS_AFTER_MS);
+    start.unref(); // progress never keeps the process alive; the work does
     try {
       return await work;
     } finally {
-      clearInterval(timer);
-      this.err.write("\r\x1b[2K");
+      clearTimeout(start);
+      if (spin !== undefined) clearInterval(spin);
+      if (drawn) this.err.write("\r\x1b[2K");
     }
   }
 }

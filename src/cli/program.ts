@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { CliContext, resolveDataDir, type GlobalOptions } from "./context.js";
 import { EXIT_TABLE } from "./exit-codes.js";
-import { Output } from "./output.js";
+import { Output, type OutputStreams } from "./output.js";
 import { VERSION } from "./version.js";
 import type * as Agents from "./agent-commands.js";
 import type * as Planner from "./planner-commands.js";
@@ -23,15 +23,22 @@ const planner = (): Promise<typeof Planner> => import("./planner-commands.js");
 const store = (): Promise<typeof Store> => import("./store-commands.js");
 const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
 
-function int(name: string, min = 0): (v: string) => number {
+function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}` : `${name} must be an integer from ${min} to ${max}`);
     return n;
   };
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/**
+ * The command tree. `setExit` receives each action's exit code; `io` replaces stdout/stderr (tests);
+ * `usageError` reports commander's parse errors (run-cli.ts prints them as E_INVALID_ARG, in JSON
+ * too with --json).
+ */
+export function buildProgram(setExit: (code: number) => void, io: OutputStreams = {}, usageError?: (message: string) => void): Command {
+  const writeOut = (s: string): void => void (io.out ?? process.stdout).write(s);
+  const writeErr = (s: string): void => void (io.err ?? process.stderr).write(s);
   const program = new Command("aios")
     .description("AIOS — an operating system for AI agents")
     .version(VERSION)
@@ -39,13 +46,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--json", "machine-readable JSON output")
     .option("--verbose", "stack traces with errors")
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str.startsWith("error: ") ? `error: E_INVALID_ARG: ${str.slice(7)}` : str) })
+    .configureOutput({
+      writeOut,
+      writeErr,
+      outputError: (str, write) => {
+        if (str.startsWith("error: ") && usageError !== undefined) usageError(str.slice(7).trimEnd());
+        else write(str.startsWith("error: ") ? `error: E_INVALID_ARG: ${str.slice(7)}` : str);
+      },
+    })
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", `\n${EXIT_TABLE}\n\nErrors print "error: <code>: <message>" on stderr.`);
 
   const ctxOf = (cmd: Command): CliContext => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
-    return new CliContext(new Output({ json: g.json === true, verbose: g.verbose === true }), resolveDataDir(g.dataDir));
+    return new CliContext(new Output({ json: g.json === true, verbose: g.verbose === true, ...io }), resolveDataDir(g.dataDir));
   };
   const act =
     <A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>) =>
@@ -57,7 +71,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("up")
     .description("run the kernel as a daemon with the HTTP API (SIGTERM/SIGINT drain and exit 0)")
-    .addOption(new Option("--port <port>", "API port on the host (0 = any free port)").default(7878).argParser(int("--port")))
+    .addOption(new Option("--port <port>", "API port on the host (0 = any free port)").default(7878).argParser(int("--port", 0, 65535)))
     .option("--host <host>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--models <file>", "models config (YAML/JSON, entries by name)")
     .option("--policy <file>", "policy rules (YAML)")
@@ -70,14 +84,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("-f, --follow", "print the agent's events while it runs")
     .option("--timeout <ms>", "how long to wait for the answer to --goal", int("--timeout", 1))
     .option("--models <file>", "models config for an in-process run")
-    .action(act(async (ctx, spec: string, o: { goal?: string; follow?: boolean; timeout?: number; models?: string }) => (await import("./run.js")).run(ctx, spec, o)));
+    .option("--keep", "in-process: leave the agents in the data dir's journal (durable: they resume at the next boot) instead of ending them")
+    .action(act(async (ctx, spec: string, o: { goal?: string; follow?: boolean; timeout?: number; models?: string; keep?: boolean }) => (await import("./run.js")).run(ctx, spec, o)));
 
   program
     .command("ps")
     .description("list agents")
     .option("--status <list>", "comma-separated statuses (running,paused,...)")
     .option("--name <glob>", "name or glob (worker-*)")
-    .option("--kind <kind>", "code, llm or supervisor")
+    .addOption(new Option("--kind <kind>", "only agents of this kind").choices(["code", "llm", "supervisor"]))
     .option("--parent <id>", "children of this agent")
     .option("--limit <n>", "at most n rows", int("--limit", 1))
     .action(act(async (ctx, o: Agents.PsOptions) => (await agents()).ps(ctx, o)));
@@ -92,12 +107,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option("--accept-loss", "keep every record that verifies, set the damaged files aside, and record the acceptance in the audit log")
     .action(act(async (ctx, o: { acceptLoss?: boolean }) => (await import("./recover.js")).recover(ctx, o)));
   program
-    .command("logs <id>")
-    .description("an agent's recent events; -f follows live")
+    .command("logs <agent>")
+    .description("an agent's events (id or name): its past from the audit log, kept across daemon restarts and read without a daemon too; -f follows live")
     .option("-f, --follow", "keep streaming new events (Ctrl-C stops)")
-    .option("--types <list>", "comma-separated event types or prefixes (agent.*)")
+    .option("--types <list>", "comma-separated event types or prefixes (agent.*, syscall.*)")
+    .option("--messages", "the agent's messaging syscalls (sends, receives, requests, streams: decisions and counts, never payloads)")
     .option("--limit <n>", "at most n past events", int("--limit", 1))
-    .action(act(async (ctx, id: string, o: { follow?: boolean; types?: string; limit?: number }) => (await agents()).logs(ctx, id, o)));
+    .action(act(async (ctx, id: string, o: Agents.LogsOptions) => (await agents()).logs(ctx, id, o)));
   program.command("pause <id>").description("pause an agent (its mail queues)").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "pause", id)));
   program.command("resume <id>").description("resume a paused agent").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "resume", id)));
   program

@@ -38,8 +38,18 @@ export function treeText(nodes: readonly TreeNode[]): string {
   return lines.join("\n");
 }
 
+/** A kernel event, or a line of an agent's past read back from the audit log (audit-history.ts). */
+export interface LogEvent {
+  readonly type: string;
+  readonly ts: number;
+  readonly severity: string;
+  readonly agent?: string | undefined;
+  readonly data: unknown;
+  readonly source?: "audit" | "live";
+}
+
 /** One line per event: time, type, agent, the interesting data. */
-export function eventLine(e: AnyKernelEvent): string {
+export function eventLine(e: LogEvent | AnyKernelEvent): string {
   const t = new Date(e.ts).toISOString().slice(11, 23);
   const d = e.data as Record<string, unknown>;
   let what: string;

@@ -5,13 +5,22 @@
  * lives as long as the command. With --goal the agent is asked to do it (an llm agent gets
  * `{type:"start"}` with the goal in its spec, a code agent gets the goal as a request) and the
  * answer is printed; without one, a daemon run prints the id and an in-process run waits for the
- * agent to end. --follow prints the agent's events meanwhile.
+ * agent to end. --follow prints the agent's events meanwhile. While it waits, the command keeps the
+ * process alive itself (the kernel's timers are unreferenced), until the answer, the end, the
+ * timeout or Ctrl-C.
+ *
+ * An in-process run ends what it started: when the command ends (answer, end, error or Ctrl-C) the
+ * agents it spawned that still run are killed before the kernel drains, so the next `aios up` or
+ * `aios run` on the data dir does not bring them back from the journal. `--keep` leaves them there
+ * and says so: they are durable and resume at the next boot on that data dir.
  */
 import { isTerminal, loadSpecFile, type AgentSpec } from "../abi/index.js";
 import { ControlPlane, type ControlApi } from "../gateway/index.js";
 import type { AnyKernelEvent } from "../core/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
+import type { Aios } from "../sdk/index.js";
+import { EXIT } from "./exit-codes.js";
 import { eventLine } from "./render.js";
 
 export interface RunOptions {
@@ -19,6 +28,8 @@ export interface RunOptions {
   readonly follow?: boolean;
   readonly timeout?: number;
   readonly models?: string;
+  /** In-process: leave the agents in the journal (they resume at the next boot) instead of ending them. */
+  readonly keep?: boolean;
 }
 
 export async function run(ctx: CliContext, specPath: string, o: RunOptions): Promise<number> {
@@ -27,18 +38,41 @@ export async function run(ctx: CliContext, specPath: string, o: RunOptions): Pro
     ctx.out.note(`using the daemon for ${ctx.dataDir}`);
     return runOn(ctx, ctx.connect(), spec, o, false);
   }
-  ctx.out.note(`no daemon for ${ctx.dataDir}: running in-process (the agent lives as long as this command)`);
+  ctx.out.note(`no daemon for ${ctx.dataDir}: running in-process (the agent lives as long as this command${o.keep === true ? "; --keep leaves it in the journal" : ""})`);
   const os = await ctx.out.progress("booting the kernel", bootHost({ dataDir: ctx.dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }) }));
   const plane = new ControlPlane(os);
-  const stop = (): void => void drainKernel(os, "interrupted").catch(() => undefined);
+  const before = new Set(os.ps().map((a) => a.id));
+  let interrupted = false;
+  const stop = (): void => {
+    interrupted = true;
+    ctx.out.note("SIGINT: ending this run's agents and draining the kernel");
+    void endRun(ctx, os, before, o.keep === true, "interrupted")
+      .catch(() => undefined)
+      .finally(() => process.exit(EXIT.INTERRUPTED));
+  };
   process.once("SIGINT", stop);
   try {
     return await runOn(ctx, plane, spec, o, true);
   } finally {
     process.off("SIGINT", stop);
     plane.close();
-    await drainKernel(os, "run finished");
+    if (!interrupted) await endRun(ctx, os, before, o.keep === true, "run finished");
   }
+}
+
+/** Kills the agents this run started (unless --keep, which says they stay), then drains the kernel. */
+async function endRun(ctx: CliContext, os: Aios, before: ReadonlySet<string>, keep: boolean, reason: string): Promise<void> {
+  const mine = os.ps({ status: ["pending", "running", "paused"] }).filter((a) => !before.has(a.id));
+  if (keep) {
+    const durable = mine.filter((a) => a.durable);
+    if (durable.length > 0) ctx.out.note(`${durable.length} durable agent(s) stay in ${ctx.dataDir} (${durable.map((a) => a.name).join(", ")}): they resume at the next \`aios up\` or \`aios run\` on it; \`aios kill\` ends them`);
+  } else {
+    // Roots first: a supervisor's kill takes its children with it.
+    for (const a of mine.filter((x) => x.parent === undefined || before.has(x.parent))) await os.kill(a.id, reason).catch(() => undefined);
+    for (const a of os.ps({ status: ["pending", "running", "paused"] }).filter((x) => !before.has(x.id))) await os.kill(a.id, reason).catch(() => undefined);
+    if (mine.length > 0) ctx.out.note(`ended ${mine.length} agent(s) this run started (--keep leaves them to resume at the next boot)`);
+  }
+  await drainKernel(os, reason);
 }
 
 async function runOn(ctx: CliContext, api: ControlApi, spec: AgentSpec, o: RunOptions, inProcess: boolean): Promise<number> {
@@ -53,6 +87,8 @@ async function runOn(ctx: CliContext, api: ControlApi, spec: AgentSpec, o: RunOp
         if (e.type === "agent.transition" && isTerminal(e.data.to)) ended?.(e);
       }, follow.signal)
     : Promise.resolve();
+  // The kernel's timers are unreferenced: this keeps the command alive while it waits for the agent.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     if (o.goal !== undefined) {
       const payload = spec.kind === "llm" ? { type: "start" } : o.goal;
@@ -70,6 +106,7 @@ async function runOn(ctx: CliContext, api: ControlApi, spec: AgentSpec, o: RunOp
     ctx.out.result({ id, status: info?.status, reason: info?.exitReason }, () => ctx.out.line(`${spec.name} ${id} ${info?.status ?? "ended"}${info?.exitReason === undefined ? "" : `: ${info.exitReason}`}`));
     return last.type === "agent.transition" && last.data.to === "completed" ? 0 : 1;
   } finally {
+    clearInterval(keepAlive);
     follow.abort();
     await following;
   }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { AiosError } from "../../core/index.js";
 import { ControlPlane } from "../../gateway/index.js";
 import { boot } from "../../sdk/index.js";
+import { atInterrupt, interruptible } from "../cleanup.js";
 import type { CliContext } from "../context.js";
 import { ensureTsLoader } from "../ts-loader.js";
 import { Narrator } from "./narrator.js";
@@ -37,6 +38,10 @@ function freshDir(explicit: string | undefined): string {
 
 export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   const dataDir = freshDir(o.explicitDataDir);
+  // Ctrl-C or a closed pipe (`aios demo | head`) removes the temporary data dir and child kernels.
+  const temporary = !o.keep && o.explicitDataDir === undefined;
+  const forgetDir = temporary ? atInterrupt(`temporary data dir ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true })) : () => undefined;
+  const uninterruptible = interruptible();
   const say = new Narrator(ctx.out);
   ctx.out.line("AIOS demo: agents are processes, tools are syscalls, every effect is checked, journaled and audited.");
   ctx.out.line(`data dir ${dataDir} (embedded default: SQLite journal, keys, audit log; no network)`);
@@ -58,7 +63,9 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   } finally {
     plane.close();
     await os.shutdown("demo finished");
-    if (!o.keep && o.explicitDataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    forgetDir();
+    uninterruptible();
   }
   ctx.out.line("");
   ctx.out.line(`demo finished in ${say.elapsed()}${ok ? "" : " WITH FAILURES"}; ${o.keep || o.explicitDataDir !== undefined ? `data kept in ${dataDir}` : "temporary data dir removed"}`);

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { AiosError } from "../../core/index.js";
+import { atInterrupt } from "../cleanup.js";
 import type { Narrator } from "./narrator.js";
 import { COUNTER_MODULE, DURABLE_CHILD } from "./paths.js";
 
@@ -32,6 +33,9 @@ interface Child {
 
 function start(args: string[]): Child {
   const p = spawn(process.execPath, childArgs(args), { stdio: ["ignore", "pipe", "pipe"] });
+  // Cut short (Ctrl-C, `aios demo | head`), the demo takes its child kernel down with it.
+  const forget = atInterrupt(`child kernel ${p.pid ?? "?"}`, () => void p.kill("SIGKILL"));
+  p.once("exit", forget);
   let stderr = "";
   p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const rl = createInterface({ input: p.stdout });

@@ -1,0 +1,147 @@
+/**
+ * `--json` covers every command and every error (issue #11 item 8): each command of the tree is run
+ * with --json against a real daemon (`aios up` in a child process, on loopback, temp data dir) and
+ * its stdout must be one JSON document — the result, or `{"error": {code, message, retryable}}` —
+ * with the documented exit code. The table must name every command the program defines, so a new
+ * command without a case fails here. Commands run in this process through runCli (the same code
+ * path as bin/aios.js, with captured streams) to keep the file quick; tests/cli/cli.test.ts and
+ * logs-durable.test.ts run the CLI as child processes. Here too, as child processes: a missing
+ * token file and a token the daemon refuses get different messages.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/program.js";
+import { runCli } from "../../src/cli/run-cli.js";
+import { cli, startDaemon, type Daemon } from "./helpers.js";
+
+let dir: string;
+let data: string;
+let daemon: Daemon;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "aios-json-"));
+  data = join(dir, "data");
+  daemon = await startDaemon(data);
+}, 30_000);
+afterAll(async () => {
+  daemon.proc.kill("SIGTERM");
+  await daemon.exited;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function sink(): { stream: Writable; text: () => string } {
+  let buf = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      buf += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, text: () => buf };
+}
+
+async function json(args: readonly string[]): Promise<{ code: number; doc: unknown; stderr: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await runCli(["node", "aios", "--data-dir", data, "--json", ...args], { out: out.stream, err: err.stream });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(out.text());
+  } catch {
+    throw new Error(`aios ${args.join(" ")} (exit ${code}) did not print one JSON document: ${JSON.stringify(out.text())} stderr ${err.text()}`);
+  }
+  return { code, doc, stderr: err.text() };
+}
+
+/** Every command with an action, as its path ("cap grant"). */
+function commandPaths(cmd: Command, prefix: string[] = []): string[] {
+  const paths: string[] = [];
+  for (const c of cmd.commands) {
+    const path = [...prefix, c.name()];
+    if ((c as unknown as { _actionHandler: unknown })._actionHandler !== null) paths.push(path.join(" "));
+    paths.push(...commandPaths(c, path));
+  }
+  return paths;
+}
+
+type Case = { args: string[]; code: number; error?: string };
+
+describe("--json everywhere", () => {
+  it("prints one JSON document with the documented exit code for every command, results and errors alike", async () => {
+    const spec = join(dir, "bad.yaml");
+    writeFileSync(spec, "name: x\nkind: code\n");
+    const busy = join(dir, "busy");
+    mkdirSync(busy);
+    writeFileSync(join(busy, "f"), "");
+    const team = await json(["run", "examples/specs/team.yaml"]);
+    expect(team.code).toBe(0);
+
+    const cases: Record<string, Case[]> = {
+      up: [{ args: ["up", "--port", "99999"], code: 2, error: "E_INVALID_ARG" }],
+      run: [{ args: ["run", "examples/specs/worker.yaml", "--goal", '{"type":"square","n":3}'], code: 0 }, { args: ["run", spec], code: 2, error: "E_INVALID_SPEC" }],
+      ps: [{ args: ["ps", "--name", "worker-*"], code: 0 }, { args: ["ps", "--kind", "robot"], code: 2, error: "E_INVALID_ARG" }],
+      status: [{ args: ["status", "worker-1"], code: 0 }, { args: ["status"], code: 0 }, { args: ["status", "nobody"], code: 1, error: "E_NO_AGENT" }],
+      recover: [{ args: ["recover"], code: 1, error: "E_CONFLICT" }],
+      logs: [{ args: ["logs", "worker-1"], code: 0 }, { args: ["logs", "nobody"], code: 1, error: "E_NO_AGENT" }],
+      pause: [{ args: ["pause", "worker-2"], code: 0 }],
+      resume: [{ args: ["resume", "worker-2"], code: 0 }],
+      kill: [{ args: ["kill", "worker-3"], code: 0 }],
+      tree: [{ args: ["tree"], code: 0 }],
+      send: [{ args: ["send", "worker-1", '{"type":"square","n":5}', "--request"], code: 0 }, { args: ["send", "nobody", "hi"], code: 1, error: "E_NO_AGENT" }],
+      "cap grant": [{ args: ["cap", "grant", "worker-1", "tool:file.read#call"], code: 0 }, { args: ["cap", "grant", "worker-1", "%%%"], code: 2, error: "E_INVALID_ARG" }],
+      "cap revoke": [{ args: ["cap", "revoke", "tok_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      "cap ls": [{ args: ["cap", "ls", "worker-1"], code: 0 }],
+      "cap explain": [{ args: ["cap", "explain", "worker-1", "shell#exec"], code: 1 }],
+      "audit verify": [{ args: ["audit", "verify"], code: 0 }],
+      approvals: [{ args: ["approvals"], code: 0 }, { args: ["approvals", "--status", "maybe"], code: 2, error: "E_INVALID_ARG" }],
+      "approvals approve": [{ args: ["approvals", "approve", "apr_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      "approvals deny": [{ args: ["approvals", "deny", "apr_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      escalations: [{ args: ["escalations"], code: 0 }],
+      "escalations decide": [{ args: ["escalations", "decide", "esc_nothing", "maybe"], code: 2, error: "E_INVALID_ARG" }],
+      plan: [{ args: ["plan", "anything", "--budget", "lots"], code: 2, error: "E_INVALID_ARG" }],
+      "plan-status": [{ args: ["plan-status", "plan_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      "market book": [{ args: ["market", "book"], code: 0 }],
+      "ledger balances": [{ args: ["ledger", "balances"], code: 0 }],
+      "ledger transfers": [{ args: ["ledger", "transfers"], code: 0 }],
+      "ledger deposit": [{ args: ["ledger", "deposit", "acct", "1.5.5"], code: 2, error: "E_INVALID_ARG" }],
+      reputation: [{ args: ["reputation"], code: 0 }],
+      "mcp add": [{ args: ["mcp", "add", "fs", "--url", "http://127.0.0.1:9/mcp"], code: 0 }],
+      "mcp ls": [{ args: ["mcp", "ls"], code: 0 }],
+      "mcp rm": [{ args: ["mcp", "rm", "fs"], code: 0 }, { args: ["mcp", "rm", "fs"], code: 1, error: "E_NOT_FOUND" }],
+      "mcp serve": [{ args: ["mcp", "serve"], code: 2, error: "E_INVALID_ARG" }],
+      demo: [{ args: ["--data-dir", busy, "demo"], code: 2, error: "E_INVALID_ARG" }],
+    };
+    expect(Object.keys(cases).sort()).toEqual(commandPaths(buildProgram(() => undefined)).sort());
+
+    for (const [name, list] of Object.entries(cases)) {
+      for (const c of list) {
+        const r = await json(c.args);
+        expect({ name, args: c.args, code: r.code }, r.stderr).toEqual({ name, args: c.args, code: c.code });
+        const err = (r.doc as { error?: { code?: unknown; message?: unknown; retryable?: unknown } }).error;
+        if (c.error === undefined) expect(err, `${name}: ${r.stderr}`).toBeUndefined();
+        else expect(err).toMatchObject({ code: c.error, message: expect.any(String) as unknown, retryable: expect.any(Boolean) as unknown });
+        // Progress and notes go to stderr, never into the JSON on stdout; an error is said there too.
+        if (c.error !== undefined) expect(r.stderr).toContain(`error: ${c.error}: `);
+      }
+    }
+  }, 60_000);
+
+  it("tells a missing token file from a token the daemon refuses", async () => {
+    const noToken = join(dir, "no-token");
+    const wrongToken = join(dir, "wrong-token");
+    for (const x of [noToken, wrongToken]) {
+      mkdirSync(x);
+      copyFileSync(join(data, "daemon.json"), join(x, "daemon.json"));
+    }
+    writeFileSync(join(wrongToken, "api-token"), "not-the-token\n");
+    const [missing, wrong] = await Promise.all([cli(["--data-dir", noToken, "ps"]), cli(["--data-dir", wrongToken, "--json", "ps"])]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: E_AUTH: no API token: .*no-token\/api-token: it does not exist; the daemon \(pid \d+\) writes it at `aios up`/);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error: E_AUTH: the daemon at http:\/\/127\.0\.0\.1:\d+ refused the token in .*wrong-token\/api-token: it is not the token this daemon was started with/);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ error: { code: "E_AUTH" } });
+  }, 20_000);
+});
