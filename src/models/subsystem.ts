@@ -18,7 +18,7 @@ import { llmInvokeSyscall } from "./llm-syscall.js";
 import { LocalProvider } from "./local.js";
 import { memoryToolSchema, memoryToolSyscall } from "./memory-tools.js";
 import { ModelRouter, type BackoffOptions } from "./router.js";
-import { estimateTokens } from "./tokens.js";
+import { estimateTokens, type TokenCounter } from "./tokens.js";
 import type { ModelProvider, ToolSchema } from "./types.js";
 
 /** The slice of a tool registry the agent program needs (tools/ ToolRegistry fits). */
@@ -49,6 +49,12 @@ export interface ModelsSubsystemOptions {
 export interface ModelsService {
   /** The router (accounting, breakers). */
   readonly router: ModelRouter;
+  /**
+   * What an LLM agent of `model` with `tools` fits into its window: the window's size, the tokens
+   * kept free for the answer, the model's token counter and the tool schemas sent every turn (the
+   * dashboard's context-window budget per section).
+   */
+  context(model: string | undefined, tools: readonly string[]): { readonly contextSize: number; readonly reserveTokens: number; readonly count: TokenCounter; readonly tools: readonly ToolSchema[] };
 }
 
 export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"models", ModelsService, { tools?: ToolCatalog }> {
@@ -111,7 +117,10 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
         }
       });
       return {
-        service: { router: r },
+        service: {
+          router: r,
+          context: (model, tools) => ({ ...deps.window(model ?? defaultModel ?? "default"), reserveTokens: deps.reserveTokens, tools: deps.toolSchemas(tools) }),
+        },
         syscalls: [llmInvokeSyscall(r, defaultModel)],
         kinds: {
           llm: (spec: AgentSpec) => {

@@ -20,6 +20,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller, MessageTracer } from "./kernel-types.js";
+import { RecentSpans } from "./recent-spans.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
 import { currentSpan, formatTraceparent, parseTraceparent, withSpan, withoutSpan } from "./trace-context.js";
 
@@ -30,6 +31,8 @@ export interface TracingOptions {
   /** An exporter of your own (tests: InMemorySpanExporter), fed in batches (`forceFlush` to drain). */
   readonly exporter?: SpanExporter;
   readonly serviceName?: string;
+  /** The recent traces kept for the dashboard (default 200 traces of at most 1,000 spans); `false`: none. */
+  readonly recent?: { readonly maxTraces?: number; readonly maxSpans?: number } | false;
 }
 
 /** What tracing needs from the rest of the system (the observe plugin wires them to the kernel). */
@@ -55,6 +58,8 @@ const num = (v: unknown): number | undefined => (typeof v === "number" && Number
 
 export class Tracing implements MessageTracer {
   readonly provider: BasicTracerProvider;
+  /** The recent traces the dashboard shows (undefined when `recent: false`). */
+  readonly recent: RecentSpans | undefined;
   private readonly tracer: Tracer;
   /** Each live agent's `invoke_agent` span. */
   private readonly agents = new Map<AgentId, Span>();
@@ -66,6 +71,10 @@ export class Tracing implements MessageTracer {
     private readonly ports: TracingPorts = {},
   ) {
     const processors: SpanProcessor[] = [];
+    if (o.recent !== false) {
+      this.recent = new RecentSpans(o.recent?.maxTraces, o.recent?.maxSpans);
+      processors.push(this.recent);
+    }
     // Batched for any exporter: a simple processor exports (and allocates a promise chain) per span.
     if (o.exporter !== undefined) processors.push(new BatchSpanProcessor(o.exporter));
     if (o.endpoint !== undefined) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));

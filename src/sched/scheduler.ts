@@ -127,6 +127,11 @@ export class InferenceScheduler implements ResourceScheduler {
     };
   }
 
+  /** A tenant's weight in the pools' fair queueing (configured `tenantWeights`, else 1). */
+  tenantWeight(tenant: string): number {
+    return this.options.tenantWeights?.[tenant] ?? 1;
+  }
+
   stats(): PoolStats[] {
     return [...this.pools.values()].map((p) => p.stats());
   }

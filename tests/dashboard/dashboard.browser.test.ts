@@ -30,6 +30,7 @@ let page: Page;
 let team: AgentId;
 let reader: AgentId;
 let storyteller: AgentId;
+let writer: AgentId;
 
 const worker = (name: string, capabilities: string[] = []): { name: string; kind: "code"; module: string; export: string; capabilities: string[] } => ({ name, kind: "code", module: WORKER, export: "worker", capabilities });
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
     dataDir: join(dir, "data"),
     logger: silentLogger,
     models: { tiny: { provider: "replay", model: "tiny", loop: true, price: { promptPer1k: 1, completionPer1k: 2 }, turns: [{ text: "Once upon a time", usage: { promptTokens: 120, completionTokens: 30 } }] } },
-    subsystems: { embedder: false, security: { policy: { rules: [{ id: "ask-before-note", effect: "approve", reason: "reading the note needs a person", when: { tool: "file.read" } }] } } },
+    subsystems: { embedder: false, observe: { tracing: {} }, security: { policy: { rules: [{ id: "ask-before-note", effect: "approve", reason: "reading the note needs a person", when: { tool: "file.read" } }] } } },
   });
   plane = new ControlPlane(os);
   token = ensureApiToken(join(dir, "data"));
@@ -49,12 +50,21 @@ beforeAll(async () => {
   storyteller = await os.spawn(worker("storyteller", ["llm:*#invoke"]));
   reader = await os.spawn(worker("reader", ["tool:file.read#call", `file:${dir}/**#read`]));
   for (let i = 0; i < 2; i++) expect(await os.request(storyteller, { type: "story", prompt: `tale ${i}`, model: "tiny" })).toMatchObject({ ok: true });
+  // An LLM agent that stays (its context window on its page), one traced run that ended, and a plan on the market.
+  writer = await os.spawn({ name: "writer", kind: "llm", model: "tiny", instructions: "Write a short tale.", capabilities: ["llm:*#invoke"] });
+  expect(await os.request(writer, "a tale about a lighthouse")).toMatchObject({ text: "Once upon a time" });
+  await os.run({ name: "summarizer", kind: "llm", model: "tiny", instructions: "Sum up.", capabilities: ["llm:*#invoke"] }, { goal: "sum up the tale" });
+  for (const [name, price] of [["ann", 200_000], ["cy", 150_000]] as const) {
+    await os.spawn({ name, kind: "code", module: join(process.cwd(), "examples/agents/market-worker.ts"), export: "marketWorker", capabilities: ["market#join", "market:**#bid"], args: { price, sloppyOn: [] } });
+  }
+  await os.ledger.deposit("operator", 10_000_000n);
+  expect(await os.plan("Granite forms from cooling magma; Basalt forms from lava")).toMatchObject({ status: "answered" });
   await os.memory.store({ type: "semantic_fact", scope: "global", content: { subject: "the dashboard", predicate: "is tested in", object: "chromium" }, tags: ["ui"] });
   await os.memory.store({ type: "semantic_fact", scope: "global", content: { subject: "the kernel", predicate: "journals", object: "every acknowledged write" } });
   browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
-}, 20_000);
+}, 30_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -132,14 +142,25 @@ describe("dashboard in chromium", () => {
     expect(await page.evaluate("window.__noReload")).toBe(true);
   });
 
-  it("opens an agent's detail: process facts, spec, capability tokens, recent events", async () => {
+  it("opens an agent's detail: process facts, spec, which grant gives each capability, recent syscalls and events", async () => {
     await page.getByRole("link", { name: "storyteller", exact: true }).click();
     await page.waitForURL(/\/ui\/agents\//);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Agent storyteller");
     await expect(page.locator("pre").first().textContent()).resolves.toMatch(/"export": "worker"/);
-    await expect(page.getByRole("table", { name: "Capability tokens" }).textContent()).resolves.toMatch(/llm:\*#invoke/);
+    await expect(page.getByRole("table", { name: "Each capability and the grant it comes from" }).locator("tbody tr").first().textContent()).resolves.toMatch(/llm:\*#invoke\s*its spec/);
+    await expect(page.getByRole("table", { name: /Last \d+ syscalls/ }).textContent()).resolves.toMatch(/LlmInvoke\s*ok/);
     await expect(page.getByRole("table", { name: /Events of this agent/ }).textContent()).resolves.toMatch(/agent\.spawned/);
     await checkAccessible("agent detail");
+  });
+
+  it("shows an LLM agent's context window with the token budget per section", async () => {
+    await page.goto(`${gw.url}/ui/agents/${writer}`);
+    const ctx = page.getByRole("table", { name: /Context window of tiny/ });
+    const rows = await ctx.locator("tbody tr").allTextContents();
+    expect(rows.map((r) => r.split(/[\d—]/)[0]?.trim())).toEqual(["System instructions", "Goal", "Conversation (turns and tool results)", "Tool schemas", "Reserved for the answer", "Free"]);
+    expect(rows[1]).toMatch(/^Goal1[1-9]\d*/); // one message, some tokens
+    expect(rows[2]).toMatch(/^Conversation \(turns and tool results\)1[1-9]/); // the answer
+    await checkAccessible("an LLM agent's detail");
   });
 
   it("lists messages and events, filters them, and appends live ones", async () => {
@@ -192,19 +213,54 @@ describe("dashboard in chromium", () => {
     await checkAccessible("audit after verification");
   });
 
-  it("shows model costs per agent and model in tables beside the chart", async () => {
+  it("shows model costs per agent and model, and per tenant and model over time, in tables beside the charts", async () => {
     await page.getByRole("link", { name: "Costs" }).click();
     const perModel = page.getByRole("table", { name: /Totals per model/ });
-    await expect(perModel.locator("tbody tr").first().textContent()).resolves.toMatch(/tiny\s*2\s*300\s*0\.360000/);
+    // storyteller's two calls, writer's and summarizer's one each: 4 calls of 150 tokens at 1 and 2 per 1k.
+    await expect(perModel.locator("tbody tr").first().textContent()).resolves.toMatch(/tiny\s*4\s*600\s*0\.720000/);
     await expect(page.getByRole("table", { name: /per agent and model/ }).textContent()).resolves.toMatch(/storyteller\s*tiny\s*2\s*240\s*60/);
+    const overTime = page.getByRole("table", { name: /per minute, tenant and model/ }).locator("tbody tr");
+    expect(new Set(await overTime.locator("td:nth-child(2)").allTextContents())).toEqual(new Set(["default"]));
+    const tokens = (await overTime.locator("td:nth-child(5)").allTextContents()).map(Number);
+    expect(tokens.reduce((a, b) => a + b, 0)).toBe(600);
     await checkAccessible("costs");
   });
 
-  it("shows the scheduler's pools and the alerts", async () => {
+  it("shows the scheduler's pools, each tenant's fair share and the alerts", async () => {
     await page.getByRole("link", { name: "Scheduler" }).click();
     await expect(page.getByRole("heading", { level: 2, name: "Service-level alerts" }).isVisible()).resolves.toBe(true);
     await expect(page.locator("#sched-live").textContent()).resolves.toMatch(/inference|No resource pool/);
+    const shares = page.getByRole("table", { name: /Fair shares per pool/ });
+    await expect(shares.locator("tbody tr").first().textContent()).resolves.toMatch(/default\s*1\s*100\.0 %\s*100\.0 %/);
     await checkAccessible("scheduler");
+  });
+
+  it("lists recent traces and shows one run's span waterfall with its table", async () => {
+    await page.getByRole("link", { name: "Traces" }).click();
+    const list = page.getByRole("table", { name: /Recent traces/ });
+    await list.getByRole("link", { name: "invoke_agent summarizer" }).click();
+    await page.waitForURL(/\/ui\/traces\/[0-9a-f]{32}$/);
+    const spans = await page.getByRole("table", { name: /Spans of the trace/ }).locator("tbody tr th").allTextContents();
+    expect(spans.map((t) => t.replace("└ ", "").trim())).toEqual(["invoke_agent summarizer", "chat tiny"]);
+    await expect(page.getByRole("table", { name: /Spans of the trace/ }).textContent()).resolves.toMatch(/gen_ai\.usage\.input_tokens\s*120/);
+    expect(await page.locator("svg.waterfall rect").count()).toBe(2);
+    await checkAccessible("a trace's waterfall");
+    await page.goto(`${gw.url}/ui/traces/${"0".repeat(31)}1`);
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/not among the recent traces/);
+  });
+
+  it("shows the market's order book, filterable by status", async () => {
+    await page.getByRole("link", { name: "Market" }).click();
+    const book = page.getByRole("table", { name: /Order book/ });
+    const rows = await book.locator("tbody tr").allTextContents();
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.every((r) => /settled/.test(r))).toBe(true);
+    await expect(book.textContent()).resolves.toMatch(/0\.150000/); // cy's price won every part
+    await checkAccessible("the market");
+    await page.getByLabel("Status").selectOption("open");
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForURL(/status=open/);
+    await expect(page.locator("main").textContent()).resolves.toMatch(/No task on the market with status open/);
   });
 
   it("logs out: the cookie goes and the pages send the browser back to the login", async () => {

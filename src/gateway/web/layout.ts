@@ -15,6 +15,8 @@ export const VIEWS = [
   { path: "/ui/audit", label: "Audit" },
   { path: "/ui/costs", label: "Costs" },
   { path: "/ui/scheduler", label: "Scheduler" },
+  { path: "/ui/traces", label: "Traces" },
+  { path: "/ui/market", label: "Market" },
 ] as const;
 
 export type ViewPath = (typeof VIEWS)[number]["path"];

@@ -8,7 +8,7 @@
 import type { Context, Hono, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
-import { AiosError, toAiosError } from "../../core/index.js";
+import { AiosError, toAiosError, type AnyKernelEvent } from "../../core/index.js";
 import type { Aios } from "../../sdk/index.js";
 import type { ControlApi } from "../api.js";
 import { httpStatusOf } from "../http-errors.js";
@@ -128,6 +128,9 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
   app.get("/ui/costs", guard((c) => pages.costs(c, csrf)));
   app.get("/ui/scheduler", guard((c) => pages.scheduler(c, csrf)));
   app.get("/ui/fragment/scheduler", guard((c) => pages.schedulerFragment(c)));
+  app.get("/ui/traces", guard((c) => pages.traces(c, csrf)));
+  app.get("/ui/traces/:id", guard((c) => pages.trace(c, csrf, c.req.param("id") ?? "")));
+  app.get("/ui/market", guard((c) => pages.market(c, csrf)));
 
   /** Asks first (no-JS path) unless the form says it was confirmed; then acts and answers. */
   const confirmed = async (c: Context, question: string, act: () => Promise<string>, back: string): Promise<Response> => {
@@ -169,13 +172,26 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
   }));
   app.post("/ui/audit/verify", guard(async (c) => pages.audit(c, csrf, await api.auditVerify())));
 
+  // Events go out in batches: every event the bus delivered in one turn of the event loop is one SSE
+  // message (a JSON array), so a burst of 1,000 events/s is a few dozen messages the page parses and
+  // paints per frame, not 1,000 tasks that starve its frames (event-to-paint, bench/dashboard.ts).
   app.get("/ui/stream", (c) =>
     streamSSE(c, async (stream) => {
       const ac = new AbortController();
       state.streams.add(ac);
       stream.onAbort(() => ac.abort());
+      let batch: AnyKernelEvent[] = [];
+      const send = (): void => {
+        const out = batch;
+        batch = [];
+        const last = out[out.length - 1];
+        if (last === undefined || ac.signal.aborted) return;
+        void stream.writeSSE({ event: "kernel", id: String(last.seq), data: JSON.stringify(out) }).catch(() => ac.abort());
+      };
       try {
-        await api.follow({ types: DASHBOARD_TYPES, limit: 0 }, (e) => void stream.writeSSE({ event: "kernel", id: String(e.seq), data: JSON.stringify(e) }).catch(() => ac.abort()), ac.signal);
+        await api.follow({ types: DASHBOARD_TYPES, limit: 0 }, (e) => {
+          if (batch.push(e) === 1) setImmediate(send);
+        }, ac.signal);
       } finally {
         state.streams.delete(ac);
       }

@@ -11,7 +11,11 @@ import type { ControlApi } from "../api.js";
 import type { DashboardFeed } from "./feed.js";
 import type { Html } from "./html.js";
 import { page, type ViewPath } from "./layout.js";
-import { agentView } from "./views/agent.js";
+import type { AgentSpec } from "../../abi/index.js";
+import { LlmStateSchema, promptTokens, type ChatMessage } from "../../models/index.js";
+import { agentView, type ContextBudget } from "./views/agent.js";
+import { marketView } from "./views/market.js";
+import { traceView, tracesView } from "./views/traces.js";
 import { approvalsBody, approvalsView } from "./views/approvals.js";
 import { auditView } from "./views/audit.js";
 import { costsView } from "./views/costs.js";
@@ -53,8 +57,50 @@ export class Pages {
   async agent(c: Context, csrf: string, id: string): Promise<Response> {
     const info = await this.d.api.status(id);
     const [tokens, events] = await Promise.all([this.d.api.caps(id).catch(() => []), this.d.api.events({ agent: info.id, limit: 50 })]);
-    const spec = this.d.os.kernel.find(id)?.spec;
-    return this.doc(c, `Agent ${info.name}`, "/ui/tree", csrf, agentView({ info, spec, tokens, events }));
+    const proc = this.d.os.kernel.find(id);
+    const spec = proc?.spec;
+    return this.doc(c, `Agent ${info.name}`, "/ui/tree", csrf, agentView({
+      info, spec, tokens, events, specCapabilities: spec?.capabilities ?? [], syscalls: this.d.feed.syscalls(info.id),
+      context: spec === undefined || proc === undefined ? undefined : this.contextOf(spec, proc.state),
+    }));
+  }
+
+  /** An LLM agent's context window by section, counted with its model's own counter. */
+  private contextOf(spec: AgentSpec, state: unknown): ContextBudget | undefined {
+    const models = this.d.os.subsystems.models;
+    if (spec.kind !== "llm" || models === undefined) return undefined;
+    const parsed = LlmStateSchema.safeParse(state);
+    const messages: ChatMessage[] = parsed.success ? parsed.data.messages : [];
+    const w = models.context(spec.model, spec.tools ?? []);
+    const goal = messages.findIndex((m) => m.role === "user");
+    const system = messages.filter((m) => m.role === "system");
+    const rest = messages.filter((m, i) => m.role !== "system" && i !== goal);
+    const count = (ms: readonly ChatMessage[]): number => (ms.length === 0 ? 0 : promptTokens(ms, undefined, w.count));
+    const sections = [
+      { section: "System instructions", messages: system.length, tokens: count(system) },
+      { section: "Goal", messages: goal < 0 ? 0 : 1, tokens: goal < 0 ? 0 : count([messages[goal] as ChatMessage]) },
+      { section: "Conversation (turns and tool results)", messages: rest.length, tokens: count(rest) },
+      { section: "Tool schemas", messages: undefined, tokens: w.tools.length === 0 ? 0 : promptTokens([], w.tools, w.count) },
+      { section: "Reserved for the answer", messages: undefined, tokens: w.reserveTokens },
+    ];
+    const used = sections.reduce((n, x) => n + x.tokens, 0);
+    return { model: spec.model ?? "default", contextSize: w.contextSize, sections: [...sections, { section: "Free", messages: undefined, tokens: Math.max(0, w.contextSize - used) }] };
+  }
+
+  traces(c: Context, csrf: string): Response {
+    return this.doc(c, "Traces", "/ui/traces", csrf, tracesView(this.d.os.subsystems.observe?.tracing?.recent?.list()));
+  }
+
+  trace(c: Context, csrf: string, traceId: string): Response {
+    const recent = this.d.os.subsystems.observe?.tracing?.recent;
+    const rows = recent?.trace(traceId);
+    return this.doc(c, `Trace ${traceId.slice(0, 8)}`, "/ui/traces", csrf, traceView(traceId, rows, recent !== undefined), rows === undefined && recent !== undefined ? 404 : 200);
+  }
+
+  async market(c: Context, csrf: string): Promise<Response> {
+    const status = c.req.query("status") ?? "";
+    const tasks = this.d.os.subsystems.planner === undefined ? undefined : await this.d.api.marketBook(status === "" ? undefined : status);
+    return this.doc(c, "Market", "/ui/market", csrf, marketView(tasks, status));
   }
 
   async events(c: Context, csrf: string): Promise<Response> {
@@ -111,11 +157,12 @@ export class Pages {
   }
 
   costs(c: Context, csrf: string): Response {
-    return this.doc(c, "Costs", "/ui/costs", csrf, costsView(this.d.feed.rows()));
+    return this.doc(c, "Costs", "/ui/costs", csrf, costsView(this.d.feed.rows(), this.d.feed.costSeries()));
   }
 
   private schedulerHtml(): Html {
-    return schedulerBody(this.d.os.subsystems.sched?.scheduler.stats(), this.d.feed.alerts());
+    const sched = this.d.os.subsystems.sched?.scheduler;
+    return schedulerBody(sched?.stats(), this.d.feed.alerts(), this.d.feed.shareRows(), (t) => sched?.tenantWeight(t) ?? 1);
   }
   scheduler(c: Context, csrf: string): Response {
     return this.doc(c, "Scheduler", "/ui/scheduler", csrf, schedulerView(this.schedulerHtml()));

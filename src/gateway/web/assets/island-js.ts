@@ -99,6 +99,8 @@ function cell(tr, text, code) {
   tr.appendChild(td);
 }
 
+// Live rows are one line each (compact JSON, cut at 200 characters): fixed-height rows keep the
+// table's layout per frame small at 1,000 events/s.
 function row(e) {
   const tr = document.createElement("tr");
   tr.dataset.seq = String(e.seq);
@@ -107,20 +109,27 @@ function row(e) {
   cell(tr, e.type, "code");
   cell(tr, e.severity);
   cell(tr, e.agent || "\u2014");
-  const data = JSON.stringify(e.data, null, 2) || "";
-  cell(tr, data.length > 300 ? data.slice(0, 300) + "\u2026" : data, "data");
+  const data = JSON.stringify(e.data) || "";
+  cell(tr, data.length > 200 ? data.slice(0, 200) + "\u2026" : data, "data");
   return tr;
 }
 
 // Rows arriving within one frame are inserted together, so 1,000 events/s cost ~60 layouts, not 1,000.
+// A table keeps its newest MAX_ROWS rows; the oldest go in one range deletion.
+const MAX_ROWS = 200;
 function flush(t) {
   t.frame = 0;
-  const batch = t.queue.splice(0, t.queue.length).slice(-500);
+  const batch = t.queue.splice(0, t.queue.length).slice(-MAX_ROWS);
   const frag = document.createDocumentFragment();
   for (const e of batch) frag.appendChild(row(e));
+  const extra = t.el.rows.length + batch.length - MAX_ROWS;
+  if (extra > 0) {
+    const r = document.createRange();
+    r.setStartBefore(t.el.rows[0]);
+    r.setEndAfter(t.el.rows[Math.min(extra, t.el.rows.length) - 1]);
+    r.deleteContents();
+  }
   t.el.appendChild(frag);
-  const extra = t.el.rows.length - 500;
-  for (let i = 0; i < extra; i++) t.el.deleteRow(0);
 }
 
 function append(t, e) {
@@ -145,6 +154,11 @@ if (regions.length > 0 || tables.length > 0) {
   const es = new EventSource("/ui/stream");
   es.addEventListener("open", () => { document.documentElement.dataset.stream = "open"; });
   es.addEventListener("error", () => { document.documentElement.dataset.stream = "retrying"; });
-  es.addEventListener("kernel", (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* a malformed event is skipped */ } });
+  // One message carries the events of one server turn, oldest first.
+  es.addEventListener("kernel", (m) => {
+    let batch;
+    try { batch = JSON.parse(m.data); } catch (e) { return; /* a malformed message is skipped */ }
+    for (const e of Array.isArray(batch) ? batch : [batch]) onEvent(e);
+  });
 }
 `;

@@ -52,10 +52,16 @@ ul.plain { margin: 0; padding-left: 1rem; }
 .pager { display: flex; gap: 1rem; margin: .25rem 0; }
 /* Event logs grow at up to 1,000 rows/s: a fixed layout does not re-measure every row on insert. */
 table.log { table-layout: fixed; }
+/* One line per event row: fixed row heights keep the per-frame layout of a live log small. */
+table.log td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+table.log code.data { white-space: nowrap; }
 table.log th:nth-child(1) { width: 11.5rem; } table.log th:nth-child(2) { width: 12rem; } table.log th:nth-child(3) { width: 6rem; } table.log th:nth-child(4) { width: 11rem; }
 dialog { border: 2px solid var(--fg); border-radius: 6px; padding: 1rem 1.25rem; }
 dialog::backdrop { background: rgba(0, 0, 0, .45); }
 svg.chart text { font-size: 13px; fill: var(--fg); }
 svg.chart rect { fill: var(--accent); }
+svg.chart rect.k-server { fill: var(--ok); } svg.chart rect.k-client { fill: #7a4d00; } svg.chart rect.k-consumer { fill: #5b3a99; } svg.chart rect.k-error { fill: var(--danger); }
+svg.chart polyline { fill: none; stroke-width: 2; } svg.chart .axis { stroke: var(--line); }
+.scroll { overflow-x: auto; max-width: 100%; }
 ${Array.from({ length: 10 }, (_, d) => `.depth-${d} { padding-left: ${0.5 + d * 1.25}rem; }`).join("\n")}
 `;
