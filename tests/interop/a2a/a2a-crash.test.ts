@@ -5,7 +5,8 @@
  * unchanged, hands the interrupted turn back to its agent (announced by a WORKING status), and
  * the subscriber resuming from its cursor receives every later event once, in order, to the end.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,17 +14,19 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { TOKEN, userMessage } from "./harness.js";
 
+type Child = ChildProcessByStdio<Writable, Readable, null>;
+
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const CHILD = join(HERE, "fixtures", "a2a-daemon-child.ts");
 const ROOT = resolve(HERE, "../../..");
 const dir = mkdtempSync(join(tmpdir(), "aios-a2a-crash-"));
-const children: ChildProcessWithoutNullStreams[] = [];
+const children: Child[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(mode: "start" | "resume"): Promise<{ child: ChildProcessWithoutNullStreams; url: string; recovered: number }> {
+function start(mode: "start" | "resume"): Promise<{ child: Child; url: string; recovered: number }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, ["--import", "tsx", CHILD, join(dir, "data"), mode, TOKEN], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
     children.push(child);
