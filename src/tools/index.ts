@@ -23,3 +23,4 @@ export { requestTool } from "./request-tool.js";
 export { browserTool, CHROMIUM_ARGS, type BrowserTool, type BrowserToolOptions } from "./browser-tool.js";
 export { toolsSubsystem, type ToolsSubsystemOptions } from "./subsystem.js";
 export { mcpSubsystem, McpHub, parseServerConfig, McpServerConfigSchema, type McpSubsystemOptions, type McpServerInfo, type McpServerConfig, type McpServerConfigInput, type ConnectionState, type Backoff } from "./mcp/index.js";
+export { McpConnection, httpTransport, mcpHttpAuth, followRedirect, answerWithDefaults, type ConnectionOptions, type McpOAuthOptions, type McpHttpAuth, type Authorizer } from "./mcp/index.js";

@@ -26,10 +26,24 @@ export const McpServerConfigSchema = z
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     /** Extra HTTP headers for a `url` server (e.g. its own bearer token). */
     headers: z.record(z.string(), z.string()).default({}),
+    /** OAuth for a `url` server that requires it (oauth.ts); secrets belong in the config file, not in argv. */
+    oauth: z
+      .strictObject({
+        grant: z.enum(["authorization_code", "client_credentials"]).default("authorization_code"),
+        clientId: z.string().min(1).optional(),
+        clientSecret: z.string().min(1).optional(),
+        clientMetadataUrl: z.url({ protocol: /^https$/ }).optional(),
+        redirectUrl: z.url().optional(),
+        scope: z.string().min(1).optional(),
+      })
+      .optional(),
+    /** How the server's elicitation requests are answered (elicitation.ts); none declared by default. */
+    elicitation: z.enum(["none", "defaults"]).default("none"),
     /** Milliseconds a tools/call may take before it fails with E_TIMEOUT. */
     timeoutMs: z.number().int().positive().max(3_600_000).default(60_000),
   })
-  .refine((c) => (c.command === undefined) !== (c.url === undefined), { message: "exactly one of command (stdio) or url (Streamable HTTP) is required" });
+  .refine((c) => (c.command === undefined) !== (c.url === undefined), { message: "exactly one of command (stdio) or url (Streamable HTTP) is required" })
+  .refine((c) => c.oauth === undefined || c.url !== undefined, { message: "oauth applies to a url server only", path: ["oauth"] });
 
 export type McpServerConfig = z.output<typeof McpServerConfigSchema>;
 export type McpServerConfigInput = z.input<typeof McpServerConfigSchema>;

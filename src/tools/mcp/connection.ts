@@ -11,8 +11,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
+  ElicitRequestSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type ElicitRequest,
+  type ElicitResult,
   type GetPromptResult,
   type Prompt,
   type ReadResourceResult,
@@ -21,6 +24,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, type Clock, type TimerHandle } from "../../core/index.js";
 import { traceMeta } from "../../observe/index.js";
+import type { McpHttpAuth } from "./oauth.js";
 
 export type ConnectionState =
   | { readonly status: "connecting"; readonly attempt: number }
@@ -47,10 +51,16 @@ export interface ConnectionOptions {
   readonly onTools: (tools: readonly McpToolDef[]) => void;
   readonly onState?: (state: ConnectionState) => void;
   readonly clientVersion?: string;
+  /**
+   * Answers the server's `elicitation/create`; declaring it declares the elicitation capability
+   * (form mode, with the SDK filling in schema defaults the answer omits). Without it the client
+   * declares none and a server cannot ask.
+   */
+  readonly elicit?: (params: ElicitRequest["params"]) => Promise<ElicitResult>;
 }
 
-export function httpTransport(url: string, headers: Readonly<Record<string, string>>): Transport {
-  return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } } });
+export function httpTransport(url: string, headers: Readonly<Record<string, string>>, auth?: McpHttpAuth): Transport {
+  return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } }, ...auth });
 }
 
 export class McpConnection {
@@ -167,7 +177,9 @@ export class McpConnection {
     if (this.current.status === "closed") return;
     this.set({ status: "connecting", attempt: this.failures });
     const transport = this.o.transport();
-    const client = new Client({ name: "aios", version: this.o.clientVersion ?? "0.0.0" }, { capabilities: {} });
+    const elicit = this.o.elicit;
+    const client = new Client({ name: "aios", version: this.o.clientVersion ?? "0.0.0" }, { capabilities: elicit === undefined ? {} : { elicitation: { form: { applyDefaults: true } } } });
+    if (elicit !== undefined) client.setRequestHandler(ElicitRequestSchema, (req) => elicit(req.params));
     this.transport = transport;
     try {
       await client.connect(transport, { timeout: this.o.timeoutMs });

@@ -16,7 +16,9 @@ import { DEFAULT_BWRAP } from "../shell-sandbox.js";
 import type { ToolRegistry } from "../registry.js";
 import { parseServerConfig, type McpServerConfig } from "./config.js";
 import { httpTransport, McpConnection, type Backoff, type ConnectionState } from "./connection.js";
+import { answerWithDefaults } from "./elicitation.js";
 import { mcpTool, toolSegment } from "./mcp-tool.js";
+import { mcpHttpAuth } from "./oauth.js";
 import { SandboxedStdioTransport, SERVER_LIMITS, type ServerMount } from "./sandboxed-stdio.js";
 
 declare module "../../core/index.js" {
@@ -62,7 +64,9 @@ export class McpHub {
   async add(name: string, raw: unknown): Promise<McpServerInfo> {
     const config = parseServerConfig(name, raw);
     if (this.servers.has(name)) throw new AiosError("E_CONFLICT", `MCP server "${name}" is already registered`, { retryable: false, details: { server: name } });
-    const transport = config.command === undefined ? () => httpTransport(config.url ?? "", config.headers) : this.stdio(name, config);
+    const url = config.url ?? "";
+    const auth = config.oauth === undefined ? undefined : mcpHttpAuth(url, { ...config.oauth, clientName: `aios (${name})` });
+    const transport = config.command === undefined ? () => httpTransport(url, config.headers, auth) : this.stdio(name, config);
     const entry: Entry = {
       config,
       tools: new Set(),
@@ -73,6 +77,7 @@ export class McpHub {
         timeoutMs: config.timeoutMs,
         ...(this.o.backoff === undefined ? {} : { backoff: this.o.backoff }),
         onTools: (tools) => this.setTools(name, tools),
+        ...(config.elicitation === "defaults" ? { elicit: answerWithDefaults } : {}),
         onState: (s) => this.o.events?.emit("mcp.server", { server: name, status: s.status, ...(s.status === "dead" ? { reason: s.reason } : {}) }, undefined, s.status === "dead" ? "warn" : "info"),
       }),
     };

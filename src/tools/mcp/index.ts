@@ -6,7 +6,9 @@
  */
 export { mcpSubsystem, type McpSubsystemOptions } from "./subsystem.js";
 export { McpHub, type McpHubOptions, type McpServerInfo } from "./hub.js";
-export { McpConnection, DEFAULT_BACKOFF, type Backoff, type ConnectionState } from "./connection.js";
+export { McpConnection, httpTransport, DEFAULT_BACKOFF, type Backoff, type ConnectionState, type ConnectionOptions } from "./connection.js";
+export { mcpHttpAuth, authorizingFetch, followRedirect, AuthorizationCodeClient, DEFAULT_REDIRECT_URL, type Authorizer, type McpOAuthOptions, type McpHttpAuth } from "./oauth.js";
+export { answerWithDefaults } from "./elicitation.js";
 export { parseServerConfig, McpServerConfigSchema, SERVER_NAME_RE, type McpServerConfig, type McpServerConfigInput } from "./config.js";
 export { toolSegment, type McpToolResult } from "./mcp-tool.js";
 export { zodFromJsonSchema } from "./json-schema.js";
