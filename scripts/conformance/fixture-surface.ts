@@ -154,6 +154,14 @@ const TOOLS: readonly FixtureTool[] = [
     run: (_a, ctx) => elicit(ctx, "Please select options from the enum fields", SEP1330_SCHEMA, "Elicitation completed"),
   },
   {
+    def: { name: "test_reconnection", description: "Closes its SSE stream mid-call; the answer arrives after the client resumes (SEP-1699)", inputSchema: noArgs },
+    run: async (_a, ctx) => {
+      ctx.closeStream?.();
+      await new Promise((r) => setTimeout(r, 100));
+      return text("Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.");
+    },
+  },
+  {
     def: { name: "json_schema_2020_12_tool", description: "Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)", inputSchema: SCHEMA_2020_12 },
     run: async (a) => text(`JSON Schema 2020-12 tool called with: ${JSON.stringify(a)}`),
   },

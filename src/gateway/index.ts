@@ -25,5 +25,5 @@ export {
   SpawnBody, SendBody, RequestBody, KillBody, PsQuery, EventsQuery, CapGrantBody, CapRevokeBody, CapExplainBody, PlanBody, DepositBody, parseInput,
   type SpawnInput, type PsInput, type EventsInput, type PlanInput, type DepositInput, type LedgerTransfersInput,
 } from "./schemas.js";
-export { mcpEndpointFor, systemSurface, McpEndpoint, aiosSurface, mcpAuthenticator, McpSession, StatelessRouter, DEFAULT_OPERATOR_CAPABILITIES, type McpSurface, type McpPrincipal, type McpRequestContext, type McpServeOptions } from "./mcp/index.js";
+export { mcpEndpointFor, systemSurface, McpEndpoint, SessionEventLog, aiosSurface, mcpAuthenticator, McpSession, StatelessRouter, DEFAULT_OPERATOR_CAPABILITIES, type McpSurface, type McpPrincipal, type McpRequestContext, type McpServeOptions } from "./mcp/index.js";
 export { startA2a, a2aAgents, A2aEndpoint, A2aService, A2aEngine, TaskStore, A2A_ERRORS, PROTOCOL_VERSION, DEFAULT_A2A_OPERATOR_CAPABILITIES, agentCard, type A2aServer, type A2aServeOptions, type A2aAgentInfo, type A2aErrorType } from "./a2a/index.js";

@@ -9,11 +9,14 @@
  *   session.ts), a request naming a session goes to it (404 for an unknown or expired one, 403 when
  *   another principal presents it), and any other POST without a session is answered statelessly
  *   (stateless.ts) without allocating a server.
+ * A session's SSE streams are resumable (event-log.ts): a client that lost one reconnects with
+ * Last-Event-ID and gets what it missed.
  * Sessions idle for `idleMs` (on the injected clock) are closed; at most `maxSessions` live at once.
  */
 import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Clock, TimerHandle } from "../../core/index.js";
+import { SessionEventLog } from "./event-log.js";
 import { McpSession } from "./session.js";
 import { StatelessRouter } from "./stateless.js";
 import type { McpPrincipal, McpSurface } from "./surface.js";
@@ -27,6 +30,8 @@ export interface McpEndpointOptions {
   readonly allowedHosts?: readonly string[];
   readonly idleMs?: number;
   readonly maxSessions?: number;
+  /** The `retry` hint (ms) a client waits before resuming a dropped SSE stream. */
+  readonly retryMs?: number;
 }
 
 interface Live {
@@ -105,6 +110,9 @@ export class McpEndpoint {
     this.created += 1;
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      // Resumable streams: event ids, a priming event with a retry hint, Last-Event-ID replay.
+      eventStore: new SessionEventLog(),
+      retryInterval: this.o.retryMs ?? 1000,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { session, transport, lastSeen: this.o.clock.now() });
         this.sweep();

@@ -7,6 +7,7 @@
 export type { McpSurface, McpPrincipal, McpRequestContext, McpResources, McpPrompts } from "./surface.js";
 export { McpEndpoint, type McpEndpointOptions } from "./endpoint.js";
 export { McpSession } from "./session.js";
+export { SessionEventLog } from "./event-log.js";
 export { StatelessRouter } from "./stateless.js";
 export { aiosSurface, type AiosMcpPorts } from "./aios-surface.js";
 export { mcpAuthenticator, DEFAULT_OPERATOR_CAPABILITIES, type AuthOptions } from "./auth.js";

@@ -56,6 +56,7 @@ export class McpSession {
       signal: extra.signal,
       sessionId: extra.sessionId,
       progressToken: token,
+      closeStream: extra.closeSSEStream,
       notify: (method, params) => extra.sendNotification({ method, params } as ServerNotification),
       ask: <S extends z.ZodType>(method: string, params: Record<string, unknown>, result: S) =>
         extra.sendRequest({ method, params } as ServerRequest, result as never),

@@ -32,6 +32,11 @@ export interface McpRequestContext {
   readonly progressToken: string | number | undefined;
   /** Sends a notification related to this request (logging, progress). */
   notify(method: string, params: Record<string, unknown>): Promise<void>;
+  /**
+   * Closes the SSE stream this request is answered on (a session only; the client resumes it with
+   * Last-Event-ID and still gets the answer). Lets a long call free its connection.
+   */
+  readonly closeStream?: (() => void) | undefined;
   /** A server-to-client request (sampling, elicitation); E_UNAVAILABLE on a stateless request. */
   ask<S extends z.ZodType>(method: string, params: Record<string, unknown>, result: S): Promise<z.output<S>>;
 }
