@@ -1,17 +1,19 @@
 /**
  * "Each example runs unchanged against an Anthropic endpoint": the research spec, untouched, with
- * the models file's `assistant` entry switched to Anthropic as examples/models.yaml's comment says
- * (plus the fake's baseURL), against the scripted model behind the Messages API wire format. The
+ * the models file's `assistant` entry switched to Anthropic by uncommenting the entry
+ * examples/models.yaml shows for it (plus the fake's baseURL), against the scripted model behind the Messages API wire format. The
  * same real effects as research.test.ts: pages fetched, records stored, a cited answer.
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSpecFile } from "../../src/abi/index.js";
 import { boot, silentLogger } from "../../src/index.js";
 import { FakeAnthropic } from "./fake-anthropic.js";
-import { CONFIG_FILE, EXAMPLES, withEnv } from "./helpers.js";
+import { parse as parseYaml } from "yaml";
+import { parseModelsConfig } from "../../src/models/index.js";
+import { CONFIG_FILE, EXAMPLES, MODELS_FILE, withEnv } from "./helpers.js";
 import { PageServer } from "./page-server.js";
 import { researcher } from "./scripts.js";
 
@@ -27,13 +29,22 @@ afterAll(async () => {
   await Promise.all([model.stop(), pages.stop()]);
 });
 
+/** The commented `assistant:` entry at the end of examples/models.yaml, uncommented as a user would. */
+function anthropicEntry(): { provider: "openai" | "anthropic" | "local" | "replay"; model: string } {
+  const text = readFileSync(MODELS_FILE, "utf8");
+  const block = text.slice(text.indexOf("# assistant:")).split("\n").filter((l) => l.startsWith("# ")).map((l) => l.slice(2)).join("\n");
+  const entry = parseModelsConfig(parseYaml(block)).models["assistant"]!;
+  expect(entry.provider).toBe("anthropic");
+  return entry;
+}
+
 describe("examples/specs/research.yaml on an Anthropic endpoint", () => {
   it("runs unchanged and answers with citations", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "aios-example-ant-"));
     copyFileSync(CONFIG_FILE, join(dataDir, "config.yaml"));
     const os = await boot({
       dataDir, logger: silentLogger,
-      models: { assistant: { provider: "anthropic", model: "claude-sonnet-4-5", baseURL: model.url } },
+      models: { assistant: { ...anthropicEntry(), baseURL: model.url } },
     });
     try {
       const spec = await loadSpecFile(join(EXAMPLES, "specs", "research.yaml"));
