@@ -10,28 +10,21 @@ import { AiosError, type AgentId, type AnyKernelEvent } from "../core/index.js";
 import { loadSpecFile, parseSpec, type AgentSpec } from "../abi/index.js";
 import { type AgentInfo, type Escalation, type StoreHealth, type TreeNode } from "../kernel/index.js";
 import { auditVerifyCommand } from "../audit/index.js";
-import type { ApprovalRequest, ApprovalStatus, Explanation, VerifiedToken } from "../security/index.js";
+import type { ApprovalRequest, ApprovalStatus, Explanation } from "../security/index.js";
 import type { Aios } from "../sdk/index.js";
 import type { BalanceJson, MarketTaskJson, PlanStatusView, Profile, TransferJson } from "../planner/index.js";
 import type { AuditVerifyReport, ControlApi, EventsFilter, LedgerBalances, MetricsText, PlanView, TokenSummary } from "./api.js";
 import { EventHistory } from "./event-history.js";
+import { summarizeToken } from "./token-summary.js";
 import type { OsApi } from "./os-api.js";
 import { MemoryPlane, SecretsPlane, ToolsPlane } from "./os-plane.js";
+import { AgentOpsPlane, RunsPlane } from "./agents-plane.js";
+import { SecurityPlane } from "./security-plane.js";
 import type { DepositInput, LedgerTransfersInput, PlanInput, PsInput, SpawnInput } from "./schemas.js";
 
 export const DEFAULT_GRANT_TTL_MS = 7 * 24 * 3_600_000;
 
-export function summarizeToken(t: VerifiedToken): TokenSummary {
-  return {
-    id: t.id,
-    chain: t.chain,
-    holder: t.holder.agent,
-    scheme: t.scheme,
-    capabilities: (t.blocks[t.blocks.length - 1] ?? []).map((c) => c.source),
-    nbf: t.nbf,
-    exp: t.exp,
-  };
-}
+export { summarizeToken } from "./token-summary.js";
 
 /** `resource#action` split at the last `#` (resources may contain `#` only before it). */
 export function splitAction(action: string): { resource: string; action: string } {
@@ -45,12 +38,18 @@ export class ControlPlane implements ControlApi, OsApi {
   readonly memory: MemoryPlane;
   readonly tools: ToolsPlane;
   readonly secrets: SecretsPlane;
+  readonly agentOps: AgentOpsPlane;
+  readonly runs: RunsPlane;
+  readonly security: SecurityPlane;
 
   constructor(readonly os: Aios) {
     this.history = new EventHistory(os.kernel.events);
     this.memory = new MemoryPlane(os);
     this.tools = new ToolsPlane(os);
     this.secrets = new SecretsPlane(os);
+    this.agentOps = new AgentOpsPlane(os);
+    this.runs = new RunsPlane(os);
+    this.security = new SecurityPlane(os);
     // The journal's report was emitted during boot, before anyone listened (the bus drops events
     // nobody wants); emit it again now so the event history and `logs` hold it.
     const h = os.storeHealth;

@@ -5,6 +5,8 @@
  * validated, capability- and policy-checked and audited like an agent's own call. Reads of the
  * tool catalogue (list, describe) are not effects and read the registry.
  */
+import type { AgentOpsApi, RunsApi } from "./agents-plane.js";
+import type { SecurityApi } from "./security-plane.js";
 import type { MemoryHit, MemoryRecord, MemoryVersion, Neighbour, SnapshotInfo, GrantRow } from "../memory/index.js";
 import type { MemGrantInput, MemLinkInput, MemNeighboursInput, MemPutInput, MemQueryInput, MemSnapshotInput, MemUpdateInput, ToolCallInput } from "./schemas-os.js";
 
@@ -55,4 +57,7 @@ export interface OsApi {
   readonly memory: MemoryApi;
   readonly tools: ToolsApi;
   readonly secrets: SecretsApi;
+  readonly agentOps: AgentOpsApi;
+  readonly runs: RunsApi;
+  readonly security: SecurityApi;
 }

@@ -21,9 +21,18 @@ export interface RouteDef {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger" | "memory" | "tools" | "secrets";
+  readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger" | "memory" | "tools" | "secrets" | "runs" | "policy";
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
   /** The answer's JSON (undefined answers `{ "ok": true }`). */
   readonly run: (api: GatewayApi, input: RouteInput) => Promise<unknown>;
+  /** A route that can also answer a text/event-stream (e.g. an LLM run's chunks). */
+  readonly stream?: StreamRoute;
+}
+
+export interface StreamRoute {
+  /** Whether this request asks for the stream; throws (a 400, before any byte is sent) on bad input. */
+  wants(input: RouteInput, accept: string | undefined): boolean;
+  /** Sends the events; ends when done or when `signal` aborts (the client went away, the daemon drains). */
+  run(api: GatewayApi, input: RouteInput, send: (event: string, data: unknown) => Promise<void>, signal: AbortSignal): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import type { RouteDef, RouteInput } from "./route-def.js";
 import { OS_ROUTES } from "./routes-os.js";
+import { AGENT_ROUTES } from "./routes-agents.js";
 import {
   ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
   SendBody, SpawnBody, parseInput,
@@ -12,7 +13,7 @@ import {
 
 const param = (input: RouteInput, name: string): string => input.params[name] ?? "";
 
-export type { RouteDef, RouteInput, GatewayApi } from "./route-def.js";
+export type { RouteDef, RouteInput, GatewayApi, StreamRoute } from "./route-def.js";
 
 const CONTROL_ROUTES: readonly RouteDef[] = [
   {
@@ -142,4 +143,4 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
   { method: "get", path: "/v1/store", operationId: "store", tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
 ];
 
-export const ROUTES: readonly RouteDef[] = [...CONTROL_ROUTES, ...OS_ROUTES];
+export const ROUTES: readonly RouteDef[] = [...CONTROL_ROUTES, ...AGENT_ROUTES, ...OS_ROUTES];

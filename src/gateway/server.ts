@@ -13,7 +13,7 @@ import { streamSSE } from "hono/streaming";
 import { AiosError } from "../core/index.js";
 import { errorBody } from "./http-errors.js";
 import { openApiDocument } from "./openapi.js";
-import { ROUTES, type GatewayApi, type RouteDef } from "./routes.js";
+import { ROUTES, type GatewayApi, type RouteDef, type RouteInput, type StreamRoute } from "./routes.js";
 import { EventsQuery, parseInput } from "./schemas.js";
 import { bearerToken, tokenMatches } from "./token.js";
 import { mountDashboard, type DashboardOptions } from "./web/mount.js";
@@ -103,8 +103,23 @@ export function buildApp(api: GatewayApi, o: GatewayOptions, state: { draining: 
     const query = c.req.query();
     if (r.operationId === "events" && (query["follow"] === "1" || query["follow"] === "true")) return follow(c, query);
     const input = { params: c.req.param() as Record<string, string>, query, body: r.method === "get" ? undefined : await readBody(c) };
+    if (r.stream?.wants(input, c.req.header("accept")) === true) return stream(c, r.stream, input);
     const out = await r.run(api, input);
     return c.json((out === undefined ? { ok: true } : out) as object);
+  }
+
+  /** A route's event stream; like an event follow it ends when the client goes or the daemon drains. */
+  function stream(c: Context, s: StreamRoute, input: RouteInput): Response {
+    return streamSSE(c, async (sse) => {
+      const ac = new AbortController();
+      state.streams.add(ac);
+      sse.onAbort(() => ac.abort());
+      try {
+        await s.run(api, input, (event, data) => (ac.signal.aborted ? Promise.resolve() : sse.writeSSE({ event, data: JSON.stringify(data) })), ac.signal);
+      } finally {
+        state.streams.delete(ac);
+      }
+    });
   }
 
   function follow(c: Context, query: Record<string, string>): Response {

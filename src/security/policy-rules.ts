@@ -155,7 +155,7 @@ function compileRegex(src: string, path: string): RegExp {
 }
 
 /** Parses a YAML/JSON policy document (text or object) into compiled rules; E_CONFIG names the field. */
-export function compilePolicy(input: unknown): { combine: PolicyDoc["combine"]; default: PolicyDoc["default"]; rules: CompiledRule[] } {
+export function compilePolicy(input: unknown): { combine: PolicyDoc["combine"]; default: PolicyDoc["default"]; rules: CompiledRule[]; doc: PolicyDoc } {
   let raw: unknown = input;
   if (typeof input === "string") {
     try {
@@ -175,5 +175,5 @@ export function compilePolicy(input: unknown): { combine: PolicyDoc["combine"]; 
     if (ids.has(rule.id)) throw new AiosError("E_CONFIG", `policy rules[${i}].id: duplicate id "${rule.id}"`, { details: { path: `rules[${i}].id` } });
     ids.add(rule.id);
   }
-  return { combine: r.data.combine, default: r.data.default, rules: r.data.rules.map(compileRule) };
+  return { combine: r.data.combine, default: r.data.default, rules: r.data.rules.map(compileRule), doc: r.data };
 }

@@ -20,6 +20,7 @@ export class RulePolicyEngine implements PolicyEngine {
   private combine: PolicyDoc["combine"] = "first-match";
   private fallback: PolicyDoc["default"] = "allow";
   private rules: CompiledRule[] = [];
+  private doc: PolicyDoc = { combine: "first-match", default: "allow", rules: [] };
   private gen = 0;
 
   constructor(
@@ -37,7 +38,13 @@ export class RulePolicyEngine implements PolicyEngine {
     this.combine = c.combine;
     this.fallback = c.default;
     this.rules = c.rules;
+    this.doc = c.doc;
     this.gen++;
+  }
+
+  /** The rule document in force, as parsed (defaults filled in): what `GET /v1/policy` shows. */
+  get document(): PolicyDoc {
+    return this.doc;
   }
 
   get generation(): number {

@@ -37,6 +37,8 @@ const GUARDED: ReadonlySet<string> = new Set(["ToolCall", "AgentSpawn"]);
 
 export class TaintGuard {
   readonly mode: "deny" | "approve" | "off";
+  /** The settings in force, as parsed (defaults filled in). */
+  readonly settings: z.output<typeof TaintGuardSchema>;
   private readonly guard: ReadonlySet<TaintGuardCategory>;
   private readonly hosts: readonly RegExp[];
   private readonly timeoutMs: number | undefined;
@@ -48,6 +50,7 @@ export class TaintGuard {
       throw new AiosError("E_CONFIG", `${path}: ${r.error.issues[0]?.message ?? "invalid"}`, { details: { path } });
     }
     this.mode = r.data.mode;
+    this.settings = r.data;
     this.guard = new Set(r.data.guard);
     this.hosts = r.data.allowHosts.map((h) => new RegExp(`^${h.replace(/[.+^${}()|[\]\\?]/g, "\\$&").replace(/\*/g, "[^:]*")}$`, "i"));
     const t = r.data.timeout;
