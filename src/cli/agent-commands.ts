@@ -6,6 +6,7 @@
  */
 import { AiosError, type AgentId } from "../core/index.js";
 import type { CliContext } from "./context.js";
+import type { AgentInfo } from "../kernel/index.js";
 import { agentTable, eventLine, statusCard, treeText, type LogEvent } from "./render.js";
 
 export interface PsOptions {
@@ -132,5 +133,20 @@ export async function send(ctx: CliContext, id: string, payload: string, asReque
   }
   const reply = await api.request(id, value, timeoutMs);
   ctx.out.result({ id, reply }, () => ctx.out.line(typeof reply === "string" ? reply : JSON.stringify(reply)));
+  return 0;
+}
+
+/**
+ * `aios upgrade <agent> <spec>`: the fields to change, from a YAML/JSON file (a relative `module`
+ * resolved against the file, `name`, `kind` and `tenant` left out: an upgrade cannot change them)
+ * or inline JSON. The daemon swaps the spec or code version and keeps the state.
+ */
+export async function upgrade(ctx: CliContext, idOrName: string, specArg: string): Promise<number> {
+  const { readSpecPatch } = await import("./spec-patch.js");
+  const spec = readSpecPatch(specArg);
+  const api = ctx.connect();
+  const id = (await api.status(idOrName)).id;
+  const after = await api.callJson<AgentInfo>("POST", `/v1/agents/${encodeURIComponent(id)}/upgrade`, { spec });
+  ctx.out.result(after, () => ctx.out.line(`upgraded ${after.name} ${after.id} to version ${after.version} (${after.status}, incarnation ${after.incarnation})`));
   return 0;
 }

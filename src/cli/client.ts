@@ -71,7 +71,37 @@ export class HttpControl implements ControlApi {
     }
   }
 
-  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  /** One JSON request: the parsed answer, or the daemon's error thrown as an AiosError. */
+  callJson<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
+    return this.call<T>(method, path, body);
+  }
+
+  /**
+   * A POST answered with server-sent events: each `event:`/`data:` pair is handed over parsed.
+   * An error status before the stream is the daemon's AiosError; a 404 says the route is missing.
+   */
+  async streamEvents(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
+    const res = await this.fetch("POST", path, body, signal);
+    if (!res.ok) throw this.failure(res, await res.text().then((t) => JSON.parse(t) as unknown).catch(() => undefined));
+    const decoder = new TextDecoder();
+    let buf = "";
+    let event = "message";
+    for await (const chunk of res.body) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, "");
+        buf = buf.slice(nl + 1);
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) {
+          onEvent(event, JSON.parse(line.slice(5).trim()) as unknown);
+          event = "message";
+        }
+      }
+    }
+  }
+
+  private async call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
     const res = await this.fetch(method, path, body);
     const text = await res.text();
     let json: unknown;

@@ -13,6 +13,7 @@ import type * as Planner from "./planner-commands.js";
 import type * as McpCommands from "./mcp-commands.js";
 import type * as Admin from "./admin-commands.js";
 import type * as Store from "./store-commands.js";
+import type * as OsCommands from "./os-commands.js";
 
 // Every command's module is imported when the command is chosen, never at start: `aios --version`
 // and `aios ps` load commander, this file and the HTTP client only (docs/adr/0025). up, run, demo,
@@ -22,6 +23,7 @@ const admin = (): Promise<typeof Admin> => import("./admin-commands.js");
 const planner = (): Promise<typeof Planner> => import("./planner-commands.js");
 const store = (): Promise<typeof Store> => import("./store-commands.js");
 const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
+const osc = (): Promise<typeof OsCommands> => import("./os-commands.js");
 
 function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
@@ -129,6 +131,11 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .option("--timeout <ms>", "reply timeout", int("--timeout", 1))
     .action(act(async (ctx, id: string, payload: string, o: { request?: boolean; timeout?: number }) => (await agents()).send(ctx, id, payload, o.request === true, o.timeout)));
 
+  program
+    .command("upgrade <agent> <spec>")
+    .description("hot-swap an agent's spec or code version, state kept: <spec> is a YAML/JSON file or inline JSON of the fields to change (give version too)")
+    .action(act(async (ctx, agent: string, spec: string) => (await agents()).upgrade(ctx, agent, spec)));
+
   const cap = program.command("cap").description("capabilities: grant, revoke, ls, explain");
   cap
     .command("grant <agent> <capability>")
@@ -191,6 +198,52 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .action(act(async (ctx, o: { account?: string; after?: number; limit?: number }) => (await planner()).ledgerTransfers(ctx, o)));
   ledger.command("deposit <account> <credits>").description("issue credits from the mint to an account").option("--id <id>", "idempotency id (a repeat is a no-op)").action(act(async (ctx, account: string, amount: string, o: { id?: string }) => (await planner()).ledgerDeposit(ctx, account, amount, o)));
   program.command("reputation [agent]").description("reputation: six dimensions and trust per agent").action(act(async (ctx, agent?: string) => (await planner()).reputation(ctx, agent)));
+
+  const AS = ["--as <agent>", "act as this agent (id or name: its capabilities, its private scope) instead of as the operator"] as const;
+  const mem = program.command("mem").description("memory: typed, versioned records with hybrid search and a graph (on the daemon, else in-process)");
+  mem
+    .command("put <type> <content>")
+    .description("store a record: `aios mem put observation 'the build is green'` (content: JSON, or text for types with a text field)")
+    .option("--scope <scope>", "agent, global or shared/<namespace> (default: the caller's)")
+    .option("--tags <list>", "comma-separated tags")
+    .option("--ttl <ms>", "expire after ms", int("--ttl", 1))
+    .option(...AS)
+    .action(act(async (ctx, type: string, content: string, o: OsCommands.MemPutOptions) => (await osc()).memPut(ctx, type, content, o)));
+  mem
+    .command("query [text]")
+    .description("search memory (hybrid BM25 + vectors by default); each hit with its score")
+    .option("-k <n>", "at most n hits", int("-k", 1))
+    .addOption(new Option("--mode <mode>", "search mode").choices(["hybrid", "lexical", "vector"]))
+    .option(...AS)
+    .action(act(async (ctx, text: string | undefined, o: OsCommands.MemQueryOptions) => (await osc()).memQuery(ctx, text, o)));
+  mem.command("get <id>").description("a record's current version").option(...AS).action(act(async (ctx, id: string, o: { as?: string }) => (await osc()).memGet(ctx, id, o)));
+  mem.command("history <id>").description("every version of a record with its causal parents, and its heads").option(...AS).action(act(async (ctx, id: string, o: { as?: string }) => (await osc()).memHistory(ctx, id, o)));
+  mem
+    .command("link <from> <to> <type>")
+    .description("add a typed edge between two records: `aios mem link <a> <b> cites`")
+    .option(...AS)
+    .action(act(async (ctx, from: string, to: string, type: string, o: { as?: string }) => (await osc()).memLink(ctx, from, to, type, o)));
+
+  const tools = program.command("tools").description("the tools agents call: list, describe, call as the operator (on the daemon, else in-process)");
+  tools.command("ls").description("registered tools").action(act(async (ctx) => (await osc()).toolsList(ctx)));
+  tools.command("describe <name>").description("a tool and the JSON Schema of its arguments").action(act(async (ctx, name: string) => (await osc()).toolDescribe(ctx, name)));
+  tools
+    .command("call <name> [args]")
+    .description("call a tool through the door (checked, scheduled, audited): `aios tools call file.read '{\"path\":\"/data/a.txt\"}'`")
+    .option(...AS)
+    .option("--idempotency-key <key>", "run a side effect at most once for this key")
+    .action(act(async (ctx, name: string, args: string | undefined, o: { as?: string; idempotencyKey?: string }) => (await osc()).toolCall(ctx, name, args, o)));
+
+  const secrets = program
+    .command("secrets")
+    .description("secrets tools use as {{secret:NAME}}: set, list names, delete; a value is never shown again")
+    .addHelpText("after", "\nA value is read from stdin or a prompt that does not echo, never from arguments:\nargv is visible to every user of the machine in `ps`.\n  printf %s \"$TOKEN\" | aios secrets set GITHUB_TOKEN");
+  secrets
+    .command("set <name>")
+    .description("set a secret; the value comes from stdin (a pipe) or a prompt that does not echo — never from argv, which `ps` shows to everyone")
+    .action(act(async (ctx, name: string) => (await osc()).secretSet(ctx, name)));
+  secrets.command("ls").description("secret names (never values)").action(act(async (ctx) => (await osc()).secretsList(ctx)));
+  secrets.command("rm <name>").description("delete a secret").action(act(async (ctx, name: string) => (await osc()).secretDelete(ctx, name)));
 
   const mcpCmd = program.command("mcp").description("MCP: servers whose tools agents may call, and AIOS as an MCP server");
   mcpCmd

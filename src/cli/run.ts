@@ -1,5 +1,6 @@
 /**
- * `aios run <spec> [--goal ...] [--follow]`. The spec file is parsed here first (a bad spec is exit 2
+ * `aios run <spec> [--goal ...] [--follow]`. An llm spec with --goal streams the model's answer
+ * (run-llm.ts). The spec file is parsed here first (a bad spec is exit 2
  * before anything starts; `module` paths resolve relative to the file). With a live daemon the agent
  * is spawned there and outlives this command; otherwise a kernel boots in this process and the agent
  * lives as long as the command. With --goal the agent is asked to do it (an llm agent gets
@@ -22,6 +23,7 @@ import { bootHost, drainKernel } from "./kernel-host.js";
 import type { Aios } from "../sdk/index.js";
 import { EXIT } from "./exit-codes.js";
 import { eventLine } from "./render.js";
+import { runLlmInProcess, runLlmOnDaemon } from "./run-llm.js";
 
 export interface RunOptions {
   readonly goal?: string;
@@ -34,9 +36,12 @@ export interface RunOptions {
 
 export async function run(ctx: CliContext, specPath: string, o: RunOptions): Promise<number> {
   const spec = await loadSpecFile(specPath);
+  const llmGoal = spec.kind === "llm" ? o.goal : undefined;
   if (ctx.daemon() !== undefined) {
     ctx.out.note(`using the daemon for ${ctx.dataDir}`);
-    return runOn(ctx, ctx.connect(), spec, o, false);
+    const api = ctx.connect();
+    if (llmGoal !== undefined && (await runLlmOnDaemon(ctx, api, spec, llmGoal, o.timeout))) return 0;
+    return runOn(ctx, api, spec, o, false);
   }
   ctx.out.note(`no daemon for ${ctx.dataDir}: running in-process (the agent lives as long as this command${o.keep === true ? "; --keep leaves it in the journal" : ""})`);
   const os = await ctx.out.progress("booting the kernel", bootHost({ dataDir: ctx.dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }) }));
@@ -52,6 +57,10 @@ export async function run(ctx: CliContext, specPath: string, o: RunOptions): Pro
   };
   process.once("SIGINT", stop);
   try {
+    if (llmGoal !== undefined) {
+      await runLlmInProcess(ctx, os, spec, llmGoal, o.timeout);
+      return 0;
+    }
     return await runOn(ctx, plane, spec, o, true);
   } finally {
     process.off("SIGINT", stop);

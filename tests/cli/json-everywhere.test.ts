@@ -113,6 +113,18 @@ describe("--json everywhere", () => {
       "mcp rm": [{ args: ["mcp", "rm", "fs"], code: 0 }, { args: ["mcp", "rm", "fs"], code: 1, error: "E_NOT_FOUND" }],
       "mcp serve": [{ args: ["mcp", "serve"], code: 2, error: "E_INVALID_ARG" }],
       demo: [{ args: ["--data-dir", busy, "demo"], code: 2, error: "E_INVALID_ARG" }],
+      "mem put": [{ args: ["mem", "put", "observation", "json everywhere"], code: 0 }, { args: ["mem", "put", "no_such_type", "{}"], code: 2, error: "E_INVALID_ARG" }],
+      "mem query": [{ args: ["mem", "query", "everywhere"], code: 0 }],
+      "mem get": [{ args: ["mem", "get", "mem_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      "mem history": [{ args: ["mem", "history", "mem_nothing"], code: 1, error: "E_NOT_FOUND" }],
+      "mem link": [{ args: ["mem", "link", "mem_a", "mem_b", "bad type!"], code: 2, error: "E_INVALID_ARG" }],
+      "tools ls": [{ args: ["tools", "ls"], code: 0 }],
+      "tools describe": [{ args: ["tools", "describe", "file.read"], code: 0 }, { args: ["tools", "describe", "no.such"], code: 1, error: "E_NO_TOOL" }],
+      "tools call": [{ args: ["tools", "call", "file.read", "[1]"], code: 2, error: "E_INVALID_ARG" }],
+      "secrets set": [{ args: ["secrets", "set", "1bad"], code: 2, error: "E_INVALID_ARG" }],
+      "secrets ls": [{ args: ["secrets", "ls"], code: 0 }],
+      "secrets rm": [{ args: ["secrets", "rm", "NOTHING"], code: 1, error: "E_NOT_FOUND" }],
+      upgrade: [{ args: ["upgrade", "worker-1", "[1]"], code: 2, error: "E_INVALID_ARG" }],
     };
     expect(Object.keys(cases).sort()).toEqual(commandPaths(buildProgram(() => undefined)).sort());
 
