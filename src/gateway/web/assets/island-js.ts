@@ -115,21 +115,24 @@ function row(e) {
 }
 
 // Rows arriving within one frame are inserted together, so 1,000 events/s cost ~60 layouts, not 1,000.
-// A table keeps its newest MAX_ROWS rows; the oldest go in one range deletion.
-const MAX_ROWS = 200;
+// A table keeps its newest MAX_ROWS rows; the oldest go in one range deletion. Every event of a frame
+// goes into the table (up to MAX_BATCH: a stalled tab does not build thousands of rows at once), so
+// the frame that shows the newest is the frame each of them reached the screen.
+const MAX_ROWS = 100;
+const MAX_BATCH = 1000;
 function flush(t) {
   t.frame = 0;
-  const batch = t.queue.splice(0, t.queue.length).slice(-MAX_ROWS);
+  const batch = t.queue.splice(0, t.queue.length).slice(-MAX_BATCH);
   const frag = document.createDocumentFragment();
   for (const e of batch) frag.appendChild(row(e));
-  const extra = t.el.rows.length + batch.length - MAX_ROWS;
+  t.el.appendChild(frag);
+  const extra = t.el.rows.length - MAX_ROWS;
   if (extra > 0) {
     const r = document.createRange();
     r.setStartBefore(t.el.rows[0]);
-    r.setEndAfter(t.el.rows[Math.min(extra, t.el.rows.length) - 1]);
+    r.setEndAfter(t.el.rows[extra - 1]);
     r.deleteContents();
   }
-  t.el.appendChild(frag);
 }
 
 function append(t, e) {

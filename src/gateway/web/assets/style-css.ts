@@ -54,6 +54,9 @@ ul.plain { margin: 0; padding-left: 1rem; }
 table.log { table-layout: fixed; }
 /* One line per event row: fixed row heights keep the per-frame layout of a live log small. */
 table.log td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* The live log's box: its layout and paint are its own (contain: strict), so a frame redraws it only. */
+.logbox { height: 30rem; overflow: auto; contain: strict; border: 1px solid var(--line); margin: .5rem 0 1rem; }
+.logbox table.grid { margin: 0; }
 table.log code.data { white-space: nowrap; }
 table.log th:nth-child(1) { width: 11.5rem; } table.log th:nth-child(2) { width: 12rem; } table.log th:nth-child(3) { width: 6rem; } table.log th:nth-child(4) { width: 11rem; }
 dialog { border: 2px solid var(--fg); border-radius: 6px; padding: 1rem 1.25rem; }

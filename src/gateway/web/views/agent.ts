@@ -87,6 +87,6 @@ ${a.context === undefined ? "" : h`<section aria-labelledby="ctx-h"><h2 id="ctx-
 <section aria-labelledby="calls-h"><h2 id="calls-h">Recent syscalls</h2>${syscallsTable(a.syscalls)}</section>
 <section aria-labelledby="spec-h"><h2 id="spec-h">Spec</h2><pre tabindex="0" aria-label="Agent spec as JSON">${jsonText(a.spec)}</pre></section>
 <section aria-labelledby="ev-h"><h2 id="ev-h">Recent events</h2>
-<table class="grid log"><caption>Events of this agent, newest last (live)</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
-<tbody data-stream="" data-agent="${i.id}">${eventRows(a.events)}</tbody></table></section>`;
+<div class="logbox" tabindex="0" role="region" aria-labelledby="ev-caption"><table class="grid log"><caption id="ev-caption">Events of this agent, newest last (live)</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
+<tbody data-stream="" data-agent="${i.id}">${eventRows(a.events)}</tbody></table></div></section>`;
 }

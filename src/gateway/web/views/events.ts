@@ -3,6 +3,8 @@
  * pressure, supervision, model calls), recent ones rendered by the server and new ones appended by
  * the island as they arrive over /ui/stream. Filtering is a plain GET form (type patterns, agent,
  * minimum severity), so a filtered view is a link one can share; the island applies the same filter.
+ * The log sits in a fixed-height scroll box with CSS containment: at 1,000 events/s the browser lays
+ * out and paints that box each frame, not the whole page.
  */
 import type { AnyKernelEvent } from "../../../core/index.js";
 import { h, isoTime, jsonText, type Html } from "../html.js";
@@ -26,6 +28,6 @@ export function eventsView(events: readonly AnyKernelEvent[], f: EventsFilterFor
 <label>Agent id <input name="agent" value="${f.agent}"></label>
 <label>Minimum severity <select name="severity">${SEVERITIES.map((s) => h`<option value="${s}"${s === f.severity ? h` selected` : ""}>${s === "" ? "any" : s}</option>`)}</select></label>
 <button type="submit">Filter</button></form>
-<table class="grid log"><caption>Recent and live events, newest last</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
-<tbody id="event-body" data-stream="" data-types="${f.types}" data-agent="${f.agent}" data-severity="${f.severity}">${eventRows(events)}</tbody></table>`;
+<div class="logbox" tabindex="0" role="region" aria-labelledby="event-caption"><table class="grid log"><caption id="event-caption">Recent and live events, newest last</caption><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Severity</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
+<tbody id="event-body" data-stream="" data-types="${f.types}" data-agent="${f.agent}" data-severity="${f.severity}">${eventRows(events)}</tbody></table></div>`;
 }
