@@ -70,5 +70,6 @@ export async function demo(ctx: CliContext, o: DemoOptions): Promise<number> {
   ctx.out.line("");
   ctx.out.line(`demo finished in ${say.elapsed()}${ok ? "" : " WITH FAILURES"}; ${o.keep || o.explicitDataDir !== undefined ? `data kept in ${dataDir}` : "temporary data dir removed"}`);
   ctx.out.line("next: `aios up` runs a daemon; `aios run examples/specs/team.yaml`, `aios tree`, `aios logs <id> -f` (see `aios --help`)");
+  ctx.out.line("      LLM agents that use memory and the sandbox: `aios run examples/specs/research.yaml --models examples/models.yaml --goal ...` (README \"Example agents\")");
   return ok ? 0 : 1;
 }
