@@ -1,0 +1,67 @@
+/**
+ * `aios demo | head` ends quietly and Ctrl-C cleans up (issue #11 item 8): the real demo as a child
+ * process on a TMPDIR of the test's own — its reader closes the pipe after the first line: exit 141,
+ * nothing on stderr, its temporary data dir gone; SIGINT once it is running: exit 130, one line
+ * saying what was cleaned, the data dir gone. And the cleanup mechanism with a real child process
+ * (the stand-in for the demo's child kernel): SIGINT kills it and removes the dir.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { MAIN } from "./helpers.js";
+
+const base = mkdtempSync(join(tmpdir(), "aios-demo-int-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** Starts `script args` with TMPDIR set; resolves each stdout line through `onLine` until it returns true. */
+function start(args: readonly string[], tmp: string) {
+  const p = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => p.once("exit", (code) => r(code)));
+  const lines = createInterface({ input: p.stdout });
+  return { p, exited, stderr: () => stderr, lines };
+}
+
+const gone = (pid: number): boolean => !existsSync(`/proc/${pid}`) || / Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^\d+ \(.*?\)/, ""));
+
+describe("aios demo cut short", () => {
+  it("ends quietly when its reader goes away (aios demo | head), removing its temp dir", async () => {
+    const tmp = join(base, "pipe");
+    mkdirSync(tmp);
+    const d = start([MAIN, "demo"], tmp);
+    await new Promise<void>((r) => d.lines.once("line", () => r()));
+    d.p.stdout.destroy(); // what `head -1` does after its line
+    expect(await d.exited).toBe(141);
+    expect(d.stderr()).not.toMatch(/error|EPIPE|\n\s+at /);
+    expect(readdirSync(tmp).filter((f) => f.startsWith("aios-demo-"))).toEqual([]);
+  }, 30_000);
+
+  it("cleans up on Ctrl-C: exit 130, the temp dir removed, said on stderr", async () => {
+    const tmp = join(base, "sigint");
+    mkdirSync(tmp);
+    const d = start([MAIN, "demo"], tmp);
+    await new Promise<void>((r) => d.lines.on("line", (l) => void (l.includes("1. A supervision tree") && r())));
+    d.p.kill("SIGINT");
+    expect(await d.exited).toBe(130);
+    expect(d.stderr()).toMatch(/SIGINT: stopped; cleaned up temporary data dir .*aios-demo-/);
+    expect(readdirSync(tmp).filter((f) => f.startsWith("aios-demo-"))).toEqual([]);
+  }, 30_000);
+
+  it("kills a registered child process and removes a registered dir on SIGINT", async () => {
+    const tmp = join(base, "mechanism");
+    mkdirSync(tmp);
+    const d = start(["tests/cli/fixtures/interrupt-child.ts"], tmp);
+    const ready = await new Promise<{ pid: number; dir: string }>((r) => d.lines.once("line", (l) => r(JSON.parse(l) as { pid: number; dir: string })));
+    expect(existsSync(ready.dir)).toBe(true);
+    expect(gone(ready.pid)).toBe(false);
+    d.p.kill("SIGINT");
+    expect(await d.exited).toBe(130);
+    expect(d.stderr()).toContain(`cleaned up child kernel ${ready.pid}, temporary data dir ${ready.dir}`);
+    expect(existsSync(ready.dir)).toBe(false);
+    expect(gone(ready.pid)).toBe(true);
+  }, 20_000);
+});
