@@ -118,6 +118,12 @@ export interface Provision<S> {
   readonly settle?: (caller: Caller, usage: CallUsage) => void;
   /** Runs once the kernel has recovered its durable agents, before boot returns (resume work the journal holds open). */
   readonly start?: () => void;
+  /**
+   * An agent left the process table for good (ended, not to be restarted, out of the kernel's
+   * window of ended agents): drop whatever is kept for it. Called synchronously by the kernel, never
+   * through the event bus (which may drop events), so per-agent tables stay bounded.
+   */
+  readonly gone?: (agent: AgentId) => void;
   /** Runs at shutdown, in the reverse order of building. */
   readonly stop?: () => void | Promise<void>;
 }

@@ -33,6 +33,11 @@ export class SeenWindow {
     return true;
   }
 
+  /** Agents with a window. */
+  get agents(): number {
+    return this.byAgent.size;
+  }
+
   /** Forgets an id (its delivery failed, so a retry must not be taken for a duplicate). */
   forget(agent: string, id: string): void {
     this.byAgent.get(agent)?.set.delete(id);

@@ -65,6 +65,11 @@ export class Inboxes {
     });
   }
 
+  /** Agents with an inbox. */
+  get size(): number {
+    return this.boxes.size;
+  }
+
   drop(agent: string): void {
     const b = this.boxes.get(agent);
     if (b === undefined) return;

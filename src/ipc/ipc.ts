@@ -312,6 +312,11 @@ export class Ipc {
     return n;
   }
 
+  /** Per-agent entries held (subscribers, contracts, inboxes, de-duplication windows), for the bounds tests. */
+  tables(): { subscribers: number; contracts: number; inboxes: number; seen: number } {
+    return { subscribers: this.subsOf.size, contracts: this.contracts.size, inboxes: this.inboxes.size, seen: this.seen.agents };
+  }
+
   /** Forgets an ended agent's subscriptions, skills, contract and inbox (durable ones keep their seen window). */
   forget(agent: string, durable: boolean): void {
     for (const s of this.subsOf.get(agent) ?? []) this.topics.remove(s.pattern, s);

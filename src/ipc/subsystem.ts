@@ -71,6 +71,9 @@ export function ipcSubsystem(o: IpcSubsystemOptions = {}): Subsystem<"ipc", Ipc,
       });
       return {
         service: svc,
+        // The deterministic backstop of the event above (the bus may drop events): gone for good,
+        // so its de-duplication window goes too.
+        gone: (agent) => svc.forget(agent, false),
         replaces: ipcSyscalls(svc),
         logics: { "ipc.pipeline": pipelineLogic(svc) },
         stop: () => sub.unsubscribe(),

@@ -11,6 +11,7 @@ import { isLetter, type Letter } from "./mailbox.js";
 import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { ExitKind } from "./supervisor-state.js";
+import { trackedBySupervisor } from "./ended.js";
 
 export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
   if (isTerminal(p.status)) return;
@@ -49,6 +50,8 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
   if (p.sup !== null) p.sup.stopping = true;
   for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) endProcess(k, c, "killed", `parent ${p.id} ended`, "shutdown");
   if (p.spec.ephemeral) forget(k, p);
+  // A supervisor's children that ended earlier, waiting for a restart that will not come now.
+  if (p.sup !== null && !k.closing) for (const c of p.children ?? []) if (isTerminal(c.status) && c.spec.ephemeral !== true) k.endedAgents.ended(c);
   k.guards.capabilities.forget?.(p);
   k.releaseIdle(p);
   const waiters = k.exitWaiters.get(p.id);
@@ -57,6 +60,9 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
     for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
   }
   k.onExit?.(p, kind);
+  // Kept visible among the last ended ones, then out of the table (ended.ts); a live supervisor
+  // that may restart it keeps it until it decides. A shutdown leaves the table as it is.
+  if (!p.spec.ephemeral && !k.closing && !trackedBySupervisor(p)) k.endedAgents.ended(p);
 }
 
 const isJournaled = (l: Letter): boolean => l.id !== undefined;
@@ -92,7 +98,10 @@ function cancelCalls(p: Proc, reason: string): void {
 
 /** Ephemeral agents leave no trace: out of the table and out of their parent's child list. */
 function forget(k: KernelPort, p: Proc): void {
-  k.table.delete(p.id);
+  if (k.table.get(p.id) === p) {
+    k.table.delete(p.id);
+    k.endedAgents.gone(p.id);
+  }
   const siblings = p.parent?.children;
   if (siblings != null && p.parent?.sup === null) {
     const i = siblings.lastIndexOf(p);

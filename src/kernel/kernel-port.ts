@@ -10,6 +10,7 @@ import type { Dispatcher, Guards } from "./dispatcher.js";
 import type { Hooks } from "./hooks.js";
 import type { Letter } from "./mailbox.js";
 import type { OrphanMail } from "./orphan-mail.js";
+import type { EndedAgents } from "./ended.js";
 import type { Proc } from "./proc.js";
 import type { ExitKind } from "./supervisor-state.js";
 import type { LogicFactory } from "./logic-resolver.js";
@@ -32,6 +33,7 @@ export interface KernelPort {
   readonly table: Map<AgentId, Proc>;
   readonly exitWaiters: Map<AgentId, ((e: ExitInfo) => void)[]>;
   readonly orphanMail: OrphanMail;
+  readonly endedAgents: EndedAgents;
   readonly ops: { kill(id: string, reason?: string): Promise<boolean> };
   readonly capGeneration: number;
   /** The kernel is shutting down (durable agents stop without ending; their letters stay journaled). */

@@ -33,6 +33,7 @@ import { requestReply } from "./request.js";
 import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { Recovery } from "./recovery.js";
+import { EndedAgents } from "./ended.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import { asCreator, checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
 import { attestedName } from "./names.js";
@@ -111,6 +112,8 @@ export class Kernel implements KernelPort {
   /** @internal the process table */
   readonly table = new Map<AgentId, Proc>();
   readonly moduleRoots: ModuleRoots;
+  /** Ended agents kept visible, and the subsystems told when one leaves the table (ended.ts). */
+  readonly endedAgents: EndedAgents;
   private readonly logics: LogicResolver;
   /** Threads of isolated agents, made on the first one. */
   private isolates: IsolatePool | undefined;
@@ -151,6 +154,7 @@ export class Kernel implements KernelPort {
     this.durableDefault = options.durable ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.moduleRoots = new ModuleRoots(options.moduleRoots);
+    this.endedAgents = new EndedAgents(this.table, this.limits.keepEnded, (e, where) => this.kernelError(e, where));
     const isolateLimits = { ...DEFAULT_ISOLATE_LIMITS, ...(options.isolation ?? {}) };
     this.logics = new LogicResolver(this.moduleRoots, () => (this.isolates ??= new IsolatePool(isolateLimits)));
     this.lifecycle = new Lifecycle(this.events, () => this.guards.journal, (e, where) => this.kernelError(e, where));

@@ -4,7 +4,8 @@
  *   (DESIGN's IPC limit, 64 KB), measured as an approximate JSON size that stops counting as soon as
  *   the limit is passed (a number, boolean or short string costs a typeof check);
  * - a full mailbox parks at most `maxParkedSenders` senders; the next is refused E_MAILBOX_FULL;
- * - an agent may have at most `maxChildren` children alive that it spawned itself.
+ * - an agent may have at most `maxChildren` children alive that it spawned itself;
+ * - the process table keeps the last `keepEnded` ended agents visible (ended.ts); older ones leave it.
  */
 import { AiosError } from "../core/index.js";
 
@@ -15,9 +16,11 @@ export interface KernelLimits {
   readonly maxParkedSenders: number;
   /** Children alive per agent, spawned by the agent itself (default 1,024). */
   readonly maxChildren: number;
+  /** Ended (non-ephemeral) agents kept in the process table for ps, status and wait (default 1,024). */
+  readonly keepEnded: number;
 }
 
-export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024 };
+export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024, keepEnded: 1024 };
 
 /** Throws E_INVALID_ARG when `payload` is larger than `limit` bytes as JSON (approximately, from below). */
 export function checkPayloadSize(payload: unknown, limit: number): void {

@@ -103,6 +103,16 @@ export class Quotas implements QuotaManager {
     }
   }
 
+  /** Drops the account of an agent that is gone for good (its tenant's account stays). */
+  forget(agent: string): void {
+    this.accounts.delete(`agent:${agent}`);
+  }
+
+  /** Accounts held (agents' and tenants'), for the bounds tests. */
+  get size(): number {
+    return this.accounts.size;
+  }
+
   /** Tokens charged so far to an agent or tenant. */
   used(kind: "agent" | "tenant", key: string): number {
     return this.accounts.get(`${kind}:${key}`)?.used ?? 0;

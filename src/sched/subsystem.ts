@@ -36,6 +36,7 @@ export function schedSubsystem(options: SchedConfigInput = {}): Subsystem<"sched
       return {
         service: { scheduler, quotas },
         stages: { scheduler, ...(quotas === undefined ? {} : { quota: quotas }) },
+        gone: (agent) => quotas?.forget(agent),
         stop: () => scheduler.close(),
       };
     },

@@ -77,6 +77,22 @@ export class QuotaLedger {
     for (const [k, b] of bucketUpdates) this.buckets.set(k, b);
   }
 
+  /**
+   * Drops the counters of an agent that is gone for good (its spec blocks count under
+   * `spec:<agent>/...`, spec-grants.ts): in memory only — the persisted totals are what a durable
+   * agent that comes back at the next boot finds again.
+   */
+  forgetAgent(agent: string): void {
+    const prefix = `spec:${agent}/`;
+    for (const k of this.used.keys()) if (k.startsWith(prefix)) this.used.delete(k);
+    for (const k of this.buckets.keys()) if (k.startsWith(prefix)) this.buckets.delete(k);
+  }
+
+  /** Counters held (totals and rate buckets), for the bounds tests. */
+  get size(): number {
+    return this.used.size + this.buckets.size;
+  }
+
   usage(key: string, constraint: "max" | "tokens"): number {
     return this.used.get(`${key}:${constraint}`) ?? 0;
   }

@@ -55,6 +55,11 @@ export function securitySubsystem(options: SecurityOptions & { readonly security
           },
         },
         syscalls: [...capSyscalls(s, caller), ...secretSyscalls(s)],
+        // Gone for good: its taint set and its quota counters go too (the wallet went at its exit).
+        gone: (agent) => {
+          s.taint.forget(agent);
+          s.checker.quotas.forgetAgent(agent);
+        },
         stop: () => {
           s.approvals.denyAll();
           s.close();

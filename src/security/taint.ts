@@ -83,6 +83,11 @@ export class TaintTracker {
     this.sets.delete(agent);
   }
 
+  /** Agents with a taint set, for the bounds tests. */
+  get size(): number {
+    return this.sets.size;
+  }
+
   isTrustedPath(path: string): boolean {
     if (!isAbsolute(path)) return false;
     const p = normalize(path);
