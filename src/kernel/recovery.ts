@@ -19,8 +19,11 @@
  * init runs; then its unacknowledged mail goes back in its mailbox, in order. A supervisor gets its
  * bookkeeping back for its children; it does not start fresh ones. The agent then resumes as it was,
  * running or paused (a journaled `recover` transition, as an eager restore made). An agent that
- * cannot come back (unknown logic, a module outside the roots, a failing restore) is removed from the
- * table and reported; whoever asked gets E_NO_AGENT naming why; nothing was delivered to it.
+ * cannot come back is reported (kernel.error): found at boot (a spec this build rejects, an unknown
+ * logic or kind, a module outside the roots: checked without loading anything) it is never entered;
+ * found at its first use (a module that fails to load, a restore or init that throws) it is removed
+ * from the table, and whoever asked gets E_NO_AGENT naming why; nothing was delivered to it.
+ * docs/adr/0027 records the decisions.
  *
  * Nothing acknowledged is lost by waiting: a dormant agent's journal records are untouched until it
  * wakes, its callSeq is restored at boot, so replayed syscalls still line up with their journaled
