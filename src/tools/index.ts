@@ -15,6 +15,7 @@ export { shellTool, parseDuration, parseList, type ShellToolOptions } from "./sh
 export { runSandboxed, DEFAULT_BWRAP, type SandboxResult, type SandboxRunOptions } from "./shell-sandbox.js";
 export { bwrapArgs, SANDBOX_PATH, type BwrapPlan, type SandboxLimits, type SandboxMount } from "./bwrap-args.js";
 export { httpTool, type HttpToolOptions } from "./http-tool.js";
+export { a2aTool, a2aResource, type A2aToolOptions } from "./a2a-tool.js";
 export { egressFetch, type FetchRequest, type FetchResponse } from "./http-fetch.js";
 export { classifyAddress, checkEgress, targetOf, systemResolver, type AddressClass, type Resolver, type ResolvedAddress, type Pinned } from "./net-policy.js";
 export { scriptTool, type ScriptToolDefinition, type HostFunction } from "./script-tool.js";

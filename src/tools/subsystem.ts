@@ -6,6 +6,7 @@
  * process is closed at shutdown. With the security subsystem before it, tools' secret slots take
  * their values from its secret store (secret-slots.ts); without it no secret can be used.
  */
+import { a2aTool, type A2aToolOptions } from "./a2a-tool.js";
 import { browserTool, type BrowserToolOptions } from "./browser-tool.js";
 import { fileTools, type FileToolOptions } from "./file-tools.js";
 import { httpTool, type HttpToolOptions } from "./http-tool.js";
@@ -23,6 +24,8 @@ export interface ToolsSubsystemOptions {
   readonly registry?: ToolRegistry;
   readonly file?: FileToolOptions | false;
   readonly http?: HttpToolOptions | false;
+  /** a2a.send: calling remote A2A agents (a2a-tool.ts). */
+  readonly a2a?: A2aToolOptions | false;
   readonly shell?: ShellToolOptions | false;
   readonly browser?: BrowserToolOptions | false;
   readonly spawn?: boolean;
@@ -42,6 +45,7 @@ export function toolsSubsystem(options: ToolsSubsystemOptions = {}): Subsystem<"
   const registry = options.registry ?? new ToolRegistry();
   if (options.file !== false) for (const t of fileTools(options.file ?? {})) registry.register(t);
   if (options.http !== false) registry.register(httpTool(options.http ?? {}));
+  if (options.a2a !== false) registry.register(a2aTool(options.a2a ?? {}));
   if (options.shell !== false) registry.register(shellTool(options.shell ?? {}));
   if (options.spawn !== false) registry.register(spawnTool());
   if (options.request !== false) registry.register(requestTool());

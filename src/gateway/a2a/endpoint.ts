@@ -88,13 +88,14 @@ export class A2aEndpoint {
 
   private ctx(principal: Principal, agent: A2aAgentInfo | undefined, req: Request, abort: AbortController): CallContext {
     const trace = traceparentOf(req);
+    const state = req.headers.get("tracestate") ?? undefined;
     const last = req.headers.get("last-event-id");
     let lastEventId: number | undefined;
     if (last !== null) {
       if (!/^\d{1,15}$/.test(last.trim())) throw new AiosError("E_INVALID_ARG", `Last-Event-ID: expected an event seq, got "${last}"`, { details: { path: "Last-Event-ID" } });
       lastEventId = Number(last.trim());
     }
-    return { principal, agent, signal: abort.signal, ...(trace === undefined ? {} : { traceparent: trace }), ...(lastEventId === undefined ? {} : { lastEventId }) };
+    return { principal, agent, signal: abort.signal, ...(trace === undefined ? {} : { traceparent: trace, ...(state === undefined ? {} : { tracestate: state.slice(0, 512) }) }), ...(lastEventId === undefined ? {} : { lastEventId }) };
   }
 
   private card(req: Request, url: URL, agent: A2aAgentInfo | undefined): Response {

@@ -13,6 +13,7 @@
  */
 import type { z } from "zod";
 import type { DispatchCaller } from "../../kernel/index.js";
+import { withRemoteParent } from "../../observe/index.js";
 import type { A2aTaskArgs } from "./door.js";
 import { a2aError, invalidParams } from "./errors.js";
 import type { A2aEngine } from "./engine.js";
@@ -64,8 +65,9 @@ export interface CallContext {
   /** The agent whose endpoint was called; undefined for the daemon's. */
   readonly agent: A2aAgentInfo | undefined;
   readonly signal: AbortSignal;
-  /** W3C traceparent of the request, validated by the binding. */
+  /** W3C traceparent (validated by the binding) and tracestate of the request. */
   readonly traceparent?: string;
+  readonly tracestate?: string;
   /** SSE Last-Event-ID: the seq a resuming subscriber saw last. */
   readonly lastEventId?: number;
 }
@@ -165,9 +167,10 @@ export class A2aService {
     return { ...out, historyLength: req.configuration?.historyLength, immediate: req.configuration?.returnImmediately === true };
   }
 
+  /** The door call, under the client's trace context when it sent one (its span becomes our call's parent). */
   private door(ctx: CallContext, args: A2aTaskArgs): Promise<unknown> {
     const caller = this.engine.callerOf(ctx.principal.id, ctx.principal.capabilities);
-    return this.p.invoke({ ...caller, signal: ctx.signal }, "A2aTask", args);
+    return withRemoteParent(ctx.traceparent, ctx.tracestate, () => this.p.invoke({ ...caller, signal: ctx.signal }, "A2aTask", args));
   }
 
   /** The agent a task belongs to when the caller may see it; otherwise the endpoint's (the handler then says not found). */
