@@ -18,12 +18,14 @@ const CIMD_URL = "https://conformance-test.local/client-metadata.json";
 interface Context {
   readonly client_id?: string;
   readonly client_secret?: string;
+  readonly private_key_pem?: string;
+  readonly signing_algorithm?: string;
 }
 
 function oauthFor(scenario: string, ctx: Context): McpOAuthOptions | undefined {
   if (!scenario.startsWith("auth/")) return undefined;
   if (scenario.startsWith("auth/client-credentials")) {
-    return { grant: "client_credentials", clientName: "aios-conformance", ...(ctx.client_id === undefined ? {} : { clientId: ctx.client_id }), ...(ctx.client_secret === undefined ? {} : { clientSecret: ctx.client_secret }) };
+    return { grant: "client_credentials", clientName: "aios-conformance", clientId: ctx.client_id, clientSecret: ctx.client_secret, privateKeyPem: ctx.private_key_pem, signingAlgorithm: ctx.signing_algorithm };
   }
   const pre = ctx.client_id === undefined ? { clientMetadataUrl: CIMD_URL } : { clientId: ctx.client_id, ...(ctx.client_secret === undefined ? {} : { clientSecret: ctx.client_secret }) };
   return { grant: "authorization_code", clientName: "aios-conformance", ...pre };

@@ -3,15 +3,15 @@
  * pinned in package.json) against AIOS, at the scenarios protocol revision 2025-11-25 requires
  * (`--requirements 2025-11-25`, frozen in the package's requirements/2025-11-25.yaml):
  * - server mode against the fixture served by AIOS's MCP server code (fixture-server.ts);
- * - client mode against AIOS's MCP client (client.ts, bundled once with esbuild so the suite's
- *   parallel spawns start fast), the suite starting its own MCP and authorization servers.
+ * - client mode against AIOS's MCP client (client.ts, bundled once with esbuild into one file so
+ *   the suite's parallel spawns start fast), the suite starting its own MCP and authorization servers.
  * Both run with expected-failures.yaml, which is empty: any failing scored scenario fails the run.
  * Prints one line per mode (`server: N passed, N failed`) and exits 1 unless both are clean.
  * Scenarios the revision does not score (extensions, pending, added after the anchor) run too and
  * are listed separately; they do not count.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -128,17 +128,13 @@ export async function runConformance(o: RunOptions = {}): Promise<ModeResult[]> 
       }
     }
     if (modes.includes("client")) {
-      // Bundled beside node_modules so its package imports resolve; one file per run.
-      const dir = join(ROOT, "node_modules", ".cache", `aios-conformance-${process.pid}`);
-      mkdirSync(dir, { recursive: true });
-      try {
-        const client = join(dir, "client.mjs");
-        await build({ entryPoints: [join(HERE, "client.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: client, packages: "external", logLevel: "warning" });
-        const r = await runSuite(["client", "--command", `${process.execPath} ${client}`, ...common, "-o", join(out, "client")], 15 * 60_000);
-        results.push(judge("client", r.code, r.output));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      // One self-contained bundle (packages included) in the temp dir: the suite spawns a client
+      // per scenario, all at once, and a single file starts faster than hundreds of modules.
+      const client = join(out, "client.mjs");
+      const requireShim = 'import { createRequire as __aiosRequire } from "node:module"; const require = __aiosRequire(import.meta.url);';
+      await build({ entryPoints: [join(HERE, "client.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile: client, banner: { js: requireShim }, logLevel: "warning" });
+      const r = await runSuite(["client", "--command", `${process.execPath} ${client}`, ...common, "-o", join(out, "client")], 15 * 60_000);
+      results.push(judge("client", r.code, r.output));
     }
   } finally {
     if (o.outDir === undefined) rmSync(out, { recursive: true, force: true });

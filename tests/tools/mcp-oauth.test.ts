@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAiosError } from "../../src/core/index.js";
-import { answerWithDefaults, followRedirect, parseServerConfig } from "../../src/tools/index.js";
+import { answerWithDefaults, followRedirect, mcpHttpAuth, parseServerConfig } from "../../src/tools/index.js";
 
 let server: Server;
 let base: string;
@@ -74,5 +74,14 @@ describe("MCP server entries with oauth and elicitation", () => {
     expect(c.elicitation).toBe("defaults");
     expect(() => parseServerConfig("local", { command: ["x"], oauth: {} })).toThrow(/mcp\.servers\.local\.oauth: oauth applies to a url server only/);
     expect(() => parseServerConfig("remote", { url: "https://mcp.example.com/mcp", oauth: { clientMetadataUrl: "http://insecure.example.com/m.json" } })).toThrow(/mcp\.servers\.remote\.oauth\.clientMetadataUrl/);
+    expect(() => parseServerConfig("remote", { url: "https://mcp.example.com/mcp", oauth: { grant: "client_credentials", clientId: "id", privateKeyPem: "not a key" } })).toThrow(/oauth\.privateKeyPem/);
+  });
+
+  it("asks client_credentials for an id and a secret or a private key, naming what is missing", () => {
+    const url = "https://mcp.example.com/mcp";
+    expect(() => mcpHttpAuth(url, { grant: "client_credentials", clientSecret: "s" })).toThrow(/needs clientId/);
+    expect(() => mcpHttpAuth(url, { grant: "client_credentials", clientId: "id" })).toThrow(/needs clientSecret or privateKeyPem/);
+    expect(mcpHttpAuth(url, { grant: "client_credentials", clientId: "id", clientSecret: "s", issuer: "https://as.example.com" })).toHaveProperty("authProvider");
+    expect(mcpHttpAuth(url, { grant: "authorization_code" })).toHaveProperty("fetch");
   });
 });

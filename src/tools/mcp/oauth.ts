@@ -9,12 +9,13 @@
  * - the authorization step itself is the `Authorizer`'s: it gets the authorization URL and returns
  *   the code. `followRedirect` is the headless one (an authorization server that approves without a
  *   person redirects at once; the code is read from that redirect and `state` is checked).
- * - `client_credentials` (machine to machine, no person at all) uses the SDK's provider.
+ * - `client_credentials` (machine to machine, no person at all) uses the SDK's providers, the client
+ *   authenticating with a secret or a signed JWT (private_key_jwt).
  * Tokens, the PKCE verifier and registration live in memory for the connection's lifetime: one
  * retry per request, so a server that keeps refusing fails the call instead of looping.
  */
 import { randomBytes } from "node:crypto";
-import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
+import { ClientCredentialsProvider, PrivateKeyJwtProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
 import { auth, extractWWWAuthenticateParams, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -31,6 +32,11 @@ export interface McpOAuthOptions {
   /** A pre-registered client (no dynamic registration); a secret makes it a confidential client. */
   readonly clientId?: string | undefined;
   readonly clientSecret?: string | undefined;
+  /** client_credentials with private_key_jwt (RFC 7523) instead of a secret: a PEM key and its JWS algorithm. */
+  readonly privateKeyPem?: string | undefined;
+  readonly signingAlgorithm?: string | undefined;
+  /** client_credentials: the authorization server's issuer; credentials go to no other server. */
+  readonly issuer?: string | undefined;
   /** An https URL of a client ID metadata document, used as the client_id where the server supports it. */
   readonly clientMetadataUrl?: string | undefined;
   /** Scope to ask for when neither the challenge nor the server's metadata names one. */
@@ -165,8 +171,11 @@ export type McpHttpAuth = { readonly fetch: FetchLike } | { readonly authProvide
 
 export function mcpHttpAuth(serverUrl: string, o: McpOAuthOptions): McpHttpAuth {
   if (o.grant === "client_credentials") {
-    if (o.clientId === undefined || o.clientSecret === undefined) throw new AiosError("E_INVALID_ARG", "oauth: client_credentials needs clientId and clientSecret", { details: { path: "oauth.clientId" } });
-    return { authProvider: new ClientCredentialsProvider({ clientId: o.clientId, clientSecret: o.clientSecret, clientName: o.clientName ?? "aios", ...(o.scope === undefined ? {} : { scope: o.scope }) }) };
+    const common = { clientName: o.clientName ?? "aios", ...(o.scope === undefined ? {} : { scope: o.scope }), ...(o.issuer === undefined ? {} : { expectedIssuer: o.issuer }) };
+    if (o.clientId === undefined) throw new AiosError("E_INVALID_ARG", "oauth: client_credentials needs clientId", { details: { path: "oauth.clientId" } });
+    if (o.privateKeyPem !== undefined) return { authProvider: new PrivateKeyJwtProvider({ clientId: o.clientId, privateKey: o.privateKeyPem, algorithm: o.signingAlgorithm ?? "ES256", ...common }) };
+    if (o.clientSecret === undefined) throw new AiosError("E_INVALID_ARG", "oauth: client_credentials needs clientSecret or privateKeyPem", { details: { path: "oauth.clientSecret" } });
+    return { authProvider: new ClientCredentialsProvider({ clientId: o.clientId, clientSecret: o.clientSecret, ...common }) };
   }
   const client = new AuthorizationCodeClient({ ...o, authorize: o.authorize ?? followRedirect() });
   return { fetch: authorizingFetch(client, serverUrl, fetch, o.scope) };
