@@ -21,6 +21,8 @@ export class Proc extends Mailbox implements Caller {
   readonly durable: boolean;
   /** Cached from the spec (read on every cross-agent delivery). */
   readonly tenant: TenantId;
+  /** Set while the agent waits, after a restart, to be restored on first use (recovery.ts); read by every delivery. */
+  dormant: Dormant | null = null;
   // Delivery reads up to here; a receive also reads what follows.
   /** A receive (or init) is in progress (async). */
   busy = false;
@@ -61,8 +63,6 @@ export class Proc extends Mailbox implements Caller {
   result: unknown = undefined;
   /** Resolvers waiting for the in-flight receive to finish. */
   idleWaiters: (() => void)[] | null = null;
-  /** Set while the agent waits, after a restart, to be restored on first use (recovery.ts). */
-  dormant: Dormant | null = null;
   /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
   usage: Usage = NO_USAGE;
   readonly createdAt: number;
