@@ -24,6 +24,8 @@ export interface RouteDef {
   readonly tag: "agents" | "events" | "approvals" | "escalations" | "caps" | "audit" | "store" | "planner" | "market" | "ledger" | "memory" | "tools" | "secrets" | "runs" | "policy";
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
+  /** The 200 answer's JSON: documented in /openapi.json and checked against real answers in the tests. */
+  readonly response: z.ZodType;
   /** The answer's JSON (undefined answers `{ "ok": true }`). */
   readonly run: (api: GatewayApi, input: RouteInput) => Promise<unknown>;
   /** A route that can also answer a text/event-stream (e.g. an LLM run's chunks). */

@@ -3,7 +3,12 @@
  * and the ControlApi call it makes. server.ts mounts it and openapi.ts describes it — one table, so
  * the document and the server agree by construction. Paths use Hono's `:param` syntax.
  */
+import { z } from "zod";
 import type { RouteDef, RouteInput } from "./route-def.js";
+import {
+  AgentInfoSchema, ApprovalSchema, AuditVerifySchema, BalanceSchema, EscalationSchema, ExplanationSchema, KernelEventSchema, LedgerBalancesSchema, MarketTaskSchema, Ok, PlanViewSchema,
+  ProfileSchema, StoreHealthSchema, TokenSummarySchema, TransferSchema, TreeNodeSchema,
+} from "./responses.js";
 import { OS_ROUTES } from "./routes-os.js";
 import { AGENT_ROUTES } from "./routes-agents.js";
 import {
@@ -17,42 +22,42 @@ export type { RouteDef, RouteInput, GatewayApi, StreamRoute } from "./route-def.
 
 const CONTROL_ROUTES: readonly RouteDef[] = [
   {
-    method: "post", path: "/v1/agents", operationId: "spawn", tag: "agents", body: SpawnBody,
+    method: "post", path: "/v1/agents", operationId: "spawn", response: z.object({ id: z.string(), name: z.string() }), tag: "agents", body: SpawnBody,
     summary: "Spawn an agent from a spec object or a spec file path; answers its id",
     run: (api, i) => api.spawn(parseInput(SpawnBody, i.body, "body")),
   },
   {
-    method: "get", path: "/v1/agents", operationId: "ps", tag: "agents", query: PsQuery,
+    method: "get", path: "/v1/agents", operationId: "ps", response: z.array(AgentInfoSchema), tag: "agents", query: PsQuery,
     summary: "List agents (filters: status list, name glob, kind, tenant, parent, tier, limit)",
     run: (api, i) => api.ps(parseInput(PsQuery, i.query, "query")),
   },
   {
-    method: "get", path: "/v1/agents/:id", operationId: "status", tag: "agents",
+    method: "get", path: "/v1/agents/:id", operationId: "status", response: AgentInfoSchema, tag: "agents",
     summary: "Status of one agent", run: (api, i) => api.status(param(i, "id")),
   },
   {
-    method: "post", path: "/v1/agents/:id/send", operationId: "send", tag: "agents", body: SendBody,
+    method: "post", path: "/v1/agents/:id/send", operationId: "send", response: Ok, tag: "agents", body: SendBody,
     summary: "Send a message; answers once it is in the mailbox (journaled for a durable agent)",
     run: (api, i) => api.send(param(i, "id"), parseInput(SendBody, i.body, "body").payload),
   },
   {
-    method: "post", path: "/v1/agents/:id/request", operationId: "request", tag: "agents", body: RequestBody,
+    method: "post", path: "/v1/agents/:id/request", operationId: "request", response: z.object({ reply: z.unknown() }), tag: "agents", body: RequestBody,
     summary: "Send a request and answer with the agent's reply",
     run: async (api, i) => {
       const b = parseInput(RequestBody, i.body, "body");
       return { reply: await api.request(param(i, "id"), b.payload, b.timeoutMs) };
     },
   },
-  { method: "post", path: "/v1/agents/:id/pause", operationId: "pause", tag: "agents", summary: "Pause an agent (its mail queues)", run: (api, i) => api.pause(param(i, "id")) },
-  { method: "post", path: "/v1/agents/:id/resume", operationId: "resume", tag: "agents", summary: "Resume a paused agent (its queued mail drains)", run: (api, i) => api.resume(param(i, "id")) },
+  { method: "post", path: "/v1/agents/:id/pause", operationId: "pause", response: Ok, tag: "agents", summary: "Pause an agent (its mail queues)", run: (api, i) => api.pause(param(i, "id")) },
+  { method: "post", path: "/v1/agents/:id/resume", operationId: "resume", response: Ok, tag: "agents", summary: "Resume a paused agent (its queued mail drains)", run: (api, i) => api.resume(param(i, "id")) },
   {
-    method: "post", path: "/v1/agents/:id/kill", operationId: "kill", tag: "agents", body: KillBody,
+    method: "post", path: "/v1/agents/:id/kill", operationId: "kill", response: z.object({ killed: z.boolean() }), tag: "agents", body: KillBody,
     summary: "Kill an agent (its supervisor does not restart it)",
     run: (api, i) => api.kill(param(i, "id"), parseInput(KillBody, i.body ?? {}, "body").reason),
   },
-  { method: "get", path: "/v1/tree", operationId: "tree", tag: "agents", summary: "The supervision tree", run: (api) => api.tree() },
+  { method: "get", path: "/v1/tree", operationId: "tree", response: z.array(TreeNodeSchema), tag: "agents", summary: "The supervision tree", run: (api) => api.tree() },
   {
-    method: "get", path: "/v1/events", operationId: "events", tag: "events", query: EventsQuery,
+    method: "get", path: "/v1/events", operationId: "events", response: z.array(KernelEventSchema), tag: "events", query: EventsQuery,
     summary: "Recent kernel events (JSON); with follow=1 a text/event-stream of recent then live events",
     run: (api, i) => {
       const q = parseInput(EventsQuery, i.query, "query");
@@ -60,12 +65,12 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
     },
   },
   {
-    method: "get", path: "/v1/approvals", operationId: "approvals", tag: "approvals", query: ApprovalsQuery,
+    method: "get", path: "/v1/approvals", operationId: "approvals", response: z.array(ApprovalSchema), tag: "approvals", query: ApprovalsQuery,
     summary: "Approval requests parked by policy (filter by status)",
     run: (api, i) => api.approvals(parseInput(ApprovalsQuery, i.query, "query").status),
   },
   {
-    method: "post", path: "/v1/approvals/:id/approve", operationId: "approve", tag: "approvals", body: DecideApprovalBody,
+    method: "post", path: "/v1/approvals/:id/approve", operationId: "approve", response: ApprovalSchema, tag: "approvals", body: DecideApprovalBody,
     summary: "Approve a pending request (the waiting syscall proceeds)",
     run: (api, i) => {
       const b = parseInput(DecideApprovalBody, i.body ?? {}, "body");
@@ -73,22 +78,22 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
     },
   },
   {
-    method: "post", path: "/v1/approvals/:id/deny", operationId: "deny", tag: "approvals", body: DecideApprovalBody,
+    method: "post", path: "/v1/approvals/:id/deny", operationId: "deny", response: ApprovalSchema, tag: "approvals", body: DecideApprovalBody,
     summary: "Deny a pending request (the waiting syscall fails with E_APPROVAL_DENIED)",
     run: (api, i) => {
       const b = parseInput(DecideApprovalBody, i.body ?? {}, "body");
       return api.decideApproval(param(i, "id"), "deny", b.by, b.note);
     },
   },
-  { method: "get", path: "/v1/escalations", operationId: "escalations", tag: "escalations", summary: "Supervisor escalations waiting for a person", run: (api) => api.escalations() },
+  { method: "get", path: "/v1/escalations", operationId: "escalations", response: z.array(EscalationSchema), tag: "escalations", summary: "Supervisor escalations waiting for a person", run: (api) => api.escalations() },
   {
-    method: "post", path: "/v1/escalations/:id/decide", operationId: "decideEscalation", tag: "escalations", body: DecideEscalationBody,
+    method: "post", path: "/v1/escalations/:id/decide", operationId: "decideEscalation", response: z.object({ restarted: z.string().optional() }), tag: "escalations", body: DecideEscalationBody,
     summary: "Restart the escalated tree afresh, or abandon it",
     run: (api, i) => api.decideEscalation(param(i, "id"), parseInput(DecideEscalationBody, i.body, "body").decision),
   },
-  { method: "get", path: "/v1/caps/:agent", operationId: "capsList", tag: "caps", summary: "Capability tokens an agent holds (ids and capabilities, never token bytes)", run: (api, i) => api.caps(param(i, "agent")) },
+  { method: "get", path: "/v1/caps/:agent", operationId: "capsList", response: z.array(TokenSummarySchema), tag: "caps", summary: "Capability tokens an agent holds (ids and capabilities, never token bytes)", run: (api, i) => api.caps(param(i, "agent")) },
   {
-    method: "post", path: "/v1/caps/grant", operationId: "capGrant", tag: "caps", body: CapGrantBody,
+    method: "post", path: "/v1/caps/grant", operationId: "capGrant", response: TokenSummarySchema, tag: "caps", body: CapGrantBody,
     summary: "Grant a capability to an agent (a root token minted with the operator's authority)",
     run: (api, i) => {
       const b = parseInput(CapGrantBody, i.body, "body");
@@ -96,51 +101,51 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
     },
   },
   {
-    method: "post", path: "/v1/caps/revoke", operationId: "capRevoke", tag: "caps", body: CapRevokeBody,
+    method: "post", path: "/v1/caps/revoke", operationId: "capRevoke", response: z.object({ revoked: z.number().int().min(0) }), tag: "caps", body: CapRevokeBody,
     summary: "Revoke a token and everything delegated from it",
     run: (api, i) => api.revoke(parseInput(CapRevokeBody, i.body, "body").token),
   },
   {
-    method: "post", path: "/v1/caps/explain", operationId: "capExplain", tag: "caps", body: CapExplainBody,
+    method: "post", path: "/v1/caps/explain", operationId: "capExplain", response: ExplanationSchema, tag: "caps", body: CapExplainBody,
     summary: "Why an action would be allowed or denied, naming the token or policy rule",
     run: (api, i) => {
       const b = parseInput(CapExplainBody, i.body, "body");
       return api.explain(b.agent, b.action, b.syscall);
     },
   },
-  { method: "post", path: "/v1/audit/verify", operationId: "auditVerify", tag: "audit", summary: "Verify the audit log's hash chain, Merkle heads and signed checkpoints", run: (api) => api.auditVerify() },
+  { method: "post", path: "/v1/audit/verify", operationId: "auditVerify", response: AuditVerifySchema, tag: "audit", summary: "Verify the audit log's hash chain, Merkle heads and signed checkpoints", run: (api) => api.auditVerify() },
   {
-    method: "post", path: "/v1/plans", operationId: "planCreate", tag: "planner", body: PlanBody,
+    method: "post", path: "/v1/plans", operationId: "planCreate", response: PlanViewSchema, tag: "planner", body: PlanBody,
     summary: "Plan a goal into a validated task graph and run it through the market; answers its end (or at once with wait: false)",
     run: (api, i) => api.plan(parseInput(PlanBody, i.body, "body")),
   },
-  { method: "get", path: "/v1/plans/:id", operationId: "planStatus", tag: "planner", summary: "A plan's version, status, task states and answer", run: (api, i) => api.planStatus(param(i, "id")) },
+  { method: "get", path: "/v1/plans/:id", operationId: "planStatus", response: PlanViewSchema, tag: "planner", summary: "A plan's version, status, task states and answer", run: (api, i) => api.planStatus(param(i, "id")) },
   {
-    method: "get", path: "/v1/market/book", operationId: "marketBook", tag: "market", query: MarketBookQuery,
+    method: "get", path: "/v1/market/book", operationId: "marketBook", response: z.array(MarketTaskSchema), tag: "market", query: MarketBookQuery,
     summary: "Tasks on the market with their bids, awards and payments (filter by status)",
     run: (api, i) => api.marketBook(parseInput(MarketBookQuery, i.query, "query").status),
   },
   {
-    method: "get", path: "/v1/ledger/balances", operationId: "ledgerBalances", tag: "ledger", query: LedgerBalancesQuery,
+    method: "get", path: "/v1/ledger/balances", operationId: "ledgerBalances", response: LedgerBalancesSchema, tag: "ledger", query: LedgerBalancesQuery,
     summary: "Every account's posted and pending balances (micro-credits) and the double-entry totals",
     run: (api, i) => api.ledgerBalances(parseInput(LedgerBalancesQuery, i.query, "query").ledger),
   },
   {
-    method: "get", path: "/v1/ledger/transfers", operationId: "ledgerTransfers", tag: "ledger", query: LedgerTransfersQuery,
+    method: "get", path: "/v1/ledger/transfers", operationId: "ledgerTransfers", response: z.array(TransferSchema), tag: "ledger", query: LedgerTransfersQuery,
     summary: "Transfers in commit order (optionally touching one account), paged by sequence number",
     run: (api, i) => api.ledgerTransfers(parseInput(LedgerTransfersQuery, i.query, "query")),
   },
   {
-    method: "post", path: "/v1/ledger/deposit", operationId: "ledgerDeposit", tag: "ledger", body: DepositBody,
+    method: "post", path: "/v1/ledger/deposit", operationId: "ledgerDeposit", response: BalanceSchema, tag: "ledger", body: DepositBody,
     summary: "Issue credits from the ledger's mint to an account (idempotent by id)",
     run: (api, i) => api.ledgerDeposit(parseInput(DepositBody, i.body, "body")),
   },
   {
-    method: "get", path: "/v1/reputation", operationId: "reputation", tag: "market", query: ReputationQuery,
+    method: "get", path: "/v1/reputation", operationId: "reputation", response: z.array(ProfileSchema), tag: "market", query: ReputationQuery,
     summary: "Reputation profiles: six Beta dimensions and seed-anchored trust per agent",
     run: (api, i) => api.reputation(parseInput(ReputationQuery, i.query, "query").agent),
   },
-  { method: "get", path: "/v1/store", operationId: "store", tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
+  { method: "get", path: "/v1/store", operationId: "store", response: StoreHealthSchema, tag: "store", summary: "What opening the journal found: records verified, damage repaired, the last accepted loss", run: (api) => api.store() },
 ];
 
 export const ROUTES: readonly RouteDef[] = [...CONTROL_ROUTES, ...AGENT_ROUTES, ...OS_ROUTES];
