@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeToken } from "../../../src/security/index.js";
 import { open, rpc, startHarness, TOKEN, userMessage, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -333,5 +334,19 @@ describe("A2A TCK v1.0 MUST requirements", { timeout: 20_000 }, () => {
     const e1 = errInfo((await rpc(J(), "GetTask", { id: "missing" })).body.error?.data);
     const e2 = errInfo(((await rest("GET", "/tasks/missing")).json["error"] as Obj)["details"]);
     expect(e1?.["reason"]).toBe(e2?.["reason"]);
+  });
+
+  it("AUTH-SCOPE-002 / AUTH-SCOPE-003 / CORE-LIST-001: a second principal sees only its own tasks; another's is not found", async () => {
+    const mine = await task("echo", "operator's task");
+    const token = encodeToken(h.os.caps.authority.mint({ holder: "other-client", caps: [`agent:${h.ids["echo"] ?? ""}#send`], exp: h.os.caps.clock.now() + 3_600_000 }));
+    const as = { authorization: `Bearer ${token}` };
+    const theirs = ((await rpc(J(), "SendMessage", { message: userMessage("their task") }, as)).body.result as { task: Obj }).task;
+    const listed = ((await rpc(J(), "ListTasks", {}, as)).body.result as { tasks: Obj[] }).tasks.map((t) => t["id"]);
+    expect(listed).toEqual([theirs["id"]]);
+    expect((await rpc(J(), "GetTask", { id: mine["id"] }, as)).body.error?.code).toBe(-32001);
+    expect((await rpc(J(), "CancelTask", { id: mine["id"] }, as)).body.error?.code).toBe(-32001);
+    // Its token allows only the echo agent: the door refuses another agent.
+    expect((await rpc(J("asker"), "SendMessage", { message: userMessage("not mine") }, as)).status).toBe(200);
+    expect((await rpc(J("asker"), "SendMessage", { message: userMessage("not mine") }, as)).body.error?.message).toMatch(/agent:/);
   });
 });
