@@ -98,7 +98,7 @@ export function openApiDocument(version: string): Json {
   };
   return {
     openapi: "3.1.0",
-    info: { title: "AIOS control API", version, description: "The daemon's API (`aios up`): agents and their whole lifecycle, LLM runs, events (SSE), memory, tools, secrets, approvals, escalations, capabilities, policy, audit, planner, market, ledger. Loopback only; every request needs `Authorization: Bearer <token>` from <dataDir>/api-token." },
+    info: { title: "AIOS control API", version, description: "The daemon's API (`aios up`): agents and their whole lifecycle, LLM runs, events (SSE; WebSocket at /v1/events/ws with the token in Authorization or the subprotocols `bearer, <token>`), memory, tools, secrets, approvals, escalations, capabilities, policy, audit, planner, market, ledger. Loopback only; every request needs `Authorization: Bearer <token>` from <dataDir>/api-token." },
     servers: [{ url: "http://127.0.0.1:7878" }],
     security: [{ bearer: [] }],
     paths,

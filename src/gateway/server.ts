@@ -12,6 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { AiosError } from "../core/index.js";
 import { errorBody } from "./http-errors.js";
+import { attachEventsWs } from "./events-ws.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type GatewayApi, type RouteDef, type RouteInput, type StreamRoute } from "./routes.js";
 import { EventsQuery, parseInput } from "./schemas.js";
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   readonly host?: string;
   readonly version?: string;
   readonly maxBodyBytes?: number;
+  /** Bytes of events that may wait for one WebSocket client before it is dropped (default 4 MiB). */
+  readonly maxWsBufferedBytes?: number;
   /** The MCP endpoint served at /mcp (gateway/mcp/); it authenticates its own requests. */
   readonly mcp?: { handle(req: Request): Promise<Response> };
   /** The A2A server (gateway/a2a/) at /.well-known/agent-card.json and /a2a/*; it authenticates its own requests. */
@@ -148,6 +151,8 @@ export async function startGateway(api: GatewayApi, o: GatewayOptions): Promise<
   const state = { draining: false, streams: new Set<AbortController>(), closers: [] as (() => void)[] };
   const app = buildApp(api, o, state);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const ws = attachEventsWs(server, api, { token: o.token, draining: () => state.draining, streams: state.streams, ...(o.maxWsBufferedBytes === undefined ? {} : { maxBufferedBytes: o.maxWsBufferedBytes }) });
+  state.closers.push(() => ws.close());
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
       const msg = e.code === "EADDRINUSE" ? `port ${wanted} on ${host} is already in use (another daemon or program); choose another with --port` : `cannot listen on ${host}:${wanted}: ${e.message}`;
