@@ -106,3 +106,20 @@ export function coder(c: Conversation): ScriptTurn {
       `The patch (also in ${scratch}/slugify.patch) makes the pattern match a run:\n\n\`\`\`diff\n${diff}\`\`\``,
   };
 }
+
+/**
+ * The MCP-over-A2A agent (examples/specs/mcp-a2a.yaml): adds the two numbers of the question with
+ * the MCP server's get-sum tool and quotes the server's answer (or the error code of a refusal).
+ */
+export function calculator(c: Conversation): ScriptTurn {
+  const question = c.user.at(-1) ?? "";
+  const [a, b] = (question.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+  if (a === undefined || b === undefined) return { text: "Give me two numbers to add." };
+  const call = { name: "mcp.everything.get-sum", args: { a, b } };
+  // The answer to this question's call, if made (the conversation may hold earlier questions' calls).
+  const done = c.results.findLast((r) => r.name === call.name && JSON.stringify(r.args) === JSON.stringify(call.args));
+  if (done === undefined) return { toolCalls: [call] };
+  const r = parse(done) as { content?: { text?: string }[]; error?: { code?: string } };
+  if (r.error !== undefined) return { text: `${done.name} was refused: ${r.error.code ?? "unknown error"}` };
+  return { text: (r.content ?? []).map((p) => p.text ?? "").join("\n") };
+}
