@@ -10,7 +10,7 @@ import { AiosError } from "../../src/core/index.js";
 import { worker } from "../../examples/agents/worker.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyConsistency, verifyInclusion } from "../../src/audit/index.js";
-import { startTestGateway, type TestGateway } from "./harness.js";
+import { callers, startTestGateway, type TestGateway } from "./harness.js";
 import { StreamModel } from "./stream-model.js";
 
 const WORKER = join(process.cwd(), "examples/agents/worker.ts");
@@ -31,17 +31,7 @@ afterAll(async () => {
   await model.stop();
 });
 
-type Json = Record<string, unknown>;
-const ok = async (method: string, path: string, body?: unknown): Promise<Json> => {
-  const r = await t.call(method, path, body);
-  expect(r.status, `${method} ${path}: ${r.text}`).toBe(200);
-  return r.json as Json;
-};
-const fails = async (method: string, path: string, body: unknown, status: number, message: RegExp): Promise<void> => {
-  const r = await t.call(method, path, body);
-  expect(r.status, `${method} ${path}: ${r.text}`).toBe(status);
-  expect((r.json as { error: { message: string } }).error.message).toMatch(message);
-};
+const { ok, fails } = callers(() => t);
 const spawnWorker = async (name: string): Promise<string> => (await t.plane.spawn({ spec: { name, kind: "code", module: WORKER, export: "worker" } })).id;
 const stats = (id: string): Promise<unknown> => t.plane.request(id, { type: "stats" });
 const note = (id: string, text: string): Promise<void> => t.plane.send(id, { type: "note", text });

@@ -4,6 +4,7 @@
  * that answers the status and the parsed body (no client of our own between test and wire).
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { expect } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/core/index.js";
@@ -62,4 +63,24 @@ export async function startTestGateway(options: Omit<BootOptions, "dataDir" | "l
 /** A route's path with every `:param` filled in. */
 export function fillPath(path: string, value = "x"): string {
   return path.replace(/:([A-Za-z]+)/g, value);
+}
+
+export type Json = Record<string, unknown>;
+
+/**
+ * Assertions on a gateway started in `beforeAll` (hence the getter): `ok` expects a 200 and answers
+ * the JSON; `fails` expects `status` and an error message matching `message`.
+ */
+export function callers(get: () => TestGateway) {
+  const ok = async (method: string, path: string, body?: unknown): Promise<Json> => {
+    const r = await get().call(method, path, body);
+    expect(r.status, `${method} ${path}: ${r.text}`).toBe(200);
+    return r.json as Json;
+  };
+  const fails = async (method: string, path: string, body: unknown, status: number, message: RegExp): Promise<void> => {
+    const r = await get().call(method, path, body);
+    expect(r.status, `${method} ${path}: ${r.text}`).toBe(status);
+    expect((r.json as { error: { message: string } }).error.message).toMatch(message);
+  };
+  return { ok, fails };
 }

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../src/gateway/index.js";
-import { fillPath, startTestGateway, type TestGateway } from "./harness.js";
+import { callers, fillPath, startTestGateway, type TestGateway } from "./harness.js";
 
 const WORKER = join(process.cwd(), "examples/agents/worker.ts");
 let t: TestGateway;
@@ -19,17 +19,7 @@ afterAll(async () => {
   await t.close();
 });
 
-type Json = Record<string, unknown>;
-const ok = async (method: string, path: string, body?: unknown): Promise<Json> => {
-  const r = await t.call(method, path, body);
-  expect(r.status, `${method} ${path}: ${r.text}`).toBe(200);
-  return r.json as Json;
-};
-const fails = async (method: string, path: string, body: unknown, status: number, message: RegExp): Promise<void> => {
-  const r = await t.call(method, path, body);
-  expect(r.status, `${method} ${path}: ${r.text}`).toBe(status);
-  expect((r.json as { error: { message: string } }).error.message).toMatch(message);
-};
+const { ok, fails } = callers(() => t);
 /** The audit entries of `syscall` made by `agent`, after committing what is buffered. */
 const audited = (agent: string, syscall: string): unknown[] => {
   t.os.audit.flush();
