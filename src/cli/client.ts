@@ -26,6 +26,29 @@ export function errorEnvelope(json: unknown): SerializedError | undefined {
   return { code: code as ErrorCode, message, retryable, ...(d === undefined ? {} : { details: d }) };
 }
 
+/**
+ * Server-sent events from a body as it arrives: each `data:` line with the `event:` name before it
+ * ("message" when none), one event per data line, the name reset after each.
+ */
+async function* sseEvents(body: AsyncIterable<Buffer>): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  let event = "message";
+  for await (const chunk of body) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) {
+        yield { event, data: line.slice(5).trim() };
+        event = "message";
+      }
+    }
+  }
+}
+
 type Query = Record<string, string | number | undefined>;
 
 export function queryString(q: Query): string {
@@ -83,22 +106,7 @@ export class HttpControl implements ControlApi {
   async streamEvents(path: string, body: unknown, onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
     const res = await this.fetch("POST", path, body, signal);
     if (!res.ok) throw this.failure(res, await res.text().then((t) => JSON.parse(t) as unknown).catch(() => undefined));
-    const decoder = new TextDecoder();
-    let buf = "";
-    let event = "message";
-    for await (const chunk of res.body) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, "");
-        buf = buf.slice(nl + 1);
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) {
-          onEvent(event, JSON.parse(line.slice(5).trim()) as unknown);
-          event = "message";
-        }
-      }
-    }
+    for await (const e of sseEvents(res.body)) onEvent(e.event, JSON.parse(e.data) as unknown);
   }
 
   private async call<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
@@ -158,18 +166,8 @@ export class HttpControl implements ControlApi {
       throw e;
     }
     if (!res.ok) throw this.failure(res, await res.text().then((t) => JSON.parse(t) as unknown).catch(() => undefined));
-    const decoder = new TextDecoder();
-    let buf = "";
     try {
-      for await (const chunk of res.body) {
-        buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl).replace(/\r$/, "");
-          buf = buf.slice(nl + 1);
-          if (line.startsWith("data:")) onEvent(JSON.parse(line.slice(5).trim()) as AnyKernelEvent);
-        }
-      }
+      for await (const e of sseEvents(res.body)) onEvent(JSON.parse(e.data) as AnyKernelEvent);
     } catch (e) {
       if (!signal.aborted) throw new AiosError("E_UNAVAILABLE", `the event stream from ${this.url} broke`, { cause: e });
     }
