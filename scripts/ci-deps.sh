@@ -6,10 +6,11 @@
 #   chromium    - the browser that browser.navigate drives through playwright-core
 #   ca-certificates, fonts-liberation - TLS roots and a font so pages render headless
 #   prometheus  - promtool, which checks the /metrics output and the exported alert rules (observe/)
+#   postgresql  - initdb/postgres binaries; store and cluster tests start their own server in a temp dir
 # Safe to run repeatedly: packages already present are skipped without touching apt at all.
 set -euo pipefail
 
-PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus)
+PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus postgresql)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
