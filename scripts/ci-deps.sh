@@ -7,10 +7,11 @@
 #   ca-certificates, fonts-liberation - TLS roots and a font so pages render headless
 #   prometheus  - promtool, which checks the /metrics output and the exported alert rules (observe/)
 #   postgresql  - initdb/postgres binaries; store and cluster tests start their own server in a temp dir
+#   nats-server - the cluster bus (Debian's 2.9.10: JetStream, no sync_interval); cluster tests run nats-server -js in a temp dir
 # Safe to run repeatedly: packages already present are skipped without touching apt at all.
 set -euo pipefail
 
-PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus postgresql)
+PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus postgresql nats-server)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
