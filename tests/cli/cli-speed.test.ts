@@ -5,48 +5,27 @@
  * command against a daemon and an in-process `aios run` of a TypeScript example agent (tsx's loader
  * registered only for commands that boot a kernel).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentInfo } from "../../src/kernel/index.js";
 import { chooseEntry } from "../../bin/entry.js";
-import { startDaemon, type Daemon } from "./helpers.js";
+import { runNode, useDaemon, type CliResult } from "./helpers.js";
 
 const TRACE = resolve("tests/cli/fixtures/load-trace.mjs");
 // The dist/ tests need a build of these sources (CI's npm ci builds it); a stale one is skipped.
 const DIST_CURRENT = existsSync("dist/cli/main.js") && chooseEntry(process.cwd(), undefined).kind === "dist";
 
-let dir: string;
-let daemon: Daemon;
-let data: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "aios-speed-"));
-  data = join(dir, "data");
-  daemon = await startDaemon(data);
-}, 30_000);
-afterAll(async () => {
-  daemon.proc.kill("SIGTERM");
-  await daemon.exited;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useDaemon("aios-speed-");
 
-function bin(args: readonly string[], env: NodeJS.ProcessEnv, node: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [...node, "bin/aios.js", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.once("close", (code) => res({ code, stdout, stderr }));
-  });
+function bin(args: readonly string[], env: NodeJS.ProcessEnv, node: readonly string[] = []): Promise<CliResult> {
+  return runNode([...node, "bin/aios.js", ...args], env);
 }
 
 describe("a quick command's modules", () => {
   it("aios ps loads the CLI's light files only: no gateway, sdk, kernel stack, zod or yaml", async () => {
-    const trace = join(dir, "ps.trace");
-    const r = await bin(["--data-dir", data, "--json", "ps"], { AIOS_CLI: "src", AIOS_LOAD_TRACE: trace }, ["--import", TRACE]);
+    const trace = join(fx.dir, "ps.trace");
+    const r = await bin(["--data-dir", fx.data, "--json", "ps"], { AIOS_CLI: "src", AIOS_LOAD_TRACE: trace }, ["--import", TRACE]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
@@ -60,14 +39,14 @@ describe("a quick command's modules", () => {
 
 describe.skipIf(!DIST_CURRENT)("the CLI from dist/ (built by npm ci's prepare)", () => {
   it("serves a quick command against the daemon", async () => {
-    const r = await bin(["--data-dir", data, "--json", "ps"], { AIOS_CLI: "dist", AIOS_CLI_TRACE: "1" });
+    const r = await bin(["--data-dir", fx.data, "--json", "ps"], { AIOS_CLI: "dist", AIOS_CLI_TRACE: "1" });
     expect(r.stderr).toMatch(/^aios: running dist \(AIOS_CLI\): .*dist\/cli\/main\.js\n$/);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout) as AgentInfo[]).toEqual([]);
   }, 20_000);
 
   it("runs a TypeScript example agent in-process (tsx's loader registered for kernel commands)", async () => {
-    const r = await bin(["--data-dir", join(dir, "inproc"), "--json", "run", "examples/specs/worker.yaml", "--goal", '{"type":"square","n":7}'], { AIOS_CLI: "dist" });
+    const r = await bin(["--data-dir", join(fx.dir, "inproc"), "--json", "run", "examples/specs/worker.yaml", "--goal", '{"type":"square","n":7}'], { AIOS_CLI: "dist" });
     expect(r.stderr).toContain("running in-process");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ reply: 49 });

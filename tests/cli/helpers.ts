@@ -4,7 +4,11 @@
  * once it printed its listening line (no polling, no sleeps).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { afterAll, beforeAll } from "vitest";
 
 export const MAIN = "src/cli/main.ts";
 
@@ -14,15 +18,22 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs `node <argv>` to its end, capturing both streams; `input`, when given, is written to its stdin. */
+export function runNode(argv: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     p.once("close", (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) p.stdin?.end(input);
   });
+}
+
+/** The CLI from source, as a child process. */
+export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runNode(["--import", "tsx", MAIN, ...args], env);
 }
 
 export interface Daemon {
@@ -47,4 +58,50 @@ export function startDaemon(dataDir: string, extra: readonly string[] = []): Pro
     });
     void exited.then(({ code }) => reject(new Error(`aios up exited with ${code} before listening: ${err}`)));
   });
+}
+
+export interface DaemonFixture {
+  /** The test file's temp directory (removed after the file). */
+  readonly dir: string;
+  /** The daemon's data dir, inside `dir`. */
+  readonly data: string;
+  readonly daemon: Daemon;
+}
+
+/**
+ * One `aios up` daemon for the whole test file: a temp dir named `prefix`, the daemon started before
+ * the first test on its `data` subdirectory, stopped (unless a test already ended it) and the dir
+ * removed after the last. Read the fields inside tests, not at module load.
+ */
+export function useDaemon(prefix: string): DaemonFixture {
+  let state: { dir: string; data: string; daemon: Daemon } | undefined;
+  const get = (): { dir: string; data: string; daemon: Daemon } => {
+    if (state === undefined) throw new Error("useDaemon: read the fixture inside a test, after beforeAll");
+    return state;
+  };
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    const data = join(dir, "data");
+    state = { dir, data, daemon: await startDaemon(data) };
+  }, 30_000);
+  afterAll(async () => {
+    if (state === undefined) return;
+    const { daemon, dir } = state;
+    if (daemon.proc.exitCode === null && daemon.proc.signalCode === null) {
+      daemon.proc.kill("SIGTERM");
+      await daemon.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return get().dir;
+    },
+    get data() {
+      return get().data;
+    },
+    get daemon() {
+      return get().daemon;
+    },
+  };
 }

@@ -8,29 +8,16 @@
  * logs-durable.test.ts run the CLI as child processes. Here too, as child processes: a missing
  * token file and a token the daemon refuses get different messages.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/program.js";
 import { runCli } from "../../src/cli/run-cli.js";
-import { cli, startDaemon, type Daemon } from "./helpers.js";
+import { cli, useDaemon } from "./helpers.js";
 
-let dir: string;
-let data: string;
-let daemon: Daemon;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "aios-json-"));
-  data = join(dir, "data");
-  daemon = await startDaemon(data);
-}, 30_000);
-afterAll(async () => {
-  daemon.proc.kill("SIGTERM");
-  await daemon.exited;
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useDaemon("aios-json-");
 
 function sink(): { stream: Writable; text: () => string } {
   let buf = "";
@@ -46,7 +33,7 @@ function sink(): { stream: Writable; text: () => string } {
 async function json(args: readonly string[]): Promise<{ code: number; doc: unknown; stderr: string }> {
   const out = sink();
   const err = sink();
-  const code = await runCli(["node", "aios", "--data-dir", data, "--json", ...args], { out: out.stream, err: err.stream });
+  const code = await runCli(["node", "aios", "--data-dir", fx.data, "--json", ...args], { out: out.stream, err: err.stream });
   let doc: unknown;
   try {
     doc = JSON.parse(out.text());
@@ -71,9 +58,9 @@ type Case = { args: string[]; code: number; error?: string };
 
 describe("--json everywhere", () => {
   it("prints one JSON document with the documented exit code for every command, results and errors alike", async () => {
-    const spec = join(dir, "bad.yaml");
+    const spec = join(fx.dir, "bad.yaml");
     writeFileSync(spec, "name: x\nkind: code\n");
-    const busy = join(dir, "busy");
+    const busy = join(fx.dir, "busy");
     mkdirSync(busy);
     writeFileSync(join(busy, "f"), "");
     const team = await json(["run", "examples/specs/team.yaml"]);
@@ -142,11 +129,11 @@ describe("--json everywhere", () => {
   }, 60_000);
 
   it("tells a missing token file from a token the daemon refuses", async () => {
-    const noToken = join(dir, "no-token");
-    const wrongToken = join(dir, "wrong-token");
+    const noToken = join(fx.dir, "no-token");
+    const wrongToken = join(fx.dir, "wrong-token");
     for (const x of [noToken, wrongToken]) {
       mkdirSync(x);
-      copyFileSync(join(data, "daemon.json"), join(x, "daemon.json"));
+      copyFileSync(join(fx.data, "daemon.json"), join(x, "daemon.json"));
     }
     writeFileSync(join(wrongToken, "api-token"), "not-the-token\n");
     const [missing, wrong] = await Promise.all([cli(["--data-dir", noToken, "ps"]), cli(["--data-dir", wrongToken, "--json", "ps"])]);

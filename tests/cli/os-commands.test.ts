@@ -4,40 +4,16 @@
  * the tool catalogue and a tool call through the door; a secret set from stdin (never argv), listed
  * by name only and removed. os-commands-inprocess.test.ts runs them without a daemon.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, MAIN, startDaemon, type CliResult, type Daemon } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { cli, MAIN, runNode, useDaemon, type CliResult } from "./helpers.js";
 
-let dir: string;
-let data: string;
-let daemon: Daemon;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "aios-os-"));
-  data = join(dir, "data");
-  daemon = await startDaemon(data);
-}, 30_000);
-afterAll(async () => {
-  if (daemon.proc.exitCode === null) {
-    daemon.proc.kill("SIGTERM");
-    await daemon.exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useDaemon("aios-os-");
 
 /** The CLI with `input` on its stdin (a pipe, as in `printf %s "$X" | aios secrets set X`). */
 function piped(args: readonly string[], input: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.once("close", (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
+  return runNode(["--import", "tsx", MAIN, ...args], {}, input);
 }
 
 const doc = <T>(r: CliResult): T => {
@@ -47,8 +23,8 @@ const doc = <T>(r: CliResult): T => {
 
 describe("aios mem, tools and secrets", () => {
   it("work on the daemon", async () => {
-    const g = ["--data-dir", data, "--json"];
-    const file = join(dir, "note.txt");
+    const g = ["--data-dir", fx.data, "--json"];
+    const file = join(fx.dir, "note.txt");
     writeFileSync(file, "hello from a file\n");
     const [a, b, tools, describe_, secret, secretsHelp] = await Promise.all([
       cli([...g, "mem", "put", "observation", "the build on main is green again", "--tags", "ci,build"]),
