@@ -8,17 +8,18 @@
 import { z } from "zod";
 import { QueryInputSchema, StoreInputSchema, TraverseInputSchema, UpdateInputSchema } from "../memory/index.js";
 import { SecretName, SecretValue } from "../security/index.js";
+import { csv, Id } from "./schemas.js";
 
 /** Act as this agent (id or name) instead of as the operator. */
-const As = z.string().min(1).max(256).optional();
-const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
+const As = Id.optional();
+const Namespace = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "a namespace: 1-128 of A-Z a-z 0-9 _ . : -");
 const Scope = z.string().min(1).max(200);
 
 export const MemPutBody = StoreInputSchema.omit({ agent: true, tenant: true }).extend({ as: As });
 export const MemUpdateBody = UpdateInputSchema.omit({ agent: true, tenant: true }).extend({ as: As });
 export const MemQueryBody = QueryInputSchema.omit({ agent: true, tenant: true }).extend({ as: As });
 export const AsQuery = z.strictObject({ as: As });
-export const MemLinkBody = z.strictObject({ from: z.string().min(1).max(256), to: z.string().min(1).max(256), type: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "an edge type: 1-64 of A-Z a-z 0-9 _ . : -"), as: As });
+export const MemLinkBody = z.strictObject({ from: Id, to: Id, type: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "an edge type: 1-64 of A-Z a-z 0-9 _ . : -"), as: As });
 const Traverse = TraverseInputSchema.shape;
 export const MemNeighboursQuery = z.strictObject({
   /** Comma-separated edge types (default: all). */
@@ -31,13 +32,13 @@ export const MemNeighboursQuery = z.strictObject({
 export const MemSnapshotBody = z.strictObject({ scope: Scope.optional(), label: z.string().min(1).max(200).optional(), as: As });
 export const MemSnapshotsQuery = z.strictObject({ scope: Scope.optional(), as: As });
 export const MemGrantBody = z.strictObject({
-  namespace: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "a namespace: 1-128 of A-Z a-z 0-9 _ . : -"),
+  namespace: Namespace,
   /** The agent (id or name) given access; "operator" for the API's own caller. */
-  agent: z.string().min(1).max(256),
+  agent: Id,
   /** "none" revokes the grant. */
   access: z.enum(["read", "write", "none"]),
 });
-export const MemGrantsQuery = z.strictObject({ namespace: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional() });
+export const MemGrantsQuery = z.strictObject({ namespace: Namespace.optional() });
 
 export const ToolCallBody = z.strictObject({
   args: z.record(z.string(), z.unknown()).optional(),

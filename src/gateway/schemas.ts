@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 
-const Id = z.string().min(1).max(256);
+/** An agent id or name. */
+export const Id = z.string().min(1).max(256);
 
 export const SpawnBody = z
   .strictObject({
@@ -33,7 +34,8 @@ export const CapExplainBody = z.strictObject({
   syscall: z.string().min(1).max(128).optional(),
 });
 
-const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
+/** A comma-separated list in a query string, as its trimmed non-empty items. */
+export const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
 const Status = z.enum(["pending", "running", "paused", "completed", "failed", "killed"]);
 
 export const PsQuery = z.strictObject({
