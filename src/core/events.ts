@@ -21,7 +21,8 @@ export interface EventDataMap {
   "agent.spawned": { name: string; kind: string; parent?: AgentId; ephemeral: boolean; version: string };
   "agent.transition": { op: string; from: AgentStatus | "none"; to: AgentStatus; reason?: string };
   "agent.crashed": { error: SerializedError };
-  "agent.restarted": { supervisor: AgentId; attempt: number; newId: AgentId };
+  /** A new incarnation under the same id: by its supervisor after an exit, or by the operator (then `reason`; `supervisor` when supervised). */
+  "agent.restarted": { supervisor?: AgentId; attempt: number; newId: AgentId; by?: "supervisor" | "operator"; reason?: string };
   "agent.upgraded": { fromVersion: string; toVersion: string };
   "agent.hog": { elapsedMs: number; thresholdMs: number };
   "agent.op.vetoed": { op: string; reason: string };

@@ -5,7 +5,7 @@
  */
 import { AiosError, type AgentId } from "../core/index.js";
 
-export type Operation = "spawn" | "pause" | "resume" | "kill" | "clone" | "upgrade" | "merge" | "split" | "specialize";
+export type Operation = "spawn" | "pause" | "resume" | "kill" | "clone" | "upgrade" | "merge" | "split" | "specialize" | "restart";
 
 export interface HookEvent {
   readonly op: Operation;

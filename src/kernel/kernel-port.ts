@@ -59,6 +59,8 @@ export interface KernelPort {
   schedule(p: Proc): void;
   transition(p: Proc, to: AgentStatus, op: string, reason?: string): void;
   exit(p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void;
+  /** Runs `fn` with its transitions not journaled: a stop that is not the agent's end (an operator's restart of a durable agent). */
+  withoutJournal(fn: () => void): void;
   adoptMail(p: Proc): void;
   refuseMail(id: AgentId, reason: string): void;
   whenIdle(p: Proc): Promise<void>;

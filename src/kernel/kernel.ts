@@ -474,6 +474,11 @@ export class Kernel implements KernelPort {
     endProcess(this, p, to, reason, kind, result);
   }
 
+  /** @internal runs `fn` with its transitions not journaled (restart.ts: a durable agent's stop is not its end). */
+  withoutJournal(fn: () => void): void {
+    this.lifecycle.duringShutdown(fn);
+  }
+
   /** @internal hands an exited agent's kept mail to its new incarnation. */
   adoptMail(p: Proc): void {
     this.orphanMail.adopt(p);

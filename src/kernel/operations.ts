@@ -1,12 +1,13 @@
 /**
- * Lifecycle operations on running agents: pause, resume, kill, clone, upgrade (hot swap of logic or
- * spec, state kept, with a migration hook), merge (two into one), split (one into two) and specialize
- * (a child with a narrowed spec). Every operation runs its pre-hooks first (any may veto, and then
- * nothing changes), waits for the agent's in-flight receive so state is never torn, and ends with
- * its post-hooks. Status changes go through Kernel.transition, the one table.
+ * Lifecycle operations on running agents: pause, resume, kill, restart (restart.ts), clone, upgrade
+ * (hot swap of logic or spec, state kept, with a migration hook), merge (two into one), split (one
+ * into two) and specialize (a child with a narrowed spec). Every operation runs its pre-hooks first
+ * (any may veto, and then nothing changes), waits for the agent's in-flight receive so state is never
+ * torn, and ends with its post-hooks. Status changes go through Kernel.transition, the one table.
  */
 import { checkCreate } from "./spawn-rule.js";
 import { storedSpec } from "./stored-spec.js";
+import { restartProc } from "./restart.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { KernelPort } from "./kernel-port.js";
@@ -61,6 +62,15 @@ export class Operations {
       this.k.exit(q, "killed", reason, "shutdown");
     });
     return true;
+  }
+
+  /**
+   * Stops an agent and starts it again from its spec under the same id and name (restart.ts): a
+   * durable agent keeps its journaled state, any other starts fresh; counted in its supervisor's
+   * restart intensity. Answers the agent's id.
+   */
+  async restart(id: string, reason = "restarted by the operator"): Promise<AgentId> {
+    return this.run("restart", [id], { reason }, ([p]) => restartProc(this.k, p, reason));
   }
 
   async clone(id: string, overrides: Partial<AgentSpecInput> = {}): Promise<AgentId> {

@@ -8,6 +8,7 @@ import { AiosError, toAiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { KernelPort } from "./kernel-port.js";
 import { storedSpec } from "./stored-spec.js";
+import { snapshotOf } from "./held-checkpoints.js";
 import type { Proc } from "./proc.js";
 
 /** Runs init (unless the agent was restored with its state) and moves the agent to running. */
@@ -18,7 +19,10 @@ export function startProc(k: KernelPort, p: Proc, restored: boolean): void | Pro
 }
 
 async function startAsync(k: KernelPort, p: Proc, restored: boolean): Promise<void> {
-  if (p.durable) await k.guards.journal?.spawned({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}) });
+  // An agent started with a state (a clone, an operator's restart) has it journaled as its checkpoint.
+  if (p.durable) await k.guards.journal?.spawned({
+    id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}), ...(restored ? { checkpoint: snapshotOf(p) } : {}),
+  });
   const init = restored ? undefined : runInit(k, p);
   if (init !== undefined) await init;
   markRunning(k, p);

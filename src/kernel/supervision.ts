@@ -96,7 +96,7 @@ export class Supervision {
     // The call sequence goes on: idempotency keys derived from (agent, call sequence) never repeat.
     p.callSeq = old.callSeq;
     if (this.k.events.wants("agent.restarted")) {
-      this.k.events.emit("agent.restarted", { supervisor: sup.id, attempt: sup.sup?.restarts.length ?? 0, newId: p.id }, p.id, "warn");
+      this.k.events.emit("agent.restarted", { supervisor: sup.id, by: "supervisor", attempt: sup.sup?.restarts.length ?? 0, newId: p.id }, p.id, "warn");
     }
     this.k.adoptMail(p);
     await this.k.start(p);

@@ -100,6 +100,13 @@ export class Aios {
   kill(id: string, reason?: string): Promise<boolean> {
     return rejecting(() => this.kernel.ops.kill(this.ref("os.kill", id), reason === undefined ? undefined : text("os.kill", "reason", reason)));
   }
+  /**
+   * Stops an agent and starts it again from its spec under the same id and name: a durable agent
+   * keeps its journaled state, any other starts fresh; counted in its supervisor's restart intensity.
+   */
+  restart(id: string, reason?: string): Promise<AgentId> {
+    return rejecting(() => this.kernel.ops.restart(this.ref("os.restart", id), reason === undefined ? undefined : text("os.restart", "reason", reason)));
+  }
   clone(id: string, overrides?: Partial<AgentSpecInput>): Promise<AgentId> {
     return rejecting(() => this.kernel.ops.clone(this.ref("os.clone", id), record("os.clone", "overrides", overrides, true)));
   }
