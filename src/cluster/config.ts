@@ -1,0 +1,52 @@
+/**
+ * A node's cluster settings, parsed (never cast) with the field named on error. Names are used as
+ * NATS subject tokens and stream names, so they are restricted to [a-z0-9_-].
+ * Timing (docs/adr/0028): a node heartbeats every `heartbeatMs`; its row and its leases expire
+ * `ttlMs` after the last heartbeat. ttlMs must leave room for at least two missed heartbeats.
+ */
+import { hostname } from "node:os";
+import { z } from "zod";
+import { AiosError } from "../core/index.js";
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const name = (what: string): z.ZodString => z.string().regex(NAME, `${what} must match [a-z0-9][a-z0-9_-]{0,62}`);
+
+export const ClusterConfigSchema = z
+  .object({
+    cluster: name("cluster"),
+    node: name("node"),
+    heartbeatMs: z.number().int().min(10).max(60_000).default(1_000),
+    ttlMs: z.number().int().min(30).max(600_000).default(5_000),
+    /** Agents this node is willing to hold (placement divides held leases by it). */
+    capacity: z.number().int().min(1).max(1_000_000).default(1_000),
+    tags: z.array(z.string().regex(NAME, "tags must match [a-z0-9][a-z0-9_-]{0,62}")).max(32).default([]),
+    /** Where the node can be reached (its API URL), shown by `aios nodes`. */
+    addr: z.string().max(500).default(""),
+  })
+  .strict()
+  .refine((c) => c.ttlMs >= 3 * c.heartbeatMs, { message: "ttlMs must be at least 3 heartbeats (a lease survives two missed beats)", path: ["ttlMs"] });
+
+export type ClusterConfig = z.output<typeof ClusterConfigSchema>;
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+
+export function parseClusterConfig(input: unknown): ClusterConfig {
+  const r = ClusterConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  // An unknown key has an empty path: name the key itself.
+  const unknown = issue !== undefined && issue.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+  const path = unknown ?? (issue === undefined || issue.path.length === 0 ? "cluster" : issue.path.map(String).join("."));
+  throw new AiosError("E_CONFIG", `cluster config: ${path}: ${issue?.message ?? "invalid"}`, { details: { path } });
+}
+
+/** A default node name: the host name and pid, reduced to the allowed characters. */
+export function defaultNodeName(): string {
+  const base = hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-").replace(/^[^a-z0-9]+/, "");
+  return `${base === "" ? "node" : base.slice(0, 40)}-${process.pid}`;
+}
+
+/** Checks a cluster or node name given on its own (CLI flags). */
+export function checkName(value: string, field: string): string {
+  if (!NAME.test(value)) throw new AiosError("E_CONFIG", `${field} must match [a-z0-9][a-z0-9_-]{0,62}, got "${value}"`, { details: { path: field } });
+  return value;
+}

@@ -1,0 +1,102 @@
+/**
+ * Test helper: a real `nats-server -js` (Debian's 2.9.10) on a free loopback port with its JetStream
+ * store in a fresh temp dir. The cluster tests start their own server and stop it after; nothing
+ * depends on a service left running by hand (issue #16 item 6). `kill9()` and `restart()` let the
+ * fault tests crash the server and bring it back on the same port and store.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** SIGKILL the server (no flush) and wait for it to exit. */
+  kill9(): Promise<void>;
+  /** Start it again on the same port and store dir. */
+  restart(): Promise<void>;
+  /** Stop it (SIGTERM) and remove the store dir. */
+  stop(): Promise<void>;
+}
+
+/** A port the kernel just handed out on 127.0.0.1 (closed again before returning). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const READY = /Server is ready/;
+
+function launch(port: number, storeDir: string): Promise<ChildProcess> {
+  const child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let log = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`nats-server did not become ready in 10 s:\n${log}`));
+    }, 10_000);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      if (log.length < 20_000) log += chunk.toString("utf8");
+      if (READY.test(log)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited before ready (code ${String(code)}, signal ${String(signal)}):\n${log}`));
+    });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+function waitExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export async function startNats(): Promise<NatsServer> {
+  const storeDir = mkdtempSync(join(tmpdir(), "aios-nats-"));
+  const port = await freePort();
+  let child: ChildProcess | undefined = await launch(port, storeDir);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    async kill9() {
+      if (child === undefined) return;
+      const c = child;
+      child = undefined;
+      c.kill("SIGKILL");
+      await waitExit(c);
+    },
+    async restart() {
+      if (child !== undefined) throw new Error("nats-server is still running");
+      child = await launch(port, storeDir);
+    },
+    async stop() {
+      if (child !== undefined) {
+        const c = child;
+        child = undefined;
+        c.kill("SIGTERM");
+        await waitExit(c);
+      }
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
