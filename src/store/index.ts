@@ -18,3 +18,7 @@ export { scanJournal, describeLoss, type LostRange, type Loss, type ScanResult }
 export { META_BASE, META_HIGH, META_CHAIN, META_LOSS, encodeMeta, encodeMetas, decodeMeta } from "./meta.js";
 export { FileAckMark, ACK_TAG, chainNext, type AckMark, type AckPoint, type AckRead } from "./ack-mark.js";
 export { Journal, type JournalOptions, type RecoveryReport, type AcceptedLoss } from "./journal.js";
+export { PgDriver, type PgDriverOptions } from "./pg-driver.js";
+export { PG_MIGRATIONS, PG_LATEST_SCHEMA, migratePg, type PgMigration } from "./pg-migrations.js";
+export { createPgPool, pgClientConfig, guardClient, checkSchemaName, redactUrl, type PgPoolOptions } from "./pg-pool.js";
+export { toPgStoreError, sqlState, isConnectionError } from "./pg-errors.js";

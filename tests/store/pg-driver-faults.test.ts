@@ -1,0 +1,74 @@
+/** The PostgreSQL driver under server faults: a crash, a restart, a lost lock session. */
+import { describe, expect, it } from "vitest";
+import { AiosError } from "../../src/core/index.js";
+import { PgDriver, toRow, type JournalRow } from "../../src/store/index.js";
+import { usePostgres } from "../helpers/postgres.js";
+
+const pg = usePostgres();
+let shared: string | undefined;
+
+/** A store of the test's own: a fresh schema in the file's one database. */
+async function fresh(): Promise<{ url: string; schema: string }> {
+  shared ??= await pg().createDatabase("faults");
+  return { url: shared, schema: pg().uniqueName("s") };
+}
+
+function rows(from: number, n: number): JournalRow[] {
+  return Array.from({ length: n }, (_, i) => toRow(from + i, { t: "enqueue", id: `m${from + i}`, to: "a", payload: { i } }));
+}
+
+async function caught(p: Promise<unknown>): Promise<AiosError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AiosError) return e;
+    throw e;
+  }
+  throw new Error("expected an AiosError");
+}
+
+describe("PgDriver under faults", () => {
+  it("keeps acknowledged writes across a server crash (kill -9 of every backend)", async () => {
+    const store = await fresh();
+    const d = await PgDriver.open(store);
+    await d.write({ append: rows(1, 300), meta: { "journal.high": "300" } });
+    await pg().kill();
+    await pg().start();
+    await d.close();
+    const again = await PgDriver.open(store);
+    expect((await again.bounds()).count).toBe(300);
+    expect(await again.read(1, 1000)).toEqual(rows(1, 300));
+    expect(await again.getMeta("journal.high")).toBe("300");
+    await again.close();
+  });
+
+  it("survives the server restarting under an open driver: no crash, an error, then writes again", async () => {
+    const d = await PgDriver.open(await fresh());
+    await d.write({ append: rows(1, 2) });
+    await pg().stop();
+    const e = await caught(d.write({ append: rows(3, 1) }));
+    expect(e.code).toBe("E_STORAGE");
+    expect(e.retryable).toBe(true);
+    await pg().start();
+    // The lock was lost with its connection; nobody else opened the store, so the driver retakes it.
+    await d.write({ append: rows(3, 1) });
+    expect(await d.read(1, 10)).toEqual([...rows(1, 2), ...rows(3, 1)]);
+    await d.close();
+  });
+
+  it("refuses to write on after another process held the store while its lock was lost", async () => {
+    const store = await fresh();
+    const d = await PgDriver.open({ ...store, applicationName: "aios victim" });
+    await d.write({ append: rows(1, 2) });
+    // End the driver's sessions from outside (as a network drop would), then let another open it.
+    await pg().query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios victim'");
+    const other = await PgDriver.open({ ...store, applicationName: "aios intruder" });
+    await other.write({ append: rows(3, 1) });
+    await other.close();
+    const e = await caught(d.write({ append: rows(3, 1) }));
+    expect(e.code).toBe("E_CONFLICT");
+    expect(e.message).toContain("owner epoch");
+    await d.close();
+  });
+
+});
