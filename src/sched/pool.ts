@@ -88,6 +88,7 @@ export class SlotPool {
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    if (this.freeFor(w.agent)) return Promise.resolve(this.grantNow(w, signal));
     const max = this.options.maxQueue;
     if (max !== undefined && this.policy.size >= max && !(this.inUse < this.cap && this.policy.size === 0)) {
       this.counts.rejected++;
@@ -98,13 +99,8 @@ export class SlotPool {
       return Promise.reject(new AiosError("E_RATE_LIMITED", reason, { details: { pool: this.name, retryAfterMs: 0 } }));
     }
     return new Promise<Lease>((resolve, reject) => {
-      const lease = new PoolLease(this, w);
-      let onAbort: (() => void) | undefined;
-      if (signal !== undefined) {
-        onAbort = () => this.cancel(w, signal);
-        signal.addEventListener("abort", onAbort, { once: true });
-        lease.detach = () => signal.removeEventListener("abort", onAbort as () => void);
-      }
+      const lease = new PoolLease(this, w, signal);
+      this.watchAbort(lease);
       w.onGrant = () => resolve(lease);
       w.onDrop = (e) => {
         lease.finish();
@@ -113,6 +109,45 @@ export class SlotPool {
       this.enqueue(w, false);
       this.dispatch();
     });
+  }
+
+  /**
+   * The lease at once when `req` would not wait (a free slot, nothing queued), else undefined and
+   * nothing happened: the caller then acquire()s. Throws E_INVALID_ARG for a bad request.
+   */
+  grantIfFree(req: SchedRequest): Lease | undefined {
+    if (this.closed || req.signal?.aborted === true) return undefined;
+    return this.freeFor(req.agent) ? this.grantNow(this.makeWaiter(req), req.signal) : undefined;
+  }
+
+  /**
+   * A request that would be granted the moment it is queued: a slot is free, nothing waits (queued
+   * or parked) and its agent is under maxPerAgent. dispatch() would pop exactly this request.
+   */
+  private freeFor(agent: string): boolean {
+    if (this.inUse >= this.cap || this.policy.size !== 0 || this.parkedSet.size !== 0) return false;
+    const max = this.options.maxPerAgent;
+    return max === undefined || (this.held.get(agent) ?? 0) < max;
+  }
+
+  /**
+   * The grant of a request that waits for nothing (freeFor), without the queue's bookkeeping: the
+   * policy still sees it pushed and popped (WFQ advances its virtual times as for any grant) and the
+   * same events are emitted, but no promise executor, no per-agent waiting index and no abort
+   * listener yet: an abort cancels only a waiting request (cancel() ignores a running one), and a
+   * running request waits again only after a yield, which attaches the listener first (watchAbort).
+   */
+  private grantNow(w: Waiter, signal: AbortSignal | undefined): PoolLease {
+    const lease = new PoolLease(this, w, signal);
+    w.state = "waiting";
+    this.policy.push(w);
+    if (this.bus?.wants("sched.enqueued") === true) {
+      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed: false }, w.agent as AgentId);
+    }
+    const popped = this.policy.pop();
+    if (popped !== w) throw new AiosError("E_INTERNAL", `pool ${this.name}: an empty queue gave back ${popped?.id ?? "nothing"} for ${w.id}`);
+    this.grant(w);
+    return lease;
   }
 
   stats(): PoolStats {
@@ -182,6 +217,7 @@ export class SlotPool {
     if (this.bus?.wants("sched.yielded") === true) {
       this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
+    this.watchAbort(lease);
     return new Promise<void>((resolve, reject) => {
       w.onGrant = () => resolve();
       w.onDrop = (e) => {
@@ -192,6 +228,16 @@ export class SlotPool {
       this.enqueue(w, true);
       this.dispatch();
     });
+  }
+
+  /** Cancels `lease`'s request if its signal aborts while it waits (once per lease; removed at finish). */
+  private watchAbort(lease: PoolLease): void {
+    const signal = lease.signal;
+    if (signal === undefined || lease.detach !== undefined) return;
+    const w = lease.waiter;
+    const onAbort = (): void => this.cancel(w, signal);
+    signal.addEventListener("abort", onAbort, { once: true });
+    lease.detach = () => signal.removeEventListener("abort", onAbort);
   }
 
   private makeWaiter(req: SchedRequest): Waiter {
@@ -222,6 +268,7 @@ export class SlotPool {
       onGrant: noop,
       onDrop: noop,
       grantedAt: 0,
+      holder: undefined,
     };
   }
 
@@ -335,10 +382,9 @@ export class SlotPool {
   }
 }
 
-const leases = new WeakMap<Waiter, PoolLease>();
 function leaseOf(w: Waiter): PoolLease {
-  const l = leases.get(w);
-  if (l === undefined) throw new AiosError("E_INTERNAL", `request ${w.id} has no lease`);
+  const l = w.holder;
+  if (!(l instanceof PoolLease)) throw new AiosError("E_INTERNAL", `request ${w.id} has no lease`);
   return l;
 }
 
@@ -351,6 +397,8 @@ class PoolLease implements Lease {
   constructor(
     private readonly owner: SlotPool,
     w: Waiter,
+    /** The request's abort signal, watched while the request waits (SlotPool.watchAbort). */
+    readonly signal: AbortSignal | undefined,
   ) {
     this.waiter = w;
   }
@@ -360,7 +408,7 @@ class PoolLease implements Lease {
   }
   set waiter(w: Waiter) {
     this.w = w;
-    leases.set(w, this);
+    w.holder = this;
   }
   get request(): string {
     return this.waiter.id;

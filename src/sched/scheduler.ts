@@ -85,23 +85,35 @@ export class InferenceScheduler implements ResourceScheduler {
     }
   }
 
-  /** ResourceScheduler: the kernel's dispatcher calls this for syscalls that name a pool. */
-  async acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean } = {}): Promise<SlotGrant> {
-    const lease = await this.pool(pool).acquire({
-      agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal,
-      ...(options.preemptible === true ? { preemptible: true } : {}),
-    });
-    const key = usageKey(pool, caller.agent);
+  /**
+   * ResourceScheduler: the kernel's dispatcher calls this for syscalls that name a pool. A request
+   * that waits for nothing (a free slot, an empty queue) is granted on the spot (SlotPool.grantIfFree).
+   */
+  acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean } = {}): Promise<SlotGrant> {
+    try {
+      const p = this.pool(pool);
+      const req: SchedRequest = {
+        agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal,
+        ...(options.preemptible === true ? { preemptible: true } : {}),
+      };
+      const now = p.grantIfFree(req);
+      if (now !== undefined) return Promise.resolve(this.slotOf(now, caller.agent, pool, options.preemptible === true));
+      return p.acquire(req).then((lease) => this.slotOf(lease, caller.agent, pool, options.preemptible === true));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private slotOf(lease: Lease, agent: string, pool: string, preemptible: boolean): SlotGrant {
     return {
       release: () => {
+        const key = usageKey(pool, agent);
         const tokens = this.pendingUsage.get(key);
         if (tokens !== undefined) this.pendingUsage.delete(key);
         lease.release(tokens === undefined ? undefined : { tokens });
       },
-      usage: (tokens) => this.account(caller.agent, pool, tokens),
-      ...(options.preemptible === true
-        ? { preemption: { get requested(): boolean { return lease.preemption.requested; }, yield: () => lease.yield() } }
-        : {}),
+      usage: (tokens) => this.account(agent, pool, tokens),
+      ...(preemptible ? { preemption: { get requested(): boolean { return lease.preemption.requested; }, yield: () => lease.yield() } } : {}),
     };
   }
 

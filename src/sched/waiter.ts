@@ -51,4 +51,6 @@ export interface Waiter {
   /** Pool-private: called once when the request leaves the queue without a grant. */
   onDrop: (e: Error) => void;
   grantedAt: number;
+  /** Pool-private: the lease that holds this request (set once, when the pool makes the lease). */
+  holder: unknown;
 }

@@ -96,6 +96,33 @@ describe("preemption", () => {
     expect(pool.stats()).toMatchObject({ inUse: 0, queued: 0, released: 3 });
   });
 
+  it("a holder granted at once (nothing queued) and aborted only after yielding leaves the queue cancelled", async () => {
+    const pool = newPool({ policy: "priority", capacity: 1 });
+    const ac = new AbortController();
+    // The pool was empty: granted on the spot, with no abort listener until it waits again.
+    const low = await pool.acquire({ agent: "low", priority: 0, preemptible: true, signal: ac.signal });
+    let high: Lease | undefined;
+    void pool.acquire({ agent: "high", priority: 9 }).then((l) => (high = l));
+    expect(low.preemption.requested).toBe(true);
+    const y = low.yield();
+    await tick();
+    expect(high).toBeDefined();
+    ac.abort(); // while re-queued behind "high"
+    await expect(y).rejects.toMatchObject({ code: "E_CANCELLED" });
+    high?.release();
+    expect(pool.stats()).toMatchObject({ inUse: 0, queued: 0, granted: 2, released: 1, cancelled: 1 });
+  });
+
+  it("an abort while holding the slot changes nothing, also for a holder granted at once", async () => {
+    const pool = newPool({ policy: "wfq", capacity: 1 });
+    const ac = new AbortController();
+    const l = await pool.acquire({ agent: "a", preemptible: true, signal: ac.signal });
+    ac.abort();
+    expect(pool.stats()).toMatchObject({ inUse: 1, cancelled: 0 });
+    l.release();
+    expect(pool.stats()).toMatchObject({ inUse: 0, released: 1, cancelled: 0 });
+  });
+
   it("non-preemptible holders are never asked, and FIFO never preempts", async () => {
     const prio = newPool({ policy: "priority" });
     const l = await prio.acquire({ agent: "a", priority: 0 });
