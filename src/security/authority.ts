@@ -96,8 +96,7 @@ export class TokenAuthority {
     const caps = parsed.map((c) => c.source);
     const signer = this.o.identities.ensure(scheme === "hmac" ? this.rootOwner + "#hmac" : this.rootOwner);
     const block = this.block(undefined, signer.id, m.holder, caps, scheme, m.nbf, m.exp);
-    const sig = scheme === "hmac" ? { mac: macWith(signer.secret, signedBytes(block, undefined)) } : signWith(signer, signedBytes(block, undefined), scheme);
-    const t: Token = { blocks: [{ block, sig }] };
+    const t: Token = { blocks: [signedOnRead(block, () => (scheme === "hmac" ? { mac: macWith(signer.secret, signedBytes(block, undefined)) } : signWith(signer, signedBytes(block, undefined), scheme)))] };
     this.o.revocations.track(block.id, [block.id]);
     return { token: t, caps: parsed };
   }
@@ -226,6 +225,23 @@ export class TokenAuthority {
     if (k === undefined || k.owner !== owner) throw authError("wrong_issuer", `block 0 is signed by ${id}, which is not a root key`);
     return k;
   }
+}
+
+/**
+ * A root block whose signature is computed when first read (then kept). Signing is deterministic
+ * over the block's bytes with the key chosen at mint time (HMAC, Ed25519; an ML-DSA half is valid
+ * whenever made), so the token is the same as one signed at once — but a spec token that never
+ * leaves the process (never encoded, never delegated from) costs no MAC: the kernel minted it and
+ * trusts it as verified (mintVerified), and only a reader of its wire form needs the signature.
+ */
+function signedOnRead(block: Block, sign: () => Signature): SignedBlock {
+  let sig: Signature | undefined;
+  return {
+    block,
+    get sig(): Signature {
+      return (sig ??= sign());
+    },
+  };
 }
 
 function requireMac(sig: Signature): string {

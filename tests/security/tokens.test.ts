@@ -36,6 +36,21 @@ describe("capability tokens", () => {
     expect(v.blocks[0]?.[0]?.source).toBe("file:/data/**#read");
   });
 
+  it.each(["hmac", "ed25519"] as const)("a %s spec token signed when first read verifies, also after its root key rotated", (scheme) => {
+    const { authority, clock, identities } = setup();
+    const v = authority.mintVerified({ holder: "ag_a", caps: ["tool:add#call"], scheme, exp: clock.now() + HOUR });
+    // The signer is the root key of mint time: a rotation before the first read changes nothing.
+    identities.rotate(scheme === "hmac" ? "kernel#hmac" : "kernel");
+    const wire = encodeToken(v.token);
+    expect(encodeToken(v.token)).toBe(wire); // signed once, then kept
+    const back = authority.verify(decodeToken(wire));
+    expect(back.id).toBe(v.id);
+    expect(back.blocks).toEqual(v.blocks);
+    // And delegation from it chains on that signature.
+    const child = authority.delegate(v.token, { holder: "ag_b", caps: ["tool:add#call"] });
+    expect(authority.verify(decodeToken(encodeToken(child))).chain).toEqual([v.id, child.blocks[1]?.block.id]);
+  });
+
   it("rejects a tampered capability list (the signature covers it)", () => {
     const { authority, clock } = setup();
     for (const scheme of ["hmac", "ed25519"] as const) {
