@@ -1,6 +1,6 @@
 /**
- * The process commands over the control API: ps, status, logs [-f], pause, resume, kill, tree,
- * send and request. Each takes an agent's id or name and needs a running daemon (exit 3 otherwise):
+ * The process commands over the control API: ps, status, logs [-f], pause, resume, kill, restart,
+ * tree, send and request. Each takes an agent's id or name and needs a running daemon (exit 3 otherwise):
  * an agent lives in a kernel, and without a daemon there is no kernel to ask — except `logs`, which
  * reads an agent's past from the audit log when no daemon runs.
  */
@@ -45,8 +45,13 @@ export async function tree(ctx: CliContext): Promise<number> {
   return 0;
 }
 
-export async function lifecycle(ctx: CliContext, op: "pause" | "resume" | "kill", id: string, reason?: string): Promise<number> {
+export async function lifecycle(ctx: CliContext, op: "pause" | "resume" | "kill" | "restart", id: string, reason?: string): Promise<number> {
   const api = ctx.connect();
+  if (op === "restart") {
+    const r = await api.restart(id, reason);
+    ctx.out.result({ id: r.id, restarted: true }, () => ctx.out.line(`restarted ${r.id}`));
+    return 0;
+  }
   if (op === "kill") {
     const r = await api.kill(id, reason);
     ctx.out.result({ id, ...r }, () => ctx.out.line(r.killed ? `killed ${id}` : `${id} had already ended`));

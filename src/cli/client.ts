@@ -149,6 +149,9 @@ export class HttpControl implements ControlApi {
   kill(id: string, reason?: string): Promise<{ killed: boolean }> {
     return this.call("POST", `/v1/agents/${encodeURIComponent(id)}/kill`, reason === undefined ? {} : { reason });
   }
+  restart(id: string, reason?: string): Promise<{ id: AgentId }> {
+    return this.call("POST", `/v1/agents/${encodeURIComponent(id)}/restart`, reason === undefined ? {} : { reason });
+  }
   tree(): Promise<TreeNode[]> {
     return this.call("GET", "/v1/tree");
   }

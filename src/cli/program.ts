@@ -123,6 +123,11 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .description("kill an agent (its supervisor does not restart it)")
     .option("--reason <text>", "recorded with the kill")
     .action(act(async (ctx, id: string, o: { reason?: string }) => (await agents()).lifecycle(ctx, "kill", id, o.reason)));
+  program
+    .command("restart <id>")
+    .description("restart an agent under the same id (a durable one keeps its journaled state; counted in its supervisor's restart intensity)")
+    .option("--reason <text>", "recorded with the restart")
+    .action(act(async (ctx, id: string, o: { reason?: string }) => (await agents()).lifecycle(ctx, "restart", id, o.reason)));
   program.command("tree").description("the supervision tree").action(act(async (ctx) => (await agents()).tree(ctx)));
   program
     .command("send <id> <payload>")

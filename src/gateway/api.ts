@@ -41,6 +41,8 @@ export interface ControlApi {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   kill(id: string, reason?: string): Promise<{ killed: boolean }>;
+  /** Stops the agent and starts it again from its spec under the same id (a durable one keeps its journaled state). */
+  restart(id: string, reason?: string): Promise<{ id: AgentId }>;
   tree(): Promise<TreeNode[]>;
   /** Recent events (the daemon keeps a bounded history of lifecycle-level events). */
   events(filter?: EventsFilter): Promise<AnyKernelEvent[]>;

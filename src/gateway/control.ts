@@ -84,6 +84,9 @@ export class ControlPlane implements ControlApi, OsApi {
   async kill(id: string, reason = "killed by the operator"): Promise<{ killed: boolean }> {
     return { killed: await this.os.kill(id, reason) };
   }
+  async restart(id: string, reason = "restarted by the operator"): Promise<{ id: AgentId }> {
+    return { id: await this.os.restart(id, reason) };
+  }
   async tree(): Promise<TreeNode[]> {
     return this.os.tree();
   }

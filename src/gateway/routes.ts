@@ -12,7 +12,7 @@ import {
 import { OS_ROUTES } from "./routes-os.js";
 import { AGENT_ROUTES } from "./routes-agents.js";
 import {
-  ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody,
+  ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody, RestartBody,
   SendBody, SpawnBody, parseInput,
 } from "./schemas.js";
 
@@ -54,6 +54,11 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
     method: "post", path: "/v1/agents/:id/kill", operationId: "kill", response: z.object({ killed: z.boolean() }), tag: "agents", body: KillBody,
     summary: "Kill an agent (its supervisor does not restart it)",
     run: (api, i) => api.kill(param(i, "id"), parseInput(KillBody, i.body ?? {}, "body").reason),
+  },
+  {
+    method: "post", path: "/v1/agents/:id/restart", operationId: "restart", response: z.object({ id: z.string() }), tag: "agents", body: RestartBody,
+    summary: "Restart an agent under the same id: stopped, then started from its spec (a durable agent keeps its journaled state; counted in its supervisor's restart intensity)",
+    run: (api, i) => api.restart(param(i, "id"), parseInput(RestartBody, i.body ?? {}, "body").reason),
   },
   { method: "get", path: "/v1/tree", operationId: "tree", response: z.array(TreeNodeSchema), tag: "agents", summary: "The supervision tree", run: (api) => api.tree() },
   {

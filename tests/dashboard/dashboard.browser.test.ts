@@ -3,8 +3,8 @@
  * temp data dir, the gateway on a free loopback port — running real agents (a supervised team of
  * code workers, a storyteller calling a replay model with a price, a reader whose file read a policy
  * parks for approval), driven by Debian's chromium through playwright-core. It logs in with the
- * token, walks every view, kills an agent from the page and sees the tree change without a reload,
- * sees a change made elsewhere arrive live, decides an approval, verifies the audit log, and on
+ * token, walks every view, kills and restarts agents from the page and sees the tree change without
+ * a reload, sees a change made elsewhere arrive live, decides an approval, verifies the audit log, and on
  * every view runs axe (WCAG 2.2 A and AA: 0 violations) and a keyboard walk (every control reached
  * by Tab, each with a visible focus). One browser for the whole file.
  */
@@ -139,6 +139,29 @@ describe("dashboard in chromium", () => {
     await rowState(w2, "running");
     const late = await os.spawn(worker("late-joiner"));
     await page.locator(`#tree-body tr[data-agent="${late}"]`).waitFor();
+    expect(await page.evaluate("window.__noReload")).toBe(true);
+  });
+
+  it("restarts an agent from the keyboard after a confirmation: same id, next incarnation, counted by its supervisor", async () => {
+    const w3 = (await row("worker-3").getAttribute("data-agent")) ?? "";
+    const focused = (): Promise<unknown> => page.evaluate("document.activeElement && document.activeElement.id");
+    await page.locator(`[id="restart-${w3}"]`).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.textContent()).resolves.toMatch(/Restart agent worker-3\? It stops and starts again under the same id/);
+    expect(await focused()).toBe("confirm-no"); // the safe choice has the focus
+    expect(await axeViolations(page), "axe with the restart confirmation open").toEqual([]);
+    await page.keyboard.press("Escape");
+    expect(await focused()).toBe(`restart-${w3}`);
+    expect((await plane.status(w3)).incarnation).toBe(0);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Shift+Tab");
+    expect(await focused()).toBe("confirm-yes");
+    await page.keyboard.press("Enter");
+    await page.locator(`#tree-body tr[data-agent="${w3}"] td.num`, { hasText: /^1$/ }).waitFor();
+    await expect(page.locator("#announce").textContent()).resolves.toMatch(/restart worker-3: done/);
+    expect(await plane.status(w3)).toMatchObject({ id: w3, name: "worker-3", status: "running", incarnation: 1 });
+    await expect(row("team").textContent()).resolves.toMatch(/one_for_one, 1 of 3 restarts in 10 s/);
     expect(await page.evaluate("window.__noReload")).toBe(true);
   });
 

@@ -44,6 +44,7 @@ const CASES: readonly { op: string; req: () => Req; after?: (json: unknown) => v
   { op: "request", req: () => ["POST", `/v1/agents/${s["w"]}/request`, { payload: { type: "stats" } }] },
   { op: "pause", req: () => ["POST", `/v1/agents/${s["w"]}/pause`] },
   { op: "resume", req: () => ["POST", `/v1/agents/${s["w"]}/resume`] },
+  { op: "restart", req: () => ["POST", `/v1/agents/${s["w"]}/restart`, { reason: "schema check" }] },
   { op: "clone", req: () => ["POST", `/v1/agents/${s["w"]}/clone`, { overrides: { name: "r-two" } }], after: (j) => void (s["w2"] = idOf(j)) },
   { op: "upgrade", req: () => ["POST", `/v1/agents/${s["w"]}/upgrade`, { spec: { version: "2" } }] },
   { op: "merge", req: () => ["POST", `/v1/agents/${s["w"]}/merge`, { with: s["w2"], combine: "shallow", spec: { name: "r-merged", kind: "code", logic: "worker" } }], after: (j) => void (s["m"] = idOf(j)) },

@@ -2,8 +2,8 @@
  * The dashboard's routes, mounted on the gateway's Hono app before the bearer-token middleware:
  * static assets (public code, no secrets), the login and logout forms, and every page under /ui/,
  * which takes the session cookie (or a bearer header) instead. POSTs pass the CSRF checks of
- * auth.ts; kill, pause, resume and escalation decisions ask for confirmation (a page without
- * JavaScript, a <dialog> with it). /ui/stream is the server-sent event stream the island listens to.
+ * auth.ts; kill, pause, resume, restart and escalation decisions ask for confirmation (a page
+ * without JavaScript, a <dialog> with it). /ui/stream is the server-sent event stream the island listens to.
  */
 import type { Context, Hono, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -44,7 +44,7 @@ async function secureHeaders(c: Context, next: Next): Promise<void> {
   if (!c.req.path.startsWith("/ui/assets/")) c.header("cache-control", "no-store");
 }
 
-const OPS = new Set(["pause", "resume", "kill"]);
+const OPS = new Set(["pause", "resume", "restart", "kill"]);
 
 export function mountDashboard(app: Hono, api: ControlApi, token: string, o: DashboardOptions, state: MountState): DashboardMount {
   const feed = new DashboardFeed(o.os);
@@ -150,6 +150,7 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
     const info = await api.status(id);
     return confirmed(c, `${op[0]?.toUpperCase()}${op.slice(1)} agent ${info.name} (${info.id})?`, async () => {
       if (op === "kill") await api.kill(id, "killed from the dashboard");
+      else if (op === "restart") await api.restart(id, "restarted from the dashboard");
       else if (op === "pause") await api.pause(id);
       else await api.resume(id);
       return `${op} ${info.name}: done`;

@@ -1,7 +1,7 @@
 /**
  * The process tree: every agent in supervision order, one table row each — status, supervision
  * (strategy, restart intensity and the restarts inside its window), incarnation, mailbox depth and
- * senders waiting — with pause, resume and kill buttons that ask before acting. The <tbody> is a
+ * senders waiting — with pause, resume, restart and kill buttons that ask before acting. The <tbody> is a
  * live region the island refreshes from /ui/fragment/tree when lifecycle events arrive. Pages of
  * 500 rows: a browser lays out a 10,000-row table (7 MB of HTML) in seconds, not under one.
  */
@@ -53,7 +53,9 @@ export function agentActions(r: { id: string; name: string; status: string }): H
   const base = `/ui/agents/${encodeURIComponent(r.id)}`;
   return h`${r.status === "paused"
     ? opButton(`${base}/resume`, "Resume", { id: `resume-${r.id}`, confirm: `Resume agent ${r.name}?` })
-    : opButton(`${base}/pause`, "Pause", { id: `pause-${r.id}`, confirm: `Pause agent ${r.name}? Its mail will queue.` })} ${opButton(`${base}/kill`, "Kill", { id: `kill-${r.id}`, danger: true, confirm: `Kill agent ${r.name}? Its supervisor will not restart it.` })}`;
+    : opButton(`${base}/pause`, "Pause", { id: `pause-${r.id}`, confirm: `Pause agent ${r.name}? Its mail will queue.` })} ${opButton(`${base}/restart`, "Restart", {
+    id: `restart-${r.id}`, confirm: `Restart agent ${r.name}? It stops and starts again under the same id; a durable agent keeps its journaled state, any other starts fresh.`,
+  })} ${opButton(`${base}/kill`, "Kill", { id: `kill-${r.id}`, danger: true, confirm: `Kill agent ${r.name}? Its supervisor will not restart it.` })}`;
 }
 
 export function treeBody(rows: readonly TreeRow[]): Html {
