@@ -16,5 +16,5 @@ export { info, ps, tree, type AgentInfo, type PsFilter, type TreeNode } from "./
 export type { Escalation } from "./supervision.js";
 export type { Proc } from "./proc.js";
 export { storeSubsystem, type StoreSubsystemOptions, type StoreService, type StoreHealth } from "./store-subsystem.js";
-export { createSqliteJournal, DurableJournal } from "./journal-adapter.js";
+export { createPgJournal, createSqliteJournal, DurableJournal } from "./journal-adapter.js";
 export { Recovery, type RecoveryOutcome } from "./recovery.js";

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, SqliteDriver, type JournalOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type PgDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 export type DurableJournalOptions = JournalOptions;
@@ -169,4 +169,14 @@ export function createSqliteJournal(dataDir: string, options: DurableJournalOpti
   options = { ack: new FileAckMark(join(dataDir, "journal.ack")), ...options };
   const notes = driver.repairedFrom === undefined ? [] : [`the database file was cut short; its header was repaired to read what remains (original kept at ${driver.repairedFrom})`];
   return new DurableJournal(driver, options, notes);
+}
+
+/**
+ * Opens (creating and migrating if needed) the journal in a PostgreSQL schema. Rejects with
+ * E_CONFLICT (another AIOS holds the schema), E_SCHEMA_VERSION or E_STORAGE (unreachable).
+ * No file acknowledgement mark: PostgreSQL's commit (synchronous_commit=on) is the acknowledgement,
+ * and a mark on one machine's disk would be wrong the moment another node opens the store.
+ */
+export async function createPgJournal(driver: PgDriverOptions, options: DurableJournalOptions = {}): Promise<DurableJournal> {
+  return new DurableJournal(await PgDriver.open(driver), options);
 }

@@ -1,5 +1,6 @@
 /**
- * The store as a subsystem: opens the SQLite journal in the data directory, waits for its recovery
+ * The store as a subsystem: opens the journal — SQLite in the data directory, or PostgreSQL when
+ * `storage` says so (store/storage-config.ts) — waits for its recovery
  * (so syscall look-ups are answerable before any agent runs), provides it as the door's KernelJournal
  * and SyscallJournal stages, reports what recovery found as an event, and flushes and closes it at
  * shutdown. Its service (`store`) is the journal and its health; ipc/ uses the recovered state.
@@ -7,7 +8,8 @@
  */
 import type { Severity } from "../core/index.js";
 import type { RecoveredState, Subsystem } from "../abi/index.js";
-import { createSqliteJournal, type DurableJournal, type DurableJournalOptions } from "./journal-adapter.js";
+import { storageUrl, type StorageConfig } from "../store/index.js";
+import { createPgJournal, createSqliteJournal, type DurableJournal, type DurableJournalOptions } from "./journal-adapter.js";
 
 /** What opening the journal found, for `aios up`, `aios status` and `GET /v1/store`. */
 export interface StoreHealth {
@@ -30,6 +32,8 @@ declare module "../core/index.js" {
 
 export interface StoreSubsystemOptions extends DurableJournalOptions {
   readonly dataDir: string;
+  /** Where the journal lives (default: SQLite in `dataDir`). */
+  readonly storage?: StorageConfig;
   /** Receives the opened journal (tests, the CLI's `audit verify`, benchmarks). */
   readonly onOpen?: (journal: DurableJournal) => void;
 }
@@ -47,8 +51,15 @@ export function storeSubsystem(options: StoreSubsystemOptions): Subsystem<"store
     name: "store",
     needs: [],
     async build(host) {
-      const { dataDir, onOpen, ...journalOptions } = options;
-      const journal = createSqliteJournal(dataDir, journalOptions);
+      const { dataDir, onOpen, storage, ...journalOptions } = options;
+      const journal = storage?.driver === "postgres"
+        ? await createPgJournal({
+            url: storageUrl(storage),
+            ...(storage.schema === undefined ? {} : { schema: storage.schema }),
+            ...(storage.poolSize === undefined ? {} : { max: storage.poolSize }),
+            onError: (e) => host.logger.warn({ err: e.message }, "store: a PostgreSQL connection failed; the pool replaces it"),
+          }, journalOptions)
+        : createSqliteJournal(dataDir, journalOptions);
       const state = await journal.recover();
       const report = journal.report;
       let health: StoreHealth | undefined;

@@ -82,9 +82,11 @@ function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOpti
   const security = sub.security ?? (Object.keys(fromFile).length === 0 ? undefined : fromFile);
   const sched = sub.sched ?? (file.sched);
   const mcp = sub.mcp === false ? false : { ...(sub.mcp ?? {}), servers: { ...(file.mcp?.servers ?? {}), ...(sub.mcp?.servers ?? {}) } };
+  const store = file.storage === undefined || sub.store?.storage !== undefined ? sub.store : { ...(sub.store ?? {}), storage: file.storage };
   return {
     ...sub,
     mcp,
+    ...(store === undefined ? {} : { store }),
     ...(security === undefined ? {} : { security }),
     ...(sched === undefined ? {} : { sched }),
     ...(models === undefined

@@ -1,6 +1,6 @@
 /**
  * The data directory's own configuration, `<dataDir>/config.yaml` (or `config.json`): model entries
- * and routes, scheduler pools, the policy document and kernel settings, so a daemon can be configured
+ * and routes, scheduler pools, the policy document, the storage driver and kernel settings, so a daemon can be configured
  * without code. Options given to boot() win over the file. The file is validated with its own schema
  * (the subsystems validate their sections again); an error names the file and the field.
  */
@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
+import { StorageConfigSchema } from "../store/index.js";
 
 const ConfigFileSchema = z.strictObject({
   durable: z.boolean().optional(),
@@ -27,6 +28,8 @@ const ConfigFileSchema = z.strictObject({
   trustedRoots: z.array(z.string().startsWith("/")).optional(),
   /** MCP servers by name (tools/mcp/config.ts validates each entry when the client starts). */
   mcp: z.strictObject({ servers: z.record(z.string(), z.unknown()).default({}) }).optional(),
+  /** Where the journal lives: SQLite in the data directory (default) or PostgreSQL (store/storage-config.ts). */
+  storage: StorageConfigSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof ConfigFileSchema>;

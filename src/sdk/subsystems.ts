@@ -18,6 +18,7 @@ import { schedSubsystem, type SchedService } from "../sched/index.js";
 import { securitySubsystem, type Security, type SecurityOptions } from "../security/index.js";
 import { mcpSubsystem, toolsSubsystem, type McpSubsystemOptions, type ToolsSubsystemOptions } from "../tools/index.js";
 import { storeSubsystem } from "../kernel/index.js";
+import type { StorageConfig } from "../store/index.js";
 import { AiosMetrics, observeSubsystem, type ObserveOptions } from "../observe/index.js";
 import { plannerSubsystem, type EscalationRequest, type PlannerSubsystemOptions } from "../planner/index.js";
 import { dataDirDisk, mailboxStats } from "./observe-sources.js";
@@ -47,8 +48,11 @@ export interface SubsystemOptions {
   readonly embedder?: Embedder | false;
   /** MCP servers whose tools join the registry (`mcp.<server>.<tool>`); `false` leaves the MCP client out. */
   readonly mcp?: McpSubsystemOptions | false;
-  /** The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012). */
-  readonly store?: { readonly onLoss?: "refuse" | "accept" };
+  /**
+   * The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012); `storage` picks its
+   * driver (SQLite in the data dir by default, or `{ driver: "postgres", url }`; ADR 0029).
+   */
+  readonly store?: { readonly onLoss?: "refuse" | "accept"; readonly storage?: StorageConfig };
   /** The planner, market, ledger, reputation and critic (issue #14); `false` leaves them out. */
   readonly planner?: Omit<PlannerSubsystemOptions, "dataDir" | "escalate"> | false;
 }

@@ -22,3 +22,4 @@ export { PgDriver, type PgDriverOptions } from "./pg-driver.js";
 export { PG_MIGRATIONS, PG_LATEST_SCHEMA, migratePg, type PgMigration } from "./pg-migrations.js";
 export { createPgPool, pgClientConfig, guardClient, checkSchemaName, redactUrl, type PgPoolOptions } from "./pg-pool.js";
 export { toPgStoreError, sqlState, isConnectionError } from "./pg-errors.js";
+export { StorageConfigSchema, storageUrl, type StorageConfig } from "./storage-config.js";

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAckMark, Journal, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
 
 const dirs: string[] = [];
 
@@ -56,4 +56,10 @@ export class CountingDriver implements StorageDriver {
 export async function openJournal(dir: string, options: JournalOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
   const driver = new CountingDriver(SqliteDriver.open(dir));
   return { journal: await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")), ...options }), driver };
+}
+
+/** Opens the journal in a PostgreSQL schema, as the kernel does (no file mark: the commit is the acknowledgement). */
+export async function openPgJournal(url: string, schema: string, options: JournalOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
+  const driver = new CountingDriver(await PgDriver.open({ url, schema }));
+  return { journal: await Journal.open(driver, options), driver };
 }

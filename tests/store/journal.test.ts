@@ -1,18 +1,43 @@
-/** The journal: group commit, dense seqs, recovery into state, compaction. Real SQLite files. */
+/**
+ * The journal: group commit, dense seqs, recovery into state, compaction — on both drivers (DESIGN
+ * invariant 3): real SQLite files, and a real PostgreSQL server with a schema per test.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import { isAiosError } from "../../src/core/index.js";
-import type { JournalRecord } from "../../src/store/index.js";
-import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
+import type { Journal, JournalOptions, JournalRecord } from "../../src/store/index.js";
+import { usePostgres } from "../helpers/postgres.js";
+import { cleanupDirs, openJournal, openPgJournal, tempDir, type CountingDriver } from "./helpers.js";
 
 afterEach(cleanupDirs);
+
+const pg = usePostgres();
+let pgUrl: string | undefined;
+
+/** A store location (a directory, or a schema) and how to open the journal in it. */
+interface Target {
+  readonly name: string;
+  place(): Promise<string>;
+  open(place: string, options?: JournalOptions): Promise<{ journal: Journal; driver: CountingDriver }>;
+}
+const targets: Target[] = [
+  { name: "sqlite", place: async () => tempDir(), open: (dir, o) => openJournal(dir, o) },
+  {
+    name: "postgres",
+    place: async () => {
+      pgUrl ??= await pg().createDatabase("journal");
+      return pg().uniqueName("j");
+    },
+    open: (schema, o) => openPgJournal(pgUrl as string, schema, o),
+  },
+];
 
 const spawnRec = (agent: string): JournalRecord => ({ t: "spawn", agent, spec: { name: agent, kind: "code", logic: "echo" }, status: "running", callSeq: 0 });
 const msg = (id: string, to: string, payload: unknown = id): JournalRecord => ({ t: "enqueue", id, to, payload });
 
-describe("Journal", () => {
+describe.each(targets)("Journal on $name", (t) => {
   it("batches the appends of one tick into one durable transaction and numbers them densely", async () => {
-    const dir = tempDir();
-    const { journal, driver } = await openJournal(dir);
+    const dir = await t.place();
+    const { journal, driver } = await t.open(dir);
     const seqs = await Promise.all([spawnRec("a"), ...Array.from({ length: 500 }, (_, i) => msg(`m${i}`, "a"))].map((r) => journal.append(r)));
     expect(seqs).toEqual(Array.from({ length: 501 }, (_, i) => i + 1));
     expect(driver.writes).toBe(1);
@@ -22,7 +47,7 @@ describe("Journal", () => {
   });
 
   it("splits a batch larger than maxBatch into several transactions, keeping order", async () => {
-    const { journal, driver } = await openJournal(tempDir(), { maxBatch: 100 });
+    const { journal, driver } = await t.open(await t.place(), { maxBatch: 100 });
     const seqs = await Promise.all(Array.from({ length: 250 }, (_, i) => journal.append(msg(`m${i}`, "x"))));
     expect(seqs).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
     expect(driver.writes).toBe(3);
@@ -30,7 +55,7 @@ describe("Journal", () => {
   });
 
   it("rejects only the record that cannot be serialised", async () => {
-    const { journal } = await openJournal(tempDir());
+    const { journal } = await t.open(await t.place());
     const good = journal.append(spawnRec("a"));
     const bad = journal.append(msg("m1", "a", { n: 1n }));
     await expect(bad).rejects.toSatisfy((e) => isAiosError(e, "E_INVALID_ARG"));
@@ -40,8 +65,8 @@ describe("Journal", () => {
   });
 
   it("recovers agents, checkpoints, callSeq and the unacknowledged mailbox in order", async () => {
-    const dir = tempDir();
-    const first = await openJournal(dir);
+    const dir = await t.place();
+    const first = await t.open(dir);
     const j = first.journal;
     await j.append(spawnRec("a"));
     await j.append(spawnRec("b"));
@@ -53,7 +78,7 @@ describe("Journal", () => {
     await j.append({ t: "transition", agent: "b", to: "completed", op: "exit" });
     await j.close();
 
-    const { journal } = await openJournal(dir);
+    const { journal } = await t.open(dir);
     expect(journal.recovery.records).toBe(11);
     expect(journal.recovery.loss).toBeUndefined();
     expect([...journal.state.agents.keys()]).toEqual(["a"]);
@@ -69,8 +94,8 @@ describe("Journal", () => {
   });
 
   it("compaction drops superseded records, keeps the state, and recovery after it agrees", async () => {
-    const dir = tempDir();
-    const { journal } = await openJournal(dir, { compactMinRows: Number.MAX_SAFE_INTEGER });
+    const dir = await t.place();
+    const { journal } = await t.open(dir, { compactMinRows: Number.MAX_SAFE_INTEGER });
     await journal.append(spawnRec("a"));
     for (let i = 0; i < 200; i++) {
       await Promise.all([journal.append(msg(`m${i}`, "a", { i })), journal.append({ t: "handled", agent: "a", msg: `m${i}`, checkpoint: { i }, callSeq: i })]);
@@ -85,7 +110,7 @@ describe("Journal", () => {
     await journal.append(msg("after", "a"));
     await journal.close();
 
-    const again = await openJournal(dir);
+    const again = await t.open(dir);
     expect(again.journal.recovery.records).toBe(4);
     const a = again.journal.state.agents.get("a")!;
     expect(a.checkpoint).toEqual({ i: 199 });
@@ -96,7 +121,7 @@ describe("Journal", () => {
   });
 
   it("compacts on its own once the store holds far more rows than the live state needs", async () => {
-    const { journal } = await openJournal(tempDir(), { compactMinRows: 50, compactRatio: 4 });
+    const { journal } = await t.open(await t.place(), { compactMinRows: 50, compactRatio: 4 });
     await journal.append(spawnRec("a"));
     for (let i = 0; i < 80; i++) await journal.append({ t: "handled", agent: "a", checkpoint: { i }, callSeq: i });
     await journal.flush();
@@ -106,14 +131,14 @@ describe("Journal", () => {
   });
 
   it("keeps a message without payload and a call without args across a reopen (JSON drops undefined)", async () => {
-    const dir = tempDir();
-    const first = await openJournal(dir);
+    const dir = await t.place();
+    const first = await t.open(dir);
     await first.journal.append(spawnRec("a"));
     await first.journal.append({ t: "enqueue", id: "m1", to: "a", payload: undefined });
     await first.journal.append({ t: "intent", agent: "a", callSeq: 1, syscall: "ToolCall", args: undefined });
     await first.journal.append(msg("m2", "a"));
     await first.journal.close();
-    const { journal } = await openJournal(dir);
+    const { journal } = await t.open(dir);
     expect(journal.recovery.loss).toBeUndefined();
     expect(journal.recovery.records).toBe(4);
     expect([...journal.state.agents.get("a")!.mailbox.keys()]).toEqual(["m1", "m2"]);
@@ -122,7 +147,7 @@ describe("Journal", () => {
   });
 
   it("refuses appends after close", async () => {
-    const { journal } = await openJournal(tempDir());
+    const { journal } = await t.open(await t.place());
     await journal.close();
     await expect(journal.append(spawnRec("a"))).rejects.toSatisfy((e) => isAiosError(e, "E_SHUTDOWN"));
   });
