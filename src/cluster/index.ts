@@ -5,4 +5,10 @@
  * placement. Decisions: docs/adr/0028.
  */
 export { ClusterConfigSchema, parseClusterConfig, defaultNodeName, checkName, type ClusterConfig, type ClusterConfigInput } from "./config.js";
+export { FENCED_SQLSTATE, isFenced, toClusterError } from "./errors.js";
+export { FencedJournal, type JournalEntry, type NewEntry } from "./fenced-journal.js";
+export { LeaseTable, type Lease, type LeaseRow, type PlacementHints } from "./leases.js";
 export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from "./nats-wake.js";
+export { createPgPool, parsePostgresUrl, redactPostgresUrl, type PgPoolOptions } from "./pg-pool.js";
+export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
+export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";

@@ -1,0 +1,41 @@
+/**
+ * PostgreSQL failures mapped onto the one taxonomy, once, at the cluster's storage boundary:
+ * the fence's refusal (SQLSTATE AIOSF, raised by the trigger in schema.ts) is E_CONFLICT with
+ * `details.reason = "fenced"` and both epochs; a lost connection is E_UNAVAILABLE (retryable);
+ * anything else is E_STORAGE.
+ */
+import { AiosError } from "../core/index.js";
+
+/** SQLSTATE raised by cluster_fence(): a write under an epoch that is not the lease's current one. */
+export const FENCED_SQLSTATE = "AIOSF";
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
+
+function field(e: unknown, name: string): string | undefined {
+  if (typeof e !== "object" || e === null || !(name in e)) return undefined;
+  const v: unknown = (e as Record<string, unknown>)[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+export function isFenced(e: unknown): boolean {
+  return e instanceof AiosError && e.code === "E_CONFLICT" && e.details["reason"] === "fenced";
+}
+
+/** Maps a thrown pg error (or anything) to an AiosError; `what` says which operation failed. */
+export function toClusterError(e: unknown, what: string, details: Readonly<Record<string, unknown>> = {}): AiosError {
+  if (e instanceof AiosError) return e;
+  const code = field(e, "code");
+  const message = field(e, "message") ?? String(e);
+  if (code === FENCED_SQLSTATE) {
+    const current = Number(field(e, "detail"));
+    return new AiosError("E_CONFLICT", `${what}: ${message}`, {
+      cause: e,
+      retryable: false,
+      details: { ...details, reason: "fenced", ...(Number.isSafeInteger(current) ? { currentEpoch: current } : {}) },
+    });
+  }
+  if (code !== undefined && CONNECTION_CODES.has(code)) {
+    return new AiosError("E_UNAVAILABLE", `${what}: PostgreSQL unreachable (${message})`, { cause: e, details: { ...details, sqlstate: code } });
+  }
+  return new AiosError("E_STORAGE", `${what}: ${message}`, { cause: e, details: { ...details, ...(code === undefined ? {} : { sqlstate: code }) } });
+}

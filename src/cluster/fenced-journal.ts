@@ -1,0 +1,87 @@
+/**
+ * The fenced per-agent journal (docs/adr/0028): every row carries the epoch of the lease its writer
+ * holds, and PostgreSQL refuses it (trigger cluster_fence, same transaction) unless that epoch is
+ * the lease's current one. There is no check-then-write here: the write *is* the check. A refused
+ * append is E_CONFLICT with details.reason "fenced"; nothing of the batch is stored.
+ *
+ * An append resolves only after PostgreSQL committed it (the cluster's durability boundary), so what
+ * the caller acknowledges is what the next owner reads back after taking the lease over.
+ */
+import { AiosError } from "../core/index.js";
+import { toClusterError } from "./errors.js";
+import type { Lease } from "./leases.js";
+import { int, text, type SqlPool } from "./sql.js";
+
+export interface JournalEntry {
+  readonly seq: number;
+  readonly epoch: number;
+  readonly kind: string;
+  readonly body: string;
+}
+
+export interface NewEntry {
+  readonly kind: string;
+  readonly body: string;
+}
+
+export class FencedJournal {
+  constructor(
+    private readonly pool: SqlPool,
+    readonly cluster: string,
+  ) {}
+
+  /**
+   * Appends `entries` for `lease.agent` at seqs fromSeq, fromSeq+1, ... under `lease.epoch`, atomically.
+   * E_CONFLICT (reason "fenced") when a newer epoch exists; E_CONFLICT (reason "seq") when a seq is
+   * already taken (a caller that lost track of its own journal).
+   */
+  async append(lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, entries: readonly NewEntry[]): Promise<void> {
+    if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) {
+      throw new AiosError("E_INVALID_ARG", `fromSeq must be a positive integer, got ${fromSeq}`, { details: { path: "fromSeq" } });
+    }
+    if (entries.length === 0) return;
+    const seqs = entries.map((_, i) => fromSeq + i);
+    try {
+      // One statement is one transaction: all rows or none, and the fence runs inside it.
+      await this.pool.query(
+        `INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body)
+         SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)`,
+        [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)],
+      );
+    } catch (e) {
+      const err = toClusterError(e, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
+      if (err.code === "E_STORAGE" && err.details["sqlstate"] === "23505") {
+        throw new AiosError("E_CONFLICT", `journal of ${lease.agent}: seq ${fromSeq}..${fromSeq + entries.length - 1} already written`, {
+          cause: e,
+          retryable: false,
+          details: { agent: lease.agent, epoch: lease.epoch, reason: "seq", path: "fromSeq" },
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Entries of `agent` with seq >= fromSeq, ascending, at most `limit`. */
+  async read(agent: string, fromSeq = 1, limit = 10_000): Promise<JournalEntry[]> {
+    try {
+      const r = await this.pool.query(
+        "SELECT seq, epoch, kind, body FROM cluster_journal WHERE cluster = $1 AND agent = $2 AND seq >= $3 ORDER BY seq LIMIT $4",
+        [this.cluster, agent, fromSeq, limit],
+      );
+      return r.rows.map((row) => ({ seq: int(row, "seq"), epoch: int(row, "epoch"), kind: text(row, "kind"), body: text(row, "body") }));
+    } catch (e) {
+      throw toClusterError(e, `reading the journal of ${agent}`, { agent });
+    }
+  }
+
+  /** The highest seq written for `agent` (0 when none): where the next activation continues. */
+  async lastSeq(agent: string): Promise<number> {
+    try {
+      const r = await this.pool.query("SELECT coalesce(max(seq), 0) AS last FROM cluster_journal WHERE cluster = $1 AND agent = $2", [this.cluster, agent]);
+      const row = r.rows[0];
+      return row === undefined ? 0 : int(row, "last");
+    } catch (e) {
+      throw toClusterError(e, `reading the journal of ${agent}`, { agent });
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The cluster's tables in PostgreSQL and the fence (docs/adr/0028). Versioned: `cluster_meta` holds
+ * the schema version; migrations run in one transaction under an advisory lock, so nodes starting
+ * together migrate once. Every table is keyed by the cluster name: several clusters may share a
+ * database.
+ *
+ * The fence lives here, in the database, not in application code: a BEFORE INSERT trigger on
+ * cluster_journal reads the agent's lease row FOR SHARE and refuses (SQLSTATE AIOSF) a row whose
+ * epoch is not the lease's current epoch. The share lock makes a takeover (an UPDATE of that row)
+ * wait for an in-flight write, and makes a write that follows an uncommitted takeover wait for it and
+ * then see the newer epoch (READ COMMITTED re-reads a locked row). The journal is append-only:
+ * UPDATE and DELETE are refused outright, so no stale writer can rewrite history either.
+ */
+import { AiosError } from "../core/index.js";
+import { toClusterError } from "./errors.js";
+import { inTransaction, int, type SqlClient, type SqlPool } from "./sql.js";
+
+/** Arbitrary but fixed key for pg_advisory_xact_lock while migrating ("AIOSCLUS" in ASCII, truncated). */
+const MIGRATE_LOCK = 0x4149_4f53_434c;
+
+const V1 = `
+CREATE TABLE IF NOT EXISTS cluster_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS cluster_nodes (
+  cluster      TEXT    NOT NULL,
+  node         TEXT    NOT NULL,
+  addr         TEXT    NOT NULL DEFAULT '',
+  started_at   BIGINT  NOT NULL,
+  heartbeat_at BIGINT  NOT NULL,
+  expires_at   BIGINT  NOT NULL,
+  load         INTEGER NOT NULL DEFAULT 0,
+  capacity     INTEGER NOT NULL CHECK (capacity > 0),
+  tags         TEXT[]  NOT NULL DEFAULT '{}',
+  state        TEXT    NOT NULL CHECK (state IN ('up', 'left')),
+  PRIMARY KEY (cluster, node)
+);
+
+CREATE TABLE IF NOT EXISTS cluster_leases (
+  cluster    TEXT   NOT NULL,
+  agent      TEXT   NOT NULL,
+  owner      TEXT,
+  epoch      BIGINT NOT NULL CHECK (epoch >= 0),
+  expires_at BIGINT NOT NULL,
+  hint_node  TEXT,
+  hint_tags  TEXT[] NOT NULL DEFAULT '{}',
+  PRIMARY KEY (cluster, agent)
+);
+CREATE INDEX IF NOT EXISTS cluster_leases_owner ON cluster_leases (cluster, owner);
+CREATE INDEX IF NOT EXISTS cluster_leases_expiry ON cluster_leases (cluster, expires_at);
+
+CREATE TABLE IF NOT EXISTS cluster_journal (
+  cluster TEXT   NOT NULL,
+  agent   TEXT   NOT NULL,
+  seq     BIGINT NOT NULL CHECK (seq >= 1),
+  epoch   BIGINT NOT NULL,
+  kind    TEXT   NOT NULL,
+  body    TEXT   NOT NULL,
+  PRIMARY KEY (cluster, agent, seq)
+);
+
+CREATE OR REPLACE FUNCTION cluster_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+DECLARE
+  cur BIGINT;
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = 'cluster_journal is append-only', DETAIL = '';
+  END IF;
+  SELECT epoch INTO cur FROM cluster_leases WHERE cluster = NEW.cluster AND agent = NEW.agent FOR SHARE;
+  IF cur IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('no lease exists for agent %s', NEW.agent), DETAIL = '';
+  END IF;
+  IF NEW.epoch <> cur THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF',
+      MESSAGE = format('fenced: write for agent %s at epoch %s, lease is at epoch %s', NEW.agent, NEW.epoch, cur),
+      DETAIL = cur::text;
+  END IF;
+  RETURN NEW;
+END
+$fence$;
+
+DROP TRIGGER IF EXISTS cluster_journal_fence ON cluster_journal;
+CREATE TRIGGER cluster_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON cluster_journal
+  FOR EACH ROW EXECUTE FUNCTION cluster_fence();
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1];
+export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
+
+async function currentVersion(c: SqlClient): Promise<number> {
+  const t = await c.query("SELECT to_regclass('cluster_meta') IS NOT NULL AS present");
+  if (t.rows[0]?.["present"] !== true) return 0;
+  const r = await c.query("SELECT value FROM cluster_meta WHERE key = 'schema'");
+  const row = r.rows[0];
+  return row === undefined ? 0 : int(row, "value");
+}
+
+/** Brings the cluster tables to CLUSTER_SCHEMA; refuses a database written by a newer schema. */
+export async function migrateCluster(pool: SqlPool): Promise<number> {
+  try {
+    return await inTransaction(pool, async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
+      const from = await currentVersion(c);
+      if (from > CLUSTER_SCHEMA) {
+        throw new AiosError("E_SCHEMA_VERSION", `the cluster tables are at schema ${from}, newer than this build's ${CLUSTER_SCHEMA}`, { details: { path: "cluster_meta.schema", found: from, supported: CLUSTER_SCHEMA } });
+      }
+      for (let v = from; v < CLUSTER_SCHEMA; v++) await c.query(CLUSTER_MIGRATIONS[v] ?? "");
+      await c.query("INSERT INTO cluster_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [String(CLUSTER_SCHEMA)]);
+      return CLUSTER_SCHEMA;
+    });
+  } catch (e) {
+    throw toClusterError(e, "migrating the cluster tables");
+  }
+}
