@@ -9,6 +9,6 @@ export { FENCED_SQLSTATE, isFenced, toClusterError } from "./errors.js";
 export { FencedJournal, type JournalEntry, type NewEntry } from "./fenced-journal.js";
 export { LeaseTable, type Lease, type LeaseRow, type PlacementHints } from "./leases.js";
 export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from "./nats-wake.js";
-export { createPgPool, parsePostgresUrl, redactPostgresUrl, type PgPoolOptions } from "./pg-pool.js";
+export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool, type ClusterPoolOptions } from "./pg-pool.js";
 export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";

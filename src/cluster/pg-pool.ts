@@ -1,20 +1,27 @@
 /**
- * node-postgres behind the SqlPool seam. Two things this file guarantees:
- * - an error on an idle pooled client, or on a checked-out client between queries, never crashes
- *   the process (node-postgres emits 'error' with no listener otherwise: brianc/node-postgres #1611,
- *   #2112); it goes to `onError` and the broken client is dropped by the pool;
- * - every connection runs with synchronous_commit = on, whatever the server's default: a resolved
- *   write is a commit on disk, the cluster's acknowledgement boundary (docs/adr/0028);
- * - a refused statement (the fence, a unique key) keeps its connection (see query() below).
+ * PostgreSQL behind the SqlPool seam, opened the one way AIOS opens it (store's createPgPool: an
+ * error listener on the pool and every client, so a lost idle connection never crashes the process —
+ * brianc/node-postgres #1611, #2112; synchronous_commit=on on every connection, so a resolved write is
+ * a commit on disk, the cluster's acknowledgement boundary). The cluster's tables live in their own
+ * schema (default `aios_cluster`), shared by every node of every cluster in the database; the schema
+ * is created by migrateCluster().
+ *
+ * A refused statement (the fence, a unique key) keeps its connection: see query() below.
  */
 import pg from "pg";
 import { AiosError } from "../core/index.js";
+import { checkSchemaName, createPgPool } from "../store/index.js";
 import type { Row, SqlConn, SqlPool, SqlResult } from "./sql.js";
 
-export interface PgPoolOptions {
+export const CLUSTER_PG_SCHEMA = "aios_cluster";
+
+export interface ClusterPoolOptions {
+  readonly url: string;
+  /** Schema of the cluster tables (default aios_cluster). */
+  readonly schema?: string;
   /** Connections kept at most (default 4: heartbeats, takeovers and journal appends). */
   readonly max?: number;
-  /** Called with errors of idle or between-query clients (the pool drops those clients). */
+  /** Told of errors of idle or between-query clients (the pool drops those clients). */
   readonly onError?: (e: Error) => void;
 }
 
@@ -32,13 +39,6 @@ export function parsePostgresUrl(url: string): URL {
   return u;
 }
 
-/** The URL without its password, for logs and `aios nodes`. */
-export function redactPostgresUrl(url: string): string {
-  const u = parsePostgresUrl(url);
-  if (u.password !== "") u.password = "***";
-  return u.toString();
-}
-
 interface PgResult {
   readonly rows: unknown[];
   readonly rowCount: number | null;
@@ -52,18 +52,20 @@ function result(r: PgResult | PgResult[]): SqlResult {
   return { rows, rowCount: last?.rowCount ?? 0 };
 }
 
-export function createPgPool(url: string, o: PgPoolOptions = {}): SqlPool {
-  parsePostgresUrl(url);
-  const onError = o.onError ?? ((): void => undefined);
-  const pool = new pg.Pool({ connectionString: url, max: o.max ?? 4, options: "-c synchronous_commit=on" });
-  pool.on("error", (e) => onError(e));
-  pool.on("connect", (client) => {
-    client.on("error", (e) => onError(e));
-  });
+export interface ClusterPool extends SqlPool {
+  /** The schema holding the cluster tables (search_path of every connection). */
+  readonly schema: string;
+}
+
+export function openClusterPool(o: ClusterPoolOptions): ClusterPool {
+  parsePostgresUrl(o.url);
+  const schema = checkSchemaName(o.schema ?? CLUSTER_PG_SCHEMA);
+  const pool = createPgPool({ url: o.url, schema, max: o.max ?? 4, ...(o.onError === undefined ? {} : { onError: o.onError }) });
   return {
+    schema,
     // Not pool.query(): it destroys the connection after *any* error, so every fenced refusal would
-    // cost a new backend (~50 ms here). A server-side error (DatabaseError) leaves the connection
-    // sound; only a connection-level failure drops it.
+    // cost a new backend (measured ~90 ms against ~3 ms here). A server-side error (DatabaseError)
+    // leaves the connection sound; only a connection-level failure drops it.
     async query(text, params) {
       const client = await pool.connect();
       try {

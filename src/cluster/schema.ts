@@ -95,10 +95,12 @@ async function currentVersion(c: SqlClient): Promise<number> {
 }
 
 /** Brings the cluster tables to CLUSTER_SCHEMA; refuses a database written by a newer schema. */
-export async function migrateCluster(pool: SqlPool): Promise<number> {
+export async function migrateCluster(pool: SqlPool & { readonly schema: string }): Promise<number> {
   try {
     return await inTransaction(pool, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
+      // The connection's search_path names this schema (pg-pool.ts); it resolves once created.
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${pool.schema}`);
       const from = await currentVersion(c);
       if (from > CLUSTER_SCHEMA) {
         throw new AiosError("E_SCHEMA_VERSION", `the cluster tables are at schema ${from}, newer than this build's ${CLUSTER_SCHEMA}`, { details: { path: "cluster_meta.schema", found: from, supported: CLUSTER_SCHEMA } });

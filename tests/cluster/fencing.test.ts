@@ -10,7 +10,7 @@
  * Time is a number handed to each call (the nodes' injected clocks), never a sleep.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FencedJournal, LeaseTable, createPgPool, migrateCluster, type SqlPool } from "../../src/cluster/index.js";
+import { FencedJournal, LeaseTable, openClusterPool, migrateCluster, type ClusterPool, type SqlPool } from "../../src/cluster/index.js";
 import { usePostgres } from "../helpers/postgres.js";
 
 // The race makes thousands of commits: fsync is off for this file's server (synchronous_commit stays
@@ -20,14 +20,14 @@ const TTL = 5_000;
 const T0 = 1_700_000_000_000;
 
 let url: string;
-let poolA: SqlPool;
-let poolB: SqlPool;
-let admin: SqlPool;
+let poolA: ClusterPool;
+let poolB: ClusterPool;
+let admin: ClusterPool;
 beforeAll(async () => {
   url = await pgServer().createDatabase("fence");
-  poolA = createPgPool(url);
-  poolB = createPgPool(url);
-  admin = createPgPool(url);
+  poolA = openClusterPool({ url });
+  poolB = openClusterPool({ url });
+  admin = openClusterPool({ url });
   await migrateCluster(admin);
 }, 30_000);
 afterAll(async () => {
@@ -215,8 +215,8 @@ describe("two nodes racing for agents", () => {
   }
 
   it(`${AGENTS * ROUNDS} races: one winner each, epochs +1, no epoch held or written by two nodes`, async () => {
-    const a = createPgPool(url, { max: AGENTS });
-    const b = createPgPool(url, { max: AGENTS });
+    const a = openClusterPool({ url, max: AGENTS });
+    const b = openClusterPool({ url, max: AGENTS });
     try {
       const out = await Promise.all(Array.from({ length: AGENTS }, (_, i) => race(`hot-${i}`, a, b)));
       expect(out.reduce((n, o) => n + o.stored, 0)).toBe(AGENTS * ROUNDS);
