@@ -10,7 +10,7 @@
  * - restart of the default stack with 10,000 durable agents: process start to the first answer
  *   (bench/store-restart.ts)
  * Args: --records=<n> for the recovery journal size (default 1,000,000); --size-only runs only the
- * on-disk size figure; --restart-only only the restart figures (--restart-agents, --restart-messages).
+ * on-disk size figure; --restart-only only the restart figures (--restart-agents, --restart-messages, --restart-runs).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { silentLogger, type AgentId } from "../src/core/index.js";
 import { boot } from "../src/index.js";
 import { storeSubsystem } from "../src/kernel/index.js";
 import { FileAckMark, Journal, SqliteDriver, type JournalRecord } from "../src/store/index.js";
-import { echo } from "./children/echo.js";
+import { echo } from "./children/echo.mjs";
 import { gc, percentile, type Suite } from "./harness.js";
 import { restartFigures } from "./store-restart.js";
 
@@ -111,7 +111,7 @@ const suite: Suite = async (emit, args) => {
   try {
     const sizeOnly = args.includes("--size-only");
     if (args.includes("--restart-only")) {
-      await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000));
+      await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000), arg(args, "restart-runs", 5));
       return;
     }
     const n = arg(args, "appends", 500_000);
@@ -198,7 +198,7 @@ const suite: Suite = async (emit, args) => {
     const rate = spawns / ((performance.now() - ts) / 1000);
     emit({ metric: "durable_spawns_per_sec", value: Math.round(rate), unit: "agents/s", workload: `${spawns} durable code agents spawned concurrently (spawn + running records journaled, group commit)` });
     await os.shutdown("bench");
-    await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000));
+    await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000), arg(args, "restart-runs", 5));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
