@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   }
   const ctx = JSON.parse(process.env["MCP_CONFORMANCE_CONTEXT"] ?? "{}") as Context;
   const oauth = oauthFor(scenario, ctx);
-  const auth = oauth === undefined ? undefined : mcpHttpAuth(url, oauth);
+  const auth = oauth === undefined ? undefined : await mcpHttpAuth(url, oauth);
   let tools: readonly Tool[] = [];
   const conn = new McpConnection({
     name: "conformance",

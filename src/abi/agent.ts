@@ -9,9 +9,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve, dirname } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { AiosError, type AgentId, type MessageId } from "../core/index.js";
+import { AiosError, parseYaml, type AgentId, type MessageId } from "../core/index.js";
 import { AGENT_NAME_MAX, AGENT_NAME_RE, checkCommonSpec } from "./spec-check.js";
 import { canonicalCapabilities } from "./spec-capabilities.js";
 import type { SyscallApi } from "./syscalls.js";

@@ -4,6 +4,7 @@ export * from "./ids.js";
 export * from "./clock.js";
 export * from "./events.js";
 export * from "./logger.js";
+export * from "./yaml.js";
 export * from "./random.js";
 export * from "./ring.js";
 export * from "./coarse-clock.js";

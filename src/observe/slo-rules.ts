@@ -4,7 +4,7 @@
  * instance's own metric samples (slo.ts). One definition, two evaluators, so they cannot drift apart
  * in what they mean; a test checks the exported file with `promtool check rules`.
  */
-import { stringify } from "yaml";
+import { stringifyYaml } from "../core/index.js";
 
 /** Cumulative figures the in-process evaluator samples (counters as running totals). */
 export interface SloSample {
@@ -145,5 +145,5 @@ export function prometheusRules(rules: readonly SloRule[] = SLO_RULES): string {
       },
     ],
   };
-  return `# Generated from src/observe/slo-rules.ts (the same rules AIOS evaluates in process).\n# Regenerate: npx tsx scripts/prometheus-rules.ts > ops/prometheus/aios-rules.yml\n${stringify(doc, { lineWidth: 0 })}`;
+  return `# Generated from src/observe/slo-rules.ts (the same rules AIOS evaluates in process).\n# Regenerate: npx tsx scripts/prometheus-rules.ts > ops/prometheus/aios-rules.yml\n${stringifyYaml(doc, { lineWidth: 0 })}`;
 }

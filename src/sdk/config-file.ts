@@ -6,9 +6,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { AiosError } from "../core/index.js";
+import { AiosError, parseYaml } from "../core/index.js";
 import { StorageConfigSchema } from "../store/index.js";
 
 const ConfigFileSchema = z.strictObject({

@@ -20,9 +20,8 @@
  * `args.tool`), resource (capability glob against any requested resource), action, args (dotted path
  *  -> pattern, or {regex}; for ToolCall also looked up inside the tool's args), tainted (boolean) and taint (label patterns; any label matching any).
  */
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { AiosError } from "../core/index.js";
+import { AiosError, parseYaml } from "../core/index.js";
 import { parseDuration } from "../capability/index.js";
 import { globToRegExp } from "../capability/index.js";
 

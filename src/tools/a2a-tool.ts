@@ -9,8 +9,7 @@
  * addresses, DNS pinned, no redirects. `headers` is a secret slot (`Authorization: Bearer
  * {{secret:REMOTE_TOKEN}}`). The caller's trace context rides the W3C `traceparent` header.
  */
-import { SendMessageRequest, Task, type Message } from "@a2a-js/sdk";
-import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory } from "@a2a-js/sdk/client";
+import type { Message, Task } from "@a2a-js/sdk";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
@@ -74,6 +73,8 @@ export function a2aTool(options: A2aToolOptions = {}): AnyTool {
         const fetchImpl = guardedFetch(ctx, { ...a.headers, ...traceHeaders() }, { maxBytes, timeoutMs: limit }, resolve);
         const cardUrl = new URL(a.url).pathname.endsWith(".json") ? a.url : `${a.url.replace(/\/+$/, "")}${CARD}`;
         try {
+          // The SDK loads on the first a2a.send (about 0.1 CPU-s): a daemon that never calls out does not pay it at boot.
+          const [{ SendMessageRequest, Task }, { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory }] = await Promise.all([import("@a2a-js/sdk"), import("@a2a-js/sdk/client")]);
           const factory = new ClientFactory(
             ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
               transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
@@ -88,7 +89,7 @@ export function a2aTool(options: A2aToolOptions = {}): AnyTool {
             configuration: { returnImmediately: a.returnImmediately },
           });
           const r = await client.sendMessage(req, { signal: ctx.signal });
-          return "status" in r ? fromTask(r) : fromMessage(r);
+          return "status" in r ? fromTask(r, Task.toJSON(r)) : fromMessage(r);
         } catch (e) {
           const err = toAiosError(e);
           if (err.code !== "E_INTERNAL") throw err; // the egress check's own refusal, a timeout, ...
@@ -115,10 +116,11 @@ function textOf(parts: readonly { content?: { $case: string; value: unknown } | 
   return parts.flatMap((p) => (p.content?.$case === "text" && typeof p.content.value === "string" ? [p.content.value] : []));
 }
 
-function fromTask(t: Task): z.output<typeof Output> {
+/** `json` is the task in its wire form (the SDK's `Task.toJSON`). */
+function fromTask(t: Task, json: unknown): z.output<typeof Output> {
   const fromArtifacts = t.artifacts.flatMap((x) => textOf(x.parts));
   const status = t.status?.message === undefined ? [] : textOf(t.status.message.parts);
-  const wire = Task.toJSON(t) as { status?: { state?: string } };
+  const wire = json as { status?: { state?: string } };
   return { kind: "task", taskId: t.id, contextId: t.contextId, ...(wire.status?.state === undefined ? {} : { state: wire.status.state }), text: (fromArtifacts.length > 0 ? fromArtifacts : status).join("\n"), result: wire };
 }
 

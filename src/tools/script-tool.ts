@@ -20,15 +20,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import {
-  newQuickJSWASMModule,
-  newVariant,
-  RELEASE_SYNC,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSSyncVariant,
-  type QuickJSWASMModule,
-} from "quickjs-emscripten";
+import type { QuickJSContext, QuickJSHandle, QuickJSSyncVariant, QuickJSWASMModule } from "quickjs-emscripten";
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { CapabilityRequest } from "./kernel-seam.js";
@@ -75,6 +67,8 @@ function wasmBytes(qjs: QuickJSWASMModule): number {
 
 /** A new instance; the wasm is compiled once (falls back to the stock variant's loader). */
 async function freshModule(): Promise<QuickJSWASMModule> {
+  // quickjs-emscripten is imported on the first script call: a boot that runs none does not load it.
+  const { newQuickJSWASMModule, newVariant, RELEASE_SYNC } = await import("quickjs-emscripten");
   variant ??= (async () => {
     try {
       const path = createRequire(import.meta.url).resolve("@jitl/quickjs-wasmfile-release-sync/wasm");

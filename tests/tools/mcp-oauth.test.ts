@@ -77,11 +77,11 @@ describe("MCP server entries with oauth and elicitation", () => {
     expect(() => parseServerConfig("remote", { url: "https://mcp.example.com/mcp", oauth: { grant: "client_credentials", clientId: "id", privateKeyPem: "not a key" } })).toThrow(/oauth\.privateKeyPem/);
   });
 
-  it("asks client_credentials for an id and a secret or a private key, naming what is missing", () => {
+  it("asks client_credentials for an id and a secret or a private key, naming what is missing", async () => {
     const url = "https://mcp.example.com/mcp";
-    expect(() => mcpHttpAuth(url, { grant: "client_credentials", clientSecret: "s" })).toThrow(/needs clientId/);
-    expect(() => mcpHttpAuth(url, { grant: "client_credentials", clientId: "id" })).toThrow(/needs clientSecret or privateKeyPem/);
-    expect(mcpHttpAuth(url, { grant: "client_credentials", clientId: "id", clientSecret: "s", issuer: "https://as.example.com" })).toHaveProperty("authProvider");
-    expect(mcpHttpAuth(url, { grant: "authorization_code" })).toHaveProperty("fetch");
+    await expect(mcpHttpAuth(url, { grant: "client_credentials", clientSecret: "s" })).rejects.toThrow(/needs clientId/);
+    await expect(mcpHttpAuth(url, { grant: "client_credentials", clientId: "id" })).rejects.toThrow(/needs clientSecret or privateKeyPem/);
+    expect(await mcpHttpAuth(url, { grant: "client_credentials", clientId: "id", clientSecret: "s", issuer: "https://as.example.com" })).toHaveProperty("authProvider");
+    expect(await mcpHttpAuth(url, { grant: "authorization_code" })).toHaveProperty("fetch");
   });
 });

@@ -7,24 +7,22 @@
  * and, for a stdio server, the tail of its stderr. Every (re)connection and every
  * `notifications/tools/list_changed` re-reads the tool list and hands it to `onTools`.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  ElicitRequestSchema,
-  ToolListChangedNotificationSchema,
-  type CallToolResult,
-  type ElicitRequest,
-  type ElicitResult,
-  type GetPromptResult,
-  type Prompt,
-  type ReadResourceResult,
-  type Resource,
-  type Tool as McpToolDef,
+import type {
+  CallToolResult,
+  ElicitRequest,
+  ElicitResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool as McpToolDef,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, type Clock, type TimerHandle } from "../../core/index.js";
 import { traceMeta } from "../../observe/index.js";
 import type { McpHttpAuth } from "./oauth.js";
+import { mcpSdk } from "./sdk.js";
 
 export type ConnectionState =
   | { readonly status: "connecting"; readonly attempt: number }
@@ -44,7 +42,7 @@ export const DEFAULT_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000, stableMs: 
 export interface ConnectionOptions {
   readonly name: string;
   /** Builds a fresh transport per attempt (a process for stdio, a session for HTTP). */
-  readonly transport: () => Transport;
+  readonly transport: () => Transport | Promise<Transport>;
   readonly clock: Clock;
   readonly backoff?: Backoff;
   readonly timeoutMs: number;
@@ -59,7 +57,9 @@ export interface ConnectionOptions {
   readonly elicit?: (params: ElicitRequest["params"]) => Promise<ElicitResult>;
 }
 
-export function httpTransport(url: string, headers: Readonly<Record<string, string>>, auth?: McpHttpAuth): Transport {
+/** A Streamable HTTP transport to `url` (async: the SDK is loaded on first use, see sdk.ts). */
+export async function httpTransport(url: string, headers: Readonly<Record<string, string>>, auth?: McpHttpAuth): Promise<Transport> {
+  const { StreamableHTTPClientTransport } = await mcpSdk();
   return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { ...headers } }, ...auth });
 }
 
@@ -167,6 +167,10 @@ export class McpConnection {
     }
   }
 
+  private isClosed(): boolean {
+    return this.current.status === "closed";
+  }
+
   private set(s: ConnectionState): void {
     if (this.current.status === "closed") return;
     this.current = s;
@@ -176,7 +180,14 @@ export class McpConnection {
   private async connect(): Promise<void> {
     if (this.current.status === "closed") return;
     this.set({ status: "connecting", attempt: this.failures });
-    const transport = this.o.transport();
+    const sdk = await mcpSdk();
+    const transport = await this.o.transport();
+    // Closed while the SDK or the transport was being made: nothing of this attempt stays open.
+    if (this.isClosed()) {
+      await transport.close().catch(() => undefined);
+      return;
+    }
+    const { Client, ElicitRequestSchema, ToolListChangedNotificationSchema } = sdk;
     const elicit = this.o.elicit;
     const client = new Client({ name: "aios", version: this.o.clientVersion ?? "0.0.0" }, { capabilities: elicit === undefined ? {} : { elicitation: { form: { applyDefaults: true } } } });
     if (elicit !== undefined) client.setRequestHandler(ElicitRequestSchema, (req) => elicit(req.params));

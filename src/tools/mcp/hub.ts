@@ -65,7 +65,7 @@ export class McpHub {
     const config = parseServerConfig(name, raw);
     if (this.servers.has(name)) throw new AiosError("E_CONFLICT", `MCP server "${name}" is already registered`, { retryable: false, details: { server: name } });
     const url = config.url ?? "";
-    const auth = config.oauth === undefined ? undefined : mcpHttpAuth(url, { ...config.oauth, clientName: `aios (${name})` });
+    const auth = config.oauth === undefined ? undefined : await mcpHttpAuth(url, { ...config.oauth, clientName: `aios (${name})` });
     const transport = config.command === undefined ? () => httpTransport(url, config.headers, auth) : this.stdio(name, config);
     const entry: Entry = {
       config,

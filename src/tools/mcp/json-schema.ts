@@ -6,20 +6,31 @@
  * dialect; a schema naming draft-07 is compiled by the draft-07 Ajv. A schema Ajv cannot compile
  * makes the tool unusable (E_TOOL at registration), never silently unvalidated.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
+import type * as AjvModule from "ajv";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
+import type * as Ajv2020Module from "ajv/dist/2020.js";
 import { z } from "zod";
 import { AiosError } from "../../core/index.js";
 
-const draft07 = new Ajv({ strict: false, allErrors: false, validateFormats: false });
-const draft2020 = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
+// Ajv (CommonJS) is loaded and its two instances built on the first schema compiled: about 0.05
+// CPU-s that a boot with no MCP server would otherwise pay (issue #17 item 6).
+const require = createRequire(import.meta.url);
+let draft07: Ajv | undefined;
+let draft2020: Ajv | undefined;
+const OPTIONS = { strict: false, allErrors: false, validateFormats: false };
+
+function ajvFor(draft7: boolean): Ajv {
+  if (draft7) return (draft07 ??= new (require("ajv") as typeof AjvModule).Ajv(OPTIONS));
+  return (draft2020 ??= new (require("ajv/dist/2020.js") as typeof Ajv2020Module).Ajv2020(OPTIONS));
+}
 
 export function compileJsonSchema(schema: unknown, where: string): ValidateFunction {
   if (schema === null || typeof schema !== "object") {
     throw new AiosError("E_TOOL", `${where}: inputSchema is not an object`, { details: { path: where } });
   }
   const dialect = (schema as { $schema?: unknown }).$schema;
-  const ajv = typeof dialect === "string" && dialect.includes("draft-07") ? draft07 : draft2020;
+  const ajv = ajvFor(typeof dialect === "string" && dialect.includes("draft-07"));
   try {
     return ajv.compile(schema);
   } catch (e) {

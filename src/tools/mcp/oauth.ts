@@ -15,11 +15,11 @@
  * retry per request, so a server that keeps refusing fails the call instead of looping.
  */
 import { randomBytes } from "node:crypto";
-import { ClientCredentialsProvider, PrivateKeyJwtProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
-import { auth, extractWWWAuthenticateParams, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { AiosError } from "../../core/index.js";
+import { mcpSdk } from "./sdk.js";
 
 /** Takes the user (or an approving server) through the authorization URL; resolves to the code. */
 export type Authorizer = (authorizationUrl: URL) => Promise<string>;
@@ -153,6 +153,7 @@ export function authorizingFetch(client: AuthorizationCodeClient, serverUrl: str
   return async (input, init) => {
     const first = await send(input, init);
     if (first.status !== 401 && first.status !== 403) return first;
+    const { auth, extractWWWAuthenticateParams } = await mcpSdk();
     const challenge = extractWWWAuthenticateParams(first);
     if (first.status === 403 && challenge.error !== "insufficient_scope") return first;
     await first.body?.cancel();
@@ -169,8 +170,10 @@ export function authorizingFetch(client: AuthorizationCodeClient, serverUrl: str
 /** What the Streamable HTTP transport takes to authorize with an MCP server's OAuth. */
 export type McpHttpAuth = { readonly fetch: FetchLike } | { readonly authProvider: OAuthClientProvider };
 
-export function mcpHttpAuth(serverUrl: string, o: McpOAuthOptions): McpHttpAuth {
+/** Async because the SDK's providers load on first use (sdk.ts); a bad configuration rejects (E_INVALID_ARG). */
+export async function mcpHttpAuth(serverUrl: string, o: McpOAuthOptions): Promise<McpHttpAuth> {
   if (o.grant === "client_credentials") {
+    const { ClientCredentialsProvider, PrivateKeyJwtProvider } = await mcpSdk();
     const common = { clientName: o.clientName ?? "aios", ...(o.scope === undefined ? {} : { scope: o.scope }), ...(o.issuer === undefined ? {} : { expectedIssuer: o.issuer }) };
     if (o.clientId === undefined) throw new AiosError("E_INVALID_ARG", "oauth: client_credentials needs clientId", { details: { path: "oauth.clientId" } });
     if (o.privateKeyPem !== undefined) return { authProvider: new PrivateKeyJwtProvider({ clientId: o.clientId, privateKey: o.privateKeyPem, algorithm: o.signingAlgorithm ?? "ES256", ...common }) };

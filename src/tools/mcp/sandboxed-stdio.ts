@@ -10,13 +10,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError } from "../../core/index.js";
 import { bwrapArgs, MOUNT_FD_BASE, type SandboxLimits } from "../bwrap-args.js";
 import { bwrapStdio } from "../sandbox-process.js";
 import { openSeccompFd, SECCOMP_SUPPORTED } from "../seccomp-filter.js";
+import { mcpSdk, type McpSdk } from "./sdk.js";
 
 /** A bind: `source` (a canonical host path, opened at each start and bound by descriptor) at `path`. */
 export interface ServerMount {
@@ -48,7 +48,8 @@ export class SandboxedStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private child: ChildProcess | undefined;
-  private readonly buffer = new ReadBuffer();
+  /** The SDK's line framing (JSON-RPC messages, one per line); set by start (the SDK loads on first use). */
+  private codec: { readonly buffer: InstanceType<McpSdk["ReadBuffer"]>; readonly serialize: McpSdk["serializeMessage"] } | undefined;
   private stderrTail = "";
   private closed = false;
 
@@ -63,11 +64,14 @@ export class SandboxedStdioTransport implements Transport {
     return this.child?.pid;
   }
 
-  start(): Promise<void> {
-    if (this.child !== undefined) return Promise.reject(new Error("SandboxedStdioTransport already started"));
+  async start(): Promise<void> {
+    if (this.codec !== undefined) throw new Error("SandboxedStdioTransport already started");
     if (!existsSync(this.s.bwrapPath)) {
-      return Promise.reject(new AiosError("E_SANDBOX", `bubblewrap not found at ${this.s.bwrapPath}; install it with scripts/ci-deps.sh`));
+      throw new AiosError("E_SANDBOX", `bubblewrap not found at ${this.s.bwrapPath}; install it with scripts/ci-deps.sh`);
     }
+    const { ReadBuffer, serializeMessage } = await mcpSdk();
+    if (this.codec !== undefined) throw new Error("SandboxedStdioTransport already started");
+    const codec = (this.codec = { buffer: new ReadBuffer(), serialize: serializeMessage });
     // Each mount is bound from a descriptor opened here (bwrap --bind-fd): the object checked is the
     // one bound, and a source reached through a symlink still appears at the path the entry names.
     const fds: number[] = [];
@@ -78,7 +82,7 @@ export class SandboxedStdioTransport implements Transport {
     } catch (e) {
       // Whatever was opened before the failure is closed: a refused start leaks no descriptor.
       fds.forEach((fd) => closeSync(fd));
-      return Promise.reject(new AiosError("E_SANDBOX", `cannot open a mount source or the seccomp filter: ${(e as Error).message}`, { cause: e }));
+      throw new AiosError("E_SANDBOX", `cannot open a mount source or the seccomp filter: ${(e as Error).message}`, { cause: e });
     }
     const mounts = this.s.mounts.map((m, i) => ({ path: m.path, write: m.write, fd: MOUNT_FD_BASE + i }));
     const args = bwrapArgs({ command: this.s.command, args: this.s.args, mounts, network: this.s.network, env: this.s.env, limits: this.s.limits, uid: this.s.uid, workDir: "/sandbox" });
@@ -105,7 +109,7 @@ export class SandboxedStdioTransport implements Transport {
       child.once("close", () => this.finish());
       child.stdin?.on("error", (e) => this.onerror?.(e));
       child.stdout?.on("data", (chunk: Buffer) => {
-        this.buffer.append(chunk);
+        codec.buffer.append(chunk);
         this.drain();
       });
       child.stderr?.on("data", (chunk: Buffer) => {
@@ -116,9 +120,10 @@ export class SandboxedStdioTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (stdin == null || this.closed) return Promise.reject(new AiosError("E_UNAVAILABLE", "the MCP server process is not running"));
+    const codec = this.codec;
+    if (stdin == null || codec === undefined || this.closed) return Promise.reject(new AiosError("E_UNAVAILABLE", "the MCP server process is not running"));
     return new Promise((resolve) => {
-      if (stdin.write(serializeMessage(message))) resolve();
+      if (stdin.write(codec.serialize(message))) resolve();
       else stdin.once("drain", () => resolve());
     });
   }
@@ -140,7 +145,7 @@ export class SandboxedStdioTransport implements Transport {
     for (;;) {
       let msg: JSONRPCMessage | null;
       try {
-        msg = this.buffer.readMessage();
+        msg = this.codec?.buffer.readMessage() ?? null;
       } catch (e) {
         this.onerror?.(e as Error);
         continue;
@@ -153,7 +158,7 @@ export class SandboxedStdioTransport implements Transport {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.buffer.clear();
+    this.codec?.buffer.clear();
     this.onclose?.();
   }
 }
