@@ -11,7 +11,9 @@ import { existsSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { AiosError, isAiosError, silentLogger } from "../core/index.js";
-import { createSqliteJournal } from "../kernel/index.js";
+import { createPgJournal, createSqliteJournal, type DurableJournal } from "../kernel/index.js";
+import { readConfigFile } from "../sdk/index.js";
+import { storageUrl } from "../store/index.js";
 import type { CliContext } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
@@ -22,10 +24,14 @@ export interface RecoverOptions {
 }
 
 /** Opens the journal alone, as boot does; the refusal (an AiosError naming the loss) or undefined. */
-async function inspect(journalDir: string): Promise<{ refused?: AiosError; lines: string[] }> {
-  let journal;
+async function inspect(dataDir: string, journalDir: string): Promise<{ refused?: AiosError; lines: string[] }> {
+  let journal: DurableJournal;
+  // The driver config.yaml names (`storage:`), as boot chooses it.
+  const storage = readConfigFile(dataDir).storage;
   try {
-    journal = createSqliteJournal(journalDir);
+    journal = storage?.driver === "postgres"
+      ? await createPgJournal({ url: storageUrl(storage), ...(storage.schema === undefined ? {} : { schema: storage.schema }) })
+      : createSqliteJournal(journalDir);
   } catch (e) {
     if (isAiosError(e, "E_CORRUPT")) return { refused: e, lines: [] };
     throw e;
@@ -48,7 +54,7 @@ export async function recover(ctx: CliContext, o: RecoverOptions): Promise<numbe
     throw new AiosError("E_CONFLICT", `a daemon (pid ${live.pid}) serves ${dataDir}; stop it (SIGTERM) before recovering its store`, { retryable: false, details: { holderPid: live.pid } });
   }
   const journalDir = join(dataDir, "journal");
-  const found = await inspect(journalDir);
+  const found = await inspect(dataDir, journalDir);
   if (found.refused === undefined) {
     for (const l of found.lines) out.line(l);
     out.line("nothing acknowledged is lost; `aios up` will start");

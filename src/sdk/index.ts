@@ -3,3 +3,4 @@ export { boot, type BootOptions } from "./boot.js";
 export { Aios, type Subsystems, type Unsubscribe } from "./aios.js";
 export { defaultStack, type SubsystemOptions } from "./subsystems.js";
 export { stack, wired, Stack } from "./stack.js";
+export { readConfigFile, type ConfigFile } from "./config-file.js";

@@ -59,9 +59,17 @@ export function pgClientConfig(o: PgPoolOptions): pg.ClientConfig {
   };
 }
 
-/** Attaches the error listener a client must have before it can sit idle (see header). */
+const guarded = new WeakSet<pg.Client | pg.PoolClient>();
+
+/**
+ * Attaches our own error listener to a client, once. Not "only if it has none": pg-pool's idle
+ * listener is there while the client sits in the pool but is removed while it is checked out, and
+ * an error then (the server dying mid-query) would be unhandled.
+ */
 export function guardClient(client: pg.Client | pg.PoolClient, onError: (e: Error) => void): void {
-  if (client.listenerCount("error") === 0) client.on("error", onError);
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on("error", onError);
 }
 
 /** A pool with the settings above; never crashes the process on a lost idle connection. */
