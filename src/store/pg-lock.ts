@@ -10,10 +10,10 @@
  * driver refuses writes until `regain()` takes it again — which the driver allows only after
  * checking that nobody wrote in between (pg-driver.ts).
  */
-import pg from "pg";
+import type pg from "pg";
 import { AiosError } from "../core/index.js";
 import { LOCK_CLASS } from "./pg-migrations.js";
-import { guardClient, pgClientConfig, type PgPoolOptions } from "./pg-pool.js";
+import { guardClient, loadPg, pgClientConfig, type PgPoolOptions } from "./pg-pool.js";
 import { toPgStoreError } from "./pg-errors.js";
 
 export class PgStoreLock {
@@ -35,7 +35,7 @@ export class PgStoreLock {
   }
 
   private async take(): Promise<void> {
-    const client = new pg.Client(pgClientConfig(this.options));
+    const client = new (loadPg().Client)(pgClientConfig(this.options));
     const onLost = (): void => {
       if (this.client === client && !this.released) this.lost = true;
     };

@@ -12,9 +12,20 @@
  * - `search_path` set to the store's schema, so several stores (one per node, one per test) can
  *   share a database without qualifying every statement.
  */
+import { createRequire } from "node:module";
 import { hostname } from "node:os";
-import pg from "pg";
+import type pg from "pg";
 import { AiosError } from "../core/index.js";
+
+let pgModule: typeof pg | undefined;
+
+/**
+ * node-postgres, required on first use: a data directory on SQLite never loads it (about 0.09 CPU-s
+ * of a restart, issue #17 item 6). CommonJS, so this stays synchronous.
+ */
+export function loadPg(): typeof pg {
+  return (pgModule ??= createRequire(import.meta.url)("pg") as typeof pg);
+}
 
 export interface PgPoolOptions {
   /** A postgres:// URL (libpq style). */
@@ -75,7 +86,7 @@ export function guardClient(client: pg.Client | pg.PoolClient, onError: (e: Erro
 /** A pool with the settings above; never crashes the process on a lost idle connection. */
 export function createPgPool(o: PgPoolOptions): pg.Pool {
   const report = o.onError ?? ((): void => undefined);
-  const pool = new pg.Pool({ ...pgClientConfig(o), max: o.max ?? 4, idleTimeoutMillis: 30_000 });
+  const pool = new (loadPg().Pool)({ ...pgClientConfig(o), max: o.max ?? 4, idleTimeoutMillis: 30_000 });
   pool.on("error", (e) => report(e));
   pool.on("connect", (client) => guardClient(client, report));
   return pool;
