@@ -105,16 +105,15 @@ export class InferenceScheduler implements ResourceScheduler {
   }
 
   private slotOf(lease: Lease, agent: string, pool: string, preemptible: boolean): SlotGrant {
-    return {
-      release: () => {
-        const key = usageKey(pool, agent);
-        const tokens = this.pendingUsage.get(key);
-        if (tokens !== undefined) this.pendingUsage.delete(key);
-        lease.release(tokens === undefined ? undefined : { tokens });
-      },
-      usage: (tokens) => this.account(agent, pool, tokens),
-      ...(preemptible ? { preemption: { get requested(): boolean { return lease.preemption.requested; }, yield: () => lease.yield() } } : {}),
-    };
+    return preemptible ? new PreemptibleSlot(this, lease, agent, pool) : new Slot(this, lease, agent, pool);
+  }
+
+  /** @internal a kernel-path slot ends: its reported usage (account()) is charged instead of the estimate. */
+  releaseSlot(lease: Lease, agent: string, pool: string): void {
+    const key = usageKey(pool, agent);
+    const tokens = this.pendingUsage.get(key);
+    if (tokens !== undefined) this.pendingUsage.delete(key);
+    lease.release(tokens === undefined ? undefined : { tokens });
   }
 
   /** Reports the tokens a kernel-path request really used; charged when its slot is released. */
@@ -159,6 +158,37 @@ export class InferenceScheduler implements ResourceScheduler {
     for (const p of this.pools.values()) p.reprioritize(agent);
     const bus = this.options.events;
     if (bus?.wants("sched.boosted") === true) bus.emit("sched.boosted", { agent, from: before, to: after, by });
+  }
+}
+
+/**
+ * The kernel's view of a lease (SlotGrant). Classes rather than object literals with closures: every
+ * LlmInvoke and ToolCall gets one, and a literal with a getter is built slowly, property by property.
+ */
+class Slot implements SlotGrant {
+  constructor(
+    protected readonly owner: InferenceScheduler,
+    protected readonly lease: Lease,
+    private readonly agent: string,
+    private readonly pool: string,
+  ) {}
+  release(): void {
+    this.owner.releaseSlot(this.lease, this.agent, this.pool);
+  }
+  usage(tokens: number): void {
+    this.owner.account(this.agent, this.pool, tokens);
+  }
+}
+
+class PreemptibleSlot extends Slot {
+  get preemption(): { readonly requested: boolean; yield(): Promise<void> } {
+    return this;
+  }
+  get requested(): boolean {
+    return this.lease.preemption.requested;
+  }
+  yield(): Promise<void> {
+    return this.lease.yield();
   }
 }
 
