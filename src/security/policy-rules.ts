@@ -90,9 +90,17 @@ function anyOf(p: string | string[] | undefined, compile: (s: string) => RegExp)
   return (v) => res.some((r) => r.test(v));
 }
 
+/** Dotted paths split once: they come from code and from policy rules (cleared if reloads pile up). */
+const SPLIT = new Map<string, readonly string[]>();
+
 export function getPath(v: unknown, path: string): unknown {
+  let parts = SPLIT.get(path);
+  if (parts === undefined) {
+    if (SPLIT.size >= 1024) SPLIT.clear();
+    SPLIT.set(path, (parts = path.split(".")));
+  }
   let cur = v;
-  for (const k of path.split(".")) {
+  for (const k of parts) {
     if (cur === null || typeof cur !== "object") return undefined;
     cur = (cur as Record<string, unknown>)[k];
   }
