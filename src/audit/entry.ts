@@ -43,17 +43,14 @@ export const auditEntrySchema = z.object({
 
 /** A dispatcher decision: allowed, denied, approved or error, and by which token or rule. */
 export function syscallContent(r: AuditRecord): AuditContent {
-  return {
-    kind: "syscall",
-    agent: r.agent,
-    data: {
-      syscall: r.syscall,
-      decision: r.decision,
-      ...(r.by === undefined ? {} : { by: r.by }),
-      ...(r.reason === undefined ? {} : { reason: r.reason }),
-      ...(r.error === undefined ? {} : { error: r.error }),
-    },
-  };
+  // Keys set in canonical (sorted) order, so encoding the entry needs no sort (core/canonical.ts).
+  const data: Record<string, unknown> = {};
+  if (r.by !== undefined) data["by"] = r.by;
+  data["decision"] = r.decision;
+  if (r.error !== undefined) data["error"] = r.error;
+  if (r.reason !== undefined) data["reason"] = r.reason;
+  data["syscall"] = r.syscall;
+  return { kind: "syscall", agent: r.agent, data };
 }
 
 /** A lifecycle event from the kernel bus; the event's own sequence number and time travel along. */
