@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer,
+  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -80,6 +80,9 @@ interface CachedPlan {
 }
 
 const NEVER = new AbortController().signal;
+const PREEMPTIBLE = { preemptible: true } as const;
+const NOT_PREEMPTIBLE = { preemptible: false } as const;
+const asGrant = (g: SlotGrant | (() => void)): SlotGrant => (typeof g === "function" ? { release: g } : g);
 const NONE_REQUIRED: Grant = { kind: "none-required" };
 
 export class Dispatcher {
@@ -151,8 +154,9 @@ export class Dispatcher {
     }
     const reqs = def.requires(args as never, caller);
     const by = this.checkCapabilities(caller, def.name, reqs);
-    // No policy engine: no promise to wait for (every syscall pays this stage).
-    const approved = this.guards.policy === undefined ? false : await this.checkPolicy(caller, def.name, args, reqs);
+    // Only an approval is waited for: an allow or a deny is decided here, with no promise.
+    const decided = this.guards.policy === undefined ? false : this.checkPolicy(caller, def.name, args, reqs);
+    const approved = typeof decided === "boolean" ? decided : await decided;
     if (this.guards.quota !== undefined) {
       try {
         this.guards.quota.charge(caller, def.name, args);
@@ -209,7 +213,8 @@ export class Dispatcher {
     return by;
   }
 
-  private async checkPolicy(caller: DispatchCaller, name: SyscallName, args: unknown, reqs: readonly CapabilityRequest[]): Promise<boolean> {
+  /** Policy stage: false when allowed, throws when denied, a promise of true when a person approved. */
+  private checkPolicy(caller: DispatchCaller, name: SyscallName, args: unknown, reqs: readonly CapabilityRequest[]): false | Promise<boolean> {
     const policy = this.guards.policy;
     if (policy === undefined) return false;
     const d = policy.evaluate(caller, name, args, reqs);
@@ -217,6 +222,10 @@ export class Dispatcher {
     if (d.effect === "deny") {
       throw this.deny(caller, name, new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
     }
+    return this.approval(policy, caller, name, args, d);
+  }
+
+  private async approval(policy: PolicyEngine, caller: DispatchCaller, name: SyscallName, args: unknown, d: PolicyDecision & { effect: "approve" }): Promise<boolean> {
     const ok = policy.requestApproval === undefined ? false : await policy.requestApproval(caller, name, args, d);
     if (!ok) {
       throw this.deny(caller, name, new AiosError("E_APPROVAL_DENIED", `approval for ${name} was denied or timed out (rule ${d.rule})`, { details: { rule: d.rule } }));
@@ -292,7 +301,8 @@ export class Dispatcher {
     // it); a synthetic or in-memory caller's would repeat after a restart and collide.
     if (seq > 0 && call.idempotencyKey === undefined) call = { ...call, idempotencyKey: derivedKey(caller, seq) };
     // Only a call that names a pool, under a scheduler, waits for a slot (no promise otherwise).
-    const slot = this.guards.scheduler === undefined || def.pool === undefined ? undefined : await this.slot(def, args, caller, call.signal);
+    const pool = this.guards.scheduler === undefined ? undefined : def.pool?.(args as never);
+    const slot = pool === undefined ? undefined : await this.slot(def, pool, caller, call.signal);
     const effects = this.guards.effects;
     try {
       const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
@@ -317,11 +327,10 @@ export class Dispatcher {
     }
   }
 
-  private async slot(def: AnyDef, args: unknown, caller: DispatchCaller, signal: AbortSignal): Promise<SlotGrant | undefined> {
-    const pool = def.pool?.(args as never);
-    if (pool === undefined || this.guards.scheduler === undefined) return undefined;
-    const g = await this.guards.scheduler.acquire(caller, pool, signal, { preemptible: def.preemptible === true });
-    return typeof g === "function" ? { release: g } : g;
+  private slot(def: AnyDef, pool: string, caller: DispatchCaller, signal: AbortSignal): SlotGrant | undefined | Promise<SlotGrant | undefined> {
+    const scheduler = this.guards.scheduler;
+    if (scheduler === undefined) return undefined;
+    return scheduler.acquire(caller, pool, signal, def.preemptible === true ? PREEMPTIBLE : NOT_PREEMPTIBLE).then(asGrant);
   }
 
   /** A journal write that failed after the call went ahead: reported, never silent. */
