@@ -7,6 +7,9 @@
 export { ClusterConfigSchema, parseClusterConfig, defaultNodeName, checkName, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 export { FENCED_SQLSTATE, isFenced, toClusterError } from "./errors.js";
 export { FencedJournal, type JournalEntry, type NewEntry } from "./fenced-journal.js";
+export { ClusterNode, type ClusterNodeOptions, type BeatReport, type Placed, type LossReason } from "./node.js";
+export { NodeTable, type NodeInfo, type JoinInfo } from "./membership.js";
+export { place, eligible, type Candidate } from "./placement.js";
 export { LeaseTable, type Lease, type LeaseRow, type PlacementHints } from "./leases.js";
 export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from "./nats-wake.js";
 export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool, type ClusterPoolOptions } from "./pg-pool.js";

@@ -1,0 +1,258 @@
+/**
+ * One cluster node (docs/adr/0028): joins, heartbeats on its injected clock, renews its leases in the
+ * heartbeat's transaction, notices leases taken from it, takes over agents whose leases expired (or
+ * that were placed on it), and leaves gracefully by releasing everything. It owns `held` — the leases
+ * this node believes it has — and nothing else: the pool and the wake bus belong to the caller.
+ *
+ * Single activation rests on the fence (schema.ts), not on this bookkeeping: a node that misses a
+ * beat still cannot write once another node holds a newer epoch. The bookkeeping only makes it stop
+ * early: an agent missing from the renewal's answer was taken ("taken"); when no renewal succeeded
+ * for a whole TTL, every lease is dropped locally ("expired"), since others may take them now.
+ */
+import { AiosError, toAiosError, type Clock, type TimerHandle } from "../core/index.js";
+import type { ClusterConfig } from "./config.js";
+import { toClusterError } from "./errors.js";
+import { LeaseTable, type Lease, type PlacementHints } from "./leases.js";
+import { NodeTable, type NodeInfo } from "./membership.js";
+import type { WakeBus } from "./nats-wake.js";
+import { place, type Candidate } from "./placement.js";
+import { migrateCluster } from "./schema.js";
+import type { ClusterPool } from "./pg-pool.js";
+import { inTransaction } from "./sql.js";
+
+export type LossReason = "taken" | "expired" | "released";
+
+export interface ClusterNodeOptions {
+  readonly pool: ClusterPool;
+  readonly config: ClusterConfig;
+  readonly clock: Clock;
+  /** Wake-ups to and from other nodes; without it a node learns only at its heartbeats. */
+  readonly bus?: WakeBus;
+  /** A lease was acquired: the agent may be activated under `lease.epoch`. */
+  readonly onAcquire?: (lease: Lease) => void;
+  /** A lease is gone: the activation must stop (its writes would be refused anyway). */
+  readonly onLose?: (agent: string, epoch: number, why: LossReason) => void;
+  /** Failures of background heartbeats and wake-ups (the node keeps beating). */
+  readonly onError?: (e: AiosError) => void;
+  /** Heartbeat on the clock's timers (default true); tests may call beat() by hand instead. */
+  readonly autoBeat?: boolean;
+}
+
+export interface BeatReport {
+  /** Leases renewed (this node's load). */
+  readonly renewed: number;
+  /** Agents found taken by another node at this beat. */
+  readonly lost: readonly string[];
+  /** Leases acquired by this beat's takeover scan. */
+  readonly acquired: readonly Lease[];
+}
+
+export interface Placed {
+  /** The node chosen (or holding it already); undefined when no live node can take the agent. */
+  readonly node: string | undefined;
+  /** Set when this node acquired it. */
+  readonly lease: Lease | null;
+}
+
+export class ClusterNode {
+  private readonly leases: LeaseTable;
+  private readonly nodes: NodeTable;
+  private readonly mine = new Map<string, Lease>();
+  private lastRenewed: number;
+  private timer: TimerHandle | undefined;
+  private running: Promise<BeatReport> | undefined;
+  private again = false;
+  private stopped = false;
+
+  private constructor(private readonly o: ClusterNodeOptions) {
+    this.leases = new LeaseTable(o.pool, o.config.cluster);
+    this.nodes = new NodeTable(o.pool, o.config.cluster);
+    this.lastRenewed = o.clock.now();
+  }
+
+  /** Migrates the cluster tables, joins, listens for wake-ups, runs a first beat and starts beating. */
+  static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
+    await migrateCluster(o.pool);
+    const n = new ClusterNode(o);
+    const { config: c } = o;
+    await n.nodes.join({ node: c.node, addr: c.addr, capacity: c.capacity, tags: c.tags }, o.clock.now(), c.ttlMs);
+    if (o.bus !== undefined) {
+      await o.bus.subscribe(() => n.kick());
+      await n.wake("joined", "all", []);
+    }
+    await n.beat();
+    if (o.autoBeat !== false) n.arm();
+    return n;
+  }
+
+  get name(): string {
+    return this.o.config.node;
+  }
+
+  /** The leases this node holds, by agent. */
+  held(): ReadonlyMap<string, Lease> {
+    return this.mine;
+  }
+
+  /** Every node of the cluster with its load (live first). */
+  list(): Promise<NodeInfo[]> {
+    return this.nodes.list(this.o.clock.now());
+  }
+
+  /**
+   * Places an agent: records it (with its hints) and, when placement picks this node, acquires it;
+   * when it picks another node, wakes that node, which acquires it at once (or at its next beat).
+   */
+  async place(agent: string, hints: PlacementHints = {}): Promise<Placed> {
+    const now = this.o.clock.now();
+    await this.leases.register(agent, hints);
+    const row = await this.leases.get(agent);
+    if (row !== undefined && row.owner !== null && row.expiresAt > now) return { node: row.owner, lease: this.mine.get(agent) ?? null };
+    const target = place(await this.candidates(now), row?.hints ?? hints);
+    if (target === this.name) {
+      const lease = await this.leases.acquire(agent, this.name, now, this.o.config.ttlMs);
+      if (lease !== null) this.gain(lease);
+      return { node: lease === null ? (await this.leases.get(agent))?.owner ?? undefined : this.name, lease };
+    }
+    if (target !== undefined) await this.wake("placed", target, [agent]);
+    return { node: target, lease: null };
+  }
+
+  /** One heartbeat: renew (node row + leases, one transaction), then the takeover scan. */
+  beat(): Promise<BeatReport> {
+    if (this.running !== undefined) {
+      this.again = true;
+      return this.running;
+    }
+    const run = this.beatOnce().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.kick();
+      }
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** Leaves: stops beating, releases every lease (kept epochs), marks the node left, wakes the others. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    const now = this.o.clock.now();
+    let released: string[];
+    try {
+      released = await inTransaction(this.o.pool, async (c) => {
+        const r = await this.leases.releaseAll(c, this.name);
+        await this.nodes.leave(c, this.name, now);
+        return r;
+      });
+    } catch (e) {
+      throw toClusterError(e, `leaving cluster ${this.o.config.cluster}`, { node: this.name });
+    }
+    for (const [agent, lease] of [...this.mine]) this.lose(agent, lease.epoch, "released");
+    await this.wake("left", "all", released);
+  }
+
+  private async beatOnce(): Promise<BeatReport> {
+    const { config: c, clock } = this.o;
+    const now = clock.now();
+    const before = new Map(this.mine);
+    let renewed: Lease[];
+    let present: boolean;
+    try {
+      [renewed, present] = await inTransaction(this.o.pool, async (tx) => {
+        const r = await this.leases.renew(tx, this.name, now, c.ttlMs);
+        return [r, await this.nodes.beat(tx, this.name, now, c.ttlMs, r.length)] as const;
+      });
+    } catch (e) {
+      // No renewal for a whole TTL: others may take our agents now; stop them here first.
+      if (now - this.lastRenewed >= c.ttlMs) for (const [agent, lease] of [...this.mine]) this.lose(agent, lease.epoch, "expired");
+      throw toClusterError(e, `heartbeat of ${this.name}`, { node: this.name });
+    }
+    this.lastRenewed = now;
+    if (!present) await this.nodes.join({ node: this.name, addr: c.addr, capacity: c.capacity, tags: c.tags }, now, c.ttlMs);
+    const still = new Map(renewed.map((l) => [l.agent, l]));
+    const lost: string[] = [];
+    // Only leases held when the renewal started can be judged by it (place() may acquire meanwhile).
+    for (const [agent, lease] of before) {
+      if (still.get(agent)?.epoch === lease.epoch || this.mine.get(agent) !== lease) continue;
+      lost.push(agent);
+      this.lose(agent, lease.epoch, "taken");
+    }
+    for (const l of renewed) {
+      if (this.mine.get(l.agent)?.epoch === l.epoch) {
+        this.mine.set(l.agent, l);
+      } else if (!this.mine.has(l.agent)) {
+        // Owned here in PostgreSQL but run by no activation of this process (a previous incarnation of
+        // this node name, or leases dropped during an outage): release it, so the scan below (or
+        // another node) reacquires it under a new epoch instead of renewing an orphan forever.
+        await this.leases.release(l.agent, this.name, l.epoch);
+      }
+    }
+    return { renewed: this.mine.size, lost, acquired: await this.takeover(now) };
+  }
+
+  /** Acquires the claimable leases that placement assigns to this node. */
+  private async takeover(now: number): Promise<Lease[]> {
+    const claimable = await this.leases.claimable(now);
+    if (claimable.length === 0) return [];
+    const candidates = (await this.candidates(now)).map((x) => ({ ...x }));
+    const acquired: Lease[] = [];
+    for (const row of claimable) {
+      const target = place(candidates, row.hints);
+      if (target === undefined) continue;
+      const cand = candidates.find((x) => x.node === target);
+      if (cand !== undefined) cand.held++; // spread this scan's assignments as placement would
+      if (target !== this.name) continue;
+      const lease = await this.leases.acquire(row.agent, this.name, now, this.o.config.ttlMs);
+      if (lease === null) continue; // another node won the race: fine, that is what the CAS is for
+      this.gain(lease);
+      acquired.push(lease);
+    }
+    return acquired;
+  }
+
+  private async candidates(now: number): Promise<Candidate[]> {
+    const [nodes, counts] = await Promise.all([this.nodes.list(now), this.leases.heldCounts(now)]);
+    const live = nodes.filter((n) => n.live || n.node === this.name);
+    return live.map((n) => ({ node: n.node, held: counts.get(n.node) ?? 0, capacity: n.capacity, tags: n.tags }));
+  }
+
+  private gain(lease: Lease): void {
+    this.mine.set(lease.agent, lease);
+    this.o.onAcquire?.(lease);
+  }
+
+  private lose(agent: string, epoch: number, why: LossReason): void {
+    this.mine.delete(agent);
+    this.o.onLose?.(agent, epoch, why);
+  }
+
+  private async wake(kind: "joined" | "left" | "placed", to: string, agents: readonly string[]): Promise<void> {
+    try {
+      await this.o.bus?.publish(kind, to, agents);
+    } catch (e) {
+      // A lost wake-up costs one heartbeat period, never correctness (the next beat re-reads PostgreSQL).
+      this.o.onError?.(toAiosError(e, "E_UNAVAILABLE"));
+    }
+  }
+
+  /** Runs a beat soon (a wake-up arrived); errors go to onError. */
+  private kick(): void {
+    if (this.stopped) return;
+    this.beat().catch((e: unknown) => this.o.onError?.(toAiosError(e, "E_UNAVAILABLE")));
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.beat()
+        .catch((e: unknown) => this.o.onError?.(e instanceof AiosError ? e : toAiosError(e, "E_UNAVAILABLE")))
+        .finally(() => this.arm());
+    }, this.o.config.heartbeatMs);
+  }
+}
