@@ -153,7 +153,8 @@ export class Aggregator {
       this.log.append({
         kind: "aggregate",
         agent: t.agent,
-        data: { syscall: t.syscall, decision: "allowed", by: t.by, count: t.n, firstSeq: t.first, lastSeq: t.last, batch, from: Math.trunc(this.from), to: Math.trunc(to), digest: t.digest() },
+        // Keys in canonical (sorted) order: the entry is encoded without a sort (core/canonical.ts).
+        data: { batch, by: t.by, count: t.n, decision: "allowed", digest: t.digest(), firstSeq: t.first, from: Math.trunc(this.from), lastSeq: t.last, syscall: t.syscall, to: Math.trunc(to) },
       });
       // Events batched too: one per agent and interval instead of one per call.
       if (batched) this.events?.emit("syscall.batch", { name: t.syscall, count: t.n }, t.agent as never, "debug");
