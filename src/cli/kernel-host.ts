@@ -7,6 +7,7 @@
 import { createLogger, type Logger } from "../core/index.js";
 import { parseModelsConfig } from "../models/index.js";
 import { boot, type Aios, type BootOptions } from "../sdk/index.js";
+import type { TracingOptions } from "../observe/index.js";
 import { readConfigFile } from "./config-file.js";
 import { ensureTsLoader } from "./ts-loader.js";
 
@@ -19,6 +20,8 @@ export interface HostOptions {
   readonly logger?: Logger;
   /** `aios recover --accept-loss`: open a journal that lost acknowledged records (ADR 0012). */
   readonly acceptLoss?: boolean;
+  /** Tracing on with these options (`aios up --otlp`), over config.yaml's `tracing`. */
+  readonly tracing?: TracingOptions;
 }
 
 export async function bootHost(o: HostOptions): Promise<Aios> {
@@ -34,6 +37,7 @@ export async function bootHost(o: HostOptions): Promise<Aios> {
     subsystems: {
       ...(o.policyFile === undefined ? {} : { security: { policyFile: o.policyFile } }),
       ...(o.acceptLoss === true ? { store: { onLoss: "accept" } } : {}),
+      ...(o.tracing === undefined ? {} : { observe: { tracing: o.tracing } }),
     },
   };
   return boot(options);

@@ -25,10 +25,27 @@ const store = (): Promise<typeof Store> => import("./store-commands.js");
 const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
 const osc = (): Promise<typeof OsCommands> => import("./os-commands.js");
 
+interface UpCommandOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly models?: string;
+  readonly policy?: string;
+  readonly otlp?: string;
+  readonly traceSample?: number;
+}
+
 function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer >= ${min}` : `${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function ratio(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
     return n;
   };
 }
@@ -77,7 +94,9 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .option("--host <host>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--models <file>", "models config (YAML/JSON, entries by name)")
     .option("--policy <file>", "policy rules (YAML)")
-    .action(act(async (ctx, o: { port: number; host: string; models?: string; policy?: string }) => (await import("./up.js")).up(ctx, o)));
+    .option("--otlp <url>", "turn tracing on and export spans by OTLP/HTTP to this collector (http://host:4318, or its /v1/traces URL); overrides config.yaml's tracing")
+    .option("--trace-sample <ratio>", "with --otlp: the share of traces kept, 0 to 1 (default 1)", ratio("--trace-sample"))
+    .action(act(async (ctx, o: UpCommandOptions) => (await import("./up.js")).up(ctx, o)));
 
   program
     .command("run <spec>")

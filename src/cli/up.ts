@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { AiosError } from "../core/index.js";
 import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startA2a, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
 import type { Aios } from "../sdk/index.js";
+import { otlpTracesUrl } from "../observe/index.js";
 import type { CliContext } from "./context.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
 import { storeLines } from "./store-commands.js";
@@ -20,6 +21,9 @@ export interface UpOptions {
   readonly host?: string;
   readonly models?: string;
   readonly policy?: string;
+  /** Tracing on, exporting to this OTLP/HTTP collector (wins over config.yaml's `tracing`). */
+  readonly otlp?: string;
+  readonly traceSample?: number;
 }
 
 function portFree(host: string, port: number): Promise<void> {
@@ -43,9 +47,13 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   if (live !== undefined) {
     throw new AiosError("E_CONFLICT", `a daemon (pid ${live.pid}) already serves ${dataDir} on ${live.host}:${live.port}`, { retryable: false, details: { holderPid: live.pid } });
   }
+  if (o.traceSample !== undefined && o.otlp === undefined) throw new AiosError("E_INVALID_ARG", "--trace-sample needs --otlp (or set tracing.sampleRatio in config.yaml)", { details: { path: "--trace-sample" } });
+  const tracing = o.otlp === undefined ? undefined : { endpoint: otlpTracesUrl(o.otlp, "--otlp"), ...(o.traceSample === undefined ? {} : { sampleRatio: o.traceSample }) };
   await portFree(host, port);
   const token = ensureApiToken(dataDir);
-  const os = await out.progress("booting the kernel", bootHost({ dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }), ...(o.policy === undefined ? {} : { policyFile: o.policy }) }));
+  const os = await out.progress("booting the kernel", bootHost({
+    dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }), ...(o.policy === undefined ? {} : { policyFile: o.policy }), ...(tracing === undefined ? {} : { tracing }),
+  }));
   const plane = new ControlPlane(os);
   let gw: Gateway;
   try {

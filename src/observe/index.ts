@@ -12,6 +12,7 @@ export { feedMetrics, recordSyscall, METRIC_EVENT_TYPES, type FeedOptions } from
 export { BoundedLabel, OVERFLOW } from "./labels.js";
 export { instrumentSyscalls, metricsObserver, type Observer, type SyscallDecision, type SyscallDetail } from "./observer.js";
 export type { Tracing, TracingOptions, TracingPorts } from "./tracing.js";
+export { tracingFromConfig, otlpTracesUrl, TracingConfigSchema, type TracingConfig } from "./tracing-config.js";
 export type { RecentSpans, SpanRecord, TraceSummary, WaterfallRow } from "./recent-spans.js";
 export { traceHeaders, traceMeta, activeSpan, withRemoteParent, parseTraceparent, formatTraceparent } from "./trace-context.js";
 export { ATTR, AIOS_ATTR, OPERATION, SPAN } from "./semconv.js";

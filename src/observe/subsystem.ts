@@ -58,6 +58,7 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
         const t = new mod.Tracing(o.tracing, {
           onExit: (id, cb) => void host.wait(id).then((info) => cb(info.status), () => cb("gone")),
           nameOf: (id) => host.agent(id)?.spec.name,
+          isAgent: (id) => host.agent(id) !== undefined,
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;

@@ -17,7 +17,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller, MessageTracer } from "./kernel-types.js";
 import { RecentSpans } from "./recent-spans.js";
@@ -31,6 +31,11 @@ export interface TracingOptions {
   /** An exporter of your own (tests: InMemorySpanExporter), fed in batches (`forceFlush` to drain). */
   readonly exporter?: SpanExporter;
   readonly serviceName?: string;
+  /**
+   * The share of traces kept, 0..1 (default 1: all): decided once per trace at its root from the
+   * trace id, and followed by every span under it (parent-based), so a kept trace is whole.
+   */
+  readonly sampleRatio?: number;
   /** The recent traces kept for the dashboard (default 200 traces of at most 1,000 spans); `false`: none. */
   readonly recent?: { readonly maxTraces?: number; readonly maxSpans?: number } | false;
 }
@@ -43,6 +48,12 @@ export interface TracingPorts {
   readonly sandboxOf?: (tool: string) => string | undefined;
   /** An agent's spec name (an AgentRequest's span names its recipient). */
   readonly nameOf?: (agent: string) => string | undefined;
+  /**
+   * Whether a caller is an agent of the process table (default: every caller is). One that is not —
+   * the operator acting through the API, an MCP session — never ends, so it gets no run span: each
+   * of its calls is the root of a trace of its own.
+   */
+  readonly isAgent?: (agent: string) => boolean;
 }
 
 /** The syscalls that get spans (the rest are bookkeeping with no work of their own to show). */
@@ -81,6 +92,7 @@ export class Tracing implements MessageTracer {
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": o.serviceName ?? "aios" }),
       spanProcessors: processors,
+      ...(o.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(o.sampleRatio) }) }),
     });
     this.tracer = this.provider.getTracer("aios");
   }
@@ -116,7 +128,8 @@ export class Tracing implements MessageTracer {
   readonly around = async <T>(caller: Caller, name: string, args: unknown, run: () => Promise<T>): Promise<T> => {
     const start = describe(name, args, this.ports);
     if (start === undefined) return run();
-    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, trace.setSpan(ROOT_CONTEXT, this.parentOf(caller)));
+    const parent = this.parentOf(caller);
+    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, parent === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent));
     try {
       const result = await withSpan(caller.agent, span, run);
       span.setAttributes(outcome(name, result));
@@ -140,15 +153,19 @@ export class Tracing implements MessageTracer {
    * The span a call of `caller` made now belongs under: the current one of its async context when it
    * is the caller's own (or a remote parent), else the caller's run span.
    */
-  private parentOf(caller: Caller): Span {
+  private parentOf(caller: Caller): Span | undefined {
     const cur = currentSpan();
     if (cur !== undefined && (cur.agent === undefined || cur.agent === caller.agent)) return cur.span;
+    if (this.ports.isAgent !== undefined && !this.ports.isAgent(caller.agent)) return undefined;
     return this.agentSpan(caller);
   }
 
   /** MessageTracer: the traceparent a letter `from` sends now carries (from outside an agent: the current call's, if any). */
   context(from: Caller | undefined): string | undefined {
-    if (from !== undefined) return formatTraceparent(this.parentOf(from).spanContext());
+    if (from !== undefined) {
+      const parent = this.parentOf(from);
+      return parent === undefined ? undefined : formatTraceparent(parent.spanContext());
+    }
     const cur = currentSpan();
     return cur === undefined ? undefined : formatTraceparent(cur.span.spanContext());
   }

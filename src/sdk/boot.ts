@@ -21,6 +21,7 @@ import { checkBootOptions, type BootOptions } from "./boot-options.js";
 
 export type { BootOptions } from "./boot-options.js";
 import { readConfigFile, type ConfigFile } from "./config-file.js";
+import { tracingFromConfig } from "../observe/index.js";
 import { defaultStack, type SubsystemOptions } from "./subsystems.js";
 
 
@@ -40,7 +41,7 @@ export async function boot(options: BootOptions = {}): Promise<Aios> {
 
 async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: string | undefined, temporary: boolean): Promise<Aios> {
   let stack: readonly AnySubsystem[] = [];
-  let fromFile: ConfigFile = {};
+  let fromFile: ConfigFile & { readonly path?: string } = {};
   // Owner-only: the journal, audit log, memory and key stores are nobody else's (issue #15.4).
   if (dataDir !== undefined) ownerOnlyDir(dataDir);
   if (kind === "default" && dataDir !== undefined) {
@@ -71,7 +72,7 @@ async function bootIn(options: BootOptions, kind: "default" | "bare", dataDir: s
 }
 
 /** boot()'s options over the data dir's config file, section by section. */
-function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOptions {
+function subsystemOptions(options: BootOptions, file: ConfigFile & { readonly path?: string }): SubsystemOptions {
   const sub = options.subsystems ?? {};
   const models = options.models ?? sub.models?.models ?? file.models;
   const fromFile = {
@@ -83,10 +84,13 @@ function subsystemOptions(options: BootOptions, file: ConfigFile): SubsystemOpti
   const sched = sub.sched ?? (file.sched);
   const mcp = sub.mcp === false ? false : { ...(sub.mcp ?? {}), servers: { ...(file.mcp?.servers ?? {}), ...(sub.mcp?.servers ?? {}) } };
   const store = file.storage === undefined || sub.store?.storage !== undefined ? sub.store : { ...(sub.store ?? {}), storage: file.storage };
+  // Tracing given to boot (aios up --otlp) wins over the file's; the file's may leave it off.
+  const tracing = sub.observe === false || sub.observe?.tracing !== undefined ? undefined : tracingFromConfig(file.tracing, `${file.path ?? "config.yaml"}: tracing`);
   return {
     ...sub,
     mcp,
     ...(store === undefined ? {} : { store }),
+    ...(tracing === undefined ? {} : { observe: { ...(sub.observe === false ? {} : (sub.observe ?? {})), tracing } }),
     ...(security === undefined ? {} : { security }),
     ...(sched === undefined ? {} : { sched }),
     ...(models === undefined

@@ -1,6 +1,6 @@
 /**
  * The data directory's own configuration, `<dataDir>/config.yaml` (or `config.json`): model entries
- * and routes, scheduler pools, the policy document, the storage driver and kernel settings, so a daemon can be configured
+ * and routes, scheduler pools, the policy document, the storage driver, tracing and kernel settings, so a daemon can be configured
  * without code. Options given to boot() win over the file. The file is validated with its own schema
  * (the subsystems validate their sections again); an error names the file and the field.
  */
@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AiosError, parseYaml } from "../core/index.js";
 import { StorageConfigSchema } from "../store/index.js";
+import { TracingConfigSchema } from "../observe/index.js";
 
 const ConfigFileSchema = z.strictObject({
   durable: z.boolean().optional(),
@@ -29,6 +30,8 @@ const ConfigFileSchema = z.strictObject({
   mcp: z.strictObject({ servers: z.record(z.string(), z.unknown()).default({}) }).optional(),
   /** Where the journal lives: SQLite in the data directory (default) or PostgreSQL (store/storage-config.ts). */
   storage: StorageConfigSchema.optional(),
+  /** Traces (off unless given): `{ enabled, otlpEndpoint, sampleRatio, headers, serviceName }` (observe/tracing-config.ts). */
+  tracing: TracingConfigSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof ConfigFileSchema>;

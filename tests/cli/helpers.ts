@@ -45,8 +45,8 @@ export interface Daemon {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startDaemon(dataDir: string, extra: readonly string[] = []): Promise<Daemon> {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--data-dir", dataDir, "--json", "up", "--port", "0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+export function startDaemon(dataDir: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--data-dir", dataDir, "--json", "up", "--port", "0", ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let err = "";
   proc.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once("exit", (code, signal) => r({ code, signal })));

@@ -14,28 +14,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpanKind } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { silentLogger } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { ControlPlane, mcpEndpointFor, startGateway } from "../../src/gateway/index.js";
 import { formatTraceparent, parseTraceparent } from "../../src/observe/index.js";
-import { boot, type Aios } from "../../src/sdk/index.js";
+import type { Aios } from "../../src/sdk/index.js";
 import { defineTool } from "../../src/tools/index.js";
 import { Loopback, json, type Received } from "../models/http-fixture.js";
+import { bootTraced, flushed, parentId, spanId as id, type TracedOs } from "./trace-helpers.js";
 
 const server = new Loopback();
 let dir: string;
-
-const addTool = defineTool({
-  name: "add",
-  description: "adds two numbers",
-  input: z.strictObject({ a: z.number(), b: z.number() }),
-  sideEffect: false,
-  requires: () => [],
-  execute: async ({ a, b }) => a + b,
-});
 
 /** The second agent: adds what it is asked with the `add` tool and replies with the sum. */
 const helper: AgentLogic<null, unknown> = {
@@ -86,31 +77,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(name: string, exporter: InMemorySpanExporter, extra: Parameters<typeof boot>[0] = {}): Promise<Aios> {
-  const os = await boot({
-    dataDir: join(dir, name),
-    logger: silentLogger,
-    logics: { helper, relay, sink },
-    models: { scripted: { provider: "openai", baseURL: `${server.url}/v1`, apiKey: "sk-test", model: "scripted-1" } },
-    ...extra,
-    subsystems: { embedder: false, observe: { tracing: { exporter } }, ...(extra.subsystems ?? {}) },
-  });
-  os.tools.register(addTool);
-  return os;
+/** An OS on data dir `name` with this file's logics; its spans go to the exporter it answers. */
+async function start(name: string, extra: Parameters<typeof bootTraced>[0]["extra"] = {}): Promise<TracedOs> {
+  return bootTraced({ dataDir: join(dir, name), modelUrl: server.url, logics: { helper, relay, sink }, extra });
 }
-
-async function flushed(os: Aios): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  await os.subsystems.observe?.tracing?.forceFlush();
-}
-
-const id = (s: ReadableSpan | undefined): string | undefined => s?.spanContext().spanId;
-const parentId = (s: ReadableSpan | undefined): string | undefined => s?.parentSpanContext?.spanId;
 
 describe("observe: trace context across agents, restarts and MCP", { timeout: 30_000 }, () => {
   it("makes one LLM agent run one tree, across a request to a second agent and a tool call", async () => {
-    const exporter = new InMemorySpanExporter();
-    const os = await start("e2e", exporter);
+    const { os, exporter } = await start("e2e");
     let all: ReadableSpan[] = [];
     try {
       helperId = await os.spawn({ name: "helper", kind: "code", logic: "helper", capabilities: ["tool:add#call"] });
@@ -156,8 +130,9 @@ describe("observe: trace context across agents, restarts and MCP", { timeout: 30
   });
 
   it("keeps a durable letter's context in the journal: handled after a restart, its span is the sender's child", async () => {
-    const first = new InMemorySpanExporter();
-    let os = await start("durable", first);
+    const boot1 = await start("durable");
+    const first = boot1.exporter;
+    let os = boot1.os;
     const target = await os.spawn({ name: "sink", kind: "code", logic: "sink", durable: true });
     const from = await os.spawn({ name: "relay", kind: "code", logic: "relay", capabilities: [`agent:${target}#send`] });
     await os.pause(target);
@@ -168,8 +143,9 @@ describe("observe: trace context across agents, restarts and MCP", { timeout: 30
     expect(relayRun).toBeDefined();
     await os.shutdown();
 
-    const second = new InMemorySpanExporter();
-    os = await start("durable", second);
+    const boot2 = await start("durable");
+    const second = boot2.exporter;
+    os = boot2.os;
     try {
       await os.resume(target);
       for (let i = 0; i < 200 && !second.getFinishedSpans().some((s) => s.name === "handle sink"); i++) await flushed(os);
@@ -185,15 +161,14 @@ describe("observe: trace context across agents, restarts and MCP", { timeout: 30
 
   it("carries a tool call's context through MCP params._meta to our MCP server's ToolCall span", async () => {
     const TOKEN = "trace-mcp-token-0123456789";
-    const serverSpans = new InMemorySpanExporter();
-    const remote = await start("mcp-server", serverSpans);
+    const { os: remote, exporter: serverSpans } = await start("mcp-server");
     remote.tools.register(defineTool({ name: "greet", description: "says hello", input: z.strictObject({ who: z.string() }), sideEffect: false, requires: () => [], execute: (a) => Promise.resolve(`hello ${a.who}`) }));
     const endpoint = mcpEndpointFor(remote, { apiToken: TOKEN, version: "test", operatorCapabilities: ["tool:greet#call"] });
     const gw = await startGateway(new ControlPlane(remote), { token: TOKEN, port: 0, mcp: endpoint });
-    const clientSpans = new InMemorySpanExporter();
+    let clientSpans: TracedOs["exporter"] | undefined;
     let local: Aios | undefined;
     try {
-      local = await start("mcp-client", clientSpans, { subsystems: { mcp: { servers: { remote: { url: `${gw.url}/mcp`, headers: { authorization: `Bearer ${TOKEN}` } } } } } });
+      ({ os: local, exporter: clientSpans } = await start("mcp-client", { subsystems: { mcp: { servers: { remote: { url: `${gw.url}/mcp`, headers: { authorization: `Bearer ${TOKEN}` } } } } } }));
       const agent = await local.spawn({ name: "caller", kind: "code", logic: "sink", capabilities: ["tool:mcp.remote.greet#call"] });
       expect(await local.syscall(agent, "ToolCall", { tool: "mcp.remote.greet", args: { who: "trace" } })).toMatchObject({ content: [{ type: "text", text: "\"hello trace\"" }] });
       await flushed(local);

@@ -12,14 +12,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SpanKind } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { silentLogger } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type Aios } from "../../src/sdk/index.js";
-import { defineTool } from "../../src/tools/index.js";
+import type { Aios } from "../../src/sdk/index.js";
 import { Loopback, json, sse, type Received } from "../models/http-fixture.js";
+import { bootTraced, byName, flushed, type TracedOs } from "./trace-helpers.js";
 
 const server = new Loopback();
 let dir: string;
@@ -36,15 +34,6 @@ function answer(req: Received): unknown {
   return { ...base, choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: `the sum is ${toolResults.at(-1)}` } }] };
 }
 
-const addTool = defineTool({
-  name: "add",
-  description: "adds two numbers",
-  input: z.strictObject({ a: z.number(), b: z.number() }),
-  sideEffect: false,
-  requires: () => [],
-  execute: async ({ a, b }) => a + b,
-});
-
 const spec = { name: "adder", kind: "llm" as const, model: "scripted", instructions: "Add.", tools: ["add"], capabilities: ["tool:add#call", "llm:*#invoke"] };
 
 /** Spawns an adder through AgentSpawn, asks it to start and replies with its id once it answered. */
@@ -58,17 +47,10 @@ const parent: AgentLogic<null, unknown> = {
   },
 };
 
-async function start(tracing: boolean): Promise<{ os: Aios; exporter: InMemorySpanExporter }> {
-  const exporter = new InMemorySpanExporter();
-  os = await boot({
-    dataDir: join(dir, `data-${tracing ? "on" : "off"}-${Date.now()}`),
-    logger: silentLogger,
-    logics: { parent },
-    models: { scripted: { provider: "openai", baseURL: `${server.url}/v1`, apiKey: "sk-test", model: "scripted-1" } },
-    subsystems: { embedder: false, ...(tracing ? { observe: { tracing: { exporter } } } : {}) },
-  });
-  os.tools.register(addTool);
-  return { os, exporter };
+async function start(tracing: boolean): Promise<TracedOs> {
+  const t = await bootTraced({ dataDir: join(dir, `data-${tracing ? "on" : "off"}-${Date.now()}`), modelUrl: server.url, logics: { parent }, tracing });
+  os = t.os;
+  return t;
 }
 
 beforeAll(async () => {
@@ -85,14 +67,6 @@ afterAll(async () => {
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The exporter is read before shutdown (an in-memory exporter forgets its spans when shut down). */
-async function flushed(os: Aios): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  await os.subsystems.observe?.tracing?.forceFlush();
-}
-
-const byName = (spans: readonly ReadableSpan[], prefix: string): ReadableSpan[] => spans.filter((s) => s.name.startsWith(prefix));
 
 describe("observe: traces of an LLM agent run", () => {
   it("makes one connected tree: invoke_agent over six chat and five execute_tool spans, traceparent on every model request", async () => {
