@@ -11,8 +11,8 @@ import { emitter, type Suite } from "./harness.js";
 import { SECTIONS } from "./sections.js";
 
 const SUITES = ["kernel", "agent-step", "sdk-path", "store", "sched", "security", "memory", "planner", "market", "observe", "cli"] as const;
-/** Suites that run only when named (the sched suite already includes models-local; dashboard drives chromium). */
-const EXTRA = ["models-local", "dashboard"] as const;
+/** Suites that run only when named (the sched suite already includes models-local; dashboard drives chromium; pg-store needs PostgreSQL). */
+const EXTRA = ["models-local", "dashboard", "pg-store"] as const;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
