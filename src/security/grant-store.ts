@@ -55,6 +55,7 @@ export class GrantStore {
   private readonly revoke: Database.Statement;
   private readonly remove: Database.Statement;
   private readonly putUsed: Database.Statement;
+  private readonly dropUsed: Database.Statement;
 
   constructor(readonly path: string) {
     try {
@@ -76,6 +77,8 @@ export class GrantStore {
     this.revoke = this.db.prepare("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
     this.remove = this.db.prepare("DELETE FROM grants WHERE id = ?");
     this.putUsed = this.db.prepare("INSERT INTO quota_used (key, used) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET used = excluded.used");
+    // A key range on the primary key: [prefix, the prefix with its last character one higher).
+    this.dropUsed = this.db.prepare("DELETE FROM quota_used WHERE key >= ? AND key < ?");
   }
 
   /** What counted quotas (`max`, `tokens`) have used, by slot key: they survive a restart. */
@@ -92,6 +95,21 @@ export class GrantStore {
       })();
     } catch (e) {
       throw grantsError(e, `cannot record quota use in ${this.path}`, this.path);
+    }
+  }
+
+  /**
+   * Deletes the totals whose key starts with `prefix` (an agent's, once it is gone for good). The
+   * prefix ends in an ASCII character (`spec:<agent>/`), so raising it by one bounds exactly the keys
+   * that start with it under SQLite's BINARY collation (byte order of UTF-8 is code point order).
+   */
+  dropQuotaUsed(prefix: string): void {
+    const last = prefix.charCodeAt(prefix.length - 1);
+    if (prefix === "" || last >= 0x7f) throw new AiosError("E_INVALID_ARG", `quota key prefix ${JSON.stringify(prefix)} must end in an ASCII character`, { details: { path: "prefix" } });
+    try {
+      this.dropUsed.run(prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1));
+    } catch (e) {
+      throw grantsError(e, `cannot drop quota rows ${prefix}* in ${this.path}`, this.path);
     }
   }
 

@@ -7,6 +7,9 @@
  * refused request leaves every counter unchanged. With a store, the running totals of `max` and
  * `tokens` are committed before the request goes ahead, so a restart does not give a counted
  * capability its uses back (issue #15 item 7); rate buckets refill anyway and stay in memory.
+ * An agent's spec counters (`spec:<agent>/...`) end with the agent, in memory and in the store: when
+ * it leaves the process table for good (`forgetAgent`), and at boot for an agent that did not come
+ * back (`keepOnly`), so the store holds rows for live agents only (issue #17's bounds).
  */
 import { AiosError } from "../core/index.js";
 import { parseRate, type Capability } from "../capability/index.js";
@@ -26,6 +29,17 @@ interface Bucket {
 export interface QuotaStore {
   quotaUsed(): Map<string, number>;
   saveQuotaUsed(entries: readonly (readonly [string, number])[]): void;
+  /** Deletes every persisted total whose key starts with `prefix`. */
+  dropQuotaUsed(prefix: string): void;
+}
+
+const SPEC_PREFIX = "spec:";
+
+/** The agent a spec counter belongs to (`spec:<agent>/<capability>:<k>`), or undefined for a block id's. */
+function agentOfKey(key: string): string | undefined {
+  if (!key.startsWith(SPEC_PREFIX)) return undefined;
+  const slash = key.indexOf("/", SPEC_PREFIX.length);
+  return slash < 0 ? undefined : key.slice(SPEC_PREFIX.length, slash);
 }
 
 export class QuotaLedger {
@@ -79,13 +93,34 @@ export class QuotaLedger {
 
   /**
    * Drops the counters of an agent that is gone for good (its spec blocks count under
-   * `spec:<agent>/...`, spec-grants.ts): in memory only — the persisted totals are what a durable
-   * agent that comes back at the next boot finds again.
+   * `spec:<agent>/...`, spec-grants.ts), from memory and from the store. An ended agent never comes
+   * back (the journal drops it), so its persisted totals could only pile up. The store is written
+   * only when the agent had a persisted total (every one is also in memory), so the many agents
+   * that never used a counted capability end without a write.
    */
   forgetAgent(agent: string): void {
-    const prefix = `spec:${agent}/`;
-    for (const k of this.used.keys()) if (k.startsWith(prefix)) this.used.delete(k);
+    const prefix = `${SPEC_PREFIX}${agent}/`;
+    let persisted = false;
+    for (const k of this.used.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      this.used.delete(k);
+      persisted = true;
+    }
     for (const k of this.buckets.keys()) if (k.startsWith(prefix)) this.buckets.delete(k);
+    if (persisted) this.store?.dropQuotaUsed(prefix);
+  }
+
+  /**
+   * At boot, once the kernel knows its agents: forgets the counters of every agent `alive` denies —
+   * one that ended while still visible in the last run, or a non-durable one that did not come back.
+   */
+  keepOnly(alive: (agent: string) => boolean): void {
+    const dead = new Set<string>();
+    for (const k of this.used.keys()) {
+      const agent = agentOfKey(k);
+      if (agent !== undefined && !alive(agent)) dead.add(agent);
+    }
+    for (const agent of dead) this.forgetAgent(agent);
   }
 
   /** Counters held (totals and rate buckets), for the bounds tests. */

@@ -55,6 +55,8 @@ export function securitySubsystem(options: SecurityOptions & { readonly security
           },
         },
         syscalls: [...capSyscalls(s, caller), ...secretSyscalls(s)],
+        // The kernel knows every agent now (dormant ones too): counters of agents that did not come back go.
+        start: () => s.checker.quotas.keepOnly((agent) => host.agent(agent) !== undefined),
         // Gone for good: its taint set and its quota counters go too (the wallet went at its exit).
         gone: (agent) => {
           s.taint.forget(agent);
