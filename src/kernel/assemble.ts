@@ -73,7 +73,7 @@ export async function assemble(kernel: Kernel, list: readonly AnySubsystem[]): P
       if (p.instrument !== undefined) instruments.push(p.instrument);
       if (p.settle !== undefined) settles.push(p.settle);
       if (p.start !== undefined) starts.push(p.start);
-      if (p.gone !== undefined) kernel.endedAgents.onGone(p.gone);
+      if (p.gone !== undefined) kernel.procs.onGone(p.gone);
     }
   } catch (e) {
     for (const { name, stop } of stops.reverse()) {

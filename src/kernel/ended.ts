@@ -3,33 +3,26 @@
  * bounded). An ephemeral agent leaves the process table as it ends. Any other ended agent stays
  * visible (ps, status, wait) among the last `keep` ended ones, oldest first out; an agent a live
  * supervisor still tracks is its supervisor's to let go (supervision.ts hands it here when it will
- * not restart it). When an agent leaves the table for good the subsystems are told (`gone`, a
- * Provision hook), synchronously and never through the event bus, which may drop events: whatever they
- * keep per agent (quota accounts, subscriptions, counters) is dropped with it.
+ * not restart it). This decides when; the process table (process-table.ts) takes it out and tells
+ * the subsystems, whose per-agent state (quota accounts, subscriptions, counters) goes with it.
  */
-import { Ring, type AgentId } from "../core/index.js";
+import { Ring } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { Proc } from "./proc.js";
+import type { ProcessTable } from "./process-table.js";
 
 export class EndedAgents {
   private readonly ring = new Ring<Proc>(64);
-  private readonly hooks: ((agent: AgentId) => void)[] = [];
 
   constructor(
-    private readonly table: Map<AgentId, Proc>,
+    private readonly table: ProcessTable,
     /** Ended agents kept visible (KernelLimits.keepEnded). */
     private readonly keep: number,
-    private readonly kernelError: (e: unknown, where: string) => void,
   ) {}
 
   /** Ended agents waiting in line to leave the table (at most `keep`). */
   get kept(): number {
     return this.ring.length;
-  }
-
-  /** Registers a subsystem's hook, told each agent that leaves the table for good. */
-  onGone(fn: (agent: AgentId) => void): void {
-    this.hooks.push(fn);
   }
 
   /** `p` ended and nothing will bring it back: it queues to leave once `keep` newer ones ended. */
@@ -38,25 +31,8 @@ export class EndedAgents {
     while (this.ring.length > this.keep) {
       const q = this.ring.shift() as Proc;
       // Restarted under its id meanwhile (a new incarnation holds the slot), or tracked again: not ours.
-      if (this.table.get(q.id) !== q || !isTerminal(q.status) || trackedBySupervisor(q)) continue;
-      this.table.delete(q.id);
-      const siblings = q.parent?.children;
-      if (siblings != null) {
-        const i = siblings.lastIndexOf(q);
-        if (i >= 0) siblings.splice(i, 1);
-      }
-      this.gone(q.id);
-    }
-  }
-
-  /** Tells every subsystem that `agent` left the table for good. */
-  gone(agent: AgentId): void {
-    for (const h of this.hooks) {
-      try {
-        h(agent);
-      } catch (e) {
-        this.kernelError(e, `forgetting ${agent}`);
-      }
+      if (this.table.find(q.id) !== q || !isTerminal(q.status) || trackedBySupervisor(q)) continue;
+      this.table.evict(q);
     }
   }
 }

@@ -15,9 +15,7 @@ import { trackedBySupervisor } from "./ended.js";
 
 export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
   if (isTerminal(p.status)) return;
-  k.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
-  p.exitReason = reason;
-  p.result = result;
+  k.lifecycle.end(p, to, reason, result);
   try {
     p.logic.terminate?.(p.state, reason);
   } catch (e) {
@@ -49,7 +47,8 @@ export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | 
   }
   if (p.sup !== null) p.sup.stopping = true;
   for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) endProcess(k, c, "killed", `parent ${p.id} ended`, "shutdown");
-  if (p.spec.ephemeral) forget(k, p);
+  // Ephemeral agents leave no trace: out of the table and their parent's list.
+  if (p.spec.ephemeral) k.procs.release(p);
   // A supervisor's children that ended earlier, waiting for a restart that will not come now.
   if (p.sup !== null && !k.closing) for (const c of p.children ?? []) if (isTerminal(c.status) && c.spec.ephemeral !== true) k.endedAgents.ended(c);
   k.guards.capabilities.forget?.(p);
@@ -95,20 +94,3 @@ function cancelCalls(p: Proc, reason: string): void {
   const inFlight = p.busy || getEventListeners(ctl.signal, "abort").length > 0;
   ctl.abort(inFlight ? new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`) : ENDED_IDLE);
 }
-
-/** Ephemeral agents leave no trace: out of the table and out of their parent's child list. */
-function forget(k: KernelPort, p: Proc): void {
-  if (k.table.get(p.id) === p) {
-    k.table.delete(p.id);
-    k.endedAgents.gone(p.id);
-  }
-  const siblings = p.parent?.children;
-  if (siblings != null && p.parent?.sup === null) {
-    const i = siblings.lastIndexOf(p);
-    if (i >= 0) {
-      siblings[i] = siblings[siblings.length - 1] as Proc;
-      siblings.pop();
-    }
-  }
-}
-

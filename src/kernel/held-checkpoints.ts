@@ -15,15 +15,11 @@
 import { isAiosError, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { KernelPort } from "./kernel-port.js";
-import type { Proc } from "./proc.js";
+import { snapshotOf, type Proc } from "./proc.js";
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 
-/** What a durable agent checkpoints: its logic's snapshot of its state, or the state itself. */
-export function snapshotOf(p: Proc): unknown {
-  return p.logic.snapshot !== undefined ? p.logic.snapshot(p.state) : p.state;
-}
 
 export class HeldCheckpoints {
   constructor(

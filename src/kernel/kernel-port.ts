@@ -11,6 +11,8 @@ import type { Hooks } from "./hooks.js";
 import type { Letter } from "./mailbox.js";
 import type { OrphanMail } from "./orphan-mail.js";
 import type { EndedAgents } from "./ended.js";
+import type { ProcessTable } from "./process-table.js";
+import type { Lifecycle } from "./lifecycle.js";
 import type { Proc } from "./proc.js";
 import type { ExitKind } from "./supervisor-state.js";
 import type { LogicFactory } from "./logic-resolver.js";
@@ -30,7 +32,9 @@ export interface KernelPort {
   readonly guards: Guards;
   readonly hooks: Hooks;
   readonly dispatcher: Dispatcher;
-  readonly table: Map<AgentId, Proc>;
+  readonly table: ReadonlyMap<AgentId, Proc>;
+  readonly procs: ProcessTable;
+  readonly lifecycle: Lifecycle;
   readonly exitWaiters: Map<AgentId, ((e: ExitInfo) => void)[]>;
   readonly orphanMail: OrphanMail;
   readonly endedAgents: EndedAgents;
@@ -44,7 +48,7 @@ export interface KernelPort {
   parse(input: unknown, source?: string): AgentSpec;
   spawn(input: AgentSpecInput | AgentSpec, options?: { parent?: string; id?: AgentId; state?: unknown }): Promise<AgentId>;
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId>;
-  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation?: number, options?: { commit?: boolean; slot?: Proc }): Proc;
+  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation?: number, options?: { slot?: Proc }): Proc;
   start(p: Proc, restored?: boolean): void | Promise<void>;
   resolveLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): AgentLogic | Promise<AgentLogic>;
   get(id: string): Proc;
@@ -57,7 +61,6 @@ export interface KernelPort {
   refuseOrPark(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): Promise<void>;
   request(from: Proc | undefined, to: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
   schedule(p: Proc): void;
-  transition(p: Proc, to: AgentStatus, op: string, reason?: string): void;
   exit(p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void;
   /** Runs `fn` with its transitions not journaled: a stop that is not the agent's end (an operator's restart of a durable agent). */
   withoutJournal(fn: () => void): void;

@@ -8,7 +8,7 @@
  */
 import {
   AiosError, EventBus, RealClock, CounterIds, silentLogger, toAiosError,
-  type AgentId, type Clock, type IdGenerator, type Logger, type AgentStatus, type MessageId,
+  type AgentId, type Clock, type IdGenerator, type Logger, type MessageId,
 } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import { checkPayloadSize, DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
@@ -34,9 +34,9 @@ import { LogicResolver, type LogicFactory } from "./logic-resolver.js";
 import { startProc } from "./startup.js";
 import { Recovery } from "./recovery.js";
 import { EndedAgents } from "./ended.js";
+import { ProcessTable } from "./process-table.js";
 import { DurableDelivery } from "./durable-delivery.js";
-import { asCreator, checkCreate, creatorOf, deriveAuthority, originOf } from "./spawn-rule.js";
-import { attestedName } from "./names.js";
+import { asCreator, checkCreate, creatorOf, originOf } from "./spawn-rule.js";
 import { withImplied } from "./implied-caps.js";
 import { ModuleRoots, namesModule } from "./module-roots.js";
 import { stampIsolated } from "./isolation.js";
@@ -109,8 +109,12 @@ export class Kernel implements KernelPort {
     return p.dormant === null ? Promise.resolve() : this.recovery.wake(p);
   }
 
-  /** @internal the process table */
-  readonly table = new Map<AgentId, Proc>();
+  /** The process table: the only creator and remover of processes (process-table.ts). */
+  readonly procs: ProcessTable;
+  /** The process table, read-only. */
+  get table(): ReadonlyMap<AgentId, Proc> {
+    return this.procs.view;
+  }
   readonly moduleRoots: ModuleRoots;
   /** Ended agents kept visible, and the subsystems told when one leaves the table (ended.ts). */
   readonly endedAgents: EndedAgents;
@@ -154,7 +158,11 @@ export class Kernel implements KernelPort {
     this.durableDefault = options.durable ?? false;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.moduleRoots = new ModuleRoots(options.moduleRoots);
-    this.endedAgents = new EndedAgents(this.table, this.limits.keepEnded, (e, where) => this.kernelError(e, where));
+    this.procs = new ProcessTable({
+      clock: this.clock, ids: this.ids, parse: (i) => this.parse(i), capabilities: () => this.guards.capabilities,
+      journaled: () => this.guards.journal !== undefined, durableDefault: this.durableDefault, kernelError: (e, where) => this.kernelError(e, where),
+    });
+    this.endedAgents = new EndedAgents(this.procs, this.limits.keepEnded);
     const isolateLimits = { ...DEFAULT_ISOLATE_LIMITS, ...(options.isolation ?? {}) };
     this.logics = new LogicResolver(this.moduleRoots, () => (this.isolates ??= new IsolatePool(isolateLimits)));
     this.lifecycle = new Lifecycle(this.events, () => this.guards.journal, (e, where) => this.kernelError(e, where));
@@ -236,10 +244,25 @@ export class Kernel implements KernelPort {
     const logic = resolved instanceof Promise ? await resolved : resolved;
     const p = this.createProc(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
-    const started = this.start(p, options.state !== undefined);
-    if (started !== undefined) await started;
+    try {
+      const started = this.start(p, options.state !== undefined);
+      if (started !== undefined) await started;
+    } catch (e) {
+      this.abandonStart(p, e);
+      throw e;
+    }
     if (this.hooks.has("spawn")) await this.hooks.runPost({ op: "spawn", agents: [p.id], details: { spec } }, p.id);
     return p.id;
+  }
+
+  /**
+   * A start that failed (init threw, the spawn record was refused, a supervisor's child could not
+   * start) leaves nothing behind: the agent ends `failed` if it has not (its children with it), and
+   * the process table takes it and what it started out, as if it had never entered.
+   */
+  private abandonStart(p: Proc, e: unknown): void {
+    if (!isTerminal(p.status)) this.exit(p, "failed", `start failed: ${toAiosError(e).message}`, "abnormal");
+    this.procs.discard(p, true);
   }
 
   /** The spec with what its model and tools imply, as far as its creator can give it (implied-caps.ts). */
@@ -251,7 +274,7 @@ export class Kernel implements KernelPort {
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
-    const alive = this.table.get(creator.agent)?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
+    const alive = this.procs.find(creator.agent)?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
     if (alive >= this.limits.maxChildren) {
       return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${this.limits.maxChildren})`, { details: { limit: this.limits.maxChildren } }));
     }
@@ -259,62 +282,19 @@ export class Kernel implements KernelPort {
   }
 
   /**
-   * @internal the process table's one way in: checks the node against its creator (spawn-rule.ts),
-   * then creates and registers a Proc in `pending` under `parent` (`slot`: at that place among the
-   * parent's children, for a restarted child). `commit: false` builds it without registering it
-   * (recovery registers it with commitProc once its state is restored, so a failed restore leaves
-   * nothing behind).
+   * @internal builds a process under `parent` and enters it in the table (process-table.ts; `slot`:
+   * in that child's place, for a restarted child), announcing it.
    */
-  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, options: { commit?: boolean; slot?: Proc } = {}): Proc {
-    checkCreate(parent, spec, this.guards.capabilities, false);
-    // The default covers only agents a restart can bring back: an in-process logic object is not in
-    // the journal, so such an agent is durable only when its spec asks (and then fails recovery loudly).
-    const durable = !spec.ephemeral && (spec.durable ?? (this.durableDefault && recoverable(spec))) && this.guards.journal !== undefined;
-    const name = parent === null ? spec.name : attestedName(spec.name, creatorOf(parent));
-    const s = durable === (spec.durable === true) && name === spec.name ? spec : this.parse({ ...spec, ...(durable === (spec.durable === true) ? {} : { durable }), name });
-    const p = new Proc(id ?? this.ids.agent(), s, logic, parent, this.clock.now());
-    deriveAuthority(parent, p, this.guards.capabilities);
-    p.incarnation = incarnation;
-    if (options.commit !== false) this.commitProc(p, options.slot);
+  createProc(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, options: { slot?: Proc } = {}): Proc {
+    const p = this.procs.build(spec, logic, parent, id, incarnation);
+    this.procs.commit(p, options.slot);
+    this.announce(p);
     return p;
-  }
-
-  /**
-   * @internal registers a built Proc in the table and under its parent; emits its spawn unless
-   * `announce` is false (a dormant agent after a restart is announced when it is restored).
-   */
-  commitProc(p: Proc, slot?: Proc, announce = true): void {
-    this.table.set(p.id, p);
-    const parent = p.parent;
-    if (parent !== null) {
-      const kids = (parent.children ??= []);
-      const at = slot === undefined ? -1 : kids.indexOf(slot);
-      if (at >= 0) kids[at] = p;
-      else kids.push(p);
-    }
-    if (announce) this.announce(p);
   }
 
   /** @internal the events of a process entering the table: spawned, and its `pending` status. */
   announce(p: Proc): void {
-    if (this.events.wants("agent.spawned")) {
-      const s = p.spec;
-      this.events.emit("agent.spawned", {
-        name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(p.parent === null ? {} : { parent: p.parent.id }),
-      }, p.id);
-    }
     this.lifecycle.created(p);
-  }
-
-  /** @internal takes a process that never ran out of the table and its parent's list (a failed restore). */
-  removeProc(p: Proc): void {
-    if (this.table.get(p.id) === p) this.table.delete(p.id);
-    const siblings = p.parent?.children;
-    if (siblings != null) {
-      const i = siblings.indexOf(p);
-      if (i >= 0) siblings.splice(i, 1);
-    }
-    this.guards.capabilities.forget?.(p);
   }
 
   /** @internal runs init and moves the agent to running (startup.ts). */
@@ -351,20 +331,17 @@ export class Kernel implements KernelPort {
 
   /** @internal a recovered agent resumes: running (and paused again if it was paused). */
   resumeRestored(p: Proc, paused: boolean): void {
-    this.transition(p, "running", "recover");
-    if (paused) this.transition(p, "paused", "recover");
-    else if (p.mailbox.length > 0) this.schedule(p);
+    this.lifecycle.recovered(p, paused);
+    if (!paused && p.mailbox.length > 0) this.schedule(p);
   }
 
   // ---- lookup -------------------------------------------------------------------------------
 
   get(id: string): Proc {
-    const p = this.table.get(id as AgentId);
-    if (p === undefined) throw new AiosError("E_NO_AGENT", `no agent ${id}`, { details: { agent: id } });
-    return p;
+    return this.procs.get(id);
   }
   find(id: string): Proc | undefined {
-    return this.table.get(id as AgentId);
+    return this.procs.find(id);
   }
   /** @internal the agent's context object, created on first use. */
   ctxOf(p: Proc): AgentCtx {
@@ -379,7 +356,7 @@ export class Kernel implements KernelPort {
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
   deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
-    const p = this.table.get(to as AgentId);
+    const p = this.procs.find(to);
     // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
     if (p !== undefined && p.dormant !== null) return this.recovery.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key));
     // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
@@ -421,7 +398,7 @@ export class Kernel implements KernelPort {
    * de-duplication window drops the copy. Undefined for any other sender.
    */
   replayableSendId(agent: string): string | undefined {
-    const p = this.table.get(agent as AgentId);
+    const p = this.procs.find(agent);
     if (p === undefined || !p.durable || !p.handling) return undefined;
     const cause = letterId(p);
     return cause === undefined ? undefined : `${cause}.${++p.sends}`;
@@ -463,11 +440,6 @@ export class Kernel implements KernelPort {
   }
 
   // ---- transitions and exits ----------------------------------------------------------------
-
-  /** @internal a status change, through the lifecycle component (its only writer). */
-  transition(p: Proc, to: AgentStatus, op: string, reason?: string): void {
-    this.lifecycle.transition(p, to, op, reason);
-  }
 
   /** @internal ends an agent: transition, terminate hook, refuse its mail, end its children, tell its supervisor. */
   exit(p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
@@ -522,8 +494,8 @@ export class Kernel implements KernelPort {
     if (this.closing) return;
     this.closing = true;
     // Drain: running steps finish (their checkpoints are journaled) before anything is stopped.
-    for (const p of [...this.table.values()]) if (p.busy) await this.whenIdle(p);
-    for (const p of [...this.table.values()].filter((x) => x.parent === null)) {
+    for (const p of [...this.procs.values()]) if (p.busy) await this.whenIdle(p);
+    for (const p of [...this.procs.values()].filter((x) => x.parent === null)) {
       await this.whenIdle(p);
       // A kernel shutdown stops durable agents without ending them: they resume at the next boot.
       this.lifecycle.duringShutdown(() => this.stopTree(p, reason));
@@ -556,9 +528,4 @@ export class Kernel implements KernelPort {
     for (const c of [...(p.children ?? [])].reverse()) this.stopTree(c, reason);
     if (!isTerminal(p.status)) this.exit(p, "killed", reason, "shutdown");
   }
-}
-
-/** A spec the journal can respawn: its logic is named (registered, a module, or a subsystem's kind). */
-function recoverable(spec: AgentSpec): boolean {
-  return spec.kind !== "code" || typeof spec.logic !== "object";
 }

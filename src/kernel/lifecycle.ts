@@ -1,13 +1,27 @@
 /**
- * Lifecycle: the only writer of an agent's status. A transition is checked against the table in
- * abi/lifecycle.ts, emitted as `agent.transition`, and journaled for a durable agent — except while
- * the kernel stops agents for its own shutdown (`duringShutdown`): those agents come back at the
- * next boot, so their stop is not their end. Collaborators by constructor: the event bus, the
- * journal as the door has it (read per call), and where errors without a caller go.
+ * Lifecycle: the only writer of an agent's status (and of how it ended and which version it runs).
+ * A transition is checked against the table in abi/lifecycle.ts, emitted as `agent.transition`, and
+ * journaled for a durable agent — except while the kernel stops agents for its own shutdown
+ * (`duringShutdown`): those agents come back at the next boot, so their stop is not their end. Its
+ * other records are the lifecycle's too: a new agent's spawn record (`journalSpawn`), and an upgrade
+ * (spec, logic and migrated state swapped at once, journaled before it takes effect, `agent.upgraded`).
+ * Proc declares these fields readonly; this file alone writes them (tests/lint/state-owners.test.ts).
+ * Collaborators by constructor: the event bus, the journal as the door has it (read per call), and
+ * where errors without a caller go.
  */
 import type { AgentStatus, EventBus } from "../core/index.js";
-import { checkTransition, type KernelJournal } from "../abi/index.js";
-import type { Proc } from "./proc.js";
+import { checkTransition, type AgentLogic, type AgentSpec, type KernelJournal } from "../abi/index.js";
+import { snapshotOf, type Proc } from "./proc.js";
+import { storedSpec } from "./stored-spec.js";
+
+/** The fields of a Proc that only the lifecycle writes (Proc declares them readonly). */
+interface LifecycleFields {
+  status: AgentStatus;
+  exitReason: string | undefined;
+  result: unknown;
+}
+
+export type Ending = "completed" | "failed" | "killed";
 
 export class Lifecycle {
   private stoppingForShutdown = false;
@@ -18,17 +32,67 @@ export class Lifecycle {
     private readonly kernelError: (e: unknown, where: string) => void,
   ) {}
 
-  /** Moves `p` to `to` (E_INVALID_TRANSITION when the table forbids it), emits and journals it. */
+  /** Moves `p` to `to` (E_ILLEGAL_TRANSITION when the table forbids it), emits and journals it. */
   transition(p: Proc, to: AgentStatus, op: string, reason?: string): void {
     const from = p.status;
-    p.status = checkTransition(from, to, op, p.id);
+    (p as LifecycleFields).status = checkTransition(from, to, op, p.id);
     this.emit(p, op, from, to, reason);
     if (p.durable && !this.stoppingForShutdown) this.journal()?.transitioned(p.id, to, op, reason).catch((e: unknown) => this.kernelError(e, `journal transition of ${p.id}`));
   }
 
-  /** A new process entered the table in `pending` (its spawn record is the journal's, not this). */
+  /** Ends `p`: the terminal transition (kill, stop or crash), with why and what it returned. */
+  end(p: Proc, to: Ending, reason: string, result: unknown): void {
+    this.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
+    const f = p as LifecycleFields;
+    f.exitReason = reason;
+    f.result = result;
+  }
+
+  /** A new process entered the table in `pending`: `agent.spawned` and its first transition. */
   created(p: Proc): void {
+    if (this.events.wants("agent.spawned")) {
+      const s = p.spec;
+      this.events.emit("agent.spawned", {
+        name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, ...(p.parent === null ? {} : { parent: p.parent.id }),
+      }, p.id);
+    }
     this.emit(p, "spawn", "none", "pending");
+  }
+
+  /**
+   * A durable agent's spawn record, journaled before its init runs (a new incarnation's too); one
+   * started with a state (`withState`: a clone, an operator's restart) has it as its checkpoint.
+   */
+  journalSpawn(p: Proc, withState: boolean): Promise<void> | undefined {
+    return this.journal()?.spawned({
+      id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}), ...(withState ? { checkpoint: snapshotOf(p) } : {}),
+    });
+  }
+
+  /** A restored agent resumes as it was: running, and paused again if it was paused. */
+  recovered(p: Proc, paused: boolean): void {
+    this.transition(p, "running", "recover");
+    if (paused) this.transition(p, "paused", "recover");
+  }
+
+  /**
+   * Swaps `p` to a new spec, logic and (migrated) state at once. A durable agent's upgrade is
+   * journaled first (a spawn record for a known agent replaces its spec and checkpoint and keeps its
+   * mailbox and call log), so after a restart it is at the new version with the migrated state; a
+   * refused write leaves it as it was.
+   */
+  async upgrade(p: Proc, spec: AgentSpec, logic: AgentLogic, state: unknown): Promise<void> {
+    const fromVersion = p.spec.version;
+    if (p.durable) {
+      const checkpoint = logic.snapshot !== undefined ? logic.snapshot(state) : state;
+      await this.journal()?.spawned({
+        id: p.id, spec: storedSpec(spec), status: p.status, callSeq: p.callSeq, checkpoint, ...(p.parent === null ? {} : { parent: p.parent.id }),
+      });
+    }
+    p.setSpec(spec);
+    p.logic = logic;
+    p.state = state;
+    if (this.events.wants("agent.upgraded")) this.events.emit("agent.upgraded", { fromVersion, toVersion: spec.version }, p.id);
   }
 
   /** Runs `fn` with transitions not journaled: the kernel's own shutdown stopping durable agents. */

@@ -3,10 +3,10 @@
  * (hot swap of logic or spec, state kept, with a migration hook), merge (two into one), split (one
  * into two) and specialize (a child with a narrowed spec). Every operation runs its pre-hooks first
  * (any may veto, and then nothing changes), waits for the agent's in-flight receive so state is never
- * torn, and ends with its post-hooks. Status changes go through Kernel.transition, the one table.
+ * torn, and ends with its post-hooks. Status changes, and the upgrade's swap, go through the
+ * lifecycle (lifecycle.ts).
  */
 import { checkCreate } from "./spawn-rule.js";
-import { storedSpec } from "./stored-spec.js";
 import { restartProc } from "./restart.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
@@ -41,7 +41,7 @@ export class Operations {
   async pause(id: string): Promise<void> {
     await this.run("pause", [id], {}, async ([p]) => {
       await this.k.whenIdle(p);
-      this.k.transition(p, "paused", "pause");
+      this.k.lifecycle.transition(p, "paused", "pause");
       p.abort?.abort(new AiosError("E_CANCELLED", `agent ${p.id} was paused`));
       p.abort = null;
     });
@@ -49,7 +49,7 @@ export class Operations {
 
   async resume(id: string): Promise<void> {
     await this.run("resume", [id], {}, async ([p]) => {
-      this.k.transition(p, "running", "resume");
+      this.k.lifecycle.transition(p, "running", "resume");
       if (p.mailbox.length > 0) this.k.schedule(p);
     });
   }
@@ -107,19 +107,8 @@ export class Operations {
       }
       // A new spec may not give the agent more than its creator could (spawn-rule.ts).
       checkCreate(p.parent, spec, this.k.guards.capabilities, true);
-      if (p.durable) {
-        // Journaled before it takes effect: after a restart the agent is at the new version with the
-        // migrated state (a spawn record for a known agent replaces its spec and checkpoint and keeps
-        // its mailbox and call log).
-        const snap = logic.snapshot !== undefined ? logic.snapshot(state) : state;
-        await this.k.guards.journal?.spawned({
-          id: p.id, spec: storedSpec(spec), status: p.status, callSeq: p.callSeq, checkpoint: snap, ...(p.parent === null ? {} : { parent: p.parent.id }),
-        });
-      }
-      p.setSpec(spec);
-      p.logic = logic;
-      p.state = state;
-      if (this.k.events.wants("agent.upgraded")) this.k.events.emit("agent.upgraded", { fromVersion, toVersion: spec.version }, p.id);
+      // Journaled before it takes effect, and announced, by the lifecycle.
+      await this.k.lifecycle.upgrade(p, spec, logic, state);
     });
   }
 

@@ -1,7 +1,9 @@
 /**
  * One entry of the process table: an agent incarnation. Kept deliberately small — a million idle
  * ephemeral agents must fit in under 1 KB each — so the mailbox, children list, context and abort
- * controller are created on first use. Only the kernel mutates a Proc.
+ * controller are created on first use. Only the kernel mutates a Proc: its status, exit reason and
+ * result only through the lifecycle (lifecycle.ts), its place in the table and tree only through the
+ * process table (process-table.ts).
  */
 import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
 import type { AgentLogic, StoredMessage } from "../abi/index.js";
@@ -14,7 +16,8 @@ export class Proc extends Mailbox implements Caller {
   // Field order is memory order (ES2022 class fields are defined in declaration order, after the
   // mailbox's): what every delivery and every receive touches comes first, right after the mailbox's
   // own fields, so one message costs as few cache lines as possible.
-  status: AgentStatus = "pending";
+  /** Written by the lifecycle alone (lifecycle.ts). */
+  readonly status: AgentStatus = "pending";
   /** In the run queue. */
   queued = false;
   /** Cached from the spec: the hot path must not touch the spec object per message. */
@@ -58,9 +61,9 @@ export class Proc extends Mailbox implements Caller {
   /** Plain sends made in the current receive: a durable sender's replayable send number (ADR 0016). */
   sends = 0;
   incarnation = 0;
-  /** Why it ended, once terminal. */
-  exitReason: string | undefined = undefined;
-  result: unknown = undefined;
+  /** Why it ended and what it returned, once terminal (written by the lifecycle alone). */
+  readonly exitReason: string | undefined = undefined;
+  readonly result: unknown = undefined;
   /** Resolvers waiting for the in-flight receive to finish. */
   idleWaiters: (() => void)[] | null = null;
   /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
@@ -127,6 +130,11 @@ export interface Usage {
   wallTimeMs: number;
 }
 export const NO_USAGE: Readonly<Usage> = Object.freeze({ tokens: 0, credits: 0, wallTimeMs: 0 });
+
+/** What a durable agent checkpoints: its logic's snapshot of its state, or the state itself. */
+export function snapshotOf(p: Proc): unknown {
+  return p.logic.snapshot !== undefined ? p.logic.snapshot(p.state) : p.state;
+}
 
 /**
  * An agent's CPU share in the run queue: `weight` quanta per visit, times 1.25 per step of `priority`

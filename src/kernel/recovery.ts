@@ -52,12 +52,10 @@ export interface RecoveryOutcome {
   readonly messages: number;
 }
 
-/** The kernel as recovery uses it: its port plus the process table's registering and removal. */
+/** The kernel as recovery uses it: its port plus the announcement of a restored process. */
 export interface RecoveryPort extends KernelPort {
   checkLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): void;
-  commitProc(p: Proc, slot?: Proc, announce?: boolean): void;
   announce(p: Proc): void;
-  removeProc(p: Proc): void;
   adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void;
   resumeRestored(p: Proc, paused: boolean): void;
 }
@@ -104,19 +102,20 @@ export class Recovery {
         // right before the code is loaded): an agent that could not come back is not in the table.
         const orphan = parent === null && a.parent !== undefined;
         k.checkLogicFor(spec, orphan ? "agent" : parent);
-        const p = (built = k.createProc(spec, DORMANT, parent, a.id, 0, { commit: false }));
+        const p = (built = k.procs.build(spec, DORMANT, parent, a.id));
         if (!p.durable) throw new Error("its spec is no longer durable");
         p.callSeq = a.callSeq;
         const mail = state.mailboxes.get(a.id) ?? [];
         messages += mail.length;
         p.dormant = { status: a.status, checkpoint: a.checkpoint, hasCheckpoint: a.checkpoint !== undefined, mail, orphan };
-        k.commitProc(p, undefined, false);
+        // Entered unannounced: it is announced when it is restored.
+        k.procs.commit(p);
         this.dormantCount++;
         procs.set(a.id, p);
         return p;
       } catch (e) {
         // Nothing in the capability checker either (an agent created by an agent had its authority derived).
-        if (built !== undefined) k.guards.capabilities.forget?.(built);
+        if (built !== undefined) k.procs.abandon(built);
         failed.push({ id: a.id, reason: toAiosError(e).message });
         return null;
       }
@@ -213,12 +212,7 @@ export class Recovery {
       this.dormantCount--;
       p.dormant = null;
     }
-    for (const c of p.children ?? []) {
-      c.parent = null;
-      if (c.dormant !== null) c.dormant.orphan = true;
-    }
-    p.children = null;
-    this.k.removeProc(p);
+    this.k.procs.discard(p, false);
     this.k.kernelError(new AiosError("E_AGENT_CRASHED", `agent ${p.id} could not be restored: ${toAiosError(e).message}`, { cause: e, details: { agent: p.id } }), `recovery of ${p.id}`);
   }
 }

@@ -21,9 +21,8 @@
 import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import { admitRestart } from "./supervisor-state.js";
-import { snapshotOf } from "./held-checkpoints.js";
 import type { KernelPort } from "./kernel-port.js";
-import type { Proc } from "./proc.js";
+import { snapshotOf, type Proc } from "./proc.js";
 
 export async function restartProc(k: KernelPort, p: Proc, reason: string): Promise<AgentId> {
   if (isTerminal(p.status)) {

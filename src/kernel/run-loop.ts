@@ -14,8 +14,8 @@ import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
 import type { KernelPort } from "./kernel-port.js";
 import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
-import type { Proc } from "./proc.js";
-import { HeldCheckpoints, snapshotOf } from "./held-checkpoints.js";
+import { snapshotOf, type Proc } from "./proc.js";
+import { HeldCheckpoints } from "./held-checkpoints.js";
 
 export class RunLoop {
   private readonly runq = new Ring<Proc>(1024);

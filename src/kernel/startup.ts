@@ -7,8 +7,6 @@
 import { AiosError, toAiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { KernelPort } from "./kernel-port.js";
-import { storedSpec } from "./stored-spec.js";
-import { snapshotOf } from "./held-checkpoints.js";
 import type { Proc } from "./proc.js";
 
 /** Runs init (unless the agent was restored with its state) and moves the agent to running. */
@@ -20,9 +18,7 @@ export function startProc(k: KernelPort, p: Proc, restored: boolean): void | Pro
 
 async function startAsync(k: KernelPort, p: Proc, restored: boolean): Promise<void> {
   // An agent started with a state (a clone, an operator's restart) has it journaled as its checkpoint.
-  if (p.durable) await k.guards.journal?.spawned({
-    id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}), ...(restored ? { checkpoint: snapshotOf(p) } : {}),
-  });
+  if (p.durable) await k.lifecycle.journalSpawn(p, restored);
   const init = restored ? undefined : runInit(k, p);
   if (init !== undefined) await init;
   markRunning(k, p);
@@ -63,7 +59,7 @@ function initFailed(k: KernelPort, p: Proc, e: unknown): never {
 
 function markRunning(k: KernelPort, p: Proc): void {
   if (isTerminal(p.status)) return; // killed during an async init
-  k.transition(p, "running", "start");
+  k.lifecycle.transition(p, "running", "start");
   k.releaseIdle(p);
   if (p.mailbox.length > 0) k.schedule(p);
 }
