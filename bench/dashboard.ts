@@ -3,9 +3,9 @@
  * gateway on loopback over the default stack in a temp data dir.
  *   - first render of a 10,000-agent tree: 100 one_for_one supervisors of 100 code workers each
  *     (durable: false, so the figure is the page, not the journal), logged in, /ui/tree loaded
- *     N times (status counts over every agent, the first page of 500 rows); reported: the server's
- *     HTML time, first contentful paint and the load event (Navigation Timing, median of
- *     --renders=5); target <= 1 s;
+ *     N times (status counts over every agent, the first page of rows); reported: the server's
+ *     HTML time, first contentful paint (Paint Timing, awaited: a light page paints after its load
+ *     event) and the load event (Navigation Timing), medians of --renders=5; target <= 1 s;
  *   - event-to-paint at 1,000 events/s: the events view open, `agent.hog` events emitted on the
  *     kernel bus in batches of 10 every 10 ms for --seconds=5; the page records, per appended row,
  *     the time from the event's timestamp to the animation frame after its insertion (a paint
@@ -57,11 +57,15 @@ const suite: Suite = async (emit, args) => {
     const load: number[] = [];
     for (let i = 0; i < renders + 1; i++) {
       await page.goto(`${gw.url}/ui/tree`, { waitUntil: "load", timeout: 120_000 });
-      const t = await page.evaluate<{ server: number; fcp: number; load: number; rows: number; summary: string }>(`(() => {
+      // A small page may paint after its load event: the paint entry is awaited (buffered), not read at once.
+      const t = await page.evaluate<{ server: number; fcp: number; load: number; rows: number; summary: string }>(`new Promise((resolve) => {
         const n = performance.getEntriesByType("navigation")[0];
-        const p = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint") || performance.getEntriesByType("paint").find((e) => e.name === "first-paint");
-        return { server: n.responseEnd - n.requestStart, fcp: p ? p.startTime : NaN, load: n.loadEventEnd, rows: document.querySelectorAll("#tree-body tr").length, summary: document.getElementById("tree-summary").textContent };
-      })()`);
+        const done = (fcp) => resolve({ server: n.responseEnd - n.requestStart, fcp, load: n.loadEventEnd, rows: document.querySelectorAll("#tree-body tr").length, summary: document.getElementById("tree-summary").textContent });
+        new PerformanceObserver((list, obs) => {
+          const p = list.getEntries().find((e) => e.name === "first-contentful-paint");
+          if (p) { obs.disconnect(); done(p.startTime); }
+        }).observe({ type: "paint", buffered: true });
+      })`);
       if (t.rows !== Math.min(agents, TREE_PAGE) || !t.summary.startsWith(`${agents} agents`)) throw new Error(`the tree showed ${t.rows} rows and "${t.summary}" for ${agents} agents`);
       if (i === 0) continue; // the first load warms the server's module and the browser's caches
       server.push(t.server);

@@ -50,6 +50,11 @@ ul.plain { margin: 0; padding-left: 1rem; }
 .actions-bar { margin-bottom: .5rem; }
 .row { display: flex; gap: .5rem; }
 .pager { display: flex; gap: 1rem; margin: .25rem 0; }
+/* The process tree: column widths from the header row, so the first paint waits for no row's measure. */
+table.tree { table-layout: fixed; }
+table.tree th:nth-child(1) { width: 30%; } table.tree th:nth-child(2) { width: 7rem; } table.tree th:nth-child(3) { width: 6.5rem; }
+table.tree th:nth-child(5) { width: 6.5rem; } table.tree th:nth-child(6) { width: 8rem; } table.tree th:nth-child(7) { width: 17rem; }
+table.tree td, table.tree th { overflow-wrap: anywhere; }
 /* Event logs grow at up to 1,000 rows/s: a fixed layout does not re-measure every row on insert. */
 table.log { table-layout: fixed; }
 /* One line per event row: fixed row heights keep the per-frame layout of a live log small. */
