@@ -14,6 +14,7 @@ import type * as McpCommands from "./mcp-commands.js";
 import type * as Admin from "./admin-commands.js";
 import type * as Store from "./store-commands.js";
 import type * as OsCommands from "./os-commands.js";
+import type { ClusterFlags } from "./cluster-commands.js";
 
 // Every command's module is imported when the command is chosen, never at start: `aios --version`
 // and `aios ps` load commander, this file and the HTTP client only (docs/adr/0025). up, run, demo,
@@ -25,7 +26,7 @@ const store = (): Promise<typeof Store> => import("./store-commands.js");
 const mcp = (): Promise<typeof McpCommands> => import("./mcp-commands.js");
 const osc = (): Promise<typeof OsCommands> => import("./os-commands.js");
 
-interface UpCommandOptions {
+interface UpCommandOptions extends ClusterFlags {
   readonly port: number;
   readonly host: string;
   readonly models?: string;
@@ -47,6 +48,14 @@ function ratio(name: string): (v: string) => number {
     const n = Number(v);
     if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
     return n;
+  };
+}
+
+/** A cluster or node name: it becomes a NATS subject token ([a-z0-9][a-z0-9_-]*). */
+function name(flag: string): (v: string) => string {
+  return (v) => {
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(v)) throw new InvalidArgumentError(`${flag} must match [a-z0-9][a-z0-9_-]{0,62}`);
+    return v;
   };
 }
 
@@ -96,7 +105,20 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .option("--policy <file>", "policy rules (YAML)")
     .option("--otlp <url>", "turn tracing on and export spans by OTLP/HTTP to this collector (http://host:4318, or its /v1/traces URL); overrides config.yaml's tracing")
     .option("--trace-sample <ratio>", "with --otlp: the share of traces kept, 0 to 1 (default 1)", ratio("--trace-sample"))
+    .option("--cluster <name>", "join this cluster as a node (needs --postgres and --nats)", name("--cluster"))
+    .option("--postgres <url>", "the cluster's PostgreSQL (postgres://...)")
+    .option("--nats <url>", "the cluster's NATS server with JetStream (nats://...)")
+    .option("--node <name>", "this node's name in the cluster (default: host name and pid)", name("--node"))
+    .option("--capacity <n>", "agents this node takes at most (default 1000)", int("--capacity", 1))
+    .option("--tags <list>", "comma-separated node tags agents' placement hints can require")
     .action(act(async (ctx, o: UpCommandOptions) => (await import("./up.js")).up(ctx, o)));
+
+  program
+    .command("nodes")
+    .description("the cluster's nodes with their load (live leases / capacity), read from its PostgreSQL")
+    .requiredOption("--cluster <name>", "the cluster", name("--cluster"))
+    .requiredOption("--postgres <url>", "the cluster's PostgreSQL (postgres://...)")
+    .action(act(async (ctx, o: { cluster: string; postgres: string }) => (await import("./cluster-commands.js")).nodes(ctx, o)));
 
   program
     .command("run <spec>")

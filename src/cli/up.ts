@@ -11,12 +11,13 @@ import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemo
 import type { Aios } from "../sdk/index.js";
 import { otlpTracesUrl } from "../observe/index.js";
 import type { CliContext } from "./context.js";
+import type { ClusterFlags, ClusterMember } from "./cluster-commands.js";
 import { bootHost, drainKernel } from "./kernel-host.js";
 import { storeLines } from "./store-commands.js";
 
 import { VERSION } from "./version.js";
 
-export interface UpOptions {
+export interface UpOptions extends ClusterFlags {
   readonly port?: number;
   readonly host?: string;
   readonly models?: string;
@@ -49,6 +50,13 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   }
   if (o.traceSample !== undefined && o.otlp === undefined) throw new AiosError("E_INVALID_ARG", "--trace-sample needs --otlp (or set tracing.sampleRatio in config.yaml)", { details: { path: "--trace-sample" } });
   const tracing = o.otlp === undefined ? undefined : { endpoint: otlpTracesUrl(o.otlp, "--otlp"), ...(o.traceSample === undefined ? {} : { sampleRatio: o.traceSample }) };
+  // Flags checked before anything boots; the cluster code (pg, nats) loads only with --cluster.
+  if (o.cluster === undefined) {
+    const stray = (["postgres", "nats", "node", "capacity", "tags"] as const).find((f) => o[f] !== undefined);
+    if (stray !== undefined) throw new AiosError("E_INVALID_ARG", `--${stray} needs --cluster <name>`, { details: { path: `--${stray}` } });
+  }
+  const cluster = o.cluster === undefined ? undefined : await import("./cluster-commands.js");
+  cluster?.clusterRequested(o);
   await portFree(host, port);
   const token = ensureApiToken(dataDir);
   const os = await out.progress("booting the kernel", bootHost({
@@ -69,6 +77,16 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
     await drainKernel(os, "the API could not start");
     throw e;
   }
+  let member: ClusterMember | undefined;
+  try {
+    member = await cluster?.joinCluster(ctx, o, gw.url);
+  } catch (e) {
+    plane.close();
+    await gw.close().catch(() => undefined);
+    await drainKernel(os, "the node could not join its cluster");
+    throw e;
+  }
+  if (member !== undefined) out.note(`cluster ${member.cluster}: joined as node ${member.node.name}`);
   writeDaemonInfo(dataDir, { pid: process.pid, host: gw.host, port: gw.port, dataDir, startedAt: Date.now(), version: VERSION });
   const agents = os.ps({ status: ["running", "paused"] }).length;
   out.note(`aios daemon ${process.pid}: data dir ${dataDir}; ${agents} agent(s) recovered; API token in ${tokenPath(dataDir)}`);
@@ -78,10 +96,10 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   // The one stdout line: scripts and tests wait for it rather than polling.
   if (out.json) out.line(JSON.stringify({ listening: gw.url, pid: process.pid, port: gw.port }));
   else out.line(`listening on ${gw.url} (pid ${process.pid}); dashboard at ${gw.url}/ (log in with the API token); Ctrl-C or SIGTERM drains and stops`);
-  return waitForSignal(ctx, os, plane, gw);
+  return waitForSignal(ctx, os, plane, gw, member);
 }
 
-function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gateway): Promise<number> {
+function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gateway, member: ClusterMember | undefined): Promise<number> {
   // A daemon never dies of a stray rejection (agent code, a library): it is a kernel error event,
   // logged and visible on the event stream, and the daemon keeps serving.
   process.on("unhandledRejection", (e: unknown) => os.kernel.kernelError(e, "unhandled rejection"));
@@ -95,7 +113,10 @@ function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gatew
       draining = true;
       ctx.out.note(`${sig}: draining — no new work admitted, running steps finish, the journal is flushed`);
       gw.drain();
-      drainKernel(os, `daemon ${sig}`)
+      // Leave the cluster first: the leases are released, so other nodes take the agents at once.
+      (member?.leave() ?? Promise.resolve())
+        .catch((e: unknown) => ctx.out.note(`cluster: leaving failed (${String(e)}); the leases expire after their TTL`))
+        .then(() => drainKernel(os, `daemon ${sig}`))
         .then(async () => {
           plane.close();
           await gw.close();

@@ -112,6 +112,7 @@ describe("--json everywhere", () => {
       "secrets ls": [{ args: ["secrets", "ls"], code: 0 }],
       "secrets rm": [{ args: ["secrets", "rm", "NOTHING"], code: 1, error: "E_NOT_FOUND" }],
       upgrade: [{ args: ["upgrade", "worker-1", "[1]"], code: 2, error: "E_INVALID_ARG" }],
+      nodes: [{ args: ["nodes", "--cluster", "c1"], code: 2, error: "E_INVALID_ARG" }],
     };
     expect(Object.keys(cases).sort()).toEqual(commandPaths(buildProgram(() => undefined)).sort());
 

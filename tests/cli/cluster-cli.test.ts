@@ -1,0 +1,110 @@
+/**
+ * `aios up --cluster` and `aios nodes` as a user runs them (child processes, real PostgreSQL and a
+ * real nats-server -js): the daemon joins as a node and shows up live with its tags, capacity and
+ * API address; an agent placed with a tag only that node has is acquired by the daemon, woken over
+ * NATS; SIGTERM leaves the cluster (the lease is released with its epoch, the node shows as left);
+ * missing or stray flags are usage errors naming the flag. The daemon is a child process; the short
+ * commands run in this process through runCli (bin/aios.js's code path, streams captured) to keep
+ * the file quick on a loaded machine.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { Writable } from "node:stream";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterNode, LeaseTable, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
+import { RealClock } from "../../src/core/index.js";
+import { startNats, type NatsServer } from "../cluster/nats-server.js";
+import { usePostgres } from "../helpers/postgres.js";
+import { runCli } from "../../src/cli/run-cli.js";
+import { startDaemon } from "./helpers.js";
+
+const pgServer = usePostgres();
+let nats: NatsServer;
+let url: string;
+let pool: ClusterPool;
+let dir: string;
+beforeAll(async () => {
+  nats = await startNats();
+  url = await pgServer().createDatabase("cli");
+  pool = openClusterPool({ url });
+  dir = mkdtempSync(join(tmpdir(), "aios-cluster-cli-"));
+}, 30_000);
+afterAll(async () => {
+  await pool.end();
+  await nats.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface NodesDoc {
+  readonly cluster: string;
+  readonly nodes: readonly { node: string; live: boolean; state: string; load: number; capacity: number; tags: string[]; addr: string }[];
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  let buf = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      buf += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, text: () => buf };
+}
+
+async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await runCli(["node", "aios", ...args], { out: out.stream, err: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+async function listNodes(): Promise<NodesDoc> {
+  const r = await cli(["--json", "nodes", "--cluster", "c1", "--postgres", url]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as NodesDoc;
+}
+
+describe("aios up --cluster / aios nodes", () => {
+  it("joins, takes an agent placed on it, and leaves on SIGTERM", async () => {
+    expect(await listNodes()).toEqual({ cluster: "c1", nodes: [] });
+    const d = await startDaemon(join(dir, "n1"), ["--cluster", "c1", "--postgres", url, "--nats", nats.url, "--node", "n1", "--tags", "gpu", "--capacity", "50"]);
+    expect(d.stderr()).toContain("cluster c1: joined as node n1");
+    const listed = await listNodes();
+    expect(listed.nodes).toMatchObject([{ node: "n1", live: true, state: "up", load: 0, capacity: 50, tags: ["gpu"], addr: `http://127.0.0.1:${d.port}` }]);
+
+    // Another node (this test process) places an agent that needs a gpu: only n1 qualifies.
+    const me = await ClusterNode.start({ pool, clock: new RealClock(), autoBeat: false, config: parseClusterConfig({ cluster: "c1", node: "tester", capacity: 10 }) });
+    const leases = new LeaseTable(pool, "c1");
+    try {
+      // No bus here: n1 picks it up at its next heartbeat (1 s), or at once when woken by a node with a bus.
+      expect(await me.place("trainer", { tags: ["gpu"] })).toEqual({ node: "n1", lease: null });
+      for (let i = 0; i < 100 && (await leases.get("trainer"))?.owner !== "n1"; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await leases.get("trainer")).toMatchObject({ owner: "n1", epoch: 1 });
+      expect((await listNodes()).nodes.find((n) => n.node === "n1")?.load).toBe(1);
+
+      d.proc.kill("SIGTERM");
+      expect(await d.exited).toEqual({ code: 0, signal: null });
+      expect(await leases.get("trainer")).toMatchObject({ owner: null, epoch: 1 });
+      expect((await listNodes()).nodes.find((n) => n.node === "n1")).toMatchObject({ live: false, state: "left", load: 0 });
+    } finally {
+      await me.stop();
+    }
+  }, 20_000);
+
+  it("refuses --cluster without --postgres or --nats, and cluster flags without --cluster, naming the flag", async () => {
+    const cases: [string[], string][] = [
+      [["up", "--cluster", "c1", "--nats", nats.url], "--postgres"],
+      [["up", "--cluster", "c1", "--postgres", url], "--nats"],
+      [["up", "--postgres", url], "--postgres"],
+    ];
+    for (const [args, flag] of cases) {
+      const r = await cli(["--data-dir", join(dir, "bad"), "--json", ...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: "E_INVALID_ARG", details: { path: flag } } });
+    }
+    const r = await cli(["--json", "nodes", "--cluster", "c1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--postgres");
+  }, 20_000);
+});
