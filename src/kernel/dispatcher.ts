@@ -89,6 +89,13 @@ export class Dispatcher {
   readonly results: AsyncResults;
   /** Admit/settle of spec budgets (the kernel's; absent in unit tests of the door alone). */
   budgets: BudgetPort | undefined;
+  /**
+   * Restores the caller first when it is an agent still dormant after a restart (recovery.ts): a
+   * syscall made on its behalf (the operator's `os.syscall(as)`, the API's) is a first use like a
+   * message, so the agent's code, state and bookkeeping are back before anything runs as it.
+   * Undefined for an awake caller (the common case: no promise). Absent in unit tests of the door.
+   */
+  wakeCaller: ((caller: DispatchCaller) => Promise<void> | undefined) | undefined;
   private plan: CachedPlan | null = null;
 
   constructor(
@@ -143,6 +150,8 @@ export class Dispatcher {
   }
 
   async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
+    const waking = this.wakeCaller?.(caller);
+    if (waking !== undefined) await waking;
     const def = this.registry.get(name);
     if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
     const t0 = this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;

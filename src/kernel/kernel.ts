@@ -169,6 +169,7 @@ export class Kernel implements KernelPort {
     this.loop = new RunLoop(this, options.hogThresholdMs ?? 50, options.sliceMs ?? 5);
     this.dispatcher = new Dispatcher(this.syscalls, this.guards, this.events, this.clock, this.ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
+    this.dispatcher.wakeCaller = (c) => (c instanceof Proc && c.dormant !== null ? this.recovery.wake(c) : undefined);
     this.dispatcher.budgets = {
       admit: (c) => (c instanceof Proc ? admitBudget(c) : NO_HOLDERS),
       settle: (c, holders, usage) => {

@@ -5,8 +5,9 @@
  * its parent, its validated spec and its syscall counter, but *dormant*: no logic resolved, no module
  * loaded, no state restored, no event emitted. Names, ids, the tree and `ps` are all known at boot;
  * what costs (resolving and loading code, restoring state, the events and audit of a restore) is paid
- * on first use — a message or request to the agent, or any operation on it (pause, resume, kill,
- * clone, upgrade, merge, split, specialize, a spawn under it) — see `wake`. Agents with journaled
+ * on first use — a message or request to the agent, any operation on it (pause, resume, kill,
+ * clone, upgrade, merge, split, specialize, a spawn under it), or a syscall made as it (the door
+ * wakes its caller: Dispatcher.wakeCaller) — see `wake`. Agents with journaled
  * mail are woken at boot, since they have work to do.
  *
  * The unit of waking is a tree: waking any agent wakes the whole tree it belongs to (root first,

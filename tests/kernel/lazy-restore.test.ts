@@ -79,6 +79,30 @@ describe("lazy restore after a restart", () => {
     await os.shutdown();
   });
 
+  it("wakes an agent a syscall is made for, before the syscall runs as it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-lazy-syscall-"));
+    const restored: string[] = [];
+    let os = await bootAt(dir, counterWith(restored));
+    const a = await os.spawn({ name: "a", kind: "code", logic: "counter", capabilities: ["kernel#noop"] });
+    const b = await os.spawn({ name: "b", kind: "code", logic: "counter" });
+    for (const id of [a, b]) await os.request(id, "x");
+    await os.shutdown();
+
+    os = await bootAt(dir, counterWith(restored));
+    expect(os.kernel.recovery.dormant).toBe(2);
+    // The operator calls as `a`: `a` comes back (its state restored) before the call runs; `b` stays dormant.
+    await expect(os.syscall(a, "Noop", {})).resolves.toBeDefined();
+    expect(restored).toEqual(["a"]);
+    expect(os.kernel.get(a).dormant).toBeNull();
+    expect(os.kernel.recovery.dormant).toBe(1);
+    expect(await os.request(a, "y")).toBe(2);
+    // A refused call is a use too: the agent is awake whatever the door decides.
+    await expect(os.syscall(b, "Noop", {})).rejects.toMatchObject({ code: "E_CAP_DENIED" });
+    expect(restored).toEqual(["a", "b"]);
+    expect(os.kernel.recovery.dormant).toBe(0);
+    await os.shutdown();
+  });
+
   it("wakes a supervision tree as one: the supervisor restarts a child restored on first use", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aios-lazy-"));
     const restored: string[] = [];
