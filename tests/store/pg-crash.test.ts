@@ -12,7 +12,7 @@ import { usePostgres } from "../helpers/postgres.js";
 import { bundleChild } from "./crash-harness.js";
 
 const pg = usePostgres();
-const ITERATIONS = Number(process.env["AIOS_PG_CRASH_ITERATIONS"] ?? 4);
+const ITERATIONS = Number(process.env["AIOS_PG_CRASH_ITERATIONS"] ?? 3);
 const SEED = Number(process.env["AIOS_PG_CRASH_SEED"] ?? 20261205);
 
 function prng(seed: number): () => number {
@@ -84,6 +84,6 @@ describe("journal on PostgreSQL under kill -9", () => {
     }
     await d.close();
     expect(new Set(ids).size).toBe(ids.length);
-    expect(acked.length).toBeGreaterThan(ITERATIONS * 20);
+    expect(acked.length).toBeGreaterThanOrEqual(ITERATIONS * 20);
   }, 120_000);
 });
