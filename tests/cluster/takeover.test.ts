@@ -1,0 +1,88 @@
+/**
+ * Takeover after a crash, from the crash side: a node in a child process appends to its agents'
+ * fenced journals and prints an ack after each commit; it is killed with SIGKILL mid-stream. Another
+ * node (this process, on a SimulatedClock started at the kill) takes nothing before the dead node's
+ * TTL ran out, then takes every agent over under epoch 2, finds every acknowledged entry in the
+ * journals, continues them, and a write under the dead node's epoch is refused.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterNode, FencedJournal, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
+import { SimulatedClock } from "../../src/core/index.js";
+import { usePostgres } from "../helpers/postgres.js";
+
+const CHILD = "tests/cluster/node-child.ts";
+const AGENTS = 4;
+const pgServer = usePostgres();
+let url: string;
+let pool: ClusterPool;
+beforeAll(async () => {
+  url = await pgServer().createDatabase("takeover");
+  pool = openClusterPool({ url });
+}, 30_000);
+afterAll(async () => {
+  await pool.end();
+});
+
+describe("a node killed with -9", () => {
+  it("has its agents taken over after the TTL, with no acknowledged entry lost", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, "t1", "dead", String(AGENTS)], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once("exit", (_c, sig) => r(sig)));
+    const acked = new Map<string, { seq: number; epoch: number }[]>();
+    let acks = 0;
+    await new Promise<void>((resolve, reject) => {
+      const rl = createInterface({ input: child.stdout });
+      rl.on("line", (line) => {
+        const m = /^ack (\S+) (\d+) (\d+)$/.exec(line);
+        if (m === null) return;
+        const [, agent = "", seq = "0", epoch = "0"] = m;
+        acked.set(agent, [...(acked.get(agent) ?? []), { seq: Number(seq), epoch: Number(epoch) }]);
+        if (++acks === 200) {
+          child.kill("SIGKILL"); // mid-stream: appends in flight are unacknowledged, not lost-if-acked
+          resolve();
+        }
+      });
+      void exited.then((sig) => (sig === "SIGKILL" ? undefined : reject(new Error(`child exited early (${String(sig)}): ${stderr}`))));
+    });
+    expect(await exited).toBe("SIGKILL");
+
+    const clock = new SimulatedClock(Date.now());
+    const taken: string[] = [];
+    const survivor = await ClusterNode.start({
+      pool,
+      clock,
+      autoBeat: false,
+      config: parseClusterConfig({ cluster: "t1", node: "alive", heartbeatMs: 200, ttlMs: 1_000 }),
+      onAcquire: (l) => taken.push(`${l.agent}@${l.epoch}`),
+    });
+    try {
+      // Not before the dead node's TTL: its leases were renewed within the last heartbeat.
+      expect(taken).toEqual([]);
+      clock.advance(1_000);
+      const report = await survivor.beat();
+      expect(report.acquired.map((l) => `${l.agent}@${l.epoch}`).sort()).toEqual(Array.from({ length: AGENTS }, (_, i) => `k${i}@2`));
+      expect((await survivor.list()).find((n) => n.node === "dead")?.live).toBe(false);
+
+      const journal = new FencedJournal(pool, "t1");
+      for (const lease of report.acquired) {
+        const rows = await journal.read(lease.agent);
+        const stored = new Set(rows.map((r) => `${r.seq}@${r.epoch}`));
+        const mine = acked.get(lease.agent) ?? [];
+        expect(mine.length).toBeGreaterThan(0);
+        for (const a of mine) expect(stored.has(`${a.seq}@${a.epoch}`)).toBe(true);
+        // The journal is gap-free and all of it was written under epoch 1 (the dead activation).
+        expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+        expect(new Set(rows.map((r) => r.epoch))).toEqual(new Set([1]));
+        // The new activation continues it; the dead one's epoch is refused.
+        const last = rows.length;
+        await journal.append(lease, last + 1, [{ kind: "note", body: "after takeover" }]);
+        await expect(journal.append({ agent: lease.agent, epoch: 1 }, last + 2, [{ kind: "note", body: "zombie" }])).rejects.toMatchObject({ details: { reason: "fenced" } });
+      }
+    } finally {
+      await survivor.stop();
+    }
+  }, 20_000);
+});
