@@ -3,7 +3,9 @@
  * fenced journals and prints an ack after each commit; it is killed with SIGKILL mid-stream. Another
  * node (this process, on a SimulatedClock started at the kill) takes nothing before the dead node's
  * TTL ran out, then takes every agent over under epoch 2, finds every acknowledged entry in the
- * journals, continues them, and a write under the dead node's epoch is refused.
+ * journals, continues them, and a write under the dead node's epoch is refused. And a node paused with
+ * SIGSTOP past its TTL: its agents are taken over; resumed with SIGCONT, it writes nothing more under
+ * its old epoch (it stops on its next beat or its next refused append).
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -23,6 +25,75 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await pool.end();
+});
+
+interface Child {
+  readonly pid: number;
+  readonly acked: Map<string, { seq: number; epoch: number }[]>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/** Starts node-child.ts and resolves after `acks` acknowledged appends, calling `at` right then. */
+function runChild(cluster: string, acks: number, at: (pid: number) => void): Promise<Child> {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, cluster, "dead", String(AGENTS)], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  const acked = new Map<string, { seq: number; epoch: number }[]>();
+  let n = 0;
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.on("line", (line) => {
+      const m = /^ack (\S+) (\d+) (\d+)$/.exec(line);
+      if (m === null) return;
+      const [, agent = "", seq = "0", epoch = "0"] = m;
+      acked.set(agent, [...(acked.get(agent) ?? []), { seq: Number(seq), epoch: Number(epoch) }]);
+      if (++n === acks) {
+        at(child.pid ?? 0);
+        resolve({ pid: child.pid ?? 0, acked, exited, stderr: () => stderr });
+      }
+    });
+    void exited.then((e) => (n >= acks ? undefined : reject(new Error(`child exited early (${JSON.stringify(e)}): ${stderr}`))));
+  });
+}
+
+describe("a node paused with SIGSTOP past its TTL", () => {
+  it("loses its agents to another node and, resumed, writes nothing more under its old epoch", async () => {
+    const child = await runChild("t2", 100, (pid) => process.kill(pid, "SIGSTOP"));
+    const clock = new SimulatedClock(Date.now());
+    const survivor = await ClusterNode.start({ pool, clock, autoBeat: false, config: parseClusterConfig({ cluster: "t2", node: "alive", heartbeatMs: 200, ttlMs: 1_000 }) });
+    const journal = new FencedJournal(pool, "t2");
+    try {
+      clock.advance(1_000);
+      const report = await survivor.beat();
+      expect(report.acquired.map((l) => l.epoch)).toEqual(Array.from({ length: AGENTS }, () => 2));
+      for (const lease of report.acquired) await journal.append(lease, (await journal.lastSeq(lease.agent)) + 1, [{ kind: "note", body: "new owner" }]);
+      process.kill(child.pid, "SIGCONT");
+      const end = await child.exited;
+      expect(end.code).not.toBe(0); // it stopped: its leases were taken, or its append was fenced
+      expect(child.stderr()).toMatch(/lost k\d|fenced/);
+      for (const lease of report.acquired) {
+        const rows = await journal.read(lease.agent);
+        const firstNew = rows.findIndex((r) => r.epoch === 2);
+        expect(firstNew).toBeGreaterThan(0);
+        // No write of the paused activation after the takeover: epoch 1 rows all come before epoch 2.
+        expect(rows.slice(firstNew).every((r) => r.epoch === 2)).toBe(true);
+        const stored = new Set(rows.map((r) => `${r.seq}@${r.epoch}`));
+        for (const a of child.acked.get(lease.agent) ?? []) expect(stored.has(`${a.seq}@${a.epoch}`)).toBe(true);
+      }
+    } finally {
+      await survivor.stop();
+      // Never leave a stopped child behind when an assertion failed before SIGCONT.
+      if (child.pid > 0) {
+        try {
+          process.kill(child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  }, 20_000);
 });
 
 describe("a node killed with -9", () => {
