@@ -236,6 +236,23 @@ describe("dashboard in chromium", () => {
     await checkAccessible("audit after verification");
   });
 
+  it("opens an audit entry's inclusion proof and checks it against the tree head", async () => {
+    const link = page.getByRole("link", { name: /^Proof of entry \d+$/ }).first();
+    const seq = Number((await link.getAttribute("href"))?.split("/").pop());
+    await link.click();
+    await expect(page.getByRole("heading", { level: 2, name: /is included/ }).textContent()).resolves.toMatch(new RegExp(`^Entry ${seq} is included in the tree of \\d+ entries$`));
+    // The leaf hash is the API's for the same entry (it does not change as the log grows).
+    const proof = (await (await fetch(`${gw.url}/v1/audit/proof/${seq}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { leaf: string };
+    await expect(page.locator("dl.facts").textContent()).resolves.toContain(proof.leaf);
+    const path = page.getByRole("table", { name: /Audit path/ });
+    const steps = Number(/(\d+) sibling hashes/.exec((await path.locator("caption").textContent()) ?? "")?.[1]);
+    expect(steps).toBeGreaterThan(0);
+    expect(await path.locator("tbody tr").count()).toBe(steps);
+    await checkAccessible("an audit entry's proof");
+    const missing = await page.goto(`${gw.url}/ui/audit/proof/999999999`);
+    expect(missing?.status()).toBe(404);
+  });
+
   it("shows model costs per agent and model, and per tenant and model over time, in tables beside the charts", async () => {
     await page.getByRole("link", { name: "Costs" }).click();
     const perModel = page.getByRole("table", { name: /Totals per model/ });

@@ -125,6 +125,7 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
   app.get("/ui/approvals", guard((c) => pages.approvals(c, csrf)));
   app.get("/ui/fragment/approvals", guard((c) => pages.approvalsFragment(c, csrf)));
   app.get("/ui/audit", guard((c) => pages.audit(c, csrf)));
+  app.get("/ui/audit/proof/:seq", guard((c) => pages.auditProof(c, csrf, c.req.param("seq") ?? "")));
   app.get("/ui/costs", guard((c) => pages.costs(c, csrf)));
   app.get("/ui/scheduler", guard((c) => pages.scheduler(c, csrf)));
   app.get("/ui/fragment/scheduler", guard((c) => pages.schedulerFragment(c)));

@@ -17,7 +17,8 @@ import { agentView, type ContextBudget } from "./views/agent.js";
 import { marketView } from "./views/market.js";
 import { traceView, tracesView } from "./views/traces.js";
 import { approvalsBody, approvalsView } from "./views/approvals.js";
-import { auditView } from "./views/audit.js";
+import { auditView, proofView } from "./views/audit.js";
+import { verifyInclusion } from "../../audit/index.js";
 import { costsView } from "./views/costs.js";
 import { eventsView } from "./views/events.js";
 import { memoryView, recordView, type MemoryForm } from "./views/memory.js";
@@ -154,6 +155,21 @@ export class Pages {
     const size = log.size;
     const entries = log.entries({ fromSeq: Math.max(1, size - 49), limit: 50 }).reverse();
     return this.doc(c, "Audit", "/ui/audit", csrf, auditView(size, entries, report, csrf));
+  }
+
+  /** One entry's inclusion proof against the current tree head, verified here as a client would. */
+  auditProof(c: Context, csrf: string, seqText: string): Response {
+    const seq = Number(seqText);
+    const log = this.d.os.audit;
+    log.flush();
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > log.size) throw new AiosError("E_NOT_FOUND", `no audit entry ${seqText} in a log of ${log.size} entries`, { details: { path: "seq" } });
+    const [entry] = log.entries({ fromSeq: seq, limit: 1 });
+    if (entry === undefined || entry.seq !== seq) throw new AiosError("E_NOT_FOUND", `no audit entry ${seq}`, { details: { path: "seq" } });
+    const p = log.inclusionProof(seq);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    return this.doc(c, `Audit entry ${seq}`, "/ui/audit", csrf, proofView({
+      entry, leafIndex: p.leafIndex, treeSize: p.treeSize, leaf: hex(p.leaf), path: p.path.map(hex), root: hex(p.root), verified: verifyInclusion(p.leaf, p.leafIndex, p.treeSize, p.path, p.root),
+    }));
   }
 
   costs(c: Context, csrf: string): Response {
