@@ -4,7 +4,10 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { AgentId } from "../core/index.js";
+import type { AgentSpec, Caller, SendOptions } from "../abi/index.js";
+import type { AsyncResults } from "./async-results.js";
+import type { Proc } from "./proc.js";
 import { inheritTenant, zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
 
 const Spawn = z.object({ spec: z.record(z.string(), z.unknown()) });
@@ -12,7 +15,18 @@ const Kill = z.object({ id: z.string().min(1), reason: z.string().optional() });
 const Request = z.object({ to: z.string().min(1), payload: z.unknown(), timeoutMs: z.number().int().positive().max(86_400_000).optional() });
 const GetResult = z.object({ handle: z.string().min(1), waitMs: z.number().int().min(0).max(600_000).optional() });
 
-export function builtinSyscalls(k: KernelPort): SyscallDef[] {
+/** What the built-in syscalls call: the spawner, the operations' kill, the mail and the door's async results. */
+export interface BuiltinDeps {
+  readonly parse: (input: unknown, source?: string) => AgentSpec;
+  readonly spawnAs: (creator: Caller, spec: AgentSpec) => Promise<AgentId>;
+  readonly kill: (id: string, reason: string) => Promise<boolean>;
+  readonly find: (id: string) => Proc | undefined;
+  readonly deliver: (from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: undefined) => void | Promise<void>;
+  readonly request: (from: Proc | undefined, to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
+  readonly results: AsyncResults;
+}
+
+export function builtinSyscalls(k: BuiltinDeps): SyscallDef[] {
   const spawn: SyscallDef<"AgentSpawn"> = {
     name: "AgentSpawn",
     parse: zodArgs("AgentSpawn", Spawn) as ArgParser<{ spec: never }>,
@@ -29,7 +43,7 @@ export function builtinSyscalls(k: KernelPort): SyscallDef[] {
     parse: zodArgs("AgentKill", Kill) as ArgParser<{ id: string; reason?: string }>,
     requires: ({ id }) => [{ resource: `agent:${id}`, action: "kill" }],
     sideEffect: false,
-    handler: async ({ id, reason }, call) => ({ killed: await k.ops.kill(id, reason ?? `killed by ${call.caller.agent}`) }),
+    handler: async ({ id, reason }, call) => ({ killed: await k.kill(id, reason ?? `killed by ${call.caller.agent}`) }),
   };
   const send: SyscallDef<"SemanticSend"> = {
     name: "SemanticSend",
@@ -61,7 +75,7 @@ export function builtinSyscalls(k: KernelPort): SyscallDef[] {
     parse: zodArgs("GetAsyncResult", GetResult) as ArgParser<{ handle: string; waitMs?: number }>,
     requires: () => [],
     sideEffect: false,
-    handler: ({ handle, waitMs }, call) => k.dispatcher.results.get(call.caller.agent, handle, waitMs ?? 0),
+    handler: ({ handle, waitMs }, call) => k.results.get(call.caller.agent, handle, waitMs ?? 0),
   };
   const noop: SyscallDef<"Noop"> = {
     name: "Noop",

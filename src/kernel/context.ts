@@ -7,13 +7,14 @@
  * stage could decide a send differently (a quota on it, a rule reading its payload, an approval),
  * the send takes the full door.
  */
-import { AiosError, toAiosError, type AgentId, type MessageId } from "../core/index.js";
+import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
 import { grantText, type AgentContext, type CapLease, type SendOptions } from "../abi/index.js";
-import type { SendPlan } from "./dispatcher.js";
+import type { Dispatcher, Guards, SendPlan } from "./dispatcher.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
 import type { SyscallApi } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { KernelFlags } from "./kernel-port.js";
+import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";
 
 const discard = (): void => undefined;
@@ -34,11 +35,21 @@ function own<T>(r: Promise<T>): Promise<T> {
   return r;
 }
 
+/** What an agent's context uses: the door, the ids, the door's stages, the kernel's flags and delivery (mail.ts). */
+export interface CtxDeps {
+  readonly ids: IdGenerator;
+  readonly dispatcher: Dispatcher;
+  readonly guards: Guards;
+  readonly flags: KernelFlags;
+  /** Delivery (mail.ts): a method call on the hot path of ctx.send. */
+  readonly mail: { deliver(from: Proc, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"]): void | Promise<void> };
+}
+
 export class AgentCtx implements AgentContext {
   private sysApi: SyscallApi | undefined;
 
   constructor(
-    private readonly k: KernelPort,
+    private readonly k: CtxDeps,
     private readonly p: Proc,
   ) {}
 
@@ -89,7 +100,7 @@ export class AgentCtx implements AgentContext {
     if (to.length === 0 || to.length > MAX_ID) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } }));
     // Capability: `agent:*#send` decided once and reused while the checker's lease holds.
     let lease = p.sendLease;
-    if (lease === null || !lease.valid || p.sendGen !== k.capGeneration) lease = this.leaseSend(plan);
+    if (lease === null || !lease.valid || p.sendGen !== k.flags.capGeneration) lease = this.leaseSend(plan);
     let tally = p.sendTally;
     if (!lease.decision.allowed) {
       // No lease for every recipient: this recipient is checked (and a counted constraint charged).
@@ -113,7 +124,7 @@ export class AgentCtx implements AgentContext {
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
     if (tally !== undefined) tally.hit(to);
     else if (lease.decision.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(lease.decision.by) });
-    const r = k.deliver(p, to, payload, options?.onFull, undefined);
+    const r = k.mail.deliver(p, to, payload, options?.onFull, undefined);
     return r === undefined ? r : own(r);
   }
 
@@ -127,7 +138,7 @@ export class AgentCtx implements AgentContext {
     // (no lease from a leasing checker) is checked, and charged, on every send.
     const lease = checker.lease === undefined ? { decision: checker.check(p, req), valid: true } : (checker.lease(p, req) ?? PER_SEND);
     p.sendLease = lease;
-    p.sendGen = k.capGeneration;
+    p.sendGen = k.flags.capGeneration;
     p.sendTally = lease.decision.allowed ? plan.audit?.tally?.(p.id, "SemanticSend", grantText(lease.decision.by)) : undefined;
     return lease;
   }

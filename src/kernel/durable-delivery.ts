@@ -7,19 +7,30 @@
  * parked until there is room, as for any mailbox. At a kernel shutdown a journaled letter is accepted,
  * never refused: it is handled after the restart (exits.ts).
  */
-import type { MessageId } from "../core/index.js";
+import type { IdGenerator, MessageId } from "../core/index.js";
 import type { SendOptions } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Guards } from "./dispatcher.js";
+import type { KernelFlags } from "./kernel-port.js";
 import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";
+
+/** What durable delivery uses of the mail (mail.ts) and the kernel. */
+export interface DurableDeliveryDeps {
+  readonly ids: IdGenerator;
+  readonly guards: Guards;
+  readonly flags: KernelFlags;
+  readonly schedule: (p: Proc) => void;
+  readonly enqueue: (p: Proc, letter: Letter, onFull: SendOptions["onFull"]) => void | Promise<void>;
+  readonly refuseOrPark: (p: Proc, letter: Letter, onFull: SendOptions["onFull"]) => Promise<void>;
+}
 
 export class DurableDelivery {
   /** Letters being journaled for fail-fast senders, per recipient: mailbox places they hold. */
   private readonly reserved = new Map<Proc, number>();
 
-  constructor(private readonly k: KernelPort) {}
+  constructor(private readonly k: DurableDeliveryDeps) {}
 
   /** `origin`: a replayable send's letter being handled and place in it (ADR 0016), journaled with the copy. */
   async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
@@ -41,7 +52,7 @@ export class DurableDelivery {
       if (failFast) this.release(p);
     }
     // Journaled while a shutdown stopped the agent: the letter is handled after the restart (issue #19.3).
-    if (k.closing && isTerminal(p.status)) {
+    if (k.flags.closing && isTerminal(p.status)) {
       letter.reply?.(deferred(p, id));
       return;
     }

@@ -1,67 +1,137 @@
 /**
- * How an agent ends: the terminal transition, its logic's terminate hook, the abort of its in-flight
- * calls, refusal (or keeping, for a supervised agent that will come back) of its mail, the end of its
- * children, its removal from the table when ephemeral, and word to whoever waits for it and to its
- * supervisor. Nothing here runs for an agent that already ended.
+ * How an agent ends: the terminal transition (through the lifecycle), its logic's terminate hook, the
+ * abort of its in-flight calls, refusal (or keeping, for a supervised agent that will come back) of
+ * its mail, the end of its children, its removal from the table when ephemeral, and word to whoever
+ * waits for it and to its supervisor. Nothing here runs for an agent that already ended. Owns who
+ * waits for an agent to end (`wait`) or to finish its receive (`whenIdle`), and the kernel
+ * shutdown's stop of a tree. Collaborators by constructor: the lifecycle, the process table, the
+ * ended-agents ring, the orphan mail, the door's stages, the kernel's flags and the supervisor's ear.
  */
 import { getEventListeners } from "node:events";
-import { AiosError } from "../core/index.js";
+import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
+import type { Guards } from "./dispatcher.js";
+import { trackedBySupervisor, type EndedAgents } from "./ended.js";
+import type { ExitInfo, KernelFlags } from "./kernel-port.js";
+import type { Ending, Lifecycle } from "./lifecycle.js";
 import { isLetter, type Letter } from "./mailbox.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { OrphanMail } from "./orphan-mail.js";
 import type { Proc } from "./proc.js";
+import type { ProcessTable } from "./process-table.js";
 import type { ExitKind } from "./supervisor-state.js";
-import { trackedBySupervisor } from "./ended.js";
 
-export function endProcess(k: KernelPort, p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind, result?: unknown): void {
-  if (isTerminal(p.status)) return;
-  k.lifecycle.end(p, to, reason, result);
-  try {
-    p.logic.terminate?.(p.state, reason);
-  } catch (e) {
-    k.kernelError(e, `terminate of ${p.id}`);
-  }
-  cancelCalls(p, reason);
-  // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
-  const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
-  // A kernel shutdown stops a durable agent without ending it: its journaled letters stay in the
-  // journal and are handled after the restart, so their senders are answered "accepted", never
-  // refused (issue #19.3) — a client that retried a refusal would create a duplicate.
-  const keeps = k.closing && p.durable && k.guards.journal !== undefined;
-  const answer = (l: Letter, err: () => AiosError): void => {
-    if (l.reply === undefined) return;
-    l.reply(keeps && l.id !== undefined ? deferred(p, l.id) : err());
-  };
-  const cur = p.current;
-  if (isLetter(cur)) answer(cur, refusal);
-  const mb = p.mailbox;
-  if (mb.length + mb.waiting > 0) {
-    const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
-    if (restartable) {
-      // A supervised agent that may come back keeps its queued mail for its next incarnation.
-      k.orphanMail.keep(p.id, mb.moveAll());
-    } else {
-      const err = refusal();
-      for (const l of mb.drainAll(err, keeps ? isJournaled : undefined)) answer(l, () => err);
+export interface ExitsDeps {
+  readonly lifecycle: Lifecycle;
+  readonly procs: ProcessTable;
+  readonly ended: EndedAgents;
+  readonly orphans: OrphanMail;
+  readonly guards: Guards;
+  readonly flags: KernelFlags;
+  readonly kernelError: (e: unknown, where: string) => void;
+  /** Told after an agent exits (supervision.ts). */
+  readonly exited: (p: Proc, kind: ExitKind) => void;
+}
+
+export class Exits {
+  /** Who waits for which agent to end (wait()). */
+  private readonly waiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
+
+  constructor(private readonly d: ExitsDeps) {}
+
+  /** Ends an agent: transition, terminate hook, refuse its mail, end its children, tell its supervisor. */
+  exit(p: Proc, to: Ending, reason: string, kind: ExitKind, result?: unknown): void {
+    if (isTerminal(p.status)) return;
+    const d = this.d;
+    d.lifecycle.end(p, to, reason, result);
+    try {
+      p.logic.terminate?.(p.state, reason);
+    } catch (e) {
+      d.kernelError(e, `terminate of ${p.id}`);
     }
+    cancelCalls(p, reason);
+    const closing = d.flags.closing;
+    // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
+    const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
+    // A kernel shutdown stops a durable agent without ending it: its journaled letters stay in the
+    // journal and are handled after the restart, so their senders are answered "accepted", never
+    // refused (issue #19.3) — a client that retried a refusal would create a duplicate.
+    const keeps = closing && p.durable && d.guards.journal !== undefined;
+    const answer = (l: Letter, err: () => AiosError): void => {
+      if (l.reply === undefined) return;
+      l.reply(keeps && l.id !== undefined ? deferred(p, l.id) : err());
+    };
+    const cur = p.current;
+    if (isLetter(cur)) answer(cur, refusal);
+    const mb = p.mailbox;
+    if (mb.length + mb.waiting > 0) {
+      const restartable = kind !== "shutdown" && p.parent?.sup != null && p.spec.restart !== "temporary";
+      if (restartable) {
+        // A supervised agent that may come back keeps its queued mail for its next incarnation.
+        d.orphans.keep(p.id, mb.moveAll());
+      } else {
+        const err = refusal();
+        for (const l of mb.drainAll(err, keeps ? isJournaled : undefined)) answer(l, () => err);
+      }
+    }
+    if (p.sup !== null) p.sup.stopping = true;
+    for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) this.exit(c, "killed", `parent ${p.id} ended`, "shutdown");
+    // Ephemeral agents leave no trace: out of the table and their parent's list.
+    if (p.spec.ephemeral) d.procs.release(p);
+    // A supervisor's children that ended earlier, waiting for a restart that will not come now.
+    if (p.sup !== null && !closing) for (const c of p.children ?? []) if (isTerminal(c.status) && c.spec.ephemeral !== true) d.ended.ended(c);
+    d.guards.capabilities.forget?.(p);
+    this.releaseIdle(p);
+    const waiters = this.waiters.get(p.id);
+    if (waiters !== undefined) {
+      this.waiters.delete(p.id);
+      for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
+    }
+    d.exited(p, kind);
+    // Kept visible among the last ended ones, then out of the table (ended.ts); a live supervisor
+    // that may restart it keeps it until it decides. A shutdown leaves the table as it is.
+    if (!p.spec.ephemeral && !closing && !trackedBySupervisor(p)) d.ended.ended(p);
   }
-  if (p.sup !== null) p.sup.stopping = true;
-  for (const c of [...(p.children ?? [])].reverse()) if (!isTerminal(c.status)) endProcess(k, c, "killed", `parent ${p.id} ended`, "shutdown");
-  // Ephemeral agents leave no trace: out of the table and their parent's list.
-  if (p.spec.ephemeral) k.procs.release(p);
-  // A supervisor's children that ended earlier, waiting for a restart that will not come now.
-  if (p.sup !== null && !k.closing) for (const c of p.children ?? []) if (isTerminal(c.status) && c.spec.ephemeral !== true) k.endedAgents.ended(c);
-  k.guards.capabilities.forget?.(p);
-  k.releaseIdle(p);
-  const waiters = k.exitWaiters.get(p.id);
-  if (waiters !== undefined) {
-    k.exitWaiters.delete(p.id);
-    for (const w of waiters) w({ id: p.id, status: p.status, reason, result });
+
+  /** Resolves when the agent reaches a terminal state. */
+  wait(p: Proc): Promise<ExitInfo> {
+    if (isTerminal(p.status)) return Promise.resolve({ id: p.id, status: p.status, reason: p.exitReason, result: p.result });
+    return new Promise((resolve) => {
+      this.waiters.set(p.id, [...(this.waiters.get(p.id) ?? []), resolve]);
+    });
   }
-  k.onExit?.(p, kind);
-  // Kept visible among the last ended ones, then out of the table (ended.ts); a live supervisor
-  // that may restart it keeps it until it decides. A shutdown leaves the table as it is.
-  if (!p.spec.ephemeral && !k.closing && !trackedBySupervisor(p)) k.endedAgents.ended(p);
+
+  /** Resolves when no receive is running for the agent. */
+  whenIdle(p: Proc): Promise<void> {
+    if (!p.busy) return Promise.resolve();
+    return new Promise((r) => (p.idleWaiters ??= []).push(r));
+  }
+
+  /** Wakes whoever waits for the agent's in-flight receive to finish. */
+  releaseIdle(p: Proc): void {
+    const w = p.idleWaiters;
+    if (w === null) return;
+    p.idleWaiters = null;
+    for (const r of w) r();
+  }
+
+  /**
+   * The kernel's shutdown stops `p`'s tree, children first. A dormant agent never started in this
+   * process: nothing of it runs or ends; it stays as the journal holds it (its tree is dormant with
+   * it). Only whoever waits for it hears of the stop.
+   */
+  stopTree(p: Proc, reason: string): void {
+    if (p.dormant !== null) {
+      for (const c of p.children ?? []) this.stopTree(c, reason);
+      const waiters = this.waiters.get(p.id);
+      if (waiters === undefined) return;
+      this.waiters.delete(p.id);
+      for (const w of waiters) w({ id: p.id, status: "killed", reason, result: undefined });
+      return;
+    }
+    if (p.sup !== null) p.sup.stopping = true;
+    for (const c of [...(p.children ?? [])].reverse()) this.stopTree(c, reason);
+    if (!isTerminal(p.status)) this.exit(p, "killed", reason, "shutdown");
+  }
 }
 
 const isJournaled = (l: Letter): boolean => l.id !== undefined;

@@ -12,18 +12,28 @@
  * batch and commit if space returned in between; until the retry commits, that checkpoint carries the
  * refused message's effect. Other journal failures are reported (kernel.error), not retried.
  */
-import { isAiosError, type MessageId } from "../core/index.js";
+import { isAiosError, type Clock, type Logger, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Guards } from "./dispatcher.js";
+import type { KernelFlags } from "./kernel-port.js";
 import { snapshotOf, type Proc } from "./proc.js";
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 
 
+/** What holding checkpoints uses: the kernel's clock, log, flags, journal (in the door's stages) and error sink. */
+export interface HeldCheckpointsDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly guards: Guards;
+  readonly flags: KernelFlags;
+  readonly kernelError: (e: unknown, where: string) => void;
+}
+
 export class HeldCheckpoints {
   constructor(
-    private readonly k: KernelPort,
+    private readonly k: HeldCheckpointsDeps,
     /** Puts a released agent with mail back on the run queue. */
     private readonly resume: (p: Proc) => void,
   ) {}
@@ -53,7 +63,7 @@ export class HeldCheckpoints {
     if (held === null) return;
     // An agent that ended has nothing left to ack; at a shutdown the journal keeps the older
     // checkpoint with the messages unacknowledged, and the next boot handles them again from it.
-    if (j === undefined || isTerminal(p.status) || this.k.closing) {
+    if (j === undefined || isTerminal(p.status) || this.k.flags.closing) {
       p.held = null;
       return;
     }

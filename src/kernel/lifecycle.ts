@@ -2,7 +2,7 @@
  * Lifecycle: the only writer of an agent's status (and of how it ended and which version it runs).
  * A transition is checked against the table in abi/lifecycle.ts, emitted as `agent.transition`, and
  * journaled for a durable agent — except while the kernel stops agents for its own shutdown
- * (`duringShutdown`): those agents come back at the next boot, so their stop is not their end. Its
+ * (`unjournaled`): those agents come back at the next boot, so their stop is not their end. Its
  * other records are the lifecycle's too: a new agent's spawn record (`journalSpawn`), and an upgrade
  * (spec, logic and migrated state swapped at once, journaled before it takes effect, `agent.upgraded`).
  * Proc declares these fields readonly; this file alone writes them (tests/lint/state-owners.test.ts).
@@ -95,8 +95,11 @@ export class Lifecycle {
     if (this.events.wants("agent.upgraded")) this.events.emit("agent.upgraded", { fromVersion, toVersion: spec.version }, p.id);
   }
 
-  /** Runs `fn` with transitions not journaled: the kernel's own shutdown stopping durable agents. */
-  duringShutdown(fn: () => void): void {
+  /**
+   * Runs `fn` with transitions not journaled: a stop that is not the agent's end — the kernel's own
+   * shutdown stopping durable agents, an operator's restart of a durable agent (restart.ts).
+   */
+  unjournaled(fn: () => void): void {
     this.stoppingForShutdown = true;
     try {
       fn();

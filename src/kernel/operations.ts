@@ -10,7 +10,12 @@ import { checkCreate } from "./spawn-rule.js";
 import { restartProc } from "./restart.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Clock, EventBus } from "../core/index.js";
+import type { Guards } from "./dispatcher.js";
+import type { Hooks } from "./hooks.js";
+import type { Ending, Lifecycle } from "./lifecycle.js";
+import type { RestartDeps } from "./restart.js";
+import type { ExitKind } from "./supervisor-state.js";
 import type { Proc } from "./proc.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
@@ -35,8 +40,27 @@ export interface SplitOptions {
   readonly specs?: readonly [AgentSpecInput?, AgentSpecInput?];
 }
 
+/** What the operations use: the process table's lookup, the lifecycle, hooks, spawn, exit and mail steps (and restart's). */
+export interface OperationsDeps extends RestartDeps {
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly guards: Guards;
+  readonly hooks: Hooks;
+  readonly lifecycle: Lifecycle;
+  readonly get: (id: string) => Proc;
+  readonly wake: (p: Proc) => Promise<void>;
+  readonly parse: (input: unknown) => AgentSpec;
+  readonly spawn: (spec: AgentSpec, options?: { parent?: string; state?: unknown }) => Promise<AgentId>;
+  readonly resolveLogicFor: (spec: AgentSpec, parent: Proc | null) => AgentLogic | Promise<AgentLogic>;
+  readonly exit: (p: Proc, to: Ending, reason: string, kind: ExitKind) => void;
+  readonly whenIdle: (p: Proc) => Promise<void>;
+  readonly schedule: (p: Proc) => void;
+  readonly enqueue: (p: Proc, letter: Letter, onFull: "wait") => void | Promise<void>;
+  readonly kernelError: (e: unknown, where: string) => void;
+}
+
 export class Operations {
-  constructor(private readonly k: KernelPort) {}
+  constructor(private readonly k: OperationsDeps) {}
 
   async pause(id: string): Promise<void> {
     await this.run("pause", [id], {}, async ([p]) => {

@@ -31,9 +31,11 @@
  * results and an in-flight call without one is still reported effect-unknown (dispatcher.ts).
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
+import type { AgentContext } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { AgentLogic, AgentSpec, RecoveredAgent, RecoveredState } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { ProcessTable } from "./process-table.js";
 import type { Dormant, Proc } from "./proc.js";
 import { newSupervisorState } from "./supervisor-state.js";
 
@@ -53,12 +55,18 @@ export interface RecoveryOutcome {
   readonly messages: number;
 }
 
-/** The kernel as recovery uses it: its port plus the announcement of a restored process. */
-export interface RecoveryPort extends KernelPort {
-  checkLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): void;
-  announce(p: Proc): void;
-  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void;
-  resumeRestored(p: Proc, paused: boolean): void;
+/** What recovery uses: the process table, the lifecycle, the spawner's logic checks and the mail. */
+export interface RecoveryDeps {
+  readonly procs: ProcessTable;
+  readonly lifecycle: Lifecycle;
+  readonly parse: (input: unknown, source?: string) => AgentSpec;
+  readonly checkLogicFor: (spec: AgentSpec, parent: Proc | null | "agent") => void;
+  readonly resolveLogicFor: (spec: AgentSpec, parent: Proc | null | "agent") => AgentLogic | Promise<AgentLogic>;
+  readonly ctxOf: (p: Proc) => AgentContext;
+  /** Puts a recovered (already journaled) message back in a mailbox (mail.ts). */
+  readonly adoptLetter: (p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }) => void;
+  readonly schedule: (p: Proc) => void;
+  readonly kernelError: (e: unknown, where: string) => void;
 }
 
 export class Recovery {
@@ -66,7 +74,7 @@ export class Recovery {
   private readonly waking = new Map<Proc, Promise<void>>();
   private dormantCount = 0;
 
-  constructor(private readonly k: RecoveryPort) {}
+  constructor(private readonly k: RecoveryDeps) {}
 
   /** Agents still dormant. */
   get dormant(): number {
@@ -136,7 +144,7 @@ export class Recovery {
       }
       woken += before - this.dormantCount;
     }
-    return { known: k.table.size, woken, failed, messages };
+    return { known: k.procs.size, woken, failed, messages };
   }
 
   /**
@@ -152,7 +160,7 @@ export class Recovery {
       this.waking.set(root, w);
     }
     return w.then(() => {
-      if (this.k.find(p.id) !== p) {
+      if (this.k.procs.find(p.id) !== p) {
         throw new AiosError("E_NO_AGENT", `no agent ${p.id}: it could not be restored after the restart (see the kernel.error event)`, { details: { agent: p.id } });
       }
     });
@@ -186,7 +194,12 @@ export class Recovery {
         st.specs.set(c.id, c.spec);
       }
     }
-    for (const { p, paused } of back) if (this.k.find(p.id) === p) this.k.resumeRestored(p, paused);
+    // Each resumes as it was (running, or paused again); one with mail goes on the run queue.
+    for (const { p, paused } of back) {
+      if (this.k.procs.find(p.id) !== p) continue;
+      this.k.lifecycle.recovered(p, paused);
+      if (!paused && p.mailbox.length > 0) this.k.schedule(p);
+    }
   }
 
   /** Code checked, then loaded; state restored (or init run); mail put back. */
@@ -203,7 +216,7 @@ export class Recovery {
     else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
     p.dormant = null;
     this.dormantCount--;
-    k.announce(p);
+    k.lifecycle.created(p);
     for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
   }
 

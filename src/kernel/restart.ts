@@ -18,13 +18,28 @@
  *   and `agent.restarted` with `by: "operator"` are events, which the audit log records.
  * An agent that has ended cannot be restarted (E_CONFLICT): spawn it again instead.
  */
-import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal } from "../abi/index.js";
+import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import { isTerminal, type AgentLogic, type AgentSpec } from "../abi/index.js";
 import { admitRestart } from "./supervisor-state.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Ending, Lifecycle } from "./lifecycle.js";
+import type { OrphanMail } from "./orphan-mail.js";
+import type { ExitKind } from "./supervisor-state.js";
 import { snapshotOf, type Proc } from "./proc.js";
 
-export async function restartProc(k: KernelPort, p: Proc, reason: string): Promise<AgentId> {
+/** What a restart uses: the lifecycle, the exit and start steps, the spawner's entry and the orphan mail. */
+export interface RestartDeps {
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly lifecycle: Lifecycle;
+  readonly orphans: OrphanMail;
+  readonly whenIdle: (p: Proc) => Promise<void>;
+  readonly exit: (p: Proc, to: Ending, reason: string, kind: ExitKind) => void;
+  /** Builds and enters a new incarnation in the old one's slot (spawner.ts). */
+  readonly enter: (spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id: AgentId, incarnation: number, slot: Proc) => Proc;
+  readonly start: (p: Proc, restored: boolean) => void | Promise<void>;
+}
+
+export async function restartProc(k: RestartDeps, p: Proc, reason: string): Promise<AgentId> {
   if (isTerminal(p.status)) {
     throw new AiosError("E_CONFLICT", `agent ${p.spec.name} (${p.id}) has ended (${p.status}); spawn it again instead of restarting it`, { details: { agent: p.id, status: p.status } });
   }
@@ -39,7 +54,7 @@ export async function restartProc(k: KernelPort, p: Proc, reason: string): Promi
   }
   const kept = p.durable ? journaledState(p) : undefined;
   // The mail passes to the next incarnation before the stop, so nothing queued is refused.
-  k.orphanMail.keep(p.id, p.mailbox.moveAll());
+  k.orphans.keep(p.id, p.mailbox.moveAll());
   const why = `restart: ${reason}`;
   // Children end for good (journaled): a restarted supervisor starts fresh ones from its spec.
   if (p.sup !== null) p.sup.stopping = true;
@@ -47,19 +62,19 @@ export async function restartProc(k: KernelPort, p: Proc, reason: string): Promi
   if (st !== null) st.stopping = true;
   try {
     const stop = (): void => k.exit(p, "killed", why, "shutdown");
-    if (p.durable) k.withoutJournal(stop);
+    if (p.durable) k.lifecycle.unjournaled(stop);
     else stop();
   } finally {
     if (st !== null) st.stopping = false;
   }
-  const q = k.createProc(p.spec, p.logic, p.parent, p.id, p.incarnation + 1, { slot: p });
+  const q = k.enter(p.spec, p.logic, p.parent, p.id, p.incarnation + 1, p);
   // The call sequence goes on: idempotency keys derived from (agent, call sequence) never repeat.
   q.callSeq = p.callSeq;
   if (kept !== undefined) q.state = kept;
   if (k.events.wants("agent.restarted")) {
     k.events.emit("agent.restarted", { by: "operator", reason, attempt: st?.restarts.length ?? 0, newId: q.id, ...(st !== null && sup !== null ? { supervisor: sup.id } : {}) }, q.id, "warn");
   }
-  k.adoptMail(q);
+  k.orphans.adopt(q);
   await k.start(q, kept !== undefined);
   return q.id;
 }

@@ -8,14 +8,30 @@
  * After each handled message a durable agent's state is checkpointed through its logic's snapshot;
  * a checkpoint a full disk refused holds the agent until it is stored (held-checkpoints.ts).
  */
-import { AiosError, CoarseClock, Ring, toAiosError, type MessageId } from "../core/index.js";
+import { AiosError, CoarseClock, Ring, toAiosError, type Clock, type EventBus, type Logger, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { Guards } from "./dispatcher.js";
+import type { KernelFlags } from "./kernel-port.js";
+import type { Ending } from "./lifecycle.js";
+import type { ExitKind } from "./supervisor-state.js";
 import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
 import { snapshotOf, type Proc } from "./proc.js";
 import { HeldCheckpoints } from "./held-checkpoints.js";
+
+export interface RunLoopDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly events: EventBus;
+  readonly guards: Guards;
+  readonly flags: KernelFlags;
+  readonly kernelError: (e: unknown, where: string) => void;
+  /** The agent's context object, created on first use. */
+  readonly ctxOf: (p: Proc) => AgentCtx;
+  readonly exit: (p: Proc, to: Ending, reason: string, kind: ExitKind, result?: unknown) => void;
+  readonly releaseIdle: (p: Proc) => void;
+}
 
 export class RunLoop {
   private readonly runq = new Ring<Proc>(1024);
@@ -26,7 +42,7 @@ export class RunLoop {
   private draining = false;
 
   constructor(
-    private readonly k: KernelPort,
+    private readonly k: RunLoopDeps,
     /** Receives slower than this are reported (0 disables). */
     readonly hogMs: number,
     private readonly sliceMs: number,

@@ -6,27 +6,40 @@
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
+import type { AgentContext } from "../abi/index.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { ExitKind } from "./supervisor-state.js";
 import type { Proc } from "./proc.js";
 
+/** What starting an agent uses: the lifecycle, its context, the exit, the run queue and supervision. */
+export interface StartDeps {
+  readonly lifecycle: Lifecycle;
+  readonly ctxOf: (p: Proc) => AgentContext;
+  readonly exit: (p: Proc, to: "failed", reason: string, kind: ExitKind) => void;
+  readonly releaseIdle: (p: Proc) => void;
+  readonly schedule: (p: Proc) => void;
+  /** Starts a supervisor's children (supervision.ts). */
+  readonly startChildren: (p: Proc) => Promise<void>;
+}
+
 /** Runs init (unless the agent was restored with its state) and moves the agent to running. */
-export function startProc(k: KernelPort, p: Proc, restored: boolean): void | Promise<void> {
+export function startProc(k: StartDeps, p: Proc, restored: boolean): void | Promise<void> {
   if (p.durable || p.spec.kind === "supervisor") return startAsync(k, p, restored);
   const init = restored ? undefined : runInit(k, p);
   return init === undefined ? markRunning(k, p) : init.then(() => markRunning(k, p));
 }
 
-async function startAsync(k: KernelPort, p: Proc, restored: boolean): Promise<void> {
+async function startAsync(k: StartDeps, p: Proc, restored: boolean): Promise<void> {
   // An agent started with a state (a clone, an operator's restart) has it journaled as its checkpoint.
   if (p.durable) await k.lifecycle.journalSpawn(p, restored);
   const init = restored ? undefined : runInit(k, p);
   if (init !== undefined) await init;
   markRunning(k, p);
-  if (p.spec.kind === "supervisor" && p.status === "running") await k.onSupervisorStart?.(p);
+  if (p.spec.kind === "supervisor" && p.status === "running") await k.startChildren(p);
 }
 
 /** Runs the logic's init into p.state: synchronously when it is, else a promise (busy meanwhile). */
-function runInit(k: KernelPort, p: Proc): Promise<void> | undefined {
+function runInit(k: StartDeps, p: Proc): Promise<void> | undefined {
   if (p.logic.init === undefined) return undefined;
   let s: unknown;
   try {
@@ -51,13 +64,13 @@ function runInit(k: KernelPort, p: Proc): Promise<void> | undefined {
   );
 }
 
-function initFailed(k: KernelPort, p: Proc, e: unknown): never {
+function initFailed(k: StartDeps, p: Proc, e: unknown): never {
   const msg = toAiosError(e).message;
   k.exit(p, "failed", `init failed: ${msg}`, "abnormal");
   throw new AiosError("E_AGENT_CRASHED", `agent ${p.spec.name} (${p.id}) failed in init: ${msg}`, { cause: e });
 }
 
-function markRunning(k: KernelPort, p: Proc): void {
+function markRunning(k: StartDeps, p: Proc): void {
   if (isTerminal(p.status)) return; // killed during an async init
   k.lifecycle.transition(p, "running", "start");
   k.releaseIdle(p);

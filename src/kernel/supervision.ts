@@ -6,9 +6,8 @@
  * which escalates to its own supervisor; when the root gives up, an escalation asks a person to decide.
  * Restarted children keep their agent id (a new incarnation), so messages keep reaching them.
  */
-import { AiosError, type AgentId } from "../core/index.js";
+import { AiosError, type AgentId, type Clock, type EventBus, type IdGenerator } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { KernelPort } from "./kernel-port.js";
 import type { Proc } from "./proc.js";
 import type { AgentLogic } from "../abi/index.js";
 import type { AgentSpec } from "../abi/index.js";
@@ -28,16 +27,32 @@ export const supervisorLogic: AgentLogic = {
   receive: (state) => state,
 };
 
+/** What supervision uses: the kernel's clock, ids and events, the process table's lookup, and the spawn, start, exit and mail steps. */
+export interface SupervisionDeps {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly events: EventBus;
+  readonly find: (id: string) => Proc | undefined;
+  readonly get: (id: string) => Proc;
+  readonly spawn: (spec: AgentSpec, options?: { parent?: string }) => Promise<AgentId>;
+  /** Builds and enters a new incarnation of a child in its old slot (spawner.ts). */
+  readonly enter: (spec: AgentSpec, logic: AgentLogic, parent: Proc, id: AgentId, incarnation: number, slot: Proc) => Proc;
+  readonly start: (p: Proc) => void | Promise<void>;
+  readonly exit: (p: Proc, to: "failed" | "killed", reason: string, kind: ExitKind) => void;
+  /** Hands an exited child's kept mail to its new incarnation (orphan-mail.ts). */
+  readonly adoptMail: (p: Proc) => void;
+  /** Refuses the kept mail of a child that will not come back. */
+  readonly refuseMail: (id: AgentId, reason: string) => void;
+  readonly kernelError: (e: unknown, where: string) => void;
+}
+
 export class Supervision {
   readonly escalations = new Map<string, Escalation>();
 
-  constructor(private readonly k: KernelPort) {
-    k.registerKind("supervisor", () => supervisorLogic);
-    k.onExit = (p, kind) => this.childExited(p, kind);
-    k.onSupervisorStart = (p) => this.startChildren(p);
-  }
+  constructor(private readonly k: SupervisionDeps) {}
 
-  private async startChildren(sup: Proc): Promise<void> {
+  /** Starts a supervisor's children in order, after the supervisor itself runs (startup.ts). */
+  async startChildren(sup: Proc): Promise<void> {
     const st = (sup.sup = newSupervisorState(sup.spec));
     for (const child of sup.spec.children ?? []) {
       const id = await this.k.spawn(child, { parent: sup.id });
@@ -46,7 +61,8 @@ export class Supervision {
     }
   }
 
-  private childExited(child: Proc, kind: ExitKind): void {
+  /** An agent exited (exits.ts): when its supervisor tracks it, the restart rules apply. */
+  childExited(child: Proc, kind: ExitKind): void {
     const sup = child.parent;
     if (sup === null || sup.sup === null || isTerminal(sup.status)) return;
     const st = sup.sup;
@@ -92,7 +108,7 @@ export class Supervision {
   }
 
   private async respawn(sup: Proc, old: Proc, spec: AgentSpec): Promise<void> {
-    const p = this.k.createProc(spec, old.logic, sup, old.id, old.incarnation + 1, { slot: old });
+    const p = this.k.enter(spec, old.logic, sup, old.id, old.incarnation + 1, old);
     // The call sequence goes on: idempotency keys derived from (agent, call sequence) never repeat.
     p.callSeq = old.callSeq;
     if (this.k.events.wants("agent.restarted")) {

@@ -1,0 +1,149 @@
+/**
+ * Mail: delivery into mailboxes, the kernel's one way a message reaches an agent. A plain send to a
+ * running agent goes into its mailbox as it is (nothing allocated); a request or a traced message
+ * travels as a letter; a durable recipient's letter is journaled first (durable-delivery.ts), so an
+ * acknowledged send survives a crash. A full mailbox refuses (onFull: "fail") or parks the sender.
+ * Mail of a supervised agent that exited and may come back is kept for its next incarnation
+ * (orphan-mail.ts). Collaborators by constructor: the process table (lookup only), the recovery's
+ * wake for a dormant recipient, the run queue, the door's stages and the kernel's limits.
+ */
+import { AiosError, type AgentId, type Clock, type EventBus, type IdGenerator, type MessageId } from "../core/index.js";
+import { isTerminal, type SendOptions } from "../abi/index.js";
+import type { Guards } from "./dispatcher.js";
+import { DurableDelivery } from "./durable-delivery.js";
+import type { KernelFlags } from "./kernel-port.js";
+import { checkPayloadSize, type KernelLimits } from "./limits.js";
+import { isLetter, type Letter, type Mailbox } from "./mailbox.js";
+import type { OrphanMail } from "./orphan-mail.js";
+import type { Proc } from "./proc.js";
+import { requestReply } from "./request.js";
+
+export interface MailDeps {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly events: EventBus;
+  readonly guards: Guards;
+  readonly limits: KernelLimits;
+  readonly flags: KernelFlags;
+  /** The process table (lookup only): a method call, as the hot path had it. */
+  readonly procs: { find(id: string): Proc | undefined };
+  /** Restores a dormant recipient (recovery.ts); rejects when it cannot come back. */
+  readonly wake: (p: Proc) => Promise<void>;
+  /** The run queue: puts a running agent with mail on it. */
+  readonly runQueue: { schedule(p: Proc): void };
+  /** Mail of supervised agents that exited and may be restarted. */
+  readonly orphans: OrphanMail;
+}
+
+/** The journaled letter a durable agent is handling, if any (its sends are then replayable). */
+function letterId(p: Proc): MessageId | undefined {
+  const cur = p.current;
+  return isLetter(cur) && cur.id !== undefined ? (cur.id as MessageId) : undefined;
+}
+
+export class Mail {
+  private letterSeq = 0;
+  private readonly durable: DurableDelivery;
+
+  constructor(private readonly d: MailDeps) {
+    this.durable = new DurableDelivery({
+      ids: d.ids, guards: d.guards, flags: d.flags, schedule: (p) => d.runQueue.schedule(p),
+      enqueue: (p, l, onFull) => this.enqueue(p, l, onFull),
+      refuseOrPark: (p, l, onFull) => this.refuseOrPark(p, l, onFull),
+    });
+  }
+
+  /**
+   * Delivers a message. Returns synchronously when the mailbox had room; a promise when the sender
+   * must wait for room or for the journal (durable recipient). `key` (ipc/'s message id) is
+   * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
+   */
+  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
+    const d = this.d;
+    const p = d.procs.find(to);
+    // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
+    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key));
+    // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
+    // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
+    const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
+    const nth = cause === undefined ? 0 : ++(from as Proc).sends;
+    if (p === undefined || isTerminal(p.status)) {
+      throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
+    }
+    checkPayloadSize(payload, d.limits.maxMessageBytes);
+    const g = d.guards;
+    if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) g.effects?.message?.(from, p);
+    // Tracing on: the letter carries the sending call's trace context (off: one property read).
+    const trace = g.trace?.context(from);
+    const j = g.journal;
+    if (p.durable && j !== undefined) {
+      const letter: Letter = trace === undefined ? { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined } : { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace };
+      if (cause !== undefined) {
+        // Journaled before a crash: the recipient has (or already handled) that copy.
+        if (j.sent?.(from?.id as AgentId, cause, nth) === true) return;
+        return this.durable.deliver(p, letter, onFull, key, { cause, nth });
+      }
+      return this.durable.deliver(p, letter, onFull, key);
+    }
+    if (trace !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace }, onFull);
+    if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
+    // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
+    const mb: Mailbox = p;
+    if (mb.offer(payload, from?.id)) {
+      if (!p.queued) d.runQueue.schedule(p);
+      return;
+    }
+    return this.refuseOrPark(p, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
+  }
+
+  /**
+   * A deterministic message id for an envelope a durable agent sends while it handles a journaled
+   * letter (ADR 0016): the letter's id and the send's place in that handling, numbered with its
+   * plain sends. Handled again after a crash, the agent sends the same id and the recipient's
+   * de-duplication window drops the copy. Undefined for any other sender.
+   */
+  replayableSendId(agent: string): string | undefined {
+    const p = this.d.procs.find(agent);
+    if (p === undefined || !p.durable || !p.handling) return undefined;
+    const cause = letterId(p);
+    return cause === undefined ? undefined : `${cause}.${++p.sends}`;
+  }
+
+  /** Puts a letter in the mailbox, or parks/refuses it when full. */
+  enqueue(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): void | Promise<void> {
+    const mb: Mailbox = p;
+    if (mb.offer(letter.payload, letter)) {
+      if (!p.queued) this.d.runQueue.schedule(p);
+      return;
+    }
+    return this.refuseOrPark(p, letter, onFull);
+  }
+
+  /** A full mailbox: refuses the letter (E_MAILBOX_FULL) or parks its sender until there is room. */
+  refuseOrPark(p: Proc, letter: Letter, onFull: SendOptions["onFull"]): Promise<void> {
+    const mb: Mailbox = p;
+    const events = this.d.events;
+    if ((onFull ?? mb.onFull) === "fail") {
+      if (events.wants("mailbox.full")) events.emit("mailbox.full", { to: p.id, capacity: mb.capacity }, letter.from, "warn");
+      throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full (${mb.capacity} messages)`, { details: { agent: p.id, capacity: mb.capacity } });
+    }
+    const max = this.d.limits.maxParkedSenders;
+    if (mb.waiting >= max) {
+      throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${p.spec.name} (${p.id}) is full and ${mb.waiting} senders already wait for room`, {
+        details: { agent: p.id, capacity: mb.capacity, waiting: mb.waiting },
+      });
+    }
+    return mb.park(letter);
+  }
+
+  /** Puts a recovered (already journaled) message back in a mailbox. */
+  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void {
+    const seq = ++this.letterSeq;
+    p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id } : { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id, trace: m.trace });
+  }
+
+  /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
+  request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000): Promise<unknown> {
+    return requestReply(this.d.clock, (f, t, pl, reply) => this.deliver(f, t, pl, undefined, reply), from, to, payload, timeoutMs);
+  }
+}

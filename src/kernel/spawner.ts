@@ -1,0 +1,174 @@
+/**
+ * Spawning: a spec parsed once, checked whole against its creator (spawn-rule.ts: one rule for every
+ * route), its code's origin checked (module-roots.ts), its logic resolved, the process built and
+ * entered by the process table and started. A start that fails leaves nothing behind: the process
+ * table discards the agent with whatever it started (process-table.ts). Collaborators by
+ * constructor: the process table, the lifecycle, the logic resolver, the hooks, the door's stages,
+ * the kernel's limits and flags, recovery's wake (a dormant parent) and the start and exit steps.
+ */
+import { AiosError, toAiosError, type AgentId } from "../core/index.js";
+import { isTerminal, parseSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller } from "../abi/index.js";
+import type { Guards } from "./dispatcher.js";
+import type { Hooks } from "./hooks.js";
+import { withImplied } from "./implied-caps.js";
+import { stampIsolated } from "./isolation.js";
+import type { KernelFlags } from "./kernel-port.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { KernelLimits } from "./limits.js";
+import type { LogicResolver } from "./logic-resolver.js";
+import { namesModule, type ModuleRoots } from "./module-roots.js";
+import type { Proc } from "./proc.js";
+import type { ProcessTable } from "./process-table.js";
+import { asCreator, checkCreate, creatorOf, originOf } from "./spawn-rule.js";
+import type { ExitKind } from "./supervisor-state.js";
+
+export interface SpawnerDeps {
+  readonly procs: ProcessTable;
+  readonly lifecycle: Lifecycle;
+  readonly logics: LogicResolver;
+  readonly moduleRoots: ModuleRoots;
+  readonly hooks: Hooks;
+  readonly guards: Guards;
+  readonly limits: KernelLimits;
+  readonly flags: KernelFlags;
+  readonly wake: (p: Proc) => Promise<void>;
+  /** Runs init and moves the agent to running (startup.ts). */
+  readonly start: (p: Proc, restored: boolean) => void | Promise<void>;
+  readonly exit: (p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind) => void;
+}
+
+/**
+ * Brands specs parse() produced (module-private: nothing else can mint it). Own and frozen: an
+ * object inheriting from a parsed spec has no own brand, and a Proxy can only report a brand on a
+ * frozen object when its target really is such a spec, whose frozen values it must then report.
+ */
+const PARSED_SPEC = Symbol("aios.parsedSpec");
+function isParsedSpec(v: unknown): v is AgentSpec {
+  return typeof v === "object" && v !== null && Object.hasOwn(v, PARSED_SPEC) && Object.isFrozen(v);
+}
+
+export class Spawner {
+  /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
+  private lastSpecInput: unknown;
+  private lastSpec: AgentSpec | undefined;
+
+  constructor(private readonly d: SpawnerDeps) {}
+
+  /**
+   * Parses a spec (frozen after parsing). A spec this kernel parsed carries a private, non-enumerable
+   * brand and is returned as it is (a spread copy is not branded, so a changed copy is parsed); the
+   * last input object is remembered, so one spec object spawned over and over is parsed once, as it
+   * was with a WeakMap per input — whose two entries per spawned spec cost more, in the GC's
+   * ephemeron work, than the parse of a distinct spec (abi/spec-check.ts) now does.
+   */
+  parse(input: unknown, source?: string): AgentSpec {
+    if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
+    if (isParsedSpec(input)) return input;
+    const spec = parseSpec(input, source);
+    Object.defineProperty(spec, PARSED_SPEC, { value: true });
+    Object.freeze(spec);
+    this.lastSpecInput = input;
+    this.lastSpec = spec;
+    return spec;
+  }
+
+  /**
+   * Creates and starts an agent. Under a `parent`, the whole spec tree is checked up front against
+   * the parent's creator (spawn-rule.ts) and each node again as it is created, so nothing is
+   * half-created and no route widens authority.
+   */
+  async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
+    const d = this.d;
+    if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
+    let spec = this.parse(input);
+    const parent = options.parent === undefined ? null : d.procs.get(options.parent);
+    if (parent !== null && parent.dormant !== null) await d.wake(parent);
+    // Code an agent names runs isolated; the spec says so from here on (journal, clones, restarts).
+    if (parent !== null && (spec.module !== undefined || spec.children !== undefined) && originOf(parent) === "agent") {
+      const stamped = stampIsolated(spec);
+      if (stamped !== undefined) spec = this.parse(stamped);
+    }
+    if (parent !== null && isTerminal(parent.status)) {
+      throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
+    }
+    spec = this.withImplied(spec, parent);
+    checkCreate(parent, spec, d.guards.capabilities, true);
+    const origin = originOf(parent);
+    // Only the operator names code: every module in the tree, checked before anything is created.
+    if (spec.children !== undefined && namesModule(spec)) d.moduleRoots.checkTree(spec, origin);
+    if (d.hooks.has("spawn")) await d.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
+    const resolved = d.logics.resolve(spec, origin);
+    const logic = resolved instanceof Promise ? await resolved : resolved;
+    const p = this.enter(spec, logic, parent, options.id);
+    if (options.state !== undefined) p.state = options.state;
+    try {
+      const started = d.start(p, options.state !== undefined);
+      if (started !== undefined) await started;
+    } catch (e) {
+      this.abandonStart(p, e);
+      throw e;
+    }
+    if (d.hooks.has("spawn")) await d.hooks.runPost({ op: "spawn", agents: [p.id], details: { spec } }, p.id);
+    return p.id;
+  }
+
+  /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
+  spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
+    const max = this.d.limits.maxChildren;
+    const alive = this.d.procs.find(creator.agent)?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
+    if (alive >= max) {
+      return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${max})`, { details: { limit: max } }));
+    }
+    return this.spawn(spec, { parent: creator.agent });
+  }
+
+  /**
+   * Builds a process under `parent` and enters it in the table (`slot`: in that child's place, for a
+   * restarted child), announcing it.
+   */
+  enter(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, slot?: Proc): Proc {
+    const procs = this.d.procs;
+    const p = procs.build(spec, logic, parent, id, incarnation);
+    procs.commit(p, slot);
+    this.d.lifecycle.created(p);
+    return p;
+  }
+
+  /**
+   * The logic a spec names for an agent under `parent` (recovery re-resolves journaled specs, upgrade
+   * a new one): a module is checked against the roots of whoever that agent's creator is; "agent"
+   * when the creator is not known (a journaled parent that did not come back).
+   */
+  resolveLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): AgentLogic | Promise<AgentLogic> {
+    const origin = parent === "agent" ? "agent" : originOf(parent);
+    if (namesModule(spec)) this.d.moduleRoots.checkTree(spec, origin);
+    return this.d.logics.resolve(spec, origin);
+  }
+
+  /**
+   * What resolveLogicFor would refuse, found without loading or running anything: every module of
+   * the tree against the roots of the agent's creator, the logic name or kind known.
+   */
+  checkLogicFor(spec: AgentSpec, parent: Proc | null | "agent"): void {
+    const origin = parent === "agent" ? "agent" : originOf(parent);
+    if (namesModule(spec)) this.d.moduleRoots.checkTree(spec, origin);
+    this.d.logics.check(spec, origin);
+  }
+
+  /**
+   * A start that failed (init threw, the spawn record was refused, a supervisor's child could not
+   * start) leaves nothing behind: the agent ends `failed` if it has not (its children with it), and
+   * the process table takes it and what it started out, as if it had never entered.
+   */
+  private abandonStart(p: Proc, e: unknown): void {
+    if (!isTerminal(p.status)) this.d.exit(p, "failed", `start failed: ${toAiosError(e).message}`, "abnormal");
+    this.d.procs.discard(p, true);
+  }
+
+  /** The spec with what its model and tools imply, as far as its creator can give it (implied-caps.ts). */
+  private withImplied(spec: AgentSpec, parent: Proc | null): AgentSpec {
+    if (spec.kind === "code" && spec.tools.length === 0) return spec;
+    const creator = creatorOf(parent);
+    return withImplied(spec, creator === null ? null : asCreator(creator, this.d.guards.capabilities), (s) => this.parse(s));
+  }
+}
