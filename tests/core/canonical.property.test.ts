@@ -23,7 +23,9 @@ function reordered(v: unknown, flip: boolean): unknown {
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o).sort();
   if (flip) keys.reverse();
-  const out: Record<string, unknown> = {};
+  // No prototype: a generated "__proto__" key must become an own key here, as JSON.parse makes it,
+  // not set the prototype (which drops the key: seed -1205148358 found that in this helper).
+  const out = Object.create(null) as Record<string, unknown>;
   for (const k of keys) out[k] = reordered(o[k], flip);
   return out;
 }
@@ -39,6 +41,12 @@ describe("canonicalJson", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("keeps a \"__proto__\" key that JSON.parse made an own key", () => {
+    const v: unknown = JSON.parse('[{"b":1,"__proto__":{"x":[]}}]');
+    expect(canonicalJson(v)).toBe('[{"__proto__":{"x":[]},"b":1}]');
+    expect(canonicalJson(reordered(v, true))).toBe('[{"__proto__":{"x":[]},"b":1}]');
   });
 
   it("orders keys by UTF-16 code unit, numeric-looking keys included", () => {
