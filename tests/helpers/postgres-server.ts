@@ -18,11 +18,11 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "./free-port.js";
 
 const run = promisify(execFile);
 
@@ -85,17 +85,6 @@ function own(path: string, user: { uid: number; gid: number } | undefined): void
   if (user !== undefined) chownSync(path, user.uid, user.gid);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A complete, never-written-to cluster to copy from: built once per machine and PG version. */
 async function template(bin: string, user: { uid: number; gid: number } | undefined): Promise<string> {
