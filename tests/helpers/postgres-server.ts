@@ -113,6 +113,26 @@ async function template(bin: string, user: { uid: number; gid: number } | undefi
   return path;
 }
 
+/**
+ * Whether any live (not zombie) process is in process group `pgid`. A zombie has released its
+ * shared memory; it is not counted, since whoever reaps orphans here (PID 1) may never do it.
+ */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the parenthesised command: state, ppid, pgrp, ...
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(rest[2]) === pgid && rest[0] !== "Z") return true;
+  }
+  return false;
+}
+
 let nameCounter = 0;
 function uniqueName(prefix = "t"): string {
   return `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, "_")}_${process.pid}_${++nameCounter}`;
@@ -185,6 +205,20 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
       /* already gone */
     }
   };
+  /**
+   * Waits until no process of the server's group is left. The postmaster's exit is not enough after
+   * SIGKILL: a backend still being reaped holds the shared memory block, and a new postmaster on
+   * the same data dir then refuses to start ("pre-existing shared memory block is still in use").
+   */
+  const groupGone = async (): Promise<void> => {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    for (let i = 0; i < 1000; i++) {
+      if (!groupAlive(pid)) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`postgres process group ${pid} still alive 10 s after it was stopped`);
+  };
   // A test worker that dies must not leave a server behind.
   const onExit = (): void => kill("SIGKILL");
   process.once("exit", onExit);
@@ -246,11 +280,13 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
       await closeAdmin();
       kill("SIGINT"); // fast shutdown
       await exited;
+      await groupGone();
     },
     async kill() {
       await closeAdmin();
       kill("SIGKILL");
       await exited;
+      await groupGone();
     },
     async dispose() {
       await server.stop();
