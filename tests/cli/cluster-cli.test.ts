@@ -8,7 +8,6 @@
  * the file quick on a loaded machine.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { Writable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,8 +15,7 @@ import { ClusterNode, LeaseTable, openClusterPool, parseClusterConfig, type Clus
 import { RealClock } from "../../src/core/index.js";
 import { startNats, type NatsServer } from "../cluster/nats-server.js";
 import { usePostgres } from "../helpers/postgres.js";
-import { runCli } from "../../src/cli/run-cli.js";
-import { startDaemon } from "./helpers.js";
+import { cliInProcess, startDaemon } from "./helpers.js";
 
 const pgServer = usePostgres();
 let nats: NatsServer;
@@ -41,23 +39,7 @@ interface NodesDoc {
   readonly nodes: readonly { node: string; live: boolean; state: string; load: number; capacity: number; tags: string[]; addr: string }[];
 }
 
-function sink(): { stream: Writable; text: () => string } {
-  let buf = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      buf += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => buf };
-}
-
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(["node", "aios", ...args], { out: out.stream, err: err.stream });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const cli = cliInProcess;
 
 async function listNodes(): Promise<NodesDoc> {
   const r = await cli(["--json", "nodes", "--cluster", "c1", "--postgres", url]);

@@ -1,6 +1,6 @@
 /**
  * Runs the real CLI as a child process (`node --import tsx src/cli/main.ts ...`), the way a user
- * does, capturing stdout, stderr and the exit code; and starts a real `aios up` daemon, resolving
+ * does, capturing stdout, stderr and the exit code (or in this process, `cliInProcess`); and starts a real `aios up` daemon, resolving
  * once it printed its listening line (no polling, no sleeps).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll } from "vitest";
+import { runCli } from "../../src/cli/run-cli.js";
 
 export const MAIN = "src/cli/main.ts";
 
@@ -34,6 +36,29 @@ export function runNode(argv: readonly string[], env: NodeJS.ProcessEnv = {}, in
 /** The CLI from source, as a child process. */
 export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return runNode(["--import", "tsx", MAIN, ...args], env);
+}
+
+/**
+ * The CLI in this process (bin/aios.js's code path through runCli, streams captured): for short
+ * commands in files that would otherwise pay a child process's start-up per call.
+ */
+export async function cliInProcess(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      stdout += chunk.toString();
+      cb();
+    },
+  });
+  const err = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      stderr += chunk.toString();
+      cb();
+    },
+  });
+  const code = await runCli(["node", "aios", ...args], { out, err });
+  return { code, stdout, stderr };
 }
 
 export interface Daemon {

@@ -10,37 +10,22 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/program.js";
-import { runCli } from "../../src/cli/run-cli.js";
-import { cli, useDaemon } from "./helpers.js";
+import { cli, cliInProcess, useDaemon } from "./helpers.js";
 
 const fx = useDaemon("aios-json-");
 
-function sink(): { stream: Writable; text: () => string } {
-  let buf = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      buf += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => buf };
-}
-
 async function json(args: readonly string[]): Promise<{ code: number; doc: unknown; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(["node", "aios", "--data-dir", fx.data, "--json", ...args], { out: out.stream, err: err.stream });
+  const { code, stdout, stderr } = await cliInProcess(["--data-dir", fx.data, "--json", ...args]);
   let doc: unknown;
   try {
-    doc = JSON.parse(out.text());
+    doc = JSON.parse(stdout);
   } catch {
-    throw new Error(`aios ${args.join(" ")} (exit ${code}) did not print one JSON document: ${JSON.stringify(out.text())} stderr ${err.text()}`);
+    throw new Error(`aios ${args.join(" ")} (exit ${code}) did not print one JSON document: ${JSON.stringify(stdout)} stderr ${stderr}`);
   }
-  return { code, doc, stderr: err.text() };
+  return { code, doc, stderr };
 }
 
 /** Every command with an action, as its path ("cap grant"). */

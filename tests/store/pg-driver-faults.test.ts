@@ -1,31 +1,11 @@
 /** The PostgreSQL driver under server faults: a crash, a restart, a lost lock session. */
 import { describe, expect, it } from "vitest";
-import { AiosError } from "../../src/core/index.js";
-import { PgDriver, toRow, type JournalRow } from "../../src/store/index.js";
-import { usePostgres } from "../helpers/postgres.js";
+import { PgDriver } from "../../src/store/index.js";
+import { caught, journalRows as rows, usePgStores } from "./pg-fixture.js";
 
-const pg = usePostgres();
-let shared: string | undefined;
-
-/** A store of the test's own: a fresh schema in the file's one database. */
-async function fresh(): Promise<{ url: string; schema: string }> {
-  shared ??= await pg().createDatabase("faults");
-  return { url: shared, schema: pg().uniqueName("s") };
-}
-
-function rows(from: number, n: number): JournalRow[] {
-  return Array.from({ length: n }, (_, i) => toRow(from + i, { t: "enqueue", id: `m${from + i}`, to: "a", payload: { i } }));
-}
-
-async function caught(p: Promise<unknown>): Promise<AiosError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AiosError) return e;
-    throw e;
-  }
-  throw new Error("expected an AiosError");
-}
+const stores = usePgStores("faults");
+const pg = stores.server;
+const { fresh } = stores;
 
 describe("PgDriver under faults", () => {
   it("keeps acknowledged writes across a server crash (kill -9 of every backend)", async () => {

@@ -1,17 +1,12 @@
 /** The PostgreSQL driver: the shared contract suite, plus what only a server-backed store has. */
 import { describe, expect, it } from "vitest";
-import { AiosError } from "../../src/core/index.js";
-import { PG_MIGRATIONS, PgDriver, toRow, type JournalRow } from "../../src/store/index.js";
-import { usePostgres } from "../helpers/postgres.js";
+import { PG_MIGRATIONS, PgDriver } from "../../src/store/index.js";
 import { driverContract } from "./driver-contract.js";
+import { caught, journalRows, usePgStores } from "./pg-fixture.js";
 
-const pg = usePostgres();
-let shared: string | undefined;
-/** One database for the file; each test's store is a schema of its own in it. */
-async function db(): Promise<string> {
-  shared ??= await pg().createDatabase("driver");
-  return shared;
-}
+const stores = usePgStores("driver");
+const pg = stores.server;
+const { db, fresh } = stores;
 
 driverContract("postgres", async () => {
   const url = await db();
@@ -22,24 +17,7 @@ driverContract("postgres", async () => {
   };
 });
 
-function rows(from: number, n: number): JournalRow[] {
-  return Array.from({ length: n }, (_, i) => toRow(from + i, { t: "enqueue", id: `m${from + i}`, to: "a", payload: { i, text: "quote ' backslash \\ brace {} comma , \u00e9" } }));
-}
-
-/** A store of the test's own: a fresh schema in the file's database. */
-async function fresh(): Promise<{ url: string; schema: string }> {
-  return { url: await db(), schema: pg().uniqueName("s") };
-}
-
-async function caught(p: Promise<unknown>): Promise<AiosError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AiosError) return e;
-    throw e;
-  }
-  throw new Error("expected an AiosError");
-}
+const rows = (from: number, n: number) => journalRows(from, n, "quote ' backslash \\ brace {} comma , \u00e9");
 
 describe("PgDriver", () => {
   it("commits with synchronous_commit=on on a server with fsync on", async () => {

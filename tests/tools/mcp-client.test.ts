@@ -7,12 +7,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { boot, silentLogger, type AgentLogic } from "../../src/index.js";
 import type { Aios } from "../../src/sdk/index.js";
+import { freePort } from "../helpers/free-port.js";
 
 const NM = resolve("node_modules/@modelcontextprotocol");
 const idle: AgentLogic<null> = { init: () => null, receive: (s) => s };
@@ -21,15 +21,6 @@ let dir: string;
 let os: Aios;
 let http: ChildProcess;
 let httpUrl: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => res(typeof a === "object" && a !== null ? a.port : 0));
-    });
-  });
-}
 
 beforeAll(async () => {
   dir = realpathSync(mkdtempSync(join(tmpdir(), "aios-mcp-client-")));
