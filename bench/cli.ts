@@ -16,16 +16,12 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { chooseEntry } from "../bin/entry.js";
-import { percentile, type Suite } from "./harness.js";
+import { percentile, numArg, type Suite } from "./harness.js";
 
 const ROOT = process.cwd();
 const BIN = join(ROOT, "bin/aios.js");
 const GNU_TIME = "/usr/bin/time";
 
-const arg = (args: readonly string[], name: string, dflt: number): number => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : Number(a.slice(name.length + 3));
-};
 
 /** One run: wall ms, and CPU ms when GNU time can report it. */
 function once(cmd: readonly string[], env: NodeJS.ProcessEnv): { wallMs: number; cpuMs?: number } {
@@ -52,7 +48,7 @@ function measure(cmd: readonly string[], env: NodeJS.ProcessEnv, runs: number): 
 }
 
 const suite: Suite = async (emit, args) => {
-  const runs = arg(args, "runs", 15);
+  const runs = numArg(args, "runs", 15);
   if (chooseEntry(ROOT, undefined).kind !== "dist") {
     process.stderr.write("bench cli: dist/ is missing or older than src/; running npm run build first\n");
     const b = spawnSync("npm", ["run", "build"], { stdio: "inherit" });

@@ -24,18 +24,14 @@ import { ControlPlane, ensureApiToken, startGateway } from "../src/gateway/index
 import { ASSETS } from "../src/gateway/web/assets.js";
 import { TREE_PAGE } from "../src/gateway/web/views/tree.js";
 import { boot } from "../src/sdk/index.js";
-import { percentile, type Suite } from "./harness.js";
+import { percentile, numArg, type Suite } from "./harness.js";
 
-const arg = (args: readonly string[], name: string, dflt: number): number => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : Number(a.slice(name.length + 3));
-};
 
 const WORKER = join(process.cwd(), "examples/agents/worker.ts");
 
 const suite: Suite = async (emit, args) => {
-  const renders = arg(args, "renders", 5);
-  const seconds = arg(args, "seconds", 5);
+  const renders = numArg(args, "renders", 5);
+  const seconds = numArg(args, "seconds", 5);
   const dir = mkdtempSync(join(tmpdir(), "aios-bench-dash-"));
   const os = await boot({ dataDir: join(dir, "data"), logger: silentLogger, subsystems: { embedder: false } });
   const plane = new ControlPlane(os);

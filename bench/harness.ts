@@ -32,6 +32,21 @@ export function emitter(suite: string): Emit {
   };
 }
 
+/** The value of `--name=value` in a suite's arguments, or undefined when absent. */
+export function strArg(args: readonly string[], name: string): string | undefined {
+  const a = args.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : a.slice(name.length + 3);
+}
+
+/** A numeric `--name=value`, or `dflt` when absent; a value that is not a finite number is an error naming it. */
+export function numArg(args: readonly string[], name: string, dflt: number): number {
+  const raw = strArg(args, name);
+  if (raw === undefined) return dflt;
+  const v = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(v)) throw new Error(`bench: --${name}=${raw} is not a number`);
+  return v;
+}
+
 /** Percentile of an unsorted sample (nearest rank). */
 export function percentile(sample: readonly number[], p: number): number {
   if (sample.length === 0) return NaN;

@@ -42,19 +42,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SimulatedClock } from "../src/core/index.js";
 import { EdgeGraph, MemoryFabric, SqliteMemoryStorage, type StoreInput } from "../src/memory/index.js";
-import { gc, percentile, type Emit, type Suite } from "./harness.js";
+import { gc, percentile, numArg, strArg, type Emit, type Suite } from "./harness.js";
 import { ipcFigures } from "./ipc-figures.js";
 
-function arg(args: readonly string[], name: string, dflt: number): number {
-  // `--name=value` (bench/index.ts passes only dash-prefixed arguments through to the suite).
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  const v = a === undefined ? NaN : Number(a.slice(name.length + 3));
-  return Number.isFinite(v) && v > 0 ? v : dflt;
-}
-function sarg(args: readonly string[], name: string, dflt: string): string {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : a.slice(name.length + 3);
-}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -159,13 +149,13 @@ async function hybridStore(emit: Emit, o: { cache: string; kind: string; records
 }
 
 async function hybrid(emit: Emit, args: readonly string[]): Promise<void> {
-  const records = arg(args, "records", 200_000);
-  const kind = sarg(args, "data", "clustered");
+  const records = numArg(args, "records", 200_000);
+  const kind = strArg(args, "data") ?? "clustered";
   const dim = 512;
-  const ef = arg(args, "ef", 300);
-  const efc = arg(args, "efc", 100);
-  const queries = arg(args, "queries", 200);
-  const cache = sarg(args, "cache", join(tmpdir(), "aios-bench-cache"));
+  const ef = numArg(args, "ef", 300);
+  const efc = numArg(args, "efc", 100);
+  const queries = numArg(args, "queries", 200);
+  const cache = strArg(args, "cache") ?? join(tmpdir(), "aios-bench-cache");
   const f = await hybridStore(emit, { cache, kind, records, dim, efc, ef, rebuild: args.includes("--rebuild") });
   // Separate query sets per pass, so no pass runs on pages and graph regions the previous one
   // just pulled into the caches (the hybrid pass would otherwise look slower than its parts).
@@ -252,14 +242,14 @@ function bfs(emit: Emit, edges: number, queries: number): void {
 }
 
 const suite: Suite = async (emit, args) => {
-  const skip = sarg(args, "skip", "").split(",");
+  const skip = (strArg(args, "skip") ?? "").split(",");
   const dir = mkdtempSync(join(tmpdir(), "aios-bench-mem-"));
   try {
-    if (!skip.includes("inserts")) await inserts(emit, dir, arg(args, "inserts", 100_000));
+    if (!skip.includes("inserts")) await inserts(emit, dir, numArg(args, "inserts", 100_000));
     gc();
     if (!skip.includes("hybrid")) await hybrid(emit, args);
     gc();
-    if (!skip.includes("bfs")) bfs(emit, arg(args, "edges", 1_000_000), arg(args, "queries", 200));
+    if (!skip.includes("bfs")) bfs(emit, numArg(args, "edges", 1_000_000), numArg(args, "queries", 200));
     gc();
     // The issue's memory suite also carries the IPC figures: intent routing and signed/unsigned envelopes.
     if (!skip.includes("ipc")) await ipcFigures(emit);

@@ -27,7 +27,7 @@ import { silentLogger, type AgentId, type TenantId } from "../src/core/index.js"
 import type { Caller } from "../src/abi/index.js";
 import { boot, type Aios } from "../src/sdk/index.js";
 import { addTool } from "./fixtures.js";
-import { gc, percentile, type Suite } from "./harness.js";
+import { gc, percentile, numArg, type Suite } from "./harness.js";
 
 const turns = [
   ...Array.from({ length: 5 }, (_, i) => ({ toolCalls: [{ name: "add", args: { a: i, b: 1 } }] })),
@@ -50,14 +50,10 @@ class DropExporter implements SpanExporter {
 type Arm = "none" | "off" | "on";
 const ARMS: readonly Arm[] = ["none", "off", "on"];
 
-const flag = (args: readonly string[], name: string, dflt: number): number => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : Number(a.slice(name.length + 3));
-};
 
 const suite: Suite = async (emit, args) => {
-  const rounds = flag(args, "rounds", 600);
-  const warmup = flag(args, "warmup", 20);
+  const rounds = numArg(args, "rounds", 600);
+  const warmup = numArg(args, "warmup", 20);
   const dir = mkdtempSync(join(tmpdir(), "aios-bench-observe-"));
   const sink = new DropExporter();
   const systems = new Map<Arm, Aios>();

@@ -13,28 +13,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalRecord, type StorageDriver } from "../src/store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type StorageDriver } from "../src/store/index.js";
+import { produce, record, spawnAgents } from "./journal-workload.js";
 import { startPostgres } from "../tests/helpers/postgres-server.js";
-import { percentile, type Suite } from "./harness.js";
+import { percentile, numArg, type Suite } from "./harness.js";
 
-function arg(args: readonly string[], name: string, dflt: number): number {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : Number(a.slice(name.length + 3));
-}
-
-function record(i: number): JournalRecord {
-  const agent = `ag_bench_${i % 1000}`;
-  switch (i % 4) {
-    case 0:
-      return { t: "enqueue", id: `msg_${i}`, to: agent, payload: { text: "hello from the benchmark", n: i } };
-    case 1:
-      return { t: "intent", agent, callSeq: i, syscall: "ToolCall", args: { tool: "t", n: i } };
-    case 2:
-      return { t: "result", agent, callSeq: i - 1, result: { ok: true } };
-    default:
-      return { t: "handled", agent, msg: `msg_${i - 3}`, checkpoint: { count: i }, callSeq: i - 1 };
-  }
-}
 
 interface Store {
   readonly name: string;
@@ -43,15 +26,9 @@ interface Store {
 
 async function run(store: Store, n: number, latencyN: number): Promise<{ perSec: number; p50: number; p99: number; recoveryMs: number }> {
   const journal = await store.open();
-  for (let a = 0; a < 1000; a++) void journal.append({ t: "spawn", agent: `ag_bench_${a}`, spec: { name: `b${a}` }, status: "running", callSeq: 0 });
-  await journal.flush();
-  let next = 0;
+  await spawnAgents(journal);
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 1000 }, async () => {
-      while (next < n) await journal.append(record(next++));
-    }),
-  );
+  await produce(journal, n, 1000);
   const perSec = n / ((performance.now() - t0) / 1000);
   const lat: number[] = [];
   for (let i = 0; i < latencyN; i++) {
@@ -68,8 +45,8 @@ async function run(store: Store, n: number, latencyN: number): Promise<{ perSec:
 }
 
 const suite: Suite = async (emit, args) => {
-  const n = arg(args, "appends", 100_000);
-  const latencyN = arg(args, "latency", 500);
+  const n = numArg(args, "appends", 100_000);
+  const latencyN = numArg(args, "latency", 500);
   const root = mkdtempSync(join(tmpdir(), "aios-bench-pg-"));
   const own = process.env["AIOS_BENCH_PG_URL"] === undefined ? await startPostgres() : undefined;
   const url = process.env["AIOS_BENCH_PG_URL"] ?? (await own!.createDatabase("bench"));

@@ -19,47 +19,21 @@ import { silentLogger, type AgentId } from "../src/core/index.js";
 import { boot } from "../src/index.js";
 import { storeSubsystem } from "../src/kernel/index.js";
 import { FileAckMark, Journal, SqliteDriver, type JournalRecord } from "../src/store/index.js";
+import { produce, record, spawnAgents } from "./journal-workload.js";
 import { echo } from "./children/echo.mjs";
-import { gc, percentile, type Suite } from "./harness.js";
+import { gc, percentile, numArg, type Suite } from "./harness.js";
 import { restartFigures } from "./store-restart.js";
 
-function arg(args: readonly string[], name: string, dflt: number): number {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a === undefined ? dflt : Number(a.slice(name.length + 3));
-}
-
-/** A realistic record mix over 1,000 agents: enqueue, intent, result, handled. */
-function record(i: number): JournalRecord {
-  const agent = `ag_bench_${i % 1000}`;
-  switch (i % 4) {
-    case 0:
-      return { t: "enqueue", id: `msg_${i}`, to: agent, payload: { text: "hello from the benchmark", n: i } };
-    case 1:
-      return { t: "intent", agent, callSeq: i, syscall: "ToolCall", args: { tool: "t", n: i } };
-    case 2:
-      return { t: "result", agent, callSeq: i - 1, result: { ok: true } };
-    default:
-      return { t: "handled", agent, msg: `msg_${i - 3}`, checkpoint: { count: i }, callSeq: i - 1 };
-  }
-}
 
 async function appendRate(dir: string, n: number, producers: number, withMark: boolean): Promise<{ perSec: number; cpuUsPerRecord: number }> {
   const journal = await Journal.open(SqliteDriver.open(dir), {
     compactMinRows: Number.MAX_SAFE_INTEGER,
     ...(withMark ? { ack: new FileAckMark(join(dir, "journal.ack")) } : {}),
   });
-  for (let a = 0; a < 1000; a++) await journal.append({ t: "spawn", agent: `ag_bench_${a}`, spec: { name: `b${a}` }, status: "running", callSeq: 0 });
-  let next = 0;
+  await spawnAgents(journal);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: producers }, async () => {
-      while (next < n) {
-        const i = next++;
-        await journal.append(record(i));
-      }
-    }),
-  );
+  await produce(journal, n, producers);
   const dt = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   await journal.close();
@@ -82,7 +56,7 @@ function sendRecord(k: number): JournalRecord {
 async function sizeAfter(dir: string, n: number): Promise<{ bytes: number; rows: number; live: number; compactions: number; written: number }> {
   const driver = SqliteDriver.open(dir);
   const journal = await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")) });
-  for (let a = 0; a < 1000; a++) void journal.append({ t: "spawn", agent: `ag_bench_${a}`, spec: { name: `b${a}` }, status: "running", callSeq: 0 });
+  await spawnAgents(journal);
   let compactions = 0;
   let written = 0;
   let lastRows = 0;
@@ -111,10 +85,10 @@ const suite: Suite = async (emit, args) => {
   try {
     const sizeOnly = args.includes("--size-only");
     if (args.includes("--restart-only")) {
-      await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000), arg(args, "restart-runs", 5));
+      await restartFigures(emit, root, numArg(args, "restart-agents", 10_000), numArg(args, "restart-messages", 500_000), numArg(args, "restart-runs", 5));
       return;
     }
-    const n = arg(args, "appends", 500_000);
+    const n = numArg(args, "appends", 500_000);
     const producers = 1000;
     if (!sizeOnly) {
     // Interleaved A/B (with mark, without, twice each, alternating order): on a shared machine the
@@ -144,7 +118,7 @@ const suite: Suite = async (emit, args) => {
     emit({ metric: "journal_append_cpu_us_per_record", value: +r.cpuUsPerRecord.toFixed(2), unit: "us", workload: `CPU time per durable append in the run above (encode, checksum, insert, promise, mark); without the mark ${r0.cpuUsPerRecord.toFixed(2)} us` });
     }
 
-    const sizeN = arg(args, "size-appends", 1_000_000);
+    const sizeN = numArg(args, "size-appends", 1_000_000);
     const s = await sizeAfter(join(root, "size"), sizeN);
     emit({
       metric: "journal_disk_bytes_after_1m_appends", value: s.bytes, unit: "bytes",
@@ -152,10 +126,10 @@ const suite: Suite = async (emit, args) => {
     });
 
     if (sizeOnly) return;
-    const records = arg(args, "records", 1_000_000);
+    const records = numArg(args, "records", 1_000_000);
     const dir = join(root, "recovery");
     const writer = await Journal.open(SqliteDriver.open(dir), { compactMinRows: Number.MAX_SAFE_INTEGER, maxBatch: 100_000 });
-    for (let a = 0; a < 1000; a++) void writer.append({ t: "spawn", agent: `ag_bench_${a}`, spec: { name: `b${a}` }, status: "running", callSeq: 0 });
+    await spawnAgents(writer);
     for (let i = 0; i < records - 1000; i += 50_000) {
       await Promise.all(Array.from({ length: Math.min(50_000, records - 1000 - i) }, (_, k) => writer.append(record(i + k))));
     }
@@ -183,7 +157,7 @@ const suite: Suite = async (emit, args) => {
     const os = await boot({ dataDir: kdir, stack: "bare", durable: true, logger: silentLogger, logics: { echo }, add: [storeSubsystem({ dataDir: kdir })] });
     const id: AgentId = await os.spawn({ name: "echo", kind: "code", logic: "echo", durable: true });
     const lat: number[] = [];
-    const trips = arg(args, "trips", 2000);
+    const trips = numArg(args, "trips", 2000);
     for (let i = 0; i < trips; i++) {
       const t = performance.now();
       await os.request(id, { i }, { timeoutMs: 10_000 });
@@ -192,13 +166,13 @@ const suite: Suite = async (emit, args) => {
     emit({ metric: "durable_round_trip_p50", value: +percentile(lat, 50).toFixed(3), unit: "ms", workload: `${trips} sequential requests to one durable echo agent (enqueue journaled before delivery; fsync each)` });
     emit({ metric: "durable_round_trip_p99", value: +percentile(lat, 99).toFixed(3), unit: "ms", workload: `${trips} sequential requests to one durable echo agent` });
 
-    const spawns = arg(args, "spawns", 2000);
+    const spawns = numArg(args, "spawns", 2000);
     const ts = performance.now();
     await Promise.all(Array.from({ length: spawns }, (_, i) => os.spawn({ name: `s${i}`, kind: "code", logic: "echo", durable: true })));
     const rate = spawns / ((performance.now() - ts) / 1000);
     emit({ metric: "durable_spawns_per_sec", value: Math.round(rate), unit: "agents/s", workload: `${spawns} durable code agents spawned concurrently (spawn + running records journaled, group commit)` });
     await os.shutdown("bench");
-    await restartFigures(emit, root, arg(args, "restart-agents", 10_000), arg(args, "restart-messages", 500_000), arg(args, "restart-runs", 5));
+    await restartFigures(emit, root, numArg(args, "restart-agents", 10_000), numArg(args, "restart-messages", 500_000), numArg(args, "restart-runs", 5));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
