@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { silentLogger, type AgentId, type TenantId } from "../src/core/index.js";
-import type { Caller } from "../src/abi/index.js";
+import type { Caller, SyscallCall } from "../src/abi/index.js";
 import { boot, type Aios } from "../src/sdk/index.js";
 import { addTool } from "./fixtures.js";
 import { gc, percentile, numArg, type Suite } from "./harness.js";
@@ -128,14 +128,15 @@ async function tracedCallCpuUs(): Promise<number> {
   const { Tracing } = await import("../src/observe/tracing.js");
   const t = new Tracing({ exporter: new DropExporter() });
   const caller: Caller = { agent: "ag_bench" as AgentId, tenant: "default" as TenantId, name: "adder", capabilities: [], taint: new Set<string>(), priority: 0 };
+  const call: SyscallCall = { caller, signal: new AbortController().signal };
   const args = { tool: "add", args: { a: 1, b: 2 } };
   const run = (): Promise<number> => Promise.resolve(1);
   const N = 50_000;
   try {
-    for (let i = 0; i < 20_000; i++) await t.around(caller, "ToolCall", args, run);
+    for (let i = 0; i < 20_000; i++) await t.around(call, "ToolCall", args, run);
     gc();
     const c0 = process.cpuUsage();
-    for (let i = 0; i < N; i++) await t.around(caller, "ToolCall", args, run);
+    for (let i = 0; i < N; i++) await t.around(call, "ToolCall", args, run);
     const traced = process.cpuUsage(c0);
     const b0 = process.cpuUsage();
     for (let i = 0; i < N; i++) await run();

@@ -10,6 +10,7 @@ export { AGENT_NAME_MAX } from "./spec-check.js";
 export { TRANSITIONS, TERMINAL, ALL_STATUSES, canTransition, isTerminal, checkTransition, type AgentStatus } from "./lifecycle.js";
 export type {
   SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, SlotGrant, Caller, CapabilityRequest,
+  TraceSpan, TraceSpanContext, TraceStateLike,
   ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult,
 } from "./syscalls.js";
 export { grantText } from "./stages.js";

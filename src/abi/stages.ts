@@ -6,7 +6,7 @@
  */
 import type { SerializedError } from "../core/index.js";
 import type { Capability } from "../capability/index.js";
-import type { Caller, CapabilityRequest, SlotGrant, SyscallName } from "./syscalls.js";
+import type { Caller, CapabilityRequest, SlotGrant, SyscallName, TraceSpan } from "./syscalls.js";
 
 /**
  * What allowed a request, as data (never a string parsed back): the spec capability, the signed token
@@ -160,8 +160,12 @@ export interface SyscallEffects {
  * receive of that letter through `handle`, which opens the handling span as the sender's child.
  */
 export interface MessageTracer {
-  /** The traceparent a message sent now by `from` carries (undefined: none). */
-  context(from: Caller | undefined): string | undefined;
+  /**
+   * The traceparent a message sent now by `from` carries (undefined: none): `span`'s when the sending
+   * call names one (an AgentRequest's own span, a tool call's), else the span of the message `from`
+   * is handling, else its run span.
+   */
+  context(from: Caller | undefined, span?: TraceSpan): string | undefined;
   /** Runs `to`'s receive of a letter that carried `traceparent` (or none) inside its handling span. */
   handle<T>(to: Caller, traceparent: string | undefined, request: boolean, run: () => T): T;
 }

@@ -15,7 +15,7 @@ import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from 
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal } from "./journal.js";
 import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
-import type { Caller, SyscallDef, SyscallName } from "./syscalls.js";
+import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
 export interface DoorStages {
@@ -87,9 +87,10 @@ export interface SubsystemHost {
   invoke(caller: DoorCaller, name: string, args: unknown): Promise<unknown>;
   /**
    * Sends a request from outside any agent, or as agent `from` (a tool acting for its caller, the
-   * door having checked `agent:<to>#send` on the tool call); resolves with the agent's reply.
+   * door having checked `agent:<to>#send` on the tool call); resolves with the agent's reply. `trace`:
+   * the span of the call it is sent from (the letter carries it; the recipient's handling is its child).
    */
-  request(to: string, payload: unknown, timeoutMs?: number, from?: string): Promise<unknown>;
+  request(to: string, payload: unknown, timeoutMs?: number, from?: string, trace?: TraceSpan): Promise<unknown>;
   /** Spawns `spec` as a child of `creator`, checked against the creator (the one spawn rule). */
   spawnAs(creator: Caller, spec: AgentSpecInput): Promise<AgentId>;
   /** Resolves when the agent ends. */

@@ -89,6 +89,41 @@ export interface Caller {
   /** Taint labels on the agent's context (security issue); empty when clean. */
   readonly taint: ReadonlySet<string>;
   readonly priority: number;
+  /**
+   * The span this caller's calls belong under, when it carries one explicitly (tracing on): a gateway
+   * caller acting under a remote parent (an incoming traceparent), or a nested call made inside
+   * another call's span. Absent, a call's parent is the span of the message its agent is handling,
+   * else the agent's run span.
+   */
+  readonly trace?: TraceSpan;
+}
+
+/**
+ * A span as the kernel and subsystems carry it from call to call, explicitly (no async-context
+ * storage: on Node 20 an AsyncLocalStorage turns on promise hooks for every promise of the process).
+ * observe/ makes them while tracing is on; an OpenTelemetry `Span` is one. Code covered by a span
+ * reads its W3C identity (for an outgoing traceparent) and may set attributes on it.
+ */
+export interface TraceSpan {
+  spanContext(): TraceSpanContext;
+  setAttribute(key: string, value: string | number | boolean): unknown;
+}
+
+/** The W3C identity of a span (OpenTelemetry's SpanContext shape). */
+export interface TraceSpanContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags: number;
+  readonly isRemote?: boolean;
+  readonly traceState?: TraceStateLike;
+}
+
+/** A W3C tracestate list (OpenTelemetry's TraceState shape: immutable, each change a new list). */
+export interface TraceStateLike {
+  set(key: string, value: string): TraceStateLike;
+  unset(key: string): TraceStateLike;
+  get(key: string): string | undefined;
+  serialize(): string;
 }
 
 /** What a syscall needs to be allowed: a resource and an action, in DESIGN's capability terms. */
@@ -146,6 +181,11 @@ export interface SyscallCall {
   readonly idempotencyKey?: string;
   /** The scheduler slot the call holds, when its syscall names a pool. */
   readonly slot?: SlotGrant;
+  /**
+   * The span the handler runs under (tracing on: a traced syscall's own span): an outgoing request
+   * made for this call carries it as its traceparent, a nested call or message names it as parent.
+   */
+  readonly trace?: TraceSpan;
 }
 
 /** A scheduler slot held for one call. */

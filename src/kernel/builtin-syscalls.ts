@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { AgentId } from "../core/index.js";
-import type { AgentSpec, Caller, SendOptions } from "../abi/index.js";
+import type { AgentSpec, Caller, SendOptions, TraceSpan } from "../abi/index.js";
 import type { AsyncResults } from "./async-results.js";
 import type { Proc } from "./proc.js";
 import { inheritTenant, zodArgs, type ArgParser, type SyscallDef } from "../abi/index.js";
@@ -22,7 +22,7 @@ export interface BuiltinDeps {
   readonly kill: (id: string, reason: string) => Promise<boolean>;
   readonly find: (id: string) => Proc | undefined;
   readonly deliver: (from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: undefined) => void | Promise<void>;
-  readonly request: (from: Proc | undefined, to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
+  readonly request: (from: Proc | undefined, to: string, payload: unknown, timeoutMs?: number, span?: TraceSpan) => Promise<unknown>;
   readonly results: AsyncResults;
 }
 
@@ -68,7 +68,8 @@ export function builtinSyscalls(k: BuiltinDeps): SyscallDef[] {
     parse: zodArgs("AgentRequest", Request) as ArgParser<{ to: string; payload: unknown; timeoutMs?: number }>,
     requires: ({ to }) => [{ resource: `agent:${to}`, action: "send" }],
     sideEffect: false,
-    handler: ({ to, payload, timeoutMs }, call) => k.request(k.find(call.caller.agent), to, payload, timeoutMs),
+    // The letter carries the call's span (tracing on): the recipient's handling is its child.
+    handler: ({ to, payload, timeoutMs }, call) => k.request(k.find(call.caller.agent), to, payload, timeoutMs, call.trace),
   };
   const getResult: SyscallDef<"GetAsyncResult"> = {
     name: "GetAsyncResult",

@@ -31,7 +31,7 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     deliver: (from, to, payload, onFull, reply, key) => k.deliver(from === undefined ? undefined : k.find(from), to, payload, onFull, reply, key),
     replayableSendId: (agent) => k.replayableSendId(agent),
     invoke: (caller, name, args) => k.dispatcher.invoke(caller, name, args),
-    request: (to, payload, timeoutMs, from) => k.request(from === undefined ? undefined : k.find(from), to, payload, timeoutMs),
+    request: (to, payload, timeoutMs, from, trace) => k.request(from === undefined ? undefined : k.find(from), to, payload, timeoutMs, trace),
     spawnAs: (creator, spec) => k.spawnAs(creator, spec),
     wait: (id: AgentId) => k.wait(id),
     hasSyscall: (name) => k.syscalls.get(name) !== undefined,

@@ -18,7 +18,7 @@
  * to the event loop every `sliceMs`, so no agent can starve the others or the kernel's I/O.
  */
 import { EventBus, RealClock, CounterIds, silentLogger, toAiosError, type AgentId, type Clock, type IdGenerator, type Logger } from "../core/index.js";
-import type { AgentLogic, AgentSpec, AgentSpecInput, Caller, SendOptions } from "../abi/index.js";
+import type { AgentLogic, AgentSpec, AgentSpecInput, Caller, SendOptions, TraceSpan } from "../abi/index.js";
 import { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import type { Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
@@ -165,7 +165,7 @@ export class Kernel {
     });
     const builtins = builtinSyscalls({
       parse, spawnAs: (c, s) => spawner.spawnAs(c, s), kill: (id, reason) => this.ops.kill(id, reason), find: (id) => procs.find(id), deliver,
-      request: (from, to, payload, timeoutMs) => mail.request(from, to, payload, timeoutMs), results: this.dispatcher.results,
+      request: (from, to, payload, timeoutMs, span) => mail.request(from, to, payload, timeoutMs, span), results: this.dispatcher.results,
     });
     for (const def of builtins) this.syscalls.register(def);
   }
@@ -238,8 +238,8 @@ export class Kernel {
     return this.mail.replayableSendId(agent);
   }
   /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
-  request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000): Promise<unknown> {
-    return this.mail.request(from, to, payload, timeoutMs);
+  request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000, span?: TraceSpan): Promise<unknown> {
+    return this.mail.request(from, to, payload, timeoutMs, span);
   }
 
   // ---- errors and shutdown ------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * wake for a dormant recipient, the run queue, the door's stages and the kernel's limits.
  */
 import { AiosError, type AgentId, type Clock, type EventBus, type IdGenerator, type MessageId } from "../core/index.js";
-import { isTerminal, type SendOptions } from "../abi/index.js";
+import { isTerminal, type SendOptions, type TraceSpan } from "../abi/index.js";
 import type { Guards } from "./dispatcher.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { KernelFlags } from "./kernel-port.js";
@@ -58,11 +58,11 @@ export class Mail {
    * must wait for room or for the journal (durable recipient). `key` (ipc/'s message id) is
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
-  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string): void | Promise<void> {
+  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string, span?: TraceSpan): void | Promise<void> {
     const d = this.d;
     const p = d.procs.find(to);
     // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
-    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key));
+    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key, span));
     // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
     // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
     const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
@@ -74,7 +74,7 @@ export class Mail {
     const g = d.guards;
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) g.effects?.message?.(from, p);
     // Tracing on: the letter carries the sending call's trace context (off: one property read).
-    const trace = g.trace?.context(from);
+    const trace = g.trace?.context(from, span);
     const j = g.journal;
     if (p.durable && j !== undefined) {
       const letter: Letter = trace === undefined ? { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined } : { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace };
@@ -142,8 +142,11 @@ export class Mail {
     p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id } : { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id, trace: m.trace });
   }
 
-  /** Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with). */
-  request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000): Promise<unknown> {
-    return requestReply(this.d.clock, (f, t, pl, reply) => this.deliver(f, t, pl, undefined, reply), from, to, payload, timeoutMs);
+  /**
+   * Sends a request and resolves with the agent's reply (ctx.reply, or the result it stops with).
+   * `span`: the call it is sent from (tracing on), whose context the letter carries.
+   */
+  request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000, span?: TraceSpan): Promise<unknown> {
+    return requestReply(this.d.clock, (f, t, pl, reply) => this.deliver(f, t, pl, undefined, reply, undefined, span), from, to, payload, timeoutMs);
   }
 }

@@ -209,6 +209,7 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
           model: p.model,
           signal: call.signal,
           ...(call.slot?.preemption === undefined ? {} : { preemption: call.slot.preemption }),
+          ...(call.trace === undefined ? {} : { trace: call.trace }),
           ...(f.maxTokens === undefined ? {} : { maxTokens: f.maxTokens }),
           ...(f.temperature === undefined ? {} : { temperature: f.temperature }),
         },

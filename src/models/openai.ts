@@ -94,8 +94,8 @@ export class OpenAIProvider implements ModelProvider {
 
   private async send(req: ChatRequest, opts: ChatOptions, stream: boolean): Promise<Response> {
     const url = this.o.baseURL.replace(/\/+$/, "") + "/chat/completions";
-    // W3C trace context of the LlmInvoke span this call runs under (empty while tracing is off).
-    const headers: Record<string, string> = { ...traceHeaders(), ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) };
+    // W3C trace context of the LlmInvoke span this request is made for (empty while tracing is off).
+    const headers: Record<string, string> = { ...traceHeaders(opts.trace), ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) };
     const res = await post(this.name, url, headers, this.body(req, opts, stream), opts.signal);
     if (!res.ok) throw await httpError(this.name, res, overflow);
     return res;

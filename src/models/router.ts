@@ -6,7 +6,8 @@
  * Successful calls are charged to the agent and its tenant. Cancellation is never retried.
  */
 import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
-import { ATTR, activeSpan } from "../observe/index.js";
+import type { TraceSpan } from "../abi/index.js";
+import { ATTR } from "../observe/index.js";
 import "./events.js";
 import { Accounting, type Price } from "./accounting.js";
 import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./breaker.js";
@@ -40,6 +41,8 @@ export interface RouteCall {
   readonly temperature?: number;
   /** The scheduler slot's preemption request, handed to providers that can yield (local). */
   readonly preemption?: { readonly requested: boolean; yield(): Promise<void> };
+  /** The LlmInvoke's span (tracing on): the provider's request carries it, the time to first chunk is set on it. */
+  readonly trace?: TraceSpan;
 }
 
 export interface RoutedResult extends ChatResult {
@@ -174,6 +177,7 @@ export class ModelRouter {
     const opts: { -readonly [K in keyof ChatOptions]: ChatOptions[K] } = { session: call.agent };
     if (call.signal) opts.signal = call.signal;
     if (call.preemption) opts.preemption = call.preemption;
+    if (call.trace) opts.trace = call.trace;
     if (maxTokens !== undefined) opts.maxTokens = maxTokens;
     if (call.temperature !== undefined) opts.temperature = call.temperature;
     let result: ChatResult | undefined;
@@ -181,7 +185,7 @@ export class ModelRouter {
     if (ev?.wants("model.token") === true) {
       // Someone listens: stream, forwarding each text piece as it arrives. The first piece (text or
       // a tool call's) is the time to first chunk, set on the chat span when the call is traced.
-      const span = activeSpan();
+      const span = call.trace;
       let first = true;
       for await (const d of b.provider.stream(req, opts)) {
         if (d.type === "done") result = d.result;

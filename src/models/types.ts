@@ -6,6 +6,7 @@
  * arguments are not a JSON object — it throws E_MODEL_OUTPUT instead; every failure is an AiosError.
  */
 import { z } from "zod";
+import type { TraceSpan } from "../abi/index.js";
 
 export interface ToolCallRequest {
   readonly id: string;
@@ -65,6 +66,8 @@ export interface ChatOptions {
    * without re-evaluating anything.
    */
   readonly preemption?: { readonly requested: boolean; yield(): Promise<void> };
+  /** The span of the LlmInvoke this request is made for (tracing on): an HTTP provider sends its traceparent. */
+  readonly trace?: TraceSpan;
 }
 
 export interface Usage {

@@ -14,7 +14,7 @@ export { instrumentSyscalls, metricsObserver, type Observer, type SyscallDecisio
 export type { Tracing, TracingOptions, TracingPorts } from "./tracing.js";
 export { tracingFromConfig, otlpTracesUrl, TracingConfigSchema, type TracingConfig } from "./tracing-config.js";
 export type { RecentSpans, SpanRecord, TraceSummary, WaterfallRow } from "./recent-spans.js";
-export { traceHeaders, traceMeta, activeSpan, withRemoteParent, parseTraceparent, formatTraceparent } from "./trace-context.js";
+export { traceHeaders, traceMeta, remoteParent, parseTraceparent, formatTraceparent } from "./trace-context.js";
 export { ATTR, AIOS_ATTR, OPERATION, SPAN } from "./semconv.js";
 export { SloEvaluator, type AlertState } from "./slo.js";
 export { SLO_RULES, prometheusRules, quantile, type SloRule, type SloSample } from "./slo-rules.js";

@@ -1,14 +1,14 @@
 /**
  * The port between the door and observability. The door's record stage calls `onSyscall` once per
  * call (allowed, failed or refused); its run stage, when `around` is present (tracing on), runs the
- * handler through it so the call's span is current while the handler runs (outgoing HTTP carries
- * `traceparent`). With tracing off `around` is absent: the door pays one property read.
+ * handler through it, which hands the handler a call object carrying the call's span (outgoing HTTP
+ * carries its `traceparent`). With tracing off `around` is absent: the door pays one property read.
  *
  * Until the door lands, `instrumentSyscalls` stands in for it: it decorates registered handlers
  * through the registry's public `replace`, and syscall counts and latency come from the kernel's
  * `syscall.completed` / `syscall.denied` events (metrics-feed.ts).
  */
-import type { Caller, SyscallRegistryPort } from "./kernel-types.js";
+import type { Caller, SyscallCall, SyscallRegistryPort } from "./kernel-types.js";
 import type { AiosMetrics } from "./metrics.js";
 import { recordSyscall } from "./metrics-feed.js";
 
@@ -23,7 +23,8 @@ export interface SyscallDetail {
 
 export interface Observer {
   onSyscall(caller: Caller, name: string, decision: SyscallDecision, durationUs: number, detail?: SyscallDetail): void;
-  readonly around?: <T>(caller: Caller, name: string, args: unknown, run: () => Promise<T>) => Promise<T>;
+  /** Runs a handler: `run` gets the call object the handler should see (with the call's span on it). */
+  readonly around?: <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => Promise<T>) => Promise<T>;
 }
 
 /** The metrics side of the Observer: syscall counts and latency, and per-tool figures for ToolCall. */
@@ -69,7 +70,7 @@ export function instrumentSyscalls(
       const t0 = performance.now();
       let ok = false;
       try {
-        const r = around === undefined ? await inner(args, call) : await around(call.caller, name, args, async () => inner(args, call));
+        const r = around === undefined ? await inner(args, call) : await around(call, name, args, async (c) => inner(args, c));
         ok = true;
         return r;
       } finally {

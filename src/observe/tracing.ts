@@ -5,10 +5,13 @@
  * (kind CLIENT) per AgentRequest. The provider is the instance's own (never registered globally);
  * spans go to an OTLP/HTTP endpoint when one is configured, or to the exporter a test hands in.
  *
- * Parenting: a syscall's span is a child of the span current in its caller's async context (the
- * handling span of the message it is receiving, or a syscall it runs inside — an AgentRequest made by
- * a tool), else of the caller's `invoke_agent` span, which is opened at the agent's first traced call
- * and closed when the agent ends. An agent spawned through AgentSpawn gets the spawning call's span as
+ * Parenting, with every span carried explicitly (no async-context storage): a syscall's span is a
+ * child of the span its caller names (`Caller.trace`: a gateway's remote parent, a call made inside
+ * another call), else of the span of the message its agent is handling (kept here per agent from
+ * `handle` until that receive settles: an agent handles one message at a time), else of the caller's
+ * `invoke_agent` span, which is opened at the agent's first traced call and closed when the agent
+ * ends. The handler gets the new span on its call object (`SyscallCall.trace`), and whatever it sends
+ * or requests for that call names it as parent. An agent spawned through AgentSpawn gets the spawning call's span as
  * its run's parent, so a delegation tree is one trace. Messages carry the context (MessageTracer, the
  * kernel's `trace` stage): the kernel asks `context` for the traceparent a letter carries and runs the
  * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
@@ -19,10 +22,10 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
-import type { Caller, MessageTracer } from "./kernel-types.js";
+import type { Caller, MessageTracer, SyscallCall, TraceSpan } from "./kernel-types.js";
 import { RecentSpans } from "./recent-spans.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
-import { currentSpan, formatTraceparent, parseTraceparent, withSpan, withoutSpan } from "./trace-context.js";
+import { formatTraceparent, parseTraceparent } from "./trace-context.js";
 
 export interface TracingOptions {
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -76,6 +79,8 @@ export class Tracing implements MessageTracer {
   private readonly agents = new Map<AgentId, Span>();
   /** Agents spawned by a traced AgentSpawn: the spawning call's span context, until their first call. */
   private readonly spawnedBy = new Map<AgentId, SpanContext>();
+  /** The handling span of the message each agent is receiving, while that receive runs. */
+  private readonly handling = new Map<string, Span>();
 
   constructor(
     o: TracingOptions,
@@ -124,14 +129,19 @@ export class Tracing implements MessageTracer {
     span.end();
   }
 
-  /** The door's run stage with tracing on: runs a traced syscall's handler inside its span. */
-  readonly around = async <T>(caller: Caller, name: string, args: unknown, run: () => Promise<T>): Promise<T> => {
+  /**
+   * The door's run stage with tracing on: opens a traced syscall's span and runs its handler with the
+   * span on the call object (`call.trace`), where the handler's outgoing requests, messages and nested
+   * calls find it.
+   */
+  readonly around = async <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => Promise<T>): Promise<T> => {
     const start = describe(name, args, this.ports);
-    if (start === undefined) return run();
+    if (start === undefined) return run(call);
+    const caller = call.caller;
     const parent = this.parentOf(caller);
-    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, parent === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent));
+    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, parent === undefined ? ROOT_CONTEXT : under(parent));
     try {
-      const result = await withSpan(caller.agent, span, run);
+      const result = await run({ ...call, trace: span });
       span.setAttributes(outcome(name, result));
       if (name === "AgentSpawn") {
         const child = str(obj(result)["id"]);
@@ -150,31 +160,32 @@ export class Tracing implements MessageTracer {
   };
 
   /**
-   * The span a call of `caller` made now belongs under: the current one of its async context when it
-   * is the caller's own (or a remote parent), else the caller's run span.
+   * The span a call of `caller` made now belongs under: the one the caller names, else the handling
+   * span of the message its agent is receiving, else the caller's run span (none for a caller that is
+   * no agent: its call is a root).
    */
-  private parentOf(caller: Caller): Span | undefined {
-    const cur = currentSpan();
-    if (cur !== undefined && (cur.agent === undefined || cur.agent === caller.agent)) return cur.span;
+  private parentOf(caller: Caller): TraceSpan | undefined {
+    if (caller.trace !== undefined) return caller.trace;
+    const handling = this.handling.get(caller.agent);
+    if (handling !== undefined) return handling;
     if (this.ports.isAgent !== undefined && !this.ports.isAgent(caller.agent)) return undefined;
     return this.agentSpan(caller);
   }
 
-  /** MessageTracer: the traceparent a letter `from` sends now carries (from outside an agent: the current call's, if any). */
-  context(from: Caller | undefined): string | undefined {
-    if (from !== undefined) {
-      const parent = this.parentOf(from);
-      return parent === undefined ? undefined : formatTraceparent(parent.spanContext());
-    }
-    const cur = currentSpan();
-    return cur === undefined ? undefined : formatTraceparent(cur.span.spanContext());
+  /**
+   * MessageTracer: the traceparent a letter carries — that of `span`, the call it is sent from, when
+   * named; else where a call of `from` would go (none from outside an agent).
+   */
+  context(from: Caller | undefined, span?: TraceSpan): string | undefined {
+    const parent = span ?? (from === undefined ? undefined : this.parentOf(from));
+    return parent === undefined ? undefined : formatTraceparent(parent.spanContext());
   }
 
   /** MessageTracer: `to`'s receive of a letter, in a handling span under the letter's context. */
   handle<T>(to: Caller, traceparent: string | undefined, request: boolean, run: () => T): T {
     const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
-    // No context: the receive must not inherit the context of whatever scheduled the run loop.
-    if (parent === undefined) return withoutSpan(run);
+    // No context: the receive's calls go under the agent's run span.
+    if (parent === undefined) return run();
     const own = this.agentSpan(to);
     const span = this.tracer.startSpan(
       SPAN.handle(to.name),
@@ -185,23 +196,27 @@ export class Tracing implements MessageTracer {
       },
       trace.setSpanContext(ROOT_CONTEXT, parent),
     );
+    // The run loop gives an agent one message at a time: until this receive settles, its calls are this span's.
+    const agent = to.agent;
+    this.handling.set(agent, span);
+    const done = (): void => {
+      if (this.handling.get(agent) === span) this.handling.delete(agent);
+      span.end();
+    };
     let r: T;
     try {
-      r = withSpan(to.agent, span, run);
+      r = run();
     } catch (e) {
       failed(span, e);
-      span.end();
+      done();
       throw e;
     }
     if (r instanceof Promise) {
-      r.then(
-        () => span.end(),
-        (e: unknown) => {
-          failed(span, e);
-          span.end();
-        },
-      );
-    } else span.end();
+      r.then(done, (e: unknown) => {
+        failed(span, e);
+        done();
+      });
+    } else done();
     return r;
   }
 
@@ -214,6 +229,11 @@ export class Tracing implements MessageTracer {
   forceFlush(): Promise<void> {
     return this.provider.forceFlush();
   }
+}
+
+/** A context whose parent is `parent` (a span of ours, or a remote one a gateway caller carries). */
+function under(parent: TraceSpan): ReturnType<typeof trace.setSpanContext> {
+  return trace.setSpanContext(ROOT_CONTEXT, parent.spanContext());
 }
 
 /** Marks a span failed with the error's code. */

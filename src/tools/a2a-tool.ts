@@ -70,7 +70,7 @@ export function a2aTool(options: A2aToolOptions = {}): AnyTool {
       requires: (a) => [{ resource: a2aResource(a.url), action: "send" }],
       async execute(a, ctx) {
         const limit = Math.min(a.timeoutMs ?? timeoutMs, timeoutMs);
-        const fetchImpl = guardedFetch(ctx, { ...a.headers, ...traceHeaders() }, { maxBytes, timeoutMs: limit }, resolve);
+        const fetchImpl = guardedFetch(ctx, { ...a.headers, ...traceHeaders(ctx.trace) }, { maxBytes, timeoutMs: limit }, resolve);
         const cardUrl = new URL(a.url).pathname.endsWith(".json") ? a.url : `${a.url.replace(/\/+$/, "")}${CARD}`;
         try {
           // The SDK loads on the first a2a.send (about 0.1 CPU-s): a daemon that never calls out does not pay it at boot.

@@ -14,6 +14,7 @@ import {
   type CapabilityRequest,
   type Grant,
   type Capability,
+  type TraceSpan,
 } from "./kernel-seam.js";
 import type { SecretSource } from "./secret-slots.js";
 import type { ToolContext } from "./tool.js";
@@ -25,6 +26,7 @@ export interface ContextParts {
   readonly signal?: AbortSignal;
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
+  readonly trace?: TraceSpan;
   readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
   readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
   /** Where secret slots get their values (security/'s store); absent: no secret can be used. */
@@ -47,6 +49,7 @@ export function makeToolContext(p: ContextParts): ToolContext {
     clock: p.clock,
     events: p.events,
     ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
+    ...(p.trace === undefined ? {} : { trace: p.trace }),
     ...(p.spawn === undefined ? {} : { spawn: p.spawn }),
     ...(p.request === undefined ? {} : { request: p.request }),
     check,

@@ -7,9 +7,9 @@
  * Unit tests build the tools without a kernel.
  */
 import type { AgentId, Clock, EventBus } from "../core/index.js";
-import type { AgentSpecInput, AuditSink, Caller, CapabilityChecker } from "../abi/index.js";
+import type { AgentSpecInput, AuditSink, Caller, CapabilityChecker, TraceSpan } from "../abi/index.js";
 
-export type { Caller, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
+export type { Caller, TraceSpan, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
 export type { Subsystem, SubsystemHost } from "../abi/index.js";
 export { inheritTenant, parseSpec, zodArgs } from "../abi/index.js";
 export { allows, allows as capabilityAllows, parseCapability, type Capability, type Capability as ParsedCapability } from "../capability/index.js";
@@ -20,8 +20,11 @@ export interface ToolHost {
   readonly events: EventBus;
   /** Spawns `spec` as a child of `creator`, checked against the creator's live authority. */
   spawnAs(creator: Caller, spec: AgentSpecInput): Promise<AgentId>;
-  /** Sends a request as agent `from` and resolves with the reply (agent.request); absent outside a kernel. */
-  readonly request?: (to: string, payload: unknown, timeoutMs?: number, from?: string) => Promise<unknown>;
+  /**
+   * Sends a request as agent `from` and resolves with the reply (agent.request); absent outside a
+   * kernel. `trace`: the tool call's span (the recipient's handling becomes its child).
+   */
+  readonly request?: (to: string, payload: unknown, timeoutMs?: number, from?: string, trace?: TraceSpan) => Promise<unknown>;
 }
 
 declare module "../core/index.js" {

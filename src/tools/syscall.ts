@@ -75,10 +75,11 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         clock: host.clock,
         events: host.events,
         signal: call.signal,
+        ...(call.trace === undefined ? {} : { trace: call.trace }),
         // The agent's key, else the door's (derived from agent and call sequence).
         ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
         spawn: (spec) => host.spawnAs(call.caller, spec),
-        ...(host.request === undefined ? {} : { request: (to: string, payload: unknown, timeoutMs?: number) => (host.request as NonNullable<ToolHost["request"]>)(to, payload, timeoutMs, call.caller.agent) }),
+        ...(host.request === undefined ? {} : { request: (to: string, payload: unknown, timeoutMs?: number) => (host.request as NonNullable<ToolHost["request"]>)(to, payload, timeoutMs, call.caller.agent, call.trace) }),
         ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       });
       const run = (): Promise<unknown> =>

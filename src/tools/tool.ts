@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import type { Clock, EventBus } from "../core/index.js";
-import type { AgentSpecInput, Caller, CapabilityRequest } from "./kernel-seam.js";
+import type { AgentSpecInput, Caller, CapabilityRequest, TraceSpan } from "./kernel-seam.js";
 import type { AgentId } from "../core/index.js";
 
 export interface ToolContext {
@@ -16,6 +16,8 @@ export interface ToolContext {
   readonly events: EventBus | undefined;
   /** The agent's key, or one derived from (agent, call sequence): the same when a call is re-run after a crash. */
   readonly idempotencyKey?: string;
+  /** The tool call's span (tracing on): an outgoing request made for the call carries its traceparent. */
+  readonly trace?: TraceSpan;
   /**
    * Re-checks a capability at execution time (after canonicalising a path, resolving DNS, following
    * a redirect). Throws E_CAP_DENIED naming the resource when no capability allows it.

@@ -6,8 +6,11 @@
  * — each model request carried a W3C traceparent naming its own chat span, the GenAI attributes are
  * set, a streamed call records its time to first chunk, and an agent spawned by another agent's
  * AgentSpawn joins the spawner's trace. With tracing off
- * no span is made and no traceparent is sent.
+ * no span is made and no traceparent is sent. Spans are carried explicitly, so a traced run never
+ * turns on Node's async-hook promise tracking (an AsyncLocalStorage's `run()` would, for every
+ * promise of the process).
  */
+import { executionAsyncResource } from "node:async_hooks";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,6 +158,29 @@ describe("observe: traces of an LLM agent run", () => {
     expect(handling?.parentSpanContext?.spanId).toBe(ask?.spanContext().spanId);
     expect(handling?.links.map((l) => l.context.spanId)).toEqual([childRun?.spanContext().spanId]);
     expect(spans.filter((s) => s.parentSpanContext?.spanId === handling?.spanContext().spanId)).toHaveLength(11);
+  });
+
+  it("carries spans without async-hook promise tracking: a promise's continuation runs in no resource of its own", async () => {
+    // With promise hooks on (what an AsyncLocalStorage's first run() enables on Node 20), a then-callback
+    // runs with its promise as the execution resource; with them off it runs in the enclosing one.
+    const promiseHooksOn = async (): Promise<boolean> => {
+      let inner: unknown;
+      await Promise.resolve().then(() => {
+        inner = executionAsyncResource();
+      });
+      return inner instanceof Promise;
+    };
+    expect(await promiseHooksOn()).toBe(false);
+    const { os, exporter } = await start(true);
+    const p = await os.spawn({ name: "parent", kind: "code", logic: "parent", capabilities: ["agent#spawn", "agent:*#send", "tool:add#call", "llm:*#invoke"] });
+    await os.kill((await os.request(p, "go")) as string);
+    await os.kill(p);
+    await flushed(os);
+    // Spawn, request, handling, 6 chats and 5 tool calls were traced (the tree is the test above's) ...
+    expect(byName(exporter.getFinishedSpans(), "handle ")).toHaveLength(1);
+    expect(byName(exporter.getFinishedSpans(), "chat ")).toHaveLength(6);
+    // ... and the process's promises are still untracked.
+    expect(await promiseHooksOn()).toBe(false);
   });
 
   it("makes no spans and sends no traceparent when tracing is off", async () => {

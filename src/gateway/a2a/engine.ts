@@ -12,7 +12,7 @@
 import { AiosError, toAiosError, type Clock } from "../../core/index.js";
 import type { Caller } from "../../abi/index.js";
 import type { DispatchCaller } from "../../kernel/index.js";
-import { withRemoteParent } from "../../observe/index.js";
+import { remoteParent } from "../../observe/index.js";
 import type { CallerCache } from "./callers.js";
 import type { A2aTaskArgs } from "./door.js";
 import { a2aError } from "./errors.js";
@@ -171,9 +171,11 @@ export class A2aEngine {
     let reply: unknown;
     try {
       if (!this.ports.isAgent(agent)) throw new AiosError("E_NO_AGENT", `agent ${agent} is not running or not exposed over A2A`, { details: { agent } });
-      const dc = this.callerOf(caller.agent.replace(/^a2a:/, ""), caller.capabilities);
+      const cached = this.callerOf(caller.agent.replace(/^a2a:/, ""), caller.capabilities);
       // The turn runs after the request that opened it returned: it rejoins the client's trace itself.
-      reply = await withRemoteParent(trace, undefined, () => this.ports.invoke(dc, "AgentRequest", { to: agent, payload: agentPayload(msg, { id: taskId, contextId: row.task.contextId }, trace), timeoutMs: this.ports.agentTimeoutMs }));
+      const parent = remoteParent(trace);
+      const dc = parent === undefined ? cached : { ...cached, trace: parent };
+      reply = await this.ports.invoke(dc, "AgentRequest", { to: agent, payload: agentPayload(msg, { id: taskId, contextId: row.task.contextId }, trace), timeoutMs: this.ports.agentTimeoutMs });
     } catch (e) {
       if (this.closed && isShutdown(e)) return; // the turn stays pending; the next start hands it back
       const err = toAiosError(e);

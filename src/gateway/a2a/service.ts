@@ -13,7 +13,7 @@
  */
 import type { z } from "zod";
 import type { DispatchCaller } from "../../kernel/index.js";
-import { withRemoteParent } from "../../observe/index.js";
+import { remoteParent } from "../../observe/index.js";
 import type { A2aTaskArgs } from "./door.js";
 import { a2aError, invalidParams } from "./errors.js";
 import type { A2aEngine } from "./engine.js";
@@ -170,7 +170,8 @@ export class A2aService {
   /** The door call, under the client's trace context when it sent one (its span becomes our call's parent). */
   private door(ctx: CallContext, args: A2aTaskArgs): Promise<unknown> {
     const caller = this.engine.callerOf(ctx.principal.id, ctx.principal.capabilities);
-    return withRemoteParent(ctx.traceparent, ctx.tracestate, () => this.p.invoke({ ...caller, signal: ctx.signal }, "A2aTask", args));
+    const trace = remoteParent(ctx.traceparent, ctx.tracestate);
+    return this.p.invoke(trace === undefined ? { ...caller, signal: ctx.signal } : { ...caller, signal: ctx.signal, trace }, "A2aTask", args);
   }
 
   /** The agent a task belongs to when the caller may see it; otherwise the endpoint's (the handler then says not found). */

@@ -14,7 +14,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CallToolResult, Prompt, Resource, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, isAiosError, toAiosError, type AgentId, type EventBus, type TenantId } from "../../core/index.js";
-import { loadSpecFile, type AgentSpec, type CapabilityRequest } from "../../abi/index.js";
+import { loadSpecFile, type AgentSpec, type CapabilityRequest, type TraceSpan } from "../../abi/index.js";
 import type { DispatchCaller } from "../../kernel/index.js";
 import type { ToolInfo } from "../../tools/index.js";
 import type { McpPrincipal, McpRequestContext, McpSurface } from "./surface.js";
@@ -34,12 +34,13 @@ const RECENT = 200;
 
 export function aiosSurface(p: AiosMcpPorts): McpSurface {
   const callers = new Map<string, DispatchCaller>();
-  const callerOf = (who: McpPrincipal, signal?: AbortSignal): DispatchCaller => {
+  const callerOf = (who: McpPrincipal, signal?: AbortSignal, trace?: TraceSpan): DispatchCaller => {
     let c = callers.get(who.id);
     if (c === undefined) {
       c = { agent: `mcp:${who.id}` as AgentId, tenant: "default" as TenantId, name: `mcp:${who.id}`, capabilities: who.capabilities, taint: new Set<string>(), priority: 0, callSeq: 0, durable: false };
       callers.set(who.id, c);
     }
+    if (trace !== undefined) return { ...c, ...(signal === undefined ? {} : { signal }), trace };
     return signal === undefined ? c : { ...c, signal };
   };
   // Records recently stored in scopes a session can see (a bounded list, newest last).
@@ -70,10 +71,11 @@ export function aiosSurface(p: AiosMcpPorts): McpSurface {
       const c = callerOf(ctx.principal);
       return Promise.resolve(p.tools().filter((t) => p.allowed(c, { resource: `tool:${t.name}`, action: "call", amount: 0 })).map(toMcpTool));
     },
-    async callTool(name, args, ctx) {
+    async callTool(name, args, ctx, trace) {
       let out: unknown;
       try {
-        out = await p.invoke(callerOf(ctx.principal, ctx.signal), "ToolCall", { tool: name, args });
+        // A client's trace context: the ToolCall's span joins its trace.
+        out = await p.invoke(callerOf(ctx.principal, ctx.signal, trace), "ToolCall", { tool: name, args });
       } catch (e) {
         const err = toAiosError(e);
         if (err.code === "E_NO_TOOL") throw err; // a protocol error: the client named no tool we have

@@ -18,7 +18,7 @@ import {
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError } from "../../core/index.js";
-import { withRemoteParent } from "../../observe/index.js";
+import { remoteParent } from "../../observe/index.js";
 import type { McpRequestContext, McpSurface } from "./surface.js";
 
 /** What only a session has: a stream for unrelated notifications and its subscriptions. */
@@ -59,8 +59,8 @@ export function methodTable(s: McpSurface): Map<string, MethodHandler> {
       // A client's trace context in `_meta` (traceparent/tracestate): the ToolCall's span joins its trace.
       const meta = p["_meta"];
       const tp = meta !== null && typeof meta === "object" ? (meta as Record<string, unknown>) : {};
-      const call = (): Promise<Record<string, unknown>> => s.callTool(str(p["name"]), args !== null && typeof args === "object" ? (args as Record<string, unknown>) : {}, ctx);
-      return { ...(await withRemoteParent(typeof tp["traceparent"] === "string" ? tp["traceparent"] : undefined, typeof tp["tracestate"] === "string" ? tp["tracestate"] : undefined, call)) };
+      const parent = remoteParent(typeof tp["traceparent"] === "string" ? tp["traceparent"] : undefined, typeof tp["tracestate"] === "string" ? tp["tracestate"] : undefined);
+      return { ...(await s.callTool(str(p["name"]), args !== null && typeof args === "object" ? (args as Record<string, unknown>) : {}, ctx, parent)) };
     },
   });
   const r = s.resources;

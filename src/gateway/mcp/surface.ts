@@ -17,6 +17,7 @@ import type {
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import type { TraceSpan } from "../../abi/index.js";
 
 /** Who a session is: a principal name and the capability strings that bound what it may do. */
 export interface McpPrincipal {
@@ -58,7 +59,8 @@ export interface McpSurface {
   readonly info: { readonly name: string; readonly version: string };
   readonly instructions?: string;
   listTools(ctx: McpRequestContext): Promise<Tool[]>;
-  callTool(name: string, args: Record<string, unknown>, ctx: McpRequestContext): Promise<CallToolResult>;
+  /** `trace`: the client's span from `params._meta` (tracing on), the parent of the call's span. */
+  callTool(name: string, args: Record<string, unknown>, ctx: McpRequestContext, trace?: TraceSpan): Promise<CallToolResult>;
   readonly resources?: McpResources;
   readonly prompts?: McpPrompts;
   complete?(params: CompleteRequest["params"], ctx: McpRequestContext): Promise<CompleteResult["completion"]>;

@@ -21,6 +21,7 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import { AiosError, type Clock, type TimerHandle } from "../../core/index.js";
 import { traceMeta } from "../../observe/index.js";
+import type { TraceSpan } from "../kernel-seam.js";
 import type { McpHttpAuth } from "./oauth.js";
 import { mcpSdk } from "./sdk.js";
 
@@ -100,10 +101,10 @@ export class McpConnection {
     await this.transport?.close().catch(() => undefined);
   }
 
-  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal, trace?: TraceSpan): Promise<CallToolResult> {
     const c = this.ready();
     // Tracing on: the call's span rides in `_meta` (traceparent/tracestate), so the server's work joins our trace.
-    const meta = traceMeta();
+    const meta = traceMeta(trace);
     const r = await this.request(() => c.callTool(meta === undefined ? { name, arguments: args } : { name, arguments: args, _meta: meta }, undefined, { signal, timeout: this.o.timeoutMs }));
     return r as CallToolResult;
   }

@@ -36,7 +36,7 @@ export function mcpTool(server: string, def: McpToolDef, conn: McpConnection): A
       sideEffect: def.annotations?.readOnlyHint !== true,
       requires: () => [],
       async execute(args, ctx): Promise<McpToolResult> {
-        const r = await conn.callTool(def.name, args, ctx.signal);
+        const r = await conn.callTool(def.name, args, ctx.signal, ctx.trace);
         if (r.isError === true) {
           const text = r.content.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("\n").slice(0, 2000);
           throw new AiosError("E_TOOL", `${name}: ${text || "the server reported an error"}`, { details: { server, tool: def.name, content: r.content } });
