@@ -1,7 +1,7 @@
 // Which CLI entry `aios` runs (docs/adr/0025): the build in dist/ when it is present and current,
 // else the TypeScript sources through tsx. Only a git checkout (root/.git exists) is checked for
 // currency, since only there are sources edited: current means no file under src/ is newer than
-// dist/cli/main.js (tsc rewrites every output on each build). An installed package uses its dist/
+// dist/cli/main.js (the build rewrites every output). An installed package uses its dist/
 // without walking src/ (that walk costs ~10-20 ms of a 300 ms budget). AIOS_CLI=dist|src forces.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
