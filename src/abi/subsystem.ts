@@ -13,7 +13,7 @@
  */
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
-import type { KernelJournal } from "./journal.js";
+import type { KernelJournal, RecoveredState } from "./journal.js";
 import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
@@ -99,6 +99,16 @@ export interface SubsystemHost {
   hasSyscall(name: string): boolean;
   /** Reports an error that has no caller to return to (a `kernel.error` event). */
   kernelError(e: unknown, where: string): void;
+  /**
+   * Enters durable agents whose journal this process just took over (a cluster node acquired their
+   * lease, docs/adr/0033): dormant, as at a restart, and woken at once when they have mail.
+   */
+  adoptAgents(state: RecoveredState): Promise<{ readonly known: number; readonly failed: readonly { readonly id: AgentId; readonly reason: string }[] }>;
+  /**
+   * Stops the trees of these agents here and takes them out of the table, journaling nothing: their
+   * lease moved to another node (taken over, fenced out, migrated), where they go on.
+   */
+  evictAgents(ids: readonly AgentId[], reason: string): void;
 }
 
 /** What a factory returns. Everything but `service` is optional. */

@@ -1,11 +1,14 @@
 /**
  * The CLI's cluster side (issue #16 item 2): `aios up --cluster <name> --postgres <url> --nats <url>`
- * joins this daemon to a cluster as a node (membership with heartbeats, leases, wake-ups), and
+ * joins this daemon to a cluster as a node (membership with heartbeats, leases, wake-ups) whose
+ * durable agents journal into PostgreSQL under their leases (docs/adr/0033), and
  * `aios nodes` lists the cluster's nodes with their load, read straight from PostgreSQL (no daemon
  * needed). Loaded only when one of those is used: the cluster pulls in pg and nats (docs/adr/0025).
  */
 import { AiosError, RealClock } from "../core/index.js";
-import { ClusterNode, NodeTable, WakeBus, defaultNodeName, openClusterPool, toClusterError, parseClusterConfig, type ClusterPool, type NodeInfo } from "../cluster/index.js";
+import type { AnySubsystem } from "../abi/index.js";
+import { NodeTable, clusterSubsystem, defaultNodeName, openClusterPool, toClusterError, parseClusterConfig, type ClusterConfigInput, type ClusterNode, type ClusterPool, type NodeInfo } from "../cluster/index.js";
+import type { Aios } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 
 export interface ClusterFlags {
@@ -15,20 +18,21 @@ export interface ClusterFlags {
   readonly node?: string;
   readonly capacity?: number;
   readonly tags?: string;
+  readonly leaseTtl?: number;
 }
 
-/** A joined node: `leave()` releases its leases, marks it left and closes its connections. */
+/** A joined node: `leave()` stops it early (the kernel's shutdown leaves anyway: the cluster subsystem's stop). */
 export interface ClusterMember {
   readonly node: ClusterNode;
   readonly cluster: string;
-  leave(): Promise<void>;
 }
 
 /** Undefined without --cluster; E_INVALID_ARG naming the flag when --cluster lacks --postgres or --nats (or they come without it). */
 export function clusterRequested(f: ClusterFlags): { cluster: string; postgres: string; nats: string } | undefined {
   if (f.cluster === undefined) {
-    for (const flag of ["postgres", "nats", "node", "capacity", "tags"] as const) {
-      if (f[flag] !== undefined) throw new AiosError("E_INVALID_ARG", `--${flag} needs --cluster <name>`, { details: { path: `--${flag}` } });
+    for (const flag of ["postgres", "nats", "node", "capacity", "tags", "leaseTtl"] as const) {
+      const name = flag === "leaseTtl" ? "lease-ttl" : flag;
+      if (f[flag] !== undefined) throw new AiosError("E_INVALID_ARG", `--${name} needs --cluster <name>`, { details: { path: `--${name}` } });
     }
     return undefined;
   }
@@ -42,52 +46,43 @@ function asUsage(e: unknown): never {
   throw e;
 }
 
-/** Joins the cluster as a node advertising `addr` (the daemon's API URL). */
-export async function joinCluster(ctx: CliContext, f: ClusterFlags, addr: string): Promise<ClusterMember | undefined> {
+/**
+ * The cluster subsystem for `aios up --cluster` (docs/adr/0033): the kernel's journal becomes the
+ * fenced cluster journal in PostgreSQL, and agents run on this node's leases. Undefined without
+ * --cluster.
+ */
+export function clusterSubsystemFor(ctx: CliContext, f: ClusterFlags): AnySubsystem | undefined {
   const want = clusterRequested(f);
   if (want === undefined) return undefined;
-  let config;
+  let config: ClusterConfigInput;
   try {
     config = parseClusterConfig({
       cluster: want.cluster,
       node: f.node ?? defaultNodeName(),
-      addr,
       ...(f.capacity === undefined ? {} : { capacity: f.capacity }),
+      ...(f.leaseTtl === undefined ? {} : { ttlMs: f.leaseTtl, heartbeatMs: Math.max(10, Math.floor(f.leaseTtl / 5)) }),
       ...(f.tags === undefined ? {} : { tags: f.tags.split(",").map((t) => t.trim()).filter((t) => t !== "") }),
     });
   } catch (e) {
     asUsage(e);
   }
-  const pool = openClusterPool({ url: want.postgres, onError: (e) => ctx.out.note(`cluster: PostgreSQL connection lost (${e.message}); the next heartbeat reconnects`) });
-  let bus: WakeBus | undefined;
-  try {
-    bus = await WakeBus.open({ url: want.nats, cluster: config.cluster, node: config.node, onError: (e) => ctx.out.note(`cluster: ${e.message}`) });
-    const node = await ClusterNode.start({
-      pool,
-      bus,
-      clock: new RealClock(),
-      config,
-      onError: (e) => ctx.out.note(`cluster: ${e.code}: ${e.message}`),
-      onLose: (agent, epoch, why) => ctx.out.note(`cluster: lease of ${agent} (epoch ${epoch}) ${why}`),
-    });
-    const b = bus;
-    return {
-      node,
-      cluster: config.cluster,
-      async leave() {
-        try {
-          await node.stop();
-        } finally {
-          await b.close().catch(() => undefined);
-          await pool.end().catch(() => undefined);
-        }
-      },
-    };
-  } catch (e) {
-    await bus?.close().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    throw e;
-  }
+  return clusterSubsystem({
+    postgres: want.postgres,
+    nats: want.nats,
+    config,
+    clock: new RealClock(),
+    onLease: (e) => {
+      if (e.change !== "acquired") ctx.out.note(`cluster: lease of tree ${e.tree} (epoch ${e.epoch}) ${e.change}; its agents stopped here`);
+    },
+  });
+}
+
+/** Joins the cluster as a node advertising `addr` (the daemon's API URL), once the API listens. */
+export async function joinCluster(os: Aios, addr: string): Promise<ClusterMember | undefined> {
+  const svc = os.subsystems.cluster;
+  if (svc === undefined) return undefined;
+  const node = await svc.join(addr);
+  return { node, cluster: svc.config.cluster };
 }
 
 export interface NodesOptions {

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../core/index.js";
 import { parseModelsConfig } from "../models/index.js";
 import { boot, type Aios, type BootOptions } from "../sdk/index.js";
 import type { TracingOptions } from "../observe/index.js";
+import type { AnySubsystem } from "../abi/index.js";
 import { readConfigFile } from "./config-file.js";
 import { ensureTsLoader } from "./ts-loader.js";
 
@@ -22,6 +23,8 @@ export interface HostOptions {
   readonly acceptLoss?: boolean;
   /** Tracing on with these options (`aios up --otlp`), over config.yaml's `tracing`. */
   readonly tracing?: TracingOptions;
+  /** A subsystem that provides the journal instead of the data dir's store (a cluster node's). */
+  readonly journal?: AnySubsystem;
 }
 
 export async function bootHost(o: HostOptions): Promise<Aios> {
@@ -34,9 +37,10 @@ export async function bootHost(o: HostOptions): Promise<Aios> {
     // Kernel logs go to stderr at warn and above: stdout belongs to the command's output.
     logger: o.logger ?? createLogger(),
     ...(models === undefined ? {} : { models }),
+    ...(o.journal === undefined ? {} : { add: [o.journal] }),
     subsystems: {
       ...(o.policyFile === undefined ? {} : { security: { policyFile: o.policyFile } }),
-      ...(o.acceptLoss === true ? { store: { onLoss: "accept" } } : {}),
+      ...(o.journal !== undefined ? { store: false } : o.acceptLoss === true ? { store: { onLoss: "accept" } } : {}),
       ...(o.tracing === undefined ? {} : { observe: { tracing: o.tracing } }),
     },
   };

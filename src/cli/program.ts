@@ -111,6 +111,7 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .option("--node <name>", "this node's name in the cluster (default: host name and pid)", name("--node"))
     .option("--capacity <n>", "agents this node takes at most (default 1000)", int("--capacity", 1))
     .option("--tags <list>", "comma-separated node tags agents' placement hints can require")
+    .option("--lease-ttl <ms>", "how long this node's leases outlive its last heartbeat: the failover time (default 5000; heartbeats every ttl/5)", int("--lease-ttl", 50))
     .action(act(async (ctx, o: UpCommandOptions) => (await import("./up.js")).up(ctx, o)));
 
   program

@@ -52,15 +52,16 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   const tracing = o.otlp === undefined ? undefined : { endpoint: otlpTracesUrl(o.otlp, "--otlp"), ...(o.traceSample === undefined ? {} : { sampleRatio: o.traceSample }) };
   // Flags checked before anything boots; the cluster code (pg, nats) loads only with --cluster.
   if (o.cluster === undefined) {
-    const stray = (["postgres", "nats", "node", "capacity", "tags"] as const).find((f) => o[f] !== undefined);
-    if (stray !== undefined) throw new AiosError("E_INVALID_ARG", `--${stray} needs --cluster <name>`, { details: { path: `--${stray}` } });
+    const stray = (["postgres", "nats", "node", "capacity", "tags", "leaseTtl"] as const).find((f) => o[f] !== undefined);
+    const flag = stray === "leaseTtl" ? "lease-ttl" : stray;
+    if (flag !== undefined) throw new AiosError("E_INVALID_ARG", `--${flag} needs --cluster <name>`, { details: { path: `--${flag}` } });
   }
   const cluster = o.cluster === undefined ? undefined : await import("./cluster-commands.js");
-  cluster?.clusterRequested(o);
+  const journal = cluster?.clusterSubsystemFor(ctx, o);
   await portFree(host, port);
   const token = ensureApiToken(dataDir);
   const os = await out.progress("booting the kernel", bootHost({
-    dataDir, ...(o.models === undefined ? {} : { modelsFile: o.models }), ...(o.policy === undefined ? {} : { policyFile: o.policy }), ...(tracing === undefined ? {} : { tracing }),
+    dataDir, ...(journal === undefined ? {} : { journal }), ...(o.models === undefined ? {} : { modelsFile: o.models }), ...(o.policy === undefined ? {} : { policyFile: o.policy }), ...(tracing === undefined ? {} : { tracing }),
   }));
   const plane = new ControlPlane(os);
   let gw: Gateway;
@@ -79,7 +80,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   }
   let member: ClusterMember | undefined;
   try {
-    member = await cluster?.joinCluster(ctx, o, gw.url);
+    member = await cluster?.joinCluster(os, gw.url);
   } catch (e) {
     plane.close();
     await gw.close().catch(() => undefined);
@@ -96,10 +97,10 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   // The one stdout line: scripts and tests wait for it rather than polling.
   if (out.json) out.line(JSON.stringify({ listening: gw.url, pid: process.pid, port: gw.port }));
   else out.line(`listening on ${gw.url} (pid ${process.pid}); dashboard at ${gw.url}/ (log in with the API token); Ctrl-C or SIGTERM drains and stops`);
-  return waitForSignal(ctx, os, plane, gw, member);
+  return waitForSignal(ctx, os, plane, gw);
 }
 
-function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gateway, member: ClusterMember | undefined): Promise<number> {
+function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gateway): Promise<number> {
   // A daemon never dies of a stray rejection (agent code, a library): it is a kernel error event,
   // logged and visible on the event stream, and the daemon keeps serving.
   process.on("unhandledRejection", (e: unknown) => os.kernel.kernelError(e, "unhandled rejection"));
@@ -113,10 +114,9 @@ function waitForSignal(ctx: CliContext, os: Aios, plane: ControlPlane, gw: Gatew
       draining = true;
       ctx.out.note(`${sig}: draining — no new work admitted, running steps finish, the journal is flushed`);
       gw.drain();
-      // Leave the cluster first: the leases are released, so other nodes take the agents at once.
-      (member?.leave() ?? Promise.resolve())
-        .catch((e: unknown) => ctx.out.note(`cluster: leaving failed (${String(e)}); the leases expire after their TTL`))
-        .then(() => drainKernel(os, `daemon ${sig}`))
+      // A cluster node leaves in the kernel's shutdown, after its agents stopped and its journal was
+      // flushed: the leases are released, so other nodes take the agents at once.
+      drainKernel(os, `daemon ${sig}`)
         .then(async () => {
           plane.close();
           await gw.close();

@@ -15,3 +15,5 @@ export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from 
 export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool, type ClusterPoolOptions } from "./pg-pool.js";
 export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
+export { ClusterJournal, type ClusterJournalHooks } from "./cluster-journal.js";
+export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";

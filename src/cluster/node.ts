@@ -20,7 +20,7 @@ import { migrateCluster } from "./schema.js";
 import type { ClusterPool } from "./pg-pool.js";
 import { inTransaction } from "./sql.js";
 
-export type LossReason = "taken" | "expired" | "released";
+export type LossReason = "taken" | "expired" | "released" | "fenced";
 
 export interface ClusterNodeOptions {
   readonly pool: ClusterPool;
@@ -58,6 +58,8 @@ export class ClusterNode {
   private readonly leases: LeaseTable;
   private readonly nodes: NodeTable;
   private readonly mine = new Map<string, Lease>();
+  /** Agents this node's place() is acquiring: its own takeover scan leaves them to it. */
+  private readonly placing = new Set<string>();
   private lastRenewed: number;
   private timer: TimerHandle | undefined;
   private running: Promise<BeatReport> | undefined;
@@ -104,6 +106,15 @@ export class ClusterNode {
    * when it picks another node, wakes that node, which acquires it at once (or at its next beat).
    */
   async place(agent: string, hints: PlacementHints = {}): Promise<Placed> {
+    this.placing.add(agent);
+    try {
+      return await this.placeOnce(agent, hints);
+    } finally {
+      this.placing.delete(agent);
+    }
+  }
+
+  private async placeOnce(agent: string, hints: PlacementHints): Promise<Placed> {
     const now = this.o.clock.now();
     await this.leases.register(agent, hints);
     const row = await this.leases.get(agent);
@@ -116,6 +127,29 @@ export class ClusterNode {
     }
     if (target !== undefined) await this.wake("placed", target, [agent]);
     return { node: target, lease: null };
+  }
+
+  /**
+   * Takes the lease of a new agent (a tree spawned on this node) for this node, without onAcquire:
+   * there is nothing to load. E_CONFLICT when another node holds it live.
+   */
+  async claim(agent: string, hints: PlacementHints = {}): Promise<Lease> {
+    if (this.stopped) throw new AiosError("E_UNAVAILABLE", `node ${this.name} has left cluster ${this.o.config.cluster}`, { details: { node: this.name } });
+    const lease = await this.leases.acquire(agent, this.name, this.o.clock.now(), this.o.config.ttlMs, hints);
+    if (lease === null) throw new AiosError("E_CONFLICT", `agent ${agent} is held by another node`, { retryable: false, details: { agent, node: this.name } });
+    this.mine.set(agent, lease);
+    return lease;
+  }
+
+  /**
+   * Gives up a lease this node holds at `epoch` (a write of it was fenced, or it moves away): dropped
+   * here (onLose with `why`), released in PostgreSQL when still ours (a CAS at that epoch: a newer
+   * owner is untouched), and the others woken to take it.
+   */
+  async drop(agent: string, epoch: number, why: LossReason): Promise<void> {
+    if (this.mine.get(agent)?.epoch !== epoch) return;
+    this.lose(agent, epoch, why);
+    if (await this.leases.release(agent, this.name, epoch)) await this.wake("released", "all", [agent]);
   }
 
   /** One heartbeat: renew (node row + leases, one transaction), then the takeover scan. */
@@ -202,6 +236,7 @@ export class ClusterNode {
     const candidates = (await this.candidates(now)).map((x) => ({ ...x }));
     const acquired: Lease[] = [];
     for (const row of claimable) {
+      if (this.placing.has(row.agent)) continue; // registered unowned a moment ago by place(), which acquires it
       const target = place(candidates, row.hints);
       if (target === undefined) continue;
       const cand = candidates.find((x) => x.node === target);
@@ -231,7 +266,7 @@ export class ClusterNode {
     this.o.onLose?.(agent, epoch, why);
   }
 
-  private async wake(kind: "joined" | "left" | "placed", to: string, agents: readonly string[]): Promise<void> {
+  private async wake(kind: "joined" | "left" | "placed" | "released", to: string, agents: readonly string[]): Promise<void> {
     try {
       await this.o.bus?.publish(kind, to, agents);
     } catch (e) {

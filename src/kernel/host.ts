@@ -36,5 +36,7 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     wait: (id: AgentId) => k.wait(id),
     hasSyscall: (name) => k.syscalls.get(name) !== undefined,
     kernelError: (e, where) => k.kernelError(e, where),
+    adoptAgents: (state) => k.recovery.adopt(state),
+    evictAgents: (ids, reason) => k.evict(ids, reason),
   };
 }

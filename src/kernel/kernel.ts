@@ -227,6 +227,29 @@ export class Kernel {
     return this.exits.wait(this.procs.get(id));
   }
 
+  /**
+   * Stops the trees holding `ids` here, journaling nothing, and takes them out of the table: their
+   * journal now belongs to another node (a cluster lease moved, docs/adr/0033), where they go on from
+   * what the journal holds. Their queued letters stay journaled; requests waiting on them are refused.
+   */
+  evict(ids: readonly AgentId[], reason: string): void {
+    for (const id of ids) {
+      let root = this.procs.find(id);
+      if (root === undefined) continue;
+      while (root.parent !== null) root = root.parent;
+      const tree: Proc[] = [];
+      const walk = (p: Proc): void => {
+        tree.push(p);
+        for (const c of p.children ?? []) walk(c);
+      };
+      walk(root);
+      const top = root;
+      this.lifecycle.unjournaled(() => this.exits.stopTree(top, reason));
+      for (const p of tree) this.recovery.forget(p);
+      if (this.procs.find(top.id) === top) this.procs.discard(top, true);
+    }
+  }
+
   // ---- mail ---------------------------------------------------------------------------------
 
   /** Delivers a message (mail.ts): synchronously when the mailbox had room, else a promise. */

@@ -220,6 +220,13 @@ export class Recovery {
     for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
   }
 
+  /** `p` leaves the table without being restored (evicted: its lease moved to another node). */
+  forget(p: Proc): void {
+    if (p.dormant === null) return;
+    p.dormant = null;
+    this.dormantCount--;
+  }
+
   /** A restore that failed leaves nothing behind: out of the table; its children become roots. */
   private failed(p: Proc, e: unknown): void {
     if (p.dormant !== null) {

@@ -12,6 +12,7 @@ import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type Ev
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
 import type { AuditLog, AuditService } from "../audit/index.js";
+import type { ClusterService } from "../cluster/index.js";
 import type { Ipc } from "../ipc/index.js";
 import type { MemoryFabric, MemoryService } from "../memory/index.js";
 import { runLlm, type LlmAnswer, type ModelsService } from "../models/index.js";
@@ -34,6 +35,8 @@ export interface Subsystems {
   readonly ipc?: Ipc;
   readonly observe?: ObserveService;
   readonly planner?: PlannerParts;
+  /** A cluster node's membership, leases and journal (added with clusterSubsystem, docs/adr/0033). */
+  readonly cluster?: ClusterService;
   /** Services of subsystems added by the caller, under their names. */
   readonly [name: string]: unknown;
 }

@@ -82,7 +82,7 @@ export function checkBootOptions(options: unknown): asserts options is BootOptio
       if (o[key] !== undefined) refuse(key, `configures the default stack, which stack: "bare" does not build (add the subsystem with \`add\`, or drop stack: "bare")`);
     }
     const add = (o["add"] ?? []) as readonly { readonly name?: unknown }[];
-    if (o["durable"] === true && !add.some((s) => s.name === "store")) {
+    if (o["durable"] === true && !add.some((s) => s.name === "store" || s.name === "cluster")) {
       refuse("durable", `needs a journal: stack: "bare" has none unless \`add\` holds storeSubsystem`);
     }
   } else if (o["dataDir"] === undefined && o["durable"] === true) {

@@ -83,7 +83,7 @@ function subsystemOptions(options: BootOptions, file: ConfigFile & { readonly pa
   const security = sub.security ?? (Object.keys(fromFile).length === 0 ? undefined : fromFile);
   const sched = sub.sched ?? (file.sched);
   const mcp = sub.mcp === false ? false : { ...(sub.mcp ?? {}), servers: { ...(file.mcp?.servers ?? {}), ...(sub.mcp?.servers ?? {}) } };
-  const store = file.storage === undefined || sub.store?.storage !== undefined ? sub.store : { ...(sub.store ?? {}), storage: file.storage };
+  const store = sub.store === false || file.storage === undefined || sub.store?.storage !== undefined ? sub.store : { ...(sub.store ?? {}), storage: file.storage };
   // Tracing given to boot (aios up --otlp) wins over the file's; the file's may leave it off.
   const tracing = sub.observe === false || sub.observe?.tracing !== undefined ? undefined : tracingFromConfig(file.tracing, `${file.path ?? "config.yaml"}: tracing`);
   return {

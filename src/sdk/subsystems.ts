@@ -52,7 +52,7 @@ export interface SubsystemOptions {
    * The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012); `storage` picks its
    * driver (SQLite in the data dir by default, or `{ driver: "postgres", url }`; ADR 0029).
    */
-  readonly store?: { readonly onLoss?: "refuse" | "accept"; readonly storage?: StorageConfig };
+  readonly store?: { readonly onLoss?: "refuse" | "accept"; readonly storage?: StorageConfig } | false;
   /** The planner, market, ledger, reputation and critic (issue #14); `false` leaves them out. */
   readonly planner?: Omit<PlannerSubsystemOptions, "dataDir" | "escalate"> | false;
 }
@@ -69,8 +69,9 @@ export function defaultStack(dataDir: string, o: SubsystemOptions): readonly Any
   const memory = o.memory;
   const observe = o.observe;
   const planner = o.planner;
+  // `store: false`: the journal stage comes from a subsystem in `add` (a cluster node's, docs/adr/0033).
   return stack()
-    .add(storeSubsystem({ dataDir: join(dataDir, "journal"), ...journalCommit, ...(o.store ?? {}) }))
+    .maybe(o.store === false ? undefined : storeSubsystem({ dataDir: join(dataDir, "journal"), ...journalCommit, ...(o.store ?? {}) }))
     .add(securitySubsystem({ ...(o.security ?? {}), dataDir: join(dataDir, "security") }))
     .maybe(audit === false ? undefined : wired({
       name: "audit",

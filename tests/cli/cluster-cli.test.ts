@@ -3,16 +3,21 @@
  * real nats-server -js): the daemon joins as a node and shows up live with its tags, capacity and
  * API address; an agent placed with a tag only that node has is acquired by the daemon, woken over
  * NATS; SIGTERM leaves the cluster (the lease is released with its epoch, the node shows as left);
- * missing or stray flags are usage errors naming the flag. The daemon is a child process; the short
+ * missing or stray flags are usage errors naming the flag; a durable agent spawned through one
+ * daemon's API runs on that node's lease, and when that daemon is killed with -9 another cluster
+ * node takes it over from PostgreSQL after the lease TTL and serves it with its state. The daemon is a child process; the short
  * commands run in this process through runCli (bin/aios.js's code path, streams captured) to keep
  * the file quick on a loaded machine.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { HttpControl } from "../../src/cli/client.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterNode, LeaseTable, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
-import { RealClock } from "../../src/core/index.js";
+import { ClusterNode, LeaseTable, clusterSubsystem, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
+import { RealClock, silentLogger } from "../../src/core/index.js";
+import { boot } from "../../src/sdk/index.js";
 import { startNats, type NatsServer } from "../cluster/nats-server.js";
 import { usePostgres } from "../helpers/postgres.js";
 import { cliInProcess, startDaemon } from "./helpers.js";
@@ -71,6 +76,34 @@ describe("aios up --cluster / aios nodes", () => {
       expect((await listNodes()).nodes.find((n) => n.node === "n1")).toMatchObject({ live: false, state: "left", load: 0 });
     } finally {
       await me.stop();
+    }
+  }, 20_000);
+
+  it("serves a durable agent on its lease; kill -9 of the daemon moves it to another node with its state", async () => {
+    const n1 = await startDaemon(join(dir, "c2n1"), ["--cluster", "c2", "--postgres", url, "--nats", nats.url, "--node", "n1", "--lease-ttl", "1500"]);
+    // The other node is a kernel in this process (a second daemon would double the file's time).
+    const n2 = await boot({
+      stack: "bare", durable: true, logger: silentLogger,
+      add: [clusterSubsystem({ postgres: url, nats: nats.url, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
+    });
+    await n2.subsystems.cluster?.join();
+    const leases = new LeaseTable(pool, "c2");
+    try {
+      const api = new HttpControl(`http://127.0.0.1:${n1.port}`, readFileSync(join(dir, "c2n1", "api-token"), "utf8").trim());
+      const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });
+      expect(await leases.get(id)).toMatchObject({ owner: "n1", epoch: 1 });
+      for (let seq = 1; seq <= 5; seq++) await api.send(id, { seq });
+      expect(await api.request(id, { type: "get" }, 10_000)).toEqual([1, 2, 3, 4, 5]);
+      n1.proc.kill("SIGKILL");
+      await n1.exited;
+      // n2 takes the tree over once n1's lease expired (1.5 s after its last heartbeat).
+      for (let i = 0; i < 200 && n2.kernel.find(id) === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await leases.get(id)).toMatchObject({ owner: "n2", epoch: 2 });
+      await n2.send(id, { seq: 6 });
+      expect(await n2.request(id, { type: "get" }, { timeoutMs: 10_000 })).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      n1.proc.kill("SIGKILL");
+      await n2.shutdown();
     }
   }, 20_000);
 

@@ -1,0 +1,309 @@
+/**
+ * The kernel's journal on a cluster node (docs/adr/0033): KernelJournal and SyscallJournal over the
+ * fenced per-agent journal in PostgreSQL (fenced-journal.ts). The unit of ownership is an agent
+ * tree: a root agent and everything spawned under it share one stream of cluster_journal rows, keyed
+ * by the root's id, under one lease — the kernel wakes, runs and supervises a tree as a unit, so a
+ * supervisor and its children are never split across nodes.
+ *
+ * Rows hold the store's own journal records (store/records.ts), so the fold is the store's
+ * JournalState: replay after a takeover is the same code as replay after a restart. Every record is
+ * written under the stream's lease epoch; PostgreSQL's fence refuses it when a newer epoch exists, and
+ * then the stream is dead here: every pending and later write of it is refused, and `onFenced` tells
+ * the node, which stops the tree locally. A record joins the fold only once committed, so `lookup`
+ * and `sent` never answer from a write PostgreSQL did not keep.
+ *
+ * Group commit per stream: records appended while a stream's write is in flight go out together in the
+ * next statement (one transaction, seqs contiguous). `recover()` is empty: a cluster node holds no
+ * agents at boot; they arrive as its leases do (`load`) and leave as they go (`drop`).
+ */
+import { AiosError, toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
+import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
+import { JournalRecordSchema, JournalState, serialise, type JournalRecord } from "../store/index.js";
+import { isFenced } from "./errors.js";
+import type { FencedJournal } from "./fenced-journal.js";
+import type { Lease } from "./leases.js";
+
+interface Pending {
+  readonly rec: JournalRecord;
+  readonly body: string;
+  readonly done: (e?: Error) => void;
+}
+
+/** One agent tree's journal as this node holds it. */
+interface Stream {
+  readonly key: string;
+  readonly epoch: number;
+  nextSeq: number;
+  queue: Pending[];
+  writing: Promise<void> | undefined;
+  /** Set once PostgreSQL refused a write (fenced) or the lease was dropped: nothing more is written. */
+  dead: AiosError | undefined;
+  readonly agents: Set<string>;
+}
+
+export interface ClusterJournalHooks {
+  /** A lease for a new tree rooted at `root` (placement and acquisition, node.ts). */
+  readonly acquire: (root: string) => Promise<Pick<Lease, "agent" | "epoch">>;
+  /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
+  readonly onFenced: (key: string, epoch: number) => void;
+}
+
+const ignore = (): void => undefined;
+
+function toSerializedError(raw: unknown): SerializedError {
+  if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
+    const r = raw as { code: unknown; message: unknown; retryable?: unknown };
+    if (typeof r.code === "string" && typeof r.message === "string") {
+      return { code: r.code as SerializedError["code"], message: r.message, retryable: r.retryable === true };
+    }
+  }
+  return { code: "E_INTERNAL", message: "a journaled error could not be read back", retryable: false };
+}
+
+export class ClusterJournal implements KernelJournal, SyscallJournal {
+  /** The fold of every agent this node holds (all its streams). */
+  readonly state = new JournalState();
+  private readonly streams = new Map<string, Stream>();
+  private readonly streamOf = new Map<string, Stream>();
+
+  constructor(
+    private readonly journal: FencedJournal,
+    private readonly hooks: ClusterJournalHooks,
+  ) {}
+
+  /** Stream keys (tree roots) held here. */
+  held(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  /** The tree root whose stream holds `agent`, when this node holds it. */
+  streamKeyOf(agent: string): string | undefined {
+    return this.streamOf.get(agent)?.key;
+  }
+
+  /**
+   * Takes over a tree's stream under `lease`: reads every committed row (the lease was committed
+   * before, so every acknowledged write of the previous owner is visible), folds it, and returns what
+   * the kernel adopts. The agents it names are this stream's from now on.
+   */
+  async load(lease: Pick<Lease, "agent" | "epoch">): Promise<RecoveredState> {
+    const key = lease.agent;
+    const old = this.streams.get(key);
+    if (old !== undefined) this.drop(key, "reloaded");
+    const recs: JournalRecord[] = [];
+    let next = 1;
+    for (;;) {
+      const rows = await this.journal.read(key, next, 2_000);
+      for (const row of rows) {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(row.body);
+        } catch {
+          raw = undefined;
+        }
+        const r = JournalRecordSchema.safeParse(raw);
+        if (!r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a journal record`, { details: { path: `cluster_journal.${key}.${row.seq}` } });
+        recs.push(r.data);
+        next = row.seq + 1;
+      }
+      if (rows.length < 2_000) break;
+    }
+    const s: Stream = { key, epoch: lease.epoch, nextSeq: next, queue: [], writing: undefined, dead: undefined, agents: new Set() };
+    for (const rec of recs) {
+      if (rec.t === "spawn" || rec.t === "checkpoint") s.agents.add(rec.agent);
+      this.state.apply(rec);
+    }
+    this.streams.set(key, s);
+    for (const a of s.agents) this.streamOf.set(a, s);
+    return this.recovered(s);
+  }
+
+  /** Forgets a stream here (its lease is gone): pending writes are refused, its agents leave the fold. */
+  drop(key: string, why: string): string[] {
+    const s = this.streams.get(key);
+    if (s === undefined) return [];
+    this.streams.delete(key);
+    s.dead ??= new AiosError("E_CONFLICT", `the journal of tree ${key} is no longer held by this node (${why})`, { retryable: false, details: { agent: key, epoch: s.epoch, reason: "fenced" } });
+    const queued = s.queue;
+    s.queue = [];
+    for (const p of queued) p.done(s.dead);
+    for (const a of s.agents) {
+      if (this.streamOf.get(a) === s) this.streamOf.delete(a);
+      this.state.agents.delete(a);
+    }
+    return [...s.agents];
+  }
+
+  private recovered(s: Stream): RecoveredState {
+    const agents: RecoveredAgent[] = [];
+    const mailboxes = new Map<AgentId, StoredMessage[]>();
+    for (const name of s.agents) {
+      const a = this.state.agents.get(name);
+      if (a === undefined) continue; // ended
+      const id = a.agent as AgentId;
+      agents.push({
+        id, spec: a.spec, status: a.status, callSeq: a.callSeq,
+        ...(a.parent === undefined ? {} : { parent: a.parent as AgentId }),
+        ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
+        ...(a.seen === undefined ? {} : { seen: [...a.seen] }),
+      });
+      const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
+        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }), ...(m.key === undefined ? {} : { key: m.key }),
+        ...(m.trace === undefined ? {} : { trace: m.trace }),
+      }));
+      if (mail.length > 0) mailboxes.set(id, mail);
+    }
+    return { agents, mailboxes, report: [] };
+  }
+
+  private stream(agent: string, what: string): Stream {
+    const s = this.streamOf.get(agent);
+    if (s !== undefined) return s;
+    throw new AiosError("E_CONFLICT", `${what}: agent ${agent} is not held by this node (its lease is elsewhere)`, { retryable: false, details: { agent, reason: "fenced" } });
+  }
+
+  private append(s: Stream, rec: JournalRecord): Promise<void> {
+    if (s.dead !== undefined) return Promise.reject(s.dead);
+    let body: string;
+    try {
+      body = serialise(rec);
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+    return new Promise<void>((resolve, reject) => {
+      s.queue.push({ rec, body, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (s.writing === undefined) s.writing = this.pump(s);
+    });
+  }
+
+  /** Writes the stream's queue, batch after batch, until it is empty. */
+  private async pump(s: Stream): Promise<void> {
+    // Let the records of this tick join the first batch.
+    await Promise.resolve();
+    while (s.queue.length > 0 && s.dead === undefined) {
+      const batch = s.queue;
+      s.queue = [];
+      const from = s.nextSeq;
+      try {
+        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })));
+      } catch (e) {
+        const err = toAiosError(e);
+        if (isFenced(err) || err.details["reason"] === "seq") {
+          s.dead = err;
+          for (const p of [...batch, ...s.queue]) p.done(err);
+          s.queue = [];
+          this.hooks.onFenced(s.key, s.epoch);
+          break;
+        }
+        // Not written (PostgreSQL unreachable, ...): these fail; the next batch tries again at the same seq.
+        for (const p of batch) p.done(err);
+        continue;
+      }
+      s.nextSeq = from + batch.length;
+      for (const p of batch) {
+        this.state.apply(p.rec);
+        p.done();
+      }
+    }
+    s.writing = undefined;
+  }
+
+  spawned(a: StoredAgent): Promise<void> {
+    const rec: JournalRecord = {
+      t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq,
+      ...(a.parent === undefined ? {} : { parent: a.parent }),
+      ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
+    };
+    const known = this.streamOf.get(a.id);
+    if (known !== undefined) return this.append(known, rec); // a restart under the same id
+    if (a.parent !== undefined) {
+      let s: Stream;
+      try {
+        s = this.stream(a.parent, `spawning ${a.id}`);
+      } catch (e) {
+        return Promise.reject(toAiosError(e));
+      }
+      s.agents.add(a.id);
+      this.streamOf.set(a.id, s);
+      return this.append(s, rec);
+    }
+    // A new tree: its own stream, under a lease taken for it.
+    return this.hooks.acquire(a.id).then((lease) => {
+      const s: Stream = { key: a.id, epoch: lease.epoch, nextSeq: 1, queue: [], writing: undefined, dead: undefined, agents: new Set([a.id]) };
+      this.streams.set(a.id, s);
+      this.streamOf.set(a.id, s);
+      return this.append(s, rec);
+    });
+  }
+
+  transitioned(id: AgentId, to: StoredAgent["status"], op: string, reason?: string): Promise<void> {
+    try {
+      return this.append(this.stream(id, `transition of ${id}`), { t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  enqueue(m: StoredMessage): Promise<void> {
+    try {
+      return this.append(this.stream(m.to, `message to ${m.to}`), {
+        t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
+        ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
+      });
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  sent(from: AgentId, cause: MessageId, nth: number): boolean {
+    return this.state.wasSent(from, cause, nth);
+  }
+
+  handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
+    try {
+      return this.append(this.stream(id, `checkpoint of ${id}`), { t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  /** Nothing at boot: a node's agents arrive with its leases (load). */
+  recover(): Promise<RecoveredState> {
+    return Promise.resolve({ agents: [], mailboxes: new Map(), report: [] });
+  }
+
+  lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean } {
+    const r = this.state.lookup(caller.agent, callSeq);
+    if (!r.found) return r;
+    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: toSerializedError(r.error) }) };
+  }
+
+  intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
+    try {
+      return this.append(this.stream(caller.agent, `${syscall} of ${caller.agent}`), { t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
+    try {
+      return this.append(this.stream(caller.agent, `result of ${caller.agent}`), { t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  /** Resolves once every write queued so far was answered by PostgreSQL. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const busy = [...this.streams.values()].map((s) => s.writing).filter((w): w is Promise<void> => w !== undefined);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((w) => w.catch(ignore)));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * A cluster node as a kernel subsystem (docs/adr/0033): it provides the kernel's journal stages (the
+ * fenced cluster journal, cluster-journal.ts) and ties the kernel's agents to the node's leases:
+ *
+ * - a root agent spawned here takes a lease for its tree at once (ClusterNode.claim) and journals
+ *   under its epoch; its children share the tree's stream and lease;
+ * - a lease acquired by the node (takeover of a dead node's tree, a tree placed or handed here) is
+ *   loaded from PostgreSQL and adopted by the kernel (dormant, woken when it has mail);
+ * - a lease lost (taken, expired, fenced, released) stops the tree here at once, journaling nothing.
+ *
+ * Adoptions and evictions run one at a time, in the order the node reported them, and only after the
+ * kernel finished booting (`start`). The node joins when `join(addr)` is called (aios up calls it
+ * once the API listens, so the node row carries its URL) or at start with `joinAtStart`. At shutdown
+ * the kernel stops its agents without journaling, then this flushes the journal and leaves (the
+ * leases are released, so other nodes take the trees over at once).
+ */
+import { AiosError, toAiosError, type AgentId, type Clock } from "../core/index.js";
+import type { Subsystem, SubsystemHost } from "../abi/index.js";
+import { ClusterJournal } from "./cluster-journal.js";
+import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
+import { FencedJournal } from "./fenced-journal.js";
+import { WakeBus } from "./nats-wake.js";
+import { ClusterNode, type LossReason } from "./node.js";
+import type { Lease } from "./leases.js";
+import { openClusterPool, type ClusterPool } from "./pg-pool.js";
+import { migrateCluster } from "./schema.js";
+
+export interface ClusterSubsystemOptions {
+  readonly postgres: string;
+  /** NATS for wake-ups; without it nodes learn of changes at their heartbeats only. */
+  readonly nats?: string;
+  /** Cluster and node names, timing, capacity, tags (config.ts); `addr` may come with join(). */
+  readonly config: ClusterConfigInput;
+  /** Schema of the cluster tables (default aios_cluster). */
+  readonly schema?: string;
+  /** The node's clock (default the kernel's). */
+  readonly clock?: Clock;
+  /** Heartbeat on the clock's timers (default true). */
+  readonly autoBeat?: boolean;
+  /** Join as soon as the kernel booted (default false: the caller calls join()). */
+  readonly joinAtStart?: boolean;
+  /** Lease changes, for logs and tests. */
+  readonly onLease?: (e: { readonly tree: string; readonly epoch: number; readonly change: "acquired" | LossReason }) => void;
+}
+
+export interface ClusterService {
+  readonly config: ClusterConfig;
+  readonly journal: ClusterJournal;
+  readonly pool: ClusterPool;
+  /** The node, once joined. */
+  node(): ClusterNode | undefined;
+  /** Joins the cluster (once); `addr` is shown by `aios nodes`. */
+  join(addr?: string): Promise<ClusterNode>;
+  /** Resolves when every adoption and eviction reported so far is done (tests, migration). */
+  settled(): Promise<void>;
+}
+
+export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster", ClusterService> {
+  return {
+    name: "cluster",
+    needs: [],
+    async build(host) {
+      const config = parseClusterConfig(o.config);
+      const pool = openClusterPool({ url: o.postgres, ...(o.schema === undefined ? {} : { schema: o.schema }), onError: (e) => host.logger.warn({ err: e.message }, "cluster: a PostgreSQL connection failed; the pool replaces it") });
+      let bus: WakeBus | undefined;
+      try {
+        await migrateCluster(pool);
+        if (o.nats !== undefined) bus = await WakeBus.open({ url: o.nats, cluster: config.cluster, node: config.node, onError: (e) => host.kernelError(e, "cluster wake-ups") });
+      } catch (e) {
+        await pool.end().catch(() => undefined);
+        throw e;
+      }
+      const member = new Member(host, o, config, pool, bus);
+      return {
+        service: member,
+        stages: { journal: member.journal, syscallJournal: member.journal },
+        start: () => member.start(),
+        stop: () => member.stop(),
+      };
+    },
+  };
+}
+
+class Member implements ClusterService {
+  readonly journal: ClusterJournal;
+  private joined: ClusterNode | undefined;
+  private joining: Promise<ClusterNode> | undefined;
+  /** Adoptions and evictions, one after the other; opened by start(). */
+  private queue: Promise<void>;
+  private open!: () => void;
+
+  constructor(
+    private readonly host: SubsystemHost,
+    private readonly o: ClusterSubsystemOptions,
+    readonly config: ClusterConfig,
+    readonly pool: ClusterPool,
+    private readonly bus: WakeBus | undefined,
+  ) {
+    this.queue = new Promise<void>((r) => (this.open = r));
+    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), {
+      acquire: (root) => this.claim(root),
+      onFenced: (key, epoch) => {
+        const node = this.joined;
+        if (node === undefined) return;
+        node.drop(key, epoch, "fenced").catch((e: unknown) => host.kernelError(e, `releasing the fenced lease of ${key}`));
+      },
+    });
+  }
+
+  node(): ClusterNode | undefined {
+    return this.joined;
+  }
+
+  start(): void {
+    this.open();
+    if (this.o.joinAtStart === true) this.join().catch((e: unknown) => this.host.kernelError(e, `joining cluster ${this.config.cluster}`));
+  }
+
+  join(addr?: string): Promise<ClusterNode> {
+    this.joining ??= ClusterNode.start({
+      pool: this.pool,
+      config: addr === undefined ? this.config : { ...this.config, addr },
+      clock: this.o.clock ?? this.host.clock,
+      ...(this.bus === undefined ? {} : { bus: this.bus }),
+      ...(this.o.autoBeat === undefined ? {} : { autoBeat: this.o.autoBeat }),
+      onAcquire: (lease) => this.acquired(lease),
+      onLose: (tree, epoch, why) => this.lost(tree, epoch, why),
+      onError: (e) => this.host.kernelError(e, `cluster node ${this.config.node}`),
+    }).then((n) => (this.joined = n));
+    return this.joining;
+  }
+
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private async claim(root: string): Promise<Lease> {
+    const node = this.joined;
+    if (node === undefined) {
+      throw new AiosError("E_UNAVAILABLE", `node ${this.config.node} has not joined cluster ${this.config.cluster} yet: a durable agent needs a lease`, { details: { agent: root } });
+    }
+    const lease = await node.claim(root);
+    this.o.onLease?.({ tree: root, epoch: lease.epoch, change: "acquired" });
+    return lease;
+  }
+
+  private then(what: string, fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e: unknown) => this.host.kernelError(e, what));
+  }
+
+  private acquired(lease: Lease): void {
+    this.then(`adopting tree ${lease.agent}`, async () => {
+      // Lost again while earlier work ran: nothing to adopt.
+      if (this.joined !== undefined && this.joined.held().get(lease.agent)?.epoch !== lease.epoch) return;
+      let state;
+      try {
+        state = await this.journal.load(lease);
+      } catch (e) {
+        // Unreadable now: give the lease back so this node or another tries again.
+        await this.joined?.drop(lease.agent, lease.epoch, "released");
+        throw toAiosError(e);
+      }
+      const out = await this.host.adoptAgents(state);
+      this.o.onLease?.({ tree: lease.agent, epoch: lease.epoch, change: "acquired" });
+      for (const f of out.failed) this.host.kernelError(new AiosError("E_AGENT_CRASHED", `agent ${f.id} of tree ${lease.agent} could not be adopted: ${f.reason}`, { details: { agent: f.id } }), "cluster takeover");
+    });
+  }
+
+  private lost(tree: string, epoch: number, why: LossReason): void {
+    this.then(`stopping tree ${tree}`, () => {
+      const ids = this.journal.drop(tree, why) as AgentId[];
+      this.host.evictAgents(ids, `its lease (epoch ${epoch}) was ${why}`);
+      this.o.onLease?.({ tree, epoch, change: why });
+      return Promise.resolve();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.journal.flush();
+    try {
+      await (await this.joining?.catch(() => undefined))?.stop();
+    } finally {
+      await this.queue;
+      await this.bus?.close().catch(() => undefined);
+      await this.pool.end().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Kernel agents on cluster leases (docs/adr/0033), two kernels in one process on a real PostgreSQL,
+ * their nodes beaten by hand on one SimulatedClock: a durable agent spawned on a node takes a lease
+ * and journals under its epoch; when that node goes silent past the TTL the other node takes the tree
+ * over from the journal and the agent continues with its state and its queued mail; the silent node,
+ * resumed, is refused at its next write and stops the agent locally; a graceful shutdown hands the
+ * tree back at once. No epoch is ever written by two nodes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterSubsystem, openClusterPool, type ClusterPool, type ClusterService } from "../../src/cluster/index.js";
+import { SimulatedClock, silentLogger, type AgentId } from "../../src/core/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
+import { usePostgres } from "../helpers/postgres.js";
+
+const pgServer = usePostgres();
+let url: string;
+let pool: ClusterPool;
+beforeAll(async () => {
+  url = await pgServer().createDatabase("kagents");
+  pool = openClusterPool({ url });
+}, 30_000);
+afterAll(async () => {
+  await pool.end();
+});
+
+interface Tally {
+  readonly n: number;
+  readonly got: readonly unknown[];
+}
+
+/** Counts what it receives and answers a request with everything it has seen. */
+const tally: AgentLogic<Tally, unknown> = {
+  init: () => ({ n: 0, got: [] }),
+  receive: (s, m, ctx) => {
+    const next = { n: s.n + 1, got: [...s.got, m] };
+    ctx.reply(next);
+    return next;
+  },
+};
+
+interface Node {
+  readonly os: Aios;
+  readonly svc: ClusterService;
+  readonly changes: string[];
+}
+
+async function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
+  const changes: string[] = [];
+  const os = await boot({
+    stack: "bare",
+    durable: true,
+    logger: silentLogger,
+    logics: { tally },
+    add: [clusterSubsystem({ postgres: url, config: { cluster, node, heartbeatMs: 1_000, ttlMs: 3_000 }, clock, autoBeat: false, onLease: (e) => changes.push(`${e.change}:${e.epoch}`) })],
+  });
+  const svc = os.subsystems.cluster;
+  if (svc === undefined) throw new Error("no cluster service");
+  await svc.join();
+  return { os, svc, changes };
+}
+
+async function beat(n: Node): Promise<void> {
+  await n.svc.node()?.beat().catch(() => undefined);
+  await n.svc.settled();
+}
+
+/** (epoch, count) of the journal rows of a tree, in epoch order. */
+async function epochs(cluster: string, tree: string): Promise<[number, number][]> {
+  const r = await pool.query("SELECT epoch, count(*) AS n FROM cluster_journal WHERE cluster = $1 AND agent = $2 GROUP BY epoch ORDER BY epoch", [cluster, tree]);
+  return r.rows.map((row) => [Number(row["epoch"]), Number(row["n"])]);
+}
+
+async function until(what: string, fn: () => boolean): Promise<void> {
+  // Polls an outcome that waits on PostgreSQL round trips (no clock involved), for at most ~10 s.
+  for (let i = 0; i < 1_000 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!fn()) throw new Error(`never: ${what}`);
+}
+
+describe("kernel agents on leases", () => {
+  it("takes a dead node's agent over from the journal with its state and queued mail; the stale node is fenced out", async () => {
+    const clock = new SimulatedClock();
+    const a = await start(clock, "k1", "a");
+    const b = await start(clock, "k1", "b");
+    try {
+      const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
+      expect(a.svc.node()?.held().get(id)?.epoch).toBe(1);
+      expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
+      // Queued, not handled: the agent is paused; the sends are acknowledged once PostgreSQL holds them.
+      await a.os.pause(id);
+      await a.os.send(id, "two");
+      await a.os.send(id, "three");
+
+      // a goes silent; b keeps beating past the TTL and takes the tree over under epoch 2.
+      clock.advance(3_001);
+      await beat(b);
+      expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
+      expect(b.os.status(id).status).toBe("paused");
+      await b.os.resume(id);
+      expect(await b.os.request(id, "four", { timeoutMs: 5_000 })).toEqual({ n: 4, got: ["one", "two", "three", "four"] });
+
+      // a still runs its copy; its next write (a resume's transition) is refused and a stops it.
+      expect(a.os.kernel.find(id)).toBeDefined();
+      await a.os.resume(id).catch(() => undefined);
+      await until("a evicts the fenced agent", () => a.os.kernel.find(id) === undefined);
+      await a.svc.settled();
+      expect(a.changes).toContain("fenced:1");
+      expect(a.svc.node()?.held().has(id)).toBe(false);
+
+      // Every row was written under one epoch by one node: epoch 1 by a, epoch 2 by b.
+      const rows = await epochs("k1", id);
+      expect(rows.map(([e]) => e)).toEqual([1, 2]);
+    } finally {
+      await b.os.shutdown();
+      await a.os.shutdown();
+    }
+  }, 20_000);
+
+  it("hands a tree over at a graceful shutdown; children share their root's lease", async () => {
+    const clock = new SimulatedClock();
+    const a = await start(clock, "k2", "a");
+    const b = await start(clock, "k2", "b");
+    let bDown = false;
+    try {
+      const root = await b.os.spawn({ name: "sup", kind: "supervisor", children: [{ name: "w", kind: "code", logic: "tally" }] });
+      const w = b.os.ps().find((x) => x.name === "w")?.id as AgentId;
+      expect(w).toBeDefined();
+      expect(await b.os.request(w, "x", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["x"] });
+      expect([...(b.svc.node()?.held().keys() ?? [])]).toEqual([root]);
+      await b.os.shutdown();
+      bDown = true;
+      // The lease was released at leave: a takes the tree at its next beat, no TTL to wait for.
+      await beat(a);
+      expect(a.svc.node()?.held().get(root)?.epoch).toBe(2);
+      expect(await a.os.request(w, "y", { timeoutMs: 5_000 })).toEqual({ n: 2, got: ["x", "y"] });
+      expect(a.os.status(root).status).toBe("running");
+    } finally {
+      if (!bDown) await b.os.shutdown();
+      await a.os.shutdown();
+    }
+  }, 20_000);
+});
