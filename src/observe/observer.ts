@@ -24,7 +24,7 @@ export interface SyscallDetail {
 export interface Observer {
   onSyscall(caller: Caller, name: string, decision: SyscallDecision, durationUs: number, detail?: SyscallDetail): void;
   /** Runs a handler: `run` gets the call object the handler should see (with the call's span on it). */
-  readonly around?: <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => Promise<T>) => Promise<T>;
+  readonly around?: <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => T | Promise<T>) => Promise<T>;
 }
 
 /** The metrics side of the Observer: syscall counts and latency, and per-tool figures for ToolCall. */
@@ -66,11 +66,16 @@ export function instrumentSyscalls(
     const def = registry.get(name);
     if (def === undefined) continue;
     const inner = def.handler;
+    if (onHandled === undefined) {
+      // Nothing to time: the handler runs straight through `around` (or is left alone).
+      if (around !== undefined) registry.replace({ ...def, handler: (args, call) => around(call, name, args, (c) => inner(args, c)) });
+      continue;
+    }
     const handler: typeof inner = async (args, call) => {
       const t0 = performance.now();
       let ok = false;
       try {
-        const r = around === undefined ? await inner(args, call) : await around(call, name, args, async (c) => inner(args, c));
+        const r = around === undefined ? await inner(args, call) : await around(call, name, args, (c) => inner(args, c));
         ok = true;
         return r;
       } finally {

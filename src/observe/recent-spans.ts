@@ -34,12 +34,12 @@ export interface TraceSummary {
   readonly errors: number;
 }
 
-/** The attributes worth showing in a waterfall row. */
-const SHOWN = [
+/** The attributes worth showing in a waterfall row (in the order the span set them). */
+const SHOWN = new Set([
   "gen_ai.agent.name", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
   "gen_ai.response.finish_reasons", "gen_ai.response.time_to_first_chunk", "gen_ai.tool.name", "aios.tool.sandbox", "aios.memory.hits",
   "aios.message.kind", "aios.agent.status", "aios.cost.credits", "error.type",
-];
+]);
 
 const KINDS: Record<SpanKind, SpanRecord["kind"]> = {
   [SpanKind.INTERNAL]: "internal", [SpanKind.SERVER]: "server", [SpanKind.CLIENT]: "client", [SpanKind.PRODUCER]: "producer", [SpanKind.CONSUMER]: "consumer",
@@ -87,8 +87,11 @@ export class RecentSpans implements SpanProcessor {
       return;
     }
     const attributes: Record<string, string | number> = {};
-    for (const k of SHOWN) {
-      const v = shown(span.attributes[k]);
+    // A span has a handful of attributes: walking them is cheaper than probing for every shown name.
+    const all = span.attributes;
+    for (const k in all) {
+      if (!SHOWN.has(k)) continue;
+      const v = shown(all[k]);
       if (v !== undefined) attributes[k] = v;
     }
     t.spans.push({

@@ -69,14 +69,16 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
         service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },
         // Tracing on: messages carry the trace context (the kernel's letter field, journaled for a durable recipient).
         ...(tracing === undefined ? {} : { stages: { trace: tracing } }),
-        instrument: (table) =>
+        instrument: (table) => {
+          // ToolCall is timed for the per-tool figures (and traced when tracing is on) ...
           instrumentSyscalls(table, {
-            names: traced,
-            onHandled: (_caller, name, args, ok, us) => {
-              if (name === "ToolCall") recordTool(m, toolName(args), ok ? "ok" : "error", us);
-            },
+            names: ["ToolCall"],
+            onHandled: (_caller, _name, args, ok, us) => recordTool(m, toolName(args), ok ? "ok" : "error", us),
             ...(around === undefined ? {} : { around }),
-          }),
+          });
+          // ... the other traced syscalls only run through their span.
+          if (around !== undefined) instrumentSyscalls(table, { names: traced.filter((n) => n !== "ToolCall"), around });
+        },
         stop: async () => {
           timers.stop();
           for (const s of subs) s.unsubscribe();

@@ -134,12 +134,15 @@ export class Tracing implements MessageTracer {
    * span on the call object (`call.trace`), where the handler's outgoing requests, messages and nested
    * calls find it.
    */
-  readonly around = async <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => Promise<T>): Promise<T> => {
+  readonly around = async <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => T | Promise<T>): Promise<T> => {
     const start = describe(name, args, this.ports);
     if (start === undefined) return run(call);
     const caller = call.caller;
     const parent = this.parentOf(caller);
-    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes: { ...start.attributes, [AIOS_ATTR.SYSCALL]: name, [AIOS_ATTR.DECISION]: "allowed" } }, parent === undefined ? ROOT_CONTEXT : under(parent));
+    const attributes = start.attributes;
+    attributes[AIOS_ATTR.SYSCALL] = name;
+    attributes[AIOS_ATTR.DECISION] = "allowed";
+    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes }, parent === undefined ? ROOT_CONTEXT : under(parent));
     try {
       const result = await run({ ...call, trace: span });
       span.setAttributes(outcome(name, result));
