@@ -5,8 +5,16 @@
  * KeyStore that persists it (0600).
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from "node:crypto";
-import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
+import { createRequire } from "node:module";
+import type * as MlDsa from "@noble/post-quantum/ml-dsa.js";
 import { randomHex } from "./random-pool.js";
+
+// ML-DSA-65 is loaded on the first hybrid key generation, signature or verification, not at every
+// boot (~30-40 CPU-ms; a restart verifies Ed25519 and HMAC tokens only). Synchronously, through
+// require(esm), because signing is synchronous: @noble/post-quantum itself requires Node >= 20.19,
+// where require() of an ES module is on by default.
+let mlDsa: typeof MlDsa.ml_dsa65 | undefined;
+const ml_dsa65 = (): typeof MlDsa.ml_dsa65 => (mlDsa ??= (createRequire(import.meta.url)("@noble/post-quantum/ml-dsa.js") as typeof MlDsa).ml_dsa65);
 
 export type KeyAlg = "ed25519" | "hybrid" | "hmac";
 
@@ -54,7 +62,7 @@ export function generateKey(owner: string, alg: KeyAlg, now: number): KeyRecord 
   const base = { owner, alg, createdAt: now, status: "active" as const, edPublic: b64(edPublic), secret: b64(privateKey.export({ type: "pkcs8", format: "der" })) };
   const idHash = createHash("sha256").update(edPublic);
   if (alg === "ed25519") return { id: "k_" + idHash.digest("hex").slice(0, 20), ...base };
-  const pq = ml_dsa65.keygen(randomBytes(32));
+  const pq = ml_dsa65().keygen(randomBytes(32));
   idHash.update(pq.publicKey);
   return { id: "k_" + idHash.digest("hex").slice(0, 20), ...base, pqPublic: b64(pq.publicKey), pqSecret: b64(pq.secretKey) };
 }
@@ -117,7 +125,7 @@ export function signWith(rec: KeyRecord, data: Uint8Array, mode: "ed25519" | "hy
   const ed = b64(sign(null, data, privKey(rec)));
   if (mode === "ed25519") return { ed };
   if (rec.pqSecret === undefined) throw new Error(`key ${rec.id} has no ML-DSA half for a hybrid signature`);
-  return { ed, pq: b64(ml_dsa65.sign(data, unb64(rec.pqSecret))) };
+  return { ed, pq: b64(ml_dsa65().sign(data, unb64(rec.pqSecret))) };
 }
 
 /** Verifies a signature by a public key; hybrid requires both halves. Never throws. */
@@ -126,7 +134,7 @@ export function verifyWith(pub: PublicKeyRef, data: Uint8Array, sig: Signature, 
     if (sig.ed === undefined || !verify(null, data, pubKey(pub.ed), unb64(sig.ed))) return false;
     if (mode === "ed25519") return true;
     if (pub.pq === undefined || sig.pq === undefined) return false;
-    return ml_dsa65.verify(unb64(sig.pq), data, unb64(pub.pq));
+    return ml_dsa65().verify(unb64(sig.pq), data, unb64(pub.pq));
   } catch {
     return false;
   }
