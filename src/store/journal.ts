@@ -40,6 +40,12 @@ export interface JournalOptions {
   /** ... and more than this many times the rows the live state needs (default 4). */
   readonly compactRatio?: number;
   /**
+   * Compact at close when the store holds at least this many rows (and a quarter) more than the live
+   * state needs (default 1,000; Infinity: never), so the next open reads the live state, not the
+   * history since the last compaction: a restart's scan is bounded by what is alive (issue #17.6).
+   */
+  readonly compactOnClose?: number;
+  /**
    * When acknowledged records are lost (damaged, missing, cut off, or behind the mark): refuse to
    * open with E_CORRUPT naming the loss (default), or accept it — keep every record that verifies,
    * set the damaged store aside and continue (`aios recover --accept-loss`).
@@ -114,6 +120,7 @@ export class Journal {
   private readonly maxBatch: number;
   private readonly compactMinRows: number;
   private readonly compactRatio: number;
+  private readonly compactOnClose: number;
   private compactRetryAt = 0;
   /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
   markFailures = 0;
@@ -137,6 +144,7 @@ export class Journal {
     this.maxBatch = options.maxBatch ?? 50_000;
     this.compactMinRows = options.compactMinRows ?? 100_000;
     this.compactRatio = options.compactRatio ?? 4;
+    this.compactOnClose = options.compactOnClose ?? 1_000;
     this.onCommit = options.onCommit;
   }
 
@@ -287,6 +295,11 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    const live = this.state.size();
+    if (this.rows - live >= Math.max(this.compactOnClose, live / 4)) {
+      // A failed compaction (e.g. disk full) leaves the journal as it was: the next open reads more.
+      await this.compact().catch(() => undefined);
+    }
     this.closed = true;
     await this.markSettled();
     await this.exclusive(() => this.driver.close());

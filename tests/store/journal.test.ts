@@ -130,6 +130,28 @@ describe.each(targets)("Journal on $name", (t) => {
     await journal.close();
   });
 
+  it("compacts at close when the history outgrows the live state, so the next open reads only what is alive", async () => {
+    const dir = await t.place();
+    const first = await t.open(dir, { compactOnClose: 100 });
+    await first.journal.append(spawnRec("a"));
+    for (let i = 0; i < 150; i++) await first.journal.append({ t: "handled", agent: "a", checkpoint: { i }, callSeq: i });
+    await first.journal.append(msg("waiting", "a"));
+    expect(first.journal.storedRows()).toBe(152);
+    await first.journal.close();
+    const again = await t.open(dir, { compactOnClose: 100 });
+    expect(again.journal.recovery.loss).toBeUndefined();
+    expect(again.journal.recovery.records).toBe(2); // the agent's checkpoint and its waiting message
+    expect(again.journal.state.agents.get("a")?.checkpoint).toEqual({ i: 149 });
+    expect([...again.journal.state.agents.get("a")!.mailbox.keys()]).toEqual(["waiting"]);
+    // Below the threshold a close writes nothing: 2 live records plus 50 superseded ones stay.
+    for (let i = 150; i < 200; i++) await again.journal.append({ t: "handled", agent: "a", checkpoint: { i }, callSeq: i });
+    await again.journal.close();
+    const third = await t.open(dir, { compactOnClose: 100 });
+    expect(third.journal.recovery.records).toBe(52);
+    expect(third.journal.state.agents.get("a")?.checkpoint).toEqual({ i: 199 });
+    await third.journal.close();
+  });
+
   it("keeps a message without payload and a call without args across a reopen (JSON drops undefined)", async () => {
     const dir = await t.place();
     const first = await t.open(dir);
