@@ -162,5 +162,20 @@ function cancelCalls(p: Proc, reason: string): void {
   const ctl = p.abort;
   if (ctl === null || ctl.signal.aborted) return;
   const inFlight = p.busy || getEventListeners(ctl.signal, "abort").length > 0;
-  ctl.abort(inFlight ? new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`) : ENDED_IDLE);
+  ctl.abort(inFlight ? endedReason(p, reason) : ENDED_IDLE);
+}
+
+/**
+ * The per-agent reason, without a stack trace: it is thrown where the aborted call awaits, never
+ * here, so the exit path's frames would say nothing; and a scheduler pool keeps its abort listener
+ * on an agent's signal once the agent has waited for a slot, so most ending agents build one.
+ */
+function endedReason(p: Proc, reason: string): AiosError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new AiosError("E_CANCELLED", `agent ${p.id} ended: ${reason}`);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -50,7 +50,10 @@ export class SlotPool {
   private inUse = 0;
   private seq = 0;
   private readonly running = new Set<PoolLease>();
-  private readonly waitingByAgent = new Map<string, Set<Waiter>>();
+  /** Each agent's waiting requests (reprioritize reads them): one Waiter, or a Set when it has several. */
+  private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
+  /** The leases waiting under each abort signal (watchAbort); the entry goes with the signal. */
+  private readonly watches = new WeakMap<AbortSignal, Set<PoolLease>>();
   /** Running leases per agent, and each agent's requests parked at its maxPerAgent (FIFO). */
   private readonly held = new Map<string, number>();
   private readonly parked = new Map<string, Waiter[]>();
@@ -79,6 +82,14 @@ export class SlotPool {
 
   /** Waits for a slot under the pool's policy. */
   acquire(req: SchedRequest): Promise<Lease> {
+    return this.acquireAs(req, asLease);
+  }
+
+  /**
+   * acquire(), resolving with `wrap(lease)`: a caller that hands on its own view of the lease (the
+   * kernel's slot grant) gets it from the grant itself, without one more promise per wait.
+   */
+  acquireAs<T>(req: SchedRequest, wrap: (lease: Lease) => T): Promise<T> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", `pool ${this.name} is closed`));
     const signal = req.signal;
     if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal));
@@ -88,7 +99,7 @@ export class SlotPool {
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    if (this.freeFor(w.agent)) return Promise.resolve(this.grantNow(w, signal));
+    if (this.freeFor(w.agent)) return Promise.resolve(wrap(this.grantNow(w, signal)));
     const max = this.options.maxQueue;
     if (max !== undefined && this.policy.size >= max && !(this.inUse < this.cap && this.policy.size === 0)) {
       this.counts.rejected++;
@@ -98,10 +109,10 @@ export class SlotPool {
       }
       return Promise.reject(new AiosError("E_RATE_LIMITED", reason, { details: { pool: this.name, retryAfterMs: 0 } }));
     }
-    return new Promise<Lease>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const lease = new PoolLease(this, w, signal);
       this.watchAbort(lease);
-      w.onGrant = () => resolve(lease);
+      w.onGrant = () => resolve(wrap(lease));
       w.onDrop = (e) => {
         lease.finish();
         reject(e);
@@ -162,7 +173,8 @@ export class SlotPool {
   /** Re-ranks an agent's queued and running requests after its inherited priority changed. */
   reprioritize(agent: string): void {
     const boost = this.boostOf(agent);
-    for (const w of this.waitingByAgent.get(agent) ?? []) {
+    const waiting = this.waitingByAgent.get(agent);
+    for (const w of waiting === undefined ? [] : waiting instanceof Set ? [...waiting] : [waiting]) {
       const p = Math.max(w.basePriority, w.onBehalfOf, boost);
       if (p === w.priority) continue;
       w.priority = p;
@@ -230,14 +242,28 @@ export class SlotPool {
     });
   }
 
-  /** Cancels `lease`'s request if its signal aborts while it waits (once per lease; removed at finish). */
+  /**
+   * Cancels `lease`'s request if its signal aborts while it waits (removed from the watch at finish).
+   * One abort listener per signal and pool, added at the signal's first wait and left until it aborts
+   * or is collected with its agent: the kernel hands every call of an agent the same signal, and an
+   * agent waits for a slot on most turns when many agents share a pool, where an EventTarget add and
+   * remove per wait cost more than the rest of the queueing.
+   */
   private watchAbort(lease: PoolLease): void {
     const signal = lease.signal;
-    if (signal === undefined || lease.detach !== undefined) return;
-    const w = lease.waiter;
-    const onAbort = (): void => this.cancel(w, signal);
-    signal.addEventListener("abort", onAbort, { once: true });
-    lease.detach = () => signal.removeEventListener("abort", onAbort);
+    if (signal === undefined || lease.watch !== undefined) return;
+    let watch = this.watches.get(signal);
+    if (watch === undefined) {
+      const leases = new Set<PoolLease>();
+      watch = leases;
+      this.watches.set(signal, leases);
+      signal.addEventListener("abort", () => {
+        this.watches.delete(signal);
+        for (const l of [...leases]) this.cancel(l.waiter, signal);
+      }, { once: true });
+    }
+    watch.add(lease);
+    lease.watch = watch;
   }
 
   private makeWaiter(req: SchedRequest): Waiter {
@@ -275,9 +301,10 @@ export class SlotPool {
   private enqueue(w: Waiter, resumed: boolean): void {
     w.state = "waiting";
     this.policy.push(w);
-    let set = this.waitingByAgent.get(w.agent);
-    if (set === undefined) this.waitingByAgent.set(w.agent, (set = new Set<Waiter>()));
-    set.add(w);
+    const had = this.waitingByAgent.get(w.agent);
+    if (had === undefined) this.waitingByAgent.set(w.agent, w);
+    else if (had instanceof Set) had.add(w);
+    else if (had !== w) this.waitingByAgent.set(w.agent, new Set([had, w]));
     if (this.bus?.wants("sched.enqueued") === true) {
       this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed }, w.agent as AgentId);
     }
@@ -375,10 +402,12 @@ export class SlotPool {
   }
 
   private unindex(w: Waiter): void {
-    const set = this.waitingByAgent.get(w.agent);
-    if (set === undefined) return;
-    set.delete(w);
-    if (set.size === 0) this.waitingByAgent.delete(w.agent);
+    const had = this.waitingByAgent.get(w.agent);
+    if (had === w) this.waitingByAgent.delete(w.agent);
+    else if (had instanceof Set) {
+      had.delete(w);
+      if (had.size === 0) this.waitingByAgent.delete(w.agent);
+    }
   }
 }
 
@@ -390,7 +419,8 @@ function leaseOf(w: Waiter): PoolLease {
 
 class PoolLease implements Lease {
   readonly flag = new PreemptionFlag();
-  detach: (() => void) | undefined;
+  /** The abort watch this lease is in while its request may wait (SlotPool.watchAbort). */
+  watch: Set<PoolLease> | undefined;
   private finished = false;
   private w: Waiter | undefined;
 
@@ -434,15 +464,16 @@ class PoolLease implements Lease {
     if (this.finished) return Promise.resolve();
     return this.owner.yieldSlot(this);
   }
-  /** @internal no further release/yield; the abort listener is removed. */
+  /** @internal no further release/yield; the lease leaves its abort watch. */
   finish(): void {
     this.finished = true;
-    this.detach?.();
-    this.detach = undefined;
+    this.watch?.delete(this);
+    this.watch = undefined;
   }
 }
 
 function noop(): void {}
+const asLease = (l: Lease): Lease => l;
 
 function badArg(field: string, expected: string): AiosError {
   return new AiosError("E_INVALID_ARG", `scheduler request: ${field} must be ${expected}`, { details: { path: field } });

@@ -22,7 +22,8 @@ export interface PreemptionToken {
 
 export class PreemptionFlag implements PreemptionToken {
   private asker: string | undefined;
-  private listeners: ((by: string) => void)[] = [];
+  /** Made at the first onRequested: a lease per slot grant, and most holders never listen. */
+  private listeners: ((by: string) => void)[] | null = null;
 
   get requested(): boolean {
     return this.asker !== undefined;
@@ -32,9 +33,9 @@ export class PreemptionFlag implements PreemptionToken {
   }
 
   onRequested(fn: (by: string) => void): () => void {
-    this.listeners.push(fn);
+    (this.listeners ??= []).push(fn);
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== fn);
+      this.listeners = this.listeners?.filter((l) => l !== fn) ?? null;
     };
   }
 
@@ -42,7 +43,7 @@ export class PreemptionFlag implements PreemptionToken {
   request(by: string): void {
     if (this.asker !== undefined) return;
     this.asker = by;
-    for (const l of this.listeners) {
+    for (const l of this.listeners ?? []) {
       try {
         l(by);
       } catch {

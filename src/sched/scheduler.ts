@@ -96,9 +96,10 @@ export class InferenceScheduler implements ResourceScheduler {
         agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal,
         ...(options.preemptible === true ? { preemptible: true } : {}),
       };
+      const preemptible = options.preemptible === true;
       const now = p.grantIfFree(req);
-      if (now !== undefined) return Promise.resolve(this.slotOf(now, caller.agent, pool, options.preemptible === true));
-      return p.acquire(req).then((lease) => this.slotOf(lease, caller.agent, pool, options.preemptible === true));
+      if (now !== undefined) return Promise.resolve(this.slotOf(now, caller.agent, pool, preemptible));
+      return p.acquireAs(req, (lease) => this.slotOf(lease, caller.agent, pool, preemptible));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

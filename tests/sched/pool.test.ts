@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { getEventListeners } from "node:events";
 import { AiosError, EventBus, SimulatedClock, type AnyKernelEvent } from "../../src/core/index.js";
 import { InferenceScheduler, SlotPool, type Lease } from "../../src/sched/index.js";
 import { newPool, tick } from "./helpers.js";
@@ -35,6 +36,28 @@ describe("cancellation", () => {
     expect(pool.stats()).toMatchObject({ inUse: 0, released: 1 });
   });
 });
+
+  it("one signal's waits share one abort listener; an abort cancels every request still waiting under it", async () => {
+    const pool = newPool({ policy: "fifo", capacity: 1 });
+    const holder = await pool.acquire({ agent: "a" });
+    const ac = new AbortController();
+    // An agent waits, is granted, releases and waits again: the listener is added once, not per wait.
+    const w1 = pool.acquire({ agent: "b", signal: ac.signal });
+    holder.release();
+    const l1 = await w1;
+    const other = pool.acquire({ agent: "c" });
+    const w2 = pool.acquire({ agent: "b", signal: ac.signal });
+    const w3 = pool.acquire({ agent: "b2", signal: ac.signal });
+    expect(getEventListeners(ac.signal, "abort")).toHaveLength(1);
+    ac.abort();
+    await expect(w2).rejects.toMatchObject({ code: "E_CANCELLED" });
+    await expect(w3).rejects.toMatchObject({ code: "E_CANCELLED" });
+    // The running lease of the same signal is not touched; the slot goes on to "c" at its release.
+    expect(pool.stats()).toMatchObject({ inUse: 1, queued: 1, cancelled: 2 });
+    l1.release();
+    (await other).release();
+    expect(pool.stats()).toMatchObject({ inUse: 0, queued: 0, granted: 3, released: 3 });
+  });
 
 describe("admission", () => {
   it("rejects beyond maxQueue with E_RATE_LIMITED, and bad fields with E_INVALID_ARG naming the field", async () => {
