@@ -18,8 +18,28 @@ export interface Pending {
 
 const KINDS: ReadonlySet<string> = new Set<AuditKind>(["syscall", "lifecycle", "audit", "aggregate"]);
 
-export function encodeContent(content: AuditContent, now: number, redact: ((value: unknown) => unknown) | undefined): Pending {
+/**
+ * Content whose producer already wrote the canonical encoding of its data (`dataJson` equals
+ * canonicalize(data)): a packed aggregate of 10,000 rows is one string built in one pass, where
+ * walking its arrays to encode (and redact) them cost a third of its interval's audit time.
+ */
+export interface EncodedContent extends AuditContent {
+  readonly dataJson: string;
+}
+
+function isEncoded(c: AuditContent): c is EncodedContent {
+  return typeof (c as { dataJson?: unknown }).dataJson === "string";
+}
+
+export function encodeContent(given: AuditContent, now: number, redact: ((value: unknown) => unknown) | undefined): Pending {
   const ts = Math.trunc(now);
+  let content = given;
+  if (isEncoded(given) && KINDS.has(given.kind) && (given.agent === null || typeof given.agent === "string")) {
+    const { kind, agent, data, dataJson } = given;
+    if (unchanged(dataJson, redact) && (agent === null || unchanged(agent, redact))) return { ts, kind, agent, agentJson: JSON.stringify(agent), dataJson };
+    // Something to redact (or to check the slow way): the data takes the object route below.
+    content = { kind, agent, data };
+  }
   let c: AuditContent = content;
   if (redact !== undefined) {
     let out: unknown;
@@ -42,6 +62,20 @@ export function encodeContent(content: AuditContent, now: number, redact: ((valu
     return { ts, kind: c.kind, agent: c.agent, agentJson: JSON.stringify(c.agent), dataJson: canonicalize(c.data) };
   } catch (e) {
     return failed(c, ts, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * True when redaction leaves `text` as it is. Without escapes (no backslash) every string of encoded
+ * data appears in its text verbatim, so a secret in any of them would have changed the text.
+ */
+function unchanged(text: string, redact: ((value: unknown) => unknown) | undefined): boolean {
+  if (redact === undefined) return true;
+  if (text.includes("\\")) return false;
+  try {
+    return redact(text) === text;
+  } catch {
+    return false;
   }
 }
 

@@ -3,7 +3,8 @@
  *   {v: 1, seq, ts, kind, agent, data}
  * `seq` is 1-based and equals the entry's position (Merkle leaf index = seq - 1); `kind` is
  * "syscall" for a dispatcher decision, "lifecycle" for an agent lifecycle event, "aggregate" for the
- * allowed calls of one agent under one grant in one interval (aggregate.ts) and "audit" for the
+ * allowed calls of every agent in one interval, a row per agent and grant (packed.ts, ADR 0034; an
+ * older log holds one per agent, with the agent set) and "audit" for the
  * log's own notes (e.g. a gap after dropped entries). The columns beside the body in SQLite are an
  * index for queries, not evidence: the verifier checks them against the hashed body.
  */

@@ -16,6 +16,7 @@ export { verifyAudit, type AuditVerifyOptions } from "./verify.js";
 export type { AuditProblem, AuditProblemKind, AuditVerifyResult } from "./verify-types.js";
 export { auditVerifyCommand, type AuditVerifyCommandResult } from "./command.js";
 export { auditPaths, type AuditPaths } from "./db.js";
+export { agentView, isPacked, packBatch, packedSummary, parsePacked, type PackedData, type PackedRow } from "./packed.js";
 export { syscallContent, lifecycleContent, type AuditContent, type AuditEntry, type AuditKind } from "./entry.js";
 export {
   ed25519Signer,

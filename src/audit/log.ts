@@ -177,6 +177,24 @@ export class AuditLog extends AuditReader {
     else if (this.timer === null) this.timer = this.clock.setTimeout(() => this.tryFlush(), this.flushIntervalMs);
   }
 
+  /**
+   * Buffers entries that belong together (the packed entries of one aggregate batch): all of them or,
+   * with the buffer full, none (counted as dropped); no flush runs between them, so a batch is never
+   * split across two commits or two segments.
+   */
+  appendAll(contents: readonly AuditContent[]): void {
+    if (this.closed) throw new AiosError("E_SHUTDOWN", "the audit log is closed");
+    if (this.buffer.length + contents.length > this.maxBuffered) {
+      this.dropped += contents.length;
+      this.droppedSinceFlush += contents.length;
+      return;
+    }
+    const now = this.clock.now();
+    for (const c of contents) this.buffer.push(encodeContent(c, now, this.redact));
+    if (this.buffer.length >= this.maxBatch && this.failures === 0) this.tryFlush();
+    else if (this.timer === null) this.timer = this.clock.setTimeout(() => this.tryFlush(), this.flushIntervalMs);
+  }
+
   /** Writes the current interval's aggregates (set by the plugin) — drain() runs it first. */
   aggregates: (() => void) | undefined;
 

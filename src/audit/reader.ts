@@ -9,6 +9,7 @@ import { AiosError } from "../core/index.js";
 import { openReaderDb, auditPaths, type Db } from "./db.js";
 import { auditEntrySchema, type AuditEntry } from "./entry.js";
 import { leafHash } from "./hashing.js";
+import { agentView, isPacked, parsePacked, rowHead } from "./packed.js";
 import { MerkleTree, type TreeHead } from "./merkle.js";
 
 export interface InclusionProof {
@@ -53,13 +54,43 @@ export class AuditReader {
     return typeof n === "number" ? n : 0;
   }
 
+  /**
+   * Entries in seq order from `fromSeq`, at most `limit`. With `agent`: the agent's own entries and
+   * its rows of the packed aggregate entries (ADR 0034), each row shown as an entry of the older
+   * per-agent form at the packed entry's seq (packed.ts agentView) — so an agent's history shows its
+   * counts whichever form wrote them. A packed entry is a candidate when its body holds the agent's
+   * row opening (`["<agent>",`); the rows are then read exactly.
+   */
   entries(q: EntryQuery = {}): AuditEntry[] {
     const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 1000)), 100_000);
     const from = Math.max(1, Math.trunc(q.fromSeq ?? 1));
-    const rows = (q.agent === undefined
-      ? this.db.prepare("SELECT body FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?").pluck().all(from, limit)
-      : this.db.prepare("SELECT body FROM audit_entries WHERE agent = ? AND seq >= ? ORDER BY seq LIMIT ?").pluck().all(q.agent, from, limit)) as string[];
-    return rows.map((b) => auditEntrySchema.parse(JSON.parse(b)));
+    if (q.agent === undefined) {
+      const rows = this.db.prepare("SELECT body FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?").pluck().all(from, limit) as string[];
+      return rows.map((b) => auditEntrySchema.parse(JSON.parse(b)));
+    }
+    const agent = q.agent;
+    const page = this.db.prepare(
+      "SELECT seq, agent, body FROM audit_entries WHERE seq >= ? AND (agent = ? OR (agent IS NULL AND kind = 'aggregate' AND instr(body, ?) > 0)) ORDER BY seq LIMIT ?",
+    );
+    const needle = rowHead(agent);
+    const out: AuditEntry[] = [];
+    for (let at = from; out.length < limit; ) {
+      const rows = page.all(at, agent, needle, limit - out.length) as { seq: number; agent: string | null; body: string }[];
+      for (const r of rows) {
+        const e = auditEntrySchema.parse(JSON.parse(r.body));
+        if (r.agent !== null) out.push(e);
+        else if (isPacked(e.data)) {
+          const d = parsePacked(e.data);
+          // A packed entry that does not parse is shown whole (verify says what is wrong with it).
+          if (typeof d === "string") out.push(e);
+          else out.push(...agentView(e.seq, e.ts, d, agent));
+        }
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      at = last.seq + 1;
+    }
+    return out.slice(0, limit);
   }
 
   treeHead(size: number = this.size): TreeHead {

@@ -12,8 +12,10 @@ import { AGGREGATE_META, Aggregator, parseMark } from "./aggregate.js";
 export interface AuditSubsystemOptions extends Omit<AuditLogOptions, "clock" | "logger"> {
   /** Event types recorded as lifecycle entries (default: DEFAULT_LIFECYCLE_EVENTS). */
   readonly eventTypes?: readonly string[];
-  /** Allowed sends under a verified grant are written as one aggregate per agent this often (default 1000 ms). */
+  /** Allowed sends under a verified grant are written as one packed aggregate batch this often (default 1000 ms). */
   readonly aggregateMs?: number;
+  /** Agents per packed aggregate entry (default 1000; ADR 0034). */
+  readonly aggregateRows?: number;
 }
 
 export interface AuditService {
@@ -30,7 +32,7 @@ export function auditSubsystem(options: AuditSubsystemOptions): Subsystem<"audit
       const log = new AuditLog({ ...options, clock: host.clock, logger });
       const aggregator = new Aggregator(
         {
-          append: (c) => log.append(c),
+          appendAll: (cs) => log.appendAll(cs),
           note: (k, v) => log.note(k, v),
           // The interval's aggregates and the mark that ends them commit together, now.
           commit: () => {
@@ -44,7 +46,7 @@ export function auditSubsystem(options: AuditSubsystemOptions): Subsystem<"audit
         host.clock,
         options.aggregateMs ?? 1000,
         parseMark(log.meta(AGGREGATE_META)),
-        host.events,
+        { events: host.events, ...(options.aggregateRows === undefined ? {} : { rowsPerEntry: options.aggregateRows }) },
       );
       const sink = new LogAuditSink(log, logger, aggregator);
       log.aggregates = () => void aggregator.flush();

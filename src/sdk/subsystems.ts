@@ -38,8 +38,10 @@ export interface SubsystemOptions {
     readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number;
     /** Rotation and retention (ADR 0019): entries per segment (default 1,000,000), archived segments kept (default 8). */
     readonly segmentEntries?: number; readonly keepSegments?: number;
-    /** Allowed sends are aggregated per agent this often (default 10 s). */
+    /** Allowed sends are written as one packed aggregate batch this often (default 1 s; ADR 0034). */
     readonly aggregateMs?: number;
+    /** Agents per packed aggregate entry (default 1000). */
+    readonly aggregateRows?: number;
   } | false;
   readonly ipc?: Omit<IpcSubsystemOptions, "embedder">;
   /** Metrics (always) and traces (when `tracing` is given) of this instance; `false` leaves them out. */
@@ -88,6 +90,7 @@ export function defaultStack(dataDir: string, o: SubsystemOptions): readonly Any
         ...(audit?.segmentEntries === undefined ? {} : { segmentEntries: audit.segmentEntries }),
         ...(audit?.keepSegments === undefined ? {} : { keepSegments: audit.keepSegments }),
         ...(audit?.aggregateMs === undefined ? {} : { aggregateMs: audit.aggregateMs }),
+        ...(audit?.aggregateRows === undefined ? {} : { aggregateRows: audit.aggregateRows }),
       }),
     }))
     .add(toolsSubsystem(o.tools ?? {}))

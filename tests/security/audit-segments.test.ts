@@ -20,7 +20,7 @@ function writeSegmented(keep = 3): { dataDir: string; publicKey: ReturnType<type
   const k = keys();
   const clock = new SimulatedClock(1_000_000);
   const log = new AuditLog({ dataDir, signer: k.privateKey, clock, checkpointEvery: 10, segmentEntries: 50, keepSegments: keep });
-  const agg = new Aggregator({ append: (c) => log.append(c), note: (a, b) => log.note(a, b), commit: () => void log.flush() }, clock, 1000, parseMark(log.meta(AGGREGATE_META)));
+  const agg = new Aggregator({ appendAll: (cs) => log.appendAll(cs), note: (a, b) => log.note(a, b), commit: () => void log.flush() }, clock, 1000, parseMark(log.meta(AGGREGATE_META)));
   const t = agg.tally("ag_a", "SemanticSend", "token:cap_x agent:*#send");
   for (let i = 0; i < 600; i++) {
     log.append({ kind: "syscall", agent: `ag_${i % 5}`, data: { syscall: "ToolCall", decision: i % 3 === 0 ? "denied" : "allowed", n: i } });

@@ -81,7 +81,7 @@ describe("the default stack under message traffic", () => {
       const stats = checker.cacheStats();
       // One lease (and its decision) per agent, not one decision per target or per message.
       expect(stats.decisions).toBeLessThanOrEqual(N * 2);
-      // Allowed sends are aggregated: at most one entry per agent per interval, not one per message.
+      // Allowed sends are aggregated: a packed entry per interval (ADR 0034), not one per message or per agent.
       const written = os.audit.size - before;
       expect(written).toBeLessThan(TOTAL / 20);
       const aggregates = os.audit.entries({ fromSeq: before + 1, limit: 100_000 }).filter((e) => e.kind === "aggregate");

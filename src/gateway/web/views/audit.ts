@@ -4,8 +4,10 @@
  * and signed checkpoints — the same check as `aios audit verify`, with its report shown here. Each
  * entry's number opens its inclusion proof (RFC 9162): the leaf hash, the audit path up to the
  * current tree head, and whether the path recomputes that root, checked here as a client would.
+ * A packed aggregate (ADR 0034: every agent's allowed sends of one interval) is summed up in a line
+ * above its data, which the table cuts short.
  */
-import type { AuditEntry } from "../../../audit/index.js";
+import { packedSummary, type AuditEntry } from "../../../audit/index.js";
 import type { AuditVerifyReport } from "../../api.js";
 import { h, isoTime, jsonText, type Html } from "../html.js";
 import { actionForm } from "../layout.js";
@@ -15,7 +17,12 @@ export function auditView(size: number, entries: readonly AuditEntry[], report: 
 <pre tabindex="0" aria-label="Verification report">${report.report}</pre></section>`;
   return h`<p>${size} entries in the current segment.</p>${actionForm("/ui/audit/verify", "Verify the audit log", csrf, { id: "verify" })}${result}
 <table class="grid"><caption>Newest ${entries.length} entries, newest first</caption><thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
-<tbody>${entries.map((e) => h`<tr><th scope="row" class="num"><a href="/ui/audit/proof/${e.seq}" aria-label="Proof of entry ${e.seq}">${e.seq}</a></th><td>${isoTime(e.ts)}</td><td>${e.kind}</td><td>${e.agent ?? "—"}</td><td><code class="data">${jsonText(e.data, 300)}</code></td></tr>`)}</tbody></table>`;
+<tbody>${entries.map((e) => h`<tr><th scope="row" class="num"><a href="/ui/audit/proof/${e.seq}" aria-label="Proof of entry ${e.seq}">${e.seq}</a></th><td>${isoTime(e.ts)}</td><td>${e.kind}</td><td>${e.agent ?? (e.kind === "aggregate" ? "many" : "—")}</td><td>${summary(e)}<code class="data">${jsonText(e.data, 300)}</code></td></tr>`)}</tbody></table>`;
+}
+
+function summary(e: AuditEntry): Html {
+  const s = e.kind === "aggregate" ? packedSummary(e.data) : undefined;
+  return s === undefined ? h`` : h`<p>${s}</p>`;
 }
 
 export interface ProofView {
