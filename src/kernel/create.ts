@@ -27,7 +27,6 @@ export interface CreatedKernel {
 export async function createKernel(options: CreateKernelOptions = {}): Promise<CreatedKernel> {
   const { logics, subsystems, dataDir, ...kernelOptions } = options;
   const kernel = new Kernel(kernelOptions);
-  await kernel.ready;
   for (const [name, logic] of Object.entries(logics ?? {})) kernel.registerLogic(name, logic);
   let assembled: Awaited<ReturnType<typeof assemble>>;
   try {

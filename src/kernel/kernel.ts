@@ -170,10 +170,6 @@ export class Kernel {
     for (const def of builtins) this.syscalls.register(def);
   }
 
-  /** Resolves when the kernel's helpers (the hog-detection clock) are up. */
-  get ready(): Promise<void> {
-    return this.loop.ready;
-  }
   /** The process table, read-only. */
   get table(): ReadonlyMap<AgentId, Proc> {
     return this.procs.view;

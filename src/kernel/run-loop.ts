@@ -52,11 +52,6 @@ export class RunLoop {
     });
   }
 
-  /** Resolves when the hog-detection clock ticks. */
-  get ready(): Promise<void> {
-    return this.coarse.ready;
-  }
-
   close(): Promise<void> {
     return this.coarse.close();
   }
