@@ -122,6 +122,7 @@ export class Tracing implements MessageTracer {
   endAgent(agent: AgentId, status: string): void {
     const span = this.agents.get(agent);
     this.spawnedBy.delete(agent);
+    this.handling.delete(agent); // a receive cut short by the exit may never settle
     if (span === undefined) return;
     this.agents.delete(agent);
     span.setAttribute(AIOS_ATTR.STATUS, status);
