@@ -13,7 +13,7 @@
  */
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
-import type { KernelJournal, RecoveredState } from "./journal.js";
+import type { KernelJournal, RecoveredState, StoredMessage } from "./journal.js";
 import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
@@ -109,6 +109,13 @@ export interface SubsystemHost {
    * lease moved to another node (taken over, fenced out, migrated), where they go on.
    */
   evictAgents(ids: readonly AgentId[], reason: string): void;
+  /**
+   * Hands already-journaled letters to an agent held here (mail from another cluster node, moved
+   * into its journal): a dormant agent is woken; false when the agent is not in the table.
+   */
+  adoptMail(to: AgentId, letters: readonly StoredMessage[]): Promise<boolean>;
+  /** True when the journal can take mail for agents held by other cluster nodes (KernelJournal.enqueueRemote). */
+  remoteMail(): boolean;
 }
 
 /** What a factory returns. Everything but `service` is optional. */

@@ -22,11 +22,14 @@ import { JournalRecordSchema, JournalState, serialise, type JournalRecord } from
 import { isFenced } from "./errors.js";
 import type { FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
+import type { Mailroom } from "./mailroom.js";
 
 interface Pending {
   readonly rec: JournalRecord;
   readonly body: string;
   readonly done: (e?: Error) => void;
+  /** A spawn record's agent, entering the directory; a moved letter's cluster_mail row. */
+  readonly extra?: { readonly agent?: string; readonly taken?: number };
 }
 
 /** One agent tree's journal as this node holds it. */
@@ -46,6 +49,8 @@ export interface ClusterJournalHooks {
   readonly acquire: (root: string) => Promise<Pick<Lease, "agent" | "epoch">>;
   /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
   readonly onFenced: (key: string, epoch: number) => void;
+  /** A letter for `agent` is waiting in cluster_mail: wake `owner` (null: nobody holds it now). */
+  readonly wake: (owner: string | null, agent: string) => void;
 }
 
 const ignore = (): void => undefined;
@@ -66,8 +71,11 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   private readonly streams = new Map<string, Stream>();
   private readonly streamOf = new Map<string, Stream>();
 
+  private pulling: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly journal: FencedJournal,
+    private readonly mail: Mailroom,
     private readonly hooks: ClusterJournalHooks,
   ) {}
 
@@ -162,7 +170,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     throw new AiosError("E_CONFLICT", `${what}: agent ${agent} is not held by this node (its lease is elsewhere)`, { retryable: false, details: { agent, reason: "fenced" } });
   }
 
-  private append(s: Stream, rec: JournalRecord): Promise<void> {
+  private append(s: Stream, rec: JournalRecord, extra?: Pending["extra"]): Promise<void> {
     if (s.dead !== undefined) return Promise.reject(s.dead);
     let body: string;
     try {
@@ -171,7 +179,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       return Promise.reject(toAiosError(e));
     }
     return new Promise<void>((resolve, reject) => {
-      s.queue.push({ rec, body, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      s.queue.push({ rec, body, done: (e) => (e === undefined ? resolve() : reject(e)), ...(extra === undefined ? {} : { extra }) });
       if (s.writing === undefined) s.writing = this.pump(s);
     });
   }
@@ -185,7 +193,13 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       s.queue = [];
       const from = s.nextSeq;
       try {
-        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })));
+        const agents: string[] = [];
+        const taken: number[] = [];
+        for (const p of batch) {
+          if (p.extra?.agent !== undefined) agents.push(p.extra.agent);
+          if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
+        }
+        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents, taken });
       } catch (e) {
         const err = toAiosError(e);
         if (isFenced(err) || err.details["reason"] === "seq") {
@@ -225,14 +239,14 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       }
       s.agents.add(a.id);
       this.streamOf.set(a.id, s);
-      return this.append(s, rec);
+      return this.append(s, rec, { agent: a.id });
     }
     // A new tree: its own stream, under a lease taken for it.
     return this.hooks.acquire(a.id).then((lease) => {
       const s: Stream = { key: a.id, epoch: lease.epoch, nextSeq: 1, queue: [], writing: undefined, dead: undefined, agents: new Set([a.id]) };
       this.streams.set(a.id, s);
       this.streamOf.set(a.id, s);
-      return this.append(s, rec);
+      return this.append(s, rec, { agent: a.id });
     });
   }
 
@@ -253,6 +267,56 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     } catch (e) {
       return Promise.reject(toAiosError(e));
     }
+  }
+
+  /** Mail for an agent on another node: into cluster_mail (durable on return), its owner woken. */
+  async enqueueRemote(m: StoredMessage): Promise<void> {
+    const owner = await this.mail.post(m);
+    this.hooks.wake(owner, m.to);
+  }
+
+  /**
+   * Moves the letters waiting in cluster_mail for agents held here into their journals (fenced, the
+   * rows marked taken in the same statement) and returns them by recipient, for the kernel's
+   * mailboxes. One pull at a time: two would move the same row twice.
+   */
+  pullMail(): Promise<Map<AgentId, StoredMessage[]>> {
+    const run = this.pulling.then(() => this.pullOnce());
+    this.pulling = run.then(ignore, ignore);
+    return run;
+  }
+
+  private async pullOnce(): Promise<Map<AgentId, StoredMessage[]>> {
+    const out = new Map<AgentId, StoredMessage[]>();
+    if (this.streamOf.size === 0) return out;
+    const rows = await this.mail.waiting([...this.streamOf.keys()]);
+    const writes: Promise<void>[] = [];
+    const dups: number[] = [];
+    for (const row of rows) {
+      const s = this.streamOf.get(row.rec.to);
+      const a = this.state.agents.get(row.rec.to);
+      if (s === undefined || s.dead !== undefined) continue;
+      // Already here under its key (a retried copy that came by another way): taken, not delivered twice.
+      if (a !== undefined && row.rec.key !== undefined && (a.seen?.has(row.rec.key) === true || [...a.mailbox.values()].some((x) => x.key === row.rec.key))) {
+        dups.push(row.n);
+        continue;
+      }
+      const rec = row.rec;
+      writes.push(
+        this.append(s, rec, { taken: row.n }).then(() => {
+          const to = rec.to as AgentId;
+          const letter: StoredMessage = {
+            id: rec.id as MessageId, to, payload: rec.payload, ...(rec.from === undefined ? {} : { from: rec.from as AgentId }), ...(rec.key === undefined ? {} : { key: rec.key }),
+            ...(rec.trace === undefined ? {} : { trace: rec.trace }),
+          };
+          out.set(to, [...(out.get(to) ?? []), letter]);
+        }),
+      );
+    }
+    if (dups.length > 0) await this.mail.markTaken(dups);
+    // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
+    await Promise.all(writes.map((w) => w.catch(ignore)));
+    return out;
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {

@@ -24,6 +24,14 @@ export interface NewEntry {
   readonly body: string;
 }
 
+/** Written in the same statement as the journal rows (docs/adr/0034). */
+export interface AppendExtra {
+  /** Agents entering the directory under this stream (their spawn records are in the batch). */
+  readonly agents?: readonly string[];
+  /** cluster_mail rows moved into this batch (enqueue records): marked taken. */
+  readonly taken?: readonly number[];
+}
+
 export class FencedJournal {
   constructor(
     private readonly pool: SqlPool,
@@ -35,19 +43,28 @@ export class FencedJournal {
    * E_CONFLICT (reason "fenced") when a newer epoch exists; E_CONFLICT (reason "seq") when a seq is
    * already taken (a caller that lost track of its own journal).
    */
-  async append(lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, entries: readonly NewEntry[]): Promise<void> {
+  async append(lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, entries: readonly NewEntry[], extra: AppendExtra = {}): Promise<void> {
     if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) {
       throw new AiosError("E_INVALID_ARG", `fromSeq must be a positive integer, got ${fromSeq}`, { details: { path: "fromSeq" } });
     }
     if (entries.length === 0) return;
     const seqs = entries.map((_, i) => fromSeq + i);
+    const params: unknown[] = [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)];
+    const insert = "INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body) SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)";
+    const agents = extra.agents ?? [];
+    const taken = extra.taken ?? [];
+    let text = insert;
+    if (agents.length > 0 || taken.length > 0) {
+      // Data-modifying CTEs: one statement, one transaction; the fence on the journal rows decides for all.
+      params.push(agents, taken);
+      text = `WITH j AS (${insert} RETURNING 1),
+        d AS (INSERT INTO cluster_agents (cluster, agent, tree) SELECT $1, a, $2 FROM unnest($7::text[]) AS a ON CONFLICT (cluster, agent) DO NOTHING RETURNING 1),
+        m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) RETURNING 1)
+        SELECT (SELECT count(*) FROM j) AS j, (SELECT count(*) FROM d) AS d, (SELECT count(*) FROM m) AS m`;
+    }
     try {
       // One statement is one transaction: all rows or none, and the fence runs inside it.
-      await this.pool.query(
-        `INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body)
-         SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)`,
-        [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)],
-      );
+      await this.pool.query(text, params);
     } catch (e) {
       const err = toClusterError(e, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
       if (err.code === "E_STORAGE" && err.details["sqlstate"] === "23505") {

@@ -6,7 +6,7 @@
  */
 export { ClusterConfigSchema, parseClusterConfig, defaultNodeName, checkName, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 export { FENCED_SQLSTATE, isFenced, toClusterError } from "./errors.js";
-export { FencedJournal, type JournalEntry, type NewEntry } from "./fenced-journal.js";
+export { FencedJournal, type AppendExtra, type JournalEntry, type NewEntry } from "./fenced-journal.js";
 export { ClusterNode, type ClusterNodeOptions, type BeatReport, type Placed, type LossReason } from "./node.js";
 export { NodeTable, type NodeInfo, type JoinInfo } from "./membership.js";
 export { place, eligible, type Candidate } from "./placement.js";
@@ -17,3 +17,4 @@ export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js"
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
 export { ClusterJournal, type ClusterJournalHooks } from "./cluster-journal.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";
+export { Mailroom, dedupKey, type WaitingLetter } from "./mailroom.js";

@@ -18,7 +18,8 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 
 export const WakeSchema = z.object({
-  kind: z.enum(["joined", "left", "released", "placed"]),
+  /** mail: letters wait in cluster_mail for agents the target holds (docs/adr/0034). */
+  kind: z.enum(["joined", "left", "released", "placed", "mail"]),
   from: z.string(),
   /** A node name, or "all". */
   to: z.string(),

@@ -34,6 +34,8 @@ export interface ClusterNodeOptions {
   readonly onLose?: (agent: string, epoch: number, why: LossReason) => void;
   /** Failures of background heartbeats and wake-ups (the node keeps beating). */
   readonly onError?: (e: AiosError) => void;
+  /** Letters may wait in cluster_mail for this node's agents: a "mail" wake-up came, or a beat ran. */
+  readonly onMail?: () => void;
   /** Heartbeat on the clock's timers (default true); tests may call beat() by hand instead. */
   readonly autoBeat?: boolean;
 }
@@ -79,7 +81,7 @@ export class ClusterNode {
     const { config: c } = o;
     await n.nodes.join({ node: c.node, addr: c.addr, capacity: c.capacity, tags: c.tags }, o.clock.now(), c.ttlMs);
     if (o.bus !== undefined) {
-      await o.bus.subscribe(() => n.kick());
+      await o.bus.subscribe((w) => (w.kind === "mail" ? o.onMail?.() : n.kick()));
       await n.wake("joined", "all", []);
     }
     await n.beat();
@@ -158,7 +160,12 @@ export class ClusterNode {
       this.again = true;
       return this.running;
     }
-    const run = this.beatOnce().finally(() => {
+    const run = this.beatOnce()
+      .then((r) => {
+        this.o.onMail?.(); // a lost mail wake-up costs one beat
+        return r;
+      })
+      .finally(() => {
       this.running = undefined;
       if (this.again && !this.stopped) {
         this.again = false;

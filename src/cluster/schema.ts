@@ -83,7 +83,35 @@ CREATE TRIGGER cluster_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON cluste
   FOR EACH ROW EXECUTE FUNCTION cluster_fence();
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1];
+/**
+ * V2 (docs/adr/0034): the agent directory (which tree's stream holds an agent, written with its spawn
+ * record) and the cross-node mail inbox. A sender stores a letter for an agent on another node in
+ * cluster_mail (its acknowledgement is that commit); the owner moves it into the agent's fenced
+ * journal and marks it taken in the same statement. Rows are kept (taken) so the de-duplication key
+ * stays unique: a replayed or retried send is stored once.
+ */
+const V2 = `
+CREATE TABLE IF NOT EXISTS cluster_agents (
+  cluster TEXT NOT NULL,
+  agent   TEXT NOT NULL,
+  tree    TEXT NOT NULL,
+  PRIMARY KEY (cluster, agent)
+);
+
+CREATE TABLE IF NOT EXISTS cluster_mail (
+  cluster TEXT      NOT NULL,
+  n       BIGSERIAL NOT NULL,
+  agent   TEXT      NOT NULL,
+  dedup   TEXT      NOT NULL,
+  body    TEXT      NOT NULL,
+  taken   BOOLEAN   NOT NULL DEFAULT false,
+  PRIMARY KEY (cluster, n)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cluster_mail_dedup ON cluster_mail (cluster, agent, dedup);
+CREATE INDEX IF NOT EXISTS cluster_mail_open ON cluster_mail (cluster, agent) WHERE NOT taken;
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

@@ -6,7 +6,9 @@
  *   under its epoch; its children share the tree's stream and lease;
  * - a lease acquired by the node (takeover of a dead node's tree, a tree placed or handed here) is
  *   loaded from PostgreSQL and adopted by the kernel (dormant, woken when it has mail);
- * - a lease lost (taken, expired, fenced, released) stops the tree here at once, journaling nothing.
+ * - a lease lost (taken, expired, fenced, released) stops the tree here at once, journaling nothing;
+ * - mail for agents on other nodes goes through cluster_mail (mailroom.ts); this node pulls its own
+ *   when woken over NATS, after each heartbeat and after each adoption.
  *
  * Adoptions and evictions run one at a time, in the order the node reported them, and only after the
  * kernel finished booting (`start`). The node joins when `join(addr)` is called (aios up calls it
@@ -19,6 +21,7 @@ import type { Subsystem, SubsystemHost } from "../abi/index.js";
 import { ClusterJournal } from "./cluster-journal.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";
+import { Mailroom } from "./mailroom.js";
 import { WakeBus } from "./nats-wake.js";
 import { ClusterNode, type LossReason } from "./node.js";
 import type { Lease } from "./leases.js";
@@ -85,6 +88,7 @@ class Member implements ClusterService {
   readonly journal: ClusterJournal;
   private joined: ClusterNode | undefined;
   private joining: Promise<ClusterNode> | undefined;
+  private pullQueued = false;
   /** Adoptions and evictions, one after the other; opened by start(). */
   private queue: Promise<void>;
   private open!: () => void;
@@ -97,8 +101,12 @@ class Member implements ClusterService {
     private readonly bus: WakeBus | undefined,
   ) {
     this.queue = new Promise<void>((r) => (this.open = r));
-    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), {
+    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), new Mailroom(pool, config.cluster), {
       acquire: (root) => this.claim(root),
+      wake: (owner, agent) => {
+        // A lost wake-up costs the owner one heartbeat: it pulls its mail at every beat.
+        bus?.publish("mail", owner ?? "all", [agent]).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a mail wake-up was not published"));
+      },
       onFenced: (key, epoch) => {
         const node = this.joined;
         if (node === undefined) return;
@@ -124,6 +132,7 @@ class Member implements ClusterService {
       ...(this.bus === undefined ? {} : { bus: this.bus }),
       ...(this.o.autoBeat === undefined ? {} : { autoBeat: this.o.autoBeat }),
       onAcquire: (lease) => this.acquired(lease),
+      onMail: () => this.pull(),
       onLose: (tree, epoch, why) => this.lost(tree, epoch, why),
       onError: (e) => this.host.kernelError(e, `cluster node ${this.config.node}`),
     }).then((n) => (this.joined = n));
@@ -148,6 +157,17 @@ class Member implements ClusterService {
     this.queue = this.queue.then(fn).catch((e: unknown) => this.host.kernelError(e, what));
   }
 
+  /** Moves waiting cross-node mail into the journals and mailboxes here; coalesces requests. */
+  private pull(): void {
+    if (this.pullQueued) return;
+    this.pullQueued = true;
+    this.then("pulling cross-node mail", async () => {
+      this.pullQueued = false;
+      const got = await this.journal.pullMail();
+      for (const [to, letters] of got) await this.host.adoptMail(to, letters);
+    });
+  }
+
   private acquired(lease: Lease): void {
     this.then(`adopting tree ${lease.agent}`, async () => {
       // Lost again while earlier work ran: nothing to adopt.
@@ -162,6 +182,7 @@ class Member implements ClusterService {
       }
       const out = await this.host.adoptAgents(state);
       this.o.onLease?.({ tree: lease.agent, epoch: lease.epoch, change: "acquired" });
+      this.pull(); // letters posted while the tree had no owner
       for (const f of out.failed) this.host.kernelError(new AiosError("E_AGENT_CRASHED", `agent ${f.id} of tree ${lease.agent} could not be adopted: ${f.reason}`, { details: { agent: f.id } }), "cluster takeover");
     });
   }

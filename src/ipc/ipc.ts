@@ -209,6 +209,7 @@ export class Ipc {
 
   private async admit(env: Envelope, json: string, recipient: string, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, strict: boolean): Promise<Outcome> {
     const a = this.port.agent(recipient);
+    if (a === undefined && this.port.remote?.() === true) return this.admitRemote(env, recipient, onFull, reply, strict);
     const no = this.refuse(env, json, a, recipient);
     if (no !== null) return this.deadLetter(env, no[0], no[1], recipient, strict);
     const dedup = this.dedupAll || a?.durable === true;
@@ -240,6 +241,22 @@ export class Ipc {
       if (settled) throw e;
       settled = true;
       return this.deadLetter(env, reason, e.message, recipient, strict);
+    }
+  }
+
+  /**
+   * A recipient on another cluster node: the kernel stores the copy for it under the envelope's id
+   * (its de-duplication key there); the receive-side checks run where it is delivered. E_NO_AGENT
+   * (no node has it, or a request, which cannot cross nodes yet) dead-letters it as unknown.
+   */
+  private async admitRemote(env: Envelope, recipient: string, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, strict: boolean): Promise<Outcome> {
+    try {
+      const p = this.port.deliver(env.from, recipient, env, onFull, reply, env.id);
+      if (p !== undefined) await p;
+      return "delivered";
+    } catch (e) {
+      if (!isAiosError(e, "E_NO_AGENT")) throw e;
+      return this.deadLetter(env, "unknown_agent", e.message, recipient, strict);
     }
   }
 

@@ -30,6 +30,8 @@ export interface IpcPort {
   /** The kernel's deterministic id for a durable agent's send while it handles a journaled letter. */
   replayableSendId(agent: string): string | undefined;
   agents(): Iterable<AgentFacts>;
+  /** True on a cluster node: mail for an agent not held here is stored for its node (docs/adr/0034). */
+  remote?(): boolean;
 }
 
 const TERMINAL = new Set(["completed", "failed", "killed"]);

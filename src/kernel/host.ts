@@ -38,5 +38,7 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     kernelError: (e, where) => k.kernelError(e, where),
     adoptAgents: (state) => k.recovery.adopt(state),
     evictAgents: (ids, reason) => k.evict(ids, reason),
+    adoptMail: (to, letters) => k.adoptMail(to, letters),
+    remoteMail: () => guards.journal?.enqueueRemote !== undefined,
   };
 }

@@ -18,7 +18,7 @@
  * to the event loop every `sliceMs`, so no agent can starve the others or the kernel's I/O.
  */
 import { EventBus, RealClock, CounterIds, silentLogger, toAiosError, type AgentId, type Clock, type IdGenerator, type Logger } from "../core/index.js";
-import type { AgentLogic, AgentSpec, AgentSpecInput, Caller, SendOptions, TraceSpan } from "../abi/index.js";
+import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
 import { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import type { Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
@@ -244,6 +244,17 @@ export class Kernel {
       for (const p of tree) this.recovery.forget(p);
       if (this.procs.find(top.id) === top) this.procs.discard(top, true);
     }
+  }
+
+  /** Puts already-journaled letters in an agent's mailbox (cluster mail moved into its journal). */
+  async adoptMail(to: AgentId, letters: readonly StoredMessage[]): Promise<boolean> {
+    const p = this.procs.find(to);
+    if (p === undefined || isTerminal(p.status)) return false;
+    if (p.dormant !== null) await this.recovery.wake(p);
+    if (this.procs.find(to) !== p) return false;
+    for (const m of letters) this.mail.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
+    if (p.status === "running" && !p.queued && p.mailbox.length > 0) this.loop.schedule(p);
+    return true;
   }
 
   // ---- mail ---------------------------------------------------------------------------------

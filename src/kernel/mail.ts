@@ -67,6 +67,8 @@ export class Mail {
     // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
     const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
     const nth = cause === undefined ? 0 : ++(from as Proc).sends;
+    // Not here: on a cluster node the agent may run on another node (its journal takes the letter).
+    if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, reply, key, cause, nth);
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
@@ -94,6 +96,23 @@ export class Mail {
       return;
     }
     return this.refuseOrPark(p, { payload, from: from?.id, seq: ++this.letterSeq, reply: undefined, id: undefined }, onFull);
+  }
+
+  /**
+   * A letter for an agent on another cluster node: stored durably for it (acknowledged once
+   * PostgreSQL committed it) and woken there. A request cannot wait for a reply across nodes yet.
+   */
+  private async remote(from: Proc | undefined, to: string, payload: unknown, reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number): Promise<void> {
+    const j = this.d.guards.journal;
+    if (reply !== undefined || j?.enqueueRemote === undefined) {
+      throw new AiosError("E_NO_AGENT", `no agent ${to} on this node (a request cannot cross nodes yet: send instead)`, { details: { agent: to } });
+    }
+    checkPayloadSize(payload, this.d.limits.maxMessageBytes);
+    if (cause !== undefined && j.sent?.(from?.id as AgentId, cause, nth) === true) return;
+    await j.enqueueRemote({
+      id: this.d.ids.message(), to: to as AgentId, payload, ...(from === undefined ? {} : { from: from.id }), ...(key === undefined ? {} : { key }),
+      ...(cause === undefined ? {} : { cause, nth }),
+    });
   }
 
   /**

@@ -5,14 +5,14 @@
  * NATS; SIGTERM leaves the cluster (the lease is released with its epoch, the node shows as left);
  * missing or stray flags are usage errors naming the flag; a durable agent spawned through one
  * daemon's API runs on that node's lease, and when that daemon is killed with -9 another cluster
- * node takes it over from PostgreSQL after the lease TTL and serves it with its state. The daemon is a child process; the short
- * commands run in this process through runCli (bin/aios.js's code path, streams captured) to keep
- * the file quick on a loaded machine.
+ * node takes it over from PostgreSQL after the lease TTL and serves it with its state; a send from
+ * another node reaches the daemon's agent through PostgreSQL and a NATS wake-up. The daemon is a
+ * child process; the short commands run in this process through runCli (bin/aios.js's code path,
+ * streams captured) to keep the file quick on a loaded machine.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readFileSync } from "node:fs";
 import { HttpControl } from "../../src/cli/client.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterNode, LeaseTable, clusterSubsystem, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
@@ -93,14 +93,18 @@ describe("aios up --cluster / aios nodes", () => {
       const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });
       expect(await leases.get(id)).toMatchObject({ owner: "n1", epoch: 1 });
       for (let seq = 1; seq <= 5; seq++) await api.send(id, { seq });
-      expect(await api.request(id, { type: "get" }, 10_000)).toEqual([1, 2, 3, 4, 5]);
+      // A send from the other node crosses over PostgreSQL (acknowledged there) and a NATS wake-up.
+      await n2.send(id, { seq: 6 });
+      let seqs: unknown = [];
+      for (let i = 0; i < 100 && (seqs as number[]).length < 6; i++) seqs = await api.request(id, { type: "get" }, 10_000);
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
       n1.proc.kill("SIGKILL");
       await n1.exited;
       // n2 takes the tree over once n1's lease expired (1.5 s after its last heartbeat).
       for (let i = 0; i < 200 && n2.kernel.find(id) === undefined; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await leases.get(id)).toMatchObject({ owner: "n2", epoch: 2 });
-      await n2.send(id, { seq: 6 });
-      expect(await n2.request(id, { type: "get" }, { timeoutMs: 10_000 })).toEqual([1, 2, 3, 4, 5, 6]);
+      await n2.send(id, { seq: 7 });
+      expect(await n2.request(id, { type: "get" }, { timeoutMs: 10_000 })).toEqual([1, 2, 3, 4, 5, 6, 7]);
     } finally {
       n1.proc.kill("SIGKILL");
       await n2.shutdown();

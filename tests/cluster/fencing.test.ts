@@ -10,7 +10,7 @@
  * Time is a number handed to each call (the nodes' injected clocks), never a sleep.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FencedJournal, LeaseTable, openClusterPool, migrateCluster, type ClusterPool, type SqlPool } from "../../src/cluster/index.js";
+import { CLUSTER_SCHEMA, FencedJournal, LeaseTable, openClusterPool, migrateCluster, type ClusterPool, type SqlPool } from "../../src/cluster/index.js";
 import { usePostgres } from "../helpers/postgres.js";
 
 // The race makes thousands of commits: fsync is off for this file's server (synchronous_commit stays
@@ -52,11 +52,11 @@ async function someoneWaitsOnALock(): Promise<void> {
 
 describe("migrations", () => {
   it("are idempotent and versioned", async () => {
-    expect(await migrateCluster(admin)).toBe(1);
-    expect(await migrateCluster(poolA)).toBe(1);
+    expect(await migrateCluster(admin)).toBe(CLUSTER_SCHEMA);
+    expect(await migrateCluster(poolA)).toBe(CLUSTER_SCHEMA);
     await admin.query("UPDATE cluster_meta SET value = '99' WHERE key = 'schema'");
     await expect(migrateCluster(admin)).rejects.toMatchObject({ code: "E_SCHEMA_VERSION", details: { path: "cluster_meta.schema" } });
-    await admin.query("UPDATE cluster_meta SET value = '1' WHERE key = 'schema'");
+    await admin.query("UPDATE cluster_meta SET value = $1 WHERE key = 'schema'", [String(CLUSTER_SCHEMA)]);
   });
 });
 
