@@ -12,8 +12,15 @@
  * `_meta`; `remoteParent` turns an incoming pair into the parent a gateway caller carries. With
  * tracing off every span is undefined: each costs one comparison.
  */
-import { trace } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import type * as OtelApi from "@opentelemetry/api";
 import type { TraceSpan, TraceSpanContext } from "./kernel-types.js";
+
+// @opentelemetry/api (~40 CPU-ms: some forty CommonJS files) loads on the first incoming traceparent,
+// not at every boot (issue #17 item 6): this file is on boot's path, remoteParent on a gateway's.
+// Node resolves the package to the same CommonJS build for import and require: one instance.
+let otel: typeof OtelApi | undefined;
+const api = (): typeof OtelApi => (otel ??= createRequire(import.meta.url)("@opentelemetry/api") as typeof OtelApi);
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-|$)/;
 const ZERO_TRACE = "0".repeat(32);
@@ -46,7 +53,7 @@ export function parseTraceparent(header: string, tracestate?: string): TraceSpan
  */
 export function remoteParent(traceparent: string | undefined, tracestate?: string): TraceSpan | undefined {
   const sc = traceparent === undefined ? undefined : parseTraceparent(traceparent, tracestate);
-  return sc === undefined ? undefined : trace.wrapSpanContext(sc);
+  return sc === undefined ? undefined : api().trace.wrapSpanContext(sc);
 }
 
 /** W3C trace context headers for an outgoing request made for `span`'s call; empty without one. */
