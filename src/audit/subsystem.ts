@@ -12,7 +12,10 @@ import { AGGREGATE_META, Aggregator, parseMark } from "./aggregate.js";
 export interface AuditSubsystemOptions extends Omit<AuditLogOptions, "clock" | "logger"> {
   /** Event types recorded as lifecycle entries (default: DEFAULT_LIFECYCLE_EVENTS). */
   readonly eventTypes?: readonly string[];
-  /** Allowed sends under a verified grant are written as one packed aggregate batch this often (default 1000 ms). */
+  /**
+   * Allowed sends under a verified grant are written as one packed aggregate batch this often
+   * (default 10 s, as ADR 0019 decided; the factories' rewrite had made it 1 s by mistake).
+   */
   readonly aggregateMs?: number;
   /** Agents per packed aggregate entry (default 1000; ADR 0034). */
   readonly aggregateRows?: number;
@@ -44,7 +47,7 @@ export function auditSubsystem(options: AuditSubsystemOptions): Subsystem<"audit
           },
         },
         host.clock,
-        options.aggregateMs ?? 1000,
+        options.aggregateMs ?? 10_000,
         parseMark(log.meta(AGGREGATE_META)),
         { events: host.events, ...(options.aggregateRows === undefined ? {} : { rowsPerEntry: options.aggregateRows }) },
       );

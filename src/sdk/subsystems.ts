@@ -38,7 +38,7 @@ export interface SubsystemOptions {
     readonly checkpointEvery?: number; readonly headPath?: string; readonly headEveryMs?: number;
     /** Rotation and retention (ADR 0019): entries per segment (default 1,000,000), archived segments kept (default 8). */
     readonly segmentEntries?: number; readonly keepSegments?: number;
-    /** Allowed sends are written as one packed aggregate batch this often (default 1 s; ADR 0034). */
+    /** Allowed sends are written as one packed aggregate batch this often (default 10 s; ADR 0019, 0034). */
     readonly aggregateMs?: number;
     /** Agents per packed aggregate entry (default 1000). */
     readonly aggregateRows?: number;
