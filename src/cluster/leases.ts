@@ -121,6 +121,22 @@ export class LeaseTable {
     }
   }
 
+  /**
+   * Hands the lease over: released (epoch kept) with `to` as its preferred node, when `node` still
+   * holds it at `epoch`; the takeover scan of `to` then acquires it (placement prefers the hint).
+   */
+  async handover(agent: string, node: string, epoch: number, to: string): Promise<boolean> {
+    try {
+      const r = await this.pool.query(
+        "UPDATE cluster_leases SET owner = NULL, expires_at = 0, hint_node = $5 WHERE cluster = $1 AND agent = $2 AND owner = $3 AND epoch = $4",
+        [this.cluster, agent, node, epoch, to],
+      );
+      return r.rowCount === 1;
+    } catch (e) {
+      throw toClusterError(e, `handing the lease of ${agent} over to ${to}`, { agent, node, epoch });
+    }
+  }
+
   /** Releases every lease `node` holds, on `c`; returns the agents released. */
   async releaseAll(c: SqlClient, node: string): Promise<string[]> {
     const r = await c.query("UPDATE cluster_leases SET owner = NULL, expires_at = 0 WHERE cluster = $1 AND owner = $2 RETURNING agent", [this.cluster, node]);

@@ -154,6 +154,21 @@ export class ClusterNode {
     if (await this.leases.release(agent, this.name, epoch)) await this.wake("released", "all", [agent]);
   }
 
+  /**
+   * Moves an agent (tree) this node holds to node `to` (docs/adr/0035): the lease is released with
+   * `to` as its preferred node, dropped here (onLose "released"), and `to` is woken to take it.
+   * E_INVALID_ARG when `to` is not a live node that could take it.
+   */
+  async handover(agent: string, to: string): Promise<void> {
+    const lease = this.mine.get(agent);
+    if (lease === undefined) throw new AiosError("E_NO_AGENT", `agent ${agent} is not held by node ${this.name}`, { details: { agent, node: this.name } });
+    const target = (await this.candidates(this.o.clock.now())).find((c) => c.node === to);
+    if (target === undefined || to === this.name) throw new AiosError("E_INVALID_ARG", `node ${to} is not another live node of cluster ${this.o.config.cluster}`, { details: { path: "node", node: to } });
+    if (!(await this.leases.handover(agent, this.name, lease.epoch, to))) return; // lost meanwhile: not ours to move
+    this.lose(agent, lease.epoch, "released");
+    await this.wake("placed", to, [agent]);
+  }
+
   /** One heartbeat: renew (node row + leases, one transaction), then the takeover scan. */
   beat(): Promise<BeatReport> {
     if (this.running !== undefined) {

@@ -56,6 +56,11 @@ export interface ClusterService {
   join(addr?: string): Promise<ClusterNode>;
   /** Resolves when every adoption and eviction reported so far is done (tests, migration). */
   settled(): Promise<void>;
+  /**
+   * Moves the tree holding `agent` to node `to` (docs/adr/0035): its writes so far committed, it stops
+   * here without journaling, and `to` takes its lease and goes on from the journal (state and mailbox).
+   */
+  migrate(agent: string, to: string): Promise<{ readonly tree: string; readonly epoch: number }>;
 }
 
 export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster", ClusterService> {
@@ -141,6 +146,20 @@ class Member implements ClusterService {
 
   settled(): Promise<void> {
     return this.queue;
+  }
+
+  async migrate(agent: string, to: string): Promise<{ tree: string; epoch: number }> {
+    const node = this.joined;
+    const tree = this.journal.streamKeyOf(agent);
+    const lease = tree === undefined ? undefined : node?.held().get(tree);
+    if (node === undefined || tree === undefined || lease === undefined) {
+      throw new AiosError("E_NO_AGENT", `agent ${agent} is not held by node ${this.config.node}`, { details: { agent, node: this.config.node } });
+    }
+    // Every write made so far is committed before the tree stops here; the new owner reads them all.
+    await this.journal.flush();
+    await node.handover(tree, to);
+    await this.queue;
+    return { tree, epoch: lease.epoch };
   }
 
   private async claim(root: string): Promise<Lease> {

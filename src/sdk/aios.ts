@@ -125,6 +125,18 @@ export class Aios {
   specialize(id: string, narrow: Partial<AgentSpecInput>): Promise<AgentId> {
     return rejecting(() => this.kernel.ops.specialize(this.ref("os.specialize", id), record("os.specialize", "narrow", narrow)));
   }
+  /**
+   * Moves an agent, with its tree, to another node of the cluster this node belongs to (docs/adr/0035):
+   * it stops here once its writes are committed and goes on there from the journal, state and mailbox.
+   * E_CONFIG on a kernel that is not a cluster node.
+   */
+  migrate(id: string, node: string): Promise<{ readonly tree: string; readonly epoch: number }> {
+    return rejecting(() => {
+      const cluster = this.subsystems.cluster;
+      if (cluster === undefined) throw new AiosError("E_CONFIG", "os.migrate: this kernel is not a cluster node (boot it with clusterSubsystem, or aios up --cluster)", { details: { path: "cluster" } });
+      return cluster.migrate(this.ref("os.migrate", id), text("os.migrate", "node", node));
+    });
+  }
   status(id: string): AgentInfo {
     return info(this.kernel.get(this.ref("os.status", id)));
   }

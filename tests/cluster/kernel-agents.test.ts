@@ -4,7 +4,8 @@
  * and journals under its epoch; when that node goes silent past the TTL the other node takes the tree
  * over from the journal and the agent continues with its state and its queued mail; the silent node,
  * resumed, is refused at its next write and stops the agent locally; a graceful shutdown hands the
- * tree back at once. No epoch is ever written by two nodes.
+ * tree back at once; os.migrate moves a live agent with its state and queued mail. No epoch is ever
+ * written by two nodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterSubsystem, openClusterPool, type ClusterPool, type ClusterService } from "../../src/cluster/index.js";
@@ -136,6 +137,30 @@ describe("kernel agents on leases", () => {
       expect(a.os.status(root).status).toBe("running");
     } finally {
       if (!bDown) await b.os.shutdown();
+      await a.os.shutdown();
+    }
+  }, 20_000);
+
+  it("migrates a live agent to another node with its state and its queued mail", async () => {
+    const clock = new SimulatedClock();
+    const a = await start(clock, "k3", "a");
+    const b = await start(clock, "k3", "b");
+    try {
+      const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
+      expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
+      await a.os.pause(id);
+      await a.os.send(id, "two");
+      await expect(a.os.migrate(id, "nowhere")).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+      expect(await a.os.migrate(id, "b")).toEqual({ tree: id, epoch: 1 });
+      expect(a.os.kernel.find(id)).toBeUndefined();
+      // b is woken by its next beat here (no NATS in this file); it takes the lease under epoch 2.
+      await beat(b);
+      expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
+      await b.os.resume(id);
+      expect(await b.os.request(id, "three", { timeoutMs: 5_000 })).toEqual({ n: 3, got: ["one", "two", "three"] });
+      expect((await epochs("k3", id)).map(([e]) => e)).toEqual([1, 2]);
+    } finally {
+      await b.os.shutdown();
       await a.os.shutdown();
     }
   }, 20_000);
