@@ -56,7 +56,7 @@ export interface RecoveredState {
 
 export interface KernelJournal {
   /**
-   * A cluster node's journal only (docs/adr/0034): stores a message for an agent this process does
+   * A cluster node's journal only (docs/adr/0036): stores a message for an agent this process does
    * not hold — it runs on another node — and resolves once PostgreSQL committed it (the owner moves
    * it into the agent's journal and delivers it); E_NO_AGENT when no node has such an agent. A copy
    * with the same de-duplication key (`key`, or the replayable send's cause/nth) is stored once.

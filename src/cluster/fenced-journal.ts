@@ -24,7 +24,7 @@ export interface NewEntry {
   readonly body: string;
 }
 
-/** Written in the same statement as the journal rows (docs/adr/0034). */
+/** Written in the same statement as the journal rows (docs/adr/0036). */
 export interface AppendExtra {
   /** Agents entering the directory under this stream (their spawn records are in the batch). */
   readonly agents?: readonly string[];

@@ -1,5 +1,5 @@
 /**
- * Cross-node mail in PostgreSQL (docs/adr/0034). A letter for an agent held by another node is
+ * Cross-node mail in PostgreSQL (docs/adr/0036). A letter for an agent held by another node is
  * stored in cluster_mail — that commit (synchronous_commit = on) is the sender's acknowledgement,
  * never a NATS ack — and the owner is woken over NATS to move it into the agent's fenced journal.
  * A lost wake-up costs one heartbeat (owners pull at every beat); a lost owner costs nothing (the

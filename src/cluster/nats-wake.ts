@@ -18,7 +18,7 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 
 export const WakeSchema = z.object({
-  /** mail: letters wait in cluster_mail for agents the target holds (docs/adr/0034). */
+  /** mail: letters wait in cluster_mail for agents the target holds (docs/adr/0036). */
   kind: z.enum(["joined", "left", "released", "placed", "mail"]),
   from: z.string(),
   /** A node name, or "all". */

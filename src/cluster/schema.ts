@@ -84,7 +84,7 @@ CREATE TRIGGER cluster_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON cluste
 `;
 
 /**
- * V2 (docs/adr/0034): the agent directory (which tree's stream holds an agent, written with its spawn
+ * V2 (docs/adr/0036): the agent directory (which tree's stream holds an agent, written with its spawn
  * record) and the cross-node mail inbox. A sender stores a letter for an agent on another node in
  * cluster_mail (its acknowledgement is that commit); the owner moves it into the agent's fenced
  * journal and marks it taken in the same statement. Rows are kept (taken) so the de-duplication key

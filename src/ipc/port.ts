@@ -30,7 +30,7 @@ export interface IpcPort {
   /** The kernel's deterministic id for a durable agent's send while it handles a journaled letter. */
   replayableSendId(agent: string): string | undefined;
   agents(): Iterable<AgentFacts>;
-  /** True on a cluster node: mail for an agent not held here is stored for its node (docs/adr/0034). */
+  /** True on a cluster node: mail for an agent not held here is stored for its node (docs/adr/0036). */
   remote?(): boolean;
 }
 

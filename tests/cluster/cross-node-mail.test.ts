@@ -1,5 +1,5 @@
 /**
- * Mail between kernels on two cluster nodes (docs/adr/0034), on a real PostgreSQL and a real
+ * Mail between kernels on two cluster nodes (docs/adr/0036), on a real PostgreSQL and a real
  * nats-server -js; leases on one SimulatedClock, beaten by hand. A send to an agent held by the other
  * node resolves once PostgreSQL holds it and the owner, woken over NATS, handles it in order; an
  * agent's own sends cross nodes the same way; a letter acknowledged while the owner is dead is handled
