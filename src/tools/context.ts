@@ -34,44 +34,68 @@ export interface ContextParts {
 }
 
 export function makeToolContext(p: ContextParts): ToolContext {
-  const parsed = parsedCapabilities(p.caller.capabilities);
-  const check = (req: CapabilityRequest): void => {
-    const d = p.checker().check(p.caller, req);
+  return new PartsContext(p);
+}
+
+/**
+ * A class, not an object literal: every ToolCall builds one, and a literal assembled from optional
+ * spreads (one per optional field) is built slowly, property by property, into a large object; the
+ * methods live on the prototype. The caller's capability list is parsed on the first constraints().
+ */
+class PartsContext implements ToolContext {
+  readonly caller: Caller;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly events: EventBus | undefined;
+  // `declare`: an absent part stays absent (no own property set to undefined).
+  declare readonly idempotencyKey?: string;
+  declare readonly trace?: TraceSpan;
+  declare readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
+  declare readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
+  private readonly caps: readonly string[];
+
+  constructor(private readonly p: ContextParts) {
+    this.caller = p.caller;
+    this.signal = p.signal ?? new AbortController().signal;
+    this.clock = p.clock;
+    this.events = p.events;
+    const self = this as { -readonly [K in "idempotencyKey" | "trace" | "spawn" | "request"]: PartsContext[K] };
+    if (p.idempotencyKey !== undefined) self.idempotencyKey = p.idempotencyKey;
+    if (p.trace !== undefined) self.trace = p.trace;
+    if (p.spawn !== undefined) self.spawn = p.spawn;
+    if (p.request !== undefined) self.request = p.request;
+    this.caps = p.caller.capabilities;
+  }
+
+  check(req: CapabilityRequest): void {
+    const d = this.p.checker().check(this.caller, req);
     if (!d.allowed) {
       throw new AiosError("E_CAP_DENIED", `${req.resource}#${req.action} denied: ${d.reason}`, {
         details: { resource: req.resource, action: req.action },
       });
     }
-  };
-  return {
-    caller: p.caller,
-    signal: p.signal ?? new AbortController().signal,
-    clock: p.clock,
-    events: p.events,
-    ...(p.idempotencyKey === undefined ? {} : { idempotencyKey: p.idempotencyKey }),
-    ...(p.trace === undefined ? {} : { trace: p.trace }),
-    ...(p.spawn === undefined ? {} : { spawn: p.spawn }),
-    ...(p.request === undefined ? {} : { request: p.request }),
-    check,
-    revealSecret(name) {
-      // Checked at the slot, at execution time: a grant revoked since the door's check stops it here.
-      check({ resource: `secret:${name}`, action: "use" });
-      const v = p.secrets?.reveal(name);
-      if (v === undefined) {
-        throw new AiosError("E_NOT_FOUND", p.secrets === undefined ? `secret ${name}: this kernel has no secret store` : `secret ${name} does not exist`, { details: { secret: name } });
-      }
-      return v;
-    },
-    constraints(req: CapabilityRequest) {
-      const out = parsed.filter((c) => allows(c, req)).map((c) => c.constraints);
-      const d = p.checker().check(p.caller, { ...req, amount: 0 });
-      if (d.allowed) {
-        const named = capabilityNamedBy(d.by);
-        if (named !== undefined) out.push(named.constraints);
-      }
-      return out;
-    },
-  };
+  }
+
+  revealSecret(name: string): string {
+    // Checked at the slot, at execution time: a grant revoked since the door's check stops it here.
+    this.check({ resource: `secret:${name}`, action: "use" });
+    const secrets = this.p.secrets;
+    const v = secrets?.reveal(name);
+    if (v === undefined) {
+      throw new AiosError("E_NOT_FOUND", secrets === undefined ? `secret ${name}: this kernel has no secret store` : `secret ${name} does not exist`, { details: { secret: name } });
+    }
+    return v;
+  }
+
+  constraints(req: CapabilityRequest): ReadonlyArray<Readonly<Record<string, string>>> {
+    const out = parsedCapabilities(this.caps).filter((c) => allows(c, req)).map((c) => c.constraints);
+    const d = this.p.checker().check(this.caller, { ...req, amount: 0 });
+    if (d.allowed) {
+      const named = capabilityNamedBy(d.by);
+      if (named !== undefined) out.push(named.constraints);
+    }
+    return out;
+  }
 }
 
 /** The capability that allowed a decision (spec or token), parsed; undefined for operator/none. */

@@ -13,9 +13,8 @@
  */
 import { z } from "zod";
 import { isAiosError } from "../core/index.js";
-import type { SyscallDef } from "./kernel-seam.js";
-import type { ToolHost } from "./kernel-seam.js";
-import { makeToolContext } from "./context.js";
+import type { CapabilityChecker, SyscallDef, ToolHost } from "./kernel-seam.js";
+import { makeToolContext, type ContextParts } from "./context.js";
 import type { ToolRegistry } from "./registry.js";
 import type { SecretSource } from "./secret-slots.js";
 import { parseWith } from "./validation.js";
@@ -54,6 +53,8 @@ export interface ToolCallOptions {
 export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options: ToolCallOptions = {}): SyscallDef<"ToolCall"> {
   const remembered = new Map<string, Promise<unknown>>();
   const capacity = options.idempotencyKeys ?? 10_000;
+  // Read at call time: the security subsystem may install its checker after this syscall is built.
+  const checker = (): CapabilityChecker => host.guards.capabilities;
 
   return {
     name: "ToolCall",
@@ -69,19 +70,22 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
     replay: true,
     pool: () => "tool",
     handler(a, call) {
-      const ctx = makeToolContext({
+      // Built field by field: optional spreads take a slow generic path on this per-call object.
+      const parts: { -readonly [K in keyof ContextParts]: ContextParts[K] } = {
         caller: call.caller,
-        checker: () => host.guards.capabilities,
+        checker,
         clock: host.clock,
         events: host.events,
         signal: call.signal,
-        ...(call.trace === undefined ? {} : { trace: call.trace }),
-        // The agent's key, else the door's (derived from agent and call sequence).
-        ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
         spawn: (spec) => host.spawnAs(call.caller, spec),
-        ...(host.request === undefined ? {} : { request: (to: string, payload: unknown, timeoutMs?: number) => (host.request as NonNullable<ToolHost["request"]>)(to, payload, timeoutMs, call.caller.agent, call.trace) }),
-        ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
-      });
+      };
+      if (call.trace !== undefined) parts.trace = call.trace;
+      // The agent's key, else the door's (derived from agent and call sequence).
+      if (call.idempotencyKey !== undefined) parts.idempotencyKey = call.idempotencyKey;
+      const request = host.request;
+      if (request !== undefined) parts.request = (to: string, payload: unknown, timeoutMs?: number) => request(to, payload, timeoutMs, call.caller.agent, call.trace);
+      if (options.secrets !== undefined) parts.secrets = options.secrets;
+      const ctx = makeToolContext(parts);
       const run = (): Promise<unknown> =>
         registry.run({ tool: registry.get(a.tool), args: a.args }, ctx).catch((e: unknown) => {
           if (isAiosError(e, "E_CAP_DENIED")) {
