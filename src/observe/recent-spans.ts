@@ -63,6 +63,8 @@ interface Trace {
 export class RecentSpans implements SpanProcessor {
   /** Insertion order is recency order: a trace is moved to the end when a span of it finishes. */
   private readonly traces = new Map<string, Trace>();
+  /** The most recently active trace (last in `traces`): its spans need no move to the end. */
+  private newest: string | undefined;
 
   constructor(
     private readonly maxTraces = 200,
@@ -74,14 +76,17 @@ export class RecentSpans implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const sc = span.spanContext();
     let t = this.traces.get(sc.traceId);
-    if (t === undefined) {
-      t = { spans: [], dropped: 0 };
-      if (this.traces.size >= this.maxTraces) {
-        const oldest = this.traces.keys().next().value;
-        if (oldest !== undefined) this.traces.delete(oldest);
-      }
-    } else this.traces.delete(sc.traceId);
-    this.traces.set(sc.traceId, t);
+    if (t === undefined || sc.traceId !== this.newest) {
+      if (t === undefined) {
+        t = { spans: [], dropped: 0 };
+        if (this.traces.size >= this.maxTraces) {
+          const oldest = this.traces.keys().next().value;
+          if (oldest !== undefined) this.traces.delete(oldest);
+        }
+      } else this.traces.delete(sc.traceId);
+      this.traces.set(sc.traceId, t);
+      this.newest = sc.traceId;
+    }
     if (t.spans.length >= this.maxSpans) {
       t.dropped++;
       return;

@@ -17,7 +17,7 @@
  * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
  * CONSUMER for a plain send) as the sender's child, linked to the recipient's own run span.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -146,7 +146,8 @@ export class Tracing implements MessageTracer {
     const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes }, parent === undefined ? ROOT_CONTEXT : under(parent));
     try {
       const result = await run({ ...call, trace: span });
-      span.setAttributes(outcome(name, result));
+      // Result attributes only for a span that records (an unsampled trace's spans drop them anyway).
+      if (span.isRecording()) outcome(span, name, result);
       if (name === "AgentSpawn") {
         const child = str(obj(result)["id"]);
         if (child !== undefined) {
@@ -235,9 +236,20 @@ export class Tracing implements MessageTracer {
   }
 }
 
+/**
+ * Each parent's context, made once: most spans of a step share their parent (the agent's run span),
+ * and a context costs a wrapper span and a copied map. Weak, so an ended span's entry goes with it.
+ */
+const contexts = new WeakMap<TraceSpan, Context>();
+
 /** A context whose parent is `parent` (a span of ours, or a remote one a gateway caller carries). */
-function under(parent: TraceSpan): ReturnType<typeof trace.setSpanContext> {
-  return trace.setSpanContext(ROOT_CONTEXT, parent.spanContext());
+function under(parent: TraceSpan): Context {
+  let ctx = contexts.get(parent);
+  if (ctx === undefined) {
+    ctx = trace.setSpanContext(ROOT_CONTEXT, parent.spanContext());
+    contexts.set(parent, ctx);
+  }
+  return ctx;
 }
 
 /** Marks a span failed with the error's code. */
@@ -297,29 +309,25 @@ function describe(name: string, args: unknown, ports: TracingPorts): SpanStart |
   }
 }
 
-/** Attributes read from a traced syscall's result. */
-function outcome(name: string, result: unknown): Attributes {
-  const r = obj(result);
+/** Sets the attributes read from a traced syscall's result on its span (each straight onto the span: no object in between). */
+function outcome(span: Span, name: string, result: unknown): void {
   if (name === "LlmInvoke") {
+    const r = obj(result);
     const usage = obj(r["usage"]);
-    const out: Attributes = {};
     const model = str(r["model"]);
     const finish = str(r["finishReason"]);
     const input = num(usage["promptTokens"]);
     const output = num(usage["completionTokens"]);
     const cost = num(r["cost"]);
     const backend = str(r["backend"]);
-    if (model !== undefined) out[ATTR.RESPONSE_MODEL] = model;
-    if (finish !== undefined) out[ATTR.RESPONSE_FINISH_REASONS] = [finish];
-    if (input !== undefined) out[ATTR.USAGE_INPUT_TOKENS] = input;
-    if (output !== undefined) out[ATTR.USAGE_OUTPUT_TOKENS] = output;
-    if (cost !== undefined) out[AIOS_ATTR.COST] = cost;
-    if (backend !== undefined) out[AIOS_ATTR.BACKEND] = backend;
-    return out;
+    if (model !== undefined) span.setAttribute(ATTR.RESPONSE_MODEL, model);
+    if (finish !== undefined) span.setAttribute(ATTR.RESPONSE_FINISH_REASONS, [finish]);
+    if (input !== undefined) span.setAttribute(ATTR.USAGE_INPUT_TOKENS, input);
+    if (output !== undefined) span.setAttribute(ATTR.USAGE_OUTPUT_TOKENS, output);
+    if (cost !== undefined) span.setAttribute(AIOS_ATTR.COST, cost);
+    if (backend !== undefined) span.setAttribute(AIOS_ATTR.BACKEND, backend);
+  } else if (name === "MemoryQuery") {
+    const hits = obj(result)["hits"];
+    if (Array.isArray(hits)) span.setAttribute(AIOS_ATTR.MEMORY_HITS, hits.length);
   }
-  if (name === "MemoryQuery") {
-    const hits = r["hits"];
-    return Array.isArray(hits) ? { [AIOS_ATTR.MEMORY_HITS]: hits.length } : {};
-  }
-  return {};
 }
