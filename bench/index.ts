@@ -11,8 +11,8 @@ import { emitter, type Suite } from "./harness.js";
 import { SECTIONS } from "./sections.js";
 
 const SUITES = ["kernel", "agent-step", "sdk-path", "store", "sched", "security", "memory", "planner", "market", "observe", "cli"] as const;
-/** Suites that run only when named (the sched suite already includes models-local; dashboard drives chromium; pg-store needs PostgreSQL). */
-const EXTRA = ["models-local", "dashboard", "pg-store"] as const;
+/** Suites that run only when named (the sched suite already includes models-local; dashboard drives chromium; pg-store and cluster need PostgreSQL and nats-server). */
+const EXTRA = ["models-local", "dashboard", "pg-store", "cluster"] as const;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
