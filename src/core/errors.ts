@@ -51,7 +51,19 @@ export interface AiosErrorOptions {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/** Marks AiosErrors across copies of this module (see `Symbol.hasInstance` below). */
+const BRAND = Symbol.for("aios.AiosError");
+
 export class AiosError extends Error {
+  /**
+   * `instanceof AiosError` holds for an AiosError made by another copy of this module: the CLI from
+   * dist/ runs agent modules that import src/ through tsx, and an application may hold two
+   * installed versions. Without it their errors would read as E_INTERNAL.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
   override readonly name = "AiosError";
   readonly code: ErrorCode;
   readonly retryable: boolean;
@@ -75,6 +87,7 @@ export class AiosError extends Error {
     };
   }
 }
+Object.defineProperty(AiosError.prototype, BRAND, { value: true });
 
 export interface SerializedError {
   readonly code: ErrorCode;
