@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type PgDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 export type DurableJournalOptions = JournalOptions;
@@ -163,8 +163,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
  * Throws at once E_CONFLICT (another process holds the directory, naming its pid),
  * E_SCHEMA_VERSION (written by a newer build) or E_CORRUPT (the database cannot be opened).
  */
-export function createSqliteJournal(dataDir: string, options: DurableJournalOptions = {}): DurableJournal {
-  const driver = SqliteDriver.open(dataDir);
+export function createSqliteJournal(dataDir: string, options: DurableJournalOptions = {}, driverOptions: SqliteDriverOptions = {}): DurableJournal {
+  const driver = SqliteDriver.open(dataDir, driverOptions);
   // The acknowledgement mark lives beside the database, outside it (store/ack-mark.ts).
   options = { ack: new FileAckMark(join(dataDir, "journal.ack")), ...options };
   const notes = driver.repairedFrom === undefined ? [] : [`the database file was cut short; its header was repaired to read what remains (original kept at ${driver.repairedFrom})`];

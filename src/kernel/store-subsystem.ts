@@ -59,7 +59,7 @@ export function storeSubsystem(options: StoreSubsystemOptions): Subsystem<"store
             ...(storage.poolSize === undefined ? {} : { max: storage.poolSize }),
             onError: (e) => host.logger.warn({ err: e.message }, "store: a PostgreSQL connection failed; the pool replaces it"),
           }, journalOptions)
-        : createSqliteJournal(dataDir, journalOptions);
+        : createSqliteJournal(dataDir, journalOptions, storage?.writer === undefined ? {} : { writer: storage.writer });
       const state = await journal.recover();
       const report = journal.report;
       let health: StoreHealth | undefined;

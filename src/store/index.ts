@@ -5,7 +5,7 @@
  * maps the kernel's KernelJournal / SyscallJournal onto it.
  */
 export type { StorageDriver, JournalRow, WriteBatch, JournalBounds, DriverFactory, DriverHarness } from "./driver.js";
-export { SqliteDriver, type SqliteDriverOptions } from "./sqlite-driver.js";
+export { SqliteDriver, type SqliteDriverOptions, type SqliteWriterMode } from "./sqlite-driver.js";
 export { MIGRATIONS, LATEST_SCHEMA, migrate, type Migration } from "./migrations.js";
 export { acquireDirLock, type DirLock } from "./dir-lock.js";
 export { toStoreError, isCorruption, freeBytes } from "./sqlite-errors.js";

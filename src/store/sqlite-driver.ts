@@ -6,57 +6,56 @@
  * dir-lock.ts). A `store.json` marker records that a store was created here, so a data directory
  * whose database file vanished is refused instead of silently starting empty.
  *
- * better-sqlite3 is synchronous; the async methods satisfy the driver contract (a network driver
- * needs them) and cost one resolved promise.
+ * Commits run on a writer thread (ADR 0032, sqlite-writer.ts) that owns the write connection:
+ * better-sqlite3 is synchronous, and on the main thread every commit's fsync stalled the event loop.
+ * Reads (recovery's scan, meta, bounds) stay on this connection on the main thread: WAL lets them run
+ * beside the writer, and a read started after a `write` resolved sees that write (each read is its
+ * own read transaction; the thread answers only after COMMIT). The only readers are recovery at
+ * open and callers of this contract, so read-your-writes needs nothing more.
  *
  * Bodies stay TEXT (JSON), not BLOB: measured with better-sqlite3 12, binding a Buffer per row and
  * reading a Buffer back (then decoding it for JSON.parse) cost more CPU per record than binding and
  * reading the string, and the CRC is the same either way (node's crc32 hashes a string's UTF-8).
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AiosError, isAiosError, ownerOnlyDatabase, ownerOnlyDir } from "../core/index.js";
+import { AiosError, isAiosError, ownerOnlyDir } from "../core/index.js";
 import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
+import { openDb, prepareWrite, shrink } from "./sqlite-open.js";
 import { fsyncDir, repairTruncation } from "./sqlite-repair.js";
+import { SqliteWriter } from "./sqlite-writer.js";
+
+/**
+ * Where commits run: "thread" (default) on the store's writer thread (sqlite-writer.ts), so the
+ * main thread's event loop keeps running during every fsync; "inline" on the main thread, as
+ * before ADR 0032 (one thread fewer; kept for A/B measurement and for tools that open a store
+ * for one write).
+ */
+export type SqliteWriterMode = "thread" | "inline";
 
 export interface SqliteDriverOptions {
   /** Migrations to apply (tests pass a longer list to simulate a newer build). */
   readonly migrations?: readonly Migration[];
+  readonly writer?: SqliteWriterMode;
+}
+
+/**
+ * The default writer mode: "thread", unless AIOS_SQLITE_WRITER says otherwise (an operator's switch
+ * back to inline commits without a config change, and how the benches pair the two modes in one run).
+ */
+function writerFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteWriterMode {
+  const v = env["AIOS_SQLITE_WRITER"];
+  if (v === undefined || v === "" || v === "thread") return "thread";
+  if (v === "inline") return "inline";
+  throw new AiosError("E_CONFIG", `AIOS_SQLITE_WRITER must be "thread" or "inline", not ${JSON.stringify(v)}`, { details: { field: "AIOS_SQLITE_WRITER" } });
 }
 
 const DB_FILE = "aios.db";
-/** Rows per multi-row INSERT (400 bound parameters, far below SQLite's limit of 32,766). */
-const MULTI_ROWS = 100;
 const MARKER = "store.json";
-/** Bytes a reset WAL is truncated to (journal_size_limit). */
-const WAL_LIMIT = 16 * 1024 * 1024;
-
-function openDb(file: string, dir: string): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    const fresh = !existsSync(file);
-    ownerOnlyDatabase(file);
-    db = new Database(file);
-    // Takes effect only on a file with no tables yet (a new store); older files get it from the
-    // VACUUM of migration v3. Pages freed by compaction then go back to the file system.
-    if (fresh) db.pragma("auto_vacuum = INCREMENTAL");
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    // A checkpoint that resets the WAL truncates it to this size, so one burst does not leave a
-    // WAL of its own size behind for ever.
-    db.pragma(`journal_size_limit = ${WAL_LIMIT}`);
-    // Reading the schema forces SQLite to parse page 1 now, so a damaged header fails here.
-    db.prepare("SELECT count(*) FROM sqlite_master").get();
-    return db;
-  } catch (e) {
-    db?.close();
-    throw toStoreError(e, `opening ${file}`, dir);
-  }
-}
 
 export class SqliteDriver implements StorageDriver {
   readonly name = "sqlite";
@@ -66,6 +65,8 @@ export class SqliteDriver implements StorageDriver {
   private stmts: ReturnType<SqliteDriver["prepare"]>;
   private readonly lock: DirLock;
   private closed = false;
+  /** The thread that commits (writer mode "thread"); undefined inline or while replaceAll swaps files. */
+  private writer: SqliteWriter | undefined;
   /** Set when the file was found cut short and its header repaired: the untouched copy. */
   repairedFrom: string | undefined;
 
@@ -73,6 +74,7 @@ export class SqliteDriver implements StorageDriver {
     private readonly dir: string,
     lock: DirLock,
     private readonly migrations: readonly Migration[],
+    private readonly mode: SqliteWriterMode,
   ) {
     this.lock = lock;
     this.location = join(dir, DB_FILE);
@@ -101,41 +103,32 @@ export class SqliteDriver implements StorageDriver {
 
   /** Opens (creating if needed) the store in `dir`; takes the directory lock. */
   static open(dir: string, options: SqliteDriverOptions = {}): SqliteDriver {
+    const mode = options.writer ?? writerFromEnv();
     ownerOnlyDir(dir);
     const lock = acquireDirLock(dir);
-    return new SqliteDriver(dir, lock, options.migrations ?? MIGRATIONS);
+    return new SqliteDriver(dir, lock, options.migrations ?? MIGRATIONS, mode);
+  }
+
+  /**
+   * Starts the writer thread at the first write (a store opened only to be read — `aios status`,
+   * a test inspecting a dead child's journal — never starts one). It opens its own connection;
+   * writes go to it once it is up.
+   */
+  private startWriter(): void {
+    if (this.mode === "thread" && this.writer === undefined && !this.closed) this.writer = new SqliteWriter(this.location, this.dir);
+  }
+
+  /** Closes the writer thread's connection after the writes already posted to it. */
+  private async stopWriter(): Promise<void> {
+    const w = this.writer;
+    this.writer = undefined;
+    await w?.close();
   }
 
   private prepare() {
     const db = this.db;
-    const insert = db.prepare("INSERT INTO journal (seq, kind, body, crc) VALUES (?, ?, ?, ?)");
-    // One statement step per MULTI_ROWS rows: each step and each run() call costs about as much as
-    // binding a whole row, so a multi-row INSERT roughly halves the per-row CPU of a batch.
-    const insertMany = db.prepare(`INSERT INTO journal (seq, kind, body, crc) VALUES ${Array(MULTI_ROWS).fill("(?, ?, ?, ?)").join(", ")}`);
-    const params: unknown[] = new Array<unknown>(MULTI_ROWS * 4);
-    const del = db.prepare("DELETE FROM journal WHERE seq < ?");
-    const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     return {
-      write: db.transaction((b: WriteBatch) => {
-        const rows = b.append ?? [];
-        let i = 0;
-        for (; i + MULTI_ROWS <= rows.length; i += MULTI_ROWS) {
-          for (let k = 0, p = 0; k < MULTI_ROWS; k++) {
-            const r = rows[i + k] as JournalRow;
-            params[p++] = r.seq;
-            params[p++] = r.kind;
-            params[p++] = r.body;
-            params[p++] = r.crc;
-          }
-          insertMany.run(params);
-        }
-        for (; i < rows.length; i++) {
-          const r = rows[i] as JournalRow;
-          insert.run(r.seq, r.kind, r.body, r.crc);
-        }
-        if (b.deleteBelow !== undefined) del.run(b.deleteBelow);
-        for (const [k, v] of Object.entries(b.meta ?? {})) setMeta.run(k, v);
-      }),
+      write: prepareWrite(db),
       // raw(): arrays instead of objects halve the cost of a recovery scan.
       read: db.prepare<[number, number], [number, string, string, number]>("SELECT seq, kind, body, crc FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?").raw(true),
       bounds: db.prepare<[], { first: number | null; last: number | null; count: number }>(
@@ -145,8 +138,10 @@ export class SqliteDriver implements StorageDriver {
     };
   }
 
-  /** The durability settings of this connection (synchronous: 2 = FULL). */
+  /** The durability settings of the connection that commits (synchronous: 2 = FULL). */
   pragmas(): { journal_mode: unknown; synchronous: unknown } {
+    const w = this.writer;
+    if (w?.ready === true && w.pragmas !== undefined) return w.pragmas;
     return { journal_mode: this.db.pragma("journal_mode", { simple: true }), synchronous: this.db.pragma("synchronous", { simple: true }) };
   }
 
@@ -154,11 +149,29 @@ export class SqliteDriver implements StorageDriver {
     if (this.closed) throw new AiosError("E_STORAGE", `the store ${this.location} is closed`);
   }
 
-  async write(batch: WriteBatch): Promise<void> {
-    this.writeSync(batch);
+  /**
+   * Durable when it resolves. With the writer thread up, the commit runs there and the main thread
+   * goes on meanwhile; until it has opened its connection (a few ms after open) writes commit
+   * inline, which keeps boot from waiting for a thread. Writes never overlap the switch: an inline
+   * write is finished when it returns, and once the thread is up every write goes to it, in order.
+   */
+  write(batch: WriteBatch): Promise<void> {
+    if (this.writer === undefined) this.startWriter();
+    const w = this.writer;
+    if (w !== undefined && !this.closed) {
+      if (w.ready) return w.write(batch);
+      const dead = w.failure;
+      if (dead !== undefined) return Promise.reject(dead);
+    }
+    try {
+      this.writeSync(batch);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : toStoreError(e, "writing to the journal", this.dir));
+    }
   }
 
-  /** The synchronous form (embedded drivers only); atomic and durable on return. */
+  /** The synchronous form (on this connection, whatever the writer mode); atomic and durable on return. */
   writeSync(batch: WriteBatch): void {
     this.live();
     try {
@@ -166,21 +179,17 @@ export class SqliteDriver implements StorageDriver {
     } catch (e) {
       throw toStoreError(e, "writing to the journal", this.dir);
     }
-    if (batch.deleteBelow !== undefined) this.shrink();
+    if (batch.deleteBelow !== undefined) shrink(this.db);
   }
 
-  /**
-   * After a compaction: return the freed pages to the file system (incremental vacuum) and fold the
-   * WAL into the file and truncate it. The compaction itself is already durable, so a failure here
-   * (e.g. a reader holding the WAL) costs only space and is retried at the next compaction.
-   */
-  private shrink(): void {
-    try {
-      this.db.pragma("incremental_vacuum");
-      this.db.pragma("wal_checkpoint(TRUNCATE)");
-    } catch {
-      /* space only: nothing acknowledged depends on it */
-    }
+  /** Whether commits currently run on the writer thread (false before it is up, or in inline mode). */
+  get threaded(): boolean {
+    return this.writer?.ready === true;
+  }
+
+  /** @internal (tests): the writer thread, to kill it as a crash would. */
+  get writerThread(): SqliteWriter | undefined {
+    return this.writer;
   }
 
   /** Bytes the store occupies on disk: the database file, its WAL and its shared-memory index. */
@@ -227,6 +236,8 @@ export class SqliteDriver implements StorageDriver {
   async replaceAll(rows: readonly JournalRow[], meta: Readonly<Record<string, string>>, aside: string): Promise<void> {
     this.live();
     const fresh = `${this.location}.salvage`;
+    // No connection may stay on the damaged file: the writer thread closes first.
+    await this.stopWriter();
     this.db.close();
     // Build the new store beside the damaged one and swap it in by rename, so a crash during the
     // swap leaves either the damaged store or (db missing, marker present) a refusal — never a
@@ -269,6 +280,9 @@ export class SqliteDriver implements StorageDriver {
     if (this.closed) return;
     this.closed = true;
     try {
+      // The writer first: it finishes the writes already posted; the last connection to close
+      // (this one) checkpoints the WAL into the file.
+      await this.stopWriter();
       this.db.close();
     } finally {
       this.lock.release();

@@ -7,12 +7,16 @@
  *     driver: postgres
  *     url: postgres://aios@db.example:5432/aios   # or urlEnv: AIOS_POSTGRES_URL (keeps the password out of the file)
  *     schema: node_a                              # default "aios"; one schema per AIOS instance
+ *
+ *   storage: { driver: sqlite, writer: inline }    # commit on the main thread (default: writer thread)
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 
 export const StorageConfigSchema = z.discriminatedUnion("driver", [
-  z.strictObject({ driver: z.literal("sqlite") }),
+  // writer: where SQLite's commits run — "thread" (default: the store's writer thread, ADR 0032) or
+  // "inline" (the main thread).
+  z.strictObject({ driver: z.literal("sqlite"), writer: z.enum(["thread", "inline"]).optional() }),
   z.strictObject({
     driver: z.literal("postgres"),
     url: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
