@@ -187,6 +187,16 @@ export class SqliteDriver implements StorageDriver {
     return this.writer?.ready === true;
   }
 
+  /**
+   * Starts the writer thread if it is not running and resolves true once it takes the writes
+   * (false in inline mode, or if it failed). Tests and benches use it to measure the thread, not
+   * the inline start-up writes.
+   */
+  async whenThreaded(): Promise<boolean> {
+    this.startWriter();
+    return (await this.writer?.opened) === true && this.threaded;
+  }
+
   /** @internal (tests): the writer thread, to kill it as a crash would. */
   get writerThread(): SqliteWriter | undefined {
     return this.writer;

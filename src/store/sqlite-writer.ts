@@ -48,6 +48,9 @@ export class SqliteWriter {
   private dead: AiosError | undefined;
   private closed = false;
   private readonly exited: Promise<void>;
+  private markOpened: (ok: boolean) => void = () => undefined;
+  /** Resolves true once the thread opened its connection, false if it never will (failed, died, closed). */
+  readonly opened = new Promise<boolean>((resolve) => (this.markOpened = resolve));
   /** The writer connection's durability settings, once it opened (synchronous: 2 = FULL). */
   pragmas: { journal_mode: unknown; synchronous: unknown } | undefined;
 
@@ -93,6 +96,7 @@ export class SqliteWriter {
     switch (m.kind) {
       case "ready":
         this.pragmas = m.pragmas;
+        this.markOpened(this.dead === undefined);
         return;
       case "failed":
         this.fail(`it could not open the store: ${m.error.message}`, fromPlain(m.error, `the journal writer thread opening ${this.file}`, this.dir));
@@ -113,6 +117,7 @@ export class SqliteWriter {
 
   /** Marks the thread dead and rejects every write in flight: none of them is acknowledged. */
   private fail(why: string, cause?: AiosError): void {
+    this.markOpened(false);
     if (this.dead === undefined) {
       this.dead = this.closed
         ? new AiosError("E_STORAGE", `the store ${this.file} is closed`)

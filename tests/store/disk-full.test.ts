@@ -1,6 +1,7 @@
 /**
  * Disk full, for real: the store lives on a 2 MiB tmpfs. Writes past the end are refused with
- * E_STORAGE_FULL, nothing of a refused batch is stored, and writing resumes once space returns.
+ * E_STORAGE_FULL, nothing of a refused batch is stored, and writing resumes once space returns —
+ * with the commits on the store's writer thread, as in production.
  * Needs root to mount (CI has it).
  */
 import { rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AiosError} from "../../src/core/index.js";
 import { isAiosError } from "../../src/core/index.js";
-import type { Journal, JournalRecord } from "../../src/store/index.js";
+import { FileAckMark, Journal, SqliteDriver, type JournalRecord } from "../../src/store/index.js";
 import { openJournal } from "./helpers.js";
 import { useSmallDisk } from "./small-disk.js";
 
@@ -24,9 +25,12 @@ describe("disk full", () => {
     const data = join(disk.path, "data");
     const filler = join(disk.path, "filler");
     writeFileSync(filler, Buffer.alloc(600 * 1024, 1));
-    const { journal } = await openJournal(data, { compactMinRows: Number.MAX_SAFE_INTEGER });
+    const driver = SqliteDriver.open(data);
+    const journal = await Journal.open(driver, { ack: new FileAckMark(join(data, "journal.ack")), compactMinRows: Number.MAX_SAFE_INTEGER });
     open = journal;
     await journal.append({ t: "spawn", agent: "a", spec: { name: "a" }, status: "running", callSeq: 0 });
+    // The refusals below come from the writer thread's commits (ADR 0034), not the inline start-up path.
+    expect(await driver.whenThreaded()).toBe(true);
 
     let acked = 1;
     let refused: AiosError | undefined;

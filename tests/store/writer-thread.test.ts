@@ -19,15 +19,9 @@ import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterAll(cleanupDirs);
 
-/** Writes until the driver commits on its thread (the first write starts it; until then writes are inline). */
-async function untilThreaded(driver: SqliteDriver, firstSeq: number): Promise<number> {
-  let seq = firstSeq;
-  while (!driver.threaded) {
-    await driver.write({ append: [{ seq, kind: "warm", body: "{}", crc: seq }] });
-    seq++;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return seq;
+/** Starts the driver's writer thread and waits until it takes the writes (the inline start-up path is not under test here). */
+async function threaded(driver: SqliteDriver): Promise<void> {
+  expect(await driver.whenThreaded()).toBe(true);
 }
 
 function rowsOnDisk(file: string, seqs: readonly number[]): JournalRow[] {
@@ -47,7 +41,7 @@ describe("SQLite writer thread", () => {
   it("commits with WAL and synchronous=FULL on the thread's connection", async () => {
     const dir = tempDir();
     const driver = SqliteDriver.open(dir);
-    await untilThreaded(driver, 1);
+    await threaded(driver);
     expect(driver.pragmas()).toEqual({ journal_mode: "wal", synchronous: 2 });
     await driver.close();
   });
@@ -57,7 +51,8 @@ describe("SQLite writer thread", () => {
       fc.asyncProperty(batches, fc.option(fc.nat({ max: 12 }), { nil: undefined }), async (spec, killAt) => {
         const dir = tempDir();
         const driver = SqliteDriver.open(dir);
-        let seq = await untilThreaded(driver, 1);
+        await threaded(driver);
+        let seq = 1;
         const planned = spec.map((rows) => rows.map(([kind, b]): JournalRow => ({ seq: seq, kind, body: b, crc: seq++ })));
         const acked: boolean[] = planned.map(() => false);
         const seenAtAck: string[] = [];
@@ -101,12 +96,9 @@ describe("SQLite writer thread", () => {
     const driver = SqliteDriver.open(dir);
     const journal = await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")) });
     await journal.append({ t: "spawn", agent: "a", spec: { name: "a" }, status: "running", callSeq: 0 });
-    let n = 0;
-    while (!driver.threaded) {
-      await journal.append({ t: "enqueue", id: `w${n++}`, to: "a", payload: null });
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    const acked = n;
+    await threaded(driver);
+    const acked = 20;
+    await Promise.all(Array.from({ length: acked }, (_, i) => journal.append({ t: "enqueue", id: `w${i}`, to: "a", payload: null })));
     // A batch large enough to be in the thread when it dies.
     const inFlight = Array.from({ length: 5000 }, (_, i) => journal.append({ t: "enqueue", id: `f${i}`, to: "a", payload: "x".repeat(100) }));
     await new Promise((r) => setImmediate(r));
