@@ -6,7 +6,7 @@
  * dir-lock.ts). A `store.json` marker records that a store was created here, so a data directory
  * whose database file vanished is refused instead of silently starting empty.
  *
- * Commits run on a writer thread (ADR 0032, sqlite-writer.ts) that owns the write connection:
+ * Commits run on a writer thread (ADR 0037, sqlite-writer.ts) that owns the write connection:
  * better-sqlite3 is synchronous, and on the main thread every commit's fsync stalled the event loop.
  * Reads (recovery's scan, meta, bounds) stay on this connection on the main thread: WAL lets them run
  * beside the writer, and a read started after a `write` resolved sees that write (each read is its
@@ -32,7 +32,7 @@ import { SqliteWriter } from "./sqlite-writer.js";
 /**
  * Where commits run: "thread" (default) on the store's writer thread (sqlite-writer.ts), so the
  * main thread's event loop keeps running during every fsync; "inline" on the main thread, as
- * before ADR 0032 (one thread fewer; kept for A/B measurement and for tools that open a store
+ * before ADR 0037 (one thread fewer; kept for A/B measurement and for tools that open a store
  * for one write).
  */
 export type SqliteWriterMode = "thread" | "inline";

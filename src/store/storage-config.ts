@@ -14,7 +14,7 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 
 export const StorageConfigSchema = z.discriminatedUnion("driver", [
-  // writer: where SQLite's commits run — "thread" (default: the store's writer thread, ADR 0032) or
+  // writer: where SQLite's commits run — "thread" (default: the store's writer thread, ADR 0037) or
   // "inline" (the main thread).
   z.strictObject({ driver: z.literal("sqlite"), writer: z.enum(["thread", "inline"]).optional() }),
   z.strictObject({

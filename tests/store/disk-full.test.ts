@@ -29,7 +29,7 @@ describe("disk full", () => {
     const journal = await Journal.open(driver, { ack: new FileAckMark(join(data, "journal.ack")), compactMinRows: Number.MAX_SAFE_INTEGER });
     open = journal;
     await journal.append({ t: "spawn", agent: "a", spec: { name: "a" }, status: "running", callSeq: 0 });
-    // The refusals below come from the writer thread's commits (ADR 0034), not the inline start-up path.
+    // The refusals below come from the writer thread's commits (ADR 0037), not the inline start-up path.
     expect(await driver.whenThreaded()).toBe(true);
 
     let acked = 1;

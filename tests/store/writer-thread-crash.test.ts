@@ -1,5 +1,5 @@
 /**
- * kill -9 during the writer thread's commits (ADR 0032): a child process appends to the journal
+ * kill -9 during the writer thread's commits (ADR 0037): a child process appends to the journal
  * with its commits running on the store's writer thread and is SIGKILLed at a random moment, again
  * and again on the same data directory. After every kill the journal must open with nothing
  * acknowledged lost (the acknowledgement mark agrees with the WAL: no E_CORRUPT) and hold every

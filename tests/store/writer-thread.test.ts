@@ -1,5 +1,5 @@
 /**
- * The store's writer thread (ADR 0032): commits run on a thread that owns the write connection.
+ * The store's writer thread (ADR 0037): commits run on a thread that owns the write connection.
  * - Property: an acknowledgement is never given before the data is readable — at the moment each
  *   write resolves, a connection opened fresh on the file reads every row of it, byte for byte; a
  *   thread killed at a random moment leaves each batch wholly there or wholly absent, and every
