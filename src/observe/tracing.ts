@@ -173,6 +173,10 @@ export class Tracing implements MessageTracer {
     if (caller.trace !== undefined) return caller.trace;
     const handling = this.handling.get(caller.agent);
     if (handling !== undefined) return handling;
+    // An open run span means an agent: the process-table lookup (which builds the agent's info) is
+    // made only for a caller's first traced call.
+    const open = this.agents.get(caller.agent);
+    if (open !== undefined) return open;
     if (this.ports.isAgent !== undefined && !this.ports.isAgent(caller.agent)) return undefined;
     return this.agentSpan(caller);
   }
