@@ -18,7 +18,7 @@
  */
 import { AiosError, toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
-import { JournalRecordSchema, JournalState, serialise, type JournalRecord } from "../store/index.js";
+import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
@@ -148,18 +148,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     for (const name of s.agents) {
       const a = this.state.agents.get(name);
       if (a === undefined) continue; // ended
-      const id = a.agent as AgentId;
-      agents.push({
-        id, spec: a.spec, status: a.status, callSeq: a.callSeq,
-        ...(a.parent === undefined ? {} : { parent: a.parent as AgentId }),
-        ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
-        ...(a.seen === undefined ? {} : { seen: [...a.seen] }),
-      });
-      const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
-        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }), ...(m.key === undefined ? {} : { key: m.key }),
-        ...(m.trace === undefined ? {} : { trace: m.trace }),
-      }));
-      if (mail.length > 0) mailboxes.set(id, mail);
+      const { agent, mail } = recoveredAgent(a);
+      agents.push(agent);
+      if (mail.length > 0) mailboxes.set(agent.id, mail);
     }
     return { agents, mailboxes, report: [] };
   }

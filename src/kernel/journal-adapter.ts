@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 export type DurableJournalOptions = JournalOptions;
@@ -110,18 +110,9 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     const agents: RecoveredAgent[] = [];
     const mailboxes = new Map<AgentId, StoredMessage[]>();
     for (const a of j.state.agents.values()) {
-      const id = a.agent as AgentId;
-      agents.push({
-        id, spec: a.spec, status: a.status, callSeq: a.callSeq,
-        ...(a.parent === undefined ? {} : { parent: a.parent as AgentId }),
-        ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
-        ...(a.seen === undefined ? {} : { seen: [...a.seen] }),
-      });
-      const mail = [...a.mailbox.values()].map((m): StoredMessage => ({
-        id: m.id as MessageId, to: id, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from as AgentId }), ...(m.key === undefined ? {} : { key: m.key }),
-        ...(m.trace === undefined ? {} : { trace: m.trace }),
-      }));
-      if (mail.length > 0) mailboxes.set(id, mail);
+      const { agent, mail } = recoveredAgent(a);
+      agents.push(agent);
+      if (mail.length > 0) mailboxes.set(agent.id, mail);
     }
     return { agents, mailboxes, report };
   }

@@ -14,6 +14,7 @@ export { JournalRecordSchema, TERMINAL, type JournalRecord, type RecordType, typ
 export { checkRecord, type Checked } from "./record-check.js";
 export { checksum, decode, serialise, toRow, type Decoded } from "./codec.js";
 export { JournalState, SEEN_WINDOW, type AgentEntry, type CallEntry, type CallLookup } from "./state.js";
+export { recoveredAgent } from "./recovered.js";
 export { scanJournal, describeLoss, type LostRange, type Loss, type ScanResult } from "./recovery.js";
 export { META_BASE, META_HIGH, META_CHAIN, META_LOSS, encodeMeta, encodeMetas, decodeMeta } from "./meta.js";
 export { FileAckMark, ACK_TAG, chainNext, type AckMark, type AckPoint, type AckRead } from "./ack-mark.js";
