@@ -10,7 +10,6 @@
  * with esbuild (packages external) so a kill cycle costs a plain `node` start, not a TypeScript
  * toolchain start. AIOS_LEDGER_KILLS overrides the count.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +18,7 @@ import { buildSync } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { SeededRandom, SimulatedClock } from "../../src/core/index.js";
 import { Ledger, type Transfer } from "../../src/planner/index.js";
+import { killAfterLines } from "../helpers/kill-after.js";
 
 const KILLS = Number(process.env["AIOS_LEDGER_KILLS"] ?? 220);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,38 +34,19 @@ afterAll(() => {
 });
 
 /** Runs one child until it has acknowledged `acks` batches, waits `extraMs`, SIGKILLs it. */
-function killOnce(bundle: string, path: string, run: string, seed: number, acks: number, extraMs: number): Promise<{ acked: string[]; lines: number; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, path, run, String(seed)], { stdio: ["ignore", "pipe", "pipe"] });
-    const acked: string[] = [];
-    let lines = 0;
-    let buf = "";
-    let err = "";
-    let armed = false;
-    const arm = (): void => {
-      if (armed) return;
-      armed = true;
-      setTimeout(() => child.kill("SIGKILL"), extraMs);
-    };
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        acked.push(...(JSON.parse(line) as string[]));
-        if (++lines >= acks) arm();
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    if (acks === 0) arm();
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (signal !== "SIGKILL") reject(new Error(`child exited by itself (${code}): ${err}`));
-      else resolve({ acked, lines, signal });
-    });
+async function killOnce(bundle: string, path: string, run: string, seed: number, acks: number, extraMs: number): Promise<{ acked: string[]; lines: number; signal: string | null }> {
+  const acked: string[] = [];
+  let lines = 0;
+  await killAfterLines([bundle, path, run, String(seed)], {
+    lines: acks,
+    extraMs,
+    onLine: (line) => {
+      acked.push(...(JSON.parse(line) as string[]));
+      lines++;
+      return true;
+    },
   });
+  return { acked, lines, signal: "SIGKILL" };
 }
 
 function check(ledger: Ledger, acked: readonly string[]): { transfers: number } {

@@ -10,7 +10,6 @@
  * acknowledgement the kill cut off is there beyond them. The child is bundled once with esbuild
  * (packages external) so a cycle costs a plain `node` start.
  */
-import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +19,7 @@ import { buildSync } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { SeededRandom } from "../../src/core/index.js";
 import { AuditReader, verifyAudit } from "../../src/audit/index.js";
+import { killAfterLines } from "../helpers/kill-after.js";
 
 const KILLS = Number(process.env["AIOS_AUDIT_KILLS"] ?? 8);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,36 +36,17 @@ interface Ack {
   readonly counts: Record<string, number>;
 }
 
-function killOnce(bundle: string, dataDir: string, keyPath: string, seed: number, acks: number, extraMs: number): Promise<Ack[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle, dataDir, keyPath, String(seed)], { stdio: ["ignore", "pipe", "pipe"] });
-    const acked: Ack[] = [];
-    let buf = "";
-    let err = "";
-    let armed = false;
-    const arm = (): void => {
-      if (armed) return;
-      armed = true;
-      setTimeout(() => child.kill("SIGKILL"), extraMs);
-    };
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line !== "ready") acked.push(JSON.parse(line) as Ack);
-        if (acked.length >= acks) arm();
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (signal !== "SIGKILL") reject(new Error(`child exited by itself (${code}): ${err}`));
-      else resolve(acked);
-    });
+async function killOnce(bundle: string, dataDir: string, keyPath: string, seed: number, acks: number, extraMs: number): Promise<Ack[]> {
+  const acked: Ack[] = [];
+  await killAfterLines([bundle, dataDir, keyPath, String(seed)], {
+    lines: acks + 1, // the child's "ready" line, then `acks` acknowledgements
+    extraMs,
+    onLine: (line) => {
+      if (line !== "ready") acked.push(JSON.parse(line) as Ack);
+      return true;
+    },
   });
+  return acked;
 }
 
 /** Per batch, per agent: the calls the log's packed entries count (read through each agent's history). */
