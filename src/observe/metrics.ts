@@ -10,20 +10,20 @@
  * registered syscalls. Worst case, with the limits below: syscalls 32 names x 3 outcomes x
  * (10 buckets + 3) for the latency histogram; everything else is an order of magnitude smaller.
  */
-import { createRequire } from "node:module";
 import type * as PromClient from "prom-client";
-import { AiosError, type AgentStatus } from "../core/index.js";
-import { BoundedLabel } from "./labels.js";
-
 // prom-client's index also loads the summary, pushgateway (http, https, url), default process
 // metrics and cluster aggregation modules, which AIOS never uses: ~80 CPU-ms of every boot, against
 // ~8 ms for the four files below (issue #17 item 6). The version is pinned in package.json, so these
-// internal paths are stable; tests/observe/metrics.test.ts scrapes through them.
-const require = createRequire(import.meta.url);
-const Registry = require("prom-client/lib/registry") as typeof PromClient.Registry;
-const Counter = require("prom-client/lib/counter") as typeof PromClient.Counter;
-const Gauge = require("prom-client/lib/gauge") as typeof PromClient.Gauge;
-const Histogram = require("prom-client/lib/histogram") as typeof PromClient.Histogram;
+// internal paths are stable; tests/observe/metrics.test.ts scrapes through them. They are static
+// imports (typed in prom-client-lib.d.ts), not a created require: a bundler must see them, or a
+// bundle that includes its packages (the MCP conformance client) fails to find them at run time.
+import Registry from "prom-client/lib/registry.js";
+import Counter from "prom-client/lib/counter.js";
+import Gauge from "prom-client/lib/gauge.js";
+import Histogram from "prom-client/lib/histogram.js";
+import { AiosError, type AgentStatus } from "../core/index.js";
+import { BoundedLabel } from "./labels.js";
+
 type Counter<T extends string = string> = PromClient.Counter<T>;
 type Gauge<T extends string = string> = PromClient.Gauge<T>;
 type Histogram<T extends string = string> = PromClient.Histogram<T>;
