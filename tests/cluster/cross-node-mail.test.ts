@@ -7,12 +7,12 @@
  * spawned is E_NO_AGENT.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Mailroom, clusterSubsystem, openClusterPool, type ClusterPool, type ClusterService } from "../../src/cluster/index.js";
-import { SimulatedClock, silentLogger, type AgentId, type MessageId } from "../../src/core/index.js";
+import { Mailroom, openClusterPool, type ClusterPool } from "../../src/cluster/index.js";
+import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type Aios } from "../../src/sdk/index.js";
 import { usePostgres } from "../helpers/postgres.js";
 import { startNats, type NatsServer } from "./nats-server.js";
+import { startNode, type TestNode } from "./node-fixture.js";
 
 const pgServer = usePostgres();
 let url: string;
@@ -46,23 +46,10 @@ const relay: AgentLogic<{ to: AgentId }, unknown> = {
   },
 };
 
-interface Node {
-  readonly os: Aios;
-  readonly svc: ClusterService;
-}
+type Node = TestNode;
 
-async function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
-  const os = await boot({
-    stack: "bare",
-    durable: true,
-    logger: silentLogger,
-    logics: { keep, relay },
-    add: [clusterSubsystem({ postgres: url, nats: nats.url, config: { cluster, node, heartbeatMs: 1_000, ttlMs: 3_000 }, clock, autoBeat: false })],
-  });
-  const svc = os.subsystems.cluster;
-  if (svc === undefined) throw new Error("no cluster service");
-  await svc.join();
-  return { os, svc };
+function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
+  return startNode({ postgres: url, nats: nats.url, clock, cluster, node, logics: { keep, relay } });
 }
 
 async function waiting(cluster: string): Promise<number> {

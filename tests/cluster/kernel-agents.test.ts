@@ -8,11 +8,11 @@
  * written by two nodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterSubsystem, openClusterPool, type ClusterPool, type ClusterService } from "../../src/cluster/index.js";
-import { SimulatedClock, silentLogger, type AgentId } from "../../src/core/index.js";
+import { openClusterPool, type ClusterPool } from "../../src/cluster/index.js";
+import { SimulatedClock, type AgentId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { boot, type Aios } from "../../src/sdk/index.js";
 import { usePostgres } from "../helpers/postgres.js";
+import { startNode, type TestNode } from "./node-fixture.js";
 
 const pgServer = usePostgres();
 let url: string;
@@ -40,25 +40,10 @@ const tally: AgentLogic<Tally, unknown> = {
   },
 };
 
-interface Node {
-  readonly os: Aios;
-  readonly svc: ClusterService;
-  readonly changes: string[];
-}
+type Node = TestNode;
 
-async function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
-  const changes: string[] = [];
-  const os = await boot({
-    stack: "bare",
-    durable: true,
-    logger: silentLogger,
-    logics: { tally },
-    add: [clusterSubsystem({ postgres: url, config: { cluster, node, heartbeatMs: 1_000, ttlMs: 3_000 }, clock, autoBeat: false, onLease: (e) => changes.push(`${e.change}:${e.epoch}`) })],
-  });
-  const svc = os.subsystems.cluster;
-  if (svc === undefined) throw new Error("no cluster service");
-  await svc.join();
-  return { os, svc, changes };
+function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
+  return startNode({ postgres: url, clock, cluster, node, logics: { tally } });
 }
 
 async function beat(n: Node): Promise<void> {

@@ -1,0 +1,49 @@
+/**
+ * A cluster node as the in-process cluster tests run it: a bare, durable kernel with the cluster
+ * subsystem on a simulated clock (heartbeat 1 s, lease TTL 3 s, beats driven by the test), joined
+ * before it is returned. NATS, when given, carries the wake-ups; `changes` records every lease
+ * change as `<change>:<epoch>`.
+ */
+import { clusterSubsystem, type ClusterService } from "../../src/cluster/index.js";
+import { silentLogger, type SimulatedClock } from "../../src/core/index.js";
+import type { AgentLogic } from "../../src/abi/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
+
+export interface TestNode {
+  readonly os: Aios;
+  readonly svc: ClusterService;
+  readonly changes: string[];
+}
+
+export interface TestNodeOptions {
+  readonly postgres: string;
+  readonly nats?: string;
+  readonly clock: SimulatedClock;
+  readonly cluster: string;
+  readonly node: string;
+  readonly logics: Readonly<Record<string, AgentLogic>>;
+}
+
+export async function startNode(o: TestNodeOptions): Promise<TestNode> {
+  const changes: string[] = [];
+  const os = await boot({
+    stack: "bare",
+    durable: true,
+    logger: silentLogger,
+    logics: o.logics,
+    add: [
+      clusterSubsystem({
+        postgres: o.postgres,
+        ...(o.nats === undefined ? {} : { nats: o.nats }),
+        config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000 },
+        clock: o.clock,
+        autoBeat: false,
+        onLease: (e) => changes.push(`${e.change}:${e.epoch}`),
+      }),
+    ],
+  });
+  const svc = os.subsystems.cluster;
+  if (svc === undefined) throw new Error("no cluster service");
+  await svc.join();
+  return { os, svc, changes };
+}
