@@ -10,34 +10,17 @@
  * child process; the short commands run in this process through runCli (bin/aios.js's code path,
  * streams captured) to keep the file quick on a loaded machine.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HttpControl } from "../../src/cli/client.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterNode, LeaseTable, clusterSubsystem, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
+import { describe, expect, it } from "vitest";
+import { ClusterNode, LeaseTable, clusterSubsystem, parseClusterConfig } from "../../src/cluster/index.js";
 import { RealClock, silentLogger } from "../../src/core/index.js";
 import { boot } from "../../src/sdk/index.js";
-import { startNats, type NatsServer } from "../cluster/nats-server.js";
-import { usePostgres } from "../helpers/postgres.js";
+import { useClusterDb } from "../cluster/cluster-db.js";
 import { cliInProcess, startDaemon } from "./helpers.js";
 
-const pgServer = usePostgres();
-let nats: NatsServer;
-let url: string;
-let pool: ClusterPool;
-let dir: string;
-beforeAll(async () => {
-  nats = await startNats();
-  url = await pgServer().createDatabase("cli");
-  pool = openClusterPool({ url });
-  dir = mkdtempSync(join(tmpdir(), "aios-cluster-cli-"));
-}, 30_000);
-afterAll(async () => {
-  await pool.end();
-  await nats.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const db = useClusterDb("cli", { nats: true, dir: true });
 
 interface NodesDoc {
   readonly cluster: string;
@@ -47,7 +30,7 @@ interface NodesDoc {
 const cli = cliInProcess;
 
 async function listNodes(): Promise<NodesDoc> {
-  const r = await cli(["--json", "nodes", "--cluster", "c1", "--postgres", url]);
+  const r = await cli(["--json", "nodes", "--cluster", "c1", "--postgres", db.url]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as NodesDoc;
 }
@@ -55,14 +38,14 @@ async function listNodes(): Promise<NodesDoc> {
 describe("aios up --cluster / aios nodes", () => {
   it("joins, takes an agent placed on it, and leaves on SIGTERM", async () => {
     expect(await listNodes()).toEqual({ cluster: "c1", nodes: [] });
-    const d = await startDaemon(join(dir, "n1"), ["--cluster", "c1", "--postgres", url, "--nats", nats.url, "--node", "n1", "--tags", "gpu", "--capacity", "50"]);
+    const d = await startDaemon(join(db.dir, "n1"), ["--cluster", "c1", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--tags", "gpu", "--capacity", "50"]);
     expect(d.stderr()).toContain("cluster c1: joined as node n1");
     const listed = await listNodes();
     expect(listed.nodes).toMatchObject([{ node: "n1", live: true, state: "up", load: 0, capacity: 50, tags: ["gpu"], addr: `http://127.0.0.1:${d.port}` }]);
 
     // Another node (this test process) places an agent that needs a gpu: only n1 qualifies.
-    const me = await ClusterNode.start({ pool, clock: new RealClock(), autoBeat: false, config: parseClusterConfig({ cluster: "c1", node: "tester", capacity: 10 }) });
-    const leases = new LeaseTable(pool, "c1");
+    const me = await ClusterNode.start({ pool: db.pool, clock: new RealClock(), autoBeat: false, config: parseClusterConfig({ cluster: "c1", node: "tester", capacity: 10 }) });
+    const leases = new LeaseTable(db.pool, "c1");
     try {
       // No bus here: n1 picks it up at its next heartbeat (1 s), or at once when woken by a node with a bus.
       expect(await me.place("trainer", { tags: ["gpu"] })).toEqual({ node: "n1", lease: null });
@@ -80,16 +63,16 @@ describe("aios up --cluster / aios nodes", () => {
   }, 20_000);
 
   it("serves a durable agent on its lease; kill -9 of the daemon moves it to another node with its state", async () => {
-    const n1 = await startDaemon(join(dir, "c2n1"), ["--cluster", "c2", "--postgres", url, "--nats", nats.url, "--node", "n1", "--lease-ttl", "1500"]);
+    const n1 = await startDaemon(join(db.dir, "c2n1"), ["--cluster", "c2", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"]);
     // The other node is a kernel in this process (a second daemon would double the file's time).
     const n2 = await boot({
       stack: "bare", durable: true, logger: silentLogger,
-      add: [clusterSubsystem({ postgres: url, nats: nats.url, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
+      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
     });
     await n2.subsystems.cluster?.join();
-    const leases = new LeaseTable(pool, "c2");
+    const leases = new LeaseTable(db.pool, "c2");
     try {
-      const api = new HttpControl(`http://127.0.0.1:${n1.port}`, readFileSync(join(dir, "c2n1", "api-token"), "utf8").trim());
+      const api = new HttpControl(`http://127.0.0.1:${n1.port}`, readFileSync(join(db.dir, "c2n1", "api-token"), "utf8").trim());
       const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });
       expect(await leases.get(id)).toMatchObject({ owner: "n1", epoch: 1 });
       for (let seq = 1; seq <= 5; seq++) await api.send(id, { seq });
@@ -113,12 +96,12 @@ describe("aios up --cluster / aios nodes", () => {
 
   it("refuses --cluster without --postgres or --nats, and cluster flags without --cluster, naming the flag", async () => {
     const cases: [string[], string][] = [
-      [["up", "--cluster", "c1", "--nats", nats.url], "--postgres"],
-      [["up", "--cluster", "c1", "--postgres", url], "--nats"],
-      [["up", "--postgres", url], "--postgres"],
+      [["up", "--cluster", "c1", "--nats", db.nats.url], "--postgres"],
+      [["up", "--cluster", "c1", "--postgres", db.url], "--nats"],
+      [["up", "--postgres", db.url], "--postgres"],
     ];
     for (const [args, flag] of cases) {
-      const r = await cli(["--data-dir", join(dir, "bad"), "--json", ...args]);
+      const r = await cli(["--data-dir", join(db.dir, "bad"), "--json", ...args]);
       expect(r.code, r.stderr).toBe(2);
       expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: "E_INVALID_ARG", details: { path: flag } } });
     }

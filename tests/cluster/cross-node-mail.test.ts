@@ -6,26 +6,14 @@
  * by the node that takes the tree over; a copy with the same key is stored once; an id no node ever
  * spawned is E_NO_AGENT.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Mailroom, openClusterPool, type ClusterPool } from "../../src/cluster/index.js";
+import { describe, expect, it } from "vitest";
+import { Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { usePostgres } from "../helpers/postgres.js";
-import { startNats, type NatsServer } from "./nats-server.js";
+import { useClusterDb } from "./cluster-db.js";
 import { startNode, type TestNode } from "./node-fixture.js";
 
-const pgServer = usePostgres();
-let url: string;
-let pool: ClusterPool;
-let nats: NatsServer;
-beforeAll(async () => {
-  [url, nats] = await Promise.all([pgServer().createDatabase("xmail"), startNats()]);
-  pool = openClusterPool({ url });
-}, 30_000);
-afterAll(async () => {
-  await pool.end();
-  await nats.stop();
-});
+const db = useClusterDb("xmail", { nats: true });
 
 /** Keeps every message; a request answers the list. */
 const keep: AgentLogic<{ got: unknown[] }, unknown> = {
@@ -49,11 +37,11 @@ const relay: AgentLogic<{ to: AgentId }, unknown> = {
 type Node = TestNode;
 
 function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
-  return startNode({ postgres: url, nats: nats.url, clock, cluster, node, logics: { keep, relay } });
+  return startNode({ postgres: db.url, nats: db.nats.url, clock, cluster, node, logics: { keep, relay } });
 }
 
 async function waiting(cluster: string): Promise<number> {
-  const r = await pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = $1 AND NOT taken", [cluster]);
+  const r = await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = $1 AND NOT taken", [cluster]);
   return Number(r.rows[0]?.["n"]);
 }
 
@@ -115,14 +103,14 @@ describe("cross-node mail", () => {
     const b = await start(clock, "x3", "b");
     try {
       const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      const room = new Mailroom(pool, "x3");
+      const room = new Mailroom(db.pool, "x3");
       const letter = { id: "m-1" as MessageId, to: target, payload: "once", key: "env-1" };
       expect(await room.post(letter)).toBe("b");
       expect(await room.post({ ...letter, id: "m-2" as MessageId })).toBe("b");
       const replayed = { id: "m-3" as MessageId, to: target, payload: "replayed", from: "sender" as AgentId, cause: "c-1" as MessageId, nth: 1 };
       await room.post(replayed);
       await room.post({ ...replayed, id: "m-4" as MessageId });
-      const rows = await pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'x3'");
+      const rows = await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'x3'");
       expect(Number(rows.rows[0]?.["n"])).toBe(2);
       await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
       expect(await listOf(b, target, 2)).toEqual(["once", "replayed"]);

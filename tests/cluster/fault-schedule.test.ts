@@ -8,33 +8,17 @@
  * prints its seed; FAULT_SEED=<n> replays it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HttpControl } from "../../src/cli/client.js";
-import { clusterSubsystem, openClusterPool, type ClusterPool } from "../../src/cluster/index.js";
+import { clusterSubsystem } from "../../src/cluster/index.js";
 import { silentLogger } from "../../src/core/index.js";
 import { boot } from "../../src/sdk/index.js";
-import { usePostgres } from "../helpers/postgres.js";
-import { startNats, type NatsServer } from "./nats-server.js";
+import { useClusterDb } from "./cluster-db.js";
 
-const pgServer = usePostgres();
-let url: string;
-let pool: ClusterPool;
-let nats: NatsServer;
-let dir: string;
-beforeAll(async () => {
-  [url, nats] = await Promise.all([pgServer().createDatabase("faults"), startNats()]);
-  pool = openClusterPool({ url });
-  dir = mkdtempSync(join(tmpdir(), "aios-faults-"));
-}, 30_000);
-afterAll(async () => {
-  await pool.end();
-  await nats.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const db = useClusterDb("faults", { nats: true, dir: true });
 
 /** mulberry32: a small seeded generator, so a schedule is replayed from its seed. */
 function rng(seed: number): () => number {
@@ -48,7 +32,7 @@ function rng(seed: number): () => number {
 }
 
 function daemon(data: string, cluster: string): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", cluster, "--postgres", url, "--nats", nats.url, "--node", "victim", "--lease-ttl", "1000"], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", cluster, "--postgres", db.url, "--nats", db.nats.url, "--node", "victim", "--lease-ttl", "1000"], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   return new Promise((res, rej) => {
@@ -60,9 +44,9 @@ function daemon(data: string, cluster: string): Promise<{ proc: ChildProcess; po
 async function runSchedule(fault: "kill" | "pause", seed: number): Promise<void> {
   const r = rng(seed);
   const cluster = `f${seed % 100_000}`;
-  const data = join(dir, cluster);
+  const data = join(db.dir, cluster);
   const victim = await daemon(data, cluster);
-  const me = await boot({ stack: "bare", durable: true, logger: silentLogger, add: [clusterSubsystem({ postgres: url, nats: nats.url, config: { cluster, node: "survivor", ttlMs: 1_000, heartbeatMs: 200 } })] });
+  const me = await boot({ stack: "bare", durable: true, logger: silentLogger, add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, config: { cluster, node: "survivor", ttlMs: 1_000, heartbeatMs: 200 } })] });
   await me.subsystems.cluster?.join();
   try {
     const api = new HttpControl(`http://127.0.0.1:${victim.port}`, readFileSync(join(data, "api-token"), "utf8").trim());
@@ -100,7 +84,7 @@ async function runSchedule(fault: "kill" | "pause", seed: number): Promise<void>
     const dups = seqs.filter((s, i) => seqs.indexOf(s) !== i);
     expect({ seed, fault, lost, dups }).toEqual({ seed, fault, lost: [], dups: [] });
     // Epochs along the journal: non-decreasing by seq, 1 then 2 (no interleaving of two activations).
-    const rows = await pool.query("SELECT seq, epoch FROM cluster_journal WHERE cluster = $1 AND agent = $2 ORDER BY seq", [cluster, id]);
+    const rows = await db.pool.query("SELECT seq, epoch FROM cluster_journal WHERE cluster = $1 AND agent = $2 ORDER BY seq", [cluster, id]);
     const epochs = rows.rows.map((row) => Number(row["epoch"]));
     expect(epochs.every((e, i) => i === 0 || e >= (epochs[i - 1] ?? 0)), `seed ${seed}: epochs interleaved ${epochs.join(",")}`).toBe(true);
     expect([...new Set(epochs)], `seed ${seed}`).toEqual([1, 2]);

@@ -7,23 +7,13 @@
  * tree back at once; os.migrate moves a live agent with its state and queued mail. No epoch is ever
  * written by two nodes.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openClusterPool, type ClusterPool } from "../../src/cluster/index.js";
+import { describe, expect, it } from "vitest";
 import { SimulatedClock, type AgentId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
-import { usePostgres } from "../helpers/postgres.js";
+import { useClusterDb } from "./cluster-db.js";
 import { startNode, type TestNode } from "./node-fixture.js";
 
-const pgServer = usePostgres();
-let url: string;
-let pool: ClusterPool;
-beforeAll(async () => {
-  url = await pgServer().createDatabase("kagents");
-  pool = openClusterPool({ url });
-}, 30_000);
-afterAll(async () => {
-  await pool.end();
-});
+const db = useClusterDb("kagents");
 
 interface Tally {
   readonly n: number;
@@ -43,7 +33,7 @@ const tally: AgentLogic<Tally, unknown> = {
 type Node = TestNode;
 
 function start(clock: SimulatedClock, cluster: string, node: string): Promise<Node> {
-  return startNode({ postgres: url, clock, cluster, node, logics: { tally } });
+  return startNode({ postgres: db.url, clock, cluster, node, logics: { tally } });
 }
 
 async function beat(n: Node): Promise<void> {
@@ -53,7 +43,7 @@ async function beat(n: Node): Promise<void> {
 
 /** (epoch, count) of the journal rows of a tree, in epoch order. */
 async function epochs(cluster: string, tree: string): Promise<[number, number][]> {
-  const r = await pool.query("SELECT epoch, count(*) AS n FROM cluster_journal WHERE cluster = $1 AND agent = $2 GROUP BY epoch ORDER BY epoch", [cluster, tree]);
+  const r = await db.pool.query("SELECT epoch, count(*) AS n FROM cluster_journal WHERE cluster = $1 AND agent = $2 GROUP BY epoch ORDER BY epoch", [cluster, tree]);
   return r.rows.map((row) => [Number(row["epoch"]), Number(row["n"])]);
 }
 

@@ -9,23 +9,14 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterNode, FencedJournal, openClusterPool, parseClusterConfig, type ClusterPool } from "../../src/cluster/index.js";
+import { describe, expect, it } from "vitest";
+import { ClusterNode, FencedJournal, parseClusterConfig } from "../../src/cluster/index.js";
 import { SimulatedClock } from "../../src/core/index.js";
-import { usePostgres } from "../helpers/postgres.js";
+import { useClusterDb } from "./cluster-db.js";
 
 const CHILD = "tests/cluster/node-child.ts";
 const AGENTS = 4;
-const pgServer = usePostgres();
-let url: string;
-let pool: ClusterPool;
-beforeAll(async () => {
-  url = await pgServer().createDatabase("takeover");
-  pool = openClusterPool({ url });
-}, 30_000);
-afterAll(async () => {
-  await pool.end();
-});
+const db = useClusterDb("takeover");
 
 interface Child {
   readonly pid: number;
@@ -36,7 +27,7 @@ interface Child {
 
 /** Starts node-child.ts and resolves after `acks` acknowledged appends, calling `at` right then. */
 function runChild(cluster: string, acks: number, at: (pid: number) => void): Promise<Child> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, cluster, "dead", String(AGENTS)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, db.url, cluster, "dead", String(AGENTS)], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
@@ -62,8 +53,8 @@ describe("a node paused with SIGSTOP past its TTL", () => {
   it("loses its agents to another node and, resumed, writes nothing more under its old epoch", async () => {
     const child = await runChild("t2", 100, (pid) => process.kill(pid, "SIGSTOP"));
     const clock = new SimulatedClock(Date.now());
-    const survivor = await ClusterNode.start({ pool, clock, autoBeat: false, config: parseClusterConfig({ cluster: "t2", node: "alive", heartbeatMs: 200, ttlMs: 1_000 }) });
-    const journal = new FencedJournal(pool, "t2");
+    const survivor = await ClusterNode.start({ pool: db.pool, clock, autoBeat: false, config: parseClusterConfig({ cluster: "t2", node: "alive", heartbeatMs: 200, ttlMs: 1_000 }) });
+    const journal = new FencedJournal(db.pool, "t2");
     try {
       clock.advance(1_000);
       const report = await survivor.beat();
@@ -98,32 +89,14 @@ describe("a node paused with SIGSTOP past its TTL", () => {
 
 describe("a node killed with -9", () => {
   it("has its agents taken over after the TTL, with no acknowledged entry lost", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, "t1", "dead", String(AGENTS)], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.once("exit", (_c, sig) => r(sig)));
-    const acked = new Map<string, { seq: number; epoch: number }[]>();
-    let acks = 0;
-    await new Promise<void>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout });
-      rl.on("line", (line) => {
-        const m = /^ack (\S+) (\d+) (\d+)$/.exec(line);
-        if (m === null) return;
-        const [, agent = "", seq = "0", epoch = "0"] = m;
-        acked.set(agent, [...(acked.get(agent) ?? []), { seq: Number(seq), epoch: Number(epoch) }]);
-        if (++acks === 200) {
-          child.kill("SIGKILL"); // mid-stream: appends in flight are unacknowledged, not lost-if-acked
-          resolve();
-        }
-      });
-      void exited.then((sig) => (sig === "SIGKILL" ? undefined : reject(new Error(`child exited early (${String(sig)}): ${stderr}`))));
-    });
-    expect(await exited).toBe("SIGKILL");
+    // Mid-stream: appends in flight are unacknowledged, not lost-if-acked.
+    const { acked, exited } = await runChild("t1", 200, (pid) => process.kill(pid, "SIGKILL"));
+    expect((await exited).signal).toBe("SIGKILL");
 
     const clock = new SimulatedClock(Date.now());
     const taken: string[] = [];
     const survivor = await ClusterNode.start({
-      pool,
+      pool: db.pool,
       clock,
       autoBeat: false,
       config: parseClusterConfig({ cluster: "t1", node: "alive", heartbeatMs: 200, ttlMs: 1_000 }),
@@ -137,7 +110,7 @@ describe("a node killed with -9", () => {
       expect(report.acquired.map((l) => `${l.agent}@${l.epoch}`).sort()).toEqual(Array.from({ length: AGENTS }, (_, i) => `k${i}@2`));
       expect((await survivor.list()).find((n) => n.node === "dead")?.live).toBe(false);
 
-      const journal = new FencedJournal(pool, "t1");
+      const journal = new FencedJournal(db.pool, "t1");
       for (const lease of report.acquired) {
         const rows = await journal.read(lease.agent);
         const stored = new Set(rows.map((r) => `${r.seq}@${r.epoch}`));
