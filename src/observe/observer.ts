@@ -1,8 +1,10 @@
 /**
  * The port between the door and observability. The door's record stage calls `onSyscall` once per
  * call (allowed, failed or refused); its run stage, when `around` is present (tracing on), runs the
- * handler through it, which hands the handler a call object carrying the call's span (outgoing HTTP
+ * handler through it, which puts the call's span on the call object (`call.trace`: outgoing HTTP
  * carries its `traceparent`). With tracing off `around` is absent: the door pays one property read.
+ * `around` takes the handler and its arguments, not a closure over them: a traced call allocates
+ * no wrapper function.
  *
  * Until the door lands, `instrumentSyscalls` stands in for it: it decorates registered handlers
  * through the registry's public `replace`, and syscall counts and latency come from the kernel's
@@ -23,8 +25,11 @@ export interface SyscallDetail {
 
 export interface Observer {
   onSyscall(caller: Caller, name: string, decision: SyscallDecision, durationUs: number, detail?: SyscallDetail): void;
-  /** Runs a handler: `run` gets the call object the handler should see (with the call's span on it). */
-  readonly around?: <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => T | Promise<T>) => Promise<T>;
+  /**
+   * Runs `handler(args, call)` inside the call's span. The door made `call` for this one call: the
+   * span is set on it (`call.trace`) rather than on a copy.
+   */
+  readonly around?: <A, T>(call: SyscallCall, name: string, args: A, handler: (args: A, call: SyscallCall) => T | Promise<T>) => Promise<T>;
 }
 
 /** The metrics side of the Observer: syscall counts and latency, and per-tool figures for ToolCall. */
@@ -68,14 +73,14 @@ export function instrumentSyscalls(
     const inner = def.handler;
     if (onHandled === undefined) {
       // Nothing to time: the handler runs straight through `around` (or is left alone).
-      if (around !== undefined) registry.replace({ ...def, handler: (args, call) => around(call, name, args, (c) => inner(args, c)) });
+      if (around !== undefined) registry.replace({ ...def, handler: (args, call) => around(call, name, args, inner) });
       continue;
     }
     const handler: typeof inner = async (args, call) => {
       const t0 = performance.now();
       let ok = false;
       try {
-        const r = around === undefined ? await inner(args, call) : await around(call, name, args, (c) => inner(args, c));
+        const r = around === undefined ? await inner(args, call) : await around(call, name, args, inner);
         ok = true;
         return r;
       } finally {

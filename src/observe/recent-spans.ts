@@ -1,7 +1,8 @@
 /**
  * The spans the dashboard's traces view shows: a span processor that keeps the most recent finished
- * traces in memory, each span reduced to what a waterfall needs (ids, name, kind, times, status and
- * the attributes a person reads: tokens, model, tool, agent, error). Bounded twice — at most
+ * traces in memory, each span as what a waterfall needs (ids, name, kind, times, status and the
+ * attributes a person reads: tokens, model, tool, agent, error), read when the view asks: keeping a
+ * span is one small object on the traced path, the records are made off it. Bounded twice — at most
  * `maxTraces` traces (the oldest dropped whole) and `maxSpans` spans per trace (later ones counted,
  * not kept) — so a long-running daemon's memory stays flat. Installed with tracing only: with tracing
  * off there are no spans, and the view says how to turn it on.
@@ -55,16 +56,59 @@ export interface WaterfallRow {
   readonly depth: number;
 }
 
+/**
+ * A finished span as kept: references to what the SDK's span already holds (its id and name strings,
+ * its start and duration as hrtime pairs, its status and its attribute object, none of which changes
+ * once the span has ended), so keeping a span allocates this one fixed-shape object and nothing else.
+ * The record a reader sees (times in ms, the shown attributes only) is made when the view asks.
+ */
+class Kept {
+  constructor(
+    readonly spanId: string,
+    readonly parentId: string | undefined,
+    readonly name: string,
+    readonly kind: SpanKind,
+    readonly start: readonly [number, number],
+    readonly duration: readonly [number, number],
+    readonly status: ReadableSpan["status"],
+    readonly attributes: ReadableSpan["attributes"],
+  ) {}
+
+  get startMs(): number {
+    return ms(this.start);
+  }
+
+  get endMs(): number {
+    return ms(this.start) + ms(this.duration);
+  }
+
+  get error(): string | undefined {
+    return this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? "error") : undefined;
+  }
+
+  record(traceId: string): SpanRecord {
+    const attributes: Record<string, string | number> = {};
+    const all = this.attributes;
+    for (const k in all) {
+      if (!SHOWN.has(k)) continue;
+      const v = shown(all[k]);
+      if (v !== undefined) attributes[k] = v;
+    }
+    return { traceId, spanId: this.spanId, parentId: this.parentId, name: this.name, kind: KINDS[this.kind], startMs: this.startMs, durationMs: ms(this.duration), error: this.error, attributes };
+  }
+}
+
 interface Trace {
-  readonly spans: SpanRecord[];
+  readonly spans: Kept[];
   dropped: number;
 }
 
 export class RecentSpans implements SpanProcessor {
   /** Insertion order is recency order: a trace is moved to the end when a span of it finishes. */
   private readonly traces = new Map<string, Trace>();
-  /** The most recently active trace (last in `traces`): its spans need no move to the end. */
+  /** The most recently active trace (last in `traces`) and its entry: its spans need no lookup and no move. */
   private newest: string | undefined;
+  private newestTrace: Trace | undefined;
 
   constructor(
     private readonly maxTraces = 200,
@@ -75,41 +119,27 @@ export class RecentSpans implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     const sc = span.spanContext();
-    let t = this.traces.get(sc.traceId);
+    let t = this.newestTrace;
     if (t === undefined || sc.traceId !== this.newest) {
+      t = this.traces.get(sc.traceId);
       if (t === undefined) {
         t = { spans: [], dropped: 0 };
         if (this.traces.size >= this.maxTraces) {
-          const oldest = this.traces.keys().next().value;
-          if (oldest !== undefined) this.traces.delete(oldest);
+          for (const oldest of this.traces.keys()) {
+            this.traces.delete(oldest);
+            break;
+          }
         }
       } else this.traces.delete(sc.traceId);
       this.traces.set(sc.traceId, t);
       this.newest = sc.traceId;
+      this.newestTrace = t;
     }
     if (t.spans.length >= this.maxSpans) {
       t.dropped++;
       return;
     }
-    const attributes: Record<string, string | number> = {};
-    // A span has a handful of attributes: walking them is cheaper than probing for every shown name.
-    const all = span.attributes;
-    for (const k in all) {
-      if (!SHOWN.has(k)) continue;
-      const v = shown(all[k]);
-      if (v !== undefined) attributes[k] = v;
-    }
-    t.spans.push({
-      traceId: sc.traceId,
-      spanId: sc.spanId,
-      parentId: span.parentSpanContext?.spanId,
-      name: span.name,
-      kind: KINDS[span.kind],
-      startMs: ms(span.startTime),
-      durationMs: ms(span.duration),
-      error: span.status.code === SpanStatusCode.ERROR ? (span.status.message ?? "error") : undefined,
-      attributes,
-    });
+    t.spans.push(new Kept(sc.spanId, span.parentSpanContext?.spanId, span.name, span.kind, span.startTime, span.duration, span.status, span.attributes));
   }
 
   /** The kept traces, most recently active first. */
@@ -117,11 +147,18 @@ export class RecentSpans implements SpanProcessor {
     const out: TraceSummary[] = [];
     for (const [traceId, t] of this.traces) {
       if (t.spans.length === 0) continue;
-      const start = Math.min(...t.spans.map((s) => s.startMs));
-      const end = Math.max(...t.spans.map((s) => s.startMs + s.durationMs));
-      const ids = new Set(t.spans.map((s) => s.spanId));
+      let start = Infinity;
+      let end = -Infinity;
+      let errors = 0;
+      const ids = new Set<string>();
+      for (const s of t.spans) {
+        start = Math.min(start, s.startMs);
+        end = Math.max(end, s.endMs);
+        if (s.error !== undefined) errors++;
+        ids.add(s.spanId);
+      }
       const root = t.spans.find((s) => s.parentId === undefined) ?? t.spans.find((s) => s.parentId !== undefined && !ids.has(s.parentId)) ?? t.spans[0];
-      out.push({ traceId, root: root?.name ?? "?", startMs: start, durationMs: end - start, spans: t.spans.length, dropped: t.dropped, errors: t.spans.filter((s) => s.error !== undefined).length });
+      out.push({ traceId, root: root?.name ?? "?", startMs: start, durationMs: end - start, spans: t.spans.length, dropped: t.dropped, errors });
     }
     return out.reverse();
   }
@@ -130,9 +167,10 @@ export class RecentSpans implements SpanProcessor {
   trace(traceId: string): WaterfallRow[] | undefined {
     const t = this.traces.get(traceId);
     if (t === undefined) return undefined;
+    const records = t.spans.map((s) => s.record(traceId));
     const children = new Map<string | undefined, SpanRecord[]>();
-    const ids = new Set(t.spans.map((s) => s.spanId));
-    for (const s of t.spans) {
+    const ids = new Set(records.map((s) => s.spanId));
+    for (const s of records) {
       // A parent that is not kept here (remote, unfinished or dropped) makes its children roots.
       const parent = s.parentId !== undefined && ids.has(s.parentId) ? s.parentId : undefined;
       const list = children.get(parent) ?? [];

@@ -17,7 +17,7 @@
  * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
  * CONSUMER for a plain send) as the sender's child, linked to the recipient's own run span.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -64,6 +64,9 @@ export const TRACED_SYSCALLS = [
   "LlmInvoke", "ToolCall", "AgentSpawn", "AgentRequest",
   "MemoryStore", "MemoryQuery", "MemoryGet", "MemoryUpdate", "MemoryHistory", "MemoryLink", "MemoryNeighbors",
 ] as const;
+const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
+/** The options of an INTERNAL span with no attributes, shared (the SDK only reads them). */
+const INTERNAL = { kind: SpanKind.INTERNAL } as const;
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Obj) : {});
@@ -133,19 +136,15 @@ export class Tracing implements MessageTracer {
   /**
    * The door's run stage with tracing on: opens a traced syscall's span and runs its handler with the
    * span on the call object (`call.trace`), where the handler's outgoing requests, messages and nested
-   * calls find it.
+   * calls find it. The door made that object for this call alone (the dispatcher builds one per call
+   * and nothing reads it after the handler), so the span is set on it: a copy per call was garbage.
    */
-  readonly around = async <T>(call: SyscallCall, name: string, args: unknown, run: (call: SyscallCall) => T | Promise<T>): Promise<T> => {
-    const start = describe(name, args, this.ports);
-    if (start === undefined) return run(call);
-    const caller = call.caller;
-    const parent = this.parentOf(caller);
-    const attributes = start.attributes;
-    attributes[AIOS_ATTR.SYSCALL] = name;
-    attributes[AIOS_ATTR.DECISION] = "allowed";
-    const span = this.tracer.startSpan(start.name, { kind: start.kind, attributes }, parent === undefined ? ROOT_CONTEXT : under(parent));
+  readonly around = async <A, T>(call: SyscallCall, name: string, args: A, handler: (args: A, call: SyscallCall) => T | Promise<T>): Promise<T> => {
+    if (!TRACED.has(name)) return handler(args, call);
+    const span = this.open(call.caller, name, args);
+    (call as { trace?: TraceSpan }).trace = span;
     try {
-      const result = await run({ ...call, trace: span });
+      const result = await handler(args, call);
       // Result attributes only for a span that records (an unsampled trace's spans drop them anyway).
       if (span.isRecording()) outcome(span, name, result);
       if (name === "AgentSpawn") {
@@ -163,6 +162,70 @@ export class Tracing implements MessageTracer {
       span.end();
     }
   };
+
+  /**
+   * A traced syscall's span, started under its parent with the request's attributes. The attributes
+   * are set on the span one by one rather than handed to `startSpan`: the SDK copies an attribute
+   * object twice (sanitising it before and after sampling) before setting each entry anyway, and an
+   * unsampled span ignores them.
+   */
+  private open(caller: Caller, name: string, args: unknown): Span {
+    const parent = this.parentOf(caller);
+    const ctx = parent === undefined ? ROOT_CONTEXT : under(parent);
+    const a = obj(args);
+    let span: Span;
+    switch (name) {
+      case "AgentRequest": {
+        const to = str(a["to"]) ?? "unknown";
+        const recipient = this.ports.nameOf?.(to) ?? to;
+        span = this.tracer.startSpan(SPAN.invokeAgent(recipient), { kind: SpanKind.CLIENT }, ctx);
+        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
+        span.setAttribute(ATTR.AGENT_ID, to);
+        span.setAttribute(ATTR.AGENT_NAME, recipient);
+        break;
+      }
+      case "LlmInvoke": {
+        const model = str(a["model"]) ?? "default";
+        span = this.tracer.startSpan(SPAN.chat(model), { kind: SpanKind.CLIENT }, ctx);
+        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CHAT);
+        span.setAttribute(ATTR.REQUEST_MODEL, model);
+        const maxTokens = num(a["maxTokens"]);
+        const temperature = num(a["temperature"]);
+        if (maxTokens !== undefined) span.setAttribute(ATTR.REQUEST_MAX_TOKENS, maxTokens);
+        if (temperature !== undefined) span.setAttribute(ATTR.REQUEST_TEMPERATURE, temperature);
+        break;
+      }
+      case "ToolCall": {
+        const tool = str(a["tool"]) ?? "unknown";
+        span = this.tracer.startSpan(SPAN.executeTool(tool), INTERNAL, ctx);
+        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.EXECUTE_TOOL);
+        span.setAttribute(ATTR.TOOL_NAME, tool);
+        span.setAttribute(ATTR.TOOL_TYPE, "function");
+        const sandbox = this.ports.sandboxOf?.(tool);
+        if (sandbox !== undefined) span.setAttribute(AIOS_ATTR.SANDBOX, sandbox);
+        break;
+      }
+      case "AgentSpawn": {
+        const child = str(obj(a["spec"])["name"]) ?? "agent";
+        span = this.tracer.startSpan(SPAN.createAgent(child), INTERNAL, ctx);
+        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CREATE_AGENT);
+        span.setAttribute(ATTR.AGENT_NAME, child);
+        break;
+      }
+      default: {
+        // The Memory* syscalls (TRACED holds no other name).
+        const op = name.slice("Memory".length).toLowerCase();
+        span = this.tracer.startSpan(SPAN.memory(op), INTERNAL, ctx);
+        span.setAttribute(AIOS_ATTR.MEMORY_OP, op);
+        if (op === "query") span.setAttribute(ATTR.OPERATION_NAME, OPERATION.RETRIEVAL);
+        const type = str(a["type"]);
+        if (type !== undefined) span.setAttribute(AIOS_ATTR.MEMORY_TYPE, type);
+      }
+    }
+    span.setAttribute(AIOS_ATTR.SYSCALL, name);
+    span.setAttribute(AIOS_ATTR.DECISION, "allowed");
+    return span;
+  }
 
   /**
    * The span a call of `caller` made now belongs under: the one the caller names, else the handling
@@ -260,57 +323,6 @@ function under(parent: TraceSpan): Context {
 function failed(span: Span, e: unknown): void {
   span.setAttribute(ATTR.ERROR_TYPE, str(obj(e)["code"]) ?? "E_INTERNAL");
   span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
-}
-
-interface SpanStart {
-  readonly name: string;
-  readonly kind: SpanKind;
-  readonly attributes: Attributes;
-}
-
-/** A traced syscall's span name and request attributes; undefined for untraced syscalls. */
-function describe(name: string, args: unknown, ports: TracingPorts): SpanStart | undefined {
-  const a = obj(args);
-  switch (name) {
-    case "AgentRequest": {
-      const to = str(a["to"]) ?? "unknown";
-      const recipient = ports.nameOf?.(to) ?? to;
-      return { name: SPAN.invokeAgent(recipient), kind: SpanKind.CLIENT, attributes: { [ATTR.OPERATION_NAME]: OPERATION.INVOKE_AGENT, [ATTR.AGENT_ID]: to, [ATTR.AGENT_NAME]: recipient } };
-    }
-    case "LlmInvoke": {
-      const model = str(a["model"]) ?? "default";
-      const attributes: Attributes = { [ATTR.OPERATION_NAME]: OPERATION.CHAT, [ATTR.REQUEST_MODEL]: model };
-      const maxTokens = num(a["maxTokens"]);
-      const temperature = num(a["temperature"]);
-      if (maxTokens !== undefined) attributes[ATTR.REQUEST_MAX_TOKENS] = maxTokens;
-      if (temperature !== undefined) attributes[ATTR.REQUEST_TEMPERATURE] = temperature;
-      return { name: SPAN.chat(model), kind: SpanKind.CLIENT, attributes };
-    }
-    case "ToolCall": {
-      const tool = str(a["tool"]) ?? "unknown";
-      const sandbox = ports.sandboxOf?.(tool);
-      return {
-        name: SPAN.executeTool(tool),
-        kind: SpanKind.INTERNAL,
-        attributes: { [ATTR.OPERATION_NAME]: OPERATION.EXECUTE_TOOL, [ATTR.TOOL_NAME]: tool, [ATTR.TOOL_TYPE]: "function", ...(sandbox === undefined ? {} : { [AIOS_ATTR.SANDBOX]: sandbox }) },
-      };
-    }
-    case "AgentSpawn": {
-      const spec = obj(a["spec"]);
-      const child = str(spec["name"]) ?? "agent";
-      return { name: SPAN.createAgent(child), kind: SpanKind.INTERNAL, attributes: { [ATTR.OPERATION_NAME]: OPERATION.CREATE_AGENT, [ATTR.AGENT_NAME]: child } };
-    }
-    default: {
-      if (!name.startsWith("Memory")) return undefined;
-      const op = name.slice("Memory".length).toLowerCase();
-      const type = str(a["type"]);
-      return {
-        name: SPAN.memory(op),
-        kind: SpanKind.INTERNAL,
-        attributes: { [AIOS_ATTR.MEMORY_OP]: op, ...(op === "query" ? { [ATTR.OPERATION_NAME]: OPERATION.RETRIEVAL } : {}), ...(type === undefined ? {} : { [AIOS_ATTR.MEMORY_TYPE]: type }) },
-      };
-    }
-  }
 }
 
 /** Sets the attributes read from a traced syscall's result on its span (each straight onto the span: no object in between). */
