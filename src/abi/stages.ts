@@ -58,6 +58,17 @@ export interface CapabilityChecker {
    * decision). Undefined when every use must be checked (a counted constraint to charge).
    */
   lease?(caller: Caller, req: CapabilityRequest): CapLease | undefined;
+  /**
+   * Counts the leases this checker cleared (any of them, for any agent). A holder that found its
+   * lease valid when the count was n knows it still is while the count stays n, without reading the
+   * lease: ctx.send compares one shared number instead of loading each sender's lease per message.
+   */
+  readonly leaseEpoch?: LeaseEpoch;
+}
+
+/** See CapabilityChecker.leaseEpoch. */
+export interface LeaseEpoch {
+  readonly n: number;
 }
 
 /** A reusable capability decision (see CapabilityChecker.lease). */

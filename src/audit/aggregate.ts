@@ -59,24 +59,30 @@ export const AGGREGATE_META = "aggregates";
 const TALLY_CACHE = 32_768;
 
 export class Tally implements AuditTally {
+  // Field order is memory order: what every hit touches first (one tally per sending agent, so with
+  // many agents each hit loads a cold tally: the fewer cache lines it spans, the better).
+  private readonly owner: Aggregator;
   n = 0;
-  first = 0;
   last = 0;
   sum = 0;
   mix = 0;
   private lastTo = "";
   private lastHash = 0;
+  first = 0;
   /** The row's opening in the packed text (packed.ts), made once per tally. */
   readonly head: string;
+  readonly agent: string;
+  readonly syscall: SyscallName;
+  readonly by: string;
+  readonly grant: GrantRef;
 
-  constructor(
-    private readonly owner: Aggregator,
-    readonly agent: string,
-    readonly syscall: SyscallName,
-    readonly by: string,
-    readonly grant: GrantRef,
-  ) {
+  constructor(owner: Aggregator, agent: string, syscall: SyscallName, by: string, grant: GrantRef) {
+    this.owner = owner;
     this.head = rowHead(agent);
+    this.agent = agent;
+    this.syscall = syscall;
+    this.by = by;
+    this.grant = grant;
   }
 
   hit(target: string): void {

@@ -3,12 +3,15 @@
  * every registered syscall by name; send, request, spawn and reply are shorthands over the same door.
  * ctx.send takes the fast path the dispatcher derives from the installed stages (sendPlan): the
  * argument check, the capability check (a lease on `agent:*#send` reused until the checker clears
- * it), the policy compiled for sends, and an audit tally; refusals are audited one by one. When a
+ * it), the policy compiled for sends, and an audit tally; refusals are audited one by one.
+ * Per message the lease is not loaded: its decision is copied onto the Proc, and the checker's
+ * lease epoch (bumped on every clearing) says whether it may have changed. With 10,000 agents
+ * sending to random peers each sender's lease was a cold cache line per message (issue #18). When a
  * stage could decide a send differently (a quota on it, a rule reading its payload, an approval),
  * the send takes the full door.
  */
 import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
-import { grantText, type AgentContext, type CapLease, type SendOptions } from "../abi/index.js";
+import { grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
 import type { Dispatcher, Guards, SendPlan } from "./dispatcher.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
@@ -98,11 +101,12 @@ export class AgentCtx implements AgentContext {
       return own(this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard));
     }
     if (to.length === 0 || to.length > MAX_ID) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } }));
-    // Capability: `agent:*#send` decided once and reused while the checker's lease holds.
-    let lease = p.sendLease;
-    if (lease === null || !lease.valid || p.sendGen !== k.flags.capGeneration) lease = this.leaseSend(plan);
+    // Capability: `agent:*#send` decided once and reused while the checker's lease holds: known
+    // without reading the lease while neither the kernel's generation nor the lease epoch moved.
+    const epoch = k.guards.capabilities.leaseEpoch;
+    const ok = p.sendGen === k.flags.capGeneration && p.sendEpoch === (epoch === undefined ? 0 : epoch.n) ? p.sendOk : this.renewSend(plan, epoch);
     let tally = p.sendTally;
-    if (!lease.decision.allowed) {
+    if (!ok) {
       // No lease for every recipient: this recipient is checked (and a counted constraint charged).
       const resource = `agent:${to}`;
       let d;
@@ -123,9 +127,26 @@ export class AgentCtx implements AgentContext {
     }
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
     if (tally !== undefined) tally.hit(to);
-    else if (lease.decision.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(lease.decision.by) });
+    else if (ok) {
+      const d = (p.sendLease as CapLease).decision;
+      if (d.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
+    }
     const r = k.mail.deliver(p, to, payload, options?.onFull, undefined);
     return r === undefined ? r : own(r);
+  }
+
+  /**
+   * The epoch or the generation moved: the lease still valid keeps its decision (seen at this
+   * epoch now), else a new one is taken. A lease not valid when taken (a counted constraint: every
+   * send checked) leaves the epoch at -1, so the next send asks again, as the checker wants.
+   */
+  private renewSend(plan: SendPlan, epoch: LeaseEpoch | undefined): boolean {
+    const p = this.p;
+    const lease = p.sendLease;
+    if (lease === null || !lease.valid || p.sendGen !== this.k.flags.capGeneration) this.leaseSend(plan);
+    // Read after leaseSend: taking a lease may clear an older one (and move the epoch).
+    p.sendEpoch = (p.sendLease as CapLease).valid ? (epoch === undefined ? 0 : epoch.n) : -1;
+    return p.sendOk;
   }
 
   /** Takes the checker's lease on `agent:*#send` and the audit counter for sends under it. */
@@ -138,6 +159,7 @@ export class AgentCtx implements AgentContext {
     // (no lease from a leasing checker) is checked, and charged, on every send.
     const lease = checker.lease === undefined ? { decision: checker.check(p, req), valid: true } : (checker.lease(p, req) ?? PER_SEND);
     p.sendLease = lease;
+    p.sendOk = lease.decision.allowed;
     p.sendGen = k.flags.capGeneration;
     p.sendTally = lease.decision.allowed ? plan.audit?.tally?.(p.id, "SemanticSend", grantText(lease.decision.by)) : undefined;
     return lease;

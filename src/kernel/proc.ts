@@ -43,6 +43,10 @@ export class Proc extends Mailbox implements Caller {
   taint: ReadonlySet<string> = EMPTY;
   /** Kernel capability generation at which `sendLease` was taken. */
   sendGen = -1;
+  /** The checker's lease epoch at which `sendLease` was last seen valid (-1: read it again). */
+  sendEpoch = -1;
+  /** `sendLease`'s decision allows every recipient (copied here: a send need not load the lease). */
+  sendOk = false;
   /** The checker's decision for `agent:*#send`, reused while valid (context.ts). */
   sendLease: CapLease | null = null;
   /** The audit's counter for sends allowed under that lease. */

@@ -11,7 +11,7 @@
 import type { Clock } from "../core/index.js";
 import { AiosError } from "../core/index.js";
 import type { CapabilityChecker, CapDecision, CapLease } from "../abi/index.js";
-import { Lease, LeaseClock } from "./leases.js";
+import { Epoch, Lease, LeaseClock } from "./leases.js";
 import type { Caller, CapabilityRequest } from "../abi/index.js";
 import { authError, type TokenAuthority, type VerifiedToken } from "./authority.js";
 import { parseCapability, type Capability } from "../capability/index.js";
@@ -46,6 +46,8 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   private readonly specScheme: Scheme;
   private readonly specTtlMs: number;
   private readonly leaseClock: LeaseClock;
+  /** Bumped whenever a lease of any wallet is cleared (CapabilityChecker.leaseEpoch). */
+  readonly leaseEpoch = new Epoch();
   private readonly spec: SpecGrants;
 
   constructor(private readonly o: CheckerOptions) {
@@ -122,7 +124,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     this.renew(creator, cw, now);
     const old = this.wallets.get(child.agent);
     if (old !== undefined) this.drop(child.agent, old);
-    const w = new Wallet(this.o.authority.revocations.epoch);
+    const w = new Wallet(this.o.authority.revocations.epoch, this.leaseEpoch);
     w.caller = child;
     w.creator = cw;
     cw.children++;
@@ -258,7 +260,7 @@ export class TokenCapabilityChecker implements CapabilityChecker {
     const rl = this.o.authority.revocations;
     let w = this.wallets.get(caller.agent);
     if (w === undefined) {
-      w = new Wallet(rl.epoch);
+      w = new Wallet(rl.epoch, this.leaseEpoch);
       w.caller = caller;
       this.wallets.set(caller.agent, w);
       if (this.specGrants) this.spec.grant(w, now);

@@ -8,9 +8,11 @@
  * next second (early, never late: a cleared lease only costs one fresh check), so a thousand
  * agents' tokens expiring at scattered times wake it at most once a second.
  * Bounded: at most LEASES_PER_WALLET leases per agent (an older one is cleared when replaced).
+ * Every clearing bumps the checker's LeaseEpoch, so a holder may skip reading its lease while the
+ * epoch it last saw it valid at stands (the kernel's ctx.send does, per message).
  */
 import type { Clock, TimerHandle } from "../core/index.js";
-import type { CapDecision, CapLease } from "../abi/index.js";
+import type { CapDecision, CapLease, LeaseEpoch } from "../abi/index.js";
 
 export const LEASES_PER_WALLET = 16;
 const COALESCE_MS = 1000;
@@ -24,9 +26,16 @@ export class Lease implements CapLease {
   ) {}
 }
 
+/** The count of leases cleared by one checker (CapabilityChecker.leaseEpoch). */
+export class Epoch implements LeaseEpoch {
+  n = 0;
+}
+
 /** The leases of one wallet, keyed by request. */
 export class WalletLeases {
   private readonly byKey = new Map<string, Lease>();
+
+  constructor(private readonly epoch: Epoch) {}
 
   get size(): number {
     return this.byKey.size;
@@ -39,14 +48,20 @@ export class WalletLeases {
 
   put(key: string, l: Lease): void {
     const old = this.byKey.get(key);
-    if (old !== undefined) old.valid = false;
+    if (old !== undefined) this.end(old);
     else if (this.byKey.size >= LEASES_PER_WALLET) this.clear();
     this.byKey.set(key, l);
   }
 
   clear(): void {
-    for (const l of this.byKey.values()) l.valid = false;
+    for (const l of this.byKey.values()) this.end(l);
     this.byKey.clear();
+  }
+
+  /** A lease stops holding: its holders see the epoch move and read it again. */
+  private end(l: Lease): void {
+    l.valid = false;
+    this.epoch.n++;
   }
 
   /** Clears leases whose decision may change at or before `t`; returns the earliest `until` left. */
@@ -54,7 +69,7 @@ export class WalletLeases {
     let next = Infinity;
     for (const [k, l] of this.byKey) {
       if (l.until <= t) {
-        l.valid = false;
+        this.end(l);
         this.byKey.delete(k);
       } else if (l.until < next) next = l.until;
     }

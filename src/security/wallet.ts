@@ -9,7 +9,7 @@ import type { VerifiedToken } from "./authority.js";
 import { allows, coveredBy, type Capability, type CapRequest } from "../capability/index.js";
 import { BoundedCache } from "../core/index.js";
 import { QuotaLedger, type QuotaSlot } from "./quota.js";
-import { WalletLeases } from "./leases.js";
+import { WalletLeases, type Epoch } from "./leases.js";
 
 /**
  * Decisions kept per wallet. An agent that sends to many distinct targets without a wildcard grant
@@ -53,10 +53,11 @@ export class Wallet {
   ended = false;
   readonly cache = new BoundedCache<string, CachedDecision>(WALLET_CACHE_ENTRIES);
   /** Decisions handed out for reuse (CapabilityChecker.lease); cleared with the cache. */
-  readonly leases = new WalletLeases();
+  readonly leases: WalletLeases;
 
-  constructor(epoch: number) {
+  constructor(epoch: number, leaseEpoch: Epoch) {
     this.epoch = epoch;
+    this.leases = new WalletLeases(leaseEpoch);
   }
 
   add(t: VerifiedToken): void {
