@@ -78,7 +78,9 @@ export async function latencyAt(agents: number, rate: number, seconds: number, w
       return s;
     },
   };
-  const p = await os.spawn({ name: "pacer", kind: "code", logic: pacer, capabilities: ["agent:*#send"] });
+  // Ephemeral like the sinks: on a stack with a journal an agent is durable unless its spec says
+  // otherwise, and a durable pacer's turns (each its own journaled self-send) would wait for commits.
+  const p = await os.spawn({ name: "pacer", kind: "code", ephemeral: true, logic: pacer, capabilities: ["agent:*#send"] });
   await os.send(p, 0);
   await os.wait(p);
   await new Promise((r) => setTimeout(r, 50));
@@ -86,7 +88,7 @@ export async function latencyAt(agents: number, rate: number, seconds: number, w
   if (received !== sent) throw new Error(`latency: ${sent} sent but ${received} received`);
   const sample = Array.from(samples.subarray(0, nSamples));
   const late = sample.filter((v) => v > 0.05).length;
-  return { p50: percentile(sample, 50) * 1000, p99: percentile(sample, 99) * 1000, p999: percentile(sample, 99.9) * 1000, achieved: (sent - warmCount) / seconds, lateShare: late / Math.max(1, sample.length) };
+  return { p50: percentile(sample, 50) * 1000, p99: percentile(sample, 99) * 1000, p999: percentile(sample, 99.9) * 1000, achieved: Math.max(0, sent - warmCount) / seconds, lateShare: late / Math.max(1, sample.length) };
 }
 
 /**
