@@ -6,7 +6,8 @@
  * argv: <src|dist> <dataDir> <agent id>.
  * Prints one JSON line. Times are from the process's start (performance's time origin, before Node's
  * own bootstrap ran) and CPU is the process's whole user+system time, so both include Node starting
- * up: `importMs` when AIOS's modules are loaded, `bootMs` boot() alone, `answerMs` the first answer.
+ * up: `importMs` when AIOS's modules are loaded, `bootMs` boot() alone, `answerMs` the first answer;
+ * `phases` boot()'s steps (wall and CPU ms each), `journalRecords`/`journalScanMs` what recovery read.
  */
 const [from, dataDir, agent] = process.argv.slice(2);
 if ((from !== "src" && from !== "dist") || dataDir === undefined || agent === undefined) {
@@ -40,6 +41,10 @@ process.stdout.write(
     bootCpuMs: bootCpu,
     answerCpuMs: answerCpu,
     agents: os.ps().length,
+    // boot()'s own steps (kernel/boot-phases.ts) and what the journal's open read.
+    phases: os.kernel.bootPhases,
+    journalRecords: os.storeHealth?.records,
+    journalScanMs: os.storeHealth?.durationMs,
     answer,
   }) + "\n",
 );

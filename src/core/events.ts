@@ -35,7 +35,8 @@ export interface EventDataMap {
   "syscall.batch": { name: string; count: number };
   /** A side effect was in flight at a crash and was not retried: a person should check it. */
   "syscall.effect_unknown": { name: string; callSeq: number };
-  "kernel.booted": { durable: boolean; dataDir?: string };
+  /** `phases`: boot's steps with their wall and CPU milliseconds (kernel/boot-phases.ts). */
+  "kernel.booted": { durable: boolean; dataDir?: string; phases?: readonly { readonly name: string; readonly wallMs: number; readonly cpuMs: number }[] };
   "kernel.shutdown": { reason: string };
   /** `restored`: agents back in the table; `dormant`: of those, still to be restored on first use. */
   "kernel.recovered": { restored: number; dormant: number; failed: number; messages: number };

@@ -10,6 +10,7 @@ import { AiosError } from "../core/index.js";
 import type { AnySubsystem, DoorStages, Provision, StageName, SubsystemHost } from "../abi/index.js";
 import type { Kernel } from "./kernel.js";
 import { subsystemHost } from "./host.js";
+import type { BootPhases } from "./boot-phases.js";
 
 /** Throws E_CONFIG when the list's declarations cannot be satisfied in this order. */
 export function checkDeclarations(list: readonly AnySubsystem[]): void {
@@ -38,7 +39,7 @@ export function checkDeclarations(list: readonly AnySubsystem[]): void {
 }
 
 /** Builds the subsystems into the kernel; returns their services by name and their start steps. */
-export async function assemble(kernel: Kernel, list: readonly AnySubsystem[]): Promise<{ services: ReadonlyMap<string, unknown>; start: () => void }> {
+export async function assemble(kernel: Kernel, list: readonly AnySubsystem[], phases?: BootPhases): Promise<{ services: ReadonlyMap<string, unknown>; start: () => void }> {
   checkDeclarations(list);
   const host = subsystemHost(kernel);
   const services = new Map<string, unknown>();
@@ -53,7 +54,7 @@ export async function assemble(kernel: Kernel, list: readonly AnySubsystem[]): P
       const needs: Record<string, unknown> = {};
       for (const n of [...s.needs, ...(s.uses ?? [])]) if (services.has(n)) needs[n] = services.get(n);
       // The one dynamic seam: checkDeclarations proved every name in `needs` is present and built.
-      const p = await s.build(host, needs as never);
+      const p = phases === undefined ? await s.build(host, needs as never) : await phases.measure(`build ${s.name}`, () => s.build(host, needs as never));
       if (p.stop !== undefined) stops.push({ name: s.name, stop: p.stop });
       services.set(s.name, p.service);
       const provided = p.stages ?? {};

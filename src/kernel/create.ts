@@ -8,6 +8,7 @@
 import type { AgentLogic, AnySubsystem } from "../abi/index.js";
 import { Kernel, type KernelOptions } from "./kernel.js";
 import { assemble } from "./assemble.js";
+import { BootPhases } from "./boot-phases.js";
 
 export interface CreateKernelOptions extends KernelOptions {
   /** Logics that specs can name with `logic: "<name>"` (durable agents must use one, or `module`). */
@@ -27,10 +28,11 @@ export interface CreatedKernel {
 export async function createKernel(options: CreateKernelOptions = {}): Promise<CreatedKernel> {
   const { logics, subsystems, dataDir, ...kernelOptions } = options;
   const kernel = new Kernel(kernelOptions);
+  const phases = new BootPhases(kernel.bootPhases);
   for (const [name, logic] of Object.entries(logics ?? {})) kernel.registerLogic(name, logic);
   let assembled: Awaited<ReturnType<typeof assemble>>;
   try {
-    assembled = await assemble(kernel, subsystems ?? []);
+    assembled = await assemble(kernel, subsystems ?? [], phases);
   } catch (e) {
     // assemble stopped what it built; this stops the kernel's own helpers (the hog clock).
     await kernel.shutdown("boot failed");
@@ -41,18 +43,19 @@ export async function createKernel(options: CreateKernelOptions = {}): Promise<C
     if (journal !== undefined) {
       // Durable agents come back after every subsystem is built, so their logics and syscalls exist:
       // all of them into the table, dormant; each is restored on first use (recovery.ts).
-      const outcome = await kernel.recovery.adopt(await journal.recover());
+      const state = await phases.measure("recover: read the journal's state", () => journal.recover());
+      const outcome = await phases.measure("recover: enter the durable agents", () => kernel.recovery.adopt(state));
       for (const f of outcome.failed) kernel.kernelError(new Error(f.reason), `recovery of ${f.id}`);
       kernel.events.emit("kernel.recovered", { restored: outcome.known, dormant: kernel.recovery.dormant, failed: outcome.failed.length, messages: outcome.messages });
     }
     // Agents are back: subsystems resume what their own journals hold open (a plan survives kill -9).
-    assembled.start();
+    await phases.measure("start the subsystems", () => assembled.start());
   } catch (e) {
     // A boot that fails gives back everything it took (the data-dir lock first of all, issue #11.8):
     // the kernel's shutdown runs the subsystems' stops.
     await kernel.shutdown("boot failed");
     throw e;
   }
-  kernel.events.emit("kernel.booted", { durable: options.durable ?? false, ...(dataDir === undefined ? {} : { dataDir }) });
+  kernel.events.emit("kernel.booted", { durable: options.durable ?? false, phases: [...kernel.bootPhases], ...(dataDir === undefined ? {} : { dataDir }) });
   return { kernel, services: assembled.services };
 }

@@ -6,6 +6,7 @@ export { storedSpec, type Kernel, type KernelOptions, type LogicFactory, type Ex
 export { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 export { DEFAULT_ISOLATE_LIMITS, type IsolateLimits } from "./isolate-protocol.js";
 export { createKernel, type CreateKernelOptions, type CreatedKernel } from "./create.js";
+export type { BootPhase } from "./boot-phases.js";
 export { checkDeclarations } from "./assemble.js";
 export { SpecCapabilityChecker } from "./spec-checker.js";
 export type { Guards, DispatchCaller } from "./dispatcher.js";

@@ -45,6 +45,7 @@ import { ModuleRoots } from "./module-roots.js";
 import { IsolatePool } from "./isolate-pool.js";
 import { DEFAULT_ISOLATE_LIMITS, type IsolateLimits } from "./isolate-protocol.js";
 import { admitBudget, settleBudget } from "./budgets.js";
+import type { BootPhase } from "./boot-phases.js";
 
 const NO_HOLDERS: readonly Proc[] = [];
 
@@ -105,6 +106,8 @@ export class Kernel {
   /** Threads of isolated agents, made on the first one. */
   private isolates: IsolatePool | undefined;
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
+  /** Boot's steps with their wall and CPU time, filled by createKernel (boot-phases.ts). */
+  readonly bootPhases: BootPhase[] = [];
 
   constructor(options: KernelOptions = {}) {
     const clock = (this.clock = options.clock ?? new RealClock());

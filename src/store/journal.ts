@@ -35,7 +35,10 @@ import type { JournalState } from "./state.js";
 export interface JournalOptions {
   /** Most records in one transaction (default 50,000). */
   readonly maxBatch?: number;
-  /** Compact when the store holds at least this many rows ... (default 100,000) */
+  /**
+   * Compact when the store holds at least this many rows ... (default 40,000: a crash leaves at most
+   * this many, or `compactRatio` times the live state, for the next open to read; issue #17.6)
+   */
   readonly compactMinRows?: number;
   /** ... and more than this many times the rows the live state needs (default 4). */
   readonly compactRatio?: number;
@@ -142,7 +145,7 @@ export class Journal {
   ) {
     this.rows = rows;
     this.maxBatch = options.maxBatch ?? 50_000;
-    this.compactMinRows = options.compactMinRows ?? 100_000;
+    this.compactMinRows = options.compactMinRows ?? 40_000;
     this.compactRatio = options.compactRatio ?? 4;
     this.compactOnClose = options.compactOnClose ?? 1_000;
     this.onCommit = options.onCommit;
@@ -226,6 +229,15 @@ export class Journal {
   /** Rows currently stored (verified at open, plus appended, minus compacted away). */
   storedRows(): number {
     return this.rows;
+  }
+
+  /**
+   * The stored rows at which a committed batch starts an automatic compaction, at today's live size:
+   * the most a crash (no compaction at close) can leave for the next open to read. Benches use it to
+   * kill a daemon at the worst point of the cycle.
+   */
+  compactionThreshold(): number {
+    return Math.max(this.compactMinRows, this.compactRetryAt, Math.floor(this.compactRatio * this.state.size()) + 1);
   }
 
   /** Rewrites the live state as fresh records and drops everything before them, atomically. */
@@ -362,7 +374,7 @@ export class Journal {
       this.unmarked.push({ seq: start + n - 1, resolve: ack });
       this.pumpMark();
     }
-    if (this.rows >= Math.max(this.compactMinRows, this.compactRetryAt) && this.rows > this.compactRatio * state.size()) {
+    if (this.rows >= this.compactionThreshold()) {
       // Fire and forget on the exclusive chain; a failed compaction (e.g. disk full) leaves the
       // journal as it was and is retried only after the journal doubled, not after every batch.
       this.compact().catch(() => {
