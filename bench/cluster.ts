@@ -12,6 +12,7 @@
  * Workload and stack named in each figure; the machine is shared, so read them with the load average.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -36,12 +37,14 @@ const sink: AgentLogic<null, unknown> = {
   },
 };
 
+/** The cluster secret the bench's nodes share (docs/adr/0038): a fresh one per run. */
+const SECRET = randomBytes(32).toString("hex");
 const STACK = "boot({ stack: 'bare', durable: true }) + clusterSubsystem, PostgreSQL 15 + nats-server 2.9 on loopback";
 
 async function node(url: string, nats: string, name: string): Promise<Aios> {
   const os = await boot({
     stack: "bare", durable: true, logger: silentLogger, logics: { sink },
-    add: [clusterSubsystem({ postgres: url, nats, config: { cluster: "bench", node: name, ttlMs: 1_000, heartbeatMs: 200 } })],
+    add: [clusterSubsystem({ postgres: url, nats, secret: SECRET, config: { cluster: "bench", node: name, ttlMs: 1_000, heartbeatMs: 200 } })],
   });
   await os.subsystems.cluster?.join();
   return os;
@@ -135,7 +138,7 @@ const suite: Suite = async (emit, args) => {
 
     // Failover: an `aios up --cluster` daemon owns an agent; kill -9; until node a answers for it.
     const data = join(dir, "daemon");
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", "bench", "--postgres", url, "--nats", nats.url, "--node", "d", "--lease-ttl", "1000"], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", "bench", "--postgres", url, "--nats", nats.url, "--node", "d", "--lease-ttl", "1000"], { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, AIOS_CLUSTER_SECRET: SECRET } });
     const port = await new Promise<number>((res) => createInterface({ input: child.stdout }).once("line", (l) => res((JSON.parse(l) as { port: number }).port)));
     const api = new HttpControl(`http://127.0.0.1:${port}`, readFileSync(join(data, "api-token"), "utf8").trim());
     const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });

@@ -16,7 +16,7 @@ export type {
 export { grantText } from "./stages.js";
 export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
-  SyscallJournal, SyscallEffects, MessageTracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally,
+  SyscallJournal, SyscallEffects, MessageTracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, RemoteMailGate, VouchedKey,
 } from "./stages.js";
 export type { KernelJournal, StoredAgent, StoredMessage, StoredSpec, RecoveredAgent, RecoveredState } from "./journal.js";
 export { zodArgs } from "./args.js";

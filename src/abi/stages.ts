@@ -7,6 +7,7 @@
 import type { SerializedError } from "../core/index.js";
 import type { Capability } from "../capability/index.js";
 import type { Caller, CapabilityRequest, SlotGrant, SyscallName, TraceSpan } from "./syscalls.js";
+import type { StoredMessage } from "./journal.js";
 
 /**
  * What allowed a request, as data (never a string parsed back): the spec capability, the signed token
@@ -190,3 +191,32 @@ export interface SyscallJournal {
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void>;
 }
 
+
+/**
+ * The public half of a signing key, vouched for by the cluster node that sent a letter (the row's
+ * seal covers it): what a receiving node needs to check a signature made with a key it does not hold.
+ */
+export interface VouchedKey {
+  readonly id: string;
+  readonly owner: string;
+  readonly alg: "ed25519" | "hybrid";
+  /** SPKI DER, base64url. */
+  readonly ed: string;
+  readonly pq?: string;
+}
+
+/**
+ * The receive-side checks for mail that crossed cluster nodes (docs/adr/0038). ipc/ provides it; the
+ * cluster calls `vouch` on the sending node (the keys the letter's signature needs, sealed with it) and
+ * `admit` on the receiving node before the letter enters the recipient's journal — the same checks a
+ * local letter passes at ipc's door (signature, required signatures, receive schema). Absent (no ipc/
+ * on the stack), a letter passes as a local one would: no receive-side checks exist then.
+ */
+export interface RemoteMailGate {
+  vouch(m: StoredMessage): readonly VouchedKey[];
+  /**
+   * Null when `m` may enter its recipient's mailbox; else why not (`reason` a dead-letter reason, the
+   * gate has dead-lettered it). `origin` is the node that stored it.
+   */
+  admit(m: StoredMessage, keys: readonly VouchedKey[], origin: string): { readonly reason: string; readonly detail: string } | null;
+}

@@ -14,7 +14,7 @@
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal, RecoveredState, StoredMessage } from "./journal.js";
-import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
+import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
@@ -29,6 +29,8 @@ export interface DoorStages {
   readonly effects?: SyscallEffects;
   /** Trace context on messages (observe/, while tracing is on). */
   readonly trace?: MessageTracer;
+  /** Receive-side checks of mail from other cluster nodes (ipc/, docs/adr/0038). */
+  readonly remoteMail?: RemoteMailGate;
 }
 
 export type StageName = keyof DoorStages;
@@ -71,7 +73,7 @@ export interface SubsystemHost {
   readonly logger: Logger;
   readonly events: EventBus;
   /** The door as assembled at boot (read at call time: complete before any agent runs). */
-  readonly guards: { readonly capabilities: CapabilityChecker; readonly audit: AuditSink | undefined };
+  readonly guards: { readonly capabilities: CapabilityChecker; readonly audit: AuditSink | undefined; readonly remoteMail: RemoteMailGate | undefined };
   agent(id: string): AgentView | undefined;
   agents(): Iterable<AgentView>;
   /** Replaces the taint set an agent's calls carry (security/ hands the tracker's live view). */

@@ -7,7 +7,7 @@
  */
 import { AiosError, RealClock } from "../core/index.js";
 import type { AnySubsystem } from "../abi/index.js";
-import { NodeTable, clusterSubsystem, defaultNodeName, openClusterPool, toClusterError, parseClusterConfig, type ClusterConfigInput, type ClusterNode, type ClusterPool, type NodeInfo } from "../cluster/index.js";
+import { MIN_SECRET_CHARS, NodeTable, clusterSubsystem, defaultNodeName, openClusterPool, toClusterError, parseClusterConfig, type ClusterConfigInput, type ClusterNode, type ClusterPool, type NodeInfo } from "../cluster/index.js";
 import type { Aios } from "../sdk/index.js";
 import type { CliContext } from "./context.js";
 
@@ -66,8 +66,17 @@ export function clusterSubsystemFor(ctx: CliContext, f: ClusterFlags): AnySubsys
   } catch (e) {
     asUsage(e);
   }
+  // From the environment, not a flag (a flag shows in ps); the same on every node, never in PostgreSQL.
+  const secret = process.env["AIOS_CLUSTER_SECRET"];
+  if (secret === undefined || secret === "") {
+    throw new AiosError("E_INVALID_ARG", `--cluster needs the cluster secret in AIOS_CLUSTER_SECRET (at least ${MIN_SECRET_CHARS} characters, the same on every node: it seals the mail between nodes)`, { details: { path: "AIOS_CLUSTER_SECRET" } });
+  }
+  if (secret.length < MIN_SECRET_CHARS) {
+    throw new AiosError("E_INVALID_ARG", `AIOS_CLUSTER_SECRET: at least ${MIN_SECRET_CHARS} characters (got ${secret.length})`, { details: { path: "AIOS_CLUSTER_SECRET" } });
+  }
   return clusterSubsystem({
     postgres: want.postgres,
+    secret,
     nats: want.nats,
     config,
     clock: new RealClock(),

@@ -17,7 +17,7 @@
  * agents at boot; they arrive as its leases do (`load`) and leave as they go (`drop`).
  */
 import { AiosError, toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
-import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
+import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName, VouchedKey } from "../abi/index.js";
 import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { FencedJournal } from "./fenced-journal.js";
@@ -51,6 +51,21 @@ export interface ClusterJournalHooks {
   readonly onFenced: (key: string, epoch: number) => void;
   /** A letter for `agent` is waiting in cluster_mail: wake `owner` (null: nobody holds it now). */
   readonly wake: (owner: string | null, agent: string) => void;
+  /** Sending node: the public keys the receiver needs for this letter (sealed with it). */
+  readonly vouch?: (m: StoredMessage) => readonly VouchedKey[];
+  /** Receiving node: the receive-side checks (null: admitted); before the letter is moved. */
+  readonly admit?: (m: StoredMessage, keys: readonly VouchedKey[], origin: string) => { readonly reason: string; readonly detail: string } | null;
+  /** A letter was refused here (its row is marked taken with the reason): audit and report it. */
+  readonly refused?: (r: Refusal) => void;
+}
+
+/** A cross-node letter refused by the receiving node: forged (seal) or by the receive-side checks. */
+export interface Refusal {
+  readonly row: number;
+  readonly recipient: string;
+  readonly origin: string | null;
+  readonly reason: string;
+  readonly detail: string;
 }
 
 const ignore = (): void => undefined;
@@ -262,7 +277,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   /** Mail for an agent on another node: into cluster_mail (durable on return), its owner woken. */
   async enqueueRemote(m: StoredMessage): Promise<void> {
-    const owner = await this.mail.post(m);
+    const owner = await this.mail.post(m, this.hooks.vouch?.(m) ?? []);
     this.hooks.wake(owner, m.to);
   }
 
@@ -283,28 +298,44 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     const rows = await this.mail.waiting([...this.streamOf.keys()]);
     const writes: Promise<void>[] = [];
     const dups: number[] = [];
+    const refusals: Refusal[] = [];
     for (const row of rows) {
-      const s = this.streamOf.get(row.rec.to);
-      const a = this.state.agents.get(row.rec.to);
+      const s = this.streamOf.get(row.agent);
       if (s === undefined || s.dead !== undefined) continue;
-      // Already here under its key (a retried copy that came by another way): taken, not delivered twice.
-      if (a !== undefined && row.rec.key !== undefined && (a.seen?.has(row.rec.key) === true || [...a.mailbox.values()].some((x) => x.key === row.rec.key))) {
-        dups.push(row.n);
+      // Not sealed by a node of this cluster (written straight into PostgreSQL): never moved.
+      if (row.forged !== undefined) {
+        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: "forged", detail: row.forged });
         continue;
       }
       const rec = row.rec;
+      const a = this.state.agents.get(rec.to);
+      // Already here under its key (a retried copy that came by another way): taken, not delivered twice.
+      if (a !== undefined && rec.key !== undefined && (a.seen?.has(rec.key) === true || [...a.mailbox.values()].some((x) => x.key === rec.key))) {
+        dups.push(row.n);
+        continue;
+      }
+      const to = rec.to as AgentId;
+      const letter: StoredMessage = {
+        id: rec.id as MessageId, to, payload: rec.payload, ...(rec.from === undefined ? {} : { from: rec.from as AgentId }), ...(rec.key === undefined ? {} : { key: rec.key }),
+        ...(rec.trace === undefined ? {} : { trace: rec.trace }),
+      };
+      // The receive-side checks a local letter passes (ipc/'s gate): refused here, it never enters the journal.
+      const no = this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
+      if (no !== null) {
+        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail });
+        continue;
+      }
       writes.push(
         this.append(s, rec, { taken: row.n }).then(() => {
-          const to = rec.to as AgentId;
-          const letter: StoredMessage = {
-            id: rec.id as MessageId, to, payload: rec.payload, ...(rec.from === undefined ? {} : { from: rec.from as AgentId }), ...(rec.key === undefined ? {} : { key: rec.key }),
-            ...(rec.trace === undefined ? {} : { trace: rec.trace }),
-          };
           out.set(to, [...(out.get(to) ?? []), letter]);
         }),
       );
     }
     if (dups.length > 0) await this.mail.markTaken(dups);
+    for (const r of refusals) {
+      await this.mail.refuse(r.row, `${r.reason}: ${r.detail}`);
+      this.hooks.refused?.(r);
+    }
     // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
     await Promise.all(writes.map((w) => w.catch(ignore)));
     return out;

@@ -15,6 +15,7 @@ export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from 
 export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool, type ClusterPoolOptions } from "./pg-pool.js";
 export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
-export { ClusterJournal, type ClusterJournalHooks } from "./cluster-journal.js";
+export { ClusterJournal, type ClusterJournalHooks, type Refusal } from "./cluster-journal.js";
+export { MailSeal, MIN_SECRET_CHARS, type SealedFields } from "./seal.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";
 export { Mailroom, dedupKey, type WaitingLetter } from "./mailroom.js";

@@ -1,9 +1,14 @@
 /**
- * Cross-node mail in PostgreSQL (docs/adr/0036). A letter for an agent held by another node is
+ * Cross-node mail in PostgreSQL (docs/adr/0036, 0038). A letter for an agent held by another node is
  * stored in cluster_mail — that commit (synchronous_commit = on) is the sender's acknowledgement,
  * never a NATS ack — and the owner is woken over NATS to move it into the agent's fenced journal.
  * A lost wake-up costs one heartbeat (owners pull at every beat); a lost owner costs nothing (the
  * next owner pulls at adoption).
+ *
+ * Every row is sealed by the node that stored it (seal.ts: HMAC under the cluster secret over the row,
+ * its origin and the public keys it vouches for); `waiting` reports a row whose seal does not verify,
+ * or that does not parse, as forged instead of handing it on, and `refuse` marks a refused row taken
+ * with its reason, so it is never moved and never read again.
  *
  * De-duplication: every row has a key unique per recipient — the envelope's id when the sender gave
  * one (ipc/'s at-least-once retries), the replayable send's `from/cause/nth` (ADR 0016: a sender that
@@ -13,48 +18,68 @@
  * The directory (cluster_agents, written with each spawn record) says which agents exist: a letter
  * for an agent no node ever spawned is E_NO_AGENT, as on one node.
  */
+import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { StoredMessage } from "../abi/index.js";
+import type { StoredMessage, VouchedKey } from "../abi/index.js";
 import { JournalRecordSchema, serialise, type JournalRecord } from "../store/index.js";
 import { toClusterError } from "./errors.js";
+import type { MailSeal } from "./seal.js";
 import { int, text, textOrNull, type SqlPool } from "./sql.js";
 
 type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
 
-export interface WaitingLetter {
-  readonly n: number;
-  readonly rec: Enqueue;
-}
+const KeysSchema = z.array(z.object({ id: z.string().min(1).max(128), owner: z.string().min(1).max(256), alg: z.enum(["ed25519", "hybrid"]), ed: z.string().min(1).max(4096), pq: z.string().min(1).max(8192).optional() }).strict()).max(8);
+
+/** A row waiting for its recipient: a sealed letter, or why it cannot be one (`forged`). */
+export type WaitingLetter =
+  | { readonly n: number; readonly agent: string; readonly origin: string | null; readonly rec: Enqueue; readonly keys: readonly VouchedKey[]; readonly forged?: undefined }
+  | { readonly n: number; readonly agent: string; readonly origin: string | null; readonly rec?: undefined; readonly forged: string };
 
 /** The row's de-duplication key (see the header). */
-export function dedupKey(m: StoredMessage): string {
+export function dedupKey(m: { readonly id: string; readonly from?: string | undefined; readonly key?: string | undefined; readonly cause?: string | undefined; readonly nth?: number | undefined }): string {
   if (m.key !== undefined) return `k:${m.key}`;
   if (m.cause !== undefined && m.nth !== undefined && m.from !== undefined) return `s:${m.from}/${m.cause}/${m.nth}`;
   return `m:${m.id}`;
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
 }
 
 export class Mailroom {
   constructor(
     private readonly pool: SqlPool,
     readonly cluster: string,
+    /** This node's name: the origin of the rows it stores. */
+    private readonly node: string,
+    private readonly seal: MailSeal,
   ) {}
 
   /**
-   * Stores `m` for its recipient (once per de-duplication key); resolves with the node holding the
-   * recipient's tree now (null when none does). E_NO_AGENT when no node ever spawned that agent.
+   * Stores `m` for its recipient (once per de-duplication key), sealed with the keys this node vouches
+   * for; resolves with the node holding the recipient's tree now (null when none does). E_NO_AGENT
+   * when no node ever spawned that agent.
    */
-  async post(m: StoredMessage): Promise<string | null> {
+  async post(m: StoredMessage, vouched: readonly VouchedKey[] = []): Promise<string | null> {
     const rec: Enqueue = {
       t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
       ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
     };
+    const body = serialise(rec);
+    const dedup = dedupKey(m);
+    const keys = JSON.stringify(vouched);
+    const mac = this.seal.seal({ cluster: this.cluster, agent: m.to, dedup, origin: this.node, body, keys });
     let r;
     try {
       r = await this.pool.query(
         `WITH t AS (SELECT a.tree, l.owner FROM cluster_agents a LEFT JOIN cluster_leases l ON l.cluster = a.cluster AND l.agent = a.tree WHERE a.cluster = $1 AND a.agent = $2),
-           ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
+           ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
          SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner`,
-        [this.cluster, m.to, dedupKey(m), serialise(rec)],
+        [this.cluster, m.to, dedup, body, this.node, keys, mac],
       );
     } catch (e) {
       throw toClusterError(e, `storing a message for ${m.to}`, { agent: m.to });
@@ -64,28 +89,33 @@ export class Mailroom {
     return textOrNull(row, "owner");
   }
 
-  /** Letters not yet taken for any of `agents`, oldest first. */
+  /** Rows not yet taken for any of `agents`, oldest first; those whose seal fails come back `forged`. */
   async waiting(agents: readonly string[], limit = 1_000): Promise<WaitingLetter[]> {
     let r;
     try {
-      r = await this.pool.query("SELECT n, body FROM cluster_mail WHERE cluster = $1 AND NOT taken AND agent = ANY($2::text[]) ORDER BY n LIMIT $3", [this.cluster, [...agents], limit]);
+      r = await this.pool.query("SELECT n, agent, dedup, body, origin, keys, mac FROM cluster_mail WHERE cluster = $1 AND NOT taken AND agent = ANY($2::text[]) ORDER BY n LIMIT $3", [this.cluster, [...agents], limit]);
     } catch (e) {
       throw toClusterError(e, "reading waiting cross-node mail");
     }
-    const out: WaitingLetter[] = [];
-    for (const row of r.rows) {
+    return r.rows.map((row): WaitingLetter => {
       const n = int(row, "n");
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text(row, "body"));
-      } catch {
-        raw = undefined;
+      const agent = text(row, "agent");
+      const origin = textOrNull(row, "origin");
+      const body = text(row, "body");
+      const keysText = text(row, "keys");
+      const dedup = text(row, "dedup");
+      const base = { n, agent, origin };
+      if (origin === null || !this.seal.verify({ cluster: this.cluster, agent, dedup, origin, body, keys: keysText }, textOrNull(row, "mac"))) {
+        return { ...base, forged: textOrNull(row, "mac") === null ? "the row carries no seal" : "its seal does not verify under this cluster's secret" };
       }
-      const rec = JournalRecordSchema.safeParse(raw);
-      if (!rec.success || rec.data.t !== "enqueue") throw new AiosError("E_CORRUPT", `cluster_mail row ${n} is not a letter`, { details: { path: `cluster_mail.${n}` } });
-      out.push({ n, rec: rec.data });
-    }
-    return out;
+      // Sealed by a node of the cluster: a row that still does not parse is a defect there, refused all the same.
+      const rec = JournalRecordSchema.safeParse(parseJson(body));
+      if (!rec.success || rec.data.t !== "enqueue") return { ...base, forged: `cluster_mail row ${n} is not a letter` };
+      if (rec.data.to !== agent || dedup !== dedupKey(rec.data)) return { ...base, forged: `cluster_mail row ${n} is stored for ${agent} under ${dedup}, not as the letter it holds` };
+      const keys = KeysSchema.safeParse(parseJson(keysText));
+      if (!keys.success) return { ...base, forged: `cluster_mail row ${n}: vouched keys do not parse` };
+      return { ...base, rec: rec.data, keys: keys.data.map((k) => (k.pq === undefined ? { id: k.id, owner: k.owner, alg: k.alg, ed: k.ed } : { id: k.id, owner: k.owner, alg: k.alg, ed: k.ed, pq: k.pq })) };
+    });
   }
 
   /** Marks rows taken without moving them (duplicates of letters already held). */
@@ -94,6 +124,15 @@ export class Mailroom {
       await this.pool.query("UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($2::bigint[])", [this.cluster, [...ns]]);
     } catch (e) {
       throw toClusterError(e, "marking cross-node mail taken");
+    }
+  }
+
+  /** Marks a refused row taken with its reason: never moved, never read again, the reason kept. */
+  async refuse(n: number, reason: string): Promise<void> {
+    try {
+      await this.pool.query("UPDATE cluster_mail SET taken = true, refused = $3 WHERE cluster = $1 AND n = $2", [this.cluster, n, reason]);
+    } catch (e) {
+      throw toClusterError(e, `refusing cross-node letter ${n}`);
     }
   }
 }

@@ -111,7 +111,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS cluster_mail_dedup ON cluster_mail (cluster, a
 CREATE INDEX IF NOT EXISTS cluster_mail_open ON cluster_mail (cluster, agent) WHERE NOT taken;
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2];
+/**
+ * V3 (docs/adr/0038): cross-node letters are sealed by the node that stored them (origin, the public
+ * keys it vouches for, an HMAC under the cluster secret), and a letter the receiving node refuses
+ * (seal, signature, receive schema) is marked taken with the reason, never moved into a journal.
+ */
+const V3 = `
+ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS origin  TEXT;
+ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS keys    TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS mac     TEXT;
+ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS refused TEXT;
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

@@ -18,10 +18,12 @@
  */
 import { AiosError, toAiosError, type AgentId, type Clock } from "../core/index.js";
 import type { Subsystem, SubsystemHost } from "../abi/index.js";
-import { ClusterJournal } from "./cluster-journal.js";
+import { ClusterJournal, type Refusal } from "./cluster-journal.js";
+import "./events.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";
 import { Mailroom } from "./mailroom.js";
+import { MailSeal } from "./seal.js";
 import { WakeBus } from "./nats-wake.js";
 import { ClusterNode, type LossReason } from "./node.js";
 import type { Lease } from "./leases.js";
@@ -30,6 +32,12 @@ import { migrateCluster } from "./schema.js";
 
 export interface ClusterSubsystemOptions {
   readonly postgres: string;
+  /**
+   * The cluster secret (at least 32 characters), the same on every node and kept out of PostgreSQL:
+   * it seals every cross-node letter, so a row written into cluster_mail by anyone else is refused
+   * (docs/adr/0038).
+   */
+  readonly secret: string;
   /** NATS for wake-ups; without it nodes learn of changes at their heartbeats only. */
   readonly nats?: string;
   /** Cluster and node names, timing, capacity, tags (config.ts); `addr` may come with join(). */
@@ -69,6 +77,7 @@ export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster
     needs: [],
     async build(host) {
       const config = parseClusterConfig(o.config);
+      const seal = new MailSeal(o.secret);
       const pool = openClusterPool({ url: o.postgres, ...(o.schema === undefined ? {} : { schema: o.schema }), onError: (e) => host.logger.warn({ err: e.message }, "cluster: a PostgreSQL connection failed; the pool replaces it") });
       let bus: WakeBus | undefined;
       try {
@@ -78,7 +87,7 @@ export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster
         await pool.end().catch(() => undefined);
         throw e;
       }
-      const member = new Member(host, o, config, pool, bus);
+      const member = new Member(host, o, config, pool, bus, seal);
       return {
         service: member,
         stages: { journal: member.journal, syscallJournal: member.journal },
@@ -104,14 +113,19 @@ class Member implements ClusterService {
     readonly config: ClusterConfig,
     readonly pool: ClusterPool,
     private readonly bus: WakeBus | undefined,
+    seal: MailSeal,
   ) {
     this.queue = new Promise<void>((r) => (this.open = r));
-    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), new Mailroom(pool, config.cluster), {
+    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), new Mailroom(pool, config.cluster, config.node, seal), {
       acquire: (root) => this.claim(root),
       wake: (owner, agent) => {
         // A lost wake-up costs the owner one heartbeat: it pulls its mail at every beat.
         bus?.publish("mail", owner ?? "all", [agent]).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a mail wake-up was not published"));
       },
+      // ipc/'s receive-side checks, when ipc/ is on the stack (the kernel's remoteMail stage).
+      vouch: (m) => host.guards.remoteMail?.vouch(m) ?? [],
+      admit: (m, keys, origin) => host.guards.remoteMail?.admit(m, keys, origin) ?? null,
+      refused: (r) => this.refused(r),
       onFenced: (key, epoch) => {
         const node = this.joined;
         if (node === undefined) return;
@@ -185,6 +199,15 @@ class Member implements ClusterService {
       const got = await this.journal.pullMail();
       for (const [to, letters] of got) await this.host.adoptMail(to, letters);
     });
+  }
+
+  /** A letter from another node refused here: audited, an event, a warning (its row keeps the reason). */
+  private refused(r: Refusal): void {
+    const reason = `${r.reason}: ${r.detail}`;
+    const by = r.origin === null ? "cluster_mail (no origin)" : `node:${r.origin}`;
+    this.host.guards.audit?.record({ agent: r.recipient, syscall: "cluster.mail", decision: "denied", by, reason: `cluster_mail row ${r.row} refused (${reason})` });
+    this.host.events.emit("cluster.mail.refused", { row: r.row, recipient: r.recipient, origin: r.origin, reason: r.reason, detail: r.detail }, r.recipient as AgentId, "warn");
+    this.host.logger.warn({ row: r.row, recipient: r.recipient, origin: r.origin, reason: r.reason, detail: r.detail }, "cluster: a letter from another node was refused");
   }
 
   private acquired(lease: Lease): void {

@@ -7,6 +7,7 @@
  * error code and the dead letter's id. Streams, pipelines and the syscalls build on this class.
  */
 import { AiosError, isAiosError, type ErrorCode } from "../core/index.js";
+import type { VouchedKey } from "../abi/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
 import { SeenWindow } from "./dedup.js";
 import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope } from "./envelope.js";
@@ -14,7 +15,7 @@ import { Inboxes } from "./inbox.js";
 import { IntentRouter, type IntentEmbedder, type IntentRouterOptions, type Skill } from "./intents.js";
 import { isLive, type AgentFacts, type IpcPort, type Reply } from "./port.js";
 import { SchemaRegistry } from "./schemas.js";
-import { checkSignature, SignaturePolicy, signEnvelope, type MessageKeys, type SignaturePolicyConfig } from "./signing.js";
+import { checkSignature, SignaturePolicy, signEnvelope, vouchFor, type MessageKeys, type SignaturePolicyConfig } from "./signing.js";
 import type { SendResult, SendSpec } from "./send-spec.js";
 import { StreamTable } from "./stream-table.js";
 import { TopicIndex } from "./topics.js";
@@ -187,12 +188,11 @@ export class Ipc {
   // ---- receiving ----------------------------------------------------------------------------
 
   /** The receive-side checks: null when the copy may enter `recipient`'s mailbox. */
-  private refuse(env: Envelope, json: string, a: AgentFacts | undefined, recipient: string): [DeadLetterReason, string] | null {
+  private refuse(env: Envelope, json: string, a: AgentFacts | undefined, recipient: string, vouched?: readonly VouchedKey[]): [DeadLetterReason, string] | null {
     if (a === undefined) return ["unknown_agent", `no agent ${recipient}`];
     if (!isLive(a)) return ["agent_ended", `agent ${recipient} is ${a.status}`];
     if (env.signature !== undefined) {
-      if (this.keys === undefined) return ["bad_signature", "signed message but no key store to verify it"];
-      const why = checkSignature(this.keys, env, json);
+      const why = checkSignature(this.keys, env, json, vouched);
       if (why !== null) return ["bad_signature", why];
     } else if (this.signatures.requires(a.id, a.tenant)) {
       return ["unsigned", `${recipient} requires signed messages`];
@@ -258,6 +258,22 @@ export class Ipc {
       if (!isAiosError(e, "E_NO_AGENT")) throw e;
       return this.deadLetter(env, "unknown_agent", e.message, recipient, strict);
     }
+  }
+
+  /**
+   * Receive-side checks for a copy that crossed cluster nodes (remote-gate.ts), on the receiving node:
+   * exactly refuse()'s, the signer's key also looked up among those the sending node vouched for.
+   * A refused copy is dead-lettered here (not strict: its sender was acknowledged on its own node).
+   */
+  screenRemote(env: Envelope, json: string, recipient: string, vouched: readonly VouchedKey[]): [DeadLetterReason, string] | null {
+    const no = this.refuse(env, json, this.port.agent(recipient), recipient, vouched);
+    if (no !== null) this.deadLetter(env, no[0], no[1], recipient, false);
+    return no;
+  }
+
+  /** The public keys a receiving node needs for `env`'s signature (this node's, vouched for by it). */
+  vouchFor(env: Envelope): VouchedKey[] {
+    return vouchFor(this.keys, env);
   }
 
   /** Receive-side checks for a stream chunk; dead-letters it and returns why when refused. */

@@ -6,7 +6,8 @@
  * signature policy requires signatures for the recipient (agent setting, else tenant, else default).
  */
 import { AiosError } from "../core/index.js";
-import { publicRef, signWith, verifyWith, type Identities, type KeyRecord } from "../security/index.js";
+import type { VouchedKey } from "../abi/index.js";
+import { publicRef, signWith, verifyWith, type Identities, type KeyRecord, type PublicKeyRef } from "../security/index.js";
 import { signingBytes, type Envelope, type MessageSignature } from "./envelope.js";
 
 export interface MessageKeys {
@@ -61,13 +62,34 @@ export function signEnvelope(keys: MessageKeys, e: Envelope, payloadJson: string
   return { key: rec.id, sig };
 }
 
-/** Null when the signature is good; otherwise the reason it is not. Never throws. */
-export function checkSignature(keys: MessageKeys, e: Envelope, payloadJson: string): string | null {
+/**
+ * Null when the signature is good; otherwise the reason it is not. Never throws. The key is looked up
+ * in this node's store, else among `vouched`: public keys the cluster node that sent the letter
+ * vouched for under its seal (a key held on another node, docs/adr/0038).
+ */
+export function checkSignature(keys: MessageKeys | undefined, e: Envelope, payloadJson: string, vouched: readonly VouchedKey[] = []): string | null {
   const s = e.signature;
   if (s === undefined) return "unsigned";
-  const rec = keys.key(s.key);
-  if (rec === undefined) return `unknown signing key ${s.key}`;
-  if (rec.owner !== e.from) return `key ${s.key} belongs to ${rec.owner}, not the sender ${e.from ?? "(none)"}`;
-  if (rec.alg === "hmac") return `key ${s.key} is not a signing key`;
-  return verifyWith(publicRef(rec), signingBytes(e, payloadJson), { ed: s.sig }, "ed25519") ? null : "signature does not verify";
+  const rec = keys?.key(s.key);
+  let ref: PublicKeyRef;
+  if (rec !== undefined) {
+    if (rec.owner !== e.from) return `key ${s.key} belongs to ${rec.owner}, not the sender ${e.from ?? "(none)"}`;
+    if (rec.alg === "hmac") return `key ${s.key} is not a signing key`;
+    ref = publicRef(rec);
+  } else {
+    const v = vouched.find((k) => k.id === s.key);
+    if (v === undefined) return keys === undefined && vouched.length === 0 ? "signed message but no key store to verify it" : `unknown signing key ${s.key}`;
+    if (v.owner !== e.from) return `key ${s.key} belongs to ${v.owner}, not the sender ${e.from ?? "(none)"}`;
+    ref = { id: v.id, alg: v.alg, ed: v.ed, ...(v.pq === undefined ? {} : { pq: v.pq }) };
+  }
+  return verifyWith(ref, signingBytes(e, payloadJson), { ed: s.sig }, "ed25519") ? null : "signature does not verify";
+}
+
+/** The public half of the key that signed `e`, when this node holds it (for the receiving node). */
+export function vouchFor(keys: MessageKeys | undefined, e: Envelope): VouchedKey[] {
+  const s = e.signature;
+  const rec = s === undefined ? undefined : keys?.key(s.key);
+  if (rec === undefined || rec.alg === "hmac") return [];
+  const ref = publicRef(rec);
+  return [{ id: ref.id, owner: rec.owner, alg: ref.alg, ed: ref.ed, ...(ref.pq === undefined ? {} : { pq: ref.pq }) }];
 }

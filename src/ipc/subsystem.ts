@@ -14,6 +14,7 @@ import { isTerminal, type RecoveredState, type Subsystem } from "../abi/index.js
 import { adaptEmbedder, type IntentEmbedder } from "./intents.js";
 import { Ipc, type IpcOptions } from "./ipc.js";
 import { pipelineLogic } from "./pipeline-agent.js";
+import { remoteMailGate } from "./remote-gate.js";
 import type { IpcPort } from "./port.js";
 import { keysFromIdentities, type MessageKeys } from "./signing.js";
 import { ipcSyscalls } from "./syscalls.js";
@@ -76,6 +77,8 @@ export function ipcSubsystem(o: IpcSubsystemOptions = {}): Subsystem<"ipc", Ipc,
         // so its de-duplication window goes too.
         gone: (agent) => svc.forget(agent, false),
         replaces: ipcSyscalls(svc),
+        // Mail from other cluster nodes passes the same receive-side checks (docs/adr/0038).
+        stages: { remoteMail: remoteMailGate(svc) },
         logics: { "ipc.pipeline": pipelineLogic(svc) },
         stop: () => sub.unsubscribe(),
       };

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer,
+  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer, type RemoteMailGate,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -22,6 +22,7 @@ export interface Guards {
   journal: KernelJournal | undefined;
   effects: SyscallEffects | undefined;
   trace: MessageTracer | undefined;
+  remoteMail: RemoteMailGate | undefined;
 }
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */

@@ -21,6 +21,9 @@ export function subsystemHost(k: Kernel): SubsystemHost {
       get audit() {
         return guards.audit;
       },
+      get remoteMail() {
+        return guards.remoteMail;
+      },
     },
     agent: (id): AgentView | undefined => k.find(id),
     agents: (): Iterable<AgentView> => k.table.values(),

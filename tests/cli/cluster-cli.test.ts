@@ -18,6 +18,7 @@ import { ClusterNode, LeaseTable, clusterSubsystem, parseClusterConfig } from ".
 import { RealClock, silentLogger } from "../../src/core/index.js";
 import { boot } from "../../src/sdk/index.js";
 import { useClusterDb } from "../cluster/cluster-db.js";
+import { TEST_SECRET } from "../cluster/node-fixture.js";
 import { cliInProcess, startDaemon } from "./helpers.js";
 
 const db = useClusterDb("cli", { nats: true, dir: true });
@@ -38,7 +39,7 @@ async function listNodes(): Promise<NodesDoc> {
 describe("aios up --cluster / aios nodes", () => {
   it("joins, takes an agent placed on it, and leaves on SIGTERM", async () => {
     expect(await listNodes()).toEqual({ cluster: "c1", nodes: [] });
-    const d = await startDaemon(join(db.dir, "n1"), ["--cluster", "c1", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--tags", "gpu", "--capacity", "50"]);
+    const d = await startDaemon(join(db.dir, "n1"), ["--cluster", "c1", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--tags", "gpu", "--capacity", "50"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
     expect(d.stderr()).toContain("cluster c1: joined as node n1");
     const listed = await listNodes();
     expect(listed.nodes).toMatchObject([{ node: "n1", live: true, state: "up", load: 0, capacity: 50, tags: ["gpu"], addr: `http://127.0.0.1:${d.port}` }]);
@@ -63,11 +64,11 @@ describe("aios up --cluster / aios nodes", () => {
   }, 20_000);
 
   it("serves a durable agent on its lease; kill -9 of the daemon moves it to another node with its state", async () => {
-    const n1 = await startDaemon(join(db.dir, "c2n1"), ["--cluster", "c2", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"]);
+    const n1 = await startDaemon(join(db.dir, "c2n1"), ["--cluster", "c2", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
     // The other node is a kernel in this process (a second daemon would double the file's time).
     const n2 = await boot({
       stack: "bare", durable: true, logger: silentLogger,
-      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
+      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
     });
     await n2.subsystems.cluster?.join();
     const leases = new LeaseTable(db.pool, "c2");
@@ -99,6 +100,8 @@ describe("aios up --cluster / aios nodes", () => {
       [["up", "--cluster", "c1", "--nats", db.nats.url], "--postgres"],
       [["up", "--cluster", "c1", "--postgres", db.url], "--nats"],
       [["up", "--postgres", db.url], "--postgres"],
+      // No AIOS_CLUSTER_SECRET in this process's environment: the mail between nodes could not be sealed.
+      [["up", "--cluster", "c1", "--postgres", db.url, "--nats", db.nats.url], "AIOS_CLUSTER_SECRET"],
     ];
     for (const [args, flag] of cases) {
       const r = await cli(["--data-dir", join(db.dir, "bad"), "--json", ...args]);

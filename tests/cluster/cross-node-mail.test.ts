@@ -7,11 +7,11 @@
  * spawned is E_NO_AGENT.
  */
 import { describe, expect, it } from "vitest";
-import { Mailroom } from "../../src/cluster/index.js";
+import { MailSeal, Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { startNode, type TestNode } from "./node-fixture.js";
+import { startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xmail", { nats: true });
 
@@ -103,7 +103,7 @@ describe("cross-node mail", () => {
     const b = await start(clock, "x3", "b");
     try {
       const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      const room = new Mailroom(db.pool, "x3");
+      const room = new Mailroom(db.pool, "x3", "tester", new MailSeal(TEST_SECRET));
       const letter = { id: "m-1" as MessageId, to: target, payload: "once", key: "env-1" };
       expect(await room.post(letter)).toBe("b");
       expect(await room.post({ ...letter, id: "m-2" as MessageId })).toBe("b");

@@ -17,6 +17,7 @@ import { clusterSubsystem } from "../../src/cluster/index.js";
 import { silentLogger } from "../../src/core/index.js";
 import { boot } from "../../src/sdk/index.js";
 import { useClusterDb } from "./cluster-db.js";
+import { TEST_SECRET } from "./node-fixture.js";
 
 const db = useClusterDb("faults", { nats: true, dir: true });
 
@@ -34,6 +35,7 @@ function rng(seed: number): () => number {
 function daemon(data: string, cluster: string): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", cluster, "--postgres", db.url, "--nats", db.nats.url, "--node", "victim", "--lease-ttl", "1000"], {
     stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, AIOS_CLUSTER_SECRET: TEST_SECRET },
   });
   return new Promise((res, rej) => {
     createInterface({ input: proc.stdout as NodeJS.ReadableStream }).once("line", (l) => res({ proc, port: (JSON.parse(l) as { port: number }).port }));
@@ -46,7 +48,7 @@ async function runSchedule(fault: "kill" | "pause", seed: number): Promise<void>
   const cluster = `f${seed % 100_000}`;
   const data = join(db.dir, cluster);
   const victim = await daemon(data, cluster);
-  const me = await boot({ stack: "bare", durable: true, logger: silentLogger, add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, config: { cluster, node: "survivor", ttlMs: 1_000, heartbeatMs: 200 } })] });
+  const me = await boot({ stack: "bare", durable: true, logger: silentLogger, add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster, node: "survivor", ttlMs: 1_000, heartbeatMs: 200 } })] });
   await me.subsystems.cluster?.join();
   try {
     const api = new HttpControl(`http://127.0.0.1:${victim.port}`, readFileSync(join(data, "api-token"), "utf8").trim());

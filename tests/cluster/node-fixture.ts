@@ -9,6 +9,9 @@ import { silentLogger, type SimulatedClock } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
 
+/** The cluster secret every in-process test node shares (docs/adr/0038). */
+export const TEST_SECRET = "test-cluster-secret-0123456789abcdef";
+
 export interface TestNode {
   readonly os: Aios;
   readonly svc: ClusterService;
@@ -34,6 +37,7 @@ export async function startNode(o: TestNodeOptions): Promise<TestNode> {
     add: [
       clusterSubsystem({
         postgres: o.postgres,
+        secret: TEST_SECRET,
         ...(o.nats === undefined ? {} : { nats: o.nats }),
         config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000 },
         clock: o.clock,

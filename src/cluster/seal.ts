@@ -1,0 +1,47 @@
+/**
+ * The cluster secret's seal on cross-node letters (docs/adr/0038). PostgreSQL is shared state, not a
+ * trusted one: anyone who can write cluster_mail could otherwise hand any agent any letter "from" any
+ * sender. Every row a node stores carries an HMAC-SHA256, under the secret every node of the cluster is
+ * given out of band (never stored in PostgreSQL), over the row's cluster, recipient, de-duplication key,
+ * origin node, body and vouched keys; the receiving node moves only rows whose seal verifies. The seal
+ * authenticates a node of the cluster, not an agent: agents' own signatures ride inside the envelope
+ * and are checked by ipc/'s gate with the public keys the sealing node vouched for.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { AiosError } from "../core/index.js";
+
+/** Shortest secret accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
+export const MIN_SECRET_CHARS = 32;
+
+export interface SealedFields {
+  readonly cluster: string;
+  readonly agent: string;
+  readonly dedup: string;
+  readonly origin: string;
+  readonly body: string;
+  readonly keys: string;
+}
+
+export class MailSeal {
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    if (secret.length < MIN_SECRET_CHARS) {
+      throw new AiosError("E_CONFIG", `cluster secret: at least ${MIN_SECRET_CHARS} characters (got ${secret.length}); every node of the cluster needs the same one`, { details: { path: "secret" } });
+    }
+    this.key = Buffer.from(secret, "utf8");
+  }
+
+  /** The seal of a row: base64url HMAC-SHA256 over its fields, length-delimited (JSON array). */
+  seal(f: SealedFields): string {
+    return createHmac("sha256", this.key).update(JSON.stringify(["aios-mail-v1", f.cluster, f.agent, f.dedup, f.origin, f.body, f.keys])).digest("base64url");
+  }
+
+  /** Whether `mac` is the seal of `f` (constant-time compare). */
+  verify(f: SealedFields, mac: string | null): boolean {
+    if (mac === null) return false;
+    const want = Buffer.from(this.seal(f), "base64url");
+    const got = Buffer.from(mac, "base64url");
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+}

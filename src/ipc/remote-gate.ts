@@ -1,0 +1,51 @@
+/**
+ * ipc/'s receive-side checks for mail that crossed cluster nodes (docs/adr/0038), as the kernel's
+ * `remoteMail` stage. On the sending node `vouch` names the public key that signed an envelope (the
+ * receiving node does not hold the sender's keys; the cluster seals the key with the letter, so only a
+ * node of the cluster can vouch for one). On the receiving node `admit` runs, before the letter enters
+ * the recipient's journal, exactly the checks a local copy passes at ipc's door (Ipc.refuse: a present
+ * signature must verify and belong to the sender, a recipient requiring signatures gets none unsigned,
+ * the receive schema must accept the payload); a refused copy is dead-lettered there.
+ *
+ * An envelope travels as the letter's payload under its own id as the key (Ipc.admitRemote). A letter
+ * that is not an envelope is a plain kernel send (ctx.send), which ipc/ does not check on one node
+ * either: across nodes it is as trusted as there, because only a cluster node can seal a letter.
+ */
+import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
+import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
+import type { Ipc } from "./ipc.js";
+
+/** The envelope a letter carries, or undefined for a plain letter. */
+function envelopeOf(m: StoredMessage): Envelope | undefined {
+  if (m.key === undefined) return undefined;
+  const r = EnvelopeSchema.safeParse(m.payload);
+  return r.success && r.data.id === m.key ? (r.data as Envelope) : undefined;
+}
+
+export function remoteMailGate(ipc: Ipc): RemoteMailGate {
+  return {
+    vouch: (m) => {
+      const env = envelopeOf(m);
+      return env === undefined ? [] : ipc.vouchFor(env);
+    },
+    admit: (m, keys) => {
+      const env = envelopeOf(m);
+      if (env === undefined) return null;
+      if (env.to !== undefined && env.to !== m.to && env.to !== "*") {
+        // Sealed by a cluster node, so not forged; but a copy is only ever stored for its addressee.
+        ipc.deadLetter(env, "no_route", `addressed to ${env.to}, stored for ${m.to}`, m.to, false);
+        return { reason: "no_route", detail: `addressed to ${env.to}, stored for ${m.to}` };
+      }
+      let json: string;
+      try {
+        json = encodePayload(env.payload, ipc.maxPayloadBytes);
+      } catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        ipc.deadLetter(env, "too_large", detail, m.to, false);
+        return { reason: "too_large", detail };
+      }
+      const no = ipc.screenRemote(env, json, m.to, keys);
+      return no === null ? null : { reason: no[0], detail: no[1] };
+    },
+  };
+}
