@@ -50,6 +50,8 @@ export const AIOS_ATTR = {
   MEMORY_TYPE: "aios.memory.type",
   CHILD_AGENT_ID: "aios.agent.child_id",
   STATUS: "aios.agent.status",
+  /** On a PlanCreate's span: the plan it created. */
+  PLAN_ID: "aios.plan.id",
   /** On a message's handling span: "request" (the sender awaits a reply) or "send". */
   MESSAGE_KIND: "aios.message.kind",
 } as const;
@@ -60,6 +62,8 @@ export const SPAN = {
   executeTool: (tool: string): string => `${OPERATION.EXECUTE_TOOL} ${tool}`,
   createAgent: (name: string): string => `${OPERATION.CREATE_AGENT} ${name}`,
   memory: (op: string): string => `memory ${op}`,
+  /** Planning: the goal turned into a validated task graph (the GenAI conventions name no such operation). */
+  plan: (op: string): string => `plan ${op}`,
   /** A recipient's handling of one message that carried trace context. */
   handle: (agent: string): string => `handle ${agent}`,
 } as const;

@@ -2,8 +2,10 @@
  * Traces of one OS instance, by hand, after the OpenTelemetry GenAI conventions: `invoke_agent {name}`
  * for an agent's run, and under it `chat {model}` per model call, `execute_tool {tool}` per tool call,
  * `memory {op}` per memory operation, `create_agent {name}` per spawn and `invoke_agent {recipient}`
- * (kind CLIENT) per AgentRequest. The provider is the instance's own (never registered globally);
- * spans go to an OTLP/HTTP endpoint when one is configured, or to the exporter a test hands in.
+ * (kind CLIENT) per AgentRequest; `plan create` per PlanCreate (a goal planned into a task graph; the
+ * plan's tasks then run as the market workers' own traced runs). The provider is the instance's own
+ * (never registered globally); spans go to an OTLP/HTTP endpoint when one is configured, or to the
+ * exporter a test hands in.
  *
  * Parenting, with every span carried explicitly (no async-context storage): a syscall's span is a
  * child of the span its caller names (`Caller.trace`: a gateway's remote parent, a call made inside
@@ -61,7 +63,7 @@ export interface TracingPorts {
 
 /** The syscalls that get spans (the rest are bookkeeping with no work of their own to show). */
 export const TRACED_SYSCALLS = [
-  "LlmInvoke", "ToolCall", "AgentSpawn", "AgentRequest",
+  "LlmInvoke", "ToolCall", "AgentSpawn", "AgentRequest", "PlanCreate",
   "MemoryStore", "MemoryQuery", "MemoryGet", "MemoryUpdate", "MemoryHistory", "MemoryLink", "MemoryNeighbors",
 ] as const;
 const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
@@ -212,6 +214,11 @@ export class Tracing implements MessageTracer {
         span.setAttribute(ATTR.AGENT_NAME, child);
         break;
       }
+      case "PlanCreate": {
+        // The goal's text is the user's: not an attribute (it may be long, or private).
+        span = this.tracer.startSpan(SPAN.plan("create"), INTERNAL, ctx);
+        break;
+      }
       default: {
         // The Memory* syscalls (TRACED holds no other name).
         const op = name.slice("Memory".length).toLowerCase();
@@ -342,6 +349,9 @@ function outcome(span: Span, name: string, result: unknown): void {
     if (output !== undefined) span.setAttribute(ATTR.USAGE_OUTPUT_TOKENS, output);
     if (cost !== undefined) span.setAttribute(AIOS_ATTR.COST, cost);
     if (backend !== undefined) span.setAttribute(AIOS_ATTR.BACKEND, backend);
+  } else if (name === "PlanCreate") {
+    const plan = str(obj(result)["planId"]);
+    if (plan !== undefined) span.setAttribute(AIOS_ATTR.PLAN_ID, plan);
   } else if (name === "MemoryQuery") {
     const hits = obj(result)["hits"];
     if (Array.isArray(hits)) span.setAttribute(AIOS_ATTR.MEMORY_HITS, hits.length);

@@ -1,0 +1,50 @@
+/**
+ * Planning is traced: `os.plan(goal)` on a booted OS with tracing into an in-memory exporter (the
+ * default planner, one scripted market worker) makes a `plan create` span for its PlanCreate — the
+ * operator's call, so the root of a trace of its own — naming the plan it created, with the door's
+ * syscall and decision attributes; the dashboard's recent traces show it with the plan id.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { SpanKind } from "@opentelemetry/api";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/core/index.js";
+import { boot, type Aios } from "../../src/sdk/index.js";
+import { flushed } from "./trace-helpers.js";
+
+const WORKER = resolve("examples/agents/market-worker.ts");
+const exporter = new InMemorySpanExporter();
+let dir: string;
+let os: Aios;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "aios-plan-trace-"));
+  os = await boot({ dataDir: dir, logger: silentLogger, subsystems: { memory: false, embedder: false, mcp: false, observe: { tracing: { exporter } } } });
+  await os.spawn({ name: "ann", kind: "code", module: WORKER, export: "marketWorker", capabilities: ["market#join", "market:**#bid"], args: { price: 100_000 } });
+  await os.ledger.deposit("operator", 10_000_000n);
+}, 60_000);
+
+afterAll(async () => {
+  await os.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("tracing: planning", () => {
+  it("makes a root `plan create` span naming the plan", async () => {
+    const r = await os.plan("Granite forms from cooling magma deep underground; Basalt forms from lava cooling quickly at the surface");
+    expect(r.status).toBe("answered");
+    await flushed(os);
+    const plans = exporter.getFinishedSpans().filter((s) => s.name === "plan create");
+    expect(plans).toHaveLength(1);
+    const span = plans[0];
+    expect(span?.kind).toBe(SpanKind.INTERNAL);
+    expect(span?.parentSpanContext).toBeUndefined();
+    expect(span?.attributes).toMatchObject({ "aios.plan.id": r.planId, "aios.syscall": "PlanCreate", "aios.decision": "allowed" });
+    const recent = os.subsystems.observe?.tracing?.recent;
+    const traceId = span?.spanContext().traceId ?? "";
+    expect(recent?.list().find((t) => t.traceId === traceId)?.root).toBe("plan create");
+    expect(recent?.trace(traceId)?.[0]?.span.attributes).toEqual({ "aios.plan.id": r.planId });
+  });
+});
