@@ -1,6 +1,7 @@
 /**
  * One backend's slot pool: `capacity` slots, a queue ordered by the pool's policy, cancellation by
- * AbortSignal, preemption requests for preemptible holders, and an event for every decision.
+ * AbortSignal (abort-watch.ts), preemption requests for preemptible holders, and an event for every
+ * decision. The lease it hands out is pool-lease.ts.
  *
  * Fair share (issue 15 item 9): with `maxPerAgent`, an agent holding that many slots waits for one
  * of its own to end before it gets another (its extra requests are parked outside the policy's
@@ -11,9 +12,10 @@
  * while a request waits (dispatch runs after every release, yield and capacity change).
  */
 import { AiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import { AbortWatches } from "./abort-watch.js";
 import type { Lease, Usage } from "./lease.js";
 import { createPolicy, type SchedPolicy } from "./policy.js";
-import { PreemptionFlag } from "./preemption.js";
+import { leaseOf, PoolLease, type LeaseOwner } from "./pool-lease.js";
 import type { PolicyName, SchedRequest, Waiter } from "./waiter.js";
 import "./events.js";
 
@@ -44,7 +46,7 @@ export interface PoolStats {
   readonly preempted: number;
 }
 
-export class SlotPool {
+export class SlotPool implements LeaseOwner {
   private readonly policy: SchedPolicy;
   private cap: number;
   private inUse = 0;
@@ -52,8 +54,8 @@ export class SlotPool {
   private readonly running = new Set<PoolLease>();
   /** Each agent's waiting requests (reprioritize reads them): one Waiter, or a Set when it has several. */
   private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
-  /** The leases waiting under each abort signal (watchAbort); the entry goes with the signal. */
-  private readonly watches = new WeakMap<AbortSignal, Set<PoolLease>>();
+  /** Cancels a waiting request when its signal aborts (abort-watch.ts). */
+  private readonly aborts = new AbortWatches<PoolLease>((l, signal) => this.cancel(l.waiter, signal));
   /** Running leases per agent, and each agent's requests parked at its maxPerAgent (FIFO). */
   private readonly held = new Map<string, number>();
   private readonly parked = new Map<string, Waiter[]>();
@@ -111,7 +113,7 @@ export class SlotPool {
     }
     return new Promise<T>((resolve, reject) => {
       const lease = new PoolLease(this, w, signal);
-      this.watchAbort(lease);
+      this.aborts.watch(lease);
       w.onGrant = () => resolve(wrap(lease));
       w.onDrop = (e) => {
         lease.finish();
@@ -146,7 +148,7 @@ export class SlotPool {
    * policy still sees it pushed and popped (WFQ advances its virtual times as for any grant) and the
    * same events are emitted, but no promise executor, no per-agent waiting index and no abort
    * listener yet: an abort cancels only a waiting request (cancel() ignores a running one), and a
-   * running request waits again only after a yield, which attaches the listener first (watchAbort).
+   * running request waits again only after a yield, which attaches the listener first (abort-watch.ts).
    */
   private grantNow(w: Waiter, signal: AbortSignal | undefined): PoolLease {
     const lease = new PoolLease(this, w, signal);
@@ -229,7 +231,7 @@ export class SlotPool {
     if (this.bus?.wants("sched.yielded") === true) {
       this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
-    this.watchAbort(lease);
+    this.aborts.watch(lease);
     return new Promise<void>((resolve, reject) => {
       w.onGrant = () => resolve();
       w.onDrop = (e) => {
@@ -240,30 +242,6 @@ export class SlotPool {
       this.enqueue(w, true);
       this.dispatch();
     });
-  }
-
-  /**
-   * Cancels `lease`'s request if its signal aborts while it waits (removed from the watch at finish).
-   * One abort listener per signal and pool, added at the signal's first wait and left until it aborts
-   * or is collected with its agent: the kernel hands every call of an agent the same signal, and an
-   * agent waits for a slot on most turns when many agents share a pool, where an EventTarget add and
-   * remove per wait cost more than the rest of the queueing.
-   */
-  private watchAbort(lease: PoolLease): void {
-    const signal = lease.signal;
-    if (signal === undefined || lease.watch !== undefined) return;
-    let watch = this.watches.get(signal);
-    if (watch === undefined) {
-      const leases = new Set<PoolLease>();
-      watch = leases;
-      this.watches.set(signal, leases);
-      signal.addEventListener("abort", () => {
-        this.watches.delete(signal);
-        for (const l of [...leases]) this.cancel(l.waiter, signal);
-      }, { once: true });
-    }
-    watch.add(lease);
-    lease.watch = watch;
   }
 
   private makeWaiter(req: SchedRequest): Waiter {
@@ -408,67 +386,6 @@ export class SlotPool {
       had.delete(w);
       if (had.size === 0) this.waitingByAgent.delete(w.agent);
     }
-  }
-}
-
-function leaseOf(w: Waiter): PoolLease {
-  const l = w.holder;
-  if (!(l instanceof PoolLease)) throw new AiosError("E_INTERNAL", `request ${w.id} has no lease`);
-  return l;
-}
-
-class PoolLease implements Lease {
-  readonly flag = new PreemptionFlag();
-  /** The abort watch this lease is in while its request may wait (SlotPool.watchAbort). */
-  watch: Set<PoolLease> | undefined;
-  private finished = false;
-  private w: Waiter | undefined;
-
-  constructor(
-    private readonly owner: SlotPool,
-    w: Waiter,
-    /** The request's abort signal, watched while the request waits (SlotPool.watchAbort). */
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.waiter = w;
-  }
-
-  get waiter(): Waiter {
-    return this.w as Waiter;
-  }
-  set waiter(w: Waiter) {
-    this.w = w;
-    w.holder = this;
-  }
-  get request(): string {
-    return this.waiter.id;
-  }
-  get pool(): string {
-    return this.owner.name;
-  }
-  get agent(): string {
-    return this.waiter.agent;
-  }
-  get waitedMs(): number {
-    return this.waiter.grantedAt - this.waiter.enqueuedAt;
-  }
-  get preemption(): PreemptionFlag {
-    return this.flag;
-  }
-  release(usage?: Usage): void {
-    if (this.finished) return;
-    this.finish();
-    this.owner.release(this, usage);
-  }
-  yield(): Promise<void> {
-    if (this.finished) return Promise.resolve();
-    return this.owner.yieldSlot(this);
-  }
-  /** @internal no further release/yield; the lease leaves its abort watch. */
-  finish(): void {
-    this.finished = true;
-    this.watch?.delete(this);
-    this.watch = undefined;
   }
 }
 
