@@ -7,7 +7,7 @@
  * parked until there is room, as for any mailbox. At a kernel shutdown a journaled letter is accepted,
  * never refused: it is handled after the restart (exits.ts).
  */
-import type { IdGenerator, MessageId } from "../core/index.js";
+import { AiosError, type IdGenerator, type MessageId } from "../core/index.js";
 import type { SendOptions } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
@@ -56,6 +56,9 @@ export class DurableDelivery {
       letter.reply?.(deferred(p, id));
       return;
     }
+    // Ended while the letter was journaled (a spawn that failed after a request was made from its
+    // first turn, a kill): refused like any letter to an ended agent, never left in a dead mailbox.
+    if (isTerminal(p.status)) throw new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } });
     if (!failFast) return k.enqueue(p, letter, onFull);
     if (!p.offer(letter.payload, letter)) p.force(letter);
     if (!p.queued) k.schedule(p);

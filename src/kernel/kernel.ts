@@ -40,7 +40,7 @@ import { EndedAgents } from "./ended.js";
 import { ProcessTable } from "./process-table.js";
 import { Mail } from "./mail.js";
 import { OrphanMail } from "./orphan-mail.js";
-import { Spawner } from "./spawner.js";
+import { Spawner, type SpawnOptions } from "./spawner.js";
 import { ModuleRoots } from "./module-roots.js";
 import { IsolatePool } from "./isolate-pool.js";
 import { DEFAULT_ISOLATE_LIMITS, type IsolateLimits } from "./isolate-protocol.js";
@@ -204,7 +204,7 @@ export class Kernel {
     return this.spawner.parse(input, source);
   }
   /** Creates and starts an agent (spawner.ts); a failed start leaves nothing behind. */
-  spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
+  spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = {}): Promise<AgentId> {
     return this.spawner.spawn(input, options);
   }
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */

@@ -47,6 +47,22 @@ function isParsedSpec(v: unknown): v is AgentSpec {
   return typeof v === "object" && v !== null && Object.hasOwn(v, PARSED_SPEC) && Object.isFrozen(v);
 }
 
+/** How a spawn is made: under a parent, with a given id or state, and what to do once it exists. */
+export interface SpawnOptions {
+  readonly parent?: string;
+  readonly id?: AgentId;
+  readonly state?: unknown;
+  /**
+   * Called once with the new agent's id as soon as it is in the process table, in the same turn as
+   * its spawn record is appended and before that record is durable. A durable request delivered
+   * from here is journaled in the same group commit as the spawn: `os.run` pays one commit, not two,
+   * before its agent starts. Nothing is acknowledged early — the spawn still resolves only once its
+   * record is on disk, and the letter enters the mailbox only once its own (same) commit is. If the
+   * spawn then fails, the agent is removed and a request to it is refused like any to an ended agent.
+   */
+  readonly first?: (id: AgentId) => void;
+}
+
 export class Spawner {
   /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
   private lastSpecInput: unknown;
@@ -77,7 +93,7 @@ export class Spawner {
    * the parent's creator (spawn-rule.ts) and each node again as it is created, so nothing is
    * half-created and no route widens authority.
    */
-  async spawn(input: AgentSpecInput | AgentSpec, options: { parent?: string; id?: AgentId; state?: unknown } = {}): Promise<AgentId> {
+  async spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = {}): Promise<AgentId> {
     const d = this.d;
     if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     let spec = this.parse(input);
@@ -103,6 +119,8 @@ export class Spawner {
     if (options.state !== undefined) p.state = options.state;
     try {
       const started = d.start(p, options.state !== undefined);
+      // In the turn that appended the spawn record: a letter `first` delivers goes into its commit.
+      options.first?.(p.id);
       if (started !== undefined) await started;
     } catch (e) {
       this.abandonStart(p, e);

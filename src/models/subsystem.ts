@@ -186,9 +186,10 @@ function toolSchemas(catalog: ToolCatalog | undefined, hasSyscall: (name: string
 type ToolInfoLike = ReturnType<ToolCatalog["list"]>[number];
 const NO_TOOLS: readonly ToolInfoLike[] = Object.freeze([]);
 
-/** The SDK shape runLlm needs (Aios fits). */
+/** The SDK shape runLlm needs (the SDK facade hands it one). */
 export interface AgentHost {
-  spawn(spec: AgentSpecInput): Promise<AgentId>;
+  /** `first`: called with the new id in the turn its spawn record is appended (kernel SpawnOptions). */
+  spawn(spec: AgentSpecInput, options?: { readonly first?: (id: AgentId) => void }): Promise<AgentId>;
   request(id: string, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
   kill(id: string, reason?: string): Promise<boolean>;
 }
@@ -219,10 +220,21 @@ function runSpec(spec: AgentSpecInput, goal: string): AgentSpecInput {
 export async function runLlm(os: AgentHost, spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
   const goal = options.goal ?? spec.goal;
   if (goal === undefined) throw new AiosError("E_INVALID_ARG", "run: goal: give a goal (option or spec)", { details: { path: "goal" } });
-  const id = await os.spawn(runSpec(spec, goal));
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  // The start request is made from the spawn's first turn, so for a durable agent its letter is
+  // journaled in the spawn's group commit: one commit before the agent starts, not two in a row.
+  let answer: Promise<unknown> | undefined;
+  const ask = (id: AgentId): void => {
+    answer = os.request(id, START, { timeoutMs });
+    // Awaited below once the spawn succeeded; if the spawn fails the request is refused with it.
+    answer.catch(() => undefined);
+  };
+  const id = await os.spawn(runSpec(spec, goal), { first: ask });
   try {
-    return (await os.request(id, { type: "start" }, { timeoutMs: options.timeoutMs ?? 600_000 })) as LlmAnswer;
+    return (await (answer ?? os.request(id, START, { timeoutMs }))) as LlmAnswer;
   } finally {
     await os.kill(id, "run finished").catch(() => false);
   }
 }
+
+const START = Object.freeze({ type: "start" });

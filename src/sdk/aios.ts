@@ -15,7 +15,7 @@ import type { AuditLog, AuditService } from "../audit/index.js";
 import type { ClusterService } from "../cluster/index.js";
 import type { Ipc } from "../ipc/index.js";
 import type { MemoryFabric, MemoryService } from "../memory/index.js";
-import { runLlm, type LlmAnswer, type ModelsService } from "../models/index.js";
+import { runLlm, type AgentHost, type LlmAnswer, type ModelsService } from "../models/index.js";
 import type { ObserveService } from "../observe/index.js";
 import { PlannerSurface, type LedgerSurface, type MarketSurface, type PlannerParts, type PlanOptions, type PlanResult, type PlanStatusView, type Profile } from "../planner/index.js";
 import type { SchedService } from "../sched/index.js";
@@ -45,6 +45,15 @@ export type Unsubscribe = (() => void) & { readonly subscription: Subscription }
 
 export class Aios {
   private plannerSurface: PlannerSurface | undefined;
+  /**
+   * What os.run drives: os.spawn, os.request and os.kill, with the spawn's `first` turn passed on to
+   * the kernel (the run's start request shares the spawn's journal commit; models/subsystem.ts).
+   */
+  private readonly runHost: AgentHost = {
+    spawn: (spec, options) => rejecting(() => this.kernel.spawn(record("os.run", "spec", spec), options?.first === undefined ? {} : { first: options.first })),
+    request: (id, payload, options) => this.request(id, payload, options),
+    kill: (id, reason) => this.kill(id, reason),
+  };
   readonly events: {
     subscribe(filter: EventFilter, fn: (e: AnyKernelEvent) => void | Promise<void>, options?: SubscribeOptions): Unsubscribe;
     /** Resolves with the next event of `type` that satisfies `predicate`. */
@@ -252,7 +261,7 @@ export class Aios {
   }
   /** Spawns an LLM agent, runs it to completion on `goal` and returns its answer. */
   run(spec: AgentSpecInput, options: { goal?: string; timeoutMs?: number } = {}): Promise<LlmAnswer> {
-    return runLlm(this, spec, options);
+    return runLlm(this.runHost, spec, options);
   }
 }
 
