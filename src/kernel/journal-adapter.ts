@@ -16,6 +16,14 @@ import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId,
 import { FileAckMark, Journal, PgDriver, SqliteDriver, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
+/**
+ * Records no caller waits for (a syscall's result, an agent's start transition) do not start a
+ * group commit of their own: they ride the next commit someone waits for (a spawn, a letter, an
+ * intent), or go within the journal's unawaitedMs. A sequential durable run then pays one commit
+ * (spawn + start request) instead of two, and half the fsyncs (docs/adr/0037).
+ */
+const UNAWAITED = { wait: false } as const;
+
 export type DurableJournalOptions = JournalOptions;
 
 const SerializedErrorSchema = z.object({
@@ -67,11 +75,12 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
    * Plain promise chaining, not async functions: on the durable hot path each async layer cost
    * another promise and microtask per record.
    */
-  private append(rec: JournalRecord): Promise<void> {
+  private append(rec: JournalRecord, wait?: false): Promise<void> {
     this.recovered = undefined; // recover() describes the journal again once it changed
     const j = this.journal;
-    if (j !== undefined) return j.append(rec).then(ignore);
-    return this.opening.then((o) => o.append(rec)).then(ignore);
+    const o = wait === false ? UNAWAITED : undefined;
+    if (j !== undefined) return j.append(rec, o).then(ignore);
+    return this.opening.then((x) => x.append(rec, o)).then(ignore);
   }
 
   spawned(a: StoredAgent): Promise<void> {
@@ -83,7 +92,9 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
-    return this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
+    // The start transition is unawaited: lost at a crash, recovery starts the agent from pending,
+    // as it would have from running with no handled record. Every other one starts its commit.
+    return this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) }, op === "start" ? false : undefined);
   }
 
   enqueue(m: StoredMessage): Promise<void> {
@@ -141,7 +152,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
-    return this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
+    // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
+    return this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) }, false);
   }
 
   async flush(): Promise<void> {

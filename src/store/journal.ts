@@ -60,6 +60,12 @@ export interface JournalOptions {
   readonly now?: () => number;
   /** Told after each durable batch: how many records it held and how long its write took (observe/). */
   readonly onCommit?: (records: number, seconds: number) => void;
+  /**
+   * The longest a record appended with `{ wait: false }` waits for a commit when nothing else
+   * starts one (default 10 ms). Such a record (nobody awaits it) never starts a commit of its own: it
+   * goes into the next batch someone waits for, or this long after it was appended.
+   */
+  readonly unawaitedMs?: number;
 }
 
 /** A loss an operator accepted, as kept in the store's meta (META_LOSS) for status and the API. */
@@ -131,6 +137,9 @@ export class Journal {
   /** Batches committed to the store whose appends wait for the mark to cover them, in seq order. */
   private unmarked: { readonly seq: number; readonly resolve: () => void }[] = [];
   private markInFlight: Promise<void> | undefined;
+  private readonly unawaitedMs: number;
+  /** Commits queued records nobody waits for when no other batch took them (scheduleUnawaited). */
+  private unawaitedTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     private readonly driver: StorageDriver,
@@ -149,6 +158,7 @@ export class Journal {
     this.compactRatio = options.compactRatio ?? 4;
     this.compactOnClose = options.compactOnClose ?? 1_000;
     this.onCommit = options.onCommit;
+    this.unawaitedMs = options.unawaitedMs ?? 10;
   }
 
   /**
@@ -196,7 +206,7 @@ export class Journal {
   }
 
   /** Queues a record; resolves with its seq once it is durable. */
-  append(rec: JournalRecord): Promise<number> {
+  append(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<number> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
     let body: string;
     try {
@@ -212,7 +222,8 @@ export class Journal {
       q.resolves.push(resolve);
       q.rejects.push(reject);
     });
-    this.schedule();
+    if (options?.wait === false) this.scheduleUnawaited();
+    else this.schedule();
     return done;
   }
 
@@ -307,6 +318,8 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    clearTimeout(this.unawaitedTimer);
+    this.unawaitedTimer = undefined;
     const live = this.state.size();
     if (this.rows - live >= Math.max(this.compactOnClose, live / 4)) {
       // A failed compaction (e.g. disk full) leaves the journal as it was: the next open reads more.
@@ -318,7 +331,23 @@ export class Journal {
     this.ack?.close();
   }
 
+  /**
+   * A record nobody waits for: it rides the next batch (whatever starts one takes the whole queue),
+   * and only when none starts within unawaitedMs does it get a batch of its own.
+   */
+  private scheduleUnawaited(): void {
+    if (this.scheduled || this.unawaitedTimer !== undefined) return;
+    this.unawaitedTimer = setTimeout(() => {
+      this.unawaitedTimer = undefined;
+      this.schedule();
+    }, this.unawaitedMs);
+  }
+
   private schedule(): void {
+    if (this.unawaitedTimer !== undefined) {
+      clearTimeout(this.unawaitedTimer);
+      this.unawaitedTimer = undefined;
+    }
     if (this.scheduled) return;
     this.scheduled = true;
     // setImmediate, not a microtask: every append of this turn, across awaits, joins the batch.

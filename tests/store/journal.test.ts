@@ -46,6 +46,31 @@ describe.each(targets)("Journal on $name", (t) => {
     await journal.close();
   });
 
+  it("an unawaited record starts no commit: it rides the next awaited one, goes alone within unawaitedMs, and is written at close", async () => {
+    const dir = await t.place();
+    const { journal, driver } = await t.open(dir, { unawaitedMs: 600_000 });
+    await journal.append(spawnRec("a"));
+    const before = driver.writes;
+    const lazy = journal.append(msg("lazy", "a"), { wait: false });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(driver.writes).toBe(before); // turns went by, no commit started for it
+    const seq = await journal.append(msg("awaited", "a"));
+    expect(await lazy).toBe(seq - 1); // in order, in the same transaction
+    expect(driver.writes).toBe(before + 1);
+    // Nothing else comes: it is committed on its own after unawaitedMs (10 ms by default; 1 here).
+    const { journal: j2, driver: d2 } = await t.open(await t.place(), { unawaitedMs: 1 });
+    expect(await j2.append(msg("alone", "b"), { wait: false })).toBe(1);
+    expect(d2.writes).toBe(1);
+    await j2.close();
+    // At close an unawaited record is written, not dropped with the timer.
+    const last = journal.append(msg("at-close", "a"), { wait: false });
+    await journal.close();
+    expect(await last).toBe(seq + 1);
+    const { journal: again } = await t.open(dir);
+    expect([...(again.state.agents.get("a")?.mailbox.keys() ?? [])]).toEqual(["lazy", "awaited", "at-close"]);
+    await again.close();
+  });
+
   it("splits a batch larger than maxBatch into several transactions, keeping order", async () => {
     const { journal, driver } = await t.open(await t.place(), { maxBatch: 100 });
     const seqs = await Promise.all(Array.from({ length: 250 }, (_, i) => journal.append(msg(`m${i}`, "x"))));
