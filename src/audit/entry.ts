@@ -42,7 +42,12 @@ export const auditEntrySchema = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 
-/** A dispatcher decision: allowed, denied, approved or error, and by which token or rule. */
+/**
+ * A dispatcher decision: allowed, denied, approved or error, and by which token or rule. Without an
+ * error every field is a string, so the canonical encoding of the data is written here in one
+ * concatenation (`dataJson`, encode.ts's EncodedContent) instead of walked and sorted per entry: the
+ * walk was ~2.5 % of the CPU of 1,000 concurrent default-stack runs (11 entries per run).
+ */
 export function syscallContent(r: AuditRecord): AuditContent {
   // Keys set in canonical (sorted) order, so encoding the entry needs no sort (core/canonical.ts).
   const data: Record<string, unknown> = {};
@@ -51,7 +56,12 @@ export function syscallContent(r: AuditRecord): AuditContent {
   if (r.error !== undefined) data["error"] = r.error;
   if (r.reason !== undefined) data["reason"] = r.reason;
   data["syscall"] = r.syscall;
-  return { kind: "syscall", agent: r.agent, data };
+  if (r.error !== undefined) return { kind: "syscall", agent: r.agent, data };
+  // Equal to canonicalize(data): the same keys in the same (sorted) order, strings as JSON writes them.
+  const dataJson = `{${r.by === undefined ? "" : `"by":${JSON.stringify(r.by)},`}"decision":${JSON.stringify(r.decision)},${
+    r.reason === undefined ? "" : `"reason":${JSON.stringify(r.reason)},`}"syscall":${JSON.stringify(r.syscall)}}`;
+  const encoded: AuditContent & { readonly dataJson: string } = { kind: "syscall", agent: r.agent, data, dataJson };
+  return encoded;
 }
 
 /** A lifecycle event from the kernel bus; the event's own sequence number and time travel along. */

@@ -7,7 +7,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { auditContentSchema } from "../../src/audit/entry.js";
+import type { AuditRecord } from "../../src/abi/index.js";
+import { auditContentSchema, syscallContent } from "../../src/audit/entry.js";
+import { Redactor } from "../../src/security/index.js";
 import { encodeContent, isPlainContent } from "../../src/audit/encode.js";
 import { canonicalize } from "../../src/audit/canonical.js";
 import { verifyAudit } from "../../src/audit/index.js";
@@ -65,6 +67,39 @@ describe("audit content: the hand check agrees with the schema", () => {
           return; // not encodable either way: both record an auditError note
         }
         expect(got).toEqual({ ts: 5, kind: r.data.kind, agent: r.data.agent, agentJson: JSON.stringify(r.data.agent), dataJson });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("a dispatcher decision's pre-encoded data", () => {
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "grapheme", maxLength: 8 }), fc.constantFrom("a\\b", "q\"t", "tok sk-SECRET-12345", "\u2028"));
+  const decision = fc.record(
+    {
+      agent: text,
+      syscall: text,
+      decision: fc.constantFrom("allowed", "denied", "approved", "error"),
+      by: text,
+      reason: text,
+      error: fc.record({ code: fc.constantFrom("E_TOOL", "E_CAP_DENIED"), message: text }),
+    },
+    { requiredKeys: ["agent", "syscall", "decision"] },
+  );
+  const redactor = new Redactor();
+  redactor.add("key", "sk-SECRET-12345");
+
+  it("is the canonical encoding of its data, and the entry is the one the object route gives, with or without a redactor", () => {
+    fc.assert(
+      fc.property(decision, (r) => {
+        const c = syscallContent(r as AuditRecord);
+        const pre = (c as { dataJson?: string }).dataJson;
+        if (r.error === undefined) expect(pre).toBe(canonicalize(c.data));
+        else expect(pre).toBeUndefined();
+        const plain = { kind: c.kind, agent: c.agent, data: c.data };
+        for (const redact of [undefined, (v: unknown) => redactor.redact(v)]) {
+          expect(encodeContent(c, 7, redact)).toEqual(encodeContent(plain, 7, redact));
+        }
       }),
       { numRuns: 500 },
     );
