@@ -10,10 +10,11 @@
  * tool calls. Figures, ephemeral (`ephemeral: true`) and durable (`durable: true`, SQLite journal):
  * median and p99 ms per run one after another, us per step (median run / 6), CPU per step, and for
  * 1,000 runs started at once the total time and the peak heap per run.
- * Flags: --ephemeral / --durable (one mode only), --quick (fewer runs).
+ * Flags: --ephemeral / --durable (one mode only), --quick (fewer runs), --writers (the durable
+ * workload on the writer thread against the inline writer, interleaved: ADR 0037's measurement).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { boot, type Aios } from "../src/index.js";
 import { ReplayProvider } from "../src/models/index.js";
@@ -24,10 +25,13 @@ import { gc, percentile, type Emit, type Suite, cpuSeconds, fsyncP50Ms } from ".
 const TURNS = 6;
 const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, models, memory, ipc";
 
-export async function bootDefaultStack(dataDir: string): Promise<Aios> {
+export async function bootDefaultStack(dataDir: string, writer?: "thread" | "inline"): Promise<Aios> {
   const os = await boot({
     dataDir,
-    subsystems: { models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: (req) => fiveAdds("add", req) }) } } },
+    subsystems: {
+      models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: (req) => fiveAdds("add", req) }) } },
+      ...(writer === undefined ? {} : { store: { storage: { driver: "sqlite" as const, writer } } }),
+    },
   });
   os.tools.register(addTool());
   return os;
@@ -115,8 +119,71 @@ async function mode(emit: Emit, durable: boolean, quick: boolean): Promise<void>
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * `--writers`: the durable workload on two default stacks in one process, one committing on the
+ * store's writer thread (the default, ADR 0037) and one inline on the main thread, in interleaved
+ * rounds (A B B A ...) so both see the same machine load: per writer, the median of the rounds' ms
+ * per sequential run and of the 1,000-concurrent batches' wall time, each with this process's CPU
+ * time (all threads, so the writer thread's share is in it) and the load average around the rounds.
+ */
+async function writers(emit: Emit, quick: boolean): Promise<void> {
+  const kinds = ["thread", "inline"] as const;
+  const dirs = kinds.map(() => mkdtempSync(join(tmpdir(), "aios-agent-step-writer-")));
+  const stacks = await Promise.all(kinds.map((k, i) => bootDefaultStack(dirs[i] as string, k)));
+  const spec = agentSpec(true);
+  const runOn = (os: Aios) => async (): Promise<void> => {
+    const a = await os.run(spec, { goal: "count to five" });
+    if (a.text !== "5") throw new Error(`unexpected answer ${a.text}`);
+  };
+  for (const os of stacks) {
+    const run = runOn(os);
+    for (let i = 0; i < 50; i++) await run();
+    await Promise.all(Array.from({ length: 1000 }, run));
+  }
+  const rounds = quick ? 2 : 6;
+  const seqRuns = quick ? 50 : 100;
+  const seq = kinds.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
+  const conc = kinds.map(() => ({ s: [] as number[], cpu: [] as number[] }));
+  const load0 = loadavg()[0] ?? 0;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const run = runOn(stacks[i] as Aios);
+      gc();
+      let c0 = process.cpuUsage();
+      let t0 = performance.now();
+      for (let k = 0; k < seqRuns; k++) await run();
+      seq[i]?.ms.push((performance.now() - t0) / seqRuns);
+      seq[i]?.cpu.push((cpuSeconds(c0) * 1000) / seqRuns);
+      gc();
+      c0 = process.cpuUsage();
+      t0 = performance.now();
+      await Promise.all(Array.from({ length: 1000 }, run));
+      conc[i]?.s.push((performance.now() - t0) / 1000);
+      conc[i]?.cpu.push(cpuSeconds(c0));
+    }
+  }
+  const load = `load average ${load0.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after (2 cores shared)`;
+  const base = `${STACK}; durable agents, SQLite journal; two stacks in one process, writer: "thread" (default) and writer: "inline", ${rounds} interleaved rounds; ${load}`;
+  kinds.forEach((k, i) => {
+    const q = seq[i] as { ms: number[]; cpu: number[] };
+    const c = conc[i] as { s: number[]; cpu: number[] };
+    const w = `${base}; this figure: writer ${k}`;
+    emit({ metric: `durable_run_ms_writer_${k}`, value: round(percentile(q.ms, 50), 3), unit: "ms", workload: `${w}; median over rounds of the mean ms per run of ${seqRuns} sequential os.run; rounds: ${q.ms.map((x) => x.toFixed(2)).join(", ")}` });
+    emit({ metric: `durable_run_cpu_ms_writer_${k}`, value: round(percentile(q.cpu, 50), 3), unit: "cpu-ms", workload: `${w}; CPU time (user+sys, all threads) per sequential run, median over rounds` });
+    emit({ metric: `durable_runs_1000_concurrent_s_writer_${k}`, value: round(percentile(c.s, 50), 3), unit: "s", workload: `${w}; 1,000 os.run at once, median over rounds; rounds: ${c.s.map((x) => x.toFixed(3)).join(", ")}` });
+    emit({ metric: `durable_runs_1000_concurrent_cpu_s_writer_${k}`, value: round(percentile(c.cpu, 50), 3), unit: "cpu-s", workload: `${w}; CPU time (user+sys, all threads) per batch of 1,000, median over rounds` });
+  });
+  for (const os of stacks) await os.shutdown();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
 const suite: Suite = async (emit, args) => {
   const quick = args.includes("--quick");
+  if (args.includes("--writers")) {
+    await writers(emit, quick);
+    return;
+  }
   const modes = args.includes("--ephemeral") ? [false] : args.includes("--durable") ? [true] : [false, true];
   for (const durable of modes) await mode(emit, durable, quick);
 };
