@@ -124,8 +124,11 @@ function phaseLine(rs: readonly ChildFigures[]): string {
 export async function restartFigures(emit: Emit, root: string, agents: number, messages: number, runs: number): Promise<void> {
   const builds: From[] = existsSync(DIST) ? ["dist", "src"] : ["src"];
   const endings: Ending[] = ["clean", "kill9"];
-  const filled = {} as Record<Ending, Filled>;
-  for (const ending of endings) filled[ending] = await fill(join(root, `restart-${ending}`), builds[0] as From, agents, messages, ending);
+  const filler: From = builds[0] ?? "src";
+  const filled: Record<Ending, Filled> = {
+    clean: await fill(join(root, "restart-clean"), filler, agents, messages, "clean"),
+    kill9: await fill(join(root, "restart-kill9"), filler, agents, messages, "kill9"),
+  };
 
   // Each restart starts from a fresh copy of the filled directory (a restart's own shutdown would
   // compact the kill -9 journal) and asks an agent no earlier run asked, so its first answer
@@ -158,7 +161,7 @@ export async function restartFigures(emit: Emit, root: string, agents: number, m
           ? "stopped cleanly (os.shutdown, which compacts the journal at close)"
           : `killed with SIGKILL one round short of its next automatic compaction (the longest tail a crash can leave: ${f.rows} rows stored, ${f.live} of them live state, compaction at ${f.threshold})`;
       const workload =
-        `default stack boot({ dataDir }) in ${how}, on the data dir of a daemon whose ${agents} durable echo agents answered ${f.requests} requests ` +
+        `default stack boot({ dataDir }) in ${how}, on the data dir of a daemon (run from ${filler === "dist" ? "dist/" : "the sources"}) whose ${agents} durable echo agents answered ${f.requests} requests ` +
         `(about ${2 * f.requests + 2 * agents} journal records appended) and which was then ${stop}; the restart read ${median(rs.map((r) => r.journalRecords))} journal records; ` +
         `agents restored lazily (on first use); times from the process's start (Node's own start-up included); ${load}`;
       const answer = rs.map((r) => r.answerMs);

@@ -7,8 +7,8 @@
  *   compaction at its defaults
  * - recovery time of a 1,000,000-record journal (verify every checksum, fold the state)
  * - durable message round trip p50/p99 and durable spawn rate, through boot() with the store subsystem
- * - restart of the default stack with 10,000 durable agents: process start to the first answer
- *   (bench/store-restart.ts)
+ * - restart of the default stack with 10,000 durable agents, after a clean stop and after kill -9:
+ *   process start to the first answer (bench/store-restart.ts)
  * Args: --records=<n> for the recovery journal size (default 1,000,000); --size-only runs only the
  * on-disk size figure; --restart-only only the restart figures (--restart-agents, --restart-messages, --restart-runs).
  */
@@ -122,7 +122,7 @@ const suite: Suite = async (emit, args) => {
     const s = await sizeAfter(join(root, "size"), sizeN);
     emit({
       metric: "journal_disk_bytes_after_1m_appends", value: s.bytes, unit: "bytes",
-      workload: `${sizeN} journal appends = ${sizeN / 2} durable sends (enqueue + handled with a checkpoint, 1,000 agents, every message handled) with compaction at its defaults (>= 100,000 rows and > 4x the live state); aios.db + WAL + SHM after the last batch; ${s.rows} rows stored, ${s.live} records of live state, ${s.compactions} compaction(s); ${(s.written / 1e6).toFixed(0)} MB of record bodies written in total`,
+      workload: `${sizeN} journal appends = ${sizeN / 2} durable sends (enqueue + handled with a checkpoint, 1,000 agents, every message handled) with compaction at its defaults (>= 40,000 rows and > 4x the live state, ADR 0039); aios.db + WAL + SHM after the last batch; ${s.rows} rows stored, ${s.live} records of live state, ${s.compactions} compaction(s); ${(s.written / 1e6).toFixed(0)} MB of record bodies written in total`,
     });
 
     if (sizeOnly) return;
