@@ -37,6 +37,11 @@ export interface StoredMessage {
   readonly nth?: number;
   /** The W3C traceparent the message carried (tracing on): its handling after a restart stays in the sender's trace. */
   readonly trace?: string;
+  /**
+   * A request from another cluster node (docs/adr/0039): the node waiting for its reply, which goes
+   * back under this message's id. Journaled with the letter, so the reply survives a takeover.
+   */
+  readonly route?: string;
 }
 
 /**
@@ -62,6 +67,18 @@ export interface KernelJournal {
    * with the same de-duplication key (`key`, or the replayable send's cause/nth) is stored once.
    */
   enqueueRemote?(msg: StoredMessage): Promise<void>;
+  /**
+   * A request for an agent on another cluster node (docs/adr/0039): stored like `enqueueRemote` with
+   * this node as its reply route; `reply` is called once with the agent's reply or error when it comes
+   * back (or never, when `timeoutMs` passes first: the caller's own timer answers then).
+   */
+  requestRemote?(msg: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void>;
+  /**
+   * The reply callback of letter `id` to `to` that came from another node with a reply route
+   * (`StoredMessage.route`). A reply made while this node no longer holds `to` is dropped (the next
+   * owner handles the letter again and answers).
+   */
+  remoteReply?(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void;
   spawned(agent: StoredAgent): Promise<void>;
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
   enqueue(msg: StoredMessage): Promise<void>;

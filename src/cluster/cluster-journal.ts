@@ -16,13 +16,16 @@
  * next statement (one transaction, seqs contiguous). `recover()` is empty: a cluster node holds no
  * agents at boot; they arrive as its leases do (`load`) and leave as they go (`drop`).
  */
-import { AiosError, toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
+import { AiosError, fromSerialized, toAiosError, type AgentId, type ErrorCode, type MessageId, type SerializedError } from "../core/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName, VouchedKey } from "../abi/index.js";
 import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
+
+const TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "killed"]);
 import { isFenced } from "./errors.js";
 import type { FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
 import type { Mailroom } from "./mailroom.js";
+import type { ReplyBox } from "./replies.js";
 
 interface Pending {
   readonly rec: JournalRecord;
@@ -57,7 +60,27 @@ export interface ClusterJournalHooks {
   readonly admit?: (m: StoredMessage, keys: readonly VouchedKey[], origin: string) => { readonly reason: string; readonly detail: string } | null;
   /** A letter was refused here (its row is marked taken with the reason): audit and report it. */
   readonly refused?: (r: Refusal) => void;
+  /** A reply for `node` is waiting in cluster_replies: wake it. */
+  readonly wakeReply?: (node: string) => void;
+  /** A reply row addressed to this node whose seal failed: never handed to a caller; report it. */
+  readonly forgedReply?: (call: string, origin: string, detail: string) => void;
+  /** A reply could not be stored for `route` (its caller will time out). */
+  readonly replyLost?: (call: string, route: string, e: AiosError) => void;
+  /** The node's clock (expiry of requests waiting for a reply). */
+  readonly now?: () => number;
 }
+
+/** A request of this node waiting for its reply from another node. */
+interface Waiting {
+  readonly reply: (err: Error | null, value?: unknown) => void;
+  readonly until: number;
+}
+
+/** Dead-letter reasons (and `forged`) as the error a caller of a refused request gets. */
+const REFUSAL_CODE: Readonly<Record<string, ErrorCode>> = {
+  forged: "E_AUTH", unsigned: "E_AUTH", bad_signature: "E_AUTH", schema: "E_INVALID_ARG", too_large: "E_INVALID_ARG",
+  unknown_agent: "E_NO_AGENT", agent_ended: "E_NO_AGENT", no_route: "E_NO_AGENT", mailbox_full: "E_MAILBOX_FULL",
+};
 
 /** A cross-node letter refused by the receiving node: forged (seal) or by the receive-side checks. */
 export interface Refusal {
@@ -66,6 +89,9 @@ export interface Refusal {
   readonly origin: string | null;
   readonly reason: string;
   readonly detail: string;
+  /** The letter's id and reply route (a request), when the row was sealed. */
+  readonly id?: string;
+  readonly route?: string;
 }
 
 const ignore = (): void => undefined;
@@ -87,12 +113,20 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   private readonly streamOf = new Map<string, Stream>();
 
   private pulling: Promise<void> = Promise.resolve();
+  /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
+  private readonly waiting = new Map<string, Waiting>();
 
   constructor(
     private readonly journal: FencedJournal,
     private readonly mail: Mailroom,
     private readonly hooks: ClusterJournalHooks,
+    private readonly replies?: ReplyBox,
   ) {}
+
+  /** Requests of this node still waiting for a reply from another node. */
+  get waitingReplies(): number {
+    return this.waiting.size;
+  }
 
   /** Stream keys (tree roots) held here. */
   held(): string[] {
@@ -269,6 +303,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       return this.append(this.stream(m.to, `message to ${m.to}`), {
         t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
         ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
+        ...(m.route === undefined ? {} : { route: m.route }),
       });
     } catch (e) {
       return Promise.reject(toAiosError(e));
@@ -279,6 +314,64 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   async enqueueRemote(m: StoredMessage): Promise<void> {
     const owner = await this.mail.post(m, this.hooks.vouch?.(m) ?? []);
     this.hooks.wake(owner, m.to);
+  }
+
+  /**
+   * A request for an agent on another node: stored with this node as its reply route (durable on
+   * return, like enqueueRemote); `reply` is called when the reply is taken here (pullReplies). After
+   * `timeoutMs` the entry is dropped (the caller's own timer has answered E_TIMEOUT by then).
+   */
+  async requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void> {
+    if (this.replies === undefined) throw new AiosError("E_NO_AGENT", `no agent ${m.to} on this node (no reply route to it)`, { details: { agent: m.to } });
+    this.waiting.set(m.id, { reply, until: (this.hooks.now?.() ?? Date.now()) + timeoutMs });
+    try {
+      await this.enqueueRemote({ ...m, route: this.mail.node });
+    } catch (e) {
+      this.waiting.delete(m.id);
+      throw e;
+    }
+  }
+
+  /**
+   * The reply callback of a letter `id` to `to` from node `route` (journaled with its route): the first
+   * call stores the reply for that node, fenced by the tree's epoch (a stale owner's reply is not
+   * stored), and wakes it; later calls do nothing.
+   */
+  remoteReply(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void {
+    let sent = false;
+    return (err, value) => {
+      if (sent || this.replies === undefined) return;
+      sent = true;
+      // Evicted or fenced (the tree's lease moved): the next owner handles the letter again and answers.
+      const s = this.streamOf.get(to);
+      if (s === undefined || s.dead !== undefined) return;
+      this.replies.post(route, id, err, value, { tree: s.key, epoch: s.epoch }).then(
+        () => this.hooks.wakeReply?.(route),
+        // Not stored (PostgreSQL unreachable): the caller times out, as for a lost request.
+        (e: unknown) => this.hooks.replyLost?.(id, route, toAiosError(e)),
+      );
+    };
+  }
+
+  /** Takes the replies waiting for this node and answers the requests still waiting for them. */
+  async pullReplies(): Promise<number> {
+    const now = this.hooks.now?.() ?? Date.now();
+    for (const [id, w] of this.waiting) if (w.until <= now) this.waiting.delete(id);
+    if (this.replies === undefined) return 0;
+    let answered = 0;
+    for (const r of await this.replies.take()) {
+      if (r.forged !== undefined) {
+        this.hooks.forgedReply?.(r.call, r.origin, r.forged);
+        continue;
+      }
+      const w = this.waiting.get(r.call);
+      if (w === undefined) continue; // its caller gave up (timeout) or this node restarted
+      this.waiting.delete(r.call);
+      answered++;
+      if (r.outcome.ok) w.reply(null, r.outcome.value);
+      else w.reply(fromSerialized(r.outcome.error));
+    }
+    return answered;
   }
 
   /**
@@ -317,12 +410,14 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       const to = rec.to as AgentId;
       const letter: StoredMessage = {
         id: rec.id as MessageId, to, payload: rec.payload, ...(rec.from === undefined ? {} : { from: rec.from as AgentId }), ...(rec.key === undefined ? {} : { key: rec.key }),
-        ...(rec.trace === undefined ? {} : { trace: rec.trace }),
+        ...(rec.trace === undefined ? {} : { trace: rec.trace }), ...(rec.route === undefined ? {} : { route: rec.route }),
       };
-      // The receive-side checks a local letter passes (ipc/'s gate): refused here, it never enters the journal.
-      const no = this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
+      // The receive-side checks a local letter passes (ipc/'s gate): refused here, it never enters the
+      // journal. An agent that ended refuses it as on one node (a request is answered E_NO_AGENT).
+      const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
+      const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
       if (no !== null) {
-        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail });
+        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
         continue;
       }
       writes.push(
@@ -335,6 +430,10 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     for (const r of refusals) {
       await this.mail.refuse(r.row, `${r.reason}: ${r.detail}`);
       this.hooks.refused?.(r);
+      // A refused request is answered with the refusal (never a forged row's: its route is not trusted).
+      if (r.route !== undefined && r.id !== undefined) {
+        this.remoteReply(r.route, r.id as MessageId, r.recipient as AgentId)(new AiosError(REFUSAL_CODE[r.reason] ?? "E_INVALID_ARG", `message ${r.id} was refused by the node of ${r.recipient} (${r.reason}): ${r.detail}`, { details: { agent: r.recipient, reason: r.reason } }));
+      }
     }
     // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
     await Promise.all(writes.map((w) => w.catch(ignore)));

@@ -5,7 +5,7 @@ declare module "../core/index.js" {
      * A letter from another node was refused on this one before it reached the recipient's journal
      * (docs/adr/0038): `forged` (its seal did not verify) or one of ipc's dead-letter reasons.
      */
-    "cluster.mail.refused": { row: number; recipient: string; origin: string | null; reason: string; detail: string };
+    "cluster.mail.refused": { row: number | null; recipient: string; origin: string | null; reason: string; detail: string };
   }
 }
 

@@ -16,6 +16,7 @@ export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool,
 export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
 export { ClusterJournal, type ClusterJournalHooks, type Refusal } from "./cluster-journal.js";
-export { MailSeal, MIN_SECRET_CHARS, type SealedFields } from "./seal.js";
+export { MailSeal, MIN_SECRET_CHARS, type SealedFields, type ReplyFields } from "./seal.js";
+export { ReplyBox, type Outcome, type TakenReply } from "./replies.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";
 export { Mailroom, dedupKey, type WaitingLetter } from "./mailroom.js";

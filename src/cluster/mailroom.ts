@@ -54,8 +54,8 @@ export class Mailroom {
   constructor(
     private readonly pool: SqlPool,
     readonly cluster: string,
-    /** This node's name: the origin of the rows it stores. */
-    private readonly node: string,
+    /** This node's name: the origin of the rows it stores (and the reply route of its requests). */
+    readonly node: string,
     private readonly seal: MailSeal,
   ) {}
 
@@ -68,6 +68,7 @@ export class Mailroom {
     const rec: Enqueue = {
       t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
       ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
+      ...(m.route === undefined ? {} : { route: m.route }),
     };
     const body = serialise(rec);
     const dedup = dedupKey(m);

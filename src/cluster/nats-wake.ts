@@ -19,7 +19,7 @@ import { AiosError } from "../core/index.js";
 
 export const WakeSchema = z.object({
   /** mail: letters wait in cluster_mail for agents the target holds (docs/adr/0036). */
-  kind: z.enum(["joined", "left", "released", "placed", "mail"]),
+  kind: z.enum(["joined", "left", "released", "placed", "mail", "reply"]),
   from: z.string(),
   /** A node name, or "all". */
   to: z.string(),

@@ -34,7 +34,7 @@ export interface ClusterNodeOptions {
   readonly onLose?: (agent: string, epoch: number, why: LossReason) => void;
   /** Failures of background heartbeats and wake-ups (the node keeps beating). */
   readonly onError?: (e: AiosError) => void;
-  /** Letters may wait in cluster_mail for this node's agents: a "mail" wake-up came, or a beat ran. */
+  /** Letters (or replies) may wait for this node: a "mail" or "reply" wake-up came, or a beat ran. */
   readonly onMail?: () => void;
   /** Heartbeat on the clock's timers (default true); tests may call beat() by hand instead. */
   readonly autoBeat?: boolean;
@@ -81,7 +81,7 @@ export class ClusterNode {
     const { config: c } = o;
     await n.nodes.join({ node: c.node, addr: c.addr, capacity: c.capacity, tags: c.tags }, o.clock.now(), c.ttlMs);
     if (o.bus !== undefined) {
-      await o.bus.subscribe((w) => (w.kind === "mail" ? o.onMail?.() : n.kick()));
+      await o.bus.subscribe((w) => (w.kind === "mail" || w.kind === "reply" ? o.onMail?.() : n.kick()));
       await n.wake("joined", "all", []);
     }
     await n.beat();

@@ -123,7 +123,25 @@ ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS mac     TEXT;
 ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS refused TEXT;
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3];
+/**
+ * V4 (docs/adr/0039): replies to requests that crossed nodes. The node that handled a request stores
+ * the reply (sealed) for the caller's node under the request's id; the caller's node takes it (DELETE
+ * ... RETURNING) when woken or at its next beat. The key makes a second reply to one call (the request
+ * handled again after a takeover) a no-op while the first waits.
+ */
+const V4 = `
+CREATE TABLE IF NOT EXISTS cluster_replies (
+  cluster TEXT NOT NULL,
+  node    TEXT NOT NULL,
+  call    TEXT NOT NULL,
+  origin  TEXT NOT NULL,
+  body    TEXT NOT NULL,
+  mac     TEXT,
+  PRIMARY KEY (cluster, node, call)
+);
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

@@ -22,6 +22,15 @@ export interface SealedFields {
   readonly keys: string;
 }
 
+/** A reply's row: for `node`'s call `call`, stored by `origin`. */
+export interface ReplyFields {
+  readonly cluster: string;
+  readonly node: string;
+  readonly call: string;
+  readonly origin: string;
+  readonly body: string;
+}
+
 export class MailSeal {
   private readonly key: Buffer;
 
@@ -32,15 +41,32 @@ export class MailSeal {
     this.key = Buffer.from(secret, "utf8");
   }
 
-  /** The seal of a row: base64url HMAC-SHA256 over its fields, length-delimited (JSON array). */
+  /** The seal of a letter's row: base64url HMAC-SHA256 over its fields, length-delimited (JSON array). */
   seal(f: SealedFields): string {
-    return createHmac("sha256", this.key).update(JSON.stringify(["aios-mail-v1", f.cluster, f.agent, f.dedup, f.origin, f.body, f.keys])).digest("base64url");
+    return this.mac(["aios-mail-v1", f.cluster, f.agent, f.dedup, f.origin, f.body, f.keys]);
   }
 
   /** Whether `mac` is the seal of `f` (constant-time compare). */
   verify(f: SealedFields, mac: string | null): boolean {
+    return this.check(["aios-mail-v1", f.cluster, f.agent, f.dedup, f.origin, f.body, f.keys], mac);
+  }
+
+  /** The seal of a reply's row (replies.ts): its own domain tag, so a letter's seal never fits one. */
+  sealReply(f: ReplyFields): string {
+    return this.mac(["aios-reply-v1", f.cluster, f.node, f.call, f.origin, f.body]);
+  }
+
+  verifyReply(f: ReplyFields, mac: string | null): boolean {
+    return this.check(["aios-reply-v1", f.cluster, f.node, f.call, f.origin, f.body], mac);
+  }
+
+  private mac(parts: readonly string[]): string {
+    return createHmac("sha256", this.key).update(JSON.stringify(parts)).digest("base64url");
+  }
+
+  private check(parts: readonly string[], mac: string | null): boolean {
     if (mac === null) return false;
-    const want = Buffer.from(this.seal(f), "base64url");
+    const want = Buffer.from(this.mac(parts), "base64url");
     const got = Buffer.from(mac, "base64url");
     return got.length === want.length && timingSafeEqual(got, want);
   }

@@ -23,6 +23,7 @@ import "./events.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";
 import { Mailroom } from "./mailroom.js";
+import { ReplyBox } from "./replies.js";
 import { MailSeal } from "./seal.js";
 import { WakeBus } from "./nats-wake.js";
 import { ClusterNode, type LossReason } from "./node.js";
@@ -117,6 +118,13 @@ class Member implements ClusterService {
   ) {
     this.queue = new Promise<void>((r) => (this.open = r));
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), new Mailroom(pool, config.cluster, config.node, seal), {
+      now: () => host.clock.now(),
+      wakeReply: (node) => {
+        // A lost wake-up costs the caller's node one heartbeat: it takes its replies at every beat.
+        bus?.publish("reply", node).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a reply wake-up was not published"));
+      },
+      replyLost: (call, route, e) => host.kernelError(e, `storing the reply to request ${call} for node ${route}`),
+      forgedReply: (call, origin, detail) => this.forgedReply(call, origin, detail),
       acquire: (root) => this.claim(root),
       wake: (owner, agent) => {
         // A lost wake-up costs the owner one heartbeat: it pulls its mail at every beat.
@@ -131,7 +139,7 @@ class Member implements ClusterService {
         if (node === undefined) return;
         node.drop(key, epoch, "fenced").catch((e: unknown) => host.kernelError(e, `releasing the fenced lease of ${key}`));
       },
-    });
+    }, new ReplyBox(pool, config.cluster, config.node, seal));
   }
 
   node(): ClusterNode | undefined {
@@ -190,7 +198,10 @@ class Member implements ClusterService {
     this.queue = this.queue.then(fn).catch((e: unknown) => this.host.kernelError(e, what));
   }
 
-  /** Moves waiting cross-node mail into the journals and mailboxes here; coalesces requests. */
+  /**
+   * Moves waiting cross-node mail into the journals and mailboxes here and answers this node's requests
+   * whose replies came; coalesces requests.
+   */
   private pull(): void {
     if (this.pullQueued) return;
     this.pullQueued = true;
@@ -198,7 +209,15 @@ class Member implements ClusterService {
       this.pullQueued = false;
       const got = await this.journal.pullMail();
       for (const [to, letters] of got) await this.host.adoptMail(to, letters);
+      await this.journal.pullReplies();
     });
+  }
+
+  /** A reply row addressed here whose seal failed: never handed to a caller; audited and reported. */
+  private forgedReply(call: string, origin: string, detail: string): void {
+    this.host.guards.audit?.record({ agent: call, syscall: "cluster.reply", decision: "denied", by: `node:${origin}`, reason: `reply to request ${call} refused (forged: ${detail})` });
+    this.host.events.emit("cluster.mail.refused", { row: null, recipient: this.config.node, origin, reason: "forged", detail: `reply to request ${call}: ${detail}` }, undefined, "warn");
+    this.host.logger.warn({ call, origin, detail }, "cluster: a reply from another node was refused");
   }
 
   /** A letter from another node refused here: audited, an event, a warning (its row keeps the reason). */

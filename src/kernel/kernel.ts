@@ -255,7 +255,7 @@ export class Kernel {
     if (p === undefined || isTerminal(p.status)) return false;
     if (p.dormant !== null) await this.recovery.wake(p);
     if (this.procs.find(to) !== p) return false;
-    for (const m of letters) this.mail.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
+    for (const m of letters) this.mail.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace, route: m.route });
     if (p.status === "running" && !p.queued && p.mailbox.length > 0) this.loop.schedule(p);
     return true;
   }

@@ -41,6 +41,9 @@ function letterId(p: Proc): MessageId | undefined {
   return isLetter(cur) && cur.id !== undefined ? (cur.id as MessageId) : undefined;
 }
 
+/** How long a request that reached another node through `deliver` (not `request`) waits for its reply. */
+const DEFAULT_REPLY_MS = 30_000;
+
 export class Mail {
   private letterSeq = 0;
   private readonly durable: DurableDelivery;
@@ -58,17 +61,17 @@ export class Mail {
    * must wait for room or for the journal (durable recipient). `key` (ipc/'s message id) is
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
-  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string, span?: TraceSpan): void | Promise<void> {
+  deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string, span?: TraceSpan, replyWithinMs?: number): void | Promise<void> {
     const d = this.d;
     const p = d.procs.find(to);
     // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
-    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key, span));
+    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key, span, replyWithinMs));
     // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
     // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
     const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
     const nth = cause === undefined ? 0 : ++(from as Proc).sends;
     // Not here: on a cluster node the agent may run on another node (its journal takes the letter).
-    if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, reply, key, cause, nth);
+    if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, reply, key, cause, nth, replyWithinMs);
     if (p === undefined || isTerminal(p.status)) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
@@ -100,19 +103,20 @@ export class Mail {
 
   /**
    * A letter for an agent on another cluster node: stored durably for it (acknowledged once
-   * PostgreSQL committed it) and woken there. A request cannot wait for a reply across nodes yet.
+   * PostgreSQL committed it) and woken there. A request carries this node as its reply route; its
+   * reply comes back through the journal (docs/adr/0039), its timeout is the caller's own timer.
    */
-  private async remote(from: Proc | undefined, to: string, payload: unknown, reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number): Promise<void> {
+  private async remote(from: Proc | undefined, to: string, payload: unknown, reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number, replyWithinMs = DEFAULT_REPLY_MS): Promise<void> {
     const j = this.d.guards.journal;
-    if (reply !== undefined || j?.enqueueRemote === undefined) {
-      throw new AiosError("E_NO_AGENT", `no agent ${to} on this node (a request cannot cross nodes yet: send instead)`, { details: { agent: to } });
-    }
+    if (j?.enqueueRemote === undefined) throw new AiosError("E_NO_AGENT", `no agent ${to}`, { details: { agent: to } });
     checkPayloadSize(payload, this.d.limits.maxMessageBytes);
+    const base = { id: this.d.ids.message(), to: to as AgentId, payload, ...(from === undefined ? {} : { from: from.id }), ...(key === undefined ? {} : { key }) };
+    if (reply !== undefined) {
+      if (j.requestRemote === undefined) throw new AiosError("E_NO_AGENT", `no agent ${to} on this node (its journal cannot route a reply back)`, { details: { agent: to } });
+      return j.requestRemote(base, reply, replyWithinMs);
+    }
     if (cause !== undefined && j.sent?.(from?.id as AgentId, cause, nth) === true) return;
-    await j.enqueueRemote({
-      id: this.d.ids.message(), to: to as AgentId, payload, ...(from === undefined ? {} : { from: from.id }), ...(key === undefined ? {} : { key }),
-      ...(cause === undefined ? {} : { cause, nth }),
-    });
+    await j.enqueueRemote({ ...base, ...(cause === undefined ? {} : { cause, nth }) });
   }
 
   /**
@@ -156,9 +160,11 @@ export class Mail {
   }
 
   /** Puts a recovered (already journaled) message back in a mailbox. */
-  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }): void {
+  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined; route?: string | undefined }): void {
     const seq = ++this.letterSeq;
-    p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id } : { payload: m.payload, from: m.from, seq, reply: undefined, id: m.id, trace: m.trace });
+    // A request from another cluster node: its reply goes back by the route it was journaled with.
+    const reply = m.route === undefined ? undefined : this.d.guards.journal?.remoteReply?.(m.route, m.id as MessageId, p.id);
+    p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply, id: m.id } : { payload: m.payload, from: m.from, seq, reply, id: m.id, trace: m.trace });
   }
 
   /**
@@ -166,6 +172,6 @@ export class Mail {
    * `span`: the call it is sent from (tracing on), whose context the letter carries.
    */
   request(from: Proc | undefined, to: string, payload: unknown, timeoutMs = 30_000, span?: TraceSpan): Promise<unknown> {
-    return requestReply(this.d.clock, (f, t, pl, reply) => this.deliver(f, t, pl, undefined, reply, undefined, span), from, to, payload, timeoutMs);
+    return requestReply(this.d.clock, (f, t, pl, reply) => this.deliver(f, t, pl, undefined, reply, undefined, span, timeoutMs), from, to, payload, timeoutMs);
   }
 }

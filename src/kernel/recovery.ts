@@ -64,7 +64,7 @@ export interface RecoveryDeps {
   readonly resolveLogicFor: (spec: AgentSpec, parent: Proc | null | "agent") => AgentLogic | Promise<AgentLogic>;
   readonly ctxOf: (p: Proc) => AgentContext;
   /** Puts a recovered (already journaled) message back in a mailbox (mail.ts). */
-  readonly adoptLetter: (p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined }) => void;
+  readonly adoptLetter: (p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined; route?: string | undefined }) => void;
   readonly schedule: (p: Proc) => void;
   readonly kernelError: (e: unknown, where: string) => void;
 }
@@ -217,7 +217,7 @@ export class Recovery {
     p.dormant = null;
     this.dormantCount--;
     k.lifecycle.created(p);
-    for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace });
+    for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace, route: m.route });
   }
 
   /** `p` leaves the table without being restored (evicted: its lease moved to another node). */

@@ -20,7 +20,7 @@ const KEYS: Readonly<Record<JournalRecord["t"], ReadonlySet<string>>> = {
   spawn: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq"]),
   checkpoint: new Set(["t", "agent", "spec", "parent", "status", "checkpoint", "callSeq", "seen"]),
   transition: new Set(["t", "agent", "to", "op", "reason"]),
-  enqueue: new Set(["t", "id", "to", "from", "payload", "key", "cause", "nth", "sent", "trace"]),
+  enqueue: new Set(["t", "id", "to", "from", "payload", "key", "cause", "nth", "sent", "trace", "route"]),
   handled: new Set(["t", "agent", "msg", "checkpoint", "callSeq"]),
   intent: new Set(["t", "agent", "callSeq", "syscall", "args", "key"]),
   result: new Set(["t", "agent", "callSeq", "result", "error"]),
@@ -57,6 +57,7 @@ function badField(t: JournalRecord["t"], o: Obj): string | undefined {
       if (!isOptId(o["cause"])) return "cause";
       if (o["nth"] !== undefined && !isCallSeq(o["nth"])) return "nth";
       if (!isOptString(o["trace"])) return "trace";
+      if (!isOptId(o["route"])) return "route";
       return o["sent"] === undefined || (Array.isArray(o["sent"]) && o["sent"].every(isCallSeq)) ? undefined : "sent";
     case "handled":
       if (!isId(o["agent"])) return "agent";

@@ -51,7 +51,7 @@ export const JournalRecordSchema = z.discriminatedUnion("t", [
   // message carried while tracing was on.
   z.object({
     t: z.literal("enqueue"), id: Id, to: Id, from: Id.optional(), payload: z.unknown().optional(), key: Id.optional(),
-    cause: Id.optional(), nth: CallSeq.optional(), sent: z.array(CallSeq).optional(), trace: z.string().max(512).optional(),
+    cause: Id.optional(), nth: CallSeq.optional(), sent: z.array(CallSeq).optional(), trace: z.string().max(512).optional(), route: Id.optional(),
   }),
   z.object({ t: z.literal("handled"), agent: Id, msg: Id.optional(), checkpoint: z.unknown().optional(), callSeq: CallSeq }),
   z.object({ t: z.literal("intent"), agent: Id, callSeq: CallSeq, syscall: z.string(), args: z.unknown().optional(), key: z.string().optional() }),

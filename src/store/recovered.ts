@@ -21,6 +21,7 @@ export function recoveredAgent(a: AgentEntry): { readonly agent: RecoveredAgent;
     ...(m.from === undefined ? {} : { from: m.from as AgentId }),
     ...(m.key === undefined ? {} : { key: m.key }),
     ...(m.trace === undefined ? {} : { trace: m.trace }),
+    ...(m.route === undefined ? {} : { route: m.route }),
   }));
   return { agent, mail };
 }
