@@ -91,6 +91,18 @@ const suite: Suite = async (emit, args) => {
     emit({ metric: "cross-node delivery p50", value: percentile(deliver, 50), unit: "ms", workload: w1 });
     emit({ metric: "cross-node delivery p99", value: percentile(deliver, 99), unit: "ms", workload: w1 });
 
+    // Cross-node request, one at a time: a asks the agent on b; the reply comes back through
+    // cluster_replies and a NATS wake-up (docs/adr/0039).
+    const rtt: number[] = [];
+    for (let i = 0; i < sends + 20; i++) {
+      const t0 = performance.now();
+      await a.request(onB, "ping", { timeoutMs: 10_000 });
+      if (i >= 20) rtt.push(performance.now() - t0);
+    }
+    const wr = `${sends} sequential requests node a -> durable agent on node b, until the reply is back on a (after 20 warm-up); ${STACK}; load ${load()}`;
+    emit({ metric: "cross-node request p50", value: percentile(rtt, 50), unit: "ms", workload: wr });
+    emit({ metric: "cross-node request p99", value: percentile(rtt, 99), unit: "ms", workload: wr });
+
     // Throughput: each node sends to the agents on the two other nodes, 8 in flight per node.
     const sinks = [onB, await c.spawn({ name: "sink-c", kind: "code", logic: "sink" }), await a.spawn({ name: "sink-a", kind: "code", logic: "sink" })];
     const homes: [Aios, string[]][] = [
