@@ -2,7 +2,9 @@
  * Planning is traced: `os.plan(goal)` on a booted OS with tracing into an in-memory exporter (the
  * default planner, one scripted market worker) makes a `plan create` span for its PlanCreate — the
  * operator's call, so the root of a trace of its own — naming the plan it created, with the door's
- * syscall and decision attributes; the dashboard's recent traces show it with the plan id.
+ * syscall and decision attributes; the dashboard's recent traces show it with the plan id. The plan's
+ * dispatches are in that trace: the worker's handling of each request the plan sends it (the call for
+ * proposals, the awarded work) is a child of the plan's span, and nothing of the plan is a new root.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,5 +48,27 @@ describe("tracing: planning", () => {
     const traceId = span?.spanContext().traceId ?? "";
     expect(recent?.list().find((t) => t.traceId === traceId)?.root).toBe("plan create");
     expect(recent?.trace(traceId)?.[0]?.span.attributes).toEqual({ "aios.plan.id": r.planId });
+  });
+
+  it("puts the worker's handling of the plan's requests in the plan's trace", async () => {
+    exporter.reset();
+    const r = await os.plan("Granite is hard; Basalt is dark");
+    expect(r.status).toBe("answered");
+    await flushed(os);
+    const spans = exporter.getFinishedSpans();
+    const plan = spans.find((s) => s.name === "plan create" && s.attributes["aios.plan.id"] === r.planId);
+    expect(plan).toBeDefined();
+    const traceId = plan?.spanContext().traceId;
+    const planSpanId = plan?.spanContext().spanId;
+    // The worker's handling of the plan's requests (its call for proposals, then the awarded work).
+    const handled = spans.filter((s) => s.name === "handle ann");
+    expect(handled.length).toBeGreaterThanOrEqual(2);
+    for (const s of handled) {
+      expect(s.spanContext().traceId).toBe(traceId);
+      expect(s.parentSpanContext?.spanId).toBe(planSpanId);
+    }
+    // Nothing of this plan is left as a root of another trace.
+    const roots = spans.filter((s) => s.parentSpanContext === undefined);
+    expect(roots.map((s) => s.name)).toEqual(["plan create"]);
   });
 });

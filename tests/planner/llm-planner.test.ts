@@ -3,11 +3,14 @@
  * request): the request carries the task-graph JSON Schema as structured output; a garbage answer
  * is sent back with the reason and the repaired answer is used; persistent garbage is E_MODEL_OUTPUT
  * naming the field; a well-formed graph that breaks a graph rule (a capability the submitter lacks)
- * is refused by validation before anything runs. Then the whole engine: plan, run, status.
+ * is refused by validation before anything runs. Then the whole engine: plan, run, status. The
+ * PlanCreate's span reaches every model call made for the plan (an HTTP provider sends it as the
+ * traceparent), the repair included.
  */
 import { describe, expect, it } from "vitest";
 import { isAiosError, SimulatedClock } from "../../src/core/index.js";
-import { ReplayProvider, type ChatRequest } from "../../src/models/index.js";
+import { ReplayProvider, type ChatOptions, type ChatRequest } from "../../src/models/index.js";
+import type { TraceSpan } from "../../src/abi/index.js";
 import { LlmPlanner, MemoryPlanJournal, PlanEngine, TASK_GRAPH_JSON_SCHEMA, type TaskGraphWire } from "../../src/planner/index.js";
 import { HELD, taskValue, toGraph } from "./graph-gen.js";
 
@@ -38,6 +41,27 @@ describe("LLM planner", () => {
     expect(seen[0]?.messages.at(-1)?.content).toMatch(/Goal: compare two reports[\s\S]*10000/);
     expect(seen[1]?.messages.at(-1)?.content).toMatch(/refused: the answer is not valid JSON/);
     expect(engine.status("p1")).toMatchObject({ status: "answered", version: 1, tasks: { t0: "done", t1: "done", t2: "done" } });
+  });
+
+  it("gives the plan's span to every model call it makes for the plan, the repair included", async () => {
+    const span: TraceSpan = {
+      spanContext: () => ({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 }),
+      setAttribute: () => undefined,
+    };
+    const replay = new ReplayProvider({ name: "scripted", respond: (_req, turn) => ({ text: turn === 0 ? "not json" : JSON.stringify(GOOD) }) });
+    const given: (ChatOptions | undefined)[] = [];
+    const model = { name: "scripted", chat: (req: ChatRequest, opts?: ChatOptions) => { given.push(opts); return replay.chat(req); } };
+    const engine = new PlanEngine({
+      journal: new MemoryPlanJournal(), planner: new LlmPlanner({ model }), clock: new SimulatedClock(), newId: () => `p9-${given.length}`,
+      dispatch: (task, inputs) => Promise.resolve(taskValue(task.id, inputs)),
+    });
+    await engine.create("compare two reports", SUB, span);
+    expect(given).toHaveLength(2);
+    for (const o of given) expect(o?.trace).toBe(span);
+    given.length = 0;
+    await engine.create("compare two reports", SUB);
+    expect(given).toHaveLength(1);
+    expect(given[0]?.trace).toBeUndefined();
   });
 
   it("rejects persistent garbage with E_MODEL_OUTPUT naming the field", async () => {

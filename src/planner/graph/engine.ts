@@ -10,6 +10,7 @@ import { Executor, type Dispatch, type PlanOutcome } from "./executor.js";
 import type { Joiner } from "./joiner.js";
 import type { PlanJournal, TaskRecord } from "./journal.js";
 import type { Planner } from "./planners.js";
+import type { TraceSpan } from "../../abi/index.js";
 import { Plans, type PlanSnapshot } from "./plans.js";
 import { rebuild, type TaskStatus } from "./run-state.js";
 import type { Submitter } from "./validate.js";
@@ -55,8 +56,8 @@ export class PlanEngine {
   }
 
   /** Plans the goal and commits version 1 (validation errors throw here, before anything runs). */
-  async create(goal: string, submitter: Submitter): Promise<PlanSnapshot> {
-    const raw = await this.o.planner.plan(goal, { submitter });
+  async create(goal: string, submitter: Submitter, trace?: TraceSpan): Promise<PlanSnapshot> {
+    const raw = await this.o.planner.plan(goal, trace === undefined ? { submitter } : { submitter, trace });
     return this.plans.create(raw, submitter);
   }
 

@@ -6,7 +6,7 @@
  * structured output; deeper rules (cycles, capabilities, budget) are Plans' validation, after this.
  */
 import { AiosError } from "../../core/index.js";
-import { parseJsonAnswer, type ChatMessage, type ChatRequest, type ChatResult } from "../../models/index.js";
+import { parseJsonAnswer, type ChatMessage, type ChatOptions, type ChatRequest, type ChatResult } from "../../models/index.js";
 import type { JoinView } from "./joiner.js";
 import type { PlanContext, Planner } from "./planners.js";
 import { TASK_GRAPH_JSON_SCHEMA, TaskGraphSchema, toWire } from "./schema.js";
@@ -14,7 +14,7 @@ import { TASK_GRAPH_JSON_SCHEMA, TaskGraphSchema, toWire } from "./schema.js";
 /** The part of ModelProvider the planner needs. */
 export interface PlannerModel {
   readonly name: string;
-  chat(req: ChatRequest): Promise<ChatResult>;
+  chat(req: ChatRequest, opts?: ChatOptions): Promise<ChatResult>;
 }
 
 export interface LlmPlannerOptions {
@@ -43,7 +43,7 @@ export class LlmPlanner implements Planner {
       `Capabilities you may assign: ${JSON.stringify(ctx.submitter.capabilities)}`,
       `Total budget (micro-credits, all tasks together): ${ctx.submitter.budget.toString()}`,
     ].join("\n");
-    return this.ask([{ role: "system", content: this.system() }, { role: "user", content: user }]);
+    return this.ask([{ role: "system", content: this.system() }, { role: "user", content: user }], ctx.trace === undefined ? undefined : { trace: ctx.trace });
   }
 
   replan(view: JoinView, reason: string): Promise<unknown> {
@@ -64,11 +64,11 @@ export class LlmPlanner implements Planner {
     return this.o.instructions === undefined ? SYSTEM : `${SYSTEM}\n${this.o.instructions}`;
   }
 
-  private async ask(messages: ChatMessage[]): Promise<unknown> {
+  private async ask(messages: ChatMessage[], opts?: ChatOptions): Promise<unknown> {
     const repairs = this.o.repairs ?? 1;
     let lastReason = "";
     for (let i = 0; i <= repairs; i++) {
-      const res = await this.o.model.chat({ messages, output: { name: "task_graph", schema: TASK_GRAPH_JSON_SCHEMA } });
+      const res = await this.o.model.chat({ messages, output: { name: "task_graph", schema: TASK_GRAPH_JSON_SCHEMA } }, opts);
       const r = parsePlannerAnswer(res.text);
       if (r.ok) return r.value;
       lastReason = r.reason;

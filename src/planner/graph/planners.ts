@@ -6,12 +6,15 @@
  * retry of what failed: finished tasks are carried over by the executor, so only failures re-run).
  */
 import { AiosError } from "../../core/index.js";
+import type { TraceSpan } from "../../abi/index.js";
 import type { JoinView } from "./joiner.js";
 import { toWire, type TaskGraphWire } from "./schema.js";
 import type { Submitter } from "./validate.js";
 
 export interface PlanContext {
   readonly submitter: Submitter;
+  /** The PlanCreate's span (tracing on): a planner's model call made for it is its child (traceparent). */
+  readonly trace?: TraceSpan;
 }
 
 export interface Planner {

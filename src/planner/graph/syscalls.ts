@@ -8,7 +8,7 @@
  * `budgetOf`) are handed to `onCreated` before the run starts, so the wiring can record who pays.
  */
 import { z } from "zod";
-import { zodArgs, type Caller, type SyscallArgs, type SyscallDef } from "../../abi/index.js";
+import { zodArgs, type Caller, type SyscallArgs, type SyscallDef, type TraceSpan } from "../../abi/index.js";
 import type { PlanEngine, PlanStatusView } from "./engine.js";
 import type { PlanSnapshot } from "./plans.js";
 
@@ -26,7 +26,8 @@ const CreateArgs = z.strictObject({
 }).transform(({ goal, payer, budget }) => ({ goal, ...(payer === undefined ? {} : { payer }), ...(budget === undefined ? {} : { budget }) }));
 const StatusArgs = z.strictObject({ planId: z.string().min(1).max(256) });
 
-export type PlanCreated = (snap: PlanSnapshot, caller: Caller, args: SyscallArgs<"PlanCreate">) => void;
+/** `trace`: the PlanCreate's own span (tracing on), the parent of the plan's dispatches. */
+export type PlanCreated = (snap: PlanSnapshot, caller: Caller, args: SyscallArgs<"PlanCreate">, trace: TraceSpan | undefined) => void;
 
 export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args: SyscallArgs<"PlanCreate">) => bigint, onCreated?: PlanCreated): [SyscallDef<"PlanCreate">, SyscallDef<"PlanStatus">] {
   const create: SyscallDef<"PlanCreate"> = {
@@ -37,8 +38,8 @@ export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args
     handler: async (args, call) => {
       const cap = budgetOf(call.caller, args);
       const asked = args.budget === undefined ? cap : BigInt(args.budget);
-      const snap = await engine.create(args.goal, { capabilities: call.caller.capabilities, budget: asked < cap ? asked : cap });
-      onCreated?.(snap, call.caller, args);
+      const snap = await engine.create(args.goal, { capabilities: call.caller.capabilities, budget: asked < cap ? asked : cap }, call.trace);
+      onCreated?.(snap, call.caller, args, call.trace);
       // The run's outcome is journaled and read through PlanStatus; nothing awaits it here.
       engine.start(snap.planId).catch(() => undefined);
       return { planId: snap.planId, version: snap.version };

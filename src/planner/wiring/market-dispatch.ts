@@ -39,11 +39,12 @@ export interface EscalationRequest {
 
 export interface MarketDispatchPorts {
   readonly invoke: Invoke;
-  /** A request to an agent from outside the kernel (kernel.request); rejects on timeout. */
-  readonly request: (agent: string, payload: unknown, timeoutMs: number) => Promise<unknown>;
+  /** A request to an agent from outside the kernel (kernel.request); rejects on timeout. `trace`: its parent span. */
+  readonly request: (agent: string, payload: unknown, timeoutMs: number, trace: TraceSpan | undefined) => Promise<unknown>;
   /** Registered workers whose agents are alive. */
   readonly workers: () => readonly WorkerInfo[];
   readonly payer: (planId: string) => PlanPayer;
+  /** The plan's own caller; it carries the plan's span (tracing on), so every dispatch is in the plan's trace. */
   readonly poster: (planId: string, payer: string) => DispatchCaller;
   readonly critic: DispatchCaller;
   readonly market: Market;
@@ -79,6 +80,7 @@ export function marketDispatch(p: MarketDispatchPorts): Dispatch {
   return async (task: Task, inputs: Readonly<Record<string, unknown>>, ctx: DispatchContext): Promise<unknown> => {
     const pay = p.payer(ctx.planId);
     const poster = p.poster(ctx.planId, pay.payer);
+    const critic = poster.trace === undefined ? p.critic : { ...p.critic, trace: poster.trace };
     const excluded: string[] = [];
     const outputCheck = compileJsonSchema(task.outputSchema, `task "${task.id}" outputSchema`);
     for (let round = 0; ; round++) {
@@ -93,7 +95,7 @@ export function marketDispatch(p: MarketDispatchPorts): Dispatch {
       const invited = p.workers().filter((w) => !excluded.includes(w.agent) && (w.kinds.length === 0 || w.kinds.includes(task.kind)));
       const cfp: WorkOrder = { performative: "cfp", taskId: id, kind: task.kind, description: task.description, budget: task.budget.toString() };
       // Every invited worker answers with its own MarketBid or MarketRefuse syscall, then replies.
-      await Promise.allSettled(invited.map((w) => p.request(w.agent, cfp, bidWindow)));
+      await Promise.allSettled(invited.map((w) => p.request(w.agent, cfp, bidWindow, poster.trace)));
       abortIf(ctx.signal);
       const { awards } = await p.invoke(poster, "MarketAward", { taskId: id });
       const award = awards[id];
@@ -104,7 +106,7 @@ export function marketDispatch(p: MarketDispatchPorts): Dispatch {
       const order: WorkOrder = { performative: "accept-proposal", taskId: id, kind: task.kind, description: task.description, budget: award.price, inputs, outputSchema: task.outputSchema };
       let reportError: AiosError | undefined;
       try {
-        await p.request(award.worker, order, task.deadlineMs);
+        await p.request(award.worker, order, task.deadlineMs, poster.trace);
       } catch (e) {
         reportError = toAiosError(e, "E_TOOL");
       }
@@ -121,7 +123,7 @@ export function marketDispatch(p: MarketDispatchPorts): Dispatch {
       const result = view.result;
       const schema = outputCheck(result);
       const verdict: VerdictJson = schema.ok
-        ? await p.invoke(p.critic, "CriticVerdict", { subject: id, worker: award.worker, answer: answerText(result), question: task.description === "" ? task.kind : task.description, ...referenceOf(inputs) })
+        ? await p.invoke(critic, "CriticVerdict", { subject: id, worker: award.worker, answer: answerText(result), question: task.description === "" ? task.kind : task.description, ...referenceOf(inputs) })
         : { subject: id, accept: false, score: 0, threshold: 1, dimensions: {}, reasons: [`format: ${schema.reason}`], vetoedBy: [`format: the result does not match the task's outputSchema: ${schema.reason}`] };
       if (!schema.ok) p.events.emit("critic.verdict", { ...verdict, worker: award.worker }, undefined, "warn");
       p.reputation.outcome(award.worker, { quality: verdict.score, completed: true, onTime });

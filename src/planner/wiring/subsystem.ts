@@ -18,7 +18,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, type AgentId, type TenantId } from "../../core/index.js";
-import type { AnySyscallDef, Caller, CallUsage, DoorCaller, Subsystem, SubsystemHost, SyscallArgs, SyscallName, SyscallResult } from "../../abi/index.js";
+import type { AnySyscallDef, Caller, CallUsage, DoorCaller, Subsystem, SubsystemHost, SyscallArgs, SyscallName, SyscallResult, TraceSpan } from "../../abi/index.js";
 import { Critic, ScriptedJudge, type CriticWeights, type JudgeModel } from "../critic/index.js";
 import { PlanEngine, planSyscalls, SqlitePlanJournal, type Dispatch, type Planner } from "../graph/index.js";
 import { Escrow, Ledger } from "../ledger/index.js";
@@ -115,11 +115,17 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       const invoke: Invoke = (caller, name, args) => kernel.invoke(caller, name, args);
       const operatorCaller = syntheticCaller(OPERATOR, o.operatorCapabilities ?? DEFAULT_OPERATOR_CAPS);
       const critCaller = syntheticCaller("critic", ["critic#judge"]);
+      // Per running plan: its poster, carrying the PlanCreate's span (tracing on) so the plan's market
+      // calls, its requests to workers and the workers' handling are one trace with the plan. Both go
+      // when the plan ends; a plan resumed after a restart has no span (its dispatches are new roots).
       const posters = new Map<string, DoorCaller>();
+      const planSpans = new Map<string, TraceSpan>();
       const poster = (planId: string, payer: string): DoorCaller => {
         let c = posters.get(planId);
         if (c === undefined) {
-          c = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
+          const trace = planSpans.get(planId);
+          const base = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
+          c = trace === undefined ? base : { ...base, trace };
           posters.set(planId, c);
         }
         return c;
@@ -130,7 +136,7 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       };
       const inner = marketDispatch({
         invoke,
-        request: (agent, payload, timeoutMs) => kernel.request(agent, payload, timeoutMs),
+        request: (agent, payload, timeoutMs, trace) => kernel.request(agent, payload, timeoutMs, undefined, trace),
         workers: () => store.workers().filter(alive),
         payer: (planId) => store.payer(planId) ?? noPayer(planId),
         poster, critic: critCaller, market, ledger, escrow, reputation, events: kernel.events, clock,
@@ -154,7 +160,11 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         journal, planner: o.planner ?? splitPlanner(), dispatch, clock, newId: () => kernel.ids.next("plan"),
         ...(o.maxReplans === undefined ? {} : { maxReplans: o.maxReplans }),
         onRecord: (r) => kernel.events.emit("plan.task", { planId: r.planId, version: r.version, taskId: r.taskId, state: r.state, attempt: r.attempt }, undefined, r.state === "failed" ? "warn" : "info"),
-        onOutcome: (out) => kernel.events.emit("plan.ended", { planId: out.planId, version: out.version, outcome: out.status, ...(out.error === undefined ? {} : { error: out.error }) }, undefined, out.status === "failed" ? "warn" : "info"),
+        onOutcome: (out) => {
+          posters.delete(out.planId);
+          planSpans.delete(out.planId);
+          kernel.events.emit("plan.ended", { planId: out.planId, version: out.version, outcome: out.status, ...(out.error === undefined ? {} : { error: out.error }) }, undefined, out.status === "failed" ? "warn" : "info");
+        },
       });
       const ledgerOf = (c: Caller): string => (c.tenant === "default" ? DEFAULT_LEDGER : c.tenant);
       const defaultPayer = (c: Caller): string => (c.agent === OPERATOR ? OPERATOR : workerAccount(c.agent));
@@ -162,8 +172,9 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         const a = ledger.account(account);
         return a === undefined ? 0n : a.creditsPosted - a.debitsPosted - a.debitsPending;
       };
-      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), (snap, c, a) => {
+      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), (snap, c, a, trace) => {
         const payer = a.payer ?? defaultPayer(c);
+        if (trace !== undefined) planSpans.set(snap.planId, trace);
         store.putPayer({ planId: snap.planId, payer, ledger: ledgerOf(c), owner: c.agent });
         kernel.events.emit("plan.created", { planId: snap.planId, version: snap.version, goal: snap.graph.goal, tasks: snap.graph.tasks.length, payer }, undefined);
       });
