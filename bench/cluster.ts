@@ -92,7 +92,7 @@ const suite: Suite = async (emit, args) => {
     emit({ metric: "cross-node delivery p99", value: percentile(deliver, 99), unit: "ms", workload: w1 });
 
     // Cross-node request, one at a time: a asks the agent on b; the reply comes back through
-    // cluster_replies and a NATS wake-up (docs/adr/0039).
+    // cluster_replies and a NATS wake-up (docs/adr/0040).
     const rtt: number[] = [];
     for (let i = 0; i < sends + 20; i++) {
       const t0 = performance.now();

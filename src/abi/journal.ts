@@ -38,7 +38,7 @@ export interface StoredMessage {
   /** The W3C traceparent the message carried (tracing on): its handling after a restart stays in the sender's trace. */
   readonly trace?: string;
   /**
-   * A request from another cluster node (docs/adr/0039): the node waiting for its reply, which goes
+   * A request from another cluster node (docs/adr/0040): the node waiting for its reply, which goes
    * back under this message's id. Journaled with the letter, so the reply survives a takeover.
    */
   readonly route?: string;
@@ -68,7 +68,7 @@ export interface KernelJournal {
    */
   enqueueRemote?(msg: StoredMessage): Promise<void>;
   /**
-   * A request for an agent on another cluster node (docs/adr/0039): stored like `enqueueRemote` with
+   * A request for an agent on another cluster node (docs/adr/0040): stored like `enqueueRemote` with
    * this node as its reply route; `reply` is called once with the agent's reply or error when it comes
    * back (or never, when `timeoutMs` passes first: the caller's own timer answers then).
    */

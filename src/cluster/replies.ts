@@ -1,5 +1,5 @@
 /**
- * Replies to requests that crossed cluster nodes (docs/adr/0039), in PostgreSQL. The node that
+ * Replies to requests that crossed cluster nodes (docs/adr/0040), in PostgreSQL. The node that
  * handled a request stores its reply for the caller's node under the request's message id (its
  * acknowledgement is that commit) and wakes that node; the caller's node takes its replies in one
  * statement (DELETE ... RETURNING) when woken and at every beat, and resolves the waiting request.

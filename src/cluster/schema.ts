@@ -124,7 +124,7 @@ ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS refused TEXT;
 `;
 
 /**
- * V4 (docs/adr/0039): replies to requests that crossed nodes. The node that handled a request stores
+ * V4 (docs/adr/0040): replies to requests that crossed nodes. The node that handled a request stores
  * the reply (sealed) for the caller's node under the request's id; the caller's node takes it (DELETE
  * ... RETURNING) when woken or at its next beat. The key makes a second reply to one call (the request
  * handled again after a takeover) a no-op while the first waits.

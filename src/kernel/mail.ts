@@ -104,7 +104,7 @@ export class Mail {
   /**
    * A letter for an agent on another cluster node: stored durably for it (acknowledged once
    * PostgreSQL committed it) and woken there. A request carries this node as its reply route; its
-   * reply comes back through the journal (docs/adr/0039), its timeout is the caller's own timer.
+   * reply comes back through the journal (docs/adr/0040), its timeout is the caller's own timer.
    */
   private async remote(from: Proc | undefined, to: string, payload: unknown, reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number, replyWithinMs = DEFAULT_REPLY_MS): Promise<void> {
     const j = this.d.guards.journal;

@@ -59,7 +59,7 @@ export function agentRef(kernel: Kernel, fn: string, param: string, v: unknown):
     throw new AiosError("E_INVALID_ARG", `${fn}: ${param}: the name "${ref}" is borne by ${pick.length} agents (${pick.map((p) => p.id).join(", ")}); give an id`, { details: { path: param, function: fn, candidates: pick.map((p) => p.id) } });
   }
   // A cluster node's journal can take mail for an agent on another node: an id goes through as it is.
-  // Requests too: their reply comes back through the journal (docs/adr/0039).
+  // Requests too: their reply comes back through the journal (docs/adr/0040).
   if (named.length === 0 && kernel.guards.journal?.enqueueRemote !== undefined && (fn === "os.send" || fn === "os.request")) return ref as AgentId;
   throw new AiosError("E_NO_AGENT", `no agent ${ref} (${fn}: ${param}: no agent has that id or name)`, { details: { path: param, function: fn, agent: ref } });
 }

@@ -1,5 +1,5 @@
 /**
- * Requests across cluster nodes (docs/adr/0039) on a real PostgreSQL and nats-server, leases on one
+ * Requests across cluster nodes (docs/adr/0040) on a real PostgreSQL and nats-server, leases on one
  * SimulatedClock beaten by hand: `os.request` and an agent's own `ctx.request` to an agent held by
  * another node are answered (a value or the error it failed with); a request whose recipient's node
  * dies is answered by the node that takes the tree over (the route is journaled with the letter); a
