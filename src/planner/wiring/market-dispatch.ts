@@ -17,7 +17,7 @@
  */
 import { AiosError, toAiosError, type Clock, type EventBus } from "../../core/index.js";
 import type { DispatchCaller } from "../../kernel/index.js";
-import type { SyscallArgs, SyscallName, SyscallResult } from "../../abi/index.js";
+import type { SyscallArgs, SyscallName, SyscallResult, TraceSpan } from "../../abi/index.js";
 import type { Dispatch, DispatchContext, Task } from "../graph/index.js";
 import { compileJsonSchema } from "../graph/index.js";
 import type { Ledger } from "../ledger/index.js";
