@@ -45,7 +45,12 @@ interface Stream {
   /** Set once PostgreSQL refused a write (fenced) or the lease was dropped: nothing more is written. */
   dead: AiosError | undefined;
   readonly agents: Set<string>;
+  /** Replayable sends (`from/cause/nth`) its agents received, oldest first (see `received` below). */
+  readonly copies: Set<string>;
 }
+
+/** How many replayable sends a stream remembers having received (as the fold's seen window). */
+const COPIES_WINDOW = 10_000;
 
 export interface ClusterJournalHooks {
   /** A lease for a new tree rooted at `root` (placement and acquisition, node.ts). */
@@ -96,6 +101,11 @@ export interface Refusal {
 
 const ignore = (): void => undefined;
 
+/** A replayable send's identity (`from/cause/nth`, ADR 0016), for an enqueue record that is one. */
+function copyOf(rec: JournalRecord): string | undefined {
+  return rec.t === "enqueue" && rec.from !== undefined && rec.cause !== undefined && rec.nth !== undefined ? `${rec.from}/${rec.cause}/${rec.nth}` : undefined;
+}
+
 function toSerializedError(raw: unknown): SerializedError {
   if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
     const r = raw as { code: unknown; message: unknown; retryable?: unknown };
@@ -111,6 +121,16 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   readonly state = new JournalState();
   private readonly streams = new Map<string, Stream>();
   private readonly streamOf = new Map<string, Stream>();
+  /**
+   * Replayable sends (ADR 0016) received by agents held here, by `from/cause/nth`. On one node the
+   * sender's fold notes its own sends; on a cluster the copy is journaled in the *recipient's* stream
+   * (or cluster_mail), so a sender taken over by a node without that stream would send it again.
+   * The recipient's side knows: `sent()` answers from here too, and a pulled letter found here is a
+   * duplicate (found by the fault suite: one forward handled twice after a takeover).
+   */
+  private readonly received = new Map<string, Stream>();
+  /** Replayable sends being written to a stream here (queued or in flight): a copy must wait for them. */
+  private readonly pendingCopies = new Map<string, number>();
 
   private pulling: Promise<void> = Promise.resolve();
   /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
@@ -165,10 +185,10 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       }
       if (rows.length < 2_000) break;
     }
-    const s: Stream = { key, epoch: lease.epoch, nextSeq: next, queue: [], writing: undefined, dead: undefined, agents: new Set() };
+    const s: Stream = { key, epoch: lease.epoch, nextSeq: next, queue: [], writing: undefined, dead: undefined, agents: new Set(), copies: new Set() };
     for (const rec of recs) {
       if (rec.t === "spawn" || rec.t === "checkpoint") s.agents.add(rec.agent);
-      this.state.apply(rec);
+      this.applied(s, rec);
     }
     this.streams.set(key, s);
     for (const a of s.agents) this.streamOf.set(a, s);
@@ -188,7 +208,22 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       if (this.streamOf.get(a) === s) this.streamOf.delete(a);
       this.state.agents.delete(a);
     }
+    for (const c of s.copies) if (this.received.get(c) === s) this.received.delete(c);
     return [...s.agents];
+  }
+
+  /** Folds a committed (or loaded) record of `s`, noting a replayable send its agent received. */
+  private applied(s: Stream, rec: JournalRecord): void {
+    this.state.apply(rec);
+    const copy = copyOf(rec);
+    if (copy === undefined) return;
+    s.copies.add(copy);
+    this.received.set(copy, s);
+    if (s.copies.size > COPIES_WINDOW) {
+      const oldest = s.copies.values().next().value as string;
+      s.copies.delete(oldest);
+      if (this.received.get(oldest) === s) this.received.delete(oldest);
+    }
   }
 
   private recovered(s: Stream): RecoveredState {
@@ -218,8 +253,19 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     } catch (e) {
       return Promise.reject(toAiosError(e));
     }
+    const copy = copyOf(rec);
+    if (copy !== undefined) this.pendingCopies.set(copy, (this.pendingCopies.get(copy) ?? 0) + 1);
     return new Promise<void>((resolve, reject) => {
-      s.queue.push({ rec, body, done: (e) => (e === undefined ? resolve() : reject(e)), ...(extra === undefined ? {} : { extra }) });
+      const done = (e?: Error): void => {
+        if (copy !== undefined) {
+          const left = (this.pendingCopies.get(copy) ?? 1) - 1;
+          if (left > 0) this.pendingCopies.set(copy, left);
+          else this.pendingCopies.delete(copy);
+        }
+        if (e === undefined) resolve();
+        else reject(e);
+      };
+      s.queue.push({ rec, body, done, ...(extra === undefined ? {} : { extra }) });
       if (s.writing === undefined) s.writing = this.pump(s);
     });
   }
@@ -255,7 +301,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       }
       s.nextSeq = from + batch.length;
       for (const p of batch) {
-        this.state.apply(p.rec);
+        this.applied(s, p.rec);
         p.done();
       }
     }
@@ -283,7 +329,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     }
     // A new tree: its own stream, under a lease taken for it.
     return this.hooks.acquire(a.id).then((lease) => {
-      const s: Stream = { key: a.id, epoch: lease.epoch, nextSeq: 1, queue: [], writing: undefined, dead: undefined, agents: new Set([a.id]) };
+      const s: Stream = { key: a.id, epoch: lease.epoch, nextSeq: 1, queue: [], writing: undefined, dead: undefined, agents: new Set([a.id]), copies: new Set() };
       this.streams.set(a.id, s);
       this.streamOf.set(a.id, s);
       return this.append(s, rec, { agent: a.id });
@@ -402,8 +448,12 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       }
       const rec = row.rec;
       const a = this.state.agents.get(rec.to);
-      // Already here under its key (a retried copy that came by another way): taken, not delivered twice.
-      if (a !== undefined && rec.key !== undefined && (a.seen?.has(rec.key) === true || [...a.mailbox.values()].some((x) => x.key === rec.key))) {
+      const copy = copyOf(rec);
+      // The same replayable send being written here now: decided at a later pull, once it committed.
+      if (copy !== undefined && this.pendingCopies.has(copy)) continue;
+      // Already here under its key, or the same replayable send already received (a copy that came by
+      // another way, or sent again by a sender replaying after a takeover): taken, not delivered twice.
+      if ((copy !== undefined && this.received.has(copy)) || (a !== undefined && rec.key !== undefined && (a.seen?.has(rec.key) === true || [...a.mailbox.values()].some((x) => x.key === rec.key)))) {
         dups.push(row.n);
         continue;
       }
@@ -441,7 +491,8 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {
-    return this.state.wasSent(from, cause, nth);
+    const copy = `${from}/${cause}/${nth}`;
+    return this.state.wasSent(from, cause, nth) || this.received.has(copy) || this.pendingCopies.has(copy);
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {

@@ -104,6 +104,8 @@ class Member implements ClusterService {
   private joined: ClusterNode | undefined;
   private joining: Promise<ClusterNode> | undefined;
   private pullQueued = false;
+  /** The epoch at which each tree was last lost here, until an adoption of it looks (see acquired). */
+  private readonly lostAt = new Map<string, number>();
   /** Adoptions and evictions, one after the other; opened by start(). */
   private queue: Promise<void>;
   private open!: () => void;
@@ -241,6 +243,13 @@ class Member implements ClusterService {
         await this.joined?.drop(lease.agent, lease.epoch, "released");
         throw toAiosError(e);
       }
+      // Lost while it loaded (the eviction ran at once, before this stream existed): let it go.
+      const lostEpoch = this.lostAt.get(lease.agent);
+      this.lostAt.delete(lease.agent);
+      if (lostEpoch !== undefined && lostEpoch >= lease.epoch) {
+        this.journal.drop(lease.agent, "lost while loading");
+        return;
+      }
       const out = await this.host.adoptAgents(state);
       this.o.onLease?.({ tree: lease.agent, epoch: lease.epoch, change: "acquired" });
       this.pull(); // letters posted while the tree had no owner
@@ -249,9 +258,13 @@ class Member implements ClusterService {
   }
 
   private lost(tree: string, epoch: number, why: LossReason): void {
+    // At once, not behind queued work (a pull, an adoption waiting on PostgreSQL): until it leaves the
+    // table, an agent of the tree that crashed on a fenced write would be "failed" here, and a local
+    // sender would be refused (E_NO_AGENT) instead of mailing the tree's new owner (fault suite).
+    this.lostAt.set(tree, epoch);
+    const ids = this.journal.drop(tree, why) as AgentId[];
+    this.host.evictAgents(ids, `its lease (epoch ${epoch}) was ${why}`);
     this.then(`stopping tree ${tree}`, () => {
-      const ids = this.journal.drop(tree, why) as AgentId[];
-      this.host.evictAgents(ids, `its lease (epoch ${epoch}) was ${why}`);
       this.o.onLease?.({ tree, epoch, change: why });
       return Promise.resolve();
     });
