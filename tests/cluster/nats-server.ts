@@ -20,6 +20,8 @@ export interface NatsServer {
   restart(): Promise<void>;
   /** Stop it (SIGTERM) and remove the store dir. */
   stop(): Promise<void>;
+  /** Whether the server process is up. */
+  readonly running: boolean;
 }
 
 export { freePort };
@@ -74,9 +76,21 @@ export async function startNats(): Promise<NatsServer> {
       c.kill("SIGKILL");
       await waitExit(c);
     },
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
     async restart() {
       if (child !== undefined) throw new Error("nats-server is still running");
-      child = await launch(port, storeDir);
+      // Right after a kill the port may still be held for a moment: try again briefly.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          child = await launch(port, storeDir);
+          return;
+        } catch (e) {
+          if (attempt >= 5) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     },
     async stop() {
       if (child !== undefined) {

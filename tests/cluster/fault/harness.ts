@@ -1,0 +1,386 @@
+/**
+ * The fault suite's harness (issue #16 item 7): three nodes as child processes (fault-node.ts), each
+ * reaching PostgreSQL and NATS through its own TCP proxy (tcp-proxy.ts: the partitions), a durable
+ * workload of worker agents spread over the nodes that forward to each other across nodes and call a
+ * side-effecting tool (effect-sink.ts), and a seeded schedule of faults (schedule.ts) applied while
+ * the workload runs: kill -9 (and restart), SIGSTOP/SIGCONT, partitions from PostgreSQL and/or NATS
+ * (held or reset), PostgreSQL stopped or crashed and started again, nats-server killed and started
+ * again, clock skew. Then everything heals, the harness waits until the acknowledged work is done, and
+ * the checker (checker.ts) judges the history. Failover times (fault to the last of the victim's
+ * trees acquired elsewhere) are measured for kills and pauses past the TTL.
+ *
+ * No vitest here: tests/cluster/fault-suite.test.ts runs a few schedules in CI, scripts/fault-soak.ts
+ * runs hundreds. One Env (PostgreSQL, nats-server, the sink) serves many schedules; each schedule is
+ * its own cluster (tables are keyed by cluster name) with fresh node processes.
+ */
+import { openClusterPool, type ClusterPool } from "../../../src/cluster/index.js";
+import { startPostgres, type PgServer } from "../../helpers/postgres-server.js";
+import { startNats, type NatsServer } from "../nats-server.js";
+import { check, ok, type History, type SendRecord, type Verdict } from "./checker.js";
+import { startSink, type EffectSink } from "./effect-sink.js";
+import { NodeProc, type LeaseEvent } from "./node-proc.js";
+import { describeFault, generate, rng, type Fault, type Step } from "./schedule.js";
+import { startProxy, type TcpProxy } from "./tcp-proxy.js";
+
+export interface Env {
+  readonly pg: PgServer;
+  readonly nats: NatsServer;
+  readonly sink: EffectSink;
+  /** The database the schedules share (one cluster name per schedule). */
+  readonly database: string;
+  /** Lease TTL of the nodes (ms). */
+  readonly ttlMs: number;
+  close(): Promise<void>;
+}
+
+export async function startEnv(ttlMs = 1_000): Promise<Env> {
+  // A node cut off mid-transaction (blackhole) holds its row locks until PostgreSQL ends its session:
+  // without this timeout the others' takeovers of its leases would wait for the partition to heal.
+  // docs/cluster.md recommends the same setting in production.
+  const settings = { idle_in_transaction_session_timeout: String(ttlMs) };
+  const [pg, nats, sink] = await Promise.all([startPostgres({ settings }), startNats(), startSink()]);
+  const url = await pg.createDatabase("fault");
+  const database = new URL(url).pathname.slice(1);
+  return {
+    pg,
+    nats,
+    sink,
+    database,
+    ttlMs,
+    async close() {
+      await sink.close();
+      await nats.stop();
+      await pg.dispose();
+    },
+  };
+}
+
+export interface RunOptions {
+  readonly nodes?: number;
+  readonly workers?: number;
+  readonly faults?: number;
+  readonly spanMs?: number;
+  /** Concurrent senders of the workload. */
+  readonly senders?: number;
+  /** Longest wait for the acknowledged work after healing. */
+  readonly settleMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScheduleResult {
+  readonly seed: number;
+  readonly steps: readonly string[];
+  readonly sends: number;
+  readonly acked: number;
+  readonly verdict: Verdict;
+  readonly ok: boolean;
+  /** Failover times in ms (fault to the victim's last tree acquired elsewhere). */
+  readonly failovers: readonly number[];
+  readonly ms: number;
+}
+
+interface Link {
+  readonly pg: TcpProxy;
+  readonly nats: TcpProxy;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): Promise<ScheduleResult> {
+  const t0 = performance.now();
+  const n = o.nodes ?? 3;
+  const ttlMs = env.ttlMs;
+  const spanMs = o.spanMs ?? 6_000;
+  const steps = generate(seed, { nodes: n, faults: o.faults ?? 3, spanMs, ttlMs });
+  const r = rng(seed ^ 0x5eed);
+  const log = o.log ?? (() => undefined);
+  const cluster = `fs${seed}`;
+  env.sink.reset();
+  // A previous schedule that failed half-way may have left a server down.
+  if (!env.pg.running) await env.pg.start();
+  if (!env.nats.running) await env.nats.restart();
+
+  const links: Link[] = [];
+  for (let i = 0; i < n; i++) links.push({ pg: await startProxy(env.pg.port), nats: await startProxy(env.nats.port) });
+  const events: LeaseEvent[] = [];
+  const owner = new Map<string, string>();
+  const onLease = (e: LeaseEvent): void => {
+    events.push(e);
+    log(`  lease ${e.tree}@${e.epoch} ${e.change} on ${e.node}`);
+    if (e.change === "acquired") owner.set(e.tree, e.node);
+    else if (owner.get(e.tree) === e.node) owner.delete(e.tree);
+  };
+  const nodes = links.map(
+    (l, i) =>
+      new NodeProc(
+        {
+          cluster,
+          node: `n${i + 1}`,
+          postgres: `postgres://postgres@127.0.0.1:${l.pg.port}/${env.database}`,
+          nats: `nats://127.0.0.1:${l.nats.port}`,
+          sink: env.sink.url,
+          secret: `fault-suite-secret-${cluster}-0123456789abcdef`,
+          ttlMs,
+          heartbeatMs: Math.max(50, Math.floor(ttlMs / 5)),
+        },
+        onLease,
+      ),
+  );
+  let pool: ClusterPool | undefined;
+  try {
+    await Promise.all(nodes.map((x) => x.start()));
+    // Workers: spread over the nodes (each a tree on its spawning node's lease).
+    const workers: string[] = [];
+    for (let i = 0; i < (o.workers ?? 6); i++) {
+      const node = nodes[i % n];
+      const a = await node?.call({ cmd: "spawn", name: `w${i}` }, 10_000);
+      if (a?.ok !== true || typeof a.value !== "string") throw new Error(`spawn of w${i} failed: ${JSON.stringify(a?.error)}`);
+      workers.push(a.value);
+    }
+
+    // The workload and the faults, together.
+    const sends: SendRecord[] = [];
+    const outages: Outage[] = [];
+    const faults: Faults = { nodes, links, env, owner, outages, busy: new Set() };
+    let op = 0;
+    const start = performance.now();
+    const end = start + spanMs;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const sender = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const to = pick(workers);
+        const next = pick(workers.filter((w) => w !== to));
+        const up = nodes.filter((x) => x.running && !x.paused);
+        const via = up.length > 0 ? pick(up) : pick(nodes);
+        const mine = ++op;
+        const a = await via.call({ cmd: "send", to, payload: { op: mine, hop: 0, next } }, 2_000);
+        sends.push({ op: mine, to, next, acked: a.ok });
+        await sleep(Math.floor(r() * 20));
+      }
+    };
+    const inject = async (s: Step): Promise<void> => {
+      await sleep(Math.max(0, start + s.at - performance.now()));
+      log(`  +${Math.round(performance.now() - start)} ms ${describeFault(s.fault)}`);
+      await apply(s.fault, faults);
+    };
+    await Promise.all([...Array.from({ length: o.senders ?? 4 }, () => sender()), ...steps.map((s) => inject(s))]);
+
+    // Heal: every node up and resumed, links up, PostgreSQL and NATS running, clocks true.
+    await heal(nodes, links, env);
+    pool = openClusterPool({ url: env.pg.url(env.database), onError: () => undefined });
+    const states = await settle(nodes, workers, sends, env.sink, pool, cluster, o.settleMs ?? 30_000, log);
+    for (const x of nodes) if (x.log() !== "") log(`  ${x.name} stderr:\n${x.log().slice(-3_000)}`);
+    log(`  states: ${workers.map((w) => `${w}=${states.get(w)?.length ?? "none"}`).join(" ")}`);
+    const journal = new Map<string, number[]>();
+    const rows = await pool.query("SELECT agent, epoch FROM cluster_journal WHERE cluster = $1 ORDER BY agent, seq", [cluster]);
+    for (const row of rows.rows) {
+      const tree = String(row["agent"]);
+      journal.set(tree, [...(journal.get(tree) ?? []), Number(row["epoch"])]);
+    }
+    const history: History = {
+      sends,
+      states,
+      executions: [...env.sink.executions],
+      journal,
+      acquisitions: events.filter((e) => e.change === "acquired"),
+    };
+    const verdict = check(history);
+    for (const d of verdict.duplicated) {
+      // Where the two copies came from: the recipient's enqueue rows and cluster_mail rows for that op.
+      const [agent = "", entry = ""] = d.split(" ");
+      const op = entry.split("/")[0] ?? "";
+      const j = await pool.query("SELECT j.agent AS tree, j.seq, j.epoch, j.body FROM cluster_journal j WHERE j.cluster = $1 AND j.kind = 'enqueue' AND j.body LIKE $2 AND j.body LIKE $3", [cluster, `%"to":"${agent}"%`, `%"op":${op},%`]);
+      for (const row of j.rows) log(`  dup ${d}: journal ${String(row["tree"])}#${String(row["seq"])}@${String(row["epoch"])} ${String(row["body"])}`);
+      const m = await pool.query("SELECT n, dedup, taken, body FROM cluster_mail WHERE cluster = $1 AND agent = $2 AND body LIKE $3", [cluster, agent, `%"op":${op},%`]);
+      for (const row of m.rows) log(`  dup ${d}: mail #${String(row["n"])} ${String(row["dedup"])} taken=${String(row["taken"])} ${String(row["body"])}`);
+    }
+    const byKey = new Map<string, string[]>();
+    for (const x of env.sink.executions) byKey.set(x.key, [...(byKey.get(x.key) ?? []), `${x.effect}@${x.node}`]);
+    for (const [k, xs] of byKey) if (xs.length > 1) log(`  key ${k} executed ${xs.length} times: ${xs.join(", ")}`);
+    return {
+      seed,
+      steps: steps.map((s) => `+${s.at} ms ${describeFault(s.fault)}`),
+      sends: sends.length,
+      acked: sends.filter((s) => s.acked).length,
+      verdict,
+      ok: ok(verdict),
+      failovers: failoverTimes(outages, events),
+      ms: Math.round(performance.now() - t0),
+    };
+  } finally {
+    await Promise.all(nodes.map((x) => x.kill9()));
+    await pool?.end().catch(() => undefined);
+    for (const l of links) {
+      await l.pg.close();
+      await l.nats.close();
+    }
+  }
+}
+
+/** A node fault whose failover is measured once the run is over. */
+interface Outage {
+  readonly victim: string;
+  readonly from: number;
+  readonly trees: readonly string[];
+}
+
+/** Per run: which shared servers a fault is restarting now (an overlapping restart of one is skipped). */
+interface Faults {
+  readonly nodes: NodeProc[];
+  readonly links: Link[];
+  readonly env: Env;
+  readonly owner: ReadonlyMap<string, string>;
+  readonly outages: Outage[];
+  readonly busy: Set<"pg" | "nats">;
+}
+
+/** Applies one fault for its duration, then undoes it. */
+async function apply(f: Fault, x: Faults): Promise<void> {
+  const victim = "node" in f ? x.nodes[f.node] : undefined;
+  const outage = (): void => {
+    const name = victim?.name ?? "";
+    x.outages.push({ victim: name, from: performance.now(), trees: [...x.owner].filter(([, o]) => o === name).map(([t]) => t) });
+  };
+  switch (f.kind) {
+    case "kill":
+      if (victim === undefined || !victim.running || victim.paused || victim.starting) return;
+      outage();
+      await victim.kill9();
+      await sleep(f.downMs);
+      await victim.start();
+      return;
+    case "pause":
+      if (victim === undefined || !victim.running || victim.paused || victim.starting) return;
+      if (f.ms > x.env.ttlMs * 1.2) outage();
+      victim.signal("SIGSTOP");
+      await sleep(f.ms);
+      victim.signal("SIGCONT");
+      return;
+    case "partition": {
+      const l = x.links[f.node];
+      if (l === undefined) return;
+      const cut = f.link === "both" ? [l.pg, l.nats] : [f.link === "pg" ? l.pg : l.nats];
+      for (const p of cut) p.set(f.mode);
+      await sleep(f.ms);
+      for (const p of cut) p.set("up");
+      return;
+    }
+    case "pg-restart":
+      if (x.busy.has("pg")) return;
+      x.busy.add("pg");
+      try {
+        if (f.crash) await x.env.pg.kill();
+        else await x.env.pg.stop();
+        await sleep(f.downMs);
+        await x.env.pg.start();
+      } finally {
+        x.busy.delete("pg");
+      }
+      return;
+    case "nats-restart":
+      if (x.busy.has("nats")) return;
+      x.busy.add("nats");
+      try {
+        await x.env.nats.kill9();
+        await sleep(f.downMs);
+        await x.env.nats.restart();
+      } finally {
+        x.busy.delete("nats");
+      }
+      return;
+    case "skew":
+      if (victim === undefined) return;
+      await victim.call({ cmd: "skew", ms: f.ms }, 2_000);
+      await sleep(f.forMs);
+      await victim.call({ cmd: "skew", ms: 0 }, 2_000);
+      return;
+  }
+}
+
+/** Failover of each outage: until the last of the victim's trees was acquired by another node. */
+function failoverTimes(outages: readonly Outage[], events: readonly LeaseEvent[]): number[] {
+  const out: number[] = [];
+  for (const o of outages) {
+    if (o.trees.length === 0) continue;
+    let worst = 0;
+    let all = true;
+    for (const t of o.trees) {
+      const got = events.find((e) => e.tree === t && e.change === "acquired" && e.node !== o.victim && e.at >= o.from);
+      if (got === undefined) all = false;
+      else worst = Math.max(worst, got.at - o.from);
+    }
+    // A tree its own node took back first (restarted, or resumed in time) is no failover.
+    if (all) out.push(Math.round(worst));
+  }
+  return out;
+}
+
+async function heal(nodes: NodeProc[], links: Link[], env: Env): Promise<void> {
+  for (const l of links) {
+    l.pg.set("up");
+    l.nats.set("up");
+  }
+  if (!env.pg.running) await env.pg.start();
+  if (!env.nats.running) await env.nats.restart();
+  for (const x of nodes) {
+    if (x.paused) x.signal("SIGCONT");
+    if (!x.running) await x.start();
+    await x.call({ cmd: "skew", ms: 0 }, 5_000);
+  }
+}
+
+/**
+ * Waits until every acknowledged letter (and the forward it causes), and every letter whose effect the
+ * sink saw, is in its recipient's state, or `ms` passed; returns the last states read (each from its
+ * tree's current owner). What is still missing then is a violation.
+ */
+async function settle(nodes: NodeProc[], workers: readonly string[], sends: readonly SendRecord[], sink: EffectSink, pool: ClusterPool, cluster: string, ms: number, log: (l: string) => void): Promise<Map<string, string[]>> {
+  const states = new Map<string, string[]>();
+  const want = new Map<string, Set<string>>(workers.map((w) => [w, new Set<string>()]));
+  for (const s of sends) {
+    if (!s.acked) continue;
+    want.get(s.to)?.add(`${s.op}/0`);
+    want.get(s.next)?.add(`${s.op}/1`);
+  }
+  const deadline = performance.now() + ms;
+  const last = new Map<string, unknown>();
+  for (;;) {
+    let done = true;
+    last.clear();
+    const owners = new Map<string, string | null>();
+    try {
+      const rows = await pool.query("SELECT agent, owner FROM cluster_leases WHERE cluster = $1", [cluster]);
+      for (const row of rows.rows) {
+        const o = row["owner"];
+        owners.set(String(row["agent"]), typeof o === "string" ? o : null);
+      }
+    } catch {
+      done = false;
+    }
+    for (const w of workers) {
+      const node = nodes.find((x) => x.name === owners.get(w));
+      const a = node === undefined ? undefined : await node.call({ cmd: "get", to: w }, 5_000);
+      if (a?.ok === true && Array.isArray(a.value)) states.set(w, a.value.map(String));
+      else last.set(w, a?.error ?? { code: "no owner", message: String(owners.get(w)) });
+      const got = new Set(states.get(w) ?? []);
+      if (a?.ok !== true || [...(want.get(w) ?? [])].some((e) => !got.has(e))) done = false;
+    }
+    // An effect applied for a letter still being handled (sent but not acknowledged): wait for its state.
+    for (const x of sink.executions) {
+      const [agent = "", op = "", hop = ""] = x.effect.split("/");
+      if (states.get(agent)?.includes(`${op}/${hop}`) !== true) done = false;
+    }
+    // Unacknowledged letters that were handled cause forwards too: wait for those as well.
+    for (const s of sends) {
+      if (!s.acked && states.get(s.to)?.includes(`${s.op}/0`) === true && states.get(s.next)?.includes(`${s.op}/1`) !== true) done = false;
+    }
+    if (done || performance.now() > deadline) {
+      if (!done) {
+        log(`  not settled: owners ${JSON.stringify([...owners])}; failed reads ${JSON.stringify([...last])}`);
+        for (const x of nodes) log(`  ${x.name} stderr:\n${x.log().slice(-3_000)}`);
+      }
+      return states;
+    }
+    await sleep(200);
+  }
+}
