@@ -345,6 +345,19 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage): Promise<void> {
+    // The recipient's tree is no longer held here (its lease was lost; the agent is on its way out of
+    // the table): the letter goes to the tree's new owner through cluster_mail, never a refusal to the
+    // sender, whose own lease is sound (the fault suite: a sender crashed on its recipient's fence).
+    const held = this.streamOf.get(m.to);
+    if (held === undefined || held.dead !== undefined) return this.enqueueRemote(m);
+    return this.enqueueHere(m).catch((e: unknown) => {
+      const now = this.streamOf.get(m.to);
+      if (isFenced(toAiosError(e)) && (now === undefined || now.dead !== undefined)) return this.enqueueRemote(m);
+      throw e;
+    });
+  }
+
+  private enqueueHere(m: StoredMessage): Promise<void> {
     try {
       return this.append(this.stream(m.to, `message to ${m.to}`), {
         t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
