@@ -62,6 +62,13 @@ export async function lifecycle(ctx: CliContext, op: "pause" | "resume" | "kill"
   return 0;
 }
 
+/** `aios migrate <id> <node>`: the daemon (a cluster node) hands the agent's tree to `node` (ADR 0035). */
+export async function migrate(ctx: CliContext, id: string, node: string): Promise<number> {
+  const r = await ctx.connect().migrate(id, node);
+  ctx.out.result({ id, node, ...r }, () => ctx.out.line(`moved ${id} (tree ${r.tree}, left at epoch ${r.epoch}) to node ${node}`));
+  return 0;
+}
+
 export interface LogsOptions {
   readonly follow?: boolean;
   readonly types?: string;

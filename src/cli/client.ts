@@ -152,6 +152,9 @@ export class HttpControl implements ControlApi {
   restart(id: string, reason?: string): Promise<{ id: AgentId }> {
     return this.call("POST", `/v1/agents/${encodeURIComponent(id)}/restart`, reason === undefined ? {} : { reason });
   }
+  migrate(id: string, node: string): Promise<{ tree: string; epoch: number }> {
+    return this.call("POST", `/v1/agents/${encodeURIComponent(id)}/migrate`, { node });
+  }
   tree(): Promise<TreeNode[]> {
     return this.call("GET", "/v1/tree");
   }

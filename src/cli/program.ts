@@ -161,6 +161,10 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
   program.command("pause <id>").description("pause an agent (its mail queues)").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "pause", id)));
   program.command("resume <id>").description("resume a paused agent").action(act(async (ctx, id: string) => (await agents()).lifecycle(ctx, "resume", id)));
   program
+    .command("migrate <id> <node>")
+    .description("move an agent (its whole tree, with state and mailbox) to another node of the daemon's cluster")
+    .action(act(async (ctx, id: string, node: string) => (await agents()).migrate(ctx, id, node)));
+  program
     .command("kill <id>")
     .description("kill an agent (its supervisor does not restart it)")
     .option("--reason <text>", "recorded with the kill")

@@ -43,6 +43,8 @@ export interface ControlApi {
   kill(id: string, reason?: string): Promise<{ killed: boolean }>;
   /** Stops the agent and starts it again from its spec under the same id (a durable one keeps its journaled state). */
   restart(id: string, reason?: string): Promise<{ id: AgentId }>;
+  /** Moves the agent's tree to another live node of the cluster (docs/adr/0035); a cluster node only. */
+  migrate(id: string, node: string): Promise<{ tree: string; epoch: number }>;
   tree(): Promise<TreeNode[]>;
   /** Recent events (the daemon keeps a bounded history of lifecycle-level events). */
   events(filter?: EventsFilter): Promise<AnyKernelEvent[]>;

@@ -87,6 +87,14 @@ export class ControlPlane implements ControlApi, OsApi {
   async restart(id: string, reason = "restarted by the operator"): Promise<{ id: AgentId }> {
     return { id: await this.os.restart(id, reason) };
   }
+  async migrate(id: string, node: string): Promise<{ tree: string; epoch: number }> {
+    // A request this daemon cannot serve as it is (409), not a fault of its configuration (500).
+    if (this.os.subsystems.cluster === undefined) {
+      throw new AiosError("E_CONFLICT", "this daemon is not a cluster node (aios up --cluster): there is no node to move an agent to", { retryable: false, details: { path: "node" } });
+    }
+    const r = await this.os.migrate(id, node);
+    return { tree: r.tree, epoch: r.epoch };
+  }
   async tree(): Promise<TreeNode[]> {
     return this.os.tree();
   }

@@ -13,7 +13,7 @@ import { OS_ROUTES } from "./routes-os.js";
 import { AGENT_ROUTES } from "./routes-agents.js";
 import {
   ApprovalsQuery, CapExplainBody, DepositBody, LedgerBalancesQuery, LedgerTransfersQuery, MarketBookQuery, PlanBody, ReputationQuery, CapGrantBody, CapRevokeBody, DecideApprovalBody, DecideEscalationBody, EventsQuery, KillBody, PsQuery, RequestBody, RestartBody,
-  SendBody, SpawnBody, parseInput,
+  MigrateBody, SendBody, SpawnBody, parseInput,
 } from "./schemas.js";
 
 const param = (input: RouteInput, name: string): string => input.params[name] ?? "";
@@ -59,6 +59,11 @@ const CONTROL_ROUTES: readonly RouteDef[] = [
     method: "post", path: "/v1/agents/:id/restart", operationId: "restart", response: z.object({ id: z.string() }), tag: "agents", body: RestartBody,
     summary: "Restart an agent under the same id: stopped, then started from its spec (a durable agent keeps its journaled state; counted in its supervisor's restart intensity)",
     run: (api, i) => api.restart(param(i, "id"), parseInput(RestartBody, i.body ?? {}, "body").reason),
+  },
+  {
+    method: "post", path: "/v1/agents/:id/migrate", operationId: "migrate", response: z.object({ tree: z.string(), epoch: z.number().int() }), tag: "agents", body: MigrateBody,
+    summary: "Move the agent's tree to another live node of the cluster, with its state and mailbox (a cluster node only: E_CONFIG otherwise); answers the tree and the epoch it left",
+    run: (api, i) => api.migrate(param(i, "id"), parseInput(MigrateBody, i.body, "body").node),
   },
   { method: "get", path: "/v1/tree", operationId: "tree", response: z.array(TreeNodeSchema), tag: "agents", summary: "The supervision tree", run: (api) => api.tree() },
   {

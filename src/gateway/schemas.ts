@@ -24,6 +24,8 @@ export const SendBody = z.strictObject({ payload: z.json() });
 export const RequestBody = z.strictObject({ payload: z.json(), timeoutMs: z.number().int().min(1).max(3_600_000).optional() });
 export const KillBody = z.strictObject({ reason: z.string().min(1).max(1024).optional() });
 export const RestartBody = KillBody;
+/** The node to move an agent's tree to (a live node of the same cluster). */
+export const MigrateBody = z.strictObject({ node: z.string().min(1).max(256) });
 export const DecideApprovalBody = z.strictObject({ by: z.string().min(1).max(256).optional(), note: z.string().max(4096).optional() });
 export const DecideEscalationBody = z.strictObject({ decision: z.enum(["restart", "abandon"]) });
 export const CapGrantBody = z.strictObject({ agent: Id, capability: z.string().min(1).max(4096), ttlMs: z.number().int().positive().optional() });

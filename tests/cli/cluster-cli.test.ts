@@ -95,6 +95,37 @@ describe("aios up --cluster / aios nodes", () => {
     }
   }, 20_000);
 
+  it("aios migrate and POST /v1/agents/:id/migrate move a live agent to another node with its state", async () => {
+    const n1 = await startDaemon(join(db.dir, "c3n1"), ["--cluster", "c3", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
+    const n2 = await boot({
+      stack: "bare", durable: true, logger: silentLogger,
+      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster: "c3", node: "n2" } })],
+    });
+    await n2.subsystems.cluster?.join();
+    const leases = new LeaseTable(db.pool, "c3");
+    try {
+      const api = new HttpControl(`http://127.0.0.1:${n1.port}`, readFileSync(join(db.dir, "c3n1", "api-token"), "utf8").trim());
+      const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });
+      for (let seq = 1; seq <= 3; seq++) await api.send(id, { seq });
+      expect(await api.request(id, { type: "get" }, 10_000)).toEqual([1, 2, 3]);
+      // The route refuses a node that is not a live member, naming the field.
+      await expect(api.migrate(id, "nowhere")).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+      const r = await cli(["--data-dir", join(db.dir, "c3n1"), "--json", "migrate", id, "n2"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ id, node: "n2", tree: id, epoch: 1 });
+      // n2 is woken over NATS, takes the lease under epoch 2 and adopts the agent from the journal.
+      for (let i = 0; i < 200 && n2.kernel.find(id) === undefined; i++) await new Promise((res) => setTimeout(res, 25));
+      expect(await leases.get(id)).toMatchObject({ owner: "n2", epoch: 2 });
+      await n2.send(id, { seq: 4 });
+      expect(await n2.request(id, { type: "get" }, { timeoutMs: 10_000 })).toEqual([1, 2, 3, 4]);
+      // Moved away: the daemon no longer runs it.
+      await expect(api.migrate(id, "n2")).rejects.toMatchObject({ code: "E_NO_AGENT" });
+    } finally {
+      n1.proc.kill("SIGKILL");
+      await n2.shutdown();
+    }
+  }, 20_000);
+
   it("refuses --cluster without --postgres or --nats, and cluster flags without --cluster, naming the flag", async () => {
     const cases: [string[], string][] = [
       [["up", "--cluster", "c1", "--nats", db.nats.url], "--postgres"],
