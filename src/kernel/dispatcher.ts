@@ -302,18 +302,7 @@ export class Dispatcher {
       // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
       // intent without a result would only say "ask again", which a missing result says already;
       // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
-      if (effect) {
-        try {
-          await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
-        } catch (e) {
-          // Not run. Give the number back (when no other call took one since), so a retry of this call
-          // gets the same number and derived key: a replay after a takeover, which never saw this
-          // failed attempt, numbers it alike — else the retry's effect runs again there under a new key
-          // (the fault suite's finding). Had the intent committed after all, the retry's is its twin.
-          if (caller.callSeq === seq) caller.callSeq--;
-          throw e;
-        }
-      }
+      if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
     }
     // A durable caller's effect or replayable call hands its handler an idempotency key (issue #17.5):
     // the agent's own, or one derived from (agent, call sequence) — the same when the agent makes the
