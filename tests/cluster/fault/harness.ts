@@ -19,7 +19,7 @@ import { startNats, type NatsServer } from "../nats-server.js";
 import { check, ok, type History, type SendRecord, type Verdict } from "./checker.js";
 import { startSink, type EffectSink } from "./effect-sink.js";
 import { NodeProc, type LeaseEvent } from "./node-proc.js";
-import { describeFault, generate, rng, type Fault, type Step } from "./schedule.js";
+import { describeFault, generate, rng, type Fault, type FaultKind, type Step } from "./schedule.js";
 import { startProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export interface Env {
@@ -65,6 +65,8 @@ export interface RunOptions {
   /** Longest wait for the acknowledged work after healing. */
   readonly settleMs?: number;
   readonly log?: (line: string) => void;
+  /** Fault kinds the schedule draws from (default all). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 export interface ScheduleResult {
@@ -91,7 +93,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
   const n = o.nodes ?? 3;
   const ttlMs = env.ttlMs;
   const spanMs = o.spanMs ?? 6_000;
-  const steps = generate(seed, { nodes: n, faults: o.faults ?? 3, spanMs, ttlMs });
+  const steps = generate(seed, { nodes: n, faults: o.faults ?? 3, spanMs, ttlMs, ...(o.kinds === undefined ? {} : { kinds: o.kinds }) });
   const r = rng(seed ^ 0x5eed);
   const log = o.log ?? (() => undefined);
   const cluster = `fs${seed}`;

@@ -43,7 +43,11 @@ export interface ScheduleOptions {
   /** The workload's span: faults start within it. */
   readonly spanMs: number;
   readonly ttlMs: number;
+  /** The kinds to draw from (default all). */
+  readonly kinds?: readonly FaultKind[];
 }
+
+export type FaultKind = Fault["kind"];
 
 export const FAULT_KINDS = ["kill", "pause", "partition", "pg-restart", "nats-restart", "skew"] as const;
 
@@ -59,7 +63,8 @@ export function generate(seed: number, o: ScheduleOptions): Step[] {
     // Start in the first 70 % of the span, so every fault's effect overlaps the workload.
     const at = between(r, 300, o.spanMs * 0.7);
     const node = Math.floor(r() * o.nodes);
-    const kind = FAULT_KINDS[Math.floor(r() * FAULT_KINDS.length)] ?? "kill";
+    const kinds = o.kinds ?? FAULT_KINDS;
+    const kind = kinds[Math.floor(r() * kinds.length)] ?? "kill";
     let fault: Fault;
     switch (kind) {
       case "kill":
