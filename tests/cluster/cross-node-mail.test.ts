@@ -11,19 +11,9 @@ import { MailSeal, Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
+import { keep, startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xmail", { nats: true });
-
-/** Keeps every message; a request answers the list. */
-const keep: AgentLogic<{ got: unknown[] }, unknown> = {
-  init: () => ({ got: [] }),
-  receive: (s, m, ctx) => {
-    const got = m === "get" ? s.got : [...s.got, m];
-    ctx.reply(got);
-    return { got };
-  },
-};
 
 /** Forwards each message to the agent named in its args. */
 const relay: AgentLogic<{ to: AgentId }, unknown> = {

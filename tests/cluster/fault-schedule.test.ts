@@ -18,19 +18,9 @@ import { silentLogger } from "../../src/core/index.js";
 import { boot } from "../../src/sdk/index.js";
 import { useClusterDb } from "./cluster-db.js";
 import { TEST_SECRET } from "./node-fixture.js";
+import { rng } from "./fault/schedule.js";
 
 const db = useClusterDb("faults", { nats: true, dir: true });
-
-/** mulberry32: a small seeded generator, so a schedule is replayed from its seed. */
-function rng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), 1 | t);
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function daemon(data: string, cluster: string): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "--data-dir", data, "--json", "up", "--port", "0", "--cluster", cluster, "--postgres", db.url, "--nats", db.nats.url, "--node", "victim", "--lease-ttl", "1000"], {

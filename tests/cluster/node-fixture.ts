@@ -12,6 +12,16 @@ import { boot, type Aios } from "../../src/sdk/index.js";
 /** The cluster secret every in-process test node shares (docs/adr/0038). */
 export const TEST_SECRET = "test-cluster-secret-0123456789abcdef";
 
+/** Keeps every message it gets; every message (a "get" too) is answered with the list so far. */
+export const keep: AgentLogic<{ got: unknown[] }, unknown> = {
+  init: () => ({ got: [] }),
+  receive: (s, m, ctx) => {
+    const got = m === "get" ? s.got : [...s.got, m];
+    ctx.reply(got);
+    return { got };
+  },
+};
+
 export interface TestNode {
   readonly os: Aios;
   readonly svc: ClusterService;

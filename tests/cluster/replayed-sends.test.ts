@@ -9,20 +9,10 @@
 import { describe, expect, it } from "vitest";
 import { MailSeal, Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
-import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { TEST_SECRET, startNode } from "./node-fixture.js";
+import { TEST_SECRET, keep, startNode } from "./node-fixture.js";
 
 const db = useClusterDb("replayed");
-
-const keep: AgentLogic<{ got: unknown[] }, unknown> = {
-  init: () => ({ got: [] }),
-  receive: (s, m, ctx) => {
-    const got = m === "get" ? s.got : [...s.got, m];
-    ctx.reply(got);
-    return { got };
-  },
-};
 
 async function waiting(cluster: string): Promise<number> {
   const r = await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = $1 AND NOT taken", [cluster]);

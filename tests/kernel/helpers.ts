@@ -31,6 +31,20 @@ export const counter: AgentLogic<number> = {
   },
 };
 
+/** Counts messages; "get" answers the count without counting itself. Durable: snapshot and restore. */
+export const tally: AgentLogic<number> = {
+  init: () => 0,
+  receive: (n, m, ctx) => {
+    if (m === "get") {
+      ctx.reply(n);
+      return n;
+    }
+    return n + 1;
+  },
+  snapshot: (n) => ({ n }),
+  restore: (d) => (d as { n: number }).n,
+};
+
 import { stop } from "../../src/index.js";
 function stopValue(n: number): ReturnType<typeof stop> {
   return stop(n);

@@ -2,22 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { boot, storeSubsystem, type AgentLogic, type AgentSpecInput } from "../../src/index.js";
-import { bootSim, counter, record, settle } from "./helpers.js";
+import { boot, storeSubsystem, type AgentSpecInput } from "../../src/index.js";
+import { bootSim, counter, record, settle, tally } from "./helpers.js";
 
-/** Counts messages; "get" answers the count without counting itself. */
-const tally: AgentLogic<number> = {
-  init: () => 0,
-  receive: (n, m, ctx) => {
-    if (m === "get") {
-      ctx.reply(n);
-      return n;
-    }
-    return n + 1;
-  },
-  snapshot: (n) => ({ n }),
-  restore: (d) => (d as { n: number }).n,
-};
 
 const bootDurable = (dataDir: string) => boot({ dataDir, stack: "bare", durable: true, logics: { tally }, add: [storeSubsystem({ dataDir })] });
 

@@ -11,20 +11,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { boot, storeSubsystem, type AgentLogic, type Aios } from "../../src/index.js";
 import { isAiosError } from "../../src/core/index.js";
+import { tally } from "./helpers.js";
 
-/** Answers "get" with the number of other messages it handled. */
-const tally: AgentLogic<number> = {
-  init: () => 0,
-  receive: (n, m, ctx) => {
-    if (m === "get") {
-      ctx.reply(n);
-      return n;
-    }
-    return n + 1;
-  },
-  snapshot: (n) => ({ n }),
-  restore: (d) => (d as { n: number }).n,
-};
 const broken: AgentLogic<number> = {
   init: () => {
     throw new Error("no init today");
