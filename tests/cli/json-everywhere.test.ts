@@ -61,6 +61,7 @@ describe("--json everywhere", () => {
       pause: [{ args: ["pause", "worker-2"], code: 0 }],
       resume: [{ args: ["resume", "worker-2"], code: 0 }],
       restart: [{ args: ["restart", "worker-2"], code: 0 }, { args: ["restart", "nobody"], code: 1, error: "E_NO_AGENT" }],
+      migrate: [{ args: ["migrate", "worker-1", "node-b"], code: 1, error: "E_CONFLICT" }],
       kill: [{ args: ["kill", "worker-3"], code: 0 }],
       tree: [{ args: ["tree"], code: 0 }],
       send: [{ args: ["send", "worker-1", '{"type":"square","n":5}', "--request"], code: 0 }, { args: ["send", "nobody", "hi"], code: 1, error: "E_NO_AGENT" }],
