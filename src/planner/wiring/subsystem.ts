@@ -115,17 +115,19 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       const invoke: Invoke = (caller, name, args) => kernel.invoke(caller, name, args);
       const operatorCaller = syntheticCaller(OPERATOR, o.operatorCapabilities ?? DEFAULT_OPERATOR_CAPS);
       const critCaller = syntheticCaller("critic", ["critic#judge"]);
-      // Per running plan: its poster, carrying the PlanCreate's span (tracing on) so the plan's market
-      // calls, its requests to workers and the workers' handling are one trace with the plan. Both go
-      // when the plan ends; a plan resumed after a restart has no span (its dispatches are new roots).
+      // Per running plan: its poster. A plan created here carries the PlanCreate's span (tracing on), so
+      // its market calls, its requests to workers and the workers' handling are one trace with the plan;
+      // a plan resumed after a restart gets a poster without one (its dispatches are new roots). The
+      // entry goes when the plan ends.
       const posters = new Map<string, DoorCaller>();
-      const planSpans = new Map<string, TraceSpan>();
+      const newPoster = (planId: string, payer: string, trace?: TraceSpan): DoorCaller => {
+        const c = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
+        return trace === undefined ? c : { ...c, trace };
+      };
       const poster = (planId: string, payer: string): DoorCaller => {
         let c = posters.get(planId);
         if (c === undefined) {
-          const trace = planSpans.get(planId);
-          const base = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
-          c = trace === undefined ? base : { ...base, trace };
+          c = newPoster(planId, payer);
           posters.set(planId, c);
         }
         return c;
@@ -162,7 +164,6 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         onRecord: (r) => kernel.events.emit("plan.task", { planId: r.planId, version: r.version, taskId: r.taskId, state: r.state, attempt: r.attempt }, undefined, r.state === "failed" ? "warn" : "info"),
         onOutcome: (out) => {
           posters.delete(out.planId);
-          planSpans.delete(out.planId);
           kernel.events.emit("plan.ended", { planId: out.planId, version: out.version, outcome: out.status, ...(out.error === undefined ? {} : { error: out.error }) }, undefined, out.status === "failed" ? "warn" : "info");
         },
       });
@@ -174,7 +175,7 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       };
       const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), (snap, c, a, trace) => {
         const payer = a.payer ?? defaultPayer(c);
-        if (trace !== undefined) planSpans.set(snap.planId, trace);
+        if (trace !== undefined) posters.set(snap.planId, newPoster(snap.planId, payer, trace));
         store.putPayer({ planId: snap.planId, payer, ledger: ledgerOf(c), owner: c.agent });
         kernel.events.emit("plan.created", { planId: snap.planId, version: snap.version, goal: snap.graph.goal, tasks: snap.graph.tasks.length, payer }, undefined);
       });
