@@ -7,10 +7,9 @@
  * An append resolves only after PostgreSQL committed it (the cluster's durability boundary), so what
  * the caller acknowledges is what the next owner reads back after taking the lease over.
  */
-import { AiosError } from "../core/index.js";
-import { toClusterError } from "./errors.js";
+import { AiosError, toAiosError } from "../core/index.js";
 import type { Lease } from "./leases.js";
-import { int, text, type SqlPool } from "./sql.js";
+import { int, query, text, type SqlPool } from "./sql.js";
 
 export interface JournalEntry {
   readonly seq: number;
@@ -64,12 +63,12 @@ export class FencedJournal {
     }
     try {
       // One statement is one transaction: all rows or none, and the fence runs inside it.
-      await this.pool.query(text, params);
+      await query(this.pool, text, params, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
     } catch (e) {
-      const err = toClusterError(e, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
+      const err = toAiosError(e);
       if (err.code === "E_STORAGE" && err.details["sqlstate"] === "23505") {
         throw new AiosError("E_CONFLICT", `journal of ${lease.agent}: seq ${fromSeq}..${fromSeq + entries.length - 1} already written`, {
-          cause: e,
+          cause: err.cause,
           retryable: false,
           details: { agent: lease.agent, epoch: lease.epoch, reason: "seq", path: "fromSeq" },
         });
@@ -80,25 +79,20 @@ export class FencedJournal {
 
   /** Entries of `agent` with seq >= fromSeq, ascending, at most `limit`. */
   async read(agent: string, fromSeq = 1, limit = 10_000): Promise<JournalEntry[]> {
-    try {
-      const r = await this.pool.query(
-        "SELECT seq, epoch, kind, body FROM cluster_journal WHERE cluster = $1 AND agent = $2 AND seq >= $3 ORDER BY seq LIMIT $4",
-        [this.cluster, agent, fromSeq, limit],
-      );
-      return r.rows.map((row) => ({ seq: int(row, "seq"), epoch: int(row, "epoch"), kind: text(row, "kind"), body: text(row, "body") }));
-    } catch (e) {
-      throw toClusterError(e, `reading the journal of ${agent}`, { agent });
-    }
+    const r = await query(
+      this.pool,
+      "SELECT seq, epoch, kind, body FROM cluster_journal WHERE cluster = $1 AND agent = $2 AND seq >= $3 ORDER BY seq LIMIT $4",
+      [this.cluster, agent, fromSeq, limit],
+      `reading the journal of ${agent}`,
+      { agent },
+    );
+    return r.rows.map((row) => ({ seq: int(row, "seq"), epoch: int(row, "epoch"), kind: text(row, "kind"), body: text(row, "body") }));
   }
 
   /** The highest seq written for `agent` (0 when none): where the next activation continues. */
   async lastSeq(agent: string): Promise<number> {
-    try {
-      const r = await this.pool.query("SELECT coalesce(max(seq), 0) AS last FROM cluster_journal WHERE cluster = $1 AND agent = $2", [this.cluster, agent]);
-      const row = r.rows[0];
-      return row === undefined ? 0 : int(row, "last");
-    } catch (e) {
-      throw toClusterError(e, `reading the journal of ${agent}`, { agent });
-    }
+    const r = await query(this.pool, "SELECT coalesce(max(seq), 0) AS last FROM cluster_journal WHERE cluster = $1 AND agent = $2", [this.cluster, agent], `reading the journal of ${agent}`, { agent });
+    const row = r.rows[0];
+    return row === undefined ? 0 : int(row, "last");
   }
 }

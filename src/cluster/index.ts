@@ -15,7 +15,8 @@ export { WakeBus, WakeSchema, streamName, type Wake, type WakeBusOptions } from 
 export { openClusterPool, parsePostgresUrl, CLUSTER_PG_SCHEMA, type ClusterPool, type ClusterPoolOptions } from "./pg-pool.js";
 export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js";
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
-export { ClusterJournal, type ClusterJournalHooks, type Refusal } from "./cluster-journal.js";
+export { ClusterJournal, type ClusterJournalHooks } from "./cluster-journal.js";
+export { type Refusal } from "./mail-intake.js";
 export { MailSeal, MIN_SECRET_CHARS, type SealedFields, type ReplyFields } from "./seal.js";
 export { ReplyBox, type Outcome, type TakenReply } from "./replies.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";

@@ -8,8 +8,7 @@
  * Times are milliseconds from the caller's injected Clock; safety never depends on them (the fence in
  * schema.ts does), only how soon another node may take an agent over.
  */
-import { toClusterError } from "./errors.js";
-import { int, text, textOrNull, type Row, type SqlClient, type SqlPool } from "./sql.js";
+import { int, query, text, textOrNull, type Row, type SqlClient, type SqlPool } from "./sql.js";
 
 export interface Lease {
   readonly agent: string;
@@ -58,16 +57,15 @@ export class LeaseTable {
    * has a row (its epoch and owner are kept). Returns true when the row was created.
    */
   async register(agent: string, hints: PlacementHints = {}): Promise<boolean> {
-    try {
-      const r = await this.pool.query(
-        `INSERT INTO cluster_leases (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
-         VALUES ($1, $2, NULL, 0, 0, $3, $4) ON CONFLICT (cluster, agent) DO NOTHING`,
-        [this.cluster, agent, hints.node ?? null, [...(hints.tags ?? [])]],
-      );
-      return r.rowCount === 1;
-    } catch (e) {
-      throw toClusterError(e, `registering agent ${agent}`, { agent });
-    }
+    const r = await query(
+      this.pool,
+      `INSERT INTO cluster_leases (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
+       VALUES ($1, $2, NULL, 0, 0, $3, $4) ON CONFLICT (cluster, agent) DO NOTHING`,
+      [this.cluster, agent, hints.node ?? null, [...(hints.tags ?? [])]],
+      `registering agent ${agent}`,
+      { agent },
+    );
+    return r.rowCount === 1;
   }
 
   /**
@@ -77,22 +75,21 @@ export class LeaseTable {
    * re-checks the WHERE on the winner's row.
    */
   async acquire(agent: string, node: string, now: number, ttlMs: number, hints: PlacementHints = {}): Promise<Lease | null> {
-    try {
-      const r = await this.pool.query(
-        `INSERT INTO cluster_leases AS l (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
-         VALUES ($1, $2, $3, 1, $4, $6, $7)
-         ON CONFLICT (cluster, agent) DO UPDATE
-           SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at
-           WHERE l.owner IS NULL OR l.expires_at <= $5
-         RETURNING epoch, expires_at`,
-        [this.cluster, agent, node, now + ttlMs, now, hints.node ?? null, [...(hints.tags ?? [])]],
-      );
-      const row = r.rows[0];
-      if (row === undefined) return null;
-      return { agent, owner: node, epoch: int(row, "epoch"), expiresAt: int(row, "expires_at") };
-    } catch (e) {
-      throw toClusterError(e, `acquiring the lease of ${agent}`, { agent, node });
-    }
+    const r = await query(
+      this.pool,
+      `INSERT INTO cluster_leases AS l (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
+       VALUES ($1, $2, $3, 1, $4, $6, $7)
+       ON CONFLICT (cluster, agent) DO UPDATE
+         SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at
+         WHERE l.owner IS NULL OR l.expires_at <= $5
+       RETURNING epoch, expires_at`,
+      [this.cluster, agent, node, now + ttlMs, now, hints.node ?? null, [...(hints.tags ?? [])]],
+      `acquiring the lease of ${agent}`,
+      { agent, node },
+    );
+    const row = r.rows[0];
+    if (row === undefined) return null;
+    return { agent, owner: node, epoch: int(row, "epoch"), expiresAt: int(row, "expires_at") };
   }
 
   /** Extends every lease `node` still owns to now + ttl, on `c` (the heartbeat's transaction). */
@@ -110,15 +107,14 @@ export class LeaseTable {
 
   /** Gives the lease up (owner cleared, epoch kept) when `node` still holds it at `epoch`. */
   async release(agent: string, node: string, epoch: number): Promise<boolean> {
-    try {
-      const r = await this.pool.query(
-        "UPDATE cluster_leases SET owner = NULL, expires_at = 0 WHERE cluster = $1 AND agent = $2 AND owner = $3 AND epoch = $4",
-        [this.cluster, agent, node, epoch],
-      );
-      return r.rowCount === 1;
-    } catch (e) {
-      throw toClusterError(e, `releasing the lease of ${agent}`, { agent, node, epoch });
-    }
+    const r = await query(
+      this.pool,
+      "UPDATE cluster_leases SET owner = NULL, expires_at = 0 WHERE cluster = $1 AND agent = $2 AND owner = $3 AND epoch = $4",
+      [this.cluster, agent, node, epoch],
+      `releasing the lease of ${agent}`,
+      { agent, node, epoch },
+    );
+    return r.rowCount === 1;
   }
 
   /**
@@ -126,15 +122,14 @@ export class LeaseTable {
    * holds it at `epoch`; the takeover scan of `to` then acquires it (placement prefers the hint).
    */
   async handover(agent: string, node: string, epoch: number, to: string): Promise<boolean> {
-    try {
-      const r = await this.pool.query(
-        "UPDATE cluster_leases SET owner = NULL, expires_at = 0, hint_node = $5 WHERE cluster = $1 AND agent = $2 AND owner = $3 AND epoch = $4",
-        [this.cluster, agent, node, epoch, to],
-      );
-      return r.rowCount === 1;
-    } catch (e) {
-      throw toClusterError(e, `handing the lease of ${agent} over to ${to}`, { agent, node, epoch });
-    }
+    const r = await query(
+      this.pool,
+      "UPDATE cluster_leases SET owner = NULL, expires_at = 0, hint_node = $5 WHERE cluster = $1 AND agent = $2 AND owner = $3 AND epoch = $4",
+      [this.cluster, agent, node, epoch, to],
+      `handing the lease of ${agent} over to ${to}`,
+      { agent, node, epoch },
+    );
+    return r.rowCount === 1;
   }
 
   /** Releases every lease `node` holds, on `c`; returns the agents released. */
@@ -144,38 +139,30 @@ export class LeaseTable {
   }
 
   async get(agent: string): Promise<LeaseRow | undefined> {
-    try {
-      const r = await this.pool.query(`SELECT ${COLS} FROM cluster_leases WHERE cluster = $1 AND agent = $2`, [this.cluster, agent]);
-      const row = r.rows[0];
-      return row === undefined ? undefined : leaseRow(row);
-    } catch (e) {
-      throw toClusterError(e, `reading the lease of ${agent}`, { agent });
-    }
+    const r = await query(this.pool, `SELECT ${COLS} FROM cluster_leases WHERE cluster = $1 AND agent = $2`, [this.cluster, agent], `reading the lease of ${agent}`, { agent });
+    const row = r.rows[0];
+    return row === undefined ? undefined : leaseRow(row);
   }
 
   /** Leases another node may take: unowned, or expired at `now`; oldest expiry first, at most `limit`. */
   async claimable(now: number, limit = 500): Promise<LeaseRow[]> {
-    try {
-      const r = await this.pool.query(
-        `SELECT ${COLS} FROM cluster_leases WHERE cluster = $1 AND (owner IS NULL OR expires_at <= $2) ORDER BY expires_at, agent LIMIT $3`,
-        [this.cluster, now, limit],
-      );
-      return r.rows.map(leaseRow);
-    } catch (e) {
-      throw toClusterError(e, "listing claimable leases");
-    }
+    const r = await query(
+      this.pool,
+      `SELECT ${COLS} FROM cluster_leases WHERE cluster = $1 AND (owner IS NULL OR expires_at <= $2) ORDER BY expires_at, agent LIMIT $3`,
+      [this.cluster, now, limit],
+      "listing claimable leases",
+    );
+    return r.rows.map(leaseRow);
   }
 
   /** Live leases held per node at `now` (the load placement balances). */
   async heldCounts(now: number): Promise<Map<string, number>> {
-    try {
-      const r = await this.pool.query(
-        "SELECT owner, count(*) AS n FROM cluster_leases WHERE cluster = $1 AND owner IS NOT NULL AND expires_at > $2 GROUP BY owner",
-        [this.cluster, now],
-      );
-      return new Map(r.rows.map((row) => [text(row, "owner"), int(row, "n")]));
-    } catch (e) {
-      throw toClusterError(e, "counting held leases");
-    }
+    const r = await query(
+      this.pool,
+      "SELECT owner, count(*) AS n FROM cluster_leases WHERE cluster = $1 AND owner IS NOT NULL AND expires_at > $2 GROUP BY owner",
+      [this.cluster, now],
+      "counting held leases",
+    );
+    return new Map(r.rows.map((row) => [text(row, "owner"), int(row, "n")]));
   }
 }

@@ -22,9 +22,8 @@ import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { StoredMessage, VouchedKey } from "../abi/index.js";
 import { JournalRecordSchema, serialise, type JournalRecord } from "../store/index.js";
-import { toClusterError } from "./errors.js";
 import type { MailSeal } from "./seal.js";
-import { int, text, textOrNull, type SqlPool } from "./sql.js";
+import { int, query, text, textOrNull, type SqlPool } from "./sql.js";
 
 type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
 
@@ -74,17 +73,15 @@ export class Mailroom {
     const dedup = dedupKey(m);
     const keys = JSON.stringify(vouched);
     const mac = this.seal.seal({ cluster: this.cluster, agent: m.to, dedup, origin: this.node, body, keys });
-    let r;
-    try {
-      r = await this.pool.query(
-        `WITH t AS (SELECT a.tree, l.owner FROM cluster_agents a LEFT JOIN cluster_leases l ON l.cluster = a.cluster AND l.agent = a.tree WHERE a.cluster = $1 AND a.agent = $2),
-           ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
-         SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner`,
-        [this.cluster, m.to, dedup, body, this.node, keys, mac],
-      );
-    } catch (e) {
-      throw toClusterError(e, `storing a message for ${m.to}`, { agent: m.to });
-    }
+    const r = await query(
+      this.pool,
+      `WITH t AS (SELECT a.tree, l.owner FROM cluster_agents a LEFT JOIN cluster_leases l ON l.cluster = a.cluster AND l.agent = a.tree WHERE a.cluster = $1 AND a.agent = $2),
+         ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
+       SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner`,
+      [this.cluster, m.to, dedup, body, this.node, keys, mac],
+      `storing a message for ${m.to}`,
+      { agent: m.to },
+    );
     const row = r.rows[0];
     if (row?.["known"] !== true) throw new AiosError("E_NO_AGENT", `no agent ${m.to} in cluster ${this.cluster}`, { details: { agent: m.to } });
     return textOrNull(row, "owner");
@@ -92,12 +89,12 @@ export class Mailroom {
 
   /** Rows not yet taken for any of `agents`, oldest first; those whose seal fails come back `forged`. */
   async waiting(agents: readonly string[], limit = 1_000): Promise<WaitingLetter[]> {
-    let r;
-    try {
-      r = await this.pool.query("SELECT n, agent, dedup, body, origin, keys, mac FROM cluster_mail WHERE cluster = $1 AND NOT taken AND agent = ANY($2::text[]) ORDER BY n LIMIT $3", [this.cluster, [...agents], limit]);
-    } catch (e) {
-      throw toClusterError(e, "reading waiting cross-node mail");
-    }
+    const r = await query(
+      this.pool,
+      "SELECT n, agent, dedup, body, origin, keys, mac FROM cluster_mail WHERE cluster = $1 AND NOT taken AND agent = ANY($2::text[]) ORDER BY n LIMIT $3",
+      [this.cluster, [...agents], limit],
+      "reading waiting cross-node mail",
+    );
     return r.rows.map((row): WaitingLetter => {
       const n = int(row, "n");
       const agent = text(row, "agent");
@@ -121,19 +118,11 @@ export class Mailroom {
 
   /** Marks rows taken without moving them (duplicates of letters already held). */
   async markTaken(ns: readonly number[]): Promise<void> {
-    try {
-      await this.pool.query("UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($2::bigint[])", [this.cluster, [...ns]]);
-    } catch (e) {
-      throw toClusterError(e, "marking cross-node mail taken");
-    }
+    await query(this.pool, "UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($2::bigint[])", [this.cluster, [...ns]], "marking cross-node mail taken");
   }
 
   /** Marks a refused row taken with its reason: never moved, never read again, the reason kept. */
   async refuse(n: number, reason: string): Promise<void> {
-    try {
-      await this.pool.query("UPDATE cluster_mail SET taken = true, refused = $3 WHERE cluster = $1 AND n = $2", [this.cluster, n, reason]);
-    } catch (e) {
-      throw toClusterError(e, `refusing cross-node letter ${n}`);
-    }
+    await query(this.pool, "UPDATE cluster_mail SET taken = true, refused = $3 WHERE cluster = $1 AND n = $2", [this.cluster, n, reason], `refusing cross-node letter ${n}`);
   }
 }

@@ -4,8 +4,7 @@
  * A graceful leave marks it 'left'; a dead node simply stops heartbeating and expires.
  * Times come from the node's injected Clock.
  */
-import { toClusterError } from "./errors.js";
-import { int, text, type Row, type SqlClient, type SqlPool } from "./sql.js";
+import { int, query, text, type Row, type SqlClient, type SqlPool } from "./sql.js";
 
 export interface NodeInfo {
   readonly node: string;
@@ -54,18 +53,17 @@ export class NodeTable {
 
   /** Adds or revives this node's row: up, heartbeat now, expiring at now + ttl. */
   async join(j: JoinInfo, now: number, ttlMs: number): Promise<void> {
-    try {
-      await this.pool.query(
-        `INSERT INTO cluster_nodes (cluster, node, addr, started_at, heartbeat_at, expires_at, load, capacity, tags, state)
-         VALUES ($1, $2, $3, $4, $4, $5, 0, $6, $7, 'up')
-         ON CONFLICT (cluster, node) DO UPDATE SET addr = EXCLUDED.addr, started_at = EXCLUDED.started_at,
-           heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at, load = 0,
-           capacity = EXCLUDED.capacity, tags = EXCLUDED.tags, state = 'up'`,
-        [this.cluster, j.node, j.addr, now, now + ttlMs, j.capacity, [...j.tags]],
-      );
-    } catch (e) {
-      throw toClusterError(e, `joining cluster ${this.cluster} as ${j.node}`, { node: j.node });
-    }
+    await query(
+      this.pool,
+      `INSERT INTO cluster_nodes (cluster, node, addr, started_at, heartbeat_at, expires_at, load, capacity, tags, state)
+       VALUES ($1, $2, $3, $4, $4, $5, 0, $6, $7, 'up')
+       ON CONFLICT (cluster, node) DO UPDATE SET addr = EXCLUDED.addr, started_at = EXCLUDED.started_at,
+         heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at, load = 0,
+         capacity = EXCLUDED.capacity, tags = EXCLUDED.tags, state = 'up'`,
+      [this.cluster, j.node, j.addr, now, now + ttlMs, j.capacity, [...j.tags]],
+      `joining cluster ${this.cluster} as ${j.node}`,
+      { node: j.node },
+    );
   }
 
   /** The heartbeat's row update, on `c` (the heartbeat transaction). False when the row is gone or left. */
@@ -87,19 +85,17 @@ export class NodeTable {
 
   /** Every node row of the cluster, live ones first, then by name. */
   async list(now: number): Promise<NodeInfo[]> {
-    try {
-      // Load is counted from the leases at `now` (live ones), not the row's load column, which is only
-      // what the node reported at its last heartbeat (before that beat's takeovers).
-      const r = await this.pool.query(
-        `SELECT n.node, n.addr, n.started_at, n.heartbeat_at, n.expires_at, n.capacity, n.tags, n.state,
-           (SELECT count(*) FROM cluster_leases l WHERE l.cluster = n.cluster AND l.owner = n.node AND l.expires_at > $2) AS load
-         FROM cluster_nodes n WHERE n.cluster = $1 ORDER BY n.node`,
-        [this.cluster, now],
-      );
-      const nodes = r.rows.map((row) => nodeRow(row, now));
-      return [...nodes.filter((n) => n.live), ...nodes.filter((n) => !n.live)];
-    } catch (e) {
-      throw toClusterError(e, `listing the nodes of cluster ${this.cluster}`);
-    }
+    // Load is counted from the leases at `now` (live ones), not the row's load column, which is only
+    // what the node reported at its last heartbeat (before that beat's takeovers).
+    const r = await query(
+      this.pool,
+      `SELECT n.node, n.addr, n.started_at, n.heartbeat_at, n.expires_at, n.capacity, n.tags, n.state,
+         (SELECT count(*) FROM cluster_leases l WHERE l.cluster = n.cluster AND l.owner = n.node AND l.expires_at > $2) AS load
+       FROM cluster_nodes n WHERE n.cluster = $1 ORDER BY n.node`,
+      [this.cluster, now],
+      `listing the nodes of cluster ${this.cluster}`,
+    );
+    const nodes = r.rows.map((row) => nodeRow(row, now));
+    return [...nodes.filter((n) => n.live), ...nodes.filter((n) => !n.live)];
   }
 }

@@ -18,7 +18,7 @@ import type { WakeBus } from "./nats-wake.js";
 import { place, type Candidate } from "./placement.js";
 import { migrateCluster } from "./schema.js";
 import type { ClusterPool } from "./pg-pool.js";
-import { inTransaction } from "./sql.js";
+import { inTransaction, naming } from "./sql.js";
 
 export type LossReason = "taken" | "expired" | "released" | "fenced";
 
@@ -198,16 +198,13 @@ export class ClusterNode {
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
     const now = this.o.clock.now();
-    let released: string[];
-    try {
-      released = await inTransaction(this.o.pool, async (c) => {
+    const released = await naming(`leaving cluster ${this.o.config.cluster}`, { node: this.name }, () =>
+      inTransaction(this.o.pool, async (c) => {
         const r = await this.leases.releaseAll(c, this.name);
         await this.nodes.leave(c, this.name, now);
         return r;
-      });
-    } catch (e) {
-      throw toClusterError(e, `leaving cluster ${this.o.config.cluster}`, { node: this.name });
-    }
+      }),
+    );
     for (const [agent, lease] of [...this.mine]) this.lose(agent, lease.epoch, "released");
     await this.wake("left", "all", released);
   }

@@ -11,9 +11,8 @@
  */
 import { z } from "zod";
 import { AiosError, toAiosError, type SerializedError } from "../core/index.js";
-import { toClusterError } from "./errors.js";
 import type { MailSeal } from "./seal.js";
-import { text, type SqlPool } from "./sql.js";
+import { query, text, type SqlPool } from "./sql.js";
 
 /** What a reply carries: the value, or the error the request failed with. */
 export type Outcome = { readonly ok: true; readonly value?: unknown } | { readonly ok: false; readonly error: SerializedError };
@@ -50,26 +49,20 @@ export class ReplyBox {
       body = JSON.stringify(bad);
     }
     const mac = this.seal.sealReply({ cluster: this.cluster, node, call, origin: this.node, body });
-    try {
-      await this.pool.query(
-        `INSERT INTO cluster_replies (cluster, node, call, origin, body, mac)
-           SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM cluster_leases WHERE cluster = $1 AND agent = $7 AND epoch = $8)
-         ON CONFLICT (cluster, node, call) DO NOTHING`,
-        [this.cluster, node, call, this.node, body, mac, fence.tree, fence.epoch],
-      );
-    } catch (e) {
-      throw toClusterError(e, `storing the reply to ${call} for node ${node}`, { node });
-    }
+    await query(
+      this.pool,
+      `INSERT INTO cluster_replies (cluster, node, call, origin, body, mac)
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM cluster_leases WHERE cluster = $1 AND agent = $7 AND epoch = $8)
+       ON CONFLICT (cluster, node, call) DO NOTHING`,
+      [this.cluster, node, call, this.node, body, mac, fence.tree, fence.epoch],
+      `storing the reply to ${call} for node ${node}`,
+      { node },
+    );
   }
 
   /** Takes every reply waiting for this node (they leave the table in the same statement). */
   async take(): Promise<TakenReply[]> {
-    let r;
-    try {
-      r = await this.pool.query("DELETE FROM cluster_replies WHERE cluster = $1 AND node = $2 RETURNING call, origin, body, mac", [this.cluster, this.node]);
-    } catch (e) {
-      throw toClusterError(e, "taking replies to cross-node requests");
-    }
+    const r = await query(this.pool, "DELETE FROM cluster_replies WHERE cluster = $1 AND node = $2 RETURNING call, origin, body, mac", [this.cluster, this.node], "taking replies to cross-node requests");
     return r.rows.map((row): TakenReply => {
       const call = text(row, "call");
       const origin = text(row, "origin");

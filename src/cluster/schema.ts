@@ -12,8 +12,7 @@
  * UPDATE and DELETE are refused outright, so no stale writer can rewrite history either.
  */
 import { AiosError } from "../core/index.js";
-import { toClusterError } from "./errors.js";
-import { inTransaction, int, type SqlClient, type SqlPool } from "./sql.js";
+import { inTransaction, int, naming, type SqlClient, type SqlPool } from "./sql.js";
 
 /** Arbitrary but fixed key for pg_advisory_xact_lock while migrating ("AIOSCLUS" in ASCII, truncated). */
 const MIGRATE_LOCK = 0x4149_4f53_434c;
@@ -154,8 +153,8 @@ async function currentVersion(c: SqlClient): Promise<number> {
 
 /** Brings the cluster tables to CLUSTER_SCHEMA; refuses a database written by a newer schema. */
 export async function migrateCluster(pool: SqlPool & { readonly schema: string }): Promise<number> {
-  try {
-    return await inTransaction(pool, async (c) => {
+  return naming("migrating the cluster tables", {}, () =>
+    inTransaction(pool, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
       // The connection's search_path names this schema (pg-pool.ts); it resolves once created.
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${pool.schema}`);
@@ -166,8 +165,6 @@ export async function migrateCluster(pool: SqlPool & { readonly schema: string }
       for (let v = from; v < CLUSTER_SCHEMA; v++) await c.query(CLUSTER_MIGRATIONS[v] ?? "");
       await c.query("INSERT INTO cluster_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [String(CLUSTER_SCHEMA)]);
       return CLUSTER_SCHEMA;
-    });
-  } catch (e) {
-    throw toClusterError(e, "migrating the cluster tables");
-  }
+    }),
+  );
 }

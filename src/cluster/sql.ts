@@ -4,6 +4,7 @@
  * cluster/ sees only this, so rows are parsed (never cast) by the helpers below.
  */
 import { AiosError } from "../core/index.js";
+import { toClusterError } from "./errors.js";
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -44,6 +45,27 @@ export async function inTransaction<T>(pool: SqlPool, fn: (c: SqlClient) => Prom
     throw e;
   } finally {
     conn.release(broken);
+  }
+}
+
+/**
+ * Runs one statement on `c`; a failure becomes the cluster's error (errors.ts: fenced, unreachable or
+ * storage) whose message starts with `what` failed and whose details carry `details`.
+ */
+export async function query(c: SqlClient, sql: string, params: readonly unknown[], what: string, details: Readonly<Record<string, unknown>> = {}): Promise<SqlResult> {
+  try {
+    return await c.query(sql, params);
+  } catch (e) {
+    throw toClusterError(e, what, details);
+  }
+}
+
+/** Runs `fn` (several statements, a transaction) and maps what it throws as query() does. */
+export async function naming<T>(what: string, details: Readonly<Record<string, unknown>>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toClusterError(e, what, details);
   }
 }
 

@@ -18,7 +18,8 @@
  */
 import { AiosError, toAiosError, type AgentId, type Clock } from "../core/index.js";
 import type { Subsystem, SubsystemHost } from "../abi/index.js";
-import { ClusterJournal, type Refusal } from "./cluster-journal.js";
+import { ClusterJournal } from "./cluster-journal.js";
+import type { Refusal } from "./mail-intake.js";
 import "./events.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";

@@ -1,0 +1,211 @@
+/**
+ * Cross-node mail and replies on a cluster node (docs/adr/0036, 0038, 0040). Outbound: a letter for
+ * an agent on another node is stored in cluster_mail (its acknowledgement is that commit) and its
+ * owner woken; a request also waits here for its reply. Inbound: the letters waiting for agents held
+ * here are checked (seal, receive-side checks, duplicates) and moved into their trees' journals, the
+ * rows marked taken in the same statement; replies for this node are taken and handed to the requests
+ * still waiting for them.
+ */
+import { AiosError, fromSerialized, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
+import type { StoredMessage, VouchedKey } from "../abi/index.js";
+import type { Mailroom } from "./mailroom.js";
+import type { ReplyBox } from "./replies.js";
+import { copyOf, ignore, type TreeStreams } from "./tree-streams.js";
+
+const TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "killed"]);
+
+export interface MailIntakeHooks {
+  /** A letter for `agent` is waiting in cluster_mail: wake `owner` (null: nobody holds it now). */
+  readonly wake: (owner: string | null, agent: string) => void;
+  /** Sending node: the public keys the receiver needs for this letter (sealed with it). */
+  readonly vouch?: (m: StoredMessage) => readonly VouchedKey[];
+  /** Receiving node: the receive-side checks (null: admitted); before the letter is moved. */
+  readonly admit?: (m: StoredMessage, keys: readonly VouchedKey[], origin: string) => { readonly reason: string; readonly detail: string } | null;
+  /** A letter was refused here (its row is marked taken with the reason): audit and report it. */
+  readonly refused?: (r: Refusal) => void;
+  /** A reply for `node` is waiting in cluster_replies: wake it. */
+  readonly wakeReply?: (node: string) => void;
+  /** A reply row addressed to this node whose seal failed: never handed to a caller; report it. */
+  readonly forgedReply?: (call: string, origin: string, detail: string) => void;
+  /** A reply could not be stored for `route` (its caller will time out). */
+  readonly replyLost?: (call: string, route: string, e: AiosError) => void;
+  /** The node's clock (expiry of requests waiting for a reply). */
+  readonly now?: () => number;
+}
+
+/** A request of this node waiting for its reply from another node. */
+interface Waiting {
+  readonly reply: (err: Error | null, value?: unknown) => void;
+  readonly until: number;
+}
+
+/** Dead-letter reasons (and `forged`) as the error a caller of a refused request gets. */
+const REFUSAL_CODE: Readonly<Record<string, ErrorCode>> = {
+  forged: "E_AUTH", unsigned: "E_AUTH", bad_signature: "E_AUTH", schema: "E_INVALID_ARG", too_large: "E_INVALID_ARG",
+  unknown_agent: "E_NO_AGENT", agent_ended: "E_NO_AGENT", no_route: "E_NO_AGENT", mailbox_full: "E_MAILBOX_FULL",
+};
+
+/** A cross-node letter refused by the receiving node: forged (seal) or by the receive-side checks. */
+export interface Refusal {
+  readonly row: number;
+  readonly recipient: string;
+  readonly origin: string | null;
+  readonly reason: string;
+  readonly detail: string;
+  /** The letter's id and reply route (a request), when the row was sealed. */
+  readonly id?: string;
+  readonly route?: string;
+}
+
+export class MailIntake {
+  private pulling: Promise<void> = Promise.resolve();
+  /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(
+    private readonly streams: TreeStreams,
+    private readonly mail: Mailroom,
+    private readonly hooks: MailIntakeHooks,
+    private readonly replies?: ReplyBox,
+  ) {}
+
+  /** Requests of this node still waiting for a reply from another node. */
+  get waitingReplies(): number {
+    return this.waiting.size;
+  }
+
+  /** Mail for an agent on another node: into cluster_mail (durable on return), its owner woken. */
+  async enqueueRemote(m: StoredMessage): Promise<void> {
+    const owner = await this.mail.post(m, this.hooks.vouch?.(m) ?? []);
+    this.hooks.wake(owner, m.to);
+  }
+
+  /**
+   * A request for an agent on another node: stored with this node as its reply route (durable on
+   * return, like enqueueRemote); `reply` is called when the reply is taken here (pullReplies). After
+   * `timeoutMs` the entry is dropped (the caller's own timer has answered E_TIMEOUT by then).
+   */
+  async requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void> {
+    if (this.replies === undefined) throw new AiosError("E_NO_AGENT", `no agent ${m.to} on this node (no reply route to it)`, { details: { agent: m.to } });
+    this.waiting.set(m.id, { reply, until: (this.hooks.now?.() ?? Date.now()) + timeoutMs });
+    try {
+      await this.enqueueRemote({ ...m, route: this.mail.node });
+    } catch (e) {
+      this.waiting.delete(m.id);
+      throw e;
+    }
+  }
+
+  /**
+   * The reply callback of a letter `id` to `to` from node `route` (journaled with its route): the first
+   * call stores the reply for that node, fenced by the tree's epoch (a stale owner's reply is not
+   * stored), and wakes it; later calls do nothing.
+   */
+  remoteReply(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void {
+    let sent = false;
+    return (err, value) => {
+      if (sent || this.replies === undefined) return;
+      sent = true;
+      // Evicted or fenced (the tree's lease moved): the next owner handles the letter again and answers.
+      const s = this.streams.live(to);
+      if (s === undefined) return;
+      this.replies.post(route, id, err, value, { tree: s.key, epoch: s.epoch }).then(
+        () => this.hooks.wakeReply?.(route),
+        // Not stored (PostgreSQL unreachable): the caller times out, as for a lost request.
+        (e: unknown) => this.hooks.replyLost?.(id, route, toAiosError(e)),
+      );
+    };
+  }
+
+  /** Takes the replies waiting for this node and answers the requests still waiting for them. */
+  async pullReplies(): Promise<number> {
+    const now = this.hooks.now?.() ?? Date.now();
+    for (const [id, w] of this.waiting) if (w.until <= now) this.waiting.delete(id);
+    if (this.replies === undefined) return 0;
+    let answered = 0;
+    for (const r of await this.replies.take()) {
+      if (r.forged !== undefined) {
+        this.hooks.forgedReply?.(r.call, r.origin, r.forged);
+        continue;
+      }
+      const w = this.waiting.get(r.call);
+      if (w === undefined) continue; // its caller gave up (timeout) or this node restarted
+      this.waiting.delete(r.call);
+      answered++;
+      if (r.outcome.ok) w.reply(null, r.outcome.value);
+      else w.reply(fromSerialized(r.outcome.error));
+    }
+    return answered;
+  }
+
+  /**
+   * Moves the letters waiting in cluster_mail for agents held here into their journals (fenced, the
+   * rows marked taken in the same statement) and returns them by recipient, for the kernel's
+   * mailboxes. One pull at a time: two would move the same row twice.
+   */
+  pullMail(): Promise<Map<AgentId, StoredMessage[]>> {
+    const run = this.pulling.then(() => this.pullOnce());
+    this.pulling = run.then(ignore, ignore);
+    return run;
+  }
+
+  private async pullOnce(): Promise<Map<AgentId, StoredMessage[]>> {
+    const out = new Map<AgentId, StoredMessage[]>();
+    const held = this.streams.agents();
+    if (held.length === 0) return out;
+    const rows = await this.mail.waiting(held);
+    const writes: Promise<void>[] = [];
+    const dups: number[] = [];
+    const refusals: Refusal[] = [];
+    for (const row of rows) {
+      const s = this.streams.live(row.agent);
+      if (s === undefined) continue;
+      // Not sealed by a node of this cluster (written straight into PostgreSQL): never moved.
+      if (row.forged !== undefined) {
+        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: "forged", detail: row.forged });
+        continue;
+      }
+      const rec = row.rec;
+      const a = this.streams.state.agents.get(rec.to);
+      const copy = copyOf(rec);
+      // The same replayable send being written here now: decided at a later pull, once it committed.
+      if (copy !== undefined && this.streams.pendingCopy(copy)) continue;
+      // Already here under its key, or the same replayable send already received (a copy that came by
+      // another way, or sent again by a sender replaying after a takeover): taken, not delivered twice.
+      if ((copy !== undefined && this.streams.hasCopy(copy)) || (a !== undefined && rec.key !== undefined && (a.seen?.has(rec.key) === true || [...a.mailbox.values()].some((x) => x.key === rec.key)))) {
+        dups.push(row.n);
+        continue;
+      }
+      const to = rec.to as AgentId;
+      const letter: StoredMessage = {
+        id: rec.id as MessageId, to, payload: rec.payload, ...(rec.from === undefined ? {} : { from: rec.from as AgentId }), ...(rec.key === undefined ? {} : { key: rec.key }),
+        ...(rec.trace === undefined ? {} : { trace: rec.trace }), ...(rec.route === undefined ? {} : { route: rec.route }),
+      };
+      // The receive-side checks a local letter passes (ipc/'s gate): refused here, it never enters the
+      // journal. An agent that ended refuses it as on one node (a request is answered E_NO_AGENT).
+      const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
+      const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
+      if (no !== null) {
+        refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
+        continue;
+      }
+      writes.push(
+        this.streams.append(s, rec, { taken: row.n }).then(() => {
+          out.set(to, [...(out.get(to) ?? []), letter]);
+        }),
+      );
+    }
+    if (dups.length > 0) await this.mail.markTaken(dups);
+    for (const r of refusals) {
+      await this.mail.refuse(r.row, `${r.reason}: ${r.detail}`);
+      this.hooks.refused?.(r);
+      // A refused request is answered with the refusal (never a forged row's: its route is not trusted).
+      if (r.route !== undefined && r.id !== undefined) {
+        this.remoteReply(r.route, r.id as MessageId, r.recipient as AgentId)(new AiosError(REFUSAL_CODE[r.reason] ?? "E_INVALID_ARG", `message ${r.id} was refused by the node of ${r.recipient} (${r.reason}): ${r.detail}`, { details: { agent: r.recipient, reason: r.reason } }));
+      }
+    }
+    // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
+    await Promise.all(writes.map((w) => w.catch(ignore)));
+    return out;
+  }
+}

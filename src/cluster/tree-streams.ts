@@ -1,0 +1,290 @@
+/**
+ * The per-tree streams of a cluster node's journal (docs/adr/0033): one stream of cluster_journal rows
+ * per agent tree held here, keyed by the root's id, written under the tree's lease epoch and folded
+ * into the store's JournalState (replay after a takeover is the same code as replay after a restart).
+ *
+ * A record joins the fold only once committed, so the fold never answers from a write PostgreSQL did
+ * not keep. A stream PostgreSQL fenced (or whose lease was dropped) is dead here: every pending and
+ * later write of it is refused, and `onFenced` tells the node, which stops the tree locally.
+ *
+ * Group commit per stream: records appended while a stream's write is in flight go out together in the
+ * next statement (one transaction, seqs contiguous).
+ */
+import { AiosError, toAiosError, type AgentId } from "../core/index.js";
+import type { RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
+import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
+import { isFenced } from "./errors.js";
+import type { FencedJournal } from "./fenced-journal.js";
+import type { Lease } from "./leases.js";
+
+interface Pending {
+  readonly rec: JournalRecord;
+  readonly body: string;
+  readonly done: (e?: Error) => void;
+  /** A spawn record's agent, entering the directory; a moved letter's cluster_mail row. */
+  readonly extra?: Extra;
+}
+
+/** Written with a record in the same statement (fenced-journal.ts AppendExtra). */
+export interface Extra {
+  readonly agent?: string;
+  readonly taken?: number;
+}
+
+/** One agent tree's journal as this node holds it. */
+export interface Stream {
+  readonly key: string;
+  readonly epoch: number;
+  nextSeq: number;
+  queue: Pending[];
+  writing: Promise<void> | undefined;
+  /** Set once PostgreSQL refused a write (fenced) or the lease was dropped: nothing more is written. */
+  dead: AiosError | undefined;
+  readonly agents: Set<string>;
+  /** Replayable sends (`from/cause/nth`) its agents received, oldest first (see `received` below). */
+  readonly copies: Set<string>;
+}
+
+/** How many replayable sends a stream remembers having received (as the fold's seen window). */
+const COPIES_WINDOW = 10_000;
+
+export const ignore = (): void => undefined;
+
+/** A replayable send's identity (`from/cause/nth`, ADR 0016), for an enqueue record that is one. */
+export function copyOf(rec: JournalRecord): string | undefined {
+  return rec.t === "enqueue" && rec.from !== undefined && rec.cause !== undefined && rec.nth !== undefined ? `${rec.from}/${rec.cause}/${rec.nth}` : undefined;
+}
+
+export class TreeStreams {
+  /** The fold of every agent this node holds (all its streams). */
+  readonly state = new JournalState();
+  private readonly streams = new Map<string, Stream>();
+  private readonly streamOf = new Map<string, Stream>();
+  /**
+   * Replayable sends (ADR 0016) received by agents held here, by `from/cause/nth`. On one node the
+   * sender's fold notes its own sends; on a cluster the copy is journaled in the *recipient's* stream
+   * (or cluster_mail), so a sender taken over by a node without that stream would send it again.
+   * The recipient's side knows: `sent()` answers from here too, and a pulled letter found here is a
+   * duplicate (found by the fault suite: one forward handled twice after a takeover).
+   */
+  private readonly received = new Map<string, Stream>();
+  /** Replayable sends being written to a stream here (queued or in flight): a copy must wait for them. */
+  private readonly pendingCopies = new Map<string, number>();
+
+  constructor(
+    private readonly journal: FencedJournal,
+    /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
+    private readonly onFenced: (key: string, epoch: number) => void,
+  ) {}
+
+  /** Stream keys (tree roots) held here. */
+  held(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  /** Agents held here (in any stream). */
+  agents(): string[] {
+    return [...this.streamOf.keys()];
+  }
+
+  /** The stream holding `agent` here, dead or alive; undefined when this node does not hold it. */
+  of(agent: string): Stream | undefined {
+    return this.streamOf.get(agent);
+  }
+
+  /** The stream holding `agent` here, alive; undefined when not held or fenced. */
+  live(agent: string): Stream | undefined {
+    const s = this.streamOf.get(agent);
+    return s === undefined || s.dead !== undefined ? undefined : s;
+  }
+
+  /** A replayable send received here (committed), or being written here now (`pending`). */
+  hasCopy(copy: string): boolean {
+    return this.received.has(copy);
+  }
+
+  pendingCopy(copy: string): boolean {
+    return this.pendingCopies.has(copy);
+  }
+
+  /**
+   * Takes over a tree's stream under `lease`: reads every committed row (the lease was committed
+   * before, so every acknowledged write of the previous owner is visible), folds it, and returns what
+   * the kernel adopts. The agents it names are this stream's from now on.
+   */
+  async load(lease: Pick<Lease, "agent" | "epoch">): Promise<RecoveredState> {
+    const key = lease.agent;
+    const old = this.streams.get(key);
+    if (old !== undefined) this.drop(key, "reloaded");
+    const recs: JournalRecord[] = [];
+    let next = 1;
+    for (;;) {
+      const rows = await this.journal.read(key, next, 2_000);
+      for (const row of rows) {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(row.body);
+        } catch {
+          raw = undefined;
+        }
+        const r = JournalRecordSchema.safeParse(raw);
+        if (!r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a journal record`, { details: { path: `cluster_journal.${key}.${row.seq}` } });
+        recs.push(r.data);
+        next = row.seq + 1;
+      }
+      if (rows.length < 2_000) break;
+    }
+    const s = this.open(key, lease.epoch, next);
+    for (const rec of recs) {
+      if (rec.t === "spawn" || rec.t === "checkpoint") this.adopt(s, rec.agent);
+      this.applied(s, rec);
+    }
+    return this.recovered(s);
+  }
+
+  /** A new stream for tree `key` under `epoch`, its next row at `nextSeq`. */
+  open(key: string, epoch: number, nextSeq = 1): Stream {
+    const s: Stream = { key, epoch, nextSeq, queue: [], writing: undefined, dead: undefined, agents: new Set(), copies: new Set() };
+    this.streams.set(key, s);
+    return s;
+  }
+
+  /** `agent` belongs to stream `s` from now on. */
+  adopt(s: Stream, agent: string): void {
+    s.agents.add(agent);
+    this.streamOf.set(agent, s);
+  }
+
+  /** Forgets a stream here (its lease is gone): pending writes are refused, its agents leave the fold. */
+  drop(key: string, why: string): string[] {
+    const s = this.streams.get(key);
+    if (s === undefined) return [];
+    this.streams.delete(key);
+    s.dead ??= new AiosError("E_CONFLICT", `the journal of tree ${key} is no longer held by this node (${why})`, { retryable: false, details: { agent: key, epoch: s.epoch, reason: "fenced" } });
+    const queued = s.queue;
+    s.queue = [];
+    for (const p of queued) p.done(s.dead);
+    for (const a of s.agents) {
+      if (this.streamOf.get(a) === s) this.streamOf.delete(a);
+      this.state.agents.delete(a);
+    }
+    for (const c of s.copies) if (this.received.get(c) === s) this.received.delete(c);
+    return [...s.agents];
+  }
+
+  /** Folds a committed (or loaded) record of `s`, noting a replayable send its agent received. */
+  private applied(s: Stream, rec: JournalRecord): void {
+    this.state.apply(rec);
+    const copy = copyOf(rec);
+    if (copy === undefined) return;
+    s.copies.add(copy);
+    this.received.set(copy, s);
+    if (s.copies.size > COPIES_WINDOW) {
+      const oldest = s.copies.values().next().value as string;
+      s.copies.delete(oldest);
+      if (this.received.get(oldest) === s) this.received.delete(oldest);
+    }
+  }
+
+  private recovered(s: Stream): RecoveredState {
+    const agents: RecoveredAgent[] = [];
+    const mailboxes = new Map<AgentId, StoredMessage[]>();
+    for (const name of s.agents) {
+      const a = this.state.agents.get(name);
+      if (a === undefined) continue; // ended
+      const { agent, mail } = recoveredAgent(a);
+      agents.push(agent);
+      if (mail.length > 0) mailboxes.set(agent.id, mail);
+    }
+    return { agents, mailboxes, report: [] };
+  }
+
+  /** The stream holding `agent`, or E_CONFLICT (fenced) naming `what` when its lease is elsewhere. */
+  stream(agent: string, what: string): Stream {
+    const s = this.streamOf.get(agent);
+    if (s !== undefined) return s;
+    throw new AiosError("E_CONFLICT", `${what}: agent ${agent} is not held by this node (its lease is elsewhere)`, { retryable: false, details: { agent, reason: "fenced" } });
+  }
+
+  /** Appends `rec` to the stream holding `agent`; refused (E_CONFLICT naming `what`) when none here does. */
+  write(agent: string, what: string, rec: JournalRecord): Promise<void> {
+    try {
+      return this.append(this.stream(agent, what), rec);
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+  }
+
+  /** Appends `rec` to `s`; resolves once PostgreSQL committed it (and it joined the fold). */
+  append(s: Stream, rec: JournalRecord, extra?: Extra): Promise<void> {
+    if (s.dead !== undefined) return Promise.reject(s.dead);
+    let body: string;
+    try {
+      body = serialise(rec);
+    } catch (e) {
+      return Promise.reject(toAiosError(e));
+    }
+    const copy = copyOf(rec);
+    if (copy !== undefined) this.pendingCopies.set(copy, (this.pendingCopies.get(copy) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) => {
+      const done = (e?: Error): void => {
+        if (copy !== undefined) {
+          const left = (this.pendingCopies.get(copy) ?? 1) - 1;
+          if (left > 0) this.pendingCopies.set(copy, left);
+          else this.pendingCopies.delete(copy);
+        }
+        if (e === undefined) resolve();
+        else reject(e);
+      };
+      s.queue.push({ rec, body, done, ...(extra === undefined ? {} : { extra }) });
+      if (s.writing === undefined) s.writing = this.pump(s);
+    });
+  }
+
+  /** Writes the stream's queue, batch after batch, until it is empty. */
+  private async pump(s: Stream): Promise<void> {
+    // Let the records of this tick join the first batch.
+    await Promise.resolve();
+    while (s.queue.length > 0 && s.dead === undefined) {
+      const batch = s.queue;
+      s.queue = [];
+      const from = s.nextSeq;
+      try {
+        const agents: string[] = [];
+        const taken: number[] = [];
+        for (const p of batch) {
+          if (p.extra?.agent !== undefined) agents.push(p.extra.agent);
+          if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
+        }
+        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents, taken });
+      } catch (e) {
+        const err = toAiosError(e);
+        if (isFenced(err) || err.details["reason"] === "seq") {
+          s.dead = err;
+          for (const p of [...batch, ...s.queue]) p.done(err);
+          s.queue = [];
+          this.onFenced(s.key, s.epoch);
+          break;
+        }
+        // Not written (PostgreSQL unreachable, ...): these fail; the next batch tries again at the same seq.
+        for (const p of batch) p.done(err);
+        continue;
+      }
+      s.nextSeq = from + batch.length;
+      for (const p of batch) {
+        this.applied(s, p.rec);
+        p.done();
+      }
+    }
+    s.writing = undefined;
+  }
+
+  /** Resolves once every write queued so far was answered by PostgreSQL. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const busy = [...this.streams.values()].map((s) => s.writing).filter((w): w is Promise<void> => w !== undefined);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((w) => w.catch(ignore)));
+    }
+  }
+}
