@@ -4,9 +4,11 @@
  * starts itself, printing a JSON line per schedule and a summary (violations, failover p50/p99 against
  * 2 x the lease TTL). A failing schedule prints its seed; `--seed=<n> --schedules=1` replays it.
  *   npm run fault-soak -- --schedules=200 [--seed=1] [--faults=3] [--span=6000] [--ttl=1000]
+ *     [--kinds=pg-restart,skew] (the fault kinds drawn from; default all) [--verbose]
  */
 import { loadavg } from "node:os";
 import { runSchedule, startEnv, type ScheduleResult } from "../tests/cluster/fault/harness.js";
+import { FAULT_KINDS, type FaultKind } from "../tests/cluster/fault/schedule.js";
 
 function flag(name: string, dflt: number): number {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -21,6 +23,11 @@ const faults = flag("faults", 3);
 const spanMs = flag("span", 6_000);
 const ttlMs = flag("ttl", 1_000);
 const verbose = process.argv.includes("--verbose");
+const kindsArg = process.argv.find((x) => x.startsWith("--kinds="))?.slice("--kinds=".length);
+const kinds: readonly FaultKind[] = kindsArg === undefined ? FAULT_KINDS : kindsArg.split(",").map((k) => {
+  if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new Error(`--kinds: ${k} is not one of ${FAULT_KINDS.join(", ")}`);
+  return k as FaultKind;
+});
 
 function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,7 +54,7 @@ try {
     const seed = first + i;
     let r: ScheduleResult;
     try {
-      r = await runSchedule(env, seed, { faults, spanMs, ...(verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
+      r = await runSchedule(env, seed, { faults, spanMs, kinds, ...(verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
     } catch (e) {
       failed.push(seed);
       process.stdout.write(`${JSON.stringify({ seed, error: String(e instanceof Error ? e.stack : e) })}\n`);
@@ -65,6 +72,7 @@ process.stdout.write(
   `${JSON.stringify({
     summary: true,
     schedules,
+    kinds,
     passed: results.filter((r) => r.ok).length,
     failedSeeds: failed,
     acked: results.reduce((a, r) => a + r.acked, 0),
