@@ -9,8 +9,10 @@
  * JournalState: replay after a takeover is the same code as replay after a restart. Every record is
  * written under the stream's lease epoch; PostgreSQL's fence refuses it when a newer epoch exists, and
  * then the stream is dead here: every pending and later write of it is refused, and `onFenced` tells
- * the node, which stops the tree locally. A record joins the fold only once committed, so `lookup`
- * and `sent` never answer from a write PostgreSQL did not keep.
+ * the node, which stops the tree locally. A write PostgreSQL did not confirm kills the stream the same
+ * way, and so does a durable sender's letter it did not confirm: the tree restarts from what
+ * PostgreSQL holds (docs/adr/0041). A record joins the fold only once committed, so `lookup` and
+ * `sent` never answer from a write PostgreSQL did not keep.
  *
  * The streams, their group commit and fold are tree-streams.ts; cross-node mail and replies are
  * mail-intake.ts. `recover()` is empty: a cluster node holds no agents at boot; they arrive as its
@@ -118,9 +120,25 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     // the table): the letter goes to the tree's new owner through cluster_mail, never a refusal to the
     // sender, whose own lease is sound (the fault suite: a sender crashed on its recipient's fence).
     if (this.streams.live(m.to) === undefined) return this.enqueueRemote(m);
-    return this.enqueueHere(m).catch((e: unknown) => {
-      if (isFenced(toAiosError(e)) && this.streams.live(m.to) === undefined) return this.enqueueRemote(m);
+    return this.confirmed(m, this.enqueueHere(m).catch((e: unknown) => {
+      if (isFenced(toAiosError(e)) && this.streams.live(m.to) === undefined) return this.intake.enqueueRemote(m);
       throw e;
+    }));
+  }
+
+  /**
+   * A durable sender's letter PostgreSQL did not confirm (E_UNAVAILABLE, E_STORAGE): the sender's tree
+   * restarts from its journal too (TreeStreams.broke), so its handling runs again and sends the same
+   * replayable copy, instead of crashing on the error and being journaled as failed for good by a
+   * later write once PostgreSQL is back, its acknowledged letters never handled (docs/adr/0041).
+   */
+  private confirmed(m: StoredMessage, sent: Promise<void>): Promise<void> {
+    if (m.from === undefined) return sent;
+    return sent.catch((e: unknown) => {
+      const err = toAiosError(e);
+      const s = this.streams.live(m.from as string);
+      if (s !== undefined && (err.code === "E_UNAVAILABLE" || err.code === "E_STORAGE")) this.streams.broke(s, err);
+      throw err;
     });
   }
 
@@ -134,7 +152,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   /** Mail for an agent on another node (mail-intake.ts). */
   enqueueRemote(m: StoredMessage): Promise<void> {
-    return this.intake.enqueueRemote(m);
+    return this.confirmed(m, this.intake.enqueueRemote(m));
   }
 
   /** A request for an agent on another node (mail-intake.ts). */

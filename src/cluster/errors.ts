@@ -11,6 +11,8 @@ export const FENCED_SQLSTATE = "AIOSF";
 
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"]);
 
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
 function field(e: unknown, name: string): string | undefined {
   if (typeof e !== "object" || e === null || !(name in e)) return undefined;
   const v: unknown = (e as Record<string, unknown>)[name];
@@ -34,8 +36,9 @@ export function toClusterError(e: unknown, what: string, details: Readonly<Recor
       details: { ...details, reason: "fenced", ...(Number.isSafeInteger(current) ? { currentEpoch: current } : {}) },
     });
   }
-  if (code !== undefined && CONNECTION_CODES.has(code)) {
-    return new AiosError("E_UNAVAILABLE", `${what}: PostgreSQL unreachable (${message})`, { cause: e, details: { ...details, sqlstate: code } });
+  // node-postgres reports a connection that PostgreSQL closed (a restart, a crash) without a code.
+  if ((code !== undefined && CONNECTION_CODES.has(code)) || (code === undefined && CONNECTION_LOST.test(message))) {
+    return new AiosError("E_UNAVAILABLE", `${what}: PostgreSQL unreachable (${message})`, { cause: e, details: { ...details, ...(code === undefined ? {} : { sqlstate: code }) } });
   }
   return new AiosError("E_STORAGE", `${what}: ${message}`, { cause: e, details: { ...details, ...(code === undefined ? {} : { sqlstate: code }) } });
 }

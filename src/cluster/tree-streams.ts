@@ -4,8 +4,10 @@
  * into the store's JournalState (replay after a takeover is the same code as replay after a restart).
  *
  * A record joins the fold only once committed, so the fold never answers from a write PostgreSQL did
- * not keep. A stream PostgreSQL fenced (or whose lease was dropped) is dead here: every pending and
- * later write of it is refused, and `onFenced` tells the node, which stops the tree locally.
+ * not keep. A stream PostgreSQL fenced, whose write it did not confirm (unreachable, restarting: see
+ * `broke`), or whose lease was dropped is dead here: every pending and later write of it is refused,
+ * and `onFenced` tells the node, which drops the lease and stops the tree locally; the tree restarts
+ * from what PostgreSQL holds.
  *
  * Group commit per stream: records appended while a stream's write is in flight go out together in the
  * next statement (one transaction, seqs contiguous).
@@ -38,7 +40,7 @@ export interface Stream {
   nextSeq: number;
   queue: Pending[];
   writing: Promise<void> | undefined;
-  /** Set once PostgreSQL refused a write (fenced) or the lease was dropped: nothing more is written. */
+  /** Set once a write was lost (fenced, not confirmed) or the lease was dropped: nothing more is written. */
   dead: AiosError | undefined;
   readonly agents: Set<string>;
   /** Replayable sends (`from/cause/nth`) its agents received, oldest first (see `received` below). */
@@ -73,7 +75,7 @@ export class TreeStreams {
 
   constructor(
     private readonly journal: FencedJournal,
-    /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
+    /** PostgreSQL refused (or did not confirm) a write of stream `key`: the node drops the lease, stops the tree. */
     private readonly onFenced: (key: string, epoch: number) => void,
   ) {}
 
@@ -258,17 +260,12 @@ export class TreeStreams {
         }
         await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents, taken });
       } catch (e) {
+        // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
+        // lost): the batch fails and the stream is dead here (see `broke`).
         const err = toAiosError(e);
-        if (isFenced(err) || err.details["reason"] === "seq") {
-          s.dead = err;
-          for (const p of [...batch, ...s.queue]) p.done(err);
-          s.queue = [];
-          this.onFenced(s.key, s.epoch);
-          break;
-        }
-        // Not written (PostgreSQL unreachable, ...): these fail; the next batch tries again at the same seq.
+        this.broke(s, err);
         for (const p of batch) p.done(err);
-        continue;
+        break;
       }
       s.nextSeq = from + batch.length;
       for (const p of batch) {
@@ -277,6 +274,30 @@ export class TreeStreams {
       }
     }
     s.writing = undefined;
+  }
+
+  /**
+   * Stream `s` lost a write: refused by the fence (a newer owner), or not confirmed by PostgreSQL
+   * (docs/adr/0041). An unconfirmed write used to fail alone while later ones went on at the same seq,
+   * so the journal could lack a record the kernel had acted on: a `handled` (after a takeover its
+   * letter was delivered again on top of a later checkpoint that already held it: handled twice, its
+   * call run again under the next call number, so under another idempotency key), an `intent` (the
+   * retried call took the next call number: one effect under two keys after a takeover), or the write
+   * whose failure crashed an agent that a later write journaled as failed for good. Now the stream is
+   * dead from its first lost write: nothing later is written, and `onFenced` has the node drop the
+   * tree's lease and stop the tree without journaling; the tree restarts from what PostgreSQL holds, on
+   * this node or another, as after a crash of this node. Idempotent.
+   */
+  broke(s: Stream, cause: AiosError): void {
+    if (s.dead !== undefined) return;
+    s.dead = isFenced(cause) || cause.details["reason"] === "seq" ? cause
+      : new AiosError("E_CONFLICT", `the journal of tree ${s.key} lost a write (${cause.message}); the tree restarts from PostgreSQL`, {
+        cause, retryable: false, details: { agent: s.key, epoch: s.epoch, reason: "fenced", lost: cause.code },
+      });
+    const queued = s.queue;
+    s.queue = [];
+    for (const p of queued) p.done(s.dead);
+    this.onFenced(s.key, s.epoch);
   }
 
   /** Resolves once every write queued so far was answered by PostgreSQL. */
