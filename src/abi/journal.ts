@@ -59,7 +59,20 @@ export interface RecoveredState {
   readonly report: readonly string[];
 }
 
+/**
+ * A cluster node's directory of push subscriptions (docs/adr/0041): where a topic's copies go on
+ * other nodes. ipc/ records an agent's subscription after its door allowed it, and asks for the
+ * subscribers of a topic when one is published; the receiving node checks its own subscriptions again.
+ */
+export interface TopicDirectory {
+  subscribe(agent: AgentId, pattern: string, on: boolean): Promise<void>;
+  /** Live agents of the cluster subscribed (push) to a pattern matching `topic`, wherever they run. */
+  subscribers(topic: string): Promise<AgentId[]>;
+}
+
 export interface KernelJournal {
+  /** A cluster node's journal only: the cluster's push subscriptions (docs/adr/0041). */
+  readonly topics?: TopicDirectory;
   /**
    * A cluster node's journal only (docs/adr/0036): stores a message for an agent this process does
    * not hold — it runs on another node — and resolves once PostgreSQL committed it (the owner moves

@@ -13,7 +13,7 @@
  */
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
-import type { KernelJournal, RecoveredState, StoredMessage } from "./journal.js";
+import type { KernelJournal, RecoveredState, StoredMessage, TopicDirectory } from "./journal.js";
 import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
@@ -118,6 +118,8 @@ export interface SubsystemHost {
   adoptMail(to: AgentId, letters: readonly StoredMessage[]): Promise<boolean>;
   /** True when the journal can take mail for agents held by other cluster nodes (KernelJournal.enqueueRemote). */
   remoteMail(): boolean;
+  /** The cluster's push subscriptions, on a cluster node (KernelJournal.topics, docs/adr/0041). */
+  remoteTopics(): TopicDirectory | undefined;
 }
 
 /** What a factory returns. Everything but `service` is optional. */

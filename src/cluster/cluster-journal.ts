@@ -19,10 +19,11 @@
  * leases do (`load`) and leave as they go (`drop`).
  */
 import { toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
-import type { Caller, KernelJournal, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
+import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory } from "../abi/index.js";
+import type { Directory } from "./directory.js";
 import type { JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
-import type { FencedJournal } from "./fenced-journal.js";
+import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
 import type { Mailroom } from "./mailroom.js";
 import { MailIntake, type MailIntakeHooks } from "./mail-intake.js";
@@ -50,9 +51,18 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   private readonly streams: TreeStreams;
   private readonly intake: MailIntake;
 
-  constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox) {
+  /** The cluster's push subscriptions (docs/adr/0041); ipc/ reads it through the kernel's host. */
+  readonly topics?: TopicDirectory;
+
+  constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox, directory?: Directory) {
     this.streams = new TreeStreams(journal, hooks.onFenced);
-    this.intake = new MailIntake(this.streams, mail, hooks, replies);
+    this.intake = new MailIntake(this.streams, mail, hooks, replies, directory);
+    if (directory !== undefined) {
+      this.topics = {
+        subscribe: (agent, pattern, on) => directory.subscribe(agent, pattern, on),
+        subscribers: async (topic) => (await directory.subscribers(topic)) as AgentId[],
+      };
+    }
   }
 
   /** The fold of every agent this node holds (all its streams). */
@@ -91,8 +101,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       ...(a.parent === undefined ? {} : { parent: a.parent }),
       ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
     };
+    const entry: DirectoryEntry = { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
     const known = this.streams.of(a.id);
-    if (known !== undefined) return this.streams.append(known, rec); // a restart under the same id
+    if (known !== undefined) return this.streams.append(known, rec, { agent: entry }); // a restart under the same id
     if (a.parent !== undefined) {
       let s;
       try {
@@ -101,18 +112,19 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
         return Promise.reject(toAiosError(e));
       }
       this.streams.adopt(s, a.id);
-      return this.streams.append(s, rec, { agent: a.id });
+      return this.streams.append(s, rec, { agent: entry });
     }
     // A new tree: its own stream, under a lease taken for it.
     return this.hooks.acquire(a.id).then((lease) => {
       const s = this.streams.open(a.id, lease.epoch);
       this.streams.adopt(s, a.id);
-      return this.streams.append(s, rec, { agent: a.id });
+      return this.streams.append(s, rec, { agent: entry });
     });
   }
 
   transitioned(id: AgentId, to: StoredAgent["status"], op: string, reason?: string): Promise<void> {
-    return this.streams.write(id, `transition of ${id}`, { t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) });
+    // The directory follows: an agent that ended no longer answers to its name (ADR 0041).
+    return this.streams.write(id, `transition of ${id}`, { t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) }, { agent: { agent: id, ended: isTerminal(to) } });
   }
 
   enqueue(m: StoredMessage): Promise<void> {

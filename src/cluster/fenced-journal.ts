@@ -23,10 +23,19 @@ export interface NewEntry {
   readonly body: string;
 }
 
+/** An agent's directory entry, written with its spawn (name) or transition record (docs/adr/0041). */
+export interface DirectoryEntry {
+  readonly agent: string;
+  /** Its attested name (spawn records); absent: the name already recorded is kept. */
+  readonly name?: string;
+  /** Whether it has ended (a terminal status): an ended agent's name no longer resolves. */
+  readonly ended: boolean;
+}
+
 /** Written in the same statement as the journal rows (docs/adr/0036). */
 export interface AppendExtra {
-  /** Agents entering the directory under this stream (their spawn records are in the batch). */
-  readonly agents?: readonly string[];
+  /** Agents entering or changing in the directory under this stream (one entry per agent). */
+  readonly agents?: readonly DirectoryEntry[];
   /** cluster_mail rows moved into this batch (enqueue records): marked taken. */
   readonly taken?: readonly number[];
 }
@@ -55,9 +64,11 @@ export class FencedJournal {
     let text = insert;
     if (agents.length > 0 || taken.length > 0) {
       // Data-modifying CTEs: one statement, one transaction; the fence on the journal rows decides for all.
-      params.push(agents, taken);
+      params.push(agents.map((a) => a.agent), taken, agents.map((a) => a.name ?? null), agents.map((a) => a.ended));
+      // The tree of a known agent never changes here; its name only with a new spawn record.
       text = `WITH j AS (${insert} RETURNING 1),
-        d AS (INSERT INTO cluster_agents (cluster, agent, tree) SELECT $1, a, $2 FROM unnest($7::text[]) AS a ON CONFLICT (cluster, agent) DO NOTHING RETURNING 1),
+        d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended) SELECT $1, a, $2, n, e FROM unnest($7::text[], $9::text[], $10::boolean[]) AS t(a, n, e)
+              ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended RETURNING 1),
         m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) RETURNING 1)
         SELECT (SELECT count(*) FROM j) AS j, (SELECT count(*) FROM d) AS d, (SELECT count(*) FROM m) AS m`;
     }

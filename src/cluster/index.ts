@@ -6,7 +6,7 @@
  */
 export { ClusterConfigSchema, parseClusterConfig, defaultNodeName, checkName, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 export { FENCED_SQLSTATE, isFenced, toClusterError } from "./errors.js";
-export { FencedJournal, type AppendExtra, type JournalEntry, type NewEntry } from "./fenced-journal.js";
+export { FencedJournal, type AppendExtra, type DirectoryEntry, type JournalEntry, type NewEntry } from "./fenced-journal.js";
 export { ClusterNode, type ClusterNodeOptions, type BeatReport, type Placed, type LossReason } from "./node.js";
 export { NodeTable, type NodeInfo, type JoinInfo } from "./membership.js";
 export { place, eligible, type Candidate } from "./placement.js";
@@ -21,3 +21,4 @@ export { MailSeal, MIN_SECRET_CHARS, type SealedFields, type ReplyFields } from 
 export { ReplyBox, type Outcome, type TakenReply } from "./replies.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";
 export { Mailroom, dedupKey, type WaitingLetter } from "./mailroom.js";
+export { Directory, patternRegex } from "./directory.js";

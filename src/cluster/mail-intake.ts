@@ -6,8 +6,9 @@
  * rows marked taken in the same statement; replies for this node are taken and handed to the requests
  * still waiting for them.
  */
-import { AiosError, fromSerialized, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
+import { AiosError, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
 import type { StoredMessage, VouchedKey } from "../abi/index.js";
+import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
 import type { ReplyBox } from "./replies.js";
 import { copyOf, ignore, type TreeStreams } from "./tree-streams.js";
@@ -67,6 +68,7 @@ export class MailIntake {
     private readonly mail: Mailroom,
     private readonly hooks: MailIntakeHooks,
     private readonly replies?: ReplyBox,
+    private readonly directory?: Directory,
   ) {}
 
   /** Requests of this node still waiting for a reply from another node. */
@@ -74,10 +76,23 @@ export class MailIntake {
     return this.waiting.size;
   }
 
-  /** Mail for an agent on another node: into cluster_mail (durable on return), its owner woken. */
+  /**
+   * Mail for an agent on another node: into cluster_mail (durable on return), its owner woken. `to` is
+   * an id, or else the name of one live agent of the cluster (docs/adr/0041): the letter is stored for
+   * that agent's id, and its receiving node checks an envelope's `to` against the agent's name.
+   */
   async enqueueRemote(m: StoredMessage): Promise<void> {
-    const owner = await this.mail.post(m, this.hooks.vouch?.(m) ?? []);
-    this.hooks.wake(owner, m.to);
+    const keys = this.hooks.vouch?.(m) ?? [];
+    let to = m.to;
+    let owner: string | null;
+    try {
+      owner = await this.mail.post(m, keys);
+    } catch (e) {
+      if (this.directory === undefined || !isAiosError(e, "E_NO_AGENT")) throw e;
+      to = (await this.directory.resolve(m.to)) as AgentId;
+      owner = await this.mail.post({ ...m, to }, keys);
+    }
+    this.hooks.wake(owner, to);
   }
 
   /**

@@ -140,7 +140,29 @@ CREATE TABLE IF NOT EXISTS cluster_replies (
 );
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+/**
+ * V5 (docs/adr/0041): names and topics across nodes. The agent directory gains each agent's attested
+ * name and whether it has ended (both written in the statement that journals its spawn or its
+ * transition), so a name resolves to the live agent bearing it wherever it runs; cluster_topics holds
+ * push subscriptions (a pattern, its regular expression) so a publisher on any node finds subscribers
+ * on the others. The receiving node still checks its own subscription table before it moves a copy.
+ */
+const V5 = `
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS name  TEXT;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS ended BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS cluster_agents_name ON cluster_agents (cluster, name) WHERE NOT ended;
+
+CREATE TABLE IF NOT EXISTS cluster_topics (
+  cluster TEXT NOT NULL,
+  agent   TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  re      TEXT NOT NULL,
+  node    TEXT NOT NULL,
+  PRIMARY KEY (cluster, agent, pattern)
+);
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

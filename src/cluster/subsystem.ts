@@ -23,6 +23,7 @@ import type { Refusal } from "./mail-intake.js";
 import "./events.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";
+import { Directory } from "./directory.js";
 import { Mailroom } from "./mailroom.js";
 import { ReplyBox } from "./replies.js";
 import { MailSeal } from "./seal.js";
@@ -142,7 +143,7 @@ class Member implements ClusterService {
         if (node === undefined) return;
         node.drop(key, epoch, "fenced").catch((e: unknown) => host.kernelError(e, `releasing the fenced lease of ${key}`));
       },
-    }, new ReplyBox(pool, config.cluster, config.node, seal));
+    }, new ReplyBox(pool, config.cluster, config.node, seal), new Directory(pool, config.cluster, config.node));
   }
 
   node(): ClusterNode | undefined {

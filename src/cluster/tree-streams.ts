@@ -16,20 +16,20 @@ import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import type { RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
 import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
-import type { FencedJournal } from "./fenced-journal.js";
+import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
 
 interface Pending {
   readonly rec: JournalRecord;
   readonly body: string;
   readonly done: (e?: Error) => void;
-  /** A spawn record's agent, entering the directory; a moved letter's cluster_mail row. */
+  /** A spawn or transition record's directory entry (ADR 0041); a moved letter's cluster_mail row. */
   readonly extra?: Extra;
 }
 
 /** Written with a record in the same statement (fenced-journal.ts AppendExtra). */
 export interface Extra {
-  readonly agent?: string;
+  readonly agent?: DirectoryEntry;
   readonly taken?: number;
 }
 
@@ -209,9 +209,9 @@ export class TreeStreams {
   }
 
   /** Appends `rec` to the stream holding `agent`; refused (E_CONFLICT naming `what`) when none here does. */
-  write(agent: string, what: string, rec: JournalRecord): Promise<void> {
+  write(agent: string, what: string, rec: JournalRecord, extra?: Extra): Promise<void> {
     try {
-      return this.append(this.stream(agent, what), rec);
+      return this.append(this.stream(agent, what), rec, extra);
     } catch (e) {
       return Promise.reject(toAiosError(e));
     }
@@ -252,13 +252,18 @@ export class TreeStreams {
       s.queue = [];
       const from = s.nextSeq;
       try {
-        const agents: string[] = [];
+        // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
+        const agents = new Map<string, DirectoryEntry>();
         const taken: number[] = [];
         for (const p of batch) {
-          if (p.extra?.agent !== undefined) agents.push(p.extra.agent);
+          const d = p.extra?.agent;
+          if (d !== undefined) {
+            const name = d.name ?? agents.get(d.agent)?.name;
+            agents.set(d.agent, name === undefined ? d : { ...d, name });
+          }
           if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
         }
-        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents, taken });
+        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken });
       } catch (e) {
         // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
         // lost): the batch fails and the stream is dead here (see `broke`).

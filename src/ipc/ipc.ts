@@ -6,7 +6,7 @@
  * dead-lettered with its reason; a direct or intent send also fails for its sender with the matching
  * error code and the dead letter's id. Streams, pipelines and the syscalls build on this class.
  */
-import { AiosError, isAiosError, type ErrorCode } from "../core/index.js";
+import { AiosError, isAiosError, type AgentId, type ErrorCode } from "../core/index.js";
 import type { VouchedKey } from "../abi/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
 import { SeenWindow } from "./dedup.js";
@@ -18,7 +18,7 @@ import { SchemaRegistry } from "./schemas.js";
 import { checkSignature, SignaturePolicy, signEnvelope, vouchFor, type MessageKeys, type SignaturePolicyConfig } from "./signing.js";
 import type { SendResult, SendSpec } from "./send-spec.js";
 import { StreamTable } from "./stream-table.js";
-import { TopicIndex } from "./topics.js";
+import { TopicIndex, topicMatches } from "./topics.js";
 import "./events.js";
 
 export type { SendResult, SendSpec } from "./send-spec.js";
@@ -166,6 +166,13 @@ export class Ipc {
       if (reply !== undefined) throw new AiosError("E_INVALID_ARG", "topic: a request goes to one agent; use to or intent", { details: { path: "topic" } });
       for (const sub of this.topics.match(env.topic)) {
         tally(sub.agent, sub.mode === "pull" ? this.admitPull(env, json, sub.agent) : await this.admit(env, json, sub.agent, onFull, undefined, false));
+      }
+      // On a cluster node, push subscribers held by other nodes get a copy there (docs/adr/0041).
+      const across = this.port.topics?.();
+      if (across !== undefined) {
+        for (const agent of await across.subscribers(env.topic)) {
+          if (this.port.agent(agent) === undefined) tally(agent, await this.admitRemote(env, agent, onFull, undefined, false));
+        }
       }
     } else if (env.intent !== undefined) {
       const router = this.router;
@@ -329,6 +336,19 @@ export class Ipc {
     for (const s of gone) this.topics.remove(s.pattern, s);
     this.subsOf.set(agent, list.filter((s) => s.pattern !== pattern));
     return gone.length;
+  }
+
+  /**
+   * Records (on) or removes `agent`'s push subscription to `pattern` in the cluster's directory, on a
+   * cluster node (docs/adr/0041): publishers on other nodes find it there. Nothing elsewhere.
+   */
+  async share(agent: string, pattern: string, on: boolean): Promise<void> {
+    await this.port.topics?.()?.subscribe(agent as AgentId, pattern, on);
+  }
+
+  /** True when `agent` has a push subscription here matching `topic` (the receiving node's check). */
+  subscribed(agent: string, topic: string): boolean {
+    return this.subsOf.get(agent)?.some((s) => s.mode === "push" && topicMatches(s.pattern, topic)) === true;
   }
 
   subscriptionsOf(agent: string): number {

@@ -4,6 +4,7 @@
  * SubsystemHost; the kernel hands its process entries as they are, so looking an agent up allocates nothing.
  */
 import type { Clock, EventBus, IdGenerator } from "../core/index.js";
+import type { TopicDirectory } from "../abi/index.js";
 
 export type Reply = (err: Error | null, value?: unknown) => void;
 
@@ -32,6 +33,8 @@ export interface IpcPort {
   agents(): Iterable<AgentFacts>;
   /** True on a cluster node: mail for an agent not held here is stored for its node (docs/adr/0036). */
   remote?(): boolean;
+  /** On a cluster node: the cluster's push subscriptions, so topics cross nodes (docs/adr/0041). */
+  topics?(): TopicDirectory | undefined;
 }
 
 const TERMINAL = new Set(["completed", "failed", "killed"]);

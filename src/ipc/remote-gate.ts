@@ -31,10 +31,18 @@ export function remoteMailGate(ipc: Ipc): RemoteMailGate {
     admit: (m, keys) => {
       const env = envelopeOf(m);
       if (env === undefined) return null;
-      if (env.to !== undefined && env.to !== m.to && env.to !== "*") {
-        // Sealed by a cluster node, so not forged; but a copy is only ever stored for its addressee.
-        ipc.deadLetter(env, "no_route", `addressed to ${env.to}, stored for ${m.to}`, m.to, false);
-        return { reason: "no_route", detail: `addressed to ${env.to}, stored for ${m.to}` };
+      // Sealed by a cluster node, so not forged; but a copy is only ever stored for its addressee: the
+      // agent of that id or, addressed by name, the agent bearing it here (docs/adr/0041); a topic's
+      // copy only for an agent subscribed to it here (the directory that routed it is not trusted).
+      const misrouted =
+        env.to !== undefined && env.to !== m.to && env.to !== "*" && ipc.port.agent(m.to)?.name !== env.to
+          ? `addressed to ${env.to}, stored for ${m.to}`
+          : env.topic !== undefined && !ipc.subscribed(m.to, env.topic)
+            ? `published on ${env.topic}, stored for ${m.to}, which has no push subscription to it on this node`
+            : undefined;
+      if (misrouted !== undefined) {
+        ipc.deadLetter(env, "no_route", misrouted, m.to, false);
+        return { reason: "no_route", detail: misrouted };
       }
       let json: string;
       try {

@@ -107,10 +107,13 @@ export function ipcSyscalls(ipc: Ipc): AnySyscallDef[] {
     },
     requires: ({ pattern }) => [{ resource: `topic:${pattern}`, action: "subscribe" }],
     sideEffect: false,
-    handler: ({ pattern, mode, unsubscribe }, call) => {
-      if (unsubscribe === true) ipc.unsubscribe(call.caller.agent, pattern);
-      else ipc.subscribe(call.caller.agent, pattern, mode ?? "push");
-      return { subscriptions: ipc.subscriptionsOf(call.caller.agent) };
+    handler: async ({ pattern, mode, unsubscribe }, call) => {
+      const me = call.caller.agent;
+      if (unsubscribe === true) ipc.unsubscribe(me, pattern);
+      else ipc.subscribe(me, pattern, mode ?? "push");
+      // A push subscription is shared with the cluster's other nodes (pull inboxes stay on this node).
+      if (unsubscribe === true || (mode ?? "push") === "push") await ipc.share(me, pattern, unsubscribe !== true);
+      return { subscriptions: ipc.subscriptionsOf(me) };
     },
   };
   const register: SyscallDef<"AgentRegister"> = {

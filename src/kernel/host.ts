@@ -43,5 +43,6 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     evictAgents: (ids, reason) => k.evict(ids, reason),
     adoptMail: (to, letters) => k.adoptMail(to, letters),
     remoteMail: () => guards.journal?.enqueueRemote !== undefined,
+    remoteTopics: () => guards.journal?.topics,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { clusterSubsystem, type ClusterService } from "../../src/cluster/index.js";
 import { silentLogger, type SimulatedClock } from "../../src/core/index.js";
-import type { AgentLogic } from "../../src/abi/index.js";
+import type { AgentLogic, AnySubsystem } from "../../src/abi/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
 
 /** The cluster secret every in-process test node shares (docs/adr/0038). */
@@ -35,6 +35,8 @@ export interface TestNodeOptions {
   readonly cluster: string;
   readonly node: string;
   readonly logics: Readonly<Record<string, AgentLogic>>;
+  /** More subsystems after the cluster's (ipc/, an audit recorder). */
+  readonly add?: readonly AnySubsystem[];
 }
 
 export async function startNode(o: TestNodeOptions): Promise<TestNode> {
@@ -54,6 +56,7 @@ export async function startNode(o: TestNodeOptions): Promise<TestNode> {
         autoBeat: false,
         onLease: (e) => changes.push(`${e.change}:${e.epoch}`),
       }),
+      ...(o.add ?? []),
     ],
   });
   const svc = os.subsystems.cluster;

@@ -1,0 +1,72 @@
+/**
+ * Names and topics across nodes (docs/adr/0041), in PostgreSQL beside the agent directory.
+ *
+ * Names: cluster_agents carries each agent's attested name and whether it ended, written in the
+ * statement that journals its spawn or transition (fenced-journal.ts), so `resolve` answers from
+ * committed state only: the one live agent bearing a name, E_NO_AGENT for none, E_INVALID_ARG naming
+ * the candidates when several do (as `os.send` does on one node). Names are attested (ADR 0024): only
+ * the operator creates a name without its creator's prefix, so a name cannot be taken over by an
+ * agent's child; the sender's capability is checked on the name it gave, at its own node's door.
+ *
+ * Topics: an agent's push subscription is recorded here (by the node it subscribed on, after its door
+ * checked `topic:<pattern>#subscribe`) with the pattern as a regular expression, so a publisher on any
+ * node finds the subscribers by one indexed scan of the cluster's rows. The directory only says where
+ * copies go: the receiving node moves a copy only for an agent subscribed *there* (ipc's gate), so a
+ * row written into cluster_topics by anyone else delivers nothing.
+ */
+import { AiosError } from "../core/index.js";
+import { query, text, type SqlPool } from "./sql.js";
+
+/** A topic pattern (dot-separated tokens, `*` one token, `>` the rest) as an anchored POSIX regex. */
+export function patternRegex(pattern: string): string {
+  const toks = pattern.split(".").map((t) => (t === "*" ? "[^.]+" : t === ">" ? ".+" : t.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&")));
+  return `^${toks.join("\\.")}$`;
+}
+
+export class Directory {
+  constructor(
+    private readonly pool: SqlPool,
+    readonly cluster: string,
+    private readonly node: string,
+  ) {}
+
+  /** The id of the one live agent named `name` anywhere in the cluster. */
+  async resolve(name: string): Promise<string> {
+    const r = await query(this.pool, "SELECT agent FROM cluster_agents WHERE cluster = $1 AND name = $2 AND NOT ended ORDER BY agent LIMIT 9", [this.cluster, name], `resolving the name ${name}`, { agent: name });
+    const ids = r.rows.map((row) => text(row, "agent"));
+    const [one] = ids;
+    if (one === undefined) throw new AiosError("E_NO_AGENT", `no agent ${name} in cluster ${this.cluster} (no live agent has that id or name)`, { details: { agent: name } });
+    if (ids.length > 1) {
+      throw new AiosError("E_INVALID_ARG", `the name "${name}" is borne by ${ids.length === 9 ? "9 or more" : ids.length} live agents of cluster ${this.cluster} (${ids.join(", ")}); give an id`, { details: { path: "to", candidates: ids } });
+    }
+    return one;
+  }
+
+  /** Records (on) or removes (off) `agent`'s push subscription to `pattern`. */
+  async subscribe(agent: string, pattern: string, on: boolean): Promise<void> {
+    const what = `${on ? "recording" : "removing"} the subscription of ${agent} to ${pattern}`;
+    if (on) {
+      await query(
+        this.pool,
+        "INSERT INTO cluster_topics (cluster, agent, pattern, re, node) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cluster, agent, pattern) DO UPDATE SET node = EXCLUDED.node",
+        [this.cluster, agent, pattern, patternRegex(pattern), this.node],
+        what,
+        { agent },
+      );
+    } else {
+      await query(this.pool, "DELETE FROM cluster_topics WHERE cluster = $1 AND agent = $2 AND pattern = $3", [this.cluster, agent, pattern], what, { agent });
+    }
+  }
+
+  /** Live agents anywhere in the cluster with a push subscription matching `topic`, each once. */
+  async subscribers(topic: string): Promise<string[]> {
+    const r = await query(
+      this.pool,
+      `SELECT DISTINCT t.agent FROM cluster_topics t JOIN cluster_agents a ON a.cluster = t.cluster AND a.agent = t.agent
+        WHERE t.cluster = $1 AND NOT a.ended AND $2 ~ t.re ORDER BY t.agent`,
+      [this.cluster, topic],
+      `finding the subscribers of ${topic}`,
+    );
+    return r.rows.map((row) => text(row, "agent"));
+  }
+}
