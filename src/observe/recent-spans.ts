@@ -39,7 +39,8 @@ export interface TraceSummary {
 const SHOWN = new Set([
   "gen_ai.agent.name", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
   "gen_ai.response.finish_reasons", "gen_ai.response.time_to_first_chunk", "gen_ai.tool.name", "aios.tool.sandbox", "aios.memory.hits",
-  "aios.message.kind", "aios.agent.status", "aios.cost.credits", "aios.plan.id", "error.type",
+  "aios.message.kind", "aios.agent.status", "aios.cost.credits", "aios.plan.id", "aios.market.worker", "aios.market.price",
+  "aios.ledger.escrow", "aios.critic.score", "error.type",
 ]);
 
 const KINDS: Record<SpanKind, SpanRecord["kind"]> = {

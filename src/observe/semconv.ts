@@ -54,6 +54,25 @@ export const AIOS_ATTR = {
   PLAN_ID: "aios.plan.id",
   /** On a message's handling span: "request" (the sender awaits a reply) or "send". */
   MESSAGE_KIND: "aios.message.kind",
+  /** On a market span: the market task (`<planId>/<taskId>/<attempt>[/rN]`). */
+  MARKET_TASK: "aios.market.task_id",
+  /** Micro-credits, as a decimal string (a bigint): a post's budget, a bid's or an award's price. */
+  MARKET_BUDGET: "aios.market.budget",
+  MARKET_PRICE: "aios.market.price",
+  /** A bid's self-declared quality (0..1). */
+  MARKET_QUALITY: "aios.market.quality",
+  /** The worker an award names. */
+  MARKET_WORKER: "aios.market.worker",
+  /** The tasks an award call awarded (0: nobody bid). */
+  MARKET_AWARDS: "aios.market.awards",
+  /** What a market call did to the escrow: "reserve" (award), "post" (accept) or "void" (reject). */
+  ESCROW: "aios.ledger.escrow",
+  /** The escrow's pending transfer (`task:<market task>`). */
+  ESCROW_RESERVATION: "aios.ledger.reservation",
+  /** On a critic's span: its verdict, score and the threshold it held the score against. */
+  CRITIC_ACCEPT: "aios.critic.accept",
+  CRITIC_SCORE: "aios.critic.score",
+  CRITIC_THRESHOLD: "aios.critic.threshold",
 } as const;
 
 export const SPAN = {
@@ -64,6 +83,10 @@ export const SPAN = {
   memory: (op: string): string => `memory ${op}`,
   /** Planning: the goal turned into a validated task graph (the GenAI conventions name no such operation). */
   plan: (op: string): string => `plan ${op}`,
+  /** A market step (post, bid, refuse, award, done, fail, verdict): Contract Net and its escrow. */
+  market: (op: string): string => `market ${op}`,
+  /** The critic's judgement of a result. */
+  criticJudge: "critic judge",
   /** A recipient's handling of one message that carried trace context. */
   handle: (agent: string): string => `handle ${agent}`,
 } as const;

@@ -2,8 +2,8 @@
  * Traces of one OS instance, by hand, after the OpenTelemetry GenAI conventions: `invoke_agent {name}`
  * for an agent's run, and under it `chat {model}` per model call, `execute_tool {tool}` per tool call,
  * `memory {op}` per memory operation, `create_agent {name}` per spawn and `invoke_agent {recipient}`
- * (kind CLIENT) per AgentRequest; `plan create` per PlanCreate (a goal planned into a task graph; the
- * plan's tasks then run as the market workers' own traced runs). The provider is the instance's own
+ * (kind CLIENT) per AgentRequest; `plan create` per PlanCreate (a goal planned into a task graph),
+ * and under it the plan's market steps (`market {op}`, `critic judge`: market-spans.ts). The provider is the instance's own
  * (never registered globally); spans go to an OTLP/HTTP endpoint when one is configured, or to the
  * exporter a test hands in.
  *
@@ -25,6 +25,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller, MessageTracer, SyscallCall, TraceSpan } from "./kernel-types.js";
+import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
 import { RecentSpans } from "./recent-spans.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
 import { formatTraceparent, parseTraceparent } from "./trace-context.js";
@@ -65,7 +66,9 @@ export interface TracingPorts {
 export const TRACED_SYSCALLS = [
   "LlmInvoke", "ToolCall", "AgentSpawn", "AgentRequest", "PlanCreate",
   "MemoryStore", "MemoryQuery", "MemoryGet", "MemoryUpdate", "MemoryHistory", "MemoryLink", "MemoryNeighbors",
+  ...MARKET_SYSCALLS,
 ] as const;
+const MARKET: ReadonlySet<string> = new Set(MARKET_SYSCALLS);
 const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
 /** The options of an INTERNAL span with no attributes, shared (the SDK only reads them). */
 const INTERNAL = { kind: SpanKind.INTERNAL } as const;
@@ -220,7 +223,12 @@ export class Tracing implements MessageTracer {
         break;
       }
       default: {
-        // The Memory* syscalls (TRACED holds no other name).
+        if (MARKET.has(name)) {
+          span = this.tracer.startSpan(marketSpanName(name), INTERNAL, ctx);
+          marketRequest(span, name, args);
+          break;
+        }
+        // The Memory* syscalls (TRACED holds no other name but the market's).
         const op = name.slice("Memory".length).toLowerCase();
         span = this.tracer.startSpan(SPAN.memory(op), INTERNAL, ctx);
         span.setAttribute(AIOS_ATTR.MEMORY_OP, op);
@@ -355,5 +363,5 @@ function outcome(span: Span, name: string, result: unknown): void {
   } else if (name === "MemoryQuery") {
     const hits = obj(result)["hits"];
     if (Array.isArray(hits)) span.setAttribute(AIOS_ATTR.MEMORY_HITS, hits.length);
-  }
+  } else if (MARKET.has(name)) marketOutcome(span, name, result);
 }
