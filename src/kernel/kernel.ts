@@ -137,10 +137,17 @@ export class Kernel {
     this.dispatcher = new Dispatcher(this.syscalls, guards, events, clock, ids);
     this.dispatcher.onJournalError = (e) => this.kernelError(e, "syscall journal");
     this.dispatcher.wakeCaller = (c) => (c instanceof Proc && c.dormant !== null ? this.recovery.wake(c) : undefined);
+    // A caller that is not the process object but names an agent (a subsystem acting as that agent:
+    // the planner's model calls for the agent's plan) is charged to that agent's budgets all the same.
+    const budgeted = (c: { readonly agent: string }): Proc | undefined => (c instanceof Proc ? c : procs.find(c.agent));
     this.dispatcher.budgets = {
-      admit: (c) => (c instanceof Proc ? admitBudget(c) : NO_HOLDERS),
+      admit: (c) => {
+        const p = budgeted(c);
+        return p === undefined ? NO_HOLDERS : admitBudget(p);
+      },
       settle: (c, holders, usage) => {
-        if (c instanceof Proc) settleBudget(c, holders as Proc[], usage);
+        const p = budgeted(c);
+        if (p !== undefined) settleBudget(p, holders as Proc[], usage);
       },
     };
     const ctxOf = (p: Proc): AgentCtx => this.ctxOf(p);

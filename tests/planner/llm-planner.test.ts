@@ -55,7 +55,7 @@ describe("LLM planner", () => {
       journal: new MemoryPlanJournal(), planner: new LlmPlanner({ model }), clock: new SimulatedClock(), newId: () => `p9-${given.length}`,
       dispatch: (task, inputs) => Promise.resolve(taskValue(task.id, inputs)),
     });
-    await engine.create("compare two reports", SUB, span);
+    await engine.create("compare two reports", SUB, { trace: span });
     expect(given).toHaveLength(2);
     for (const o of given) expect(o?.trace).toBe(span);
     given.length = 0;

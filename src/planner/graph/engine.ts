@@ -9,8 +9,7 @@ import { AiosError, type Clock, type SerializedError } from "../../core/index.js
 import { Executor, type Dispatch, type PlanOutcome } from "./executor.js";
 import type { Joiner } from "./joiner.js";
 import type { PlanJournal, TaskRecord } from "./journal.js";
-import type { Planner } from "./planners.js";
-import type { TraceSpan } from "../../abi/index.js";
+import type { Planner, ReplanContext } from "./planners.js";
 import { Plans, type PlanSnapshot } from "./plans.js";
 import { rebuild, type TaskStatus } from "./run-state.js";
 import type { Submitter } from "./validate.js";
@@ -28,6 +27,8 @@ export interface PlanEngineOptions {
   readonly onRecord?: (rec: TaskRecord) => void;
   /** Called when a run started here ends (answered or failed). */
   readonly onOutcome?: (outcome: PlanOutcome) => void;
+  /** What the planner is given when it revises a plan (the plan's span, the door to the models). */
+  readonly replanContext?: (planId: string) => ReplanContext | undefined;
 }
 
 export interface PlanStatusView {
@@ -52,12 +53,16 @@ export class PlanEngine {
       ...(o.maxReplans === undefined ? {} : { maxReplans: o.maxReplans }),
       ...(o.concurrency === undefined ? {} : { concurrency: o.concurrency }),
       ...(o.onRecord === undefined ? {} : { onRecord: o.onRecord }),
+      ...(o.replanContext === undefined ? {} : { replanContext: o.replanContext }),
     });
   }
 
-  /** Plans the goal and commits version 1 (validation errors throw here, before anything runs). */
-  async create(goal: string, submitter: Submitter, trace?: TraceSpan): Promise<PlanSnapshot> {
-    const raw = await this.o.planner.plan(goal, trace === undefined ? { submitter } : { submitter, trace });
+  /**
+   * Plans the goal and commits version 1 (validation errors throw here, before anything runs). `ctx`:
+   * the PlanCreate's span and the door to the models, for the planner.
+   */
+  async create(goal: string, submitter: Submitter, ctx: ReplanContext = {}): Promise<PlanSnapshot> {
+    const raw = await this.o.planner.plan(goal, { ...ctx, submitter });
     return this.plans.create(raw, submitter);
   }
 

@@ -15,6 +15,7 @@ import { AiosError, toAiosError, type Clock, type SerializedError } from "../../
 import { compileJsonSchema } from "./json-check.js";
 import { defaultJoiner, type Joiner, type JoinView } from "./joiner.js";
 import type { PlanJournal, TaskRecord } from "./journal.js";
+import type { ReplanContext } from "./planners.js";
 import type { PlanSnapshot, Plans } from "./plans.js";
 import { rebuild, type TaskState } from "./run-state.js";
 import { dependenciesOf, type Task } from "./schema.js";
@@ -32,7 +33,7 @@ export type Dispatch = (task: Task, inputs: Readonly<Record<string, unknown>>, c
 
 export interface Replanner {
   /** A new raw graph for the plan (validated and committed by the executor). */
-  replan(view: JoinView, reason: string): Promise<unknown>;
+  replan(view: JoinView, reason: string, ctx?: ReplanContext): Promise<unknown>;
 }
 
 export interface ExecutorOptions {
@@ -47,6 +48,8 @@ export interface ExecutorOptions {
   readonly concurrency?: number;
   /** Called after every journaled task record (observers: events, tests). */
   readonly onRecord?: (rec: TaskRecord) => void;
+  /** What the replanner is given for a plan (its span, the door to the models). */
+  readonly replanContext?: (planId: string) => ReplanContext | undefined;
 }
 
 type Result = { ok: true; output: unknown } | { ok: false; error: AiosError };
@@ -93,7 +96,7 @@ export class Executor {
         const why = d.action === "replan" ? `${reason} (no replans left)` : reason;
         return this.end(snapshot, "failed", undefined, new AiosError("E_TOOL", `plan ${planId} v${snapshot.version}: ${why}`, { details: { path: "plan", planId } }).toJSON());
       }
-      const raw = await this.o.replanner.replan(view, reason);
+      const raw = await this.o.replanner.replan(view, reason, this.o.replanContext?.(planId));
       this.o.plans.replan(planId, snapshot.version, raw, reason);
     }
   }

@@ -7,19 +7,33 @@
  */
 import { AiosError } from "../../core/index.js";
 import type { TraceSpan } from "../../abi/index.js";
+import type { ChatRequest, ChatResult } from "../../models/index.js";
 import type { JoinView } from "./joiner.js";
 import { toWire, type TaskGraphWire } from "./schema.js";
 import type { Submitter } from "./validate.js";
 
-export interface PlanContext {
-  readonly submitter: Submitter;
+/**
+ * A model call through the kernel's door: an LlmInvoke of `model` (a configured model's name) as the
+ * plan's creator, under the plan's span — authorized, admitted against its budgets, audited, traced
+ * (`chat {model}`) and settled onto its budgets like an agent's own call.
+ */
+export type PlannerModels = (model: string, req: ChatRequest) => Promise<ChatResult>;
+
+/** What a planner is given beside the goal or the plan to revise (inside a booted system: the door). */
+export interface ReplanContext {
   /** The PlanCreate's span (tracing on): a planner's model call made for it is its child (traceparent). */
   readonly trace?: TraceSpan;
+  /** The door to the models (the wiring gives it): a planner inside a booted system asks its model only here. */
+  readonly models?: PlannerModels;
+}
+
+export interface PlanContext extends ReplanContext {
+  readonly submitter: Submitter;
 }
 
 export interface Planner {
   plan(goal: string, ctx: PlanContext): Promise<unknown>;
-  replan(view: JoinView, reason: string): Promise<unknown>;
+  replan(view: JoinView, reason: string, ctx?: ReplanContext): Promise<unknown>;
 }
 
 export interface PlanRule {

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { zodArgs, type Caller, type SyscallArgs, type SyscallDef, type TraceSpan } from "../../abi/index.js";
 import type { PlanEngine, PlanStatusView } from "./engine.js";
+import type { PlannerModels, ReplanContext } from "./planners.js";
 import type { PlanSnapshot } from "./plans.js";
 
 declare module "../../abi/syscalls.js" {
@@ -29,7 +30,14 @@ const StatusArgs = z.strictObject({ planId: z.string().min(1).max(256) });
 /** `trace`: the PlanCreate's own span (tracing on), the parent of the plan's dispatches. */
 export type PlanCreated = (snap: PlanSnapshot, caller: Caller, args: SyscallArgs<"PlanCreate">, trace: TraceSpan | undefined) => void;
 
-export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args: SyscallArgs<"PlanCreate">) => bigint, onCreated?: PlanCreated): [SyscallDef<"PlanCreate">, SyscallDef<"PlanStatus">] {
+export interface PlanSyscallHooks {
+  readonly onCreated?: PlanCreated;
+  /** The door to the models for a PlanCreate's planner: its model calls are the caller's, under the call's span. */
+  readonly models?: (caller: Caller, trace: TraceSpan | undefined) => PlannerModels;
+}
+
+export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args: SyscallArgs<"PlanCreate">) => bigint, hooks: PlanSyscallHooks = {}): [SyscallDef<"PlanCreate">, SyscallDef<"PlanStatus">] {
+  const { onCreated, models } = hooks;
   const create: SyscallDef<"PlanCreate"> = {
     name: "PlanCreate",
     parse: zodArgs("PlanCreate", CreateArgs),
@@ -38,7 +46,8 @@ export function planSyscalls(engine: PlanEngine, budgetOf: (caller: Caller, args
     handler: async (args, call) => {
       const cap = budgetOf(call.caller, args);
       const asked = args.budget === undefined ? cap : BigInt(args.budget);
-      const snap = await engine.create(args.goal, { capabilities: call.caller.capabilities, budget: asked < cap ? asked : cap }, call.trace);
+      const ctx: ReplanContext = { ...(call.trace === undefined ? {} : { trace: call.trace }), ...(models === undefined ? {} : { models: models(call.caller, call.trace) }) };
+      const snap = await engine.create(args.goal, { capabilities: call.caller.capabilities, budget: asked < cap ? asked : cap }, ctx);
       onCreated?.(snap, call.caller, args, call.trace);
       // The run's outcome is journaled and read through PlanStatus; nothing awaits it here.
       engine.start(snap.planId).catch(() => undefined);

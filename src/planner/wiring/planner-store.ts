@@ -3,7 +3,9 @@
  * market.db`: the workers registered on the market (agent, kinds, ledger account) and who pays for
  * each plan (payer account, ledger), and each result the critic accepted (written before its escrow is
  * posted). All must survive kill -9: a resumed plan re-dispatches to the same workers, charges the
- * same payer, and finds a result it already accepted instead of buying it again. WAL + synchronous=FULL like the other stores (an
+ * same payer, and finds a result it already accepted instead of buying it again. With tracing on, each
+ * running plan's trace context (the W3C traceparent of its PlanCreate's span) is kept too, until the
+ * plan ends, so work resumed after a restart joins the plan's trace. WAL + synchronous=FULL like the other stores (an
  * acknowledged registration must not roll back on power loss).
  */
 import type Database from "better-sqlite3";
@@ -29,6 +31,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS market_workers (agent TEXT PRIMARY KEY, kinds TEXT NOT NULL, account TEXT NOT NULL, ledger TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS plan_payers (plan_id TEXT PRIMARY KEY, payer TEXT NOT NULL, ledger TEXT NOT NULL, owner TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS accepted_results (market_task TEXT PRIMARY KEY, account TEXT NOT NULL, result TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS plan_traces (plan_id TEXT PRIMARY KEY, traceparent TEXT NOT NULL) STRICT;
 `;
 
 /** A result the critic accepted, kept before its escrow is posted (so a crash cannot pay twice). */
@@ -70,6 +73,19 @@ export class PlannerStore {
   payer(planId: string): PlanPayer | undefined {
     const r = this.db.prepare<[string], { plan_id: string; payer: string; ledger: string; owner: string }>("SELECT plan_id, payer, ledger, owner FROM plan_payers WHERE plan_id = ?").get(planId);
     return r === undefined ? undefined : { planId: r.plan_id, payer: r.payer, ledger: r.ledger, owner: r.owner };
+  }
+
+  /** The traceparent of a plan's PlanCreate span (tracing on), kept while the plan runs. */
+  putPlanTrace(planId: string, traceparent: string): void {
+    this.db.prepare("INSERT OR IGNORE INTO plan_traces (plan_id, traceparent) VALUES (?, ?)").run(planId, traceparent);
+  }
+
+  planTrace(planId: string): string | undefined {
+    return this.db.prepare<[string], { traceparent: string }>("SELECT traceparent FROM plan_traces WHERE plan_id = ?").get(planId)?.traceparent;
+  }
+
+  dropPlanTrace(planId: string): void {
+    this.db.prepare("DELETE FROM plan_traces WHERE plan_id = ?").run(planId);
   }
 
   putAccepted(marketTask: string, a: AcceptedResult): void {

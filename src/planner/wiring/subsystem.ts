@@ -11,7 +11,8 @@
  * message (`market.message`), committed transfer (`ledger.transfer`), expiry, verdict and plan step.
  * Settle: when a call's real usage reports credits, they are charged to the agent's ledger wallet
  * (`agent:<id>` -> `costs:<ledger>`), so model and tool costs of plan workers land in the ledger.
- * Its `start` step (run by boot once agents are restored) continues every plan the journal holds
+ * The planner's model calls (an LlmPlanner) go through the door as LlmInvoke of the plan's creator,
+ * under the plan's span (doorModels; ADR 0041). Its `start` step (run by boot once agents are restored) continues every plan the journal holds
  * open: a plan in flight survives kill -9 of the daemon. Its service (`planner`) is the PlannerParts. Shutdown: runs in flight stop journaling (their
  * tasks are re-dispatched after the restart) before the stores close.
  */
@@ -20,10 +21,12 @@ import { join } from "node:path";
 import { AiosError, type AgentId, type TenantId } from "../../core/index.js";
 import type { AnySyscallDef, Caller, CallUsage, DoorCaller, Subsystem, SubsystemHost, SyscallArgs, SyscallName, SyscallResult, TraceSpan } from "../../abi/index.js";
 import { Critic, ScriptedJudge, type CriticWeights, type JudgeModel } from "../critic/index.js";
-import { PlanEngine, planSyscalls, SqlitePlanJournal, type Dispatch, type Planner } from "../graph/index.js";
+import { PlanEngine, planSyscalls, SqlitePlanJournal, type Dispatch, type Planner, type PlannerModels, type ReplanContext } from "../graph/index.js";
+import type { ChatResult, LlmInvokeArgs } from "../../models/index.js";
 import { Escrow, Ledger } from "../ledger/index.js";
 import { Market, marketSyscalls, reputationScore, type ContractNetMessage } from "../market/index.js";
 import { Reputation } from "../reputation/index.js";
+import { formatTraceparent, remoteParent } from "../../observe/index.js";
 import { marketDispatch, type EscalationRequest, type Invoke } from "./market-dispatch.js";
 import { PlannerStore, type WorkerInfo } from "./planner-store.js";
 import { splitPlanner } from "./split-planner.js";
@@ -79,6 +82,24 @@ function syntheticCaller(agent: string, capabilities: readonly string[]): DoorCa
   return { agent: agent as AgentId, tenant: "default" as TenantId, name: agent, capabilities, taint: new Set<string>(), priority: 0, callSeq: 0, durable: false };
 }
 
+/**
+ * The planner's door to the models: each call an LlmInvoke as `caller` (the plan's creator) under
+ * `trace` (the plan's span), so the creator's capability, budgets and quotas admit it, its real usage
+ * is settled onto them, and it is audited and traced (`chat {model}`) like the creator's own call.
+ * Not journaled as the creator's (durable: false): it runs inside the PlanCreate (or a replan),
+ * whose own record is what a restart sees.
+ */
+function doorModels(invoke: (caller: DoorCaller, name: string, args: unknown) => Promise<unknown>, caller: Caller, trace: TraceSpan | undefined): PlannerModels {
+  const c: DoorCaller = {
+    agent: caller.agent, tenant: caller.tenant, name: caller.name, capabilities: caller.capabilities, taint: caller.taint, priority: caller.priority,
+    callSeq: 0, durable: false, ...(trace === undefined ? {} : { trace }),
+  };
+  return async (model, req) => {
+    const args: LlmInvokeArgs = { model, messages: req.messages, ...(req.tools === undefined ? {} : { tools: req.tools }), ...(req.output === undefined ? {} : { output: req.output }) };
+    return (await invoke(c, "LlmInvoke", args)) as ChatResult;
+  };
+}
+
 export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner", PlannerParts> {
   return {
     name: "planner",
@@ -116,9 +137,10 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       const operatorCaller = syntheticCaller(OPERATOR, o.operatorCapabilities ?? DEFAULT_OPERATOR_CAPS);
       const critCaller = syntheticCaller("critic", ["critic#judge"]);
       // Per running plan: its poster. A plan created here carries the PlanCreate's span (tracing on), so
-      // its market calls, its requests to workers and the workers' handling are one trace with the plan;
-      // a plan resumed after a restart gets a poster without one (its dispatches are new roots). The
-      // entry goes when the plan ends.
+      // its market calls, its requests to workers and the workers' handling are one trace with the plan.
+      // A plan resumed after a restart gets the span back from the traceparent stored at its creation
+      // (as a remote parent: the resumed work joins the plan's trace under its `plan create` span; ADR
+      // 0041). The entry goes when the plan ends.
       const posters = new Map<string, DoorCaller>();
       const newPoster = (planId: string, payer: string, trace?: TraceSpan): DoorCaller => {
         const c = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
@@ -127,7 +149,8 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       const poster = (planId: string, payer: string): DoorCaller => {
         let c = posters.get(planId);
         if (c === undefined) {
-          c = newPoster(planId, payer);
+          const stored = store.planTrace(planId);
+          c = newPoster(planId, payer, stored === undefined ? undefined : remoteParent(stored));
           posters.set(planId, c);
         }
         return c;
@@ -162,23 +185,39 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         journal, planner: o.planner ?? splitPlanner(), dispatch, clock, newId: () => kernel.ids.next("plan"),
         ...(o.maxReplans === undefined ? {} : { maxReplans: o.maxReplans }),
         onRecord: (r) => kernel.events.emit("plan.task", { planId: r.planId, version: r.version, taskId: r.taskId, state: r.state, attempt: r.attempt }, undefined, r.state === "failed" ? "warn" : "info"),
+        replanContext: (planId) => replanContext(planId),
         onOutcome: (out) => {
+          if (posters.get(out.planId)?.trace !== undefined) store.dropPlanTrace(out.planId);
           posters.delete(out.planId);
           kernel.events.emit("plan.ended", { planId: out.planId, version: out.version, outcome: out.status, ...(out.error === undefined ? {} : { error: out.error }) }, undefined, out.status === "failed" ? "warn" : "info");
         },
       });
+      // A replan's model calls are the plan's creator's (the operator, or an agent still alive), under the plan's span.
+      function replanContext(planId: string): ReplanContext {
+        const trace = posters.get(planId)?.trace;
+        const owner = store.payer(planId)?.owner;
+        const caller = owner === OPERATOR ? operatorCaller : owner === undefined ? undefined : kernel.agent(owner);
+        const models: PlannerModels = caller === undefined
+          ? () => Promise.reject(new AiosError("E_NO_AGENT", `plan ${planId}: its creator ${owner ?? "(unknown)"} is gone; nobody to charge the replanning model call to`, { details: { path: "planId" } }))
+          : doorModels(kernel.invoke.bind(kernel), caller, trace);
+        return { models, ...(trace === undefined ? {} : { trace }) };
+      }
       const ledgerOf = (c: Caller): string => (c.tenant === "default" ? DEFAULT_LEDGER : c.tenant);
       const defaultPayer = (c: Caller): string => (c.agent === OPERATOR ? OPERATOR : workerAccount(c.agent));
       const available = (account: string): bigint => {
         const a = ledger.account(account);
         return a === undefined ? 0n : a.creditsPosted - a.debitsPosted - a.debitsPending;
       };
-      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), (snap, c, a, trace) => {
+      const models = (c: Caller, trace: TraceSpan | undefined): PlannerModels => doorModels(kernel.invoke.bind(kernel), c, trace);
+      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), { models, onCreated: (snap, c, a, trace) => {
         const payer = a.payer ?? defaultPayer(c);
-        if (trace !== undefined) posters.set(snap.planId, newPoster(snap.planId, payer, trace));
+        if (trace !== undefined) {
+          posters.set(snap.planId, newPoster(snap.planId, payer, trace));
+          store.putPlanTrace(snap.planId, formatTraceparent(trace.spanContext()));
+        }
         store.putPayer({ planId: snap.planId, payer, ledger: ledgerOf(c), owner: c.agent });
         kernel.events.emit("plan.created", { planId: snap.planId, version: snap.version, goal: snap.graph.goal, tasks: snap.graph.tasks.length, payer }, undefined);
-      });
+      } });
       let n = 0;
       // The planner's builders return the table's general SyscallDef; each is one of the table's entries.
       const defs = [
