@@ -187,6 +187,8 @@ describe("observe: traces of an LLM agent run", () => {
     const { os, exporter } = await start(false);
     expect(os.subsystems.observe?.tracing).toBeUndefined();
     expect(os.subsystems.observe?.observer.around).toBeUndefined();
+    // No trace stage: a letter gets no context and a receive runs straight through (no lookup per message).
+    expect(os.kernel.guards.trace).toBeUndefined();
     await os.run(spec, { goal: "count to five" });
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     expect(server.received).toHaveLength(6);
