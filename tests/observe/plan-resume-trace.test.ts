@@ -1,5 +1,5 @@
 /**
- * A plan resumed after a restart stays in its trace (ADR 0041): the plan's trace context (the W3C
+ * A plan resumed after a restart stays in its trace (ADR 0042): the plan's trace context (the W3C
  * traceparent of its `plan create` span) is kept with the plan in the planner's store, and the work
  * the restarted daemon resumes — the market's new round, the worker's handling of its requests, the
  * critic's judgement — joins that trace as children of the `plan create` span, which the first boot

@@ -12,7 +12,7 @@
  * Settle: when a call's real usage reports credits, they are charged to the agent's ledger wallet
  * (`agent:<id>` -> `costs:<ledger>`), so model and tool costs of plan workers land in the ledger.
  * The planner's model calls (an LlmPlanner) go through the door as LlmInvoke of the plan's creator,
- * under the plan's span (doorModels; ADR 0041). Its `start` step (run by boot once agents are restored) continues every plan the journal holds
+ * under the plan's span (doorModels; ADR 0042). Its `start` step (run by boot once agents are restored) continues every plan the journal holds
  * open: a plan in flight survives kill -9 of the daemon. Its service (`planner`) is the PlannerParts. Shutdown: runs in flight stop journaling (their
  * tasks are re-dispatched after the restart) before the stores close.
  */
