@@ -139,8 +139,11 @@ export interface AuditSink {
    * A counter for high-frequency allowed calls of `agent` under an already-verified grant (`by`):
    * each `hit` is one allowed call, recorded in a signed per-interval aggregate (count, first and last
    * sequence number, a digest of the targets) instead of an entry of its own. Denials never go here.
+   * `door`: the door's tally (dispatcher.ts), which the calling agent keeps for its life and whose
+   * calls each have their own `syscall.completed` event: the sink need not cache it, and the
+   * interval's `syscall.batch` event leaves these calls out (a metric counts each call once).
    */
-  tally?(agent: string, syscall: SyscallName, by: string): AuditTally;
+  tally?(agent: string, syscall: SyscallName, by: string, door?: boolean): AuditTally;
 }
 
 /** One agent's allowed calls under one grant, aggregated by the audit log (see AuditSink.tally). */

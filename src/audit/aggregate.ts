@@ -75,9 +75,12 @@ export class Tally implements AuditTally {
   readonly syscall: SyscallName;
   readonly by: string;
   readonly grant: GrantRef;
+  /** The door's tally: each call also had its own syscall.completed event (sends have none). */
+  readonly door: boolean;
 
-  constructor(owner: Aggregator, agent: string, syscall: SyscallName, by: string, grant: GrantRef) {
+  constructor(owner: Aggregator, agent: string, syscall: SyscallName, by: string, grant: GrantRef, door = false) {
     this.owner = owner;
+    this.door = door;
     this.head = rowHead(agent);
     this.agent = agent;
     this.syscall = syscall;
@@ -143,10 +146,15 @@ export class Aggregator {
     this.events = options.events;
   }
 
-  /** The counter for `agent`'s allowed calls of `syscall` under grant `by` (one per key while cached). */
-  tally(agent: string, syscall: SyscallName, by: string): Tally {
-    const key = agent + "\u0000" + syscall + "\u0000" + by;
-    let t = this.tallies.get(key);
+  /**
+   * The counter for `agent`'s allowed calls of `syscall` under grant `by` (one per key while cached).
+   * `door`: the door's tally for calls that also have their own syscall.completed event, kept by the
+   * calling agent for its life: not cached here (an ended agent's tally goes with it), and left out
+   * of the interval's syscall.batch event.
+   */
+  tally(agent: string, syscall: SyscallName, by: string, door = false): Tally {
+    const key = door ? "" : agent + "\u0000" + syscall + "\u0000" + by;
+    let t = door ? undefined : this.tallies.get(key);
     if (t === undefined) {
       const gk = syscall + "\n" + by;
       let g = this.grants.get(gk);
@@ -154,8 +162,8 @@ export class Aggregator {
         g = new GrantRef(syscall, by);
         this.grants.set(gk, g);
       }
-      t = new Tally(this, agent, syscall, by, g);
-      this.tallies.set(key, t);
+      t = new Tally(this, agent, syscall, by, g, door);
+      if (!door) this.tallies.set(key, t);
     }
     return t;
   }
@@ -204,7 +212,7 @@ export class Aggregator {
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as Tally;
       rows[i] = { agent: t.agent, syscall: t.syscall, by: t.by, count: t.n, first: t.first, last: t.last, digest: t.digest(), head: t.head, grant: t.grant };
-      if (totals !== undefined) totals.set(t.syscall, (totals.get(t.syscall) ?? 0) + t.n);
+      if (totals !== undefined && !t.door) totals.set(t.syscall, (totals.get(t.syscall) ?? 0) + t.n);
       t.reset();
     }
     this.log.appendAll(packBatch({ batch, firstSeq, lastSeq, from: Math.trunc(this.from), to: Math.trunc(this.clock.now()) }, rows, this.rowsPerEntry));

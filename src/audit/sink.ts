@@ -25,8 +25,8 @@ export class LogAuditSink implements AuditSink {
   ) {}
 
   /** Allowed calls under a verified grant, counted into per-interval aggregates (aggregate.ts). */
-  tally(agent: string, syscall: SyscallName, by: string): AuditTally {
-    if (this.aggregator !== undefined) return this.aggregator.tally(agent, syscall, by);
+  tally(agent: string, syscall: SyscallName, by: string, door = false): AuditTally {
+    if (this.aggregator !== undefined) return this.aggregator.tally(agent, syscall, by, door);
     // Without an aggregator every allowed call is its own entry, as through the door.
     return { hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
   }

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditRecord, type AuditSink, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer, type RemoteMailGate,
+  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer, type RemoteMailGate,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -36,9 +36,41 @@ export interface DispatchCaller extends Caller {
   callSeq: number;
   readonly durable: boolean;
   readonly signal?: AbortSignal;
+  /** The audit tallies of its aggregated calls (an agent's Proc keeps them; without, each call is an entry). */
+  doorTallies?: DoorTally[] | null;
 }
 
 type AnyDef = SyscallDef<SyscallName>;
+
+/** What allowed a call, and how it is recorded if it succeeds: an entry, or a hit on `tally` for `target`. */
+interface Permit {
+  readonly by: Grant;
+  readonly approved: boolean;
+  readonly tally: AuditTally | undefined;
+  readonly target: string;
+}
+
+/** A caller's tally for the door's aggregated calls under one grant (Dispatcher.tallyFor). */
+export interface DoorTally {
+  readonly name: SyscallName;
+  readonly by: Grant;
+  readonly audit: AuditSink;
+  readonly tally: AuditTally;
+}
+
+/** Tallies a caller keeps (a grant per syscall it uses; beyond this the oldest is replaced). */
+const DOOR_TALLIES = 4;
+
+/** The same grant: usually the same object (a cached decision); a counted token's decision is made anew per call. */
+function sameGrant(a: Grant, b: Grant): boolean {
+  if (a === b) return true;
+  if (a.kind === "token") return b.kind === "token" && a.token === b.token && a.capability === b.capability;
+  return a.kind === "spec" && b.kind === "spec" && a.capability === b.capability;
+}
+
+function allowedRecord(caller: Caller, name: SyscallName, p: Permit): AuditRecord {
+  return { agent: caller.agent, syscall: name, decision: p.approved ? "approved" : "allowed", by: grantText(p.by) };
+}
 
 export class SyscallRegistry {
   private readonly defs = new Map<string, AnyDef>();
@@ -184,17 +216,23 @@ export class Dispatcher {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
     }
-    const allowed: AuditRecord = { agent: caller.agent, syscall: def.name, decision: approved ? "approved" : "allowed", by: grantText(by) };
+    const effect = typeof def.sideEffect === "function" ? def.sideEffect(args as never) : def.sideEffect;
+    // Record, derived like the send's fast path: a pure call (the syscall table's replay-only calls:
+    // a model call, a pure tool) allowed under a capability is one count in the interval's signed
+    // aggregate (ADR 0019, 0034, 0043), against the resource it was for; an effect, an approval, an
+    // operator's call and every failure or refusal stays an entry of its own.
+    const tally = effect || approved || def.replay !== true ? undefined : this.tallyFor(caller, def.name, by);
+    const permit: Permit = { by, approved, tally, target: tally === undefined ? "" : (reqs[reqs.length - 1]?.resource ?? def.name) };
     const key = idempotencyKey(args);
     const signal = caller.signal ?? NEVER;
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
-      const handle = this.results.start(caller.agent, () => this.execute(def, args, call, allowed, holders));
+      const handle = this.results.start(caller.agent, () => this.execute(def, args, effect, call, permit, holders));
       this.completed(caller, def.name, t0, true, handle);
       return { handle };
     }
     try {
-      const result = await this.execute(def, args, call, allowed, holders);
+      const result = await this.execute(def, args, effect, call, permit, holders);
       this.completed(caller, def.name, t0, true);
       return result;
     } catch (e) {
@@ -202,6 +240,30 @@ export class Dispatcher {
       this.completed(caller, def.name, t0, false, undefined, err);
       throw err;
     }
+  }
+
+  /**
+   * The audit tally for `caller`'s allowed calls of `name` under `by` (a capability: an operator's
+   * call or one that needed none stays an entry of its own), kept on the caller: the capability cache
+   * hands back the same grant object while its decision holds, so the look-up is a compare or two.
+   */
+  private tallyFor(caller: DispatchCaller, name: SyscallName, by: Grant): AuditTally | undefined {
+    const audit = this.guards.audit;
+    const kept = caller.doorTallies;
+    // A caller that keeps no tallies (not an agent's process) has an entry per call.
+    if (audit?.tally === undefined || kept === undefined || (by.kind !== "token" && by.kind !== "spec")) return undefined;
+    if (kept !== null) {
+      for (const t of kept) if (t.name === name && t.audit === audit && sameGrant(t.by, by)) return t.tally;
+    }
+    const tally = audit.tally(caller.agent, name, grantText(by), true);
+    const entry: DoorTally = { name, by, audit, tally };
+    if (kept === null) caller.doorTallies = [entry];
+    else if (kept.length < DOOR_TALLIES) kept.push(entry);
+    else {
+      kept.shift();
+      kept.push(entry);
+    }
+    return tally;
   }
 
   /** Capability stage: every request must be allowed; returns what allowed the first one. */
@@ -249,11 +311,12 @@ export class Dispatcher {
    * replay-only call (which journals no intent), are appended without waiting: the journal is
    * ordered, so any later durable write (the next intent, a checkpoint) carries them to disk first.
    */
-  private async execute(def: AnyDef, args: unknown, call: SyscallCall, allowed: AuditRecord, holders?: unknown): Promise<unknown> {
+  private async execute(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, permit: Permit, holders?: unknown): Promise<unknown> {
     let usage: CallUsage | undefined;
     try {
-      const result = await this.run(def, args, call, (u) => (usage = u));
-      this.guards.audit?.record(allowed);
+      const result = await this.run(def, args, effect, call, (u) => (usage = u));
+      if (permit.tally !== undefined) permit.tally.hit(permit.target);
+      else this.guards.audit?.record(allowedRecord(call.caller, def.name, permit));
       return result;
     } catch (e) {
       // Record: one entry per call. A refusal decided after the door (a scheduler slot refused,
@@ -261,7 +324,7 @@ export class Dispatcher {
       // any other failure is the allowed call's entry, with its error.
       const err = toAiosError(e, "E_TOOL");
       if (REFUSALS.has(err.code)) this.deny(call.caller, def.name, err);
-      else this.guards.audit?.record({ ...allowed, error: err.toJSON() });
+      else this.guards.audit?.record({ ...allowedRecord(call.caller, def.name, permit), error: err.toJSON() });
       throw err;
     } finally {
       this.settle(def, call.caller, holders, usage);
@@ -279,9 +342,8 @@ export class Dispatcher {
     if (usage !== undefined) this.guards.quota?.settle?.(caller, def.name, usage);
   }
 
-  private async run(def: AnyDef, args: unknown, call: SyscallCall, used: (u: CallUsage | undefined) => void): Promise<unknown> {
+  private async run(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, used: (u: CallUsage | undefined) => void): Promise<unknown> {
     const caller = call.caller as DispatchCaller;
-    const effect = typeof def.sideEffect === "function" ? def.sideEffect(args as never) : def.sideEffect;
     const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
     let seq = 0;
     if (journal !== undefined) {

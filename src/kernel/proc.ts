@@ -11,6 +11,7 @@ import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { AuditTally, Caller, CapLease } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
+import type { DoorTally } from "./dispatcher.js";
 
 export class Proc extends Mailbox implements Caller {
   // Field order is memory order (ES2022 class fields are defined in declaration order, after the
@@ -51,6 +52,8 @@ export class Proc extends Mailbox implements Caller {
   sendLease: CapLease | null = null;
   /** The audit's counter for sends allowed under that lease. */
   sendTally: AuditTally | undefined = undefined;
+  /** The audit's counters for its other aggregated calls (model calls, pure tools; dispatcher.ts). */
+  doorTallies: DoorTally[] | null = null;
   readonly id: AgentId;
   spec: AgentSpec;
   parent: Proc | null;
