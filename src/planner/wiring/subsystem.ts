@@ -140,7 +140,7 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       // its market calls, its requests to workers and the workers' handling are one trace with the plan.
       // A plan resumed after a restart gets the span back from the traceparent stored at its creation
       // (as a remote parent: the resumed work joins the plan's trace under its `plan create` span; ADR
-      // 0041). The entry goes when the plan ends.
+      // 0042). The entry goes when the plan ends.
       const posters = new Map<string, DoorCaller>();
       const newPoster = (planId: string, payer: string, trace?: TraceSpan): DoorCaller => {
         const c = syntheticCaller(`plan:${planId}`, [`market:${planId}/**#post,award,verdict,read`, `ledger:${payer}#debit`]);
