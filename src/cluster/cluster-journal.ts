@@ -11,7 +11,7 @@
  * then the stream is dead here: every pending and later write of it is refused, and `onFenced` tells
  * the node, which stops the tree locally. A write PostgreSQL did not confirm kills the stream the same
  * way, and so does a durable sender's letter it did not confirm: the tree restarts from what
- * PostgreSQL holds (docs/adr/0041). A record joins the fold only once committed, so `lookup` and
+ * PostgreSQL holds (docs/adr/0044). A record joins the fold only once committed, so `lookup` and
  * `sent` never answer from a write PostgreSQL did not keep.
  *
  * The streams, their group commit and fold are tree-streams.ts; cross-node mail and replies are
@@ -142,13 +142,14 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
    * A durable sender's letter PostgreSQL did not confirm (E_UNAVAILABLE, E_STORAGE): the sender's tree
    * restarts from its journal too (TreeStreams.broke), so its handling runs again and sends the same
    * replayable copy, instead of crashing on the error and being journaled as failed for good by a
-   * later write once PostgreSQL is back, its acknowledged letters never handled (docs/adr/0041).
+   * later write once PostgreSQL is back, its acknowledged letters never handled (docs/adr/0044).
    */
   private confirmed(m: StoredMessage, sent: Promise<void>): Promise<void> {
-    if (m.from === undefined) return sent;
+    // The same promise depth for every letter, with a sender or not: local letters reach the kernel's
+    // mailbox in commit order (see mail-intake.ts pullMail).
     return sent.catch((e: unknown) => {
       const err = toAiosError(e);
-      const s = this.streams.live(m.from as string);
+      const s = m.from === undefined ? undefined : this.streams.live(m.from);
       if (s !== undefined && (err.code === "E_UNAVAILABLE" || err.code === "E_STORAGE")) this.streams.broke(s, err);
       throw err;
     });
@@ -182,9 +183,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return this.intake.pullReplies();
   }
 
-  /** Moves the letters waiting for agents held here into their journals (mail-intake.ts). */
-  pullMail(): Promise<Map<AgentId, StoredMessage[]>> {
-    return this.intake.pullMail();
+  /** Moves the letters waiting for agents held here into their journals and to `deliver`, each as it commits (mail-intake.ts). */
+  pullMail(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
+    return this.intake.pullMail(deliver);
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {

@@ -155,21 +155,30 @@ export class MailIntake {
 
   /**
    * Moves the letters waiting in cluster_mail for agents held here into their journals (fenced, the
-   * rows marked taken in the same statement) and returns them by recipient, for the kernel's
-   * mailboxes. One pull at a time: two would move the same row twice.
+   * rows marked taken in the same statement) and hands each to `deliver` (the kernel's mailbox) as
+   * soon as its record committed; resolves with how many were moved. One pull at a time: two would
+   * move the same row twice.
+   *
+   * At once, not after the whole pull: the kernel's mailbox must hold letters in journal order, since a
+   * restart replays the unacknowledged ones in that order and call numbers (hence derived idempotency
+   * keys and replayed results) follow the order of handling. Letters handed over only at the end of
+   * the pull were overtaken by local letters committed after them; after a takeover, a letter's call
+   * number then pointed at another letter's journaled result (its effect never applied) and that
+   * letter's call ran again under a new key (the fault soak, seeds 2005 and 2011). tree-streams.ts
+   * starts a new batch at a moved letter for the same reason.
    */
-  pullMail(): Promise<Map<AgentId, StoredMessage[]>> {
-    const run = this.pulling.then(() => this.pullOnce());
+  pullMail(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
+    const run = this.pulling.then(() => this.pullOnce(deliver));
     this.pulling = run.then(ignore, ignore);
     return run;
   }
 
-  private async pullOnce(): Promise<Map<AgentId, StoredMessage[]>> {
-    const out = new Map<AgentId, StoredMessage[]>();
+  private async pullOnce(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
     const held = this.streams.agents();
-    if (held.length === 0) return out;
+    if (held.length === 0) return 0;
     const rows = await this.mail.waiting(held);
     const writes: Promise<void>[] = [];
+    const delivered: Promise<unknown>[] = [];
     const dups: number[] = [];
     const refusals: Refusal[] = [];
     for (const row of rows) {
@@ -204,11 +213,7 @@ export class MailIntake {
         refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
         continue;
       }
-      writes.push(
-        this.streams.append(s, rec, { taken: row.n }).then(() => {
-          out.set(to, [...(out.get(to) ?? []), letter]);
-        }),
-      );
+      writes.push(this.streams.append(s, rec, { taken: row.n }).then(() => void delivered.push(deliver(to, [letter])), ignore));
     }
     if (dups.length > 0) await this.mail.markTaken(dups);
     for (const r of refusals) {
@@ -220,7 +225,8 @@ export class MailIntake {
       }
     }
     // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
-    await Promise.all(writes.map((w) => w.catch(ignore)));
-    return out;
+    await Promise.all(writes);
+    await Promise.all(delivered);
+    return delivered.length;
   }
 }

@@ -211,8 +211,7 @@ class Member implements ClusterService {
     this.pullQueued = true;
     this.then("pulling cross-node mail", async () => {
       this.pullQueued = false;
-      const got = await this.journal.pullMail();
-      for (const [to, letters] of got) await this.host.adoptMail(to, letters);
+      await this.journal.pullMail((to, letters) => this.host.adoptMail(to, letters));
       await this.journal.pullReplies();
     });
   }

@@ -248,8 +248,12 @@ export class TreeStreams {
     // Let the records of this tick join the first batch.
     await Promise.resolve();
     while (s.queue.length > 0 && s.dead === undefined) {
-      const batch = s.queue;
-      s.queue = [];
+      // A letter moved from cluster_mail after a record of another kind starts the next batch: the
+      // kernel gets a moved letter sooner after its commit than a local one (mail-intake.ts), so in
+      // one batch it could overtake a local letter journaled before it; its mailbox must keep journal order.
+      const cut = s.queue.findIndex((p, i) => i > 0 && p.extra?.taken !== undefined && s.queue[i - 1]?.extra?.taken === undefined);
+      const batch = cut < 0 ? s.queue : s.queue.slice(0, cut);
+      s.queue = cut < 0 ? [] : s.queue.slice(cut);
       const from = s.nextSeq;
       try {
         // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
@@ -283,7 +287,7 @@ export class TreeStreams {
 
   /**
    * Stream `s` lost a write: refused by the fence (a newer owner), or not confirmed by PostgreSQL
-   * (docs/adr/0041). An unconfirmed write used to fail alone while later ones went on at the same seq,
+   * (docs/adr/0044). An unconfirmed write used to fail alone while later ones went on at the same seq,
    * so the journal could lack a record the kernel had acted on: a `handled` (after a takeover its
    * letter was delivered again on top of a later checkpoint that already held it: handled twice, its
    * call run again under the next call number, so under another idempotency key), an `intent` (the

@@ -1,5 +1,5 @@
 /**
- * Journal writes PostgreSQL did not confirm (docs/adr/0041), at the level a user meets them: durable
+ * Journal writes PostgreSQL did not confirm (docs/adr/0044), at the level a user meets them: durable
  * agents on cluster nodes whose side-effecting tool stops this file's PostgreSQL right after applying
  * its effect, so the call's result, the letter's `handled` record and the agent's forward are written
  * while PostgreSQL is down. Found by the fault soak (PostgreSQL stop/crash schedules):
@@ -195,5 +195,34 @@ describe("a tree whose journal write PostgreSQL did not confirm", () => {
     expect(ga).toEqual(["op1", "op2"]);
     expect(gb).toEqual(["op1>", "op2>"]);
     expect(twoKeys()).toEqual([]);
+  }, 60_000);
+
+  it("hands a letter moved from another node to the agent in journal order, before a local letter journaled after it", async () => {
+    const n1 = await startNode("lw3", "n1");
+    const n2 = await startNode("lw3", "n2");
+    const w = await spawnWorker(n1, "w");
+    await n1.os.send(w, { op: "op1" });
+    await until("op1 handled", async () => (await stateOf(n1, w))?.includes("op1") === true);
+    // A letter from n2 waits in cluster_mail, beside a row written straight into PostgreSQL (refused
+    // as forged at the same pull: one more round trip before that pull ends).
+    await n2.os.send(w, { op: "op2" });
+    for (let i = 0; i < 20; i++) {
+      await db.pool.query("INSERT INTO cluster_mail (cluster, agent, dedup, body) VALUES ('lw3', $1, $2, $3)", [w, `m:forged-${i}`, JSON.stringify({ t: "enqueue", id: `forged-${i}`, to: w, payload: { op: "forged" } })]);
+    }
+    // n1 pulls; the moment op2 is journaled there (polled at every turn of the event loop), a local
+    // letter follows it.
+    const pulled = beat(n1);
+    const journaled = (): boolean => [...(n1.svc.journal.state.agents.get(w)?.mailbox.values() ?? [])].some((m) => JSON.stringify(m.payload).includes("op2")) || executions.some((x) => x.effect === `${w}/op2`);
+    const deadline = Date.now() + 15_000;
+    while (!journaled() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    await n1.os.send(w, { op: "op3" });
+    await pulled;
+    let got: string[] | undefined;
+    await until("op3 handled", async () => (got = await stateOf(n1, w))?.includes("op3") === true);
+    // Handled in journal order: a restart replays the unacknowledged ones in that order.
+    expect(got).toEqual(["op1", "op2", "op3"]);
+    const rows = await db.pool.query("SELECT body FROM cluster_journal WHERE cluster = 'lw3' AND kind = 'enqueue' ORDER BY seq");
+    const ops = rows.rows.map((r) => (JSON.parse(String(r["body"])) as { payload: { op?: string } }).payload.op).filter((op) => op !== undefined);
+    expect(ops).toEqual(["op1", "op2", "op3"]);
   }, 60_000);
 });
