@@ -140,15 +140,23 @@ export interface AuditSink {
    * each `hit` is one allowed call, recorded in a signed per-interval aggregate (count, first and last
    * sequence number, a digest of the targets) instead of an entry of its own. Denials never go here.
    * `door`: the door's tally (dispatcher.ts), which the calling agent keeps for its life and whose
-   * calls each have their own `syscall.completed` event: the sink need not cache it, and the
-   * interval's `syscall.batch` event leaves these calls out (a metric counts each call once).
+   * calls each have their own `syscall.completed` event: the interval's `syscall.batch` event
+   * leaves these calls out (a metric counts each call once).
    */
   tally?(agent: string, syscall: SyscallName, by: string, door?: boolean): AuditTally;
+  /**
+   * `tally.hit(target)` by the tally's slot: counts into the sink's preallocated counters without
+   * loading the tally object (a hot path keeps the slot beside its other per-agent state). A tally
+   * the sink no longer keeps at that slot is counted the slow way, never into another's row.
+   */
+  hit?(slot: number, tally: AuditTally, target: string): void;
 }
 
 /** One agent's allowed calls under one grant, aggregated by the audit log (see AuditSink.tally). */
 export interface AuditTally {
   hit(target: string): void;
+  /** Its place in the sink's counters (AuditSink.hit); -1: none, call `hit`. */
+  readonly slot: number;
 }
 
 /**

@@ -8,18 +8,20 @@
  * the digest of its targets. One entry for 10,000 agents, not 10,000 entries: the per-entry cost
  * (redact, encode, leaf and chain hash, insert) was 29 % of the CPU of 10,000 relaying agents.
  *
- * Every allowed call gets the next number of one sequence the aggregator owns (continued across
- * restarts from the log's metadata), so a batch (one interval) covers a dense range: its rows add up
- * to (lastSeq - firstSeq + 1), and each batch starts where the one before ended. `aios audit verify`
+ * Every allowed call gets a number of one sequence the aggregator owns (continued across restarts
+ * from the log's metadata), handed out at the flush: each row the next `count` numbers, so a batch
+ * (one interval) covers a dense range — its rows add up to (lastSeq - firstSeq + 1) — and each batch
+ * starts where the one before ended. `aios audit verify`
  * checks both, so a row removed or its count edited shows as a hole even where the chain was
  * rewritten. `digest` fingerprints the multiset of targets (two 32-bit sums of FNV-1a hashes,
  * order-independent): it is not a MAC — the entry's integrity is the chain's and the signed
  * checkpoints' — but it lets a count be checked against another record of the same messages.
  *
- * Cost per call: a counter, a comparison and, for a target other than the last, a short string
- * hash. Memory: the tallies with traffic in the current interval, and a bounded cache of tallies by
- * (agent, syscall, grant) so an agent whose lease is renewed, or whose sends are checked per target,
- * keeps one row per interval instead of one per lease or per send.
+ * Cost per call: a counter and two sums in a preallocated slot (dense typed arrays, no per-agent
+ * object loaded), a comparison and, for a target other than the last, a short string hash. Memory:
+ * one slot per tally, tallies kept by (agent, syscall, grant) so an agent whose lease is renewed,
+ * or whose sends are checked per target, keeps one row per interval instead of one per lease or per
+ * send; past a bound the idle ones are dropped at a flush.
  */
 import { BoundedCache, type Clock, type EventBus, type TimerHandle } from "../core/index.js";
 import type { AuditTally, SyscallName } from "../abi/index.js";
@@ -55,77 +57,56 @@ export interface AggregatorOptions {
 
 export const AGGREGATE_META = "aggregates";
 
-/** Tallies remembered by (agent, syscall, grant) beyond their interval (bounded: core/bounded.ts). */
+/** Tallies remembered by (agent, syscall, grant) beyond their interval; idle ones past this are dropped at a flush. */
 const TALLY_CACHE = 32_768;
 
+/** Int32 cells per slot (Aggregator.cells): calls this interval, the two digest sums, the last target's hash. */
+const CELLS = 4;
+
+/**
+ * One (agent, syscall, grant) key: what its packed row says about it. Its counts live in the
+ * aggregator's slot `slot`, not here: with 10,000 senders a per-agent object touched per call was a
+ * cold cache line per message (issue #18); the slots are dense typed arrays.
+ */
 export class Tally implements AuditTally {
-  // Field order is memory order: what every hit touches first (one tally per sending agent, so with
-  // many agents each hit loads a cold tally: the fewer cache lines it spans, the better).
-  private readonly owner: Aggregator;
-  n = 0;
-  last = 0;
-  sum = 0;
-  mix = 0;
-  private lastTo = "";
-  private lastHash = 0;
-  first = 0;
   /** The row's opening in the packed text (packed.ts), made once per tally. */
   readonly head: string;
-  readonly agent: string;
-  readonly syscall: SyscallName;
-  readonly by: string;
-  readonly grant: GrantRef;
-  /** The door's tally: each call also had its own syscall.completed event (sends have none). */
-  readonly door: boolean;
 
-  constructor(owner: Aggregator, agent: string, syscall: SyscallName, by: string, grant: GrantRef, door = false) {
-    this.owner = owner;
-    this.door = door;
+  constructor(
+    private readonly owner: Aggregator,
+    readonly slot: number,
+    readonly agent: string,
+    readonly syscall: SyscallName,
+    readonly by: string,
+    readonly grant: GrantRef,
+    /** The door's tally: each call also had its own syscall.completed event (sends have none). */
+    readonly door: boolean,
+  ) {
     this.head = rowHead(agent);
-    this.agent = agent;
-    this.syscall = syscall;
-    this.by = by;
-    this.grant = grant;
   }
 
   hit(target: string): void {
-    const s = this.owner.next();
-    if (this.n++ === 0) {
-      this.first = s;
-      this.owner.enlist(this);
-    }
-    this.last = s;
-    let h = this.lastHash;
-    if (target !== this.lastTo) {
-      h = fnv1a(target);
-      this.lastTo = target;
-      this.lastHash = h;
-    }
-    this.sum = (this.sum + h) | 0;
-    this.mix = (this.mix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) | 0;
-  }
-
-  /** The digest of the targets counted since the last reset. */
-  digest(): string {
-    return hex8(this.sum) + hex8(this.mix);
-  }
-
-  reset(): void {
-    this.n = 0;
-    this.sum = 0;
-    this.mix = 0;
+    this.owner.hit(this.slot, this, target);
   }
 }
 
 export class Aggregator {
   private seq: number;
   private batch: number;
-  /** The last call number a written batch covers (the next batch starts after it). */
-  private written: number;
-  private dirty: Tally[] = [];
+  /** Slots with traffic in the current interval, in the order they first saw it. */
+  private dirty: number[] = [];
   private timer: TimerHandle | null = null;
   private from: number;
-  private readonly tallies = new BoundedCache<string, Tally>(TALLY_CACHE);
+  /** Per slot: CELLS Int32 counters (count, sum, mix, last target's hash). */
+  private cells = new Int32Array(CELLS * 1024);
+  /** Per slot: the tally that owns it (undefined: free). */
+  private readonly owners: (Tally | undefined)[] = [];
+  /** Per slot: the last target counted (its hash is cached in the cells). */
+  private readonly lastTo: string[] = [];
+  private readonly free: number[] = [];
+  /** The batch in which each slot last had traffic (a dropped tally is one idle in the last batch). */
+  private lastBatch = new Int32Array(1024);
+  private readonly tallies = new Map<string, Tally>();
   /** Grants interned for the tallies (a grant evicted here while a tally holds it only loses sharing). */
   private readonly grants = new BoundedCache<string, GrantRef>(TALLY_CACHE);
   private readonly rowsPerEntry: number;
@@ -139,7 +120,6 @@ export class Aggregator {
     options: AggregatorOptions = {},
   ) {
     this.seq = start.seq;
-    this.written = start.seq;
     this.batch = start.batch;
     this.from = clock.now();
     this.rowsPerEntry = Math.max(1, Math.trunc(options.rowsPerEntry ?? ROWS_PER_ENTRY));
@@ -147,14 +127,13 @@ export class Aggregator {
   }
 
   /**
-   * The counter for `agent`'s allowed calls of `syscall` under grant `by` (one per key while cached).
-   * `door`: the door's tally for calls that also have their own syscall.completed event, kept by the
-   * calling agent for its life: not cached here (an ended agent's tally goes with it), and left out
-   * of the interval's syscall.batch event.
+   * The counter for `agent`'s allowed calls of `syscall` under grant `by` (one per key while kept).
+   * `door`: the door's tally for calls that also have their own syscall.completed event (kept by the
+   * calling agent; a key of its own), left out of the interval's syscall.batch event.
    */
   tally(agent: string, syscall: SyscallName, by: string, door = false): Tally {
-    const key = door ? "" : agent + "\u0000" + syscall + "\u0000" + by;
-    let t = door ? undefined : this.tallies.get(key);
+    const key = (door ? "door\u0000" : "") + agent + "\u0000" + syscall + "\u0000" + by;
+    let t = this.tallies.get(key);
     if (t === undefined) {
       const gk = syscall + "\n" + by;
       let g = this.grants.get(gk);
@@ -162,8 +141,9 @@ export class Aggregator {
         g = new GrantRef(syscall, by);
         this.grants.set(gk, g);
       }
-      t = new Tally(this, agent, syscall, by, g, door);
-      if (!door) this.tallies.set(key, t);
+      t = new Tally(this, this.slot(), agent, syscall, by, g, door);
+      this.owners[t.slot] = t;
+      this.tallies.set(key, t);
     }
     return t;
   }
@@ -173,13 +153,52 @@ export class Aggregator {
     return this.dirty.length;
   }
 
-  /** @internal the next sequence number (Tally.hit). */
-  next(): number {
-    return ++this.seq;
+  /**
+   * One allowed call counted in `tally`'s slot: a counter, two sums and, for a target other than
+   * the slot's last, a short string hash. Call numbers are handed out at the flush (each row gets
+   * the next `count` numbers), so nothing shared is written per call. A tally dropped since its
+   * holder took it (or any tally not at `slot`) is counted in its key's current tally.
+   */
+  hit(slot: number, tally: AuditTally, target: string): void {
+    if (this.owners[slot] !== tally) {
+      const t = tally as Tally;
+      this.tally(t.agent, t.syscall, t.by, t.door).hit(target);
+      return;
+    }
+    const c = this.cells;
+    const i = slot * CELLS;
+    if (c[i] === 0) this.enlist(slot);
+    (c[i] as number)++;
+    let h: number;
+    if (target === this.lastTo[slot]) h = c[i + 3] as number;
+    else {
+      h = fnv1a(target);
+      this.lastTo[slot] = target;
+      c[i + 3] = h;
+    }
+    c[i + 1] = ((c[i + 1] as number) + h) | 0;
+    c[i + 2] = ((c[i + 2] as number) + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) | 0;
   }
 
-  /** @internal a tally's first call in this interval. */
-  enlist(t: Tally): void {
+  /** A free slot, the arrays grown when none is. */
+  private slot(): number {
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    const n = this.owners.length;
+    if ((n + 1) * CELLS > this.cells.length) {
+      const cells = new Int32Array(this.cells.length * 2);
+      cells.set(this.cells);
+      this.cells = cells;
+      const last = new Int32Array(this.lastBatch.length * 2);
+      last.set(this.lastBatch);
+      this.lastBatch = last;
+    }
+    this.owners.push(undefined);
+    this.lastTo.push("");
+    return n;
+  }
+
+  private enlist(slot: number): void {
     if (this.dirty.length === 0) {
       this.from = this.clock.now();
       this.timer ??= this.clock.setTimeout(() => {
@@ -187,40 +206,67 @@ export class Aggregator {
         this.flush();
       }, this.intervalMs);
     }
-    this.dirty.push(t);
+    this.dirty.push(slot);
   }
 
   /**
    * Writes the interval's tallies as one batch of packed entries (rows in the order the tallies
-   * first saw traffic) and the mark after them; returns the rows written.
+   * first saw traffic) and the mark after them; returns the rows written. Each row gets the next
+   * `count` call numbers, so the batch covers a dense range and every row exactly its count.
    */
   flush(): number {
     if (this.timer !== null) {
       this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
-    const ts = this.dirty;
-    if (ts.length === 0) return 0;
+    const slots = this.dirty;
+    if (slots.length === 0) return 0;
     this.dirty = [];
     const batch = ++this.batch;
-    // Every number handed out since the last batch went to exactly one tally of this one.
-    const firstSeq = this.written + 1;
-    const lastSeq = this.seq;
-    this.written = lastSeq;
-    const rows: RowInput[] = new Array<RowInput>(ts.length);
+    const firstSeq = this.seq + 1;
+    const c = this.cells;
+    const rows: RowInput[] = new Array<RowInput>(slots.length);
     const totals = this.events?.wants("syscall.batch") === true ? new Map<string, number>() : undefined;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i] as Tally;
-      rows[i] = { agent: t.agent, syscall: t.syscall, by: t.by, count: t.n, first: t.first, last: t.last, digest: t.digest(), head: t.head, grant: t.grant };
-      if (totals !== undefined && !t.door) totals.set(t.syscall, (totals.get(t.syscall) ?? 0) + t.n);
-      t.reset();
+    for (let k = 0; k < slots.length; k++) {
+      const s = slots[k] as number;
+      const t = this.owners[s] as Tally;
+      const i = s * CELLS;
+      const n = c[i] as number;
+      const first = this.seq + 1;
+      this.seq += n;
+      rows[k] = { agent: t.agent, syscall: t.syscall, by: t.by, count: n, first, last: this.seq, digest: hex8(c[i + 1] as number) + hex8(c[i + 2] as number), head: t.head, grant: t.grant };
+      if (totals !== undefined && !t.door) totals.set(t.syscall, (totals.get(t.syscall) ?? 0) + n);
+      c[i] = 0;
+      c[i + 1] = 0;
+      c[i + 2] = 0;
+      this.lastBatch[s] = batch;
     }
-    this.log.appendAll(packBatch({ batch, firstSeq, lastSeq, from: Math.trunc(this.from), to: Math.trunc(this.clock.now()) }, rows, this.rowsPerEntry));
+    this.log.appendAll(packBatch({ batch, firstSeq, lastSeq: this.seq, from: Math.trunc(this.from), to: Math.trunc(this.clock.now()) }, rows, this.rowsPerEntry));
     // Events batched too: one per syscall and interval (the metrics count them), not one per call.
     if (totals !== undefined) for (const [name, count] of totals) this.events?.emit("syscall.batch", { name, count }, undefined, "debug");
     this.log.note(AGGREGATE_META, JSON.stringify({ seq: this.seq, batch } satisfies AggregateMark));
     this.log.commit();
-    return ts.length;
+    this.drop(batch);
+    return slots.length;
+  }
+
+  /**
+   * Past TALLY_CACHE tallies, the oldest that had no traffic in `batch` give their slots back (all
+   * counters are zero right after a flush). A holder of a dropped tally is counted in a new one.
+   */
+  private drop(batch: number): void {
+    let over = this.tallies.size - TALLY_CACHE;
+    if (over <= 0) return;
+    over += TALLY_CACHE >> 2;
+    for (const [key, t] of this.tallies) {
+      if (over <= 0) break;
+      if (this.lastBatch[t.slot] === batch) continue;
+      this.tallies.delete(key);
+      this.owners[t.slot] = undefined;
+      this.lastTo[t.slot] = "";
+      this.free.push(t.slot);
+      over--;
+    }
   }
 }
 

@@ -28,7 +28,12 @@ export class LogAuditSink implements AuditSink {
   tally(agent: string, syscall: SyscallName, by: string, door = false): AuditTally {
     if (this.aggregator !== undefined) return this.aggregator.tally(agent, syscall, by, door);
     // Without an aggregator every allowed call is its own entry, as through the door.
-    return { hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
+    return { slot: -1, hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
+  }
+
+  hit(slot: number, tally: AuditTally, target: string): void {
+    if (this.aggregator !== undefined) this.aggregator.hit(slot, tally, target);
+    else tally.hit(target);
   }
 
   record(entry: AuditRecord): void {

@@ -126,8 +126,12 @@ export class AgentCtx implements AgentContext {
       if (d.effect !== "allow") throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
     }
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
-    if (tally !== undefined) tally.hit(to);
-    else if (ok) {
+    if (tally !== undefined) {
+      // The slot (on the Proc) is the lease's tally's: a per-target tally (no lease) is hit directly.
+      const audit = plan.audit;
+      if (ok && audit?.hit !== undefined) audit.hit(p.sendSlot, tally, to);
+      else tally.hit(to);
+    } else if (ok) {
       const d = (p.sendLease as CapLease).decision;
       if (d.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
     }
@@ -162,6 +166,7 @@ export class AgentCtx implements AgentContext {
     p.sendOk = lease.decision.allowed;
     p.sendGen = k.flags.capGeneration;
     p.sendTally = lease.decision.allowed ? plan.audit?.tally?.(p.id, "SemanticSend", grantText(lease.decision.by)) : undefined;
+    p.sendSlot = p.sendTally === undefined ? -1 : p.sendTally.slot;
     return lease;
   }
 

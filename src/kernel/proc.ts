@@ -52,6 +52,8 @@ export class Proc extends Mailbox implements Caller {
   sendLease: CapLease | null = null;
   /** The audit's counter for sends allowed under that lease. */
   sendTally: AuditTally | undefined = undefined;
+  /** `sendTally.slot`, kept here: counting a send loads the Proc, not the tally (AuditSink.hit). */
+  sendSlot = -1;
   /** The audit's counters for its other aggregated calls (model calls, pure tools; dispatcher.ts). */
   doorTallies: DoorTally[] | null = null;
   readonly id: AgentId;

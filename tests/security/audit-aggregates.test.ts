@@ -156,6 +156,28 @@ describe("packed aggregates of allowed sends", () => {
     expect(out[0]?.rows.map((r) => [r[0], r[2]])).toEqual([["ag_a", 10], ["ag_b", 1]]);
   });
 
+  it("past its bound drops idle tallies; a holder of a dropped one is still counted under its own agent", () => {
+    const clock = new SimulatedClock();
+    const out: Packed[] = [];
+    const agg = new Aggregator({ appendAll: (cs) => out.push(...cs.map((c) => c.data as unknown as Packed)), note: () => undefined, commit: () => undefined }, clock, 1000, { seq: 0, batch: 0 });
+    // A send path keeps its tally and slot (kernel Proc.sendSlot) across intervals.
+    const held = agg.tally("ag_held", "SemanticSend", "x");
+    agg.hit(held.slot, held, "ag_b");
+    agg.flush();
+    // 40,000 other agents in the next interval: past the bound, the idle `held` gives its slot back.
+    for (let i = 0; i < 40_000; i++) agg.tally(`ag_${i}`, "SemanticSend", "x").hit("ag_b");
+    agg.flush();
+    const reused = agg.tally("ag_new", "SemanticSend", "x");
+    expect(reused.slot).toBe(held.slot);
+    agg.hit(held.slot, held, "ag_b");
+    agg.hit(held.slot, held, "ag_c");
+    agg.hit(reused.slot, reused, "ag_b");
+    agg.flush();
+    const last = out[out.length - 1] as Packed;
+    expect(last.rows.map((r) => [r[0], r[2], r[3], r[4]]).sort()).toEqual([["ag_held", 2, 2 + 40_000, 3 + 40_000], ["ag_new", 1, 4 + 40_000, 4 + 40_000]].sort());
+    expect([last.firstSeq, last.lastSeq, last.count]).toEqual([40_002, 40_004, 3]);
+  });
+
   it("continue their numbering when the log is reopened", () => {
     const k = keys();
     const first = writeAggregates(tempDir(), k);
@@ -202,6 +224,19 @@ describe("a packed aggregate tampered with is found (attacker rewrites every lat
   });
 
   it("a count flipped in a row and in its entry's count (the part adds up; the batch does not)", () => {
+    // Lowered: each row's range holds exactly its count, so a raised one is already out of its range.
+    const { dataDir, publicKey } = writeAggregates();
+    rewrite(dataDir, (rows) => rows.map((r) => {
+      if (r !== ofBatch(rows, 2)[0]) return r;
+      const d = data(r);
+      const row = d.rows[0] as PackedRowT;
+      return withData(r, { ...d, count: d.count - 1, rows: [[row[0], row[1], row[2] - 1, row[3], row[4], row[5]], ...d.rows.slice(1)] });
+    }));
+    expect(kinds(dataDir, publicKey)).toEqual(expect.arrayContaining(["aggregate", "checkpoint-mismatch"]));
+    expect(aggregateMessages(dataDir, publicKey)).toMatch(/batch 2 .* count 49 calls but cover calls 51\.\.100/);
+  });
+
+  it("a count raised in a row and in its entry's count is outside the row's own range", () => {
     const { dataDir, publicKey } = writeAggregates();
     rewrite(dataDir, (rows) => rows.map((r) => {
       if (r !== ofBatch(rows, 2)[0]) return r;
@@ -209,8 +244,7 @@ describe("a packed aggregate tampered with is found (attacker rewrites every lat
       const row = d.rows[0] as PackedRowT;
       return withData(r, { ...d, count: d.count + 1, rows: [[row[0], row[1], row[2] + 1, row[3], row[4], row[5]], ...d.rows.slice(1)] });
     }));
-    expect(kinds(dataDir, publicKey)).toEqual(expect.arrayContaining(["aggregate", "checkpoint-mismatch"]));
-    expect(aggregateMessages(dataDir, publicKey)).toMatch(/batch 2 .* count 51 calls but cover calls 51\.\.100/);
+    expect(aggregateMessages(dataDir, publicKey)).toMatch(/row 0 \(ag_\w+\) counts \d+ calls in \d+\.\.\d+/);
   });
 
   it("an agent's row dropped (with its entry's count lowered to match)", () => {
