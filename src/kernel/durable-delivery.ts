@@ -8,7 +8,7 @@
  * never refused: it is handled after the restart (exits.ts).
  */
 import { AiosError, type IdGenerator, type MessageId } from "../core/index.js";
-import type { SendOptions } from "../abi/index.js";
+import type { SendOptions, StoredMessage } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
 import type { Guards } from "./dispatcher.js";
@@ -44,10 +44,16 @@ export class DurableDelivery {
     const id = k.ids.message();
     letter.id = id;
     try {
-      await k.guards.journal?.enqueue({
-        id, to: p.id, payload: letter.payload, ...(letter.from ? { from: letter.from } : {}), ...(key === undefined ? {} : { key }), ...(origin === undefined ? {} : origin),
-        ...(letter.trace === undefined ? {} : { trace: letter.trace }),
-      });
+      // By assignment, not conditional spreads (a temporary object and a generic copy each).
+      const m: { -readonly [K in keyof StoredMessage]: StoredMessage[K] } = { id, to: p.id, payload: letter.payload };
+      if (letter.from) m.from = letter.from;
+      if (key !== undefined) m.key = key;
+      if (origin !== undefined) {
+        m.cause = origin.cause;
+        m.nth = origin.nth;
+      }
+      if (letter.trace !== undefined) m.trace = letter.trace;
+      await k.guards.journal?.enqueue(m);
     } finally {
       if (failFast) this.release(p);
     }

@@ -43,6 +43,10 @@ function toSerializedError(raw: unknown): SerializedError {
 
 const ignore = (): void => undefined;
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type EnqueueRecord = Extract<JournalRecord, { t: "enqueue" }>;
+type HandledRecord = Extract<JournalRecord, { t: "handled" }>;
+
 export class DurableJournal implements KernelJournal, SyscallJournal {
   private journal: Journal | undefined;
   private readonly opening: Promise<Journal>;
@@ -98,10 +102,17 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage): Promise<void> {
-    return this.append({
-      t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
-      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
-    });
+    // Built by assignment in the key order the spreads gave: on a durable send each conditional
+    // spread cost a temporary object and a generic copy (issue #18: the most allocated site).
+    const rec: Writable<EnqueueRecord> = { t: "enqueue", id: m.id, to: m.to, payload: m.payload };
+    if (m.from !== undefined) rec.from = m.from;
+    if (m.key !== undefined) rec.key = m.key;
+    if (m.cause !== undefined && m.nth !== undefined) {
+      rec.cause = m.cause;
+      rec.nth = m.nth;
+    }
+    if (m.trace !== undefined) rec.trace = m.trace;
+    return this.append(rec);
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {
@@ -109,7 +120,10 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    return this.append({ t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
+    const rec: Writable<HandledRecord> = { t: "handled", agent: id, callSeq };
+    if (msgId !== undefined) rec.msg = msgId;
+    if (checkpoint !== undefined) rec.checkpoint = checkpoint;
+    return this.append(rec);
   }
 
   /**

@@ -13,7 +13,7 @@
  * it (never one per record); it runs on libuv's pool, overlapping the next batch's SQLite commit.
  * No rename and no directory fsync on the hot path.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, write as fsWrite, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "node:zlib";
 import { AiosError } from "../core/index.js";
@@ -110,16 +110,19 @@ export class FileAckMark implements AckMark {
     }
     const fd = this.fd;
     this.gen = (this.gen + 1) >>> 0;
-    // Its own buffer: the synchronous path's may be rewritten while this write is in the pool.
-    const buf = Buffer.alloc(SLOT);
-    encodeSlot(buf, this.gen, point, this.tag);
+    encodeSlot(this.buf, this.gen, point, this.tag);
+    const fail = (e: NodeJS.ErrnoException): AiosError =>
+      new AiosError(e.code === "ENOSPC" ? "E_STORAGE_FULL" : "E_STORAGE", `writing the acknowledgement mark ${this.location}: ${e.message}`, { cause: e, details: { file: this.location } });
+    // The 32 bytes go to the page cache here (a pwrite, microseconds); only the sync goes to the
+    // pool. Two pool round trips (write, then sync) each waited for a turn of a busy event loop
+    // before the next could start, and every durable acknowledgement waits for this (issue #18).
+    try {
+      writeSync(fd, this.buf, 0, SLOT, (this.gen % 2) * SLOT);
+    } catch (e) {
+      return Promise.reject(fail(e as NodeJS.ErrnoException));
+    }
     return new Promise<void>((resolve, reject) => {
-      const fail = (e: NodeJS.ErrnoException): void =>
-        reject(new AiosError(e.code === "ENOSPC" ? "E_STORAGE_FULL" : "E_STORAGE", `writing the acknowledgement mark ${this.location}: ${e.message}`, { cause: e, details: { file: this.location } }));
-      fsWrite(fd, buf, 0, SLOT, (this.gen % 2) * SLOT, (e) => {
-        if (e) return fail(e);
-        fdatasync(fd, (e2) => (e2 ? fail(e2) : resolve()));
-      });
+      fdatasync(fd, (e) => (e ? reject(fail(e)) : resolve()));
     });
   }
 
