@@ -223,27 +223,27 @@ describe("a packed aggregate tampered with is found (attacker rewrites every lat
     expect(aggregateMessages(dataDir, publicKey)).toMatch(/rows count \d+ calls but the entry says/);
   });
 
-  it("a count flipped in a row and in its entry's count (the part adds up; the batch does not)", () => {
-    // Lowered: each row's range holds exactly its count, so a raised one is already out of its range.
-    const { dataDir, publicKey } = writeAggregates();
-    rewrite(dataDir, (rows) => rows.map((r) => {
+  /** Batch 2's first row and its entry's count both moved by `delta`, every later hash rewritten. */
+  const countMoved = (delta: number): Written => {
+    const w = writeAggregates();
+    rewrite(w.dataDir, (rows) => rows.map((r) => {
       if (r !== ofBatch(rows, 2)[0]) return r;
       const d = data(r);
       const row = d.rows[0] as PackedRowT;
-      return withData(r, { ...d, count: d.count - 1, rows: [[row[0], row[1], row[2] - 1, row[3], row[4], row[5]], ...d.rows.slice(1)] });
+      return withData(r, { ...d, count: d.count + delta, rows: [[row[0], row[1], row[2] + delta, row[3], row[4], row[5]], ...d.rows.slice(1)] });
     }));
+    return w;
+  };
+
+  it("a count flipped in a row and in its entry's count (the part adds up; the batch does not)", () => {
+    // Lowered: each row's range holds exactly its count, so a raised one is already out of its range.
+    const { dataDir, publicKey } = countMoved(-1);
     expect(kinds(dataDir, publicKey)).toEqual(expect.arrayContaining(["aggregate", "checkpoint-mismatch"]));
     expect(aggregateMessages(dataDir, publicKey)).toMatch(/batch 2 .* count 49 calls but cover calls 51\.\.100/);
   });
 
   it("a count raised in a row and in its entry's count is outside the row's own range", () => {
-    const { dataDir, publicKey } = writeAggregates();
-    rewrite(dataDir, (rows) => rows.map((r) => {
-      if (r !== ofBatch(rows, 2)[0]) return r;
-      const d = data(r);
-      const row = d.rows[0] as PackedRowT;
-      return withData(r, { ...d, count: d.count + 1, rows: [[row[0], row[1], row[2] + 1, row[3], row[4], row[5]], ...d.rows.slice(1)] });
-    }));
+    const { dataDir, publicKey } = countMoved(1);
     expect(aggregateMessages(dataDir, publicKey)).toMatch(/row 0 \(ag_\w+\) counts \d+ calls in \d+\.\.\d+/);
   });
 
