@@ -19,6 +19,13 @@ const WORKER = resolve("examples/agents/market-worker.ts");
 const dir = mkdtempSync(join(tmpdir(), "aios-plan-resume-trace-"));
 const systems: Aios[] = [];
 
+/** Keeps its spans when the OS shuts down (the in-memory exporter forgets them at shutdown). */
+class KeepingExporter extends InMemorySpanExporter {
+  override shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 async function start(exporter: InMemorySpanExporter): Promise<Aios> {
   const os = await boot({ dataDir: dir, logger: silentLogger, subsystems: { memory: false, embedder: false, mcp: false, observe: { tracing: { exporter } } } });
   systems.push(os);
@@ -32,10 +39,10 @@ afterAll(async () => {
 
 describe("tracing: a plan resumed after a restart", () => {
   it("joins the plan's trace under its `plan create` span", async () => {
-    const first = new InMemorySpanExporter();
+    const first = new KeepingExporter();
     const os1 = await start(first);
-    // Slow enough that the daemon stops while the worker holds the plan's task.
-    await os1.spawn({ name: "ann", kind: "code", module: WORKER, export: "marketWorker", capabilities: ["market#join", "market:**#bid"], args: { price: 100, delayMs: 1500 } });
+    // Slow enough that the daemon stops (at once, below) while the worker holds the plan's task.
+    await os1.spawn({ name: "ann", kind: "code", module: WORKER, export: "marketWorker", capabilities: ["market#join", "market:**#bid"], args: { price: 100, delayMs: 4000 } });
     await os1.ledger.deposit("operator", 10_000_000n);
     const awarded = new Promise<void>((res) => {
       const stop = os1.events.subscribe({ types: ["market.message"] }, (e) => {
@@ -49,11 +56,10 @@ describe("tracing: a plan resumed after a restart", () => {
     if (planner === undefined) throw new Error("no planner");
     const { planId } = await planner.operator("PlanCreate", { goal: "Granite is hard" });
     await awarded;
-    await flushed(os1);
+    await os1.shutdown(); // flushes the first boot's spans into `first`
     const plan = first.getFinishedSpans().find((s) => s.name === "plan create" && s.attributes["aios.plan.id"] === planId);
     expect(plan).toBeDefined();
     const traceId = plan?.spanContext().traceId;
-    await os1.shutdown();
 
     const second = new InMemorySpanExporter();
     const os2 = await start(second);
