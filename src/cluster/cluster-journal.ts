@@ -54,8 +54,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   /** The cluster's push subscriptions (docs/adr/0041); ipc/ reads it through the kernel's host. */
   readonly topics?: TopicDirectory;
 
-  constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox, directory?: Directory) {
-    this.streams = new TreeStreams(journal, hooks.onFenced);
+  /** `compactRows`: journal rows a tree holds before it is folded into a snapshot (0: on demand only). */
+  constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox, directory?: Directory, compactRows?: number) {
+    this.streams = new TreeStreams(journal, hooks.onFenced, compactRows);
     this.intake = new MailIntake(this.streams, mail, hooks, replies, directory);
     if (directory !== undefined) {
       this.topics = {
@@ -93,6 +94,17 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   /** Forgets a stream here (its lease is gone): pending writes are refused, its agents leave the fold. */
   drop(key: string, why: string): string[] {
     return this.streams.drop(key, why);
+  }
+
+  /**
+   * Folds the journal of tree `key` (every tree held here when omitted) into a snapshot now, between
+   * two of its batches (docs/adr/0045); resolves with the rows deleted. E_CONFLICT (fenced) when the
+   * tree is not held here or its lease moved on: a stale owner's compaction is refused by PostgreSQL.
+   */
+  async compact(key?: string): Promise<{ readonly trees: number; readonly deleted: number }> {
+    const keys = key === undefined ? this.streams.held() : [key];
+    const deleted = await Promise.all(keys.map((k) => this.streams.compact(k)));
+    return { trees: keys.length, deleted: deleted.reduce((a, b) => a + b, 0) };
   }
 
   spawned(a: StoredAgent): Promise<void> {

@@ -22,6 +22,14 @@ export const ClusterConfigSchema = z
     tags: z.array(z.string().regex(NAME, "tags must match [a-z0-9][a-z0-9_-]{0,62}")).max(32).default([]),
     /** Where the node can be reached (its API URL), shown by `aios nodes`. */
     addr: z.string().max(500).default(""),
+    /** Compaction (docs/adr/0045): journal rows a tree holds before it is folded into a snapshot (0: never). */
+    compactRows: z.number().int().min(0).max(100_000_000).default(10_000),
+    /** How often a node compacts cluster_mail and cluster_replies (0: only on demand). */
+    compactEveryMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    /** How long handled mail keeps its de-duplication key (its body goes at the first compaction). */
+    mailKeysMs: z.number().int().min(0).default(7 * 86_400_000),
+    /** How long a reply nobody took is kept (a request's timeout is at most 10 minutes). */
+    repliesMs: z.number().int().min(0).default(3_600_000),
   })
   .strict()
   .refine((c) => c.ttlMs >= 3 * c.heartbeatMs, { message: "ttlMs must be at least 3 heartbeats (a lease survives two missed beats)", path: ["ttlMs"] });

@@ -9,7 +9,7 @@
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import type { Lease } from "./leases.js";
-import { int, query, text, type SqlPool } from "./sql.js";
+import { inTransaction, int, naming, query, text, type SqlPool } from "./sql.js";
 
 export interface JournalEntry {
   readonly seq: number;
@@ -40,6 +40,19 @@ export interface AppendExtra {
   readonly taken?: readonly number[];
 }
 
+const INSERT = "INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body) SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)";
+
+/** A unique-key refusal of rows fromSeq.. is the caller's seq bookkeeping (reason "seq"); else `e`. */
+function seqConflict(e: unknown, lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, n: number): AiosError {
+  const err = toAiosError(e);
+  if (err.code !== "E_STORAGE" || err.details["sqlstate"] !== "23505") return err;
+  return new AiosError("E_CONFLICT", `journal of ${lease.agent}: seq ${fromSeq}..${fromSeq + n - 1} already written`, {
+    cause: err.cause,
+    retryable: false,
+    details: { agent: lease.agent, epoch: lease.epoch, reason: "seq", path: "fromSeq" },
+  });
+}
+
 export class FencedJournal {
   constructor(
     private readonly pool: SqlPool,
@@ -58,7 +71,7 @@ export class FencedJournal {
     if (entries.length === 0) return;
     const seqs = entries.map((_, i) => fromSeq + i);
     const params: unknown[] = [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)];
-    const insert = "INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body) SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)";
+    const insert = INSERT;
     const agents = extra.agents ?? [];
     const taken = extra.taken ?? [];
     let text = insert;
@@ -76,15 +89,35 @@ export class FencedJournal {
       // One statement is one transaction: all rows or none, and the fence runs inside it.
       await query(this.pool, text, params, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
     } catch (e) {
-      const err = toAiosError(e);
-      if (err.code === "E_STORAGE" && err.details["sqlstate"] === "23505") {
-        throw new AiosError("E_CONFLICT", `journal of ${lease.agent}: seq ${fromSeq}..${fromSeq + entries.length - 1} already written`, {
-          cause: err.cause,
-          retryable: false,
-          details: { agent: lease.agent, epoch: lease.epoch, reason: "seq", path: "fromSeq" },
-        });
-      }
-      throw err;
+      throw seqConflict(e, lease, fromSeq, entries.length);
+    }
+  }
+
+  /**
+   * Compaction (docs/adr/0045): appends `snapshot` at `base`.. (its first entry the `snapshot` row)
+   * under `lease.epoch`, moves the tree's base there and deletes the rows below it, in one
+   * transaction. The fence refuses all of it for a stale epoch (E_CONFLICT, reason "fenced"): the
+   * snapshot rows (cluster_fence) and the base (cluster_base_fence) are both checked in PostgreSQL.
+   * Resolves with the number of rows deleted.
+   */
+  async compact(lease: Pick<Lease, "agent" | "epoch">, base: number, snapshot: readonly NewEntry[]): Promise<number> {
+    if (snapshot[0]?.kind !== "snapshot") throw new AiosError("E_INVALID_ARG", "a compaction starts with its snapshot row", { details: { path: "snapshot" } });
+    const what = `compacting the journal of ${lease.agent}`;
+    const details = { agent: lease.agent, epoch: lease.epoch };
+    try {
+      return await naming(what, details, () =>
+        inTransaction(this.pool, async (c) => {
+          await c.query(INSERT, [this.cluster, lease.agent, lease.epoch, snapshot.map((_, i) => base + i), snapshot.map((e) => e.kind), snapshot.map((e) => e.body)]);
+          await c.query(
+            "INSERT INTO cluster_journal_base (cluster, agent, base, epoch) VALUES ($1, $2, $3, $4) ON CONFLICT (cluster, agent) DO UPDATE SET base = EXCLUDED.base, epoch = EXCLUDED.epoch",
+            [this.cluster, lease.agent, base, lease.epoch],
+          );
+          const d = await c.query("DELETE FROM cluster_journal WHERE cluster = $1 AND agent = $2 AND seq < $3", [this.cluster, lease.agent, base]);
+          return d.rowCount;
+        }),
+      );
+    } catch (e) {
+      throw seqConflict(e, lease, base, snapshot.length);
     }
   }
 

@@ -19,6 +19,6 @@ export { ClusterJournal, type ClusterJournalHooks } from "./cluster-journal.js";
 export { type Refusal } from "./mail-intake.js";
 export { MailSeal, MIN_SECRET_CHARS, type SealedFields, type ReplyFields } from "./seal.js";
 export { ReplyBox, type Outcome, type TakenReply } from "./replies.js";
-export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService } from "./subsystem.js";
+export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService, type CompactReport } from "./subsystem.js";
 export { Mailroom, dedupKey, type WaitingLetter } from "./mailroom.js";
 export { Directory, patternRegex } from "./directory.js";

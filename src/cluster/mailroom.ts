@@ -56,6 +56,8 @@ export class Mailroom {
     /** This node's name: the origin of the rows it stores (and the reply route of its requests). */
     readonly node: string,
     private readonly seal: MailSeal,
+    /** The node's clock: when a row was stored (`at`, the compaction's horizon). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -76,9 +78,9 @@ export class Mailroom {
     const r = await query(
       this.pool,
       `WITH t AS (SELECT a.tree, l.owner FROM cluster_agents a LEFT JOIN cluster_leases l ON l.cluster = a.cluster AND l.agent = a.tree WHERE a.cluster = $1 AND a.agent = $2),
-         ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
+         ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac, at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
        SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner`,
-      [this.cluster, m.to, dedup, body, this.node, keys, mac],
+      [this.cluster, m.to, dedup, body, this.node, keys, mac, this.now()],
       `storing a message for ${m.to}`,
       { agent: m.to },
     );
@@ -119,6 +121,27 @@ export class Mailroom {
   /** Marks rows taken without moving them (duplicates of letters already held). */
   async markTaken(ns: readonly number[]): Promise<void> {
     await query(this.pool, "UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($2::bigint[])", [this.cluster, [...ns]], "marking cross-node mail taken");
+  }
+
+  /**
+   * Compaction (docs/adr/0045): taken rows (moved into a journal, duplicates, refused) lose their body,
+   * vouched keys and seal but keep their de-duplication key (and a refusal its reason), so a copy
+   * stored again is still dropped; rows taken and stored before `keepKeysFrom` go altogether (after
+   * that the recipient's windows remain: its seen keys and received sends, kept by its snapshot).
+   * Untaken rows are never touched. Any node may run it; it needs no lease.
+   */
+  async compact(keepKeysFrom: number): Promise<{ readonly stripped: number; readonly deleted: number }> {
+    const r = await query(
+      this.pool,
+      // Two disjoint sets of rows (at >= / < the horizon): one statement may not touch a row twice.
+      `WITH s AS (UPDATE cluster_mail SET body = '', keys = '[]', mac = NULL WHERE cluster = $1 AND taken AND body <> '' AND at >= $2 RETURNING 1),
+         d AS (DELETE FROM cluster_mail WHERE cluster = $1 AND taken AND at < $2 RETURNING 1)
+       SELECT (SELECT count(*) FROM s) AS stripped, (SELECT count(*) FROM d) AS deleted`,
+      [this.cluster, keepKeysFrom],
+      "compacting cross-node mail",
+    );
+    const row = r.rows[0];
+    return { stripped: row === undefined ? 0 : int(row, "stripped"), deleted: row === undefined ? 0 : int(row, "deleted") };
   }
 
   /** Marks a refused row taken with its reason: never moved, never read again, the reason kept. */

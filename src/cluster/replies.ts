@@ -33,6 +33,8 @@ export class ReplyBox {
     private readonly cluster: string,
     private readonly node: string,
     private readonly seal: MailSeal,
+    /** The node's clock: when a reply was stored (`at`, the compaction's horizon). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -51,13 +53,23 @@ export class ReplyBox {
     const mac = this.seal.sealReply({ cluster: this.cluster, node, call, origin: this.node, body });
     await query(
       this.pool,
-      `INSERT INTO cluster_replies (cluster, node, call, origin, body, mac)
-         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM cluster_leases WHERE cluster = $1 AND agent = $7 AND epoch = $8)
+      `INSERT INTO cluster_replies (cluster, node, call, origin, body, mac, at)
+         SELECT $1, $2, $3, $4, $5, $6, $9 WHERE EXISTS (SELECT 1 FROM cluster_leases WHERE cluster = $1 AND agent = $7 AND epoch = $8)
        ON CONFLICT (cluster, node, call) DO NOTHING`,
-      [this.cluster, node, call, this.node, body, mac, fence.tree, fence.epoch],
+      [this.cluster, node, call, this.node, body, mac, fence.tree, fence.epoch, this.now()],
       `storing the reply to ${call} for node ${node}`,
       { node },
     );
+  }
+
+  /**
+   * Compaction (docs/adr/0045): replies stored before `from` that nobody took (their caller's node
+   * left or restarted; its request timed out long ago) are deleted. A reply keeps no key once taken:
+   * a second reply to a call is taken and dropped by the caller's node, which no longer waits for it.
+   */
+  async compact(from: number): Promise<number> {
+    const r = await query(this.pool, "DELETE FROM cluster_replies WHERE cluster = $1 AND at < $2", [this.cluster, from], "compacting replies to cross-node requests");
+    return r.rowCount;
   }
 
   /** Takes every reply waiting for this node (they leave the table in the same statement). */

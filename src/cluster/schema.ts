@@ -9,13 +9,26 @@
  * epoch is not the lease's current epoch. The share lock makes a takeover (an UPDATE of that row)
  * wait for an in-flight write, and makes a write that follows an uncommitted takeover wait for it and
  * then see the newer epoch (READ COMMITTED re-reads a locked row). The journal is append-only:
- * UPDATE and DELETE are refused outright, so no stale writer can rewrite history either.
+ * UPDATE is refused outright, DELETE unless the row lies below the tree's snapshot (V6), so no stale
+ * writer can rewrite history either.
  */
 import { AiosError } from "../core/index.js";
 import { inTransaction, int, naming, type SqlClient, type SqlPool } from "./sql.js";
 
 /** Arbitrary but fixed key for pg_advisory_xact_lock while migrating ("AIOSCLUS" in ASCII, truncated). */
 const MIGRATE_LOCK = 0x4149_4f53_434c;
+
+/** The fence on a journal row (V1, kept by V5): its epoch must be the lease's, read FOR SHARE. */
+const FENCE_INSERT = `  SELECT epoch INTO cur FROM cluster_leases WHERE cluster = NEW.cluster AND agent = NEW.agent FOR SHARE;
+  IF cur IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('no lease exists for agent %s', NEW.agent), DETAIL = '';
+  END IF;
+  IF NEW.epoch <> cur THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF',
+      MESSAGE = format('fenced: write for agent %s at epoch %s, lease is at epoch %s', NEW.agent, NEW.epoch, cur),
+      DETAIL = cur::text;
+  END IF;
+  RETURN NEW;`;
 
 const V1 = `
 CREATE TABLE IF NOT EXISTS cluster_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,16 +77,7 @@ BEGIN
   IF TG_OP <> 'INSERT' THEN
     RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = 'cluster_journal is append-only', DETAIL = '';
   END IF;
-  SELECT epoch INTO cur FROM cluster_leases WHERE cluster = NEW.cluster AND agent = NEW.agent FOR SHARE;
-  IF cur IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('no lease exists for agent %s', NEW.agent), DETAIL = '';
-  END IF;
-  IF NEW.epoch <> cur THEN
-    RAISE EXCEPTION USING ERRCODE = 'AIOSF',
-      MESSAGE = format('fenced: write for agent %s at epoch %s, lease is at epoch %s', NEW.agent, NEW.epoch, cur),
-      DETAIL = cur::text;
-  END IF;
-  RETURN NEW;
+${FENCE_INSERT}
 END
 $fence$;
 
@@ -162,7 +166,75 @@ CREATE TABLE IF NOT EXISTS cluster_topics (
 );
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+/**
+ * V6 (docs/adr/0045): compaction. A tree's journal may be folded into a snapshot written at its end
+ * (a `snapshot` row at seq `base`, then the fold's records); cluster_journal_base records `base`, and
+ * rows below it may then be deleted, nothing else. The base row is fenced like the journal (its epoch
+ * must be the lease's) and only moves forward, onto a snapshot row written under that same epoch: a
+ * stale owner can neither write the snapshot nor move the base, so it cannot drop history.
+ * cluster_mail and cluster_replies carry when they were stored (`at`, the writer's clock): handled
+ * mail keeps its key (the de-duplication) without its body until a horizon; replies expire.
+ */
+const V6 = `
+CREATE TABLE IF NOT EXISTS cluster_journal_base (
+  cluster TEXT   NOT NULL,
+  agent   TEXT   NOT NULL,
+  base    BIGINT NOT NULL CHECK (base >= 1),
+  epoch   BIGINT NOT NULL,
+  PRIMARY KEY (cluster, agent)
+);
+
+CREATE OR REPLACE FUNCTION cluster_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+DECLARE
+  cur BIGINT;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.seq < coalesce((SELECT base FROM cluster_journal_base WHERE cluster = OLD.cluster AND agent = OLD.agent), 1) THEN
+      RETURN OLD;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('cluster_journal is append-only: row %s of %s is not below a snapshot', OLD.seq, OLD.agent), DETAIL = '';
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = 'cluster_journal is append-only', DETAIL = '';
+  END IF;
+${FENCE_INSERT}
+END
+$fence$;
+
+CREATE OR REPLACE FUNCTION cluster_base_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+DECLARE
+  cur BIGINT;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = 'cluster_journal_base rows are never deleted', DETAIL = '';
+  END IF;
+  SELECT epoch INTO cur FROM cluster_leases WHERE cluster = NEW.cluster AND agent = NEW.agent FOR SHARE;
+  IF cur IS NULL OR NEW.epoch <> cur THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF',
+      MESSAGE = format('fenced: compaction of agent %s at epoch %s, lease is at epoch %s', NEW.agent, NEW.epoch, coalesce(cur::text, 'none')),
+      DETAIL = coalesce(cur::text, '');
+  END IF;
+  IF TG_OP = 'UPDATE' AND NEW.base <= OLD.base THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('the snapshot of %s moves forward only (%s to %s)', NEW.agent, OLD.base, NEW.base), DETAIL = '';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM cluster_journal WHERE cluster = NEW.cluster AND agent = NEW.agent AND seq = NEW.base AND kind = 'snapshot' AND epoch = NEW.epoch) THEN
+    RAISE EXCEPTION USING ERRCODE = 'AIOSF', MESSAGE = format('no snapshot of %s at seq %s under epoch %s', NEW.agent, NEW.base, NEW.epoch), DETAIL = '';
+  END IF;
+  RETURN NEW;
+END
+$fence$;
+
+DROP TRIGGER IF EXISTS cluster_journal_base_fence ON cluster_journal_base;
+CREATE TRIGGER cluster_journal_base_fence BEFORE INSERT OR UPDATE OR DELETE ON cluster_journal_base
+  FOR EACH ROW EXECUTE FUNCTION cluster_base_fence();
+
+ALTER TABLE cluster_mail ADD COLUMN IF NOT EXISTS at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS cluster_mail_bodies ON cluster_mail (cluster, n) WHERE taken AND body <> '';
+CREATE INDEX IF NOT EXISTS cluster_mail_keys_at ON cluster_mail (cluster, at) WHERE taken;
+ALTER TABLE cluster_replies ADD COLUMN IF NOT EXISTS at BIGINT NOT NULL DEFAULT 0;
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

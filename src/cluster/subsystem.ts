@@ -72,6 +72,23 @@ export interface ClusterService {
    * here without journaling, and `to` takes its lease and goes on from the journal (state and mailbox).
    */
   migrate(agent: string, to: string): Promise<{ readonly tree: string; readonly epoch: number }>;
+  /**
+   * Compacts now (docs/adr/0045): the journals of the trees held here (each folded into a snapshot,
+   * fenced by its lease), then cluster_mail (handled rows keep only their keys until mailKeysMs) and
+   * cluster_replies (untaken replies older than repliesMs). Also runs by itself: the journals at
+   * compactRows, the tables every compactEveryMs.
+   */
+  compact(): Promise<CompactReport>;
+}
+
+export interface CompactReport {
+  /** Trees whose journal was folded, and the journal rows that left. */
+  readonly trees: number;
+  readonly journalRows: number;
+  /** Handled letters that lost their body (keys kept), and letters whose keys passed the horizon. */
+  readonly mailStripped: number;
+  readonly mailDeleted: number;
+  readonly repliesDeleted: number;
 }
 
 export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster", ClusterService> {
@@ -106,6 +123,10 @@ class Member implements ClusterService {
   private joined: ClusterNode | undefined;
   private joining: Promise<ClusterNode> | undefined;
   private pullQueued = false;
+  private readonly mailroom: Mailroom;
+  private readonly replies: ReplyBox;
+  /** When cluster_mail and cluster_replies were last compacted here (the node's clock). */
+  private tablesAt: number;
   /** The epoch at which each tree was last lost here, until an adoption of it looks (see acquired). */
   private readonly lostAt = new Map<string, number>();
   /** Adoptions and evictions, one after the other; opened by start(). */
@@ -121,7 +142,11 @@ class Member implements ClusterService {
     seal: MailSeal,
   ) {
     this.queue = new Promise<void>((r) => (this.open = r));
-    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), new Mailroom(pool, config.cluster, config.node, seal), {
+    const now = (): number => this.clock.now();
+    this.tablesAt = now();
+    this.mailroom = new Mailroom(pool, config.cluster, config.node, seal, now);
+    this.replies = new ReplyBox(pool, config.cluster, config.node, seal, now);
+    this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),
       wakeReply: (node) => {
         // A lost wake-up costs the caller's node one heartbeat: it takes its replies at every beat.
@@ -143,7 +168,25 @@ class Member implements ClusterService {
         if (node === undefined) return;
         node.drop(key, epoch, "fenced").catch((e: unknown) => host.kernelError(e, `releasing the fenced lease of ${key}`));
       },
-    }, new ReplyBox(pool, config.cluster, config.node, seal), new Directory(pool, config.cluster, config.node));
+    }, this.replies, new Directory(pool, config.cluster, config.node), config.compactRows);
+  }
+
+  private get clock(): Clock {
+    return this.o.clock ?? this.host.clock;
+  }
+
+  async compact(): Promise<CompactReport> {
+    const j = await this.journal.compact();
+    const t = await this.compactTables();
+    return { trees: j.trees, journalRows: j.deleted, ...t };
+  }
+
+  private async compactTables(): Promise<Omit<CompactReport, "trees" | "journalRows">> {
+    const now = this.clock.now();
+    this.tablesAt = now;
+    const mail = await this.mailroom.compact(now - this.config.mailKeysMs);
+    const repliesDeleted = await this.replies.compact(now - this.config.repliesMs);
+    return { mailStripped: mail.stripped, mailDeleted: mail.deleted, repliesDeleted };
   }
 
   node(): ClusterNode | undefined {
@@ -213,6 +256,8 @@ class Member implements ClusterService {
       this.pullQueued = false;
       await this.journal.pullMail((to, letters) => this.host.adoptMail(to, letters));
       await this.journal.pullReplies();
+      const every = this.config.compactEveryMs;
+      if (every > 0 && this.clock.now() - this.tablesAt >= every) await this.compactTables();
     });
   }
 

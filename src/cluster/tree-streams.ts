@@ -11,7 +11,14 @@
  *
  * Group commit per stream: records appended while a stream's write is in flight go out together in the
  * next statement (one transaction, seqs contiguous).
+ *
+ * Compaction (docs/adr/0045), between two batches of a stream: the fold of the tree's agents is written
+ * at the stream's end as a snapshot — a `snapshot` row (the tree's agents and its received replayable
+ * sends, which the fold does not hold) and the store's own compaction records (JournalState.toRecords)
+ * — and the rows before it are deleted, in one transaction fenced by the lease epoch. It runs when a
+ * stream holds at least `compactRows` rows and more than 4x what its snapshot needs, and on demand.
  */
+import { z } from "zod";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import type { RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
 import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
@@ -33,11 +40,24 @@ export interface Extra {
   readonly taken?: number;
 }
 
+/** A caller of compact() waiting for the stream's next compaction. */
+interface CompactWaiter {
+  readonly resolve: (deleted: number) => void;
+  readonly reject: (e: Error) => void;
+}
+
 /** One agent tree's journal as this node holds it. */
 export interface Stream {
   readonly key: string;
   readonly epoch: number;
   nextSeq: number;
+  /** The first seq present in cluster_journal (1, or the last snapshot's row). */
+  base: number;
+  /** Rows (nextSeq - base) at which the automatic compaction looks again. */
+  checkAt: number;
+  /** The automatic threshold was crossed by the last batch: compact before the next one. */
+  compactDue: boolean;
+  compactWaiters: CompactWaiter[];
   queue: Pending[];
   writing: Promise<void> | undefined;
   /** Set once a write was lost (fenced, not confirmed) or the lease was dropped: nothing more is written. */
@@ -49,6 +69,27 @@ export interface Stream {
 
 /** How many replayable sends a stream remembers having received (as the fold's seen window). */
 const COPIES_WINDOW = 10_000;
+
+/** Rows a stream holds before the automatic compaction considers it (when not configured). */
+export const COMPACT_ROWS = 10_000;
+
+/** The snapshot row's body: what the fold does not hold but a takeover must know. */
+const SnapshotSchema = z.object({
+  /** Journal records following this row that make up the snapshot. */
+  rows: z.number().int().min(0),
+  /** Every agent of the tree, ended ones too (a letter to one is refused as on a full replay). */
+  agents: z.array(z.string()),
+  /** The tree's received replayable sends, oldest first (ClusterJournal.sent, duplicates on pull). */
+  copies: z.array(z.string()),
+});
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
 
 export const ignore = (): void => undefined;
 
@@ -77,6 +118,8 @@ export class TreeStreams {
     private readonly journal: FencedJournal,
     /** PostgreSQL refused (or did not confirm) a write of stream `key`: the node drops the lease, stops the tree. */
     private readonly onFenced: (key: string, epoch: number) => void,
+    /** Rows a stream holds before the automatic compaction considers it; 0 turns it off. */
+    private readonly compactRows = COMPACT_ROWS,
   ) {}
 
   /** Stream keys (tree roots) held here. */
@@ -118,35 +161,49 @@ export class TreeStreams {
     const key = lease.agent;
     const old = this.streams.get(key);
     if (old !== undefined) this.drop(key, "reloaded");
-    const recs: JournalRecord[] = [];
+    const recs: { readonly rec: JournalRecord; readonly folded: boolean }[] = [];
+    let snapshot: z.infer<typeof SnapshotSchema> | undefined;
+    let base: number | undefined;
+    let snapshotEnd = 0;
     let next = 1;
     for (;;) {
       const rows = await this.journal.read(key, next, 2_000);
       for (const row of rows) {
-        let raw: unknown;
-        try {
-          raw = JSON.parse(row.body);
-        } catch {
-          raw = undefined;
-        }
-        const r = JournalRecordSchema.safeParse(raw);
-        if (!r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a journal record`, { details: { path: `cluster_journal.${key}.${row.seq}` } });
-        recs.push(r.data);
+        const path = `cluster_journal.${key}.${row.seq}`;
+        base ??= row.seq;
         next = row.seq + 1;
+        if (row.kind === "snapshot") {
+          // Rows below a snapshot are deleted in its transaction: one found after history is damage.
+          const r = SnapshotSchema.safeParse(parseJson(row.body));
+          if (row.seq !== base || !r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a snapshot that starts the journal`, { details: { path } });
+          snapshot = r.data;
+          snapshotEnd = row.seq + r.data.rows;
+          continue;
+        }
+        const r = JournalRecordSchema.safeParse(parseJson(row.body));
+        if (!r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a journal record`, { details: { path } });
+        recs.push({ rec: r.data, folded: row.seq <= snapshotEnd });
       }
       if (rows.length < 2_000) break;
     }
-    const s = this.open(key, lease.epoch, next);
-    for (const rec of recs) {
+    const s = this.open(key, lease.epoch, next, base ?? 1);
+    for (const a of snapshot?.agents ?? []) this.adopt(s, a);
+    for (const c of snapshot?.copies ?? []) this.received1(s, c);
+    for (const { rec, folded } of recs) {
       if (rec.t === "spawn" || rec.t === "checkpoint") this.adopt(s, rec.agent);
-      this.applied(s, rec);
+      // The snapshot's records are the fold already (their copies are in the snapshot row).
+      if (folded) this.state.apply(rec);
+      else this.applied(s, rec);
     }
     return this.recovered(s);
   }
 
-  /** A new stream for tree `key` under `epoch`, its next row at `nextSeq`. */
-  open(key: string, epoch: number, nextSeq = 1): Stream {
-    const s: Stream = { key, epoch, nextSeq, queue: [], writing: undefined, dead: undefined, agents: new Set(), copies: new Set() };
+  /** A new stream for tree `key` under `epoch`, its next row at `nextSeq`, its first at `base`. */
+  open(key: string, epoch: number, nextSeq = 1, base = 1): Stream {
+    const s: Stream = {
+      key, epoch, nextSeq, base, checkAt: this.compactRows, compactDue: false, compactWaiters: [],
+      queue: [], writing: undefined, dead: undefined, agents: new Set(), copies: new Set(),
+    };
     this.streams.set(key, s);
     return s;
   }
@@ -166,6 +223,7 @@ export class TreeStreams {
     const queued = s.queue;
     s.queue = [];
     for (const p of queued) p.done(s.dead);
+    this.settleCompaction(s, s.dead);
     for (const a of s.agents) {
       if (this.streamOf.get(a) === s) this.streamOf.delete(a);
       this.state.agents.delete(a);
@@ -178,7 +236,11 @@ export class TreeStreams {
   private applied(s: Stream, rec: JournalRecord): void {
     this.state.apply(rec);
     const copy = copyOf(rec);
-    if (copy === undefined) return;
+    if (copy !== undefined) this.received1(s, copy);
+  }
+
+  /** Notes a replayable send received by an agent of `s`, within the window. */
+  private received1(s: Stream, copy: string): void {
     s.copies.add(copy);
     this.received.set(copy, s);
     if (s.copies.size > COPIES_WINDOW) {
@@ -243,44 +305,14 @@ export class TreeStreams {
     });
   }
 
-  /** Writes the stream's queue, batch after batch, until it is empty. */
+  /** Writes the stream's queue, batch after batch, compacting between batches when due or asked. */
   private async pump(s: Stream): Promise<void> {
     // Let the records of this tick join the first batch.
     await Promise.resolve();
-    while (s.queue.length > 0 && s.dead === undefined) {
-      // A letter moved from cluster_mail after a record of another kind starts the next batch: the
-      // kernel gets a moved letter sooner after its commit than a local one (mail-intake.ts), so in
-      // one batch it could overtake a local letter journaled before it; its mailbox must keep journal order.
-      const cut = s.queue.findIndex((p, i) => i > 0 && p.extra?.taken !== undefined && s.queue[i - 1]?.extra?.taken === undefined);
-      const batch = cut < 0 ? s.queue : s.queue.slice(0, cut);
-      s.queue = cut < 0 ? [] : s.queue.slice(cut);
-      const from = s.nextSeq;
-      try {
-        // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
-        const agents = new Map<string, DirectoryEntry>();
-        const taken: number[] = [];
-        for (const p of batch) {
-          const d = p.extra?.agent;
-          if (d !== undefined) {
-            const name = d.name ?? agents.get(d.agent)?.name;
-            agents.set(d.agent, name === undefined ? d : { ...d, name });
-          }
-          if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
-        }
-        await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken });
-      } catch (e) {
-        // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
-        // lost): the batch fails and the stream is dead here (see `broke`).
-        const err = toAiosError(e);
-        this.broke(s, err);
-        for (const p of batch) p.done(err);
-        break;
-      }
-      s.nextSeq = from + batch.length;
-      for (const p of batch) {
-        this.applied(s, p.rec);
-        p.done();
-      }
+    while (s.dead === undefined) {
+      if (s.compactDue || s.compactWaiters.length > 0) await this.compactNow(s);
+      else if (s.queue.length > 0) await this.writeBatch(s);
+      else break;
     }
     s.writing = undefined;
   }
@@ -306,7 +338,99 @@ export class TreeStreams {
     const queued = s.queue;
     s.queue = [];
     for (const p of queued) p.done(s.dead);
+    this.settleCompaction(s, s.dead);
     this.onFenced(s.key, s.epoch);
+  }
+
+  private async writeBatch(s: Stream): Promise<void> {
+    // A letter moved from cluster_mail after a record of another kind starts the next batch: the
+    // kernel gets a moved letter sooner after its commit than a local one (mail-intake.ts), so in
+    // one batch it could overtake a local letter journaled before it; its mailbox must keep journal order.
+    const cut = s.queue.findIndex((p, i) => i > 0 && p.extra?.taken !== undefined && s.queue[i - 1]?.extra?.taken === undefined);
+    const batch = cut < 0 ? s.queue : s.queue.slice(0, cut);
+    s.queue = cut < 0 ? [] : s.queue.slice(cut);
+    const from = s.nextSeq;
+    try {
+      // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
+      const agents = new Map<string, DirectoryEntry>();
+      const taken: number[] = [];
+      for (const p of batch) {
+        const d = p.extra?.agent;
+        if (d !== undefined) {
+          const name = d.name ?? agents.get(d.agent)?.name;
+          agents.set(d.agent, name === undefined ? d : { ...d, name });
+        }
+        if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
+      }
+      await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken });
+    } catch (e) {
+      // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
+      // lost): the batch fails and the stream is dead here (see `broke`).
+      const err = toAiosError(e);
+      this.broke(s, err);
+      for (const p of batch) p.done(err);
+      return;
+    }
+    s.nextSeq = from + batch.length;
+    for (const p of batch) {
+      this.applied(s, p.rec);
+      p.done();
+    }
+    if (this.compactRows > 0 && s.nextSeq - s.base >= s.checkAt) s.compactDue = true;
+  }
+
+  /**
+   * Compacts stream `key` now (between two of its batches): resolves with the rows deleted. Refused
+   * (E_CONFLICT, fenced) when this node does not hold the tree or its lease moved on.
+   */
+  compact(key: string): Promise<number> {
+    const s = this.streams.get(key);
+    if (s === undefined) return Promise.reject(new AiosError("E_CONFLICT", `compacting ${key}: its tree is not held by this node`, { retryable: false, details: { agent: key, reason: "fenced" } }));
+    if (s.dead !== undefined) return Promise.reject(s.dead);
+    return new Promise<number>((resolve, reject) => {
+      s.compactWaiters.push({ resolve, reject });
+      if (s.writing === undefined) s.writing = this.pump(s);
+    });
+  }
+
+  private settleCompaction(s: Stream, outcome: Error | number, waiters = s.compactWaiters): void {
+    if (waiters === s.compactWaiters) s.compactWaiters = [];
+    for (const w of waiters) {
+      if (typeof outcome === "number") w.resolve(outcome);
+      else w.reject(outcome);
+    }
+  }
+
+  private async compactNow(s: Stream): Promise<void> {
+    // Callers asking from now on wait for the next compaction (it includes their writes).
+    const waiters = s.compactWaiters;
+    s.compactWaiters = [];
+    const asked = waiters.length > 0;
+    s.compactDue = false;
+    const rows = s.nextSeq - s.base;
+    const records = this.state.toRecords(s.agents);
+    const wanted = Math.max(this.compactRows, 4 * (records.length + 1));
+    if (!asked && rows < wanted) {
+      s.checkAt = wanted;
+      return;
+    }
+    const body = JSON.stringify({ rows: records.length, agents: [...s.agents], copies: [...s.copies] } satisfies z.infer<typeof SnapshotSchema>);
+    const entries = [{ kind: "snapshot", body }, ...records.map((r) => ({ kind: r.t, body: serialise(r) }))];
+    const base = s.nextSeq;
+    let deleted: number;
+    try {
+      deleted = await this.journal.compact({ agent: s.key, epoch: s.epoch }, base, entries);
+    } catch (e) {
+      // Fenced or not confirmed: the stream is dead, as for a lost batch (`broke`); its callers fail.
+      const err = toAiosError(e);
+      this.settleCompaction(s, err, waiters);
+      this.broke(s, err);
+      return;
+    }
+    s.base = base;
+    s.nextSeq = base + entries.length;
+    s.checkAt = Math.max(this.compactRows, 4 * entries.length);
+    this.settleCompaction(s, deleted, waiters);
   }
 
   /** Resolves once every write queued so far was answered by PostgreSQL. */

@@ -194,10 +194,14 @@ export class JournalState {
     return this.count;
   }
 
-  /** The fewest records that rebuild this state: one checkpoint per agent, then what is still open. */
-  toRecords(): JournalRecord[] {
+  /**
+   * The fewest records that rebuild this state: one checkpoint per agent, then what is still open;
+   * only those of `only` when given (one cluster tree's agents: cluster/tree-streams.ts).
+   */
+  toRecords(only?: Iterable<string>): JournalRecord[] {
     const out: JournalRecord[] = [];
-    for (const a of this.agents.values()) {
+    const agents = only === undefined ? this.agents.values() : [...only].flatMap((id) => this.agents.get(id) ?? []);
+    for (const a of agents) {
       out.push({
         t: "checkpoint",
         agent: a.agent,
