@@ -20,6 +20,8 @@ export const ClusterConfigSchema = z
     /** Agents this node is willing to hold (placement divides held leases by it). */
     capacity: z.number().int().min(1).max(1_000_000).default(1_000),
     tags: z.array(z.string().regex(NAME, "tags must match [a-z0-9][a-z0-9_-]{0,62}")).max(32).default([]),
+    /** Letters that may wait in cluster_mail for one agent before senders get E_MAILBOX_FULL (ADR 0046). */
+    mailboxRows: z.number().int().min(1).max(10_000_000).default(1_024),
     /** Where the node can be reached (its API URL), shown by `aios nodes`. */
     addr: z.string().max(500).default(""),
     /** Compaction (docs/adr/0045): journal rows a tree holds before it is folded into a snapshot (0: never). */

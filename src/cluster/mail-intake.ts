@@ -58,6 +58,12 @@ export interface Refusal {
   readonly route?: string;
 }
 
+/** The mailbox capacity a journaled spec names (the kernel's default when it names none). */
+function capacityOf(spec: unknown): number {
+  const c = (spec as { mailbox?: { capacity?: unknown } } | null)?.mailbox?.capacity;
+  return typeof c === "number" && c >= 1 ? c : 1_024;
+}
+
 export class MailIntake {
   private pulling: Promise<void> = Promise.resolve();
   /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
@@ -181,6 +187,8 @@ export class MailIntake {
     const delivered: Promise<unknown>[] = [];
     const dups: number[] = [];
     const refusals: Refusal[] = [];
+    /** Letters moved this pull, by recipient: a mailbox takes no more than it has room for (ADR 0046). */
+    const moved = new Map<string, number>();
     for (const row of rows) {
       const s = this.streams.live(row.agent);
       if (s === undefined) continue;
@@ -208,11 +216,16 @@ export class MailIntake {
       // The receive-side checks a local letter passes (ipc/'s gate): refused here, it never enters the
       // journal. An agent that ended refuses it as on one node (a request is answered E_NO_AGENT).
       const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
+      // A full mailbox leaves the row waiting (its senders meet the row bound, Mailroom.post) until the
+      // agent handled some: a later pull (a beat, a wake-up) moves it.
+      const used = (a?.mailbox.size ?? 0) + (moved.get(to) ?? 0);
+      if (ended === null && a !== undefined && used >= capacityOf(a.spec)) continue;
       const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
       if (no !== null) {
         refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
         continue;
       }
+      moved.set(to, (moved.get(to) ?? 0) + 1);
       writes.push(this.streams.append(s, rec, { taken: row.n }).then(() => void delivered.push(deliver(to, [letter])), ignore));
     }
     if (dups.length > 0) await this.mail.markTaken(dups);

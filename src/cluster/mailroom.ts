@@ -58,6 +58,8 @@ export class Mailroom {
     private readonly seal: MailSeal,
     /** The node's clock: when a row was stored (`at`, the compaction's horizon). */
     private readonly now: () => number = Date.now,
+    /** Open rows one recipient may have before a new letter is refused E_MAILBOX_FULL (ADR 0046). */
+    readonly limit = 1_024,
   ) {}
 
   /**
@@ -78,14 +80,26 @@ export class Mailroom {
     const r = await query(
       this.pool,
       `WITH t AS (SELECT a.tree, l.owner FROM cluster_agents a LEFT JOIN cluster_leases l ON l.cluster = a.cluster AND l.agent = a.tree WHERE a.cluster = $1 AND a.agent = $2),
-         ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac, at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM t) ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
-       SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner`,
-      [this.cluster, m.to, dedup, body, this.node, keys, mac, this.now()],
+         o AS (SELECT count(*) AS open FROM cluster_mail WHERE cluster = $1 AND agent = $2 AND NOT taken),
+         ins AS (INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac, at) SELECT $1, $2, $3, $4, $5, $6, $7, $8
+                 WHERE EXISTS (SELECT 1 FROM t) AND (SELECT open FROM o) < $9 ON CONFLICT (cluster, agent, dedup) DO NOTHING RETURNING n)
+       SELECT EXISTS (SELECT 1 FROM t) AS known, (SELECT owner FROM t) AS owner, (SELECT open FROM o) AS open,
+              EXISTS (SELECT 1 FROM ins) OR EXISTS (SELECT 1 FROM cluster_mail WHERE cluster = $1 AND agent = $2 AND dedup = $3) AS stored`,
+      [this.cluster, m.to, dedup, body, this.node, keys, mac, this.now(), this.limit],
       `storing a message for ${m.to}`,
       { agent: m.to },
     );
     const row = r.rows[0];
     if (row?.["known"] !== true) throw new AiosError("E_NO_AGENT", `no agent ${m.to} in cluster ${this.cluster}`, { details: { agent: m.to } });
+    // Backpressure across nodes (ADR 0046): bounded by the rows still waiting, so a recipient that does
+    // not keep up (its owner moves only what its mailbox has room for) pushes back on every sender.
+    if (row["stored"] !== true) {
+      const open = int(row, "open");
+      throw new AiosError("E_MAILBOX_FULL", `the mailbox of ${m.to} is full: ${open} letters already wait for it in cluster_mail (limit ${this.limit}); retry later`, {
+        retryable: true,
+        details: { agent: m.to, waiting: open, limit: this.limit },
+      });
+    }
     return textOrNull(row, "owner");
   }
 

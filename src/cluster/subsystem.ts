@@ -144,7 +144,7 @@ class Member implements ClusterService {
     this.queue = new Promise<void>((r) => (this.open = r));
     const now = (): number => this.clock.now();
     this.tablesAt = now();
-    this.mailroom = new Mailroom(pool, config.cluster, config.node, seal, now);
+    this.mailroom = new Mailroom(pool, config.cluster, config.node, seal, now, config.mailboxRows);
     this.replies = new ReplyBox(pool, config.cluster, config.node, seal, now);
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),

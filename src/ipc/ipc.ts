@@ -262,6 +262,8 @@ export class Ipc {
       if (p !== undefined) await p;
       return "delivered";
     } catch (e) {
+      // A full remote mailbox (its rows bounded, docs/adr/0046) is dead-lettered as a local one is.
+      if (isAiosError(e, "E_MAILBOX_FULL")) return this.deadLetter(env, "mailbox_full", e.message, recipient, strict);
       if (!isAiosError(e, "E_NO_AGENT")) throw e;
       return this.deadLetter(env, "unknown_agent", e.message, recipient, strict);
     }

@@ -14,7 +14,7 @@ function thrown(fn: () => unknown): unknown {
 describe("parseClusterConfig", () => {
   it("fills the defaults", () => {
     expect(parseClusterConfig({ cluster: "prod", node: "n1" })).toEqual({
-      cluster: "prod", node: "n1", heartbeatMs: 1_000, ttlMs: 5_000, capacity: 1_000, tags: [], addr: "",
+      cluster: "prod", node: "n1", heartbeatMs: 1_000, ttlMs: 5_000, capacity: 1_000, mailboxRows: 1_024, tags: [], addr: "",
       compactRows: 10_000, compactEveryMs: 60_000, mailKeysMs: 7 * 86_400_000, repliesMs: 3_600_000,
     });
   });

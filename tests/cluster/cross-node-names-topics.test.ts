@@ -15,7 +15,7 @@ import { SimulatedClock, isAiosError, type AgentId, type KernelEvent, type Messa
 import type { AgentLogic, AuditRecord, Subsystem } from "../../src/abi/index.js";
 import { ipcSubsystem, type Envelope, type Ipc } from "../../src/ipc/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
+import { drain, startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xname", { nats: true });
 
@@ -67,12 +67,6 @@ async function start(clock: SimulatedClock, cluster: string, node: string): Prom
   const refusals: KernelEvent[] = [];
   n.os.kernel.events.subscribe({ types: ["cluster.mail.refused"] }, (e) => void refusals.push(e));
   return { ...n, ipc, audits, refusals };
-}
-
-/** Pulls what waits for `n` now (a beat) and lets its queued adoptions finish. */
-async function drain(n: Node): Promise<void> {
-  await n.svc.node()?.beat();
-  await n.svc.settled();
 }
 
 /** Asks `id` on `n` (its own agent) for its list until it has `count` entries. */

@@ -35,8 +35,16 @@ export interface TestNodeOptions {
   readonly cluster: string;
   readonly node: string;
   readonly logics: Readonly<Record<string, AgentLogic>>;
+  /** Letters that may wait in cluster_mail per recipient (default the config's). */
+  readonly mailboxRows?: number;
   /** More subsystems after the cluster's (ipc/, an audit recorder). */
   readonly add?: readonly AnySubsystem[];
+}
+
+/** Pulls what waits for `n` now (a beat, not a wake-up) and lets its queued adoptions finish. */
+export async function drain(n: Pick<TestNode, "svc">): Promise<void> {
+  await n.svc.node()?.beat();
+  await n.svc.settled();
 }
 
 export async function startNode(o: TestNodeOptions): Promise<TestNode> {
@@ -51,7 +59,7 @@ export async function startNode(o: TestNodeOptions): Promise<TestNode> {
         postgres: o.postgres,
         secret: TEST_SECRET,
         ...(o.nats === undefined ? {} : { nats: o.nats }),
-        config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000 },
+        config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000, ...(o.mailboxRows === undefined ? {} : { mailboxRows: o.mailboxRows }) },
         clock: o.clock,
         autoBeat: false,
         onLease: (e) => changes.push(`${e.change}:${e.epoch}`),
