@@ -33,6 +33,7 @@ interface UpCommandOptions extends ClusterFlags {
   readonly policy?: string;
   readonly otlp?: string;
   readonly traceSample?: number;
+  readonly publicUrl?: string;
 }
 
 function int(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
@@ -103,6 +104,7 @@ export function buildProgram(setExit: (code: number) => void, io: OutputStreams 
     .option("--host <host>", "address to bind (loopback by default)", "127.0.0.1")
     .option("--models <file>", "models config (YAML/JSON, entries by name)")
     .option("--policy <file>", "policy rules (YAML)")
+    .option("--public-url <origin>", "the origin browsers reach the dashboard at when a TLS proxy is in front (https://aios.example.com): its posts pass the origin check and the session cookie is Secure")
     .option("--otlp <url>", "turn tracing on and export spans by OTLP/HTTP to this collector (http://host:4318, or its /v1/traces URL); overrides config.yaml's tracing")
     .option("--trace-sample <ratio>", "with --otlp: the share of traces kept, 0 to 1 (default 1)", ratio("--trace-sample"))
     .option("--cluster <name>", "join this cluster as a node (needs --postgres and --nats)", name("--cluster"))

@@ -7,7 +7,7 @@
  */
 import { createServer } from "node:net";
 import { AiosError } from "../core/index.js";
-import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, removeDaemonInfo, startA2a, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
+import { ControlPlane, DEFAULT_HOST, DEFAULT_PORT, ensureApiToken, findLiveDaemon, mcpEndpointFor, publicOrigin, removeDaemonInfo, startA2a, startGateway, tokenPath, writeDaemonInfo, type Gateway } from "../gateway/index.js";
 import type { Aios } from "../sdk/index.js";
 import { otlpTracesUrl } from "../observe/index.js";
 import type { CliContext } from "./context.js";
@@ -25,6 +25,8 @@ export interface UpOptions extends ClusterFlags {
   /** Tracing on, exporting to this OTLP/HTTP collector (wins over config.yaml's `tracing`). */
   readonly otlp?: string;
   readonly traceSample?: number;
+  /** The dashboard's public origin behind a TLS proxy (gateway/web/auth.ts). */
+  readonly publicUrl?: string;
 }
 
 function portFree(host: string, port: number): Promise<void> {
@@ -50,6 +52,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
   }
   if (o.traceSample !== undefined && o.otlp === undefined) throw new AiosError("E_INVALID_ARG", "--trace-sample needs --otlp (or set tracing.sampleRatio in config.yaml)", { details: { path: "--trace-sample" } });
   const tracing = o.otlp === undefined ? undefined : { endpoint: otlpTracesUrl(o.otlp, "--otlp"), ...(o.traceSample === undefined ? {} : { sampleRatio: o.traceSample }) };
+  if (o.publicUrl !== undefined) publicOrigin(o.publicUrl);
   // Flags checked before anything boots; the cluster code (pg, nats) loads only with --cluster.
   if (o.cluster === undefined) {
     const stray = (["postgres", "nats", "node", "capacity", "tags", "leaseTtl"] as const).find((f) => o[f] !== undefined);
@@ -72,7 +75,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
     // A2A at /.well-known/agent-card.json and /a2a/*: tasks in <dataDir>/a2a.db, every operation through the door.
     const a2a = startA2a(os, { apiToken: token, version: VERSION });
     os.kernel.onShutdown(() => a2a.close());
-    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, a2a: a2a.endpoint, dashboard: { os } });
+    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, a2a: a2a.endpoint, dashboard: { os, ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }) } });
   } catch (e) {
     plane.close();
     await drainKernel(os, "the API could not start");

@@ -18,6 +18,7 @@ export {
   type MemPutInput, type MemUpdateInput, type MemQueryInput, type MemLinkInput, type MemNeighboursInput, type MemSnapshotInput, type MemGrantInput, type ToolCallInput,
 } from "./schemas-os.js";
 export { openApiDocument } from "./openapi.js";
+export { publicOrigin } from "./web/auth.js";
 export { httpStatusOf, errorBody } from "./http-errors.js";
 export { ensureApiToken, readApiToken, tokenMatches, bearerToken, tokenPath, TOKEN_FILE } from "./token.js";
 export { writeDaemonInfo, readDaemonInfo, removeDaemonInfo, findLiveDaemon, isProcessAlive, daemonFilePath, DaemonInfoSchema, DAEMON_FILE, type DaemonInfo } from "./daemon-file.js";

@@ -6,7 +6,7 @@
  * exports nothing, even with the OpenTelemetry environment variables pointing at a receiver.
  * Both daemons run at once.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,11 +53,12 @@ describe("aios up --otlp", () => {
     expect(off.rejected).toEqual([]);
   }, 60_000);
 
-  it("refuses a bad --otlp or --trace-sample before booting", async () => {
-    const [bad, ratio, alone] = await Promise.all([
+  it("refuses a bad --otlp, --trace-sample or --public-url before booting", async () => {
+    const [bad, ratio, alone, pub] = await Promise.all([
       cli(["--data-dir", join(dir, "bad"), "up", "--port", "0", "--otlp", "collector:4318"]),
       cli(["--data-dir", join(dir, "bad"), "up", "--port", "0", "--otlp", on.url, "--trace-sample", "1.5"]),
       cli(["--data-dir", join(dir, "bad"), "up", "--port", "0", "--trace-sample", "0.5"]),
+      cli(["--data-dir", join(dir, "bad"), "up", "--port", "0", "--public-url", "https://aios.example.test/ui"]),
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/E_CONFIG: --otlp: OTLP\/HTTP needs an http or https URL/);
@@ -65,5 +66,8 @@ describe("aios up --otlp", () => {
     expect(ratio.stderr).toMatch(/--trace-sample must be a number from 0 to 1/);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--trace-sample needs --otlp/);
+    expect(pub.code).toBe(2);
+    expect(pub.stderr).toMatch(/E_INVALID_ARG: public URL "https:\/\/aios.example.test\/ui": give the origin only/);
+    expect(existsSync(join(dir, "bad", "journal"))).toBe(false); // nothing booted
   }, 60_000);
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, type AgentId } from "../../src/core/index.js";
 import { ControlPlane, ensureApiToken, startGateway, type Gateway } from "../../src/gateway/index.js";
 import { ASSETS } from "../../src/gateway/web/assets.js";
-import { csrfToken } from "../../src/gateway/web/auth.js";
+import { csrfToken, publicOrigin } from "../../src/gateway/web/auth.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
 
 let dir: string;
@@ -51,6 +51,32 @@ describe("dashboard over HTTP", () => {
     expect(ok.status).toBe(303);
     expect(ok.headers.get("location")).toBe("/ui/tree");
     expect(ok.headers.get("set-cookie")).toMatch(/^aios_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
+  });
+
+  it("behind a TLS proxy (--public-url) takes posts from the public origin and marks the cookie Secure", async () => {
+    const proxied = await startGateway(plane, { token, port: 0, dashboard: { os, publicUrl: "https://aios.example.test" } });
+    try {
+      const at = (origin: string): Promise<Response> =>
+        fetch(`${proxied.url}/login`, { method: "POST", body: form({ token }), redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin } });
+      const ok = await at("https://aios.example.test");
+      expect(ok.status).toBe(303);
+      expect(ok.headers.get("set-cookie")).toMatch(/^aios_session=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+      // The same host over plain http, a look-alike host and another site are all other origins.
+      for (const evil of ["http://aios.example.test", "https://aios.example.test.evil.example", "http://evil.example"]) expect((await at(evil)).status).toBe(403);
+      expect((await at(proxied.url)).headers.get("set-cookie")).toMatch(/; Secure; /);
+    } finally {
+      await proxied.close();
+    }
+    expect(publicOrigin("https://aios.example.test:8443/")).toBe("https://aios.example.test:8443");
+    for (const bad of ["aios.example.test", "ftp://aios.example.test", "https://aios.example.test/ui", "https://u:p@aios.example.test", "https://aios.example.test/?next=x"]) {
+      let thrown: unknown;
+      try {
+        publicOrigin(bad);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toMatchObject({ code: "E_INVALID_ARG", details: { path: "publicUrl" } });
+    }
   });
 
   it("sends pages without a session to the login and serves them with one, under a strict CSP", async () => {

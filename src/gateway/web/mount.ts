@@ -14,7 +14,7 @@ import type { ControlApi } from "../api.js";
 import { httpStatusOf } from "../http-errors.js";
 import { tokenMatches } from "../token.js";
 import { ASSETS } from "./assets.js";
-import { CSRF_FIELD, CSRF_HEADER, authenticated, csrfMatches, csrfToken, endSession, sameOrigin, startSession } from "./auth.js";
+import { CSRF_FIELD, CSRF_HEADER, authenticated, csrfMatches, csrfToken, endSession, publicOrigin, sameOrigin, startSession } from "./auth.js";
 import { DashboardFeed } from "./feed.js";
 import { h } from "./html.js";
 import { csrfInput, page } from "./layout.js";
@@ -22,6 +22,11 @@ import { DASHBOARD_TYPES, Pages } from "./pages.js";
 
 export interface DashboardOptions {
   readonly os: Aios;
+  /**
+   * The origin browsers use when it is not the daemon's own, e.g. `https://aios.example.com` for a
+   * TLS proxy in front: posts from it pass the origin check and the session cookie is Secure.
+   */
+  readonly publicUrl?: string;
 }
 
 export interface DashboardMount {
@@ -50,6 +55,7 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
   const feed = new DashboardFeed(o.os);
   const pages = new Pages({ api, os: o.os, feed });
   const csrf = csrfToken(token);
+  const pub = o.publicUrl === undefined ? undefined : publicOrigin(o.publicUrl);
   const fromScript = (c: Context): boolean => c.req.header(CSRF_HEADER) !== undefined;
 
   const errorPage = (c: Context, e: unknown): Response => {
@@ -88,16 +94,16 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
 
   app.get("/login", (c) => (authenticated(c, token) ? c.redirect("/ui/tree", 303) : loginPage(c)));
   app.post("/login", bodyLimit({ maxSize: 4096 }), async (c) => {
-    if (!sameOrigin(c)) return c.text("cross-origin login refused", 403);
+    if (!sameOrigin(c, pub)) return c.text("cross-origin login refused", 403);
     const form = await c.req.parseBody();
     const given = typeof form["token"] === "string" ? form["token"].trim() : undefined;
     if (!tokenMatches(token, given)) return loginPage(c, "That token is not the daemon's API token.");
-    startSession(c, token);
+    startSession(c, token, pub);
     return c.redirect("/ui/tree", 303);
   });
   app.post("/logout", bodyLimit({ maxSize: 4096 }), async (c) => {
-    if (!sameOrigin(c)) return c.text("cross-origin request refused", 403);
-    endSession(c);
+    if (!sameOrigin(c, pub)) return c.text("cross-origin request refused", 403);
+    endSession(c, pub);
     return c.redirect("/login", 303);
   });
   app.get("/", (c) => c.redirect(authenticated(c, token) ? "/ui/tree" : "/login", 303));
@@ -106,7 +112,7 @@ export function mountDashboard(app: Hono, api: ControlApi, token: string, o: Das
     if (!authenticated(c, token)) return c.req.method === "GET" && !fromScript(c) ? c.redirect("/login", 303) : c.text("log in first", 401);
     if (state.draining) return errorPage(c, new AiosError("E_SHUTDOWN", "the daemon is draining; no new work is admitted"));
     if (c.req.method === "POST") {
-      if (!sameOrigin(c)) return c.text("cross-origin request refused", 403);
+      if (!sameOrigin(c, pub)) return c.text("cross-origin request refused", 403);
       const header = c.req.header(CSRF_HEADER);
       const field = header === undefined ? (await c.req.parseBody())[CSRF_FIELD] : undefined;
       if (!csrfMatches(token, header ?? (typeof field === "string" ? field : undefined))) return c.text("missing or wrong CSRF token", 403);
