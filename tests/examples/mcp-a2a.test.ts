@@ -70,9 +70,14 @@ const artifactText = (t: Task): string => {
   return (wire.artifacts ?? []).flatMap((a) => a.parts ?? []).map((p) => p.text ?? "").join("\n");
 };
 /** The agent's audited ToolCalls of `tool` (allowed ones name the granting token, denied ones the resource). */
+// The agent's audited ToolCalls of `tool`: an entry each, or, for a call the server declares
+// read-only and a capability allowed, a count in the signed per-interval aggregate (ADR 0043).
 const toolCalls = (tool: string): { kind: string; data: Record<string, unknown> }[] => {
-  os.audit.flush();
-  return os.audit.entries({ agent, limit: 100_000 }).filter((e) => e.kind === "syscall" && e.data["syscall"] === "ToolCall" && JSON.stringify(e.data).includes(`tool:${tool}`));
+  os.audit.drain();
+  return os.audit
+    .entries({ agent, limit: 100_000 })
+    .filter((e) => (e.kind === "syscall" || e.kind === "aggregate") && e.data["syscall"] === "ToolCall" && JSON.stringify(e.data).includes(`tool:${tool}`))
+    .flatMap((e) => (e.kind === "aggregate" ? Array.from({ length: Number(e.data["count"]) }, () => e) : [e]));
 };
 
 describe("examples/specs/mcp-a2a.yaml", { timeout: 20_000 }, () => {
