@@ -178,16 +178,23 @@ export interface AuditedCalls {
   readonly denied: readonly string[];
 }
 
-/** The victims' ToolCall and AgentSpawn audit entries, by agent (the log read back from disk). */
+/**
+ * The victims' ToolCall and AgentSpawn audit records, by agent (the log read back from disk): an
+ * entry each, or, for a pure call allowed under a capability, a count in the signed per-interval
+ * aggregate (ADR 0043), which is always an allowed call.
+ */
 export function auditedCalls(dataDir: string, agents: readonly AgentId[]): Map<string, AuditedCalls> {
   const reader = AuditReader.open(join(dataDir, "audit"));
   try {
     const out = new Map<string, AuditedCalls>();
     for (const a of agents) {
-      const calls = reader.entries({ agent: a }).filter((e) => e.kind === "syscall")
+      const records = reader.entries({ agent: a }).filter((e) => e.kind === "syscall" || e.kind === "aggregate");
+      const ours = (d: { syscall?: unknown }): boolean => d.syscall === "ToolCall" || d.syscall === "AgentSpawn";
+      const calls = records.filter((e) => e.kind === "syscall")
         .map((e) => e.data as { syscall: string; decision: string; reason?: string })
-        .filter((d) => d.syscall === "ToolCall" || d.syscall === "AgentSpawn");
-      out.set(a, { allowed: calls.filter((d) => d.decision === "allowed" || d.decision === "approved").length, denied: calls.filter((d) => d.decision === "denied").map((d) => d.reason ?? "") });
+        .filter(ours);
+      const counted = records.filter((e) => e.kind === "aggregate" && ours(e.data)).reduce((n, e) => n + Number(e.data["count"]), 0);
+      out.set(a, { allowed: counted + calls.filter((d) => d.decision === "allowed" || d.decision === "approved").length, denied: calls.filter((d) => d.decision === "denied").map((d) => d.reason ?? "") });
     }
     return out;
   } finally {
