@@ -31,8 +31,11 @@ const MemorySpecSchema = z.strictObject({
   maxRecords: z.number().int().positive().optional(),
 });
 
+/** Letters an agent's mailbox holds when its spec names no capacity. */
+export const DEFAULT_MAILBOX_CAPACITY = 1024;
+
 const MailboxSchema = z.strictObject({
-  capacity: z.number().int().min(1).max(10_000_000).default(1024),
+  capacity: z.number().int().min(1).max(10_000_000).default(DEFAULT_MAILBOX_CAPACITY),
   onFull: z.enum(["wait", "fail"]).default("wait"),
 });
 

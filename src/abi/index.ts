@@ -4,7 +4,7 @@
  * definition a subsystem implements, the stage interfaces of the door, the agent spec and the logic
  * contract, the lifecycle table, and the journal's records. Subsystems import these, never kernel/.
  */
-export { AgentSpecSchema, A2aExposureSchema, RestartType, SupervisorStrategy, parseSpec, inheritTenant, loadSpecFile, stop, fail, isStop, STOP } from "./agent.js";
+export { AgentSpecSchema, A2aExposureSchema, DEFAULT_MAILBOX_CAPACITY, RestartType, SupervisorStrategy, parseSpec, inheritTenant, loadSpecFile, stop, fail, isStop, STOP } from "./agent.js";
 export type { AgentSpec, AgentSpecInput, AgentLogic, AgentContext, StopSignal, SendOptions, A2aExposure } from "./agent.js";
 export { AGENT_NAME_MAX } from "./spec-check.js";
 export { TRANSITIONS, TERMINAL, ALL_STATUSES, canTransition, isTerminal, checkTransition, type AgentStatus } from "./lifecycle.js";

@@ -21,7 +21,7 @@
 import { toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
 import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory } from "../abi/index.js";
 import type { Directory } from "./directory.js";
-import type { JournalRecord } from "../store/index.js";
+import { enqueueRecord, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
@@ -168,11 +168,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   private enqueueHere(m: StoredMessage): Promise<void> {
-    return this.streams.write(m.to, `message to ${m.to}`, {
-      t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
-      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
-      ...(m.route === undefined ? {} : { route: m.route }),
-    });
+    return this.streams.write(m.to, `message to ${m.to}`, enqueueRecord(m));
   }
 
   /** Mail for an agent on another node (mail-intake.ts). */

@@ -71,15 +71,14 @@ export class FencedJournal {
     if (entries.length === 0) return;
     const seqs = entries.map((_, i) => fromSeq + i);
     const params: unknown[] = [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)];
-    const insert = INSERT;
     const agents = extra.agents ?? [];
     const taken = extra.taken ?? [];
-    let text = insert;
+    let text = INSERT;
     if (agents.length > 0 || taken.length > 0) {
       // Data-modifying CTEs: one statement, one transaction; the fence on the journal rows decides for all.
       params.push(agents.map((a) => a.agent), taken, agents.map((a) => a.name ?? null), agents.map((a) => a.ended));
       // The tree of a known agent never changes here; its name only with a new spawn record.
-      text = `WITH j AS (${insert} RETURNING 1),
+      text = `WITH j AS (${INSERT} RETURNING 1),
         d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended) SELECT $1, a, $2, n, e FROM unnest($7::text[], $9::text[], $10::boolean[]) AS t(a, n, e)
               ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended RETURNING 1),
         m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) RETURNING 1)

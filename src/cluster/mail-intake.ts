@@ -7,7 +7,7 @@
  * still waiting for them.
  */
 import { AiosError, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
-import type { StoredMessage, VouchedKey } from "../abi/index.js";
+import { DEFAULT_MAILBOX_CAPACITY, type StoredMessage, type VouchedKey } from "../abi/index.js";
 import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
 import type { ReplyBox } from "./replies.js";
@@ -61,7 +61,7 @@ export interface Refusal {
 /** The mailbox capacity a journaled spec names (the kernel's default when it names none). */
 function capacityOf(spec: unknown): number {
   const c = (spec as { mailbox?: { capacity?: unknown } } | null)?.mailbox?.capacity;
-  return typeof c === "number" && c >= 1 ? c : 1_024;
+  return typeof c === "number" && c >= 1 ? c : DEFAULT_MAILBOX_CAPACITY;
 }
 
 export class MailIntake {

@@ -21,17 +21,15 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { StoredMessage, VouchedKey } from "../abi/index.js";
-import { JournalRecordSchema, serialise, type JournalRecord } from "../store/index.js";
+import { JournalRecordSchema, enqueueRecord, serialise, type EnqueueRecord } from "../store/index.js";
 import type { MailSeal } from "./seal.js";
 import { int, query, text, textOrNull, type SqlPool } from "./sql.js";
-
-type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
 
 const KeysSchema = z.array(z.object({ id: z.string().min(1).max(128), owner: z.string().min(1).max(256), alg: z.enum(["ed25519", "hybrid"]), ed: z.string().min(1).max(4096), pq: z.string().min(1).max(8192).optional() }).strict()).max(8);
 
 /** A row waiting for its recipient: a sealed letter, or why it cannot be one (`forged`). */
 export type WaitingLetter =
-  | { readonly n: number; readonly agent: string; readonly origin: string | null; readonly rec: Enqueue; readonly keys: readonly VouchedKey[]; readonly forged?: undefined }
+  | { readonly n: number; readonly agent: string; readonly origin: string | null; readonly rec: EnqueueRecord; readonly keys: readonly VouchedKey[]; readonly forged?: undefined }
   | { readonly n: number; readonly agent: string; readonly origin: string | null; readonly rec?: undefined; readonly forged: string };
 
 /** The row's de-duplication key (see the header). */
@@ -68,12 +66,7 @@ export class Mailroom {
    * when no node ever spawned that agent.
    */
   async post(m: StoredMessage, vouched: readonly VouchedKey[] = []): Promise<string | null> {
-    const rec: Enqueue = {
-      t: "enqueue", id: m.id, to: m.to, payload: m.payload, ...(m.from === undefined ? {} : { from: m.from }), ...(m.key === undefined ? {} : { key: m.key }),
-      ...(m.cause === undefined || m.nth === undefined ? {} : { cause: m.cause, nth: m.nth }), ...(m.trace === undefined ? {} : { trace: m.trace }),
-      ...(m.route === undefined ? {} : { route: m.route }),
-    };
-    const body = serialise(rec);
+    const body = serialise(enqueueRecord(m));
     const dedup = dedupKey(m);
     const keys = JSON.stringify(vouched);
     const mac = this.seal.seal({ cluster: this.cluster, agent: m.to, dedup, origin: this.node, body, keys });

@@ -202,7 +202,7 @@ class Member implements ClusterService {
     this.joining ??= ClusterNode.start({
       pool: this.pool,
       config: addr === undefined ? this.config : { ...this.config, addr },
-      clock: this.o.clock ?? this.host.clock,
+      clock: this.clock,
       ...(this.bus === undefined ? {} : { bus: this.bus }),
       ...(this.o.autoBeat === undefined ? {} : { autoBeat: this.o.autoBeat }),
       onAcquire: (lease) => this.acquired(lease),

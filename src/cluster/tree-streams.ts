@@ -220,10 +220,7 @@ export class TreeStreams {
     if (s === undefined) return [];
     this.streams.delete(key);
     s.dead ??= new AiosError("E_CONFLICT", `the journal of tree ${key} is no longer held by this node (${why})`, { retryable: false, details: { agent: key, epoch: s.epoch, reason: "fenced" } });
-    const queued = s.queue;
-    s.queue = [];
-    for (const p of queued) p.done(s.dead);
-    this.settleCompaction(s, s.dead);
+    this.refusePending(s, s.dead);
     for (const a of s.agents) {
       if (this.streamOf.get(a) === s) this.streamOf.delete(a);
       this.state.agents.delete(a);
@@ -335,11 +332,16 @@ export class TreeStreams {
       : new AiosError("E_CONFLICT", `the journal of tree ${s.key} lost a write (${cause.message}); the tree restarts from PostgreSQL`, {
         cause, retryable: false, details: { agent: s.key, epoch: s.epoch, reason: "fenced", lost: cause.code },
       });
+    this.refusePending(s, s.dead);
+    this.onFenced(s.key, s.epoch);
+  }
+
+  /** A dead stream's queued writes and waiting compactions all fail with `dead`. */
+  private refusePending(s: Stream, dead: AiosError): void {
     const queued = s.queue;
     s.queue = [];
-    for (const p of queued) p.done(s.dead);
-    this.settleCompaction(s, s.dead);
-    this.onFenced(s.key, s.epoch);
+    for (const p of queued) p.done(dead);
+    this.settleCompaction(s, dead);
   }
 
   private async writeBatch(s: Stream): Promise<void> {

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 /**
@@ -44,7 +44,6 @@ function toSerializedError(raw: unknown): SerializedError {
 const ignore = (): void => undefined;
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
-type EnqueueRecord = Extract<JournalRecord, { t: "enqueue" }>;
 type HandledRecord = Extract<JournalRecord, { t: "handled" }>;
 
 export class DurableJournal implements KernelJournal, SyscallJournal {
@@ -102,17 +101,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage): Promise<void> {
-    // Built by assignment in the key order the spreads gave: on a durable send each conditional
-    // spread cost a temporary object and a generic copy (issue #18: the most allocated site).
-    const rec: Writable<EnqueueRecord> = { t: "enqueue", id: m.id, to: m.to, payload: m.payload };
-    if (m.from !== undefined) rec.from = m.from;
-    if (m.key !== undefined) rec.key = m.key;
-    if (m.cause !== undefined && m.nth !== undefined) {
-      rec.cause = m.cause;
-      rec.nth = m.nth;
-    }
-    if (m.trace !== undefined) rec.trace = m.trace;
-    return this.append(rec);
+    return this.append(enqueueRecord(m));
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {

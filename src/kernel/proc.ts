@@ -6,7 +6,7 @@
  * process table (process-table.ts).
  */
 import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
-import type { AgentLogic, StoredMessage } from "../abi/index.js";
+import { DEFAULT_MAILBOX_CAPACITY, type AgentLogic, type StoredMessage } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { AuditTally, Caller, CapLease } from "../abi/index.js";
@@ -80,7 +80,7 @@ export class Proc extends Mailbox implements Caller {
   readonly createdAt: number;
 
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
-    super(spec.mailbox?.capacity ?? 1024, spec.mailbox?.onFull ?? "wait");
+    super(spec.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY, spec.mailbox?.onFull ?? "wait");
     this.logic = logic;
     this.share = shareOf(spec);
     this.durable = spec.durable === true && !spec.ephemeral;

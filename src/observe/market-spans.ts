@@ -8,14 +8,10 @@
  * micro-credits and stays one here (an attribute has no bigint). Names live in semconv.ts.
  */
 import type { Span } from "@opentelemetry/api";
+import { num, obj, str } from "./loose-values.js";
 import { AIOS_ATTR, SPAN } from "./semconv.js";
 
 export const MARKET_SYSCALLS = ["MarketPost", "MarketBid", "MarketRefuse", "MarketAward", "MarketDone", "MarketFail", "MarketVerdict", "CriticVerdict"] as const;
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 /** The span's name: `critic judge`, or `market {op}` (MarketPost -> `market post`). */
 export function marketSpanName(name: string): string {

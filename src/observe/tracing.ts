@@ -25,6 +25,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller, MessageTracer, SyscallCall, TraceSpan } from "./kernel-types.js";
+import { num, obj, str } from "./loose-values.js";
 import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
 import { RecentSpans } from "./recent-spans.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
@@ -72,11 +73,6 @@ const MARKET: ReadonlySet<string> = new Set(MARKET_SYSCALLS);
 const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
 /** The options of an INTERNAL span with no attributes, shared (the SDK only reads them). */
 const INTERNAL = { kind: SpanKind.INTERNAL } as const;
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 export class Tracing implements MessageTracer {
   readonly provider: BasicTracerProvider;

@@ -22,6 +22,7 @@
  * equivalent (property-tested against it) that costs a fraction of a microsecond per record.
  */
 import { z } from "zod";
+import type { StoredMessage } from "../abi/index.js";
 
 const Status = z.enum(["pending", "running", "paused", "completed", "failed", "killed"]);
 export type RecordStatus = z.infer<typeof Status>;
@@ -62,3 +63,21 @@ export type JournalRecord = z.infer<typeof JournalRecordSchema>;
 export type RecordType = JournalRecord["t"];
 export type SpawnRecord = Extract<JournalRecord, { t: "spawn" }>;
 export type EnqueueRecord = Extract<JournalRecord, { t: "enqueue" }>;
+
+/**
+ * The enqueue record of `m` (the single-node journal, a cluster tree's stream, cluster_mail). Built by
+ * assignment in a fixed key order, not conditional spreads: on a durable send each spread cost a
+ * temporary object and a generic copy (issue #18: the most allocated site).
+ */
+export function enqueueRecord(m: StoredMessage): EnqueueRecord {
+  const rec: { -readonly [K in keyof EnqueueRecord]: EnqueueRecord[K] } = { t: "enqueue", id: m.id, to: m.to, payload: m.payload };
+  if (m.from !== undefined) rec.from = m.from;
+  if (m.key !== undefined) rec.key = m.key;
+  if (m.cause !== undefined && m.nth !== undefined) {
+    rec.cause = m.cause;
+    rec.nth = m.nth;
+  }
+  if (m.trace !== undefined) rec.trace = m.trace;
+  if (m.route !== undefined) rec.route = m.route;
+  return rec;
+}

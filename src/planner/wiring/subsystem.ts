@@ -136,6 +136,8 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
       const invoke: Invoke = (caller, name, args) => kernel.invoke(caller, name, args);
       const operatorCaller = syntheticCaller(OPERATOR, o.operatorCapabilities ?? DEFAULT_OPERATOR_CAPS);
       const critCaller = syntheticCaller("critic", ["critic#judge"]);
+      // A planner's model calls as `c`, through the door (PlanCreate's planner and a plan's replans).
+      const modelsOf = (c: Caller, trace: TraceSpan | undefined): PlannerModels => doorModels((dc, name, args) => kernel.invoke(dc, name, args), c, trace);
       // Per running plan: its poster. A plan created here carries the PlanCreate's span (tracing on), so
       // its market calls, its requests to workers and the workers' handling are one trace with the plan.
       // A plan resumed after a restart gets the span back from the traceparent stored at its creation
@@ -199,7 +201,7 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         const caller = owner === OPERATOR ? operatorCaller : owner === undefined ? undefined : kernel.agent(owner);
         const models: PlannerModels = caller === undefined
           ? () => Promise.reject(new AiosError("E_NO_AGENT", `plan ${planId}: its creator ${owner ?? "(unknown)"} is gone; nobody to charge the replanning model call to`, { details: { path: "planId" } }))
-          : doorModels(kernel.invoke.bind(kernel), caller, trace);
+          : modelsOf(caller, trace);
         return { models, ...(trace === undefined ? {} : { trace }) };
       }
       const ledgerOf = (c: Caller): string => (c.tenant === "default" ? DEFAULT_LEDGER : c.tenant);
@@ -208,8 +210,7 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
         const a = ledger.account(account);
         return a === undefined ? 0n : a.creditsPosted - a.debitsPosted - a.debitsPending;
       };
-      const models = (c: Caller, trace: TraceSpan | undefined): PlannerModels => doorModels(kernel.invoke.bind(kernel), c, trace);
-      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), { models, onCreated: (snap, c, a, trace) => {
+      const planDefs = planSyscalls(engine, (c, a) => available(a.payer ?? defaultPayer(c)), { models: modelsOf, onCreated: (snap, c, a, trace) => {
         const payer = a.payer ?? defaultPayer(c);
         if (trace !== undefined) {
           posters.set(snap.planId, newPoster(snap.planId, payer, trace));
