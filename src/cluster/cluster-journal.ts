@@ -21,7 +21,7 @@
 import { toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
 import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory } from "../abi/index.js";
 import type { Directory } from "./directory.js";
-import { enqueueRecord, type JournalRecord } from "../store/index.js";
+import { enqueueRecord, journaledError, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
@@ -35,16 +35,6 @@ export interface ClusterJournalHooks extends MailIntakeHooks {
   readonly acquire: (root: string) => Promise<Pick<Lease, "agent" | "epoch">>;
   /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
   readonly onFenced: (key: string, epoch: number) => void;
-}
-
-function toSerializedError(raw: unknown): SerializedError {
-  if (typeof raw === "object" && raw !== null && "code" in raw && "message" in raw) {
-    const r = raw as { code: unknown; message: unknown; retryable?: unknown };
-    if (typeof r.code === "string" && typeof r.message === "string") {
-      return { code: r.code as SerializedError["code"], message: r.message, retryable: r.retryable === true };
-    }
-  }
-  return { code: "E_INTERNAL", message: "a journaled error could not be read back", retryable: false };
 }
 
 export class ClusterJournal implements KernelJournal, SyscallJournal {
@@ -213,7 +203,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean } {
     const r = this.streams.state.lookup(caller.agent, callSeq);
     if (!r.found) return r;
-    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: toSerializedError(r.error) }) };
+    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: journaledError(r.error) }) };
   }
 
   intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {

@@ -11,9 +11,8 @@
  * result is reported `inFlight` (the dispatcher then retries only with an idempotency key).
  */
 import { join } from "node:path";
-import { z } from "zod";
-import { AiosError, ERROR_CODES, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { AiosError, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, journaledError, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 /**
@@ -25,21 +24,6 @@ import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent
 const UNAWAITED = { wait: false } as const;
 
 export type DurableJournalOptions = JournalOptions;
-
-const SerializedErrorSchema = z.object({
-  code: z.string().refine((c) => c in ERROR_CODES, "unknown error code"),
-  message: z.string(),
-  retryable: z.boolean(),
-  details: z.record(z.string(), z.unknown()).optional(),
-  cause: z.string().optional(),
-});
-
-function toSerializedError(raw: unknown): SerializedError {
-  const r = SerializedErrorSchema.safeParse(raw);
-  if (!r.success) return { code: "E_INTERNAL", message: "a journaled error could not be read back", retryable: false };
-  const { code, message, retryable, details, cause } = r.data;
-  return { code: code as SerializedError["code"], message, retryable, ...(details ? { details } : {}), ...(cause === undefined ? {} : { cause }) };
-}
 
 const ignore = (): void => undefined;
 
@@ -147,7 +131,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     }
     const r = this.journal.state.lookup(caller.agent, callSeq);
     if (!r.found) return r;
-    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: toSerializedError(r.error) }) };
+    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: journaledError(r.error) }) };
   }
 
   intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {

@@ -22,6 +22,7 @@
  * equivalent (property-tested against it) that costs a fraction of a microsecond per record.
  */
 import { z } from "zod";
+import { ERROR_CODES, type SerializedError } from "../core/index.js";
 import type { StoredMessage } from "../abi/index.js";
 
 const Status = z.enum(["pending", "running", "paused", "completed", "failed", "killed"]);
@@ -80,4 +81,24 @@ export function enqueueRecord(m: StoredMessage): EnqueueRecord {
   if (m.trace !== undefined) rec.trace = m.trace;
   if (m.route !== undefined) rec.route = m.route;
   return rec;
+}
+
+const SerializedErrorSchema = z.object({
+  code: z.string().refine((c) => c in ERROR_CODES, "unknown error code"),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  cause: z.string().optional(),
+});
+
+/**
+ * A result record's `error` as the replayed call's error, read back the same on one node and in a
+ * cluster: code, message, retryable, details and cause. A value that is not a journaled error (an
+ * unknown code, a missing field) becomes E_INTERNAL saying so, never a guess.
+ */
+export function journaledError(raw: unknown): SerializedError {
+  const r = SerializedErrorSchema.safeParse(raw);
+  if (!r.success) return { code: "E_INTERNAL", message: "a journaled error could not be read back", retryable: false };
+  const { code, message, retryable, details, cause } = r.data;
+  return { code: code as SerializedError["code"], message, retryable, ...(details ? { details } : {}), ...(cause === undefined ? {} : { cause }) };
 }

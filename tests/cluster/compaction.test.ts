@@ -5,13 +5,19 @@
  * - a compaction under a stale epoch is refused by PostgreSQL, and so are a base moved without a
  *   snapshot and a delete of rows not below one;
  * - after compaction a replayed or duplicated letter is still refused: by its kept key while the key
- *   lives, then by the recipient's windows that the snapshot carried to the node that took it over.
+ *   lives, then by the recipient's windows that the snapshot carried to the node that took it over;
+ * - a failed call replays with the error one node's journal hands back (code, details, cause), and a
+ *   journaled value that is no error reads back as E_INTERNAL saying so.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ClusterJournal, FencedJournal, LeaseTable, MailSeal, Mailroom, migrateCluster, type ClusterJournalHooks } from "../../src/cluster/index.js";
-import { SimulatedClock, type AgentId, type MessageId, type TenantId } from "../../src/core/index.js";
+import { AiosError, SimulatedClock, type AgentId, type MessageId, type TenantId } from "../../src/core/index.js";
 import type { Caller, StoredSpec, SyscallName } from "../../src/abi/index.js";
+import { createSqliteJournal } from "../../src/kernel/journal-adapter.js";
 import { useClusterDb } from "./cluster-db.js";
 import { TEST_SECRET, keep, startNode } from "./node-fixture.js";
 
@@ -259,4 +265,33 @@ describe("cross-node mail after compaction", () => {
       await a.os.shutdown();
     }
   }, 20_000);
+});
+
+describe("cluster journal replay of a failed call", () => {
+  it("hands back the error as one node's journal does: code, message, details and cause", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aios-replay-"));
+    const single = createSqliteJournal(dir);
+    await single.recover();
+    const cluster = journalOf("replay1", "a", 0);
+    const err = new AiosError("E_TOOL", "the tool broke", { details: { tool: "fs.write", exit: 3 }, cause: new Error("disk full") }).toJSON();
+    const forged = { code: "E_NOT_A_CODE", message: "planted", retryable: false };
+    try {
+      for (const j of [single, cluster]) {
+        await j.spawned({ id: "r" as AgentId, spec: spec("r"), status: "running", callSeq: 0 });
+        await j.intent(caller("r"), 1, "ToolCall", { n: 1 });
+        await j.result(caller("r"), 1, undefined, err);
+        await j.intent(caller("r"), 2, "ToolCall", { n: 2 });
+        await j.result(caller("r"), 2, undefined, forged as unknown as typeof err);
+      }
+      await cluster.flush();
+      expect(err.details).toEqual({ tool: "fs.write", exit: 3 });
+      expect(err.cause).toBeDefined();
+      for (const seq of [1, 2]) expect(cluster.lookup(caller("r"), seq)).toEqual(single.lookup(caller("r"), seq));
+      expect(cluster.lookup(caller("r"), 1)).toEqual({ found: true, result: undefined, error: err });
+      expect(cluster.lookup(caller("r"), 2)).toMatchObject({ found: true, error: { code: "E_INTERNAL", message: "a journaled error could not be read back" } });
+    } finally {
+      await single.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
