@@ -4,7 +4,7 @@
  * interface with a default fit for one machine; the security, scheduling and store subsystems
  * replace the defaults at boot.
  */
-import type { SerializedError } from "../core/index.js";
+import type { AgentId, SerializedError } from "../core/index.js";
 import type { Capability } from "../capability/index.js";
 import type { Caller, CapabilityRequest, SlotGrant, SyscallName, TraceSpan } from "./syscalls.js";
 import type { StoredMessage } from "./journal.js";
@@ -230,4 +230,10 @@ export interface RemoteMailGate {
    * gate has dead-lettered it). `origin` is the node that stored it.
    */
   admit(m: StoredMessage, keys: readonly VouchedKey[], origin: string): { readonly reason: string; readonly detail: string } | null;
+  /**
+   * An agent whose tree this node adopted (takeover, migration) had these push subscriptions where it
+   * ran before (sealed rows of the cluster's directory, docs/adr/0047): they hold here from now on, so
+   * the copies routed to it pass `admit`.
+   */
+  resubscribe?(agent: AgentId, patterns: readonly string[]): void;
 }

@@ -12,10 +12,20 @@
  * checked `topic:<pattern>#subscribe`) with the pattern as a regular expression, so a publisher on any
  * node finds the subscribers by one indexed scan of the cluster's rows. The directory only says where
  * copies go: the receiving node moves a copy only for an agent subscribed *there* (ipc's gate), so a
- * row written into cluster_topics by anyone else delivers nothing.
+ * row written into cluster_topics by anyone else delivers nothing. Each row carries the recording
+ * node's seal: a node that adopts the agent's tree restores its sealed rows into ipc/ (`held`,
+ * docs/adr/0047), never an unsealed one.
  */
 import { AiosError } from "../core/index.js";
-import { query, text, type SqlPool } from "./sql.js";
+import type { MailSeal } from "./seal.js";
+import { query, text, textOrNull, type SqlPool } from "./sql.js";
+
+/** A row of cluster_topics for an agent being adopted: its pattern, and whether its seal verified. */
+export interface HeldSubscription {
+  readonly agent: string;
+  readonly pattern: string;
+  readonly sealed: boolean;
+}
 
 /** A topic pattern (dot-separated tokens, `*` one token, `>` the rest) as an anchored POSIX regex. */
 export function patternRegex(pattern: string): string {
@@ -28,6 +38,7 @@ export class Directory {
     private readonly pool: SqlPool,
     readonly cluster: string,
     private readonly node: string,
+    private readonly seal: MailSeal,
   ) {}
 
   /** The id of the one live agent named `name` anywhere in the cluster. */
@@ -48,8 +59,8 @@ export class Directory {
     if (on) {
       await query(
         this.pool,
-        "INSERT INTO cluster_topics (cluster, agent, pattern, re, node) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cluster, agent, pattern) DO UPDATE SET node = EXCLUDED.node",
-        [this.cluster, agent, pattern, patternRegex(pattern), this.node],
+        "INSERT INTO cluster_topics (cluster, agent, pattern, re, node, mac) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cluster, agent, pattern) DO UPDATE SET node = EXCLUDED.node, mac = EXCLUDED.mac",
+        [this.cluster, agent, pattern, patternRegex(pattern), this.node, this.seal.sealTopic({ cluster: this.cluster, agent, pattern })],
         what,
         { agent },
       );
@@ -68,5 +79,19 @@ export class Directory {
       `finding the subscribers of ${topic}`,
     );
     return r.rows.map((row) => text(row, "agent"));
+  }
+
+  /**
+   * The push subscriptions recorded for `agents` (a tree this node adopts, docs/adr/0047), each with
+   * whether its seal verifies: only sealed rows were recorded by a node after the door allowed them.
+   */
+  async held(agents: readonly string[]): Promise<HeldSubscription[]> {
+    if (agents.length === 0) return [];
+    const r = await query(this.pool, "SELECT agent, pattern, mac FROM cluster_topics WHERE cluster = $1 AND agent = ANY($2) ORDER BY agent, pattern", [this.cluster, agents], `reading the subscriptions of ${agents.length} adopted agent(s)`);
+    return r.rows.map((row) => {
+      const agent = text(row, "agent");
+      const pattern = text(row, "pattern");
+      return { agent, pattern, sealed: this.seal.verifyTopic({ cluster: this.cluster, agent, pattern }, textOrNull(row, "mac")) };
+    });
   }
 }

@@ -234,7 +234,16 @@ CREATE INDEX IF NOT EXISTS cluster_mail_keys_at ON cluster_mail (cluster, at) WH
 ALTER TABLE cluster_replies ADD COLUMN IF NOT EXISTS at BIGINT NOT NULL DEFAULT 0;
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+/**
+ * V7 (docs/adr/0047): push subscriptions survive a takeover. A cluster_topics row carries the seal of
+ * the node that recorded it (after the door allowed the subscription); the node that adopts the agent's
+ * tree restores only sealed rows into ipc/, so a row written by hand still routes nothing.
+ */
+const V7 = `
+ALTER TABLE cluster_topics ADD COLUMN IF NOT EXISTS mac TEXT;
+`;
+
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

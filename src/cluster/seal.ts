@@ -31,6 +31,13 @@ export interface ReplyFields {
   readonly body: string;
 }
 
+/** A push subscription's row: `agent` subscribed to `pattern`. */
+export interface TopicFields {
+  readonly cluster: string;
+  readonly agent: string;
+  readonly pattern: string;
+}
+
 export class MailSeal {
   private readonly key: Buffer;
 
@@ -58,6 +65,18 @@ export class MailSeal {
 
   verifyReply(f: ReplyFields, mac: string | null): boolean {
     return this.check(["aios-reply-v1", f.cluster, f.node, f.call, f.origin, f.body], mac);
+  }
+
+  /**
+   * The seal of a push subscription's row in cluster_topics (docs/adr/0047): the node that recorded it
+   * after the door allowed it; its own domain tag.
+   */
+  sealTopic(f: TopicFields): string {
+    return this.mac(["aios-topic-v1", f.cluster, f.agent, f.pattern]);
+  }
+
+  verifyTopic(f: TopicFields, mac: string | null): boolean {
+    return this.check(["aios-topic-v1", f.cluster, f.agent, f.pattern], mac);
   }
 
   private mac(parts: readonly string[]): string {

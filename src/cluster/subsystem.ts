@@ -8,7 +8,9 @@
  *   loaded from PostgreSQL and adopted by the kernel (dormant, woken when it has mail);
  * - a lease lost (taken, expired, fenced, released) stops the tree here at once, journaling nothing;
  * - mail for agents on other nodes goes through cluster_mail (mailroom.ts); this node pulls its own
- *   when woken over NATS, after each heartbeat and after each adoption.
+ *   when woken over NATS, after each heartbeat and after each adoption;
+ * - an adopted agent's push subscriptions (sealed rows of cluster_topics) are restored into ipc/
+ *   before that pull, so topic copies routed to it are admitted here (docs/adr/0047).
  *
  * Adoptions and evictions run one at a time, in the order the node reported them, and only after the
  * kernel finished booting (`start`). The node joins when `join(addr)` is called (aios up calls it
@@ -17,13 +19,13 @@
  * leases are released, so other nodes take the trees over at once).
  */
 import { AiosError, toAiosError, type AgentId, type Clock } from "../core/index.js";
-import type { Subsystem, SubsystemHost } from "../abi/index.js";
+import { isTerminal, type Subsystem, type SubsystemHost } from "../abi/index.js";
 import { ClusterJournal } from "./cluster-journal.js";
 import type { Refusal } from "./mail-intake.js";
 import "./events.js";
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from "./config.js";
 import { FencedJournal } from "./fenced-journal.js";
-import { Directory } from "./directory.js";
+import { Directory, type HeldSubscription } from "./directory.js";
 import { Mailroom } from "./mailroom.js";
 import { ReplyBox } from "./replies.js";
 import { MailSeal } from "./seal.js";
@@ -125,6 +127,7 @@ class Member implements ClusterService {
   private pullQueued = false;
   private readonly mailroom: Mailroom;
   private readonly replies: ReplyBox;
+  private readonly directory: Directory;
   /** When cluster_mail and cluster_replies were last compacted here (the node's clock). */
   private tablesAt: number;
   /** The epoch at which each tree was last lost here, until an adoption of it looks (see acquired). */
@@ -146,6 +149,7 @@ class Member implements ClusterService {
     this.tablesAt = now();
     this.mailroom = new Mailroom(pool, config.cluster, config.node, seal, now, config.mailboxRows);
     this.replies = new ReplyBox(pool, config.cluster, config.node, seal, now);
+    this.directory = new Directory(pool, config.cluster, config.node, seal);
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),
       wakeReply: (node) => {
@@ -168,7 +172,7 @@ class Member implements ClusterService {
         if (node === undefined) return;
         node.drop(key, epoch, "fenced").catch((e: unknown) => host.kernelError(e, `releasing the fenced lease of ${key}`));
       },
-    }, this.replies, new Directory(pool, config.cluster, config.node), config.compactRows);
+    }, this.replies, this.directory, config.compactRows);
   }
 
   private get clock(): Clock {
@@ -281,9 +285,10 @@ class Member implements ClusterService {
     this.then(`adopting tree ${lease.agent}`, async () => {
       // Lost again while earlier work ran: nothing to adopt.
       if (this.joined !== undefined && this.joined.held().get(lease.agent)?.epoch !== lease.epoch) return;
-      let state;
+      let state, topics;
       try {
         state = await this.journal.load(lease);
+        topics = await this.directory.held(state.agents.map((a) => a.id));
       } catch (e) {
         // Unreadable now: give the lease back so this node or another tries again.
         await this.joined?.drop(lease.agent, lease.epoch, "released");
@@ -297,10 +302,32 @@ class Member implements ClusterService {
         return;
       }
       const out = await this.host.adoptAgents(state);
+      this.resubscribe(lease.agent, topics);
       this.o.onLease?.({ tree: lease.agent, epoch: lease.epoch, change: "acquired" });
       this.pull(); // letters posted while the tree had no owner
       for (const f of out.failed) this.host.kernelError(new AiosError("E_AGENT_CRASHED", `agent ${f.id} of tree ${lease.agent} could not be adopted: ${f.reason}`, { details: { agent: f.id } }), "cluster takeover");
     });
+  }
+
+  /**
+   * The push subscriptions the adopted agents made where they ran before hold here too (docs/adr/0047):
+   * sealed rows only; an unsealed one (written by hand) is audited and reported, never restored.
+   */
+  private resubscribe(tree: string, rows: readonly HeldSubscription[]): void {
+    const gate = this.host.guards.remoteMail;
+    const byAgent = new Map<string, string[]>();
+    for (const r of rows) {
+      if (!r.sealed) {
+        const reason = `cluster_topics row (${r.agent}, ${r.pattern}) not restored on adopting tree ${tree}: its seal does not verify`;
+        this.host.guards.audit?.record({ agent: r.agent, syscall: "cluster.topics", decision: "denied", by: "cluster_topics", reason });
+        this.host.logger.warn({ agent: r.agent, pattern: r.pattern, tree }, "cluster: an unsealed subscription was not restored");
+        continue;
+      }
+      const a = this.host.agent(r.agent);
+      if (a === undefined || isTerminal(a.status)) continue; // not adopted here, or ended
+      byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r.pattern]);
+    }
+    if (gate?.resubscribe !== undefined) for (const [agent, patterns] of byAgent) gate.resubscribe(agent as AgentId, patterns);
   }
 
   private lost(tree: string, epoch: number, why: LossReason): void {

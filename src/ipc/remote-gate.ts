@@ -10,6 +10,10 @@
  * An envelope travels as the letter's payload under its own id as the key (Ipc.admitRemote). A letter
  * that is not an envelope is a plain kernel send (ctx.send), which ipc/ does not check on one node
  * either: across nodes it is as trusted as there, because only a cluster node can seal a letter.
+ *
+ * `resubscribe` restores, on the node that adopted an agent's tree, the push subscriptions it made
+ * where it ran before (the cluster hands only sealed rows of its directory, docs/adr/0047), so copies
+ * routed to it keep passing `admit` after a takeover or a migration.
  */
 import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
 import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
@@ -54,6 +58,10 @@ export function remoteMailGate(ipc: Ipc): RemoteMailGate {
       }
       const no = ipc.screenRemote(env, json, m.to, keys);
       return no === null ? null : { reason: no[0], detail: no[1] };
+    },
+    // Push subscriptions the agent made on the node it ran on before (docs/adr/0047).
+    resubscribe: (agent, patterns) => {
+      for (const pattern of patterns) ipc.subscribe(agent, pattern, "push");
     },
   };
 }

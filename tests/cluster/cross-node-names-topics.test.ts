@@ -15,7 +15,7 @@ import { SimulatedClock, isAiosError, type AgentId, type KernelEvent, type Messa
 import type { AgentLogic, AuditRecord, Subsystem } from "../../src/abi/index.js";
 import { ipcSubsystem, type Envelope, type Ipc } from "../../src/ipc/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { drain, startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
+import { drain, startNode, TEST_SECRET, withNodes, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xname", { nats: true });
 
@@ -90,9 +90,8 @@ const denials = (n: Node, syscall: string): AuditRecord[] => n.audits.filter((r)
 describe("names and topics across nodes", () => {
   it("reaches an agent by its name from another node, through the sender's door, and nothing else", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "n1", "a");
-    const b = await start(clock, "n1", "b");
-    try {
+    const [a, b] = await withNodes(() => start(clock, "n1", "a"), () => start(clock, "n1", "b"));
+    {
       const worker = await a.os.spawn({ name: "worker", kind: "code", logic: "box" });
       // The operator on b names it: the SDK finds no local agent of that name, the cluster resolves it.
       await b.os.send("worker", 1);
@@ -133,17 +132,13 @@ describe("names and topics across nodes", () => {
       await a.svc.journal.flush(); // its end (and so its directory entry) committed
       await expect(b.os.send("worker", 4)).rejects.toMatchObject({ code: "E_NO_AGENT" });
       await expect(b.os.send("nobody", 5)).rejects.toMatchObject({ code: "E_NO_AGENT" });
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
     }
   }, 30_000);
 
   it("delivers a publish on one node to push subscribers on the other, and only to them", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "t1", "a");
-    const b = await start(clock, "t1", "b");
-    try {
+    const [a, b] = await withNodes(() => start(clock, "t1", "a"), () => start(clock, "t1", "b"));
+    {
       const listener = await a.os.spawn({ name: "listener", kind: "code", logic: "box", capabilities: ["topic:news.*#subscribe"] });
       const bystander = await a.os.spawn({ name: "bystander", kind: "code", logic: "box", capabilities: ["topic:news.*#subscribe"] });
       const local = await b.os.spawn({ name: "local", kind: "code", logic: "box", capabilities: ["topic:news.>#subscribe"] });
@@ -187,9 +182,44 @@ describe("names and topics across nodes", () => {
       const third = (await b.os.request(publisher, { send: { topic: "news.eu", payload: "third" } })) as { delivered: string[] };
       expect(third.delivered).toContain(local);
       expect(third.delivered).not.toContain(listener);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
     }
+  }, 30_000);
+
+  it("keeps an agent's push subscriptions where its tree goes (migration, takeover), sealed rows only", async () => {
+    const clock = new SimulatedClock();
+    const [a, b] = await withNodes(() => start(clock, "t2", "a"), () => start(clock, "t2", "b"));
+    const listener = await a.os.spawn({ name: "listener", kind: "code", logic: "box", capabilities: ["topic:news.*#subscribe"] });
+    expect(await a.os.request(listener, { subscribe: "news.*" })).toBe("ok");
+    const publisher = await a.os.spawn({ name: "publisher", kind: "code", logic: "actor", capabilities: ["topic:news.eu#publish", "topic:sports.x#publish"] });
+    // The attacker's side, in the database: a subscription for the listener written by hand (no seal).
+    await db.pool.query("INSERT INTO cluster_topics (cluster, agent, pattern, re, node) VALUES ('t2', $1, 'sports.*', '^sports\\.[^.]+$', 'a')", [listener]);
+
+    // Migrated to b: the subscription holds there, not on a; a publish on a reaches it on b.
+    await a.os.migrate(listener, "b");
+    await drain(b);
+    expect(b.svc.node()?.held().get(listener)?.epoch).toBe(2);
+    expect([b.ipc.subscribed(listener, "news.eu"), a.ipc.subscribed(listener, "news.eu")]).toEqual([true, false]);
+    const moved = (await a.os.request(publisher, { send: { topic: "news.eu", payload: "after-migration" } })) as { delivered: string[] };
+    expect(moved.delivered).toEqual([listener]);
+    expect(await listOf(b, listener, 1)).toEqual(["after-migration"]);
+
+    // The unsealed row was not restored: audited where the tree landed; the copy it routes is refused there.
+    expect(b.ipc.subscribed(listener, "sports.x")).toBe(false);
+    expect(denials(b, "cluster.topics").map((r) => [r.agent, r.by])).toEqual([[listener, "cluster_topics"]]);
+    await a.os.request(publisher, { send: { topic: "sports.x", payload: "evil" } });
+    await drain(b);
+    expect(b.refusals.map((e) => [(e.data as { recipient: string }).recipient, (e.data as { reason: string }).reason])).toEqual([[listener, "no_route"]]);
+    expect(await b.os.request(listener, "get")).toEqual(["after-migration"]);
+
+    // b goes silent past its TTL (a keeps beating): a takes the tree over and the subscription with it.
+    for (let i = 0; i < 4; i++) {
+      clock.advance(1_000);
+      await drain(a);
+    }
+    expect(a.svc.node()?.held().get(listener)?.epoch).toBe(3);
+    expect(a.ipc.subscribed(listener, "news.eu")).toBe(true);
+    const back = (await a.os.request(publisher, { send: { topic: "news.eu", payload: "after-takeover" } })) as { delivered: string[] };
+    expect(back.delivered).toEqual([listener]);
+    expect(await listOf(a, listener, 2)).toEqual(["after-migration", "after-takeover"]);
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import { clusterSubsystem, type ClusterService } from "../../src/cluster/index.j
 import { silentLogger, type SimulatedClock } from "../../src/core/index.js";
 import type { AgentLogic, AnySubsystem } from "../../src/abi/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
+import { onTestFinished } from "vitest";
 
 /** The cluster secret every in-process test node shares (docs/adr/0038). */
 export const TEST_SECRET = "test-cluster-secret-0123456789abcdef";
@@ -71,4 +72,19 @@ export async function startNode(o: TestNodeOptions): Promise<TestNode> {
   if (svc === undefined) throw new Error("no cluster service");
   await svc.join();
   return { os, svc, changes };
+}
+
+/**
+ * Starts the nodes (in order) and shuts each down when the running test finishes, passed or failed
+ * (vitest's onTestFinished, last started first): no try/finally per test. A node the test shut down
+ * itself is shut down again, which does nothing.
+ */
+export async function withNodes<S extends readonly (() => Promise<Pick<TestNode, "os">>)[]>(...starts: S): Promise<{ -readonly [K in keyof S]: Awaited<ReturnType<S[K]>> }> {
+  const nodes: Pick<TestNode, "os">[] = [];
+  for (const start of starts) {
+    const n = await start();
+    nodes.push(n);
+    onTestFinished(() => n.os.shutdown());
+  }
+  return nodes as { -readonly [K in keyof S]: Awaited<ReturnType<S[K]>> };
 }
