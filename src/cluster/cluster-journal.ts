@@ -21,7 +21,7 @@
 import { toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
 import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory } from "../abi/index.js";
 import type { Directory } from "./directory.js";
-import { enqueueRecord, journaledError, type JournalRecord } from "../store/index.js";
+import { enqueueRecord, handledRecord, intentRecord, resultRecord, spawnRecord, transitionRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
@@ -98,11 +98,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   spawned(a: StoredAgent): Promise<void> {
-    const rec: JournalRecord = {
-      t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq,
-      ...(a.parent === undefined ? {} : { parent: a.parent }),
-      ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
-    };
+    const rec = spawnRecord(a);
     const entry: DirectoryEntry = { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
     const known = this.streams.of(a.id);
     if (known !== undefined) return this.streams.append(known, rec, { agent: entry }); // a restart under the same id
@@ -126,7 +122,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   transitioned(id: AgentId, to: StoredAgent["status"], op: string, reason?: string): Promise<void> {
     // The directory follows: an agent that ended no longer answers to its name (ADR 0041).
-    return this.streams.write(id, `transition of ${id}`, { t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) }, { agent: { agent: id, ended: isTerminal(to) } });
+    return this.streams.write(id, `transition of ${id}`, transitionRecord(id, to, op, reason), { agent: { agent: id, ended: isTerminal(to) } });
   }
 
   enqueue(m: StoredMessage): Promise<void> {
@@ -192,7 +188,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    return this.streams.write(id, `checkpoint of ${id}`, { t: "handled", agent: id, callSeq, ...(msgId === undefined ? {} : { msg: msgId }), ...(checkpoint === undefined ? {} : { checkpoint }) });
+    return this.streams.write(id, `checkpoint of ${id}`, handledRecord(id, msgId, checkpoint, callSeq));
   }
 
   /** Nothing at boot: a node's agents arrive with its leases (load). */
@@ -201,17 +197,15 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean } {
-    const r = this.streams.state.lookup(caller.agent, callSeq);
-    if (!r.found) return r;
-    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: journaledError(r.error) }) };
+    return this.streams.state.lookup(caller.agent, callSeq);
   }
 
   intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
-    return this.streams.write(caller.agent, `${syscall} of ${caller.agent}`, { t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
+    return this.streams.write(caller.agent, `${syscall} of ${caller.agent}`, intentRecord(caller.agent, callSeq, syscall, args, idempotencyKey));
   }
 
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
-    return this.streams.write(caller.agent, `result of ${caller.agent}`, { t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) });
+    return this.streams.write(caller.agent, `result of ${caller.agent}`, resultRecord(caller.agent, callSeq, result, error));
   }
 
   /** Resolves once every write queued so far was answered by PostgreSQL. */

@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { AiosError, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, journaledError, recoveredAgent, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, handledRecord, intentRecord, recoveredAgent, resultRecord, spawnRecord, transitionRecord, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
 import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 /**
@@ -27,8 +27,6 @@ export type DurableJournalOptions = JournalOptions;
 
 const ignore = (): void => undefined;
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-type HandledRecord = Extract<JournalRecord, { t: "handled" }>;
 
 export class DurableJournal implements KernelJournal, SyscallJournal {
   private journal: Journal | undefined;
@@ -71,17 +69,13 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   spawned(a: StoredAgent): Promise<void> {
-    return this.append({
-      t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq,
-      ...(a.parent === undefined ? {} : { parent: a.parent }),
-      ...(a.checkpoint === undefined ? {} : { checkpoint: a.checkpoint }),
-    });
+    return this.append(spawnRecord(a));
   }
 
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
     // The start transition is unawaited: lost at a crash, recovery starts the agent from pending,
     // as it would have from running with no handled record. Every other one starts its commit.
-    return this.append({ t: "transition", agent: id, to, op, ...(reason === undefined ? {} : { reason }) }, op === "start" ? false : undefined);
+    return this.append(transitionRecord(id, to, op, reason), op === "start" ? false : undefined);
   }
 
   enqueue(m: StoredMessage): Promise<void> {
@@ -93,10 +87,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    const rec: Writable<HandledRecord> = { t: "handled", agent: id, callSeq };
-    if (msgId !== undefined) rec.msg = msgId;
-    if (checkpoint !== undefined) rec.checkpoint = checkpoint;
-    return this.append(rec);
+    return this.append(handledRecord(id, msgId, checkpoint, callSeq));
   }
 
   /**
@@ -129,18 +120,16 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     if (this.journal === undefined) {
       throw new AiosError("E_INTERNAL", "SyscallJournal.lookup called before the journal finished recovery (await recover() at boot)");
     }
-    const r = this.journal.state.lookup(caller.agent, callSeq);
-    if (!r.found) return r;
-    return { found: true, result: r.result, ...(r.error === undefined ? {} : { error: journaledError(r.error) }) };
+    return this.journal.state.lookup(caller.agent, callSeq);
   }
 
   intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void> {
-    return this.append({ t: "intent", agent: caller.agent, callSeq, syscall, args, ...(idempotencyKey === undefined ? {} : { key: idempotencyKey }) });
+    return this.append(intentRecord(caller.agent, callSeq, syscall, args, idempotencyKey));
   }
 
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
     // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
-    return this.append({ t: "result", agent: caller.agent, callSeq, ...(result === undefined ? {} : { result }), ...(error === undefined ? {} : { error }) }, false);
+    return this.append(resultRecord(caller.agent, callSeq, result, error), false);
   }
 
   async flush(): Promise<void> {

@@ -10,7 +10,7 @@ export { MIGRATIONS, LATEST_SCHEMA, migrate, type Migration } from "./migrations
 export { acquireDirLock, type DirLock } from "./dir-lock.js";
 export { toStoreError, isCorruption, freeBytes } from "./sqlite-errors.js";
 export { openWalDb, type WalDbOptions } from "./wal-db.js";
-export { JournalRecordSchema, TERMINAL, enqueueRecord, journaledError, type EnqueueRecord, type JournalRecord, type RecordType, type RecordStatus } from "./records.js";
+export { JournalRecordSchema, TERMINAL, enqueueRecord, spawnRecord, transitionRecord, handledRecord, intentRecord, resultRecord, journaledError, type EnqueueRecord, type JournalRecord, type RecordType, type RecordStatus } from "./records.js";
 export { checkRecord, type Checked } from "./record-check.js";
 export { checksum, decode, serialise, toRow, type Decoded } from "./codec.js";
 export { JournalState, SEEN_WINDOW, type AgentEntry, type CallEntry, type CallLookup } from "./state.js";

@@ -23,7 +23,7 @@
  */
 import { z } from "zod";
 import { ERROR_CODES, type SerializedError } from "../core/index.js";
-import type { StoredMessage } from "../abi/index.js";
+import type { StoredAgent, StoredMessage } from "../abi/index.js";
 
 const Status = z.enum(["pending", "running", "paused", "completed", "failed", "killed"]);
 export type RecordStatus = z.infer<typeof Status>;
@@ -64,6 +64,45 @@ export type JournalRecord = z.infer<typeof JournalRecordSchema>;
 export type RecordType = JournalRecord["t"];
 export type SpawnRecord = Extract<JournalRecord, { t: "spawn" }>;
 export type EnqueueRecord = Extract<JournalRecord, { t: "enqueue" }>;
+type Rec<T extends RecordType> = { -readonly [K in keyof Extract<JournalRecord, { t: T }>]: Extract<JournalRecord, { t: T }>[K] };
+
+/*
+ * The records the kernel's journals write (the single-node journal and a cluster tree's stream), each
+ * built in one place by assignment in a fixed key order: both write the same bytes for the same event.
+ */
+
+export function spawnRecord(a: StoredAgent): SpawnRecord {
+  const rec: Rec<"spawn"> = { t: "spawn", agent: a.id, spec: a.spec, status: a.status, callSeq: a.callSeq };
+  if (a.parent !== undefined) rec.parent = a.parent;
+  if (a.checkpoint !== undefined) rec.checkpoint = a.checkpoint;
+  return rec;
+}
+
+export function transitionRecord(agent: string, to: RecordStatus, op: string, reason?: string): JournalRecord {
+  const rec: Rec<"transition"> = { t: "transition", agent, to, op };
+  if (reason !== undefined) rec.reason = reason;
+  return rec;
+}
+
+export function handledRecord(agent: string, msg: string | undefined, checkpoint: unknown, callSeq: number): JournalRecord {
+  const rec: Rec<"handled"> = { t: "handled", agent, callSeq };
+  if (msg !== undefined) rec.msg = msg;
+  if (checkpoint !== undefined) rec.checkpoint = checkpoint;
+  return rec;
+}
+
+export function intentRecord(agent: string, callSeq: number, syscall: string, args: unknown, key?: string): JournalRecord {
+  const rec: Rec<"intent"> = { t: "intent", agent, callSeq, syscall, args };
+  if (key !== undefined) rec.key = key;
+  return rec;
+}
+
+export function resultRecord(agent: string, callSeq: number, result: unknown, error?: SerializedError): JournalRecord {
+  const rec: Rec<"result"> = { t: "result", agent, callSeq };
+  if (result !== undefined) rec.result = result;
+  if (error !== undefined) rec.error = error;
+  return rec;
+}
 
 /**
  * The enqueue record of `m` (the single-node journal, a cluster tree's stream, cluster_mail). Built by

@@ -20,7 +20,8 @@
  * recipient may have handled the copy (so its enqueue is gone) while the sender has not.
  */
 import type { JournalRecord, RecordStatus } from "./records.js";
-import { TERMINAL } from "./records.js";
+import { TERMINAL, journaledError } from "./records.js";
+import type { SerializedError } from "../core/index.js";
 
 type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
 type Intent = Extract<JournalRecord, { t: "intent" }>;
@@ -51,7 +52,7 @@ export interface AgentEntry {
 }
 
 export type CallLookup =
-  | { readonly found: true; readonly result: unknown; readonly error?: unknown }
+  | { readonly found: true; readonly result: unknown; readonly error?: SerializedError }
   | { readonly found: false; readonly inFlight: boolean };
 
 function callRecords(calls: ReadonlyMap<number, CallEntry>): number {
@@ -184,7 +185,8 @@ export class JournalState {
   lookup(agent: string, callSeq: number): CallLookup {
     const c = this.agents.get(agent)?.calls.get(callSeq);
     if (c?.result !== undefined) {
-      return { found: true, result: c.result.result, ...(c.result.error === undefined ? {} : { error: c.result.error }) };
+      // The error read back as a replayed call's error (journaledError), the same on every driver.
+      return { found: true, result: c.result.result, ...(c.result.error === undefined ? {} : { error: journaledError(c.result.error) }) };
     }
     return { found: false, inFlight: c?.intent !== undefined };
   }
