@@ -288,7 +288,8 @@ class Member implements ClusterService {
       let state, topics;
       try {
         state = await this.journal.load(lease);
-        topics = await this.directory.held(state.agents.map((a) => a.id));
+        // Only a stack with ipc/ has subscriptions to restore (its remoteMail stage).
+        topics = this.host.guards.remoteMail?.resubscribe === undefined ? [] : await this.directory.held(state.agents.map((a) => a.id));
       } catch (e) {
         // Unreadable now: give the lease back so this node or another tries again.
         await this.joined?.drop(lease.agent, lease.epoch, "released");
@@ -314,7 +315,6 @@ class Member implements ClusterService {
    * sealed rows only; an unsealed one (written by hand) is audited and reported, never restored.
    */
   private resubscribe(tree: string, rows: readonly HeldSubscription[]): void {
-    const gate = this.host.guards.remoteMail;
     const byAgent = new Map<string, string[]>();
     for (const r of rows) {
       if (!r.sealed) {
@@ -327,7 +327,7 @@ class Member implements ClusterService {
       if (a === undefined || isTerminal(a.status)) continue; // not adopted here, or ended
       byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r.pattern]);
     }
-    if (gate?.resubscribe !== undefined) for (const [agent, patterns] of byAgent) gate.resubscribe(agent as AgentId, patterns);
+    for (const [agent, patterns] of byAgent) this.host.guards.remoteMail?.resubscribe?.(agent as AgentId, patterns);
   }
 
   private lost(tree: string, epoch: number, why: LossReason): void {

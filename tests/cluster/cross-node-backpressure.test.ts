@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { drain, startNode } from "./node-fixture.js";
+import { drain, startNode, withNodes } from "./node-fixture.js";
 
 const db = useClusterDb("xback", { nats: true });
 
@@ -36,38 +36,32 @@ async function waitingFor(agent: string): Promise<number> {
 describe("backpressure across nodes", () => {
   it("pushes back on senders on another node once the recipient's mailbox and its waiting rows are full", async () => {
     const clock = new SimulatedClock();
-    const a = await startNode({ postgres: db.url, nats: db.nats.url, clock, cluster: "bp1", node: "a", logics: { gated } });
-    const b = await startNode({ postgres: db.url, nats: db.nats.url, clock, cluster: "bp1", node: "b", logics: { gated }, mailboxRows: 3 });
-    try {
-      const slow = await a.os.spawn({ name: "slow", kind: "code", logic: "gated", mailbox: { capacity: 2 } });
-      // Two letters fill its mailbox (the first is being handled, held at the gate); three wait in rows.
-      for (let i = 1; i <= 5; i++) {
-        await b.os.send(slow, i);
-        await drain(a);
-      }
-      expect(await waitingFor(slow)).toBe(3);
-      const full = await b.os.send(slow, 6).catch((e: unknown) => e);
-      expect(full).toMatchObject({ code: "E_MAILBOX_FULL", retryable: true, details: { agent: slow, waiting: 3, limit: 3 } });
-      await expect(b.os.request(slow, "get")).rejects.toMatchObject({ code: "E_MAILBOX_FULL" });
-      expect(await waitingFor(slow)).toBe(3);
-
-      // The agent catches up: its owner moves the waiting rows as room comes, and senders get room again.
-      open();
-      let got: unknown[] = [];
-      for (let i = 0; i < 100 && got.length < 5; i++) {
-        await drain(a);
-        got = (await a.os.request(slow, "get")) as unknown[];
-      }
-      expect(got).toEqual([1, 2, 3, 4, 5]);
-      await b.os.send(slow, 6);
-      for (let i = 0; i < 100 && got.length < 6; i++) {
-        await drain(a);
-        got = (await a.os.request(slow, "get")) as unknown[];
-      }
-      expect(got).toEqual([1, 2, 3, 4, 5, 6]);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
+    const [a, b] = await withNodes(() => startNode({ postgres: db.url, nats: db.nats.url, clock, cluster: "bp1", node: "a", logics: { gated } }), () => startNode({ postgres: db.url, nats: db.nats.url, clock, cluster: "bp1", node: "b", logics: { gated }, mailboxRows: 3 }));
+    const slow = await a.os.spawn({ name: "slow", kind: "code", logic: "gated", mailbox: { capacity: 2 } });
+    // Two letters fill its mailbox (the first is being handled, held at the gate); three wait in rows.
+    for (let i = 1; i <= 5; i++) {
+      await b.os.send(slow, i);
+      await drain(a);
     }
+    expect(await waitingFor(slow)).toBe(3);
+    const full = await b.os.send(slow, 6).catch((e: unknown) => e);
+    expect(full).toMatchObject({ code: "E_MAILBOX_FULL", retryable: true, details: { agent: slow, waiting: 3, limit: 3 } });
+    await expect(b.os.request(slow, "get")).rejects.toMatchObject({ code: "E_MAILBOX_FULL" });
+    expect(await waitingFor(slow)).toBe(3);
+
+    // The agent catches up: its owner moves the waiting rows as room comes, and senders get room again.
+    open();
+    let got: unknown[] = [];
+    for (let i = 0; i < 100 && got.length < 5; i++) {
+      await drain(a);
+      got = (await a.os.request(slow, "get")) as unknown[];
+    }
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    await b.os.send(slow, 6);
+    for (let i = 0; i < 100 && got.length < 6; i++) {
+      await drain(a);
+      got = (await a.os.request(slow, "get")) as unknown[];
+    }
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
   }, 30_000);
 });

@@ -18,7 +18,7 @@ import type { AgentLogic, AuditRecord, Subsystem } from "../../src/abi/index.js"
 import { ipcSubsystem, signingBytes, type Envelope, type Ipc } from "../../src/ipc/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { TEST_SECRET } from "./node-fixture.js";
+import { TEST_SECRET, withNodes } from "./node-fixture.js";
 
 const db = useClusterDb("xgate", { nats: true });
 
@@ -83,98 +83,86 @@ async function rowsOf(cluster: string): Promise<{ n: number; taken: boolean; ref
 describe("receive-side checks across nodes", () => {
   it("admits a signed envelope from another node and refuses rows written straight into cluster_mail", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "g1", "a", "optional", 100);
-    const b = await start(clock, "g1", "b", "required", 100);
-    try {
-      const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle" });
-      const from = a.ipc.port.agent(sender);
-      // What SemanticSend's handler does for the agent: build, sign with its key on a, route.
-      const ok = await a.ipc.send(from, { to: target, payload: { qty: 1 }, performative: "inform", schema: "order" });
-      expect(ok.delivered).toEqual([target]);
-      await until("the signed envelope", async () => ((await b.os.request(target, "get")) as unknown[]).length === 1);
-      expect(await b.os.request(target, "get")).toEqual([{ qty: 1 }]);
-      const [signed] = await rowsOf("g1");
-      expect(signed).toMatchObject({ taken: true, refused: null });
+    const [a, b] = await withNodes(() => start(clock, "g1", "a", "optional", 100), () => start(clock, "g1", "b", "required", 100));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle" });
+    const from = a.ipc.port.agent(sender);
+    // What SemanticSend's handler does for the agent: build, sign with its key on a, route.
+    const ok = await a.ipc.send(from, { to: target, payload: { qty: 1 }, performative: "inform", schema: "order" });
+    expect(ok.delivered).toEqual([target]);
+    await until("the signed envelope", async () => ((await b.os.request(target, "get")) as unknown[]).length === 1);
+    expect(await b.os.request(target, "get")).toEqual([{ qty: 1 }]);
+    const [signed] = await rowsOf("g1");
+    expect(signed).toMatchObject({ taken: true, refused: null });
 
-      // 1. An attacker with the database but not the cluster secret writes a letter "from" the sender.
-      const forged = JSON.parse(signed?.body ?? "{}") as { payload: Envelope };
-      await db.pool.query("INSERT INTO cluster_mail (cluster, agent, dedup, body) VALUES ('g1', $1, 'k:evil-1', $2)", [target, JSON.stringify({ t: "enqueue", id: "evil-1", to: target, from: sender, key: "evil-1", payload: { ...forged.payload, id: "evil-1", payload: { qty: 99 } } })]);
-      // 2. ... or copies the sealed row and changes the payload (and re-signs the envelope with a key of
-      // its own, vouched for in the row): the seal covers body and keys, so it no longer verifies.
-      const evil = generateKeyPairSync("ed25519");
-      const env: Envelope = { ...forged.payload, id: "evil-2", payload: { qty: 98 }, signature: { key: "evil-key", sig: "" } };
-      const { signature: _s, ...unsigned } = env;
-      const sig = sign(null, signingBytes(unsigned, JSON.stringify({ qty: 98 })), evil.privateKey).toString("base64url");
-      const ed = evil.publicKey.export({ format: "der", type: "spki" }).toString("base64url");
-      await db.pool.query(
-        "INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT cluster, agent, 'k:evil-2', $2, origin, $3, mac FROM cluster_mail WHERE cluster = 'g1' AND n = $1",
-        [signed?.n, JSON.stringify({ t: "enqueue", id: "evil-2", to: target, from: sender, key: "evil-2", payload: { ...env, signature: { key: "evil-key", sig } } }), JSON.stringify([{ id: "evil-key", owner: sender, alg: "ed25519", ed }])],
-      );
-      await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
-      await until("both refusals", () => b.refusals.length === 2);
+    // 1. An attacker with the database but not the cluster secret writes a letter "from" the sender.
+    const forged = JSON.parse(signed?.body ?? "{}") as { payload: Envelope };
+    await db.pool.query("INSERT INTO cluster_mail (cluster, agent, dedup, body) VALUES ('g1', $1, 'k:evil-1', $2)", [target, JSON.stringify({ t: "enqueue", id: "evil-1", to: target, from: sender, key: "evil-1", payload: { ...forged.payload, id: "evil-1", payload: { qty: 99 } } })]);
+    // 2. ... or copies the sealed row and changes the payload (and re-signs the envelope with a key of
+    // its own, vouched for in the row): the seal covers body and keys, so it no longer verifies.
+    const evil = generateKeyPairSync("ed25519");
+    const env: Envelope = { ...forged.payload, id: "evil-2", payload: { qty: 98 }, signature: { key: "evil-key", sig: "" } };
+    const { signature: _s, ...unsigned } = env;
+    const sig = sign(null, signingBytes(unsigned, JSON.stringify({ qty: 98 })), evil.privateKey).toString("base64url");
+    const ed = evil.publicKey.export({ format: "der", type: "spki" }).toString("base64url");
+    await db.pool.query(
+      "INSERT INTO cluster_mail (cluster, agent, dedup, body, origin, keys, mac) SELECT cluster, agent, 'k:evil-2', $2, origin, $3, mac FROM cluster_mail WHERE cluster = 'g1' AND n = $1",
+      [signed?.n, JSON.stringify({ t: "enqueue", id: "evil-2", to: target, from: sender, key: "evil-2", payload: { ...env, signature: { key: "evil-key", sig } } }), JSON.stringify([{ id: "evil-key", owner: sender, alg: "ed25519", ed }])],
+    );
+    await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
+    await until("both refusals", () => b.refusals.length === 2);
 
-      expect(await b.os.request(target, "get")).toEqual([{ qty: 1 }]);
-      const rows = await rowsOf("g1");
-      expect(rows.map((r) => [r.taken, r.refused])).toEqual([
-        [true, null],
-        [true, "forged: the row carries no seal"],
-        [true, "forged: its seal does not verify under this cluster's secret"],
-      ]);
-      expect(b.refusals.map((e) => e.data)).toEqual([
-        { row: rows[1]?.n, recipient: target, origin: null, reason: "forged", detail: "the row carries no seal" },
-        { row: rows[2]?.n, recipient: target, origin: "a", reason: "forged", detail: "its seal does not verify under this cluster's secret" },
-      ]);
-      expect(b.refusals.every((e) => e.severity === "warn" && e.agent === target)).toBe(true);
-      const denied = b.audits.filter((r) => r.syscall === "cluster.mail");
-      expect(denied).toEqual([
-        { agent: target, syscall: "cluster.mail", decision: "denied", by: "cluster_mail (no origin)", reason: `cluster_mail row ${rows[1]?.n} refused (forged: the row carries no seal)` },
-        { agent: target, syscall: "cluster.mail", decision: "denied", by: "node:a", reason: `cluster_mail row ${rows[2]?.n} refused (forged: its seal does not verify under this cluster's secret)` },
-      ]);
-      // A refused row is never read again: another pull moves and reports nothing.
-      await b.svc.node()?.beat();
-      await b.svc.settled();
-      expect(b.refusals).toHaveLength(2);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-    }
+    expect(await b.os.request(target, "get")).toEqual([{ qty: 1 }]);
+    const rows = await rowsOf("g1");
+    expect(rows.map((r) => [r.taken, r.refused])).toEqual([
+      [true, null],
+      [true, "forged: the row carries no seal"],
+      [true, "forged: its seal does not verify under this cluster's secret"],
+    ]);
+    expect(b.refusals.map((e) => e.data)).toEqual([
+      { row: rows[1]?.n, recipient: target, origin: null, reason: "forged", detail: "the row carries no seal" },
+      { row: rows[2]?.n, recipient: target, origin: "a", reason: "forged", detail: "its seal does not verify under this cluster's secret" },
+    ]);
+    expect(b.refusals.every((e) => e.severity === "warn" && e.agent === target)).toBe(true);
+    const denied = b.audits.filter((r) => r.syscall === "cluster.mail");
+    expect(denied).toEqual([
+      { agent: target, syscall: "cluster.mail", decision: "denied", by: "cluster_mail (no origin)", reason: `cluster_mail row ${rows[1]?.n} refused (forged: the row carries no seal)` },
+      { agent: target, syscall: "cluster.mail", decision: "denied", by: "node:a", reason: `cluster_mail row ${rows[2]?.n} refused (forged: its seal does not verify under this cluster's secret)` },
+    ]);
+    // A refused row is never read again: another pull moves and reports nothing.
+    await b.svc.node()?.beat();
+    await b.svc.settled();
+    expect(b.refusals).toHaveLength(2);
   }, 20_000);
 
   it("refuses an unsigned envelope to an agent requiring signatures and one its receive schema rejects", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "g2", "a", "optional", 100);
-    const b = await start(clock, "g2", "b", "required", 10);
-    try {
-      const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle" });
-      // From outside any agent (the SDK, the gateway): a valid envelope, but nobody signed it.
-      const unsigned = await a.ipc.send(undefined, { to: target, payload: { qty: 2 }, performative: "inform" });
-      // Signed by the sender, valid under a's "order" (qty <= 100), not under b's (qty <= 10).
-      const big = await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 50 }, performative: "inform", schema: "order" });
-      // Both were acknowledged by a: stored in PostgreSQL, as a cross-node send is.
-      expect([unsigned.delivered, big.delivered]).toEqual([[target], [target]]);
-      // Then a good one, so the test knows b pulled the others before it.
-      await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 3 }, performative: "inform", schema: "order" });
-      await until("the good envelope", async () => ((await b.os.request(target, "get")) as unknown[]).length === 1);
-      expect(await b.os.request(target, "get")).toEqual([{ qty: 3 }]);
+    const [a, b] = await withNodes(() => start(clock, "g2", "a", "optional", 100), () => start(clock, "g2", "b", "required", 10));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle" });
+    // From outside any agent (the SDK, the gateway): a valid envelope, but nobody signed it.
+    const unsigned = await a.ipc.send(undefined, { to: target, payload: { qty: 2 }, performative: "inform" });
+    // Signed by the sender, valid under a's "order" (qty <= 100), not under b's (qty <= 10).
+    const big = await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 50 }, performative: "inform", schema: "order" });
+    // Both were acknowledged by a: stored in PostgreSQL, as a cross-node send is.
+    expect([unsigned.delivered, big.delivered]).toEqual([[target], [target]]);
+    // Then a good one, so the test knows b pulled the others before it.
+    await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 3 }, performative: "inform", schema: "order" });
+    await until("the good envelope", async () => ((await b.os.request(target, "get")) as unknown[]).length === 1);
+    expect(await b.os.request(target, "get")).toEqual([{ qty: 3 }]);
 
-      const rows = await rowsOf("g2");
-      expect(rows.map((r) => r.refused)).toEqual([`unsigned: ${target} requires signed messages`, expect.stringMatching(/^schema: .*qty/), null]);
-      expect(b.refusals.map((e) => (e.data as { reason: string }).reason)).toEqual(["unsigned", "schema"]);
-      expect(b.audits.filter((r) => r.syscall === "cluster.mail").map((r) => [r.agent, r.decision, r.by])).toEqual([
-        [target, "denied", "node:a"],
-        [target, "denied", "node:a"],
-      ]);
-      // On the receiver they are dead letters, as a local refusal is (replayable by an operator there).
-      expect(b.ipc.deadLetters.list().map((d) => [d.envelope.id, d.reason, d.recipient])).toEqual([
-        [unsigned.id, "unsigned", target],
-        [big.id, "schema", target],
-      ]);
-      expect(a.ipc.deadLetters.list()).toEqual([]);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-    }
+    const rows = await rowsOf("g2");
+    expect(rows.map((r) => r.refused)).toEqual([`unsigned: ${target} requires signed messages`, expect.stringMatching(/^schema: .*qty/), null]);
+    expect(b.refusals.map((e) => (e.data as { reason: string }).reason)).toEqual(["unsigned", "schema"]);
+    expect(b.audits.filter((r) => r.syscall === "cluster.mail").map((r) => [r.agent, r.decision, r.by])).toEqual([
+      [target, "denied", "node:a"],
+      [target, "denied", "node:a"],
+    ]);
+    // On the receiver they are dead letters, as a local refusal is (replayable by an operator there).
+    expect(b.ipc.deadLetters.list().map((d) => [d.envelope.id, d.reason, d.recipient])).toEqual([
+      [unsigned.id, "unsigned", target],
+      [big.id, "schema", target],
+    ]);
+    expect(a.ipc.deadLetters.list()).toEqual([]);
   }, 20_000);
 });

@@ -11,7 +11,7 @@ import { MailSeal, Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, type AgentId, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { keep, startNode, TEST_SECRET, type TestNode } from "./node-fixture.js";
+import { keep, startNode, TEST_SECRET, withNodes, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xmail", { nats: true });
 
@@ -49,63 +49,47 @@ async function listOf(n: Node, id: string, count: number): Promise<unknown[]> {
 describe("cross-node mail", () => {
   it("delivers sends from another node in order, durably, woken over NATS; agents' own sends cross too", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "x1", "a");
-    const b = await start(clock, "x1", "b");
-    try {
-      const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      for (let i = 1; i <= 20; i++) await a.os.send(target, i);
-      // A relay on a forwards through its own ctx.send: the kernel routes it to b's agent.
-      const r = await a.os.spawn({ name: "relay", kind: "code", logic: "relay", args: { to: target }, capabilities: [`agent:${target}#send`] });
-      await a.os.send(r, "via-relay");
-      expect(await listOf(b, target, 21)).toEqual([...Array.from({ length: 20 }, (_, i) => i + 1), "via-relay"]);
-      expect(await waiting("x1")).toBe(0);
-      await expect(a.os.send("no-such-agent", 1)).rejects.toMatchObject({ code: "E_NO_AGENT" });
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-    }
+    const [a, b] = await withNodes(() => start(clock, "x1", "a"), () => start(clock, "x1", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    for (let i = 1; i <= 20; i++) await a.os.send(target, i);
+    // A relay on a forwards through its own ctx.send: the kernel routes it to b's agent.
+    const r = await a.os.spawn({ name: "relay", kind: "code", logic: "relay", args: { to: target }, capabilities: [`agent:${target}#send`] });
+    await a.os.send(r, "via-relay");
+    expect(await listOf(b, target, 21)).toEqual([...Array.from({ length: 20 }, (_, i) => i + 1), "via-relay"]);
+    expect(await waiting("x1")).toBe(0);
+    await expect(a.os.send("no-such-agent", 1)).rejects.toMatchObject({ code: "E_NO_AGENT" });
   }, 20_000);
 
   it("a letter acknowledged while its owner is dead is handled by the node that takes the tree over", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "x2", "a");
-    const b = await start(clock, "x2", "b");
-    try {
-      const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      await b.os.pause(target);
-      // b "dies": it stops beating and, paused, handles nothing. Sends to it are acknowledged anyway.
-      for (let i = 1; i <= 5; i++) await a.os.send(target, i);
-      clock.advance(3_001);
-      await a.svc.node()?.beat();
-      await a.svc.settled();
-      expect(a.svc.node()?.held().get(target)?.epoch).toBe(2);
-      await a.os.resume(target);
-      expect(await listOf(a, target, 5)).toEqual([1, 2, 3, 4, 5]);
-      expect(await waiting("x2")).toBe(0);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-    }
+    const [a, b] = await withNodes(() => start(clock, "x2", "a"), () => start(clock, "x2", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    await b.os.pause(target);
+    // b "dies": it stops beating and, paused, handles nothing. Sends to it are acknowledged anyway.
+    for (let i = 1; i <= 5; i++) await a.os.send(target, i);
+    clock.advance(3_001);
+    await a.svc.node()?.beat();
+    await a.svc.settled();
+    expect(a.svc.node()?.held().get(target)?.epoch).toBe(2);
+    await a.os.resume(target);
+    expect(await listOf(a, target, 5)).toEqual([1, 2, 3, 4, 5]);
+    expect(await waiting("x2")).toBe(0);
   }, 20_000);
 
   it("stores a copy with the same de-duplication key once", async () => {
     const clock = new SimulatedClock();
-    const b = await start(clock, "x3", "b");
-    try {
-      const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-      const room = new Mailroom(db.pool, "x3", "tester", new MailSeal(TEST_SECRET));
-      const letter = { id: "m-1" as MessageId, to: target, payload: "once", key: "env-1" };
-      expect(await room.post(letter)).toBe("b");
-      expect(await room.post({ ...letter, id: "m-2" as MessageId })).toBe("b");
-      const replayed = { id: "m-3" as MessageId, to: target, payload: "replayed", from: "sender" as AgentId, cause: "c-1" as MessageId, nth: 1 };
-      await room.post(replayed);
-      await room.post({ ...replayed, id: "m-4" as MessageId });
-      const rows = await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'x3'");
-      expect(Number(rows.rows[0]?.["n"])).toBe(2);
-      await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
-      expect(await listOf(b, target, 2)).toEqual(["once", "replayed"]);
-    } finally {
-      await b.os.shutdown();
-    }
+    const [b] = await withNodes(() => start(clock, "x3", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    const room = new Mailroom(db.pool, "x3", "tester", new MailSeal(TEST_SECRET));
+    const letter = { id: "m-1" as MessageId, to: target, payload: "once", key: "env-1" };
+    expect(await room.post(letter)).toBe("b");
+    expect(await room.post({ ...letter, id: "m-2" as MessageId })).toBe("b");
+    const replayed = { id: "m-3" as MessageId, to: target, payload: "replayed", from: "sender" as AgentId, cause: "c-1" as MessageId, nth: 1 };
+    await room.post(replayed);
+    await room.post({ ...replayed, id: "m-4" as MessageId });
+    const rows = await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'x3'");
+    expect(Number(rows.rows[0]?.["n"])).toBe(2);
+    await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
+    expect(await listOf(b, target, 2)).toEqual(["once", "replayed"]);
   }, 20_000);
 });

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock, isAiosError, type AgentId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { startNode, type TestNode } from "./node-fixture.js";
+import { startNode, withNodes, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("xreq", { nats: true });
 
@@ -66,58 +66,44 @@ async function replyRows(cluster: string): Promise<number> {
 describe("requests across nodes", () => {
   it("answers os.request and an agent's ctx.request from another node, values and errors", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "r1", "a");
-    const b = await start(clock, "r1", "b");
-    try {
-      const target = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
-      expect(await a.os.request(target, 21, { timeoutMs: 10_000 })).toBe(42);
-      const failed = await a.os.request(target, "boom", { timeoutMs: 10_000 }).then(() => null, (e: unknown) => e);
-      expect(isAiosError(failed) ? [failed.code, failed.message] : failed).toEqual(["E_AGENT_CRASHED", expect.stringContaining("boom requested")]);
-      // The crash ended it: a request to it is refused on its node, as on one node.
-      await expect(a.os.request(target, 1, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "E_NO_AGENT" });
-      // An agent on a asks through the door (AgentRequest, capability agent:<target>#send).
-      const second = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
-      const asking = await a.os.spawn({ name: "asker", kind: "code", logic: "asker", args: { to: second }, capabilities: [`agent:${second}#send`] });
-      await a.os.send(asking, 5);
-      await a.os.send(asking, 7);
-      await until("both answers", async () => ((await a.os.request(asking, "get")) as unknown[]).length === 2);
-      expect(await a.os.request(asking, "get")).toEqual([10, 14]);
-      expect(a.svc.journal.waitingReplies).toBe(0);
-      expect(await replyRows("r1")).toBe(0);
-      // Nobody by that id in the cluster: refused at once, as on one node.
-      await expect(a.os.request("ag-nobody", 1, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "E_NO_AGENT" });
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-    }
+    const [a, b] = await withNodes(() => start(clock, "r1", "a"), () => start(clock, "r1", "b"));
+    const target = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
+    expect(await a.os.request(target, 21, { timeoutMs: 10_000 })).toBe(42);
+    const failed = await a.os.request(target, "boom", { timeoutMs: 10_000 }).then(() => null, (e: unknown) => e);
+    expect(isAiosError(failed) ? [failed.code, failed.message] : failed).toEqual(["E_AGENT_CRASHED", expect.stringContaining("boom requested")]);
+    // The crash ended it: a request to it is refused on its node, as on one node.
+    await expect(a.os.request(target, 1, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "E_NO_AGENT" });
+    // An agent on a asks through the door (AgentRequest, capability agent:<target>#send).
+    const second = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
+    const asking = await a.os.spawn({ name: "asker", kind: "code", logic: "asker", args: { to: second }, capabilities: [`agent:${second}#send`] });
+    await a.os.send(asking, 5);
+    await a.os.send(asking, 7);
+    await until("both answers", async () => ((await a.os.request(asking, "get")) as unknown[]).length === 2);
+    expect(await a.os.request(asking, "get")).toEqual([10, 14]);
+    expect(a.svc.journal.waitingReplies).toBe(0);
+    expect(await replyRows("r1")).toBe(0);
+    // Nobody by that id in the cluster: refused at once, as on one node.
+    await expect(a.os.request("ag-nobody", 1, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "E_NO_AGENT" });
   }, 20_000);
 
   it("a request whose recipient's node dies is answered by the node that takes the tree over", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "r2", "a");
-    const b = await start(clock, "r2", "b");
-    const c = await start(clock, "r2", "c");
-    try {
-      const target = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
-      await b.os.pause(target);
-      // b "dies" (stops beating, handles nothing) with the request acknowledged in PostgreSQL.
-      const answer = a.os.request(target, 50, { timeoutMs: 15_000 });
-      await until("the request stored", async () => Number((await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'r2'")).rows[0]?.["n"]) === 1);
-      clock.advance(3_001);
-      await a.svc.node()?.beat();
-      await c.svc.node()?.beat();
-      await c.svc.settled();
-      await a.svc.settled();
-      const owner = a.svc.node()?.held().has(target) === true ? a : c;
-      expect(owner.svc.node()?.held().get(target)?.epoch).toBe(2);
-      await owner.os.resume(target);
-      expect(await answer).toBe(100);
-      expect(a.svc.journal.waitingReplies).toBe(0);
-    } finally {
-      await a.os.shutdown();
-      await b.os.shutdown();
-      await c.os.shutdown();
-    }
+    const [a, b, c] = await withNodes(() => start(clock, "r2", "a"), () => start(clock, "r2", "b"), () => start(clock, "r2", "c"));
+    const target = await b.os.spawn({ name: "doubler", kind: "code", logic: "doubler" });
+    await b.os.pause(target);
+    // b "dies" (stops beating, handles nothing) with the request acknowledged in PostgreSQL.
+    const answer = a.os.request(target, 50, { timeoutMs: 15_000 });
+    await until("the request stored", async () => Number((await db.pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = 'r2'")).rows[0]?.["n"]) === 1);
+    clock.advance(3_001);
+    await a.svc.node()?.beat();
+    await c.svc.node()?.beat();
+    await c.svc.settled();
+    await a.svc.settled();
+    const owner = a.svc.node()?.held().has(target) === true ? a : c;
+    expect(owner.svc.node()?.held().get(target)?.epoch).toBe(2);
+    await owner.os.resume(target);
+    expect(await answer).toBe(100);
+    expect(a.svc.journal.waitingReplies).toBe(0);
   }, 20_000);
 
   it("drops a reply that comes after the caller's timeout, and refuses a forged reply", async () => {

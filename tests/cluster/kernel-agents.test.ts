@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock, type AgentId } from "../../src/core/index.js";
 import type { AgentLogic } from "../../src/abi/index.js";
 import { useClusterDb } from "./cluster-db.js";
-import { startNode, type TestNode } from "./node-fixture.js";
+import { startNode, withNodes, type TestNode } from "./node-fixture.js";
 
 const db = useClusterDb("kagents");
 
@@ -56,87 +56,67 @@ async function until(what: string, fn: () => boolean): Promise<void> {
 describe("kernel agents on leases", () => {
   it("takes a dead node's agent over from the journal with its state and queued mail; the stale node is fenced out", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "k1", "a");
-    const b = await start(clock, "k1", "b");
-    try {
-      const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
-      expect(a.svc.node()?.held().get(id)?.epoch).toBe(1);
-      expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
-      // Queued, not handled: the agent is paused; the sends are acknowledged once PostgreSQL holds them.
-      await a.os.pause(id);
-      await a.os.send(id, "two");
-      await a.os.send(id, "three");
+    const [a, b] = await withNodes(() => start(clock, "k1", "a"), () => start(clock, "k1", "b"));
+    const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
+    expect(a.svc.node()?.held().get(id)?.epoch).toBe(1);
+    expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
+    // Queued, not handled: the agent is paused; the sends are acknowledged once PostgreSQL holds them.
+    await a.os.pause(id);
+    await a.os.send(id, "two");
+    await a.os.send(id, "three");
 
-      // a goes silent; b keeps beating past the TTL and takes the tree over under epoch 2.
-      clock.advance(3_001);
-      await beat(b);
-      expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
-      expect(b.os.status(id).status).toBe("paused");
-      await b.os.resume(id);
-      expect(await b.os.request(id, "four", { timeoutMs: 5_000 })).toEqual({ n: 4, got: ["one", "two", "three", "four"] });
+    // a goes silent; b keeps beating past the TTL and takes the tree over under epoch 2.
+    clock.advance(3_001);
+    await beat(b);
+    expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
+    expect(b.os.status(id).status).toBe("paused");
+    await b.os.resume(id);
+    expect(await b.os.request(id, "four", { timeoutMs: 5_000 })).toEqual({ n: 4, got: ["one", "two", "three", "four"] });
 
-      // a still runs its copy; its next write (a resume's transition) is refused and a stops it.
-      expect(a.os.kernel.find(id)).toBeDefined();
-      await a.os.resume(id).catch(() => undefined);
-      await until("a evicts the fenced agent", () => a.os.kernel.find(id) === undefined);
-      await a.svc.settled();
-      expect(a.changes).toContain("fenced:1");
-      expect(a.svc.node()?.held().has(id)).toBe(false);
+    // a still runs its copy; its next write (a resume's transition) is refused and a stops it.
+    expect(a.os.kernel.find(id)).toBeDefined();
+    await a.os.resume(id).catch(() => undefined);
+    await until("a evicts the fenced agent", () => a.os.kernel.find(id) === undefined);
+    await a.svc.settled();
+    expect(a.changes).toContain("fenced:1");
+    expect(a.svc.node()?.held().has(id)).toBe(false);
 
-      // Every row was written under one epoch by one node: epoch 1 by a, epoch 2 by b.
-      const rows = await epochs("k1", id);
-      expect(rows.map(([e]) => e)).toEqual([1, 2]);
-    } finally {
-      await b.os.shutdown();
-      await a.os.shutdown();
-    }
+    // Every row was written under one epoch by one node: epoch 1 by a, epoch 2 by b.
+    const rows = await epochs("k1", id);
+    expect(rows.map(([e]) => e)).toEqual([1, 2]);
   }, 20_000);
 
   it("hands a tree over at a graceful shutdown; children share their root's lease", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "k2", "a");
-    const b = await start(clock, "k2", "b");
-    let bDown = false;
-    try {
-      const root = await b.os.spawn({ name: "sup", kind: "supervisor", children: [{ name: "w", kind: "code", logic: "tally" }] });
-      const w = b.os.ps().find((x) => x.name === "w")?.id as AgentId;
-      expect(w).toBeDefined();
-      expect(await b.os.request(w, "x", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["x"] });
-      expect([...(b.svc.node()?.held().keys() ?? [])]).toEqual([root]);
-      await b.os.shutdown();
-      bDown = true;
-      // The lease was released at leave: a takes the tree at its next beat, no TTL to wait for.
-      await beat(a);
-      expect(a.svc.node()?.held().get(root)?.epoch).toBe(2);
-      expect(await a.os.request(w, "y", { timeoutMs: 5_000 })).toEqual({ n: 2, got: ["x", "y"] });
-      expect(a.os.status(root).status).toBe("running");
-    } finally {
-      if (!bDown) await b.os.shutdown();
-      await a.os.shutdown();
-    }
+    const [a, b] = await withNodes(() => start(clock, "k2", "a"), () => start(clock, "k2", "b"));
+    const root = await b.os.spawn({ name: "sup", kind: "supervisor", children: [{ name: "w", kind: "code", logic: "tally" }] });
+    const w = b.os.ps().find((x) => x.name === "w")?.id as AgentId;
+    expect(w).toBeDefined();
+    expect(await b.os.request(w, "x", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["x"] });
+    expect([...(b.svc.node()?.held().keys() ?? [])]).toEqual([root]);
+    await b.os.shutdown();
+    // The lease was released at leave: a takes the tree at its next beat, no TTL to wait for.
+    await beat(a);
+    expect(a.svc.node()?.held().get(root)?.epoch).toBe(2);
+    expect(await a.os.request(w, "y", { timeoutMs: 5_000 })).toEqual({ n: 2, got: ["x", "y"] });
+    expect(a.os.status(root).status).toBe("running");
   }, 20_000);
 
   it("migrates a live agent to another node with its state and its queued mail", async () => {
     const clock = new SimulatedClock();
-    const a = await start(clock, "k3", "a");
-    const b = await start(clock, "k3", "b");
-    try {
-      const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
-      expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
-      await a.os.pause(id);
-      await a.os.send(id, "two");
-      await expect(a.os.migrate(id, "nowhere")).rejects.toMatchObject({ code: "E_INVALID_ARG" });
-      expect(await a.os.migrate(id, "b")).toEqual({ tree: id, epoch: 1 });
-      expect(a.os.kernel.find(id)).toBeUndefined();
-      // b is woken by its next beat here (no NATS in this file); it takes the lease under epoch 2.
-      await beat(b);
-      expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
-      await b.os.resume(id);
-      expect(await b.os.request(id, "three", { timeoutMs: 5_000 })).toEqual({ n: 3, got: ["one", "two", "three"] });
-      expect((await epochs("k3", id)).map(([e]) => e)).toEqual([1, 2]);
-    } finally {
-      await b.os.shutdown();
-      await a.os.shutdown();
-    }
+    const [a, b] = await withNodes(() => start(clock, "k3", "a"), () => start(clock, "k3", "b"));
+    const id = await a.os.spawn({ name: "t", kind: "code", logic: "tally" });
+    expect(await a.os.request(id, "one", { timeoutMs: 5_000 })).toEqual({ n: 1, got: ["one"] });
+    await a.os.pause(id);
+    await a.os.send(id, "two");
+    await expect(a.os.migrate(id, "nowhere")).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+    expect(await a.os.migrate(id, "b")).toEqual({ tree: id, epoch: 1 });
+    expect(a.os.kernel.find(id)).toBeUndefined();
+    // b is woken by its next beat here (no NATS in this file); it takes the lease under epoch 2.
+    await beat(b);
+    expect(b.svc.node()?.held().get(id)?.epoch).toBe(2);
+    await b.os.resume(id);
+    expect(await b.os.request(id, "three", { timeoutMs: 5_000 })).toEqual({ n: 3, got: ["one", "two", "three"] });
+    expect((await epochs("k3", id)).map(([e]) => e)).toEqual([1, 2]);
   }, 20_000);
 });
