@@ -25,7 +25,6 @@ const UNAWAITED = { wait: false } as const;
 
 export type DurableJournalOptions = JournalOptions;
 
-const ignore = (): void => undefined;
 
 
 export class DurableJournal implements KernelJournal, SyscallJournal {
@@ -64,8 +63,9 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     this.recovered = undefined; // recover() describes the journal again once it changed
     const j = this.journal;
     const o = wait === false ? UNAWAITED : undefined;
-    if (j !== undefined) return j.append(rec, o).then(ignore);
-    return this.opening.then((x) => x.append(rec, o)).then(ignore);
+    // commit: one promise per commit batch, shared by its records (no seq needed here).
+    if (j !== undefined) return j.commit(rec, o);
+    return this.opening.then((x) => x.commit(rec, o));
   }
 
   spawned(a: StoredAgent): Promise<void> {

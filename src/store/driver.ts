@@ -22,8 +22,13 @@ export interface JournalRow {
 /** One atomic write: rows appended, rows below a seq deleted, meta keys set. */
 export interface WriteBatch {
   readonly append?: readonly JournalRow[];
-  /** Delete every row with seq < deleteBelow (compaction). */
+  /** Delete every row with seq < deleteBelow (compaction, or one chunk of a sweep). */
   readonly deleteBelow?: number;
+  /**
+   * After the delete, give the freed space back (SQLite: incremental vacuum, WAL truncated). Default
+   * true; the journal's chunked sweep (ADR 0049) passes false for every chunk but the last.
+   */
+  readonly reclaim?: boolean;
   readonly meta?: Readonly<Record<string, string>>;
 }
 

@@ -22,12 +22,18 @@
  * All driver writes (batches, compaction, salvage) run one at a time on `exclusive`, so a
  * compaction never interleaves with a batch. Opening always runs recovery first: nothing is
  * appended after a record that has not been verified.
+ *
+ * Automatic compaction (ADR 0049) is two steps, neither holding the writer for long: a rebase
+ * writes the live state as fresh records and moves journal.base (and its copy journal.horizon) to
+ * them in one transaction, deleting nothing; the rows below the base are then retired history,
+ * never read again, swept in chunks that ride the next commits (or an idle write of their own). A
+ * crash anywhere leaves a valid store: retired rows are ignored at open and the sweep resumes.
  */
 import { AiosError, toAiosError } from "../core/index.js";
 import { chainNext, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
-import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_LOSS } from "./meta.js";
+import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON, META_LOSS } from "./meta.js";
 import type { JournalRecord } from "./records.js";
 import { describeLoss, scanJournal, type Loss, type ScanResult } from "./recovery.js";
 import type { JournalState } from "./state.js";
@@ -66,6 +72,11 @@ export interface JournalOptions {
    * goes into the next batch someone waits for, or this long after it was appended.
    */
   readonly unawaitedMs?: number;
+  /**
+   * Fewest retired rows one sweep chunk deletes (default 2,048; a chunk riding a commit deletes at
+   * least twice the rows the commit appends, so the sweep outpaces the journal's growth; ADR 0049).
+   */
+  readonly sweepChunk?: number;
 }
 
 /** A loss an operator accepted, as kept in the store's meta (META_LOSS) for status and the API. */
@@ -110,18 +121,27 @@ async function readAcceptedLoss(driver: StorageDriver): Promise<AcceptedLoss | u
   }
 }
 
-/** Appends waiting for the next batch, as parallel arrays (no per-append wrapper object). */
+/**
+ * Appends waiting for the next batch, as parallel arrays (no per-append wrapper object). A queue
+ * never holds more than maxBatch records (a full one waits in `full`), so it is always one batch:
+ * appends that need no seq share one promise per batch (`shared`) instead of one each.
+ */
 interface Queue {
-  recs: JournalRecord[];
-  bodies: string[];
-  resolves: ((seq: number) => void)[];
-  rejects: ((e: unknown) => void)[];
+  readonly recs: JournalRecord[];
+  readonly bodies: string[];
+  /** Per record; undefined for a record that waits on `shared`. */
+  readonly resolves: (((seq: number) => void) | undefined)[];
+  readonly rejects: (((e: unknown) => void) | undefined)[];
+  shared: { readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (e: unknown) => void } | undefined;
 }
 
-const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [] });
+const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined });
+
 
 export class Journal {
   private queue: Queue = emptyQueue();
+  /** Queues that reached maxBatch, oldest first, each committed as one batch before `queue`. */
+  private full: Queue[] = [];
   private scheduled = false;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -131,6 +151,15 @@ export class Journal {
   private readonly compactRatio: number;
   private readonly compactOnClose: number;
   private compactRetryAt = 0;
+  /**
+   * The lowest seq that may still be stored below the base (retired rows not swept yet); equal to
+   * the base once every chunk is deleted and only giving the space back (an idle write) is left.
+   */
+  private retiredFrom: number | undefined;
+  /** journal.base: the first seq recovery reads. */
+  private base: number;
+  private rebasing = false;
+  private readonly sweepChunk: number;
   /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
   markFailures = 0;
   private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
@@ -151,14 +180,19 @@ export class Journal {
     rows: number,
     options: JournalOptions,
     private readonly ack: AckMark | undefined,
+    base: number,
+    retiredFrom: number | undefined,
   ) {
     this.rows = rows;
+    this.base = base;
+    this.retiredFrom = retiredFrom;
     this.maxBatch = options.maxBatch ?? 50_000;
     this.compactMinRows = options.compactMinRows ?? 40_000;
     this.compactRatio = options.compactRatio ?? 4;
     this.compactOnClose = options.compactOnClose ?? 1_000;
     this.onCommit = options.onCommit;
     this.unawaitedMs = options.unawaitedMs ?? 10;
+    this.sweepChunk = options.sweepChunk ?? 2_048;
   }
 
   /**
@@ -188,25 +222,61 @@ export class Journal {
       const aside = `${driver.location}.damaged-${(options.now ?? Date.now)()}`;
       loss = { ...loss, aside };
       accepted = { acceptedAt: (options.now ?? Date.now)(), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, summary: describeLoss(loss), aside };
-      const meta = { [META_BASE]: String(base), [META_HIGH]: String(base + fresh.length - 1), [META_CHAIN]: "0", [META_LOSS]: JSON.stringify(accepted) };
+      const meta = { [META_BASE]: String(base), [META_HORIZON]: String(base), [META_HIGH]: String(base + fresh.length - 1), [META_CHAIN]: "0", [META_LOSS]: JSON.stringify(accepted) };
       await driver.replaceAll(fresh, encodeMetas(meta), aside);
       nextSeq = base + fresh.length;
       rows = fresh.length;
       messages.push(`${describeLoss(loss)}; loss accepted, ${fresh.length} record(s) rewritten from every record that verified`);
-    } else if (scan.repair.meta || scan.repair.strayRows) {
-      await driver.write({
-        ...(scan.repair.strayRows ? { deleteBelow: base } : {}),
-        meta: encodeMetas({ [META_BASE]: String(base), [META_HIGH]: String(nextSeq - 1), [META_CHAIN]: String(scan.chainAtBase) }),
-      });
+    } else if (scan.repair.meta) {
+      await driver.write({ meta: encodeMetas({ [META_BASE]: String(base), [META_HORIZON]: String(base), [META_HIGH]: String(nextSeq - 1), [META_CHAIN]: String(scan.chainAtBase) }) });
     }
+    const retiredFrom = loss === undefined ? scan.retiredFrom : undefined;
+    if (retiredFrom !== undefined) messages.push(`journal: rows from seq ${retiredFrom} below the base ${base} are retired (a compaction's sweep was cut short); swept after open`);
     // The mark is brought up to the verified journal once per open (it may be missing, stale or new).
     options.ack?.write({ seq: nextSeq - 1, chain });
     const report: RecoveryReport = { records: scan.records, durationMs: scan.durationMs, findings: scan.findings, messages, ...(loss ? { loss } : {}), ...(accepted ? { acceptedLoss: accepted } : {}) };
-    return new Journal(driver, scan.state, nextSeq, chain, report, rows, options, options.ack);
+    const journal = new Journal(driver, scan.state, nextSeq, chain, report, rows, options, options.ack, base, retiredFrom);
+    if (retiredFrom !== undefined) journal.scheduleUnawaited();
+    return journal;
   }
 
   /** Queues a record; resolves with its seq once it is durable. */
   append(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<number> {
+    const q = this.enter(rec);
+    if (q instanceof Promise) return q;
+    const done = new Promise<number>((resolve, reject) => {
+      q.resolves.push(resolve);
+      q.rejects.push(reject);
+    });
+    this.kick(options);
+    return done;
+  }
+
+  /**
+   * The same when the caller needs no seq: resolves once the record is durable, with the promise
+   * every such record of its batch shares (the durable send path: one promise per commit, not per
+   * letter). A failed batch rejects it, as it rejects each append.
+   */
+  commit(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
+    const q = this.enter(rec);
+    if (q instanceof Promise) return q;
+    q.resolves.push(undefined);
+    q.rejects.push(undefined);
+    if (q.shared === undefined) {
+      let resolve: () => void = () => undefined;
+      let reject: (e: unknown) => void = () => undefined;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      q.shared = { promise, resolve, reject };
+    }
+    this.kick(options);
+    return q.shared.promise;
+  }
+
+  /** Encodes `rec` into the queue it joins (a full one is set aside first), or the refusal. */
+  private enter(rec: JournalRecord): Queue | Promise<never> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
     let body: string;
     try {
@@ -215,21 +285,28 @@ export class Journal {
     } catch (e) {
       return Promise.reject(toAiosError(e, "E_INVALID_ARG"));
     }
+    if (this.queue.recs.length >= this.maxBatch) {
+      this.full.push(this.queue);
+      this.queue = emptyQueue();
+    }
     const q = this.queue;
     q.recs.push(rec);
     q.bodies.push(body);
-    const done = new Promise<number>((resolve, reject) => {
-      q.resolves.push(resolve);
-      q.rejects.push(reject);
-    });
+    return q;
+  }
+
+  private kick(options: { readonly wait?: boolean } | undefined): void {
     if (options?.wait === false) this.scheduleUnawaited();
     else this.schedule();
-    return done;
+  }
+
+  private pending(): boolean {
+    return this.full.length > 0 || this.queue.recs.length > 0;
   }
 
   /** Resolves when everything appended before the call is durable (or has failed). */
   async flush(): Promise<void> {
-    while (this.queue.recs.length > 0 || this.scheduled) {
+    while (this.pending() || this.scheduled) {
       this.scheduled = true;
       await this.exclusive(() => this.writeBatch());
     }
@@ -260,14 +337,47 @@ export class Journal {
       const end = start + rows.length - 1;
       // The running hash at start-1 goes into the meta, so recovery can check the mark after the
       // records it was computed over are gone.
-      const meta = encodeMetas({ [META_BASE]: String(start), [META_HIGH]: String(end), [META_CHAIN]: String(this.hash) });
+      const meta = encodeMetas({ [META_BASE]: String(start), [META_HORIZON]: String(start), [META_HIGH]: String(end), [META_CHAIN]: String(this.hash) });
       await this.driver.write({ append: rows, deleteBelow: start, meta });
       this.nextSeq = start + rows.length;
       this.rows = rows.length;
+      this.base = start;
+      this.retiredFrom = undefined;
       this.hash = this.advance(rows);
       this.mark();
       return { removed: before, written: rows.length };
     });
+  }
+
+  /**
+   * The automatic compaction's first step (ADR 0049): the live state as fresh records and the base
+   * moved to them, in one transaction that deletes nothing. The rows below the new base are retired
+   * and swept in chunks by later writes; the mark follows through the usual group commit.
+   */
+  private rebase(): Promise<void> {
+    return this.exclusive(async () => {
+      const start = this.nextSeq;
+      const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
+      const end = start + rows.length - 1;
+      const meta = encodeMetas({ [META_BASE]: String(start), [META_HORIZON]: String(start), [META_HIGH]: String(end), [META_CHAIN]: String(this.hash) });
+      await this.driver.write({ append: rows, meta });
+      this.retiredFrom ??= this.base;
+      this.base = start;
+      this.nextSeq = start + rows.length;
+      this.rows = rows.length;
+      this.hash = this.advance(rows);
+      if (this.ack !== undefined) {
+        this.unmarked.push({ seq: end, resolve: () => undefined });
+        this.pumpMark();
+      }
+      this.scheduleUnawaited();
+    });
+  }
+
+  /** The next sweep chunk for a write appending `n` rows: delete below this seq (or nothing). */
+  private sweepTo(n: number): number | undefined {
+    if (this.retiredFrom === undefined || (n > 0 && this.retiredFrom >= this.base)) return undefined;
+    return Math.min(this.base, this.retiredFrom + Math.max(this.sweepChunk, 2 * n));
   }
 
   /** The running hash after `rows` (which follow nextSeq-1 densely). */
@@ -320,6 +430,14 @@ export class Journal {
     await this.flush();
     clearTimeout(this.unawaitedTimer);
     this.unawaitedTimer = undefined;
+    // Finish a sweep in progress, so a clean stop leaves no retired rows (a failed chunk ends it).
+    for (let at = this.retiredFrom; at !== undefined; ) {
+      await this.exclusive(() => this.sweep());
+      clearTimeout(this.unawaitedTimer);
+      this.unawaitedTimer = undefined;
+      if (this.retiredFrom === at) break;
+      at = this.retiredFrom;
+    }
     const live = this.state.size();
     if (this.rows - live >= Math.max(this.compactOnClose, live / 4)) {
       // A failed compaction (e.g. disk full) leaves the journal as it was: the next open reads more.
@@ -336,6 +454,7 @@ export class Journal {
    * and only when none starts within unawaitedMs does it get a batch of its own.
    */
   private scheduleUnawaited(): void {
+    if (this.closed) return;
     if (this.scheduled || this.unawaitedTimer !== undefined) return;
     this.unawaitedTimer = setTimeout(() => {
       this.unawaitedTimer = undefined;
@@ -360,42 +479,52 @@ export class Journal {
     return run;
   }
 
-  /** Takes up to maxBatch queued appends, leaving the rest queued in order. */
+  /** The oldest queued batch (at most maxBatch appends), leaving the rest queued in order. */
   private take(): Queue {
+    const full = this.full.shift();
+    if (full !== undefined) return full;
     const q = this.queue;
-    if (q.recs.length <= this.maxBatch) {
-      this.queue = emptyQueue();
-      return q;
-    }
-    const n = this.maxBatch;
-    return { recs: q.recs.splice(0, n), bodies: q.bodies.splice(0, n), resolves: q.resolves.splice(0, n), rejects: q.rejects.splice(0, n) };
+    this.queue = emptyQueue();
+    return q;
   }
 
   private async writeBatch(): Promise<void> {
     this.scheduled = false;
-    if (this.queue.recs.length === 0) return;
+    if (!this.pending()) {
+      if (this.retiredFrom !== undefined) await this.sweep();
+      return;
+    }
     const batch = this.take();
-    if (this.queue.recs.length > 0) this.schedule();
-    const { recs, bodies, resolves, rejects } = batch;
+    if (this.pending()) this.schedule();
+    const { recs, bodies, resolves, rejects, shared } = batch;
     const n = recs.length;
     const start = this.nextSeq;
     const rows = new Array<JournalRow>(n);
     for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
     const t0 = this.onCommit === undefined ? 0 : performance.now();
+    const sweep = this.sweepTo(n);
     try {
-      await this.driver.write({ append: rows, meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }) });
+      await this.driver.write({
+        append: rows,
+        // A chunk riding a commit never gives space back (a WAL checkpoint would delay the batch).
+        ...(sweep === undefined ? {} : { deleteBelow: sweep, reclaim: false }),
+        meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }),
+      });
     } catch (e) {
-      for (const reject of rejects) reject(e);
+      for (const reject of rejects) reject?.(e);
+      shared?.reject(e);
       return;
     }
     this.onCommit?.(n, (performance.now() - t0) / 1000);
+    if (sweep !== undefined) this.retiredFrom = sweep;
     this.nextSeq = start + n;
     this.rows += n;
     this.hash = this.advance(rows);
     const state = this.state;
     for (let i = 0; i < n; i++) state.apply(recs[i] as JournalRecord);
     const ack = (): void => {
-      for (let i = 0; i < n; i++) (resolves[i] as (seq: number) => void)(start + i);
+      for (let i = 0; i < n; i++) resolves[i]?.(start + i);
+      shared?.resolve();
     };
     if (this.ack === undefined) ack();
     else {
@@ -403,12 +532,31 @@ export class Journal {
       this.unmarked.push({ seq: start + n - 1, resolve: ack });
       this.pumpMark();
     }
-    if (this.rows >= this.compactionThreshold()) {
-      // Fire and forget on the exclusive chain; a failed compaction (e.g. disk full) leaves the
-      // journal as it was and is retried only after the journal doubled, not after every batch.
-      this.compact().catch(() => {
-        this.compactRetryAt = this.rows * 2;
-      });
+    if (!this.rebasing && this.rows >= this.compactionThreshold()) {
+      // Fire and forget on the exclusive chain; a failed rebase (e.g. disk full) leaves the journal
+      // as it was and is retried only after the journal doubled, not after every batch.
+      this.rebasing = true;
+      this.rebase()
+        .catch(() => {
+          this.compactRetryAt = this.rows * 2;
+        })
+        .finally(() => {
+          this.rebasing = false;
+        });
+    } else if (this.retiredFrom !== undefined) this.scheduleUnawaited();
+  }
+
+  /** A sweep chunk on its own, the last one giving the space back (the writer went idle). */
+  private async sweep(): Promise<void> {
+    const to = this.sweepTo(0);
+    if (to === undefined) return;
+    const last = to >= this.base;
+    try {
+      await this.driver.write({ deleteBelow: to, reclaim: last });
+    } catch {
+      return; // retried by the next write: the retired rows stay retired meanwhile
     }
+    this.retiredFrom = last ? undefined : to;
+    if (!last) this.scheduleUnawaited();
   }
 }

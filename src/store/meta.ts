@@ -10,6 +10,11 @@ export const META_BASE = "journal.base";
 export const META_HIGH = "journal.high";
 /** The last loss an operator accepted (JSON of AcceptedLoss), kept so status can show it later. */
 export const META_LOSS = "journal.loss";
+/**
+ * A second copy of journal.base, written with it at every compaction (ADR 0049): rows below the base
+ * are retired history swept in chunks, so a damaged base can no longer be taken as the first row.
+ */
+export const META_HORIZON = "journal.horizon";
 /** The running acknowledgement hash at seq base-1 (ack-mark.ts), so a compacted journal stays checkable. */
 export const META_CHAIN = "journal.chain";
 

@@ -6,7 +6,9 @@
  *
  * What is checked besides the rows:
  * - the meta values carry checksums (meta.ts); a damaged one is a repairable finding, not believed;
- * - rows below `journal.base` are damage (compaction deletes them in the same transaction);
+ * - rows below `journal.base` are retired history a compaction has not swept yet (ADR 0049): never
+ *   read, not damage; the journal deletes them in chunks after open. The base is kept twice
+ *   (journal.base, journal.horizon), so one damaged copy never makes the scan read retired rows;
  * - the acknowledgement mark (ack-mark.ts), kept outside SQLite: records up to its seq were
  *   acknowledged, so any of them missing is a loss, and the running hash at its seq must match.
  *
@@ -19,7 +21,7 @@ import type { AckMark, AckPoint } from "./ack-mark.js";
 import { chainNext } from "./ack-mark.js";
 import { decode } from "./codec.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
-import { decodeMetaNumber, META_BASE, META_CHAIN, META_HIGH } from "./meta.js";
+import { decodeMetaNumber, META_BASE, META_CHAIN, META_HIGH, META_HORIZON } from "./meta.js";
 import { firstReadable } from "./read-probe.js";
 import { JournalState } from "./state.js";
 
@@ -59,7 +61,9 @@ export interface ScanResult {
   readonly loss?: Loss;
   /** Damage that cost no acknowledged record; `repair` says what makes the store consistent again. */
   readonly findings: readonly string[];
-  readonly repair: { readonly meta: boolean; readonly strayRows: boolean; readonly mark: boolean };
+  readonly repair: { readonly meta: boolean; readonly mark: boolean };
+  /** The lowest stored seq below the base (retired rows a compaction has not swept yet), if any. */
+  readonly retiredFrom?: number;
   readonly durationMs: number;
 }
 
@@ -138,14 +142,23 @@ class LossBuilder {
 export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: () => number = () => performance.now()): Promise<ScanResult> {
   const started = now();
   const findings: string[] = [];
-  const repair = { meta: false, strayRows: false, mark: false };
-  const baseMeta = await readMetaNumber(driver, META_BASE);
+  const repair = { meta: false, mark: false };
+  let baseMeta = await readMetaNumber(driver, META_BASE);
+  const horizon = await readMetaNumber(driver, META_HORIZON);
   const highMeta = await readMetaNumber(driver, META_HIGH);
   const chainMeta = await readMetaNumber(driver, META_CHAIN);
-  for (const m of [baseMeta, highMeta, chainMeta]) {
+  for (const m of [baseMeta, highMeta, chainMeta, horizon]) {
     if (m.damaged === undefined) continue;
     findings.push(m.damaged);
     repair.meta = true;
+  }
+  // Either copy of the base, when one is damaged; the lower when both read but differ (a compaction
+  // writes both in one transaction, so only damage makes them differ: reading more is the safe side).
+  if (baseMeta.value === undefined && horizon.value !== undefined) baseMeta = { value: horizon.value };
+  else if (baseMeta.value !== undefined && horizon.value !== undefined && horizon.value !== baseMeta.value) {
+    findings.push(`meta journal.base (${baseMeta.value}) and journal.horizon (${horizon.value}) differ; the scan starts at the lower`);
+    repair.meta = true;
+    baseMeta = { value: Math.min(baseMeta.value, horizon.value) };
   }
   const bounds = await storedBounds(driver);
   const ack = mark?.read() ?? { state: "missing" as const };
@@ -154,10 +167,8 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
   let base = baseMeta.value ?? 1;
   if (baseMeta.value === undefined && bounds.first !== null) base = bounds.first;
   if (baseMeta.value === undefined && baseMeta.damaged !== undefined && bounds.first === null && acked !== undefined) base = acked.seq + 1;
-  if (bounds.first !== null && bounds.first < base) {
-    findings.push(`rows from seq ${bounds.first} lie below journal.base ${base} (left behind by a compaction; ignored and removed)`);
-    repair.strayRows = true;
-  }
+  // Retired rows (below the base) are not read; the journal sweeps them (ADR 0049).
+  const retiredFrom = bounds.first !== null && bounds.first < base ? bounds.first : undefined;
   // The chain at base-1: recorded at compaction; a fresh journal starts at 0.
   let chain = chainMeta.value ?? 0;
   const chainAtBase = chain;
@@ -244,7 +255,7 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
       repair.mark = true;
     }
   }
-  const result = { state, records, chainAtBase, nextSeq: Math.max(expected, (acked?.seq ?? 0) + 1, (highMeta.value ?? 0) + 1), base, chain, findings, repair };
+  const result = { state, records, chainAtBase, nextSeq: Math.max(expected, (acked?.seq ?? 0) + 1, (highMeta.value ?? 0) + 1), base, chain, findings, repair, ...(retiredFrom === undefined ? {} : { retiredFrom }) };
   if (built === undefined && acked !== undefined && chainAtMark !== undefined && chainAtMark !== acked.chain) {
     // Same length, other content: an older or foreign copy of the store, or records rewritten.
     const l = new LossBuilder();
@@ -265,4 +276,4 @@ export function describeLoss(loss: Loss): string {
   );
 }
 
-export { META_BASE, META_HIGH, META_CHAIN };
+export { META_BASE, META_HIGH, META_CHAIN, META_HORIZON };

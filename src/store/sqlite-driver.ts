@@ -179,7 +179,7 @@ export class SqliteDriver implements StorageDriver {
     } catch (e) {
       throw toStoreError(e, "writing to the journal", this.dir);
     }
-    if (batch.deleteBelow !== undefined) shrink(this.db);
+    if (batch.deleteBelow !== undefined && batch.reclaim !== false) shrink(this.db);
   }
 
   /** Whether commits currently run on the writer thread (false before it is up, or in inline mode). */

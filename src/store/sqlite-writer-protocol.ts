@@ -28,6 +28,7 @@ export interface PackedBatch {
   readonly kinds: string;
   readonly bodies: string;
   readonly deleteBelow?: number;
+  readonly reclaim?: boolean;
   readonly meta?: Readonly<Record<string, string>>;
 }
 
@@ -65,6 +66,7 @@ export function packBatch(b: WriteBatch): { batch: PackedBatch; transfer: ArrayB
   const batch: PackedBatch = {
     nums, lens, kinds: kinds.join(""), bodies: bodies.join(""),
     ...(b.deleteBelow === undefined ? {} : { deleteBelow: b.deleteBelow }),
+    ...(b.reclaim === undefined ? {} : { reclaim: b.reclaim }),
     ...(b.meta === undefined ? {} : { meta: b.meta }),
   };
   return { batch, transfer: [nums.buffer, lens.buffer] };
@@ -83,6 +85,7 @@ export function unpackBatch(p: PackedBatch): WriteBatch {
   return {
     ...(n === 0 ? {} : { append: rows }),
     ...(p.deleteBelow === undefined ? {} : { deleteBelow: p.deleteBelow }),
+    ...(p.reclaim === undefined ? {} : { reclaim: p.reclaim }),
     ...(p.meta === undefined ? {} : { meta: p.meta }),
   };
 }

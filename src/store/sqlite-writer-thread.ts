@@ -67,7 +67,7 @@ export function writerThread(data: WriterData, port: MessagePort, Database: type
       post({ kind: "error", id: m.id, error: plain(e) });
       return;
     }
-    if (batch.deleteBelow !== undefined) fns.shrink(db);
+    if (batch.deleteBelow !== undefined && batch.reclaim !== false) fns.shrink(db);
     post({ kind: "written", id: m.id });
   });
 }

@@ -47,8 +47,11 @@ export interface AgentEntry {
   readonly calls: Map<number, CallEntry>;
   /** Keys of the last handled keyed messages, oldest first; absent until one is handled. */
   seen: Set<string> | undefined;
-  /** Per unhandled letter id: the sends (their `nth`) already journaled while handling it. */
-  sent: Map<string, Set<number>> | undefined;
+  /**
+   * Per unhandled letter id: the sends (their `nth`) already journaled while handling it, in the
+   * order journaled (a short array: most letters make one or two sends; no Set per letter).
+   */
+  sent: Map<string, number[]> | undefined;
 }
 
 export type CallLookup =
@@ -179,7 +182,7 @@ export class JournalState {
 
   /** True when `agent`, handling letter `cause`, already had its send #`nth` journaled. */
   wasSent(agent: string, cause: string, nth: number): boolean {
-    return this.agents.get(agent)?.sent?.get(cause)?.has(nth) === true;
+    return this.agents.get(agent)?.sent?.get(cause)?.includes(nth) === true;
   }
 
   lookup(agent: string, callSeq: number): CallLookup {
@@ -229,8 +232,8 @@ export class JournalState {
 }
 
 function markSent(a: AgentEntry, cause: string, nth: number): void {
-  const sent = (a.sent ??= new Map<string, Set<number>>());
-  let s = sent.get(cause);
-  if (s === undefined) sent.set(cause, (s = new Set<number>()));
-  s.add(nth);
+  const sent = (a.sent ??= new Map<string, number[]>());
+  const s = sent.get(cause);
+  if (s === undefined) sent.set(cause, [nth]);
+  else if (!s.includes(nth)) s.push(nth);
 }
