@@ -39,9 +39,10 @@ function isPlain(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** A copy of a list of non-empty strings, or undefined. */
-function names(v: unknown): string[] | undefined {
+/** A copy of a list of non-empty strings (the shared empty list for an empty one), or undefined. */
+function names(v: unknown): readonly string[] | undefined {
   if (!Array.isArray(v)) return undefined;
+  if (v.length === 0) return NONE;
   const out = new Array<string>(v.length);
   for (let i = 0; i < v.length; i++) {
     const s: unknown = v[i];
@@ -77,8 +78,19 @@ function budget(v: unknown): Budget | undefined {
 }
 
 /**
+ * One frozen empty list for every spec without tools or capabilities (the schema's default, and an
+ * empty list given): nothing writes a parsed spec's lists, and a frozen one refuses it loudly.
+ */
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
  * The parsed spec (what AgentSpecSchema outputs) when the common shape holds; undefined: ask zod.
  * Typed loosely so this file needs nothing from agent.ts, which calls it (no import cycle).
+ *
+ * Every field is checked before anything is allocated; the common shapes (no description,
+ * instructions, goal or budget) are then built as one object literal, whose fields V8 keeps inside
+ * the object: a spec built field by field keeps most of them in a second, out-of-object array, and
+ * every agent holds its spec for life.
  */
 export function checkCommonSpec(input: unknown): Record<string, unknown> | undefined {
   if (!isPlain(input)) return undefined;
@@ -90,92 +102,81 @@ export function checkCommonSpec(input: unknown): Record<string, unknown> | undef
   const o = input;
   const kind = o["kind"];
   if (kind !== "llm" && kind !== "code") return undefined;
-  if (typeof o["name"] !== "string" || o["name"].length > AGENT_NAME_MAX || !NAME_RE.test(o["name"])) return undefined;
-  // Built in the schema's field order, as zod builds its output.
-  const s: Record<string, unknown> = { name: o["name"], kind };
+  const name = o["name"];
+  if (typeof name !== "string" || name.length > AGENT_NAME_MAX || !NAME_RE.test(name)) return undefined;
   const version = dflt(o["version"], "1");
   if (!str(version, 1, 64)) return undefined;
-  s["version"] = version;
-  if (o["description"] !== undefined) {
-    if (!str(o["description"], 0, 4096)) return undefined;
-    s["description"] = o["description"];
-  }
-  if (o["model"] !== undefined) {
-    if (!str(o["model"], 1)) return undefined;
-    s["model"] = o["model"];
-  }
-  if (o["instructions"] !== undefined) {
-    if (typeof o["instructions"] !== "string") return undefined;
-    s["instructions"] = o["instructions"];
-  }
-  if (o["goal"] !== undefined) {
-    if (typeof o["goal"] !== "string") return undefined;
-    s["goal"] = o["goal"];
-  }
-  const tools = o["tools"] === undefined ? [] : names(o["tools"]);
+  const { description, model, instructions, goal } = o;
+  if (description !== undefined && !str(description, 0, 4096)) return undefined;
+  if (model !== undefined && !str(model, 1)) return undefined;
+  if (instructions !== undefined && typeof instructions !== "string") return undefined;
+  if (goal !== undefined && typeof goal !== "string") return undefined;
+  const tools = o["tools"] === undefined ? NONE : names(o["tools"]);
   if (tools === undefined) return undefined;
-  s["tools"] = tools;
-  const capabilities = o["capabilities"] === undefined ? [] : names(o["capabilities"]);
+  const capabilities = o["capabilities"] === undefined ? NONE : names(o["capabilities"]);
   if (capabilities === undefined) return undefined;
-  s["capabilities"] = capabilities;
   const restart = dflt(o["restart"], "permanent");
   if (!RESTART.has(restart)) return undefined;
-  s["restart"] = restart;
   const priority = dflt(o["priority"], 0);
   if (typeof priority !== "number" || !Number.isSafeInteger(priority) || priority < -20 || priority > 20) return undefined;
-  s["priority"] = priority;
   const weight = dflt(o["weight"], 1);
   if (!posNum(weight) || weight > 10_000) return undefined;
-  s["weight"] = weight;
-  if (o["budget"] !== undefined) {
-    const b = budget(o["budget"]);
-    if (b === undefined) return undefined;
-    s["budget"] = b;
-  }
+  const budgetIn = o["budget"];
+  const b = budgetIn === undefined ? undefined : budget(budgetIn);
+  if (budgetIn !== undefined && b === undefined) return undefined;
   const tier = dflt(o["tier"], "meso");
   if (!TIER.has(tier)) return undefined;
-  s["tier"] = tier;
   const tenant = dflt(o["tenant"], "default");
   if (!str(tenant, 1, 128)) return undefined;
-  s["tenant"] = tenant;
   const ephemeral = dflt(o["ephemeral"], false);
   if (typeof ephemeral !== "boolean") return undefined;
-  s["ephemeral"] = ephemeral;
-  if (o["durable"] !== undefined) {
-    if (typeof o["durable"] !== "boolean") return undefined;
-    s["durable"] = o["durable"];
+  const { durable, logic, module, isolation, args, hogThresholdMs, maxSteps } = o;
+  const exported = o["export"];
+  if (durable !== undefined && typeof durable !== "boolean") return undefined;
+  if (logic !== undefined && !(str(logic, 1) || (typeof logic === "object" && logic !== null && typeof (logic as { receive?: unknown }).receive === "function"))) return undefined;
+  if (module !== undefined && !str(module, 1)) return undefined;
+  if (exported !== undefined && !str(exported, 1)) return undefined;
+  if (isolation !== undefined) {
+    if (isolation !== "trusted" && isolation !== "isolated") return undefined;
+    if (isolation === "isolated" && (module === undefined || logic !== undefined)) return undefined;
   }
-  const logic = o["logic"];
-  if (logic !== undefined) {
-    const ok = str(logic, 1) || (typeof logic === "object" && logic !== null && typeof (logic as { receive?: unknown }).receive === "function");
-    if (!ok) return undefined;
-    s["logic"] = logic;
-  }
-  if (o["module"] !== undefined) {
-    if (!str(o["module"], 1)) return undefined;
-    s["module"] = o["module"];
-  }
-  if (o["export"] !== undefined) {
-    if (!str(o["export"], 1)) return undefined;
-    s["export"] = o["export"];
-  }
-  if (o["isolation"] !== undefined) {
-    if (o["isolation"] !== "trusted" && o["isolation"] !== "isolated") return undefined;
-    if (o["isolation"] === "isolated" && (s["module"] === undefined || s["logic"] !== undefined)) return undefined;
-    s["isolation"] = o["isolation"];
-  }
-  if (o["args"] !== undefined) s["args"] = o["args"];
-  if (o["hogThresholdMs"] !== undefined) {
-    if (!posNum(o["hogThresholdMs"])) return undefined;
-    s["hogThresholdMs"] = o["hogThresholdMs"];
-  }
-  if (o["maxSteps"] !== undefined) {
-    if (!posInt(o["maxSteps"])) return undefined;
-    s["maxSteps"] = o["maxSteps"];
-  }
+  if (hogThresholdMs !== undefined && !posNum(hogThresholdMs)) return undefined;
+  if (maxSteps !== undefined && !posInt(maxSteps)) return undefined;
   // The schema's cross-field rules: when one would object, zod words the issue.
-  if (kind === "code" && s["logic"] === undefined && s["module"] === undefined) return undefined;
-  if (kind === "llm" && s["model"] === undefined) return undefined;
-  if (ephemeral && s["durable"] === true) return undefined;
+  if (kind === "code" && logic === undefined && module === undefined) return undefined;
+  if (kind === "llm" && model === undefined) return undefined;
+  if (ephemeral && durable === true) return undefined;
+  // Built in the schema's field order, as zod builds its output.
+  let s: Record<string, unknown>;
+  if (description === undefined && instructions === undefined && goal === undefined && b === undefined && durable === undefined) {
+    if (model !== undefined) {
+      s = { name, kind, version, model, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral };
+      if (logic !== undefined) s["logic"] = logic;
+    } else if (logic !== undefined) s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, logic };
+    else s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral };
+  } else {
+    s = { name, kind, version };
+    if (description !== undefined) s["description"] = description;
+    if (model !== undefined) s["model"] = model;
+    if (instructions !== undefined) s["instructions"] = instructions;
+    if (goal !== undefined) s["goal"] = goal;
+    s["tools"] = tools;
+    s["capabilities"] = capabilities;
+    s["restart"] = restart;
+    s["priority"] = priority;
+    s["weight"] = weight;
+    if (b !== undefined) s["budget"] = b;
+    s["tier"] = tier;
+    s["tenant"] = tenant;
+    s["ephemeral"] = ephemeral;
+    if (durable !== undefined) s["durable"] = durable;
+    if (logic !== undefined) s["logic"] = logic;
+  }
+  if (module !== undefined) s["module"] = module;
+  if (exported !== undefined) s["export"] = exported;
+  if (isolation !== undefined) s["isolation"] = isolation;
+  if (args !== undefined) s["args"] = args;
+  if (hogThresholdMs !== undefined) s["hogThresholdMs"] = hogThresholdMs;
+  if (maxSteps !== undefined) s["maxSteps"] = maxSteps;
   return s;
 }

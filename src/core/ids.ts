@@ -29,16 +29,22 @@ export interface IdGenerator {
 export class CounterIds implements IdGenerator {
   private n = 0;
   private readonly node: string;
+  private readonly agentPrefix: string;
 
   constructor(node?: string) {
     this.node = node ?? BigInt("0x" + randomBytes(4).toString("hex")).toString(36).padStart(6, "0").slice(-6);
+    this.agentPrefix = `ag_${this.node}_`;
   }
 
   next(prefix: string): string {
     return `${prefix}_${this.node}_${(++this.n).toString(36)}`;
   }
+  /**
+   * Joined, not concatenated: a concatenation this long is a rope of three strings, which the agent
+   * table and every process hold for life; join makes one flat string.
+   */
   agent(): AgentId {
-    return this.next("ag") as AgentId;
+    return [this.agentPrefix, (++this.n).toString(36)].join("") as AgentId;
   }
   message(): MessageId {
     return this.next("msg") as MessageId;

@@ -48,6 +48,7 @@ import { admitBudget, settleBudget } from "./budgets.js";
 import type { BootPhase } from "./boot-phases.js";
 
 const NO_HOLDERS: readonly Proc[] = [];
+const NO_OPTIONS: SpawnOptions = Object.freeze({});
 
 export type { LogicFactory, ExitInfo };
 export { storedSpec } from "./stored-spec.js";
@@ -211,7 +212,7 @@ export class Kernel {
     return this.spawner.parse(input, source);
   }
   /** Creates and starts an agent (spawner.ts); a failed start leaves nothing behind. */
-  spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = {}): Promise<AgentId> {
+  spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = NO_OPTIONS): Promise<AgentId> {
     return this.spawner.spawn(input, options);
   }
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */

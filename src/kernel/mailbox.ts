@@ -32,6 +32,12 @@ export function senderOf(m: Meta): AgentId | undefined {
   return typeof m === "object" ? m.from : m;
 }
 
+/**
+ * Where take() puts the message it took, for its caller to read at once and clear: one slot for the
+ * whole kernel (takes are synchronous), not two fields in every process, idle ones included.
+ */
+export const taken: { payload: unknown; meta: Meta } = { payload: undefined, meta: undefined };
+
 interface Parked {
   readonly letter: Letter;
   readonly admit: () => void;
@@ -46,9 +52,6 @@ export class Mailbox {
   private head = 0;
   private n = 0;
   private parked: Ring<Parked> | null = null;
-  /** Written by take(): the message taken. */
-  outPayload: unknown = undefined;
-  outMeta: Meta = undefined;
 
   constructor(
     readonly capacity: number,
@@ -102,13 +105,13 @@ export class Mailbox {
     });
   }
 
-  /** Takes the oldest message into outPayload/outMeta; false when empty. */
+  /** Takes the oldest message into `taken`; false when empty. */
   take(): boolean {
     if (this.n === 0) return false;
     const buf = this.buf as unknown[];
     const at = this.head << 1;
-    this.outPayload = buf[at];
-    this.outMeta = buf[at + 1] as Meta;
+    taken.payload = buf[at];
+    taken.meta = buf[at + 1] as Meta;
     buf[at] = undefined;
     buf[at + 1] = undefined;
     this.head = (this.head + 1) & ((buf.length >> 1) - 1);

@@ -77,7 +77,8 @@ export class Proc extends Mailbox implements Caller {
   idleWaiters: (() => void)[] | null = null;
   /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
   usage: Usage = NO_USAGE;
-  readonly createdAt: number;
+  /** When it was created, as an offset from CREATED_BASE (createdAt): a small integer, held in the object. */
+  private readonly born: number;
 
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
     super(spec.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY, spec.mailbox?.onFull ?? "wait");
@@ -88,7 +89,13 @@ export class Proc extends Mailbox implements Caller {
     this.id = id;
     this.spec = spec;
     this.parent = parent;
-    this.createdAt = createdAt;
+    this.born = Number.isInteger(createdAt) ? createdAt - CREATED_BASE : createdAt;
+  }
+
+  /** When it was created (the kernel clock's time). */
+  get createdAt(): number {
+    const b = this.born;
+    return Number.isInteger(b) ? b + CREATED_BASE : b;
   }
 
   /** Replaces the spec (upgrade): the cached share follows it. */
@@ -119,6 +126,13 @@ export class Proc extends Mailbox implements Caller {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * A whole-millisecond creation time is kept as its distance from this one, which fits in a small
+ * integer for weeks: V8 keeps such a field inside the object, where a full timestamp is a separate
+ * heap number for every process. Times that are not whole numbers are kept as they are.
+ */
+const CREATED_BASE = Date.now();
 
 /** What a dormant agent still needs to come back (recovery.ts); held on its Proc until it wakes. */
 export interface Dormant {

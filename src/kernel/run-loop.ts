@@ -16,7 +16,7 @@ import type { Guards } from "./dispatcher.js";
 import type { KernelFlags } from "./kernel-port.js";
 import type { Ending } from "./lifecycle.js";
 import type { ExitKind } from "./supervisor-state.js";
-import { isLetter, type Mailbox, type Meta } from "./mailbox.js";
+import { isLetter, taken, type Mailbox, type Meta } from "./mailbox.js";
 import { snapshotOf, type Proc } from "./proc.js";
 import { HeldCheckpoints } from "./held-checkpoints.js";
 
@@ -88,12 +88,12 @@ export class RunLoop {
           credit -= 1;
           if (hogMs > 0) {
             const t0 = coarse.now();
-            this.handle(p, mb.outPayload, mb.outMeta);
+            this.handle(p, taken.payload, taken.meta);
             const dt = coarse.now() - t0;
             if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
-          } else this.handle(p, mb.outPayload, mb.outMeta);
-          mb.outPayload = undefined;
-          mb.outMeta = undefined;
+          } else this.handle(p, taken.payload, taken.meta);
+          taken.payload = undefined;
+          taken.meta = undefined;
           if (p.busy || p.status !== "running" || coarse.now() > sliceEnd) break;
         }
         // Credit left over carries to the next visit only while mail waits: an idle agent banks none.

@@ -38,13 +38,25 @@ export interface SpawnerDeps {
 }
 
 /**
- * Brands specs parse() produced (module-private: nothing else can mint it). Own and frozen: an
- * object inheriting from a parsed spec has no own brand, and a Proxy can only report a brand on a
- * frozen object when its target really is such a spec, whose frozen values it must then report.
+ * Brands specs parse() produced, with a private field: nothing outside this class can mint it or
+ * see it (no symbol to read off the object and copy), a spread copy or an heir does not carry it,
+ * and it goes into the object like any field — no descriptor to define. The base class's
+ * constructor returns the spec itself, so `new SpecBrand(spec)` stamps that very object.
  */
-const PARSED_SPEC = Symbol("aios.parsedSpec");
-function isParsedSpec(v: unknown): v is AgentSpec {
-  return typeof v === "object" && v !== null && Object.hasOwn(v, PARSED_SPEC) && Object.isFrozen(v);
+class Stamped {
+  constructor(o: object) {
+    return o;
+  }
+}
+class SpecBrand extends Stamped {
+  readonly #parsed = true;
+  static stamp(spec: object): void {
+    new SpecBrand(spec);
+  }
+  /** Own and frozen: a parsed spec is frozen right after it is stamped. */
+  static holds(v: unknown): v is AgentSpec {
+    return typeof v === "object" && v !== null && #parsed in v && Object.isFrozen(v);
+  }
 }
 
 /** How a spawn is made: under a parent, with a given id or state, and what to do once it exists. */
@@ -63,6 +75,8 @@ export interface SpawnOptions {
   readonly first?: (id: AgentId) => void;
 }
 
+const NO_OPTIONS: SpawnOptions = Object.freeze({});
+
 export class Spawner {
   /** The last input parse() saw and its spec: a program spawning one spec object over and over. */
   private lastSpecInput: unknown;
@@ -79,9 +93,9 @@ export class Spawner {
    */
   parse(input: unknown, source?: string): AgentSpec {
     if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
-    if (isParsedSpec(input)) return input;
+    if (SpecBrand.holds(input)) return input;
     const spec = parseSpec(input, source);
-    Object.defineProperty(spec, PARSED_SPEC, { value: true });
+    SpecBrand.stamp(spec);
     Object.freeze(spec);
     this.lastSpecInput = input;
     this.lastSpec = spec;
@@ -93,7 +107,7 @@ export class Spawner {
    * the parent's creator (spawn-rule.ts) and each node again as it is created, so nothing is
    * half-created and no route widens authority.
    */
-  async spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = {}): Promise<AgentId> {
+  async spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = NO_OPTIONS): Promise<AgentId> {
     const d = this.d;
     if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     let spec = this.parse(input);
