@@ -88,9 +88,9 @@ const NONE: readonly string[] = Object.freeze([]);
  * Typed loosely so this file needs nothing from agent.ts, which calls it (no import cycle).
  *
  * Every field is checked before anything is allocated; the common shapes (no description,
- * instructions, goal or budget) are then built as one object literal, whose fields V8 keeps inside
- * the object: a spec built field by field keeps most of them in a second, out-of-object array, and
- * every agent holds its spec for life.
+ * instructions, goal, budget or durable) are then built as one object literal, whose fields V8 keeps
+ * inside the object: a spec built field by field keeps most of them in a second, out-of-object
+ * array, and every agent holds its spec for life.
  */
 export function checkCommonSpec(input: unknown): Record<string, unknown> | undefined {
   if (!isPlain(input)) return undefined;
@@ -149,11 +149,15 @@ export function checkCommonSpec(input: unknown): Record<string, unknown> | undef
   // Built in the schema's field order, as zod builds its output.
   let s: Record<string, unknown>;
   if (description === undefined && instructions === undefined && goal === undefined && b === undefined && durable === undefined) {
+    // `spare` is a slot in the object for the one field the kernel adds, its parsed-spec brand
+    // (kernel/spawner.ts): V8 takes back the last field deleted and gives its slot to the next.
     if (model !== undefined) {
-      s = { name, kind, version, model, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral };
-      if (logic !== undefined) s["logic"] = logic;
-    } else if (logic !== undefined) s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, logic };
-    else s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral };
+      s = logic === undefined
+        ? { name, kind, version, model, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, spare: 0 }
+        : { name, kind, version, model, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, logic, spare: 0 };
+    } else if (logic !== undefined) s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, logic, spare: 0 };
+    else s = { name, kind, version, tools, capabilities, restart, priority, weight, tier, tenant, ephemeral, spare: 0 };
+    delete s["spare"];
   } else {
     s = { name, kind, version };
     if (description !== undefined) s["description"] = description;
