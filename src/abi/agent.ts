@@ -118,6 +118,17 @@ const BaseSpec = z.strictObject({
   /** Output schema (JSON Schema) for an LLM agent's structured final answer. */
   output: z.record(z.string(), z.unknown()).optional(),
   maxSteps: z.number().int().positive().optional(),
+  /**
+   * Where a root agent would like to run on a cluster (docs/adr/0050): a preferred node (not a pin:
+   * placement falls back when it is dead or full) and tags a node must all carry (requirements).
+   * Ignored on a single node and for children, which run with their tree's root.
+   */
+  placement: z
+    .strictObject({
+      node: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a node name: [a-z0-9][a-z0-9_-]{0,62}").optional(),
+      tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a tag: [a-z0-9][a-z0-9_-]{0,62}")).max(32).optional(),
+    })
+    .optional(),
   supervision: SupervisionSchema.optional(),
   get children() {
     return z.array(AgentSpecSchema).optional();

@@ -92,6 +92,24 @@ export interface KernelJournal {
    * owner handles the letter again and answers).
    */
   remoteReply?(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void;
+  /**
+   * A cluster node's journal only (docs/adr/0050): this node's name as the reply route of a request
+   * journaled for an agent held here, so the agent's next owner (a migration, a takeover, a restart
+   * from the journal) answers it through `remoteReply` once the kernel kept its callback (`keepReply`).
+   */
+  readonly replyRoute?: string;
+  /**
+   * A cluster node's journal only (docs/adr/0050): an agent leaves this node (its lease moved) with a
+   * request journaled under `id` that it had not answered: keep `reply` for the answer its next owner
+   * sends back (by `replyRoute`). False: not kept (the kernel refuses the request as before).
+   */
+  keepReply?(id: MessageId, reply: (err: Error | null, value?: unknown) => void): boolean;
+  /**
+   * A cluster node's journal only (docs/adr/0050): where a new root agent runs. Resolves with the name
+   * of another node when placement puts it there (its spawn record is then journaled under a lease
+   * of this node and the tree handed to that node, which starts it); undefined: it runs here.
+   */
+  placeRoot?(agent: StoredAgent): Promise<string | undefined>;
   spawned(agent: StoredAgent): Promise<void>;
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
   enqueue(msg: StoredMessage): Promise<void>;

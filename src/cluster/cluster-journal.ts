@@ -24,7 +24,7 @@ import type { Directory } from "./directory.js";
 import { enqueueRecord, handledRecord, intentRecord, resultRecord, spawnRecord, transitionRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
-import type { Lease } from "./leases.js";
+import type { Lease, PlacementHints } from "./leases.js";
 import type { Mailroom } from "./mailroom.js";
 import { MailIntake, type MailIntakeHooks } from "./mail-intake.js";
 import type { ReplyBox } from "./replies.js";
@@ -32,9 +32,28 @@ import { TreeStreams } from "./tree-streams.js";
 
 export interface ClusterJournalHooks extends MailIntakeHooks {
   /** A lease for a new tree rooted at `root` (placement and acquisition, node.ts). */
-  readonly acquire: (root: string) => Promise<Pick<Lease, "agent" | "epoch">>;
+  readonly acquire: (root: string, hints: PlacementHints) => Promise<Pick<Lease, "agent" | "epoch">>;
+  /** Where a new root goes (docs/adr/0050): another node's name, or undefined for this node. */
+  readonly choose?: (hints: PlacementHints) => Promise<string | undefined>;
+  /** Hands the tree `root`, held here at `epoch`, to node `to` (or to any node when `to` cannot take it). */
+  readonly handOff?: (root: string, epoch: number, to: string) => Promise<void>;
   /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
   readonly onFenced: (key: string, epoch: number) => void;
+}
+
+/** The longest a request may wait for its reply (the kernel's request timer answers first). */
+const MAX_REQUEST_MS = 600_000;
+
+function directoryEntry(a: StoredAgent): DirectoryEntry {
+  return { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
+}
+
+/** A root spec's placement hints (docs/adr/0050); a journaled spec is read, not trusted. */
+export function hintsOf(spec: unknown): PlacementHints {
+  const p = (spec as { placement?: { node?: unknown; tags?: unknown } } | null | undefined)?.placement;
+  if (p === undefined || p === null) return {};
+  const tags = Array.isArray(p.tags) ? p.tags.filter((t): t is string => typeof t === "string") : [];
+  return { ...(typeof p.node === "string" ? { node: p.node } : {}), ...(tags.length === 0 ? {} : { tags }) };
 }
 
 export class ClusterJournal implements KernelJournal, SyscallJournal {
@@ -71,6 +90,11 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return this.streams.held();
   }
 
+  /** The placement hints of the root of tree `key` held here (its journaled spec's). */
+  hintsOfTree(key: string): PlacementHints {
+    return hintsOf(this.streams.state.agents.get(key)?.spec);
+  }
+
   /** The tree root whose stream holds `agent`, when this node holds it. */
   streamKeyOf(agent: string): string | undefined {
     return this.streams.of(agent)?.key;
@@ -97,9 +121,38 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return { trees: keys.length, deleted: deleted.reduce((a, b) => a + b, 0) };
   }
 
+  /** This node's name as the reply route of requests journaled here (docs/adr/0050). */
+  get replyRoute(): string {
+    return this.intake.node;
+  }
+
+  /** Keeps a request's callback when its agent leaves this node, for its next owner's reply (docs/adr/0050). */
+  keepReply(id: MessageId, reply: (err: Error | null, value?: unknown) => void): boolean {
+    return this.intake.keep(id, reply, MAX_REQUEST_MS);
+  }
+
+  /**
+   * Places a new root (docs/adr/0050): when placement picks another node, the spawn record is
+   * journaled here under a lease of this node, then the tree is handed to that node, which starts it
+   * from the journal under the next epoch (no activation here). Undefined: it runs here.
+   */
+  async placeRoot(a: StoredAgent): Promise<string | undefined> {
+    const { choose, handOff } = this.hooks;
+    if (choose === undefined || handOff === undefined) return undefined;
+    const hints = hintsOf(a.spec);
+    const to = await choose(hints);
+    if (to === undefined) return undefined;
+    const lease = await this.hooks.acquire(a.id, hints);
+    const s = this.streams.open(a.id, lease.epoch);
+    this.streams.adopt(s, a.id);
+    await this.streams.append(s, spawnRecord(a), { agent: directoryEntry(a) });
+    await handOff(a.id, lease.epoch, to);
+    return to;
+  }
+
   spawned(a: StoredAgent): Promise<void> {
     const rec = spawnRecord(a);
-    const entry: DirectoryEntry = { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
+    const entry = directoryEntry(a);
     const known = this.streams.of(a.id);
     if (known !== undefined) return this.streams.append(known, rec, { agent: entry }); // a restart under the same id
     if (a.parent !== undefined) {
@@ -113,7 +166,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       return this.streams.append(s, rec, { agent: entry });
     }
     // A new tree: its own stream, under a lease taken for it.
-    return this.hooks.acquire(a.id).then((lease) => {
+    return this.hooks.acquire(a.id, hintsOf(a.spec)).then((lease) => {
       const s = this.streams.open(a.id, lease.epoch);
       this.streams.adopt(s, a.id);
       return this.streams.append(s, rec, { agent: entry });

@@ -32,6 +32,20 @@ export const ClusterConfigSchema = z
     mailKeysMs: z.number().int().min(0).default(7 * 86_400_000),
     /** How long a reply nobody took is kept (a request's timeout is at most 10 minutes). */
     repliesMs: z.number().int().min(0).default(3_600_000),
+    /**
+     * Placement of new roots (docs/adr/0050): a root spawned here goes to another node only when that
+     * node's load ratio (held / capacity) is lower than this node's by more than this (hints aside).
+     */
+    placementSlack: z.number().min(0).max(1).default(0.05),
+    /**
+     * Rebalancing (docs/adr/0050): how often this node looks whether it is hot (0: never); at least
+     * every 2 heartbeats (its targets acquire what it moved within a beat or two).
+     */
+    rebalanceEveryMs: z.number().int().min(0).max(86_400_000).default(30_000),
+    /** How far above the cluster's mean load ratio (a fraction of it) a node is hot. */
+    rebalanceThreshold: z.number().min(0.05).max(10).default(0.25),
+    /** Trees a hot node moves away per interval at most. */
+    rebalanceMoves: z.number().int().min(1).max(1_000).default(4),
   })
   .strict()
   .refine((c) => c.ttlMs >= 3 * c.heartbeatMs, { message: "ttlMs must be at least 3 heartbeats (a lease survives two missed beats)", path: ["ttlMs"] });

@@ -6,6 +6,8 @@ declare module "../core/index.js" {
      * (docs/adr/0038): `forged` (its seal did not verify) or one of ipc's dead-letter reasons.
      */
     "cluster.mail.refused": { row: number | null; recipient: string; origin: string | null; reason: string; detail: string };
+    /** A rebalancing round of this node moved trees to less loaded nodes (docs/adr/0050). */
+    "cluster.rebalanced": { node: string; moves: readonly { readonly tree: string; readonly to: string }[] };
   }
 }
 

@@ -68,6 +68,8 @@ export class MailIntake {
   private pulling: Promise<void> = Promise.resolve();
   /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
   private readonly waiting = new Map<string, Waiting>();
+  /** The reply callbacks remoteReply made (letters from other nodes): never kept by `keep`. */
+  private readonly routed = new WeakSet<(err: Error | null, value?: unknown) => void>();
 
   constructor(
     private readonly streams: TreeStreams,
@@ -80,6 +82,22 @@ export class MailIntake {
   /** Requests of this node still waiting for a reply from another node. */
   get waitingReplies(): number {
     return this.waiting.size;
+  }
+
+  /** This node's name: the reply route of the requests it waits for. */
+  get node(): string {
+    return this.mail.node;
+  }
+
+  /**
+   * Keeps the callback of a request journaled here with this node as its route, whose agent left
+   * this node (docs/adr/0050): answered when its next owner's reply comes (pullReplies), or dropped
+   * after `ms`. False for a letter from another node (its reply already goes back by its own route).
+   */
+  keep(id: MessageId, reply: (err: Error | null, value?: unknown) => void, ms: number): boolean {
+    if (this.replies === undefined || this.routed.has(reply)) return false;
+    this.waiting.set(id, { reply, until: (this.hooks.now?.() ?? Date.now()) + ms });
+    return true;
   }
 
   /**
@@ -124,7 +142,7 @@ export class MailIntake {
    */
   remoteReply(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void {
     let sent = false;
-    return (err, value) => {
+    const fn = (err: Error | null, value?: unknown): void => {
       if (sent || this.replies === undefined) return;
       sent = true;
       // Evicted or fenced (the tree's lease moved): the next owner handles the letter again and answers.
@@ -136,6 +154,8 @@ export class MailIntake {
         (e: unknown) => this.hooks.replyLost?.(id, route, toAiosError(e)),
       );
     };
+    this.routed.add(fn);
+    return fn;
   }
 
   /** Takes the replies waiting for this node and answers the requests still waiting for them. */

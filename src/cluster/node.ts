@@ -15,7 +15,7 @@ import { toClusterError } from "./errors.js";
 import { LeaseTable, type Lease, type PlacementHints } from "./leases.js";
 import { NodeTable, type NodeInfo } from "./membership.js";
 import type { WakeBus } from "./nats-wake.js";
-import { place, type Candidate } from "./placement.js";
+import { eligible, place, type Candidate } from "./placement.js";
 import { migrateCluster } from "./schema.js";
 import type { ClusterPool } from "./pg-pool.js";
 import { inTransaction, naming } from "./sql.js";
@@ -62,6 +62,8 @@ export class ClusterNode {
   private readonly mine = new Map<string, Lease>();
   /** Agents this node's place() is acquiring: its own takeover scan leaves them to it. */
   private readonly placing = new Set<string>();
+  /** Roots choose() placed since the last beat, by node (their targets may not hold them yet). */
+  private readonly sent = new Map<string, number>();
   private lastRenewed: number;
   private timer: TimerHandle | undefined;
   private running: Promise<BeatReport> | undefined;
@@ -129,6 +131,40 @@ export class ClusterNode {
     }
     if (target !== undefined) await this.wake("placed", target, [agent]);
     return { node: target, lease: null };
+  }
+
+  /**
+   * Where a new root spawned on this node runs (docs/adr/0050): another live node when placement
+   * picks one whose load ratio is lower than this node's by more than placementSlack, or the one its
+   * hints prefer, or one with the tags they require that this node lacks; else undefined (here). The
+   * choices made since this node's last beat count on their nodes (a target may not hold its root yet;
+   * one that does counts it twice until then, which only spreads a burst wider).
+   * E_UNAVAILABLE when no live node carries the tags the hints require.
+   */
+  async choose(hints: PlacementHints = {}): Promise<string | undefined> {
+    const candidates = (await this.candidates(this.o.clock.now())).map((c) => ({ ...c, held: c.held + (this.sent.get(c.node) ?? 0) }));
+    const target = place(candidates, hints);
+    const self = candidates.find((c) => c.node === this.name);
+    if (target === undefined) {
+      if (self !== undefined && (hints.tags ?? []).every((t) => self.tags.includes(t))) return undefined; // full everywhere: here, as before
+      throw new AiosError("E_UNAVAILABLE", `no live node of cluster ${this.o.config.cluster} carries the tags ${JSON.stringify(hints.tags ?? [])}`, { retryable: true, details: { path: "placement.tags" } });
+    }
+    if (target === this.name) return this.keep(undefined);
+    const best = candidates.find((c) => c.node === target);
+    // Only for a load lower by more than the slack (or a preference, or tags this node lacks): a
+    // cluster about even keeps its spawns where they are made (no handover, no second epoch).
+    if (hints.node !== target && self !== undefined && best !== undefined && eligible(self, hints)) {
+      const slack = this.o.config.placementSlack * self.capacity * best.capacity;
+      if (self.held * best.capacity - best.held * self.capacity <= slack) return this.keep(undefined);
+    }
+    return this.keep(target);
+  }
+
+  /** Counts a choice on its node until the next beat (undefined: this node). */
+  private keep(target: string | undefined): string | undefined {
+    const node = target ?? this.name;
+    this.sent.set(node, (this.sent.get(node) ?? 0) + 1);
+    return target;
   }
 
   /**
@@ -212,6 +248,7 @@ export class ClusterNode {
   private async beatOnce(): Promise<BeatReport> {
     const { config: c, clock } = this.o;
     const now = clock.now();
+    this.sent.clear();
     const before = new Map(this.mine);
     let renewed: Lease[];
     let present: boolean;
@@ -267,6 +304,11 @@ export class ClusterNode {
       acquired.push(lease);
     }
     return acquired;
+  }
+
+  /** The live nodes as placement sees them now: held leases, capacity, tags (this node always). */
+  loads(): Promise<Candidate[]> {
+    return this.candidates(this.o.clock.now());
   }
 
   private async candidates(now: number): Promise<Candidate[]> {

@@ -18,7 +18,7 @@
  * the kernel stops its agents without journaling, then this flushes the journal and leaves (the
  * leases are released, so other nodes take the trees over at once).
  */
-import { AiosError, toAiosError, type AgentId, type Clock } from "../core/index.js";
+import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type TimerHandle } from "../core/index.js";
 import { isTerminal, type Subsystem, type SubsystemHost } from "../abi/index.js";
 import { ClusterJournal } from "./cluster-journal.js";
 import type { Refusal } from "./mail-intake.js";
@@ -31,8 +31,9 @@ import { ReplyBox } from "./replies.js";
 import { MailSeal } from "./seal.js";
 import { WakeBus } from "./nats-wake.js";
 import { ClusterNode, type LossReason } from "./node.js";
-import type { Lease } from "./leases.js";
+import type { Lease, PlacementHints } from "./leases.js";
 import { openClusterPool, type ClusterPool } from "./pg-pool.js";
+import { plan, type Move } from "./rebalance.js";
 import { migrateCluster } from "./schema.js";
 
 export interface ClusterSubsystemOptions {
@@ -81,6 +82,12 @@ export interface ClusterService {
    * compactRows, the tables every compactEveryMs.
    */
   compact(): Promise<CompactReport>;
+  /**
+   * One rebalancing round now (docs/adr/0050): when this node is hot, migrates trees it holds to the
+   * least loaded nodes (rebalance.ts plan); resolves with the moves made. Also runs by itself every
+   * rebalanceEveryMs on a node that heartbeats on its clock.
+   */
+  rebalance(): Promise<Move[]>;
 }
 
 export interface CompactReport {
@@ -132,6 +139,9 @@ class Member implements ClusterService {
   private tablesAt: number;
   /** The epoch at which each tree was last lost here, until an adoption of it looks (see acquired). */
   private readonly lostAt = new Map<string, number>();
+  /** The rebalancing timer (autoBeat nodes with rebalanceEveryMs > 0). */
+  private rebalanceTimer: TimerHandle | undefined;
+  private stopping = false;
   /** Adoptions and evictions, one after the other; opened by start(). */
   private queue: Promise<void>;
   private open!: () => void;
@@ -158,7 +168,9 @@ class Member implements ClusterService {
       },
       replyLost: (call, route, e) => host.kernelError(e, `storing the reply to request ${call} for node ${route}`),
       forgedReply: (call, origin, detail) => this.forgedReply(call, origin, detail),
-      acquire: (root) => this.claim(root),
+      acquire: (root, hints) => this.claim(root, hints),
+      choose: (hints) => this.choose(hints),
+      handOff: (root, epoch, to) => this.handOff(root, epoch, to),
       wake: (owner, agent) => {
         // A lost wake-up costs the owner one heartbeat: it pulls its mail at every beat.
         bus?.publish("mail", owner ?? "all", [agent]).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a mail wake-up was not published"));
@@ -213,8 +225,45 @@ class Member implements ClusterService {
       onMail: () => this.pull(),
       onLose: (tree, epoch, why) => this.lost(tree, epoch, why),
       onError: (e) => this.host.kernelError(e, `cluster node ${this.config.node}`),
-    }).then((n) => (this.joined = n));
+    }).then((n) => {
+      this.joined = n;
+      if (this.o.autoBeat !== false) this.armRebalance();
+      return n;
+    });
     return this.joining;
+  }
+
+  async rebalance(): Promise<Move[]> {
+    const node = this.joined;
+    if (node === undefined) return [];
+    const held = node.held();
+    // Trees loaded here (adopted): a lease still being adopted is not moved before it is.
+    const trees = this.journal.held().filter((k) => held.has(k)).sort().map((tree) => ({ tree, hints: this.journal.hintsOfTree(tree) }));
+    const c = this.config;
+    const moves = plan(c.node, await node.loads(), trees, { threshold: c.rebalanceThreshold, maxMoves: c.rebalanceMoves });
+    const done: Move[] = [];
+    for (const m of moves) {
+      try {
+        await this.migrate(m.tree, m.to);
+        done.push(m);
+      } catch (e) {
+        // Lost or ended meanwhile, or the target left: the next round looks again.
+        this.host.logger.warn({ tree: m.tree, to: m.to, err: toAiosError(e).message }, "cluster: a rebalancing move was not made");
+      }
+    }
+    if (done.length > 0) this.host.events.emit("cluster.rebalanced", { node: c.node, moves: done });
+    return done;
+  }
+
+  private armRebalance(): void {
+    const every = this.config.rebalanceEveryMs;
+    if (every === 0 || this.stopping) return;
+    this.rebalanceTimer = this.clock.setTimeout(() => {
+      this.rebalanceTimer = undefined;
+      this.rebalance()
+        .catch((e: unknown) => this.host.logger.warn({ err: toAiosError(e).message }, "cluster: a rebalancing round failed"))
+        .finally(() => this.armRebalance());
+    }, Math.max(every, 2 * this.config.heartbeatMs));
   }
 
   settled(): Promise<void> {
@@ -235,12 +284,33 @@ class Member implements ClusterService {
     return { tree, epoch: lease.epoch };
   }
 
-  private async claim(root: string): Promise<Lease> {
+  private member(agent: string): ClusterNode {
     const node = this.joined;
     if (node === undefined) {
-      throw new AiosError("E_UNAVAILABLE", `node ${this.config.node} has not joined cluster ${this.config.cluster} yet: a durable agent needs a lease`, { details: { agent: root } });
+      throw new AiosError("E_UNAVAILABLE", `node ${this.config.node} has not joined cluster ${this.config.cluster} yet: a durable agent needs a lease`, { details: { agent } });
     }
-    const lease = await node.claim(root);
+    return node;
+  }
+
+  /** Where a new root goes: another node, or undefined for here (node.ts choose). */
+  private choose(hints: PlacementHints): Promise<string | undefined> {
+    return this.joined === undefined ? Promise.resolve(undefined) : this.joined.choose(hints);
+  }
+
+  /** Hands a new root journaled here to `to`; when `to` cannot take it now, releases it to any node. */
+  private async handOff(root: string, epoch: number, to: string): Promise<void> {
+    const node = this.member(root);
+    try {
+      await node.handover(root, to);
+    } catch (e) {
+      if (isAiosError(e, "E_NO_AGENT")) return; // lost meanwhile: its new owner starts it from the journal
+      if (!isAiosError(e, "E_INVALID_ARG")) throw e;
+      await node.drop(root, epoch, "released");
+    }
+  }
+
+  private async claim(root: string, hints: PlacementHints = {}): Promise<Lease> {
+    const lease = await this.member(root).claim(root, hints);
     this.o.onLease?.({ tree: root, epoch: lease.epoch, change: "acquired" });
     return lease;
   }
@@ -344,6 +414,8 @@ class Member implements ClusterService {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.rebalanceTimer !== undefined) this.clock.clearTimeout(this.rebalanceTimer);
     await this.journal.flush();
     try {
       await (await this.joining?.catch(() => undefined))?.stop();

@@ -53,6 +53,11 @@ export class DurableDelivery {
         m.nth = origin.nth;
       }
       if (letter.trace !== undefined) m.trace = letter.trace;
+      // A request on a cluster node: the route its reply takes if the agent moves first (docs/adr/0050).
+      if (letter.reply !== undefined) {
+        const route = k.guards.journal?.replyRoute;
+        if (route !== undefined) m.route = route;
+      }
       await k.guards.journal?.enqueue(m);
     } finally {
       if (failFast) this.release(p);

@@ -8,7 +8,7 @@
  * ended-agents ring, the orphan mail, the door's stages, the kernel's flags and the supervisor's ear.
  */
 import { getEventListeners } from "node:events";
-import { AiosError, type AgentId } from "../core/index.js";
+import { AiosError, type AgentId, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { Guards } from "./dispatcher.js";
 import { trackedBySupervisor, type EndedAgents } from "./ended.js";
@@ -35,6 +35,8 @@ export interface ExitsDeps {
 export class Exits {
   /** Who waits for which agent to end (wait()). */
   private readonly waiters = new Map<AgentId, ((e: ExitInfo) => void)[]>();
+  /** Set while agents leave for another cluster node (`leaving`): their journaled requests stay open. */
+  private moving = false;
 
   constructor(private readonly d: ExitsDeps) {}
 
@@ -56,8 +58,11 @@ export class Exits {
     // journal and are handled after the restart, so their senders are answered "accepted", never
     // refused (issue #19.3) — a client that retried a refusal would create a duplicate.
     const keeps = closing && p.durable && d.guards.journal !== undefined;
+    const moving = this.moving && p.durable;
     const answer = (l: Letter, err: () => AiosError): void => {
       if (l.reply === undefined) return;
+      // The agent's next owner handles the journaled letter and answers it (docs/adr/0050).
+      if (moving && l.id !== undefined && d.guards.journal?.keepReply?.(l.id as MessageId, l.reply) === true) return;
       l.reply(keeps && l.id !== undefined ? deferred(p, l.id) : err());
     };
     const cur = p.current;
@@ -70,7 +75,7 @@ export class Exits {
         d.orphans.keep(p.id, mb.moveAll());
       } else {
         const err = refusal();
-        for (const l of mb.drainAll(err, keeps ? isJournaled : undefined)) answer(l, () => err);
+        for (const l of mb.drainAll(err, keeps || moving ? isJournaled : undefined)) answer(l, () => err);
       }
     }
     if (p.sup !== null) p.sup.stopping = true;
@@ -119,6 +124,19 @@ export class Exits {
    * process: nothing of it runs or ends; it stays as the journal holds it (its tree is dormant with
    * it). Only whoever waits for it hears of the stop.
    */
+  /**
+   * Runs `fn` (stopping trees whose cluster lease moved to another node) with their journaled
+   * requests kept open: the journal holds each request's callback until the next owner answers it.
+   */
+  leaving(fn: () => void): void {
+    this.moving = true;
+    try {
+      fn();
+    } finally {
+      this.moving = false;
+    }
+  }
+
   stopTree(p: Proc, reason: string): void {
     if (p.dormant !== null) {
       for (const c of p.children ?? []) this.stopTree(c, reason);

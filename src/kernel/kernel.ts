@@ -237,7 +237,8 @@ export class Kernel {
   /**
    * Stops the trees holding `ids` here, journaling nothing, and takes them out of the table: their
    * journal now belongs to another node (a cluster lease moved, docs/adr/0033), where they go on from
-   * what the journal holds. Their queued letters stay journaled; requests waiting on them are refused.
+   * what the journal holds. Their queued letters stay journaled; a request waiting on one is answered
+   * by the next owner when the journal keeps its callback (keepReply, docs/adr/0050), else refused.
    */
   evict(ids: readonly AgentId[], reason: string): void {
     for (const id of ids) {
@@ -251,7 +252,7 @@ export class Kernel {
       };
       walk(root);
       const top = root;
-      this.lifecycle.unjournaled(() => this.exits.stopTree(top, reason));
+      this.exits.leaving(() => this.lifecycle.unjournaled(() => this.exits.stopTree(top, reason)));
       for (const p of tree) this.recovery.forget(p);
       if (this.procs.find(top.id) === top) this.procs.discard(top, true);
     }

@@ -20,6 +20,7 @@ import { namesModule, type ModuleRoots } from "./module-roots.js";
 import type { Proc } from "./proc.js";
 import type { ProcessTable } from "./process-table.js";
 import { asCreator, checkCreate, creatorOf, originOf } from "./spawn-rule.js";
+import { storedSpec } from "./stored-spec.js";
 import type { ExitKind } from "./supervisor-state.js";
 
 export interface SpawnerDeps {
@@ -129,6 +130,14 @@ export class Spawner {
     if (d.hooks.has("spawn")) await d.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
     const resolved = d.logics.resolve(spec, origin);
     const logic = resolved instanceof Promise ? await resolved : resolved;
+    // A new root on a cluster node may be placed on another node (docs/adr/0050), which starts it.
+    if (parent === null && options.id === undefined && options.state === undefined && options.first === undefined && d.guards.journal?.placeRoot !== undefined) {
+      const away = await this.placeAway(spec, logic);
+      if (away !== undefined) {
+        if (d.hooks.has("spawn")) await d.hooks.runPost({ op: "spawn", agents: [away], details: { spec } }, away);
+        return away;
+      }
+    }
     const p = this.enter(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
     try {
@@ -152,6 +161,18 @@ export class Spawner {
       return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${max})`, { details: { limit: max } }));
     }
     return this.spawn(spec, { parent: creator.agent });
+  }
+
+  /**
+   * A durable root the cluster places on another node: its spawn record is journaled there by the
+   * cluster's journal and the tree handed over; it never enters this table. Undefined: it runs here.
+   */
+  private async placeAway(spec: AgentSpec, logic: AgentLogic): Promise<AgentId | undefined> {
+    const j = this.d.guards.journal;
+    const p = this.d.procs.build(spec, logic, null);
+    if (!p.durable || j?.placeRoot === undefined) return undefined;
+    const node = await j.placeRoot({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq });
+    return node === undefined ? undefined : p.id;
   }
 
   /**

@@ -16,6 +16,7 @@ describe("parseClusterConfig", () => {
     expect(parseClusterConfig({ cluster: "prod", node: "n1" })).toEqual({
       cluster: "prod", node: "n1", heartbeatMs: 1_000, ttlMs: 5_000, capacity: 1_000, mailboxRows: 1_024, tags: [], addr: "",
       compactRows: 10_000, compactEveryMs: 60_000, mailKeysMs: 7 * 86_400_000, repliesMs: 3_600_000,
+      placementSlack: 0.05, rebalanceEveryMs: 30_000, rebalanceThreshold: 0.25, rebalanceMoves: 4,
     });
   });
   it.each([

@@ -4,7 +4,7 @@
  * before it is returned. NATS, when given, carries the wake-ups; `changes` records every lease
  * change as `<change>:<epoch>`.
  */
-import { clusterSubsystem, type ClusterService } from "../../src/cluster/index.js";
+import { clusterSubsystem, type ClusterConfigInput, type ClusterService } from "../../src/cluster/index.js";
 import { silentLogger, type SimulatedClock } from "../../src/core/index.js";
 import type { AgentLogic, AnySubsystem } from "../../src/abi/index.js";
 import { boot, type Aios } from "../../src/sdk/index.js";
@@ -38,6 +38,8 @@ export interface TestNodeOptions {
   readonly logics: Readonly<Record<string, AgentLogic>>;
   /** Letters that may wait in cluster_mail per recipient (default the config's). */
   readonly mailboxRows?: number;
+  /** Node tags and capacity (placement), rebalancing settings. */
+  readonly config?: Pick<ClusterConfigInput, "tags" | "capacity" | "placementSlack" | "rebalanceEveryMs" | "rebalanceThreshold" | "rebalanceMoves">;
   /** More subsystems after the cluster's (ipc/, an audit recorder). */
   readonly add?: readonly AnySubsystem[];
 }
@@ -60,7 +62,7 @@ export async function startNode(o: TestNodeOptions): Promise<TestNode> {
         postgres: o.postgres,
         secret: TEST_SECRET,
         ...(o.nats === undefined ? {} : { nats: o.nats }),
-        config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000, ...(o.mailboxRows === undefined ? {} : { mailboxRows: o.mailboxRows }) },
+        config: { cluster: o.cluster, node: o.node, heartbeatMs: 1_000, ttlMs: 3_000, ...(o.mailboxRows === undefined ? {} : { mailboxRows: o.mailboxRows }), ...o.config },
         clock: o.clock,
         autoBeat: false,
         onLease: (e) => changes.push(`${e.change}:${e.epoch}`),
