@@ -11,6 +11,8 @@ export interface Figure {
   readonly value: number;
   readonly unit: string;
   readonly workload: string;
+  /** What the figure ran on (bare kernel, default stack, a component alone), when the suite says. */
+  readonly stack?: string;
   /** The target from the issue, as text (e.g. "<= 3 s"), when there is one. */
   readonly target?: string;
   readonly pass?: boolean;
