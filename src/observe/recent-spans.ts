@@ -9,6 +9,7 @@
  */
 import { SpanKind, SpanStatusCode, type AttributeValue } from "@opentelemetry/api";
 import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { RecordedSpan } from "./span.js";
 
 export interface SpanRecord {
   readonly traceId: string;
@@ -58,10 +59,10 @@ export interface WaterfallRow {
 }
 
 /**
- * A finished span as kept: references to what the SDK's span already holds (its id and name strings,
- * its start and duration as hrtime pairs, its status and its attribute object, none of which changes
- * once the span has ended), so keeping a span allocates this one fixed-shape object and nothing else.
- * The record a reader sees (times in ms, the shown attributes only) is made when the view asks.
+ * A finished span as kept: references to what the span already holds (its id and name strings, its
+ * status and its attribute object, none of which changes once the span has ended) and its start and
+ * duration in ms, so keeping a span allocates this one fixed-shape object and nothing else. The
+ * record a reader sees (the shown attributes only) is made when the view asks.
  */
 class Kept {
   constructor(
@@ -69,18 +70,14 @@ class Kept {
     readonly parentId: string | undefined,
     readonly name: string,
     readonly kind: SpanKind,
-    readonly start: readonly [number, number],
-    readonly duration: readonly [number, number],
+    readonly startMs: number,
+    readonly durationMs: number,
     readonly status: ReadableSpan["status"],
     readonly attributes: ReadableSpan["attributes"],
   ) {}
 
-  get startMs(): number {
-    return ms(this.start);
-  }
-
   get endMs(): number {
-    return ms(this.start) + ms(this.duration);
+    return this.startMs + this.durationMs;
   }
 
   get error(): string | undefined {
@@ -95,7 +92,7 @@ class Kept {
       const v = shown(all[k]);
       if (v !== undefined) attributes[k] = v;
     }
-    return { traceId, spanId: this.spanId, parentId: this.parentId, name: this.name, kind: KINDS[this.kind], startMs: this.startMs, durationMs: ms(this.duration), error: this.error, attributes };
+    return { traceId, spanId: this.spanId, parentId: this.parentId, name: this.name, kind: KINDS[this.kind], startMs: this.startMs, durationMs: this.durationMs, error: this.error, attributes };
   }
 }
 
@@ -118,11 +115,21 @@ export class RecentSpans implements SpanProcessor {
 
   onStart(): void {}
 
+  /** An SDK span (the store as a span processor of an SDK provider). */
   onEnd(span: ReadableSpan): void {
+    this.add(span.spanContext().traceId, new Kept(span.spanContext().spanId, span.parentSpanContext?.spanId, span.name, span.kind, ms(span.startTime), ms(span.duration), span.status, span.attributes));
+  }
+
+  /** A span Tracing recorded (its times read as kept, no [s, ns] pairs made). */
+  keep(span: RecordedSpan): void {
     const sc = span.spanContext();
+    this.add(sc.traceId, new Kept(sc.spanId, span.parentSpanContext?.spanId, span.name, span.kind, span.startMs, span.durationMs, span.status, span.attributes));
+  }
+
+  private add(traceId: string, kept: Kept): void {
     let t = this.newestTrace;
-    if (t === undefined || sc.traceId !== this.newest) {
-      t = this.traces.get(sc.traceId);
+    if (t === undefined || traceId !== this.newest) {
+      t = this.traces.get(traceId);
       if (t === undefined) {
         t = { spans: [], dropped: 0 };
         if (this.traces.size >= this.maxTraces) {
@@ -131,16 +138,16 @@ export class RecentSpans implements SpanProcessor {
             break;
           }
         }
-      } else this.traces.delete(sc.traceId);
-      this.traces.set(sc.traceId, t);
-      this.newest = sc.traceId;
+      } else this.traces.delete(traceId);
+      this.traces.set(traceId, t);
+      this.newest = traceId;
       this.newestTrace = t;
     }
     if (t.spans.length >= this.maxSpans) {
       t.dropped++;
       return;
     }
-    t.spans.push(new Kept(sc.spanId, span.parentSpanContext?.spanId, span.name, span.kind, span.startTime, span.duration, span.status, span.attributes));
+    t.spans.push(kept);
   }
 
   /** The kept traces, most recently active first. */

@@ -3,9 +3,10 @@
  * for an agent's run, and under it `chat {model}` per model call, `execute_tool {tool}` per tool call,
  * `memory {op}` per memory operation, `create_agent {name}` per spawn and `invoke_agent {recipient}`
  * (kind CLIENT) per AgentRequest; `plan create` per PlanCreate (a goal planned into a task graph),
- * and under it the plan's market steps (`market {op}`, `critic judge`: market-spans.ts). The provider is the instance's own
- * (never registered globally); spans go to an OTLP/HTTP endpoint when one is configured, or to the
- * exporter a test hands in.
+ * and under it the plan's market steps (`market {op}`, `critic judge`: market-spans.ts). Spans are recorded
+ * by the instance's own Tracing (never a global provider) as compact RecordedSpans (span.ts, ADR
+ * 0047) and go in batches (export-batch.ts) to an OTLP/HTTP endpoint when one is configured, or to
+ * the exporter a test hands in.
  *
  * Parenting, with every span carried explicitly (no async-context storage): a syscall's span is a
  * child of the span its caller names (`Caller.trace`: a gateway's remote parent, a call made inside
@@ -19,16 +20,18 @@
  * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
  * CONSUMER for a plain send) as the sender's child, linked to the recipient's own run span.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, TraceFlags, trace, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
 import type { Caller, MessageTracer, SyscallCall, TraceSpan } from "./kernel-types.js";
 import { num, obj, str } from "./loose-values.js";
+import { ExportBatch } from "./export-batch.js";
 import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
 import { RecentSpans } from "./recent-spans.js";
 import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
+import { newSpanId, newTraceId, ratioSampler, RecordedSpan, type SpanSink } from "./span.js";
 import { formatTraceparent, parseTraceparent } from "./trace-context.js";
 
 export interface TracingOptions {
@@ -71,14 +74,17 @@ export const TRACED_SYSCALLS = [
 ] as const;
 const MARKET: ReadonlySet<string> = new Set(MARKET_SYSCALLS);
 const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
-/** The options of an INTERNAL span with no attributes, shared (the SDK only reads them). */
-const INTERNAL = { kind: SpanKind.INTERNAL } as const;
+const INTERNAL = SpanKind.INTERNAL;
 
-export class Tracing implements MessageTracer {
-  readonly provider: BasicTracerProvider;
+export class Tracing implements MessageTracer, SpanSink {
   /** The recent traces the dashboard shows (undefined when `recent: false`). */
   readonly recent: RecentSpans | undefined;
-  private readonly tracer: Tracer;
+  readonly resource: Resource;
+  readonly scope: ReadableSpan["instrumentationScope"] = { name: "aios" };
+  /** The export batches, one per exporter. */
+  private readonly batches: ExportBatch[] = [];
+  /** Whether a new trace (a span with no parent) is kept; parent-based below it, as the SDK's ParentBasedSampler. */
+  private readonly sampleRoot: (traceId: string) => boolean;
   /** Each live agent's `invoke_agent` span. */
   private readonly agents = new Map<AgentId, Span>();
   /** Agents spawned by a traced AgentSpawn: the spawning call's span context, until their first call. */
@@ -90,20 +96,35 @@ export class Tracing implements MessageTracer {
     o: TracingOptions,
     private readonly ports: TracingPorts = {},
   ) {
-    const processors: SpanProcessor[] = [];
-    if (o.recent !== false) {
-      this.recent = new RecentSpans(o.recent?.maxTraces, o.recent?.maxSpans);
-      processors.push(this.recent);
-    }
+    if (o.recent !== false) this.recent = new RecentSpans(o.recent?.maxTraces, o.recent?.maxSpans);
     // Batched for any exporter: a simple processor exports (and allocates a promise chain) per span.
-    if (o.exporter !== undefined) processors.push(new BatchSpanProcessor(o.exporter));
-    if (o.endpoint !== undefined) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ "service.name": o.serviceName ?? "aios" }),
-      spanProcessors: processors,
-      ...(o.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(o.sampleRatio) }) }),
-    });
-    this.tracer = this.provider.getTracer("aios");
+    if (o.exporter !== undefined) this.batches.push(new ExportBatch(o.exporter));
+    if (o.endpoint !== undefined) this.batches.push(new ExportBatch(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));
+    this.resource = resourceFromAttributes({ "service.name": o.serviceName ?? "aios" });
+    this.sampleRoot = o.sampleRatio === undefined ? () => true : ratioSampler(o.sampleRatio);
+  }
+
+  /** SpanSink: an ended span goes to the recent-trace store and each export batch. */
+  ended(span: RecordedSpan): void {
+    this.recent?.keep(span);
+    for (const b of this.batches) b.add(span);
+  }
+
+  /**
+   * A span under `parent` (none: a new trace), recorded when its trace is sampled — the parent's
+   * flag decides below a root, the ratio at a root — else a non-recording span that carries the
+   * context on (the SDK tracer's rules, without its context and option objects).
+   */
+  private start(name: string, kind: SpanKind, parent: SpanContext | undefined, links?: Link[]): Span {
+    const valid = parent !== undefined && trace.isSpanContextValid(parent);
+    const traceId = valid ? parent.traceId : newTraceId();
+    const spanId = newSpanId();
+    const sampled = valid ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : this.sampleRoot(traceId);
+    if (!sampled) {
+      const traceState = valid ? parent.traceState : undefined;
+      return trace.wrapSpanContext(traceState === undefined ? { traceId, spanId, traceFlags: TraceFlags.NONE } : { traceId, spanId, traceFlags: TraceFlags.NONE, traceState });
+    }
+    return new RecordedSpan(this, name, kind, traceId, spanId, valid ? parent : undefined, links);
   }
 
   /** The caller's `invoke_agent` span, opened at its first traced call. */
@@ -112,11 +133,11 @@ export class Tracing implements MessageTracer {
     if (open !== undefined) return open;
     const parent = this.spawnedBy.get(caller.agent);
     this.spawnedBy.delete(caller.agent);
-    const span = this.tracer.startSpan(
-      SPAN.invokeAgent(caller.name),
-      { kind: SpanKind.INTERNAL, attributes: { [ATTR.OPERATION_NAME]: OPERATION.INVOKE_AGENT, [ATTR.AGENT_ID]: caller.agent, [ATTR.AGENT_NAME]: caller.name, [AIOS_ATTR.TENANT]: caller.tenant } },
-      parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent),
-    );
+    const span = this.start(SPAN.invokeAgent(caller.name), INTERNAL, parent);
+    span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
+    span.setAttribute(ATTR.AGENT_ID, caller.agent);
+    span.setAttribute(ATTR.AGENT_NAME, caller.name);
+    span.setAttribute(AIOS_ATTR.TENANT, caller.tenant);
     this.agents.set(caller.agent, span);
     this.ports.onExit?.(caller.agent, (status) => this.endAgent(caller.agent, status));
     return span;
@@ -164,22 +185,16 @@ export class Tracing implements MessageTracer {
     }
   };
 
-  /**
-   * A traced syscall's span, started under its parent with the request's attributes. The attributes
-   * are set on the span one by one rather than handed to `startSpan`: the SDK copies an attribute
-   * object twice (sanitising it before and after sampling) before setting each entry anyway, and an
-   * unsampled span ignores them.
-   */
+  /** A traced syscall's span, started under its parent with the request's attributes (an unsampled span ignores them). */
   private open(caller: Caller, name: string, args: unknown): Span {
-    const parent = this.parentOf(caller);
-    const ctx = parent === undefined ? ROOT_CONTEXT : under(parent);
+    const parent = this.parentOf(caller)?.spanContext();
     const a = obj(args);
     let span: Span;
     switch (name) {
       case "AgentRequest": {
         const to = str(a["to"]) ?? "unknown";
         const recipient = this.ports.nameOf?.(to) ?? to;
-        span = this.tracer.startSpan(SPAN.invokeAgent(recipient), { kind: SpanKind.CLIENT }, ctx);
+        span = this.start(SPAN.invokeAgent(recipient), SpanKind.CLIENT, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
         span.setAttribute(ATTR.AGENT_ID, to);
         span.setAttribute(ATTR.AGENT_NAME, recipient);
@@ -187,7 +202,7 @@ export class Tracing implements MessageTracer {
       }
       case "LlmInvoke": {
         const model = str(a["model"]) ?? "default";
-        span = this.tracer.startSpan(SPAN.chat(model), { kind: SpanKind.CLIENT }, ctx);
+        span = this.start(SPAN.chat(model), SpanKind.CLIENT, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CHAT);
         span.setAttribute(ATTR.REQUEST_MODEL, model);
         const maxTokens = num(a["maxTokens"]);
@@ -198,7 +213,7 @@ export class Tracing implements MessageTracer {
       }
       case "ToolCall": {
         const tool = str(a["tool"]) ?? "unknown";
-        span = this.tracer.startSpan(SPAN.executeTool(tool), INTERNAL, ctx);
+        span = this.start(SPAN.executeTool(tool), INTERNAL, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.EXECUTE_TOOL);
         span.setAttribute(ATTR.TOOL_NAME, tool);
         span.setAttribute(ATTR.TOOL_TYPE, "function");
@@ -208,25 +223,25 @@ export class Tracing implements MessageTracer {
       }
       case "AgentSpawn": {
         const child = str(obj(a["spec"])["name"]) ?? "agent";
-        span = this.tracer.startSpan(SPAN.createAgent(child), INTERNAL, ctx);
+        span = this.start(SPAN.createAgent(child), INTERNAL, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CREATE_AGENT);
         span.setAttribute(ATTR.AGENT_NAME, child);
         break;
       }
       case "PlanCreate": {
         // The goal's text is the user's: not an attribute (it may be long, or private).
-        span = this.tracer.startSpan(SPAN.plan("create"), INTERNAL, ctx);
+        span = this.start(SPAN.plan("create"), INTERNAL, parent);
         break;
       }
       default: {
         if (MARKET.has(name)) {
-          span = this.tracer.startSpan(marketSpanName(name), INTERNAL, ctx);
+          span = this.start(marketSpanName(name), INTERNAL, parent);
           marketRequest(span, name, args);
           break;
         }
         // The Memory* syscalls (TRACED holds no other name but the market's).
         const op = name.slice("Memory".length).toLowerCase();
-        span = this.tracer.startSpan(SPAN.memory(op), INTERNAL, ctx);
+        span = this.start(SPAN.memory(op), INTERNAL, parent);
         span.setAttribute(AIOS_ATTR.MEMORY_OP, op);
         if (op === "query") span.setAttribute(ATTR.OPERATION_NAME, OPERATION.RETRIEVAL);
         const type = str(a["type"]);
@@ -270,15 +285,11 @@ export class Tracing implements MessageTracer {
     // No context: the receive's calls go under the agent's run span.
     if (parent === undefined) return run();
     const own = this.agentSpan(to);
-    const span = this.tracer.startSpan(
-      SPAN.handle(to.name),
-      {
-        kind: request ? SpanKind.SERVER : SpanKind.CONSUMER,
-        attributes: { [ATTR.AGENT_ID]: to.agent, [ATTR.AGENT_NAME]: to.name, [AIOS_ATTR.TENANT]: to.tenant, [AIOS_ATTR.MESSAGE_KIND]: request ? "request" : "send" },
-        links: [{ context: own.spanContext() }],
-      },
-      trace.setSpanContext(ROOT_CONTEXT, parent),
-    );
+    const span = this.start(SPAN.handle(to.name), request ? SpanKind.SERVER : SpanKind.CONSUMER, parent, [{ context: own.spanContext() }]);
+    span.setAttribute(ATTR.AGENT_ID, to.agent);
+    span.setAttribute(ATTR.AGENT_NAME, to.name);
+    span.setAttribute(AIOS_ATTR.TENANT, to.tenant);
+    span.setAttribute(AIOS_ATTR.MESSAGE_KIND, request ? "request" : "send");
     // The run loop gives an agent one message at a time: until this receive settles, its calls are this span's.
     const agent = to.agent;
     this.handling.set(agent, span);
@@ -303,31 +314,16 @@ export class Tracing implements MessageTracer {
     return r;
   }
 
-  /** Ends the open agent spans and flushes every processor. */
+  /** Ends the open agent spans, then flushes and shuts every export batch. */
   async shutdown(): Promise<void> {
     for (const agent of [...this.agents.keys()]) this.endAgent(agent, "running");
-    await this.provider.shutdown();
+    await Promise.all(this.batches.map((b) => b.shutdown()));
   }
 
-  forceFlush(): Promise<void> {
-    return this.provider.forceFlush();
+  /** Exports every ended span now. */
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.batches.map((b) => b.forceFlush()));
   }
-}
-
-/**
- * Each parent's context, made once: most spans of a step share their parent (the agent's run span),
- * and a context costs a wrapper span and a copied map. Weak, so an ended span's entry goes with it.
- */
-const contexts = new WeakMap<TraceSpan, Context>();
-
-/** A context whose parent is `parent` (a span of ours, or a remote one a gateway caller carries). */
-function under(parent: TraceSpan): Context {
-  let ctx = contexts.get(parent);
-  if (ctx === undefined) {
-    ctx = trace.setSpanContext(ROOT_CONTEXT, parent.spanContext());
-    contexts.set(parent, ctx);
-  }
-  return ctx;
 }
 
 /** Marks a span failed with the error's code. */
