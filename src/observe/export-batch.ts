@@ -5,7 +5,7 @@
  * one timed export in flight; 30 s for an export to answer; forceFlush exports everything queued;
  * shutdown flushes, then shuts the exporter). Written out because the SDK's processor makes a
  * closure per queued span (its timer check): on the traced step that was a tenth of what tracing
- * still allocated once spans were recorded compactly (ADR 0050).
+ * still allocated once spans were recorded compactly (ADR 0051).
  */
 import { diag } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";

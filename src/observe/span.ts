@@ -1,5 +1,5 @@
 /**
- * The span Tracing records (ADR 0050): one object per span that is at once the API's `Span` (what a
+ * The span Tracing records (ADR 0051): one object per span that is at once the API's `Span` (what a
  * handler, the market steps and the context helpers call) and the SDK's `ReadableSpan` (what the
  * batch processor and every exporter read), holding only what the span has — its ids, the parent's
  * span context, name, kind, a start (wall-clock ms and a monotonic reading, as the SDK takes them),

@@ -5,7 +5,7 @@
  * (kind CLIENT) per AgentRequest; `plan create` per PlanCreate (a goal planned into a task graph),
  * and under it the plan's market steps (`market {op}`, `critic judge`: market-spans.ts). Spans are recorded
  * by the instance's own Tracing (never a global provider) as compact RecordedSpans (span.ts, ADR
- * 0050) and go in batches (export-batch.ts) to an OTLP/HTTP endpoint when one is configured, or to
+ * 0051) and go in batches (export-batch.ts) to an OTLP/HTTP endpoint when one is configured, or to
  * the exporter a test hands in.
  *
  * Parenting, with every span carried explicitly (no async-context storage): a syscall's span is a
