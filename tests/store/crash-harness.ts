@@ -88,6 +88,30 @@ function startChild(bundle: string, args: readonly string[]): Child {
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0) : []);
 const CheckpointSchema = z.object({ name: z.string(), count: z.number() });
 
+/**
+ * Starts `bundle` with `args`, SIGKILLs it `delayMs` after it first printed "ready", and resolves
+ * with everything it printed (stdout is a pipe, written synchronously on Linux: a printed line
+ * reached the parent before the kill).
+ */
+export function killAfterReady(bundle: string, args: readonly string[], delayMs: number): Promise<{ readonly lines: readonly string[]; readonly signal: NodeJS.Signals | null; readonly stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let stderr = "";
+    let armed = false;
+    p.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      if (!armed && out.includes("ready\n")) {
+        armed = true;
+        setTimeout(() => p.kill("SIGKILL"), delayMs);
+      }
+    });
+    p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    p.once("error", reject);
+    p.once("exit", (_code, signal) => resolve({ lines: out.split("\n"), signal, stderr }));
+  });
+}
+
 /** Opens the journal of a dead child, verifies it, and returns each agent's durable count. */
 async function durableCounts(dataDir: string): Promise<Record<string, number>> {
   const journal = await Journal.open(SqliteDriver.open(dataDir), { ack: new FileAckMark(join(dataDir, "journal.ack")) });

@@ -5,13 +5,12 @@
  * chunks' shape, a crash image taken mid-sweep (files copied between commits), a damaged base with
  * retired rows present, and kill -9 of a child whose journal rebases and sweeps all the time.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileAckMark, Journal, SqliteDriver, type JournalRecord, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
-import { bundleChild } from "./crash-harness.js";
+import { bundleChild, killAfterReady } from "./crash-harness.js";
 import { CountingDriver, cleanupDirs, tempDir } from "./helpers.js";
 
 afterAll(cleanupDirs);
@@ -127,27 +126,10 @@ describe("compaction off the critical path", () => {
 
 const KILLS = Number(process.env["AIOS_SWEEP_CRASH_KILLS"] ?? 6);
 
-function runChild(bundle: string, dataDir: string, runId: string, delayMs: number): Promise<{ acked: string[]; done: Set<string>; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bundle, dataDir, runId], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let stderr = "";
-    let armed = false;
-    p.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      if (!armed && out.includes("ready\n")) {
-        armed = true;
-        setTimeout(() => p.kill("SIGKILL"), delayMs);
-      }
-    });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    p.once("error", reject);
-    p.once("exit", (_code, signal) => {
-      const lines = out.split("\n");
-      const field = (kind: string): string[] => lines.filter((l) => l.startsWith(`${kind} `)).map((l) => l.split(" ")[1] ?? "");
-      resolve({ acked: field("ack"), done: new Set(field("done")), signal, stderr });
-    });
-  });
+async function runChild(bundle: string, dataDir: string, runId: string, delayMs: number): Promise<{ acked: string[]; done: Set<string>; signal: NodeJS.Signals | null; stderr: string }> {
+  const { lines, signal, stderr } = await killAfterReady(bundle, [dataDir, runId], delayMs);
+  const field = (kind: string): string[] => lines.filter((l) => l.startsWith(`${kind} `)).map((l) => l.split(" ")[1] ?? "");
+  return { acked: field("ack"), done: new Set(field("done")), signal, stderr };
 }
 
 describe("kill -9 while the journal rebases and sweeps", () => {

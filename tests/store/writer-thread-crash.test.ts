@@ -5,11 +5,10 @@
  * acknowledged lost (the acknowledgement mark agrees with the WAL: no E_CORRUPT) and hold every
  * record the child printed as acknowledged.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileAckMark, Journal, SqliteDriver } from "../../src/store/index.js";
-import { bundleChild } from "./crash-harness.js";
+import { bundleChild, killAfterReady } from "./crash-harness.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterAll(cleanupDirs);
@@ -23,26 +22,9 @@ interface Run {
 }
 
 /** Starts the child, kills it `delayMs` after its first acknowledgement from the thread, returns the ids it saw acknowledged. */
-function runChild(bundle: string, dataDir: string, runId: string, delayMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bundle, dataDir, runId], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let stderr = "";
-    let armed = false;
-    p.stdout.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      if (!armed && out.includes("ready\n")) {
-        armed = true;
-        setTimeout(() => p.kill("SIGKILL"), delayMs);
-      }
-    });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    p.once("error", reject);
-    p.once("exit", (_code, signal) => {
-      const acked = out.split("\n").filter((l) => l.startsWith("ack ")).map((l) => l.split(" ")[2] ?? "");
-      resolve({ acked, signal, stderr });
-    });
-  });
+async function runChild(bundle: string, dataDir: string, runId: string, delayMs: number): Promise<Run> {
+  const { lines, signal, stderr } = await killAfterReady(bundle, [dataDir, runId], delayMs);
+  return { acked: lines.filter((l) => l.startsWith("ack ")).map((l) => l.split(" ")[2] ?? ""), signal, stderr };
 }
 
 describe("writer thread under kill -9", () => {
