@@ -70,6 +70,11 @@ export interface TopicDirectory {
   subscribers(topic: string): Promise<AgentId[]>;
 }
 
+/** How a record is appended: `wait: false` starts no commit of its own (see KernelJournal.spawned). */
+export interface AppendOptions {
+  readonly wait?: false;
+}
+
 export interface KernelJournal {
   /** A cluster node's journal only: the cluster's push subscriptions (docs/adr/0041). */
   readonly topics?: TopicDirectory;
@@ -110,9 +115,13 @@ export interface KernelJournal {
    * of this node and the tree handed to that node, which starts it); undefined: it runs here.
    */
   placeRoot?(agent: StoredAgent): Promise<string | undefined>;
-  spawned(agent: StoredAgent): Promise<void>;
+  /**
+   * `wait: false`: the caller does not wait for this record (it rides the next commit someone waits
+   * for: the output commit of ADR 0051); a journal may ignore it and commit at once.
+   */
+  spawned(agent: StoredAgent, options?: AppendOptions): Promise<void>;
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
-  enqueue(msg: StoredMessage): Promise<void>;
+  enqueue(msg: StoredMessage, options?: AppendOptions): Promise<void>;
   /** Message handled: ack it and store the new checkpoint in one atomic record. */
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void>;
   /**
@@ -121,6 +130,13 @@ export interface KernelJournal {
    */
   sent?(from: AgentId, cause: MessageId, nth: number): boolean;
   recover(): Promise<RecoveredState>;
+  /**
+   * The output commit (docs/adr/0051): resolves once every record appended before the call is
+   * durable, starting a commit if records wait; rejects when a batch failed meanwhile. A journal
+   * without it is one whose appends are awaited before the agent goes on (the kernel then waits for
+   * each spawn record and letter before the agent starts on it, as before).
+   */
+  durable?(): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

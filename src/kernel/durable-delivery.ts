@@ -6,8 +6,15 @@
  * capacity only if a move between agents raced in meanwhile). Waiting senders are journaled, then
  * parked until there is room, as for any mailbox. At a kernel shutdown a journaled letter is accepted,
  * never refused: it is handled after the restart (exits.ts).
+ *
+ * Output commit (docs/adr/0051), on a journal that offers `durable()`: the letter enters the mailbox
+ * as soon as its record is appended, so the agent computes while the record commits; the sender is
+ * still acknowledged only once it is on disk, and a request's reply waits until every record appended
+ * before it (the letter, the agent's results and checkpoints) is durable. The agent's own effects wait
+ * at the door (an intent is on disk before its call runs, and carries every earlier record). A letter
+ * whose record the journal refused is answered with that error and its agent is ended (`lost`).
  */
-import { AiosError, type IdGenerator, type MessageId } from "../core/index.js";
+import { AiosError, toAiosError, type IdGenerator, type MessageId } from "../core/index.js";
 import type { SendOptions, StoredMessage } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
@@ -24,7 +31,12 @@ export interface DurableDeliveryDeps {
   readonly schedule: (p: Proc) => void;
   readonly enqueue: (p: Proc, letter: Letter, onFull: SendOptions["onFull"]) => void | Promise<void>;
   readonly refuseOrPark: (p: Proc, letter: Letter, onFull: SendOptions["onFull"]) => Promise<void>;
+  /** A letter already in `p`'s mailbox whose record the journal refused: `p` must not go on with it. */
+  readonly lost: (p: Proc, e: unknown) => void;
 }
+
+const ignore = (): void => undefined;
+const NO_WAIT = { wait: false } as const;
 
 export class DurableDelivery {
   /** Letters being journaled for fail-fast senders, per recipient: mailbox places they hold. */
@@ -33,7 +45,60 @@ export class DurableDelivery {
   constructor(private readonly k: DurableDeliveryDeps) {}
 
   /** `origin`: a replayable send's letter being handled and place in it (ADR 0016), journaled with the copy. */
-  async deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
+  deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
+    const j = this.k.guards.journal;
+    // At a shutdown the letter is journaled and deferred, as on a journal without durable().
+    if (j?.durable === undefined || this.k.flags.closing) return this.afterCommit(p, letter, onFull, key, origin);
+    // Ended: refused before anything is journaled.
+    if (isTerminal(p.status)) return Promise.reject(new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } }));
+    const failFast = (onFull ?? p.onFull) === "fail";
+    if (failFast && p.length >= p.capacity) return this.k.refuseOrPark(p, letter, "fail");
+    // A request's record starts no commit of its own: its sender waits for the reply, which waits for it.
+    const stored = j.enqueue(this.record(p, letter, key, origin), letter.reply === undefined ? undefined : NO_WAIT);
+    const reply = letter.reply;
+    if (reply !== undefined) {
+      const durable = j.durable.bind(j);
+      // The reply leaves once the letter and everything the agent journaled before it are durable.
+      letter.reply = (err, value) => {
+        Promise.all([stored, durable()]).then(
+          () => reply(err, value),
+          (e: unknown) => reply(toAiosError(e, "E_STORAGE")),
+        );
+      };
+    }
+    stored.catch((e: unknown) => this.k.lost(p, e));
+    if (failFast) {
+      if (!p.offer(letter.payload, letter)) p.force(letter);
+      if (!p.queued) this.k.schedule(p);
+      return stored;
+    }
+    const room = this.k.enqueue(p, letter, onFull);
+    return room === undefined ? stored : Promise.all([stored, room]).then(ignore);
+  }
+
+  /** The letter's record; `letter.id` is set to its id. */
+  private record(p: Proc, letter: Letter, key: string | undefined, origin: { cause: MessageId; nth: number } | undefined): StoredMessage {
+    const id = this.k.ids.message();
+    letter.id = id;
+    // By assignment, not conditional spreads (a temporary object and a generic copy each).
+    const m: { -readonly [K in keyof StoredMessage]: StoredMessage[K] } = { id, to: p.id, payload: letter.payload };
+    if (letter.from) m.from = letter.from;
+    if (key !== undefined) m.key = key;
+    if (origin !== undefined) {
+      m.cause = origin.cause;
+      m.nth = origin.nth;
+    }
+    if (letter.trace !== undefined) m.trace = letter.trace;
+    // A request on a cluster node: the route its reply takes if the agent moves first (docs/adr/0050).
+    if (letter.reply !== undefined) {
+      const route = this.k.guards.journal?.replyRoute;
+      if (route !== undefined) m.route = route;
+    }
+    return m;
+  }
+
+  /** The letter enters the mailbox once its record is on disk (a journal without durable(), a shutdown). */
+  private async afterCommit(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
     const k = this.k;
     const failFast = (onFull ?? p.onFull) === "fail";
     if (failFast) {
@@ -41,23 +106,9 @@ export class DurableDelivery {
       if (p.length + inFlight >= p.capacity) return k.refuseOrPark(p, letter, "fail");
       this.reserved.set(p, inFlight + 1);
     }
-    const id = k.ids.message();
-    letter.id = id;
+    const m = this.record(p, letter, key, origin);
+    const id = m.id;
     try {
-      // By assignment, not conditional spreads (a temporary object and a generic copy each).
-      const m: { -readonly [K in keyof StoredMessage]: StoredMessage[K] } = { id, to: p.id, payload: letter.payload };
-      if (letter.from) m.from = letter.from;
-      if (key !== undefined) m.key = key;
-      if (origin !== undefined) {
-        m.cause = origin.cause;
-        m.nth = origin.nth;
-      }
-      if (letter.trace !== undefined) m.trace = letter.trace;
-      // A request on a cluster node: the route its reply takes if the agent moves first (docs/adr/0050).
-      if (letter.reply !== undefined) {
-        const route = k.guards.journal?.replyRoute;
-        if (route !== undefined) m.route = route;
-      }
       await k.guards.journal?.enqueue(m);
     } finally {
       if (failFast) this.release(p);

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { AiosError, type AgentId, type AgentStatus, type MessageId, type SerializedError } from "../core/index.js";
 import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, handledRecord, intentRecord, recoveredAgent, resultRecord, spawnRecord, transitionRecord, type JournalOptions, type PgDriverOptions, type SqliteDriverOptions, type JournalRecord, type RecoveryReport, type StorageDriver } from "../store/index.js";
-import type { Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
+import type { AppendOptions, Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 /**
  * Records no caller waits for (a syscall's result, an agent's start transition) do not start a
@@ -68,8 +68,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     return this.opening.then((x) => x.commit(rec, o));
   }
 
-  spawned(a: StoredAgent): Promise<void> {
-    return this.append(spawnRecord(a));
+  spawned(a: StoredAgent, options?: AppendOptions): Promise<void> {
+    return this.append(spawnRecord(a), options?.wait);
   }
 
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
@@ -78,8 +78,8 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     return this.append(transitionRecord(id, to, op, reason), op === "start" ? false : undefined);
   }
 
-  enqueue(m: StoredMessage): Promise<void> {
-    return this.append(enqueueRecord(m));
+  enqueue(m: StoredMessage, options?: AppendOptions): Promise<void> {
+    return this.append(enqueueRecord(m), options?.wait);
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {
@@ -130,6 +130,11 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
     // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
     return this.append(resultRecord(caller.agent, callSeq, result, error), false);
+  }
+
+  durable(): Promise<void> {
+    const j = this.journal;
+    return j !== undefined ? j.durable() : this.opening.then((x) => x.durable());
   }
 
   async flush(): Promise<void> {

@@ -153,11 +153,19 @@ export class Kernel {
     };
     const ctxOf = (p: Proc): AgentCtx => this.ctxOf(p);
     const loop = (this.loop = new RunLoop({ clock, logger, events, guards, flags, kernelError, ctxOf, exit, releaseIdle }, options.hogThresholdMs ?? 50, options.sliceMs ?? 5));
-    const mail = (this.mail = new Mail({ clock, ids, events, guards, limits, flags, procs, wake, runQueue: loop, orphans }));
+    // A record of an agent that went on before it committed (its spawn, a letter it was given), and
+    // the journal refused it: the agent must not go on from a state the journal does not have (ADR
+    // 0051); reported, and the agent ends.
+    const lost = (p: Proc, e: unknown): void => {
+      kernelError(e, `journal refused a record of ${p.id}`);
+      if (!isTerminal(p.status)) exit(p, "failed", `the journal refused a record it went on from: ${toAiosError(e).message}`, "abnormal");
+    };
+    const mail = (this.mail = new Mail({ clock, ids, events, guards, limits, flags, procs, wake, runQueue: loop, orphans, lost }));
     const deliver = mail.deliver.bind(mail);
     this.ctxDeps = { ids, dispatcher: this.dispatcher, guards, flags, mail };
-    const startDeps = { lifecycle, ctxOf, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p) };
-    const start = (p: Proc, restored = false): void | Promise<void> => startProc(startDeps, p, restored);
+    const outputCommit = (): boolean => guards.journal?.durable !== undefined;
+    const startDeps = { lifecycle, ctxOf, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
+    const start = (p: Proc, restored = false, acknowledged = true): void | Promise<void> => startProc(startDeps, p, restored, acknowledged);
     const spawner = (this.spawner = new Spawner({ procs, lifecycle, logics: this.logics, moduleRoots, hooks, guards, limits, flags, wake, start, exit }));
     const spawn = spawner.spawn.bind(spawner);
     const enter = spawner.enter.bind(spawner);

@@ -14,6 +14,8 @@ import { checkTransition, type AgentLogic, type AgentSpec, type KernelJournal } 
 import { snapshotOf, type Proc } from "./proc.js";
 import { storedSpec } from "./stored-spec.js";
 
+const NO_WAIT = { wait: false } as const;
+
 /** The fields of a Proc that only the lifecycle writes (Proc declares them readonly). */
 interface LifecycleFields {
   status: AgentStatus;
@@ -60,13 +62,14 @@ export class Lifecycle {
   }
 
   /**
-   * A durable agent's spawn record, journaled before its init runs (a new incarnation's too); one
+   * A durable agent's spawn record, appended before its init runs (a new incarnation's too); one
    * started with a state (`withState`: a clone, an operator's restart) has it as its checkpoint.
+   * `wait: false`: nobody waits for it, it rides the commit of the agent's first output (ADR 0051).
    */
-  journalSpawn(p: Proc, withState: boolean): Promise<void> | undefined {
+  journalSpawn(p: Proc, withState: boolean, wait?: false): Promise<void> | undefined {
     return this.journal()?.spawned({
       id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}), ...(withState ? { checkpoint: snapshotOf(p) } : {}),
-    });
+    }, wait === false ? NO_WAIT : undefined);
   }
 
   /** A restored agent resumes as it was: running, and paused again if it was paused. */

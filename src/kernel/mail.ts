@@ -33,6 +33,8 @@ export interface MailDeps {
   readonly runQueue: { schedule(p: Proc): void };
   /** Mail of supervised agents that exited and may be restarted. */
   readonly orphans: OrphanMail;
+  /** A letter handed to `p` before its record committed, and the journal refused the record (ADR 0051). */
+  readonly lost: (p: Proc, e: unknown) => void;
 }
 
 /** The journaled letter a durable agent is handling, if any (its sends are then replayable). */
@@ -53,6 +55,7 @@ export class Mail {
       ids: d.ids, guards: d.guards, flags: d.flags, schedule: (p) => d.runQueue.schedule(p),
       enqueue: (p, l, onFull) => this.enqueue(p, l, onFull),
       refuseOrPark: (p, l, onFull) => this.refuseOrPark(p, l, onFull),
+      lost: d.lost,
     });
   }
 
@@ -90,6 +93,21 @@ export class Mail {
       }
       return this.durable.deliver(p, letter, onFull, key);
     }
+    // Output commit (ADR 0051): what a durable agent sends where no journal keeps it (an ephemeral
+    // agent) leaves once everything it journaled before is durable; in send order, as the waits
+    // resolve in the order they were asked for.
+    if (from !== undefined && from.durable && j?.durable !== undefined) {
+      return j.durable().then(() => {
+        if (isTerminal(p.status)) throw new AiosError("E_NO_AGENT", `agent ${to} is ${p.status}`, { details: { agent: to } });
+        return this.plain(from, p, payload, onFull, reply, trace);
+      });
+    }
+    return this.plain(from, p, payload, onFull, reply, trace);
+  }
+
+  /** Into the mailbox of an agent no journal keeps letters for. */
+  private plain(from: Proc | undefined, p: Proc, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], trace: Letter["trace"]): void | Promise<void> {
+    const d = this.d;
     if (trace !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace }, onFull);
     if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.

@@ -34,7 +34,7 @@ export interface SpawnerDeps {
   readonly flags: KernelFlags;
   readonly wake: (p: Proc) => Promise<void>;
   /** Runs init and moves the agent to running (startup.ts). */
-  readonly start: (p: Proc, restored: boolean) => void | Promise<void>;
+  readonly start: (p: Proc, restored: boolean, acknowledged?: boolean) => void | Promise<void>;
   readonly exit: (p: Proc, to: "completed" | "failed" | "killed", reason: string, kind: ExitKind) => void;
 }
 
@@ -68,12 +68,18 @@ export interface SpawnOptions {
   /**
    * Called once with the new agent's id as soon as it is in the process table, in the same turn as
    * its spawn record is appended and before that record is durable. A durable request delivered
-   * from here is journaled in the same group commit as the spawn: `os.run` pays one commit, not two,
-   * before its agent starts. Nothing is acknowledged early — the spawn still resolves only once its
-   * record is on disk, and the letter enters the mailbox only once its own (same) commit is. If the
-   * spawn then fails, the agent is removed and a request to it is refused like any to an ended agent.
+   * from here is journaled in the same group commit as the spawn, and (output commit, ADR 0051) the
+   * agent starts on it while that commit is written. Nothing is acknowledged early — the spawn still
+   * resolves only once its record is on disk, and the reply only once everything the agent journaled
+   * before it is. If the spawn then fails, the agent is ended and a request to it is refused.
    */
   readonly first?: (id: AgentId) => void;
+  /**
+   * false: the caller shows nothing of this spawn but the agent's reply (os.run). A durable agent's
+   * spawn record then starts no commit of its own and the spawn resolves once it is appended; the
+   * reply waits for it, with everything else the agent journaled (ADR 0051).
+   */
+  readonly acknowledged?: false;
 }
 
 const NO_OPTIONS: SpawnOptions = Object.freeze({});
@@ -141,7 +147,7 @@ export class Spawner {
     const p = this.enter(spec, logic, parent, options.id);
     if (options.state !== undefined) p.state = options.state;
     try {
-      const started = d.start(p, options.state !== undefined);
+      const started = d.start(p, options.state !== undefined, options.acknowledged !== false);
       // In the turn that appended the spawn record: a letter `first` delivers goes into its commit.
       options.first?.(p.id);
       if (started !== undefined) await started;

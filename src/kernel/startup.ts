@@ -20,18 +20,38 @@ export interface StartDeps {
   readonly schedule: (p: Proc) => void;
   /** Starts a supervisor's children (supervision.ts). */
   readonly startChildren: (p: Proc) => Promise<void>;
+  /** The journal offers durable(): a durable agent starts before its spawn record commits (ADR 0051). */
+  readonly outputCommit: () => boolean;
+  /** An agent's record the journal refused after the agent went on (ADR 0051): it ends. */
+  readonly lost: (p: Proc, e: unknown) => void;
 }
 
 /** Runs init (unless the agent was restored with its state) and moves the agent to running. */
-export function startProc(k: StartDeps, p: Proc, restored: boolean): void | Promise<void> {
-  if (p.durable || p.spec.kind === "supervisor") return startAsync(k, p, restored);
+export function startProc(k: StartDeps, p: Proc, restored: boolean, acknowledged = true): void | Promise<void> {
+  if (p.durable || p.spec.kind === "supervisor") return startAsync(k, p, restored, acknowledged);
   const init = restored ? undefined : runInit(k, p);
   return init === undefined ? markRunning(k, p) : init.then(() => markRunning(k, p));
 }
 
-async function startAsync(k: StartDeps, p: Proc, restored: boolean): Promise<void> {
+async function startAsync(k: StartDeps, p: Proc, restored: boolean, acknowledged: boolean): Promise<void> {
+  // Output commit (ADR 0051): on a journal that offers durable(), the agent starts while its spawn
+  // record commits — what it does that others can see waits for that record at the door or at its
+  // reply — and the spawn resolves (the id is handed out) only once the record is on disk. A
+  // supervisor's children are spawns of durable agents, so a supervisor starts them after it. A
+  // spawn nobody is told of but through the agent's reply (os.run) starts no commit of its own.
+  const early = p.durable && k.outputCommit() && p.spec.kind !== "supervisor";
   // An agent started with a state (a clone, an operator's restart) has it journaled as its checkpoint.
-  if (p.durable) await k.lifecycle.journalSpawn(p, restored);
+  const record = p.durable ? k.lifecycle.journalSpawn(p, restored, early && !acknowledged ? false : undefined) : undefined;
+  if (record !== undefined && early) {
+    if (acknowledged) record.catch(() => undefined); // the spawn fails with it below; init may throw first
+    else record.catch((e: unknown) => k.lost(p, e));
+    const init = restored ? undefined : runInit(k, p);
+    if (init !== undefined) await init;
+    markRunning(k, p);
+    if (acknowledged) await record;
+    return;
+  }
+  if (record !== undefined) await record;
   const init = restored ? undefined : runInit(k, p);
   if (init !== undefined) await init;
   markRunning(k, p);

@@ -169,6 +169,9 @@ export class Journal {
   private readonly unawaitedMs: number;
   /** Commits queued records nobody waits for when no other batch took them (scheduleUnawaited). */
   private unawaitedTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last record appended (its append's promise), and how many batches failed so far: durable(). */
+  private last: Promise<unknown> = Promise.resolve();
+  private failures = 0;
 
   private constructor(
     private readonly driver: StorageDriver,
@@ -248,6 +251,7 @@ export class Journal {
       q.resolves.push(resolve);
       q.rejects.push(reject);
     });
+    this.last = done;
     this.kick(options);
     return done;
   }
@@ -271,6 +275,7 @@ export class Journal {
       });
       q.shared = { promise, resolve, reject };
     }
+    this.last = q.shared.promise;
     this.kick(options);
     return q.shared.promise;
   }
@@ -302,6 +307,20 @@ export class Journal {
 
   private pending(): boolean {
     return this.full.length > 0 || this.queue.recs.length > 0;
+  }
+
+  /**
+   * Resolves once every record appended before the call is durable, starting a commit when records
+   * wait for one (the output commit, ADR 0051). Batches commit and acknowledge in seq order, so the
+   * last record's acknowledgement covers all earlier ones. Rejects when a batch failed meanwhile: a
+   * record the caller depends on may have been in it.
+   */
+  durable(): Promise<void> {
+    if (this.pending()) this.schedule();
+    const failures = this.failures;
+    return this.last.then(() => {
+      if (this.failures !== failures) throw new AiosError("E_STORAGE", "a journal batch failed before this point was durable");
+    });
   }
 
   /** Resolves when everything appended before the call is durable (or has failed). */
@@ -511,6 +530,7 @@ export class Journal {
         meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }),
       });
     } catch (e) {
+      this.failures++;
       for (const reject of rejects) reject?.(e);
       shared?.reject(e);
       return;

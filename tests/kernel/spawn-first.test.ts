@@ -1,7 +1,8 @@
 /**
  * A spawn's `first` turn (kernel SpawnOptions.first, used by os.run): a request made from it to a
- * durable agent is journaled in the same group commit as the spawn record, so the agent starts after
- * one commit instead of two in a row, and nothing is acknowledged before it is on disk. A spawn that
+ * durable agent is journaled in the same group commit as the spawn record (and, the agent starting
+ * while that commit is written (ADR 0051), its start transition), and nothing is acknowledged before
+ * it is on disk. A spawn that
  * fails after `first` ran leaves no agent behind, and the request made from it is refused, not lost
  * as an unhandled rejection.
  */
@@ -47,8 +48,9 @@ describe("spawn's first turn", () => {
         reply = os.request(agent, "get");
       },
     });
-    // The first commit after the spawn began holds the spawn record and the request's letter.
-    expect(commits[0]).toBe(2);
+    // The first commit after the spawn began holds the spawn record, the request's letter and the
+    // start transition: the agent started while it was written.
+    expect(commits[0]).toBe(3);
     expect(reply).toBeDefined();
     expect(await reply).toBe(0);
     expect(os.status(id)).toMatchObject({ id, status: "running" });
@@ -59,7 +61,7 @@ describe("spawn's first turn", () => {
     const os = await bootCounting(commits);
     commits.length = 0;
     const id = await os.kernel.spawn({ name: "t", kind: "code", logic: "tally", durable: true });
-    expect(commits).toEqual([1]);
+    expect(commits).toEqual([2]); // the spawn record and the start transition; the request's letter next
     expect(await os.request(id, "get")).toBe(0);
   });
 

@@ -51,7 +51,7 @@ export async function bundleChild(tag = "", fixture = "crash-child.ts"): Promise
 }
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -62,13 +62,13 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Child {
+export interface Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
   readonly ready: Promise<void>;
   kill(): void;
 }
 
-function startChild(bundle: string, args: readonly string[]): Child {
+export function startChild(bundle: string, args: readonly string[]): Child {
   const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -85,7 +85,7 @@ function startChild(bundle: string, args: readonly string[]): Child {
   return { exited, ready, kill: () => p.kill("SIGKILL") };
 }
 
-const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0) : []);
+export const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0) : []);
 const CheckpointSchema = z.object({ name: z.string(), count: z.number() });
 
 /**
