@@ -117,7 +117,7 @@ export interface KernelJournal {
   placeRoot?(agent: StoredAgent): Promise<string | undefined>;
   /**
    * `wait: false`: the caller does not wait for this record (it rides the next commit someone waits
-   * for: the output commit of ADR 0051); a journal may ignore it and commit at once.
+   * for: the output commit of ADR 0052); a journal may ignore it and commit at once.
    */
   spawned(agent: StoredAgent, options?: AppendOptions): Promise<void>;
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
@@ -131,7 +131,7 @@ export interface KernelJournal {
   sent?(from: AgentId, cause: MessageId, nth: number): boolean;
   recover(): Promise<RecoveredState>;
   /**
-   * The output commit (docs/adr/0051): resolves once every record appended before the call is
+   * The output commit (docs/adr/0052): resolves once every record appended before the call is
    * durable, starting a commit if records wait; rejects when a batch failed meanwhile. A journal
    * without it is one whose appends are awaited before the agent goes on (the kernel then waits for
    * each spawn record and letter before the agent starts on it, as before).

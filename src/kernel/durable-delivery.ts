@@ -7,7 +7,7 @@
  * parked until there is room, as for any mailbox. At a kernel shutdown a journaled letter is accepted,
  * never refused: it is handled after the restart (exits.ts).
  *
- * Output commit (docs/adr/0051), on a journal that offers `durable()`: the letter enters the mailbox
+ * Output commit (docs/adr/0052), on a journal that offers `durable()`: the letter enters the mailbox
  * as soon as its record is appended, so the agent computes while the record commits; the sender is
  * still acknowledged only once it is on disk, and a request's reply waits until every record appended
  * before it (the letter, the agent's results and checkpoints) is durable. The agent's own effects wait

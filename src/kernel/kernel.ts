@@ -155,7 +155,7 @@ export class Kernel {
     const loop = (this.loop = new RunLoop({ clock, logger, events, guards, flags, kernelError, ctxOf, exit, releaseIdle }, options.hogThresholdMs ?? 50, options.sliceMs ?? 5));
     // A record of an agent that went on before it committed (its spawn, a letter it was given), and
     // the journal refused it: the agent must not go on from a state the journal does not have (ADR
-    // 0051); reported, and the agent ends.
+    // 0052); reported, and the agent ends.
     const lost = (p: Proc, e: unknown): void => {
       kernelError(e, `journal refused a record of ${p.id}`);
       if (!isTerminal(p.status)) exit(p, "failed", `the journal refused a record it went on from: ${toAiosError(e).message}`, "abnormal");

@@ -64,7 +64,7 @@ export class Lifecycle {
   /**
    * A durable agent's spawn record, appended before its init runs (a new incarnation's too); one
    * started with a state (`withState`: a clone, an operator's restart) has it as its checkpoint.
-   * `wait: false`: nobody waits for it, it rides the commit of the agent's first output (ADR 0051).
+   * `wait: false`: nobody waits for it, it rides the commit of the agent's first output (ADR 0052).
    */
   journalSpawn(p: Proc, withState: boolean, wait?: false): Promise<void> | undefined {
     return this.journal()?.spawned({

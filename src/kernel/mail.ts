@@ -33,7 +33,7 @@ export interface MailDeps {
   readonly runQueue: { schedule(p: Proc): void };
   /** Mail of supervised agents that exited and may be restarted. */
   readonly orphans: OrphanMail;
-  /** A letter handed to `p` before its record committed, and the journal refused the record (ADR 0051). */
+  /** A letter handed to `p` before its record committed, and the journal refused the record (ADR 0052). */
   readonly lost: (p: Proc, e: unknown) => void;
 }
 
@@ -93,7 +93,7 @@ export class Mail {
       }
       return this.durable.deliver(p, letter, onFull, key);
     }
-    // Output commit (ADR 0051): what a durable agent sends where no journal keeps it (an ephemeral
+    // Output commit (ADR 0052): what a durable agent sends where no journal keeps it (an ephemeral
     // agent) leaves once everything it journaled before is durable; in send order, as the waits
     // resolve in the order they were asked for.
     if (from !== undefined && from.durable && j?.durable !== undefined) {

@@ -68,7 +68,7 @@ export interface SpawnOptions {
   /**
    * Called once with the new agent's id as soon as it is in the process table, in the same turn as
    * its spawn record is appended and before that record is durable. A durable request delivered
-   * from here is journaled in the same group commit as the spawn, and (output commit, ADR 0051) the
+   * from here is journaled in the same group commit as the spawn, and (output commit, ADR 0052) the
    * agent starts on it while that commit is written. Nothing is acknowledged early — the spawn still
    * resolves only once its record is on disk, and the reply only once everything the agent journaled
    * before it is. If the spawn then fails, the agent is ended and a request to it is refused.
@@ -77,7 +77,7 @@ export interface SpawnOptions {
   /**
    * false: the caller shows nothing of this spawn but the agent's reply (os.run). A durable agent's
    * spawn record then starts no commit of its own and the spawn resolves once it is appended; the
-   * reply waits for it, with everything else the agent journaled (ADR 0051).
+   * reply waits for it, with everything else the agent journaled (ADR 0052).
    */
   readonly acknowledged?: false;
 }

@@ -20,9 +20,9 @@ export interface StartDeps {
   readonly schedule: (p: Proc) => void;
   /** Starts a supervisor's children (supervision.ts). */
   readonly startChildren: (p: Proc) => Promise<void>;
-  /** The journal offers durable(): a durable agent starts before its spawn record commits (ADR 0051). */
+  /** The journal offers durable(): a durable agent starts before its spawn record commits (ADR 0052). */
   readonly outputCommit: () => boolean;
-  /** An agent's record the journal refused after the agent went on (ADR 0051): it ends. */
+  /** An agent's record the journal refused after the agent went on (ADR 0052): it ends. */
   readonly lost: (p: Proc, e: unknown) => void;
 }
 
@@ -34,7 +34,7 @@ export function startProc(k: StartDeps, p: Proc, restored: boolean, acknowledged
 }
 
 async function startAsync(k: StartDeps, p: Proc, restored: boolean, acknowledged: boolean): Promise<void> {
-  // Output commit (ADR 0051): on a journal that offers durable(), the agent starts while its spawn
+  // Output commit (ADR 0052): on a journal that offers durable(), the agent starts while its spawn
   // record commits — what it does that others can see waits for that record at the door or at its
   // reply — and the spawn resolves (the id is handed out) only once the record is on disk. A
   // supervisor's children are spawns of durable agents, so a supervisor starts them after it. A

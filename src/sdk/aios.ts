@@ -49,7 +49,7 @@ export class Aios {
    * What os.run drives: os.spawn, os.request and os.kill, with the spawn's `first` turn passed on to
    * the kernel (the run's start request shares the spawn's journal commit; models/subsystem.ts). The
    * spawn is unacknowledged: the caller sees only the answer, which waits for the spawn record with
-   * everything else the agent journaled before it (ADR 0051).
+   * everything else the agent journaled before it (ADR 0052).
    */
   private readonly runHost: AgentHost = {
     spawn: (spec, options) => rejecting(() => this.kernel.spawn(record("os.run", "spec", spec), options?.first === undefined ? { acknowledged: false } : { first: options.first, acknowledged: false })),

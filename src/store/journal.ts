@@ -311,7 +311,7 @@ export class Journal {
 
   /**
    * Resolves once every record appended before the call is durable, starting a commit when records
-   * wait for one (the output commit, ADR 0051). Batches commit and acknowledge in seq order, so the
+   * wait for one (the output commit, ADR 0052). Batches commit and acknowledge in seq order, so the
    * last record's acknowledgement covers all earlier ones. Rejects when a batch failed meanwhile: a
    * record the caller depends on may have been in it.
    */

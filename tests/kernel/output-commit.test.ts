@@ -1,5 +1,5 @@
 /**
- * Output commit (ADR 0051) in one process, on the default stack with real SQLite files: what a durable
+ * Output commit (ADR 0052) in one process, on the default stack with real SQLite files: what a durable
  * agent shows outside — the answer `os.run` returns, a send to an ephemeral agent — is on disk with
  * everything it came from at the moment it is seen. Checked by reading the journal's database file
  * through a fresh read-only connection at that moment (the values are random tokens, so a value
@@ -54,7 +54,7 @@ async function bootAt(logics: Record<string, AgentLogic> = {}): Promise<{ os: Ai
   return { os, dataDir };
 }
 
-describe("output commit (ADR 0051)", () => {
+describe("output commit (ADR 0052)", () => {
   it("a durable run's answer is on disk, with the model and tool results it came from, when os.run returns it", async () => {
     const { os, dataDir } = await bootAt();
     const spec = { name: "drawer", kind: "llm" as const, model: "scripted", tools: ["draw"], capabilities: ["tool:draw#call", "llm:scripted#invoke"], durable: true };

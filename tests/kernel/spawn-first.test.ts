@@ -1,7 +1,7 @@
 /**
  * A spawn's `first` turn (kernel SpawnOptions.first, used by os.run): a request made from it to a
  * durable agent is journaled in the same group commit as the spawn record (and, the agent starting
- * while that commit is written (ADR 0051), its start transition), and nothing is acknowledged before
+ * while that commit is written (ADR 0052), its start transition), and nothing is acknowledged before
  * it is on disk. A spawn that
  * fails after `first` ran leaves no agent behind, and the request made from it is refused, not lost
  * as an unhandled rejection.

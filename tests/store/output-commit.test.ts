@@ -1,5 +1,5 @@
 /**
- * Output commit (ADR 0051) under SIGKILL, at the level a user meets it: a child process runs durable
+ * Output commit (ADR 0052) under SIGKILL, at the level a user meets it: a child process runs durable
  * LLM agents with `os.run` on the default stack and real SQLite files (fixtures/output-commit-child.ts),
  * the model's final answer a fresh random token per run. The child is killed at random moments and
  * restarted, then drained. Checked:
@@ -38,7 +38,7 @@ async function journalText(dataDir: string): Promise<string> {
   }
 }
 
-describe("output commit under SIGKILL (ADR 0051)", () => {
+describe("output commit under SIGKILL (ADR 0052)", () => {
   it("returns no answer the journal does not hold, loses and doubles no effect", async () => {
     const seed = Date.now() % 2 ** 31;
     const rand = prng(seed);
