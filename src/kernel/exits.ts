@@ -120,11 +120,6 @@ export class Exits {
   }
 
   /**
-   * The kernel's shutdown stops `p`'s tree, children first. A dormant agent never started in this
-   * process: nothing of it runs or ends; it stays as the journal holds it (its tree is dormant with
-   * it). Only whoever waits for it hears of the stop.
-   */
-  /**
    * Runs `fn` (stopping trees whose cluster lease moved to another node) with their journaled
    * requests kept open: the journal holds each request's callback until the next owner answers it.
    */
@@ -137,6 +132,11 @@ export class Exits {
     }
   }
 
+  /**
+   * The kernel's shutdown stops `p`'s tree, children first. A dormant agent never started in this
+   * process: nothing of it runs or ends; it stays as the journal holds it (its tree is dormant with
+   * it). Only whoever waits for it hears of the stop.
+   */
   stopTree(p: Proc, reason: string): void {
     if (p.dormant !== null) {
       for (const c of p.children ?? []) this.stopTree(c, reason);
