@@ -137,6 +137,13 @@ export interface KernelJournal {
    * each spawn record and letter before the agent starts on it, as before).
    */
   durable?(): Promise<void>;
+  /**
+   * With `durable()` (ADR 0053): false while the journal keeps up, so a durable agent's plain send to
+   * a durable agent goes on while its letter commits; true when more records wait for a commit than
+   * the journal's bound, so such a sender waits for its letter's commit (backpressure). A journal
+   * without it makes every sender wait for its letter's commit.
+   */
+  backlogged?(): boolean;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -13,6 +13,8 @@
  * before it (the letter, the agent's results and checkpoints) is durable. The agent's own effects wait
  * at the door (an intent is on disk before its call runs, and carries every earlier record). A letter
  * whose record the journal refused is answered with that error and its agent is ended (`lost`).
+ * A durable sender's plain send goes on while the letter commits too, unless the journal is
+ * backlogged (docs/adr/0053); it is ended with the recipient if the letter is refused.
  */
 import { AiosError, toAiosError, type IdGenerator, type MessageId } from "../core/index.js";
 import type { SendOptions, StoredMessage } from "../abi/index.js";
@@ -44,8 +46,11 @@ export class DurableDelivery {
 
   constructor(private readonly k: DurableDeliveryDeps) {}
 
-  /** `origin`: a replayable send's letter being handled and place in it (ADR 0016), journaled with the copy. */
-  deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }): Promise<void> {
+  /**
+   * `origin`: a replayable send's letter being handled and place in it (ADR 0016), journaled with the
+   * copy. `sender`: the agent sending, if any.
+   */
+  deliver(p: Proc, letter: Letter, onFull: SendOptions["onFull"], key: string | undefined, origin?: { cause: MessageId; nth: number }, sender?: Proc): Promise<void> | undefined {
     const j = this.k.guards.journal;
     // At a shutdown the letter is journaled and deferred, as on a journal without durable().
     if (j?.durable === undefined || this.k.flags.closing) return this.afterCommit(p, letter, onFull, key, origin);
@@ -67,13 +72,21 @@ export class DurableDelivery {
       };
     }
     stored.catch((e: unknown) => this.k.lost(p, e));
+    // A durable agent's plain send is computation, not an output (ADR 0053): the sender goes on
+    // while the letter commits, as the recipient does. Whatever the sender journals next follows the
+    // letter in the one ordered queue, and its outputs wait for durable(), which covers the letter.
+    // Only while the journal is backlogged does the sender wait for the commit (backpressure).
+    const onward = sender !== undefined && sender.durable && letter.reply === undefined && j.backlogged?.() === false;
+    if (onward) stored.catch((e: unknown) => this.k.lost(sender, e));
+    const acked = onward ? undefined : stored;
     if (failFast) {
       if (!p.offer(letter.payload, letter)) p.force(letter);
       if (!p.queued) this.k.schedule(p);
-      return stored;
+      return acked;
     }
     const room = this.k.enqueue(p, letter, onFull);
-    return room === undefined ? stored : Promise.all([stored, room]).then(ignore);
+    if (room === undefined) return acked;
+    return acked === undefined ? room : Promise.all([acked, room]).then(ignore);
   }
 
   /** The letter's record; `letter.id` is set to its id. */

@@ -16,7 +16,7 @@ import { FileAckMark, Journal, PgDriver, SqliteDriver, enqueueRecord, handledRec
 import type { AppendOptions, Caller, KernelJournal, RecoveredAgent, RecoveredState, StoredAgent, StoredMessage, SyscallJournal, SyscallName } from "../abi/index.js";
 
 /**
- * Records no caller waits for (a syscall's result, an agent's start transition) do not start a
+ * Records no caller waits for (a syscall's result, a transition) do not start a
  * group commit of their own: they ride the next commit someone waits for (a spawn, a letter, an
  * intent), or go within the journal's unawaitedMs. A sequential durable run then pays one commit
  * (spawn + start request) instead of two, and half the fsyncs (docs/adr/0037).
@@ -24,6 +24,13 @@ import type { AppendOptions, Caller, KernelJournal, RecoveredAgent, RecoveredSta
 const UNAWAITED = { wait: false } as const;
 
 export type DurableJournalOptions = JournalOptions;
+
+/**
+ * Records waiting for a commit (not yet handed to the writer) above which a durable agent's send to
+ * a durable agent waits for its letter's commit instead of going on (ADR 0053): the bound on what
+ * senders can run ahead of the disk, and so on the heap the queue holds and the next batch's size.
+ */
+const SENDER_BACKLOG = 16_384;
 
 
 
@@ -73,9 +80,13 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void> {
-    // The start transition is unawaited: lost at a crash, recovery starts the agent from pending,
-    // as it would have from running with no handled record. Every other one starts its commit.
-    return this.append(transitionRecord(id, to, op, reason), op === "start" ? false : undefined);
+    // Unawaited, every one: no caller waits for a transition (the lifecycle only reports a failed
+    // one), so none starts a commit of its own. It rides the next commit someone waits for, or goes
+    // within unawaitedMs. A crash before that is a crash before the transition: the start is redone
+    // from pending; an end (stop, exit, kill, crash) is not yet journaled, so the agent comes back at
+    // its last checkpoint, as it would have a moment earlier. An agent's end used to start a commit
+    // that the next run's first records joined, so that run's answer waited for two (ADR 0053).
+    return this.append(transitionRecord(id, to, op, reason), false);
   }
 
   enqueue(m: StoredMessage, options?: AppendOptions): Promise<void> {
@@ -130,6 +141,12 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
     // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
     return this.append(resultRecord(caller.agent, callSeq, result, error), false);
+  }
+
+  /** More records wait for a commit than SENDER_BACKLOG: durable senders wait for theirs (ADR 0053). */
+  backlogged(): boolean {
+    const j = this.journal;
+    return j === undefined || j.queued() >= SENDER_BACKLOG;
   }
 
   durable(): Promise<void> {

@@ -89,9 +89,9 @@ export class Mail {
       if (cause !== undefined) {
         // Journaled before a crash: the recipient has (or already handled) that copy.
         if (j.sent?.(from?.id as AgentId, cause, nth) === true) return;
-        return this.durable.deliver(p, letter, onFull, key, { cause, nth });
+        return this.durable.deliver(p, letter, onFull, key, { cause, nth }, from);
       }
-      return this.durable.deliver(p, letter, onFull, key);
+      return this.durable.deliver(p, letter, onFull, key, undefined, from);
     }
     // Output commit (ADR 0052): what a durable agent sends where no journal keeps it (an ephemeral
     // agent) leaves once everything it journaled before is durable; in send order, as the waits

@@ -305,6 +305,13 @@ export class Journal {
     else this.schedule();
   }
 
+  /** Records appended and not yet handed to the driver (the queue and the full batches before it). */
+  queued(): number {
+    let n = this.queue.recs.length;
+    for (const q of this.full) n += q.recs.length;
+    return n;
+  }
+
   private pending(): boolean {
     return this.full.length > 0 || this.queue.recs.length > 0;
   }
