@@ -35,6 +35,8 @@ export interface DurableDeliveryDeps {
   readonly refuseOrPark: (p: Proc, letter: Letter, onFull: SendOptions["onFull"]) => Promise<void>;
   /** A letter already in `p`'s mailbox whose record the journal refused: `p` must not go on with it. */
   readonly lost: (p: Proc, e: unknown) => void;
+  /** `p`'s tree left for another cluster node while a letter to it was journaled (Kernel.evict). */
+  readonly evicted: (p: Proc) => boolean;
 }
 
 const ignore = (): void => undefined;
@@ -131,9 +133,18 @@ export class DurableDelivery {
       letter.reply?.(deferred(p, id));
       return;
     }
-    // Ended while the letter was journaled (a spawn that failed after a request was made from its
-    // first turn, a kill): refused like any letter to an ended agent, never left in a dead mailbox.
-    if (isTerminal(p.status)) throw new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } });
+    if (isTerminal(p.status)) {
+      // Its tree's cluster lease moved while the letter was journaled: the letter is in the tree's
+      // journal (committed before the move) or went to the new owner through cluster_mail (the write
+      // came too late), and is handled there. Delivered: a refusal here crashed a durable sender whose
+      // own lease was sound, and its `failed` was journaled for good (the fault suite: every later
+      // letter of that sender lost).
+      // A request's next owner answers it when the journal keeps its callback (docs/adr/0050).
+      if (k.evicted(p) && (letter.reply === undefined || k.guards.journal?.keepReply?.(id, letter.reply) === true)) return;
+      // Ended while the letter was journaled (a spawn that failed after a request was made from its
+      // first turn, a kill): refused like any letter to an ended agent, never left in a dead mailbox.
+      throw new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } });
+    }
     if (!failFast) return k.enqueue(p, letter, onFull);
     if (!p.offer(letter.payload, letter)) p.force(letter);
     if (!p.queued) k.schedule(p);

@@ -107,6 +107,8 @@ export class Kernel {
   /** Threads of isolated agents, made on the first one. */
   private isolates: IsolatePool | undefined;
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
+  /** Agents whose tree left for another cluster node (evict): a letter journaled meanwhile went with it. */
+  private readonly evicted = new WeakSet<Proc>();
   /** Boot's steps with their wall and CPU time, filled by createKernel (boot-phases.ts). */
   readonly bootPhases: BootPhase[] = [];
 
@@ -160,7 +162,8 @@ export class Kernel {
       kernelError(e, `journal refused a record of ${p.id}`);
       if (!isTerminal(p.status)) exit(p, "failed", `the journal refused a record it went on from: ${toAiosError(e).message}`, "abnormal");
     };
-    const mail = (this.mail = new Mail({ clock, ids, events, guards, limits, flags, procs, wake, runQueue: loop, orphans, lost }));
+    const evicted = (p: Proc): boolean => this.evicted.has(p);
+    const mail = (this.mail = new Mail({ clock, ids, events, guards, limits, flags, procs, wake, runQueue: loop, orphans, lost, evicted }));
     const deliver = mail.deliver.bind(mail);
     this.ctxDeps = { ids, dispatcher: this.dispatcher, guards, flags, mail };
     const outputCommit = (): boolean => guards.journal?.durable !== undefined;
@@ -260,6 +263,7 @@ export class Kernel {
       };
       walk(root);
       const top = root;
+      for (const p of tree) this.evicted.add(p);
       this.exits.leaving(() => this.lifecycle.unjournaled(() => this.exits.stopTree(top, reason)));
       for (const p of tree) this.recovery.forget(p);
       if (this.procs.find(top.id) === top) this.procs.discard(top, true);

@@ -35,6 +35,8 @@ export interface MailDeps {
   readonly orphans: OrphanMail;
   /** A letter handed to `p` before its record committed, and the journal refused the record (ADR 0052). */
   readonly lost: (p: Proc, e: unknown) => void;
+  /** `p`'s tree left for another cluster node (Kernel.evict): its journal, not this table, has its letters. */
+  readonly evicted: (p: Proc) => boolean;
 }
 
 /** The journaled letter a durable agent is handling, if any (its sends are then replayable). */
@@ -56,6 +58,7 @@ export class Mail {
       enqueue: (p, l, onFull) => this.enqueue(p, l, onFull),
       refuseOrPark: (p, l, onFull) => this.refuseOrPark(p, l, onFull),
       lost: d.lost,
+      evicted: d.evicted,
     });
   }
 
