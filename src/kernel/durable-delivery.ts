@@ -73,13 +73,12 @@ export class DurableDelivery {
         );
       };
     }
-    stored.catch((e: unknown) => this.k.lost(p, e));
     // A durable agent's plain send is computation, not an output (ADR 0053): the sender goes on
     // while the letter commits, as the recipient does. Whatever the sender journals next follows the
     // letter in the one ordered queue, and its outputs wait for durable(), which covers the letter.
     // Only while the journal is backlogged does the sender wait for the commit (backpressure).
     const onward = sender !== undefined && sender.durable && letter.reply === undefined && j.backlogged?.() === false;
-    if (onward) stored.catch((e: unknown) => this.k.lost(sender, e));
+    this.watch(stored, p, onward ? sender : undefined);
     const acked = onward ? undefined : stored;
     if (failFast) {
       if (!p.offer(letter.payload, letter)) p.force(letter);
@@ -90,6 +89,27 @@ export class DurableDelivery {
     if (room === undefined) return acked;
     return acked === undefined ? room : Promise.all([acked, room]).then(ignore);
   }
+
+  /**
+   * Ends `p` (and `sender`, who went on) if `stored` fails. Letters of one commit batch share its
+   * promise (Journal.commit), so they share one handler and a list, not a handler each.
+   */
+  private watch(stored: Promise<void>, p: Proc, sender: Proc | undefined): void {
+    if (stored !== this.watched) {
+      const procs: Proc[] = [];
+      this.watched = stored;
+      this.watching = procs;
+      stored.catch((e: unknown) => {
+        for (const q of procs) this.k.lost(q, e);
+      });
+    }
+    this.watching.push(p);
+    if (sender !== undefined) this.watching.push(sender);
+  }
+
+  /** The last batch promise watched (watch()) and the agents that went on from its letters. */
+  private watched: Promise<void> | undefined;
+  private watching: Proc[] = [];
 
   /** The letter's record; `letter.id` is set to its id. */
   private record(p: Proc, letter: Letter, key: string | undefined, origin: { cause: MessageId; nth: number } | undefined): StoredMessage {

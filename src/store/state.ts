@@ -49,7 +49,8 @@ export interface AgentEntry {
   seen: Set<string> | undefined;
   /**
    * Per unhandled letter id: the sends (their `nth`) already journaled while handling it, in the
-   * order journaled (a short array: most letters make one or two sends; no Set per letter).
+   * order journaled (a short array: most letters make one or two sends; no Set per letter). Absent
+   * until the agent's first such send; kept (possibly empty) after.
    */
   sent: Map<string, number[]> | undefined;
 }
@@ -131,7 +132,9 @@ export class JournalState {
             a.mailbox.delete(rec.msg);
             this.count--;
             if (m.key !== undefined) this.remember(a, m.key);
-            if (a.sent !== undefined && a.sent.delete(rec.msg) && a.sent.size === 0) a.sent = undefined;
+            // Kept when it empties: an agent that sends while it handles fills it again at once, and
+            // a Map made and dropped per letter was ~10 % of the durable relay's allocations.
+            a.sent?.delete(rec.msg);
           }
         }
         a.checkpoint = rec.checkpoint;
