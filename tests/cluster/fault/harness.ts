@@ -78,6 +78,12 @@ export interface ScheduleResult {
   readonly ok: boolean;
   /** Failover times in ms (fault to the victim's last tree acquired elsewhere). */
   readonly failovers: readonly number[];
+  /**
+   * The failovers no other fault overlapped (from the victim's fault to the takeover: no PostgreSQL
+   * or NATS down, no other node paused, killed or skewed): how soon the cluster takes a dead node's
+   * trees over when the rest of it is healthy, the figure issue #16 bounds by 2 x the TTL.
+   */
+  readonly isolatedFailovers: readonly number[];
   readonly ms: number;
 }
 
@@ -143,6 +149,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
     // The workload and the faults, together.
     const sends: SendRecord[] = [];
     const outages: Outage[] = [];
+    const spans: FaultSpan[] = [];
     const faults: Faults = { nodes, links, env, owner, outages, busy: new Set() };
     let op = 0;
     const start = performance.now();
@@ -163,7 +170,10 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
     const inject = async (s: Step): Promise<void> => {
       await sleep(Math.max(0, start + s.at - performance.now()));
       log(`  +${Math.round(performance.now() - start)} ms ${describeFault(s.fault)}`);
-      await apply(s.fault, faults);
+      const span = { from: performance.now(), to: Infinity };
+      spans.push(span);
+      await apply(s.fault, faults, span);
+      span.to = performance.now();
     };
     await Promise.all([...Array.from({ length: o.senders ?? 4 }, () => sender()), ...steps.map((s) => inject(s))]);
 
@@ -206,7 +216,10 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       acked: sends.filter((s) => s.acked).length,
       verdict,
       ok: ok(verdict),
-      failovers: failoverTimes(outages, events),
+      failovers: failoverTimes(outages, events).map((f) => f.ms),
+      isolatedFailovers: failoverTimes(outages, events)
+        .filter((f) => !spans.some((x) => x !== f.outage.span && x.from < f.outage.from + f.ms && x.to > f.outage.from))
+        .map((f) => f.ms),
       ms: Math.round(performance.now() - t0),
     };
   } finally {
@@ -224,6 +237,14 @@ interface Outage {
   readonly victim: string;
   readonly from: number;
   readonly trees: readonly string[];
+  /** The fault's own span (other faults overlapping the failover make it not isolated). */
+  readonly span: FaultSpan;
+}
+
+/** When a fault was in force: from its start until it was undone. */
+interface FaultSpan {
+  readonly from: number;
+  to: number;
 }
 
 /** Per run: which shared servers a fault is restarting now (an overlapping restart of one is skipped). */
@@ -237,11 +258,11 @@ interface Faults {
 }
 
 /** Applies one fault for its duration, then undoes it. */
-async function apply(f: Fault, x: Faults): Promise<void> {
+async function apply(f: Fault, x: Faults, span: FaultSpan): Promise<void> {
   const victim = "node" in f ? x.nodes[f.node] : undefined;
   const outage = (): void => {
     const name = victim?.name ?? "";
-    x.outages.push({ victim: name, from: performance.now(), trees: [...x.owner].filter(([, o]) => o === name).map(([t]) => t) });
+    x.outages.push({ victim: name, from: performance.now(), trees: [...x.owner].filter(([, o]) => o === name).map(([t]) => t), span });
   };
   switch (f.kind) {
     case "kill":
@@ -300,8 +321,8 @@ async function apply(f: Fault, x: Faults): Promise<void> {
 }
 
 /** Failover of each outage: until the last of the victim's trees was acquired by another node. */
-function failoverTimes(outages: readonly Outage[], events: readonly LeaseEvent[]): number[] {
-  const out: number[] = [];
+function failoverTimes(outages: readonly Outage[], events: readonly LeaseEvent[]): { outage: Outage; ms: number }[] {
+  const out: { outage: Outage; ms: number }[] = [];
   for (const o of outages) {
     if (o.trees.length === 0) continue;
     let worst = 0;
@@ -312,7 +333,7 @@ function failoverTimes(outages: readonly Outage[], events: readonly LeaseEvent[]
       else worst = Math.max(worst, got.at - o.from);
     }
     // A tree its own node took back first (restarted, or resumed in time) is no failover.
-    if (all) out.push(Math.round(worst));
+    if (all) out.push({ outage: o, ms: Math.round(worst) });
   }
   return out;
 }
