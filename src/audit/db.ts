@@ -115,6 +115,14 @@ export function getMeta(db: Db, key: string): string | undefined {
   return typeof row === "string" ? row : undefined;
 }
 
+/** The upsert of a metadata row, prepared once per database (the writer sets one at every flush). */
+const metaUpserts = new WeakMap<Db, Stmt>();
+
 export function setMeta(db: Db, key: string, value: string): void {
-  db.prepare("INSERT INTO audit_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  let stmt = metaUpserts.get(db);
+  if (stmt === undefined) {
+    stmt = db.prepare("INSERT INTO audit_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    metaUpserts.set(db, stmt);
+  }
+  stmt.run(key, value);
 }

@@ -182,9 +182,24 @@ export class Dispatcher {
     return this.deny(caller, name, err);
   }
 
-  async invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
-    const waking = this.wakeCaller?.(caller);
-    if (waking !== undefined) await waking;
+  /**
+   * Passes one call through the door. Synchronous up to the first stage that must wait (a dormant
+   * caller woken, an approval, a budget gate, a slot, the handler): a refusal decided before that is
+   * a rejected promise like any other, and a call that waits for nothing but its handler pays one
+   * async frame (call()), not one per stage.
+   */
+  invoke(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
+    try {
+      const waking = this.wakeCaller?.(caller);
+      if (waking !== undefined) return waking.then(() => this.admit(caller, name, raw));
+      return this.admit(caller, name, raw);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** Parse, capability and policy (throws a refusal; waits only for an approval). */
+  private admit(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
     const def = this.registry.get(name);
     if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
     const t0 = this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
@@ -198,7 +213,12 @@ export class Dispatcher {
     const by = this.checkCapabilities(caller, def.name, reqs);
     // Only an approval is waited for: an allow or a deny is decided here, with no promise.
     const decided = this.guards.policy === undefined ? false : this.checkPolicy(caller, def.name, args, reqs);
-    const approved = typeof decided === "boolean" ? decided : await decided;
+    if (typeof decided !== "boolean") return decided.then((approved) => this.charge(caller, def, args, reqs, by, approved, t0));
+    return this.charge(caller, def, args, reqs, by, false, t0);
+  }
+
+  /** Quota, then the budget gate of a counted call (which may wait), then the call. */
+  private charge(caller: DispatchCaller, def: AnyDef, args: unknown, reqs: readonly CapabilityRequest[], by: Grant, approved: boolean, t0: number): Promise<unknown> {
     if (this.guards.quota !== undefined) {
       try {
         this.guards.quota.charge(caller, def.name, args);
@@ -207,15 +227,27 @@ export class Dispatcher {
       }
     }
     // Admit: a counted call waits for, and must fit, the budgets of its agent and its creators.
-    let holders: unknown;
     if (def.usage !== undefined && this.budgets !== undefined) {
+      let h: unknown;
       try {
-        const h = this.budgets.admit(caller);
-        holders = h instanceof Promise ? await h : h;
+        h = this.budgets.admit(caller);
       } catch (e) {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
+      if (h instanceof Promise) {
+        return h.then(
+          (holders: unknown) => this.start(caller, def, args, reqs, by, approved, t0, holders),
+          (e: unknown) => {
+            throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
+          },
+        );
+      }
+      return this.start(caller, def, args, reqs, by, approved, t0, h);
     }
+    return this.start(caller, def, args, reqs, by, approved, t0, undefined);
+  }
+
+  private start(caller: DispatchCaller, def: AnyDef, args: unknown, reqs: readonly CapabilityRequest[], by: Grant, approved: boolean, t0: number, holders: unknown): Promise<unknown> {
     const effect = typeof def.sideEffect === "function" ? def.sideEffect(args as never) : def.sideEffect;
     // Record, derived like the send's fast path: a pure call (the syscall table's replay-only calls:
     // a model call, a pure tool) allowed under a capability is one count in the interval's signed
@@ -227,19 +259,11 @@ export class Dispatcher {
     const signal = caller.signal ?? NEVER;
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
-      const handle = this.results.start(caller.agent, () => this.execute(def, args, effect, call, permit, holders));
+      const handle = this.results.start(caller.agent, () => this.execute(def, args, effect, call, permit, holders, t0, false));
       this.completed(caller, def.name, t0, true, handle);
-      return { handle };
+      return Promise.resolve({ handle });
     }
-    try {
-      const result = await this.execute(def, args, effect, call, permit, holders);
-      this.completed(caller, def.name, t0, true);
-      return result;
-    } catch (e) {
-      const err = toAiosError(e, "E_TOOL");
-      this.completed(caller, def.name, t0, false, undefined, err);
-      throw err;
-    }
+    return this.execute(def, args, effect, call, permit, holders, t0, true);
   }
 
   /**
@@ -306,29 +330,91 @@ export class Dispatcher {
   }
 
   /**
-   * Durable replay, scheduler slot, handler, journal. For a durable caller, a side-effecting call's
-   * intent is on disk before it runs (one group-committed write); its result, and the result of a
-   * replay-only call (which journals no intent), are appended without waiting: the journal is
-   * ordered, so any later durable write (the next intent, a checkpoint) carries them to disk first.
+   * Durable replay, scheduler slot, handler, journal, record, settle and (`emit`, a synchronous
+   * syscall) its syscall.completed event: one async frame per call. For a durable caller, a
+   * side-effecting call's intent is on disk before it runs (one group-committed write); its result,
+   * and the result of a replay-only call (which journals no intent), are appended without waiting:
+   * the journal is ordered, so any later durable write (the next intent, a checkpoint) carries them
+   * to disk first.
    */
-  private async execute(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, permit: Permit, holders?: unknown): Promise<unknown> {
+  private async execute(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, permit: Permit, holders: unknown, t0: number, emit: boolean): Promise<unknown> {
+    const caller = call.caller as DispatchCaller;
     let usage: CallUsage | undefined;
+    let result: unknown;
     try {
-      const result = await this.run(def, args, effect, call, (u) => (usage = u));
+      const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
+      let seq = 0;
+      let replayed = false;
+      if (journal !== undefined) {
+        seq = ++caller.callSeq;
+        const prior = journal.lookup(caller, seq);
+        if (prior.found) {
+          if (prior.error !== undefined) throw new AiosError(prior.error.code, prior.error.message, { details: { replayed: true } });
+          result = prior.result;
+          replayed = true;
+        } else {
+          // In flight at a crash: re-run only under a key the tool dedupes on (the agent's own, or the
+          // derived one when the syscall honours keys); otherwise the agent is told, never re-run silently.
+          if (prior.inFlight && effect && call.idempotencyKey === undefined && !honoursKeys(def, args)) {
+            this.events.emit("syscall.effect_unknown", { name: def.name, callSeq: seq }, caller.agent, "critical");
+            throw new AiosError("E_EFFECT_UNKNOWN", `${def.name} call #${seq} of ${caller.agent} was in flight at a crash and has no idempotency key; it was not retried`, {
+              details: { syscall: def.name, callSeq: seq },
+            });
+          }
+          // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
+          // intent without a result would only say "ask again", which a missing result says already;
+          // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
+          if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
+        }
+      }
+      if (!replayed) {
+        // A durable caller's effect or replayable call hands its handler an idempotency key (issue #17.5):
+        // the agent's own, or one derived from (agent, call sequence) — the same when the agent makes the
+        // call again after a crash, so a tool that honours keys never runs an effect twice. Only durable
+        // callers: their call sequence is journaled and never restarts (a restarted incarnation continues
+        // it); a synthetic or in-memory caller's would repeat after a restart and collide.
+        if (seq > 0 && call.idempotencyKey === undefined) call = { ...call, idempotencyKey: derivedKey(caller, seq) };
+        // Only a call that names a pool, under a scheduler, waits for a slot.
+        const scheduler = this.guards.scheduler;
+        const pool = scheduler === undefined ? undefined : def.pool?.(args as never);
+        const slot = pool === undefined || scheduler === undefined ? undefined : asGrant(await scheduler.acquire(caller, pool, call.signal, def.preemptible === true ? PREEMPTIBLE : NOT_PREEMPTIBLE));
+        const effects = this.guards.effects;
+        try {
+          const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
+          const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
+          if (def.usage !== undefined) {
+            usage = def.usage(raw);
+            if (usage !== undefined) slot?.usage?.(usage.tokens);
+          }
+          result = effects?.redact === undefined ? raw : effects.redact(raw);
+          if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
+          effects?.observe?.(caller, def.name, args, result);
+        } catch (e) {
+          let err = toAiosError(e, "E_TOOL");
+          if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
+          effects?.observeError?.(caller, def.name, args, err.details);
+          if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
+          throw err;
+        } finally {
+          slot?.release();
+        }
+      }
       if (permit.tally !== undefined) permit.tally.hit(permit.target);
-      else this.guards.audit?.record(allowedRecord(call.caller, def.name, permit));
-      return result;
+      else this.guards.audit?.record(allowedRecord(caller, def.name, permit));
     } catch (e) {
       // Record: one entry per call. A refusal decided after the door (a scheduler slot refused,
       // spawn attenuation, CapGrant/CapRevoke, a tool's re-check) is that call's entry, as denied;
       // any other failure is the allowed call's entry, with its error.
       const err = toAiosError(e, "E_TOOL");
-      if (REFUSALS.has(err.code)) this.deny(call.caller, def.name, err);
-      else this.guards.audit?.record({ ...allowedRecord(call.caller, def.name, permit), error: err.toJSON() });
+      if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
+      else this.guards.audit?.record({ ...allowedRecord(caller, def.name, permit), error: err.toJSON() });
+      this.settle(def, caller, holders, usage);
+      if (emit) this.completed(caller, def.name, t0, false, undefined, err);
       throw err;
-    } finally {
-      this.settle(def, call.caller, holders, usage);
     }
+    this.settle(def, caller, holders, usage);
+    if (emit) this.completed(caller, def.name, t0, true);
+    return result;
   }
 
   /**
@@ -340,69 +426,6 @@ export class Dispatcher {
     if (def.usage === undefined) return;
     this.budgets?.settle(caller, holders, usage);
     if (usage !== undefined) this.guards.quota?.settle?.(caller, def.name, usage);
-  }
-
-  private async run(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, used: (u: CallUsage | undefined) => void): Promise<unknown> {
-    const caller = call.caller as DispatchCaller;
-    const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
-    let seq = 0;
-    if (journal !== undefined) {
-      seq = ++caller.callSeq;
-      const prior = journal.lookup(caller, seq);
-      if (prior.found) {
-        if (prior.error !== undefined) throw new AiosError(prior.error.code, prior.error.message, { details: { replayed: true } });
-        return prior.result;
-      }
-      // In flight at a crash: re-run only under a key the tool dedupes on (the agent's own, or the
-      // derived one when the syscall honours keys); otherwise the agent is told, never re-run silently.
-      if (prior.inFlight && effect && call.idempotencyKey === undefined && !honoursKeys(def, args)) {
-        this.events.emit("syscall.effect_unknown", { name: def.name, callSeq: seq }, caller.agent, "critical");
-        throw new AiosError("E_EFFECT_UNKNOWN", `${def.name} call #${seq} of ${caller.agent} was in flight at a crash and has no idempotency key; it was not retried`, {
-          details: { syscall: def.name, callSeq: seq },
-        });
-      }
-      // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
-      // intent without a result would only say "ask again", which a missing result says already;
-      // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
-      if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
-    }
-    // A durable caller's effect or replayable call hands its handler an idempotency key (issue #17.5):
-    // the agent's own, or one derived from (agent, call sequence) — the same when the agent makes the
-    // call again after a crash, so a tool that honours keys never runs an effect twice. Only durable
-    // callers: their call sequence is journaled and never restarts (a restarted incarnation continues
-    // it); a synthetic or in-memory caller's would repeat after a restart and collide.
-    if (seq > 0 && call.idempotencyKey === undefined) call = { ...call, idempotencyKey: derivedKey(caller, seq) };
-    // Only a call that names a pool, under a scheduler, waits for a slot (no promise otherwise).
-    const pool = this.guards.scheduler === undefined ? undefined : def.pool?.(args as never);
-    const slot = pool === undefined ? undefined : await this.slot(def, pool, caller, call.signal);
-    const effects = this.guards.effects;
-    try {
-      const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
-      const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
-      if (def.usage !== undefined) {
-        const u = def.usage(raw);
-        used(u);
-        if (u !== undefined) slot?.usage?.(u.tokens);
-      }
-      const result = effects?.redact === undefined ? raw : effects.redact(raw);
-      if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
-      effects?.observe?.(caller, def.name, args, result);
-      return result;
-    } catch (e) {
-      let err = toAiosError(e, "E_TOOL");
-      if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
-      effects?.observeError?.(caller, def.name, args, err.details);
-      if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
-      throw err;
-    } finally {
-      slot?.release();
-    }
-  }
-
-  private slot(def: AnyDef, pool: string, caller: DispatchCaller, signal: AbortSignal): SlotGrant | undefined | Promise<SlotGrant | undefined> {
-    const scheduler = this.guards.scheduler;
-    if (scheduler === undefined) return undefined;
-    return scheduler.acquire(caller, pool, signal, def.preemptible === true ? PREEMPTIBLE : NOT_PREEMPTIBLE).then(asGrant);
   }
 
   /** A journal write that failed after the call went ahead: reported, never silent. */

@@ -121,7 +121,7 @@ export class TaintTracker {
     }
     // Anything that already carries labels (memory hits, messages, tool results) passes them on.
     collectTaint(result, out, 0);
-    return [...out];
+    return out.size === 0 ? [] : [...out];
   }
 
   /** Applies labelsFor() to the caller's context; call after every successful syscall. */
@@ -153,16 +153,27 @@ function hostOf(url: string): string {
   }
 }
 
+/**
+ * Adds the labels `v` carries (its `taint` arrays and `taint:` tags, up to 8 levels down and the
+ * first 1,000 items of an array) to `out`. Walked after every successful syscall, so it allocates
+ * nothing on its way: an index loop over arrays and for-in over own keys, not slices and entries.
+ */
 function collectTaint(v: unknown, out: Set<string>, depth: number): void {
   if (v === null || typeof v !== "object" || depth > 8) return;
   if (Array.isArray(v)) {
-    for (const x of v.slice(0, 1000)) collectTaint(x, out, depth + 1);
+    const n = Math.min(v.length, 1000);
+    for (let i = 0; i < n; i++) collectTaint(v[i], out, depth + 1);
     return;
   }
-  const t = (v as { taint?: unknown }).taint;
+  const o = v as Record<string, unknown>;
+  const t = o["taint"];
   if (Array.isArray(t)) for (const l of t) if (typeof l === "string") out.add(l);
   // A memory record's labels are tags (memory/syscalls.ts writes the writer's taint as `taint:<label>`).
-  const tags = (v as { tags?: unknown }).tags;
+  const tags = o["tags"];
   if (Array.isArray(tags)) for (const l of tags) if (typeof l === "string" && l.startsWith(TAINT_TAG)) out.add(l.slice(TAINT_TAG.length));
-  for (const [k, x] of Object.entries(v)) if (k !== "taint" && typeof x === "object") collectTaint(x, out, depth + 1);
+  for (const k in o) {
+    if (k === "taint" || !Object.prototype.hasOwnProperty.call(o, k)) continue;
+    const x = o[k];
+    if (typeof x === "object") collectTaint(x, out, depth + 1);
+  }
 }
