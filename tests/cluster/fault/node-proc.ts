@@ -37,6 +37,8 @@ interface Answer {
 
 export class NodeProc {
   private proc: ChildProcess | undefined;
+  /** Every process started under this name that has not exited (kill9 leaves none behind). */
+  private readonly live = new Set<ChildProcess>();
   private rid = 0;
   private readonly waiting = new Map<number, (a: Answer) => void>();
   private stderr = "";
@@ -70,6 +72,8 @@ export class NodeProc {
   private launch(timeoutMs: number): Promise<void> {
     const proc = spawn(process.execPath, ["--import", "tsx", SCRIPT, JSON.stringify(this.config)], { stdio: ["pipe", "pipe", "pipe"] });
     this.proc = proc;
+    this.live.add(proc);
+    proc.once("exit", () => this.live.delete(proc));
     this.paused = false;
     proc.stderr?.on("data", (b: Buffer) => {
       if (this.stderr.length < 20_000) this.stderr += b.toString();
@@ -128,13 +132,17 @@ export class NodeProc {
     if (sig === "SIGCONT") this.paused = false;
   }
 
-  /** kill -9 and wait until the process is gone. */
+  /**
+   * kill -9 and wait until the process is gone — every process started under this name, not only the
+   * last: the soak once found a node of a finished schedule still running minutes later.
+   */
   async kill9(): Promise<void> {
-    const proc = this.proc;
-    if (proc === undefined || !this.running) return;
-    const gone = new Promise<void>((r) => proc.once("exit", () => r()));
-    proc.kill("SIGKILL");
-    await gone;
+    const gone = [...this.live].map((proc) => {
+      const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+      proc.kill("SIGKILL");
+      return exited;
+    });
+    await Promise.all(gone);
     this.paused = false;
   }
 
