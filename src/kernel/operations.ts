@@ -82,6 +82,11 @@ export class Operations {
   async kill(id: string, reason = "killed"): Promise<boolean> {
     const p = this.k.get(id);
     if (isTerminal(p.status)) return false;
+    // An awake agent with no kill hooks: what run() would do, without its frames (every os.run ends so).
+    if (p.dormant === null && !this.k.hooks.has("kill")) {
+      this.k.exit(p, "killed", reason, "shutdown");
+      return true;
+    }
     await this.run("kill", [id], { reason }, async ([q]) => {
       this.k.exit(q, "killed", reason, "shutdown");
     });

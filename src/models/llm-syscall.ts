@@ -10,8 +10,8 @@
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
 import type { SyscallArgs, SyscallDef } from "../abi/index.js";
-import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ToolSchema } from "./types.js";
-import type { ModelRouter, RoutedResult } from "./router.js";
+import { ChatMessageSchema, ToolSchemaSchema, type ChatMessage, type ChatRequest, type ToolSchema } from "./types.js";
+import type { ModelRouter, RouteCall, RoutedResult } from "./router.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
 import { invokeFields, isChatMessage, isToolSchema, type InvokeFields } from "./fast-checks.js";
 
@@ -199,26 +199,21 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
       const x = r as LlmInvokeResult;
       return { tokens: x.usage.promptTokens + x.usage.completionTokens, credits: x.cost };
     },
-    handler: async (args, call) => {
+    // Not async: router.chat's promise is the call's (a throw here is the door's rejection too).
+    handler: (args, call) => {
       const p = lookup(args);
       const f = p.full;
-      return router.chat(
-        {
-          agent: call.caller.agent,
-          tenant: call.caller.tenant,
-          model: p.model,
-          signal: call.signal,
-          ...(call.slot?.preemption === undefined ? {} : { preemption: call.slot.preemption }),
-          ...(call.trace === undefined ? {} : { trace: call.trace }),
-          ...(f.maxTokens === undefined ? {} : { maxTokens: f.maxTokens }),
-          ...(f.temperature === undefined ? {} : { temperature: f.temperature }),
-        },
-        {
-          messages: f.messages,
-          ...(f.tools === undefined ? {} : { tools: f.tools }),
-          ...(f.output === undefined ? {} : { output: { schema: f.output.schema, ...(f.output.name === undefined ? {} : { name: f.output.name }) } }),
-        },
-      );
+      // Built field by field: optional spreads in a literal take a slow generic path on every call.
+      const route: { -readonly [K in keyof RouteCall]: RouteCall[K] } = { agent: call.caller.agent, tenant: call.caller.tenant, model: p.model, signal: call.signal };
+      const preemption = call.slot?.preemption;
+      if (preemption !== undefined) route.preemption = preemption;
+      if (call.trace !== undefined) route.trace = call.trace;
+      if (f.maxTokens !== undefined) route.maxTokens = f.maxTokens;
+      if (f.temperature !== undefined) route.temperature = f.temperature;
+      const req: { -readonly [K in keyof ChatRequest]: ChatRequest[K] } = { messages: f.messages };
+      if (f.tools !== undefined) req.tools = f.tools;
+      if (f.output !== undefined) req.output = f.output.name === undefined ? { schema: f.output.schema } : { schema: f.output.schema, name: f.output.name };
+      return router.chat(route, req);
     },
   };
 }
