@@ -92,7 +92,8 @@ type Listener = (e: AnyKernelEvent) => void | Promise<void>;
 class Subscriber implements Subscription {
   dropped = 0;
   delivered = 0;
-  private buf: AnyKernelEvent[] = [];
+  /** Buffered events from `head` on; slots already delivered are cleared, and the array is reused. */
+  private readonly buf: (AnyKernelEvent | undefined)[] = [];
   private head = 0;
   private flushing = false;
   private closed = false;
@@ -131,25 +132,46 @@ class Subscriber implements Subscription {
     this.buf.push(e);
     if (!this.flushing) {
       this.flushing = true;
-      setImmediate(() => void this.flush());
+      setImmediate(this.flush);
     }
   }
 
-  private async flush(): Promise<void> {
-    while (this.head < this.buf.length && !this.closed) {
-      const e = this.buf[this.head++] as AnyKernelEvent;
+  /**
+   * Delivers the buffered events in order, synchronously while the listener returns no promise; a
+   * promise is waited for (`resume`) before the next event. Made once per subscriber, with its
+   * continuations: a drain allocates no closure and no promise of its own.
+   */
+  private readonly flush = (): void => {
+    const buf = this.buf;
+    while (this.head < buf.length && !this.closed) {
+      const e = buf[this.head] as AnyKernelEvent;
+      buf[this.head++] = undefined;
+      let r: void | Promise<void> = undefined;
       try {
-        const r = this.fn(e);
-        if (r !== undefined) await r;
+        r = this.fn(e);
       } catch (err) {
         this.bus.reportListenerError(err);
       }
+      if (r instanceof Promise) {
+        r.then(this.resume, this.resumeFailed);
+        return;
+      }
       this.delivered++;
     }
-    this.buf = [];
+    buf.length = 0;
     this.head = 0;
     this.flushing = false;
-  }
+  };
+
+  private readonly resume = (): void => {
+    this.delivered++;
+    this.flush();
+  };
+
+  private readonly resumeFailed = (err: unknown): void => {
+    this.bus.reportListenerError(err);
+    this.resume();
+  };
 
   unsubscribe(): void {
     this.closed = true;
