@@ -1,11 +1,13 @@
 /**
  * Feeds an instance's metrics from the kernel event bus (DESIGN invariant 4: metrics read the bus).
- * One subscription with a large buffer; if it ever overflows, the drop count is exported
+ * One subscription with a large buffer, which also hands the anomaly detector its events (one
+ * buffer and one drain for both); if it ever overflows, the drop count is exported
  * (aios_observe_events_dropped) rather than hidden. Tenants come from a look-up the composition root
  * passes in (events name the agent; the agent's tenant is a bounded label, the agent id is not).
  */
 import type { AgentId, AnyKernelEvent, EventBus, Subscription } from "../core/index.js";
 import type { AiosMetrics } from "./metrics.js";
+import { AnomalyDetector } from "./anomaly.js";
 
 /** The event types the metrics read. */
 export const METRIC_EVENT_TYPES = [
@@ -23,23 +25,35 @@ export interface FeedOptions {
   readonly isSyscall?: (name: string) => boolean;
   /** Events buffered for the metrics subscriber (default 100,000). */
   readonly bufferSize?: number;
+  /** The anomaly detector, given its event types from the same subscription. */
+  readonly anomaly?: AnomalyDetector;
 }
+
+const ANOMALY_TYPES: ReadonlySet<string> = new Set(AnomalyDetector.TYPES);
+const FEED_TYPES: readonly string[] = [...new Set<string>([...METRIC_EVENT_TYPES, ...AnomalyDetector.TYPES])];
 
 export function feedMetrics(bus: EventBus, m: AiosMetrics, o: FeedOptions = {}): Subscription {
   const tenantOf = o.tenantOf ?? (() => undefined);
   const isSyscall = o.isSyscall;
   if (isSyscall !== undefined) m.knownSyscall = isSyscall;
-  const sub = bus.subscribe({ types: METRIC_EVENT_TYPES }, (e) => apply(m, e, tenantOf), { bufferSize: o.bufferSize ?? 100_000 });
+  const anomaly = o.anomaly;
+  const listener = anomaly === undefined
+    ? (e: AnyKernelEvent) => apply(m, e, tenantOf)
+    : (e: AnyKernelEvent) => {
+        apply(m, e, tenantOf);
+        if (ANOMALY_TYPES.has(e.type)) anomaly.observe(e);
+      };
+  const sub = bus.subscribe({ types: FEED_TYPES }, listener, { bufferSize: o.bufferSize ?? 100_000 });
   m.dropSources.push(sub);
   return sub;
 }
 
 /** Records one syscall outcome (the door's record stage calls this through the Observer, too). */
 export function recordSyscall(m: AiosMetrics, name: string, outcome: "ok" | "error" | "denied", durationUs: number): void {
-  const labels = { syscall: syscallLabel(m, name), outcome };
-  m.syscalls.inc(labels);
-  m.syscallSeconds.observe(labels, durationUs / 1e6);
-  if (name === "MemoryQuery" && outcome === "ok") m.memoryQuerySeconds.observe(durationUs / 1e6);
+  const syscall = syscallLabel(m, name);
+  m.syscalls.at(syscall, outcome).inc();
+  m.syscallSeconds.at(syscall, outcome).observe(durationUs / 1e6);
+  if (name === "MemoryQuery" && outcome === "ok") m.memoryQuerySeconds.at().observe(durationUs / 1e6);
 }
 
 function syscallLabel(m: AiosMetrics, name: string): string {
@@ -49,20 +63,20 @@ function syscallLabel(m: AiosMetrics, name: string): string {
 function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => string | undefined): void {
   switch (e.type) {
     case "agent.spawned":
-      m.spawns.inc({ kind: e.data.kind === "llm" || e.data.kind === "code" ? e.data.kind : "other" });
+      m.spawns.at(e.data.kind === "llm" || e.data.kind === "code" ? e.data.kind : "other").inc();
       return;
     case "agent.transition": {
       const { from, to } = e.data;
       if (from !== "none") m.byState.set(from, Math.max(0, (m.byState.get(from) ?? 0) - 1));
       m.byState.set(to, (m.byState.get(to) ?? 0) + 1);
-      if (TERMINAL.has(to)) m.exits.inc({ status: to });
+      if (TERMINAL.has(to)) m.exits.at(to).inc();
       return;
     }
     case "agent.restarted":
-      m.restarts.inc();
+      m.restarts.at().inc();
       return;
     case "agent.crashed":
-      m.crashes.inc();
+      m.crashes.at().inc();
       return;
     case "syscall.completed":
       // An async syscall reports its start (handle) here; its end is not a door latency.
@@ -70,28 +84,30 @@ function apply(m: AiosMetrics, e: AnyKernelEvent, tenantOf: (a: AgentId) => stri
       return;
     case "syscall.batch":
       // Sends allowed on the fast path, counted per agent and interval (no per-call latency).
-      m.syscalls.inc({ syscall: syscallLabel(m, e.data.name), outcome: "ok" }, e.data.count);
+      m.syscalls.at(syscallLabel(m, e.data.name), "ok").inc(e.data.count);
       return;
-    case "syscall.denied":
-      m.syscalls.inc({ syscall: syscallLabel(m, e.data.name), outcome: "denied" });
-      m.denials.inc({ syscall: syscallLabel(m, e.data.name), code: m.labels.code.of(e.data.code) });
+    case "syscall.denied": {
+      const syscall = syscallLabel(m, e.data.name);
+      m.syscalls.at(syscall, "denied").inc();
+      m.denials.at(syscall, m.labels.code.of(e.data.code)).inc();
       return;
+    }
     case "model.call": {
       const d = e.data;
       const model = m.labels.model.of(d.model);
       const tenant = m.labels.tenant.of((e.agent === undefined ? undefined : tenantOf(e.agent)) ?? "unknown");
-      m.modelCalls.inc({ model, tenant });
-      m.modelTokens.inc({ model, tenant, type: "input" }, d.promptTokens);
-      m.modelTokens.inc({ model, tenant, type: "output" }, d.completionTokens);
-      if (d.cost > 0) m.modelCost.inc({ model, tenant }, d.cost);
-      m.modelSeconds.observe({ model }, d.durationMs / 1000);
+      m.modelCalls.at(model, tenant).inc();
+      m.modelTokens.at(model, tenant, "input").inc(d.promptTokens);
+      m.modelTokens.at(model, tenant, "output").inc(d.completionTokens);
+      if (d.cost > 0) m.modelCost.at(model, tenant).inc(d.cost);
+      m.modelSeconds.at(model).observe(d.durationMs / 1000);
       return;
     }
     case "sched.granted":
-      m.queueWait.observe({ pool: m.labels.pool.of(e.data.pool) }, e.data.waitedMs / 1000);
+      m.queueWait.at(m.labels.pool.of(e.data.pool)).observe(e.data.waitedMs / 1000);
       return;
     case "memory.stored":
-      m.memoryWrites.inc({ op: m.labels.op.of(e.data.op) });
+      m.memoryWrites.at(m.labels.op.of(e.data.op)).inc();
       return;
     default:
       return;

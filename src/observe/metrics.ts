@@ -1,7 +1,7 @@
 /**
  * The metrics of one OS instance: a prom-client Registry of its own (never the process-global one, so
  * two booted systems in one process never mix their figures), with every metric AIOS exports defined
- * here, in one place. Counters and histograms are fed from the kernel event bus (metrics-feed.ts);
+ * here, in one place. Counters and histograms (series.ts) are fed from the kernel event bus (metrics-feed.ts);
  * gauges that describe current state (mailbox depth, pool use, audit chain length, memory records,
  * free disk) are sampled at scrape time from the sources the composition root passes in.
  *
@@ -12,21 +12,20 @@
  */
 import type * as PromClient from "prom-client";
 // prom-client's index also loads the summary, pushgateway (http, https, url), default process
-// metrics and cluster aggregation modules, which AIOS never uses: ~80 CPU-ms of every boot, against
-// ~8 ms for the four files below (issue #17 item 6). The version is pinned in package.json, so these
-// internal paths are stable; tests/observe/metrics.test.ts scrapes through them. They are static
-// imports (typed in prom-client-lib.d.ts), not a created require: a bundler must see them, or a
-// bundle that includes its packages (the MCP conformance client) fails to find them at run time.
+// metrics and cluster aggregation modules, which AIOS never uses: ~80 CPU-ms of every boot (issue
+// #17 item 6). Only its registry (which renders the exposition) and gauges are loaded, from their
+// files; counters and histograms are series.ts's, fed on the hot path without a label hash. The
+// version is pinned in package.json, so these internal paths are stable;
+// tests/observe/metrics.test.ts scrapes through them. They are static imports (typed in
+// prom-client-lib.d.ts), not a created require: a bundler must see them, or a bundle that includes
+// its packages (the MCP conformance client) fails to find them at run time.
 import Registry from "prom-client/lib/registry.js";
-import Counter from "prom-client/lib/counter.js";
 import Gauge from "prom-client/lib/gauge.js";
-import Histogram from "prom-client/lib/histogram.js";
 import { AiosError, type AgentStatus } from "../core/index.js";
 import { BoundedLabel } from "./labels.js";
+import { CounterFamily, HistogramFamily } from "./series.js";
 
-type Counter<T extends string = string> = PromClient.Counter<T>;
 type Gauge<T extends string = string> = PromClient.Gauge<T>;
-type Histogram<T extends string = string> = PromClient.Histogram<T>;
 
 export interface PoolSample {
   readonly name: string;
@@ -78,27 +77,27 @@ export class AiosMetrics {
   knownSyscall: (name: string) => boolean = () => true;
 
   readonly agents: Gauge<"state">;
-  readonly spawns: Counter<"kind">;
-  readonly exits: Counter<"status">;
-  readonly restarts: Counter;
-  readonly crashes: Counter;
-  readonly syscalls: Counter<"syscall" | "outcome">;
-  readonly syscallSeconds: Histogram<"syscall" | "outcome">;
-  readonly denials: Counter<"syscall" | "code">;
-  readonly modelCalls: Counter<"model" | "tenant">;
-  readonly modelTokens: Counter<"model" | "tenant" | "type">;
-  readonly modelCost: Counter<"model" | "tenant">;
-  readonly modelSeconds: Histogram<"model">;
-  readonly queueWait: Histogram<"pool">;
-  readonly toolCalls: Counter<"tool" | "outcome">;
-  readonly toolSeconds: Histogram<"tool">;
-  readonly journalCommitSeconds: Histogram;
-  readonly journalRecords: Counter;
-  readonly memoryWrites: Counter<"op">;
-  readonly memoryQuerySeconds: Histogram;
-  readonly auditVerifications: Counter<"result">;
+  readonly spawns: CounterFamily<"kind">;
+  readonly exits: CounterFamily<"status">;
+  readonly restarts: CounterFamily;
+  readonly crashes: CounterFamily;
+  readonly syscalls: CounterFamily<"syscall" | "outcome">;
+  readonly syscallSeconds: HistogramFamily<"syscall" | "outcome">;
+  readonly denials: CounterFamily<"syscall" | "code">;
+  readonly modelCalls: CounterFamily<"model" | "tenant">;
+  readonly modelTokens: CounterFamily<"model" | "tenant" | "type">;
+  readonly modelCost: CounterFamily<"model" | "tenant">;
+  readonly modelSeconds: HistogramFamily<"model">;
+  readonly queueWait: HistogramFamily<"pool">;
+  readonly toolCalls: CounterFamily<"tool" | "outcome">;
+  readonly toolSeconds: HistogramFamily<"tool">;
+  readonly journalCommitSeconds: HistogramFamily;
+  readonly journalRecords: CounterFamily;
+  readonly memoryWrites: CounterFamily<"op">;
+  readonly memoryQuerySeconds: HistogramFamily;
+  readonly auditVerifications: CounterFamily<"result">;
   readonly sloFiring: Gauge<"alert">;
-  readonly anomalies: Counter<"kind">;
+  readonly anomalies: CounterFamily<"kind">;
   readonly eventsDropped: Gauge;
 
   private sampling = false;
@@ -126,29 +125,29 @@ export class AiosMetrics {
         for (const [s, n] of byState) this.set({ state: s }, n);
       },
     });
-    this.spawns = new Counter({ name: "aios_agent_spawns_total", help: "Agents spawned, by kind", labelNames: ["kind"], registers });
-    this.exits = new Counter({ name: "aios_agent_exits_total", help: "Agents that reached a terminal state, by that state", labelNames: ["status"], registers });
-    this.restarts = new Counter({ name: "aios_agent_restarts_total", help: "Agents restarted by their supervisor", registers });
-    this.crashes = new Counter({ name: "aios_agent_crashes_total", help: "Agent receives that threw", registers });
-    this.syscalls = new Counter({ name: "aios_syscalls_total", help: "Syscalls by name and outcome (ok, error, denied)", labelNames: ["syscall", "outcome"], registers });
-    this.syscallSeconds = new Histogram({
+    this.spawns = new CounterFamily({ name: "aios_agent_spawns_total", help: "Agents spawned, by kind", labelNames: ["kind"], registers });
+    this.exits = new CounterFamily({ name: "aios_agent_exits_total", help: "Agents that reached a terminal state, by that state", labelNames: ["status"], registers });
+    this.restarts = new CounterFamily({ name: "aios_agent_restarts_total", help: "Agents restarted by their supervisor", registers });
+    this.crashes = new CounterFamily({ name: "aios_agent_crashes_total", help: "Agent receives that threw", registers });
+    this.syscalls = new CounterFamily({ name: "aios_syscalls_total", help: "Syscalls by name and outcome (ok, error, denied)", labelNames: ["syscall", "outcome"], registers });
+    this.syscallSeconds = new HistogramFamily({
       name: "aios_syscall_duration_seconds", help: "Syscall latency through the door, by name and outcome", labelNames: ["syscall", "outcome"], buckets: LATENCY_BUCKETS, registers,
     });
-    this.denials = new Counter({ name: "aios_syscall_denials_total", help: "Syscalls refused before their handler, by name and error code", labelNames: ["syscall", "code"], registers });
-    this.modelCalls = new Counter({ name: "aios_model_calls_total", help: "Model calls by model and tenant", labelNames: ["model", "tenant"], registers });
-    this.modelTokens = new Counter({ name: "aios_model_tokens_total", help: "Model tokens by model, tenant and type (input, output)", labelNames: ["model", "tenant", "type"], registers });
-    this.modelCost = new Counter({ name: "aios_model_cost_credits_total", help: "Model cost in credits by model and tenant", labelNames: ["model", "tenant"], registers });
-    this.modelSeconds = new Histogram({ name: "aios_model_call_duration_seconds", help: "Model call latency by model", labelNames: ["model"], buckets: LATENCY_BUCKETS, registers });
-    this.queueWait = new Histogram({ name: "aios_sched_wait_seconds", help: "Time a request waited for a slot, by pool", labelNames: ["pool"], buckets: WAIT_BUCKETS, registers });
-    this.toolCalls = new Counter({ name: "aios_tool_calls_total", help: "Tool calls by tool and outcome (ok, error)", labelNames: ["tool", "outcome"], registers });
-    this.toolSeconds = new Histogram({ name: "aios_tool_call_duration_seconds", help: "Tool handler latency by tool", labelNames: ["tool"], buckets: LATENCY_BUCKETS, registers });
-    this.journalCommitSeconds = new Histogram({ name: "aios_journal_commit_duration_seconds", help: "Journal group-commit latency (one durable batch)", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
-    this.journalRecords = new Counter({ name: "aios_journal_records_total", help: "Records committed to the journal", registers });
-    this.memoryWrites = new Counter({ name: "aios_memory_writes_total", help: "Memory record writes by operation", labelNames: ["op"], registers });
-    this.memoryQuerySeconds = new Histogram({ name: "aios_memory_query_duration_seconds", help: "Memory query latency (MemoryQuery syscalls)", buckets: LATENCY_BUCKETS, registers });
-    this.auditVerifications = new Counter({ name: "aios_audit_verifications_total", help: "Audit chain verifications by result (ok, failed)", labelNames: ["result"], registers });
+    this.denials = new CounterFamily({ name: "aios_syscall_denials_total", help: "Syscalls refused before their handler, by name and error code", labelNames: ["syscall", "code"], registers });
+    this.modelCalls = new CounterFamily({ name: "aios_model_calls_total", help: "Model calls by model and tenant", labelNames: ["model", "tenant"], registers });
+    this.modelTokens = new CounterFamily({ name: "aios_model_tokens_total", help: "Model tokens by model, tenant and type (input, output)", labelNames: ["model", "tenant", "type"], registers });
+    this.modelCost = new CounterFamily({ name: "aios_model_cost_credits_total", help: "Model cost in credits by model and tenant", labelNames: ["model", "tenant"], registers });
+    this.modelSeconds = new HistogramFamily({ name: "aios_model_call_duration_seconds", help: "Model call latency by model", labelNames: ["model"], buckets: LATENCY_BUCKETS, registers });
+    this.queueWait = new HistogramFamily({ name: "aios_sched_wait_seconds", help: "Time a request waited for a slot, by pool", labelNames: ["pool"], buckets: WAIT_BUCKETS, registers });
+    this.toolCalls = new CounterFamily({ name: "aios_tool_calls_total", help: "Tool calls by tool and outcome (ok, error)", labelNames: ["tool", "outcome"], registers });
+    this.toolSeconds = new HistogramFamily({ name: "aios_tool_call_duration_seconds", help: "Tool handler latency by tool", labelNames: ["tool"], buckets: LATENCY_BUCKETS, registers });
+    this.journalCommitSeconds = new HistogramFamily({ name: "aios_journal_commit_duration_seconds", help: "Journal group-commit latency (one durable batch)", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
+    this.journalRecords = new CounterFamily({ name: "aios_journal_records_total", help: "Records committed to the journal", registers });
+    this.memoryWrites = new CounterFamily({ name: "aios_memory_writes_total", help: "Memory record writes by operation", labelNames: ["op"], registers });
+    this.memoryQuerySeconds = new HistogramFamily({ name: "aios_memory_query_duration_seconds", help: "Memory query latency (MemoryQuery syscalls)", buckets: LATENCY_BUCKETS, registers });
+    this.auditVerifications = new CounterFamily({ name: "aios_audit_verifications_total", help: "Audit chain verifications by result (ok, failed)", labelNames: ["result"], registers });
     this.sloFiring = new Gauge({ name: "aios_slo_alerts_firing", help: "1 while an in-process SLO alert fires, by alert", labelNames: ["alert"], registers });
-    this.anomalies = new Counter({ name: "aios_security_anomalies_total", help: "Behavioural anomalies raised, by kind", labelNames: ["kind"], registers });
+    this.anomalies = new CounterFamily({ name: "aios_security_anomalies_total", help: "Behavioural anomalies raised, by kind", labelNames: ["kind"], registers });
     const drops = this.dropSources;
     this.eventsDropped = new Gauge({
       name: "aios_observe_events_dropped", help: "Kernel events the observability subscribers dropped (buffer full)", registers,
@@ -193,8 +192,8 @@ export class AiosMetrics {
 
   /** One durable journal batch (the store's onCommit). */
   journalCommitted(records: number, seconds: number): void {
-    this.journalCommitSeconds.observe(seconds);
-    this.journalRecords.inc(records);
+    this.journalCommitSeconds.at().observe(seconds);
+    this.journalRecords.at().inc(records);
   }
 
   /** The Prometheus text exposition of every metric of this instance. */

@@ -45,8 +45,8 @@ export function metricsObserver(m: AiosMetrics, around?: Observer["around"]): Ob
 
 export function recordTool(m: AiosMetrics, tool: string, outcome: "ok" | "error", durationUs: number): void {
   const t = m.labels.tool.of(tool);
-  m.toolCalls.inc({ tool: t, outcome });
-  m.toolSeconds.observe({ tool: t }, durationUs / 1e6);
+  m.toolCalls.at(t, outcome).inc();
+  m.toolSeconds.at(t).observe(durationUs / 1e6);
 }
 
 export function toolName(args: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * Types for the four prom-client files metrics.ts imports directly (the package types only its
+ * Types for the two prom-client files metrics.ts imports directly (the package types only its
  * index): each module's export is the class of the same name in the index's types.
  */
 declare module "prom-client/lib/registry.js" {
@@ -7,18 +7,8 @@ declare module "prom-client/lib/registry.js" {
   const R: typeof Registry;
   export default R;
 }
-declare module "prom-client/lib/counter.js" {
-  import type { Counter } from "prom-client";
-  const C: typeof Counter;
-  export default C;
-}
 declare module "prom-client/lib/gauge.js" {
   import type { Gauge } from "prom-client";
   const G: typeof Gauge;
   export default G;
-}
-declare module "prom-client/lib/histogram.js" {
-  import type { Histogram } from "prom-client";
-  const H: typeof Histogram;
-  export default H;
 }

@@ -47,8 +47,10 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       const m = o.metrics ?? new AiosMetrics(o.limits);
       const subs: Subscription[] = [];
       m.sample(typeof o.sources === "function" ? o.sources(host) : (o.sources ?? {}));
-      subs.push(feedMetrics(host.events, m, { tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name) }));
-      const timers = watch(host, m, o, subs);
+      const anomaly = o.anomaly === false ? undefined : new AnomalyDetector(host.events, o.anomaly ?? {});
+      if (anomaly !== undefined) anomaly.onAnomaly = (kind) => m.anomalies.at(kind).inc();
+      subs.push(feedMetrics(host.events, m, { tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name), ...(anomaly === undefined ? {} : { anomaly }) }));
+      const timers = watch(host, m, o, anomaly);
       let traced: readonly string[] = ["ToolCall"];
       let tracing: Tracing | undefined;
       let observer = metricsObserver(m);
@@ -90,19 +92,11 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
 }
 
 /**
- * Starts the SLO evaluator and the anomaly detector on the kernel's clock: one timer that evaluates
- * the rules and closes idle anomaly windows every interval.
+ * Starts the SLO evaluator and the anomaly detector (fed by the metrics' subscription) on the
+ * kernel's clock: one timer that evaluates the rules and closes idle anomaly windows every interval.
  */
-function watch(kernel: SubsystemHost, m: AiosMetrics, o: ObserveOptions, subs: Subscription[]): { slo: SloEvaluator | undefined; anomaly: AnomalyDetector | undefined; stop(): void } {
+function watch(kernel: SubsystemHost, m: AiosMetrics, o: ObserveOptions, anomaly: AnomalyDetector | undefined): { slo: SloEvaluator | undefined; anomaly: AnomalyDetector | undefined; stop(): void } {
   const slo = o.slo === false ? undefined : new SloEvaluator(m, kernel.events);
-  let anomaly: AnomalyDetector | undefined;
-  if (o.anomaly !== false) {
-    const a = new AnomalyDetector(kernel.events, o.anomaly ?? {});
-    a.onAnomaly = (kind) => m.anomalies.inc({ kind });
-    subs.push(kernel.events.subscribe({ types: AnomalyDetector.TYPES }, (e) => a.observe(e), { bufferSize: 100_000 }));
-    m.dropSources.push(subs[subs.length - 1] as Subscription);
-    anomaly = a;
-  }
   const every = o.slo === false ? 15_000 : (o.slo?.intervalMs ?? 15_000);
   let timer: ReturnType<SubsystemHost["clock"]["setTimeout"]> | undefined;
   let stopped = false;
