@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { MAIN } from "./helpers.js";
+import { CLI } from "./helpers.js";
 
 const base = mkdtempSync(join(tmpdir(), "aios-demo-int-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** Starts `script args` with TMPDIR set; resolves each stdout line through `onLine` until it returns true. */
-function start(args: readonly string[], tmp: string) {
-  const p = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts node with `argv` and TMPDIR set; resolves each stdout line through `onLine` until it returns true. */
+function start(argv: readonly string[], tmp: string) {
+  const p = spawn(process.execPath, argv, { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => p.once("exit", (code) => r(code)));
@@ -35,8 +35,8 @@ describe("aios demo cut short", () => {
     const intTmp = join(base, "sigint");
     mkdirSync(pipeTmp);
     mkdirSync(intTmp);
-    const piped = start([MAIN, "demo"], pipeTmp);
-    const interrupted = start([MAIN, "demo"], intTmp);
+    const piped = start([...CLI, "demo"], pipeTmp);
+    const interrupted = start([...CLI, "demo"], intTmp);
     await Promise.all([
       new Promise<void>((r) => piped.lines.once("line", () => r())).then(() => void piped.p.stdout.destroy()), // what `head -1` does after its line
       new Promise<void>((r) => interrupted.lines.on("line", (l) => void (l.includes("1. A supervision tree") && r()))).then(() => void interrupted.p.kill("SIGINT")),
@@ -52,7 +52,7 @@ describe("aios demo cut short", () => {
   it("kills a registered child process and removes a registered dir on SIGINT", async () => {
     const tmp = join(base, "mechanism");
     mkdirSync(tmp);
-    const d = start(["tests/cli/fixtures/interrupt-child.ts"], tmp);
+    const d = start(["--import", "tsx", "tests/cli/fixtures/interrupt-child.ts"], tmp);
     const ready = await new Promise<{ pid: number; dir: string }>((r) => d.lines.once("line", (l) => r(JSON.parse(l) as { pid: number; dir: string })));
     expect(existsSync(ready.dir)).toBe(true);
     expect(gone(ready.pid)).toBe(false);

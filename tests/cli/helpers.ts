@@ -1,6 +1,6 @@
 /**
- * Runs the real CLI as a child process (`node --import tsx src/cli/main.ts ...`), the way a user
- * does, capturing stdout, stderr and the exit code (or in this process, `cliInProcess`); and starts a real `aios up` daemon, resolving
+ * Runs the real CLI as a child process (`node dist/cli/main.js ...` or `node --import tsx
+ * src/cli/main.ts ...`, see CLI below), the way a user does, capturing stdout, stderr and the exit code (or in this process, `cliInProcess`); and starts a real `aios up` daemon, resolving
  * once it printed its listening line (no polling, no sleeps).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,9 +10,21 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll } from "vitest";
+import { chooseEntry } from "../../bin/entry.js";
 import { runCli } from "../../src/cli/run-cli.js";
 
 export const MAIN = "src/cli/main.ts";
+
+/**
+ * node's arguments that start the CLI, chosen by bin/entry.js's rule (what `aios` itself runs): the
+ * build, dist/cli/main.js, when it is current (CI's npm ci builds it before the tests), else the
+ * sources through tsx's loader, so a stale build is never what is tested. A child from dist/ skips
+ * tsx's loader and the TypeScript transforms of the whole stack. AIOS_CLI=src|dist forces one.
+ */
+export const CLI: readonly string[] = ((): string[] => {
+  const entry = chooseEntry(process.cwd(), process.env["AIOS_CLI"]);
+  return entry.kind === "dist" ? [entry.path] : ["--import", "tsx", MAIN];
+})();
 
 export interface CliResult {
   readonly code: number | null;
@@ -33,9 +45,9 @@ export function runNode(argv: readonly string[], env: NodeJS.ProcessEnv = {}, in
   });
 }
 
-/** The CLI from source, as a child process. */
+/** The CLI as a child process. */
 export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runNode(["--import", "tsx", MAIN, ...args], env);
+  return runNode([...CLI, ...args], env);
 }
 
 /**
@@ -71,7 +83,7 @@ export interface Daemon {
 }
 
 export function startDaemon(dataDir: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--data-dir", dataDir, "--json", "up", "--port", "0", ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [...CLI, "--data-dir", dataDir, "--json", "up", "--port", "0", ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let err = "";
   proc.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once("exit", (code, signal) => r({ code, signal })));

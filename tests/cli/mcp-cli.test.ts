@@ -11,7 +11,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { afterAll, describe, expect, it } from "vitest";
 import { boot } from "../../src/sdk/index.js";
 import { silentLogger } from "../../src/index.js";
-import { cli } from "./helpers.js";
+import { cli, CLI } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aios-mcp-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ describe("aios mcp", { timeout: 400_000 }, () => {
   it("serves the data dir's tools over stdio to the SDK's client", async () => {
     const client = new Client({ name: "desktop", version: "1" });
     const slow = { timeout: 300_000 };
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: ["--import", "tsx", resolve("src/cli/main.ts"), "--data-dir", join(dir, "b"), "mcp", "serve", "--stdio"], stderr: "ignore" }), slow);
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [...CLI, "--data-dir", join(dir, "b"), "mcp", "serve", "--stdio"], stderr: "ignore" }), slow);
     try {
       const names = (await client.listTools(undefined, slow)).tools.map((t) => t.name);
       expect(names).toContain("file.read");

@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, MAIN, type CliResult } from "./helpers.js";
+import { cli, CLI, type CliResult } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "aios-os-inproc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function piped(args: readonly string[], input: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -7,13 +7,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cli, MAIN, runNode, useDaemon, type CliResult } from "./helpers.js";
+import { cli, CLI, runNode, useDaemon, type CliResult } from "./helpers.js";
 
 const fx = useDaemon("aios-os-");
 
 /** The CLI with `input` on its stdin (a pipe, as in `printf %s "$X" | aios secrets set X`). */
 function piped(args: readonly string[], input: string): Promise<CliResult> {
-  return runNode(["--import", "tsx", MAIN, ...args], {}, input);
+  return runNode([...CLI, ...args], {}, input);
 }
 
 const doc = <T>(r: CliResult): T => {
