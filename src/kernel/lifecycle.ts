@@ -54,9 +54,10 @@ export class Lifecycle {
   created(p: Proc): void {
     if (this.events.wants("agent.spawned")) {
       const s = p.spec;
-      // Field by field: an optional spread in a literal takes a slow generic path on every spawn.
-      const data: EventDataMap["agent.spawned"] = { name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version };
-      if (p.parent !== null) data.parent = p.parent.id;
+      // One literal per shape: an optional spread in a literal takes a slow generic path on every spawn.
+      const up = p.parent;
+      const data: EventDataMap["agent.spawned"] =
+        up === null ? { name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version } : { name: s.name, kind: s.kind, ephemeral: s.ephemeral, version: s.version, parent: up.id };
       this.events.emit("agent.spawned", data, p.id);
     }
     this.emit(p, "spawn", "none", "pending");
