@@ -263,9 +263,11 @@ export class Kernel {
       };
       walk(root);
       const top = root;
-      for (const p of tree) this.evicted.add(p);
       this.exits.leaving(() => this.lifecycle.unjournaled(() => this.exits.stopTree(top, reason)));
-      for (const p of tree) this.recovery.forget(p);
+      for (const p of tree) {
+        this.evicted.add(p);
+        this.recovery.forget(p);
+      }
       if (this.procs.find(top.id) === top) this.procs.discard(top, true);
     }
   }
