@@ -206,6 +206,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       const m = await pool.query("SELECT n, dedup, taken, body FROM cluster_mail WHERE cluster = $1 AND agent = $2 AND body LIKE $3", [cluster, agent, `%"op":${op},%`]);
       for (const row of m.rows) log(`  dup ${d}: mail #${String(row["n"])} ${String(row["dedup"])} taken=${String(row["taken"])} ${String(row["body"])}`);
     }
+    const failovers = failoverTimes(outages, events);
     const byKey = new Map<string, string[]>();
     for (const x of env.sink.executions) byKey.set(x.key, [...(byKey.get(x.key) ?? []), `${x.effect}@${x.node}`]);
     for (const [k, xs] of byKey) if (xs.length > 1) log(`  key ${k} executed ${xs.length} times: ${xs.join(", ")}`);
@@ -216,8 +217,8 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       acked: sends.filter((s) => s.acked).length,
       verdict,
       ok: ok(verdict),
-      failovers: failoverTimes(outages, events).map((f) => f.ms),
-      isolatedFailovers: failoverTimes(outages, events)
+      failovers: failovers.map((f) => f.ms),
+      isolatedFailovers: failovers
         .filter((f) => !spans.some((x) => x !== f.outage.span && x.from < f.outage.from + f.ms && x.to > f.outage.from))
         .map((f) => f.ms),
       ms: Math.round(performance.now() - t0),
