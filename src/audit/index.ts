@@ -17,6 +17,7 @@ export type { AuditProblem, AuditProblemKind, AuditVerifyResult } from "./verify
 export { auditVerifyCommand, type AuditVerifyCommandResult } from "./command.js";
 export { auditPaths, type AuditPaths } from "./db.js";
 export { agentView, isPacked, packBatch, packedSummary, parsePacked, type PackedData, type PackedRow } from "./packed.js";
+export { isPackedLifecycle, lifecycleView, packedTransitions, type PackedTransition } from "./transitions.js";
 export { syscallContent, lifecycleContent, type AuditContent, type AuditEntry, type AuditKind } from "./entry.js";
 export {
   ed25519Signer,

@@ -11,6 +11,7 @@ import { auditEntrySchema, type AuditEntry } from "./entry.js";
 import { leafHash } from "./hashing.js";
 import { agentView, isPacked, parsePacked, rowHead } from "./packed.js";
 import { MerkleTree, type TreeHead } from "./merkle.js";
+import { lifecycleView } from "./transitions.js";
 
 export interface InclusionProof {
   readonly seq: number;
@@ -59,7 +60,8 @@ export class AuditReader {
    * its rows of the packed aggregate entries (ADR 0034), each row shown as an entry of the older
    * per-agent form at the packed entry's seq (packed.ts agentView) — so an agent's history shows its
    * counts whichever form wrote them. A packed entry is a candidate when its body holds the agent's
-   * row opening (`["<agent>",`); the rows are then read exactly.
+   * row opening (`["<agent>",`); the rows are then read exactly. Packed lifecycle transitions
+   * (ADR 0054, transitions.ts) are shown the same way: the agent's rows, each in the per-agent form.
    */
   entries(q: EntryQuery = {}): AuditEntry[] {
     const limit = Math.min(Math.max(1, Math.trunc(q.limit ?? 1000)), 100_000);
@@ -70,7 +72,7 @@ export class AuditReader {
     }
     const agent = q.agent;
     const page = this.db.prepare(
-      "SELECT seq, agent, body FROM audit_entries WHERE seq >= ? AND (agent = ? OR (agent IS NULL AND kind = 'aggregate' AND instr(body, ?) > 0)) ORDER BY seq LIMIT ?",
+      "SELECT seq, agent, body FROM audit_entries WHERE seq >= ? AND (agent = ? OR (agent IS NULL AND kind IN ('aggregate', 'lifecycle') AND instr(body, ?) > 0)) ORDER BY seq LIMIT ?",
     );
     const needle = rowHead(agent);
     const out: AuditEntry[] = [];
@@ -79,6 +81,7 @@ export class AuditReader {
       for (const r of rows) {
         const e = auditEntrySchema.parse(JSON.parse(r.body));
         if (r.agent !== null) out.push(e);
+        else if (e.kind === "lifecycle") out.push(...lifecycleView(e.seq, e.ts, e.data, agent));
         else if (isPacked(e.data)) {
           const d = parsePacked(e.data);
           // A packed entry that does not parse is shown whole (verify says what is wrong with it).

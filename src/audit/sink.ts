@@ -10,6 +10,7 @@ import type { AuditRecord, AuditSink, AuditTally, SyscallName } from "../abi/ind
 import type { Aggregator } from "./aggregate.js";
 import { lifecycleContent, syscallContent } from "./entry.js";
 import type { AuditLog } from "./log.js";
+import { PackedTransitions, transitionRow } from "./transitions.js";
 
 /** Lifecycle events audited by default: every transition and the operations around it. */
 export const DEFAULT_LIFECYCLE_EVENTS: readonly string[] = ["agent.transition", "agent.upgraded", "agent.restarted", "agent.op.vetoed", "supervisor.escalated", "supervisor.gave_up"];
@@ -62,11 +63,20 @@ const BATCHED_OP = "recover";
 
 type Transition = readonly [agent: string, from: unknown, to: unknown, eventSeq: number];
 
+/**
+ * Records lifecycle events. Every other agent transition of severity "info" (spawn, start, an end)
+ * that one delivery of the bus brings is packed with the rest of that delivery into one entry
+ * (transitions.ts, ADR 0054): three hashed entries per short-lived agent were an eighth of a busy
+ * kernel's CPU. Failures and every other lifecycle event stay entries of their own, in order.
+ */
 export class LifecycleRecorder {
   private readonly sub: Subscription;
   private reportedDrops = 0;
   private batch: Transition[] = [];
+  /** Rows of the packed entry being gathered (transitionRow texts, in bus order). */
+  private rows: string[] = [];
   private batchScheduled = false;
+  private readonly flushLater = (): void => this.flushBatch();
 
   constructor(
     events: EventBus,
@@ -77,12 +87,18 @@ export class LifecycleRecorder {
     this.sub = events.subscribe(
       { types },
       (e) => {
-        const d = e.data as { readonly op?: unknown; readonly from?: unknown; readonly to?: unknown };
-        if (e.type === "agent.transition" && d.op === BATCHED_OP && e.agent !== undefined) {
-          this.batch.push([e.agent, d.from, d.to, e.seq]);
+        if (e.type === "agent.transition" && e.agent !== undefined && e.severity === "info") {
+          const d = e.data;
+          if (d.op === BATCHED_OP) {
+            if (this.rows.length > 0) this.flushBatch();
+            this.batch.push([e.agent, d.from, d.to, e.seq]);
+          } else {
+            if (this.batch.length > 0) this.flushBatch();
+            this.rows.push(transitionRow(e.agent, d.op, d.from, d.to, e.seq, e.ts, d.reason));
+          }
           if (!this.batchScheduled) {
             this.batchScheduled = true;
-            queueMicrotask(() => this.flushBatch());
+            queueMicrotask(this.flushLater);
           }
         } else {
           this.flushBatch();
@@ -96,9 +112,14 @@ export class LifecycleRecorder {
     );
   }
 
-  /** Appends the pending recovery transitions as one entry (before anything recorded after them). */
+  /** Appends the pending transitions as one entry (before anything recorded after them). */
   private flushBatch(): void {
     this.batchScheduled = false;
+    if (this.rows.length > 0) {
+      const rows = this.rows;
+      this.rows = [];
+      this.log.append(new PackedTransitions(rows));
+    }
     if (this.batch.length === 0) return;
     const transitions = this.batch;
     this.batch = [];

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { boot, silentLogger } from "../../src/index.js";
 import { ReplayProvider, type ChatRequest, type ReplayTurnInput } from "../../src/models/index.js";
 import { defineTool } from "../../src/tools/index.js";
+import { packedTransitions } from "../../src/audit/index.js";
 
 /** add, add, stamp (a side effect), boom (fails), then the answer. */
 const SCRIPT = ["add", "add", "stamp", "boom"] as const;
@@ -45,9 +46,10 @@ describe("the door's aggregates of pure calls", () => {
       expect(answer.text).toBe("done");
       expect(stamped).toBe(1);
       os.audit.drain();
-      const spawned = os.audit.entries({ limit: 100_000 }).find((e) => e.kind === "lifecycle" && e.data["op"] === "spawn");
-      const agent = spawned?.agent;
-      if (agent === undefined || agent === null) throw new Error("no spawn entry");
+      // The agent's spawn, from the packed lifecycle transitions (ADR 0054).
+      const spawned = os.audit.entries({ limit: 100_000 }).filter((e) => e.kind === "lifecycle").flatMap((e) => packedTransitions(e.data)).find((t) => t[1] === "spawn");
+      const agent = spawned?.[0];
+      if (agent === undefined) throw new Error("no spawn entry");
       const history = os.audit.entries({ agent, limit: 100_000 });
       const calls = history.filter((e) => e.kind === "syscall").map((e) => ({ syscall: e.data["syscall"], decision: e.data["decision"], failed: e.data["error"] !== undefined }));
       expect(calls).toEqual([

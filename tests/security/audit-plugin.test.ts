@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EventBus, SimulatedClock, asAgentId, boot, flushMicrotasks, isAiosError, silentLogger, type AgentLogic } from "../../src/index.js";
-import { AuditLog, AuditReader, LifecycleRecorder, auditPaths, auditSubsystem, auditVerifyCommand } from "../../src/audit/index.js";
+import { AuditLog, AuditReader, LifecycleRecorder, auditPaths, auditSubsystem, auditVerifyCommand, packedTransitions } from "../../src/audit/index.js";
 import { Redactor } from "../../src/security/index.js";
 import { keys, tempDir } from "./audit-helpers.js";
 
@@ -42,13 +42,19 @@ describe("auditSubsystem through boot()", () => {
     expect(readFileSync(auditPaths(dataDir).db).includes("sk-test-9f8e7d6c5b4a")).toBe(false);
     const reader = AuditReader.open(dataDir);
     const entries = reader.entries();
+    // The agent's history: its own entries and its rows of the packed lifecycle entries (ADR 0054).
+    const history = reader.entries({ agent: id });
     reader.close();
     const syscalls = entries.filter((e) => e.kind === "syscall").map((e) => e.data);
     expect(syscalls).toContainEqual(expect.objectContaining({ syscall: "Noop", decision: "allowed", by: expect.stringContaining("kernel#noop") }));
     expect(syscalls).toContainEqual(expect.objectContaining({ syscall: "AgentSpawn", decision: "denied" }));
     expect(syscalls).toContainEqual({ syscall: "ToolCall", decision: "denied", reason: "upstream said: bad key [REDACTED:API_KEY]" });
-    const transitions = entries.filter((e) => e.kind === "lifecycle" && e.agent === id).map((e) => `${String(e.data["from"])}->${String(e.data["to"])}`);
+    const transitions = history.filter((e) => e.kind === "lifecycle").map((e) => `${String(e.data["from"])}->${String(e.data["to"])}`);
     expect(transitions).toEqual(["none->pending", "pending->running", "running->killed"]);
+    expect(history.find((e) => e.data["to"] === "killed")?.data).toMatchObject({ event: "agent.transition", op: "kill", reason: "test over", severity: "info" });
+    // On disk the transitions are packed: no lifecycle entry of its own for any of them.
+    expect(entries.filter((e) => e.kind === "lifecycle" && e.agent === id)).toEqual([]);
+    expect(entries.filter((e) => e.kind === "lifecycle").flatMap((e) => packedTransitions(e.data)).filter((t) => t[0] === id).map((t) => t[1])).toEqual(["spawn", "start", "kill"]);
 
     const cmd = auditVerifyCommand(dataDir, { publicKey });
     expect(cmd.report).toMatch(/OK: intact$/);
@@ -77,7 +83,10 @@ describe("auditSubsystem through boot()", () => {
     const reader = AuditReader.open(dataDir);
     const entries = reader.entries();
     reader.close();
-    expect(entries.filter((e) => e.kind === "lifecycle").map((e) => e.agent)).toEqual(["ag_0", "ag_1"]);
+    // The two delivered transitions, packed into one entry (ADR 0054).
+    const lifecycle = entries.filter((e) => e.kind === "lifecycle");
+    expect(lifecycle).toHaveLength(1);
+    expect(packedTransitions(lifecycle[0]?.data).map((t) => t[0])).toEqual(["ag_0", "ag_1"]);
     expect(entries.filter((e) => e.kind === "audit").map((e) => e.data)).toEqual([{ event: "gap", source: "events", dropped: 8 }]);
   });
 });

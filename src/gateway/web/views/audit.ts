@@ -5,9 +5,9 @@
  * entry's number opens its inclusion proof (RFC 9162): the leaf hash, the audit path up to the
  * current tree head, and whether the path recomputes that root, checked here as a client would.
  * A packed aggregate (ADR 0034: every agent's allowed sends of one interval) is summed up in a line
- * above its data, which the table cuts short.
+ * above its data, which the table cuts short, and so are packed lifecycle transitions (ADR 0054).
  */
-import { packedSummary, type AuditEntry } from "../../../audit/index.js";
+import { isPackedLifecycle, packedSummary, packedTransitions, type AuditEntry } from "../../../audit/index.js";
 import type { AuditVerifyReport } from "../../api.js";
 import { h, isoTime, jsonText, type Html } from "../html.js";
 import { actionForm } from "../layout.js";
@@ -17,12 +17,20 @@ export function auditView(size: number, entries: readonly AuditEntry[], report: 
 <pre tabindex="0" aria-label="Verification report">${report.report}</pre></section>`;
   return h`<p>${size} entries in the current segment.</p>${actionForm("/ui/audit/verify", "Verify the audit log", csrf, { id: "verify" })}${result}
 <table class="grid"><caption>Newest ${entries.length} entries, newest first</caption><thead><tr><th scope="col">Seq</th><th scope="col">Time</th><th scope="col">Kind</th><th scope="col">Agent</th><th scope="col">Data</th></tr></thead>
-<tbody>${entries.map((e) => h`<tr><th scope="row" class="num"><a href="/ui/audit/proof/${e.seq}" aria-label="Proof of entry ${e.seq}">${e.seq}</a></th><td>${isoTime(e.ts)}</td><td>${e.kind}</td><td>${e.agent ?? (e.kind === "aggregate" ? "many" : "—")}</td><td>${summary(e)}<code class="data">${jsonText(e.data, 300)}</code></td></tr>`)}</tbody></table>`;
+<tbody>${entries.map((e) => h`<tr><th scope="row" class="num"><a href="/ui/audit/proof/${e.seq}" aria-label="Proof of entry ${e.seq}">${e.seq}</a></th><td>${isoTime(e.ts)}</td><td>${e.kind}</td><td>${e.agent ?? (e.kind === "aggregate" || isPackedLifecycle(e.data) ? "many" : "—")}</td><td>${summary(e)}<code class="data">${jsonText(e.data, 300)}</code></td></tr>`)}</tbody></table>`;
 }
 
 function summary(e: AuditEntry): Html {
-  const s = e.kind === "aggregate" ? packedSummary(e.data) : undefined;
+  const s = e.kind === "aggregate" ? packedSummary(e.data) : e.kind === "lifecycle" ? transitionsSummary(e.data) : undefined;
   return s === undefined ? h`` : h`<p>${s}</p>`;
+}
+
+/** One line for packed lifecycle transitions (ADR 0054), or undefined for an entry of its own. */
+function transitionsSummary(data: unknown): string | undefined {
+  if (!isPackedLifecycle(data)) return undefined;
+  const rows = packedTransitions(data);
+  const agents = new Set(rows.map((r) => r[0])).size;
+  return `${rows.length} transition${rows.length === 1 ? "" : "s"} of ${agents} agent${agents === 1 ? "" : "s"}`;
 }
 
 export interface ProofView {
