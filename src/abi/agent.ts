@@ -121,10 +121,14 @@ const BaseSpec = z.strictObject({
   /**
    * Where a root agent would like to run on a cluster (docs/adr/0050): a preferred node (not a pin:
    * placement falls back when it is dead or full) and tags a node must all carry (requirements).
-   * Ignored on a single node and for children, which run with their tree's root.
+   * Ignored on a single node and for children, which run with their tree's root — unless `tree` is
+   * set on a supervisor's child (docs/adr/0048): on a cluster that child is the root of a tree of its
+   * own, placed by these hints, and its supervisor is told when it ends or its node dies. On a single
+   * node `tree` changes nothing (the child runs under its supervisor as any child).
    */
   placement: z
     .strictObject({
+      tree: z.boolean().optional(),
       node: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a node name: [a-z0-9][a-z0-9_-]{0,62}").optional(),
       tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "a tag: [a-z0-9][a-z0-9_-]{0,62}")).max(32).optional(),
     })

@@ -12,10 +12,21 @@ import type { AgentSpec } from "./agent.js";
 /** The serialisable part of an agent's spec (no in-process logic object). */
 export type StoredSpec = Omit<AgentSpec, "logic" | "children"> & { readonly logic?: string; readonly children?: readonly StoredSpec[] };
 
+/**
+ * A supervisor's child that is the root of a tree of its own on a cluster (docs/adr/0048): which
+ * supervisor watches it and which of the supervisor's child specs (its index) it was started from.
+ */
+export interface SupervisorLink {
+  readonly supervisor: AgentId;
+  readonly slot: number;
+}
+
 export interface StoredAgent {
   readonly id: AgentId;
   readonly spec: StoredSpec;
   readonly parent?: AgentId;
+  /** Set on the spawn of a supervisor's child tree (never journaled in the record: the cluster's directory keeps it). */
+  readonly supervisor?: SupervisorLink;
   readonly status: AgentStatus;
   /** The last checkpoint (the logic's snapshot), if any. */
   readonly checkpoint?: unknown;

@@ -66,6 +66,21 @@ export interface DoorCaller extends Caller {
   readonly signal?: AbortSignal;
 }
 
+/** A supervisor's child tree that ended or whose node died (docs/adr/0048). */
+export interface RemoteDown {
+  readonly supervisor: AgentId;
+  readonly child: AgentId;
+  /** The index of the supervisor's child spec it was started from. */
+  readonly slot: number;
+  /** node_down: its node's lease lapsed and another node took it over (it goes on there); ended: it ended. */
+  readonly reason: "node_down" | "ended";
+  /** ended: its terminal status. */
+  readonly status?: "completed" | "failed" | "killed";
+  /** node_down: the node that died and the epoch it held. */
+  readonly node?: string;
+  readonly epoch?: number;
+}
+
 /** The kernel as every subsystem factory is handed it: injected services and the live agents. */
 export interface SubsystemHost {
   readonly clock: Clock;
@@ -116,6 +131,14 @@ export interface SubsystemHost {
    * into its journal): a dormant agent is woken; false when the agent is not in the table.
    */
   adoptMail(to: AgentId, letters: readonly StoredMessage[]): Promise<boolean>;
+  /**
+   * A supervisor's child tree went down (docs/adr/0048): the supervisor, held here, applies its
+   * restart rules. "applied" once it did (or there was nothing to apply: the supervisor ended, the
+   * child is not one of its current children); "absent" when the supervisor is not in this table.
+   */
+  remoteDown(down: RemoteDown): Promise<"applied" | "absent">;
+  /** Ends an agent held here (journaled, as an operator's kill): a child tree whose supervisor let it go. */
+  stopAgent(id: AgentId, reason: string): Promise<boolean>;
   /** True when the journal can take mail for agents held by other cluster nodes (KernelJournal.enqueueRemote). */
   remoteMail(): boolean;
   /** The cluster's push subscriptions, on a cluster node (KernelJournal.topics, docs/adr/0041). */

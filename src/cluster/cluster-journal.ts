@@ -45,7 +45,8 @@ export interface ClusterJournalHooks extends MailIntakeHooks {
 const MAX_REQUEST_MS = 600_000;
 
 function directoryEntry(a: StoredAgent): DirectoryEntry {
-  return { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
+  const e = { agent: a.id, name: a.spec.name, ended: isTerminal(a.status) };
+  return a.supervisor === undefined ? e : { ...e, supervisor: a.supervisor.supervisor, slot: a.supervisor.slot };
 }
 
 /** A root spec's placement hints (docs/adr/0050); a journaled spec is read, not trusted. */
@@ -175,7 +176,8 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   transitioned(id: AgentId, to: StoredAgent["status"], op: string, reason?: string): Promise<void> {
     // The directory follows: an agent that ended no longer answers to its name (ADR 0041).
-    return this.streams.write(id, `transition of ${id}`, transitionRecord(id, to, op, reason), { agent: { agent: id, ended: isTerminal(to) } });
+    const agent = isTerminal(to) ? { agent: id, ended: true, status: to } : { agent: id, ended: false };
+    return this.streams.write(id, `transition of ${id}`, transitionRecord(id, to, op, reason), { agent });
   }
 
   enqueue(m: StoredMessage): Promise<void> {

@@ -30,6 +30,24 @@ export interface DirectoryEntry {
   readonly name?: string;
   /** Whether it has ended (a terminal status): an ended agent's name no longer resolves. */
   readonly ended: boolean;
+  /** The terminal status it ended with (transition records). */
+  readonly status?: string;
+  /** A supervisor's child tree (spawn records, docs/adr/0048): its supervisor and child spec slot. */
+  readonly supervisor?: string;
+  readonly slot?: number;
+}
+
+/** Two entries of one agent in one batch, as one: the later's status, the earlier's name and link when the later has none. */
+export function mergeEntry(prev: DirectoryEntry | undefined, d: DirectoryEntry): DirectoryEntry {
+  if (prev === undefined) return d;
+  const name = d.name ?? prev.name;
+  const supervisor = d.supervisor ?? prev.supervisor;
+  const slot = d.slot ?? prev.slot;
+  return {
+    ...d,
+    ...(name === undefined ? {} : { name }),
+    ...(supervisor === undefined || slot === undefined ? {} : { supervisor, slot }),
+  };
 }
 
 /** Written in the same statement as the journal rows (docs/adr/0036). */
@@ -76,11 +94,17 @@ export class FencedJournal {
     let text = INSERT;
     if (agents.length > 0 || taken.length > 0) {
       // Data-modifying CTEs: one statement, one transaction; the fence on the journal rows decides for all.
-      params.push(agents.map((a) => a.agent), taken, agents.map((a) => a.name ?? null), agents.map((a) => a.ended));
-      // The tree of a known agent never changes here; its name only with a new spawn record.
+      params.push(
+        agents.map((a) => a.agent), taken, agents.map((a) => a.name ?? null), agents.map((a) => a.ended),
+        agents.map((a) => a.status ?? null), agents.map((a) => a.supervisor ?? null), agents.map((a) => a.slot ?? null),
+      );
+      // The tree of a known agent never changes here; its name only with a new spawn record; its
+      // supervisor link only when it is first entered (a child tree's `link` orders its slot's children).
       text = `WITH j AS (${INSERT} RETURNING 1),
-        d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended) SELECT $1, a, $2, n, e FROM unnest($7::text[], $9::text[], $10::boolean[]) AS t(a, n, e)
-              ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended RETURNING 1),
+        d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended, status, supervisor, slot, link)
+                SELECT $1, a, $2, n, e, st, sv, sl, CASE WHEN sv IS NULL THEN NULL ELSE nextval('cluster_agents_link') END
+                FROM unnest($7::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::int[]) AS t(a, n, e, st, sv, sl)
+              ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended, status = EXCLUDED.status RETURNING 1),
         m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) RETURNING 1)
         SELECT (SELECT count(*) FROM j) AS j, (SELECT count(*) FROM d) AS d, (SELECT count(*) FROM m) AS m`;
     }

@@ -70,7 +70,9 @@ export class LeaseTable {
 
   /**
    * Takes the lease for `node` when the agent has no row, no owner, or an expired lease (expires_at
-   * <= now); the epoch goes up by one on every acquisition. Null when someone else holds a live lease
+   * <= now); the epoch goes up by one on every acquisition. Taking a lapsed lease (an owner set, its
+   * time passed: the owner died, paused or was cut off) records that epoch and owner as down
+   * (docs/adr/0048); a released or handed-over lease has no owner and records nothing. Null when someone else holds a live lease
    * (including a racing node that won). One statement: PostgreSQL's row lock serialises racers and
    * re-checks the WHERE on the winner's row.
    */
@@ -80,7 +82,9 @@ export class LeaseTable {
       `INSERT INTO cluster_leases AS l (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
        VALUES ($1, $2, $3, 1, $4, $6, $7)
        ON CONFLICT (cluster, agent) DO UPDATE
-         SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at
+         SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at,
+             down_epoch = CASE WHEN l.owner IS NULL THEN l.down_epoch ELSE l.epoch END,
+             down_node = CASE WHEN l.owner IS NULL THEN l.down_node ELSE l.owner END
          WHERE l.owner IS NULL OR l.expires_at <= $5
        RETURNING epoch, expires_at`,
       [this.cluster, agent, node, now + ttlMs, now, hints.node ?? null, [...(hints.tags ?? [])]],

@@ -36,6 +36,8 @@ export interface ClusterNodeOptions {
   readonly onError?: (e: AiosError) => void;
   /** Letters (or replies) may wait for this node: a "mail" or "reply" wake-up came, or a beat ran. */
   readonly onMail?: () => void;
+  /** A beat ran (after onMail): what the node reads once per heartbeat (supervision across nodes). */
+  readonly onBeat?: () => void;
   /** Heartbeat on the clock's timers (default true); tests may call beat() by hand instead. */
   readonly autoBeat?: boolean;
 }
@@ -214,6 +216,7 @@ export class ClusterNode {
     const run = this.beatOnce()
       .then((r) => {
         this.o.onMail?.(); // a lost mail wake-up costs one beat
+        this.o.onBeat?.();
         return r;
       })
       .finally(() => {

@@ -243,7 +243,27 @@ const V7 = `
 ALTER TABLE cluster_topics ADD COLUMN IF NOT EXISTS mac TEXT;
 `;
 
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+/**
+ * V8 (docs/adr/0048): supervision across nodes. A supervisor's child tree is linked to its supervisor
+ * in the directory (supervisor, the child spec's slot, and `link`, which orders the children started
+ * for one slot: the newest is the current one, an older one is let go). A directory row gains the
+ * terminal status it ended with; `told_*` say what the supervisor's node has already applied. A lease
+ * taken over after it lapsed records the epoch and node that died (`down_*`): a death is a fact in
+ * PostgreSQL, read by the supervisor's node at its beat.
+ */
+const V8 = `
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS supervisor TEXT;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS slot       INTEGER;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS link       BIGINT;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS status     TEXT;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS told_end   BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE cluster_agents ADD COLUMN IF NOT EXISTS told_epoch BIGINT  NOT NULL DEFAULT 0;
+CREATE SEQUENCE IF NOT EXISTS cluster_agents_link;
+CREATE INDEX IF NOT EXISTS cluster_agents_supervised ON cluster_agents (cluster, supervisor, slot, link) WHERE supervisor IS NOT NULL;
+ALTER TABLE cluster_leases ADD COLUMN IF NOT EXISTS down_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE cluster_leases ADD COLUMN IF NOT EXISTS down_node  TEXT;
+`;
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

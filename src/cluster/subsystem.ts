@@ -35,6 +35,7 @@ import type { Lease, PlacementHints } from "./leases.js";
 import { openClusterPool, type ClusterPool } from "./pg-pool.js";
 import { plan, type Move } from "./rebalance.js";
 import { migrateCluster } from "./schema.js";
+import { Monitors } from "./monitors.js";
 
 export interface ClusterSubsystemOptions {
   readonly postgres: string;
@@ -135,6 +136,8 @@ class Member implements ClusterService {
   private readonly mailroom: Mailroom;
   private readonly replies: ReplyBox;
   private readonly directory: Directory;
+  private readonly monitors: Monitors;
+  private watchQueued = false;
   /** When cluster_mail and cluster_replies were last compacted here (the node's clock). */
   private tablesAt: number;
   /** The epoch at which each tree was last lost here, until an adoption of it looks (see acquired). */
@@ -160,6 +163,7 @@ class Member implements ClusterService {
     this.mailroom = new Mailroom(pool, config.cluster, config.node, seal, now, config.mailboxRows);
     this.replies = new ReplyBox(pool, config.cluster, config.node, seal, now);
     this.directory = new Directory(pool, config.cluster, config.node, seal);
+    this.monitors = new Monitors(pool, config.cluster, config.node);
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),
       wakeReply: (node) => {
@@ -223,6 +227,7 @@ class Member implements ClusterService {
       ...(this.o.autoBeat === undefined ? {} : { autoBeat: this.o.autoBeat }),
       onAcquire: (lease) => this.acquired(lease),
       onMail: () => this.pull(),
+      onBeat: () => this.watch(),
       onLose: (tree, epoch, why) => this.lost(tree, epoch, why),
       onError: (e) => this.host.kernelError(e, `cluster node ${this.config.node}`),
     }).then((n) => {
@@ -332,6 +337,25 @@ class Member implements ClusterService {
       await this.journal.pullReplies();
       const every = this.config.compactEveryMs;
       if (every > 0 && this.clock.now() - this.tablesAt >= every) await this.compactTables();
+    });
+  }
+
+  /**
+   * Supervision across nodes (docs/adr/0048), once per beat: the supervisors held here are told of
+   * their child trees that ended or whose node died, each report marked told once applied; child
+   * trees held here that their supervisor let go are stopped (journaled, as a kill).
+   */
+  private watch(): void {
+    if (this.watchQueued) return;
+    this.watchQueued = true;
+    this.then("supervising child trees across nodes", async () => {
+      this.watchQueued = false;
+      for (const d of await this.monitors.downs()) {
+        if ((await this.host.remoteDown(d)) === "applied") await this.monitors.told(d);
+      }
+      for (const g of await this.monitors.letGo()) {
+        if (this.host.agent(g.agent) !== undefined) await this.host.stopAgent(g.agent as AgentId, g.reason);
+      }
     });
   }
 

@@ -23,7 +23,7 @@ import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import type { RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
 import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
-import type { DirectoryEntry, FencedJournal } from "./fenced-journal.js";
+import { mergeEntry, type DirectoryEntry, type FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
 
 interface Pending {
@@ -358,10 +358,7 @@ export class TreeStreams {
       const taken: number[] = [];
       for (const p of batch) {
         const d = p.extra?.agent;
-        if (d !== undefined) {
-          const name = d.name ?? agents.get(d.agent)?.name;
-          agents.set(d.agent, name === undefined ? d : { ...d, name });
-        }
+        if (d !== undefined) agents.set(d.agent, mergeEntry(agents.get(d.agent), d));
         if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
       }
       await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken });

@@ -22,7 +22,7 @@ export interface EventDataMap {
   "agent.transition": { op: string; from: AgentStatus | "none"; to: AgentStatus; reason?: string };
   "agent.crashed": { error: SerializedError };
   /** A new incarnation under the same id: by its supervisor after an exit, or by the operator (then `reason`; `supervisor` when supervised). */
-  "agent.restarted": { supervisor?: AgentId; attempt: number; newId: AgentId; by?: "supervisor" | "operator"; reason?: string };
+  "agent.restarted": { supervisor?: AgentId; attempt: number; newId: AgentId; by?: "supervisor" | "operator" | "takeover"; reason?: string; node?: string; previous?: AgentId };
   "agent.upgraded": { fromVersion: string; toVersion: string };
   "agent.hog": { elapsedMs: number; thresholdMs: number };
   "agent.op.vetoed": { op: string; reason: string };

@@ -42,6 +42,8 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     adoptAgents: (state) => k.recovery.adopt(state),
     evictAgents: (ids, reason) => k.evict(ids, reason),
     adoptMail: (to, letters) => k.adoptMail(to, letters),
+    remoteDown: (d) => k.remoteDown(d),
+    stopAgent: (id, reason) => k.stopAgent(id, reason),
     remoteMail: () => guards.journal?.enqueueRemote !== undefined,
     remoteTopics: () => guards.journal?.topics,
   };

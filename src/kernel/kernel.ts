@@ -18,7 +18,7 @@
  * to the event loop every `sliceMs`, so no agent can starve the others or the kernel's I/O.
  */
 import { EventBus, RealClock, CounterIds, silentLogger, toAiosError, type AgentId, type Clock, type IdGenerator, type Logger } from "../core/index.js";
-import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
+import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type RemoteDown, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
 import { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import type { Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
@@ -179,6 +179,8 @@ export class Kernel {
     this.supervision = new Supervision({
       clock, ids, events, find: (id) => procs.find(id), get: (id) => procs.get(id), spawn, enter, start, exit,
       adoptMail: (p) => orphans.adopt(p), refuseMail: (id, reason) => orphans.refuse(id, reason), kernelError,
+      separateTrees: () => guards.journal?.placeRoot !== undefined,
+      spawnTree: (spec, link) => spawn(spec, { link }),
     });
     this.logics.registerKind("supervisor", () => supervisorLogic);
     this.ops = new Operations({
@@ -270,6 +272,26 @@ export class Kernel {
       }
       if (this.procs.find(top.id) === top) this.procs.discard(top, true);
     }
+  }
+
+  /**
+   * A supervisor's child tree ended or lost its node (docs/adr/0048, told by the cluster): the
+   * supervisor, woken when dormant, applies its restart rules. "absent": it is not in this table.
+   */
+  async remoteDown(d: RemoteDown): Promise<"applied" | "absent"> {
+    const sup = this.procs.find(d.supervisor);
+    if (sup === undefined) return "absent";
+    if (sup.dormant !== null) await this.recovery.wake(sup);
+    if (this.procs.find(d.supervisor) !== sup) return "absent";
+    this.supervision.remoteDown(sup, d);
+    return "applied";
+  }
+
+  /** Ends an agent held here as an operator's kill does (journaled; its supervisor does not restart it). */
+  async stopAgent(id: AgentId, reason: string): Promise<boolean> {
+    const p = this.procs.find(id);
+    if (p === undefined || isTerminal(p.status)) return false;
+    return this.ops.kill(id, reason);
   }
 
   /** Puts already-journaled letters in an agent's mailbox (cluster mail moved into its journal). */

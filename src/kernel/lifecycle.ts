@@ -71,6 +71,7 @@ export class Lifecycle {
   journalSpawn(p: Proc, withState: boolean, wait?: false): Promise<void> | undefined {
     return this.journal()?.spawned({
       id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(p.parent ? { parent: p.parent.id } : {}), ...(withState ? { checkpoint: snapshotOf(p) } : {}),
+      ...(p.link === null ? {} : { supervisor: p.link }),
     }, wait === false ? NO_WAIT : undefined);
   }
 

@@ -9,7 +9,7 @@ import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js
 import { DEFAULT_MAILBOX_CAPACITY, type AgentLogic, type StoredMessage } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
-import type { AuditTally, Caller, CapLease } from "../abi/index.js";
+import type { AuditTally, Caller, CapLease, SupervisorLink } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
 import type { DoorTally } from "./dispatcher.js";
 
@@ -62,6 +62,8 @@ export class Proc extends Mailbox implements Caller {
   children: Proc[] | null = null;
   /** Set when this agent is a supervisor. */
   sup: SupervisorState | null = null;
+  /** A supervisor's child tree on a cluster (docs/adr/0048): a root here, watched by its supervisor. */
+  link: SupervisorLink | null = null;
   abort: AbortController | null = null;
   /** Syscalls issued so far (durable replay lines calls up with journaled results). */
   callSeq = 0;

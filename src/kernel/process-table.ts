@@ -62,16 +62,17 @@ export class ProcessTable {
    * Builds a process in `pending` under `parent`, not entered: checks the node against its creator
    * (spawn-rule.ts), decides whether it is durable, attests its name and derives its authority.
    */
-  build(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0): Proc {
+  build(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, by: Proc | null = parent): Proc {
     const checker = this.d.capabilities();
-    checkCreate(parent, spec, checker, false);
+    // `by`: whose authority bounds it when that is not its parent (a supervisor's child tree, a root here).
+    checkCreate(by, spec, checker, false);
     // The default covers only agents a restart can bring back: an in-process logic object is not in
     // the journal, so such an agent is durable only when its spec asks (and then fails recovery loudly).
     const durable = !spec.ephemeral && (spec.durable ?? (this.d.durableDefault && recoverable(spec))) && this.d.journaled();
-    const name = parent === null ? spec.name : attestedName(spec.name, creatorOf(parent));
+    const name = by === null ? spec.name : attestedName(spec.name, creatorOf(by));
     const s = durable === (spec.durable === true) && name === spec.name ? spec : this.d.parse({ ...spec, ...(durable === (spec.durable === true) ? {} : { durable }), name });
     const p = new Proc(id ?? this.d.ids.agent(), s, logic, parent, this.d.clock.now());
-    deriveAuthority(parent, p, checker);
+    deriveAuthority(by, p, checker);
     p.incarnation = incarnation;
     return p;
   }

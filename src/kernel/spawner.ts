@@ -7,7 +7,7 @@
  * the kernel's limits and flags, recovery's wake (a dormant parent) and the start and exit steps.
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
-import { isTerminal, parseSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller } from "../abi/index.js";
+import { isTerminal, parseSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
 import type { Guards } from "./dispatcher.js";
 import type { Hooks } from "./hooks.js";
 import { withImplied } from "./implied-caps.js";
@@ -80,6 +80,12 @@ export interface SpawnOptions {
    * reply waits for it, with everything else the agent journaled (ADR 0052).
    */
   readonly acknowledged?: false;
+  /**
+   * A supervisor's child started as a tree of its own on a cluster (docs/adr/0048): a root here (its
+   * own lease, placed by its hints), checked against and bounded by the supervisor's creator as any
+   * child of it is, and linked to the supervisor in the cluster's directory.
+   */
+  readonly link?: SupervisorLink;
 }
 
 const NO_OPTIONS: SpawnOptions = Object.freeze({});
@@ -118,19 +124,22 @@ export class Spawner {
     const d = this.d;
     if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
     let spec = this.parse(input);
+    const link = options.link;
     const parent = options.parent === undefined ? null : d.procs.get(options.parent);
-    if (parent !== null && parent.dormant !== null) await d.wake(parent);
+    // Whose authority bounds it: its parent, or the supervisor of a child tree (a root here).
+    const by = link === undefined ? parent : d.procs.get(link.supervisor);
+    if (by !== null && by.dormant !== null) await d.wake(by);
     // Code an agent names runs isolated; the spec says so from here on (journal, clones, restarts).
-    if (parent !== null && (spec.module !== undefined || spec.children !== undefined) && originOf(parent) === "agent") {
+    if (by !== null && (spec.module !== undefined || spec.children !== undefined) && originOf(by) === "agent") {
       const stamped = stampIsolated(spec);
       if (stamped !== undefined) spec = this.parse(stamped);
     }
-    if (parent !== null && isTerminal(parent.status)) {
-      throw new AiosError("E_NO_AGENT", `cannot spawn under ${parent.id}: it is ${parent.status}`, { details: { agent: parent.id } });
+    if (by !== null && isTerminal(by.status)) {
+      throw new AiosError("E_NO_AGENT", `cannot spawn under ${by.id}: it is ${by.status}`, { details: { agent: by.id } });
     }
-    spec = this.withImplied(spec, parent);
-    checkCreate(parent, spec, d.guards.capabilities, true);
-    const origin = originOf(parent);
+    spec = this.withImplied(spec, by);
+    checkCreate(by, spec, d.guards.capabilities, true);
+    const origin = originOf(by);
     // Only the operator names code: every module in the tree, checked before anything is created.
     if (spec.children !== undefined && namesModule(spec)) d.moduleRoots.checkTree(spec, origin);
     if (d.hooks.has("spawn")) await d.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
@@ -138,13 +147,15 @@ export class Spawner {
     const logic = resolved instanceof Promise ? await resolved : resolved;
     // A new root on a cluster node may be placed on another node (docs/adr/0050), which starts it.
     if (parent === null && options.id === undefined && options.state === undefined && options.first === undefined && d.guards.journal?.placeRoot !== undefined) {
-      const away = await this.placeAway(spec, logic);
+      const away = await this.placeAway(spec, logic, by, link);
       if (away !== undefined) {
         if (d.hooks.has("spawn")) await d.hooks.runPost({ op: "spawn", agents: [away], details: { spec } }, away);
         return away;
       }
     }
-    const p = this.enter(spec, logic, parent, options.id);
+    if (link !== undefined) this.checkTree(spec, logic, by);
+    const p = this.enter(spec, logic, parent, options.id, 0, undefined, by);
+    if (link !== undefined) p.link = link;
     if (options.state !== undefined) p.state = options.state;
     try {
       const started = d.start(p, options.state !== undefined, options.acknowledged !== false);
@@ -173,21 +184,35 @@ export class Spawner {
    * A durable root the cluster places on another node: its spawn record is journaled there by the
    * cluster's journal and the tree handed over; it never enters this table. Undefined: it runs here.
    */
-  private async placeAway(spec: AgentSpec, logic: AgentLogic): Promise<AgentId | undefined> {
+  private async placeAway(spec: AgentSpec, logic: AgentLogic, by: Proc | null, link: SupervisorLink | undefined): Promise<AgentId | undefined> {
     const j = this.d.guards.journal;
-    const p = this.d.procs.build(spec, logic, null);
-    if (!p.durable || j?.placeRoot === undefined) return undefined;
-    const node = await j.placeRoot({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq });
-    return node === undefined ? undefined : p.id;
+    const p = this.d.procs.build(spec, logic, null, undefined, 0, by);
+    try {
+      if (!p.durable || j?.placeRoot === undefined) return undefined;
+      const node = await j.placeRoot({ id: p.id, spec: storedSpec(p.spec), status: "pending", callSeq: p.callSeq, ...(link === undefined ? {} : { supervisor: link }) });
+      return node === undefined ? undefined : p.id;
+    } finally {
+      // Built to be journaled, never entered here: what its build derived goes.
+      if (by !== null) this.d.procs.abandon(p);
+    }
+  }
+
+  /** A supervisor's child tree must be durable: its supervisor follows it through the cluster's journal. */
+  private checkTree(spec: AgentSpec, logic: AgentLogic, by: Proc | null): void {
+    const p = this.d.procs.build(spec, logic, null, undefined, 0, by);
+    this.d.procs.abandon(p);
+    if (!p.durable) {
+      throw new AiosError("E_INVALID_ARG", `child ${spec.name} asks for a tree of its own (placement.tree) but is not durable: a supervisor follows a child tree through the cluster's journal`, { details: { path: "placement.tree" } });
+    }
   }
 
   /**
    * Builds a process under `parent` and enters it in the table (`slot`: in that child's place, for a
    * restarted child), announcing it.
    */
-  enter(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, slot?: Proc): Proc {
+  enter(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, id?: AgentId, incarnation = 0, slot?: Proc, by: Proc | null = parent): Proc {
     const procs = this.d.procs;
-    const p = procs.build(spec, logic, parent, id, incarnation);
+    const p = procs.build(spec, logic, parent, id, incarnation, by);
     procs.commit(p, slot);
     this.d.lifecycle.created(p);
     return p;

@@ -19,6 +19,8 @@ export interface SupervisorState {
   /** Child ids in start order (restarted children keep their id and place). */
   readonly order: AgentId[];
   readonly specs: Map<AgentId, AgentSpec>;
+  /** Children that are trees of their own on a cluster (docs/adr/0048), with their child spec's slot. */
+  readonly remote: Map<AgentId, number>;
   /** Times of recent restarts, oldest first. */
   restarts: number[];
   /** Restarts in a row without a quiet period, for backoff. */
@@ -36,6 +38,7 @@ export function newSupervisorState(spec: AgentSpec): SupervisorState {
     backoff: s?.backoff,
     order: [],
     specs: new Map(),
+    remote: new Map(),
     restarts: [],
     streak: 0,
     stopping: false,
