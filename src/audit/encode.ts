@@ -35,10 +35,11 @@ export function encodeContent(given: AuditContent, now: number, redact: ((value:
   const ts = Math.trunc(now);
   let content = given;
   if (isEncoded(given) && KINDS.has(given.kind) && (given.agent === null || typeof given.agent === "string")) {
-    const { kind, agent, data, dataJson } = given;
+    // `data` is read only on the slow route: a packed entry parses it from its text on demand.
+    const { kind, agent, dataJson } = given;
     if (unchanged(dataJson, redact) && (agent === null || unchanged(agent, redact))) return { ts, kind, agent, agentJson: JSON.stringify(agent), dataJson };
     // Something to redact (or to check the slow way): the data takes the object route below.
-    content = { kind, agent, data };
+    content = { kind, agent, data: given.data };
   }
   let c: AuditContent = content;
   if (redact !== undefined) {
