@@ -56,7 +56,7 @@ export class SlotPool implements LeaseOwner {
   private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
   /** Cancels a waiting request when its signal aborts (abort-watch.ts). */
   private readonly aborts = new AbortWatches<PoolLease>((l, signal) => this.cancel(l.waiter, signal));
-  /** Running leases per agent, and each agent's requests parked at its maxPerAgent (FIFO). */
+  /** Running leases per agent (counted only under maxPerAgent), and each agent's requests parked at it (FIFO). */
   private readonly held = new Map<string, number>();
   private readonly parked = new Map<string, Waiter[]>();
   private readonly parkedSet = new Set<Waiter>();
@@ -322,6 +322,8 @@ export class SlotPool implements LeaseOwner {
 
   /** One slot of `agent` ended: its oldest parked request goes back into the queue. */
   private releaseHeld(agent: string): void {
+    // Held counts and parked requests exist only under maxPerAgent (grant() counts nothing without).
+    if (this.options.maxPerAgent === undefined) return;
     const n = (this.held.get(agent) ?? 1) - 1;
     if (n <= 0) this.held.delete(agent);
     else this.held.set(agent, n);
@@ -339,7 +341,7 @@ export class SlotPool implements LeaseOwner {
     w.grantedAt = this.clock.now();
     lease.flag.reset();
     this.inUse++;
-    this.held.set(w.agent, (this.held.get(w.agent) ?? 0) + 1);
+    if (this.options.maxPerAgent !== undefined) this.held.set(w.agent, (this.held.get(w.agent) ?? 0) + 1);
     this.running.add(lease);
     this.counts.granted++;
     if (this.bus?.wants("sched.granted") === true) {

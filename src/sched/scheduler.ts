@@ -109,17 +109,26 @@ export class InferenceScheduler implements ResourceScheduler {
     return preemptible ? new PreemptibleSlot(this, lease, agent, pool) : new Slot(this, lease, agent, pool);
   }
 
-  /** @internal a kernel-path slot ends: its reported usage (account()) is charged instead of the estimate. */
-  releaseSlot(lease: Lease, agent: string, pool: string): void {
-    const key = usageKey(pool, agent);
-    const tokens = this.pendingUsage.get(key);
-    if (tokens !== undefined) this.pendingUsage.delete(key);
+  /**
+   * @internal a kernel-path slot ends: the usage reported on it (SlotGrant.usage) and through
+   * account() is charged instead of the estimate.
+   */
+  releaseSlot(lease: Lease, agent: string, pool: string, own: number | undefined): void {
+    let tokens = own;
+    if (this.pendingUsage.size > 0) {
+      const key = usageKey(pool, agent);
+      const t = this.pendingUsage.get(key);
+      if (t !== undefined) {
+        this.pendingUsage.delete(key);
+        tokens = (tokens ?? 0) + t;
+      }
+    }
     lease.release(tokens === undefined ? undefined : { tokens });
   }
 
   /** Reports the tokens a kernel-path request really used; charged when its slot is released. */
   account(agent: string, pool: string, tokens: number): void {
-    if (!(tokens >= 0 && Number.isFinite(tokens))) throw new AiosError("E_INVALID_ARG", "account: tokens must be a non-negative number", { details: { path: "tokens" } });
+    checkTokens(tokens);
     const key = usageKey(pool, agent);
     this.pendingUsage.set(key, (this.pendingUsage.get(key) ?? 0) + tokens);
   }
@@ -167,6 +176,8 @@ export class InferenceScheduler implements ResourceScheduler {
  * LlmInvoke and ToolCall gets one, and a literal with a getter is built slowly, property by property.
  */
 class Slot implements SlotGrant {
+  /** Tokens reported on this slot, charged at its release (kept here: no keyed look-up per call). */
+  private tokens: number | undefined = undefined;
   constructor(
     protected readonly owner: InferenceScheduler,
     protected readonly lease: Lease,
@@ -174,11 +185,16 @@ class Slot implements SlotGrant {
     private readonly pool: string,
   ) {}
   release(): void {
-    this.owner.releaseSlot(this.lease, this.agent, this.pool);
+    this.owner.releaseSlot(this.lease, this.agent, this.pool, this.tokens);
   }
   usage(tokens: number): void {
-    this.owner.account(this.agent, this.pool, tokens);
+    checkTokens(tokens);
+    this.tokens = (this.tokens ?? 0) + tokens;
   }
+}
+
+function checkTokens(tokens: number): void {
+  if (!(tokens >= 0 && Number.isFinite(tokens))) throw new AiosError("E_INVALID_ARG", "account: tokens must be a non-negative number", { details: { path: "tokens" } });
 }
 
 class PreemptibleSlot extends Slot {
