@@ -49,6 +49,8 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (stopp
 const env = await startEnv(ttlMs);
 const results: ScheduleResult[] = [];
 const failed: number[] = [];
+/** Schedules that threw (a node that could not start, a spawn that failed): no verdict. */
+const errored: number[] = [];
 const t0 = Date.now();
 try {
   for (let i = 0; i < schedules && !stopping; i++) {
@@ -58,6 +60,7 @@ try {
       r = await runSchedule(env, seed, { faults, spanMs, kinds, ...(verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
     } catch (e) {
       failed.push(seed);
+      errored.push(seed);
       process.stdout.write(`${JSON.stringify({ seed, error: String(e instanceof Error ? e.stack : e) })}\n`);
       continue;
     }
@@ -74,9 +77,12 @@ process.stdout.write(
   `${JSON.stringify({
     summary: true,
     schedules,
+    // Fewer than asked when stopped by a signal.
+    ran: results.length + errored.length,
     kinds,
     passed: results.filter((r) => r.ok).length,
     failedSeeds: failed,
+    couldNotRun: errored,
     acked: results.reduce((a, r) => a + r.acked, 0),
     sends: results.reduce((a, r) => a + r.sends, 0),
     retriedExecutions: results.reduce((a, r) => a + r.verdict.retried, 0),

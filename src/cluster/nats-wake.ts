@@ -39,6 +39,9 @@ export interface WakeBusOptions {
 
 const ms = (n: number): number => n * 1_000_000; // JetStream durations are nanoseconds
 
+/** nats.js errors (by name) that say the URL or its credentials are wrong, not that NATS is down. */
+const CONFIG_ERRORS: ReadonlySet<string> = new Set(["AuthorizationError", "UserAuthenticationExpiredError", "InvalidArgumentError"]);
+
 export function streamName(cluster: string): string {
   return `AIOS_${cluster.toUpperCase().replace(/-/g, "_")}`;
 }
@@ -60,7 +63,13 @@ export class WakeBus {
     try {
       nc = await connect({ servers: o.url, name: `aios ${o.cluster}/${o.node}`, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     } catch (e) {
-      throw new AiosError("E_UNAVAILABLE", `cannot reach NATS at ${o.url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { path: "nats" } });
+      // Credentials the server refuses, or a URL it cannot parse: waiting cannot help (boot-retry.ts).
+      const name = e instanceof Error ? e.name : "";
+      const why = e instanceof Error ? e.message : String(e);
+      if (CONFIG_ERRORS.has(name) || (e as { code?: unknown }).code === "ERR_INVALID_URL") {
+        throw new AiosError("E_CONFIG", `NATS at ${o.url}: ${why}: check --nats`, { cause: e, details: { path: "nats" } });
+      }
+      throw new AiosError("E_UNAVAILABLE", `cannot reach NATS at ${o.url}: ${why}`, { cause: e, details: { path: "nats" } });
     }
     try {
       const jsm = await jetstreamManager(nc);
@@ -99,11 +108,17 @@ export class WakeBus {
   /** Calls `fn` for every wake-up addressed to this node or to all, published from now on. */
   async subscribe(fn: (w: Wake) => void): Promise<void> {
     if (this.messages !== undefined) throw new AiosError("E_CONFLICT", "the wake bus is already subscribed", { retryable: false });
-    const consumer = await this.js.consumers.get(streamName(this.o.cluster), {
-      filter_subjects: `aios.${this.o.cluster}.wake.>`,
-      deliver_policy: DeliverPolicy.New,
-    });
-    const messages = await consumer.consume();
+    let messages: ConsumerMessages;
+    try {
+      const consumer = await this.js.consumers.get(streamName(this.o.cluster), {
+        filter_subjects: `aios.${this.o.cluster}.wake.>`,
+        deliver_policy: DeliverPolicy.New,
+      });
+      messages = await consumer.consume();
+    } catch (e) {
+      // NATS down or restarting: nothing was kept, so subscribing again later is safe (boot-retry.ts).
+      throw new AiosError("E_UNAVAILABLE", `subscribing to wake-ups on NATS at ${this.o.url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { path: "nats" } });
+    }
     this.messages = messages;
     this.loop = (async () => {
       for await (const m of messages) {

@@ -10,6 +10,7 @@
  * for a whole TTL, every lease is dropped locally ("expired"), since others may take them now.
  */
 import { AiosError, toAiosError, type Clock, type TimerHandle } from "../core/index.js";
+import type { BootRetry, Needed } from "./boot-retry.js";
 import type { ClusterConfig } from "./config.js";
 import { toClusterError } from "./errors.js";
 import { LeaseTable, type Lease, type PlacementHints } from "./leases.js";
@@ -40,6 +41,8 @@ export interface ClusterNodeOptions {
   readonly onBeat?: () => void;
   /** Heartbeat on the clock's timers (default true); tests may call beat() by hand instead. */
   readonly autoBeat?: boolean;
+  /** Retries of start()'s steps while PostgreSQL or NATS is unreachable (default: none, start fails). */
+  readonly retry?: BootRetry;
 }
 
 export interface BeatReport {
@@ -80,15 +83,18 @@ export class ClusterNode {
 
   /** Migrates the cluster tables, joins, listens for wake-ups, runs a first beat and starts beating. */
   static async start(o: ClusterNodeOptions): Promise<ClusterNode> {
-    await migrateCluster(o.pool);
+    // Each step on its own: a retried step never repeats one that succeeded (the bus subscribes once).
+    const until = <T>(step: string, down: Needed, fn: () => Promise<T>): Promise<T> => (o.retry === undefined ? fn() : o.retry.until(step, down, fn));
+    await until("migrating the cluster tables", "PostgreSQL", () => migrateCluster(o.pool));
     const n = new ClusterNode(o);
     const { config: c } = o;
-    await n.nodes.join({ node: c.node, addr: c.addr, capacity: c.capacity, tags: c.tags }, o.clock.now(), c.ttlMs);
-    if (o.bus !== undefined) {
-      await o.bus.subscribe((w) => (w.kind === "mail" || w.kind === "reply" ? o.onMail?.() : n.kick()));
+    await until(`joining cluster ${c.cluster}`, "PostgreSQL", () => n.nodes.join({ node: c.node, addr: c.addr, capacity: c.capacity, tags: c.tags }, o.clock.now(), c.ttlMs));
+    const bus = o.bus;
+    if (bus !== undefined) {
+      await until("subscribing to wake-ups", "NATS", () => bus.subscribe((w) => (w.kind === "mail" || w.kind === "reply" ? o.onMail?.() : n.kick())));
       await n.wake("joined", "all", []);
     }
-    await n.beat();
+    await until("the first heartbeat", "PostgreSQL", () => n.beat());
     if (o.autoBeat !== false) n.arm();
     return n;
   }

@@ -14,12 +14,15 @@
  *
  * Adoptions and evictions run one at a time, in the order the node reported them, and only after the
  * kernel finished booting (`start`). The node joins when `join(addr)` is called (aios up calls it
- * once the API listens, so the node row carries its URL) or at start with `joinAtStart`. At shutdown
+ * once the API listens, so the node row carries its URL) or at start with `joinAtStart`. Booting and
+ * joining wait for PostgreSQL and NATS while they are unreachable (boot-retry.ts: a warning and a
+ * `cluster.join.retry` event per retry); a configuration error fails them at once. At shutdown
  * the kernel stops its agents without journaling, then this flushes the journal and leaves (the
  * leases are released, so other nodes take the trees over at once).
  */
 import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type TimerHandle } from "../core/index.js";
 import { isTerminal, type Subsystem, type SubsystemHost } from "../abi/index.js";
+import { BootRetry } from "./boot-retry.js";
 import { ClusterJournal } from "./cluster-journal.js";
 import type { Refusal } from "./mail-intake.js";
 import "./events.js";
@@ -109,15 +112,25 @@ export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster
       const config = parseClusterConfig(o.config);
       const seal = new MailSeal(o.secret);
       const pool = openClusterPool({ url: o.postgres, ...(o.schema === undefined ? {} : { schema: o.schema }), onError: (e) => host.logger.warn({ err: e.message }, "cluster: a PostgreSQL connection failed; the pool replaces it") });
+      // PostgreSQL or NATS down or restarting: wait for it, saying so (a node restarted in the middle
+      // of their restart must join once they are back, not exit); a configuration error ends the boot.
+      const retry = new BootRetry({
+        onRetry: (n) => {
+          const data = { cluster: config.cluster, node: config.node, step: n.step, down: n.down, attempt: n.attempt, delayMs: n.delayMs, error: n.error.message };
+          host.logger.warn(data, `cluster: ${n.down} unreachable (${n.step}); retrying in ${n.delayMs} ms`);
+          host.events.emit("cluster.join.retry", data, undefined, "warn");
+        },
+      });
       let bus: WakeBus | undefined;
       try {
-        await migrateCluster(pool);
-        if (o.nats !== undefined) bus = await WakeBus.open({ url: o.nats, cluster: config.cluster, node: config.node, onError: (e) => host.kernelError(e, "cluster wake-ups") });
+        await retry.until("migrating the cluster tables", "PostgreSQL", () => migrateCluster(pool));
+        const nats = o.nats;
+        if (nats !== undefined) bus = await retry.until("connecting to NATS", "NATS", () => WakeBus.open({ url: nats, cluster: config.cluster, node: config.node, onError: (e) => host.kernelError(e, "cluster wake-ups") }));
       } catch (e) {
         await pool.end().catch(() => undefined);
         throw e;
       }
-      const member = new Member(host, o, config, pool, bus, seal);
+      const member = new Member(host, o, config, pool, bus, seal, retry);
       return {
         service: member,
         stages: { journal: member.journal, syscallJournal: member.journal },
@@ -156,6 +169,7 @@ class Member implements ClusterService {
     readonly pool: ClusterPool,
     private readonly bus: WakeBus | undefined,
     seal: MailSeal,
+    private readonly retry: BootRetry,
   ) {
     this.queue = new Promise<void>((r) => (this.open = r));
     const now = (): number => this.clock.now();
@@ -225,6 +239,7 @@ class Member implements ClusterService {
       clock: this.clock,
       ...(this.bus === undefined ? {} : { bus: this.bus }),
       ...(this.o.autoBeat === undefined ? {} : { autoBeat: this.o.autoBeat }),
+      retry: this.retry,
       onAcquire: (lease) => this.acquired(lease),
       onMail: () => this.pull(),
       onBeat: () => this.watch(),
@@ -439,6 +454,7 @@ class Member implements ClusterService {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.retry.stop(); // a join still waiting for PostgreSQL or NATS ends
     if (this.rebalanceTimer !== undefined) this.clock.clearTimeout(this.rebalanceTimer);
     await this.journal.flush();
     try {

@@ -83,18 +83,40 @@ export interface Daemon {
 }
 
 export function startDaemon(dataDir: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  return launchDaemon(dataDir, extra, env).listening;
+}
+
+/** A daemon being started: its stderr can be read before it listens (or exits without listening). */
+export interface Launch {
+  readonly proc: ChildProcess;
+  stderr(): string;
+  readonly exited: Daemon["exited"];
+  /** Resolves once it printed its listening line; rejects when it exits before. */
+  readonly listening: Promise<Daemon>;
+}
+
+export function launchDaemon(dataDir: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Launch {
   const proc = spawn(process.execPath, [...CLI, "--data-dir", dataDir, "--json", "up", "--port", "0", ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let err = "";
   proc.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const stderr = (): string => err;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once("exit", (code, signal) => r({ code, signal })));
-  return new Promise((resolve, reject) => {
+  const listening = new Promise<Daemon>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
-    rl.once("line", (line) => {
-      const j = JSON.parse(line) as { port: number; pid: number };
-      resolve({ proc, port: j.port, pid: j.pid, stderr: () => err, exited });
+    // The listening line; an error document printed instead (pretty JSON) is left to the exit.
+    rl.on("line", (line) => {
+      let j: { port?: unknown; pid?: unknown };
+      try {
+        j = JSON.parse(line) as typeof j;
+      } catch {
+        return;
+      }
+      if (typeof j.port === "number" && typeof j.pid === "number") resolve({ proc, port: j.port, pid: j.pid, stderr, exited });
     });
     void exited.then(({ code }) => reject(new Error(`aios up exited with ${code} before listening: ${err}`)));
   });
+  listening.catch(() => undefined); // a launch stopped before it listened is not an unhandled rejection
+  return { proc, stderr, exited, listening };
 }
 
 export interface DaemonFixture {

@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import type { AgentLogic } from "../../../src/abi/index.js";
 import { clusterSubsystem } from "../../../src/cluster/index.js";
-import { RealClock, silentLogger, toAiosError, type AgentId, type Clock, type TimerHandle } from "../../../src/core/index.js";
+import { RealClock, silentLogger, toAiosError, type AgentId, type Clock, type Logger, type TimerHandle } from "../../../src/core/index.js";
 import { boot } from "../../../src/sdk/index.js";
 import { ToolRegistry, defineTool, toolsSubsystem } from "../../../src/tools/index.js";
 
@@ -112,12 +112,21 @@ const worker: AgentLogic<{ got: string[] }, unknown> = {
   },
 };
 
+/** A boot or join waiting for PostgreSQL or NATS, to stderr (the harness shows it when a schedule fails). */
+const logger: Logger = {
+  ...silentLogger,
+  warn: (o, msg) => {
+    if ("down" in o) process.stderr.write(`${new Date().toISOString()} ${msg ?? ""}\n`);
+  },
+  child: () => logger,
+};
+
 const registry = new ToolRegistry();
 registry.register(effect);
 const os = await boot({
   stack: "bare",
   durable: true,
-  logger: silentLogger,
+  logger,
   logics: { worker },
   add: [
     clusterSubsystem({
