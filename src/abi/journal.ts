@@ -81,6 +81,25 @@ export interface TopicDirectory {
   subscribers(topic: string): Promise<AgentId[]>;
 }
 
+/** A skill an agent registered for intent routing, as the cluster's directory keeps it (docs/adr/0055). */
+export interface SkillEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly input?: string;
+  readonly output?: string;
+}
+
+/**
+ * On a cluster node: the skills agents registered for intent routing, wherever they run (docs/adr/
+ * 0055). ipc/ records an agent's skills after its door allowed the registration; an intent routed on
+ * any node weighs the skills of the cluster's live agents.
+ */
+export interface SkillDirectory {
+  record(agent: AgentId, skills: readonly SkillEntry[]): Promise<void>;
+  /** Live agents of the cluster with skills, each with its skills; only rows whose seal verifies. */
+  live(): Promise<readonly { readonly agent: AgentId; readonly skills: readonly SkillEntry[] }[]>;
+}
+
 /** How a record is appended: `wait: false` starts no commit of its own (see KernelJournal.spawned). */
 export interface AppendOptions {
   readonly wait?: false;
@@ -89,6 +108,8 @@ export interface AppendOptions {
 export interface KernelJournal {
   /** A cluster node's journal only: the cluster's push subscriptions (docs/adr/0041). */
   readonly topics?: TopicDirectory;
+  /** A cluster node's journal only: the cluster's intent skills (docs/adr/0055). */
+  readonly skills?: SkillDirectory;
   /**
    * A cluster node's journal only (docs/adr/0036): stores a message for an agent this process does
    * not hold — it runs on another node — and resolves once PostgreSQL committed it (the owner moves

@@ -13,7 +13,7 @@
  */
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
-import type { KernelJournal, RecoveredState, StoredMessage, TopicDirectory } from "./journal.js";
+import type { KernelJournal, RecoveredState, SkillDirectory, StoredMessage, TopicDirectory } from "./journal.js";
 import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
@@ -143,6 +143,8 @@ export interface SubsystemHost {
   remoteMail(): boolean;
   /** The cluster's push subscriptions, on a cluster node (KernelJournal.topics, docs/adr/0041). */
   remoteTopics(): TopicDirectory | undefined;
+  /** The cluster's intent skills, on a cluster node (KernelJournal.skills, docs/adr/0055). */
+  remoteSkills(): SkillDirectory | undefined;
 }
 
 /** What a factory returns. Everything but `service` is optional. */

@@ -19,7 +19,7 @@
  * leases do (`load`) and leave as they go (`drop`).
  */
 import { toAiosError, type AgentId, type MessageId, type SerializedError } from "../core/index.js";
-import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory } from "../abi/index.js";
+import { isTerminal, type Caller, type KernelJournal, type RecoveredState, type StoredAgent, type StoredMessage, type SyscallJournal, type SyscallName, type TopicDirectory, type SkillDirectory, type SkillEntry } from "../abi/index.js";
 import type { Directory } from "./directory.js";
 import { enqueueRecord, handledRecord, intentRecord, resultRecord, spawnRecord, transitionRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
@@ -37,6 +37,8 @@ export interface ClusterJournalHooks extends MailIntakeHooks {
   readonly choose?: (hints: PlacementHints) => Promise<string | undefined>;
   /** Hands the tree `root`, held here at `epoch`, to node `to` (or to any node when `to` cannot take it). */
   readonly handOff?: (root: string, epoch: number, to: string) => Promise<void>;
+  /** A cluster_skills row left out of intent routing (its seal does not verify, or it does not parse). */
+  readonly forgedSkills?: (agent: string, why: string) => void;
   /** PostgreSQL refused a write of stream `key`: the lease is lost; the node stops the tree. */
   readonly onFenced: (key: string, epoch: number) => void;
 }
@@ -63,6 +65,8 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   /** The cluster's push subscriptions (docs/adr/0041); ipc/ reads it through the kernel's host. */
   readonly topics?: TopicDirectory;
+  /** The cluster's intent skills (docs/adr/0055); ipc/ reads it through the kernel's host. */
+  readonly skills?: SkillDirectory;
 
   /** `compactRows`: journal rows a tree holds before it is folded into a snapshot (0: on demand only). */
   constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox, directory?: Directory, compactRows?: number) {
@@ -72,6 +76,10 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
       this.topics = {
         subscribe: (agent, pattern, on) => directory.subscribe(agent, pattern, on),
         subscribers: async (topic) => (await directory.subscribers(topic)) as AgentId[],
+      };
+      this.skills = {
+        record: (agent, skills) => directory.recordSkills(agent, skills),
+        live: async () => (await directory.liveSkills((agent, why) => hooks.forgedSkills?.(agent, why))) as { agent: AgentId; skills: SkillEntry[] }[],
       };
     }
   }

@@ -16,7 +16,9 @@
  * node's seal: a node that adopts the agent's tree restores its sealed rows into ipc/ (`held`,
  * docs/adr/0047), never an unsealed one.
  */
+import { z } from "zod";
 import { AiosError } from "../core/index.js";
+import type { SkillEntry } from "../abi/index.js";
 import type { MailSeal } from "./seal.js";
 import { query, text, textOrNull, type SqlPool } from "./sql.js";
 
@@ -25,6 +27,18 @@ export interface HeldSubscription {
   readonly agent: string;
   readonly pattern: string;
   readonly sealed: boolean;
+}
+
+const SkillRows = z.array(z.strictObject({ name: z.string().min(1).max(256), description: z.string().max(4096), input: z.string().min(1).max(256).optional(), output: z.string().min(1).max(256).optional() })).max(256);
+
+/** A sealed row's skills, read back (a node wrote them; still checked, never trusted blindly). */
+function parseSkills(body: string): SkillEntry[] | undefined {
+  try {
+    const r = SkillRows.safeParse(JSON.parse(body));
+    return r.success ? r.data.map((s) => ({ name: s.name, description: s.description, ...(s.input === undefined ? {} : { input: s.input }), ...(s.output === undefined ? {} : { output: s.output }) })) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A topic pattern (dot-separated tokens, `*` one token, `>` the rest) as an anchored POSIX regex. */
@@ -79,6 +93,53 @@ export class Directory {
       `finding the subscribers of ${topic}`,
     );
     return r.rows.map((row) => text(row, "agent"));
+  }
+
+  /**
+   * Records `agent`'s skills for intent routing (docs/adr/0055), sealed by this node after its door
+   * allowed the registration; no skills removes the row.
+   */
+  async recordSkills(agent: string, skills: readonly SkillEntry[]): Promise<void> {
+    const what = `recording the skills of ${agent}`;
+    if (skills.length === 0) {
+      await query(this.pool, "DELETE FROM cluster_skills WHERE cluster = $1 AND agent = $2", [this.cluster, agent], what, { agent });
+      return;
+    }
+    const body = JSON.stringify(skills);
+    await query(
+      this.pool,
+      "INSERT INTO cluster_skills (cluster, agent, skills, node, mac) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cluster, agent) DO UPDATE SET skills = EXCLUDED.skills, node = EXCLUDED.node, mac = EXCLUDED.mac",
+      [this.cluster, agent, body, this.node, this.seal.sealSkills({ cluster: this.cluster, agent, skills: body })],
+      what,
+      { agent },
+    );
+  }
+
+  /**
+   * The skills of the cluster's live agents, oldest agent id first. A row whose seal does not verify
+   * (written by anyone but a node) or whose skills do not parse is left out and reported to `refused`.
+   */
+  async liveSkills(refused: (agent: string, why: string) => void): Promise<{ agent: string; skills: SkillEntry[] }[]> {
+    const r = await query(
+      this.pool,
+      `SELECT s.agent, s.skills, s.mac FROM cluster_skills s JOIN cluster_agents a ON a.cluster = s.cluster AND a.agent = s.agent
+        WHERE s.cluster = $1 AND NOT a.ended ORDER BY s.agent LIMIT 10000`,
+      [this.cluster],
+      "reading the cluster's intent skills",
+    );
+    const out: { agent: string; skills: SkillEntry[] }[] = [];
+    for (const row of r.rows) {
+      const agent = text(row, "agent");
+      const body = text(row, "skills");
+      if (!this.seal.verifySkills({ cluster: this.cluster, agent, skills: body }, textOrNull(row, "mac"))) {
+        refused(agent, "its seal does not verify");
+        continue;
+      }
+      const skills = parseSkills(body);
+      if (skills === undefined) refused(agent, "its skills do not parse");
+      else out.push({ agent, skills });
+    }
+    return out;
   }
 
   /**

@@ -263,7 +263,22 @@ CREATE INDEX IF NOT EXISTS cluster_agents_supervised ON cluster_agents (cluster,
 ALTER TABLE cluster_leases ADD COLUMN IF NOT EXISTS down_epoch BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE cluster_leases ADD COLUMN IF NOT EXISTS down_node  TEXT;
 `;
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+/**
+ * V9 (docs/adr/0055): intents across nodes. The skills an agent registered for intent routing, one row
+ * per agent (its skills as JSON), sealed by the node that recorded them after its door allowed the
+ * registration; a router on any node weighs the skills of the cluster's live agents.
+ */
+const V9 = `
+CREATE TABLE IF NOT EXISTS cluster_skills (
+  cluster TEXT NOT NULL,
+  agent   TEXT NOT NULL,
+  skills  TEXT NOT NULL,
+  node    TEXT NOT NULL,
+  mac     TEXT,
+  PRIMARY KEY (cluster, agent)
+);
+`;
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

@@ -79,6 +79,15 @@ export class MailSeal {
     return this.check(["aios-topic-v1", f.cluster, f.agent, f.pattern], mac);
   }
 
+  /** The seal of an agent's skills row in cluster_skills (docs/adr/0055); its own domain tag. */
+  sealSkills(f: { readonly cluster: string; readonly agent: string; readonly skills: string }): string {
+    return this.mac(["aios-skills-v1", f.cluster, f.agent, f.skills]);
+  }
+
+  verifySkills(f: { readonly cluster: string; readonly agent: string; readonly skills: string }, mac: string | null): boolean {
+    return this.check(["aios-skills-v1", f.cluster, f.agent, f.skills], mac);
+  }
+
   private mac(parts: readonly string[]): string {
     return createHmac("sha256", this.key).update(JSON.stringify(parts)).digest("base64url");
   }

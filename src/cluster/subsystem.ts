@@ -197,6 +197,11 @@ class Member implements ClusterService {
       vouch: (m) => host.guards.remoteMail?.vouch(m) ?? [],
       admit: (m, keys, origin) => host.guards.remoteMail?.admit(m, keys, origin) ?? null,
       refused: (r) => this.refused(r),
+      forgedSkills: (agent, why) => {
+        const reason = `cluster_skills row of ${agent} left out of intent routing: ${why}`;
+        this.host.guards.audit?.record({ agent, syscall: "cluster.skills", decision: "denied", by: "cluster_skills", reason });
+        this.host.logger.warn({ agent, why }, "cluster: a skills row was left out of intent routing");
+      },
       onFenced: (key, epoch) => {
         const node = this.joined;
         if (node === undefined) return;

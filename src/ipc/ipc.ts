@@ -7,7 +7,7 @@
  * error code and the dead letter's id. Streams, pipelines and the syscalls build on this class.
  */
 import { AiosError, isAiosError, type AgentId, type ErrorCode } from "../core/index.js";
-import type { VouchedKey } from "../abi/index.js";
+import type { SkillDirectory, VouchedKey } from "../abi/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
 import { SeenWindow } from "./dedup.js";
 import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope } from "./envelope.js";
@@ -72,6 +72,8 @@ export class Ipc {
   readonly contracts = new Map<string, Contract>();
   readonly streams: StreamTable = new StreamTable(this);
   private readonly topics = new TopicIndex<Sub>();
+  /** Agents whose skills this node's router took from the cluster's directory, with those skills (JSON). */
+  private readonly fromDirectory = new Map<string, string>();
   private readonly subsOf = new Map<string, Sub[]>();
   private readonly keys: MessageKeys | undefined;
   private readonly signing: boolean;
@@ -177,6 +179,8 @@ export class Ipc {
     } else if (env.intent !== undefined) {
       const router = this.router;
       if (router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcSubsystem was built without an embedder", { details: { path: "intent" } });
+      const across = this.port.skills?.();
+      if (across !== undefined) await this.skillsAcross(router, across);
       const d = await router.route(env.intent, this.loadOf);
       if (this.port.events.wants("ipc.intent.routed")) {
         this.port.events.emit("ipc.intent.routed", { message: env.id, to: d.agent, skill: d.skill.name, score: d.score, tied: d.tied }, env.from as never);
@@ -186,11 +190,40 @@ export class Ipc {
     return { id: env.id, delivered, deadLettered: dead, duplicates };
   }
 
-  /** Load for intent tie-breaking: mailbox length; undefined when the agent cannot take mail. */
+  /**
+   * Load for intent tie-breaking: mailbox length; undefined when the agent cannot take mail. An agent
+   * another cluster node holds (its skills came from the directory, which lists live agents only)
+   * counts as empty: its node's mailbox is not known here.
+   */
   readonly loadOf = (agent: string): number | undefined => {
     const a = this.port.agent(agent);
-    return a === undefined || !isLive(a) ? undefined : (a.mailbox?.length ?? 0);
+    if (a === undefined) return this.fromDirectory.has(agent) ? 0 : undefined;
+    return !isLive(a) ? undefined : (a.mailbox?.length ?? 0);
   };
+
+  /**
+   * The skills of the cluster's live agents join this node's router before an intent is routed
+   * (docs/adr/0055): an agent's skills registered on another node, or on the node that held it before
+   * a takeover or a migration. Rows are embedded once (until their skills change); an agent that left
+   * the directory (ended) leaves the router.
+   */
+  private async skillsAcross(router: IntentRouter, dir: SkillDirectory): Promise<void> {
+    const listed = new Set<string>();
+    for (const { agent, skills } of await dir.live()) {
+      listed.add(agent);
+      const local = this.port.agent(agent);
+      if (local !== undefined && !this.fromDirectory.has(agent) && router.skillsOf(agent).length > 0) continue; // registered here
+      const key = JSON.stringify(skills);
+      if (this.fromDirectory.get(agent) === key) continue;
+      await router.register(agent, skills);
+      this.fromDirectory.set(agent, key);
+    }
+    for (const agent of [...this.fromDirectory.keys()]) {
+      if (listed.has(agent)) continue;
+      router.unregister(agent);
+      this.fromDirectory.delete(agent);
+    }
+  }
 
   // ---- receiving ----------------------------------------------------------------------------
 
@@ -363,6 +396,9 @@ export class Ipc {
     }
     if (skills.length > 0 && this.router === undefined) throw new AiosError("E_CONFIG", "intent routing is off: ipcSubsystem was built without an embedder", { details: { path: "skills" } });
     const n = this.router === undefined ? 0 : await this.router.register(agent.id, skills);
+    this.fromDirectory.delete(agent.id);
+    // On a cluster node the skills are recorded for the other nodes' routers (docs/adr/0055).
+    if (this.router !== undefined) await this.port.skills?.()?.record(agent.id as AgentId, skills);
     this.contracts.set(agent.id, { name: agent.name, ...(contract.input === undefined ? {} : { input: contract.input }), ...(contract.output === undefined ? {} : { output: contract.output }) });
     return n;
   }
@@ -377,6 +413,7 @@ export class Ipc {
     for (const s of this.subsOf.get(agent) ?? []) this.topics.remove(s.pattern, s);
     this.subsOf.delete(agent);
     this.router?.unregister(agent);
+    this.fromDirectory.delete(agent);
     this.contracts.delete(agent);
     this.inboxes.drop(agent);
     this.streams.forget(agent);

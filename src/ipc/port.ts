@@ -4,7 +4,7 @@
  * SubsystemHost; the kernel hands its process entries as they are, so looking an agent up allocates nothing.
  */
 import type { Clock, EventBus, IdGenerator } from "../core/index.js";
-import type { TopicDirectory } from "../abi/index.js";
+import type { SkillDirectory, TopicDirectory } from "../abi/index.js";
 
 export type Reply = (err: Error | null, value?: unknown) => void;
 
@@ -35,6 +35,8 @@ export interface IpcPort {
   remote?(): boolean;
   /** On a cluster node: the cluster's push subscriptions, so topics cross nodes (docs/adr/0041). */
   topics?(): TopicDirectory | undefined;
+  /** On a cluster node: the cluster's intent skills, so intents cross nodes (docs/adr/0055). */
+  skills?(): SkillDirectory | undefined;
 }
 
 const TERMINAL = new Set(["completed", "failed", "killed"]);

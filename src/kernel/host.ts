@@ -46,5 +46,6 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     stopAgent: (id, reason) => k.stopAgent(id, reason),
     remoteMail: () => guards.journal?.enqueueRemote !== undefined,
     remoteTopics: () => guards.journal?.topics,
+    remoteSkills: () => guards.journal?.skills,
   };
 }
