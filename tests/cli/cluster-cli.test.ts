@@ -6,7 +6,8 @@
  * missing or stray flags are usage errors naming the flag; a durable agent spawned through one
  * daemon's API runs on that node's lease, and when that daemon is killed with -9 another cluster
  * node takes it over from PostgreSQL after the lease TTL and serves it with its state; a send from
- * another node reaches the daemon's agent through PostgreSQL and a NATS wake-up. The daemon is a
+ * another node reaches the daemon's agent through PostgreSQL and a NATS wake-up; a supervisor on
+ * another node is told once that its child tree's daemon was killed (ADR 0048). The daemon is a
  * child process; the short commands run in this process through runCli (bin/aios.js's code path,
  * streams captured) to keep the file quick on a loaded machine.
  */
@@ -94,6 +95,46 @@ describe("aios up --cluster / aios nodes", () => {
       await n2.shutdown();
     }
   }, 20_000);
+
+  it("tells a supervisor on one node that its child tree's daemon was killed with -9; the child goes on with its state", async () => {
+    const n1 = await startDaemon(join(db.dir, "c4n1"), ["--cluster", "c4", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
+    const n2 = await boot({
+      stack: "bare", durable: true, logger: silentLogger,
+      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster: "c4", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
+    });
+    await n2.subsystems.cluster?.join();
+    const leases = new LeaseTable(db.pool, "c4");
+    const told: { agent?: string | undefined; data: unknown }[] = [];
+    n2.kernel.events.subscribe({ types: ["agent.restarted"] }, (e) => void told.push(e));
+    try {
+      // The supervisor runs here (n2); its child is a tree of its own placed on the daemon (n1).
+      const child = { name: "tally", kind: "code" as const, module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true, placement: { tree: true, node: "n1" } };
+      const sup = await n2.spawn({ name: "sup", kind: "supervisor", durable: true, supervision: { intensity: 3, periodMs: 60_000 }, children: [child] });
+      const id = n2.kernel.find(sup)?.sup?.order[0] ?? "";
+      for (let i = 0; i < 200 && (await leases.get(id))?.owner !== "n1"; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await leases.get(id)).toMatchObject({ owner: "n1" });
+      for (let seq = 1; seq <= 3; seq++) await n2.send(id, { seq });
+      let seqs: unknown = [];
+      for (let i = 0; i < 100 && (seqs as number[]).length < 3; i++) seqs = await n2.request(id, { type: "get" }, { timeoutMs: 10_000 });
+      expect(seqs).toEqual([1, 2, 3]);
+
+      n1.proc.kill("SIGKILL");
+      await n1.exited;
+      // n2 takes the child's tree over after the TTL; at its next beat the supervisor is told, once.
+      for (let i = 0; i < 200 && told.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(told).toEqual([expect.objectContaining({ agent: id, data: expect.objectContaining({ supervisor: sup, by: "takeover", node: "n1", newId: id }) })]);
+      expect((await leases.get(id))?.owner).toBe("n2");
+      // The same child, from its journal: no second spawn, its state kept.
+      await n2.send(id, { seq: 4 });
+      expect(await n2.request(id, { type: "get" }, { timeoutMs: 10_000 })).toEqual([1, 2, 3, 4]);
+      expect(n2.kernel.find(sup)?.sup?.order).toEqual([id]);
+      await new Promise((r) => setTimeout(r, 700)); // two more beats: told once
+      expect(told).toHaveLength(1);
+    } finally {
+      n1.proc.kill("SIGKILL");
+      await n2.shutdown();
+    }
+  }, 30_000);
 
   it("aios migrate and POST /v1/agents/:id/migrate move a live agent to another node with its state", async () => {
     const n1 = await startDaemon(join(db.dir, "c3n1"), ["--cluster", "c3", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
