@@ -176,6 +176,23 @@ export interface SyscallEffects {
 }
 
 /**
+ * The record stage's observer (observe/ while it is installed): told each call's outcome where the
+ * door records it, synchronously and with no event object, so the metrics need no
+ * `syscall.completed` / `syscall.denied` event (those are still emitted for their subscribers: the
+ * event stream, the dashboard). A refusal decided after the door is told both as `denied` and as a
+ * failed call, like the two events.
+ */
+export interface SyscallObserver {
+  /**
+   * A call the door ran: `ok` false when it failed; an async call when its handle is given out.
+   * `durationUs` from the door taking it to now; `args` as parsed (ToolCall's names the tool).
+   */
+  completed(caller: Caller, name: SyscallName, ok: boolean, durationUs: number, args: unknown): void;
+  /** A call refused (`code`: the refusal's error code); `name` may name no syscall. */
+  denied(caller: Caller, name: string, code: string): void;
+}
+
+/**
  * Trace context riding with messages (observe/ provides it while tracing is on; absent, the kernel
  * pays one property read per message). The kernel asks for `context` when it puts a letter in a
  * mailbox — the W3C traceparent of the span the sending call runs under (an AgentRequest's own span)

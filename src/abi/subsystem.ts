@@ -14,7 +14,7 @@
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal, RecoveredState, SkillDirectory, StoredMessage, TopicDirectory } from "./journal.js";
-import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal } from "./stages.js";
+import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal, SyscallObserver } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
@@ -29,6 +29,8 @@ export interface DoorStages {
   readonly effects?: SyscallEffects;
   /** Trace context on messages (observe/, while tracing is on). */
   readonly trace?: MessageTracer;
+  /** Each call's outcome, told by the record stage (observe/'s metrics and anomaly feed). */
+  readonly observer?: SyscallObserver;
   /** Receive-side checks of mail from other cluster nodes (ipc/, docs/adr/0038). */
   readonly remoteMail?: RemoteMailGate;
 }

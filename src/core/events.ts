@@ -3,7 +3,10 @@
  * typed event. Subscribers filter by type (exact or `prefix.*`), agent and minimum severity; each has
  * a bounded buffer drained asynchronously, so a slow subscriber only loses its own events (counted in
  * `dropped`) and never blocks the kernel. Emitting with no interested subscriber costs one map
- * look-up: callers ask `wants(type)` before building an event on hot paths.
+ * look-up: callers ask `wants(type)` before building an event on hot paths. A tap (`tap`) is told
+ * an event's type, data and agent synchronously, inside `emit`, with no event object, buffer or
+ * drain: for in-process counters that take a few increments per event (observe/'s metrics); when
+ * only taps want a type, no event object is built at all.
  *
  * Modules add their own event types by augmenting EventDataMap:
  *   declare module "../core/index.js" { interface EventDataMap { "model.token": { text: string } } }
@@ -89,6 +92,38 @@ export interface Subscription {
 
 type Listener = (e: AnyKernelEvent) => void | Promise<void>;
 
+/** A tap's listener: an event's type, data and agent, told synchronously (see EventBus.tap). */
+export type TapListener = <T extends EventType>(type: T, data: EventDataMap[T], agent: AgentId | undefined) => void;
+
+/** Exact types and `prefix.*` patterns; null: every type. */
+class TypeMatcher {
+  private readonly exact: Set<string> | null;
+  private readonly prefixes: string[];
+  constructor(types: readonly string[]) {
+    this.exact = types.length === 0 ? null : new Set(types.filter((t) => !t.endsWith("*")));
+    this.prefixes = types.filter((t) => t.endsWith("*")).map((t) => t.slice(0, -1));
+  }
+  matches(type: string): boolean {
+    if (this.exact === null) return true;
+    if (this.exact.has(type)) return true;
+    for (const p of this.prefixes) if (type.startsWith(p)) return true;
+    return false;
+  }
+}
+
+class Tap implements Subscription {
+  readonly dropped = 0;
+  delivered = 0;
+  constructor(
+    private readonly bus: EventBus,
+    readonly types: TypeMatcher,
+    readonly fn: TapListener,
+  ) {}
+  unsubscribe(): void {
+    this.bus.removeTap(this);
+  }
+}
+
 class Subscriber implements Subscription {
   dropped = 0;
   delivered = 0;
@@ -97,8 +132,7 @@ class Subscriber implements Subscription {
   private head = 0;
   private flushing = false;
   private closed = false;
-  private readonly exact: Set<string> | null;
-  private readonly prefixes: string[];
+  private readonly types: TypeMatcher;
   private readonly minRank: number;
 
   constructor(
@@ -107,17 +141,12 @@ class Subscriber implements Subscription {
     private readonly fn: Listener,
     private readonly capacity: number,
   ) {
-    const types = filter.types ?? [];
-    this.exact = types.length === 0 ? null : new Set(types.filter((t) => !t.endsWith("*")));
-    this.prefixes = types.filter((t) => t.endsWith("*")).map((t) => t.slice(0, -1));
+    this.types = new TypeMatcher(filter.types ?? []);
     this.minRank = SEVERITY_RANK[filter.minSeverity ?? "debug"];
   }
 
   matchesType(type: string): boolean {
-    if (this.exact === null) return true;
-    if (this.exact.has(type)) return true;
-    for (const p of this.prefixes) if (type.startsWith(p)) return true;
-    return false;
+    return this.types.matches(type);
   }
 
   offer(e: AnyKernelEvent): void {
@@ -179,27 +208,50 @@ class Subscriber implements Subscription {
   }
 }
 
+/** Who wants a type (EventBus.wantCache): a subscriber (SUBSCRIBER), a tap (TAPPED), both or none (0). */
+const SUBSCRIBER = 1;
+const TAPPED = 2;
+
 export class EventBus {
   private subs: Subscriber[] = [];
-  private readonly wantCache = new Map<string, boolean>();
+  private taps: Tap[] = [];
+  private readonly wantCache = new Map<string, number>();
   private seq = 0;
   private listenerErrors = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** True when some subscriber could receive events of this type. */
+  /** True when some subscriber or tap could receive events of this type. */
   wants(type: EventType): boolean {
-    if (this.subs.length === 0) return false;
+    return this.subs.length + this.taps.length !== 0 && this.wanted(type) !== 0;
+  }
+
+  private wanted(type: string): number {
     let w = this.wantCache.get(type);
     if (w === undefined) {
-      w = this.subs.some((s) => s.matchesType(type));
+      w = (this.subs.some((s) => s.matchesType(type)) ? SUBSCRIBER : 0) | (this.taps.some((t) => t.types.matches(type)) ? TAPPED : 0);
       this.wantCache.set(type, w);
     }
     return w;
   }
 
   emit<T extends EventType>(type: T, data: EventDataMap[T], agent?: AgentId, severity: Severity = "info"): void {
-    if (!this.wants(type)) return;
+    if (this.subs.length + this.taps.length === 0) return;
+    const w = this.wanted(type);
+    if ((w & TAPPED) !== 0) {
+      const taps = this.taps;
+      for (let i = 0; i < taps.length; i++) {
+        const t = taps[i] as Tap;
+        if (!t.types.matches(type)) continue;
+        try {
+          t.fn(type, data, agent);
+          t.delivered++;
+        } catch (err) {
+          this.reportListenerError(err);
+        }
+      }
+    }
+    if ((w & SUBSCRIBER) === 0) return;
     const e = new Ev(++this.seq, this.now(), type, severity, agent, data) as AnyKernelEvent;
     const subs = this.subs;
     for (let i = 0; i < subs.length; i++) (subs[i] as Subscriber).offer(e);
@@ -210,6 +262,25 @@ export class EventBus {
     this.subs = [...this.subs, s];
     this.wantCache.clear();
     return s;
+  }
+
+  /**
+   * Tells `fn` each event of `types` (exact or `prefix.*`; all when empty) synchronously, inside
+   * `emit`: no event object, buffer or drain, nothing dropped. `fn` runs on the emitter's stack, so
+   * it must be quick and must not emit or wait (an exception is counted in `errors`, never thrown to
+   * the emitter). For in-process counters; anything else subscribes.
+   */
+  tap(types: readonly string[], fn: TapListener): Subscription {
+    const t = new Tap(this, new TypeMatcher(types), fn);
+    this.taps = [...this.taps, t];
+    this.wantCache.clear();
+    return t;
+  }
+
+  /** @internal */
+  removeTap(t: Tap): void {
+    this.taps = this.taps.filter((x) => x !== t);
+    this.wantCache.clear();
   }
 
   /** Resolves with the next event matching the filter and predicate. */
@@ -240,6 +311,6 @@ export class EventBus {
     return this.listenerErrors;
   }
   get subscriberCount(): number {
-    return this.subs.length;
+    return this.subs.length + this.taps.length;
   }
 }

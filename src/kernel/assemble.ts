@@ -129,6 +129,7 @@ function installStages(kernel: Kernel, s: DoorStages): void {
   g.journal = s.journal;
   g.effects = s.effects;
   g.trace = s.trace;
+  g.observer = s.observer;
   g.remoteMail = s.remoteMail;
 }
 

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText,
-  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type MessageTracer, type RemoteMailGate,
+  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type MessageTracer, type RemoteMailGate,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -22,6 +22,8 @@ export interface Guards {
   journal: KernelJournal | undefined;
   effects: SyscallEffects | undefined;
   trace: MessageTracer | undefined;
+  /** The record stage's observer (observe/): each call's outcome, with no event built for it. */
+  observer: SyscallObserver | undefined;
   remoteMail: RemoteMailGate | undefined;
 }
 
@@ -202,7 +204,7 @@ export class Dispatcher {
   private admit(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
     const def = this.registry.get(name);
     if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
-    const t0 = this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
+    const t0 = this.guards.observer !== undefined || this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
     let args: unknown;
     try {
       args = def.parse(raw);
@@ -260,7 +262,7 @@ export class Dispatcher {
     const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
     if (def.async === true) {
       const handle = this.results.start(caller.agent, () => this.execute(def, args, effect, call, permit, holders, t0, false));
-      this.completed(caller, def.name, t0, true, handle);
+      this.completed(caller, def.name, args, t0, true, handle);
       return Promise.resolve({ handle });
     }
     return this.execute(def, args, effect, call, permit, holders, t0, true);
@@ -409,11 +411,11 @@ export class Dispatcher {
       if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
       else this.guards.audit?.record({ ...allowedRecord(caller, def.name, permit), error: err.toJSON() });
       this.settle(def, caller, holders, usage);
-      if (emit) this.completed(caller, def.name, t0, false, undefined, err);
+      if (emit) this.completed(caller, def.name, args, t0, false, undefined, err);
       throw err;
     }
     this.settle(def, caller, holders, usage);
-    if (emit) this.completed(caller, def.name, t0, true);
+    if (emit) this.completed(caller, def.name, args, t0, true);
     return result;
   }
 
@@ -436,15 +438,21 @@ export class Dispatcher {
 
   private deny(caller: Caller, name: string, err: AiosError): AiosError {
     this.guards.audit?.record({ agent: caller.agent, syscall: name, decision: "denied", reason: err.message, error: err.toJSON() });
+    this.guards.observer?.denied(caller, name, err.code);
     if (this.events.wants("syscall.denied")) {
       this.events.emit("syscall.denied", { name, reason: err.message, code: err.code }, caller.agent, "warn");
     }
     return err;
   }
 
-  private completed(caller: Caller, name: SyscallName, t0: number, ok: boolean, handle?: HandleId, err?: AiosError): void {
-    if (!this.events.wants("syscall.completed")) return;
+  /** Record stage, last step: the observer is told, then the event (when anyone wants it) is emitted. */
+  private completed(caller: Caller, name: SyscallName, args: unknown, t0: number, ok: boolean, handle?: HandleId, err?: AiosError): void {
+    const observer = this.guards.observer;
+    const wanted = this.events.wants("syscall.completed");
+    if (observer === undefined && !wanted) return;
     const durationUs = Math.round((this.clock.monotonic() - t0) * 1000);
+    observer?.completed(caller, name, ok, durationUs, args);
+    if (!wanted) return;
     const data: EventDataMap["syscall.completed"] = { name, ok, durationUs };
     if (handle !== undefined) data.handle = handle;
     if (err !== undefined) data.error = err.toJSON();

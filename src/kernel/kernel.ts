@@ -84,7 +84,7 @@ export class Kernel {
   readonly hooks = new Hooks();
   readonly guards: Guards = {
     capabilities: new SpecCapabilityChecker(),
-    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined, trace: undefined, remoteMail: undefined,
+    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined, trace: undefined, observer: undefined, remoteMail: undefined,
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;

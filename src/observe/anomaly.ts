@@ -12,7 +12,7 @@
  * change becomes the new normal instead of alarming forever). State per agent is a few numbers and
  * one small map keyed by syscall name; it is dropped when the agent ends.
  */
-import type { AgentId, AnyKernelEvent, EventBus } from "../core/index.js";
+import type { AgentId, AnyKernelEvent, EventBus, EventDataMap, EventType } from "../core/index.js";
 import "./events.js";
 
 export interface AnomalyOptions {
@@ -89,30 +89,44 @@ export class AnomalyDetector {
   static readonly TYPES = ["syscall.completed", "syscall.denied", "model.call", "agent.transition"] as const;
 
   observe(e: AnyKernelEvent): void {
-    const agent = e.agent;
-    if (agent === undefined) return;
-    if (e.type === "agent.transition") {
-      if (e.data.to === "completed" || e.data.to === "failed" || e.data.to === "killed") this.agents.delete(agent);
-      return;
-    }
-    const b = this.baselineOf(agent, e.ts);
-    if (e.ts >= b.windowStart + this.windowMs) this.close(agent, b, e.ts);
-    switch (e.type) {
+    if (e.agent !== undefined) this.tell(e.type, e.data, e.agent, e.ts);
+  }
+
+  /** One event of `agent`'s, by its type and data, at `now` (kernel time): a subscriber's or a tap's (metrics-feed.ts). */
+  tell<T extends EventType>(type: T, data: EventDataMap[T], agent: AgentId, now: number): void {
+    switch (type) {
+      case "agent.transition": {
+        const to = (data as EventDataMap["agent.transition"]).to;
+        if (to === "completed" || to === "failed" || to === "killed") this.agents.delete(agent);
+        return;
+      }
       case "syscall.completed":
-        b.calls++;
-        b.mix.set(e.data.name, (b.mix.get(e.data.name) ?? 0) + 1);
+        this.call(agent, (data as EventDataMap["syscall.completed"]).name, false, now);
         return;
       case "syscall.denied":
-        b.calls++;
-        b.denied++;
-        b.mix.set(e.data.name, (b.mix.get(e.data.name) ?? 0) + 1);
+        this.call(agent, (data as EventDataMap["syscall.denied"]).name, true, now);
         return;
       case "model.call":
-        b.spend += e.data.cost;
+        this.windowAt(agent, now).spend += (data as EventDataMap["model.call"]).cost;
         return;
       default:
         return;
     }
+  }
+
+  /** One syscall of `agent` at `now` (kernel time), refused or not: the door's record stage tells it (observer.ts) or its event does. */
+  call(agent: AgentId, name: string, denied: boolean, now: number): void {
+    const b = this.windowAt(agent, now);
+    b.calls++;
+    if (denied) b.denied++;
+    b.mix.set(name, (b.mix.get(name) ?? 0) + 1);
+  }
+
+  /** The agent's baseline, its window closed first when `now` is past it. */
+  private windowAt(agent: AgentId, now: number): AgentBaseline {
+    const b = this.baselineOf(agent, now);
+    if (now >= b.windowStart + this.windowMs) this.close(agent, b, now);
+    return b;
   }
 
   /** Closes every window that ended before `now` (the plugin's timer; agents that went quiet). */

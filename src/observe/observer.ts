@@ -1,30 +1,22 @@
 /**
- * The port between the door and observability. The door's record stage calls `onSyscall` once per
- * call (allowed, failed or refused); its run stage, when `around` is present (tracing on), runs the
- * handler through it, which puts the call's span on the call object (`call.trace`: outgoing HTTP
- * carries its `traceparent`). With tracing off `around` is absent: the door pays one property read.
- * `around` takes the handler and its arguments, not a closure over them: a traced call allocates
- * no wrapper function.
- *
- * Until the door lands, `instrumentSyscalls` stands in for it: it decorates registered handlers
- * through the registry's public `replace`, and syscall counts and latency come from the kernel's
- * `syscall.completed` / `syscall.denied` events (metrics-feed.ts).
+ * The port between the door and observability. The door's record stage tells it each call's
+ * outcome (`completed`, `denied`: abi's SyscallObserver, a stage observe/ provides), synchronously
+ * and with no event object: the metrics and the anomaly detector read syscalls there, not from
+ * `syscall.completed` / `syscall.denied` events, which the kernel then builds only for their other
+ * subscribers. ToolCall's per-tool figures come from the same call (its arguments name the tool),
+ * so no handler is wrapped for them. When tracing is on, `around` runs the traced handlers (wrapped
+ * through the registry's public `replace` by `instrumentSyscalls`), which puts each call's span on
+ * the call object (`call.trace`: outgoing HTTP carries its `traceparent`). `around` takes the
+ * handler and its arguments, not a closure over them: a traced call allocates no wrapper function.
  */
-import type { Caller, SyscallCall, SyscallRegistryPort } from "./kernel-types.js";
+import type { SyscallCall, SyscallObserver, SyscallRegistryPort } from "./kernel-types.js";
 import type { AiosMetrics } from "./metrics.js";
-import { recordSyscall } from "./metrics-feed.js";
+import { recordDenied, recordSyscall } from "./metrics-feed.js";
+import type { AnomalyDetector } from "./anomaly.js";
 
 export type SyscallDecision = "ok" | "error" | "denied";
 
-export interface SyscallDetail {
-  readonly args?: unknown;
-  readonly result?: unknown;
-  /** The error code of a refused or failed call. */
-  readonly code?: string;
-}
-
-export interface Observer {
-  onSyscall(caller: Caller, name: string, decision: SyscallDecision, durationUs: number, detail?: SyscallDetail): void;
+export interface Observer extends SyscallObserver {
   /**
    * Runs `handler(args, call)` inside the call's span. The door made `call` for this one call: the
    * span is set on it (`call.trace`) rather than on a copy.
@@ -32,14 +24,23 @@ export interface Observer {
   readonly around?: <A, T>(call: SyscallCall, name: string, args: A, handler: (args: A, call: SyscallCall) => T | Promise<T>) => Promise<T>;
 }
 
-/** The metrics side of the Observer: syscall counts and latency, and per-tool figures for ToolCall. */
-export function metricsObserver(m: AiosMetrics, around?: Observer["around"]): Observer {
+/**
+ * The metrics side of the Observer: syscall counts and latency, per-tool figures for ToolCall, and
+ * the anomaly detector's per-agent syscall mix and denials (at `now`, the kernel clock's time).
+ */
+export function metricsObserver(m: AiosMetrics, o: { readonly anomaly?: AnomalyDetector; readonly now: () => number; readonly around?: Observer["around"] }): Observer {
+  const { anomaly, now } = o;
   return {
-    onSyscall(_caller, name, decision, durationUs, detail) {
-      recordSyscall(m, name, decision, durationUs);
-      if (name === "ToolCall" && decision !== "denied") recordTool(m, toolName(detail?.args), decision, durationUs);
+    completed(caller, name, ok, durationUs, args) {
+      recordSyscall(m, name, ok ? "ok" : "error", durationUs);
+      if (name === "ToolCall") recordTool(m, toolName(args), ok ? "ok" : "error", durationUs);
+      anomaly?.call(caller.agent, name, false, now());
     },
-    ...(around === undefined ? {} : { around }),
+    denied(caller, name, code) {
+      recordDenied(m, name, code);
+      anomaly?.call(caller.agent, name, true, now());
+    },
+    ...(o.around === undefined ? {} : { around: o.around }),
   };
 }
 
@@ -54,39 +55,13 @@ export function toolName(args: unknown): string {
   return typeof t === "string" ? t : "unknown";
 }
 
-/**
- * The stand-in for the door's run stage: decorates the named syscalls' handlers (all registered ones
- * when `names` is absent). `onHandled` sees each handler's outcome and time; `around` wraps it.
- */
-export function instrumentSyscalls(
-  registry: SyscallRegistryPort,
-  o: {
-    readonly names?: readonly string[];
-    readonly onHandled?: (caller: Caller, name: string, args: unknown, ok: boolean, durationUs: number) => void;
-    readonly around?: Observer["around"];
-  },
-): void {
-  const { onHandled, around } = o;
+/** Runs the named syscalls' handlers (all registered ones when `names` is absent) through `around`. */
+export function instrumentSyscalls(registry: SyscallRegistryPort, o: { readonly names?: readonly string[]; readonly around: NonNullable<Observer["around"]> }): void {
+  const { around } = o;
   for (const name of o.names ?? registry.names()) {
     const def = registry.get(name);
     if (def === undefined) continue;
     const inner = def.handler;
-    if (onHandled === undefined) {
-      // Nothing to time: the handler runs straight through `around` (or is left alone).
-      if (around !== undefined) registry.replace({ ...def, handler: (args, call) => around(call, name, args, inner) });
-      continue;
-    }
-    const handler: typeof inner = async (args, call) => {
-      const t0 = performance.now();
-      let ok = false;
-      try {
-        const r = around === undefined ? await inner(args, call) : await around(call, name, args, inner);
-        ok = true;
-        return r;
-      } finally {
-        onHandled?.(call.caller, name, args, ok, (performance.now() - t0) * 1000);
-      }
-    };
-    registry.replace({ ...def, handler });
+    registry.replace({ ...def, handler: (args, call) => around(call, name, args, inner) });
   }
 }

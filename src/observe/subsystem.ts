@@ -1,15 +1,15 @@
 /**
  * observeSubsystem: observe/ as a factory (abi/subsystem.ts). It feeds the instance's metrics from
- * the event bus, runs the SLO evaluator and the anomaly detector on the kernel clock, and, in its
- * `instrument` step (which boot runs once every subsystem's syscalls are registered), decorates the
- * ToolCall handler for per-tool figures and, when tracing is configured, wraps the traced syscalls
- * in spans. Its service (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
+ * the event bus and, for syscall outcomes, from the door's record stage (its `observer` stage),
+ * runs the SLO evaluator and the anomaly detector on the kernel clock and, when tracing is
+ * configured, in its `instrument` step (which boot runs once every subsystem's syscalls are
+ * registered) wraps the traced syscalls in spans. Its service (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
  */
 import type { AgentId, Subscription } from "../core/index.js";
-import type { Subsystem, SubsystemHost } from "./kernel-types.js";
+import type { Subsystem, SubsystemHost, SyscallRegistryPort } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
-import { instrumentSyscalls, metricsObserver, recordTool, toolName, type Observer } from "./observer.js";
+import { instrumentSyscalls, metricsObserver, type Observer } from "./observer.js";
 import { AnomalyDetector, type AnomalyOptions } from "./anomaly.js";
 import { SloEvaluator } from "./slo.js";
 // Types only: the tracing SDK is loaded (dynamic import) only when tracing is configured.
@@ -31,7 +31,7 @@ export interface ObserveOptions {
 
 export interface ObserveService {
   readonly metrics: AiosMetrics;
-  /** The port the door's record and run stages call (`around` only while tracing is on). */
+  /** The door's record stage's observer (`around`, which the traced handlers run through, only while tracing is on). */
   readonly observer: Observer;
   /** The instance's tracing, when configured. */
   readonly tracing: Tracing | undefined;
@@ -49,11 +49,13 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       m.sample(typeof o.sources === "function" ? o.sources(host) : (o.sources ?? {}));
       const anomaly = o.anomaly === false ? undefined : new AnomalyDetector(host.events, o.anomaly ?? {});
       if (anomaly !== undefined) anomaly.onAnomaly = (kind) => m.anomalies.at(kind).inc();
-      subs.push(feedMetrics(host.events, m, { tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name), ...(anomaly === undefined ? {} : { anomaly }) }));
+      const now = (): number => host.clock.now();
+      // Syscall outcomes come from the door's record stage (the observer below), the rest from the bus.
+      subs.push(feedMetrics(host.events, m, { door: true, now, tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name), ...(anomaly === undefined ? {} : { anomaly }) }));
       const timers = watch(host, m, o, anomaly);
-      let traced: readonly string[] = ["ToolCall"];
+      let traced: readonly string[] = [];
       let tracing: Tracing | undefined;
-      let observer = metricsObserver(m);
+      let observer = metricsObserver(m, { now, ...(anomaly === undefined ? {} : { anomaly }) });
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
         traced = mod.TRACED_SYSCALLS;
@@ -64,23 +66,16 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;
-        observer = metricsObserver(m, t.around);
+        observer = metricsObserver(m, { now, around: t.around, ...(anomaly === undefined ? {} : { anomaly }) });
       }
       const around = tracing?.around;
       return {
         service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },
-        // Tracing on: messages carry the trace context (the kernel's letter field, journaled for a durable recipient).
-        ...(tracing === undefined ? {} : { stages: { trace: tracing } }),
-        instrument: (table) => {
-          // ToolCall is timed for the per-tool figures (and traced when tracing is on) ...
-          instrumentSyscalls(table, {
-            names: ["ToolCall"],
-            onHandled: (_caller, _name, args, ok, us) => recordTool(m, toolName(args), ok ? "ok" : "error", us),
-            ...(around === undefined ? {} : { around }),
-          });
-          // ... the other traced syscalls only run through their span.
-          if (around !== undefined) instrumentSyscalls(table, { names: traced.filter((n) => n !== "ToolCall"), around });
-        },
+        // The record stage tells the observer each call's outcome; tracing on, messages carry the
+        // trace context too (the kernel's letter field, journaled for a durable recipient).
+        stages: tracing === undefined ? { observer } : { observer, trace: tracing },
+        // Tracing on: the traced syscalls run through their span. Off: no handler is wrapped.
+        ...(around === undefined ? {} : { instrument: (table: SyscallRegistryPort) => instrumentSyscalls(table, { names: traced, around }) }),
         stop: async () => {
           timers.stop();
           for (const s of subs) s.unsubscribe();
