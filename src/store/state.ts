@@ -22,6 +22,7 @@
 import type { JournalRecord, RecordStatus } from "./records.js";
 import { TERMINAL, journaledError } from "./records.js";
 import type { SerializedError } from "../core/index.js";
+import { SmallMap } from "./small-map.js";
 
 type Enqueue = Extract<JournalRecord, { t: "enqueue" }>;
 type Intent = Extract<JournalRecord, { t: "intent" }>;
@@ -42,17 +43,17 @@ export interface AgentEntry {
   status: RecordStatus;
   checkpoint?: unknown;
   callSeq: number;
-  /** Unacknowledged messages by id; Map iteration order is enqueue order. */
-  readonly mailbox: Map<string, Enqueue>;
+  /** Unacknowledged messages by id, in enqueue order (a set and a delete per message: small-map.ts). */
+  readonly mailbox: SmallMap<string, Enqueue>;
   readonly calls: Map<number, CallEntry>;
   /** Keys of the last handled keyed messages, oldest first; absent until one is handled. */
   seen: Set<string> | undefined;
   /**
    * Per unhandled letter id: the sends (their `nth`) already journaled while handling it, in the
-   * order journaled (a short array: most letters make one or two sends; no Set per letter). Absent
+   * order journaled (one number, the common case, or a short array: no Set per letter). Absent
    * until the agent's first such send; kept (possibly empty) after.
    */
-  sent: Map<string, number[]> | undefined;
+  sent: SmallMap<string, number | number[]> | undefined;
 }
 
 export type CallLookup =
@@ -86,7 +87,7 @@ export class JournalState {
           spec: rec.spec,
           status: rec.status,
           callSeq: rec.callSeq,
-          mailbox: prev?.mailbox ?? new Map<string, Enqueue>(),
+          mailbox: prev?.mailbox ?? new SmallMap<string, Enqueue>(),
           calls: prev?.calls ?? new Map<number, CallEntry>(),
           seen: rec.t === "checkpoint" && rec.seen !== undefined ? new Set(rec.seen.slice(-this.seenWindow)) : prev?.seen,
           sent: prev?.sent,
@@ -185,7 +186,8 @@ export class JournalState {
 
   /** True when `agent`, handling letter `cause`, already had its send #`nth` journaled. */
   wasSent(agent: string, cause: string, nth: number): boolean {
-    return this.agents.get(agent)?.sent?.get(cause)?.includes(nth) === true;
+    const s = this.agents.get(agent)?.sent?.get(cause);
+    return s === nth || (Array.isArray(s) && s.includes(nth));
   }
 
   lookup(agent: string, callSeq: number): CallLookup {
@@ -220,10 +222,10 @@ export class JournalState {
         ...("checkpoint" in a && a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
         ...(a.seen === undefined || a.seen.size === 0 ? {} : { seen: [...a.seen] }),
       });
-      for (const m of a.mailbox.values()) {
+      a.mailbox.forEach((m) => {
         const sent = a.sent?.get(m.id);
-        out.push(sent === undefined ? m : { ...m, sent: [...sent].sort((x, y) => x - y) });
-      }
+        out.push(sent === undefined ? m : { ...m, sent: typeof sent === "number" ? [sent] : [...sent].sort((x, y) => x - y) });
+      });
       for (const seq of [...a.calls.keys()].sort((x, y) => x - y)) {
         const c = a.calls.get(seq);
         if (c?.intent) out.push(c.intent);
@@ -235,8 +237,10 @@ export class JournalState {
 }
 
 function markSent(a: AgentEntry, cause: string, nth: number): void {
-  const sent = (a.sent ??= new Map<string, number[]>());
+  const sent = (a.sent ??= new SmallMap<string, number | number[]>());
   const s = sent.get(cause);
-  if (s === undefined) sent.set(cause, [nth]);
-  else if (!s.includes(nth)) s.push(nth);
+  if (s === undefined) sent.set(cause, nth);
+  else if (typeof s === "number") {
+    if (s !== nth) sent.set(cause, [s, nth]);
+  } else if (!s.includes(nth)) s.push(nth);
 }

@@ -47,7 +47,7 @@ function picture(s: JournalState): unknown {
     callSeq: a.callSeq,
     mailbox: [...a.mailbox.entries()],
     calls: [...a.calls.entries()].sort((x, y) => x[0] - y[0]),
-    sent: [...(a.sent ?? new Map<string, Set<number>>())].map(([m, n]) => [m, [...n].sort()]).sort(),
+    sent: [...(a.sent ?? new Map<string, number | number[]>())].map(([m, n]) => [m, (typeof n === "number" ? [n] : [...n]).sort()]).sort(),
   }));
 }
 
