@@ -6,7 +6,7 @@
  */
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
-  grantText,
+  grantText, isTerminal, type AgentStatus,
   type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type MessageTracer, type RemoteMailGate,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
@@ -37,6 +37,8 @@ export interface BudgetPort {
 export interface DispatchCaller extends Caller {
   callSeq: number;
   readonly durable: boolean;
+  /** An agent's lifecycle status (its Proc); absent for a caller that is no agent's process. */
+  readonly status?: AgentStatus;
   readonly signal?: AbortSignal;
   /** The audit tallies of its aggregated calls (an agent's Proc keeps them; without, each call is an entry). */
   doorTallies?: DoorTally[] | null;
@@ -112,6 +114,13 @@ interface CachedPlan {
   readonly scheduler: ResourceScheduler | undefined;
   readonly audit: AuditSink | undefined;
   readonly plan: SendPlan | undefined;
+}
+
+/** The refusal of a journaled call made by an agent activation that has ended. */
+function endedCaller(caller: DispatchCaller, name: SyscallName): AiosError {
+  return new AiosError("E_CANCELLED", `${name} of ${caller.agent} was not made: this activation of the agent has ended (${caller.status ?? "?"})`, {
+    details: { agent: caller.agent, syscall: name, status: caller.status },
+  });
 }
 
 const NEVER = new AbortController().signal;
@@ -348,6 +357,11 @@ export class Dispatcher {
       let seq = 0;
       let replayed = false;
       if (journal !== undefined) {
+        // An activation that ended — killed, or evicted because its tree's lease moved (it may be
+        // adopted again, here or elsewhere, under a new epoch and a new stream) — makes no journaled
+        // call: its call sequence is no longer the agent's, so its key would not be the one the next
+        // activation replays under (the fault soak's one effect under two keys).
+        if (caller.status !== undefined && isTerminal(caller.status)) throw endedCaller(caller, def.name);
         seq = ++caller.callSeq;
         const prior = journal.lookup(caller, seq);
         if (prior.found) {
@@ -366,7 +380,11 @@ export class Dispatcher {
           // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
           // intent without a result would only say "ask again", which a missing result says already;
           // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
-          if (effect) await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
+          if (effect) {
+            await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
+            // Ended while its intent was written: the next activation (if any) runs it from the journal.
+            if (caller.status !== undefined && isTerminal(caller.status)) throw endedCaller(caller, def.name);
+          }
         }
       }
       if (!replayed) {
