@@ -37,6 +37,20 @@ async function listNodes(): Promise<NodesDoc> {
   return JSON.parse(r.stdout) as NodesDoc;
 }
 
+/**
+ * Node n1 as an `aios up --cluster` daemon and node n2 as a kernel in this process (a second daemon
+ * would double the file's time), both with a 1.5 s lease TTL, n2 beating every 300 ms.
+ */
+async function daemonAndKernel(cluster: string): Promise<{ n1: Awaited<ReturnType<typeof startDaemon>>; n2: Awaited<ReturnType<typeof boot>>; leases: LeaseTable }> {
+  const n1 = await startDaemon(join(db.dir, `${cluster}n1`), ["--cluster", cluster, "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
+  const n2 = await boot({
+    stack: "bare", durable: true, logger: silentLogger,
+    add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster, node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
+  });
+  await n2.subsystems.cluster?.join();
+  return { n1, n2, leases: new LeaseTable(db.pool, cluster) };
+}
+
 describe("aios up --cluster / aios nodes", () => {
   it("joins, takes an agent placed on it, and leaves on SIGTERM", async () => {
     expect(await listNodes()).toEqual({ cluster: "c1", nodes: [] });
@@ -65,14 +79,7 @@ describe("aios up --cluster / aios nodes", () => {
   }, 20_000);
 
   it("serves a durable agent on its lease; kill -9 of the daemon moves it to another node with its state", async () => {
-    const n1 = await startDaemon(join(db.dir, "c2n1"), ["--cluster", "c2", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
-    // The other node is a kernel in this process (a second daemon would double the file's time).
-    const n2 = await boot({
-      stack: "bare", durable: true, logger: silentLogger,
-      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster: "c2", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
-    });
-    await n2.subsystems.cluster?.join();
-    const leases = new LeaseTable(db.pool, "c2");
+    const { n1, n2, leases } = await daemonAndKernel("c2");
     try {
       const api = new HttpControl(`http://127.0.0.1:${n1.port}`, readFileSync(join(db.dir, "c2n1", "api-token"), "utf8").trim());
       const { id } = await api.spawn({ spec: { name: "tally", kind: "code", module: resolve("tests/cli/fixtures/tally.ts"), export: "tally", durable: true } });
@@ -97,13 +104,7 @@ describe("aios up --cluster / aios nodes", () => {
   }, 20_000);
 
   it("tells a supervisor on one node that its child tree's daemon was killed with -9; the child goes on with its state", async () => {
-    const n1 = await startDaemon(join(db.dir, "c4n1"), ["--cluster", "c4", "--postgres", db.url, "--nats", db.nats.url, "--node", "n1", "--lease-ttl", "1500"], { AIOS_CLUSTER_SECRET: TEST_SECRET });
-    const n2 = await boot({
-      stack: "bare", durable: true, logger: silentLogger,
-      add: [clusterSubsystem({ postgres: db.url, nats: db.nats.url, secret: TEST_SECRET, config: { cluster: "c4", node: "n2", ttlMs: 1_500, heartbeatMs: 300 } })],
-    });
-    await n2.subsystems.cluster?.join();
-    const leases = new LeaseTable(db.pool, "c4");
+    const { n1, n2, leases } = await daemonAndKernel("c4");
     const told: { agent?: string | undefined; data: unknown }[] = [];
     n2.kernel.events.subscribe({ types: ["agent.restarted"] }, (e) => void told.push(e));
     try {
