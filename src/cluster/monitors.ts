@@ -15,8 +15,8 @@
  *
  * Facts, not messages: a lost NATS wake-up or a dead node loses nothing; the next beat reads again.
  */
-import type { AgentId } from "../core/index.js";
-import type { RemoteDown } from "../abi/index.js";
+import type { AgentId, AgentStatus } from "../core/index.js";
+import { TERMINAL, type RemoteDown } from "../abi/index.js";
 import { int, query, text, textOrNull, type Row, type SqlPool } from "./sql.js";
 
 /** A report with what marks it told. */
@@ -24,8 +24,6 @@ export interface Down extends RemoteDown {
   /** The child's lapsed epoch to record as told (node_down), or undefined for an end. */
   readonly toldEpoch?: number;
 }
-
-const TERMINAL = new Set(["completed", "failed", "killed"]);
 
 /** The newest child of a slot (no later link for the same supervisor and slot). */
 const CURRENT = `NOT EXISTS (SELECT 1 FROM cluster_agents n WHERE n.cluster = c.cluster AND n.supervisor = c.supervisor AND n.slot = c.slot AND n.link > c.link)`;
@@ -55,7 +53,7 @@ function down(r: Row): Down {
   // Ids as the directory holds them (written by the kernel's own spawn records).
   const base = { supervisor: text(r, "supervisor") as AgentId, child: text(r, "agent") as AgentId, slot: int(r, "slot") };
   const status = textOrNull(r, "status");
-  if (r["ended"] === true && status !== null && TERMINAL.has(status)) {
+  if (r["ended"] === true && status !== null && TERMINAL.has(status as AgentStatus)) {
     return { ...base, reason: "ended", status: status as "completed" | "failed" | "killed" };
   }
   const epoch = int(r, "down_epoch");
