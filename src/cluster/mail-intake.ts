@@ -139,20 +139,35 @@ export class MailIntake {
    * The reply callback of a letter `id` to `to` from node `route` (journaled with its route): the first
    * call stores the reply for that node, fenced by the tree's epoch (a stale owner's reply is not
    * stored), and wakes it; later calls do nothing.
+   *
+   * Output commit (docs/adr/0052, 0050): the reply is stored only once everything the tree journaled
+   * before it — and the checkpoint of the handling that replied, appended in the same turn — is
+   * committed, so a caller never sees an answer that a takeover would compute again differently (a
+   * model's or tool's result not yet in PostgreSQL). A stream that lost a write meanwhile sends
+   * nothing: its next owner handles the letter again and answers.
    */
   remoteReply(route: string, id: MessageId, to: AgentId): (err: Error | null, value?: unknown) => void {
     let sent = false;
+    const post = (err: Error | null, value: unknown): void => {
+      const replies = this.replies;
+      // Evicted or fenced (the tree's lease moved): the next owner handles the letter again and answers.
+      const s = this.streams.live(to);
+      if (replies === undefined || s === undefined) return;
+      this.streams.committed(s).then(
+        () =>
+          replies.post(route, id, err, value, { tree: s.key, epoch: s.epoch }).then(
+            () => this.hooks.wakeReply?.(route),
+            // Not stored (PostgreSQL unreachable): the caller times out, as for a lost request.
+            (e: unknown) => this.hooks.replyLost?.(id, route, toAiosError(e)),
+          ),
+        ignore,
+      );
+    };
     const fn = (err: Error | null, value?: unknown): void => {
       if (sent || this.replies === undefined) return;
       sent = true;
-      // Evicted or fenced (the tree's lease moved): the next owner handles the letter again and answers.
-      const s = this.streams.live(to);
-      if (s === undefined) return;
-      this.replies.post(route, id, err, value, { tree: s.key, epoch: s.epoch }).then(
-        () => this.hooks.wakeReply?.(route),
-        // Not stored (PostgreSQL unreachable): the caller times out, as for a lost request.
-        (e: unknown) => this.hooks.replyLost?.(id, route, toAiosError(e)),
-      );
+      // After the turn: a receive that replied and returned has its checkpoint appended by then.
+      queueMicrotask(() => post(err, value));
     };
     this.routed.add(fn);
     return fn;

@@ -60,6 +60,8 @@ export interface Stream {
   compactWaiters: CompactWaiter[];
   queue: Pending[];
   writing: Promise<void> | undefined;
+  /** The last record appended (its append's promise): what `committed` waits for. */
+  last: Promise<void>;
   /** Set once a write was lost (fenced, not confirmed) or the lease was dropped: nothing more is written. */
   dead: AiosError | undefined;
   readonly agents: Set<string>;
@@ -202,7 +204,7 @@ export class TreeStreams {
   open(key: string, epoch: number, nextSeq = 1, base = 1): Stream {
     const s: Stream = {
       key, epoch, nextSeq, base, checkAt: this.compactRows, compactDue: false, compactWaiters: [],
-      queue: [], writing: undefined, dead: undefined, agents: new Set(), copies: new Set(),
+      queue: [], writing: undefined, last: Promise.resolve(), dead: undefined, agents: new Set(), copies: new Set(),
     };
     this.streams.set(key, s);
     return s;
@@ -287,7 +289,7 @@ export class TreeStreams {
     }
     const copy = copyOf(rec);
     if (copy !== undefined) this.pendingCopies.set(copy, (this.pendingCopies.get(copy) ?? 0) + 1);
-    return new Promise<void>((resolve, reject) => {
+    const appended = new Promise<void>((resolve, reject) => {
       const done = (e?: Error): void => {
         if (copy !== undefined) {
           const left = (this.pendingCopies.get(copy) ?? 1) - 1;
@@ -299,6 +301,19 @@ export class TreeStreams {
       };
       s.queue.push({ rec, body, done, ...(extra === undefined ? {} : { extra }) });
       if (s.writing === undefined) s.writing = this.pump(s);
+    });
+    s.last = appended;
+    return appended;
+  }
+
+  /**
+   * Resolves once every record appended to `s` so far is committed (batches of a stream commit in
+   * order, so the last one's answer covers the rest); rejects when the stream lost a write meanwhile.
+   * The output commit of a reply sent to another node (mail-intake.ts).
+   */
+  committed(s: Stream): Promise<void> {
+    return s.last.then(() => {
+      if (s.dead !== undefined) throw s.dead;
     });
   }
 

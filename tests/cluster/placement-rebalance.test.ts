@@ -134,6 +134,44 @@ describe("requests across a migration", () => {
       await stopAll(nodes);
     }
   }, 60_000);
+  it("sends a moved request's reply from the new node once what the agent journaled before it is durable", async () => {
+    const clock = new SimulatedClock();
+    const nodes = [await start(clock, "p5", "a"), await start(clock, "p5", "b")];
+    const [a, b] = nodes as [TestNode, TestNode];
+    try {
+      const id = await a.os.spawn({ name: "k", kind: "code", logic: "keep" });
+      await a.os.pause(id);
+      const toks = Array.from({ length: 10 }, (_, i) => `tok-${i}-${Math.random().toString(36).slice(2)}`);
+      const early: string[] = [];
+      const asked = toks.map((tok, i) =>
+        a.os.request(id, tok, { timeoutMs: 20_000 }).then(async (got) => {
+          expect(got).toEqual(toks.slice(0, i + 1));
+          // In the turn a reply arrives, b's checkpoint of the handling that sent it is in the journal.
+          const r = await db.pool.query("SELECT count(*) AS n FROM cluster_journal WHERE cluster = 'p5' AND agent = $1 AND epoch = 2 AND body LIKE $2", [id, `%${tok}%`]);
+          if (Number(r.rows[0]?.["n"]) === 0) early.push(tok);
+        }),
+      );
+      await until("the requests are journaled", async () => ((await epochs("p5", id))[0]?.[1] ?? 0) >= 1 + toks.length);
+      await a.os.migrate(id, "b");
+      await until("b holds the tree", () => b.os.kernel.find(id) !== undefined);
+      // b's journal inserts wait behind a lock for a while; the table of replies does not.
+      const blocker = await db.pool.connect();
+      try {
+        await blocker.query("BEGIN");
+        await blocker.query("LOCK TABLE cluster_journal IN EXCLUSIVE MODE");
+        const resumed = b.os.resume(id);
+        await new Promise((r) => setTimeout(r, 500));
+        await blocker.query("COMMIT");
+        await resumed;
+      } finally {
+        blocker.release();
+      }
+      await Promise.all(asked);
+      expect(early).toEqual([]);
+    } finally {
+      await stopAll(nodes);
+    }
+  }, 60_000);
 });
 
 describe("rebalancing", () => {
