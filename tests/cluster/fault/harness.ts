@@ -357,6 +357,11 @@ async function heal(nodes: NodeProc[], links: Link[], env: Env): Promise<void> {
  * Waits until every acknowledged letter (and the forward it causes), and every letter whose effect the
  * sink saw, is in its recipient's state, or `ms` passed; returns the last states read (each from its
  * tree's current owner). What is still missing then is a violation.
+ *
+ * Settled means quiet too: no letter waits untaken in cluster_mail, and two reads a second apart saw
+ * the same states and no new execution. A send the harness gave up on (its call timed out) may still
+ * be under way in its node, or wait in cluster_mail for its owner's next pull; read too early, its
+ * effect came after the states were taken, and the checker called it an orphan (seed 10215).
  */
 async function settle(nodes: NodeProc[], workers: readonly string[], sends: readonly SendRecord[], sink: EffectSink, pool: ClusterPool, cluster: string, ms: number, log: (l: string) => void): Promise<Map<string, string[]>> {
   const states = new Map<string, string[]>();
@@ -368,6 +373,7 @@ async function settle(nodes: NodeProc[], workers: readonly string[], sends: read
   }
   const deadline = performance.now() + ms;
   const last = new Map<string, unknown>();
+  let quietSince: { at: number; executions: number; states: string } | undefined;
   for (;;) {
     let done = true;
     last.clear();
@@ -378,6 +384,8 @@ async function settle(nodes: NodeProc[], workers: readonly string[], sends: read
         const o = row["owner"];
         owners.set(String(row["agent"]), typeof o === "string" ? o : null);
       }
+      const open = await pool.query("SELECT count(*) AS n FROM cluster_mail WHERE cluster = $1 AND NOT taken", [cluster]);
+      if (Number(open.rows[0]?.["n"]) > 0) done = false;
     } catch {
       done = false;
     }
@@ -398,6 +406,14 @@ async function settle(nodes: NodeProc[], workers: readonly string[], sends: read
     for (const s of sends) {
       if (!s.acked && states.get(s.to)?.includes(`${s.op}/0`) === true && states.get(s.next)?.includes(`${s.op}/1`) !== true) done = false;
     }
+    if (done) {
+      // Quiet: the same states and executions as a read at least a second ago.
+      const now = { at: performance.now(), executions: sink.executions.length, states: JSON.stringify([...states]) };
+      if (quietSince === undefined || quietSince.executions !== now.executions || quietSince.states !== now.states) {
+        quietSince = now;
+        done = false;
+      } else if (now.at - quietSince.at < 1_000) done = false;
+    } else quietSince = undefined;
     if (done || performance.now() > deadline) {
       if (!done) {
         log(`  not settled: owners ${JSON.stringify([...owners])}; failed reads ${JSON.stringify([...last])}`);
