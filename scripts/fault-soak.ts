@@ -6,6 +6,7 @@
  * schedule prints its seed; `--seed=<n> --schedules=1` replays it.
  *   npm run fault-soak -- --schedules=200 [--seed=1] [--faults=3] [--span=6000] [--ttl=1000]
  *     [--kinds=pg-restart,skew] (the fault kinds drawn from; default all) [--verbose]
+ *     [--net=proxy] (partitions by TCP proxies even where network namespaces are allowed)
  */
 import { loadavg } from "node:os";
 import { runSchedule, startEnv, type ScheduleResult } from "../tests/cluster/fault/harness.js";
@@ -46,7 +47,10 @@ function brief(v: ScheduleResult["verdict"]): Record<string, unknown> {
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (stopping = true));
 
-const env = await startEnv(ttlMs);
+const netArg = process.argv.find((x) => x.startsWith("--net="))?.slice("--net=".length);
+if (netArg !== undefined && netArg !== "proxy" && netArg !== "netns") throw new Error(`--net: ${netArg} is not netns or proxy`);
+const env = await startEnv(ttlMs, netArg);
+process.stderr.write(`partitions: ${env.net === "netns" ? "network namespaces (ip netns)" : "TCP proxies on loopback"}\n`);
 const results: ScheduleResult[] = [];
 const failed: number[] = [];
 /** Schedules that threw (a node that could not start, a spawn that failed): no verdict. */
@@ -80,6 +84,7 @@ process.stdout.write(
     // Fewer than asked when stopped by a signal.
     ran: results.length + errored.length,
     kinds,
+    net: env.net,
     passed: results.filter((r) => r.ok).length,
     failedSeeds: failed,
     couldNotRun: errored,

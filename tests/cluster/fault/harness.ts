@@ -1,6 +1,8 @@
 /**
  * The fault suite's harness (issue #16 item 7): three nodes as child processes (fault-node.ts), each
- * reaching PostgreSQL and NATS through its own TCP proxy (tcp-proxy.ts: the partitions), a durable
+ * in a network namespace of its own whose links to PostgreSQL and NATS the kernel cuts (netns.ts: the
+ * partitions), or where namespaces are not allowed, reaching them through TCP proxies that cut the
+ * connections themselves (tcp-proxy.ts); a durable
  * workload of worker agents spread over the nodes that forward to each other across nodes and call a
  * side-effecting tool (effect-sink.ts), and a seeded schedule of faults (schedule.ts) applied while
  * the workload runs: kill -9 (and restart), SIGSTOP/SIGCONT, partitions from PostgreSQL and/or NATS
@@ -20,7 +22,8 @@ import { check, ok, type History, type SendRecord, type Verdict } from "./checke
 import { startSink, type EffectSink } from "./effect-sink.js";
 import { NodeProc, type LeaseEvent } from "./node-proc.js";
 import { describeFault, generate, rng, type Fault, type FaultKind, type Step } from "./schedule.js";
-import { startProxy, type TcpProxy } from "./tcp-proxy.js";
+import { netnsUsable, nodeNet } from "./netns.js";
+import { startProxy, type ProxyMode } from "./tcp-proxy.js";
 
 export interface Env {
   readonly pg: PgServer;
@@ -30,10 +33,14 @@ export interface Env {
   readonly database: string;
   /** Lease TTL of the nodes (ms). */
   readonly ttlMs: number;
+  /** How partitions are made: in the kernel between network namespaces, or by TCP proxies on loopback. */
+  readonly net: "netns" | "proxy";
   close(): Promise<void>;
 }
 
-export async function startEnv(ttlMs = 1_000): Promise<Env> {
+/** `net`: "proxy" forces the proxies; by default namespaces where the machine allows them. */
+export async function startEnv(ttlMs = 1_000, net?: "netns" | "proxy"): Promise<Env> {
+  const chosen = net ?? ((await netnsUsable()) ? "netns" : "proxy");
   // A node cut off mid-transaction (blackhole) holds its row locks until PostgreSQL ends its session:
   // without this timeout the others' takeovers of its leases would wait for the partition to heal.
   // docs/cluster.md recommends the same setting in production.
@@ -47,6 +54,7 @@ export async function startEnv(ttlMs = 1_000): Promise<Env> {
     sink,
     database,
     ttlMs,
+    net: chosen,
     async close() {
       await sink.close();
       await nats.stop();
@@ -87,9 +95,46 @@ export interface ScheduleResult {
   readonly ms: number;
 }
 
+/** One node's ways to PostgreSQL, NATS and the sink, and the cut of the first two. */
 interface Link {
-  readonly pg: TcpProxy;
-  readonly nats: TcpProxy;
+  readonly pg: { readonly host: string; readonly port: number };
+  readonly nats: { readonly host: string; readonly port: number };
+  readonly sink: string;
+  /** The node's network namespace (netns mode). */
+  readonly ns?: string;
+  cut(target: "pg" | "nats", mode: ProxyMode): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openLink(env: Env): Promise<Link> {
+  const sinkPort = Number(new URL(env.sink.url).port);
+  if (env.net === "netns") {
+    const net = await nodeNet({ pg: env.pg.port, nats: env.nats.port, sink: sinkPort });
+    const sink = net.endpoint("sink");
+    return {
+      pg: net.endpoint("pg"),
+      nats: net.endpoint("nats"),
+      sink: `http://${sink.host}:${sink.port}${new URL(env.sink.url).pathname}`,
+      ns: net.ns,
+      cut: (t, mode) => net.set(t, mode),
+      close: () => net.close(),
+    };
+  }
+  const pg = await startProxy(env.pg.port);
+  const nats = await startProxy(env.nats.port);
+  return {
+    pg: { host: "127.0.0.1", port: pg.port },
+    nats: { host: "127.0.0.1", port: nats.port },
+    sink: env.sink.url,
+    cut: (t, mode) => {
+      (t === "pg" ? pg : nats).set(mode);
+      return Promise.resolve();
+    },
+    async close() {
+      await pg.close();
+      await nats.close();
+    },
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -109,7 +154,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
   if (!env.nats.running) await env.nats.restart();
 
   const links: Link[] = [];
-  for (let i = 0; i < n; i++) links.push({ pg: await startProxy(env.pg.port), nats: await startProxy(env.nats.port) });
+  for (let i = 0; i < n; i++) links.push(await openLink(env));
   const events: LeaseEvent[] = [];
   const owner = new Map<string, string>();
   const onLease = (e: LeaseEvent): void => {
@@ -124,14 +169,15 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
         {
           cluster,
           node: `n${i + 1}`,
-          postgres: `postgres://postgres@127.0.0.1:${l.pg.port}/${env.database}`,
-          nats: `nats://127.0.0.1:${l.nats.port}`,
-          sink: env.sink.url,
+          postgres: `postgres://postgres@${l.pg.host}:${l.pg.port}/${env.database}`,
+          nats: `nats://${l.nats.host}:${l.nats.port}`,
+          sink: l.sink,
           secret: `fault-suite-secret-${cluster}-0123456789abcdef`,
           ttlMs,
           heartbeatMs: Math.max(50, Math.floor(ttlMs / 5)),
         },
         onLease,
+        l.ns,
       ),
   );
   let pool: ClusterPool | undefined;
@@ -226,10 +272,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
   } finally {
     await Promise.all(nodes.map((x) => x.kill9()));
     await pool?.end().catch(() => undefined);
-    for (const l of links) {
-      await l.pg.close();
-      await l.nats.close();
-    }
+    for (const l of links) await l.close();
   }
 }
 
@@ -283,10 +326,10 @@ async function apply(f: Fault, x: Faults, span: FaultSpan): Promise<void> {
     case "partition": {
       const l = x.links[f.node];
       if (l === undefined) return;
-      const cut = f.link === "both" ? [l.pg, l.nats] : [f.link === "pg" ? l.pg : l.nats];
-      for (const p of cut) p.set(f.mode);
+      const cut: ("pg" | "nats")[] = f.link === "both" ? ["pg", "nats"] : [f.link];
+      await Promise.all(cut.map((t) => l.cut(t, f.mode)));
       await sleep(f.ms);
-      for (const p of cut) p.set("up");
+      await Promise.all(cut.map((t) => l.cut(t, "up")));
       return;
     }
     case "pg-restart":
@@ -340,10 +383,7 @@ function failoverTimes(outages: readonly Outage[], events: readonly LeaseEvent[]
 }
 
 async function heal(nodes: NodeProc[], links: Link[], env: Env): Promise<void> {
-  for (const l of links) {
-    l.pg.set("up");
-    l.nats.set("up");
-  }
+  for (const l of links) await Promise.all([l.cut("pg", "up"), l.cut("nats", "up")]);
   if (!env.pg.running) await env.pg.start();
   if (!env.nats.running) await env.nats.restart();
   for (const x of nodes) {

@@ -49,6 +49,8 @@ export class NodeProc {
   constructor(
     readonly config: NodeConfig,
     private readonly onLease: (e: LeaseEvent) => void,
+    /** The network namespace the node runs in (netns.ts), if any. */
+    private readonly netns?: string,
   ) {}
 
   get name(): string {
@@ -70,7 +72,12 @@ export class NodeProc {
   }
 
   private launch(timeoutMs: number): Promise<void> {
-    const proc = spawn(process.execPath, ["--import", "tsx", SCRIPT, JSON.stringify(this.config)], { stdio: ["pipe", "pipe", "pipe"] });
+    const args = ["--import", "tsx", SCRIPT, JSON.stringify(this.config)];
+    // `ip netns exec` enters the namespace and execs node: the child's pid is the node's (kill -9, SIGSTOP).
+    const proc =
+      this.netns === undefined
+        ? spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] })
+        : spawn("ip", ["netns", "exec", this.netns, process.execPath, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     this.proc = proc;
     this.live.add(proc);
     proc.once("exit", () => this.live.delete(proc));

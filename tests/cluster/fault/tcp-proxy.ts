@@ -1,7 +1,8 @@
 /**
  * A TCP proxy the fault suite puts between one node and PostgreSQL (or NATS), so a test can cut
- * that node off on loopback without network namespaces (`ip netns` needs root and CAP_NET_ADMIN,
- * which CI does not give). Modes:
+ * that node off on loopback where network namespaces are not allowed (`ip netns` needs root and
+ * CAP_NET_ADMIN; where they are, netns.ts cuts the links in the kernel and this proxy only forwards
+ * from a namespace link to loopback). Modes:
  *   - "up": bytes flow both ways;
  *   - "blackhole": a partition that drops nothing but delivers nothing: every connection stops
  *     reading (both directions), new connections are accepted and held unconnected; "up" again
@@ -28,7 +29,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number, host = "127.0.0.1"): Promise<TcpProxy> {
+/** A proxy to `host:targetPort`, listening on `listenHost` (loopback, or a namespace link's root end: netns.ts). */
+export async function startProxy(targetPort: number, host = "127.0.0.1", listenHost = "127.0.0.1"): Promise<TcpProxy> {
   let mode: ProxyMode = "up";
   const pairs = new Set<Pair>();
 
@@ -68,7 +70,7 @@ export async function startProxy(targetPort: number, host = "127.0.0.1"): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, host, () => resolve());
+    server.listen(0, listenHost, () => resolve());
   });
   const addr = server.address();
   if (addr === null || typeof addr === "string") throw new Error("proxy: no port");
