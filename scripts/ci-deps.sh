@@ -8,10 +8,11 @@
 #   prometheus  - promtool, which checks the /metrics output and the exported alert rules (observe/)
 #   postgresql  - initdb/postgres binaries; store and cluster tests start their own server in a temp dir
 #   nats-server - the cluster bus (Debian's 2.9.10: JetStream, no sync_interval); cluster tests run nats-server -js in a temp dir
+#   iproute2    - ip netns / ip link / ss: the fault suite's partitions between network namespaces
 # Safe to run repeatedly: packages already present are skipped without touching apt at all.
 set -euo pipefail
 
-PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus postgresql nats-server)
+PACKAGES=(bubblewrap util-linux python3 chromium ca-certificates fonts-liberation prometheus postgresql nats-server iproute2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
