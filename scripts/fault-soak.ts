@@ -7,6 +7,7 @@
  *   npm run fault-soak -- --schedules=200 [--seed=1] [--faults=3] [--span=6000] [--ttl=1000]
  *     [--kinds=pg-restart,skew] (the fault kinds drawn from; default all) [--verbose]
  *     [--net=proxy] (partitions by TCP proxies even where network namespaces are allowed)
+ *     [--trees] (the workers are supervised child trees: harness.ts RunOptions.trees)
  */
 import { loadavg } from "node:os";
 import { runSchedule, startEnv, type ScheduleResult } from "../tests/cluster/fault/harness.js";
@@ -49,6 +50,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => (stopp
 
 const netArg = process.argv.find((x) => x.startsWith("--net="))?.slice("--net=".length);
 if (netArg !== undefined && netArg !== "proxy" && netArg !== "netns") throw new Error(`--net: ${netArg} is not netns or proxy`);
+const trees = process.argv.includes("--trees");
 const env = await startEnv(ttlMs, netArg);
 process.stderr.write(`partitions: ${env.net === "netns" ? "network namespaces (ip netns)" : "TCP proxies on loopback"}\n`);
 const results: ScheduleResult[] = [];
@@ -61,7 +63,7 @@ try {
     const seed = first + i;
     let r: ScheduleResult;
     try {
-      r = await runSchedule(env, seed, { faults, spanMs, kinds, ...(verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
+      r = await runSchedule(env, seed, { faults, spanMs, kinds, trees, ...(verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}) });
     } catch (e) {
       failed.push(seed);
       errored.push(seed);
@@ -85,6 +87,7 @@ process.stdout.write(
     ran: results.length + errored.length,
     kinds,
     net: env.net,
+    trees,
     passed: results.filter((r) => r.ok).length,
     failedSeeds: failed,
     couldNotRun: errored,

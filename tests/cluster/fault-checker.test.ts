@@ -92,6 +92,12 @@ describe("fault checker", () => {
     expect(v.epochOrder).toEqual(["a: epoch 1 after 2 at row 3"]);
     expect(v.sharedEpochs).toEqual(["a@2 by n2 and n3"]);
   });
+
+  it("flags a supervisor slot without exactly one live child, and a supervisor that is not live", () => {
+    const v = check({ ...clean, slots: new Map([["s/0", 1], ["s/1", 2], ["s/2", 0]]), supervisors: new Map([["s", true], ["t", false]]) });
+    expect(v.slots).toEqual(["s/1: 2 live children", "s/2: 0 live children", "t: the supervisor is not live"]);
+    expect(ok(check({ ...clean, slots: new Map([["s/0", 1]]), supervisors: new Map([["s", true]]) }))).toBe(true);
+  });
 });
 
 describe("fault proxy", () => {

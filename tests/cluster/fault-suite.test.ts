@@ -5,7 +5,8 @@
  * (TCP proxies), PostgreSQL stopped or crashed and started again, nats-server killed and started again,
  * clock skew (tests/cluster/fault/). The checker must find no acknowledged message lost, no letter
  * handled twice, no effect applied under two idempotency keys, no effect without its letter, no
- * journal whose epochs interleave and no epoch acquired by two nodes.
+ * journal whose epochs interleave, no epoch acquired by two nodes, and (every other schedule, whose
+ * workers are supervised child trees) exactly one live child per supervisor slot.
  *
  * CI runs FAULT_SCHEDULES schedules (default 2, ~30 s each on a loaded machine); the soak script
  * (`npm run fault-soak -- --schedules=200`) runs hundreds. Each schedule prints its seed;
@@ -36,12 +37,13 @@ describe("seeded fault schedules against three node processes", () => {
     const seed = base + i;
     it(`schedule ${seed}: nothing acknowledged lost, nothing run twice, one activation per epoch`, async () => {
       const lines: string[] = [];
-      const r = await runSchedule(env, seed, { spanMs: 5_000, kinds, log: (l) => lines.push(l) });
+      // Every other schedule's workers are supervised child trees (ADR 0048): one live child per slot.
+      const r = await runSchedule(env, seed, { spanMs: 5_000, kinds, trees: i % 2 === 1, log: (l) => lines.push(l) });
       console.log(`fault schedule seed ${seed} (FAULT_SEED=${seed} replays it): ${r.acked}/${r.sends} sends acknowledged, failovers ${JSON.stringify(r.failovers)} ms\n${r.steps.join("\n")}`);
       // The workload ran and was judged: some sends were acknowledged and the states were read.
       expect(r.acked).toBeGreaterThan(0);
       const { retried: _, ...violations } = r.verdict;
-      expect(violations, `seed ${seed}\n${lines.join("\n")}`).toEqual({ lost: [], duplicated: [], dupEffects: [], missingEffects: [], orphanEffects: [], epochOrder: [], sharedEpochs: [] });
+      expect(violations, `seed ${seed}\n${lines.join("\n")}`).toEqual({ lost: [], duplicated: [], dupEffects: [], missingEffects: [], orphanEffects: [], epochOrder: [], sharedEpochs: [], slots: [] });
     }, 120_000);
   }
 });

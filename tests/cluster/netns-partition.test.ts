@@ -118,7 +118,7 @@ describe("partitions between network namespaces", () => {
       console.log(`netns partition schedule seed ${seed}: ${r.acked}/${r.sends} acknowledged\n${r.steps.join("\n")}`);
       expect(r.acked).toBeGreaterThan(0);
       const { retried: _, ...violations } = r.verdict;
-      expect(violations, `seed ${seed}\n${lines.join("\n")}`).toEqual({ lost: [], duplicated: [], dupEffects: [], missingEffects: [], orphanEffects: [], epochOrder: [], sharedEpochs: [] });
+      expect(violations, `seed ${seed}\n${lines.join("\n")}`).toEqual({ lost: [], duplicated: [], dupEffects: [], missingEffects: [], orphanEffects: [], epochOrder: [], sharedEpochs: [], slots: [] });
     } finally {
       await env.close();
     }

@@ -8,7 +8,10 @@
  *     different key: the outside world saw it twice); missingEffects: handled without its effect;
  *     orphanEffects: an effect applied for a letter no state holds (a stale activation acted);
  *   - epochOrder: a tree's journal whose epochs go down along its seqs (two activations interleaved);
- *   - sharedEpochs: one (tree, epoch) acquired by two nodes (two live activations at one epoch).
+ *   - sharedEpochs: one (tree, epoch) acquired by two nodes (two live activations at one epoch);
+ *   - slots: with supervised workers (child trees, docs/adr/0048), a supervisor slot that does not end
+ *     with exactly one live child (a restart told twice, a child lost with its node), or a supervisor
+ *     that is not live.
  */
 import type { Execution } from "./effect-sink.js";
 
@@ -27,6 +30,9 @@ export interface History {
   /** Each tree's journal epochs in seq order. */
   readonly journal: ReadonlyMap<string, readonly number[]>;
   readonly acquisitions: readonly { readonly tree: string; readonly epoch: number; readonly node: string }[];
+  /** Supervised workloads: live children per `supervisor/slot`, and each supervisor's liveness. */
+  readonly slots?: ReadonlyMap<string, number>;
+  readonly supervisors?: ReadonlyMap<string, boolean>;
 }
 
 export interface Verdict {
@@ -37,12 +43,13 @@ export interface Verdict {
   readonly orphanEffects: string[];
   readonly epochOrder: string[];
   readonly sharedEpochs: string[];
+  readonly slots: string[];
   /** Executions that repeated a key (re-run after a takeover, deduplicated by the sink): not a fault. */
   readonly retried: number;
 }
 
 export function ok(v: Verdict): boolean {
-  return [v.lost, v.duplicated, v.dupEffects, v.missingEffects, v.orphanEffects, v.epochOrder, v.sharedEpochs].every((x) => x.length === 0);
+  return [v.lost, v.duplicated, v.dupEffects, v.missingEffects, v.orphanEffects, v.epochOrder, v.sharedEpochs, v.slots].every((x) => x.length === 0);
 }
 
 export function check(h: History): Verdict {
@@ -94,5 +101,8 @@ export function check(h: History): Verdict {
     if (prior !== undefined && prior !== a.node) sharedEpochs.push(`${k} by ${prior} and ${a.node}`);
     holder.set(k, a.node);
   }
-  return { lost, duplicated, dupEffects, missingEffects, orphanEffects, epochOrder, sharedEpochs, retried };
+  const slots: string[] = [];
+  for (const [slot, live] of h.slots ?? []) if (live !== 1) slots.push(`${slot}: ${live} live children`);
+  for (const [sup, live] of h.supervisors ?? []) if (!live) slots.push(`${sup}: the supervisor is not live`);
+  return { lost, duplicated, dupEffects, missingEffects, orphanEffects, epochOrder, sharedEpochs, slots, retried };
 }

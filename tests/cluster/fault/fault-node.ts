@@ -10,7 +10,8 @@
  * while the journal is unreachable), forwards `{ op, hop: 1 }` to `next` when hop is 0 (a replayable
  * send, across nodes when `next` lives elsewhere), and appends `op/hop` to its state.
  *
- * Control: one JSON command per stdin line, `{ rid, cmd: "spawn" | "send" | "get" | "skew", ... }`,
+ * Control: one JSON command per stdin line, `{ rid, cmd: "spawn" | "supervise" | "send" | "get" | "skew", ... }`
+ * ("supervise": a supervisor whose workers are child trees, placed across the nodes),
  * answered by `{ rid, ok, value? , error? }` on stdout; lease changes are reported as
  * `{ ev: "lease", tree, epoch, change }`; `{ ev: "ready" }` once joined.
  */
@@ -151,15 +152,26 @@ emit({ ev: "ready" });
 
 const Command = z.discriminatedUnion("cmd", [
   z.strictObject({ rid: z.number(), cmd: z.literal("spawn"), name: z.string() }),
+  z.strictObject({ rid: z.number(), cmd: z.literal("supervise"), name: z.string(), children: z.number().int().min(1).max(10) }),
   z.strictObject({ rid: z.number(), cmd: z.literal("send"), to: z.string(), payload: z.unknown() }),
   z.strictObject({ rid: z.number(), cmd: z.literal("get"), to: z.string() }),
   z.strictObject({ rid: z.number(), cmd: z.literal("skew"), ms: z.number() }),
 ]);
 
+const WORKER_CAPS = ["tool:fault.effect#call", "agent:*#send"];
+
 async function run(c: z.infer<typeof Command>): Promise<unknown> {
   switch (c.cmd) {
     case "spawn":
-      return os.spawn({ name: c.name, kind: "code", logic: "worker", capabilities: ["tool:fault.effect#call", "agent:*#send"] });
+      return os.spawn({ name: c.name, kind: "code", logic: "worker", capabilities: WORKER_CAPS });
+    case "supervise":
+      // A supervisor whose workers are child trees of their own (docs/adr/0048), placed by load.
+      return os.spawn({
+        name: c.name,
+        kind: "supervisor",
+        supervision: { strategy: "one_for_one", intensity: 100, periodMs: 60_000 },
+        children: Array.from({ length: c.children }, (_, i) => ({ name: `${c.name}-c${i}`, kind: "code" as const, logic: "worker", capabilities: WORKER_CAPS, placement: { tree: true } })),
+      });
     case "send":
       return os.send(c.to, c.payload);
     case "get":

@@ -75,6 +75,12 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Fault kinds the schedule draws from (default all). */
   readonly kinds?: readonly FaultKind[];
+  /**
+   * Supervised workers: the workers are the children of two supervisors (one on each of the first two
+   * nodes), each a child tree of its own placed by load (docs/adr/0048); the checker then also wants
+   * exactly one live child per slot and both supervisors live at the end.
+   */
+  readonly trees?: boolean;
 }
 
 export interface ScheduleResult {
@@ -183,13 +189,25 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
   let pool: ClusterPool | undefined;
   try {
     await Promise.all(nodes.map((x) => x.start()));
-    // Workers: spread over the nodes (each a tree on its spawning node's lease).
+    pool = openClusterPool({ url: env.pg.url(env.database), onError: () => undefined });
+    // Workers: spread over the nodes (each a tree on its spawning node's lease), or supervised.
     const workers: string[] = [];
-    for (let i = 0; i < (o.workers ?? 6); i++) {
-      const node = nodes[i % n];
-      const a = await node?.call({ cmd: "spawn", name: `w${i}` }, 10_000);
-      if (a?.ok !== true || typeof a.value !== "string") throw new Error(`spawn of w${i} failed: ${JSON.stringify(a?.error)}`);
-      workers.push(a.value);
+    const supervisors: string[] = [];
+    if (o.trees === true) {
+      const per = Math.ceil((o.workers ?? 6) / 2);
+      for (let i = 0; i < 2; i++) {
+        const a = await nodes[i % n]?.call({ cmd: "supervise", name: `s${i}`, children: per }, 10_000);
+        if (a?.ok !== true || typeof a.value !== "string") throw new Error(`spawn of supervisor s${i} failed: ${JSON.stringify(a?.error)}`);
+        supervisors.push(a.value);
+        workers.push(...(await childrenOf(pool, cluster, a.value)).map((c) => c.agent));
+      }
+    } else {
+      for (let i = 0; i < (o.workers ?? 6); i++) {
+        const node = nodes[i % n];
+        const a = await node?.call({ cmd: "spawn", name: `w${i}` }, 10_000);
+        if (a?.ok !== true || typeof a.value !== "string") throw new Error(`spawn of w${i} failed: ${JSON.stringify(a?.error)}`);
+        workers.push(a.value);
+      }
     }
 
     // The workload and the faults, together.
@@ -225,7 +243,6 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
 
     // Heal: every node up and resumed, links up, PostgreSQL and NATS running, clocks true.
     await heal(nodes, links, env);
-    pool = openClusterPool({ url: env.pg.url(env.database), onError: () => undefined });
     const states = await settle(nodes, workers, sends, env.sink, pool, cluster, o.settleMs ?? 30_000, log);
     for (const x of nodes) if (x.log() !== "") log(`  ${x.name} stderr:\n${x.log().slice(-3_000)}`);
     log(`  states: ${workers.map((w) => `${w}=${states.get(w)?.length ?? "none"}`).join(" ")}`);
@@ -235,12 +252,21 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       const tree = String(row["agent"]);
       journal.set(tree, [...(journal.get(tree) ?? []), Number(row["epoch"])]);
     }
+    const slots = new Map<string, number>();
+    const live = new Map<string, boolean>();
+    for (const sup of supervisors) {
+      for (const c of await childrenOf(pool, cluster, sup)) slots.set(`${sup}/${c.slot}`, (slots.get(`${sup}/${c.slot}`) ?? 0) + (c.ended ? 0 : 1));
+      const r = await pool.query("SELECT ended FROM cluster_agents WHERE cluster = $1 AND agent = $2", [cluster, sup]);
+      live.set(sup, r.rows[0]?.["ended"] === false);
+    }
+    if (supervisors.length > 0) log(`  slots: ${[...slots].map(([k, v]) => `${k}=${v}`).join(" ")}`);
     const history: History = {
       sends,
       states,
       executions: [...env.sink.executions],
       journal,
       acquisitions: events.filter((e) => e.change === "acquired"),
+      ...(supervisors.length > 0 ? { slots, supervisors: live } : {}),
     };
     const verdict = check(history);
     for (const d of verdict.duplicated) {
@@ -274,6 +300,12 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
     await pool?.end().catch(() => undefined);
     for (const l of links) await l.close();
   }
+}
+
+/** A supervisor's child trees in link order (cluster_agents, docs/adr/0048): id, slot, ended. */
+async function childrenOf(pool: ClusterPool, cluster: string, sup: string): Promise<{ agent: string; slot: number; ended: boolean }[]> {
+  const r = await pool.query("SELECT agent, slot, ended FROM cluster_agents WHERE cluster = $1 AND supervisor = $2 ORDER BY link", [cluster, sup]);
+  return r.rows.map((row) => ({ agent: String(row["agent"]), slot: Number(row["slot"]), ended: row["ended"] === true }));
 }
 
 /** A node fault whose failover is measured once the run is over. */
