@@ -48,6 +48,12 @@ export function patternRegex(pattern: string): string {
 }
 
 export class Directory {
+  /**
+   * Skills rows verified and parsed by the last liveSkills, by agent: a row read again with the same
+   * body and seal is not verified and parsed again (an intent reads every live agent's row).
+   */
+  private verified = new Map<string, { readonly body: string; readonly mac: string | null; readonly skills: SkillEntry[] }>();
+
   constructor(
     private readonly pool: SqlPool,
     readonly cluster: string,
@@ -117,7 +123,9 @@ export class Directory {
 
   /**
    * The skills of the cluster's live agents, oldest agent id first. A row whose seal does not verify
-   * (written by anyone but a node) or whose skills do not parse is left out and reported to `refused`.
+   * (written by anyone but a node) or whose skills do not parse is left out and reported to `refused`,
+   * every time it is read. A row unchanged since the last read (same body, same seal) is reused as it
+   * was verified then.
    */
   async liveSkills(refused: (agent: string, why: string) => void): Promise<{ agent: string; skills: SkillEntry[] }[]> {
     const r = await query(
@@ -128,17 +136,29 @@ export class Directory {
       "reading the cluster's intent skills",
     );
     const out: { agent: string; skills: SkillEntry[] }[] = [];
+    const verified = new Map<string, { readonly body: string; readonly mac: string | null; readonly skills: SkillEntry[] }>();
     for (const row of r.rows) {
       const agent = text(row, "agent");
       const body = text(row, "skills");
-      if (!this.seal.verifySkills({ cluster: this.cluster, agent, skills: body }, textOrNull(row, "mac"))) {
+      const mac = textOrNull(row, "mac");
+      const known = this.verified.get(agent);
+      if (known !== undefined && known.body === body && known.mac === mac) {
+        verified.set(agent, known);
+        out.push({ agent, skills: known.skills });
+        continue;
+      }
+      if (!this.seal.verifySkills({ cluster: this.cluster, agent, skills: body }, mac)) {
         refused(agent, "its seal does not verify");
         continue;
       }
       const skills = parseSkills(body);
       if (skills === undefined) refused(agent, "its skills do not parse");
-      else out.push({ agent, skills });
+      else {
+        verified.set(agent, { body, mac, skills });
+        out.push({ agent, skills });
+      }
     }
+    this.verified = verified;
     return out;
   }
 
