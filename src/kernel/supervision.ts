@@ -103,10 +103,7 @@ export class Supervision {
     }
     // Its node died and another took its tree over: it goes on there from its journal (one
     // activation, a new epoch). That is its restart: counted, and the rest of its set restarts.
-    if (!admitRestart(st, this.k.clock.now())) {
-      this.giveUp(sup, `restart intensity exceeded: more than ${st.intensity} restart(s) in ${st.periodMs} ms (last: ${spec.name}: its node ${d.node ?? "?"} died)`);
-      return;
-    }
+    if (!this.admit(sup, st, `${spec.name}: its node ${d.node ?? "?"} died`)) return;
     if (this.k.events.wants("agent.restarted")) {
       this.k.events.emit("agent.restarted", { supervisor: sup.id, by: "takeover", attempt: st.restarts.length, newId: d.child, ...(d.node === undefined ? {} : { node: d.node }) }, d.child, "warn");
     }
@@ -135,11 +132,15 @@ export class Supervision {
       if (spec.restart === "temporary" || kind !== "shutdown") this.forget(sup, id);
       return;
     }
-    if (!admitRestart(st, this.k.clock.now())) {
-      this.giveUp(sup, `restart intensity exceeded: more than ${st.intensity} restart(s) in ${st.periodMs} ms (last: ${spec.name}: ${why})`);
-      return;
-    }
+    if (!this.admit(sup, st, `${spec.name}: ${why}`)) return;
     this.stopAndRestart(sup, st, restartSet(st, id), `${spec.name} exited`);
+  }
+
+  /** Counts a restart in `sup`'s intensity; past it, `sup` gives up (naming `last`) and this is false. */
+  private admit(sup: Proc, st: SupervisorState, last: string): boolean {
+    if (admitRestart(st, this.k.clock.now())) return true;
+    this.giveUp(sup, `restart intensity exceeded: more than ${st.intensity} restart(s) in ${st.periodMs} ms (last: ${last})`);
+    return false;
   }
 
   /** Stops the local children of `ids` (last started first) and starts them all again, after any backoff. */
