@@ -15,7 +15,7 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchedule, startEnv } from "./fault/harness.js";
-import { netnsUsable, nodeNet, type NodeNet } from "./fault/netns.js";
+import { netnsUsable, nodeNet, removeStale, type NodeNet } from "./fault/netns.js";
 
 const run = promisify(execFile);
 
@@ -76,6 +76,16 @@ describe("partitions between network namespaces", () => {
     await new Promise<void>((r) => echo.close(() => r()));
     const { stdout } = await run("ip", ["netns", "list"]);
     expect(stdout).not.toContain(net.ns);
+  });
+
+  it("removes the namespaces of a harness that no longer runs, and only those", async () => {
+    // A pid that cannot be running (above the kernel's pid_max) stands for a killed harness.
+    const stale = "aiosfs-99999999-0";
+    await run("ip", ["netns", "add", stale]);
+    expect(await removeStale()).toEqual([stale]);
+    const { stdout } = await run("ip", ["netns", "list"]);
+    expect(stdout).not.toContain(stale);
+    expect(stdout).toContain(net.ns);
   });
 
   it("up carries bytes; blackhole drops them; reset refuses at once; up again carries them", async () => {

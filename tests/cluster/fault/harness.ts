@@ -22,7 +22,7 @@ import { check, ok, type History, type SendRecord, type Verdict } from "./checke
 import { startSink, type EffectSink } from "./effect-sink.js";
 import { NodeProc, type LeaseEvent } from "./node-proc.js";
 import { describeFault, generate, rng, type Fault, type FaultKind, type Step } from "./schedule.js";
-import { netnsUsable, nodeNet } from "./netns.js";
+import { netnsUsable, nodeNet, removeStale } from "./netns.js";
 import { startProxy, type ProxyMode } from "./tcp-proxy.js";
 
 export interface Env {
@@ -41,6 +41,8 @@ export interface Env {
 /** `net`: "proxy" forces the proxies; by default namespaces where the machine allows them. */
 export async function startEnv(ttlMs = 1_000, net?: "netns" | "proxy"): Promise<Env> {
   const chosen = net ?? ((await netnsUsable()) ? "netns" : "proxy");
+  // A harness killed mid-run left its namespaces behind: remove them before making new ones.
+  if (chosen === "netns") await removeStale();
   // A node cut off mid-transaction (blackhole) holds its row locks until PostgreSQL ends its session:
   // without this timeout the others' takeovers of its leases would wait for the partition to heal.
   // docs/cluster.md recommends the same setting in production.

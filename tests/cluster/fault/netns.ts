@@ -44,6 +44,30 @@ export async function netnsUsable(): Promise<boolean> {
   }
 }
 
+/** Removes the namespaces (and with them their links) of fault harnesses that are no longer running. */
+export async function removeStale(): Promise<string[]> {
+  const { stdout } = await run("ip", ["netns", "list"]);
+  const gone: string[] = [];
+  for (const line of stdout.split("\n")) {
+    const m = /^(aiosfs-(\d+)-\d+)\b/.exec(line);
+    if (m === null) continue;
+    const [, ns = "", pid = ""] = m;
+    if (alive(Number(pid))) continue;
+    await run("ip", ["netns", "del", ns]).catch(() => undefined);
+    gone.push(ns);
+  }
+  return gone;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** The targets a node reaches through its namespace's links. */
 export type Target = "pg" | "nats" | "sink";
 const TARGETS: readonly Target[] = ["pg", "nats", "sink"];
