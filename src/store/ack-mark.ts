@@ -5,12 +5,16 @@
  * deleted database or an older copy all open cleanly; only a record kept elsewhere can tell that
  * acknowledged writes are gone. Recovery compares the journal with the mark (recovery.ts).
  *
- * Format (docs/adr/0010-acknowledgement-marks.md): a 64-byte file of two 32-byte slots, written
+ * Format (docs/adr/0012-acknowledgement-marks.md): a 64-byte file of two 32-byte slots, written
  * alternately in place with pwrite + fdatasync. A slot is magic "ACK1", generation (u32), seq
  * (float64, an integer), chain (u32), kind tag (u32), CRC-32 of the preceding 24 bytes, padding.
+ * A mark written while a batch commits (ADR 0059: the mark's sync and the batch's run side by side)
+ * is an "ACK2" slot: generation, seq and chain of the batch's end, kind tag (u8), the batch's
+ * length (u24), the chain at the committed point below it (u32), CRC-32 of the preceding 28 bytes.
  * A torn write damages at most the slot being written; the other still holds the previous mark.
  * At most one small write and fdatasync in flight at a time, covering every batch committed before
- * it (never one per record); it runs on libuv's pool, overlapping the next batch's SQLite commit.
+ * it and the batch committing (never one per record); it runs on libuv's pool, beside that batch's
+ * SQLite commit on the writer thread.
  * No rename and no directory fsync on the hot path.
  */
 import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
@@ -24,7 +28,16 @@ export interface AckPoint {
   readonly seq: number;
   /** The running hash (chain) of every record up to and including `seq`. */
   readonly chain: number;
+  /**
+   * Set when the mark was written while the batch ending at `seq` was still committing (ADR 0059):
+   * the point the journal had committed below it. Records `from.seq`+1..`seq` were not acknowledged
+   * unless the store holds them, so a store ending exactly at `from` lost nothing acknowledged.
+   */
+  readonly from?: { readonly seq: number; readonly chain: number };
 }
+
+/** The longest batch a mark can cover ahead of its commit (the ACK2 slot's u24 length). */
+export const MAX_AHEAD = 0xff_ffff;
 
 export type AckRead = { readonly state: "missing" } | { readonly state: "damaged"; readonly why: string } | { readonly state: "ok"; readonly point: AckPoint };
 
@@ -43,6 +56,7 @@ export interface AckMark {
 }
 
 const MAGIC = 0x41434b31; // "ACK1"
+const MAGIC_AHEAD = 0x41434b32; // "ACK2"
 const SLOT = 32;
 
 /** The next running hash: CRC-32 of the record's checksum, seeded with the previous hash. */
@@ -54,20 +68,37 @@ export function chainNext(chain: number, rowCrc: number): number {
 
 function encodeSlot(buf: Buffer, gen: number, p: AckPoint, tag: number): void {
   buf.fill(0);
-  buf.writeUInt32BE(MAGIC, 0);
+  const ahead = p.from === undefined ? 0 : p.seq - p.from.seq;
+  buf.writeUInt32BE(ahead > 0 ? MAGIC_AHEAD : MAGIC, 0);
   buf.writeUInt32BE(gen >>> 0, 4);
   buf.writeDoubleBE(p.seq, 8);
   buf.writeUInt32BE(p.chain >>> 0, 16);
+  if (ahead > 0 && p.from !== undefined) {
+    // A point confirmed (nothing ahead) keeps the ACK1 slot, so a cleanly closed store reads anywhere.
+    buf.writeUInt32BE(((tag & 0xff) << 24) | (ahead & MAX_AHEAD), 20);
+    buf.writeUInt32BE(p.from.chain >>> 0, 24);
+    buf.writeUInt32BE(crc32(buf.subarray(0, 28)), 28);
+    return;
+  }
   buf.writeUInt32BE(tag >>> 0, 20);
   buf.writeUInt32BE(crc32(buf.subarray(0, 24)), 24);
 }
 
 function decodeSlot(buf: Buffer, tag: number): { gen: number; point: AckPoint } | undefined {
-  if (buf.length < 28 || buf.readUInt32BE(0) !== MAGIC) return undefined;
-  if (buf.readUInt32BE(24) !== crc32(buf.subarray(0, 24))) return undefined;
-  if (buf.readUInt32BE(20) !== tag) return undefined;
+  if (buf.length < SLOT) return undefined;
+  const magic = buf.readUInt32BE(0);
   const seq = buf.readDoubleBE(8);
   if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (magic === MAGIC_AHEAD) {
+    if (buf.readUInt32BE(28) !== crc32(buf.subarray(0, 28))) return undefined;
+    const packed = buf.readUInt32BE(20);
+    const ahead = packed & MAX_AHEAD;
+    if (packed >>> 24 !== (tag & 0xff) || ahead === 0 || ahead > seq) return undefined;
+    return { gen: buf.readUInt32BE(4), point: { seq, chain: buf.readUInt32BE(16), from: { seq: seq - ahead, chain: buf.readUInt32BE(24) } } };
+  }
+  if (magic !== MAGIC) return undefined;
+  if (buf.readUInt32BE(24) !== crc32(buf.subarray(0, 24))) return undefined;
+  if (buf.readUInt32BE(20) !== tag) return undefined;
   return { gen: buf.readUInt32BE(4), point: { seq, chain: buf.readUInt32BE(16) } };
 }
 

@@ -30,7 +30,7 @@
  * crash anywhere leaves a valid store: retired rows are ignored at open and the sweep resumes.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import { chainNext, type AckMark } from "./ack-mark.js";
+import { chainNext, MAX_AHEAD, type AckMark, type AckPoint } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
 import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON, META_LOSS } from "./meta.js";
@@ -137,6 +137,14 @@ interface Queue {
 
 const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined });
 
+/** A batch waiting for its acknowledgement: its commit and a durable mark covering it. */
+interface Unmarked {
+  readonly seq: number;
+  readonly resolve: () => void;
+  stored: boolean;
+  marked: boolean;
+}
+
 
 export class Journal {
   private queue: Queue = emptyQueue();
@@ -160,12 +168,24 @@ export class Journal {
   private base: number;
   private rebasing = false;
   private readonly sweepChunk: number;
-  /** Mark writes that failed after their batch committed (the mark lags; it never leads). */
+  /** Mark writes that failed (the mark lags; recovery reads a lagging mark as nothing lost). */
   markFailures = 0;
   private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
-  /** Batches committed to the store whose appends wait for the mark to cover them, in seq order. */
-  private unmarked: { readonly seq: number; readonly resolve: () => void }[] = [];
+  /**
+   * Batches handed to the store whose appends wait for their commit (`stored`) and for a durable mark
+   * covering them (`marked`), in seq order; the oldest are acknowledged once both hold (ADR 0059).
+   */
+  private unmarked: Unmarked[] = [];
   private markInFlight: Promise<void> | undefined;
+  /** The batch the store is committing: the next mark covers it ahead of its commit (ADR 0059). */
+  private writing: { readonly seq: number; readonly chain: number } | undefined;
+  /** The mark on disk may cover a batch beyond the committed point (ACK2): a later mark confirms it. */
+  private markAhead = false;
+  /** A mark covered a batch whose commit then failed: it is corrected before the next write. */
+  private markStale = false;
+  private confirmTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last mark write was issued (performance.now()): the confirmation waits for idleness. */
+  private markIssuedAt = 0;
   private readonly unawaitedMs: number;
   /** Commits queued records nobody waits for when no other batch took them (scheduleUnawaited). */
   private unawaitedTimer: ReturnType<typeof setTimeout> | undefined;
@@ -337,7 +357,7 @@ export class Journal {
       await this.exclusive(() => this.writeBatch());
     }
     await this.exclusive(async () => undefined);
-    await this.markSettled();
+    await this.markSettled(true);
   }
 
   /** Rows currently stored (verified at open, plus appended, minus compacted away). */
@@ -357,6 +377,7 @@ export class Journal {
   /** Rewrites the live state as fresh records and drops everything before them, atomically. */
   compact(): Promise<{ readonly removed: number; readonly written: number }> {
     return this.exclusive(async () => {
+      await this.correctMark();
       const start = this.nextSeq;
       const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
       const before = this.rows;
@@ -382,6 +403,7 @@ export class Journal {
    */
   private rebase(): Promise<void> {
     return this.exclusive(async () => {
+      await this.correctMark();
       const start = this.nextSeq;
       const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
       const end = start + rows.length - 1;
@@ -393,7 +415,7 @@ export class Journal {
       this.rows = rows.length;
       this.hash = this.advance(rows);
       if (this.ack !== undefined) {
-        this.unmarked.push({ seq: end, resolve: () => undefined });
+        this.unmarked.push({ seq: end, resolve: () => undefined, stored: true, marked: false });
         this.pumpMark();
       }
       this.scheduleUnawaited();
@@ -415,29 +437,95 @@ export class Journal {
 
   /**
    * Group commit for the mark: one write in flight, covering every batch committed before it was
-   * issued; when it is durable those batches' appends resolve and the next write covers whatever
-   * committed meanwhile. A failed write still resolves them (their records ARE in the store; the
-   * mark lags, which recovery reads as nothing lost) and is counted in markFailures.
+   * issued and the batch the store is committing then (ADR 0059: the mark's fdatasync runs beside
+   * that batch's commit, not after it). A batch's appends resolve once it committed and a durable
+   * mark covers it; the next write covers whatever came meanwhile. A mark written ahead of a commit
+   * records the committed point below the batch (AckPoint.from): recovery reads a store that ends
+   * there as that batch never committed. The next mark confirms it: the next batch's, or one of its
+   * own once the journal was idle for unawaitedMs. A failed write still resolves them (their records
+   * ARE in the store; the mark lags, which recovery reads as nothing lost) and counts in markFailures.
    */
-  private pumpMark(): void {
-    if (this.markInFlight !== undefined || this.unmarked.length === 0 || this.ack === undefined) return;
-    const seq = this.nextSeq - 1;
+  private pumpMark(confirm = false): void {
+    if (this.markInFlight !== undefined || this.ack === undefined) return;
+    const last = this.unmarked.at(-1);
+    if (!confirm && (last === undefined || last.marked)) {
+      if (this.markAhead) this.scheduleConfirm();
+      return;
+    }
+    const w = this.writing;
+    const committed = this.nextSeq - 1;
+    const point: AckPoint = w === undefined ? { seq: committed, chain: this.hash } : { seq: w.seq, chain: w.chain, from: { seq: committed, chain: this.hash } };
+    let failed = false;
+    this.markIssuedAt = performance.now();
     this.markInFlight = this.ack
-      .writeAsync({ seq, chain: this.hash })
+      .writeAsync(point)
       .catch(() => {
+        failed = true;
         this.markFailures++;
       })
       .then(() => {
         this.markInFlight = undefined;
-        let k = 0;
-        while (k < this.unmarked.length && (this.unmarked[k]?.seq ?? Infinity) <= seq) k++;
-        for (const b of this.unmarked.splice(0, k)) b.resolve();
+        this.markAhead = failed || point.from !== undefined;
+        for (const b of this.unmarked) {
+          if (b.seq > point.seq) break;
+          b.marked = true;
+        }
+        this.settle();
         this.pumpMark();
       });
   }
 
-  /** Resolves once every committed batch is covered by a durable mark. */
-  private async markSettled(): Promise<void> {
+  /** Acknowledges the oldest batches that committed and are covered by a durable mark, in seq order. */
+  private settle(): void {
+    let k = 0;
+    for (const b of this.unmarked) {
+      if (!b.stored || !b.marked) break;
+      k++;
+    }
+    if (k > 0) for (const b of this.unmarked.splice(0, k)) b.resolve();
+  }
+
+  /** A mark of the committed point, once the journal was idle for unawaitedMs (nobody waits for it). */
+  private scheduleConfirm(): void {
+    if (this.confirmTimer !== undefined || this.closed) return;
+    const fire = (): void => {
+      this.confirmTimer = undefined;
+      if (!this.markAhead || this.closed) return;
+      // Not idle yet (a mark went out meanwhile, or a batch is committing): its mark confirms the
+      // point, or the timer looks again.
+      const wait = this.markIssuedAt + this.unawaitedMs - performance.now();
+      if (wait > 1 || this.writing !== undefined || this.markInFlight !== undefined) {
+        this.confirmTimer = setTimeout(fire, Math.max(1, wait));
+        this.confirmTimer.unref();
+      } else this.pumpMark(true);
+    };
+    this.confirmTimer = setTimeout(fire, this.unawaitedMs);
+    this.confirmTimer.unref();
+  }
+
+  /**
+   * A mark covered a batch the store then refused (its seqs are reused by the next batch, with other
+   * records): before anything else is written, the mark goes back to the committed point, or the
+   * next batch's records would read as "not the history that was acknowledged" after a crash.
+   */
+  private async correctMark(): Promise<void> {
+    if (!this.markStale || this.ack === undefined) return;
+    await this.markIdle();
+    this.ack.write({ seq: this.nextSeq - 1, chain: this.hash }); // throws: the write that needed it fails
+    this.markStale = false;
+    this.markAhead = false;
+  }
+
+  /** Resolves once every committed batch is covered by a durable mark (and, `confirm`: by a confirmed one). */
+  private async markSettled(confirm = false): Promise<void> {
+    await this.markIdle();
+    if (confirm && this.markAhead && this.writing === undefined && this.ack !== undefined) {
+      this.pumpMark(true);
+      await this.markIdle();
+    }
+  }
+
+  private async markIdle(): Promise<void> {
     while (this.markInFlight !== undefined) await this.markInFlight;
   }
 
@@ -446,6 +534,7 @@ export class Journal {
     if (this.ack === undefined) return;
     try {
       this.ack.write({ seq: this.nextSeq - 1, chain: this.hash });
+      this.markAhead = false;
     } catch {
       this.markFailures++;
     }
@@ -456,6 +545,8 @@ export class Journal {
     await this.flush();
     clearTimeout(this.unawaitedTimer);
     this.unawaitedTimer = undefined;
+    clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
     // Finish a sweep in progress, so a clean stop leaves no retired rows (a failed chunk ends it).
     for (let at = this.retiredFrom; at !== undefined; ) {
       await this.exclusive(() => this.sweep());
@@ -523,10 +614,33 @@ export class Journal {
     const batch = this.take();
     if (this.pending()) this.schedule();
     const { recs, bodies, resolves, rejects, shared } = batch;
+    try {
+      await this.correctMark();
+    } catch (e) {
+      this.failures++;
+      for (const reject of rejects) reject?.(e);
+      shared?.reject(e);
+      return;
+    }
     const n = recs.length;
     const start = this.nextSeq;
     const rows = new Array<JournalRow>(n);
     for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
+    const chain = this.advance(rows);
+    const ack = (): void => {
+      for (let i = 0; i < n; i++) resolves[i]?.(start + i);
+      shared?.resolve();
+    };
+    // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
+    let waiting: Unmarked | undefined;
+    if (this.ack !== undefined) {
+      waiting = { seq: start + n - 1, resolve: ack, stored: false, marked: false };
+      this.unmarked.push(waiting);
+      if (n <= MAX_AHEAD) {
+        this.writing = { seq: waiting.seq, chain };
+        this.pumpMark();
+      }
+    }
     const t0 = this.onCommit === undefined ? 0 : performance.now();
     const sweep = this.sweepTo(n);
     try {
@@ -537,26 +651,31 @@ export class Journal {
         meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }),
       });
     } catch (e) {
+      this.writing = undefined;
+      if (waiting !== undefined) {
+        // The last entry: batches are written one at a time. A mark may already cover its seqs.
+        this.unmarked.pop();
+        this.markStale = true;
+      }
       this.failures++;
       for (const reject of rejects) reject?.(e);
       shared?.reject(e);
       return;
     }
+    this.writing = undefined;
     this.onCommit?.(n, (performance.now() - t0) / 1000);
     if (sweep !== undefined) this.retiredFrom = sweep;
     this.nextSeq = start + n;
     this.rows += n;
-    this.hash = this.advance(rows);
+    this.hash = chain;
     const state = this.state;
     for (let i = 0; i < n; i++) state.apply(recs[i] as JournalRecord);
-    const ack = (): void => {
-      for (let i = 0; i < n; i++) resolves[i]?.(start + i);
-      shared?.resolve();
-    };
-    if (this.ack === undefined) ack();
+    if (waiting === undefined) ack();
     else {
-      // Acknowledged only once the mark covers the batch: the mark never trails an acknowledgement.
-      this.unmarked.push({ seq: start + n - 1, resolve: ack });
+      // Acknowledged only once a durable mark covers the batch too: the mark never trails an
+      // acknowledgement. Usually the mark written beside the commit already does.
+      waiting.stored = true;
+      this.settle();
       this.pumpMark();
     }
     if (!this.rebasing && this.rows >= this.compactionThreshold()) {

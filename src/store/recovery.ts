@@ -10,7 +10,10 @@
  *   read, not damage; the journal deletes them in chunks after open. The base is kept twice
  *   (journal.base, journal.horizon), so one damaged copy never makes the scan read retired rows;
  * - the acknowledgement mark (ack-mark.ts), kept outside SQLite: records up to its seq were
- *   acknowledged, so any of them missing is a loss, and the running hash at its seq must match.
+ *   acknowledged, so any of them missing is a loss, and the running hash at its seq must match. A
+ *   mark written beside a batch's commit (ADR 0059) also names the committed point below that batch
+ *   (`from`): a store ending exactly there, with the running hash the mark recorded for it, is a crash
+ *   before that batch committed — nothing of it was acknowledged — and is read as the mark at `from`.
  *
  * The result separates LOSS (acknowledged records that are gone or fail verification: ranges,
  * count, the agents and messages named where a damaged body still says whom it concerned) from
@@ -162,11 +165,12 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
   }
   const bounds = await storedBounds(driver);
   const ack = mark?.read() ?? { state: "missing" as const };
-  const acked: AckPoint | undefined = ack.state === "ok" ? ack.point : undefined;
+  let acked: AckPoint | undefined = ack.state === "ok" ? ack.point : undefined;
+  const ahead = acked?.from;
 
   let base = baseMeta.value ?? 1;
   if (baseMeta.value === undefined && bounds.first !== null) base = bounds.first;
-  if (baseMeta.value === undefined && baseMeta.damaged !== undefined && bounds.first === null && acked !== undefined) base = acked.seq + 1;
+  if (baseMeta.value === undefined && baseMeta.damaged !== undefined && bounds.first === null && acked !== undefined) base = (ahead ?? acked).seq + 1;
   // Retired rows (below the base) are not read; the journal sweeps them (ADR 0049).
   const retiredFrom = bounds.first !== null && bounds.first < base ? bounds.first : undefined;
   // The chain at base-1: recorded at compaction; a fresh journal starts at 0.
@@ -180,6 +184,7 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
   let records = 0;
   let chainBroken = !chainKnown;
   let chainAtMark: number | undefined = acked !== undefined && acked.seq === base - 1 && chainKnown ? chain : undefined;
+  let chainAtFrom: number | undefined = ahead !== undefined && ahead.seq === base - 1 && chainKnown ? chain : undefined;
   const ceiling = Math.max(bounds.last ?? 0, highMeta.value ?? 0, acked?.seq ?? 0, base);
 
   // Bulk reads of PAGE rows; after a failed read, single rows until past the damage.
@@ -229,6 +234,7 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
         chainBroken = true;
       }
       if (acked !== undefined && row.seq === acked.seq && !chainBroken) chainAtMark = chain;
+      if (ahead !== undefined && row.seq === ahead.seq && !chainBroken) chainAtFrom = chain;
       expected = row.seq + 1;
     }
     if (rows.length < limit && careful === 0) break;
@@ -239,6 +245,12 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
     loss.add(present + 1, highMeta.value, `the store recorded writes up to ${highMeta.value} but holds records only up to ${present} (tail cut off)`);
   }
   const lastKnown = Math.max(present, highMeta.value ?? 0);
+  if (ahead !== undefined && lastKnown <= ahead.seq) {
+    // The batch the mark covered ahead of its commit never committed (ADR 0059): the mark stands
+    // at the committed point it recorded, whose running hash is checked like any mark's.
+    acked = ahead;
+    chainAtMark = chainAtFrom;
+  }
   if (acked !== undefined && acked.seq > lastKnown) {
     loss.add(lastKnown + 1, acked.seq, `acknowledged up to ${acked.seq} (${mark?.location ?? "mark"}) but the store ends at ${lastKnown}`);
   }
