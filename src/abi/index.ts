@@ -16,7 +16,7 @@ export type {
 export { grantText } from "./stages.js";
 export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
-  SyscallJournal, SyscallEffects, SyscallObserver, MessageTracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, RemoteMailGate, VouchedKey,
+  SyscallJournal, SyscallEffects, SyscallObserver, MessageTracer, CallTracer, Tracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, RemoteMailGate, VouchedKey,
 } from "./stages.js";
 export type { AppendOptions, KernelJournal, TopicDirectory, StoredAgent, StoredMessage, StoredSpec, RecoveredAgent, RecoveredState, SupervisorLink, SkillDirectory, SkillEntry } from "./journal.js";
 export { zodArgs } from "./args.js";

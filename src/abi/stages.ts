@@ -6,7 +6,7 @@
  */
 import type { AgentId, SerializedError } from "../core/index.js";
 import type { Capability } from "../capability/index.js";
-import type { Caller, CapabilityRequest, SlotGrant, SyscallName, TraceSpan } from "./syscalls.js";
+import type { Caller, CapabilityRequest, SlotGrant, SyscallCall, SyscallName, TraceSpan } from "./syscalls.js";
 import type { StoredMessage } from "./journal.js";
 
 /**
@@ -209,6 +209,23 @@ export interface MessageTracer {
   /** Runs `to`'s receive of a letter that carried `traceparent` (or none) inside its handling span. */
   handle<T>(to: Caller, traceparent: string | undefined, request: boolean, run: () => T): T;
 }
+
+/**
+ * The spans of traced syscalls, in the door's run stage (observe/'s Tracing, the same object as the
+ * `trace` stage, present only while tracing is on). `open` is called right before a call's handler
+ * runs (after its scheduler slot), with the object the handler gets: a traced syscall's span is set
+ * on it (`call.trace`, where the handler's outgoing requests and nested calls find their parent) and
+ * returned; an untraced syscall gets none (undefined). `close` ends it with the handler's result
+ * (`ok`) or what it threw. No handler is wrapped: a traced call costs its span, not another async
+ * frame and promise around the handler (ADR 0057).
+ */
+export interface CallTracer {
+  open(call: SyscallCall, name: SyscallName, args: unknown): TraceSpan | undefined;
+  close(span: TraceSpan, name: SyscallName, ok: boolean, value: unknown): void;
+}
+
+/** The trace stage: context on messages and the spans of traced calls. */
+export interface Tracer extends MessageTracer, CallTracer {}
 
 /** Durable record of side-effecting syscalls (store issue): intent before, result after. */
 export interface SyscallJournal {

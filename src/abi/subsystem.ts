@@ -14,7 +14,7 @@
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal, RecoveredState, SkillDirectory, StoredMessage, TopicDirectory } from "./journal.js";
-import type { AuditSink, CallUsage, CapabilityChecker, MessageTracer, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal, SyscallObserver } from "./stages.js";
+import type { AuditSink, CallUsage, CapabilityChecker, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal, SyscallObserver, Tracer } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
@@ -27,8 +27,8 @@ export interface DoorStages {
   readonly syscallJournal?: SyscallJournal;
   readonly journal?: KernelJournal;
   readonly effects?: SyscallEffects;
-  /** Trace context on messages (observe/, while tracing is on). */
-  readonly trace?: MessageTracer;
+  /** Trace context on messages and the spans of traced calls (observe/, while tracing is on). */
+  readonly trace?: Tracer;
   /** Each call's outcome, told by the record stage (observe/'s metrics and anomaly feed). */
   readonly observer?: SyscallObserver;
   /** Receive-side checks of mail from other cluster nodes (ipc/, docs/adr/0038). */

@@ -7,7 +7,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText, isTerminal, type AgentStatus,
-  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type MessageTracer, type RemoteMailGate,
+  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type Tracer, type RemoteMailGate,
   type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
@@ -21,7 +21,7 @@ export interface Guards {
   syscallJournal: SyscallJournal | undefined;
   journal: KernelJournal | undefined;
   effects: SyscallEffects | undefined;
-  trace: MessageTracer | undefined;
+  trace: Tracer | undefined;
   /** The record stage's observer (observe/): each call's outcome, with no event built for it. */
   observer: SyscallObserver | undefined;
   remoteMail: RemoteMailGate | undefined;
@@ -401,7 +401,21 @@ export class Dispatcher {
         const effects = this.guards.effects;
         try {
           const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
-          const raw = await def.handler(prepared as never, slot === undefined ? call : { ...call, slot });
+          const run = slot === undefined ? call : { ...call, slot };
+          // Tracing on: a traced syscall's span, opened on the object the handler gets, ended with its outcome.
+          const tracer = this.guards.trace;
+          const span = tracer === undefined ? undefined : tracer.open(run, def.name, prepared);
+          let raw: unknown;
+          if (span === undefined) raw = await def.handler(prepared as never, run);
+          else {
+            try {
+              raw = await def.handler(prepared as never, run);
+            } catch (e) {
+              (tracer as Tracer).close(span, def.name, false, e);
+              throw e;
+            }
+            (tracer as Tracer).close(span, def.name, true, raw);
+          }
           if (def.usage !== undefined) {
             usage = def.usage(raw);
             if (usage !== undefined) slot?.usage?.(usage.tokens);

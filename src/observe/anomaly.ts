@@ -10,7 +10,9 @@
  * After `warmup` windows, a figure past its limit raises `security.anomaly` (severity warn) naming
  * the kind, the observed value and the baseline; the window then joins the baseline (a lasting
  * change becomes the new normal instead of alarming forever). State per agent is a few numbers and
- * one small map keyed by syscall name; it is dropped when the agent ends.
+ * one small map keyed by syscall name, and once a window was learned the baselines (made then: an
+ * agent that ends inside its first window, as a run's does, never needs them); it is dropped when
+ * the agent ends.
  */
 import type { AgentId, AnyKernelEvent, EventBus, EventDataMap, EventType } from "../core/index.js";
 import "./events.js";
@@ -50,6 +52,13 @@ class Ewma {
   }
 }
 
+/** What an agent's closed windows taught: made when its first window closes with enough in it. */
+interface Learned {
+  readonly share: Map<string, number>;
+  readonly denial: Ewma;
+  readonly cost: Ewma;
+}
+
 interface AgentBaseline {
   windowStart: number;
   windows: number;
@@ -57,9 +66,8 @@ interface AgentBaseline {
   denied: number;
   spend: number;
   readonly mix: Map<string, number>;
-  readonly share: Map<string, number>;
-  readonly denial: Ewma;
-  readonly cost: Ewma;
+  /** Undefined until a window was learned: most agents (a run's, a request's) end inside their first window. */
+  learned: Learned | undefined;
 }
 
 export class AnomalyDetector {
@@ -141,7 +149,7 @@ export class AnomalyDetector {
   private baselineOf(agent: AgentId, now: number): AgentBaseline {
     let b = this.agents.get(agent);
     if (b === undefined) {
-      b = { windowStart: now, windows: 0, calls: 0, denied: 0, spend: 0, mix: new Map(), share: new Map(), denial: new Ewma(this.alpha), cost: new Ewma(this.alpha) };
+      b = { windowStart: now, windows: 0, calls: 0, denied: 0, spend: 0, mix: new Map(), learned: undefined };
       this.agents.set(agent, b);
     }
     return b;
@@ -150,8 +158,9 @@ export class AnomalyDetector {
   private close(agent: AgentId, b: AgentBaseline, now: number): void {
     if (b.calls >= this.minCalls || b.spend > 0) {
       const rate = b.calls === 0 ? 0 : b.denied / b.calls;
-      if (b.windows >= this.warmup) this.judge(agent, b, rate);
-      this.learn(b, rate);
+      const learned = (b.learned ??= { share: new Map(), denial: new Ewma(this.alpha), cost: new Ewma(this.alpha) });
+      if (b.windows >= this.warmup) this.judge(agent, b, learned, rate);
+      this.learn(b, learned, rate);
     }
     // Windows are aligned to the first one, so a burst after silence starts a fresh window.
     b.windowStart += Math.floor((now - b.windowStart) / this.windowMs) * this.windowMs;
@@ -161,36 +170,36 @@ export class AnomalyDetector {
     b.mix.clear();
   }
 
-  private judge(agent: AgentId, b: AgentBaseline, rate: number): void {
+  private judge(agent: AgentId, b: AgentBaseline, l: Learned, rate: number): void {
     if (b.calls >= this.minCalls) {
-      const tvd = this.distance(b);
+      const tvd = this.distance(b, l);
       if (tvd > this.mixLimit) this.raise(agent, "syscall_mix", tvd, tvd, 0, `mix moved ${tvd.toFixed(2)} from the baseline: ${[...b.mix.entries()].map(([k, v]) => `${k}=${v}`).join(", ")}`);
-      const z = b.denial.z(rate, 0.02);
-      if (z > this.zLimit && rate > 0.1) this.raise(agent, "denial_rate", z, rate, b.denial.mean, `${b.denied} of ${b.calls} calls refused`);
+      const z = l.denial.z(rate, 0.02);
+      if (z > this.zLimit && rate > 0.1) this.raise(agent, "denial_rate", z, rate, l.denial.mean, `${b.denied} of ${b.calls} calls refused`);
     }
-    const zc = b.cost.z(b.spend, Math.max(0.05 * b.cost.mean, 1e-9));
-    if (zc > this.zLimit && b.spend > 2 * b.cost.mean) this.raise(agent, "spend", zc, b.spend, b.cost.mean, `spent ${b.spend} in one window`);
+    const zc = l.cost.z(b.spend, Math.max(0.05 * l.cost.mean, 1e-9));
+    if (zc > this.zLimit && b.spend > 2 * l.cost.mean) this.raise(agent, "spend", zc, b.spend, l.cost.mean, `spent ${b.spend} in one window`);
   }
 
-  private learn(b: AgentBaseline, rate: number): void {
+  private learn(b: AgentBaseline, l: Learned, rate: number): void {
     b.windows++;
-    b.denial.add(rate);
-    b.cost.add(b.spend);
+    l.denial.add(rate);
+    l.cost.add(b.spend);
     if (b.calls === 0) return;
-    const first = b.share.size === 0;
-    for (const name of new Set([...b.share.keys(), ...b.mix.keys()])) {
+    const first = l.share.size === 0;
+    for (const name of new Set([...l.share.keys(), ...b.mix.keys()])) {
       const now = (b.mix.get(name) ?? 0) / b.calls;
-      const was = b.share.get(name) ?? 0;
+      const was = l.share.get(name) ?? 0;
       const next = first ? now : was + this.alpha * (now - was);
-      if (next < 1e-4) b.share.delete(name);
-      else b.share.set(name, next);
+      if (next < 1e-4) l.share.delete(name);
+      else l.share.set(name, next);
     }
   }
 
   /** Total variation distance between the window's syscall shares and the baseline's. */
-  private distance(b: AgentBaseline): number {
+  private distance(b: AgentBaseline, l: Learned): number {
     let d = 0;
-    for (const name of new Set([...b.share.keys(), ...b.mix.keys()])) d += Math.abs((b.mix.get(name) ?? 0) / b.calls - (b.share.get(name) ?? 0));
+    for (const name of new Set([...l.share.keys(), ...b.mix.keys()])) d += Math.abs((b.mix.get(name) ?? 0) / b.calls - (l.share.get(name) ?? 0));
     return d / 2;
   }
 

@@ -10,7 +10,7 @@ import "./events.js";
 export { AiosMetrics, STATUSES, type MetricsSources, type MetricsLimits, type PoolSample } from "./metrics.js";
 export { feedMetrics, recordSyscall, recordDenied, METRIC_EVENT_TYPES, type FeedOptions } from "./metrics-feed.js";
 export { BoundedLabel, OVERFLOW } from "./labels.js";
-export { instrumentSyscalls, metricsObserver, type Observer, type SyscallDecision } from "./observer.js";
+export { metricsObserver, type Observer, type SyscallDecision } from "./observer.js";
 export type { Tracing, TracingOptions, TracingPorts } from "./tracing.js";
 export { tracingFromConfig, otlpTracesUrl, TracingConfigSchema, type TracingConfig } from "./tracing-config.js";
 export type { RecentSpans, SpanRecord, TraceSummary, WaterfallRow } from "./recent-spans.js";

@@ -4,31 +4,24 @@
  * and with no event object: the metrics and the anomaly detector read syscalls there, not from
  * `syscall.completed` / `syscall.denied` events, which the kernel then builds only for their other
  * subscribers. ToolCall's per-tool figures come from the same call (its arguments name the tool),
- * so no handler is wrapped for them. When tracing is on, `around` runs the traced handlers (wrapped
- * through the registry's public `replace` by `instrumentSyscalls`), which puts each call's span on
- * the call object (`call.trace`: outgoing HTTP carries its `traceparent`). `around` takes the
- * handler and its arguments, not a closure over them: a traced call allocates no wrapper function.
+ * so no handler is wrapped for them. Spans are not this port's: while tracing is on, the door's run
+ * stage opens and closes a traced call's span through the trace stage (abi's CallTracer, Tracing),
+ * and no handler is wrapped then either (ADR 0057).
  */
-import type { SyscallCall, SyscallObserver, SyscallRegistryPort } from "./kernel-types.js";
+import type { SyscallObserver } from "./kernel-types.js";
 import type { AiosMetrics } from "./metrics.js";
 import { recordDenied, recordSyscall } from "./metrics-feed.js";
 import type { AnomalyDetector } from "./anomaly.js";
 
 export type SyscallDecision = "ok" | "error" | "denied";
 
-export interface Observer extends SyscallObserver {
-  /**
-   * Runs `handler(args, call)` inside the call's span. The door made `call` for this one call: the
-   * span is set on it (`call.trace`) rather than on a copy.
-   */
-  readonly around?: <A, T>(call: SyscallCall, name: string, args: A, handler: (args: A, call: SyscallCall) => T | Promise<T>) => Promise<T>;
-}
+export type Observer = SyscallObserver;
 
 /**
  * The metrics side of the Observer: syscall counts and latency, per-tool figures for ToolCall, and
  * the anomaly detector's per-agent syscall mix and denials (at `now`, the kernel clock's time).
  */
-export function metricsObserver(m: AiosMetrics, o: { readonly anomaly?: AnomalyDetector; readonly now: () => number; readonly around?: Observer["around"] }): Observer {
+export function metricsObserver(m: AiosMetrics, o: { readonly anomaly?: AnomalyDetector; readonly now: () => number }): Observer {
   const { anomaly, now } = o;
   return {
     completed(caller, name, ok, durationUs, args) {
@@ -40,7 +33,6 @@ export function metricsObserver(m: AiosMetrics, o: { readonly anomaly?: AnomalyD
       recordDenied(m, name, code);
       anomaly?.call(caller.agent, name, true, now());
     },
-    ...(o.around === undefined ? {} : { around: o.around }),
   };
 }
 
@@ -53,15 +45,4 @@ export function recordTool(m: AiosMetrics, tool: string, outcome: "ok" | "error"
 export function toolName(args: unknown): string {
   const t = typeof args === "object" && args !== null ? (args as { tool?: unknown }).tool : undefined;
   return typeof t === "string" ? t : "unknown";
-}
-
-/** Runs the named syscalls' handlers (all registered ones when `names` is absent) through `around`. */
-export function instrumentSyscalls(registry: SyscallRegistryPort, o: { readonly names?: readonly string[]; readonly around: NonNullable<Observer["around"]> }): void {
-  const { around } = o;
-  for (const name of o.names ?? registry.names()) {
-    const def = registry.get(name);
-    if (def === undefined) continue;
-    const inner = def.handler;
-    registry.replace({ ...def, handler: (args, call) => around(call, name, args, inner) });
-  }
 }

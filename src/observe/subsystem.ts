@@ -2,14 +2,15 @@
  * observeSubsystem: observe/ as a factory (abi/subsystem.ts). It feeds the instance's metrics from
  * the event bus and, for syscall outcomes, from the door's record stage (its `observer` stage),
  * runs the SLO evaluator and the anomaly detector on the kernel clock and, when tracing is
- * configured, in its `instrument` step (which boot runs once every subsystem's syscalls are
- * registered) wraps the traced syscalls in spans. Its service (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
+ * configured, provides the door's trace stage (Tracing: the spans of traced calls, opened and closed
+ * by the door's run stage, and trace context on messages; no handler is wrapped). Its service
+ * (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
  */
 import type { AgentId, Subscription } from "../core/index.js";
-import type { Subsystem, SubsystemHost, SyscallRegistryPort } from "./kernel-types.js";
+import type { Subsystem, SubsystemHost } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
-import { instrumentSyscalls, metricsObserver, type Observer } from "./observer.js";
+import { metricsObserver, type Observer } from "./observer.js";
 import { AnomalyDetector, type AnomalyOptions } from "./anomaly.js";
 import { SloEvaluator } from "./slo.js";
 // Types only: the tracing SDK is loaded (dynamic import) only when tracing is configured.
@@ -31,7 +32,7 @@ export interface ObserveOptions {
 
 export interface ObserveService {
   readonly metrics: AiosMetrics;
-  /** The door's record stage's observer (`around`, which the traced handlers run through, only while tracing is on). */
+  /** The door's record stage's observer (syscall outcomes for the metrics and the anomaly detector). */
   readonly observer: Observer;
   /** The instance's tracing, when configured. */
   readonly tracing: Tracing | undefined;
@@ -53,12 +54,10 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       // Syscall outcomes come from the door's record stage (the observer below), the rest from the bus.
       subs.push(feedMetrics(host.events, m, { door: true, now, tenantOf: (id: AgentId) => host.agent(id)?.spec.tenant, isSyscall: (name) => host.hasSyscall(name), ...(anomaly === undefined ? {} : { anomaly }) }));
       const timers = watch(host, m, o, anomaly);
-      let traced: readonly string[] = [];
       let tracing: Tracing | undefined;
-      let observer = metricsObserver(m, { now, ...(anomaly === undefined ? {} : { anomaly }) });
+      const observer = metricsObserver(m, { now, ...(anomaly === undefined ? {} : { anomaly }) });
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
-        traced = mod.TRACED_SYSCALLS;
         const t = new mod.Tracing(o.tracing, {
           onExit: (id, cb) => void host.wait(id).then((info) => cb(info.status), () => cb("gone")),
           nameOf: (id) => host.agent(id)?.spec.name,
@@ -66,16 +65,13 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;
-        observer = metricsObserver(m, { now, around: t.around, ...(anomaly === undefined ? {} : { anomaly }) });
       }
-      const around = tracing?.around;
       return {
         service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },
-        // The record stage tells the observer each call's outcome; tracing on, messages carry the
-        // trace context too (the kernel's letter field, journaled for a durable recipient).
+        // The record stage tells the observer each call's outcome. Tracing on, the run stage opens
+        // and closes the traced calls' spans and messages carry the trace context (the kernel's
+        // letter field, journaled for a durable recipient); no handler is wrapped, on or off.
         stages: tracing === undefined ? { observer } : { observer, trace: tracing },
-        // Tracing on: the traced syscalls run through their span. Off: no handler is wrapped.
-        ...(around === undefined ? {} : { instrument: (table: SyscallRegistryPort) => instrumentSyscalls(table, { names: traced, around }) }),
         stop: async () => {
           timers.stop();
           for (const s of subs) s.unsubscribe();

@@ -25,7 +25,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
-import type { Caller, MessageTracer, SyscallCall, TraceSpan } from "./kernel-types.js";
+import type { Caller, SyscallCall, TraceSpan, Tracer } from "./kernel-types.js";
 import { num, obj, str } from "./loose-values.js";
 import { ExportBatch } from "./export-batch.js";
 import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
@@ -76,7 +76,7 @@ const MARKET: ReadonlySet<string> = new Set(MARKET_SYSCALLS);
 const TRACED: ReadonlySet<string> = new Set(TRACED_SYSCALLS);
 const INTERNAL = SpanKind.INTERNAL;
 
-export class Tracing implements MessageTracer, SpanSink {
+export class Tracing implements Tracer, SpanSink {
   /** The recent traces the dashboard shows (undefined when `recent: false`). */
   readonly recent: RecentSpans | undefined;
   readonly resource: Resource;
@@ -156,37 +156,39 @@ export class Tracing implements MessageTracer, SpanSink {
   }
 
   /**
-   * The door's run stage with tracing on: opens a traced syscall's span and runs its handler with the
-   * span on the call object (`call.trace`), where the handler's outgoing requests, messages and nested
-   * calls find it. The door made that object for this call alone (the dispatcher builds one per call
-   * and nothing reads it after the handler), so the span is set on it: a copy per call was garbage.
+   * CallTracer, the door's run stage with tracing on: a traced syscall's span, opened under its parent
+   * right before the handler runs and set on the call object the handler gets (`call.trace`), where
+   * its outgoing requests, messages and nested calls find it. The door made that object for this call
+   * alone and nothing reads it after the handler, so the span is set on it: a copy per call was
+   * garbage. Undefined for an untraced syscall.
    */
-  readonly around = async <A, T>(call: SyscallCall, name: string, args: A, handler: (args: A, call: SyscallCall) => T | Promise<T>): Promise<T> => {
-    if (!TRACED.has(name)) return handler(args, call);
-    const span = this.open(call.caller, name, args);
+  open(call: SyscallCall, name: string, args: unknown): Span | undefined {
+    if (!TRACED.has(name)) return undefined;
+    const span = this.span(call.caller, name, args);
     (call as { trace?: TraceSpan }).trace = span;
-    try {
-      const result = await handler(args, call);
+    return span;
+  }
+
+  /** CallTracer: ends a call's span with the handler's result (`ok`) or what it threw. */
+  close(s: TraceSpan, name: string, ok: boolean, value: unknown): void {
+    const span = s as Span;
+    if (!ok) failed(span, value);
+    else {
       // Result attributes only for a span that records (an unsampled trace's spans drop them anyway).
-      if (span.isRecording()) outcome(span, name, result);
+      if (span.isRecording()) outcome(span, name, value);
       if (name === "AgentSpawn") {
-        const child = str(obj(result)["id"]);
+        const child = str(obj(value)["id"]);
         if (child !== undefined) {
           span.setAttribute(AIOS_ATTR.CHILD_AGENT_ID, child);
           this.spawnedBy.set(child as AgentId, span.spanContext());
         }
       }
-      return result;
-    } catch (e) {
-      failed(span, e);
-      throw e;
-    } finally {
-      span.end();
     }
-  };
+    span.end();
+  }
 
   /** A traced syscall's span, started under its parent with the request's attributes (an unsampled span ignores them). */
-  private open(caller: Caller, name: string, args: unknown): Span {
+  private span(caller: Caller, name: string, args: unknown): Span {
     const parent = this.parentOf(caller)?.spanContext();
     const a = obj(args);
     let span: Span;

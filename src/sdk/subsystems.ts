@@ -104,7 +104,7 @@ export function defaultStack(dataDir: string, o: SubsystemOptions): readonly Any
       needs: ["security"],
       make: ({ security }: { security: Security }) => plannerSubsystem({ ...(planner ?? {}), dataDir, escalate: (r) => escalateVeto(security, r) }),
     }))
-    // Last: its instrument step wraps the handlers of every subsystem before it.
+    // Last: it needs sched and reads audit's and memory's figures.
     .maybe(observe === false || metrics === undefined ? undefined : wired({
       name: "observe",
       needs: ["sched"],
