@@ -6,7 +6,7 @@
  * by the door's run stage, and trace context on messages; no handler is wrapped). Its service
  * (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
  */
-import type { AgentId, Subscription } from "../core/index.js";
+import type { AgentId, EventDataMap, Subscription } from "../core/index.js";
 import type { Subsystem, SubsystemHost } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
@@ -59,12 +59,16 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
         const t = new mod.Tracing(o.tracing, {
-          onExit: (id, cb) => void host.wait(id).then((info) => cb(info.status), () => cb("gone")),
           nameOf: (id) => host.agent(id)?.spec.name,
-          isAgent: (id) => host.agent(id) !== undefined,
+          statusOf: (id) => host.agent(id)?.status,
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),
         });
         tracing = t;
+        // An agent's run span ends with its terminal transition, told synchronously (no waiter per agent).
+        subs.push(host.events.tap(["agent.transition"], (_type, data, agent) => {
+          const to = (data as EventDataMap["agent.transition"]).to;
+          if (agent !== undefined && (to === "completed" || to === "failed" || to === "killed")) t.endAgent(agent, to);
+        }));
       }
       return {
         service: { metrics: m, observer, tracing, slo: timers.slo, anomaly: timers.anomaly },

@@ -52,19 +52,44 @@ export interface TracingOptions {
 
 /** What tracing needs from the rest of the system (the observe plugin wires them to the kernel). */
 export interface TracingPorts {
-  /** Calls `cb` once when the agent ends. */
-  readonly onExit?: (agent: AgentId, cb: (status: string) => void) => void;
   /** The sandbox a tool runs in, when known. */
   readonly sandboxOf?: (tool: string) => string | undefined;
   /** An agent's spec name (an AgentRequest's span names its recipient). */
   readonly nameOf?: (agent: string) => string | undefined;
   /**
-   * Whether a caller is an agent of the process table (default: every caller is). One that is not —
-   * the operator acting through the API, an MCP session — never ends, so it gets no run span: each
-   * of its calls is the root of a trace of its own.
+   * A caller's status in the process table, undefined when it is no agent there (default: every
+   * caller is a live agent). One that is not — the operator acting through the API, an MCP session —
+   * never ends, so it gets no run span: each of its calls is the root of a trace of its own. An agent's
+   * run span is ended by `endAgent` (the observe plugin calls it from a bus tap on the agent's
+   * terminal transition); one opened for an agent that has already ended is ended at once.
    */
-  readonly isAgent?: (agent: string) => boolean;
+  readonly statusOf?: (agent: string) => string | undefined;
 }
+
+const ENDED: ReadonlySet<string> = new Set(["completed", "failed", "killed"]);
+
+/**
+ * Values made once per name (a span name per model or tool, a finish-reasons array per reason): one
+ * built per span was garbage. Bounded: past `MAX_NAMES` names a value is made each time.
+ */
+class Once<T> {
+  private readonly made = new Map<string, T>();
+  constructor(private readonly make: (name: string) => T) {}
+  of(name: string): T {
+    let v = this.made.get(name);
+    if (v === undefined) {
+      v = this.make(name);
+      if (this.made.size < MAX_NAMES) this.made.set(name, v);
+    }
+    return v;
+  }
+}
+const MAX_NAMES = 256;
+const CHAT = new Once(SPAN.chat);
+const EXECUTE_TOOL = new Once(SPAN.executeTool);
+const INVOKE_AGENT = new Once(SPAN.invokeAgent);
+/** A span's attributes are read, never changed, once set: spans share one frozen array per reason. */
+const FINISH = new Once((reason: string): string[] => Object.freeze([reason]) as string[]);
 
 /** The syscalls that get spans (the rest are bookkeeping with no work of their own to show). */
 export const TRACED_SYSCALLS = [
@@ -133,17 +158,19 @@ export class Tracing implements Tracer, SpanSink {
     if (open !== undefined) return open;
     const parent = this.spawnedBy.get(caller.agent);
     this.spawnedBy.delete(caller.agent);
-    const span = this.start(SPAN.invokeAgent(caller.name), INTERNAL, parent);
+    const span = this.start(INVOKE_AGENT.of(caller.name), INTERNAL, parent);
     span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
     span.setAttribute(ATTR.AGENT_ID, caller.agent);
     span.setAttribute(ATTR.AGENT_NAME, caller.name);
     span.setAttribute(AIOS_ATTR.TENANT, caller.tenant);
     this.agents.set(caller.agent, span);
-    this.ports.onExit?.(caller.agent, (status) => this.endAgent(caller.agent, status));
+    // Its end was told before its first traced call (a call still in flight as it ended): none will come.
+    const status = this.ports.statusOf?.(caller.agent);
+    if (status !== undefined && ENDED.has(status)) this.endAgent(caller.agent, status);
     return span;
   }
 
-  /** Closes an agent's run span (its status: completed, failed, killed). */
+  /** Closes an agent's run span (its status: completed, failed, killed); nothing when it has none open. */
   endAgent(agent: AgentId, status: string): void {
     const span = this.agents.get(agent);
     this.spawnedBy.delete(agent);
@@ -196,7 +223,7 @@ export class Tracing implements Tracer, SpanSink {
       case "AgentRequest": {
         const to = str(a["to"]) ?? "unknown";
         const recipient = this.ports.nameOf?.(to) ?? to;
-        span = this.start(SPAN.invokeAgent(recipient), SpanKind.CLIENT, parent);
+        span = this.start(INVOKE_AGENT.of(recipient), SpanKind.CLIENT, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
         span.setAttribute(ATTR.AGENT_ID, to);
         span.setAttribute(ATTR.AGENT_NAME, recipient);
@@ -204,7 +231,7 @@ export class Tracing implements Tracer, SpanSink {
       }
       case "LlmInvoke": {
         const model = str(a["model"]) ?? "default";
-        span = this.start(SPAN.chat(model), SpanKind.CLIENT, parent);
+        span = this.start(CHAT.of(model), SpanKind.CLIENT, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CHAT);
         span.setAttribute(ATTR.REQUEST_MODEL, model);
         const maxTokens = num(a["maxTokens"]);
@@ -215,7 +242,7 @@ export class Tracing implements Tracer, SpanSink {
       }
       case "ToolCall": {
         const tool = str(a["tool"]) ?? "unknown";
-        span = this.start(SPAN.executeTool(tool), INTERNAL, parent);
+        span = this.start(EXECUTE_TOOL.of(tool), INTERNAL, parent);
         span.setAttribute(ATTR.OPERATION_NAME, OPERATION.EXECUTE_TOOL);
         span.setAttribute(ATTR.TOOL_NAME, tool);
         span.setAttribute(ATTR.TOOL_TYPE, "function");
@@ -268,7 +295,7 @@ export class Tracing implements Tracer, SpanSink {
     // made only for a caller's first traced call.
     const open = this.agents.get(caller.agent);
     if (open !== undefined) return open;
-    if (this.ports.isAgent !== undefined && !this.ports.isAgent(caller.agent)) return undefined;
+    if (this.ports.statusOf !== undefined && this.ports.statusOf(caller.agent) === undefined) return undefined;
     return this.agentSpan(caller);
   }
 
@@ -346,7 +373,7 @@ function outcome(span: Span, name: string, result: unknown): void {
     const cost = num(r["cost"]);
     const backend = str(r["backend"]);
     if (model !== undefined) span.setAttribute(ATTR.RESPONSE_MODEL, model);
-    if (finish !== undefined) span.setAttribute(ATTR.RESPONSE_FINISH_REASONS, [finish]);
+    if (finish !== undefined) span.setAttribute(ATTR.RESPONSE_FINISH_REASONS, FINISH.of(finish));
     if (input !== undefined) span.setAttribute(ATTR.USAGE_INPUT_TOKENS, input);
     if (output !== undefined) span.setAttribute(ATTR.USAGE_OUTPUT_TOKENS, output);
     if (cost !== undefined) span.setAttribute(AIOS_ATTR.COST, cost);
