@@ -245,9 +245,11 @@ export async function scanJournal(driver: StorageDriver, mark?: AckMark, now: ()
     loss.add(present + 1, highMeta.value, `the store recorded writes up to ${highMeta.value} but holds records only up to ${present} (tail cut off)`);
   }
   const lastKnown = Math.max(present, highMeta.value ?? 0);
-  if (ahead !== undefined && lastKnown <= ahead.seq) {
+  if (ahead !== undefined && lastKnown === ahead.seq) {
     // The batch the mark covered ahead of its commit never committed (ADR 0059): the mark stands
-    // at the committed point it recorded, whose running hash is checked like any mark's.
+    // at the committed point it recorded, whose running hash is checked like any mark's. A store
+    // ending below that point lost acknowledged records, and the batch may have been acknowledged
+    // too (committed, then destroyed with the rest): the loss is named through the batch's end.
     acked = ahead;
     chainAtMark = chainAtFrom;
   }
