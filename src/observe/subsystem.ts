@@ -7,6 +7,7 @@
  * (`observe`) is the metrics, the observer port, tracing, SLO and anomaly.
  */
 import type { AgentId, EventDataMap, Subscription } from "../core/index.js";
+import { isTerminal } from "../abi/index.js";
 import type { Subsystem, SubsystemHost } from "./kernel-types.js";
 import { AiosMetrics, type MetricsLimits, type MetricsSources } from "./metrics.js";
 import { feedMetrics } from "./metrics-feed.js";
@@ -67,7 +68,7 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
         // An agent's run span ends with its terminal transition, told synchronously (no waiter per agent).
         subs.push(host.events.tap(["agent.transition"], (_type, data, agent) => {
           const to = (data as EventDataMap["agent.transition"]).to;
-          if (agent !== undefined && (to === "completed" || to === "failed" || to === "killed")) t.endAgent(agent, to);
+          if (agent !== undefined && isTerminal(to)) t.endAgent(agent, to);
         }));
       }
       return {

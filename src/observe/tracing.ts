@@ -25,7 +25,8 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { AgentId } from "../core/index.js";
-import type { Caller, SyscallCall, TraceSpan, Tracer } from "./kernel-types.js";
+import { isTerminal } from "../abi/index.js";
+import type { AgentStatus, Caller, SyscallCall, TraceSpan, Tracer } from "./kernel-types.js";
 import { num, obj, str } from "./loose-values.js";
 import { ExportBatch } from "./export-batch.js";
 import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
@@ -63,10 +64,8 @@ export interface TracingPorts {
    * run span is ended by `endAgent` (the observe plugin calls it from a bus tap on the agent's
    * terminal transition); one opened for an agent that has already ended is ended at once.
    */
-  readonly statusOf?: (agent: string) => string | undefined;
+  readonly statusOf?: (agent: string) => AgentStatus | undefined;
 }
-
-const ENDED: ReadonlySet<string> = new Set(["completed", "failed", "killed"]);
 
 /**
  * Values made once per name (a span name per model or tool, a finish-reasons array per reason): one
@@ -166,7 +165,7 @@ export class Tracing implements Tracer, SpanSink {
     this.agents.set(caller.agent, span);
     // Its end was told before its first traced call (a call still in flight as it ended): none will come.
     const status = this.ports.statusOf?.(caller.agent);
-    if (status !== undefined && ENDED.has(status)) this.endAgent(caller.agent, status);
+    if (status !== undefined && isTerminal(status)) this.endAgent(caller.agent, status);
     return span;
   }
 
