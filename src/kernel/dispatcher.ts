@@ -404,17 +404,17 @@ export class Dispatcher {
           const run = slot === undefined ? call : { ...call, slot };
           // Tracing on: a traced syscall's span, opened on the object the handler gets, ended with its outcome.
           const tracer = this.guards.trace;
-          const span = tracer === undefined ? undefined : tracer.open(run, def.name, prepared);
+          const span = tracer?.open(run, def.name, prepared);
           let raw: unknown;
-          if (span === undefined) raw = await def.handler(prepared as never, run);
+          if (tracer === undefined || span === undefined) raw = await def.handler(prepared as never, run);
           else {
             try {
               raw = await def.handler(prepared as never, run);
             } catch (e) {
-              (tracer as Tracer).close(span, def.name, false, e);
+              tracer.close(span, def.name, false, e);
               throw e;
             }
-            (tracer as Tracer).close(span, def.name, true, raw);
+            tracer.close(span, def.name, true, raw);
           }
           if (def.usage !== undefined) {
             usage = def.usage(raw);
