@@ -47,12 +47,19 @@ export function patternRegex(pattern: string): string {
   return `^${toks.join("\\.")}$`;
 }
 
+/** A skills row as verified and parsed at a read: reused while its body and seal stay the same. */
+interface VerifiedSkills {
+  readonly body: string;
+  readonly mac: string | null;
+  readonly skills: SkillEntry[];
+}
+
 export class Directory {
   /**
    * Skills rows verified and parsed by the last liveSkills, by agent: a row read again with the same
    * body and seal is not verified and parsed again (an intent reads every live agent's row).
    */
-  private verified = new Map<string, { readonly body: string; readonly mac: string | null; readonly skills: SkillEntry[] }>();
+  private verified = new Map<string, VerifiedSkills>();
 
   constructor(
     private readonly pool: SqlPool,
@@ -136,7 +143,7 @@ export class Directory {
       "reading the cluster's intent skills",
     );
     const out: { agent: string; skills: SkillEntry[] }[] = [];
-    const verified = new Map<string, { readonly body: string; readonly mac: string | null; readonly skills: SkillEntry[] }>();
+    const verified = new Map<string, VerifiedSkills>();
     for (const row of r.rows) {
       const agent = text(row, "agent");
       const body = text(row, "skills");

@@ -614,12 +614,15 @@ export class Journal {
     const batch = this.take();
     if (this.pending()) this.schedule();
     const { recs, bodies, resolves, rejects, shared } = batch;
-    try {
-      await this.correctMark();
-    } catch (e) {
+    const refuse = (e: unknown): void => {
       this.failures++;
       for (const reject of rejects) reject?.(e);
       shared?.reject(e);
+    };
+    try {
+      await this.correctMark();
+    } catch (e) {
+      refuse(e);
       return;
     }
     const n = recs.length;
@@ -657,9 +660,7 @@ export class Journal {
         this.unmarked.pop();
         this.markStale = true;
       }
-      this.failures++;
-      for (const reject of rejects) reject?.(e);
-      shared?.reject(e);
+      refuse(e);
       return;
     }
     this.writing = undefined;
