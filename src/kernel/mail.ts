@@ -78,7 +78,7 @@ export class Mail {
     const nth = cause === undefined ? 0 : ++(from as Proc).sends;
     // Not here: on a cluster node the agent may run on another node (its journal takes the letter).
     if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, reply, key, cause, nth, replyWithinMs);
-    if (p === undefined || isTerminal(p.status)) {
+    if (p === undefined || (p.status !== "running" && isTerminal(p.status))) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
     checkPayloadSize(payload, d.limits.maxMessageBytes);

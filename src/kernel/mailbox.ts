@@ -48,15 +48,19 @@ export class Mailbox {
   // An inline power-of-two ring of (payload, meta) pairs: no Letter object per plain message. `n`
   // counts messages; slot 2i holds a payload, 2i+1 its meta. Allocated on the first message, so an
   // idle agent holds no ring. Proc extends Mailbox, so delivery chases no pointer to a mailbox object.
+  // Declared (not constructor parameter properties, which come first in memory) so that what a
+  // delivery and a take read shares the object's first cache line; `onFull` is read only when full.
   private buf: unknown[] | null = null;
   private head = 0;
   private n = 0;
+  readonly capacity: number;
   private parked: Ring<Parked> | null = null;
+  readonly onFull: "wait" | "fail";
 
-  constructor(
-    readonly capacity: number,
-    readonly onFull: "wait" | "fail",
-  ) {}
+  constructor(capacity: number, onFull: "wait" | "fail") {
+    this.capacity = capacity;
+    this.onFull = onFull;
+  }
 
   get length(): number {
     return this.n;

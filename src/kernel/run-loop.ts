@@ -17,7 +17,7 @@ import type { KernelFlags } from "./kernel-port.js";
 import type { Ending } from "./lifecycle.js";
 import type { ExitKind } from "./supervisor-state.js";
 import { isLetter, taken, type Mailbox, type Meta } from "./mailbox.js";
-import { snapshotOf, type Proc } from "./proc.js";
+import { QUANTUM, snapshotOf, type Proc } from "./proc.js";
 import { HeldCheckpoints } from "./held-checkpoints.js";
 
 export interface RunLoopDeps {
@@ -80,12 +80,13 @@ export class RunLoop {
         if (p === undefined) break;
         p.queued = false;
         if (p.status !== "running" || p.busy || p.held !== null) continue;
-        // Deficit round robin: a visit grants `share` quanta (1 by default: one receive per turn).
+        // Deficit round robin: a visit grants `share` quanta (1 by default: one receive per turn),
+        // counted in integer 1/QUANTUM receives (proc.ts shareOf).
         let credit = p.credit + p.share;
         // The process is its own mailbox (Proc extends Mailbox): no second object to load per message.
         const mb: Mailbox = p;
-        while (credit >= 1 && mb.take()) {
-          credit -= 1;
+        while (credit >= QUANTUM && mb.take()) {
+          credit -= QUANTUM;
           if (hogMs > 0) {
             const t0 = coarse.now();
             this.handle(p, taken.payload, taken.meta);
@@ -117,7 +118,7 @@ export class RunLoop {
   private handle(p: Proc, payload: unknown, letter: Meta): void {
     p.current = letter;
     p.handling = true;
-    p.sends = 0;
+    if (p.durable) p.sends = 0; // read only for a durable sender (mail.ts)
     let r: unknown;
     const ctx = p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx);
     const tracer = this.k.guards.trace;
@@ -152,7 +153,7 @@ export class RunLoop {
   private handled(p: Proc, letter: Meta, r: unknown): void {
     p.current = undefined;
     p.handling = false;
-    if (isTerminal(p.status)) return; // killed while an async receive ran
+    if (p.status !== "running" && isTerminal(p.status)) return; // killed while an async receive ran
     if (isStop(r)) {
       if (isLetter(letter) && letter.reply !== undefined) letter.reply(null, r.result);
       this.checkpoint(p, letter);
