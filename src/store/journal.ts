@@ -30,10 +30,11 @@
  * crash anywhere leaves a valid store: retired rows are ignored at open and the sweep resumes.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import { chainNext, MAX_AHEAD, type AckMark, type AckPoint } from "./ack-mark.js";
+import { chainNext, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
 import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON, META_LOSS } from "./meta.js";
+import { MarkCommit } from "./mark-commit.js";
 import type { JournalRecord } from "./records.js";
 import { describeLoss, scanJournal, type Loss, type ScanResult } from "./recovery.js";
 import type { JournalState } from "./state.js";
@@ -137,15 +138,6 @@ interface Queue {
 
 const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined });
 
-/** A batch waiting for its acknowledgement: its commit and a durable mark covering it. */
-interface Unmarked {
-  readonly seq: number;
-  readonly resolve: () => void;
-  stored: boolean;
-  marked: boolean;
-}
-
-
 export class Journal {
   private queue: Queue = emptyQueue();
   /** Queues that reached maxBatch, oldest first, each committed as one batch before `queue`. */
@@ -168,24 +160,9 @@ export class Journal {
   private base: number;
   private rebasing = false;
   private readonly sweepChunk: number;
-  /** Mark writes that failed (the mark lags; recovery reads a lagging mark as nothing lost). */
-  markFailures = 0;
   private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
-  /**
-   * Batches handed to the store whose appends wait for their commit (`stored`) and for a durable mark
-   * covering them (`marked`), in seq order; the oldest are acknowledged once both hold (ADR 0059).
-   */
-  private unmarked: Unmarked[] = [];
-  private markInFlight: Promise<void> | undefined;
-  /** The batch the store is committing: the next mark covers it ahead of its commit (ADR 0059). */
-  private writing: { readonly seq: number; readonly chain: number } | undefined;
-  /** The mark on disk may cover a batch beyond the committed point (ACK2): a later mark confirms it. */
-  private markAhead = false;
-  /** A mark covered a batch whose commit then failed: it is corrected before the next write. */
-  private markStale = false;
-  private confirmTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the last mark write was issued (performance.now()): the confirmation waits for idleness. */
-  private markIssuedAt = 0;
+  /** The acknowledgement mark's group commit (mark-commit.ts); undefined without a mark. */
+  private readonly marks: MarkCommit | undefined;
   private readonly unawaitedMs: number;
   /** Commits queued records nobody waits for when no other batch took them (scheduleUnawaited). */
   private unawaitedTimer: ReturnType<typeof setTimeout> | undefined;
@@ -216,6 +193,12 @@ export class Journal {
     this.onCommit = options.onCommit;
     this.unawaitedMs = options.unawaitedMs ?? 10;
     this.sweepChunk = options.sweepChunk ?? 2_048;
+    this.marks = ack === undefined ? undefined : new MarkCommit(ack, () => ({ seq: this.nextSeq - 1, chain: this.hash }), this.unawaitedMs);
+  }
+
+  /** Mark writes that failed (the mark lags; recovery reads a lagging mark as nothing lost). */
+  get markFailures(): number {
+    return this.marks?.failures ?? 0;
   }
 
   /**
@@ -357,7 +340,7 @@ export class Journal {
       await this.exclusive(() => this.writeBatch());
     }
     await this.exclusive(async () => undefined);
-    await this.markSettled(true);
+    await this.marks?.settled(true);
   }
 
   /** Rows currently stored (verified at open, plus appended, minus compacted away). */
@@ -377,7 +360,7 @@ export class Journal {
   /** Rewrites the live state as fresh records and drops everything before them, atomically. */
   compact(): Promise<{ readonly removed: number; readonly written: number }> {
     return this.exclusive(async () => {
-      await this.correctMark();
+      await this.marks?.correct();
       const start = this.nextSeq;
       const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
       const before = this.rows;
@@ -391,7 +374,7 @@ export class Journal {
       this.base = start;
       this.retiredFrom = undefined;
       this.hash = this.advance(rows);
-      this.mark();
+      this.marks?.now();
       return { removed: before, written: rows.length };
     });
   }
@@ -403,7 +386,7 @@ export class Journal {
    */
   private rebase(): Promise<void> {
     return this.exclusive(async () => {
-      await this.correctMark();
+      await this.marks?.correct();
       const start = this.nextSeq;
       const rows = this.state.toRecords().map((r, i) => toRow(start + i, r));
       const end = start + rows.length - 1;
@@ -414,10 +397,7 @@ export class Journal {
       this.nextSeq = start + rows.length;
       this.rows = rows.length;
       this.hash = this.advance(rows);
-      if (this.ack !== undefined) {
-        this.unmarked.push({ seq: end, resolve: () => undefined, stored: true, marked: false });
-        this.pumpMark();
-      }
+      this.marks?.cover(end);
       this.scheduleUnawaited();
     });
   }
@@ -435,118 +415,11 @@ export class Journal {
     return h;
   }
 
-  /**
-   * Group commit for the mark: one write in flight, covering every batch committed before it was
-   * issued and the batch the store is committing then (ADR 0059: the mark's fdatasync runs beside
-   * that batch's commit, not after it). A batch's appends resolve once it committed and a durable
-   * mark covers it; the next write covers whatever came meanwhile. A mark written ahead of a commit
-   * records the committed point below the batch (AckPoint.from): recovery reads a store that ends
-   * there as that batch never committed. The next mark confirms it: the next batch's, or one of its
-   * own once the journal was idle for unawaitedMs. A failed write still resolves them (their records
-   * ARE in the store; the mark lags, which recovery reads as nothing lost) and counts in markFailures.
-   */
-  private pumpMark(confirm = false): void {
-    if (this.markInFlight !== undefined || this.ack === undefined) return;
-    const last = this.unmarked.at(-1);
-    if (!confirm && (last === undefined || last.marked)) {
-      if (this.markAhead) this.scheduleConfirm();
-      return;
-    }
-    const w = this.writing;
-    const committed = this.nextSeq - 1;
-    const point: AckPoint = w === undefined ? { seq: committed, chain: this.hash } : { seq: w.seq, chain: w.chain, from: { seq: committed, chain: this.hash } };
-    let failed = false;
-    this.markIssuedAt = performance.now();
-    this.markInFlight = this.ack
-      .writeAsync(point)
-      .catch(() => {
-        failed = true;
-        this.markFailures++;
-      })
-      .then(() => {
-        this.markInFlight = undefined;
-        this.markAhead = failed || point.from !== undefined;
-        for (const b of this.unmarked) {
-          if (b.seq > point.seq) break;
-          b.marked = true;
-        }
-        this.settle();
-        this.pumpMark();
-      });
-  }
-
-  /** Acknowledges the oldest batches that committed and are covered by a durable mark, in seq order. */
-  private settle(): void {
-    let k = 0;
-    for (const b of this.unmarked) {
-      if (!b.stored || !b.marked) break;
-      k++;
-    }
-    if (k > 0) for (const b of this.unmarked.splice(0, k)) b.resolve();
-  }
-
-  /** A mark of the committed point, once the journal was idle for unawaitedMs (nobody waits for it). */
-  private scheduleConfirm(): void {
-    if (this.confirmTimer !== undefined || this.closed) return;
-    const fire = (): void => {
-      this.confirmTimer = undefined;
-      if (!this.markAhead || this.closed) return;
-      // Not idle yet (a mark went out meanwhile, or a batch is committing): its mark confirms the
-      // point, or the timer looks again.
-      const wait = this.markIssuedAt + this.unawaitedMs - performance.now();
-      if (wait > 1 || this.writing !== undefined || this.markInFlight !== undefined) {
-        this.confirmTimer = setTimeout(fire, Math.max(1, wait));
-        this.confirmTimer.unref();
-      } else this.pumpMark(true);
-    };
-    this.confirmTimer = setTimeout(fire, this.unawaitedMs);
-    this.confirmTimer.unref();
-  }
-
-  /**
-   * A mark covered a batch the store then refused (its seqs are reused by the next batch, with other
-   * records): before anything else is written, the mark goes back to the committed point, or the
-   * next batch's records would read as "not the history that was acknowledged" after a crash.
-   */
-  private async correctMark(): Promise<void> {
-    if (!this.markStale || this.ack === undefined) return;
-    await this.markIdle();
-    this.ack.write({ seq: this.nextSeq - 1, chain: this.hash }); // throws: the write that needed it fails
-    this.markStale = false;
-    this.markAhead = false;
-  }
-
-  /** Resolves once every committed batch is covered by a durable mark (and, `confirm`: by a confirmed one). */
-  private async markSettled(confirm = false): Promise<void> {
-    await this.markIdle();
-    if (confirm && this.markAhead && this.writing === undefined && this.ack !== undefined) {
-      this.pumpMark(true);
-      await this.markIdle();
-    }
-  }
-
-  private async markIdle(): Promise<void> {
-    while (this.markInFlight !== undefined) await this.markInFlight;
-  }
-
-  /** Moves the mark to nextSeq-1 synchronously (compaction, which holds the write chain). */
-  private mark(): void {
-    if (this.ack === undefined) return;
-    try {
-      this.ack.write({ seq: this.nextSeq - 1, chain: this.hash });
-      this.markAhead = false;
-    } catch {
-      this.markFailures++;
-    }
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
     clearTimeout(this.unawaitedTimer);
     this.unawaitedTimer = undefined;
-    clearTimeout(this.confirmTimer);
-    this.confirmTimer = undefined;
     // Finish a sweep in progress, so a clean stop leaves no retired rows (a failed chunk ends it).
     for (let at = this.retiredFrom; at !== undefined; ) {
       await this.exclusive(() => this.sweep());
@@ -561,7 +434,8 @@ export class Journal {
       await this.compact().catch(() => undefined);
     }
     this.closed = true;
-    await this.markSettled();
+    this.marks?.stop();
+    await this.marks?.settled();
     await this.exclusive(() => this.driver.close());
     this.ack?.close();
   }
@@ -620,7 +494,7 @@ export class Journal {
       shared?.reject(e);
     };
     try {
-      await this.correctMark();
+      await this.marks?.correct();
     } catch (e) {
       refuse(e);
       return;
@@ -635,15 +509,7 @@ export class Journal {
       shared?.resolve();
     };
     // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
-    let waiting: Unmarked | undefined;
-    if (this.ack !== undefined) {
-      waiting = { seq: start + n - 1, resolve: ack, stored: false, marked: false };
-      this.unmarked.push(waiting);
-      if (n <= MAX_AHEAD) {
-        this.writing = { seq: waiting.seq, chain };
-        this.pumpMark();
-      }
-    }
+    const waiting = this.marks?.begin(start + n - 1, chain, n, ack);
     const t0 = this.onCommit === undefined ? 0 : performance.now();
     const sweep = this.sweepTo(n);
     try {
@@ -654,16 +520,11 @@ export class Journal {
         meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }),
       });
     } catch (e) {
-      this.writing = undefined;
-      if (waiting !== undefined) {
-        // The last entry: batches are written one at a time. A mark may already cover its seqs.
-        this.unmarked.pop();
-        this.markStale = true;
-      }
+      // A mark may already cover its seqs: corrected before the next write reuses them.
+      if (waiting !== undefined) this.marks?.refused(waiting);
       refuse(e);
       return;
     }
-    this.writing = undefined;
     this.onCommit?.(n, (performance.now() - t0) / 1000);
     if (sweep !== undefined) this.retiredFrom = sweep;
     this.nextSeq = start + n;
@@ -671,14 +532,10 @@ export class Journal {
     this.hash = chain;
     const state = this.state;
     for (let i = 0; i < n; i++) state.apply(recs[i] as JournalRecord);
+    // With a mark, acknowledged only once a durable mark covers the batch too: the mark never
+    // trails an acknowledgement. Usually the mark written beside the commit already does.
     if (waiting === undefined) ack();
-    else {
-      // Acknowledged only once a durable mark covers the batch too: the mark never trails an
-      // acknowledgement. Usually the mark written beside the commit already does.
-      waiting.stored = true;
-      this.settle();
-      this.pumpMark();
-    }
+    else this.marks?.stored(waiting);
     if (!this.rebasing && this.rows >= this.compactionThreshold()) {
       // Fire and forget on the exclusive chain; a failed rebase (e.g. disk full) leaves the journal
       // as it was and is retried only after the journal doubled, not after every batch.
