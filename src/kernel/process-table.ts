@@ -59,6 +59,15 @@ export class ProcessTable {
   }
 
   /**
+   * Whether an agent built from `spec` is durable. The default covers only agents a restart can bring
+   * back: an in-process logic object is not in the journal, so such an agent is durable only when its
+   * spec asks (and then fails recovery loudly).
+   */
+  durable(spec: AgentSpec): boolean {
+    return !spec.ephemeral && (spec.durable ?? (this.d.durableDefault && recoverable(spec))) && this.d.journaled();
+  }
+
+  /**
    * Builds a process in `pending` under `parent`, not entered: checks the node against its creator
    * (spawn-rule.ts), decides whether it is durable, attests its name and derives its authority.
    */
@@ -66,9 +75,7 @@ export class ProcessTable {
     const checker = this.d.capabilities();
     // `by`: whose authority bounds it when that is not its parent (a supervisor's child tree, a root here).
     checkCreate(by, spec, checker, false);
-    // The default covers only agents a restart can bring back: an in-process logic object is not in
-    // the journal, so such an agent is durable only when its spec asks (and then fails recovery loudly).
-    const durable = !spec.ephemeral && (spec.durable ?? (this.d.durableDefault && recoverable(spec))) && this.d.journaled();
+    const durable = this.durable(spec);
     const name = by === null ? spec.name : attestedName(spec.name, creatorOf(by));
     const s = durable === (spec.durable === true) && name === spec.name ? spec : this.d.parse({ ...spec, ...(durable === (spec.durable === true) ? {} : { durable }), name });
     const p = new Proc(id ?? this.d.ids.agent(), s, logic, parent, this.d.clock.now());

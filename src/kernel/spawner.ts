@@ -153,7 +153,7 @@ export class Spawner {
         return away;
       }
     }
-    if (link !== undefined) this.checkTree(spec, logic, by);
+    if (link !== undefined) this.checkTree(spec);
     const p = this.enter(spec, logic, parent, options.id, 0, undefined, by);
     if (link !== undefined) p.link = link;
     if (options.state !== undefined) p.state = options.state;
@@ -198,10 +198,8 @@ export class Spawner {
   }
 
   /** A supervisor's child tree must be durable: its supervisor follows it through the cluster's journal. */
-  private checkTree(spec: AgentSpec, logic: AgentLogic, by: Proc | null): void {
-    const p = this.d.procs.build(spec, logic, null, undefined, 0, by);
-    this.d.procs.abandon(p);
-    if (!p.durable) {
+  private checkTree(spec: AgentSpec): void {
+    if (!this.d.procs.durable(spec)) {
       throw new AiosError("E_INVALID_ARG", `child ${spec.name} asks for a tree of its own (placement.tree) but is not durable: a supervisor follows a child tree through the cluster's journal`, { details: { path: "placement.tree" } });
     }
   }
