@@ -18,7 +18,7 @@ export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
   SyscallJournal, SyscallEffects, SyscallObserver, MessageTracer, CallTracer, Tracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, RemoteMailGate, VouchedKey,
 } from "./stages.js";
-export type { AppendOptions, KernelJournal, TopicDirectory, StoredAgent, StoredMessage, StoredSpec, RecoveredAgent, RecoveredState, SupervisorLink, SkillDirectory, SkillEntry } from "./journal.js";
+export type { AppendOptions, KernelJournal, TopicDirectory, TopicSubscription, SubscriptionMode, StoredAgent, StoredMessage, StoredSpec, RecoveredAgent, RecoveredState, SupervisorLink, SkillDirectory, SkillEntry } from "./journal.js";
 export { zodArgs } from "./args.js";
 export type {
   Subsystem, AnySubsystem, SubsystemHost, Provision, DoorCaller, DoorStages, StageName, AgentView, AnySyscallDef, SyscallTable, LetterReply, RemoteDown,

@@ -70,14 +70,24 @@ export interface RecoveredState {
   readonly report: readonly string[];
 }
 
+/** How a topic's copies reach a subscriber: its mailbox (push) or its SemanticRecv inbox (pull). */
+export type SubscriptionMode = "push" | "pull";
+
+/** A topic subscription as the cluster's directory keeps it. */
+export interface TopicSubscription {
+  readonly pattern: string;
+  readonly mode: SubscriptionMode;
+}
+
 /**
- * A cluster node's directory of push subscriptions (docs/adr/0041): where a topic's copies go on
- * other nodes. ipc/ records an agent's subscription after its door allowed it, and asks for the
+ * A cluster node's directory of topic subscriptions (docs/adr/0041, 0068): where a topic's copies go
+ * on other nodes. ipc/ records an agent's subscription after its door allowed it, and asks for the
  * subscribers of a topic when one is published; the receiving node checks its own subscriptions again.
  */
 export interface TopicDirectory {
-  subscribe(agent: AgentId, pattern: string, on: boolean): Promise<void>;
-  /** Live agents of the cluster subscribed (push) to a pattern matching `topic`, wherever they run. */
+  /** Records (on) `agent`'s subscription to `pattern` in `mode`, or removes (off) every mode of it. */
+  subscribe(agent: AgentId, pattern: string, on: boolean, mode?: SubscriptionMode): Promise<void>;
+  /** Live agents of the cluster subscribed (push or pull) to a pattern matching `topic`, wherever they run, each once. */
   subscribers(topic: string): Promise<AgentId[]>;
 }
 

@@ -7,7 +7,7 @@
 import type { AgentId, SerializedError } from "../core/index.js";
 import type { Capability } from "../capability/index.js";
 import type { Caller, CapabilityRequest, SlotGrant, SyscallCall, SyscallName, TraceSpan } from "./syscalls.js";
-import type { StoredMessage } from "./journal.js";
+import type { StoredMessage, TopicSubscription } from "./journal.js";
 
 /**
  * What allowed a request, as data (never a string parsed back): the spec capability, the signed token
@@ -260,14 +260,16 @@ export interface VouchedKey {
 export interface RemoteMailGate {
   vouch(m: StoredMessage): readonly VouchedKey[];
   /**
-   * Null when `m` may enter its recipient's mailbox; else why not (`reason` a dead-letter reason, the
-   * gate has dead-lettered it). `origin` is the node that stored it.
+   * Null when `m` may enter its recipient's mailbox; "taken" when the gate delivered it itself (a
+   * topic copy for a pull subscriber goes to its SemanticRecv inbox, which no journal holds, docs/adr/
+   * 0068): nothing enters the mailbox; else why not (`reason` a dead-letter reason, the gate has
+   * dead-lettered it). `origin` is the node that stored it.
    */
-  admit(m: StoredMessage, keys: readonly VouchedKey[], origin: string): { readonly reason: string; readonly detail: string } | null;
+  admit(m: StoredMessage, keys: readonly VouchedKey[], origin: string): { readonly reason: string; readonly detail: string } | "taken" | null;
   /**
-   * An agent whose tree this node adopted (takeover, migration) had these push subscriptions where it
-   * ran before (sealed rows of the cluster's directory, docs/adr/0047): they hold here from now on, so
-   * the copies routed to it pass `admit`.
+   * An agent whose tree this node adopted (takeover, migration) had these subscriptions where it ran
+   * before (sealed rows of the cluster's directory, docs/adr/0047): they hold here from now on, so the
+   * copies routed to it pass `admit`.
    */
-  resubscribe?(agent: AgentId, patterns: readonly string[]): void;
+  resubscribe?(agent: AgentId, subscriptions: readonly TopicSubscription[]): void;
 }

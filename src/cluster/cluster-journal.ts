@@ -74,7 +74,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     this.intake = new MailIntake(this.streams, mail, hooks, replies, directory);
     if (directory !== undefined) {
       this.topics = {
-        subscribe: (agent, pattern, on) => directory.subscribe(agent, pattern, on),
+        subscribe: (agent, pattern, on, mode) => directory.subscribe(agent, pattern, on, mode),
         subscribers: async (topic) => (await directory.subscribers(topic)) as AgentId[],
       };
       this.skills = {

@@ -8,7 +8,7 @@
  * the operator creates a name without its creator's prefix, so a name cannot be taken over by an
  * agent's child; the sender's capability is checked on the name it gave, at its own node's door.
  *
- * Topics: an agent's push subscription is recorded here (by the node it subscribed on, after its door
+ * Topics: an agent's subscription (push or pull, docs/adr/0068) is recorded here (by the node it subscribed on, after its door
  * checked `topic:<pattern>#subscribe`) with the pattern as a regular expression, so a publisher on any
  * node finds the subscribers by one indexed scan of the cluster's rows. The directory only says where
  * copies go: the receiving node moves a copy only for an agent subscribed *there* (ipc's gate), so a
@@ -18,14 +18,15 @@
  */
 import { z } from "zod";
 import { AiosError } from "../core/index.js";
-import type { SkillEntry } from "../abi/index.js";
+import type { SkillEntry, SubscriptionMode } from "../abi/index.js";
 import type { MailSeal } from "./seal.js";
 import { query, text, textOrNull, type SqlPool } from "./sql.js";
 
-/** A row of cluster_topics for an agent being adopted: its pattern, and whether its seal verified. */
+/** A row of cluster_topics for an agent being adopted: its pattern and mode, and whether its seal verified. */
 export interface HeldSubscription {
   readonly agent: string;
   readonly pattern: string;
+  readonly mode: SubscriptionMode;
   readonly sealed: boolean;
 }
 
@@ -80,14 +81,14 @@ export class Directory {
     return one;
   }
 
-  /** Records (on) or removes (off) `agent`'s push subscription to `pattern`. */
-  async subscribe(agent: string, pattern: string, on: boolean): Promise<void> {
+  /** Records (on) `agent`'s subscription to `pattern` in `mode`, or removes (off) every mode of it. */
+  async subscribe(agent: string, pattern: string, on: boolean, mode: SubscriptionMode = "push"): Promise<void> {
     const what = `${on ? "recording" : "removing"} the subscription of ${agent} to ${pattern}`;
     if (on) {
       await query(
         this.pool,
-        "INSERT INTO cluster_topics (cluster, agent, pattern, re, node, mac) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cluster, agent, pattern) DO UPDATE SET node = EXCLUDED.node, mac = EXCLUDED.mac",
-        [this.cluster, agent, pattern, patternRegex(pattern), this.node, this.seal.sealTopic({ cluster: this.cluster, agent, pattern })],
+        "INSERT INTO cluster_topics (cluster, agent, pattern, mode, re, node, mac) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cluster, agent, pattern, mode) DO UPDATE SET node = EXCLUDED.node, mac = EXCLUDED.mac",
+        [this.cluster, agent, pattern, mode, patternRegex(pattern), this.node, this.seal.sealTopic({ cluster: this.cluster, agent, pattern, mode })],
         what,
         { agent },
       );
@@ -96,7 +97,7 @@ export class Directory {
     }
   }
 
-  /** Live agents anywhere in the cluster with a push subscription matching `topic`, each once. */
+  /** Live agents anywhere in the cluster with a subscription (either mode) matching `topic`, each once. */
   async subscribers(topic: string): Promise<string[]> {
     const r = await query(
       this.pool,
@@ -170,16 +171,18 @@ export class Directory {
   }
 
   /**
-   * The push subscriptions recorded for `agents` (a tree this node adopts, docs/adr/0047), each with
-   * whether its seal verifies: only sealed rows were recorded by a node after the door allowed them.
+   * The subscriptions recorded for `agents` (a tree this node adopts, docs/adr/0047), each with
+   * whether its seal verifies: only sealed rows were recorded by a node after the door allowed them
+   * (a pull row's seal names its mode: a push row turned pull by hand does not verify, nor the reverse).
    */
   async held(agents: readonly string[]): Promise<HeldSubscription[]> {
     if (agents.length === 0) return [];
-    const r = await query(this.pool, "SELECT agent, pattern, mac FROM cluster_topics WHERE cluster = $1 AND agent = ANY($2) ORDER BY agent, pattern", [this.cluster, agents], `reading the subscriptions of ${agents.length} adopted agent(s)`);
+    const r = await query(this.pool, "SELECT agent, pattern, mode, mac FROM cluster_topics WHERE cluster = $1 AND agent = ANY($2) ORDER BY agent, pattern, mode", [this.cluster, agents], `reading the subscriptions of ${agents.length} adopted agent(s)`);
     return r.rows.map((row) => {
       const agent = text(row, "agent");
       const pattern = text(row, "pattern");
-      return { agent, pattern, sealed: this.seal.verifyTopic({ cluster: this.cluster, agent, pattern }, textOrNull(row, "mac")) };
+      const mode: SubscriptionMode = text(row, "mode") === "pull" ? "pull" : "push";
+      return { agent, pattern, mode, sealed: this.seal.verifyTopic({ cluster: this.cluster, agent, pattern, mode }, textOrNull(row, "mac")) };
     });
   }
 }

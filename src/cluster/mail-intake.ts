@@ -20,8 +20,11 @@ export interface MailIntakeHooks {
   readonly wake: (owner: string | null, agent: string) => void;
   /** Sending node: the public keys the receiver needs for this letter (sealed with it). */
   readonly vouch?: (m: StoredMessage) => readonly VouchedKey[];
-  /** Receiving node: the receive-side checks (null: admitted); before the letter is moved. */
-  readonly admit?: (m: StoredMessage, keys: readonly VouchedKey[], origin: string) => { readonly reason: string; readonly detail: string } | null;
+  /**
+   * Receiving node: the receive-side checks (null: admitted; "taken": delivered by the gate itself, to
+   * a pull subscriber's inbox, docs/adr/0068); before the letter is moved.
+   */
+  readonly admit?: (m: StoredMessage, keys: readonly VouchedKey[], origin: string) => { readonly reason: string; readonly detail: string } | "taken" | null;
   /** A letter was refused here (its row is marked taken with the reason): audit and report it. */
   readonly refused?: (r: Refusal) => void;
   /** A reply for `node` is waiting in cluster_replies: wake it. */
@@ -220,7 +223,7 @@ export class MailIntake {
     const rows = await this.mail.waiting(held);
     const writes: Promise<void>[] = [];
     const delivered: Promise<unknown>[] = [];
-    const dups: number[] = [];
+    const taken: number[] = [];
     const refusals: Refusal[] = [];
     /** Letters moved this pull, by recipient: a mailbox takes no more than it has room for (ADR 0046). */
     const moved = new Map<string, number>();
@@ -240,7 +243,7 @@ export class MailIntake {
       // Already here under its key, or the same replayable send already received (a copy that came by
       // another way, or sent again by a sender replaying after a takeover): taken, not delivered twice.
       if ((copy !== undefined && this.streams.hasCopy(copy)) || (a !== undefined && rec.key !== undefined && (a.seen?.has(rec.key) === true || [...a.mailbox.values()].some((x) => x.key === rec.key)))) {
-        dups.push(row.n);
+        taken.push(row.n);
         continue;
       }
       const to = rec.to as AgentId;
@@ -256,6 +259,12 @@ export class MailIntake {
       const used = (a?.mailbox.size ?? 0) + (moved.get(to) ?? 0);
       if (ended === null && a !== undefined && used >= capacityOf(a.spec)) continue;
       const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
+      // A topic copy in a pull subscriber's inbox: taken, and nothing enters the journal (a pull inbox
+      // is not journaled on one node either).
+      if (no === "taken") {
+        taken.push(row.n);
+        continue;
+      }
       if (no !== null) {
         refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
         continue;
@@ -263,7 +272,7 @@ export class MailIntake {
       moved.set(to, (moved.get(to) ?? 0) + 1);
       writes.push(this.streams.append(s, rec, { taken: row.n }).then(() => void delivered.push(deliver(to, [letter])), ignore));
     }
-    if (dups.length > 0) await this.mail.markTaken(dups);
+    if (taken.length > 0) await this.mail.markTaken(taken);
     for (const r of refusals) {
       await this.mail.refuse(r.row, `${r.reason}: ${r.detail}`);
       this.hooks.refused?.(r);

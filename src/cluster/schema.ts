@@ -278,7 +278,17 @@ CREATE TABLE IF NOT EXISTS cluster_skills (
   PRIMARY KEY (cluster, agent)
 );
 `;
-export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/**
+ * V10 (docs/adr/0068): pull subscriptions across nodes. A cluster_topics row names its mode (push: the
+ * copy goes to the agent's mailbox; pull: to its SemanticRecv inbox); an agent may hold both for one
+ * pattern, so the mode joins the key. Existing rows are push rows.
+ */
+const V10 = `
+ALTER TABLE cluster_topics ADD COLUMN IF NOT EXISTS mode TEXT NOT NULL DEFAULT 'push' CHECK (mode IN ('push', 'pull'));
+ALTER TABLE cluster_topics DROP CONSTRAINT IF EXISTS cluster_topics_pkey;
+ALTER TABLE cluster_topics ADD PRIMARY KEY (cluster, agent, pattern, mode);
+`;
+export const CLUSTER_MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 export const CLUSTER_SCHEMA = CLUSTER_MIGRATIONS.length;
 
 async function currentVersion(c: SqlClient): Promise<number> {

@@ -31,12 +31,16 @@ export interface ReplyFields {
   readonly body: string;
 }
 
-/** A push subscription's row: `agent` subscribed to `pattern`. */
+/** A subscription's row: `agent` subscribed to `pattern`, push (the default) or pull. */
 export interface TopicFields {
   readonly cluster: string;
   readonly agent: string;
   readonly pattern: string;
+  readonly mode?: "push" | "pull";
 }
+
+/** A push row's sealed fields are those before modes existed (its seal still verifies); a pull row's name the mode. */
+const topicFields = (f: TopicFields): string[] => ["aios-topic-v1", f.cluster, f.agent, f.pattern, ...(f.mode === "pull" ? ["pull"] : [])];
 
 export class MailSeal {
   private readonly key: Buffer;
@@ -72,11 +76,11 @@ export class MailSeal {
    * after the door allowed it; its own domain tag.
    */
   sealTopic(f: TopicFields): string {
-    return this.mac(["aios-topic-v1", f.cluster, f.agent, f.pattern]);
+    return this.mac(topicFields(f));
   }
 
   verifyTopic(f: TopicFields, mac: string | null): boolean {
-    return this.check(["aios-topic-v1", f.cluster, f.agent, f.pattern], mac);
+    return this.check(topicFields(f), mac);
   }
 
   /** The seal of an agent's skills row in cluster_skills (docs/adr/0055); its own domain tag. */

@@ -21,7 +21,7 @@
  * leases are released, so other nodes take the trees over at once).
  */
 import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type TimerHandle } from "../core/index.js";
-import { isTerminal, type Subsystem, type SubsystemHost } from "../abi/index.js";
+import { isTerminal, type Subsystem, type SubsystemHost, type TopicSubscription } from "../abi/index.js";
 import { BootRetry } from "./boot-retry.js";
 import { ClusterJournal } from "./cluster-journal.js";
 import type { Refusal } from "./mail-intake.js";
@@ -425,23 +425,23 @@ class Member implements ClusterService {
   }
 
   /**
-   * The push subscriptions the adopted agents made where they ran before hold here too (docs/adr/0047):
+   * The subscriptions the adopted agents made where they ran before hold here too (docs/adr/0047, 0068):
    * sealed rows only; an unsealed one (written by hand) is audited and reported, never restored.
    */
   private resubscribe(tree: string, rows: readonly HeldSubscription[]): void {
-    const byAgent = new Map<string, string[]>();
+    const byAgent = new Map<string, TopicSubscription[]>();
     for (const r of rows) {
       if (!r.sealed) {
-        const reason = `cluster_topics row (${r.agent}, ${r.pattern}) not restored on adopting tree ${tree}: its seal does not verify`;
+        const reason = `cluster_topics row (${r.agent}, ${r.pattern}, ${r.mode}) not restored on adopting tree ${tree}: its seal does not verify`;
         this.host.guards.audit?.record({ agent: r.agent, syscall: "cluster.topics", decision: "denied", by: "cluster_topics", reason });
         this.host.logger.warn({ agent: r.agent, pattern: r.pattern, tree }, "cluster: an unsealed subscription was not restored");
         continue;
       }
       const a = this.host.agent(r.agent);
       if (a === undefined || isTerminal(a.status)) continue; // not adopted here, or ended
-      byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), r.pattern]);
+      byAgent.set(r.agent, [...(byAgent.get(r.agent) ?? []), { pattern: r.pattern, mode: r.mode }]);
     }
-    for (const [agent, patterns] of byAgent) this.host.guards.remoteMail?.resubscribe?.(agent as AgentId, patterns);
+    for (const [agent, subs] of byAgent) this.host.guards.remoteMail?.resubscribe?.(agent as AgentId, subs);
   }
 
   private lost(tree: string, epoch: number, why: LossReason): void {

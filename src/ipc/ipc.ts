@@ -329,7 +329,15 @@ export class Ipc {
   private admitPull(env: Envelope, json: string, recipient: string): Outcome {
     const no = this.refuse(env, json, this.port.agent(recipient), recipient);
     if (no !== null) return this.deadLetter(env, no[0], no[1], recipient, false);
-    if (this.inboxes.put(recipient, env)) return "delivered";
+    return this.intoInbox(env, recipient) ?? "delivered";
+  }
+
+  /**
+   * Puts a checked topic copy into `recipient`'s pull inbox (here, or from another cluster node through
+   * the remote gate, docs/adr/0068): null once it is there; a full inbox dead-letters it.
+   */
+  intoInbox(env: Envelope, recipient: string): DeadLetter | null {
+    if (this.inboxes.put(recipient, env)) return null;
     return this.deadLetter(env, "mailbox_full", `the pull inbox of ${recipient} is full (${this.inboxes.capacity})`, recipient, false);
   }
 
@@ -374,16 +382,17 @@ export class Ipc {
   }
 
   /**
-   * Records (on) or removes `agent`'s push subscription to `pattern` in the cluster's directory, on a
-   * cluster node (docs/adr/0041): publishers on other nodes find it there. Nothing elsewhere.
+   * Records (on) `agent`'s subscription to `pattern` in `mode`, or removes (off) every mode of it, in
+   * the cluster's directory on a cluster node (docs/adr/0041, 0068): publishers on other nodes find it
+   * there. Nothing elsewhere.
    */
-  async share(agent: string, pattern: string, on: boolean): Promise<void> {
-    await this.port.topics?.()?.subscribe(agent as AgentId, pattern, on);
+  async share(agent: string, pattern: string, on: boolean, mode: "push" | "pull" = "push"): Promise<void> {
+    await this.port.topics?.()?.subscribe(agent as AgentId, pattern, on, mode);
   }
 
-  /** True when `agent` has a push subscription here matching `topic` (the receiving node's check). */
-  subscribed(agent: string, topic: string): boolean {
-    return this.subsOf.get(agent)?.some((s) => s.mode === "push" && topicMatches(s.pattern, topic)) === true;
+  /** True when `agent` has a subscription in `mode` here matching `topic` (the receiving node's check). */
+  subscribed(agent: string, topic: string, mode: "push" | "pull" = "push"): boolean {
+    return this.subsOf.get(agent)?.some((s) => s.mode === mode && topicMatches(s.pattern, topic)) === true;
   }
 
   subscriptionsOf(agent: string): number {

@@ -11,9 +11,13 @@
  * that is not an envelope is a plain kernel send (ctx.send), which ipc/ does not check on one node
  * either: across nodes it is as trusted as there, because only a cluster node can seal a letter.
  *
- * `resubscribe` restores, on the node that adopted an agent's tree, the push subscriptions it made
- * where it ran before (the cluster hands only sealed rows of its directory, docs/adr/0047), so copies
- * routed to it keep passing `admit` after a takeover or a migration.
+ * A topic copy for a pull subscriber (docs/adr/0068) goes into its SemanticRecv inbox here, after the
+ * same checks, and `admit` answers "taken": it never enters the mailbox or the journal (a pull inbox is
+ * not journaled on one node either). An agent subscribed both ways gets the copy in both.
+ *
+ * `resubscribe` restores, on the node that adopted an agent's tree, the subscriptions it made where
+ * it ran before (the cluster hands only sealed rows of its directory, docs/adr/0047), so copies routed
+ * to it keep passing `admit` after a takeover or a migration.
  */
 import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
 import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
@@ -38,11 +42,13 @@ export function remoteMailGate(ipc: Ipc): RemoteMailGate {
       // Sealed by a cluster node, so not forged; but a copy is only ever stored for its addressee: the
       // agent of that id or, addressed by name, the agent bearing it here (docs/adr/0041); a topic's
       // copy only for an agent subscribed to it here (the directory that routed it is not trusted).
+      const push = env.topic === undefined || ipc.subscribed(m.to, env.topic, "push");
+      const pull = env.topic !== undefined && ipc.subscribed(m.to, env.topic, "pull");
       const misrouted =
         env.to !== undefined && env.to !== m.to && env.to !== "*" && ipc.port.agent(m.to)?.name !== env.to
           ? `addressed to ${env.to}, stored for ${m.to}`
-          : env.topic !== undefined && !ipc.subscribed(m.to, env.topic)
-            ? `published on ${env.topic}, stored for ${m.to}, which has no push subscription to it on this node`
+          : !push && !pull
+            ? `published on ${env.topic}, stored for ${m.to}, which has no subscription to it on this node`
             : undefined;
       if (misrouted !== undefined) {
         ipc.deadLetter(env, "no_route", misrouted, m.to, false);
@@ -57,11 +63,15 @@ export function remoteMailGate(ipc: Ipc): RemoteMailGate {
         return { reason: "too_large", detail };
       }
       const no = ipc.screenRemote(env, json, m.to, keys);
-      return no === null ? null : { reason: no[0], detail: no[1] };
+      if (no !== null) return { reason: no[0], detail: no[1] };
+      if (!pull) return null;
+      // A full inbox dead-letters the pull copy (as on one node); a push subscription still gets its own.
+      const dl = ipc.intoInbox(env, m.to);
+      return push ? null : dl === null ? "taken" : { reason: dl.reason, detail: dl.detail };
     },
-    // Push subscriptions the agent made on the node it ran on before (docs/adr/0047).
-    resubscribe: (agent, patterns) => {
-      for (const pattern of patterns) ipc.subscribe(agent, pattern, "push");
+    // The subscriptions the agent made on the node it ran on before (docs/adr/0047, 0068).
+    resubscribe: (agent, subs) => {
+      for (const s of subs) ipc.subscribe(agent, s.pattern, s.mode);
     },
   };
 }

@@ -111,8 +111,8 @@ export function ipcSyscalls(ipc: Ipc): AnySyscallDef[] {
       const me = call.caller.agent;
       if (unsubscribe === true) ipc.unsubscribe(me, pattern);
       else ipc.subscribe(me, pattern, mode ?? "push");
-      // A push subscription is shared with the cluster's other nodes (pull inboxes stay on this node).
-      if (unsubscribe === true || (mode ?? "push") === "push") await ipc.share(me, pattern, unsubscribe !== true);
+      // Shared with the cluster's other nodes, push or pull (docs/adr/0041, 0068).
+      await ipc.share(me, pattern, unsubscribe !== true, mode ?? "push");
       return { subscriptions: ipc.subscriptionsOf(me) };
     },
   };

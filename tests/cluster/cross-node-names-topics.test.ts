@@ -3,7 +3,8 @@
  * nodes (bare kernels with the cluster and ipc subsystems and an audit recorder). An agent named on one
  * node is reached by that name from the other (os.send, os.request, an agent's ctx.send and an
  * envelope), an ended agent's name no longer resolves, a name borne twice is refused; a publish on
- * one node reaches push subscribers on the other. From the attacker's side: an agent whose
+ * one node reaches push subscribers on the other, and pull subscribers' SemanticRecv inboxes there
+ * (docs/adr/0068). From the attacker's side: an agent whose
  * capabilities do not cover the name or the topic is refused at its own door and audited, nothing is
  * stored; a node's row carrying an envelope for another name, or a topic copy for an agent that did not
  * subscribe there (a row written into cluster_topics by hand), is refused where it lands: not
@@ -22,7 +23,10 @@ const db = useClusterDb("xname", { nats: true });
 const isEnvelope = (m: unknown): m is Envelope => typeof m === "object" && m !== null && "performative" in m && "payload" in m;
 const codeOf = (e: unknown): string => (isAiosError(e) ? e.code : String(e));
 
-/** Keeps the payloads it gets ("get" answers the list); `{ subscribe, off? }` (un)subscribes it through its door. */
+/**
+ * Keeps the payloads it gets ("get" answers the list); `{ subscribe, off?, pull? }` (un)subscribes it
+ * through its door; "recv" answers the payloads its pull inbox holds now (SemanticRecv until empty).
+ */
 const box: AgentLogic<{ got: unknown[] }, unknown> = {
   init: () => ({ got: [] }),
   receive: async (s, m, ctx) => {
@@ -30,9 +34,16 @@ const box: AgentLogic<{ got: unknown[] }, unknown> = {
       ctx.reply(s.got);
       return s;
     }
+    if (m === "recv") {
+      const pulled: unknown[] = [];
+      for (let r = await ctx.sys.SemanticRecv({}); r !== null; r = await ctx.sys.SemanticRecv({})) pulled.push(r.payload);
+      ctx.reply(pulled);
+      return s;
+    }
     if (typeof m === "object" && m !== null && "subscribe" in m) {
       const off = "off" in m && m.off === true;
-      ctx.reply(await ctx.sys.SemanticSubscribe({ pattern: String(m.subscribe), ...(off ? { unsubscribe: true } : {}) }).then(() => "ok", codeOf));
+      const pull = "pull" in m && m.pull === true;
+      ctx.reply(await ctx.sys.SemanticSubscribe({ pattern: String(m.subscribe), ...(off ? { unsubscribe: true } : {}), ...(pull ? { mode: "pull" as const } : {}) }).then(() => "ok", codeOf));
       return s;
     }
     return { got: [...s.got, isEnvelope(m) ? m.payload : m] };
@@ -171,7 +182,7 @@ describe("names and topics across nodes", () => {
       await drain(a);
       expect(await a.os.request(bystander, "get")).toEqual([]);
       expect((await mailRows("t1")).filter((r) => r.agent === bystander).map((r) => r.refused)).toEqual([
-        `no_route: published on news.eu, stored for ${bystander}, which has no push subscription to it on this node`,
+        `no_route: published on news.eu, stored for ${bystander}, which has no subscription to it on this node`,
       ]);
       expect(a.refusals.map((e) => (e.data as { reason: string; recipient: string }).recipient)).toEqual([bystander]);
       expect(denials(a, "cluster.mail").map((r) => [r.agent, r.by])).toEqual([[bystander, "node:b"]]);
@@ -221,5 +232,54 @@ describe("names and topics across nodes", () => {
     const back = (await a.os.request(publisher, { send: { topic: "news.eu", payload: "after-takeover" } })) as { delivered: string[] };
     expect(back.delivered).toEqual([listener]);
     expect(await listOf(a, listener, 2)).toEqual(["after-migration", "after-takeover"]);
+  }, 30_000);
+
+  it("delivers a publish on one node to pull subscribers' inboxes on the other, where the tree goes too", async () => {
+    const clock = new SimulatedClock();
+    const [a, b] = await withNodes(() => start(clock, "t3", "a"), () => start(clock, "t3", "b"));
+    const puller = await a.os.spawn({ name: "puller", kind: "code", logic: "box", capabilities: ["topic:news.*#subscribe"] });
+    const both = await a.os.spawn({ name: "both", kind: "code", logic: "box", capabilities: ["topic:news.*#subscribe"] });
+    expect(await a.os.request(puller, { subscribe: "news.*", pull: true })).toBe("ok");
+    expect(await a.os.request(both, { subscribe: "news.*", pull: true })).toBe("ok");
+    expect(await a.os.request(both, { subscribe: "news.*" })).toBe("ok");
+    const rows = await db.pool.query("SELECT agent, mode FROM cluster_topics WHERE cluster = 't3'");
+    expect(rows.rows.map((r) => `${String(r["agent"])} ${String(r["mode"])}`).sort()).toEqual([`${both} pull`, `${both} push`, `${puller} pull`].sort());
+
+    // Published on b: the puller gets it through SemanticRecv on a, never in its mailbox; an agent
+    // subscribed both ways gets it both ways, once each.
+    const publisher = await b.os.spawn({ name: "publisher", kind: "code", logic: "actor", capabilities: ["topic:news.eu#publish"] });
+    const sent = (await b.os.request(publisher, { send: { topic: "news.eu", payload: "pulled" } })) as { delivered: string[] };
+    expect([...sent.delivered].sort()).toEqual([both, puller].sort());
+    let pulled: unknown[] = [];
+    for (let i = 0; i < 100 && pulled.length === 0; i++) {
+      await drain(a);
+      pulled = (await a.os.request(puller, "recv")) as unknown[];
+    }
+    expect(pulled).toEqual(["pulled"]);
+    expect(await a.os.request(puller, "get")).toEqual([]);
+    expect(await listOf(a, both, 1)).toEqual(["pulled"]);
+    expect(await a.os.request(both, "recv")).toEqual(["pulled"]);
+    // Taken once: the rows are marked taken, nothing refused, nothing waits.
+    const mail = (await mailRows("t3")).filter((r) => r.agent === puller);
+    expect(mail.map((r) => r.refused)).toEqual([null]);
+    const waiting = await db.pool.query("SELECT count(*)::int AS n FROM cluster_mail WHERE cluster = 't3' AND NOT taken");
+    expect(waiting.rows[0]?.["n"]).toBe(0);
+
+    // The attacker's side, in the database: a push row turned into a pull row by hand (the seal of a
+    // pull row names its mode, so it no longer verifies) is not restored where the tree goes.
+    const flipped = await a.os.spawn({ name: "flipped", kind: "code", logic: "box", capabilities: ["topic:sports.*#subscribe"] });
+    expect(await a.os.request(flipped, { subscribe: "sports.*" })).toBe("ok");
+    await db.pool.query("UPDATE cluster_topics SET mode = 'pull' WHERE cluster = 't3' AND agent = $1", [flipped]);
+
+    // Migrated to b: the pull subscription holds there (not on a), and a publish on b reaches its inbox on b.
+    await a.os.migrate(puller, "b");
+    await a.os.migrate(flipped, "b");
+    await drain(b);
+    expect([b.ipc.subscribed(puller, "news.eu", "pull"), a.ipc.subscribed(puller, "news.eu", "pull")]).toEqual([true, false]);
+    const again = (await b.os.request(publisher, { send: { topic: "news.eu", payload: "after-migration" } })) as { delivered: string[] };
+    expect(again.delivered).toContain(puller);
+    expect(await b.os.request(puller, "recv")).toEqual(["after-migration"]);
+    expect([b.ipc.subscribed(flipped, "sports.x", "pull"), b.ipc.subscribed(flipped, "sports.x", "push")]).toEqual([false, false]);
+    expect(denials(b, "cluster.topics").map((r) => [r.agent, r.by])).toEqual([[flipped, "cluster_topics"]]);
   }, 30_000);
 });
