@@ -280,6 +280,12 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       const m = await pool.query("SELECT n, dedup, taken, body FROM cluster_mail WHERE cluster = $1 AND agent = $2 AND body LIKE $3", [cluster, agent, `%"op":${op},%`]);
       for (const row of m.rows) log(`  dup ${d}: mail #${String(row["n"])} ${String(row["dedup"])} taken=${String(row["taken"])} ${String(row["body"])}`);
     }
+    // An effect under two keys or missing: the agent's journal (tree rows naming it) and its executions, in order.
+    for (const agent of new Set([...verdict.dupEffects, ...verdict.missingEffects].map((e) => e.split("/")[0] ?? ""))) {
+      const j = await pool.query("SELECT agent AS tree, seq, epoch, kind, body FROM cluster_journal WHERE cluster = $1 AND (agent = $2 OR body LIKE $3) ORDER BY agent, seq", [cluster, agent, `%${agent}%`]);
+      for (const row of j.rows) log(`  effects of ${agent}: journal ${String(row["tree"])}#${String(row["seq"])}@${String(row["epoch"])} ${String(row["kind"])} ${String(row["body"]).slice(0, 240)}`);
+      for (const x of env.sink.executions) if (x.effect.startsWith(`${agent}/`)) log(`  effects of ${agent}: executed ${x.effect} key ${x.key} on ${x.node}${x.applied ? "" : " (repeat)"}`);
+    }
     const failovers = failoverTimes(outages, events);
     const byKey = new Map<string, string[]>();
     for (const x of env.sink.executions) byKey.set(x.key, [...(byKey.get(x.key) ?? []), `${x.effect}@${x.node}`]);

@@ -79,6 +79,11 @@ interface Wire {
   readonly addr: string;
   readonly proxy: TcpProxy;
   mode: ProxyMode;
+  /**
+   * The cut being made: changes to one link run one after another. Two at once (a partition's heal
+   * beside another fault's on the same link) both undid the same route, and the second failed.
+   */
+  changing: Promise<void>;
 }
 
 /** One node's namespace and its links; `close` removes them (and with the namespace, its veth ends). */
@@ -129,7 +134,7 @@ export async function nodeNet(ports: Readonly<Record<Target, number>>): Promise<
       await ip("-n", ns, "addr", "add", `${s}.${base + 2}/30`, "dev", `n${t}`);
       await ip("-n", ns, "link", "set", `n${t}`, "up");
       const proxy = await startProxy(ports[t], "127.0.0.1", addr);
-      wires.set(t, { dev, addr, proxy, mode: "up" });
+      wires.set(t, { dev, addr, proxy, mode: "up", changing: Promise.resolve() });
     }
   } catch (e) {
     for (const w of wires.values()) await w.proxy.close();
@@ -144,19 +149,24 @@ export async function nodeNet(ports: Readonly<Record<Target, number>>): Promise<
   return {
     ns,
     endpoint: (t) => ({ host: wire(t).addr, port: wire(t).proxy.port }),
-    async set(t, mode) {
+    set(t, mode) {
       const w = wire(t);
-      if (w.mode === mode) return;
-      // Undo the current cut, then make the new one.
-      if (w.mode === "blackhole") await ip("link", "set", w.dev, "up");
-      if (w.mode === "reset") await ip("-n", ns, "route", "del", "unreachable", `${w.addr}/32`);
-      w.mode = mode;
-      if (mode === "blackhole") await ip("link", "set", w.dev, "down");
-      if (mode === "reset") {
-        await ip("-n", ns, "route", "add", "unreachable", `${w.addr}/32`);
-        await run("ip", ["netns", "exec", ns, "ss", "-K", "dst", w.addr]);
-        await run("ss", ["-K", "src", w.addr]);
-      }
+      const change = async (): Promise<void> => {
+        if (w.mode === mode) return;
+        // Undo the current cut, then make the new one.
+        if (w.mode === "blackhole") await ip("link", "set", w.dev, "up");
+        if (w.mode === "reset") await ip("-n", ns, "route", "del", "unreachable", `${w.addr}/32`);
+        w.mode = mode;
+        if (mode === "blackhole") await ip("link", "set", w.dev, "down");
+        if (mode === "reset") {
+          await ip("-n", ns, "route", "add", "unreachable", `${w.addr}/32`);
+          await run("ip", ["netns", "exec", ns, "ss", "-K", "dst", w.addr]);
+          await run("ss", ["-K", "src", w.addr]);
+        }
+      };
+      const run1 = w.changing.then(change);
+      w.changing = run1.catch(() => undefined);
+      return run1;
     },
     async close() {
       for (const w of wires.values()) await w.proxy.close();
