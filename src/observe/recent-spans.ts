@@ -2,7 +2,7 @@
  * The spans the dashboard's traces view shows: a span processor that keeps the most recent finished
  * traces in memory, each span as what a waterfall needs (ids, name, kind, times, status and the
  * attributes a person reads: tokens, model, tool, agent, error), read when the view asks: keeping a
- * span is one small object on the traced path, the records are made off it. Bounded twice — at most
+ * span Tracing recorded is a reference to it, the records are made off the traced path. Bounded twice — at most
  * `maxTraces` traces (the oldest dropped whole) and `maxSpans` spans per trace (later ones counted,
  * not kept) — so a long-running daemon's memory stays flat. Installed with tracing only: with tracing
  * off there are no spans, and the view says how to turn it on.
@@ -59,12 +59,25 @@ export interface WaterfallRow {
 }
 
 /**
- * A finished span as kept: references to what the span already holds (its id and name strings, its
- * status and its attribute object, none of which changes once the span has ended) and its start and
- * duration in ms, so keeping a span allocates this one fixed-shape object and nothing else. The
- * record a reader sees (the shown attributes only) is made when the view asks.
+ * A finished span as kept: what the waterfall reads of it, none of which changes once the span has
+ * ended (ids, name, kind, start and duration in ms, status, attributes). A span Tracing recorded is
+ * kept as it is (it is one of these already, and the export queue holds it anyway), so keeping it
+ * allocates nothing; an SDK span is wrapped once. The record a reader sees (the shown attributes
+ * only) is made when the view asks.
  */
-class Kept {
+interface Kept {
+  readonly spanId: string;
+  readonly parentId: string | undefined;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly status: ReadableSpan["status"];
+  readonly attributes: ReadableSpan["attributes"];
+}
+
+/** An SDK span's figures, read once at its end (the store as an SDK span processor). */
+class SdkKept implements Kept {
   constructor(
     readonly spanId: string,
     readonly parentId: string | undefined,
@@ -75,25 +88,20 @@ class Kept {
     readonly status: ReadableSpan["status"],
     readonly attributes: ReadableSpan["attributes"],
   ) {}
+}
 
-  get endMs(): number {
-    return this.startMs + this.durationMs;
-  }
+const endMs = (s: Kept): number => s.startMs + s.durationMs;
+const errorOf = (s: Kept): string | undefined => (s.status.code === SpanStatusCode.ERROR ? (s.status.message ?? "error") : undefined);
 
-  get error(): string | undefined {
-    return this.status.code === SpanStatusCode.ERROR ? (this.status.message ?? "error") : undefined;
+function record(s: Kept, traceId: string): SpanRecord {
+  const attributes: Record<string, string | number> = {};
+  const all = s.attributes;
+  for (const k in all) {
+    if (!SHOWN.has(k)) continue;
+    const v = shown(all[k]);
+    if (v !== undefined) attributes[k] = v;
   }
-
-  record(traceId: string): SpanRecord {
-    const attributes: Record<string, string | number> = {};
-    const all = this.attributes;
-    for (const k in all) {
-      if (!SHOWN.has(k)) continue;
-      const v = shown(all[k]);
-      if (v !== undefined) attributes[k] = v;
-    }
-    return { traceId, spanId: this.spanId, parentId: this.parentId, name: this.name, kind: KINDS[this.kind], startMs: this.startMs, durationMs: this.durationMs, error: this.error, attributes };
-  }
+  return { traceId, spanId: s.spanId, parentId: s.parentId, name: s.name, kind: KINDS[s.kind], startMs: s.startMs, durationMs: s.durationMs, error: errorOf(s), attributes };
 }
 
 interface Trace {
@@ -117,13 +125,13 @@ export class RecentSpans implements SpanProcessor {
 
   /** An SDK span (the store as a span processor of an SDK provider). */
   onEnd(span: ReadableSpan): void {
-    this.add(span.spanContext().traceId, new Kept(span.spanContext().spanId, span.parentSpanContext?.spanId, span.name, span.kind, ms(span.startTime), ms(span.duration), span.status, span.attributes));
+    const sc = span.spanContext();
+    this.add(sc.traceId, new SdkKept(sc.spanId, span.parentSpanContext?.spanId, span.name, span.kind, ms(span.startTime), ms(span.duration), span.status, span.attributes));
   }
 
-  /** A span Tracing recorded (its times read as kept, no [s, ns] pairs made). */
+  /** A span Tracing recorded, kept as it is (its times in ms, no [s, ns] pairs or span context made). */
   keep(span: RecordedSpan): void {
-    const sc = span.spanContext();
-    this.add(sc.traceId, new Kept(sc.spanId, span.parentSpanContext?.spanId, span.name, span.kind, span.startMs, span.durationMs, span.status, span.attributes));
+    this.add(span.traceId, span);
   }
 
   private add(traceId: string, kept: Kept): void {
@@ -161,8 +169,8 @@ export class RecentSpans implements SpanProcessor {
       const ids = new Set<string>();
       for (const s of t.spans) {
         start = Math.min(start, s.startMs);
-        end = Math.max(end, s.endMs);
-        if (s.error !== undefined) errors++;
+        end = Math.max(end, endMs(s));
+        if (errorOf(s) !== undefined) errors++;
         ids.add(s.spanId);
       }
       const root = t.spans.find((s) => s.parentId === undefined) ?? t.spans.find((s) => s.parentId !== undefined && !ids.has(s.parentId)) ?? t.spans[0];
@@ -175,7 +183,7 @@ export class RecentSpans implements SpanProcessor {
   trace(traceId: string): WaterfallRow[] | undefined {
     const t = this.traces.get(traceId);
     if (t === undefined) return undefined;
-    const records = t.spans.map((s) => s.record(traceId));
+    const records = t.spans.map((s) => record(s, traceId));
     const children = new Map<string | undefined, SpanRecord[]>();
     const ids = new Set(records.map((s) => s.spanId));
     for (const s of records) {

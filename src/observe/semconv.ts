@@ -90,3 +90,21 @@ export const SPAN = {
   /** A recipient's handling of one message that carried trace context. */
   handle: (agent: string): string => `handle ${agent}`,
 } as const;
+
+/**
+ * The start attributes Tracing gives the spans of every agent step, each as one object literal with
+ * its keys written out (a literal of constant keys is made from its boilerplate in one step; one of
+ * computed keys, or attributes set one by one, is a keyed store per attribute). The keys are the
+ * ATTR / AIOS_ATTR names above: tests/observe/semconv.test.ts checks that they are.
+ */
+export const START = {
+  invokeAgent: (agent: string, name: string, tenant: string) => ({
+    "gen_ai.operation.name": OPERATION.INVOKE_AGENT, "gen_ai.agent.id": agent, "gen_ai.agent.name": name, "aios.tenant": tenant,
+  }),
+  chat: (model: string, syscall: string) => ({
+    "gen_ai.operation.name": OPERATION.CHAT, "gen_ai.request.model": model, "aios.syscall": syscall, "aios.decision": "allowed",
+  }),
+  executeTool: (tool: string, syscall: string) => ({
+    "gen_ai.operation.name": OPERATION.EXECUTE_TOOL, "gen_ai.tool.name": tool, "gen_ai.tool.type": "function", "aios.syscall": syscall, "aios.decision": "allowed",
+  }),
+} as const;

@@ -53,11 +53,17 @@ function addHr(a: HrTime, b: HrTime): HrTime {
 function isAttributeValue(v: unknown): v is AttributeValue {
   const t = typeof v;
   if (t === "string" || t === "number" || t === "boolean") return true;
-  return Array.isArray(v) && v.every((x) => x === null || x === undefined || ["string", "number", "boolean"].includes(typeof x));
+  if (!Array.isArray(v)) return false;
+  for (const x of v as unknown[]) {
+    if (x === null || x === undefined) continue;
+    const e = typeof x;
+    if (e !== "string" && e !== "number" && e !== "boolean") return false;
+  }
+  return true;
 }
 
 export class RecordedSpan implements Span, ReadableSpan {
-  readonly attributes: Attributes = {};
+  readonly attributes: Attributes;
   status: SpanStatus = UNSET;
   /** Epoch ms at the start (Date.now(), as the SDK's span takes it). */
   readonly startMs = Date.now();
@@ -68,7 +74,8 @@ export class RecordedSpan implements Span, ReadableSpan {
   private dropped = 0;
   private eventList: TimedEvent[] | undefined = undefined;
   private linkList: Link[] | undefined;
-  private readonly context: SpanContext;
+  /** Made when first asked for (a leaf's is asked for by exporters only, off the traced path). */
+  private context: SpanContext | undefined = undefined;
   /** The parent's span context (none at a root; the field exists on every span, undefined there). */
   readonly parentSpanContext?: SpanContext;
 
@@ -76,20 +83,46 @@ export class RecordedSpan implements Span, ReadableSpan {
     private readonly sink: SpanSink,
     public name: string,
     readonly kind: SpanKind,
-    traceId: string,
-    spanId: string,
+    readonly traceId: string,
+    readonly spanId: string,
     parent: SpanContext | undefined,
     links: Link[] | undefined,
+    attributes: Attributes | undefined,
+    count: number,
   ) {
     if (parent !== undefined) this.parentSpanContext = parent;
-    const parentSpanContext = parent;
-    const traceState = parentSpanContext?.traceState;
-    this.context = traceState === undefined ? { traceId, spanId, traceFlags: TraceFlags.SAMPLED } : { traceId, spanId, traceFlags: TraceFlags.SAMPLED, traceState };
     this.linkList = links;
+    // Tracing's own start attributes come as one object literal (its keys constant at its site,
+    // valid values, `count` of them): set one by one through setAttribute, each key and value was
+    // checked and stored at one site every span of every kind went through.
+    this.attributes = attributes ?? {};
+    this.attributeCount = count;
+  }
+
+  /**
+   * Room for `n` more attributes Tracing sets itself (keys it names, values it checked): the
+   * attribute object to write them into, its count already taken, or undefined when the span has
+   * ended or they would pass the limit (then set them through setAttribute). Each writer stores at a
+   * constant key, which stays fast where one generic store site for every key does not.
+   */
+  claim(n: number): Attributes | undefined {
+    if (this.ended || this.attributeCount + n > ATTRIBUTE_LIMIT) return undefined;
+    this.attributeCount += n;
+    return this.attributes;
   }
 
   spanContext(): SpanContext {
+    if (this.context !== undefined) return this.context;
+    // The parent's tracestate is inherited (the SDK's rule); sampled, or this span would not record.
+    const traceState = this.parentSpanContext?.traceState;
+    const { traceId, spanId } = this;
+    this.context = traceState === undefined ? { traceId, spanId, traceFlags: TraceFlags.SAMPLED } : { traceId, spanId, traceFlags: TraceFlags.SAMPLED, traceState };
     return this.context;
+  }
+
+  /** The parent's span id (undefined at a root). */
+  get parentId(): string | undefined {
+    return this.parentSpanContext?.spanId;
   }
 
   get ended(): boolean {
@@ -227,31 +260,54 @@ export class RecordedSpan implements Span, ReadableSpan {
   }
 }
 
-/** Random ids from a pooled buffer of crypto randomness: one string per id. */
+/**
+ * Random ids from a pooled buffer of crypto randomness: one string per id, made in JavaScript from
+ * the pool's bytes by one String.fromCharCode (a Buffer's toString("hex") per id was a call into
+ * the runtime for 8 or 16 bytes).
+ */
 const POOL = Buffer.allocUnsafe(4096);
 let at = POOL.length;
 const ZERO_SPAN = "0".repeat(16);
 const ZERO_TRACE = "0".repeat(32);
+/** The hex digit character codes of a byte's high and low nibbles. */
+const HI = new Uint8Array(256);
+const LO = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  HI[b] = "0123456789abcdef".charCodeAt(b >> 4);
+  LO[b] = "0123456789abcdef".charCodeAt(b & 15);
+}
 
-function randomHex(bytes: number): string {
+/** The offset of `bytes` fresh random bytes in the pool. */
+function take(bytes: number): number {
   if (at + bytes > POOL.length) {
     randomFillSync(POOL);
     at = 0;
   }
-  const s = POOL.toString("hex", at, at + bytes);
+  const i = at;
   at += bytes;
-  return s;
+  return i;
+}
+
+/** 8 pooled bytes as 16 hex digits. */
+function hex8(i: number): string {
+  const p = POOL;
+  const b0 = p[i] as number, b1 = p[i + 1] as number, b2 = p[i + 2] as number, b3 = p[i + 3] as number;
+  const b4 = p[i + 4] as number, b5 = p[i + 5] as number, b6 = p[i + 6] as number, b7 = p[i + 7] as number;
+  return String.fromCharCode(
+    HI[b0] as number, LO[b0] as number, HI[b1] as number, LO[b1] as number, HI[b2] as number, LO[b2] as number, HI[b3] as number, LO[b3] as number,
+    HI[b4] as number, LO[b4] as number, HI[b5] as number, LO[b5] as number, HI[b6] as number, LO[b6] as number, HI[b7] as number, LO[b7] as number,
+  );
 }
 
 export function newSpanId(): string {
-  let id = randomHex(8);
-  while (id === ZERO_SPAN) id = randomHex(8);
+  let id = hex8(take(8));
+  while (id === ZERO_SPAN) id = hex8(take(8));
   return id;
 }
 
 export function newTraceId(): string {
-  let id = randomHex(16);
-  while (id === ZERO_TRACE) id = randomHex(16);
+  let id = hex8(take(8)) + hex8(take(8));
+  while (id === ZERO_TRACE) id = hex8(take(8)) + hex8(take(8));
   return id;
 }
 

@@ -59,7 +59,7 @@ export function observeSubsystem(o: ObserveOptions = {}): Subsystem<"observe", O
       const observer = metricsObserver(m, { now, ...(anomaly === undefined ? {} : { anomaly }) });
       if (o.tracing !== undefined) {
         const mod = await import("./tracing.js");
-        const t = new mod.Tracing(o.tracing, {
+        const t = await mod.Tracing.start(o.tracing, {
           nameOf: (id) => host.agent(id)?.spec.name,
           statusOf: (id) => host.agent(id)?.status,
           ...(o.tracing.sandboxOf === undefined ? {} : { sandboxOf: o.tracing.sandboxOf }),

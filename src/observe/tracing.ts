@@ -20,18 +20,17 @@
  * recipient's receive through `handle`, which opens `handle {recipient}` (SERVER for a request,
  * CONSUMER for a plain send) as the sender's child, linked to the recipient's own run span.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, trace, type Link, type Span, type SpanContext } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import type { AgentId } from "../core/index.js";
+import { AiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { AgentStatus, Caller, SyscallCall, TraceSpan, Tracer } from "./kernel-types.js";
 import { num, obj, str } from "./loose-values.js";
 import { ExportBatch } from "./export-batch.js";
 import { MARKET_SYSCALLS, marketOutcome, marketRequest, marketSpanName } from "./market-spans.js";
 import { RecentSpans } from "./recent-spans.js";
-import { AIOS_ATTR, ATTR, OPERATION, SPAN } from "./semconv.js";
+import { AIOS_ATTR, ATTR, OPERATION, SPAN, START } from "./semconv.js";
 import { newSpanId, newTraceId, ratioSampler, RecordedSpan, type SpanSink } from "./span.js";
 import { formatTraceparent, parseTraceparent } from "./trace-context.js";
 
@@ -116,14 +115,29 @@ export class Tracing implements Tracer, SpanSink {
   /** The handling span of the message each agent is receiving, while that receive runs. */
   private readonly handling = new Map<string, Span>();
 
+  /**
+   * Tracing as configured: the OTLP/HTTP exporter (and the transformer and SDK packages under it) is
+   * loaded only when an endpoint is given. A process that traces without one (an exporter of its
+   * own, or the dashboard's recent traces alone) does not hold that code in its heap, which every
+   * full collection marks.
+   */
+  static async start(o: TracingOptions, ports: TracingPorts = {}): Promise<Tracing> {
+    if (o.endpoint === undefined) return new Tracing(o, ports);
+    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+    return new Tracing(o, ports, new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) }));
+  }
+
+  /** `otlp`: the exporter for `o.endpoint` (Tracing.start makes it); an endpoint without one is refused. */
   constructor(
     o: TracingOptions,
     private readonly ports: TracingPorts = {},
+    otlp?: SpanExporter,
   ) {
+    if (o.endpoint !== undefined && otlp === undefined) throw new AiosError("E_CONFIG", "tracing: an OTLP endpoint needs Tracing.start, which loads its exporter", { details: { path: "endpoint" } });
     if (o.recent !== false) this.recent = new RecentSpans(o.recent?.maxTraces, o.recent?.maxSpans);
     // Batched for any exporter: a simple processor exports (and allocates a promise chain) per span.
     if (o.exporter !== undefined) this.batches.push(new ExportBatch(o.exporter));
-    if (o.endpoint !== undefined) this.batches.push(new ExportBatch(new OTLPTraceExporter({ url: o.endpoint, ...(o.headers ? { headers: { ...o.headers } } : {}) })));
+    if (otlp !== undefined) this.batches.push(new ExportBatch(otlp));
     this.resource = resourceFromAttributes({ "service.name": o.serviceName ?? "aios" });
     this.sampleRoot = o.sampleRatio === undefined ? () => true : ratioSampler(o.sampleRatio);
   }
@@ -139,7 +153,7 @@ export class Tracing implements Tracer, SpanSink {
    * flag decides below a root, the ratio at a root — else a non-recording span that carries the
    * context on (the SDK tracer's rules, without its context and option objects).
    */
-  private start(name: string, kind: SpanKind, parent: SpanContext | undefined, links?: Link[]): Span {
+  private start(name: string, kind: SpanKind, parent: SpanContext | undefined, links?: Link[], attributes?: Attributes, count = 0): Span {
     const valid = parent !== undefined && trace.isSpanContextValid(parent);
     const traceId = valid ? parent.traceId : newTraceId();
     const spanId = newSpanId();
@@ -148,7 +162,7 @@ export class Tracing implements Tracer, SpanSink {
       const traceState = valid ? parent.traceState : undefined;
       return trace.wrapSpanContext(traceState === undefined ? { traceId, spanId, traceFlags: TraceFlags.NONE } : { traceId, spanId, traceFlags: TraceFlags.NONE, traceState });
     }
-    return new RecordedSpan(this, name, kind, traceId, spanId, valid ? parent : undefined, links);
+    return new RecordedSpan(this, name, kind, traceId, spanId, valid ? parent : undefined, links, attributes, count);
   }
 
   /** The caller's `invoke_agent` span, opened at its first traced call. */
@@ -157,11 +171,7 @@ export class Tracing implements Tracer, SpanSink {
     if (open !== undefined) return open;
     const parent = this.spawnedBy.get(caller.agent);
     this.spawnedBy.delete(caller.agent);
-    const span = this.start(INVOKE_AGENT.of(caller.name), INTERNAL, parent);
-    span.setAttribute(ATTR.OPERATION_NAME, OPERATION.INVOKE_AGENT);
-    span.setAttribute(ATTR.AGENT_ID, caller.agent);
-    span.setAttribute(ATTR.AGENT_NAME, caller.name);
-    span.setAttribute(AIOS_ATTR.TENANT, caller.tenant);
+    const span = this.start(INVOKE_AGENT.of(caller.name), INTERNAL, parent, undefined, START.invokeAgent(caller.agent, caller.name, caller.tenant), 4);
     this.agents.set(caller.agent, span);
     // Its end was told before its first traced call (a call still in flight as it ended): none will come.
     const status = this.ports.statusOf?.(caller.agent);
@@ -228,26 +238,23 @@ export class Tracing implements Tracer, SpanSink {
         span.setAttribute(ATTR.AGENT_NAME, recipient);
         break;
       }
+      // The two calls of every agent step: their start attributes as one literal each (syscall and
+      // decision included), the optional ones after it.
       case "LlmInvoke": {
         const model = str(a["model"]) ?? "default";
-        span = this.start(CHAT.of(model), SpanKind.CLIENT, parent);
-        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.CHAT);
-        span.setAttribute(ATTR.REQUEST_MODEL, model);
+        span = this.start(CHAT.of(model), SpanKind.CLIENT, parent, undefined, START.chat(model, name), 4);
         const maxTokens = num(a["maxTokens"]);
         const temperature = num(a["temperature"]);
         if (maxTokens !== undefined) span.setAttribute(ATTR.REQUEST_MAX_TOKENS, maxTokens);
         if (temperature !== undefined) span.setAttribute(ATTR.REQUEST_TEMPERATURE, temperature);
-        break;
+        return span;
       }
       case "ToolCall": {
         const tool = str(a["tool"]) ?? "unknown";
-        span = this.start(EXECUTE_TOOL.of(tool), INTERNAL, parent);
-        span.setAttribute(ATTR.OPERATION_NAME, OPERATION.EXECUTE_TOOL);
-        span.setAttribute(ATTR.TOOL_NAME, tool);
-        span.setAttribute(ATTR.TOOL_TYPE, "function");
+        span = this.start(EXECUTE_TOOL.of(tool), INTERNAL, parent, undefined, START.executeTool(tool, name), 5);
         const sandbox = this.ports.sandboxOf?.(tool);
         if (sandbox !== undefined) span.setAttribute(AIOS_ATTR.SANDBOX, sandbox);
-        break;
+        return span;
       }
       case "AgentSpawn": {
         const child = str(obj(a["spec"])["name"]) ?? "agent";
@@ -371,6 +378,19 @@ function outcome(span: Span, name: string, result: unknown): void {
     const output = num(usage["completionTokens"]);
     const cost = num(r["cost"]);
     const backend = str(r["backend"]);
+    // Fresh keys (none is set at the start), valid values: written straight into a recorded span's
+    // attributes at constant keys when they fit, else through setAttribute.
+    const n = +(model !== undefined) + +(finish !== undefined) + +(input !== undefined) + +(output !== undefined) + +(cost !== undefined) + +(backend !== undefined);
+    const at = span instanceof RecordedSpan ? span.claim(n) : undefined;
+    if (at !== undefined) {
+      if (model !== undefined) at[ATTR.RESPONSE_MODEL] = model;
+      if (finish !== undefined) at[ATTR.RESPONSE_FINISH_REASONS] = FINISH.of(finish);
+      if (input !== undefined) at[ATTR.USAGE_INPUT_TOKENS] = input;
+      if (output !== undefined) at[ATTR.USAGE_OUTPUT_TOKENS] = output;
+      if (cost !== undefined) at[AIOS_ATTR.COST] = cost;
+      if (backend !== undefined) at[AIOS_ATTR.BACKEND] = backend;
+      return;
+    }
     if (model !== undefined) span.setAttribute(ATTR.RESPONSE_MODEL, model);
     if (finish !== undefined) span.setAttribute(ATTR.RESPONSE_FINISH_REASONS, FINISH.of(finish));
     if (input !== undefined) span.setAttribute(ATTR.USAGE_INPUT_TOKENS, input);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import * as incubating from "@opentelemetry/semantic-conventions/incubating";
 import { describe, expect, it } from "vitest";
 import { AIOS_ATTR, ATTR, OPERATION } from "../../src/observe/index.js";
+import { START } from "../../src/observe/semconv.js";
 
 interface Registry {
   readonly source: string;
@@ -31,6 +32,12 @@ describe("observe: attribute names follow the semantic conventions", () => {
 
   it("keeps its own attributes under aios.", () => {
     for (const name of Object.values(AIOS_ATTR)) expect(name).toMatch(/^aios\.[a-z_]+(\.[a-z_]+)*$/);
+  });
+
+  it("writes the step spans' start attributes under those names only", () => {
+    const names = new Set<string>([...Object.values(ATTR), ...Object.values(AIOS_ATTR)]);
+    const starts = [START.invokeAgent("ag_1", "a", "default"), START.chat("m", "LlmInvoke"), START.executeTool("t", "ToolCall")];
+    for (const attrs of starts) for (const k of Object.keys(attrs)) expect(names.has(k), k).toBe(true);
   });
 
   it("has a vendored registry that matches the installed @opentelemetry/semantic-conventions", () => {
