@@ -1,10 +1,11 @@
 /**
- * The pool's abort bookkeeping: which waiting leases each AbortSignal would cancel. One listener per
- * signal and pool, added at the signal's first wait and left until the signal aborts or is collected
- * with its agent: the kernel hands every call of an agent the same signal, and an agent waits for a
- * slot on most turns when many agents share a pool, where an EventTarget add and remove per wait cost
- * more than the rest of the queueing. A lease is in its signal's set only while its request may wait
- * (it leaves at finish), so an abort cancels waiting requests and never a running one.
+ * The pools' abort bookkeeping: which waiting leases each AbortSignal would cancel. One listener per
+ * signal and watch (a scheduler's pools share one: pool.ts leaseWatches), added at the signal's
+ * first wait and left until the signal aborts or is collected with its agent: the kernel hands
+ * every call of an agent the same signal, and an agent waits for a slot on most turns when many
+ * agents share a pool, where an EventTarget add and remove per wait cost more than the rest of the
+ * queueing. A lease is in its signal's set only while its request may wait (it leaves at finish),
+ * so an abort cancels waiting requests and never a running one.
  *
  * Invariant: a lease is in at most one set, the one its `watch` field names.
  */

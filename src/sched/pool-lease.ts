@@ -15,6 +15,8 @@ export interface LeaseOwner {
   readonly name: string;
   release(lease: PoolLease, usage: Usage | undefined): void;
   yieldSlot(lease: PoolLease): Promise<void>;
+  /** The lease's signal aborted while its request may wait: the request is cancelled if it still waits. */
+  aborted(lease: PoolLease, signal: AbortSignal): void;
 }
 
 export class PoolLease implements Lease, Watched {
@@ -45,6 +47,10 @@ export class PoolLease implements Lease, Watched {
   }
   get pool(): string {
     return this.owner.name;
+  }
+  /** @internal its signal aborted (abort-watch.ts): its pool cancels the request if it still waits. */
+  aborted(signal: AbortSignal): void {
+    this.owner.aborted(this, signal);
   }
   get agent(): string {
     return this.waiter.agent;

@@ -54,8 +54,8 @@ export class SlotPool implements LeaseOwner {
   private readonly running = new Set<PoolLease>();
   /** Each agent's waiting requests (reprioritize reads them): one Waiter, or a Set when it has several. */
   private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
-  /** Cancels a waiting request when its signal aborts (abort-watch.ts). */
-  private readonly aborts = new AbortWatches<PoolLease>((l, signal) => this.cancel(l.waiter, signal));
+  /** Cancels a waiting request when its signal aborts (abort-watch.ts); shared by a scheduler's pools. */
+  private readonly aborts: AbortWatches<PoolLease>;
   /** Running leases per agent (counted only under maxPerAgent), and each agent's requests parked at it (FIFO). */
   private readonly held = new Map<string, number>();
   private readonly parked = new Map<string, Waiter[]>();
@@ -69,7 +69,9 @@ export class SlotPool implements LeaseOwner {
     private readonly clock: Clock,
     private readonly bus: EventBus | undefined,
     private readonly boostOf: (agent: string) => number = () => -Infinity,
+    aborts?: AbortWatches<PoolLease>,
   ) {
+    this.aborts = aborts ?? leaseWatches();
     this.cap = options.capacity;
     this.policy = createPolicy(options.policy, {
       ...(options.agingMs === undefined ? {} : { agingMs: options.agingMs }),
@@ -254,26 +256,7 @@ export class SlotPool implements LeaseOwner {
     if (!(weight > 0 && Number.isFinite(weight))) throw badArg("weight", "a positive number");
     if (!(tokens >= 0 && Number.isFinite(tokens))) throw badArg("tokens", "a non-negative number");
     if (req.deadline !== undefined && !Number.isFinite(req.deadline)) throw badArg("deadline", "a finite time in ms");
-    return {
-      id: `${this.name}#${++this.seq}`,
-      agent: req.agent,
-      tenant: req.tenant ?? "default",
-      basePriority: base,
-      priority: Math.max(base, behalf, this.boostOf(req.agent)),
-      onBehalfOf: behalf,
-      weight,
-      tokens,
-      deadline: req.deadline,
-      enqueuedAt: this.clock.now(),
-      seq: this.seq,
-      preemptible: req.preemptible === true,
-      state: "waiting",
-      gen: 0,
-      onGrant: noop,
-      onDrop: noop,
-      grantedAt: 0,
-      holder: undefined,
-    };
+    return new PoolWaiter(this.name, ++this.seq, req.agent, req.tenant ?? "default", base, Math.max(base, behalf, this.boostOf(req.agent)), behalf, weight, tokens, req.deadline, this.clock.now(), req.preemptible === true);
   }
 
   private enqueue(w: Waiter, resumed: boolean): void {
@@ -365,6 +348,11 @@ export class SlotPool implements LeaseOwner {
     victim.flag.request(w.id);
   }
 
+  /** @internal a lease's signal aborted (LeaseOwner). */
+  aborted(lease: PoolLease, signal: AbortSignal): void {
+    this.cancel(lease.waiter, signal);
+  }
+
   private cancel(w: Waiter, signal: AbortSignal): void {
     if (w.state !== "waiting") return;
     if (!this.unpark(w)) this.policy.remove(w);
@@ -392,6 +380,45 @@ export class SlotPool implements LeaseOwner {
 }
 
 function noop(): void {}
+
+/**
+ * The abort watch of pool leases: each lease, when its signal aborts, goes to its own pool. One
+ * scheduler shares one between its pools, so an agent that waits in two pools (a model's and the
+ * tools') puts one listener on its signal, not one per pool.
+ */
+export function leaseWatches(): AbortWatches<PoolLease> {
+  return new AbortWatches<PoolLease>((l, signal) => l.aborted(signal));
+}
+
+/**
+ * A request's record. A class, not a literal: its id (`<pool>#<seq>`) is made only when read (by an
+ * event, an error or a preemption request), not for each of the eleven slots an LLM run takes.
+ */
+class PoolWaiter implements Waiter {
+  state: Waiter["state"] = "waiting";
+  gen = 0;
+  onGrant: () => void = noop;
+  onDrop: (e: Error) => void = noop;
+  grantedAt = 0;
+  holder: unknown = undefined;
+  constructor(
+    private readonly pool: string,
+    readonly seq: number,
+    readonly agent: string,
+    readonly tenant: string,
+    readonly basePriority: number,
+    public priority: number,
+    readonly onBehalfOf: number,
+    readonly weight: number,
+    public tokens: number,
+    readonly deadline: number | undefined,
+    readonly enqueuedAt: number,
+    readonly preemptible: boolean,
+  ) {}
+  get id(): string {
+    return `${this.pool}#${this.seq}`;
+  }
+}
 const asLease = (l: Lease): Lease => l;
 
 function badArg(field: string, expected: string): AiosError {

@@ -13,7 +13,7 @@ import type { Caller, ResourceScheduler, SlotGrant } from "../abi/index.js";
 import { parseConfig, PoolConfigSchema, type PoolConfig, type PoolConfigInput } from "./config.js";
 import { Inheritance } from "./inheritance.js";
 import type { Lease } from "./lease.js";
-import { SlotPool, type PoolStats } from "./pool.js";
+import { leaseWatches, SlotPool, type PoolStats } from "./pool.js";
 import type { SchedRequest } from "./waiter.js";
 
 export interface SchedulerOptions {
@@ -34,6 +34,8 @@ export class InferenceScheduler implements ResourceScheduler {
   private readonly defaultPool: PoolConfig | undefined;
   private readonly pendingUsage = new Map<string, number>();
   private readonly weightOf: (caller: Caller) => number;
+  /** One abort listener per signal for all pools (pool.ts leaseWatches). */
+  private readonly aborts = leaseWatches();
 
   constructor(private readonly options: SchedulerOptions) {
     for (const [name, cfg] of Object.entries(options.pools ?? {})) this.addPool(name, cfg);
@@ -59,6 +61,7 @@ export class InferenceScheduler implements ResourceScheduler {
       this.options.clock,
       this.options.events,
       (agent) => this.inheritance.boostOf(agent),
+      this.aborts,
     );
     this.pools.set(name, pool);
     return pool;

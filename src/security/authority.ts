@@ -146,19 +146,27 @@ export class TokenAuthority {
     const holderKey = this.o.identities.ensure(holderAgent, "ed25519", { volatile: alg === "hmac" });
     const iat = this.o.clock.now();
     const holder: Holder = alg === "hmac" ? { agent: holderAgent, keyId: holderKey.id } : { agent: holderAgent, keyId: holderKey.id, key: publicRef(holderKey) };
-    const block: Block = {
-      v: 1,
-      id: "cap_" + randomBase64url(12),
-      ...(parent === undefined ? {} : { parent }),
-      issuer,
-      holder,
-      caps: [...caps],
-      iat,
-      ...(nbf === undefined ? {} : { nbf }),
-      ...(exp === undefined ? {} : { exp }),
-      nonce: randomBase64url(12),
-      alg,
-    };
+    // The id and the nonce are 12 random bytes each, drawn as one 24 (16 base64url characters each).
+    const random = randomBase64url(24);
+    const id = "cap_" + random.slice(0, 16);
+    const nonce = random.slice(16);
+    // A spec grant's root block (no parent, no nbf, an exp) is one literal: optional spreads in a
+    // literal take a slow generic path, and one is minted per spawned agent. Same fields, same order.
+    const block: Block = parent === undefined && nbf === undefined && exp !== undefined
+      ? { v: 1, id, issuer, holder, caps: [...caps], iat, exp, nonce, alg }
+      : {
+        v: 1,
+        id,
+        ...(parent === undefined ? {} : { parent }),
+        issuer,
+        holder,
+        caps: [...caps],
+        iat,
+        ...(nbf === undefined ? {} : { nbf }),
+        ...(exp === undefined ? {} : { exp }),
+        nonce,
+        alg,
+      };
     this.checkLifetime(block);
     return block;
   }

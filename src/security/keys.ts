@@ -84,10 +84,17 @@ export function lazyEd25519Key(owner: string, now: number): KeyRecord {
     }
     return made;
   };
-  const rec = { id: "k_" + randomHex(10), owner, alg: "ed25519" as const, createdAt: now, status: "active" as const };
-  Object.defineProperty(rec, "edPublic", { enumerable: true, get: () => material().edPublic });
-  Object.defineProperty(rec, "secret", { enumerable: true, get: () => material().secret });
-  return rec as KeyRecord;
+  // Getters in the literal: own and enumerable as defineProperty made them (JSON, spreads read
+  // them), without turning the record into a slow-mode object — one is made per spawned agent.
+  return {
+    id: "k_" + randomHex(10), owner, alg: "ed25519", createdAt: now, status: "active",
+    get edPublic(): string {
+      return material().edPublic;
+    },
+    get secret(): string {
+      return material().secret;
+    },
+  };
 }
 
 export function publicRef(rec: KeyRecord): PublicKeyRef {

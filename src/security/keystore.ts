@@ -55,7 +55,13 @@ export class MemoryKeyStore implements KeyStore {
   }
   protected index(rec: KeyRecord): void {
     this.byId.set(rec.id, rec);
-    const list = (this.byOwner.get(rec.owner) ?? []).filter((k) => k.id !== rec.id);
+    const had = this.byOwner.get(rec.owner);
+    // An owner's first key (every spawned agent's): its list is that key.
+    if (had === undefined) {
+      this.byOwner.set(rec.owner, [rec]);
+      return;
+    }
+    const list = had.filter((k) => k.id !== rec.id);
     list.push(rec);
     list.sort((a, b) => a.createdAt - b.createdAt);
     this.byOwner.set(rec.owner, list);
