@@ -1,8 +1,9 @@
 /**
  * A bounded mailbox. Letters beyond `capacity` are refused (onFull: "fail" -> E_MAILBOX_FULL) or
  * parked with their sender, who awaits room (onFull: "wait"): that is the backpressure of DESIGN's
- * agent step. Parked senders are admitted in FIFO order as the agent drains its mailbox. The ring
- * is allocated on the first letter, so an idle agent's mailbox costs one small object.
+ * agent step. Parked senders are admitted in FIFO order as the agent drains its mailbox. Two
+ * messages wait inside the object; a ring is allocated only when a third waits beside them, so an
+ * idle agent's mailbox is a few fields of its Proc.
  */
 import { Ring, type AgentId } from "../core/index.js";
 
@@ -45,14 +46,24 @@ interface Parked {
 }
 
 export class Mailbox {
-  // An inline power-of-two ring of (payload, meta) pairs: no Letter object per plain message. `n`
-  // counts messages; slot 2i holds a payload, 2i+1 its meta. Allocated on the first message, so an
-  // idle agent holds no ring. Proc extends Mailbox, so delivery chases no pointer to a mailbox object.
-  // Declared (not constructor parameter properties, which come first in memory) so that what a
-  // delivery and a take read shares the object's first cache line; `onFull` is read only when full.
+  // Up to two messages wait inside the object itself (x0/y0 the oldest payload and meta, x1/y1 the
+  // next): with 10,000 agents messaging at random most mailboxes hold one or two, and the ring
+  // (a JSArray and its backing store, two more cold cache lines per delivery and per take) stays
+  // untouched. A third message spills them into the ring, a power-of-two ring of (payload, meta)
+  // pairs (slot 2i a payload, 2i+1 its meta), which holds every waiting message until it is empty
+  // again; it is allocated on the first spill and kept. No Letter object per plain message; Proc
+  // extends Mailbox, so delivery chases no pointer to a mailbox object. Fields are declared (not
+  // constructor parameter properties, which come first in memory) in the order delivery and take
+  // read them; `onFull` is read only when full.
+  private n = 0;
+  private x0: unknown = undefined;
+  private y0: Meta = undefined;
+  private x1: unknown = undefined;
+  private y1: Meta = undefined;
+  /** The waiting messages are in the ring, not in x0..y1. */
+  private spilled = false;
   private buf: unknown[] | null = null;
   private head = 0;
-  private n = 0;
   readonly capacity: number;
   private parked: Ring<Parked> | null = null;
   readonly onFull: "wait" | "fail";
@@ -82,7 +93,22 @@ export class Mailbox {
   }
 
   private push(payload: unknown, meta: Meta): void {
-    let buf = this.buf ?? (this.buf = new Array<unknown>(8));
+    if (!this.spilled) {
+      if (this.n === 0) {
+        this.x0 = payload;
+        this.y0 = meta;
+        this.n = 1;
+        return;
+      }
+      if (this.n === 1) {
+        this.x1 = payload;
+        this.y1 = meta;
+        this.n = 2;
+        return;
+      }
+      this.spill();
+    }
+    let buf = this.buf as unknown[];
     const slots = buf.length >> 1;
     if (this.n === slots) {
       const next = new Array<unknown>(buf.length * 2);
@@ -100,6 +126,18 @@ export class Mailbox {
     this.n++;
   }
 
+  /** The two messages inside the object move into the (empty) ring, oldest first. */
+  private spill(): void {
+    const buf = this.buf ?? (this.buf = new Array<unknown>(8));
+    buf[0] = this.x0;
+    buf[1] = this.y0;
+    buf[2] = this.x1;
+    buf[3] = this.y1;
+    this.x0 = this.x1 = this.y0 = this.y1 = undefined;
+    this.head = 0;
+    this.spilled = true;
+  }
+
   /** Parks a letter until there is room; the promise settles when it is admitted or refused. */
   park(letter: Letter): Promise<void> {
     if (this.parked === null) this.parked = new Ring<Parked>(4);
@@ -112,14 +150,25 @@ export class Mailbox {
   /** Takes the oldest message into `taken`; false when empty. */
   take(): boolean {
     if (this.n === 0) return false;
-    const buf = this.buf as unknown[];
-    const at = this.head << 1;
-    taken.payload = buf[at];
-    taken.meta = buf[at + 1] as Meta;
-    buf[at] = undefined;
-    buf[at + 1] = undefined;
-    this.head = (this.head + 1) & ((buf.length >> 1) - 1);
-    this.n--;
+    if (!this.spilled) {
+      taken.payload = this.x0;
+      taken.meta = this.y0;
+      this.x0 = this.x1;
+      this.y0 = this.y1;
+      this.x1 = undefined;
+      this.y1 = undefined;
+      this.n--;
+    } else {
+      const buf = this.buf as unknown[];
+      const at = this.head << 1;
+      taken.payload = buf[at];
+      taken.meta = buf[at + 1] as Meta;
+      buf[at] = undefined;
+      buf[at + 1] = undefined;
+      this.head = (this.head + 1) & ((buf.length >> 1) - 1);
+      // Empty again: the next messages wait inside the object.
+      if (--this.n === 0) this.spilled = false;
+    }
     if (this.parked !== null && this.parked.length > 0 && this.n < this.capacity) {
       const p = this.parked.shift() as Parked;
       this.push(p.letter.payload, p.letter);
@@ -131,13 +180,19 @@ export class Mailbox {
   /** Queued messages in order, as letters (a copy), for status and moves. */
   peekAll(): Letter[] {
     const out: Letter[] = [];
-    const buf = this.buf;
-    if (buf === null) return out;
+    const add = (payload: unknown, meta: Meta): void => {
+      out.push(isLetter(meta) ? meta : { payload, from: meta, seq: 0, reply: undefined, id: undefined });
+    };
+    if (!this.spilled) {
+      if (this.n > 0) add(this.x0, this.y0);
+      if (this.n > 1) add(this.x1, this.y1);
+      return out;
+    }
+    const buf = this.buf as unknown[];
     const slots = buf.length >> 1;
     for (let i = 0; i < this.n; i++) {
       const at = ((this.head + i) & (slots - 1)) << 1;
-      const meta = buf[at + 1] as Meta;
-      out.push(isLetter(meta) ? meta : { payload: buf[at], from: meta, seq: 0, reply: undefined, id: undefined });
+      add(buf[at], buf[at + 1] as Meta);
     }
     return out;
   }
@@ -147,6 +202,8 @@ export class Mailbox {
     this.buf = null;
     this.head = 0;
     this.n = 0;
+    this.x0 = this.x1 = this.y0 = this.y1 = undefined;
+    this.spilled = false;
     return out;
   }
 
