@@ -352,10 +352,18 @@ export class Dispatcher {
     const caller = call.caller as DispatchCaller;
     let usage: CallUsage | undefined;
     let result: unknown;
+    const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
+    let seq = 0;
+    let replayed = false;
+    /**
+     * The call took a number that no journaled result answers yet. Whatever fails from here (its
+     * intent's write, a refused slot, the handler) is that number's journaled result, so a replay
+     * fails the same way and the agent's retry takes the same next number. Without it a replay read
+     * the number as free or in flight and ran the call under it, while this activation had retried
+     * under the next one: one effect under two keys (fault soak seed 16141).
+     */
+    let owed = false;
     try {
-      const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
-      let seq = 0;
-      let replayed = false;
       if (journal !== undefined) {
         // An activation that ended — killed, or evicted because its tree's lease moved (it may be
         // adopted again, here or elsewhere, under a new epoch and a new stream) — makes no journaled
@@ -380,6 +388,7 @@ export class Dispatcher {
           // Only a side effect journals its intent. For a replay-only call (LlmInvoke, a pure tool) an
           // intent without a result would only say "ask again", which a missing result says already;
           // skipping it halves such a call's records, and an LlmInvoke intent carries the whole conversation.
+          owed = true;
           if (effect) {
             await journal.intent(caller, seq, def.name, args, call.idempotencyKey ?? derivedKey(caller, seq));
             // Ended while its intent was written: the next activation (if any) runs it from the journal.
@@ -421,12 +430,14 @@ export class Dispatcher {
             if (usage !== undefined) slot?.usage?.(usage.tokens);
           }
           result = effects?.redact === undefined ? raw : effects.redact(raw);
+          owed = false;
           if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
           effects?.observe?.(caller, def.name, args, result);
         } catch (e) {
           let err = toAiosError(e, "E_TOOL");
           if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
           effects?.observeError?.(caller, def.name, args, err.details);
+          owed = false;
           if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
           throw err;
         } finally {
@@ -440,6 +451,9 @@ export class Dispatcher {
       // spawn attenuation, CapGrant/CapRevoke, a tool's re-check) is that call's entry, as denied;
       // any other failure is the allowed call's entry, with its error.
       const err = toAiosError(e, "E_TOOL");
+      if (owed && journal !== undefined && !(caller.status !== undefined && isTerminal(caller.status))) {
+        journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
+      }
       if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
       else this.guards.audit?.record({ ...allowedRecord(caller, def.name, permit), error: err.toJSON() });
       this.settle(def, caller, holders, usage);

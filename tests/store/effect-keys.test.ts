@@ -34,7 +34,7 @@ function run(args: string[], killOn?: string): Promise<{ code: number | null; si
   return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-async function crashMidCall(lane: "honours" | "plain"): Promise<{ effects: string[][]; outcomes: string[]; stdout: string }> {
+async function crashMidCall(lane: "honours" | "plain" | "slotfail"): Promise<{ effects: string[][]; outcomes: string[]; stdout: string }> {
   const dir = tempDir(`aios-effect-${lane}-`);
   const data = join(dir, "data");
   const work = join(dir, "work");
@@ -61,6 +61,19 @@ describe("a side-effecting tool call in flight at kill -9 (issue #17.5)", () => 
     expect(r.effects).toHaveLength(2);
     const [first, second] = r.effects;
     expect(first?.[1]).toMatch(/^ag_[^:]+:1$/);
+    expect(second?.[1]).toBe(first?.[1]);
+    expect(r.outcomes).toEqual(["ok"]);
+  }, 60_000);
+
+  it("is run again under the key it ran under when an earlier attempt's slot was refused after its intent", async () => {
+    // The first attempt's intent (call 1) was journaled, then its slot refused: the agent retried as
+    // call 2, which ran and stalled. The refusal is that call's journaled result, so the replay
+    // refuses call 1 again, retries as call 2 and re-runs it under ITS key. Without the result, call
+    // 1 read as in flight and ran under key :1: one effect under two keys (fault soak seed 16141).
+    const r = await crashMidCall("slotfail");
+    expect(r.effects).toHaveLength(2);
+    const [first, second] = r.effects;
+    expect(first?.[1]).toMatch(/^ag_[^:]+:2$/);
     expect(second?.[1]).toBe(first?.[1]);
     expect(r.outcomes).toEqual(["ok"]);
   }, 60_000);
