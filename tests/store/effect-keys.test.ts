@@ -47,6 +47,16 @@ async function crashMidCall(lane: "honours" | "plain" | "slotfail"): Promise<{ e
   return { effects: read("effects.log").map((l) => l.split(" ")), outcomes: read("outcomes.log"), stdout: done.stdout };
 }
 
+/** Crashed mid-call and finished: the effect ran twice, both times under the key of call number `call`, and succeeded. */
+async function ranTwiceUnderOneKey(lane: "honours" | "slotfail", call: number): Promise<void> {
+  const r = await crashMidCall(lane);
+  expect(r.effects).toHaveLength(2);
+  const [first, second] = r.effects;
+  expect(first?.[1]).toMatch(new RegExp(`^ag_[^:]+:${call}$`));
+  expect(second?.[1]).toBe(first?.[1]);
+  expect(r.outcomes).toEqual(["ok"]);
+}
+
 describe("a side-effecting tool call in flight at kill -9 (issue #17.5)", () => {
   it("is reported E_EFFECT_UNKNOWN, not re-run, when the tool does not honour keys", async () => {
     const r = await crashMidCall("plain");
@@ -57,12 +67,7 @@ describe("a side-effecting tool call in flight at kill -9 (issue #17.5)", () => 
   }, 60_000);
 
   it("is run again under the same derived key when the tool honours keys", async () => {
-    const r = await crashMidCall("honours");
-    expect(r.effects).toHaveLength(2);
-    const [first, second] = r.effects;
-    expect(first?.[1]).toMatch(/^ag_[^:]+:1$/);
-    expect(second?.[1]).toBe(first?.[1]);
-    expect(r.outcomes).toEqual(["ok"]);
+    await ranTwiceUnderOneKey("honours", 1);
   }, 60_000);
 
   it("is run again under the key it ran under when an earlier attempt's slot was refused after its intent", async () => {
@@ -70,11 +75,6 @@ describe("a side-effecting tool call in flight at kill -9 (issue #17.5)", () => 
     // call 2, which ran and stalled. The refusal is that call's journaled result, so the replay
     // refuses call 1 again, retries as call 2 and re-runs it under ITS key. Without the result, call
     // 1 read as in flight and ran under key :1: one effect under two keys (fault soak seed 16141).
-    const r = await crashMidCall("slotfail");
-    expect(r.effects).toHaveLength(2);
-    const [first, second] = r.effects;
-    expect(first?.[1]).toMatch(/^ag_[^:]+:2$/);
-    expect(second?.[1]).toBe(first?.[1]);
-    expect(r.outcomes).toEqual(["ok"]);
+    await ranTwiceUnderOneKey("slotfail", 2);
   }, 60_000);
 });

@@ -164,9 +164,9 @@ export async function nodeNet(ports: Readonly<Record<Target, number>>): Promise<
           await run("ss", ["-K", "src", w.addr]);
         }
       };
-      const run1 = w.changing.then(change);
-      w.changing = run1.catch(() => undefined);
-      return run1;
+      const next = w.changing.then(change);
+      w.changing = next.catch(() => undefined);
+      return next;
     },
     async close() {
       for (const w of wires.values()) await w.proxy.close();
