@@ -298,8 +298,16 @@ export class Kernel {
   async adoptMail(to: AgentId, letters: readonly StoredMessage[]): Promise<boolean> {
     const p = this.procs.find(to);
     if (p === undefined || isTerminal(p.status)) return false;
-    if (p.dormant !== null) await this.recovery.wake(p);
-    if (this.procs.find(to) !== p) return false;
+    const d = p.dormant;
+    if (d !== null) {
+      // They join the mail its restore puts back, behind what the journal held before them: a letter
+      // that waited for the wake instead was overtaken by letters moved after it (the restore had
+      // already run for them), so the mailbox left journal order and a takeover's replay of call
+      // numbers no longer matched (fault soak, seed 16141).
+      d.mail.push(...letters);
+      await this.recovery.wake(p);
+      return this.procs.find(to) === p;
+    }
     for (const m of letters) this.mail.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace, route: m.route });
     if (p.status === "running" && !p.queued && p.mailbox.length > 0) this.loop.schedule(p);
     return true;

@@ -149,8 +149,8 @@ export interface Dormant {
   readonly status: AgentStatus;
   readonly checkpoint: unknown;
   readonly hasCheckpoint: boolean;
-  /** Its journaled, unacknowledged mail, in order. */
-  readonly mail: readonly StoredMessage[];
+  /** Its journaled, unacknowledged mail, in order; letters journaled while it sleeps join the end. */
+  readonly mail: StoredMessage[];
   /** The journaled parent did not come back: its module is held to an agent's roots. */
   orphan: boolean;
 }

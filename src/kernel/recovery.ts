@@ -114,7 +114,7 @@ export class Recovery {
         const p = (built = k.procs.build(spec, DORMANT, parent, a.id));
         if (!p.durable) throw new Error("its spec is no longer durable");
         p.callSeq = a.callSeq;
-        const mail = state.mailboxes.get(a.id) ?? [];
+        const mail = [...(state.mailboxes.get(a.id) ?? [])];
         messages += mail.length;
         p.dormant = { status: a.status, checkpoint: a.checkpoint, hasCheckpoint: a.checkpoint !== undefined, mail, orphan };
         // Entered unannounced: it is announced when it is restored.

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { boot as bootKernel, storeSubsystem, type AgentId, type AgentLogic, type Logger } from "../../src/index.js";
+import { boot as bootKernel, storeSubsystem, type AgentId, type AgentLogic, type Logger, type MessageId } from "../../src/index.js";
 import { createSqliteJournal } from "../../src/kernel/index.js";
 import type { StoredSpec } from "../../src/abi/index.js";
 
@@ -126,6 +126,36 @@ describe("lazy restore after a restart", () => {
     await os.send(w, "boom");
     await restarted;
     expect(os.status(w)).toMatchObject({ status: "running", incarnation: 1 });
+    await os.shutdown();
+  });
+
+  it("puts letters moved into a dormant agent's journal in its mailbox in the order they were moved", async () => {
+    // Cluster mail moved into the journal of an agent still dormant (a takeover) is handed to the kernel
+    // one letter at a time as each record commits. The first wakes the agent; those after it must not
+    // overtake it while it waits for the wake, or the mailbox leaves journal order.
+    const dir = mkdtempSync(join(tmpdir(), "aios-lazy-order-"));
+    const log: AgentLogic<{ got: unknown[] }> = {
+      init: () => ({ got: [] }),
+      receive: (s, m, ctx) => {
+        if (m === "?") {
+          ctx.reply(s.got);
+          return s;
+        }
+        return { got: [...s.got, m] };
+      },
+    };
+    const bootLog = () => bootKernel({ dataDir: dir, stack: "bare", durable: true, logics: { log }, add: [storeSubsystem({ dataDir: dir })] });
+    let os = await bootLog();
+    const id = await os.spawn({ name: "log", kind: "code", logic: "log" });
+    expect(await os.request(id, "?")).toEqual([]);
+    await os.shutdown();
+
+    os = await bootLog();
+    expect(os.kernel.recovery.dormant).toBe(1);
+    const letters = [1, 2, 3, 4, 5].map((n) => ({ id: `msg_moved_${n}` as MessageId, to: id, payload: n }));
+    const adopted = letters.map((l) => os.kernel.adoptMail(id, [l]));
+    expect(await Promise.all(adopted)).toEqual([true, true, true, true, true]);
+    expect(await os.request(id, "?")).toEqual([1, 2, 3, 4, 5]);
     await os.shutdown();
   });
 
