@@ -125,14 +125,16 @@ export interface KernelJournal {
    * not hold — it runs on another node — and resolves once PostgreSQL committed it (the owner moves
    * it into the agent's journal and delivers it); E_NO_AGENT when no node has such an agent. A copy
    * with the same de-duplication key (`key`, or the replayable send's cause/nth) is stored once.
+   * When that agent's mailbox is full, `onFull: "fail"` rejects E_MAILBOX_FULL; otherwise the letter
+   * waits on this node for room and resolves once stored (docs/adr/0069).
    */
-  enqueueRemote?(msg: StoredMessage): Promise<void>;
+  enqueueRemote?(msg: StoredMessage, onFull?: "wait" | "fail"): Promise<void>;
   /**
    * A request for an agent on another cluster node (docs/adr/0040): stored like `enqueueRemote` with
    * this node as its reply route; `reply` is called once with the agent's reply or error when it comes
    * back (or never, when `timeoutMs` passes first: the caller's own timer answers then).
    */
-  requestRemote?(msg: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void>;
+  requestRemote?(msg: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number, onFull?: "wait" | "fail"): Promise<void>;
   /**
    * The reply callback of letter `id` to `to` that came from another node with a reply route
    * (`StoredMessage.route`). A reply made while this node no longer holds `to` is dropped (the next

@@ -220,14 +220,19 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return this.streams.write(m.to, `message to ${m.to}`, enqueueRecord(m));
   }
 
-  /** Mail for an agent on another node (mail-intake.ts). */
-  enqueueRemote(m: StoredMessage): Promise<void> {
-    return this.confirmed(m, this.intake.enqueueRemote(m));
+  /** Mail for an agent on another node (mail-intake.ts); a full mailbox there parks it here unless `onFull` is "fail". */
+  enqueueRemote(m: StoredMessage, onFull?: "wait" | "fail"): Promise<void> {
+    return this.confirmed(m, this.intake.enqueueRemote(m, onFull));
   }
 
   /** A request for an agent on another node (mail-intake.ts). */
-  requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void> {
-    return this.intake.requestRemote(m, reply, timeoutMs);
+  requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number, onFull?: "wait" | "fail"): Promise<void> {
+    return this.intake.requestRemote(m, reply, timeoutMs, onFull);
+  }
+
+  /** Letters of this node waiting for room in a full mailbox on another node (docs/adr/0069). */
+  get parkedLetters(): number {
+    return this.intake.parkedLetters;
   }
 
   /** The reply callback of a letter `id` to `to` from node `route` (mail-intake.ts). */
@@ -276,7 +281,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return this.streams.flush();
   }
 
+  /** Writes what is queued; refuses the letters still parked for other nodes' full mailboxes. */
   close(): Promise<void> {
+    this.intake.close();
     return this.flush();
   }
 }

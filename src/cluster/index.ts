@@ -18,6 +18,7 @@ export { CLUSTER_MIGRATIONS, CLUSTER_SCHEMA, migrateCluster } from "./schema.js"
 export { inTransaction, type SqlClient, type SqlConn, type SqlPool, type SqlResult, type Row } from "./sql.js";
 export { ClusterJournal, hintsOf, type ClusterJournalHooks } from "./cluster-journal.js";
 export { type Refusal } from "./mail-intake.js";
+export { ParkedMail, RETRY_FIRST_MS, RETRY_MAX_MS, type ParkedMailOptions } from "./parked-mail.js";
 export { MailSeal, MIN_SECRET_CHARS, type SealedFields, type ReplyFields } from "./seal.js";
 export { ReplyBox, type Outcome, type TakenReply } from "./replies.js";
 export { clusterSubsystem, type ClusterSubsystemOptions, type ClusterService, type CompactReport } from "./subsystem.js";

@@ -10,6 +10,7 @@ import { AiosError, fromSerialized, isAiosError, toAiosError, type AgentId, type
 import { DEFAULT_MAILBOX_CAPACITY, type StoredMessage, type VouchedKey } from "../abi/index.js";
 import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
+import { ParkedMail } from "./parked-mail.js";
 import type { ReplyBox } from "./replies.js";
 import { copyOf, ignore, type TreeStreams } from "./tree-streams.js";
 
@@ -35,6 +36,20 @@ export interface MailIntakeHooks {
   readonly replyLost?: (call: string, route: string, e: AiosError) => void;
   /** The node's clock (expiry of requests waiting for a reply). */
   readonly now?: () => number;
+  /** Waits on the node's clock (a parked letter's next try, docs/adr/0069). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Letters of this node that may wait for room for one recipient on another node (default 4,096). */
+  readonly parkedLetters?: number;
+}
+
+/** What a sender asked of a full mailbox (undefined: wait, the mailbox default). */
+type OnFull = "wait" | "fail" | undefined;
+
+/** As many as the kernel parks on one full mailbox by default (kernel/limits.ts). */
+const DEFAULT_PARKED = 4_096;
+
+function sleepReal(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }
 
 /** A request of this node waiting for its reply from another node. */
@@ -74,13 +89,18 @@ export class MailIntake {
   /** The reply callbacks remoteReply made (letters from other nodes): never kept by `keep`. */
   private readonly routed = new WeakSet<(err: Error | null, value?: unknown) => void>();
 
+  /** Letters of this node waiting for room in a full mailbox on another node (docs/adr/0069). */
+  private readonly parked: ParkedMail;
+
   constructor(
     private readonly streams: TreeStreams,
     private readonly mail: Mailroom,
     private readonly hooks: MailIntakeHooks,
     private readonly replies?: ReplyBox,
     private readonly directory?: Directory,
-  ) {}
+  ) {
+    this.parked = new ParkedMail({ now: () => hooks.now?.() ?? Date.now(), sleep: hooks.sleep ?? sleepReal, limit: hooks.parkedLetters ?? DEFAULT_PARKED });
+  }
 
   /** Requests of this node still waiting for a reply from another node. */
   get waitingReplies(): number {
@@ -108,7 +128,29 @@ export class MailIntake {
    * an id, or else the name of one live agent of the cluster (docs/adr/0041): the letter is stored for
    * that agent's id, and its receiving node checks an envelope's `to` against the agent's name.
    */
-  async enqueueRemote(m: StoredMessage): Promise<void> {
+  async enqueueRemote(m: StoredMessage, onFull?: OnFull, until?: number): Promise<void> {
+    const store = (): Promise<void> => this.store(m);
+    // Behind the letters of this node already waiting for room for it (parked-mail.ts, docs/adr/0069).
+    if (onFull !== "fail" && this.parked.waiting(m.to)) return this.parked.park(m.to, store, until);
+    try {
+      await store();
+    } catch (e) {
+      if (onFull === "fail" || !isAiosError(e, "E_MAILBOX_FULL")) throw e;
+      return this.parked.park(m.to, store, until);
+    }
+  }
+
+  /** Refuses the letters parked here (the node stops). */
+  close(): void {
+    this.parked.close();
+  }
+
+  /** Letters of this node waiting for room in another node's mailbox. */
+  get parkedLetters(): number {
+    return this.parked.size;
+  }
+
+  private async store(m: StoredMessage): Promise<void> {
     const keys = this.hooks.vouch?.(m) ?? [];
     let to = m.to;
     let owner: string | null;
@@ -127,11 +169,12 @@ export class MailIntake {
    * return, like enqueueRemote); `reply` is called when the reply is taken here (pullReplies). After
    * `timeoutMs` the entry is dropped (the caller's own timer has answered E_TIMEOUT by then).
    */
-  async requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number): Promise<void> {
+  async requestRemote(m: StoredMessage, reply: (err: Error | null, value?: unknown) => void, timeoutMs: number, onFull?: OnFull): Promise<void> {
     if (this.replies === undefined) throw new AiosError("E_NO_AGENT", `no agent ${m.to} on this node (no reply route to it)`, { details: { agent: m.to } });
-    this.waiting.set(m.id, { reply, until: (this.hooks.now?.() ?? Date.now()) + timeoutMs });
+    const until = (this.hooks.now?.() ?? Date.now()) + timeoutMs;
+    this.waiting.set(m.id, { reply, until });
     try {
-      await this.enqueueRemote({ ...m, route: this.mail.node });
+      await this.enqueueRemote({ ...m, route: this.mail.node }, onFull, until);
     } catch (e) {
       this.waiting.delete(m.id);
       throw e;

@@ -180,6 +180,7 @@ class Member implements ClusterService {
     this.monitors = new Monitors(pool, config.cluster, config.node);
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),
+      sleep: (ms) => host.clock.sleep(ms),
       wakeReply: (node) => {
         // A lost wake-up costs the caller's node one heartbeat: it takes its replies at every beat.
         bus?.publish("reply", node).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a reply wake-up was not published"));
@@ -461,7 +462,7 @@ class Member implements ClusterService {
     this.stopping = true;
     this.retry.stop(); // a join still waiting for PostgreSQL or NATS ends
     if (this.rebalanceTimer !== undefined) this.clock.clearTimeout(this.rebalanceTimer);
-    await this.journal.flush();
+    await this.journal.close();
     try {
       await (await this.joining?.catch(() => undefined))?.stop();
     } finally {

@@ -77,7 +77,7 @@ export class Mail {
     const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
     const nth = cause === undefined ? 0 : ++(from as Proc).sends;
     // Not here: on a cluster node the agent may run on another node (its journal takes the letter).
-    if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, reply, key, cause, nth, replyWithinMs);
+    if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, onFull, reply, key, cause, nth, replyWithinMs);
     if (p === undefined || (p.status !== "running" && isTerminal(p.status))) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
@@ -124,20 +124,21 @@ export class Mail {
 
   /**
    * A letter for an agent on another cluster node: stored durably for it (acknowledged once
-   * PostgreSQL committed it) and woken there. A request carries this node as its reply route; its
+   * PostgreSQL committed it) and woken there; a full mailbox there parks it on this node unless
+   * `onFull` is "fail" (docs/adr/0069). A request carries this node as its reply route; its
    * reply comes back through the journal (docs/adr/0040), its timeout is the caller's own timer.
    */
-  private async remote(from: Proc | undefined, to: string, payload: unknown, reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number, replyWithinMs = DEFAULT_REPLY_MS): Promise<void> {
+  private async remote(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key: string | undefined, cause: MessageId | undefined, nth: number, replyWithinMs = DEFAULT_REPLY_MS): Promise<void> {
     const j = this.d.guards.journal;
     if (j?.enqueueRemote === undefined) throw new AiosError("E_NO_AGENT", `no agent ${to}`, { details: { agent: to } });
     checkPayloadSize(payload, this.d.limits.maxMessageBytes);
     const base = { id: this.d.ids.message(), to: to as AgentId, payload, ...(from === undefined ? {} : { from: from.id }), ...(key === undefined ? {} : { key }) };
     if (reply !== undefined) {
       if (j.requestRemote === undefined) throw new AiosError("E_NO_AGENT", `no agent ${to} on this node (its journal cannot route a reply back)`, { details: { agent: to } });
-      return j.requestRemote(base, reply, replyWithinMs);
+      return j.requestRemote(base, reply, replyWithinMs, onFull);
     }
     if (cause !== undefined && j.sent?.(from?.id as AgentId, cause, nth) === true) return;
-    await j.enqueueRemote({ ...base, ...(cause === undefined ? {} : { cause, nth }) });
+    await j.enqueueRemote({ ...base, ...(cause === undefined ? {} : { cause, nth }) }, onFull);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * Backpressure across nodes (docs/adr/0046) on a real PostgreSQL and nats-server: the owner moves
  * into an agent's journal only what its mailbox has room for, and a sender meets the bound on the rows
- * still waiting for it in cluster_mail: E_MAILBOX_FULL (retryable, naming the agent, the rows waiting
- * and the limit) for a send and a request, and room again once the agent caught up.
+ * still waiting for it in cluster_mail. A sender that asked to fail gets E_MAILBOX_FULL (retryable,
+ * naming the agent, the rows waiting and the limit); one that may wait is parked on its own node
+ * (docs/adr/0069), a send and a request in order, until the agent caught up.
  */
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/index.js";
@@ -44,24 +45,45 @@ describe("backpressure across nodes", () => {
       await drain(a);
     }
     expect(await waitingFor(slow)).toBe(3);
-    const full = await b.os.send(slow, 6).catch((e: unknown) => e);
+    // A sender that asked to fail is refused, with the figures.
+    const full = await (async () => b.os.kernel.deliver(undefined, slow, 6, "fail", undefined))().catch((e: unknown) => e);
     expect(full).toMatchObject({ code: "E_MAILBOX_FULL", retryable: true, details: { agent: slow, waiting: 3, limit: 3 } });
-    await expect(b.os.request(slow, "get")).rejects.toMatchObject({ code: "E_MAILBOX_FULL" });
     expect(await waitingFor(slow)).toBe(3);
 
-    // The agent catches up: its owner moves the waiting rows as room comes, and senders get room again.
+    // One that may wait (the default, as on one node) parks on its own node: a send, then a request
+    // behind it. Their node tries again and again; nothing is stored while the rows are at the bound.
+    let sent = false;
+    const parkedSend = b.os.send(slow, 7).then(() => void (sent = true));
+    const parkedGet = b.os.request(slow, "get", { timeoutMs: 25_000 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(300);
+      await drain(a);
+      await drain(b);
+    }
+    expect(sent).toBe(false);
+    expect(b.svc.journal.parkedLetters).toBe(2);
+    expect(await waitingFor(slow)).toBe(3);
+
+    // The agent catches up: its owner moves the waiting rows as room comes, the parked letters are
+    // stored in the order they were sent (the send acknowledged then), and the request is answered.
     open();
+    let answer: unknown;
+    void parkedGet.then((v) => (answer = v));
+    for (let i = 0; i < 200 && answer === undefined; i++) {
+      clock.advance(300);
+      await drain(a);
+      await drain(b);
+    }
+    await parkedSend;
+    expect(sent).toBe(true);
+    expect(answer).toEqual([1, 2, 3, 4, 5, 7]);
+    expect(b.svc.journal.parkedLetters).toBe(0);
+    await b.os.send(slow, 8);
     let got: unknown[] = [];
-    for (let i = 0; i < 100 && got.length < 5; i++) {
+    for (let i = 0; i < 100 && got.length < 7; i++) {
       await drain(a);
       got = (await a.os.request(slow, "get")) as unknown[];
     }
-    expect(got).toEqual([1, 2, 3, 4, 5]);
-    await b.os.send(slow, 6);
-    for (let i = 0; i < 100 && got.length < 6; i++) {
-      await drain(a);
-      got = (await a.os.request(slow, "get")) as unknown[];
-    }
-    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(got).toEqual([1, 2, 3, 4, 5, 7, 8]);
   }, 30_000);
 });
