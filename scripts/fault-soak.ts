@@ -72,13 +72,14 @@ try {
     }
     results.push(r);
     if (!r.ok) failed.push(seed);
-    process.stdout.write(`${JSON.stringify({ seed, ok: r.ok, sends: r.sends, acked: r.acked, retried: r.verdict.retried, failovers: r.failovers, isolatedFailovers: r.isolatedFailovers, ms: r.ms, steps: r.steps, ...(r.ok ? {} : { verdict: brief(r.verdict) }) })}\n`);
+    process.stdout.write(`${JSON.stringify({ seed, ok: r.ok, sends: r.sends, acked: r.acked, retried: r.verdict.retried, failovers: r.failovers, isolatedFailovers: r.isolatedFailovers, pgUpFailovers: r.pgUpFailovers, ms: r.ms, steps: r.steps, ...(r.ok ? {} : { verdict: brief(r.verdict) }) })}\n`);
   }
 } finally {
   await env.close();
 }
 const fo = results.flatMap((r) => r.failovers);
 const iso = results.flatMap((r) => r.isolatedFailovers);
+const pgUp = results.flatMap((r) => r.pgUpFailovers);
 process.stdout.write(
   `${JSON.stringify({
     summary: true,
@@ -97,6 +98,8 @@ process.stdout.write(
     // Every failover, and those no other fault overlapped (the rest of the cluster healthy): the target.
     failover: { n: fo.length, p50: pct(fo, 50), p99: pct(fo, 99), max: Math.max(0, ...fo), ttlMs },
     isolatedFailover: { n: iso.length, p50: pct(iso, 50), p99: pct(iso, 99), max: Math.max(0, ...iso), target: 2 * ttlMs },
+    // Those PostgreSQL stayed up through (other nodes' faults, NATS restarts and skews allowed).
+    pgUpFailover: { n: pgUp.length, p50: pct(pgUp, 50), p99: pct(pgUp, 99), max: Math.max(0, ...pgUp), target: 2 * ttlMs },
     minutes: Math.round((Date.now() - t0) / 600) / 100,
     loadavg: loadavg().map((x) => Math.round(x * 10) / 10),
   })}\n`,

@@ -357,7 +357,8 @@ export class Dispatcher {
     let replayed = false;
     /**
      * The call took a number that no journaled result answers yet. Whatever fails from here (its
-     * intent's write, a refused slot, the handler) is that number's journaled result, so a replay
+     * intent's write, a refused slot, the handler) is that number's journaled result (written once,
+     * in the outer catch), so a replay
      * fails the same way and the agent's retry takes the same next number. Without it a replay read
      * the number as free or in flight and ran the call under it, while this activation had retried
      * under the next one: one effect under two keys (fault soak seed 16141).
@@ -434,11 +435,10 @@ export class Dispatcher {
           if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
           effects?.observe?.(caller, def.name, args, result);
         } catch (e) {
+          // Still owed: the outer catch journals it as this number's result (redacted, as thrown).
           let err = toAiosError(e, "E_TOOL");
           if (effects?.redact !== undefined) err = effects.redact(err) as AiosError;
           effects?.observeError?.(caller, def.name, args, err.details);
-          owed = false;
-          if (journal !== undefined) journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
           throw err;
         } finally {
           slot?.release();

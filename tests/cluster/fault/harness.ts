@@ -100,6 +100,12 @@ export interface ScheduleResult {
    * trees over when the rest of it is healthy, the figure issue #16 bounds by 2 x the TTL.
    */
   readonly isolatedFailovers: readonly number[];
+  /**
+   * The failovers PostgreSQL stayed up through (no restart or crash of it overlapped; other node
+   * faults, NATS restarts and skews may have): leases live in PostgreSQL, so while it is down no
+   * node can take anything over, and such a failover measures the outage, not the cluster.
+   */
+  readonly pgUpFailovers: readonly number[];
   readonly ms: number;
 }
 
@@ -236,7 +242,7 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
     const inject = async (s: Step): Promise<void> => {
       await sleep(Math.max(0, start + s.at - performance.now()));
       log(`  +${Math.round(performance.now() - start)} ms ${describeFault(s.fault)}`);
-      const span = { from: performance.now(), to: Infinity };
+      const span = { from: performance.now(), to: Infinity, kind: s.fault.kind };
       spans.push(span);
       await apply(s.fault, faults, span);
       span.to = performance.now();
@@ -298,9 +304,8 @@ export async function runSchedule(env: Env, seed: number, o: RunOptions = {}): P
       verdict,
       ok: ok(verdict),
       failovers: failovers.map((f) => f.ms),
-      isolatedFailovers: failovers
-        .filter((f) => !spans.some((x) => x !== f.outage.span && x.from < f.outage.from + f.ms && x.to > f.outage.from))
-        .map((f) => f.ms),
+      isolatedFailovers: failovers.filter((f) => overlapping(spans, f).length === 0).map((f) => f.ms),
+      pgUpFailovers: failovers.filter((f) => !overlapping(spans, f).some((x) => x.kind === "pg-restart")).map((f) => f.ms),
       ms: Math.round(performance.now() - t0),
     };
   } finally {
@@ -329,6 +334,12 @@ interface Outage {
 interface FaultSpan {
   readonly from: number;
   to: number;
+  readonly kind: FaultKind;
+}
+
+/** The other faults in force at some time during a failover (from its fault to the takeover). */
+function overlapping(spans: readonly FaultSpan[], f: { outage: Outage; ms: number }): FaultSpan[] {
+  return spans.filter((x) => x !== f.outage.span && x.from < f.outage.from + f.ms && x.to > f.outage.from);
 }
 
 /** Per run: which shared servers a fault is restarting now (an overlapping restart of one is skipped). */
