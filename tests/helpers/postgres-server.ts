@@ -229,6 +229,25 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
     await a?.end().catch(() => undefined);
   };
 
+  /**
+   * Starts the server again after a stop or kill. The old server's shared memory block can outlive
+   * its last process by a moment (the kernel detaches it as the exit completes, after /proc shows
+   * the process gone): the new postmaster then refuses to start ("pre-existing shared memory block
+   * ... is still in use", seen in CI after a kill -9): it is tried again for up to 10 s.
+   */
+  const relaunch = async (): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await launch();
+        return;
+      } catch (e) {
+        const log = (e as { log?: string }).log ?? "";
+        if (attempt >= 100 || !/pre-existing shared memory block/.test(log)) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+
   for (let attempt = 0; ; attempt++) {
     try {
       await launch();
@@ -274,7 +293,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
     },
     async start() {
       if (server.running) return;
-      await launch();
+      await relaunch();
     },
     async stop() {
       await closeAdmin();
