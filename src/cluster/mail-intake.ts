@@ -39,7 +39,7 @@ export interface MailIntakeHooks {
   /** Waits on the node's clock (a parked letter's next try, docs/adr/0069). */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Letters of this node that may wait for room for one recipient on another node (default 4,096). */
-  readonly parkedLetters?: number;
+  readonly parkLimit?: number;
 }
 
 /** What a sender asked of a full mailbox (undefined: wait, the mailbox default). */
@@ -99,7 +99,7 @@ export class MailIntake {
     private readonly replies?: ReplyBox,
     private readonly directory?: Directory,
   ) {
-    this.parked = new ParkedMail({ now: () => hooks.now?.() ?? Date.now(), sleep: hooks.sleep ?? sleepReal, limit: hooks.parkedLetters ?? DEFAULT_PARKED });
+    this.parked = new ParkedMail({ now: () => hooks.now?.() ?? Date.now(), sleep: hooks.sleep ?? sleepReal, limit: hooks.parkLimit ?? DEFAULT_PARKED });
   }
 
   /** Requests of this node still waiting for a reply from another node. */
