@@ -230,38 +230,37 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
   };
 
   /**
-   * Starts the server again after a stop or kill. The old server's shared memory block can outlive
-   * its last process by a moment (the kernel detaches it as the exit completes, after /proc shows
-   * the process gone): the new postmaster then refuses to start ("pre-existing shared memory block
-   * ... is still in use", seen in CI after a kill -9): it is tried again for up to 10 s.
+   * Launches the server, trying again where the failure is passing. First start: another process
+   * took the port between our probe and the server's bind: take another one. A restart (same port,
+   * which clients hold): the old server's shared memory block can outlive its last process by a
+   * moment (the kernel detaches it as the exit completes, after /proc shows the process gone), and
+   * the new postmaster refuses to start ("pre-existing shared memory block ... is still in use",
+   * seen in CI after a kill -9): it is tried again for up to 10 s.
    */
-  const relaunch = async (): Promise<void> => {
+  const launchRetrying = async (first: boolean): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       try {
         await launch();
         return;
       } catch (e) {
         const log = (e as { log?: string }).log ?? "";
-        if (attempt >= 100 || !/pre-existing shared memory block/.test(log)) throw e;
-        await new Promise((r) => setTimeout(r, 100));
+        if (first && attempt < 3 && /could not bind|Address already in use/.test(log)) {
+          port = await freePort();
+          continue;
+        }
+        if (!first && attempt < 100 && /pre-existing shared memory block/.test(log)) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw e;
       }
     }
   };
-
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await launch();
-      break;
-    } catch (e) {
-      // Another process took the port between our probe and the server's bind: take another one.
-      const log = (e as { log?: string }).log ?? "";
-      if (attempt < 3 && /could not bind|Address already in use/.test(log)) {
-        port = await freePort();
-        continue;
-      }
-      rmSync(dir, { recursive: true, force: true });
-      throw e;
-    }
+  try {
+    await launchRetrying(true);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
 
   const url = (database = "postgres"): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
@@ -293,7 +292,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<PgServe
     },
     async start() {
       if (server.running) return;
-      await relaunch();
+      await launchRetrying(false);
     },
     async stop() {
       await closeAdmin();
