@@ -89,6 +89,8 @@ export interface SubsystemHost {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly events: EventBus;
+  /** Senders one full mailbox may park before the next is refused E_MAILBOX_FULL (the kernel's limit). */
+  readonly maxParkedSenders: number;
   /** The door as assembled at boot (read at call time: complete before any agent runs). */
   readonly guards: { readonly capabilities: CapabilityChecker; readonly audit: AuditSink | undefined; readonly remoteMail: RemoteMailGate | undefined };
   agent(id: string): AgentView | undefined;

@@ -6,7 +6,7 @@
  * rows marked taken in the same statement; replies for this node are taken and handed to the requests
  * still waiting for them.
  */
-import { AiosError, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
+import { AiosError, RealClock, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
 import { DEFAULT_MAILBOX_CAPACITY, type StoredMessage, type VouchedKey } from "../abi/index.js";
 import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
@@ -36,21 +36,18 @@ export interface MailIntakeHooks {
   readonly replyLost?: (call: string, route: string, e: AiosError) => void;
   /** The node's clock (expiry of requests waiting for a reply). */
   readonly now?: () => number;
-  /** Waits on the node's clock (a parked letter's next try, docs/adr/0069). */
+  /** Waits on the node's clock (a parked letter's next try, docs/adr/0069; default a real clock). */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Letters of this node that may wait for room for one recipient on another node (default 4,096). */
-  readonly parkLimit?: number;
+  /** Letters of this node that may wait for room for one recipient on another node: the kernel's maxParkedSenders. */
+  readonly parkLimit: number;
 }
+
+/** A parked letter's wait when no node clock is given (a journal built outside a node, in tests). */
+const REAL_CLOCK = new RealClock();
 
 /** What a sender asked of a full mailbox (undefined: wait, the mailbox default). */
 type OnFull = "wait" | "fail" | undefined;
 
-/** As many as the kernel parks on one full mailbox by default (kernel/limits.ts). */
-const DEFAULT_PARKED = 4_096;
-
-function sleepReal(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
 
 /** A request of this node waiting for its reply from another node. */
 interface Waiting {
@@ -99,7 +96,7 @@ export class MailIntake {
     private readonly replies?: ReplyBox,
     private readonly directory?: Directory,
   ) {
-    this.parked = new ParkedMail({ now: () => hooks.now?.() ?? Date.now(), sleep: hooks.sleep ?? sleepReal, limit: hooks.parkLimit ?? DEFAULT_PARKED });
+    this.parked = new ParkedMail({ now: () => hooks.now?.() ?? Date.now(), sleep: hooks.sleep ?? ((ms) => REAL_CLOCK.sleep(ms)), limit: hooks.parkLimit });
   }
 
   /** Requests of this node still waiting for a reply from another node. */

@@ -181,6 +181,7 @@ class Member implements ClusterService {
     this.journal = new ClusterJournal(new FencedJournal(pool, config.cluster), this.mailroom, {
       now: () => host.clock.now(),
       sleep: (ms) => host.clock.sleep(ms),
+      parkLimit: host.maxParkedSenders,
       wakeReply: (node) => {
         // A lost wake-up costs the caller's node one heartbeat: it takes its replies at every beat.
         bus?.publish("reply", node).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a reply wake-up was not published"));

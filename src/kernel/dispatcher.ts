@@ -358,10 +358,10 @@ export class Dispatcher {
     /**
      * The call took a number that no journaled result answers yet. Whatever fails from here (its
      * intent's write, a refused slot, the handler) is that number's journaled result (written once,
-     * in the outer catch), so a replay
-     * fails the same way and the agent's retry takes the same next number. Without it a replay read
-     * the number as free or in flight and ran the call under it, while this activation had retried
-     * under the next one: one effect under two keys (fault soak seed 16141).
+     * in the outer catch), so a replay fails the same way and the agent's retry takes the same next
+     * number. Without it a replay read the number as free or in flight and ran the call under it,
+     * while this activation had retried under the next one: one effect under two keys (fault soak
+     * seed 16141).
      */
     let owed = false;
     try {

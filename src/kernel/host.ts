@@ -14,6 +14,7 @@ export function subsystemHost(k: Kernel): SubsystemHost {
     ids: k.ids,
     logger: k.logger,
     events: k.events,
+    maxParkedSenders: k.limits.maxParkedSenders,
     guards: {
       get capabilities() {
         return guards.capabilities;
