@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { agentRef, invalid, keepAlive, millis, record, rejecting, text } from "./facade-args.js";
 import { callTool, explain, operatorCall, grant, revoke, secretsFacade, type CallToolOptions, type GrantedToken, type SecretsFacade } from "./operator.js";
-import { AiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
+import { AiosError, toAiosError, type AgentId, type EventFilter, type AnyKernelEvent, type EventType, type KernelEvent, type Subscription, type SubscribeOptions } from "../core/index.js";
 import { info, ps, tree, type AgentInfo, type Escalation, type ExitInfo, type Kernel, type MergeOptions, type Operation, type PostHook, type PreHook, type PsFilter, type SplitOptions, type StoreService, type TreeNode, type UpgradeOptions } from "../kernel/index.js";
 import type { AgentSpec, AgentSpecInput, SyscallArgs, SyscallName, SyscallResult } from "../abi/index.js";
 import type { AuditLog, AuditService } from "../audit/index.js";
@@ -21,6 +21,9 @@ import { PlannerSurface, type LedgerSurface, type MarketSurface, type PlannerPar
 import type { SchedService } from "../sched/index.js";
 import type { Explanation, Security } from "../security/index.js";
 import type { McpHub, ToolRegistry } from "../tools/index.js";
+
+/** What `os.send` answers for a letter that went straight into the mailbox. */
+const DELIVERED: Promise<void> = Promise.resolve();
 
 /** The services of the subsystems boot built, by name (absent: not in this system). */
 export interface Subsystems {
@@ -61,6 +64,8 @@ export class Aios {
     /** Resolves with the next event of `type` that satisfies `predicate`. */
     once<T extends EventType>(type: T, predicate?: (e: KernelEvent<T>) => boolean): Promise<KernelEvent<T>>;
   };
+  /** An id `send` last resolved to itself (an agent's id, not a name). */
+  private sentTo: string | undefined = undefined;
   readonly hooks: {
     before(op: Operation, fn: PreHook): () => void;
     after(op: Operation, fn: PostHook): () => void;
@@ -90,8 +95,31 @@ export class Aios {
     return rejecting(() => this.kernel.spawn(record("os.spawn", "spec", spec)));
   }
   /** Sends a message from outside the kernel; resolves once it is in the mailbox (or journaled). */
-  async send(id: string, payload: unknown): Promise<void> {
-    await this.kernel.deliver(undefined, this.ref("os.send", id), payload, undefined, undefined);
+  send(id: string, payload: unknown): Promise<void> {
+    // Not async: a letter that went straight into the mailbox answers with one settled promise
+    // (no async frame, no promise allocated per message); a bad argument or a refusal still rejects.
+    // The id the last send resolved to itself goes straight to delivery, which looks the agent up
+    // anyway (a program sending to one agent in a loop pays one table lookup per message, not two).
+    let r: void | Promise<void>;
+    try {
+      if (id === this.sentTo) {
+        try {
+          r = this.kernel.deliver(undefined, id, payload, undefined, undefined);
+        } catch (e) {
+          this.sentTo = undefined;
+          // Gone since: the facade's own refusal (naming the parameter), or a route elsewhere.
+          if (e instanceof AiosError && e.code === "E_NO_AGENT") return this.send(id, payload);
+          throw e;
+        }
+      } else {
+        const to = this.ref("os.send", id);
+        r = this.kernel.deliver(undefined, to, payload, undefined, undefined);
+        if (to === id) this.sentTo = id;
+      }
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : toAiosError(e));
+    }
+    return r === undefined ? DELIVERED : r;
   }
   /** Asks an agent (id or name) and waits for its reply; E_TIMEOUT after `timeoutMs` (default 30 s). */
   request(id: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {

@@ -77,6 +77,31 @@ describe("every facade function names the bad parameter", () => {
     await expect(os.callTool("file.read", "x" as never)).rejects.toSatisfy(names("E_INVALID_ARG", "args"));
   });
 
+  it("os.send answers every refusal with a rejected promise, never a synchronous throw", async () => {
+    const a = await os.spawn({ name: "counted", kind: "code", logic: idle, mailbox: { capacity: 1, onFull: "fail" } });
+    const calls: [string, unknown][] = [["nobody-here", 1], ["", 1], [a, "x".repeat(2_000_000)], [a, 1], [a, 2]];
+    const answers = calls.map(([to, payload]) => {
+      let r: unknown;
+      expect(() => (r = os.send(to, payload))).not.toThrow();
+      expect(r).toBeInstanceOf(Promise);
+      return r as Promise<void>;
+    });
+    await expect(answers[0]).rejects.toSatisfy(names("E_NO_AGENT", "id"));
+    await expect(answers[1]).rejects.toSatisfy(names("E_INVALID_ARG", "id"));
+    await expect(answers[2]).rejects.toMatchObject({ code: "E_INVALID_ARG" });
+    await expect(answers[3]).resolves.toBeUndefined();
+    // The one-letter mailbox still holds the first (the agent has not run yet): the second is refused.
+    await expect(answers[4]).rejects.toMatchObject({ code: "E_MAILBOX_FULL" });
+    // The id a send went to before is looked up again once its agent is gone: the same refusal.
+    const b = await os.spawn({ name: "brief", kind: "code", ephemeral: true, logic: idle });
+    await os.send(b, 1);
+    await os.kill(b);
+    await expect(os.send(b, 2)).rejects.toSatisfy(names("E_NO_AGENT", "id"));
+    const c = await os.spawn({ name: "brief", kind: "code", ephemeral: true, logic: idle });
+    await expect(os.send("brief", 3)).resolves.toBeUndefined();
+    await expect(os.send(c, 4)).resolves.toBeUndefined();
+  });
+
   it("takes a name wherever it takes an id, and refuses an ambiguous one", async () => {
     const w = await os.spawn({ name: "worker-1", kind: "code", logic: { receive: (n: number, _m, ctx) => (ctx.reply(n + 1), n + 1), init: () => 0 } });
     expect(os.status("worker-1").id).toBe(w);
