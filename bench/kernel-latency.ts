@@ -19,7 +19,7 @@
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { boot, stop, type AgentId, type AgentLogic, type Aios } from "../src/index.js";
-import { gc, percentile } from "./harness.js";
+import { gc, percentile, xorshift32 } from "./harness.js";
 
 export interface LatencyResult {
   readonly p50: number;
@@ -76,7 +76,7 @@ export async function latencyAt(agents: number, rate: number, seconds: number, w
   const start = performance.now() + 50;
   const end = start + warmMs + seconds * 1000;
   let sent = 0;
-  let seed = 12345;
+  const random = xorshift32(12345);
   let idleTurns = 0;
   let lastReceived = 0;
   const pacer: AgentLogic<null> = {
@@ -92,9 +92,8 @@ export async function latencyAt(agents: number, rate: number, seconds: number, w
       if (now >= start) {
         const due = Math.min(Math.floor((now - start) * perMs), sent + 1024, total);
         while (sent < due) {
-          seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
           scheduled[sent] = start + sent / perMs;
-          void ctx.send(ids[(seed >>> 0) % agents] as AgentId, sent);
+          void ctx.send(ids[random(agents)] as AgentId, sent);
           sent++;
         }
       }

@@ -19,7 +19,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { boot, type AgentContext, type AgentId, type AgentLogic, type Aios } from "../src/index.js";
-import { gc, type Emit, cpuSeconds } from "./harness.js";
+import { gc, type Emit, cpuSeconds, xorshift32 } from "./harness.js";
 import { latencyAt } from "./kernel-latency.js";
 
 export const STACK = "default stack: SDK boot({ dataDir }) with journal store, security, audit, tools, sched, ipc (memory, embedder, mcp off)";
@@ -107,13 +107,9 @@ export async function stackThroughput(w: StackWorkload): Promise<StackRun> {
     const ids: AgentId[] = [];
     let delivered = 0;
     let running = true;
-    let seed = 0x9e3779b9;
+    const random = xorshift32(0x9e3779b9);
     const n = w.agents;
-    const next = (self: number): number => {
-      if (n === 2) return 1 - self;
-      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
+    const next = (self: number): number => (n === 2 ? 1 - self : random(n));
     const logic: AgentLogic<number> = w.awaited
       ? {
           init: (_ctx, args) => args as number,

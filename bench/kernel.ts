@@ -6,7 +6,7 @@
  * 1 M spawns in 7.6 s at 2,681 B each, 4.4 M msgs/s one-to-one).
  */
 import { boot, type AgentContext, type AgentId, type AgentLogic } from "../src/index.js";
-import { gc, percentile, type Emit, type Suite, cpuSeconds } from "./harness.js";
+import { gc, percentile, type Emit, type Suite, cpuSeconds, xorshift32 } from "./harness.js";
 import { latencyAt, machineJitter } from "./kernel-latency.js";
 import { stackBench, stackLatency, stackThroughput } from "./kernel-stack.js";
 
@@ -41,12 +41,11 @@ async function throughput(agents: number, tokens: number, seconds: number, topol
   const ids: AgentId[] = [];
   let delivered = 0;
   let running = true;
-  let seed = 0x9e3779b9;
+  const random = xorshift32(0x9e3779b9);
   const next = (self: number): number => {
     if (agents === 2) return 1 - self;
     if (topology === "ring") return self + 1 === agents ? 0 : self + 1;
-    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
-    return (seed >>> 0) % agents;
+    return random(agents);
   };
   const logic: AgentLogic<number> = {
     init: (_ctx, args) => args as number,

@@ -8,7 +8,7 @@
  * After each handled message a durable agent's state is checkpointed through its logic's snapshot;
  * a checkpoint a full disk refused holds the agent until it is stored (held-checkpoints.ts).
  */
-import { AiosError, CoarseClock, Ring, toAiosError, type Clock, type EventBus, type Logger, type MessageId } from "../core/index.js";
+import { AiosError, CoarseClock, Ring, ticksBetween, toAiosError, type Clock, type EventBus, type Logger, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
@@ -71,7 +71,13 @@ export class RunLoop {
     this.tickPending = false;
     this.draining = true;
     const coarse = this.coarse;
-    const sliceEnd = coarse.now() + this.sliceMs;
+    // The clock in whole-millisecond ticks (small integers: no garbage per reading, coarse-clock.ts),
+    // read once per receive: the reading after one receive starts the next one's timing.
+    const cell = coarse.tickSource;
+    const now = (): number => (cell === undefined ? coarse.ticks() : (cell[0] as number));
+    const sliceStart = now();
+    const sliceMs = this.sliceMs;
+    let last = sliceStart;
     const hogMs = this.hogMs;
     const q = this.runq;
     try {
@@ -87,15 +93,16 @@ export class RunLoop {
         const mb: Mailbox = p;
         while (credit >= QUANTUM && mb.take()) {
           credit -= QUANTUM;
+          const t0 = last;
+          this.handle(p, taken.payload, taken.meta);
+          last = now();
           if (hogMs > 0) {
-            const t0 = coarse.now();
-            this.handle(p, taken.payload, taken.meta);
-            const dt = coarse.now() - t0;
+            const dt = ticksBetween(t0, last);
             if (dt > 0 && dt > (p.spec.hogThresholdMs ?? hogMs)) this.reportHog(p, dt);
-          } else this.handle(p, taken.payload, taken.meta);
+          }
           taken.payload = undefined;
           taken.meta = undefined;
-          if (p.busy || p.status !== "running" || coarse.now() > sliceEnd) break;
+          if (p.busy || p.status !== "running" || ticksBetween(sliceStart, last) > sliceMs) break;
         }
         // Credit left over carries to the next visit only while mail waits: an idle agent banks none.
         p.credit = mb.length > 0 ? credit : 0;
@@ -103,7 +110,7 @@ export class RunLoop {
           p.queued = true;
           q.push(p);
         }
-        if (coarse.now() > sliceEnd) break;
+        if (ticksBetween(sliceStart, last) > sliceMs) break;
       }
     } finally {
       this.draining = false;
