@@ -167,7 +167,9 @@ export class Kernel {
     const deliver = mail.deliver.bind(mail);
     this.ctxDeps = { ids, dispatcher: this.dispatcher, guards, flags, mail };
     const outputCommit = (): boolean => guards.journal?.durable !== undefined;
-    const startDeps = { lifecycle, ctxOf, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
+    // An init gets a context of its own, not kept: an agent that never receives holds none.
+    const initCtx = (p: Proc): AgentCtx => (p.ctx as AgentCtx | null) ?? new AgentCtx(this.ctxDeps, p);
+    const startDeps = { lifecycle, ctxOf: initCtx, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
     const start = (p: Proc, restored = false, acknowledged = true): void | Promise<void> => startProc(startDeps, p, restored, acknowledged);
     const spawner = (this.spawner = new Spawner({ procs, lifecycle, logics: this.logics, moduleRoots, hooks, guards, limits, flags, wake, start, exit }));
     const spawn = spawner.spawn.bind(spawner);

@@ -1,6 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { isAiosError, type AgentId, type AgentLogic } from "../../src/index.js";
+import { isAiosError, type AgentContext, type AgentId, type AgentLogic } from "../../src/index.js";
 import { bootSim, counter, record, settle } from "./helpers.js";
+
+describe("the context an agent's init gets", () => {
+  it("keeps working after init, as the receive's own does; an agent that never received holds none", async () => {
+    const { os } = await bootSim();
+    const got: unknown[] = [];
+    const sink = await os.spawn({ name: "sink", kind: "code", logic: { receive: (s: null, m: unknown) => (got.push(m), s) } });
+    // init keeps its context; receive sends through the kept one and through its own.
+    const keeper: AgentLogic<{ kept: AgentContext }> = {
+      init: (ctx) => ({ kept: ctx }),
+      receive: (s, m, ctx) => {
+        void s.kept.send(sink, `kept:${String(m)}:${s.kept.self}`);
+        void ctx.send(sink, `own:${String(m)}:${ctx.self}`);
+        return s;
+      },
+    };
+    const k = await os.spawn({ name: "keeper", kind: "code", logic: keeper, capabilities: ["agent:*#send"] });
+    const idle = await os.spawn({ name: "idle", kind: "code", logic: { init: (ctx) => ctx.self, receive: (s: string) => s } });
+    expect(os.kernel.get(idle).ctx).toBeNull();
+    await os.send(k, 1);
+    for (let i = 0; i < 20 && got.length < 2; i++) await settle();
+    expect(got).toEqual([`kept:1:${k}`, `own:1:${k}`]);
+    await os.shutdown();
+  });
+});
 
 describe("mailboxes and backpressure", () => {
   it("fails fast with E_MAILBOX_FULL when the recipient says so", async () => {
