@@ -167,16 +167,17 @@ export class Kernel {
     const deliver = mail.deliver.bind(mail);
     this.ctxDeps = { ids, dispatcher: this.dispatcher, guards, flags, mail };
     const outputCommit = (): boolean => guards.journal?.durable !== undefined;
-    // An init gets a context of its own, not kept: an agent that never receives holds none.
+    // An init (at a start or a restore) gets a context of its own, not kept: an agent that never
+    // receives holds none; its first receive makes the one that is kept (ctxOf).
     const initCtx = (p: Proc): AgentCtx => (p.ctx as AgentCtx | null) ?? new AgentCtx(this.ctxDeps, p);
-    const startDeps = { lifecycle, ctxOf: initCtx, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
+    const startDeps = { lifecycle, initCtx, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
     const start = (p: Proc, restored = false, acknowledged = true): void | Promise<void> => startProc(startDeps, p, restored, acknowledged);
     const spawner = (this.spawner = new Spawner({ procs, lifecycle, logics: this.logics, moduleRoots, hooks, guards, limits, flags, wake, start, exit }));
     const spawn = spawner.spawn.bind(spawner);
     const enter = spawner.enter.bind(spawner);
     const resolveLogicFor = spawner.resolveLogicFor.bind(spawner);
     this.recovery = new Recovery({
-      procs, lifecycle, parse, checkLogicFor: spawner.checkLogicFor.bind(spawner), resolveLogicFor, ctxOf, adoptLetter: mail.adoptLetter.bind(mail), schedule, kernelError,
+      procs, lifecycle, parse, checkLogicFor: spawner.checkLogicFor.bind(spawner), resolveLogicFor, initCtx, adoptLetter: mail.adoptLetter.bind(mail), schedule, kernelError,
     });
     this.supervision = new Supervision({
       clock, ids, events, find: (id) => procs.find(id), get: (id) => procs.get(id), spawn, enter, start, exit,

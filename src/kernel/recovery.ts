@@ -62,7 +62,8 @@ export interface RecoveryDeps {
   readonly parse: (input: unknown, source?: string) => AgentSpec;
   readonly checkLogicFor: (spec: AgentSpec, parent: Proc | null | "agent") => void;
   readonly resolveLogicFor: (spec: AgentSpec, parent: Proc | null | "agent") => AgentLogic | Promise<AgentLogic>;
-  readonly ctxOf: (p: Proc) => AgentContext;
+  /** The context an init gets (not kept on the process: kernel.ts). */
+  readonly initCtx: (p: Proc) => AgentContext;
   /** Puts a recovered (already journaled) message back in a mailbox (mail.ts). */
   readonly adoptLetter: (p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined; route?: string | undefined }) => void;
   readonly schedule: (p: Proc) => void;
@@ -213,7 +214,7 @@ export class Recovery {
     const logic = resolved instanceof Promise ? await resolved : resolved;
     p.logic = logic;
     if (d.hasCheckpoint) p.state = logic.restore ? logic.restore(d.checkpoint) : d.checkpoint;
-    else if (logic.init !== undefined) p.state = await logic.init(k.ctxOf(p), spec.args);
+    else if (logic.init !== undefined) p.state = await logic.init(k.initCtx(p), spec.args);
     p.dormant = null;
     this.dormantCount--;
     k.lifecycle.created(p);

@@ -14,7 +14,8 @@ import type { Proc } from "./proc.js";
 /** What starting an agent uses: the lifecycle, its context, the exit, the run queue and supervision. */
 export interface StartDeps {
   readonly lifecycle: Lifecycle;
-  readonly ctxOf: (p: Proc) => AgentContext;
+  /** The context an init gets (not kept on the process: kernel.ts). */
+  readonly initCtx: (p: Proc) => AgentContext;
   readonly exit: (p: Proc, to: "failed", reason: string, kind: ExitKind) => void;
   readonly releaseIdle: (p: Proc) => void;
   readonly schedule: (p: Proc) => void;
@@ -63,7 +64,7 @@ function runInit(k: StartDeps, p: Proc): Promise<void> | undefined {
   if (p.logic.init === undefined) return undefined;
   let s: unknown;
   try {
-    s = p.logic.init(k.ctxOf(p), p.spec.args);
+    s = p.logic.init(k.initCtx(p), p.spec.args);
   } catch (e) {
     initFailed(k, p, e);
   }
