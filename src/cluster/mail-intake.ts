@@ -48,7 +48,6 @@ const REAL_CLOCK = new RealClock();
 /** What a sender asked of a full mailbox (undefined: wait, the mailbox default). */
 type OnFull = "wait" | "fail" | undefined;
 
-
 /** A request of this node waiting for its reply from another node. */
 interface Waiting {
   readonly reply: (err: Error | null, value?: unknown) => void;
