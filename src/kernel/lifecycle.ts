@@ -16,11 +16,9 @@ import { storedSpec } from "./stored-spec.js";
 
 const NO_WAIT = { wait: false } as const;
 
-/** The fields of a Proc that only the lifecycle writes (Proc declares them readonly). */
+/** The field of a Proc that only the lifecycle writes (Proc declares it readonly). */
 interface LifecycleFields {
   status: AgentStatus;
-  exitReason: string | undefined;
-  result: unknown;
 }
 
 export type Ending = "completed" | "failed" | "killed";
@@ -45,7 +43,8 @@ export class Lifecycle {
   /** Ends `p`: the terminal transition (kill, stop or crash), with why and what it returned. */
   end(p: Proc, to: Ending, reason: string, result: unknown): void {
     this.transition(p, to, to === "killed" ? "kill" : to === "completed" ? "stop" : "crash", reason);
-    const f = p as LifecycleFields;
+    // Proc shows them read-only; they live with its rare fields (proc.ts).
+    const f = p.more();
     f.exitReason = reason;
     f.result = result;
   }

@@ -1,7 +1,7 @@
 /**
  * One entry of the process table: an agent incarnation. Kept deliberately small — a million idle
- * ephemeral agents must fit in under 1 KB each — so the mailbox, children list, context and abort
- * controller are created on first use. Only the kernel mutates a Proc: its status, exit reason and
+ * ephemeral agents must fit in under 1 KB each — so its mailbox ring, its context and the fields few
+ * agents set (children, supervision, an abort controller, how it ended: Rare) are created on first use. Only the kernel mutates a Proc: its status, exit reason and
  * result only through the lifecycle (lifecycle.ts), its place in the table and tree only through the
  * process table (process-table.ts).
  */
@@ -61,33 +61,12 @@ export class Proc extends Mailbox implements Caller {
   // A receive reads up to here; what follows is read off the hot path.
   /** The checker's decision for `agent:*#send`, reused while valid (context.ts). */
   sendLease: CapLease | null = null;
-  /** The audit's counters for its other aggregated calls (model calls, pure tools; dispatcher.ts). */
-  doorTallies: DoorTally[] | null = null;
-  /**
-   * Plain sends made in the current receive: a durable sender's replayable send number (ADR 0016).
-   * Reset per receive of a durable agent only: nothing reads it for another.
-   */
-  sends = 0;
   spec: AgentSpec;
   parent: Proc | null;
-  children: Proc[] | null = null;
-  /** Set when this agent is a supervisor. */
-  sup: SupervisorState | null = null;
-  /** A supervisor's child tree on a cluster (docs/adr/0048): a root here, watched by its supervisor. */
-  link: SupervisorLink | null = null;
-  abort: AbortController | null = null;
-  /** Syscalls issued so far (durable replay lines calls up with journaled results). */
-  callSeq = 0;
-  incarnation = 0;
-  /** Why it ended and what it returned, once terminal (written by the lifecycle alone). */
-  readonly exitReason: string | undefined = undefined;
-  readonly result: unknown = undefined;
-  /** Resolvers waiting for the in-flight receive to finish. */
-  idleWaiters: (() => void)[] | null = null;
-  /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
-  usage: Usage = NO_USAGE;
   /** When it was created, as an offset from CREATED_BASE (createdAt): a small integer, held in the object. */
   private readonly born: number;
+  /** What few agents ever have (see Rare): made by the first write of one of its fields. */
+  private rare: Rare | null = null;
 
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
     super(spec.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY, spec.mailbox?.onFull ?? "wait");
@@ -132,6 +111,115 @@ export class Proc extends Mailbox implements Caller {
   get signal(): AbortSignal {
     return (this.abort ??= new AbortController()).signal;
   }
+
+  // The fields few agents ever set, kept in `rare` (null until one is set to something other than its
+  // default): read as fields, a default costs no memory in a million idle agents.
+  /** Its children, in spawn order (written by the process table alone). */
+  get children(): Proc[] | null {
+    return this.rare === null ? null : this.rare.children;
+  }
+  set children(v: Proc[] | null) {
+    if (v !== null || this.rare !== null) this.more().children = v;
+  }
+  /** Set when this agent is a supervisor. */
+  get sup(): SupervisorState | null {
+    return this.rare === null ? null : this.rare.sup;
+  }
+  set sup(v: SupervisorState | null) {
+    if (v !== null || this.rare !== null) this.more().sup = v;
+  }
+  /** A supervisor's child tree on a cluster (docs/adr/0048): a root here, watched by its supervisor. */
+  get link(): SupervisorLink | null {
+    return this.rare === null ? null : this.rare.link;
+  }
+  set link(v: SupervisorLink | null) {
+    if (v !== null || this.rare !== null) this.more().link = v;
+  }
+  get abort(): AbortController | null {
+    return this.rare === null ? null : this.rare.abort;
+  }
+  set abort(v: AbortController | null) {
+    if (v !== null || this.rare !== null) this.more().abort = v;
+  }
+  /** Resolvers waiting for the in-flight receive to finish. */
+  get idleWaiters(): (() => void)[] | null {
+    return this.rare === null ? null : this.rare.idleWaiters;
+  }
+  set idleWaiters(v: (() => void)[] | null) {
+    if (v !== null || this.rare !== null) this.more().idleWaiters = v;
+  }
+  /** The audit's counters for its other aggregated calls (model calls, pure tools; dispatcher.ts). */
+  get doorTallies(): DoorTally[] | null {
+    return this.rare === null ? null : this.rare.doorTallies;
+  }
+  set doorTallies(v: DoorTally[] | null) {
+    if (v !== null || this.rare !== null) this.more().doorTallies = v;
+  }
+  /** What the agent (and its children) used, charged by the door's settle stage; shared zero until then. */
+  get usage(): Usage {
+    return this.rare === null ? NO_USAGE : this.rare.usage;
+  }
+  set usage(v: Usage) {
+    if (v !== NO_USAGE || this.rare !== null) this.more().usage = v;
+  }
+  /**
+   * Plain sends made in the current receive: a durable sender's replayable send number (ADR 0016).
+   * Reset per receive of a durable agent only: nothing reads it for another.
+   */
+  get sends(): number {
+    return this.rare === null ? 0 : this.rare.sends;
+  }
+  set sends(v: number) {
+    if (v !== 0 || this.rare !== null) this.more().sends = v;
+  }
+  /** Journaled syscalls issued so far (durable replay lines calls up with journaled results). */
+  get callSeq(): number {
+    return this.rare === null ? 0 : this.rare.callSeq;
+  }
+  set callSeq(v: number) {
+    if (v !== 0 || this.rare !== null) this.more().callSeq = v;
+  }
+  get incarnation(): number {
+    return this.rare === null ? 0 : this.rare.incarnation;
+  }
+  set incarnation(v: number) {
+    if (v !== 0 || this.rare !== null) this.more().incarnation = v;
+  }
+  /** Why it ended, once terminal (written by the lifecycle alone). */
+  get exitReason(): string | undefined {
+    return this.rare === null ? undefined : this.rare.exitReason;
+  }
+  /** What it returned, once terminal (written by the lifecycle alone). */
+  get result(): unknown {
+    return this.rare === null ? undefined : this.rare.result;
+  }
+
+  /** The rare fields, made on first use (the lifecycle writes how it ended there). */
+  more(): Rare {
+    return (this.rare ??= new Rare());
+  }
+}
+
+/**
+ * What few agents ever have: children, a supervisor's state, a cluster link, an abort controller,
+ * waiters for the end of a receive, the audit's counters for aggregated calls, what it used of a
+ * budget, a durable agent's send and call numbers, a later incarnation and how it ended. One pointer
+ * in every Proc instead of twelve fields, which a million idle agents would each carry at their
+ * defaults (96 bytes each).
+ */
+export class Rare {
+  children: Proc[] | null = null;
+  sup: SupervisorState | null = null;
+  link: SupervisorLink | null = null;
+  abort: AbortController | null = null;
+  idleWaiters: (() => void)[] | null = null;
+  doorTallies: DoorTally[] | null = null;
+  usage: Usage = NO_USAGE;
+  sends = 0;
+  callSeq = 0;
+  incarnation = 0;
+  exitReason: string | undefined = undefined;
+  result: unknown = undefined;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
