@@ -205,7 +205,7 @@ export class Proc extends Mailbox implements Caller {
  * waiters for the end of a receive, the audit's counters for aggregated calls, what it used of a
  * budget, a durable agent's send and call numbers, a later incarnation and how it ended. One pointer
  * in every Proc instead of twelve fields, which a million idle agents would each carry at their
- * defaults (96 bytes each).
+ * defaults (96 bytes).
  */
 export class Rare {
   children: Proc[] | null = null;
