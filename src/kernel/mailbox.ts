@@ -45,7 +45,7 @@ interface Parked {
   readonly refuse: (err: Error) => void;
 }
 
-export class Mailbox {
+export abstract class Mailbox {
   // Up to two messages wait inside the object itself (x0/y0 the oldest payload and meta, x1/y1 the
   // next): with 10,000 agents messaging at random most mailboxes hold one or two, and the ring
   // (a JSArray and its backing store, two more cold cache lines per delivery and per take) stays
@@ -54,23 +54,22 @@ export class Mailbox {
   // again; it is allocated on the first spill and kept. No Letter object per plain message; Proc
   // extends Mailbox, so delivery chases no pointer to a mailbox object. Fields are declared (not
   // constructor parameter properties, which come first in memory) in the order delivery and take
-  // read them; `onFull` is read only when full.
+  // read them. What to do when full is read only then, from the owner (Proc: its spec), not kept here.
   private n = 0;
   private x0: unknown = undefined;
   private y0: Meta = undefined;
   private x1: unknown = undefined;
   private y1: Meta = undefined;
-  /** The waiting messages are in the ring, not in x0..y1. */
-  private spilled = false;
+  /** The ring's slot of the oldest message; -1 while the waiting messages are in x0..y1, not the ring. */
+  private head = -1;
   private buf: unknown[] | null = null;
-  private head = 0;
   readonly capacity: number;
   private parked: Ring<Parked> | null = null;
-  readonly onFull: "wait" | "fail";
+  /** A full mailbox refuses a letter ("fail", E_MAILBOX_FULL) or parks its sender ("wait"). */
+  abstract readonly onFull: "wait" | "fail";
 
-  constructor(capacity: number, onFull: "wait" | "fail") {
+  constructor(capacity: number) {
     this.capacity = capacity;
-    this.onFull = onFull;
   }
 
   get length(): number {
@@ -93,7 +92,7 @@ export class Mailbox {
   }
 
   private push(payload: unknown, meta: Meta): void {
-    if (!this.spilled) {
+    if (this.head < 0) {
       if (this.n === 0) {
         this.x0 = payload;
         this.y0 = meta;
@@ -135,7 +134,6 @@ export class Mailbox {
     buf[3] = this.y1;
     this.x0 = this.x1 = this.y0 = this.y1 = undefined;
     this.head = 0;
-    this.spilled = true;
   }
 
   /** Parks a letter until there is room; the promise settles when it is admitted or refused. */
@@ -150,7 +148,7 @@ export class Mailbox {
   /** Takes the oldest message into `taken`; false when empty. */
   take(): boolean {
     if (this.n === 0) return false;
-    if (!this.spilled) {
+    if (this.head < 0) {
       taken.payload = this.x0;
       taken.meta = this.y0;
       this.x0 = this.x1;
@@ -165,9 +163,8 @@ export class Mailbox {
       taken.meta = buf[at + 1] as Meta;
       buf[at] = undefined;
       buf[at + 1] = undefined;
-      this.head = (this.head + 1) & ((buf.length >> 1) - 1);
       // Empty again: the next messages wait inside the object.
-      if (--this.n === 0) this.spilled = false;
+      this.head = --this.n === 0 ? -1 : (this.head + 1) & ((buf.length >> 1) - 1);
     }
     if (this.parked !== null && this.parked.length > 0 && this.n < this.capacity) {
       const p = this.parked.shift() as Parked;
@@ -183,7 +180,7 @@ export class Mailbox {
     const add = (payload: unknown, meta: Meta): void => {
       out.push(isLetter(meta) ? meta : { payload, from: meta, seq: 0, reply: undefined, id: undefined });
     };
-    if (!this.spilled) {
+    if (this.head < 0) {
       if (this.n > 0) add(this.x0, this.y0);
       if (this.n > 1) add(this.x1, this.y1);
       return out;
@@ -200,10 +197,9 @@ export class Mailbox {
   private clear(): Letter[] {
     const out = this.peekAll();
     this.buf = null;
-    this.head = 0;
+    this.head = -1;
     this.n = 0;
     this.x0 = this.x1 = this.y0 = this.y1 = undefined;
-    this.spilled = false;
     return out;
   }
 

@@ -69,7 +69,7 @@ export class Proc extends Mailbox implements Caller {
   private rare: Rare | null = null;
 
   constructor(id: AgentId, spec: AgentSpec, logic: AgentLogic, parent: Proc | null, createdAt: number) {
-    super(spec.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY, spec.mailbox?.onFull ?? "wait");
+    super(spec.mailbox?.capacity ?? DEFAULT_MAILBOX_CAPACITY);
     this.logic = logic;
     this.share = shareOf(spec);
     this.durable = spec.durable === true && !spec.ephemeral;
@@ -90,6 +90,11 @@ export class Proc extends Mailbox implements Caller {
   setSpec(spec: AgentSpec): void {
     this.spec = spec;
     this.share = shareOf(spec);
+  }
+
+  /** What its mailbox does when full (read only then): its spec's, "wait" unless it says "fail". */
+  get onFull(): "wait" | "fail" {
+    return this.spec.mailbox?.onFull ?? "wait";
   }
 
   /** The agent's mailbox is the process itself (one object: no pointer to chase per delivery). */
