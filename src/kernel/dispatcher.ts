@@ -8,9 +8,10 @@ import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId
 import {
   grantText, isTerminal, type AgentStatus,
   type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type Tracer, type RemoteMailGate,
-  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallDef, type SyscallName, type AnySyscallDef,
+  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
+import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
 
 export interface Guards {
   capabilities: CapabilityChecker;
@@ -44,8 +45,6 @@ export interface DispatchCaller extends Caller {
   doorTallies?: DoorTally[] | null;
 }
 
-type AnyDef = SyscallDef<SyscallName>;
-
 /** What allowed a call, and how it is recorded if it succeeds: an entry, or a hit on `tally` for `target`. */
 interface Permit {
   readonly by: Grant;
@@ -74,29 +73,6 @@ function sameGrant(a: Grant, b: Grant): boolean {
 
 function allowedRecord(caller: Caller, name: SyscallName, p: Permit): AuditRecord {
   return { agent: caller.agent, syscall: name, decision: p.approved ? "approved" : "allowed", by: grantText(p.by) };
-}
-
-export class SyscallRegistry {
-  private readonly defs = new Map<string, AnyDef>();
-
-  register<N extends SyscallName>(def: SyscallDef<N>): void {
-    this.provide(def as unknown as AnySyscallDef, false);
-  }
-  /** Replaces a registered syscall (a subsystem taking over a kernel default, e.g. ipc/'s SemanticSend). */
-  replace<N extends SyscallName>(def: SyscallDef<N>): void {
-    this.provide(def as unknown as AnySyscallDef, true);
-  }
-  /** A subsystem's definition (a member of the table's union): registered, or replacing a default. */
-  provide(def: AnySyscallDef, replace: boolean): void {
-    if (!replace && this.defs.has(def.name)) throw new AiosError("E_CONFIG", `syscall ${def.name} is registered twice`);
-    this.defs.set(def.name, def as unknown as AnyDef);
-  }
-  get(name: string): AnyDef | undefined {
-    return this.defs.get(name);
-  }
-  names(): string[] {
-    return [...this.defs.keys()].sort();
-  }
 }
 
 /** A send's fast path (Dispatcher.sendPlan): the compiled policy to apply, the audit to tally in. */
