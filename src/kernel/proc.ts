@@ -1,9 +1,9 @@
 /**
  * One entry of the process table: an agent incarnation. Kept deliberately small — a million idle
  * ephemeral agents must fit in under 1 KB each — so its mailbox ring, its context and the fields few
- * agents set (children, supervision, an abort controller, how it ended: Rare) are created on first use. Only the kernel mutates a Proc: its status, exit reason and
- * result only through the lifecycle (lifecycle.ts), its place in the table and tree only through the
- * process table (process-table.ts).
+ * agents set (children, supervision, an abort controller, how it ended: Rare) are created on first
+ * use. Only the kernel mutates a Proc: its status, exit reason and result only through the lifecycle
+ * (lifecycle.ts), its place in the table and tree only through the process table (process-table.ts).
  */
 import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
 import { DEFAULT_MAILBOX_CAPACITY, type AgentLogic, type StoredMessage } from "../abi/index.js";

@@ -7,20 +7,12 @@
  * go back into every process, which measured 638 bytes, and leaves the GC's noise room. In a
  * process of its own (fixtures/agent-footprint.ts): the test runner's heap would be measured with it.
  */
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const script = fileURLToPath(new URL("./fixtures/agent-footprint.ts", import.meta.url));
+import { fixtureFigure } from "./helpers.js";
 
 describe("an idle agent's footprint", () => {
   it("50,000 idle agents hold under 600 bytes each", () => {
-    const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", script, "50000"], { encoding: "utf8", timeout: 100_000 });
-    expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
-    const m = /^bytes\/agent (\S+)$/m.exec(r.stdout);
-    expect(m).not.toBeNull();
-    const bytes = Number(m?.[1]);
+    const bytes = fixtureFigure("agent-footprint.ts", "bytes/agent", ["50000"], ["--expose-gc"]);
     expect(bytes).toBeGreaterThan(100);
     expect(bytes).toBeLessThan(600);
   }, 120_000);

@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { SimulatedClock, flushMicrotasks, boot, type Aios, type AgentLogic, type AnyKernelEvent, type EventFilter } from "../../src/index.js";
 
 export async function bootSim(options: Parameters<typeof boot>[0] = {}): Promise<{ os: Aios; clock: SimulatedClock }> {
@@ -48,4 +51,19 @@ export const tally: AgentLogic<number> = {
 import { stop } from "../../src/index.js";
 function stopValue(n: number): ReturnType<typeof stop> {
   return stop(n);
+}
+
+/**
+ * Runs a measuring fixture (tests/kernel/fixtures/<name>) in a process of its own through tsx, as
+ * users run the source, and returns the figure it prints on a line `<label> <n>`. The child must
+ * exit 0 and write nothing to stderr.
+ */
+export function fixtureFigure(name: string, label: string, args: readonly string[], nodeFlags: readonly string[] = []): number {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const r = spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", script, ...args], { encoding: "utf8", timeout: 100_000 });
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  const m = new RegExp(`^${label} (\\S+)$`, "m").exec(r.stdout);
+  expect(m).not.toBeNull();
+  return Number(m?.[1]);
 }

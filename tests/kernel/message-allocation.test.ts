@@ -8,23 +8,13 @@
  * (fixtures/message-allocation.ts says why). The bound, 8 B/message, is far below either defect and
  * far above the sampler's noise.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { fixtureFigure } from "./helpers.js";
 
-const script = fileURLToPath(new URL("./fixtures/message-allocation.ts", import.meta.url));
-
-function measure(...args: string[]): number {
-  const r = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", timeout: 100_000 });
-  expect(r.stderr).toBe("");
-  expect(r.status).toBe(0);
-  const m = /^bytes\/msg (\S+)$/m.exec(r.stdout);
-  expect(m).not.toBeNull();
-  return Number(m?.[1]);
-}
+const measure = (...args: string[]): number => fixtureFigure("message-allocation.ts", "bytes/msg", args);
 
 describe("the message path allocates nothing per message", () => {
   it("on the bare kernel", () => {
