@@ -124,16 +124,9 @@ export class MailIntake {
    * an id, or else the name of one live agent of the cluster (docs/adr/0041): the letter is stored for
    * that agent's id, and its receiving node checks an envelope's `to` against the agent's name.
    */
-  async enqueueRemote(m: StoredMessage, onFull?: OnFull, until?: number): Promise<void> {
-    const store = (): Promise<void> => this.store(m);
-    // Behind the letters of this node already waiting for room for it (parked-mail.ts, docs/adr/0069).
-    if (onFull !== "fail" && this.parked.waiting(m.to)) return this.parked.park(m.to, store, until);
-    try {
-      await store();
-    } catch (e) {
-      if (onFull === "fail" || !isAiosError(e, "E_MAILBOX_FULL")) throw e;
-      return this.parked.park(m.to, store, until);
-    }
+  enqueueRemote(m: StoredMessage, onFull?: OnFull, until?: number): Promise<void> {
+    // Refused at the row bound, a letter that may wait parks in send order (parked-mail.ts, docs/adr/0069).
+    return this.parked.send(m.to, () => this.store(m), onFull !== "fail", until);
   }
 
   /** Refuses the letters parked here (the node stops). */

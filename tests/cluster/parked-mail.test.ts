@@ -36,6 +36,18 @@ function store(log: string[], name: string, refusals: number, fail?: AiosError) 
   };
 }
 
+/** 0..n-1 in an order drawn from `seed` (Fisher-Yates over a linear congruential generator). */
+function shuffled(n: number, seed: number): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  let x = seed + 1;
+  for (let i = n - 1; i > 0; i--) {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j] as number, out[i] as number];
+  }
+  return out;
+}
+
 describe("letters parked for a full mailbox on another node", () => {
   it("stores them in the order they were parked, each retried with a capped backoff", async () => {
     const { parked, sleeps } = stepped();
@@ -93,5 +105,57 @@ describe("letters parked for a full mailbox on another node", () => {
     for (const e of await Promise.all(waiting)) expect(e).toMatchObject({ code: "E_UNAVAILABLE", retryable: true });
     expect(parked.size).toBe(0);
     await expect(parked.park("ag_a", never)).rejects.toMatchObject({ code: "E_UNAVAILABLE" });
+  });
+
+  it("stores letters sent back to back in send order when their refusals come back in the other order", async () => {
+    // Hundreds of orders in which the first tries of a few letters answer: whatever the order, the
+    // letters refused are stored in the order they were sent, after any sent before them.
+    for (let round = 0; round < 300; round++) {
+      const { parked } = stepped();
+      const n = 2 + (round % 4);
+      const stored: number[] = [];
+      /** The first try of each letter, answered when the test says (refused: the rows are at their bound). */
+      const first: Array<(refuse: boolean) => void> = [];
+      let room = false;
+      const sends = Array.from({ length: n }, (_, i) => {
+        let tries = 0;
+        return parked.send(
+          "ag_o",
+          () => {
+            if (tries++ > 0) {
+              if (!room) return Promise.reject(full());
+              stored.push(i);
+              return Promise.resolve();
+            }
+            return new Promise<void>((resolve, reject) => first.push((refuse) => (refuse ? reject(full()) : (stored.push(i), resolve()))));
+          },
+          true,
+        );
+      });
+      // Answer the first tries in a shuffled order, refusing all but possibly the first sent.
+      const order = shuffled(n, round);
+      // Room comes while some first tries are still unanswered: the parked letters must not be stored
+      // before an earlier letter still on its first try.
+      const acceptFirst = round % 3 === 0;
+      const roomAfter = round % n;
+      for (const [k, i] of order.entries()) {
+        if (k === roomAfter) room = true;
+        (first[i] as (refuse: boolean) => void)(!(acceptFirst && i === 0));
+        for (let t = 0; t < 5; t++) await Promise.resolve();
+      }
+      room = true;
+      await Promise.all(sends);
+      expect(stored).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(parked.size).toBe(0);
+    }
+  });
+
+  it("keeps a letter that must not wait out of the queue: refused at once, the others unaffected", async () => {
+    const { parked } = stepped();
+    const log: string[] = [];
+    const waits = parked.send("ag_f", store(log, "w", 2), true);
+    await expect(parked.send("ag_f", store(log, "f", 1), false)).rejects.toMatchObject({ code: "E_MAILBOX_FULL" });
+    await waits;
+    expect(log.filter((l) => l.startsWith("stored"))).toEqual(["stored w"]);
   });
 });
