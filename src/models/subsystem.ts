@@ -8,12 +8,13 @@
  * Configuration errors (bad entry, missing key, missing model file) fail build(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
+import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
 import type { Subsystem } from "../abi/index.js";
 import type { BreakerOptions } from "./breaker.js";
 import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
 import type { OverflowStrategy } from "./context.js";
 import { llmAgentLogic, type LlmAgentDeps, type LlmAnswer } from "./llm-agent.js";
+import type { LlmState } from "./llm-state.js";
 import { llmInvokeSyscall } from "./llm-syscall.js";
 import { LocalProvider } from "./local.js";
 import { memoryToolSchema, memoryToolSyscall } from "./memory-tools.js";
@@ -99,6 +100,20 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
         defaultMaxSteps: options.maxSteps ?? 32,
         ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
       };
+      // One logic per parsed spec (the kernel parses a spec object once, so every run of one spec
+      // object has the same AgentSpec): the logic holds no agent's state, only what the spec and the
+      // stack decide, so it is made again only when the tool list or the model's window changed.
+      const logics = new WeakMap<AgentSpec, { readonly tools: readonly ToolSchema[]; readonly provider: unknown; readonly logic: AgentLogic<LlmState, unknown> }>();
+      const logicFor = (spec: AgentSpec): AgentLogic<LlmState, unknown> => {
+        const tools = deps.toolSchemas(spec.tools);
+        // The provider the model's window comes from (deps.window).
+        const provider = spec.model === undefined ? undefined : r.provider(r.candidates(spec.model)[0] ?? spec.model);
+        const kept = logics.get(spec);
+        if (kept !== undefined && kept.tools === tools && kept.provider === provider) return kept.logic;
+        const logic = llmAgentLogic(spec, deps);
+        logics.set(spec, { tools, provider, logic });
+        return logic;
+      };
       const acc = r.accounting;
       acc.isLive = (id) => {
         const p = host.agent(id);
@@ -127,7 +142,7 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
             if (spec.model !== undefined && !r.has(spec.model)) {
               throw new AiosError("E_INVALID_SPEC", `agent ${spec.name}: model: "${spec.model}" is not a configured model`, { details: { path: "model" } });
             }
-            return llmAgentLogic(spec, deps);
+            return logicFor(spec);
           },
         },
         stop: async () => {

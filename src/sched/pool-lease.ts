@@ -23,6 +23,8 @@ export class PoolLease implements Lease, Watched {
   readonly flag = new PreemptionFlag();
   /** The abort watch this lease is in while its request may wait (abort-watch.ts). */
   watch: Set<Watched> | undefined;
+  /** @internal its index among its pool's running leases while it holds a slot, else -1 (pool.ts). */
+  at = -1;
   private finished = false;
   private w: Waiter | undefined;
 

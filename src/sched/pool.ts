@@ -51,7 +51,12 @@ export class SlotPool implements LeaseOwner {
   private cap: number;
   private inUse = 0;
   private seq = 0;
-  private readonly running = new Set<PoolLease>();
+  /**
+   * The leases holding a slot in grant order, each at its `at` index (-1: not running): an array, as
+   * a Set shrinking back to empty reallocates its table, and a pool takes and frees a slot on every
+   * model and tool call (it holds at most its capacity).
+   */
+  private readonly running: PoolLease[] = [];
   /** Each agent's waiting requests (reprioritize reads them): one Waiter, or a Set when it has several. */
   private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
   /** Cancels a waiting request when its signal aborts (abort-watch.ts); shared by a scheduler's pools. */
@@ -147,7 +152,8 @@ export class SlotPool implements LeaseOwner {
 
   /**
    * The grant of a request that waits for nothing (freeFor), without the queue's bookkeeping: the
-   * policy still sees it pushed and popped (WFQ advances its virtual times as for any grant) and the
+   * policy still sees it pass (passThrough, or pushed and popped: WFQ advances its virtual times as
+   * for any grant) and the
    * same events are emitted, but no promise executor, no per-agent waiting index and no abort
    * listener yet: an abort cancels only a waiting request (cancel() ignores a running one), and a
    * running request waits again only after a yield, which attaches the listener first (abort-watch.ts).
@@ -155,12 +161,16 @@ export class SlotPool implements LeaseOwner {
   private grantNow(w: Waiter, signal: AbortSignal | undefined): PoolLease {
     const lease = new PoolLease(this, w, signal);
     w.state = "waiting";
-    this.policy.push(w);
+    const through = this.policy.passThrough !== undefined;
+    if (through) this.policy.passThrough?.(w);
+    else this.policy.push(w);
     if (this.bus?.wants("sched.enqueued") === true) {
-      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed: false }, w.agent as AgentId);
+      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: through ? 1 : this.policy.size, resumed: false }, w.agent as AgentId);
     }
-    const popped = this.policy.pop();
-    if (popped !== w) throw new AiosError("E_INTERNAL", `pool ${this.name}: an empty queue gave back ${popped?.id ?? "nothing"} for ${w.id}`);
+    if (!through) {
+      const popped = this.policy.pop();
+      if (popped !== w) throw new AiosError("E_INTERNAL", `pool ${this.name}: an empty queue gave back ${popped?.id ?? "nothing"} for ${w.id}`);
+    }
     this.grant(w);
     return lease;
   }
@@ -210,7 +220,7 @@ export class SlotPool implements LeaseOwner {
       this.drop(w, new AiosError("E_CANCELLED", `request ${w.id} released while re-queued`));
       return;
     }
-    if (!this.running.delete(lease)) return;
+    if (!this.stopRunning(lease)) return;
     this.inUse--;
     this.releaseHeld(w.agent);
     w.state = "done";
@@ -226,8 +236,8 @@ export class SlotPool implements LeaseOwner {
   /** @internal */
   yieldSlot(lease: PoolLease): Promise<void> {
     const w = lease.waiter;
-    if (!lease.flag.requested || !this.running.has(lease)) return Promise.resolve();
-    this.running.delete(lease);
+    if (!lease.flag.requested || lease.at < 0) return Promise.resolve();
+    this.stopRunning(lease);
     this.inUse--;
     this.releaseHeld(w.agent);
     if (this.bus?.wants("sched.yielded") === true) {
@@ -308,8 +318,12 @@ export class SlotPool implements LeaseOwner {
     // Held counts and parked requests exist only under maxPerAgent (grant() counts nothing without).
     if (this.options.maxPerAgent === undefined) return;
     const n = (this.held.get(agent) ?? 1) - 1;
-    if (n <= 0) this.held.delete(agent);
-    else this.held.set(agent, n);
+    // A count back at zero stays until many have: a Map shrinking on each delete reallocates its
+    // table, and a short-lived agent's tool call takes and frees a slot once.
+    this.held.set(agent, n > 0 ? n : 0);
+    if (n <= 0 && this.held.size > HELD_SWEEP + this.cap) {
+      for (const [a, k] of this.held) if (k === 0) this.held.delete(a);
+    }
     const next = this.parked.get(agent)?.[0];
     if (next !== undefined) {
       this.unpark(next);
@@ -325,7 +339,8 @@ export class SlotPool implements LeaseOwner {
     lease.flag.reset();
     this.inUse++;
     if (this.options.maxPerAgent !== undefined) this.held.set(w.agent, (this.held.get(w.agent) ?? 0) + 1);
-    this.running.add(lease);
+    lease.at = this.running.length;
+    this.running.push(lease);
     this.counts.granted++;
     if (this.bus?.wants("sched.granted") === true) {
       this.bus.emit("sched.granted", { pool: this.name, request: w.id, waitedMs: w.grantedAt - w.enqueuedAt, inUse: this.inUse, priority: w.priority }, w.agent as AgentId);
@@ -369,6 +384,22 @@ export class SlotPool implements LeaseOwner {
     w.onDrop(e);
   }
 
+  /** Takes `lease` out of the running leases; false when it was not running. */
+  private stopRunning(lease: PoolLease): boolean {
+    const i = lease.at;
+    if (i < 0 || this.running[i] !== lease) return false;
+    // Shifted down, not swapped: the running leases stay in grant order (a preemption's tie-break).
+    const r = this.running;
+    for (let j = i; j < r.length - 1; j++) {
+      const next = r[j + 1] as PoolLease;
+      r[j] = next;
+      next.at = j;
+    }
+    r.pop();
+    lease.at = -1;
+    return true;
+  }
+
   private unindex(w: Waiter): void {
     const had = this.waitingByAgent.get(w.agent);
     if (had === w) this.waitingByAgent.delete(w.agent);
@@ -380,6 +411,9 @@ export class SlotPool implements LeaseOwner {
 }
 
 function noop(): void {}
+
+/** Zero held counts kept before they are swept (pool.releaseHeld). */
+const HELD_SWEEP = 256;
 
 /**
  * The abort watch of pool leases: each lease, when its signal aborts, goes to its own pool. One

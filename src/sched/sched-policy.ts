@@ -10,6 +10,12 @@ export interface SchedPolicy {
   /** Requests waiting (live, not cancelled). */
   readonly size: number;
   push(w: Waiter): void;
+  /**
+   * `w` is granted the moment it arrives (nothing waits): what `push(w)` then `pop()` would leave
+   * behind, without queueing it. Absent when a grant changes the policy's state (WFQ's virtual
+   * clocks): the pool then pushes and pops.
+   */
+  passThrough?(w: Waiter): void;
   /** Removes and returns the request to grant next. */
   pop(): Waiter | undefined;
   /** The request `pop` would return, without removing it. */

@@ -99,7 +99,10 @@ export class TaintTracker {
 
   /** Labels that a syscall's result carries into the caller's context (pure; see observe()). */
   labelsFor(syscall: string, args: unknown, result: unknown, caller: { tenant: string }): string[] {
-    const out = new Set<string>();
+    // One set for every call (this runs after every syscall and is synchronous): most results carry
+    // no label, and an empty set is neither allocated nor cleared.
+    const out = SCRATCH;
+    if (out.size > 0) out.clear();
     if (syscall === "ToolCall") {
       const tool = getPath(args, "tool");
       if (typeof tool === "string") {
@@ -121,7 +124,10 @@ export class TaintTracker {
     }
     // Anything that already carries labels (memory hits, messages, tool results) passes them on.
     collectTaint(result, out, 0);
-    return out.size === 0 ? [] : [...out];
+    if (out.size === 0) return [];
+    const labels = [...out];
+    out.clear();
+    return labels;
   }
 
   /** Applies labelsFor() to the caller's context; call after every successful syscall. */
@@ -144,6 +150,9 @@ export class TaintTracker {
     return [...this.peek(agent)];
   }
 }
+
+/** labelsFor's working set: empty between calls. */
+const SCRATCH = new Set<string>();
 
 function hostOf(url: string): string {
   try {

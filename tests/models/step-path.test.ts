@@ -114,5 +114,12 @@ describe("the agent step's fast paths keep their behaviour", () => {
     registry.register(add("adds, again"), { replace: true });
     await runLlm(os, spec, { goal: "three" });
     expect(rec.calls[4]?.req.tools?.[0]?.description).toBe("adds, again");
+    // The same spec and goal as a run before the tool changed (one parsed spec, one agent program
+    // kept for it): described afresh all the same.
+    await runLlm(os, spec, { goal: "one" });
+    expect(rec.calls[6]?.req.tools?.[0]?.description).toBe("adds, again");
+    registry.register(add("adds, a third time"), { replace: true });
+    await runLlm(os, spec, { goal: "one" });
+    expect(rec.calls[8]?.req.tools?.[0]?.description).toBe("adds, a third time");
   });
 });
