@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import { boot, type Aios } from "../src/index.js";
 import { ReplayProvider } from "../src/models/index.js";
 import { addTool, fiveAdds } from "./fixtures.js";
@@ -44,6 +45,12 @@ export function agentSpec(durable: boolean): { name: string; kind: "llm"; model:
     ...(durable ? { durable: true } : { ephemeral: true }),
   };
 }
+
+/**
+ * The heap in use, as process.memoryUsage().heapUsed reports it, read without the resident set size
+ * that memoryUsage() also reads (about 9 us a call: 2,000 samples were 18 ms of a timed batch).
+ */
+const heapUsed = (): number => getHeapStatistics().used_heap_size;
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
@@ -91,27 +98,32 @@ async function mode(emit: Emit, durable: boolean, quick: boolean): Promise<void>
   const cpus: number[] = [];
   const peaks: number[] = [];
   for (let b = 0; b < batches; b++) {
+    // Timed: the 1,000 runs and nothing else (a sampler wrapped around each run is a frame and two
+    // awaits more per run, alive all batch long).
     gc();
-    const base = process.memoryUsage().heapUsed;
-    let peak = base;
-    // Sampled as each run starts and ends: the heap is largest while all 1,000 agents are alive.
-    const sampled = async (): Promise<void> => {
-      const p = run();
-      const h = process.memoryUsage().heapUsed;
-      if (h > peak) peak = h;
-      await p;
-      const h2 = process.memoryUsage().heapUsed;
-      if (h2 > peak) peak = h2;
-    };
     const c1 = process.cpuUsage();
     const t1 = performance.now();
-    await Promise.all(Array.from({ length: 1000 }, sampled));
+    await Promise.all(Array.from({ length: 1000 }, run));
     walls.push((performance.now() - t1) / 1000);
     cpus.push(cpuSeconds(c1));
+    // The same batch again, untimed, for the peak heap: sampled as each run starts and ends (the heap
+    // is largest while all 1,000 agents are alive).
+    gc();
+    const base = heapUsed();
+    let peak = base;
+    const sampled = async (): Promise<void> => {
+      const p = run();
+      const h = heapUsed();
+      if (h > peak) peak = h;
+      await p;
+      const h2 = heapUsed();
+      if (h2 > peak) peak = h2;
+    };
+    await Promise.all(Array.from({ length: 1000 }, sampled));
     peaks.push((peak - base) / 1000);
   }
   const secs = percentile(walls, 50);
-  const concW = `${workload}; 1,000 runs started at once (Promise.all of os.run), median of ${batches} batches, a full GC before each`;
+  const concW = `${workload}; 1,000 runs started at once (Promise.all of os.run), median of ${batches} batches, a full GC before each; the peak heap from an untimed batch after each, sampled at each run's start and end`;
   emit({ metric: `runs_1000_concurrent_s_${name}`, value: round(secs, 3), unit: "s", workload: `${concW}; all batches: ${walls.map((w) => w.toFixed(3)).join(", ")} s`, target: "<= 0.3 s", pass: secs <= 0.3 });
   emit({ metric: `runs_1000_concurrent_cpu_s_${name}`, value: round(percentile(cpus, 50), 3), unit: "cpu-s", workload: `${concW}; CPU time of this process (user+sys)` });
   emit({ metric: `runs_1000_concurrent_peak_heap_per_run_${name}`, value: Math.round(percentile(peaks, 50)), unit: "bytes", workload: `${concW}; (highest heapUsed sampled at each run's start and end) - heapUsed after the GC, / 1,000` });

@@ -73,19 +73,20 @@ const release = (): void => {
   }
 };
 
+/** Passes a settled wait's value or error on, releasing its hold (module-level: no closure per wait). */
+const released = <T>(v: T): T => {
+  release();
+  return v;
+};
+const releasedError = (e: unknown): never => {
+  release();
+  throw e;
+};
+
 /** Keeps Node running until `p` settles (the kernel's own timers do not); one timer for all waits. */
 export function keepAlive<T>(p: Promise<T>): Promise<T> {
   if (pending++ === 0) hold = setInterval(() => undefined, 0x7fffffff);
-  return p.then(
-    (v) => {
-      release();
-      return v;
-    },
-    (e: unknown) => {
-      release();
-      throw e;
-    },
-  );
+  return p.then(released, releasedError);
 }
 
 /** Runs `fn`, turning a synchronous throw (a refused argument) into a rejected promise. */
