@@ -8,7 +8,8 @@
  * Times are milliseconds from the caller's injected Clock; safety never depends on them (the fence in
  * schema.ts does), only how soon another node may take an agent over.
  */
-import { int, query, text, textOrNull, type Row, type SqlClient, type SqlPool } from "./sql.js";
+import { isAiosError } from "../core/index.js";
+import { inTransaction, int, naming, query, text, textOrNull, type Row, type SqlClient, type SqlPool, type SqlResult } from "./sql.js";
 
 export interface Lease {
   readonly agent: string;
@@ -46,6 +47,19 @@ function leaseRow(r: Row): LeaseRow {
 
 const COLS = "agent, owner, epoch, expires_at, hint_node, hint_tags";
 
+/** The takeover statement (acquire): one statement, PostgreSQL's row lock serialises racers. */
+const ACQUIRE = `INSERT INTO cluster_leases AS l (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
+  VALUES ($1, $2, $3, 1, $4, $6, $7)
+  ON CONFLICT (cluster, agent) DO UPDATE
+    SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at,
+        down_epoch = CASE WHEN l.owner IS NULL THEN l.down_epoch ELSE l.epoch END,
+        down_node = CASE WHEN l.owner IS NULL THEN l.down_node ELSE l.owner END
+    WHERE l.owner IS NULL OR l.expires_at <= $5
+  RETURNING epoch, expires_at`;
+
+/** SQLSTATE lock_not_available: a lock_timeout passed. */
+const LOCK_NOT_AVAILABLE = "55P03";
+
 export class LeaseTable {
   constructor(
     private readonly pool: SqlPool,
@@ -76,21 +90,28 @@ export class LeaseTable {
    * (including a racing node that won). One statement: PostgreSQL's row lock serialises racers and
    * re-checks the WHERE on the winner's row.
    */
-  async acquire(agent: string, node: string, now: number, ttlMs: number, hints: PlacementHints = {}): Promise<Lease | null> {
-    const r = await query(
-      this.pool,
-      `INSERT INTO cluster_leases AS l (cluster, agent, owner, epoch, expires_at, hint_node, hint_tags)
-       VALUES ($1, $2, $3, 1, $4, $6, $7)
-       ON CONFLICT (cluster, agent) DO UPDATE
-         SET owner = EXCLUDED.owner, epoch = l.epoch + 1, expires_at = EXCLUDED.expires_at,
-             down_epoch = CASE WHEN l.owner IS NULL THEN l.down_epoch ELSE l.epoch END,
-             down_node = CASE WHEN l.owner IS NULL THEN l.down_node ELSE l.owner END
-         WHERE l.owner IS NULL OR l.expires_at <= $5
-       RETURNING epoch, expires_at`,
-      [this.cluster, agent, node, now + ttlMs, now, hints.node ?? null, [...(hints.tags ?? [])]],
-      `acquiring the lease of ${agent}`,
-      { agent, node },
-    );
+  async acquire(agent: string, node: string, now: number, ttlMs: number, hints: PlacementHints = {}, lockWaitMs?: number): Promise<Lease | null> {
+    const what = `acquiring the lease of ${agent}`;
+    const details = { agent, node };
+    const params = [this.cluster, agent, node, now + ttlMs, now, hints.node ?? null, [...(hints.tags ?? [])]];
+    let r: SqlResult;
+    if (lockWaitMs === undefined) r = await query(this.pool, ACQUIRE, params, what, details);
+    else {
+      // A takeover waits for the row's lock at most lockWaitMs: a node stopped inside a transaction
+      // that holds it (SIGSTOP, a VM paused) would otherwise hold this heartbeat with it. Its session
+      // ends at the server's idle-in-transaction timeout (pg-pool.ts); a later beat takes the lease.
+      try {
+        r = await naming(what, details, () =>
+          inTransaction(this.pool, async (c) => {
+            await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockWaitMs))}`);
+            return c.query(ACQUIRE, params);
+          }),
+        );
+      } catch (e) {
+        if (isAiosError(e) && e.details["sqlstate"] === LOCK_NOT_AVAILABLE) return null;
+        throw e;
+      }
+    }
     const row = r.rows[0];
     if (row === undefined) return null;
     return { agent, owner: node, epoch: int(row, "epoch"), expiresAt: int(row, "expires_at") };

@@ -307,8 +307,10 @@ export class ClusterNode {
       const cand = candidates.find((x) => x.node === target);
       if (cand !== undefined) cand.held++; // spread this scan's assignments as placement would
       if (target !== this.name) continue;
-      const lease = await this.leases.acquire(row.agent, this.name, now, this.o.config.ttlMs);
-      if (lease === null) continue; // another node won the race: fine, that is what the CAS is for
+      // Waiting at most one heartbeat for the row's lock: a stopped owner's open transaction must not
+      // stop this node's own heartbeats (leases.ts); the next beat tries again.
+      const lease = await this.leases.acquire(row.agent, this.name, now, this.o.config.ttlMs, {}, this.o.config.heartbeatMs);
+      if (lease === null) continue; // another node won the race (or holds the row locked): the next beat looks again
       this.gain(lease);
       acquired.push(lease);
     }

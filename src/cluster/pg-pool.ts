@@ -23,6 +23,8 @@ export interface ClusterPoolOptions {
   readonly max?: number;
   /** Told of errors of idle or between-query clients (the pool drops those clients). */
   readonly onError?: (e: Error) => void;
+  /** The server ends this node's sessions left idle inside a transaction this long (see createPgPool). */
+  readonly idleInTransactionMs?: number;
 }
 
 /** Checks a `--postgres` URL early, naming the field, instead of failing at the first query. */
@@ -60,7 +62,11 @@ export interface ClusterPool extends SqlPool {
 export function openClusterPool(o: ClusterPoolOptions): ClusterPool {
   parsePostgresUrl(o.url);
   const schema = checkSchemaName(o.schema ?? CLUSTER_PG_SCHEMA);
-  const pool = createPgPool({ url: o.url, schema, max: o.max ?? 4, ...(o.onError === undefined ? {} : { onError: o.onError }) });
+  const pool = createPgPool({
+    url: o.url, schema, max: o.max ?? 4,
+    ...(o.onError === undefined ? {} : { onError: o.onError }),
+    ...(o.idleInTransactionMs === undefined ? {} : { idleInTransactionMs: o.idleInTransactionMs }),
+  });
   return {
     schema,
     // Not pool.query(): it destroys the connection after *any* error, so every fenced refusal would

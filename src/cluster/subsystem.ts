@@ -111,7 +111,15 @@ export function clusterSubsystem(o: ClusterSubsystemOptions): Subsystem<"cluster
     async build(host) {
       const config = parseClusterConfig(o.config);
       const seal = new MailSeal(o.secret);
-      const pool = openClusterPool({ url: o.postgres, ...(o.schema === undefined ? {} : { schema: o.schema }), onError: (e) => host.logger.warn({ err: e.message }, "cluster: a PostgreSQL connection failed; the pool replaces it") });
+      // A node stopped inside one of its transactions holds row locks a takeover waits for (the lease
+      // row, read FOR SHARE by every journal write): the server ends such a session once it was idle
+      // for a whole TTL, by which time the node's leases have lapsed anyway.
+      const pool = openClusterPool({
+        url: o.postgres,
+        ...(o.schema === undefined ? {} : { schema: o.schema }),
+        idleInTransactionMs: config.ttlMs,
+        onError: (e) => host.logger.warn({ err: e.message }, "cluster: a PostgreSQL connection failed; the pool replaces it"),
+      });
       // PostgreSQL or NATS down or restarting: wait for it, saying so (a node restarted in the middle
       // of their restart must join once they are back, not exit); a configuration error ends the boot.
       const retry = new BootRetry({

@@ -40,6 +40,12 @@ export interface PgPoolOptions {
   readonly onError?: (e: Error) => void;
   /** Milliseconds to wait for a new connection before failing (default 10,000). */
   readonly connectTimeoutMs?: number;
+  /**
+   * The server ends a session left idle inside a transaction this long (idle_in_transaction_session_
+   * timeout): a process stopped mid-transaction (SIGSTOP, a paused VM) then stops holding its row
+   * locks. Default: none (PostgreSQL's own setting).
+   */
+  readonly idleInTransactionMs?: number;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -66,7 +72,7 @@ export function pgClientConfig(o: PgPoolOptions): pg.ClientConfig {
     application_name: o.applicationName ?? defaultApplicationName(),
     connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000,
     // Startup parameters: in force from the first statement, on every connection, for its life.
-    options: `-c synchronous_commit=on -c search_path=${schema}`,
+    options: `-c synchronous_commit=on -c search_path=${schema}${o.idleInTransactionMs === undefined ? "" : ` -c idle_in_transaction_session_timeout=${Math.max(1, Math.floor(o.idleInTransactionMs))}`}`,
   };
 }
 
