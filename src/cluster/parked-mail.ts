@@ -5,11 +5,11 @@
  * in order per recipient, behind any letter already waiting for it, so a sender's letters are stored
  * in the order it sent them. Letters sent while none waits try PostgreSQL at once, side by side; one
  * of them refused parks at its place in send order, and the loop tries no parked letter while a letter
- * sent before it is still on its first try (refused, it parks in front). One loop per recipient stores the first letter again after a backoff
- * (RETRY_FIRST_MS, doubling up to RETRY_MAX_MS) until PostgreSQL takes it — which is the sender's
- * acknowledgement — or a request's caller gave up (its timeout passed) or the node stops; then the
- * next. At most `limit` letters wait per recipient: the next is refused E_MAILBOX_FULL, as when too
- * many senders wait on one node's full mailbox.
+ * sent before it is still on its first try (refused, it parks in front). One loop per recipient
+ * stores the first letter again after a backoff (RETRY_FIRST_MS, doubling up to RETRY_MAX_MS) until
+ * PostgreSQL takes it — which is the sender's acknowledgement — or a request's caller gave up (its
+ * timeout passed) or the node stops; then the next. At most `limit` letters wait per recipient: the
+ * next is refused E_MAILBOX_FULL, as when too many senders wait on one node's full mailbox.
  */
 import { AiosError, isAiosError } from "../core/index.js";
 

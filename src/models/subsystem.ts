@@ -84,11 +84,13 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
         throw e;
       }
       const defaultModel = options.defaultModel ?? Object.keys(models)[0] ?? Object.keys(options.providers ?? {})[0];
+      /** The provider a model's window comes from: its first candidate's. */
+      const windowProvider = (model: string): ModelProvider | undefined => r.provider(r.candidates(model)[0] ?? model);
       const deps: LlmAgentDeps = {
         clock: host.clock,
         events: host.events,
         window(model) {
-          const p = r.provider(r.candidates(model)[0] ?? model);
+          const p = windowProvider(model);
           return { contextSize: p?.contextSize ?? 128_000, count: p?.countTokens?.bind(p) ?? estimateTokens };
         },
         toolSchemas: toolSchemas(options.tools ?? uses.tools, (name) => host.hasSyscall(name)),
@@ -106,8 +108,7 @@ export function modelsSubsystem(options: ModelsSubsystemOptions): Subsystem<"mod
       const logics = new WeakMap<AgentSpec, { readonly tools: readonly ToolSchema[]; readonly provider: unknown; readonly logic: AgentLogic<LlmState, unknown> }>();
       const logicFor = (spec: AgentSpec): AgentLogic<LlmState, unknown> => {
         const tools = deps.toolSchemas(spec.tools);
-        // The provider the model's window comes from (deps.window).
-        const provider = spec.model === undefined ? undefined : r.provider(r.candidates(spec.model)[0] ?? spec.model);
+        const provider = spec.model === undefined ? undefined : windowProvider(spec.model);
         const kept = logics.get(spec);
         if (kept !== undefined && kept.tools === tools && kept.provider === provider) return kept.logic;
         const logic = llmAgentLogic(spec, deps);

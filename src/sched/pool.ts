@@ -152,8 +152,7 @@ export class SlotPool implements LeaseOwner {
 
   /**
    * The grant of a request that waits for nothing (freeFor), without the queue's bookkeeping: the
-   * policy still sees it pass (passThrough, or pushed and popped: WFQ advances its virtual times as
-   * for any grant) and the
+   * policy is told (SchedPolicy.granted: WFQ advances its virtual times as for any grant) and the
    * same events are emitted, but no promise executor, no per-agent waiting index and no abort
    * listener yet: an abort cancels only a waiting request (cancel() ignores a running one), and a
    * running request waits again only after a yield, which attaches the listener first (abort-watch.ts).
@@ -161,15 +160,10 @@ export class SlotPool implements LeaseOwner {
   private grantNow(w: Waiter, signal: AbortSignal | undefined): PoolLease {
     const lease = new PoolLease(this, w, signal);
     w.state = "waiting";
-    const through = this.policy.passThrough !== undefined;
-    if (through) this.policy.passThrough?.(w);
-    else this.policy.push(w);
+    this.policy.granted?.(w);
     if (this.bus?.wants("sched.enqueued") === true) {
-      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: through ? 1 : this.policy.size, resumed: false }, w.agent as AgentId);
-    }
-    if (!through) {
-      const popped = this.policy.pop();
-      if (popped !== w) throw new AiosError("E_INTERNAL", `pool ${this.name}: an empty queue gave back ${popped?.id ?? "nothing"} for ${w.id}`);
+      // Reported as queued, alone, for the moment it is granted (what a push into the empty queue showed).
+      this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: 1, resumed: false }, w.agent as AgentId);
     }
     this.grant(w);
     return lease;

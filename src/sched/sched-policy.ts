@@ -11,11 +11,11 @@ export interface SchedPolicy {
   readonly size: number;
   push(w: Waiter): void;
   /**
-   * `w` is granted the moment it arrives (nothing waits): what `push(w)` then `pop()` would leave
-   * behind, without queueing it. Absent when a grant changes the policy's state (WFQ's virtual
-   * clocks): the pool then pushes and pops.
+   * `w` was granted the moment it arrived (nothing waited), without being queued. A policy whose
+   * state every grant moves (WFQ's virtual clocks) moves it here as push(w) then pop() would; for the
+   * others an empty queue stays empty and there is nothing to do.
    */
-  passThrough?(w: Waiter): void;
+  granted?(w: Waiter): void;
   /** Removes and returns the request to grant next. */
   pop(): Waiter | undefined;
   /** The request `pop` would return, without removing it. */

@@ -21,8 +21,6 @@ export class EdfPolicy implements SchedPolicy {
   get size(): number {
     return this.live;
   }
-  /** Granted on arrival: an empty queue stays empty (nothing of it is kept). */
-  passThrough(_w: Waiter): void {}
 
   push(w: Waiter): void {
     this.live++;

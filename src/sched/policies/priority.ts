@@ -32,8 +32,6 @@ export class PriorityPolicy implements SchedPolicy {
     return this.live;
   }
 
-  /** Granted on arrival: an empty queue stays empty (nothing of it is kept). */
-  passThrough(_w: Waiter): void {}
 
   push(w: Waiter): void {
     this.live++;

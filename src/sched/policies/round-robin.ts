@@ -23,8 +23,6 @@ export class RoundRobinPolicy implements SchedPolicy {
     return this.live;
   }
 
-  /** Granted on arrival: an empty queue stays empty (nothing of it is kept). */
-  passThrough(_w: Waiter): void {}
 
   push(w: Waiter): void {
     let a = this.agents.get(w.agent);

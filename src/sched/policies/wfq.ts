@@ -8,7 +8,7 @@
  * level's virtual clock (the virtual time of the last one served), so idling banks no credit.
  */
 import { MinHeap } from "../heap.js";
-import { Ring } from "../../core/index.js";
+import { AiosError, Ring } from "../../core/index.js";
 import type { SchedPolicy } from "../sched-policy.js";
 import type { Waiter } from "../waiter.js";
 
@@ -74,6 +74,13 @@ export class WfqPolicy implements SchedPolicy {
       t.vtime = Math.max(t.vtime, this.vclock);
       this.enqueue(this.heap, t);
     }
+  }
+
+  /** Granted on arrival: the virtual clocks move as for any grant (served through the empty queue). */
+  granted(w: Waiter): void {
+    this.push(w);
+    const popped = this.pop();
+    if (popped !== w) throw new AiosError("E_INTERNAL", `wfq: an empty queue gave back ${popped?.id ?? "nothing"} for ${w.id}`);
   }
 
   peek(): Waiter | undefined {
