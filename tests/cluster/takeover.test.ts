@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import { ClusterNode, FencedJournal, parseClusterConfig } from "../../src/cluster/index.js";
+import { ClusterNode, FencedJournal, parseClusterConfig, type Lease } from "../../src/cluster/index.js";
 import { SimulatedClock } from "../../src/core/index.js";
 import { useClusterDb } from "./cluster-db.js";
 
@@ -51,10 +51,10 @@ function runChild(cluster: string, acks: number, at: (pid: number) => void): Pro
 
 describe("a node paused with SIGSTOP past its TTL", () => {
   it("loses its agents to another node and, resumed, writes nothing more under its old epoch", async () => {
-    // Stopped in the middle of its heartbeat's transaction, the child would hold its lease rows locked
-    // until it resumes, and the survivor's takeover would wait for it (a CI timeout): PostgreSQL ends
-    // such a session after the TTL, as docs/cluster.md tells operators to set it (the child's sessions
-    // are new, so they take the database's setting).
+    // Stopped in the middle of a transaction, the child would hold its lease rows locked until it
+    // resumes: PostgreSQL ends such a session after the TTL. A node's own pool asks for that on every
+    // connection (ADR 0070); the child opens a plain pool, so the database's setting stands in for it
+    // (its sessions are new, so they take it).
     const dbName = new URL(db.url).pathname.slice(1);
     await db.pool.query(`ALTER DATABASE "${dbName}" SET idle_in_transaction_session_timeout = '1000'`);
     const child = await runChild("t2", 100, (pid) => process.kill(pid, "SIGSTOP"));
@@ -63,14 +63,24 @@ describe("a node paused with SIGSTOP past its TTL", () => {
     const journal = new FencedJournal(db.pool, "t2");
     try {
       clock.advance(1_000);
-      const report = await survivor.beat();
-      expect(report.acquired.map((l) => l.epoch)).toEqual(Array.from({ length: AGENTS }, () => 2));
-      for (const lease of report.acquired) await journal.append(lease, (await journal.lastSeq(lease.agent)) + 1, [{ kind: "note", body: "new owner" }]);
+      // Stopped inside a transaction, the child holds some lease rows locked until PostgreSQL ends its
+      // session (a TTL idle): a takeover waits for such a row at most one heartbeat and takes it at a
+      // later beat (ADR 0070), so the survivor beats until it holds every lease.
+      const acquired: Lease[] = [];
+      for (let i = 0; i < 50 && acquired.length < AGENTS; i++) {
+        if (i > 0) {
+          await new Promise((r) => setTimeout(r, 100));
+          clock.advance(200);
+        }
+        acquired.push(...(await survivor.beat()).acquired);
+      }
+      expect(acquired.map((l) => l.epoch)).toEqual(Array.from({ length: AGENTS }, () => 2));
+      for (const lease of acquired) await journal.append(lease, (await journal.lastSeq(lease.agent)) + 1, [{ kind: "note", body: "new owner" }]);
       process.kill(child.pid, "SIGCONT");
       const end = await child.exited;
       expect(end.code).not.toBe(0); // it stopped: its leases were taken, or its append was fenced
       expect(child.stderr()).toMatch(/lost k\d|fenced/);
-      for (const lease of report.acquired) {
+      for (const lease of acquired) {
         const rows = await journal.read(lease.agent);
         const firstNew = rows.findIndex((r) => r.epoch === 2);
         expect(firstNew).toBeGreaterThan(0);
