@@ -44,12 +44,14 @@ export function plan(self: string, candidates: readonly Candidate[], trees: read
     held += c.held;
     capacity += c.capacity;
   }
-  const mean = held / capacity;
-  if (me.held <= mean * me.capacity * (1 + o.threshold) || me.held - mean * me.capacity < 1) return [];
+  // Loads compared without dividing (me.held / me.capacity against held / capacity): a node exactly at
+  // the mean must read as at the mean, not a rounding error above it.
+  const excess = (): number => me.held * capacity - held * me.capacity;
+  if (excess() <= held * me.capacity * o.threshold || excess() < capacity) return [];
   const others = nodes.filter((c) => c.node !== self);
   const moves: Move[] = [];
   for (const t of trees) {
-    if (moves.length >= o.maxMoves || me.held <= mean * me.capacity) break;
+    if (moves.length >= o.maxMoves || excess() <= 0) break;
     if (t.hints.node === self) continue;
     const to = place(others, t.hints.tags === undefined ? {} : { tags: t.hints.tags });
     const dst = others.find((c) => c.node === to);

@@ -86,6 +86,15 @@ describe("plan (rebalancing)", () => {
     );
   });
 
+  it("stops at the mean exactly, not a rounding error above it (a counterexample the property found)", () => {
+    // 75 trees on capacity 55: the mean is 15/11, n4's load once it moved one tree; 75/55 * 11 is not 15 in floating point.
+    const nodes: Candidate[] = [
+      { node: "n4", held: 16, capacity: 11, tags: [] }, { node: "n2", held: 20, capacity: 1, tags: [] }, { node: "n0", held: 18, capacity: 20, tags: [] },
+      { node: "n5", held: 2, capacity: 17, tags: [] }, { node: "n1", held: 19, capacity: 6, tags: [] },
+    ];
+    expect(plan("n4", nodes, [{ tree: "t0", hints: {} }, { tree: "t1", hints: {} }], { threshold: 0.05, maxMoves: 2 })).toEqual([{ tree: "t0", to: "n5" }]);
+  });
+
   it("settles: once a hot node's moves are made, no target is hot enough to move one back", () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 0, max: 40 }), (n, extra) => {
