@@ -32,6 +32,7 @@
 import { AiosError, toAiosError } from "../core/index.js";
 import { chainNext, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
+import { supersededCalls } from "./superseded.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
 import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON, META_LOSS } from "./meta.js";
 import { MarkCommit } from "./mark-commit.js";
@@ -134,9 +135,11 @@ interface Queue {
   readonly resolves: (((seq: number) => void) | undefined)[];
   readonly rejects: (((e: unknown) => void) | undefined)[];
   shared: { readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (e: unknown) => void } | undefined;
+  /** Intent and result records queued that nobody waits for alone: what a handled record may supersede. */
+  calls: number;
 }
 
-const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined });
+const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined, calls: 0 });
 
 export class Journal {
   private queue: Queue = emptyQueue();
@@ -269,6 +272,7 @@ export class Journal {
     if (q instanceof Promise) return q;
     q.resolves.push(undefined);
     q.rejects.push(undefined);
+    if (rec.t === "result" || rec.t === "intent") q.calls++;
     if (q.shared === undefined) {
       let resolve: () => void = () => undefined;
       let reject: (e: unknown) => void = () => undefined;
@@ -499,13 +503,24 @@ export class Journal {
       refuse(e);
       return;
     }
-    const n = recs.length;
+    // Intent and result records a later handled record of the batch folds are not stored (ADR 0071);
+    // only records nobody waits for alone (`commit`), so every seq an `append` resolves with is a row's.
+    const drop = batch.calls > 0 ? supersededCalls(recs) : undefined;
+    if (drop !== undefined) for (let i = 0; i < drop.length; i++) if (resolves[i] !== undefined) drop[i] = 0;
+    const kept = drop === undefined ? recs : recs.filter((_, i) => drop[i] !== 1);
+    const n = kept.length;
     const start = this.nextSeq;
     const rows = new Array<JournalRow>(n);
-    for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
+    if (drop === undefined) for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
+    else for (let i = 0, k = 0; i < recs.length; i++) if (drop[i] !== 1) rows[k] = toRow(start + k++, recs[i] as JournalRecord, bodies[i]);
     const chain = this.advance(rows);
     const ack = (): void => {
-      for (let i = 0; i < n; i++) resolves[i]?.(start + i);
+      // A record's seq is its place among the rows kept (a dropped one has a resolve of undefined).
+      for (let i = 0, k = 0; i < resolves.length; i++) {
+        if (drop?.[i] === 1) continue;
+        resolves[i]?.(start + k);
+        k++;
+      }
       shared?.resolve();
     };
     // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
@@ -531,7 +546,7 @@ export class Journal {
     this.rows += n;
     this.hash = chain;
     const state = this.state;
-    for (let i = 0; i < n; i++) state.apply(recs[i] as JournalRecord);
+    for (let i = 0; i < n; i++) state.apply(kept[i] as JournalRecord);
     // With a mark, acknowledged only once a durable mark covers the batch too: the mark never
     // trails an acknowledgement. Usually the mark written beside the commit already does.
     if (waiting === undefined) ack();

@@ -1,0 +1,113 @@
+/**
+ * Intent and result records that a later handled record of the same batch folds are not stored
+ * (ADR 0071). Properties: the state a batch folds to is the same with and without them, live and
+ * after a reopen (with or without a compaction); a record someone awaits alone (`append`) is always
+ * stored, under the seq it resolved with.
+ */
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { supersededCalls } from "../../src/store/superseded.js";
+import type { JournalRecord } from "../../src/store/index.js";
+import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
+import { agent, fold, picture, reachable, record, viaJson } from "./record-arbitrary.js";
+
+afterEach(cleanupDirs);
+
+/**
+ * Records as an agent's turns write them: calls and handled records of a few agents with call numbers
+ * close together (so a handled record often folds a call just below, at or just above its own), among
+ * every other kind of record.
+ */
+const callSeq = fc.nat(5);
+const turnRecord: fc.Arbitrary<JournalRecord> = fc.oneof(
+  { arbitrary: record, weight: 3 },
+  { arbitrary: fc.record({ t: fc.constant("spawn" as const), agent, spec: fc.constant({}), status: fc.constant("running" as const), callSeq: fc.constant(0) }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant("result" as const), agent, callSeq, result: fc.nat() }), weight: 4 },
+  { arbitrary: fc.record({ t: fc.constant("intent" as const), agent, callSeq, syscall: fc.constant("ToolCall"), args: fc.constant({}) }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant("handled" as const), agent, callSeq, checkpoint: fc.nat() }), weight: 2 },
+);
+
+const kept = (recs: readonly JournalRecord[]): JournalRecord[] => {
+  const drop = supersededCalls(recs);
+  return drop === undefined ? [...recs] : recs.filter((_, i) => drop[i] !== 1);
+};
+
+const result = (agent: string, callSeq: number): JournalRecord => ({ t: "result", agent, callSeq, result: callSeq });
+const handled = (agent: string, callSeq: number, msg?: string): JournalRecord => ({ t: "handled", agent, callSeq, checkpoint: { at: callSeq }, ...(msg === undefined ? {} : { msg }) });
+const spawn = (agent: string): JournalRecord => ({ t: "spawn", agent, spec: { name: agent }, status: "running", callSeq: 0 });
+
+describe("superseded call records", () => {
+  it("drops exactly the intents and results a later handled record of their agent folds", () => {
+    const recs = [spawn("a"), spawn("b"), result("a", 1), result("b", 1), result("a", 2), handled("a", 2), result("a", 3), { t: "intent", agent: "b", callSeq: 2, syscall: "ToolCall", args: {} } as JournalRecord, handled("b", 1)];
+    expect(kept(recs)).toEqual([spawn("a"), spawn("b"), handled("a", 2), result("a", 3), { t: "intent", agent: "b", callSeq: 2, syscall: "ToolCall", args: {} }, handled("b", 1)]);
+    // Nothing to fold: no work, no array.
+    expect(supersededCalls([spawn("a"), result("a", 1)])).toBeUndefined();
+    expect(supersededCalls([handled("a", 3), result("a", 1)])).toBeUndefined(); // the handled came first
+  });
+
+  it("a batch folds to the same state without the records it drops", () => {
+    fc.assert(
+      fc.property(fc.array(turnRecord, { maxLength: 60 }), (generated) => {
+        const recs = reachable(generated.map(viaJson));
+        expect(picture(fold(kept(recs)))).toEqual(picture(fold(recs)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("the journal stores the same state without them, live and after a reopen, with or without a compaction", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(turnRecord, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }),
+        fc.option(fc.nat(5)),
+        async (generated, compactAfter) => {
+          const keep = new Set(reachable(generated.flat()));
+          const batches = generated.map((b) => b.filter((r) => keep.has(r)));
+          const dir = tempDir();
+          const { journal } = await openJournal(dir, { compactMinRows: Number.MAX_SAFE_INTEGER, compactOnClose: Infinity });
+          let stored = journal.storedRows();
+          for (const [i, batch] of batches.entries()) {
+            // One batch: every record of it appended in one turn, nobody waiting for one alone.
+            await Promise.all(batch.map((r) => journal.commit(r)));
+            stored += kept(batch).length;
+            expect(journal.storedRows()).toBe(stored);
+            if (compactAfter === i) {
+              await journal.compact();
+              stored = journal.storedRows();
+            }
+          }
+          const want = picture(fold(batches.flat().map(viaJson)));
+          expect(picture(journal.state)).toEqual(want);
+          await journal.close();
+          const again = await openJournal(dir);
+          expect(again.journal.recovery.loss).toBeUndefined();
+          expect(picture(again.journal.state)).toEqual(want);
+          await again.journal.close();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a result someone awaits alone is stored under the seq it resolved with, beside dropped ones", async () => {
+    const dir = tempDir();
+    const { journal } = await openJournal(dir);
+    await journal.append(spawn("a"));
+    const start = journal.storedRows();
+    const [, , awaited] = await Promise.all([
+      journal.commit(result("a", 1)),
+      journal.commit(result("a", 2)),
+      journal.append(result("a", 3)),
+      journal.commit(result("a", 4)),
+      journal.commit(handled("a", 4)),
+    ]);
+    // Two records stored: the awaited result and the handled record; its seq is the row after the spawn's.
+    expect(journal.storedRows()).toBe(start + 2);
+    expect(awaited).toBe(2);
+    await journal.close();
+    const again = await openJournal(dir, { compactOnClose: Infinity });
+    expect(again.journal.storedRows()).toBe(3);
+    expect(again.journal.state.lookup("a", 3)).toEqual({ found: false, inFlight: false }); // folded by the handled record
+    await again.journal.close();
+  });
+});
