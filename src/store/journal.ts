@@ -13,15 +13,17 @@
  * cut (given a disk that honours fsync); an append whose promise has not resolved may or may not be
  * there after a crash, but never half of a batch.
  *
- * Cost model (why the hot path looks as it does): a record is JSON-encoded once in `append`; the
- * batch computes one CRC over those characters per record, hands the rows to the driver (a
- * multi-row INSERT inside one transaction) and only then folds the records into the state and
- * resolves. Nothing on the append path parses or validates with zod — the kernel builds its
- * records itself; recovery checks every record (record-check.ts) when it reads them back.
+ * Cost model (why the hot path looks as it does): a record is JSON-encoded once in `append` and
+ * queued in the pending batch (pending-batch.ts); the batch computes one CRC over those characters
+ * per record it stores (not the call records a handled record of the same batch folds: ADR 0071),
+ * hands the rows to the driver (a multi-row INSERT inside one transaction) and only then folds the
+ * records into the state and resolves. Nothing on the append path parses or validates with zod —
+ * the kernel builds its records itself; recovery checks every record (record-check.ts) when it
+ * reads them back.
  *
  * All driver writes (batches, compaction, salvage) run one at a time on `exclusive`, so a
- * compaction never interleaves with a batch. Opening always runs recovery first: nothing is
- * appended after a record that has not been verified.
+ * compaction never interleaves with a batch. Opening always runs recovery first (journal-open.ts):
+ * nothing is appended after a record that has not been verified.
  *
  * Automatic compaction (ADR 0049) is two steps, neither holding the writer for long: a rebase
  * writes the live state as fresh records and moves journal.base (and its copy journal.horizon) to
@@ -32,119 +34,20 @@
 import { AiosError, toAiosError } from "../core/index.js";
 import { chainNext, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
-import { supersededCalls } from "./superseded.js";
 import type { JournalRow, StorageDriver } from "./driver.js";
-import { decodeMeta, encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON, META_LOSS } from "./meta.js";
+import { verifyAtOpen, type RecoveryReport } from "./journal-open.js";
+import type { JournalOptions } from "./journal-options.js";
+import { encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON } from "./meta.js";
 import { MarkCommit } from "./mark-commit.js";
+import { PendingBatch } from "./pending-batch.js";
 import type { JournalRecord } from "./records.js";
-import { describeLoss, scanJournal, type Loss, type ScanResult } from "./recovery.js";
 import type { JournalState } from "./state.js";
 
-export interface JournalOptions {
-  /** Most records in one transaction (default 50,000). */
-  readonly maxBatch?: number;
-  /**
-   * Compact when the store holds at least this many rows ... (default 40,000: a crash leaves at most
-   * this many, or `compactRatio` times the live state, for the next open to read; issue #17.6)
-   */
-  readonly compactMinRows?: number;
-  /** ... and more than this many times the rows the live state needs (default 4). */
-  readonly compactRatio?: number;
-  /**
-   * Compact at close when the store holds at least this many rows (and a quarter) more than the live
-   * state needs (default 1,000; Infinity: never), so the next open reads the live state, not the
-   * history since the last compaction: a restart's scan is bounded by what is alive (issue #17.6).
-   */
-  readonly compactOnClose?: number;
-  /**
-   * When acknowledged records are lost (damaged, missing, cut off, or behind the mark): refuse to
-   * open with E_CORRUPT naming the loss (default), or accept it — keep every record that verifies,
-   * set the damaged store aside and continue (`aios recover --accept-loss`).
-   */
-  readonly onLoss?: "refuse" | "accept";
-  /** The independent acknowledgement mark (ack-mark.ts), written once per commit batch. */
-  readonly ack?: AckMark;
-  /** Wall clock for the accepted-loss record (injected in tests). */
-  readonly now?: () => number;
-  /** Told after each durable batch: how many records it held and how long its write took (observe/). */
-  readonly onCommit?: (records: number, seconds: number) => void;
-  /**
-   * The longest a record appended with `{ wait: false }` waits for a commit when nothing else
-   * starts one (default 10 ms). Such a record (nobody awaits it) never starts a commit of its own: it
-   * goes into the next batch someone waits for, or this long after it was appended.
-   */
-  readonly unawaitedMs?: number;
-  /**
-   * Fewest retired rows one sweep chunk deletes (default 2,048; a chunk riding a commit deletes at
-   * least twice the rows the commit appends, so the sweep outpaces the journal's growth; ADR 0049).
-   */
-  readonly sweepChunk?: number;
-}
-
-/** A loss an operator accepted, as kept in the store's meta (META_LOSS) for status and the API. */
-export interface AcceptedLoss {
-  readonly acceptedAt: number;
-  readonly fromSeq: number;
-  readonly toSeq: number;
-  readonly count: number;
-  readonly summary: string;
-  readonly aside?: string;
-}
-
-export interface RecoveryReport {
-  readonly records: number;
-  readonly durationMs: number;
-  /** Acknowledged records lost, when the loss was accepted. */
-  readonly loss?: Loss;
-  /** Damage found and repaired at open that cost nothing acknowledged. */
-  readonly findings: readonly string[];
-  /** The last loss an operator accepted on this store (this open's, or an earlier one). */
-  readonly acceptedLoss?: AcceptedLoss;
-  readonly messages: readonly string[];
-}
-
-async function readAcceptedLoss(driver: StorageDriver): Promise<AcceptedLoss | undefined> {
-  try {
-    const raw = await driver.getMeta(META_LOSS);
-    if (raw === undefined) return undefined;
-    const d = decodeMeta(META_LOSS, raw);
-    if (!d.ok) return undefined;
-    const v: unknown = JSON.parse(d.value);
-    if (typeof v !== "object" || v === null) return undefined;
-    const o = v as Record<string, unknown>;
-    const num = (k: string): number => (typeof o[k] === "number" ? o[k] : 0);
-    return {
-      acceptedAt: num("acceptedAt"), fromSeq: num("fromSeq"), toSeq: num("toSeq"), count: num("count"),
-      summary: typeof o["summary"] === "string" ? o["summary"] : "",
-      ...(typeof o["aside"] === "string" ? { aside: o["aside"] } : {}),
-    };
-  } catch {
-    return undefined; // a damaged history note is not worth refusing a verified journal for
-  }
-}
-
-/**
- * Appends waiting for the next batch, as parallel arrays (no per-append wrapper object). A queue
- * never holds more than maxBatch records (a full one waits in `full`), so it is always one batch:
- * appends that need no seq share one promise per batch (`shared`) instead of one each.
- */
-interface Queue {
-  readonly recs: JournalRecord[];
-  readonly bodies: string[];
-  /** Per record; undefined for a record that waits on `shared`. */
-  readonly resolves: (((seq: number) => void) | undefined)[];
-  readonly rejects: (((e: unknown) => void) | undefined)[];
-  shared: { readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (e: unknown) => void } | undefined;
-  /** Intent and result records queued that nobody waits for alone: what a handled record may supersede. */
-  calls: number;
-}
-
-const emptyQueue = (): Queue => ({ recs: [], bodies: [], resolves: [], rejects: [], shared: undefined, calls: 0 });
 
 export class Journal {
-  private queue: Queue = emptyQueue();
+  private queue = new PendingBatch();
   /** Queues that reached maxBatch, oldest first, each committed as one batch before `queue`. */
-  private full: Queue[] = [];
+  private full: PendingBatch[] = [];
   private scheduled = false;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -209,54 +112,17 @@ export class Journal {
    * repairs damage that cost nothing, and on a loss refuses (default) or accepts it.
    */
   static async open(driver: StorageDriver, options: JournalOptions = {}): Promise<Journal> {
-    const scan: ScanResult = await scanJournal(driver, options.ack);
-    const messages: string[] = [`journal: ${scan.records} record(s) verified in ${scan.durationMs.toFixed(0)} ms`];
-    for (const f of scan.findings) messages.push(`journal damage repaired, nothing acknowledged lost: ${f}`);
-    let loss = scan.loss;
-    let { base, nextSeq, chain } = { base: scan.base, nextSeq: scan.nextSeq, chain: scan.chain };
-    let rows = scan.records;
-    let accepted = await readAcceptedLoss(driver);
-    if (loss !== undefined) {
-      if (options.onLoss !== "accept") {
-        throw new AiosError("E_CORRUPT", `${describeLoss(loss)}. The store ${driver.location} was not changed; to continue without the lost records run \`aios recover --accept-loss\``, {
-          details: { file: driver.location, ...(options.ack ? { mark: options.ack.location } : {}), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, ranges: loss.ranges, agents: loss.agents, messages: loss.messages },
-        });
-      }
-      // Keep every verified record (as the state they fold to), past every seq ever used, so a seq
-      // is never reused and the mark only moves forward.
-      const fresh = scan.state.toRecords().map((r, i) => toRow(nextSeq + i, r));
-      base = nextSeq;
-      chain = 0;
-      for (const r of fresh) chain = chainNext(chain, r.crc);
-      const aside = `${driver.location}.damaged-${(options.now ?? Date.now)()}`;
-      loss = { ...loss, aside };
-      accepted = { acceptedAt: (options.now ?? Date.now)(), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, summary: describeLoss(loss), aside };
-      const meta = { [META_BASE]: String(base), [META_HORIZON]: String(base), [META_HIGH]: String(base + fresh.length - 1), [META_CHAIN]: "0", [META_LOSS]: JSON.stringify(accepted) };
-      await driver.replaceAll(fresh, encodeMetas(meta), aside);
-      nextSeq = base + fresh.length;
-      rows = fresh.length;
-      messages.push(`${describeLoss(loss)}; loss accepted, ${fresh.length} record(s) rewritten from every record that verified`);
-    } else if (scan.repair.meta) {
-      await driver.write({ meta: encodeMetas({ [META_BASE]: String(base), [META_HORIZON]: String(base), [META_HIGH]: String(nextSeq - 1), [META_CHAIN]: String(scan.chainAtBase) }) });
-    }
-    const retiredFrom = loss === undefined ? scan.retiredFrom : undefined;
-    if (retiredFrom !== undefined) messages.push(`journal: rows from seq ${retiredFrom} below the base ${base} are retired (a compaction's sweep was cut short); swept after open`);
-    // The mark is brought up to the verified journal once per open (it may be missing, stale or new).
-    options.ack?.write({ seq: nextSeq - 1, chain });
-    const report: RecoveryReport = { records: scan.records, durationMs: scan.durationMs, findings: scan.findings, messages, ...(loss ? { loss } : {}), ...(accepted ? { acceptedLoss: accepted } : {}) };
-    const journal = new Journal(driver, scan.state, nextSeq, chain, report, rows, options, options.ack, base, retiredFrom);
-    if (retiredFrom !== undefined) journal.scheduleUnawaited();
+    const v = await verifyAtOpen(driver, options);
+    const journal = new Journal(driver, v.state, v.nextSeq, v.chain, v.report, v.rows, options, options.ack, v.base, v.retiredFrom);
+    if (v.retiredFrom !== undefined) journal.scheduleUnawaited();
     return journal;
   }
 
   /** Queues a record; resolves with its seq once it is durable. */
   append(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<number> {
-    const q = this.enter(rec);
-    if (q instanceof Promise) return q;
-    const done = new Promise<number>((resolve, reject) => {
-      q.resolves.push(resolve);
-      q.rejects.push(reject);
-    });
+    const body = this.encode(rec);
+    if (typeof body !== "string") return body;
+    const done = this.batchFor().awaited(rec, body);
     this.last = done;
     this.kick(options);
     return done;
@@ -268,43 +134,31 @@ export class Journal {
    * letter). A failed batch rejects it, as it rejects each append.
    */
   commit(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
-    const q = this.enter(rec);
-    if (q instanceof Promise) return q;
-    q.resolves.push(undefined);
-    q.rejects.push(undefined);
-    if (rec.t === "result" || rec.t === "intent") q.calls++;
-    if (q.shared === undefined) {
-      let resolve: () => void = () => undefined;
-      let reject: (e: unknown) => void = () => undefined;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      q.shared = { promise, resolve, reject };
-    }
-    this.last = q.shared.promise;
+    const body = this.encode(rec);
+    if (typeof body !== "string") return body;
+    const done = this.batchFor().joined(rec, body);
+    this.last = done;
     this.kick(options);
-    return q.shared.promise;
+    return done;
   }
 
-  /** Encodes `rec` into the queue it joins (a full one is set aside first), or the refusal. */
-  private enter(rec: JournalRecord): Queue | Promise<never> {
+  /** The record's JSON (encoded once, here: the batch checksums and stores exactly these characters), or the refusal. */
+  private encode(rec: JournalRecord): string | Promise<never> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
-    let body: string;
     try {
-      // The record is encoded once, here; the batch checksums and stores exactly these characters.
-      body = serialise(rec);
+      return serialise(rec);
     } catch (e) {
       return Promise.reject(toAiosError(e, "E_INVALID_ARG"));
     }
-    if (this.queue.recs.length >= this.maxBatch) {
+  }
+
+  /** The batch the next record joins (a full one is set aside first). */
+  private batchFor(): PendingBatch {
+    if (this.queue.length >= this.maxBatch) {
       this.full.push(this.queue);
-      this.queue = emptyQueue();
+      this.queue = new PendingBatch();
     }
-    const q = this.queue;
-    q.recs.push(rec);
-    q.bodies.push(body);
-    return q;
+    return this.queue;
   }
 
   private kick(options: { readonly wait?: boolean } | undefined): void {
@@ -314,13 +168,13 @@ export class Journal {
 
   /** Records appended and not yet handed to the driver (the queue and the full batches before it). */
   queued(): number {
-    let n = this.queue.recs.length;
-    for (const q of this.full) n += q.recs.length;
+    let n = this.queue.length;
+    for (const q of this.full) n += q.length;
     return n;
   }
 
   private pending(): boolean {
-    return this.full.length > 0 || this.queue.recs.length > 0;
+    return this.full.length > 0 || this.queue.length > 0;
   }
 
   /**
@@ -475,11 +329,11 @@ export class Journal {
   }
 
   /** The oldest queued batch (at most maxBatch appends), leaving the rest queued in order. */
-  private take(): Queue {
+  private take(): PendingBatch {
     const full = this.full.shift();
     if (full !== undefined) return full;
     const q = this.queue;
-    this.queue = emptyQueue();
+    this.queue = new PendingBatch();
     return q;
   }
 
@@ -491,11 +345,9 @@ export class Journal {
     }
     const batch = this.take();
     if (this.pending()) this.schedule();
-    const { recs, bodies, resolves, rejects, shared } = batch;
     const refuse = (e: unknown): void => {
       this.failures++;
-      for (const reject of rejects) reject?.(e);
-      shared?.reject(e);
+      batch.refuse(e);
     };
     try {
       await this.marks?.correct();
@@ -503,26 +355,11 @@ export class Journal {
       refuse(e);
       return;
     }
-    // Intent and result records a later handled record of the batch folds are not stored (ADR 0071);
-    // only records nobody waits for alone (`commit`), so every seq an `append` resolves with is a row's.
-    const drop = batch.calls > 0 ? supersededCalls(recs) : undefined;
-    if (drop !== undefined) for (let i = 0; i < drop.length; i++) if (resolves[i] !== undefined) drop[i] = 0;
-    const kept = drop === undefined ? recs : recs.filter((_, i) => drop[i] !== 1);
-    const n = kept.length;
     const start = this.nextSeq;
-    const rows = new Array<JournalRow>(n);
-    if (drop === undefined) for (let i = 0; i < n; i++) rows[i] = toRow(start + i, recs[i] as JournalRecord, bodies[i]);
-    else for (let i = 0, k = 0; i < recs.length; i++) if (drop[i] !== 1) rows[k] = toRow(start + k++, recs[i] as JournalRecord, bodies[i]);
+    const { rows, kept } = batch.rows(start);
+    const n = rows.length;
     const chain = this.advance(rows);
-    const ack = (): void => {
-      // A record's seq is its place among the rows kept (a dropped one has a resolve of undefined).
-      for (let i = 0, k = 0; i < resolves.length; i++) {
-        if (drop?.[i] === 1) continue;
-        resolves[i]?.(start + k);
-        k++;
-      }
-      shared?.resolve();
-    };
+    const ack = (): void => batch.ack(start);
     // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
     const waiting = this.marks?.begin(start + n - 1, chain, n, ack);
     const t0 = this.onCommit === undefined ? 0 : performance.now();

@@ -1,0 +1,101 @@
+/**
+ * The records appended for the journal's next batch (journal.ts), as parallel arrays: no wrapper
+ * object per append. A batch never holds more than the journal's maxBatch records (a full one waits
+ * its turn), so it is always written as one transaction. Appends that need no seq share one promise
+ * per batch instead of one each (the durable send path: one promise per commit, not per letter).
+ */
+import type { JournalRow } from "./driver.js";
+import { toRow } from "./codec.js";
+import type { JournalRecord } from "./records.js";
+import { supersededCalls } from "./superseded.js";
+
+interface Shared {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class PendingBatch {
+  readonly recs: JournalRecord[] = [];
+  /** Each record's JSON, encoded once at append: the rows store and checksum exactly these characters. */
+  private readonly bodies: string[] = [];
+  /** Per record; undefined for a record that waits on `shared`. */
+  private readonly resolves: (((seq: number) => void) | undefined)[] = [];
+  private readonly rejects: (((e: unknown) => void) | undefined)[] = [];
+  private shared: Shared | undefined;
+  /** Intent and result records that wait on `shared`: what a handled record may supersede. */
+  private calls = 0;
+  /** Per record, 1 when it is not stored (set by `rows`). */
+  private drop: Uint8Array | undefined;
+
+  get length(): number {
+    return this.recs.length;
+  }
+
+  /** Queues `rec`, encoded as `body`; resolves with its seq once the batch is durable. */
+  awaited(rec: JournalRecord, body: string): Promise<number> {
+    this.recs.push(rec);
+    this.bodies.push(body);
+    return new Promise<number>((resolve, reject) => {
+      this.resolves.push(resolve);
+      this.rejects.push(reject);
+    });
+  }
+
+  /** Queues `rec`, encoded as `body`; resolves, with every such record of the batch, once it is durable. */
+  joined(rec: JournalRecord, body: string): Promise<void> {
+    this.recs.push(rec);
+    this.bodies.push(body);
+    this.resolves.push(undefined);
+    this.rejects.push(undefined);
+    if (rec.t === "result" || rec.t === "intent") this.calls++;
+    if (this.shared === undefined) {
+      let resolve: () => void = () => undefined;
+      let reject: (e: unknown) => void = () => undefined;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.shared = { promise, resolve, reject };
+    }
+    return this.shared.promise;
+  }
+
+  /**
+   * The rows to store from seq `start`: every record but the intents and results a later handled
+   * record of the batch folds (ADR 0071), and only among records nobody waits for alone, so every
+   * seq an `awaited` append resolves with is a stored row's.
+   */
+  rows(start: number): { readonly rows: JournalRow[]; readonly kept: readonly JournalRecord[] } {
+    const { recs, bodies } = this;
+    const drop = this.calls > 0 ? supersededCalls(recs) : undefined;
+    if (drop !== undefined) for (let i = 0; i < drop.length; i++) if (this.resolves[i] !== undefined) drop[i] = 0;
+    this.drop = drop;
+    if (drop === undefined) return { rows: recs.map((r, i) => toRow(start + i, r, bodies[i])), kept: recs };
+    const rows: JournalRow[] = [];
+    const kept: JournalRecord[] = [];
+    for (let i = 0; i < recs.length; i++) {
+      if (drop[i] === 1) continue;
+      rows.push(toRow(start + rows.length, recs[i] as JournalRecord, bodies[i]));
+      kept.push(recs[i] as JournalRecord);
+    }
+    return { rows, kept };
+  }
+
+  /** The batch is durable from seq `start`: each append resolves with its row's seq. */
+  ack(start: number): void {
+    const drop = this.drop;
+    for (let i = 0, k = 0; i < this.resolves.length; i++) {
+      if (drop?.[i] === 1) continue;
+      this.resolves[i]?.(start + k);
+      k++;
+    }
+    this.shared?.resolve();
+  }
+
+  /** The batch failed: every append in it rejects with `e`. */
+  refuse(e: unknown): void {
+    for (const reject of this.rejects) reject?.(e);
+    this.shared?.reject(e);
+  }
+}
