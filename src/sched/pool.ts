@@ -16,6 +16,7 @@ import { AbortWatches } from "./abort-watch.js";
 import type { Lease, Usage } from "./lease.js";
 import { createPolicy, type SchedPolicy } from "./policy.js";
 import { leaseOf, PoolLease, type LeaseOwner } from "./pool-lease.js";
+import { checkRequest, PoolWaiter } from "./pool-waiter.js";
 import type { PolicyName, SchedRequest, Waiter } from "./waiter.js";
 import "./events.js";
 
@@ -251,16 +252,9 @@ export class SlotPool implements LeaseOwner {
   }
 
   private makeWaiter(req: SchedRequest): Waiter {
-    if (typeof req.agent !== "string" || req.agent.length === 0) throw badArg("agent", "a non-empty agent id");
-    const base = req.priority ?? 0;
-    const behalf = req.onBehalfOf ?? -Infinity;
-    const weight = req.weight ?? 1;
-    const tokens = req.tokens ?? this.options.defaultTokens ?? 256;
-    if (!Number.isFinite(base)) throw badArg("priority", "a finite number");
-    if (!(weight > 0 && Number.isFinite(weight))) throw badArg("weight", "a positive number");
-    if (!(tokens >= 0 && Number.isFinite(tokens))) throw badArg("tokens", "a non-negative number");
-    if (req.deadline !== undefined && !Number.isFinite(req.deadline)) throw badArg("deadline", "a finite time in ms");
-    return new PoolWaiter(this.name, ++this.seq, req.agent, req.tenant ?? "default", base, Math.max(base, behalf, this.boostOf(req.agent)), behalf, weight, tokens, req.deadline, this.clock.now(), req.preemptible === true);
+    const tokens = this.options.defaultTokens ?? 256;
+    checkRequest(req, tokens);
+    return new PoolWaiter(this.name, ++this.seq, req, tokens, this.boostOf(req.agent), this.clock.now());
   }
 
   private enqueue(w: Waiter, resumed: boolean): void {
@@ -404,8 +398,6 @@ export class SlotPool implements LeaseOwner {
   }
 }
 
-function noop(): void {}
-
 /** Zero held counts kept before they are swept (pool.releaseHeld). */
 const HELD_SWEEP = 256;
 
@@ -418,40 +410,7 @@ export function leaseWatches(): AbortWatches<PoolLease> {
   return new AbortWatches<PoolLease>((l, signal) => l.aborted(signal));
 }
 
-/**
- * A request's record. A class, not a literal: its id (`<pool>#<seq>`) is made only when read (by an
- * event, an error or a preemption request), not for each of the eleven slots an LLM run takes.
- */
-class PoolWaiter implements Waiter {
-  state: Waiter["state"] = "waiting";
-  gen = 0;
-  onGrant: () => void = noop;
-  onDrop: (e: Error) => void = noop;
-  grantedAt = 0;
-  holder: unknown = undefined;
-  constructor(
-    private readonly pool: string,
-    readonly seq: number,
-    readonly agent: string,
-    readonly tenant: string,
-    readonly basePriority: number,
-    public priority: number,
-    readonly onBehalfOf: number,
-    readonly weight: number,
-    public tokens: number,
-    readonly deadline: number | undefined,
-    readonly enqueuedAt: number,
-    readonly preemptible: boolean,
-  ) {}
-  get id(): string {
-    return `${this.pool}#${this.seq}`;
-  }
-}
 const asLease = (l: Lease): Lease => l;
-
-function badArg(field: string, expected: string): AiosError {
-  return new AiosError("E_INVALID_ARG", `scheduler request: ${field} must be ${expected}`, { details: { path: field } });
-}
 
 function cancelled(pool: string, signal: AbortSignal): AiosError {
   return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: signal.reason, details: { pool } });
