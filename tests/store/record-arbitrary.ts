@@ -67,3 +67,14 @@ export function reachable(records: readonly JournalRecord[]): JournalRecord[] {
 
 /** JSON round trip: what the journal stores is the JSON form (e.g. -0 becomes 0). */
 export const viaJson = (r: JournalRecord): JournalRecord => JSON.parse(JSON.stringify(r)) as JournalRecord;
+
+/**
+ * Batches of records (one to `maxBatch` each, one to `maxBatches` of them), without the send notes
+ * the kernel could not have journaled (reachable, over all the batches in order).
+ */
+export function batchesOf(rec: fc.Arbitrary<JournalRecord>, maxBatch: number, maxBatches: number): fc.Arbitrary<JournalRecord[][]> {
+  return fc.array(fc.array(rec, { minLength: 1, maxLength: maxBatch }), { minLength: 1, maxLength: maxBatches }).map((generated) => {
+    const keep = new Set(reachable(generated.flat()));
+    return generated.map((b) => b.filter((r) => keep.has(r)));
+  });
+}
