@@ -15,7 +15,7 @@
  *
  * Cost model (why the hot path looks as it does): a record is JSON-encoded once in `append` and
  * queued in the pending batch (pending-batch.ts); the batch computes one CRC over those characters
- * per record it stores (not the call records a handled record of the same batch folds: ADR 0071),
+ * per record it stores (not those later records of the same batch supersede: ADR 0071),
  * hands the rows to the driver (a multi-row INSERT inside one transaction) and only then folds the
  * records into the state and resolves. Nothing on the append path parses or validates with zod —
  * the kernel builds its records itself; recovery checks every record (record-check.ts) when it

@@ -7,7 +7,7 @@
 import type { JournalRow } from "./driver.js";
 import { toRow } from "./codec.js";
 import type { JournalRecord } from "./records.js";
-import { supersededCalls } from "./superseded.js";
+import { supersededRecords } from "./superseded.js";
 
 interface Shared {
   readonly promise: Promise<void>;
@@ -23,8 +23,8 @@ export class PendingBatch {
   private readonly resolves: (((seq: number) => void) | undefined)[] = [];
   private readonly rejects: (((e: unknown) => void) | undefined)[] = [];
   private shared: Shared | undefined;
-  /** Intent and result records that wait on `shared`: what a handled record may supersede. */
-  private calls = 0;
+  /** Intent, result and enqueue records that wait on `shared`: what a later record may supersede. */
+  private foldable = 0;
   /** Per record, 1 when it is not stored (set by `rows`). */
   private drop: Uint8Array | undefined;
 
@@ -48,7 +48,7 @@ export class PendingBatch {
     this.bodies.push(body);
     this.resolves.push(undefined);
     this.rejects.push(undefined);
-    if (rec.t === "result" || rec.t === "intent") this.calls++;
+    if (rec.t === "result" || rec.t === "intent" || rec.t === "enqueue") this.foldable++;
     if (this.shared === undefined) {
       let resolve: () => void = () => undefined;
       let reject: (e: unknown) => void = () => undefined;
@@ -62,13 +62,13 @@ export class PendingBatch {
   }
 
   /**
-   * The rows to store from seq `start`: every record but the intents and results a later handled
-   * record of the batch folds (ADR 0071), and only among records nobody waits for alone, so every
-   * seq an `awaited` append resolves with is a stored row's.
+   * The rows to store from seq `start`: every record but those later records of the batch supersede
+   * (ADR 0071: calls a handled record folds, letters handled in the batch), and only among records
+   * nobody waits for alone, so every seq an `awaited` append resolves with is a stored row's.
    */
   rows(start: number): { readonly rows: JournalRow[]; readonly kept: readonly JournalRecord[] } {
     const { recs, bodies } = this;
-    const drop = this.calls > 0 ? supersededCalls(recs) : undefined;
+    const drop = this.foldable > 0 ? supersededRecords(recs) : undefined;
     if (drop !== undefined) for (let i = 0; i < drop.length; i++) if (this.resolves[i] !== undefined) drop[i] = 0;
     this.drop = drop;
     if (drop === undefined) return { rows: recs.map((r, i) => toRow(start + i, r, bodies[i])), kept: recs };

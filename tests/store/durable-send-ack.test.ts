@@ -3,7 +3,10 @@
  * real SQLite files, checked at the moment each await resumes through a fresh connection on the
  * journal file and the acknowledgement mark (fsynced before any append of its batch resolves):
  * - from an agent no journal keeps (ephemeral): only once the letter's enqueue record is committed
- *   and the mark covers it — the send's resolution is that agent's acknowledgement;
+ *   and the mark covers it — the send's resolution is that agent's acknowledgement. A letter its
+ *   durable recipient handled before the batch was written is stored as the handled record that
+ *   took it (its enqueue record superseded in the same transaction, ADR 0071): the sinks keep each
+ *   letter's number as their state, so their handled record names it;
  * - from a durable agent: at once, while the letter commits (the sender's own later records follow
  *   it in the journal's one ordered queue), and the reply it makes afterwards — an output — leaves
  *   only once the letter is on disk.
@@ -26,7 +29,11 @@ const FORWARDED = 100_000;
 
 interface Disk {
   readonly os: Aios;
-  /** The seq of the enqueue record carrying payload `{ n }`, if it is in the file now. */
+  /**
+   * The seq of the record that makes the letter carrying payload `{ n }` durable, if it is in the file
+   * now: its enqueue record, or the sink's handled record for it (checkpoint `{ n }`) when the batch
+   * that carried both left the enqueue record out (ADR 0071).
+   */
   stored(n: number): number | undefined;
   /** The seq the acknowledgement mark covers now (-1: none readable). */
   marked(): number;
@@ -37,11 +44,11 @@ async function bootDisk(): Promise<Disk> {
   const dir = tempDir();
   const os = await boot({ dataDir: dir, logger: silentLogger, subsystems: { embedder: false, memory: false, mcp: false } });
   const db = new Database(join(dir, "journal", "aios.db"), { readonly: true });
-  const find = db.prepare("SELECT seq FROM journal WHERE kind = 'enqueue' AND json_extract(body, '$.payload.n') = ?").pluck();
+  const find = db.prepare("SELECT MIN(seq) FROM journal WHERE (kind = 'enqueue' AND json_extract(body, '$.payload.n') = @n) OR (kind = 'handled' AND json_extract(body, '$.checkpoint.n') = @n)").pluck();
   const mark = new FileAckMark(join(dir, "journal", "journal.ack"));
   return {
     os,
-    stored: (n) => find.get(n) as number | undefined,
+    stored: (n) => (find.get({ n }) as number | null) ?? undefined,
     marked: () => {
       const m = mark.read();
       return m.state === "ok" ? m.point.seq : -1;
@@ -53,7 +60,8 @@ async function bootDisk(): Promise<Disk> {
   };
 }
 
-const sink: AgentLogic = { init: () => null, receive: (s) => s };
+/** Keeps the number of the last letter it handled: its handled record names the letter. */
+const sink: AgentLogic<{ n: number } | null, { n: number }> = { init: () => null, receive: (_s, m) => ({ n: m.n }) };
 
 describe("an awaited send to a durable agent", () => {
   it("from an ephemeral agent resolves only after its enqueue record is committed and covered by the mark", async () => {
@@ -75,7 +83,7 @@ describe("an awaited send to a durable agent", () => {
         // Synchronously at resumption: nothing else has run on the journal's behalf since.
         const seq = disk.stored(n);
         const mark = disk.marked();
-        if (seq === undefined) problems.push(`send ${n}: resolved but its enqueue record is not in the file`);
+        if (seq === undefined) problems.push(`send ${n}: resolved but neither its enqueue record nor its handling is in the file`);
         else if (mark < seq) problems.push(`send ${n}: resolved at seq ${seq} but the mark is at ${mark}`);
         if (++checked === CHECKS) done();
         else void ctx.send(relays[(self + 1) % AGENTS] as AgentId, 0);

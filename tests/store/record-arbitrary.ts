@@ -38,6 +38,7 @@ export function picture(s: JournalState): unknown {
     mailbox: [...a.mailbox.entries()],
     calls: [...a.calls.entries()].sort((x, y) => x[0] - y[0]),
     sent: [...(a.sent ?? new Map<string, number | number[]>())].map(([m, n]) => [m, (typeof n === "number" ? [n] : [...n]).sort()]).sort(),
+    seen: [...(a.seen ?? [])],
   }));
 }
 
