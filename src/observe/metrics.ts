@@ -142,7 +142,7 @@ export class AiosMetrics {
     this.toolCalls = new CounterFamily({ name: "aios_tool_calls_total", help: "Tool calls by tool and outcome (ok, error)", labelNames: ["tool", "outcome"], registers });
     this.toolSeconds = new HistogramFamily({ name: "aios_tool_call_duration_seconds", help: "Tool handler latency by tool", labelNames: ["tool"], buckets: LATENCY_BUCKETS, registers });
     this.journalCommitSeconds = new HistogramFamily({ name: "aios_journal_commit_duration_seconds", help: "Journal group-commit latency (one durable batch)", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
-    this.journalRecords = new CounterFamily({ name: "aios_journal_records_total", help: "Records committed to the journal", registers });
+    this.journalRecords = new CounterFamily({ name: "aios_journal_records_total", help: "Records stored by journal commits (rows written; records a batch leaves out, ADR 0071, are not counted)", registers });
     this.memoryWrites = new CounterFamily({ name: "aios_memory_writes_total", help: "Memory record writes by operation", labelNames: ["op"], registers });
     this.memoryQuerySeconds = new HistogramFamily({ name: "aios_memory_query_duration_seconds", help: "Memory query latency (MemoryQuery syscalls)", buckets: LATENCY_BUCKETS, registers });
     this.auditVerifications = new CounterFamily({ name: "aios_audit_verifications_total", help: "Audit chain verifications by result (ok, failed)", labelNames: ["result"], registers });

@@ -27,7 +27,7 @@ export interface JournalOptions {
   readonly ack?: AckMark;
   /** Wall clock for the accepted-loss record (injected in tests). */
   readonly now?: () => number;
-  /** Told after each durable batch: how many records it held and how long its write took (observe/). */
+  /** Told after each durable batch: how many rows it stored (ADR 0071: not the records it left out) and how long its write took (observe/). */
   readonly onCommit?: (records: number, seconds: number) => void;
   /**
    * The longest a record appended with `{ wait: false }` waits for a commit when nothing else

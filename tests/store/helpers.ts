@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type JournalRow, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type JournalRow, type SqliteDriverOptions, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
 
 const dirs: string[] = [];
 
@@ -53,8 +53,8 @@ export class CountingDriver implements StorageDriver {
 }
 
 /** Opens the journal in `dir` with its acknowledgement mark `journal.ack`, as the kernel does. */
-export async function openJournal(dir: string, options: JournalOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
-  const driver = new CountingDriver(SqliteDriver.open(dir));
+export async function openJournal(dir: string, options: JournalOptions = {}, sqlite: SqliteDriverOptions = {}): Promise<{ journal: Journal; driver: CountingDriver }> {
+  const driver = new CountingDriver(SqliteDriver.open(dir, sqlite));
   return { journal: await Journal.open(driver, { ack: new FileAckMark(join(dir, "journal.ack")), ...options }), driver };
 }
 

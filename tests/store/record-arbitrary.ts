@@ -3,7 +3,9 @@
  * by the replay and the superseded-record properties.
  */
 import fc from "fast-check";
-import { JournalState, type JournalRecord } from "../../src/store/index.js";
+import { expect } from "vitest";
+import { JournalState, type Journal, type JournalRecord } from "../../src/store/index.js";
+import { openJournal } from "./helpers.js";
 
 export const agent = fc.constantFrom("a", "b", "c");
 const status = fc.constantFrom("pending", "running", "paused", "completed", "failed", "killed" as const);
@@ -78,4 +80,13 @@ export function batchesOf(rec: fc.Arbitrary<JournalRecord>, maxBatch: number, ma
     const keep = new Set(reachable(generated.flat()));
     return generated.map((b) => b.filter((r) => keep.has(r)));
   });
+}
+
+/** Closes `journal`, reopens the store in `dir` and expects no loss and the state pictured by `want`. */
+export async function expectReopensTo(journal: Journal, dir: string, want: unknown): Promise<void> {
+  await journal.close();
+  const again = await openJournal(dir);
+  expect(again.journal.recovery.loss).toBeUndefined();
+  expect(picture(again.journal.state)).toEqual(want);
+  await again.journal.close();
 }

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { FileAckMark, Journal, SqliteDriver, type JournalOptions } from "../../src/store/index.js";
 import { cleanupDirs, openJournal, tempDir } from "./helpers.js";
-import { batchesOf, fold, picture, reachable, record, viaJson } from "./record-arbitrary.js";
+import { batchesOf, expectReopensTo, fold, picture, reachable, record, viaJson } from "./record-arbitrary.js";
 
 afterEach(cleanupDirs);
 
@@ -43,11 +43,7 @@ describe("journal properties", () => {
           }
           const before = picture(journal.state);
           expect(before).toEqual(picture(fold(batches.flat().map(viaJson))));
-          await journal.close();
-          const again = await openJournal(dir);
-          expect(again.journal.recovery.loss).toBeUndefined();
-          expect(picture(again.journal.state)).toEqual(before);
-          await again.journal.close();
+          await expectReopensTo(journal, dir, before);
         },
       ),
       { numRuns: 25 },
