@@ -16,7 +16,7 @@ import { AbortWatches } from "./abort-watch.js";
 import type { Lease, Usage } from "./lease.js";
 import { createPolicy, type SchedPolicy } from "./policy.js";
 import { leaseOf, PoolLease, type LeaseOwner } from "./pool-lease.js";
-import { checkRequest, PoolWaiter } from "./pool-waiter.js";
+import { badArg, PoolWaiter } from "./pool-waiter.js";
 import type { PolicyName, SchedRequest, Waiter } from "./waiter.js";
 import "./events.js";
 
@@ -251,10 +251,18 @@ export class SlotPool implements LeaseOwner {
     });
   }
 
+  /** The request's record, its fields checked and defaulted once. */
   private makeWaiter(req: SchedRequest): Waiter {
-    const tokens = this.options.defaultTokens ?? 256;
-    checkRequest(req, tokens);
-    return new PoolWaiter(this.name, ++this.seq, req, tokens, this.boostOf(req.agent), this.clock.now());
+    if (typeof req.agent !== "string" || req.agent.length === 0) throw badArg("agent", "a non-empty agent id");
+    const base = req.priority ?? 0;
+    const behalf = req.onBehalfOf ?? -Infinity;
+    const weight = req.weight ?? 1;
+    const tokens = req.tokens ?? this.options.defaultTokens ?? 256;
+    if (!Number.isFinite(base)) throw badArg("priority", "a finite number");
+    if (!(weight > 0 && Number.isFinite(weight))) throw badArg("weight", "a positive number");
+    if (!(tokens >= 0 && Number.isFinite(tokens))) throw badArg("tokens", "a non-negative number");
+    if (req.deadline !== undefined && !Number.isFinite(req.deadline)) throw badArg("deadline", "a finite time in ms");
+    return new PoolWaiter(this.name, ++this.seq, req.agent, req.tenant ?? "default", base, Math.max(base, behalf, this.boostOf(req.agent)), behalf, weight, tokens, req.deadline, this.clock.now(), req.preemptible === true);
   }
 
   private enqueue(w: Waiter, resumed: boolean): void {

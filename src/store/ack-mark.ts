@@ -66,6 +66,13 @@ export function chainNext(chain: number, rowCrc: number): number {
   return crc32(word, chain);
 }
 
+/** The running hash after `rows` (dense, in seq order), from `chain`: the hash before the first. */
+export function chainOver(chain: number, rows: readonly { readonly crc: number }[]): number {
+  let h = chain;
+  for (let i = 0; i < rows.length; i++) h = chainNext(h, (rows[i] as { readonly crc: number }).crc);
+  return h;
+}
+
 function encodeSlot(buf: Buffer, gen: number, p: AckPoint, tag: number): void {
   buf.fill(0);
   const ahead = p.from === undefined ? 0 : p.seq - p.from.seq;

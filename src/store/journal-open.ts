@@ -6,7 +6,7 @@
  * not been verified.
  */
 import { AiosError } from "../core/index.js";
-import { chainNext } from "./ack-mark.js";
+import { chainOver } from "./ack-mark.js";
 import { toRow } from "./codec.js";
 import type { StorageDriver } from "./driver.js";
 import type { JournalOptions } from "./journal-options.js";
@@ -88,8 +88,7 @@ export async function verifyAtOpen(driver: StorageDriver, options: JournalOption
     // is never reused and the mark only moves forward.
     const fresh = scan.state.toRecords().map((r, i) => toRow(nextSeq + i, r));
     base = nextSeq;
-    chain = 0;
-    for (const r of fresh) chain = chainNext(chain, r.crc);
+    chain = chainOver(0, fresh);
     const aside = `${driver.location}.damaged-${(options.now ?? Date.now)()}`;
     loss = { ...loss, aside };
     accepted = { acceptedAt: (options.now ?? Date.now)(), fromSeq: loss.fromSeq, toSeq: loss.toSeq, count: loss.count, summary: describeLoss(loss), aside };

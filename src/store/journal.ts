@@ -32,9 +32,9 @@
  * crash anywhere leaves a valid store: retired rows are ignored at open and the sweep resumes.
  */
 import { AiosError, toAiosError } from "../core/index.js";
-import { chainNext, type AckMark } from "./ack-mark.js";
+import { chainOver, type AckMark } from "./ack-mark.js";
 import { serialise, toRow } from "./codec.js";
-import type { JournalRow, StorageDriver } from "./driver.js";
+import type { StorageDriver } from "./driver.js";
 import { verifyAtOpen, type RecoveryReport } from "./journal-open.js";
 import type { JournalOptions } from "./journal-options.js";
 import { encodeMetas, META_BASE, META_CHAIN, META_HIGH, META_HORIZON } from "./meta.js";
@@ -42,7 +42,6 @@ import { MarkCommit } from "./mark-commit.js";
 import { PendingBatch } from "./pending-batch.js";
 import type { JournalRecord } from "./records.js";
 import type { JournalState } from "./state.js";
-
 
 export class Journal {
   private queue = new PendingBatch();
@@ -231,7 +230,7 @@ export class Journal {
       this.rows = rows.length;
       this.base = start;
       this.retiredFrom = undefined;
-      this.hash = this.advance(rows);
+      this.hash = chainOver(this.hash, rows);
       this.marks?.now();
       return { removed: before, written: rows.length };
     });
@@ -254,7 +253,7 @@ export class Journal {
       this.base = start;
       this.nextSeq = start + rows.length;
       this.rows = rows.length;
-      this.hash = this.advance(rows);
+      this.hash = chainOver(this.hash, rows);
       this.marks?.cover(end);
       this.scheduleUnawaited();
     });
@@ -264,13 +263,6 @@ export class Journal {
   private sweepTo(n: number): number | undefined {
     if (this.retiredFrom === undefined || (n > 0 && this.retiredFrom >= this.base)) return undefined;
     return Math.min(this.base, this.retiredFrom + Math.max(this.sweepChunk, 2 * n));
-  }
-
-  /** The running hash after `rows` (which follow nextSeq-1 densely). */
-  private advance(rows: readonly JournalRow[]): number {
-    let h = this.hash;
-    for (let i = 0; i < rows.length; i++) h = chainNext(h, (rows[i] as JournalRow).crc);
-    return h;
   }
 
   async close(): Promise<void> {
@@ -358,7 +350,7 @@ export class Journal {
     const start = this.nextSeq;
     const { rows, kept } = batch.rows(start);
     const n = rows.length;
-    const chain = this.advance(rows);
+    const chain = chainOver(this.hash, rows);
     const ack = (): void => batch.ack(start);
     // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
     const waiting = this.marks?.begin(start + n - 1, chain, n, ack);

@@ -32,7 +32,6 @@ export class PriorityPolicy implements SchedPolicy {
     return this.live;
   }
 
-
   push(w: Waiter): void {
     this.live++;
     this.heap.push({ w, key: this.key(w), gen: w.gen });

@@ -23,7 +23,6 @@ export class RoundRobinPolicy implements SchedPolicy {
     return this.live;
   }
 
-
   push(w: Waiter): void {
     let a = this.agents.get(w.agent);
     if (a === undefined) {
