@@ -12,7 +12,9 @@
  */
 import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
 import { grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
-import type { Dispatcher, Guards, SendPlan } from "./dispatcher.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
+import type { SendPlan } from "./send-plan.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
 import { isLetter, senderOf } from "./mailbox.js";
 import type { SyscallApi } from "../abi/index.js";

@@ -2,31 +2,20 @@
  * The single door (DESIGN invariant 1). Every syscall an agent makes passes, in this order:
  * schema -> capability -> policy -> quota -> durable replay check -> scheduler slot -> handler ->
  * journal -> audit -> event. A call denied at any stage never reaches its handler. The stages are the
- * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else.
+ * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else. A
+ * plain send's fast path is derived from them (send-plan.ts); a pure call allowed under a capability
+ * is counted in its caller's audit tally (door-tallies.ts).
  */
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
-  grantText, isTerminal, type AgentStatus,
-  type AuditRecord, type AuditSink, type AuditTally, type CapabilityChecker, type CompiledPolicy, type PolicyDecision, type PolicyEngine, type QuotaManager, type ResourceScheduler, type SyscallEffects, type SyscallJournal, type SyscallObserver, type Tracer, type RemoteMailGate,
-  type KernelJournal, type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallName,
+  grantText, isTerminal, type AgentStatus, type AuditRecord, type AuditTally, type PolicyDecision, type PolicyEngine,
+  type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
+import { doorTally, type DoorTally } from "./door-tallies.js";
+import type { Guards } from "./guards.js";
+import { SendPlans, type SendPlan } from "./send-plan.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
-
-export interface Guards {
-  capabilities: CapabilityChecker;
-  policy: PolicyEngine | undefined;
-  quota: QuotaManager | undefined;
-  scheduler: ResourceScheduler | undefined;
-  audit: AuditSink | undefined;
-  syscallJournal: SyscallJournal | undefined;
-  journal: KernelJournal | undefined;
-  effects: SyscallEffects | undefined;
-  trace: Tracer | undefined;
-  /** The record stage's observer (observe/): each call's outcome, with no event built for it. */
-  observer: SyscallObserver | undefined;
-  remoteMail: RemoteMailGate | undefined;
-}
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
 export interface BudgetPort {
@@ -53,43 +42,8 @@ interface Permit {
   readonly target: string;
 }
 
-/** A caller's tally for the door's aggregated calls under one grant (Dispatcher.tallyFor). */
-export interface DoorTally {
-  readonly name: SyscallName;
-  readonly by: Grant;
-  readonly audit: AuditSink;
-  readonly tally: AuditTally;
-}
-
-/** Tallies a caller keeps (a grant per syscall it uses; beyond this the oldest is replaced). */
-const DOOR_TALLIES = 4;
-
-/** The same grant: usually the same object (a cached decision); a counted token's decision is made anew per call. */
-function sameGrant(a: Grant, b: Grant): boolean {
-  if (a === b) return true;
-  if (a.kind === "token") return b.kind === "token" && a.token === b.token && a.capability === b.capability;
-  return a.kind === "spec" && b.kind === "spec" && a.capability === b.capability;
-}
-
 function allowedRecord(caller: Caller, name: SyscallName, p: Permit): AuditRecord {
   return { agent: caller.agent, syscall: name, decision: p.approved ? "approved" : "allowed", by: grantText(p.by) };
-}
-
-/** A send's fast path (Dispatcher.sendPlan): the compiled policy to apply, the audit to tally in. */
-export interface SendPlan {
-  /** Undefined when the policy allows every such call (or there is none). */
-  readonly policy: CompiledPolicy | undefined;
-  readonly audit: AuditSink | undefined;
-}
-
-interface CachedPlan {
-  readonly name: SyscallName;
-  readonly policy: PolicyEngine | undefined;
-  readonly policyGen: number;
-  readonly quota: QuotaManager | undefined;
-  readonly scheduler: ResourceScheduler | undefined;
-  readonly audit: AuditSink | undefined;
-  readonly plan: SendPlan | undefined;
 }
 
 /** The refusal of a journaled call made by an agent activation that has ended. */
@@ -116,7 +70,7 @@ export class Dispatcher {
    * Undefined for an awake caller (the common case: no promise). Absent in unit tests of the door.
    */
   wakeCaller: ((caller: DispatchCaller) => Promise<void> | undefined) | undefined;
-  private plan: CachedPlan | null = null;
+  private readonly plans: SendPlans;
 
   constructor(
     readonly registry: SyscallRegistry,
@@ -126,42 +80,12 @@ export class Dispatcher {
     ids: IdGenerator,
   ) {
     this.results = new AsyncResults(ids, clock);
+    this.plans = new SendPlans(registry, guards);
   }
 
-  /**
-   * The fast path for a plain send derived from the installed stages (DESIGN "The door": fast paths
-   * are derived, never written beside it), or undefined when the full door must run. A send may
-   * skip to its capability check when no stage between it and the handler could decide or record
-   * anything the check does not: no quota counts the syscall, it uses no scheduler pool, no usage to
-   * settle, nothing to journal, and the policy either has no rule that can match it (a constant) or
-   * none that reads its arguments (a predicate over the caller and the target, evaluated per send).
-   * An approval rule needs the full door (a person's answer is awaited). The plan is recomputed when
-   * a stage is replaced or the policy's rules change.
-   */
+  /** The fast path for a plain send, derived from the installed stages (send-plan.ts). */
   sendPlan(name: SyscallName): SendPlan | undefined {
-    const g = this.guards;
-    const c = this.plan;
-    if (c !== null && c.name === name && c.policy === g.policy && c.policyGen === (g.policy?.generation ?? 0) && c.quota === g.quota && c.scheduler === g.scheduler && c.audit === g.audit) return c.plan;
-    const plan = this.derivePlan(name);
-    this.plan = { name, policy: g.policy, policyGen: g.policy?.generation ?? 0, quota: g.quota, scheduler: g.scheduler, audit: g.audit, plan };
-    return plan;
-  }
-
-  private derivePlan(name: SyscallName): SendPlan | undefined {
-    const def = this.registry.get(name);
-    const g = this.guards;
-    if (def === undefined || def.usage !== undefined || def.replay === true || def.sideEffect !== false) return undefined;
-    if (def.pool !== undefined && g.scheduler !== undefined) return undefined;
-    if (g.quota !== undefined && g.quota.counts?.(name) !== false) return undefined;
-    if (g.policy === undefined) return { policy: undefined, audit: g.audit };
-    const compiled = g.policy.compile?.(name);
-    if (compiled === undefined) return undefined;
-    if (compiled.constant !== undefined) {
-      const d = compiled.constant;
-      if (d.effect === "approve") return undefined;
-      return { policy: d.effect === "allow" ? undefined : compiled, audit: g.audit };
-    }
-    return { policy: compiled, audit: g.audit };
+    return this.plans.get(name);
   }
 
   /** A refusal decided on a fast path: audited on its own and emitted, like the door's. */
@@ -240,7 +164,7 @@ export class Dispatcher {
     // a model call, a pure tool) allowed under a capability is one count in the interval's signed
     // aggregate (ADR 0019, 0034, 0043), against the resource it was for; an effect, an approval, an
     // operator's call and every failure or refusal stays an entry of its own.
-    const tally = effect || approved || def.replay !== true ? undefined : this.tallyFor(caller, def.name, by);
+    const tally = effect || approved || def.replay !== true ? undefined : doorTally(caller, def.name, by, this.guards.audit);
     const permit: Permit = { by, approved, tally, target: tally === undefined ? "" : (reqs[reqs.length - 1]?.resource ?? def.name) };
     const key = idempotencyKey(args);
     const signal = caller.signal ?? NEVER;
@@ -251,30 +175,6 @@ export class Dispatcher {
       return Promise.resolve({ handle });
     }
     return this.execute(def, args, effect, call, permit, holders, t0, true);
-  }
-
-  /**
-   * The audit tally for `caller`'s allowed calls of `name` under `by` (a capability: an operator's
-   * call or one that needed none stays an entry of its own), kept on the caller: the capability cache
-   * hands back the same grant object while its decision holds, so the look-up is a compare or two.
-   */
-  private tallyFor(caller: DispatchCaller, name: SyscallName, by: Grant): AuditTally | undefined {
-    const audit = this.guards.audit;
-    const kept = caller.doorTallies;
-    // A caller that keeps no tallies (not an agent's process) has an entry per call.
-    if (audit?.tally === undefined || kept === undefined || (by.kind !== "token" && by.kind !== "spec")) return undefined;
-    if (kept !== null) {
-      for (const t of kept) if (t.name === name && t.audit === audit && sameGrant(t.by, by)) return t.tally;
-    }
-    const tally = audit.tally(caller.agent, name, grantText(by), true);
-    const entry: DoorTally = { name, by, audit, tally };
-    if (kept === null) caller.doorTallies = [entry];
-    else if (kept.length < DOOR_TALLIES) kept.push(entry);
-    else {
-      kept.shift();
-      kept.push(entry);
-    }
-    return tally;
   }
 
   /** Capability stage: every request must be allowed; returns what allowed the first one. */

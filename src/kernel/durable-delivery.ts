@@ -20,7 +20,7 @@ import { AiosError, toAiosError, type IdGenerator, type MessageId } from "../cor
 import type { SendOptions, StoredMessage } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import type { KernelFlags } from "./kernel-port.js";
 import type { Letter } from "./mailbox.js";
 import type { Proc } from "./proc.js";

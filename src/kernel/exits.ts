@@ -10,7 +10,7 @@
 import { getEventListeners } from "node:events";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import { trackedBySupervisor, type EndedAgents } from "./ended.js";
 import type { ExitInfo, KernelFlags } from "./kernel-port.js";
 import type { Ending, Lifecycle } from "./lifecycle.js";

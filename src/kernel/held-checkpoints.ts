@@ -14,7 +14,7 @@
  */
 import { isAiosError, type Clock, type Logger, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import type { KernelFlags } from "./kernel-port.js";
 import { snapshotOf, type Proc } from "./proc.js";
 

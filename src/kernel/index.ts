@@ -9,7 +9,8 @@ export { createKernel, type CreateKernelOptions, type CreatedKernel } from "./cr
 export type { BootPhase } from "./boot-phases.js";
 export { checkDeclarations } from "./assemble.js";
 export { SpecCapabilityChecker } from "./spec-checker.js";
-export type { Guards, DispatchCaller } from "./dispatcher.js";
+export type { DispatchCaller } from "./dispatcher.js";
+export type { Guards } from "./guards.js";
 export { creatorOf } from "./spawn-rule.js";
 export type { Operation, HookEvent, PreHook, PostHook } from "./hooks.js";
 export type { UpgradeOptions, MergeOptions, SplitOptions } from "./operations.js";

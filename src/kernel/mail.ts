@@ -9,7 +9,7 @@
  */
 import { AiosError, type AgentId, type Clock, type EventBus, type IdGenerator, type MessageId } from "../core/index.js";
 import { isTerminal, type SendOptions, type TraceSpan } from "../abi/index.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { KernelFlags } from "./kernel-port.js";
 import { checkPayloadSize, type KernelLimits } from "./limits.js";

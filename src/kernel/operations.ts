@@ -11,7 +11,7 @@ import { restartProc } from "./restart.js";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { Clock, EventBus } from "../core/index.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import type { Hooks } from "./hooks.js";
 import type { Ending, Lifecycle } from "./lifecycle.js";
 import type { RestartDeps } from "./restart.js";

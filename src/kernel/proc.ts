@@ -11,7 +11,7 @@ import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { AuditTally, Caller, CapLease, SupervisorLink } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
-import type { DoorTally } from "./dispatcher.js";
+import type { DoorTally } from "./door-tallies.js";
 
 export class Proc extends Mailbox implements Caller {
   // Field order is memory order (ES2022 class fields are defined in declaration order, after the

@@ -12,7 +12,7 @@ import { AiosError, CoarseClock, Ring, ticksBetween, toAiosError, type Clock, ty
 import { isTerminal } from "../abi/index.js";
 import { isStop } from "../abi/index.js";
 import type { AgentCtx } from "./context.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import type { KernelFlags } from "./kernel-port.js";
 import type { Ending } from "./lifecycle.js";
 import type { ExitKind } from "./supervisor-state.js";

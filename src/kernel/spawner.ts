@@ -8,7 +8,7 @@
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import { isTerminal, parseSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
-import type { Guards } from "./dispatcher.js";
+import type { Guards } from "./guards.js";
 import type { Hooks } from "./hooks.js";
 import { withImplied } from "./implied-caps.js";
 import { stampIsolated } from "./isolation.js";
