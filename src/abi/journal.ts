@@ -116,6 +116,12 @@ export interface AppendOptions {
 }
 
 export interface KernelJournal {
+  /**
+   * The kernel's probe, handed over once at assembly: true while no agent waits on the run queue.
+   * While it holds, the journal may commit a batch on the kernel's thread instead of handing it to
+   * a writer thread (ADR 0072): nothing else would run meanwhile, and the hand-off's wake-ups go.
+   */
+  commitHereWhen?(idle: () => boolean): void;
   /** A cluster node's journal only: the cluster's push subscriptions (docs/adr/0041). */
   readonly topics?: TopicDirectory;
   /** A cluster node's journal only: the cluster's intent skills (docs/adr/0055). */

@@ -127,6 +127,7 @@ function installStages(kernel: Kernel, s: DoorStages): void {
   g.audit = s.audit;
   g.syscallJournal = s.syscallJournal;
   g.journal = s.journal;
+  s.journal?.commitHereWhen?.(() => kernel.idle);
   g.effects = s.effects;
   g.trace = s.trace;
   g.observer = s.observer;

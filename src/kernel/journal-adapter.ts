@@ -32,15 +32,17 @@ export type DurableJournalOptions = JournalOptions;
  */
 const SENDER_BACKLOG = 16_384;
 
-
-
 export class DurableJournal implements KernelJournal, SyscallJournal {
   private journal: Journal | undefined;
   private readonly opening: Promise<Journal>;
 
+  /** The kernel's run-queue probe (commitHereWhen); until it is handed over, batches use the writer thread. */
+  private idle: (() => boolean) | undefined;
+
   /** `notes`: what opening the driver already had to do (e.g. a repaired header), for the report. */
   constructor(driver: StorageDriver, options: DurableJournalOptions = {}, private readonly notes: readonly string[] = []) {
-    this.opening = Journal.open(driver, options).then(
+    const here = options.here ?? ((): boolean => this.idle?.() === true);
+    this.opening = Journal.open(driver, { ...options, here }).then(
       (j) => (this.journal = j),
       async (e: unknown) => {
         // Recovery refused or failed: release the data directory so a person can inspect it.
@@ -50,6 +52,11 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     );
     // The failure is reported by recover() and every write; keep it from being an unhandled rejection.
     this.opening.catch(() => undefined);
+  }
+
+  /** ADR 0072: the kernel says when nothing waits on its run queue; batches then commit on its thread. */
+  commitHereWhen(idle: () => boolean): void {
+    this.idle = idle;
   }
 
   /** The recovery report, once recovery ran. */

@@ -203,6 +203,11 @@ export class Kernel {
   get table(): ReadonlyMap<AgentId, Proc> {
     return this.procs.view;
   }
+  /** No agent waits on the run queue (the journal commits on this thread then: ADR 0072). */
+  get idle(): boolean {
+    return this.loop.idle;
+  }
+
   get closing(): boolean {
     return this.flags.closing;
   }

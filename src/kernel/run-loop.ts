@@ -56,6 +56,11 @@ export class RunLoop {
     return this.coarse.close();
   }
 
+  /** No agent waits on the run queue and none is being run (the journal's commitHereWhen probe). */
+  get idle(): boolean {
+    return this.runq.length === 0 && !this.draining;
+  }
+
   /** Puts a running agent with mail on the run queue. */
   schedule(p: Proc): void {
     if (p.queued || p.busy || p.held !== null || p.status !== "running") return;

@@ -93,6 +93,7 @@ export class AiosMetrics {
   readonly toolSeconds: HistogramFamily<"tool">;
   readonly journalCommitSeconds: HistogramFamily;
   readonly journalRecords: CounterFamily;
+  readonly journalCommits: CounterFamily<"idle">;
   readonly memoryWrites: CounterFamily<"op">;
   readonly memoryQuerySeconds: HistogramFamily;
   readonly auditVerifications: CounterFamily<"result">;
@@ -143,6 +144,7 @@ export class AiosMetrics {
     this.toolSeconds = new HistogramFamily({ name: "aios_tool_call_duration_seconds", help: "Tool handler latency by tool", labelNames: ["tool"], buckets: LATENCY_BUCKETS, registers });
     this.journalCommitSeconds = new HistogramFamily({ name: "aios_journal_commit_duration_seconds", help: "Journal group-commit latency (one durable batch)", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers });
     this.journalRecords = new CounterFamily({ name: "aios_journal_records_total", help: "Records stored by journal commits (rows written; records a batch leaves out, ADR 0071, are not counted)", registers });
+    this.journalCommits = new CounterFamily({ name: "aios_journal_commits_total", help: "Journal batches committed, by whether they went with nothing else waiting to run (idle: committed on the kernel's thread where the driver has a writer thread, ADR 0072)", labelNames: ["idle"], registers });
     this.memoryWrites = new CounterFamily({ name: "aios_memory_writes_total", help: "Memory record writes by operation", labelNames: ["op"], registers });
     this.memoryQuerySeconds = new HistogramFamily({ name: "aios_memory_query_duration_seconds", help: "Memory query latency (MemoryQuery syscalls)", buckets: LATENCY_BUCKETS, registers });
     this.auditVerifications = new CounterFamily({ name: "aios_audit_verifications_total", help: "Audit chain verifications by result (ok, failed)", labelNames: ["result"], registers });
@@ -190,10 +192,11 @@ export class AiosMetrics {
     }
   }
 
-  /** One durable journal batch (the store's onCommit). */
-  journalCommitted(records: number, seconds: number): void {
+  /** One durable journal batch (the store's onCommit); `here`: it went with nothing else waiting to run. */
+  journalCommitted(records: number, seconds: number, here = false): void {
     this.journalCommitSeconds.at().observe(seconds);
     this.journalRecords.at().inc(records);
+    this.journalCommits.at(here ? "true" : "false").inc();
   }
 
   /** The Prometheus text exposition of every metric of this instance. */

@@ -65,7 +65,7 @@ export function defaultStack(dataDir: string, o: SubsystemOptions): readonly Any
   for (const sub of ["journal", "security", "audit", "memory"]) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   // Made first: the journal reports its commits into them, observe feeds the rest.
   const metrics = o.observe === false ? undefined : new AiosMetrics(o.observe?.limits);
-  const journalCommit = metrics === undefined ? {} : { onCommit: (n: number, s: number) => metrics.journalCommitted(n, s) };
+  const journalCommit = metrics === undefined ? {} : { onCommit: (n: number, s: number, here: boolean) => metrics.journalCommitted(n, s, here) };
   const embedder = o.embedder === false ? undefined : (o.embedder ?? new UseLiteEmbedder());
   const audit = o.audit;
   const memory = o.memory;

@@ -32,6 +32,16 @@ export interface WriteBatch {
   readonly meta?: Readonly<Record<string, string>>;
 }
 
+/** How a write may run (a hint: the durability promise of `write` is the same either way). */
+export interface WriteOptions {
+  /**
+   * Nothing else waits to run on the calling thread (ADR 0072): a driver that commits on a thread
+   * of its own may commit on the calling one instead, with no hand-off and no wake-ups. Drivers
+   * without such a thread ignore it.
+   */
+  readonly here?: boolean;
+}
+
 export interface JournalBounds {
   /** Lowest and highest stored seq, or null when the journal is empty. */
   readonly first: number | null;
@@ -46,7 +56,7 @@ export interface StorageDriver {
   readonly location: string;
   /** The schema version the store is at after migrations. */
   readonly schemaVersion: number;
-  write(batch: WriteBatch): Promise<void>;
+  write(batch: WriteBatch, options?: WriteOptions): Promise<void>;
   /** Up to `limit` rows with seq >= fromSeq, ascending. */
   read(fromSeq: number, limit: number): Promise<JournalRow[]>;
   bounds(): Promise<JournalBounds>;

@@ -4,7 +4,7 @@
  * verified recovery and compaction. The store never imports kernel/; kernel/journal-adapter.ts
  * maps the kernel's KernelJournal / SyscallJournal onto it.
  */
-export type { StorageDriver, JournalRow, WriteBatch, JournalBounds, DriverFactory, DriverHarness } from "./driver.js";
+export type { StorageDriver, JournalRow, WriteBatch, WriteOptions, JournalBounds, DriverFactory, DriverHarness } from "./driver.js";
 export { SqliteDriver, type SqliteDriverOptions, type SqliteWriterMode } from "./sqlite-driver.js";
 export { MIGRATIONS, LATEST_SCHEMA, migrate, type Migration } from "./migrations.js";
 export { acquireDirLock, type DirLock } from "./dir-lock.js";

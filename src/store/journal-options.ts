@@ -27,8 +27,20 @@ export interface JournalOptions {
   readonly ack?: AckMark;
   /** Wall clock for the accepted-loss record (injected in tests). */
   readonly now?: () => number;
-  /** Told after each durable batch: how many rows it stored (ADR 0071: not the records it left out) and how long its write took (observe/). */
-  readonly onCommit?: (records: number, seconds: number) => void;
+  /**
+   * Told after each durable batch: how many rows it stored (ADR 0071: not the records it left out),
+   * how long its write took (observe/), and whether it went to the driver as `here` (ADR 0072).
+   */
+  readonly onCommit?: (records: number, seconds: number, here: boolean) => void;
+  /**
+   * Asked as each batch goes to the driver: true when nothing else waits to run on this thread (the
+   * kernel: no agent on its run queue). The batch is then committed here, not handed to the
+   * driver's writer thread, unless another batch is queued behind it or the last write took longer
+   * than `hereMaxMs` (a slow disk: the thread keeps the event loop free meanwhile). ADR 0072.
+   */
+  readonly here?: () => boolean;
+  /** The slowest last write (ms) after which a batch still commits here (default 2). */
+  readonly hereMaxMs?: number;
   /**
    * The longest a record appended with `{ wait: false }` waits for a commit when nothing else
    * starts one (default 10 ms). Such a record (nobody awaits it) never starts a commit of its own: it

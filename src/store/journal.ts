@@ -43,6 +43,8 @@ import { PendingBatch } from "./pending-batch.js";
 import type { JournalRecord } from "./records.js";
 import type { JournalState } from "./state.js";
 
+const HERE = { here: true } as const;
+
 export class Journal {
   private queue = new PendingBatch();
   /** Queues that reached maxBatch, oldest first, each committed as one batch before `queue`. */
@@ -65,7 +67,13 @@ export class Journal {
   private base: number;
   private rebasing = false;
   private readonly sweepChunk: number;
-  private readonly onCommit: ((records: number, seconds: number) => void) | undefined;
+  private readonly onCommit: ((records: number, seconds: number, here: boolean) => void) | undefined;
+  /** True when nothing else waits to run on this thread (JournalOptions.here, ADR 0072). */
+  private readonly here: (() => boolean) | undefined;
+  /** A write slower than this (ms) sends the next batch to the driver's writer thread (ADR 0072). */
+  private readonly hereMaxMs: number;
+  /** How long the last batch's write took (ms): a slow one sends the next to the writer thread. */
+  private lastWriteMs = 0;
   /** The acknowledgement mark's group commit (mark-commit.ts); undefined without a mark. */
   private readonly marks: MarkCommit | undefined;
   private readonly unawaitedMs: number;
@@ -96,6 +104,8 @@ export class Journal {
     this.compactRatio = options.compactRatio ?? 4;
     this.compactOnClose = options.compactOnClose ?? 1_000;
     this.onCommit = options.onCommit;
+    this.here = options.here;
+    this.hereMaxMs = options.hereMaxMs ?? 2;
     this.unawaitedMs = options.unawaitedMs ?? 10;
     this.sweepChunk = options.sweepChunk ?? 2_048;
     this.marks = ack === undefined ? undefined : new MarkCommit(ack, () => ({ seq: this.nextSeq - 1, chain: this.hash }), this.unawaitedMs);
@@ -354,22 +364,25 @@ export class Journal {
     const ack = (): void => batch.ack(start);
     // The mark's sync starts now, beside the commit (ADR 0059); the appends wait for both.
     const waiting = this.marks?.begin(start + n - 1, chain, n, ack);
-    const t0 = this.onCommit === undefined ? 0 : performance.now();
     const sweep = this.sweepTo(n);
+    // Committed here when nothing else waits to run and the disk is quick (ADR 0072).
+    const here = this.lastWriteMs <= this.hereMaxMs && !this.pending() && this.here?.() === true;
+    const t0 = performance.now();
     try {
       await this.driver.write({
         append: rows,
         // A chunk riding a commit never gives space back (a WAL checkpoint would delay the batch).
         ...(sweep === undefined ? {} : { deleteBelow: sweep, reclaim: false }),
         meta: encodeMetas({ [META_HIGH]: String(start + n - 1) }),
-      });
+      }, here ? HERE : undefined);
     } catch (e) {
       // A mark may already cover its seqs: corrected before the next write reuses them.
       if (waiting !== undefined) this.marks?.refused(waiting);
       refuse(e);
       return;
     }
-    this.onCommit?.(n, (performance.now() - t0) / 1000);
+    this.lastWriteMs = performance.now() - t0;
+    this.onCommit?.(n, this.lastWriteMs / 1000, here);
     if (sweep !== undefined) this.retiredFrom = sweep;
     this.nextSeq = start + n;
     this.rows += n;

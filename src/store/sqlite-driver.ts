@@ -21,7 +21,7 @@ import type Database from "better-sqlite3";
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AiosError, isAiosError, ownerOnlyDir } from "../core/index.js";
-import type { JournalBounds, JournalRow, StorageDriver, WriteBatch } from "./driver.js";
+import type { JournalBounds, JournalRow, StorageDriver, WriteBatch, WriteOptions } from "./driver.js";
 import { acquireDirLock, type DirLock } from "./dir-lock.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
 import { toStoreError } from "./sqlite-errors.js";
@@ -67,6 +67,8 @@ export class SqliteDriver implements StorageDriver {
   private closed = false;
   /** The thread that commits (writer mode "thread"); undefined inline or while replaceAll swaps files. */
   private writer: SqliteWriter | undefined;
+  /** @internal (tests, benches): commits made on this thread and on the writer thread since open. */
+  readonly commits = { here: 0, thread: 0 };
   /** Set when the file was found cut short and its header repaired: the untouched copy. */
   repairedFrom: string | undefined;
 
@@ -154,17 +156,24 @@ export class SqliteDriver implements StorageDriver {
    * goes on meanwhile; until it has opened its connection (a few ms after open) writes commit
    * inline, which keeps boot from waiting for a thread. Writes never overlap the switch: an inline
    * write is finished when it returns, and once the thread is up every write goes to it, in order.
+   * `here` (ADR 0072: nothing else waits to run on this thread) commits inline too, unless a write
+   * is still in flight on the thread (it would be reordered): the thread's hand-off and its two
+   * wake-ups are then the commit's only extra cost, and blocking this thread costs no one.
    */
-  write(batch: WriteBatch): Promise<void> {
+  write(batch: WriteBatch, options?: WriteOptions): Promise<void> {
     if (this.writer === undefined) this.startWriter();
     const w = this.writer;
     if (w !== undefined && !this.closed) {
-      if (w.ready) return w.write(batch);
+      if (w.ready && (options?.here !== true || w.busy)) {
+        this.commits.thread++;
+        return w.write(batch);
+      }
       const dead = w.failure;
       if (dead !== undefined) return Promise.reject(dead);
     }
     try {
       this.writeSync(batch);
+      this.commits.here++;
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : toStoreError(e, "writing to the journal", this.dir));

@@ -73,6 +73,11 @@ export class SqliteWriter {
     return Atomics.load(this.state, 0) === 1 && this.dead === undefined;
   }
 
+  /** True while a write posted to the thread has not been answered. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** Why the thread can take no more writes (it failed to open, died or was closed), or undefined. */
   get failure(): AiosError | undefined {
     if (this.dead === undefined && Atomics.load(this.state, 0) === 2) this.fail("it could not open the store");

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type JournalRow, type SqliteDriverOptions, type StorageDriver, type WriteBatch } from "../../src/store/index.js";
+import { FileAckMark, Journal, PgDriver, SqliteDriver, type JournalOptions, type JournalRow, type SqliteDriverOptions, type StorageDriver, type WriteBatch, type WriteOptions } from "../../src/store/index.js";
 
 const dirs: string[] = [];
 
@@ -30,8 +30,8 @@ export class CountingDriver implements StorageDriver {
   get schemaVersion(): number {
     return this.inner.schemaVersion;
   }
-  async write(b: WriteBatch): Promise<void> {
-    await this.inner.write(b);
+  async write(b: WriteBatch, o?: WriteOptions): Promise<void> {
+    await this.inner.write(b, o);
     this.writes++;
     this.rowsWritten += b.append?.length ?? 0;
   }
