@@ -12,7 +12,7 @@ import {
   type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
-import { doorTally, type DoorTally } from "./door-tallies.js";
+import { doorTally, type TallyKeeper } from "./door-tallies.js";
 import type { Guards } from "./guards.js";
 import { SendPlans, type SendPlan } from "./send-plan.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
@@ -23,15 +23,17 @@ export interface BudgetPort {
   settle(caller: Caller, holders: unknown, usage: CallUsage | undefined): void;
 }
 
-/** A caller as the dispatcher needs it: the Caller facts plus a call counter and an abort signal. */
-export interface DispatchCaller extends Caller {
+/**
+ * A caller as the dispatcher needs it: the Caller facts plus a call counter, an abort signal and the
+ * audit tallies of its aggregated calls (TallyKeeper: an agent's Proc keeps them; without, each call
+ * is an entry).
+ */
+export interface DispatchCaller extends Caller, TallyKeeper {
   callSeq: number;
   readonly durable: boolean;
   /** An agent's lifecycle status (its Proc); absent for a caller that is no agent's process. */
   readonly status?: AgentStatus;
   readonly signal?: AbortSignal;
-  /** The audit tallies of its aggregated calls (an agent's Proc keeps them; without, each call is an entry). */
-  doorTallies?: DoorTally[] | null;
 }
 
 /** What allowed a call, and how it is recorded if it succeeds: an entry, or a hit on `tally` for `target`. */

@@ -4,6 +4,7 @@
  * Each agent keeps the tallies of the grants it uses, so finding one is a compare or two: the
  * capability cache hands back the same grant object while its decision holds.
  */
+import type { AgentId } from "../core/index.js";
 import { grantText, type AuditSink, type AuditTally, type Grant, type SyscallName } from "../abi/index.js";
 
 /** A caller's tally for the door's aggregated calls of one syscall under one grant. */
@@ -16,7 +17,7 @@ export interface DoorTally {
 
 /** Who keeps door tallies: an agent's process (null: none yet); undefined keeps none (an entry per call). */
 export interface TallyKeeper {
-  readonly agent: string;
+  readonly agent: AgentId;
   doorTallies?: DoorTally[] | null;
 }
 
