@@ -70,7 +70,8 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
 
   /** `compactRows`: journal rows a tree holds before it is folded into a snapshot (0: on demand only). */
   constructor(journal: FencedJournal, mail: Mailroom, private readonly hooks: ClusterJournalHooks, replies?: ReplyBox, directory?: Directory, compactRows?: number) {
-    this.streams = new TreeStreams(journal, hooks.onFenced, compactRows);
+    // A local letter waits for the cross-node letters stored for its recipient before it (docs/adr/0073).
+    this.streams = new TreeStreams(journal, hooks.onFenced, compactRows, (agents) => this.intake.makeWay(agents));
     this.intake = new MailIntake(this.streams, mail, hooks, replies, directory);
     if (directory !== undefined) {
       this.topics = {
@@ -245,9 +246,9 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
     return this.intake.pullReplies();
   }
 
-  /** Moves the letters waiting for agents held here into their journals and to `deliver`, each as it commits (mail-intake.ts). */
-  pullMail(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
-    return this.intake.pullMail(deliver);
+  /** Moves the letters waiting for agents held here into their journals and mailboxes, each as it commits (mail-intake.ts). */
+  pullMail(): Promise<number> {
+    return this.intake.pullMail();
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {

@@ -56,9 +56,31 @@ export interface AppendExtra {
   readonly agents?: readonly DirectoryEntry[];
   /** cluster_mail rows moved into this batch (enqueue records): marked taken. */
   readonly taken?: readonly number[];
+  /**
+   * Recipients of local letters in this batch (docs/adr/0073): while cluster_mail holds a letter for
+   * one of them, other than those `taken` here, nothing is written and the append resolves false.
+   */
+  readonly mailFirst?: readonly string[];
 }
 
 const INSERT = "INSERT INTO cluster_journal (cluster, agent, seq, epoch, kind, body) SELECT $1, $2, s, $3, k, b FROM unnest($4::bigint[], $5::text[], $6::text[]) AS t(s, k, b)";
+
+/**
+ * The journal rows with the directory entries and the moved letters' rows, in data-modifying CTEs: one
+ * statement, one transaction; the fence on the journal rows decides for all. `w`: a letter still waits
+ * in cluster_mail for a recipient of a local letter here (mailFirst), and then nothing is written.
+ * The tree of a known agent never changes here; its name only with a new spawn record; its supervisor
+ * link only when it is first entered (a child tree's `link` orders its slot's children).
+ */
+const WITH_EXTRA = `WITH w AS (SELECT EXISTS (SELECT 1 FROM cluster_mail WHERE cluster = $1 AND NOT taken AND agent = ANY($14::text[]) AND n <> ALL($8::bigint[])) AS waiting),
+  j AS (${INSERT} WHERE NOT (SELECT waiting FROM w) RETURNING 1),
+  d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended, status, supervisor, slot, link)
+          SELECT $1, a, $2, n, e, st, sv, sl, CASE WHEN sv IS NULL THEN NULL ELSE nextval('cluster_agents_link') END
+          FROM unnest($7::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::int[]) AS t(a, n, e, st, sv, sl)
+          WHERE NOT (SELECT waiting FROM w)
+        ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended, status = EXCLUDED.status RETURNING 1),
+  m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) AND NOT (SELECT waiting FROM w) RETURNING 1)
+  SELECT (SELECT waiting FROM w) AS waiting, (SELECT count(*) FROM j) AS j, (SELECT count(*) FROM d) AS d, (SELECT count(*) FROM m) AS m`;
 
 /** A unique-key refusal of rows fromSeq.. is the caller's seq bookkeeping (reason "seq"); else `e`. */
 function seqConflict(e: unknown, lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, n: number): AiosError {
@@ -80,37 +102,30 @@ export class FencedJournal {
   /**
    * Appends `entries` for `lease.agent` at seqs fromSeq, fromSeq+1, ... under `lease.epoch`, atomically.
    * E_CONFLICT (reason "fenced") when a newer epoch exists; E_CONFLICT (reason "seq") when a seq is
-   * already taken (a caller that lost track of its own journal).
+   * already taken (a caller that lost track of its own journal). Resolves true once committed; false
+   * when nothing was written because a letter waits for a recipient in `extra.mailFirst`.
    */
-  async append(lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, entries: readonly NewEntry[], extra: AppendExtra = {}): Promise<void> {
+  async append(lease: Pick<Lease, "agent" | "epoch">, fromSeq: number, entries: readonly NewEntry[], extra: AppendExtra = {}): Promise<boolean> {
     if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) {
       throw new AiosError("E_INVALID_ARG", `fromSeq must be a positive integer, got ${fromSeq}`, { details: { path: "fromSeq" } });
     }
-    if (entries.length === 0) return;
+    if (entries.length === 0) return true;
     const seqs = entries.map((_, i) => fromSeq + i);
     const params: unknown[] = [this.cluster, lease.agent, lease.epoch, seqs, entries.map((e) => e.kind), entries.map((e) => e.body)];
     const agents = extra.agents ?? [];
     const taken = extra.taken ?? [];
-    let text = INSERT;
-    if (agents.length > 0 || taken.length > 0) {
-      // Data-modifying CTEs: one statement, one transaction; the fence on the journal rows decides for all.
+    const first = extra.mailFirst ?? [];
+    const plain = agents.length === 0 && taken.length === 0 && first.length === 0;
+    if (!plain) {
       params.push(
         agents.map((a) => a.agent), taken, agents.map((a) => a.name ?? null), agents.map((a) => a.ended),
-        agents.map((a) => a.status ?? null), agents.map((a) => a.supervisor ?? null), agents.map((a) => a.slot ?? null),
+        agents.map((a) => a.status ?? null), agents.map((a) => a.supervisor ?? null), agents.map((a) => a.slot ?? null), first,
       );
-      // The tree of a known agent never changes here; its name only with a new spawn record; its
-      // supervisor link only when it is first entered (a child tree's `link` orders its slot's children).
-      text = `WITH j AS (${INSERT} RETURNING 1),
-        d AS (INSERT INTO cluster_agents (cluster, agent, tree, name, ended, status, supervisor, slot, link)
-                SELECT $1, a, $2, n, e, st, sv, sl, CASE WHEN sv IS NULL THEN NULL ELSE nextval('cluster_agents_link') END
-                FROM unnest($7::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::int[]) AS t(a, n, e, st, sv, sl)
-              ON CONFLICT (cluster, agent) DO UPDATE SET name = coalesce(EXCLUDED.name, cluster_agents.name), ended = EXCLUDED.ended, status = EXCLUDED.status RETURNING 1),
-        m AS (UPDATE cluster_mail SET taken = true WHERE cluster = $1 AND n = ANY($8::bigint[]) RETURNING 1)
-        SELECT (SELECT count(*) FROM j) AS j, (SELECT count(*) FROM d) AS d, (SELECT count(*) FROM m) AS m`;
     }
     try {
       // One statement is one transaction: all rows or none, and the fence runs inside it.
-      await query(this.pool, text, params, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
+      const r = await query(this.pool, plain ? INSERT : WITH_EXTRA, params, `appending to the journal of ${lease.agent}`, { agent: lease.agent, epoch: lease.epoch });
+      return r.rows[0]?.["waiting"] !== true;
     } catch (e) {
       throw seqConflict(e, lease, fromSeq, entries.length);
     }

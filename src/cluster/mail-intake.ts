@@ -12,11 +12,14 @@ import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
 import { ParkedMail } from "./parked-mail.js";
 import type { ReplyBox } from "./replies.js";
-import { copyOf, ignore, type TreeStreams } from "./tree-streams.js";
+import type { EnqueueRecord } from "../store/index.js";
+import { copyOf, ignore, type Stream, type TreeStreams } from "./tree-streams.js";
 
 const TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "killed"]);
 
 export interface MailIntakeHooks {
+  /** Puts letters moved into an agent's journal into its mailbox (the kernel's adoptMail). */
+  readonly deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>;
   /** A letter for `agent` is waiting in cluster_mail: wake `owner` (null: nobody holds it now). */
   readonly wake: (owner: string | null, agent: string) => void;
   /** Sending node: the public keys the receiver needs for this letter (sealed with it). */
@@ -78,8 +81,23 @@ function capacityOf(spec: unknown): number {
   return typeof c === "number" && c >= 1 ? c : DEFAULT_MAILBOX_CAPACITY;
 }
 
+/** A pull whose moves are queued: `settled` once they committed, were delivered, and the rest marked. */
+interface Pulled {
+  readonly settled: Promise<number>;
+}
+
 export class MailIntake {
-  private pulling: Promise<void> = Promise.resolve();
+  /** The pulls' reading and sorting, one at a time (their writes overlap: see `inFlight`). */
+  private deciding: Promise<unknown> = Promise.resolve();
+  /** cluster_mail rows a pull moved, marked taken or refused whose statement is not answered yet: no later pull takes them. */
+  private readonly inFlight = new Set<number>();
+  /**
+   * Rows of `inFlight` answered since the current pull's read was sent: that read may predate their
+   * commit and still show them waiting. Cleared as each read is sent (reads are one at a time).
+   */
+  private readonly answered = new Set<number>();
+  /** Letters moved and not yet committed, by recipient: they take room in its mailbox. */
+  private readonly moving = new Map<string, number>();
   /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
   private readonly waiting = new Map<string, Waiting>();
   /** The reply callbacks remoteReply made (letters from other nodes): never kept by `keep`. */
@@ -231,9 +249,8 @@ export class MailIntake {
 
   /**
    * Moves the letters waiting in cluster_mail for agents held here into their journals (fenced, the
-   * rows marked taken in the same statement) and hands each to `deliver` (the kernel's mailbox) as
-   * soon as its record committed; resolves with how many were moved. One pull at a time: two would
-   * move the same row twice.
+   * rows marked taken in the same statement) and hands each to the kernel's mailbox (`deliver`) as
+   * soon as its record committed; resolves with how many were moved.
    *
    * At once, not after the whole pull: the kernel's mailbox must hold letters in journal order, since a
    * restart replays the unacknowledged ones in that order and call numbers (hence derived idempotency
@@ -242,16 +259,32 @@ export class MailIntake {
    * number then pointed at another letter's journaled result (its effect never applied) and that
    * letter's call ran again under a new key (the fault soak, seeds 2005 and 2011). tree-streams.ts
    * starts a new batch at a moved letter for the same reason.
+   *
+   * Pulls read and sort one at a time; a row one of them queued stays `inFlight` until its statement is
+   * answered, so a later pull never moves it twice, and need not wait for the earlier pull's commits.
    */
-  pullMail(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
-    const run = this.pulling.then(() => this.pullOnce(deliver));
-    this.pulling = run.then(ignore, ignore);
+  pullMail(): Promise<number> {
+    return this.pull().then((p) => p.settled);
+  }
+
+  /**
+   * Letters wait for `agents`, recipients of local letters a stream is about to write (docs/adr/0073):
+   * resolves once a pull of theirs that read cluster_mail after this call queued its moves.
+   */
+  makeWay(agents: readonly string[]): Promise<void> {
+    return this.pull(agents).then((p) => void p.settled.catch(ignore), ignore);
+  }
+
+  private pull(only?: readonly string[]): Promise<Pulled> {
+    const run = this.deciding.then(() => this.pullOnce(only));
+    this.deciding = run.then(ignore, ignore);
     return run;
   }
 
-  private async pullOnce(deliver: (to: AgentId, letters: readonly StoredMessage[]) => Promise<unknown>): Promise<number> {
-    const held = this.streams.agents();
-    if (held.length === 0) return 0;
+  private async pullOnce(only: readonly string[] | undefined): Promise<Pulled> {
+    const held = only ?? this.streams.agents();
+    if (held.length === 0) return { settled: Promise.resolve(0) };
+    this.answered.clear();
     const rows = await this.mail.waiting(held);
     const writes: Promise<void>[] = [];
     const delivered: Promise<unknown>[] = [];
@@ -260,6 +293,7 @@ export class MailIntake {
     /** Letters moved this pull, by recipient: a mailbox takes no more than it has room for (ADR 0046). */
     const moved = new Map<string, number>();
     for (const row of rows) {
+      if (this.inFlight.has(row.n) || this.answered.has(row.n)) continue;
       const s = this.streams.live(row.agent);
       if (s === undefined) continue;
       // Not sealed by a node of this cluster (written straight into PostgreSQL): never moved.
@@ -288,7 +322,7 @@ export class MailIntake {
       const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
       // A full mailbox leaves the row waiting (its senders meet the row bound, Mailroom.post) until the
       // agent handled some: a later pull (a beat, a wake-up) moves it.
-      const used = (a?.mailbox.size ?? 0) + (moved.get(to) ?? 0);
+      const used = (a?.mailbox.size ?? 0) + (this.moving.get(to) ?? 0) + (moved.get(to) ?? 0);
       if (ended === null && a !== undefined && used >= capacityOf(a.spec)) continue;
       const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
       // A topic copy in a pull subscriber's inbox: taken, and nothing enters the journal (a pull inbox
@@ -302,8 +336,53 @@ export class MailIntake {
         continue;
       }
       moved.set(to, (moved.get(to) ?? 0) + 1);
-      writes.push(this.streams.append(s, rec, { taken: row.n }).then(() => void delivered.push(deliver(to, [letter])), ignore));
+      writes.push(this.moveIn(s, row.n, rec, to, letter, delivered));
     }
+    for (const n of taken) this.inFlight.add(n);
+    for (const r of refusals) this.inFlight.add(r.row);
+    return { settled: this.settle(taken, refusals, writes, delivered) };
+  }
+
+  /** Appends a moved letter (its row marked taken with it) and delivers it once committed. */
+  private moveIn(s: Stream, n: number, rec: EnqueueRecord, to: AgentId, letter: StoredMessage, delivered: Promise<unknown>[]): Promise<void> {
+    this.inFlight.add(n);
+    this.moving.set(to, (this.moving.get(to) ?? 0) + 1);
+    const done = (): void => {
+      this.off(n);
+      const left = (this.moving.get(to) ?? 1) - 1;
+      if (left > 0) this.moving.set(to, left);
+      else this.moving.delete(to);
+    };
+    return this.streams.append(s, rec, { taken: n }).then(
+      () => {
+        done();
+        delivered.push(this.hooks.deliver(to, [letter]));
+      },
+      // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
+      done,
+    );
+  }
+
+  /** Row `n`'s statement was answered (taken, or failed: a later pull reads it again). */
+  private off(n: number): void {
+    this.inFlight.delete(n);
+    this.answered.add(n);
+  }
+
+  /** Marks the duplicates taken, refuses the refused, waits for the moves and their delivery. */
+  private async settle(taken: readonly number[], refusals: readonly Refusal[], writes: readonly Promise<void>[], delivered: readonly Promise<unknown>[]): Promise<number> {
+    try {
+      await this.markAndRefuse(taken, refusals);
+    } finally {
+      for (const n of taken) this.off(n);
+      for (const r of refusals) this.off(r.row);
+    }
+    await Promise.all(writes);
+    await Promise.all(delivered);
+    return delivered.length;
+  }
+
+  private async markAndRefuse(taken: readonly number[], refusals: readonly Refusal[]): Promise<void> {
     if (taken.length > 0) await this.mail.markTaken(taken);
     for (const r of refusals) {
       await this.mail.refuse(r.row, `${r.reason}: ${r.detail}`);
@@ -313,9 +392,5 @@ export class MailIntake {
         this.remoteReply(r.route, r.id as MessageId, r.recipient as AgentId)(new AiosError(REFUSAL_CODE[r.reason] ?? "E_INVALID_ARG", `message ${r.id} was refused by the node of ${r.recipient} (${r.reason}): ${r.detail}`, { details: { agent: r.recipient, reason: r.reason } }));
       }
     }
-    // A stream fenced meanwhile refuses its letters: they stay waiting for the tree's next owner.
-    await Promise.all(writes);
-    await Promise.all(delivered);
-    return delivered.length;
   }
 }

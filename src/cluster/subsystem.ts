@@ -190,6 +190,7 @@ class Member implements ClusterService {
       now: () => host.clock.now(),
       sleep: (ms) => host.clock.sleep(ms),
       parkLimit: host.maxParkedSenders,
+      deliver: (to, letters) => host.adoptMail(to, letters),
       wakeReply: (node) => {
         // A lost wake-up costs the caller's node one heartbeat: it takes its replies at every beat.
         bus?.publish("reply", node).catch((e: unknown) => host.logger.warn({ err: String(e) }, "cluster: a reply wake-up was not published"));
@@ -363,7 +364,7 @@ class Member implements ClusterService {
     this.pullQueued = true;
     this.then("pulling cross-node mail", async () => {
       this.pullQueued = false;
-      await this.journal.pullMail((to, letters) => this.host.adoptMail(to, letters));
+      await this.journal.pullMail();
       await this.journal.pullReplies();
       const every = this.config.compactEveryMs;
       if (every > 0 && this.clock.now() - this.tablesAt >= every) await this.compactTables();

@@ -32,6 +32,8 @@ interface Pending {
   readonly done: (e?: Error) => void;
   /** A spawn or transition record's directory entry (ADR 0041); a moved letter's cluster_mail row. */
   readonly extra?: Extra;
+  /** A local letter whose recipient's waiting cross-node mail was already made way for (docs/adr/0073). */
+  madeWay?: true;
 }
 
 /** Written with a record in the same statement (fenced-journal.ts AppendExtra). */
@@ -122,6 +124,12 @@ export class TreeStreams {
     private readonly onFenced: (key: string, epoch: number) => void,
     /** Rows a stream holds before the automatic compaction considers it; 0 turns it off. */
     private readonly compactRows = COMPACT_ROWS,
+    /**
+     * Letters wait in cluster_mail for `agents`, recipients of local letters about to be written
+     * (docs/adr/0073): resolves once a pull that read cluster_mail after this call queued its moves
+     * (never after they commit: the stream's pump is waiting). Absent: local letters are not held back.
+     */
+    private readonly makeWay?: (agents: readonly string[]) => Promise<void>,
   ) {}
 
   /** Stream keys (tree roots) held here. */
@@ -367,16 +375,19 @@ export class TreeStreams {
     const batch = cut < 0 ? s.queue : s.queue.slice(0, cut);
     s.queue = cut < 0 ? [] : s.queue.slice(cut);
     const from = s.nextSeq;
+    // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
+    const agents = new Map<string, DirectoryEntry>();
+    const taken: number[] = [];
+    const mailFirst = new Set<string>();
+    for (const p of batch) {
+      const d = p.extra?.agent;
+      if (d !== undefined) agents.set(d.agent, mergeEntry(agents.get(d.agent), d));
+      if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
+      else if (p.rec.t === "enqueue" && p.madeWay !== true && this.makeWay !== undefined) mailFirst.add(p.rec.to);
+    }
+    let written: boolean;
     try {
-      // One directory entry per agent (an upsert may not touch a row twice): the last status wins.
-      const agents = new Map<string, DirectoryEntry>();
-      const taken: number[] = [];
-      for (const p of batch) {
-        const d = p.extra?.agent;
-        if (d !== undefined) agents.set(d.agent, mergeEntry(agents.get(d.agent), d));
-        if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
-      }
-      await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken });
+      written = await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken, mailFirst: [...mailFirst] });
     } catch (e) {
       // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
       // lost): the batch fails and the stream is dead here (see `broke`).
@@ -385,12 +396,29 @@ export class TreeStreams {
       for (const p of batch) p.done(err);
       return;
     }
+    if (!written) return this.moveFirst(s, batch, [...mailFirst]);
     s.nextSeq = from + batch.length;
     for (const p of batch) {
       this.applied(s, p.rec);
       p.done();
     }
     if (this.compactRows > 0 && s.nextSeq - s.base >= s.checkAt) s.compactDue = true;
+  }
+
+  /**
+   * Cross-node mail first (docs/adr/0073): `batch` held a local letter for an agent that cluster_mail
+   * holds a letter for, stored before this write began, so possibly acknowledged before the local
+   * letter was sent. The batch goes back to the head of the queue, marked so it is not held again; a
+   * pull moves the waiting letters, and the letters it moved go ahead of every local record not yet
+   * written. A letter the pull leaves waiting (a full mailbox, a copy being written) does not hold
+   * the batch a second time.
+   */
+  private async moveFirst(s: Stream, batch: Pending[], agents: readonly string[]): Promise<void> {
+    for (const p of batch) p.madeWay = true;
+    s.queue = [...batch, ...s.queue];
+    await this.makeWay?.(agents).catch(ignore);
+    const moved = s.queue.filter((p) => p.extra?.taken !== undefined);
+    if (moved.length > 0) s.queue = [...moved, ...s.queue.filter((p) => p.extra?.taken === undefined)];
   }
 
   /**

@@ -40,6 +40,7 @@ function journalOf(cluster: string, node: string, compactRows: number): ClusterJ
     },
     onFenced: () => undefined,
     wake: () => undefined,
+    deliver: () => Promise.resolve(true),
     parkLimit: 4_096,
   };
   return new ClusterJournal(new FencedJournal(db.pool, cluster), new Mailroom(db.pool, cluster, node, seal), hooks, undefined, undefined, compactRows);

@@ -4,7 +4,8 @@
  * node resolves once PostgreSQL holds it and the owner, woken over NATS, handles it in order; an
  * agent's own sends cross nodes the same way; a letter acknowledged while the owner is dead is handled
  * by the node that takes the tree over; a copy with the same key is stored once; an id no node ever
- * spawned is E_NO_AGENT.
+ * spawned is E_NO_AGENT. A letter stored for an agent before a local letter to it was sent is handled
+ * first, with no wake-up to announce it (docs/adr/0073), and concurrent pulls move no row twice.
  */
 import { describe, expect, it } from "vitest";
 import { MailSeal, Mailroom } from "../../src/cluster/index.js";
@@ -92,4 +93,66 @@ describe("cross-node mail", () => {
     await b.svc.node()?.beat(); // the beat pulls what no wake-up announced
     expect(await listOf(b, target, 2)).toEqual(["once", "replayed"]);
   }, 20_000);
+
+  it("handles a cross-node letter acknowledged before a local send first, with no wake-up announcing it", async () => {
+    const clock = new SimulatedClock();
+    const [b] = await withNodes(() => start(clock, "x4", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    // Another node's letters, stored and acknowledged, their wake-ups lost (a Mailroom wakes no one).
+    const room = new Mailroom(db.pool, "x4", "tester", new MailSeal(TEST_SECRET));
+    const want: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      expect(await room.post({ id: `r-${i}` as MessageId, to: target, payload: `remote-${i}` })).toBe("b");
+      await b.os.send(target, `local-${i}`);
+      want.push(`remote-${i}`, `local-${i}`);
+    }
+    expect(await b.os.request(target, "get", { timeoutMs: 5_000 })).toEqual(want);
+    expect(await waiting("x4")).toBe(0);
+  }, 20_000);
+
+  it("a row the pull leaves or refuses holds a local letter back once, not for good", async () => {
+    const clock = new SimulatedClock();
+    const [b] = await withNodes(() => start(clock, "x5", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
+    // Written straight into PostgreSQL, unsealed: refused by the pull, never moved.
+    await db.pool.query("INSERT INTO cluster_mail (cluster, agent, dedup, body, origin) VALUES ('x5', $1, 'm:forged', $2, 'mallory')", [target, JSON.stringify({ t: "enqueue", id: "forged", to: target, payload: "forged" })]);
+    await b.os.send(target, "after-forged");
+    expect(await b.os.request(target, "get", { timeoutMs: 5_000 })).toEqual(["after-forged"]);
+    const refused = await db.pool.query("SELECT taken, refused FROM cluster_mail WHERE cluster = 'x5' AND dedup = 'm:forged'");
+    expect(refused.rows[0]).toMatchObject({ taken: true, refused: expect.stringMatching(/^forged/) });
+  }, 20_000);
+
+  it("moves each stored letter once while pulls, beats and local sends overlap", async () => {
+    const clock = new SimulatedClock();
+    const [b] = await withNodes(() => start(clock, "x6", "b"));
+    const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep", mailbox: { capacity: 10_000 } });
+    const room = new Mailroom(db.pool, "x6", "tester", new MailSeal(TEST_SECRET), Date.now, 10_000);
+    const posted: string[] = [];
+    const local: string[] = [];
+    const poster = (async () => {
+      for (let i = 0; i < 150; i++) {
+        await room.post({ id: `p-${i}` as MessageId, to: target, payload: `p${i}` });
+        posted.push(`p${i}`);
+      }
+    })();
+    const sender = (async () => {
+      for (let i = 0; i < 150; i++) {
+        await b.os.send(target, `l${i}`);
+        local.push(`l${i}`);
+      }
+    })();
+    const beats = (async () => {
+      for (let i = 0; i < 60; i++) await Promise.all([b.svc.node()?.beat(), b.svc.node()?.beat()]);
+    })();
+    await Promise.all([poster, sender, beats]);
+    await b.svc.node()?.beat();
+    await b.svc.settled();
+    const got = (await listOf(b, target, 300)) as string[];
+    // Each letter once; each sender's letters in the order they were acknowledged.
+    expect([...got].sort()).toEqual([...posted, ...local].sort());
+    expect(got.filter((x) => x.startsWith("p"))).toEqual(posted);
+    expect(got.filter((x) => x.startsWith("l"))).toEqual(local);
+    const journaled = await db.pool.query("SELECT count(*) AS n FROM cluster_journal WHERE cluster = 'x6' AND kind = 'enqueue' AND body LIKE '%\"payload\":\"p%'");
+    expect(Number(journaled.rows[0]?.["n"])).toBe(150);
+  }, 60_000);
 });
