@@ -18,13 +18,14 @@
  * — and the rows before it are deleted, in one transaction fenced by the lease epoch. It runs when a
  * stream holds at least `compactRows` rows and more than 4x what its snapshot needs, and on demand.
  */
-import { z } from "zod";
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import type { RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
-import { JournalRecordSchema, JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
+import { JournalState, recoveredAgent, serialise, type JournalRecord } from "../store/index.js";
 import { isFenced } from "./errors.js";
 import { mergeEntry, type DirectoryEntry, type FencedJournal } from "./fenced-journal.js";
 import type { Lease } from "./leases.js";
+import { ReceivedCopies } from "./received-copies.js";
+import { readTree, type SnapshotBody } from "./tree-reader.js";
 
 interface Pending {
   readonly rec: JournalRecord;
@@ -67,33 +68,12 @@ export interface Stream {
   /** Set once a write was lost (fenced, not confirmed) or the lease was dropped: nothing more is written. */
   dead: AiosError | undefined;
   readonly agents: Set<string>;
-  /** Replayable sends (`from/cause/nth`) its agents received, oldest first (see `received` below). */
+  /** Replayable sends (`from/cause/nth`) its agents received, oldest first (received-copies.ts). */
   readonly copies: Set<string>;
 }
 
-/** How many replayable sends a stream remembers having received (as the fold's seen window). */
-const COPIES_WINDOW = 10_000;
-
 /** Rows a stream holds before the automatic compaction considers it (when not configured). */
 export const COMPACT_ROWS = 10_000;
-
-/** The snapshot row's body: what the fold does not hold but a takeover must know. */
-const SnapshotSchema = z.object({
-  /** Journal records following this row that make up the snapshot. */
-  rows: z.number().int().min(0),
-  /** Every agent of the tree, ended ones too (a letter to one is refused as on a full replay). */
-  agents: z.array(z.string()),
-  /** The tree's received replayable sends, oldest first (ClusterJournal.sent, duplicates on pull). */
-  copies: z.array(z.string()),
-});
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
 
 export const ignore = (): void => undefined;
 
@@ -107,16 +87,8 @@ export class TreeStreams {
   readonly state = new JournalState();
   private readonly streams = new Map<string, Stream>();
   private readonly streamOf = new Map<string, Stream>();
-  /**
-   * Replayable sends (ADR 0016) received by agents held here, by `from/cause/nth`. On one node the
-   * sender's fold notes its own sends; on a cluster the copy is journaled in the *recipient's* stream
-   * (or cluster_mail), so a sender taken over by a node without that stream would send it again.
-   * The recipient's side knows: `sent()` answers from here too, and a pulled letter found here is a
-   * duplicate (found by the fault suite: one forward handled twice after a takeover).
-   */
-  private readonly received = new Map<string, Stream>();
-  /** Replayable sends being written to a stream here (queued or in flight): a copy must wait for them. */
-  private readonly pendingCopies = new Map<string, number>();
+  /** Replayable sends received by agents held here (received-copies.ts). */
+  private readonly copies = new ReceivedCopies<Stream>();
 
   constructor(
     private readonly journal: FencedJournal,
@@ -155,11 +127,11 @@ export class TreeStreams {
 
   /** A replayable send received here (committed), or being written here now (`pending`). */
   hasCopy(copy: string): boolean {
-    return this.received.has(copy);
+    return this.copies.has(copy);
   }
 
   pendingCopy(copy: string): boolean {
-    return this.pendingCopies.has(copy);
+    return this.copies.writing(copy);
   }
 
   /**
@@ -171,34 +143,10 @@ export class TreeStreams {
     const key = lease.agent;
     const old = this.streams.get(key);
     if (old !== undefined) this.drop(key, "reloaded");
-    const recs: { readonly rec: JournalRecord; readonly folded: boolean }[] = [];
-    let snapshot: z.infer<typeof SnapshotSchema> | undefined;
-    let base: number | undefined;
-    let snapshotEnd = 0;
-    let next = 1;
-    for (;;) {
-      const rows = await this.journal.read(key, next, 2_000);
-      for (const row of rows) {
-        const path = `cluster_journal.${key}.${row.seq}`;
-        base ??= row.seq;
-        next = row.seq + 1;
-        if (row.kind === "snapshot") {
-          // Rows below a snapshot are deleted in its transaction: one found after history is damage.
-          const r = SnapshotSchema.safeParse(parseJson(row.body));
-          if (row.seq !== base || !r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a snapshot that starts the journal`, { details: { path } });
-          snapshot = r.data;
-          snapshotEnd = row.seq + r.data.rows;
-          continue;
-        }
-        const r = JournalRecordSchema.safeParse(parseJson(row.body));
-        if (!r.success) throw new AiosError("E_CORRUPT", `cluster journal of ${key}: row ${row.seq} is not a journal record`, { details: { path } });
-        recs.push({ rec: r.data, folded: row.seq <= snapshotEnd });
-      }
-      if (rows.length < 2_000) break;
-    }
-    const s = this.open(key, lease.epoch, next, base ?? 1);
+    const { recs, snapshot, next, base } = await readTree(this.journal, key);
+    const s = this.open(key, lease.epoch, next, base);
     for (const a of snapshot?.agents ?? []) this.adopt(s, a);
-    for (const c of snapshot?.copies ?? []) this.received1(s, c);
+    for (const c of snapshot?.copies ?? []) this.copies.note(s, c);
     for (const { rec, folded } of recs) {
       if (rec.t === "spawn" || rec.t === "checkpoint") this.adopt(s, rec.agent);
       // The snapshot's records are the fold already (their copies are in the snapshot row).
@@ -235,7 +183,7 @@ export class TreeStreams {
       if (this.streamOf.get(a) === s) this.streamOf.delete(a);
       this.state.agents.delete(a);
     }
-    for (const c of s.copies) if (this.received.get(c) === s) this.received.delete(c);
+    this.copies.forget(s);
     return [...s.agents];
   }
 
@@ -243,18 +191,7 @@ export class TreeStreams {
   private applied(s: Stream, rec: JournalRecord): void {
     this.state.apply(rec);
     const copy = copyOf(rec);
-    if (copy !== undefined) this.received1(s, copy);
-  }
-
-  /** Notes a replayable send received by an agent of `s`, within the window. */
-  private received1(s: Stream, copy: string): void {
-    s.copies.add(copy);
-    this.received.set(copy, s);
-    if (s.copies.size > COPIES_WINDOW) {
-      const oldest = s.copies.values().next().value as string;
-      s.copies.delete(oldest);
-      if (this.received.get(oldest) === s) this.received.delete(oldest);
-    }
+    if (copy !== undefined) this.copies.note(s, copy);
   }
 
   private recovered(s: Stream): RecoveredState {
@@ -296,14 +233,10 @@ export class TreeStreams {
       return Promise.reject(toAiosError(e));
     }
     const copy = copyOf(rec);
-    if (copy !== undefined) this.pendingCopies.set(copy, (this.pendingCopies.get(copy) ?? 0) + 1);
+    if (copy !== undefined) this.copies.begin(copy);
     const appended = new Promise<void>((resolve, reject) => {
       const done = (e?: Error): void => {
-        if (copy !== undefined) {
-          const left = (this.pendingCopies.get(copy) ?? 1) - 1;
-          if (left > 0) this.pendingCopies.set(copy, left);
-          else this.pendingCopies.delete(copy);
-        }
+        if (copy !== undefined) this.copies.end(copy);
         if (e === undefined) resolve();
         else reject(e);
       };
@@ -456,7 +389,7 @@ export class TreeStreams {
       s.checkAt = wanted;
       return;
     }
-    const body = JSON.stringify({ rows: records.length, agents: [...s.agents], copies: [...s.copies] } satisfies z.infer<typeof SnapshotSchema>);
+    const body = JSON.stringify({ rows: records.length, agents: [...s.agents], copies: [...s.copies] } satisfies SnapshotBody);
     const entries = [{ kind: "snapshot", body }, ...records.map((r) => ({ kind: r.t, body: serialise(r) }))];
     const base = s.nextSeq;
     let deleted: number;
