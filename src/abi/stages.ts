@@ -145,18 +145,43 @@ export interface AuditSink {
    */
   tally?(agent: string, syscall: SyscallName, by: string, door?: boolean): AuditTally;
   /**
-   * `tally.hit(target)` by the tally's slot: counts into the sink's preallocated counters without
-   * loading the tally object (a hot path keeps the slot beside its other per-agent state). A tally
-   * the sink no longer keeps at that slot is counted the slow way, never into another's row.
+   * `counts`, which the caller keeps beside its other per-agent state and counts `tally`'s calls in
+   * (countTarget), took the interval's first call: the sink reads and clears them at the interval's
+   * flush, so a hot path never loads the tally. Absent: the sink keeps no aggregates (call `hit`).
    */
-  hit?(slot: number, tally: AuditTally, target: string): void;
+  readonly enlist?: (tally: AuditTally, counts: TallyCounts) => void;
+  /** The caller no longer counts `tally` in `counts` (it took another tally): what they hold moves to the tally. */
+  readonly release?: (tally: AuditTally, counts: TallyCounts) => void;
 }
 
 /** One agent's allowed calls under one grant, aggregated by the audit log (see AuditSink.tally). */
 export interface AuditTally {
+  /** Counts one call to `target` in the tally's own counts. */
   hit(target: string): void;
-  /** Its place in the sink's counters (AuditSink.hit); -1: none, call `hit`. */
-  readonly slot: number;
+}
+
+/** A tally's counts for the current interval, wherever they are kept (AuditSink.enlist). */
+export interface TallyCounts {
+  /** Calls this interval (the first one enlists the tally). */
+  tallyCount: number;
+  /** Two order-independent int32 sums over the targets' hashes: the row's digest. */
+  tallySum: number;
+  tallyMix: number;
+}
+
+/** FNV-1a (32-bit) of a call's target: what the digest sums. */
+export function targetHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** Counts one call to `target` in `c`; true when it is the interval's first (the tally must be enlisted). */
+export function countTarget(c: TallyCounts, target: string): boolean {
+  const h = targetHash(target);
+  c.tallySum = (c.tallySum + h) | 0;
+  c.tallyMix = (c.tallyMix + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) | 0;
+  return c.tallyCount++ === 0;
 }
 
 /**

@@ -17,14 +17,18 @@
  * order-independent): it is not a MAC — the entry's integrity is the chain's and the signed
  * checkpoints' — but it lets a count be checked against another record of the same messages.
  *
- * Cost per call: a counter and two sums in a preallocated slot (dense typed arrays, no per-agent
- * object loaded), a comparison and, for a target other than the last, a short string hash. Memory:
- * one slot per tally, tallies kept by (agent, syscall, grant) so an agent whose lease is renewed,
- * or whose sends are checked per target, keeps one row per interval instead of one per lease or per
- * send; past a bound the idle ones are dropped at a flush.
+ * Cost per call: a short string hash, a counter and two sums (abi countTarget). A tally counts in
+ * its own fields, or in counts its caller keeps where its hot path already is (the kernel's Proc
+ * for sends, AuditSink.enlist): with 10,000 senders, any per-agent state of the aggregator's own
+ * touched per call was a cold cache line per message (issue #18), and so was a slot of dense arrays
+ * indexed by agent. The first call of an interval enlists the tally (and the counts it is kept in);
+ * the flush reads and clears them. Memory: tallies kept by (agent, syscall, grant) so an agent whose
+ * lease is renewed, or whose sends are checked per target, keeps one row per interval instead of one
+ * per lease or per send; past a bound the idle ones are dropped at a flush (a dropped tally still
+ * held by a caller is counted under its own key, and kept again if no other tally took the key).
  */
 import { BoundedCache, type Clock, type EventBus, type TimerHandle } from "../core/index.js";
-import type { AuditTally, SyscallName } from "../abi/index.js";
+import { countTarget, type AuditTally, type SyscallName, type TallyCounts } from "../abi/index.js";
 import type { AuditContent } from "./entry.js";
 import { GrantRef, packBatch, rowHead, ROWS_PER_ENTRY, type RowInput } from "./packed.js";
 
@@ -60,21 +64,26 @@ export const AGGREGATE_META = "aggregates";
 /** Tallies remembered by (agent, syscall, grant) beyond their interval; idle ones past this are dropped at a flush. */
 const TALLY_CACHE = 32_768;
 
-/** Int32 cells per slot (Aggregator.cells): calls this interval, the two digest sums, the last target's hash. */
-const CELLS = 4;
-
 /**
- * One (agent, syscall, grant) key: what its packed row says about it. Its counts live in the
- * aggregator's slot `slot`, not here: with 10,000 senders a per-agent object touched per call was a
- * cold cache line per message (issue #18); the slots are dense typed arrays.
+ * One (agent, syscall, grant) key: what its packed row says about it, and its counts for the
+ * interval — in its own fields, or in the `holder` a caller enlisted it with.
  */
-export class Tally implements AuditTally {
+export class Tally implements AuditTally, TallyCounts {
   /** The row's opening in the packed text (packed.ts), made once per tally. */
   readonly head: string;
+  tallyCount = 0;
+  tallySum = 0;
+  tallyMix = 0;
+  /** Where this interval's calls are counted besides its own fields (itself: nowhere else). */
+  holder: TallyCounts = this;
+  /** Enlisted for the current interval. */
+  dirty = false;
+  /** The batch in which it last had traffic (a dropped tally is one idle in the last batch). */
+  lastBatch = 0;
 
   constructor(
     private readonly owner: Aggregator,
-    readonly slot: number,
+    readonly key: string,
     readonly agent: string,
     readonly syscall: SyscallName,
     readonly by: string,
@@ -86,26 +95,27 @@ export class Tally implements AuditTally {
   }
 
   hit(target: string): void {
-    this.owner.hit(this.slot, this, target);
+    if (countTarget(this, target)) this.owner.enlist(this, this);
   }
+}
+
+/** Moves `from`'s counts into `to` and clears them. */
+function moveCounts(from: TallyCounts, to: TallyCounts): void {
+  to.tallyCount += from.tallyCount;
+  to.tallySum = (to.tallySum + from.tallySum) | 0;
+  to.tallyMix = (to.tallyMix + from.tallyMix) | 0;
+  from.tallyCount = 0;
+  from.tallySum = 0;
+  from.tallyMix = 0;
 }
 
 export class Aggregator {
   private seq: number;
   private batch: number;
-  /** Slots with traffic in the current interval, in the order they first saw it. */
-  private dirty: number[] = [];
+  /** Tallies with traffic in the current interval, in the order they first saw it. */
+  private dirty: Tally[] = [];
   private timer: TimerHandle | null = null;
   private from: number;
-  /** Per slot: CELLS Int32 counters (count, sum, mix, last target's hash). */
-  private cells = new Int32Array(CELLS * 1024);
-  /** Per slot: the tally that owns it (undefined: free). */
-  private readonly owners: (Tally | undefined)[] = [];
-  /** Per slot: the last target counted (its hash is cached in the cells). */
-  private readonly lastTo: string[] = [];
-  private readonly free: number[] = [];
-  /** The batch in which each slot last had traffic (a dropped tally is one idle in the last batch). */
-  private lastBatch = new Int32Array(1024);
   private readonly tallies = new Map<string, Tally>();
   /** Grants interned for the tallies (a grant evicted here while a tally holds it only loses sharing). */
   private readonly grants = new BoundedCache<string, GrantRef>(TALLY_CACHE);
@@ -141,64 +151,24 @@ export class Aggregator {
         g = new GrantRef(syscall, by);
         this.grants.set(gk, g);
       }
-      t = new Tally(this, this.slot(), agent, syscall, by, g, door);
-      this.owners[t.slot] = t;
+      t = new Tally(this, key, agent, syscall, by, g, door);
       this.tallies.set(key, t);
     }
     return t;
   }
 
-  /** Tallies with traffic in the current interval. */
-  get pending(): number {
-    return this.dirty.length;
-  }
-
   /**
-   * One allowed call counted in `tally`'s slot: a counter, two sums and, for a target other than
-   * the slot's last, a short string hash. Call numbers are handed out at the flush (each row gets
-   * the next `count` numbers), so nothing shared is written per call. A tally dropped since its
-   * holder took it (or any tally not at `slot`) is counted in its key's current tally.
+   * `counts` took `tally`'s first call of the interval (AuditSink.enlist): the flush reads them. Counts
+   * the tally was kept in elsewhere before (another holder: its agent restarted) move into the tally.
    */
-  hit(slot: number, tally: AuditTally, target: string): void {
-    if (this.owners[slot] !== tally) {
-      const t = tally as Tally;
-      this.tally(t.agent, t.syscall, t.by, t.door).hit(target);
-      return;
+  enlist(tally: AuditTally, counts: TallyCounts): void {
+    const t = tally as Tally;
+    if (t.holder !== counts) {
+      if (t.holder !== t) moveCounts(t.holder, t);
+      t.holder = counts;
     }
-    const c = this.cells;
-    const i = slot * CELLS;
-    if (c[i] === 0) this.enlist(slot);
-    (c[i] as number)++;
-    let h: number;
-    if (target === this.lastTo[slot]) h = c[i + 3] as number;
-    else {
-      h = fnv1a(target);
-      this.lastTo[slot] = target;
-      c[i + 3] = h;
-    }
-    c[i + 1] = ((c[i + 1] as number) + h) | 0;
-    c[i + 2] = ((c[i + 2] as number) + Math.imul(h ^ (h >>> 15), 0x2c1b3c6d)) | 0;
-  }
-
-  /** A free slot, the arrays grown when none is. */
-  private slot(): number {
-    const s = this.free.pop();
-    if (s !== undefined) return s;
-    const n = this.owners.length;
-    if ((n + 1) * CELLS > this.cells.length) {
-      const cells = new Int32Array(this.cells.length * 2);
-      cells.set(this.cells);
-      this.cells = cells;
-      const last = new Int32Array(this.lastBatch.length * 2);
-      last.set(this.lastBatch);
-      this.lastBatch = last;
-    }
-    this.owners.push(undefined);
-    this.lastTo.push("");
-    return n;
-  }
-
-  private enlist(slot: number): void {
+    if (t.dirty) return;
+    t.dirty = true;
     if (this.dirty.length === 0) {
       this.from = this.clock.now();
       this.timer ??= this.clock.setTimeout(() => {
@@ -206,7 +176,25 @@ export class Aggregator {
         this.flush();
       }, this.intervalMs);
     }
-    this.dirty.push(slot);
+    this.dirty.push(t);
+    // Dropped while its caller held it: kept again, unless another tally took its key meanwhile.
+    if (!this.tallies.has(t.key)) this.tallies.set(t.key, t);
+  }
+
+  /** The caller stops counting `tally` in `counts`: what they hold moves into the tally. */
+  release(tally: AuditTally, counts: TallyCounts): void {
+    const t = tally as Tally;
+    if (counts === t) return;
+    if (counts.tallyCount > 0) {
+      moveCounts(counts, t);
+      if (!t.dirty) this.enlist(t, t);
+    }
+    if (t.holder === counts) t.holder = t;
+  }
+
+  /** Tallies with traffic in the current interval. */
+  get pending(): number {
+    return this.dirty.length;
   }
 
   /**
@@ -219,40 +207,44 @@ export class Aggregator {
       this.clock.clearTimeout(this.timer);
       this.timer = null;
     }
-    const slots = this.dirty;
-    if (slots.length === 0) return 0;
+    const dirty = this.dirty;
+    if (dirty.length === 0) return 0;
     this.dirty = [];
-    const batch = ++this.batch;
+    const batch = this.batch + 1;
     const firstSeq = this.seq + 1;
-    const c = this.cells;
-    const rows: RowInput[] = new Array<RowInput>(slots.length);
+    const rows: RowInput[] = [];
     const totals = this.events?.wants("syscall.batch") === true ? new Map<string, number>() : undefined;
-    for (let k = 0; k < slots.length; k++) {
-      const s = slots[k] as number;
-      const t = this.owners[s] as Tally;
-      const i = s * CELLS;
-      const n = c[i] as number;
+    for (const t of dirty) {
+      if (t.holder !== t) moveCounts(t.holder, t);
+      t.holder = t;
+      t.dirty = false;
+      t.lastBatch = batch;
+      const n = t.tallyCount;
+      const digest = hex8(t.tallySum) + hex8(t.tallyMix);
+      t.tallyCount = 0;
+      t.tallySum = 0;
+      t.tallyMix = 0;
+      if (n === 0) continue;
       const first = this.seq + 1;
       this.seq += n;
-      rows[k] = { agent: t.agent, syscall: t.syscall, by: t.by, count: n, first, last: this.seq, digest: hex8(c[i + 1] as number) + hex8(c[i + 2] as number), head: t.head, grant: t.grant };
+      rows.push({ agent: t.agent, syscall: t.syscall, by: t.by, count: n, first, last: this.seq, digest, head: t.head, grant: t.grant });
       if (totals !== undefined && !t.door) totals.set(t.syscall, (totals.get(t.syscall) ?? 0) + n);
-      c[i] = 0;
-      c[i + 1] = 0;
-      c[i + 2] = 0;
-      this.lastBatch[s] = batch;
     }
+    // Every enlisted tally has a call (enlist follows a count); none left: no batch.
+    if (rows.length === 0) return 0;
+    this.batch = batch;
     this.log.appendAll(packBatch({ batch, firstSeq, lastSeq: this.seq, from: Math.trunc(this.from), to: Math.trunc(this.clock.now()) }, rows, this.rowsPerEntry));
     // Events batched too: one per syscall and interval (the metrics count them), not one per call.
     if (totals !== undefined) for (const [name, count] of totals) this.events?.emit("syscall.batch", { name, count }, undefined, "debug");
     this.log.note(AGGREGATE_META, JSON.stringify({ seq: this.seq, batch } satisfies AggregateMark));
     this.log.commit();
     this.drop(batch);
-    return slots.length;
+    return rows.length;
   }
 
   /**
-   * Past TALLY_CACHE tallies, the oldest that had no traffic in `batch` give their slots back (all
-   * counters are zero right after a flush). A holder of a dropped tally is counted in a new one.
+   * Past TALLY_CACHE tallies, the oldest that had no traffic in `batch` are forgotten (their counts
+   * are zero right after a flush). A caller still holding one counts under its own key (enlist).
    */
   private drop(batch: number): void {
     let over = this.tallies.size - TALLY_CACHE;
@@ -260,11 +252,8 @@ export class Aggregator {
     over += TALLY_CACHE >> 2;
     for (const [key, t] of this.tallies) {
       if (over <= 0) break;
-      if (this.lastBatch[t.slot] === batch) continue;
+      if (t.lastBatch === batch || t.dirty) continue;
       this.tallies.delete(key);
-      this.owners[t.slot] = undefined;
-      this.lastTo[t.slot] = "";
-      this.free.push(t.slot);
       over--;
     }
   }
@@ -280,12 +269,6 @@ export function parseMark(raw: string | undefined): AggregateMark {
     // fall through: a damaged mark restarts the numbering, which verify reports as a break
   }
   return { seq: 0, batch: 0 };
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h | 0;
 }
 
 function hex8(n: number): string {

@@ -6,7 +6,7 @@
  */
 import type { EventBus, Logger, Subscription } from "../core/index.js";
 import { silentLogger, toAiosError } from "../core/index.js";
-import type { AuditRecord, AuditSink, AuditTally, SyscallName } from "../abi/index.js";
+import type { AuditRecord, AuditSink, AuditTally, SyscallName, TallyCounts } from "../abi/index.js";
 import type { Aggregator } from "./aggregate.js";
 import { lifecycleContent, syscallContent } from "./entry.js";
 import type { AuditLog } from "./log.js";
@@ -23,19 +23,24 @@ export class LogAuditSink implements AuditSink {
     private readonly log: AuditLog,
     private readonly logger: Logger = silentLogger,
     private readonly aggregator?: Aggregator,
-  ) {}
+  ) {
+    if (aggregator !== undefined) {
+      this.enlist = (tally, counts) => aggregator.enlist(tally, counts);
+      this.release = (tally, counts) => aggregator.release(tally, counts);
+    }
+  }
 
   /** Allowed calls under a verified grant, counted into per-interval aggregates (aggregate.ts). */
   tally(agent: string, syscall: SyscallName, by: string, door = false): AuditTally {
     if (this.aggregator !== undefined) return this.aggregator.tally(agent, syscall, by, door);
     // Without an aggregator every allowed call is its own entry, as through the door.
-    return { slot: -1, hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
+    return { hit: () => this.record({ agent, syscall, decision: "allowed", by }) };
   }
 
-  hit(slot: number, tally: AuditTally, target: string): void {
-    if (this.aggregator !== undefined) this.aggregator.hit(slot, tally, target);
-    else tally.hit(target);
-  }
+  /** Counts kept by the caller took the interval's first call (AuditSink.enlist); only with aggregates. */
+  readonly enlist?: (tally: AuditTally, counts: TallyCounts) => void;
+  /** The caller no longer counts `tally` in `counts` (AuditSink.release). */
+  readonly release?: (tally: AuditTally, counts: TallyCounts) => void;
 
   record(entry: AuditRecord): void {
     try {

@@ -11,7 +11,7 @@
  * the send takes the full door.
  */
 import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
-import { grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
+import { countTarget, grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Guards } from "./guards.js";
 import type { SendPlan } from "./send-plan.js";
@@ -129,10 +129,11 @@ export class AgentCtx implements AgentContext {
     }
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
     if (tally !== undefined) {
-      // The slot (on the Proc) is the lease's tally's: a per-target tally (no lease) is hit directly.
-      const audit = plan.audit;
-      if (ok && audit?.hit !== undefined) audit.hit(p.sendSlot, tally, to);
-      else tally.hit(to);
+      // The lease's tally counts in the Proc (already in cache): a per-target tally (no lease) is hit directly.
+      const enlist = plan.audit?.enlist;
+      if (ok && enlist !== undefined) {
+        if (countTarget(p, to)) enlist(tally, p);
+      } else tally.hit(to);
     } else if (ok) {
       const d = (p.sendLease as CapLease).decision;
       if (d.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
@@ -167,8 +168,10 @@ export class AgentCtx implements AgentContext {
     p.sendLease = lease;
     p.sendOk = lease.decision.allowed;
     p.sendGen = k.flags.capGeneration;
+    const before = p.sendTally;
     p.sendTally = lease.decision.allowed ? plan.audit?.tally?.(p.id, "SemanticSend", grantText(lease.decision.by)) : undefined;
-    p.sendSlot = p.sendTally === undefined ? -1 : p.sendTally.slot;
+    // Counted under the old tally this interval: those calls stay its own.
+    if (before !== undefined && before !== p.sendTally && p.tallyCount > 0) plan.audit?.release?.(before, p);
     return lease;
   }
 

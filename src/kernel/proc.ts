@@ -9,11 +9,11 @@ import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js
 import { DEFAULT_MAILBOX_CAPACITY, type AgentLogic, type StoredMessage } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
-import type { AuditTally, Caller, CapLease, SupervisorLink } from "../abi/index.js";
+import type { AuditTally, Caller, CapLease, SupervisorLink, TallyCounts } from "../abi/index.js";
 import type { SupervisorState } from "./supervisor-state.js";
 import type { DoorTally } from "./door-tallies.js";
 
-export class Proc extends Mailbox implements Caller {
+export class Proc extends Mailbox implements Caller, TallyCounts {
   // Field order is memory order (ES2022 class fields are defined in declaration order, after the
   // mailbox's): what every delivery and every receive touches comes first, right after the mailbox's
   // own fields, so one message costs as few cache lines as possible. With 10,000 agents messaging at
@@ -56,8 +56,10 @@ export class Proc extends Mailbox implements Caller {
   sendOk = false;
   /** The audit's counter for sends allowed under that lease. */
   sendTally: AuditTally | undefined = undefined;
-  /** `sendTally.slot`, kept here: counting a send loads the Proc, not the tally (AuditSink.hit). */
-  sendSlot = -1;
+  /** `sendTally`'s counts this interval, kept here: counting a send loads the Proc, not the tally (AuditSink.enlist). */
+  tallyCount = 0;
+  tallySum = 0;
+  tallyMix = 0;
   // A receive reads up to here; what follows is read off the hot path.
   /** The checker's decision for `agent:*#send`, reused while valid (context.ts). */
   sendLease: CapLease | null = null;

@@ -11,6 +11,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/index.js";
+import { countTarget, type AuditTally, type TallyCounts } from "../../src/abi/index.js";
 import { AuditLog, AuditReader, auditPaths, chainHash, GENESIS, leafHash, verifyAudit, type AuditContent } from "../../src/audit/index.js";
 import { Aggregator, AGGREGATE_META, parseMark } from "../../src/audit/aggregate.js";
 import { keys, tempDir } from "./audit-helpers.js";
@@ -84,6 +85,16 @@ function packedRows(dataDir: string): Row[] {
   } finally {
     reader.close();
   }
+}
+
+/** A caller's own counts (what the kernel's Proc holds), zero. */
+function counts(): TallyCounts {
+  return { tallyCount: 0, tallySum: 0, tallyMix: 0 };
+}
+
+/** One send counted as the kernel's send path counts it: in the caller's counts, the tally enlisted at the interval's first. */
+function send(agg: Aggregator, tally: AuditTally, c: TallyCounts, target: string): void {
+  if (countTarget(c, target)) agg.enlist(tally, c);
 }
 
 describe("packed aggregates of allowed sends", () => {
@@ -160,22 +171,59 @@ describe("packed aggregates of allowed sends", () => {
     const clock = new SimulatedClock();
     const out: Packed[] = [];
     const agg = new Aggregator({ appendAll: (cs) => out.push(...cs.map((c) => c.data as unknown as Packed)), note: () => undefined, commit: () => undefined }, clock, 1000, { seq: 0, batch: 0 });
-    // A send path keeps its tally and slot (kernel Proc.sendSlot) across intervals.
+    // A send path keeps its tally, and counts its calls in its own object (the kernel's Proc), across intervals.
+    const proc = counts();
     const held = agg.tally("ag_held", "SemanticSend", "x");
-    agg.hit(held.slot, held, "ag_b");
+    send(agg, held, proc, "ag_b");
     agg.flush();
-    // 40,000 other agents in the next interval: past the bound, the idle `held` gives its slot back.
+    // 40,000 other agents in the next interval: past the bound, the idle `held` is forgotten.
     for (let i = 0; i < 40_000; i++) agg.tally(`ag_${i}`, "SemanticSend", "x").hit("ag_b");
     agg.flush();
-    const reused = agg.tally("ag_new", "SemanticSend", "x");
-    expect(reused.slot).toBe(held.slot);
-    agg.hit(held.slot, held, "ag_b");
-    agg.hit(held.slot, held, "ag_c");
-    agg.hit(reused.slot, reused, "ag_b");
+    const other = agg.tally("ag_new", "SemanticSend", "x");
+    send(agg, held, proc, "ag_b");
+    send(agg, held, proc, "ag_c");
+    other.hit("ag_b");
     agg.flush();
     const last = out[out.length - 1] as Packed;
     expect(last.rows.map((r) => [r[0], r[2], r[3], r[4]]).sort()).toEqual([["ag_held", 2, 2 + 40_000, 3 + 40_000], ["ag_new", 1, 4 + 40_000, 4 + 40_000]].sort());
     expect([last.firstSeq, last.lastSeq, last.count]).toEqual([40_002, 40_004, 3]);
+    // Kept again: the key finds the same tally.
+    expect(agg.tally("ag_held", "SemanticSend", "x")).toBe(held);
+  });
+
+  it("counts kept by a caller: read and cleared at each flush, moved when the agent restarts or takes another tally", () => {
+    const clock = new SimulatedClock();
+    const out: Packed[] = [];
+    const agg = new Aggregator({ appendAll: (cs) => out.push(...cs.map((c) => c.data as unknown as Packed)), note: () => undefined, commit: () => undefined }, clock, 1000, { seq: 0, batch: 0 });
+    const rows = (): [string, string, number][] => {
+      const p = out[out.length - 1] as Packed;
+      return p.rows.map((r) => [r[0], p.grants[r[1]]?.[1] ?? "?", r[2]]);
+    };
+    const t1 = agg.tally("ag_a", "SemanticSend", "grant-1");
+    const first = counts();
+    for (let i = 0; i < 3; i++) send(agg, t1, first, "ag_b");
+    t1.hit("ag_c"); // the slow path counts in the tally's own fields, the same row
+    expect(agg.flush()).toBe(1);
+    expect(rows()).toEqual([["ag_a", "grant-1", 4]]);
+    expect(first).toEqual({ tallyCount: 0, tallySum: 0, tallyMix: 0 });
+    // The agent restarts: a new process counts for the same tally in the same interval.
+    send(agg, t1, first, "ag_b");
+    const second = counts();
+    send(agg, t1, second, "ag_b");
+    send(agg, t1, second, "ag_c");
+    // Its grant changes: what it counted under t1 stays t1's; new calls are t2's.
+    const t2 = agg.tally("ag_a", "SemanticSend", "grant-2");
+    agg.release(t1, second);
+    send(agg, t2, second, "ag_d");
+    expect(agg.flush()).toBe(2);
+    expect(rows()).toEqual([["ag_a", "grant-1", 3], ["ag_a", "grant-2", 1]]);
+    // Each row's digest is the multiset's, wherever its calls were counted.
+    const alone = new Aggregator({ appendAll: (cs) => out.push(...cs.map((c) => c.data as unknown as Packed)), note: () => undefined, commit: () => undefined }, clock, 1000, { seq: 0, batch: 0 });
+    const t = alone.tally("ag_a", "SemanticSend", "grant-1");
+    for (const x of ["ag_c", "ag_b", "ag_b"]) t.hit(x);
+    alone.flush();
+    const digestOf = (p: Packed | undefined): unknown => p?.rows[0]?.[5];
+    expect(digestOf(out[out.length - 1])).toBe(digestOf(out[out.length - 2]));
   });
 
   it("continue their numbering when the log is reopened", () => {
