@@ -124,15 +124,16 @@ describe("DistHeap", () => {
       const h = new DistHeap(max);
       ds.forEach((d, i) => h.push(i, d));
       expect(h.size).toBe(ds.length);
-      const want = [...ds].sort((a, b) => a - b);
-      if (ds.length > 0) expect(h.topDist()).toBe(max ? want[want.length - 1] : want[0]);
+      // -0 and 0 are the same distance: their order among ties is the heap's (+ 0 makes -0 read 0).
+      const want = [...ds].sort((a, b) => a - b).map((d) => d + 0);
+      if (ds.length > 0) expect(h.topDist() + 0).toBe(max ? want[want.length - 1] : want[0]);
       const ids = new Int32Array(ds.length);
       const out = new Float64Array(ds.length);
       expect(h.drainAscending(ids, out)).toBe(ds.length);
-      expect([...out]).toEqual(want);
+      expect([...out].map((d) => d + 0)).toEqual(want);
       ids.forEach((id, i) => expect(ds[id]).toBe(out[i]));
       expect(h.size).toBe(0);
-    }));
+    }), { examples: [[[-0, 0], true], [[0, -0], false]] });
   });
 });
 
