@@ -109,6 +109,11 @@ function moveCounts(from: TallyCounts, to: TallyCounts): void {
   from.tallyMix = 0;
 }
 
+/** The counts kept for `t` by a caller move into its own fields. */
+function gather(t: Tally): void {
+  if (t.holder !== t) moveCounts(t.holder, t);
+}
+
 export class Aggregator {
   private seq: number;
   private batch: number;
@@ -164,7 +169,7 @@ export class Aggregator {
   enlist(tally: AuditTally, counts: TallyCounts): void {
     const t = tally as Tally;
     if (t.holder !== counts) {
-      if (t.holder !== t) moveCounts(t.holder, t);
+      gather(t);
       t.holder = counts;
     }
     if (t.dirty) return;
@@ -215,7 +220,7 @@ export class Aggregator {
     const rows: RowInput[] = [];
     const totals = this.events?.wants("syscall.batch") === true ? new Map<string, number>() : undefined;
     for (const t of dirty) {
-      if (t.holder !== t) moveCounts(t.holder, t);
+      gather(t);
       t.holder = t;
       t.dirty = false;
       t.lastBatch = batch;

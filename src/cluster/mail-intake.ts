@@ -6,7 +6,7 @@
  * rows marked taken in the same statement; replies for this node are taken and handed to the requests
  * still waiting for them.
  */
-import { AiosError, RealClock, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
+import { AiosError, Counts, RealClock, fromSerialized, isAiosError, toAiosError, type AgentId, type ErrorCode, type MessageId } from "../core/index.js";
 import { DEFAULT_MAILBOX_CAPACITY, type StoredMessage, type VouchedKey } from "../abi/index.js";
 import type { Directory } from "./directory.js";
 import type { Mailroom } from "./mailroom.js";
@@ -97,7 +97,7 @@ export class MailIntake {
    */
   private readonly answered = new Set<number>();
   /** Letters moved and not yet committed, by recipient: they take room in its mailbox. */
-  private readonly moving = new Map<string, number>();
+  private readonly moving = new Counts<string>();
   /** This node's requests to agents on other nodes, by message id, until their reply or expiry. */
   private readonly waiting = new Map<string, Waiting>();
   /** The reply callbacks remoteReply made (letters from other nodes): never kept by `keep`. */
@@ -322,7 +322,7 @@ export class MailIntake {
       const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
       // A full mailbox leaves the row waiting (its senders meet the row bound, Mailroom.post) until the
       // agent handled some: a later pull (a beat, a wake-up) moves it.
-      const used = (a?.mailbox.size ?? 0) + (this.moving.get(to) ?? 0) + (moved.get(to) ?? 0);
+      const used = (a?.mailbox.size ?? 0) + this.moving.get(to) + (moved.get(to) ?? 0);
       if (ended === null && a !== undefined && used >= capacityOf(a.spec)) continue;
       const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
       // A topic copy in a pull subscriber's inbox: taken, and nothing enters the journal (a pull inbox
@@ -346,12 +346,10 @@ export class MailIntake {
   /** Appends a moved letter (its row marked taken with it) and delivers it once committed. */
   private moveIn(s: Stream, n: number, rec: EnqueueRecord, to: AgentId, letter: StoredMessage, delivered: Promise<unknown>[]): Promise<void> {
     this.inFlight.add(n);
-    this.moving.set(to, (this.moving.get(to) ?? 0) + 1);
+    this.moving.add(to);
     const done = (): void => {
       this.off(n);
-      const left = (this.moving.get(to) ?? 1) - 1;
-      if (left > 0) this.moving.set(to, left);
-      else this.moving.delete(to);
+      this.moving.remove(to);
     };
     return this.streams.append(s, rec, { taken: n }).then(
       () => {

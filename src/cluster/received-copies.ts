@@ -6,6 +6,7 @@
  * pulled letter found here is a duplicate (found by the fault suite: one forward handled twice after
  * a takeover). Each stream remembers its last `WINDOW` copies, as the fold remembers seen keys.
  */
+import { Counts } from "../core/index.js";
 
 /** A stream's own list of the copies its agents received, oldest first. */
 export interface CopyHolder {
@@ -19,7 +20,7 @@ export class ReceivedCopies<S extends CopyHolder> {
   /** Committed copies, by the stream that received them. */
   private readonly received = new Map<string, S>();
   /** Copies being written to a stream here (queued or in flight): a copy must wait for them. */
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new Counts<string>();
 
   /** A copy received here (committed). */
   has(copy: string): boolean {
@@ -33,14 +34,12 @@ export class ReceivedCopies<S extends CopyHolder> {
 
   /** A copy's record was queued for writing. */
   begin(copy: string): void {
-    this.pending.set(copy, (this.pending.get(copy) ?? 0) + 1);
+    this.pending.add(copy);
   }
 
   /** A copy's record was answered (committed or refused). */
   end(copy: string): void {
-    const left = (this.pending.get(copy) ?? 1) - 1;
-    if (left > 0) this.pending.set(copy, left);
-    else this.pending.delete(copy);
+    this.pending.remove(copy);
   }
 
   /** Notes a copy received by an agent of `s`, within the window. */

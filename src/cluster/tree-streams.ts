@@ -318,9 +318,10 @@ export class TreeStreams {
       if (p.extra?.taken !== undefined) taken.push(p.extra.taken);
       else if (p.rec.t === "enqueue" && p.madeWay !== true && this.makeWay !== undefined) mailFirst.add(p.rec.to);
     }
+    const first = [...mailFirst];
     let written: boolean;
     try {
-      written = await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken, mailFirst: [...mailFirst] });
+      written = await this.journal.append({ agent: s.key, epoch: s.epoch }, from, batch.map((p) => ({ kind: p.rec.t, body: p.body })), { agents: [...agents.values()], taken, mailFirst: first });
     } catch (e) {
       // Fenced, a seq already taken, or not confirmed (PostgreSQL unreachable, or the commit's answer
       // lost): the batch fails and the stream is dead here (see `broke`).
@@ -329,7 +330,7 @@ export class TreeStreams {
       for (const p of batch) p.done(err);
       return;
     }
-    if (!written) return this.moveFirst(s, batch, [...mailFirst]);
+    if (!written) return this.moveFirst(s, batch, first);
     s.nextSeq = from + batch.length;
     for (const p of batch) {
       this.applied(s, p.rec);

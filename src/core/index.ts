@@ -10,4 +10,5 @@ export * from "./ring.js";
 export * from "./coarse-clock.js";
 export * from "./canonical.js";
 export * from "./bounded.js";
+export * from "./counts.js";
 export * from "./private-files.js";

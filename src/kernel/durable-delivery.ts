@@ -16,7 +16,7 @@
  * A durable sender's plain send goes on while the letter commits too, unless the journal is
  * backlogged (docs/adr/0053); it is ended with the recipient if the letter is refused.
  */
-import { AiosError, toAiosError, type IdGenerator, type MessageId } from "../core/index.js";
+import { AiosError, Counts, toAiosError, type IdGenerator, type MessageId } from "../core/index.js";
 import type { SendOptions, StoredMessage } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
 import { deferred } from "./exits.js";
@@ -44,7 +44,7 @@ const NO_WAIT = { wait: false } as const;
 
 export class DurableDelivery {
   /** Letters being journaled for fail-fast senders, per recipient: mailbox places they hold. */
-  private readonly reserved = new Map<Proc, number>();
+  private readonly reserved = new Counts<Proc>();
 
   constructor(private readonly k: DurableDeliveryDeps) {}
 
@@ -137,16 +137,15 @@ export class DurableDelivery {
     const k = this.k;
     const failFast = (onFull ?? p.onFull) === "fail";
     if (failFast) {
-      const inFlight = this.reserved.get(p) ?? 0;
-      if (p.length + inFlight >= p.capacity) return k.refuseOrPark(p, letter, "fail");
-      this.reserved.set(p, inFlight + 1);
+      if (p.length + this.reserved.get(p) >= p.capacity) return k.refuseOrPark(p, letter, "fail");
+      this.reserved.add(p);
     }
     const m = this.record(p, letter, key, origin);
     const id = m.id;
     try {
       await k.guards.journal?.enqueue(m);
     } finally {
-      if (failFast) this.release(p);
+      if (failFast) this.reserved.remove(p);
     }
     // Journaled while a shutdown stopped the agent: the letter is handled after the restart (issue #19.3).
     if (k.flags.closing && isTerminal(p.status)) {
@@ -168,11 +167,5 @@ export class DurableDelivery {
     if (!failFast) return k.enqueue(p, letter, onFull);
     if (!p.offer(letter.payload, letter)) p.force(letter);
     if (!p.queued) k.schedule(p);
-  }
-
-  private release(p: Proc): void {
-    const left = (this.reserved.get(p) ?? 1) - 1;
-    if (left > 0) this.reserved.set(p, left);
-    else this.reserved.delete(p);
   }
 }
