@@ -152,6 +152,11 @@ export interface AuditSink {
   readonly enlist?: (tally: AuditTally, counts: TallyCounts) => void;
   /** The caller no longer counts `tally` in `counts` (it took another tally): what they hold moves to the tally. */
   readonly release?: (tally: AuditTally, counts: TallyCounts) => void;
+  /**
+   * The agent that kept `tally` ended (after `release` of any counts it held): once the interval that
+   * reports its calls is written, the sink forgets it instead of keeping it among the live ones.
+   */
+  readonly retire?: (tally: AuditTally) => void;
 }
 
 /** One agent's allowed calls under one grant, aggregated by the audit log (see AuditSink.tally). */

@@ -80,6 +80,8 @@ export class Tally implements AuditTally, TallyCounts {
   dirty = false;
   /** The batch in which it last had traffic (a dropped tally is one idle in the last batch). */
   lastBatch = 0;
+  /** Its agent ended (Aggregator.retire): forgotten once no interval still owes its counts. */
+  retired = false;
 
   constructor(
     private readonly owner: Aggregator,
@@ -149,7 +151,9 @@ export class Aggregator {
   tally(agent: string, syscall: SyscallName, by: string, door = false): Tally {
     const key = (door ? "door\u0000" : "") + agent + "\u0000" + syscall + "\u0000" + by;
     let t = this.tallies.get(key);
-    if (t === undefined) {
+    // A retired tally asked for again: its agent came back (a restart keeps the id) before the flush.
+    if (t !== undefined) t.retired = false;
+    else {
       const gk = syscall + "\n" + by;
       let g = this.grants.get(gk);
       if (g === undefined) {
@@ -197,6 +201,27 @@ export class Aggregator {
     if (t.holder === counts) t.holder = t;
   }
 
+  /**
+   * The agent that kept `tally` ended (after release() of counts it held): forgotten now if no
+   * interval owes its counts, else by the flush that writes them. Until then it stays, so a restarted
+   * agent of the same id counts under the same row; a late call of the ended one keeps it one interval
+   * more. Without this, the tallies of short-lived agents stayed until TALLY_CACHE pushed them out.
+   */
+  retire(tally: AuditTally): void {
+    const t = tally as Tally;
+    t.retired = true;
+    if (!t.dirty) this.forget(t);
+  }
+
+  private forget(t: Tally): void {
+    if (this.tallies.get(t.key) === t) this.tallies.delete(t.key);
+  }
+
+  /** Tallies remembered (live agents' and those whose counts an interval still owes). */
+  get kept(): number {
+    return this.tallies.size;
+  }
+
   /** Tallies with traffic in the current interval. */
   get pending(): number {
     return this.dirty.length;
@@ -224,6 +249,7 @@ export class Aggregator {
       t.holder = t;
       t.dirty = false;
       t.lastBatch = batch;
+      if (t.retired) this.forget(t);
       const n = t.tallyCount;
       const digest = hex8(t.tallySum) + hex8(t.tallyMix);
       t.tallyCount = 0;

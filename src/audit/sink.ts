@@ -27,6 +27,7 @@ export class LogAuditSink implements AuditSink {
     if (aggregator !== undefined) {
       this.enlist = (tally, counts) => aggregator.enlist(tally, counts);
       this.release = (tally, counts) => aggregator.release(tally, counts);
+      this.retire = (tally) => aggregator.retire(tally);
     }
   }
 
@@ -41,6 +42,13 @@ export class LogAuditSink implements AuditSink {
   readonly enlist?: (tally: AuditTally, counts: TallyCounts) => void;
   /** The caller no longer counts `tally` in `counts` (AuditSink.release). */
   readonly release?: (tally: AuditTally, counts: TallyCounts) => void;
+  /** The agent that kept `tally` ended (AuditSink.retire). */
+  readonly retire?: (tally: AuditTally) => void;
+
+  /** Tallies the aggregates remember (live agents' and those an unwritten interval counts); 0 without aggregates. */
+  get keptTallies(): number {
+    return this.aggregator?.kept ?? 0;
+  }
 
   record(entry: AuditRecord): void {
     try {

@@ -5,7 +5,7 @@
  * capability cache hands back the same grant object while its decision holds.
  */
 import type { AgentId } from "../core/index.js";
-import { grantText, type AuditSink, type AuditTally, type Grant, type SyscallName } from "../abi/index.js";
+import { grantText, type AuditSink, type AuditTally, type Grant, type SyscallName, type TallyCounts } from "../abi/index.js";
 
 /** A caller's tally for the door's aggregated calls of one syscall under one grant. */
 export interface DoorTally {
@@ -19,6 +19,30 @@ export interface DoorTally {
 export interface TallyKeeper {
   readonly agent: AgentId;
   doorTallies?: DoorTally[] | null;
+}
+
+/** An ending agent's tallies: its door tallies and its send tally, whose counts it keeps itself. */
+export interface EndingKeeper extends TallyCounts {
+  readonly doorTallies: DoorTally[] | null;
+  sendTally: AuditTally | undefined;
+}
+
+/**
+ * The agent ended: the send counts it kept move into their tally (which then no longer holds the
+ * agent's process), and every tally it used is retired, so the audit forgets it once its counts are
+ * written instead of keeping one per ended agent until its cache bound (a service running a short
+ * agent per request kept tens of thousands, each holding an ended process until the next flush).
+ */
+export function retireTallies(p: EndingKeeper, audit: AuditSink | undefined): void {
+  if (audit?.retire === undefined) return;
+  const send = p.sendTally;
+  if (send !== undefined) {
+    audit.release?.(send, p);
+    audit.retire(send);
+    p.sendTally = undefined;
+  }
+  const door = p.doorTallies;
+  if (door !== null) for (const t of door) if (t.audit === audit) audit.retire(t.tally);
 }
 
 /** Tallies a caller keeps (a grant per syscall it uses; beyond this the oldest is replaced). */

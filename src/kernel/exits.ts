@@ -11,6 +11,7 @@ import { getEventListeners } from "node:events";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
 import type { Guards } from "./guards.js";
+import { retireTallies } from "./door-tallies.js";
 import { trackedBySupervisor, type EndedAgents } from "./ended.js";
 import type { ExitInfo, KernelFlags } from "./kernel-port.js";
 import type { Ending, Lifecycle } from "./lifecycle.js";
@@ -85,6 +86,7 @@ export class Exits {
     // A supervisor's children that ended earlier, waiting for a restart that will not come now.
     if (p.sup !== null && !closing) for (const c of p.children ?? []) if (isTerminal(c.status) && c.spec.ephemeral !== true) d.ended.ended(c);
     d.guards.capabilities.forget?.(p);
+    retireTallies(p, d.guards.audit);
     this.releaseIdle(p);
     const waiters = this.waiters.get(p.id);
     if (waiters !== undefined) {

@@ -2,14 +2,21 @@
  * Issue #17: every per-agent table is bounded by the agents alive (plus the kernel's window of ended
  * ones), not by the agents that ever lived. Thousands of agents each take an entry in every such table —
  * a quota account (sched), a counted capability's counter (security's QuotaLedger), a taint set, a
- * topic subscription, a contract, an inbox and a de-duplication window (ipc) — and end; afterwards
- * every table is back to its size before.
+ * topic subscription, a contract, an inbox and a de-duplication window (ipc), the audit's tallies of
+ * its aggregated calls — and end; afterwards every table is back to its size before (the tallies once
+ * the interval that counts their calls is written).
  */
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { boot, stop, type AgentContext, type AgentId, type AgentLogic, type Aios } from "../../src/index.js";
 import type { Ipc } from "../../src/ipc/index.js";
 import type { SchedService } from "../../src/sched/index.js";
 import type { Security } from "../../src/security/index.js";
+import type { AuditService } from "../../src/audit/index.js";
+import { defineTool } from "../../src/tools/index.js";
+
+const echo = defineTool({ name: "sweep_echo", description: "answers null", input: z.strictObject({}), sideEffect: false, requires: () => [], execute: async () => null });
+const CAPS = ["kernel#noop{max=3}", "topic:sweep.*#subscribe", "tool:sweep_echo#call"];
 
 /** Takes an entry in every per-agent table the syscalls reach. */
 async function touch(ctx: AgentContext): Promise<null> {
@@ -17,6 +24,8 @@ async function touch(ctx: AgentContext): Promise<null> {
     await ctx.sys.SemanticSubscribe({ pattern: "sweep.topic" });
     await ctx.sys.AgentRegister({ skills: [] });
     await ctx.sys.SemanticRecv({ timeoutMs: 0 });
+    // A pure tool: an allowed call counted in the audit's aggregate, under a tally of its own.
+    await ctx.sys.ToolCall({ tool: "sweep_echo", args: {} });
     return null;
 }
 
@@ -39,11 +48,15 @@ function sizes(os: Aios): Record<string, number> {
   const ipc = os.subsystems["ipc"] as Ipc;
   const sched = os.subsystems["sched"] as SchedService;
   const sec = os.subsystems["security"] as Security;
+  const audit = os.subsystems["audit"] as AuditService;
+  // The interval's aggregates written: an ended agent's tallies are forgotten once their counts are.
+  os.audit.drain();
   return {
     table: os.kernel.table.size,
     quotaAccounts: sched.quotas?.size ?? -1,
     capabilityCounters: sec.checker.quotas.size,
     taint: sec.taint.size,
+    auditTallies: audit.sink.keptTallies,
     ...ipc.tables(),
   };
 }
@@ -52,7 +65,7 @@ async function run(os: Aios, pingerId: AgentId, n: number, ephemeral: boolean): 
   for (let i = 0; i < n; i += 500) {
     const ids: AgentId[] = await Promise.all(
       Array.from({ length: Math.min(500, n - i) }, (_, j) =>
-        os.spawn({ name: `t${i + j}`, kind: "code", logic: "toucher", ephemeral, capabilities: ["kernel#noop{max=3}", "topic:sweep.*#subscribe"] }),
+        os.spawn({ name: `t${i + j}`, kind: "code", logic: "toucher", ephemeral, capabilities: CAPS }),
       ),
     );
     // Each took its entries in init; "stop", from another tenant, taints it and ends it.
@@ -75,12 +88,13 @@ describe("per-agent tables after agents end", () => {
       subsystems: { embedder: false, memory: false, mcp: false, ipc: { dedupAll: true }, sched: { quotas: { syscalls: ["Noop"], agent: { rpm: 1_000_000 } } } },
     });
     try {
+      os.tools.register(echo);
       const p = await os.spawn({ name: "pinger", kind: "code", logic: "pinger", tenant: "other", capabilities: ["agent:*#send"] });
       // Warm-up: a first agent builds whatever is built once (tenant accounts, lazily made tables).
       await run(os, p, 1, false);
       const before = sizes(os);
       // A probe takes an entry in each table (so the check below checks something).
-      const probe = await os.spawn({ name: "probe", kind: "code", logic: "holder", capabilities: ["kernel#noop{max=3}", "topic:sweep.*#subscribe"] });
+      const probe = await os.spawn({ name: "probe", kind: "code", logic: "holder", capabilities: CAPS });
       await os.send(p, probe);
       expect(await os.request(probe, "done?")).toBe(true);
       const during = sizes(os);
@@ -98,6 +112,7 @@ describe("per-agent tables after agents end", () => {
   it("keeps the last keepEnded ended agents visible, and no more", async () => {
     const os = await boot({ logics: { toucher, pinger }, limits: { keepEnded: 100 }, subsystems: { embedder: false, memory: false, mcp: false } });
     try {
+      os.tools.register(echo);
       const p = await os.spawn({ name: "pinger", kind: "code", logic: "pinger", tenant: "other", capabilities: ["agent:*#send"] });
       await run(os, p, 1_000, false);
       const ended = os.ps({ status: "completed" });

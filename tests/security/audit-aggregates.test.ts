@@ -191,6 +191,49 @@ describe("packed aggregates of allowed sends", () => {
     expect(agg.tally("ag_held", "SemanticSend", "x")).toBe(held);
   });
 
+  it("an ended agent's tallies are forgotten once the interval counting their calls is written, not before", () => {
+    const clock = new SimulatedClock();
+    const out: Packed[] = [];
+    const agg = new Aggregator({ appendAll: (cs) => out.push(...cs.map((c) => c.data as unknown as Packed)), note: () => undefined, commit: () => undefined }, clock, 1000, { seq: 0, batch: 0 });
+    const rows = (): [string, number][] => (out[out.length - 1] as Packed).rows.map((r) => [r[0], r[2]]);
+    // A door tally with calls in the open interval: retired, it stays until the flush writes them.
+    const door = agg.tally("ag_door", "LlmInvoke", "spec:llm:m#invoke", true);
+    door.hit("llm:m");
+    door.hit("llm:m");
+    // A send tally whose counts the agent's process keeps: released into the tally, then retired.
+    const proc = counts();
+    const sendT = agg.tally("ag_send", "SemanticSend", "spec:agent:*#send");
+    send(agg, sendT, proc, "ag_x");
+    send(agg, sendT, proc, "ag_y");
+    agg.release(sendT, proc);
+    expect(sendT.holder).toBe(sendT);
+    agg.retire(sendT);
+    agg.retire(door);
+    // An idle tally is forgotten at once.
+    const idle = agg.tally("ag_idle", "LlmInvoke", "spec:llm:m#invoke", true);
+    expect(agg.kept).toBe(3);
+    agg.retire(idle);
+    expect(agg.kept).toBe(2);
+    agg.flush();
+    expect(rows().sort()).toEqual([["ag_door", 2], ["ag_send", 2]]);
+    expect(agg.kept).toBe(0);
+    // A call of the ended agent that was still in flight: counted in the next interval, then forgotten again.
+    door.hit("llm:m");
+    expect(agg.kept).toBe(1);
+    agg.flush();
+    expect(rows()).toEqual([["ag_door", 1]]);
+    expect(agg.kept).toBe(0);
+    // Asked for again before the flush (its agent restarted under the same id): the same row, kept.
+    const again = agg.tally("ag_back", "LlmInvoke", "spec:llm:m#invoke", true);
+    again.hit("llm:m");
+    agg.retire(again);
+    expect(agg.tally("ag_back", "LlmInvoke", "spec:llm:m#invoke", true)).toBe(again);
+    again.hit("llm:m");
+    agg.flush();
+    expect(rows()).toEqual([["ag_back", 2]]);
+    expect(agg.kept).toBe(1);
+  });
+
   it("counts kept by a caller: read and cleared at each flush, moved when the agent restarts or takes another tally", () => {
     const clock = new SimulatedClock();
     const out: Packed[] = [];
