@@ -52,9 +52,11 @@ export interface SubsystemOptions {
   readonly mcp?: McpSubsystemOptions | false;
   /**
    * The journal: `onLoss: "accept"` is `aios recover --accept-loss` (ADR 0012); `storage` picks its
-   * driver (SQLite in the data dir by default, or `{ driver: "postgres", url }`; ADR 0029).
+   * driver (SQLite in the data dir by default, or `{ driver: "postgres", url }`; ADR 0029);
+   * `hereMaxMs`: the slowest last write (ms) after which a batch is still committed on the kernel's
+   * thread when nothing else waits to run there (default 2; ADR 0072).
    */
-  readonly store?: { readonly onLoss?: "refuse" | "accept"; readonly storage?: StorageConfig } | false;
+  readonly store?: { readonly onLoss?: "refuse" | "accept"; readonly storage?: StorageConfig; readonly hereMaxMs?: number } | false;
   /** The planner, market, ledger, reputation and critic (issue #14); `false` leaves them out. */
   readonly planner?: Omit<PlannerSubsystemOptions, "dataDir" | "escalate"> | false;
 }

@@ -128,6 +128,9 @@ describe("the default stack's journal", () => {
       dataDir: tempDir("aios-here-"),
       subsystems: {
         embedder: false, memory: false, mcp: false,
+        // Where a batch commits by what waits to run, not by this machine's fsync time of the moment
+        // (a write slower than hereMaxMs sending the next to the thread has its own test above).
+        store: { hereMaxMs: 60_000 },
         models: { models: {}, providers: { scripted: new ReplayProvider({ name: "scripted", respond: (req) => fiveAdds("add", req) }) } },
       },
     });
@@ -139,10 +142,11 @@ describe("the default stack's journal", () => {
       os.tools.register(addTool());
       const spec = { name: "adder", kind: "llm" as const, model: "scripted", tools: ["add"], capabilities: ["tool:add#call", "llm:scripted#invoke"], durable: true };
       for (let i = 0; i < 30; i++) expect((await os.run(spec, { goal: "count to five" })).text).toBe("5");
-      // Nothing else runs while a lone run's batch commits: here, but after a write slower than 2 ms
-      // (a loaded machine's fsync), whose next batch takes the thread. A third at least, on any load
-      // this suite sees (23 of 30 when it ran beside the store, kernel and cluster suites).
-      expect(await commits("true")).toBeGreaterThanOrEqual(10);
+      // Nothing else runs while a lone run's batch commits: here. (The default hereMaxMs of 2 ms sent
+      // most of them to the thread on a loaded machine: 23 of 30 stayed here beside the store, kernel
+      // and cluster suites once, fewer than 10 another time.) An unawaited record's own batch may
+      // still go to the thread if a timer fires while an agent waits to run.
+      expect(await commits("true")).toBeGreaterThanOrEqual(25);
       // A durable agent hands 40 ephemeral agents 2 ms of work each: the run loop yields after its 5 ms
       // slice with most of them still queued, and that is when the durable agent's batch is taken.
       let done = 0;
