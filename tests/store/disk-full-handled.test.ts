@@ -5,7 +5,9 @@
  * and the failed records are appended again, with its current checkpoint, once space returns. After a
  * restart no message is handled twice. Before the fix the failed records were only reported: the next
  * checkpoint that did commit included the effects while the messages stayed unacknowledged, and the
- * restart delivered all 8 again (16 handled).  Needs root to mount (CI has it).
+ * restart delivered all 8 again (16 handled). Two agents handle at once, so their failed records
+ * share batches (and the one handler a batch's checkpoints share): each is held and retried.
+ * Needs root to mount (CI has it).
  */
 import { unlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +25,7 @@ type TallyState = z.infer<typeof State>;
 const Msg = z.union([z.object({ seq: z.number().int() }), z.object({ get: z.literal(true) })]);
 
 let gate: Promise<void> = Promise.resolve();
-const handledLog: number[] = [];
+const handledLog = new Map<string, number[]>();
 
 const tally: AgentLogic<TallyState, unknown> = {
   init: () => ({ seqs: [], pad: "" }),
@@ -34,7 +36,7 @@ const tally: AgentLogic<TallyState, unknown> = {
       return s;
     }
     await gate;
-    handledLog.push(m.seq);
+    handledLog.set(ctx.self, [...(handledLog.get(ctx.self) ?? []), m.seq]);
     // A 32 KB checkpoint: each handled record needs new pages, so it fails while the disk is full.
     return { seqs: [...s.seqs, m.seq], pad: `${m.seq}`.padEnd(32 * 1024, "x") };
   },
@@ -47,11 +49,11 @@ describe("a handled record refused by a full disk (issue #19.2)", () => {
     const data = join(disk.path, "data");
     const clock = new SimulatedClock();
     const os = await boot({ dataDir: data, stack: "bare", durable: true, clock, logger: silentLogger, logics: { tally }, add: [storeSubsystem({ dataDir: data })] });
-    const id: AgentId = await os.spawn({ name: "tally", kind: "code", logic: "tally", durable: true });
+    const ids: AgentId[] = [await os.spawn({ name: "tally", kind: "code", logic: "tally", durable: true }), await os.spawn({ name: "tally2", kind: "code", logic: "tally", durable: true })];
     let open: () => void = () => undefined;
     gate = new Promise((r) => (open = r));
-    // Eight letters journaled while there is room; the agent blocks on the first.
-    for (let seq = 1; seq <= 8; seq++) await os.send(id, { seq });
+    // Eight letters each journaled while there is room; both agents block on their first.
+    for (let seq = 1; seq <= 8; seq++) for (const id of ids) await os.send(id, { seq });
     const full = new Promise<void>((resolve) => {
       os.kernel.events.subscribe({ types: ["kernel.error"] }, (e) => {
         if (e.type === "kernel.error" && e.data.error.code === "E_STORAGE_FULL") resolve();
@@ -63,15 +65,16 @@ describe("a handled record refused by a full disk (issue #19.2)", () => {
     unlinkSync(filler);
     // Space is back: the kernel's retry (on its clock) appends the held records again.
     clock.advance(5_000);
-    const seqs = await os.request(id, { get: true });
-    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const id of ids) expect(await os.request(id, { get: true })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     await os.shutdown("test");
 
     const again = await boot({ dataDir: data, stack: "bare", durable: true, clock: new SimulatedClock(), logger: silentLogger, logics: { tally }, add: [storeSubsystem({ dataDir: data })] });
     try {
-      expect(await again.request(id, { get: true })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      // Each letter handled once across both boots: none came back after the restart.
-      expect(handledLog).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      for (const id of ids) {
+        expect(await again.request(id, { get: true })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        // Each letter handled once across both boots: none came back after the restart.
+        expect(handledLog.get(id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      }
     } finally {
       await again.shutdown("test");
     }
