@@ -19,6 +19,7 @@
 import { AiosError, Counts, toAiosError, type IdGenerator, type MessageId } from "../core/index.js";
 import type { SendOptions, StoredMessage } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
+import { BatchWatch } from "./batch-watch.js";
 import { deferred } from "./exits.js";
 import type { Guards } from "./guards.js";
 import type { KernelFlags } from "./kernel-port.js";
@@ -90,26 +91,16 @@ export class DurableDelivery {
     return acked === undefined ? room : Promise.all([acked, room]).then(ignore);
   }
 
-  /**
-   * Ends `p` (and `sender`, who went on) if `stored` fails. Letters of one commit batch share its
-   * promise (Journal.commit), so they share one handler and a list, not a handler each.
-   */
+  /** A failed batch of letters ends `p` (and `sender`, who went on) for each letter in it. */
   private watch(stored: Promise<void>, p: Proc, sender: Proc | undefined): void {
-    if (stored !== this.watched) {
-      const procs: Proc[] = [];
-      this.watched = stored;
-      this.watching = procs;
-      stored.catch((e: unknown) => {
-        for (const q of procs) this.k.lost(q, e);
-      });
-    }
-    this.watching.push(p);
-    if (sender !== undefined) this.watching.push(sender);
+    const list = this.batches.of(stored);
+    list.push(p);
+    if (sender !== undefined) list.push(sender);
   }
 
-  /** The last batch promise watched (watch()) and the agents that went on from its letters. */
-  private watched: Promise<void> | undefined;
-  private watching: Proc[] = [];
+  private readonly batches = new BatchWatch<Proc>((procs, e) => {
+    for (const q of procs) this.k.lost(q, e);
+  });
 
   /** The letter's record; `letter.id` is set to its id. */
   private record(p: Proc, letter: Letter, key: string | undefined, origin: { cause: MessageId; nth: number } | undefined): StoredMessage {

@@ -18,6 +18,7 @@ import type { Ending } from "./lifecycle.js";
 import type { ExitKind } from "./supervisor-state.js";
 import { isLetter, taken, type Mailbox, type Meta } from "./mailbox.js";
 import { QUANTUM, snapshotOf, type Proc } from "./proc.js";
+import { BatchWatch } from "./batch-watch.js";
 import { HeldCheckpoints } from "./held-checkpoints.js";
 
 export interface RunLoopDeps {
@@ -195,30 +196,13 @@ export class RunLoop {
       return;
     }
     const msg = (isLetter(letter) ? letter.id : undefined) as MessageId | undefined;
-    this.watch(j.handled(p.id, msg, snap, p.callSeq), p, msg);
+    this.checkpoints.of(j.handled(p.id, msg, snap, p.callSeq)).push(p, msg);
   }
 
-  /**
-   * Holds `p` if its checkpoint's write fails. Checkpoints of one commit batch share its promise
-   * (Journal.commit), so they share one handler and a list, not a handler and a derived promise each:
-   * a durable relay's batch of 3,000 checkpoints ran 3,000 reactions (and as many microtasks) when
-   * it was written, only to pass its success through.
-   */
-  private watch(stored: Promise<void>, p: Proc, msg: MessageId | undefined): void {
-    if (stored !== this.watched) {
-      const list: (Proc | MessageId | undefined)[] = [];
-      this.watched = stored;
-      this.watching = list;
-      stored.catch((e: unknown) => {
-        for (let i = 0; i < list.length; i += 2) this.held.failed(list[i] as Proc, list[i + 1] as MessageId | undefined, e);
-      });
-    }
-    this.watching.push(p, msg);
-  }
-
-  /** The last batch promise watched (watch()) and its agents and letters, in pairs. */
-  private watched: Promise<void> | undefined;
-  private watching: (Proc | MessageId | undefined)[] = [];
+  /** A failed batch of checkpoints holds each agent in it (pairs of agent and letter). */
+  private readonly checkpoints = new BatchWatch<Proc | MessageId | undefined>((items, e) => {
+    for (let i = 0; i < items.length; i += 2) this.held.failed(items[i] as Proc, items[i + 1] as MessageId | undefined, e);
+  });
 
   private crash(p: Proc, letter: Meta, e: unknown): void {
     p.current = undefined;
