@@ -31,6 +31,8 @@ export interface PackedBatch {
   readonly kinds: string;
   /** The bodies in order, whole rows per chunk (a body longer than a chunk is one of its own). */
   readonly bodies: readonly string[];
+  /** How many rows each chunk of `bodies` holds. */
+  readonly chunkRows: readonly number[];
   readonly deleteBelow?: number;
   readonly reclaim?: boolean;
   readonly meta?: Readonly<Record<string, string>>;
@@ -61,6 +63,7 @@ export function packBatch(b: WriteBatch): { batch: PackedBatch; transfer: ArrayB
   const lens = new Uint32Array(2 * n);
   const kinds = new Array<string>(n);
   const chunks: string[] = [];
+  const chunkRows: number[] = [];
   let chunk: string[] = [];
   let chars = 0;
   for (let i = 0; i < n; i++) {
@@ -72,15 +75,19 @@ export function packBatch(b: WriteBatch): { batch: PackedBatch; transfer: ArrayB
     kinds[i] = r.kind;
     if (chars + r.body.length > CHUNK_CHARS && chunk.length > 0) {
       chunks.push(chunk.join(""));
+      chunkRows.push(chunk.length);
       chunk = [];
       chars = 0;
     }
     chunk.push(r.body);
     chars += r.body.length;
   }
-  if (chunk.length > 0) chunks.push(chunk.join(""));
+  if (chunk.length > 0) {
+    chunks.push(chunk.join(""));
+    chunkRows.push(chunk.length);
+  }
   const batch: PackedBatch = {
-    nums, lens, kinds: kinds.join(""), bodies: chunks,
+    nums, lens, kinds: kinds.join(""), bodies: chunks, chunkRows,
     ...(b.deleteBelow === undefined ? {} : { deleteBelow: b.deleteBelow }),
     ...(b.reclaim === undefined ? {} : { reclaim: b.reclaim }),
     ...(b.meta === undefined ? {} : { meta: b.meta }),
@@ -91,17 +98,20 @@ export function packBatch(b: WriteBatch): { batch: PackedBatch; transfer: ArrayB
 export function unpackBatch(p: PackedBatch): WriteBatch {
   const n = p.nums.length / 2;
   const rows = new Array<JournalRow>(n);
-  // A chunk holds whole rows: a body that does not fit in the rest of this chunk starts the next.
+  // Chunk c holds the next chunkRows[c] rows, whole.
   let c = 0;
   let chunk = p.bodies[0] ?? "";
+  let left = p.chunkRows[0] ?? 0;
   for (let i = 0, k = 0, b = 0; i < n; i++) {
     const kl = p.lens[2 * i] ?? 0;
     const bl = p.lens[2 * i + 1] ?? 0;
-    if (b + bl > chunk.length) {
+    if (left === 0) {
       c++;
       chunk = p.bodies[c] ?? "";
+      left = p.chunkRows[c] ?? 0;
       b = 0;
     }
+    left--;
     rows[i] = { seq: p.nums[2 * i] ?? 0, crc: p.nums[2 * i + 1] ?? 0, kind: p.kinds.slice(k, k + kl), body: chunk.slice(b, b + bl) };
     k += kl;
     b += bl;

@@ -27,12 +27,23 @@ describe("the writer thread's packed batch", () => {
         expect(transfer).toEqual([batch.nums.buffer, batch.lens.buffer]);
         for (const c of batch.bodies) if (c.length > CHUNK_CHARS) expect(append.some((r) => r.body === c)).toBe(true);
         expect(batch.bodies.join("")).toBe(append.map((r) => r.body).join(""));
+        expect(batch.chunkRows.reduce((a, b) => a + b, 0)).toBe(append.length);
         const back = unpackBatch(batch);
         expect(back.append ?? []).toEqual(append);
         expect(back.deleteBelow).toBe(deleteBelow);
       }),
-      { numRuns: 200 },
+      { numRuns: 500 },
     );
+  });
+
+  it("keeps an empty body after a body longer than a chunk in its place (a CI counterexample)", () => {
+    const append: JournalRow[] = [
+      { seq: 1, kind: "handled", crc: 0, body: "x".repeat(CHUNK_CHARS + 10) },
+      { seq: 2, kind: "handled", crc: 0, body: "" },
+      { seq: 3, kind: "handled", crc: 0, body: "y".repeat(CHUNK_CHARS + 20) },
+      { seq: 4, kind: "handled", crc: 0, body: "{}" },
+    ];
+    expect(unpackBatch(packBatch({ append }).batch).append).toEqual(append);
   });
 
   it("packs a relay's batch of 3,000 small rows into a few chunks, not one string", () => {
