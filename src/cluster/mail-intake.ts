@@ -291,7 +291,7 @@ export class MailIntake {
     const taken: number[] = [];
     const refusals: Refusal[] = [];
     /** Letters moved this pull, by recipient: a mailbox takes no more than it has room for (ADR 0046). */
-    const moved = new Map<string, number>();
+    const moved = new Counts<string>();
     for (const row of rows) {
       if (this.inFlight.has(row.n) || this.answered.has(row.n)) continue;
       const s = this.streams.live(row.agent);
@@ -322,7 +322,7 @@ export class MailIntake {
       const ended = a === undefined || TERMINAL.has(a.status) ? { reason: "agent_ended", detail: `agent ${rec.to} is ${a?.status ?? "gone"}` } : null;
       // A full mailbox leaves the row waiting (its senders meet the row bound, Mailroom.post) until the
       // agent handled some: a later pull (a beat, a wake-up) moves it.
-      const used = (a?.mailbox.size ?? 0) + this.moving.get(to) + (moved.get(to) ?? 0);
+      const used = (a?.mailbox.size ?? 0) + this.moving.get(to) + moved.get(to);
       if (ended === null && a !== undefined && used >= capacityOf(a.spec)) continue;
       const no = ended ?? this.hooks.admit?.(letter, row.keys, row.origin ?? "") ?? null;
       // A topic copy in a pull subscriber's inbox: taken, and nothing enters the journal (a pull inbox
@@ -335,7 +335,7 @@ export class MailIntake {
         refusals.push({ row: row.n, recipient: row.agent, origin: row.origin, reason: no.reason, detail: no.detail, id: rec.id, ...(rec.route === undefined ? {} : { route: rec.route }) });
         continue;
       }
-      moved.set(to, (moved.get(to) ?? 0) + 1);
+      moved.add(to);
       writes.push(this.moveIn(s, row.n, rec, to, letter, delivered));
     }
     for (const n of taken) this.inFlight.add(n);
