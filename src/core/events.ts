@@ -227,11 +227,18 @@ export class EventBus {
   }
 
   private wanted(type: string): number {
-    let w = this.wantCache.get(type);
-    if (w === undefined) {
-      w = (this.subs.some((s) => s.matchesType(type)) ? SUBSCRIBER : 0) | (this.taps.some((t) => t.types.matches(type)) ? TAPPED : 0);
-      this.wantCache.set(type, w);
-    }
+    const w = this.wantCache.get(type);
+    return w === undefined ? this.firstWanted(type) : w;
+  }
+
+  /**
+   * A type not asked about since the last (un)subscribe. Apart from wanted(): a closure over `type`
+   * there would make every call allocate a context for it, hit or miss (wants() runs several times
+   * per syscall).
+   */
+  private firstWanted(type: string): number {
+    const w = (this.subs.some((s) => s.matchesType(type)) ? SUBSCRIBER : 0) | (this.taps.some((t) => t.types.matches(type)) ? TAPPED : 0);
+    this.wantCache.set(type, w);
     return w;
   }
 

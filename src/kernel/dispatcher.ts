@@ -182,7 +182,10 @@ export class Dispatcher {
   /** Capability stage: every request must be allowed; returns what allowed the first one. */
   private checkCapabilities(caller: DispatchCaller, name: SyscallName, reqs: readonly CapabilityRequest[]): Grant {
     let by: Grant = NONE_REQUIRED;
-    for (const req of reqs) {
+    // Indexed: a syscall's requirement list is often a shared frozen one, and for-of over a frozen
+    // array steps through an iterator object per element.
+    for (let i = 0; i < reqs.length; i++) {
+      const req = reqs[i] as CapabilityRequest;
       let d;
       try {
         d = this.guards.capabilities.check(caller, req);
@@ -310,7 +313,7 @@ export class Dispatcher {
           }
           result = effects?.redact === undefined ? raw : effects.redact(raw);
           owed = false;
-          if (journal !== undefined) journal.result(caller, seq, result).catch((e: unknown) => this.journalFailed(e));
+          if (journal !== undefined) journal.result(caller, seq, result).catch(this.journalFailed);
           effects?.observe?.(caller, def.name, args, result);
         } catch (e) {
           // Still owed: the outer catch journals it as this number's result (redacted, as thrown).
@@ -330,7 +333,7 @@ export class Dispatcher {
       // any other failure is the allowed call's entry, with its error.
       const err = toAiosError(e, "E_TOOL");
       if (owed && journal !== undefined && !(caller.status !== undefined && isTerminal(caller.status))) {
-        journal.result(caller, seq, undefined, err.toJSON()).catch((x: unknown) => this.journalFailed(x));
+        journal.result(caller, seq, undefined, err.toJSON()).catch(this.journalFailed);
       }
       if (REFUSALS.has(err.code)) this.deny(caller, def.name, err);
       else this.guards.audit?.record({ ...allowedRecord(caller, def.name, permit), error: err.toJSON() });
@@ -356,9 +359,10 @@ export class Dispatcher {
 
   /** A journal write that failed after the call went ahead: reported, never silent. */
   onJournalError: ((e: unknown) => void) | undefined;
-  private journalFailed(e: unknown): void {
+  /** One function for every call's journal write (an arrow in execute would make each call allocate a context for `this`). */
+  private readonly journalFailed = (e: unknown): void => {
     this.onJournalError?.(e);
-  }
+  };
 
   private deny(caller: Caller, name: string, err: AiosError): AiosError {
     this.guards.audit?.record({ agent: caller.agent, syscall: name, decision: "denied", reason: err.message, error: err.toJSON() });

@@ -156,7 +156,12 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
       if (deps.events.wants("llm.step")) deps.events.emit("llm.step", { step: s.steps, toolCalls: r.toolCalls.map((c) => c.name), finishReason: r.finishReason }, ctx.self);
       if (r.toolCalls.length > 0) {
         s.messages.push({ role: "assistant", content: r.text, toolCalls: r.toolCalls });
-        for (const c of r.toolCalls) s.messages.push({ role: "tool", toolCallId: c.id, name: c.name, content: await runTool(s, ctx, c.name, c.args) });
+        // Indexed: the result is frozen, and for-of over a frozen array steps through an object per element.
+        const calls = r.toolCalls;
+        for (let i = 0; i < calls.length; i++) {
+          const c = calls[i] as (typeof calls)[number];
+          s.messages.push({ role: "tool", toolCallId: c.id, name: c.name, content: await runTool(s, ctx, c.name, c.args) });
+        }
         continue;
       }
       s.messages.push({ role: "assistant", content: r.text });

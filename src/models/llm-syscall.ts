@@ -26,8 +26,11 @@ const validated = new WeakSet<object>();
 function freezeMessage(m: ChatMessage): ChatMessage {
   Object.freeze(m);
   if (m.role === "assistant" && m.toolCalls !== undefined) {
-    Object.freeze(m.toolCalls);
-    for (const c of m.toolCalls) {
+    const calls = m.toolCalls;
+    Object.freeze(calls);
+    // Indexed: for-of over a frozen array steps through an iterator object per element.
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i] as (typeof calls)[number];
       Object.freeze(c);
       deepFreeze(c.args);
     }
@@ -38,7 +41,8 @@ function freezeMessage(m: ChatMessage): ChatMessage {
 function deepFreeze<T>(v: T): T {
   if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
     Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
+    const xs = Object.values(v);
+    for (let i = 0; i < xs.length; i++) deepFreeze(xs[i]);
   }
   return v;
 }

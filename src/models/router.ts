@@ -132,46 +132,78 @@ export class ModelRouter {
     return typeof after === "number" ? Math.max(after, base) : base;
   }
 
-  async chat(call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
-    if (!this.has(call.model)) throw new AiosError("E_INVALID_ARG", `model "${call.model}" is not configured`, { details: { path: "model", model: call.model } });
+  chat(call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
+    if (!this.has(call.model)) return Promise.reject(new AiosError("E_INVALID_ARG", `model "${call.model}" is not configured`, { details: { path: "model", model: call.model } }));
+    const names = this.candidates(call.model);
+    const b = names[0] === undefined ? undefined : this.backends.get(names[0]);
+    if (b === undefined) return this.failover(call, req, names, undefined);
+    // The common case, the first backend answering at the first attempt, is one promise: no async
+    // frame (with its retry loop's registers) per model call; anything else continues in failover().
+    if (!b.breaker.tryAcquire()) return this.failover(call, req, names, { b, open: true, err: undefined });
+    return this.once(b, call, req).catch((err: unknown) => this.failover(call, req, names, { b, open: false, err }));
+  }
+
+  /**
+   * Retries and fallbacks over `names`, in order; `first` is how the first backend's first attempt,
+   * made by chat(), went (its circuit was open, or it failed with `err`).
+   */
+  private async failover(call: RouteCall, req: ChatRequest, names: readonly string[], first: { readonly b: Backend; readonly open: boolean; readonly err: unknown } | undefined): Promise<RoutedResult> {
     let last: AiosError | undefined;
     let prev: string | undefined;
-    for (const name of this.candidates(call.model)) {
+    let pending = first;
+    for (const name of names) {
       const b = this.backends.get(name);
       if (b === undefined) continue;
       if (prev !== undefined && last !== undefined) this.o.events?.emit("model.fallback", { from: prev, to: name, code: last.code }, call.agent, "warn");
       prev = name;
       for (let attempt = 0; ; attempt++) {
-        if (!b.breaker.tryAcquire()) {
-          last = new AiosError("E_MODEL", `model "${name}": circuit open after repeated failures`, { details: { model: name, retryAfterMs: b.breaker.retryInMs() } });
-          break;
-        }
-        try {
-          return await this.once(b, call, req);
-        } catch (err) {
-          const e = toAiosError(err, "E_MODEL");
-          if (e.code === "E_CANCELLED" || call.signal?.aborted === true) {
-            b.breaker.neutral();
-            throw isAiosError(e, "E_CANCELLED") ? e : new AiosError("E_CANCELLED", `model "${name}": the call was cancelled`, { cause: e });
+        let err: unknown;
+        if (pending !== undefined && pending.b === b && attempt === 0) {
+          const open = pending.open;
+          err = pending.err;
+          pending = undefined;
+          if (open) {
+            last = this.circuitOpen(name, b);
+            break;
           }
-          if (countsAsBackendFailure(e)) b.breaker.failure();
-          else b.breaker.neutral();
-          last = e;
-          if (!e.retryable || attempt >= b.maxRetries) break;
-          const ms = this.delay(attempt, e);
-          this.o.events?.emit("model.retry", { backend: name, attempt: attempt + 1, delayMs: ms, code: e.code }, call.agent, "warn");
+        } else {
+          if (!b.breaker.tryAcquire()) {
+            last = this.circuitOpen(name, b);
+            break;
+          }
           try {
-            await this.o.clock.sleep(ms, call.signal);
-          } catch (abort) {
-            throw new AiosError("E_CANCELLED", `model "${name}": cancelled while waiting to retry`, { cause: abort });
+            return await this.once(b, call, req);
+          } catch (e) {
+            err = e;
           }
+        }
+        const e = toAiosError(err, "E_MODEL");
+        if (e.code === "E_CANCELLED" || call.signal?.aborted === true) {
+          b.breaker.neutral();
+          throw isAiosError(e, "E_CANCELLED") ? e : new AiosError("E_CANCELLED", `model "${name}": the call was cancelled`, { cause: e });
+        }
+        if (countsAsBackendFailure(e)) b.breaker.failure();
+        else b.breaker.neutral();
+        last = e;
+        if (!e.retryable || attempt >= b.maxRetries) break;
+        const ms = this.delay(attempt, e);
+        this.o.events?.emit("model.retry", { backend: name, attempt: attempt + 1, delayMs: ms, code: e.code }, call.agent, "warn");
+        try {
+          await this.o.clock.sleep(ms, call.signal);
+        } catch (abort) {
+          throw new AiosError("E_CANCELLED", `model "${name}": cancelled while waiting to retry`, { cause: abort });
         }
       }
     }
     throw last ?? new AiosError("E_MODEL", `model "${call.model}": no backend available`, { details: { model: call.model } });
   }
 
-  private async once(b: Backend, call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
+  private circuitOpen(name: string, b: Backend): AiosError {
+    return new AiosError("E_MODEL", `model "${name}": circuit open after repeated failures`, { details: { model: name, retryAfterMs: b.breaker.retryInMs() } });
+  }
+
+  /** One attempt on one backend: a chat, or a stream when someone listens for model.token. */
+  private once(b: Backend, call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
     const t0 = this.o.clock.monotonic();
     const maxTokens = call.maxTokens ?? b.maxTokens;
     const opts: { -readonly [K in keyof ChatOptions]: ChatOptions[K] } = { session: call.agent };
@@ -180,27 +212,44 @@ export class ModelRouter {
     if (call.trace) opts.trace = call.trace;
     if (maxTokens !== undefined) opts.maxTokens = maxTokens;
     if (call.temperature !== undefined) opts.temperature = call.temperature;
-    let result: ChatResult | undefined;
+    if (this.o.events?.wants("model.token") === true) return this.streamed(b, call, req, opts, t0);
+    let asked: Promise<ChatResult>;
+    try {
+      asked = b.provider.chat(req, opts);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return asked.then((result) => this.answered(b, call, result, t0));
+  }
+
+  /**
+   * Someone listens: stream, forwarding each text piece as it arrives. The first piece (text or a
+   * tool call's) is the time to first chunk, set on the chat span when the call is traced.
+   */
+  private async streamed(b: Backend, call: RouteCall, req: ChatRequest, opts: ChatOptions, t0: number): Promise<RoutedResult> {
     const ev = this.o.events;
-    if (ev?.wants("model.token") === true) {
-      // Someone listens: stream, forwarding each text piece as it arrives. The first piece (text or
-      // a tool call's) is the time to first chunk, set on the chat span when the call is traced.
-      const span = call.trace;
-      let first = true;
-      for await (const d of b.provider.stream(req, opts)) {
-        if (d.type === "done") result = d.result;
-        else {
-          if (first && span !== undefined) span.setAttribute(ATTR.RESPONSE_TIME_TO_FIRST_CHUNK, (this.o.clock.monotonic() - t0) / 1000);
-          first = false;
-          if (d.type === "text") ev.emit("model.token", { model: b.name, text: d.text }, call.agent, "debug");
-        }
+    const span = call.trace;
+    let first = true;
+    let result: ChatResult | undefined;
+    for await (const d of b.provider.stream(req, opts)) {
+      if (d.type === "done") result = d.result;
+      else {
+        if (first && span !== undefined) span.setAttribute(ATTR.RESPONSE_TIME_TO_FIRST_CHUNK, (this.o.clock.monotonic() - t0) / 1000);
+        first = false;
+        if (d.type === "text") ev?.emit("model.token", { model: b.name, text: d.text }, call.agent, "debug");
       }
-      if (result === undefined) throw new AiosError("E_MODEL_OUTPUT", `model "${b.name}": the stream ended without a result`);
-    } else result = await b.provider.chat(req, opts);
+    }
+    if (result === undefined) throw new AiosError("E_MODEL_OUTPUT", `model "${b.name}": the stream ended without a result`);
+    return this.answered(b, call, result, t0);
+  }
+
+  /** A backend answered: its breaker, latency, accounting and model.call event; the routed result. */
+  private answered(b: Backend, call: RouteCall, result: ChatResult, t0: number): RoutedResult {
     b.breaker.success();
     const durationMs = this.o.clock.monotonic() - t0;
     b.latencyMs = b.latencyMs === 0 ? durationMs : 0.8 * b.latencyMs + 0.2 * durationMs;
     const cost = this.accounting.record(call.agent, call.tenant, result.usage, b.price);
+    const ev = this.o.events;
     if (ev?.wants("model.call") === true) {
       ev.emit("model.call", { model: call.model, backend: b.name, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, cost, durationMs }, call.agent);
     }

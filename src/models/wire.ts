@@ -122,22 +122,33 @@ export function finalizeToolCalls(
   raw: readonly { id: string; name: string; arguments: string | Record<string, unknown> }[],
   tools: readonly ToolSchema[] | undefined,
 ): ToolCallRequest[] {
-  const names = new Set((tools ?? []).map((t) => t.name));
-  return raw.map((c, i) => {
-    if (c.name === "" || !names.has(c.name)) throw malformed(entry, `tool call ${i} names unknown tool "${c.name}"`);
-    let args: unknown = c.arguments;
-    if (typeof c.arguments === "string") {
-      try {
-        args = c.arguments.trim() === "" ? {} : JSON.parse(c.arguments);
-      } catch (e) {
-        throw malformed(entry, `tool call ${i} (${c.name}) has arguments that are not valid JSON: ${c.arguments.slice(0, 120)}`, e);
-      }
+  // Every model turn comes here: a scan of the (short) tool list, not a set built per call.
+  const out = new Array<ToolCallRequest>(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = finalizeToolCall(entry, raw[i] as (typeof raw)[number], i, tools);
+  return out;
+}
+
+function offered(tools: readonly ToolSchema[] | undefined, name: string): boolean {
+  if (tools === undefined) return false;
+  for (let i = 0; i < tools.length; i++) if ((tools[i] as ToolSchema).name === name) return true;
+  return false;
+}
+
+/** One call: its tool among those offered, its arguments a JSON object. */
+function finalizeToolCall(entry: string, c: { id: string; name: string; arguments: string | Record<string, unknown> }, i: number, tools: readonly ToolSchema[] | undefined): ToolCallRequest {
+  if (c.name === "" || !offered(tools, c.name)) throw malformed(entry, `tool call ${i} names unknown tool "${c.name}"`);
+  let args: unknown = c.arguments;
+  if (typeof c.arguments === "string") {
+    try {
+      args = c.arguments.trim() === "" ? {} : JSON.parse(c.arguments);
+    } catch (e) {
+      throw malformed(entry, `tool call ${i} (${c.name}) has arguments that are not valid JSON: ${c.arguments.slice(0, 120)}`, e);
     }
-    if (typeof args !== "object" || args === null || Array.isArray(args)) {
-      throw malformed(entry, `tool call ${i} (${c.name}) arguments are not a JSON object`);
-    }
-    return { id: c.id || `call_${i}`, name: c.name, args: args as Record<string, unknown> };
-  });
+  }
+  if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    throw malformed(entry, `tool call ${i} (${c.name}) arguments are not a JSON object`);
+  }
+  return { id: c.id || `call_${i}`, name: c.name, args: args as Record<string, unknown> };
 }
 
 /** Tool names on the wire: both APIs allow only [A-Za-z0-9_-], ours are dotted ("fs.read"). */

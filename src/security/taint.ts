@@ -98,25 +98,14 @@ export class TaintTracker {
   }
 
   /** Labels that a syscall's result carries into the caller's context (pure; see observe()). */
-  labelsFor(syscall: string, args: unknown, result: unknown, caller: { tenant: string }): string[] {
+  labelsFor(syscall: string, args: unknown, result: unknown, caller: { tenant: string }): readonly string[] {
     // One set for every call (this runs after every syscall and is synchronous): most results carry
-    // no label, and an empty set is neither allocated nor cleared.
+    // no label, and an empty set is neither allocated nor cleared; nor is the empty answer.
     const out = SCRATCH;
     if (out.size > 0) out.clear();
     if (syscall === "ToolCall") {
       const tool = getPath(args, "tool");
-      if (typeof tool === "string") {
-        if (this.webTools.some((p) => tool.startsWith(p))) {
-          const url = getPath(args, "args.url");
-          out.add(`web:${typeof url === "string" ? hostOf(url) : tool}`);
-        }
-        const mcp = this.mcpTools.find((p) => tool.startsWith(p));
-        if (mcp !== undefined) out.add(`mcp:${tool.slice(mcp.length).split(".")[0] ?? tool}`);
-        if (tool === "file.read" || tool === "file.list") {
-          const path = getPath(args, "args.path");
-          if (typeof path !== "string" || !this.isTrustedPath(path)) out.add(`file:${typeof path === "string" ? path : "?"}`);
-        }
-      }
+      if (typeof tool === "string") this.toolLabels(tool, args, out);
     }
     if (syscall === "SemanticRecv" && result !== null && typeof result === "object") {
       const tenant = getPath(result, "tenant");
@@ -124,25 +113,48 @@ export class TaintTracker {
     }
     // Anything that already carries labels (memory hits, messages, tool results) passes them on.
     collectTaint(result, out, 0);
-    if (out.size === 0) return [];
+    if (out.size === 0) return NO_LABELS;
     const labels = [...out];
     out.clear();
     return labels;
   }
 
+  /** What calling `tool` brings in: a web host, an MCP server, an untrusted file. Loops, not closures over `tool`. */
+  private toolLabels(tool: string, args: unknown, out: Set<string>): void {
+    // Indexed loops: an array iterator's step is an object per element until the loop is optimised.
+    const web = this.webTools;
+    for (let i = 0; i < web.length; i++) {
+      if (!tool.startsWith(web[i] as string)) continue;
+      const url = getPath(args, "args.url");
+      out.add(`web:${typeof url === "string" ? hostOf(url) : tool}`);
+      break;
+    }
+    const mcp = this.mcpTools;
+    for (let i = 0; i < mcp.length; i++) {
+      const p = mcp[i] as string;
+      if (!tool.startsWith(p)) continue;
+      out.add(`mcp:${tool.slice(p.length).split(".")[0] ?? tool}`);
+      break;
+    }
+    if (tool === "file.read" || tool === "file.list") {
+      const path = getPath(args, "args.path");
+      if (typeof path !== "string" || !this.isTrustedPath(path)) out.add(`file:${typeof path === "string" ? path : "?"}`);
+    }
+  }
+
   /** Applies labelsFor() to the caller's context; call after every successful syscall. */
-  observe(caller: { agent: string; tenant: string }, syscall: string, args: unknown, result: unknown): string[] {
+  observe(caller: { agent: string; tenant: string }, syscall: string, args: unknown, result: unknown): readonly string[] {
     const labels = this.labelsFor(syscall, args, result, caller);
-    return labels.length === 0 ? [] : this.add(caller.agent, labels, syscall);
+    return labels.length === 0 ? NO_LABELS : this.add(caller.agent, labels, syscall);
   }
 
   /**
    * A failed syscall: its error reaches the agent's context as text, so it taints as the result would
    * have (labels from the call itself) plus any labels the error's details carry.
    */
-  observeError(caller: { agent: string; tenant: string }, syscall: string, args: unknown, details: unknown): string[] {
+  observeError(caller: { agent: string; tenant: string }, syscall: string, args: unknown, details: unknown): readonly string[] {
     const labels = this.labelsFor(syscall, args, details, caller);
-    return labels.length === 0 ? [] : this.add(caller.agent, labels, `${syscall} error`);
+    return labels.length === 0 ? NO_LABELS : this.add(caller.agent, labels, `${syscall} error`);
   }
 
   /** Labels a write by `agent` must carry (memory records, messages it sends). */
@@ -153,6 +165,7 @@ export class TaintTracker {
 
 /** labelsFor's working set: empty between calls. */
 const SCRATCH = new Set<string>();
+const NO_LABELS: readonly string[] = Object.freeze([]);
 
 function hostOf(url: string): string {
   try {

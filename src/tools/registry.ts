@@ -30,6 +30,8 @@ export interface ParsedToolCall {
 
 export class ToolRegistry {
   private readonly tools = new Map<string, AnyTool>();
+  /** Per tool object, the requirement list of a call that needs only `tool:<name>#call`. */
+  private readonly callRequests = new WeakMap<AnyTool, readonly CapabilityRequest[]>();
   /** The sorted, frozen answer of list() until the set of tools changes. */
   private listed: readonly ToolInfo[] | undefined;
 
@@ -81,8 +83,22 @@ export class ToolRegistry {
   }
 
   /** Every capability the call needs: `tool:<name>#call` first, then the tool's own. */
-  requirements(call: ParsedToolCall, caller: Caller): CapabilityRequest[] {
-    return [{ resource: `tool:${call.tool.name}`, action: "call" }, ...call.tool.requires(call.args, caller), ...secretRequests(call.tool, call.args)];
+  requirements(call: ParsedToolCall, caller: Caller): readonly CapabilityRequest[] {
+    const own = call.tool.requires(call.args, caller);
+    const secrets = secretRequests(call.tool, call.args);
+    // The common case, a tool that asks for nothing more, shares one frozen list per tool: no array,
+    // request or resource string built per call.
+    if (own.length === 0 && secrets.length === 0) return this.callOnly(call.tool);
+    return [{ resource: `tool:${call.tool.name}`, action: "call" }, ...own, ...secrets];
+  }
+
+  private callOnly(tool: AnyTool): readonly CapabilityRequest[] {
+    let r = this.callRequests.get(tool);
+    if (r === undefined) {
+      r = Object.freeze([Object.freeze({ resource: `tool:${tool.name}`, action: "call" })]);
+      this.callRequests.set(tool, r);
+    }
+    return r;
   }
 
   /** Runs an already parsed and checked call; validates the output against the tool's schema. */
@@ -91,7 +107,7 @@ export class ToolRegistry {
     let out: unknown;
     try {
       // Secrets enter the arguments here and nowhere else: the copy goes to execute only.
-      const args = fillSecretSlots(call.tool, call.args, (n) => ctx.revealSecret(n));
+      const args = fillSecretSlots(call.tool, call.args, ctx);
       out = await call.tool.execute(args, ctx);
     } catch (e) {
       throw toAiosError(e, "E_TOOL");

@@ -97,19 +97,27 @@ export function checkSecretRefs(tool: AnyTool, args: unknown): string[] {
   return [...used].sort();
 }
 
+const NO_REQUESTS: readonly CapabilityRequest[] = Object.freeze([]);
+
 /** `secret:NAME#use` for every secret a call's slots name (the dispatcher checks them up front). */
-export function secretRequests(tool: AnyTool, args: unknown): CapabilityRequest[] {
-  if (tool.secretSlots === undefined || tool.secretSlots.length === 0) return [];
+export function secretRequests(tool: AnyTool, args: unknown): readonly CapabilityRequest[] {
+  if (tool.secretSlots === undefined || tool.secretSlots.length === 0) return NO_REQUESTS;
   return checkSecretRefs(tool, args).map((name) => ({ resource: `secret:${name}`, action: "use" }));
 }
 
 /**
- * A copy of `args` with every reference in a slot replaced by `reveal(name)` (which checks the
+ * A copy of `args` with every reference in a slot replaced by `secrets.revealSecret(name)` (which checks the
  * capability and throws when it is missing or the secret does not exist). Only registry.run calls
  * this, right before the tool's execute; the copy goes nowhere else.
  */
-export function fillSecretSlots(tool: AnyTool, args: unknown, reveal: (name: string) => string): unknown {
+export function fillSecretSlots(tool: AnyTool, args: unknown, secrets: { revealSecret(name: string): string }): unknown {
   if (tool.secretSlots === undefined || tool.secretSlots.length === 0 || !mentions(args, 0)) return args;
+  return filled(tool, args, secrets);
+}
+
+/** fillSecretSlots' copy, apart: its closures would make every call allocate their context, filled or not. */
+function filled(tool: AnyTool, args: unknown, secrets: { revealSecret(name: string): string }): unknown {
+  const reveal = (name: string): string => secrets.revealSecret(name);
   const fill = (v: unknown, path: string[]): unknown => {
     if (typeof v === "string") return inSlot(tool, path) && v.includes(REF_START) ? v.replace(SECRET_REF, (_m, name: string) => reveal(name)) : v;
     if (v === null || typeof v !== "object" || path.length > MAX_DEPTH) return v;

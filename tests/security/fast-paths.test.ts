@@ -125,7 +125,7 @@ describe("secret slots: the scan that skips args naming no secret changes nothin
   store.set("API_KEY", "sk-live-123456");
   store.set("OTHER", "other-value-99");
   const mayUse = (n: string): boolean => n === "API_KEY";
-  const reveal = (n: string): string => referenceFill(store, `{{secret:${n}}}`, mayUse);
+  const reveal = { revealSecret: (n: string): string => referenceFill(store, `{{secret:${n}}}`, mayUse) };
   const tool = eraseTool(defineTool({ name: "t.slots", description: "", input: z.unknown(), sideEffect: false, secretSlots: ["headers.*"], requires: () => [], execute: () => Promise.resolve(null) }));
   const piece = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("{{secret:API_KEY}}", "{{secret:OTHER}}", "{{secret:MISSING}}", "{{secret:", "}}"));
   const str = fc.array(piece, { maxLength: 4 }).map((p) => p.join(""));
