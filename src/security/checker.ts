@@ -20,7 +20,7 @@ import { OperatorGrants } from "./grants.js";
 import { QuotaLedger } from "./quota.js";
 import { SpecGrants } from "./spec-grants.js";
 import type { Scheme, Token } from "./token.js";
-import { Wallet, type CachedDecision } from "./wallet.js";
+import { Wallet, decisionKey, type CachedDecision } from "./wallet.js";
 
 export interface CheckerOptions {
   readonly authority: TokenAuthority;
@@ -73,13 +73,13 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   lease(caller: CheckCaller, req: CapabilityRequest): CapLease | undefined {
     const now = this.o.clock.now();
     const w = this.wallet(caller, now);
-    const key = req.action + "\u0000" + req.resource;
+    const key = decisionKey(req.action, req.resource);
     const held = w.leases.get(key);
     if (held !== undefined) return held;
-    let c = w.cache.get(key);
+    let c = w.cached(req.action, req.resource);
     if (c === undefined || now >= c.until || now < c.from) {
       c = this.refresh(caller, w, req, now);
-      w.cache.set(key, c);
+      w.store(req.action, req.resource, c);
     }
     // Counted decisions are charged per use; and a counted capability on some resources of the
     // pattern (agent:ag_x#send{max=3} beside a granted agent:*#send) decides those one by one.
@@ -94,11 +94,10 @@ export class TokenCapabilityChecker implements CapabilityChecker {
   check(caller: CheckCaller, req: CapabilityRequest): CapDecision {
     const now = this.o.clock.now();
     const w = this.wallet(caller, now);
-    const key = req.action + "\u0000" + req.resource;
-    let c = w.cache.get(key);
+    let c = w.cached(req.action, req.resource);
     if (c === undefined || now >= c.until || now < c.from) {
       c = this.refresh(caller, w, req, now);
-      w.cache.set(key, c);
+      w.store(req.action, req.resource, c);
     }
     if (!c.hasQuota || !c.decision.allowed) return c.decision;
     return this.charge(c, req.amount ?? 1, now);

@@ -37,6 +37,14 @@ export interface CachedDecision {
   readonly hasQuota: boolean;
 }
 
+/** Decisions a wallet keeps in its `recent` list. */
+const RECENT_DECISIONS = 4;
+
+/** The key of a decision in a wallet's cache (and its leases). */
+export function decisionKey(action: string, resource: string): string {
+  return action + "\u0000" + resource;
+}
+
 export class Wallet {
   tokens: VerifiedToken[] = [];
   epoch: number;
@@ -54,6 +62,13 @@ export class Wallet {
   readonly cache = new BoundedCache<string, CachedDecision>(WALLET_CACHE_ENTRIES);
   /** Decisions handed out for reuse (CapabilityChecker.lease); cleared with the cache. */
   readonly leases: WalletLeases;
+  /**
+   * The last few cached decisions as (action, resource, decision) triples, looked at by string
+   * equality before `cache`: an agent's calls repeat a handful of requests, and the key a look-up in
+   * `cache` needs is a new string (and its hash) per check.
+   */
+  private readonly recent: (string | CachedDecision)[] = [];
+  private recentNext = 0;
 
   constructor(epoch: number, leaseEpoch: Epoch) {
     this.epoch = epoch;
@@ -69,6 +84,42 @@ export class Wallet {
   invalidate(): void {
     this.cache.clear();
     this.leases.clear();
+    this.recent.length = 0;
+    this.recentNext = 0;
+  }
+
+  /** The cached decision for (action, resource), if any (its time window is the caller's to check). */
+  cached(action: string, resource: string): CachedDecision | undefined {
+    const r = this.recent;
+    for (let i = 0; i < r.length; i += 3) if (r[i] === action && r[i + 1] === resource) return r[i + 2] as CachedDecision;
+    const c = this.cache.get(decisionKey(action, resource));
+    if (c !== undefined) this.remember(action, resource, c);
+    return c;
+  }
+
+  /** Caches `c` as the decision for (action, resource). */
+  store(action: string, resource: string, c: CachedDecision): void {
+    this.cache.set(decisionKey(action, resource), c);
+    this.remember(action, resource, c);
+  }
+
+  private remember(action: string, resource: string, c: CachedDecision): void {
+    const r = this.recent;
+    for (let i = 0; i < r.length; i += 3) {
+      if (r[i] === action && r[i + 1] === resource) {
+        r[i + 2] = c;
+        return;
+      }
+    }
+    if (r.length < RECENT_DECISIONS * 3) {
+      r.push(action, resource, c);
+      return;
+    }
+    const at = this.recentNext;
+    r[at] = action;
+    r[at + 1] = resource;
+    r[at + 2] = c;
+    this.recentNext = (at + 3) % (RECENT_DECISIONS * 3);
   }
 
   /**
