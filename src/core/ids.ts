@@ -23,6 +23,14 @@ export interface IdGenerator {
   handle(): HandleId;
   /** Any other kind of id, with the given prefix. */
   next(prefix: string): string;
+  /**
+   * Where an agent id sits among this generator's: the base-36 number after the prefix's length, or
+   * -1 when those characters are not one. An id this generator made gives its counter; another id of
+   * the right shape gives some number too (no prefix is compared: this runs on every message), so a
+   * caller compares the id it finds there (the process table keeps such agents in an array at that
+   * position: kernel/proc-index.ts).
+   */
+  agentNumber?(id: string): number;
 }
 
 /** Counter-based generator; `node` defaults to 6 random base36 characters. */
@@ -45,6 +53,20 @@ export class CounterIds implements IdGenerator {
    */
   agent(): AgentId {
     return [this.agentPrefix, (++this.n).toString(36)].join("") as AgentId;
+  }
+  agentNumber(id: string): number {
+    const from = this.agentPrefix.length;
+    const len = id.length;
+    // Base 36 (0-9, a-z), at most 10 digits (36^10 < 2^53), read in place: no slice, no prefix test.
+    if (len <= from || len > from + 10) return -1;
+    let n = 0;
+    for (let i = from; i < len; i++) {
+      const c = id.charCodeAt(i);
+      const d = c <= 57 ? c - 48 : c - 87;
+      if (d < 0 || d > 35 || (c > 57 && c < 97)) return -1;
+      n = n * 36 + d;
+    }
+    return n;
   }
   message(): MessageId {
     return this.next("msg") as MessageId;

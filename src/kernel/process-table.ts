@@ -16,6 +16,7 @@
 import { AiosError, type AgentId, type Clock, type IdGenerator } from "../core/index.js";
 import type { AgentLogic, AgentSpec, CapabilityChecker } from "../abi/index.js";
 import { Proc } from "./proc.js";
+import { ProcIndex } from "./proc-index.js";
 import { checkCreate, creatorOf, deriveAuthority } from "./spawn-rule.js";
 import { attestedName } from "./names.js";
 
@@ -34,10 +35,12 @@ export interface ProcessTableDeps {
 }
 
 export class ProcessTable {
-  private readonly procs = new Map<AgentId, Proc>();
+  private readonly procs: ProcIndex;
   private readonly goneHooks: ((agent: AgentId) => void)[] = [];
 
-  constructor(private readonly d: ProcessTableDeps) {}
+  constructor(private readonly d: ProcessTableDeps) {
+    this.procs = new ProcIndex(d.ids);
+  }
 
   /** The table, read-only: views, subsystems' facts and tests read it; nothing else writes it. */
   get view(): ReadonlyMap<AgentId, Proc> {
@@ -47,10 +50,10 @@ export class ProcessTable {
     return this.procs.size;
   }
   find(id: string): Proc | undefined {
-    return this.procs.get(id as AgentId);
+    return this.procs.get(id);
   }
   get(id: string): Proc {
-    const p = this.procs.get(id as AgentId);
+    const p = this.procs.get(id);
     if (p === undefined) throw new AiosError("E_NO_AGENT", `no agent ${id}`, { details: { agent: id } });
     return p;
   }

@@ -17,6 +17,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const LIFECYCLE = "src/kernel/lifecycle.ts";
 const TABLE = "src/kernel/process-table.ts";
 const PROC = "src/kernel/proc.ts";
+/** The table's index (its storage by id), which only the table builds. */
+const INDEX = "src/kernel/proc-index.ts";
 
 interface Rule {
   readonly name: string;
@@ -40,7 +42,8 @@ const RULES: readonly Rule[] = [
   // Proc keeps how it ended with its rare fields (Rare), behind getters; more() opens them for writing.
   { name: "a process's rare fields opened outside the lifecycle", under: "src/", owner: LIFECYCLE, also: PROC, pattern: /\.more\(\)/g },
   { name: "a process built outside the process table", under: "src/", owner: TABLE, pattern: /new Proc\(/g },
-  { name: "a process table outside the process table", under: "src/", owner: TABLE, pattern: /new Map<AgentId,\s*Proc>/g },
+  { name: "a process table outside the process table", under: "src/", owner: TABLE, also: INDEX, pattern: /new Map<AgentId,\s*Proc>/g },
+  { name: "a process index outside the process table", under: "src/", owner: TABLE, pattern: /new ProcIndex\(/g },
   { name: "a parent or children link written outside the process table", under: "src/kernel/", owner: TABLE, also: PROC, pattern: /\.(parent|children)\s*=(?!=)|\.children\s*\?\?=|children\??\.(push|splice|pop|shift|unshift)\(/g },
 ];
 
@@ -74,7 +77,7 @@ describe("state owned by one component", () => {
     const planted = new Map([
       ["src/kernel/exits.ts", "p.status = \"failed\";\nesc.status = \"open\";\n"],
       ["src/kernel/operations.ts", "(p as { status: AgentStatus }).status = to;\nq.exitReason = why;\n"],
-      ["src/sdk/aios.ts", "const p = new Proc(id, spec, logic, null, 0);\nconst t = new Map<AgentId, Proc>();\np.more().result = 1;\n"],
+      ["src/sdk/aios.ts", "const p = new Proc(id, spec, logic, null, 0);\nconst t = new Map<AgentId, Proc>();\np.more().result = 1;\nconst x = new ProcIndex(n);\n"],
       ["src/kernel/recovery.ts", "c.parent = null;\np.children = null;\n(sup.children ??= []).push(p);\np.children.splice(0, 1);\np.children?.pop();\n"],
       [LIFECYCLE, "(p as LifecycleFields).status = to;\nconst f = p.more();\n"],
       [TABLE, "const p = new Proc(id, s, logic, parent, 0);\nthis.procs = new Map<AgentId, Proc>();\nc.parent = null;\n"],
@@ -86,6 +89,7 @@ describe("state owned by one component", () => {
       "src/sdk/aios.ts:3: a process's rare fields opened outside the lifecycle (.more()); only src/kernel/lifecycle.ts may",
       "src/sdk/aios.ts:1: a process built outside the process table (new Proc(); only src/kernel/process-table.ts may",
       "src/sdk/aios.ts:2: a process table outside the process table (new Map<AgentId, Proc>); only src/kernel/process-table.ts may",
+      "src/sdk/aios.ts:4: a process index outside the process table (new ProcIndex(); only src/kernel/process-table.ts may",
       "src/kernel/recovery.ts:1: a parent or children link written outside the process table (.parent =); only src/kernel/process-table.ts may",
       "src/kernel/recovery.ts:2: a parent or children link written outside the process table (.children =); only src/kernel/process-table.ts may",
       "src/kernel/recovery.ts:3: a parent or children link written outside the process table (.children ??=); only src/kernel/process-table.ts may",
