@@ -41,7 +41,8 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
 
   private numberOf(id: string): number {
     const ids = this.ids;
-    return ids.agentNumber === undefined ? -1 : ids.agentNumber(id);
+    // A caller outside TypeScript may hand anything: only a string has a position.
+    return ids.agentNumber === undefined || typeof id !== "string" ? -1 : ids.agentNumber(id);
   }
 
   get size(): number {

@@ -75,6 +75,8 @@ describe("the process table's index", () => {
         expect(index.has(id)).toBe(model.has(id));
       }
       expect(index.get("ag_t0t0t0_")).toBeUndefined();
+      const odd: unknown[] = [undefined, null, 7, {}];
+      for (const o of odd) expect(index.get(o as string)).toBeUndefined();
       expect(index.get("ag_t0t0t0_A")).toBeUndefined();
       const entries = [...index.entries()];
       expect(new Map(entries)).toEqual(model);
