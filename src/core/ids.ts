@@ -36,6 +36,11 @@ export interface IdGenerator {
 /** Counter-based generator; `node` defaults to 6 random base36 characters. */
 export class CounterIds implements IdGenerator {
   private n = 0;
+  /**
+   * Agents count apart from every other kind: their counters stay dense, so the process table's
+   * array of them (kernel/proc-index.ts) has no gap for the letters sent between two spawns.
+   */
+  private agents = 0;
   private readonly node: string;
   private readonly agentPrefix: string;
 
@@ -52,7 +57,7 @@ export class CounterIds implements IdGenerator {
    * table and every process hold for life; join makes one flat string.
    */
   agent(): AgentId {
-    return [this.agentPrefix, (++this.n).toString(36)].join("") as AgentId;
+    return [this.agentPrefix, (++this.agents).toString(36)].join("") as AgentId;
   }
   agentNumber(id: string): number {
     const from = this.agentPrefix.length;

@@ -20,7 +20,7 @@ import type { Proc } from "./proc.js";
 
 /** Slots the array may skip ahead to place a number (counters are shared with message ids). */
 const MAX_GAP = 65_536;
-/** The array is not compacted below this length. */
+/** The array is not compacted below this length (by default). */
 const MIN_COMPACT = 1024;
 
 export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
@@ -37,7 +37,11 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
    * @param ids the kernel's id generator: its `agentNumber` reads the counter of an id it minted (-1
    *   for any other); without one every id goes to the Map.
    */
-  constructor(private readonly ids: { agentNumber?(id: string): number }) {}
+  constructor(
+    private readonly ids: { agentNumber?(id: string): number },
+    /** The array is not compacted while shorter than this (tests lower it to compact often). */
+    private readonly minCompact = MIN_COMPACT,
+  ) {}
 
   private numberOf(id: string): number {
     const ids = this.ids;
@@ -97,7 +101,7 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   /** Sparse (a quarter live or less): the live entries move to the Map, the array starts after `top`. */
   private compact(): void {
     const local = this.local;
-    if (local.length < MIN_COMPACT || this.live * 4 > local.length) return;
+    if (local.length < this.minCompact || this.live * 4 > local.length) return;
     for (let i = 0; i < local.length; i++) {
       const p = local[i];
       if (p !== undefined) this.other.set(p.id, p);
