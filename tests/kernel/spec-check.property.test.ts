@@ -71,10 +71,12 @@ describe("the common-spec hand check agrees with AgentSpecSchema", () => {
         if (Array.isArray(i.tools)) expect(fast["tools"]).not.toBe(i.tools);
         if (Array.isArray(i.capabilities)) expect(fast["capabilities"]).not.toBe(i.capabilities);
       }),
-      { numRuns: 3000 },
+      { numRuns: 6000 },
     );
-    // The check must actually vouch for a good share of them, or it proves nothing.
-    expect(vouched).toBeGreaterThan(100);
+    // The check must actually vouch for a good share of them, or it proves nothing. It vouches for
+    // ~4 % of the generated specs (107-144 of 3,000 in 30 runs; 100 in one CI run, which failed a
+    // threshold of 100 at 3,000): at 6,000 about 250, so 150 is far from chance.
+    expect(vouched).toBeGreaterThan(150);
   });
 
   it("vouches for the specs programs write, with the schema's defaults", () => {
