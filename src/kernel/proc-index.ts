@@ -18,7 +18,7 @@
 import type { AgentId } from "../core/index.js";
 import type { Proc } from "./proc.js";
 
-/** Slots the array may skip ahead to place a number (counters are shared with message ids). */
+/** Slots the array may skip ahead to place a number (an agent restarted under a kept id, say). */
 const MAX_GAP = 65_536;
 /** The array is not compacted below this length (by default). */
 const MIN_COMPACT = 1024;
@@ -71,7 +71,7 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   set(id: AgentId, p: Proc): void {
     const n = this.numberOf(id);
     const i = n - this.base;
-    if (n >= 0 && i >= 0 && i <= this.local.length + MAX_GAP && String(id) === p.id) {
+    if (n >= 0 && i >= 0 && i <= this.local.length + MAX_GAP && id === p.id) {
       if (this.other.size > 0) this.other.delete(id);
       const was = this.local[i];
       if (was === undefined) this.live++;

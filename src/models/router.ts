@@ -139,15 +139,16 @@ export class ModelRouter {
     if (b === undefined) return this.failover(call, req, names, undefined);
     // The common case, the first backend answering at the first attempt, is one promise: no async
     // frame (with its retry loop's registers) per model call; anything else continues in failover().
-    if (!b.breaker.tryAcquire()) return this.failover(call, req, names, { b, open: true, err: undefined });
-    return this.once(b, call, req).catch((err: unknown) => this.failover(call, req, names, { b, open: false, err }));
+    // An open circuit starts failover() afresh: a refused tryAcquire() changes nothing.
+    if (!b.breaker.tryAcquire()) return this.failover(call, req, names, undefined);
+    return this.once(b, call, req).catch((err: unknown) => this.failover(call, req, names, { b, err }));
   }
 
   /**
-   * Retries and fallbacks over `names`, in order; `first` is how the first backend's first attempt,
-   * made by chat(), went (its circuit was open, or it failed with `err`).
+   * Retries and fallbacks over `names`, in order; `first`, when chat() made the first backend's first
+   * attempt, is how it failed.
    */
-  private async failover(call: RouteCall, req: ChatRequest, names: readonly string[], first: { readonly b: Backend; readonly open: boolean; readonly err: unknown } | undefined): Promise<RoutedResult> {
+  private async failover(call: RouteCall, req: ChatRequest, names: readonly string[], first: { readonly b: Backend; readonly err: unknown } | undefined): Promise<RoutedResult> {
     let last: AiosError | undefined;
     let prev: string | undefined;
     let pending = first;
@@ -159,16 +160,11 @@ export class ModelRouter {
       for (let attempt = 0; ; attempt++) {
         let err: unknown;
         if (pending !== undefined && pending.b === b && attempt === 0) {
-          const open = pending.open;
           err = pending.err;
           pending = undefined;
-          if (open) {
-            last = this.circuitOpen(name, b);
-            break;
-          }
         } else {
           if (!b.breaker.tryAcquire()) {
-            last = this.circuitOpen(name, b);
+            last = new AiosError("E_MODEL", `model "${name}": circuit open after repeated failures`, { details: { model: name, retryAfterMs: b.breaker.retryInMs() } });
             break;
           }
           try {
@@ -196,10 +192,6 @@ export class ModelRouter {
       }
     }
     throw last ?? new AiosError("E_MODEL", `model "${call.model}": no backend available`, { details: { model: call.model } });
-  }
-
-  private circuitOpen(name: string, b: Backend): AiosError {
-    return new AiosError("E_MODEL", `model "${name}": circuit open after repeated failures`, { details: { model: name, retryAfterMs: b.breaker.retryInMs() } });
   }
 
   /** One attempt on one backend: a chat, or a stream when someone listens for model.token. */
