@@ -293,6 +293,12 @@ export interface AgentLogic<S = unknown, M = unknown> {
   migrate?(state: S, fromVersion: string): S;
   /** Called once when the agent ends, whatever the reason. */
   terminate?(state: S, reason: string): void;
+  /**
+   * The logic never changes a syscall's result, nor anything reachable from it (the LLM agent's).
+   * A durable agent's results that no one else holds (`SyscallDef.freshResult`) are then journaled
+   * as they are and encoded when their batch is written (ADR 0075).
+   */
+  readonly leavesResultsIntact?: boolean;
 }
 
 declare module "./syscalls.js" {

@@ -263,7 +263,12 @@ export interface SyscallJournal {
   lookup(caller: Caller, callSeq: number): { found: true; result: unknown; error?: SerializedError } | { found: false; inFlight: boolean };
   /** Durable before it resolves: the effect runs only after its intent is on disk. */
   intent(caller: Caller, callSeq: number, syscall: SyscallName, args: unknown, idempotencyKey?: string): Promise<void>;
-  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void>;
+  /**
+   * Written without waiting. Given `late`, nothing in `result` changes until the record is written,
+   * so the journal may encode it then, or never when a later record of its batch supersedes it (ADR
+   * 0075); a result JSON cannot hold is then reported to `late`, and not stored.
+   */
+  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError, late?: (e: unknown) => void): Promise<void>;
 }
 
 

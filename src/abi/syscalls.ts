@@ -170,6 +170,13 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
    * within the caller's budgets and settles this usage onto budgets, quotas and the scheduler.
    */
   readonly usage?: (result: SyscallResult<N>) => { readonly tokens: number; readonly credits: number } | undefined;
+  /**
+   * The handler's result is made for this call: nothing else holds it or anything reachable from it
+   * (a model's answer; not a tool's value, which the tool may keep and change). With a caller whose
+   * logic leaves results intact, a durable caller's result record is then encoded when its journal
+   * batch is written, not when the call returns (ADR 0075).
+   */
+  readonly freshResult?: boolean;
   readonly handler: (args: SyscallArgs<N>, call: SyscallCall) => SyscallResult<N> | Promise<SyscallResult<N>>;
 }
 

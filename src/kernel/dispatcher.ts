@@ -34,6 +34,8 @@ export interface DispatchCaller extends Caller, TallyKeeper {
   /** An agent's lifecycle status (its Proc); absent for a caller that is no agent's process. */
   readonly status?: AgentStatus;
   readonly signal?: AbortSignal;
+  /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
+  readonly leavesResultsIntact?: boolean;
 }
 
 /** What allowed a call, and how it is recorded if it succeeds: an entry, or a hit on `tally` for `target`. */
@@ -42,6 +44,11 @@ interface Permit {
   readonly approved: boolean;
   readonly tally: AuditTally | undefined;
   readonly target: string;
+}
+
+/** A value nothing can change: not an object (a function's JSON is nothing, whenever it is made). */
+function unchanging(v: unknown): boolean {
+  return v === null || typeof v !== "object";
 }
 
 function allowedRecord(caller: Caller, name: SyscallName, p: Permit): AuditRecord {
@@ -325,7 +332,9 @@ export class Dispatcher {
           }
           result = effects?.redact === undefined ? raw : effects.redact(raw);
           owed = false;
-          if (journal !== undefined) journal.result(caller, seq, result).catch(this.journalFailed);
+          // A result nothing can change before its batch is written — a primitive, or one made for this
+          // call and handed to logic that leaves it intact — is encoded then, or never if superseded (ADR 0075).
+          if (journal !== undefined) journal.result(caller, seq, result, undefined, unchanging(result) || (def.freshResult === true && caller.leavesResultsIntact === true) ? this.journalFailed : undefined).catch(this.journalFailed);
           effects?.observe?.(caller, def.name, args, result);
         } catch (e) {
           // Still owed: the outer catch journals it as this number's result (redacted, as thrown).

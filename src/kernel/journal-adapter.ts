@@ -145,9 +145,14 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
     return this.append(intentRecord(caller.agent, callSeq, syscall, args, idempotencyKey));
   }
 
-  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError): Promise<void> {
+  result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError, late?: (e: unknown) => void): Promise<void> {
     // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
-    return this.append(resultRecord(caller.agent, callSeq, result, error), false);
+    const rec = resultRecord(caller.agent, callSeq, result, error);
+    if (late === undefined) return this.append(rec, false);
+    this.recovered = undefined;
+    const j = this.journal;
+    if (j !== undefined) return j.commitDeferred(rec, late, UNAWAITED);
+    return this.opening.then((x) => x.commitDeferred(rec, late, UNAWAITED));
   }
 
   /** More records wait for a commit than SENDER_BACKLOG: durable senders wait for theirs (ADR 0053). */

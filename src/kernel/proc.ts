@@ -115,6 +115,10 @@ export class Proc extends Mailbox implements Caller, TallyCounts {
   get priority(): number {
     return this.spec.priority;
   }
+  /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact; ADR 0075). */
+  get leavesResultsIntact(): boolean {
+    return this.logic.leavesResultsIntact === true;
+  }
   get signal(): AbortSignal {
     return (this.abort ??= new AbortController()).signal;
   }

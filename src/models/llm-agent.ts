@@ -208,5 +208,7 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     },
     snapshot: snapshotState,
     restore: restoreState,
+    // Answers and tool results are read, copied into messages, never changed (ADR 0075).
+    leavesResultsIntact: true,
   };
 }

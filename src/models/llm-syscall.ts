@@ -198,6 +198,8 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
       return [{ resource: `llm:${p.model}`, action: "invoke", amount: p.estimate }];
     },
     pool: (args) => `inference:${lookup(args).model}`,
+    // The router builds each answer for its call (ADR 0075: journaled as it is for the LLM agent).
+    freshResult: true,
     // Settled by the door onto the caller's budgets, the quotas and the scheduler's fair share.
     usage: (r) => {
       const x = r as LlmInvokeResult;

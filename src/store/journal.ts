@@ -151,6 +151,20 @@ export class Journal {
     return done;
   }
 
+  /**
+   * The same without encoding the record now (ADR 0075): its JSON is made when its batch is written,
+   * and never when a later record of the batch supersedes it (ADR 0071). The caller vouches that
+   * nothing in `rec` changes until then. A value JSON cannot hold is reported to `failed` and the
+   * record is not stored; the promise still resolves with the rest of its batch.
+   */
+  commitDeferred(rec: JournalRecord, failed: (e: unknown) => void, options?: { readonly wait?: boolean }): Promise<void> {
+    if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
+    const done = this.batchFor().deferred(rec, failed);
+    this.last = done;
+    this.kick(options);
+    return done;
+  }
+
   /** The record's JSON (encoded once, here: the batch checksums and stores exactly these characters), or the refusal. */
   private encode(rec: JournalRecord): string | Promise<never> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
