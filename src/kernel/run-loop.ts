@@ -2,7 +2,8 @@
  * The run loop: a round-robin run queue of agents with mail, where one agent's receive for one letter
  * is one quantum. A visit grants an agent `share` quanta (deficit round robin: its spec's weight,
  * scaled 1.25x per priority step; 1 by default), after which an agent with mail left goes to the back
- * of the queue, so no agent can starve the others and a heavier one gets proportionally more turns.
+ * of the queue, so no agent can starve the others and a heavier one gets proportionally more turns
+ * (an agent alone on the queue goes on with a fresh share, as its next visit would).
  * The loop yields to the event loop every `sliceMs` so the kernel's I/O runs. A receive slower than
  * the hog threshold is reported (agent.hog), timed by the coarse clock (ADR 0004).
  * After each handled message a durable agent's state is checkpointed through its logic's snapshot;
@@ -97,7 +98,15 @@ export class RunLoop {
         let credit = p.credit + p.share;
         // The process is its own mailbox (Proc extends Mailbox): no second object to load per message.
         const mb: Mailbox = p;
-        while (credit >= QUANTUM && mb.take()) {
+        for (;;) {
+          if (credit < QUANTUM) {
+            // Its visit is spent. With no other agent waiting its next visits would be these: it goes
+            // on with fresh shares, without trips through the queue (one agent with a full mailbox).
+            if (q.length > 0) break;
+            credit += p.share; // at least 1
+            continue;
+          }
+          if (!mb.take()) break;
           credit -= QUANTUM;
           const t0 = last;
           this.handle(p, taken.payload, taken.meta);

@@ -3,7 +3,7 @@
  * Every agent with mail still runs each round; heavier agents get proportionally more turns.
  */
 import { describe, expect, it } from "vitest";
-import type { AgentLogic, AgentSpecInput } from "../../src/index.js";
+import type { AgentId, AgentLogic, AgentSpecInput } from "../../src/index.js";
 import { bootSim, settle } from "./helpers.js";
 
 const N = 300;
@@ -50,6 +50,31 @@ describe("weighted run queue", () => {
     expect(count(first, "low") / base).toBeGreaterThan(0.25); // 1.25^-5 = 0.33
     expect(count(first, "low") / base).toBeLessThan(0.4);
     expect(order.length).toBe(3 * N);
+  });
+
+  it("an agent alone goes on past its share, and yields once another agent gets mail", async () => {
+    const { os } = await bootSim();
+    const order: string[] = [];
+    let b = "" as AgentId;
+    const a = await os.spawn({
+      name: "a",
+      kind: "code",
+      mailbox: { capacity: 100 },
+      logic: {
+        receive: (st: null, m: unknown, ctx) => {
+          order.push(`a${String(m)}`);
+          // Its fifth letter wakes b: from its next share on, a waits its turn behind b.
+          if (m === 4) for (let i = 0; i < 3; i++) void ctx.send(b, i);
+          return st;
+        },
+      },
+      capabilities: ["agent:*#send"],
+    });
+    b = await os.spawn({ name: "b", kind: "code", mailbox: { capacity: 100 }, logic: { receive: (st: null, m: unknown) => { order.push(`b${String(m)}`); return st; } } });
+    for (let i = 0; i < 10; i++) void os.send(a, i);
+    for (let r = 0; r < 50 && order.length < 13; r++) await settle();
+    expect(order).toEqual(["a0", "a1", "a2", "a3", "a4", "b0", "a5", "b1", "a6", "b2", "a7", "a8", "a9"]);
+    await os.shutdown();
   });
 
   it("an upgrade that changes the weight changes the share", async () => {
