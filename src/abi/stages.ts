@@ -119,8 +119,17 @@ export interface QuotaManager {
 }
 
 export interface ResourceScheduler {
-  /** Waits for a slot in `pool`; a plain function result is the release of a simple slot. */
-  acquire(caller: Caller, pool: string, signal: AbortSignal, options?: { readonly preemptible?: boolean }): Promise<SlotGrant | (() => void)>;
+  /**
+   * Waits for a slot in `pool`; a plain function result is the release of a simple slot. With
+   * `ownerCancels` the scheduler does not listen on `signal`: whoever aborts it calls
+   * `cancelWaiting` first (the kernel, for its agents' calls; ADR 0076).
+   */
+  acquire(caller: Caller, pool: string, signal: AbortSignal, options?: { readonly preemptible?: boolean; readonly ownerCancels?: boolean }): Promise<SlotGrant | (() => void)>;
+  /**
+   * Cancels the requests `agent` made with `ownerCancels` that still wait for a slot, with
+   * `reason()` (made only if one waits) as their error's cause. Without it, the kernel asks for none.
+   */
+  cancelWaiting?(agent: string, reason: () => unknown): void;
 }
 
 export interface AuditRecord {

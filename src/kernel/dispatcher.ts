@@ -9,7 +9,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText, isTerminal, type AgentStatus, type AuditRecord, type AuditTally, type PolicyDecision, type PolicyEngine,
-  type CallUsage, type Caller, type CapabilityRequest, type Grant, type SlotGrant, type SyscallCall, type SyscallName,
+  type CallUsage, type Caller, type CapabilityRequest, type Grant, type ResourceScheduler, type SlotGrant, type SyscallCall, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
 import { doorTally, type TallyKeeper } from "./door-tallies.js";
@@ -46,6 +46,17 @@ interface Permit {
   readonly target: string;
 }
 
+/**
+ * How a call asks for its slot: preemptible as its syscall says; an agent's call (a caller with a
+ * lifecycle status: a Proc, whose signal only the kernel aborts) lets the kernel cancel its wait
+ * (ResourceScheduler.cancelWaiting), so the scheduler puts no listener on every agent's signal.
+ */
+function slotOptions(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler): { readonly preemptible: boolean; readonly ownerCancels?: boolean } {
+  const owned = caller.status !== undefined && scheduler.cancelWaiting !== undefined;
+  if (def.preemptible === true) return owned ? PREEMPTIBLE_OWNED : PREEMPTIBLE;
+  return owned ? NOT_PREEMPTIBLE_OWNED : NOT_PREEMPTIBLE;
+}
+
 /** A value nothing can change: not an object (a function's JSON is nothing, whenever it is made). */
 function unchanging(v: unknown): boolean {
   return v === null || typeof v !== "object";
@@ -65,6 +76,9 @@ function endedCaller(caller: DispatchCaller, name: SyscallName): AiosError {
 const NEVER = new AbortController().signal;
 const PREEMPTIBLE = { preemptible: true } as const;
 const NOT_PREEMPTIBLE = { preemptible: false } as const;
+/** An agent's calls: the kernel cancels their waits itself when it aborts the agent's signal (exits.ts, operations.ts). */
+const PREEMPTIBLE_OWNED = { preemptible: true, ownerCancels: true } as const;
+const NOT_PREEMPTIBLE_OWNED = { preemptible: false, ownerCancels: true } as const;
 const asGrant = (g: SlotGrant | (() => void)): SlotGrant => (typeof g === "function" ? { release: g } : g);
 const NONE_REQUIRED: Grant = { kind: "none-required" };
 
@@ -307,7 +321,7 @@ export class Dispatcher {
         // Only a call that names a pool, under a scheduler, waits for a slot.
         const scheduler = this.guards.scheduler;
         const pool = scheduler === undefined ? undefined : def.pool?.(args as never);
-        const slot = pool === undefined || scheduler === undefined ? undefined : asGrant(await scheduler.acquire(caller, pool, call.signal, def.preemptible === true ? PREEMPTIBLE : NOT_PREEMPTIBLE));
+        const slot = pool === undefined || scheduler === undefined ? undefined : asGrant(await scheduler.acquire(caller, pool, call.signal, slotOptions(def, caller, scheduler)));
         const effects = this.guards.effects;
         try {
           const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);

@@ -9,7 +9,7 @@
  */
 import { getEventListeners } from "node:events";
 import { AiosError, type AgentId, type MessageId } from "../core/index.js";
-import { isTerminal } from "../abi/index.js";
+import { isTerminal, type ResourceScheduler } from "../abi/index.js";
 import type { Guards } from "./guards.js";
 import { retireTallies } from "./door-tallies.js";
 import { trackedBySupervisor, type EndedAgents } from "./ended.js";
@@ -51,7 +51,7 @@ export class Exits {
     } catch (e) {
       d.kernelError(e, `terminate of ${p.id}`);
     }
-    cancelCalls(p, reason);
+    cancelCalls(p, reason, d.guards.scheduler);
     const closing = d.flags.closing;
     // Built only when someone is waiting: ending a million idle micro agents must not build a million errors.
     const refusal = (): AiosError => new AiosError("E_AGENT_STOPPED", `agent ${p.spec.name} (${p.id}) ended (${to}: ${reason}) before handling the message`);
@@ -173,16 +173,20 @@ export function deferred(p: Proc, message: string): AiosError {
 const ENDED_IDLE: AiosError = Object.freeze(new AiosError("E_CANCELLED", "the calling agent ended"));
 
 /**
- * Aborts the agent's calls. A per-agent reason (naming the agent and why it ended) is built only
- * when a call is in flight: a receive in progress (it may be awaiting a syscall) or something
- * listening on the signal (a model request, a tool process, a pool wait, a sleep). Signals derived
- * with AbortSignal.any() do not show up as listeners; such a call gets the shared reason.
+ * Aborts the agent's calls: first those waiting for a scheduler slot (the scheduler keeps no
+ * listener on an agent's signal: the kernel cancels their waits here, ADR 0076), then the signal.
+ * A per-agent reason (naming the agent and why it ended) is built only when a call is in flight: a
+ * slot wait, a receive in progress (it may be awaiting a syscall) or something listening on the
+ * signal (a model request, a tool process, a sleep). Signals derived with AbortSignal.any() do not
+ * show up as listeners; such a call gets the shared reason.
  */
-function cancelCalls(p: Proc, reason: string): void {
+function cancelCalls(p: Proc, reason: string, scheduler: ResourceScheduler | undefined): void {
   const ctl = p.abort;
   if (ctl === null || ctl.signal.aborted) return;
-  const inFlight = p.busy || getEventListeners(ctl.signal, "abort").length > 0;
-  ctl.abort(inFlight ? endedReason(p, reason) : ENDED_IDLE);
+  let why: AiosError | undefined;
+  const because = (): AiosError => (why ??= endedReason(p, reason));
+  scheduler?.cancelWaiting?.(p.id, because);
+  ctl.abort(why ?? (p.busy || getEventListeners(ctl.signal, "abort").length > 0 ? because() : ENDED_IDLE));
 }
 
 /**

@@ -20,6 +20,7 @@ export class PoolWaiter implements Waiter {
   onDrop: (e: Error) => void = noop;
   grantedAt = 0;
   holder: unknown = undefined;
+  ownerCancels = false;
   constructor(
     private readonly pool: string,
     readonly seq: number,

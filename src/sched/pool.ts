@@ -102,7 +102,7 @@ export class SlotPool implements LeaseOwner {
   acquireAs<T>(req: SchedRequest, wrap: (lease: Lease) => T): Promise<T> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", `pool ${this.name} is closed`));
     const signal = req.signal;
-    if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal));
+    if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal.reason));
     let w: Waiter;
     try {
       w = this.makeWaiter(req);
@@ -121,7 +121,8 @@ export class SlotPool implements LeaseOwner {
     }
     return new Promise<T>((resolve, reject) => {
       const lease = new PoolLease(this, w, signal);
-      this.aborts.watch(lease);
+      w.ownerCancels = req.ownerCancels === true;
+      if (!w.ownerCancels) this.aborts.watch(lease);
       w.onGrant = () => resolve(wrap(lease));
       w.onDrop = (e) => {
         lease.finish();
@@ -238,7 +239,7 @@ export class SlotPool implements LeaseOwner {
     if (this.bus?.wants("sched.yielded") === true) {
       this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
-    this.aborts.watch(lease);
+    if (!w.ownerCancels) this.aborts.watch(lease);
     return new Promise<void>((resolve, reject) => {
       w.onGrant = () => resolve();
       w.onDrop = (e) => {
@@ -361,17 +362,24 @@ export class SlotPool implements LeaseOwner {
 
   /** @internal a lease's signal aborted (LeaseOwner). */
   aborted(lease: PoolLease, signal: AbortSignal): void {
-    this.cancel(lease.waiter, signal);
+    this.cancel(lease.waiter, signal.reason);
   }
 
-  private cancel(w: Waiter, signal: AbortSignal): void {
+  /** Cancels `agent`'s waiting requests made with ownerCancels, `reason()` their error's cause. */
+  cancelWaiting(agent: string, reason: () => unknown): void {
+    const had = this.waitingByAgent.get(agent);
+    if (had === undefined) return;
+    for (const w of had instanceof Set ? [...had] : [had]) if (w.ownerCancels) this.cancel(w, reason());
+  }
+
+  private cancel(w: Waiter, reason: unknown): void {
     if (w.state !== "waiting") return;
     if (!this.unpark(w)) this.policy.remove(w);
     this.counts.cancelled++;
     if (this.bus?.wants("sched.cancelled") === true) {
       this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt }, w.agent as AgentId);
     }
-    this.drop(w, cancelled(this.name, signal));
+    this.drop(w, cancelled(this.name, reason));
   }
 
   private drop(w: Waiter, e: Error): void {
@@ -420,6 +428,6 @@ export function leaseWatches(): AbortWatches<PoolLease> {
 
 const asLease = (l: Lease): Lease => l;
 
-function cancelled(pool: string, signal: AbortSignal): AiosError {
-  return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: signal.reason, details: { pool } });
+function cancelled(pool: string, reason: unknown): AiosError {
+  return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: reason, details: { pool } });
 }

@@ -89,17 +89,26 @@ export class InferenceScheduler implements ResourceScheduler {
   }
 
   /**
+   * ResourceScheduler: the kernel cancels its agent's waiting calls here, in every pool, before it
+   * aborts the agent's signal (ADR 0076: its calls wait with `ownerCancels`, no listener on it).
+   */
+  cancelWaiting(agent: string, reason: () => unknown): void {
+    for (const p of this.pools.values()) p.cancelWaiting(agent, reason);
+  }
+
+  /**
    * ResourceScheduler: the kernel's dispatcher calls this for syscalls that name a pool. A request
    * that waits for nothing (a free slot, an empty queue) is granted on the spot (SlotPool.grantIfFree).
    */
-  acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean } = {}): Promise<SlotGrant> {
+  acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean; readonly ownerCancels?: boolean } = {}): Promise<SlotGrant> {
     try {
       const p = this.pool(pool);
       const preemptible = options.preemptible === true;
+      const ownerCancels = options.ownerCancels === true;
       // Two literals, not a spread of an optional field: a spread builds the object the slow way, per call.
       const req: SchedRequest = preemptible
-        ? { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal, preemptible: true }
-        : { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal };
+        ? { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal, ownerCancels, preemptible: true }
+        : { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal, ownerCancels };
       const now = p.grantIfFree(req);
       if (now !== undefined) return Promise.resolve(this.slotOf(now, caller.agent, pool, preemptible));
       return p.acquireAs(req, (lease) => this.slotOf(lease, caller.agent, pool, preemptible));

@@ -24,6 +24,11 @@ export interface SchedRequest {
   /** The holder checks its PreemptionToken at token boundaries and yields when asked. */
   readonly preemptible?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * No abort listener on `signal`: whoever aborts it first cancels the request's wait with the pool's
+   * cancelWaiting (the kernel, for its agents' calls: ADR 0076). Checked at the request, as ever.
+   */
+  readonly ownerCancels?: boolean;
 }
 
 export type WaiterState = "waiting" | "running" | "done" | "cancelled";
@@ -53,4 +58,6 @@ export interface Waiter {
   grantedAt: number;
   /** Pool-private: the lease that holds this request (set once, when the pool makes the lease). */
   holder: unknown;
+  /** Its signal is not listened to: its owner cancels it with cancelWaiting (SchedRequest.ownerCancels). */
+  ownerCancels: boolean;
 }

@@ -2,9 +2,10 @@
  * Integration through boot(): schedSubsystem installs the scheduler and quotas into the kernel's guards;
  * a syscall that names a pool waits for a slot there, and LlmInvoke-style calls are rate limited.
  */
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { AnyKernelEvent } from "../../src/core/index.js";
+import { isAiosError, type AnyKernelEvent } from "../../src/core/index.js";
 import { boot, type Aios, type Subsystem } from "../../src/index.js";
 import { zodArgs, type AgentLogic } from "../../src/abi/index.js";
 import { schedSubsystem } from "../../src/sched/index.js";
@@ -90,6 +91,35 @@ describe("schedSubsystem through boot()", () => {
       expect.objectContaining({ pool: "probe", priority: -5 }),
     ]);
     expect(os.subsystems.sched!.scheduler.stats()[0]).toMatchObject({ granted: 3, released: 3, inUse: 0 });
+  });
+
+  it("an agent killed or paused while its call waits for a slot: the wait is cancelled, naming the pool and why, with no listener on the agent's signal", async () => {
+    const gates = new Map<string, () => void>();
+    const sched = schedSubsystem({ pools: { probe: { capacity: 1, policy: "fifo" } } });
+    os = await boot({ stack: "bare", add: [sched, probePlugin(gates)], logics: { caller } });
+    const scheduler = os.subsystems.sched!.scheduler;
+    const holder = await os.spawn({ name: "holder", kind: "code", logic: "caller" });
+    const held = os.request(holder, { tag: "held" });
+    await until(() => gates.has("held"));
+    for (const [name, end] of [["killed", (id: string) => os!.kill(id, "operator said so")], ["paused", (id: string) => os!.pause(id)]] as const) {
+      const waiter = await os.spawn({ name, kind: "code", logic: "caller" });
+      // The operator's call as the agent waits in the pool (its receive is not busy meanwhile).
+      const waiting = os.syscall(waiter, "SchedProbe", { tag: name }).catch((e: unknown) => e);
+      await until(() => scheduler.stats()[0]?.queued === 1);
+      // The scheduler keeps no listener on the agent's signal: the kernel cancels the wait (ADR 0076).
+      expect(getEventListeners(os.kernel.get(waiter).signal, "abort")).toHaveLength(0);
+      await end(waiter);
+      const err = await waiting;
+      expect(isAiosError(err, "E_CANCELLED")).toBe(true);
+      expect((err as Error).message).toBe("request cancelled while waiting for pool probe");
+      expect(String(((err as Error).cause as Error).message)).toMatch(name === "killed" ? new RegExp(`agent ${waiter} ended: operator said so`) : new RegExp(`agent ${waiter} was paused`));
+      expect(scheduler.stats()[0]).toMatchObject({ queued: 0, inUse: 1 });
+    }
+    // The slot goes to no one of them once the holder lets it go.
+    gates.get("held")?.();
+    expect(await held).toBe("held");
+    expect(gates.has("killed") || gates.has("paused")).toBe(false);
+    expect(scheduler.stats()[0]).toMatchObject({ granted: 1, cancelled: 2, inUse: 0 });
   });
 
   it("rate limits the configured syscalls with E_RATE_LIMITED before they take a slot", async () => {

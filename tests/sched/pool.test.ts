@@ -24,6 +24,35 @@ describe("cancellation", () => {
     expect(pool.stats()).toMatchObject({ granted: 2, released: 2, inUse: 0, queued: 0 });
   });
 
+  it("a request whose owner cancels it puts no listener on its signal; cancelWaiting cancels only the owner's such requests", async () => {
+    const pool = newPool({ policy: "fifo" });
+    const first = await pool.acquire({ agent: "x" });
+    const sig = new AbortController().signal;
+    const owned = pool.acquire({ agent: "a", signal: sig, ownerCancels: true }).catch((e: unknown) => e);
+    const owned2 = pool.acquire({ agent: "a", signal: sig, ownerCancels: true }).catch((e: unknown) => e);
+    const watched = pool.acquire({ agent: "a", signal: new AbortController().signal });
+    const other = pool.acquire({ agent: "b", signal: sig, ownerCancels: true });
+    expect(getEventListeners(sig, "abort")).toHaveLength(0);
+    let made = 0;
+    const why = new AiosError("E_CANCELLED", "agent a ended");
+    pool.cancelWaiting("nobody", () => (made++, why));
+    expect(made).toBe(0); // nothing waits for it: no reason made
+    pool.cancelWaiting("a", () => (made++, why));
+    expect(made).toBe(2);
+    for (const e of [await owned, await owned2]) {
+      expect(e).toBeInstanceOf(AiosError);
+      expect((e as AiosError).code).toBe("E_CANCELLED");
+      expect((e as AiosError).message).toBe("request cancelled while waiting for pool p");
+      expect((e as AiosError).cause).toBe(why);
+    }
+    expect(pool.stats()).toMatchObject({ queued: 2, cancelled: 2 });
+    // The watched request of the same agent and another agent's owned one still wait, in order.
+    first.release();
+    (await watched).release();
+    (await other).release();
+    expect(pool.stats()).toMatchObject({ granted: 3, released: 3, inUse: 0, queued: 0 });
+  });
+
   it("an already-aborted signal is rejected at once; abort after the grant changes nothing", async () => {
     const pool = newPool({ policy: "wfq" });
     await expect(pool.acquire({ agent: "a", signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "E_CANCELLED" });
