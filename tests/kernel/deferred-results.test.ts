@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { boot, storeSubsystem, zodArgs, type AgentLogic, type Aios, type SyscallDef } from "../../src/index.js";
+import { boot, storeSubsystem, zodArgs, type AgentId, type AgentLogic, type Aios, type SyscallDef } from "../../src/index.js";
 import Database from "better-sqlite3";
 import type { Journal } from "../../src/store/index.js";
 import { record, settle } from "./helpers.js";
@@ -74,15 +74,24 @@ function caller(gate: Promise<void>, change: boolean, intact: boolean): AgentLog
   };
 }
 
+/**
+ * Spawns a durable agent running `caller`, sends it `message` and returns once its call's batch is
+ * written, its turn still open (nothing folds the call until `open()` lets the turn end).
+ */
+async function heldTurn(os: Aios, journal: Journal, name: string, message: string, change: boolean, intact: boolean): Promise<{ id: AgentId; open: () => void }> {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (open = r));
+  const id = await os.spawn({ name, kind: "code", durable: true, logic: caller(gate, change, intact) });
+  await os.send(id, message);
+  await settle(20);
+  await journal.flush();
+  return { id, open };
+}
+
 describe("durable syscall results journaled as they are (ADR 0075)", () => {
   it("an agent that changes its result afterwards does not change what the journal keeps", async () => {
     const { os, journal, dataDir } = await bootDurable();
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (open = r)); // the turn ends after the check
-    const id = await os.spawn({ name: "changer", kind: "code", durable: true, logic: caller(gate, true, false) });
-    await os.send(id, "go");
-    await settle(20);
-    await journal.flush();
+    const { id, open } = await heldTurn(os, journal, "changer", "go", true, false);
     // The turn has not ended, so nothing folds the call: its result is on disk as the handler gave it, not 99.
     expect(storedResults(dataDir)).toEqual([{ t: "result", agent: id, callSeq: 1, result: { n: 1 } }]);
     open();
@@ -91,12 +100,7 @@ describe("durable syscall results journaled as they are (ADR 0075)", () => {
 
   it("a result made for the call, handed to logic that leaves it intact, is stored when its batch is written", async () => {
     const { os, journal, dataDir } = await bootDurable();
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (open = r));
-    const id = await os.spawn({ name: "reader", kind: "code", durable: true, logic: caller(gate, false, true) });
-    await os.send(id, "go");
-    await settle(20);
-    await journal.flush();
+    const { id, open } = await heldTurn(os, journal, "reader", "go", false, true);
     expect(storedResults(dataDir)).toEqual([{ t: "result", agent: id, callSeq: 1, result: { n: 1 } }]);
     open();
     await os.shutdown();
@@ -105,12 +109,7 @@ describe("durable syscall results journaled as they are (ADR 0075)", () => {
   it("such a result JSON cannot hold is a kernel error naming the record; the agent and the journal go on", async () => {
     const { os, journal } = await bootDurable();
     const errors = record(os, { types: ["kernel.error"] });
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (open = r));
-    const id = await os.spawn({ name: "big", kind: "code", durable: true, logic: caller(gate, false, true) });
-    await os.send(id, "big");
-    await settle(20);
-    await journal.flush();
+    const { id, open } = await heldTurn(os, journal, "big", "big", false, true);
     await settle();
     expect(errors).toHaveLength(1);
     expect(JSON.stringify(errors[0]?.data)).toMatch(/journal record result is not JSON-serialisable/);
