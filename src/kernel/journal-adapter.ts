@@ -73,13 +73,14 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
    * Plain promise chaining, not async functions: on the durable hot path each async layer cost
    * another promise and microtask per record.
    */
-  private append(rec: JournalRecord, wait?: false): Promise<void> {
+  private append(rec: JournalRecord, wait?: false, late?: (e: unknown) => void): Promise<void> {
     this.recovered = undefined; // recover() describes the journal again once it changed
     const j = this.journal;
     const o = wait === false ? UNAWAITED : undefined;
-    // commit: one promise per commit batch, shared by its records (no seq needed here).
-    if (j !== undefined) return j.commit(rec, o);
-    return this.opening.then((x) => x.commit(rec, o));
+    // commit: one promise per commit batch, shared by its records (no seq needed here). With `late`,
+    // encoded when its batch is written (ADR 0075).
+    if (j !== undefined) return late === undefined ? j.commit(rec, o) : j.commitDeferred(rec, late, o);
+    return this.opening.then((x) => (late === undefined ? x.commit(rec, o) : x.commitDeferred(rec, late, o)));
   }
 
   spawned(a: StoredAgent, options?: AppendOptions): Promise<void> {
@@ -147,12 +148,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
 
   result(caller: Caller, callSeq: number, result: unknown, error?: SerializedError, late?: (e: unknown) => void): Promise<void> {
     // Unawaited (the dispatcher never waits for a result): the next intent, letter or spawn carries it.
-    const rec = resultRecord(caller.agent, callSeq, result, error);
-    if (late === undefined) return this.append(rec, false);
-    this.recovered = undefined;
-    const j = this.journal;
-    if (j !== undefined) return j.commitDeferred(rec, late, UNAWAITED);
-    return this.opening.then((x) => x.commitDeferred(rec, late, UNAWAITED));
+    return this.append(resultRecord(caller.agent, callSeq, result, error), false, late);
   }
 
   /** More records wait for a commit than SENDER_BACKLOG: durable senders wait for theirs (ADR 0053). */

@@ -66,11 +66,14 @@ export class Operations {
     await this.run("pause", [id], {}, async ([p]) => {
       await this.k.whenIdle(p);
       this.k.lifecycle.transition(p, "paused", "pause");
-      const why = new AiosError("E_CANCELLED", `agent ${p.id} was paused`);
-      // Its calls waiting for a scheduler slot first: the scheduler does not listen on its signal (ADR 0076).
-      if (p.abort !== null) this.k.guards.scheduler?.cancelWaiting?.(p.id, () => why);
-      p.abort?.abort(why);
-      p.abort = null;
+      const ctl = p.abort;
+      if (ctl !== null) {
+        const why = new AiosError("E_CANCELLED", `agent ${p.id} was paused`);
+        // Its calls waiting for a scheduler slot first: the scheduler does not listen on its signal (ADR 0076).
+        this.k.guards.scheduler?.cancelWaiting?.(p.id, () => why);
+        ctl.abort(why);
+        p.abort = null;
+      }
     });
   }
 

@@ -183,8 +183,7 @@ export class SlotPool implements LeaseOwner {
   /** Re-ranks an agent's queued and running requests after its inherited priority changed. */
   reprioritize(agent: string): void {
     const boost = this.boostOf(agent);
-    const waiting = this.waitingByAgent.get(agent);
-    for (const w of waiting === undefined ? [] : waiting instanceof Set ? [...waiting] : [waiting]) {
+    for (const w of this.waitingOf(agent)) {
       const p = Math.max(w.basePriority, w.onBehalfOf, boost);
       if (p === w.priority) continue;
       w.priority = p;
@@ -367,9 +366,13 @@ export class SlotPool implements LeaseOwner {
 
   /** Cancels `agent`'s waiting requests made with ownerCancels, `reason()` their error's cause. */
   cancelWaiting(agent: string, reason: () => unknown): void {
+    for (const w of this.waitingOf(agent)) if (w.ownerCancels) this.cancel(w, reason());
+  }
+
+  /** `agent`'s waiting requests (queued or parked), as a copy: the caller may re-key or drop them. */
+  private waitingOf(agent: string): readonly Waiter[] {
     const had = this.waitingByAgent.get(agent);
-    if (had === undefined) return;
-    for (const w of had instanceof Set ? [...had] : [had]) if (w.ownerCancels) this.cancel(w, reason());
+    return had === undefined ? [] : had instanceof Set ? [...had] : [had];
   }
 
   private cancel(w: Waiter, reason: unknown): void {

@@ -131,10 +131,7 @@ export class Journal {
   append(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<number> {
     const body = this.encode(rec);
     if (typeof body !== "string") return body;
-    const done = this.batchFor().awaited(rec, body);
-    this.last = done;
-    this.kick(options);
-    return done;
+    return this.asTail(this.batchFor().awaited(rec, body), options);
   }
 
   /**
@@ -145,10 +142,7 @@ export class Journal {
   commit(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
     const body = this.encode(rec);
     if (typeof body !== "string") return body;
-    const done = this.batchFor().joined(rec, body);
-    this.last = done;
-    this.kick(options);
-    return done;
+    return this.asTail(this.batchFor().joined(rec, body), options);
   }
 
   /**
@@ -159,7 +153,11 @@ export class Journal {
    */
   commitDeferred(rec: JournalRecord, failed: (e: unknown) => void, options?: { readonly wait?: boolean }): Promise<void> {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
-    const done = this.batchFor().deferred(rec, failed);
+    return this.asTail(this.batchFor().deferred(rec, failed), options);
+  }
+
+  /** A record just queued: its promise is the one durable() waits behind; its commit is started or scheduled. */
+  private asTail<T>(done: Promise<T>, options: { readonly wait?: boolean } | undefined): Promise<T> {
     this.last = done;
     this.kick(options);
     return done;
