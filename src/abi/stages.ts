@@ -122,9 +122,10 @@ export interface ResourceScheduler {
   /**
    * Waits for a slot in `pool`; a plain function result is the release of a simple slot. With
    * `ownerCancels` the scheduler does not listen on `signal`: whoever aborts it calls
-   * `cancelWaiting` first (the kernel, for its agents' calls; ADR 0076).
+   * `cancelWaiting` first (the kernel, for its agents' calls; ADR 0076), and may pass no signal
+   * when it is not aborted (ADR 0077). A request with an aborted signal is refused (E_CANCELLED).
    */
-  acquire(caller: Caller, pool: string, signal: AbortSignal, options?: { readonly preemptible?: boolean; readonly ownerCancels?: boolean }): Promise<SlotGrant | (() => void)>;
+  acquire(caller: Caller, pool: string, signal: AbortSignal | undefined, options?: { readonly preemptible?: boolean; readonly ownerCancels?: boolean }): Promise<SlotGrant | (() => void)>;
   /**
    * Cancels the requests `agent` made with `ownerCancels` that still wait for a slot, with
    * `reason()` (made only if one waits) as their error's cause. Without it, the kernel asks for none.

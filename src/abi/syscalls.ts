@@ -183,7 +183,10 @@ export interface SyscallDef<N extends SyscallName = SyscallName> {
 /** Per-invocation facts handed to a handler. */
 export interface SyscallCall {
   readonly caller: Caller;
+  /** Aborted when the caller ends or is paused; an agent's is made when first read (ADR 0077). */
   readonly signal: AbortSignal;
+  /** Whether `signal` is aborted, answered without making it (the door's calls have it). */
+  readonly aborted?: boolean;
   /** The agent's key, or for an effect or replayable call one derived from (agent, call sequence). */
   readonly idempotencyKey?: string;
   /** The scheduler slot the call holds, when its syscall names a pool. */

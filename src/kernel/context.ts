@@ -77,7 +77,7 @@ export class AgentCtx implements AgentContext {
   }
   /** Aborted when the agent is killed or paused (long model and tool calls stop early). */
   get signal(): AbortSignal {
-    return (this.p.abort ??= new AbortController()).signal;
+    return this.p.signal;
   }
 
   get sys(): SyscallApi {

@@ -9,7 +9,7 @@
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
   grantText, isTerminal, type AgentStatus, type AuditRecord, type AuditTally, type PolicyDecision, type PolicyEngine,
-  type CallUsage, type Caller, type CapabilityRequest, type Grant, type ResourceScheduler, type SlotGrant, type SyscallCall, type SyscallName,
+  type CallUsage, type Caller, type CapabilityRequest, type Grant, type ResourceScheduler, type SlotGrant, type SyscallCall, type SyscallName, type TraceSpan,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
 import { doorTally, type TallyKeeper } from "./door-tallies.js";
@@ -34,6 +34,13 @@ export interface DispatchCaller extends Caller, TallyKeeper {
   /** An agent's lifecycle status (its Proc); absent for a caller that is no agent's process. */
   readonly status?: AgentStatus;
   readonly signal?: AbortSignal;
+  /**
+   * An agent's (a Proc's): how many times its signal was aborted and replaced, remembered by each
+   * call; the call's signal is then read, when first asked for, from signalSince (ADR 0077).
+   */
+  readonly abortEpoch?: number;
+  signalSince?(epoch: number): AbortSignal;
+  abortedSince?(epoch: number): boolean;
   /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
   readonly leavesResultsIntact?: boolean;
 }
@@ -46,15 +53,27 @@ interface Permit {
   readonly target: string;
 }
 
+type SlotOptions = { readonly preemptible: boolean; readonly ownerCancels?: boolean };
+
 /**
  * How a call asks for its slot: preemptible as its syscall says; an agent's call (a caller with a
  * lifecycle status: a Proc, whose signal only the kernel aborts) lets the kernel cancel its wait
  * (ResourceScheduler.cancelWaiting), so the scheduler puts no listener on every agent's signal.
  */
-function slotOptions(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler): { readonly preemptible: boolean; readonly ownerCancels?: boolean } {
+function slotOptions(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler): SlotOptions {
   const owned = caller.status !== undefined && scheduler.cancelWaiting !== undefined;
   if (def.preemptible === true) return owned ? PREEMPTIBLE_OWNED : PREEMPTIBLE;
   return owned ? NOT_PREEMPTIBLE_OWNED : NOT_PREEMPTIBLE;
+}
+
+/**
+ * Asks for a call's slot in `pool`. An agent's call, whose wait the kernel cancels itself, hands its
+ * signal only when already aborted (the pool then refuses it as cancelled): reading it would make
+ * the agent's abort controller (ADR 0077).
+ */
+function askSlot(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler, pool: string, call: DoorCall): Promise<SlotGrant | (() => void)> {
+  const options = slotOptions(def, caller, scheduler);
+  return scheduler.acquire(caller, pool, options.ownerCancels === true && !call.aborted ? undefined : call.signal, options);
 }
 
 /** A value nothing can change: not an object (a function's JSON is nothing, whenever it is made). */
@@ -83,15 +102,43 @@ const asGrant = (g: SlotGrant | (() => void)): SlotGrant => (typeof g === "funct
 const NONE_REQUIRED: Grant = { kind: "none-required" };
 
 /**
- * A copy of `c` with the key and the slot set, built field by field: a spread of a SyscallCall (whose
- * shapes vary with its optional fields) took V8's generic slow path, about a microsecond a call.
+ * One call as its handler gets it. Its signal is the caller's, read when first asked for (ADR 0077):
+ * an agent's abort controller is an EventTarget made per agent and aborted at its end, and most
+ * calls never look at it (an in-process model, a pure tool). A class with its optional fields set
+ * one by one: a literal spread of them took V8's generic slow path, about a microsecond a call.
  */
-function callWith(c: SyscallCall, idempotencyKey: string | undefined, slot: SlotGrant | undefined): SyscallCall {
-  const out: { -readonly [K in keyof SyscallCall]: SyscallCall[K] } = { caller: c.caller, signal: c.signal };
-  if (idempotencyKey !== undefined) out.idempotencyKey = idempotencyKey;
-  if (slot !== undefined) out.slot = slot;
-  if (c.trace !== undefined) out.trace = c.trace;
-  return out;
+class DoorCall implements SyscallCall {
+  // `declare`: an absent field stays absent (no own property set to undefined).
+  declare readonly idempotencyKey?: string;
+  declare readonly slot?: SlotGrant;
+  declare readonly trace?: TraceSpan;
+
+  constructor(
+    readonly caller: DispatchCaller,
+    /** The caller's abort epoch when the call began: paused since, the call is cancelled. */
+    private readonly epoch: number,
+    idempotencyKey: string | undefined,
+  ) {
+    if (idempotencyKey !== undefined) (this as { idempotencyKey?: string }).idempotencyKey = idempotencyKey;
+  }
+
+  get signal(): AbortSignal {
+    const c = this.caller;
+    return c.signalSince === undefined ? (c.signal ?? NEVER) : c.signalSince(this.epoch);
+  }
+
+  get aborted(): boolean {
+    const c = this.caller;
+    return c.abortedSince === undefined ? (c.signal?.aborted ?? false) : c.abortedSince(this.epoch);
+  }
+
+  /** A copy with the key and the slot set. */
+  with(idempotencyKey: string | undefined, slot: SlotGrant | undefined): DoorCall {
+    const out = new DoorCall(this.caller, this.epoch, idempotencyKey);
+    if (slot !== undefined) (out as { slot?: SlotGrant }).slot = slot;
+    if (this.trace !== undefined) (out as { trace?: TraceSpan }).trace = this.trace;
+    return out;
+  }
 }
 
 export class Dispatcher {
@@ -202,8 +249,7 @@ export class Dispatcher {
     const tally = effect || approved || def.replay !== true ? undefined : doorTally(caller, def.name, by, this.guards.audit);
     const permit: Permit = { by, approved, tally, target: tally === undefined ? "" : (reqs[reqs.length - 1]?.resource ?? def.name) };
     const key = idempotencyKey(args);
-    const signal = caller.signal ?? NEVER;
-    const call: SyscallCall = key === undefined ? { caller, signal } : { caller, signal, idempotencyKey: key };
+    const call = new DoorCall(caller, caller.abortEpoch ?? 0, key);
     if (def.async === true) {
       const handle = this.results.start(caller.agent, () => this.execute(def, args, effect, call, permit, holders, t0, false));
       this.completed(caller, def.name, args, t0, true, handle);
@@ -262,8 +308,8 @@ export class Dispatcher {
    * the journal is ordered, so any later durable write (the next intent, a checkpoint) carries them
    * to disk first.
    */
-  private async execute(def: AnyDef, args: unknown, effect: boolean, call: SyscallCall, permit: Permit, holders: unknown, t0: number, emit: boolean): Promise<unknown> {
-    const caller = call.caller as DispatchCaller;
+  private async execute(def: AnyDef, args: unknown, effect: boolean, call: DoorCall, permit: Permit, holders: unknown, t0: number, emit: boolean): Promise<unknown> {
+    const caller = call.caller;
     let usage: CallUsage | undefined;
     let result: unknown;
     const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
@@ -317,15 +363,15 @@ export class Dispatcher {
         // call again after a crash, so a tool that honours keys never runs an effect twice. Only durable
         // callers: their call sequence is journaled and never restarts (a restarted incarnation continues
         // it); a synthetic or in-memory caller's would repeat after a restart and collide.
-        if (seq > 0 && call.idempotencyKey === undefined) call = callWith(call, derivedKey(caller, seq), undefined);
+        if (seq > 0 && call.idempotencyKey === undefined) call = call.with(derivedKey(caller, seq), undefined);
         // Only a call that names a pool, under a scheduler, waits for a slot.
         const scheduler = this.guards.scheduler;
         const pool = scheduler === undefined ? undefined : def.pool?.(args as never);
-        const slot = pool === undefined || scheduler === undefined ? undefined : asGrant(await scheduler.acquire(caller, pool, call.signal, slotOptions(def, caller, scheduler)));
+        const slot = pool === undefined || scheduler === undefined ? undefined : asGrant(await askSlot(def, caller, scheduler, pool, call));
         const effects = this.guards.effects;
         try {
           const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
-          const run = slot === undefined ? call : callWith(call, call.idempotencyKey, slot);
+          const run = slot === undefined ? call : call.with(call.idempotencyKey, slot);
           // Tracing on: a traced syscall's span, opened on the object the handler gets, ended with its outcome.
           const tracer = this.guards.trace;
           const span = tracer?.open(run, def.name, prepared);

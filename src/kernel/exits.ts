@@ -17,7 +17,7 @@ import type { ExitInfo, KernelFlags } from "./kernel-port.js";
 import type { Ending, Lifecycle } from "./lifecycle.js";
 import { isLetter, type Letter } from "./mailbox.js";
 import type { OrphanMail } from "./orphan-mail.js";
-import type { Proc } from "./proc.js";
+import { ENDED_IDLE, type Proc } from "./proc.js";
 import type { ProcessTable } from "./process-table.js";
 import type { ExitKind } from "./supervisor-state.js";
 
@@ -164,35 +164,27 @@ export function deferred(p: Proc, message: string): AiosError {
 }
 
 /**
- * The reason every call of an agent that ended with nothing in flight is cancelled with. The signal
- * is still aborted (a call parked where it only polls `signal.aborted`, e.g. awaiting an approval,
- * must not start for an agent that is gone), but an agent that made one syscall and then idled must
- * not cost an Error with a stack trace when it ends: a million ended micro agents would build a
- * million. Read only as a cause or by such a poller, so one shared, frozen instance will do.
- */
-const ENDED_IDLE: AiosError = Object.freeze(new AiosError("E_CANCELLED", "the calling agent ended"));
-
-/**
  * Aborts the agent's calls: first those waiting for a scheduler slot (the scheduler keeps no
- * listener on an agent's signal: the kernel cancels their waits here, ADR 0076), then the signal.
+ * listener on an agent's signal: the kernel cancels their waits here, ADR 0076), then the signal,
+ * if one was made (ADR 0077; Proc.signal: one made later is already aborted).
  * A per-agent reason (naming the agent and why it ended) is built only when a call is in flight: a
  * slot wait, a receive in progress (it may be awaiting a syscall) or something listening on the
  * signal (a model request, a tool process, a sleep). Signals derived with AbortSignal.any() do not
  * show up as listeners; such a call gets the shared reason.
  */
 function cancelCalls(p: Proc, reason: string, scheduler: ResourceScheduler | undefined): void {
-  const ctl = p.abort;
-  if (ctl === null || ctl.signal.aborted) return;
   let why: AiosError | undefined;
   const because = (): AiosError => (why ??= endedReason(p, reason));
   scheduler?.cancelWaiting?.(p.id, because);
+  // No signal made yet: none is, a call that reads it later gets one already aborted (Proc.signal).
+  const ctl = p.abort;
+  if (ctl === null || ctl.signal.aborted) return;
   ctl.abort(why ?? (p.busy || getEventListeners(ctl.signal, "abort").length > 0 ? because() : ENDED_IDLE));
 }
 
 /**
  * The per-agent reason, without a stack trace: it is thrown where the aborted call awaits, never
- * here, so the exit path's frames would say nothing; and a scheduler pool keeps its abort listener
- * on an agent's signal once the agent has waited for a slot, so most ending agents build one.
+ * here, so the exit path's frames would say nothing.
  */
 function endedReason(p: Proc, reason: string): AiosError {
   const limit = Error.stackTraceLimit;

@@ -66,14 +66,11 @@ export class Operations {
     await this.run("pause", [id], {}, async ([p]) => {
       await this.k.whenIdle(p);
       this.k.lifecycle.transition(p, "paused", "pause");
-      const ctl = p.abort;
-      if (ctl !== null) {
-        const why = new AiosError("E_CANCELLED", `agent ${p.id} was paused`);
-        // Its calls waiting for a scheduler slot first: the scheduler does not listen on its signal (ADR 0076).
-        this.k.guards.scheduler?.cancelWaiting?.(p.id, () => why);
-        ctl.abort(why);
-        p.abort = null;
-      }
+      const why = new AiosError("E_CANCELLED", `agent ${p.id} was paused`);
+      // Its calls waiting for a scheduler slot first: the scheduler does not listen on its signal (ADR 0076).
+      this.k.guards.scheduler?.cancelWaiting?.(p.id, () => why);
+      // Then its signal, made now if none was: a call in flight that reads it later sees it aborted.
+      p.pauseSignal(why);
     });
   }
 

@@ -5,8 +5,8 @@
  * use. Only the kernel mutates a Proc: its status, exit reason and result only through the lifecycle
  * (lifecycle.ts), its place in the table and tree only through the process table (process-table.ts).
  */
-import type { AgentId, AgentStatus, MessageId, TenantId } from "../core/index.js";
-import { DEFAULT_MAILBOX_CAPACITY, type AgentLogic, type StoredMessage } from "../abi/index.js";
+import { AiosError, type AgentId, type AgentStatus, type MessageId, type TenantId } from "../core/index.js";
+import { DEFAULT_MAILBOX_CAPACITY, isTerminal, type AgentLogic, type StoredMessage } from "../abi/index.js";
 import { Mailbox, type Meta } from "./mailbox.js";
 import type { AgentSpec } from "../abi/index.js";
 import type { AuditTally, Caller, CapLease, SupervisorLink, TallyCounts } from "../abi/index.js";
@@ -119,8 +119,44 @@ export class Proc extends Mailbox implements Caller, TallyCounts {
   get leavesResultsIntact(): boolean {
     return this.logic.leavesResultsIntact === true;
   }
+  /**
+   * Aborted when the agent ends or is paused (its calls stop early), made on first read: most agents'
+   * calls never look at it. An agent that has ended with none made gets one already aborted.
+   */
   get signal(): AbortSignal {
-    return (this.abort ??= new AbortController()).signal;
+    const ctl = this.abort;
+    if (ctl !== null) return ctl.signal;
+    if (isTerminal(this.status)) return ENDED_SIGNAL;
+    return (this.abort = new AbortController()).signal;
+  }
+  /** How many times its signal was aborted and replaced (a pause): a call remembers it at its start. */
+  get abortEpoch(): number {
+    return this.rare === null ? 0 : this.rare.aborts;
+  }
+  /**
+   * The signal of a call begun at `epoch`: the agent's, or, paused since (its signal aborted and
+   * replaced), the one that pause aborted.
+   */
+  signalSince(epoch: number): AbortSignal {
+    const rare = this.rare;
+    return rare !== null && rare.aborts !== epoch && rare.paused !== null ? rare.paused : this.signal;
+  }
+  /** Whether signalSince(epoch) is aborted, without making a signal. */
+  abortedSince(epoch: number): boolean {
+    const rare = this.rare;
+    if (rare === null) return isTerminal(this.status);
+    if (rare.aborts !== epoch) return true;
+    return rare.abort === null ? isTerminal(this.status) : rare.abort.signal.aborted;
+  }
+  /** Aborts its signal (made now if none was) with `why` and replaces it: the agent is paused. */
+  pauseSignal(why: unknown): AbortSignal {
+    const ctl = this.abort ?? new AbortController();
+    const rare = this.more();
+    rare.abort = null;
+    rare.aborts++;
+    rare.paused = ctl.signal;
+    ctl.abort(why);
+    return ctl.signal;
   }
 
   // The fields few agents ever set, kept in `rare` (null until one is set to something other than its
@@ -223,6 +259,9 @@ export class Rare {
   sup: SupervisorState | null = null;
   link: SupervisorLink | null = null;
   abort: AbortController | null = null;
+  /** Times `abort` was aborted and replaced (a pause), and the signal the last one aborted. */
+  aborts = 0;
+  paused: AbortSignal | null = null;
   idleWaiters: (() => void)[] | null = null;
   doorTallies: DoorTally[] | null = null;
   usage: Usage = NO_USAGE;
@@ -234,6 +273,17 @@ export class Rare {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The reason every call of an agent that ended with nothing in flight is cancelled with. The signal
+ * is still aborted (a call parked where it only polls `signal.aborted`, e.g. awaiting an approval,
+ * must not start for an agent that is gone), but an agent that made one syscall and then idled must
+ * not cost an Error with a stack trace when it ends: a million ended micro agents would build a
+ * million. Read only as a cause or by such a poller, so one shared, frozen instance will do.
+ */
+export const ENDED_IDLE: AiosError = Object.freeze(new AiosError("E_CANCELLED", "the calling agent ended"));
+/** The signal of an agent that ended before anything made its own (Proc.signal). */
+const ENDED_SIGNAL: AbortSignal = AbortSignal.abort(ENDED_IDLE);
 
 /**
  * A whole-millisecond creation time is kept as its distance from this one, which fits in a small

@@ -210,7 +210,7 @@ export function llmInvokeSyscall(router: ModelRouter, defaultModel: string | und
       const p = lookup(args);
       const f = p.full;
       // Built field by field: optional spreads in a literal take a slow generic path on every call.
-      const route: { -readonly [K in keyof RouteCall]: RouteCall[K] } = { agent: call.caller.agent, tenant: call.caller.tenant, model: p.model, signal: call.signal };
+      const route: { -readonly [K in keyof RouteCall]: RouteCall[K] } = { agent: call.caller.agent, tenant: call.caller.tenant, model: p.model, cancel: call };
       const preemption = call.slot?.preemption;
       if (preemption !== undefined) route.preemption = preemption;
       if (call.trace !== undefined) route.trace = call.trace;

@@ -7,6 +7,7 @@
 import { AiosError, type ErrorCode } from "../core/index.js";
 import type { ChatDelta, ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 import { cancelled, finalizeToolCalls, malformed } from "./wire.js";
+import { cancelledCall } from "./call-options.js";
 import { estimateTokens, promptTokens } from "./tokens.js";
 import { replayTurn } from "./fast-checks.js";
 import { ReplayTurnSchema, type ReplayTurn, type ReplayTurnInput } from "./replay-turn.js";
@@ -54,7 +55,7 @@ export class ReplayProvider implements ModelProvider {
   }
 
   async chat(req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
-    if (opts.signal?.aborted === true) throw cancelled(this.name);
+    if (cancelledCall(opts)) throw cancelled(this.name);
     const turn = this.next(req, opts.session ?? "default");
     if (turn.error !== undefined) {
       throw new AiosError(turn.error.code as ErrorCode, `model "${this.name}": ${turn.error.message}`, {

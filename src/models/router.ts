@@ -12,6 +12,7 @@ import "./events.js";
 import { Accounting, type Price } from "./accounting.js";
 import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./breaker.js";
 import { createProvider, type ModelsConfig, type Route } from "./config.js";
+import { abortedOf, CallOptions, signalOf, type CallSignal } from "./call-options.js";
 import type { ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 
 export interface BackoffOptions {
@@ -37,6 +38,8 @@ export interface RouteCall {
   readonly tenant: string;
   readonly model: string;
   readonly signal?: AbortSignal;
+  /** The syscall the call is made for: its signal cancels the call, read when first needed (ADR 0077). */
+  readonly cancel?: CallSignal;
   readonly maxTokens?: number;
   readonly temperature?: number;
   /** The scheduler slot's preemption request, handed to providers that can yield (local). */
@@ -174,7 +177,7 @@ export class ModelRouter {
           }
         }
         const e = toAiosError(err, "E_MODEL");
-        if (e.code === "E_CANCELLED" || call.signal?.aborted === true) {
+        if (e.code === "E_CANCELLED" || abortedOf(call)) {
           b.breaker.neutral();
           throw isAiosError(e, "E_CANCELLED") ? e : new AiosError("E_CANCELLED", `model "${name}": the call was cancelled`, { cause: e });
         }
@@ -185,7 +188,7 @@ export class ModelRouter {
         const ms = this.delay(attempt, e);
         this.o.events?.emit("model.retry", { backend: name, attempt: attempt + 1, delayMs: ms, code: e.code }, call.agent, "warn");
         try {
-          await this.o.clock.sleep(ms, call.signal);
+          await this.o.clock.sleep(ms, signalOf(call));
         } catch (abort) {
           throw new AiosError("E_CANCELLED", `model "${name}": cancelled while waiting to retry`, { cause: abort });
         }
@@ -198,8 +201,7 @@ export class ModelRouter {
   private once(b: Backend, call: RouteCall, req: ChatRequest): Promise<RoutedResult> {
     const t0 = this.o.clock.monotonic();
     const maxTokens = call.maxTokens ?? b.maxTokens;
-    const opts: { -readonly [K in keyof ChatOptions]: ChatOptions[K] } = { session: call.agent };
-    if (call.signal) opts.signal = call.signal;
+    const opts = new CallOptions(call.agent, call);
     if (call.preemption) opts.preemption = call.preemption;
     if (call.trace) opts.trace = call.trace;
     if (maxTokens !== undefined) opts.maxTokens = maxTokens;

@@ -100,7 +100,7 @@ export class InferenceScheduler implements ResourceScheduler {
    * ResourceScheduler: the kernel's dispatcher calls this for syscalls that name a pool. A request
    * that waits for nothing (a free slot, an empty queue) is granted on the spot (SlotPool.grantIfFree).
    */
-  acquire(caller: Caller, pool: string, signal: AbortSignal, options: { readonly preemptible?: boolean; readonly ownerCancels?: boolean } = {}): Promise<SlotGrant> {
+  acquire(caller: Caller, pool: string, signal: AbortSignal | undefined, options: { readonly preemptible?: boolean; readonly ownerCancels?: boolean } = {}): Promise<SlotGrant> {
     try {
       const p = this.pool(pool);
       const preemptible = options.preemptible === true;

@@ -23,7 +23,7 @@ export interface SchedRequest {
   readonly onBehalfOf?: number;
   /** The holder checks its PreemptionToken at token boundaries and yields when asked. */
   readonly preemptible?: boolean;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * No abort listener on `signal`: whoever aborts it first cancels the request's wait with the pool's
    * cancelWaiting (the kernel, for its agents' calls: ADR 0076). Checked at the request, as ever.

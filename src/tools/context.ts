@@ -14,6 +14,7 @@ import {
   type CapabilityRequest,
   type Grant,
   type Capability,
+  type SyscallCall,
   type TraceSpan,
 } from "./kernel-seam.js";
 import type { SecretSource } from "./secret-slots.js";
@@ -24,6 +25,8 @@ export interface ContextParts {
   readonly checker: () => CapabilityChecker;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
+  /** The call the context is made for: its signal is read from it when the tool first asks (ADR 0077). */
+  readonly call?: Pick<SyscallCall, "signal" | "aborted">;
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
   readonly trace?: TraceSpan;
@@ -37,6 +40,11 @@ export function makeToolContext(p: ContextParts): ToolContext {
   return new PartsContext(p);
 }
 
+/** Whether `ctx`'s call is cancelled, without making the call's signal when the door built ctx. */
+export function cancelled(ctx: ToolContext): boolean {
+  return ctx instanceof PartsContext ? ctx.aborted : ctx.signal.aborted;
+}
+
 /**
  * A class, not an object literal: every ToolCall builds one, and a literal assembled from optional
  * spreads (one per optional field) is built slowly, property by property, into a large object; the
@@ -44,7 +52,6 @@ export function makeToolContext(p: ContextParts): ToolContext {
  */
 class PartsContext implements ToolContext {
   readonly caller: Caller;
-  readonly signal: AbortSignal;
   readonly clock: Clock;
   readonly events: EventBus | undefined;
   // `declare`: an absent part stays absent (no own property set to undefined).
@@ -53,10 +60,10 @@ class PartsContext implements ToolContext {
   declare readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
   declare readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
   private readonly caps: readonly string[];
+  private sig: AbortSignal | undefined = undefined;
 
   constructor(private readonly p: ContextParts) {
     this.caller = p.caller;
-    this.signal = p.signal ?? new AbortController().signal;
     this.clock = p.clock;
     this.events = p.events;
     const self = this as { -readonly [K in "idempotencyKey" | "trace" | "spawn" | "request"]: PartsContext[K] };
@@ -65,6 +72,17 @@ class PartsContext implements ToolContext {
     if (p.spawn !== undefined) self.spawn = p.spawn;
     if (p.request !== undefined) self.request = p.request;
     this.caps = p.caller.capabilities;
+  }
+
+  get signal(): AbortSignal {
+    return (this.sig ??= this.p.call?.signal ?? this.p.signal ?? new AbortController().signal);
+  }
+
+  /** Whether `signal` is aborted, answered without making the call's (cancelled()). */
+  get aborted(): boolean {
+    const call = this.p.call;
+    if (this.sig !== undefined || call === undefined) return this.signal.aborted;
+    return call.aborted ?? call.signal.aborted;
   }
 
   check(req: CapabilityRequest): void {

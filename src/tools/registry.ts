@@ -13,6 +13,7 @@ import { AiosError, toAiosError } from "../core/index.js";
 import type { Caller, CapabilityRequest } from "./kernel-seam.js";
 import { eraseTool, isValidToolName, type AnyTool, type Tool, type ToolContext } from "./tool.js";
 import { checkSecretRefs, fillSecretSlots, secretRequests } from "./secret-slots.js";
+import { cancelled } from "./context.js";
 import { parseWith } from "./validation.js";
 
 export interface ToolInfo {
@@ -103,7 +104,7 @@ export class ToolRegistry {
 
   /** Runs an already parsed and checked call; validates the output against the tool's schema. */
   async run(call: ParsedToolCall, ctx: ToolContext): Promise<unknown> {
-    if (ctx.signal.aborted) throw new AiosError("E_CANCELLED", `tool ${call.tool.name} cancelled before it started`);
+    if (cancelled(ctx)) throw new AiosError("E_CANCELLED", `tool ${call.tool.name} cancelled before it started`);
     let out: unknown;
     try {
       // Secrets enter the arguments here and nowhere else: the copy goes to execute only.

@@ -76,7 +76,7 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
         checker,
         clock: host.clock,
         events: host.events,
-        signal: call.signal,
+        call,
         spawn: (spec) => host.spawnAs(call.caller, spec),
       };
       if (call.trace !== undefined) parts.trace = call.trace;
