@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { AiosError, toAiosError } from "../core/index.js";
 import type { Caller, CapabilityRequest } from "./kernel-seam.js";
-import { eraseTool, isValidToolName, type AnyTool, type Tool, type ToolContext } from "./tool.js";
+import { eraseTool, isValidToolName, toolShapeProblem, type AnyTool, type Tool, type ToolContext } from "./tool.js";
 import { checkSecretRefs, fillSecretSlots, secretRequests } from "./secret-slots.js";
 import { cancelled } from "./context.js";
 import { parseWith } from "./validation.js";
@@ -37,6 +37,8 @@ export class ToolRegistry {
   private listed: readonly ToolInfo[] | undefined;
 
   register<I, O>(tool: Tool<I, O>, options: { replace?: boolean } = {}): void {
+    const problem = toolShapeProblem(tool);
+    if (problem !== undefined) throw new AiosError("E_INVALID_ARG", problem, { details: { path: problem.slice(0, problem.indexOf(":")) } });
     if (!isValidToolName(tool.name)) {
       throw new AiosError("E_INVALID_ARG", `tool.name: "${tool.name}" is not a valid tool name (lowercase dotted words)`, {
         details: { path: "tool.name" },

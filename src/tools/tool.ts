@@ -77,6 +77,25 @@ export function isValidToolName(name: string): boolean {
   return name.length <= 128 && TOOL_NAME_RE.test(name);
 }
 
+/**
+ * What a tool object lacks that the registry needs, named by field, or undefined when it has it
+ * all: a tool written in plain JavaScript (or cast) reaches register() unchecked by the compiler,
+ * and a missing `requires` would otherwise surface as a TypeError crashing the first agent to call it.
+ */
+export function toolShapeProblem(tool: unknown): string | undefined {
+  if (typeof tool !== "object" || tool === null) return `tool: expected a tool object, got ${tool === null ? "null" : typeof tool}`;
+  const t = tool as Record<string, unknown>;
+  const schema = (v: unknown): boolean => typeof v === "object" && v !== null && typeof (v as { safeParse?: unknown }).safeParse === "function";
+  if (typeof t["name"] !== "string") return `tool.name: expected a string, got ${typeof t["name"]}`;
+  if (typeof t["description"] !== "string") return `tool.description: expected a string, got ${typeof t["description"]}`;
+  if (!schema(t["input"])) return "tool.input: expected a zod schema";
+  if (t["output"] !== undefined && !schema(t["output"])) return "tool.output: expected a zod schema or nothing";
+  if (typeof t["sideEffect"] !== "boolean") return `tool.sideEffect: expected true or false, got ${typeof t["sideEffect"]}`;
+  if (typeof t["requires"] !== "function") return "tool.requires: expected a function (args, caller) => capability requests; () => [] when the call needs none beyond tool:<name>#call";
+  if (typeof t["execute"] !== "function") return "tool.execute: expected a function (args, ctx) => Promise";
+  return undefined;
+}
+
 /** Identity helper that keeps I and O inferred from the schemas. */
 export function defineTool<I, O>(tool: Tool<I, O>): Tool<I, O> {
   return tool;

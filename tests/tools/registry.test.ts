@@ -38,6 +38,31 @@ describe("ToolRegistry", () => {
     expect(() => r.get("nope")).toThrow(/no tool named "nope"/);
   });
 
+  it("refuses a tool object missing what it needs, naming the field, before any agent can call it", () => {
+    const r = new ToolRegistry();
+    const good = echo([]) as unknown as Record<string, unknown>;
+    const without = (field: string): unknown => Object.fromEntries(Object.entries(good).filter(([k]) => k !== field));
+    for (const [broken, field] of [
+      [without("requires"), "tool.requires"],
+      [without("execute"), "tool.execute"],
+      [without("sideEffect"), "tool.sideEffect"],
+      [without("description"), "tool.description"],
+      [{ ...good, input: { type: "object" } }, "tool.input"],
+      [{ ...good, output: "text" }, "tool.output"],
+      [null, "tool"],
+    ] as const) {
+      let err: unknown;
+      try {
+        r.register(broken as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: "E_INVALID_ARG", details: { path: field } });
+      expect((err as Error).message.startsWith(`${field}:`)).toBe(true);
+    }
+    expect(r.list()).toEqual([]);
+  });
+
   it("builds each tool's JSON Schema once: list() is the same frozen array until a tool is added or removed", () => {
     const r = new ToolRegistry();
     r.register(echo([]));
