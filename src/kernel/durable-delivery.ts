@@ -59,7 +59,9 @@ export class DurableDelivery {
     if (j?.durable === undefined || this.k.flags.closing) return this.afterCommit(p, letter, onFull, key, origin);
     // Ended: refused before anything is journaled.
     if (isTerminal(p.status)) return Promise.reject(new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } }));
-    const failFast = (onFull ?? p.onFull) === "fail";
+    // The spec's setting is read only when the mailbox is full (Proc.onFull: the spec is a cold line
+    // per message); with room, a letter that may wait and one that fails fast go in alike.
+    const failFast = onFull === "fail" || (onFull === undefined && p.length >= p.capacity && p.onFull === "fail");
     if (failFast && p.length >= p.capacity) return this.k.refuseOrPark(p, letter, "fail");
     // A request's record starts no commit of its own: its sender waits for the reply, which waits for it.
     const stored = j.enqueue(this.record(p, letter, key, origin), letter.reply === undefined ? undefined : NO_WAIT);
