@@ -35,6 +35,16 @@ function lateSignalCall(gates: Map<string, () => void>, seen: Map<string, AbortS
 
 const idle: AgentLogic<null> = { receive: (s) => s };
 
+/** A simulated kernel with TestLateSignal registered and one idle agent `a`. */
+async function withLateSignals(): Promise<{ os: Aios; gates: Map<string, () => void>; seen: Map<string, AbortSignal>; a: string }> {
+  const { os } = await bootSim();
+  const gates = new Map<string, () => void>();
+  const seen = new Map<string, AbortSignal>();
+  os.kernel.syscalls.register(lateSignalCall(gates, seen));
+  const a = await os.spawn({ name: "a", kind: "code", logic: idle });
+  return { os, gates, seen, a };
+}
+
 /** Waits (microtasks, then timer turns: the default stack's work crosses both) until `cond`. */
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 20 && !cond(); i++) await settle();
@@ -44,11 +54,7 @@ async function until(cond: () => boolean): Promise<void> {
 
 describe("an agent's signal, made when a call first reads it", () => {
   it("a call that never reads it makes none; one that reads it after its agent ended gets it already aborted", async () => {
-    const { os } = await bootSim();
-    const gates = new Map<string, () => void>();
-    const seen = new Map<string, AbortSignal>();
-    os.kernel.syscalls.register(lateSignalCall(gates, seen));
-    const a = await os.spawn({ name: "a", kind: "code", logic: idle });
+    const { os, gates, seen, a } = await withLateSignals();
     // The quick call reads its signal in its handler: one is made for the agent then.
     const b = await os.spawn({ name: "b", kind: "code", logic: idle });
     expect(await os.syscall(b, "TestLateSignal", { tag: "quick" })).toBe("quick");
@@ -67,11 +73,7 @@ describe("an agent's signal, made when a call first reads it", () => {
   });
 
   it("a call begun before a pause and reading its signal after the resume sees the pause; a call begun after gets a live one", async () => {
-    const { os } = await bootSim();
-    const gates = new Map<string, () => void>();
-    const seen = new Map<string, AbortSignal>();
-    os.kernel.syscalls.register(lateSignalCall(gates, seen));
-    const a = await os.spawn({ name: "a", kind: "code", logic: idle });
+    const { os, gates, seen, a } = await withLateSignals();
     for (const readBefore of [false, true]) {
       const before = `before-${String(readBefore)}`;
       const pending = os.syscall(a, "TestLateSignal", { tag: before });
