@@ -71,6 +71,7 @@ export class Operations {
       this.k.guards.scheduler?.cancelWaiting?.(p.id, () => why);
       // Then its signal, made now if none was: a call in flight that reads it later sees it aborted.
       p.pauseSignal(why);
+      await this.journaled(p);
     });
   }
 
@@ -78,7 +79,17 @@ export class Operations {
     await this.run("resume", [id], {}, async ([p]) => {
       this.k.lifecycle.transition(p, "running", "resume");
       if (p.mailbox.length > 0) this.k.schedule(p);
+      await this.journaled(p);
     });
+  }
+
+  /**
+   * An operator's pause or resume of a durable agent is answered once its transition is on disk (the
+   * journal's output commit): a crash after `os.pause` returned brings the agent back paused. The
+   * lifecycle's own transitions ride the next commit (ADR 0053); this waits for that commit.
+   */
+  private async journaled(p: Proc): Promise<void> {
+    if (p.durable) await this.k.guards.journal?.durable?.();
   }
 
   /** Kills an agent on purpose (an operator's kill is a shutdown: its supervisor does not restart it). */
