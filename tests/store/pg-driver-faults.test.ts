@@ -42,6 +42,12 @@ describe("PgDriver under faults", () => {
     await d.write({ append: rows(1, 2) });
     // End the driver's sessions from outside (as a network drop would), then let another open it.
     await pg().query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aios victim'");
+    // pg_terminate_backend only signals: wait until the sessions are gone (and their lock with them).
+    for (let i = 0; i < 500; i++) {
+      const left = await pg().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'aios victim'");
+      if (left.rows[0]?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const other = await PgDriver.open({ ...store, applicationName: "aios intruder" });
     await other.write({ append: rows(3, 1) });
     await other.close();
