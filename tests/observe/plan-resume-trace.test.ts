@@ -64,7 +64,8 @@ describe("tracing: a plan resumed after a restart", () => {
     const second = new InMemorySpanExporter();
     const os2 = await start(second);
     const outcome = await os2.subsystems.planner?.engine.start(planId);
-    expect(outcome?.status).toBe("answered");
+    // The failure, if any, is named: the resumed run depends on timing a loaded CI machine stretches.
+    expect(outcome?.status, JSON.stringify(outcome?.error)).toBe("answered");
     await flushed(os2);
     const spans = second.getFinishedSpans();
     expect(spans.some((s) => s.name === "plan create")).toBe(false);
