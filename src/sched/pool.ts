@@ -369,10 +369,13 @@ export class SlotPool implements LeaseOwner {
     for (const w of this.waitingOf(agent)) if (w.ownerCancels) this.cancel(w, reason());
   }
 
-  /** `agent`'s waiting requests (queued or parked), as a copy: the caller may re-key or drop them. */
+  /**
+   * `agent`'s waiting requests (queued or parked), as a copy: the caller may re-key or drop them.
+   * None is the shared empty list: every agent's end asks every pool (cancelWaiting), most for none.
+   */
   private waitingOf(agent: string): readonly Waiter[] {
     const had = this.waitingByAgent.get(agent);
-    return had === undefined ? [] : had instanceof Set ? [...had] : [had];
+    return had === undefined ? NO_WAITERS : had instanceof Set ? [...had] : [had];
   }
 
   private cancel(w: Waiter, reason: unknown): void {
@@ -430,6 +433,7 @@ export function leaseWatches(): AbortWatches<PoolLease> {
 }
 
 const asLease = (l: Lease): Lease => l;
+const NO_WAITERS: readonly Waiter[] = Object.freeze([]);
 
 function cancelled(pool: string, reason: unknown): AiosError {
   return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: reason, details: { pool } });
