@@ -11,8 +11,9 @@ export { TRANSITIONS, TERMINAL, ALL_STATUSES, canTransition, isTerminal, checkTr
 export type {
   SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, SlotGrant, Caller, CapabilityRequest,
   TraceSpan, TraceSpanContext, TraceStateLike,
-  ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult,
+  ArgParser, AsyncResultState, SemanticSendArgs, SemanticSendResult, SemanticRecvResult, CallSignal,
 } from "./syscalls.js";
+export { callAborted } from "./syscalls.js";
 export { grantText, targetHash, countTarget } from "./stages.js";
 export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,

@@ -198,6 +198,14 @@ export interface SyscallCall {
   readonly trace?: TraceSpan;
 }
 
+/** A call's signal and its cancelled-or-not answer, as passed on to a tool or a model provider. */
+export type CallSignal = Pick<SyscallCall, "signal" | "aborted">;
+
+/** Whether `call` is cancelled, without making its signal when the call can answer without (ADR 0077). */
+export function callAborted(call: CallSignal): boolean {
+  return call.aborted ?? call.signal.aborted;
+}
+
 /** A scheduler slot held for one call. */
 export interface SlotGrant {
   release(): void;

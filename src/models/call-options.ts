@@ -3,11 +3,8 @@
  * call's, read when the provider first asks for it (ADR 0077): an agent's abort controller is made
  * per agent on first read, and an in-process provider that only asks "cancelled?" never makes it.
  */
-import type { SyscallCall, TraceSpan } from "../abi/index.js";
+import { callAborted, type CallSignal, type TraceSpan } from "../abi/index.js";
 import type { ChatOptions } from "./types.js";
-
-/** A syscall's signal, made when first read, and whether it is aborted, answered without making it. */
-export type CallSignal = Pick<SyscallCall, "signal" | "aborted">;
 
 /** The signal of a call that names none: never aborted. */
 const NEVER: AbortSignal = new AbortController().signal;
@@ -20,7 +17,7 @@ export function signalOf(call: { readonly cancel?: CallSignal; readonly signal?:
 /** Whether that signal is aborted, without making a syscall's. */
 export function abortedOf(call: { readonly cancel?: CallSignal; readonly signal?: AbortSignal }): boolean {
   const c = call.cancel;
-  return c === undefined ? call.signal?.aborted === true : (c.aborted ?? c.signal.aborted);
+  return c === undefined ? call.signal?.aborted === true : callAborted(c);
 }
 
 /** A class with its optional fields set one by one: a literal built from optional parts is slow per call. */

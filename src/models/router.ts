@@ -6,13 +6,13 @@
  * Successful calls are charged to the agent and its tenant. Cancellation is never retried.
  */
 import { AiosError, isAiosError, toAiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
-import type { TraceSpan } from "../abi/index.js";
+import type { CallSignal, TraceSpan } from "../abi/index.js";
 import { ATTR } from "../observe/index.js";
 import "./events.js";
 import { Accounting, type Price } from "./accounting.js";
 import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./breaker.js";
 import { createProvider, type ModelsConfig, type Route } from "./config.js";
-import { abortedOf, CallOptions, signalOf, type CallSignal } from "./call-options.js";
+import { abortedOf, CallOptions, signalOf } from "./call-options.js";
 import type { ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
 
 export interface BackoffOptions {

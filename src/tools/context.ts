@@ -7,6 +7,7 @@
 import { AiosError, type Clock, type EventBus, type AgentId } from "../core/index.js";
 import {
   allows,
+  callAborted,
   parseCapability,
   type AgentSpecInput,
   type Caller,
@@ -14,7 +15,7 @@ import {
   type CapabilityRequest,
   type Grant,
   type Capability,
-  type SyscallCall,
+  type CallSignal,
   type TraceSpan,
 } from "./kernel-seam.js";
 import type { SecretSource } from "./secret-slots.js";
@@ -26,7 +27,7 @@ export interface ContextParts {
   readonly clock: Clock;
   readonly signal?: AbortSignal;
   /** The call the context is made for: its signal is read from it when the tool first asks (ADR 0077). */
-  readonly call?: Pick<SyscallCall, "signal" | "aborted">;
+  readonly call?: CallSignal;
   readonly events?: EventBus;
   readonly idempotencyKey?: string;
   readonly trace?: TraceSpan;
@@ -82,7 +83,7 @@ class PartsContext implements ToolContext {
   get aborted(): boolean {
     const call = this.p.call;
     if (this.sig !== undefined || call === undefined) return this.signal.aborted;
-    return call.aborted ?? call.signal.aborted;
+    return callAborted(call);
   }
 
   check(req: CapabilityRequest): void {

@@ -9,9 +9,9 @@
 import type { AgentId, Clock, EventBus } from "../core/index.js";
 import type { AgentSpecInput, AuditSink, Caller, CapabilityChecker, TraceSpan } from "../abi/index.js";
 
-export type { Caller, TraceSpan, CapabilityRequest, SyscallDef, SyscallCall, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
+export type { Caller, TraceSpan, CapabilityRequest, SyscallDef, SyscallCall, CallSignal, SyscallName, CapabilityChecker, AgentSpecInput, AuditSink, ArgParser, Grant } from "../abi/index.js";
 export type { Subsystem, SubsystemHost } from "../abi/index.js";
-export { inheritTenant, parseSpec, zodArgs } from "../abi/index.js";
+export { callAborted, inheritTenant, parseSpec, zodArgs } from "../abi/index.js";
 export { allows, allows as capabilityAllows, parseCapability, type Capability, type Capability as ParsedCapability } from "../capability/index.js";
 
 export interface ToolHost {
