@@ -152,7 +152,7 @@ export class Journal {
    * record is not stored; the promise still resolves with the rest of its batch.
    */
   commitDeferred(rec: JournalRecord, failed: (e: unknown) => void, options?: { readonly wait?: boolean }): Promise<void> {
-    if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
+    if (this.closed) return closedJournal();
     return this.asTail(this.batchFor().deferred(rec, failed), options);
   }
 
@@ -165,7 +165,7 @@ export class Journal {
 
   /** The record's JSON (encoded once, here: the batch checksums and stores exactly these characters), or the refusal. */
   private encode(rec: JournalRecord): string | Promise<never> {
-    if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
+    if (this.closed) return closedJournal();
     try {
       return serialise(rec);
     } catch (e) {
@@ -432,4 +432,9 @@ export class Journal {
     this.retiredFrom = last ? undefined : to;
     if (!last) this.scheduleUnawaited();
   }
+}
+
+/** An append to a journal that is closed. */
+function closedJournal(): Promise<never> {
+  return Promise.reject(new AiosError("E_SHUTDOWN", "the journal is closed"));
 }
