@@ -149,14 +149,13 @@ export class Proc extends Mailbox implements Caller, TallyCounts {
     return rare.abort === null ? isTerminal(this.status) : rare.abort.signal.aborted;
   }
   /** Aborts its signal (made now if none was) with `why` and replaces it: the agent is paused. */
-  pauseSignal(why: unknown): AbortSignal {
+  pauseSignal(why: unknown): void {
     const ctl = this.abort ?? new AbortController();
     const rare = this.more();
     rare.abort = null;
     rare.aborts++;
     rare.paused = ctl.signal;
     ctl.abort(why);
-    return ctl.signal;
   }
 
   // The fields few agents ever set, kept in `rare` (null until one is set to something other than its
