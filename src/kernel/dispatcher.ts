@@ -4,17 +4,19 @@
  * journal -> audit -> event. A call denied at any stage never reaches its handler. The stages are the
  * kernel's guards (guards.ts); the defaults allow what the agent's spec names and nothing else. A
  * plain send's fast path is derived from them (send-plan.ts); a pure call allowed under a capability
- * is counted in its caller's audit tally (door-tallies.ts).
+ * is counted in its caller's audit tally (door-tallies.ts). The call object a handler gets, and how
+ * it asks for its slot, are door-call.ts's.
  */
 import { AiosError, toAiosError, type EventBus, type EventDataMap, type HandleId, type IdGenerator, type Clock } from "../core/index.js";
 import {
-  grantText, isTerminal, type AgentStatus, type AuditRecord, type AuditTally, type PolicyDecision, type PolicyEngine,
-  type CallUsage, type Caller, type CapabilityRequest, type Grant, type ResourceScheduler, type SlotGrant, type SyscallCall, type SyscallName, type TraceSpan,
+  grantText, isTerminal, type AuditRecord, type AuditTally, type PolicyDecision, type PolicyEngine,
+  type CallUsage, type Caller, type CapabilityRequest, type Grant, type SyscallName,
 } from "../abi/index.js";
 import { AsyncResults } from "./async-results.js";
-import { doorTally, type TallyKeeper } from "./door-tallies.js";
+import { doorTally } from "./door-tallies.js";
 import type { Guards } from "./guards.js";
 import { SendPlans, type SendPlan } from "./send-plan.js";
+import { asGrant, askSlot, DoorCall, type DispatchCaller } from "./door-call.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
@@ -23,57 +25,12 @@ export interface BudgetPort {
   settle(caller: Caller, holders: unknown, usage: CallUsage | undefined): void;
 }
 
-/**
- * A caller as the dispatcher needs it: the Caller facts plus a call counter, an abort signal and the
- * audit tallies of its aggregated calls (TallyKeeper: an agent's Proc keeps them; without, each call
- * is an entry).
- */
-export interface DispatchCaller extends Caller, TallyKeeper {
-  callSeq: number;
-  readonly durable: boolean;
-  /** An agent's lifecycle status (its Proc); absent for a caller that is no agent's process. */
-  readonly status?: AgentStatus;
-  readonly signal?: AbortSignal;
-  /**
-   * An agent's (a Proc's): how many times its signal was aborted and replaced, remembered by each
-   * call; the call's signal is then read, when first asked for, from signalSince (ADR 0077).
-   */
-  readonly abortEpoch?: number;
-  signalSince?(epoch: number): AbortSignal;
-  abortedSince?(epoch: number): boolean;
-  /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
-  readonly leavesResultsIntact?: boolean;
-}
-
 /** What allowed a call, and how it is recorded if it succeeds: an entry, or a hit on `tally` for `target`. */
 interface Permit {
   readonly by: Grant;
   readonly approved: boolean;
   readonly tally: AuditTally | undefined;
   readonly target: string;
-}
-
-type SlotOptions = { readonly preemptible: boolean; readonly ownerCancels?: boolean };
-
-/**
- * How a call asks for its slot: preemptible as its syscall says; an agent's call (a caller with a
- * lifecycle status: a Proc, whose signal only the kernel aborts) lets the kernel cancel its wait
- * (ResourceScheduler.cancelWaiting), so the scheduler puts no listener on every agent's signal.
- */
-function slotOptions(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler): SlotOptions {
-  const owned = caller.status !== undefined && scheduler.cancelWaiting !== undefined;
-  if (def.preemptible === true) return owned ? PREEMPTIBLE_OWNED : PREEMPTIBLE;
-  return owned ? NOT_PREEMPTIBLE_OWNED : NOT_PREEMPTIBLE;
-}
-
-/**
- * Asks for a call's slot in `pool`. An agent's call, whose wait the kernel cancels itself, hands its
- * signal only when already aborted (the pool then refuses it as cancelled): reading it would make
- * the agent's abort controller (ADR 0077).
- */
-function askSlot(def: AnyDef, caller: DispatchCaller, scheduler: ResourceScheduler, pool: string, call: DoorCall): Promise<SlotGrant | (() => void)> {
-  const options = slotOptions(def, caller, scheduler);
-  return scheduler.acquire(caller, pool, options.ownerCancels === true && !call.aborted ? undefined : call.signal, options);
 }
 
 /** A value nothing can change: not an object (a function's JSON is nothing, whenever it is made). */
@@ -92,54 +49,7 @@ function endedCaller(caller: DispatchCaller, name: SyscallName): AiosError {
   });
 }
 
-const NEVER = new AbortController().signal;
-const PREEMPTIBLE = { preemptible: true } as const;
-const NOT_PREEMPTIBLE = { preemptible: false } as const;
-/** An agent's calls: the kernel cancels their waits itself when it aborts the agent's signal (exits.ts, operations.ts). */
-const PREEMPTIBLE_OWNED = { preemptible: true, ownerCancels: true } as const;
-const NOT_PREEMPTIBLE_OWNED = { preemptible: false, ownerCancels: true } as const;
-const asGrant = (g: SlotGrant | (() => void)): SlotGrant => (typeof g === "function" ? { release: g } : g);
 const NONE_REQUIRED: Grant = { kind: "none-required" };
-
-/**
- * One call as its handler gets it. Its signal is the caller's, read when first asked for (ADR 0077):
- * an agent's abort controller is an EventTarget made per agent and aborted at its end, and most
- * calls never look at it (an in-process model, a pure tool). A class with its optional fields set
- * one by one: a literal spread of them took V8's generic slow path, about a microsecond a call.
- */
-class DoorCall implements SyscallCall {
-  // `declare`: an absent field stays absent (no own property set to undefined).
-  declare readonly idempotencyKey?: string;
-  declare readonly slot?: SlotGrant;
-  declare readonly trace?: TraceSpan;
-
-  constructor(
-    readonly caller: DispatchCaller,
-    /** The caller's abort epoch when the call began: paused since, the call is cancelled. */
-    private readonly epoch: number,
-    idempotencyKey: string | undefined,
-  ) {
-    if (idempotencyKey !== undefined) (this as { idempotencyKey?: string }).idempotencyKey = idempotencyKey;
-  }
-
-  get signal(): AbortSignal {
-    const c = this.caller;
-    return c.signalSince === undefined ? (c.signal ?? NEVER) : c.signalSince(this.epoch);
-  }
-
-  get aborted(): boolean {
-    const c = this.caller;
-    return c.abortedSince === undefined ? (c.signal?.aborted ?? false) : c.abortedSince(this.epoch);
-  }
-
-  /** A copy with the key and the slot set. */
-  with(idempotencyKey: string | undefined, slot: SlotGrant | undefined): DoorCall {
-    const out = new DoorCall(this.caller, this.epoch, idempotencyKey);
-    if (slot !== undefined) (out as { slot?: SlotGrant }).slot = slot;
-    if (this.trace !== undefined) (out as { trace?: TraceSpan }).trace = this.trace;
-    return out;
-  }
-}
 
 export class Dispatcher {
   readonly results: AsyncResults;

@@ -9,7 +9,7 @@ export { createKernel, type CreateKernelOptions, type CreatedKernel } from "./cr
 export type { BootPhase } from "./boot-phases.js";
 export { checkDeclarations } from "./assemble.js";
 export { SpecCapabilityChecker } from "./spec-checker.js";
-export type { DispatchCaller } from "./dispatcher.js";
+export type { DispatchCaller } from "./door-call.js";
 export type { Guards } from "./guards.js";
 export { creatorOf } from "./spawn-rule.js";
 export type { Operation, HookEvent, PreHook, PostHook } from "./hooks.js";
