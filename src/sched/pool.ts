@@ -1,7 +1,8 @@
 /**
  * One backend's slot pool: `capacity` slots, a queue ordered by the pool's policy, cancellation by
  * AbortSignal (abort-watch.ts), preemption requests for preemptible holders, and an event for every
- * decision. The lease it hands out is pool-lease.ts.
+ * decision. Each request is one object, its record and its lease (pool-request.ts); what the pool
+ * keeps per agent is pool-agents.ts.
  *
  * Fair share (issue 15 item 9): with `maxPerAgent`, an agent holding that many slots waits for one
  * of its own to end before it gets another (its extra requests are parked outside the policy's
@@ -15,9 +16,9 @@ import { AiosError, type AgentId, type Clock, type EventBus } from "../core/inde
 import { AbortWatches } from "./abort-watch.js";
 import type { Lease, Usage } from "./lease.js";
 import { createPolicy, type SchedPolicy } from "./policy.js";
-import { leaseOf, PoolLease, type LeaseOwner } from "./pool-lease.js";
-import { badArg, PoolWaiter } from "./pool-waiter.js";
-import type { PolicyName, SchedRequest, Waiter } from "./waiter.js";
+import { AgentRequests } from "./pool-agents.js";
+import { badArg, PoolRequest, requestOf, type RequestOwner } from "./pool-request.js";
+import type { PolicyName, SchedRequest } from "./waiter.js";
 import "./events.js";
 
 export interface PoolOptions {
@@ -47,25 +48,21 @@ export interface PoolStats {
   readonly preempted: number;
 }
 
-export class SlotPool implements LeaseOwner {
+export class SlotPool implements RequestOwner {
   private readonly policy: SchedPolicy;
   private cap: number;
   private inUse = 0;
   private seq = 0;
   /**
-   * The leases holding a slot in grant order, each at its `at` index (-1: not running): an array, as
-   * a Set shrinking back to empty reallocates its table, and a pool takes and frees a slot on every
-   * model and tool call (it holds at most its capacity).
+   * The requests holding a slot in grant order, each at its `at` index (-1: not running): an array,
+   * as a Set shrinking back to empty reallocates its table, and a pool takes and frees a slot on
+   * every model and tool call (it holds at most its capacity).
    */
-  private readonly running: PoolLease[] = [];
-  /** Each agent's waiting requests (reprioritize reads them): one Waiter, or a Set when it has several. */
-  private readonly waitingByAgent = new Map<string, Waiter | Set<Waiter>>();
+  private readonly running: PoolRequest[] = [];
+  /** Waiting requests, held slots and parked requests per agent. */
+  private readonly agents = new AgentRequests();
   /** Cancels a waiting request when its signal aborts (abort-watch.ts); shared by a scheduler's pools. */
-  private readonly aborts: AbortWatches<PoolLease>;
-  /** Running leases per agent (counted only under maxPerAgent), and each agent's requests parked at it (FIFO). */
-  private readonly held = new Map<string, number>();
-  private readonly parked = new Map<string, Waiter[]>();
-  private readonly parkedSet = new Set<Waiter>();
+  private readonly aborts: AbortWatches<PoolRequest>;
   private readonly counts = { granted: 0, released: 0, cancelled: 0, rejected: 0, preempted: 0 };
   private closed = false;
 
@@ -75,7 +72,7 @@ export class SlotPool implements LeaseOwner {
     private readonly clock: Clock,
     private readonly bus: EventBus | undefined,
     private readonly boostOf: (agent: string) => number = () => -Infinity,
-    aborts?: AbortWatches<PoolLease>,
+    aborts?: AbortWatches<PoolRequest>,
   ) {
     this.aborts = aborts ?? leaseWatches();
     this.cap = options.capacity;
@@ -103,13 +100,13 @@ export class SlotPool implements LeaseOwner {
     if (this.closed) return Promise.reject(new AiosError("E_SHUTDOWN", `pool ${this.name} is closed`));
     const signal = req.signal;
     if (signal?.aborted === true) return Promise.reject(cancelled(this.name, signal.reason));
-    let w: Waiter;
+    let w: PoolRequest;
     try {
-      w = this.makeWaiter(req);
+      w = this.makeRequest(req);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    if (this.freeFor(w.agent)) return Promise.resolve(wrap(this.grantNow(w, signal)));
+    if (this.freeFor(w.agent)) return Promise.resolve(wrap(this.grantNow(w)));
     const max = this.options.maxQueue;
     if (max !== undefined && this.policy.size >= max && !(this.inUse < this.cap && this.policy.size === 0)) {
       this.counts.rejected++;
@@ -119,18 +116,12 @@ export class SlotPool implements LeaseOwner {
       }
       return Promise.reject(new AiosError("E_RATE_LIMITED", reason, { details: { pool: this.name, retryAfterMs: 0 } }));
     }
-    return new Promise<T>((resolve, reject) => {
-      const lease = new PoolLease(this, w, signal);
-      w.ownerCancels = req.ownerCancels === true;
-      if (!w.ownerCancels) this.aborts.watch(lease);
-      w.onGrant = () => resolve(wrap(lease));
-      w.onDrop = (e) => {
-        lease.finish();
-        reject(e);
-      };
-      this.enqueue(w, false);
-      this.dispatch();
-    });
+    w.ownerCancels = req.ownerCancels === true;
+    if (!w.ownerCancels) this.aborts.watch(w);
+    const granted = w.waitFor(wrap);
+    this.enqueue(w, false);
+    this.dispatch();
+    return granted;
   }
 
   /**
@@ -139,7 +130,7 @@ export class SlotPool implements LeaseOwner {
    */
   grantIfFree(req: SchedRequest): Lease | undefined {
     if (this.closed || req.signal?.aborted === true) return undefined;
-    return this.freeFor(req.agent) ? this.grantNow(this.makeWaiter(req), req.signal) : undefined;
+    return this.freeFor(req.agent) ? this.grantNow(this.makeRequest(req)) : undefined;
   }
 
   /**
@@ -147,9 +138,9 @@ export class SlotPool implements LeaseOwner {
    * or parked) and its agent is under maxPerAgent. dispatch() would pop exactly this request.
    */
   private freeFor(agent: string): boolean {
-    if (this.inUse >= this.cap || this.policy.size !== 0 || this.parkedSet.size !== 0) return false;
+    if (this.inUse >= this.cap || this.policy.size !== 0 || this.agents.parked !== 0) return false;
     const max = this.options.maxPerAgent;
-    return max === undefined || (this.held.get(agent) ?? 0) < max;
+    return max === undefined || this.agents.heldBy(agent) < max;
   }
 
   /**
@@ -159,8 +150,7 @@ export class SlotPool implements LeaseOwner {
    * listener yet: an abort cancels only a waiting request (cancel() ignores a running one), and a
    * running request waits again only after a yield, which attaches the listener first (abort-watch.ts).
    */
-  private grantNow(w: Waiter, signal: AbortSignal | undefined): PoolLease {
-    const lease = new PoolLease(this, w, signal);
+  private grantNow(w: PoolRequest): PoolRequest {
     w.state = "waiting";
     this.policy.granted?.(w);
     if (this.bus?.wants("sched.enqueued") === true) {
@@ -168,11 +158,11 @@ export class SlotPool implements LeaseOwner {
       this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: 1, resumed: false }, w.agent as AgentId);
     }
     this.grant(w);
-    return lease;
+    return w;
   }
 
   stats(): PoolStats {
-    return { name: this.name, policy: this.policy.name, capacity: this.cap, inUse: this.inUse, queued: this.policy.size + this.parkedSet.size, ...this.counts };
+    return { name: this.name, policy: this.policy.name, capacity: this.cap, inUse: this.inUse, queued: this.policy.size + this.agents.parked, ...this.counts };
   }
 
   setCapacity(n: number): void {
@@ -183,7 +173,7 @@ export class SlotPool implements LeaseOwner {
   /** Re-ranks an agent's queued and running requests after its inherited priority changed. */
   reprioritize(agent: string): void {
     const boost = this.boostOf(agent);
-    for (const w of this.waitingOf(agent)) {
+    for (const w of this.agents.waitingOf(agent)) {
       const p = Math.max(w.basePriority, w.onBehalfOf, boost);
       if (p === w.priority) continue;
       w.priority = p;
@@ -191,31 +181,27 @@ export class SlotPool implements LeaseOwner {
       this.policy.rekey(w);
     }
     for (const l of this.running) {
-      if (l.agent === agent) l.waiter.priority = Math.max(l.waiter.basePriority, l.waiter.onBehalfOf, boost);
+      if (l.agent === agent) l.priority = Math.max(l.basePriority, l.onBehalfOf, boost);
     }
   }
 
   /** Rejects every waiter with E_SHUTDOWN; running leases finish normally. */
   close(): void {
     this.closed = true;
-    for (let w = this.policy.pop(); w !== undefined; w = this.policy.pop()) this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
-    for (const w of [...this.parkedSet]) {
-      this.unpark(w);
-      this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
-    }
+    for (let w = this.policy.pop(); w !== undefined; w = this.policy.pop()) this.drop(requestOf(w), new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
+    for (const w of this.agents.unparkAll()) this.drop(w, new AiosError("E_SHUTDOWN", `pool ${this.name} closed`));
   }
 
   /** @internal */
-  release(lease: PoolLease, usage: Usage | undefined): void {
-    const w = lease.waiter;
+  release(w: PoolRequest, usage: Usage | undefined): void {
     if (w.state === "waiting") {
       // Released while re-queued after a yield: it leaves the queue and its pending yield() rejects.
-      if (!this.unpark(w)) this.policy.remove(w);
+      if (!this.agents.unpark(w)) this.policy.remove(w);
       this.counts.cancelled++;
       this.drop(w, new AiosError("E_CANCELLED", `request ${w.id} released while re-queued`));
       return;
     }
-    if (!this.stopRunning(lease)) return;
+    if (!this.stopRunning(w)) return;
     this.inUse--;
     this.releaseHeld(w.agent);
     w.state = "done";
@@ -229,30 +215,24 @@ export class SlotPool implements LeaseOwner {
   }
 
   /** @internal */
-  yieldSlot(lease: PoolLease): Promise<void> {
-    const w = lease.waiter;
-    if (!lease.flag.requested || lease.at < 0) return Promise.resolve();
-    this.stopRunning(lease);
+  yieldSlot(w: PoolRequest): Promise<void> {
+    if (!w.preemptionRequested || w.at < 0) return Promise.resolve();
+    this.stopRunning(w);
     this.inUse--;
     this.releaseHeld(w.agent);
     if (this.bus?.wants("sched.yielded") === true) {
       this.bus.emit("sched.yielded", { pool: this.name, request: w.id, heldMs: this.clock.now() - w.grantedAt }, w.agent as AgentId);
     }
-    if (!w.ownerCancels) this.aborts.watch(lease);
-    return new Promise<void>((resolve, reject) => {
-      w.onGrant = () => resolve();
-      w.onDrop = (e) => {
-        lease.finish();
-        reject(e);
-      };
-      w.gen++;
-      this.enqueue(w, true);
-      this.dispatch();
-    });
+    if (!w.ownerCancels) this.aborts.watch(w);
+    const granted = w.waitFor<void>(undefined);
+    w.gen++;
+    this.enqueue(w, true);
+    this.dispatch();
+    return granted;
   }
 
   /** The request's record, its fields checked and defaulted once. */
-  private makeWaiter(req: SchedRequest): Waiter {
+  private makeRequest(req: SchedRequest): PoolRequest {
     if (typeof req.agent !== "string" || req.agent.length === 0) throw badArg("agent", "a non-empty agent id");
     const base = req.priority ?? 0;
     const behalf = req.onBehalfOf ?? -Infinity;
@@ -262,16 +242,13 @@ export class SlotPool implements LeaseOwner {
     if (!(weight > 0 && Number.isFinite(weight))) throw badArg("weight", "a positive number");
     if (!(tokens >= 0 && Number.isFinite(tokens))) throw badArg("tokens", "a non-negative number");
     if (req.deadline !== undefined && !Number.isFinite(req.deadline)) throw badArg("deadline", "a finite time in ms");
-    return new PoolWaiter(this.name, ++this.seq, req.agent, req.tenant ?? "default", base, Math.max(base, behalf, this.boostOf(req.agent)), behalf, weight, tokens, req.deadline, this.clock.now(), req.preemptible === true);
+    return new PoolRequest(this, ++this.seq, req.agent, req.tenant ?? "default", base, Math.max(base, behalf, this.boostOf(req.agent)), behalf, weight, tokens, req.deadline, this.clock.now(), req.preemptible === true, req.signal);
   }
 
-  private enqueue(w: Waiter, resumed: boolean): void {
+  private enqueue(w: PoolRequest, resumed: boolean): void {
     w.state = "waiting";
     this.policy.push(w);
-    const had = this.waitingByAgent.get(w.agent);
-    if (had === undefined) this.waitingByAgent.set(w.agent, w);
-    else if (had instanceof Set) had.add(w);
-    else if (had !== w) this.waitingByAgent.set(w.agent, new Set([had, w]));
+    this.agents.index(w);
     if (this.bus?.wants("sched.enqueued") === true) {
       this.bus.emit("sched.enqueued", { pool: this.name, request: w.id, policy: this.policy.name, priority: w.priority, queued: this.policy.size, resumed }, w.agent as AgentId);
     }
@@ -281,106 +258,72 @@ export class SlotPool implements LeaseOwner {
   private dispatch(): void {
     const max = this.options.maxPerAgent;
     while (this.inUse < this.cap) {
-      const w = this.policy.pop();
-      if (w === undefined) return;
-      if (max !== undefined && (this.held.get(w.agent) ?? 0) >= max) {
-        this.park(w); // still waiting (indexed): it returns to the queue when the agent frees a slot
+      const popped = this.policy.pop();
+      if (popped === undefined) return;
+      const w = requestOf(popped);
+      if (max !== undefined && this.agents.heldBy(w.agent) >= max) {
+        this.agents.park(w); // still waiting (indexed): it returns to the queue when the agent frees a slot
         continue;
       }
-      this.unindex(w);
+      this.agents.unindex(w);
       this.grant(w);
     }
-  }
-
-  private park(w: Waiter): void {
-    let q = this.parked.get(w.agent);
-    if (q === undefined) this.parked.set(w.agent, (q = []));
-    q.push(w);
-    this.parkedSet.add(w);
-  }
-
-  /** Takes `w` out of its agent's parked list; false when it was not parked. */
-  private unpark(w: Waiter): boolean {
-    if (!this.parkedSet.delete(w)) return false;
-    const q = this.parked.get(w.agent) ?? [];
-    const i = q.indexOf(w);
-    if (i >= 0) q.splice(i, 1);
-    if (q.length === 0) this.parked.delete(w.agent);
-    return true;
   }
 
   /** One slot of `agent` ended: its oldest parked request goes back into the queue. */
   private releaseHeld(agent: string): void {
     // Held counts and parked requests exist only under maxPerAgent (grant() counts nothing without).
     if (this.options.maxPerAgent === undefined) return;
-    const n = (this.held.get(agent) ?? 1) - 1;
-    // A count back at zero stays until many have: a Map shrinking on each delete reallocates its
-    // table, and a short-lived agent's tool call takes and frees a slot once.
-    this.held.set(agent, n > 0 ? n : 0);
-    if (n <= 0 && this.held.size > HELD_SWEEP + this.cap) {
-      for (const [a, k] of this.held) if (k === 0) this.held.delete(a);
-    }
-    const next = this.parked.get(agent)?.[0];
+    const next = this.agents.freed(agent, this.cap);
     if (next !== undefined) {
-      this.unpark(next);
       next.gen++;
       this.policy.push(next);
     }
   }
 
-  private grant(w: Waiter): void {
-    const lease = leaseOf(w);
+  private grant(w: PoolRequest): void {
     w.state = "running";
     w.grantedAt = this.clock.now();
-    lease.flag.reset();
+    w.clearPreemption();
     this.inUse++;
-    if (this.options.maxPerAgent !== undefined) this.held.set(w.agent, (this.held.get(w.agent) ?? 0) + 1);
-    lease.at = this.running.length;
-    this.running.push(lease);
+    if (this.options.maxPerAgent !== undefined) this.agents.took(w.agent);
+    w.at = this.running.length;
+    this.running.push(w);
     this.counts.granted++;
     if (this.bus?.wants("sched.granted") === true) {
       this.bus.emit("sched.granted", { pool: this.name, request: w.id, waitedMs: w.grantedAt - w.enqueuedAt, inUse: this.inUse, priority: w.priority }, w.agent as AgentId);
     }
-    w.onGrant();
+    w.granted();
   }
 
   /** Asks the lowest-ranked preemptible holder that `w` outranks to yield; at most one per arrival. */
-  private maybePreempt(w: Waiter): void {
+  private maybePreempt(w: PoolRequest): void {
     const outranks = this.policy.outranks?.bind(this.policy);
     if (outranks === undefined) return;
-    let victim: PoolLease | undefined;
+    let victim: PoolRequest | undefined;
     for (const l of this.running) {
-      if (!l.waiter.preemptible || l.flag.requested || !outranks(w, l.waiter)) continue;
-      if (victim === undefined || outranks(victim.waiter, l.waiter)) victim = l;
+      if (!l.preemptible || l.preemptionRequested || !outranks(w, l)) continue;
+      if (victim === undefined || outranks(victim, l)) victim = l;
     }
     if (victim === undefined) return;
     this.counts.preempted++;
-    if (this.bus?.wants("sched.preempted") === true) this.bus.emit("sched.preempted", { pool: this.name, request: victim.waiter.id, by: w.id }, victim.waiter.agent as AgentId);
-    victim.flag.request(w.id);
+    if (this.bus?.wants("sched.preempted") === true) this.bus.emit("sched.preempted", { pool: this.name, request: victim.id, by: w.id }, victim.agent as AgentId);
+    victim.preemption.request(w.id);
   }
 
-  /** @internal a lease's signal aborted (LeaseOwner). */
-  aborted(lease: PoolLease, signal: AbortSignal): void {
-    this.cancel(lease.waiter, signal.reason);
+  /** @internal a request's signal aborted (RequestOwner). */
+  aborted(w: PoolRequest, signal: AbortSignal): void {
+    this.cancel(w, signal.reason);
   }
 
   /** Cancels `agent`'s waiting requests made with ownerCancels, `reason()` their error's cause. */
   cancelWaiting(agent: string, reason: () => unknown): void {
-    for (const w of this.waitingOf(agent)) if (w.ownerCancels) this.cancel(w, reason());
+    for (const w of this.agents.waitingOf(agent)) if (w.ownerCancels) this.cancel(w, reason());
   }
 
-  /**
-   * `agent`'s waiting requests (queued or parked), as a copy: the caller may re-key or drop them.
-   * None is the shared empty list: every agent's end asks every pool (cancelWaiting), most for none.
-   */
-  private waitingOf(agent: string): readonly Waiter[] {
-    const had = this.waitingByAgent.get(agent);
-    return had === undefined ? NO_WAITERS : had instanceof Set ? [...had] : [had];
-  }
-
-  private cancel(w: Waiter, reason: unknown): void {
+  private cancel(w: PoolRequest, reason: unknown): void {
     if (w.state !== "waiting") return;
-    if (!this.unpark(w)) this.policy.remove(w);
+    if (!this.agents.unpark(w)) this.policy.remove(w);
     this.counts.cancelled++;
     if (this.bus?.wants("sched.cancelled") === true) {
       this.bus.emit("sched.cancelled", { pool: this.name, request: w.id, waitedMs: this.clock.now() - w.enqueuedAt }, w.agent as AgentId);
@@ -388,52 +331,39 @@ export class SlotPool implements LeaseOwner {
     this.drop(w, cancelled(this.name, reason));
   }
 
-  private drop(w: Waiter, e: Error): void {
+  private drop(w: PoolRequest, e: Error): void {
     w.state = "cancelled";
-    this.unindex(w);
-    w.onDrop(e);
+    this.agents.unindex(w);
+    w.dropped(e);
   }
 
-  /** Takes `lease` out of the running leases; false when it was not running. */
-  private stopRunning(lease: PoolLease): boolean {
-    const i = lease.at;
-    if (i < 0 || this.running[i] !== lease) return false;
-    // Shifted down, not swapped: the running leases stay in grant order (a preemption's tie-break).
+  /** Takes `w` out of the running requests; false when it was not running. */
+  private stopRunning(w: PoolRequest): boolean {
+    const i = w.at;
+    if (i < 0 || this.running[i] !== w) return false;
+    // Shifted down, not swapped: the running requests stay in grant order (a preemption's tie-break).
     const r = this.running;
     for (let j = i; j < r.length - 1; j++) {
-      const next = r[j + 1] as PoolLease;
+      const next = r[j + 1] as PoolRequest;
       r[j] = next;
       next.at = j;
     }
     r.pop();
-    lease.at = -1;
+    w.at = -1;
     return true;
-  }
-
-  private unindex(w: Waiter): void {
-    const had = this.waitingByAgent.get(w.agent);
-    if (had === w) this.waitingByAgent.delete(w.agent);
-    else if (had instanceof Set) {
-      had.delete(w);
-      if (had.size === 0) this.waitingByAgent.delete(w.agent);
-    }
   }
 }
 
-/** Zero held counts kept before they are swept (pool.releaseHeld). */
-const HELD_SWEEP = 256;
-
 /**
- * The abort watch of pool leases: each lease, when its signal aborts, goes to its own pool. One
+ * The abort watch of pool requests: each request, when its signal aborts, goes to its own pool. One
  * scheduler shares one between its pools, so an agent that waits in two pools (a model's and the
  * tools') puts one listener on its signal, not one per pool.
  */
-export function leaseWatches(): AbortWatches<PoolLease> {
-  return new AbortWatches<PoolLease>((l, signal) => l.aborted(signal));
+export function leaseWatches(): AbortWatches<PoolRequest> {
+  return new AbortWatches<PoolRequest>((r, signal) => r.aborted(signal));
 }
 
 const asLease = (l: Lease): Lease => l;
-const NO_WAITERS: readonly Waiter[] = Object.freeze([]);
 
 function cancelled(pool: string, reason: unknown): AiosError {
   return new AiosError("E_CANCELLED", `request cancelled while waiting for pool ${pool}`, { cause: reason, details: { pool } });

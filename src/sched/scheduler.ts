@@ -110,16 +110,17 @@ export class InferenceScheduler implements ResourceScheduler {
         ? { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal, ownerCancels, preemptible: true }
         : { agent: caller.agent, tenant: caller.tenant, priority: caller.priority, weight: this.weightOf(caller), signal, ownerCancels };
       const now = p.grantIfFree(req);
-      if (now !== undefined) return Promise.resolve(this.slotOf(now, caller.agent, pool, preemptible));
-      return p.acquireAs(req, (lease) => this.slotOf(lease, caller.agent, pool, preemptible));
+      const slotOf = preemptible ? this.preemptibleSlotOf : this.slotOf;
+      if (now !== undefined) return Promise.resolve(slotOf(now));
+      return p.acquireAs(req, slotOf);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  private slotOf(lease: Lease, agent: string, pool: string, preemptible: boolean): SlotGrant {
-    return preemptible ? new PreemptibleSlot(this, lease, agent, pool) : new Slot(this, lease, agent, pool);
-  }
+  /** The kernel's view of a granted lease: made once per scheduler, not a closure per wait. */
+  private readonly slotOf = (lease: Lease): SlotGrant => new Slot(this, lease);
+  private readonly preemptibleSlotOf = (lease: Lease): SlotGrant => new PreemptibleSlot(this, lease);
 
   /**
    * @internal a kernel-path slot ends: the usage reported on it (SlotGrant.usage) and through
@@ -193,11 +194,10 @@ class Slot implements SlotGrant {
   constructor(
     protected readonly owner: InferenceScheduler,
     protected readonly lease: Lease,
-    private readonly agent: string,
-    private readonly pool: string,
   ) {}
   release(): void {
-    this.owner.releaseSlot(this.lease, this.agent, this.pool, this.tokens);
+    const lease = this.lease;
+    this.owner.releaseSlot(lease, lease.agent, lease.pool, this.tokens);
   }
   usage(tokens: number): void {
     checkTokens(tokens);

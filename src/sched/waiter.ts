@@ -51,13 +51,7 @@ export interface Waiter {
   state: WaiterState;
   /** Bumped on every (re)queue or re-key; heap entries carrying an older gen are stale. */
   gen: number;
-  /** Pool-private: called once when granted (first grant or resume after a yield). */
-  onGrant: () => void;
-  /** Pool-private: called once when the request leaves the queue without a grant. */
-  onDrop: (e: Error) => void;
   grantedAt: number;
-  /** Pool-private: the lease that holds this request (set once, when the pool makes the lease). */
-  holder: unknown;
   /** Its signal is not listened to: its owner cancels it with cancelWaiting (SchedRequest.ownerCancels). */
   ownerCancels: boolean;
 }
