@@ -21,6 +21,10 @@ import {
 import type { SecretSource } from "./secret-slots.js";
 import type { ToolContext } from "./tool.js";
 
+/**
+ * What a ToolContext is made of. Read once when the context is made, except `spawn` and `request`,
+ * read when the tool first asks for them (the door's parts make those functions only then).
+ */
 export interface ContextParts {
   readonly caller: Caller;
   readonly checker: () => CapabilityChecker;
@@ -28,13 +32,13 @@ export interface ContextParts {
   readonly signal?: AbortSignal;
   /** The call the context is made for: its signal is read from it when the tool first asks (ADR 0077). */
   readonly call?: CallSignal;
-  readonly events?: EventBus;
-  readonly idempotencyKey?: string;
-  readonly trace?: TraceSpan;
-  readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
-  readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
+  readonly events?: EventBus | undefined;
+  readonly idempotencyKey?: string | undefined;
+  readonly trace?: TraceSpan | undefined;
+  readonly spawn?: ((spec: AgentSpecInput) => Promise<AgentId>) | undefined;
+  readonly request?: ((to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) | undefined;
   /** Where secret slots get their values (security/'s store); absent: no secret can be used. */
-  readonly secrets?: SecretSource;
+  readonly secrets?: SecretSource | undefined;
 }
 
 export function makeToolContext(p: ContextParts): ToolContext {
@@ -58,8 +62,6 @@ class PartsContext implements ToolContext {
   // `declare`: an absent part stays absent (no own property set to undefined).
   declare readonly idempotencyKey?: string;
   declare readonly trace?: TraceSpan;
-  declare readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
-  declare readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
   private readonly caps: readonly string[];
   private sig: AbortSignal | undefined = undefined;
 
@@ -67,12 +69,19 @@ class PartsContext implements ToolContext {
     this.caller = p.caller;
     this.clock = p.clock;
     this.events = p.events;
-    const self = this as { -readonly [K in "idempotencyKey" | "trace" | "spawn" | "request"]: PartsContext[K] };
-    if (p.idempotencyKey !== undefined) self.idempotencyKey = p.idempotencyKey;
-    if (p.trace !== undefined) self.trace = p.trace;
-    if (p.spawn !== undefined) self.spawn = p.spawn;
-    if (p.request !== undefined) self.request = p.request;
-    this.caps = p.caller.capabilities;
+    const self = this as { -readonly [K in "idempotencyKey" | "trace"]: PartsContext[K] };
+    const key = p.idempotencyKey;
+    if (key !== undefined) self.idempotencyKey = key;
+    const trace = p.trace;
+    if (trace !== undefined) self.trace = trace;
+    this.caps = this.caller.capabilities;
+  }
+
+  get spawn(): ((spec: AgentSpecInput) => Promise<AgentId>) | undefined {
+    return this.p.spawn;
+  }
+  get request(): ((to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) | undefined {
+    return this.p.request;
   }
 
   get signal(): AbortSignal {

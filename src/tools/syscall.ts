@@ -12,11 +12,12 @@
  * second, `denied` entry for the same call, and emitted as `tool.denied`.
  */
 import { z } from "zod";
-import { isAiosError } from "../core/index.js";
-import type { CapabilityChecker, SyscallDef, ToolHost } from "./kernel-seam.js";
+import { isAiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import type { AgentSpecInput, Caller, CapabilityChecker, SyscallCall, SyscallDef, ToolHost, TraceSpan } from "./kernel-seam.js";
 import { makeToolContext, type ContextParts } from "./context.js";
 import type { ToolRegistry } from "./registry.js";
 import type { SecretSource } from "./secret-slots.js";
+import type { ToolContext } from "./tool.js";
 import { parseWith } from "./validation.js";
 
 /** Exported for the fast-path property test. A call without `args` means `{}` (a tool taking no input). */
@@ -70,39 +71,14 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
     replay: true,
     pool: () => "tool",
     handler(a, call) {
-      // Built field by field: optional spreads take a slow generic path on this per-call object.
-      const parts: { -readonly [K in keyof ContextParts]: ContextParts[K] } = {
-        caller: call.caller,
-        checker,
-        clock: host.clock,
-        events: host.events,
-        call,
-        spawn: (spec) => host.spawnAs(call.caller, spec),
-      };
-      if (call.trace !== undefined) parts.trace = call.trace;
-      // The agent's key, else the door's (derived from agent and call sequence).
-      if (call.idempotencyKey !== undefined) parts.idempotencyKey = call.idempotencyKey;
-      const request = host.request;
-      if (request !== undefined) parts.request = (to: string, payload: unknown, timeoutMs?: number) => request(to, payload, timeoutMs, call.caller.agent, call.trace);
-      if (options.secrets !== undefined) parts.secrets = options.secrets;
-      const ctx = makeToolContext(parts);
-      const run = (): Promise<unknown> =>
-        registry.run({ tool: registry.get(a.tool), args: a.args }, ctx).catch((e: unknown) => {
-          if (isAiosError(e, "E_CAP_DENIED")) {
-            const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
-            const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
-            // The door audits this refusal (it is decided inside the handler); the event names the tool.
-            host.events.emit("tool.denied", { tool: a.tool, resource, action, reason: e.message }, call.caller.agent, "warn");
-          }
-          throw e;
-        });
+      const ctx = makeToolContext(new CallParts(call, host, checker, options.secrets));
       // Only the agent's own key is remembered here: a derived key is unique per call already.
       const key = a.idempotencyKey;
-      if (key === undefined) return run();
+      if (key === undefined) return runTool(registry, a.tool, a.args, ctx, host.events);
       const k = `${call.caller.agent}\u0000${a.tool}\u0000${key}`;
       const prior = remembered.get(k);
       if (prior !== undefined) return prior;
-      const p = run();
+      const p = runTool(registry, a.tool, a.args, ctx, host.events);
       // A failed call may be retried with the same key: only successes are remembered.
       void p.catch(() => remembered.delete(k));
       remembered.set(k, p);
@@ -113,4 +89,58 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
       return p;
     },
   };
+}
+
+/** Runs the tool; a refusal of its execution-time re-check is also told as `tool.denied`. */
+async function runTool(registry: ToolRegistry, tool: string, args: unknown, ctx: ToolContext, events: EventBus): Promise<unknown> {
+  try {
+    return await registry.run({ tool: registry.get(tool), args }, ctx);
+  } catch (e) {
+    if (isAiosError(e, "E_CAP_DENIED")) {
+      const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
+      const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
+      // The door audits this refusal (it is decided inside the handler); the event names the tool.
+      events.emit("tool.denied", { tool, resource, action, reason: e.message }, ctx.caller.agent, "warn");
+    }
+    throw e;
+  }
+}
+
+/**
+ * A ToolCall's context parts, read from the call and the host: the caller's key is the agent's, else
+ * the door's (derived from agent and call sequence). A class with getters, not a literal with two
+ * closures: every tool call makes one, and most tools never spawn or ask another agent.
+ */
+class CallParts implements ContextParts {
+  constructor(
+    readonly call: SyscallCall,
+    private readonly host: ToolHost,
+    readonly checker: () => CapabilityChecker,
+    readonly secrets: SecretSource | undefined,
+  ) {}
+  get caller(): Caller {
+    return this.call.caller;
+  }
+  get clock(): Clock {
+    return this.host.clock;
+  }
+  get events(): EventBus {
+    return this.host.events;
+  }
+  get trace(): TraceSpan | undefined {
+    return this.call.trace;
+  }
+  get idempotencyKey(): string | undefined {
+    return this.call.idempotencyKey;
+  }
+  get spawn(): (spec: AgentSpecInput) => Promise<AgentId> {
+    const { host, call } = this;
+    return (spec) => host.spawnAs(call.caller, spec);
+  }
+  get request(): ((to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) | undefined {
+    const request = this.host.request;
+    if (request === undefined) return undefined;
+    const call = this.call;
+    return (to, payload, timeoutMs) => request(to, payload, timeoutMs, call.caller.agent, call.trace);
+  }
 }

@@ -32,9 +32,9 @@ export interface ToolContext {
    */
   revealSecret(name: string): string;
   /** Spawns an agent through the kernel (agent.spawn); absent outside a kernel. */
-  readonly spawn?: (spec: AgentSpecInput) => Promise<AgentId>;
+  readonly spawn?: ((spec: AgentSpecInput) => Promise<AgentId>) | undefined;
   /** Sends a request to another agent as the caller and resolves with its reply (agent.request); absent outside a kernel. */
-  readonly request?: (to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>;
+  readonly request?: ((to: string, payload: unknown, timeoutMs?: number) => Promise<unknown>) | undefined;
 }
 
 export interface Tool<I = unknown, O = unknown> {
