@@ -162,8 +162,7 @@ export class Wallet {
         caps.push(c);
       }
       if (caps.length !== t.blocks.length) continue;
-      const slots = caps.flatMap((cap, i) => (QuotaLedger.hasQuota(cap) ? [{ key: `${slotOf(t.chain[i] ?? "?")}/${cap.source}`, cap }] : []));
-      candidates.push({ token: t, caps, slots });
+      candidates.push({ token: t, caps, slots: quotaSlots(t, caps, slotOf) });
       from = Math.max(from, t.nbf);
       until = Math.min(until, t.exp);
     }
@@ -174,4 +173,16 @@ export class Wallet {
         : { allowed: true, by: { kind: "token", token: first.token.id, capability: first.caps[first.caps.length - 1]?.source ?? "" } };
     return { decision, from, until, candidates, hasQuota: candidates.some((c) => c.slots.length > 0) };
   }
+}
+
+const NO_SLOTS: readonly QuotaSlot[] = Object.freeze([]);
+
+/** The counters `caps` (one per block of `t`) charge: most capabilities have no quota, and share one empty list. */
+function quotaSlots(t: VerifiedToken, caps: readonly Capability[], slotOf: (blockId: string) => string): readonly QuotaSlot[] {
+  let slots: QuotaSlot[] | undefined;
+  for (let i = 0; i < caps.length; i++) {
+    const cap = caps[i] as Capability;
+    if (QuotaLedger.hasQuota(cap)) (slots ??= []).push({ key: `${slotOf(t.chain[i] ?? "?")}/${cap.source}`, cap });
+  }
+  return slots ?? NO_SLOTS;
 }
