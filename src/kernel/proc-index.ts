@@ -32,6 +32,12 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   /** The highest counter placed in `local`. */
   private top = -1;
   private readonly other = new Map<AgentId, Proc>();
+  /**
+   * The last id get() found and its process, forgotten at any change: a program sending to one agent
+   * in a loop finds it by one compare (reading the counter out of the id was a tenth of an os.send).
+   */
+  private lastId: string | undefined = undefined;
+  private lastProc: Proc | undefined = undefined;
 
   /**
    * @param ids the kernel's id generator: its `agentNumber` reads the counter of an id it minted (-1
@@ -54,14 +60,18 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   }
 
   get(id: AgentId | string): Proc | undefined {
+    if (id === this.lastId) return this.lastProc;
     const i = this.numberOf(id) - this.base;
-    if (i >= 0 && i < this.local.length) {
-      const p = this.local[i];
-      // Compared whole: another node's id of the same shape, or a counter spelt with leading zeros,
-      // reads as a position too.
-      if (p !== undefined && p.id === id) return p;
+    let p: Proc | undefined;
+    if (i >= 0 && i < this.local.length) p = this.local[i];
+    // Compared whole: another node's id of the same shape, or a counter spelt with leading zeros,
+    // reads as a position too.
+    if (p === undefined || p.id !== id) p = this.other.size === 0 ? undefined : this.other.get(id as AgentId);
+    if (p !== undefined) {
+      this.lastId = id;
+      this.lastProc = p;
     }
-    return this.other.size === 0 ? undefined : this.other.get(id as AgentId);
+    return p;
   }
 
   has(id: AgentId | string): boolean {
@@ -69,6 +79,7 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   }
 
   set(id: AgentId, p: Proc): void {
+    this.forgetLast();
     const n = this.numberOf(id);
     const i = n - this.base;
     if (n >= 0 && i >= 0 && i <= this.local.length + MAX_GAP && id === p.id) {
@@ -85,6 +96,7 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
   }
 
   delete(id: AgentId | string): boolean {
+    this.forgetLast();
     const i = this.numberOf(id) - this.base;
     if (i >= 0 && i < this.local.length) {
       const p = this.local[i];
@@ -96,6 +108,11 @@ export class ProcIndex implements ReadonlyMap<AgentId, Proc> {
       }
     }
     return this.other.delete(id as AgentId);
+  }
+
+  private forgetLast(): void {
+    this.lastId = undefined;
+    this.lastProc = undefined;
   }
 
   /** Sparse (a quarter live or less): the live entries move to the Map, the array starts after `top`. */

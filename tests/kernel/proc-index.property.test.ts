@@ -2,7 +2,8 @@
  * The process table's index (src/kernel/proc-index.ts) behaves as a Map from id to process, whatever
  * the ids: this generator's own (kept in an array at their counter), another spelling of one of its
  * counters (leading zeros), a counter far ahead of the array, another node's or an earlier run's id.
- * Random sequences of enter / remove / look up, long enough to cross the array's compaction many
+ * Random sequences of enter / remove / look up (the same id again and again between changes, which
+ * the index answers from its last look-up), long enough to cross the array's compaction many
  * times, against a Map as the model: the same answers, the same size, the same set of entries, and
  * this generator's live agents iterated in creation order after the others.
  */
@@ -22,7 +23,8 @@ type Op =
   | { readonly k: "ahead"; readonly n: number }
   | { readonly k: "remove"; readonly pick: number }
   | { readonly k: "end"; readonly pick: number }
-  | { readonly k: "mint"; readonly n: number };
+  | { readonly k: "mint"; readonly n: number }
+  | { readonly k: "look"; readonly pick: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: fc.constant({ k: "new" as const }) },
@@ -35,6 +37,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((pick) => ({ k: "zeros" as const, pick })) },
   { weight: 1, arbitrary: fc.integer({ min: 70_000, max: 5_000_000 }).map((n) => ({ k: "ahead" as const, n })) },
   { weight: 3, arbitrary: fc.nat(8).map((n) => ({ k: "mint" as const, n })) },
+  // Looked up between changes, twice: the index remembers its last answer until anything changes.
+  { weight: 6, arbitrary: fc.nat().map((pick) => ({ k: "look" as const, pick })) },
 );
 
 describe("the process table's index", () => {
@@ -64,6 +68,10 @@ describe("the process table's index", () => {
       for (const o of ops) {
         if (o.k === "new") enter(ids.agent());
         else if (o.k === "mint") for (let i = 0; i < o.n; i++) ids.message(); // another kind's counter: no gap
+        else if (o.k === "look") {
+          const id = pick(o.pick);
+          if (id !== undefined) for (let i = 0; i < 2; i++) expect(index.get(id)).toBe(model.get(id));
+        }
         else if (o.k === "foreign") enter(`ag_zzzzzz_${o.n.toString(36)}`);
         else if (o.k === "ahead") enter(`ag_t0t0t0_${o.n.toString(36)}`);
         else if (o.k === "again") {
