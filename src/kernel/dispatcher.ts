@@ -273,7 +273,7 @@ export class Dispatcher {
         // call again after a crash, so a tool that honours keys never runs an effect twice. Only durable
         // callers: their call sequence is journaled and never restarts (a restarted incarnation continues
         // it); a synthetic or in-memory caller's would repeat after a restart and collide.
-        if (seq > 0 && call.idempotencyKey === undefined) call = call.with(derivedKey(caller, seq), undefined);
+        if (seq > 0 && call.idempotencyKey === undefined) call.keyed(derivedKey(caller, seq));
         // Only a call that names a pool, under a scheduler, waits for a slot.
         const scheduler = this.guards.scheduler;
         const pool = scheduler === undefined ? undefined : def.pool?.(args as never);
@@ -281,7 +281,7 @@ export class Dispatcher {
         const effects = this.guards.effects;
         try {
           const prepared = effects?.prepare === undefined ? args : effects.prepare(caller, def.name, args);
-          const run = slot === undefined ? call : call.with(call.idempotencyKey, slot);
+          const run = slot === undefined ? call : call.holding(slot);
           // Tracing on: a traced syscall's span, opened on the object the handler gets, ended with its outcome.
           const tracer = this.guards.trace;
           const span = tracer?.open(run, def.name, prepared);

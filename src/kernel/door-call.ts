@@ -64,6 +64,8 @@ export function askSlot(def: AnyDef, caller: DispatchCaller, scheduler: Resource
  * an agent's abort controller is an EventTarget made per agent and aborted at its end, and most
  * calls never look at it (an in-process model, a pure tool). A class with its optional fields set
  * one by one: a literal spread of them took V8's generic slow path, about a microsecond a call.
+ * The door sets the derived key and the slot on the call itself, as the tracer sets its span
+ * (observe/tracing.ts): the object is made for this call alone, and a copy per stage was garbage.
  */
 export class DoorCall implements SyscallCall {
   // `declare`: an absent field stays absent (no own property set to undefined).
@@ -90,11 +92,14 @@ export class DoorCall implements SyscallCall {
     return c.abortedSince === undefined ? (c.signal?.aborted ?? false) : c.abortedSince(this.epoch);
   }
 
-  /** A copy with the key and the slot set. */
-  with(idempotencyKey: string | undefined, slot: SlotGrant | undefined): DoorCall {
-    const out = new DoorCall(this.caller, this.epoch, idempotencyKey);
-    if (slot !== undefined) (out as { slot?: SlotGrant }).slot = slot;
-    if (this.trace !== undefined) (out as { trace?: TraceSpan }).trace = this.trace;
-    return out;
+  /** @internal the key derived from (agent, call sequence), for a call without its own. */
+  keyed(idempotencyKey: string): this {
+    (this as { idempotencyKey?: string }).idempotencyKey = idempotencyKey;
+    return this;
+  }
+  /** @internal the slot the call was granted, once granted. */
+  holding(slot: SlotGrant): this {
+    (this as { slot?: SlotGrant }).slot = slot;
+    return this;
   }
 }
