@@ -104,7 +104,11 @@ export class ToolRegistry {
     return r;
   }
 
-  /** Runs an already parsed and checked call; validates the output against the tool's schema. */
+  /**
+   * Runs an already parsed and checked call; validates the output against the tool's schema. What
+   * the tool's execution-time re-checks refuse (a symlink out of scope, a redirect to a forbidden
+   * host, a secret it may not use) is also told as `tool.denied`, naming the tool.
+   */
   async run(call: ParsedToolCall, ctx: ToolContext): Promise<unknown> {
     if (cancelled(ctx)) throw new AiosError("E_CANCELLED", `tool ${call.tool.name} cancelled before it started`);
     let out: unknown;
@@ -113,7 +117,9 @@ export class ToolRegistry {
       const args = fillSecretSlots(call.tool, call.args, ctx);
       out = await call.tool.execute(args, ctx);
     } catch (e) {
-      throw toAiosError(e, "E_TOOL");
+      const err = toAiosError(e, "E_TOOL");
+      if (err.code === "E_CAP_DENIED") toldDenied(call.tool.name, err, ctx);
+      throw err;
     }
     return call.tool.output === undefined ? out : parseWith(call.tool.output, out, `${call.tool.name}.output`, "E_TOOL");
   }
@@ -169,4 +175,11 @@ function jsonSchemaOf(schema: z.ZodType): unknown {
   } catch {
     return {};
   }
+}
+
+/** A refusal decided inside the tool, as an event naming the tool (the door audits the refusal itself). */
+function toldDenied(tool: string, e: AiosError, ctx: ToolContext): void {
+  const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
+  const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
+  ctx.events?.emit("tool.denied", { tool, resource, action, reason: e.message }, ctx.caller.agent, "warn");
 }

@@ -9,15 +9,14 @@
  * A call with an idempotency key runs at most once per (agent, key) while the key is remembered.
  * The dispatcher audits its own decision before the handler runs; what the tool's execution-time
  * re-checks refuse (a symlink out of scope, a redirect to a forbidden host) is audited by the door as a
- * second, `denied` entry for the same call, and emitted as `tool.denied`.
+ * second, `denied` entry for the same call, and told as `tool.denied` by the registry (registry.ts run).
  */
 import { z } from "zod";
-import { isAiosError, type AgentId, type Clock, type EventBus } from "../core/index.js";
+import type { AgentId, Clock, EventBus } from "../core/index.js";
 import type { AgentSpecInput, Caller, CapabilityChecker, SyscallCall, SyscallDef, ToolHost, TraceSpan } from "./kernel-seam.js";
 import { makeToolContext, type ContextParts } from "./context.js";
 import type { ToolRegistry } from "./registry.js";
 import type { SecretSource } from "./secret-slots.js";
-import type { ToolContext } from "./tool.js";
 import { parseWith } from "./validation.js";
 
 /** Exported for the fast-path property test. A call without `args` means `{}` (a tool taking no input). */
@@ -74,11 +73,11 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
       const ctx = makeToolContext(new CallParts(call, host, checker, options.secrets));
       // Only the agent's own key is remembered here: a derived key is unique per call already.
       const key = a.idempotencyKey;
-      if (key === undefined) return runTool(registry, a.tool, a.args, ctx, host.events);
+      if (key === undefined) return registry.run({ tool: registry.get(a.tool), args: a.args }, ctx);
       const k = `${call.caller.agent}\u0000${a.tool}\u0000${key}`;
       const prior = remembered.get(k);
       if (prior !== undefined) return prior;
-      const p = runTool(registry, a.tool, a.args, ctx, host.events);
+      const p = registry.run({ tool: registry.get(a.tool), args: a.args }, ctx);
       // A failed call may be retried with the same key: only successes are remembered.
       void p.catch(() => remembered.delete(k));
       remembered.set(k, p);
@@ -89,21 +88,6 @@ export function toolCallSyscall(registry: ToolRegistry, host: ToolHost, options:
       return p;
     },
   };
-}
-
-/** Runs the tool; a refusal of its execution-time re-check is also told as `tool.denied`. */
-async function runTool(registry: ToolRegistry, tool: string, args: unknown, ctx: ToolContext, events: EventBus): Promise<unknown> {
-  try {
-    return await registry.run({ tool: registry.get(tool), args }, ctx);
-  } catch (e) {
-    if (isAiosError(e, "E_CAP_DENIED")) {
-      const resource = typeof e.details["resource"] === "string" ? e.details["resource"] : "?";
-      const action = typeof e.details["action"] === "string" ? e.details["action"] : "?";
-      // The door audits this refusal (it is decided inside the handler); the event names the tool.
-      events.emit("tool.denied", { tool, resource, action, reason: e.message }, ctx.caller.agent, "warn");
-    }
-    throw e;
-  }
 }
 
 /**
