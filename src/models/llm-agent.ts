@@ -115,27 +115,27 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     deps.events.emit("llm.context", { strategy: fitted.strategy, dropped: fitted.dropped, tokensBefore: fitted.tokensBefore, tokensAfter: fitted.tokensAfter }, ctx.self);
   };
 
-  const runTool = async (s: LlmState, ctx: AgentContext, name: string, args: Record<string, unknown>): Promise<string> => {
+  /**
+   * The answer to a tool call the loop guard refuses (the same call repeated), or undefined when the
+   * call may run; too many repeats end the run. Synchronous, as is everything around the call's own
+   * await in the turn's loop: an async function per tool call was a frame and a promise per call.
+   */
+  const loopRefusal = (s: LlmState, ctx: AgentContext, name: string, args: Record<string, unknown>): string | undefined => {
     const fp = name + "\u0000" + JSON.stringify(args);
     s.repeats = fp === s.lastCall ? s.repeats + 1 : 1;
     s.lastCall = fp;
-    if (s.repeats >= deps.loopLimit) {
-      deps.events.emit("llm.loop", { tool: name, repeats: s.repeats }, ctx.self, "warn");
-      if (s.repeats >= deps.loopLimit + 2) {
-        throw new AiosError("E_MODEL_OUTPUT", `agent ${spec.name}: loop: ${name} called ${s.repeats} times in a row with the same arguments`, { retryable: false, details: { tool: name, repeats: s.repeats } });
-      }
-      return JSON.stringify({ error: { code: "E_LOOP", message: `identical call repeated ${s.repeats} times; not run again. Use the earlier result or change approach.` } });
+    if (s.repeats < deps.loopLimit) return undefined;
+    deps.events.emit("llm.loop", { tool: name, repeats: s.repeats }, ctx.self, "warn");
+    if (s.repeats >= deps.loopLimit + 2) {
+      throw new AiosError("E_MODEL_OUTPUT", `agent ${spec.name}: loop: ${name} called ${s.repeats} times in a row with the same arguments`, { retryable: false, details: { tool: name, repeats: s.repeats } });
     }
-    try {
-      // memory.* are the memory syscalls offered as tools (memory-tools.ts); the rest are ToolCalls.
-      const r = await (runMemoryTool(ctx, name, args) ?? ctx.sys.ToolCall({ tool: name, args }));
-      return typeof r === "string" ? r : JSON.stringify(r ?? null);
-    } catch (e) {
-      // The model can recover from a failed tool; it cannot from cancellation or exhausted quotas.
-      if (!isAiosError(e) || e.code === "E_CANCELLED" || e.code === "E_SHUTDOWN" || e.code === "E_QUOTA") throw e;
-      return JSON.stringify({ error: { code: e.code, message: e.message } });
-    }
+    return JSON.stringify({ error: { code: "E_LOOP", message: `identical call repeated ${s.repeats} times; not run again. Use the earlier result or change approach.` } });
   };
+
+  /** Runs one tool call of the model's: a memory syscall offered as a tool, else a ToolCall. */
+  const runTool = (ctx: AgentContext, name: string, args: Record<string, unknown>): Promise<unknown> =>
+    // memory.* are the memory syscalls offered as tools (memory-tools.ts); the rest are ToolCalls.
+    runMemoryTool(ctx, name, args) ?? ctx.sys.ToolCall({ tool: name, args });
 
   const turn = async (s: LlmState, ctx: AgentContext): Promise<LlmAnswer> => {
     let repairs = 0;
@@ -160,7 +160,16 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
         const calls = r.toolCalls;
         for (let i = 0; i < calls.length; i++) {
           const c = calls[i] as (typeof calls)[number];
-          s.messages.push({ role: "tool", toolCallId: c.id, name: c.name, content: await runTool(s, ctx, c.name, c.args) });
+          let content = loopRefusal(s, ctx, c.name, c.args);
+          if (content === undefined) {
+            try {
+              const out = await runTool(ctx, c.name, c.args);
+              content = typeof out === "string" ? out : JSON.stringify(out ?? null);
+            } catch (e) {
+              content = toolFailure(e);
+            }
+          }
+          s.messages.push({ role: "tool", toolCallId: c.id, name: c.name, content });
         }
         continue;
       }
@@ -211,4 +220,11 @@ export function llmAgentLogic(spec: AgentSpec, deps: LlmAgentDeps): AgentLogic<L
     // Answers and tool results are read, copied into messages, never changed (ADR 0075).
     leavesResultsIntact: true,
   };
+}
+
+/** A failed tool call as the model sees it; cancellation and exhausted quotas end the run instead. */
+function toolFailure(e: unknown): string {
+  // The model can recover from a failed tool; it cannot from cancellation or exhausted quotas.
+  if (!isAiosError(e) || e.code === "E_CANCELLED" || e.code === "E_SHUTDOWN" || e.code === "E_QUOTA") throw e;
+  return JSON.stringify({ error: { code: e.code, message: e.message } });
 }
