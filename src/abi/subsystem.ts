@@ -175,6 +175,12 @@ export interface Provision<S> {
    * through the event bus (which may drop events), so per-agent tables stay bounded.
    */
   readonly gone?: (agent: AgentId) => void;
+  /**
+   * Runs when the kernel begins to shut down, before any agent is stopped: stop starting work that
+   * agents would do, so nothing is recorded as failed because the shutdown stopped them (the planner
+   * interrupts its runs: their plans resume at the next boot).
+   */
+  readonly stopping?: () => void;
   /** Runs at shutdown, in the reverse order of building. */
   readonly stop?: () => void | Promise<void>;
 }

@@ -74,6 +74,7 @@ export async function assemble(kernel: Kernel, list: readonly AnySubsystem[], ph
       if (p.instrument !== undefined) instruments.push(p.instrument);
       if (p.settle !== undefined) settles.push(p.settle);
       if (p.start !== undefined) starts.push(p.start);
+      if (p.stopping !== undefined) kernel.onStopping(p.stopping);
       if (p.gone !== undefined) kernel.procs.onGone(p.gone);
     }
   } catch (e) {

@@ -109,6 +109,7 @@ export class Kernel {
   /** Threads of isolated agents, made on the first one. */
   private isolates: IsolatePool | undefined;
   private readonly shutdownFns: (() => void | Promise<void>)[] = [];
+  private readonly stoppingFns: (() => void)[] = [];
   /** Agents whose tree left for another cluster node (evict): a letter journaled meanwhile went with it. */
   private readonly evicted = new WeakSet<Proc>();
   /** Boot's steps with their wall and CPU time, filled by createKernel (boot-phases.ts). */
@@ -220,6 +221,11 @@ export class Kernel {
   registerKind(kind: string, factory: LogicFactory): void {
     this.logics.registerKind(kind, factory);
   }
+  /** Runs `fn` when shutdown begins, before any agent is stopped (Provision.stopping). */
+  onStopping(fn: () => void): void {
+    this.stoppingFns.push(fn);
+  }
+
   onShutdown(fn: () => void | Promise<void>): void {
     this.shutdownFns.push(fn);
   }
@@ -350,6 +356,13 @@ export class Kernel {
   async shutdown(reason = "shutdown"): Promise<void> {
     if (this.flags.closing) return;
     this.flags.closing = true;
+    for (const fn of this.stoppingFns) {
+      try {
+        fn();
+      } catch (e) {
+        this.kernelError(e, "shutdown: a subsystem's stopping step");
+      }
+    }
     const exits = this.exits;
     // Drain: running steps finish (their checkpoints are journaled) before anything is stopped.
     for (const p of [...this.procs.values()]) if (p.busy) await exits.whenIdle(p);

@@ -160,6 +160,48 @@ describe("executor", () => {
     expect(await exec.run(snap.planId)).toEqual(outcome);
   });
 
+  it("interrupted by a shutdown, journals nothing the interruption caused; the plan resumes and answers", async () => {
+    // The workers are stopped under the run (what a kernel shutdown does): every dispatch in flight
+    // fails, and so would each new one. Without the interruption that is a failed task, a replan per
+    // replan left and a failed end in the journal (a plan lost to a clean stop).
+    const calls: string[] = [];
+    let stopped = false;
+    const g = toGraph([{ id: "t0", deps: [], budget: 1, caps: [] }, { id: "t1", deps: [0], budget: 1, caps: [] }]);
+    const dispatch: Dispatch = (task, inputs, ctx) => {
+      calls.push(`${task.id}@${ctx.key}`);
+      if (stopped) return Promise.reject(new Error("no worker bid for it (0 invited)"));
+      return new Promise((resolve, reject) => {
+        ctx.signal.addEventListener("abort", () => reject(new Error("the worker was stopped")));
+        if (task.id === "t0") resolve(taskValue(task.id, inputs));
+      });
+    };
+    const { plans, exec, journal, clock } = setup(dispatch, { planner: new RulePlanner([]), maxReplans: 2 });
+    const snap = plans.create(g, SUB);
+    const run = exec.run(snap.planId);
+    await flushMicrotasks(10);
+    expect(calls).toEqual(["t0@plan-1:t0:0", "t1@plan-1:t1:0"]);
+    exec.interrupt();
+    stopped = true;
+    await expect(run).rejects.toMatchObject({ code: "E_SHUTDOWN" });
+    const records = journal.load(snap.planId);
+    expect(records.some((r) => r.type === "end")).toBe(false);
+    expect(records.some((r) => r.type === "task" && r.state === "failed")).toBe(false);
+    expect(plans.history(snap.planId).map((p) => p.version)).toEqual([1]);
+    expect(calls).toHaveLength(2);
+    // A run asked for after the interruption refuses too, journaling nothing.
+    await expect(exec.run(snap.planId)).rejects.toMatchObject({ code: "E_SHUTDOWN" });
+    // The next boot: a fresh executor over the same journal re-dispatches t1 under the same key.
+    const again: string[] = [];
+    const next = new Executor({ plans: new Plans(journal, clock, () => "unused"), journal, clock, dispatch: (task, inputs, ctx) => {
+      again.push(`${task.id}@${ctx.key}`);
+      return Promise.resolve(taskValue(task.id, inputs));
+    } });
+    const outcome = await next.run(snap.planId);
+    expect(outcome.status).toBe("answered");
+    expect(outcome.version).toBe(1);
+    expect(again).toEqual(["t1@plan-1:t1:0"]);
+  });
+
   it("commits replans by compare-and-set on the expected version", () => {
     const { plans } = setup(() => Promise.resolve({ v: 1 }));
     const g = toGraph([{ id: "t0", deps: [], budget: 1, caps: [] }]);

@@ -66,6 +66,21 @@ describe("boot checks what subsystems declare", () => {
     expect(log).toEqual(["build a()", "build b(a)", "build c(a,b)", "stop c", "stop b", "stop a"]);
   });
 
+  it("tells `stopping` when shutdown begins, while the agents still run; `stop` once they are stopped", async () => {
+    const seen: string[] = [];
+    const booted: { os?: Awaited<ReturnType<typeof boot>>; agent?: string } = {};
+    const statusOf = (): string => booted.os?.ps({ limit: 10 }).find((a) => a.id === booted.agent)?.status ?? "gone";
+    const watcher: AnySubsystem = {
+      name: "watcher",
+      needs: [],
+      build: () => ({ service: null, stopping: () => void seen.push(`stopping: ${statusOf()}`), stop: () => void seen.push(`stop: ${statusOf()}`) }),
+    };
+    const os = (booted.os = await boot({ stack: "bare", logger: silentLogger, add: [watcher] }));
+    booted.agent = await os.spawn({ name: "worker", kind: "code", logic: idle });
+    await os.shutdown();
+    expect(seen).toEqual(["stopping: running", "stop: killed"]);
+  });
+
   it("stops what was built when a later build throws, and boot rejects with that error", async () => {
     const log: string[] = [];
     await expect(boot({ stack: "bare", logger: silentLogger, add: [sub("a", [], log), sub("b", ["a"], log), sub("c", [], log, { fail: true })] })).rejects.toThrow(/c cannot start/);

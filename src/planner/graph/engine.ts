@@ -85,6 +85,14 @@ export class PlanEngine {
     return this.start(snap.planId);
   }
 
+  /**
+   * The kernel is shutting down (before its agents are stopped): runs stop where they are and
+   * journal nothing more, so their plans resume at the next boot (Executor.interrupt).
+   */
+  interrupt(): void {
+    this.executor.interrupt();
+  }
+
   /** Resumes every plan the journal holds without an end record. */
   resumeOpen(): Promise<PlanOutcome[]> {
     return Promise.all(this.o.journal.openPlans().map((id) => this.start(id)));

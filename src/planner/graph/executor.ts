@@ -9,7 +9,10 @@
  * fails. Every state change is journaled before it is acted on (dispatched before the call, done
  * before consumers start), and `run` starts from the journal, so the same call resumes a plan after
  * kill -9: finished tasks are not re-run; a task in flight at the crash is re-dispatched with the
- * same idempotency key (`planId:taskId:attempt`) for the port to de-duplicate.
+ * same idempotency key (`planId:taskId:attempt`) for the port to de-duplicate. A shutdown does the
+ * same (`interrupt`): the dispatches in flight are aborted, and nothing they end with is journaled —
+ * no failure, replan or end — so the plan is open at the next boot, as after a crash, instead of
+ * failing because its workers were stopped under it.
  */
 import { AiosError, toAiosError, type Clock, type SerializedError } from "../../core/index.js";
 import { compileJsonSchema } from "./json-check.js";
@@ -71,6 +74,10 @@ export class Executor {
   private readonly joiner: Joiner;
   private readonly maxReplans: number;
   private readonly concurrency: number;
+  /** Set by interrupt(): runs journal nothing more and end with E_SHUTDOWN. */
+  private interrupted = false;
+  /** The abort controllers of the dispatches in flight (interrupt() aborts them). */
+  private readonly calls = new Set<AbortController>();
 
   constructor(private readonly o: ExecutorOptions) {
     this.joiner = o.joiner ?? defaultJoiner;
@@ -79,14 +86,27 @@ export class Executor {
     if (!(this.concurrency >= 1)) throw new AiosError("E_INVALID_ARG", "executor concurrency: expected >= 1", { details: { path: "concurrency" } });
   }
 
+  /**
+   * The kernel is shutting down: every run stops where it is, journaling nothing more, and rejects
+   * with E_SHUTDOWN; the plans stay open and resume at the next boot. Runs started later refuse.
+   */
+  interrupt(): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    const reason = shutdownError();
+    for (const ac of this.calls) ac.abort(reason);
+  }
+
   /** Runs (or resumes) a plan to its end and journals the outcome. */
   async run(planId: string): Promise<PlanOutcome> {
     for (;;) {
+      if (this.interrupted) throw shutdownError(planId);
       const state = rebuild(this.o.journal.load(planId));
       if (state === undefined) throw new AiosError("E_NOT_FOUND", `plan ${planId}: no such plan`, { details: { path: "planId" } });
       const { snapshot, states, end } = state;
       if (end !== undefined) return outcomeOf(end);
       await this.drive(snapshot, states);
+      if (this.interrupted) throw shutdownError(planId);
       const replansLeft = Math.max(0, this.maxReplans - (snapshot.version - 1));
       const view: JoinView = { snapshot, states, replansLeft };
       const d = this.joiner(view);
@@ -112,6 +132,8 @@ export class Executor {
     const settled: Settled[] = [];
     const base = (t: Task, s: TaskState) => ({ type: "task", planId: snap.planId, version: snap.version, taskId: t.id, attempt: s.attempt }) as const;
     for (;;) {
+      // Interrupted: what the dispatches ended with is the shutdown's doing, not the tasks' (run() throws).
+      if (this.interrupted) return;
       const recs: TaskRecord[] = [];
       for (const { task, state, result } of settled.splice(0)) {
         if (result.ok) {
@@ -160,6 +182,7 @@ export class Executor {
   /** One dispatch with its deadline and the output check; never rejects. */
   private async call(snap: PlanSnapshot, task: Task, s: TaskState, inputs: Record<string, unknown>): Promise<Result> {
     const ac = new AbortController();
+    this.calls.add(ac);
     let timer: ReturnType<Clock["setTimeout"]> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = this.o.clock.setTimeout(() => {
@@ -175,6 +198,7 @@ export class Executor {
     } catch (e) {
       return { ok: false, error: toAiosError(e, "E_TOOL") };
     } finally {
+      this.calls.delete(ac);
       if (timer !== undefined) this.o.clock.clearTimeout(timer);
     }
     const c = compileJsonSchema(task.outputSchema, `task "${task.id}" outputSchema`)(output);
@@ -193,6 +217,13 @@ export class Executor {
     this.o.journal.append(rec);
     return outcomeOf(rec);
   }
+}
+
+/** A run the shutdown stopped: the plan stays open for the next boot. */
+function shutdownError(planId?: string): AiosError {
+  return new AiosError("E_SHUTDOWN", planId === undefined ? "the planner is shutting down" : `plan ${planId}: interrupted by the shutdown; it resumes at the next boot`, {
+    details: planId === undefined ? {} : { planId },
+  });
 }
 
 function outcomeOf(end: { planId: string; version: number; outcome: "answered" | "failed"; answer?: unknown; error?: SerializedError }): PlanOutcome {

@@ -241,6 +241,11 @@ export function plannerSubsystem(o: PlannerSubsystemOptions): Subsystem<"planner
           // Each run reports its own end (plan.ended); a failing one does not stop the others.
           engine.resumeOpen().catch(() => undefined);
         },
+        // Before the kernel stops the workers: a run they would fail under it stays open instead.
+        stopping: () => {
+          stopping = true;
+          engine.interrupt();
+        },
         stop: () => {
           stopping = true;
           market.close();
