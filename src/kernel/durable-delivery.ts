@@ -61,8 +61,7 @@ export class DurableDelivery {
     if (isTerminal(p.status)) return Promise.reject(new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } }));
     // The spec's setting is read only when the mailbox is full (Proc.onFull: the spec is a cold line
     // per message); with room, a letter that may wait and one that fails fast go in alike.
-    const failFast = onFull === "fail" || (onFull === undefined && p.length >= p.capacity && p.onFull === "fail");
-    if (failFast && p.length >= p.capacity) return this.k.refuseOrPark(p, letter, "fail");
+    if (p.length >= p.capacity && (onFull ?? p.onFull) === "fail") return this.k.refuseOrPark(p, letter, "fail");
     // A request's record starts no commit of its own: its sender waits for the reply, which waits for it.
     const stored = j.enqueue(this.record(p, letter, key, origin), letter.reply === undefined ? undefined : NO_WAIT);
     const reply = letter.reply;
@@ -83,7 +82,8 @@ export class DurableDelivery {
     const onward = sender !== undefined && sender.durable && letter.reply === undefined && j.backlogged?.() === false;
     this.watch(stored, p, onward ? sender : undefined);
     const acked = onward ? undefined : stored;
-    if (failFast) {
+    // A fail-fast letter had room (a full mailbox refused it above): journaled, it is never refused now.
+    if (onFull === "fail") {
       if (!p.offer(letter.payload, letter)) p.force(letter);
       if (!p.queued) this.k.schedule(p);
       return acked;
