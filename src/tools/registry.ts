@@ -38,7 +38,7 @@ export class ToolRegistry {
 
   register<I, O>(tool: Tool<I, O>, options: { replace?: boolean } = {}): void {
     const problem = toolShapeProblem(tool);
-    if (problem !== undefined) throw new AiosError("E_INVALID_ARG", problem, { details: { path: problem.slice(0, problem.indexOf(":")) } });
+    if (problem !== undefined) throw new AiosError("E_INVALID_ARG", problem.message, { details: { path: problem.path } });
     if (!isValidToolName(tool.name)) {
       throw new AiosError("E_INVALID_ARG", `tool.name: "${tool.name}" is not a valid tool name (lowercase dotted words)`, {
         details: { path: "tool.name" },

@@ -82,17 +82,18 @@ export function isValidToolName(name: string): boolean {
  * all: a tool written in plain JavaScript (or cast) reaches register() unchecked by the compiler,
  * and a missing `requires` would otherwise surface as a TypeError crashing the first agent to call it.
  */
-export function toolShapeProblem(tool: unknown): string | undefined {
-  if (typeof tool !== "object" || tool === null) return `tool: expected a tool object, got ${tool === null ? "null" : typeof tool}`;
+export function toolShapeProblem(tool: unknown): { readonly path: string; readonly message: string } | undefined {
+  const problem = (path: string, expected: string): { path: string; message: string } => ({ path, message: `${path}: ${expected}` });
+  if (typeof tool !== "object" || tool === null) return problem("tool", `expected a tool object, got ${tool === null ? "null" : typeof tool}`);
   const t = tool as Record<string, unknown>;
   const schema = (v: unknown): boolean => typeof v === "object" && v !== null && typeof (v as { safeParse?: unknown }).safeParse === "function";
-  if (typeof t["name"] !== "string") return `tool.name: expected a string, got ${typeof t["name"]}`;
-  if (typeof t["description"] !== "string") return `tool.description: expected a string, got ${typeof t["description"]}`;
-  if (!schema(t["input"])) return "tool.input: expected a zod schema";
-  if (t["output"] !== undefined && !schema(t["output"])) return "tool.output: expected a zod schema or nothing";
-  if (typeof t["sideEffect"] !== "boolean") return `tool.sideEffect: expected true or false, got ${typeof t["sideEffect"]}`;
-  if (typeof t["requires"] !== "function") return "tool.requires: expected a function (args, caller) => capability requests; () => [] when the call needs none beyond tool:<name>#call";
-  if (typeof t["execute"] !== "function") return "tool.execute: expected a function (args, ctx) => Promise";
+  if (typeof t["name"] !== "string") return problem("tool.name", `expected a string, got ${typeof t["name"]}`);
+  if (typeof t["description"] !== "string") return problem("tool.description", `expected a string, got ${typeof t["description"]}`);
+  if (!schema(t["input"])) return problem("tool.input", "expected a zod schema");
+  if (t["output"] !== undefined && !schema(t["output"])) return problem("tool.output", "expected a zod schema or nothing");
+  if (typeof t["sideEffect"] !== "boolean") return problem("tool.sideEffect", `expected true or false, got ${typeof t["sideEffect"]}`);
+  if (typeof t["requires"] !== "function") return problem("tool.requires", "expected a function (args, caller) => capability requests; () => [] when the call needs none beyond tool:<name>#call");
+  if (typeof t["execute"] !== "function") return problem("tool.execute", "expected a function (args, ctx) => Promise");
   return undefined;
 }
 
