@@ -126,10 +126,10 @@ export class InferenceScheduler implements ResourceScheduler {
    * @internal a kernel-path slot ends: the usage reported on it (SlotGrant.usage) and through
    * account() is charged instead of the estimate.
    */
-  releaseSlot(lease: Lease, agent: string, pool: string, own: number | undefined): void {
+  releaseSlot(lease: Lease, own: number | undefined): void {
     let tokens = own;
     if (this.pendingUsage.size > 0) {
-      const key = usageKey(pool, agent);
+      const key = usageKey(lease.pool, lease.agent);
       const t = this.pendingUsage.get(key);
       if (t !== undefined) {
         this.pendingUsage.delete(key);
@@ -196,8 +196,7 @@ class Slot implements SlotGrant {
     protected readonly lease: Lease,
   ) {}
   release(): void {
-    const lease = this.lease;
-    this.owner.releaseSlot(lease, lease.agent, lease.pool, this.tokens);
+    this.owner.releaseSlot(this.lease, this.tokens);
   }
   usage(tokens: number): void {
     checkTokens(tokens);
