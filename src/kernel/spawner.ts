@@ -119,11 +119,33 @@ export class Spawner {
    * Creates and starts an agent. Under a `parent`, the whole spec tree is checked up front against
    * the parent's creator (spawn-rule.ts) and each node again as it is created, so nothing is
    * half-created and no route widens authority.
+   *
+   * Not async: a root spawned where nothing can make it wait — no parent or supervisor to wake, no
+   * spawn hooks, no cluster to place it on — is checked, entered and started in this turn, and an
+   * ephemeral one answers with one settled promise instead of an async frame (a program spawning a
+   * million agents one after another allocated one per spawn). Every other spawn takes `spawnFrom`,
+   * the same steps with their waits; both end in `begin`. A refusal still rejects, never throws.
    */
-  async spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = NO_OPTIONS): Promise<AgentId> {
+  spawn(input: AgentSpecInput | AgentSpec, options: SpawnOptions = NO_OPTIONS): Promise<AgentId> {
     const d = this.d;
-    if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
-    let spec = this.parse(input);
+    try {
+      if (d.flags.closing) throw new AiosError("E_SHUTDOWN", "the kernel is shutting down; no new agents");
+      if (options.parent !== undefined || options.link !== undefined || d.hooks.has("spawn") || d.guards.journal?.placeRoot !== undefined) {
+        return this.spawnFrom(this.parse(input), options);
+      }
+      const spec = this.checked(this.parse(input), null);
+      const resolved = d.logics.resolve(spec, "operator");
+      if (resolved instanceof Promise) return resolved.then((logic) => this.begin(spec, logic, null, options, null));
+      return this.begin(spec, resolved, null, options, null);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : toAiosError(e));
+    }
+  }
+
+  /** `spawn` with whatever it may wait for: a dormant creator, the spawn hooks, a placement elsewhere. */
+  private async spawnFrom(parsed: AgentSpec, options: SpawnOptions): Promise<AgentId> {
+    const d = this.d;
+    let spec = parsed;
     const link = options.link;
     const parent = options.parent === undefined ? null : d.procs.get(options.parent);
     // Whose authority bounds it: its parent, or the supervisor of a child tree (a root here).
@@ -137,13 +159,9 @@ export class Spawner {
     if (by !== null && isTerminal(by.status)) {
       throw new AiosError("E_NO_AGENT", `cannot spawn under ${by.id}: it is ${by.status}`, { details: { agent: by.id } });
     }
-    spec = this.withImplied(spec, by);
-    checkCreate(by, spec, d.guards.capabilities, true);
-    const origin = originOf(by);
-    // Only the operator names code: every module in the tree, checked before anything is created.
-    if (spec.children !== undefined && namesModule(spec)) d.moduleRoots.checkTree(spec, origin);
+    spec = this.checked(spec, by);
     if (d.hooks.has("spawn")) await d.hooks.runPre({ op: "spawn", agents: [], details: { spec } });
-    const resolved = d.logics.resolve(spec, origin);
+    const resolved = d.logics.resolve(spec, originOf(by));
     const logic = resolved instanceof Promise ? await resolved : resolved;
     // A new root on a cluster node may be placed on another node (docs/adr/0050), which starts it.
     if (parent === null && options.id === undefined && options.state === undefined && options.first === undefined && d.guards.journal?.placeRoot !== undefined) {
@@ -154,20 +172,48 @@ export class Spawner {
       }
     }
     if (link !== undefined) this.checkTree(spec);
+    const id = await this.begin(spec, logic, parent, options, by);
+    if (d.hooks.has("spawn")) await d.hooks.runPost({ op: "spawn", agents: [id], details: { spec } }, id);
+    return id;
+  }
+
+  /**
+   * The spec with what its model and tools imply, checked whole against its creator (`by`; null: the
+   * operator), and every module its tree names against the module roots.
+   */
+  private checked(parsed: AgentSpec, by: Proc | null): AgentSpec {
+    const spec = this.withImplied(parsed, by);
+    checkCreate(by, spec, this.d.guards.capabilities, true);
+    // Only the operator names code: every module in the tree, checked before anything is created.
+    if (spec.children !== undefined && namesModule(spec)) this.d.moduleRoots.checkTree(spec, originOf(by));
+    return spec;
+  }
+
+  /**
+   * Enters the process and starts it; resolves with its id once started (a durable agent's spawn
+   * record on disk). A start that fails leaves nothing behind.
+   */
+  private begin(spec: AgentSpec, logic: AgentLogic, parent: Proc | null, options: SpawnOptions, by: Proc | null): Promise<AgentId> {
     const p = this.enter(spec, logic, parent, options.id, 0, undefined, by);
-    if (link !== undefined) p.link = link;
+    if (options.link !== undefined) p.link = options.link;
     if (options.state !== undefined) p.state = options.state;
+    let started: void | Promise<void>;
     try {
-      const started = d.start(p, options.state !== undefined, options.acknowledged !== false);
+      started = this.d.start(p, options.state !== undefined, options.acknowledged !== false);
       // In the turn that appended the spawn record: a letter `first` delivers goes into its commit.
       options.first?.(p.id);
-      if (started !== undefined) await started;
     } catch (e) {
       this.abandonStart(p, e);
-      throw e;
+      return Promise.reject(e instanceof Error ? e : toAiosError(e));
     }
-    if (d.hooks.has("spawn")) await d.hooks.runPost({ op: "spawn", agents: [p.id], details: { spec } }, p.id);
-    return p.id;
+    if (started === undefined) return Promise.resolve(p.id);
+    return started.then(
+      () => p.id,
+      (e: unknown) => {
+        this.abandonStart(p, e);
+        throw e;
+      },
+    );
   }
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */

@@ -92,7 +92,14 @@ export class Aios {
   }
 
   spawn(spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
-    return rejecting(() => this.kernel.spawn(record("os.spawn", "spec", spec)));
+    // No closure handed to `rejecting`: one per spawn was most of what a spawn allocated here.
+    let input: AgentSpecInput | AgentSpec;
+    try {
+      input = record("os.spawn", "spec", spec);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : toAiosError(e));
+    }
+    return this.kernel.spawn(input);
   }
   /** Sends a message from outside the kernel; resolves once it is in the mailbox (or journaled). */
   send(id: string, payload: unknown): Promise<void> {

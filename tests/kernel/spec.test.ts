@@ -67,6 +67,20 @@ describe("agent specs", () => {
     await os.shutdown();
   });
 
+  it("refuses a spawn with a rejected promise, never a throw, and leaves nothing of a failed start", async () => {
+    const { os } = await bootSim();
+    const failing = { init: () => { throw new Error("init broke"); }, receive: (s: unknown) => s };
+    // Each call is made before anything is awaited: a synchronous throw would fail the test here.
+    const refused = [os.spawn({ name: "bad name!", kind: "code", logic: counter }), os.spawn({ name: "f", kind: "code", logic: failing })];
+    await expect(refused[0]).rejects.toThrow(/name/);
+    await expect(refused[1]).rejects.toThrow(/init broke/);
+    expect(os.ps().filter((a) => a.status !== "failed")).toEqual([]);
+    const closing = os.shutdown();
+    const late = os.spawn({ name: "late", kind: "code", logic: counter });
+    await expect(late).rejects.toSatisfy((e) => e instanceof AiosError && e.code === "E_SHUTDOWN");
+    await closing;
+  });
+
   it("spawns code agents from a module path and from a registered logic name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "aios-mod-"));
     writeFileSync(join(dir, "echo.mjs"), "export const echo = { receive(s, m, ctx) { ctx.reply(['echo', m]); return s; } };\n");
