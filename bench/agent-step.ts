@@ -38,12 +38,16 @@ export async function bootDefaultStack(dataDir: string, writer?: "thread" | "inl
   return os;
 }
 
+/**
+ * Frozen through and through, as a program running one spec over and over hands it: the kernel then
+ * parses it once (an unfrozen spec is parsed on every run, as it may have been edited in between).
+ */
 export function agentSpec(durable: boolean): { name: string; kind: "llm"; model: string; tools: string[]; capabilities: string[]; ephemeral?: boolean; durable?: boolean } {
-  return {
-    name: "adder", kind: "llm", model: "scripted", tools: ["add"],
-    capabilities: ["tool:add#call", "llm:scripted#invoke"],
+  return Object.freeze({
+    name: "adder", kind: "llm", model: "scripted", tools: Object.freeze(["add"]) as string[],
+    capabilities: Object.freeze(["tool:add#call", "llm:scripted#invoke"]) as string[],
     ...(durable ? { durable: true } : { ephemeral: true }),
-  };
+  });
 }
 
 /**

@@ -7,7 +7,7 @@
  * the kernel's limits and flags, recovery's wake (a dormant parent) and the start and exit steps.
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
-import { isTerminal, parseSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
+import { isTerminal, parseSpec, settledSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
 import type { Guards } from "./guards.js";
 import type { Hooks } from "./hooks.js";
 import { withImplied } from "./implied-caps.js";
@@ -99,10 +99,12 @@ export class Spawner {
 
   /**
    * Parses a spec (frozen after parsing). A spec this kernel parsed carries a private, non-enumerable
-   * brand and is returned as it is (a spread copy is not branded, so a changed copy is parsed); the
-   * last input object is remembered, so one spec object spawned over and over is parsed once, as it
-   * was with a WeakMap per input — whose two entries per spawned spec cost more, in the GC's
-   * ephemeron work, than the parse of a distinct spec (abi/spec-check.ts) now does.
+   * brand and is returned as it is (a spread copy is not branded, so a changed copy is parsed). The
+   * last input is remembered when it is frozen through and through (abi/settled-spec.ts), so one
+   * such spec object spawned over and over is parsed once, as it was with a WeakMap per input —
+   * whose two entries per spawned spec cost more, in the GC's ephemeron work, than the parse of a
+   * distinct spec (abi/spec-check.ts) now does. An input that can still change is parsed every time:
+   * a program that edits its spec object between two spawns gets the edited spec.
    */
   parse(input: unknown, source?: string): AgentSpec {
     if (input === this.lastSpecInput && this.lastSpec !== undefined) return this.lastSpec;
@@ -110,8 +112,10 @@ export class Spawner {
     const spec = parseSpec(input, source);
     SpecBrand.stamp(spec);
     Object.freeze(spec);
-    this.lastSpecInput = input;
-    this.lastSpec = spec;
+    if (settledSpec(input)) {
+      this.lastSpecInput = input;
+      this.lastSpec = spec;
+    }
     return spec;
   }
 

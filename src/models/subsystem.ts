@@ -8,7 +8,7 @@
  * Configuration errors (bad entry, missing key, missing model file) fail build(), i.e. boot.
  */
 import { AiosError, type AgentId } from "../core/index.js";
-import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
+import { isTerminal, settledSpec, type AgentLogic, type AgentSpec, type AgentSpecInput } from "../abi/index.js";
 import type { Subsystem } from "../abi/index.js";
 import type { BreakerOptions } from "./breaker.js";
 import { parseModelsConfig, type ModelsConfigInput } from "./config.js";
@@ -211,15 +211,17 @@ export interface AgentHost {
 }
 
 /**
- * The spec a run spawns, one object per (input spec, goal). The kernel parses a spec once per input
- * object, and its capability checkers cache per parsed capability list, so handing it the same object
- * for repeated runs of one spec skips the spec parse and the capability compilation on every run.
- * Like the kernel's own cache, this assumes a spec object is not mutated after it was first run.
+ * The spec a run spawns: for a spec frozen through and through (abi/settled-spec.ts), one object per
+ * (input spec, goal). The kernel parses such a spec once per input object, and its capability
+ * checkers cache per parsed capability list, so handing it the same object for repeated runs of one
+ * spec skips the spec parse and the capability compilation on every run. A spec that can still change
+ * gets a fresh object per run, parsed afresh: an edit between two runs is never silently ignored.
  */
 const runSpecs = new WeakMap<object, Map<string, AgentSpecInput>>();
 const RUN_SPECS_PER_INPUT = 64;
 
 function runSpec(spec: AgentSpecInput, goal: string): AgentSpecInput {
+  if (!settledSpec(spec)) return { ...spec, kind: "llm" as const, goal };
   let byGoal = runSpecs.get(spec);
   if (byGoal === undefined) runSpecs.set(spec, (byGoal = new Map<string, AgentSpecInput>()));
   let s = byGoal.get(goal);

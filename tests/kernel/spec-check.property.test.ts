@@ -109,13 +109,19 @@ describe("the common-spec hand check agrees with AgentSpecSchema", () => {
 });
 
 describe("the kernel's parse of a spec", () => {
-  it("parses one input object once, takes its own parsed specs as they are, and parses a changed copy", async () => {
+  it("parses one frozen input object once, takes its own parsed specs as they are, and parses a changed copy", async () => {
     const os = await boot({ stack: "bare" });
     const k = os.kernel;
-    const input = { name: "same", kind: "code" as const, logic, ephemeral: true };
+    const input = Object.freeze({ name: "same", kind: "code" as const, logic, ephemeral: true });
     const a = k.parse(input);
     expect(k.parse(input)).toBe(a);
     expect(Object.isFrozen(a)).toBe(true);
+    // An input that can still change is parsed every time: an edit in between is never missed.
+    const open = { name: "open", kind: "code" as const, logic, ephemeral: true };
+    const o = k.parse(open);
+    expect(k.parse(open)).not.toBe(o);
+    open.name = "edited";
+    expect(k.parse(open).name).toBe("edited");
     expect(k.parse(a)).toBe(a);
     // A spread copy carries no brand: its change is parsed (and refused when invalid).
     expect(k.parse({ ...a, name: "other" }).name).toBe("other");

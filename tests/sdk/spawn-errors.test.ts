@@ -64,6 +64,44 @@ describe("model and tools imply their capabilities", () => {
   });
 });
 
+describe("a spec object edited between two spawns", () => {
+  it("spawns the edit: a name, a capability pushed into the same list, a budget changed in place", async () => {
+    const spec: { name: string; kind: "code"; logic: typeof idle; capabilities: string[]; budget: { tokens: number } } = { name: "first", kind: "code", logic: idle, capabilities: ["agent#spawn"], budget: { tokens: 100 } };
+    const a = await os.spawn(spec);
+    spec.name = "second";
+    spec.capabilities.push("tool:file.read#call");
+    spec.budget.tokens = 50;
+    const b = await os.spawn(spec);
+    const [sa, sb] = [os.kernel.get(a).spec, os.kernel.get(b).spec];
+    expect([sa.name, sa.capabilities, sa.budget]).toEqual(["first", ["agent#spawn"], { tokens: 100 }]);
+    expect([sb.name, sb.capabilities, sb.budget]).toEqual(["second", ["agent#spawn", "tool:file.read#call"], { tokens: 50 }]);
+    // Frozen through and through, one object spawned twice gives the one parsed spec (parsed once).
+    const frozen = Object.freeze({ name: "still", kind: "code" as const, logic: idle, capabilities: Object.freeze(["agent#spawn"]) as string[] });
+    const [c, d] = [await os.spawn(frozen), await os.spawn(frozen)];
+    expect(os.kernel.get(c).spec).toBe(os.kernel.get(d).spec);
+    await Promise.all([a, b, c, d].map((id) => os.kill(id)));
+  });
+
+  it("os.run runs the edited spec, not the first run's", async () => {
+    const spec: { name: string; kind: "llm"; model: string; instructions: string; tools: string[] } = { name: "runner", kind: "llm", model: "scripted", instructions: "be brief", tools: [] };
+    const seen: [string | undefined, string[]][] = [];
+    const off = os.events.subscribe({ types: ["agent.spawned"] }, (e) => {
+      const s = e.agent === undefined ? undefined : os.kernel.get(e.agent).spec;
+      if (s?.name === "runner") seen.push([s.instructions, [...s.capabilities]]);
+    });
+    expect((await os.run(spec, { goal: "say done" })).text).toBe("done");
+    spec.instructions = "be thorough";
+    spec.tools.push("file.read");
+    expect((await os.run(spec, { goal: "say done" })).text).toBe("done");
+    off();
+    expect(seen).toHaveLength(2);
+    expect(seen[0]?.[0]).toBe("be brief");
+    expect(seen[0]?.[1]).not.toContain("tool:file.read#call");
+    expect(seen[1]?.[0]).toBe("be thorough");
+    expect(seen[1]?.[1]).toContain("tool:file.read#call");
+  });
+});
+
 describe("capability strings are parsed at spawn", () => {
   it("an unparsable one is an E_INVALID_SPEC naming it", async () => {
     await expect(os.spawn({ name: "bad", kind: "code", logic: idle, capabilities: ["agent#spawn", "read everything"] }))
