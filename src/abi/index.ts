@@ -7,7 +7,7 @@
 export { AgentSpecSchema, A2aExposureSchema, DEFAULT_MAILBOX_CAPACITY, RestartType, SupervisorStrategy, parseSpec, inheritTenant, loadSpecFile, stop, fail, isStop, STOP } from "./agent.js";
 export type { AgentSpec, AgentSpecInput, AgentLogic, AgentContext, StopSignal, SendOptions, A2aExposure } from "./agent.js";
 export { AGENT_NAME_MAX } from "./spec-check.js";
-export { settledSpec } from "./settled-spec.js";
+export { freezeSpec, settledSpec } from "./settled-spec.js";
 export { TRANSITIONS, TERMINAL, ALL_STATUSES, canTransition, isTerminal, checkTransition, type AgentStatus } from "./lifecycle.js";
 export type {
   SyscallMap, SyscallName, SyscallArgs, SyscallResult, SyscallApi, SyscallDef, SyscallCall, SlotGrant, Caller, CapabilityRequest,

@@ -1,7 +1,8 @@
 /**
- * Whether a spec input can still change. A cache keyed by a spec object (the kernel's last parsed
- * spec, a run's spec per goal) is valid only for an input that cannot: a spec object mutated between
- * two spawns must be parsed again, or the second spawn would silently run the first one's spec.
+ * Spec objects that cannot change. A cache keyed by a spec object (the kernel's last parsed spec, a
+ * run's spec per goal) is valid only for an input that cannot: a spec object mutated between two
+ * spawns must be parsed again, or the second spawn would silently run the first one's spec. And a
+ * parsed spec, which an agent can read, must not change at all: it is what the agent is granted.
  */
 
 /**
@@ -29,4 +30,35 @@ function settled(v: unknown, depth: number): boolean {
     if (!settled(o[k], depth + 1)) return false;
   }
   return true;
+}
+
+/**
+ * Freezes a parsed spec through and through: every list and object its parse made, so nothing that
+ * holds the spec — an agent reading `ctx.spec` — can change what it grants (a capability pushed into
+ * its list once widened the agent's authority at its next check). Left as they are: the values a
+ * parsed spec keeps by reference to its author's objects (its `logic`, its `args`, the JSON Schema
+ * values under `output`), which freezing would freeze in the author's hands.
+ */
+export function freezeSpec<T extends object>(spec: T): T {
+  freezeTree(spec as Record<string, unknown>, 0);
+  return spec;
+}
+
+function freezeTree(o: Record<string, unknown> | unknown[], depth: number): void {
+  if (Object.isFrozen(o)) return;
+  if (depth <= MAX_DEPTH) {
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        const v = o[i];
+        if (typeof v === "object" && v !== null) freezeTree(v as Record<string, unknown>, depth + 1);
+      }
+    } else {
+      for (const k in o) {
+        if (k === "logic" || k === "args" || k === "output") continue;
+        const v = o[k];
+        if (typeof v === "object" && v !== null) freezeTree(v as Record<string, unknown>, depth + 1);
+      }
+    }
+  }
+  Object.freeze(o);
 }

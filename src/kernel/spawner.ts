@@ -7,7 +7,7 @@
  * the kernel's limits and flags, recovery's wake (a dormant parent) and the start and exit steps.
  */
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
-import { isTerminal, parseSpec, settledSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
+import { freezeSpec, isTerminal, parseSpec, settledSpec, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type SupervisorLink } from "../abi/index.js";
 import type { Guards } from "./guards.js";
 import type { Hooks } from "./hooks.js";
 import { withImplied } from "./implied-caps.js";
@@ -98,7 +98,7 @@ export class Spawner {
   constructor(private readonly d: SpawnerDeps) {}
 
   /**
-   * Parses a spec (frozen after parsing). A spec this kernel parsed carries a private, non-enumerable
+   * Parses a spec (frozen through and through after parsing). A spec this kernel parsed carries a private, non-enumerable
    * brand and is returned as it is (a spread copy is not branded, so a changed copy is parsed). The
    * last input is remembered when it is frozen through and through (abi/settled-spec.ts), so one
    * such spec object spawned over and over is parsed once, as it was with a WeakMap per input —
@@ -111,7 +111,8 @@ export class Spawner {
     if (SpecBrand.holds(input)) return input;
     const spec = parseSpec(input, source);
     SpecBrand.stamp(spec);
-    Object.freeze(spec);
+    // Through and through: an agent reads its spec (ctx.spec), and its lists are what it is granted.
+    freezeSpec(spec);
     if (settledSpec(input)) {
       this.lastSpecInput = input;
       this.lastSpec = spec;
