@@ -171,8 +171,13 @@ export interface KernelJournal {
    */
   spawned(agent: StoredAgent, options?: AppendOptions): Promise<void>;
   transitioned(id: AgentId, to: AgentStatus, op: string, reason?: string): Promise<void>;
+  /** A letter; one whose payload the journal cannot encode throws E_INVALID_ARG in the caller's turn. */
   enqueue(msg: StoredMessage, options?: AppendOptions): Promise<void>;
-  /** Message handled: ack it and store the new checkpoint in one atomic record. */
+  /**
+   * Message handled: ack it and store the new checkpoint in one atomic record. A checkpoint the
+   * journal cannot encode (a BigInt, a cycle) throws E_INVALID_ARG in the caller's turn, naming the
+   * path to the value; a store that fails later rejects the promise.
+   */
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void>;
   /**
    * True when `from`'s send #`nth` while handling letter `cause` is already journaled (a replayable

@@ -218,7 +218,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   private enqueueHere(m: StoredMessage): Promise<void> {
-    return this.streams.write(m.to, `message to ${m.to}`, enqueueRecord(m));
+    return this.streams.write(m.to, `message to ${m.to}`, enqueueRecord(m), undefined, true);
   }
 
   /** Mail for an agent on another node (mail-intake.ts); a full mailbox there parks it here unless `onFull` is "fail". */
@@ -257,7 +257,7 @@ export class ClusterJournal implements KernelJournal, SyscallJournal {
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    return this.streams.write(id, `checkpoint of ${id}`, handledRecord(id, msgId, checkpoint, callSeq));
+    return this.streams.write(id, `checkpoint of ${id}`, handledRecord(id, msgId, checkpoint, callSeq), undefined, true);
   }
 
   /** Nothing at boot: a node's agents arrive with its leases (load). */

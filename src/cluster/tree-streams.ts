@@ -214,22 +214,29 @@ export class TreeStreams {
     throw new AiosError("E_CONFLICT", `${what}: agent ${agent} is not held by this node (its lease is elsewhere)`, { retryable: false, details: { agent, reason: "fenced" } });
   }
 
-  /** Appends `rec` to the stream holding `agent`; refused (E_CONFLICT naming `what`) when none here does. */
-  write(agent: string, what: string, rec: JournalRecord, extra?: Extra): Promise<void> {
+  /**
+   * Appends `rec` to the stream holding `agent`; refused (E_CONFLICT naming `what`) when none here
+   * does. `throwUnencodable`: a record JSON cannot hold throws in the caller's turn instead of
+   * rejecting (a checkpoint: KernelJournal.handled).
+   */
+  write(agent: string, what: string, rec: JournalRecord, extra?: Extra, throwUnencodable = false): Promise<void> {
+    let s: Stream;
     try {
-      return this.append(this.stream(agent, what), rec, extra);
+      s = this.stream(agent, what);
     } catch (e) {
       return Promise.reject(toAiosError(e));
     }
+    return this.append(s, rec, extra, throwUnencodable);
   }
 
   /** Appends `rec` to `s`; resolves once PostgreSQL committed it (and it joined the fold). */
-  append(s: Stream, rec: JournalRecord, extra?: Extra): Promise<void> {
+  append(s: Stream, rec: JournalRecord, extra?: Extra, throwUnencodable = false): Promise<void> {
     if (s.dead !== undefined) return Promise.reject(s.dead);
     let body: string;
     try {
       body = serialise(rec);
     } catch (e) {
+      if (throwUnencodable) throw toAiosError(e);
       return Promise.reject(toAiosError(e));
     }
     const copy = copyOf(rec);

@@ -63,14 +63,22 @@ export class DurableDelivery {
     // per message); with room, a letter that may wait and one that fails fast go in alike.
     if (p.length >= p.capacity && (onFull ?? p.onFull) === "fail") return this.k.refuseOrPark(p, letter, "fail");
     // A request's record starts no commit of its own: its sender waits for the reply, which waits for it.
-    const stored = j.enqueue(this.record(p, letter, key, origin), letter.reply === undefined ? undefined : NO_WAIT);
+    let stored: Promise<void>;
+    try {
+      stored = j.enqueue(this.record(p, letter, key, origin), letter.reply === undefined ? undefined : NO_WAIT);
+    } catch (e) {
+      // A payload the journal cannot hold: refused to its sender, before anything was journaled or
+      // delivered (it once entered the mailbox and its failed batch ended recipient and sender).
+      return Promise.reject(toAiosError(e, "E_INVALID_ARG"));
+    }
     const reply = letter.reply;
     if (reply !== undefined) {
       const durable = j.durable.bind(j);
-      // The reply leaves once the letter and everything the agent journaled before it are durable.
+      // The reply leaves once the letter and everything the agent journaled before it are durable;
+      // withheld when the agent's state after it could not be journaled (run-loop.ts).
       letter.reply = (err, value) => {
         Promise.all([stored, durable()]).then(
-          () => reply(err, value),
+          () => (letter.withheld === undefined ? reply(err, value) : reply(letter.withheld)),
           (e: unknown) => reply(toAiosError(e, "E_STORAGE")),
         );
       };

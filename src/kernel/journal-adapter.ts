@@ -98,7 +98,7 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   enqueue(m: StoredMessage, options?: AppendOptions): Promise<void> {
-    return this.append(enqueueRecord(m), options?.wait);
+    return this.appendOrThrow(enqueueRecord(m), options?.wait);
   }
 
   sent(from: AgentId, cause: MessageId, nth: number): boolean {
@@ -106,7 +106,19 @@ export class DurableJournal implements KernelJournal, SyscallJournal {
   }
 
   handled(id: AgentId, msgId: MessageId | undefined, checkpoint: unknown, callSeq: number): Promise<void> {
-    return this.append(handledRecord(id, msgId, checkpoint, callSeq));
+    // A checkpoint JSON cannot hold throws here (KernelJournal.handled): the run loop ends the agent.
+    return this.appendOrThrow(handledRecord(id, msgId, checkpoint, callSeq));
+  }
+
+  /**
+   * `append`, but a record JSON cannot hold throws in the caller's turn (a letter, a checkpoint:
+   * KernelJournal.enqueue and handled), so nothing is delivered or acknowledged on it.
+   */
+  private appendOrThrow(rec: JournalRecord, wait?: false): Promise<void> {
+    const j = this.journal;
+    if (j === undefined) return this.append(rec, wait);
+    this.recovered = undefined;
+    return j.commitOrThrow(rec, wait === false ? UNAWAITED : undefined);
   }
 
   /**

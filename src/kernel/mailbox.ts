@@ -17,6 +17,11 @@ export interface Letter {
   id: string | undefined;
   /** The sender's W3C traceparent (only while tracing is on): the recipient's handling span is its child. */
   readonly trace?: string;
+  /**
+   * Set when the recipient's checkpoint after this letter could not be journaled (run-loop.ts): a
+   * reply given to it and still waiting for the journal is replaced by this error.
+   */
+  withheld?: Error;
 }
 
 /**

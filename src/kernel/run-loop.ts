@@ -186,7 +186,7 @@ export class RunLoop {
     if (p.status !== "running" && isTerminal(p.status)) return; // killed while an async receive ran
     if (isStop(r)) {
       if (isLetter(letter) && letter.reply !== undefined) letter.reply(null, r.result);
-      this.checkpoint(p, letter);
+      if (!this.checkpoint(p, letter)) return;
       this.k.exit(p, r.outcome, r.reason ?? "stopped", r.outcome === "completed" ? "normal" : "abnormal", r.result);
       return;
     }
@@ -194,18 +194,45 @@ export class RunLoop {
     if (p.durable) this.checkpoint(p, letter);
   }
 
-  private checkpoint(p: Proc, letter: Meta): void {
+  /** Journals a durable agent's checkpoint; false when its journal cannot hold it (the agent crashed). */
+  private checkpoint(p: Proc, letter: Meta): boolean {
     const j = this.k.guards.journal;
-    if (j === undefined || !p.durable) return;
+    if (j === undefined || !p.durable) return true;
     let snap: unknown;
     try {
       snap = snapshotOf(p);
     } catch (e) {
       this.k.kernelError(e, `snapshot of ${p.id}`);
-      return;
+      return true;
     }
     const msg = (isLetter(letter) ? letter.id : undefined) as MessageId | undefined;
-    this.checkpoints.of(j.handled(p.id, msg, snap, p.callSeq)).push(p, msg);
+    let done: Promise<void>;
+    try {
+      done = j.handled(p.id, msg, snap, p.callSeq);
+    } catch (e) {
+      this.unjournaled(p, letter, e);
+      return false;
+    }
+    this.checkpoints.of(done).push(p, msg);
+    return true;
+  }
+
+  /**
+   * A durable agent returned a state its journal cannot hold (a BigInt, a cycle): it crashes as if
+   * its receive had thrown, since no restart could come back to that state, and a reply it already
+   * gave to this letter is withheld for the same reason (the output waits for the journal: ADR 0052;
+   * durable-delivery.ts sends the crash instead). The journal keeps its last checkpoint and the
+   * letter, unacknowledged.
+   */
+  private unjournaled(p: Proc, letter: Meta, e: unknown): void {
+    const cause = toAiosError(e, "E_INVALID_ARG");
+    const path = cause.details?.["path"];
+    const err = new AiosError("E_AGENT_CRASHED", `durable agent ${p.spec.name} (${p.id}) returned a state its journal cannot hold: ${cause.message}`, {
+      cause: e,
+      details: { agent: p.id, ...(typeof path === "string" ? { path } : {}) },
+    });
+    if (isLetter(letter)) letter.withheld = err;
+    this.crash(p, letter, err);
   }
 
   /** A failed batch of checkpoints holds each agent in it (pairs of agent and letter). */

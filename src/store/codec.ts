@@ -15,15 +15,42 @@ export function checksum(seq: number, body: string): number {
   return crc32(body, seq % 0x1_0000_0000);
 }
 
-/** Serialises a record; a value JSON cannot hold is E_INVALID_ARG naming the record type. */
+/**
+ * Serialises a record; a value JSON cannot hold is E_INVALID_ARG naming the record type and, where
+ * it can be found, the path to the value (`details.path`: "handled.checkpoint.n").
+ */
 export function serialise(rec: JournalRecord): string {
   try {
     return JSON.stringify(rec);
   } catch (e) {
-    throw new AiosError("E_INVALID_ARG", `journal record ${rec.t} is not JSON-serialisable: ${(e as Error).message}`, {
+    const found = unencodableAt(rec, 0, new Set());
+    const at = found === "" ? undefined : found;
+    const path = at === undefined ? rec.t : `${rec.t}.${at}`;
+    throw new AiosError("E_INVALID_ARG", `journal record ${rec.t} is not JSON-serialisable${at === undefined ? "" : ` at ${at}`}: ${(e as Error).message}`, {
       cause: e,
-      details: { path: rec.t },
+      details: { path },
     });
+  }
+}
+
+/**
+ * The path to the first value JSON.stringify refuses (a BigInt, a cycle), or undefined when none is
+ * found where it looks (a throwing toJSON or getter). Only on the failure path: it walks the record.
+ */
+function unencodableAt(v: unknown, depth: number, open: Set<object>): string | undefined {
+  if (typeof v === "bigint") return "";
+  if (typeof v !== "object" || v === null || depth > 64) return undefined;
+  if (open.has(v)) return "";
+  if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
+  open.add(v);
+  try {
+    for (const [k, x] of Object.entries(v)) {
+      const at = unencodableAt(x, depth + 1, open);
+      if (at !== undefined) return at === "" ? k : `${k}.${at}`;
+    }
+    return undefined;
+  } finally {
+    open.delete(v);
   }
 }
 

@@ -146,6 +146,22 @@ export class Journal {
   }
 
   /**
+   * `commit`, but a record JSON cannot hold is refused by a throw in the caller's turn, not a
+   * rejected promise: a durable agent's checkpoint, which the run loop must know it could not
+   * journal before the agent's reply leaves or its next message runs.
+   */
+  commitOrThrow(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
+    if (this.closed) return closedJournal();
+    let body: string;
+    try {
+      body = serialise(rec);
+    } catch (e) {
+      throw toAiosError(e, "E_INVALID_ARG");
+    }
+    return this.asTail(this.batchFor().joined(rec, body), options);
+  }
+
+  /**
    * The same without encoding the record now (ADR 0075): its JSON is made when its batch is written,
    * and never when a later record of the batch supersedes it (ADR 0071). The caller vouches that
    * nothing in `rec` changes until then. A value JSON cannot hold is reported to `failed` and the
