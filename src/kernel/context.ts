@@ -73,7 +73,12 @@ export class AgentCtx implements AgentContext {
     let cur = p.current;
     // A plain send carries no letter; one is made the first time its id is asked for, so it is stable.
     if (!isLetter(cur)) p.current = cur = { payload: undefined, from: cur, seq: 0, reply: undefined, id: undefined };
-    return (cur.id ??= this.k.ids.message()) as MessageId;
+    return this.idOf(cur);
+  }
+
+  /** A letter's id, made the first time it is asked for. */
+  idOf(letter: Letter): MessageId {
+    return (letter.id ??= this.k.ids.message()) as MessageId;
   }
   /** Aborted when the agent is killed or paused (long model and tool calls stop early). */
   get signal(): AbortSignal {
@@ -180,15 +185,66 @@ export class AgentCtx implements AgentContext {
     return this.sys.AgentRequest({ to, payload, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
   }
 
+  /** Answers the request being handled (a request's receive gets a LetterCtx, bound to its letter). */
   reply(value: unknown): void {
     const cur = this.p.current;
-    if (!isLetter(cur) || cur.reply === undefined) return;
-    const r = cur.reply;
-    cur.reply = undefined;
-    r(null, value);
+    if (isLetter(cur)) replyTo(cur, value);
   }
 
   spawn(spec: AgentSpecInput): Promise<AgentId> {
     return own(this.sys.AgentSpawn({ spec }).then((r) => r.id));
+  }
+}
+
+/** Settles `letter`'s request with `value`, once: a second reply, or one after a crash answered it, is dropped. */
+function replyTo(letter: Letter, value: unknown): void {
+  const r = letter.reply;
+  if (r === undefined) return;
+  letter.reply = undefined;
+  r(null, value);
+}
+
+/**
+ * The context a request's receive gets: the agent's own, with what belongs to the request — its
+ * reply, its sender, its id — bound to its letter instead of read from whatever the agent handles
+ * when it is called. A reply made later by a callback of that receive (a timer, a promise settled
+ * after the receive returned) answers this request; read from the agent, it answered the request
+ * the agent was handling by then, and the first requester waited out its timeout.
+ */
+export class LetterCtx implements AgentContext {
+  constructor(
+    private readonly ctx: AgentCtx,
+    private readonly letter: Letter,
+  ) {}
+
+  get self(): AgentId {
+    return this.ctx.self;
+  }
+  get spec(): AgentSpec {
+    return this.ctx.spec;
+  }
+  get sender(): AgentId | undefined {
+    return this.letter.from;
+  }
+  get messageId(): MessageId | undefined {
+    return this.ctx.idOf(this.letter);
+  }
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+  get sys(): SyscallApi {
+    return this.ctx.sys;
+  }
+  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
+    return this.ctx.send(to, payload, options);
+  }
+  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
+    return this.ctx.request(to, payload, options);
+  }
+  reply(value: unknown): void {
+    replyTo(this.letter, value);
+  }
+  spawn(spec: AgentSpecInput): Promise<AgentId> {
+    return this.ctx.spawn(spec);
   }
 }

@@ -11,8 +11,8 @@
  */
 import { AiosError, CoarseClock, Ring, ticksBetween, toAiosError, type Clock, type EventBus, type Logger, type MessageId } from "../core/index.js";
 import { isTerminal } from "../abi/index.js";
-import { isStop } from "../abi/index.js";
-import type { AgentCtx } from "./context.js";
+import { isStop, type AgentContext } from "../abi/index.js";
+import { LetterCtx, type AgentCtx } from "./context.js";
 import type { Guards } from "./guards.js";
 import type { KernelFlags } from "./kernel-port.js";
 import type { Ending } from "./lifecycle.js";
@@ -142,7 +142,9 @@ export class RunLoop {
     p.handling = true;
     if (p.durable) p.sends = 0; // read only for a durable sender (mail.ts)
     let r: unknown;
-    const ctx = p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx);
+    const own = p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx);
+    // A request's receive gets its reply bound to its letter (a late callback answers this request).
+    const ctx: AgentContext = isLetter(letter) && letter.reply !== undefined ? new LetterCtx(own, letter) : own;
     const tracer = this.k.guards.trace;
     try {
       // Tracing on: the receive runs in its handling span, a child of the letter's sender's (if any).
@@ -262,6 +264,6 @@ export class RunLoop {
 }
 
 /** The receive in its handling span, a child of the letter's sender's span (if any). */
-function traced(tracer: NonNullable<Guards["trace"]>, p: Proc, payload: unknown, letter: Meta, ctx: AgentCtx): unknown {
+function traced(tracer: NonNullable<Guards["trace"]>, p: Proc, payload: unknown, letter: Meta, ctx: AgentContext): unknown {
   return tracer.handle(p, isLetter(letter) ? letter.trace : undefined, isLetter(letter) && letter.reply !== undefined, () => p.logic.receive(p.state, payload, ctx));
 }
