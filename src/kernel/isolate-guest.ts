@@ -50,7 +50,7 @@ export const GUEST_GLUE = String.raw`(() => {
       sys,
       send: (to, payload, options) => call("send", String(to), { payload, options }),
       request: (to, payload, options) => call("request", String(to), { payload, options }),
-      reply: (value) => void post(0, "reply", "", json(value)),
+      reply: (value) => void post(0, "reply", String(meta.turn), json(value)),
       spawn: (s) => call("spawn", "", s),
       stop,
       fail,

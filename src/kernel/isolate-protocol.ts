@@ -3,8 +3,8 @@
  * crosses is plain data — JSON text for values, strings and numbers for the rest — so the worker never
  * holds a kernel object, and every effect the guest asks for is a `call` the kernel runs through the
  * agent's own context: `sys` is the syscall door (dispatcher.invoke with the agent as caller), `send`,
- * `request` and `spawn` are ctx's shorthands over the same door, `reply` answers the letter being
- * handled.
+ * `request` and `spawn` are ctx's shorthands over the same door, `reply` answers the letter of the
+ * receive it names.
  */
 
 /** Limits the worker applies to the guest (the kernel also caps the worker's V8 heap). */
@@ -35,6 +35,11 @@ export interface GuestMeta {
   readonly self: string;
   readonly sender: string | null;
   readonly messageId: string | null;
+  /**
+   * The receive this ctx belongs to (0 for init). The guest's replies name it (a `reply` call's
+   * `name`), so a reply made after its receive returned answers its own request (docs/adr/0081).
+   */
+  readonly turn: number;
 }
 
 export type ToWorker =

@@ -14,6 +14,7 @@ import type { Worker } from "node:worker_threads";
 import { AiosError, ERROR_CODES, toAiosError, type AgentId, type ErrorCode } from "../core/index.js";
 import type { AgentContext, AgentLogic } from "../abi/index.js";
 import { fail, stop } from "../abi/index.js";
+import { LetterCtx } from "./context.js";
 import type { IsolatePool } from "./isolate-pool.js";
 import type { FromWorker, GuestMeta, GuestOutcome, ToWorker, WireError } from "./isolate-protocol.js";
 
@@ -34,9 +35,16 @@ interface Op {
   readonly onEnd: () => void;
 }
 
-function metaOf(ctx: AgentContext): GuestMeta {
-  return { self: ctx.self, sender: ctx.sender ?? null, messageId: null };
+function metaOf(ctx: AgentContext, turn: number): GuestMeta {
+  return { self: ctx.self, sender: ctx.sender ?? null, messageId: ctx.messageId ?? null, turn };
 }
+
+/**
+ * Requests a guest may still answer after their receive returned, kept per thread; past this many
+ * the oldest is let go (its late reply is dropped, as a second reply is, and its requester's timeout
+ * answers it).
+ */
+const MAX_OPEN_TURNS = 1024;
 
 function json(v: unknown, what: string): string {
   try {
@@ -52,6 +60,13 @@ class Thread {
   /** The context calls run through: the agent's, set by init/receive. */
   ctx: AgentContext | undefined;
   ended = false;
+  /**
+   * The contexts a guest's reply may name, by turn: the receive in progress, and each request whose
+   * receive returned unanswered. A reply runs through its own turn's context, never the one in
+   * progress when it arrives (docs/adr/0081).
+   */
+  private readonly turns = new Map<number, AgentContext>();
+  private turnSeq = 0;
 
   constructor(
     private readonly w: Worker,
@@ -73,6 +88,28 @@ class Thread {
       this.op = op;
       this.w.postMessage(msg(id));
     });
+  }
+
+  /** A receive begins: calls run through its context, and replies naming its turn answer its letter. */
+  open(ctx: AgentContext): number {
+    this.ctx = ctx;
+    const turn = ++this.turnSeq;
+    this.turns.set(turn, ctx);
+    if (this.turns.size > MAX_OPEN_TURNS) this.turns.delete(this.turns.keys().next().value as number);
+    return turn;
+  }
+
+  /** A receive returned: its turn stays open only for a request not answered yet. */
+  close(turn: number, ctx: AgentContext): void {
+    if (!(ctx instanceof LetterCtx)) this.turns.delete(turn);
+  }
+
+  /** A guest's reply: answers its turn's letter once; a turn answered or closed takes none. */
+  private reply(turn: number, value: unknown): void {
+    const ctx = this.turns.get(turn);
+    if (ctx === undefined) return;
+    this.turns.delete(turn);
+    ctx.reply(value);
   }
 
   /** Ends the thread now; the op in flight is answered by its onEnd. */
@@ -128,7 +165,7 @@ class Thread {
       const args: unknown = JSON.parse(argsText);
       const a = (typeof args === "object" && args !== null ? args : {}) as { payload?: unknown; options?: { timeoutMs?: unknown; onFull?: unknown } };
       let r: unknown;
-      if (op === "reply") r = ctx.reply(args);
+      if (op === "reply") r = this.reply(Number(name), args);
       else if (op === "send") {
         const onFull = a.options?.onFull;
         r = ctx.send(name as AgentId, a.payload, onFull === "wait" || onFull === "fail" ? { onFull } : {});
@@ -187,16 +224,21 @@ export class IsolatedLogic implements AgentLogic {
     // A restart (the same logic object, its old thread ended) gets a fresh thread.
     const t = await this.live();
     t.ctx = ctx;
-    const text = await t.run((id) => ({ t: "init", id, args: json(args, "args"), meta: metaOf(ctx) }), (op) => op.resolve("null"));
+    const text = await t.run((id) => ({ t: "init", id, args: json(args, "args"), meta: metaOf(ctx, 0) }), (op) => op.resolve("null"));
     return JSON.parse(text) as unknown;
   }
 
   async receive(state: unknown, message: unknown, ctx: AgentContext): Promise<unknown> {
     const t = await this.live();
-    t.ctx = ctx;
     const before = json(state, "state");
-    const meta = { ...metaOf(ctx), messageId: null };
-    const text = await t.run((id) => ({ t: "receive", id, state: before, payload: json(message, "message"), meta }), (op) => op.resolve(JSON.stringify({ state })));
+    const turn = t.open(ctx);
+    let text: string;
+    try {
+      const meta = metaOf(ctx, turn);
+      text = await t.run((id) => ({ t: "receive", id, state: before, payload: json(message, "message"), meta }), (op) => op.resolve(JSON.stringify({ state })));
+    } finally {
+      t.close(turn, ctx);
+    }
     const out = JSON.parse(text) as GuestOutcome;
     if ("stop" in out) return out.stop.outcome === "failed" ? fail(out.stop.reason ?? "failed") : stop(out.stop.result);
     return out.state;
