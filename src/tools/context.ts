@@ -118,7 +118,9 @@ class PartsContext implements ToolContext {
   constraints(req: CapabilityRequest): ReadonlyArray<Readonly<Record<string, string>>> {
     const out = parsedCapabilities(this.caps).filter((c) => allows(c, req)).map((c) => c.constraints);
     const d = this.p.checker().check(this.caller, { ...req, amount: 0 });
-    if (d.allowed) {
+    // The capability that allowed it (a spec's, or a token's), unless it is one of the caller's own
+    // already listed above: a token minted from the spec names the same capability.
+    if (d.allowed && !((d.by.kind === "spec" || d.by.kind === "token") && this.caps.includes(d.by.capability))) {
       const named = capabilityNamedBy(d.by);
       if (named !== undefined) out.push(named.constraints);
     }
