@@ -161,8 +161,23 @@ export const AgentSpecSchema = BaseSpec.superRefine((s, ctx) => {
   }
 });
 
-export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
-export type AgentSpec = z.output<typeof AgentSpecSchema>;
+/** A spec as a program writes it; its lists and objects may be read-only (`as const`, a parsed spec). */
+export type AgentSpecInput = FrozenSpec<z.input<typeof AgentSpecSchema>>;
+/**
+ * A parsed spec: frozen through and through (docs/adr/0079), so its type is read-only too, but for
+ * what a parse keeps by reference: the author's `logic`, `args` and `output` schema values.
+ */
+export type AgentSpec = FrozenSpec<z.output<typeof AgentSpecSchema>>;
+
+type Kept = "logic" | "args" | "output";
+type FrozenSpec<T> = { readonly [K in keyof T]: K extends Kept ? T[K] : FrozenValue<T[K]> };
+type FrozenValue<T> = T extends (...a: never[]) => unknown
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly FrozenValue<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: FrozenValue<T[K]> }
+      : T;
 
 /**
  * A spec tree as an agent gave it, with every node that names no tenant placed in `tenant` (its

@@ -41,8 +41,10 @@ describe("a parsed spec cannot be edited by what holds it", () => {
               tried.push(`${name}: ${(e as Error).constructor.name}`);
             }
           };
-          edit("push", () => ctx.spec.capabilities.push("file:/**#write"));
-          edit("replace", () => (ctx.spec.capabilities[0] = "file:/**#write"));
+          // The types say read-only too; an agent casting that away meets the frozen object.
+          const caps = ctx.spec.capabilities as string[];
+          edit("push", () => caps.push("file:/**#write"));
+          edit("replace", () => (caps[0] = "file:/**#write"));
           edit("budget", () => ((ctx.spec.budget as { tokens: number }).tokens = 1e9));
           edit("tenant", () => ((ctx.spec as { tenant: string }).tenant = "globex"));
           const write = await ctx.sys.ToolCall({ tool: "file.write", args: { path: target, content: "x" } }).then(() => "written", (e: unknown) => (isAiosError(e) ? e.code : String(e)));
