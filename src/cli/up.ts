@@ -75,7 +75,7 @@ export async function up(ctx: CliContext, o: UpOptions): Promise<number> {
     // A2A at /.well-known/agent-card.json and /a2a/*: tasks in <dataDir>/a2a.db, every operation through the door.
     const a2a = startA2a(os, { apiToken: token, version: VERSION });
     os.kernel.onShutdown(() => a2a.close());
-    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, a2a: a2a.endpoint, dashboard: { os, ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }) } });
+    gw = await startGateway(plane, { token, host, port, version: VERSION, mcp, a2a: a2a.endpoint, onInternalError: (e, where) => os.kernel.kernelError(e, `HTTP API ${where}`), dashboard: { os, ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }) } });
   } catch (e) {
     plane.close();
     await drainKernel(os, "the API could not start");

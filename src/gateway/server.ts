@@ -38,7 +38,19 @@ export interface GatewayOptions {
   readonly a2a?: { handle(req: Request): Promise<Response> };
   /** The web dashboard at / (gateway/web/), behind the same token through a login cookie. */
   readonly dashboard?: DashboardOptions;
+  /**
+   * Told of every error a request met that is not one of the taxonomy's (answered 500 E_INTERNAL):
+   * a bug the operator must see, with its stack (the daemon reports it as a kernel error).
+   */
+  readonly onInternalError?: (e: unknown, where: string) => void;
 }
+
+/**
+ * How deep a request body's arrays and objects may nest. The route schemas check values
+ * recursively, so a body nested a hundred thousand levels deep overflowed the stack (500
+ * E_INTERNAL) instead of being refused; no agent message or spec needs more than this.
+ */
+export const MAX_BODY_DEPTH = 256;
 
 export interface Gateway {
   readonly host: string;
@@ -53,11 +65,32 @@ export interface Gateway {
 async function readBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new AiosError("E_INVALID_ARG", "body: not valid JSON", { details: { path: "body" } });
   }
+  if (nestingDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    throw new AiosError("E_INVALID_ARG", `body: arrays and objects nested more than ${MAX_BODY_DEPTH} levels deep`, { details: { path: "body", limit: MAX_BODY_DEPTH } });
+  }
+  return body;
+}
+
+/** The deepest nesting of arrays and objects in valid JSON text, counted up to just past `max`. */
+export function nestingDepth(json: string, max: number): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json.charCodeAt(i);
+    if (ch === 0x22) {
+      // A string: skip to its closing quote (a backslash escapes the next character).
+      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c) i++;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > deepest && (deepest = depth) > max) return deepest;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 export function buildApp(api: GatewayApi, o: GatewayOptions, state: { draining: boolean; streams: Set<AbortController>; closers?: (() => void)[] }): Hono {
@@ -66,7 +99,11 @@ export function buildApp(api: GatewayApi, o: GatewayOptions, state: { draining: 
     const { status, body } = errorBody(e);
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=UTF-8", ...headers } });
   };
-  app.onError((e) => fail(e));
+  app.onError((e, c) => {
+    const { status } = errorBody(e);
+    if (status === 500) o.onInternalError?.(e, `${c.req.method} ${c.req.path}`);
+    return fail(e);
+  });
   app.notFound((c) => fail(new AiosError("E_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
   // /mcp takes the API token or an operator-issued capability token, so it authenticates itself.
   const mcp = o.mcp;
