@@ -22,7 +22,7 @@ const nested = (n: number): string => "[".repeat(n) + "]".repeat(n);
 
 async function post(path: string, body: string): Promise<{ status: number; json: unknown }> {
   const res = await fetch(g.gw.url + path, { method: "POST", headers: { authorization: `Bearer ${g.token}`, "content-type": "application/json" }, body });
-  return { status: res.status, json: (await res.json()) as unknown };
+  return { status: res.status, json: JSON.parse(await res.text()) as unknown };
 }
 
 describe("a body nested too deep", () => {
@@ -63,7 +63,7 @@ describe("an error the taxonomy does not name", () => {
     const app = buildApp(api, { token: "t", onInternalError: (e, where) => seen.push(`${where}: ${(e as Error).message}`) }, { draining: false, streams: new Set() });
     const res = await app.request("/v1/agents/x", { headers: { authorization: "Bearer t" } });
     expect(res.status).toBe(500);
-    expect(await res.json()).toMatchObject({ error: { code: "E_INTERNAL" } });
+    expect(JSON.parse(await res.text())).toMatchObject({ error: { code: "E_INTERNAL" } });
     expect(seen).toEqual(["GET /v1/agents/x: a bug"]);
     // A refusal of the taxonomy is the client's answer, not the operator's bug.
     const refused = await app.request("/v1/agents/x/send", { method: "POST", headers: { authorization: "Bearer t", "content-type": "application/json" }, body: "{bad" });

@@ -22,7 +22,7 @@ describe("spec types", () => {
     const parsed = seen as AgentSpec;
     expect(parsed.capabilities).toEqual(["agent:*#send"]);
     // @ts-expect-error a parsed spec's lists are read-only
-    expect(() => parsed.capabilities.push("file:/**#write")).toThrow(TypeError);
+    expect(() => parsed.capabilities.push("file:/**#write")).toThrow(TypeError); // eslint-disable-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- the call the type refuses
     // @ts-expect-error and so are its fields
     expect(() => (parsed.tenant = "globex")).toThrow(TypeError);
     // Spawning the parsed spec again is allowed (it is an input as it is).
