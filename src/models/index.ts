@@ -10,6 +10,7 @@ export { OpenAIProvider, type OpenAIOptions } from "./openai.js";
 export { AnthropicProvider, type AnthropicOptions } from "./anthropic.js";
 export { LocalProvider, renderPrompt, type LocalOptions, type LocalStats } from "./local.js";
 export { ReplayProvider, ReplayTurnSchema, type ReplayOptions, type ReplayTurnInput } from "./replay.js";
+export { MAX_TOOL_ARGS_DEPTH } from "./wire.js";
 export { parseModelsConfig, createProvider, ModelsConfigSchema, ModelEntrySchema, RouteSchema, type ModelsConfig, type ModelsConfigInput, type ModelEntry, type Route } from "./config.js";
 export { ModelRouter, type RouterOptions, type RouteCall, type RoutedResult, type BackoffOptions } from "./router.js";
 export { CircuitBreaker, type BreakerState, type BreakerOptions } from "./breaker.js";

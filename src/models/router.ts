@@ -14,6 +14,7 @@ import { CircuitBreaker, countsAsBackendFailure, type BreakerOptions } from "./b
 import { createProvider, type ModelsConfig, type Route } from "./config.js";
 import { abortedOf, CallOptions, signalOf } from "./call-options.js";
 import type { ChatOptions, ChatRequest, ChatResult, ModelProvider } from "./types.js";
+import { checkToolCalls } from "./wire.js";
 
 export interface BackoffOptions {
   readonly initialMs?: number;
@@ -247,6 +248,8 @@ export class ModelRouter {
     if (ev?.wants("model.call") === true) {
       ev.emit("model.call", { model: call.model, backend: b.name, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, cost, durationMs }, call.agent);
     }
+    // Its tokens are spent (recorded above) whatever it said; garbage in its tool calls is named here.
+    checkToolCalls(b.name, result.toolCalls);
     // Field by field: a spread of the provider's result takes a slow generic path on every call.
     return { text: result.text, toolCalls: result.toolCalls, usage: result.usage, finishReason: result.finishReason, model: result.model, backend: b.name, cost };
   }

@@ -4,6 +4,8 @@
  * provider-neutral plain data (serialisable: they are journaled and snapshotted). Invariants: a
  * provider never returns a tool call whose name is not among the request's tools nor one whose
  * arguments are not a JSON object — it throws E_MODEL_OUTPUT instead; every failure is an AiosError.
+ * The router holds every provider (a user's included) to the arguments' part of it, and to a depth
+ * (wire.ts, MAX_TOOL_ARGS_DEPTH).
  */
 import { z } from "zod";
 import type { TraceSpan } from "../abi/index.js";

@@ -102,7 +102,6 @@ export function malformed(entry: string, what: string, cause?: unknown): AiosErr
   return new AiosError("E_MODEL_OUTPUT", `model "${entry}": malformed output: ${what}`, { cause, details: { model: entry } });
 }
 
-/** Parses raw tool calls: arguments must be a JSON object, the name one of the offered tools. */
 /** Reads a whole JSON response and checks its shape: a body that is not JSON or not that shape is E_MODEL_OUTPUT. */
 export async function readJson<T>(entry: string, res: Response, schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T> {
   let json: unknown;
@@ -117,6 +116,7 @@ export async function readJson<T>(entry: string, res: Response, schema: z.ZodTyp
   return p.data;
 }
 
+/** Parses raw tool calls: arguments must be a JSON object, the name one of the offered tools. */
 export function finalizeToolCalls(
   entry: string,
   raw: readonly { id: string; name: string; arguments: string | Record<string, unknown> }[],
@@ -149,6 +149,38 @@ function finalizeToolCall(entry: string, c: { id: string; name: string; argument
     throw malformed(entry, `tool call ${i} (${c.name}) arguments are not a JSON object`);
   }
   return { id: c.id || `call_${i}`, name: c.name, args: args as Record<string, unknown> };
+}
+
+/**
+ * How deep a tool call's arguments may nest. No tool's input schema needs more; a model (or a
+ * provider of the user's) answering deeper is answering garbage, and its arguments would overflow
+ * the stack of whatever walks them next (the loop guard, the tool's schema, the journal, the prompt).
+ */
+export const MAX_TOOL_ARGS_DEPTH = 64;
+
+/**
+ * The model's answer as the router hands it on: E_MODEL_OUTPUT naming the call whose arguments are
+ * not a plain object, or nest deeper than MAX_TOOL_ARGS_DEPTH (a cycle is deeper than any limit).
+ */
+export function checkToolCalls(entry: string, calls: readonly ToolCallRequest[]): void {
+  for (let i = 0; i < calls.length; i++) {
+    const c = calls[i] as ToolCallRequest;
+    const args: unknown = c.args;
+    if (typeof args !== "object" || args === null || Array.isArray(args)) throw malformed(entry, `tool call ${i} (${c.name}) arguments are not a JSON object`);
+    if (deeperThan(args, MAX_TOOL_ARGS_DEPTH)) throw malformed(entry, `tool call ${i} (${c.name}) arguments nest deeper than ${MAX_TOOL_ARGS_DEPTH} levels`);
+  }
+}
+
+/** True when `v`'s arrays and objects nest more than `levels` deep (recursion bounded by `levels`). */
+function deeperThan(v: unknown, levels: number): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  if (levels === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (deeperThan(v[i], levels - 1)) return true;
+    return false;
+  }
+  for (const k in v) if (deeperThan((v as Record<string, unknown>)[k], levels - 1)) return true;
+  return false;
 }
 
 /** Tool names on the wire: both APIs allow only [A-Za-z0-9_-], ours are dotted ("fs.read"). */
