@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve, dirname } from "node:path";
 import { z } from "zod";
 import { AiosError, parseYaml, type AgentId, type MessageId } from "../core/index.js";
-import { AGENT_NAME_MAX, AGENT_NAME_RE, checkCommonSpec } from "./spec-check.js";
+import { AGENT_NAME_MAX, AGENT_NAME_RE, MAX_TREE_DEPTH, checkCommonSpec, treeDeeperThan } from "./spec-check.js";
 import { canonicalCapabilities } from "./spec-capabilities.js";
 import type { SyscallApi } from "./syscalls.js";
 
@@ -184,12 +184,17 @@ type FrozenValue<T> = T extends (...a: never[]) => unknown
  * creator's): a child an agent spawns lives in its creator's tenant unless it asks for another,
  * which the spawn rule then checks. (Without this, a missing tenant meant "default", and an agent of
  * any other tenant could not spawn a child without naming its own tenant.) Anything that is not a
- * plain object is returned as it is, for parseSpec to reject.
+ * plain object, and a tree deeper than MAX_TREE_DEPTH (a cycle included), is returned as it is, for
+ * parseSpec to reject.
  */
 export function inheritTenant<T>(input: T, tenant: string): T {
+  return treeDeeperThan(input, MAX_TREE_DEPTH) ? input : placed(input, tenant);
+}
+
+function placed<T>(input: T, tenant: string): T {
   if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
   const node = input as Record<string, unknown>;
-  const children = Array.isArray(node["children"]) ? { children: (node["children"] as unknown[]).map((c) => inheritTenant(c, typeof node["tenant"] === "string" ? node["tenant"] : tenant)) } : {};
+  const children = Array.isArray(node["children"]) ? { children: (node["children"] as unknown[]).map((c) => placed(c, typeof node["tenant"] === "string" ? node["tenant"] : tenant)) } : {};
   return { ...node, ...(node["tenant"] === undefined ? { tenant } : {}), ...children } as T;
 }
 
@@ -198,6 +203,10 @@ export function parseSpec(input: unknown, source = "<spec>"): AgentSpec {
   // The common shape is checked by hand (spec-check.ts, equal to the schema's output); zod decides the rest.
   const common = checkCommonSpec(input);
   if (common !== undefined) return canonicalCapabilities(common as AgentSpec, source);
+  if (treeDeeperThan(input, MAX_TREE_DEPTH)) {
+    const message = `supervisors nest more than ${MAX_TREE_DEPTH} levels deep`;
+    throw new AiosError("E_INVALID_SPEC", `${source}: children: ${message}`, { details: { source, issues: [{ path: "children", message }] } });
+  }
   const r = AgentSpecSchema.safeParse(input);
   if (r.success) return canonicalCapabilities(r.data, source);
   const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));

@@ -4,6 +4,7 @@
  * spawns must be parsed again, or the second spawn would silently run the first one's spec. And a
  * parsed spec, which an agent can read, must not change at all: it is what the agent is granted.
  */
+import { MAX_TREE_DEPTH } from "./spec-check.js";
 
 /**
  * True when `input` and every object it holds are frozen — all but what a parsed spec keeps by
@@ -14,8 +15,11 @@ export function settledSpec(input: unknown): boolean {
   return settled(input, 0);
 }
 
-/** Deeper than any spec the schema accepts: such an input is simply not cached. */
-const MAX_DEPTH = 32;
+/**
+ * Deeper than any spec the schema accepts (a spec of the tree's last level sits at 2 x 15 = 30, its
+ * deepest field, an A2A skill's tags, four below): such an input is simply not cached.
+ */
+const MAX_DEPTH = 2 * MAX_TREE_DEPTH + 8;
 
 function settled(v: unknown, depth: number): boolean {
   if (typeof v !== "object" || v === null) return true;

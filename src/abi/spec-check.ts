@@ -16,6 +16,24 @@
  */
 export const AGENT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(?:\/[A-Za-z0-9][A-Za-z0-9._-]{0,127})*$/;
 export const AGENT_NAME_MAX = 1024;
+
+/**
+ * How many levels a spec tree (supervisors holding children) may have, the root being one. The
+ * schema checks `children` recursively and a spec is frozen through (settled-spec.ts): a tree
+ * thousands of levels deep overflowed the stack in the check (a RangeError with no code) instead
+ * of being refused. No supervision tree needs more.
+ */
+export const MAX_TREE_DEPTH = 16;
+
+/** True when the spec tree `input` has more than `levels` levels (a cycle has more than any). */
+export function treeDeeperThan(input: unknown, levels: number): boolean {
+  if (typeof input !== "object" || input === null) return false;
+  if (levels <= 0) return true;
+  const children = (input as { children?: unknown }).children;
+  if (!Array.isArray(children)) return false;
+  for (let i = 0; i < children.length; i++) if (treeDeeperThan(children[i], levels - 1)) return true;
+  return false;
+}
 const NAME_RE = AGENT_NAME_RE;
 const RESTART: ReadonlySet<unknown> = new Set(["permanent", "transient", "temporary"]);
 const TIER: ReadonlySet<unknown> = new Set(["macro", "meso", "micro"]);
