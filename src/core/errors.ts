@@ -113,6 +113,8 @@ export function fromSerialized(s: SerializedError): AiosError {
 }
 
 function describeCause(c: unknown): string {
+  // V8's stack overflow names no cause; in a request it is a value nested past any check's depth.
+  if (c instanceof RangeError && c.message === "Maximum call stack size exceeded") return `a value nests too deeply to handle (${c.message})`;
   if (c instanceof Error) return c.message;
   if (typeof c === "string") return c;
   try {

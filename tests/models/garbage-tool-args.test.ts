@@ -5,6 +5,8 @@
  * same in the tool's schema, the journal or the next prompt. The router now names them as the
  * model's malformed output (E_MODEL_OUTPUT), which is retried as any garbage answer is: a model
  * that answers sense on the retry finishes its run, one that never does fails it with the reason.
+ * A code agent passing such arguments itself gets E_INVALID_ARG from the tool's check, which now
+ * says what a stack overflow there means instead of only "Maximum call stack size exceeded".
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -65,5 +67,16 @@ describe("a model whose tool call arguments nest too deep", () => {
       await o.shutdown();
       os = undefined;
     }
+  });
+});
+
+describe("a code agent's tool call with arguments nested too deep", () => {
+  it("is E_INVALID_ARG saying the value nests too deeply, and the agent runs on", async () => {
+    const o = await boot({ stack: "bare", add: [testTools] });
+    os = o;
+    const a = await o.spawn({ name: "a", kind: "code", capabilities: ["tool:echo#call"], logic: { receive: (s: unknown) => s } });
+    const e = await o.syscall(a, "ToolCall", { tool: "echo", args: { v: nested(20_000) } }).then(() => undefined, (x: unknown) => x);
+    expect(e).toMatchObject({ code: "E_INVALID_ARG", message: "a value nests too deeply to handle (Maximum call stack size exceeded)" });
+    expect(await o.syscall(a, "ToolCall", { tool: "echo", args: { v: [1] } })).toEqual([1]);
   });
 });
