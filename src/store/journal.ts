@@ -140,15 +140,17 @@ export class Journal {
    * letter). A failed batch rejects it, as it rejects each append.
    */
   commit(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
-    const body = this.encode(rec);
-    if (typeof body !== "string") return body;
-    return this.asTail(this.batchFor().joined(rec, body), options);
+    try {
+      return this.commitOrThrow(rec, options);
+    } catch (e) {
+      return Promise.reject(toAiosError(e, "E_INVALID_ARG"));
+    }
   }
 
   /**
    * `commit`, but a record JSON cannot hold is refused by a throw in the caller's turn, not a
-   * rejected promise: a durable agent's checkpoint, which the run loop must know it could not
-   * journal before the agent's reply leaves or its next message runs.
+   * rejected promise: a letter or a durable agent's checkpoint, which the kernel must know it could
+   * not journal before the letter is delivered, the agent's reply leaves or its next message runs.
    */
   commitOrThrow(rec: JournalRecord, options?: { readonly wait?: boolean }): Promise<void> {
     if (this.closed) return closedJournal();
