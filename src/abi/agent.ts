@@ -184,17 +184,18 @@ type FrozenValue<T> = T extends (...a: never[]) => unknown
  * creator's): a child an agent spawns lives in its creator's tenant unless it asks for another,
  * which the spawn rule then checks. (Without this, a missing tenant meant "default", and an agent of
  * any other tenant could not spawn a child without naming its own tenant.) Anything that is not a
- * plain object, and a tree deeper than MAX_TREE_DEPTH (a cycle included), is returned as it is, for
- * parseSpec to reject.
+ * plain object, and what lies below MAX_TREE_DEPTH levels of a tree (a cycle's remainder included),
+ * is left as it is, for parseSpec to reject.
  */
 export function inheritTenant<T>(input: T, tenant: string): T {
-  return treeDeeperThan(input, MAX_TREE_DEPTH) ? input : placed(input, tenant);
+  return placed(input, tenant, MAX_TREE_DEPTH);
 }
 
-function placed<T>(input: T, tenant: string): T {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+/** `inheritTenant` for `levels` more levels; below them the tree is left as it is. */
+function placed<T>(input: T, tenant: string, levels: number): T {
+  if (typeof input !== "object" || input === null || Array.isArray(input) || levels <= 0) return input;
   const node = input as Record<string, unknown>;
-  const children = Array.isArray(node["children"]) ? { children: (node["children"] as unknown[]).map((c) => placed(c, typeof node["tenant"] === "string" ? node["tenant"] : tenant)) } : {};
+  const children = Array.isArray(node["children"]) ? { children: (node["children"] as unknown[]).map((c) => placed(c, typeof node["tenant"] === "string" ? node["tenant"] : tenant, levels - 1)) } : {};
   return { ...node, ...(node["tenant"] === undefined ? { tenant } : {}), ...children } as T;
 }
 

@@ -100,9 +100,9 @@ export function buildApp(api: GatewayApi, o: GatewayOptions, state: { draining: 
     return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=UTF-8", ...headers } });
   };
   app.onError((e, c) => {
-    const { status } = errorBody(e);
-    if (status === 500) o.onInternalError?.(e, `${c.req.method} ${c.req.path}`);
-    return fail(e);
+    const res = fail(e);
+    if (res.status === 500) o.onInternalError?.(e, `${c.req.method} ${c.req.path}`);
+    return res;
   });
   app.notFound((c) => fail(new AiosError("E_NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)));
   // /mcp takes the API token or an operator-issued capability token, so it authenticates itself.
