@@ -76,6 +76,29 @@ export class AgentCtx implements AgentContext {
     return this.idOf(cur);
   }
 
+  /** True while the agent's receive of `letter` runs (a callback of it made now is in turn). */
+  handles(letter: Letter): boolean {
+    return this.p.current === letter;
+  }
+
+  /**
+   * Runs `f` — an effect a durable agent made out of turn, from a callback of a receive that has
+   * returned — marked so on the agent while it enters the kernel: numbered in no letter's handling
+   * and journaled as no replayable call (ADR 0016, "Late effects"). Marked for the synchronous part
+   * only, which is where a send takes its number and a syscall its journal slot unless a stage of
+   * the door waits first (an approval).
+   */
+  outOfTurn<T>(f: () => T): T {
+    const p = this.p;
+    if (!p.durable || p.outOfTurn) return f();
+    p.outOfTurn = true;
+    try {
+      return f();
+    } finally {
+      p.outOfTurn = false;
+    }
+  }
+
   /** A letter's id, made the first time it is asked for. */
   idOf(letter: Letter): MessageId {
     return (letter.id ??= this.k.ids.message()) as MessageId;
@@ -89,12 +112,16 @@ export class AgentCtx implements AgentContext {
     if (this.sysApi === undefined) {
       const d = this.k.dispatcher;
       const p = this.p;
-      const cache: Record<string, (args: unknown) => Promise<unknown>> = {};
-      this.sysApi = new Proxy(cache, {
-        get: (t, name) => (typeof name === "string" ? (t[name] ??= (args: unknown) => own(d.invoke(p, name, args))) : undefined),
-      }) as unknown as SyscallApi;
+      this.sysApi = syscallApi((name, args) => own(d.invoke(p, name, args)));
     }
     return this.sysApi;
+  }
+
+  /** The syscalls of a receive that has returned: each made out of turn. */
+  lateSys(): SyscallApi {
+    const d = this.k.dispatcher;
+    const p = this.p;
+    return syscallApi((name, args) => this.outOfTurn(() => own(d.invoke(p, name, args))));
   }
 
   send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
@@ -205,13 +232,18 @@ function replyTo(letter: Letter, value: unknown): void {
 }
 
 /**
- * The context a request's receive gets: the agent's own, with what belongs to the request — its
- * reply, its sender, its id — bound to its letter instead of read from whatever the agent handles
- * when it is called. A reply made later by a callback of that receive (a timer, a promise settled
- * after the receive returned) answers this request; read from the agent, it answered the request
- * the agent was handling by then, and the first requester waited out its timeout.
+ * The context a request's receive gets, and every receive of a durable agent: the agent's own, with
+ * what belongs to the letter — its reply, its sender, its id, its turn — bound to the letter instead
+ * of read from whatever the agent handles when it is called. A reply made later by a callback of
+ * that receive (a timer, a promise settled after the receive returned) answers this request; read
+ * from the agent, it answered the request the agent was handling by then, and the first requester
+ * waited out its timeout. A durable agent's send or syscall made by such a callback is out of turn
+ * (AgentCtx.outOfTurn): taken for the next letter's, its number made that letter's own send or call
+ * of the same number look done when a crash made the letter be handled again (ADR 0016).
  */
 export class LetterCtx implements AgentContext {
+  private late: SyscallApi | undefined;
+
   constructor(
     private readonly ctx: AgentCtx,
     private readonly letter: Letter,
@@ -233,18 +265,34 @@ export class LetterCtx implements AgentContext {
     return this.ctx.signal;
   }
   get sys(): SyscallApi {
-    return this.ctx.sys;
+    const c = this.ctx;
+    return c.handles(this.letter) ? c.sys : (this.late ??= c.lateSys());
   }
   send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
-    return this.ctx.send(to, payload, options);
+    const c = this.ctx;
+    return c.handles(this.letter) ? c.send(to, payload, options) : c.outOfTurn(() => c.send(to, payload, options));
   }
   request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
-    return this.ctx.request(to, payload, options);
+    const c = this.ctx;
+    return c.handles(this.letter) ? c.request(to, payload, options) : c.outOfTurn(() => c.request(to, payload, options));
   }
   reply(value: unknown): void {
     replyTo(this.letter, value);
   }
-  spawn(spec: AgentSpecInput): Promise<AgentId> {
-    return this.ctx.spawn(spec);
+  /** A request not answered yet (a durable agent's plain letter has no reply to wait for). */
+  awaitsReply(): boolean {
+    return this.letter.reply !== undefined;
   }
+  spawn(spec: AgentSpecInput): Promise<AgentId> {
+    const c = this.ctx;
+    return c.handles(this.letter) ? c.spawn(spec) : c.outOfTurn(() => c.spawn(spec));
+  }
+}
+
+/** Every registered syscall by name, each made through `invoke` (one function per name, made on first use). */
+function syscallApi(invoke: (name: string, args: unknown) => Promise<unknown>): SyscallApi {
+  const cache: Record<string, (args: unknown) => Promise<unknown>> = {};
+  return new Proxy(cache, {
+    get: (t, name) => (typeof name === "string" ? (t[name] ??= (args: unknown) => invoke(name, args)) : undefined),
+  }) as unknown as SyscallApi;
 }

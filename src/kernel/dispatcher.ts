@@ -222,7 +222,9 @@ export class Dispatcher {
     const caller = call.caller;
     let usage: CallUsage | undefined;
     let result: unknown;
-    const journal = caller.durable && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
+    // A durable agent's call made out of turn has no place in a letter's replay: it runs unjournaled,
+    // as an ephemeral agent's does (ADR 0016, "Late effects").
+    const journal = caller.durable && caller.outOfTurn !== true && (effect || def.replay === true) ? this.guards.syscallJournal : undefined;
     let seq = 0;
     let replayed = false;
     /**

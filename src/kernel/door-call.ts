@@ -24,6 +24,8 @@ export interface DispatchCaller extends Caller, TallyKeeper {
   readonly abortEpoch?: number;
   signalSince?(epoch: number): AbortSignal;
   abortedSince?(epoch: number): boolean;
+  /** A durable agent's call made out of turn (Proc.outOfTurn): journaled as no replayable call. */
+  readonly outOfTurn?: boolean;
   /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
   readonly leavesResultsIntact?: boolean;
 }

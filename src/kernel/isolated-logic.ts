@@ -101,7 +101,7 @@ class Thread {
 
   /** A receive returned: its turn stays open only for a request not answered yet. */
   close(turn: number, ctx: AgentContext): void {
-    if (!(ctx instanceof LetterCtx)) this.turns.delete(turn);
+    if (!(ctx instanceof LetterCtx && ctx.awaitsReply())) this.turns.delete(turn);
   }
 
   /** A guest's reply: answers its turn's letter once; a turn answered or closed takes none. */

@@ -68,14 +68,24 @@ export class Mail {
    * journaled with a durable recipient's copy, so its de-duplication window survives a restart.
    */
   deliver(from: Proc | undefined, to: string, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], key?: string, span?: TraceSpan, replyWithinMs?: number): void | Promise<void> {
+    // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
+    // is numbered before anything can refuse it or wait, so a second handling after a crash numbers
+    // alike; one made out of turn (a callback of a receive that returned) belongs to no letter.
+    const cause = from !== undefined && from.durable && from.handling && !from.outOfTurn && key === undefined && reply === undefined ? letterId(from) : undefined;
+    const nth = cause === undefined ? 0 : ++(from as Proc).sends;
     const d = this.d;
     const p = d.procs.find(to);
     // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
-    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.deliver(from, to, payload, onFull, reply, key, span, replyWithinMs));
-    // A durable agent's plain send while it handles a journaled letter is replayable (ADR 0016): it
-    // is numbered before anything can refuse it, so a second handling after a crash numbers alike.
-    const cause = from !== undefined && from.durable && from.handling && key === undefined && reply === undefined ? letterId(from) : undefined;
-    const nth = cause === undefined ? 0 : ++(from as Proc).sends;
+    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.place(from, to, d.procs.find(to), payload, onFull, reply, key, span, replyWithinMs, cause, nth));
+    return this.place(from, to, p, payload, onFull, reply, key, span, replyWithinMs, cause, nth);
+  }
+
+  /** `deliver` once the recipient is awake, with the send's number taken. */
+  private place(
+    from: Proc | undefined, to: string, p: Proc | undefined, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"],
+    key: string | undefined, span: TraceSpan | undefined, replyWithinMs: number | undefined, cause: MessageId | undefined, nth: number,
+  ): void | Promise<void> {
+    const d = this.d;
     // Not here: on a cluster node the agent may run on another node (its journal takes the letter).
     if (p === undefined && d.guards.journal?.enqueueRemote !== undefined) return this.remote(from, to, payload, onFull, reply, key, cause, nth, replyWithinMs);
     if (p === undefined || (p.status !== "running" && isTerminal(p.status))) {
@@ -149,7 +159,7 @@ export class Mail {
    */
   replayableSendId(agent: string): string | undefined {
     const p = this.d.procs.find(agent);
-    if (p === undefined || !p.durable || !p.handling) return undefined;
+    if (p === undefined || !p.durable || !p.handling || p.outOfTurn) return undefined;
     const cause = letterId(p);
     return cause === undefined ? undefined : `${cause}.${++p.sends}`;
   }

@@ -218,6 +218,17 @@ export class Proc extends Mailbox implements Caller, TallyCounts {
   set sends(v: number) {
     if (v !== 0 || this.rare !== null) this.more().sends = v;
   }
+  /**
+   * Set while a durable agent's effect made out of turn (by a callback of a receive that has
+   * returned: a timer, a promise settled later) enters the kernel: it is numbered in no letter's
+   * handling and journaled as no replayable call (ADR 0016, "Late effects").
+   */
+  get outOfTurn(): boolean {
+    return this.rare === null ? false : this.rare.outOfTurn;
+  }
+  set outOfTurn(v: boolean) {
+    if (v || this.rare !== null) this.more().outOfTurn = v;
+  }
   /** Journaled syscalls issued so far (durable replay lines calls up with journaled results). */
   get callSeq(): number {
     return this.rare === null ? 0 : this.rare.callSeq;
@@ -265,6 +276,7 @@ export class Rare {
   doorTallies: DoorTally[] | null = null;
   usage: Usage = NO_USAGE;
   sends = 0;
+  outOfTurn = false;
   callSeq = 0;
   incarnation = 0;
   exitReason: string | undefined = undefined;

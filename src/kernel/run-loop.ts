@@ -143,8 +143,9 @@ export class RunLoop {
     if (p.durable) p.sends = 0; // read only for a durable sender (mail.ts)
     let r: unknown;
     const own = p.ctx === null ? this.k.ctxOf(p) : (p.ctx as AgentCtx);
-    // A request's receive gets its reply bound to its letter (a late callback answers this request).
-    const ctx: AgentContext = isLetter(letter) && letter.reply !== undefined ? new LetterCtx(own, letter) : own;
+    // A request's receive gets its reply bound to its letter (a late callback answers this request),
+    // a durable agent's its turn too (a late callback's effects are numbered in no letter's handling).
+    const ctx: AgentContext = isLetter(letter) && (letter.reply !== undefined || p.durable) ? new LetterCtx(own, letter) : own;
     const tracer = this.k.guards.trace;
     try {
       // Tracing on: the receive runs in its handling span, a child of the letter's sender's (if any).

@@ -1,0 +1,50 @@
+/**
+ * A durable agent's send and tool call from a callback that outlived its receive (ADR 0016, "Late
+ * effects"), on the default stack. The callback fires while the agent handles its next letter; a
+ * kill -9 lands before that letter is handled. The late effects must not be numbered as that
+ * letter's: they were, and after the restart the letter's own second send matched its number in the
+ * journal and was skipped as already sent — a message lost — and its tool call was answered with
+ * the late call's journaled result instead of running.
+ */
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { bundleChild } from "./crash-harness.js";
+import { cleanupDirs, tempDir } from "./helpers.js";
+
+afterEach(cleanupDirs);
+
+function run(bundle: string, args: string[], until?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    if (until !== undefined && stdout.includes(until)) p.kill("SIGKILL");
+  });
+  p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+describe("a durable agent's effects from a callback of an earlier receive, then kill -9", () => {
+  it("take none of the next letter's numbers: its sends and calls happen after the restart", async () => {
+    const bundle = await bundleChild("-late", "late-send-child.ts");
+    try {
+      const dir = tempDir("aios-late-");
+      const args = [join(dir, "data"), join(dir, "notes")];
+      const stalled = await run(bundle, [...args, "stall"], "stalled\n");
+      expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
+      const done = await run(bundle, [...args, "finish"]);
+      expect(done.code, done.stderr).toBe(0);
+      const out = JSON.parse(done.stdout.trim().split("\n").at(-1) ?? "null") as { b: string[]; noted: string[]; calls: string[] };
+      // B got every message once: the late one and both of m1's (m1.2 was skipped as sent before the fix).
+      expect([...out.b].sort()).toEqual(["late", "m1.1", "m1.2"]);
+      // m1's tool call ran after the restart and got its own result (before: the late call's "late").
+      expect(out.noted).toEqual(["late", "m1"]);
+      expect(out.calls).toEqual(['m1 got "m1"']);
+    } finally {
+      rmSync(bundle, { force: true });
+    }
+  }, 60_000);
+});
