@@ -279,6 +279,10 @@ export class LetterCtx implements AgentContext {
   reply(value: unknown): void {
     replyTo(this.letter, value);
   }
+  /** The agent's context bound to no letter: every effect through it is out of turn, a reply answers nothing. */
+  detached(): LetterCtx {
+    return new LetterCtx(this.ctx, { payload: undefined, from: undefined, seq: 0, reply: undefined, id: undefined });
+  }
   /** A request not answered yet (a durable agent's plain letter has no reply to wait for). */
   awaitsReply(): boolean {
     return this.letter.reply !== undefined;

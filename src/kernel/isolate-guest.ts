@@ -1,7 +1,7 @@
 /**
  * The glue that runs inside an isolated agent's QuickJS context, after its module: it builds the
  * guest's ctx (send, request, reply, spawn, sys.<Syscall>, stop, fail) over the one host function
- * `__aios_post(call, op, name, json)`, keeps the guest's pending calls, and exposes `__aios_init`
+ * `__aios_post(call, op, name, json, turn)` (each call names the receive whose ctx made it), keeps the guest's pending calls, and exposes `__aios_init`
  * and `__aios_receive`, which the worker calls with JSON text and which answer JSON text. Values
  * cross only as JSON: no host object, function or prototype ever enters the guest's realm. Kept as
  * source text because it runs in QuickJS, not in Node.
@@ -19,10 +19,10 @@ export const GUEST_GLUE = String.raw`(() => {
   const pending = new Map();
   let seq = 0;
   const json = (v) => JSON.stringify(v === undefined ? null : v);
-  const call = (op, name, args) => new Promise((resolve, reject) => {
+  const call = (op, name, args, turn) => new Promise((resolve, reject) => {
     const id = ++seq;
     pending.set(id, { resolve, reject });
-    post(id, op, name, json(args));
+    post(id, op, name, json(args), turn);
   });
   globalThis.__aios_settle = (id, ok, text) => {
     const p = pending.get(id);
@@ -39,19 +39,19 @@ export const GUEST_GLUE = String.raw`(() => {
   const STOP = Symbol.for("aios.stop");
   const stop = (result) => ({ [STOP]: true, outcome: "completed", result });
   const fail = (reason) => ({ [STOP]: true, outcome: "failed", reason: String(reason) });
-  const sys = new Proxy({}, { get: (_, name) => (typeof name === "string" ? (args) => call("sys", name, args) : undefined) });
   const ctxFor = (metaText) => {
     const meta = JSON.parse(metaText);
+    const turn = meta.turn;
     return Object.freeze({
       self: meta.self,
       sender: meta.sender === null ? undefined : meta.sender,
       messageId: meta.messageId === null ? undefined : meta.messageId,
       spec,
-      sys,
-      send: (to, payload, options) => call("send", String(to), { payload, options }),
-      request: (to, payload, options) => call("request", String(to), { payload, options }),
-      reply: (value) => void post(0, "reply", String(meta.turn), json(value)),
-      spawn: (s) => call("spawn", "", s),
+      sys: new Proxy({}, { get: (_, name) => (typeof name === "string" ? (args) => call("sys", name, args, turn) : undefined) }),
+      send: (to, payload, options) => call("send", String(to), { payload, options }, turn),
+      request: (to, payload, options) => call("request", String(to), { payload, options }, turn),
+      reply: (value) => void post(0, "reply", String(turn), json(value), turn),
+      spawn: (s) => call("spawn", "", s, turn),
       stop,
       fail,
     });

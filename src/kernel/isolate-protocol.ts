@@ -51,7 +51,8 @@ export type ToWorker =
 export type CallOp = "sys" | "send" | "request" | "reply" | "spawn";
 
 export type FromWorker =
-  | { readonly t: "call"; readonly call: number; readonly op: CallOp; readonly name: string; readonly args: string }
+  /** `turn`: the receive whose ctx made the call (GuestMeta.turn; 0 for the ctx of init). */
+  | { readonly t: "call"; readonly call: number; readonly op: CallOp; readonly name: string; readonly args: string; readonly turn: number }
   | { readonly t: "done"; readonly id: number; readonly value?: string; readonly error?: WireError };
 
 export interface WireError {

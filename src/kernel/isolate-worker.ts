@@ -64,11 +64,12 @@ class Session {
     const specText = vm.newString(spec);
     vm.setProp(vm.global, "__aios_spec", specText);
     specText.dispose();
-    const postFn = vm.newFunction("__aios_post", (callH, opH, nameH, argsH) => {
+    const postFn = vm.newFunction("__aios_post", (callH, opH, nameH, argsH, turnH) => {
       const call = vm.getNumber(callH);
       const op = vm.getString(opH);
       if (op !== "sys" && op !== "send" && op !== "request" && op !== "reply" && op !== "spawn") return vm.undefined;
-      this.post({ t: "call", call, op, name: vm.getString(nameH), args: vm.getString(argsH) });
+      const turn = turnH === undefined ? 0 : vm.getNumber(turnH);
+      this.post({ t: "call", call, op, name: vm.getString(nameH), args: vm.getString(argsH), turn: Number.isSafeInteger(turn) ? turn : 0 });
       return vm.undefined;
     });
     vm.setProp(vm.global, "__aios_post", postFn);

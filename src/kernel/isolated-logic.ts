@@ -1,9 +1,10 @@
 /**
  * The kernel's side of an isolated agent (docs/adr/0023): an AgentLogic whose init and receive run
  * in the agent's worker thread (isolate-worker.ts) and whose every effect comes back as a `call` that
- * this side runs through the agent's own context — ctx.sys is the syscall door with the agent as
- * caller, so capabilities, policy, quotas, audit and events apply as to any agent. The state crosses
- * as JSON on each receive (it is the checkpoint as it is: snapshot and restore are the identity).
+ * this side runs through the agent's own context (the one of the receive that made it) — ctx.sys
+ * is the syscall door with the agent as caller, so capabilities, policy, quotas, audit and events
+ * apply as to any agent. The state crosses as JSON on each receive (it is the checkpoint as it is:
+ * snapshot and restore are the identity).
  *
  * One logic object per spawn; it holds at most one thread. terminate() (the agent ended: killed,
  * crashed, stopped) ends the thread at once, whatever the guest is doing, and answers the receive in
@@ -147,12 +148,24 @@ class Thread {
       else op.reject(new AiosError(knownCode(m.error.code), m.error.message, { details: { isolated: true } }));
       return;
     }
-    this.call(m.call, m.op, m.name, m.args);
+    this.call(m.call, m.op, m.name, m.args, m.turn);
   }
 
-  /** A guest's call, run through the agent's context: the one door. */
-  private call(call: number, op: string, name: string, argsText: string): void {
+  /**
+   * The context a call made through turn `turn`'s ctx runs through: that turn's while it is open;
+   * for a turn closed (a callback of a receive that returned), one bound to no letter, so a durable
+   * agent's late effect is out of turn (ADR 0016) and not numbered in the receive now in progress.
+   */
+  private ctxOf(turn: number): AgentContext | undefined {
+    const open = this.turns.get(turn);
+    if (open !== undefined) return open;
     const ctx = this.ctx;
+    return ctx instanceof LetterCtx ? ctx.detached() : ctx;
+  }
+
+  /** A guest's call, run through the context of the receive that made it: the one door. */
+  private call(call: number, op: string, name: string, argsText: string, turn: number): void {
+    const ctx = this.ctxOf(turn);
     const answer = (value: unknown): void => {
       if (call !== 0 && !this.ended) this.w.postMessage({ t: "result", call, value: json(value, "result") } satisfies ToWorker);
     };

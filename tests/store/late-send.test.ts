@@ -7,16 +7,19 @@
  * the late call's journaled result instead of running.
  */
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { bundleChild } from "./crash-harness.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterEach(cleanupDirs);
 
-function run(bundle: string, args: string[], until?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CHILD = join(ROOT, "tests", "store", "fixtures", "late-send-child.ts");
+
+/** Runs the child from source (an isolated agent's worker thread loads its own file beside the kernel's). */
+function run(args: string[], until?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   p.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -28,23 +31,18 @@ function run(bundle: string, args: string[], until?: string): Promise<{ code: nu
 }
 
 describe("a durable agent's effects from a callback of an earlier receive, then kill -9", () => {
-  it("take none of the next letter's numbers: its sends and calls happen after the restart", async () => {
-    const bundle = await bundleChild("-late", "late-send-child.ts");
-    try {
-      const dir = tempDir("aios-late-");
-      const args = [join(dir, "data"), join(dir, "notes")];
-      const stalled = await run(bundle, [...args, "stall"], "stalled\n");
-      expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
-      const done = await run(bundle, [...args, "finish"]);
-      expect(done.code, done.stderr).toBe(0);
-      const out = JSON.parse(done.stdout.trim().split("\n").at(-1) ?? "null") as { b: string[]; noted: string[]; calls: string[] };
-      // B got every message once: the late one and both of m1's (m1.2 was skipped as sent before the fix).
-      expect([...out.b].sort()).toEqual(["late", "m1.1", "m1.2"]);
-      // m1's tool call ran after the restart and got its own result (before: the late call's "late").
-      expect(out.noted).toEqual(["late", "m1"]);
-      expect(out.calls).toEqual(['m1 got "m1"']);
-    } finally {
-      rmSync(bundle, { force: true });
-    }
+  it.each(["code", "isolated"])("take none of the next letter's numbers: its sends and calls happen after the restart (%s agent)", async (kind) => {
+    const dir = tempDir("aios-late-");
+    const args = [join(dir, "data"), join(dir, "notes")];
+    const stalled = await run([...args, "stall", kind], "stalled\n");
+    expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
+    const done = await run([...args, "finish", kind]);
+    expect(done.code, done.stderr).toBe(0);
+    const out = JSON.parse(done.stdout.trim().split("\n").at(-1) ?? "null") as { b: string[]; noted: string[]; calls: string[] };
+    // B got every message once: the late one and both of m1's (m1.2 was skipped as sent before the fix).
+    expect([...out.b].sort()).toEqual(["late", "m1.1", "m1.2"]);
+    // m1's tool call ran after the restart and got its own result (before: the late call's "late").
+    expect(out.noted).toEqual(["late", "m1"]);
+    expect(out.calls).toEqual(['m1 got "m1"']);
   }, 60_000);
 });
