@@ -296,7 +296,12 @@ export interface AgentContext {
   readonly messageId: MessageId | undefined;
   /** Every syscall, by its table name: `await ctx.sys.ToolCall({ tool, args })`. */
   readonly sys: SyscallApi;
-  /** Sends a message (SemanticSend by address). Synchronous when the mailbox has room. */
+  /**
+   * Sends a message (SemanticSend by address). Synchronous when the mailbox has room. A refusal or a
+   * failure is a rejected promise the kernel owns (audited and emitted; never thrown, never the
+   * process's unhandled rejection); an activation that ended (killed, crashed, stopped) sends no
+   * more: E_CANCELLED.
+   */
   send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void>;
   /** Aborted when the agent is killed or paused, so long model and tool calls stop early. */
   readonly signal: AbortSignal;

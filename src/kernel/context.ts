@@ -11,8 +11,9 @@
  * the send takes the full door.
  */
 import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
-import { countTarget, grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
+import { countTarget, grantText, isTerminal, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
 import type { Dispatcher } from "./dispatcher.js";
+import { endedCaller } from "./door-call.js";
 import type { Guards } from "./guards.js";
 import type { SendPlan } from "./send-plan.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
@@ -38,6 +39,11 @@ const ignore = (): void => undefined;
 function own<T>(r: Promise<T>): Promise<T> {
   r.catch(ignore);
   return r;
+}
+
+/** A send refused or failed before it left: the kernel's rejected promise, never a throw (AgentCtx.send). */
+function refused(e: unknown): Promise<never> {
+  return own(Promise.reject(e instanceof Error ? e : new Error(String(e))));
 }
 
 /** What an agent's context uses: the door, the ids, the door's stages, the kernel's flags and delivery (mail.ts). */
@@ -124,21 +130,36 @@ export class AgentCtx implements AgentContext {
     return syscallApi((name, args) => this.outOfTurn(() => own(d.invoke(p, name, args))));
   }
 
+  /**
+   * A send: synchronous when the mailbox has room; a refusal or a failure (no such agent, a payload
+   * too large) is a rejected promise the kernel owns, never a throw — a callback of the agent's (a
+   * timer) that fires and forgets a refused send must not end the process with an uncaught
+   * exception (issue #10, defect 4). An agent that awaits the send gets the error.
+   */
   send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
     const k = this.k;
     const p = this.p;
-    if (typeof to !== "string") throw new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } });
+    if (typeof to !== "string") return refused(new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } }));
+    // An ended activation sends no more (its lease below was decided while it ran): the door's rule.
+    if (p.status !== "running" && isTerminal(p.status)) return refused(k.dispatcher.refuse(p, "SemanticSend", endedCaller(p, "SemanticSend")));
     // The door derives whether a send may skip to its capability check (dispatcher.sendPlan);
     // otherwise the send is a full SemanticSend.
     const plan = k.dispatcher.sendPlan("SemanticSend");
     if (plan === undefined) {
       return own(this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard));
     }
-    if (to.length === 0 || to.length > MAX_ID) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } }));
+    if (to.length === 0 || to.length > MAX_ID) return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } })));
     // Capability: `agent:*#send` decided once and reused while the checker's lease holds: known
     // without reading the lease while neither the kernel's generation nor the lease epoch moved.
     const epoch = k.guards.capabilities.leaseEpoch;
-    const ok = p.sendGen === k.flags.capGeneration && p.sendEpoch === (epoch === undefined ? 0 : epoch.n) ? p.sendOk : this.renewSend(plan, epoch);
+    let ok = p.sendOk;
+    if (p.sendGen !== k.flags.capGeneration || p.sendEpoch !== (epoch === undefined ? 0 : epoch.n)) {
+      try {
+        ok = this.renewSend(plan, epoch);
+      } catch (e) {
+        return refused(k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED")));
+      }
+    }
     let tally = p.sendTally;
     if (!ok) {
       // No lease for every recipient: this recipient is checked (and a counted constraint charged).
@@ -147,9 +168,9 @@ export class AgentCtx implements AgentContext {
       try {
         d = k.guards.capabilities.check(p, { resource, action: "send" });
       } catch (e) {
-        throw k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED"));
+        return refused(k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED")));
       }
-      if (!d.allowed) throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_CAP_DENIED", d.reason, { details: { resource, action: "send" } }));
+      if (!d.allowed) return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_CAP_DENIED", d.reason, { details: { resource, action: "send" } })));
       tally = plan.audit?.tally?.(p.id, "SemanticSend", grantText(d.by));
       if (tally === undefined) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
     }
@@ -157,7 +178,7 @@ export class AgentCtx implements AgentContext {
     if (policy !== undefined) {
       const d = policy.constant ?? policy.evaluate(p, [{ resource: `agent:${to}`, action: "send" }]);
       // compile() never yields "approve" (that waits for a person: the full door's).
-      if (d.effect !== "allow") throw k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
+      if (d.effect !== "allow") return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } })));
     }
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
     if (tally !== undefined) {
@@ -170,7 +191,12 @@ export class AgentCtx implements AgentContext {
       const d = (p.sendLease as CapLease).decision;
       if (d.allowed) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
     }
-    const r = k.mail.deliver(p, to, payload, options?.onFull, undefined);
+    let r;
+    try {
+      r = k.mail.deliver(p, to, payload, options?.onFull, undefined);
+    } catch (e) {
+      return refused(e); // no such agent, a payload too large
+    }
     return r === undefined ? r : own(r);
   }
 

@@ -16,7 +16,7 @@ import { AsyncResults } from "./async-results.js";
 import { doorTally } from "./door-tallies.js";
 import type { Guards } from "./guards.js";
 import { SendPlans, type SendPlan } from "./send-plan.js";
-import { asGrant, askSlot, DoorCall, type DispatchCaller } from "./door-call.js";
+import { asGrant, askSlot, DoorCall, endedCaller, type DispatchCaller } from "./door-call.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
@@ -40,13 +40,6 @@ function unchanging(v: unknown): boolean {
 
 function allowedRecord(caller: Caller, name: SyscallName, p: Permit): AuditRecord {
   return { agent: caller.agent, syscall: name, decision: p.approved ? "approved" : "allowed", by: grantText(p.by) };
-}
-
-/** The refusal of a journaled call made by an agent activation that has ended. */
-function endedCaller(caller: DispatchCaller, name: SyscallName): AiosError {
-  return new AiosError("E_CANCELLED", `${name} of ${caller.agent} was not made: this activation of the agent has ended (${caller.status ?? "?"})`, {
-    details: { agent: caller.agent, syscall: name, status: caller.status },
-  });
 }
 
 const NONE_REQUIRED: Grant = { kind: "none-required" };
@@ -105,6 +98,10 @@ export class Dispatcher {
   private admit(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
     const def = this.registry.get(name);
     if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
+    // An activation that ended (killed, crashed, stopped; a restart is a new one) acts no more: a
+    // callback of its logic that runs later (a timer, a promise) is refused, whatever it holds.
+    const status = caller.status;
+    if (status !== undefined && status !== "running" && isTerminal(status)) throw this.deny(caller, def.name, endedCaller(caller, def.name));
     const t0 = this.guards.observer !== undefined || this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
     let args: unknown;
     try {

@@ -2,6 +2,7 @@
  * The call the door hands a handler: the caller as the door needs it, the call object whose signal
  * is read when first asked for (ADR 0077), and how a call asks the scheduler for its slot (ADR 0076).
  */
+import { AiosError } from "../core/index.js";
 import type { AgentStatus, Caller, ResourceScheduler, SlotGrant, SyscallCall, TraceSpan } from "../abi/index.js";
 import type { TallyKeeper } from "./door-tallies.js";
 import type { AnyDef } from "./syscall-registry.js";
@@ -28,6 +29,13 @@ export interface DispatchCaller extends Caller, TallyKeeper {
   readonly outOfTurn?: boolean;
   /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
   readonly leavesResultsIntact?: boolean;
+}
+
+/** The refusal of a call made by an agent activation that has ended. */
+export function endedCaller(caller: DispatchCaller, name: string): AiosError {
+  return new AiosError("E_CANCELLED", `${name} of ${caller.agent} was not made: this activation of the agent has ended (${caller.status ?? "?"})`, {
+    details: { agent: caller.agent, syscall: name, status: caller.status },
+  });
 }
 
 const NEVER = new AbortController().signal;

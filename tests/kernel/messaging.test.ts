@@ -67,13 +67,8 @@ describe("mailboxes and backpressure", () => {
     const errors: string[] = [];
     const sender: AgentLogic<null> = {
       receive: (s, _m, ctx) => {
-        for (let i = 0; i < 3; i++) {
-          try {
-            void ctx.send(sink, i);
-          } catch (e) {
-            errors.push((e as { code: string }).code);
-          }
-        }
+        // A refusal is a rejected promise (the kernel's), never a throw.
+        for (let i = 0; i < 3; i++) void Promise.resolve(ctx.send(sink, i)).catch((e: { code: string }) => errors.push(e.code));
         return s;
       },
     };
@@ -114,11 +109,7 @@ describe("mailboxes and backpressure", () => {
     const denied: string[] = [];
     const noCaps: AgentLogic<null> = {
       receive: (s, _m, ctx) => {
-        try {
-          void ctx.send(target, "hi");
-        } catch (e) {
-          denied.push((e as { code: string }).code);
-        }
+        void Promise.resolve(ctx.send(target, "hi")).catch((e: { code: string }) => denied.push(e.code));
         return s;
       },
     };

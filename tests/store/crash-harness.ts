@@ -50,6 +50,29 @@ export async function bundleChild(tag = "", fixture = "crash-child.ts"): Promise
   return out;
 }
 
+export interface NodeRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node <argv>` (a bundled child, or `--import tsx` and a source file) to its end; with
+ * `killOn`, SIGKILLs it as soon as its stdout holds that text (the kill -9 the crash tests make).
+ */
+export function runNode(argv: readonly string[], killOn?: string): Promise<NodeRun> {
+  const p = spawn(process.execPath, [...argv], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  p.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    if (killOn !== undefined && stdout.includes(killOn)) p.kill("SIGKILL");
+  });
+  p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

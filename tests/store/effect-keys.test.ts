@@ -6,11 +6,10 @@
  * from (agent, call sequence), so it can tell the retry from a new call. Before this change no key
  * was handed to a call without one, and every in-flight call was E_EFFECT_UNKNOWN.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild } from "./crash-harness.js";
+import { bundleChild, runNode } from "./crash-harness.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 let bundle = "";
@@ -22,26 +21,15 @@ afterAll(() => {
   cleanupDirs();
 });
 
-function run(args: string[], killOn?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [bundle, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  p.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-    if (killOn !== undefined && stdout.includes(killOn)) p.kill("SIGKILL");
-  });
-  p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 async function crashMidCall(lane: "honours" | "plain" | "slotfail"): Promise<{ effects: string[][]; outcomes: string[]; stdout: string }> {
   const dir = tempDir(`aios-effect-${lane}-`);
   const data = join(dir, "data");
   const work = join(dir, "work");
   mkdirSync(work);
-  const stalled = await run([data, work, "stall", lane], "running\n");
+  const stalled = await runNode([bundle, data, work, "stall", lane], "running\n");
   expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
-  const done = await run([data, work, "finish", lane]);
+  const done = await runNode([bundle, data, work, "finish", lane]);
   expect(done.code, done.stderr).toBe(0);
   const read = (f: string): string[] => readFileSync(join(work, f), "utf8").trim().split("\n");
   return { effects: read("effects.log").map((l) => l.split(" ")), outcomes: read("outcomes.log"), stdout: done.stdout };

@@ -6,37 +6,23 @@
  * journal and was skipped as already sent — a message lost — and its tool call was answered with
  * the late call's journaled result instead of running.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { runNode } from "./crash-harness.js";
 import { cleanupDirs, tempDir } from "./helpers.js";
 
 afterEach(cleanupDirs);
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHILD = join(ROOT, "tests", "store", "fixtures", "late-send-child.ts");
-
-/** Runs the child from source (an isolated agent's worker thread loads its own file beside the kernel's). */
-function run(args: string[], until?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  p.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-    if (until !== undefined && stdout.includes(until)) p.kill("SIGKILL");
-  });
-  p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((resolve) => p.once("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
+const CHILD = fileURLToPath(new URL("./fixtures/late-send-child.ts", import.meta.url));
 
 describe("a durable agent's effects from a callback of an earlier receive, then kill -9", () => {
   it.each(["code", "isolated"])("take none of the next letter's numbers: its sends and calls happen after the restart (%s agent)", async (kind) => {
     const dir = tempDir("aios-late-");
     const args = [join(dir, "data"), join(dir, "notes")];
-    const stalled = await run([...args, "stall", kind], "stalled\n");
+    const stalled = await runNode(["--import", "tsx", CHILD, ...args, "stall", kind], "stalled\n");
     expect(stalled.signal, stalled.stderr).toBe("SIGKILL");
-    const done = await run([...args, "finish", kind]);
+    const done = await runNode(["--import", "tsx", CHILD, ...args, "finish", kind]);
     expect(done.code, done.stderr).toBe(0);
     const out = JSON.parse(done.stdout.trim().split("\n").at(-1) ?? "null") as { b: string[]; noted: string[]; calls: string[] };
     // B got every message once: the late one and both of m1's (m1.2 was skipped as sent before the fix).
