@@ -1,6 +1,6 @@
 /**
  * De-duplication for at-least-once delivery: per recipient, a bounded window of recently accepted
- * message ids. A sender that retries (same envelope id) after a lost acknowledgement, or a replayed
+ * message ids, each within its sender's (dedupKey). A sender that retries (same envelope id) after a lost acknowledgement, or a replayed
  * dead letter that had in fact arrived, is dropped at the door instead of handled twice. Bounded:
  * the window keeps the last `window` ids per agent (FIFO), so memory per agent is O(window).
  *
@@ -9,6 +9,18 @@
  * the store keeps the ids of unacknowledged mail plus the last SEEN_WINDOW (4096) handled ones, and
  * ipcSubsystem re-imports them at boot (subsystem.ts). Ephemeral and non-durable agents stay in memory.
  */
+/**
+ * The key a message is de-duplicated under at its recipient: its id within its sender's ids. A
+ * retry comes from the sender that sent the first copy; an id alone let any agent with a send right
+ * to the recipient take an id another sender would use (an idempotency key such as "order-42", or a
+ * durable agent's replayable `<letter>.<n>`) and have that sender's message dropped as a duplicate
+ * — acknowledged to it as delivered. Length-prefixed, so no sender and id can spell another's.
+ */
+export function dedupKey(from: string | undefined, id: string): string {
+  const f = from ?? "";
+  return `${f.length}:${f}${id}`;
+}
+
 export class SeenWindow {
   private readonly byAgent = new Map<string, { set: Set<string>; ring: string[]; head: number }>();
   duplicates = 0;

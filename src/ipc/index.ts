@@ -22,7 +22,7 @@ export { SignaturePolicy, keysFromIdentities, signEnvelope, checkSignature, type
 export { TopicIndex, topicMatches, parseTopic, parsePattern } from "./topics.js";
 export { IntentRouter, adaptEmbedder, type IntentEmbedder, type IntentRouterOptions, type Skill, type RouteDecision, type LoadOf } from "./intents.js";
 export { DeadLetterQueue, DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
-export { SeenWindow } from "./dedup.js";
+export { dedupKey, SeenWindow } from "./dedup.js";
 export { MessageStream } from "./streams.js";
 export type { StreamWriter } from "./stream-table.js";
 export { request, type RequestOptions } from "./requests.js";

@@ -9,7 +9,7 @@
 import { AiosError, isAiosError, type AgentId, type ErrorCode } from "../core/index.js";
 import type { SkillDirectory, VouchedKey } from "../abi/index.js";
 import { DeadLetterQueue, type DeadLetter, type DeadLetterReason } from "./dead-letters.js";
-import { SeenWindow } from "./dedup.js";
+import { dedupKey, SeenWindow } from "./dedup.js";
 import { checkAddress, DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, parseEnvelope, PERFORMATIVES, type Envelope } from "./envelope.js";
 import { Inboxes } from "./inbox.js";
 import { IntentRouter, type IntentEmbedder, type IntentRouterOptions, type Skill } from "./intents.js";
@@ -253,7 +253,8 @@ export class Ipc {
     const no = this.refuse(env, json, a, recipient);
     if (no !== null) return this.deadLetter(env, no[0], no[1], recipient, strict);
     const dedup = this.dedupAll || a?.durable === true;
-    if (dedup && !this.seen.admit(recipient, env.id)) {
+    const key = dedupKey(env.from, env.id);
+    if (dedup && !this.seen.admit(recipient, key)) {
       if (this.port.events.wants("ipc.duplicate")) this.port.events.emit("ipc.duplicate", { message: env.id, recipient }, env.from as never);
       reply?.(null, undefined);
       return "duplicate";
@@ -269,11 +270,11 @@ export class Ipc {
     });
     try {
       // A durable recipient's copy carries its id into the journal record that accepts it.
-      const p = this.port.deliver(env.from, recipient, env, onFull, r, a?.durable === true ? env.id : undefined);
+      const p = this.port.deliver(env.from, recipient, env, onFull, r, a?.durable === true ? key : undefined);
       if (p !== undefined) await p;
       return "delivered";
     } catch (e) {
-      if (dedup) this.seen.forget(recipient, env.id);
+      if (dedup) this.seen.forget(recipient, key);
       let reason: DeadLetterReason;
       if (isAiosError(e, "E_MAILBOX_FULL")) reason = "mailbox_full";
       else if (isAiosError(e, "E_NO_AGENT") || isAiosError(e, "E_AGENT_STOPPED")) reason = "agent_ended";
@@ -291,7 +292,7 @@ export class Ipc {
    */
   private async admitRemote(env: Envelope, recipient: string, onFull: "wait" | "fail" | undefined, reply: Reply | undefined, strict: boolean): Promise<Outcome> {
     try {
-      const p = this.port.deliver(env.from, recipient, env, onFull, reply, env.id);
+      const p = this.port.deliver(env.from, recipient, env, onFull, reply, dedupKey(env.from, env.id));
       if (p !== undefined) await p;
       return "delivered";
     } catch (e) {

@@ -7,7 +7,8 @@
  * signature must verify and belong to the sender, a recipient requiring signatures gets none unsigned,
  * the receive schema must accept the payload); a refused copy is dead-lettered there.
  *
- * An envelope travels as the letter's payload under its own id as the key (Ipc.admitRemote). A letter
+ * An envelope travels as the letter's payload under its id within its sender's as the key
+ * (dedupKey, Ipc.admitRemote). A letter
  * that is not an envelope is a plain kernel send (ctx.send), which ipc/ does not check on one node
  * either: across nodes it is as trusted as there, because only a cluster node can seal a letter.
  *
@@ -21,13 +22,14 @@
  */
 import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
 import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
+import { dedupKey } from "./dedup.js";
 import type { Ipc } from "./ipc.js";
 
 /** The envelope a letter carries, or undefined for a plain letter. */
 function envelopeOf(m: StoredMessage): Envelope | undefined {
   if (m.key === undefined) return undefined;
   const r = EnvelopeSchema.safeParse(m.payload);
-  return r.success && r.data.id === m.key ? (r.data as Envelope) : undefined;
+  return r.success && dedupKey(r.data.from, r.data.id) === m.key ? (r.data as Envelope) : undefined;
 }
 
 export function remoteMailGate(ipc: Ipc): RemoteMailGate {

@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { MailSeal, Mailroom } from "../../src/cluster/index.js";
 import { SimulatedClock, isAiosError, type AgentId, type KernelEvent, type MessageId } from "../../src/core/index.js";
 import type { AgentLogic, AuditRecord, Subsystem } from "../../src/abi/index.js";
-import { ipcSubsystem, type Envelope, type Ipc } from "../../src/ipc/index.js";
+import { dedupKey, ipcSubsystem, type Envelope, type Ipc } from "../../src/ipc/index.js";
 import { useClusterDb } from "./cluster-db.js";
 import { drain, startNode, TEST_SECRET, withNodes, type TestNode } from "./node-fixture.js";
 
@@ -128,7 +128,7 @@ describe("names and topics across nodes", () => {
       // it lands (a sealed row: only a node of the cluster, with a defect, could have stored it).
       const other = await a.os.spawn({ name: "other", kind: "code", logic: "box" });
       const env: Envelope = { id: "misrouted-1", to: "worker", performative: "inform", conversation: "misrouted-1", payload: "misrouted", taint: [], ts: 0 };
-      await new Mailroom(db.pool, "n1", "b", new MailSeal(TEST_SECRET)).post({ id: "m-misrouted" as MessageId, to: other, payload: env, key: env.id });
+      await new Mailroom(db.pool, "n1", "b", new MailSeal(TEST_SECRET)).post({ id: "m-misrouted" as MessageId, to: other, payload: env, key: dedupKey(env.from, env.id) });
       await drain(a);
       expect(a.refusals.map((e) => e.data)).toMatchObject([{ recipient: other, origin: "b", reason: "no_route", detail: `addressed to worker, stored for ${other}` }]);
       expect(denials(a, "cluster.mail").map((r) => [r.agent, r.by])).toEqual([[other, "node:b"]]);

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { boot, type Aios } from "../../src/index.js";
-import { ipcOf, send } from "../../src/ipc/index.js";
+import { dedupKey, ipcOf, send } from "../../src/ipc/index.js";
 import { DurableJournal } from "../../src/kernel/index.js";
 import { Journal, SEEN_WINDOW, SqliteDriver } from "../../src/store/index.js";
 import { bootOptions, recorderSpec } from "./fixtures/durable-recorder.js";
@@ -111,11 +111,11 @@ describe("durable de-duplication across restarts", () => {
     await Promise.all(Array.from({ length: n }, (_, i) => send(os, { to: b, payload: i, id: `m-${i}` })));
     expect(await handled(os, b)).toHaveLength(n);
     await os.shutdown();
-    // What the store kept for the agent: exactly the window, newest last.
+    // What the store kept for the agent: exactly the window, newest last (each id within its sender's).
     const j = await Journal.open(SqliteDriver.open(join(dir, "journal")));
     const seen = [...(j.state.agents.get(b)?.seen ?? [])];
     expect(seen).toHaveLength(SEEN_WINDOW);
-    expect([seen[0], seen.at(-1)]).toEqual(["m-2", `m-${n - 1}`]);
+    expect([seen[0], seen.at(-1)]).toEqual([dedupKey(undefined, "m-2"), dedupKey(undefined, `m-${n - 1}`)]);
     await j.close();
 
     os = await boot(bootOptions(dir));
