@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { boot, type AgentId } from "../../src/index.js";
+import { boot } from "../../src/index.js";
 import { send } from "../../src/ipc/index.js";
 import { bootOptions, recorderSpec } from "./fixtures/durable-recorder.js";
 
@@ -41,7 +41,7 @@ describe("an envelope id taken first by another sender", () => {
 
     // After a restart the window is back, still per sender.
     os = await boot(bootOptions(dir));
-    expect(await send(os, { to: rec, payload: "again", id: "order-42" }, victim as AgentId)).toMatchObject({ delivered: [], duplicates: 1 });
+    expect(await send(os, { to: rec, payload: "again", id: "order-42" }, victim)).toMatchObject({ delivered: [], duplicates: 1 });
     expect(await send(os, { to: rec, payload: "op", id: "order-42" })).toMatchObject({ delivered: [rec], duplicates: 0 });
     expect(await os.request(rec, { get: true })).toEqual(["order-42:evil", "order-42:real", "order-42:op"]);
     await os.shutdown();
