@@ -5,9 +5,14 @@
  *   the limit is passed (a number, boolean or short string costs a typeof check);
  * - a full mailbox parks at most `maxParkedSenders` senders; the next is refused E_MAILBOX_FULL;
  * - an agent may have at most `maxChildren` children alive that it spawned itself;
+ * - an agent's spawn may not take the tree it belongs to (from its topmost ancestor down) past
+ *   `maxTreeAgents` agents alive, counting every agent the spawned spec brings (a supervisor's
+ *   children): one supervisor spec of thousands of children, or children granted `agent#spawn`
+ *   spawning children of their own, otherwise multiplied `maxChildren` without bound;
  * - the process table keeps the last `keepEnded` ended agents visible (ended.ts); older ones leave it.
  */
 import { AiosError } from "../core/index.js";
+import { isTerminal, type AgentStatus } from "../abi/index.js";
 
 export interface KernelLimits {
   /** Largest message payload, bytes of JSON (default 65,536). */
@@ -16,11 +21,45 @@ export interface KernelLimits {
   readonly maxParkedSenders: number;
   /** Children alive per agent, spawned by the agent itself (default 1,024). */
   readonly maxChildren: number;
+  /** Agents alive in one tree an agent's spawn may grow, the spawned spec's included (default 65,536). */
+  readonly maxTreeAgents: number;
   /** Ended (non-ephemeral) agents kept in the process table for ps, status and wait (default 1,024). */
   readonly keepEnded: number;
 }
 
-export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024, keepEnded: 1024 };
+export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024, maxTreeAgents: 65_536, keepEnded: 1024 };
+
+/** The agents a spec brings (itself and its children, at every level), counted until it passes `limit`. */
+export function specAgents(spec: unknown, limit: number): number {
+  let n = 0;
+  const stack: unknown[] = [spec];
+  while (stack.length > 0 && n <= limit) {
+    const s = stack.pop();
+    n++;
+    const kids = typeof s === "object" && s !== null ? (s as { children?: unknown }).children : undefined;
+    if (Array.isArray(kids)) for (const c of kids as unknown[]) stack.push(c);
+  }
+  return n;
+}
+
+/** A tree of processes: the agents alive in it (`children` links down from `root`), counted until it passes `limit`. */
+export function liveAgents(root: TreeNode, limit: number): number {
+  let n = 0;
+  const stack: TreeNode[] = [root];
+  while (stack.length > 0 && n <= limit) {
+    const p = stack.pop() as TreeNode;
+    if (!isTerminal(p.status)) n++;
+    const kids = p.children;
+    if (kids !== null) for (const c of kids) stack.push(c);
+  }
+  return n;
+}
+
+/** What `liveAgents` reads of a process. */
+export interface TreeNode {
+  readonly status: AgentStatus;
+  readonly children: readonly TreeNode[] | null;
+}
 
 /** Throws E_INVALID_ARG when `payload` is larger than `limit` bytes as JSON (approximately, from below). */
 export function checkPayloadSize(payload: unknown, limit: number): void {

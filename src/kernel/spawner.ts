@@ -14,7 +14,7 @@ import { withImplied } from "./implied-caps.js";
 import { stampIsolated } from "./isolation.js";
 import type { KernelFlags } from "./kernel-port.js";
 import type { Lifecycle } from "./lifecycle.js";
-import type { KernelLimits } from "./limits.js";
+import { liveAgents, specAgents, type KernelLimits } from "./limits.js";
 import type { LogicResolver } from "./logic-resolver.js";
 import { namesModule, type ModuleRoots } from "./module-roots.js";
 import type { Proc } from "./proc.js";
@@ -223,10 +223,22 @@ export class Spawner {
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
-    const max = this.d.limits.maxChildren;
-    const alive = this.d.procs.find(creator.agent)?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
+    const { maxChildren: max, maxTreeAgents: most } = this.d.limits;
+    const self = this.d.procs.find(creator.agent);
+    const alive = self?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
     if (alive >= max) {
       return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${max})`, { details: { limit: max } }));
+    }
+    // The tree it belongs to, from its topmost ancestor: a spawn may not take it past the limit.
+    const adding = specAgents(spec, most);
+    let root = self;
+    while (root !== undefined && root.parent !== null) root = root.parent;
+    const held = root === undefined ? 0 : liveAgents(root, most);
+    if (held + adding > most) {
+      const what = adding > 1 ? `its spec brings ${adding > most ? `more than ${most}` : adding} agents` : "one more agent";
+      return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} may not spawn: the tree of ${root?.id ?? creator.agent} has ${held} alive and ${what} (limit ${most} agents in one tree)`, {
+        details: { limit: most, alive: held, adding },
+      }));
     }
     return this.spawn(spec, { parent: creator.agent });
   }

@@ -58,4 +58,51 @@ describe("kernel limits against one agent starving the rest", () => {
     expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec }))).toBe("ok");
     await os.shutdown();
   }, 60_000);
+
+  it("one supervisor spec cannot bring more agents than a tree may hold (it passed maxChildren before)", async () => {
+    const os = await boot({ stack: "bare", logger: silentLogger, limits: { maxTreeAgents: 100 } });
+    os.kernel.registerLogic("idle-kid", idle);
+    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: idle, capabilities: ["agent#spawn"] });
+    const sup = (n: number) => ({ name: "sup", kind: "supervisor" as const, children: Array.from({ length: n }, (_, i) => ({ name: `k${i}`, kind: "code" as const, logic: "idle-kid", ephemeral: true })) });
+    const err = await os.syscall(mallory, "AgentSpawn", { spec: sup(150) }).catch((e: unknown) => e);
+    expect(isAiosError(err, "E_QUOTA")).toBe(true);
+    expect((err as Error).message).toMatch(/has 1 alive and its spec brings more than 100 agents \(limit 100 agents in one tree\)/);
+    expect(os.ps({ limit: 1000 })).toHaveLength(1);
+    // Within the limit it spawns; the tree then holds mallory, the supervisor and its 50 children.
+    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: sup(50) }))).toBe("ok");
+    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: sup(48) }))).toBe("E_QUOTA");
+    expect(await codeOf(os.syscall(mallory, "AgentSpawn", { spec: sup(47) }))).toBe("ok");
+    await os.shutdown();
+  });
+
+  it("children granted agent#spawn that spawn their own stop at the tree's limit, and the kernel goes on", async () => {
+    const os = await boot({ stack: "bare", logger: silentLogger, limits: { maxTreeAgents: 100 } });
+    let refused = 0;
+    // Each breeder, told to grow, spawns ten breeders and tells each to grow: 10^n without a limit.
+    const breeder: AgentLogic<null> = {
+      init: () => null,
+      async receive(s, _m, ctx) {
+        for (let i = 0; i < 10; i++) {
+          try {
+            const kid = await ctx.spawn({ name: `b${i}`, kind: "code", logic: "breeder", capabilities: ["agent#spawn", "agent:*#send"] });
+            await ctx.send(kid, "grow");
+          } catch (e) {
+            if (isAiosError(e, "E_QUOTA")) refused++;
+            else throw e;
+          }
+        }
+        return s;
+      },
+    };
+    os.kernel.registerLogic("breeder", breeder);
+    const root = await os.spawn({ name: "root", kind: "code", logic: "breeder", capabilities: ["agent#spawn", "agent:*#send"] });
+    await os.send(root, "grow");
+    // Quiet once no breeder is still trying: every one of the 100 made its ten attempts.
+    const until = Date.now() + 20_000;
+    while (refused + os.ps({ limit: 10_000 }).length - 1 < 100 * 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(os.ps({ limit: 10_000 })).toHaveLength(100);
+    expect(refused).toBe(100 * 10 - 99);
+    expect(os.status(root).status).toBe("running");
+    await os.shutdown();
+  }, 30_000);
 });
