@@ -11,9 +11,9 @@
  * the send takes the full door.
  */
 import { AiosError, toAiosError, type AgentId, type IdGenerator, type MessageId } from "../core/index.js";
-import { countTarget, grantText, isTerminal, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
+import { countTarget, grantText, type AgentContext, type CapLease, type LeaseEpoch, type SendOptions } from "../abi/index.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { endedCaller } from "./door-call.js";
+import { stoppedCaller } from "./door-call.js";
 import type { Guards } from "./guards.js";
 import type { SendPlan } from "./send-plan.js";
 import type { AgentSpec, AgentSpecInput } from "../abi/index.js";
@@ -140,8 +140,12 @@ export class AgentCtx implements AgentContext {
     const k = this.k;
     const p = this.p;
     if (typeof to !== "string") return refused(new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } }));
-    // An ended activation sends no more (its lease below was decided while it ran): the door's rule.
-    if (p.status !== "running" && isTerminal(p.status)) return refused(k.dispatcher.refuse(p, "SemanticSend", endedCaller(p, "SemanticSend")));
+    // An ended activation sends no more, a paused agent not until resumed (its lease below was decided
+    // while it ran): the door's rule.
+    if (p.status !== "running") {
+      const stopped = stoppedCaller(p, "SemanticSend");
+      if (stopped !== undefined) return refused(k.dispatcher.refuse(p, "SemanticSend", stopped));
+    }
     // The door derives whether a send may skip to its capability check (dispatcher.sendPlan);
     // otherwise the send is a full SemanticSend.
     const plan = k.dispatcher.sendPlan("SemanticSend");

@@ -16,7 +16,7 @@ import { AsyncResults } from "./async-results.js";
 import { doorTally } from "./door-tallies.js";
 import type { Guards } from "./guards.js";
 import { SendPlans, type SendPlan } from "./send-plan.js";
-import { asGrant, askSlot, DoorCall, endedCaller, type DispatchCaller } from "./door-call.js";
+import { asGrant, askSlot, DoorCall, endedCaller, stoppedCaller, type DispatchCaller } from "./door-call.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
@@ -98,10 +98,13 @@ export class Dispatcher {
   private admit(caller: DispatchCaller, name: string, raw: unknown): Promise<unknown> {
     const def = this.registry.get(name);
     if (def === undefined) throw this.deny(caller, name, new AiosError("E_NO_SYSCALL", `no syscall named ${name}`, { details: { syscall: name } }));
-    // An activation that ended (killed, crashed, stopped; a restart is a new one) acts no more: a
-    // callback of its logic that runs later (a timer, a promise) is refused, whatever it holds.
-    const status = caller.status;
-    if (status !== undefined && status !== "running" && isTerminal(status)) throw this.deny(caller, def.name, endedCaller(caller, def.name));
+    // An activation that ended (killed, crashed, stopped; a restart is a new one) acts no more, and a
+    // paused agent acts once resumed: a callback of its logic that runs meanwhile (a timer, a
+    // promise) is refused, whatever it holds.
+    if (caller.status !== undefined && caller.status !== "running") {
+      const stopped = stoppedCaller(caller, def.name);
+      if (stopped !== undefined) throw this.deny(caller, def.name, stopped);
+    }
     const t0 = this.guards.observer !== undefined || this.events.wants("syscall.completed") ? this.clock.monotonic() : 0;
     let args: unknown;
     try {

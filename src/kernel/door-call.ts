@@ -38,6 +38,20 @@ export function endedCaller(caller: DispatchCaller, name: string): AiosError {
   });
 }
 
+/**
+ * Why a call of `caller` is not made now, or undefined when it may act: an activation that ended acts
+ * no more, and a paused agent — whose receives stopped, the one in progress finished — acts only
+ * once resumed, so what still runs of its code (a timer, a promise settled later) is refused too.
+ */
+export function stoppedCaller(caller: DispatchCaller, name: string): AiosError | undefined {
+  const status = caller.status;
+  if (status === undefined || status === "running" || status === "pending") return undefined;
+  if (status !== "paused") return endedCaller(caller, name);
+  return new AiosError("E_CANCELLED", `${name} of ${caller.agent} was not made: the agent is paused (it acts again once resumed)`, {
+    details: { agent: caller.agent, syscall: name, status },
+  });
+}
+
 const NEVER = new AbortController().signal;
 const PREEMPTIBLE = { preemptible: true } as const;
 const NOT_PREEMPTIBLE = { preemptible: false } as const;

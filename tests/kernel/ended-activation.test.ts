@@ -5,6 +5,7 @@
  * a supervised agent's previous incarnation sent after the restart as if it were the new one. Every
  * effect of an ended activation (send, request, spawn, any syscall) is now refused with E_CANCELLED
  * naming the ended status, audited and emitted as a denial; the new incarnation's own sends go on.
+ * A paused agent's callbacks are refused the same way until it is resumed (they used to send).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -71,6 +72,30 @@ describe.each(["bare", "default"] as const)("an ended activation's late effects 
     expect(os.ps().some((p) => p.name === "orphan")).toBe(false);
     expect(os.ps().find((p) => p.id === peer)?.status).toBe("running");
     expect(denied.sort()).toEqual(["AgentRequest", "AgentSpawn", "Noop", "SemanticSend"]);
+    await os.shutdown();
+  });
+
+  it("a paused agent's timer acts only once the agent is resumed", async () => {
+    const os = await system(stack);
+    const got: unknown[] = [];
+    const peer = await os.spawn({ name: "peer", kind: "code", logic: { init: () => null, receive: (s: null, m: unknown, ctx: AgentContext) => { got.push(m); ctx.reply("pong"); return s; } } });
+    let open: () => void = () => undefined;
+    const release = new Promise<void>((r) => (open = r));
+    const outcomes: string[] = [];
+    const agent = await os.spawn({ name: "napper", kind: "code", capabilities: ["agent:*#send", "agent#spawn", "kernel#noop"], logic: lingering(() => peer, release, outcomes) });
+    await os.send(agent, "one");
+    await sleep(20);
+    await os.pause(agent);
+    open();
+    while (outcomes.length < 4) await sleep(5);
+    expect(outcomes.sort()).toEqual(["request E_CANCELLED", "send E_CANCELLED", "spawn E_CANCELLED", "syscall E_CANCELLED"]);
+    await sleep(20);
+    expect(got).toEqual([]);
+    // Resumed, it acts again (the release is open now: the next receive's callback runs at once).
+    await os.resume(agent);
+    await os.send(agent, "two");
+    while (outcomes.length < 8) await sleep(5);
+    expect(outcomes.slice(4).sort()).toEqual(["request ok", "send ok", "spawn ok", "syscall ok"]);
     await os.shutdown();
   });
 

@@ -17,13 +17,17 @@ function setup(maxTraces: number, maxSpans: number): { recent: RecentSpans; trac
 describe("observe: RecentSpans", () => {
   it("orders one trace as a waterfall: parents first, children by start, with depths", () => {
     const { recent, tracer } = setup(10, 100);
-    const root = tracer.startSpan("invoke_agent a", { startTime: 1_000 });
+    // Dates, not numbers: the SDK reads a number no later than performance.now() as a performance
+    // timestamp and a later one as epoch milliseconds, so numbers near the worker's age (here about
+    // a second) were read both ways in one test on a loaded machine, and the order came out wrong.
+    const at = (ms: number): Date => new Date(1_700_000_000_000 + ms);
+    const root = tracer.startSpan("invoke_agent a", { startTime: at(1_000) });
     const ctx = trace.setSpan(ROOT_CONTEXT, root);
-    const late = tracer.startSpan("execute_tool add", { startTime: 1_020 }, ctx);
-    const early = tracer.startSpan("chat m", { startTime: 1_010 }, ctx);
-    const inner = tracer.startSpan("memory query", { startTime: 1_012, attributes: { "aios.memory.hits": 3, "not.shown": "x" } }, trace.setSpan(ROOT_CONTEXT, early));
-    for (const s of [inner, early, late]) s.end(1_030);
-    root.end(1_040);
+    const late = tracer.startSpan("execute_tool add", { startTime: at(1_020) }, ctx);
+    const early = tracer.startSpan("chat m", { startTime: at(1_010) }, ctx);
+    const inner = tracer.startSpan("memory query", { startTime: at(1_012), attributes: { "aios.memory.hits": 3, "not.shown": "x" } }, trace.setSpan(ROOT_CONTEXT, early));
+    for (const s of [inner, early, late]) s.end(at(1_030));
+    root.end(at(1_040));
     const rows = recent.trace(root.spanContext().traceId) ?? [];
     expect(rows.map((r) => [r.span.name, r.depth])).toEqual([["invoke_agent a", 0], ["chat m", 1], ["memory query", 2], ["execute_tool add", 1]]);
     expect(rows[2]?.span.attributes).toEqual({ "aios.memory.hits": 3 });
