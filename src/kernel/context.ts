@@ -140,19 +140,19 @@ export class AgentCtx implements AgentContext {
     const k = this.k;
     const p = this.p;
     if (typeof to !== "string") return refused(new AiosError("E_INVALID_ARG", "send: `to` must be an agent id string", { details: { path: "to" } }));
-    // An ended activation sends no more, a paused agent not until resumed (its lease below was decided
-    // while it ran): the door's rule.
-    if (p.status !== "running") {
-      const stopped = stoppedCaller(p, "SemanticSend");
-      if (stopped !== undefined) return refused(k.dispatcher.refuse(p, "SemanticSend", stopped));
-    }
     // The door derives whether a send may skip to its capability check (dispatcher.sendPlan);
     // otherwise the send is a full SemanticSend.
     const plan = k.dispatcher.sendPlan("SemanticSend");
     if (plan === undefined) {
       return own(this.sys.SemanticSend({ to, payload, ...(options?.onFull === undefined ? {} : { onFull: options.onFull }) }).then(discard));
     }
-    if (to.length === 0 || to.length > MAX_ID) return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } })));
+    // The door's rule on its fast path: an ended activation sends no more, a paused agent not until
+    // resumed (the lease below was decided while it ran).
+    if (p.status !== "running") {
+      const stopped = stoppedCaller(p, "SemanticSend");
+      if (stopped !== undefined) return this.refuse(stopped);
+    }
+    if (to.length === 0 || to.length > MAX_ID) return this.refuse(new AiosError("E_INVALID_ARG", "SemanticSend: to: expected an agent id of 1..256 characters", { details: { path: "to" } }));
     // Capability: `agent:*#send` decided once and reused while the checker's lease holds: known
     // without reading the lease while neither the kernel's generation nor the lease epoch moved.
     const epoch = k.guards.capabilities.leaseEpoch;
@@ -161,7 +161,7 @@ export class AgentCtx implements AgentContext {
       try {
         ok = this.renewSend(plan, epoch);
       } catch (e) {
-        return refused(k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED")));
+        return this.refuse(toAiosError(e, "E_CAP_DENIED"));
       }
     }
     let tally = p.sendTally;
@@ -172,9 +172,9 @@ export class AgentCtx implements AgentContext {
       try {
         d = k.guards.capabilities.check(p, { resource, action: "send" });
       } catch (e) {
-        return refused(k.dispatcher.refuse(p, "SemanticSend", toAiosError(e, "E_CAP_DENIED")));
+        return this.refuse(toAiosError(e, "E_CAP_DENIED"));
       }
-      if (!d.allowed) return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_CAP_DENIED", d.reason, { details: { resource, action: "send" } })));
+      if (!d.allowed) return this.refuse(new AiosError("E_CAP_DENIED", d.reason, { details: { resource, action: "send" } }));
       tally = plan.audit?.tally?.(p.id, "SemanticSend", grantText(d.by));
       if (tally === undefined) plan.audit?.record({ agent: p.id, syscall: "SemanticSend", decision: "allowed", by: grantText(d.by) });
     }
@@ -182,7 +182,7 @@ export class AgentCtx implements AgentContext {
     if (policy !== undefined) {
       const d = policy.constant ?? policy.evaluate(p, [{ resource: `agent:${to}`, action: "send" }]);
       // compile() never yields "approve" (that waits for a person: the full door's).
-      if (d.effect !== "allow") return refused(k.dispatcher.refuse(p, "SemanticSend", new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } })));
+      if (d.effect !== "allow") return this.refuse(new AiosError("E_POLICY", `${d.reason} (rule ${d.rule})`, { details: { rule: d.rule } }));
     }
     // Allowed under an already-verified grant: counted in the audit's signed per-interval aggregate.
     if (tally !== undefined) {
@@ -202,6 +202,11 @@ export class AgentCtx implements AgentContext {
       return refused(e); // no such agent, a payload too large
     }
     return r === undefined ? r : own(r);
+  }
+
+  /** A send refused on the fast path: audited and emitted as the door's refusals are, then the kernel's rejected promise. */
+  private refuse(e: AiosError): Promise<never> {
+    return refused(this.k.dispatcher.refuse(this.p, "SemanticSend", e));
   }
 
   /**

@@ -229,8 +229,10 @@ export class Spawner {
     if (alive >= max) {
       return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${max})`, { details: { limit: max } }));
     }
-    // The tree it belongs to, from its topmost ancestor: a spawn may not take it past the limit.
+    // The tree it belongs to, from its topmost ancestor: a spawn may not take it past the limit. No
+    // tree holds more than the table does, so the tree is walked only when the table could pass it.
     const adding = specAgents(spec, most);
+    if (this.d.procs.size + adding <= most) return this.spawn(spec, { parent: creator.agent });
     let root = self;
     while (root !== undefined && root.parent !== null) root = root.parent;
     const held = root === undefined ? 0 : liveAgents(root, most);
