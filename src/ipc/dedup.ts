@@ -1,8 +1,9 @@
 /**
  * De-duplication for at-least-once delivery: per recipient, a bounded window of recently accepted
- * message ids, each within its sender's (dedupKey). A sender that retries (same envelope id) after a lost acknowledgement, or a replayed
- * dead letter that had in fact arrived, is dropped at the door instead of handled twice. Bounded:
- * the window keeps the last `window` ids per agent (FIFO), so memory per agent is O(window).
+ * message ids, each within its sender's (dedupKey). A sender that retries (same envelope id) after a
+ * lost acknowledgement, or a replayed dead letter that had in fact arrived, is dropped at the door
+ * instead of handled twice. Bounded: the window keeps the last `window` ids per agent (FIFO), so
+ * memory per agent is O(window).
  *
  * This is the in-memory half. For a durable agent the window also survives a restart: each accepted
  * id is journaled in the same record as the message (kernel deliver `key` -> store enqueue `key`),

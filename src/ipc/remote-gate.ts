@@ -8,9 +8,9 @@
  * the receive schema must accept the payload); a refused copy is dead-lettered there.
  *
  * An envelope travels as the letter's payload under its id within its sender's as the key
- * (dedupKey, Ipc.admitRemote). A letter
- * that is not an envelope is a plain kernel send (ctx.send), which ipc/ does not check on one node
- * either: across nodes it is as trusted as there, because only a cluster node can seal a letter.
+ * (dedupKey, Ipc.admitRemote). A letter that is not an envelope is a plain kernel send (ctx.send),
+ * which ipc/ does not check on one node either: across nodes it is as trusted as there, because only
+ * a cluster node can seal a letter.
  *
  * A topic copy for a pull subscriber (docs/adr/0068) goes into its SemanticRecv inbox here, after the
  * same checks, and `admit` answers "taken": it never enters the mailbox or the journal (a pull inbox is

@@ -1,10 +1,11 @@
 /**
  * The glue that runs inside an isolated agent's QuickJS context, after its module: it builds the
  * guest's ctx (send, request, reply, spawn, sys.<Syscall>, stop, fail) over the one host function
- * `__aios_post(call, op, name, json, turn)` (each call names the receive whose ctx made it), keeps the guest's pending calls, and exposes `__aios_init`
- * and `__aios_receive`, which the worker calls with JSON text and which answer JSON text. Values
- * cross only as JSON: no host object, function or prototype ever enters the guest's realm. Kept as
- * source text because it runs in QuickJS, not in Node.
+ * `__aios_post(call, op, name, json, turn)` (each call names the receive whose ctx made it), keeps
+ * the guest's pending calls, and exposes `__aios_init` and `__aios_receive`, which the worker calls
+ * with JSON text and which answer JSON text. Values cross only as JSON: no host object, function or
+ * prototype ever enters the guest's realm. Kept as source text because it runs in QuickJS, not in
+ * Node.
  */
 export const GUEST_GLUE = String.raw`(() => {
   const post = globalThis.__aios_post;

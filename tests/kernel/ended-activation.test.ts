@@ -28,7 +28,7 @@ async function system(stack: "bare" | "default"): Promise<Aios> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Each receive leaves a callback that, once released, makes every kind of effect and notes how each ended. */
-function lingering(peer: () => AgentId, release: Promise<void>, outcomes: string[]) {
+function lingering(peer: AgentId, release: Promise<void>, outcomes: string[]) {
   const note = (what: string, r: unknown): void => {
     Promise.resolve(r).then(
       () => outcomes.push(`${what} ok`),
@@ -40,8 +40,8 @@ function lingering(peer: () => AgentId, release: Promise<void>, outcomes: string
     receive: (s: null, m: unknown, ctx: AgentContext) => {
       if (m === "crash") throw new Error("boom");
       void release.then(() => {
-        note("send", ctx.send(peer(), `late ${String(m)}`));
-        note("request", ctx.request(peer(), "ping", { timeoutMs: 500 }));
+        note("send", ctx.send(peer, `late ${String(m)}`));
+        note("request", ctx.request(peer, "ping", { timeoutMs: 500 }));
         note("spawn", ctx.spawn({ name: "orphan", kind: "code", logic: { init: () => null, receive: (x: null) => x } }));
         note("syscall", ctx.sys.Noop({}));
       });
@@ -50,23 +50,39 @@ function lingering(peer: () => AgentId, release: Promise<void>, outcomes: string
   };
 }
 
+/** What the lingering agent may do, and what a refused or a made round of its four effects notes. */
+const CAPS = ["agent:*#send", "agent#spawn", "kernel#noop"];
+const REFUSED = ["request E_CANCELLED", "send E_CANCELLED", "spawn E_CANCELLED", "syscall E_CANCELLED"];
+const MADE = ["request ok", "send ok", "spawn ok", "syscall ok"];
+
+/** A peer noting what it gets, and the lingering logic aimed at it, its callbacks held until `open()`. */
+async function scene(os: Aios) {
+  const got: unknown[] = [];
+  const peer = await os.spawn({ name: "peer", kind: "code", logic: { init: () => null, receive: (s: null, m: unknown, ctx: AgentContext) => { got.push(m); ctx.reply("pong"); return s; } } });
+  let opened: () => void = () => undefined;
+  const release = new Promise<void>((r) => (opened = r));
+  const outcomes: string[] = [];
+  return { got, peer, outcomes, open: () => opened(), logic: lingering(peer, release, outcomes) };
+}
+
+/** The `n`th round of four outcomes (1-based), in order of name, once all four are noted. */
+async function round(outcomes: readonly string[], n: number): Promise<string[]> {
+  while (outcomes.length < 4 * n) await sleep(5);
+  return outcomes.slice(4 * (n - 1), 4 * n).sort();
+}
+
 describe.each(["bare", "default"] as const)("an ended activation's late effects (%s stack)", (stack) => {
   it("a killed agent's timer sends nothing, spawns nothing, calls nothing", async () => {
     const os = await system(stack);
-    const got: unknown[] = [];
-    const peer = await os.spawn({ name: "peer", kind: "code", logic: { init: () => null, receive: (s: null, m: unknown, ctx: AgentContext) => { got.push(m); ctx.reply("pong"); return s; } } });
+    const { got, peer, outcomes, open, logic } = await scene(os);
     const denied: string[] = [];
     os.events.subscribe({ types: ["syscall.denied"] }, (e) => void denied.push((e.data as { name: string }).name));
-    let open: () => void = () => undefined;
-    const release = new Promise<void>((r) => (open = r));
-    const outcomes: string[] = [];
-    const agent = await os.spawn({ name: "ghost", kind: "code", capabilities: ["agent:*#send", "agent#spawn", "kernel#noop"], logic: lingering(() => peer, release, outcomes) });
+    const agent = await os.spawn({ name: "ghost", kind: "code", capabilities: CAPS, logic });
     await os.send(agent, "one");
     await sleep(20);
     await os.kill(agent, "test");
     open();
-    while (outcomes.length < 4) await sleep(5);
-    expect(outcomes.sort()).toEqual(["request E_CANCELLED", "send E_CANCELLED", "spawn E_CANCELLED", "syscall E_CANCELLED"]);
+    expect(await round(outcomes, 1)).toEqual(REFUSED);
     await sleep(20);
     expect(got).toEqual([]);
     expect(os.ps().some((p) => p.name === "orphan")).toBe(false);
@@ -77,36 +93,26 @@ describe.each(["bare", "default"] as const)("an ended activation's late effects 
 
   it("a paused agent's timer acts only once the agent is resumed", async () => {
     const os = await system(stack);
-    const got: unknown[] = [];
-    const peer = await os.spawn({ name: "peer", kind: "code", logic: { init: () => null, receive: (s: null, m: unknown, ctx: AgentContext) => { got.push(m); ctx.reply("pong"); return s; } } });
-    let open: () => void = () => undefined;
-    const release = new Promise<void>((r) => (open = r));
-    const outcomes: string[] = [];
-    const agent = await os.spawn({ name: "napper", kind: "code", capabilities: ["agent:*#send", "agent#spawn", "kernel#noop"], logic: lingering(() => peer, release, outcomes) });
+    const { got, outcomes, open, logic } = await scene(os);
+    const agent = await os.spawn({ name: "napper", kind: "code", capabilities: CAPS, logic });
     await os.send(agent, "one");
     await sleep(20);
     await os.pause(agent);
     open();
-    while (outcomes.length < 4) await sleep(5);
-    expect(outcomes.sort()).toEqual(["request E_CANCELLED", "send E_CANCELLED", "spawn E_CANCELLED", "syscall E_CANCELLED"]);
+    expect(await round(outcomes, 1)).toEqual(REFUSED);
     await sleep(20);
     expect(got).toEqual([]);
     // Resumed, it acts again (the release is open now: the next receive's callback runs at once).
     await os.resume(agent);
     await os.send(agent, "two");
-    while (outcomes.length < 8) await sleep(5);
-    expect(outcomes.slice(4).sort()).toEqual(["request ok", "send ok", "spawn ok", "syscall ok"]);
+    expect(await round(outcomes, 2)).toEqual(MADE);
     await os.shutdown();
   });
 
   it("a restarted agent's previous incarnation sends nothing; the new one does", async () => {
     const os = await system(stack);
-    const got: unknown[] = [];
-    const peer = await os.spawn({ name: "peer", kind: "code", logic: { init: () => null, receive: (s: null, m: unknown, ctx: AgentContext) => { got.push(m); ctx.reply("pong"); return s; } } });
-    let open: () => void = () => undefined;
-    const release = new Promise<void>((r) => (open = r));
-    const outcomes: string[] = [];
-    await os.spawn({ name: "sup", kind: "supervisor", children: [{ name: "kid", kind: "code", restart: "permanent", capabilities: ["agent:*#send", "agent#spawn", "kernel#noop"], logic: lingering(() => peer, release, outcomes) }] });
+    const { got, outcomes, open, logic } = await scene(os);
+    await os.spawn({ name: "sup", kind: "supervisor", children: [{ name: "kid", kind: "code", restart: "permanent", capabilities: CAPS, logic }] });
     const kid = (): AgentId | undefined => os.ps().find((p) => p.name === "kid" && p.status === "running")?.id;
     while (kid() === undefined) await sleep(5);
     const id = kid() as AgentId;
@@ -117,13 +123,11 @@ describe.each(["bare", "default"] as const)("an ended activation's late effects 
     await os.send(id, "crash");
     while (!crashed || kid() === undefined) await sleep(5);
     open();
-    while (outcomes.length < 4) await sleep(5);
-    expect(outcomes.sort()).toEqual(["request E_CANCELLED", "send E_CANCELLED", "spawn E_CANCELLED", "syscall E_CANCELLED"]);
+    expect(await round(outcomes, 1)).toEqual(REFUSED);
     expect(got).toEqual([]);
     // The new incarnation, under the same id, acts: its callback's send and request arrive.
     await os.send(id, "second");
-    while (outcomes.length < 8) await sleep(5);
-    expect(outcomes.slice(4).sort()).toEqual(["request ok", "send ok", "spawn ok", "syscall ok"]);
+    expect(await round(outcomes, 2)).toEqual(MADE);
     expect(got).toEqual(["late second", "ping"]);
     await os.shutdown();
   });
