@@ -294,6 +294,13 @@ export interface AgentContext {
   readonly sender: AgentId | undefined;
   /** The id of the message being handled. */
   readonly messageId: MessageId | undefined;
+  /**
+   * True when the message being handled is an envelope ipc/ admitted at this agent's door (its
+   * signature, schema and de-duplication checked; `sender` is its signer's agent); false for a plain
+   * letter (`ctx.send`, `ctx.request`, `os.send`, a SemanticSend without envelope fields), whatever
+   * its payload looks like: one can carry an object shaped like an envelope from anyone (docs/adr/0083).
+   */
+  readonly enveloped: boolean;
   /** Every syscall, by its table name: `await ctx.sys.ToolCall({ tool, args })`. */
   readonly sys: SyscallApi;
   /**

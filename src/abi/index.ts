@@ -18,7 +18,7 @@ export { callAborted } from "./syscalls.js";
 export { grantText, targetHash, countTarget } from "./stages.js";
 export type {
   Grant, CallUsage, CapabilityChecker, CapDecision, PolicyEngine, PolicyDecision, QuotaManager, ResourceScheduler, AuditSink, AuditRecord,
-  SyscallJournal, SyscallEffects, SyscallObserver, MessageTracer, CallTracer, Tracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, TallyCounts, RemoteMailGate, VouchedKey,
+  SyscallJournal, SyscallEffects, SyscallObserver, MessageTracer, CallTracer, Tracer, CapLease, LeaseEpoch, CompiledPolicy, AuditTally, TallyCounts, RemoteMailGate, PlainMailGate, VouchedKey,
 } from "./stages.js";
 export type { AppendOptions, KernelJournal, TopicDirectory, TopicSubscription, SubscriptionMode, StoredAgent, StoredMessage, StoredSpec, RecoveredAgent, RecoveredState, SupervisorLink, SkillDirectory, SkillEntry } from "./journal.js";
 export { zodArgs } from "./args.js";

@@ -296,6 +296,24 @@ export interface VouchedKey {
 }
 
 /**
+ * Which agents take no plain letter from another agent: one that did not come through ipc/'s door as
+ * an envelope (a `ctx.send`, a `ctx.request`, a SemanticSend without envelope fields). ipc/ provides
+ * it for the agents its signature policy requires signed envelopes of: a plain letter carries no
+ * signature, and its payload may be shaped like an envelope from anyone. The operator's letters
+ * (`os.send`, `os.request`: no sender) claim no agent and are not asked about.
+ */
+export interface PlainMailGate {
+  /** Why `to` takes no plain letter, or null when it does. */
+  refuses(to: { readonly id: AgentId; readonly tenant: string }): string | null;
+  /**
+   * Calls `active` now and whenever it changes whether any agent may refuse (ipc/: whether some
+   * setting says "required"). While none may, the kernel keeps the gate out of the door: a plain
+   * send then reads one field it read before.
+   */
+  watch(active: (on: boolean) => void): void;
+}
+
+/**
  * The receive-side checks for mail that crossed cluster nodes (docs/adr/0038). ipc/ provides it; the
  * cluster calls `vouch` on the sending node (the keys the letter's signature needs, sealed with it) and
  * `admit` on the receiving node before the letter enters the recipient's journal — the same checks a

@@ -14,7 +14,7 @@
 import type { AgentId, AgentStatus, Clock, EventBus, IdGenerator, Logger } from "../core/index.js";
 import type { AgentLogic, AgentSpec, AgentSpecInput } from "./agent.js";
 import type { KernelJournal, RecoveredState, SkillDirectory, StoredMessage, TopicDirectory } from "./journal.js";
-import type { AuditSink, CallUsage, CapabilityChecker, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal, SyscallObserver, Tracer } from "./stages.js";
+import type { AuditSink, CallUsage, CapabilityChecker, PlainMailGate, PolicyEngine, QuotaManager, RemoteMailGate, ResourceScheduler, SyscallEffects, SyscallJournal, SyscallObserver, Tracer } from "./stages.js";
 import type { Caller, SyscallDef, SyscallName, TraceSpan } from "./syscalls.js";
 
 /** The door's stages a subsystem may implement; each is provided at most once (the kernel's defaults otherwise). */
@@ -33,6 +33,8 @@ export interface DoorStages {
   readonly observer?: SyscallObserver;
   /** Receive-side checks of mail from other cluster nodes (ipc/, docs/adr/0038). */
   readonly remoteMail?: RemoteMailGate;
+  /** Agents that take no plain letter, only envelopes (ipc/'s required signatures, docs/adr/0083). */
+  readonly plainMail?: PlainMailGate;
 }
 
 export type StageName = keyof DoorStages;

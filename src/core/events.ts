@@ -30,6 +30,8 @@ export interface EventDataMap {
   "agent.hog": { elapsedMs: number; thresholdMs: number };
   "agent.op.vetoed": { op: string; reason: string };
   "mailbox.full": { to: AgentId; capacity: number };
+  /** A plain letter refused by a recipient that takes signed envelopes only (docs/adr/0083). */
+  "mailbox.refused": { to: AgentId; reason: string };
   "supervisor.escalated": { strategy: string; restarts: number; periodMs: number; reason: string };
   "supervisor.gave_up": { approvalId: string; reason: string };
   "syscall.completed": { name: string; ok: boolean; durationUs: number; handle?: string; error?: SerializedError };

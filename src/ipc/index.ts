@@ -28,4 +28,4 @@ export type { StreamWriter } from "./stream-table.js";
 export { request, type RequestOptions } from "./requests.js";
 export { composePipeline, parsePipeline, type Pipeline, type Stage, type ComposeOptions, type RunOptions } from "./pipeline.js";
 export type { IpcPort, AgentFacts, Reply } from "./port.js";
-export { ipcOf, send, publish, broadcast, ask, pipeline, openStream, streamReader, deadLetters, replayDeadLetter, isEnvelope } from "./sdk.js";
+export { ipcOf, send, publish, broadcast, ask, pipeline, openStream, streamReader, deadLetters, replayDeadLetter, isEnvelope, envelopeOf } from "./sdk.js";

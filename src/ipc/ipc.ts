@@ -227,6 +227,14 @@ export class Ipc {
 
   // ---- receiving ----------------------------------------------------------------------------
 
+  /**
+   * Why `a` takes no plain letter (one that did not come through here, so carries no signature), or
+   * null: the kernel's plain-mail gate (docs/adr/0083), also asked for plain mail across nodes.
+   */
+  refusesPlain(a: { readonly id: string; readonly tenant: string }): string | null {
+    return this.signatures.requires(a.id, a.tenant) ? `${a.id} requires signed messages, and an agent's plain letter (ctx.send, ctx.request, a SemanticSend without envelope fields) carries no signature: send an envelope` : null;
+  }
+
   /** The receive-side checks: null when the copy may enter `recipient`'s mailbox. */
   private refuse(env: Envelope, json: string, a: AgentFacts | undefined, recipient: string, vouched?: readonly VouchedKey[]): [DeadLetterReason, string] | null {
     if (a === undefined) return ["unknown_agent", `no agent ${recipient}`];
@@ -269,8 +277,9 @@ export class Ipc {
       this.deadLetter(env, "agent_ended", err.message, recipient, false);
     });
     try {
-      // A durable recipient's copy carries its id into the journal record that accepts it.
-      const p = this.port.deliver(env.from, recipient, env, onFull, r, a?.durable === true ? key : undefined);
+      // Every copy goes with its key: the kernel tells the recipient an envelope came through here
+      // (ctx.enveloped, docs/adr/0083), and a durable recipient's journal record keeps it.
+      const p = this.port.deliver(env.from, recipient, env, onFull, r, key);
       if (p !== undefined) await p;
       return "delivered";
     } catch (e) {

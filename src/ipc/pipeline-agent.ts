@@ -28,7 +28,8 @@ export function pipelineLogic(ipc: Ipc): AgentLogic<State> {
       return { pipeline, timeoutMs: r.data.timeoutMs };
     },
     async receive(state, message, ctx) {
-      const input = isEnvelopeLike(message) ? message.payload : message;
+      // An envelope's payload is the input; a plain letter is taken whole, whatever its shape.
+      const input = ctx.enveloped && isEnvelopeLike(message) ? message.payload : message;
       const out = await state.pipeline.run(input, { signal: ctx.signal, ...(state.timeoutMs === undefined ? {} : { timeoutMs: state.timeoutMs }) });
       ctx.reply(out);
       return state;

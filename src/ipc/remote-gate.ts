@@ -8,9 +8,9 @@
  * the receive schema must accept the payload); a refused copy is dead-lettered there.
  *
  * An envelope travels as the letter's payload under its id within its sender's as the key
- * (dedupKey, Ipc.admitRemote). A letter that is not an envelope is a plain kernel send (ctx.send),
- * which ipc/ does not check on one node either: across nodes it is as trusted as there, because only
- * a cluster node can seal a letter.
+ * (dedupKey, Ipc.admitRemote). A letter that is not an envelope is a plain kernel send (ctx.send):
+ * as on one node, a recipient that requires signed messages refuses it (docs/adr/0083), and any other
+ * takes it as trusted as there, because only a cluster node can seal a letter.
  *
  * A topic copy for a pull subscriber (docs/adr/0068) goes into its SemanticRecv inbox here, after the
  * same checks, and `admit` answers "taken": it never enters the mailbox or the journal (a pull inbox is
@@ -20,7 +20,7 @@
  * it ran before (the cluster hands only sealed rows of its directory, docs/adr/0047), so copies routed
  * to it keep passing `admit` after a takeover or a migration.
  */
-import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
+import type { PlainMailGate, RemoteMailGate, StoredMessage } from "../abi/index.js";
 import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
 import { dedupKey } from "./dedup.js";
 import type { Ipc } from "./ipc.js";
@@ -32,6 +32,11 @@ function envelopeOf(m: StoredMessage): Envelope | undefined {
   return r.success && dedupKey(r.data.from, r.data.id) === m.key ? (r.data as Envelope) : undefined;
 }
 
+/** The kernel's plain-mail gate: in the door while some recipient requires signatures. */
+export function plainMailGate(ipc: Ipc): PlainMailGate {
+  return { refuses: (to) => ipc.refusesPlain(to), watch: (f) => ipc.signatures.watch(f) };
+}
+
 export function remoteMailGate(ipc: Ipc): RemoteMailGate {
   return {
     vouch: (m) => {
@@ -40,7 +45,12 @@ export function remoteMailGate(ipc: Ipc): RemoteMailGate {
     },
     admit: (m, keys) => {
       const env = envelopeOf(m);
-      if (env === undefined) return null;
+      if (env === undefined) {
+        // An agent's plain letter: refused, as on one node, by a recipient that requires signed messages.
+        const a = ipc.port.agent(m.to);
+        const why = a === undefined || m.from === undefined ? null : ipc.refusesPlain(a);
+        return why === null ? null : { reason: "unsigned", detail: why };
+      }
       // Sealed by a cluster node, so not forged; but a copy is only ever stored for its addressee: the
       // agent of that id or, addressed by name, the agent bearing it here (docs/adr/0041); a topic's
       // copy only for an agent subscribed to it here (the directory that routed it is not trusted).

@@ -72,7 +72,20 @@ export function replayDeadLetter(os: Os, id: string): Promise<void> {
   return ipcOf(os).replay(id);
 }
 
-/** True for messages that came through ipc/ (envelopes), false for plain ctx.send letters. */
+/**
+ * True for a value shaped like an envelope. A shape says nothing of where it came from: a plain
+ * letter (`ctx.send`) can carry an object shaped like an envelope from anyone, with a `signature`
+ * field. To act on a message's sender or signature, ask `envelopeOf(message, ctx)`.
+ */
 export function isEnvelope(m: unknown): m is Envelope {
   return typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" && typeof (m as { performative?: unknown }).performative === "string" && "conversation" in m;
+}
+
+/**
+ * The envelope being handled, when ipc/ admitted it at this agent's door (signature, schema and
+ * de-duplication checked: `ctx.enveloped`); undefined for a plain letter, whatever its payload looks
+ * like (docs/adr/0083). `message` is the receive's message, `ctx` its context.
+ */
+export function envelopeOf(message: unknown, ctx: { readonly enveloped: boolean }): Envelope | undefined {
+  return ctx.enveloped && isEnvelope(message) ? message : undefined;
 }

@@ -36,17 +36,42 @@ export class SignaturePolicy {
   private readonly tenants: Map<string, SignatureMode>;
   private readonly fallback: SignatureMode;
 
+  /** Settings that say "required" (the default counts one): while 0 no recipient requires signatures. */
+  private required = 0;
+
   constructor(c: SignaturePolicyConfig = {}) {
     this.agents = new Map(Object.entries(c.agents ?? {}));
     this.tenants = new Map(Object.entries(c.tenants ?? {}));
     this.fallback = c.default ?? "optional";
+    for (const m of [this.fallback, ...this.agents.values(), ...this.tenants.values()]) if (m === "required") this.required++;
+  }
+
+  private watcher: ((any: boolean) => void) | undefined;
+
+  /** True when some recipient may require signatures (the kernel's plain-mail gate is asked only then). */
+  get any(): boolean {
+    return this.required > 0;
+  }
+
+  /** Calls `f` now and whenever `any` changes (one watcher: the kernel's plain-mail gate). */
+  watch(f: (any: boolean) => void): void {
+    this.watcher = f;
+    f(this.any);
   }
 
   setAgent(agent: string, mode: SignatureMode): void {
-    this.agents.set(agent, mode);
+    this.set(this.agents, agent, mode);
   }
   setTenant(tenant: string, mode: SignatureMode): void {
-    this.tenants.set(tenant, mode);
+    this.set(this.tenants, tenant, mode);
+  }
+
+  private set(m: Map<string, SignatureMode>, k: string, mode: SignatureMode): void {
+    const before = this.any;
+    if (m.get(k) === "required") this.required--;
+    if (mode === "required") this.required++;
+    m.set(k, mode);
+    if (this.any !== before) this.watcher?.(this.any);
   }
 
   requires(agent: string, tenant: string): boolean {

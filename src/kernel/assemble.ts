@@ -133,6 +133,11 @@ function installStages(kernel: Kernel, s: DoorStages): void {
   g.trace = s.trace;
   g.observer = s.observer;
   g.remoteMail = s.remoteMail;
+  // In the door only while it may refuse (the hot path's check is then `g.plainMail !== undefined`).
+  const plain = s.plainMail;
+  plain?.watch((on) => {
+    g.plainMail = on ? plain : undefined;
+  });
 }
 
 export type { SubsystemHost };

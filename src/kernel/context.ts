@@ -73,6 +73,11 @@ export class AgentCtx implements AgentContext {
   get sender(): AgentId | undefined {
     return senderOf(this.p.current);
   }
+  get enveloped(): boolean {
+    const p = this.p;
+    const cur = p.current;
+    return p.handling && isLetter(cur) && cur.enveloped === true;
+  }
   get messageId(): MessageId | undefined {
     const p = this.p;
     if (!p.handling) return undefined;
@@ -292,6 +297,9 @@ export class LetterCtx implements AgentContext {
   }
   get sender(): AgentId | undefined {
     return this.letter.from;
+  }
+  get enveloped(): boolean {
+    return this.letter.enveloped === true;
   }
   get messageId(): MessageId | undefined {
     return this.ctx.idOf(this.letter);

@@ -47,6 +47,7 @@ export const GUEST_GLUE = String.raw`(() => {
       self: meta.self,
       sender: meta.sender === null ? undefined : meta.sender,
       messageId: meta.messageId === null ? undefined : meta.messageId,
+      enveloped: meta.enveloped === true,
       spec,
       sys: new Proxy({}, { get: (_, name) => (typeof name === "string" ? (args) => call("sys", name, args, turn) : undefined) }),
       send: (to, payload, options) => call("send", String(to), { payload, options }, turn),

@@ -35,6 +35,8 @@ export interface GuestMeta {
   readonly self: string;
   readonly sender: string | null;
   readonly messageId: string | null;
+  /** ctx.enveloped: an envelope ipc/ admitted, not a plain letter. */
+  readonly enveloped: boolean;
   /**
    * The receive this ctx belongs to (0 for init). The guest's replies name it (a `reply` call's
    * `name`), so a reply made after its receive returned answers its own request (docs/adr/0081).

@@ -37,7 +37,7 @@ interface Op {
 }
 
 function metaOf(ctx: AgentContext, turn: number): GuestMeta {
-  return { self: ctx.self, sender: ctx.sender ?? null, messageId: ctx.messageId ?? null, turn };
+  return { self: ctx.self, sender: ctx.sender ?? null, messageId: ctx.messageId ?? null, enveloped: ctx.enveloped, turn };
 }
 
 /**

@@ -86,7 +86,7 @@ export class Kernel {
   readonly hooks = new Hooks();
   readonly guards: Guards = {
     capabilities: new SpecCapabilityChecker(),
-    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined, trace: undefined, observer: undefined, remoteMail: undefined,
+    policy: undefined, quota: undefined, scheduler: undefined, audit: undefined, syscallJournal: undefined, journal: undefined, effects: undefined, trace: undefined, observer: undefined, remoteMail: undefined, plainMail: undefined,
   };
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
@@ -324,7 +324,7 @@ export class Kernel {
       await this.recovery.wake(p);
       return this.procs.find(to) === p;
     }
-    for (const m of letters) this.mail.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace, route: m.route });
+    for (const m of letters) this.mail.adoptLetter(p, m);
     if (p.status === "running" && !p.queued && p.mailbox.length > 0) this.loop.schedule(p);
     return true;
   }

@@ -8,12 +8,12 @@
  * wake for a dormant recipient, the run queue, the door's stages and the kernel's limits.
  */
 import { AiosError, type AgentId, type Clock, type EventBus, type IdGenerator, type MessageId } from "../core/index.js";
-import { isTerminal, type SendOptions, type TraceSpan } from "../abi/index.js";
+import { isTerminal, type PlainMailGate, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
 import type { Guards } from "./guards.js";
 import { DurableDelivery } from "./durable-delivery.js";
 import type { KernelFlags } from "./kernel-port.js";
 import { checkPayloadSize, type KernelLimits } from "./limits.js";
-import { isLetter, type Letter, type Mailbox } from "./mailbox.js";
+import { isLetter, newLetter, type Letter, type Mailbox } from "./mailbox.js";
 import type { OrphanMail } from "./orphan-mail.js";
 import type { Proc } from "./proc.js";
 import { requestReply } from "./request.js";
@@ -76,8 +76,16 @@ export class Mail {
     const d = this.d;
     const p = d.procs.find(to);
     // A dormant recipient is restored first (recovery.ts): a failed restore refuses the message.
-    if (p !== undefined && p.dormant !== null) return d.wake(p).then(() => this.place(from, to, d.procs.find(to), payload, onFull, reply, key, span, replyWithinMs, cause, nth));
+    if (p !== undefined && p.dormant !== null) return this.woken(from, to, p, payload, onFull, reply, key, span, replyWithinMs, cause, nth);
     return this.place(from, to, p, payload, onFull, reply, key, span, replyWithinMs, cause, nth);
+  }
+
+  /** `place` once a dormant recipient is restored; its own method for the reason `afterOutputs` is. */
+  private woken(
+    from: Proc | undefined, to: string, p: Proc, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"],
+    key: string | undefined, span: TraceSpan | undefined, replyWithinMs: number | undefined, cause: MessageId | undefined, nth: number,
+  ): Promise<void> {
+    return this.d.wake(p).then(() => this.place(from, to, this.d.procs.find(to), payload, onFull, reply, key, span, replyWithinMs, cause, nth));
   }
 
   /** `deliver` once the recipient is awake, with the send's number taken. */
@@ -91,14 +99,20 @@ export class Mail {
     if (p === undefined || (p.status !== "running" && isTerminal(p.status))) {
       throw new AiosError("E_NO_AGENT", p === undefined ? `no agent ${to}` : `agent ${to} is ${p.status}`, { details: { agent: to } });
     }
-    checkPayloadSize(payload, d.limits.maxMessageBytes);
     const g = d.guards;
+    // ipc/ hands every envelope it admitted with its key: any other letter is plain, and an agent
+    // that takes signed envelopes only refuses one from an agent (ADR 0083; the operator's claim no
+    // agent). The gate is in the door only while some agent may refuse.
+    const enveloped = key !== undefined;
+    const gate = g.plainMail;
+    if (gate !== undefined && !enveloped && from !== undefined) this.screenPlain(from, p, gate);
+    checkPayloadSize(payload, d.limits.maxMessageBytes);
     if (from !== undefined && (from.taint.size > 0 || from.tenant !== p.tenant)) g.effects?.message?.(from, p);
     // Tracing on: the letter carries the sending call's trace context (off: one property read).
     const trace = g.trace?.context(from, span);
     const j = g.journal;
     if (p.durable && j !== undefined) {
-      const letter: Letter = trace === undefined ? { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined } : { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace };
+      const letter = newLetter(payload, from?.id, ++this.letterSeq, reply, trace, enveloped);
       if (cause !== undefined) {
         // Journaled before a crash: the recipient has (or already handled) that copy.
         if (j.sent?.(from?.id as AgentId, cause, nth) === true) return;
@@ -109,20 +123,35 @@ export class Mail {
     // Output commit (ADR 0052): what a durable agent sends where no journal keeps it (an ephemeral
     // agent) leaves once everything it journaled before is durable; in send order, as the waits
     // resolve in the order they were asked for.
-    if (from !== undefined && from.durable && j?.durable !== undefined) {
-      return j.durable().then(() => {
-        if (isTerminal(p.status)) throw new AiosError("E_NO_AGENT", `agent ${to} is ${p.status}`, { details: { agent: to } });
-        return this.plain(from, p, payload, onFull, reply, trace);
-      });
-    }
-    return this.plain(from, p, payload, onFull, reply, trace);
+    if (from !== undefined && from.durable && j?.durable !== undefined) return this.afterOutputs(j.durable(), from, p, payload, onFull, reply, trace, enveloped);
+    return this.plain(from, p, payload, onFull, reply, trace, enveloped);
+  }
+
+  /**
+   * `plain` once `durable` resolves (output commit). Its own method, as `woken` is: a closure in
+   * `place` made every call of it allocate the variables it captures (~100 B per message on the
+   * default stack's plain send) wherever V8 could not prove the closure unused.
+   */
+  private afterOutputs(durable: Promise<void>, from: Proc, p: Proc, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], trace: Letter["trace"], enveloped: boolean): Promise<void> {
+    return durable.then(() => {
+      if (isTerminal(p.status)) throw new AiosError("E_NO_AGENT", `agent ${p.id} is ${p.status}`, { details: { agent: p.id } });
+      return this.plain(from, p, payload, onFull, reply, trace, enveloped);
+    });
+  }
+
+  /** An agent's plain letter for an agent the gate says takes envelopes only: refused (E_AUTH) and emitted. */
+  private screenPlain(from: Proc, p: Proc, gate: PlainMailGate): void {
+    const why = gate.refuses(p);
+    if (why === null) return;
+    const events = this.d.events;
+    if (events.wants("mailbox.refused")) events.emit("mailbox.refused", { to: p.id, reason: why }, from.id, "warn");
+    throw new AiosError("E_AUTH", `${p.spec.name} (${p.id}) takes no plain letter: ${why}`, { details: { agent: p.id } });
   }
 
   /** Into the mailbox of an agent no journal keeps letters for. */
-  private plain(from: Proc | undefined, p: Proc, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], trace: Letter["trace"]): void | Promise<void> {
+  private plain(from: Proc | undefined, p: Proc, payload: unknown, onFull: SendOptions["onFull"], reply: Letter["reply"], trace: Letter["trace"], enveloped: boolean): void | Promise<void> {
     const d = this.d;
-    if (trace !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined, trace }, onFull);
-    if (reply !== undefined) return this.enqueue(p, { payload, from: from?.id, seq: ++this.letterSeq, reply, id: undefined }, onFull);
+    if (trace !== undefined || reply !== undefined || enveloped) return this.enqueue(p, newLetter(payload, from?.id, ++this.letterSeq, reply, trace, enveloped), onFull);
     // A plain send: the payload and the sender's id go into the mailbox as they are, nothing allocated.
     const mb: Mailbox = p;
     if (mb.offer(payload, from?.id)) {
@@ -192,11 +221,14 @@ export class Mail {
   }
 
   /** Puts a recovered (already journaled) message back in a mailbox. */
-  adoptLetter(p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined; route?: string | undefined }): void {
+  adoptLetter(p: Proc, m: StoredMessage): void {
     const seq = ++this.letterSeq;
     // A request from another cluster node: its reply goes back by the route it was journaled with.
-    const reply = m.route === undefined ? undefined : this.d.guards.journal?.remoteReply?.(m.route, m.id as MessageId, p.id);
-    p.mailbox.force(m.trace === undefined ? { payload: m.payload, from: m.from, seq, reply, id: m.id } : { payload: m.payload, from: m.from, seq, reply, id: m.id, trace: m.trace });
+    const reply = m.route === undefined ? undefined : this.d.guards.journal?.remoteReply?.(m.route, m.id, p.id);
+    // Journaled with ipc/'s key: an envelope it admitted (ADR 0083).
+    const letter = newLetter(m.payload, m.from, seq, reply, m.trace, m.key !== undefined);
+    letter.id = m.id;
+    p.mailbox.force(letter);
   }
 
   /**

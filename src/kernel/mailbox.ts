@@ -15,6 +15,8 @@ export interface Letter {
   reply: ((err: Error | null, value?: unknown) => void) | undefined;
   /** Set on letters that were journaled (durable recipient). */
   id: string | undefined;
+  /** An envelope ipc/ admitted (host.deliver with its key), not a plain letter (ctx.enveloped). */
+  readonly enveloped?: true;
   /** The sender's W3C traceparent (only while tracing is on): the recipient's handling span is its child. */
   readonly trace?: string;
   /**
@@ -29,6 +31,12 @@ export interface Letter {
  * (undefined from outside the kernel). Plain sends, the hot path, allocate nothing of their own.
  */
 export type Meta = Letter | AgentId | undefined;
+
+/** A letter for the mailbox; `trace` and `enveloped` only where set, so most letters share one shape. */
+export function newLetter(payload: unknown, from: AgentId | undefined, seq: number, reply: Letter["reply"], trace: string | undefined, enveloped: boolean): Letter {
+  if (enveloped) return trace === undefined ? { payload, from, seq, reply, id: undefined, enveloped } : { payload, from, seq, reply, id: undefined, enveloped, trace };
+  return trace === undefined ? { payload, from, seq, reply, id: undefined } : { payload, from, seq, reply, id: undefined, trace };
+}
 
 export function isLetter(m: Meta): m is Letter {
   return typeof m === "object";

@@ -33,7 +33,7 @@
 import { AiosError, toAiosError, type AgentId } from "../core/index.js";
 import type { AgentContext } from "../abi/index.js";
 import { isTerminal } from "../abi/index.js";
-import type { AgentLogic, AgentSpec, RecoveredAgent, RecoveredState } from "../abi/index.js";
+import type { AgentLogic, AgentSpec, RecoveredAgent, RecoveredState, StoredMessage } from "../abi/index.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ProcessTable } from "./process-table.js";
 import type { Dormant, Proc } from "./proc.js";
@@ -65,7 +65,7 @@ export interface RecoveryDeps {
   /** The context an init gets (not kept on the process: kernel.ts). */
   readonly initCtx: (p: Proc) => AgentContext;
   /** Puts a recovered (already journaled) message back in a mailbox (mail.ts). */
-  readonly adoptLetter: (p: Proc, m: { payload: unknown; from: AgentId | undefined; id: string; trace?: string | undefined; route?: string | undefined }) => void;
+  readonly adoptLetter: (p: Proc, m: StoredMessage) => void;
   readonly schedule: (p: Proc) => void;
   readonly kernelError: (e: unknown, where: string) => void;
 }
@@ -218,7 +218,7 @@ export class Recovery {
     p.dormant = null;
     this.dormantCount--;
     k.lifecycle.created(p);
-    for (const m of d.mail) k.adoptLetter(p, { payload: m.payload, from: m.from, id: m.id, trace: m.trace, route: m.route });
+    for (const m of d.mail) k.adoptLetter(p, m);
   }
 
   /** `p` leaves the table without being restored (evicted: its lease moved to another node). */

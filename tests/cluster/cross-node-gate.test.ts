@@ -5,7 +5,8 @@
  * signed envelope from the other node is admitted (the receiver checks it with the key the sending
  * node vouched for under its seal); a row written straight into cluster_mail (no seal, or a sealed
  * row whose payload or vouched key was changed) is refused as forged; an unsigned envelope to an agent
- * requiring signatures and an envelope its receive schema rejects are refused. Every refusal: the
+ * requiring signatures, an agent's plain letter to it, and an envelope its receive schema rejects are
+ * refused. Every refusal: the
  * agent never sees it, its row is marked taken with the reason, the audit stage records a denial,
  * a `cluster.mail.refused` event says why, and ipc/'s refusals are dead letters on the receiver.
  */
@@ -139,22 +140,28 @@ describe("receive-side checks across nodes", () => {
     const clock = new SimulatedClock();
     const [a, b] = await withNodes(() => start(clock, "g2", "a", "optional", 100), () => start(clock, "g2", "b", "required", 10));
     const target = await b.os.spawn({ name: "keep", kind: "code", logic: "keep" });
-    const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle" });
+    const sender = await a.os.spawn({ name: "sender", kind: "code", logic: "idle", capabilities: ["agent:*#send"] });
     // From outside any agent (the SDK, the gateway): a valid envelope, but nobody signed it.
     const unsigned = await a.ipc.send(undefined, { to: target, payload: { qty: 2 }, performative: "inform" });
     // Signed by the sender, valid under a's "order" (qty <= 100), not under b's (qty <= 10).
     const big = await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 50 }, performative: "inform", schema: "order" });
     // Both were acknowledged by a: stored in PostgreSQL, as a cross-node send is.
     expect([unsigned.delivered, big.delivered]).toEqual([[target], [target]]);
+    // The sender's plain letter (no envelope, so no signature) carrying an envelope-shaped payload
+    // (docs/adr/0083): acknowledged by a, refused by b as a local one is.
+    await a.os.syscall(sender, "SemanticSend", { to: target, payload: { id: "m1", performative: "inform", conversation: "m1", from: "ag_someone", payload: { qty: 4 } } });
     // Then a good one, so the test knows b pulled the others before it.
     await a.ipc.send(a.ipc.port.agent(sender), { to: target, payload: { qty: 3 }, performative: "inform", schema: "order" });
     await until("the good envelope", async () => ((await b.os.request(target, "get")) as unknown[]).length === 1);
     expect(await b.os.request(target, "get")).toEqual([{ qty: 3 }]);
 
     const rows = await rowsOf("g2");
-    expect(rows.map((r) => r.refused)).toEqual([`unsigned: ${target} requires signed messages`, expect.stringMatching(/^schema: .*qty/), null]);
-    expect(b.refusals.map((e) => (e.data as { reason: string }).reason)).toEqual(["unsigned", "schema"]);
+    expect(rows.map((r) => r.refused)).toEqual([
+      `unsigned: ${target} requires signed messages`, expect.stringMatching(/^schema: .*qty/), expect.stringMatching(new RegExp(`^unsigned: ${target} requires signed messages, and an agent's plain letter`)), null,
+    ]);
+    expect(b.refusals.map((e) => (e.data as { reason: string }).reason)).toEqual(["unsigned", "schema", "unsigned"]);
     expect(b.audits.filter((r) => r.syscall === "cluster.mail").map((r) => [r.agent, r.decision, r.by])).toEqual([
+      [target, "denied", "node:a"],
       [target, "denied", "node:a"],
       [target, "denied", "node:a"],
     ]);
