@@ -34,6 +34,8 @@ export interface StackRun {
   readonly delivered: number;
   /** Seconds until every agent had sent (the first send of each mints its token). */
   readonly warmupS: number;
+  /** Share of the run the main thread's event loop was busy (performance.eventLoopUtilization). */
+  readonly mainBusy: number;
 }
 
 export interface StackWorkload {
@@ -150,11 +152,13 @@ export async function stackThroughput(w: StackWorkload): Promise<StackRun> {
     await hooks?.start();
     const d0 = delivered;
     const c0 = process.cpuUsage();
+    const e0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, w.seconds * 1000));
     const got = delivered - d0;
     const secs = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(c0);
+    const mainBusy = performance.eventLoopUtilization(e0).utilization;
     await hooks?.stop();
     drain();
     const audit1 = stored();
@@ -163,7 +167,7 @@ export async function stackThroughput(w: StackWorkload): Promise<StackRun> {
     const heap1 = process.memoryUsage().heapUsed;
     running = false;
     await new Promise((r) => setTimeout(r, 100));
-    return { rate: got / secs, perCpu: got / cpu, heapPerMsg: (heap1 - heap0) / Math.max(1, got), auditBytesPerMsg: (audit1 - audit0) / Math.max(1, got), auditFileBytesPerMsg: (file1 - file0) / Math.max(1, got), delivered: got, warmupS };
+    return { rate: got / secs, perCpu: got / cpu, heapPerMsg: (heap1 - heap0) / Math.max(1, got), auditBytesPerMsg: (audit1 - audit0) / Math.max(1, got), auditFileBytesPerMsg: (file1 - file0) / Math.max(1, got), delivered: got, warmupS, mainBusy };
   } finally {
     await os.shutdown();
     rmSync(dir, { recursive: true, force: true });
@@ -225,6 +229,7 @@ export async function stackBench(emit: Emit, seconds: number, rounds = 2): Promi
     emit({ metric: `stack_heap_bytes_per_msg_${name}`, value: round(last.heapPerMsg, 3), unit: "bytes/msg", workload: `${workload}; last round: heap after a full GC, end of run minus end of warm-up, over ${last.delivered.toLocaleString("en")} messages`, target: "~0 (flat)", pass: last.heapPerMsg < 1 });
     emit({ metric: `stack_audit_bytes_per_msg_${name}`, value: round(last.auditBytesPerMsg, 3), unit: "bytes/msg", workload: `${workload}; last round: audit rows written over the run (entry bodies, chain hashes, checkpoint lines), after a drain` });
     emit({ metric: `stack_audit_file_bytes_per_msg_${name}`, value: round(last.auditFileBytesPerMsg, 3), unit: "bytes/msg", workload: `${workload}; last round: audit.db + WAL file growth over the run (moves by pages and the WAL's high-water mark)` });
+    emit({ metric: `stack_main_thread_busy_${name}`, value: round(last.mainBusy, 3), unit: "share", workload: `${workload}; last round: share of the run the main thread's event loop was busy (performance.eventLoopUtilization); near 1 means the main thread, not the journal's writer thread or the disk, bounds the rate` });
     emit({ metric: `stack_warmup_seconds_${name}`, value: round(last.warmupS, 2), unit: "s", workload: `${workload}; last round: until every agent had sent 5 times on average (each agent's first send mints its spec token and key)` });
   }
   return spread;
