@@ -16,7 +16,7 @@ import { AsyncResults } from "./async-results.js";
 import { doorTally } from "./door-tallies.js";
 import type { Guards } from "./guards.js";
 import { SendPlans, type SendPlan } from "./send-plan.js";
-import { asGrant, askSlot, DoorCall, endedCaller, stoppedCaller, type DispatchCaller } from "./door-call.js";
+import { asGrant, askSlot, DoorCall, endedCaller, resumeInTurn, stoppedCaller, turnOf, type DispatchCaller } from "./door-call.js";
 import type { AnyDef, SyscallRegistry } from "./syscall-registry.js";
 
 /** The budget stage's port (budgets.ts through the kernel): admit a counted call, settle its usage. */
@@ -116,7 +116,10 @@ export class Dispatcher {
     const by = this.checkCapabilities(caller, def.name, reqs);
     // Only an approval is waited for: an allow or a deny is decided here, with no promise.
     const decided = this.guards.policy === undefined ? false : this.checkPolicy(caller, def.name, args, reqs);
-    if (typeof decided !== "boolean") return decided.then((approved) => this.charge(caller, def, args, reqs, by, approved, t0));
+    if (typeof decided !== "boolean") {
+      const turn = turnOf(caller);
+      return decided.then((approved) => resumeInTurn(caller, turn, () => this.charge(caller, def, args, reqs, by, approved, t0)));
+    }
     return this.charge(caller, def, args, reqs, by, false, t0);
   }
 
@@ -138,8 +141,9 @@ export class Dispatcher {
         throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
       }
       if (h instanceof Promise) {
+        const turn = turnOf(caller);
         return h.then(
-          (holders: unknown) => this.start(caller, def, args, reqs, by, approved, t0, holders),
+          (holders: unknown) => resumeInTurn(caller, turn, () => this.start(caller, def, args, reqs, by, approved, t0, holders)),
           (e: unknown) => {
             throw this.deny(caller, def.name, toAiosError(e, "E_QUOTA"));
           },

@@ -25,10 +25,46 @@ export interface DispatchCaller extends Caller, TallyKeeper {
   readonly abortEpoch?: number;
   signalSince?(epoch: number): AbortSignal;
   abortedSince?(epoch: number): boolean;
-  /** A durable agent's call made out of turn (Proc.outOfTurn): journaled as no replayable call. */
-  readonly outOfTurn?: boolean;
+  /**
+   * A durable agent's call made out of turn (Proc.outOfTurn): journaled as no replayable call. Set
+   * by the door too, for the rest of a call that waited past its letter (resumeInTurn).
+   */
+  outOfTurn?: boolean;
+  /** An agent's: whether it is in a receive, and the letter (Meta) it handles. */
+  readonly handling?: boolean;
+  readonly current?: unknown;
   /** Its logic never changes a syscall's result (AgentLogic.leavesResultsIntact). */
   readonly leavesResultsIntact?: boolean;
+}
+
+const OUT_OF_TURN = { outOfTurn: true } as const;
+
+/**
+ * Where a durable agent's call stands when it enters the door (ADR 0016, "Late effects"): the letter
+ * it is made in, OUT_OF_TURN when made out of turn, undefined outside any receive (and for any
+ * other caller).
+ */
+export function turnOf(caller: DispatchCaller): unknown {
+  if (!caller.durable) return undefined;
+  if (caller.outOfTurn === true) return OUT_OF_TURN;
+  return caller.handling === true ? caller.current : undefined;
+}
+
+/**
+ * Runs `f`, the rest of a call that waited (for a person's approval, for its budget), out of turn
+ * when its durable caller is no longer where the call entered (`turn`): a fire-and-forget call of
+ * one letter that lands while the agent handles the next must take none of that letter's send or
+ * call numbers, or a replay of that letter after a crash skips its own send as already made, or
+ * answers its own call with this one's result.
+ */
+export function resumeInTurn<T>(caller: DispatchCaller, turn: unknown, f: () => T): T {
+  if (!caller.durable || caller.outOfTurn === true || turnOf(caller) === turn) return f();
+  caller.outOfTurn = true;
+  try {
+    return f();
+  } finally {
+    caller.outOfTurn = false;
+  }
 }
 
 /** The refusal of a call made by an agent activation that has ended. */
