@@ -92,12 +92,17 @@ export class AgentCtx implements AgentContext {
     return this.p.current === letter;
   }
 
+  /** True while the run loop is inside this agent's receive call, before it returns or first awaits. */
+  receivingNow(): boolean {
+    return this.k.flags.receiving === this.p;
+  }
+
   /**
    * Runs `f` — an effect a durable agent made out of turn, from a callback of a receive that has
    * returned — marked so on the agent while it enters the kernel: numbered in no letter's handling
    * and journaled as no replayable call (ADR 0016, "Late effects"). Marked for the synchronous part
-   * only, which is where a send takes its number and a syscall its journal slot unless a stage of
-   * the door waits first (an approval).
+   * only, which is where a send takes its number and a syscall its journal slot; a call the door
+   * makes wait (an approval, a budget) is placed again when it goes on (door-call.ts resumeInTurn).
    */
   outOfTurn<T>(f: () => T): T {
     const p = this.p;

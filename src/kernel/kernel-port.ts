@@ -19,4 +19,6 @@ export interface KernelFlags {
   closing: boolean;
   /** Bumped when grants change, so per-agent cached send decisions are recomputed. */
   capGeneration: number;
+  /** The process whose receive the run loop is calling (its synchronous part), or null (init-ctx.ts). */
+  receiving: object | null;
 }

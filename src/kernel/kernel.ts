@@ -18,11 +18,12 @@
  * to the event loop every `sliceMs`, so no agent can starve the others or the kernel's I/O.
  */
 import { EventBus, RealClock, CounterIds, silentLogger, toAiosError, type AgentId, type Clock, type IdGenerator, type Logger } from "../core/index.js";
-import { isTerminal, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type RemoteDown, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
+import { isTerminal, type AgentContext, type AgentLogic, type AgentSpec, type AgentSpecInput, type Caller, type RemoteDown, type SendOptions, type StoredMessage, type TraceSpan } from "../abi/index.js";
 import { DEFAULT_LIMITS, type KernelLimits } from "./limits.js";
 import type { Letter } from "./mailbox.js";
 import { Proc } from "./proc.js";
 import { AgentCtx, type CtxDeps } from "./context.js";
+import { InitCtx } from "./init-ctx.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { Guards } from "./guards.js";
 import { SyscallRegistry } from "./syscall-registry.js";
@@ -91,7 +92,7 @@ export class Kernel {
   readonly dispatcher: Dispatcher;
   readonly durableDefault: boolean;
   readonly limits: KernelLimits;
-  readonly flags: KernelFlags = { closing: false, capGeneration: 0 };
+  readonly flags: KernelFlags = { closing: false, capGeneration: 0, receiving: null };
   readonly procs: ProcessTable;
   readonly lifecycle: Lifecycle;
   readonly spawner: Spawner;
@@ -172,7 +173,11 @@ export class Kernel {
     const outputCommit = (): boolean => guards.journal?.durable !== undefined;
     // An init (at a start or a restore) gets a context of its own, not kept: an agent that never
     // receives holds none; its first receive makes the one that is kept (ctxOf).
-    const initCtx = (p: Proc): AgentCtx => (p.ctx as AgentCtx | null) ?? new AgentCtx(this.ctxDeps, p);
+    // A durable agent's init gets one whose effects after init are out of turn (init-ctx.ts).
+    const initCtx = (p: Proc): AgentContext => {
+      const own = (p.ctx as AgentCtx | null) ?? new AgentCtx(this.ctxDeps, p);
+      return p.durable ? new InitCtx(own) : own;
+    };
     const startDeps = { lifecycle, initCtx, exit, releaseIdle, schedule, startChildren: (p: Proc) => this.supervision.startChildren(p), outputCommit, lost };
     const start = (p: Proc, restored = false, acknowledged = true): void | Promise<void> => startProc(startDeps, p, restored, acknowledged);
     const spawner = (this.spawner = new Spawner({ procs, lifecycle, logics: this.logics, moduleRoots, hooks, guards, limits, flags, wake, start, exit }));

@@ -38,6 +38,7 @@ import type { Lifecycle } from "./lifecycle.js";
 import type { ProcessTable } from "./process-table.js";
 import type { Dormant, Proc } from "./proc.js";
 import { newSupervisorState } from "./supervisor-state.js";
+import { initSettled } from "./init-ctx.js";
 
 /** Stands in for a dormant agent's logic: never run (a dormant agent is `pending`, never scheduled). */
 const DORMANT: AgentLogic = Object.freeze({
@@ -214,7 +215,14 @@ export class Recovery {
     const logic = resolved instanceof Promise ? await resolved : resolved;
     p.logic = logic;
     if (d.hasCheckpoint) p.state = logic.restore ? logic.restore(d.checkpoint) : d.checkpoint;
-    else if (logic.init !== undefined) p.state = await logic.init(k.initCtx(p), spec.args);
+    else if (logic.init !== undefined) {
+      const ctx = k.initCtx(p);
+      try {
+        p.state = await logic.init(ctx, spec.args);
+      } finally {
+        initSettled(ctx);
+      }
+    }
     p.dormant = null;
     this.dormantCount--;
     k.lifecycle.created(p);

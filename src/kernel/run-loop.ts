@@ -147,13 +147,20 @@ export class RunLoop {
     // a durable agent's its turn too (a late callback's effects are numbered in no letter's handling).
     const ctx: AgentContext = isLetter(letter) && (letter.reply !== undefined || p.durable) ? new LetterCtx(own, letter) : own;
     const tracer = this.k.guards.trace;
+    // Inside a durable agent's receive call (its synchronous part): what its init context does now
+    // is this letter's (init-ctx.ts). Only durable agents' init contexts ask.
+    const flags = p.durable ? this.k.flags : undefined;
+    const outer = flags === undefined ? null : flags.receiving;
+    if (flags !== undefined) flags.receiving = p;
     try {
       // Tracing on: the receive runs in its handling span, a child of the letter's sender's (if any).
       r = tracer === undefined ? p.logic.receive(p.state, payload, ctx) : traced(tracer, p, payload, letter, ctx);
     } catch (e) {
+      if (flags !== undefined) flags.receiving = outer;
       this.crash(p, letter, e);
       return;
     }
+    if (flags !== undefined) flags.receiving = outer;
     if (r instanceof Promise) {
       this.settleLater(p, letter, r);
       return;

@@ -10,6 +10,7 @@ import type { AgentContext } from "../abi/index.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ExitKind } from "./supervisor-state.js";
 import type { Proc } from "./proc.js";
+import { initSettled } from "./init-ctx.js";
 
 /** What starting an agent uses: the lifecycle, its context, the exit, the run queue and supervision. */
 export interface StartDeps {
@@ -63,22 +64,27 @@ async function startAsync(k: StartDeps, p: Proc, restored: boolean, acknowledged
 function runInit(k: StartDeps, p: Proc): Promise<void> | undefined {
   if (p.logic.init === undefined) return undefined;
   let s: unknown;
+  const ctx = k.initCtx(p);
   try {
-    s = p.logic.init(k.initCtx(p), p.spec.args);
+    s = p.logic.init(ctx, p.spec.args);
   } catch (e) {
+    initSettled(ctx);
     initFailed(k, p, e);
   }
   if (!(s instanceof Promise)) {
+    initSettled(ctx);
     p.state = s;
     return undefined;
   }
   p.busy = true;
   return s.then(
     (state: unknown) => {
+      initSettled(ctx);
       p.busy = false;
       p.state = state;
     },
     (e: unknown) => {
+      initSettled(ctx);
       p.busy = false;
       initFailed(k, p, e);
     },

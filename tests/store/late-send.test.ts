@@ -17,7 +17,7 @@ afterEach(cleanupDirs);
 const CHILD = fileURLToPath(new URL("./fixtures/late-send-child.ts", import.meta.url));
 
 describe("a durable agent's effects from a callback of an earlier receive, then kill -9", () => {
-  it.each(["code", "isolated", "approval"])("take none of the next letter's numbers: its sends and calls happen after the restart (%s agent)", async (kind) => {
+  it.each(["code", "isolated", "approval", "init"])("take none of the next letter's numbers: its sends and calls happen after the restart (%s agent)", async (kind) => {
     const dir = tempDir("aios-late-");
     const args = [join(dir, "data"), join(dir, "notes")];
     const stalled = await runNode(["--import", "tsx", CHILD, ...args, "stall", kind], "stalled\n");
