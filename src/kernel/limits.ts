@@ -9,6 +9,9 @@
  *   `maxTreeAgents` agents alive, counting every agent the spawned spec brings (a supervisor's
  *   children): one supervisor spec of thousands of children, or children granted `agent#spawn`
  *   spawning children of their own, otherwise multiplied `maxChildren` without bound;
+ * - an agent's spawn may not take its tenant past `maxTenantAgents` agents in the process table
+ *   (the spawned spec's included): trees are roots the operator made, and many of them in one
+ *   tenant, each grown to `maxTreeAgents`, would otherwise fill the heap for all tenants;
  * - the process table keeps the last `keepEnded` ended agents visible (ended.ts); older ones leave it.
  */
 import { AiosError } from "../core/index.js";
@@ -23,11 +26,16 @@ export interface KernelLimits {
   readonly maxChildren: number;
   /** Agents alive in one tree an agent's spawn may grow, the spawned spec's included (default 65,536). */
   readonly maxTreeAgents: number;
+  /**
+   * Agents of one tenant in the process table (ended ones it keeps included) an agent's spawn may
+   * bring it to, the spawned spec's counted against the creator's tenant (default 262,144).
+   */
+  readonly maxTenantAgents: number;
   /** Ended (non-ephemeral) agents kept in the process table for ps, status and wait (default 1,024). */
   readonly keepEnded: number;
 }
 
-export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024, maxTreeAgents: 65_536, keepEnded: 1024 };
+export const DEFAULT_LIMITS: KernelLimits = { maxMessageBytes: 64 * 1024, maxParkedSenders: 4096, maxChildren: 1024, maxTreeAgents: 65_536, maxTenantAgents: 262_144, keepEnded: 1024 };
 
 /** The agents a spec brings (itself and its children, at every level), counted until it passes `limit`. */
 export function specAgents(spec: unknown, limit: number): number {

@@ -37,6 +37,14 @@ export interface ProcessTableDeps {
 export class ProcessTable {
   private readonly procs: ProcIndex;
   private readonly goneHooks: ((agent: AgentId) => void)[] = [];
+  /**
+   * Entries per tenant (ended ones kept for ps included), kept by the table's only writes: commit and
+   * the three ways out. Read by an agent's spawn (spawner.ts, `maxTenantAgents`).
+   */
+  private readonly perTenant = new Map<string, number>();
+  /** The first tenant seen, counted in a field: most tables hold one tenant, and a spawn pays no map. */
+  private hot: string | undefined;
+  private hotN = 0;
 
   constructor(private readonly d: ProcessTableDeps) {
     this.procs = new ProcIndex(d.ids);
@@ -59,6 +67,21 @@ export class ProcessTable {
   }
   values(): IterableIterator<Proc> {
     return this.procs.values();
+  }
+  /** Processes of `tenant` in the table. */
+  inTenant(tenant: string): number {
+    return tenant === this.hot ? this.hotN : (this.perTenant.get(tenant) ?? 0);
+  }
+  private counted(p: Proc, by: 1 | -1): void {
+    const t = p.tenant;
+    if (t === this.hot || this.hot === undefined) {
+      this.hot = t;
+      this.hotN += by;
+      return;
+    }
+    const n = (this.perTenant.get(t) ?? 0) + by;
+    if (n === 0) this.perTenant.delete(t);
+    else this.perTenant.set(t, n);
   }
 
   /**
@@ -89,7 +112,10 @@ export class ProcessTable {
 
   /** Enters a built process, under its parent (`slot`: in that child's place, for a restarted child). */
   commit(p: Proc, slot?: Proc): void {
+    const prev = this.procs.get(p.id);
+    if (prev !== undefined) this.counted(prev, -1); // a new incarnation in its place
     this.procs.set(p.id, p);
+    this.counted(p, 1);
     const parent = p.parent;
     if (parent !== null) {
       const kids = (parent.children ??= []);
@@ -111,7 +137,10 @@ export class ProcessTable {
   discard(p: Proc, started: boolean): void {
     // An ephemeral agent that ended has left already (release), and the subsystems were told.
     const present = this.procs.get(p.id) === p;
-    if (present) this.procs.delete(p.id);
+    if (present) {
+      this.procs.delete(p.id);
+      this.counted(p, -1);
+    }
     unlink(p, false);
     const kids = p.children;
     p.children = null;
@@ -128,6 +157,7 @@ export class ProcessTable {
   release(p: Proc): void {
     if (this.procs.get(p.id) === p) {
       this.procs.delete(p.id);
+      this.counted(p, -1);
       this.gone(p.id);
     }
     if (p.parent?.sup === null) unlink(p, true);
@@ -137,6 +167,7 @@ export class ProcessTable {
   evict(p: Proc): void {
     if (this.procs.get(p.id) !== p) return;
     this.procs.delete(p.id);
+    this.counted(p, -1);
     unlink(p, false);
     this.gone(p.id);
   }

@@ -223,15 +223,22 @@ export class Spawner {
 
   /** Spawns `spec` as a child of the calling agent (AgentSpawn, agent.spawn). */
   spawnAs(creator: Caller, spec: AgentSpecInput | AgentSpec): Promise<AgentId> {
-    const { maxChildren: max, maxTreeAgents: most } = this.d.limits;
+    const { maxChildren: max, maxTreeAgents: most, maxTenantAgents: tenantMost } = this.d.limits;
     const self = this.d.procs.find(creator.agent);
     const alive = self?.children?.filter((c) => !isTerminal(c.status)).length ?? 0;
     if (alive >= max) {
       return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} already has ${alive} children alive (limit ${max})`, { details: { limit: max } }));
     }
+    const adding = specAgents(spec, Math.max(most, tenantMost));
+    // Its tenant: a count the table keeps; the spawned spec counts against the creator's tenant.
+    const inTenant = this.d.procs.inTenant(creator.tenant);
+    if (inTenant + adding > tenantMost) {
+      return Promise.reject(new AiosError("E_QUOTA", `agent ${creator.agent} may not spawn: tenant ${creator.tenant} has ${inTenant} agents and the spec brings ${adding > tenantMost ? `more than ${tenantMost}` : adding} (limit ${tenantMost} agents in one tenant)`, {
+        details: { limit: tenantMost, tenant: creator.tenant, agents: inTenant, adding },
+      }));
+    }
     // The tree it belongs to, from its topmost ancestor: a spawn may not take it past the limit. No
     // tree holds more than the table does, so the tree is walked only when the table could pass it.
-    const adding = specAgents(spec, most);
     if (this.d.procs.size + adding <= most) return this.spawn(spec, { parent: creator.agent });
     let root = self;
     while (root !== undefined && root.parent !== null) root = root.parent;

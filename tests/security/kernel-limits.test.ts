@@ -105,4 +105,47 @@ describe("kernel limits against one agent starving the rest", () => {
     expect(os.status(root).status).toBe("running");
     await os.shutdown();
   }, 30_000);
+
+  it("many trees of one tenant stop at the tenant's limit; another tenant still spawns", async () => {
+    const os = await boot({ stack: "bare", logger: silentLogger, limits: { maxTreeAgents: 100, maxTenantAgents: 150 } });
+    const refused: string[] = [];
+    // Each root, told to grow, spawns children until refused: three roots of one tenant under a
+    // tree limit of 100 each would hold 300 without the tenant's limit.
+    const grower: AgentLogic<null> = {
+      init: () => null,
+      async receive(s, _m, ctx) {
+        for (let i = 0; i < 120; i++) {
+          try {
+            await ctx.spawn({ name: `c${i}`, kind: "code", logic: "idle", tenant: ctx.spec.tenant, ephemeral: true });
+          } catch (e) {
+            if (!isAiosError(e, "E_QUOTA")) throw e;
+            refused.push(e.message);
+            break;
+          }
+        }
+        ctx.reply("done");
+        return s;
+      },
+    };
+    os.kernel.registerLogic("grower", grower);
+    os.kernel.registerLogic("idle", { init: () => null, receive: (s: null) => s });
+    const roots: string[] = [];
+    for (let i = 0; i < 3; i++) roots.push(await os.spawn({ name: `acme${i}`, kind: "code", logic: "grower", tenant: "acme", capabilities: ["agent#spawn"] }));
+    for (const r of roots) await os.request(r, "grow");
+    const acme = os.ps({ limit: 10_000 }).filter((a) => a.tenant === "acme");
+    expect(acme).toHaveLength(150);
+    // The first root stopped at its tree's limit (100), the second at the tenant's, the third at once.
+    expect(refused).toHaveLength(3);
+    expect(refused[0]).toMatch(/limit 100 agents in one tree/);
+    expect(refused.slice(1).every((m) => /tenant acme has 150 agents .*limit 150 agents in one tenant/.test(m))).toBe(true);
+    // Another tenant is not held by acme's count, and an (ephemeral) agent that ends gives room again.
+    const other = await os.spawn({ name: "globex", kind: "code", logic: "grower", tenant: "globex", capabilities: ["agent#spawn"] });
+    await os.request(other, "grow");
+    expect(os.ps({ limit: 10_000 }).filter((a) => a.tenant === "globex")).toHaveLength(100);
+    const child = acme.find((a) => !roots.includes(a.id));
+    await os.kill(child?.id as string);
+    expect(await os.kernel.spawnAs(os.kernel.find(roots[1] as string) as never, { name: "again", kind: "code", logic: "idle", tenant: "acme" })).toMatch(/^ag_/);
+    await expect(os.kernel.spawnAs(os.kernel.find(roots[1] as string) as never, { name: "more", kind: "code", logic: "idle", tenant: "acme" })).rejects.toMatchObject({ code: "E_QUOTA" });
+    await os.shutdown();
+  }, 30_000);
 });
