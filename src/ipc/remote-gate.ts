@@ -20,7 +20,7 @@
  * it ran before (the cluster hands only sealed rows of its directory, docs/adr/0047), so copies routed
  * to it keep passing `admit` after a takeover or a migration.
  */
-import type { PlainMailGate, RemoteMailGate, StoredMessage } from "../abi/index.js";
+import type { RemoteMailGate, StoredMessage } from "../abi/index.js";
 import { encodePayload, EnvelopeSchema, type Envelope } from "./envelope.js";
 import { dedupKey } from "./dedup.js";
 import type { Ipc } from "./ipc.js";
@@ -30,11 +30,6 @@ function envelopeOf(m: StoredMessage): Envelope | undefined {
   if (m.key === undefined) return undefined;
   const r = EnvelopeSchema.safeParse(m.payload);
   return r.success && dedupKey(r.data.from, r.data.id) === m.key ? (r.data as Envelope) : undefined;
-}
-
-/** The kernel's plain-mail gate: in the door while some recipient requires signatures. */
-export function plainMailGate(ipc: Ipc): PlainMailGate {
-  return { refuses: (to) => ipc.refusesPlain(to), watch: (f) => ipc.signatures.watch(f) };
 }
 
 export function remoteMailGate(ipc: Ipc): RemoteMailGate {

@@ -14,7 +14,7 @@ import { isTerminal, type RecoveredState, type Subsystem } from "../abi/index.js
 import { adaptEmbedder, type IntentEmbedder } from "./intents.js";
 import { Ipc, type IpcOptions } from "./ipc.js";
 import { pipelineLogic } from "./pipeline-agent.js";
-import { plainMailGate, remoteMailGate } from "./remote-gate.js";
+import { remoteMailGate } from "./remote-gate.js";
 import type { IpcPort } from "./port.js";
 import { keysFromIdentities, type MessageKeys } from "./signing.js";
 import { ipcSyscalls } from "./syscalls.js";
@@ -80,8 +80,9 @@ export function ipcSubsystem(o: IpcSubsystemOptions = {}): Subsystem<"ipc", Ipc,
         gone: (agent) => svc.forget(agent, false),
         replaces: ipcSyscalls(svc),
         // Mail from other cluster nodes passes the same receive-side checks (docs/adr/0038).
-        // Agents that require signed messages take no plain letter (docs/adr/0083).
-        stages: { remoteMail: remoteMailGate(svc), plainMail: plainMailGate(svc) },
+        // Agents that require signed messages take no plain letter (docs/adr/0083): the gate is in
+        // the kernel's door while some setting says "required".
+        stages: { remoteMail: remoteMailGate(svc), plainMail: { refuses: (to) => svc.refusesPlain(to), watch: (f) => svc.signatures.watch(f) } },
         logics: { "ipc.pipeline": pipelineLogic(svc) },
         stop: () => sub.unsubscribe(),
       };

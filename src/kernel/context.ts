@@ -277,6 +277,51 @@ function replyTo(letter: Letter, value: unknown): void {
 }
 
 /**
+ * A context that is the agent's own while `inTurn()` holds, and whose effects are out of turn after
+ * (AgentCtx.outOfTurn: numbered in no letter, journaled as no replayable call; ADR 0016, "Late
+ * effects"): a receive's (LetterCtx) and a durable agent's init's (init-ctx.ts). Each says what its
+ * turn is, and what its sender, id, envelope mark and reply are.
+ */
+export abstract class TurnCtx implements AgentContext {
+  private late: SyscallApi | undefined;
+
+  constructor(protected readonly ctx: AgentCtx) {}
+
+  /** True while an effect made through this context is the agent's turn's own. */
+  protected abstract inTurn(): boolean;
+  abstract get sender(): AgentId | undefined;
+  abstract get messageId(): MessageId | undefined;
+  abstract get enveloped(): boolean;
+  abstract reply(value: unknown): void;
+
+  get self(): AgentId {
+    return this.ctx.self;
+  }
+  get spec(): AgentSpec {
+    return this.ctx.spec;
+  }
+  get signal(): AbortSignal {
+    return this.ctx.signal;
+  }
+  get sys(): SyscallApi {
+    const c = this.ctx;
+    return this.inTurn() ? c.sys : (this.late ??= c.lateSys());
+  }
+  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
+    const c = this.ctx;
+    return this.inTurn() ? c.send(to, payload, options) : c.outOfTurn(() => c.send(to, payload, options));
+  }
+  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
+    const c = this.ctx;
+    return this.inTurn() ? c.request(to, payload, options) : c.outOfTurn(() => c.request(to, payload, options));
+  }
+  spawn(spec: AgentSpecInput): Promise<AgentId> {
+    const c = this.ctx;
+    return this.inTurn() ? c.spawn(spec) : c.outOfTurn(() => c.spawn(spec));
+  }
+}
+
+/**
  * The context a request's receive gets, and every receive of a durable agent: the agent's own, with
  * what belongs to the letter — its reply, its sender, its id, its turn — bound to the letter instead
  * of read from whatever the agent handles when it is called. A reply made later by a callback of
@@ -286,19 +331,16 @@ function replyTo(letter: Letter, value: unknown): void {
  * (AgentCtx.outOfTurn): taken for the next letter's, its number made that letter's own send or call
  * of the same number look done when a crash made the letter be handled again (ADR 0016).
  */
-export class LetterCtx implements AgentContext {
-  private late: SyscallApi | undefined;
-
+export class LetterCtx extends TurnCtx {
   constructor(
-    private readonly ctx: AgentCtx,
+    ctx: AgentCtx,
     private readonly letter: Letter,
-  ) {}
-
-  get self(): AgentId {
-    return this.ctx.self;
+  ) {
+    super(ctx);
   }
-  get spec(): AgentSpec {
-    return this.ctx.spec;
+
+  protected inTurn(): boolean {
+    return this.ctx.handles(this.letter);
   }
   get sender(): AgentId | undefined {
     return this.letter.from;
@@ -308,21 +350,6 @@ export class LetterCtx implements AgentContext {
   }
   get messageId(): MessageId | undefined {
     return this.ctx.idOf(this.letter);
-  }
-  get signal(): AbortSignal {
-    return this.ctx.signal;
-  }
-  get sys(): SyscallApi {
-    const c = this.ctx;
-    return c.handles(this.letter) ? c.sys : (this.late ??= c.lateSys());
-  }
-  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
-    const c = this.ctx;
-    return c.handles(this.letter) ? c.send(to, payload, options) : c.outOfTurn(() => c.send(to, payload, options));
-  }
-  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
-    const c = this.ctx;
-    return c.handles(this.letter) ? c.request(to, payload, options) : c.outOfTurn(() => c.request(to, payload, options));
   }
   reply(value: unknown): void {
     replyTo(this.letter, value);
@@ -334,10 +361,6 @@ export class LetterCtx implements AgentContext {
   /** A request not answered yet (a durable agent's plain letter has no reply to wait for). */
   awaitsReply(): boolean {
     return this.letter.reply !== undefined;
-  }
-  spawn(spec: AgentSpecInput): Promise<AgentId> {
-    const c = this.ctx;
-    return c.handles(this.letter) ? c.spawn(spec) : c.outOfTurn(() => c.spawn(spec));
   }
 }
 

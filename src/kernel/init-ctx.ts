@@ -11,29 +11,19 @@
  * only then too (a callback's reply answered whatever request the agent was handling).
  */
 import type { AgentId, MessageId } from "../core/index.js";
-import type { AgentContext, AgentSpec, AgentSpecInput, SendOptions, SyscallApi } from "../abi/index.js";
-import type { AgentCtx } from "./context.js";
+import type { AgentContext } from "../abi/index.js";
+import { TurnCtx } from "./context.js";
 
-export class InitCtx implements AgentContext {
+export class InitCtx extends TurnCtx {
   private running = true;
-  private late: SyscallApi | undefined;
-
-  constructor(private readonly ctx: AgentCtx) {}
 
   /** Init has settled (returned, resolved or failed): effects from here on are out of turn. */
   end(): void {
     this.running = false;
   }
 
-  private inTurn(): boolean {
+  protected inTurn(): boolean {
     return this.running || this.ctx.receivingNow();
-  }
-
-  get self(): AgentId {
-    return this.ctx.self;
-  }
-  get spec(): AgentSpec {
-    return this.ctx.spec;
   }
   get sender(): AgentId | undefined {
     return this.inTurn() ? this.ctx.sender : undefined;
@@ -44,27 +34,8 @@ export class InitCtx implements AgentContext {
   get enveloped(): boolean {
     return this.inTurn() && this.ctx.enveloped;
   }
-  get signal(): AbortSignal {
-    return this.ctx.signal;
-  }
-  get sys(): SyscallApi {
-    const c = this.ctx;
-    return this.inTurn() ? c.sys : (this.late ??= c.lateSys());
-  }
-  send(to: AgentId, payload: unknown, options?: SendOptions): void | Promise<void> {
-    const c = this.ctx;
-    return this.inTurn() ? c.send(to, payload, options) : c.outOfTurn(() => c.send(to, payload, options));
-  }
-  request(to: AgentId, payload: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
-    const c = this.ctx;
-    return this.inTurn() ? c.request(to, payload, options) : c.outOfTurn(() => c.request(to, payload, options));
-  }
   reply(value: unknown): void {
     if (this.inTurn()) this.ctx.reply(value);
-  }
-  spawn(spec: AgentSpecInput): Promise<AgentId> {
-    const c = this.ctx;
-    return this.inTurn() ? c.spawn(spec) : c.outOfTurn(() => c.spawn(spec));
   }
 }
 

@@ -85,12 +85,25 @@ async function until(f: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200 && !(await f()); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** Alice and Mallory, who send what they are told to (`agent:*#send` each). */
+async function senders(os: Aios): Promise<{ alice: AgentId; mallory: AgentId }> {
+  const alice = await os.spawn({ name: "alice", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+  const mallory = await os.spawn({ name: "mallory", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+  return { alice, mallory };
+}
+
+/** What `to` answers to "state" once it has recorded at least `n` messages (the last answer after 2 s). */
+async function recorded<T>(os: Aios, to: AgentId, n: number): Promise<T[]> {
+  let got: T[] = [];
+  await until(async () => (got = (await os.request(to, "state")) as T[]).length >= n);
+  return got;
+}
+
 describe("a plain letter shaped like an envelope", () => {
   it("is not taken for one: ctx.enveloped and envelopeOf tell the letters ipc/ admitted", async () => {
     const os = await stack();
     const bob = await os.spawn({ name: "bob", kind: "code", logic: "t.recorder" });
-    const alice = await os.spawn({ name: "alice", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
-    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+    const { alice, mallory } = await senders(os);
     // The attacker holds a real envelope of Alice's, her valid signature and all (as one she sent it would be).
     const { env } = ipcOf(os).build(os.kernel.find(alice), { to: bob, payload: { order: 42 }, performative: "request" });
     expect(env.signature).toBeDefined();
@@ -99,9 +112,7 @@ describe("a plain letter shaped like an envelope", () => {
     expect(await os.request(mallory, { to: bob, payload: env })).toBe("ok");
     await os.syscall(mallory, "SemanticSend", { to: bob, payload: { ...env, payload: { order: 666 } } });
     await os.send(bob, env);
-    let got: Seen[] = [];
-    await until(async () => (got = (await os.request(bob, "state")) as Seen[]).length >= 4);
-    expect(got).toEqual([
+    expect(await recorded<Seen>(os, bob, 4)).toEqual([
       { enveloped: true, sender: alice, signer: alice, shaped: true, payload: { order: 1 } },
       { enveloped: false, sender: mallory, signer: null, shaped: true, payload: { order: 42 } },
       { enveloped: false, sender: mallory, signer: null, shaped: true, payload: { order: 666 } },
@@ -115,8 +126,7 @@ describe("a plain letter shaped like an envelope", () => {
   it("from an agent is refused, by every route, by an agent that requires signed messages", async () => {
     const os = await stack();
     const bob = await os.spawn({ name: "bob", kind: "code", logic: "t.recorder" });
-    const alice = await os.spawn({ name: "alice", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
-    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+    const { alice, mallory } = await senders(os);
     const refused: KernelEvent[] = [];
     const sub = os.kernel.events.subscribe({ types: ["mailbox.refused"] }, (e) => void refused.push(e));
     const { env } = ipcOf(os).build(os.kernel.find(alice), { to: bob, payload: { order: 42 } });
@@ -128,9 +138,7 @@ describe("a plain letter shaped like an envelope", () => {
     // Alice's envelope, signed, is delivered; so is the operator's plain letter (it claims no agent).
     await os.syscall(alice, "SemanticSend", { to: bob, payload: { order: 1 }, performative: "inform" });
     await os.send(bob, env);
-    let got: Seen[] = [];
-    await until(async () => (got = (await os.request(bob, "state")) as Seen[]).length >= 2);
-    expect(got).toEqual([
+    expect(await recorded<Seen>(os, bob, 2)).toEqual([
       { enveloped: true, sender: alice, signer: alice, shaped: true, payload: { order: 1 } },
       { enveloped: false, sender: null, signer: null, shaped: true, payload: { order: 42 } },
     ]);
@@ -154,8 +162,7 @@ describe("a plain letter shaped like an envelope", () => {
     dirs.push(dir);
     let os = await stack(dir);
     const bob = await os.spawn({ name: "bob", kind: "code", logic: "t.recorder", durable: true });
-    const alice = await os.spawn({ name: "alice", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
-    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+    const { alice, mallory } = await senders(os);
     const { env } = ipcOf(os).build(os.kernel.find(alice), { to: bob, payload: { order: 42 } });
     // Held in the journal, unhandled, over the restart.
     await os.pause(bob);
@@ -165,9 +172,7 @@ describe("a plain letter shaped like an envelope", () => {
     systems.splice(systems.indexOf(os), 1);
     os = await stack(dir);
     if (os.ps({ limit: 10 }).find((a) => a.id === bob)?.status === "paused") await os.resume(bob);
-    let got: Seen[] = [];
-    await until(async () => (got = (await os.request(bob, "state")) as Seen[]).length >= 2);
-    expect(got).toEqual([
+    expect(await recorded<Seen>(os, bob, 2)).toEqual([
       { enveloped: true, sender: alice, signer: alice, shaped: true, payload: { order: 1 } },
       { enveloped: false, sender: mallory, signer: null, shaped: true, payload: { order: 42 } },
     ]);
@@ -187,13 +192,10 @@ describe("a plain letter shaped like an envelope", () => {
 `);
     const os = await stack(undefined, { moduleRoots: [root] });
     const guest = await os.spawn({ name: "guest", kind: "code", module: mod, isolation: "isolated" });
-    const alice = await os.spawn({ name: "alice", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
-    const mallory = await os.spawn({ name: "mallory", kind: "code", logic: "t.sender", capabilities: ["agent:*#send"] });
+    const { alice, mallory } = await senders(os);
     const { env } = ipcOf(os).build(os.kernel.find(alice), { to: guest, payload: 1 });
     await os.syscall(alice, "SemanticSend", { to: guest, payload: 1, performative: "inform" });
     expect(await os.request(mallory, { to: guest, payload: env })).toBe("ok");
-    let got: unknown[] = [];
-    await until(async () => (got = (await os.request(guest, "state")) as unknown[]).length >= 2);
-    expect(got).toEqual([[true, alice], [false, mallory]]);
+    expect(await recorded(os, guest, 2)).toEqual([[true, alice], [false, mallory]]);
   });
 });
